@@ -1,0 +1,75 @@
+/*
+ * The rule engine: Sigma YAML rules compiled into Hyperscan databases
+ * (one multi-pattern database per event field, HS_FLAG_SINGLEMATCH,
+ * caseless unless |cased), a condition evaluator for what Hyperscan
+ * prefilters, and event_count correlation over event-time windows.
+ * socctl reuses the same engine for `rules check` and `rules test`.
+ */
+#ifndef SOC_CORR_RULES_H
+#define SOC_CORR_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "soc/event.h"
+
+struct ruleset;
+struct rule;
+struct rs_scratch;
+
+/* Called for each problem found while loading: "file:line: reason". */
+typedef void (*rs_error_fn)(void *arg, const char *msg);
+
+/*
+ * Load every *.yml / *.yaml under the given directories (recursively,
+ * sorted by path), using the Sigma-to-ECS mapping in mapping_path (NULL:
+ * the first of DIR/mapping.yml for each dir, then the built-in default
+ * path).  Rules the engine cannot honour are refused and reported through
+ * err; *nerrors gets their count.  Returns NULL only if nothing usable
+ * could be built (allocation, mapping or Hyperscan failure), after
+ * reporting why.
+ */
+struct ruleset	*ruleset_load(const char *const *dirs, size_t ndirs,
+		    const char *mapping_path, rs_error_fn err, void *arg,
+		    size_t *nerrors);
+void		 ruleset_free(struct ruleset *rs);
+size_t		 ruleset_count(const struct ruleset *rs);	/* loaded rules */
+const struct rule *ruleset_rule(const struct ruleset *rs, size_t i);
+
+/* One scratch per thread. */
+struct rs_scratch *rs_scratch_new(const struct ruleset *rs);
+void		 rs_scratch_free(struct rs_scratch *s);
+
+/* Rule metadata (strings owned by the ruleset). */
+const char	*rule_id(const struct rule *r);
+const char	*rule_title(const struct rule *r);
+const char	*rule_level(const struct rule *r);	/* informational..critical */
+int		 rule_severity(const struct rule *r);	/* 0..4 from level */
+const char	*rule_author(const struct rule *r);	/* may be "" */
+const char	*rule_tags(const struct rule *r);	/* comma-separated, may be "" */
+const char	*rule_file(const struct rule *r);
+int		 rule_is_correlation(const struct rule *r);
+
+/* What a match hands to the caller. */
+struct rs_alert {
+	const struct rule	*rule;
+	const struct soc_event	*event;		/* the event that fired it */
+	const char		*group_key;	/* "field=value,..." or "" */
+	int64_t			 first_ts;	/* window start (ns) */
+	int64_t			 last_ts;
+	uint64_t		 count;		/* events behind this alert */
+};
+typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
+
+/*
+ * Match one event against every rule, then feed correlation windows.
+ * Calls fn for each single-event rule that matches and for each
+ * correlation rule whose condition is met by this event.  Returns the
+ * number of alerts, or -1 on a Hyperscan error (logged).
+ */
+int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
+	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
+
+/* Drop correlation state older than now_ns - the longest timespan. */
+void	 ruleset_expire(struct ruleset *rs, int64_t now_ns);
+
+#endif

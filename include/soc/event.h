@@ -1,0 +1,168 @@
+/*
+ * The normalized event: one model for packets and logs, named after the
+ * Elastic Common Schema.  Every field is an interned id from the registry
+ * below (never a string compare on the hot path).  An event owns a fixed
+ * inline buffer for its strings, so building one allocates nothing; a
+ * string that does not fit is truncated and the event is marked
+ * (SOC_EV_TRUNCATED) rather than dropped.
+ *
+ * Field ids are part of the wire format: append new fields at the end of
+ * the list, never reorder or remove one (see wire.h).
+ */
+#ifndef SOC_EVENT_H
+#define SOC_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+enum soc_ftype {
+	SOC_T_STR = 1,		/* bytes, usually UTF-8 (not guaranteed) */
+	SOC_T_INT = 2,		/* signed 64-bit */
+	SOC_T_IP = 3,		/* IPv4 or IPv6 address */
+	SOC_T_TIME = 4,		/* nanoseconds since the epoch, UTC */
+};
+
+/* X(id, "ecs.name", type) -- the order is the wire id: append only. */
+#define SOC_FIELDS(X) \
+	X(EVENT_KIND,		"event.kind",			SOC_T_STR) \
+	X(EVENT_CATEGORY,	"event.category",		SOC_T_STR) \
+	X(EVENT_DATASET,	"event.dataset",		SOC_T_STR) \
+	X(EVENT_ACTION,		"event.action",			SOC_T_STR) \
+	X(EVENT_OUTCOME,	"event.outcome",		SOC_T_STR) \
+	X(EVENT_START,		"event.start",			SOC_T_TIME) \
+	X(EVENT_END,		"event.end",			SOC_T_TIME) \
+	X(EVENT_DURATION,	"event.duration",		SOC_T_INT) \
+	X(SOURCE_IP,		"source.ip",			SOC_T_IP) \
+	X(SOURCE_PORT,		"source.port",			SOC_T_INT) \
+	X(SOURCE_BYTES,		"source.bytes",			SOC_T_INT) \
+	X(SOURCE_PACKETS,	"source.packets",		SOC_T_INT) \
+	X(DEST_IP,		"destination.ip",		SOC_T_IP) \
+	X(DEST_PORT,		"destination.port",		SOC_T_INT) \
+	X(DEST_BYTES,		"destination.bytes",		SOC_T_INT) \
+	X(DEST_PACKETS,		"destination.packets",		SOC_T_INT) \
+	X(NET_TRANSPORT,	"network.transport",		SOC_T_STR) \
+	X(NET_TYPE,		"network.type",			SOC_T_STR) \
+	X(NET_COMMUNITY_ID,	"network.community_id",		SOC_T_STR) \
+	X(NET_VLAN_ID,		"network.vlan.id",		SOC_T_INT) \
+	X(NET_BYTES,		"network.bytes",		SOC_T_INT) \
+	X(NET_PACKETS,		"network.packets",		SOC_T_INT) \
+	X(NET_PROTOCOL,		"network.protocol",		SOC_T_STR) \
+	X(TCP_FLAGS,		"tcp.flags",			SOC_T_STR) \
+	X(ICMP_TYPE,		"icmp.type",			SOC_T_INT) \
+	X(ICMP_CODE,		"icmp.code",			SOC_T_INT) \
+	X(DNS_ID,		"dns.id",			SOC_T_INT) \
+	X(DNS_TYPE,		"dns.type",			SOC_T_STR) \
+	X(DNS_QNAME,		"dns.question.name",		SOC_T_STR) \
+	X(DNS_QTYPE,		"dns.question.type",		SOC_T_STR) \
+	X(DNS_QCLASS,		"dns.question.class",		SOC_T_STR) \
+	X(DNS_RCODE,		"dns.response_code",		SOC_T_STR) \
+	X(DNS_ANSWERS,		"dns.answers.data",		SOC_T_STR) \
+	X(URL_ORIGINAL,		"url.original",			SOC_T_STR) \
+	X(URL_DOMAIN,		"url.domain",			SOC_T_STR) \
+	X(URL_PATH,		"url.path",			SOC_T_STR) \
+	X(URL_QUERY,		"url.query",			SOC_T_STR) \
+	X(USER_AGENT,		"user_agent.original",		SOC_T_STR) \
+	X(HTTP_METHOD,		"http.request.method",		SOC_T_STR) \
+	X(HTTP_REFERRER,	"http.request.referrer",	SOC_T_STR) \
+	X(HTTP_STATUS,		"http.response.status_code",	SOC_T_INT) \
+	X(HTTP_RESP_BYTES,	"http.response.body.bytes",	SOC_T_INT) \
+	X(HTTP_VERSION,		"http.version",			SOC_T_STR) \
+	X(TLS_SNI,		"tls.client.server_name",	SOC_T_STR) \
+	X(TLS_VERSION,		"tls.version",			SOC_T_STR) \
+	X(USER_NAME,		"user.name",			SOC_T_STR) \
+	X(PROCESS_NAME,		"process.name",			SOC_T_STR) \
+	X(PROCESS_PID,		"process.pid",			SOC_T_INT) \
+	X(HOST_HOSTNAME,	"host.hostname",		SOC_T_STR) \
+	X(LOG_LEVEL,		"log.level",			SOC_T_STR) \
+	X(LOG_FILE_PATH,	"log.file.path",		SOC_T_STR) \
+	X(LOG_SOURCE_ADDR,	"log.source.address",		SOC_T_STR) \
+	X(MESSAGE,		"message",			SOC_T_STR) \
+	X(OBSERVER_NAME,	"observer.name",		SOC_T_STR) \
+	X(ORGANIZATION_ID,	"organization.id",		SOC_T_STR) \
+	X(SRC_GEO_COUNTRY,	"source.geo.country_iso_code",	SOC_T_STR) \
+	X(SRC_GEO_CITY,		"source.geo.city_name",		SOC_T_STR) \
+	X(SRC_AS_NUMBER,	"source.as.number",		SOC_T_INT) \
+	X(SRC_AS_ORG,		"source.as.organization.name",	SOC_T_STR) \
+	X(SSH_CLIENT_VERSION,	"ssh.client.version",		SOC_T_STR) \
+	X(SSH_SERVER_VERSION,	"ssh.server.version",		SOC_T_STR)
+
+enum soc_field {
+#define SOC_X_ENUM(id, name, type) SOC_F_##id,
+	SOC_FIELDS(SOC_X_ENUM)
+#undef SOC_X_ENUM
+	SOC_F_COUNT
+};
+
+#define SOC_F_NONE		(-1)
+#define SOC_EVENT_BUFSZ		16384	/* inline string storage per event */
+#define SOC_EV_TRUNCATED	0x1	/* a string was cut to fit */
+
+struct soc_ip {
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		addr[16];	/* v4 in the first 4 bytes */
+};
+
+struct soc_val {
+	union {
+		int64_t		i;		/* SOC_T_INT, SOC_T_TIME */
+		struct {
+			uint16_t off;		/* into soc_event.buf */
+			uint16_t len;
+		} s;				/* SOC_T_STR */
+		struct soc_ip	ip;		/* SOC_T_IP */
+	};
+};
+
+struct soc_event {
+	int64_t		ts;			/* @timestamp, ns since epoch */
+	uint32_t	flags;			/* SOC_EV_* */
+	uint64_t	present[(SOC_F_COUNT + 63) / 64];
+	struct soc_val	val[SOC_F_COUNT];
+	uint32_t	buf_len;
+	char		buf[SOC_EVENT_BUFSZ];
+};
+
+/* Registry. */
+const char	*soc_field_name(int f);
+enum soc_ftype	 soc_field_type(int f);
+/* Field id for an ECS name of given length, or SOC_F_NONE. */
+int		 soc_field_lookup(const char *name, size_t len);
+
+/* Building.  Setters never allocate; a string that does not fit is cut. */
+void	soc_event_reset(struct soc_event *ev);
+void	soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len);
+void	soc_event_set_cstr(struct soc_event *ev, int f, const char *s);
+void	soc_event_set_int(struct soc_event *ev, int f, int64_t v);
+void	soc_event_set_ip(struct soc_event *ev, int f, const struct soc_ip *ip);
+void	soc_event_set_ip4(struct soc_event *ev, int f, const uint8_t a[4]);
+void	soc_event_set_ip6(struct soc_event *ev, int f, const uint8_t a[16]);
+void	soc_event_unset(struct soc_event *ev, int f);
+/* Deep copy (compact: copies only the used part of the buffer). */
+void	soc_event_copy(struct soc_event *dst, const struct soc_event *src);
+
+static inline bool
+soc_event_has(const struct soc_event *ev, int f)
+{
+	return (ev->present[f / 64] >> (f % 64)) & 1;
+}
+
+/* String value; *len set; NULL when absent or not a string. */
+const char	*soc_event_str(const struct soc_event *ev, int f, size_t *len);
+/* Integer/time value, or def when absent. */
+int64_t		 soc_event_int(const struct soc_event *ev, int f, int64_t def);
+const struct soc_ip *soc_event_ip(const struct soc_event *ev, int f);
+
+/*
+ * Value as text in a caller buffer (IPs in their usual notation, ints in
+ * decimal, times in RFC 3339).  Returns the length, or -1 if absent.
+ * The result is NUL-terminated and cut to fit.
+ */
+int	soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz);
+
+/* IP helpers. */
+int	soc_ip_parse(const char *s, size_t len, struct soc_ip *ip);	/* 0/-1 */
+void	soc_ip_format(const struct soc_ip *ip, char *out, size_t outsz);
+bool	soc_ip_equal(const struct soc_ip *a, const struct soc_ip *b);
+
+#endif

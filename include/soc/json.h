@@ -1,0 +1,39 @@
+/*
+ * JSON: writing events as JSON lines (nested ECS objects, one event per
+ * line) and a small string builder with correct escaping.  Invalid UTF-8
+ * is never passed through: each bad byte becomes \u00XX of its value so
+ * the output stays valid JSON and nothing is silently dropped.
+ */
+#ifndef SOC_JSON_H
+#define SOC_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "soc/event.h"
+
+struct soc_sbuf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+	bool	 oom;		/* an append failed; content is incomplete */
+};
+
+void	soc_sbuf_init(struct soc_sbuf *b);
+void	soc_sbuf_free(struct soc_sbuf *b);
+void	soc_sbuf_reset(struct soc_sbuf *b);
+void	soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len);
+void	soc_sbuf_adds(struct soc_sbuf *b, const char *s);
+void	soc_sbuf_printf(struct soc_sbuf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Appends s as a quoted, escaped JSON string. */
+void	soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len);
+
+/* Appends the event as one JSON object (no newline). */
+void	soc_json_event(struct soc_sbuf *b, const struct soc_event *ev);
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-27T03:40:33.123456789Z */
+void	soc_time_format(int64_t ns, char *out, size_t outsz);
+
+#endif

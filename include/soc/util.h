@@ -1,0 +1,33 @@
+/*
+ * Small helpers shared by every binary: clocks, durations, key files.
+ */
+#ifndef SOC_UTIL_H
+#define SOC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOC_NS	1000000000LL
+
+int64_t	soc_now_ns(void);		/* CLOCK_REALTIME */
+int64_t	soc_mono_ms(void);		/* CLOCK_MONOTONIC */
+/* "90s", "15m", "2h", "7d", "1h30m" -> ns; -1 on error. */
+int64_t	soc_parse_duration(const char *s);
+/* RFC 3339 / ISO 8601 -> ns since epoch; -1 on error. */
+int64_t	soc_parse_rfc3339(const char *s, size_t len);
+
+/*
+ * CURVE keys.  A key file holds one Z85 key (40 chars) on its first line;
+ * lines starting with '#' are comments.  A key argument is either such a
+ * file or the Z85 text itself.  Returns 0 and the 40-char key + NUL, or
+ * -1 with errno-style message in err.
+ */
+int	soc_key_load(const char *file_or_z85, char out[41], char *err,
+	    size_t errlen);
+/* Writes name.key (secret, 0600, with the public key as a comment) and
+ * name.pub.  -1 with err on failure. */
+int	soc_key_generate(const char *name, char *err, size_t errlen);
+/* Public key of a secret key (Z85 in, Z85 out). */
+int	soc_key_public(const char secret[41], char pub[41]);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * Wire format between sensor and correlator: a batch of events (or a
+ * heartbeat) in a compact, versioned binary encoding.  All integers are
+ * little-endian.  The decoder trusts nothing: every length is checked
+ * against what is left, and a malformed batch is refused as a whole with
+ * a reason, so one bad sensor cannot smuggle half a batch into the store.
+ *
+ *   batch   := magic "SOCB" | version u8 | kind u8 | flags u16
+ *              | seq u64 | count u32 | record{count}
+ *   event   := len u32 | ts i64 | nfields u16 | field{nfields}
+ *              (len counts from ts to the end of the last field)
+ *   field   := id u16 | len u16 | value[len]
+ *              value: STR bytes; INT/TIME 8 bytes; IP 4 or 16 bytes
+ *   counter := namelen u8 | name | value u64       (kind HEARTBEAT)
+ *
+ * Unknown field ids (from a newer sensor) are skipped and counted, so
+ * version 1 decoders keep working as the registry grows.
+ *
+ * Acks go the other way: "SOCA" | version u8 | pad[3] | seq u64.
+ */
+#ifndef SOC_WIRE_H
+#define SOC_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "soc/event.h"
+
+#define SOC_WIRE_MAGIC		"SOCB"
+#define SOC_WIRE_ACK_MAGIC	"SOCA"
+#define SOC_WIRE_VERSION	1
+#define SOC_WIRE_HDR_LEN	20
+#define SOC_WIRE_ACK_LEN	16
+#define SOC_WIRE_MAX_BATCH	(8u << 20)	/* refuse anything larger */
+
+enum soc_wire_kind {
+	SOC_WIRE_EVENTS = 1,
+	SOC_WIRE_HEARTBEAT = 2,
+};
+
+/* Encoder: appends into a caller-owned growable buffer. */
+struct soc_wbuf {
+	uint8_t		*data;
+	size_t		 len;
+	size_t		 cap;
+	uint32_t	 count;		/* records so far */
+};
+
+void	soc_wbuf_init(struct soc_wbuf *b);
+void	soc_wbuf_free(struct soc_wbuf *b);
+/* Start a batch (resets the buffer). */
+void	soc_wire_begin(struct soc_wbuf *b, enum soc_wire_kind kind, uint64_t seq);
+/* Append one event / one counter.  -1 only on allocation failure. */
+int	soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev);
+int	soc_wire_add_counter(struct soc_wbuf *b, const char *name, uint64_t v);
+/* Patch seq into an already built batch (the uplink numbers batches). */
+void	soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq);
+
+/* Decoder. */
+struct soc_wire_hdr {
+	uint8_t		version;
+	uint8_t		kind;
+	uint64_t	seq;
+	uint32_t	count;
+};
+
+struct soc_wire_reader {
+	const uint8_t	*p;
+	size_t		 left;
+	uint32_t	 remaining;	/* records not yet read */
+	uint64_t	 unknown_fields;
+};
+
+/* Checks the header; returns 0, or -1 with *why set to a static reason. */
+int	soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
+	    struct soc_wire_hdr *hdr, const char **why);
+/* Next event: 1 = got one, 0 = end, -1 = malformed (*why set). */
+int	soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
+	    const char **why);
+/* Next counter: 1/0/-1 as above; name is copied NUL-terminated. */
+int	soc_wire_next_counter(struct soc_wire_reader *r, char name[256],
+	    uint64_t *v, const char **why);
+/* Check a whole batch without keeping anything: 0 or -1 (*why). */
+int	soc_wire_validate(const void *data, size_t len, const char **why);
+
+void	soc_wire_ack_encode(uint8_t out[SOC_WIRE_ACK_LEN], uint64_t seq);
+int	soc_wire_ack_decode(const void *data, size_t len, uint64_t *seq);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * Log path of soc-sensor: turns one log line (from a file or a syslog
+ * message) into a normalized event.  Known formats get ECS fields and
+ * event.action/outcome (log.sshd, ...); anything else stays a log.syslog
+ * event with its message.  Never allocates; never fails: an unparseable
+ * line becomes an event with the raw message.
+ */
+#ifndef SOC_SENSOR_LOGPARSE_H
+#define SOC_SENSOR_LOGPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "soc/event.h"
+
+struct logparse_ctx {
+	int64_t		now_ns;		/* reception time: fallback timestamp,
+					   and the year for RFC 3164 stamps */
+	const char	*path;		/* log.file.path, or NULL */
+};
+
+/*
+ * Fill ev (which the function resets) from one line without its line
+ * ending (the caller strips LF/CRLF).  Returns the dataset chosen.
+ */
+const char	*logparse_line(const struct logparse_ctx *ctx, const char *line,
+		    size_t len, struct soc_event *ev);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Packet path of soc-sensor: link-layer and IP decoding, the flow table
+ * and app-layer metadata (DNS, HTTP).  The capture loop (capture.c) hands
+ * every packet to pkt_handle(); decoders emit normalized events through
+ * the callback.  Nothing here allocates per packet: flows come from a
+ * pool sized at pkt_new().
+ */
+#ifndef SOC_SENSOR_PKT_H
+#define SOC_SENSOR_PKT_H
+
+#include <stdint.h>
+#include "soc/event.h"
+
+typedef void (*soc_emit_fn)(void *arg, struct soc_event *ev);
+
+struct pkt_config {
+	uint32_t	max_flows;		/* pool size; 0 = default 65536 */
+	int64_t		tcp_idle_ns;		/* 0 = default 300 s */
+	int64_t		udp_idle_ns;		/* 0 = default 60 s */
+	int64_t		icmp_idle_ns;		/* 0 = default 30 s */
+};
+
+/* Counters, by reason; all monotonic. */
+struct pkt_stats {
+	uint64_t	packets;
+	uint64_t	bytes;
+	uint64_t	truncated;		/* shorter than a header says */
+	uint64_t	malformed;		/* impossible header values */
+	uint64_t	unsupported;		/* link type / ethertype / proto */
+	uint64_t	fragments;		/* IP fragments (not reassembled yet) */
+	uint64_t	flows_created;
+	uint64_t	flows_evicted;		/* pool full: oldest flow emitted early */
+	uint64_t	flows_emitted;
+	uint64_t	dns_events;
+	uint64_t	http_events;
+};
+
+struct pkt_ctx;
+
+/* Returns NULL on allocation failure.  emit may be called from pkt_*. */
+struct pkt_ctx	*pkt_new(const struct pkt_config *cfg, soc_emit_fn emit, void *arg);
+void		 pkt_free(struct pkt_ctx *ctx);
+/* linktype is a DLT_* value (DLT_EN10MB, DLT_RAW, ...). */
+void		 pkt_handle(struct pkt_ctx *ctx, int linktype, int64_t ts_ns,
+		    const uint8_t *data, uint32_t caplen, uint32_t wirelen);
+/* Expire flows idle at now_ns (packet time); cheap, call every second. */
+void		 pkt_expire(struct pkt_ctx *ctx, int64_t now_ns);
+/* Emit every remaining flow (end of input). */
+void		 pkt_finish(struct pkt_ctx *ctx);
+const struct pkt_stats *pkt_stats(const struct pkt_ctx *ctx);
+
+#endif

@@ -1,1 +1,267 @@
-/* placeholder: to be written */
+/*
+ * The field registry and event accessors.  The registry is generated from
+ * SOC_FIELDS in event.h; lookups by name go through a small open-addressing
+ * hash built once, so the rule compiler and JSON reader never walk the
+ * list.  Setters copy strings into the event's inline buffer and never
+ * allocate.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "soc/event.h"
+#include "soc/json.h"
+
+static const struct {
+	const char	*name;
+	enum soc_ftype	 type;
+} registry[SOC_F_COUNT] = {
+#define SOC_X_REG(id, n, t) [SOC_F_##id] = { n, t },
+	SOC_FIELDS(SOC_X_REG)
+#undef SOC_X_REG
+};
+
+#define HASH_SLOTS 256		/* power of two, > 2 * SOC_F_COUNT */
+_Static_assert(HASH_SLOTS > 2 * SOC_F_COUNT, "grow HASH_SLOTS");
+_Static_assert(SOC_EVENT_BUFSZ <= 65535, "string offsets are 16-bit");
+
+static int16_t		hash_slot[HASH_SLOTS];
+static pthread_once_t	hash_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+hash_name(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+static void
+hash_build(void)
+{
+	for (int i = 0; i < HASH_SLOTS; i++)
+		hash_slot[i] = -1;
+	for (int f = 0; f < SOC_F_COUNT; f++) {
+		uint32_t h = hash_name(registry[f].name, strlen(registry[f].name));
+		while (hash_slot[h & (HASH_SLOTS - 1)] != -1)
+			h++;
+		hash_slot[h & (HASH_SLOTS - 1)] = (int16_t)f;
+	}
+}
+
+const char *
+soc_field_name(int f)
+{
+	return (f >= 0 && f < SOC_F_COUNT) ? registry[f].name : NULL;
+}
+
+enum soc_ftype
+soc_field_type(int f)
+{
+	return (f >= 0 && f < SOC_F_COUNT) ? registry[f].type : 0;
+}
+
+int
+soc_field_lookup(const char *name, size_t len)
+{
+	uint32_t h;
+	int f;
+
+	pthread_once(&hash_once, hash_build);
+	h = hash_name(name, len);
+	while ((f = hash_slot[h & (HASH_SLOTS - 1)]) != -1) {
+		if (strlen(registry[f].name) == len &&
+		    memcmp(registry[f].name, name, len) == 0)
+			return f;
+		h++;
+	}
+	return SOC_F_NONE;
+}
+
+static inline void
+mark(struct soc_event *ev, int f)
+{
+	ev->present[f / 64] |= (uint64_t)1 << (f % 64);
+}
+
+void
+soc_event_reset(struct soc_event *ev)
+{
+	ev->ts = 0;
+	ev->flags = 0;
+	memset(ev->present, 0, sizeof(ev->present));
+	ev->buf_len = 0;
+}
+
+void
+soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len)
+{
+	size_t room;
+
+	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR)
+		return;
+	room = SOC_EVENT_BUFSZ - ev->buf_len;
+	if (len > room) {
+		len = room;
+		ev->flags |= SOC_EV_TRUNCATED;
+	}
+	if (len > 0)
+		memcpy(ev->buf + ev->buf_len, s, len);
+	ev->val[f].s.off = (uint16_t)ev->buf_len;
+	ev->val[f].s.len = (uint16_t)len;
+	ev->buf_len += (uint32_t)len;
+	mark(ev, f);
+}
+
+void
+soc_event_set_cstr(struct soc_event *ev, int f, const char *s)
+{
+	soc_event_set_str(ev, f, s, strlen(s));
+}
+
+void
+soc_event_set_int(struct soc_event *ev, int f, int64_t v)
+{
+	if (f < 0 || f >= SOC_F_COUNT ||
+	    (registry[f].type != SOC_T_INT && registry[f].type != SOC_T_TIME))
+		return;
+	ev->val[f].i = v;
+	mark(ev, f);
+}
+
+void
+soc_event_set_ip(struct soc_event *ev, int f, const struct soc_ip *ip)
+{
+	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_IP)
+		return;
+	ev->val[f].ip = *ip;
+	mark(ev, f);
+}
+
+void
+soc_event_set_ip4(struct soc_event *ev, int f, const uint8_t a[4])
+{
+	struct soc_ip ip = { .family = 4 };
+
+	memcpy(ip.addr, a, 4);
+	soc_event_set_ip(ev, f, &ip);
+}
+
+void
+soc_event_set_ip6(struct soc_event *ev, int f, const uint8_t a[16])
+{
+	struct soc_ip ip = { .family = 6 };
+
+	memcpy(ip.addr, a, 16);
+	soc_event_set_ip(ev, f, &ip);
+}
+
+void
+soc_event_unset(struct soc_event *ev, int f)
+{
+	if (f >= 0 && f < SOC_F_COUNT)
+		ev->present[f / 64] &= ~((uint64_t)1 << (f % 64));
+}
+
+void
+soc_event_copy(struct soc_event *dst, const struct soc_event *src)
+{
+	memcpy(dst, src, offsetof(struct soc_event, buf) + src->buf_len);
+}
+
+const char *
+soc_event_str(const struct soc_event *ev, int f, size_t *len)
+{
+	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR ||
+	    !soc_event_has(ev, f))
+		return NULL;
+	*len = ev->val[f].s.len;
+	return ev->buf + ev->val[f].s.off;
+}
+
+int64_t
+soc_event_int(const struct soc_event *ev, int f, int64_t def)
+{
+	if (f < 0 || f >= SOC_F_COUNT || !soc_event_has(ev, f) ||
+	    (registry[f].type != SOC_T_INT && registry[f].type != SOC_T_TIME))
+		return def;
+	return ev->val[f].i;
+}
+
+const struct soc_ip *
+soc_event_ip(const struct soc_event *ev, int f)
+{
+	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_IP ||
+	    !soc_event_has(ev, f))
+		return NULL;
+	return &ev->val[f].ip;
+}
+
+int
+soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz)
+{
+	const char *s;
+	size_t len;
+
+	if (outsz == 0 || f < 0 || f >= SOC_F_COUNT || !soc_event_has(ev, f))
+		return -1;
+	switch (registry[f].type) {
+	case SOC_T_STR:
+		s = soc_event_str(ev, f, &len);
+		if (len >= outsz)
+			len = outsz - 1;
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return (int)len;
+	case SOC_T_INT:
+		return snprintf(out, outsz, "%lld", (long long)ev->val[f].i);
+	case SOC_T_TIME:
+		soc_time_format(ev->val[f].i, out, outsz);
+		return (int)strlen(out);
+	case SOC_T_IP:
+		soc_ip_format(&ev->val[f].ip, out, outsz);
+		return (int)strlen(out);
+	}
+	return -1;
+}
+
+int
+soc_ip_parse(const char *s, size_t len, struct soc_ip *ip)
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, tmp, ip->addr) == 1) {
+		ip->family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, tmp, ip->addr) == 1) {
+		ip->family = 6;
+		return 0;
+	}
+	return -1;
+}
+
+void
+soc_ip_format(const struct soc_ip *ip, char *out, size_t outsz)
+{
+	if (inet_ntop(ip->family == 4 ? AF_INET : AF_INET6, ip->addr, out,
+	    (socklen_t)outsz) == NULL && outsz > 0)
+		out[0] = '\0';
+}
+
+bool
+soc_ip_equal(const struct soc_ip *a, const struct soc_ip *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}

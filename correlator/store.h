@@ -6,6 +6,13 @@
  * The correlator applies a batch inside one transaction:
  * store_begin(), store_incident_hit() for each alert, store_sensor_set_seq(),
  * store_commit(); only then does it ack the batch.
+ *
+ * Functions that write several rows (store_incident_hit, the incident
+ * state changes) are atomic on their own: inside a caller's transaction
+ * they use a savepoint, outside one they open and commit their own.
+ *
+ * Times are integer nanoseconds since the epoch, UTC.  Strings handed to
+ * a *_fn callback belong to the store and are valid only during the call.
  */
 #ifndef SOC_CORR_STORE_H
 #define SOC_CORR_STORE_H
@@ -17,6 +24,9 @@ struct store;
 
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
+
+#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version */
+#define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
 struct store	*store_open(const char *path, int flags, char *err, size_t errlen);
@@ -68,5 +78,227 @@ struct store_hit {
  */
 int	store_incident_hit(struct store *st, const struct store_hit *h,
 	    int64_t *id, int *created);
+
+/* ---- Everything below serves socctl and the coverage report. ---- */
+
+/*
+ * Errors that the caller can act on (unknown agency, duplicate key,
+ * invalid transition) are reported by returning -1 with a sentence in
+ * store_errmsg(); SQLite failures use the same path.
+ */
+
+/* Severity 0..4 <-> informational, low, medium, high, critical. */
+const char	*store_severity_name(int sev);		/* "?" if out of range */
+int		 store_severity_parse(const char *s);	/* name or digit; -1 */
+
+/* Agencies.  The hierarchy (parent) is data, changed by decree. */
+struct store_agency {
+	const char	*code;
+	const char	*name;		/* UTF-8 */
+	const char	*parent;	/* "" for none */
+	int64_t		 created_at;
+	uint64_t	 sensors;	/* enrolled, not revoked */
+	uint64_t	 open_incidents;
+};
+typedef int (*store_agency_fn)(void *arg, const struct store_agency *a);
+
+/* -1 if the code exists or the parent does not. */
+int	store_agency_add(struct store *st, const char *code, const char *name,
+	    const char *parent, int64_t now_ns);
+int	store_agency_exists(struct store *st, const char *code);	/* 1/0/-1 */
+/* Calls fn for each agency by code; stops early when fn returns non-zero
+ * and returns that value.  Same convention for every *_foreach below. */
+int	store_agency_foreach(struct store *st, store_agency_fn fn, void *arg);
+
+/* Sensors as the analyst sees them. */
+struct store_sensor_info {
+	const char	*name;
+	const char	*agency;
+	const char	*pubkey;
+	int		 revoked;
+	int64_t		 enrolled_at;
+	uint64_t	 last_seq;
+	uint64_t	 events_received;
+	uint64_t	 batches;
+	int64_t		 last_batch_at;		/* 0 = never */
+	int64_t		 last_heartbeat;	/* 0 = never */
+	const char	*counters;		/* JSON object text as sent */
+};
+typedef int (*store_sensor_fn)(void *arg, const struct store_sensor_info *s);
+
+/* -1 if the name or key is taken or the agency unknown. */
+int	store_sensor_enroll(struct store *st, const char *name, const char *agency,
+	    const char *z85pub, int64_t now_ns);
+/* 1 revoked, 0 no such sensor, -1 error (already revoked is 1). */
+int	store_sensor_revoke(struct store *st, const char *name, int64_t now_ns);
+/* agency NULL: every sensor.  Ordered by agency, name. */
+int	store_sensor_foreach(struct store *st, const char *agency,
+	    store_sensor_fn fn, void *arg);
+
+/* Incidents. */
+enum store_status {
+	STORE_ST_NEW,
+	STORE_ST_ACKNOWLEDGED,
+	STORE_ST_INVESTIGATING,
+	STORE_ST_RESOLVED,
+	STORE_ST_FALSE_POSITIVE,
+	STORE_ST_COUNT
+};
+const char	*store_status_name(int status);		/* "new", ... */
+int		 store_status_parse(const char *s);	/* also "false-positive"; -1 */
+/* 1 if the state machine allows from -> to. */
+int		 store_status_allowed(int from, int to);
+
+struct store_incident {
+	int64_t		 id;
+	const char	*rule_id;
+	const char	*rule_title;
+	const char	*rule_level;
+	const char	*rule_author;
+	int		 severity;
+	const char	*agency;
+	const char	*sensor;
+	const char	*group_key;
+	int		 status;	/* enum store_status */
+	const char	*assignee;	/* "" when none */
+	int64_t		 first_seen;
+	int64_t		 last_seen;
+	uint64_t	 count;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+	uint64_t	 evidence;	/* evidence events kept */
+};
+typedef int (*store_incident_fn)(void *arg, const struct store_incident *in);
+
+struct store_incident_filter {
+	int		 status;	/* enum store_status, or -1 any */
+	int		 open_only;	/* new, acknowledged, investigating */
+	const char	*agency;	/* NULL any */
+	int		 min_severity;	/* 0 any */
+	int64_t		 since_ns;	/* last_seen >= since_ns; 0 any */
+	int64_t		 limit;		/* 0 no limit */
+};
+void	store_incident_filter_init(struct store_incident_filter *f);
+/* Newest activity first (last_seen, then id, descending). */
+int	store_incident_foreach(struct store *st, const struct store_incident_filter *f,
+	    store_incident_fn fn, void *arg);
+/* 1 found (fn called once), 0 not found, -1 error. */
+int	store_incident_get(struct store *st, int64_t id, store_incident_fn fn,
+	    void *arg);
+
+typedef int (*store_evidence_fn)(void *arg, int seq, const char *json, int valid_json);
+int	store_evidence_foreach(struct store *st, int64_t incident_id,
+	    store_evidence_fn fn, void *arg);
+
+/*
+ * Analyst actions: each changes the incident and appends one audit row,
+ * atomically.  -1 with a sentence in store_errmsg() for no such incident
+ * or a transition the state machine refuses.
+ */
+int	store_incident_transition(struct store *st, int64_t id, int to,
+	    const char *actor, const char *note, int64_t now_ns);
+int	store_incident_assign(struct store *st, int64_t id, const char *assignee,
+	    const char *actor, const char *note, int64_t now_ns);
+int	store_incident_note(struct store *st, int64_t id, const char *actor,
+	    const char *note, int64_t now_ns);
+
+/* The audit trail: append-only (the schema refuses UPDATE and DELETE). */
+struct store_audit {
+	int64_t		 id;
+	int64_t		 incident_id;	/* 0 for non-incident actions */
+	int64_t		 at;
+	const char	*actor;
+	const char	*action;	/* created, acknowledged, assigned, ... */
+	const char	*note;		/* "" when none */
+};
+typedef int (*store_audit_fn)(void *arg, const struct store_audit *a);
+/* incident_id 0: actions not tied to an incident (enroll, revoke, ...). */
+int	store_audit_add(struct store *st, int64_t incident_id, const char *actor,
+	    const char *action, const char *note, int64_t now_ns);
+/* incident_id < 0: the whole trail.  Oldest first. */
+int	store_audit_foreach(struct store *st, int64_t incident_id,
+	    store_audit_fn fn, void *arg);
+
+/* Evidence for coverage layers 1 and 3. */
+struct store_responder {
+	const char	*agency;
+	const char	*name;
+	const char	*contact;	/* "" when none */
+	int64_t		 added_at;
+};
+typedef int (*store_responder_fn)(void *arg, const struct store_responder *r);
+int	store_responder_add(struct store *st, const char *agency, const char *name,
+	    const char *contact, int64_t now_ns);
+int	store_responder_foreach(struct store *st, const char *agency,
+	    store_responder_fn fn, void *arg);
+
+struct store_assessment {
+	const char	*agency;
+	const char	*assessor;
+	int64_t		 assessed_at;
+	int64_t		 expires_at;
+};
+typedef int (*store_assessment_fn)(void *arg, const struct store_assessment *a);
+int	store_assessment_add(struct store *st, const char *agency,
+	    const char *assessor, int64_t assessed_at, int64_t expires_at);
+/* Latest expiry first. */
+int	store_assessment_foreach(struct store *st, const char *agency,
+	    store_assessment_fn fn, void *arg);
+
+/* Totals for `socctl stats`. */
+struct store_stats {
+	uint64_t	agencies;
+	uint64_t	sensors;		/* enrolled, not revoked */
+	uint64_t	sensors_revoked;
+	uint64_t	events_received;	/* committed, all sensors */
+	uint64_t	batches;
+	uint64_t	incidents;
+	uint64_t	by_status[STORE_ST_COUNT];
+	uint64_t	by_severity[5];
+	uint64_t	evidence;
+	uint64_t	audit;
+	uint64_t	outbox_pending;		/* alerts not yet acked nationally */
+	uint64_t	forwarded;		/* acked by the national receiver */
+};
+int	store_stats_get(struct store *st, struct store_stats *out);
+
+/*
+ * The 4-layer coverage report (coverage.c), from evidence in the store.
+ * Layers: 1 on-site force, 2 professional monitoring, 3 independent
+ * assessment, 4 national connection.
+ */
+#define STORE_LAYERS	4
+enum store_layer_state {
+	STORE_LAYER_OK,
+	STORE_LAYER_DEGRADED,
+	STORE_LAYER_MISSING
+};
+const char	*store_layer_name(int layer);		/* 0..3 */
+const char	*store_layer_state_name(int state);	/* ok, degraded, missing */
+
+struct store_coverage_opts {
+	int64_t		 now_ns;
+	int64_t		 heartbeat_max_ns;	/* layer 2: live if heard within (5m) */
+	int64_t		 ack_max_ns;		/* layer 1: new incidents older than
+						   this degrade it; 0 = off */
+	int		 forwarding;		/* layer 4: forwarding configured */
+};
+void	store_coverage_opts_init(struct store_coverage_opts *o);
+
+struct store_coverage {
+	const char	*agency;
+	const char	*name;
+	const char	*parent;
+	int		 state[STORE_LAYERS];	/* enum store_layer_state */
+	char		 reason[STORE_LAYERS][192];
+	int		 covered;		/* all four layers ok */
+};
+typedef int (*store_coverage_fn)(void *arg, const struct store_coverage *c);
+/*
+ * Calls fn for each agency (by code) and counts agencies and those fully
+ * covered.  Returns 0, -1 on error, or fn's non-zero value.
+ */
+int	store_coverage(struct store *st, const struct store_coverage_opts *o,
+	    store_coverage_fn fn, void *arg, size_t *ncovered, size_t *ntotal);
 
 #endif

@@ -1,1 +1,333 @@
-/* placeholder: to be written */
+/*
+ * JSON output: a growable string buffer, string escaping that keeps
+ * output valid for any input bytes, and the event writer that turns the
+ * flat field registry into nested ECS objects ("source": {"ip": ...}).
+ *
+ * The nesting is computed once from the registry (a prefix tree of the
+ * dotted names); writing an event walks that tree and skips subtrees with
+ * no field present, so the per-event cost is proportional to the fields
+ * the event has, and the buffer is reused between events.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "soc/json.h"
+
+void
+soc_sbuf_init(struct soc_sbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+soc_sbuf_free(struct soc_sbuf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+soc_sbuf_reset(struct soc_sbuf *b)
+{
+	b->len = 0;
+	b->oom = false;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+static bool
+sbuf_grow(struct soc_sbuf *b, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (b->len + need + 1 <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + need + 1)
+		cap *= 2;
+	if ((p = realloc(b->data, cap)) == NULL) {
+		b->oom = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void
+soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len)
+{
+	if (!sbuf_grow(b, len))
+		return;
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+soc_sbuf_adds(struct soc_sbuf *b, const char *s)
+{
+	soc_sbuf_add(b, s, strlen(s));
+}
+
+void
+soc_sbuf_printf(struct soc_sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !sbuf_grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+void
+soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0, n;
+	char esc[8];
+
+	soc_sbuf_add(b, "\"", 1);
+	while (i < len) {
+		unsigned char c = p[i];
+		const char *e = NULL;
+		size_t elen = 2;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		if (c >= 0x80 && (n = utf8_seq(p + i, len - i)) > 0) {
+			i += n;
+			run += n;
+			continue;
+		}
+		soc_sbuf_add(b, (const char *)p + i - run, run);
+		run = 0;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\n': e = "\\n"; break;
+		case '\r': e = "\\r"; break;
+		case '\t': e = "\\t"; break;
+		default:
+			/* control byte or invalid UTF-8: keep its value visibly */
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			e = esc;
+			elen = 6;
+		}
+		soc_sbuf_add(b, e, elen);
+		i++;
+	}
+	soc_sbuf_add(b, (const char *)p + i - run, run);
+	soc_sbuf_add(b, "\"", 1);
+}
+
+void
+soc_time_format(int64_t ns, char *out, size_t outsz)
+{
+	time_t secs = (time_t)(ns / 1000000000LL);
+	long frac = (long)(ns % 1000000000LL);
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000000L;
+		secs--;
+	}
+	gmtime_r(&secs, &tm);
+	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac);
+}
+
+/*
+ * Prefix tree of the registry.  Node 0 is the root; a node is either an
+ * object (children) or a leaf (a field id).  Children are kept in
+ * registry order, so output order is stable.
+ */
+#define JT_MAX_NODES	256
+#define JT_MAX_KIDS	24
+
+struct jnode {
+	char		name[32];
+	int		field;		/* leaf: field id; object: -1 */
+	int		nkids;
+	int		kids[JT_MAX_KIDS];
+	uint64_t	mask[(SOC_F_COUNT + 63) / 64];	/* fields beneath */
+};
+
+static struct jnode	jt[JT_MAX_NODES];
+static int		jt_n;
+static pthread_once_t	jt_once = PTHREAD_ONCE_INIT;
+
+static int
+jt_child(int parent, const char *name, size_t len, int field)
+{
+	struct jnode *p = &jt[parent], *c;
+
+	for (int i = 0; i < p->nkids; i++) {
+		c = &jt[p->kids[i]];
+		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
+			return p->kids[i];
+	}
+	if (jt_n >= JT_MAX_NODES || p->nkids >= JT_MAX_KIDS ||
+	    len >= sizeof(c->name))
+		abort();	/* registry outgrew the table: a build-time bug */
+	c = &jt[jt_n];
+	memcpy(c->name, name, len);
+	c->name[len] = '\0';
+	c->field = field;
+	c->nkids = 0;
+	p->kids[p->nkids++] = jt_n;
+	return jt_n++;
+}
+
+static void
+jt_build(void)
+{
+	jt_n = 1;
+	jt[0].field = -1;
+	for (int f = 0; f < SOC_F_COUNT; f++) {
+		const char *name = soc_field_name(f), *dot;
+		int node = 0;
+
+		jt[0].mask[f / 64] |= (uint64_t)1 << (f % 64);
+		while ((dot = strchr(name, '.')) != NULL) {
+			node = jt_child(node, name, (size_t)(dot - name), -1);
+			jt[node].mask[f / 64] |= (uint64_t)1 << (f % 64);
+			name = dot + 1;
+		}
+		node = jt_child(node, name, strlen(name), f);
+		jt[node].mask[f / 64] |= (uint64_t)1 << (f % 64);
+	}
+}
+
+static bool
+jt_any(const struct jnode *n, const struct soc_event *ev)
+{
+	for (size_t i = 0; i < sizeof(n->mask) / sizeof(n->mask[0]); i++)
+		if (n->mask[i] & ev->present[i])
+			return true;
+	return false;
+}
+
+static void
+json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
+{
+	char tmp[64];
+	const char *s;
+	size_t len;
+
+	switch (soc_field_type(f)) {
+	case SOC_T_STR:
+		s = soc_event_str(ev, f, &len);
+		soc_sbuf_json_str(b, s, len);
+		break;
+	case SOC_T_INT:
+		soc_sbuf_printf(b, "%lld", (long long)ev->val[f].i);
+		break;
+	case SOC_T_TIME:
+	case SOC_T_IP:
+		soc_event_text(ev, f, tmp, sizeof(tmp));
+		soc_sbuf_json_str(b, tmp, strlen(tmp));
+		break;
+	}
+}
+
+static void
+json_node(struct soc_sbuf *b, const struct soc_event *ev, int node)
+{
+	bool first = true;
+
+	soc_sbuf_add(b, "{", 1);
+	for (int i = 0; i < jt[node].nkids; i++) {
+		const struct jnode *k = &jt[jt[node].kids[i]];
+
+		if (!jt_any(k, ev))
+			continue;
+		if (!first)
+			soc_sbuf_add(b, ",", 1);
+		first = false;
+		soc_sbuf_json_str(b, k->name, strlen(k->name));
+		soc_sbuf_add(b, ":", 1);
+		if (k->field >= 0)
+			json_value(b, ev, k->field);
+		else
+			json_node(b, ev, jt[node].kids[i]);
+	}
+	soc_sbuf_add(b, "}", 1);
+}
+
+void
+soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
+{
+	char ts[48];
+
+	pthread_once(&jt_once, jt_build);
+	soc_time_format(ev->ts, ts, sizeof(ts));
+	soc_sbuf_add(b, "{\"@timestamp\":", 14);
+	soc_sbuf_json_str(b, ts, strlen(ts));
+	if (jt_any(&jt[0], ev)) {
+		/* splice the root object's members after @timestamp */
+		size_t at = b->len;
+
+		json_node(b, ev, 0);
+		if (b->oom)
+			return;
+		b->data[at] = ',';
+		b->len--;		/* drop the root's closing brace... */
+		b->data[b->len] = '\0';
+	}
+	if (ev->flags & SOC_EV_TRUNCATED)
+		soc_sbuf_adds(b, ",\"soc\":{\"truncated\":true}");
+	soc_sbuf_add(b, "}", 1);	/* ...and close once */
+}

@@ -1,1 +1,239 @@
-/* placeholder: to be written */
+/*
+ * Clocks, duration and time parsing, and CURVE key files.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "soc/util.h"
+
+int64_t
+soc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * SOC_NS + ts.tv_nsec;
+}
+
+int64_t
+soc_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+soc_parse_duration(const char *s)
+{
+	int64_t total = 0, n;
+	bool any = false;
+
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		n = 0;
+		while (isdigit((unsigned char)*s)) {
+			if (n > 1000000000LL)
+				return -1;
+			n = n * 10 + (*s++ - '0');
+		}
+		switch (*s) {
+		case 's': total += n * SOC_NS; break;
+		case 'm': total += n * 60 * SOC_NS; break;
+		case 'h': total += n * 3600 * SOC_NS; break;
+		case 'd': total += n * 86400 * SOC_NS; break;
+		case 'w': total += n * 7 * 86400 * SOC_NS; break;
+		default: return -1;
+		}
+		s++;
+		any = true;
+	}
+	return any ? total : -1;
+}
+
+static int
+digits(const char *s, size_t len, size_t at, size_t n, int *out)
+{
+	int v = 0;
+
+	if (at + n > len)
+		return -1;
+	for (size_t i = at; i < at + n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int64_t
+soc_parse_rfc3339(const char *s, size_t len)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om;
+	int64_t frac = 0, scale = 100000000, off = 0;
+	size_t i = 10;
+	struct tm tm;
+
+	if (digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' ||
+	    digits(s, len, 5, 2, &mo) || s[7] != '-' ||
+	    digits(s, len, 8, 2, &d))
+		return -1;
+	if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+		if (digits(s, len, 11, 2, &h) || len < 19 || s[13] != ':' ||
+		    digits(s, len, 14, 2, &mi) || s[16] != ':' ||
+		    digits(s, len, 17, 2, &sec))
+			return -1;
+		i = 19;
+		if (i < len && (s[i] == '.' || s[i] == ',')) {
+			i++;
+			while (i < len && isdigit((unsigned char)s[i])) {
+				frac += (s[i] - '0') * scale;
+				scale /= 10;
+				i++;
+			}
+		}
+		if (i < len && (s[i] == 'Z' || s[i] == 'z'))
+			i++;
+		else if (i < len && (s[i] == '+' || s[i] == '-')) {
+			if (digits(s, len, i + 1, 2, &oh))
+				return -1;
+			if (i + 3 < len && s[i + 3] == ':') {
+				if (digits(s, len, i + 4, 2, &om))
+					return -1;
+				off = (oh * 60 + om) * 60;
+				if (s[i] == '-')
+					off = -off;
+				i += 6;
+			} else if (digits(s, len, i + 3, 2, &om) == 0) {
+				off = (oh * 60 + om) * 60;
+				if (s[i] == '-')
+					off = -off;
+				i += 5;
+			} else
+				return -1;
+		}
+	}
+	if (i != len || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return ((int64_t)timegm(&tm) - off) * SOC_NS + frac;
+}
+
+static bool
+z85_valid(const char *s)
+{
+	static const char z85[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+	if (strlen(s) != 40)
+		return false;
+	for (int i = 0; i < 40; i++)
+		if (strchr(z85, s[i]) == NULL)
+			return false;
+	return true;
+}
+
+int
+soc_key_load(const char *arg, char out[41], char *err, size_t errlen)
+{
+	char line[256];
+	FILE *f;
+
+	if (z85_valid(arg) && access(arg, F_OK) != 0) {
+		memcpy(out, arg, 41);
+		return 0;
+	}
+	if ((f = fopen(arg, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s (give a key file written by "
+		    "`socctl keygen` or a 40-character Z85 key)", arg,
+		    strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		fclose(f);
+		if (!z85_valid(line)) {
+			snprintf(err, errlen, "%s: not a Z85 CURVE key "
+			    "(expected 40 characters)", arg);
+			return -1;
+		}
+		memcpy(out, line, 41);
+		return 0;
+	}
+	fclose(f);
+	snprintf(err, errlen, "%s: no key in file", arg);
+	return -1;
+}
+
+int
+soc_key_public(const char secret[41], char pub[41])
+{
+	return zmq_curve_public(pub, secret) == 0 ? 0 : -1;
+}
+
+static int
+write_file(const char *path, mode_t mode, const char *text, char *err,
+    size_t errlen)
+{
+	int fd;
+	size_t len = strlen(text);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+		    errno == EEXIST ? " (refusing to overwrite a key; "
+		    "remove it first)" : "");
+		return -1;
+	}
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+soc_key_generate(const char *name, char *err, size_t errlen)
+{
+	char pub[41], sec[41], path[4096], text[512];
+
+	if (zmq_curve_keypair(pub, sec) != 0) {
+		snprintf(err, errlen, "zmq_curve_keypair: %s (libzmq built "
+		    "without CURVE?)", zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s.key", name);
+	snprintf(text, sizeof(text), "# CURVE secret key: keep private\n"
+	    "# public key: %s\n%s\n", pub, sec);
+	if (write_file(path, 0600, text, err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s.pub", name);
+	snprintf(text, sizeof(text), "%s\n", pub);
+	if (write_file(path, 0644, text, err, errlen) == -1)
+		return -1;
+	return 0;
+}

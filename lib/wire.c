@@ -1,1 +1,390 @@
-/* placeholder: to be written */
+/*
+ * Wire codec for event batches (format in wire.h).  The encoder appends
+ * into a reusable buffer; the decoder is written for hostile input: it
+ * checks every length against the bytes left before reading, refuses
+ * types that do not fit the field, and reports a reason instead of
+ * asserting.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/wire.h"
+
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void
+put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void
+put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
+	    ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t
+get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
+}
+
+void
+soc_wbuf_init(struct soc_wbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+soc_wbuf_free(struct soc_wbuf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+static int
+wbuf_reserve(struct soc_wbuf *b, size_t need)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (b->len + need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 65536;
+	while (cap < b->len + need)
+		cap *= 2;
+	if ((p = realloc(b->data, cap)) == NULL)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void
+soc_wire_begin(struct soc_wbuf *b, enum soc_wire_kind kind, uint64_t seq)
+{
+	b->len = 0;
+	b->count = 0;
+	if (wbuf_reserve(b, SOC_WIRE_HDR_LEN) == -1)
+		return;		/* add_* will fail and report it */
+	memcpy(b->data, SOC_WIRE_MAGIC, 4);
+	b->data[4] = SOC_WIRE_VERSION;
+	b->data[5] = (uint8_t)kind;
+	put16(b->data + 6, 0);
+	put64(b->data + 8, seq);
+	put32(b->data + 16, 0);
+	b->len = SOC_WIRE_HDR_LEN;
+}
+
+void
+soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq)
+{
+	if (len >= SOC_WIRE_HDR_LEN)
+		put64(batch + 8, seq);
+}
+
+static size_t
+field_size(const struct soc_event *ev, int f)
+{
+	switch (soc_field_type(f)) {
+	case SOC_T_STR:
+		return ev->val[f].s.len;
+	case SOC_T_INT:
+	case SOC_T_TIME:
+		return 8;
+	case SOC_T_IP:
+		return ev->val[f].ip.family == 4 ? 4 : 16;
+	}
+	return 0;
+}
+
+int
+soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
+{
+	size_t need = 4 + 8 + 2, start;
+	uint16_t nfields = 0;
+	uint8_t *p;
+
+	if (b->len < SOC_WIRE_HDR_LEN)
+		return -1;
+	for (int f = 0; f < SOC_F_COUNT; f++)
+		if (soc_event_has(ev, f)) {
+			need += 4 + field_size(ev, f);
+			nfields++;
+		}
+	if (wbuf_reserve(b, need) == -1)
+		return -1;
+	start = b->len;
+	p = b->data + start;
+	put32(p, (uint32_t)(need - 4));
+	put64(p + 4, (uint64_t)ev->ts);
+	put16(p + 12, nfields);
+	p += 14;
+	for (int f = 0; f < SOC_F_COUNT; f++) {
+		size_t n;
+
+		if (!soc_event_has(ev, f))
+			continue;
+		n = field_size(ev, f);
+		put16(p, (uint16_t)f);
+		put16(p + 2, (uint16_t)n);
+		p += 4;
+		switch (soc_field_type(f)) {
+		case SOC_T_STR:
+			memcpy(p, ev->buf + ev->val[f].s.off, n);
+			break;
+		case SOC_T_INT:
+		case SOC_T_TIME:
+			put64(p, (uint64_t)ev->val[f].i);
+			break;
+		case SOC_T_IP:
+			memcpy(p, ev->val[f].ip.addr, n);
+			break;
+		}
+		p += n;
+	}
+	b->len += need;
+	put32(b->data + 16, ++b->count);
+	return 0;
+}
+
+int
+soc_wire_add_counter(struct soc_wbuf *b, const char *name, uint64_t v)
+{
+	size_t nlen = strlen(name);
+
+	if (b->len < SOC_WIRE_HDR_LEN)
+		return -1;
+	if (nlen > 255)
+		nlen = 255;
+	if (wbuf_reserve(b, 1 + nlen + 8) == -1)
+		return -1;
+	b->data[b->len] = (uint8_t)nlen;
+	memcpy(b->data + b->len + 1, name, nlen);
+	put64(b->data + b->len + 1 + nlen, v);
+	b->len += 1 + nlen + 8;
+	put32(b->data + 16, ++b->count);
+	return 0;
+}
+
+int
+soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
+    struct soc_wire_hdr *hdr, const char **why)
+{
+	const uint8_t *p = data;
+
+	memset(r, 0, sizeof(*r));
+	if (len < SOC_WIRE_HDR_LEN) {
+		*why = "batch shorter than its header";
+		return -1;
+	}
+	if (len > SOC_WIRE_MAX_BATCH) {
+		*why = "batch larger than the limit";
+		return -1;
+	}
+	if (memcmp(p, SOC_WIRE_MAGIC, 4) != 0) {
+		*why = "bad magic (not a soc batch)";
+		return -1;
+	}
+	hdr->version = p[4];
+	hdr->kind = p[5];
+	hdr->seq = get64(p + 8);
+	hdr->count = get32(p + 16);
+	if (hdr->version != SOC_WIRE_VERSION) {
+		*why = "unsupported wire version";
+		return -1;
+	}
+	if (hdr->kind != SOC_WIRE_EVENTS && hdr->kind != SOC_WIRE_HEARTBEAT) {
+		*why = "unknown batch kind";
+		return -1;
+	}
+	r->p = p + SOC_WIRE_HDR_LEN;
+	r->left = len - SOC_WIRE_HDR_LEN;
+	r->remaining = hdr->count;
+	return 0;
+}
+
+static int
+read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
+    uint64_t *unknown, const char **why)
+{
+	struct soc_ip ip;
+
+	if (id >= SOC_F_COUNT) {
+		(*unknown)++;
+		return 0;
+	}
+	switch (soc_field_type(id)) {
+	case SOC_T_STR:
+		soc_event_set_str(ev, id, (const char *)v, n);
+		return 0;
+	case SOC_T_INT:
+	case SOC_T_TIME:
+		if (n != 8)
+			break;
+		soc_event_set_int(ev, id, (int64_t)get64(v));
+		return 0;
+	case SOC_T_IP:
+		if (n != 4 && n != 16)
+			break;
+		memset(&ip, 0, sizeof(ip));
+		ip.family = n == 4 ? 4 : 6;
+		memcpy(ip.addr, v, n);
+		soc_event_set_ip(ev, id, &ip);
+		return 0;
+	}
+	*why = "field value length does not fit its type";
+	return -1;
+}
+
+int
+soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
+    const char **why)
+{
+	const uint8_t *p;
+	uint32_t elen;
+	uint16_t nf;
+
+	if (r->remaining == 0) {
+		if (r->left != 0) {
+			*why = "trailing bytes after the last record";
+			return -1;
+		}
+		return 0;
+	}
+	if (r->left < 4 + 8 + 2) {
+		*why = "event header truncated";
+		return -1;
+	}
+	elen = get32(r->p);
+	if (elen < 8 + 2 || elen > r->left - 4) {
+		*why = "event length exceeds the batch";
+		return -1;
+	}
+	p = r->p + 4;
+	soc_event_reset(ev);
+	ev->ts = (int64_t)get64(p);
+	nf = get16(p + 8);
+	p += 10;
+	elen -= 10;
+	for (uint16_t i = 0; i < nf; i++) {
+		uint16_t id, n;
+
+		if (elen < 4) {
+			*why = "field header truncated";
+			return -1;
+		}
+		id = get16(p);
+		n = get16(p + 2);
+		if (n > elen - 4) {
+			*why = "field length exceeds the event";
+			return -1;
+		}
+		if (read_field(ev, id, p + 4, n, &r->unknown_fields, why) == -1)
+			return -1;
+		p += 4 + n;
+		elen -= 4 + (uint32_t)n;
+	}
+	if (elen != 0) {
+		*why = "event length does not match its fields";
+		return -1;
+	}
+	r->left -= (size_t)(p - r->p);
+	r->p = p;
+	r->remaining--;
+	return 1;
+}
+
+int
+soc_wire_next_counter(struct soc_wire_reader *r, char name[256], uint64_t *v,
+    const char **why)
+{
+	size_t n;
+
+	if (r->remaining == 0) {
+		if (r->left != 0) {
+			*why = "trailing bytes after the last record";
+			return -1;
+		}
+		return 0;
+	}
+	if (r->left < 1) {
+		*why = "counter truncated";
+		return -1;
+	}
+	n = r->p[0];
+	if (r->left < 1 + n + 8) {
+		*why = "counter truncated";
+		return -1;
+	}
+	memcpy(name, r->p + 1, n);
+	name[n] = '\0';
+	*v = get64(r->p + 1 + n);
+	r->p += 1 + n + 8;
+	r->left -= 1 + n + 8;
+	r->remaining--;
+	return 1;
+}
+
+int
+soc_wire_validate(const void *data, size_t len, const char **why)
+{
+	static __thread struct soc_event ev;
+	struct soc_wire_reader r;
+	struct soc_wire_hdr hdr;
+	char name[256];
+	uint64_t v;
+	int rc;
+
+	if (soc_wire_open(&r, data, len, &hdr, why) == -1)
+		return -1;
+	do {
+		if (hdr.kind == SOC_WIRE_EVENTS)
+			rc = soc_wire_next_event(&r, &ev, why);
+		else
+			rc = soc_wire_next_counter(&r, name, &v, why);
+	} while (rc == 1);
+	return rc;
+}
+
+void
+soc_wire_ack_encode(uint8_t out[SOC_WIRE_ACK_LEN], uint64_t seq)
+{
+	memcpy(out, SOC_WIRE_ACK_MAGIC, 4);
+	out[4] = SOC_WIRE_VERSION;
+	out[5] = out[6] = out[7] = 0;
+	put64(out + 8, seq);
+}
+
+int
+soc_wire_ack_decode(const void *data, size_t len, uint64_t *seq)
+{
+	const uint8_t *p = data;
+
+	if (len != SOC_WIRE_ACK_LEN || memcmp(p, SOC_WIRE_ACK_MAGIC, 4) != 0 ||
+	    p[4] != SOC_WIRE_VERSION)
+		return -1;
+	*seq = get64(p + 8);
+	return 0;
+}

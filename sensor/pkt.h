@@ -33,6 +33,7 @@ struct pkt_stats {
 	uint64_t	flows_emitted;
 	uint64_t	dns_events;
 	uint64_t	http_events;
+	uint64_t	dns_malformed;		/* port 53 payload not a sound DNS message */
 };
 
 struct pkt_ctx;

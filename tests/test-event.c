@@ -1,1 +1,152 @@
-/* placeholder: to be written */
+/*
+ * Event model, registry and JSON writer: nested ECS output, escaping of
+ * hostile bytes, truncation instead of overflow, durations, RFC 3339 and
+ * the config loader's file:line errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "soc/conf.h"
+#include "soc/json.h"
+#include "soc/util.h"
+#include "check.h"
+
+static struct soc_event ev;
+
+static void
+test_registry(void)
+{
+	for (int f = 0; f < SOC_F_COUNT; f++) {
+		const char *n = soc_field_name(f);
+
+		CHECK_INT(soc_field_lookup(n, strlen(n)), f);
+	}
+	CHECK_INT(soc_field_lookup("source.ip", 9), SOC_F_SOURCE_IP);
+	CHECK_INT(soc_field_lookup("source.ipx", 10), SOC_F_NONE);
+	CHECK_INT(soc_field_lookup("source", 6), SOC_F_NONE);
+}
+
+static void
+test_json(void)
+{
+	struct soc_sbuf b;
+
+	soc_sbuf_init(&b);
+	soc_event_reset(&ev);
+	ev.ts = 1764215000000000000LL;
+	soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.sshd");
+	soc_event_set_ip4(&ev, SOC_F_SOURCE_IP, (const uint8_t[]){ 10, 1, 2, 3 });
+	soc_event_set_int(&ev, SOC_F_SOURCE_PORT, 22);
+	soc_event_set_str(&ev, SOC_F_MESSAGE, "q\"\\\n\x01\xff\xc3\xa9", 8);
+	soc_json_event(&b, &ev);
+	CHECK_STR(b.data, "{\"@timestamp\":\"2025-11-27T03:43:20.000000000Z\","
+	    "\"event\":{\"dataset\":\"log.sshd\"},"
+	    "\"source\":{\"ip\":\"10.1.2.3\",\"port\":22},"
+	    "\"message\":\"q\\\"\\\\\\n\\u0001\\u00ff\xc3\xa9\"}");
+
+	soc_sbuf_reset(&b);
+	soc_event_reset(&ev);
+	soc_json_event(&b, &ev);
+	CHECK_STR(b.data, "{\"@timestamp\":\"1970-01-01T00:00:00.000000000Z\"}");
+	soc_sbuf_free(&b);
+}
+
+static void
+test_truncation(void)
+{
+	static char big[SOC_EVENT_BUFSZ + 100];
+	size_t len;
+
+	memset(big, 'a', sizeof(big));
+	soc_event_reset(&ev);
+	soc_event_set_cstr(&ev, SOC_F_USER_NAME, "bob");
+	soc_event_set_str(&ev, SOC_F_MESSAGE, big, sizeof(big));
+	CHECK(ev.flags & SOC_EV_TRUNCATED);
+	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
+	CHECK_INT(len, SOC_EVENT_BUFSZ - 3);
+	CHECK(memcmp(soc_event_str(&ev, SOC_F_USER_NAME, &len), "bob", 3) == 0);
+	/* wrong type setters are ignored */
+	soc_event_set_int(&ev, SOC_F_MESSAGE, 5);
+	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
+}
+
+static void
+test_time(void)
+{
+	CHECK_INT(soc_parse_duration("2m"), 120LL * SOC_NS);
+	CHECK_INT(soc_parse_duration("1h30m"), 5400LL * SOC_NS);
+	CHECK_INT(soc_parse_duration("7d"), 7LL * 86400 * SOC_NS);
+	CHECK_INT(soc_parse_duration(""), -1);
+	CHECK_INT(soc_parse_duration("5"), -1);
+	CHECK_INT(soc_parse_duration("m"), -1);
+	CHECK_INT(soc_parse_rfc3339("2026-11-27T10:00:00+07:00", 25),
+	    1795748400LL * SOC_NS);
+	CHECK_INT(soc_parse_rfc3339("2026-11-27T03:00:00.5Z", 22),
+	    1795748400LL * SOC_NS + SOC_NS / 2);
+	CHECK_INT(soc_parse_rfc3339("2026-11-27", 10), 1795737600LL * SOC_NS);
+	CHECK_INT(soc_parse_rfc3339("2026-13-27", 10), -1);
+	CHECK_INT(soc_parse_rfc3339("2026-11-27T03:00", 16), -1);
+}
+
+static void
+test_conf(void)
+{
+	char dir[] = "/tmp/soc-test-conf-XXXXXX", path[256], err[512];
+	char *name = NULL;
+	long long n = 5;
+	int flag = 0;
+	struct conf_list l = { 0 };
+	const struct conf_opt opts[] = {
+		{ "name", CONF_STR, &name, 0, 0, "" },
+		{ "limits.n", CONF_INT, &n, 1, 10, "" },
+		{ "flag", CONF_BOOL, &flag, 0, 0, "" },
+		{ "files", CONF_LIST, &l, 0, 0, "" },
+		{ NULL, 0, NULL, 0, 0, NULL },
+	};
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/a.yml", dir);
+	f = fopen(path, "w");
+	fputs("# comment\nname: gw1\nlimits:\n  n: 7\nflag: yes\nfiles: [a, b]\n", f);
+	fclose(f);
+	CHECK_INT(conf_load(path, opts, err, sizeof(err)), 0);
+	CHECK_STR(name, "gw1");
+	CHECK_INT(n, 7);
+	CHECK_INT(flag, 1);
+	CHECK_INT(l.n, 2);
+	f = fopen(path, "w");
+	fputs("name: gw1\nlimits:\n  n: 70\n", f);
+	fclose(f);
+	CHECK_INT(conf_load(path, opts, err, sizeof(err)), -1);
+	CHECK(strstr(err, "a.yml:3: limits.n: 70 is out of range (1 to 10)") != NULL);
+	f = fopen(path, "w");
+	fputs("name: gw1\nnmae: x\n", f);
+	fclose(f);
+	CHECK_INT(conf_load(path, opts, err, sizeof(err)), -1);
+	CHECK(strstr(err, "a.yml:2: unknown option \"nmae\"") != NULL);
+	f = fopen(path, "w");
+	fputs("name: [unclosed\n", f);
+	fclose(f);
+	CHECK_INT(conf_load(path, opts, err, sizeof(err)), -1);
+	CHECK(strstr(err, "a.yml:") != NULL);
+	CHECK_INT(conf_set(opts, "limits.n", "3", err, sizeof(err)), 0);
+	CHECK_INT(n, 3);
+	unlink(path);
+	rmdir(dir);
+	free(name);
+	conf_list_free(&l);
+}
+
+int
+main(void)
+{
+	test_registry();
+	test_json();
+	test_truncation();
+	test_time();
+	test_conf();
+	return check_done();
+}

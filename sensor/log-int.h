@@ -1,0 +1,101 @@
+/*
+ * Internal interface between the log normalizers: log-syslog.c finds the
+ * header and dispatches, log-sshd.c and log-web.c turn one message into
+ * ECS fields, and the small scanners and clock helpers they share.
+ *
+ * Every scanner works on (pointer, length) spans: input lines are not
+ * NUL-terminated and may hold NUL bytes.  Nothing here allocates.
+ */
+#ifndef SOC_SENSOR_LOG_INT_H
+#define SOC_SENSOR_LOG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "logparse.h"
+#include "soc/event.h"
+
+/* Dataset names, returned by logparse_line(). */
+#define LOGPARSE_DS_SYSLOG	"log.syslog"
+#define LOGPARSE_DS_SSHD	"log.sshd"
+#define LOGPARSE_DS_WEB		"log.web"
+
+/*
+ * sshd message (the text after "sshd[pid]: ") -> dataset, category,
+ * action, outcome, user, source.  Sets neither message nor timestamp: the
+ * caller sets the message last, so a huge message cannot crowd the short
+ * fields out of the event buffer.
+ */
+void	logsshd_parse(struct soc_event *ev, const char *msg, size_t len);
+
+/*
+ * Apache/nginx access log line (common, combined, vhost_combined).
+ * Returns 0 and fills ev (timestamp, web fields, message = the line)
+ * when it recognized the line; returns -1 and leaves ev untouched
+ * otherwise.  Does not reset ev, so a syslog header parsed before stays.
+ */
+int	logweb_parse(const struct logparse_ctx *ctx, const char *line,
+	    size_t len, struct soc_event *ev);
+
+/*
+ * Seconds since the epoch of a UTC civil time; fields are not range
+ * checked beyond what the arithmetic needs (callers validate).
+ */
+int64_t	logparse_timegm(int64_t year, int mon, int mday, int hour, int min,
+	    int sec);
+/* Seconds + nanoseconds -> ns, false if outside the int64 ns range. */
+bool	logparse_mkns(int64_t secs, int64_t frac_ns, int64_t *ns);
+/* "Jan".."Dec" (exact case) -> 1..12, else 0.  Reads 3 bytes. */
+int	logparse_month(const char *p);
+
+/* Span helpers. */
+static inline bool
+log_isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* True if [p, p+n) starts with the literal. */
+static inline bool
+log_prefix(const char *p, size_t n, const char *lit, size_t litlen)
+{
+	return n >= litlen && memcmp(p, lit, litlen) == 0;
+}
+#define LOG_PREFIX(p, n, lit)	log_prefix((p), (n), (lit), sizeof(lit) - 1)
+
+/*
+ * Reads exactly ndig decimal digits at p (caller checked the length).
+ * Returns the value or -1.
+ */
+static inline int
+log_digits(const char *p, int ndig)
+{
+	int v = 0;
+
+	for (int i = 0; i < ndig; i++) {
+		if (!log_isdigit(p[i]))
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * Reads up to maxdig decimal digits at p (at most n bytes).  Returns the
+ * number of digits read (0: none) and the value in *v.
+ */
+static inline size_t
+log_uint(const char *p, size_t n, size_t maxdig, int64_t *v)
+{
+	size_t i;
+	int64_t x = 0;
+
+	for (i = 0; i < n && i < maxdig && log_isdigit(p[i]); i++)
+		x = x * 10 + (p[i] - '0');
+	*v = x;
+	return i;
+}
+
+#endif

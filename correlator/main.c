@@ -1,1 +1,483 @@
-/* placeholder: to be written */
+/*
+ * soc-correlator: the provincial SOC's central daemon.  It binds a ZeroMQ
+ * ROUTER socket with CURVE, admits only enrolled sensors (auth.c), and
+ * for each batch: checks it whole, stamps every event with the agency of
+ * the authenticated sensor, matches it against the Hyperscan-compiled
+ * Sigma rules, aggregates alerts into incidents, records the sensor's
+ * sequence number -- all in one SQLite transaction -- and only then acks.
+ * A resent batch (seq <= last committed) is acked without being applied
+ * again: at-least-once on the wire, exactly-once in effect.
+ *
+ * SIGHUP reloads the rules: the new set is compiled beside the old one and
+ * swapped in only if it loads cleanly; a broken set leaves the old one
+ * running and says why.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "soc/conf.h"
+#include "soc/json.h"
+#include "soc/log.h"
+#include "soc/util.h"
+#include "soc/wire.h"
+#include "soc-config.h"
+#include "auth.h"
+#include "rules.h"
+#include "store.h"
+
+struct corr_conf {
+	char		*db;
+	char		*rules;
+	char		*mapping;
+	char		*key;
+	char		*bind;
+};
+
+struct corr_stats {
+	uint64_t	batches;
+	uint64_t	duplicates;
+	uint64_t	refused;	/* malformed batches */
+	uint64_t	unknown_peer;
+	uint64_t	events;
+	uint64_t	alerts;
+	uint64_t	incidents_new;
+	uint64_t	heartbeats;
+	uint64_t	commit_failed;
+};
+
+static struct corr_conf		C;
+static struct corr_stats	N;
+static struct ruleset		*rs;
+static struct rs_scratch	*scratch;
+static struct store		*st;
+static volatile sig_atomic_t	quit, reload, report;
+static struct soc_event		ev;
+static struct soc_sbuf		evjson;
+
+static const struct conf_opt corr_opts[] = {
+	{ "db", CONF_STR, &C.db, 0, 0, "SQLite database (socctl --db uses the same)" },
+	{ "rules", CONF_STR, &C.rules, 0, 0, "directory of Sigma rules" },
+	{ "mapping", CONF_STR, &C.mapping, 0, 0, "Sigma field mapping (default: RULES/mapping.yml)" },
+	{ "key", CONF_STR, &C.key, 0, 0, "the correlator's secret key file" },
+	{ "bind", CONF_STR, &C.bind, 0, 0, "endpoint to listen on, tcp://ADDR:PORT" },
+	{ NULL, 0, NULL, 0, 0, NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: soc-correlator [-c FILE] [--db PATH] [--rules DIR] [--key FILE]\n"
+"                      [--bind ENDPOINT] [-t] [-d]\n"
+"\n"
+"Receives event batches from enrolled sensors over ZeroMQ/CURVE, matches\n"
+"them against Sigma rules and raises incidents in SQLite.\n"
+"\n"
+"  -c, --config FILE   YAML config (see soc-correlator(8)); flags override it\n"
+"      --db PATH       incident database (default /var/lib/soc/soc.db)\n"
+"      --rules DIR     Sigma rules directory (default %s/rules)\n"
+"      --key FILE      the correlator's secret key (socctl keygen --out NAME)\n"
+"      --bind EP       listen endpoint (default tcp://0.0.0.0:7500)\n"
+"  -t, --test          load the config, the keys and the rules, then exit\n"
+"  -d, --debug         verbose logging\n"
+"  -h, --help          this help;  -V, --version  print the version\n"
+"\n"
+"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters, SIGTERM stops.\n",
+	    SOC_DATADIR);
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else if (sig == SIGUSR1)
+		report = 1;
+	else
+		quit = 1;
+}
+
+static void
+rule_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("rules: %s", msg);
+}
+
+/* Build a rule set; NULL if anything in it was refused. */
+static struct ruleset *
+load_rules(void)
+{
+	const char *dirs[1] = { C.rules };
+	struct ruleset *n;
+	size_t nerr = 0;
+
+	n = ruleset_load(dirs, 1, C.mapping, rule_error, NULL, &nerr);
+	if (n != NULL && nerr > 0) {
+		log_warnx("rules: %zu rule(s) refused in %s; fix them "
+		    "(`socctl rules check %s`)", nerr, C.rules, C.rules);
+		ruleset_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static void
+do_reload(void)
+{
+	struct ruleset *n;
+	struct rs_scratch *sc;
+
+	log_info("reloading rules from %s", C.rules);
+	if ((n = load_rules()) == NULL) {
+		log_warnx("reload failed: keeping the %zu rules already running",
+		    ruleset_count(rs));
+		return;
+	}
+	if ((sc = rs_scratch_new(n)) == NULL) {
+		log_warnx("reload failed: no scratch space");
+		ruleset_free(n);
+		return;
+	}
+	rs_scratch_free(scratch);
+	ruleset_free(rs);
+	rs = n;
+	scratch = sc;
+	log_info("rules reloaded: %zu rules", ruleset_count(rs));
+}
+
+struct batch_ctx {
+	const struct store_sensor *sen;
+	int		 failed;
+};
+
+static void
+on_alert(void *arg, const struct rs_alert *a)
+{
+	struct batch_ctx *bc = arg;
+	struct store_hit h;
+	int64_t id;
+	int created;
+
+	soc_sbuf_reset(&evjson);
+	soc_json_event(&evjson, a->event);
+	h = (struct store_hit){
+		.rule_id = rule_id(a->rule),
+		.rule_title = rule_title(a->rule),
+		.rule_level = rule_level(a->rule),
+		.rule_author = rule_author(a->rule),
+		.severity = rule_severity(a->rule),
+		.agency = bc->sen->agency,
+		.sensor = bc->sen->name,
+		.group_key = a->group_key,
+		.first_ts = a->first_ts,
+		.last_ts = a->last_ts,
+		.count = a->count,
+		.evidence_json = evjson.oom ? NULL : evjson.data,
+	};
+	N.alerts++;
+	if (store_incident_hit(st, &h, &id, &created) == -1) {
+		bc->failed = 1;
+		return;
+	}
+	if (created) {
+		N.incidents_new++;
+		log_info("incident %lld: %s [%s] agency %s %s", (long long)id,
+		    h.rule_title, h.rule_level, h.agency, h.group_key);
+	}
+}
+
+static void
+send_ack(void *router, zmq_msg_t *ident, uint64_t seq)
+{
+	uint8_t ack[SOC_WIRE_ACK_LEN];
+
+	soc_wire_ack_encode(ack, seq);
+	zmq_send(router, zmq_msg_data(ident), zmq_msg_size(ident), ZMQ_SNDMORE);
+	zmq_send(router, ack, sizeof(ack), 0);
+}
+
+static void
+apply_heartbeat(const struct store_sensor *sen, const void *data, size_t len)
+{
+	struct soc_wire_reader r;
+	struct soc_wire_hdr hdr;
+	struct soc_sbuf js;
+	const char *why;
+	char name[256];
+	uint64_t v;
+	int rc;
+
+	if (soc_wire_open(&r, data, len, &hdr, &why) == -1)
+		return;
+	soc_sbuf_init(&js);
+	soc_sbuf_add(&js, "{", 1);
+	while ((rc = soc_wire_next_counter(&r, name, &v, &why)) == 1) {
+		if (js.len > 1)
+			soc_sbuf_add(&js, ",", 1);
+		soc_sbuf_json_str(&js, name, strlen(name));
+		soc_sbuf_printf(&js, ":%llu", (unsigned long long)v);
+	}
+	soc_sbuf_add(&js, "}", 1);
+	if (rc == 0 && !js.oom) {
+		N.heartbeats++;
+		if (store_sensor_heartbeat(st, sen->name, soc_now_ns(), js.data) == -1)
+			log_warnx("heartbeat of %s: %s", sen->name, store_errmsg(st));
+	} else
+		log_warnx("sensor %s: malformed heartbeat (%s)", sen->name, why);
+	soc_sbuf_free(&js);
+}
+
+/* Apply one event batch in one transaction; 0 = committed (ack it). */
+static int
+apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
+    const void *data, size_t len)
+{
+	struct batch_ctx bc = { sen, 0 };
+	struct soc_wire_reader r;
+	struct soc_wire_hdr h2;
+	const char *why;
+
+	if (store_begin(st) == -1)
+		return -1;
+	soc_wire_open(&r, data, len, &h2, &why);
+	while (soc_wire_next_event(&r, &ev, &why) == 1) {
+		/* the agency and sensor come from the key, never the event */
+		soc_event_set_cstr(&ev, SOC_F_ORGANIZATION_ID, sen->agency);
+		soc_event_set_cstr(&ev, SOC_F_OBSERVER_NAME, sen->name);
+		N.events++;
+		if (ruleset_match(rs, scratch, &ev, on_alert, &bc) == -1)
+			bc.failed = 1;
+		if (bc.failed)
+			break;
+	}
+	if (bc.failed ||
+	    store_sensor_set_seq(st, sen->name, hdr->seq, hdr->count, soc_now_ns()) == -1 ||
+	    store_commit(st) == -1) {
+		log_warnx("batch %llu of %s not applied (%s); the sensor will resend",
+		    (unsigned long long)hdr->seq, sen->name, store_errmsg(st));
+		store_rollback(st);
+		N.commit_failed++;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_message(void *router)
+{
+	zmq_msg_t ident, body;
+	struct store_sensor sen;
+	struct soc_wire_hdr hdr;
+	struct soc_wire_reader r;
+	const char *user, *why;
+	size_t len;
+	void *data;
+
+	zmq_msg_init(&ident);
+	zmq_msg_init(&body);
+	if (zmq_msg_recv(&ident, router, 0) == -1)
+		goto out;
+	if (!zmq_msg_more(&ident) || zmq_msg_recv(&body, router, 0) == -1)
+		goto out;
+	while (zmq_msg_more(&body)) {		/* extra frames: not ours */
+		zmq_msg_close(&body);
+		zmq_msg_init(&body);
+		zmq_msg_recv(&body, router, 0);
+	}
+	data = zmq_msg_data(&body);
+	len = zmq_msg_size(&body);
+	user = zmq_msg_gets(&body, "User-Id");
+	if (user == NULL || store_sensor_by_name(st, user, &sen) != 1 || sen.revoked) {
+		N.unknown_peer++;
+		log_warnx("message from %s ignored: sensor unknown or revoked",
+		    user ? user : "an unauthenticated peer");
+		goto out;
+	}
+	if (soc_wire_validate(data, len, &why) == -1) {
+		N.refused++;
+		/* acked so the sensor moves on; counted and logged, not silent */
+		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name, why, len);
+		if (len >= SOC_WIRE_HDR_LEN && soc_wire_open(&r, data, len, &hdr, &why) == 0)
+			send_ack(router, &ident, hdr.seq);
+		goto out;
+	}
+	soc_wire_open(&r, data, len, &hdr, &why);
+	if (hdr.kind == SOC_WIRE_HEARTBEAT) {
+		apply_heartbeat(&sen, data, len);
+		goto out;
+	}
+	N.batches++;
+	if (hdr.seq <= sen.last_seq) {
+		N.duplicates++;
+		log_debug("sensor %s: batch %llu already applied, acking again",
+		    sen.name, (unsigned long long)hdr.seq);
+		send_ack(router, &ident, hdr.seq);
+		goto out;
+	}
+	if (apply_events(&sen, &hdr, data, len) == 0)
+		send_ack(router, &ident, hdr.seq);
+out:
+	zmq_msg_close(&ident);
+	zmq_msg_close(&body);
+}
+
+static void
+log_counters(struct auth *a)
+{
+	log_info("batches %llu (duplicates %llu, refused %llu, failed %llu), "
+	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
+	    "peers admitted %llu, denied %llu",
+	    (unsigned long long)N.batches, (unsigned long long)N.duplicates,
+	    (unsigned long long)N.refused, (unsigned long long)N.commit_failed,
+	    (unsigned long long)N.events, (unsigned long long)N.alerts,
+	    (unsigned long long)N.incidents_new, (unsigned long long)N.heartbeats,
+	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
+}
+
+enum { OPT_DB = 256, OPT_RULES, OPT_KEY, OPT_BIND };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "test", no_argument, NULL, 't' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+set_opt(const char *name, const char *value)
+{
+	char err[512];
+
+	if (conf_set(corr_opts, name, value, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+static void
+parse_args(int argc, char **argv, int *test, int *debug)
+{
+	const char *config = NULL;
+	char err[1024];
+	int ch;
+
+	C.db = strdup("/var/lib/soc/soc.db");
+	C.rules = strdup(SOC_DATADIR "/rules");
+	C.bind = strdup("tcp://0.0.0.0:7500");
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1)
+		if (ch == 'c')
+			config = optarg;
+	if (config != NULL && conf_load(config, corr_opts, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	optind = 1;
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': break;
+		case OPT_DB: set_opt("db", optarg); break;
+		case OPT_RULES: set_opt("rules", optarg); break;
+		case OPT_KEY: set_opt("key", optarg); break;
+		case OPT_BIND: set_opt("bind", optarg); break;
+		case 't': *test = 1; break;
+		case 'd': *debug = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("soc-correlator %s\n", SOC_VERSION); exit(0);
+		default: usage(stderr); exit(1);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "soc-correlator: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		exit(1);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[1024], secret[41];
+	void *zctx, *router;
+	struct auth *auth;
+	int test = 0, debug = 0, one = 1, zero = 0;
+
+	log_init("soc-correlator", 0);
+	parse_args(argc, argv, &test, &debug);
+	log_setverbose(debug);
+	if (C.key == NULL)
+		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
+	if (soc_key_load(C.key, secret, err, sizeof(err)) == -1)
+		fatalx("key: %s", err);
+	if ((st = store_open(C.db, STORE_CREATE, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((rs = load_rules()) == NULL)
+		fatalx("rules in %s did not load; nothing started", C.rules);
+	if (test) {
+		printf("soc-correlator: configuration OK (%zu rules, database %s)\n",
+		    ruleset_count(rs), C.db);
+		ruleset_free(rs);
+		store_close(st);
+		return 0;
+	}
+	if ((scratch = rs_scratch_new(rs)) == NULL)
+		fatalx("cannot allocate Hyperscan scratch");
+	soc_sbuf_init(&evjson);
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
+
+	if ((zctx = zmq_ctx_new()) == NULL)
+		fatalx("zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+	/* the ZAP handler must exist before the server socket binds */
+	if ((auth = auth_start(zctx, C.db, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((router = zmq_socket(zctx, ZMQ_ROUTER)) == NULL)
+		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
+	zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_setsockopt(router, ZMQ_CURVE_SERVER, &one, sizeof(one)) == -1 ||
+	    zmq_setsockopt(router, ZMQ_CURVE_SECRETKEY, secret, 41) == -1 ||
+	    zmq_setsockopt(router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN)) == -1)
+		fatalx("CURVE setup: %s (is libzmq built with libsodium?)",
+		    zmq_strerror(zmq_errno()));
+	if (zmq_bind(router, C.bind) == -1)
+		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
+	log_info("listening on %s with %zu rules, database %s", C.bind,
+	    ruleset_count(rs), C.db);
+
+	while (!quit) {
+		zmq_pollitem_t it = { router, 0, ZMQ_POLLIN, 0 };
+
+		if (zmq_poll(&it, 1, 1000) > 0)
+			on_message(router);
+		if (reload) {
+			reload = 0;
+			do_reload();
+		}
+		if (report) {
+			report = 0;
+			log_counters(auth);
+		}
+	}
+	log_counters(auth);
+	zmq_close(router);
+	auth_stop(auth);
+	zmq_ctx_term(zctx);
+	rs_scratch_free(scratch);
+	ruleset_free(rs);
+	store_close(st);
+	soc_sbuf_free(&evjson);
+	return 0;
+}

@@ -1,1 +1,407 @@
-/* placeholder: to be written */
+/*
+ * soc-sensor: captures packets (libpcap) and reads logs on an agency
+ * gateway, normalizes both into events, and streams them in acked batches
+ * over ZeroMQ/CURVE to the provincial correlator -- or prints them as
+ * JSON lines (-o json), or does all the work and discards it (-o null,
+ * for benchmarks).
+ *
+ * Start-up order matters (after OpenBSD's daemons): parse and check the
+ * config, open the capture handles and read the keys while privileged,
+ * drop privileges, and only then read a packet or a log line.
+ */
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "soc/log.h"
+#include "soc/util.h"
+#include "soc-config.h"
+#include "logparse.h"
+#include "sensor.h"
+
+volatile sig_atomic_t	sensor_quit;
+volatile sig_atomic_t	sensor_report;
+
+static struct sensor	S;
+
+static const struct conf_opt sensor_opts[] = {
+	{ "name", CONF_STR, &S.conf.name, 0, 0, "sensor name (observer.name); default: host name" },
+	{ "connect", CONF_STR, &S.conf.connect, 0, 0, "correlator endpoint, tcp://HOST:PORT" },
+	{ "server_key", CONF_STR, &S.conf.server_key, 0, 0, "correlator public key: file or Z85" },
+	{ "key", CONF_STR, &S.conf.key, 0, 0, "this sensor's secret key file" },
+	{ "spool", CONF_STR, &S.conf.spool, 0, 0, "spool directory for unacked batches" },
+	{ "output", CONF_STR, &S.conf.output, 0, 0, "uplink | json | null" },
+	{ "user", CONF_STR, &S.conf.user, 0, 0, "drop privileges to this user after opening captures" },
+	{ "capture.interfaces", CONF_LIST, &S.conf.interfaces, 0, 0, "interfaces to capture on" },
+	{ "capture.files", CONF_LIST, &S.conf.pcaps, 0, 0, "pcap files to replay" },
+	{ "capture.filter", CONF_STR, &S.conf.bpf, 0, 0, "BPF filter" },
+	{ "capture.snaplen", CONF_INT, &S.conf.snaplen, 64, 262144, "bytes kept per packet" },
+	{ "capture.promisc", CONF_BOOL, &S.conf.promisc, 0, 1, "promiscuous mode" },
+	{ "capture.buffer_mb", CONF_INT, &S.conf.buffer_mb, 1, 4096, "kernel ring size (MiB)" },
+	{ "flows.max", CONF_INT, &S.conf.max_flows, 1024, 100000000, "flow table size" },
+	{ "logs.files", CONF_LIST, &S.conf.log_files, 0, 0, "log files to read" },
+	{ "logs.tz_offset_min", CONF_INT, &S.conf.tz_offset_min, -840, 840, "zone of log stamps without one (minutes east of UTC)" },
+	{ "uplink.batch_events", CONF_INT, &S.conf.batch_events, 1, 100000, "events per batch" },
+	{ "uplink.batch_ms", CONF_INT, &S.conf.batch_ms, 1, 60000, "longest a batch waits before it is sent" },
+	{ "uplink.queue_batches", CONF_INT, &S.conf.queue_batches, 1, 1000000, "unacked batches held in memory" },
+	{ "uplink.ack_timeout_ms", CONF_INT, &S.conf.ack_timeout_ms, 100, 600000, "resend when an ack is this late" },
+	{ "uplink.drain_timeout_s", CONF_INT, &S.conf.drain_timeout_s, 0, 86400, "at exit, wait this long for acks" },
+	{ "uplink.heartbeat_s", CONF_INT, &S.conf.heartbeat_s, 1, 3600, "heartbeat interval" },
+	{ NULL, 0, NULL, 0, 0, NULL },
+};
+
+static void
+defaults(void)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "sensor");
+	host[sizeof(host) - 1] = '\0';
+	S.conf.name = strdup(host);
+	S.conf.output = strdup("uplink");
+	S.conf.snaplen = 65535;
+	S.conf.promisc = 1;
+	S.conf.buffer_mb = 64;
+	S.conf.max_flows = 262144;
+	S.conf.tz_offset_min = 420;	/* Asia/Ho_Chi_Minh, no DST */
+	S.conf.batch_events = 1000;
+	S.conf.batch_ms = 500;
+	S.conf.queue_batches = 4096;
+	S.conf.ack_timeout_ms = 10000;
+	S.conf.drain_timeout_s = 30;
+	S.conf.heartbeat_s = 10;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: soc-sensor [-c FILE] [--connect ENDPOINT] [--server-key FILE|Z85] [--key FILE]\n"
+"                  [-i IFACE]... [-r FILE.pcap]... [--log-file PATH]... [--spool DIR]\n"
+"                  [--once] [-o json|null] [--name NAME] [-t] [-d]\n"
+"\n"
+"Captures packets and reads logs, normalizes them into events and sends\n"
+"them to the correlator (or prints them).\n"
+"\n"
+"  -c, --config FILE      YAML config (see soc-sensor(8)); flags override it\n"
+"      --connect EP       correlator endpoint, e.g. tcp://10.0.0.5:7500\n"
+"      --server-key K     the correlator's public key (file or Z85 text)\n"
+"      --key FILE         this sensor's secret key (from socctl keygen)\n"
+"  -i, --interface IFACE  capture live on IFACE (repeatable)\n"
+"  -r, --read FILE        replay a pcap file to its end, then exit (repeatable)\n"
+"      --log-file PATH    read a log file (repeatable); followed unless --once or -r\n"
+"      --once             read every log file to its end, then exit\n"
+"  -o, --output MODE      json: print events as JSON lines; null: discard\n"
+"      --name NAME        sensor name in events (observer.name)\n"
+"      --spool DIR        spool directory (reserved; batches are held in memory)\n"
+"  -t, --test             check the configuration and exit\n"
+"  -d, --debug            verbose logging\n"
+"  -h, --help             this help;  -V, --version  print the version\n"
+"\n"
+"Exit status: 0 done, 1 bad usage or config, 2 input error, 3 batches left unacked.\n"
+"Counters are logged on SIGUSR1 and at exit.\n");
+}
+
+enum { OPT_CONNECT = 256, OPT_SERVER_KEY, OPT_KEY, OPT_LOG_FILE, OPT_SPOOL,
+	OPT_ONCE, OPT_NAME };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "test", no_argument, NULL, 't' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+set_opt(const char *name, const char *value)
+{
+	char err[512];
+
+	if (conf_set(sensor_opts, name, value, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+static void
+parse_args(int argc, char **argv, int *test, int *debug)
+{
+	const char *config = NULL;
+	char err[1024];
+	int ch;
+
+	/* first pass: the config file, so that flags can override it */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "c:i:r:o:tdhV", longopts, NULL)) != -1)
+		if (ch == 'c')
+			config = optarg;
+	if (config != NULL && conf_load(config, sensor_opts, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	optind = 1;
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "c:i:r:o:tdhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': break;
+		case OPT_CONNECT: set_opt("connect", optarg); break;
+		case OPT_SERVER_KEY: set_opt("server_key", optarg); break;
+		case OPT_KEY: set_opt("key", optarg); break;
+		case 'i': set_opt("capture.interfaces", optarg); break;
+		case 'r': set_opt("capture.files", optarg); break;
+		case OPT_LOG_FILE: set_opt("logs.files", optarg); break;
+		case OPT_SPOOL: set_opt("spool", optarg); break;
+		case OPT_ONCE: S.conf.once = 1; break;
+		case 'o': set_opt("output", optarg); break;
+		case OPT_NAME: set_opt("name", optarg); break;
+		case 't': *test = 1; break;
+		case 'd': *debug = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("soc-sensor %s\n", SOC_VERSION); exit(0);
+		default: usage(stderr); exit(1);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "soc-sensor: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		exit(1);
+	}
+}
+
+/* Resolve key arguments to Z85 text and check what the mode needs. */
+static void
+check_conf(void)
+{
+	char key[41], err[1024];
+
+	if (strcmp(S.conf.output, "json") == 0)
+		S.out = OUT_JSON;
+	else if (strcmp(S.conf.output, "null") == 0)
+		S.out = OUT_NULL;
+	else if (strcmp(S.conf.output, "uplink") == 0)
+		S.out = OUT_UPLINK;
+	else
+		fatalx("output \"%s\": use json, null or uplink", S.conf.output);
+	if (S.conf.interfaces.n == 0 && S.conf.pcaps.n == 0 && S.conf.log_files.n == 0)
+		fatalx("nothing to read: give -i IFACE, -r FILE or --log-file PATH");
+	if (S.out != OUT_UPLINK)
+		return;
+	if (S.conf.connect == NULL)
+		fatalx("no correlator: give --connect tcp://HOST:PORT (or -o json)");
+	if (S.conf.server_key == NULL || S.conf.key == NULL)
+		fatalx("CURVE keys needed: --server-key (the correlator's .pub) "
+		    "and --key (this sensor's .key, from `socctl keygen`)");
+	if (soc_key_load(S.conf.server_key, key, err, sizeof(err)) == -1)
+		fatalx("server key: %s", err);
+	free(S.conf.server_key);
+	S.conf.server_key = strdup(key);
+	if (soc_key_load(S.conf.key, key, err, sizeof(err)) == -1)
+		fatalx("key: %s", err);
+	free(S.conf.key);
+	S.conf.key = strdup(key);
+}
+
+static void
+drop_privileges(void)
+{
+	struct passwd *pw;
+
+	if (S.conf.user == NULL || *S.conf.user == '\0')
+		return;
+	if ((pw = getpwnam(S.conf.user)) == NULL)
+		fatalx("user \"%s\" does not exist", S.conf.user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", S.conf.user);
+	log_info("running as %s", S.conf.user);
+}
+
+void
+sensor_emit(void *arg, struct soc_event *ev)
+{
+	struct sensor *s = arg;
+
+	s->c.events++;
+	if (s->conf.name != NULL && !soc_event_has(ev, SOC_F_OBSERVER_NAME))
+		soc_event_set_cstr(ev, SOC_F_OBSERVER_NAME, s->conf.name);
+	if (s->out == OUT_JSON) {
+		soc_sbuf_reset(&s->json);
+		soc_json_event(&s->json, ev);
+		soc_sbuf_add(&s->json, "\n", 1);
+		fwrite(s->json.data, 1, s->json.len, s->jsonout);
+		return;
+	}
+	/* null still encodes, so benchmarks measure the whole pipeline */
+	if (s->batch.count == 0)
+		s->batch_started = soc_mono_ms();
+	if (soc_wire_add_event(&s->batch, ev) == -1)
+		s->c.encode_failed++;
+	if (s->batch.count >= (uint32_t)s->conf.batch_events)
+		sensor_flush(s);
+}
+
+void
+sensor_flush(struct sensor *s)
+{
+	if (s->batch.count > 0 && s->out == OUT_UPLINK)
+		uplink_submit(s->up, s->batch.data, s->batch.len);
+	soc_wire_begin(&s->batch, SOC_WIRE_EVENTS, 0);
+}
+
+static void
+send_heartbeat(struct sensor *s)
+{
+	const struct pkt_stats *ps = pkt_stats(s->pkt);
+	struct soc_wbuf hb;
+
+	capture_stats(s);
+	soc_wbuf_init(&hb);
+	soc_wire_begin(&hb, SOC_WIRE_HEARTBEAT, 0);
+	soc_wire_add_counter(&hb, "events", s->c.events);
+	soc_wire_add_counter(&hb, "packets", ps->packets);
+	soc_wire_add_counter(&hb, "bytes", ps->bytes);
+	soc_wire_add_counter(&hb, "kernel_dropped", s->c.pcap_dropped);
+	soc_wire_add_counter(&hb, "iface_dropped", s->c.pcap_ifdropped);
+	soc_wire_add_counter(&hb, "malformed", ps->malformed + ps->truncated);
+	soc_wire_add_counter(&hb, "flows_evicted", ps->flows_evicted);
+	soc_wire_add_counter(&hb, "log_lines", s->c.log_lines);
+	uplink_counters(s->up, &hb);
+	uplink_submit(s->up, hb.data, hb.len);
+	soc_wbuf_free(&hb);
+}
+
+void
+sensor_tick(struct sensor *s)
+{
+	static int64_t last_hb;
+	int64_t now = soc_mono_ms();
+
+	if (s->batch.count > 0 && now - s->batch_started >= s->conf.batch_ms)
+		sensor_flush(s);
+	if (s->out == OUT_UPLINK && now - last_hb >= s->conf.heartbeat_s * 1000) {
+		last_hb = now;
+		send_heartbeat(s);
+	}
+	if (sensor_report) {
+		sensor_report = 0;
+		sensor_report_counters(s);
+	}
+}
+
+void
+sensor_report_counters(struct sensor *s)
+{
+	const struct pkt_stats *ps = pkt_stats(s->pkt);
+
+	capture_stats(s);
+	log_info("packets %llu (%llu bytes), truncated %llu, malformed %llu, "
+	    "unsupported %llu, fragments %llu; flows %llu emitted, %llu evicted; "
+	    "dns %llu, http %llu; log lines %llu; events %llu; "
+	    "kernel drops %llu, interface drops %llu",
+	    (unsigned long long)ps->packets, (unsigned long long)ps->bytes,
+	    (unsigned long long)ps->truncated, (unsigned long long)ps->malformed,
+	    (unsigned long long)ps->unsupported, (unsigned long long)ps->fragments,
+	    (unsigned long long)ps->flows_emitted, (unsigned long long)ps->flows_evicted,
+	    (unsigned long long)ps->dns_events, (unsigned long long)ps->http_events,
+	    (unsigned long long)s->c.log_lines, (unsigned long long)s->c.events,
+	    (unsigned long long)s->c.pcap_dropped, (unsigned long long)s->c.pcap_ifdropped);
+	if (s->up != NULL)
+		uplink_log_counters(s->up);
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		sensor_report = 1;
+	else
+		sensor_quit = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pkt_config pc = { 0 };
+	int test = 0, debug = 0, rc = 0, replay;
+	char err[1024];
+	uint64_t left;
+
+	log_init("soc-sensor", 0);
+	defaults();
+	parse_args(argc, argv, &test, &debug);
+	log_setverbose(debug);
+	check_conf();
+	if (test) {
+		printf("soc-sensor: configuration OK (%zu interfaces, %zu pcap "
+		    "files, %zu log files, output %s)\n", S.conf.interfaces.n,
+		    S.conf.pcaps.n, S.conf.log_files.n, S.conf.output);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+
+	pc.max_flows = (uint32_t)S.conf.max_flows;
+	if ((S.pkt = pkt_new(&pc, sensor_emit, &S)) == NULL)
+		fatalx("cannot allocate the flow table (%lld flows); lower flows.max",
+		    S.conf.max_flows);
+	soc_sbuf_init(&S.json);
+	soc_wbuf_init(&S.batch);
+	soc_wire_begin(&S.batch, SOC_WIRE_EVENTS, 0);
+	S.jsonout = stdout;
+	if (capture_open_live(&S) == -1)
+		fatalx("cannot open the capture interfaces");
+	drop_privileges();
+	if (S.out == OUT_UPLINK && (S.up = uplink_start(&S, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+
+	/* replay: pcaps and logs are read to their end, then we exit */
+	replay = S.conf.once || (S.conf.pcaps.n > 0 && S.conf.interfaces.n == 0);
+	for (size_t i = 0; i < S.conf.pcaps.n && !sensor_quit; i++)
+		if (capture_read_file(&S, S.conf.pcaps.v[i]) == -1)
+			rc = 2;
+	if (replay) {
+		for (size_t i = 0; i < S.conf.log_files.n && !sensor_quit; i++)
+			if (logfile_read_once(&S, S.conf.log_files.v[i]) == -1)
+				rc = 2;
+	} else {
+		logfile_follow_open(&S);
+		capture_run_live(&S);
+		logfile_follow_close();
+	}
+	pkt_finish(S.pkt);
+	sensor_flush(&S);
+	if (S.out == OUT_JSON)
+		fflush(stdout);
+	sensor_report_counters(&S);
+	if (S.up != NULL) {
+		if ((left = uplink_finish(S.up)) > 0) {
+			log_warnx("%llu batches were not acknowledged by %s "
+			    "within %llds", (unsigned long long)left,
+			    S.conf.connect, S.conf.drain_timeout_s);
+			rc = 3;
+		} else
+			log_info("all batches acknowledged by the correlator");
+	}
+	capture_close(&S);
+	pkt_free(S.pkt);
+	soc_sbuf_free(&S.json);
+	soc_wbuf_free(&S.batch);
+	return rc;
+}

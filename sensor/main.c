@@ -11,6 +11,9 @@
  */
 #include <getopt.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,12 +219,10 @@ check_conf(void)
 }
 
 static void
-drop_privileges(void)
+drop_user(void)
 {
 	struct passwd *pw;
 
-	if (S.conf.user == NULL || *S.conf.user == '\0')
-		return;
 	if ((pw = getpwnam(S.conf.user)) == NULL)
 		fatalx("user \"%s\" does not exist", S.conf.user);
 	if (setgroups(1, &pw->pw_gid) == -1 ||
@@ -229,6 +230,25 @@ drop_privileges(void)
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
 		fatal("cannot drop privileges to %s", S.conf.user);
 	log_info("running as %s", S.conf.user);
+}
+
+/*
+ * With the capture handles open, nothing else needs a capability: clear
+ * the ambient set and the effective/permitted/inheritable sets (systemd
+ * grants CAP_NET_RAW for pcap_activate only), then change user if asked.
+ */
+static void
+drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (S.conf.user != NULL && *S.conf.user != '\0')
+		drop_user();
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		log_warn("cannot clear capabilities");
 }
 
 void

@@ -1,0 +1,80 @@
+# Common tasks; meson does the building.  `make test` and `make demo`
+# install what is missing first (Debian packages only).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 60
+PREFIX     ?= /usr/local
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
+DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
+              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev
+EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd
+
+.PHONY: all deps deps-extra build test test-unit test-asan demo bench fuzz install clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	    | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing: $$missing"; \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+deps-extra: deps
+	@missing=$$(for p in $(EXTRA_DEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	    | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Dwerror=true
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Dwerror=true -Db_sanitize=address,undefined \
+	    -Db_lundef=false -Dbench=false
+
+# Every test twice: a normal -Werror build, then under ASan/UBSan.
+test: deps
+	@$(MAKE) --no-print-directory test-unit test-asan; rc=$$?; \
+	python3 tests/summary.py $(BUILD) $(ASAN_BUILD); exit $$rc
+
+test-unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+test-asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3
+
+demo: deps build
+	@sh tests/demo.sh $(BUILD)
+
+bench: deps-extra build
+	@sh bench/run.sh $(BUILD)
+
+# libFuzzer, longer runs: FUZZ_TIME seconds per target.
+fuzz: deps-extra
+	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true \
+	    -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false
+	ninja -C $(FUZZ_BUILD)
+	@for t in $(FUZZ_BUILD)/tests/fuzz-*; do case $$t in *smoke*) continue;; esac; \
+	    n=$${t##*/fuzz-}; mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+	    echo "== $$n ($(FUZZ_TIME)s)"; \
+	    $$t -max_total_time=$(FUZZ_TIME) $(FUZZ_BUILD)/corpus-$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,9 @@
+#!/bin/sh
+# make bench: every benchmark in turn.  Each prints its figures and the
+# ratio against a peer or a physical limit measured in the same run.
+set -e
+BUILD=$(cd "${1:-build}" && pwd)
+DIR=$(cd "$(dirname "$0")" && pwd)
+for b in "$DIR"/logs.sh "$DIR"/sensor.sh; do
+	[ -f "$b" ] && sh "$b" "$BUILD"
+done

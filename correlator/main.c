@@ -58,6 +58,7 @@ static struct store		*st;
 static volatile sig_atomic_t	quit, reload, report;
 static struct soc_event		ev;
 static struct soc_sbuf		evjson;
+static int64_t			latest_ts;	/* newest event time seen */
 
 static const struct conf_opt corr_opts[] = {
 	{ "db", CONF_STR, &C.db, 0, 0, "SQLite database (socctl --db uses the same)" },
@@ -251,6 +252,8 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 		soc_event_set_cstr(&ev, SOC_F_ORGANIZATION_ID, sen->agency);
 		soc_event_set_cstr(&ev, SOC_F_OBSERVER_NAME, sen->name);
 		N.events++;
+		if (ev.ts > latest_ts)
+			latest_ts = ev.ts;
 		if (ruleset_match(rs, scratch, &ev, on_alert, &bc) == -1)
 			bc.failed = 1;
 		if (bc.failed)
@@ -410,6 +413,7 @@ main(int argc, char **argv)
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
+	int64_t last_expire = soc_mono_ms();
 
 	log_init("soc-correlator", 0);
 	parse_args(argc, argv, &test, &debug);
@@ -462,6 +466,11 @@ main(int argc, char **argv)
 
 		if (zmq_poll(&it, 1, 1000) > 0)
 			on_message(router);
+		if (soc_mono_ms() - last_expire >= 10000) {
+			/* windows run on event time: expire by the newest event */
+			last_expire = soc_mono_ms();
+			ruleset_expire(rs, latest_ts);
+		}
 		if (reload) {
 			reload = 0;
 			do_reload();

@@ -1,1 +1,584 @@
-/* placeholder: to be written */
+/*
+ * Log intake front end: one line in, one normalized event out.
+ *
+ * The line is first matched against the syslog headers seen in practice:
+ * RFC 5424 ("<34>1 2026-11-27T10:00:00.123+07:00 host app procid msgid
+ * [sd] msg"), RFC 3164 with or without "<PRI>" ("Dec 10 06:55:46 host
+ * sshd[24200]: msg") and the ISO-8601 stamps rsyslog writes to files with
+ * its high-precision template ("2026-11-27T10:00:00+07:00 host prog[pid]:
+ * msg").  The header fills host, process and timestamp; the message then
+ * goes to a normalizer chosen by program name (sshd) or content (access
+ * log lines relayed through syslog).  A line with no syslog header is
+ * tried as an access log, and otherwise kept whole as a log.syslog event
+ * stamped with the reception time: nothing is ever dropped.
+ *
+ * RFC 3164 stamps carry neither year nor zone: the zone is the
+ * configured one, and the year is the reception year unless that puts the
+ * stamp more than a month in the future (December lines read in January
+ * belong to last year).
+ *
+ * Header checking is kept apart from dispatching: the header scanners
+ * only produce spans in struct sl_hdr, and the fields are set afterwards,
+ * short ones first and the message last, so a line longer than the event
+ * buffer truncates only the message.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "log-int.h"
+#include "logparse.h"
+#include "soc/event.h"
+
+#define SL_TAG_MAX	64	/* longest program name we accept */
+#define SL_HOST_MAX	255
+#define SL_FUTURE_SEC	(31 * 86400)	/* 3164 year rollover slack */
+
+struct sl_span {
+	const char	*p;
+	size_t		 n;
+};
+
+struct sl_hdr {
+	int		pri;		/* -1: none */
+	bool		has_ts;
+	int64_t		ts;
+	struct sl_span	host;
+	struct sl_span	prog;
+	int64_t		pid;		/* -1: none */
+	struct sl_span	msg;
+};
+
+static const char *const sl_severity[8] = {
+	"emergency", "alert", "critical", "error",
+	"warning", "notice", "informational", "debug",
+};
+
+/*
+ * Clock helpers (shared with log-web.c).
+ */
+
+int64_t
+logparse_timegm(int64_t year, int mon, int mday, int hour, int min, int sec)
+{
+	int64_t y = year - (mon <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = era * 146097 + doe - 719468;
+
+	return days * 86400 + hour * 3600 + min * 60 + sec;
+}
+
+bool
+logparse_mkns(int64_t secs, int64_t frac_ns, int64_t *ns)
+{
+	/* int64 ns spans 1677..2262; stay well inside it. */
+	if (secs < -9000000000LL || secs > 9000000000LL)
+		return false;
+	*ns = secs * 1000000000LL + frac_ns;
+	return true;
+}
+
+int
+logparse_month(const char *p)
+{
+	switch (p[0]) {
+	case 'J':
+		if (p[1] == 'a' && p[2] == 'n')
+			return 1;
+		if (p[1] == 'u' && p[2] == 'n')
+			return 6;
+		if (p[1] == 'u' && p[2] == 'l')
+			return 7;
+		return 0;
+	case 'F':
+		return (p[1] == 'e' && p[2] == 'b') ? 2 : 0;
+	case 'M':
+		if (p[1] == 'a' && p[2] == 'r')
+			return 3;
+		if (p[1] == 'a' && p[2] == 'y')
+			return 5;
+		return 0;
+	case 'A':
+		if (p[1] == 'p' && p[2] == 'r')
+			return 4;
+		if (p[1] == 'u' && p[2] == 'g')
+			return 8;
+		return 0;
+	case 'S':
+		return (p[1] == 'e' && p[2] == 'p') ? 9 : 0;
+	case 'O':
+		return (p[1] == 'c' && p[2] == 't') ? 10 : 0;
+	case 'N':
+		return (p[1] == 'o' && p[2] == 'v') ? 11 : 0;
+	case 'D':
+		return (p[1] == 'e' && p[2] == 'c') ? 12 : 0;
+	}
+	return 0;
+}
+
+/* Civil year and month of a time in seconds (Hinnant's algorithm). */
+static void
+sl_civil(int64_t secs, int64_t *year, int *mon)
+{
+	int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400 + 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t doe = days - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+
+	*year = yoe + era * 400 + (m <= 2);
+	*mon = m;
+}
+
+/*
+ * Time of day "hh:mm:ss[.frac]" at p.  Returns bytes used, 0 if invalid;
+ * *secs gets the seconds into the day, *frac the nanoseconds.
+ */
+static size_t
+sl_hms(const char *p, size_t n, int64_t *secs, int64_t *frac)
+{
+	int h, m, s;
+	size_t i = 8, nd = 0;
+	int64_t f = 0;
+
+	if (n < 8 || p[2] != ':' || p[5] != ':')
+		return 0;
+	h = log_digits(p, 2);
+	m = log_digits(p + 3, 2);
+	s = log_digits(p + 6, 2);
+	if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60)
+		return 0;
+	if (i < n && (p[i] == '.' || p[i] == ',')) {
+		for (i++; i < n && log_isdigit(p[i]); i++, nd++) {
+			if (nd < 9)
+				f = f * 10 + (p[i] - '0');
+		}
+		if (nd == 0)
+			return 0;
+		for (; nd < 9; nd++)
+			f *= 10;
+	}
+	*secs = h * 3600 + m * 60 + s;
+	*frac = f;
+	return i;
+}
+
+/* Zone "Z", "+hh:mm", "+hhmm" (or "-").  Returns bytes used, 0 if none. */
+static size_t
+sl_zone(const char *p, size_t n, int64_t *off)
+{
+	int h, m, sign;
+	size_t used;
+
+	if (n >= 1 && (p[0] == 'Z' || p[0] == 'z')) {
+		*off = 0;
+		return 1;
+	}
+	if (n < 5 || (p[0] != '+' && p[0] != '-'))
+		return 0;
+	sign = p[0] == '-' ? -1 : 1;
+	h = log_digits(p + 1, 2);
+	if (p[3] == ':') {
+		if (n < 6)
+			return 0;
+		m = log_digits(p + 4, 2);
+		used = 6;
+	} else {
+		m = log_digits(p + 3, 2);
+		used = 5;
+	}
+	if (h < 0 || h > 23 || m < 0 || m > 59)
+		return 0;
+	*off = sign * (h * 3600 + m * 60);
+	return used;
+}
+
+/*
+ * ISO 8601 / RFC 3339 stamp "YYYY-MM-DDThh:mm:ss[.frac][zone]"; a stamp
+ * without zone is in the configured zone.  Returns bytes used, 0 if the
+ * text is not such a stamp.
+ */
+static size_t
+sl_iso(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
+{
+	int y, mo, d;
+	int64_t secs, frac, off;
+	size_t used, z;
+
+	if (n < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' &&
+	    p[10] != 't'))
+		return 0;
+	y = log_digits(p, 4);
+	mo = log_digits(p + 5, 2);
+	d = log_digits(p + 8, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return 0;
+	if ((used = sl_hms(p + 11, n - 11, &secs, &frac)) == 0)
+		return 0;
+	used += 11;
+	if ((z = sl_zone(p + used, n - used, &off)) == 0)
+		off = ctx->tz_offset_sec;
+	used += z;
+	secs += logparse_timegm(y, mo, d, 0, 0, 0) - off;
+	if (!logparse_mkns(secs, frac, ns))
+		return 0;
+	return used;
+}
+
+/*
+ * RFC 3164 stamp "Mmm dd hh:mm:ss" (day space- or zero-padded, tolerating
+ * a single space before a one-digit day and a fraction after the
+ * seconds).  Year and zone come from the context.
+ */
+static size_t
+sl_bsd(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
+{
+	int mon, mday, nowmon;
+	int64_t tod, frac, nowsec, year, secs;
+	size_t i, used;
+
+	if (n < 14 || (mon = logparse_month(p)) == 0 || p[3] != ' ')
+		return 0;
+	i = 4;
+	if (p[i] == ' ')
+		i++;
+	if (!log_isdigit(p[i]))
+		return 0;
+	mday = p[i++] - '0';
+	if (log_isdigit(p[i]))
+		mday = mday * 10 + (p[i++] - '0');
+	if (mday < 1 || mday > 31 || i >= n || p[i++] != ' ')
+		return 0;
+	if ((used = sl_hms(p + i, n - i, &tod, &frac)) == 0)
+		return 0;
+	used += i;
+
+	nowsec = ctx->now_ns / 1000000000LL + ctx->tz_offset_sec;
+	sl_civil(nowsec, &year, &nowmon);
+	secs = logparse_timegm(year, mon, mday, 0, 0, 0) + tod;
+	if (secs - nowsec > SL_FUTURE_SEC)
+		secs = logparse_timegm(year - 1, mon, mday, 0, 0, 0) + tod;
+	if (!logparse_mkns(secs - ctx->tz_offset_sec, frac, ns))
+		return 0;
+	return used;
+}
+
+/* "<PRI>" at p: returns bytes used (0 if none) and the value. */
+static size_t
+sl_pri(const char *p, size_t n, int *pri)
+{
+	int64_t v;
+	size_t nd;
+
+	if (n < 3 || p[0] != '<')
+		return 0;
+	nd = log_uint(p + 1, n - 1, 3, &v);
+	if (nd == 0 || 1 + nd >= n || p[1 + nd] != '>' || v > 191)
+		return 0;
+	*pri = (int)v;
+	return nd + 2;
+}
+
+/* Next space-delimited token at *pos (which must sit on it). */
+static bool
+sl_token(const char *p, size_t n, size_t *pos, size_t max, struct sl_span *t)
+{
+	size_t i = *pos, start = i;
+
+	while (i < n && p[i] != ' ' && i - start <= max)
+		i++;
+	if (i == start || i - start > max || i >= n)
+		return false;
+	t->p = p + start;
+	t->n = i - start;
+	*pos = i + 1;
+	return true;
+}
+
+/*
+ * Tag "prog[pid]: " or "prog: " at p.  Returns bytes used up to the
+ * message, 0 when the text does not start with a tag.
+ */
+static size_t
+sl_tag(const char *p, size_t n, struct sl_span *prog, int64_t *pid)
+{
+	size_t i = 0, nd, plen;
+	int64_t v, pv = -1;
+
+	while (i < n && i <= SL_TAG_MAX && p[i] != '[' && p[i] != ':' &&
+	    p[i] != ' ')
+		i++;
+	if (i == 0 || i > SL_TAG_MAX || i >= n)
+		return 0;
+	plen = i;
+	if (p[i] == '[') {
+		nd = log_uint(p + i + 1, n - i - 1, 10, &v);
+		if (nd > 0 && i + 1 + nd < n && p[i + 1 + nd] == ']')
+			pv = v;
+		/* Non-numeric procids ("prog[abc]") are skipped over. */
+		while (i < n && p[i] != ']' && p[i] != ' ')
+			i++;
+		if (i >= n || p[i] != ']')
+			return 0;
+		i++;
+	}
+	if (i >= n || p[i] != ':')
+		return 0;
+	i++;
+	if (i < n && p[i] == ' ')
+		i++;
+	prog->p = p;
+	prog->n = plen;
+	*pid = pv;
+	return i;
+}
+
+/*
+ * After a 3164 or ISO stamp: "host tag: msg", or "tag: msg" when the
+ * sender left the host out (local /dev/log messages), or "host msg" with
+ * no tag at all.
+ */
+static void
+sl_rest_bsd(const char *p, size_t n, struct sl_hdr *h)
+{
+	size_t pos = 0, used;
+	struct sl_span tok;
+
+	h->msg.p = p;
+	h->msg.n = n;
+	if ((used = sl_tag(p, n, &h->prog, &h->pid)) > 0) {
+		h->msg.p = p + used;
+		h->msg.n = n - used;
+		return;
+	}
+	if (!sl_token(p, n, &pos, SL_HOST_MAX, &tok)) {
+		/* A lone word: the host with an empty message. */
+		if (n > 0 && n <= SL_HOST_MAX && memchr(p, ' ', n) == NULL) {
+			h->host.p = p;
+			h->host.n = n;
+			h->msg.n = 0;
+		}
+		return;
+	}
+	h->host = tok;
+	h->msg.p = p + pos;
+	h->msg.n = n - pos;
+	if ((used = sl_tag(p + pos, n - pos, &h->prog, &h->pid)) > 0) {
+		h->msg.p = p + pos + used;
+		h->msg.n = n - pos - used;
+	}
+}
+
+/*
+ * Structured data of RFC 5424: "-" or one or more "[id k="v" ...]" with
+ * '\' escaping '"', '\' and ']' inside values.  Returns bytes used, or 0
+ * if it is malformed (unterminated).
+ */
+static size_t
+sl_sd(const char *p, size_t n)
+{
+	size_t i = 0;
+	bool quoted = false;
+
+	if (n >= 1 && p[0] == '-')
+		return 1;
+	while (i < n && p[i] == '[') {
+		for (i++; i < n; i++) {
+			if (quoted) {
+				if (p[i] == '\\')
+					i++;
+				else if (p[i] == '"')
+					quoted = false;
+			} else if (p[i] == '"')
+				quoted = true;
+			else if (p[i] == ']')
+				break;
+		}
+		if (i >= n)
+			return 0;
+		i++;
+	}
+	return i;
+}
+
+/* A 5424 header field: "-" is nil (empty span). */
+static bool
+sl_field5424(const char *p, size_t n, size_t *pos, size_t max,
+    struct sl_span *t)
+{
+	if (!sl_token(p, n, pos, max, t))
+		return false;
+	if (t->n == 1 && t->p[0] == '-')
+		t->n = 0;
+	return true;
+}
+
+/* RFC 5424 after "<PRI>": "1 TS HOST APP PROCID MSGID SD [MSG]". */
+static bool
+sl_rfc5424(const struct logparse_ctx *ctx, const char *p, size_t n,
+    struct sl_hdr *h)
+{
+	struct sl_span ts, procid, msgid;
+	size_t pos = 0;
+	int64_t v;
+
+	if (n < 2 || !log_isdigit(p[0]))
+		return false;
+	pos = log_isdigit(p[1]) ? 2 : 1;
+	if (pos >= n || p[pos] != ' ')
+		return false;
+	pos++;
+	if (!sl_field5424(p, n, &pos, 64, &ts) ||
+	    !sl_field5424(p, n, &pos, SL_HOST_MAX, &h->host) ||
+	    !sl_field5424(p, n, &pos, 48, &h->prog) ||
+	    !sl_field5424(p, n, &pos, 128, &procid) ||
+	    !sl_field5424(p, n, &pos, 32, &msgid))
+		return false;
+	if (ts.n > 0) {
+		if (sl_iso(ctx, ts.p, ts.n, &h->ts) != ts.n)
+			return false;
+		h->has_ts = true;
+	}
+	if (procid.n > 0 && log_uint(procid.p, procid.n, 10, &v) == procid.n)
+		h->pid = v;
+	/* Malformed SD counts 0 bytes: it stays in the message. */
+	pos += sl_sd(p + pos, n - pos);
+	if (pos < n && p[pos] == ' ')
+		pos++;
+	if (LOG_PREFIX(p + pos, n - pos, "\xef\xbb\xbf"))
+		pos += 3;
+	h->msg.p = p + pos;
+	h->msg.n = n - pos;
+	return true;
+}
+
+/*
+ * Header scanner.  Returns true when a syslog header was found; h holds
+ * spans into the line.
+ */
+static bool
+sl_header(const struct logparse_ctx *ctx, const char *p, size_t n,
+    struct sl_hdr *h)
+{
+	size_t pos, used;
+
+	memset(h, 0, sizeof(*h));
+	h->pri = -1;
+	h->pid = -1;
+	pos = sl_pri(p, n, &h->pri);
+	if (pos > 0 && sl_rfc5424(ctx, p + pos, n - pos, h))
+		return true;
+	h->host.n = h->prog.n = 0;
+	h->pid = -1;
+	h->has_ts = false;
+	if ((used = sl_bsd(ctx, p + pos, n - pos, &h->ts)) == 0)
+		used = sl_iso(ctx, p + pos, n - pos, &h->ts);
+	if (used > 0) {
+		h->has_ts = true;
+		pos += used;
+		if (pos < n && p[pos] == ' ')
+			pos++;
+		sl_rest_bsd(p + pos, n - pos, h);
+		return true;
+	}
+	if (h->pri >= 0) {
+		/* "<13>text": a bare relay message, no stamp nor host. */
+		h->msg.p = p + pos;
+		h->msg.n = n - pos;
+		return true;
+	}
+	return false;
+}
+
+static bool
+sl_is_prog(const struct sl_span *s, const char *name, size_t len)
+{
+	return s->n == len && memcmp(s->p, name, len) == 0;
+}
+
+/* sshd, and sshd-session / sshd-auth of OpenSSH >= 9.8. */
+static bool
+sl_is_sshd(const struct sl_span *s)
+{
+	return s->n >= 4 && memcmp(s->p, "sshd", 4) == 0 &&
+	    (s->n == 4 || s->p[4] == '-');
+}
+
+static bool
+sl_is_httpd(const struct sl_span *s)
+{
+	return sl_is_prog(s, "nginx", 5) || sl_is_prog(s, "httpd", 5) ||
+	    sl_is_prog(s, "apache", 6) || sl_is_prog(s, "apache2", 7);
+}
+
+/*
+ * Cheap content check before trying a message as an access log: its
+ * first byte must be able to start an address or a vhost name.
+ */
+static bool
+sl_maybe_web(const char *p, size_t n)
+{
+	unsigned char c;
+
+	if (n < 20)
+		return false;
+	c = (unsigned char)p[0];
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z') || c == ':' || c == '[';
+}
+
+/* Fields of a recognized header, then the message to its normalizer. */
+static const char *
+sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
+    struct soc_event *ev)
+{
+	ev->ts = h->has_ts ? h->ts : ctx->now_ns;
+	if (h->host.n > 0)
+		soc_event_set_str(ev, SOC_F_HOST_HOSTNAME, h->host.p, h->host.n);
+	if (h->prog.n > 0)
+		soc_event_set_str(ev, SOC_F_PROCESS_NAME, h->prog.p, h->prog.n);
+	if (h->pid >= 0)
+		soc_event_set_int(ev, SOC_F_PROCESS_PID, h->pid);
+	if (h->pri >= 0)
+		soc_event_set_cstr(ev, SOC_F_LOG_LEVEL, sl_severity[h->pri & 7]);
+
+	if (sl_is_sshd(&h->prog)) {
+		logsshd_parse(ev, h->msg.p, h->msg.n);
+		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
+		return LOGPARSE_DS_SSHD;
+	}
+	if ((sl_is_httpd(&h->prog) || sl_maybe_web(h->msg.p, h->msg.n)) &&
+	    logweb_parse(ctx, h->msg.p, h->msg.n, ev) == 0)
+		return LOGPARSE_DS_WEB;
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
+	soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
+	return LOGPARSE_DS_SYSLOG;
+}
+
+const char *
+logparse_line(const struct logparse_ctx *ctx, const char *line, size_t len,
+    struct soc_event *ev)
+{
+	struct sl_hdr h;
+
+	soc_event_reset(ev);
+	if (line == NULL)
+		len = 0;
+	soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "event");
+	if (ctx->path != NULL)
+		soc_event_set_cstr(ev, SOC_F_LOG_FILE_PATH, ctx->path);
+	if (len > 0 && sl_header(ctx, line, len, &h))
+		return sl_dispatch(ctx, &h, ev);
+	if (len > 0 && logweb_parse(ctx, line, len, ev) == 0)
+		return LOGPARSE_DS_WEB;
+	ev->ts = ctx->now_ns;
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
+	soc_event_set_str(ev, SOC_F_MESSAGE, line != NULL ? line : "", len);
+	return LOGPARSE_DS_SYSLOG;
+}

@@ -48,6 +48,11 @@ static const struct conf_opt sensor_opts[] = {
 	{ "capture.buffer_mb", CONF_INT, &S.conf.buffer_mb, 1, 4096, "kernel ring size (MiB)" },
 	{ "flows.max", CONF_INT, &S.conf.max_flows, 1024, 100000000, "flow table size" },
 	{ "logs.files", CONF_LIST, &S.conf.log_files, 0, 0, "log files to read" },
+	{ "logs.state_file", CONF_STR, &S.conf.state_file, 0, 0, "where file positions are kept across restarts" },
+	{ "logs.start_at", CONF_STR, &S.conf.start_at, 0, 0, "beginning | end: where to start in a file seen for the first time" },
+	{ "syslog.udp", CONF_LIST, &S.conf.syslog_udp, 0, 0, "listen for syslog on UDP ADDR:PORT" },
+	{ "syslog.tcp", CONF_LIST, &S.conf.syslog_tcp, 0, 0, "listen for syslog on TCP ADDR:PORT (newline or octet-counted framing)" },
+	{ "syslog.max_message", CONF_INT, &S.conf.syslog_max_message, 480, 1048576, "longest syslog message kept whole" },
 	{ "logs.tz_offset_min", CONF_INT, &S.conf.tz_offset_min, -840, 840, "zone of log stamps without one (minutes east of UTC)" },
 	{ "uplink.batch_events", CONF_INT, &S.conf.batch_events, 1, 100000, "events per batch" },
 	{ "uplink.batch_ms", CONF_INT, &S.conf.batch_ms, 1, 60000, "longest a batch waits before it is sent" },
@@ -72,7 +77,9 @@ defaults(void)
 	S.conf.promisc = 1;
 	S.conf.buffer_mb = 64;
 	S.conf.max_flows = 262144;
-	S.conf.tz_offset_min = 420;	/* Asia/Ho_Chi_Minh, no DST */
+	S.conf.tz_offset_min = 420;
+	S.conf.start_at = strdup("beginning");
+	S.conf.syslog_max_message = 65536;	/* Asia/Ho_Chi_Minh, no DST */
 	S.conf.batch_events = 1000;
 	S.conf.batch_ms = 500;
 	S.conf.queue_batches = 4096;

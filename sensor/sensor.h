@@ -33,7 +33,12 @@ struct sensor_conf {
 	char		*bpf;
 	struct conf_list interfaces;
 	struct conf_list pcaps;
-	struct conf_list log_files;
+	struct conf_list log_files;	/* paths or glob patterns */
+	char		*state_file;	/* file positions across restarts */
+	char		*start_at;	/* "beginning" | "end" for new files */
+	struct conf_list syslog_udp;	/* "ADDR:PORT" to listen on */
+	struct conf_list syslog_tcp;
+	long long	 syslog_max_message;
 	long long	 snaplen;
 	long long	 promisc;
 	long long	 buffer_mb;

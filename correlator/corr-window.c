@@ -1,1 +1,411 @@
-/* placeholder: to be written */
+/*
+ * Sigma correlation rules of type event_count: "at least N matches of
+ * these rules, with equal group-by values, within timespan".
+ *
+ * Windows run on EVENT time (ev->ts), never on the wall clock, so a replay
+ * gives the same alerts as the live run.  State is a hash table keyed by
+ * (correlation rule, group-by values) holding the sorted timestamps of
+ * the matches still inside the window; at most threshold of them are kept
+ * per key, and the number of keys is bounded (RS_CORR_MAXKEYS): when full
+ * the least recently used key is evicted and counted.
+ *
+ * Decisions (see also the rules documentation):
+ *  - the window is [newest - timespan, newest], both ends inclusive; a
+ *    match older than that (out of order) is ignored;
+ *  - when the condition becomes true one alert is raised (count, first and
+ *    last timestamps, group key "field=value,...") and that key's window
+ *    is emptied: a burst of 3N matches gives 3 alerts, not 2N+1;
+ *  - gte and gt are supported; lt, lte and eq need evaluation when a
+ *    window closes and are refused at load ("not supported yet"), as are
+ *    value_count, temporal and aliases;
+ *  - base rules referenced by a correlation raise no alerts of their own
+ *    unless one of those correlations says generate: true;
+ *  - a group-by field absent from the event groups under the empty value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule-int.h"
+
+#define CORR_KEYLEN	1024
+
+struct corr_key {
+	struct corr_key	*hnext;		/* hash chain */
+	struct corr_key	*lprev, *lnext;	/* LRU: head is the oldest */
+	const struct rule *corr;
+	uint32_t	 hash;
+	uint32_t	 n, cap;
+	int64_t		*ts;		/* sorted, n entries */
+	char		 key[];		/* "field=value,..." */
+};
+
+struct corr_state {
+	struct corr_key	**tab;
+	size_t		  tabsz;	/* power of two */
+	struct corr_key	 *head, *tail;
+	size_t		  nkeys, maxkeys;
+	uint64_t	  evicted;
+};
+
+/* ---------------------------------------------------------------- */
+/* load time */
+
+void
+corr_def_free(struct corr_def *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->nrefs; i++)
+		free(d->refs[i]);
+	for (size_t i = 0; i < d->ngroup; i++)
+		free(d->group_by[i]);
+	free(d->refs);
+	free(d->ref_lines);
+	free(d->group_by);
+	free(d->bases);
+	free(d->gb_fields);
+	free(d);
+}
+
+static struct rule *
+find_rule(struct rule **all, size_t n, const char *ref)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!all[i]->refused && *all[i]->name && strcmp(all[i]->name, ref) == 0)
+			return all[i];
+	for (size_t i = 0; i < n; i++)
+		if (!all[i]->refused && strcmp(all[i]->id, ref) == 0)
+			return all[i];
+	return NULL;
+}
+
+/* Resolves references and group-by fields; refuses the rule on failure. */
+static int
+resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld)
+{
+	struct corr_def *d = c->corr;
+	size_t nb = 0;
+
+	if ((d->bases = calloc(d->nrefs, sizeof(*d->bases))) == NULL ||
+	    (d->gb_fields = calloc(d->nrefs * d->ngroup + 1, sizeof(int))) == NULL)
+		return -1;
+	for (size_t i = 0; i < d->nrefs; i++) {
+		struct rule *b = find_rule(all, n, d->refs[i]);
+		bool dup = false;
+
+		if (b == NULL || b->corr != NULL) {
+			rs_report(ld, c->file, d->ref_lines[i], b == NULL ?
+			    "correlation references unknown or refused rule '%s'" :
+			    "'%s' is a correlation; chaining is not supported yet",
+			    d->refs[i]);
+			return -1;
+		}
+		for (size_t j = 0; j < nb; j++)
+			dup |= d->bases[j] == b;
+		if (dup)
+			continue;
+		for (size_t g = 0; g < d->ngroup; g++) {
+			int f = rule_map_field(b, d->group_by[g]);
+
+			if (f == SOC_F_NONE) {
+				rs_report(ld, c->file, c->line, "group-by field '%s' "
+				    "is unknown for rule '%s'", d->group_by[g], d->refs[i]);
+				return -1;
+			}
+			d->gb_fields[nb * d->ngroup + g] = f;
+		}
+		d->bases[nb++] = b;
+	}
+	d->nrefs = nb;		/* refs[] beyond nb are only names now */
+	return 0;
+}
+
+static int
+add_feed(struct rule *b, struct rule *c, uint32_t bi)
+{
+	struct rule_feed *nf = reallocarray(b->feeds, b->nfeeds + 1, sizeof(*nf));
+
+	if (nf == NULL)
+		return -1;
+	b->feeds = nf;
+	b->feeds[b->nfeeds].corr = c;
+	b->feeds[b->nfeeds++].base = bi;
+	return 0;
+}
+
+void
+corr_resolve(struct rule **all, size_t n, struct rs_load *ld)
+{
+	uint32_t idx = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct rule *c = all[i];
+
+		if (c->corr == NULL || c->refused)
+			continue;
+		if (resolve_one(c, all, n, ld) == -1) {
+			c->refused = true;
+			continue;
+		}
+		c->corr->index = idx++;
+		for (size_t b = 0; b < c->corr->nrefs; b++) {
+			if (add_feed(c->corr->bases[b], c, (uint32_t)b) == 0)
+				continue;
+			rs_report(ld, c->file, c->line, "out of memory");
+			c->refused = true;
+			while (b-- > 0)		/* take back this rule's feeds */
+				c->corr->bases[b]->nfeeds--;
+			break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rule *r = all[i];
+
+		r->generate = r->corr == NULL && r->nfeeds == 0;
+		for (size_t f = 0; f < r->nfeeds; f++)
+			if (!r->feeds[f].corr->refused && r->feeds[f].corr->corr->generate)
+				r->generate = true;
+	}
+}
+
+struct corr_state *
+corr_state_new(const struct ruleset *rs)
+{
+	struct corr_state *cs;
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+		return NULL;
+	cs->tabsz = 1024;
+	cs->maxkeys = RS_CORR_MAXKEYS;
+	if ((cs->tab = calloc(cs->tabsz, sizeof(*cs->tab))) == NULL) {
+		free(cs);
+		return NULL;
+	}
+	(void)rs;
+	return cs;
+}
+
+/* ---------------------------------------------------------------- */
+/* state */
+
+static void
+key_unlink(struct corr_state *cs, struct corr_key *k)
+{
+	struct corr_key **pp = &cs->tab[k->hash & (cs->tabsz - 1)];
+
+	while (*pp != k)
+		pp = &(*pp)->hnext;
+	*pp = k->hnext;
+	if (k->lprev)
+		k->lprev->lnext = k->lnext;
+	else
+		cs->head = k->lnext;
+	if (k->lnext)
+		k->lnext->lprev = k->lprev;
+	else
+		cs->tail = k->lprev;
+	cs->nkeys--;
+	free(k->ts);
+	free(k);
+}
+
+void
+corr_state_free(struct corr_state *cs)
+{
+	if (cs == NULL)
+		return;
+	while (cs->head != NULL)
+		key_unlink(cs, cs->head);
+	free(cs->tab);
+	free(cs);
+}
+
+static void
+lru_append(struct corr_state *cs, struct corr_key *k)
+{
+	k->lnext = NULL;
+	k->lprev = cs->tail;
+	if (cs->tail)
+		cs->tail->lnext = k;
+	else
+		cs->head = k;
+	cs->tail = k;
+}
+
+static void
+lru_touch(struct corr_state *cs, struct corr_key *k)
+{
+	if (cs->tail == k)
+		return;
+	if (k->lprev)
+		k->lprev->lnext = k->lnext;
+	else
+		cs->head = k->lnext;
+	k->lnext->lprev = k->lprev;
+	lru_append(cs, k);
+}
+
+static void
+tab_grow(struct corr_state *cs)
+{
+	size_t nsz = cs->tabsz * 2;
+	struct corr_key **nt = calloc(nsz, sizeof(*nt));
+
+	if (nt == NULL)
+		return;		/* longer chains, still correct */
+	for (size_t i = 0; i < cs->tabsz; i++) {
+		struct corr_key *k = cs->tab[i], *next;
+
+		for (; k != NULL; k = next) {
+			next = k->hnext;
+			k->hnext = nt[k->hash & (nsz - 1)];
+			nt[k->hash & (nsz - 1)] = k;
+		}
+	}
+	free(cs->tab);
+	cs->tab = nt;
+	cs->tabsz = nsz;
+}
+
+static uint32_t
+key_hash(const struct rule *c, const char *key, size_t len)
+{
+	uint32_t h = 2166136261u ^ c->corr->index;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)key[i]) * 16777619u;
+	return h;
+}
+
+static struct corr_key *
+key_get(struct corr_state *cs, const struct rule *c, const char *key,
+    size_t len)
+{
+	uint32_t h = key_hash(c, key, len);
+	struct corr_key *k;
+
+	for (k = cs->tab[h & (cs->tabsz - 1)]; k != NULL; k = k->hnext)
+		if (k->hash == h && k->corr == c && strcmp(k->key, key) == 0) {
+			lru_touch(cs, k);
+			return k;
+		}
+	if (cs->nkeys >= cs->maxkeys) {
+		key_unlink(cs, cs->head);
+		cs->evicted++;
+	}
+	if (cs->nkeys >= cs->tabsz)
+		tab_grow(cs);
+	if ((k = calloc(1, sizeof(*k) + len + 1)) == NULL)
+		return NULL;
+	memcpy(k->key, key, len + 1);
+	k->corr = c;
+	k->hash = h;
+	k->hnext = cs->tab[h & (cs->tabsz - 1)];
+	cs->tab[h & (cs->tabsz - 1)] = k;
+	lru_append(cs, k);
+	cs->nkeys++;
+	return k;
+}
+
+/* "source.ip=1.2.3.4,user.name=root" for this base rule's fields. */
+static size_t
+group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
+    char *out, size_t outsz)
+{
+	size_t n = 0;
+	char val[512];
+
+	out[0] = '\0';
+	for (size_t g = 0; g < d->ngroup && n < outsz; g++) {
+		int f = d->gb_fields[base * d->ngroup + g];
+
+		if (soc_event_text(ev, f, val, sizeof(val)) < 0)
+			val[0] = '\0';
+		n += (size_t)snprintf(out + n, outsz - n, "%s%s=%s", g ? "," : "",
+		    soc_field_name(f), val);
+	}
+	return n < outsz ? n : outsz - 1;
+}
+
+/* Inserts t in order and trims to the window; false if t is too old. */
+static bool
+window_add(struct corr_key *k, const struct corr_def *d, int64_t t)
+{
+	uint32_t need = (uint32_t)d->threshold + (d->op == CORR_GT);
+	uint32_t i, lo = 0;
+
+	if (k->n > 0 && t < k->ts[k->n - 1] - d->timespan)
+		return false;
+	if (k->n == k->cap) {
+		uint32_t ncap = k->cap ? k->cap * 2 : 8;
+		int64_t *nt;
+
+		if (ncap > need)
+			ncap = need;
+		if ((nt = reallocarray(k->ts, ncap, sizeof(*nt))) == NULL)
+			return false;
+		k->ts = nt;
+		k->cap = ncap;
+	}
+	for (i = k->n; i > 0 && k->ts[i - 1] > t; i--)
+		k->ts[i] = k->ts[i - 1];
+	k->ts[i] = t;
+	k->n++;
+	while (lo < k->n && k->ts[lo] < k->ts[k->n - 1] - d->timespan)
+		lo++;
+	if (lo > 0) {
+		memmove(k->ts, k->ts + lo, (k->n - lo) * sizeof(*k->ts));
+		k->n -= lo;
+	}
+	return true;
+}
+
+int
+corr_feed(struct ruleset *rs, const struct rule *base,
+    const struct soc_event *ev, rs_alert_fn fn, void *arg)
+{
+	char key[CORR_KEYLEN];
+	int nalerts = 0;
+
+	for (size_t i = 0; i < base->nfeeds; i++) {
+		const struct rule *c = base->feeds[i].corr;
+		const struct corr_def *d = c->corr;
+		uint32_t need = (uint32_t)d->threshold + (d->op == CORR_GT);
+		size_t len = group_key(d, base->feeds[i].base, ev, key, sizeof(key));
+		struct corr_key *k = key_get(rs->cs, c, key, len);
+
+		if (k == NULL || !window_add(k, d, ev->ts) || k->n < need)
+			continue;
+		struct rs_alert a = { .rule = c, .event = ev, .group_key = k->key,
+		    .first_ts = k->ts[0], .last_ts = k->ts[k->n - 1],
+		    .count = k->n };
+		if (fn != NULL)
+			fn(arg, &a);
+		nalerts++;
+		k->n = 0;		/* one alert per threshold crossing */
+	}
+	return nalerts;
+}
+
+void
+ruleset_expire(struct ruleset *rs, int64_t now_ns)
+{
+	struct corr_state *cs = rs->cs;
+	struct corr_key *k, *next;
+
+	for (k = cs->head; k != NULL; k = next) {
+		next = k->lnext;
+		if (k->n == 0 || k->ts[k->n - 1] < now_ns - k->corr->corr->timespan)
+			key_unlink(cs, k);
+	}
+}
+
+void
+ruleset_corr_stats(const struct ruleset *rs, size_t *keys, uint64_t *evicted)
+{
+	if (keys != NULL)
+		*keys = rs->cs->nkeys;
+	if (evicted != NULL)
+		*evicted = rs->cs->evicted;
+}

@@ -72,4 +72,8 @@ int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 /* Drop correlation state older than now_ns - the longest timespan. */
 void	 ruleset_expire(struct ruleset *rs, int64_t now_ns);
 
+/* Correlation keys held now, and keys evicted because the table was full. */
+void	 ruleset_corr_stats(const struct ruleset *rs, size_t *keys,
+	    uint64_t *evicted);
+
 #endif

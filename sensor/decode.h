@@ -34,6 +34,7 @@
 
 /* What the decoders learnt about one packet. */
 struct pkt_packet {
+	const uint8_t	*frame;		/* start of the link header */
 	int64_t		 ts;
 	uint32_t	 wirelen;	/* as captured on the wire */
 	uint32_t	 ip_len;	/* IP packet length: flow bytes */
@@ -55,6 +56,9 @@ struct pkt_packet {
 
 struct flow;
 
+/* One LRU list per idle timeout (tcp, udp, icmp, closed tcp). */
+#define FLOW_LISTS	4
+
 /* The flow table; fields private to flow.c but sized here. */
 struct flow_table {
 	struct flow	*pool;
@@ -62,9 +66,9 @@ struct flow_table {
 	uint32_t	 nbuckets;	/* power of two */
 	uint32_t	 size;		/* pool entries */
 	uint32_t	 free;		/* head of the free list */
-	uint32_t	 head[5];	/* LRU lists, oldest first */
-	uint32_t	 tail[5];
-	int64_t		 timeout[5];
+	uint32_t	 head[FLOW_LISTS];	/* LRU lists, oldest first */
+	uint32_t	 tail[FLOW_LISTS];
+	int64_t		 timeout[FLOW_LISTS];
 	int64_t		 clock;		/* latest packet time seen */
 	uint32_t	 seed;
 };
@@ -107,8 +111,6 @@ int	flow_table_init(struct flow_table *, const struct pkt_config *);
 void	flow_table_free(struct flow_table *);
 /* Account the packet; returns the flow or NULL (no flow kept). */
 struct flow *flow_update(struct pkt_ctx *, const struct pkt_packet *);
-/* True when the packet travels from the flow's initiator. */
-bool	flow_from_initiator(const struct flow *, const struct pkt_packet *);
 /* Retransmission filter for app parsers: true the first time a client
  * sequence number is offered. */
 bool	flow_new_request(struct flow *, uint32_t seq);

@@ -1,1 +1,461 @@
-/* placeholder: to be written */
+/*
+ * The flow table: bidirectional flows keyed by (VLAN tags, protocol,
+ * address pair, port pair), the pair ordered so both directions of a
+ * conversation hash to one entry.  Entries come from a pool allocated
+ * once at pkt_new(); hash chains and LRU lists link them by index, so a
+ * packet never allocates.
+ *
+ * Each idle timeout class (TCP, UDP, ICMP, closed TCP) has its own LRU
+ * list ordered by last activity: expiry pops list heads until one is
+ * still fresh, and the least recently used flow overall is the oldest of
+ * the heads.  A TCP flow that saw FIN from both sides or a RST moves to
+ * the closed list and is emitted a few seconds later, so the last ACK
+ * and retransmitted FINs are counted in it instead of opening a new flow;
+ * a fresh SYN on a closed flow emits it at once and starts anew.
+ *
+ * The hash is seeded per context so remote hosts cannot aim at a chain.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "decode.h"
+#include "soc/util.h"
+
+#define FLOW_NONE	UINT32_MAX
+#define FLOW_FREE	0xff		/* list of an unused entry */
+#define FLOW_CLOSED_NS	(5 * SOC_NS)
+
+enum { L_TCP, L_UDP, L_ICMP, L_CLOSED };
+
+struct flow_key {
+	uint8_t		addr[2][16];	/* addr[0] <= addr[1] (with ports) */
+	uint16_t	port[2];
+	uint16_t	vlan[PKT_MAX_VLAN];
+	uint8_t		proto;
+	uint8_t		family;
+	uint8_t		pad[2];		/* zero: keys compare with memcmp */
+};
+_Static_assert(sizeof(struct flow_key) == 44, "flow_key has holes");
+
+struct flow {
+	struct flow_key	key;
+	uint32_t	hash;
+	uint32_t	hnext;		/* hash chain */
+	uint32_t	prev, next;	/* LRU list, or free list (next) */
+	uint8_t		list;		/* L_*, or FLOW_FREE */
+	uint8_t		init;		/* key side of the initiator */
+	uint8_t		tcp_flags;	/* union over both directions */
+	uint8_t		fin;		/* bit per key side */
+	uint8_t		syn;		/* bit per side: SYN without ACK */
+	uint8_t		icmp_type, icmp_code;
+	uint8_t		req_valid;
+	uint32_t	req_seq;	/* last app request, see flow_new_request */
+	int64_t		first, last;	/* packet times */
+	int64_t		seen;		/* table clock at last packet */
+	uint64_t	bytes[2], pkts[2];	/* by key side */
+};
+
+static uint32_t
+flow_hash(const struct flow_key *k, uint32_t seed)
+{
+	uint32_t w[sizeof(*k) / 4], h = seed;
+
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i] * 0xcc9e2d51u;
+		h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+	}
+	h ^= h >> 16;			/* murmur3 finalizer */
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static uint32_t
+flow_seed(void)
+{
+	uint32_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	return (uint32_t)soc_mono_ms() ^ (uint32_t)time(NULL) * 2654435761u;
+}
+
+int
+flow_table_init(struct flow_table *ft, const struct pkt_config *cfg)
+{
+	uint32_t i;
+
+	memset(ft, 0, sizeof(*ft));
+	ft->size = cfg->max_flows;
+	ft->nbuckets = 16;
+	while (ft->nbuckets < ft->size && ft->nbuckets < (1u << 31))
+		ft->nbuckets <<= 1;
+	ft->pool = calloc(ft->size, sizeof(*ft->pool));
+	ft->bucket = malloc((size_t)ft->nbuckets * sizeof(*ft->bucket));
+	if (ft->pool == NULL || ft->bucket == NULL) {
+		flow_table_free(ft);
+		return -1;
+	}
+	for (i = 0; i < ft->nbuckets; i++)
+		ft->bucket[i] = FLOW_NONE;
+	for (i = 0; i < ft->size; i++) {
+		ft->pool[i].list = FLOW_FREE;
+		ft->pool[i].next = i + 1 < ft->size ? i + 1 : FLOW_NONE;
+	}
+	ft->free = 0;
+	for (i = 0; i < FLOW_LISTS; i++)
+		ft->head[i] = ft->tail[i] = FLOW_NONE;
+	ft->timeout[L_TCP] = cfg->tcp_idle_ns;
+	ft->timeout[L_UDP] = cfg->udp_idle_ns;
+	ft->timeout[L_ICMP] = cfg->icmp_idle_ns;
+	ft->timeout[L_CLOSED] = cfg->tcp_idle_ns < FLOW_CLOSED_NS ?
+	    cfg->tcp_idle_ns : FLOW_CLOSED_NS;
+	ft->seed = flow_seed();
+	return 0;
+}
+
+void
+flow_table_free(struct flow_table *ft)
+{
+	free(ft->pool);
+	free(ft->bucket);
+	ft->pool = NULL;
+	ft->bucket = NULL;
+}
+
+static void
+lru_unlink(struct flow_table *ft, uint32_t i)
+{
+	struct flow *f = &ft->pool[i];
+
+	if (f->prev != FLOW_NONE)
+		ft->pool[f->prev].next = f->next;
+	else
+		ft->head[f->list] = f->next;
+	if (f->next != FLOW_NONE)
+		ft->pool[f->next].prev = f->prev;
+	else
+		ft->tail[f->list] = f->prev;
+}
+
+static void
+lru_append(struct flow_table *ft, uint32_t i, uint8_t list)
+{
+	struct flow *f = &ft->pool[i];
+
+	f->list = list;
+	f->next = FLOW_NONE;
+	f->prev = ft->tail[list];
+	if (f->prev != FLOW_NONE)
+		ft->pool[f->prev].next = i;
+	else
+		ft->head[list] = i;
+	ft->tail[list] = i;
+}
+
+/* Unlinks a live flow from its chain and list; back to the free list. */
+static void
+flow_release(struct flow_table *ft, uint32_t i)
+{
+	struct flow *f = &ft->pool[i];
+	uint32_t *pp = &ft->bucket[f->hash & (ft->nbuckets - 1)];
+
+	while (*pp != i && *pp != FLOW_NONE)
+		pp = &ft->pool[*pp].hnext;
+	if (*pp == i)
+		*pp = f->hnext;
+	lru_unlink(ft, i);
+	f->list = FLOW_FREE;
+	f->next = ft->free;
+	ft->free = i;
+}
+
+static void
+flow_emit_flags(struct soc_event *ev, uint8_t flags)
+{
+	static const struct { uint8_t bit; char c; } order[] = {
+		{ TCP_SYN, 'S' }, { TCP_ACK, 'A' }, { TCP_FIN, 'F' },
+		{ TCP_RST, 'R' }, { TCP_PSH, 'P' }, { TCP_URG, 'U' },
+	};
+	char s[8];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (flags & order[i].bit)
+			s[n++] = order[i].c;
+	if (n > 0)
+		soc_event_set_str(ev, SOC_F_TCP_FLAGS, s, n);
+}
+
+static void
+flow_set_ip(struct soc_event *ev, int f, uint8_t family, const uint8_t *a)
+{
+	if (family == 4)
+		soc_event_set_ip4(ev, f, a);
+	else
+		soc_event_set_ip6(ev, f, a);
+}
+
+/* Builds the network.flow event in ctx->ev and hands it to the callback. */
+static void
+flow_emit(struct pkt_ctx *ctx, const struct flow *f)
+{
+	struct soc_event *ev = &ctx->ev;
+	int s = f->init, d = !f->init;
+
+	soc_event_reset(ev);
+	ev->ts = f->last;
+	soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "event");
+	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "network");
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, "network.flow");
+	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "network_flow");
+	soc_event_set_int(ev, SOC_F_EVENT_START, f->first);
+	soc_event_set_int(ev, SOC_F_EVENT_END, f->last);
+	soc_event_set_int(ev, SOC_F_EVENT_DURATION, f->last - f->first);
+	soc_event_set_cstr(ev, SOC_F_NET_TRANSPORT,
+	    decode_transport_name(f->key.proto));
+	soc_event_set_cstr(ev, SOC_F_NET_TYPE,
+	    f->key.family == 4 ? "ipv4" : "ipv6");
+	flow_set_ip(ev, SOC_F_SOURCE_IP, f->key.family, f->key.addr[s]);
+	flow_set_ip(ev, SOC_F_DEST_IP, f->key.family, f->key.addr[d]);
+	if (f->key.proto == IPPROTO_NUM_TCP || f->key.proto == IPPROTO_NUM_UDP) {
+		soc_event_set_int(ev, SOC_F_SOURCE_PORT, f->key.port[s]);
+		soc_event_set_int(ev, SOC_F_DEST_PORT, f->key.port[d]);
+	}
+	soc_event_set_int(ev, SOC_F_SOURCE_BYTES, (int64_t)f->bytes[s]);
+	soc_event_set_int(ev, SOC_F_SOURCE_PACKETS, (int64_t)f->pkts[s]);
+	soc_event_set_int(ev, SOC_F_DEST_BYTES, (int64_t)f->bytes[d]);
+	soc_event_set_int(ev, SOC_F_DEST_PACKETS, (int64_t)f->pkts[d]);
+	soc_event_set_int(ev, SOC_F_NET_BYTES, (int64_t)(f->bytes[0] + f->bytes[1]));
+	soc_event_set_int(ev, SOC_F_NET_PACKETS, (int64_t)(f->pkts[0] + f->pkts[1]));
+	if (f->key.proto == IPPROTO_NUM_TCP)
+		flow_emit_flags(ev, f->tcp_flags);
+	if (f->key.proto == IPPROTO_NUM_ICMP || f->key.proto == IPPROTO_NUM_ICMPV6) {
+		soc_event_set_int(ev, SOC_F_ICMP_TYPE, f->icmp_type);
+		soc_event_set_int(ev, SOC_F_ICMP_CODE, f->icmp_code);
+	}
+	if (f->key.vlan[0] != 0)
+		soc_event_set_int(ev, SOC_F_NET_VLAN_ID, f->key.vlan[0]);
+	ctx->stats.flows_emitted++;
+	if (ctx->emit != NULL)
+		ctx->emit(ctx->arg, ev);
+}
+
+/* The least recently used flow over all lists, or FLOW_NONE. */
+static uint32_t
+flow_oldest(const struct flow_table *ft)
+{
+	uint32_t best = FLOW_NONE;
+
+	for (int l = 0; l < FLOW_LISTS; l++) {
+		uint32_t i = ft->head[l];
+
+		if (i != FLOW_NONE && (best == FLOW_NONE ||
+		    ft->pool[i].seen < ft->pool[best].seen))
+			best = i;
+	}
+	return best;
+}
+
+/* A free entry, evicting (closed flows first, then the LRU) if needed. */
+static uint32_t
+flow_alloc(struct pkt_ctx *ctx)
+{
+	struct flow_table *ft = &ctx->ft;
+	uint32_t i;
+
+	if (ft->free == FLOW_NONE) {
+		if ((i = ft->head[L_CLOSED]) == FLOW_NONE)
+			i = flow_oldest(ft);
+		if (i == FLOW_NONE)
+			return FLOW_NONE;	/* size 0: cannot happen */
+		flow_emit(ctx, &ft->pool[i]);
+		ctx->stats.flows_evicted++;
+		flow_release(ft, i);
+	}
+	i = ft->free;
+	ft->free = ft->pool[i].next;
+	return i;
+}
+
+/* Fills the ordered key; returns the key side (0/1) of the sender. */
+static int
+flow_key_make(const struct pkt_packet *p, struct flow_key *k)
+{
+	uint32_t alen = p->family == 4 ? 4 : 16;
+	int c, side;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = p->proto;
+	k->family = p->family;
+	memcpy(k->vlan, p->vlan, sizeof(k->vlan));
+	c = memcmp(p->src, p->dst, alen);
+	side = c > 0 || (c == 0 && p->sport > p->dport);
+	memcpy(k->addr[side], p->src, alen);
+	memcpy(k->addr[!side], p->dst, alen);
+	k->port[side] = p->sport;
+	k->port[!side] = p->dport;
+	return side;
+}
+
+static uint32_t
+flow_lookup(const struct flow_table *ft, const struct flow_key *k,
+    uint32_t h)
+{
+	uint32_t i = ft->bucket[h & (ft->nbuckets - 1)];
+
+	while (i != FLOW_NONE) {
+		if (ft->pool[i].hash == h &&
+		    memcmp(&ft->pool[i].key, k, sizeof(*k)) == 0)
+			return i;
+		i = ft->pool[i].hnext;
+	}
+	return FLOW_NONE;
+}
+
+static bool
+tcp_pure_syn(const struct pkt_packet *p)
+{
+	return p->proto == IPPROTO_NUM_TCP &&
+	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+}
+
+static uint32_t
+flow_create(struct pkt_ctx *ctx, const struct pkt_packet *p,
+    const struct flow_key *k, uint32_t h, int side)
+{
+	struct flow_table *ft = &ctx->ft;
+	struct flow *f;
+	uint32_t i;
+	uint8_t list;
+
+	if ((i = flow_alloc(ctx)) == FLOW_NONE)
+		return FLOW_NONE;
+	f = &ft->pool[i];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->hash = h;
+	f->hnext = ft->bucket[h & (ft->nbuckets - 1)];
+	ft->bucket[h & (ft->nbuckets - 1)] = i;
+	/* A SYN-ACK first means we missed the SYN: its receiver began. */
+	f->init = (uint8_t)side;
+	if (p->proto == IPPROTO_NUM_TCP &&
+	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		f->init = (uint8_t)!side;
+	f->icmp_type = p->icmp_type;
+	f->icmp_code = p->icmp_code;
+	f->first = f->last = p->ts;
+	if (p->proto == IPPROTO_NUM_TCP)
+		list = L_TCP;
+	else if (p->proto == IPPROTO_NUM_UDP)
+		list = L_UDP;
+	else
+		list = L_ICMP;
+	f->prev = f->next = FLOW_NONE;
+	lru_append(ft, i, list);
+	ctx->stats.flows_created++;
+	return i;
+}
+
+/* TCP state: who started (a SYN corrects a guess), and the end. */
+static void
+flow_tcp_state(struct flow *f, const struct pkt_packet *p, int side)
+{
+	if (tcp_pure_syn(p)) {
+		if (f->syn == 0 && side != f->init)
+			f->init = (uint8_t)side;
+		f->syn |= 1 << side;
+	}
+	if (p->tcp_flags & TCP_FIN)
+		f->fin |= 1 << side;
+}
+
+struct flow *
+flow_update(struct pkt_ctx *ctx, const struct pkt_packet *p)
+{
+	struct flow_table *ft = &ctx->ft;
+	struct flow_key k;
+	struct flow *f;
+	uint32_t h, i;
+	int side;
+
+	side = flow_key_make(p, &k);
+	h = flow_hash(&k, ft->seed);
+	i = flow_lookup(ft, &k, h);
+	if (i != FLOW_NONE && ft->pool[i].list == L_CLOSED && tcp_pure_syn(p)) {
+		flow_emit(ctx, &ft->pool[i]);	/* port reuse */
+		flow_release(ft, i);
+		i = FLOW_NONE;
+	}
+	if (i == FLOW_NONE && (i = flow_create(ctx, p, &k, h, side)) ==
+	    FLOW_NONE)
+		return NULL;
+	f = &ft->pool[i];
+	f->pkts[side]++;
+	f->bytes[side] += p->ip_len;
+	if (p->ts > f->last)
+		f->last = p->ts;
+	if (p->ts < f->first)
+		f->first = p->ts;
+	if (p->proto == IPPROTO_NUM_TCP) {
+		f->tcp_flags |= p->tcp_flags;
+		flow_tcp_state(f, p, side);
+	}
+
+	/* The clock only moves forward, so each list stays ordered. */
+	if (p->ts > ft->clock)
+		ft->clock = p->ts;
+	f->seen = ft->clock;
+	lru_unlink(ft, i);
+	if (p->proto == IPPROTO_NUM_TCP &&
+	    (f->fin == 3 || (p->tcp_flags & TCP_RST)))
+		lru_append(ft, i, L_CLOSED);
+	else
+		lru_append(ft, i, f->list);
+	return f;
+}
+
+bool
+flow_new_request(struct flow *f, uint32_t seq)
+{
+	if (f->req_valid && f->req_seq == seq)
+		return false;
+	f->req_valid = 1;
+	f->req_seq = seq;
+	return true;
+}
+
+void
+flow_expire(struct pkt_ctx *ctx, int64_t now_ns)
+{
+	struct flow_table *ft = &ctx->ft;
+	uint32_t i;
+
+	for (int l = 0; l < FLOW_LISTS; l++) {
+		while ((i = ft->head[l]) != FLOW_NONE &&
+		    now_ns >= ft->pool[i].seen &&
+		    (uint64_t)now_ns - (uint64_t)ft->pool[i].seen >=
+		    (uint64_t)ft->timeout[l]) {
+			flow_emit(ctx, &ft->pool[i]);
+			flow_release(ft, i);
+		}
+	}
+}
+
+/* Emits every flow, least recently used first. */
+void
+flow_finish(struct pkt_ctx *ctx)
+{
+	struct flow_table *ft = &ctx->ft;
+	uint32_t i;
+
+	while ((i = flow_oldest(ft)) != FLOW_NONE) {
+		flow_emit(ctx, &ft->pool[i]);
+		flow_release(ft, i);
+	}
+}

@@ -85,7 +85,11 @@ enum soc_ftype {
 	X(SRC_AS_NUMBER,	"source.as.number",		SOC_T_INT) \
 	X(SRC_AS_ORG,		"source.as.organization.name",	SOC_T_STR) \
 	X(SSH_CLIENT_VERSION,	"ssh.client.version",		SOC_T_STR) \
-	X(SSH_SERVER_VERSION,	"ssh.server.version",		SOC_T_STR)
+	X(SSH_SERVER_VERSION,	"ssh.server.version",		SOC_T_STR) \
+	X(EVENT_REASON,		"event.reason",			SOC_T_STR) \
+	X(TLS_NEXT_PROTOCOL,	"tls.next_protocol",		SOC_T_STR) \
+	X(TLS_JA4,		"tls.client.ja4",		SOC_T_STR) \
+	X(EVENT_TYPE,		"event.type",			SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

@@ -1,1 +1,373 @@
-/* placeholder: to be written */
+/*
+ * The 4-layer coverage report (mô hình 4 lớp, Directive 14/CT-TTg):
+ * for each agency, whether each protection layer is in place, judged only
+ * from evidence the store holds, with a reason a person can act on.
+ *
+ *   1 on-site force            responders on record; new incidents
+ *                              acknowledged within the agreed time
+ *   2 professional monitoring  enrolled sensors heard from recently
+ *   3 independent assessment   an assessment on record, not expired
+ *   4 national connection      forwarding to the national receiver
+ *
+ * Built on the store API alone (no SQL here), so the report means the
+ * same thing as what `socctl sensors` and `socctl incidents` show.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+#include "soc/util.h"
+
+static const char *const layer_names[STORE_LAYERS] = {
+	"on-site force",
+	"professional monitoring",
+	"independent assessment",
+	"national connection",
+};
+
+static const char *const state_names[] = { "ok", "degraded", "missing" };
+
+struct cov_ctx {
+	struct store				*st;
+	const struct store_coverage_opts	*o;
+	store_coverage_fn			 fn;
+	void					*arg;
+	size_t					 ncovered;
+	size_t					 ntotal;
+};
+
+const char *
+store_layer_name(int layer)
+{
+	if (layer < 0 || layer >= STORE_LAYERS)
+		return "?";
+	return layer_names[layer];
+}
+
+const char *
+store_layer_state_name(int state)
+{
+	if (state < STORE_LAYER_OK || state > STORE_LAYER_MISSING)
+		return "?";
+	return state_names[state];
+}
+
+void
+store_coverage_opts_init(struct store_coverage_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->now_ns = soc_now_ns();
+	o->heartbeat_max_ns = 5 * 60 * SOC_NS;
+	o->ack_max_ns = 24 * 3600 * SOC_NS;
+}
+
+void
+store_age_format(int64_t ns, char *buf, size_t len)
+{
+	int64_t s = ns / SOC_NS;
+
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm", (long long)(s / 60));
+	else if (s < 48 * 3600)
+		snprintf(buf, len, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(s / 86400));
+}
+
+/* YYYY-MM-DD of ns, UTC: assessments are dated, not timed. */
+static void
+date_format(int64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / SOC_NS);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+static void
+layer_set(struct store_coverage *c, int layer, int state, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+layer_set(struct store_coverage *c, int layer, int state, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->state[layer] = state;
+	va_start(ap, fmt);
+	vsnprintf(c->reason[layer], sizeof(c->reason[layer]), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- layer 1: on-site force ---- */
+
+struct force_ctx {
+	size_t		 n;
+	char		 first[96];
+	int64_t		 before;	/* created before this is overdue */
+	size_t		 overdue;
+	int64_t		 oldest;
+};
+
+static int
+force_responder(void *arg, const struct store_responder *r)
+{
+	struct force_ctx *f = arg;
+
+	if (f->n++ == 0)
+		snprintf(f->first, sizeof(f->first), "%s", r->name);
+	return 0;
+}
+
+static int
+force_incident(void *arg, const struct store_incident *in)
+{
+	struct force_ctx *f = arg;
+
+	if (in->created_at < f->before) {
+		if (f->overdue++ == 0 || in->created_at < f->oldest)
+			f->oldest = in->created_at;
+	}
+	return 0;
+}
+
+static int
+layer_force(struct cov_ctx *x, struct store_coverage *c)
+{
+	struct store_incident_filter flt;
+	struct force_ctx f;
+	char age[32];
+
+	memset(&f, 0, sizeof(f));
+	if (store_responder_foreach(x->st, c->agency, force_responder, &f) == -1)
+		return -1;
+	if (f.n == 0) {
+		layer_set(c, 0, STORE_LAYER_MISSING, "no responder on record");
+		return 0;
+	}
+	if (x->o->ack_max_ns > 0) {
+		store_incident_filter_init(&flt);
+		flt.status = STORE_ST_NEW;
+		flt.agency = c->agency;
+		f.before = x->o->now_ns - x->o->ack_max_ns;
+		if (store_incident_foreach(x->st, &flt, force_incident, &f) == -1)
+			return -1;
+	}
+	if (f.overdue > 0) {
+		store_age_format(x->o->now_ns - f.oldest, age, sizeof(age));
+		layer_set(c, 0, STORE_LAYER_DEGRADED, "%zu incident%s not"
+		    " acknowledged (oldest %s)", f.overdue,
+		    f.overdue == 1 ? "" : "s", age);
+	} else if (f.n == 1)
+		layer_set(c, 0, STORE_LAYER_OK, "responder %s on record", f.first);
+	else
+		layer_set(c, 0, STORE_LAYER_OK, "%zu responders on record", f.n);
+	return 0;
+}
+
+/* ---- layer 2: professional monitoring ---- */
+
+struct mon_ctx {
+	int64_t		 now, max;
+	size_t		 enrolled, revoked, live, silent, never;
+	char		 live_name[96];
+	int64_t		 live_heard;
+	char		 silent_name[96];	/* the silent one heard most recently */
+	int64_t		 silent_heard;
+	char		 never_name[96];
+};
+
+static int
+mon_sensor(void *arg, const struct store_sensor_info *s)
+{
+	struct mon_ctx *m = arg;
+	int64_t heard;
+
+	if (s->revoked) {
+		m->revoked++;
+		return 0;
+	}
+	m->enrolled++;
+	/* A batch is as good a sign of life as a heartbeat. */
+	heard = s->last_heartbeat > s->last_batch_at ?
+	    s->last_heartbeat : s->last_batch_at;
+	if (heard > 0 && m->now - heard <= m->max) {
+		if (m->live++ == 0 || heard > m->live_heard) {
+			snprintf(m->live_name, sizeof(m->live_name), "%s", s->name);
+			m->live_heard = heard;
+		}
+	} else if (heard > 0) {
+		if (m->silent++ == 0 || heard > m->silent_heard) {
+			snprintf(m->silent_name, sizeof(m->silent_name), "%s", s->name);
+			m->silent_heard = heard;
+		}
+	} else if (m->never++ == 0)
+		snprintf(m->never_name, sizeof(m->never_name), "%s", s->name);
+	return 0;
+}
+
+static int
+layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
+{
+	struct mon_ctx m;
+	char age[32];
+	size_t down;
+
+	memset(&m, 0, sizeof(m));
+	m.now = x->o->now_ns;
+	m.max = x->o->heartbeat_max_ns;
+	if (store_sensor_foreach(x->st, c->agency, mon_sensor, &m) == -1)
+		return -1;
+	down = m.silent + m.never;
+	if (m.enrolled == 0) {
+		if (m.revoked > 0)
+			layer_set(c, 1, STORE_LAYER_MISSING, "no sensor enrolled"
+			    " (%zu revoked)", m.revoked);
+		else
+			layer_set(c, 1, STORE_LAYER_MISSING, "no sensor enrolled");
+		return 0;
+	}
+	if (m.live == 0) {
+		if (m.silent > 0) {
+			store_age_format(m.now - m.silent_heard, age, sizeof(age));
+			if (down == 1)
+				layer_set(c, 1, STORE_LAYER_DEGRADED,
+				    "sensor %s silent for %s", m.silent_name, age);
+			else
+				layer_set(c, 1, STORE_LAYER_DEGRADED,
+				    "%zu sensors silent (%s for %s)", down,
+				    m.silent_name, age);
+		} else if (down == 1)
+			layer_set(c, 1, STORE_LAYER_DEGRADED,
+			    "sensor %s never heard from", m.never_name);
+		else
+			layer_set(c, 1, STORE_LAYER_DEGRADED,
+			    "%zu sensors, none heard from yet", down);
+		return 0;
+	}
+	store_age_format(m.now - m.live_heard, age, sizeof(age));
+	if (down == 0 && m.live == 1)
+		layer_set(c, 1, STORE_LAYER_OK, "sensor %s heard %s ago",
+		    m.live_name, age);
+	else if (down == 0)
+		layer_set(c, 1, STORE_LAYER_OK, "%zu sensors live", m.live);
+	else if (m.silent > 0) {
+		store_age_format(m.now - m.silent_heard, age, sizeof(age));
+		layer_set(c, 1, STORE_LAYER_OK, "%zu of %zu sensors live;"
+		    " %s silent for %s", m.live, m.enrolled, m.silent_name, age);
+	} else
+		layer_set(c, 1, STORE_LAYER_OK, "%zu of %zu sensors live;"
+		    " %s never heard from", m.live, m.enrolled, m.never_name);
+	return 0;
+}
+
+/* ---- layer 3: independent assessment ---- */
+
+struct assess_ctx {
+	int		 found;
+	char		 assessor[96];
+	int64_t		 assessed_at, expires_at;
+};
+
+static int
+assess_first(void *arg, const struct store_assessment *a)
+{
+	struct assess_ctx *ac = arg;
+
+	/* Listed latest expiry first: the first one decides. */
+	ac->found = 1;
+	snprintf(ac->assessor, sizeof(ac->assessor), "%s", a->assessor);
+	ac->assessed_at = a->assessed_at;
+	ac->expires_at = a->expires_at;
+	return 1;
+}
+
+static int
+layer_assessment(struct cov_ctx *x, struct store_coverage *c)
+{
+	struct assess_ctx ac;
+	char d1[32], d2[32];
+
+	memset(&ac, 0, sizeof(ac));
+	if (store_assessment_foreach(x->st, c->agency, assess_first, &ac) == -1)
+		return -1;
+	if (!ac.found) {
+		layer_set(c, 2, STORE_LAYER_MISSING, "no assessment on record");
+		return 0;
+	}
+	date_format(ac.assessed_at, d1, sizeof(d1));
+	date_format(ac.expires_at, d2, sizeof(d2));
+	if (ac.expires_at <= x->o->now_ns)
+		layer_set(c, 2, STORE_LAYER_MISSING, "last assessment (%s by %s)"
+		    " expired %s", d1, ac.assessor, d2);
+	else
+		layer_set(c, 2, STORE_LAYER_OK, "assessed %s by %s, valid until %s",
+		    d1, ac.assessor, d2);
+	return 0;
+}
+
+/* ---- layer 4: national connection ---- */
+
+/*
+ * Until the forwarder records its state (acks, backlog) in the store, the
+ * only evidence is whether forwarding is configured at all.
+ */
+static int
+layer_national(struct cov_ctx *x, struct store_coverage *c)
+{
+	if (x->o->forwarding)
+		layer_set(c, 3, STORE_LAYER_OK, "forwarding enabled");
+	else
+		layer_set(c, 3, STORE_LAYER_MISSING, "forwarding not configured");
+	return 0;
+}
+
+static int
+cov_agency(void *arg, const struct store_agency *a)
+{
+	struct cov_ctx *x = arg;
+	struct store_coverage c;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	c.agency = a->code;
+	c.name = a->name;
+	c.parent = a->parent;
+	if (layer_force(x, &c) == -1 || layer_monitoring(x, &c) == -1 ||
+	    layer_assessment(x, &c) == -1 || layer_national(x, &c) == -1)
+		return -1;
+	c.covered = 1;
+	for (i = 0; i < STORE_LAYERS; i++)
+		if (c.state[i] != STORE_LAYER_OK)
+			c.covered = 0;
+	x->ntotal++;
+	x->ncovered += c.covered;
+	return x->fn ? x->fn(x->arg, &c) : 0;
+}
+
+int
+store_coverage(struct store *st, const struct store_coverage_opts *o,
+    store_coverage_fn fn, void *arg, size_t *ncovered, size_t *ntotal)
+{
+	struct cov_ctx x;
+	int ret;
+
+	memset(&x, 0, sizeof(x));
+	x.st = st;
+	x.o = o;
+	x.fn = fn;
+	x.arg = arg;
+	ret = store_agency_foreach(st, cov_agency, &x);
+	if (ncovered != NULL)
+		*ncovered = x.ncovered;
+	if (ntotal != NULL)
+		*ntotal = x.ntotal;
+	return ret;
+}

@@ -13,6 +13,8 @@
  *
  * Times are integer nanoseconds since the epoch, UTC.  Strings handed to
  * a *_fn callback belong to the store and are valid only during the call.
+ * A struct store (its prepared statements) is for one thread at a time:
+ * open one per thread, as the ZAP handler does.
  */
 #ifndef SOC_CORR_STORE_H
 #define SOC_CORR_STORE_H
@@ -123,6 +125,7 @@ struct store_sensor_info {
 	int64_t		 last_batch_at;		/* 0 = never */
 	int64_t		 last_heartbeat;	/* 0 = never */
 	const char	*counters;		/* JSON object text as sent */
+	int		 counters_valid;	/* counters parses as JSON */
 };
 typedef int (*store_sensor_fn)(void *arg, const struct store_sensor_info *s);
 
@@ -173,6 +176,7 @@ typedef int (*store_incident_fn)(void *arg, const struct store_incident *in);
 struct store_incident_filter {
 	int		 status;	/* enum store_status, or -1 any */
 	int		 open_only;	/* new, acknowledged, investigating */
+	int		 closed_only;	/* resolved, false_positive */
 	const char	*agency;	/* NULL any */
 	int		 min_severity;	/* 0 any */
 	int64_t		 since_ns;	/* last_seen >= since_ns; 0 any */
@@ -294,6 +298,9 @@ struct store_coverage {
 	int		 covered;		/* all four layers ok */
 };
 typedef int (*store_coverage_fn)(void *arg, const struct store_coverage *c);
+/* "42s", "3m", "5h", "12d": the coarse age used in reasons and tables. */
+void	store_age_format(int64_t ns, char *buf, size_t len);
+
 /*
  * Calls fn for each agency (by code) and counts agencies and those fully
  * covered.  Returns 0, -1 on error, or fn's non-zero value.

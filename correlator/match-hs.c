@@ -570,6 +570,25 @@ new_epoch(const struct ruleset *rs, struct rs_scratch *s)
 	}
 }
 
+/*
+ * Group key of a single-event alert: incidents of one rule aggregate per
+ * attacker or per host, as an analyst works them -- "source.ip=A", else
+ * "host.hostname=H", else "" (one incident per rule and agency).
+ */
+static const char *
+single_group_key(const struct soc_event *ev, char *buf, size_t cap)
+{
+	static const int fields[] = { SOC_F_SOURCE_IP, SOC_F_HOST_HOSTNAME };
+	char val[256];
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (soc_event_text(ev, fields[i], val, sizeof(val)) >= 0) {
+			snprintf(buf, cap, "%s=%s", soc_field_name(fields[i]), val);
+			return buf;
+		}
+	return "";
+}
+
 /* Alerts for the matched rules, in rule order; returns their number. */
 static int
 fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
@@ -582,7 +601,9 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 		const struct rule *r = rs->rules[s->matched[i]];
 
 		if (r->generate) {
-			struct rs_alert a = { .rule = r, .event = ev, .group_key = "",
+			char key[320];
+			struct rs_alert a = { .rule = r, .event = ev,
+			    .group_key = single_group_key(ev, key, sizeof(key)),
 			    .first_ts = ev->ts, .last_ts = ev->ts, .count = 1 };
 
 			if (fn != NULL)

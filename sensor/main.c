@@ -326,12 +326,12 @@ sensor_tick(struct sensor *s)
 	}
 	if (sensor_report) {
 		sensor_report = 0;
-		sensor_report_counters(s);
+		sensor_report_counters(s, 0);
 	}
 }
 
 void
-sensor_report_counters(struct sensor *s)
+sensor_report_counters(struct sensor *s, int final)
 {
 	const struct pkt_stats *ps = pkt_stats(s->pkt);
 
@@ -347,7 +347,7 @@ sensor_report_counters(struct sensor *s)
 	    (unsigned long long)ps->dns_events, (unsigned long long)ps->http_events,
 	    (unsigned long long)s->c.log_lines, (unsigned long long)s->c.events,
 	    (unsigned long long)s->c.pcap_dropped, (unsigned long long)s->c.pcap_ifdropped);
-	if (s->up != NULL)
+	if (s->up != NULL && !final)
 		uplink_log_counters(s->up);
 }
 
@@ -416,8 +416,9 @@ main(int argc, char **argv)
 	sensor_flush(&S);
 	if (S.out == OUT_JSON)
 		fflush(stdout);
-	sensor_report_counters(&S);
+	sensor_report_counters(&S, 1);
 	if (S.up != NULL) {
+		send_heartbeat(&S);	/* final counters */
 		if ((left = uplink_finish(S.up)) > 0) {
 			log_warnx("%llu batches were not acknowledged by %s "
 			    "within %llds", (unsigned long long)left,

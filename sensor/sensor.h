@@ -84,7 +84,7 @@ extern volatile sig_atomic_t	sensor_report;
 void	sensor_emit(void *arg, struct soc_event *ev);
 void	sensor_flush(struct sensor *s);		/* hand the open batch on */
 void	sensor_tick(struct sensor *s);		/* timers: batches, reports */
-void	sensor_report_counters(struct sensor *s);
+void	sensor_report_counters(struct sensor *s, int final);
 
 /* capture.c: returns 0, or -1 after logging why. */
 int	capture_read_file(struct sensor *s, const char *path);

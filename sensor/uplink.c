@@ -43,6 +43,8 @@ struct uplink {
 	struct qent	*q;
 	size_t		 qhead, qn, qcap;
 	uint64_t	 next_seq;
+	uint8_t		*hb;		/* latest heartbeat not yet sent */
+	size_t		 hb_len;
 
 	_Atomic uint64_t batches_queued;
 	_Atomic uint64_t batches_sent;
@@ -79,7 +81,12 @@ on_batch(struct uplink *u, zmq_msg_t *m, int64_t now)
 	struct qent *e;
 
 	if (len > 5 && data[5] == SOC_WIRE_HEARTBEAT) {
-		zmq_send(u->dealer, data, len, ZMQ_DONTWAIT);	/* best effort */
+		/* only the newest matters; kept until a connection takes it */
+		free(u->hb);
+		if ((u->hb = malloc(len)) != NULL) {
+			memcpy(u->hb, data, len);
+			u->hb_len = len;
+		}
 		return;
 	}
 	if (u->qn == u->qcap) {		/* not polled when full; be safe */
@@ -147,6 +154,16 @@ on_timer(struct uplink *u, int64_t now)
 		q_send(u, q_at(u, i), now);
 }
 
+static void
+send_heartbeat(struct uplink *u)
+{
+	if (u->hb != NULL &&
+	    zmq_send(u->dealer, u->hb, u->hb_len, ZMQ_DONTWAIT) != -1) {
+		free(u->hb);
+		u->hb = NULL;
+	}
+}
+
 static void *
 uplink_main(void *arg)
 {
@@ -181,6 +198,7 @@ uplink_main(void *arg)
 			zmq_msg_close(&m);
 		}
 		on_timer(u, now);
+		send_heartbeat(u);
 		if (fin && (u->qn == 0 || now >= deadline))
 			break;
 	}
@@ -271,6 +289,8 @@ uplink_finish(struct uplink *u)
 	zmq_send(u->pipe_main, "", 0, 0);
 	pthread_join(u->thr, NULL);
 	left = u->qn;
+	uplink_log_counters(u);
+	free(u->hb);
 	for (size_t i = 0; i < u->qn; i++)
 		free(q_at(u, i)->data);
 	zmq_close(u->dealer);

@@ -37,7 +37,8 @@ static const struct conf_opt sensor_opts[] = {
 	{ "connect", CONF_STR, &S.conf.connect, 0, 0, "correlator endpoint, tcp://HOST:PORT" },
 	{ "server_key", CONF_STR, &S.conf.server_key, 0, 0, "correlator public key: file or Z85" },
 	{ "key", CONF_STR, &S.conf.key, 0, 0, "this sensor's secret key file" },
-	{ "spool", CONF_STR, &S.conf.spool, 0, 0, "spool directory for unacked batches" },
+	{ "spool", CONF_STR, &S.conf.spool, 0, 0, "spool directory for unacked batches (none: memory only)" },
+	{ "spool_max_mb", CONF_INT, &S.conf.spool_max_mb, 1, 1048576, "spool size bound (MiB); oldest batches are dropped and counted past it" },
 	{ "output", CONF_STR, &S.conf.output, 0, 0, "uplink | json | null" },
 	{ "user", CONF_STR, &S.conf.user, 0, 0, "drop privileges to this user after opening captures" },
 	{ "capture.interfaces", CONF_LIST, &S.conf.interfaces, 0, 0, "interfaces to capture on" },
@@ -82,7 +83,8 @@ defaults(void)
 	S.conf.syslog_max_message = 65536;	/* Asia/Ho_Chi_Minh, no DST */
 	S.conf.batch_events = 1000;
 	S.conf.batch_ms = 500;
-	S.conf.queue_batches = 4096;
+	S.conf.queue_batches = 256;
+	S.conf.spool_max_mb = 1024;
 	S.conf.ack_timeout_ms = 10000;
 	S.conf.drain_timeout_s = 30;
 	S.conf.heartbeat_s = 10;
@@ -109,7 +111,7 @@ usage(FILE *f)
 "      --once             read every log file to its end, then exit\n"
 "  -o, --output MODE      json: print events as JSON lines; null: discard\n"
 "      --name NAME        sensor name in events (observer.name)\n"
-"      --spool DIR        spool directory (reserved; batches are held in memory)\n"
+"      --spool DIR        keep unacked batches on disk (survives outages and crashes)\n"
 "  -t, --test             check the configuration and exit\n"
 "  -d, --debug            verbose logging\n"
 "  -h, --help             this help;  -V, --version  print the version\n"
@@ -285,8 +287,15 @@ sensor_emit(void *arg, struct soc_event *ev)
 void
 sensor_flush(struct sensor *s)
 {
-	if (s->batch.count > 0 && s->out == OUT_UPLINK)
-		uplink_submit(s->up, s->batch.data, s->batch.len);
+	static char cp[1 << 16];
+	size_t cp_len = 0;
+
+	if (s->batch.count > 0 && s->out == OUT_UPLINK) {
+		/* the positions travel with the batch: saved once it is safe */
+		if (s->following)
+			cp_len = logfile_checkpoint(cp, sizeof(cp));
+		uplink_submit(s->up, s->batch.data, s->batch.len, cp, cp_len);
+	}
 	soc_wire_begin(&s->batch, SOC_WIRE_EVENTS, 0);
 }
 
@@ -308,7 +317,7 @@ send_heartbeat(struct sensor *s)
 	soc_wire_add_counter(&hb, "flows_evicted", ps->flows_evicted);
 	soc_wire_add_counter(&hb, "log_lines", s->c.log_lines);
 	uplink_counters(s->up, &hb);
-	uplink_submit(s->up, hb.data, hb.len);
+	uplink_submit(s->up, hb.data, hb.len, NULL, 0);
 	soc_wbuf_free(&hb);
 }
 
@@ -395,11 +404,13 @@ main(int argc, char **argv)
 	if (capture_open_live(&S) == -1)
 		fatalx("cannot open the capture interfaces");
 	drop_privileges();
+	/* the uplink first: a spool may hold newer log positions */
 	if (S.out == OUT_UPLINK && (S.up = uplink_start(&S, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 
 	/* replay: pcaps and logs are read to their end, then we exit */
 	replay = S.conf.once || (S.conf.pcaps.n > 0 && S.conf.interfaces.n == 0);
+	S.following = !replay && S.conf.log_files.n > 0;
 	for (size_t i = 0; i < S.conf.pcaps.n && !sensor_quit; i++)
 		if (capture_read_file(&S, S.conf.pcaps.v[i]) == -1)
 			rc = 2;

@@ -50,6 +50,7 @@ struct sensor_conf {
 	long long	 ack_timeout_ms;
 	long long	 drain_timeout_s;
 	long long	 tz_offset_min;
+	long long	 spool_max_mb;
 	int		 once;
 };
 
@@ -75,6 +76,7 @@ struct sensor {
 	int64_t			 batch_started;	/* mono ms */
 	FILE			*jsonout;
 	int			 cur_linktype;
+	int			 following;	/* log files followed, not replayed */
 };
 
 extern volatile sig_atomic_t	sensor_quit;
@@ -98,11 +100,17 @@ int	logfile_read_once(struct sensor *s, const char *path);
 int	logfile_follow_open(struct sensor *s);
 void	logfile_follow_poll(struct sensor *s);	/* read what was appended */
 void	logfile_follow_close(void);
+/* Positions just after the last line emitted, in state-file format;
+ * returns the length (0 if none or it does not fit). */
+size_t	logfile_checkpoint(char *buf, size_t cap);
+/* Write a checkpoint to the state file atomically (any thread). */
+int	logfile_state_save(const char *blob, size_t len);
 
 /* uplink.c: a thread owning the ZeroMQ socket to the correlator. */
 struct uplink	*uplink_start(struct sensor *s, char *err, size_t errlen);
 /* Takes a copy of a finished batch; never blocks capture (counts drops). */
-void		 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len);
+void		 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
+		    const char *cp, size_t cp_len);
 /* Waits for every batch to be acked (up to the drain timeout), stops the
  * thread.  Returns the number of batches left unacked. */
 uint64_t	 uplink_finish(struct uplink *u);

@@ -1,16 +1,22 @@
 /*
  * The uplink: a thread that owns the ZeroMQ DEALER socket to the
- * correlator, so the capture loop never waits on the network.  Finished
- * batches arrive over an inproc pipe; the thread numbers them, keeps them
- * until the correlator acks them (after its SQLite commit), and resends
- * everything unacked, oldest first, when an ack is overdue or the
- * connection was re-established.  Sequence numbers start from the wall
- * clock in microseconds, so they keep growing across restarts and the
- * correlator can recognise a resend by "seq <= last committed".
+ * correlator, so the capture loop never waits on the network or the disk.
+ * Finished batches arrive over an inproc pipe (frame 1: the batch; frame
+ * 2, optional: the log-file checkpoint just after its last line).  The
+ * thread numbers them, keeps them until the correlator acks them (after
+ * its SQLite commit), keeps up to a window of them in flight, and when
+ * the oldest ack is overdue resends everything unacked, oldest first.
  *
- * In live mode a full queue means the batch is dropped and counted (the
- * disk spool is a later addition); in replay mode (-r, --once) the
- * producer blocks instead, since nothing is lost by waiting.
+ * With a spool directory, every batch is written to disk (spool.c) before
+ * it is sent, and the log-file positions are saved right after: a crash
+ * or SIGKILL then loses nothing, and spooled batches are resent with their
+ * original sequence numbers, which the correlator recognises.  Without a
+ * spool, batches wait in memory and positions are saved when the batch is
+ * acked (at-least-once across a crash).
+ *
+ * Sequence numbers start from the wall clock in microseconds (or after
+ * the newest spooled one), so they keep growing across restarts and the
+ * correlator can tell a resend by "seq <= last committed".
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,12 +28,19 @@
 #include "soc/log.h"
 #include "soc/util.h"
 #include "sensor.h"
+#include "spool.h"
+
+#define UPLINK_WINDOW	64		/* batches in flight */
 
 struct qent {
-	uint8_t		*data;
-	size_t		 len;
 	uint64_t	 seq;
-	int64_t		 sent_ms;	/* 0 = not sent since (re)queue */
+	int64_t		 sent_ms;
+	uint32_t	 nevents;
+	uint8_t		*data;		/* memory mode: the batch */
+	size_t		 len;
+	char		*cp;		/* memory mode: checkpoint to save on ack */
+	size_t		 cp_len;
+	struct spool_rec rec;		/* spool mode */
 };
 
 struct uplink {
@@ -38,12 +51,17 @@ struct uplink {
 	void		*dealer;
 	pthread_t	 thr;
 	int		 blocking;	/* replay: producer waits, never drops */
+	int		 save_positions;
 
 	/* thread-owned */
+	struct spool	*sp;
 	struct qent	*q;
-	size_t		 qhead, qn, qcap;
+	size_t		 qhead, qn, qcap, qmax;
+	size_t		 inflight;	/* q[0..inflight) have been sent */
 	uint64_t	 next_seq;
-	uint8_t		*hb;		/* latest heartbeat not yet sent */
+	uint8_t		*rbuf;		/* spool read buffer */
+	size_t		 rbuf_cap;
+	uint8_t		*hb;		/* newest heartbeat not yet sent */
 	size_t		 hb_len;
 
 	_Atomic uint64_t batches_queued;
@@ -53,6 +71,7 @@ struct uplink {
 	_Atomic uint64_t batches_dropped;
 	_Atomic uint64_t events_acked;
 	_Atomic uint64_t unacked;
+	_Atomic uint64_t spool_bytes;
 };
 
 static struct qent *
@@ -61,52 +80,176 @@ q_at(struct uplink *u, size_t i)
 	return &u->q[(u->qhead + i) % u->qcap];
 }
 
-static void
-q_send(struct uplink *u, struct qent *e, int64_t now)
+/* Grow the ring (spool mode keeps an index of everything on disk). */
+static int
+q_grow(struct uplink *u)
 {
-	if (zmq_send(u->dealer, e->data, e->len, ZMQ_DONTWAIT) == -1)
-		return;		/* not connected yet: retried on the timer */
-	if (e->sent_ms != 0)
-		atomic_fetch_add(&u->batches_resent, 1);
-	else
-		atomic_fetch_add(&u->batches_sent, 1);
-	e->sent_ms = now;
+	size_t ncap = u->qcap * 2;
+	struct qent *nq;
+
+	if (ncap > u->qmax || (nq = calloc(ncap, sizeof(*nq))) == NULL)
+		return -1;
+	for (size_t i = 0; i < u->qn; i++)
+		nq[i] = *q_at(u, i);
+	free(u->q);
+	u->q = nq;
+	u->qcap = ncap;
+	u->qhead = 0;
+	return 0;
+}
+
+static struct qent *
+q_push(struct uplink *u, uint64_t seq)
+{
+	struct qent *e;
+
+	if (u->qn == u->qcap && q_grow(u) == -1)
+		return NULL;
+	e = q_at(u, u->qn++);
+	memset(e, 0, sizeof(*e));
+	e->seq = seq;
+	atomic_store(&u->unacked, u->qn);
+	return e;
 }
 
 static void
-on_batch(struct uplink *u, zmq_msg_t *m, int64_t now)
+q_pop(struct uplink *u)
 {
+	struct qent *e = q_at(u, 0);
+
+	free(e->data);
+	free(e->cp);
+	u->qhead = (u->qhead + 1) % u->qcap;
+	u->qn--;
+	if (u->inflight > 0)
+		u->inflight--;
+	atomic_store(&u->unacked, u->qn);
+}
+
+static const uint8_t *
+q_data(struct uplink *u, struct qent *e, size_t *len)
+{
+	if (e->data != NULL) {
+		*len = e->len;
+		return e->data;
+	}
+	if (e->rec.batch_len > u->rbuf_cap) {
+		uint8_t *nb = realloc(u->rbuf, e->rec.batch_len);
+
+		if (nb == NULL)
+			return NULL;
+		u->rbuf = nb;
+		u->rbuf_cap = e->rec.batch_len;
+	}
+	if (spool_read(u->sp, &e->rec, u->rbuf) == -1)
+		return NULL;
+	*len = e->rec.batch_len;
+	return u->rbuf;
+}
+
+/* Send unsent batches, oldest first, up to the window. */
+static void
+pump(struct uplink *u, int64_t now)
+{
+	while (u->inflight < u->qn && u->inflight < UPLINK_WINDOW) {
+		struct qent *e = q_at(u, u->inflight);
+		const uint8_t *data;
+		size_t len;
+
+		if ((data = q_data(u, e, &len)) == NULL) {
+			/* gone from the spool (size bound): already counted */
+			if (u->inflight == 0) {
+				q_pop(u);
+				continue;
+			}
+			break;
+		}
+		if (zmq_send(u->dealer, data, len, ZMQ_DONTWAIT) == -1)
+			return;		/* not connected: retried on the timer */
+		if (e->sent_ms != 0)
+			atomic_fetch_add(&u->batches_resent, 1);
+		else
+			atomic_fetch_add(&u->batches_sent, 1);
+		e->sent_ms = now;
+		u->inflight++;
+	}
+}
+
+static void
+spool_queue_cb(void *arg, const struct spool_rec *r)
+{
+	struct uplink *u = arg;
+	struct qent *e = q_push(u, r->seq);
+
+	if (e != NULL)
+		e->rec = *r;
+	if (r->seq >= u->next_seq)
+		u->next_seq = r->seq + 1;
+}
+
+/* Forget index entries whose records the spool bound dropped. */
+static void
+drop_lost(struct uplink *u)
+{
+	struct spool_stats st;
+	uint64_t first = spool_first_seq(u->sp);
+
+	while (u->qn > 0 && q_at(u, 0)->data == NULL && q_at(u, 0)->seq < first) {
+		q_pop(u);
+		atomic_fetch_add(&u->batches_dropped, 1);
+	}
+	spool_stats(u->sp, &st);
+	atomic_store(&u->spool_bytes, st.bytes);
+}
+
+static void
+on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
+{
+	size_t len = zmq_msg_size(m), cp_len = cp ? zmq_msg_size(cp) : 0;
+	const void *cpd = cp ? zmq_msg_data(cp) : NULL;
 	uint8_t *data = zmq_msg_data(m);
-	size_t len = zmq_msg_size(m);
+	uint64_t seq = u->next_seq++;
+	uint32_t nevents = len >= SOC_WIRE_HDR_LEN ? (uint32_t)data[16] |
+	    (uint32_t)data[17] << 8 | (uint32_t)data[18] << 16 |
+	    (uint32_t)data[19] << 24 : 0;
 	struct qent *e;
 
-	if (len > 5 && data[5] == SOC_WIRE_HEARTBEAT) {
-		/* only the newest matters; kept until a connection takes it */
-		free(u->hb);
-		if ((u->hb = malloc(len)) != NULL) {
-			memcpy(u->hb, data, len);
-			u->hb_len = len;
+	soc_wire_set_seq(data, len, seq);
+	if (u->sp != NULL) {
+		struct spool_rec rec;
+
+		if (spool_append(u->sp, seq, cpd, cp_len, data, len, &rec) == 0) {
+			if ((e = q_push(u, seq)) == NULL) {
+				atomic_fetch_add(&u->batches_dropped, 1);
+				return;
+			}
+			e->rec = rec;
+			e->nevents = nevents;
+			if (cp_len > 0 && u->save_positions)
+				logfile_state_save(cpd, cp_len);
+			drop_lost(u);
+			atomic_fetch_add(&u->batches_queued, 1);
+			pump(u, now);
+			return;
 		}
-		return;
+		/* disk trouble: keep it in memory rather than lose it */
 	}
-	if (u->qn == u->qcap) {		/* not polled when full; be safe */
-		atomic_fetch_add(&u->batches_dropped, 1);
-		return;
-	}
-	e = q_at(u, u->qn);
-	if ((e->data = malloc(len)) == NULL) {
+	if ((e = q_push(u, seq)) == NULL || (e->data = malloc(len)) == NULL) {
+		if (e != NULL)
+			u->qn--;
+		atomic_store(&u->unacked, u->qn);
 		atomic_fetch_add(&u->batches_dropped, 1);
 		return;
 	}
 	memcpy(e->data, data, len);
 	e->len = len;
-	e->seq = u->next_seq++;
-	e->sent_ms = 0;
-	soc_wire_set_seq(e->data, len, e->seq);
-	u->qn++;
-	atomic_store(&u->unacked, u->qn);
+	e->nevents = nevents;
+	if (cp_len > 0 && (e->cp = malloc(cp_len)) != NULL) {
+		memcpy(e->cp, cpd, cp_len);
+		e->cp_len = cp_len;
+	}
 	atomic_fetch_add(&u->batches_queued, 1);
-	q_send(u, e, now);
+	pump(u, now);
 }
 
 static void
@@ -124,44 +267,64 @@ on_ack(struct uplink *u)
 		/* in-order delivery: an ack covers everything up to seq */
 		while (u->qn > 0 && q_at(u, 0)->seq <= seq) {
 			struct qent *e = q_at(u, 0);
-			struct soc_wire_hdr hdr;
-			struct soc_wire_reader r;
-			const char *why;
 
-			if (soc_wire_open(&r, e->data, e->len, &hdr, &why) == 0)
-				atomic_fetch_add(&u->events_acked, hdr.count);
-			free(e->data);
-			e->data = NULL;
-			u->qhead = (u->qhead + 1) % u->qcap;
-			u->qn--;
+			atomic_fetch_add(&u->events_acked, e->nevents);
+			/* memory mode: positions are safe once acked */
+			if (e->cp != NULL && u->save_positions)
+				logfile_state_save(e->cp, e->cp_len);
+			q_pop(u);
 			atomic_fetch_add(&u->batches_acked, 1);
 		}
-		atomic_store(&u->unacked, u->qn);
+		if (u->sp != NULL) {
+			spool_ack(u->sp, seq);
+			drop_lost(u);
+		}
 	}
 }
 
-/* Resend all unacked, oldest first, when the oldest ack is overdue. */
+/* When the oldest ack is overdue, start over from the oldest. */
 static void
 on_timer(struct uplink *u, int64_t now)
 {
-	long long timeout = u->s->conf.ack_timeout_ms;
-
-	if (u->qn == 0)
-		return;
-	if (q_at(u, 0)->sent_ms != 0 && now - q_at(u, 0)->sent_ms < timeout)
-		return;
-	for (size_t i = 0; i < u->qn; i++)
-		q_send(u, q_at(u, i), now);
-}
-
-static void
-send_heartbeat(struct uplink *u)
-{
+	if (u->qn > 0 && u->inflight > 0 &&
+	    now - q_at(u, 0)->sent_ms >= u->s->conf.ack_timeout_ms)
+		u->inflight = 0;
+	pump(u, now);
 	if (u->hb != NULL &&
 	    zmq_send(u->dealer, u->hb, u->hb_len, ZMQ_DONTWAIT) != -1) {
 		free(u->hb);
 		u->hb = NULL;
 	}
+}
+
+static void
+on_pipe(struct uplink *u, int *fin, int64_t *deadline, int64_t now)
+{
+	zmq_msg_t m, cp;
+	int has_cp = 0;
+
+	zmq_msg_init(&m);
+	zmq_msg_init(&cp);
+	if (zmq_msg_recv(&m, u->pipe_thr, ZMQ_DONTWAIT) < 0)
+		goto out;
+	if (zmq_msg_more(&m) && zmq_msg_recv(&cp, u->pipe_thr, 0) >= 0)
+		has_cp = 1;
+	if (zmq_msg_size(&m) == 0) {
+		*fin = 1;
+		*deadline = now + u->s->conf.drain_timeout_s * 1000;
+	} else if (zmq_msg_size(&m) > 5 &&
+	    ((uint8_t *)zmq_msg_data(&m))[5] == SOC_WIRE_HEARTBEAT) {
+		/* only the newest matters; kept until a connection takes it */
+		free(u->hb);
+		if ((u->hb = malloc(zmq_msg_size(&m))) != NULL) {
+			memcpy(u->hb, zmq_msg_data(&m), zmq_msg_size(&m));
+			u->hb_len = zmq_msg_size(&m);
+		}
+	} else
+		on_batch(u, &m, has_cp ? &cp : NULL, now);
+out:
+	zmq_msg_close(&m);
+	zmq_msg_close(&cp);
 }
 
 static void *
@@ -176,91 +339,72 @@ uplink_main(void *arg)
 			{ u->dealer, 0, ZMQ_POLLIN, 0 },
 			{ u->pipe_thr, 0, ZMQ_POLLIN, 0 },
 		};
-		/* a full queue leaves batches in the pipe: back-pressure */
-		int nitems = (!fin && u->qn < u->qcap) ? 2 : 1;
+		/* memory mode: a full queue leaves batches in the pipe */
+		int nitems = (!fin && (u->qn < u->qcap || u->qcap < u->qmax)) ? 2 : 1;
 
 		if (zmq_poll(items, nitems, 100) == -1 && zmq_errno() != EINTR)
 			break;
 		now = soc_mono_ms();
 		if (items[0].revents & ZMQ_POLLIN)
 			on_ack(u);
-		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN)) {
-			zmq_msg_t m;
-
-			zmq_msg_init(&m);
-			if (zmq_msg_recv(&m, u->pipe_thr, ZMQ_DONTWAIT) >= 0) {
-				if (zmq_msg_size(&m) == 0) {
-					fin = 1;
-					deadline = now + u->s->conf.drain_timeout_s * 1000;
-				} else
-					on_batch(u, &m, now);
-			}
-			zmq_msg_close(&m);
-		}
+		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
+			on_pipe(u, &fin, &deadline, now);
 		on_timer(u, now);
-		send_heartbeat(u);
 		if (fin && (u->qn == 0 || now >= deadline))
 			break;
 	}
 	return NULL;
 }
 
-struct uplink *
-uplink_start(struct sensor *s, char *err, size_t errlen)
+static int
+setup_sockets(struct uplink *u, char *err, size_t errlen)
 {
-	struct uplink *u;
+	struct sensor *s = u->s;
+	int one = 1, zero = 0, hwm = 4;
 	char pub[41];
-	int one = 1, zero = 0, hwm;
 
-	if ((u = calloc(1, sizeof(*u))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	u->s = s;
-	u->qcap = (size_t)s->conf.queue_batches;
-	u->q = calloc(u->qcap, sizeof(*u->q));
-	u->next_seq = (uint64_t)(soc_now_ns() / 1000);
-	u->blocking = s->conf.once || s->conf.interfaces.n == 0;
-	u->zctx = zmq_ctx_new();
-	if (u->q == NULL || u->zctx == NULL)
-		goto fail_msg;
 	if (soc_key_public(s->conf.key, pub) == -1) {
 		snprintf(err, errlen, "cannot derive the public key from --key");
-		goto fail;
+		return -1;
 	}
 	u->pipe_main = zmq_socket(u->zctx, ZMQ_PAIR);
 	u->pipe_thr = zmq_socket(u->zctx, ZMQ_PAIR);
 	u->dealer = zmq_socket(u->zctx, ZMQ_DEALER);
 	if (!u->pipe_main || !u->pipe_thr || !u->dealer)
-		goto fail_msg;
-	hwm = 4;	/* batches waiting in the pipe beyond the queue */
+		goto fail;
+	/* batches waiting in the pipe beyond the queue */
 	zmq_setsockopt(u->pipe_main, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(u->pipe_thr, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	if (zmq_bind(u->pipe_thr, "inproc://uplink") == -1 ||
 	    zmq_connect(u->pipe_main, "inproc://uplink") == -1)
-		goto fail_msg;
+		goto fail;
 	zmq_setsockopt(u->dealer, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(u->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
-	hwm = (int)u->qcap + 16;
+	hwm = UPLINK_WINDOW + 16;
 	zmq_setsockopt(u->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	if (zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, s->conf.server_key, 41) == -1 ||
 	    zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, 41) == -1 ||
 	    zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, s->conf.key, 41) == -1) {
 		snprintf(err, errlen, "CURVE keys refused by libzmq: %s",
 		    zmq_strerror(zmq_errno()));
-		goto fail;
+		return -1;
 	}
 	if (zmq_connect(u->dealer, s->conf.connect) == -1) {
 		snprintf(err, errlen, "connect %s: %s (use tcp://HOST:PORT)",
 		    s->conf.connect, zmq_strerror(zmq_errno()));
-		goto fail;
+		return -1;
 	}
-	if (pthread_create(&u->thr, NULL, uplink_main, u) != 0)
-		goto fail_msg;
-	return u;
-fail_msg:
-	snprintf(err, errlen, "uplink: %s", zmq_strerror(zmq_errno()));
+	return 0;
 fail:
+	snprintf(err, errlen, "uplink: %s", zmq_strerror(zmq_errno()));
+	return -1;
+}
+
+static void
+uplink_free(struct uplink *u)
+{
+	while (u->qn > 0)
+		q_pop(u);
 	if (u->dealer)
 		zmq_close(u->dealer);
 	if (u->pipe_thr)
@@ -269,15 +413,78 @@ fail:
 		zmq_close(u->pipe_main);
 	if (u->zctx)
 		zmq_ctx_term(u->zctx);
+	if (u->sp)
+		spool_close(u->sp);
+	free(u->rbuf);
+	free(u->hb);
 	free(u->q);
 	free(u);
+}
+
+struct uplink *
+uplink_start(struct sensor *s, char *err, size_t errlen)
+{
+	struct uplink *u;
+	char *cp = NULL;
+	size_t cp_len = 0;
+	uint64_t now_us = (uint64_t)(soc_now_ns() / 1000);
+
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	u->s = s;
+	u->qcap = s->conf.spool ? 1024 : (size_t)s->conf.queue_batches;
+	u->qmax = s->conf.spool ? (size_t)1 << 24 : u->qcap;
+	u->blocking = s->conf.once || s->conf.interfaces.n == 0;
+	u->save_positions = s->conf.state_file != NULL && !s->conf.once &&
+	    s->conf.pcaps.n == 0;
+	u->next_seq = now_us;
+	if ((u->q = calloc(u->qcap, sizeof(*u->q))) == NULL ||
+	    (u->zctx = zmq_ctx_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (s->conf.spool != NULL) {
+		u->sp = spool_open(s->conf.spool, (uint64_t)s->conf.spool_max_mb << 20,
+		    spool_queue_cb, u, &cp, &cp_len, err, errlen);
+		if (u->sp == NULL)
+			goto fail;
+		/* positions of the newest spooled line win over the state file */
+		if (cp != NULL && u->save_positions)
+			logfile_state_save(cp, cp_len);
+		free(cp);
+		if (u->next_seq < now_us)
+			u->next_seq = now_us;
+		drop_lost(u);
+	}
+	if (setup_sockets(u, err, errlen) == -1)
+		goto fail;
+	if (pthread_create(&u->thr, NULL, uplink_main, u) != 0) {
+		snprintf(err, errlen, "uplink: cannot start thread");
+		goto fail;
+	}
+	return u;
+fail:
+	uplink_free(u);
 	return NULL;
 }
 
 void
-uplink_submit(struct uplink *u, const uint8_t *batch, size_t len)
+uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
+    const char *cp, size_t cp_len)
 {
-	if (zmq_send(u->pipe_main, batch, len, u->blocking ? 0 : ZMQ_DONTWAIT) == -1)
+	int flags = u->blocking ? 0 : ZMQ_DONTWAIT;
+
+	if (cp_len > 0) {
+		if (zmq_send(u->pipe_main, batch, len, flags | ZMQ_SNDMORE) == -1) {
+			atomic_fetch_add(&u->batches_dropped, 1);
+			return;
+		}
+		zmq_send(u->pipe_main, cp, cp_len, 0);	/* atomic with frame 1 */
+		return;
+	}
+	if (zmq_send(u->pipe_main, batch, len, flags) == -1)
 		atomic_fetch_add(&u->batches_dropped, 1);
 }
 
@@ -290,15 +497,7 @@ uplink_finish(struct uplink *u)
 	pthread_join(u->thr, NULL);
 	left = u->qn;
 	uplink_log_counters(u);
-	free(u->hb);
-	for (size_t i = 0; i < u->qn; i++)
-		free(q_at(u, i)->data);
-	zmq_close(u->dealer);
-	zmq_close(u->pipe_thr);
-	zmq_close(u->pipe_main);
-	zmq_ctx_term(u->zctx);
-	free(u->q);
-	free(u);
+	uplink_free(u);
 	return left;
 }
 
@@ -311,17 +510,19 @@ uplink_counters(struct uplink *u, struct soc_wbuf *hb)
 	soc_wire_add_counter(hb, "batches_dropped", atomic_load(&u->batches_dropped));
 	soc_wire_add_counter(hb, "batches_unacked", atomic_load(&u->unacked));
 	soc_wire_add_counter(hb, "events_acked", atomic_load(&u->events_acked));
+	soc_wire_add_counter(hb, "spool_bytes", atomic_load(&u->spool_bytes));
 }
 
 void
 uplink_log_counters(struct uplink *u)
 {
 	log_info("uplink: %llu batches sent, %llu acked (%llu events), "
-	    "%llu resent, %llu dropped, %llu unacked",
+	    "%llu resent, %llu dropped, %llu unacked, spool %llu bytes",
 	    (unsigned long long)atomic_load(&u->batches_sent),
 	    (unsigned long long)atomic_load(&u->batches_acked),
 	    (unsigned long long)atomic_load(&u->events_acked),
 	    (unsigned long long)atomic_load(&u->batches_resent),
 	    (unsigned long long)atomic_load(&u->batches_dropped),
-	    (unsigned long long)atomic_load(&u->unacked));
+	    (unsigned long long)atomic_load(&u->unacked),
+	    (unsigned long long)atomic_load(&u->spool_bytes));
 }

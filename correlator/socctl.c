@@ -72,6 +72,7 @@ struct optspec {
 };
 
 int	socctl_rules_check(int argc, char **argv);
+int	socctl_rules_test(int argc, char **argv);
 
 static int	errx1(const char *, ...) __attribute__((format(printf, 1, 2)));
 static int	cmd_err(struct ctx *, const char *, ...)
@@ -1785,6 +1786,13 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 	return socctl_rules_check(argc, argv);
 }
 
+static int
+cmd_rules_test(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	return socctl_rules_test(argc, argv);
+}
+
 /* ---- the command table ---- */
 
 static int	cmd_help(struct ctx *, int, char **);
@@ -1875,6 +1883,11 @@ static const struct cmd cmds[] = {
 	  "DIR... [--mapping FILE]",
 	  "Load the rule sets as the correlator would and report each rule it\n"
 	  "refuses as file:line: reason.  Exit 1 if any rule was refused." },
+	{ "rules test", cmd_rules_test, DB_NONE, 0, 0,
+	  "DIR... (--log FILE | --pcap FILE | --events FILE.jsonl) [--mapping FILE] [--json]",
+	  "Run a log file, a capture or JSON-lines events through the sensor's\n"
+	  "decoders and the correlator's engine and print every alert the rules\n"
+	  "raise (windows on event time, as live).  No database is touched." },
 	{ "help", cmd_help, DB_NONE, 0, 0, "[COMMAND]",
 	  "Show the list of commands, or one command's help." },
 };

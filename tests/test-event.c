@@ -54,6 +54,56 @@ test_json(void)
 }
 
 static void
+test_json_read(void)
+{
+	static struct soc_event back;
+	struct soc_sbuf b;
+	const char *why = NULL;
+	unsigned unknown = 0;
+	size_t len;
+	static const char *bad[] = {
+		"", "[]", "{", "{\"a\":}", "{\"source\":{\"ip\":\"999.1.1.1\"}}",
+		"{\"source\":{\"port\":\"x\"}}", "{\"message\":\"\\q\"}",
+		"{\"message\":\"abc}", "{} x", "{\"a\":[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
+		"{\"@timestamp\":\"yesterday\"}", "{\"message\":\"\\ud800\"", "{\"x\":tru}",
+	};
+
+	soc_sbuf_init(&b);
+	soc_event_reset(&ev);
+	ev.ts = 1764215000123456789LL;
+	soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.sshd");
+	soc_event_set_ip4(&ev, SOC_F_SOURCE_IP, (const uint8_t[]){ 10, 1, 2, 3 });
+	soc_event_set_ip6(&ev, SOC_F_DEST_IP, (const uint8_t[16]){ 0x20, 0x01, [15] = 9 });
+	soc_event_set_int(&ev, SOC_F_SOURCE_PORT, 22);
+	soc_event_set_int(&ev, SOC_F_EVENT_START, 1764215000000000001LL);
+	soc_event_set_str(&ev, SOC_F_MESSAGE, "q\"\\\n\t\xc3\xa9 \xf0\x9f\x98\x80", 12);
+	soc_json_event(&b, &ev);
+	CHECK_INT(soc_json_read_event(b.data, b.len, &back, &why, &unknown), 0);
+	CHECK_INT(back.ts, ev.ts);
+	CHECK(memcmp(back.present, ev.present, sizeof(ev.present)) == 0);
+	CHECK_INT(soc_event_int(&back, SOC_F_SOURCE_PORT, 0), 22);
+	CHECK_INT(soc_event_int(&back, SOC_F_EVENT_START, 0), 1764215000000000001LL);
+	CHECK(soc_ip_equal(soc_event_ip(&back, SOC_F_DEST_IP), soc_event_ip(&ev, SOC_F_DEST_IP)));
+	CHECK(memcmp(soc_event_str(&back, SOC_F_MESSAGE, &len), "q\"\\\n\t\xc3\xa9 \xf0\x9f\x98\x80", 12) == 0);
+	CHECK_INT(len, 12);
+	/* flat dotted keys, arrays of strings, unknown fields, surrogates */
+	const char *flat = "{\"source.ip\":\"192.0.2.1\",\"tags\":[\"a\",\"b\"],"
+	    "\"user\":{\"name\":\"\\ud83d\\ude00\"},\"http\":{\"response\":"
+	    "{\"status_code\":404}},\"extra\":{\"x\":[1,2,{\"y\":null}]},\"ok\":true}";
+	CHECK_INT(soc_json_read_event(flat, strlen(flat), &back, &why, &unknown), 0);
+	CHECK_INT(soc_event_int(&back, SOC_F_HTTP_STATUS, 0), 404);
+	CHECK(soc_event_ip(&back, SOC_F_SOURCE_IP) != NULL);
+	CHECK(memcmp(soc_event_str(&back, SOC_F_USER_NAME, &len), "\xf0\x9f\x98\x80", 4) == 0);
+	CHECK(unknown >= 3);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		CHECK_INT(soc_json_read_event(bad[i], strlen(bad[i]), &back, &why, NULL), -1);
+		CHECK(why != NULL);
+	}
+	soc_sbuf_free(&b);
+}
+
+static void
 test_truncation(void)
 {
 	static char big[SOC_EVENT_BUFSZ + 100];
@@ -145,6 +195,7 @@ main(void)
 {
 	test_registry();
 	test_json();
+	test_json_read();
 	test_truncation();
 	test_time();
 	test_conf();

@@ -33,6 +33,14 @@ void	soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len);
 /* Appends the event as one JSON object (no newline). */
 void	soc_json_event(struct soc_sbuf *b, const struct soc_event *ev);
 
+/*
+ * Parse one JSON object (as soc_json_event writes, or any nested ECS
+ * object) into ev.  Returns 0, or -1 with *why.  Fields not in the
+ * registry are skipped and counted in *unknown (may be NULL).
+ */
+int	soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
+	    const char **why, unsigned *unknown);
+
 /* RFC 3339 UTC with nanoseconds: 2026-11-27T03:40:33.123456789Z */
 void	soc_time_format(int64_t ns, char *out, size_t outsz);
 

@@ -1,0 +1,213 @@
+/*
+ * `socctl rules test DIR... (--log FILE | --pcap FILE | --events FILE.jsonl)
+ * [--mapping FILE] [--json]`: runs input through the same decoders and
+ * normalizers as the sensor and the same engine as the correlator, and
+ * prints every alert, so a rule author sees what a rule would raise before
+ * it is deployed.  Correlation windows run on event time, as live.
+ */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/json.h"
+#include "soc/util.h"
+#include "logparse.h"
+#include "pkt.h"
+#include "rules.h"
+
+int	socctl_rules_test(int argc, char **argv);
+
+struct rt {
+	struct ruleset		*rs;
+	struct rs_scratch	*sc;
+	int			 json;
+	uint64_t		 events;
+	uint64_t		 alerts;
+	uint64_t		 bad_lines;
+	struct soc_sbuf		 out;
+	int			 first;
+};
+
+static void
+rt_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+rt_alert(void *arg, const struct rs_alert *a)
+{
+	struct rt *t = arg;
+	char ts[48];
+
+	t->alerts++;
+	soc_time_format(a->last_ts, ts, sizeof(ts));
+	if (!t->json) {
+		printf("%s  %-8s  %-40s  %-28s  count %llu\n", ts,
+		    rule_level(a->rule), rule_title(a->rule), a->group_key,
+		    (unsigned long long)a->count);
+		return;
+	}
+	soc_sbuf_reset(&t->out);
+	soc_sbuf_adds(&t->out, t->first ? "\n  " : ",\n  ");
+	t->first = 0;
+	soc_sbuf_adds(&t->out, "{\"rule\":{\"id\":");
+	soc_sbuf_json_str(&t->out, rule_id(a->rule), strlen(rule_id(a->rule)));
+	soc_sbuf_adds(&t->out, ",\"title\":");
+	soc_sbuf_json_str(&t->out, rule_title(a->rule), strlen(rule_title(a->rule)));
+	soc_sbuf_adds(&t->out, ",\"level\":");
+	soc_sbuf_json_str(&t->out, rule_level(a->rule), strlen(rule_level(a->rule)));
+	soc_sbuf_adds(&t->out, ",\"author\":");
+	soc_sbuf_json_str(&t->out, rule_author(a->rule), strlen(rule_author(a->rule)));
+	soc_sbuf_adds(&t->out, "},\"group_key\":");
+	soc_sbuf_json_str(&t->out, a->group_key, strlen(a->group_key));
+	soc_sbuf_printf(&t->out, ",\"count\":%llu,\"last_seen\":\"%s\",\"event\":",
+	    (unsigned long long)a->count, ts);
+	soc_json_event(&t->out, a->event);
+	soc_sbuf_adds(&t->out, "}");
+	fwrite(t->out.data, 1, t->out.len, stdout);
+}
+
+static void
+rt_event(void *arg, struct soc_event *ev)
+{
+	struct rt *t = arg;
+
+	t->events++;
+	ruleset_match(t->rs, t->sc, ev, rt_alert, t);
+}
+
+static int
+rt_lines(struct rt *t, const char *path, int events)
+{
+	static struct soc_event ev;
+	struct logparse_ctx ctx = { .now_ns = soc_now_ns(), .path = path,
+	    .tz_offset_sec = 7 * 3600 };
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		const char *why;
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		if (!events) {
+			logparse_line(&ctx, line, (size_t)n, &ev);
+			rt_event(t, &ev);
+		} else if (n > 0) {
+			if (soc_json_read_event(line, (size_t)n, &ev, &why, NULL) == -1) {
+				t->bad_lines++;
+				fprintf(stderr, "%s: skipped a line: %s\n", path, why);
+				continue;
+			}
+			rt_event(t, &ev);
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static int
+rt_pcap(struct rt *t, const char *path)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct pkt_ctx *pc;
+	pcap_t *p;
+	int64_t last = 0;
+
+	if ((p = pcap_open_offline(path, errbuf)) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, errbuf);
+		return -1;
+	}
+	if ((pc = pkt_new(&(struct pkt_config){ 0 }, rt_event, t)) == NULL) {
+		pcap_close(p);
+		return -1;
+	}
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		int64_t ts = (int64_t)h->ts.tv_sec * SOC_NS + (int64_t)h->ts.tv_usec * 1000;
+
+		pkt_handle(pc, pcap_datalink(p), ts, data, h->caplen, h->len);
+		if (ts - last >= SOC_NS) {
+			pkt_expire(pc, ts);
+			last = ts;
+		}
+	}
+	pkt_finish(pc);
+	pkt_free(pc);
+	pcap_close(p);
+	return 0;
+}
+
+int
+socctl_rules_test(int argc, char **argv)
+{
+	const char *mapping = NULL, *log = NULL, *pcap = NULL, *events = NULL;
+	const char **dirs;
+	size_t ndirs = 0, nerr = 0;
+	struct rt t = { .first = 1 };
+	int i, rc = 0;
+
+	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
+		return 1;
+	for (i = 1; i < argc; i++) {
+		const char **dst = NULL;
+
+		if (!strcmp(argv[i], "--mapping")) dst = &mapping;
+		else if (!strcmp(argv[i], "--log")) dst = &log;
+		else if (!strcmp(argv[i], "--pcap")) dst = &pcap;
+		else if (!strcmp(argv[i], "--events")) dst = &events;
+		else if (!strcmp(argv[i], "--json")) { t.json = 1; continue; }
+		else if (argv[i][0] == '-') {
+			fprintf(stderr, "socctl: rules test: unknown option %s\n", argv[i]);
+			free(dirs);
+			return 1;
+		} else {
+			dirs[ndirs++] = argv[i];
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "socctl: rules test: %s needs a value\n", argv[i]);
+			free(dirs);
+			return 1;
+		}
+		*dst = argv[++i];
+	}
+	if (ndirs == 0 || (!log && !pcap && !events)) {
+		fprintf(stderr, "usage: socctl rules test DIR... (--log FILE | --pcap FILE |"
+		    " --events FILE.jsonl) [--mapping FILE] [--json]\n");
+		free(dirs);
+		return 1;
+	}
+	t.rs = ruleset_load(dirs, ndirs, mapping, rt_error, NULL, &nerr);
+	free(dirs);
+	if (t.rs == NULL || (t.sc = rs_scratch_new(t.rs)) == NULL) {
+		ruleset_free(t.rs);
+		return 1;
+	}
+	soc_sbuf_init(&t.out);
+	if (t.json)
+		fputs("[", stdout);
+	if ((pcap && rt_pcap(&t, pcap) == -1) || (log && rt_lines(&t, log, 0) == -1) ||
+	    (events && rt_lines(&t, events, 1) == -1))
+		rc = 1;
+	if (t.json)
+		fputs(t.first ? "]\n" : "\n]\n", stdout);
+	fprintf(stderr, "%zu rules (%zu refused), %llu events, %llu alerts%s\n",
+	    ruleset_count(t.rs), nerr, (unsigned long long)t.events,
+	    (unsigned long long)t.alerts, t.bad_lines ? ", some input lines skipped" : "");
+	rs_scratch_free(t.sc);
+	ruleset_free(t.rs);
+	soc_sbuf_free(&t.out);
+	return rc;
+}

@@ -1,0 +1,384 @@
+/*
+ * Reading events back from JSON lines (`socctl rules test --events`, and
+ * anything a script hands us).  The input is untrusted: a small recursive
+ * descent parser with a depth limit that checks every byte it reads,
+ * flattens nested objects into dotted ECS names, and fills the event
+ * through the registry.  Unknown fields are skipped and counted; values
+ * of the wrong shape for their field are an error with a reason.
+ *
+ * Strings are decoded (\uXXXX with surrogate pairs to UTF-8).  A byte the
+ * writer escaped as \u00XX comes back as the code point U+00XX.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/json.h"
+#include "soc/util.h"
+
+#define JR_MAX_DEPTH	16
+#define JR_PATH		256
+
+struct jr {
+	const char		*p, *end;
+	struct soc_event	*ev;
+	const char		*why;
+	unsigned		 unknown;
+	char			 path[JR_PATH];
+	size_t			 plen;
+	char			 str[8192];	/* decoded string scratch */
+	size_t			 slen;
+};
+
+static int jr_value(struct jr *, int);
+
+static int
+jr_fail(struct jr *j, const char *why)
+{
+	if (j->why == NULL)
+		j->why = why;
+	return -1;
+}
+
+static void
+jr_ws(struct jr *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+hex4(const char *p, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static void
+put_byte(struct jr *j, unsigned c)
+{
+	if (j->slen < sizeof(j->str))
+		j->str[j->slen++] = (char)c;
+}
+
+static void
+put_utf8(struct jr *j, unsigned cp)
+{
+	if (cp < 0x80)
+		put_byte(j, cp);
+	else if (cp < 0x800) {
+		put_byte(j, 0xc0 | (cp >> 6));
+		put_byte(j, 0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		put_byte(j, 0xe0 | (cp >> 12));
+		put_byte(j, 0x80 | ((cp >> 6) & 0x3f));
+		put_byte(j, 0x80 | (cp & 0x3f));
+	} else {
+		put_byte(j, 0xf0 | (cp >> 18));
+		put_byte(j, 0x80 | ((cp >> 12) & 0x3f));
+		put_byte(j, 0x80 | ((cp >> 6) & 0x3f));
+		put_byte(j, 0x80 | (cp & 0x3f));
+	}
+}
+
+/* Decode a string into j->str (cut at its size); p at the opening quote. */
+static int
+jr_string(struct jr *j)
+{
+	unsigned cp, lo;
+
+	j->slen = 0;
+	j->p++;
+	while (j->p < j->end && *j->p != '"') {
+		unsigned char c = (unsigned char)*j->p++;
+
+		if (c < 0x20)
+			return jr_fail(j, "control character in a string");
+		if (c != '\\') {
+			put_byte(j, c);
+			continue;
+		}
+		if (j->p >= j->end)
+			break;
+		switch (*j->p++) {
+		case '"': put_byte(j, '"'); break;
+		case '\\': put_byte(j, '\\'); break;
+		case '/': put_byte(j, '/'); break;
+		case 'b': put_byte(j, '\b'); break;
+		case 'f': put_byte(j, '\f'); break;
+		case 'n': put_byte(j, '\n'); break;
+		case 'r': put_byte(j, '\r'); break;
+		case 't': put_byte(j, '\t'); break;
+		case 'u':
+			if (j->end - j->p < 4 || hex4(j->p, &cp) == -1)
+				return jr_fail(j, "bad \\u escape");
+			j->p += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff && j->end - j->p >= 6 &&
+			    j->p[0] == '\\' && j->p[1] == 'u' &&
+			    hex4(j->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				j->p += 6;
+			}
+			put_utf8(j, cp);
+			break;
+		default:
+			return jr_fail(j, "bad escape in a string");
+		}
+	}
+	if (j->p >= j->end)
+		return jr_fail(j, "unterminated string");
+	j->p++;
+	return 0;
+}
+
+static int
+jr_push(struct jr *j, const char *k, size_t n, size_t *saved)
+{
+	*saved = j->plen;
+	if (j->plen + (j->plen ? 1 : 0) + n >= sizeof(j->path))
+		return jr_fail(j, "field name too long");
+	if (j->plen)
+		j->path[j->plen++] = '.';
+	memcpy(j->path + j->plen, k, n);
+	j->plen += n;
+	j->path[j->plen] = '\0';
+	return 0;
+}
+
+static int
+jr_int(struct jr *j, int f)
+{
+	char tmp[64], *endp;
+	long long v;
+
+	if (j->slen == 0 || j->slen >= sizeof(tmp))
+		return jr_fail(j, "number expected");
+	memcpy(tmp, j->str, j->slen);
+	tmp[j->slen] = '\0';
+	v = strtoll(tmp, &endp, 10);
+	if (*endp != '\0')
+		return jr_fail(j, "whole number expected");
+	soc_event_set_int(j->ev, f, v);
+	return 0;
+}
+
+/* A scalar (decoded in j->str, or a number/literal) for the current path. */
+static int
+jr_assign(struct jr *j, int is_string)
+{
+	int f;
+	int64_t v;
+	struct soc_ip ip;
+
+	if (j->plen == 10 && memcmp(j->path, "@timestamp", 10) == 0) {
+		if (!is_string || (v = soc_parse_rfc3339(j->str, j->slen)) == -1)
+			return jr_fail(j, "@timestamp is not an RFC 3339 time");
+		j->ev->ts = v;
+		return 0;
+	}
+	if ((f = soc_field_lookup(j->path, j->plen)) == SOC_F_NONE) {
+		j->unknown++;
+		return 0;
+	}
+	switch (soc_field_type(f)) {
+	case SOC_T_STR:
+		soc_event_set_str(j->ev, f, j->str, j->slen);
+		return 0;
+	case SOC_T_TIME:
+		if (is_string) {
+			if ((v = soc_parse_rfc3339(j->str, j->slen)) == -1)
+				return jr_fail(j, "time field is not an RFC 3339 time");
+			soc_event_set_int(j->ev, f, v);
+			return 0;
+		}
+		return jr_int(j, f);	/* integer nanoseconds */
+	case SOC_T_INT:
+		return jr_int(j, f);
+	case SOC_T_IP:
+		if (!is_string || soc_ip_parse(j->str, j->slen, &ip) == -1)
+			return jr_fail(j, "IP address expected");
+		soc_event_set_ip(j->ev, f, &ip);
+		return 0;
+	}
+	return 0;
+}
+
+static int
+jr_object(struct jr *j, int depth)
+{
+	char key[JR_PATH];
+	size_t klen, saved;
+
+	j->p++;
+	jr_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		jr_ws(j);
+		if (j->p >= j->end || *j->p != '"')
+			return jr_fail(j, "object key expected");
+		if (jr_string(j) == -1)
+			return -1;
+		klen = j->slen < sizeof(key) ? j->slen : sizeof(key) - 1;
+		memcpy(key, j->str, klen);
+		jr_ws(j);
+		if (j->p >= j->end || *j->p++ != ':')
+			return jr_fail(j, "':' expected");
+		if (jr_push(j, key, klen, &saved) == -1 || jr_value(j, depth + 1) == -1)
+			return -1;
+		j->plen = saved;
+		j->path[j->plen] = '\0';
+		jr_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return 0;
+		}
+		return jr_fail(j, "',' or '}' expected");
+	}
+}
+
+/* Arrays: strings are joined with ',' into one value (ECS keyword lists). */
+static int
+jr_array(struct jr *j, int depth)
+{
+	char joined[4096];
+	size_t jl = 0;
+	int strings = 0;
+
+	j->p++;
+	jr_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		jr_ws(j);
+		if (j->p < j->end && *j->p == '"') {
+			if (jr_string(j) == -1)
+				return -1;
+			if (jl + j->slen + 1 < sizeof(joined)) {
+				if (jl)
+					joined[jl++] = ',';
+				memcpy(joined + jl, j->str, j->slen);
+				jl += j->slen;
+			}
+			strings++;
+		} else if (jr_value(j, depth + 1) == -1)
+			return -1;
+		jr_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			break;
+		}
+		return jr_fail(j, "',' or ']' expected");
+	}
+	if (strings > 0) {
+		memcpy(j->str, joined, jl);
+		j->slen = jl;
+		return jr_assign(j, 1);
+	}
+	return 0;
+}
+
+static int
+jr_value(struct jr *j, int depth)
+{
+	const char *start;
+
+	if (depth > JR_MAX_DEPTH)
+		return jr_fail(j, "nested too deeply");
+	jr_ws(j);
+	if (j->p >= j->end)
+		return jr_fail(j, "value expected");
+	switch (*j->p) {
+	case '{':
+		return jr_object(j, depth);
+	case '[':
+		return jr_array(j, depth);
+	case '"':
+		if (jr_string(j) == -1)
+			return -1;
+		return jr_assign(j, 1);
+	case 't':
+	case 'f':
+	case 'n':
+		start = j->p;
+		while (j->p < j->end && *j->p >= 'a' && *j->p <= 'z')
+			j->p++;
+		if ((j->p - start == 4 && (!memcmp(start, "true", 4) ||
+		    !memcmp(start, "null", 4))) ||
+		    (j->p - start == 5 && !memcmp(start, "false", 5)))
+			return 0;	/* no boolean fields in the registry */
+		return jr_fail(j, "unknown literal");
+	default:
+		start = j->p;
+		if (j->p < j->end && *j->p == '-')
+			j->p++;
+		while (j->p < j->end && ((*j->p >= '0' && *j->p <= '9') ||
+		    *j->p == '.' || *j->p == 'e' || *j->p == 'E' ||
+		    *j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p == start || (j->p - start == 1 && *start == '-'))
+			return jr_fail(j, "unexpected character");
+		j->slen = (size_t)(j->p - start) < sizeof(j->str) ?
+		    (size_t)(j->p - start) : sizeof(j->str) - 1;
+		memcpy(j->str, start, j->slen);
+		return jr_assign(j, 0);
+	}
+}
+
+int
+soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
+    const char **why, unsigned *unknown)
+{
+	static __thread struct jr j;
+
+	j.p = s;
+	j.end = s + len;
+	j.ev = ev;
+	j.why = NULL;
+	j.unknown = 0;
+	j.plen = 0;
+	j.path[0] = '\0';
+	soc_event_reset(ev);
+	jr_ws(&j);
+	if (j.p >= j.end || *j.p != '{') {
+		*why = "a JSON object expected";
+		return -1;
+	}
+	if (jr_object(&j, 0) == -1) {
+		*why = j.why;
+		return -1;
+	}
+	jr_ws(&j);
+	if (j.p != j.end) {
+		*why = "trailing characters after the object";
+		return -1;
+	}
+	if (unknown != NULL)
+		*unknown = j.unknown;
+	return 0;
+}

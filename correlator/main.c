@@ -234,7 +234,10 @@ apply_heartbeat(const struct store_sensor *sen, const void *data, size_t len)
 	soc_sbuf_free(&js);
 }
 
-/* Apply one event batch in one transaction; 0 = committed (ack it). */
+/*
+ * Apply one event batch inside the open transaction, under its own
+ * savepoint: 0 = applied (ack it after the commit), -1 = undone alone.
+ */
 static int
 apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
     const void *data, size_t len)
@@ -244,7 +247,7 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 	struct soc_wire_hdr h2;
 	const char *why;
 
-	if (store_begin(st) == -1)
+	if (store_batch_begin(st) == -1)
 		return -1;
 	soc_wire_open(&r, data, len, &h2, &why);
 	while (soc_wire_next_event(&r, &ev, &why) == 1) {
@@ -260,19 +263,43 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 			break;
 	}
 	if (bc.failed ||
-	    store_sensor_set_seq(st, sen->name, hdr->seq, hdr->count, soc_now_ns()) == -1 ||
-	    store_commit(st) == -1) {
+	    store_sensor_set_seq(st, sen->name, hdr->seq, hdr->count, soc_now_ns()) == -1) {
 		log_warnx("batch %llu of %s not applied (%s); the sensor will resend",
 		    (unsigned long long)hdr->seq, sen->name, store_errmsg(st));
-		store_rollback(st);
+		store_batch_end(st, -1);
 		N.commit_failed++;
 		return -1;
 	}
-	return 0;
+	return store_batch_end(st, 0);
 }
 
+/*
+ * Group commit: up to GROUP_MAX waiting messages share one transaction
+ * (one fsync), and their acks go out only after it commits -- including
+ * acks of resends, which may repeat a batch applied earlier in the group.
+ */
+#define GROUP_MAX	64
+
+struct pending_ack {
+	zmq_msg_t	ident;
+	uint64_t	seq;
+};
+
+static struct pending_ack	acks[GROUP_MAX];
+static int			nacks;
+
 static void
-on_message(void *router)
+queue_ack(zmq_msg_t *ident, uint64_t seq)
+{
+	zmq_msg_init(&acks[nacks].ident);
+	zmq_msg_copy(&acks[nacks].ident, ident);
+	acks[nacks].seq = seq;
+	nacks++;
+}
+
+/* Handle one message if one is waiting; returns 0 when none was. */
+static int
+on_message(void *router, int flags, int *in_tx)
 {
 	zmq_msg_t ident, body;
 	struct store_sensor sen;
@@ -284,14 +311,24 @@ on_message(void *router)
 
 	zmq_msg_init(&ident);
 	zmq_msg_init(&body);
-	if (zmq_msg_recv(&ident, router, 0) == -1)
-		goto out;
+	if (zmq_msg_recv(&ident, router, flags) == -1) {
+		zmq_msg_close(&ident);
+		zmq_msg_close(&body);
+		return 0;
+	}
 	if (!zmq_msg_more(&ident) || zmq_msg_recv(&body, router, 0) == -1)
 		goto out;
 	while (zmq_msg_more(&body)) {		/* extra frames: not ours */
 		zmq_msg_close(&body);
 		zmq_msg_init(&body);
 		zmq_msg_recv(&body, router, 0);
+	}
+	if (!*in_tx) {
+		if (store_begin(st) == -1) {
+			log_warnx("cannot start a transaction: %s", store_errmsg(st));
+			goto out;		/* not acked: the sensor resends */
+		}
+		*in_tx = 1;
 	}
 	data = zmq_msg_data(&body);
 	len = zmq_msg_size(&body);
@@ -307,7 +344,7 @@ on_message(void *router)
 		/* acked so the sensor moves on; counted and logged, not silent */
 		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name, why, len);
 		if (len >= SOC_WIRE_HDR_LEN && soc_wire_open(&r, data, len, &hdr, &why) == 0)
-			send_ack(router, &ident, hdr.seq);
+			queue_ack(&ident, hdr.seq);
 		goto out;
 	}
 	soc_wire_open(&r, data, len, &hdr, &why);
@@ -320,14 +357,38 @@ on_message(void *router)
 		N.duplicates++;
 		log_debug("sensor %s: batch %llu already applied, acking again",
 		    sen.name, (unsigned long long)hdr.seq);
-		send_ack(router, &ident, hdr.seq);
+		queue_ack(&ident, hdr.seq);
 		goto out;
 	}
 	if (apply_events(&sen, &hdr, data, len) == 0)
-		send_ack(router, &ident, hdr.seq);
+		queue_ack(&ident, hdr.seq);
 out:
 	zmq_msg_close(&ident);
 	zmq_msg_close(&body);
+	return 1;
+}
+
+static void
+on_readable(void *router)
+{
+	int in_tx = 0, committed = 1;
+
+	nacks = 0;
+	for (int i = 0; i < GROUP_MAX; i++)
+		if (!on_message(router, i ? ZMQ_DONTWAIT : 0, &in_tx))
+			break;
+	if (in_tx && store_commit(st) == -1) {
+		log_warnx("commit failed (%s): %d batches not acked; the sensors "
+		    "will resend", store_errmsg(st), nacks);
+		store_rollback(st);
+		N.commit_failed++;
+		committed = 0;
+	}
+	for (int i = 0; i < nacks; i++) {
+		if (committed)
+			send_ack(router, &acks[i].ident, acks[i].seq);
+		zmq_msg_close(&acks[i].ident);
+	}
 }
 
 static void
@@ -465,7 +526,7 @@ main(int argc, char **argv)
 		zmq_pollitem_t it = { router, 0, ZMQ_POLLIN, 0 };
 
 		if (zmq_poll(&it, 1, 1000) > 0)
-			on_message(router);
+			on_readable(router);
 		if (soc_mono_ms() - last_expire >= 10000) {
 			/* windows run on event time: expire by the newest event */
 			last_expire = soc_mono_ms();

@@ -131,6 +131,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
+	S_BATCH_SAVE, S_BATCH_RELEASE, S_BATCH_UNDO,
 	S_SENSOR_BY_KEY, S_SENSOR_BY_NAME, S_SENSOR_SET_SEQ, S_SENSOR_HEARTBEAT,
 	S_SENSOR_ENROLL, S_SENSOR_REVOKE, S_SENSOR_LIST, S_PUBKEY_OWNER,
 	S_INC_FIND_OPEN, S_INC_UPDATE_HIT, S_INC_INSERT, S_EVIDENCE_ADD,
@@ -156,6 +157,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SAVEPOINT] = "SAVEPOINT store",
 	[S_RELEASE] = "RELEASE store",
 	[S_ROLLBACK_TO] = "ROLLBACK TO store",
+	[S_BATCH_SAVE] = "SAVEPOINT batch",
+	[S_BATCH_RELEASE] = "RELEASE batch",
+	[S_BATCH_UNDO] = "ROLLBACK TO batch",
 	[S_SENSOR_BY_KEY] = "SELECT " SENSOR_COLS " FROM sensors WHERE pubkey = ?1",
 	[S_SENSOR_BY_NAME] = "SELECT " SENSOR_COLS " FROM sensors WHERE name = ?1",
 	[S_SENSOR_SET_SEQ] = "UPDATE sensors SET last_seq = ?2,"
@@ -371,6 +375,20 @@ int
 store_rollback(struct store *st)
 {
 	return exec_idx(st, S_ROLLBACK, "rollback");
+}
+
+int
+store_batch_begin(struct store *st)
+{
+	return exec_idx(st, S_BATCH_SAVE, "savepoint");
+}
+
+int
+store_batch_end(struct store *st, int ok)
+{
+	if (ok != 0 && exec_idx(st, S_BATCH_UNDO, "rollback to savepoint") == -1)
+		return -1;
+	return exec_idx(st, S_BATCH_RELEASE, "release savepoint");
 }
 
 /*

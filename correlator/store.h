@@ -38,6 +38,13 @@ const char	*store_errmsg(struct store *st);
 int	store_begin(struct store *st);		/* 0 / -1 */
 int	store_commit(struct store *st);
 int	store_rollback(struct store *st);
+/*
+ * Inside a transaction, one batch's effects: begin, then end with ok 0 to
+ * keep them or non-zero to undo them alone (group commit: many batches
+ * share one transaction and one fsync, a failing one is dropped alone).
+ */
+int	store_batch_begin(struct store *st);
+int	store_batch_end(struct store *st, int ok);
 
 /* Sensors, for authentication (ZAP) and sequence tracking. */
 struct store_sensor {

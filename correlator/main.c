@@ -27,6 +27,7 @@
 #include "soc/wire.h"
 #include "soc-config.h"
 #include "auth.h"
+#include "enrich.h"
 #include "rules.h"
 #include "store.h"
 
@@ -36,6 +37,8 @@ struct corr_conf {
 	char		*mapping;
 	char		*key;
 	char		*bind;
+	char		*geoip_city;
+	char		*geoip_asn;
 };
 
 struct corr_stats {
@@ -55,6 +58,7 @@ static struct corr_stats	N;
 static struct ruleset		*rs;
 static struct rs_scratch	*scratch;
 static struct store		*st;
+static struct enrich		*en;
 static volatile sig_atomic_t	quit, reload, report;
 static struct soc_event		ev;
 static struct soc_sbuf		evjson;
@@ -66,6 +70,8 @@ static const struct conf_opt corr_opts[] = {
 	{ "mapping", CONF_STR, &C.mapping, 0, 0, "Sigma field mapping (default: RULES/mapping.yml)" },
 	{ "key", CONF_STR, &C.key, 0, 0, "the correlator's secret key file" },
 	{ "bind", CONF_STR, &C.bind, 0, 0, "endpoint to listen on, tcp://ADDR:PORT" },
+	{ "geoip.city", CONF_STR, &C.geoip_city, 0, 0, "MaxMind City (or Country) database for source.geo.*" },
+	{ "geoip.asn", CONF_STR, &C.geoip_asn, 0, 0, "MaxMind ASN database for source.as.*" },
 	{ NULL, 0, NULL, 0, 0, NULL },
 };
 
@@ -74,7 +80,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: soc-correlator [-c FILE] [--db PATH] [--rules DIR] [--key FILE]\n"
-"                      [--bind ENDPOINT] [-t] [-d]\n"
+"                      [--bind ENDPOINT] [--geoip-city F] [--geoip-asn F] [-t] [-d]\n"
 "\n"
 "Receives event batches from enrolled sensors over ZeroMQ/CURVE, matches\n"
 "them against Sigma rules and raises incidents in SQLite.\n"
@@ -84,6 +90,8 @@ usage(FILE *f)
 "      --rules DIR     Sigma rules directory (default %s/rules)\n"
 "      --key FILE      the correlator's secret key (socctl keygen --out NAME)\n"
 "      --bind EP       listen endpoint (default tcp://0.0.0.0:7500)\n"
+"      --geoip-city F  MaxMind City/Country database: adds source.geo.*\n"
+"      --geoip-asn F   MaxMind ASN database: adds source.as.*\n"
 "  -t, --test          load the config, the keys and the rules, then exit\n"
 "  -d, --debug         verbose logging\n"
 "  -h, --help          this help;  -V, --version  print the version\n"
@@ -254,6 +262,7 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 		/* the agency and sensor come from the key, never the event */
 		soc_event_set_cstr(&ev, SOC_F_ORGANIZATION_ID, sen->agency);
 		soc_event_set_cstr(&ev, SOC_F_OBSERVER_NAME, sen->name);
+		enrich_event(en, &ev);
 		N.events++;
 		if (ev.ts > latest_ts)
 			latest_ts = ev.ts;
@@ -404,7 +413,7 @@ log_counters(struct auth *a)
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
 }
 
-enum { OPT_DB = 256, OPT_RULES, OPT_KEY, OPT_BIND };
+enum { OPT_DB = 256, OPT_RULES, OPT_KEY, OPT_BIND, OPT_GEO_CITY, OPT_GEO_ASN };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -412,6 +421,8 @@ static const struct option longopts[] = {
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "geoip-city", required_argument, NULL, OPT_GEO_CITY },
+	{ "geoip-asn", required_argument, NULL, OPT_GEO_ASN },
 	{ "test", no_argument, NULL, 't' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
@@ -453,6 +464,8 @@ parse_args(int argc, char **argv, int *test, int *debug)
 		case OPT_RULES: set_opt("rules", optarg); break;
 		case OPT_KEY: set_opt("key", optarg); break;
 		case OPT_BIND: set_opt("bind", optarg); break;
+		case OPT_GEO_CITY: set_opt("geoip.city", optarg); break;
+		case OPT_GEO_ASN: set_opt("geoip.asn", optarg); break;
 		case 't': *test = 1; break;
 		case 'd': *debug = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -485,6 +498,8 @@ main(int argc, char **argv)
 		fatalx("key: %s", err);
 	if ((st = store_open(C.db, STORE_CREATE, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
+		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)
 		fatalx("rules in %s did not load; nothing started", C.rules);
 	if (test) {
@@ -492,6 +507,7 @@ main(int argc, char **argv)
 		    ruleset_count(rs), C.db);
 		ruleset_free(rs);
 		store_close(st);
+		enrich_close(en);
 		return 0;
 	}
 	if ((scratch = rs_scratch_new(rs)) == NULL)
@@ -548,6 +564,7 @@ main(int argc, char **argv)
 	rs_scratch_free(scratch);
 	ruleset_free(rs);
 	store_close(st);
+	enrich_close(en);
 	soc_sbuf_free(&evjson);
 	return 0;
 }

@@ -70,6 +70,52 @@ def sanitizer_clean(text, who):
     check(not bad, f"{who}: sanitizer reports: {bad[:3]}")
 
 
+def spool_drain(tmp, pcap, log):
+    """A second correlator with its own database receives what the sensor
+    spooled while no correlator was there; draining twice changes nothing."""
+    db2 = os.path.join(tmp, "soc2.db")
+    ctl = lambda *a, **kw: run(SOCCTL, "--db", db2, *a, **kw)
+    ctl("agency", "add", "stttt", "--name", "Sở TT&TT")
+    ctl("sensor", "enroll", "gw1", "--agency", "stttt", "--key", os.path.join(tmp, "gw1.pub"))
+    port = free_port()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    corr = subprocess.Popen([CORR, "--db", db2, "--rules", os.path.join(SRC, "rules"),
+                             "--key", os.path.join(tmp, "correlator.key"), "--bind", endpoint],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        check(wait_port(port, corr), "second correlator listens")
+        empty = os.path.join(tmp, "empty.log")
+        open(empty, "w").close()
+        base = [SENSOR, "--connect", endpoint, "--server-key", os.path.join(tmp, "correlator.pub"),
+                "--key", os.path.join(tmp, "gw1.key"), "--spool", os.path.join(tmp, "spool"),
+                "--once", "--log-file", empty]
+        p = run(*base)
+        check("all batches acknowledged" in p.stderr, "spool drained and acked")
+        inc = json.loads(ctl("incidents", "--json").stdout)
+        check(len(inc) == 3, f"spooled batches raise the three incidents, got {len(inc)}")
+        con = sqlite3.connect(db2)
+        recv = con.execute("select events_received from sensors where name='gw1'").fetchone()[0]
+        total = con.execute("select sum(count) from incidents").fetchone()[0]
+        con.close()
+        check(recv > 0, "spooled events received")
+        check(not [f for f in os.listdir(os.path.join(tmp, "spool")) if f.endswith(".seg")],
+              "acked segments are deleted")
+        run(*base)
+        con = sqlite3.connect(db2)
+        check(con.execute("select events_received from sensors where name='gw1'").fetchone()[0] == recv,
+              "a drained spool sends nothing again")
+        check(con.execute("select sum(count) from incidents").fetchone()[0] == total,
+              "no incident counted twice")
+        con.close()
+    finally:
+        corr.send_signal(signal.SIGTERM)
+        try:
+            corr.wait(20)
+        except subprocess.TimeoutExpired:
+            corr.kill()
+        sanitizer_clean(corr.stderr.read(), "second correlator")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="soc-it-")
     db = os.path.join(tmp, "soc.db")
@@ -180,6 +226,17 @@ def main():
         check(before == after, "no incident change from rogue or revoked keys")
         check(recv_before == recv_after, "no events accepted from rogue or revoked keys")
 
+        # 5. correlator away: the sensor spools, exits 3; later the spool
+        #    drains into a fresh correlator, exactly once
+        spool = os.path.join(tmp, "spool")
+        dead = f"tcp://127.0.0.1:{free_port()}"
+        p = run(SENSOR, "--connect", dead, "--server-key", os.path.join(tmp, "correlator.pub"),
+                "--key", os.path.join(tmp, "gw1.key"), "-c", cfg, "--spool", spool,
+                "-r", pcap, "--log-file", log, ok=False)
+        check(p.returncode == 3, f"sensor with no correlator exits 3, got {p.returncode}")
+        check(any(f.endswith(".seg") for f in os.listdir(spool)), "unacked batches are spooled")
+        sanitizer_clean(p.stderr, "sensor (spooling)")
+
         sens = json.loads(ctl("sensors", "--json").stdout)
         check(any(s["name"] == "gw1" for s in sens), "sensors lists gw1")
         cov = json.loads(ctl("coverage", "--json").stdout)
@@ -200,6 +257,7 @@ def main():
         check("denied" in out, "correlator logged the denied key")
         if failed:
             print(out[-4000:], file=sys.stderr)
+    spool_drain(tmp, pcap, log)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -433,30 +433,18 @@ static const struct option longopts[] = {
 static void
 set_opt(const char *name, const char *value)
 {
-	char err[512];
-
-	if (conf_set(corr_opts, name, value, err, sizeof(err)) == -1)
-		fatalx("%s", err);
+	conf_set_or_die(corr_opts, name, value);
 }
 
 static void
 parse_args(int argc, char **argv, int *test, int *debug)
 {
-	const char *config = NULL;
-	char err[1024];
 	int ch;
 
 	C.db = strdup("/var/lib/soc/soc.db");
 	C.rules = strdup(SOC_DATADIR "/rules");
 	C.bind = strdup("tcp://0.0.0.0:7500");
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1)
-		if (ch == 'c')
-			config = optarg;
-	if (config != NULL && conf_load(config, corr_opts, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	optind = 1;
-	opterr = 1;
+	conf_load_args(argc, argv, "c:tdhV", longopts, corr_opts);
 	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': break;

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <getopt.h>
 #include <yaml.h>
 
 #include "soc/conf.h"
+#include "soc/log.h"
 
 void
 conf_list_add(struct conf_list *l, const char *s)
@@ -220,4 +222,31 @@ done:
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
+}
+
+void
+conf_load_args(int argc, char **argv, const char *shortopts,
+    const struct option *longopts, const struct conf_opt *opts)
+{
+	const char *config = NULL;
+	char err[1024];
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (ch == 'c')
+			config = optarg;
+	if (config != NULL && conf_load(config, opts, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	optind = 1;
+	opterr = 1;
+}
+
+void
+conf_set_or_die(const struct conf_opt *opts, const char *name, const char *value)
+{
+	char err[512];
+
+	if (conf_set(opts, name, value, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 }

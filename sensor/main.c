@@ -145,28 +145,16 @@ static const struct option longopts[] = {
 static void
 set_opt(const char *name, const char *value)
 {
-	char err[512];
-
-	if (conf_set(sensor_opts, name, value, err, sizeof(err)) == -1)
-		fatalx("%s", err);
+	conf_set_or_die(sensor_opts, name, value);
 }
 
 static void
 parse_args(int argc, char **argv, int *test, int *debug)
 {
-	const char *config = NULL;
-	char err[1024];
 	int ch;
 
 	/* first pass: the config file, so that flags can override it */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "c:i:r:o:tdhV", longopts, NULL)) != -1)
-		if (ch == 'c')
-			config = optarg;
-	if (config != NULL && conf_load(config, sensor_opts, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	optind = 1;
-	opterr = 1;
+	conf_load_args(argc, argv, "c:i:r:o:tdhV", longopts, sensor_opts);
 	while ((ch = getopt_long(argc, argv, "c:i:r:o:tdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': break;

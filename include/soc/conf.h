@@ -40,6 +40,17 @@ int	conf_load(const char *path, const struct conf_opt *opts, char *err,
 /* Set one option from a string (for command-line flags). */
 int	conf_set(const struct conf_opt *opts, const char *name,
 	    const char *value, char *err, size_t errlen);
+/*
+ * For the daemons' two-pass command lines: load the file named by
+ * -c/--config into opts (exiting with "file:line: reason" on error) and
+ * rewind getopt, so the caller's own pass then applies flags over it.
+ */
+struct option;
+void	conf_load_args(int argc, char **argv, const char *shortopts,
+	    const struct option *longopts, const struct conf_opt *opts);
+/* conf_set(), exiting with the reason on error (for flags). */
+void	conf_set_or_die(const struct conf_opt *opts, const char *name,
+	    const char *value);
 void	conf_list_add(struct conf_list *l, const char *s);
 void	conf_list_free(struct conf_list *l);
 

@@ -8,6 +8,7 @@ duplicating them; an unenrolled key and a revoked key deliver nothing.
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -136,10 +137,12 @@ def main():
             os.path.join(tmp, "rogue.pub"), ok=False)
     check(p.returncode != 0, "enrolling into an unknown agency is refused")
 
+    rules = os.path.join(tmp, "rules")
+    shutil.copytree(os.path.join(SRC, "rules"), rules)
     port = free_port()
     endpoint = f"tcp://127.0.0.1:{port}"
     corr_err = open(os.path.join(tmp, "correlator.err"), "w+")
-    corr = subprocess.Popen([CORR, "--db", db, "--rules", os.path.join(SRC, "rules"),
+    corr = subprocess.Popen([CORR, "--db", db, "--rules", rules,
                              "--key", os.path.join(tmp, "correlator.key"), "--bind", endpoint],
                             stdout=corr_err, stderr=subprocess.STDOUT)
     try:
@@ -194,10 +197,31 @@ def main():
         show = json.loads(ctl("incident", "show", str(inc[0]["id"]), "--json").stdout)
         check(show["status"] == "acknowledged", "ack changes the status")
 
+        # reload: a broken rule leaves the running set; a good one is added
+        extra = os.path.join(rules, "local-cron.yml")
+        with open(extra, "w") as f:
+            f.write("title: Cron job ran\nid: 5a3c9d1e-0000-4000-8000-000000000001\n"
+                    "logsource:\n  product: linux\ndetection:\n  sel:\n"
+                    "    process.name|nonsense: CRON\n  condition: sel\nlevel: low\n")
+        corr.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        corr_err.seek(0)
+        check("keeping the" in corr_err.read(), "a broken rule set is refused on reload")
+        with open(extra, "w") as f:
+            f.write("title: Cron job ran\nid: 5a3c9d1e-0000-4000-8000-000000000001\n"
+                    "logsource:\n  product: linux\ndetection:\n  sel:\n"
+                    "    process.name: CRON\n  condition: sel\nlevel: low\n")
+        corr.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        corr_err.seek(0)
+        check("rules reloaded: 5 rules" in corr_err.read(), "the fixed set is swapped in")
+
         # 2. replaying the same data aggregates into the open incidents
         run(*sensor, "--key", os.path.join(tmp, "gw1.key"), "-r", pcap, "--log-file", log)
         inc2 = json.loads(ctl("incidents", "--json").stdout)
-        check(len(inc2) == 3, f"replay aggregates: still three incidents, got {len(inc2)}")
+        titles = sorted(i["rule"]["title"] for i in inc2)
+        check(len(inc2) == 4 and "Cron job ran" in titles,
+              f"replay aggregates into the three, plus the reloaded rule: {titles}")
         bf2 = [i for i in inc2 if "brute" in i["rule"]["title"].lower()]
         if bf2:
             check(bf2[0]["count"] == 16, f"brute force count 16 after replay, got {bf2[0]['count']}")

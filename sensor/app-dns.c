@@ -1,7 +1,9 @@
 /*
- * DNS over UDP: one network.dns event per query and per response, with
- * the first question and, for responses, the rcode and the data of the
- * answer records we can print (A, AAAA, CNAME, NS, PTR, MX, TXT).
+ * DNS over UDP and TCP: one network.dns event per query and per
+ * response, with the first question and, for responses, the rcode and
+ * the data of the answer records we can print (A, AAAA, CNAME, NS, PTR,
+ * MX, TXT, SOA).  Over TCP each message has a 2-byte length prefix;
+ * tcp-reasm.c gathers messages that span segments.
  *
  * Names are decompressed with every offset checked against the message,
  * at most DNS_MAX_JUMPS pointers followed and at most 255 bytes of wire
@@ -28,6 +30,7 @@
 #define T_A		1
 #define T_NS		2
 #define T_CNAME		5
+#define T_SOA		6
 #define T_PTR		12
 #define T_MX		15
 #define T_TXT		16
@@ -181,6 +184,28 @@ dns_txt(const uint8_t *r, uint32_t rdlen, struct dns_text *t)
 	return 0;
 }
 
+/* SOA: "mname rname serial refresh retry expire minimum", as in zones. */
+static int
+dns_soa(const uint8_t *m, uint32_t mlen, uint32_t rd, uint32_t rdlen,
+    struct dns_text *t)
+{
+	char num[16];
+	uint32_t off = rd;
+
+	if (dns_name(m, mlen, &off, t) == -1 || off > rd + rdlen)
+		return -1;
+	text_putc(t, ' ');
+	if (dns_name(m, mlen, &off, t) == -1 || off > rd + rdlen ||
+	    rd + rdlen - off != 20)
+		return -1;
+	for (int i = 0; i < 5; i++) {
+		snprintf(num, sizeof(num), " %u", rd32(m + off + 4 * i));
+		for (const char *c = num; *c != '\0'; c++)
+			text_putc(t, *c);
+	}
+	return 0;
+}
+
 /* Appends the printable data of one record; 0, or -1 if malformed. */
 static int
 dns_rdata(const uint8_t *m, uint32_t mlen, uint16_t type, uint32_t rd,
@@ -212,6 +237,8 @@ dns_rdata(const uint8_t *m, uint32_t mlen, uint16_t type, uint32_t rd,
 		return 0;
 	case T_TXT:
 		return dns_txt(m + rd, rdlen, t);
+	case T_SOA:
+		return dns_soa(m, mlen, rd, rdlen, t);
 	}
 	return 1;	/* not printed */
 }
@@ -277,11 +304,37 @@ dns_questions(const uint8_t *m, uint32_t mlen, uint32_t *off,
 void
 dns_handle(struct pkt_ctx *ctx, const struct pkt_packet *p)
 {
+	(void)dns_message(ctx, p, p->payload, p->payload_len);
+}
+
+/* Over TCP: messages behind 2-byte lengths, one per call. */
+enum app_res
+dns_tcp_parse(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f,
+    const uint8_t *buf, uint32_t len, bool full, uint32_t *used)
+{
+	uint32_t mlen;
+
+	(void)f;
+	if (len < 2 || len - 2 < (mlen = rd16(buf))) {
+		if (!full)
+			return APP_MORE;
+		ctx->stats.dns_malformed++;
+		return APP_END;
+	}
+	*used = 2 + mlen;
+	if (dns_message(ctx, p, buf + 2, mlen) == -1)
+		return APP_END;		/* lost framing: stop reading */
+	return APP_NEXT;
+}
+
+int
+dns_message(struct pkt_ctx *ctx, const struct pkt_packet *p,
+    const uint8_t *m, uint32_t mlen)
+{
 	char name[DNS_NAME_TEXT_MAX], ans[DNS_ANSWERS_MAX], nb[16];
 	struct dns_text qname = { name, 0, sizeof(name), false };
 	struct dns_text answers = { ans, 0, sizeof(ans), false };
-	const uint8_t *m = p->payload;
-	uint32_t mlen = p->payload_len, off = DNS_HDR_LEN;
+	uint32_t off = DNS_HDR_LEN;
 	uint16_t flags, qd, qtype = 0, qclass = 0;
 	bool response;
 	struct soc_event *ev = &ctx->ev;
@@ -315,9 +368,9 @@ dns_handle(struct pkt_ctx *ctx, const struct pkt_packet *p)
 			soc_event_set_str(ev, SOC_F_DNS_ANSWERS, ans, answers.len);
 	}
 	ctx->stats.dns_events++;
-	if (ctx->emit != NULL)
-		ctx->emit(ctx->arg, ev);
-	return;
+	decode_emit(ctx);
+	return 0;
 bad:
 	ctx->stats.dns_malformed++;
+	return -1;
 }

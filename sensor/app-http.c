@@ -1,11 +1,16 @@
 /*
- * HTTP/1.x request sniffer: a TCP segment whose payload starts with a
- * request line (method token, one space, request target, one space,
- * "HTTP/1.x", end of line) yields one network.http event, on any port.
- * The headers read are those found in the same segment (Host,
- * User-Agent, Referer); there is no reassembly yet, so a request line cut
- * by the segment end is not reported.  A retransmitted segment (same
- * sequence number on the same flow) is reported once.
+ * HTTP/1.x requests and responses over the bytes tcp-reasm.c hands us:
+ * a request line (method token, one space, request target, one space,
+ * "HTTP/1.x", end of line) or a status line ("HTTP/1.x NNN ...") and the
+ * header lines up to the blank line.  One network.http event per request
+ * (method, URL, host, user agent, referrer) and one per response (status
+ * code, Content-Length as http.response.body.bytes), both with source
+ * the client.  Responses are separate events rather than merged into the
+ * request's: pairing them would keep per-flow state for every request in
+ * flight.  A message cut by the segment end asks for more bytes
+ * (APP_MORE) so the reassembler buffers it; when the buffer is full or
+ * the flow ends, what is there is reported.  A body given by
+ * Content-Length is skipped as far as it is in the buffer.
  *
  * url.domain comes from an absolute-form target or, failing that, the
  * Host header; it is lower-cased and loses its port and IPv6 brackets.
@@ -15,6 +20,8 @@
 #include "decode.h"
 
 #define HTTP_METHOD_MAX		24
+
+struct http_hdrs;
 
 struct span {
 	const char	*p;
@@ -81,10 +88,29 @@ span_trim(struct span s)
 	return s;
 }
 
-/* Complete header lines up to the blank line or the segment end. */
+struct http_hdrs {
+	struct span	host, ua, ref;
+	int64_t		clen;		/* Content-Length, -1 if none */
+};
+
+static int64_t
+span_uint(struct span v)
+{
+	int64_t n = 0;
+
+	if (v.len == 0 || v.len > 15)
+		return -1;
+	for (size_t i = 0; i < v.len; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return -1;
+		n = n * 10 + (v.p[i] - '0');
+	}
+	return n;
+}
+
+/* Complete header lines up to the blank line or the end. */
 static void
-http_headers(const char *s, size_t len, struct span *host, struct span *ua,
-    struct span *ref)
+http_headers(const char *s, size_t len, struct http_hdrs *h)
 {
 	const char *eol, *colon;
 	struct span line, name, value;
@@ -103,12 +129,33 @@ http_headers(const char *s, size_t len, struct span *host, struct span *ua,
 		value = span_trim((struct span){ colon + 1,
 		    line.len - name.len - 1 });
 		if (span_ieq(name, "host"))
-			*host = value;
+			h->host = value;
 		else if (span_ieq(name, "user-agent"))
-			*ua = value;
+			h->ua = value;
 		else if (span_ieq(name, "referer"))
-			*ref = value;
+			h->ref = value;
+		else if (span_ieq(name, "content-length"))
+			h->clen = span_uint(value);
 	}
+}
+
+/* Offset just past the blank line ending the headers, or 0. */
+static size_t
+http_headers_end(const char *s, size_t len)
+{
+	const char *nl;
+	size_t i = 0;
+
+	while (i < len && (nl = memchr(s + i, '\n', len - i)) != NULL) {
+		size_t j = (size_t)(nl - s) + 1;
+
+		if (j < len && s[j] == '\n')
+			return j + 1;
+		if (j + 1 < len && s[j] == '\r' && s[j + 1] == '\n')
+			return j + 2;
+		i = j;
+	}
+	return 0;
 }
 
 /* Host of an authority ("user@host:port", "[v6]:port"), lower-cased. */
@@ -171,22 +218,86 @@ http_set_url(struct soc_event *ev, struct span t, struct span *authority)
 		    t.len - plen - 1);
 }
 
-void
-http_handle(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f)
+bool
+http_is_request(const uint8_t *d, uint32_t len)
 {
-	const char *s = (const char *)p->payload;
-	struct span method, target, host = { 0 }, ua = { 0 }, ref = { 0 };
-	struct span authority = { 0 };
+	uint32_t i = 0;
+
+	while (i < len && i < HTTP_METHOD_MAX &&
+	    ((d[i] >= 'A' && d[i] <= 'Z') || d[i] == '-' || d[i] == '_'))
+		i++;
+	return i >= 3 && i < len && d[i] == ' ';
+}
+
+bool
+http_is_response(const uint8_t *d, uint32_t len)
+{
+	return len >= 7 && memcmp(d, "HTTP/1.", 7) == 0;
+}
+
+/* Could s (no end of line yet) be the start of a request line? */
+static bool
+http_request_prefix(const char *s, size_t len)
+{
+	static const char tail[] = " HTTP/1.";
+	size_t i = 0, rest;
+
+	while (i < len && i < HTTP_METHOD_MAX &&
+	    ((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
+		i++;
+	if (i == len)
+		return i < HTTP_METHOD_MAX;
+	if (i < 3 || s[i] != ' ')
+		return false;
+	for (i++; i < len && (unsigned char)s[i] > 0x20 && s[i] != 0x7f; i++)
+		;
+	if (i == len)
+		return true;
+	rest = len - i;
+	if (rest <= 8)
+		return memcmp(s + i, tail, rest) == 0;
+	return rest <= 10 && memcmp(s + i, tail, 8) == 0 &&
+	    (s[i + 8] == '0' || s[i + 8] == '1') &&
+	    (rest == 9 || s[i + 9] == '\r');
+}
+
+/* Bytes of a message: headers, then the body as far as it is here. */
+static uint32_t
+http_consumed(size_t hend, int64_t clen, uint32_t len)
+{
+	if (clen > 0 && (uint64_t)clen < (uint64_t)(len - hend))
+		return (uint32_t)(hend + (size_t)clen);
+	return clen > 0 ? len : (uint32_t)hend;
+}
+
+static enum app_res
+http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
+    uint32_t len, bool full, uint32_t *used)
+{
+	struct span method, target, authority = { 0 };
+	struct http_hdrs h = { .clen = -1 };
 	struct soc_event *ev = &ctx->ev;
-	size_t n;
+	size_t n, hend;
 	char minor;
 
-	n = http_request_line(s, p->payload_len, &method, &target, &minor);
-	if (n == 0 || !flow_new_request(f, p->tcp_seq))
-		return;
-	http_headers(s + n, p->payload_len - n, &host, &ua, &ref);
+	n = http_request_line(s, len, &method, &target, &minor);
+	if (n == 0) {
+		if (!full && http_request_prefix(s, len))
+			return APP_MORE;
+		*used = len;
+		return APP_NEXT;	/* not a message start */
+	}
+	if ((hend = http_headers_end(s + n - 1, len - n + 1)) != 0)
+		hend += n - 1;		/* no headers: the line's own EOL */
+	else if (!full)
+		return APP_MORE;
+	else
+		hend = len;
+	http_headers(s + n, hend - n, &h);
+	*used = http_consumed(hend, h.clen, len);
 
 	decode_event_init(ctx, p, "network.http", true);
+	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "http_request");
 	soc_event_set_cstr(ev, SOC_F_NET_PROTOCOL, "http");
 	soc_event_set_str(ev, SOC_F_HTTP_METHOD, method.p, method.len);
 	soc_event_set_str(ev, SOC_F_URL_ORIGINAL, target.p, target.len);
@@ -195,14 +306,88 @@ http_handle(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f)
 	if (authority.len == 0 && span_ieq(method, "connect"))
 		authority = target;
 	if (authority.len == 0)
-		authority = host;
+		authority = h.host;
 	if (authority.len > 0)
 		http_set_domain(ev, authority);
-	if (ua.len > 0)
-		soc_event_set_str(ev, SOC_F_USER_AGENT, ua.p, ua.len);
-	if (ref.len > 0)
-		soc_event_set_str(ev, SOC_F_HTTP_REFERRER, ref.p, ref.len);
+	if (h.ua.len > 0)
+		soc_event_set_str(ev, SOC_F_USER_AGENT, h.ua.p, h.ua.len);
+	if (h.ref.len > 0)
+		soc_event_set_str(ev, SOC_F_HTTP_REFERRER, h.ref.p, h.ref.len);
 	ctx->stats.http_events++;
-	if (ctx->emit != NULL)
-		ctx->emit(ctx->arg, ev);
+	decode_emit(ctx);
+	return APP_NEXT;
+}
+
+/* "HTTP/1.x NNN[ reason]" EOL; returns the line length or 0. */
+static size_t
+http_status_line(const char *s, size_t len, char *minor, int *status)
+{
+	const char *nl = memchr(s, '\n', len);
+
+	if (nl == NULL || len < 12 || (s[7] != '0' && s[7] != '1') ||
+	    s[8] != ' ')
+		return 0;
+	for (int i = 9; i < 12; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	if ((size_t)(nl - s) < 12)
+		return 0;
+	if (s[12] != ' ' && s[12] != '\r' && s[12] != '\n')
+		return 0;
+	*minor = s[7];
+	*status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	return (size_t)(nl - s) + 1;
+}
+
+static enum app_res
+http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
+    uint32_t len, bool full, uint32_t *used)
+{
+	struct http_hdrs h = { .clen = -1 };
+	struct soc_event *ev = &ctx->ev;
+	size_t n, hend;
+	int status;
+	char minor;
+
+	if ((n = http_status_line(s, len, &minor, &status)) == 0) {
+		if (!full && memchr(s, '\n', len) == NULL && len < 256)
+			return APP_MORE;
+		*used = len;
+		return APP_NEXT;
+	}
+	if ((hend = http_headers_end(s + n - 1, len - n + 1)) != 0)
+		hend += n - 1;
+	else if (!full)
+		return APP_MORE;
+	else
+		hend = len;
+	http_headers(s + n, hend - n, &h);
+	*used = http_consumed(hend, h.clen, len);
+
+	decode_event_init(ctx, p, "network.http", false);
+	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "http_response");
+	soc_event_set_cstr(ev, SOC_F_NET_PROTOCOL, "http");
+	soc_event_set_cstr(ev, SOC_F_HTTP_VERSION, minor == '1' ? "1.1" : "1.0");
+	soc_event_set_int(ev, SOC_F_HTTP_STATUS, status);
+	if (h.clen >= 0)
+		soc_event_set_int(ev, SOC_F_HTTP_RESP_BYTES, h.clen);
+	ctx->stats.http_events++;
+	decode_emit(ctx);
+	return APP_NEXT;
+}
+
+enum app_res
+http_parse(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f,
+    const uint8_t *buf, uint32_t len, bool full, uint32_t *used)
+{
+	const char *s = (const char *)buf;
+
+	(void)f;
+	*used = len;
+	if (len < 7 && !full && (memcmp(s, "HTTP/1.", len) == 0 ||
+	    http_request_prefix(s, len)))
+		return APP_MORE;
+	if (http_is_response(buf, len))
+		return http_response(ctx, p, s, len, full, used);
+	return http_request(ctx, p, s, len, full, used);
 }

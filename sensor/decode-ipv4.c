@@ -2,9 +2,10 @@
  * IPv4: header and options checks, then dispatch to the transport
  * decoders.  The total length is checked against the length on the wire,
  * not the captured length, so a capture with a short snaplen still yields
- * flows; the transport decoders are given both.  Fragments are counted
- * and not reassembled: their transport header is never read (a first
- * fragment's header could be cut anywhere, and later ones carry none).
+ * flows; the transport decoders are given both.  Fragments go to
+ * defrag.c, which hands the rebuilt datagram back here; a fragment's own
+ * transport header is never read (a first fragment's header could be cut
+ * anywhere, and later ones carry none).
  * Checksums are not verified (offload makes them wrong on local
  * captures, and a sensor sees what the hosts see).
  */
@@ -87,6 +88,10 @@ decode_ipv4(struct pkt_ctx *ctx, struct pkt_packet *p, const uint8_t *data,
 	frag = rd16(data + 6);
 	if ((frag & (IPV4_MF | IPV4_OFFMASK)) != 0) {
 		ctx->stats.fragments++;
+		if (len < tlen)
+			ctx->stats.truncated++;	/* cannot rebuild from it */
+		else
+			frag_ipv4(ctx, p, data, hlen, tlen);
 		return;
 	}
 	p->family = 4;

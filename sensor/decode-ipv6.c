@@ -3,8 +3,8 @@
  * chain (hop-by-hop, routing, fragment, destination options, and AH,
  * whose length unit differs) to the transport header.  Each extension
  * header is checked against both the captured bytes and the payload
- * length before it is read.  A non-atomic fragment is counted and not
- * decoded further, as in IPv4.  Jumbograms (payload length 0) are
+ * length before it is read.  A non-atomic fragment goes to defrag.c
+ * with the fixed header, as in IPv4.  Jumbograms (payload length 0) are
  * counted as unsupported.
  */
 #include <string.h>
@@ -26,7 +26,7 @@
 #define IP6_FRAG_OFFMASK	0xfff8
 #define IP6_FRAG_MORE		0x0001
 
-enum ext_result { EXT_NEXT, EXT_DONE, EXT_DROP };
+enum ext_result { EXT_NEXT, EXT_FRAG, EXT_DROP };
 
 /*
  * One extension header at data (caplen captured of len in the payload):
@@ -62,7 +62,7 @@ ipv6_ext(struct pkt_ctx *ctx, uint8_t type, const uint8_t *data,
 	if (type == IP6_FRAGMENT &&
 	    (rd16(data + 2) & (IP6_FRAG_OFFMASK | IP6_FRAG_MORE)) != 0) {
 		ctx->stats.fragments++;
-		return EXT_DROP;
+		return EXT_FRAG;
 	}
 	return EXT_NEXT;
 }
@@ -99,7 +99,9 @@ void
 decode_ipv6(struct pkt_ctx *ctx, struct pkt_packet *p, const uint8_t *data,
     uint32_t len, uint32_t wire)
 {
+	const uint8_t *hdr = data;
 	uint32_t plen, caplen, hlen;
+	enum ext_result r;
 	uint8_t nxt;
 	int n;
 
@@ -135,9 +137,17 @@ decode_ipv6(struct pkt_ctx *ctx, struct pkt_packet *p, const uint8_t *data,
 			ctx->stats.malformed++;
 			return;
 		}
-		if (ipv6_ext(ctx, nxt, data, caplen, plen, &nxt, &hlen) ==
-		    EXT_DROP)
+		r = ipv6_ext(ctx, nxt, data, caplen, plen, &nxt, &hlen);
+		if (r == EXT_DROP)
 			return;
+		if (r == EXT_FRAG) {
+			if (caplen < plen)
+				ctx->stats.truncated++;
+			else
+				frag_ipv6(ctx, p, hdr, data, data + hlen,
+				    plen - hlen);
+			return;
+		}
 		data += hlen;
 		caplen -= hlen;
 		plen -= hlen;

@@ -1,7 +1,7 @@
 /*
  * TCP: header check (data offset against the captured bytes and the IP
- * payload length), then flow accounting and, for segments that carry
- * data, the HTTP request sniffer.  No stream reassembly yet.
+ * payload length), then flow accounting and the stream reassembler,
+ * which feeds the app parsers (tcp-reasm.c).
  */
 #include "decode.h"
 
@@ -38,7 +38,10 @@ decode_tcp(struct pkt_ctx *ctx, struct pkt_packet *p, const uint8_t *data,
 	p->payload = data + hlen;
 	p->payload_len = caplen - hlen;
 
+	/* A snaplen-cut segment has a gap at its end: not for the parsers. */
+	if (caplen < len)
+		p->payload_len = 0;
 	f = flow_update(ctx, p);
-	if (f != NULL && p->payload_len > 0)
-		http_handle(ctx, p, f);
+	if (f != NULL)
+		reasm_segment(ctx, p, f);
 }

@@ -38,6 +38,7 @@
 #define DEFAULT_TCP_IDLE	(300 * SOC_NS)
 #define DEFAULT_UDP_IDLE	(60 * SOC_NS)
 #define DEFAULT_ICMP_IDLE	(30 * SOC_NS)
+#define DEFAULT_ACTIVE		(120 * SOC_NS)
 
 /*
  * Returns a context the caller owns and releases with pkt_free(), or NULL
@@ -61,11 +62,21 @@ pkt_new(const struct pkt_config *cfg, soc_emit_fn emit, void *arg)
 		ctx->cfg.udp_idle_ns = DEFAULT_UDP_IDLE;
 	if (ctx->cfg.icmp_idle_ns <= 0)
 		ctx->cfg.icmp_idle_ns = DEFAULT_ICMP_IDLE;
+	if (ctx->cfg.active_ns == 0)
+		ctx->cfg.active_ns = DEFAULT_ACTIVE;
 	ctx->emit = emit;
 	ctx->arg = arg;
 	if (flow_table_init(&ctx->ft, &ctx->cfg) == -1)
 		goto fail;
+	if (frag_init(&ctx->frag, &ctx->cfg) == -1)
+		goto fail_flow;
+	if (reasm_init(&ctx->sp, &ctx->cfg) == -1)
+		goto fail_frag;
 	return ctx;
+fail_frag:
+	frag_free(&ctx->frag);
+fail_flow:
+	flow_table_free(&ctx->ft);
 fail:
 	free(ctx);
 	return NULL;
@@ -78,6 +89,8 @@ pkt_free(struct pkt_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	flow_table_free(&ctx->ft);
+	frag_free(&ctx->frag);
+	reasm_free(&ctx->sp);
 	free(ctx);
 }
 
@@ -91,12 +104,14 @@ void
 pkt_expire(struct pkt_ctx *ctx, int64_t now_ns)
 {
 	flow_expire(ctx, now_ns);
+	frag_expire(ctx, now_ns);
 }
 
 void
 pkt_finish(struct pkt_ctx *ctx)
 {
 	flow_finish(ctx);
+	frag_expire(ctx, INT64_MAX);
 }
 
 /*
@@ -244,6 +259,7 @@ pkt_handle(struct pkt_ctx *ctx, int linktype, int64_t ts_ns,
 	if (data == NULL)
 		caplen = 0;
 	memset(&p, 0, sizeof(p));
+	ctx->now = ts_ns;
 	p.frame = data;
 	p.ts = ts_ns;
 	p.wirelen = wirelen < caplen ? caplen : wirelen;
@@ -337,4 +353,48 @@ decode_event_init(struct pkt_ctx *ctx, const struct pkt_packet *p,
 	}
 	if (p->nvlan > 0 && p->vlan[0] != 0)
 		soc_event_set_int(ev, SOC_F_NET_VLAN_ID, p->vlan[0]);
+	if (p->proto == IPPROTO_NUM_TCP || p->proto == IPPROTO_NUM_UDP) {
+		char cid[COMMUNITY_ID_LEN + 1];
+
+		community_id(p->family, p->proto, p->src, p->dst, p->sport,
+		    p->dport, cid);
+		soc_event_set_str(ev, SOC_F_NET_COMMUNITY_ID, cid,
+		    COMMUNITY_ID_LEN);
+	}
+}
+
+void
+decode_emit(struct pkt_ctx *ctx)
+{
+	if (ctx->emit != NULL)
+		ctx->emit(ctx->arg, &ctx->ev);
+}
+
+/*
+ * An anomaly event (the way Zeek's weird.log or Suricata's anomaly
+ * events report them): event.kind "anomaly", dataset network.anomaly,
+ * event.action naming the finding, event.reason the detail.
+ */
+void
+decode_anomaly(struct pkt_ctx *ctx, uint8_t family, uint8_t proto,
+    const uint8_t *src, const uint8_t *dst, const char *action,
+    const char *reason)
+{
+	struct soc_event *ev = &ctx->ev;
+
+	soc_event_reset(ev);
+	ev->ts = ctx->now;
+	soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "anomaly");
+	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "network");
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, "network.anomaly");
+	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, action);
+	soc_event_set_cstr(ev, SOC_F_EVENT_REASON, reason);
+	soc_event_set_cstr(ev, SOC_F_NET_TYPE, family == 4 ? "ipv4" : "ipv6");
+	if (proto != 0)
+		soc_event_set_cstr(ev, SOC_F_NET_TRANSPORT,
+		    decode_transport_name(proto));
+	set_ip(ev, SOC_F_SOURCE_IP, family, src);
+	set_ip(ev, SOC_F_DEST_IP, family, dst);
+	ctx->stats.anomalies++;
+	decode_emit(ctx);
 }

@@ -52,9 +52,58 @@ struct pkt_packet {
 	uint32_t	 tcp_seq;
 	const uint8_t	*payload;	/* transport payload, captured part */
 	uint32_t	 payload_len;
+	uint8_t		 side;		/* key side of the sender (flow_update) */
+	uint8_t		 reassembled;	/* rebuilt from IP fragments */
 };
 
-struct flow;
+/* Flow key: the pair ordered so both directions make one key. */
+struct flow_key {
+	uint8_t		addr[2][16];	/* addr[0] <= addr[1] (with ports) */
+	uint16_t	port[2];
+	uint16_t	vlan[PKT_MAX_VLAN];
+	uint8_t		proto;
+	uint8_t		family;
+	uint8_t		pad[2];		/* zero: keys compare with memcmp */
+};
+
+/* App-layer protocol of a TCP flow, decided on its first payload. */
+enum { APP_UNKNOWN, APP_HTTP, APP_TLS, APP_SSH, APP_DNS, APP_NONE };
+
+/* Per-direction stream state (tcp-reasm.c), indexed by key side. */
+#define DIR_SEQ0	0x01		/* seq0 known (SYN seen) */
+#define DIR_BUSY	0x02		/* stream buffer in use */
+#define DIR_END		0x04		/* nothing more to parse this way */
+#define DIR_MSG		0x08		/* msg_seq valid */
+#define DIR_HELD	0x10		/* buffer kept for a later event (SSH) */
+
+/*
+ * One flow.  Lives in the pool of flow.c; tcp-reasm.c and the app
+ * parsers read and write the app part.  Kept small: a million of these
+ * must fit in a few hundred MB.
+ */
+struct flow {
+	struct flow_key	key;
+	uint32_t	hash;
+	uint32_t	hnext;		/* hash chain */
+	uint32_t	prev, next;	/* LRU list, or free list (next) */
+	uint8_t		list;		/* L_*, or FLOW_FREE */
+	uint8_t		init;		/* key side of the initiator */
+	uint8_t		tcp_flags;	/* union over both directions */
+	uint8_t		fin;		/* bit per key side; FLOW_RST */
+	uint8_t		syn;		/* bit per side: SYN without ACK */
+	uint8_t		icmp_type, icmp_code;
+	uint8_t		app;		/* APP_* */
+	uint8_t		dir[2];		/* DIR_* per key side */
+	uint8_t		pad[2];
+	uint32_t	stream[2];	/* stream buffer per side, see DIR_BUSY */
+	uint32_t	seq0[2];	/* first data byte (SYN seq + 1) */
+	uint32_t	msg_seq[2];	/* start of the last message parsed */
+	int64_t		first, last;	/* packet times */
+	int64_t		seen;		/* table clock at last packet */
+	int64_t		interim;	/* time of the last active-timeout record */
+	uint64_t	bytes[2], pkts[2];	/* by key side */
+};
+#define FLOW_RST	0x04		/* in flow.fin */
 
 /* One LRU list per idle timeout (tcp, udp, icmp, closed tcp). */
 #define FLOW_LISTS	4
@@ -73,12 +122,34 @@ struct flow_table {
 	uint32_t	 seed;
 };
 
+/* IP fragment reassembly (defrag.c); fields private to defrag.c. */
+struct frag_dgram;
+struct frag_table {
+	struct frag_dgram *pool;
+	uint32_t	 size;
+	uint32_t	 used;
+	int64_t		 timeout;
+};
+
+/* TCP stream buffers (tcp-reasm.c); fields private to tcp-reasm.c. */
+struct stream_buf;
+struct stream_pool {
+	struct stream_buf *pool;
+	uint32_t	 size;
+	uint32_t	 free;		/* head of the free list */
+	uint32_t	 used;
+};
+
 struct pkt_ctx {
 	struct pkt_config	 cfg;
 	soc_emit_fn		 emit;
 	void			*arg;
 	struct pkt_stats	 stats;
 	struct flow_table	 ft;
+	struct frag_table	 frag;
+	struct stream_pool	 sp;
+	int			 depth;		/* reassembled-datagram nesting */
+	int64_t			 now;		/* time of the current packet */
 	struct soc_event	 ev;		/* scratch for every emit */
 };
 
@@ -106,20 +177,81 @@ void	decode_udp(struct pkt_ctx *, struct pkt_packet *, const uint8_t *,
 void	decode_icmp(struct pkt_ctx *, struct pkt_packet *, const uint8_t *,
 	    uint32_t caplen, uint32_t len);
 
+/* decode.c: emits ctx->ev, counting anomalies. */
+void	decode_emit(struct pkt_ctx *);
+void	decode_anomaly(struct pkt_ctx *, uint8_t family, uint8_t proto,
+	    const uint8_t *src, const uint8_t *dst, const char *action,
+	    const char *reason);
+
 /* flow.c */
 int	flow_table_init(struct flow_table *, const struct pkt_config *);
 void	flow_table_free(struct flow_table *);
-/* Account the packet; returns the flow or NULL (no flow kept). */
-struct flow *flow_update(struct pkt_ctx *, const struct pkt_packet *);
-/* Retransmission filter for app parsers: true the first time a client
- * sequence number is offered. */
-bool	flow_new_request(struct flow *, uint32_t seq);
+/* Account the packet, set p->side; returns the flow or NULL. */
+struct flow *flow_update(struct pkt_ctx *, struct pkt_packet *);
 void	flow_expire(struct pkt_ctx *, int64_t now_ns);
 void	flow_finish(struct pkt_ctx *);
+/* A packet header as if side sent it: for events built at flow end. */
+void	flow_packet(const struct flow *, int side, int64_t ts,
+	    struct pkt_packet *);
 
-/* app-dns.c, app-http.c */
+/* community-id.c */
+#define COMMUNITY_ID_LEN	30	/* "1:" + 28 base64 characters */
+void	sha1(const uint8_t *, size_t, uint8_t out[20]);
+/* Community ID v1, seed 0, of a packet's conversation; out gets
+ * COMMUNITY_ID_LEN characters and a NUL.  For ICMP the ports are type
+ * and code. */
+void	community_id(uint8_t family, uint8_t proto, const uint8_t *src,
+	    const uint8_t *dst, uint16_t sport, uint16_t dport,
+	    char out[COMMUNITY_ID_LEN + 1]);
+
+/* defrag.c: data at the IP header (len captured, complete). */
+int	frag_init(struct frag_table *, const struct pkt_config *);
+void	frag_free(struct frag_table *);
+void	frag_ipv4(struct pkt_ctx *, struct pkt_packet *, const uint8_t *,
+	    uint32_t hlen, uint32_t tlen);
+/* IPv6: hdr the fixed header, fh the fragment header, data its payload. */
+void	frag_ipv6(struct pkt_ctx *, struct pkt_packet *, const uint8_t *hdr,
+	    const uint8_t *fh, const uint8_t *data, uint32_t len);
+void	frag_expire(struct pkt_ctx *, int64_t now_ns);
+
+/* tcp-reasm.c */
+int	reasm_init(struct stream_pool *, const struct pkt_config *);
+void	reasm_free(struct stream_pool *);
+/* Every TCP segment of flow f, after flow_update. */
+void	reasm_segment(struct pkt_ctx *, const struct pkt_packet *,
+	    struct flow *);
+/* Flow f ends: emit what is pending, release its buffers. */
+void	reasm_flow_end(struct pkt_ctx *, struct flow *);
+
+/*
+ * App parsers over the bytes of one direction from the start of a
+ * message (buf, len contiguous).  p is the packet that completed them
+ * (events are addressed from it).  They return APP_MORE (incomplete:
+ * buffer and call again with more), APP_NEXT (done; the next segment
+ * may start another message) or APP_END (done with this direction, or
+ * not this protocol).  *used is set to the bytes consumed.
+ */
+enum app_res { APP_MORE, APP_NEXT, APP_END };
+enum app_res http_parse(struct pkt_ctx *, const struct pkt_packet *,
+	    struct flow *, const uint8_t *, uint32_t, bool full, uint32_t *used);
+enum app_res tls_parse(struct pkt_ctx *, const struct pkt_packet *,
+	    struct flow *, const uint8_t *, uint32_t, bool full, uint32_t *used);
+enum app_res dns_tcp_parse(struct pkt_ctx *, const struct pkt_packet *,
+	    struct flow *, const uint8_t *, uint32_t, bool full, uint32_t *used);
+/* SSH: returns the banner length (without EOL) in *blen, or APP_MORE. */
+enum app_res ssh_banner(const uint8_t *, uint32_t, bool full,
+	    uint32_t *off, uint32_t *blen);
+void	ssh_emit(struct pkt_ctx *, const struct pkt_packet *,
+	    const uint8_t *client, uint32_t clen, const uint8_t *server,
+	    uint32_t slen);
+bool	http_is_request(const uint8_t *, uint32_t);
+bool	http_is_response(const uint8_t *, uint32_t);
+
+/* app-dns.c */
 void	dns_handle(struct pkt_ctx *, const struct pkt_packet *);
-void	http_handle(struct pkt_ctx *, const struct pkt_packet *, struct flow *);
+/* One DNS message (UDP payload or a TCP message without its prefix). */
+int	dns_message(struct pkt_ctx *, const struct pkt_packet *,
+	    const uint8_t *, uint32_t);
 
 static inline uint16_t
 rd16(const uint8_t *p)

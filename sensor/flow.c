@@ -14,6 +14,17 @@
  * a fresh SYN on a closed flow emits it at once and starts anew.
  *
  * The hash is seeded per context so remote hosts cannot aim at a chain.
+ *
+ * Every record says why it was written (event.reason): "idle timeout",
+ * "tcp close" (FIN both ways), "tcp reset", "evicted" (pool full),
+ * "end of capture", or "active timeout".  The last one is an interim
+ * record of a flow still running, written on its first packet after
+ * pkt_config.active_ns since the flow began or since the previous
+ * interim record.  Counts in every record are cumulative from the start
+ * of the flow (as in Zeek's conn.log and Suricata's flow events), and
+ * event.start stays the flow's start, so the latest record of a flow
+ * (same network.community_id and event.start) is complete on its own;
+ * interim records carry event.type "info", final ones "end".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,33 +40,7 @@
 
 enum { L_TCP, L_UDP, L_ICMP, L_CLOSED };
 
-struct flow_key {
-	uint8_t		addr[2][16];	/* addr[0] <= addr[1] (with ports) */
-	uint16_t	port[2];
-	uint16_t	vlan[PKT_MAX_VLAN];
-	uint8_t		proto;
-	uint8_t		family;
-	uint8_t		pad[2];		/* zero: keys compare with memcmp */
-};
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key has holes");
-
-struct flow {
-	struct flow_key	key;
-	uint32_t	hash;
-	uint32_t	hnext;		/* hash chain */
-	uint32_t	prev, next;	/* LRU list, or free list (next) */
-	uint8_t		list;		/* L_*, or FLOW_FREE */
-	uint8_t		init;		/* key side of the initiator */
-	uint8_t		tcp_flags;	/* union over both directions */
-	uint8_t		fin;		/* bit per key side */
-	uint8_t		syn;		/* bit per side: SYN without ACK */
-	uint8_t		icmp_type, icmp_code;
-	uint8_t		req_valid;
-	uint32_t	req_seq;	/* last app request, see flow_new_request */
-	int64_t		first, last;	/* packet times */
-	int64_t		seen;		/* table clock at last packet */
-	uint64_t	bytes[2], pkts[2];	/* by key side */
-};
 
 static uint32_t
 flow_hash(const struct flow_key *k, uint32_t seed)
@@ -203,10 +188,13 @@ flow_set_ip(struct soc_event *ev, int f, uint8_t family, const uint8_t *a)
 
 /* Builds the network.flow event in ctx->ev and hands it to the callback. */
 static void
-flow_emit(struct pkt_ctx *ctx, const struct flow *f)
+flow_emit(struct pkt_ctx *ctx, const struct flow *f, const char *reason)
 {
 	struct soc_event *ev = &ctx->ev;
 	int s = f->init, d = !f->init;
+	char cid[COMMUNITY_ID_LEN + 1];
+	bool icmp = f->key.proto == IPPROTO_NUM_ICMP ||
+	    f->key.proto == IPPROTO_NUM_ICMPV6;
 
 	soc_event_reset(ev);
 	ev->ts = f->last;
@@ -214,6 +202,9 @@ flow_emit(struct pkt_ctx *ctx, const struct flow *f)
 	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "network");
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, "network.flow");
 	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "network_flow");
+	soc_event_set_cstr(ev, SOC_F_EVENT_REASON, reason);
+	soc_event_set_cstr(ev, SOC_F_EVENT_TYPE,
+	    strcmp(reason, "active timeout") == 0 ? "info" : "end");
 	soc_event_set_int(ev, SOC_F_EVENT_START, f->first);
 	soc_event_set_int(ev, SOC_F_EVENT_END, f->last);
 	soc_event_set_int(ev, SOC_F_EVENT_DURATION, f->last - f->first);
@@ -241,9 +232,50 @@ flow_emit(struct pkt_ctx *ctx, const struct flow *f)
 	}
 	if (f->key.vlan[0] != 0)
 		soc_event_set_int(ev, SOC_F_NET_VLAN_ID, f->key.vlan[0]);
+	community_id(f->key.family, f->key.proto, f->key.addr[s],
+	    f->key.addr[d], icmp ? f->icmp_type : f->key.port[s],
+	    icmp ? f->icmp_code : f->key.port[d], cid);
+	soc_event_set_str(ev, SOC_F_NET_COMMUNITY_ID, cid, COMMUNITY_ID_LEN);
 	ctx->stats.flows_emitted++;
 	if (ctx->emit != NULL)
 		ctx->emit(ctx->arg, ev);
+}
+
+/* Why a flow in list l ends when it is expired or replaced. */
+static const char *
+flow_end_reason(const struct flow *f)
+{
+	if (f->list != L_CLOSED)
+		return "idle timeout";
+	return (f->fin & FLOW_RST) ? "tcp reset" : "tcp close";
+}
+
+/* The final record of flow i, then back to the pool. */
+static void
+flow_end(struct pkt_ctx *ctx, uint32_t i, const char *reason)
+{
+	struct flow *f = &ctx->ft.pool[i];
+
+	if (f->key.proto == IPPROTO_NUM_TCP)
+		reasm_flow_end(ctx, f);
+	flow_emit(ctx, f, reason);
+	flow_release(&ctx->ft, i);
+}
+
+void
+flow_packet(const struct flow *f, int side, int64_t ts, struct pkt_packet *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ts = ts;
+	p->family = f->key.family;
+	p->proto = f->key.proto;
+	memcpy(p->vlan, f->key.vlan, sizeof(p->vlan));
+	p->nvlan = f->key.vlan[0] != 0;
+	memcpy(p->src, f->key.addr[side], 16);
+	memcpy(p->dst, f->key.addr[!side], 16);
+	p->sport = f->key.port[side];
+	p->dport = f->key.port[!side];
+	p->side = (uint8_t)side;
 }
 
 /* The least recently used flow over all lists, or FLOW_NONE. */
@@ -274,9 +306,8 @@ flow_alloc(struct pkt_ctx *ctx)
 			i = flow_oldest(ft);
 		if (i == FLOW_NONE)
 			return FLOW_NONE;	/* size 0: cannot happen */
-		flow_emit(ctx, &ft->pool[i]);
 		ctx->stats.flows_evicted++;
-		flow_release(ft, i);
+		flow_end(ctx, i, "evicted");
 	}
 	i = ft->free;
 	ft->free = ft->pool[i].next;
@@ -349,7 +380,8 @@ flow_create(struct pkt_ctx *ctx, const struct pkt_packet *p,
 		f->init = (uint8_t)!side;
 	f->icmp_type = p->icmp_type;
 	f->icmp_code = p->icmp_code;
-	f->first = f->last = p->ts;
+	f->first = f->last = f->interim = p->ts;
+	f->stream[0] = f->stream[1] = UINT32_MAX;
 	if (p->proto == IPPROTO_NUM_TCP)
 		list = L_TCP;
 	else if (p->proto == IPPROTO_NUM_UDP)
@@ -373,10 +405,12 @@ flow_tcp_state(struct flow *f, const struct pkt_packet *p, int side)
 	}
 	if (p->tcp_flags & TCP_FIN)
 		f->fin |= 1 << side;
+	if (p->tcp_flags & TCP_RST)
+		f->fin |= FLOW_RST;
 }
 
 struct flow *
-flow_update(struct pkt_ctx *ctx, const struct pkt_packet *p)
+flow_update(struct pkt_ctx *ctx, struct pkt_packet *p)
 {
 	struct flow_table *ft = &ctx->ft;
 	struct flow_key k;
@@ -388,14 +422,14 @@ flow_update(struct pkt_ctx *ctx, const struct pkt_packet *p)
 	h = flow_hash(&k, ft->seed);
 	i = flow_lookup(ft, &k, h);
 	if (i != FLOW_NONE && ft->pool[i].list == L_CLOSED && tcp_pure_syn(p)) {
-		flow_emit(ctx, &ft->pool[i]);	/* port reuse */
-		flow_release(ft, i);
+		flow_end(ctx, i, flow_end_reason(&ft->pool[i]));  /* port reuse */
 		i = FLOW_NONE;
 	}
 	if (i == FLOW_NONE && (i = flow_create(ctx, p, &k, h, side)) ==
 	    FLOW_NONE)
 		return NULL;
 	f = &ft->pool[i];
+	p->side = (uint8_t)side;
 	f->pkts[side]++;
 	f->bytes[side] += p->ip_len;
 	if (p->ts > f->last)
@@ -413,21 +447,18 @@ flow_update(struct pkt_ctx *ctx, const struct pkt_packet *p)
 	f->seen = ft->clock;
 	lru_unlink(ft, i);
 	if (p->proto == IPPROTO_NUM_TCP &&
-	    (f->fin == 3 || (p->tcp_flags & TCP_RST)))
+	    ((f->fin & 3) == 3 || (p->tcp_flags & TCP_RST)))
 		lru_append(ft, i, L_CLOSED);
 	else
 		lru_append(ft, i, f->list);
-	return f;
-}
 
-bool
-flow_new_request(struct flow *f, uint32_t seq)
-{
-	if (f->req_valid && f->req_seq == seq)
-		return false;
-	f->req_valid = 1;
-	f->req_seq = seq;
-	return true;
+	/* Long flows: a cumulative interim record every active_ns. */
+	if (ctx->cfg.active_ns > 0 && p->ts - f->interim >= ctx->cfg.active_ns) {
+		f->interim = p->ts;
+		ctx->stats.flows_interim++;
+		flow_emit(ctx, f, "active timeout");
+	}
+	return f;
 }
 
 void
@@ -440,10 +471,8 @@ flow_expire(struct pkt_ctx *ctx, int64_t now_ns)
 		while ((i = ft->head[l]) != FLOW_NONE &&
 		    now_ns >= ft->pool[i].seen &&
 		    (uint64_t)now_ns - (uint64_t)ft->pool[i].seen >=
-		    (uint64_t)ft->timeout[l]) {
-			flow_emit(ctx, &ft->pool[i]);
-			flow_release(ft, i);
-		}
+		    (uint64_t)ft->timeout[l])
+			flow_end(ctx, i, flow_end_reason(&ft->pool[i]));
 	}
 }
 
@@ -454,8 +483,6 @@ flow_finish(struct pkt_ctx *ctx)
 	struct flow_table *ft = &ctx->ft;
 	uint32_t i;
 
-	while ((i = flow_oldest(ft)) != FLOW_NONE) {
-		flow_emit(ctx, &ft->pool[i]);
-		flow_release(ft, i);
-	}
+	while ((i = flow_oldest(ft)) != FLOW_NONE)
+		flow_end(ctx, i, "end of capture");
 }

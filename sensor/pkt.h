@@ -1,9 +1,10 @@
 /*
  * Packet path of soc-sensor: link-layer and IP decoding, the flow table
- * and app-layer metadata (DNS, HTTP).  The capture loop (capture.c) hands
- * every packet to pkt_handle(); decoders emit normalized events through
- * the callback.  Nothing here allocates per packet: flows come from a
- * pool sized at pkt_new().
+ * and app-layer metadata (DNS, HTTP, TLS, SSH).  The capture loop
+ * (capture.c) hands every packet to pkt_handle(); decoders emit normalized
+ * events through the callback.  Nothing here allocates per packet: flows,
+ * IP fragment buffers and TCP stream buffers come from pools sized at
+ * pkt_new().
  */
 #ifndef SOC_SENSOR_PKT_H
 #define SOC_SENSOR_PKT_H
@@ -18,6 +19,12 @@ struct pkt_config {
 	int64_t		tcp_idle_ns;		/* 0 = default 300 s */
 	int64_t		udp_idle_ns;		/* 0 = default 60 s */
 	int64_t		icmp_idle_ns;		/* 0 = default 30 s */
+	int64_t		active_ns;		/* interim flow records; 0 = 120 s,
+						   < 0 = never */
+	uint32_t	frag_max;		/* datagrams in reassembly; 0 = 64 */
+	int64_t		frag_timeout_ns;	/* 0 = default 30 s */
+	uint32_t	stream_max;		/* TCP stream buffers (4 KB each,
+						   one per direction); 0 = 4096 */
 };
 
 /* Counters, by reason; all monotonic. */
@@ -27,13 +34,27 @@ struct pkt_stats {
 	uint64_t	truncated;		/* shorter than a header says */
 	uint64_t	malformed;		/* impossible header values */
 	uint64_t	unsupported;		/* link type / ethertype / proto */
-	uint64_t	fragments;		/* IP fragments (not reassembled yet) */
+	uint64_t	fragments;		/* IP fragments seen */
 	uint64_t	flows_created;
 	uint64_t	flows_evicted;		/* pool full: oldest flow emitted early */
 	uint64_t	flows_emitted;
 	uint64_t	dns_events;
 	uint64_t	http_events;
 	uint64_t	dns_malformed;		/* port 53 payload not a sound DNS message */
+	/* appended with issue 3 */
+	uint64_t	frag_reassembled;	/* datagrams rebuilt from fragments */
+	uint64_t	frag_timeouts;		/* incomplete datagrams given up */
+	uint64_t	frag_evicted;		/* pool full: oldest datagram dropped */
+	uint64_t	frag_bad;		/* datagrams dropped as anomalous */
+	uint64_t	anomalies;		/* anomaly events emitted */
+	uint64_t	flows_interim;		/* active-timeout records */
+	uint64_t	tls_events;
+	uint64_t	ssh_events;
+	uint64_t	tls_malformed;		/* handshake not a sound ClientHello */
+	uint64_t	stream_exhausted;	/* no stream buffer free: not followed */
+	uint64_t	stream_overflow;	/* message longer than a stream buffer */
+	uint64_t	stream_ooo;		/* out-of-order segments held */
+	uint64_t	stream_dropped;		/* segments outside the window */
 };
 
 struct pkt_ctx;

@@ -74,10 +74,27 @@ count_ds(const char *ds, struct soc_event **first)
 	return n;
 }
 
+static int
+count_action(const char *action, struct soc_event **first)
+{
+	int n = 0;
+
+	if (first != NULL)
+		*first = NULL;
+	for (int i = 0; i < nev && i < MAX_EV; i++) {
+		if (strcmp(S(&evs[i], SOC_F_EVENT_ACTION), action) != 0)
+			continue;
+		if (n++ == 0 && first != NULL)
+			*first = &evs[i];
+	}
+	return n;
+}
+
 static struct pkt_ctx *
 ctx_new(uint32_t max_flows, int64_t tcp, int64_t udp, int64_t icmp)
 {
-	struct pkt_config cfg = { max_flows, tcp, udp, icmp };
+	struct pkt_config cfg = { .max_flows = max_flows, .tcp_idle_ns = tcp,
+	    .udp_idle_ns = udp, .icmp_idle_ns = icmp };
 
 	nev = 0;
 	return pkt_new(&cfg, collect, NULL);
@@ -421,12 +438,12 @@ test_ipv6(void)
 	pkt_handle(ctx, LT_EN10MB, NS, p.b, p.n, p.n);
 	CHECK_INT(st->flows_created, 1);
 
-	/* a non-atomic fragment: counted, no flow */
+	/* a non-atomic fragment: counted, held, no flow */
 	p.n = 0;
 	eth(&p, 0, NULL, NULL, 0x86dd);
 	o = ip6(&p, 44, B1, B2);
 	put8(&p, 17); put8(&p, 0); put16(&p, 0x0001); put32(&p, 7);
-	udp(&p, 5353, 9999, "hello", 5);
+	udp(&p, 5353, 9999, "hello!!!", 8);
 	ip6_done(&p, o);
 	pkt_handle(ctx, LT_EN10MB, NS, p.b, p.n, p.n);
 	CHECK_INT(st->fragments, 1);
@@ -635,7 +652,8 @@ test_malformed(void)
 		got[C_MALF] = st->malformed;
 		got[C_UNSUP] = st->unsupported;
 		got[C_FRAG] = st->fragments;
-		ok = nev == 0 && st->flows_created == 0 && st->packets == 1;
+		ok = nev == (int)st->anomalies && st->flows_created == 0 &&
+		    st->packets == 1;
 		for (int k = 0; k < 4; k++)
 			ok = ok && got[k] == (k == (int)tab[i].want);
 		if (!ok)
@@ -805,7 +823,8 @@ test_http(void)
 		    tab[i].req);
 		send_tcp4(ctx, NS, A1, 50000, A2, 8080, 1, F_ACK | F_PSH,
 		    tab[i].req);		/* retransmission */
-		n = count_ds("network.http", &e);
+		pkt_finish(ctx);
+		n = count_action("http_request", &e);
 		if (n != (tab[i].method != NULL))
 			fprintf(stderr, "http row %zu\n", i);
 		CHECK_INT(n, tab[i].method != NULL);
@@ -971,7 +990,13 @@ test_pcap_http(const char *dir)
 
 	if (ctx == NULL)
 		return;
-	CHECK_INT(count_ds("network.http", &e), 1);
+	CHECK_INT(count_action("http_response", &e), 1);
+	if (e != NULL) {
+		CHECK_INT(I(e, SOC_F_HTTP_STATUS), 200);
+		CHECK(I(e, SOC_F_HTTP_RESP_BYTES) > 0);
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "141.142.228.5");
+	}
+	CHECK_INT(count_action("http_request", &e), 1);
 	if (e != NULL) {
 		CHECK_STR(S(e, SOC_F_HTTP_METHOD), "GET");
 		CHECK_STR(S(e, SOC_F_URL_ORIGINAL), "/download/CHANGES.bro-aux.txt");
@@ -1066,6 +1091,657 @@ test_pcap_malformed(const char *dir)
 	}
 }
 
+/* ---- issue 3: community id, defrag, flow reasons, reassembly, TLS, SSH ---- */
+
+/* Internal to libpkt, tested directly. */
+void	sha1(const uint8_t *, size_t, uint8_t out[20]);
+void	community_id(uint8_t family, uint8_t proto, const uint8_t *src,
+	    const uint8_t *dst, uint16_t sport, uint16_t dport, char out[31]);
+
+static void
+hex20(const uint8_t d[20], char out[41])
+{
+	for (int i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void
+test_sha1(void)
+{
+	static uint8_t big[1000];
+	uint8_t d[20];
+	char h[41];
+
+	sha1((const uint8_t *)"", 0, d);
+	hex20(d, h);
+	CHECK_STR(h, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	sha1((const uint8_t *)"abc", 3, d);
+	hex20(d, h);
+	CHECK_STR(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1((const uint8_t *)"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	    56, d);
+	hex20(d, h);
+	CHECK_STR(h, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	memset(big, 'a', sizeof(big));
+	sha1(big, sizeof(big), d);
+	hex20(d, h);
+	CHECK_STR(h, "291e9a6c66994949b57ba5e650361e98fc36b1ba");
+}
+
+static int
+ip_parse(const char *s, uint8_t *a)
+{
+	struct soc_ip ip;
+
+	if (soc_ip_parse(s, strlen(s), &ip) == -1)
+		return 0;
+	memcpy(a, ip.addr, 16);
+	return ip.family;
+}
+
+/* The baseline vectors of pycommunityid's tests. */
+static void
+test_community_id(void)
+{
+	static const struct {
+		const char *src, *dst;
+		uint8_t proto;
+		uint16_t sp, dp;
+		const char *want;
+	} tab[] = {
+		{ "128.232.110.120", "66.35.250.204", 6, 34855, 80,
+		  "1:LQU9qZlK+B5F3KDmev6m5PMibrg=" },
+		{ "66.35.250.204", "128.232.110.120", 6, 80, 34855,
+		  "1:LQU9qZlK+B5F3KDmev6m5PMibrg=" },
+		{ "10.0.0.1", "10.0.0.2", 6, 10, 11569,
+		  "1:SXBGMX1lBOwhhoDrZynfROxnhnM=" },
+		{ "192.168.1.52", "8.8.8.8", 17, 54585, 53,
+		  "1:d/FP5EW3wiY1vCndhwleRRKHowQ=" },
+		{ "8.8.8.8", "192.168.1.52", 17, 53, 54585,
+		  "1:d/FP5EW3wiY1vCndhwleRRKHowQ=" },
+		{ "192.168.0.89", "192.168.0.1", 1, 8, 0,
+		  "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=" },
+		{ "192.168.0.1", "192.168.0.89", 1, 0, 8,
+		  "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=" },
+		{ "192.168.0.89", "192.168.0.1", 1, 20, 0,
+		  "1:3o2RFccXzUgjl7zDpqmY7yJi8rI=" },
+		{ "192.168.0.89", "192.168.0.1", 1, 20, 1,
+		  "1:tz/fHIDUHs19NkixVVoOZywde+I=" },
+		{ "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 58,
+		  135, 0, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=" },
+		{ "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 58,
+		  136, 0, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=" },
+		{ "3ffe:507:0:1:260:97ff:fe07:69ea",
+		  "3ffe:507:0:1:200:86ff:fe05:80da", 58, 3, 0,
+		  "1:NdobDX8PQNJbAyfkWxhtL2Pqp5w=" },
+		{ "3ffe:507:0:1:200:86ff:fe05:80da",
+		  "3ffe:507:0:1:260:97ff:fe07:69ea", 58, 3, 0,
+		  "1:/OGBt9BN1ofenrmSPWYicpij2Vc=" },
+		{ "192.168.170.8", "192.168.170.56", 132, 7, 80,
+		  "1:jQgCxbku+pNGw8WPbEc/TS/uTpQ=" },
+		{ "10.1.24.4", "10.1.12.1", 46, 0, 0,
+		  "1:/nQI4Rh/TtY3mf0R2gJFBkVlgS4=" },
+	};
+	struct pkt_ctx *ctx;
+	struct soc_event *f;
+	uint8_t a[16], b[16];
+	char out[31];
+	int fam;
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		fam = ip_parse(tab[i].src, a);
+		ip_parse(tab[i].dst, b);
+		community_id((uint8_t)fam, tab[i].proto, a, b, tab[i].sp,
+		    tab[i].dp, out);
+		CHECK_STR(out, tab[i].want);
+	}
+
+	/* on flow records, and on app events of the same conversation */
+	ctx = ctx_new(0, 0, 0, 0);
+	ip_parse("128.232.110.120", a);
+	ip_parse("66.35.250.204", b);
+	send_tcp4(ctx, NS, a, 34855, b, 80, 1, F_SYN, NULL);
+	send_tcp4(ctx, NS, b, 80, a, 34855, 1, F_SYN | F_ACK, NULL);
+	send_tcp4(ctx, NS, a, 34855, b, 80, 2, F_ACK | F_PSH,
+	    "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.flow", &f), 1);
+	if (f != NULL)
+		CHECK_STR(S(f, SOC_F_NET_COMMUNITY_ID),
+		    "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+	CHECK_INT(count_ds("network.http", &f), 1);
+	if (f != NULL)
+		CHECK_STR(S(f, SOC_F_NET_COMMUNITY_ID),
+		    "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+	pkt_free(ctx);
+}
+
+/* An IPv4 fragment of a UDP datagram: payload bytes [off, off + n). */
+static void
+send_frag4(struct pkt_ctx *ctx, int64_t ts, unsigned id, const uint8_t *dgram,
+    uint32_t off, uint32_t n, bool more)
+{
+	struct pb p = { .n = 0 };
+	uint32_t o;
+
+	eth(&p, 0, NULL, NULL, 0x0800);
+	o = ip4(&p, 17, A1, A2);
+	patch16(&p, o + 4, id);
+	patch16(&p, o + 6, (more ? 0x2000 : 0) | off / 8);
+	put(&p, dgram + off, n);
+	ip4_done(&p, o);
+	pkt_handle(ctx, LT_EN10MB, ts, p.b, p.n, p.n);
+}
+
+/* A UDP datagram of len bytes (header included) to port 9999. */
+static void
+make_dgram(uint8_t *d, uint32_t len)
+{
+	d[0] = 0x13; d[1] = 0x88;		/* 5000 */
+	d[2] = 0x27; d[3] = 0x0f;		/* 9999 */
+	d[4] = (uint8_t)(len >> 8); d[5] = (uint8_t)len;
+	d[6] = d[7] = 0;
+	for (uint32_t i = 8; i < len; i++)
+		d[i] = (uint8_t)(i * 7);
+}
+
+static void
+test_defrag(void)
+{
+	static uint8_t d[3000], bad[3000];
+	struct pkt_ctx *ctx;
+	const struct pkt_stats *st;
+	struct soc_event *e;
+
+	make_dgram(d, 2000);
+	/* out of order, with a harmless duplicate */
+	ctx = ctx_new(0, 0, 0, 0);
+	st = pkt_stats(ctx);
+	send_frag4(ctx, NS, 1, d, 1600, 400, false);
+	send_frag4(ctx, NS, 1, d, 0, 800, true);
+	send_frag4(ctx, NS, 1, d, 0, 800, true);
+	CHECK_INT(st->flows_created, 0);
+	send_frag4(ctx, NS, 1, d, 800, 800, true);
+	CHECK_INT(st->frag_reassembled, 1);
+	CHECK_INT(st->fragments, 4);
+	CHECK_INT(st->anomalies, 0);
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.flow", &e), 1);
+	if (e != NULL) {
+		CHECK_INT(I(e, SOC_F_NET_BYTES), 20 + 2000);
+		CHECK_INT(I(e, SOC_F_DEST_PORT), 9999);
+	}
+	pkt_free(ctx);
+
+	/* overlap with different bytes: anomaly, datagram never used */
+	memcpy(bad, d, sizeof(bad));
+	bad[900] ^= 0xff;
+	ctx = ctx_new(0, 0, 0, 0);
+	st = pkt_stats(ctx);
+	send_frag4(ctx, NS, 2, d, 0, 1000, true);
+	send_frag4(ctx, NS, 2, bad, 800, 800, true);
+	send_frag4(ctx, NS, 2, d, 1600, 400, false);
+	send_frag4(ctx, NS, 2, d, 800, 800, true);
+	pkt_finish(ctx);
+	CHECK_INT(st->frag_reassembled, 0);
+	CHECK_INT(st->flows_created, 0);
+	CHECK_INT(count_ds("network.anomaly", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_EVENT_KIND), "anomaly");
+		CHECK_STR(S(e, SOC_F_EVENT_ACTION), "ip_fragment_overlap");
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "10.0.0.1");
+		CHECK_STR(S(e, SOC_F_DEST_IP), "10.0.0.2");
+	}
+	pkt_free(ctx);
+
+	/* two last fragments that disagree */
+	ctx = ctx_new(0, 0, 0, 0);
+	send_frag4(ctx, NS, 3, d, 1600, 400, false);
+	send_frag4(ctx, NS, 3, d, 1600, 200, false);
+	send_frag4(ctx, NS, 3, d, 0, 1600, true);
+	pkt_finish(ctx);
+	CHECK_INT(count_action("ip_fragment_inconsistent", NULL), 1);
+	CHECK_INT(pkt_stats(ctx)->flows_created, 0);
+	pkt_free(ctx);
+
+	/* beyond 65535 bytes */
+	ctx = ctx_new(0, 0, 0, 0);
+	send_frag4(ctx, NS, 4, d, 0, 800, true);
+	{
+		struct pb p = { .n = 0 };
+		uint32_t o;
+
+		eth(&p, 0, NULL, NULL, 0x0800);
+		o = ip4(&p, 17, A1, A2);
+		patch16(&p, o + 4, 4);
+		patch16(&p, o + 6, 0x1fff);	/* offset 65528 */
+		put(&p, d, 100);
+		ip4_done(&p, o);
+		pkt_handle(ctx, LT_EN10MB, NS, p.b, p.n, p.n);
+	}
+	pkt_finish(ctx);
+	CHECK_INT(count_action("ip_fragment_too_big", NULL), 1);
+	pkt_free(ctx);
+
+	/* timeout on packet time; a late fragment starts anew */
+	ctx = ctx_new(0, 0, 0, 0);
+	st = pkt_stats(ctx);
+	send_frag4(ctx, 1 * NS, 5, d, 0, 800, true);
+	pkt_expire(ctx, 40 * NS);
+	CHECK_INT(st->frag_timeouts, 1);
+	send_frag4(ctx, 41 * NS, 5, d, 800, 1200, false);
+	pkt_finish(ctx);
+	CHECK_INT(st->frag_reassembled, 0);
+	CHECK_INT(st->frag_timeouts, 2);
+	pkt_free(ctx);
+
+	/* a full pool evicts the oldest datagram */
+	{
+		struct pkt_config cfg = { .frag_max = 2 };
+
+		nev = 0;
+		ctx = pkt_new(&cfg, collect, NULL);
+		st = pkt_stats(ctx);
+		for (unsigned id = 10; id < 13; id++)
+			send_frag4(ctx, NS, id, d, 0, 800, true);
+		CHECK_INT(st->frag_evicted, 1);
+		send_frag4(ctx, NS, 12, d, 800, 1200, false);
+		CHECK_INT(st->frag_reassembled, 1);
+		pkt_finish(ctx);
+		pkt_free(ctx);
+	}
+
+	/* IPv6: two fragments of a UDP datagram */
+	ctx = ctx_new(0, 0, 0, 0);
+	st = pkt_stats(ctx);
+	for (int k = 1; k >= 0; k--) {
+		struct pb p = { .n = 0 };
+		uint32_t o;
+
+		eth(&p, 0, NULL, NULL, 0x86dd);
+		o = ip6(&p, 44, B1, B2);
+		put8(&p, 17); put8(&p, 0);
+		put16(&p, k == 0 ? 0x0001 : 1000);
+		put32(&p, 0xabcd);
+		put(&p, d + (k == 0 ? 0 : 1000), k == 0 ? 1000 : 1000);
+		ip6_done(&p, o);
+		pkt_handle(ctx, LT_EN10MB, NS, p.b, p.n, p.n);
+	}
+	CHECK_INT(st->frag_reassembled, 1);
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.flow", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_NET_TYPE), "ipv6");
+		CHECK_INT(I(e, SOC_F_NET_BYTES), 40 + 2000);
+	}
+	pkt_free(ctx);
+}
+
+static void
+test_flow_reasons(void)
+{
+	struct pkt_ctx *ctx;
+
+	/* active timeout: cumulative interim records, then the end */
+	ctx = ctx_new(0, 0, 0, 0);
+	for (int i = 0; i <= 30; i++)
+		send_udp4(ctx, (int64_t)i * 10 * NS, A1, 1000, A2, 2000, "x", 1);
+	CHECK_INT(pkt_stats(ctx)->flows_interim, 2);
+	CHECK_INT(nev, 2);
+	if (nev >= 2) {
+		CHECK_STR(S(&evs[0], SOC_F_EVENT_REASON), "active timeout");
+		CHECK_STR(S(&evs[0], SOC_F_EVENT_TYPE), "info");
+		CHECK_INT(I(&evs[0], SOC_F_NET_PACKETS), 13);
+		CHECK_INT(I(&evs[0], SOC_F_EVENT_START), 0);
+		CHECK_INT(I(&evs[1], SOC_F_NET_PACKETS), 25);
+	}
+	pkt_finish(ctx);
+	CHECK_INT(nev, 3);
+	CHECK_STR(S(&evs[2], SOC_F_EVENT_REASON), "end of capture");
+	CHECK_STR(S(&evs[2], SOC_F_EVENT_TYPE), "end");
+	CHECK_INT(I(&evs[2], SOC_F_NET_PACKETS), 31);
+	pkt_free(ctx);
+
+	/* close, reset, idle, evicted */
+	ctx = ctx_new(2, 0, 0, 0);
+	send_tcp4(ctx, 1 * NS, A1, 1, A2, 80, 1, F_SYN, NULL);
+	send_tcp4(ctx, 1 * NS, A1, 1, A2, 80, 2, F_FIN | F_ACK, NULL);
+	send_tcp4(ctx, 1 * NS, A2, 80, A1, 1, 9, F_FIN | F_ACK, NULL);
+	send_tcp4(ctx, 1 * NS, A1, 2, A2, 80, 1, F_SYN, NULL);
+	send_tcp4(ctx, 1 * NS, A2, 80, A1, 2, 1, F_RST, NULL);
+	pkt_expire(ctx, 10 * NS);
+	CHECK_INT(nev, 2);
+	CHECK_STR(S(&evs[0], SOC_F_EVENT_REASON), "tcp close");
+	CHECK_STR(S(&evs[1], SOC_F_EVENT_REASON), "tcp reset");
+	send_udp4(ctx, 20 * NS, A1, 1, A2, 53, "", 0);
+	send_udp4(ctx, 21 * NS, A1, 2, A2, 53, "", 0);
+	send_udp4(ctx, 22 * NS, A1, 3, A2, 53, "", 0);
+	CHECK_INT(count_ds("network.flow", NULL), 3);
+	CHECK_STR(S(&evs[nev - 1], SOC_F_EVENT_REASON), "evicted");
+	pkt_expire(ctx, 200 * NS);
+	CHECK_STR(S(&evs[nev - 1], SOC_F_EVENT_REASON), "idle timeout");
+	pkt_free(ctx);
+}
+
+static void
+send_tcp4n(struct pkt_ctx *ctx, int64_t ts, const uint8_t *a, unsigned ap,
+    const uint8_t *b, unsigned bp, uint32_t seq, const void *data, size_t n)
+{
+	struct pb p = { .n = 0 };
+	uint32_t o;
+
+	eth(&p, 0, NULL, NULL, 0x0800);
+	o = ip4(&p, 6, a, b);
+	tcp(&p, ap, bp, seq, F_ACK | F_PSH, NULL);
+	put(&p, data, n);
+	ip4_done(&p, o);
+	pkt_handle(ctx, LT_EN10MB, ts, p.b, p.n, p.n);
+}
+
+/* Client A1:40000 -> A2:port handshake; data seqs start at 1001/5001. */
+static struct pkt_ctx *
+conn_open(unsigned port, uint32_t stream_max)
+{
+	struct pkt_config cfg = { .stream_max = stream_max };
+	struct pkt_ctx *ctx;
+
+	nev = 0;
+	ctx = pkt_new(&cfg, collect, NULL);
+	send_tcp4(ctx, NS, A1, 40000, A2, port, 1000, F_SYN, NULL);
+	send_tcp4(ctx, NS, A2, port, A1, 40000, 5000, F_SYN | F_ACK, NULL);
+	return ctx;
+}
+
+static void
+test_http_reasm(void)
+{
+	static const char req[] = "GET /split/path HTTP/1.1\r\nHost: split.example\r\n"
+	    "User-Agent: seg/1\r\nReferer: http://ref.example/x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 5"
+	    "\r\nServer: t\r\n\r\nnope!HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct pkt_ctx *ctx;
+	struct soc_event *e;
+	size_t n = strlen(req), r = strlen(resp);
+
+	/* three segments, the last two swapped */
+	ctx = conn_open(80, 0);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 80, 1001, req, 10);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 80, 1001 + 30, req + 30, n - 30);
+	CHECK_INT(count_ds("network.http", NULL), 0);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 80, 1001 + 10, req + 10, 20);
+	CHECK_INT(count_action("http_request", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_URL_ORIGINAL), "/split/path");
+		CHECK_STR(S(e, SOC_F_URL_DOMAIN), "split.example");
+		CHECK_STR(S(e, SOC_F_USER_AGENT), "seg/1");
+		CHECK_STR(S(e, SOC_F_HTTP_REFERRER), "http://ref.example/x");
+	}
+	CHECK_INT(pkt_stats(ctx)->stream_ooo, 1);
+	/* retransmission of the first segment: nothing new */
+	send_tcp4n(ctx, 3 * NS, A1, 40000, A2, 80, 1001, req, 10);
+	/* the responses, cut in the middle of the status line */
+	send_tcp4n(ctx, 3 * NS, A2, 80, A1, 40000, 5001, resp, 6);
+	send_tcp4n(ctx, 3 * NS, A2, 80, A1, 40000, 5007, resp + 6, r - 6);
+	CHECK_INT(count_action("http_response", &e), 2);
+	if (e != NULL) {
+		CHECK_INT(I(e, SOC_F_HTTP_STATUS), 404);
+		CHECK_INT(I(e, SOC_F_HTTP_RESP_BYTES), 5);
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "10.0.0.1");
+		CHECK_INT(I(e, SOC_F_DEST_PORT), 80);
+	}
+	CHECK_INT(count_action("http_request", NULL), 1);
+	pkt_finish(ctx);
+	pkt_free(ctx);
+
+	/* no buffer free: the lone segment is reported as it stands */
+	ctx = conn_open(80, 1);
+	send_udp4(ctx, NS, A3, 1, A2, 2, "x", 1);
+	send_tcp4(ctx, NS, A3, 40001, A2, 80, 1, F_SYN, NULL);
+	send_tcp4n(ctx, 2 * NS, A3, 40001, A2, 80, 2, req, 30);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 80, 1001, req, 30);
+	CHECK_INT(pkt_stats(ctx)->stream_exhausted, 1);
+	CHECK_INT(count_action("http_request", NULL), 1);
+	pkt_finish(ctx);
+	CHECK_INT(count_action("http_request", NULL), 2);
+	pkt_free(ctx);
+}
+
+static size_t
+client_hello(uint8_t *b)
+{
+	static const uint8_t body[] = {
+		0x03, 0x03,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0,				/* session id */
+		0, 8, 0x0a, 0x0a, 0x13, 0x01, 0x13, 0x02, 0xc0, 0x2b,
+		1, 0,				/* compression */
+		0, 69,				/* extensions */
+		0x0a, 0x0a, 0, 0,
+		0, 0, 0, 16, 0, 14, 0, 0, 11,
+		'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm',
+		0, 0x10, 0, 14, 0, 12, 2, 'h', '2',
+		8, 'h', 't', 't', 'p', '/', '1', '.', '1',
+		0, 0x2b, 0, 5, 4, 0x03, 0x04, 0x03, 0x03,
+		0, 0x0d, 0, 6, 0, 4, 0x04, 0x03, 0x08, 0x04,
+		0, 0x0a, 0, 4, 0, 2, 0, 0x1d,
+	};
+	size_t n = sizeof(body);
+
+	b[0] = 22; b[1] = 3; b[2] = 1;
+	b[3] = (uint8_t)((n + 4) >> 8); b[4] = (uint8_t)(n + 4);
+	b[5] = 1; b[6] = 0; b[7] = (uint8_t)(n >> 8); b[8] = (uint8_t)n;
+	memcpy(b + 9, body, n);
+	return n + 9;
+}
+
+static void
+check_tls(const char *what)
+{
+	struct soc_event *e;
+
+	if (count_ds("network.tls", &e) != 1 || e == NULL) {
+		fprintf(stderr, "tls case %s\n", what);
+		CHECK(0);
+		return;
+	}
+	CHECK_STR(S(e, SOC_F_TLS_SNI), "example.com");
+	CHECK_STR(S(e, SOC_F_TLS_VERSION), "1.3");
+	CHECK_STR(S(e, SOC_F_TLS_NEXT_PROTOCOL), "h2,http/1.1");
+	CHECK_STR(S(e, SOC_F_TLS_JA4), "t13d0305h2_5559582ccdc4_fbabbea27ee8");
+	CHECK_STR(S(e, SOC_F_SOURCE_IP), "10.0.0.1");
+	CHECK_STR(S(e, SOC_F_NET_PROTOCOL), "tls");
+}
+
+static void
+test_tls(void)
+{
+	uint8_t ch[256], two[300];
+	size_t n = client_hello(ch), k;
+	struct pkt_ctx *ctx;
+
+	ctx = conn_open(443, 0);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 443, 1001, ch, n);
+	check_tls("one segment");
+	pkt_free(ctx);
+
+	for (k = 1; k < n; k += 13) {	/* cut anywhere */
+		ctx = conn_open(8443, 0);
+		send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 8443, 1001, ch, k);
+		send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 8443, 1001 + (uint32_t)k,
+		    ch + k, n - k);
+		check_tls("two segments");
+		CHECK_INT(pkt_stats(ctx)->stream_ooo + pkt_stats(ctx)->tls_malformed, 0);
+		pkt_free(ctx);
+	}
+
+	/* the handshake message split over two records */
+	memcpy(two, ch, 5 + 20);
+	two[3] = 0; two[4] = 20;
+	two[25] = 22; two[26] = 3; two[27] = 1;
+	two[28] = (uint8_t)((n - 25) >> 8); two[29] = (uint8_t)(n - 25);
+	memcpy(two + 30, ch + 25, n - 25);
+	ctx = conn_open(443, 0);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 443, 1001, two, n + 5);
+	check_tls("two records");
+	pkt_free(ctx);
+
+	/* garbage after a TLS-looking start: counted, no event */
+	ctx = conn_open(443, 0);
+	ch[5] = 2;			/* a ServerHello from the client */
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 443, 1001, ch, n);
+	CHECK_INT(count_ds("network.tls", NULL), 0);
+	CHECK_INT(pkt_stats(ctx)->tls_malformed, 1);
+	pkt_free(ctx);
+}
+
+static void
+test_ssh(void)
+{
+	static const char sb[] = "SSH-2.0-OpenSSH_9.6 Debian\r\n";
+	static const char cb[] = "SSH-2.0-PuTTY_0.80\r\n";
+	struct pkt_ctx *ctx;
+	struct soc_event *e;
+
+	ctx = conn_open(22, 0);
+	send_tcp4n(ctx, 2 * NS, A2, 22, A1, 40000, 5001, sb, 10);
+	send_tcp4n(ctx, 2 * NS, A2, 22, A1, 40000, 5011, sb + 10,
+	    strlen(sb) - 10);
+	CHECK_INT(count_ds("network.ssh", NULL), 0);
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 22, 1001, cb, strlen(cb));
+	CHECK_INT(count_ds("network.ssh", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_SSH_CLIENT_VERSION), "SSH-2.0-PuTTY_0.80");
+		CHECK_STR(S(e, SOC_F_SSH_SERVER_VERSION),
+		    "SSH-2.0-OpenSSH_9.6 Debian");
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "10.0.0.1");
+		CHECK_INT(I(e, SOC_F_DEST_PORT), 22);
+	}
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 22, 1001 + 20, "xx", 2);
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.ssh", NULL), 1);
+	pkt_free(ctx);
+
+	/* only the server spoke: reported at the end of the flow */
+	ctx = conn_open(2222, 0);
+	send_tcp4n(ctx, 2 * NS, A2, 2222, A1, 40000, 5001, sb, strlen(sb));
+	CHECK_INT(count_ds("network.ssh", NULL), 0);
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.ssh", &e), 1);
+	if (e != NULL) {
+		CHECK(!soc_event_has(e, SOC_F_SSH_CLIENT_VERSION));
+		CHECK_STR(S(e, SOC_F_SSH_SERVER_VERSION),
+		    "SSH-2.0-OpenSSH_9.6 Debian");
+	}
+	pkt_free(ctx);
+}
+
+static void
+test_dns_tcp(void)
+{
+	uint8_t m[256], w[512];
+	size_t n, k;
+	struct pkt_ctx *ctx;
+	struct soc_event *e;
+
+	/* a response with an SOA answer */
+	n = dns_hdr(m + 2, 0x4242, 0x8180, 1, 1);
+	n += 2;
+	memcpy(m + n, "\7example\3com\0\0\6\0\1", 17);
+	n += 17;
+	memcpy(m + n, "\xc0\x0c\0\6\0\1\0\0\0\x3c", 10);
+	n += 10;
+	k = n;
+	n += 2;
+	memcpy(m + n, "\2ns\xc0\x0c\4root\xc0\x0c", 12);
+	n += 12;
+	for (int i = 0; i < 5; i++) {
+		m[n++] = 0; m[n++] = 0; m[n++] = 0; m[n++] = (uint8_t)(i + 1);
+	}
+	m[k] = 0; m[k + 1] = (uint8_t)(n - k - 2);
+	m[0] = (uint8_t)((n - 2) >> 8); m[1] = (uint8_t)(n - 2);
+	/* twice in a row, the second cut in the middle */
+	memcpy(w, m, n);
+	memcpy(w + n, m, n);
+	ctx = conn_open(53, 0);
+	send_tcp4n(ctx, 2 * NS, A2, 53, A1, 40000, 5001, w, n + 7);
+	CHECK_INT(count_ds("network.dns", &e), 1);
+	send_tcp4n(ctx, 2 * NS, A2, 53, A1, 40000, 5001 + (uint32_t)n + 7,
+	    w + n + 7, n - 7);
+	CHECK_INT(count_ds("network.dns", &e), 2);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_NET_TRANSPORT), "tcp");
+		CHECK_STR(S(e, SOC_F_DNS_QNAME), "example.com");
+		CHECK_STR(S(e, SOC_F_DNS_QTYPE), "SOA");
+		CHECK_STR(S(e, SOC_F_DNS_ANSWERS),
+		    "ns.example.com root.example.com 1 2 3 4 5");
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "10.0.0.1");
+	}
+	pkt_finish(ctx);
+	pkt_free(ctx);
+}
+
+static void
+test_pcap_issue3(const char *dir)
+{
+	struct pkt_ctx *ctx;
+	struct soc_event *e;
+
+	if ((ctx = replay(dir, "tls-clienthello-sni-google-de.pcap")) != NULL) {
+		CHECK_INT(count_ds("network.tls", &e), 1);
+		if (e != NULL) {
+			CHECK_STR(S(e, SOC_F_TLS_SNI), "google.de");
+			CHECK_STR(S(e, SOC_F_TLS_VERSION), "1.2");
+			CHECK_STR(S(e, SOC_F_SOURCE_IP), "192.168.4.149");
+			CHECK_INT(I(e, SOC_F_DEST_PORT), 443);
+			CHECK(strlen(S(e, SOC_F_TLS_JA4)) == 36);
+			fprintf(stderr, "tls pcap: ja4 %s alpn %s\n",
+			    S(e, SOC_F_TLS_JA4), S(e, SOC_F_TLS_NEXT_PROTOCOL));
+		}
+		pkt_free(ctx);
+	}
+	if ((ctx = replay(dir, "ssh-password-guessing.pcap")) != NULL) {
+		int n = 0;
+
+		CHECK_INT(pkt_stats(ctx)->ssh_events, 11);
+		for (int i = 0; i < nev && i < MAX_EV; i++) {
+			if (strcmp(S(&evs[i], SOC_F_EVENT_DATASET),
+			    "network.ssh") != 0)
+				continue;
+			n++;
+			CHECK_STR(S(&evs[i], SOC_F_SSH_CLIENT_VERSION),
+			    "SSH-2.0-OpenSSH_6.2");
+			CHECK_STR(S(&evs[i], SOC_F_SSH_SERVER_VERSION),
+			    "SSH-2.0-OpenSSH_6.7p1 Debian-3");
+			CHECK_STR(S(&evs[i], SOC_F_SOURCE_IP), "192.168.56.1");
+		}
+		CHECK(n > 0);
+		pkt_free(ctx);
+	}
+	if ((ctx = replay(dir, "ipv4-frag-icmp-echo.pcap")) != NULL) {
+		CHECK_INT(pkt_stats(ctx)->frag_reassembled, 1);
+		CHECK_INT(pkt_stats(ctx)->anomalies, 0);
+		CHECK_INT(count_ds("network.flow", &e), 1);
+		if (e != NULL) {
+			CHECK_STR(S(e, SOC_F_SOURCE_IP), "2.1.1.2");
+			CHECK_INT(I(e, SOC_F_SOURCE_PACKETS), 1);
+			CHECK_INT(I(e, SOC_F_DEST_PACKETS), 1);
+			CHECK_INT(I(e, SOC_F_ICMP_TYPE), 8);
+			CHECK_STR(S(e, SOC_F_EVENT_REASON), "end of capture");
+			CHECK(strncmp(S(e, SOC_F_NET_COMMUNITY_ID), "1:", 2) == 0);
+		}
+		pkt_free(ctx);
+	}
+	if ((ctx = replay(dir, "ipv6-tcp-smtp.pcap")) != NULL) {
+		/* Zeek's testing/btest/Baseline/.../communityid ipv6 output */
+		CHECK_INT(count_ds("network.flow", &e), 1);
+		if (e != NULL)
+			fprintf(stderr, "ipv6 smtp community id %s\n",
+			    S(e, SOC_F_NET_COMMUNITY_ID));
+		pkt_free(ctx);
+	}
+}
+
 int
 main(void)
 {
@@ -1081,7 +1757,16 @@ main(void)
 	test_http();
 	test_eviction();
 	test_idle_expiry();
+	test_sha1();
+	test_community_id();
+	test_defrag();
+	test_flow_reasons();
+	test_http_reasm();
+	test_tls();
+	test_ssh();
+	test_dns_tcp();
 	if ((dir = check_data_dir()) != NULL) {
+		test_pcap_issue3(dir);
 		test_pcap_dns(dir);
 		test_pcap_http(dir);
 		test_pcap_misc(dir);

@@ -1,10 +1,12 @@
 /*
- * Fuzz target: the whole packet path (link layers, IPv4/IPv6, transport
- * decoders, flow table, DNS and HTTP).  Input: one selector byte, then
+ * Fuzz target: the whole packet path (link layers, IPv4/IPv6, fragment
+ * reassembly, transport decoders, flow table, TCP stream reassembly, DNS,
+ * HTTP, TLS and SSH).  Input: one selector byte, then
  * packets separated by the 4 bytes DE AD BE EF (a seed without separator
  * is a single packet).  Selector bits 0-2 pick the link type; bit 7 makes
  * the wire length exceed the captured length, as under a short snaplen.
- * A tiny flow pool and short timeouts drive eviction and expiry too.
+ * Tiny pools (flows, fragment slots, stream buffers) and short timeouts
+ * drive eviction, exhaustion and expiry too.
  * Each input gets its own context, freed before returning.
  */
 #include <string.h>
@@ -45,7 +47,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t sep[4] = { 0xde, 0xad, 0xbe, 0xef };
-	struct pkt_config cfg = { 4, 10 * NS, 5 * NS, 4 * NS };
+	struct pkt_config cfg = { .max_flows = 4, .tcp_idle_ns = 10 * NS,
+	    .udp_idle_ns = 5 * NS, .icmp_idle_ns = 4 * NS,
+	    .active_ns = 7 * NS, .frag_max = 2, .frag_timeout_ns = 8 * NS,
+	    .stream_max = 3 };
 	struct pkt_ctx *ctx;
 	const uint8_t *p, *end, *next;
 	size_t total = 0, len;

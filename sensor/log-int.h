@@ -1,7 +1,8 @@
 /*
  * Internal interface between the log normalizers: log-syslog.c finds the
- * header and dispatches, log-sshd.c and log-web.c turn one message into
- * ECS fields, and the small scanners and clock helpers they share.
+ * header and dispatches; log-sshd.c, log-auth.c, log-netfilter.c and
+ * log-web.c turn one message into ECS fields; and the small scanners and
+ * clock helpers they share.
  *
  * Every scanner works on (pointer, length) spans: input lines are not
  * NUL-terminated and may hold NUL bytes.  Nothing here allocates.
@@ -21,6 +22,10 @@
 #define LOGPARSE_DS_SYSLOG	"log.syslog"
 #define LOGPARSE_DS_SSHD	"log.sshd"
 #define LOGPARSE_DS_WEB		"log.web"
+#define LOGPARSE_DS_WEB_ERROR	"log.web_error"
+#define LOGPARSE_DS_AUTH	"log.auth"
+#define LOGPARSE_DS_CRON	"log.cron"
+#define LOGPARSE_DS_FIREWALL	"log.firewall"
 
 /*
  * sshd message (the text after "sshd[pid]: ") -> dataset, category,
@@ -38,6 +43,32 @@ void	logsshd_parse(struct soc_event *ev, const char *msg, size_t len);
  */
 int	logweb_parse(const struct logparse_ctx *ctx, const char *line,
 	    size_t len, struct soc_event *ev);
+
+/*
+ * Apache (2.2 and 2.4) and nginx error log line.  Returns 0 and fills ev
+ * (timestamp in ctx's zone, dataset, log.level, source.ip, message = the
+ * line) when it recognized the line; -1 and ev untouched otherwise.
+ * With nostamp, Apache's stampless syslog form ("[core:error] [pid 1]
+ * ...") is accepted too, and the timestamp left as it was.
+ */
+int	logweb_error_parse(const struct logparse_ctx *ctx, const char *line,
+	    size_t len, bool nostamp, struct soc_event *ev);
+
+/*
+ * Authentication and account programs (sudo, su, useradd & co, passwd,
+ * systemd-logind, cron), chosen by program name.  Returns the dataset
+ * and fills category, action, outcome and user (not the message), or
+ * returns NULL and leaves ev untouched when prog is none of them.
+ */
+const char *logauth_parse(struct soc_event *ev, const char *prog,
+	    size_t plen, const char *msg, size_t len);
+
+/*
+ * Kernel netfilter LOG line (iptables, nftables, ufw): the text after
+ * "kernel: ".  Returns 0 and fills the firewall fields (not the
+ * message), or -1 with ev untouched when it is not one.
+ */
+int	lognf_parse(struct soc_event *ev, const char *msg, size_t len);
 
 /*
  * Seconds since the epoch of a UTC civil time; fields are not range

@@ -7,10 +7,12 @@
  * sshd[24200]: msg") and the ISO-8601 stamps rsyslog writes to files with
  * its high-precision template ("2026-11-27T10:00:00+07:00 host prog[pid]:
  * msg").  The header fills host, process and timestamp; the message then
- * goes to a normalizer chosen by program name (sshd) or content (access
- * log lines relayed through syslog).  A line with no syslog header is
- * tried as an access log, and otherwise kept whole as a log.syslog event
- * stamped with the reception time: nothing is ever dropped.
+ * goes to a normalizer chosen by program name (sshd; sudo, su, useradd &
+ * co, passwd, systemd-logind, cron; kernel netfilter lines; web servers)
+ * or content (access log lines relayed through syslog).  A line with no
+ * syslog header is tried as an access log, then as an Apache or nginx
+ * error log, and otherwise kept whole as a log.syslog event stamped with
+ * the reception time: nothing is ever dropped.
  *
  * RFC 3164 stamps carry neither year nor zone: the zone is the
  * configured one, and the year is the reception year unless that puts the
@@ -533,11 +535,21 @@ sl_maybe_web(const char *p, size_t n)
 	    (c >= 'A' && c <= 'Z') || c == ':' || c == '[';
 }
 
+/* Kernel text that may be a netfilter LOG line. */
+static bool
+sl_is_netfilter(const struct sl_span *m)
+{
+	return memmem(m->p, m->n, " SRC=", 5) != NULL &&
+	    memmem(m->p, m->n, " DST=", 5) != NULL;
+}
+
 /* Fields of a recognized header, then the message to its normalizer. */
 static const char *
 sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
     struct soc_event *ev)
 {
+	const char *ds;
+
 	ev->ts = h->has_ts ? h->ts : ctx->now_ns;
 	if (h->host.n > 0)
 		soc_event_set_str(ev, SOC_F_HOST_HOSTNAME, h->host.p, h->host.n);
@@ -553,9 +565,22 @@ sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
 		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
 		return LOGPARSE_DS_SSHD;
 	}
+	if (sl_is_prog(&h->prog, "kernel", 6) && sl_is_netfilter(&h->msg) &&
+	    lognf_parse(ev, h->msg.p, h->msg.n) == 0) {
+		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
+		return LOGPARSE_DS_FIREWALL;
+	}
+	if ((ds = logauth_parse(ev, h->prog.p, h->prog.n, h->msg.p,
+	    h->msg.n)) != NULL) {
+		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
+		return ds;
+	}
 	if ((sl_is_httpd(&h->prog) || sl_maybe_web(h->msg.p, h->msg.n)) &&
 	    logweb_parse(ctx, h->msg.p, h->msg.n, ev) == 0)
 		return LOGPARSE_DS_WEB;
+	if (sl_is_httpd(&h->prog) &&
+	    logweb_error_parse(ctx, h->msg.p, h->msg.n, true, ev) == 0)
+		return LOGPARSE_DS_WEB_ERROR;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
 	soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
 	return LOGPARSE_DS_SYSLOG;
@@ -573,10 +598,14 @@ logparse_line(const struct logparse_ctx *ctx, const char *line, size_t len,
 	soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "event");
 	if (ctx->path != NULL)
 		soc_event_set_cstr(ev, SOC_F_LOG_FILE_PATH, ctx->path);
+	if (ctx->source_addr != NULL)
+		soc_event_set_cstr(ev, SOC_F_LOG_SOURCE_ADDR, ctx->source_addr);
 	if (len > 0 && sl_header(ctx, line, len, &h))
 		return sl_dispatch(ctx, &h, ev);
 	if (len > 0 && logweb_parse(ctx, line, len, ev) == 0)
 		return LOGPARSE_DS_WEB;
+	if (len > 0 && logweb_error_parse(ctx, line, len, false, ev) == 0)
+		return LOGPARSE_DS_WEB_ERROR;
 	ev->ts = ctx->now_ns;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
 	soc_event_set_str(ev, SOC_F_MESSAGE, line != NULL ? line : "", len);

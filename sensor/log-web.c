@@ -15,6 +15,17 @@
  * followed by a status code.  A request that is not "METHOD TARGET
  * HTTP/x" (TLS handshakes sent to port 80 show up as "\x16\x03...") is
  * kept raw in url.original with no method.
+ *
+ * Error logs (log.web_error) are Apache 2.4's "[Sun Dec 04 04:47:44.123456
+ * 2005] [core:error] [pid 1:tid 2] [client 1.2.3.4:5678] AH00124: msg",
+ * Apache 2.2's "[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] msg"
+ * and nginx's "2026/11/27 10:00:00 [error] 123#0: *1 msg, client:
+ * 1.2.3.4, server: x, request: ...".  Their stamps have no zone: the
+ * configured one applies.  nginx writes the client after a message that
+ * may quote the (decoded) request path, and the request, host and
+ * referrer after it, so a client can write ", client: 6.6.6.6, server: "
+ * into the line on either side: when more than one candidate is found,
+ * source.ip is left out rather than guessed.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +38,8 @@
 #define LW_TOKEN_MAX	1024	/* vhost, client, ident, user */
 #define LW_METHOD_MAX	32
 #define LW_STAMP_LEN	28	/* "[10/Oct/2000:13:55:36 -0700]" */
+#define LW_LEVEL_MAX	64	/* "[module:level]" */
+#define LW_IP_MAX	64
 
 struct lw_span {
 	const char	*p;
@@ -382,5 +395,249 @@ logweb_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
 	if (line == NULL || !lw_scan(line, len, &l))
 		return -1;
 	lw_emit(&l, line, len, ev);
+	return 0;
+}
+
+/*
+ * Error logs.
+ */
+
+static bool
+lw_ip(const char *p, size_t n, struct soc_ip *ip)
+{
+	return n > 0 && n <= LW_IP_MAX && soc_ip_parse(p, n, ip) == 0;
+}
+
+/* Seconds of a civil time in the context's zone, false if invalid. */
+static bool
+lw_local(const struct logparse_ctx *ctx, int y, int mon, int d, int h,
+    int mi, int s, int64_t frac, int64_t *ns)
+{
+	if (y < 0 || mon < 1 || mon > 12 || d < 1 || d > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
+		return false;
+	return logparse_mkns(logparse_timegm(y, mon, d, h, mi, s) -
+	    ctx->tz_offset_sec, frac, ns);
+}
+
+/*
+ * "[Sun Dec 04 04:47:44[.123456] 2005]" at p.  Returns bytes used, 0 if
+ * it is not such a stamp.
+ */
+static size_t
+lw_apache_stamp(const struct logparse_ctx *ctx, const char *p, size_t n,
+    int64_t *ns)
+{
+	size_t i, nd = 0;
+	int d, mon, h, mi, s, y;
+	int64_t frac = 0;
+
+	if (n < 26 || p[0] != '[' || p[4] != ' ' || p[8] != ' ' ||
+	    p[11] != ' ' || p[14] != ':' || p[17] != ':')
+		return 0;
+	mon = logparse_month(p + 5);
+	d = p[9] == ' ' ? log_digits(p + 10, 1) : log_digits(p + 9, 2);
+	h = log_digits(p + 12, 2);
+	mi = log_digits(p + 15, 2);
+	s = log_digits(p + 18, 2);
+	i = 20;
+	if (p[i] == '.') {
+		for (i++; i < n && log_isdigit(p[i]); i++, nd++)
+			if (nd < 9)
+				frac = frac * 10 + (p[i] - '0');
+		if (nd == 0)
+			return 0;
+		for (; nd < 9; nd++)
+			frac *= 10;
+	}
+	if (i + 6 > n || p[i] != ' ' || p[i + 5] != ']')
+		return 0;
+	y = log_digits(p + i + 1, 4);
+	if (!lw_local(ctx, y, mon, d, h, mi, s, frac, ns))
+		return 0;
+	return i + 6;
+}
+
+/* "[...]" at *pos followed by a space or the end: its contents. */
+static bool
+lw_bracket(const char *p, size_t n, size_t *pos, size_t max,
+    struct lw_span *t)
+{
+	size_t i = *pos;
+	const char *e;
+
+	if (i >= n || p[i] != '[')
+		return false;
+	e = memchr(p + i + 1, ']', n - i - 1 < max ? n - i - 1 : max);
+	if (e == NULL)
+		return false;
+	t->p = p + i + 1;
+	t->n = (size_t)(e - t->p);
+	i = (size_t)(e - p) + 1;
+	if (i < n && p[i] == ' ')
+		i++;
+	*pos = i;
+	return true;
+}
+
+/* "1.2.3.4:5678" (2.4) or "1.2.3.4" (2.2) -> source.ip, source.port. */
+static void
+lw_apache_client(struct soc_event *ev, const struct lw_span *c, bool v24)
+{
+	struct soc_ip ip;
+	const char *colon = NULL;
+	int64_t port;
+
+	if (v24) {
+		for (size_t i = c->n; i > 0; i--)
+			if (c->p[i - 1] == ':') {
+				colon = c->p + i - 1;
+				break;
+			}
+	}
+	if (colon != NULL && lw_ip(c->p, (size_t)(colon - c->p), &ip)) {
+		size_t pn = (size_t)(c->p + c->n - colon - 1);
+
+		soc_event_set_ip(ev, SOC_F_SOURCE_IP, &ip);
+		if (pn > 0 && log_uint(colon + 1, pn, 6, &port) == pn &&
+		    port <= 65535)
+			soc_event_set_int(ev, SOC_F_SOURCE_PORT, port);
+	} else if (lw_ip(c->p, c->n, &ip))
+		soc_event_set_ip(ev, SOC_F_SOURCE_IP, &ip);
+}
+
+static bool
+lw_level_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > 16)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || log_isdigit(p[i])))
+			return false;
+	return true;
+}
+
+/* Apache: stamp (unless nostamp), level, then optional fields. */
+static bool
+lw_apache_error(const struct logparse_ctx *ctx, const char *p, size_t n,
+    bool nostamp, struct soc_event *ev)
+{
+	struct lw_span lvl, t, client = { NULL, 0 };
+	size_t pos, colon;
+	int64_t ts = 0;
+	bool v24, has_ts;
+
+	pos = lw_apache_stamp(ctx, p, n, &ts);
+	if ((has_ts = pos > 0) == false && !nostamp)
+		return false;
+	if (pos < n && p[pos] == ' ')
+		pos++;
+	if (!lw_bracket(p, n, &pos, LW_LEVEL_MAX, &lvl))
+		return false;
+	/* 2.4: "[module:level]" (module may be empty); 2.2: "[level]" */
+	for (colon = lvl.n; colon > 0 && lvl.p[colon - 1] != ':'; colon--)
+		;
+	v24 = colon > 0;
+	if (!lw_level_ok(lvl.p + colon, lvl.n - colon))
+		return false;
+	while (pos < n && p[pos] == '[' && lw_bracket(p, n, &pos,
+	    LW_IP_MAX + 16, &t)) {
+		if (LOG_PREFIX(t.p, t.n, "client ") ||
+		    LOG_PREFIX(t.p, t.n, "remote ")) {
+			if (client.n == 0) {
+				client.p = t.p + 7;
+				client.n = t.n - 7;
+			}
+		} else if (LOG_PREFIX(t.p, t.n, "pid "))
+			v24 = true;
+		else
+			break;
+	}
+	if (has_ts)
+		ev->ts = ts;	/* else the caller's (syslog) stamp stays */
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_WEB_ERROR);
+	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "web");
+	soc_event_set_str(ev, SOC_F_LOG_LEVEL, lvl.p + colon, lvl.n - colon);
+	if (client.n > 0)
+		lw_apache_client(ev, &client, v24);
+	return true;
+}
+
+/*
+ * nginx ", client: IP, server: " -> source.ip, when exactly one such
+ * candidate is in the line (see the top of the file).
+ */
+static void
+lw_nginx_client(struct soc_event *ev, const char *p, size_t n)
+{
+	struct soc_ip ip, found;
+	const char *q;
+	size_t i = 0, t, hits = 0;
+
+	while (i < n && (q = memmem(p + i, n - i, ", client: ", 10)) != NULL) {
+		i = (size_t)(q - p) + 10;
+		for (t = 0; i + t < n && p[i + t] != ','; t++)
+			if (t > LW_IP_MAX)
+				break;
+		if (!lw_ip(p + i, t, &ip))
+			continue;
+		if (i + t < n && !LOG_PREFIX(p + i + t, n - i - t, ", server: "))
+			continue;
+		found = ip;
+		if (++hits > 1)
+			return;
+	}
+	if (hits == 1)
+		soc_event_set_ip(ev, SOC_F_SOURCE_IP, &found);
+}
+
+/* nginx: "YYYY/MM/DD hh:mm:ss [level] pid#tid: [*cid ]message". */
+static bool
+lw_nginx_error(const struct logparse_ctx *ctx, const char *p, size_t n,
+    struct soc_event *ev)
+{
+	struct lw_span lvl;
+	size_t pos = 20;
+	int64_t ts, v;
+	size_t nd;
+
+	if (n < 24 || p[4] != '/' || p[7] != '/' || p[10] != ' ' ||
+	    p[13] != ':' || p[16] != ':' || p[19] != ' ')
+		return false;
+	if (!lw_local(ctx, log_digits(p, 4), log_digits(p + 5, 2),
+	    log_digits(p + 8, 2), log_digits(p + 11, 2), log_digits(p + 14, 2),
+	    log_digits(p + 17, 2), 0, &ts))
+		return false;
+	if (!lw_bracket(p, n, &pos, 16, &lvl) || !lw_level_ok(lvl.p, lvl.n))
+		return false;
+	/* "123#0: " */
+	nd = log_uint(p + pos, n - pos, 10, &v);
+	if (nd == 0 || pos + nd >= n || p[pos + nd] != '#')
+		return false;
+	ev->ts = ts;
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_WEB_ERROR);
+	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "web");
+	soc_event_set_str(ev, SOC_F_LOG_LEVEL, lvl.p, lvl.n);
+	lw_nginx_client(ev, p + pos, n - pos);
+	return true;
+}
+
+int
+logweb_error_parse(const struct logparse_ctx *ctx, const char *line,
+    size_t len, bool nostamp, struct soc_event *ev)
+{
+	bool ok;
+
+	if (line == NULL || len < 8)
+		return -1;
+	if (line[0] == '[')
+		ok = lw_apache_error(ctx, line, len, nostamp, ev);
+	else if (log_isdigit(line[0]))
+		ok = lw_nginx_error(ctx, line, len, ev);
+	else
+		return -1;
+	if (!ok)
+		return -1;
+	soc_event_set_str(ev, SOC_F_MESSAGE, line, len);
 	return 0;
 }

@@ -1,1 +1,585 @@
-/* placeholder: to be written */
+/*
+ * Syslog server: receives RFC 3164 and RFC 5424 messages over UDP (one
+ * datagram, one message) and TCP (many clients, each framed by newline or
+ * by octet counting, RFC 6587, decided per message), and hands each one to
+ * the log normalizers with the sender's address as log.source.address.
+ *
+ * Memory is bounded by configuration, never by what senders do: one UDP
+ * buffer, and one buffer of syslog.max_message (+ a framing header) per
+ * connected TCP client, at most SD_MAX_CLIENTS of them.  A message longer
+ * than the maximum is cut and counted; the rest of it is skipped as it
+ * arrives.  A message without a "<PRI>" is still emitted (as a raw
+ * log.syslog event) and counted malformed.  No allocation per message.
+ *
+ * Everything is non-blocking and driven by main.c's poll loop: every
+ * readable client gets one read per dispatch, so a fast sender cannot
+ * starve the others or the capture.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "soc/log.h"
+#include "soc/util.h"
+#include "intake.h"
+#include "logparse.h"
+
+#define SD_MAX_LISTEN	16
+#define SD_MAX_CLIENTS	256
+#define SD_FRAME_SLACK	16	/* octet-count header room in a buffer */
+#define SD_UDP_BURST	256	/* datagrams per listener per dispatch */
+#define SD_ACCEPT_BURST	64
+#define SD_ADDRSTRLEN	INET6_ADDRSTRLEN
+
+enum sd_kind {
+	SD_UDP,
+	SD_TCP_LISTEN,
+	SD_TCP_CLIENT,
+};
+
+struct sd_client {
+	int			 fd;		/* -1: free slot */
+	char			 addr[SD_ADDRSTRLEN];
+	struct syslog_frame	 fr;
+	char			*buf;
+	size_t			 have;
+};
+
+struct sd_counters {
+	uint64_t	udp;		/* messages */
+	uint64_t	tcp;
+	uint64_t	truncated;
+	uint64_t	malformed;
+	uint64_t	connections;
+	uint64_t	rejected;	/* table full */
+	uint64_t	read_errors;	/* connections closed on an error */
+	uint64_t	udp_errors;
+};
+
+struct syslogd {
+	struct sensor		*s;
+	int			 udp[SD_MAX_LISTEN];
+	size_t			 nudp;
+	int			 tcp[SD_MAX_LISTEN];
+	size_t			 ntcp;
+	struct sd_client	 cl[SD_MAX_CLIENTS];
+	size_t			 max;		/* longest message kept whole */
+	size_t			 bufcap;
+	char			*ubuf;		/* max + 1: detects truncation */
+	/* what the last syslogd_pollfds() put where */
+	uint32_t		 pmap[2 * SD_MAX_LISTEN + SD_MAX_CLIENTS];
+	struct sd_counters	 c;
+	struct soc_event	 ev;
+};
+
+/*
+ * Framing.
+ */
+
+size_t
+syslog_frame_next(struct syslog_frame *st, const char *buf, size_t len,
+    size_t max, int eof, const char **msg, size_t *msglen, int *flags)
+{
+	const char *nl;
+	uint64_t count = 0;
+	size_t i, hdr, n;
+
+	*msg = NULL;
+	*msglen = 0;
+	*flags = 0;
+	if (max == 0)
+		max = 1;
+	if (len == 0)
+		return 0;
+	if (st->skip > 0) {
+		n = st->skip < len ? (size_t)st->skip : len;
+		st->skip -= n;
+		return n;
+	}
+	if (st->skip_to_lf) {
+		if ((nl = memchr(buf, '\n', len)) == NULL)
+			return len;
+		st->skip_to_lf = 0;
+		return (size_t)(nl - buf) + 1;
+	}
+	for (i = 0; i < len && (buf[i] == '\n' || buf[i] == '\r' ||
+	    buf[i] == '\0'); i++)
+		;
+	if (i > 0)
+		return i;
+
+	if (buf[0] >= '0' && buf[0] <= '9') {
+		for (i = 0; i < len && i <= 10 && buf[i] >= '0' &&
+		    buf[i] <= '9'; i++)
+			count = count * 10 + (uint64_t)(buf[i] - '0');
+		if (i == len && i <= 10 && !eof)
+			return 0;		/* the count is not complete */
+		if (i < len && i <= 10 && buf[i] == ' ') {
+			hdr = i + 1;
+			*flags = SYSLOG_FRAME_OCTET;
+			if (count == 0) {
+				*flags |= SYSLOG_FRAME_EMPTY;
+				return hdr;
+			}
+			n = count < max ? (size_t)count : max;
+			if (len - hdr < n) {
+				if (!eof)
+					return 0;
+				*msg = buf + hdr;
+				*msglen = len - hdr;
+				*flags |= SYSLOG_FRAME_TRUNCATED;
+				return len;
+			}
+			*msg = buf + hdr;
+			*msglen = n;
+			if (count > max) {
+				*flags |= SYSLOG_FRAME_TRUNCATED;
+				st->skip = count - max;
+			}
+			return hdr + n;
+		}
+		/* digits, then no space: a plain line that starts so */
+	}
+
+	if ((nl = memchr(buf, '\n', len < max + 1 ? len : max + 1)) != NULL) {
+		n = (size_t)(nl - buf);
+		*msg = buf;
+		*msglen = n > 0 && buf[n - 1] == '\r' ? n - 1 : n;
+		return n + 1;
+	}
+	if (len > max) {
+		*msg = buf;
+		*msglen = max;
+		*flags = SYSLOG_FRAME_TRUNCATED;
+		st->skip_to_lf = 1;
+		return max;
+	}
+	if (!eof)
+		return 0;
+	*msg = buf;
+	*msglen = buf[len - 1] == '\r' ? len - 1 : len;
+	return len;
+}
+
+/*
+ * Messages.
+ */
+
+/* True if the message starts with a well-formed "<PRI>". */
+static bool
+sd_has_pri(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || p[0] != '<')
+		return false;
+	for (i = 1; i < n && i <= 4 && p[i] >= '0' && p[i] <= '9'; i++)
+		;
+	return i > 1 && i < n && i <= 4 && p[i] == '>';
+}
+
+static void
+sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
+    int flags)
+{
+	struct logparse_ctx ctx = {
+		.now_ns = soc_now_ns(),
+		.path = NULL,
+		.source_addr = addr,
+		.tz_offset_sec = (int32_t)(d->s->conf.tz_offset_min * 60),
+	};
+
+	if (flags & SYSLOG_FRAME_TRUNCATED)
+		d->c.truncated++;
+	if (!sd_has_pri(msg, n))
+		d->c.malformed++;
+	logparse_line(&ctx, msg, n, &d->ev);
+	sensor_emit(d->s, &d->ev);
+}
+
+/* Address as text; an IPv4-mapped IPv6 address in its IPv4 form. */
+static void
+sd_addr(const struct sockaddr_storage *ss, char *out, size_t outsz)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	out[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outsz);
+	else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
+		    (socklen_t)outsz);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outsz);
+}
+
+/*
+ * UDP.
+ */
+
+static void
+sd_udp_read(struct syslogd *d, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char addr[SD_ADDRSTRLEN];
+	ssize_t r;
+	size_t n;
+	int flags;
+
+	for (int k = 0; k < SD_UDP_BURST; k++) {
+		sl = sizeof(ss);
+		r = recvfrom(fd, d->ubuf, d->max + 1, MSG_DONTWAIT | MSG_TRUNC,
+		    (struct sockaddr *)&ss, &sl);
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				d->c.udp_errors++;
+			return;
+		}
+		flags = 0;
+		n = (size_t)r;
+		if (n > d->max) {
+			n = d->max;
+			flags = SYSLOG_FRAME_TRUNCATED;
+		}
+		/* senders often end a datagram with LF (or CRLF, or NUL) */
+		while (n > 0 && (d->ubuf[n - 1] == '\n' ||
+		    d->ubuf[n - 1] == '\r' || d->ubuf[n - 1] == '\0'))
+			n--;
+		sd_addr(&ss, addr, sizeof(addr));
+		d->c.udp++;
+		sd_emit(d, addr, d->ubuf, n, flags);
+	}
+}
+
+/*
+ * TCP.
+ */
+
+static void
+sd_client_close(struct sd_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->have = 0;
+}
+
+/* Emits every complete frame in the client's buffer. */
+static void
+sd_client_frames(struct syslogd *d, struct sd_client *c, int eof)
+{
+	const char *msg;
+	size_t off = 0, used, mlen;
+	int flags;
+
+	for (;;) {
+		used = syslog_frame_next(&c->fr, c->buf + off, c->have - off,
+		    d->max, eof, &msg, &mlen, &flags);
+		if (msg != NULL) {
+			d->c.tcp++;
+			sd_emit(d, c->addr, msg, mlen, flags);
+		} else if (flags & SYSLOG_FRAME_EMPTY)
+			d->c.malformed++;
+		if (used == 0)
+			break;
+		off += used;
+	}
+	if (off > 0) {
+		memmove(c->buf, c->buf + off, c->have - off);
+		c->have -= off;
+	}
+}
+
+static void
+sd_client_read(struct syslogd *d, struct sd_client *c)
+{
+	ssize_t r;
+
+	r = read(c->fd, c->buf + c->have, d->bufcap - c->have);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (r <= 0) {
+		if (r < 0) {
+			d->c.read_errors++;
+			log_debug("syslog: %s: %s", c->addr, strerror(errno));
+		}
+		sd_client_frames(d, c, 1);
+		sd_client_close(c);
+		return;
+	}
+	c->have += (size_t)r;
+	sd_client_frames(d, c, 0);
+}
+
+static void
+sd_accept(struct syslogd *d, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct sd_client *c;
+	size_t i;
+	int fd;
+
+	for (int k = 0; k < SD_ACCEPT_BURST; k++) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			return;
+		for (i = 0; i < SD_MAX_CLIENTS && d->cl[i].fd != -1; i++)
+			;
+		if (i == SD_MAX_CLIENTS ||
+		    (d->cl[i].buf = malloc(d->bufcap)) == NULL) {
+			d->c.rejected++;
+			close(fd);
+			continue;
+		}
+		c = &d->cl[i];
+		c->fd = fd;
+		c->have = 0;
+		memset(&c->fr, 0, sizeof(c->fr));
+		sd_addr(&ss, c->addr, sizeof(c->addr));
+		d->c.connections++;
+	}
+}
+
+/*
+ * Listeners.
+ */
+
+/* "ADDR:PORT", "[V6]:PORT", "*:PORT" or ":PORT" -> host, port. */
+static int
+sd_split(const char *spec, char *host, size_t hostsz, const char **port)
+{
+	const char *colon, *end;
+	size_t hl;
+
+	if (spec[0] == '[') {
+		if ((end = strchr(spec, ']')) == NULL || end[1] != ':')
+			return -1;
+		spec++;
+		colon = end + 1;
+		hl = (size_t)(end - spec);
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - spec);
+	}
+	if (hl >= hostsz || colon[1] == '\0')
+		return -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	*port = colon + 1;
+	return 0;
+}
+
+static int
+sd_listen(const char *spec, int type, char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char host[256];
+	const char *port;
+	int fd = -1, on = 1, rc;
+
+	if (sd_split(spec, host, sizeof(host), &port) == -1) {
+		snprintf(err, errlen, "syslog listener \"%s\": use ADDR:PORT "
+		    "or [ADDR]:PORT", spec);
+		return -1;
+	}
+	hints.ai_socktype = type;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints,
+	    &ai)) != 0) {
+		snprintf(err, errlen, "syslog listener \"%s\": %s", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	else {
+		int rcv = 4 << 20;	/* bursts of datagrams */
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	}
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 128) == -1)
+		goto fail;
+	freeaddrinfo(ai);
+	log_info("syslog: listening on %s/%s", spec,
+	    type == SOCK_STREAM ? "tcp" : "udp");
+	return fd;
+fail:
+	snprintf(err, errlen, "syslog listener \"%s\" (%s): %s", spec,
+	    type == SOCK_STREAM ? "tcp" : "udp", strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(ai);
+	return -1;
+}
+
+struct syslogd *
+syslogd_open(struct sensor *s, char *err, size_t errlen)
+{
+	const struct conf_list *u = &s->conf.syslog_udp, *t = &s->conf.syslog_tcp;
+	struct syslogd *d;
+	int fd;
+
+	err[0] = '\0';
+	if (u->n == 0 && t->n == 0)
+		return NULL;
+	if (u->n > SD_MAX_LISTEN || t->n > SD_MAX_LISTEN) {
+		snprintf(err, errlen, "at most %d syslog listeners per protocol",
+		    SD_MAX_LISTEN);
+		return NULL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "syslog: out of memory");
+		return NULL;
+	}
+	d->s = s;
+	d->max = s->conf.syslog_max_message > 0 ?
+	    (size_t)s->conf.syslog_max_message : 65536;
+	d->bufcap = d->max + SD_FRAME_SLACK;
+	for (size_t i = 0; i < SD_MAX_CLIENTS; i++)
+		d->cl[i].fd = -1;
+	if ((d->ubuf = malloc(d->max + 1)) == NULL) {
+		snprintf(err, errlen, "syslog: out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < u->n; i++) {
+		if ((fd = sd_listen(u->v[i], SOCK_DGRAM, err, errlen)) == -1)
+			goto fail;
+		d->udp[d->nudp++] = fd;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		if ((fd = sd_listen(t->v[i], SOCK_STREAM, err, errlen)) == -1)
+			goto fail;
+		d->tcp[d->ntcp++] = fd;
+	}
+	return d;
+fail:
+	syslogd_close(d);
+	return NULL;
+}
+
+#define SD_MAP(kind, idx)	(((uint32_t)(kind) << 16) | (uint32_t)(idx))
+
+int
+syslogd_pollfds(struct syslogd *d, struct pollfd *pfd, int max)
+{
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	for (size_t i = 0; i < d->nudp && n < max; i++, n++) {
+		pfd[n] = (struct pollfd){ .fd = d->udp[i], .events = POLLIN };
+		d->pmap[n] = SD_MAP(SD_UDP, i);
+	}
+	for (size_t i = 0; i < d->ntcp && n < max; i++, n++) {
+		pfd[n] = (struct pollfd){ .fd = d->tcp[i], .events = POLLIN };
+		d->pmap[n] = SD_MAP(SD_TCP_LISTEN, i);
+	}
+	for (size_t i = 0; i < SD_MAX_CLIENTS && n < max; i++) {
+		if (d->cl[i].fd == -1)
+			continue;
+		pfd[n] = (struct pollfd){ .fd = d->cl[i].fd, .events = POLLIN };
+		d->pmap[n++] = SD_MAP(SD_TCP_CLIENT, i);
+	}
+	return n;
+}
+
+void
+syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
+{
+	struct sd_client *c;
+	uint64_t before;
+	uint32_t idx;
+
+	if (d == NULL)
+		return;
+	before = d->c.udp + d->c.tcp;
+	for (int i = 0; i < n && i < (int)(sizeof(d->pmap) /
+	    sizeof(d->pmap[0])); i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		idx = d->pmap[i] & 0xffff;
+		switch (d->pmap[i] >> 16) {
+		case SD_UDP:
+			if (idx < d->nudp && d->udp[idx] == pfd[i].fd)
+				sd_udp_read(d, pfd[i].fd);
+			break;
+		case SD_TCP_LISTEN:
+			if (idx < d->ntcp && d->tcp[idx] == pfd[i].fd)
+				sd_accept(d, pfd[i].fd);
+			break;
+		case SD_TCP_CLIENT:
+			/* a slot closed and refilled since poll: skip it */
+			c = idx < SD_MAX_CLIENTS ? &d->cl[idx] : NULL;
+			if (c != NULL && c->fd == pfd[i].fd)
+				sd_client_read(d, c);
+			break;
+		}
+	}
+	/* JSON lines are for people and scripts watching: no stdio delay */
+	if (d->c.udp + d->c.tcp != before && d->s->out == OUT_JSON &&
+	    d->s->jsonout != NULL)
+		fflush(d->s->jsonout);
+}
+
+void
+syslogd_log_counters(struct syslogd *d)
+{
+	if (d == NULL)
+		return;
+	log_info("syslog: messages %llu udp, %llu tcp; truncated %llu, "
+	    "malformed %llu; connections %llu, rejected %llu, closed on "
+	    "error %llu; udp errors %llu",
+	    (unsigned long long)d->c.udp, (unsigned long long)d->c.tcp,
+	    (unsigned long long)d->c.truncated,
+	    (unsigned long long)d->c.malformed,
+	    (unsigned long long)d->c.connections,
+	    (unsigned long long)d->c.rejected,
+	    (unsigned long long)d->c.read_errors,
+	    (unsigned long long)d->c.udp_errors);
+}
+
+void
+syslogd_close(struct syslogd *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
+		if (d->cl[i].fd == -1)
+			continue;
+		sd_client_frames(d, &d->cl[i], 1);
+		sd_client_close(&d->cl[i]);
+	}
+	for (size_t i = 0; i < d->nudp; i++)
+		close(d->udp[i]);
+	for (size_t i = 0; i < d->ntcp; i++)
+		close(d->tcp[i]);
+	free(d->ubuf);
+	free(d);
+}

@@ -1,7 +1,9 @@
 /*
  * Log normalizers (sensor/log-*.c): syslog headers (RFC 3164 with and
  * without PRI, RFC 5424 with structured data, ISO-8601 file stamps), the
- * RFC 3164 year rollover, sshd actions, Apache/nginx access logs, and
+ * RFC 3164 year rollover, sshd actions, Apache/nginx access logs, sudo,
+ * su, account tools, logind and cron, netfilter lines, Apache/nginx
+ * error logs, and
  * hostile input: every line is copied into a heap buffer of its exact
  * length with no terminating NUL, so ASan catches any read past the end.
  * With ../shared/data present, the real OpenSSH and Apache logs are
@@ -122,7 +124,7 @@ static const struct {
 	  "LabSZ", "sshd", 24200, NULL,
 	  "Connection closed by 173.234.31.186 [preauth]" },
 	{ "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick "
-	  "on /dev/pts/8", "log.syslog", "2026-10-11 15:14:15", "mymachine",
+	  "on /dev/pts/8", "log.auth", "2026-10-11 15:14:15", "mymachine",
 	  "su", ABSENT, "critical",
 	  "'su root' failed for lonvick on /dev/pts/8" },
 	{ "Nov  7 01:02:03 gw1 kernel: [  12.5] eth0: link up",
@@ -142,7 +144,7 @@ static const struct {
 	/* RFC 5424 examples (section 6.5), BOM stripped. */
 	{ "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - "
 	  "\xef\xbb\xbf'su root' failed for lonvick on /dev/pts/8",
-	  "log.syslog", "2003-10-11 22:14:15.003", "mymachine.example.com",
+	  "log.auth", "2003-10-11 22:14:15.003", "mymachine.example.com",
 	  "su", ABSENT, "critical", "'su root' failed for lonvick on /dev/pts/8" },
 	{ "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - "
 	  "%% It's time to make the do-nuts.", "log.syslog",
@@ -174,7 +176,7 @@ static const struct {
 	  "Failed password for root from 10.0.0.9 port 2222 ssh2" },
 	/* rsyslog high-precision file stamps. */
 	{ "2026-11-27T10:00:00.123456+07:00 gw1 CRON[1234]: (root) CMD (x)",
-	  "log.syslog", "2026-11-27 03:00:00.123456", "gw1", "CRON", 1234,
+	  "log.cron", "2026-11-27 03:00:00.123456", "gw1", "CRON", 1234,
 	  NULL, "(root) CMD (x)" },
 	{ "2026-11-27T10:00:00Z gw1 app: m", "log.syslog",
 	  "2026-11-27 10:00:00", "gw1", "app", ABSENT, NULL, "m" },
@@ -204,7 +206,7 @@ static const struct {
 	{ "9999-12-31T23:59:59Z h a: far future", "log.syslog", NULL, NULL,
 	  NULL, ABSENT, NULL, "9999-12-31T23:59:59Z h a: far future" },
 	{ "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok",
-	  "log.syslog", NULL, NULL, NULL, ABSENT, NULL,
+	  "log.web_error", "2005-12-03 21:47:44", NULL, NULL, ABSENT, "notice",
 	  "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok" },
 	/* An access log relayed through syslog. */
 	{ "<190>Nov 27 10:00:00 web01 nginx: 1.2.3.4 - - [27/Nov/2026:10:00:00"
@@ -549,6 +551,393 @@ test_web(void)
 }
 
 /*
+ * sudo, su, account tools, passwd, logind, cron.
+ */
+static const struct {
+	const char	*line;
+	const char	*dataset;
+	const char	*category;
+	const char	*action;
+	const char	*outcome;
+	const char	*user;
+} auth_cases[] = {
+	{ "Nov 27 10:00:00 gw1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; "
+	  "USER=root ; COMMAND=/usr/bin/apt update", "log.auth",
+	  "authentication", "sudo_command", "success", "alice" },
+	{ "Nov 27 10:00:00 gw1 sudo[4242]: alice : TTY=pts/0 ; PWD=/home/alice ;"
+	  " USER=root ; COMMAND=/bin/sh -c 'a ; b : c'", "log.auth",
+	  "authentication", "sudo_command", "success", "alice" },
+	{ "Nov 27 10:00:00 gw1 sudo: bob : 3 incorrect password attempts ; "
+	  "TTY=pts/1 ; PWD=/home/bob ; USER=root ; COMMAND=/bin/bash",
+	  "log.auth", "authentication", "sudo_command", "failure", "bob" },
+	{ "Nov 27 10:00:00 gw1 sudo: bob : a password is required ; TTY=pts/1 ;"
+	  " PWD=/ ; USER=root ; COMMAND=/bin/id", "log.auth", "authentication",
+	  "sudo_command", "failure", "bob" },
+	{ "Nov 27 10:00:00 gw1 sudo:  mallory : user NOT in sudoers ; TTY=pts/2 "
+	  "; PWD=/tmp ; USER=root ; COMMAND=/bin/cat /etc/shadow", "log.auth",
+	  "authentication", "sudo_denied", "failure", "mallory" },
+	{ "Nov 27 10:00:00 gw1 sudo: carol : command not allowed ; TTY=pts/3 ; "
+	  "PWD=/ ; USER=root ; COMMAND=/bin/rm -rf /", "log.auth",
+	  "authentication", "sudo_denied", "failure", "carol" },
+	{ "Nov 27 10:00:00 gw1 sudo: pam_unix(sudo:auth): authentication "
+	  "failure; logname=bob uid=1001 euid=0 tty=/dev/pts/1 ruser=bob rhost="
+	  "  user=bob", "log.auth", "authentication", "sudo_auth", "failure",
+	  "bob" },
+	{ "Nov 27 10:00:00 gw1 sudo: pam_unix(sudo:session): session opened for"
+	  " user root(uid=0) by alice(uid=1000)", "log.auth", "authentication",
+	  NULL, NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 sudo: unable to resolve host gw1", "log.auth",
+	  "authentication", NULL, NULL, NULL },
+	/* A name with spaces is not sudo's user field. */
+	{ "Nov 27 10:00:00 gw1 sudo: a b : TTY=x", "log.auth",
+	  "authentication", NULL, NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 sudo: : TTY=x", "log.auth", "authentication",
+	  NULL, NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 su[900]: (to root) alice on pts/0", "log.auth",
+	  "authentication", "su", "success", "alice" },
+	{ "Nov 27 10:00:00 gw1 su[901]: FAILED SU (to root) bob on pts/1",
+	  "log.auth", "authentication", "su", "failure", "bob" },
+	{ "Nov 27 10:00:00 gw1 su: pam_unix(su:auth): authentication failure; "
+	  "logname=bob uid=1001 euid=0 tty=/dev/pts/1 ruser=bob rhost=  "
+	  "user=root", "log.auth", "authentication", "su", "failure", "bob" },
+	{ "Nov 27 10:00:00 gw1 su: pam_unix(su-l:auth): authentication "
+	  "failure; logname= uid=1001 euid=0 tty=pts/1 ruser= rhost=  user=root",
+	  "log.auth", "authentication", "su", "failure", "root" },
+	{ "Nov 27 10:00:00 gw1 su: Successful su for root by alice", "log.auth",
+	  "authentication", "su", "success", "alice" },
+	{ "Nov 27 10:00:00 gw1 su: + pts/0 alice:root", "log.auth",
+	  "authentication", "su", "success", "alice" },
+	{ "Nov 27 10:00:00 gw1 su: - pts/0 bob:root", "log.auth",
+	  "authentication", "su", "failure", "bob" },
+	{ "Nov 27 10:00:00 gw1 su: pam_unix(su:session): session opened for "
+	  "user root(uid=0) by alice(uid=1000)", "log.auth", "authentication",
+	  NULL, NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 useradd[1200]: new group: name=eve, GID=1005",
+	  "log.auth", "iam", "group_created", "success", NULL },
+	{ "Nov 27 10:00:00 gw1 useradd[1200]: new user: name=eve, UID=1005, "
+	  "GID=1005, home=/home/eve, shell=/bin/bash, from=/dev/pts/0",
+	  "log.auth", "iam", "user_created", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 useradd[1200]: add 'eve' to group 'sudo'",
+	  "log.auth", "iam", "user_added_to_group", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 usermod[1300]: add 'eve' to shadow group 'sudo'",
+	  "log.auth", "iam", "user_added_to_group", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 usermod[1300]: change user 'eve' shell from "
+	  "'/bin/sh' to '/bin/bash'", "log.auth", "iam", "user_modified",
+	  "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 usermod[1300]: change user name 'eve' to 'eva'",
+	  "log.auth", "iam", "user_modified", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 usermod[1300]: lock user 'eve' password",
+	  "log.auth", "iam", "user_modified", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 usermod[1300]: delete 'eve' from group 'sudo'",
+	  "log.auth", "iam", "user_removed_from_group", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 groupadd[1400]: group added to /etc/group: "
+	  "name=devs, GID=1010", "log.auth", "iam", "group_created", "success",
+	  NULL },
+	{ "Nov 27 10:00:00 gw1 groupadd[1400]: new group: name=devs, GID=1010",
+	  "log.auth", "iam", "group_created", "success", NULL },
+	{ "Nov 27 10:00:00 gw1 userdel[1500]: delete user 'eve'", "log.auth",
+	  "iam", "user_deleted", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 userdel[1500]: removed group 'eve' owned by "
+	  "'eve'", "log.auth", "iam", "group_deleted", "success", NULL },
+	{ "Nov 27 10:00:00 gw1 groupdel[1501]: group 'devs' removed",
+	  "log.auth", "iam", "group_deleted", "success", NULL },
+	{ "Nov 27 10:00:00 gw1 gpasswd[1600]: user eve added by root to group "
+	  "sudo", "log.auth", "iam", "user_added_to_group", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 useradd[1200]: failed adding user 'x y', data "
+	  "deleted", "log.auth", "iam", "user_created", "failure", "x y" },
+	{ "Nov 27 10:00:00 gw1 useradd[1200]: add '", "log.auth", "iam",
+	  "user_added_to_group", "success", NULL },
+	{ "Nov 27 10:00:00 gw1 passwd[1700]: pam_unix(passwd:chauthtok): "
+	  "password changed for eve", "log.auth", "iam", "password_changed",
+	  "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 chpasswd[1701]: pam_unix(chpasswd:chauthtok): "
+	  "password changed for bob", "log.auth", "iam", "password_changed",
+	  "success", "bob" },
+	{ "Nov 27 10:00:00 gw1 passwd[1702]: password for 'eve' changed by "
+	  "'root'", "log.auth", "iam", "password_changed", "success", "eve" },
+	{ "Nov 27 10:00:00 gw1 systemd-logind[600]: New session 42 of user "
+	  "admin.", "log.auth", "session", "session_start", "success",
+	  "admin" },
+	{ "Nov 27 10:00:00 gw1 systemd-logind[600]: New session c1 of user "
+	  "lightdm.", "log.auth", "session", "session_start", "success",
+	  "lightdm" },
+	{ "Nov 27 10:00:00 gw1 systemd-logind[600]: New session '7' of user "
+	  "'ops' with class 'user' and type 'tty'.", "log.auth", "session",
+	  "session_start", "success", "ops" },
+	{ "Nov 27 10:00:00 gw1 systemd-logind[600]: Removed session 42.",
+	  "log.auth", "session", "session_end", "success", NULL },
+	{ "Nov 27 10:00:00 gw1 systemd-logind[600]: Session 42 logged out. "
+	  "Waiting for processes to exit.", "log.auth", "session", NULL, NULL,
+	  NULL },
+	{ "Nov 27 10:00:00 gw1 CRON[2000]: (root) CMD (   cd / && run-parts "
+	  "--report /etc/cron.hourly)", "log.cron", "process", "cron_command",
+	  "success", "root" },
+	{ "Nov 27 10:00:00 gw1 crond[2001]: (www-data) CMD (php /var/www/cron."
+	  "php)", "log.cron", "process", "cron_command", "success",
+	  "www-data" },
+	{ "Nov 27 10:00:00 gw1 CRON[2002]: pam_unix(cron:session): session "
+	  "opened for user root(uid=0) by (uid=0)", "log.cron", "process", NULL,
+	  NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 CRON[2003]: (root) CMDOUT (hello)", "log.cron",
+	  "process", NULL, NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 CRON[2003]: (root", "log.cron", "process", NULL,
+	  NULL, NULL },
+	{ "Nov 27 10:00:00 gw1 CRON[2003]: ()", "log.cron", "process", NULL,
+	  NULL, NULL },
+	/* Not an auth program: untouched. */
+	{ "Nov 27 10:00:00 gw1 sudoedit: alice : TTY=pts/0 ; COMMAND=x",
+	  "log.syslog", NULL, NULL, NULL, NULL },
+};
+
+static void
+test_auth(void)
+{
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	for (size_t i = 0; i < sizeof(auth_cases) / sizeof(auth_cases[0]);
+	    i++) {
+		int fails = check_fail;
+		const char *line = auth_cases[i].line;
+		const char *msg = strstr(line, ": ") + 2;
+
+		CHECK_STR(parse(line), auth_cases[i].dataset);
+		CHECK_FLD(SOC_F_EVENT_DATASET, auth_cases[i].dataset);
+		CHECK_FLD(SOC_F_EVENT_CATEGORY, auth_cases[i].category);
+		CHECK_FLD(SOC_F_EVENT_ACTION, auth_cases[i].action);
+		CHECK_FLD(SOC_F_EVENT_OUTCOME, auth_cases[i].outcome);
+		CHECK_FLD(SOC_F_USER_NAME, auth_cases[i].user);
+		CHECK_FLD(SOC_F_MESSAGE, msg);
+		CHECK_FLD(SOC_F_HOST_HOSTNAME, "gw1");
+		CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+		case_end(fails, line);
+	}
+}
+
+/*
+ * Kernel netfilter LOG lines.
+ */
+static const struct {
+	const char	*line;
+	const char	*action;
+	const char	*src;
+	long long	 sport;
+	const char	*dst;
+	long long	 dport;
+	const char	*transport;
+	long long	 itype;
+	long long	 icode;
+} nf_cases[] = {
+	{ "Nov 27 10:00:00 gw1 kernel: [ 8123.456789] [UFW BLOCK] IN=eth0 OUT= "
+	  "MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.5 "
+	  "DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4321 DF PROTO=TCP"
+	  " SPT=51234 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0", "ufw_block",
+	  "203.0.113.5", 51234, "192.0.2.10", 22, "tcp", ABSENT, ABSENT },
+	{ "Nov 27 10:00:00 gw1 kernel: DROP-IN: IN=eth1 OUT= MAC= "
+	  "SRC=198.51.100.7 DST=192.0.2.1 LEN=78 TOS=0x00 PREC=0x00 TTL=115 "
+	  "ID=0 PROTO=UDP SPT=5353 DPT=161 LEN=58", "drop_in",
+	  "198.51.100.7", 5353, "192.0.2.1", 161, "udp", ABSENT, ABSENT },
+	/* Prefix glued to IN=, no space. */
+	{ "Nov 27 10:00:00 gw1 kernel: iptables-denied:IN=eth0 OUT=eth1 "
+	  "SRC=10.0.0.1 DST=10.0.0.2 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 "
+	  "CODE=0 ID=77 SEQ=1", "iptables_denied", "10.0.0.1", ABSENT,
+	  "10.0.0.2", ABSENT, "icmp", 8, 0 },
+	/* ICMP error quoting the packet: the outer addresses win. */
+	{ "Nov 27 10:00:00 gw1 kernel: [FW] IN=eth0 OUT= SRC=192.0.2.99 "
+	  "DST=10.0.0.5 LEN=88 PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.5 "
+	  "DST=192.0.2.99 LEN=60 PROTO=UDP SPT=33434 DPT=53 LEN=40 ] MTU=1500",
+	  "fw", "192.0.2.99", ABSENT, "10.0.0.5", ABSENT, "icmp", 3, 3 },
+	/* IPv6 and nftables' "log prefix". */
+	{ "Nov 27 10:00:00 gw1 kernel: nft drop6: IN=eth0 OUT= MAC=aa SRC=2001:"
+	  "db8::1 DST=2001:db8::2 LEN=80 TC=0 HOPLIMIT=57 FLOWLBL=0 PROTO=TCP "
+	  "SPT=40000 DPT=443 WINDOW=64800 RES=0x00 SYN URGP=0", "nft_drop6",
+	  "2001:db8::1", 40000, "2001:db8::2", 443, "tcp", ABSENT, ABSENT },
+	{ "Nov 27 10:00:00 gw1 kernel: IN=eth0 OUT= SRC=2001:db8::1 "
+	  "DST=ff02::1 LEN=72 PROTO=ICMPv6 TYPE=134 CODE=0", NULL,
+	  "2001:db8::1", ABSENT, "ff02::1", ABSENT, "ipv6-icmp", 134, 0 },
+	{ "Nov 27 10:00:00 gw1 kernel: [UFW AUDIT] IN=eth0 OUT= SRC=10.0.0.1 "
+	  "DST=224.0.0.1 LEN=32 PROTO=2", "ufw_audit", "10.0.0.1", ABSENT,
+	  "224.0.0.1", ABSENT, "igmp", ABSENT, ABSENT },
+	/* Out-of-range port numbers are dropped, the rest kept. */
+	{ "Nov 27 10:00:00 gw1 kernel: X IN=a OUT= SRC=1.1.1.1 DST=2.2.2.2 "
+	  "PROTO=TCP SPT=99999 DPT=", "x", "1.1.1.1", ABSENT, "2.2.2.2", ABSENT,
+	  "tcp", ABSENT, ABSENT },
+};
+
+static void
+test_netfilter(void)
+{
+	static const char *const not_fw[] = {
+		"Nov 27 10:00:00 gw1 kernel: SRC=1.1.1.1 DST=2.2.2.2",
+		"Nov 27 10:00:00 gw1 kernel: IN=eth0 SRC=1.1.1.1 DST=2.2.2.2",
+		"Nov 27 10:00:00 gw1 kernel: IN=eth0 OUT= SRC=x DST=2.2.2.2",
+		"Nov 27 10:00:00 gw1 kernel: IN=eth0 OUT= SRC=1.1.1.1 DST=",
+		"Nov 27 10:00:00 gw1 kernel: IN= OUT= [SRC=1.1.1.1 DST=2.2.2.2]",
+		"Nov 27 10:00:00 gw1 app: IN=e OUT= SRC=1.1.1.1 DST=2.2.2.2",
+	};
+
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	for (size_t i = 0; i < sizeof(nf_cases) / sizeof(nf_cases[0]); i++) {
+		int fails = check_fail;
+		const char *line = nf_cases[i].line;
+
+		CHECK_STR(parse(line), "log.firewall");
+		CHECK_FLD(SOC_F_EVENT_DATASET, "log.firewall");
+		CHECK_FLD(SOC_F_EVENT_CATEGORY, "network");
+		CHECK_FLD(SOC_F_PROCESS_NAME, "kernel");
+		CHECK_FLD(SOC_F_HOST_HOSTNAME, "gw1");
+		CHECK_FLD(SOC_F_MESSAGE, strstr(line, "kernel: ") + 8);
+		CHECK_FLD(SOC_F_EVENT_ACTION, nf_cases[i].action);
+		CHECK_FLD(SOC_F_SOURCE_IP, nf_cases[i].src);
+		CHECK_NUM(SOC_F_SOURCE_PORT, nf_cases[i].sport);
+		CHECK_FLD(SOC_F_DEST_IP, nf_cases[i].dst);
+		CHECK_NUM(SOC_F_DEST_PORT, nf_cases[i].dport);
+		CHECK_FLD(SOC_F_NET_TRANSPORT, nf_cases[i].transport);
+		CHECK_NUM(SOC_F_ICMP_TYPE, nf_cases[i].itype);
+		CHECK_NUM(SOC_F_ICMP_CODE, nf_cases[i].icode);
+		case_end(fails, line);
+	}
+	CHECK_FLD(SOC_F_NET_TYPE, "ipv4");
+	parse(nf_cases[4].line);
+	CHECK_FLD(SOC_F_NET_TYPE, "ipv6");
+	CHECK_NUM(SOC_F_NET_BYTES, 80);
+	for (size_t i = 0; i < sizeof(not_fw) / sizeof(not_fw[0]); i++) {
+		CHECK_STR(parse(not_fw[i]), "log.syslog");
+		CHECK(!soc_event_has(&ev, SOC_F_SOURCE_IP));
+	}
+	/* A huge prefix makes a long action cut to size, nothing more. */
+	{
+		char line[4096];
+
+		memset(line, 'A', sizeof(line));
+		memcpy(line, "Nov 27 10:00:00 gw1 kernel: ", 28);
+		memcpy(line + 3000, " IN=a OUT= SRC=1.1.1.1 DST=2.2.2.2", 34);
+		CHECK_STR(parse_n(line, 3034), "log.firewall");
+		CHECK(strlen(fld(SOC_F_EVENT_ACTION)) == 64);
+	}
+}
+
+/*
+ * Apache and nginx error logs.
+ */
+static const struct {
+	const char	*line;
+	const char	*ts;
+	const char	*level;
+	const char	*ip;
+	long long	 port;
+} weberr_cases[] = {
+	{ "[Sun Dec 04 04:47:44.123456 2005] [core:error] [pid 123:tid 456] "
+	  "[client 1.2.3.4:5678] AH00124: Request exceeded the limit of 10 "
+	  "internal redirects", "2005-12-03 21:47:44.123456", "error",
+	  "1.2.3.4", 5678 },
+	{ "[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] Directory index "
+	  "forbidden by rule: /var/www/html/", "2005-12-03 21:47:44", "error",
+	  "1.2.3.4", ABSENT },
+	{ "[Wed Nov 25 10:00:00.000001 2026] [authz_core:error] [pid 9] "
+	  "[client 2001:db8::5:40022] AH01630: client denied by server "
+	  "configuration: /srv/x", "2026-11-25 03:00:00.000001", "error",
+	  "2001:db8::5", 40022 },
+	{ "[Wed Nov 25 10:00:00.5 2026] [:error] [pid 9] [client 10.0.0.1:1] "
+	  "PHP Warning: x", "2026-11-25 03:00:00.5", "error", "10.0.0.1", 1 },
+	{ "[Wed Nov 25 10:00:00.5 2026] [proxy:warn] [pid 9:tid 1] [remote "
+	  "10.0.0.2:80] AH01102: error reading status line",
+	  "2026-11-25 03:00:00.5", "warn", "10.0.0.2", 80 },
+	{ "[Wed Nov 25 10:00:00.5 2026] [mpm_event:notice] [pid 1:tid 2] "
+	  "AH00489: Apache/2.4.58 configured", "2026-11-25 03:00:00.5",
+	  "notice", NULL, ABSENT },
+	/* A "[client ...]" inside the message is not the client. */
+	{ "[Sun Dec 04 04:47:44 2005] [error] jk2 [client 6.6.6.6] x",
+	  "2005-12-03 21:47:44", "error", NULL, ABSENT },
+	{ "2026/11/27 10:00:00 [error] 1234#0: *5 open() \"/usr/share/nginx/html"
+	  "/x.php\" failed (2: No such file or directory), client: 10.1.2.3, "
+	  "server: localhost, request: \"GET /x.php HTTP/1.1\", host: \"gw1\"",
+	  "2026-11-27 03:00:00", "error", "10.1.2.3", ABSENT },
+	{ "2026/11/27 10:00:00 [warn] 1234#1234: *9 limiting requests, excess: "
+	  "10.500 by zone \"one\", client: 2001:db8::9, server: x, request: "
+	  "\"GET / HTTP/1.1\"", "2026-11-27 03:00:00", "warn", "2001:db8::9",
+	  ABSENT },
+	{ "2026/11/27 10:00:00 [notice] 1#1: signal process started",
+	  "2026-11-27 03:00:00", "notice", NULL, ABSENT },
+	/* A client writing ", client: X, server: " into the line. */
+	{ "2026/11/27 10:00:00 [error] 1#0: *1 open() \"/h/, client: 6.6.6.6, "
+	  "server: x\" failed, client: 10.9.9.9, server: x, request: \"GET "
+	  "/%2C%20client HTTP/1.1\"", "2026-11-27 03:00:00", "error", NULL,
+	  ABSENT },
+	{ "2026/11/27 10:00:00 [error] 1#0: *1 x, client: 10.9.9.9, server: x, "
+	  "referrer: \"a, client: 6.6.6.6, server: y\"", "2026-11-27 03:00:00",
+	  "error", NULL, ABSENT },
+	/* Through syslog (Apache leaves its stamp out there). */
+	{ "<11>Nov 27 10:00:00 web1 httpd[77]: [core:error] [pid 77] [client "
+	  "10.0.0.3:999] AH00037: Symbolic link not allowed",
+	  "2026-11-27 03:00:00", "error", "10.0.0.3", 999 },
+	{ "<11>Nov 27 10:00:00 web1 nginx: 2026/11/27 09:59:59 [crit] 5#5: *1 "
+	  "SSL_do_handshake() failed, client: 10.0.0.4, server: 0.0.0.0:443",
+	  "2026-11-27 02:59:59", "crit", "10.0.0.4", ABSENT },
+};
+
+static void
+test_web_error(void)
+{
+	static const char *const not_err[] = {
+		"[Sun Dec 04 04:47:44 2005]",
+		"[Sun Dec 04 04:47:44 2005] [ERROR] x",
+		"[Sun Dec 04 04:47:44 2005] error x",
+		"[Sun Dec 04 04:47:44 2005] [err",
+		"[Sun Dek 04 04:47:44 2005] [error] x",
+		"[Sun Dec 04 24:47:44 2005] [error] x",
+		"[Sun Dec 04 04:47:44. 2005] [error] x",
+		"2026/11/27 10:00:00 [error] x",
+		"2026/13/27 10:00:00 [error] 1#0: x",
+		"2026/11/27 10:00:00 error 1#0: x",
+		"<11>Nov 27 10:00:00 web1 app: [core:error] [pid 77] x",
+	};
+	const char *msg;
+
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	for (size_t i = 0; i < sizeof(weberr_cases) / sizeof(weberr_cases[0]);
+	    i++) {
+		int fails = check_fail;
+		const char *line = weberr_cases[i].line;
+
+		msg = line[0] == '<' ? strstr(line, ": ") + 2 : line;
+		CHECK_STR(parse(line), "log.web_error");
+		CHECK_FLD(SOC_F_EVENT_DATASET, "log.web_error");
+		CHECK_FLD(SOC_F_EVENT_CATEGORY, "web");
+		CHECK_INT(ev.ts, utc(weberr_cases[i].ts));
+		CHECK_FLD(SOC_F_LOG_LEVEL, weberr_cases[i].level);
+		CHECK_FLD(SOC_F_SOURCE_IP, weberr_cases[i].ip);
+		CHECK_NUM(SOC_F_SOURCE_PORT, weberr_cases[i].port);
+		CHECK_FLD(SOC_F_MESSAGE, msg);
+		case_end(fails, line);
+	}
+	for (size_t i = 0; i < sizeof(not_err) / sizeof(not_err[0]); i++) {
+		CHECK_STR(parse(not_err[i]), "log.syslog");
+		CHECK(!soc_event_has(&ev, SOC_F_SOURCE_IP));
+	}
+}
+
+/* log.source.address comes from the context, before the message. */
+static void
+test_source_addr(void)
+{
+	char *big;
+	size_t n = 100000;
+
+	ctx.source_addr = "192.0.2.44";
+	parse("<13>Nov 27 09:59:00 h p: x");
+	CHECK_FLD(SOC_F_LOG_SOURCE_ADDR, "192.0.2.44");
+	if ((big = malloc(n)) == NULL)
+		abort();
+	memset(big, 'x', n);
+	parse_n(big, n);
+	CHECK_FLD(SOC_F_LOG_SOURCE_ADDR, "192.0.2.44");
+	CHECK(ev.flags & SOC_EV_TRUNCATED);
+	free(big);
+	ctx.source_addr = NULL;
+	parse("<13>Nov 27 09:59:00 h p: x");
+	CHECK(!soc_event_has(&ev, SOC_F_LOG_SOURCE_ADDR));
+}
+
+/*
  * Hostile input.
  */
 static void
@@ -564,6 +953,24 @@ test_hostile(void)
 		"www.example.com:443 203.0.113.9 - - [27/Nov/2026:10:00:00 +0700]"
 		" \"POST /l?n=1 HTTP/2.0\" 302 - \"https://x/\" \"Mozilla/5.0\"",
 		"<13>Nov 27 09:59:00 myprog[12]: hello",
+		"Nov 27 10:00:00 gw1 sudo:    alice : 3 incorrect password "
+		"attempts ; TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls",
+		"Nov 27 10:00:00 gw1 su: pam_unix(su-l:auth): authentication "
+		"failure; logname=a uid=1 euid=0 tty=/dev/pts/1 ruser=a rhost=  "
+		"user=root",
+		"Nov 27 10:00:00 gw1 usermod[1]: add 'eve' to shadow group 'sudo'",
+		"Nov 27 10:00:00 gw1 useradd[1]: new user: name=eve, UID=1005",
+		"Nov 27 10:00:00 gw1 systemd-logind[1]: New session '7' of user "
+		"'ops' with class 'user'",
+		"Nov 27 10:00:00 gw1 CRON[1]: (root) CMD (x)",
+		"Nov 27 10:00:00 gw1 passwd[1]: pam_unix(passwd:chauthtok): "
+		"password changed for eve",
+		"Nov 27 10:00:00 gw1 kernel: [ 1.5] [UFW BLOCK] IN=eth0 OUT= "
+		"SRC=2001:db8::1 DST=10.0.0.1 PROTO=ICMP TYPE=3 CODE=1 [SRC=1",
+		"[Sun Dec 04 04:47:44.123456 2005] [core:error] [pid 123:tid 456]"
+		" [client 1.2.3.4:5678] x",
+		"2026/11/27 10:00:00 [error] 1#0: *1 x, client: 1.2.3.4, server: "
+		"y, request: \"GET / HTTP/1.1\"",
 	};
 	char *big;
 	size_t bigsz = 1 << 20;
@@ -865,17 +1272,56 @@ test_apache_log(const char *dir)
 	CHECK_INT(st304, 445);
 	free(buf);
 
-	/* The Apache *error* log is not an access log. */
-	if ((buf = slurp(dir, "Apache_2k.log", &len)) == NULL)
+	/* The Apache error log: every line an error event at its stamp. */
+	if ((buf = slurp(dir, "Apache_2k.log", &len)) == NULL) {
+		CHECK(!"Apache_2k.log missing");
 		return;
+	}
 	pos = 0;
 	lines = web = 0;
-	while (next_line(buf, len, &pos, &line, &n)) {
-		lines++;
-		web += strcmp(parse_n(line, n), "log.syslog") == 0;
+	{
+		int ts_ok = 0, errors = 0, clients = 0;
+
+		while (next_line(buf, len, &pos, &line, &n)) {
+			char stamp[32], mon[4];
+			int d, h, mi, sec, y;
+			struct tm tm = { 0 };
+			static const char months[] = "JanFebMarAprMayJunJulAugSep"
+			    "OctNovDec";
+
+			lines++;
+			if (strcmp(parse_n(line, n), "log.web_error") == 0 &&
+			    soc_event_has(&ev, SOC_F_LOG_LEVEL))
+				web++;
+			else
+				fprintf(stderr, "not web_error: %.*s\n", (int)n,
+				    line);
+			snprintf(stamp, sizeof(stamp), "%.*s", n < 26 ? (int)n :
+			    26, line);
+			if (sscanf(stamp, "[%*3s %3s %d %d:%d:%d %d]", mon, &d,
+			    &h, &mi, &sec, &y) == 6 && strstr(months, mon)) {
+				tm.tm_year = y - 1900;
+				tm.tm_mon = (int)(strstr(months, mon) - months) / 3;
+				tm.tm_mday = d;
+				tm.tm_hour = h;
+				tm.tm_min = mi;
+				tm.tm_sec = sec;
+				ts_ok += ev.ts == ((int64_t)timegm(&tm) - TZ_HCM) *
+				    1000000000LL;
+			}
+			if (contains(line, n, "[error]")) {
+				errors++;
+				CHECK_FLD(SOC_F_LOG_LEVEL, "error");
+			}
+			clients += soc_event_has(&ev, SOC_F_SOURCE_IP) &&
+			    contains(line, n, "[client ");
+		}
+		CHECK_INT(lines, 2000);
+		CHECK_INT(web, 2000);
+		CHECK_INT(ts_ok, 2000);
+		CHECK_INT(errors, 595);
+		CHECK(clients > 0);
 	}
-	CHECK_INT(lines, 2000);
-	CHECK_INT(web, 2000);
 	free(buf);
 }
 
@@ -888,6 +1334,10 @@ main(void)
 	test_year_rollover();
 	test_sshd();
 	test_web();
+	test_auth();
+	test_netfilter();
+	test_web_error();
+	test_source_addr();
 	test_hostile();
 	if ((dir = check_data_dir()) != NULL) {
 		test_openssh_log(dir);

@@ -119,30 +119,27 @@ capture_open_live(struct sensor *s)
 }
 
 int
-capture_run_live(struct sensor *s)
+capture_pollfds(struct pollfd *pfd, int max)
 {
-	struct pollfd pfd[MAX_LIVE];
-	int64_t last_poll = 0;
+	int n = 0;
 
+	for (size_t i = 0; i < nlive && n < max; i++, n++) {
+		pfd[n].fd = pcap_get_selectable_fd(live[i]);
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+	}
+	return n;
+}
+
+void
+capture_dispatch(struct sensor *s)
+{
+	/* non-blocking handles: read whatever each ring holds now */
 	for (size_t i = 0; i < nlive; i++) {
-		pfd[i].fd = pcap_get_selectable_fd(live[i]);
-		pfd[i].events = POLLIN;
+		s->cur_linktype = pcap_datalink(live[i]);
+		if (pcap_dispatch(live[i], 1024, on_packet, (u_char *)s) == -1)
+			log_warnx("%s", pcap_geterr(live[i]));
 	}
-	while (!sensor_quit) {
-		poll(pfd, nlive, 250);
-		for (size_t i = 0; i < nlive; i++) {
-			s->cur_linktype = pcap_datalink(live[i]);
-			if (pcap_dispatch(live[i], 1024, on_packet, (u_char *)s) == -1)
-				log_warnx("%s", pcap_geterr(live[i]));
-		}
-		if (soc_mono_ms() - last_poll >= 250) {
-			last_poll = soc_mono_ms();
-			pkt_expire(s->pkt, soc_now_ns());
-			logfile_follow_poll(s);
-		}
-		sensor_tick(s);
-	}
-	return 0;
 }
 
 void

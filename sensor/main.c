@@ -9,6 +9,7 @@
  * config, open the capture handles and read the keys while privileged,
  * drop privileges, and only then read a packet or a log line.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -24,6 +25,7 @@
 #include "soc/log.h"
 #include "soc/util.h"
 #include "soc-config.h"
+#include "intake.h"
 #include "logparse.h"
 #include "sensor.h"
 
@@ -196,8 +198,11 @@ check_conf(void)
 		S.out = OUT_UPLINK;
 	else
 		fatalx("output \"%s\": use json, null or uplink", S.conf.output);
-	if (S.conf.interfaces.n == 0 && S.conf.pcaps.n == 0 && S.conf.log_files.n == 0)
-		fatalx("nothing to read: give -i IFACE, -r FILE or --log-file PATH");
+	if (S.conf.interfaces.n == 0 && S.conf.pcaps.n == 0 &&
+	    S.conf.log_files.n == 0 && S.conf.syslog_udp.n == 0 &&
+	    S.conf.syslog_tcp.n == 0)
+		fatalx("nothing to read: give -i IFACE, -r FILE, --log-file PATH "
+		    "or syslog listeners in the config");
 	if (S.out != OUT_UPLINK)
 		return;
 	if (S.conf.connect == NULL)
@@ -312,9 +317,13 @@ send_heartbeat(struct sensor *s)
 void
 sensor_tick(struct sensor *s)
 {
-	static int64_t last_hb;
+	static int64_t last_hb, last_out;
 	int64_t now = soc_mono_ms();
 
+	if (s->out == OUT_JSON && now - last_out >= 250) {
+		last_out = now;
+		fflush(s->jsonout);	/* a reader sees events as they come */
+	}
 	if (s->batch.count > 0 && now - s->batch_started >= s->conf.batch_ms)
 		sensor_flush(s);
 	if (s->out == OUT_UPLINK && now - last_hb >= s->conf.heartbeat_s * 1000) {
@@ -346,6 +355,44 @@ sensor_report_counters(struct sensor *s, int final)
 	    (unsigned long long)s->c.pcap_dropped, (unsigned long long)s->c.pcap_ifdropped);
 	if (s->up != NULL && !final)
 		uplink_log_counters(s->up);
+	if (s->syslogd != NULL)
+		syslogd_log_counters(s->syslogd);
+}
+
+/*
+ * The live loop: capture handles, syslog listeners and the log files'
+ * inotify descriptor in one poll; timers for flow expiry, log polling
+ * (the fallback when inotify misses something) and batches.
+ */
+#define SENSOR_MAX_POLL	1024
+
+static void
+sensor_run(struct sensor *s)
+{
+	static struct pollfd pfd[SENSOR_MAX_POLL];
+	int64_t last_poll = 0, now;
+	int n, ifd, nsd;
+
+	while (!sensor_quit) {
+		n = capture_pollfds(pfd, SENSOR_MAX_POLL);
+		ifd = logfile_follow_fd();
+		pfd[n] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+		nsd = s->syslogd ? syslogd_pollfds(s->syslogd, pfd + n + 1,
+		    SENSOR_MAX_POLL - n - 1) : 0;
+		if (poll(pfd, (nfds_t)(n + 1 + nsd), 250) == -1 && errno != EINTR)
+			fatal("poll");
+		capture_dispatch(s);
+		if (s->syslogd)
+			syslogd_dispatch(s->syslogd, pfd + n + 1, nsd);
+		now = soc_mono_ms();
+		if ((ifd != -1 && (pfd[n].revents & POLLIN)) || now - last_poll >= 250) {
+			if (now - last_poll >= 250)
+				pkt_expire(s->pkt, soc_now_ns());
+			last_poll = now;
+			logfile_follow_poll(s);
+		}
+		sensor_tick(s);
+	}
 }
 
 static void
@@ -391,6 +438,9 @@ main(int argc, char **argv)
 	S.jsonout = stdout;
 	if (capture_open_live(&S) == -1)
 		fatalx("cannot open the capture interfaces");
+	/* listeners may need a privileged port: before the drop */
+	if ((S.syslogd = syslogd_open(&S, err, sizeof(err))) == NULL && err[0] != '\0')
+		fatalx("%s", err);
 	drop_privileges();
 	/* the uplink first: a spool may hold newer log positions */
 	if (S.out == OUT_UPLINK && (S.up = uplink_start(&S, err, sizeof(err))) == NULL)
@@ -408,8 +458,14 @@ main(int argc, char **argv)
 				rc = 2;
 	} else {
 		logfile_follow_open(&S);
-		capture_run_live(&S);
+		sensor_run(&S);
 		logfile_follow_close();
+	}
+	if (S.syslogd != NULL) {
+		/* emits what TCP clients left unterminated */
+		syslogd_log_counters(S.syslogd);
+		syslogd_close(S.syslogd);
+		S.syslogd = NULL;
 	}
 	pkt_finish(S.pkt);
 	sensor_flush(&S);

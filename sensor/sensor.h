@@ -6,6 +6,7 @@
 #ifndef SOC_SENSOR_H
 #define SOC_SENSOR_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,12 +65,14 @@ struct sensor_counters {
 };
 
 struct uplink;
+struct syslogd;
 
 struct sensor {
 	struct sensor_conf	 conf;
 	enum sensor_output	 out;
 	struct pkt_ctx		*pkt;
 	struct uplink		*up;
+	struct syslogd		*syslogd;
 	struct sensor_counters	 c;
 	struct soc_sbuf		 json;
 	struct soc_wbuf		 batch;
@@ -91,7 +94,8 @@ void	sensor_report_counters(struct sensor *s, int final);
 /* capture.c: returns 0, or -1 after logging why. */
 int	capture_read_file(struct sensor *s, const char *path);
 int	capture_open_live(struct sensor *s);
-int	capture_run_live(struct sensor *s);	/* until sensor_quit */
+int	capture_pollfds(struct pollfd *pfd, int max);	/* live handles */
+void	capture_dispatch(struct sensor *s);	/* read what they hold */
 void	capture_close(struct sensor *s);
 void	capture_stats(struct sensor *s);
 
@@ -100,6 +104,13 @@ int	logfile_read_once(struct sensor *s, const char *path);
 int	logfile_follow_open(struct sensor *s);
 void	logfile_follow_poll(struct sensor *s);	/* read what was appended */
 void	logfile_follow_close(void);
+/* logfile.c: wake-ups and restart-safe positions */
+int	logfile_follow_fd(void);	/* inotify fd to poll, or -1 */
+/* Current positions (just after the last line handed to sensor_emit) in
+ * the state-file format; returns the length, 0 if it does not fit. */
+size_t	logfile_checkpoint(char *buf, size_t cap);
+/* Writes blob to conf.state_file atomically; 0, or -1 (logged once). */
+int	logfile_state_save(const char *blob, size_t len);
 /* Positions just after the last line emitted, in state-file format;
  * returns the length (0 if none or it does not fit). */
 size_t	logfile_checkpoint(char *buf, size_t cap);

@@ -254,6 +254,8 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 	struct soc_wire_reader r;
 	struct soc_wire_hdr h2;
 	const char *why;
+	/* one badly stamped event must not expire every window at once */
+	int64_t horizon = soc_now_ns() + 3600 * SOC_NS;
 
 	if (store_batch_begin(st) == -1)
 		return -1;
@@ -264,7 +266,7 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 		soc_event_set_cstr(&ev, SOC_F_OBSERVER_NAME, sen->name);
 		enrich_event(en, &ev);
 		N.events++;
-		if (ev.ts > latest_ts)
+		if (ev.ts > latest_ts && ev.ts <= horizon)
 			latest_ts = ev.ts;
 		if (ruleset_match(rs, scratch, &ev, on_alert, &bc) == -1)
 			bc.failed = 1;

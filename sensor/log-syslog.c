@@ -35,7 +35,13 @@
 
 #define SL_TAG_MAX	64	/* longest program name we accept */
 #define SL_HOST_MAX	255
-#define SL_FUTURE_SEC	(31 * 86400)	/* 3164 year rollover slack */
+/*
+ * RFC 3164 stamps have no year: take the current one unless that puts the
+ * line more than a day in the future (clock skew, a zone set wrong), in
+ * which case it is last year's -- a "Dec 10" line read on Nov 27 is from
+ * last December, and Dec 31 read on Jan 1 is from yesterday.
+ */
+#define SL_FUTURE_SEC	(86400)
 
 struct sl_span {
 	const char	*p;

@@ -120,7 +120,7 @@ static const struct {
 	const char	*msg;
 } syslog_cases[] = {
 	{ "Dec 10 06:55:46 LabSZ sshd[24200]: Connection closed by "
-	  "173.234.31.186 [preauth]", "log.sshd", "2026-12-09 23:55:46",
+	  "173.234.31.186 [preauth]", "log.sshd", "2025-12-09 23:55:46",
 	  "LabSZ", "sshd", 24200, NULL,
 	  "Connection closed by 173.234.31.186 [preauth]" },
 	{ "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick "
@@ -197,7 +197,7 @@ static const struct {
 	{ "<13", "log.syslog", NULL, NULL, NULL, ABSENT, NULL, "<13" },
 	{ "Dec 10 06:55", "log.syslog", NULL, NULL, NULL, ABSENT, NULL,
 	  "Dec 10 06:55" },
-	{ "Dec 10 06:55:46 LabSZ", "log.syslog", "2026-12-09 23:55:46",
+	{ "Dec 10 06:55:46 LabSZ", "log.syslog", "2025-12-09 23:55:46",
 	  "LabSZ", NULL, ABSENT, NULL, "" },
 	{ "Dec 32 06:55:46 LabSZ x: y", "log.syslog", NULL, NULL, NULL,
 	  ABSENT, NULL, "Dec 32 06:55:46 LabSZ x: y" },
@@ -251,9 +251,11 @@ test_year_rollover(void)
 	CHECK_INT(ev.ts, utc("2026-12-31 17:00:01"));
 	parse("Jan  2 09:00:00 h p: x");
 	CHECK_INT(ev.ts, utc("2027-01-02 02:00:00"));
-	/* A few weeks ahead is clock skew, not last year. */
+	/* Less than a day ahead is skew; more is last year's line. */
+	parse("Jan  2 23:00:00 h p: x");
+	CHECK_INT(ev.ts, utc("2027-01-02 16:00:00"));
 	parse("Jan 20 09:00:00 h p: x");
-	CHECK_INT(ev.ts, utc("2027-01-20 02:00:00"));
+	CHECK_INT(ev.ts, utc("2026-01-20 02:00:00"));
 	parse("Feb 10 09:00:00 h p: x");
 	CHECK_INT(ev.ts, utc("2026-02-10 02:00:00"));
 	/* now is 2027-01-01 01:00 in Hanoi but still 2026 in UTC. */

@@ -249,27 +249,39 @@ lf_drain(struct sensor *s, struct lfile *f, bool final)
 	int64_t now;
 
 	for (int k = 0; k < LF_POLL_BUFS; k++) {
-		if ((r = pread(f->fd, lf_buf, LF_BUFSZ, f->done)) <= 0)
+		off_t base = f->done;
+
+		if ((r = pread(f->fd, lf_buf, LF_BUFSZ, base)) <= 0)
 			break;
 		now = soc_now_ns();
 		start = 0;
+		/*
+		 * f->done moves past each line before it is emitted: a batch
+		 * flushed inside sensor_emit() checkpoints after that line,
+		 * so a restart neither loses nor repeats it.
+		 */
 		while (start < (size_t)r && (nl = memchr(lf_buf + start, '\n',
 		    (size_t)r - start)) != NULL) {
+			size_t next = (size_t)(nl - lf_buf) + 1;
+
+			f->done = base + (off_t)next;
 			emit_line(s, f->path, lf_buf + start,
 			    (size_t)(nl - (lf_buf + start)), now);
-			start = (size_t)(nl - lf_buf) + 1;
+			start = next;
 		}
 		if (start == 0 && r == LF_BUFSZ) {
 			lf_pieces++;
+			f->done = base + LF_BUFSZ;
 			emit_line(s, f->path, lf_buf, LF_BUFSZ, now);
 			start = LF_BUFSZ;
 		}
 		if (final && r < LF_BUFSZ && start < (size_t)r) {
+			f->done = base + r;
 			emit_line(s, f->path, lf_buf + start,
 			    (size_t)r - start, now);
 			start = (size_t)r;
 		}
-		f->done += (off_t)start;
+		f->done = base + (off_t)start;
 		emitted |= start > 0;
 		if (r < LF_BUFSZ)
 			break;		/* end of file */
@@ -581,10 +593,14 @@ logfile_checkpoint(char *buf, size_t cap)
 	if (cap <= len)
 		return 0;
 	memcpy(buf, head, len);
-	for (size_t i = 0; i < nfiles; i++)
+	for (size_t i = 0; i < nfiles; i++) {
+		/* the fingerprint must cover min(LF_FP_LEN, offset) bytes, as a
+		 * restart checks it: a checkpoint may be taken mid-drain */
+		lf_refresh_fp(&files[i]);
 		if (!lf_put(buf, cap, &len, files[i].ino, files[i].fp,
 		    files[i].done, files[i].path))
 			return 0;
+	}
 	for (size_t i = 0; i < npend; i++)
 		if (!lf_put(buf, cap, &len, pend[i].ino, pend[i].fp,
 		    pend[i].off, pend[i].path))
@@ -656,7 +672,9 @@ lf_save(void)
 	size_t len;
 	char *nb;
 
-	if (lf_s->conf.state_file == NULL)
+	/* sending to a correlator, the uplink saves positions once the
+	 * lines are spooled or acked, never before (uplink.c) */
+	if (lf_s->conf.state_file == NULL || lf_s->out == OUT_UPLINK)
 		return;
 	while ((len = logfile_checkpoint(lf_blob, lf_blobcap)) == 0) {
 		size_t cap = lf_blobcap ? lf_blobcap * 2 : 65536;

@@ -1,0 +1,67 @@
+"""Shared helpers for the Python integration tests: counted checks that
+end in the 'N passed, N failed' line, free loopback ports, waiting for a
+daemon, sanitizer report detection, and the project's binaries."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+BUILD = os.environ.get("SOC_BUILD_DIR", "build")
+SRC = os.environ.get("SOC_SOURCE_DIR", ".")
+SENSOR = os.path.join(BUILD, "sensor", "soc-sensor")
+CORR = os.path.join(BUILD, "correlator", "soc-correlator")
+SOCCTL = os.path.join(BUILD, "correlator", "socctl")
+GEN = os.path.join(BUILD, "tests", "gen-sample")
+
+counts = {"passed": 0, "failed": 0}
+
+
+def check(cond, what):
+    if cond:
+        counts["passed"] += 1
+    else:
+        counts["failed"] += 1
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def done():
+    """Print the closing line; return the exit status."""
+    print(f"{counts['passed']} passed, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
+
+
+def run(*args, ok=True, **kw):
+    p = subprocess.run(list(args), capture_output=True, text=True, timeout=120, **kw)
+    if ok and p.returncode != 0:
+        print(" ".join(args), "->", p.returncode, p.stdout, p.stderr, file=sys.stderr)
+        raise SystemExit(1)
+    return p
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, proc, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def sanitizer_clean(text, who):
+    bad = [l for l in text.splitlines()
+           if "runtime error" in l or "AddressSanitizer" in l or "LeakSanitizer" in l]
+    return check(not bad, f"{who}: sanitizer reports: {bad[:3]}")

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Exactly-once delivery of followed log lines, end to end: a real
+correlator, a real sensor following a file with a state file and a disk
+spool.  The file is appended to, rotated by rename-and-create and by
+copytruncate, and the sensor is killed with SIGKILL (twice, at different
+moments) and restarted in between.  The correlator must have received
+every line exactly once: its per-sensor event count equals the number of
+lines written, and every line's marker is in the stored evidence-free
+count by a rule that matches each line."""
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+from soctest import (CORR, SENSOR, SOCCTL, SRC, check, done, free_port, run,
+                     sanitizer_clean, wait_port)
+
+
+def received(db):
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        row = con.execute("select events_received from sensors where name='gw1'").fetchone()
+        return row[0] if row else 0
+    finally:
+        con.close()
+
+
+def wait_received(db, want, timeout=30):
+    end = time.time() + timeout
+    n = received(db)
+    while n < want and time.time() < end:
+        time.sleep(0.1)
+        n = received(db)
+    time.sleep(0.5)		# let anything extra (a duplicate) arrive too
+    return received(db)
+
+
+def append(path, first, last):
+    with open(path, "a") as f:
+        for i in range(first, last):
+            f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="soc-once-")
+    db = os.path.join(tmp, "soc.db")
+    log = os.path.join(tmp, "app.log")
+    ctl = lambda *a: run(SOCCTL, "--db", db, *a)
+    for name in ("correlator", "gw1"):
+        ctl("keygen", "--out", os.path.join(tmp, name))
+    ctl("agency", "add", "stttt", "--name", "Sở TT&TT")
+    ctl("sensor", "enroll", "gw1", "--agency", "stttt", "--key", os.path.join(tmp, "gw1.pub"))
+    port = free_port()
+    rules = os.path.join(tmp, "rules")
+    os.mkdir(rules)
+    shutil.copy(os.path.join(SRC, "rules", "mapping.yml"), rules)
+    corr_log = open(os.path.join(tmp, "corr.err"), "w+")
+    corr = subprocess.Popen([CORR, "--db", db, "--rules", rules, "--key",
+                             os.path.join(tmp, "correlator.key"),
+                             "--bind", f"tcp://127.0.0.1:{port}"],
+                            stdout=corr_log, stderr=subprocess.STDOUT)
+    cfg = os.path.join(tmp, "sensor.yml")
+    with open(cfg, "w") as f:
+        f.write(f"""name: gw1
+connect: tcp://127.0.0.1:{port}
+server_key: {tmp}/correlator.pub
+key: {tmp}/gw1.key
+spool: {tmp}/spool
+logs:
+  files: [{log}]
+  state_file: {tmp}/positions
+uplink:
+  batch_events: 7
+  batch_ms: 50
+  heartbeat_s: 1
+""")
+    procs = []
+
+    def start():
+        err = open(os.path.join(tmp, f"sensor{len(procs)}.err"), "w+")
+        p = subprocess.Popen([SENSOR, "-c", cfg], stdout=subprocess.DEVNULL, stderr=err)
+        procs.append((p, err))
+        return p
+
+    try:
+        check(wait_port(port, corr), "correlator listens")
+        total = 0
+        append(log, 0, 100)
+        total = 100
+        s = start()
+        check(wait_received(db, total) == total, f"first {total} lines arrive once")
+
+        # SIGKILL while lines are flowing, then more lines while it is down
+        append(log, 100, 400)
+        time.sleep(0.15)
+        s.send_signal(signal.SIGKILL)
+        s.wait()
+        append(log, 400, 450)
+        total = 450
+        s = start()
+        n = wait_received(db, total)
+        check(n == total, f"after SIGKILL mid-stream: {n} events for {total} lines")
+
+        # rename-and-create rotation with a late write to the old file
+        os.rename(log, log + ".1")
+        append(log + ".1", 450, 460)
+        append(log, 460, 500)
+        total = 500
+        n = wait_received(db, total)
+        check(n == total, f"after rename rotation: {n} events for {total} lines")
+
+        # copytruncate, then SIGKILL right after new appends
+        time.sleep(0.5)
+        with open(log, "r+") as f:
+            f.truncate(0)
+        append(log, 500, 530)
+        time.sleep(0.05)
+        s.send_signal(signal.SIGKILL)
+        s.wait()
+        append(log, 530, 600)
+        total = 600
+        s = start()
+        n = wait_received(db, total)
+        check(n == total, f"after copytruncate and SIGKILL: {n} events for {total} lines")
+
+        s.send_signal(signal.SIGTERM)
+        check(s.wait(30) == 0, "sensor exits cleanly on SIGTERM")
+        check(received(db) == total, "nothing more after a clean stop")
+    finally:
+        for p, _ in procs:
+            if p.poll() is None:
+                p.kill()
+        corr.send_signal(signal.SIGTERM)
+        try:
+            corr.wait(20)
+        except subprocess.TimeoutExpired:
+            corr.kill()
+    for p, err in procs:
+        err.seek(0)
+        text = err.read()
+        sanitizer_clean(text, "sensor")
+        if counts_failed():
+            print(text[-3000:], file=sys.stderr)
+    corr_log.seek(0)
+    sanitizer_clean(corr_log.read(), "correlator")
+    return done()
+
+
+def counts_failed():
+    from soctest import counts
+    return counts["failed"] > 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,13 @@ static const struct conf_opt sensor_opts[] = {
 	{ "capture.promisc", CONF_BOOL, &S.conf.promisc, 0, 1, "promiscuous mode" },
 	{ "capture.buffer_mb", CONF_INT, &S.conf.buffer_mb, 1, 4096, "kernel ring size (MiB)" },
 	{ "flows.max", CONF_INT, &S.conf.max_flows, 1024, 100000000, "flow table size" },
+	{ "flows.tcp_idle_s", CONF_INT, &S.conf.tcp_idle_s, 1, 86400, "TCP flow idle timeout" },
+	{ "flows.udp_idle_s", CONF_INT, &S.conf.udp_idle_s, 1, 86400, "UDP flow idle timeout" },
+	{ "flows.icmp_idle_s", CONF_INT, &S.conf.icmp_idle_s, 1, 86400, "ICMP flow idle timeout" },
+	{ "flows.active_timeout_s", CONF_INT, &S.conf.active_s, 0, 86400, "interim record for long flows (0: never)" },
+	{ "defrag.max_datagrams", CONF_INT, &S.conf.frag_max, 1, 1000000, "IP datagrams in reassembly at once" },
+	{ "defrag.timeout_s", CONF_INT, &S.conf.frag_timeout_s, 1, 600, "give up an incomplete datagram after" },
+	{ "streams.max_buffers", CONF_INT, &S.conf.stream_max, 16, 10000000, "4 KB TCP stream buffers for app-layer parsing" },
 	{ "logs.files", CONF_LIST, &S.conf.log_files, 0, 0, "log files to read" },
 	{ "logs.state_file", CONF_STR, &S.conf.state_file, 0, 0, "where file positions are kept across restarts" },
 	{ "logs.start_at", CONF_STR, &S.conf.start_at, 0, 0, "beginning | end: where to start in a file seen for the first time" },
@@ -80,6 +88,13 @@ defaults(void)
 	S.conf.promisc = 1;
 	S.conf.buffer_mb = 64;
 	S.conf.max_flows = 262144;
+	S.conf.tcp_idle_s = 300;
+	S.conf.udp_idle_s = 60;
+	S.conf.icmp_idle_s = 30;
+	S.conf.active_s = 120;
+	S.conf.frag_max = 64;
+	S.conf.frag_timeout_s = 30;
+	S.conf.stream_max = 4096;
 	S.conf.tz_offset_min = 420;
 	S.conf.start_at = strdup("beginning");
 	S.conf.syslog_max_message = 65536;	/* Asia/Ho_Chi_Minh, no DST */
@@ -292,23 +307,61 @@ sensor_flush(struct sensor *s)
 	soc_wire_begin(&s->batch, SOC_WIRE_EVENTS, 0);
 }
 
+/*
+ * Every counter the sensor reports, in one table: heartbeats carry them
+ * all to the correlator (`socctl sensors`), SIGUSR1 and exit log them.
+ */
+#define PS(f)	{ #f, offsetof(struct pkt_stats, f) }
+static const struct {
+	const char	*name;
+	size_t		 off;
+} pkt_counters[] = {
+	PS(packets), PS(bytes), PS(truncated), PS(malformed), PS(unsupported),
+	PS(fragments), PS(frag_reassembled), PS(frag_timeouts), PS(frag_evicted),
+	PS(frag_bad), PS(anomalies), PS(flows_created), PS(flows_emitted),
+	PS(flows_evicted), PS(flows_interim), PS(dns_events), PS(dns_malformed),
+	PS(http_events), PS(tls_events), PS(tls_malformed), PS(ssh_events),
+	PS(stream_exhausted), PS(stream_overflow), PS(stream_ooo),
+	PS(stream_dropped),
+};
+#undef PS
+
+struct counter {
+	const char	*name;
+	uint64_t	 value;
+};
+
+#define MAX_COUNTERS	64
+
+static size_t
+collect_counters(struct sensor *s, struct counter *c)
+{
+	const struct pkt_stats *ps = pkt_stats(s->pkt);
+	size_t n = 0;
+
+	capture_stats(s);
+	c[n++] = (struct counter){ "events", s->c.events };
+	c[n++] = (struct counter){ "log_lines", s->c.log_lines };
+	c[n++] = (struct counter){ "kernel_dropped", s->c.pcap_dropped };
+	c[n++] = (struct counter){ "iface_dropped", s->c.pcap_ifdropped };
+	c[n++] = (struct counter){ "encode_failed", s->c.encode_failed };
+	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
+		c[n++] = (struct counter){ pkt_counters[i].name,
+		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };
+	return n;
+}
+
 static void
 send_heartbeat(struct sensor *s)
 {
-	const struct pkt_stats *ps = pkt_stats(s->pkt);
+	struct counter c[MAX_COUNTERS];
 	struct soc_wbuf hb;
+	size_t n = collect_counters(s, c);
 
-	capture_stats(s);
 	soc_wbuf_init(&hb);
 	soc_wire_begin(&hb, SOC_WIRE_HEARTBEAT, 0);
-	soc_wire_add_counter(&hb, "events", s->c.events);
-	soc_wire_add_counter(&hb, "packets", ps->packets);
-	soc_wire_add_counter(&hb, "bytes", ps->bytes);
-	soc_wire_add_counter(&hb, "kernel_dropped", s->c.pcap_dropped);
-	soc_wire_add_counter(&hb, "iface_dropped", s->c.pcap_ifdropped);
-	soc_wire_add_counter(&hb, "malformed", ps->malformed + ps->truncated);
-	soc_wire_add_counter(&hb, "flows_evicted", ps->flows_evicted);
-	soc_wire_add_counter(&hb, "log_lines", s->c.log_lines);
+	for (size_t i = 0; i < n; i++)
+		soc_wire_add_counter(&hb, c[i].name, c[i].value);
 	uplink_counters(s->up, &hb);
 	uplink_submit(s->up, hb.data, hb.len, NULL, 0);
 	soc_wbuf_free(&hb);
@@ -339,20 +392,17 @@ sensor_tick(struct sensor *s)
 void
 sensor_report_counters(struct sensor *s, int final)
 {
-	const struct pkt_stats *ps = pkt_stats(s->pkt);
+	struct counter c[MAX_COUNTERS];
+	size_t n = collect_counters(s, c), len = 0;
+	char line[4096];
 
-	capture_stats(s);
-	log_info("packets %llu (%llu bytes), truncated %llu, malformed %llu, "
-	    "unsupported %llu, fragments %llu; flows %llu emitted, %llu evicted; "
-	    "dns %llu, http %llu; log lines %llu; events %llu; "
-	    "kernel drops %llu, interface drops %llu",
-	    (unsigned long long)ps->packets, (unsigned long long)ps->bytes,
-	    (unsigned long long)ps->truncated, (unsigned long long)ps->malformed,
-	    (unsigned long long)ps->unsupported, (unsigned long long)ps->fragments,
-	    (unsigned long long)ps->flows_emitted, (unsigned long long)ps->flows_evicted,
-	    (unsigned long long)ps->dns_events, (unsigned long long)ps->http_events,
-	    (unsigned long long)s->c.log_lines, (unsigned long long)s->c.events,
-	    (unsigned long long)s->c.pcap_dropped, (unsigned long long)s->c.pcap_ifdropped);
+	/* one line; zero counters are left out to keep it readable */
+	for (size_t i = 0; i < n && len < sizeof(line); i++)
+		if (c[i].value != 0 || i < 4)
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+			    "%s%s %llu", len ? ", " : "", c[i].name,
+			    (unsigned long long)c[i].value);
+	log_info("counters: %s", line);
 	if (s->up != NULL && !final)
 		uplink_log_counters(s->up);
 	if (s->syslogd != NULL)
@@ -429,6 +479,13 @@ main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 
 	pc.max_flows = (uint32_t)S.conf.max_flows;
+	pc.tcp_idle_ns = S.conf.tcp_idle_s * SOC_NS;
+	pc.udp_idle_ns = S.conf.udp_idle_s * SOC_NS;
+	pc.icmp_idle_ns = S.conf.icmp_idle_s * SOC_NS;
+	pc.active_ns = S.conf.active_s > 0 ? S.conf.active_s * SOC_NS : -1;
+	pc.frag_max = (uint32_t)S.conf.frag_max;
+	pc.frag_timeout_ns = S.conf.frag_timeout_s * SOC_NS;
+	pc.stream_max = (uint32_t)S.conf.stream_max;
 	if ((S.pkt = pkt_new(&pc, sensor_emit, &S)) == NULL)
 		fatalx("cannot allocate the flow table (%lld flows); lower flows.max",
 		    S.conf.max_flows);

@@ -44,6 +44,8 @@ struct sensor_conf {
 	long long	 promisc;
 	long long	 buffer_mb;
 	long long	 max_flows;
+	long long	 tcp_idle_s, udp_idle_s, icmp_idle_s, active_s;
+	long long	 frag_max, frag_timeout_s, stream_max;
 	long long	 batch_events;
 	long long	 batch_ms;
 	long long	 queue_batches;	/* unacked batches held in memory */

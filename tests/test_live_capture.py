@@ -101,7 +101,7 @@ def main():
     check(all(e.get("observer", {}).get("name") == "live1" for e in events), "observer.name")
     err.seek(0)
     log = err.read()
-    check("kernel drops" in log, "counters logged on SIGUSR1/exit")
+    check("counters: " in log and "kernel_dropped" in log, "counters logged on SIGUSR1/exit")
     check("runtime error" not in log and "Sanitizer" not in log, "no sanitizer reports")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

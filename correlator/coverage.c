@@ -14,6 +14,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -174,8 +175,29 @@ layer_force(struct cov_ctx *x, struct store_coverage *c)
 
 /* ---- layer 2: professional monitoring ---- */
 
+/* Capture loss above this share of packets degrades layer 2. */
+#define COV_MAX_LOSS	0.01
+
+/* A counter from a heartbeat's JSON object ("name":N), or 0. */
+static uint64_t
+counter(const char *json, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	if (json == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	if ((p = strstr(json, key)) == NULL)
+		return 0;
+	return strtoull(p + strlen(key), NULL, 10);
+}
+
 struct mon_ctx {
 	int64_t		 now, max;
+	char		 lossy_name[96];	/* a live sensor losing data */
+	double		 lossy_share;
+	uint64_t	 lossy_batches;
 	size_t		 enrolled, revoked, live, silent, never;
 	char		 live_name[96];
 	int64_t		 live_heard;
@@ -199,6 +221,18 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 	heard = s->last_heartbeat > s->last_batch_at ?
 	    s->last_heartbeat : s->last_batch_at;
 	if (heard > 0 && m->now - heard <= m->max) {
+		uint64_t pk = counter(s->counters, "packets");
+		uint64_t kd = counter(s->counters, "kernel_dropped") +
+		    counter(s->counters, "iface_dropped");
+		uint64_t bd = counter(s->counters, "batches_dropped");
+		double share = pk + kd > 0 ? (double)kd / (double)(pk + kd) : 0;
+
+		if ((share > COV_MAX_LOSS || bd > 0) && (share > m->lossy_share ||
+		    bd > m->lossy_batches || m->lossy_name[0] == '\0')) {
+			snprintf(m->lossy_name, sizeof(m->lossy_name), "%s", s->name);
+			m->lossy_share = share;
+			m->lossy_batches = bd;
+		}
 		if (m->live++ == 0 || heard > m->live_heard) {
 			snprintf(m->live_name, sizeof(m->live_name), "%s", s->name);
 			m->live_heard = heard;
@@ -250,6 +284,16 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 		else
 			layer_set(c, 1, STORE_LAYER_DEGRADED,
 			    "%zu sensors, none heard from yet", down);
+		return 0;
+	}
+	if (m.lossy_name[0] != '\0') {
+		if (m.lossy_batches > 0)
+			layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s dropped %llu"
+			    " batches (queue or spool full)", m.lossy_name,
+			    (unsigned long long)m.lossy_batches);
+		else
+			layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s loses %.1f%%"
+			    " of packets in capture", m.lossy_name, 100 * m.lossy_share);
 		return 0;
 	}
 	store_age_format(m.now - m.live_heard, age, sizeof(age));

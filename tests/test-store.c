@@ -574,6 +574,25 @@ test_coverage(struct store *st)
 	CHECK_INT(ncov, 1);
 	CHECK_INT(x.covered[cov_find(&x, "stttt")], 1);
 
+	/* Capture loss reported in heartbeats degrades layer 2. */
+	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
+	    "{\"packets\":900,\"kernel_dropped\":100}"), 0);
+	memset(&x, 0, sizeof(x));
+	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
+	i = cov_find(&x, "stttt");
+	CHECK_INT(x.state[i][1], STORE_LAYER_DEGRADED);
+	CHECK_STR(x.reason[i][1], "sensor gw1 loses 10.0% of packets in capture");
+	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
+	    "{\"packets\":100000,\"kernel_dropped\":3,\"batches_dropped\":2}"), 0);
+	memset(&x, 0, sizeof(x));
+	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
+	CHECK_STR(x.reason[i][1], "sensor gw1 dropped 2 batches (queue or spool full)");
+	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 60 * SOC_NS,
+	    "{\"packets\":100000,\"kernel_dropped\":3}"), 0);
+	memset(&x, 0, sizeof(x));
+	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
+	CHECK_INT(x.state[i][1], STORE_LAYER_OK);
+
 	/* The heartbeat threshold is a parameter. */
 	o.heartbeat_max_ns = 3 * HOUR;
 	memset(&x, 0, sizeof(x));

@@ -104,10 +104,17 @@ soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq)
 		put64(batch + 8, seq);
 }
 
+/* Field types, local so the encoder's loop inlines them. */
+static const uint8_t ftype[SOC_F_COUNT] = {
+#define SOC_X_TYPE(id, name, type) [SOC_F_##id] = type,
+	SOC_FIELDS(SOC_X_TYPE)
+#undef SOC_X_TYPE
+};
+
 static size_t
 field_size(const struct soc_event *ev, int f)
 {
-	switch (soc_field_type(f)) {
+	switch (ftype[f]) {
 	case SOC_T_STR:
 		return ev->val[f].s.len;
 	case SOC_T_INT:
@@ -119,38 +126,40 @@ field_size(const struct soc_event *ev, int f)
 	return 0;
 }
 
+/* Calls fn for each field present, in id order, walking only set bits. */
+#define FOREACH_PRESENT(ev, f)						\
+	for (size_t w_ = 0; w_ < sizeof((ev)->present) / 8; w_++)		\
+		for (uint64_t m_ = (ev)->present[w_]; m_ != 0; m_ &= m_ - 1)	\
+			for (int f = (int)(w_ * 64) + __builtin_ctzll(m_), o_ = 1; \
+			    o_; o_ = 0)
+
 int
 soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 {
-	size_t need = 4 + 8 + 2, start;
+	size_t need = 4 + 8 + 2;
 	uint16_t nfields = 0;
 	uint8_t *p;
 
 	if (b->len < SOC_WIRE_HDR_LEN)
 		return -1;
-	for (int f = 0; f < SOC_F_COUNT; f++)
-		if (soc_event_has(ev, f)) {
-			need += 4 + field_size(ev, f);
-			nfields++;
-		}
+	FOREACH_PRESENT(ev, f) {
+		need += 4 + field_size(ev, f);
+		nfields++;
+	}
 	if (wbuf_reserve(b, need) == -1)
 		return -1;
-	start = b->len;
-	p = b->data + start;
+	p = b->data + b->len;
 	put32(p, (uint32_t)(need - 4));
 	put64(p + 4, (uint64_t)ev->ts);
 	put16(p + 12, nfields);
 	p += 14;
-	for (int f = 0; f < SOC_F_COUNT; f++) {
-		size_t n;
+	FOREACH_PRESENT(ev, f) {
+		size_t n = field_size(ev, f);
 
-		if (!soc_event_has(ev, f))
-			continue;
-		n = field_size(ev, f);
 		put16(p, (uint16_t)f);
 		put16(p + 2, (uint16_t)n);
 		p += 4;
-		switch (soc_field_type(f)) {
+		switch (ftype[f]) {
 		case SOC_T_STR:
 			memcpy(p, ev->buf + ev->val[f].s.off, n);
 			break;

@@ -336,7 +336,8 @@ struct counter {
 static size_t
 collect_counters(struct sensor *s, struct counter *c)
 {
-	const struct pkt_stats *ps = pkt_stats(s->pkt);
+	static const struct pkt_stats none;
+	const struct pkt_stats *ps = s->pkt ? pkt_stats(s->pkt) : &none;
 	size_t n = 0;
 
 	capture_stats(s);
@@ -437,7 +438,8 @@ sensor_run(struct sensor *s)
 		now = soc_mono_ms();
 		if ((ifd != -1 && (pfd[n].revents & POLLIN)) || now - last_poll >= 250) {
 			if (now - last_poll >= 250)
-				pkt_expire(s->pkt, soc_now_ns());
+				if (s->pkt != NULL)
+					pkt_expire(s->pkt, soc_now_ns());
 			last_poll = now;
 			logfile_follow_poll(s);
 		}
@@ -486,7 +488,9 @@ main(int argc, char **argv)
 	pc.frag_max = (uint32_t)S.conf.frag_max;
 	pc.frag_timeout_ns = S.conf.frag_timeout_s * SOC_NS;
 	pc.stream_max = (uint32_t)S.conf.stream_max;
-	if ((S.pkt = pkt_new(&pc, sensor_emit, &S)) == NULL)
+	/* the flow table and stream pools only when packets will come */
+	if ((S.conf.interfaces.n > 0 || S.conf.pcaps.n > 0) &&
+	    (S.pkt = pkt_new(&pc, sensor_emit, &S)) == NULL)
 		fatalx("cannot allocate the flow table (%lld flows); lower flows.max",
 		    S.conf.max_flows);
 	soc_sbuf_init(&S.json);
@@ -524,7 +528,8 @@ main(int argc, char **argv)
 		syslogd_close(S.syslogd);
 		S.syslogd = NULL;
 	}
-	pkt_finish(S.pkt);
+	if (S.pkt != NULL)
+		pkt_finish(S.pkt);
 	sensor_flush(&S);
 	if (S.out == OUT_JSON)
 		fflush(stdout);
@@ -540,7 +545,8 @@ main(int argc, char **argv)
 			log_info("all batches acknowledged by the correlator");
 	}
 	capture_close(&S);
-	pkt_free(S.pkt);
+	if (S.pkt != NULL)
+		pkt_free(S.pkt);
 	soc_sbuf_free(&S.json);
 	soc_wbuf_free(&S.batch);
 	return rc;

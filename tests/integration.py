@@ -10,65 +10,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("SOC_BUILD_DIR", "build")
-SRC = os.environ.get("SOC_SOURCE_DIR", ".")
-SENSOR = os.path.join(BUILD, "sensor", "soc-sensor")
-CORR = os.path.join(BUILD, "correlator", "soc-correlator")
-SOCCTL = os.path.join(BUILD, "correlator", "socctl")
-GEN = os.path.join(BUILD, "tests", "gen-sample")
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(*args, ok=True, **kw):
-    p = subprocess.run(list(args), capture_output=True, text=True, timeout=120, **kw)
-    if ok and p.returncode != 0:
-        print(" ".join(args), "->", p.returncode, p.stdout, p.stderr, file=sys.stderr)
-        raise SystemExit(1)
-    return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def sanitizer_clean(text, who):
-    bad = [l for l in text.splitlines()
-           if "runtime error" in l or "AddressSanitizer" in l or "LeakSanitizer" in l]
-    check(not bad, f"{who}: sanitizer reports: {bad[:3]}")
+from soctest import (CORR, GEN, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run, sanitizer_clean, wait_port)
 
 
 def spool_drain(tmp, pcap, log):
@@ -279,11 +227,10 @@ def main():
         out = corr_err.read()
         sanitizer_clean(out, "correlator")
         check("denied" in out, "correlator logged the denied key")
-        if failed:
+        if counts["failed"]:
             print(out[-4000:], file=sys.stderr)
     spool_drain(tmp, pcap, log)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from soctest import (CORR, SENSOR, SOCCTL, SRC, check, done, free_port, run,
+from soctest import (CORR, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run,
                      sanitizer_clean, wait_port)
 
 
@@ -143,16 +143,11 @@ uplink:
         err.seek(0)
         text = err.read()
         sanitizer_clean(text, "sensor")
-        if counts_failed():
+        if counts["failed"]:
             print(text[-3000:], file=sys.stderr)
     corr_log.seek(0)
     sanitizer_clean(corr_log.read(), "correlator")
     return done()
-
-
-def counts_failed():
-    from soctest import counts
-    return counts["failed"] > 0
 
 
 if __name__ == "__main__":

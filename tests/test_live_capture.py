@@ -12,18 +12,7 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("SOC_BUILD_DIR", "build")
-SENSOR = os.path.join(BUILD, "sensor", "soc-sensor")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+from soctest import (SENSOR, check, done)
 
 
 def dns_query(name, qid):
@@ -103,8 +92,7 @@ def main():
     log = err.read()
     check("counters: " in log and "kernel_dropped" in log, "counters logged on SIGUSR1/exit")
     check("runtime error" not in log and "Sanitizer" not in log, "no sanitizer reports")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

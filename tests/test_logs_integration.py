@@ -23,46 +23,7 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("SOC_BUILD_DIR", "build")
-SENSOR = os.path.join(BUILD, "sensor", "soc-sensor")
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def sanitizer_clean(text, who):
-    bad = [l for l in text.splitlines()
-           if "runtime error" in l or "AddressSanitizer" in l or "LeakSanitizer" in l]
-    check(not bad, f"{who}: sanitizer reports: {bad[:3]}")
+from soctest import (SENSOR, check, counts, done, free_port, sanitizer_clean, wait_port)
 
 
 class Sensor:
@@ -351,15 +312,14 @@ syslog:
         test_syslog(tmp, cfg, udp_port, tcp_port)
         test_files(tmp, cfg, log, state, gdir)
     finally:
-        if failed:
+        if counts["failed"]:
             for name in sorted(os.listdir(tmp)):
                 if name.startswith("err"):
                     with open(os.path.join(tmp, name)) as f:
                         print(f"--- {name}\n" + f.read()[-3000:], file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

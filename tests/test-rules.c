@@ -683,11 +683,16 @@ test_shipped(void)
 	CHECK_INT(brute(rs, 16, 1 * SEC), 2);		/* one per crossing */
 
 	ev_base(&ev, "network.dns");
+	soc_event_set_cstr(&ev, SOC_F_DNS_TYPE, "query");
 	soc_event_set_cstr(&ev, SOC_F_DNS_QNAME,
 	    "iuqerfsodp9ifjaposdfjhgosurijfaewrwergwea.com");
 	CHECK_INT(nmatch(rs, &ev), 1);
 	soc_event_set_cstr(&ev, SOC_F_DNS_QNAME, "www.malware-c2.example");
 	CHECK_INT(nmatch(rs, &ev), 1);
+	/* the answer to the same lookup is not counted again */
+	soc_event_set_cstr(&ev, SOC_F_DNS_TYPE, "answer");
+	CHECK_INT(nmatch(rs, &ev), 0);
+	soc_event_set_cstr(&ev, SOC_F_DNS_TYPE, "query");
 	soc_event_set_cstr(&ev, SOC_F_DNS_QNAME, "notmalware-c2.example");
 	CHECK_INT(nmatch(rs, &ev), 0);
 	ev_base(&ev, "network.http");

@@ -262,8 +262,8 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 	soc_wire_open(&r, data, len, &h2, &why);
 	while (soc_wire_next_event(&r, &ev, &why) == 1) {
 		/* the agency and sensor come from the key, never the event */
-		soc_event_set_cstr(&ev, SOC_F_ORGANIZATION_ID, sen->agency);
-		soc_event_set_cstr(&ev, SOC_F_OBSERVER_NAME, sen->name);
+		soc_event_stamp(&ev, SOC_F_ORGANIZATION_ID, sen->agency);
+		soc_event_stamp(&ev, SOC_F_OBSERVER_NAME, sen->name);
 		enrich_event(en, &ev);
 		N.events++;
 		if (ev.ts > latest_ts && ev.ts <= horizon)
@@ -350,6 +350,17 @@ on_message(void *router, int flags, int *in_tx)
 		    user ? user : "an unauthenticated peer");
 		goto out;
 	}
+	/* a resend is recognised from the header alone, before the work of
+	 * checking the whole batch: cheap under a resend storm */
+	if (soc_wire_open(&r, data, len, &hdr, &why) == 0 &&
+	    hdr.kind == SOC_WIRE_EVENTS && hdr.seq <= sen.last_seq) {
+		N.batches++;
+		N.duplicates++;
+		log_debug("sensor %s: batch %llu already applied, acking again",
+		    sen.name, (unsigned long long)hdr.seq);
+		queue_ack(&ident, hdr.seq);
+		goto out;
+	}
 	if (soc_wire_validate(data, len, &why) == -1) {
 		N.refused++;
 		/* acked so the sensor moves on; counted and logged, not silent */
@@ -358,19 +369,11 @@ on_message(void *router, int flags, int *in_tx)
 			queue_ack(&ident, hdr.seq);
 		goto out;
 	}
-	soc_wire_open(&r, data, len, &hdr, &why);
 	if (hdr.kind == SOC_WIRE_HEARTBEAT) {
 		apply_heartbeat(&sen, data, len);
 		goto out;
 	}
 	N.batches++;
-	if (hdr.seq <= sen.last_seq) {
-		N.duplicates++;
-		log_debug("sensor %s: batch %llu already applied, acking again",
-		    sen.name, (unsigned long long)hdr.seq);
-		queue_ack(&ident, hdr.seq);
-		goto out;
-	}
 	if (apply_events(&sen, &hdr, data, len) == 0)
 		queue_ack(&ident, hdr.seq);
 out:

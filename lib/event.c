@@ -26,7 +26,8 @@ static const struct {
 
 #define HASH_SLOTS 256		/* power of two, > 2 * SOC_F_COUNT */
 _Static_assert(HASH_SLOTS > 2 * SOC_F_COUNT, "grow HASH_SLOTS");
-_Static_assert(SOC_EVENT_BUFSZ <= 65535, "string offsets are 16-bit");
+_Static_assert(SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE <= 65535,
+    "string offsets are 16-bit");
 
 static int16_t		hash_slot[HASH_SLOTS];
 static pthread_once_t	hash_once = PTHREAD_ONCE_INIT;
@@ -105,13 +106,33 @@ soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len)
 
 	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR)
 		return;
-	room = SOC_EVENT_BUFSZ - ev->buf_len;
+	room = ev->buf_len < SOC_EVENT_BUFSZ ? SOC_EVENT_BUFSZ - ev->buf_len : 0;
 	if (len > room) {
 		len = room;
 		ev->flags |= SOC_EV_TRUNCATED;
 	}
 	if (len > 0)
 		memcpy(ev->buf + ev->buf_len, s, len);
+	ev->val[f].s.off = (uint16_t)ev->buf_len;
+	ev->val[f].s.len = (uint16_t)len;
+	ev->buf_len += (uint32_t)len;
+	mark(ev, f);
+}
+
+void
+soc_event_stamp(struct soc_event *ev, int f, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR)
+		return;
+	/* set_str never writes past SOC_EVENT_BUFSZ, so the reserve holds
+	 * a few stamps per event (an agency code and a sensor name) */
+	if (len > SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE - ev->buf_len) {
+		len = SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE - ev->buf_len;
+		ev->flags |= SOC_EV_TRUNCATED;
+	}
+	memcpy(ev->buf + ev->buf_len, s, len);
 	ev->val[f].s.off = (uint16_t)ev->buf_len;
 	ev->val[f].s.len = (uint16_t)len;
 	ev->buf_len += (uint32_t)len;

@@ -697,6 +697,12 @@ logfile_follow_fd(void)
 	return lf_ino;
 }
 
+void
+logfile_init(struct sensor *s)
+{
+	lf_s = s;
+}
+
 int
 logfile_follow_open(struct sensor *s)
 {

@@ -295,13 +295,20 @@ sensor_emit(void *arg, struct soc_event *ev)
 void
 sensor_flush(struct sensor *s)
 {
-	static char cp[1 << 16];
+	static char *cp;
+	static size_t cap;
 	size_t cp_len = 0;
+	char *n;
 
 	if (s->batch.count > 0 && s->out == OUT_UPLINK) {
-		/* the positions travel with the batch: saved once it is safe */
-		if (s->following)
-			cp_len = logfile_checkpoint(cp, sizeof(cp));
+		/* the positions travel with the batch: saved once it is safe;
+		 * the buffer grows with the number of followed files */
+		while (s->following &&
+		    (cp_len = logfile_checkpoint(cp, cap)) == 0 &&
+		    (n = realloc(cp, cap ? cap * 2 : 65536)) != NULL) {
+			cp = n;
+			cap = cap ? cap * 2 : 65536;
+		}
 		uplink_submit(s->up, s->batch.data, s->batch.len, cp, cp_len);
 	}
 	soc_wire_begin(&s->batch, SOC_WIRE_EVENTS, 0);
@@ -504,6 +511,7 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	drop_privileges();
 	/* the uplink first: a spool may hold newer log positions */
+	logfile_init(&S);
 	if (S.out == OUT_UPLINK && (S.up = uplink_start(&S, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 

@@ -102,6 +102,8 @@ void	capture_close(struct sensor *s);
 void	capture_stats(struct sensor *s);
 
 /* logfile.c */
+/* Before anything saves positions (the uplink may, from the spool). */
+void	logfile_init(struct sensor *s);
 int	logfile_read_once(struct sensor *s, const char *path);
 int	logfile_follow_open(struct sensor *s);
 void	logfile_follow_poll(struct sensor *s);	/* read what was appended */

@@ -260,6 +260,9 @@ on_ack(struct uplink *u)
 	int n;
 
 	while ((n = zmq_recv(u->dealer, buf, sizeof(buf), ZMQ_DONTWAIT)) >= 0) {
+		char *cp = NULL;
+		size_t cp_len = 0;
+
 		if (soc_wire_ack_decode(buf, (size_t)n, &seq) == -1) {
 			log_warnx("uplink: malformed ack (%d bytes) ignored", n);
 			continue;
@@ -269,12 +272,21 @@ on_ack(struct uplink *u)
 			struct qent *e = q_at(u, 0);
 
 			atomic_fetch_add(&u->events_acked, e->nevents);
-			/* memory mode: positions are safe once acked */
-			if (e->cp != NULL && u->save_positions)
-				logfile_state_save(e->cp, e->cp_len);
+			/* memory mode: positions are safe once acked; only the
+			 * newest acked checkpoint needs writing */
+			if (e->cp != NULL) {
+				free(cp);
+				cp = e->cp;
+				cp_len = e->cp_len;
+				e->cp = NULL;
+			}
 			q_pop(u);
 			atomic_fetch_add(&u->batches_acked, 1);
 		}
+		if (cp != NULL && u->save_positions)
+			logfile_state_save(cp, cp_len);
+		free(cp);
+		cp = NULL;
 		if (u->sp != NULL) {
 			spool_ack(u->sp, seq);
 			drop_lost(u);

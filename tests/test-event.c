@@ -103,6 +103,46 @@ test_json_read(void)
 	soc_sbuf_free(&b);
 }
 
+/*
+ * Regression (fuzz-json crash-ts-year-overflow, crash-ts-roundtrip-*):
+ * times outside int64 nanoseconds are refused, not multiplied past
+ * INT64_MAX, and every time the writer can print (INT64_MIN, INT64_MAX,
+ * -1) reads back to the same value.
+ */
+static void
+test_json_read_time_range(void)
+{
+	static struct soc_event back;
+	static const struct {
+		const char	*json;
+		int		 rc;
+		int64_t		 ts;
+	} cases[] = {
+		{ "{\"@timestamp\":\"0001-01-01T00:00:00Z\"}", -1, 0 },
+		{ "{\"@timestamp\":\"1677-09-21T00:12:43.145224191Z\"}", -1, 0 },
+		{ "{\"@timestamp\":\"9999-12-31T23:59:59Z\"}", -1, 0 },
+		{ "{\"@timestamp\":\"2262-04-11T23:47:16.854775808Z\"}", -1, 0 },
+		{ "{\"@timestamp\":\"2262-12-31\"}", -1, 0 },
+		{ "{\"@timestamp\":\"1969-12-31T23:59:59.999999999Q\"}", -1, 0 },
+		{ "{\"@timestamp\":\"1677-09-21T00:12:43.145224192Z\"}", 0, INT64_MIN },
+		{ "{\"@timestamp\":\"2262-04-11T23:47:16.854775807Z\"}", 0, INT64_MAX },
+		{ "{\"@timestamp\":\"1969-12-31T23:59:59.999999999Z\"}", 0, -1 },
+		{ "{\"@timestamp\":\"1970-01-01T06:59:59.999999999+07:00\"}", 0, -1 },
+		{ "{\"@timestamp\":\"2026-11-27T10:00:00+07:00\"}", 0, 1795748400LL * SOC_NS },
+	};
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why = NULL;
+		back.ts = 0;
+		CHECK_INT(soc_json_read_event(cases[i].json, strlen(cases[i].json),
+		    &back, &why, NULL), cases[i].rc);
+		CHECK(cases[i].rc == 0 || why != NULL);
+		if (cases[i].rc == 0)
+			CHECK_INT(back.ts, cases[i].ts);
+	}
+}
+
 static void
 test_truncation(void)
 {
@@ -117,6 +157,13 @@ test_truncation(void)
 	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
 	CHECK_INT(len, SOC_EVENT_BUFSZ - 3);
 	CHECK(memcmp(soc_event_str(&ev, SOC_F_USER_NAME, &len), "bob", 3) == 0);
+	/* the correlator's stamps never get cut, however full the event */
+	soc_event_set_str(&ev, SOC_F_ORGANIZATION_ID, "forged", 6);
+	CHECK(soc_event_str(&ev, SOC_F_ORGANIZATION_ID, &len) != NULL && len == 0);
+	soc_event_stamp(&ev, SOC_F_ORGANIZATION_ID, "stttt");
+	soc_event_stamp(&ev, SOC_F_OBSERVER_NAME, "gw1");
+	CHECK(memcmp(soc_event_str(&ev, SOC_F_ORGANIZATION_ID, &len), "stttt", 5) == 0 && len == 5);
+	CHECK(memcmp(soc_event_str(&ev, SOC_F_OBSERVER_NAME, &len), "gw1", 3) == 0 && len == 3);
 	/* wrong type setters are ignored */
 	soc_event_set_int(&ev, SOC_F_MESSAGE, 5);
 	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
@@ -196,6 +243,7 @@ main(void)
 	test_registry();
 	test_json();
 	test_json_read();
+	test_json_read_time_range();
 	test_truncation();
 	test_time();
 	test_conf();

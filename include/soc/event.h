@@ -100,6 +100,10 @@ enum soc_field {
 
 #define SOC_F_NONE		(-1)
 #define SOC_EVENT_BUFSZ		16384	/* inline string storage per event */
+#define SOC_EVENT_RESERVE	512	/* kept for organization.id and
+					   observer.name, which the correlator
+					   stamps from the sensor's key: a full
+					   event cannot truncate them */
 #define SOC_EV_TRUNCATED	0x1	/* a string was cut to fit */
 
 struct soc_ip {
@@ -124,7 +128,7 @@ struct soc_event {
 	uint64_t	present[(SOC_F_COUNT + 63) / 64];
 	struct soc_val	val[SOC_F_COUNT];
 	uint32_t	buf_len;
-	char		buf[SOC_EVENT_BUFSZ];
+	char		buf[SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE];
 };
 
 /* Registry. */
@@ -137,6 +141,9 @@ int		 soc_field_lookup(const char *name, size_t len);
 void	soc_event_reset(struct soc_event *ev);
 void	soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len);
 void	soc_event_set_cstr(struct soc_event *ev, int f, const char *s);
+/* For the correlator's trusted stamps (agency, sensor name): written in
+ * the reserve, so however full the event, they are never cut. */
+void	soc_event_stamp(struct soc_event *ev, int f, const char *s);
 void	soc_event_set_int(struct soc_event *ev, int f, int64_t v);
 void	soc_event_set_ip(struct soc_event *ev, int f, const struct soc_ip *ip);
 void	soc_event_set_ip4(struct soc_event *ev, int f, const uint8_t a[4]);

@@ -44,6 +44,7 @@ struct corr_conf {
 struct corr_stats {
 	uint64_t	batches;
 	uint64_t	duplicates;
+	uint64_t	gaps;		/* batches refused: an earlier one missing */
 	uint64_t	refused;	/* malformed batches */
 	uint64_t	unknown_peer;
 	uint64_t	events;
@@ -202,11 +203,11 @@ on_alert(void *arg, const struct rs_alert *a)
 }
 
 static void
-send_ack(void *router, zmq_msg_t *ident, uint64_t seq)
+send_ack(void *router, zmq_msg_t *ident, uint64_t seq, int kind)
 {
 	uint8_t ack[SOC_WIRE_ACK_LEN];
 
-	soc_wire_ack_encode(ack, seq);
+	soc_wire_ack_encode(ack, seq, (enum soc_wire_reply)kind);
 	zmq_send(router, zmq_msg_data(ident), zmq_msg_size(ident), ZMQ_SNDMORE);
 	zmq_send(router, ack, sizeof(ack), 0);
 }
@@ -294,18 +295,26 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 struct pending_ack {
 	zmq_msg_t	ident;
 	uint64_t	seq;
+	int		kind;		/* SOC_WIRE_ACK or SOC_WIRE_NACK */
 };
 
 static struct pending_ack	acks[GROUP_MAX];
 static int			nacks;
 
 static void
-queue_ack(zmq_msg_t *ident, uint64_t seq)
+queue_reply(zmq_msg_t *ident, uint64_t seq, int kind)
 {
 	zmq_msg_init(&acks[nacks].ident);
 	zmq_msg_copy(&acks[nacks].ident, ident);
 	acks[nacks].seq = seq;
+	acks[nacks].kind = kind;
 	nacks++;
+}
+
+static void
+queue_ack(zmq_msg_t *ident, uint64_t seq)
+{
+	queue_reply(ident, seq, SOC_WIRE_ACK);
 }
 
 /* Handle one message if one is waiting; returns 0 when none was. */
@@ -374,6 +383,22 @@ on_message(void *router, int flags, int *in_tx)
 		goto out;
 	}
 	N.batches++;
+	/* never skip over a batch lost in transit: apply in chain order */
+	if (hdr.prev != 0 && hdr.prev != sen.last_seq) {
+		if (hdr.prev > sen.last_seq) {
+			N.gaps++;
+			log_debug("sensor %s: batch %llu follows %llu, which is "
+			    "missing; asking to resend after %llu", sen.name,
+			    (unsigned long long)hdr.seq, (unsigned long long)hdr.prev,
+			    (unsigned long long)sen.last_seq);
+			queue_reply(&ident, sen.last_seq, SOC_WIRE_NACK);
+			goto out;
+		}
+		log_warnx("sensor %s: batch %llu follows %llu but %llu was "
+		    "committed last (two sensors sharing one key?)", sen.name,
+		    (unsigned long long)hdr.seq, (unsigned long long)hdr.prev,
+		    (unsigned long long)sen.last_seq);
+	}
 	if (apply_events(&sen, &hdr, data, len) == 0)
 		queue_ack(&ident, hdr.seq);
 out:
@@ -400,7 +425,7 @@ on_readable(void *router)
 	}
 	for (int i = 0; i < nacks; i++) {
 		if (committed)
-			send_ack(router, &acks[i].ident, acks[i].seq);
+			send_ack(router, &acks[i].ident, acks[i].seq, acks[i].kind);
 		zmq_msg_close(&acks[i].ident);
 	}
 }
@@ -408,10 +433,11 @@ on_readable(void *router)
 static void
 log_counters(struct auth *a)
 {
-	log_info("batches %llu (duplicates %llu, refused %llu, failed %llu), "
+	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, failed %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
 	    "peers admitted %llu, denied %llu",
 	    (unsigned long long)N.batches, (unsigned long long)N.duplicates,
+	    (unsigned long long)N.gaps,
 	    (unsigned long long)N.refused, (unsigned long long)N.commit_failed,
 	    (unsigned long long)N.events, (unsigned long long)N.alerts,
 	    (unsigned long long)N.incidents_new, (unsigned long long)N.heartbeats,

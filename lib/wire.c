@@ -94,6 +94,7 @@ soc_wire_begin(struct soc_wbuf *b, enum soc_wire_kind kind, uint64_t seq)
 	put16(b->data + 6, 0);
 	put64(b->data + 8, seq);
 	put32(b->data + 16, 0);
+	put64(b->data + 20, 0);
 	b->len = SOC_WIRE_HDR_LEN;
 }
 
@@ -102,6 +103,13 @@ soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq)
 {
 	if (len >= SOC_WIRE_HDR_LEN)
 		put64(batch + 8, seq);
+}
+
+void
+soc_wire_set_prev(uint8_t *batch, size_t len, uint64_t prev)
+{
+	if (len >= SOC_WIRE_HDR_LEN)
+		put64(batch + 20, prev);
 }
 
 /* Field types, local so the encoder's loop inlines them. */
@@ -220,6 +228,7 @@ soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
 	hdr->kind = p[5];
 	hdr->seq = get64(p + 8);
 	hdr->count = get32(p + 16);
+	hdr->prev = get64(p + 20);
 	if (hdr->version != SOC_WIRE_VERSION) {
 		*why = "unsupported wire version";
 		return -1;
@@ -378,11 +387,13 @@ soc_wire_validate(const void *data, size_t len, const char **why)
 }
 
 void
-soc_wire_ack_encode(uint8_t out[SOC_WIRE_ACK_LEN], uint64_t seq)
+soc_wire_ack_encode(uint8_t out[SOC_WIRE_ACK_LEN], uint64_t seq,
+    enum soc_wire_reply kind)
 {
 	memcpy(out, SOC_WIRE_ACK_MAGIC, 4);
 	out[4] = SOC_WIRE_VERSION;
-	out[5] = out[6] = out[7] = 0;
+	out[5] = (uint8_t)kind;
+	out[6] = out[7] = 0;
 	put64(out + 8, seq);
 }
 
@@ -392,8 +403,8 @@ soc_wire_ack_decode(const void *data, size_t len, uint64_t *seq)
 	const uint8_t *p = data;
 
 	if (len != SOC_WIRE_ACK_LEN || memcmp(p, SOC_WIRE_ACK_MAGIC, 4) != 0 ||
-	    p[4] != SOC_WIRE_VERSION)
+	    p[4] != SOC_WIRE_VERSION || p[5] > SOC_WIRE_NACK)
 		return -1;
 	*seq = get64(p + 8);
-	return 0;
+	return p[5];
 }

@@ -59,6 +59,9 @@ struct uplink {
 	size_t		 qhead, qn, qcap, qmax;
 	size_t		 inflight;	/* q[0..inflight) have been sent */
 	uint64_t	 next_seq;
+	uint64_t	 acked_seq;	/* the correlator has all up to this */
+	uint64_t	 last_nack;	/* rewind once per NACK, not per batch */
+	int64_t		 last_nack_ms;
 	uint8_t		*rbuf;		/* spool read buffer */
 	size_t		 rbuf_cap;
 	uint8_t		*hb;		/* newest heartbeat not yet sent */
@@ -72,6 +75,7 @@ struct uplink {
 	_Atomic uint64_t events_acked;
 	_Atomic uint64_t unacked;
 	_Atomic uint64_t spool_bytes;
+	_Atomic uint64_t rewinds;
 };
 
 static struct qent *
@@ -126,7 +130,7 @@ q_pop(struct uplink *u)
 	atomic_store(&u->unacked, u->qn);
 }
 
-static const uint8_t *
+static uint8_t *
 q_data(struct uplink *u, struct qent *e, size_t *len)
 {
 	if (e->data != NULL) {
@@ -147,13 +151,20 @@ q_data(struct uplink *u, struct qent *e, size_t *len)
 	return u->rbuf;
 }
 
-/* Send unsent batches, oldest first, up to the window. */
+/*
+ * Send unsent batches, oldest first, up to the window.  Each is chained to
+ * the one before it in the queue (the head to the last acked batch, or 0:
+ * everything before it is committed or counted lost), so the correlator
+ * can refuse a batch whose predecessor went missing on the way.
+ */
 static void
 pump(struct uplink *u, int64_t now)
 {
 	while (u->inflight < u->qn && u->inflight < UPLINK_WINDOW) {
 		struct qent *e = q_at(u, u->inflight);
-		const uint8_t *data;
+		uint64_t prev = u->inflight ? q_at(u, u->inflight - 1)->seq :
+		    u->acked_seq;
+		uint8_t *data;
 		size_t len;
 
 		if ((data = q_data(u, e, &len)) == NULL) {
@@ -164,6 +175,7 @@ pump(struct uplink *u, int64_t now)
 			}
 			break;
 		}
+		soc_wire_set_prev(data, len, prev);
 		if (zmq_send(u->dealer, data, len, ZMQ_DONTWAIT) == -1)
 			return;		/* not connected: retried on the timer */
 		if (e->sent_ms != 0)
@@ -252,44 +264,66 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 	pump(u, now);
 }
 
+/* Everything up to seq is committed: release it. */
 static void
-on_ack(struct uplink *u)
+release(struct uplink *u, uint64_t seq)
+{
+	char *cp = NULL;
+	size_t cp_len = 0;
+
+	while (u->qn > 0 && q_at(u, 0)->seq <= seq) {
+		struct qent *e = q_at(u, 0);
+
+		atomic_fetch_add(&u->events_acked, e->nevents);
+		/* memory mode: positions are safe once acked; only the newest
+		 * acked checkpoint needs writing */
+		if (e->cp != NULL) {
+			free(cp);
+			cp = e->cp;
+			cp_len = e->cp_len;
+			e->cp = NULL;
+		}
+		q_pop(u);
+		atomic_fetch_add(&u->batches_acked, 1);
+	}
+	if (cp != NULL && u->save_positions)
+		logfile_state_save(cp, cp_len);
+	free(cp);
+	if (u->sp != NULL) {
+		spool_ack(u->sp, seq);
+		drop_lost(u);
+	}
+}
+
+static void
+on_ack(struct uplink *u, int64_t now)
 {
 	uint8_t buf[64];
 	uint64_t seq;
-	int n;
+	int n, kind;
 
 	while ((n = zmq_recv(u->dealer, buf, sizeof(buf), ZMQ_DONTWAIT)) >= 0) {
-		char *cp = NULL;
-		size_t cp_len = 0;
-
-		if (soc_wire_ack_decode(buf, (size_t)n, &seq) == -1) {
-			log_warnx("uplink: malformed ack (%d bytes) ignored", n);
+		if ((kind = soc_wire_ack_decode(buf, (size_t)n, &seq)) == -1) {
+			log_warnx("uplink: malformed reply (%d bytes) ignored", n);
 			continue;
 		}
-		/* in-order delivery: an ack covers everything up to seq */
-		while (u->qn > 0 && q_at(u, 0)->seq <= seq) {
-			struct qent *e = q_at(u, 0);
-
-			atomic_fetch_add(&u->events_acked, e->nevents);
-			/* memory mode: positions are safe once acked; only the
-			 * newest acked checkpoint needs writing */
-			if (e->cp != NULL) {
-				free(cp);
-				cp = e->cp;
-				cp_len = e->cp_len;
-				e->cp = NULL;
-			}
-			q_pop(u);
-			atomic_fetch_add(&u->batches_acked, 1);
+		/* the correlator commits in chain order: an ack or a NACK
+		 * covers everything up to seq */
+		release(u, seq);
+		if (kind == SOC_WIRE_ACK) {
+			if (seq > u->acked_seq)
+				u->acked_seq = seq;
+			continue;
 		}
-		if (cp != NULL && u->save_positions)
-			logfile_state_save(cp, cp_len);
-		free(cp);
-		cp = NULL;
-		if (u->sp != NULL) {
-			spool_ack(u->sp, seq);
-			drop_lost(u);
+		/* NACK: a batch went missing after seq; resend from there (the
+		 * correlator's word wins, even if it forgot something) */
+		u->acked_seq = seq;
+		if (seq != u->last_nack || now - u->last_nack_ms >=
+		    u->s->conf.ack_timeout_ms) {
+			u->last_nack = seq;
+			u->last_nack_ms = now;
+			u->inflight = 0;
+			atomic_fetch_add(&u->rewinds, 1);
 		}
 	}
 }
@@ -358,7 +392,7 @@ uplink_main(void *arg)
 			break;
 		now = soc_mono_ms();
 		if (items[0].revents & ZMQ_POLLIN)
-			on_ack(u);
+			on_ack(u, now);
 		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
 			on_pipe(u, &fin, &deadline, now);
 		on_timer(u, now);
@@ -523,6 +557,7 @@ uplink_counters(struct uplink *u, struct soc_wbuf *hb)
 	soc_wire_add_counter(hb, "batches_unacked", atomic_load(&u->unacked));
 	soc_wire_add_counter(hb, "events_acked", atomic_load(&u->events_acked));
 	soc_wire_add_counter(hb, "spool_bytes", atomic_load(&u->spool_bytes));
+	soc_wire_add_counter(hb, "rewinds", atomic_load(&u->rewinds));
 }
 
 void

@@ -43,8 +43,10 @@ test_roundtrip(void)
 	CHECK(soc_wire_add_event(&b, &ev) == 0);
 	CHECK(soc_wire_add_event(&b, &ev) == 0);
 	soc_wire_set_seq(b.data, b.len, 42);
+	soc_wire_set_prev(b.data, b.len, 41);
 	CHECK(soc_wire_open(&r, b.data, b.len, &hdr, &why) == 0);
 	CHECK_INT(hdr.seq, 42);
+	CHECK_INT(hdr.prev, 41);
 	CHECK_INT(hdr.count, 2);
 	CHECK_INT(hdr.kind, SOC_WIRE_EVENTS);
 	for (int i = 0; i < 2; i++) {
@@ -147,9 +149,15 @@ test_malformed(void)
 	uint8_t ack[SOC_WIRE_ACK_LEN];
 	uint64_t seq = 0;
 
-	soc_wire_ack_encode(ack, 99);
-	CHECK(soc_wire_ack_decode(ack, sizeof(ack), &seq) == 0);
+	soc_wire_ack_encode(ack, 99, SOC_WIRE_ACK);
+	CHECK_INT(soc_wire_ack_decode(ack, sizeof(ack), &seq), SOC_WIRE_ACK);
 	CHECK_INT(seq, 99);
+	soc_wire_ack_encode(ack, 98, SOC_WIRE_NACK);
+	CHECK_INT(soc_wire_ack_decode(ack, sizeof(ack), &seq), SOC_WIRE_NACK);
+	CHECK_INT(seq, 98);
+	ack[5] = 7;
+	CHECK(soc_wire_ack_decode(ack, sizeof(ack), &seq) == -1);
+	ack[5] = 0;
 	CHECK(soc_wire_ack_decode(ack, sizeof(ack) - 1, &seq) == -1);
 	ack[0] = 'Z';
 	CHECK(soc_wire_ack_decode(ack, sizeof(ack), &seq) == -1);

@@ -6,7 +6,7 @@
  * a reason, so one bad sensor cannot smuggle half a batch into the store.
  *
  *   batch   := magic "SOCB" | version u8 | kind u8 | flags u16
- *              | seq u64 | count u32 | record{count}
+ *              | seq u64 | count u32 | prev u64 | record{count}
  *   event   := len u32 | ts i64 | nfields u16 | field{nfields}
  *              (len counts from ts to the end of the last field)
  *   field   := id u16 | len u16 | value[len]
@@ -16,7 +16,16 @@
  * Unknown field ids (from a newer sensor) are skipped and counted, so
  * version 1 decoders keep working as the registry grows.
  *
- * Acks go the other way: "SOCA" | version u8 | pad[3] | seq u64.
+ * prev is the sequence number of the batch the sensor sent before this one
+ * in its queue, or 0 when everything before it is known committed (or
+ * knowingly dropped and counted).  The correlator applies a batch only
+ * when prev is 0 or its own last committed number for that sensor, so a
+ * batch lost in transit can never be skipped over by a later one.
+ *
+ * Replies go the other way: "SOCA" | version u8 | kind u8 | pad[2] | seq
+ * u64.  An ACK (kind 0) says everything up to seq is committed; a NACK
+ * (kind 1) says "I have everything up to seq and nothing after: resend
+ * from there".
  */
 #ifndef SOC_WIRE_H
 #define SOC_WIRE_H
@@ -28,7 +37,7 @@
 #define SOC_WIRE_MAGIC		"SOCB"
 #define SOC_WIRE_ACK_MAGIC	"SOCA"
 #define SOC_WIRE_VERSION	1
-#define SOC_WIRE_HDR_LEN	20
+#define SOC_WIRE_HDR_LEN	28
 #define SOC_WIRE_ACK_LEN	16
 #define SOC_WIRE_MAX_BATCH	(8u << 20)	/* refuse anything larger */
 
@@ -52,8 +61,10 @@ void	soc_wire_begin(struct soc_wbuf *b, enum soc_wire_kind kind, uint64_t seq);
 /* Append one event / one counter.  -1 only on allocation failure. */
 int	soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev);
 int	soc_wire_add_counter(struct soc_wbuf *b, const char *name, uint64_t v);
-/* Patch seq into an already built batch (the uplink numbers batches). */
+/* Patch seq / prev into an already built batch (the uplink numbers
+ * batches and chains them when it sends them). */
 void	soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq);
+void	soc_wire_set_prev(uint8_t *batch, size_t len, uint64_t prev);
 
 /* Decoder. */
 struct soc_wire_hdr {
@@ -61,6 +72,7 @@ struct soc_wire_hdr {
 	uint8_t		kind;
 	uint64_t	seq;
 	uint32_t	count;
+	uint64_t	prev;
 };
 
 struct soc_wire_reader {
@@ -82,7 +94,14 @@ int	soc_wire_next_counter(struct soc_wire_reader *r, char name[256],
 /* Check a whole batch without keeping anything: 0 or -1 (*why). */
 int	soc_wire_validate(const void *data, size_t len, const char **why);
 
-void	soc_wire_ack_encode(uint8_t out[SOC_WIRE_ACK_LEN], uint64_t seq);
+enum soc_wire_reply {
+	SOC_WIRE_ACK = 0,
+	SOC_WIRE_NACK = 1,
+};
+
+void	soc_wire_ack_encode(uint8_t out[SOC_WIRE_ACK_LEN], uint64_t seq,
+	    enum soc_wire_reply kind);
+/* Returns the reply kind, or -1 if malformed. */
 int	soc_wire_ack_decode(const void *data, size_t len, uint64_t *seq);
 
 #endif

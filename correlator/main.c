@@ -547,6 +547,9 @@ main(int argc, char **argv)
 	if ((router = zmq_socket(zctx, ZMQ_ROUTER)) == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
 	zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof(zero));
+	/* nothing a sensor sends is larger: a peer that tries is cut off */
+	int64_t maxmsg = SOC_WIRE_MAX_BATCH;
+	zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
 	if (zmq_setsockopt(router, ZMQ_CURVE_SERVER, &one, sizeof(one)) == -1 ||
 	    zmq_setsockopt(router, ZMQ_CURVE_SECRETKEY, secret, 41) == -1 ||
 	    zmq_setsockopt(router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN)) == -1)

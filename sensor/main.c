@@ -288,7 +288,9 @@ sensor_emit(void *arg, struct soc_event *ev)
 		s->batch_started = soc_mono_ms();
 	if (soc_wire_add_event(&s->batch, ev) == -1)
 		s->c.encode_failed++;
-	if (s->batch.count >= (uint32_t)s->conf.batch_events)
+	/* bounded in bytes too: events can be 16 KiB, the wire takes 8 MiB */
+	if (s->batch.count >= (uint32_t)s->conf.batch_events ||
+	    s->batch.len >= SOC_WIRE_MAX_BATCH / 2)
 		sensor_flush(s);
 }
 

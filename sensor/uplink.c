@@ -22,7 +22,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "soc/log.h"
@@ -60,6 +62,8 @@ struct uplink {
 	size_t		 inflight;	/* q[0..inflight) have been sent */
 	uint64_t	 next_seq;
 	uint64_t	 acked_seq;	/* the correlator has all up to this */
+	char		*seq_path;	/* where the sequence floor is kept */
+	uint64_t	 seq_floor;	/* persisted: never issue below it */
 	uint64_t	 last_nack;	/* rewind once per NACK, not per batch */
 	int64_t		 last_nack_ms;
 	uint8_t		*rbuf;		/* spool read buffer */
@@ -214,6 +218,48 @@ drop_lost(struct uplink *u)
 	atomic_store(&u->spool_bytes, st.bytes);
 }
 
+/*
+ * Sequence numbers must keep growing even if the clock is stepped back
+ * (NTP, a box without an RTC): a floor is kept on disk, raised a block of
+ * numbers at a time, and a restart starts above it.
+ */
+#define SEQ_BLOCK	1000000
+
+static uint64_t
+seq_floor_load(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static void
+seq_floor_raise(struct uplink *u, uint64_t seq)
+{
+	char tmp[4200];
+	FILE *f;
+	int ok;
+
+	if (u->seq_path == NULL || seq < u->seq_floor)
+		return;
+	u->seq_floor = seq + SEQ_BLOCK;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", u->seq_path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("%s", tmp);
+		return;
+	}
+	ok = fprintf(f, "%llu\n", (unsigned long long)u->seq_floor) > 0;
+	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+	if (fclose(f) != 0 || !ok || rename(tmp, u->seq_path) == -1)
+		log_warn("%s: cannot keep the sequence floor", u->seq_path);
+}
+
 static void
 on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 {
@@ -226,6 +272,7 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 	    (uint32_t)data[19] << 24 : 0;
 	struct qent *e;
 
+	seq_floor_raise(u, seq);
 	soc_wire_set_seq(data, len, seq);
 	if (u->sp != NULL) {
 		struct spool_rec rec;
@@ -463,6 +510,7 @@ uplink_free(struct uplink *u)
 		spool_close(u->sp);
 	free(u->rbuf);
 	free(u->hb);
+	free(u->seq_path);
 	free(u->q);
 	free(u);
 }
@@ -485,6 +533,14 @@ uplink_start(struct sensor *s, char *err, size_t errlen)
 	u->blocking = s->conf.once || s->conf.interfaces.n == 0;
 	u->save_positions = s->conf.state_file != NULL && !s->conf.once &&
 	    s->conf.pcaps.n == 0;
+	/* the floor lives beside the spool, else beside the state file */
+	if (s->conf.spool != NULL || s->conf.state_file != NULL) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), s->conf.spool ? "%s/seq" : "%s.seq",
+		    s->conf.spool ? s->conf.spool : s->conf.state_file);
+		u->seq_path = strdup(path);
+	}
 	u->next_seq = now_us;
 	if ((u->q = calloc(u->qcap, sizeof(*u->q))) == NULL ||
 	    (u->zctx = zmq_ctx_new()) == NULL) {
@@ -503,6 +559,12 @@ uplink_start(struct sensor *s, char *err, size_t errlen)
 		if (u->next_seq < now_us)
 			u->next_seq = now_us;
 		drop_lost(u);
+	}
+	u->seq_floor = seq_floor_load(u->seq_path);
+	if (u->next_seq < u->seq_floor) {
+		log_info("uplink: the clock is behind the last sequence numbers "
+		    "used; continuing from %llu", (unsigned long long)u->seq_floor);
+		u->next_seq = u->seq_floor;
 	}
 	if (setup_sockets(u, err, errlen) == -1)
 		goto fail;

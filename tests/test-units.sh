@@ -16,4 +16,22 @@ out=$(systemd-analyze verify --man=no "$T/soc-correlator.service" "$T/soc-sensor
 	echo "$out"; exit 1; }
 # warnings count as failures too
 if [ -n "$out" ]; then echo "$out"; exit 1; fi
-echo "1 passed, 0 failed"
+
+# The example configs pass -t once their paths point at real files.
+B=$SOC_BUILD_DIR
+"$B/correlator/socctl" --db "$T/soc.db" keygen --out "$T/correlator" >/dev/null
+"$B/correlator/socctl" --db "$T/soc.db" keygen --out "$T/gw1" >/dev/null
+sed -e "s|/etc/soc/|$T/|g" -e "s|/var/lib/soc-sensor/gw1|$T|g" \
+    "$SOC_SOURCE_DIR/systemd/sensor.yml.example" > "$T/sensor.yml"
+"$B/sensor/soc-sensor" -t -c "$T/sensor.yml"
+sed -e "s|/etc/soc/|$T/|g" -e "s|/var/lib/soc/|$T/|g" \
+    -e "s|/usr/local/share/soc/rules|$SOC_SOURCE_DIR/rules|" \
+    -e "/geoip:/,\$d" "$SOC_SOURCE_DIR/systemd/correlator.yml.example" > "$T/correlator.yml"
+"$B/correlator/soc-correlator" -t -c "$T/correlator.yml"
+# a typo is refused with file:line
+printf 'captrue:\n  interfaces: [eth0]\n' > "$T/bad.yml"
+if "$B/sensor/soc-sensor" -t -c "$T/bad.yml" 2> "$T/err"; then
+	echo "a misspelt key was accepted"; exit 1
+fi
+grep -q "bad.yml:2: unknown option \"captrue.interfaces\"" "$T/err" || { cat "$T/err"; exit 1; }
+echo "4 passed, 0 failed"

@@ -103,8 +103,11 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld)
 		}
 		for (size_t j = 0; j < nb; j++)
 			dup |= d->bases[j] == b;
-		if (dup)
+		if (dup) {
+			free(d->refs[i]);	/* not kept: nrefs shrinks below */
+			d->refs[i] = NULL;
 			continue;
+		}
 		for (size_t g = 0; g < d->ngroup; g++) {
 			int f = rule_map_field(b, d->group_by[g]);
 
@@ -115,9 +118,14 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld)
 			}
 			d->gb_fields[nb * d->ngroup + g] = f;
 		}
+		if (nb != i) {		/* keep the names of bases[] in refs[] */
+			d->refs[nb] = d->refs[i];
+			d->ref_lines[nb] = d->ref_lines[i];
+			d->refs[i] = NULL;
+		}
 		d->bases[nb++] = b;
 	}
-	d->nrefs = nb;		/* refs[] beyond nb are only names now */
+	d->nrefs = nb;
 	return 0;
 }
 

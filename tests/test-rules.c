@@ -631,6 +631,56 @@ test_event_count(void)
 	ruleset_free(rs);
 }
 
+/*
+ * Regression (fuzz-sigma crash-corr-dup-ref-leak): a correlation naming
+ * the same base rule twice (by name or by id) counts each match once,
+ * and the names it drops are freed (LeakSanitizer in the ASan build).
+ */
+static void
+test_event_count_dup_refs(void)
+{
+	static const char *lists[] = {
+		"[fail, fail]",
+		"[fail, 22222222-2222-4222-8222-222222222222, fail]",
+		"[22222222-2222-4222-8222-222222222222, fail]",
+	};
+	static struct soc_event ev;
+	char text[4096], *dir;
+	struct rs_scratch *s;
+	struct ruleset *rs;
+	size_t nerr;
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		struct got g = { 0 };
+
+		dir = mktemp_dir();
+		snprintf(text, sizeof(text),
+		    "title: fail\nname: fail\nid: 22222222-2222-4222-8222-222222222222\n"
+		    "logsource:\n  product: linux\n  service: sshd\n"
+		    "detection:\n  sel:\n    event.outcome: failure\n"
+		    "  condition: sel\n---\n"
+		    "title: brute\nid: 33333333-3333-4333-8333-333333333333\n"
+		    "correlation:\n  type: event_count\n  rules: %s\n"
+		    "  group-by: [source.ip]\n  timespan: 1m\n"
+		    "  condition: {gte: 3}\n", lists[i]);
+		write_file(dir, "c.yml", text);
+		rs = load_dir(dir, &nerr);
+		nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+		CHECK(rs != NULL && ruleset_count(rs) == 2 && nerr == 0);
+		if (rs == NULL)
+			continue;
+		s = rs_scratch_new(rs);
+		for (int k = 0; k < 3; k++) {
+			fail_event(&ev, T0 + k * SEC, "1.2.3.4", "root");
+			CHECK_INT(ruleset_match(rs, s, &ev, on_alert, &g),
+			    k == 2 ? 1 : 0);
+		}
+		CHECK_INT(g.count[0], 3);
+		rs_scratch_free(s);
+		ruleset_free(rs);
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* shipped rules and the SigmaHQ sample */
 
@@ -811,6 +861,7 @@ main(void)
 	test_conditions();
 	test_refusals();
 	test_event_count();
+	test_event_count_dup_refs();
 	test_shipped();
 	if (data != NULL)
 		test_sigmahq(data);

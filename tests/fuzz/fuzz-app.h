@@ -49,7 +49,8 @@ fuzz_app_put(uint8_t *pkt, uint8_t proto, uint16_t sport, uint16_t dport,
 		pkt[24] = (uint8_t)((8 + n) >> 8);
 		pkt[25] = (uint8_t)(8 + n);
 	}
-	memcpy(pkt + 20 + l4, pl, n);
+	if (n > 0)		/* pl is NULL for SYN and SYN-ACK */
+		memcpy(pkt + 20 + l4, pl, n);
 	return (uint16_t)tot;
 }
 

@@ -125,8 +125,9 @@ soc_parse_rfc3339(const char *s, size_t len)
 				return -1;
 		}
 	}
+	/* int64 nanoseconds span 1677-09-21 to 2262-04-11: stay inside */
 	if (i != len || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	    mi > 59 || sec > 60 || y < 1678 || y > 2261)
 		return -1;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;

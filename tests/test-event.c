@@ -184,6 +184,8 @@ test_time(void)
 	    1795748400LL * SOC_NS + SOC_NS / 2);
 	CHECK_INT(soc_parse_rfc3339("2026-11-27", 10), 1795737600LL * SOC_NS);
 	CHECK_INT(soc_parse_rfc3339("2026-13-27", 10), -1);
+	CHECK_INT(soc_parse_rfc3339("9999-12-31", 10), -1);	/* past int64 ns */
+	CHECK_INT(soc_parse_rfc3339("1066-10-14", 10), -1);
 	CHECK_INT(soc_parse_rfc3339("2026-11-27T03:00", 16), -1);
 }
 

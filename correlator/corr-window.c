@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/util.h"
 #include "rule-int.h"
 
 #define CORR_KEYLEN	1024
@@ -37,7 +38,9 @@ struct corr_key {
 	uint32_t	 hash;
 	uint32_t	 n, cap;
 	int64_t		*ts;		/* sorted, n entries */
-	char		 key[];		/* "field=value,..." */
+	int64_t		 touched;	/* wall clock of the last event (ns) */
+	uint16_t	 gk_off;	/* where the group key starts in key */
+	char		 key[];		/* "agency\x1ffield=value,..." */
 };
 
 struct corr_state {
@@ -288,7 +291,7 @@ key_hash(const struct rule *c, const char *key, size_t len)
 
 static struct corr_key *
 key_get(struct corr_state *cs, const struct rule *c, const char *key,
-    size_t len)
+    size_t len, size_t gk_off)
 {
 	uint32_t h = key_hash(c, key, len);
 	struct corr_key *k;
@@ -307,6 +310,7 @@ key_get(struct corr_state *cs, const struct rule *c, const char *key,
 	if ((k = calloc(1, sizeof(*k) + len + 1)) == NULL)
 		return NULL;
 	memcpy(k->key, key, len + 1);
+	k->gk_off = (uint16_t)gk_off;
 	k->corr = c;
 	k->hash = h;
 	k->hnext = cs->tab[h & (cs->tabsz - 1)];
@@ -369,23 +373,53 @@ window_add(struct corr_key *k, const struct corr_def *d, int64_t t)
 	return true;
 }
 
+/*
+ * Windows are per agency: the same attacker seen by two agencies is two
+ * incidents, and a rule without group-by counts one agency, not the
+ * province.  The agency (organization.id, stamped by the correlator from
+ * the sensor's key) leads the internal key; alerts show the group only.
+ */
+static size_t
+agency_prefix(const struct soc_event *ev, char *out, size_t outsz)
+{
+	const char *org;
+	size_t n = 0;
+
+	if ((org = soc_event_str(ev, SOC_F_ORGANIZATION_ID, &n)) == NULL)
+		n = 0;
+	if (n > 255)
+		n = 255;
+	if (n + 1 >= outsz)
+		n = outsz - 2;
+	memcpy(out, org, n);
+	out[n] = '\x1f';
+	return n + 1;
+}
+
 int
 corr_feed(struct ruleset *rs, const struct rule *base,
     const struct soc_event *ev, rs_alert_fn fn, void *arg)
 {
 	char key[CORR_KEYLEN];
 	int nalerts = 0;
+	int64_t now = soc_now_ns();
+	size_t off = agency_prefix(ev, key, sizeof(key));
 
 	for (size_t i = 0; i < base->nfeeds; i++) {
 		const struct rule *c = base->feeds[i].corr;
 		const struct corr_def *d = c->corr;
 		uint32_t need = (uint32_t)d->threshold + (d->op == CORR_GT);
-		size_t len = group_key(d, base->feeds[i].base, ev, key, sizeof(key));
-		struct corr_key *k = key_get(rs->cs, c, key, len);
+		size_t len = off + group_key(d, base->feeds[i].base, ev,
+		    key + off, sizeof(key) - off);
+		struct corr_key *k = key_get(rs->cs, c, key, len, off);
 
-		if (k == NULL || !window_add(k, d, ev->ts) || k->n < need)
+		if (k == NULL)
 			continue;
-		struct rs_alert a = { .rule = c, .event = ev, .group_key = k->key,
+		k->touched = now;
+		if (!window_add(k, d, ev->ts) || k->n < need)
+			continue;
+		struct rs_alert a = { .rule = c, .event = ev,
+		    .group_key = k->key + k->gk_off,
 		    .first_ts = k->ts[0], .last_ts = k->ts[k->n - 1],
 		    .count = k->n };
 		if (fn != NULL)
@@ -396,6 +430,14 @@ corr_feed(struct ruleset *rs, const struct rule *base,
 	return nalerts;
 }
 
+/*
+ * Memory only: a key untouched (wall clock) for longer than its window
+ * plus a minute can never count again.  Event time decides what is in a
+ * window (window_add); wall time decides what is kept, so one sensor
+ * with a fast clock, or a replay of old logs, cannot expire the others.
+ */
+#define CORR_EXPIRE_SLACK	(60 * 1000000000LL)
+
 void
 ruleset_expire(struct ruleset *rs, int64_t now_ns)
 {
@@ -404,9 +446,79 @@ ruleset_expire(struct ruleset *rs, int64_t now_ns)
 
 	for (k = cs->head; k != NULL; k = next) {
 		next = k->lnext;
-		if (k->n == 0 || k->ts[k->n - 1] < now_ns - k->corr->corr->timespan)
+		if (k->n == 0 || k->touched < now_ns -
+		    k->corr->corr->timespan - CORR_EXPIRE_SLACK)
 			key_unlink(cs, k);
 	}
+}
+
+/* Same correlation, as far as its windows are concerned. */
+static bool
+corr_same(const struct rule *a, const struct rule *b)
+{
+	const struct corr_def *x = a->corr, *y = b->corr;
+
+	if (strcmp(rule_id(a), rule_id(b)) != 0 || x->timespan != y->timespan ||
+	    x->op != y->op || x->threshold != y->threshold ||
+	    x->ngroup != y->ngroup || x->nrefs != y->nrefs)
+		return false;
+	for (size_t g = 0; g < x->ngroup; g++)
+		if (strcmp(x->group_by[g], y->group_by[g]) != 0)
+			return false;
+	for (size_t r = 0; r < x->nrefs; r++)
+		if (strcmp(x->refs[r], y->refs[r]) != 0)
+			return false;
+	return true;
+}
+
+size_t
+ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
+{
+	struct corr_state *ncs = nrs->cs, *ocs = old->cs;
+	struct corr_key *k, *next;
+	size_t kept = 0;
+
+	for (k = ocs->head; k != NULL; k = next) {
+		const struct rule *nc = NULL;
+
+		next = k->lnext;
+		for (size_t i = 0; i < nrs->nrules && nc == NULL; i++)
+			if (nrs->rules[i]->corr != NULL &&
+			    corr_same(nrs->rules[i], k->corr))
+				nc = nrs->rules[i];
+		if (nc == NULL)
+			continue;
+		/* detach from the old state without freeing, attach anew */
+		struct corr_key **pp = &ocs->tab[k->hash & (ocs->tabsz - 1)];
+
+		while (*pp != k)
+			pp = &(*pp)->hnext;
+		*pp = k->hnext;
+		if (k->lprev)
+			k->lprev->lnext = k->lnext;
+		else
+			ocs->head = k->lnext;
+		if (k->lnext)
+			k->lnext->lprev = k->lprev;
+		else
+			ocs->tail = k->lprev;
+		ocs->nkeys--;
+		if (ncs->nkeys >= ncs->maxkeys) {
+			free(k->ts);
+			free(k);
+			continue;
+		}
+		if (ncs->nkeys >= ncs->tabsz)
+			tab_grow(ncs);
+		k->corr = nc;
+		k->hash = key_hash(nc, k->key, strlen(k->key));
+		k->hnext = ncs->tab[k->hash & (ncs->tabsz - 1)];
+		ncs->tab[k->hash & (ncs->tabsz - 1)] = k;
+		lru_append(ncs, k);
+		ncs->nkeys++;
+		kept++;
+	}
+	return kept;
 }
 
 void

@@ -63,7 +63,6 @@ static struct enrich		*en;
 static volatile sig_atomic_t	quit, reload, report;
 static struct soc_event		ev;
 static struct soc_sbuf		evjson;
-static int64_t			latest_ts;	/* newest event time seen */
 
 static const struct conf_opt corr_opts[] = {
 	{ "db", CONF_STR, &C.db, 0, 0, "SQLite database (socctl --db uses the same)" },
@@ -142,6 +141,7 @@ do_reload(void)
 {
 	struct ruleset *n;
 	struct rs_scratch *sc;
+	size_t kept;
 
 	log_info("reloading rules from %s", C.rules);
 	if ((n = load_rules()) == NULL) {
@@ -154,11 +154,13 @@ do_reload(void)
 		ruleset_free(n);
 		return;
 	}
+	kept = ruleset_adopt(n, rs);
 	rs_scratch_free(scratch);
 	ruleset_free(rs);
 	rs = n;
 	scratch = sc;
-	log_info("rules reloaded: %zu rules", ruleset_count(rs));
+	log_info("rules reloaded: %zu rules; %zu correlation windows of "
+	    "unchanged rules kept", ruleset_count(rs), kept);
 }
 
 struct batch_ctx {
@@ -255,8 +257,6 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 	struct soc_wire_reader r;
 	struct soc_wire_hdr h2;
 	const char *why;
-	/* one badly stamped event must not expire every window at once */
-	int64_t horizon = soc_now_ns() + 3600 * SOC_NS;
 
 	if (store_batch_begin(st) == -1)
 		return -1;
@@ -267,8 +267,6 @@ apply_events(const struct store_sensor *sen, const struct soc_wire_hdr *hdr,
 		soc_event_stamp(&ev, SOC_F_OBSERVER_NAME, sen->name);
 		enrich_event(en, &ev);
 		N.events++;
-		if (ev.ts > latest_ts && ev.ts <= horizon)
-			latest_ts = ev.ts;
 		if (ruleset_match(rs, scratch, &ev, on_alert, &bc) == -1)
 			bc.failed = 1;
 		if (bc.failed)
@@ -566,9 +564,9 @@ main(int argc, char **argv)
 		if (zmq_poll(&it, 1, 1000) > 0)
 			on_readable(router);
 		if (soc_mono_ms() - last_expire >= 10000) {
-			/* windows run on event time: expire by the newest event */
+			/* frees windows nobody fed for a while (wall clock) */
 			last_expire = soc_mono_ms();
-			ruleset_expire(rs, latest_ts);
+			ruleset_expire(rs, soc_now_ns());
 		}
 		if (reload) {
 			reload = 0;

@@ -69,8 +69,16 @@ typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
 int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 
-/* Drop correlation state older than now_ns - the longest timespan. */
+/* Free correlation windows untouched (wall clock, ns) for longer than
+ * their timespan plus a minute; memory only, never what counts. */
 void	 ruleset_expire(struct ruleset *rs, int64_t now_ns);
+/*
+ * On reload: move the correlation windows of rules unchanged between old
+ * and nrs (same id, type, timespan, condition, group-by and references)
+ * into nrs, so a reload does not reset a brute-force count.  Returns how
+ * many windows were kept; old keeps the rest (freed with it).
+ */
+size_t	 ruleset_adopt(struct ruleset *nrs, struct ruleset *old);
 
 /* Correlation keys held now, and keys evicted because the table was full. */
 void	 ruleset_corr_stats(const struct ruleset *rs, size_t *keys,

@@ -99,14 +99,14 @@ soc_event_reset(struct soc_event *ev)
 	ev->buf_len = 0;
 }
 
-void
-soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len)
+/* Copy s into the buffer below limit, cutting (and flagging) to fit. */
+static void
+put_str(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
 {
-	size_t room;
+	size_t room = ev->buf_len < limit ? limit - ev->buf_len : 0;
 
 	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR)
 		return;
-	room = ev->buf_len < SOC_EVENT_BUFSZ ? SOC_EVENT_BUFSZ - ev->buf_len : 0;
 	if (len > room) {
 		len = room;
 		ev->flags |= SOC_EV_TRUNCATED;
@@ -120,23 +120,17 @@ soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len)
 }
 
 void
+soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len)
+{
+	put_str(ev, f, s, len, SOC_EVENT_BUFSZ);
+}
+
+void
 soc_event_stamp(struct soc_event *ev, int f, const char *s)
 {
-	size_t len = strlen(s);
-
-	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR)
-		return;
 	/* set_str never writes past SOC_EVENT_BUFSZ, so the reserve holds
 	 * a few stamps per event (an agency code and a sensor name) */
-	if (len > SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE - ev->buf_len) {
-		len = SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE - ev->buf_len;
-		ev->flags |= SOC_EV_TRUNCATED;
-	}
-	memcpy(ev->buf + ev->buf_len, s, len);
-	ev->val[f].s.off = (uint16_t)ev->buf_len;
-	ev->val[f].s.len = (uint16_t)len;
-	ev->buf_len += (uint32_t)len;
-	mark(ev, f);
+	put_str(ev, f, s, strlen(s), SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE);
 }
 
 void

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "soc/log.h"
@@ -64,6 +65,7 @@ static const struct conf_opt sensor_opts[] = {
 	{ "syslog.udp", CONF_LIST, &S.conf.syslog_udp, 0, 0, "listen for syslog on UDP ADDR:PORT" },
 	{ "syslog.tcp", CONF_LIST, &S.conf.syslog_tcp, 0, 0, "listen for syslog on TCP ADDR:PORT (newline or octet-counted framing)" },
 	{ "syslog.max_message", CONF_INT, &S.conf.syslog_max_message, 480, 1048576, "longest syslog message kept whole" },
+	{ "logs.timezone", CONF_STR, &S.conf.timezone, 0, 0, "zone name (tzdata) of log stamps without one; sets logs.tz_offset_min" },
 	{ "logs.tz_offset_min", CONF_INT, &S.conf.tz_offset_min, -840, 840, "zone of log stamps without one (minutes east of UTC)" },
 	{ "uplink.batch_events", CONF_INT, &S.conf.batch_events, 1, 100000, "events per batch" },
 	{ "uplink.batch_ms", CONF_INT, &S.conf.batch_ms, 1, 60000, "longest a batch waits before it is sent" },
@@ -113,7 +115,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: soc-sensor [-c FILE] [--connect ENDPOINT] [--server-key FILE|Z85] [--key FILE]\n"
 "                  [-i IFACE]... [-r FILE.pcap]... [--log-file PATH]... [--spool DIR]\n"
-"                  [--once] [-o json|null] [--name NAME] [-t] [-d]\n"
+"                  [--once] [-o json|null] [--name NAME] [-s SNAPLEN] [-f FILTER]\n"
+"                  [-B MB] [-p] [--timezone ZONE] [-t] [-d]\n"
 "\n"
 "Captures packets and reads logs, normalizes them into events and sends\n"
 "them to the correlator (or prints them).\n"
@@ -127,6 +130,11 @@ usage(FILE *f)
 "      --log-file PATH    read a log file (repeatable); followed unless --once or -r\n"
 "      --once             read every log file to its end, then exit\n"
 "  -o, --output MODE      json: print events as JSON lines; null: discard\n"
+"  -s, --snaplen N        bytes kept per packet (default 65535)\n"
+"  -f, --filter EXPR      BPF filter for live capture\n"
+"  -B, --buffer-mb N      kernel capture ring size (default 64)\n"
+"  -p, --no-promisc       do not put interfaces in promiscuous mode\n"
+"      --timezone ZONE    zone of log stamps that carry none (default Asia/Ho_Chi_Minh)\n"
 "      --name NAME        sensor name in events (observer.name)\n"
 "      --spool DIR        keep unacked batches on disk (survives outages and crashes)\n"
 "  -t, --test             check the configuration and exit\n"
@@ -138,7 +146,7 @@ usage(FILE *f)
 }
 
 enum { OPT_CONNECT = 256, OPT_SERVER_KEY, OPT_KEY, OPT_LOG_FILE, OPT_SPOOL,
-	OPT_ONCE, OPT_NAME };
+	OPT_ONCE, OPT_NAME, OPT_TZ };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -152,6 +160,11 @@ static const struct option longopts[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "buffer-mb", required_argument, NULL, 'B' },
+	{ "no-promisc", no_argument, NULL, 'p' },
+	{ "timezone", required_argument, NULL, OPT_TZ },
 	{ "test", no_argument, NULL, 't' },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
@@ -171,8 +184,8 @@ parse_args(int argc, char **argv, int *test, int *debug)
 	int ch;
 
 	/* first pass: the config file, so that flags can override it */
-	conf_load_args(argc, argv, "c:i:r:o:tdhV", longopts, sensor_opts);
-	while ((ch = getopt_long(argc, argv, "c:i:r:o:tdhV", longopts, NULL)) != -1) {
+	conf_load_args(argc, argv, "c:i:r:o:s:f:B:ptdhV", longopts, sensor_opts);
+	while ((ch = getopt_long(argc, argv, "c:i:r:o:s:f:B:ptdhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': break;
 		case OPT_CONNECT: set_opt("connect", optarg); break;
@@ -185,6 +198,11 @@ parse_args(int argc, char **argv, int *test, int *debug)
 		case OPT_ONCE: S.conf.once = 1; break;
 		case 'o': set_opt("output", optarg); break;
 		case OPT_NAME: set_opt("name", optarg); break;
+		case 's': set_opt("capture.snaplen", optarg); break;
+		case 'f': set_opt("capture.filter", optarg); break;
+		case 'B': set_opt("capture.buffer_mb", optarg); break;
+		case 'p': set_opt("capture.promisc", "false"); break;
+		case OPT_TZ: set_opt("logs.timezone", optarg); break;
 		case 't': *test = 1; break;
 		case 'd': *debug = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -199,12 +217,41 @@ parse_args(int argc, char **argv, int *test, int *debug)
 	}
 }
 
+/*
+ * A zone name (Asia/Ho_Chi_Minh) becomes the offset of its time now: the
+ * stamps it serves (RFC 3164, error logs) carry no zone.  Zones that
+ * change offset (DST) are taken at today's offset; Vietnam has none.
+ */
+static void
+resolve_timezone(void)
+{
+	char path[512];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (S.conf.timezone == NULL)
+		return;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", S.conf.timezone);
+	if (S.conf.timezone[0] == '\0' || strstr(S.conf.timezone, "..") ||
+	    access(path, R_OK) != 0)
+		fatalx("timezone \"%s\": no such zone in /usr/share/zoneinfo "
+		    "(use a name like Asia/Ho_Chi_Minh, or logs.tz_offset_min)",
+		    S.conf.timezone);
+	setenv("TZ", S.conf.timezone, 1);
+	tzset();
+	localtime_r(&now, &tm);
+	S.conf.tz_offset_min = tm.tm_gmtoff / 60;
+	unsetenv("TZ");
+	tzset();
+}
+
 /* Resolve key arguments to Z85 text and check what the mode needs. */
 static void
 check_conf(void)
 {
 	char key[41], err[1024];
 
+	resolve_timezone();
 	if (strcmp(S.conf.output, "json") == 0)
 		S.out = OUT_JSON;
 	else if (strcmp(S.conf.output, "null") == 0)

@@ -53,6 +53,7 @@ struct sensor_conf {
 	long long	 ack_timeout_ms;
 	long long	 drain_timeout_s;
 	long long	 tz_offset_min;
+	char		*timezone;
 	long long	 spool_max_mb;
 	int		 once;
 };

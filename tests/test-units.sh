@@ -34,4 +34,10 @@ if "$B/sensor/soc-sensor" -t -c "$T/bad.yml" 2> "$T/err"; then
 	echo "a misspelt key was accepted"; exit 1
 fi
 grep -q "bad.yml:2: unknown option \"captrue.interfaces\"" "$T/err" || { cat "$T/err"; exit 1; }
-echo "4 passed, 0 failed"
+# zones by name, refused when unknown
+"$B/sensor/soc-sensor" -t -o json --log-file /dev/null --timezone Asia/Ho_Chi_Minh >/dev/null
+if "$B/sensor/soc-sensor" -t -o json --log-file /dev/null --timezone Nowhere/Town 2> "$T/err"; then
+	echo "an unknown zone was accepted"; exit 1
+fi
+grep -q 'timezone "Nowhere/Town": no such zone' "$T/err" || { cat "$T/err"; exit 1; }
+echo "6 passed, 0 failed"

@@ -391,7 +391,8 @@ agency_prefix(const struct soc_event *ev, char *out, size_t outsz)
 		n = 255;
 	if (n + 1 >= outsz)
 		n = outsz - 2;
-	memcpy(out, org, n);
+	if (n > 0)
+		memcpy(out, org, n);
 	out[n] = '\x1f';
 	return n + 1;
 }

@@ -1994,7 +1994,8 @@ collect(struct ruleset *rs, struct rs_load *ld, const char *const *dirs,
 		size_t first = pv.n;
 
 		rc = walk(ld, dirs[i], 0, &pv);
-		qsort(pv.v + first, pv.n - first, sizeof(*pv.v), cmp_path);
+		if (pv.n > first)	/* qsort(NULL, 0, ...) is undefined */
+			qsort(pv.v + first, pv.n - first, sizeof(*pv.v), cmp_path);
 	}
 	for (size_t i = 0; i < pv.n && rc == 0; i++)
 		rc = load_file(rs, ld, pv.v[i], rv);

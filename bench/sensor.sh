@@ -49,15 +49,18 @@ printf 'flows:\n  max: 1100000\n' > "$T/flows.yml"
     -r "$T/flows.pcap" -o null > /dev/null 2> "$T/time.txt"
 rss_kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' \
     "$T/time.txt")
-evicted=$(sed -n 's/.*flows [0-9]* emitted, \([0-9]*\) evicted.*/\1/p' "$T/time.txt")
+# counters line: zero counters are left out, so no match means 0
+evicted=$(sed -n 's/.*counters:.*flows_evicted \([0-9]*\).*/\1/p' "$T/time.txt")
+emitted=$(sed -n 's/.*counters:.*flows_emitted \([0-9]*\).*/\1/p' "$T/time.txt")
+evicted=${evicted:-0}
 
 awk -v n="$PKTS" -v s="$soc_ns" -v t="$tcpdump_ns" -v w="$tshark_ns" \
-    -v b="$bytes" -v f="$FLOWS" -v r="$rss_kb" -v ev="$evicted" 'BEGIN {
+    -v b="$bytes" -v f="$FLOWS" -v r="$rss_kb" -v ev="$evicted" -v em="$emitted" 'BEGIN {
 	printf "bench/sensor: %d packets, %.1f MB (HTTP, TLS, DNS, bulk TCP; IPv6, VLAN)\n", n, b / 1e6
 	printf "  %-44s %12.0f packets/s  %8.1f ms\n", "tcpdump -r -w /dev/null (reading the file)", n / (t / 1e9), t / 1e6
 	printf "  %-44s %12.0f packets/s  %8.1f ms\n", "soc-sensor -r -o null", n / (s / 1e9), s / 1e6
 	printf "  %-44s %12.0f packets/s  %8.1f ms\n", "tshark -r -T fields (same metadata)", n / (w / 1e9), w / 1e6
 	printf "  ratio soc-sensor / tcpdump: %.3f   target: >= 0.40\n", t / s
 	printf "  ratio soc-sensor / tshark:  %.1f   target: >= 10\n", w / s
-	printf "  peak RSS with %d concurrent flows (flows.max 1100000): %.1f MiB, %s evicted   target: < 512 MiB\n", f, r / 1024, ev
+	printf "  peak RSS with %d concurrent flows (flows.max 1100000): %.1f MiB, %s flows emitted, %s evicted   target: < 512 MiB\n", f, r / 1024, em, ev
 }'

@@ -45,6 +45,7 @@ struct corr_stats {
 	uint64_t	batches;
 	uint64_t	duplicates;
 	uint64_t	gaps;		/* batches refused: an earlier one missing */
+	uint64_t	skipped;	/* batches that failed every time */
 	uint64_t	refused;	/* malformed batches */
 	uint64_t	unknown_peer;
 	uint64_t	events;
@@ -315,6 +316,54 @@ queue_ack(zmq_msg_t *ident, uint64_t seq)
 	queue_reply(ident, seq, SOC_WIRE_ACK);
 }
 
+/* A batch never applied: its number is recorded so the chain goes on. */
+static void
+skip_batch(zmq_msg_t *ident, const struct store_sensor *sen, uint64_t seq)
+{
+	if (store_batch_begin(st) == 0 &&
+	    store_batch_end(st, store_sensor_set_seq(st, sen->name, seq, 0,
+	    soc_now_ns())) == 0)
+		queue_ack(ident, seq);
+}
+
+/*
+ * Failed attempts per (sensor, batch), for the few sensors that have one
+ * right now.  A batch that fails POISON_TRIES times is skipped, counted.
+ */
+#define POISON_TRIES	5
+#define POISON_SLOTS	64
+#define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
+
+static struct {
+	char		name[128];
+	uint64_t	seq;
+	int		tries;
+} poison[POISON_SLOTS];
+
+static int
+poison_count(const char *name, uint64_t seq)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < POISON_SLOTS; i++) {
+		if (poison[i].tries > 0 && strcmp(poison[i].name, name) == 0) {
+			if (poison[i].seq != seq) {
+				poison[i].seq = seq;
+				poison[i].tries = 0;
+			}
+			return ++poison[i].tries;
+		}
+		if (poison[i].tries == 0 && free_slot == -1)
+			free_slot = i;
+	}
+	if (free_slot == -1)
+		free_slot = (int)(seq % POISON_SLOTS);
+	snprintf(poison[free_slot].name, sizeof(poison[free_slot].name), "%s", name);
+	poison[free_slot].seq = seq;
+	poison[free_slot].tries = 1;
+	return 1;
+}
+
 /* Handle one message if one is waiting; returns 0 when none was. */
 static int
 on_message(void *router, int flags, int *in_tx)
@@ -326,6 +375,7 @@ on_message(void *router, int flags, int *in_tx)
 	const char *user, *why;
 	size_t len;
 	void *data;
+	int hdr_ok;
 
 	zmq_msg_init(&ident);
 	zmq_msg_init(&body);
@@ -359,21 +409,38 @@ on_message(void *router, int flags, int *in_tx)
 	}
 	/* a resend is recognised from the header alone, before the work of
 	 * checking the whole batch: cheap under a resend storm */
-	if (soc_wire_open(&r, data, len, &hdr, &why) == 0 &&
-	    hdr.kind == SOC_WIRE_EVENTS && hdr.seq <= sen.last_seq) {
+	hdr_ok = soc_wire_open(&r, data, len, &hdr, &why) == 0;
+	if (hdr_ok && hdr.kind == SOC_WIRE_EVENTS && hdr.seq <= sen.last_seq) {
 		N.batches++;
 		N.duplicates++;
-		log_debug("sensor %s: batch %llu already applied, acking again",
-		    sen.name, (unsigned long long)hdr.seq);
+		if (hdr.prev == 0 && sen.last_seq - hdr.seq > SEQ_FAR_BEHIND)
+			log_warnx("sensor %s: batch %llu is far below the last one "
+			    "applied (%llu) and is taken as a resend; if the "
+			    "sensor's clock was set back, give it a spool or a "
+			    "state file so its numbers keep growing", sen.name,
+			    (unsigned long long)hdr.seq,
+			    (unsigned long long)sen.last_seq);
 		queue_ack(&ident, hdr.seq);
 		goto out;
 	}
+	/* never skip over a batch lost in transit: apply in chain order
+	 * (a malformed batch too must not be acked past a missing one) */
+	if (hdr_ok && hdr.kind == SOC_WIRE_EVENTS && hdr.prev != 0 &&
+	    hdr.prev > sen.last_seq) {
+		N.gaps++;
+		log_debug("sensor %s: batch %llu follows %llu, which is "
+		    "missing; asking to resend after %llu", sen.name,
+		    (unsigned long long)hdr.seq, (unsigned long long)hdr.prev,
+		    (unsigned long long)sen.last_seq);
+		queue_reply(&ident, sen.last_seq, SOC_WIRE_NACK);
+		goto out;
+	}
 	if (soc_wire_validate(data, len, &why) == -1) {
-		N.refused++;
-		/* acked so the sensor moves on; counted and logged, not silent */
 		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name, why, len);
-		if (len >= SOC_WIRE_HDR_LEN && soc_wire_open(&r, data, len, &hdr, &why) == 0)
-			queue_ack(&ident, hdr.seq);
+		/* recorded and acked so the sensor moves on: counted, logged */
+		if (hdr_ok && hdr.kind == SOC_WIRE_EVENTS)
+			skip_batch(&ident, &sen, hdr.seq);
+		N.refused++;
 		goto out;
 	}
 	if (hdr.kind == SOC_WIRE_HEARTBEAT) {
@@ -381,24 +448,24 @@ on_message(void *router, int flags, int *in_tx)
 		goto out;
 	}
 	N.batches++;
-	/* never skip over a batch lost in transit: apply in chain order */
-	if (hdr.prev != 0 && hdr.prev != sen.last_seq) {
-		if (hdr.prev > sen.last_seq) {
-			N.gaps++;
-			log_debug("sensor %s: batch %llu follows %llu, which is "
-			    "missing; asking to resend after %llu", sen.name,
-			    (unsigned long long)hdr.seq, (unsigned long long)hdr.prev,
-			    (unsigned long long)sen.last_seq);
-			queue_reply(&ident, sen.last_seq, SOC_WIRE_NACK);
-			goto out;
-		}
-		log_warnx("sensor %s: batch %llu follows %llu but %llu was "
-		    "committed last (two sensors sharing one key?)", sen.name,
+	if (hdr.prev != 0 && hdr.prev != sen.last_seq)
+		log_info("sensor %s: batch %llu follows %llu, %llu was applied "
+		    "last (batches dropped by the sensor's spool bound, or two "
+		    "sensors sharing one key)", sen.name,
 		    (unsigned long long)hdr.seq, (unsigned long long)hdr.prev,
 		    (unsigned long long)sen.last_seq);
-	}
-	if (apply_events(&sen, &hdr, data, len) == 0)
+	if (apply_events(&sen, &hdr, data, len) == 0) {
 		queue_ack(&ident, hdr.seq);
+		goto out;
+	}
+	/* a batch that fails every time must not stall its sensor forever */
+	if (poison_count(sen.name, hdr.seq) >= POISON_TRIES) {
+		log_warnx("sensor %s: batch %llu failed %d times (%s); skipping "
+		    "it so the batches behind it are not held up", sen.name,
+		    (unsigned long long)hdr.seq, POISON_TRIES, store_errmsg(st));
+		skip_batch(&ident, &sen, hdr.seq);
+		N.skipped++;
+	}
 out:
 	zmq_msg_close(&ident);
 	zmq_msg_close(&body);
@@ -431,12 +498,13 @@ on_readable(void *router)
 static void
 log_counters(struct auth *a)
 {
-	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, failed %llu), "
+	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, failed %llu, skipped %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
 	    "peers admitted %llu, denied %llu",
 	    (unsigned long long)N.batches, (unsigned long long)N.duplicates,
 	    (unsigned long long)N.gaps,
 	    (unsigned long long)N.refused, (unsigned long long)N.commit_failed,
+	    (unsigned long long)N.skipped,
 	    (unsigned long long)N.events, (unsigned long long)N.alerts,
 	    (unsigned long long)N.incidents_new, (unsigned long long)N.heartbeats,
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));

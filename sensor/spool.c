@@ -346,7 +346,7 @@ spool_read(struct spool *sp, const struct spool_rec *r, void *buf)
 	off_t at = (off_t)(r->off + SP_HDR + SP_FIXED + r->cp_len);
 
 	if (s == NULL)
-		return -1;		/* dropped by the size bound */
+		return -2;		/* dropped by the size bound */
 	if (pread(s->fd, buf, r->batch_len, at) != (ssize_t)r->batch_len) {
 		log_warn("spool: read");
 		return -1;

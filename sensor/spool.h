@@ -55,7 +55,8 @@ struct spool	*spool_open(const char *dir, uint64_t max_bytes,
 int		 spool_append(struct spool *sp, uint64_t seq, const void *cp,
 		    size_t cp_len, const void *batch, size_t batch_len,
 		    struct spool_rec *r);
-/* Reads a record's batch into buf (cap >= r->batch_len).  0 / -1. */
+/* Reads a record's batch into buf (cap >= r->batch_len).  0, -1 on an
+ * I/O error, -2 when the size bound dropped the record. */
 int		 spool_read(struct spool *sp, const struct spool_rec *r, void *buf);
 /* Everything up to seq is acked: delete the segments that are done. */
 void		 spool_ack(struct spool *sp, uint64_t seq);

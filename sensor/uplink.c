@@ -19,6 +19,7 @@
  * correlator can tell a resend by "seq <= last committed".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -80,6 +81,7 @@ struct uplink {
 	_Atomic uint64_t unacked;
 	_Atomic uint64_t spool_bytes;
 	_Atomic uint64_t rewinds;
+	_Atomic int	 stopping;	/* uplink_finish() was called */
 };
 
 static struct qent *
@@ -134,9 +136,17 @@ q_pop(struct uplink *u)
 	atomic_store(&u->unacked, u->qn);
 }
 
+/*
+ * The batch's bytes; NULL with *lost set when the spool's size bound
+ * dropped it (counted there), NULL alone on a passing I/O or memory
+ * failure (the timer retries).
+ */
 static uint8_t *
-q_data(struct uplink *u, struct qent *e, size_t *len)
+q_data(struct uplink *u, struct qent *e, size_t *len, int *lost)
 {
+	int rc;
+
+	*lost = 0;
 	if (e->data != NULL) {
 		*len = e->len;
 		return e->data;
@@ -149,8 +159,10 @@ q_data(struct uplink *u, struct qent *e, size_t *len)
 		u->rbuf = nb;
 		u->rbuf_cap = e->rec.batch_len;
 	}
-	if (spool_read(u->sp, &e->rec, u->rbuf) == -1)
+	if ((rc = spool_read(u->sp, &e->rec, u->rbuf)) != 0) {
+		*lost = rc == -2;
 		return NULL;
+	}
 	*len = e->rec.batch_len;
 	return u->rbuf;
 }
@@ -170,11 +182,14 @@ pump(struct uplink *u, int64_t now)
 		    u->acked_seq;
 		uint8_t *data;
 		size_t len;
+		int lost;
 
-		if ((data = q_data(u, e, &len)) == NULL) {
-			/* gone from the spool (size bound): already counted */
-			if (u->inflight == 0) {
+		if ((data = q_data(u, e, &len, &lost)) == NULL) {
+			/* gone from the spool (size bound, counted there): the
+			 * next one becomes the head; anything else: retry later */
+			if (lost && u->inflight == 0) {
 				q_pop(u);
+				atomic_fetch_add(&u->batches_dropped, 1);
 				continue;
 			}
 			break;
@@ -225,6 +240,24 @@ drop_lost(struct uplink *u)
  */
 #define SEQ_BLOCK	1000000
 
+static void
+fsync_dir(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 static uint64_t
 seq_floor_load(const char *path)
 {
@@ -256,8 +289,11 @@ seq_floor_raise(struct uplink *u, uint64_t seq)
 	}
 	ok = fprintf(f, "%llu\n", (unsigned long long)u->seq_floor) > 0;
 	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-	if (fclose(f) != 0 || !ok || rename(tmp, u->seq_path) == -1)
+	if (fclose(f) != 0 || !ok || rename(tmp, u->seq_path) == -1) {
 		log_warn("%s: cannot keep the sequence floor", u->seq_path);
+		return;
+	}
+	fsync_dir(u->seq_path);		/* the rename must survive power loss */
 }
 
 static void
@@ -438,6 +474,11 @@ uplink_main(void *arg)
 		if (zmq_poll(items, nitems, 100) == -1 && zmq_errno() != EINTR)
 			break;
 		now = soc_mono_ms();
+		/* the fin frame may not fit a full pipe: the flag always does */
+		if (!fin && atomic_load(&u->stopping)) {
+			fin = 1;
+			deadline = now + u->s->conf.drain_timeout_s * 1000;
+		}
 		if (items[0].revents & ZMQ_POLLIN)
 			on_ack(u, now);
 		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
@@ -560,7 +601,17 @@ uplink_start(struct sensor *s, char *err, size_t errlen)
 			u->next_seq = now_us;
 		drop_lost(u);
 	}
+	/* both places a floor may have been kept (the spool may have been
+	 * added or removed since): the higher wins */
 	u->seq_floor = seq_floor_load(u->seq_path);
+	if (s->conf.spool != NULL && s->conf.state_file != NULL) {
+		char alt[4096];
+		uint64_t v;
+
+		snprintf(alt, sizeof(alt), "%s.seq", s->conf.state_file);
+		if ((v = seq_floor_load(alt)) > u->seq_floor)
+			u->seq_floor = v;
+	}
 	if (u->next_seq < u->seq_floor) {
 		log_info("uplink: the clock is behind the last sequence numbers "
 		    "used; continuing from %llu", (unsigned long long)u->seq_floor);
@@ -578,22 +629,35 @@ fail:
 	return NULL;
 }
 
+/*
+ * Replay mode waits for room in the pipe (nothing is lost by waiting),
+ * but gives up -- counted -- once the sensor is told to stop, so a dead
+ * correlator cannot hang a shutdown.  Live mode never waits.
+ */
+static int
+pipe_send(struct uplink *u, const void *data, size_t len, int more)
+{
+	for (;;) {
+		zmq_pollitem_t it = { u->pipe_main, 0, ZMQ_POLLOUT, 0 };
+
+		if (zmq_send(u->pipe_main, data, len, ZMQ_DONTWAIT | more) != -1)
+			return 0;
+		if (zmq_errno() != EAGAIN || !u->blocking || sensor_quit)
+			return -1;
+		zmq_poll(&it, 1, 100);
+	}
+}
+
 void
 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
     const char *cp, size_t cp_len)
 {
-	int flags = u->blocking ? 0 : ZMQ_DONTWAIT;
-
-	if (cp_len > 0) {
-		if (zmq_send(u->pipe_main, batch, len, flags | ZMQ_SNDMORE) == -1) {
-			atomic_fetch_add(&u->batches_dropped, 1);
-			return;
-		}
-		zmq_send(u->pipe_main, cp, cp_len, 0);	/* atomic with frame 1 */
+	if (pipe_send(u, batch, len, cp_len > 0 ? ZMQ_SNDMORE : 0) == -1) {
+		atomic_fetch_add(&u->batches_dropped, 1);
 		return;
 	}
-	if (zmq_send(u->pipe_main, batch, len, flags) == -1)
-		atomic_fetch_add(&u->batches_dropped, 1);
+	if (cp_len > 0)		/* atomic with frame 1: always accepted */
+		zmq_send(u->pipe_main, cp, cp_len, 0);
 }
 
 uint64_t
@@ -601,7 +665,8 @@ uplink_finish(struct uplink *u)
 {
 	uint64_t left;
 
-	zmq_send(u->pipe_main, "", 0, 0);
+	atomic_store(&u->stopping, 1);
+	zmq_send(u->pipe_main, "", 0, ZMQ_DONTWAIT);
 	pthread_join(u->thr, NULL);
 	left = u->qn;
 	uplink_log_counters(u);

@@ -270,6 +270,28 @@ http_consumed(size_t hend, int64_t clen, uint32_t len)
 	return clen > 0 ? len : (uint32_t)hend;
 }
 
+/*
+ * The header block after a start line of n bytes: parses it into h and
+ * sets *used to what the message takes of the len bytes.  -1 when the
+ * headers are not complete yet and more may come (!full).
+ */
+static int
+http_head(const char *s, size_t n, uint32_t len, bool full,
+    struct http_hdrs *h, uint32_t *used)
+{
+	size_t hend;
+
+	if ((hend = http_headers_end(s + n - 1, len - n + 1)) != 0)
+		hend += n - 1;		/* no headers: the line's own EOL */
+	else if (!full)
+		return -1;
+	else
+		hend = len;
+	http_headers(s + n, hend - n, h);
+	*used = http_consumed(hend, h->clen, len);
+	return 0;
+}
+
 static enum app_res
 http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
     uint32_t len, bool full, uint32_t *used)
@@ -277,7 +299,7 @@ http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 	struct span method, target, authority = { 0 };
 	struct http_hdrs h = { .clen = -1 };
 	struct soc_event *ev = &ctx->ev;
-	size_t n, hend;
+	size_t n;
 	char minor;
 
 	n = http_request_line(s, len, &method, &target, &minor);
@@ -287,14 +309,8 @@ http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 		*used = len;
 		return APP_NEXT;	/* not a message start */
 	}
-	if ((hend = http_headers_end(s + n - 1, len - n + 1)) != 0)
-		hend += n - 1;		/* no headers: the line's own EOL */
-	else if (!full)
+	if (http_head(s, n, len, full, &h, used) == -1)
 		return APP_MORE;
-	else
-		hend = len;
-	http_headers(s + n, hend - n, &h);
-	*used = http_consumed(hend, h.clen, len);
 
 	decode_event_init(ctx, p, "network.http", true);
 	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "http_request");
@@ -345,7 +361,7 @@ http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 {
 	struct http_hdrs h = { .clen = -1 };
 	struct soc_event *ev = &ctx->ev;
-	size_t n, hend;
+	size_t n;
 	int status;
 	char minor;
 
@@ -355,14 +371,8 @@ http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 		*used = len;
 		return APP_NEXT;
 	}
-	if ((hend = http_headers_end(s + n - 1, len - n + 1)) != 0)
-		hend += n - 1;
-	else if (!full)
+	if (http_head(s, n, len, full, &h, used) == -1)
 		return APP_MORE;
-	else
-		hend = len;
-	http_headers(s + n, hend - n, &h);
-	*used = http_consumed(hend, h.clen, len);
 
 	decode_event_init(ctx, p, "network.http", false);
 	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "http_response");

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from soctest import (CORR, GEN, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run, sanitizer_clean, wait_port)
+from soctest import (CORR, GEN, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run, sanitizer_clean, wait_port, stop)
 
 
 def spool_drain(tmp, pcap, log):
@@ -74,11 +74,7 @@ def spool_drain(tmp, pcap, log):
         con.close()
         check(got == recv + 20, f"both runs applied after the clock fell behind: {got - recv} of 20")
     finally:
-        corr.send_signal(signal.SIGTERM)
-        try:
-            corr.wait(20)
-        except subprocess.TimeoutExpired:
-            corr.kill()
+        stop(corr, 20)
         sanitizer_clean(corr.stderr.read(), "second correlator")
 
 
@@ -233,12 +229,7 @@ def main():
         p = ctl("coverage")
         check("stttt" in p.stdout, "coverage table names the agency")
     finally:
-        corr.send_signal(signal.SIGTERM)
-        try:
-            rc = corr.wait(20)
-        except subprocess.TimeoutExpired:
-            corr.kill()
-            rc = -9
+        rc = stop(corr, 20)
         check(rc == 0, f"correlator exits 0 on SIGTERM, got {rc}")
         corr_err.seek(0)
         out = corr_err.read()

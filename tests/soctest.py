@@ -2,6 +2,7 @@
 end in the 'N passed, N failed' line, free loopback ports, waiting for a
 daemon, sanitizer report detection, and the project's binaries."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,3 +66,15 @@ def sanitizer_clean(text, who):
     bad = [l for l in text.splitlines()
            if "runtime error" in l or "AddressSanitizer" in l or "LeakSanitizer" in l]
     return check(not bad, f"{who}: sanitizer reports: {bad[:3]}")
+
+
+def stop(proc, timeout=20):
+    """SIGTERM a daemon and wait; SIGKILL it if it hangs.  Returns the
+    exit status (-9 when it had to be killed)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -9

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, wait_port)
+                     sanitizer_clean, wait_port, stop)
 
 
 def received(db):
@@ -152,11 +152,7 @@ uplink:
         for p, _ in procs:
             if p.poll() is None:
                 p.kill()
-        corr.send_signal(signal.SIGTERM)
-        try:
-            corr.wait(20)
-        except subprocess.TimeoutExpired:
-            corr.kill()
+        stop(corr, 20)
     for p, err in procs:
         err.seek(0)
         text = err.read()

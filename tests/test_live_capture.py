@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from soctest import (SENSOR, check, done)
+from soctest import (SENSOR, check, done, stop)
 
 
 def dns_query(name, qid):
@@ -72,12 +72,7 @@ def main():
         os.kill(proc.pid, signal.SIGUSR1)
         time.sleep(0.3)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = -9
+        rc = stop(proc, 15)
     check(rc == 0, f"sensor exits 0 on SIGTERM, got {rc}")
     out.seek(0)
     events = [json.loads(l) for l in out if l.strip()]

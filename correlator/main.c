@@ -581,7 +581,12 @@ main(int argc, char **argv)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
 	if (soc_key_load(C.key, secret, err, sizeof(err)) == -1)
 		fatalx("key: %s", err);
-	if ((st = store_open(C.db, STORE_CREATE, err, sizeof(err))) == NULL)
+	/* -t looks, it does not create: a missing database is only noted */
+	if (test && access(C.db, F_OK) != 0)
+		printf("soc-correlator: database %s does not exist yet; it will "
+		    "be created at start\n", C.db);
+	else if ((st = store_open(C.db, test ? 0 : STORE_CREATE, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("GeoIP: %s", err);
@@ -591,7 +596,8 @@ main(int argc, char **argv)
 		printf("soc-correlator: configuration OK (%zu rules, database %s)\n",
 		    ruleset_count(rs), C.db);
 		ruleset_free(rs);
-		store_close(st);
+		if (st != NULL)
+			store_close(st);
 		enrich_close(en);
 		return 0;
 	}

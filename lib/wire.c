@@ -243,6 +243,7 @@ soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
 	return 0;
 }
 
+/* One field into ev; with ev NULL, only checked (soc_wire_validate). */
 static int
 read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
     uint64_t *unknown, const char **why)
@@ -253,19 +254,23 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 		(*unknown)++;
 		return 0;
 	}
-	switch (soc_field_type(id)) {
+	switch (ftype[id]) {
 	case SOC_T_STR:
-		soc_event_set_str(ev, id, (const char *)v, n);
+		if (ev != NULL)
+			soc_event_set_str(ev, id, (const char *)v, n);
 		return 0;
 	case SOC_T_INT:
 	case SOC_T_TIME:
 		if (n != 8)
 			break;
-		soc_event_set_int(ev, id, (int64_t)get64(v));
+		if (ev != NULL)
+			soc_event_set_int(ev, id, (int64_t)get64(v));
 		return 0;
 	case SOC_T_IP:
 		if (n != 4 && n != 16)
 			break;
+		if (ev == NULL)
+			return 0;
 		memset(&ip, 0, sizeof(ip));
 		ip.family = n == 4 ? 4 : 6;
 		memcpy(ip.addr, v, n);
@@ -276,9 +281,9 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 	return -1;
 }
 
-int
-soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
-    const char **why)
+/* The next event into ev, or with ev NULL only checked. */
+static int
+next_event(struct soc_wire_reader *r, struct soc_event *ev, const char **why)
 {
 	const uint8_t *p;
 	uint32_t elen;
@@ -301,8 +306,10 @@ soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
 		return -1;
 	}
 	p = r->p + 4;
-	soc_event_reset(ev);
-	ev->ts = (int64_t)get64(p);
+	if (ev != NULL) {
+		soc_event_reset(ev);
+		ev->ts = (int64_t)get64(p);
+	}
 	nf = get16(p + 8);
 	p += 10;
 	elen -= 10;
@@ -332,6 +339,13 @@ soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
 	r->p = p;
 	r->remaining--;
 	return 1;
+}
+
+int
+soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
+    const char **why)
+{
+	return next_event(r, ev, why);
 }
 
 int
@@ -365,10 +379,11 @@ soc_wire_next_counter(struct soc_wire_reader *r, char name[256], uint64_t *v,
 	return 1;
 }
 
+/* Checks every length and type without copying anything out: the
+ * correlator validates a whole batch before applying any of it. */
 int
 soc_wire_validate(const void *data, size_t len, const char **why)
 {
-	static __thread struct soc_event ev;
 	struct soc_wire_reader r;
 	struct soc_wire_hdr hdr;
 	char name[256];
@@ -379,7 +394,7 @@ soc_wire_validate(const void *data, size_t len, const char **why)
 		return -1;
 	do {
 		if (hdr.kind == SOC_WIRE_EVENTS)
-			rc = soc_wire_next_event(&r, &ev, why);
+			rc = next_event(&r, NULL, why);
 		else
 			rc = soc_wire_next_counter(&r, name, &v, why);
 	} while (rc == 1);

@@ -402,6 +402,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "kernel_dropped", s->c.pcap_dropped };
 	c[n++] = (struct counter){ "iface_dropped", s->c.pcap_ifdropped };
 	c[n++] = (struct counter){ "encode_failed", s->c.encode_failed };
+	c[n++] = (struct counter){ "log_files_failed", s->c.log_files_failed };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };

@@ -90,6 +90,16 @@ uplink:
         procs.append((p, err))
         return p
 
+    def kill_restart(proc, path, before, pause, during):
+        """Append lines, SIGKILL the sensor after pause, append more while
+        it is down, start it again."""
+        append(path, *before)
+        time.sleep(pause)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        append(path, *during)
+        return start()
+
     try:
         check(wait_port(port, corr), "correlator listens")
         total = 0
@@ -99,13 +109,8 @@ uplink:
         check(wait_received(db, total) == total, f"first {total} lines arrive once")
 
         # SIGKILL while lines are flowing, then more lines while it is down
-        append(log, 100, 400)
-        time.sleep(0.15)
-        s.send_signal(signal.SIGKILL)
-        s.wait()
-        append(log, 400, 450)
+        s = kill_restart(s, log, (100, 400), 0.15, (400, 450))
         total = 450
-        s = start()
         n = wait_received(db, total)
         check(n == total, f"after SIGKILL mid-stream: {n} events for {total} lines")
 
@@ -121,13 +126,8 @@ uplink:
         time.sleep(0.5)
         with open(log, "r+") as f:
             f.truncate(0)
-        append(log, 500, 530)
-        time.sleep(0.05)
-        s.send_signal(signal.SIGKILL)
-        s.wait()
-        append(log, 530, 600)
+        s = kill_restart(s, log, (500, 530), 0.05, (530, 600))
         total = 600
-        s = start()
         n = wait_received(db, total)
         check(n == total, f"after copytruncate and SIGKILL: {n} events for {total} lines")
 

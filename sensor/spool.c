@@ -256,6 +256,15 @@ spool_open(const char *dir, uint64_t max_bytes,
 	return sp;
 }
 
+/* The size bound forces the oldest segment out: its batches are lost. */
+static void
+seg_drop_unsent(struct spool *sp)
+{
+	sp->st.dropped += sp->segs[0].nrec;
+	sp->st.records -= sp->segs[0].nrec;
+	seg_drop_oldest(sp, 0);
+}
+
 static struct seg *
 seg_for_append(struct spool *sp, uint64_t seq, size_t need)
 {
@@ -263,19 +272,13 @@ seg_for_append(struct spool *sp, uint64_t seq, size_t need)
 	char path[4096];
 
 	/* make room: drop whole segments, oldest first (counted, logged) */
-	while (sp->nsegs > 0 && sp->st.bytes + need > sp->max_bytes) {
-		sp->st.dropped += sp->segs[0].nrec;
-		sp->st.records -= sp->segs[0].nrec;
-		seg_drop_oldest(sp, 0);
-	}
+	while (sp->nsegs > 0 && sp->st.bytes + need > sp->max_bytes)
+		seg_drop_unsent(sp);
 	s = sp->nsegs ? &sp->segs[sp->nsegs - 1] : NULL;
 	if (s != NULL && s->size + need <= SP_SEG_MAX)
 		return s;
-	if (sp->nsegs == SP_MAX_SEGS) {
-		sp->st.dropped += sp->segs[0].nrec;
-		sp->st.records -= sp->segs[0].nrec;
-		seg_drop_oldest(sp, 0);
-	}
+	if (sp->nsegs == SP_MAX_SEGS)
+		seg_drop_unsent(sp);
 	s = &sp->segs[sp->nsegs];
 	memset(s, 0, sizeof(*s));
 	s->first_seq = seq;

@@ -460,7 +460,7 @@ static void *
 uplink_main(void *arg)
 {
 	struct uplink *u = arg;
-	int64_t deadline = 0, now;
+	int64_t deadline = 0, stop_deadline = 0, now;
 	int fin = 0;
 
 	for (;;) {
@@ -474,17 +474,22 @@ uplink_main(void *arg)
 		if (zmq_poll(items, nitems, 100) == -1 && zmq_errno() != EINTR)
 			break;
 		now = soc_mono_ms();
-		/* the fin frame may not fit a full pipe: the flag always does */
-		if (!fin && atomic_load(&u->stopping)) {
-			fin = 1;
-			deadline = now + u->s->conf.drain_timeout_s * 1000;
-		}
+		/*
+		 * The fin frame comes after every batch in the pipe, so batches
+		 * are read to the last before draining.  It may not fit a full
+		 * pipe, though: the stopping flag always gets through, and
+		 * bounds the wait by the drain timeout all the same.
+		 */
+		if (stop_deadline == 0 && atomic_load(&u->stopping))
+			stop_deadline = now + u->s->conf.drain_timeout_s * 1000;
 		if (items[0].revents & ZMQ_POLLIN)
 			on_ack(u, now);
 		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
 			on_pipe(u, &fin, &deadline, now);
 		on_timer(u, now);
 		if (fin && (u->qn == 0 || now >= deadline))
+			break;
+		if (stop_deadline != 0 && now >= stop_deadline)
 			break;
 	}
 	return NULL;

@@ -78,6 +78,26 @@ def spool_drain(tmp, pcap, log):
         sanitizer_clean(corr.stderr.read(), "second correlator")
 
 
+def shutdown_without_correlator(tmp):
+    """A sensor following a busy log with a tiny queue and no correlator
+    stops on SIGTERM within its drain timeout (a full pipe once hung it)."""
+    big = os.path.join(tmp, "big.log")
+    run(GEN, "--bench-log", big, "--lines", "20000")
+    cfg = os.path.join(tmp, "tiny.yml")
+    with open(cfg, "w") as f:
+        f.write("uplink:\n  queue_batches: 2\n  drain_timeout_s: 2\n  batch_events: 10\n")
+    p = subprocess.Popen([SENSOR, "-c", cfg, "--connect", f"tcp://127.0.0.1:{free_port()}",
+                          "--server-key", os.path.join(tmp, "correlator.pub"),
+                          "--key", os.path.join(tmp, "gw1.key"), "--log-file", big],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    t0 = time.time()
+    rc = stop(p, 15)
+    check(rc == 3, f"sensor stops with batches unacked (exit 3), got {rc}")
+    check(time.time() - t0 < 8, f"stopped in {time.time() - t0:.1f}s (drain timeout 2s)")
+    sanitizer_clean(p.stderr.read(), "sensor (shutdown)")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="soc-it-")
     db = os.path.join(tmp, "soc.db")
@@ -238,6 +258,7 @@ def main():
         if counts["failed"]:
             print(out[-4000:], file=sys.stderr)
     spool_drain(tmp, pcap, log)
+    shutdown_without_correlator(tmp)
     return done()
 
 

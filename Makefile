@@ -9,7 +9,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
-              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev
+              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time
 
 .PHONY: all deps deps-extra build test test-unit test-asan demo bench fuzz install clean

@@ -59,7 +59,7 @@ parse_n(const char *line, size_t len)
 	if (copy == NULL)
 		abort();
 	memcpy(copy, line, len);
-	ds = logparse_line(&ctx, copy, len, &ev);
+	ds = log_syslog_parse(&ctx, copy, len, &ev);
 	free(copy);
 	return ds;
 }
@@ -1011,7 +1011,7 @@ test_hostile(void)
 	}
 	ds = parse_n("", 0);
 	CHECK_STR(ds, "log.syslog");
-	CHECK(logparse_line(&ctx, NULL, 0, &ev) != NULL);
+	CHECK(log_syslog_parse(&ctx, NULL, 0, &ev) != NULL);
 
 	/* Invalid UTF-8 passes through as bytes. */
 	ds = parse("Dec 10 06:55:46 \xff\xfe sshd[1]: Invalid user \xc3\x28 "

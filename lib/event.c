@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "soc/event.h"
-#include "soc/json.h"
+#include "soc/time.h"
 
 static const struct {
 	const char	*name;

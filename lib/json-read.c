@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "soc/json.h"
-#include "soc/util.h"
+#include "soc/time.h"
 
 #define JR_MAX_DEPTH	16
 #define JR_PATH		256
@@ -176,56 +176,15 @@ jr_int(struct jr *j, int f)
 }
 
 /*
- * An RFC 3339 time into *ns.  soc_time_format() writes any int64
- * nanoseconds, 1677-09-21T00:12:43.145224192Z to
- * 2262-04-11T23:47:16.854775807Z, but soc_parse_rfc3339() computes in
- * int64 nanoseconds and returns -1 on error.  So other years are refused
- * (they would overflow), 1677 and 2262 are parsed 400 years (a whole
- * Gregorian cycle) nearer to 1970 and moved back with a range check, and
- * a result of -1 (1969-12-31T23:59:59.999999999Z) is told from an error
- * by parsing again without the fraction.
+ * An RFC 3339 time into *ns.  soc_time_parse() takes the whole int64
+ * span soc_time_format() writes, 1677-09-21T00:12:43.145224192Z to
+ * 2262-04-11T23:47:16.854775807Z, and tells
+ * 1969-12-31T23:59:59.999999999Z from an error.
  */
-#define JR_CYCLE_NS	(6311390400LL * 1000000000LL)	/* half of 400 years */
-
 static int
 jr_time(const struct jr *j, int64_t *ns)
 {
-	char tmp[64];
-	size_t n = j->slen, i;
-	int shift = 0;
-	int64_t v;
-
-	if (n < 4 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, j->str, n);
-	if (memcmp(tmp, "1677", 4) == 0) {
-		memcpy(tmp, "2077", 4);
-		shift = -1;
-	} else if (memcmp(tmp, "2262", 4) == 0) {
-		memcpy(tmp, "1862", 4);
-		shift = 1;
-	} else if (memcmp(tmp, "1678", 4) < 0 || memcmp(tmp, "2261", 4) > 0)
-		return -1;
-	if ((v = soc_parse_rfc3339(tmp, n)) == -1) {
-		if (shift != 0 || n <= 19 || (tmp[19] != '.' && tmp[19] != ','))
-			return -1;
-		for (i = 20; i < n && tmp[i] >= '0' && tmp[i] <= '9'; i++)
-			;
-		memmove(tmp + 19, tmp + i, n - i);
-		if (soc_parse_rfc3339(tmp, n - (i - 19)) == -1)
-			return -1;
-	}
-	if (shift < 0) {
-		if (v < INT64_MIN + JR_CYCLE_NS + JR_CYCLE_NS)
-			return -1;
-		v = v - JR_CYCLE_NS - JR_CYCLE_NS;
-	} else if (shift > 0) {
-		if (v > INT64_MAX - JR_CYCLE_NS - JR_CYCLE_NS)
-			return -1;
-		v = v + JR_CYCLE_NS + JR_CYCLE_NS;
-	}
-	*ns = v;
-	return 0;
+	return soc_time_parse(j->str, j->slen, ns);
 }
 
 /* A scalar (decoded in j->str, or a number/literal) for the current path. */

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "soc/json.h"
+#include "soc/time.h"
 
 void
 soc_sbuf_init(struct soc_sbuf *b)
@@ -170,23 +171,6 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 	}
 	soc_sbuf_add(b, (const char *)p + i - run, run);
 	soc_sbuf_add(b, "\"", 1);
-}
-
-void
-soc_time_format(int64_t ns, char *out, size_t outsz)
-{
-	time_t secs = (time_t)(ns / 1000000000LL);
-	long frac = (long)(ns % 1000000000LL);
-	struct tm tm;
-
-	if (frac < 0) {
-		frac += 1000000000L;
-		secs--;
-	}
-	gmtime_r(&secs, &tm);
-	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, frac);
 }
 
 /*

@@ -27,29 +27,10 @@
 
 #define LA_USER_MAX	256	/* longer "user" spans are not names */
 
-enum la_outcome {
-	LA_FAILURE,
-	LA_SUCCESS,
-	LA_UNKNOWN,
-};
-
-static const char *const la_outcome_name[] = {
-	[LA_FAILURE] = "failure",
-	[LA_SUCCESS] = "success",
-	[LA_UNKNOWN] = "unknown",
-};
-
 struct la_span {
 	const char	*p;
 	size_t		 n;
 };
-
-static void
-la_action(struct soc_event *ev, const char *action, enum la_outcome o)
-{
-	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, action);
-	soc_event_set_cstr(ev, SOC_F_EVENT_OUTCOME, la_outcome_name[o]);
-}
 
 static void
 la_user(struct soc_event *ev, const char *p, size_t n)
@@ -57,18 +38,6 @@ la_user(struct soc_event *ev, const char *p, size_t n)
 	if (n > 0 && n <= LA_USER_MAX)
 		soc_event_set_str(ev, SOC_F_USER_NAME, p, n);
 }
-
-/* Advances past a literal prefix; false (nothing moved) if absent. */
-static bool
-la_skip(const char **p, size_t *n, const char *lit, size_t litlen)
-{
-	if (!log_prefix(*p, *n, lit, litlen))
-		return false;
-	*p += litlen;
-	*n -= litlen;
-	return true;
-}
-#define LA_SKIP(p, n, lit)	la_skip(&(p), &(n), (lit), sizeof(lit) - 1)
 
 /* First occurrence of a literal in [p, p+n), or NULL. */
 static const char *
@@ -165,7 +134,7 @@ la_pam_authfail(struct soc_event *ev, const char *p, size_t n,
 {
 	const char *q;
 
-	if (!LA_SKIP(p, n, "pam_unix("))
+	if (!LOG_SKIP(p, n, "pam_unix("))
 		return false;
 	q = memchr(p, ')', n);
 	if (q == NULL || (size_t)(q - p) < 5 ||
@@ -173,9 +142,9 @@ la_pam_authfail(struct soc_event *ev, const char *p, size_t n,
 		return false;
 	n -= (size_t)(q - p) + 1;
 	p = q + 1;
-	if (!LA_SKIP(p, n, ": authentication failure;"))
+	if (!LOG_SKIP(p, n, ": authentication failure;"))
 		return false;
-	la_action(ev, action, LA_FAILURE);
+	log_action(ev, action, LOG_FAILURE);
 	la_pam_user(ev, p, n);
 	return true;
 }
@@ -208,27 +177,27 @@ la_sudo(struct soc_event *ev, const char *p, size_t n)
 	/* The first item: a reason, or already the TTY=/PWD= list. */
 	r = (sep = LA_FIND(p, n, " ; ")) != NULL ? (size_t)(sep - p) : n;
 	if (memchr(p, '=', r) != NULL) {
-		la_action(ev, "sudo_command", LA_SUCCESS);
+		log_action(ev, "sudo_command", LOG_SUCCESS);
 		return;
 	}
 	if (LA_FIND(p, r, "NOT in sudoers") != NULL ||
 	    LA_FIND(p, r, "command not allowed") != NULL ||
 	    LA_FIND(p, r, "NOT authorized") != NULL ||
 	    LA_FIND(p, r, "not allowed to") != NULL)
-		la_action(ev, "sudo_denied", LA_FAILURE);
+		log_action(ev, "sudo_denied", LOG_FAILURE);
 	else if (LA_FIND(p, r, "incorrect password attempt") != NULL ||
 	    LA_FIND(p, r, "a password is required") != NULL ||
 	    LA_FIND(p, r, "authentication failure") != NULL)
-		la_action(ev, "sudo_command", LA_FAILURE);
+		log_action(ev, "sudo_command", LOG_FAILURE);
 }
 
 /* "(to root) alice on pts/0" after the optional "FAILED SU ". */
 static void
-la_su_to(struct soc_event *ev, const char *p, size_t n, enum la_outcome o)
+la_su_to(struct soc_event *ev, const char *p, size_t n, enum log_outcome o)
 {
 	size_t t;
 
-	la_action(ev, "su", o);
+	log_action(ev, "su", o);
 	if (n < 1 || p[0] != '(' || (t = la_until(p, n, ')')) == n)
 		return;
 	p += t + 1;
@@ -242,13 +211,13 @@ la_su_to(struct soc_event *ev, const char *p, size_t n, enum la_outcome o)
 
 /* "+ pts/0 alice:root" (shadow su): the user before the colon. */
 static void
-la_su_sulog(struct soc_event *ev, const char *p, size_t n, enum la_outcome o)
+la_su_sulog(struct soc_event *ev, const char *p, size_t n, enum log_outcome o)
 {
 	size_t t = la_until(p, n, ' ');	/* the tty */
 
 	if (t == n)
 		return;
-	la_action(ev, "su", o);
+	log_action(ev, "su", o);
 	p += t + 1;
 	n -= t + 1;
 	la_user(ev, p, la_until(p, n, ':'));
@@ -256,11 +225,11 @@ la_su_sulog(struct soc_event *ev, const char *p, size_t n, enum la_outcome o)
 
 /* "for root by alice" -> alice. */
 static void
-la_su_by(struct soc_event *ev, const char *p, size_t n, enum la_outcome o)
+la_su_by(struct soc_event *ev, const char *p, size_t n, enum log_outcome o)
 {
 	const char *by = LA_FIND(p, n, " by ");
 
-	la_action(ev, "su", o);
+	log_action(ev, "su", o);
 	if (by != NULL) {
 		n -= (size_t)(by - p) + 4;
 		p = by + 4;
@@ -275,24 +244,24 @@ la_su(struct soc_event *ev, const char *p, size_t n)
 
 	if (la_pam_authfail(ev, p, n, "su"))
 		return;
-	if (LA_SKIP(p, n, "FAILED SU "))
-		la_su_to(ev, p, n, LA_FAILURE);
+	if (LOG_SKIP(p, n, "FAILED SU "))
+		la_su_to(ev, p, n, LOG_FAILURE);
 	else if (n > 0 && p[0] == '(')
-		la_su_to(ev, p, n, LA_SUCCESS);
-	else if (LA_SKIP(p, n, "Successful su"))
-		la_su_by(ev, p, n, LA_SUCCESS);
-	else if (LA_SKIP(p, n, "FAILED su"))
-		la_su_by(ev, p, n, LA_FAILURE);
-	else if (LA_SKIP(p, n, "+ "))
-		la_su_sulog(ev, p, n, LA_SUCCESS);
-	else if (LA_SKIP(p, n, "- "))
-		la_su_sulog(ev, p, n, LA_FAILURE);
+		la_su_to(ev, p, n, LOG_SUCCESS);
+	else if (LOG_SKIP(p, n, "Successful su"))
+		la_su_by(ev, p, n, LOG_SUCCESS);
+	else if (LOG_SKIP(p, n, "FAILED su"))
+		la_su_by(ev, p, n, LOG_FAILURE);
+	else if (LOG_SKIP(p, n, "+ "))
+		la_su_sulog(ev, p, n, LOG_SUCCESS);
+	else if (LOG_SKIP(p, n, "- "))
+		la_su_sulog(ev, p, n, LOG_FAILURE);
 	else if (LOG_PREFIX(p, n, "pam_authenticate: "))
-		la_action(ev, "su", LA_FAILURE);
+		log_action(ev, "su", LOG_FAILURE);
 	else if (n > 0 && p[0] == '\'' &&
 	    (f = LA_FIND(p, n, "' failed for ")) != NULL) {
 		/* RFC 3164's example: "'su root' failed for lonvick on ..." */
-		la_action(ev, "su", LA_FAILURE);
+		log_action(ev, "su", LOG_FAILURE);
 		n -= (size_t)(f - p) + 13;
 		p = f + 13;
 		la_user(ev, p, la_until(p, n, ' '));
@@ -321,51 +290,51 @@ la_iam(struct soc_event *ev, const char *p, size_t n)
 {
 	size_t t;
 
-	if (LA_SKIP(p, n, "new user: ")) {
-		la_action(ev, "user_created", LA_SUCCESS);
+	if (LOG_SKIP(p, n, "new user: ")) {
+		log_action(ev, "user_created", LOG_SUCCESS);
 		la_user_name_eq(ev, p, n);
-	} else if (LA_SKIP(p, n, "failed adding user ")) {
-		la_action(ev, "user_created", LA_FAILURE);
+	} else if (LOG_SKIP(p, n, "failed adding user ")) {
+		log_action(ev, "user_created", LOG_FAILURE);
 		la_user_quoted(ev, p, n);
 	} else if (LOG_PREFIX(p, n, "new group: ") ||
 	    LOG_PREFIX(p, n, "group added to ")) {
-		la_action(ev, "group_created", LA_SUCCESS);
-	} else if (LA_SKIP(p, n, "add ")) {
+		log_action(ev, "group_created", LOG_SUCCESS);
+	} else if (LOG_SKIP(p, n, "add ")) {
 		/* "add 'bob' to group 'sudo'", "... to shadow group ..." */
-		la_action(ev, "user_added_to_group", LA_SUCCESS);
+		log_action(ev, "user_added_to_group", LOG_SUCCESS);
 		la_user_quoted(ev, p, n);
-	} else if (LA_SKIP(p, n, "delete user ")) {
-		la_action(ev, "user_deleted", LA_SUCCESS);
+	} else if (LOG_SKIP(p, n, "delete user ")) {
+		log_action(ev, "user_deleted", LOG_SUCCESS);
 		la_user_quoted(ev, p, n);
-	} else if (LA_SKIP(p, n, "delete ")) {
+	} else if (LOG_SKIP(p, n, "delete ")) {
 		/* "delete 'bob' from group 'sudo'" */
-		la_action(ev, "user_removed_from_group", LA_SUCCESS);
+		log_action(ev, "user_removed_from_group", LOG_SUCCESS);
 		la_user_quoted(ev, p, n);
 	} else if (LOG_PREFIX(p, n, "removed group ") ||
 	    LOG_PREFIX(p, n, "removed shadow group ") ||
 	    (LOG_PREFIX(p, n, "group '") && LA_FIND(p, n, "' removed") !=
 	    NULL)) {
-		la_action(ev, "group_deleted", LA_SUCCESS);
+		log_action(ev, "group_deleted", LOG_SUCCESS);
 	} else if (LOG_PREFIX(p, n, "group changed in ")) {
-		la_action(ev, "group_modified", LA_SUCCESS);
-	} else if (LA_SKIP(p, n, "change user ") || LA_SKIP(p, n,
-	    "lock user ") || LA_SKIP(p, n, "unlock user ")) {
+		log_action(ev, "group_modified", LOG_SUCCESS);
+	} else if (LOG_SKIP(p, n, "change user ") || LOG_SKIP(p, n,
+	    "lock user ") || LOG_SKIP(p, n, "unlock user ")) {
 		/* "change user 'bob' shell from ...", "change user name ..." */
-		la_action(ev, "user_modified", LA_SUCCESS);
-		LA_SKIP(p, n, "name ");
+		log_action(ev, "user_modified", LOG_SUCCESS);
+		LOG_SKIP(p, n, "name ");
 		la_user_quoted(ev, p, n);
-	} else if (LA_SKIP(p, n, "user ")) {
+	} else if (LOG_SKIP(p, n, "user ")) {
 		/* gpasswd: "user bob added by root to group sudo" */
 		t = la_until(p, n, ' ');
 		if (LOG_PREFIX(p + t, n - t, " added by "))
-			la_action(ev, "user_added_to_group", LA_SUCCESS);
+			log_action(ev, "user_added_to_group", LOG_SUCCESS);
 		else if (LOG_PREFIX(p + t, n - t, " removed by "))
-			la_action(ev, "user_removed_from_group", LA_SUCCESS);
+			log_action(ev, "user_removed_from_group", LOG_SUCCESS);
 		else
 			return;
 		la_user(ev, p, t);
-	} else if (LA_SKIP(p, n, "changed password expiry for ")) {
-		la_action(ev, "user_modified", LA_SUCCESS);
+	} else if (LOG_SKIP(p, n, "changed password expiry for ")) {
+		log_action(ev, "user_modified", LOG_SUCCESS);
 		la_user(ev, p, n);
 	}
 }
@@ -380,25 +349,25 @@ la_passwd(struct soc_event *ev, const char *p, size_t n)
 {
 	const char *q;
 
-	if (LA_SKIP(p, n, "password for ")) {
+	if (LOG_SKIP(p, n, "password for ")) {
 		if (LA_FIND(p, n, "' changed by ") == NULL)
 			return false;
-		la_action(ev, "password_changed", LA_SUCCESS);
+		log_action(ev, "password_changed", LOG_SUCCESS);
 		la_user_quoted(ev, p, n);
 		return true;
 	}
-	if (!LA_SKIP(p, n, "pam_unix(") ||
+	if (!LOG_SKIP(p, n, "pam_unix(") ||
 	    (q = LA_FIND(p, n, ":chauthtok): ")) == NULL)
 		return false;
 	n -= (size_t)(q - p) + 13;
 	p = q + 13;
-	if (LA_SKIP(p, n, "password changed for ")) {
-		la_action(ev, "password_changed", LA_SUCCESS);
+	if (LOG_SKIP(p, n, "password changed for ")) {
+		log_action(ev, "password_changed", LOG_SUCCESS);
 		la_user(ev, p, la_until(p, n, ' '));
 		return true;
 	}
-	if (LA_SKIP(p, n, "authentication failure;")) {
-		la_action(ev, "password_changed", LA_FAILURE);
+	if (LOG_SKIP(p, n, "authentication failure;")) {
+		log_action(ev, "password_changed", LOG_FAILURE);
 		la_pam_user(ev, p, n);
 		return true;
 	}
@@ -433,17 +402,17 @@ la_logind(struct soc_event *ev, const char *p, size_t n)
 	struct la_span w;
 	size_t t;
 
-	if (LA_SKIP(p, n, "New session ")) {
+	if (LOG_SKIP(p, n, "New session ")) {
 		t = la_word(p, n, &w);
-		la_action(ev, "session_start", LA_SUCCESS);
+		log_action(ev, "session_start", LOG_SUCCESS);
 		p += t;
 		n -= t;
-		if (LA_SKIP(p, n, " of user ")) {
+		if (LOG_SKIP(p, n, " of user ")) {
 			la_word(p, n, &w);
 			la_user(ev, w.p, w.n);
 		}
 	} else if (LOG_PREFIX(p, n, "Removed session ")) {
-		la_action(ev, "session_end", LA_SUCCESS);
+		log_action(ev, "session_end", LOG_SUCCESS);
 	}
 }
 
@@ -457,7 +426,7 @@ la_cron(struct soc_event *ev, const char *p, size_t n)
 		return;
 	if (!LOG_PREFIX(p + t + 1, n - t - 1, " CMD ("))
 		return;
-	la_action(ev, "cron_command", LA_SUCCESS);
+	log_action(ev, "cron_command", LOG_SUCCESS);
 	la_user(ev, p + 1, t - 1);
 }
 
@@ -529,7 +498,7 @@ la_kind(const char *prog, size_t plen)
 }
 
 const char *
-logauth_parse(struct soc_event *ev, const char *prog, size_t plen,
+log_auth_parse(struct soc_event *ev, const char *prog, size_t plen,
     const char *msg, size_t len)
 {
 	enum la_kind k = la_kind(prog, plen);

@@ -1,8 +1,8 @@
 /*
  * Internal interface between the log normalizers: log-syslog.c finds the
  * header and dispatches; log-sshd.c, log-auth.c, log-netfilter.c and
- * log-web.c turn one message into ECS fields; and the small scanners and
- * clock helpers they share.
+ * log-web.c turn one message into ECS fields; and the small scanners
+ * they share (the clock and calendar helpers are in soc/time.h).
  *
  * Every scanner works on (pointer, length) spans: input lines are not
  * NUL-terminated and may hold NUL bytes.  Nothing here allocates.
@@ -18,7 +18,7 @@
 #include "logparse.h"
 #include "soc/event.h"
 
-/* Dataset names, returned by logparse_line(). */
+/* Dataset names, returned by log_syslog_parse(). */
 #define LOGPARSE_DS_SYSLOG	"log.syslog"
 #define LOGPARSE_DS_SSHD	"log.sshd"
 #define LOGPARSE_DS_WEB		"log.web"
@@ -33,7 +33,7 @@
  * caller sets the message last, so a huge message cannot crowd the short
  * fields out of the event buffer.
  */
-void	logsshd_parse(struct soc_event *ev, const char *msg, size_t len);
+void	log_sshd_parse(struct soc_event *ev, const char *msg, size_t len);
 
 /*
  * Apache/nginx access log line (common, combined, vhost_combined).
@@ -41,7 +41,7 @@ void	logsshd_parse(struct soc_event *ev, const char *msg, size_t len);
  * when it recognized the line; returns -1 and leaves ev untouched
  * otherwise.  Does not reset ev, so a syslog header parsed before stays.
  */
-int	logweb_parse(const struct logparse_ctx *ctx, const char *line,
+int	log_web_parse(const struct logparse_ctx *ctx, const char *line,
 	    size_t len, struct soc_event *ev);
 
 /*
@@ -51,7 +51,7 @@ int	logweb_parse(const struct logparse_ctx *ctx, const char *line,
  * With nostamp, Apache's stampless syslog form ("[core:error] [pid 1]
  * ...") is accepted too, and the timestamp left as it was.
  */
-int	logweb_error_parse(const struct logparse_ctx *ctx, const char *line,
+int	log_web_error_parse(const struct logparse_ctx *ctx, const char *line,
 	    size_t len, bool nostamp, struct soc_event *ev);
 
 /*
@@ -60,7 +60,7 @@ int	logweb_error_parse(const struct logparse_ctx *ctx, const char *line,
  * and fills category, action, outcome and user (not the message), or
  * returns NULL and leaves ev untouched when prog is none of them.
  */
-const char *logauth_parse(struct soc_event *ev, const char *prog,
+const char *log_auth_parse(struct soc_event *ev, const char *prog,
 	    size_t plen, const char *msg, size_t len);
 
 /*
@@ -68,18 +68,26 @@ const char *logauth_parse(struct soc_event *ev, const char *prog,
  * "kernel: ".  Returns 0 and fills the firewall fields (not the
  * message), or -1 with ev untouched when it is not one.
  */
-int	lognf_parse(struct soc_event *ev, const char *msg, size_t len);
+int	log_netfilter_parse(struct soc_event *ev, const char *msg, size_t len);
 
 /*
- * Seconds since the epoch of a UTC civil time; fields are not range
- * checked beyond what the arithmetic needs (callers validate).
+ * event.outcome of a normalized action.  The sshd and auth normalizers
+ * set action and outcome together, through log_action().
  */
-int64_t	logparse_timegm(int64_t year, int mon, int mday, int hour, int min,
-	    int sec);
-/* Seconds + nanoseconds -> ns, false if outside the int64 ns range. */
-bool	logparse_mkns(int64_t secs, int64_t frac_ns, int64_t *ns);
-/* "Jan".."Dec" (exact case) -> 1..12, else 0.  Reads 3 bytes. */
-int	logparse_month(const char *p);
+enum log_outcome {
+	LOG_FAILURE,
+	LOG_SUCCESS,
+	LOG_UNKNOWN,
+};
+
+static inline void
+log_action(struct soc_event *ev, const char *action, enum log_outcome o)
+{
+	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, action);
+	soc_event_set_cstr(ev, SOC_F_EVENT_OUTCOME,
+	    o == LOG_FAILURE ? "failure" :
+	    o == LOG_SUCCESS ? "success" : "unknown");
+}
 
 /* Span helpers. */
 static inline bool
@@ -95,6 +103,18 @@ log_prefix(const char *p, size_t n, const char *lit, size_t litlen)
 	return n >= litlen && memcmp(p, lit, litlen) == 0;
 }
 #define LOG_PREFIX(p, n, lit)	log_prefix((p), (n), (lit), sizeof(lit) - 1)
+
+/* Advances past a literal prefix; false (nothing moved) if absent. */
+static inline bool
+log_skip(const char **p, size_t *n, const char *lit, size_t litlen)
+{
+	if (!log_prefix(*p, *n, lit, litlen))
+		return false;
+	*p += litlen;
+	*n -= litlen;
+	return true;
+}
+#define LOG_SKIP(p, n, lit)	log_skip(&(p), &(n), (lit), sizeof(lit) - 1)
 
 /*
  * Reads exactly ndig decimal digits at p (caller checked the length).

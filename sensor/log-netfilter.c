@@ -238,7 +238,7 @@ nf_transport(struct soc_event *ev, const struct nf_span *pr, int family)
 }
 
 int
-lognf_parse(struct soc_event *ev, const char *msg, size_t len)
+log_netfilter_parse(struct soc_event *ev, const char *msg, size_t len)
 {
 	struct nf_line l;
 	char action[NF_ACTION_MAX];

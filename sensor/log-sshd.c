@@ -22,25 +22,6 @@
 
 #define SS_IP_MAX	64	/* longest address token we try */
 
-enum ss_outcome {
-	SS_FAILURE,
-	SS_SUCCESS,
-	SS_UNKNOWN,
-};
-
-static const char *const ss_outcome_name[] = {
-	[SS_FAILURE] = "failure",
-	[SS_SUCCESS] = "success",
-	[SS_UNKNOWN] = "unknown",
-};
-
-static void
-ss_action(struct soc_event *ev, const char *action, enum ss_outcome o)
-{
-	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, action);
-	soc_event_set_cstr(ev, SOC_F_EVENT_OUTCOME, ss_outcome_name[o]);
-}
-
 static void
 ss_user(struct soc_event *ev, const char *p, size_t n)
 {
@@ -171,7 +152,7 @@ ss_pam(struct soc_event *ev, const char *p, size_t n)
 {
 	size_t i = 0, t;
 
-	ss_action(ev, "pam_auth", SS_FAILURE);
+	log_action(ev, "pam_auth", LOG_FAILURE);
 	while (i < n) {
 		if (p[i] == ' ') {
 			i++;
@@ -192,7 +173,7 @@ ss_reverse(struct soc_event *ev, const char *p, size_t n)
 {
 	const char *lb = memchr(p, '[', n), *rb;
 
-	ss_action(ev, "reverse_mapping_failed", SS_UNKNOWN);
+	log_action(ev, "reverse_mapping_failed", LOG_UNKNOWN);
 	if (lb == NULL)
 		return;
 	lb++;
@@ -208,7 +189,7 @@ ss_disconnecting(struct soc_event *ev, const char *p, size_t n)
 
 	/* Old sshd: the only record of hitting MaxAuthTries. */
 	if (LOG_PREFIX(p, n, ": Too many authentication failures for ")) {
-		ss_action(ev, "max_auth_exceeded", SS_FAILURE);
+		log_action(ev, "max_auth_exceeded", LOG_FAILURE);
 		ss_user(ev, p + 39, n - 39);
 		return;
 	}
@@ -219,7 +200,7 @@ ss_disconnecting(struct soc_event *ev, const char *p, size_t n)
 	 */
 	if (n < 1 || p[0] != ' ' || ss_user_kind(p + 1, n - 1) == 0)
 		return;
-	ss_action(ev, "ssh_disconnect", SS_UNKNOWN);
+	log_action(ev, "ssh_disconnect", LOG_UNKNOWN);
 	colon = memchr(p, ':', n);
 	/* An IPv6 address has colons too: cut at ": " only. */
 	while (colon != NULL && (size_t)(colon - p) + 1 < n &&
@@ -229,43 +210,31 @@ ss_disconnecting(struct soc_event *ev, const char *p, size_t n)
 	    n - 1);
 }
 
-/* Advances past a literal prefix; false (nothing moved) if absent. */
-static bool
-ss_skip(const char **p, size_t *n, const char *lit, size_t litlen)
-{
-	if (!log_prefix(*p, *n, lit, litlen))
-		return false;
-	*p += litlen;
-	*n -= litlen;
-	return true;
-}
-#define SS_SKIP(p, n, lit)	ss_skip(&(p), &(n), (lit), sizeof(lit) - 1)
-
 /* Action with the "IP [port P]" that follows. */
 static void
-ss_action_addr(struct soc_event *ev, const char *action, enum ss_outcome o,
+ss_action_addr(struct soc_event *ev, const char *action, enum log_outcome o,
     const char *p, size_t n)
 {
-	ss_action(ev, action, o);
+	log_action(ev, action, o);
 	ss_addr_port(ev, p, n);
 }
 
 /* Action with the "[... user USER ]IP [port P]" that follows. */
 static void
 ss_action_user_addr(struct soc_event *ev, const char *action,
-    enum ss_outcome o, const char *p, size_t n)
+    enum log_outcome o, const char *p, size_t n)
 {
-	ss_action(ev, action, o);
+	log_action(ev, action, o);
 	ss_user_ip_port(ev, p, n);
 }
 
 /* Action with the " [invalid user ]USER from IP [port P]" that follows. */
 static void
 ss_action_user_from(struct soc_event *ev, const char *action,
-    enum ss_outcome o, const char *p, size_t n)
+    enum log_outcome o, const char *p, size_t n)
 {
-	ss_action(ev, action, o);
-	SS_SKIP(p, n, " invalid user");
+	log_action(ev, action, o);
+	LOG_SKIP(p, n, " invalid user");
 	ss_user_from(ev, p, n);
 }
 
@@ -280,7 +249,7 @@ ss_login(struct soc_event *ev, const char *p, size_t n, bool ok)
 		return;
 	if (!LOG_PREFIX(p + m, n - m, " for "))
 		return;
-	ss_action_user_from(ev, "ssh_login", ok ? SS_SUCCESS : SS_FAILURE,
+	ss_action_user_from(ev, "ssh_login", ok ? LOG_SUCCESS : LOG_FAILURE,
 	    p + m + 4, n - m - 4);
 }
 
@@ -290,63 +259,63 @@ ss_dispatch(struct soc_event *ev, const char *p, size_t n)
 {
 	switch (n > 0 ? p[0] : 0) {
 	case 'F':
-		if (SS_SKIP(p, n, "Failed "))
+		if (LOG_SKIP(p, n, "Failed "))
 			ss_login(ev, p, n, false);
 		break;
 	case 'A':
-		if (SS_SKIP(p, n, "Accepted "))
+		if (LOG_SKIP(p, n, "Accepted "))
 			ss_login(ev, p, n, true);
-		else if (SS_SKIP(p, n, "Address "))
-			ss_action_addr(ev, "reverse_mapping_failed", SS_UNKNOWN,
-			    p, n);
+		else if (LOG_SKIP(p, n, "Address "))
+			ss_action_addr(ev, "reverse_mapping_failed",
+			    LOG_UNKNOWN, p, n);
 		break;
 	case 'I':
-		if (SS_SKIP(p, n, "Invalid user"))
-			ss_action_user_from(ev, "invalid_user", SS_FAILURE,
+		if (LOG_SKIP(p, n, "Invalid user"))
+			ss_action_user_from(ev, "invalid_user", LOG_FAILURE,
 			    p, n);
 		break;
 	case 'p':
-		if (SS_SKIP(p, n, "pam_unix(sshd:auth): authentication "
+		if (LOG_SKIP(p, n, "pam_unix(sshd:auth): authentication "
 		    "failure;"))
 			ss_pam(ev, p, n);
 		break;
 	case 'm':
-		if (SS_SKIP(p, n, "maximum authentication attempts exceeded "
+		if (LOG_SKIP(p, n, "maximum authentication attempts exceeded "
 		    "for"))
 			ss_action_user_from(ev, "max_auth_exceeded",
-			    SS_FAILURE, p, n);
+			    LOG_FAILURE, p, n);
 		break;
 	case 'D':
-		if (SS_SKIP(p, n, "Did not receive identification string "
+		if (LOG_SKIP(p, n, "Did not receive identification string "
 		    "from "))
-			ss_action_addr(ev, "no_identification", SS_FAILURE,
+			ss_action_addr(ev, "no_identification", LOG_FAILURE,
 			    p, n);
-		else if (SS_SKIP(p, n, "Disconnected from "))
-			ss_action_user_addr(ev, "ssh_disconnect", SS_UNKNOWN,
+		else if (LOG_SKIP(p, n, "Disconnected from "))
+			ss_action_user_addr(ev, "ssh_disconnect", LOG_UNKNOWN,
 			    p, n);
-		else if (SS_SKIP(p, n, "Disconnecting"))
+		else if (LOG_SKIP(p, n, "Disconnecting"))
 			ss_disconnecting(ev, p, n);
 		break;
 	case 'R':
-		if (SS_SKIP(p, n, "Received disconnect from "))
-			ss_action_addr(ev, "ssh_disconnect", SS_UNKNOWN, p, n);
+		if (LOG_SKIP(p, n, "Received disconnect from "))
+			ss_action_addr(ev, "ssh_disconnect", LOG_UNKNOWN, p, n);
 		break;
 	case 'C':
-		if (SS_SKIP(p, n, "Connection closed by ") ||
-		    SS_SKIP(p, n, "Connection reset by "))
-			ss_action_user_addr(ev, "ssh_disconnect", SS_UNKNOWN,
+		if (LOG_SKIP(p, n, "Connection closed by ") ||
+		    LOG_SKIP(p, n, "Connection reset by "))
+			ss_action_user_addr(ev, "ssh_disconnect", LOG_UNKNOWN,
 			    p, n);
 		break;
 	case 'b':
-		if (SS_SKIP(p, n, "banner exchange: Connection from "))
-			ss_action_addr(ev, "banner_error", SS_FAILURE, p, n);
+		if (LOG_SKIP(p, n, "banner exchange: Connection from "))
+			ss_action_addr(ev, "banner_error", LOG_FAILURE, p, n);
 		break;
 	case 'k':
-		if (SS_SKIP(p, n, "kex_exchange_identification: "))
-			ss_action(ev, "banner_error", SS_FAILURE);
+		if (LOG_SKIP(p, n, "kex_exchange_identification: "))
+			log_action(ev, "banner_error", LOG_FAILURE);
 		break;
 	case 'r':
-		if (SS_SKIP(p, n, "reverse mapping checking getaddrinfo for "))
+		if (LOG_SKIP(p, n, "reverse mapping checking getaddrinfo for "))
 			ss_reverse(ev, p, n);
 		break;
 	}
@@ -379,7 +348,7 @@ ss_unrepeat(const char **pp, size_t *np)
 }
 
 void
-logsshd_parse(struct soc_event *ev, const char *msg, size_t len)
+log_sshd_parse(struct soc_event *ev, const char *msg, size_t len)
 {
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SSHD);
 	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "authentication");

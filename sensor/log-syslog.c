@@ -32,6 +32,7 @@
 #include "log-int.h"
 #include "logparse.h"
 #include "soc/event.h"
+#include "soc/time.h"
 
 #define SL_TAG_MAX	64	/* longest program name we accept */
 #define SL_HOST_MAX	255
@@ -62,87 +63,6 @@ static const char *const sl_severity[8] = {
 	"emergency", "alert", "critical", "error",
 	"warning", "notice", "informational", "debug",
 };
-
-/*
- * Clock helpers (shared with log-web.c).
- */
-
-int64_t
-logparse_timegm(int64_t year, int mon, int mday, int hour, int min, int sec)
-{
-	int64_t y = year - (mon <= 2);
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = era * 146097 + doe - 719468;
-
-	return days * 86400 + hour * 3600 + min * 60 + sec;
-}
-
-bool
-logparse_mkns(int64_t secs, int64_t frac_ns, int64_t *ns)
-{
-	/* int64 ns spans 1677..2262; stay well inside it. */
-	if (secs < -9000000000LL || secs > 9000000000LL)
-		return false;
-	*ns = secs * 1000000000LL + frac_ns;
-	return true;
-}
-
-int
-logparse_month(const char *p)
-{
-	switch (p[0]) {
-	case 'J':
-		if (p[1] == 'a' && p[2] == 'n')
-			return 1;
-		if (p[1] == 'u' && p[2] == 'n')
-			return 6;
-		if (p[1] == 'u' && p[2] == 'l')
-			return 7;
-		return 0;
-	case 'F':
-		return (p[1] == 'e' && p[2] == 'b') ? 2 : 0;
-	case 'M':
-		if (p[1] == 'a' && p[2] == 'r')
-			return 3;
-		if (p[1] == 'a' && p[2] == 'y')
-			return 5;
-		return 0;
-	case 'A':
-		if (p[1] == 'p' && p[2] == 'r')
-			return 4;
-		if (p[1] == 'u' && p[2] == 'g')
-			return 8;
-		return 0;
-	case 'S':
-		return (p[1] == 'e' && p[2] == 'p') ? 9 : 0;
-	case 'O':
-		return (p[1] == 'c' && p[2] == 't') ? 10 : 0;
-	case 'N':
-		return (p[1] == 'o' && p[2] == 'v') ? 11 : 0;
-	case 'D':
-		return (p[1] == 'e' && p[2] == 'c') ? 12 : 0;
-	}
-	return 0;
-}
-
-/* Civil year and month of a time in seconds (Hinnant's algorithm). */
-static void
-sl_civil(int64_t secs, int64_t *year, int *mon)
-{
-	int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400 + 719468;
-	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-	int64_t doe = days - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-
-	*year = yoe + era * 400 + (m <= 2);
-	*mon = m;
-}
 
 /*
  * Time of day "hh:mm:ss[.frac]" at p.  Returns bytes used, 0 if invalid;
@@ -177,66 +97,15 @@ sl_hms(const char *p, size_t n, int64_t *secs, int64_t *frac)
 	return i;
 }
 
-/* Zone "Z", "+hh:mm", "+hhmm" (or "-").  Returns bytes used, 0 if none. */
-static size_t
-sl_zone(const char *p, size_t n, int64_t *off)
-{
-	int h, m, sign;
-	size_t used;
-
-	if (n >= 1 && (p[0] == 'Z' || p[0] == 'z')) {
-		*off = 0;
-		return 1;
-	}
-	if (n < 5 || (p[0] != '+' && p[0] != '-'))
-		return 0;
-	sign = p[0] == '-' ? -1 : 1;
-	h = log_digits(p + 1, 2);
-	if (p[3] == ':') {
-		if (n < 6)
-			return 0;
-		m = log_digits(p + 4, 2);
-		used = 6;
-	} else {
-		m = log_digits(p + 3, 2);
-		used = 5;
-	}
-	if (h < 0 || h > 23 || m < 0 || m > 59)
-		return 0;
-	*off = sign * (h * 3600 + m * 60);
-	return used;
-}
-
 /*
- * ISO 8601 / RFC 3339 stamp "YYYY-MM-DDThh:mm:ss[.frac][zone]"; a stamp
- * without zone is in the configured zone.  Returns bytes used, 0 if the
- * text is not such a stamp.
+ * ISO 8601 / RFC 3339 stamp "YYYY-MM-DDThh:mm:ss[.frac][zone]" (the one
+ * parser in lib/time.c); a stamp without zone is in the configured zone.
+ * Returns bytes used, 0 if the text is not such a stamp.
  */
 static size_t
 sl_iso(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 {
-	int y, mo, d;
-	int64_t secs, frac, off;
-	size_t used, z;
-
-	if (n < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' &&
-	    p[10] != 't'))
-		return 0;
-	y = log_digits(p, 4);
-	mo = log_digits(p + 5, 2);
-	d = log_digits(p + 8, 2);
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
-		return 0;
-	if ((used = sl_hms(p + 11, n - 11, &secs, &frac)) == 0)
-		return 0;
-	used += 11;
-	if ((z = sl_zone(p + used, n - used, &off)) == 0)
-		off = ctx->tz_offset_sec;
-	used += z;
-	secs += logparse_timegm(y, mo, d, 0, 0, 0) - off;
-	if (!logparse_mkns(secs, frac, ns))
-		return 0;
-	return used;
+	return soc_time_scan(p, n, 0, ctx->tz_offset_sec, ns);
 }
 
 /*
@@ -251,7 +120,7 @@ sl_bsd(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 	int64_t tod, frac, nowsec, year, secs;
 	size_t i, used;
 
-	if (n < 14 || (mon = logparse_month(p)) == 0 || p[3] != ' ')
+	if (n < 14 || (mon = soc_time_month(p)) == 0 || p[3] != ' ')
 		return 0;
 	i = 4;
 	if (p[i] == ' ')
@@ -268,11 +137,11 @@ sl_bsd(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 	used += i;
 
 	nowsec = ctx->now_ns / 1000000000LL + ctx->tz_offset_sec;
-	sl_civil(nowsec, &year, &nowmon);
-	secs = logparse_timegm(year, mon, mday, 0, 0, 0) + tod;
+	soc_time_civil(nowsec, &year, &nowmon);
+	secs = soc_time_timegm(year, mon, mday, 0, 0, 0) + tod;
 	if (secs - nowsec > SL_FUTURE_SEC)
-		secs = logparse_timegm(year - 1, mon, mday, 0, 0, 0) + tod;
-	if (!logparse_mkns(secs - ctx->tz_offset_sec, frac, ns))
+		secs = soc_time_timegm(year - 1, mon, mday, 0, 0, 0) + tod;
+	if (!soc_time_mkns(secs - ctx->tz_offset_sec, frac, ns))
 		return 0;
 	return used;
 }
@@ -567,25 +436,25 @@ sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
 		soc_event_set_cstr(ev, SOC_F_LOG_LEVEL, sl_severity[h->pri & 7]);
 
 	if (sl_is_sshd(&h->prog)) {
-		logsshd_parse(ev, h->msg.p, h->msg.n);
+		log_sshd_parse(ev, h->msg.p, h->msg.n);
 		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
 		return LOGPARSE_DS_SSHD;
 	}
 	if (sl_is_prog(&h->prog, "kernel", 6) && sl_is_netfilter(&h->msg) &&
-	    lognf_parse(ev, h->msg.p, h->msg.n) == 0) {
+	    log_netfilter_parse(ev, h->msg.p, h->msg.n) == 0) {
 		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
 		return LOGPARSE_DS_FIREWALL;
 	}
-	if ((ds = logauth_parse(ev, h->prog.p, h->prog.n, h->msg.p,
+	if ((ds = log_auth_parse(ev, h->prog.p, h->prog.n, h->msg.p,
 	    h->msg.n)) != NULL) {
 		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
 		return ds;
 	}
 	if ((sl_is_httpd(&h->prog) || sl_maybe_web(h->msg.p, h->msg.n)) &&
-	    logweb_parse(ctx, h->msg.p, h->msg.n, ev) == 0)
+	    log_web_parse(ctx, h->msg.p, h->msg.n, ev) == 0)
 		return LOGPARSE_DS_WEB;
 	if (sl_is_httpd(&h->prog) &&
-	    logweb_error_parse(ctx, h->msg.p, h->msg.n, true, ev) == 0)
+	    log_web_error_parse(ctx, h->msg.p, h->msg.n, true, ev) == 0)
 		return LOGPARSE_DS_WEB_ERROR;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
 	soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
@@ -593,7 +462,7 @@ sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
 }
 
 const char *
-logparse_line(const struct logparse_ctx *ctx, const char *line, size_t len,
+log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
     struct soc_event *ev)
 {
 	struct sl_hdr h;
@@ -608,9 +477,9 @@ logparse_line(const struct logparse_ctx *ctx, const char *line, size_t len,
 		soc_event_set_cstr(ev, SOC_F_LOG_SOURCE_ADDR, ctx->source_addr);
 	if (len > 0 && sl_header(ctx, line, len, &h))
 		return sl_dispatch(ctx, &h, ev);
-	if (len > 0 && logweb_parse(ctx, line, len, ev) == 0)
+	if (len > 0 && log_web_parse(ctx, line, len, ev) == 0)
 		return LOGPARSE_DS_WEB;
-	if (len > 0 && logweb_error_parse(ctx, line, len, false, ev) == 0)
+	if (len > 0 && log_web_error_parse(ctx, line, len, false, ev) == 0)
 		return LOGPARSE_DS_WEB_ERROR;
 	ev->ts = ctx->now_ns;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);

@@ -34,6 +34,7 @@
 
 #include "log-int.h"
 #include "soc/event.h"
+#include "soc/time.h"
 
 #define LW_TOKEN_MAX	1024	/* vhost, client, ident, user */
 #define LW_METHOD_MAX	32
@@ -87,7 +88,7 @@ lw_stamp(const char *p, int64_t *ns)
 	    (p[22] != '+' && p[22] != '-') || p[27] != ']')
 		return false;
 	d = log_digits(p + 1, 2);
-	mon = logparse_month(p + 4);
+	mon = soc_time_month(p + 4);
 	y = log_digits(p + 8, 4);
 	h = log_digits(p + 13, 2);
 	mi = log_digits(p + 16, 2);
@@ -101,8 +102,8 @@ lw_stamp(const char *p, int64_t *ns)
 	off = (int64_t)zh * 3600 + zm * 60;
 	if (p[22] == '-')
 		off = -off;
-	secs = logparse_timegm(y, mon, d, h, mi, s) - off;
-	return logparse_mkns(secs, 0, ns);
+	secs = soc_time_timegm(y, mon, d, h, mi, s) - off;
+	return soc_time_mkns(secs, 0, ns);
 }
 
 /* True if p[i..] is " ddd" followed by a space or the end. */
@@ -386,7 +387,7 @@ lw_emit(const struct lw_line *l, const char *line, size_t len,
 }
 
 int
-logweb_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
+log_web_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
     struct soc_event *ev)
 {
 	struct lw_line l;
@@ -416,7 +417,7 @@ lw_local(const struct logparse_ctx *ctx, int y, int mon, int d, int h,
 	if (y < 0 || mon < 1 || mon > 12 || d < 1 || d > 31 || h < 0 ||
 	    h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
 		return false;
-	return logparse_mkns(logparse_timegm(y, mon, d, h, mi, s) -
+	return soc_time_mkns(soc_time_timegm(y, mon, d, h, mi, s) -
 	    ctx->tz_offset_sec, frac, ns);
 }
 
@@ -435,7 +436,7 @@ lw_apache_stamp(const struct logparse_ctx *ctx, const char *p, size_t n,
 	if (n < 26 || p[0] != '[' || p[4] != ' ' || p[8] != ' ' ||
 	    p[11] != ' ' || p[14] != ':' || p[17] != ':')
 		return 0;
-	mon = logparse_month(p + 5);
+	mon = soc_time_month(p + 5);
 	d = p[9] == ' ' ? log_digits(p + 10, 1) : log_digits(p + 9, 2);
 	h = log_digits(p + 12, 2);
 	mi = log_digits(p + 15, 2);
@@ -623,7 +624,7 @@ lw_nginx_error(const struct logparse_ctx *ctx, const char *p, size_t n,
 }
 
 int
-logweb_error_parse(const struct logparse_ctx *ctx, const char *line,
+log_web_error_parse(const struct logparse_ctx *ctx, const char *line,
     size_t len, bool nostamp, struct soc_event *ev)
 {
 	bool ok;

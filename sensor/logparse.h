@@ -26,7 +26,12 @@ struct logparse_ctx {
  * Fill ev (which the function resets) from one line without its line
  * ending (the caller strips LF/CRLF).  Returns the dataset chosen.
  */
-const char	*logparse_line(const struct logparse_ctx *ctx, const char *line,
-		    size_t len, struct soc_event *ev);
+const char	*log_syslog_parse(const struct logparse_ctx *ctx,
+		    const char *line, size_t len, struct soc_event *ev);
+/*
+ * The old name, for callers not yet renamed (sensor/logfile.c,
+ * sensor/syslog-server.c, correlator/rules-test.c).
+ */
+#define logparse_line	log_syslog_parse
 
 #endif

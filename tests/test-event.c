@@ -10,6 +10,7 @@
 
 #include "soc/conf.h"
 #include "soc/json.h"
+#include "soc/time.h"
 #include "soc/util.h"
 #include "check.h"
 

@@ -41,7 +41,4 @@ void	soc_json_event(struct soc_sbuf *b, const struct soc_event *ev);
 int	soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
 	    const char **why, unsigned *unknown);
 
-/* RFC 3339 UTC with nanoseconds: 2026-11-27T03:40:33.123456789Z */
-void	soc_time_format(int64_t ns, char *out, size_t outsz);
-
 #endif

@@ -7,14 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* soc_parse_rfc3339() moved to soc/time.h; kept visible for its callers. */
+#include "soc/time.h"
+
 #define SOC_NS	1000000000LL
 
 int64_t	soc_now_ns(void);		/* CLOCK_REALTIME */
 int64_t	soc_mono_ms(void);		/* CLOCK_MONOTONIC */
 /* "90s", "15m", "2h", "7d", "1h30m" -> ns; -1 on error. */
 int64_t	soc_parse_duration(const char *s);
-/* RFC 3339 / ISO 8601 -> ns since epoch; -1 on error. */
-int64_t	soc_parse_rfc3339(const char *s, size_t len);
 
 /*
  * CURVE keys.  A key file holds one Z85 key (40 chars) on its first line;

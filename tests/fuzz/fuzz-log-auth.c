@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((msg = fuzz_copy(data + 1, size - 1)) == NULL)
 		return 0;
 	soc_event_reset(&fuzz_ev);
-	(void)logauth_parse(&fuzz_ev, prog, strlen(prog), msg, size - 1);
+	(void)log_auth_parse(&fuzz_ev, prog, strlen(prog), msg, size - 1);
 	free(msg);
 	return 0;
 }

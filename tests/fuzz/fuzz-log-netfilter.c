@@ -10,7 +10,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msg == NULL)
 		return 0;
 	soc_event_reset(&fuzz_ev);
-	(void)lognf_parse(&fuzz_ev, msg, size);
+	(void)log_netfilter_parse(&fuzz_ev, msg, size);
 	free(msg);
 	return 0;
 }

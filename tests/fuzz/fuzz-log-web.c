@@ -12,11 +12,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (line == NULL)
 		return 0;
 	soc_event_reset(&fuzz_ev);
-	(void)logweb_parse(&ctx, line, size, &fuzz_ev);
+	(void)log_web_parse(&ctx, line, size, &fuzz_ev);
 	soc_event_reset(&fuzz_ev);
-	(void)logweb_error_parse(&ctx, line, size, false, &fuzz_ev);
+	(void)log_web_error_parse(&ctx, line, size, false, &fuzz_ev);
 	soc_event_reset(&fuzz_ev);
-	(void)logweb_error_parse(&ctx, line, size, true, &fuzz_ev);
+	(void)log_web_error_parse(&ctx, line, size, true, &fuzz_ev);
 	free(line);
 	return 0;
 }

@@ -32,7 +32,7 @@ parse_copy(const struct logparse_ctx *ctx, const uint8_t *p, size_t n)
 		return;
 	if (n > 0)
 		memcpy(copy, p, n);
-	(void)logparse_line(ctx, copy, n, &ev);
+	(void)log_syslog_parse(ctx, copy, n, &ev);
 	free(copy);
 }
 

@@ -87,8 +87,10 @@ void	ingest_group_begin(struct ingest *in);
  * One message: sensor is the authenticated name (ZeroMQ's User-Id; NULL
  * for none), peer the routing identity its replies go to.  Opens the
  * group's transaction on the first message.  The reply, if any, is queued
- * for ingest_group_end().  Returns the verdict taken, or -1 when nothing
- * was decided (no transaction, unknown or revoked sensor, peer too long).
+ * for ingest_group_end().  Returns the verdict taken (INGEST_REFUSE also
+ * for a batch whose header passed but whose body did not: that one is
+ * recorded and acked so the sensor moves on), or -1 when nothing was
+ * decided (no transaction, unknown or revoked sensor, peer too long).
  */
 int	ingest_message(struct ingest *in, const char *sensor, const void *peer,
 	    size_t peerlen, const void *data, size_t len);

@@ -1,0 +1,106 @@
+/*
+ * Ingest: the batch protocol that carries the exactly-once promise.  For
+ * each message from an authenticated sensor it decides, from the header
+ * and the sensor's last committed sequence number, whether to apply the
+ * batch, ack it again as a resend, ask for a resend (NACK) or refuse it;
+ * it applies a batch under its own savepoint, counts a batch that keeps
+ * failing and skips it after INGEST_POISON_TRIES, and commits a group of
+ * messages in one transaction before any of their replies may go out.
+ *
+ * Nothing here touches a socket: the caller receives, hands the bytes and
+ * the peer's routing identity to ingest_message(), and sends the replies
+ * that ingest_group_end() hands back after the commit.
+ *
+ * Use: ingest_group_begin(), ingest_message() for each waiting message
+ * (at most INGEST_GROUP_MAX), ingest_group_end().
+ */
+#ifndef SOC_CORR_INGEST_H
+#define SOC_CORR_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "soc/wire.h"
+
+struct store;
+struct ruleset;
+struct rs_scratch;
+struct enrich;
+struct ingest;
+
+#define INGEST_GROUP_MAX	64	/* messages sharing one transaction */
+#define INGEST_POISON_TRIES	5	/* failures before a batch is skipped */
+#define INGEST_PEER_MAX		256	/* a ZeroMQ routing id is 1..255 bytes */
+
+enum ingest_verdict {
+	INGEST_APPLY,		/* in chain order (or a heartbeat): check, apply */
+	INGEST_DUPLICATE,	/* seq <= last committed: ack again, apply nothing */
+	INGEST_GAP,		/* an earlier batch is missing: NACK with last */
+	INGEST_REFUSE,		/* no usable header: count it, reply nothing */
+};
+
+/*
+ * The pure decision: last is the sensor's last committed sequence number,
+ * h the batch header or NULL when soc_wire_open() refused it.  Only the
+ * header is looked at; a batch that decides APPLY must still pass
+ * soc_wire_validate().
+ */
+enum ingest_verdict	 ingest_decide(uint64_t last, const struct soc_wire_hdr *h);
+const char		*ingest_verdict_name(enum ingest_verdict v);
+
+struct ingest_stats {
+	uint64_t	batches;
+	uint64_t	duplicates;
+	uint64_t	gaps;		/* batches refused: an earlier one missing */
+	uint64_t	skipped;	/* batches that failed every time */
+	uint64_t	refused;	/* malformed batches */
+	uint64_t	unknown_peer;
+	uint64_t	events;
+	uint64_t	alerts;
+	uint64_t	incidents_new;
+	uint64_t	heartbeats;
+	uint64_t	commit_failed;
+};
+
+/* A reply to send after the commit: ACK or NACK of seq to peer. */
+struct ingest_reply {
+	uint8_t			 peer[INGEST_PEER_MAX];
+	size_t			 peerlen;
+	uint64_t		 seq;
+	enum soc_wire_reply	 kind;
+};
+typedef void (*ingest_reply_fn)(void *arg, const struct ingest_reply *r);
+
+/*
+ * The store, rules, scratch and enrichment are borrowed, not owned: the
+ * caller frees them after ingest_free().  NULL on allocation failure.
+ */
+struct ingest	*ingest_new(struct store *st, struct ruleset *rs,
+		    struct rs_scratch *scratch, struct enrich *en);
+void		 ingest_free(struct ingest *in);
+/* After a rule reload, between groups; windows are the ruleset's business. */
+void		 ingest_set_rules(struct ingest *in, struct ruleset *rs,
+		    struct rs_scratch *scratch);
+const struct ingest_stats *ingest_stats(const struct ingest *in);
+
+void	ingest_group_begin(struct ingest *in);
+/*
+ * One message: sensor is the authenticated name (ZeroMQ's User-Id; NULL
+ * for none), peer the routing identity its replies go to.  Opens the
+ * group's transaction on the first message.  The reply, if any, is queued
+ * for ingest_group_end().  Returns the verdict taken (INGEST_REFUSE also
+ * for a batch whose header passed but whose body did not: that one is
+ * recorded and acked so the sensor moves on), or -1 when nothing was
+ * decided (no transaction, unknown or revoked sensor, peer too long).
+ */
+int	ingest_message(struct ingest *in, const char *sensor, const void *peer,
+	    size_t peerlen, const void *data, size_t len);
+/* Replies queued so far in this group (not yet sent). */
+int	ingest_pending(const struct ingest *in);
+/*
+ * Commits the group.  Only if the commit succeeds is fn called for each
+ * queued reply, in order; returns 0, or -1 when the commit failed (rolled
+ * back, nothing replied: the sensors resend).  No transaction open: 0.
+ */
+int	ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg);
+
+#endif

@@ -269,6 +269,7 @@ void	corr_def_free(struct corr_def *c);
 void	corr_resolve(struct rule **all, size_t n, struct rs_load *ld);
 struct corr_state *corr_state_new(const struct ruleset *rs);
 void	corr_state_free(struct corr_state *cs);
+int	corr_state_check(const struct corr_state *cs, const char **why);
 int	corr_feed(struct ruleset *rs, const struct rule *base,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 

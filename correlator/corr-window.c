@@ -49,6 +49,7 @@ struct corr_key {
 	uint32_t	 n, cap;
 	int64_t		*ts;		/* sorted, n entries */
 	int64_t		 touched;	/* wall clock of the last event (ns) */
+	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
 	uint16_t	 gk_off;	/* where the group key starts in key */
 	char		 key[];		/* "agency\x1ffield=value,..." */
 };
@@ -324,6 +325,7 @@ key_get(struct corr_state *cs, const struct rule *c, const char *key,
 	if ((k = calloc(1, sizeof(*k) + len + 1)) == NULL)
 		return NULL;
 	memcpy(k->key, key, len + 1);
+	k->klen = (uint16_t)len;
 	k->gk_off = (uint16_t)gk_off;
 	k->corr = c;
 	k->hash = h;
@@ -528,7 +530,7 @@ ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
 		if (ncs->nkeys >= ncs->tabsz)
 			tab_grow(ncs);
 		k->corr = nc;
-		k->hash = key_hash(ncs, nc, k->key, strlen(k->key));
+		k->hash = key_hash(ncs, nc, k->key, k->klen);
 		k->hnext = ncs->tab[k->hash & (ncs->tabsz - 1)];
 		ncs->tab[k->hash & (ncs->tabsz - 1)] = k;
 		lru_append(ncs, k);
@@ -567,15 +569,16 @@ check_key(const struct corr_state *cs, const struct corr_key *k,
 {
 	const struct corr_def *d;
 	uint32_t need;
-	size_t len;
 
 	if (k->corr == NULL || (d = k->corr->corr) == NULL)
 		return check_fail(why, "key without a correlation");
 	need = (uint32_t)d->threshold + (d->op == CORR_GT);
-	len = strlen(k->key);
-	if (k->hash != key_hash(cs, k->corr, k->key, len))
+	if (k->klen >= CORR_KEYLEN || k->key[k->klen] != '\0')
+		return check_fail(why, "key length wrong");
+	if (k->hash != key_hash(cs, k->corr, k->key, k->klen))
 		return check_fail(why, "stored hash differs from the key's");
-	if (k->gk_off == 0 || k->gk_off > len || k->key[k->gk_off - 1] != '\x1f')
+	if (k->gk_off == 0 || k->gk_off > k->klen ||
+	    k->key[k->gk_off - 1] != '\x1f')
 		return check_fail(why, "group key offset off the agency mark");
 	if (k->n > k->cap || k->cap > need || (k->cap > 0 && k->ts == NULL))
 		return check_fail(why, "window count over its capacity");
@@ -584,7 +587,8 @@ check_key(const struct corr_state *cs, const struct corr_key *k,
 	for (uint32_t i = 1; i < k->n; i++)
 		if (k->ts[i - 1] > k->ts[i])
 			return check_fail(why, "window timestamps out of order");
-	if (k->n > 0 && k->ts[k->n - 1] - k->ts[0] > d->timespan)
+	if (k->n > 0 && (uint64_t)k->ts[k->n - 1] - (uint64_t)k->ts[0] >
+	    (uint64_t)d->timespan)
 		return check_fail(why, "window wider than its timespan");
 	return 0;
 }

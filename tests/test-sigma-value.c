@@ -4,7 +4,8 @@
  * condition tree rule_value_item() builds (rendered as text) or a
  * fragment of the reason it refuses.  Covers every modifier the engine
  * supports, wildcards and escapes, the checks between modifiers, and the
- * typed comparisons on integer and address fields.
+ * typed comparisons on integer and address fields; and the base64
+ * encoder in lib/ against the RFC 4648 vectors.
  *
  * Rendering: /expr/flags for a Hyperscan pattern, flags in the order
  * i (caseless), s (dot-all), m (multi-line), e (allow empty);
@@ -19,6 +20,7 @@
 
 #include <hs/hs.h>
 
+#include "soc/base64.h"
 #include "soc/event.h"
 #include "soc/json.h"
 #include "rule-int.h"
@@ -291,9 +293,33 @@ test_first_error(void)
 	rule_free(r);
 }
 
+/* lib/base64.c against the RFC 4648 section 10 vectors. */
+static void
+test_base64(void)
+{
+	static const char *const v[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	const unsigned char all[3] = { 0xff, 0xfe, 0x00 };
+	char *e;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		e = soc_base64_encode(v[i][0], strlen(v[i][0]));
+		CHECK_STR(e, v[i][1]);
+		CHECK_INT(SOC_BASE64_LEN(strlen(v[i][0])), strlen(v[i][1]));
+		free(e);
+	}
+	e = soc_base64_encode(all, sizeof(all));
+	CHECK_STR(e, "//4A");
+	free(e);
+}
+
 int
 main(void)
 {
+	test_base64();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run(&rows[i]);
 	test_first_error();

@@ -9,6 +9,10 @@
  * the shared data present, also loads the SigmaHQ sample rules; without
  * it the rest runs and the test exits 77 (skipped) unless something
  * failed.
+ *
+ * Over 900 lines on purpose: it is the end-to-end test of the engine
+ * (YAML in, alerts out) and its cases share one set of helpers; the value
+ * translation alone is tested without YAML in test-sigma-value.c.
  */
 #include <stdarg.h>
 #include <stdint.h>

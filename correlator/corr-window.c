@@ -21,24 +21,35 @@
  *  - base rules referenced by a correlation raise no alerts of their own
  *    unless one of those correlations says generate: true;
  *  - a group-by field absent from the event groups under the empty value.
+ *
+ * The keys hold values an attacker chooses (user names, addresses), so
+ * the table hashes them with SipHash keyed per state (soc/hash.h).
+ * corr_state_check() verifies the table, the LRU list and every window;
+ * the mutating functions assert it (sampled once the table is large, so
+ * the cost per event stays small).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/hash.h"
 #include "soc/util.h"
 #include "rule-int.h"
 
 #define CORR_KEYLEN	1024
+#define CORR_CHECK_ALL	64	/* keys up to which every mutation is checked */
+#define CORR_CHECK_EVERY 4096	/* past that, one mutation in this many */
 
 struct corr_key {
 	struct corr_key	*hnext;		/* hash chain */
 	struct corr_key	*lprev, *lnext;	/* LRU: head is the oldest */
 	const struct rule *corr;
-	uint32_t	 hash;
+	uint64_t	 hash;
 	uint32_t	 n, cap;
 	int64_t		*ts;		/* sorted, n entries */
 	int64_t		 touched;	/* wall clock of the last event (ns) */
+	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
 	uint16_t	 gk_off;	/* where the group key starts in key */
 	char		 key[];		/* "agency\x1ffield=value,..." */
 };
@@ -49,7 +60,11 @@ struct corr_state {
 	struct corr_key	 *head, *tail;
 	size_t		  nkeys, maxkeys;
 	uint64_t	  evicted;
+	struct soc_hash_key hkey;	/* per state: keys are attacker-chosen */
+	uint64_t	  nmut;		/* mutations, to sample the checks */
 };
+
+static bool	corr_state_ok(struct corr_state *cs);
 
 /* ---------------------------------------------------------------- */
 /* load time */
@@ -189,6 +204,7 @@ corr_state_new(const struct ruleset *rs)
 		return NULL;
 	cs->tabsz = 1024;
 	cs->maxkeys = RS_CORR_MAXKEYS;
+	soc_hash_seed(&cs->hkey);
 	if ((cs->tab = calloc(cs->tabsz, sizeof(*cs->tab))) == NULL) {
 		free(cs);
 		return NULL;
@@ -279,21 +295,20 @@ tab_grow(struct corr_state *cs)
 	cs->tabsz = nsz;
 }
 
-static uint32_t
-key_hash(const struct rule *c, const char *key, size_t len)
+/* The correlation's index (operator-chosen) only spreads equal keys. */
+static uint64_t
+key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
+    size_t len)
 {
-	uint32_t h = 2166136261u ^ c->corr->index;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)key[i]) * 16777619u;
-	return h;
+	return soc_hash(&cs->hkey, key, len) ^
+	    (uint64_t)c->corr->index * 0x9e3779b97f4a7c15ULL;
 }
 
 static struct corr_key *
 key_get(struct corr_state *cs, const struct rule *c, const char *key,
     size_t len, size_t gk_off)
 {
-	uint32_t h = key_hash(c, key, len);
+	uint64_t h = key_hash(cs, c, key, len);
 	struct corr_key *k;
 
 	for (k = cs->tab[h & (cs->tabsz - 1)]; k != NULL; k = k->hnext)
@@ -310,6 +325,7 @@ key_get(struct corr_state *cs, const struct rule *c, const char *key,
 	if ((k = calloc(1, sizeof(*k) + len + 1)) == NULL)
 		return NULL;
 	memcpy(k->key, key, len + 1);
+	k->klen = (uint16_t)len;
 	k->gk_off = (uint16_t)gk_off;
 	k->corr = c;
 	k->hash = h;
@@ -428,6 +444,7 @@ corr_feed(struct ruleset *rs, const struct rule *base,
 		nalerts++;
 		k->n = 0;		/* one alert per threshold crossing */
 	}
+	assert(corr_state_ok(rs->cs));
 	return nalerts;
 }
 
@@ -451,6 +468,7 @@ ruleset_expire(struct ruleset *rs, int64_t now_ns)
 		    k->corr->corr->timespan - CORR_EXPIRE_SLACK)
 			key_unlink(cs, k);
 	}
+	assert(corr_state_ok(cs));
 }
 
 /* Same correlation, as far as its windows are concerned. */
@@ -512,13 +530,15 @@ ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
 		if (ncs->nkeys >= ncs->tabsz)
 			tab_grow(ncs);
 		k->corr = nc;
-		k->hash = key_hash(nc, k->key, strlen(k->key));
+		k->hash = key_hash(ncs, nc, k->key, k->klen);
 		k->hnext = ncs->tab[k->hash & (ncs->tabsz - 1)];
 		ncs->tab[k->hash & (ncs->tabsz - 1)] = k;
 		lru_append(ncs, k);
 		ncs->nkeys++;
 		kept++;
 	}
+	assert(corr_state_ok(ncs));
+	assert(corr_state_ok(ocs));
 	return kept;
 }
 
@@ -529,4 +549,108 @@ ruleset_corr_stats(const struct ruleset *rs, size_t *keys, uint64_t *evicted)
 		*keys = rs->cs->nkeys;
 	if (evicted != NULL)
 		*evicted = rs->cs->evicted;
+}
+
+/* ---------------------------------------------------------------- */
+/* invariants */
+
+static int
+check_fail(const char **why, const char *what)
+{
+	if (why != NULL)
+		*why = what;
+	return -1;
+}
+
+/* One key's window: sorted, within the timespan, below the threshold. */
+static int
+check_key(const struct corr_state *cs, const struct corr_key *k,
+    const char **why)
+{
+	const struct corr_def *d;
+	uint32_t need;
+
+	if (k->corr == NULL || (d = k->corr->corr) == NULL)
+		return check_fail(why, "key without a correlation");
+	need = (uint32_t)d->threshold + (d->op == CORR_GT);
+	if (k->klen >= CORR_KEYLEN || k->key[k->klen] != '\0')
+		return check_fail(why, "key length wrong");
+	if (k->hash != key_hash(cs, k->corr, k->key, k->klen))
+		return check_fail(why, "stored hash differs from the key's");
+	if (k->gk_off == 0 || k->gk_off > k->klen ||
+	    k->key[k->gk_off - 1] != '\x1f')
+		return check_fail(why, "group key offset off the agency mark");
+	if (k->n > k->cap || k->cap > need || (k->cap > 0 && k->ts == NULL))
+		return check_fail(why, "window count over its capacity");
+	if (k->n >= need)
+		return check_fail(why, "window at its threshold without an alert");
+	for (uint32_t i = 1; i < k->n; i++)
+		if (k->ts[i - 1] > k->ts[i])
+			return check_fail(why, "window timestamps out of order");
+	if (k->n > 0 && (uint64_t)k->ts[k->n - 1] - (uint64_t)k->ts[0] >
+	    (uint64_t)d->timespan)
+		return check_fail(why, "window wider than its timespan");
+	return 0;
+}
+
+/*
+ * Checks everything the table promises: a power-of-two table, every key
+ * in the chain of its hash, the LRU list doubly linked from head to tail,
+ * both holding nkeys keys (so the same ones: each LRU key is found in its
+ * chain), at most maxkeys, and every window (check_key).  0 if sound,
+ * else -1 and *why (may be NULL).  O(keys); for the unit tests and, via
+ * corr_state_ok, the assertions.
+ */
+int
+corr_state_check(const struct corr_state *cs, const char **why)
+{
+	const struct corr_key *k, *prev = NULL, *c;
+	size_t nlru = 0, ntab = 0;
+
+	if (cs->tab == NULL || cs->tabsz == 0 ||
+	    (cs->tabsz & (cs->tabsz - 1)) != 0)
+		return check_fail(why, "table size not a power of two");
+	if (cs->nkeys > cs->maxkeys)
+		return check_fail(why, "more keys than allowed");
+	for (size_t i = 0; i < cs->tabsz; i++)
+		for (k = cs->tab[i]; k != NULL; k = k->hnext) {
+			if ((k->hash & (cs->tabsz - 1)) != i)
+				return check_fail(why, "key in another hash chain");
+			if (++ntab > cs->nkeys)
+				return check_fail(why, "more keys in the table than counted");
+		}
+	if (ntab != cs->nkeys)
+		return check_fail(why, "fewer keys in the table than counted");
+	if ((cs->head == NULL) != (cs->tail == NULL))
+		return check_fail(why, "LRU head and tail disagree");
+	for (k = cs->head; k != NULL; prev = k, k = k->lnext) {
+		if (k->lprev != prev)
+			return check_fail(why, "LRU back link broken");
+		if (++nlru > cs->nkeys)
+			return check_fail(why, "more keys in the LRU list than counted");
+		for (c = cs->tab[k->hash & (cs->tabsz - 1)]; c != k; c = c->hnext)
+			if (c == NULL)
+				return check_fail(why, "LRU key missing from the table");
+		if (check_key(cs, k, why) == -1)
+			return -1;
+	}
+	if (prev != cs->tail)
+		return check_fail(why, "LRU tail is not the last key");
+	if (nlru != cs->nkeys)
+		return check_fail(why, "fewer keys in the LRU list than counted");
+	return 0;
+}
+
+/* For assert(): every mutation while small, then one in CORR_CHECK_EVERY. */
+static bool
+corr_state_ok(struct corr_state *cs)
+{
+	const char *why = NULL;
+
+	if (cs->nkeys > CORR_CHECK_ALL && cs->nmut++ % CORR_CHECK_EVERY != 0)
+		return true;
+	if (corr_state_check(cs, &why) == 0)
+		return true;
+	fprintf(stderr, "corr_state_check: %s\n", why);
+	return false;
 }

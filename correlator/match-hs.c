@@ -20,6 +20,7 @@
 
 #include <hs/hs.h>
 
+#include "soc/hash.h"
 #include "soc/log.h"
 #include "rule-int.h"
 
@@ -76,14 +77,14 @@ match_check_regex(const char *expr, unsigned int flags, char *err,
 	return 0;
 }
 
-static uint32_t
+/* Patterns come from the operator's rules: a plain FNV-1a will do. */
+static uint64_t
 pat_hash(const struct rule_pat *p)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)p->field ^ (p->flags << 8);
+	uint64_t h = soc_fnv1a64(SOC_FNV64_BASIS, &p->field, sizeof(p->field));
 
-	for (const char *s = p->expr; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	h = soc_fnv1a64(h, &p->flags, sizeof(p->flags));
+	return soc_fnv1a64(h, p->expr, strlen(p->expr));
 }
 
 static bool

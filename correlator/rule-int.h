@@ -1,24 +1,38 @@
 /*
- * Internals of the rule engine, shared by its three files and by nobody
- * else: rule-sigma.c parses Sigma YAML into rules made of condition
- * nodes, match-hs.c compiles their string conditions into one Hyperscan
- * database per field and evaluates the nodes, corr-window.c keeps the
- * event_count windows.  Everything here is owned by the ruleset and freed
- * by ruleset_free().
+ * Internals of the rule engine, shared by its files and by nobody else
+ * (the unit tests aside):
+ *  - rule-sigma.c reads the Sigma YAML (files, documents, metadata,
+ *    correlation blocks) and assembles the ruleset;
+ *  - rule-map.c loads rules/mapping.yml (logsource -> datasets, Sigma
+ *    field names -> event fields);
+ *  - rule-cond.c turns a detection (selections and the condition over
+ *    them) into condition nodes;
+ *  - rule-value.c translates one field's modifiers and value into nodes
+ *    and Hyperscan expressions, without YAML;
+ *  - match-hs.c compiles the string conditions into one Hyperscan
+ *    database per field and evaluates the nodes;
+ *  - corr-window.c keeps the event_count windows.
+ * Everything here is owned by the ruleset and freed by ruleset_free().
  */
 #ifndef SOC_CORR_RULE_INT_H
 #define SOC_CORR_RULE_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "rules.h"
 
+struct yaml_document_s;
+struct yaml_node_s;
+
 #define RS_MAX_DATASETS		64	/* a rule's datasets are a uint64 mask */
 #define RS_MAX_GROUPBY		8
 #define RS_MAX_THRESHOLD	100000	/* event_count: largest N accepted */
 #define RS_CORR_MAXKEYS		65536	/* correlation keys kept overall */
+#define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
+#define RS_MAX_DEPTH		64	/* condition nesting */
 
 /* Condition nodes.  AND/OR/NOT have children in rule->kids. */
 enum rn_type {
@@ -85,7 +99,24 @@ struct rule_feed {
 	uint32_t	 base;
 };
 
-struct rs_lsmap;
+/* Sigma field name -> registry id. */
+struct rs_fmap {
+	char		*sigma;
+	int		 field;
+};
+
+/* One logsource entry of mapping.yml. */
+struct rs_lsmap {
+	char		*product, *category, *service;	/* NULL: absent; "*": any */
+	int		 line;
+	uint64_t	 dsmask;
+	struct rs_fmap	*fields;
+	size_t		 nfields;
+	int		 kw[RS_MAX_KWFIELDS];	/* keyword fields */
+	int		 nkw;
+	const struct rs_fmap *common;	/* the mapping's table for all */
+	size_t		 ncommon;
+};
 
 struct rule {
 	char		*file;
@@ -137,9 +168,95 @@ struct rs_load {
 void	rs_report(struct rs_load *ld, const char *file, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Building one rule's condition tree.  The first error wins: rb_fail()
+ * records it (line 0: none known) and returns -1, later ones are dropped.
+ * Node-making functions return the node's index in r->nodes, or -1.
+ */
+struct rule_build {
+	struct rule	*r;
+	int		 errline;
+	char		 err[512];
+};
+
+/* A growing list of node indices. */
+struct rule_ivec {
+	uint32_t	*v;
+	size_t		 n, cap;
+};
+
+/* What a field's modifiers ask for (rule-value.c). */
+enum rule_match { RM_EQ = 0, RM_CONTAINS, RM_STARTS, RM_ENDS, RM_RE, RM_CIDR,
+	RM_EXISTS, RM_GT, RM_GTE, RM_LT, RM_LTE };
+
+struct rule_mods {
+	int		 match;		/* enum rule_match */
+	bool		 all, cased, b64, b64off, windash, re_i, re_m, re_s;
+};
+
+/* A named selection of a detection, for the condition parser. */
+struct rule_sel {
+	const char	*name;		/* points into the YAML document */
+	uint32_t	 node;
+};
+
+/* Parse state for one YAML document (rule-sigma.c, rule-cond.c). */
+struct sg_ctx {
+	struct rule_build b;
+	struct ruleset	*rs;
+	const char	*file;
+	struct yaml_document_s *doc;
+	struct rule_sel	*sels;
+	size_t		 nsels;
+};
+
 /* rule-sigma.c */
 void	rule_free(struct rule *r);
+int	sg_fail(struct sg_ctx *c, const struct yaml_node_s *n,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* libyaml document readers */
+struct yaml_node_s *ry_node(struct yaml_document_s *d, int idx);
+const char *ry_scalar(const struct yaml_node_s *n);	/* NULL if none */
+bool	ry_is_null(const struct yaml_node_s *n);
+struct yaml_node_s *ry_map_get(struct yaml_document_s *d,
+	    const struct yaml_node_s *map, const char *key);
+int	ry_line(const struct yaml_node_s *n);
+int	ry_bool(const char *s);		/* 1, 0, or -1 if neither */
+
+/* rule-map.c */
+struct rs_mapping;
+int	rule_mapping_load(struct ruleset *rs, struct rs_load *ld,
+	    const char *path);
+void	rule_mapping_free(struct rs_mapping *m);
+const char *rule_mapping_default(const char *const *dirs, size_t ndirs,
+	    char *buf, size_t len);
+const struct rs_lsmap *rule_mapping_find(const struct rs_mapping *m,
+	    const char *product, const char *category, const char *service);
 int	rule_map_field(const struct rule *r, const char *name);
+
+/* rule-cond.c */
+int	sg_detection(struct sg_ctx *c, const struct yaml_node_s *det);
+int	rule_cond_parse(struct rule_build *c, int line, const char *s,
+	    const struct rule_sel *sels, size_t nsels);
+
+/* rule-value.c */
+int	rb_fail(struct rule_build *c, int line, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	rb_vfail(struct rule_build *c, int line, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 3, 0)));
+int	rb_node(struct rule_build *c, int type, int field);
+int	rb_group(struct rule_build *c, int type, const uint32_t *kids,
+	    size_t n);
+int	rule_ivec_push(struct rule_ivec *v, uint32_t x);
+int	rule_parse_int64(const char *s, int64_t *out);
+int	rule_mod(struct rule_build *c, int line, struct rule_mods *m,
+	    const char *mod);
+int	rule_mods_check(struct rule_build *c, int line,
+	    const struct rule_mods *m);
+int	rule_value(struct rule_build *c, int line, int field,
+	    const struct rule_mods *m, const char *s, size_t len, bool null);
+int	rule_value_item(struct rule_build *c, int field, const char *mods,
+	    const char *const *vals, size_t nvals);
 
 /* match-hs.c */
 int	match_check_regex(const char *expr, unsigned int flags, char *err,
@@ -152,6 +269,7 @@ void	corr_def_free(struct corr_def *c);
 void	corr_resolve(struct rule **all, size_t n, struct rs_load *ld);
 struct corr_state *corr_state_new(const struct ruleset *rs);
 void	corr_state_free(struct corr_state *cs);
+int	corr_state_check(const struct corr_state *cs, const char **why);
 int	corr_feed(struct ruleset *rs, const struct rule *base,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 

@@ -1,0 +1,658 @@
+/*
+ * Sigma values -> condition nodes and Hyperscan expressions, one field at
+ * a time, without YAML: the modifiers of a field item (rule_mod, checked
+ * together by rule_mods_check) and each of its values (rule_value) become
+ * nodes of the rule being built.  rule_value_item does a whole field item
+ * from strings, for the unit tests.
+ *
+ * Value semantics follow the Sigma specification:
+ *  - a plain value is an exact, case-insensitive match where * and ? are
+ *    wildcards and \ escapes *, ? and itself;
+ *  - contains/startswith/endswith keep the wildcards;
+ *  - re is a search (unanchored), case-sensitive unless re|i (re|m, re|s
+ *    for multi-line and dot-all), as the specification says;
+ *  - base64/base64offset match the encoded text, which is case-significant,
+ *    so they are matched cased;
+ *  - keywords (a list without field) are substring matches on the
+ *    logsource's keyword fields (message unless mapping.yml says more);
+ *  - null means the field is absent; '' means present and empty.
+ * Equality on integer and IP fields compares values, not text.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "soc/base64.h"
+#include "soc/json.h"
+#include "rule-int.h"
+
+#define TOK_STAR	256
+#define TOK_QMARK	257
+
+/* ---------------------------------------------------------------- */
+/* errors, vectors, node building */
+
+int
+rb_vfail(struct rule_build *c, int line, const char *fmt, va_list ap)
+{
+	if (c->err[0] != '\0')
+		return -1;
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	c->errline = line;
+	return -1;
+}
+
+int
+rb_fail(struct rule_build *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rb_vfail(c, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+rule_ivec_push(struct rule_ivec *v, uint32_t x)
+{
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 8;
+		uint32_t *nv = reallocarray(v->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		v->v = nv;
+		v->cap = ncap;
+	}
+	v->v[v->n++] = x;
+	return 0;
+}
+
+int
+rule_parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+node_new(struct rule *r, int type)
+{
+	if (r->nnodes == r->nodes_cap) {
+		uint32_t ncap = r->nodes_cap ? r->nodes_cap * 2 : 16;
+		struct rule_node *nn = reallocarray(r->nodes, ncap, sizeof(*nn));
+
+		if (nn == NULL)
+			return -1;
+		r->nodes = nn;
+		r->nodes_cap = ncap;
+	}
+	memset(&r->nodes[r->nnodes], 0, sizeof(r->nodes[0]));
+	r->nodes[r->nnodes].type = (uint8_t)type;
+	r->nodes[r->nnodes].field = -1;
+	return (int)r->nnodes++;
+}
+
+int
+rb_node(struct rule_build *c, int type, int field)
+{
+	int n = node_new(c->r, type);
+
+	if (n == -1)
+		return rb_fail(c, 0, "out of memory");
+	c->r->nodes[n].field = (int16_t)field;
+	return n;
+}
+
+/* AND/OR/NOT over kids (a group of one collapses to the kid). */
+int
+rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
+{
+	struct rule *r = c->r;
+	int idx;
+
+	if (n == 1 && type != RN_NOT)
+		return (int)kids[0];
+	if (n == 0)
+		return rb_node(c, type == RN_AND ? RN_TRUE : RN_FALSE, -1);
+	if (r->nkids + n > r->kids_cap) {
+		uint32_t ncap = r->kids_cap ? r->kids_cap : 16;
+		uint32_t *nk;
+
+		while (ncap < r->nkids + n)
+			ncap *= 2;
+		if ((nk = reallocarray(r->kids, ncap, sizeof(*nk))) == NULL)
+			return rb_fail(c, 0, "out of memory");
+		r->kids = nk;
+		r->kids_cap = ncap;
+	}
+	if ((idx = rb_node(c, type, -1)) == -1)
+		return -1;
+	r->nodes[idx].kid = r->nkids;
+	r->nodes[idx].nkids = (uint32_t)n;
+	memcpy(&r->kids[r->nkids], kids, n * sizeof(*kids));
+	r->nkids += (uint32_t)n;
+	return idx;
+}
+
+/* A string condition: one Hyperscan expression (expr is taken over). */
+static int
+rb_pat(struct rule_build *c, int field, char *expr, unsigned int flags)
+{
+	struct rule *r = c->r;
+	int idx;
+
+	if (r->npats == r->pats_cap) {
+		uint32_t ncap = r->pats_cap ? r->pats_cap * 2 : 8;
+		struct rule_pat *np = reallocarray(r->pats, ncap, sizeof(*np));
+
+		if (np == NULL) {
+			free(expr);
+			return rb_fail(c, 0, "out of memory");
+		}
+		r->pats = np;
+		r->pats_cap = ncap;
+	}
+	if ((idx = rb_node(c, RN_PAT, field)) == -1) {
+		free(expr);
+		return -1;
+	}
+	r->pats[r->npats].field = field;
+	r->pats[r->npats].flags = flags;
+	r->pats[r->npats].expr = expr;
+	r->pats[r->npats].gid = 0;
+	r->nodes[idx].u.pat = r->npats++;
+	return idx;
+}
+
+/* ---------------------------------------------------------------- */
+/* values -> Hyperscan expressions */
+
+static bool
+is_word(int t)
+{
+	return t < 256 && (isalnum(t) || t == '_');
+}
+
+/* Sigma string -> tokens: bytes, TOK_STAR, TOK_QMARK (\ escapes *?\). */
+static int *
+sigma_tokens(const char *s, size_t len, size_t *ntok, bool *wild)
+{
+	int *t = calloc(len + 1, sizeof(*t));
+	size_t n = 0;
+
+	*wild = false;
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\\' && i + 1 < len &&
+		    (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
+			t[n++] = (unsigned char)s[++i];
+		} else if (ch == '*') {
+			t[n++] = TOK_STAR;
+			*wild = true;
+		} else if (ch == '?') {
+			t[n++] = TOK_QMARK;
+			*wild = true;
+		} else {
+			t[n++] = ch;
+		}
+	}
+	*ntok = n;
+	return t;
+}
+
+static void
+emit_byte(struct soc_sbuf *b, int ch)
+{
+	char tmp[8];
+
+	if (isalnum(ch)) {
+		tmp[0] = (char)ch;
+		soc_sbuf_add(b, tmp, 1);
+	} else {
+		snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
+		soc_sbuf_adds(b, tmp);
+	}
+}
+
+enum { RX_PATTERN, RX_EXISTS, RX_EMPTY };
+
+/*
+ * Tokens -> expression.  Leading/trailing stars drop the anchor they
+ * touch; a value with nothing left matches any (RX_EXISTS) or only the
+ * empty string (RX_EMPTY), which Hyperscan cannot express.
+ */
+static int
+tokens_regex(const int *t, size_t n, bool astart, bool aend, bool windash,
+    struct soc_sbuf *b)
+{
+	size_t lo = 0, hi = n;
+
+	if (astart && lo < hi && t[lo] == TOK_STAR)
+		astart = false;
+	if (aend && hi > lo && t[hi - 1] == TOK_STAR)
+		aend = false;
+	if (!astart)
+		while (lo < hi && t[lo] == TOK_STAR)
+			lo++;
+	if (!aend)
+		while (hi > lo && t[hi - 1] == TOK_STAR)
+			hi--;
+	if (lo == hi)
+		return astart && aend ? RX_EMPTY : RX_EXISTS;
+	if (astart)
+		soc_sbuf_adds(b, "^");
+	for (size_t i = lo; i < hi; i++) {
+		if (t[i] == TOK_STAR)
+			soc_sbuf_adds(b, ".*");
+		else if (t[i] == TOK_QMARK)
+			soc_sbuf_adds(b, ".");
+		else if (windash && (t[i] == '-' || t[i] == '/') &&
+		    (i == 0 || !is_word(t[i - 1])) && i + 1 < n &&
+		    is_word(t[i + 1]))
+			soc_sbuf_adds(b, "(?:-|/|\\xe2\\x80\\x93|\\xe2\\x80\\x94|\\xe2\\x80\\x95)");
+		else
+			emit_byte(b, t[i]);
+	}
+	if (aend)
+		soc_sbuf_adds(b, "\\z");
+	return RX_PATTERN;
+}
+
+static bool
+match_anchors(int match, bool *astart, bool *aend)
+{
+	*astart = match == RM_EQ || match == RM_STARTS;
+	*aend = match == RM_EQ || match == RM_ENDS;
+	return true;
+}
+
+/* One literal (already encoded) as a pattern with the match anchors. */
+static int
+literal_node(struct rule_build *c, int line, int field, int match,
+    const char *lit, size_t len)
+{
+	struct soc_sbuf b = { 0 };
+	bool as, ae;
+	int *t, rx, k;
+
+	if ((t = calloc(len + 1, sizeof(*t))) == NULL)
+		return rb_fail(c, line, "out of memory");
+	for (size_t i = 0; i < len; i++)
+		t[i] = (unsigned char)lit[i];
+	match_anchors(match, &as, &ae);
+	rx = tokens_regex(t, len, as, ae, false, &b);
+	free(t);
+	if (b.oom)
+		return rb_fail(c, line, "out of memory");
+	if (rx != RX_PATTERN) {
+		free(b.data);
+		if ((k = rb_node(c, rx == RX_EMPTY ? RN_EMPTY : RN_EXISTS, field)) >= 0)
+			c->r->nodes[k].u.exists = true;
+		return k;
+	}
+	return rb_pat(c, field, b.data, HS_FLAG_DOTALL);
+}
+
+/*
+ * base64 / base64offset: the value (no wildcards allowed) is encoded; for
+ * base64offset the three alignments, trimmed of the characters that
+ * depend on neighbouring bytes, as in the Sigma reference implementation.
+ */
+static int
+b64_node(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const int *t, size_t n)
+{
+	static const size_t start_off[3] = { 0, 2, 3 };
+	unsigned char *raw;
+	uint32_t kids[3];
+	size_t nk = 0;
+
+	if ((raw = malloc(n + 3)) == NULL)
+		return rb_fail(c, line, "out of memory");
+	for (int shift = 0; shift < (m->b64off ? 3 : 1); shift++) {
+		char *enc;
+		size_t elen, lo, hi, rem;
+		int k;
+
+		memset(raw, ' ', (size_t)shift);
+		for (size_t i = 0; i < n; i++)
+			raw[shift + i] = (unsigned char)t[i];
+		if ((enc = soc_base64_encode(raw, n + (size_t)shift)) == NULL) {
+			free(raw);
+			return rb_fail(c, line, "out of memory");
+		}
+		elen = strlen(enc);
+		lo = m->b64off ? start_off[shift] : 0;
+		hi = elen;
+		rem = (n + (size_t)shift) % 3;
+		if (m->b64off && rem == 1)
+			hi = elen >= 3 ? elen - 3 : 0;
+		else if (m->b64off && rem == 2)
+			hi = elen >= 2 ? elen - 2 : 0;
+		if (hi <= lo) {
+			free(enc);
+			continue;
+		}
+		k = literal_node(c, line, field, m->match, enc + lo, hi - lo);
+		free(enc);
+		if (k == -1) {
+			free(raw);
+			return -1;
+		}
+		kids[nk++] = (uint32_t)k;
+	}
+	free(raw);
+	if (nk == 0)
+		return rb_fail(c, line, "value too short for base64offset");
+	return rb_group(c, RN_OR, kids, nk);
+}
+
+static int
+cidr_parse(const char *s, struct soc_ip *ip, uint8_t *plen)
+{
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	int64_t p;
+	int max;
+
+	if (soc_ip_parse(s, alen, ip) == -1)
+		return -1;
+	max = ip->family == 4 ? 32 : 128;
+	if (slash == NULL) {
+		*plen = (uint8_t)max;
+		return 0;
+	}
+	if (rule_parse_int64(slash + 1, &p) == -1 || p < 0 || p > max)
+		return -1;
+	*plen = (uint8_t)p;
+	return 0;
+}
+
+static int
+cidr_node(struct rule_build *c, int line, int field, const char *s)
+{
+	struct soc_ip ip;
+	uint8_t plen;
+	int n;
+
+	if (soc_field_type(field) != SOC_T_IP)
+		return rb_fail(c, line, "cidr needs an IP field, %s is not one",
+		    soc_field_name(field));
+	if (cidr_parse(s, &ip, &plen) == -1)
+		return rb_fail(c, line, "bad CIDR '%s'", s);
+	if ((n = rb_node(c, RN_CIDR, field)) == -1)
+		return -1;
+	c->r->nodes[n].u.cidr.ip = ip;
+	c->r->nodes[n].u.cidr.plen = plen;
+	return n;
+}
+
+static int
+num_node(struct rule_build *c, int line, int field, int op,
+    const char *s)
+{
+	int64_t v;
+	int n;
+
+	if (soc_field_type(field) != SOC_T_INT && soc_field_type(field) != SOC_T_TIME)
+		return rb_fail(c, line, "numeric comparison on non-numeric field %s",
+		    soc_field_name(field));
+	if (rule_parse_int64(s, &v) == -1)
+		return rb_fail(c, line, "'%s' is not an integer", s);
+	if ((n = rb_node(c, RN_NUM, field)) == -1)
+		return -1;
+	c->r->nodes[n].op = (uint8_t)op;
+	c->r->nodes[n].u.num = v;
+	return n;
+}
+
+static int
+re_node(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const char *s)
+{
+	unsigned int flags = HS_FLAG_ALLOWEMPTY;
+	char err[256], *expr;
+
+	if (m->re_i)
+		flags |= HS_FLAG_CASELESS;
+	if (m->re_m)
+		flags |= HS_FLAG_MULTILINE;
+	if (m->re_s)
+		flags |= HS_FLAG_DOTALL;
+	if (match_check_regex(s, flags, err, sizeof(err)) == -1)
+		return rb_fail(c, line, "regex /%s/ refused by Hyperscan: %s", s, err);
+	if ((expr = strdup(s)) == NULL)
+		return rb_fail(c, line, "out of memory");
+	return rb_pat(c, field, expr, flags);
+}
+
+/* A plain/contains/startswith/endswith value (wildcards honoured). */
+static int
+str_node(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const char *s, size_t len)
+{
+	struct soc_sbuf b = { 0 };
+	size_t n;
+	bool wild, as, ae;
+	int *t, rx, k;
+	unsigned int flags = HS_FLAG_DOTALL;
+	int64_t iv;
+	struct soc_ip ip;
+
+	/* equality on numbers and addresses is exact, not textual */
+	if (m->match == RM_EQ && !m->b64 && !m->b64off && !m->windash) {
+		if (soc_field_type(field) == SOC_T_INT && rule_parse_int64(s, &iv) == 0)
+			return num_node(c, line, field, RN_EQ, s);
+		if (soc_field_type(field) == SOC_T_IP &&
+		    soc_ip_parse(s, len, &ip) == 0)
+			return cidr_node(c, line, field, s);
+	}
+	if ((t = sigma_tokens(s, len, &n, &wild)) == NULL)
+		return rb_fail(c, line, "out of memory");
+	if (m->b64 || m->b64off) {
+		if (wild) {
+			free(t);
+			return rb_fail(c, line, "wildcards cannot be base64-encoded");
+		}
+		k = b64_node(c, line, field, m, t, n);
+		free(t);
+		return k;
+	}
+	match_anchors(m->match, &as, &ae);
+	rx = tokens_regex(t, n, as, ae, m->windash, &b);
+	free(t);
+	if (b.oom)
+		return rb_fail(c, line, "out of memory");
+	if (rx != RX_PATTERN) {
+		free(b.data);
+		if ((k = rb_node(c, rx == RX_EMPTY ? RN_EMPTY : RN_EXISTS, field)) >= 0)
+			c->r->nodes[k].u.exists = true;
+		return k;
+	}
+	if (!m->cased)
+		flags |= HS_FLAG_CASELESS;
+	return rb_pat(c, field, b.data, flags);
+}
+
+/*
+ * One value of a field, dispatched on the modifiers: s (len bytes) as
+ * written, or null for a YAML null (the field must be absent).
+ */
+int
+rule_value(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const char *s, size_t len, bool null)
+{
+	int k, b;
+
+	if (null) {
+		if (m->match != RM_EQ || m->b64 || m->b64off || m->windash)
+			return rb_fail(c, line, "null value with a modifier");
+		if ((k = rb_node(c, RN_EXISTS, field)) >= 0)
+			c->r->nodes[k].u.exists = false;
+		return k;
+	}
+	switch (m->match) {
+	case RM_EXISTS:
+		if ((b = ry_bool(s)) == -1)
+			return rb_fail(c, line, "exists needs true or false");
+		if ((k = rb_node(c, RN_EXISTS, field)) >= 0)
+			c->r->nodes[k].u.exists = b == 1;
+		return k;
+	case RM_CIDR:
+		return cidr_node(c, line, field, s);
+	case RM_GT:
+		return num_node(c, line, field, RN_GT, s);
+	case RM_GTE:
+		return num_node(c, line, field, RN_GTE, s);
+	case RM_LT:
+		return num_node(c, line, field, RN_LT, s);
+	case RM_LTE:
+		return num_node(c, line, field, RN_LTE, s);
+	case RM_RE:
+		return re_node(c, line, field, m, s);
+	default:
+		return str_node(c, line, field, m, s, len);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* modifiers */
+
+static int
+set_match(struct rule_build *c, int line, struct rule_mods *m,
+    int match, const char *name)
+{
+	if (m->match != RM_EQ)
+		return rb_fail(c, line, "modifier '%s' conflicts with an earlier one",
+		    name);
+	m->match = match;
+	return 0;
+}
+
+int
+rule_mod(struct rule_build *c, int line, struct rule_mods *m,
+    const char *mod)
+{
+	static const struct { const char *name; int match; } mt[] = {
+		{ "contains", RM_CONTAINS }, { "startswith", RM_STARTS },
+		{ "endswith", RM_ENDS }, { "re", RM_RE }, { "cidr", RM_CIDR },
+		{ "exists", RM_EXISTS }, { "gt", RM_GT }, { "gte", RM_GTE },
+		{ "lt", RM_LT }, { "lte", RM_LTE },
+	};
+	static const char *const unsupported[] = {
+		"expand", "fieldref", "utf16le", "utf16be", "utf16", "wide",
+		"neq", "minute", "hour", "day", "week", "month", "year",
+	};
+
+	for (size_t i = 0; i < sizeof(mt) / sizeof(mt[0]); i++)
+		if (strcmp(mod, mt[i].name) == 0)
+			return set_match(c, line, m, mt[i].match, mod);
+	if (strcmp(mod, "all") == 0)
+		m->all = true;
+	else if (strcmp(mod, "cased") == 0)
+		m->cased = true;
+	else if (strcmp(mod, "base64") == 0)
+		m->b64 = true;
+	else if (strcmp(mod, "base64offset") == 0)
+		m->b64off = true;
+	else if (strcmp(mod, "windash") == 0)
+		m->windash = true;
+	else if (m->match == RM_RE && (strcmp(mod, "i") == 0 ||
+	    strcmp(mod, "ignorecase") == 0))
+		m->re_i = true;
+	else if (m->match == RM_RE && (strcmp(mod, "m") == 0 ||
+	    strcmp(mod, "multiline") == 0))
+		m->re_m = true;
+	else if (m->match == RM_RE && (strcmp(mod, "s") == 0 ||
+	    strcmp(mod, "dotall") == 0))
+		m->re_s = true;
+	else {
+		for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+			if (strcmp(mod, unsupported[i]) == 0)
+				return rb_fail(c, line, "modifier '%s' is not supported",
+				    mod);
+		return rb_fail(c, line, "unknown modifier '%s'", mod);
+	}
+	return 0;
+}
+
+/* Combinations the engine would otherwise have to guess at. */
+int
+rule_mods_check(struct rule_build *c, int line, const struct rule_mods *m)
+{
+	bool strmatch = m->match == RM_EQ || m->match == RM_CONTAINS ||
+	    m->match == RM_STARTS || m->match == RM_ENDS;
+
+	if (m->b64 && m->b64off)
+		return rb_fail(c, line, "base64 and base64offset together");
+	if ((m->b64 || m->b64off || m->windash) && !strmatch)
+		return rb_fail(c, line, "base64/windash only apply to string matches");
+	if ((m->b64 || m->b64off) && m->windash)
+		return rb_fail(c, line, "windash with base64 is not supported");
+	if (m->cased && !strmatch && m->match != RM_RE)
+		return rb_fail(c, line, "cased only applies to string matches");
+	return 0;
+}
+
+
+/*
+ * A field item without YAML: mods as written after the field name
+ * ("contains|all", "" for none), one or more values (NULL for a YAML
+ * null), combined by OR, or AND under |all.  For the unit tests; the YAML
+ * reader makes the same calls in the same order.
+ */
+int
+rule_value_item(struct rule_build *c, int field, const char *mods,
+    const char *const *vals, size_t nvals)
+{
+	struct rule_mods m = { 0 };
+	struct rule_ivec kids = { 0 };
+	char *dup, *mod, *save = NULL;
+	int k = -1;
+
+	if ((dup = strdup(mods)) == NULL)
+		return rb_fail(c, 0, "out of memory");
+	for (mod = strtok_r(dup, "|", &save); mod != NULL;
+	    mod = strtok_r(NULL, "|", &save))
+		if (rule_mod(c, 0, &m, mod) == -1)
+			goto out;
+	if (rule_mods_check(c, 0, &m) == -1)
+		goto out;
+	if (nvals == 0) {
+		rb_fail(c, 0, "empty value list");
+		goto out;
+	}
+	for (size_t i = 0; i < nvals; i++) {
+		int v = rule_value(c, 0, field, &m, vals[i],
+		    vals[i] != NULL ? strlen(vals[i]) : 0, vals[i] == NULL);
+
+		if (v == -1 || rule_ivec_push(&kids, (uint32_t)v) == -1)
+			goto out;
+	}
+	k = rb_group(c, m.all ? RN_AND : RN_OR, kids.v, kids.n);
+out:
+	if (k == -1)
+		rb_fail(c, 0, "out of memory");
+	free(kids.v);
+	free(dup);
+	return k;
+}

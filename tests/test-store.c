@@ -705,8 +705,12 @@ test_batches(struct store *st)
 	CHECK_INT(store_sensor_by_name(st, "gw1", &s), 1);
 	CHECK_INT(s.last_seq, seq0 + 1);
 
-	/* The largest sequence number round-trips. */
+	/* Sequence numbers near and at 2^64 - 1 round-trip. */
 	CHECK_INT(store_batch_begin(st), 0);
+	CHECK_INT(store_sensor_set_seq(st, "gw2", UINT64_MAX - (1ULL << 32), 1,
+	    300), 0);
+	CHECK_INT(store_sensor_by_name(st, "gw2", &s), 1);
+	CHECK(s.last_seq == UINT64_MAX - (1ULL << 32));
 	CHECK_INT(store_sensor_set_seq(st, "gw2", UINT64_MAX, 1, 300), 0);
 	CHECK_INT(store_batch_end(st, 0), 0);
 	CHECK_INT(store_commit(st), 0);

@@ -2,10 +2,14 @@
  * Unit tests for the incident store and the coverage report, against a
  * real SQLite file in a fresh temporary directory: schema creation and
  * versioning, sensor lookup and sequence tracking, aggregation of hits,
- * the evidence bound, the audit trail, the incident state machine and the
- * four coverage layers on crafted data.  Times are fixed, not read from
+ * the evidence bound, the audit trail, the incident state machine, the
+ * four coverage layers on crafted data, the listings of agencies,
+ * responders and assessments, and group commit (batches as savepoints in
+ * one transaction, one undone alone).  Times are fixed, not read from
  * the clock, except where the store stamps created_at itself.
  */
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +478,10 @@ test_names(void)
 	CHECK_INT(store_severity_parse("info"), 0);
 	CHECK_STR(store_severity_name(4), "critical");
 	CHECK_STR(store_severity_name(9), "?");
+	CHECK_STR(store_layer_name(3), "national connection");
+	CHECK_STR(store_layer_name(STORE_LAYERS), "?");
+	CHECK_STR(store_layer_state_name(STORE_LAYER_DEGRADED), "degraded");
+	CHECK_STR(store_layer_state_name(-1), "?");
 }
 
 struct cov_copy {
@@ -661,6 +669,166 @@ test_stats_nested(struct store *st)
 	CHECK_INT(n.inner, 9);
 }
 
+/* Group commit: batches share one transaction, an undone one goes alone. */
+static void
+test_batches(struct store *st)
+{
+	struct store_sensor s;
+	struct store_hit h;
+	int64_t id;
+	uint64_t seq0;
+	long long b0;
+	int created;
+
+	CHECK_INT(store_sensor_by_name(st, "gw1", &s), 1);
+	seq0 = s.last_seq;
+	b0 = raw_int("SELECT batches FROM sensors WHERE name = 'gw1'");
+	CHECK_INT(store_begin(st), 0);
+	CHECK_INT(store_batch_begin(st), 0);
+	h = mkhit("r-batch", "k1", 2, 10, 20, 1);
+	CHECK_INT(store_incident_hit(st, &h, &id, &created), 0);
+	CHECK_INT(created, 1);
+	CHECK_INT(store_sensor_set_seq(st, "gw1", seq0 + 1, 5, 100), 0);
+	CHECK_INT(store_batch_end(st, 0), 0);
+
+	/* A hit the schema refuses undoes itself only; then the batch goes. */
+	CHECK_INT(store_batch_begin(st), 0);
+	h = mkhit("r-batch", "k2", 2, 10, 20, 1);
+	CHECK_INT(store_incident_hit(st, &h, &id, &created), 0);
+	CHECK_INT(store_sensor_set_seq(st, "gw1", seq0 + 2, 5, 200), 0);
+	h.agency = "nope";
+	CHECK_INT(store_incident_hit(st, &h, &id, &created), -1);
+	CHECK_INT(created, 0);
+	CHECK_INT(store_sensor_by_name(st, "gw1", &s), 1);
+	CHECK_INT(s.last_seq, seq0 + 2);
+	CHECK_INT(store_batch_end(st, 1), 0);
+	CHECK_INT(store_sensor_by_name(st, "gw1", &s), 1);
+	CHECK_INT(s.last_seq, seq0 + 1);
+
+	/* Sequence numbers near and at 2^64 - 1 round-trip. */
+	CHECK_INT(store_batch_begin(st), 0);
+	CHECK_INT(store_sensor_set_seq(st, "gw2", UINT64_MAX - (1ULL << 32), 1,
+	    300), 0);
+	CHECK_INT(store_sensor_by_name(st, "gw2", &s), 1);
+	CHECK(s.last_seq == UINT64_MAX - (1ULL << 32));
+	CHECK_INT(store_sensor_set_seq(st, "gw2", UINT64_MAX, 1, 300), 0);
+	CHECK_INT(store_batch_end(st, 0), 0);
+	CHECK_INT(store_commit(st), 0);
+
+	/* Another connection sees batches 1 and 3, not 2. */
+	CHECK_INT(raw_int("SELECT last_seq FROM sensors WHERE name = 'gw1'"),
+	    (long long)seq0 + 1);
+	CHECK_INT(raw_int("SELECT batches FROM sensors WHERE name = 'gw1'"), b0 + 1);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE rule_id ="
+	    " 'r-batch'"), 1);
+	CHECK_INT(store_sensor_by_name(st, "gw2", &s), 1);
+	CHECK(s.last_seq == UINT64_MAX);
+	/* Ending a batch that was never begun is an error, not a no-op. */
+	CHECK_INT(store_batch_end(st, 0), -1);
+	CHECK(strstr(store_errmsg(st), "savepoint") != NULL);
+}
+
+static void
+test_audit(struct store *st)
+{
+	struct audit_copy a;
+	long long n0 = raw_int("SELECT count(*) FROM audit");
+
+	CHECK_INT(store_audit_add(st, 0, "admin", "enrolled", NULL, 77), 0);
+	CHECK_INT(store_audit_add(st, 0, "admin", "revoked", "lost", 78), 0);
+	CHECK_INT(store_audit_add(st, 999999, "admin", "note", "x", 79), -1);
+	CHECK(strstr(store_errmsg(st), "audit") != NULL);
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_audit_foreach(st, 0, audit_copy, &a), 0);
+	CHECK_STR(a.actions, "enrolled,revoked");
+	CHECK_INT(raw_int("SELECT count(*) FROM audit WHERE incident_id IS NULL"
+	    " AND note = '' AND at = 77"), 1);
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_audit_foreach(st, -1, audit_copy, &a), 0);
+	CHECK_INT(a.n, n0 + 2);
+}
+
+struct rec_copy {
+	int	 n, stop;
+	char	 text[512];
+};
+
+static void
+rec_add(struct rec_copy *c, const char *fmt, ...)
+{
+	size_t len = strlen(c->text);
+	va_list ap;
+
+	if (len > 0 && len < sizeof(c->text) - 1)
+		c->text[len++] = ',';
+	va_start(ap, fmt);
+	vsnprintf(c->text + len, sizeof(c->text) - len, fmt, ap);
+	va_end(ap);
+	c->n++;
+}
+
+static int
+agency_copy(void *arg, const struct store_agency *a)
+{
+	struct rec_copy *c = arg;
+
+	rec_add(c, "%s:%s:%llu:%llu", a->code, a->parent,
+	    (unsigned long long)a->sensors,
+	    (unsigned long long)a->open_incidents);
+	return c->n == c->stop ? 7 : 0;
+}
+
+static int
+responder_copy(void *arg, const struct store_responder *r)
+{
+	rec_add(arg, "%s/%s/%s", r->agency, r->name, r->contact);
+	return 0;
+}
+
+static int
+assessment_copy(void *arg, const struct store_assessment *a)
+{
+	rec_add(arg, "%s/%s/%lld", a->agency, a->assessor,
+	    (long long)(a->expires_at / HOUR));
+	return 0;
+}
+
+/* Agencies, responders and assessments as listed (after test_coverage). */
+static void
+test_records(struct store *st)
+{
+	struct rec_copy c;
+	int64_t now = 1000 * HOUR;
+
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(store_agency_foreach(st, agency_copy, &c), 0);
+	CHECK_STR(c.text, "px1:ubnd:0:0,stttt::1:2,ubnd::1:0");
+	memset(&c, 0, sizeof(c));
+	c.stop = 1;
+	CHECK_INT(store_agency_foreach(st, agency_copy, &c), 7);
+	CHECK_INT(c.n, 1);
+
+	CHECK_INT(store_responder_add(st, "ubnd", "Trần Thị Bình", NULL, 2), 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(store_responder_foreach(st, NULL, responder_copy, &c), 0);
+	CHECK_STR(c.text, "stttt/Nguyễn Văn An/0912,ubnd/Trần Thị Bình/");
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(store_responder_foreach(st, "ubnd", responder_copy, &c), 0);
+	CHECK_INT(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(store_responder_foreach(st, "px1", responder_copy, &c), 0);
+	CHECK_INT(c.n, 0);
+
+	CHECK_INT(store_assessment_add(st, "stttt", "CERT2", now, now + 200 * HOUR),
+	    0);
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(store_assessment_foreach(st, "stttt", assessment_copy, &c), 0);
+	CHECK_STR(c.text, "stttt/CERT2/1200,stttt/VNCERT/1100");
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(store_assessment_foreach(st, NULL, assessment_copy, &c), 0);
+	CHECK_STR(c.text, "stttt/CERT2/1200,stttt/VNCERT/1100,ubnd/VNCERT/990");
+}
+
 static void
 cleanup(void)
 {
@@ -702,6 +870,9 @@ main(void)
 	test_filters(st);
 	test_coverage(st);
 	test_stats_nested(st);
+	test_audit(st);
+	test_records(st);
+	test_batches(st);
 	store_close(st);
 
 	/* Readers see the writer's data through a read-only handle. */

@@ -1,0 +1,552 @@
+/*
+ * The store's incidents: aggregation of rule hits into one open incident
+ * per (rule, agency, group key) with bounded evidence, the analyst's view
+ * (filters, one incident, its evidence), the state machine and the
+ * analyst's actions on it, and the append-only audit trail each of them
+ * writes to.
+ *
+ * Everything that writes more than one row goes through store_tx_enter()
+ * and store_tx_leave() (store.c): atomic on its own, or a savepoint inside
+ * the correlator's batch transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-int.h"
+#include "soc/util.h"
+
+#define INCIDENT_COLS	"id, rule_id, rule_title, rule_level, rule_author, severity," \
+	" agency, sensor, group_key, status, assignee, first_seen, last_seen," \
+	" count, created_at, updated_at," \
+	" (SELECT count(*) FROM evidence e WHERE e.incident_id = incidents.id)"
+
+const struct store_sql store_incident_sql[] = {
+	{ S_INC_FIND_OPEN, "SELECT id, severity FROM incidents WHERE rule_id = ?1"
+	    " AND agency = ?2 AND group_key = ?3 AND status IN " OPEN_SQL },
+	{ S_INC_UPDATE_HIT, "UPDATE incidents SET count = count + ?2,"
+	    " first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?4),"
+	    " severity = max(severity, ?5), updated_at = ?6 WHERE id = ?1" },
+	{ S_INC_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
+	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
+	    " last_seen, count, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, 'new', ?9, ?10, ?11, ?12, ?12)" },
+	{ S_EVIDENCE_ADD, "INSERT INTO evidence (incident_id, seq, event_json)"
+	    " SELECT ?1, n, ?2 FROM (SELECT count(*) AS n FROM evidence"
+	    " WHERE incident_id = ?1) WHERE n < ?3" },
+	{ S_INC_LIST, "SELECT " INCIDENT_COLS " FROM incidents"
+	    " WHERE (?1 IS NULL OR status = ?1)"
+	    " AND (?2 = 0 OR status IN " OPEN_SQL ")"
+	    " AND (?3 IS NULL OR agency = ?3)"
+	    " AND severity >= ?4 AND last_seen >= ?5"
+	    " AND (?7 = 0 OR status NOT IN " OPEN_SQL ")"
+	    " ORDER BY last_seen DESC, id DESC LIMIT ?6" },
+	{ S_INC_GET, "SELECT " INCIDENT_COLS " FROM incidents WHERE id = ?1" },
+	{ S_INC_STATE, "SELECT status, assignee FROM incidents WHERE id = ?1" },
+	{ S_INC_SET_STATUS, "UPDATE incidents SET status = ?2, updated_at = ?3"
+	    " WHERE id = ?1" },
+	{ S_INC_SET_ASSIGNEE, "UPDATE incidents SET assignee = ?2, updated_at = ?3"
+	    " WHERE id = ?1" },
+	{ S_INC_TOUCH, "UPDATE incidents SET updated_at = ?2 WHERE id = ?1" },
+	{ S_EVIDENCE_LIST, "SELECT seq, event_json, json_valid(event_json)"
+	    " FROM evidence WHERE incident_id = ?1 ORDER BY seq" },
+	{ S_AUDIT_ADD, "INSERT INTO audit (incident_id, at, actor, action, note)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+	{ S_AUDIT_LIST, "SELECT id, coalesce(incident_id, 0), at, actor, action, note"
+	    " FROM audit WHERE ?1 < 0 OR coalesce(incident_id, 0) = ?1 ORDER BY id" },
+	{ 0, NULL }
+};
+
+static const char *const severity_names[5] = {
+	"informational", "low", "medium", "high", "critical"
+};
+static const char *const status_names[STORE_ST_COUNT] = {
+	"new", "acknowledged", "investigating", "resolved", "false_positive"
+};
+
+/* ---- names and the state machine ---- */
+
+const char *
+store_severity_name(int sev)
+{
+	if (sev < 0 || sev > 4)
+		return "?";
+	return severity_names[sev];
+}
+
+int
+store_severity_parse(const char *s)
+{
+	int i;
+
+	if (s[0] >= '0' && s[0] <= '4' && s[1] == '\0')
+		return s[0] - '0';
+	if (strcasecmp(s, "info") == 0)
+		return 0;
+	for (i = 0; i < 5; i++)
+		if (strcasecmp(s, severity_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+store_status_name(int status)
+{
+	if (status < 0 || status >= STORE_ST_COUNT)
+		return "?";
+	return status_names[status];
+}
+
+int
+store_status_parse(const char *s)
+{
+	int i;
+
+	if (strcmp(s, "false-positive") == 0 || strcmp(s, "fp") == 0)
+		return STORE_ST_FALSE_POSITIVE;
+	if (strcmp(s, "ack") == 0)
+		return STORE_ST_ACKNOWLEDGED;
+	for (i = 0; i < STORE_ST_COUNT; i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * The state machine only moves forward: new -> acknowledged ->
+ * investigating -> resolved | false_positive, skipping steps allowed
+ * (triage may close a false positive straight from new).  Closed is
+ * final: a new hit on the same key opens a new incident instead.
+ */
+int
+store_status_allowed(int from, int to)
+{
+	if (from < 0 || to < 0 || to >= STORE_ST_COUNT)
+		return 0;
+	if (from >= STORE_ST_RESOLVED)
+		return 0;
+	return to > from;
+}
+
+/* ---- audit ---- */
+
+int
+store_audit_add(struct store *st, int64_t incident_id, const char *actor,
+    const char *action, const char *note, int64_t now_ns)
+{
+	sqlite3_stmt *s;
+	int tmp, ret;
+
+	if ((s = store_stmt_get(st, S_AUDIT_ADD, &tmp)) == NULL)
+		return -1;
+	if (incident_id > 0)
+		sqlite3_bind_int64(s, 1, incident_id);
+	else
+		sqlite3_bind_null(s, 1);
+	sqlite3_bind_int64(s, 2, now_ns);
+	bind_str(s, 3, actor);
+	bind_str(s, 4, action);
+	bind_str(s, 5, note ? note : "");
+	ret = store_exec(st, s, "audit");
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+int
+store_audit_foreach(struct store *st, int64_t incident_id, store_audit_fn fn,
+    void *arg)
+{
+	struct store_audit a;
+	sqlite3_stmt *s;
+	int tmp, rc, ret = 0;
+
+	if ((s = store_stmt_get(st, S_AUDIT_LIST, &tmp)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, incident_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(s, 0);
+		a.incident_id = sqlite3_column_int64(s, 1);
+		a.at = sqlite3_column_int64(s, 2);
+		a.actor = col_str(s, 3);
+		a.action = col_str(s, 4);
+		a.note = col_str(s, 5);
+		if ((ret = fn(arg, &a)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "list audit");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+/* ---- incidents ---- */
+
+static int
+evidence_add(struct store *st, int64_t id, const char *json)
+{
+	sqlite3_stmt *s = st->stmt[S_EVIDENCE_ADD];
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, json);
+	sqlite3_bind_int(s, 3, STORE_EVIDENCE_MAX);
+	return store_exec(st, s, "evidence");
+}
+
+/* Looks up the open incident of h's key: 1 found, 0 none, -1 error. */
+static int
+incident_find_open(struct store *st, const struct store_hit *h, int64_t *id,
+    int *sev)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_FIND_OPEN];
+	int rc, ret = -1;
+
+	bind_str(s, 1, h->rule_id);
+	bind_str(s, 2, h->agency);
+	bind_str(s, 3, h->group_key ? h->group_key : "");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*sev = sqlite3_column_int(s, 1);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_sqlerr(st, "find incident");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static int
+incident_insert(struct store *st, const struct store_hit *h, int sev,
+    uint64_t count, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_INSERT];
+	char note[256];
+
+	bind_str(s, 1, h->rule_id);
+	bind_str(s, 2, h->rule_title ? h->rule_title : "");
+	bind_str(s, 3, h->rule_level ? h->rule_level : store_severity_name(sev));
+	bind_str(s, 4, h->rule_author ? h->rule_author : "");
+	sqlite3_bind_int(s, 5, sev);
+	bind_str(s, 6, h->agency);
+	bind_str(s, 7, h->sensor ? h->sensor : "");
+	bind_str(s, 8, h->group_key ? h->group_key : "");
+	sqlite3_bind_int64(s, 9, h->first_ts);
+	sqlite3_bind_int64(s, 10, h->last_ts > h->first_ts ? h->last_ts : h->first_ts);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)count);
+	sqlite3_bind_int64(s, 12, now);
+	if (store_exec(st, s, "open incident") == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	snprintf(note, sizeof(note), "%s severity, sensor %s",
+	    store_severity_name(sev), h->sensor ? h->sensor : "?");
+	return store_audit_add(st, *id, "soc-correlator", "created", note, now);
+}
+
+int
+store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
+    int *created)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_UPDATE_HIT];
+	char note[64];
+	uint64_t count = h->count ? h->count : 1;
+	int64_t now = soc_now_ns();
+	int own, rc, sev, oldsev;
+
+	*created = 0;
+	if (h->rule_id == NULL || h->agency == NULL) {
+		store_seterr(st, "incident hit without rule id or agency");
+		return -1;
+	}
+	sev = h->severity < 0 ? 0 : h->severity > 4 ? 4 : h->severity;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if ((rc = incident_find_open(st, h, id, &oldsev)) == -1)
+		goto fail;
+	if (rc == 0) {
+		if (incident_insert(st, h, sev, count, now, id) == -1)
+			goto fail;
+		*created = 1;
+	} else {
+		sqlite3_bind_int64(s, 1, *id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)count);
+		sqlite3_bind_int64(s, 3, h->first_ts);
+		sqlite3_bind_int64(s, 4, h->last_ts > h->first_ts ?
+		    h->last_ts : h->first_ts);
+		sqlite3_bind_int(s, 5, sev);
+		sqlite3_bind_int64(s, 6, now);
+		if (store_exec(st, s, "update incident") == -1)
+			goto fail;
+		if (sev > oldsev) {
+			snprintf(note, sizeof(note), "severity %s -> %s",
+			    store_severity_name(oldsev), store_severity_name(sev));
+			if (store_audit_add(st, *id, "soc-correlator", "escalated",
+			    note, now) == -1)
+				goto fail;
+		}
+	}
+	if (h->evidence_json != NULL && evidence_add(st, *id, h->evidence_json) == -1)
+		goto fail;
+	return store_tx_leave(st, own, 0);
+fail:
+	*created = 0;
+	return store_tx_leave(st, own, -1);
+}
+
+void
+store_incident_filter_init(struct store_incident_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->status = -1;
+}
+
+/* Fills in from a row of INCIDENT_COLS. */
+static void
+incident_row(sqlite3_stmt *s, struct store_incident *in)
+{
+	in->id = sqlite3_column_int64(s, 0);
+	in->rule_id = col_str(s, 1);
+	in->rule_title = col_str(s, 2);
+	in->rule_level = col_str(s, 3);
+	in->rule_author = col_str(s, 4);
+	in->severity = sqlite3_column_int(s, 5);
+	in->agency = col_str(s, 6);
+	in->sensor = col_str(s, 7);
+	in->group_key = col_str(s, 8);
+	in->status = store_status_parse(col_str(s, 9));
+	in->assignee = col_str(s, 10);
+	in->first_seen = sqlite3_column_int64(s, 11);
+	in->last_seen = sqlite3_column_int64(s, 12);
+	in->count = (uint64_t)sqlite3_column_int64(s, 13);
+	in->created_at = sqlite3_column_int64(s, 14);
+	in->updated_at = sqlite3_column_int64(s, 15);
+	in->evidence = (uint64_t)sqlite3_column_int64(s, 16);
+}
+
+int
+store_incident_foreach(struct store *st, const struct store_incident_filter *f,
+    store_incident_fn fn, void *arg)
+{
+	struct store_incident in;
+	sqlite3_stmt *s;
+	int tmp, rc, ret = 0;
+
+	if ((s = store_stmt_get(st, S_INC_LIST, &tmp)) == NULL)
+		return -1;
+	bind_str(s, 1, f->status >= 0 ? store_status_name(f->status) : NULL);
+	sqlite3_bind_int(s, 2, f->open_only != 0);
+	bind_str(s, 3, f->agency);
+	sqlite3_bind_int(s, 4, f->min_severity);
+	sqlite3_bind_int64(s, 5, f->since_ns);
+	sqlite3_bind_int64(s, 6, f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int(s, 7, f->closed_only != 0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		incident_row(s, &in);
+		if ((ret = fn(arg, &in)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "list incidents");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+int
+store_incident_get(struct store *st, int64_t id, store_incident_fn fn, void *arg)
+{
+	struct store_incident in;
+	sqlite3_stmt *s;
+	int tmp, rc, ret;
+
+	if ((s = store_stmt_get(st, S_INC_GET, &tmp)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		incident_row(s, &in);
+		fn(arg, &in);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else {
+		store_sqlerr(st, "get incident");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+int
+store_evidence_foreach(struct store *st, int64_t incident_id,
+    store_evidence_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int tmp, rc, ret = 0;
+
+	if ((s = store_stmt_get(st, S_EVIDENCE_LIST, &tmp)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, incident_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((ret = fn(arg, sqlite3_column_int(s, 0), col_str(s, 1),
+		    sqlite3_column_int(s, 2) == 1)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "list evidence");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+/* Reads status and assignee of id: 1, 0 (with a message) or -1. */
+static int
+incident_state(struct store *st, int64_t id, int *status, char *assignee,
+    size_t asz)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_STATE];
+	int rc, ret = -1;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*status = store_status_parse(col_str(s, 0));
+		snprintf(assignee, asz, "%s", col_str(s, 1));
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		store_seterr(st, "no such incident %lld", (long long)id);
+		ret = 0;
+	} else
+		store_sqlerr(st, "incident");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+/* Explains why from -> to is refused, naming the moves that are allowed. */
+static void
+transition_refused(struct store *st, int64_t id, int from, int to)
+{
+	char next[128] = "";
+	size_t len = 0;
+	int i;
+
+	if (from == to) {
+		store_seterr(st, "incident %lld is already %s", (long long)id,
+		    store_status_name(from));
+		return;
+	}
+	if (from >= STORE_ST_RESOLVED) {
+		store_seterr(st, "incident %lld is closed (%s); closed incidents do not"
+		    " change (a new hit opens a new incident)", (long long)id,
+		    store_status_name(from));
+		return;
+	}
+	for (i = 0; i < STORE_ST_COUNT; i++) {
+		if (!store_status_allowed(from, i))
+			continue;
+		len += snprintf(next + len, sizeof(next) - len, "%s%s",
+		    len ? ", " : "", store_status_name(i));
+	}
+	store_seterr(st, "incident %lld is %s and cannot go back to %s (next: %s)",
+	    (long long)id, store_status_name(from), store_status_name(to), next);
+}
+
+int
+store_incident_transition(struct store *st, int64_t id, int to,
+    const char *actor, const char *note, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_SET_STATUS];
+	char assignee[256];
+	int own, from;
+
+	if (to < 0 || to >= STORE_ST_COUNT) {
+		store_seterr(st, "invalid status %d", to);
+		return -1;
+	}
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if (incident_state(st, id, &from, assignee, sizeof(assignee)) != 1)
+		goto fail;
+	if (!store_status_allowed(from, to)) {
+		transition_refused(st, id, from, to);
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, store_status_name(to));
+	sqlite3_bind_int64(s, 3, now_ns);
+	if (store_exec(st, s, "set status") == -1 ||
+	    store_audit_add(st, id, actor, store_status_name(to), note,
+	    now_ns) == -1)
+		goto fail;
+	return store_tx_leave(st, own, 0);
+fail:
+	return store_tx_leave(st, own, -1);
+}
+
+int
+store_incident_assign(struct store *st, int64_t id, const char *assignee,
+    const char *actor, const char *note, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_SET_ASSIGNEE];
+	char old[256], text[1024];
+	int own, status;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if (incident_state(st, id, &status, old, sizeof(old)) != 1)
+		goto fail;
+	if (status >= STORE_ST_RESOLVED) {
+		store_seterr(st, "incident %lld is closed (%s); closed incidents are"
+		    " not reassigned", (long long)id, store_status_name(status));
+		goto fail;
+	}
+	if (strcmp(old, assignee) == 0) {
+		store_seterr(st, "incident %lld is already assigned to %s",
+		    (long long)id, assignee[0] ? assignee : "nobody");
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, assignee);
+	sqlite3_bind_int64(s, 3, now_ns);
+	if (assignee[0] == '\0')
+		snprintf(text, sizeof(text), "from %s%s%s", old,
+		    note && *note ? ": " : "", note ? note : "");
+	else
+		snprintf(text, sizeof(text), "to %s%s%s", assignee,
+		    note && *note ? ": " : "", note ? note : "");
+	if (store_exec(st, s, "assign") == -1 ||
+	    store_audit_add(st, id, actor, assignee[0] ? "assigned" : "unassigned",
+	    text, now_ns) == -1)
+		goto fail;
+	return store_tx_leave(st, own, 0);
+fail:
+	return store_tx_leave(st, own, -1);
+}
+
+int
+store_incident_note(struct store *st, int64_t id, const char *actor,
+    const char *note, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_TOUCH];
+	char assignee[256];
+	int own, status;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if (incident_state(st, id, &status, assignee, sizeof(assignee)) != 1)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now_ns);
+	if (store_exec(st, s, "note") == -1 ||
+	    store_audit_add(st, id, actor, "note", note, now_ns) == -1)
+		goto fail;
+	return store_tx_leave(st, own, 0);
+fail:
+	return store_tx_leave(st, own, -1);
+}

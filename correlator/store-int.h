@@ -1,0 +1,103 @@
+/*
+ * Private to the store (store.c, store-sensor.c, store-incident.c,
+ * store-record.c): the struct store, the prepared-statement cache and the
+ * helpers the four files share.  Nothing outside the store includes it;
+ * everyone else codes against store.h.
+ *
+ * Every statement has an index in one enum below.  Its SQL lives in the
+ * file that runs it, in a table of { index, sql } (store_*_sql[]);
+ * store_open() collects the tables, checks that each index has exactly one
+ * SQL text, and prepares them all once.  A new statement is an enum entry
+ * here plus a line in its file's table.
+ */
+#ifndef SOC_CORR_STORE_INT_H
+#define SOC_CORR_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The open statuses, for SQL (schema, incident and agency queries). */
+#define OPEN_SQL	"('new','acknowledged','investigating')"
+
+enum {
+	/* store.c: transactions */
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
+	S_BATCH_SAVE, S_BATCH_RELEASE, S_BATCH_UNDO,
+	/* store-sensor.c */
+	S_SENSOR_BY_KEY, S_SENSOR_BY_NAME, S_SENSOR_SET_SEQ, S_SENSOR_HEARTBEAT,
+	S_SENSOR_ENROLL, S_SENSOR_REVOKE, S_SENSOR_LIST, S_PUBKEY_OWNER,
+	/* store-incident.c */
+	S_INC_FIND_OPEN, S_INC_UPDATE_HIT, S_INC_INSERT, S_EVIDENCE_ADD,
+	S_INC_LIST, S_INC_GET, S_INC_STATE, S_INC_SET_STATUS, S_INC_SET_ASSIGNEE,
+	S_INC_TOUCH, S_EVIDENCE_LIST,
+	S_AUDIT_ADD, S_AUDIT_LIST,
+	/* store-record.c */
+	S_AGENCY_ADD, S_AGENCY_EXISTS, S_AGENCY_LIST,
+	S_RESP_ADD, S_RESP_EXISTS, S_RESP_LIST, S_ASSESS_ADD, S_ASSESS_LIST,
+	S_STATS, S_STATS_STATUS, S_STATS_SEVERITY,
+	S_COUNT
+};
+
+/* One line of a statement table; a table ends with sql NULL. */
+struct store_sql {
+	int		 idx;		/* S_* */
+	const char	*sql;
+};
+extern const struct store_sql store_sensor_sql[];
+extern const struct store_sql store_incident_sql[];
+extern const struct store_sql store_record_sql[];
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S_COUNT];
+	const char	*sql[S_COUNT];	/* texts, for temporary copies */
+	int		 flags;
+	char		 err[512];
+};
+
+/* store.c: errors.  store_sqlerr() prefixes SQLite's reason with what. */
+void	store_seterr(struct store *st, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	store_sqlerr(struct store *st, const char *what);
+
+/*
+ * store.c: the statement cache.  store_stmt_get() returns statement i
+ * ready to bind; if it is in use (a foreach whose callback re-enters the
+ * store) a temporary copy is prepared, *tmp says so, and store_stmt_put()
+ * finalizes it (else resets and clears it).
+ */
+sqlite3_stmt	*store_stmt_get(struct store *st, int i, int *tmp);
+void		 store_stmt_put(sqlite3_stmt *s, int tmp);
+/* Runs a statement that returns no rows, then resets it.  0 / -1. */
+int		 store_exec(struct store *st, sqlite3_stmt *s, const char *what);
+int		 store_exec_idx(struct store *st, int i, const char *what);
+
+/*
+ * store.c: makes the next writes atomic: their own IMMEDIATE transaction
+ * when none is open, a savepoint inside the caller's.  store_tx_leave()
+ * commits when ok is 0, else undoes, keeping the first error message;
+ * it returns 0 only on commit.
+ */
+int	store_tx_enter(struct store *st, int *own);
+int	store_tx_leave(struct store *st, int own, int ok);
+
+/* Binds a string, NULL as SQL NULL.  The caller keeps v alive until reset. */
+static inline int
+bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Column i as text, "" for NULL. */
+static inline const char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+
+	return v ? v : "";
+}
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * The store's sensors: enrollment and revocation (socctl), lookup by name
+ * or CURVE key (the ZAP handler authenticates with it), the last committed
+ * batch sequence number that carries the exactly-once promise, and
+ * heartbeats with the sensor's counters.
+ *
+ * store_sensor_set_seq() runs inside the correlator's batch transaction
+ * (store.h), so a sequence number is committed with the batch it counts
+ * or not at all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-int.h"
+
+#define SENSOR_COLS	"name, agency, pubkey, revoked, last_seq, last_heartbeat"
+
+const struct store_sql store_sensor_sql[] = {
+	{ S_SENSOR_BY_KEY, "SELECT " SENSOR_COLS " FROM sensors WHERE pubkey = ?1" },
+	{ S_SENSOR_BY_NAME, "SELECT " SENSOR_COLS " FROM sensors WHERE name = ?1" },
+	{ S_SENSOR_SET_SEQ, "UPDATE sensors SET last_seq = ?2,"
+	    " events_received = events_received + ?3, batches = batches + 1,"
+	    " last_batch_at = ?4 WHERE name = ?1" },
+	{ S_SENSOR_HEARTBEAT, "UPDATE sensors SET last_heartbeat = ?2,"
+	    " counters = coalesce(?3, counters) WHERE name = ?1" },
+	{ S_SENSOR_ENROLL, "INSERT INTO sensors (name, agency, pubkey, enrolled_at)"
+	    " VALUES (?1, ?2, ?3, ?4)" },
+	{ S_SENSOR_REVOKE, "UPDATE sensors SET revoked = 1,"
+	    " revoked_at = coalesce(revoked_at, ?2) WHERE name = ?1" },
+	{ S_SENSOR_LIST, "SELECT name, agency, pubkey, revoked, enrolled_at, last_seq,"
+	    " events_received, batches, last_batch_at, last_heartbeat, counters,"
+	    " json_valid(counters)"
+	    " FROM sensors WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
+	{ S_PUBKEY_OWNER, "SELECT name FROM sensors WHERE pubkey = ?1" },
+	{ 0, NULL }
+};
+
+static int
+sensor_lookup(struct store *st, int idx, const char *key, struct store_sensor *out)
+{
+	sqlite3_stmt *s;
+	int tmp, rc, ret = -1;
+
+	if ((s = store_stmt_get(st, idx, &tmp)) == NULL)
+		return -1;
+	bind_str(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", col_str(s, 0));
+		snprintf(out->agency, sizeof(out->agency), "%s", col_str(s, 1));
+		snprintf(out->pubkey, sizeof(out->pubkey), "%s", col_str(s, 2));
+		out->revoked = sqlite3_column_int(s, 3) != 0;
+		out->last_seq = (uint64_t)sqlite3_column_int64(s, 4);
+		out->last_heartbeat = sqlite3_column_int64(s, 5);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_sqlerr(st, "sensor lookup");
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+int
+store_sensor_by_key(struct store *st, const char *z85pub, struct store_sensor *out)
+{
+	return sensor_lookup(st, S_SENSOR_BY_KEY, z85pub, out);
+}
+
+int
+store_sensor_by_name(struct store *st, const char *name, struct store_sensor *out)
+{
+	return sensor_lookup(st, S_SENSOR_BY_NAME, name, out);
+}
+
+int
+store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
+    uint64_t nevents, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_SET_SEQ];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)nevents);
+	sqlite3_bind_int64(s, 4, now_ns);
+	if (store_exec(st, s, "sensor seq") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		store_seterr(st, "no such sensor '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,
+    const char *counters_json)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_HEARTBEAT];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, now_ns);
+	bind_str(s, 3, counters_json);
+	if (store_exec(st, s, "sensor heartbeat") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		store_seterr(st, "no such sensor '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+z85_valid(const char *k)
+{
+	static const char z85[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+	size_t i;
+
+	for (i = 0; k[i] != '\0'; i++)
+		if (strchr(z85, k[i]) == NULL)
+			return 0;
+	return i == 40;
+}
+
+int
+store_sensor_enroll(struct store *st, const char *name, const char *agency,
+    const char *z85pub, int64_t now_ns)
+{
+	struct store_sensor owner;
+	sqlite3_stmt *s = st->stmt[S_SENSOR_ENROLL];
+	int rc;
+
+	if (name[0] == '\0' || strlen(name) >= sizeof(owner.name)) {
+		store_seterr(st, "sensor name must be 1 to %zu bytes",
+		    sizeof(owner.name) - 1);
+		return -1;
+	}
+	if (!z85_valid(z85pub)) {
+		store_seterr(st, "not a CURVE public key (want 40 Z85 characters)");
+		return -1;
+	}
+	if ((rc = store_agency_exists(st, agency)) != 1) {
+		if (rc == 0)
+			store_seterr(st, "no such agency '%s'", agency);
+		return -1;
+	}
+	if ((rc = store_sensor_by_name(st, name, &owner)) != 0) {
+		if (rc == 1)
+			store_seterr(st, "sensor '%s' is already enrolled (agency %s%s)",
+			    name, owner.agency, owner.revoked ? ", revoked" : "");
+		return -1;
+	}
+	if ((rc = store_sensor_by_key(st, z85pub, &owner)) != 0) {
+		if (rc == 1)
+			store_seterr(st, "this key is already enrolled for sensor '%s'",
+			    owner.name);
+		return -1;
+	}
+	bind_str(s, 1, name);
+	bind_str(s, 2, agency);
+	bind_str(s, 3, z85pub);
+	sqlite3_bind_int64(s, 4, now_ns);
+	return store_exec(st, s, "enroll sensor");
+}
+
+int
+store_sensor_revoke(struct store *st, const char *name, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_REVOKE];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, now_ns);
+	if (store_exec(st, s, "revoke sensor") == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_sensor_foreach(struct store *st, const char *agency, store_sensor_fn fn,
+    void *arg)
+{
+	struct store_sensor_info si;
+	sqlite3_stmt *s;
+	int tmp, rc, ret = 0;
+
+	if ((s = store_stmt_get(st, S_SENSOR_LIST, &tmp)) == NULL)
+		return -1;
+	bind_str(s, 1, agency);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		si.name = col_str(s, 0);
+		si.agency = col_str(s, 1);
+		si.pubkey = col_str(s, 2);
+		si.revoked = sqlite3_column_int(s, 3) != 0;
+		si.enrolled_at = sqlite3_column_int64(s, 4);
+		si.last_seq = (uint64_t)sqlite3_column_int64(s, 5);
+		si.events_received = (uint64_t)sqlite3_column_int64(s, 6);
+		si.batches = (uint64_t)sqlite3_column_int64(s, 7);
+		si.last_batch_at = sqlite3_column_int64(s, 8);
+		si.last_heartbeat = sqlite3_column_int64(s, 9);
+		si.counters = col_str(s, 10);
+		si.counters_valid = sqlite3_column_int(s, 11) == 1;
+		if ((ret = fn(arg, &si)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "list sensors");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}

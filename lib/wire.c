@@ -206,6 +206,21 @@ soc_wire_add_counter(struct soc_wbuf *b, const char *name, uint64_t v)
 }
 
 int
+soc_wire_add_blob(struct soc_wbuf *b, const void *data, size_t len)
+{
+	if (b->len < SOC_WIRE_HDR_LEN || len > SOC_WIRE_MAX_BATCH)
+		return -1;
+	if (wbuf_reserve(b, 4 + len) == -1)
+		return -1;
+	put32(b->data + b->len, (uint32_t)len);
+	if (len > 0)
+		memcpy(b->data + b->len + 4, data, len);
+	b->len += 4 + len;
+	put32(b->data + 16, ++b->count);
+	return 0;
+}
+
+int
 soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
     struct soc_wire_hdr *hdr, const char **why)
 {
@@ -233,13 +248,15 @@ soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
 		*why = "unsupported wire version";
 		return -1;
 	}
-	if (hdr->kind != SOC_WIRE_EVENTS && hdr->kind != SOC_WIRE_HEARTBEAT) {
+	if (hdr->kind != SOC_WIRE_EVENTS && hdr->kind != SOC_WIRE_HEARTBEAT &&
+	    hdr->kind != SOC_WIRE_ALERTS) {
 		*why = "unknown batch kind";
 		return -1;
 	}
 	r->p = p + SOC_WIRE_HDR_LEN;
 	r->left = len - SOC_WIRE_HDR_LEN;
 	r->remaining = hdr->count;
+	r->kind = hdr->kind;
 	return 0;
 }
 
@@ -289,6 +306,10 @@ next_event(struct soc_wire_reader *r, struct soc_event *ev, const char **why)
 	uint32_t elen;
 	uint16_t nf;
 
+	if (r->kind != SOC_WIRE_EVENTS) {
+		*why = "not an event batch";
+		return -1;
+	}
 	if (r->remaining == 0) {
 		if (r->left != 0) {
 			*why = "trailing bytes after the last record";
@@ -354,6 +375,10 @@ soc_wire_next_counter(struct soc_wire_reader *r, char name[256], uint64_t *v,
 {
 	size_t n;
 
+	if (r->kind != SOC_WIRE_HEARTBEAT) {
+		*why = "not a heartbeat batch";
+		return -1;
+	}
 	if (r->remaining == 0) {
 		if (r->left != 0) {
 			*why = "trailing bytes after the last record";
@@ -379,6 +404,40 @@ soc_wire_next_counter(struct soc_wire_reader *r, char name[256], uint64_t *v,
 	return 1;
 }
 
+int
+soc_wire_next_blob(struct soc_wire_reader *r, const void **data, size_t *len,
+    const char **why)
+{
+	uint32_t n;
+
+	if (r->kind != SOC_WIRE_ALERTS) {
+		*why = "not an alert batch";
+		return -1;
+	}
+	if (r->remaining == 0) {
+		if (r->left != 0) {
+			*why = "trailing bytes after the last record";
+			return -1;
+		}
+		return 0;
+	}
+	if (r->left < 4) {
+		*why = "blob header truncated";
+		return -1;
+	}
+	n = get32(r->p);
+	if (n > r->left - 4) {
+		*why = "blob length exceeds the batch";
+		return -1;
+	}
+	*data = r->p + 4;
+	*len = n;
+	r->p += 4 + (size_t)n;
+	r->left -= 4 + (size_t)n;
+	r->remaining--;
+	return 1;
+}
+
 /* Checks every length and type without copying anything out: the
  * correlator validates a whole batch before applying any of it. */
 int
@@ -387,6 +446,8 @@ soc_wire_validate(const void *data, size_t len, const char **why)
 	struct soc_wire_reader r;
 	struct soc_wire_hdr hdr;
 	char name[256];
+	const void *blob;
+	size_t blen;
 	uint64_t v;
 	int rc;
 
@@ -395,6 +456,8 @@ soc_wire_validate(const void *data, size_t len, const char **why)
 	do {
 		if (hdr.kind == SOC_WIRE_EVENTS)
 			rc = next_event(&r, NULL, why);
+		else if (hdr.kind == SOC_WIRE_ALERTS)
+			rc = soc_wire_next_blob(&r, &blob, &blen, why);
 		else
 			rc = soc_wire_next_counter(&r, name, &v, why);
 	} while (rc == 1);

@@ -1,6 +1,7 @@
 /*
  * Wire codec: round trips, and refusal of every kind of malformed batch
- * (each with the reason the decoder gives).
+ * (each with the reason the decoder gives), for event, heartbeat and
+ * alert batches.
  */
 #include <string.h>
 
@@ -163,10 +164,81 @@ test_malformed(void)
 	CHECK(soc_wire_ack_decode(ack, sizeof(ack), &seq) == -1);
 }
 
+/* Alert batches: opaque blobs, same header and chain as events. */
+static void
+test_alerts(void)
+{
+	struct soc_wbuf b;
+	struct soc_wire_reader r;
+	struct soc_wire_hdr hdr;
+	const char *why = NULL;
+	const void *p;
+	size_t len, n;
+	uint8_t bad[256];
+	static const char a1[] = "{\"event.id\":\"lamdong:1:1\"}";
+
+	soc_wbuf_init(&b);
+	soc_wire_begin(&b, SOC_WIRE_ALERTS, 0);
+	CHECK(soc_wire_add_blob(&b, a1, sizeof(a1) - 1) == 0);
+	CHECK(soc_wire_add_blob(&b, "", 0) == 0);
+	CHECK(soc_wire_add_blob(&b, "x\0y", 3) == 0);
+	soc_wire_set_seq(b.data, b.len, 9);
+	soc_wire_set_prev(b.data, b.len, 8);
+	CHECK(soc_wire_validate(b.data, b.len, &why) == 0);
+	CHECK(soc_wire_open(&r, b.data, b.len, &hdr, &why) == 0);
+	CHECK_INT(hdr.kind, SOC_WIRE_ALERTS);
+	CHECK_INT(hdr.seq, 9);
+	CHECK_INT(hdr.prev, 8);
+	CHECK_INT(hdr.count, 3);
+	CHECK_INT(soc_wire_next_blob(&r, &p, &len, &why), 1);
+	CHECK(len == sizeof(a1) - 1 && memcmp(p, a1, len) == 0);
+	CHECK_INT(soc_wire_next_blob(&r, &p, &len, &why), 1);
+	CHECK_INT(len, 0);
+	CHECK_INT(soc_wire_next_blob(&r, &p, &len, &why), 1);
+	CHECK(len == 3 && memcmp(p, "x\0y", 3) == 0);
+	CHECK_INT(soc_wire_next_blob(&r, &p, &len, &why), 0);
+
+	/* records of one kind are never read as another */
+	CHECK(soc_wire_open(&r, b.data, b.len, &hdr, &why) == 0);
+	CHECK_INT(soc_wire_next_event(&r, &out, &why), -1);
+	CHECK_STR(why, "not an event batch");
+	CHECK(b.len < sizeof(bad));
+	memcpy(bad, b.data, b.len);
+	bad[5] = SOC_WIRE_EVENTS;
+	CHECK(soc_wire_open(&r, bad, b.len, &hdr, &why) == 0);
+	CHECK_INT(soc_wire_next_blob(&r, &p, &len, &why), -1);
+	CHECK_STR(why, "not an alert batch");
+
+	/* every truncation is refused */
+	for (n = 0; n < b.len; n++) {
+		why = NULL;
+		CHECK(soc_wire_validate(b.data, n, &why) == -1 && why != NULL);
+	}
+	memcpy(bad, b.data, b.len);
+	bad[b.len] = 0;
+	CHECK(soc_wire_validate(bad, b.len + 1, &why) == -1);
+	CHECK_STR(why, "trailing bytes after the last record");
+	/* a blob length pointing past the batch */
+	memcpy(bad, b.data, b.len);
+	bad[SOC_WIRE_HDR_LEN + 3] = 0x80;
+	CHECK(soc_wire_validate(bad, b.len, &why) == -1);
+	CHECK_STR(why, "blob length exceeds the batch");
+	/* count larger than the records present */
+	memcpy(bad, b.data, b.len);
+	bad[16] = 4;
+	CHECK(soc_wire_validate(bad, b.len, &why) == -1);
+	CHECK_STR(why, "blob header truncated");
+	/* the encoder refuses what no batch could hold */
+	CHECK(soc_wire_add_blob(&b, a1, (size_t)SOC_WIRE_MAX_BATCH + 1) == -1);
+	soc_wbuf_free(&b);
+	CHECK(soc_wire_add_blob(&b, a1, 1) == -1);	/* no batch begun */
+}
+
 int
 main(void)
 {
 	test_roundtrip();
 	test_malformed();
+	test_alerts();
 	return check_done();
 }

@@ -12,9 +12,17 @@
  *   field   := id u16 | len u16 | value[len]
  *              value: STR bytes; INT/TIME 8 bytes; IP 4 or 16 bytes
  *   counter := namelen u8 | name | value u64       (kind HEARTBEAT)
+ *   blob    := len u32 | bytes[len]                (kind ALERTS)
  *
  * Unknown field ids (from a newer sensor) are skipped and counted, so
  * version 1 decoders keep working as the registry grows.
+ *
+ * An ALERTS batch carries opaque records (one alert each, in the JSON of
+ * correlator/alert.h) from a provincial correlator to the national one.
+ * The wire layer checks only their framing; the same header, seq, prev
+ * chain and ack/nack rules apply as to EVENTS, so a receiver runs one
+ * chain logic for both.  A blob may be empty; its bytes are not
+ * NUL-terminated.
  *
  * prev is the sequence number of the batch the sensor sent before this one
  * in its queue, or 0 when everything before it is known committed (or
@@ -44,6 +52,7 @@
 enum soc_wire_kind {
 	SOC_WIRE_EVENTS = 1,
 	SOC_WIRE_HEARTBEAT = 2,
+	SOC_WIRE_ALERTS = 3,
 };
 
 /* Encoder: appends into a caller-owned growable buffer. */
@@ -61,6 +70,9 @@ void	soc_wire_begin(struct soc_wbuf *b, enum soc_wire_kind kind, uint64_t seq);
 /* Append one event / one counter.  -1 only on allocation failure. */
 int	soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev);
 int	soc_wire_add_counter(struct soc_wbuf *b, const char *name, uint64_t v);
+/* Append one opaque record (kind ALERTS).  -1 on allocation failure or
+ * when the blob could never fit in a batch (len > SOC_WIRE_MAX_BATCH). */
+int	soc_wire_add_blob(struct soc_wbuf *b, const void *data, size_t len);
 /* Patch seq / prev into an already built batch (the uplink numbers
  * batches and chains them when it sends them). */
 void	soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq);
@@ -79,18 +91,24 @@ struct soc_wire_reader {
 	const uint8_t	*p;
 	size_t		 left;
 	uint32_t	 remaining;	/* records not yet read */
+	uint8_t		 kind;		/* of the batch being read */
 	uint64_t	 unknown_fields;
 };
 
 /* Checks the header; returns 0, or -1 with *why set to a static reason. */
 int	soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
 	    struct soc_wire_hdr *hdr, const char **why);
-/* Next event: 1 = got one, 0 = end, -1 = malformed (*why set). */
+/* Next event: 1 = got one, 0 = end, -1 = malformed (*why set).  Each
+ * next_* refuses a batch of another kind. */
 int	soc_wire_next_event(struct soc_wire_reader *r, struct soc_event *ev,
 	    const char **why);
 /* Next counter: 1/0/-1 as above; name is copied NUL-terminated. */
 int	soc_wire_next_counter(struct soc_wire_reader *r, char name[256],
 	    uint64_t *v, const char **why);
+/* Next blob: 1/0/-1 as above.  *data points into the batch (no copy),
+ * valid as long as the batch is. */
+int	soc_wire_next_blob(struct soc_wire_reader *r, const void **data,
+	    size_t *len, const char **why);
 /* Check a whole batch without keeping anything: 0 or -1 (*why). */
 int	soc_wire_validate(const void *data, size_t len, const char **why);
 

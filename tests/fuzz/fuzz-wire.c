@@ -1,7 +1,8 @@
 /*
  * Fuzz target: the wire batch decoder, which reads bytes from any peer
- * that passed CURVE.  Also round-trips each decoded event through the
- * encoder, which must reproduce a batch the decoder accepts.
+ * that passed CURVE.  Also round-trips each decoded record (event,
+ * counter or alert blob) through the encoder, which must reproduce a
+ * batch the decoder accepts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct soc_wbuf out;
 	const char *why;
 	char name[256];
+	const void *blob;
+	size_t blen;
 	uint64_t v;
 	int rc;
 
@@ -30,6 +33,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((rc = soc_wire_next_event(&r, &ev, &why)) != 1)
 				break;
 			soc_wire_add_event(&out, &ev);
+		} else if (hdr.kind == SOC_WIRE_ALERTS) {
+			if ((rc = soc_wire_next_blob(&r, &blob, &blen, &why)) != 1)
+				break;
+			soc_wire_add_blob(&out, blob, blen);
 		} else {
 			if ((rc = soc_wire_next_counter(&r, name, &v, &why)) != 1)
 				break;

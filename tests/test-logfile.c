@@ -1,9 +1,9 @@
 /*
  * Log files through their handle, without a daemon: every line of a file
  * reaches the emit callback exactly once across appends, both rotations
- * (rename-and-create, copytruncate), a file rewritten behind our back, a
- * last line without a newline, and a checkpoint saved, a new handle and a
- * restore.  The checkpoint's fingerprint is checked against FNV-1a
+ * (rename-and-create, copytruncate), truncation, a file rewritten behind
+ * our back, a last line without a newline, and a checkpoint saved, a new
+ * handle and a restore.  The checkpoint's fingerprint is checked against FNV-1a
  * computed here, so state files written before keep matching.  Also
  * soc_write_atomic(), which writes the state file.
  */
@@ -272,6 +272,37 @@ test_copytruncate(const char *dir)
 	logfile_close(ls);
 }
 
+/*
+ * Truncated, then refilled with the same first 256 bytes but shorter than
+ * our offset (a program that logs the same line over and over): the
+ * fingerprint still matches, only the size tells.
+ */
+static void
+test_truncated_same_start(const char *dir)
+{
+	static const char same[] = "<13>the same line, over and over again\n";
+	char path[600];
+	struct logfile_set *ls;
+
+	snprintf(path, sizeof(path), "%s/same.log", dir);
+	put(path, "w", "");
+	for (int i = 0; i < 10; i++)
+		put(path, "a", same);
+	ls = open_set(path, NULL, "beginning");
+	CHECK_INT(logfile_follow(ls), 0);
+	logfile_poll(ls);
+	CHECK_INT(ngot, 10);
+	reset();
+	CHECK(truncate(path, 0) == 0);
+	for (int i = 0; i < 8; i++)
+		put(path, "a", same);
+	CHECK(8 * (sizeof(same) - 1) > 256);
+	logfile_poll(ls);
+	CHECK_INT(ngot, 8);
+	reset();
+	logfile_close(ls);
+}
+
 /* Truncated and written past our offset between two polls: only the
  * fingerprint can tell. */
 static void
@@ -319,7 +350,7 @@ test_checkpoint(const char *dir)
 	char path[600], state[600], text[8192], want_fp[32], *line;
 	struct logfile_set *ls;
 	struct stat st;
-	size_t off = 0, pos5 = 0;
+	size_t pos5 = 0;
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/cp.log", dir);
@@ -380,7 +411,6 @@ test_checkpoint(const char *dir)
 	EXPECT("line 13");
 	reset();
 	logfile_close(ls);
-	(void)off;
 }
 
 static void
@@ -435,6 +465,7 @@ main(void)
 	test_start_at_end(dir);
 	test_rename_create(dir);
 	test_copytruncate(dir);
+	test_truncated_same_start(dir);
 	test_rewritten(dir);
 	test_checkpoint(dir);
 	test_write_atomic(dir);

@@ -8,18 +8,18 @@
  * the oldest ack is overdue resends everything unacked, oldest first.
  *
  * With a spool directory, every batch is written to disk (spool.c) before
- * it is sent, and the log-file positions are saved right after: a crash
- * or SIGKILL then loses nothing, and spooled batches are resent with their
- * original sequence numbers, which the correlator recognises.  Without a
- * spool, batches wait in memory and positions are saved when the batch is
- * acked (at-least-once across a crash).
+ * it is sent, and the log-file positions are handed to the save callback
+ * right after: a crash or SIGKILL then loses nothing, and spooled batches
+ * are resent with their original sequence numbers, which the correlator
+ * recognises.  Without a spool, batches wait in memory and positions are
+ * handed to the save callback when the batch is acked (at-least-once
+ * across a crash).  The uplink never writes the state file itself.
  *
  * Sequence numbers start from the wall clock in microseconds (or after
  * the newest spooled one), so they keep growing across restarts and the
  * correlator can tell a resend by "seq <= last committed".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

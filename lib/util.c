@@ -161,3 +161,60 @@ soc_key_generate(const char *name, char *err, size_t errlen)
 		return -1;
 	return 0;
 }
+
+/*
+ * Atomic replace: the data goes to "path.tmp", is fsynced, renamed over
+ * path, and the directory is fsynced so the rename survives a crash too.
+ * A reader sees the old file or the new one, never a mix.
+ */
+int
+soc_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    char *err, size_t errlen)
+{
+	char tmp[4096], dir[4096];
+	const char *p = data, *slash;
+	ssize_t w;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    mode)) == -1)
+		goto fail;
+	while (len > 0) {
+		if ((w = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail_close;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) == -1)
+		goto fail_close;
+	if (close(fd) == -1)
+		goto fail;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	/* the rename itself must survive a crash; best effort */
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+fail_close:
+	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	close(fd);
+	return -1;
+fail:
+	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	return -1;
+}

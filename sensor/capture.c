@@ -3,7 +3,9 @@
  * order, to their end) and live interfaces (-i, several at once).  Live
  * handles are opened here while the process still has the privilege to
  * do so; main.c drops privileges right after, before the first packet is
- * read.  Kernel and interface drops are collected from pcap_stats().
+ * read.  The handle owns the packet path (pkt.h), which emits events
+ * through the callback given at open.  Kernel and interface drops are
+ * collected from pcap_stats().
  */
 #include <poll.h>
 #include <pcap/pcap.h>
@@ -12,30 +14,36 @@
 
 #include "soc/log.h"
 #include "soc/util.h"
-#include "logparse.h"
-#include "sensor.h"
+#include "intake.h"
 
 #define MAX_LIVE	16
 
-static pcap_t	*live[MAX_LIVE];
-static size_t	 nlive;
+struct capture {
+	struct capture_conf	 conf;
+	struct pkt_ctx		*pkt;
+	intake_tick_fn		 tick;
+	void			*arg;
+	pcap_t			*live[MAX_LIVE];
+	size_t			 nlive;
+	int			 linktype;	/* of the handle being read */
+	int64_t			 last_expire;	/* packet time */
+};
 
 static void
 on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 {
-	struct sensor *s = (struct sensor *)arg;
+	struct capture *c = (struct capture *)arg;
 	int64_t ts = (int64_t)h->ts.tv_sec * SOC_NS + (int64_t)h->ts.tv_usec * 1000;
-	static int64_t last_expire;
 
-	pkt_handle(s->pkt, s->cur_linktype, ts, data, h->caplen, h->len);
-	if (ts - last_expire >= SOC_NS || ts < last_expire) {
-		pkt_expire(s->pkt, ts);
-		last_expire = ts;
+	pkt_handle(c->pkt, c->linktype, ts, data, h->caplen, h->len);
+	if (ts - c->last_expire >= SOC_NS || ts < c->last_expire) {
+		pkt_expire(c->pkt, ts);
+		c->last_expire = ts;
 	}
 }
 
 int
-capture_read_file(struct sensor *s, const char *path)
+capture_read_file(struct capture *c, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	pcap_t *p;
@@ -45,10 +53,10 @@ capture_read_file(struct sensor *s, const char *path)
 		log_warnx("%s: %s", path, errbuf);
 		return -1;
 	}
-	s->cur_linktype = pcap_datalink(p);
-	while ((rc = pcap_dispatch(p, 4096, on_packet, (u_char *)s)) > 0) {
-		sensor_tick(s);
-		if (sensor_quit)
+	c->linktype = pcap_datalink(p);
+	while ((rc = pcap_dispatch(p, 4096, on_packet, (u_char *)c)) > 0) {
+		c->tick(c->arg);
+		if (c->conf.stop != NULL && *c->conf.stop)
 			break;
 	}
 	if (rc == -1)
@@ -58,7 +66,7 @@ capture_read_file(struct sensor *s, const char *path)
 }
 
 static pcap_t *
-open_iface(struct sensor *s, const char *ifname)
+open_iface(const struct capture_conf *cc, const char *ifname)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
@@ -68,19 +76,19 @@ open_iface(struct sensor *s, const char *ifname)
 		log_warnx("%s: %s", ifname, errbuf);
 		return NULL;
 	}
-	pcap_set_snaplen(p, (int)s->conf.snaplen);
-	pcap_set_promisc(p, (int)s->conf.promisc);
+	pcap_set_snaplen(p, cc->snaplen);
+	pcap_set_promisc(p, cc->promisc);
 	pcap_set_timeout(p, 100);
-	pcap_set_buffer_size(p, (int)(s->conf.buffer_mb << 20));
+	pcap_set_buffer_size(p, cc->buffer_mb << 20);
 	if (pcap_activate(p) < 0) {
 		log_warnx("%s: %s (capturing needs root or CAP_NET_RAW)",
 		    ifname, pcap_geterr(p));
 		goto fail;
 	}
-	if (s->conf.bpf != NULL && *s->conf.bpf != '\0') {
-		if (pcap_compile(p, &prog, s->conf.bpf, 1,
+	if (cc->bpf != NULL && *cc->bpf != '\0') {
+		if (pcap_compile(p, &prog, cc->bpf, 1,
 		    PCAP_NETMASK_UNKNOWN) == -1) {
-			log_warnx("%s: filter \"%s\": %s", ifname, s->conf.bpf,
+			log_warnx("%s: filter \"%s\": %s", ifname, cc->bpf,
 			    pcap_geterr(p));
 			goto fail;
 		}
@@ -101,30 +109,49 @@ fail:
 	return NULL;
 }
 
-int
-capture_open_live(struct sensor *s)
+struct capture *
+capture_open(const struct capture_conf *cc, const struct pkt_config *pc,
+    soc_emit_fn emit, intake_tick_fn tick, void *arg)
 {
-	for (size_t i = 0; i < s->conf.interfaces.n; i++) {
-		if (nlive == MAX_LIVE) {
-			log_warnx("at most %d interfaces", MAX_LIVE);
-			return -1;
-		}
-		if ((live[nlive] = open_iface(s, s->conf.interfaces.v[i])) == NULL)
-			return -1;
-		log_info("capturing on %s (link type %s)", s->conf.interfaces.v[i],
-		    pcap_datalink_val_to_name(pcap_datalink(live[nlive])));
-		nlive++;
+	const struct conf_list *ifs = cc->interfaces;
+	struct capture *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("capture: out of memory");
+		return NULL;
 	}
-	return 0;
+	c->conf = *cc;
+	c->tick = tick;
+	c->arg = arg;
+	if ((c->pkt = pkt_new(pc, emit, arg)) == NULL) {
+		log_warnx("cannot allocate the flow table (%u flows); lower "
+		    "flows.max", pc->max_flows);
+		goto fail;
+	}
+	for (size_t i = 0; ifs != NULL && i < ifs->n; i++) {
+		if (c->nlive == MAX_LIVE) {
+			log_warnx("at most %d interfaces", MAX_LIVE);
+			goto fail;
+		}
+		if ((c->live[c->nlive] = open_iface(cc, ifs->v[i])) == NULL)
+			goto fail;
+		log_info("capturing on %s (link type %s)", ifs->v[i],
+		    pcap_datalink_val_to_name(pcap_datalink(c->live[c->nlive])));
+		c->nlive++;
+	}
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
 }
 
 int
-capture_pollfds(struct pollfd *pfd, int max)
+capture_pollfds(struct capture *c, struct pollfd *pfd, int max)
 {
 	int n = 0;
 
-	for (size_t i = 0; i < nlive && n < max; i++, n++) {
-		pfd[n].fd = pcap_get_selectable_fd(live[i]);
+	for (size_t i = 0; c != NULL && i < c->nlive && n < max; i++, n++) {
+		pfd[n].fd = pcap_get_selectable_fd(c->live[i]);
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
 	}
@@ -132,34 +159,59 @@ capture_pollfds(struct pollfd *pfd, int max)
 }
 
 void
-capture_dispatch(struct sensor *s)
+capture_dispatch(struct capture *c)
 {
 	/* non-blocking handles: read whatever each ring holds now */
-	for (size_t i = 0; i < nlive; i++) {
-		s->cur_linktype = pcap_datalink(live[i]);
-		if (pcap_dispatch(live[i], 1024, on_packet, (u_char *)s) == -1)
-			log_warnx("%s", pcap_geterr(live[i]));
+	for (size_t i = 0; c != NULL && i < c->nlive; i++) {
+		c->linktype = pcap_datalink(c->live[i]);
+		if (pcap_dispatch(c->live[i], 1024, on_packet, (u_char *)c) == -1)
+			log_warnx("%s", pcap_geterr(c->live[i]));
 	}
 }
 
+/* Flows idle at now_ns (wall clock while live). */
 void
-capture_stats(struct sensor *s)
+capture_expire(struct capture *c, int64_t now_ns)
+{
+	if (c != NULL)
+		pkt_expire(c->pkt, now_ns);
+}
+
+void
+capture_finish(struct capture *c)
+{
+	if (c != NULL)
+		pkt_finish(c->pkt);
+}
+
+/* NULL when there is no packet path. */
+const struct pkt_stats *
+capture_pkt_stats(const struct capture *c)
+{
+	return c != NULL ? pkt_stats(c->pkt) : NULL;
+}
+
+void
+capture_drops(struct capture *c, uint64_t *kernel, uint64_t *iface)
 {
 	struct pcap_stat st;
 
-	s->c.pcap_dropped = s->c.pcap_ifdropped = 0;
-	for (size_t i = 0; i < nlive; i++)
-		if (pcap_stats(live[i], &st) == 0) {
-			s->c.pcap_dropped += st.ps_drop;
-			s->c.pcap_ifdropped += st.ps_ifdrop;
+	*kernel = *iface = 0;
+	for (size_t i = 0; c != NULL && i < c->nlive; i++)
+		if (pcap_stats(c->live[i], &st) == 0) {
+			*kernel += st.ps_drop;
+			*iface += st.ps_ifdrop;
 		}
 }
 
 void
-capture_close(struct sensor *s)
+capture_close(struct capture *c)
 {
-	(void)s;
-	for (size_t i = 0; i < nlive; i++)
-		pcap_close(live[i]);
-	nlive = 0;
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nlive; i++)
+		pcap_close(c->live[i]);
+	if (c->pkt != NULL)
+		pkt_free(c->pkt);
+	free(c);
 }

@@ -15,7 +15,7 @@
  * across restarts, by its inode plus an FNV-1a fingerprint of its first
  * min(256, offset) bytes, so a new file that got a recycled inode is not
  * taken for the old one.  For each file we keep one offset: just after
- * the last line handed to sensor_emit.  Nothing is buffered between
+ * the last line handed to the emit callback.  Nothing is buffered between
  * polls: an unfinished last line is simply read again next time, so one
  * shared read buffer serves every file.
  *
@@ -32,14 +32,18 @@
  *    later are new, and read from their start.
  *
  * inotify (a watch on the directory of each pattern) only wakes the main
- * loop early: each logfile_follow_poll() reads every file anyway, and
+ * loop early: each logfile_poll() reads every file anyway, and
  * re-runs the patterns at most every LF_SCAN_MS, so polling alone is
  * correct when inotify is unavailable (NFS, limits, wildcard dirs).
  *
  * The state file has one line per file, "inode fingerprint offset path",
- * written atomically (temporary file, fsync, rename, fsync of the
- * directory).  logfile_checkpoint() and logfile_state_save() are separate
- * and cheap, so the caller can save only what is safely delivered.
+ * written atomically by soc_write_atomic().  logfile_checkpoint() and
+ * logfile_save() are separate and cheap, so the caller saves only what is
+ * safely delivered: the uplink after the spool write or the ack, main.c
+ * after flushing JSON.  The module itself never saves.
+ *
+ * All state lives in a struct logfile_set; lines go to the emit callback
+ * given to logfile_open(), which may take a checkpoint from inside.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,19 +58,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "soc/hash.h"
 #include "soc/log.h"
 #include "soc/util.h"
+#include "intake.h"
 #include "logparse.h"
-#include "sensor.h"
 
 #define LF_BUFSZ	(1 << 20)
 #define LF_MAX_FILES	1024
 #define LF_FP_LEN	256		/* bytes of the fingerprint */
 #define LF_GRACE_MS	2000		/* rotated-away files: drain this long */
 #define LF_SCAN_MS	250		/* glob at most this often */
+#define LF_FP_EMPTY	SOC_FNV64_BASIS	/* fingerprint of no bytes */
 #define LF_POLL_BUFS	64		/* buffers per file per poll */
-#define LF_FNV_BASIS	0xcbf29ce484222325ULL
-#define LF_FNV_PRIME	0x100000001b3ULL
 #define LF_INO_MASK	(IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | \
 			 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
 
@@ -93,36 +97,43 @@ struct lpend {
 	char		*path;
 };
 
-static struct lfile	 files[LF_MAX_FILES];
-static size_t		 nfiles;
-static struct lpend	 pend[LF_MAX_FILES];
-static size_t		 npend;
-static struct sensor	*lf_s;
-static char		*lf_buf;
-static struct soc_event	 lf_ev;
-static int		 lf_ino = -1;
-static int		*lf_wd;		/* per pattern, -1: not watched */
-static unsigned		 lf_gen;
-static int64_t		 lf_last_scan;
-static char		*lf_blob;
-static size_t		 lf_blobcap;
-static uint64_t		 lf_pieces, lf_skipped, lf_save_failed;
+struct logfile_set {
+	struct logfile_conf	 conf;
+	soc_emit_fn		 emit;
+	intake_tick_fn		 tick;
+	void			*arg;
+	struct lfile		 files[LF_MAX_FILES];
+	size_t			 nfiles;
+	struct lpend		 pend[LF_MAX_FILES];	/* from the state file */
+	size_t			 npend;
+	char			*buf;		/* following: one for every file */
+	struct soc_event	 ev;
+	int			 ino;		/* inotify, or -1 */
+	int			*wd;		/* per pattern, -1: not watched */
+	unsigned		 gen;		/* scan generation */
+	int64_t			 last_scan;	/* mono ms */
+	char			*blob;		/* logfile_save_positions() */
+	size_t			 blobcap;
+	uint64_t		 skipped;	/* files over LF_MAX_FILES */
+	uint64_t		 save_failed;	/* in a row; the saving thread's */
+	struct logfile_stats	 st;
+};
 
 static void
-emit_line(struct sensor *s, const char *path, const char *line, size_t len,
-    int64_t now)
+emit_line(struct logfile_set *ls, const char *path, const char *line,
+    size_t len, int64_t now)
 {
 	struct logparse_ctx ctx = {
 		.now_ns = now,
 		.path = path,
-		.tz_offset_sec = (int32_t)(s->conf.tz_offset_min * 60),
+		.tz_offset_sec = ls->conf.tz_offset_sec,
 	};
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	s->c.log_lines++;
-	logparse_line(&ctx, line, len, &lf_ev);
-	sensor_emit(s, &lf_ev);
+	ls->st.lines++;
+	logparse_line(&ctx, line, len, &ls->ev);
+	ls->emit(ls->arg, &ls->ev);
 }
 
 /*
@@ -131,7 +142,7 @@ emit_line(struct sensor *s, const char *path, const char *line, size_t len,
  * with no newline is emitted as one piece.
  */
 static size_t
-split_lines(struct sensor *s, const char *path, char *buf, size_t len,
+split_lines(struct logfile_set *ls, const char *path, char *buf, size_t len,
     size_t cap)
 {
 	int64_t now = soc_now_ns();
@@ -140,13 +151,13 @@ split_lines(struct sensor *s, const char *path, char *buf, size_t len,
 
 	while (start < len &&
 	    (nl = memchr(buf + start, '\n', len - start)) != NULL) {
-		emit_line(s, path, buf + start, (size_t)(nl - (buf + start)),
+		emit_line(ls, path, buf + start, (size_t)(nl - (buf + start)),
 		    now);
 		start = (size_t)(nl - buf) + 1;
 	}
 	if (start == 0 && len == cap) {
-		lf_pieces++;
-		emit_line(s, path, buf, len, now);
+		ls->st.pieces++;
+		emit_line(ls, path, buf, len, now);
 		return 0;
 	}
 	memmove(buf, buf + start, len - start);
@@ -154,7 +165,7 @@ split_lines(struct sensor *s, const char *path, char *buf, size_t len,
 }
 
 int
-logfile_read_once(struct sensor *s, const char *path)
+logfile_read_once(struct logfile_set *ls, const char *path)
 {
 	char *buf;
 	size_t have = 0;
@@ -163,7 +174,7 @@ logfile_read_once(struct sensor *s, const char *path)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		log_warn("%s", path);
-		s->c.log_files_failed++;
+		ls->st.files_failed++;
 		return -1;
 	}
 	if ((buf = malloc(LF_BUFSZ)) == NULL) {
@@ -171,13 +182,13 @@ logfile_read_once(struct sensor *s, const char *path)
 		return -1;
 	}
 	while ((n = read(fd, buf + have, LF_BUFSZ - have)) > 0) {
-		have = split_lines(s, path, buf, have + (size_t)n, LF_BUFSZ);
-		sensor_tick(s);
+		have = split_lines(ls, path, buf, have + (size_t)n, LF_BUFSZ);
+		ls->tick(ls->arg);
 	}
 	if (n == -1)
 		log_warn("%s", path);
 	if (have > 0)
-		emit_line(s, path, buf, have, soc_now_ns());	/* no newline */
+		emit_line(ls, path, buf, have, soc_now_ns());	/* no newline */
 	free(buf);
 	close(fd);
 	return n == -1 ? -1 : 0;
@@ -186,18 +197,6 @@ logfile_read_once(struct sensor *s, const char *path)
 /*
  * Fingerprints.
  */
-
-static uint64_t
-lf_fnv(const char *p, size_t n)
-{
-	uint64_t h = LF_FNV_BASIS;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= LF_FNV_PRIME;
-	}
-	return h;
-}
 
 /* Fingerprint of the first min(LF_FP_LEN, upto) bytes; -1 on error. */
 static int
@@ -209,7 +208,7 @@ lf_fingerprint(int fd, off_t upto, uint64_t *fp, size_t *fplen)
 
 	if (r < 0 || (size_t)r != want)
 		return -1;
-	*fp = lf_fnv(b, want);
+	*fp = soc_fnv1a64(SOC_FNV64_BASIS, b, want);
 	*fplen = want;
 	return 0;
 }
@@ -227,7 +226,7 @@ lf_restart(struct lfile *f, const char *why)
 {
 	log_info("%s: %s, reading from the start", f->path, why);
 	f->done = 0;
-	f->fp = lf_fnv(NULL, 0);
+	f->fp = LF_FP_EMPTY;
 	f->fplen = 0;
 }
 
@@ -240,7 +239,7 @@ lf_restart(struct lfile *f, const char *why)
  * with final, an unterminated last line too.  Returns whether it emitted.
  */
 static bool
-lf_drain(struct sensor *s, struct lfile *f, bool final)
+lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 {
 	bool emitted = false;
 	size_t start;
@@ -251,33 +250,33 @@ lf_drain(struct sensor *s, struct lfile *f, bool final)
 	for (int k = 0; k < LF_POLL_BUFS; k++) {
 		off_t base = f->done;
 
-		if ((r = pread(f->fd, lf_buf, LF_BUFSZ, base)) <= 0)
+		if ((r = pread(f->fd, ls->buf, LF_BUFSZ, base)) <= 0)
 			break;
 		now = soc_now_ns();
 		start = 0;
 		/*
 		 * f->done moves past each line before it is emitted: a batch
-		 * flushed inside sensor_emit() checkpoints after that line,
+		 * flushed inside the emit callback checkpoints after that line,
 		 * so a restart neither loses nor repeats it.
 		 */
-		while (start < (size_t)r && (nl = memchr(lf_buf + start, '\n',
+		while (start < (size_t)r && (nl = memchr(ls->buf + start, '\n',
 		    (size_t)r - start)) != NULL) {
-			size_t next = (size_t)(nl - lf_buf) + 1;
+			size_t next = (size_t)(nl - ls->buf) + 1;
 
 			f->done = base + (off_t)next;
-			emit_line(s, f->path, lf_buf + start,
-			    (size_t)(nl - (lf_buf + start)), now);
+			emit_line(ls, f->path, ls->buf + start,
+			    (size_t)(nl - (ls->buf + start)), now);
 			start = next;
 		}
 		if (start == 0 && r == LF_BUFSZ) {
-			lf_pieces++;
+			ls->st.pieces++;
 			f->done = base + LF_BUFSZ;
-			emit_line(s, f->path, lf_buf, LF_BUFSZ, now);
+			emit_line(ls, f->path, ls->buf, LF_BUFSZ, now);
 			start = LF_BUFSZ;
 		}
 		if (final && r < LF_BUFSZ && start < (size_t)r) {
 			f->done = base + r;
-			emit_line(s, f->path, lf_buf + start,
+			emit_line(ls, f->path, ls->buf + start,
 			    (size_t)r - start, now);
 			start = (size_t)r;
 		}
@@ -285,7 +284,7 @@ lf_drain(struct sensor *s, struct lfile *f, bool final)
 		emitted |= start > 0;
 		if (r < LF_BUFSZ)
 			break;		/* end of file */
-		sensor_tick(s);
+		ls->tick(ls->arg);
 	}
 	if (emitted) {
 		f->grew_ms = soc_mono_ms();
@@ -324,31 +323,32 @@ lf_check_truncated(struct lfile *f)
  */
 
 static struct lfile *
-lf_find(dev_t dev, ino_t ino)
+lf_find(struct logfile_set *ls, dev_t dev, ino_t ino)
 {
-	for (size_t i = 0; i < nfiles; i++)
-		if (files[i].ino == ino && files[i].dev == dev)
-			return &files[i];
+	for (size_t i = 0; i < ls->nfiles; i++)
+		if (ls->files[i].ino == ino && ls->files[i].dev == dev)
+			return &ls->files[i];
 	return NULL;
 }
 
 /* A saved position for this open file, if inode and fingerprint match. */
 static bool
-lf_match_pending(int fd, ino_t ino, off_t size, off_t *off)
+lf_match_pending(struct logfile_set *ls, int fd, ino_t ino, off_t size,
+    off_t *off)
 {
 	uint64_t fp;
 	size_t fplen;
 
-	for (size_t i = 0; i < npend; i++) {
-		if (pend[i].ino != ino)
+	for (size_t i = 0; i < ls->npend; i++) {
+		if (ls->pend[i].ino != ino)
 			continue;
-		if (lf_fingerprint(fd, pend[i].off < size ? pend[i].off : size,
-		    &fp, &fplen) == -1 || fp != pend[i].fp)
+		if (lf_fingerprint(fd, ls->pend[i].off < size ? ls->pend[i].off : size,
+		    &fp, &fplen) == -1 || fp != ls->pend[i].fp)
 			continue;
 		/* shorter than the saved offset: truncated while we were away */
-		*off = pend[i].off <= size ? pend[i].off : 0;
-		free(pend[i].path);
-		pend[i] = pend[--npend];
+		*off = ls->pend[i].off <= size ? ls->pend[i].off : 0;
+		free(ls->pend[i].path);
+		ls->pend[i] = ls->pend[--ls->npend];
 		return true;
 	}
 	return false;
@@ -356,15 +356,15 @@ lf_match_pending(int fd, ino_t ino, off_t size, off_t *off)
 
 /* Starts following a file; initial: a file of the start-up scan. */
 static struct lfile *
-lf_add(struct sensor *s, const char *path, bool initial)
+lf_add(struct logfile_set *ls, const char *path, bool initial)
 {
 	struct lfile *f;
 	struct stat st;
 	off_t off = 0;
 	int fd;
 
-	if (nfiles == LF_MAX_FILES) {
-		if (lf_skipped++ == 0)
+	if (ls->nfiles == LF_MAX_FILES) {
+		if (ls->skipped++ == 0)
 			log_warnx("%s: more than %d log files, not followed",
 			    path, LF_MAX_FILES);
 		return NULL;
@@ -374,11 +374,11 @@ lf_add(struct sensor *s, const char *path, bool initial)
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    lf_find(st.st_dev, st.st_ino) != NULL) {
+	    lf_find(ls, st.st_dev, st.st_ino) != NULL) {
 		close(fd);
 		return NULL;
 	}
-	f = &files[nfiles];
+	f = &ls->files[ls->nfiles];
 	memset(f, 0, sizeof(*f));
 	if ((f->path = strdup(path)) == NULL) {
 		close(fd);
@@ -387,38 +387,38 @@ lf_add(struct sensor *s, const char *path, bool initial)
 	f->fd = fd;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
-	f->seen = lf_gen;
+	f->seen = ls->gen;
 	f->grew_ms = soc_mono_ms();
-	if (lf_match_pending(fd, st.st_ino, st.st_size, &off))
+	if (lf_match_pending(ls, fd, st.st_ino, st.st_size, &off))
 		log_info("%s: resuming at offset %lld", path, (long long)off);
-	else if (initial && s->conf.start_at != NULL &&
-	    strcmp(s->conf.start_at, "end") == 0)
+	else if (initial && ls->conf.start_at != NULL &&
+	    strcmp(ls->conf.start_at, "end") == 0)
 		off = st.st_size;
 	f->done = off;
-	f->fp = lf_fnv(NULL, 0);
+	f->fp = LF_FP_EMPTY;
 	lf_refresh_fp(f);
-	nfiles++;
+	ls->nfiles++;
 	log_debug("%s: following from offset %lld", path, (long long)off);
 	return f;
 }
 
 static void
-lf_remove(struct lfile *f)
+lf_remove(struct logfile_set *ls, struct lfile *f)
 {
 	close(f->fd);
 	free(f->path);
-	*f = files[--nfiles];
+	*f = ls->files[--ls->nfiles];
 }
 
 /* inotify watch on the directory of pattern i, if it has no wildcard. */
 static void
-lf_watch(size_t i, const char *pattern)
+lf_watch(struct logfile_set *ls, size_t i, const char *pattern)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(pattern, '/');
 	size_t n;
 
-	if (lf_ino == -1 || lf_wd[i] != -1)
+	if (ls->ino == -1 || ls->wd[i] != -1)
 		return;
 	if (slash == NULL)
 		strcpy(dir, ".");
@@ -431,7 +431,7 @@ lf_watch(size_t i, const char *pattern)
 	}
 	if (strpbrk(dir, "*?[") != NULL)
 		return;
-	lf_wd[i] = inotify_add_watch(lf_ino, dir, LF_INO_MASK);
+	ls->wd[i] = inotify_add_watch(ls->ino, dir, LF_INO_MASK);
 }
 
 /*
@@ -439,19 +439,19 @@ lf_watch(size_t i, const char *pattern)
  * path, and files no pattern matches any more start their grace period.
  */
 static void
-lf_scan(struct sensor *s, bool initial)
+lf_scan(struct logfile_set *ls, bool initial)
 {
-	const struct conf_list *l = &s->conf.log_files;
+	const struct conf_list *l = ls->conf.files;
 	struct lfile *f;
 	struct stat st;
 	bool failed = false;
 	glob_t g;
 	int rc;
 
-	lf_gen++;
-	lf_last_scan = soc_mono_ms();
+	ls->gen++;
+	ls->last_scan = soc_mono_ms();
 	for (size_t i = 0; i < l->n; i++) {
-		lf_watch(i, l->v[i]);
+		lf_watch(ls, i, l->v[i]);
 		if ((rc = glob(l->v[i], 0, NULL, &g)) != 0) {
 			/* a read error is not a rotation: keep what we have */
 			failed |= rc != GLOB_NOMATCH;
@@ -462,11 +462,11 @@ lf_scan(struct sensor *s, bool initial)
 			if (stat(g.gl_pathv[k], &st) == -1 ||
 			    !S_ISREG(st.st_mode))
 				continue;
-			if ((f = lf_find(st.st_dev, st.st_ino)) == NULL) {
-				lf_add(s, g.gl_pathv[k], initial);
+			if ((f = lf_find(ls, st.st_dev, st.st_ino)) == NULL) {
+				lf_add(ls, g.gl_pathv[k], initial);
 				continue;
 			}
-			f->seen = lf_gen;
+			f->seen = ls->gen;
 			f->gone = false;
 			if (strcmp(f->path, g.gl_pathv[k]) != 0) {
 				char *p = strdup(g.gl_pathv[k]);
@@ -479,11 +479,11 @@ lf_scan(struct sensor *s, bool initial)
 		}
 		globfree(&g);
 	}
-	for (size_t i = 0; i < nfiles && !failed; i++) {
-		if (files[i].seen != lf_gen && !files[i].gone) {
-			files[i].gone = true;
+	for (size_t i = 0; i < ls->nfiles && !failed; i++) {
+		if (ls->files[i].seen != ls->gen && !ls->files[i].gone) {
+			ls->files[i].gone = true;
 			log_info("%s: rotated or removed, finishing the old file",
-			    files[i].path);
+			    ls->files[i].path);
 		}
 	}
 }
@@ -493,27 +493,27 @@ lf_scan(struct sensor *s, bool initial)
  * "path.1" is where a file rotated while we were down usually is.
  */
 static void
-lf_find_rotated(struct sensor *s)
+lf_find_rotated(struct logfile_set *ls)
 {
 	char alt[PATH_MAX];
 	struct stat st;
 	struct lfile *f;
 
-	for (size_t i = 0; i < npend;) {
-		size_t before = npend;
+	for (size_t i = 0; i < ls->npend;) {
+		size_t before = ls->npend;
 
-		if (snprintf(alt, sizeof(alt), "%s.1", pend[i].path) <
+		if (snprintf(alt, sizeof(alt), "%s.1", ls->pend[i].path) <
 		    (int)sizeof(alt) && stat(alt, &st) == 0 &&
-		    st.st_ino == pend[i].ino && (f = lf_add(s, alt, false)) !=
+		    st.st_ino == ls->pend[i].ino && (f = lf_add(ls, alt, false)) !=
 		    NULL) {
-			if (npend < before) {
+			if (ls->npend < before) {
 				log_info("%s: rotated while stopped, finishing it",
 				    alt);
 				f->gone = true;
 			} else
-				lf_remove(f);	/* a different file */
+				lf_remove(ls, f);	/* a different file */
 		}
-		if (npend == before)
+		if (ls->npend == before)
 			i++;
 	}
 }
@@ -523,7 +523,7 @@ lf_find_rotated(struct sensor *s)
  */
 
 static void
-lf_load_state(const char *path)
+lf_load_state(struct logfile_set *ls, const char *path)
 {
 	char line[PATH_MAX + 128], *p, *end;
 	unsigned long long ino, fp;
@@ -536,7 +536,7 @@ lf_load_state(const char *path)
 			log_warn("%s", path);
 		return;
 	}
-	while (fgets(line, sizeof(line), fp_in) != NULL && npend < LF_MAX_FILES) {
+	while (fgets(line, sizeof(line), fp_in) != NULL && ls->npend < LF_MAX_FILES) {
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		n = strlen(line);
@@ -552,12 +552,12 @@ lf_load_state(const char *path)
 		off = strtoll(end + 1, &p, 10);
 		if (*p != ' ' || off < 0 || errno != 0 || p[1] == '\0')
 			goto bad;
-		if ((pend[npend].path = strdup(p + 1)) == NULL)
+		if ((ls->pend[ls->npend].path = strdup(p + 1)) == NULL)
 			break;
-		pend[npend].ino = (ino_t)ino;
-		pend[npend].fp = fp;
-		pend[npend].off = (off_t)off;
-		npend++;
+		ls->pend[ls->npend].ino = (ino_t)ino;
+		ls->pend[ls->npend].fp = fp;
+		ls->pend[ls->npend].off = (off_t)off;
+		ls->npend++;
 		continue;
 bad:
 		log_warnx("%s: ignoring a malformed line", path);
@@ -584,7 +584,7 @@ lf_put(char *buf, size_t cap, size_t *len, ino_t ino, uint64_t fp, off_t off,
 }
 
 size_t
-logfile_checkpoint(char *buf, size_t cap)
+logfile_checkpoint(struct logfile_set *ls, char *buf, size_t cap)
 {
 	static const char head[] = "# soc-sensor log positions: inode "
 	    "fingerprint offset path\n";
@@ -593,216 +593,184 @@ logfile_checkpoint(char *buf, size_t cap)
 	if (cap <= len)
 		return 0;
 	memcpy(buf, head, len);
-	for (size_t i = 0; i < nfiles; i++) {
+	for (size_t i = 0; i < ls->nfiles; i++) {
 		/* the fingerprint must cover min(LF_FP_LEN, offset) bytes, as a
 		 * restart checks it: a checkpoint may be taken mid-drain */
-		lf_refresh_fp(&files[i]);
-		if (!lf_put(buf, cap, &len, files[i].ino, files[i].fp,
-		    files[i].done, files[i].path))
+		lf_refresh_fp(&ls->files[i]);
+		if (!lf_put(buf, cap, &len, ls->files[i].ino, ls->files[i].fp,
+		    ls->files[i].done, ls->files[i].path))
 			return 0;
 	}
-	for (size_t i = 0; i < npend; i++)
-		if (!lf_put(buf, cap, &len, pend[i].ino, pend[i].fp,
-		    pend[i].off, pend[i].path))
+	for (size_t i = 0; i < ls->npend; i++)
+		if (!lf_put(buf, cap, &len, ls->pend[i].ino, ls->pend[i].fp,
+		    ls->pend[i].off, ls->pend[i].path))
 			return 0;
 	return len;
 }
 
-static int
-lf_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
-logfile_state_save(const char *blob, size_t len)
+logfile_save(struct logfile_set *ls, const char *blob, size_t len)
 {
-	const char *path = lf_s != NULL ? lf_s->conf.state_file : NULL;
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	const char *slash;
-	int fd;
+	const char *path = ls->conf.state_file;
+	char err[512];
 
 	if (path == NULL || *path == '\0')
 		return 0;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (soc_write_atomic(path, blob, len, 0600, err, sizeof(err)) == -1) {
+		if (ls->save_failed++ == 0)
+			log_warnx("%s: cannot save log positions: %s", path,
+			    err);
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
-		goto fail;
-	if (lf_write_all(fd, blob, len) == -1 || fsync(fd) == -1) {
-		close(fd);
-		goto fail;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1)
-		goto fail;
-	/* the rename itself must survive a crash */
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
-		    (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	lf_save_failed = 0;
+	ls->save_failed = 0;
 	return 0;
-fail:
-	if (lf_save_failed++ == 0)
-		log_warn("%s: cannot save log positions", path);
-	return -1;
 }
 
 /* Checkpoint into a buffer that grows (rarely) as files are added. */
-static void
-lf_save(void)
+int
+logfile_save_positions(struct logfile_set *ls)
 {
 	size_t len;
 	char *nb;
 
-	/* sending to a correlator, the uplink saves positions once the
-	 * lines are spooled or acked, never before (uplink.c) */
-	if (lf_s->conf.state_file == NULL || lf_s->out == OUT_UPLINK)
-		return;
-	while ((len = logfile_checkpoint(lf_blob, lf_blobcap)) == 0) {
-		size_t cap = lf_blobcap ? lf_blobcap * 2 : 65536;
+	if (ls == NULL || ls->buf == NULL || ls->conf.state_file == NULL)
+		return 0;
+	while ((len = logfile_checkpoint(ls, ls->blob, ls->blobcap)) == 0) {
+		size_t cap = ls->blobcap ? ls->blobcap * 2 : 65536;
 
-		if ((nb = realloc(lf_blob, cap)) == NULL)
-			return;
-		lf_blob = nb;
-		lf_blobcap = cap;
+		if ((nb = realloc(ls->blob, cap)) == NULL)
+			return -1;
+		ls->blob = nb;
+		ls->blobcap = cap;
 	}
-	logfile_state_save(lf_blob, len);
+	return logfile_save(ls, ls->blob, len);
 }
 
 /*
- * Following.
+ * The set.
  */
 
-int
-logfile_follow_fd(void)
+struct logfile_set *
+logfile_open(const struct logfile_conf *lc, soc_emit_fn emit,
+    intake_tick_fn tick, void *arg)
 {
-	return lf_ino;
+	struct logfile_set *ls;
+
+	if ((ls = calloc(1, sizeof(*ls))) == NULL)
+		return NULL;
+	ls->conf = *lc;
+	if (ls->conf.scan_ms <= 0)
+		ls->conf.scan_ms = LF_SCAN_MS;
+	if (ls->conf.grace_ms <= 0)
+		ls->conf.grace_ms = LF_GRACE_MS;
+	ls->emit = emit;
+	ls->tick = tick;
+	ls->arg = arg;
+	ls->ino = -1;
+	return ls;
 }
 
 void
-logfile_init(struct sensor *s)
+logfile_stats(const struct logfile_set *ls, struct logfile_stats *st)
 {
-	lf_s = s;
+	*st = ls->st;
 }
 
 int
-logfile_follow_open(struct sensor *s)
+logfile_fd(const struct logfile_set *ls)
 {
-	lf_s = s;
-	if (s->conf.log_files.n == 0)
+	return ls != NULL ? ls->ino : -1;
+}
+
+int
+logfile_follow(struct logfile_set *ls)
+{
+	const struct conf_list *l = ls->conf.files;
+
+	if (l == NULL || l->n == 0)
 		return 0;
-	if ((lf_buf = malloc(LF_BUFSZ)) == NULL ||
-	    (lf_wd = calloc(s->conf.log_files.n, sizeof(*lf_wd))) == NULL) {
+	if ((ls->buf = malloc(LF_BUFSZ)) == NULL ||
+	    (ls->wd = calloc(l->n, sizeof(*ls->wd))) == NULL) {
 		log_warnx("log files: out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < s->conf.log_files.n; i++)
-		lf_wd[i] = -1;
-	if ((lf_ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+	for (size_t i = 0; i < l->n; i++)
+		ls->wd[i] = -1;
+	if ((ls->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		log_warn("inotify unavailable, polling log files");
-	lf_load_state(s->conf.state_file);
-	lf_scan(s, true);
-	lf_find_rotated(s);
-	for (size_t i = 0; i < s->conf.log_files.n; i++)
-		if (lf_wd[i] == -1 && lf_ino != -1)
-			log_debug("%s: not watched, polled", s->conf.log_files.v[i]);
+	lf_load_state(ls, ls->conf.state_file);
+	lf_scan(ls, true);
+	lf_find_rotated(ls);
+	for (size_t i = 0; i < l->n; i++)
+		if (ls->wd[i] == -1 && ls->ino != -1)
+			log_debug("%s: not watched, polled", l->v[i]);
 	return 0;
 }
 
 /* Reads and discards pending inotify events (they only wake us). */
 static void
-lf_inotify_drain(void)
+lf_inotify_drain(struct logfile_set *ls)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
-	if (lf_ino == -1)
+	if (ls->ino == -1)
 		return;
-	while (read(lf_ino, buf, sizeof(buf)) > 0)
+	while (read(ls->ino, buf, sizeof(buf)) > 0)
 		;
 }
 
-void
-logfile_follow_poll(struct sensor *s)
+int
+logfile_poll(struct logfile_set *ls)
 {
 	bool emitted = false;
 	struct lfile *f;
 	int64_t now;
 
-	if (lf_buf == NULL)
-		return;
-	lf_inotify_drain();
+	if (ls == NULL || ls->buf == NULL)
+		return 0;
+	lf_inotify_drain(ls);
 	/* what was appended to the files we know, before any new file */
-	for (size_t i = 0; i < nfiles; i++) {
-		lf_check_truncated(&files[i]);
-		emitted |= lf_drain(s, &files[i], false);
+	for (size_t i = 0; i < ls->nfiles; i++) {
+		lf_check_truncated(&ls->files[i]);
+		emitted |= lf_drain(ls, &ls->files[i], false);
 	}
 	now = soc_mono_ms();
-	if (now - lf_last_scan >= LF_SCAN_MS) {
-		size_t known = nfiles;
+	if (now - ls->last_scan >= ls->conf.scan_ms) {
+		size_t known = ls->nfiles;
 
-		lf_scan(s, false);
-		for (size_t i = known; i < nfiles; i++)
-			emitted |= lf_drain(s, &files[i], false);
-		for (size_t i = 0; i < nfiles;) {
-			f = &files[i];
-			if (!f->gone || now - f->grew_ms < LF_GRACE_MS) {
+		lf_scan(ls, false);
+		for (size_t i = known; i < ls->nfiles; i++)
+			emitted |= lf_drain(ls, &ls->files[i], false);
+		for (size_t i = 0; i < ls->nfiles;) {
+			f = &ls->files[i];
+			if (!f->gone || now - f->grew_ms < ls->conf.grace_ms) {
 				i++;
 				continue;
 			}
-			emitted |= lf_drain(s, f, true);
+			emitted |= lf_drain(ls, f, true);
 			log_info("%s: finished the rotated file", f->path);
-			lf_remove(f);
+			lf_remove(ls, f);
 		}
 	}
-	if (emitted) {
-		if (s->out == OUT_JSON && s->jsonout != NULL)
-			fflush(s->jsonout);	/* emitted means written */
-		lf_save();
-	}
+	return emitted;
 }
 
 void
-logfile_follow_close(void)
+logfile_close(struct logfile_set *ls)
 {
-	if (lf_s != NULL && lf_buf != NULL) {
-		if (lf_s->out == OUT_JSON && lf_s->jsonout != NULL)
-			fflush(lf_s->jsonout);
-		lf_save();
-	}
-	if (lf_pieces > 0)
+	if (ls == NULL)
+		return;
+	if (ls->st.pieces > 0)
 		log_info("log files: %llu over-long lines cut into pieces",
-		    (unsigned long long)lf_pieces);
-	while (nfiles > 0)
-		lf_remove(&files[nfiles - 1]);
-	for (size_t i = 0; i < npend; i++)
-		free(pend[i].path);
-	npend = 0;
-	if (lf_ino != -1)
-		close(lf_ino);
-	lf_ino = -1;
-	free(lf_wd);
-	lf_wd = NULL;
-	free(lf_buf);
-	lf_buf = NULL;
-	free(lf_blob);
-	lf_blob = NULL;
-	lf_blobcap = 0;
+		    (unsigned long long)ls->st.pieces);
+	while (ls->nfiles > 0)
+		lf_remove(ls, &ls->files[ls->nfiles - 1]);
+	for (size_t i = 0; i < ls->npend; i++)
+		free(ls->pend[i].path);
+	if (ls->ino != -1)
+		close(ls->ino);
+	free(ls->wd);
+	free(ls->buf);
+	free(ls->blob);
+	free(ls);
 }

@@ -31,10 +31,14 @@
 #include "logparse.h"
 #include "sensor.h"
 
-volatile sig_atomic_t	sensor_quit;
-volatile sig_atomic_t	sensor_report;
+static volatile sig_atomic_t	sensor_quit;
+static volatile sig_atomic_t	sensor_report;
 
 static struct sensor	S;
+
+static void	sensor_flush(struct sensor *s);
+static void	sensor_tick(struct sensor *s);
+static void	sensor_report_counters(struct sensor *s, int final);
 
 static const struct conf_opt sensor_opts[] = {
 	{ "name", CONF_STR, &S.conf.name, 0, 0, "sensor name (observer.name); default: host name" },
@@ -315,7 +319,8 @@ drop_privileges(void)
 		log_warn("cannot clear capabilities");
 }
 
-void
+/* Every event from every intake comes through here. */
+static void
 sensor_emit(void *arg, struct soc_event *ev)
 {
 	struct sensor *s = arg;
@@ -341,7 +346,8 @@ sensor_emit(void *arg, struct soc_event *ev)
 		sensor_flush(s);
 }
 
-void
+/* Hands the open batch on. */
+static void
 sensor_flush(struct sensor *s)
 {
 	static char *cp;
@@ -353,7 +359,7 @@ sensor_flush(struct sensor *s)
 		/* the positions travel with the batch: saved once it is safe;
 		 * the buffer grows with the number of followed files */
 		while (s->following &&
-		    (cp_len = logfile_checkpoint(cp, cap)) == 0 &&
+		    (cp_len = logfile_checkpoint(s->logs, cp, cap)) == 0 &&
 		    (n = realloc(cp, cap ? cap * 2 : 65536)) != NULL) {
 			cp = n;
 			cap = cap ? cap * 2 : 65536;
@@ -393,16 +399,21 @@ static size_t
 collect_counters(struct sensor *s, struct counter *c)
 {
 	static const struct pkt_stats none;
-	const struct pkt_stats *ps = s->pkt ? pkt_stats(s->pkt) : &none;
+	const struct pkt_stats *ps = capture_pkt_stats(s->cap);
+	struct logfile_stats ls;
+	uint64_t kdrop, ifdrop;
 	size_t n = 0;
 
-	capture_stats(s);
+	if (ps == NULL)
+		ps = &none;
+	capture_drops(s->cap, &kdrop, &ifdrop);
+	logfile_stats(s->logs, &ls);
 	c[n++] = (struct counter){ "events", s->c.events };
-	c[n++] = (struct counter){ "log_lines", s->c.log_lines };
-	c[n++] = (struct counter){ "kernel_dropped", s->c.pcap_dropped };
-	c[n++] = (struct counter){ "iface_dropped", s->c.pcap_ifdropped };
+	c[n++] = (struct counter){ "log_lines", ls.lines };
+	c[n++] = (struct counter){ "kernel_dropped", kdrop };
+	c[n++] = (struct counter){ "iface_dropped", ifdrop };
 	c[n++] = (struct counter){ "encode_failed", s->c.encode_failed };
-	c[n++] = (struct counter){ "log_files_failed", s->c.log_files_failed };
+	c[n++] = (struct counter){ "log_files_failed", ls.files_failed };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };
@@ -425,7 +436,8 @@ send_heartbeat(struct sensor *s)
 	soc_wbuf_free(&hb);
 }
 
-void
+/* Timers: batches, heartbeats, reports. */
+static void
 sensor_tick(struct sensor *s)
 {
 	static int64_t last_hb, last_out;
@@ -447,7 +459,7 @@ sensor_tick(struct sensor *s)
 	}
 }
 
-void
+static void
 sensor_report_counters(struct sensor *s, int final)
 {
 	struct counter c[MAX_COUNTERS];
@@ -474,6 +486,26 @@ sensor_report_counters(struct sensor *s, int final)
  */
 #define SENSOR_MAX_POLL	1024
 
+/* JSON lines are for people and scripts watching: no stdio delay. */
+static void
+sensor_flush_json(struct sensor *s)
+{
+	if (s->out == OUT_JSON && s->jsonout != NULL)
+		fflush(s->jsonout);
+}
+
+/*
+ * Log positions are saved here only when emitted means delivered (JSON
+ * flushed, or null); sending to a correlator, the uplink saves them once
+ * the lines are spooled or acked, never before (uplink.c).
+ */
+static void
+sensor_save_positions(struct sensor *s)
+{
+	if (s->out != OUT_UPLINK)
+		logfile_save_positions(s->logs);
+}
+
 static void
 sensor_run(struct sensor *s)
 {
@@ -482,26 +514,87 @@ sensor_run(struct sensor *s)
 	int n, ifd, nsd;
 
 	while (!sensor_quit) {
-		n = capture_pollfds(pfd, SENSOR_MAX_POLL);
-		ifd = logfile_follow_fd();
+		n = capture_pollfds(s->cap, pfd, SENSOR_MAX_POLL);
+		ifd = logfile_fd(s->logs);
 		pfd[n] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 		nsd = s->syslogd ? syslogd_pollfds(s->syslogd, pfd + n + 1,
 		    SENSOR_MAX_POLL - n - 1) : 0;
 		if (poll(pfd, (nfds_t)(n + 1 + nsd), 250) == -1 && errno != EINTR)
 			fatal("poll");
-		capture_dispatch(s);
-		if (s->syslogd)
-			syslogd_dispatch(s->syslogd, pfd + n + 1, nsd);
+		capture_dispatch(s->cap);
+		if (s->syslogd && syslogd_dispatch(s->syslogd, pfd + n + 1, nsd))
+			sensor_flush_json(s);
 		now = soc_mono_ms();
 		if ((ifd != -1 && (pfd[n].revents & POLLIN)) || now - last_poll >= 250) {
 			if (now - last_poll >= 250)
-				if (s->pkt != NULL)
-					pkt_expire(s->pkt, soc_now_ns());
+				capture_expire(s->cap, soc_now_ns());
 			last_poll = now;
-			logfile_follow_poll(s);
+			if (logfile_poll(s->logs)) {
+				sensor_flush_json(s);	/* emitted means written */
+				sensor_save_positions(s);
+			}
 		}
 		sensor_tick(s);
 	}
+}
+
+static void
+tick_cb(void *arg)
+{
+	sensor_tick(arg);
+}
+
+static void
+save_cb(void *arg, const char *cp, size_t len)
+{
+	logfile_save(arg, cp, len);
+}
+
+static void
+open_intake(struct sensor *s)
+{
+	struct capture_conf cc = {
+		.interfaces = &s->conf.interfaces,
+		.bpf = s->conf.bpf,
+		.snaplen = (int)s->conf.snaplen,
+		.promisc = (int)s->conf.promisc,
+		.buffer_mb = (int)s->conf.buffer_mb,
+		.stop = &sensor_quit,
+	};
+	struct logfile_conf lc = {
+		.files = &s->conf.log_files,
+		.state_file = s->conf.state_file,
+		.start_at = s->conf.start_at,
+		.tz_offset_sec = (int32_t)(s->conf.tz_offset_min * 60),
+	};
+	struct syslogd_conf sc = {
+		.udp = &s->conf.syslog_udp,
+		.tcp = &s->conf.syslog_tcp,
+		.max_message = (size_t)s->conf.syslog_max_message,
+		.tz_offset_sec = (int32_t)(s->conf.tz_offset_min * 60),
+	};
+	struct pkt_config pc = { 0 };
+	char err[1024];
+
+	pc.max_flows = (uint32_t)s->conf.max_flows;
+	pc.tcp_idle_ns = s->conf.tcp_idle_s * SOC_NS;
+	pc.udp_idle_ns = s->conf.udp_idle_s * SOC_NS;
+	pc.icmp_idle_ns = s->conf.icmp_idle_s * SOC_NS;
+	pc.active_ns = s->conf.active_s > 0 ? s->conf.active_s * SOC_NS : -1;
+	pc.frag_max = (uint32_t)s->conf.frag_max;
+	pc.frag_timeout_ns = s->conf.frag_timeout_s * SOC_NS;
+	pc.stream_max = (uint32_t)s->conf.stream_max;
+	/* the flow table and stream pools only when packets will come */
+	if ((s->conf.interfaces.n > 0 || s->conf.pcaps.n > 0) &&
+	    (s->cap = capture_open(&cc, &pc, sensor_emit, tick_cb, s)) == NULL)
+		fatalx("cannot open the capture interfaces");
+	/* listeners may need a privileged port: before the drop */
+	if ((s->syslogd = syslogd_open(&sc, sensor_emit, s, err,
+	    sizeof(err))) == NULL && err[0] != '\0')
+		fatalx("%s", err);
+	/* before the uplink, which may save positions from the spool */
+	if ((s->logs = logfile_open(&lc, sensor_emit, tick_cb, s)) == NULL)
+		fatalx("log files: out of memory");
 }
 
 static void
@@ -516,7 +609,7 @@ on_signal(int sig)
 int
 main(int argc, char **argv)
 {
-	struct pkt_config pc = { 0 };
+	uplink_save_fn save = NULL;
 	int test = 0, debug = 0, rc = 0, replay;
 	char err[1024];
 	uint64_t left;
@@ -537,48 +630,35 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 
-	pc.max_flows = (uint32_t)S.conf.max_flows;
-	pc.tcp_idle_ns = S.conf.tcp_idle_s * SOC_NS;
-	pc.udp_idle_ns = S.conf.udp_idle_s * SOC_NS;
-	pc.icmp_idle_ns = S.conf.icmp_idle_s * SOC_NS;
-	pc.active_ns = S.conf.active_s > 0 ? S.conf.active_s * SOC_NS : -1;
-	pc.frag_max = (uint32_t)S.conf.frag_max;
-	pc.frag_timeout_ns = S.conf.frag_timeout_s * SOC_NS;
-	pc.stream_max = (uint32_t)S.conf.stream_max;
-	/* the flow table and stream pools only when packets will come */
-	if ((S.conf.interfaces.n > 0 || S.conf.pcaps.n > 0) &&
-	    (S.pkt = pkt_new(&pc, sensor_emit, &S)) == NULL)
-		fatalx("cannot allocate the flow table (%lld flows); lower flows.max",
-		    S.conf.max_flows);
 	soc_sbuf_init(&S.json);
 	soc_wbuf_init(&S.batch);
 	soc_wire_begin(&S.batch, SOC_WIRE_EVENTS, 0);
 	S.jsonout = stdout;
-	if (capture_open_live(&S) == -1)
-		fatalx("cannot open the capture interfaces");
-	/* listeners may need a privileged port: before the drop */
-	if ((S.syslogd = syslogd_open(&S, err, sizeof(err))) == NULL && err[0] != '\0')
-		fatalx("%s", err);
+	open_intake(&S);
 	drop_privileges();
-	/* the uplink first: a spool may hold newer log positions */
-	logfile_init(&S);
-	if (S.out == OUT_UPLINK && (S.up = uplink_start(&S, err, sizeof(err))) == NULL)
+	/* the uplink first: a spool may hold newer log positions; it saves
+	 * them only when log files are followed */
+	if (S.conf.state_file != NULL && !S.conf.once && S.conf.pcaps.n == 0)
+		save = save_cb;
+	if (S.out == OUT_UPLINK && (S.up = uplink_start(&S.conf, save, S.logs,
+	    &sensor_quit, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 
 	/* replay: pcaps and logs are read to their end, then we exit */
 	replay = S.conf.once || (S.conf.pcaps.n > 0 && S.conf.interfaces.n == 0);
 	S.following = !replay && S.conf.log_files.n > 0;
 	for (size_t i = 0; i < S.conf.pcaps.n && !sensor_quit; i++)
-		if (capture_read_file(&S, S.conf.pcaps.v[i]) == -1)
+		if (capture_read_file(S.cap, S.conf.pcaps.v[i]) == -1)
 			rc = 2;
 	if (replay) {
 		for (size_t i = 0; i < S.conf.log_files.n && !sensor_quit; i++)
-			if (logfile_read_once(&S, S.conf.log_files.v[i]) == -1)
+			if (logfile_read_once(S.logs, S.conf.log_files.v[i]) == -1)
 				rc = 2;
 	} else {
-		logfile_follow_open(&S);
+		logfile_follow(S.logs);
 		sensor_run(&S);
-		logfile_follow_close();
+		sensor_flush_json(&S);
+		sensor_save_positions(&S);
 	}
 	if (S.syslogd != NULL) {
 		/* emits what TCP clients left unterminated */
@@ -586,8 +666,8 @@ main(int argc, char **argv)
 		syslogd_close(S.syslogd);
 		S.syslogd = NULL;
 	}
-	if (S.pkt != NULL)
-		pkt_finish(S.pkt);
+	capture_finish(S.cap);
+	/* the files stay open: this batch's checkpoint names them */
 	sensor_flush(&S);
 	if (S.out == OUT_JSON)
 		fflush(stdout);
@@ -602,9 +682,8 @@ main(int argc, char **argv)
 		} else
 			log_info("all batches acknowledged by the correlator");
 	}
-	capture_close(&S);
-	if (S.pkt != NULL)
-		pkt_free(S.pkt);
+	capture_close(S.cap);
+	logfile_close(S.logs);	/* after the uplink thread's last save */
 	soc_sbuf_free(&S.json);
 	soc_wbuf_free(&S.batch);
 	return rc;

@@ -1,7 +1,8 @@
 /*
- * soc-sensor internals shared by main.c, capture.c, logfile.c and
- * uplink.c: the configuration, the event sink (JSON, null or the uplink)
- * and the counters every part reports.
+ * soc-sensor's daemon side, shared by main.c and uplink.c: the
+ * configuration, the event sink (JSON, null or the uplink) and its
+ * counters.  The intake modules (intake.h) know none of this: main.c
+ * hands them their configuration and callbacks.
  */
 #ifndef SOC_SENSOR_H
 #define SOC_SENSOR_H
@@ -15,7 +16,7 @@
 #include "soc/event.h"
 #include "soc/json.h"
 #include "soc/wire.h"
-#include "pkt.h"
+#include "intake.h"
 
 enum sensor_output {
 	OUT_UPLINK,
@@ -60,70 +61,37 @@ struct sensor_conf {
 
 struct sensor_counters {
 	uint64_t	events;
-	uint64_t	log_lines;
-	uint64_t	log_files_failed;
-	uint64_t	pcap_dropped;	/* kernel drops (pcap_stats) */
-	uint64_t	pcap_ifdropped;
 	uint64_t	encode_failed;
 };
 
 struct uplink;
-struct syslogd;
 
 struct sensor {
 	struct sensor_conf	 conf;
 	enum sensor_output	 out;
-	struct pkt_ctx		*pkt;
-	struct uplink		*up;
+	struct capture		*cap;		/* NULL: no packets to read */
+	struct logfile_set	*logs;
 	struct syslogd		*syslogd;
+	struct uplink		*up;
 	struct sensor_counters	 c;
 	struct soc_sbuf		 json;
 	struct soc_wbuf		 batch;
 	int64_t			 batch_started;	/* mono ms */
 	FILE			*jsonout;
-	int			 cur_linktype;
 	int			 following;	/* log files followed, not replayed */
 };
 
-extern volatile sig_atomic_t	sensor_quit;
-extern volatile sig_atomic_t	sensor_report;
+/*
+ * uplink.c: a thread owning the ZeroMQ socket to the correlator.  save,
+ * when not NULL, is called from that thread with a checkpoint once the
+ * lines before it are durable (spooled, or acked without a spool); stop
+ * is set by a signal handler and ends a replay's wait for room.
+ */
+typedef void (*uplink_save_fn)(void *arg, const char *cp, size_t len);
 
-/* main.c */
-void	sensor_emit(void *arg, struct soc_event *ev);
-void	sensor_flush(struct sensor *s);		/* hand the open batch on */
-void	sensor_tick(struct sensor *s);		/* timers: batches, reports */
-void	sensor_report_counters(struct sensor *s, int final);
-
-/* capture.c: returns 0, or -1 after logging why. */
-int	capture_read_file(struct sensor *s, const char *path);
-int	capture_open_live(struct sensor *s);
-int	capture_pollfds(struct pollfd *pfd, int max);	/* live handles */
-void	capture_dispatch(struct sensor *s);	/* read what they hold */
-void	capture_close(struct sensor *s);
-void	capture_stats(struct sensor *s);
-
-/* logfile.c */
-/* Before anything saves positions (the uplink may, from the spool). */
-void	logfile_init(struct sensor *s);
-int	logfile_read_once(struct sensor *s, const char *path);
-int	logfile_follow_open(struct sensor *s);
-void	logfile_follow_poll(struct sensor *s);	/* read what was appended */
-void	logfile_follow_close(void);
-/* logfile.c: wake-ups and restart-safe positions */
-int	logfile_follow_fd(void);	/* inotify fd to poll, or -1 */
-/* Current positions (just after the last line handed to sensor_emit) in
- * the state-file format; returns the length, 0 if it does not fit. */
-size_t	logfile_checkpoint(char *buf, size_t cap);
-/* Writes blob to conf.state_file atomically; 0, or -1 (logged once). */
-int	logfile_state_save(const char *blob, size_t len);
-/* Positions just after the last line emitted, in state-file format;
- * returns the length (0 if none or it does not fit). */
-size_t	logfile_checkpoint(char *buf, size_t cap);
-/* Write a checkpoint to the state file atomically (any thread). */
-int	logfile_state_save(const char *blob, size_t len);
-
-/* uplink.c: a thread owning the ZeroMQ socket to the correlator. */
-struct uplink	*uplink_start(struct sensor *s, char *err, size_t errlen);
+struct uplink	*uplink_start(const struct sensor_conf *conf,
+		    uplink_save_fn save, void *save_arg,
+		    const volatile sig_atomic_t *stop, char *err, size_t errlen);
 /* Takes a copy of a finished batch; never blocks capture (counts drops). */
 void		 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
 		    const char *cp, size_t cp_len);

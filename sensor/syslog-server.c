@@ -11,6 +11,9 @@
  * arrives.  A message without a "<PRI>" is still emitted (as a raw
  * log.syslog event) and counted malformed.  No allocation per message.
  *
+ * Messages go to the emit callback given at open; nothing here knows the
+ * rest of the daemon.
+ *
  * Everything is non-blocking and driven by main.c's poll loop: every
  * readable client gets one read per dispatch, so a fast sender cannot
  * starve the others or the capture.
@@ -64,7 +67,9 @@ struct sd_counters {
 };
 
 struct syslogd {
-	struct sensor		*s;
+	soc_emit_fn		 emit;
+	void			*arg;
+	int32_t			 tz_offset_sec;
 	int			 udp[SD_MAX_LISTEN];
 	size_t			 nudp;
 	int			 tcp[SD_MAX_LISTEN];
@@ -193,7 +198,7 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 		.now_ns = soc_now_ns(),
 		.path = NULL,
 		.source_addr = addr,
-		.tz_offset_sec = (int32_t)(d->s->conf.tz_offset_min * 60),
+		.tz_offset_sec = d->tz_offset_sec,
 	};
 
 	if (flags & SYSLOG_FRAME_TRUNCATED)
@@ -201,7 +206,7 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 	if (!sd_has_pri(msg, n))
 		d->c.malformed++;
 	logparse_line(&ctx, msg, n, &d->ev);
-	sensor_emit(d->s, &d->ev);
+	d->emit(d->arg, &d->ev);
 }
 
 /* Address as text; an IPv4-mapped IPv6 address in its IPv4 form. */
@@ -440,9 +445,10 @@ fail:
 }
 
 struct syslogd *
-syslogd_open(struct sensor *s, char *err, size_t errlen)
+syslogd_open(const struct syslogd_conf *sc, soc_emit_fn emit, void *arg,
+    char *err, size_t errlen)
 {
-	const struct conf_list *u = &s->conf.syslog_udp, *t = &s->conf.syslog_tcp;
+	const struct conf_list *u = sc->udp, *t = sc->tcp;
 	struct syslogd *d;
 	int fd;
 
@@ -458,9 +464,10 @@ syslogd_open(struct sensor *s, char *err, size_t errlen)
 		snprintf(err, errlen, "syslog: out of memory");
 		return NULL;
 	}
-	d->s = s;
-	d->max = s->conf.syslog_max_message > 0 ?
-	    (size_t)s->conf.syslog_max_message : 65536;
+	d->emit = emit;
+	d->arg = arg;
+	d->tz_offset_sec = sc->tz_offset_sec;
+	d->max = sc->max_message > 0 ? sc->max_message : 65536;
 	d->bufcap = d->max + SD_FRAME_SLACK;
 	for (size_t i = 0; i < SD_MAX_CLIENTS; i++)
 		d->cl[i].fd = -1;
@@ -510,7 +517,7 @@ syslogd_pollfds(struct syslogd *d, struct pollfd *pfd, int max)
 	return n;
 }
 
-void
+int
 syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
 {
 	struct sd_client *c;
@@ -518,7 +525,7 @@ syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
 	uint32_t idx;
 
 	if (d == NULL)
-		return;
+		return 0;
 	before = d->c.udp + d->c.tcp;
 	for (int i = 0; i < n && i < (int)(sizeof(d->pmap) /
 	    sizeof(d->pmap[0])); i++) {
@@ -542,10 +549,7 @@ syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
 			break;
 		}
 	}
-	/* JSON lines are for people and scripts watching: no stdio delay */
-	if (d->c.udp + d->c.tcp != before && d->s->out == OUT_JSON &&
-	    d->s->jsonout != NULL)
-		fflush(d->s->jsonout);
+	return d->c.udp + d->c.tcp != before;
 }
 
 void

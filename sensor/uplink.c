@@ -8,18 +8,18 @@
  * the oldest ack is overdue resends everything unacked, oldest first.
  *
  * With a spool directory, every batch is written to disk (spool.c) before
- * it is sent, and the log-file positions are saved right after: a crash
- * or SIGKILL then loses nothing, and spooled batches are resent with their
- * original sequence numbers, which the correlator recognises.  Without a
- * spool, batches wait in memory and positions are saved when the batch is
- * acked (at-least-once across a crash).
+ * it is sent, and the log-file positions are handed to the save callback
+ * right after: a crash or SIGKILL then loses nothing, and spooled batches
+ * are resent with their original sequence numbers, which the correlator
+ * recognises.  Without a spool, batches wait in memory and positions are
+ * handed to the save callback when the batch is acked (at-least-once
+ * across a crash).  The uplink never writes the state file itself.
  *
  * Sequence numbers start from the wall clock in microseconds (or after
  * the newest spooled one), so they keep growing across restarts and the
  * correlator can tell a resend by "seq <= last committed".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -47,14 +47,16 @@ struct qent {
 };
 
 struct uplink {
-	struct sensor	*s;
+	const struct sensor_conf *conf;
+	uplink_save_fn	 save;		/* positions are durable: keep them */
+	void		*save_arg;
+	const volatile sig_atomic_t *stop;
 	void		*zctx;
 	void		*pipe_main;	/* producer side (sensor thread) */
 	void		*pipe_thr;	/* uplink thread side */
 	void		*dealer;
 	pthread_t	 thr;
 	int		 blocking;	/* replay: producer waits, never drops */
-	int		 save_positions;
 
 	/* thread-owned */
 	struct spool	*sp;
@@ -240,24 +242,6 @@ drop_lost(struct uplink *u)
  */
 #define SEQ_BLOCK	1000000
 
-static void
-fsync_dir(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
-		    (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static uint64_t
 seq_floor_load(const char *path)
 {
@@ -275,25 +259,19 @@ seq_floor_load(const char *path)
 static void
 seq_floor_raise(struct uplink *u, uint64_t seq)
 {
-	char tmp[4200];
-	FILE *f;
-	int ok;
+	char text[32], err[512];
+	int n;
 
 	if (u->seq_path == NULL || seq < u->seq_floor)
 		return;
 	u->seq_floor = seq + SEQ_BLOCK;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", u->seq_path);
-	if ((f = fopen(tmp, "w")) == NULL) {
-		log_warn("%s", tmp);
-		return;
-	}
-	ok = fprintf(f, "%llu\n", (unsigned long long)u->seq_floor) > 0;
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-	if (fclose(f) != 0 || !ok || rename(tmp, u->seq_path) == -1) {
-		log_warn("%s: cannot keep the sequence floor", u->seq_path);
-		return;
-	}
-	fsync_dir(u->seq_path);		/* the rename must survive power loss */
+	n = snprintf(text, sizeof(text), "%llu\n",
+	    (unsigned long long)u->seq_floor);
+	/* 0666 before umask, as fopen(3) created it */
+	if (soc_write_atomic(u->seq_path, text, (size_t)n, 0666, err,
+	    sizeof(err)) == -1)
+		log_warnx("%s: cannot keep the sequence floor: %s",
+		    u->seq_path, err);
 }
 
 static void
@@ -320,8 +298,8 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 			}
 			e->rec = rec;
 			e->nevents = nevents;
-			if (cp_len > 0 && u->save_positions)
-				logfile_state_save(cpd, cp_len);
+			if (cp_len > 0 && u->save != NULL)
+				u->save(u->save_arg, cpd, cp_len);
 			drop_lost(u);
 			atomic_fetch_add(&u->batches_queued, 1);
 			pump(u, now);
@@ -369,8 +347,8 @@ release(struct uplink *u, uint64_t seq)
 		q_pop(u);
 		atomic_fetch_add(&u->batches_acked, 1);
 	}
-	if (cp != NULL && u->save_positions)
-		logfile_state_save(cp, cp_len);
+	if (cp != NULL && u->save != NULL)
+		u->save(u->save_arg, cp, cp_len);
 	free(cp);
 	if (u->sp != NULL) {
 		spool_ack(u->sp, seq);
@@ -402,7 +380,7 @@ on_ack(struct uplink *u, int64_t now)
 		 * correlator's word wins, even if it forgot something) */
 		u->acked_seq = seq;
 		if (seq != u->last_nack || now - u->last_nack_ms >=
-		    u->s->conf.ack_timeout_ms) {
+		    u->conf->ack_timeout_ms) {
 			u->last_nack = seq;
 			u->last_nack_ms = now;
 			u->inflight = 0;
@@ -416,7 +394,7 @@ static void
 on_timer(struct uplink *u, int64_t now)
 {
 	if (u->qn > 0 && u->inflight > 0 &&
-	    now - q_at(u, 0)->sent_ms >= u->s->conf.ack_timeout_ms)
+	    now - q_at(u, 0)->sent_ms >= u->conf->ack_timeout_ms)
 		u->inflight = 0;
 	pump(u, now);
 	if (u->hb != NULL &&
@@ -440,7 +418,7 @@ on_pipe(struct uplink *u, int *fin, int64_t *deadline, int64_t now)
 		has_cp = 1;
 	if (zmq_msg_size(&m) == 0) {
 		*fin = 1;
-		*deadline = now + u->s->conf.drain_timeout_s * 1000;
+		*deadline = now + u->conf->drain_timeout_s * 1000;
 	} else if (zmq_msg_size(&m) > 5 &&
 	    ((uint8_t *)zmq_msg_data(&m))[5] == SOC_WIRE_HEARTBEAT) {
 		/* only the newest matters; kept until a connection takes it */
@@ -481,7 +459,7 @@ uplink_main(void *arg)
 		 * bounds the wait by the drain timeout all the same.
 		 */
 		if (stop_deadline == 0 && atomic_load(&u->stopping))
-			stop_deadline = now + u->s->conf.drain_timeout_s * 1000;
+			stop_deadline = now + u->conf->drain_timeout_s * 1000;
 		if (items[0].revents & ZMQ_POLLIN)
 			on_ack(u, now);
 		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
@@ -498,11 +476,11 @@ uplink_main(void *arg)
 static int
 setup_sockets(struct uplink *u, char *err, size_t errlen)
 {
-	struct sensor *s = u->s;
+	const struct sensor_conf *c = u->conf;
 	int one = 1, zero = 0, hwm = 4;
 	char pub[41];
 
-	if (soc_key_public(s->conf.key, pub) == -1) {
+	if (soc_key_public(c->key, pub) == -1) {
 		snprintf(err, errlen, "cannot derive the public key from --key");
 		return -1;
 	}
@@ -521,16 +499,16 @@ setup_sockets(struct uplink *u, char *err, size_t errlen)
 	zmq_setsockopt(u->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
 	hwm = UPLINK_WINDOW + 16;
 	zmq_setsockopt(u->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-	if (zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, s->conf.server_key, 41) == -1 ||
+	if (zmq_setsockopt(u->dealer, ZMQ_CURVE_SERVERKEY, c->server_key, 41) == -1 ||
 	    zmq_setsockopt(u->dealer, ZMQ_CURVE_PUBLICKEY, pub, 41) == -1 ||
-	    zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, s->conf.key, 41) == -1) {
+	    zmq_setsockopt(u->dealer, ZMQ_CURVE_SECRETKEY, c->key, 41) == -1) {
 		snprintf(err, errlen, "CURVE keys refused by libzmq: %s",
 		    zmq_strerror(zmq_errno()));
 		return -1;
 	}
-	if (zmq_connect(u->dealer, s->conf.connect) == -1) {
+	if (zmq_connect(u->dealer, c->connect) == -1) {
 		snprintf(err, errlen, "connect %s: %s (use tcp://HOST:PORT)",
-		    s->conf.connect, zmq_strerror(zmq_errno()));
+		    c->connect, zmq_strerror(zmq_errno()));
 		return -1;
 	}
 	return 0;
@@ -562,7 +540,8 @@ uplink_free(struct uplink *u)
 }
 
 struct uplink *
-uplink_start(struct sensor *s, char *err, size_t errlen)
+uplink_start(const struct sensor_conf *c, uplink_save_fn save, void *save_arg,
+    const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	struct uplink *u;
 	char *cp = NULL;
@@ -573,18 +552,19 @@ uplink_start(struct sensor *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	u->s = s;
-	u->qcap = s->conf.spool ? 1024 : (size_t)s->conf.queue_batches;
-	u->qmax = s->conf.spool ? (size_t)1 << 24 : u->qcap;
-	u->blocking = s->conf.once || s->conf.interfaces.n == 0;
-	u->save_positions = s->conf.state_file != NULL && !s->conf.once &&
-	    s->conf.pcaps.n == 0;
+	u->conf = c;
+	u->save = save;
+	u->save_arg = save_arg;
+	u->stop = stop;
+	u->qcap = c->spool ? 1024 : (size_t)c->queue_batches;
+	u->qmax = c->spool ? (size_t)1 << 24 : u->qcap;
+	u->blocking = c->once || c->interfaces.n == 0;
 	/* the floor lives beside the spool, else beside the state file */
-	if (s->conf.spool != NULL || s->conf.state_file != NULL) {
+	if (c->spool != NULL || c->state_file != NULL) {
 		char path[4096];
 
-		snprintf(path, sizeof(path), s->conf.spool ? "%s/seq" : "%s.seq",
-		    s->conf.spool ? s->conf.spool : s->conf.state_file);
+		snprintf(path, sizeof(path), c->spool ? "%s/seq" : "%s.seq",
+		    c->spool ? c->spool : c->state_file);
 		u->seq_path = strdup(path);
 	}
 	u->next_seq = now_us;
@@ -593,14 +573,14 @@ uplink_start(struct sensor *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (s->conf.spool != NULL) {
-		u->sp = spool_open(s->conf.spool, (uint64_t)s->conf.spool_max_mb << 20,
+	if (c->spool != NULL) {
+		u->sp = spool_open(c->spool, (uint64_t)c->spool_max_mb << 20,
 		    spool_queue_cb, u, &cp, &cp_len, err, errlen);
 		if (u->sp == NULL)
 			goto fail;
 		/* positions of the newest spooled line win over the state file */
-		if (cp != NULL && u->save_positions)
-			logfile_state_save(cp, cp_len);
+		if (cp != NULL && u->save != NULL)
+			u->save(u->save_arg, cp, cp_len);
 		free(cp);
 		if (u->next_seq < now_us)
 			u->next_seq = now_us;
@@ -609,11 +589,11 @@ uplink_start(struct sensor *s, char *err, size_t errlen)
 	/* both places a floor may have been kept (the spool may have been
 	 * added or removed since): the higher wins */
 	u->seq_floor = seq_floor_load(u->seq_path);
-	if (s->conf.spool != NULL && s->conf.state_file != NULL) {
+	if (c->spool != NULL && c->state_file != NULL) {
 		char alt[4096];
 		uint64_t v;
 
-		snprintf(alt, sizeof(alt), "%s.seq", s->conf.state_file);
+		snprintf(alt, sizeof(alt), "%s.seq", c->state_file);
 		if ((v = seq_floor_load(alt)) > u->seq_floor)
 			u->seq_floor = v;
 	}
@@ -647,7 +627,8 @@ pipe_send(struct uplink *u, const void *data, size_t len, int more)
 
 		if (zmq_send(u->pipe_main, data, len, ZMQ_DONTWAIT | more) != -1)
 			return 0;
-		if (zmq_errno() != EAGAIN || !u->blocking || sensor_quit)
+		if (zmq_errno() != EAGAIN || !u->blocking ||
+		    (u->stop != NULL && *u->stop))
 			return -1;
 		zmq_poll(&it, 1, 100);
 	}

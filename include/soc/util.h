@@ -1,11 +1,13 @@
 /*
- * Small helpers shared by every binary: clocks, durations, key files.
+ * Small helpers shared by every binary: clocks, durations, key files,
+ * atomic file replacement.
  */
 #ifndef SOC_UTIL_H
 #define SOC_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* soc_parse_rfc3339() moved to soc/time.h; kept visible for its callers. */
 #include "soc/time.h"
@@ -30,5 +32,13 @@ int	soc_key_load(const char *file_or_z85, char out[41], char *err,
 int	soc_key_generate(const char *name, char *err, size_t errlen);
 /* Public key of a secret key (Z85 in, Z85 out). */
 int	soc_key_public(const char secret[41], char pub[41]);
+
+/*
+ * Replaces path with len bytes of data atomically: writes path.tmp (mode,
+ * before umask), fsyncs it, renames it over path and fsyncs the
+ * directory.  0, or -1 with the reason in err.
+ */
+int	soc_write_atomic(const char *path, const void *data, size_t len,
+	    mode_t mode, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Log positions across a clean stop (SIGTERM), with a real correlator.
+
+The last lines read before the stop wait in the open batch (batch_ms is
+long here), so they leave in the final batch, whose checkpoint the uplink
+saves.  That checkpoint must still name the followed file: it was taken
+after the log files were closed once, and then said "no file", the state
+file lost every position and a restart read the whole file again.  Here
+the state file must name the file after the stop, and a restart must not
+send a line twice."""
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+from soctest import (CORR, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run,
+                     sanitizer_clean, wait_port, stop)
+
+
+def received(db):
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        row = con.execute("select events_received from sensors where name='gw1'").fetchone()
+        return row[0] if row else 0
+    finally:
+        con.close()
+
+
+def wait_received(db, want, timeout=30):
+    end = time.time() + timeout
+    n = received(db)
+    while n < want and time.time() < end:
+        time.sleep(0.1)
+        n = received(db)
+    time.sleep(1.0)		# let anything extra (a duplicate) arrive too
+    return received(db)
+
+
+def append(path, first, last):
+    with open(path, "a") as f:
+        for i in range(first, last):
+            f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="soc-stop-")
+    db = os.path.join(tmp, "soc.db")
+    log = os.path.join(tmp, "app.log")
+    state = os.path.join(tmp, "positions")
+    ctl = lambda *a: run(SOCCTL, "--db", db, *a)
+    for name in ("correlator", "gw1"):
+        ctl("keygen", "--out", os.path.join(tmp, name))
+    ctl("agency", "add", "stttt", "--name", "Sở TT&TT")
+    ctl("sensor", "enroll", "gw1", "--agency", "stttt", "--key", os.path.join(tmp, "gw1.pub"))
+    port = free_port()
+    rules = os.path.join(tmp, "rules")
+    os.mkdir(rules)
+    shutil.copy(os.path.join(SRC, "rules", "mapping.yml"), rules)
+    corr_log = open(os.path.join(tmp, "corr.err"), "w+")
+    corr = subprocess.Popen([CORR, "--db", db, "--rules", rules, "--key",
+                             os.path.join(tmp, "correlator.key"),
+                             "--bind", f"tcp://127.0.0.1:{port}"],
+                            stdout=corr_log, stderr=subprocess.STDOUT)
+    cfg = os.path.join(tmp, "sensor.yml")
+    with open(cfg, "w") as f:
+        f.write(f"""name: gw1
+connect: tcp://127.0.0.1:{port}
+server_key: {tmp}/correlator.pub
+key: {tmp}/gw1.key
+spool: {tmp}/spool
+logs:
+  files: [{log}]
+  state_file: {state}
+uplink:
+  batch_ms: 60000
+  heartbeat_s: 1
+""")
+    procs = []
+
+    def start():
+        err = open(os.path.join(tmp, f"sensor{len(procs)}.err"), "w+")
+        p = subprocess.Popen([SENSOR, "-c", cfg], stdout=subprocess.DEVNULL, stderr=err)
+        procs.append((p, err))
+        return p
+
+    try:
+        check(wait_port(port, corr), "correlator listens")
+        append(log, 0, 20)
+        s = start()
+        time.sleep(1.5)		# read, but held in the open batch
+        check(received(db) == 0, "lines wait in the open batch")
+        s.send_signal(signal.SIGTERM)
+        check(s.wait(30) == 0, "sensor exits cleanly on SIGTERM")
+        check(received(db) == 20, "the final batch is acked")
+        with open(state) as f:
+            text = f.read()
+        check(log in text, f"the state file still names the log file: {text!r}")
+
+        s = start()
+        time.sleep(1.5)
+        append(log, 20, 25)
+        time.sleep(0.5)
+        s.send_signal(signal.SIGTERM)
+        check(s.wait(30) == 0, "restarted sensor exits cleanly")
+        n = wait_received(db, 25)
+        check(n == 25, f"after a restart: {n} events for 25 lines")
+    finally:
+        for p, _ in procs:
+            if p.poll() is None:
+                p.kill()
+        stop(corr, 20)
+    for p, err in procs:
+        err.seek(0)
+        text = err.read()
+        sanitizer_clean(text, "sensor")
+        if counts["failed"]:
+            print(text[-3000:], file=sys.stderr)
+    corr_log.seek(0)
+    sanitizer_clean(corr_log.read(), "correlator")
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,9 @@
 #define TCP_URG		0x20
 
 #define PKT_MAX_VLAN	2		/* tags kept in the flow key */
+#define COMMUNITY_ID_DIGEST	20	/* SHA-1 */
+
+struct flow;
 
 /* What the decoders learnt about one packet. */
 struct pkt_packet {
@@ -52,6 +55,7 @@ struct pkt_packet {
 	uint32_t	 tcp_seq;
 	const uint8_t	*payload;	/* transport payload, captured part */
 	uint32_t	 payload_len;
+	const struct flow *flow;	/* set by flow_update, or NULL */
 	uint8_t		 side;		/* key side of the sender (flow_update) */
 	uint8_t		 reassembled;	/* rebuilt from IP fragments */
 };
@@ -102,6 +106,8 @@ struct flow {
 	int64_t		seen;		/* table clock at last packet */
 	int64_t		interim;	/* time of the last active-timeout record */
 	uint64_t	bytes[2], pkts[2];	/* by key side */
+	uint8_t		cid[COMMUNITY_ID_DIGEST];	/* Community ID digest,
+						   set at creation */
 };
 #define FLOW_RST	0x04		/* in flow.fin */
 
@@ -196,12 +202,17 @@ void	flow_packet(const struct flow *, int side, int64_t ts,
 
 /* community-id.c */
 #define COMMUNITY_ID_LEN	30	/* "1:" + 28 base64 characters */
-void	sha1(const uint8_t *, size_t, uint8_t out[20]);
 /* Community ID v1, seed 0, of a packet's conversation; out gets
  * COMMUNITY_ID_LEN characters and a NUL.  For ICMP the ports are type
  * and code. */
 void	community_id(uint8_t family, uint8_t proto, const uint8_t *src,
 	    const uint8_t *dst, uint16_t sport, uint16_t dport,
+	    char out[COMMUNITY_ID_LEN + 1]);
+/* The same in two steps: the SHA-1 digest (kept per flow), its text. */
+void	community_id_digest(uint8_t family, uint8_t proto, const uint8_t *src,
+	    const uint8_t *dst, uint16_t sport, uint16_t dport,
+	    uint8_t digest[COMMUNITY_ID_DIGEST]);
+void	community_id_format(const uint8_t digest[COMMUNITY_ID_DIGEST],
 	    char out[COMMUNITY_ID_LEN + 1]);
 
 /* defrag.c: data at the IP header (len captured, complete). */

@@ -193,8 +193,6 @@ flow_emit(struct pkt_ctx *ctx, const struct flow *f, const char *reason)
 	struct soc_event *ev = &ctx->ev;
 	int s = f->init, d = !f->init;
 	char cid[COMMUNITY_ID_LEN + 1];
-	bool icmp = f->key.proto == IPPROTO_NUM_ICMP ||
-	    f->key.proto == IPPROTO_NUM_ICMPV6;
 
 	soc_event_reset(ev);
 	ev->ts = f->last;
@@ -232,9 +230,7 @@ flow_emit(struct pkt_ctx *ctx, const struct flow *f, const char *reason)
 	}
 	if (f->key.vlan[0] != 0)
 		soc_event_set_int(ev, SOC_F_NET_VLAN_ID, f->key.vlan[0]);
-	community_id(f->key.family, f->key.proto, f->key.addr[s],
-	    f->key.addr[d], icmp ? f->icmp_type : f->key.port[s],
-	    icmp ? f->icmp_code : f->key.port[d], cid);
+	community_id_format(f->cid, cid);
 	soc_event_set_str(ev, SOC_F_NET_COMMUNITY_ID, cid, COMMUNITY_ID_LEN);
 	ctx->stats.flows_emitted++;
 	if (ctx->emit != NULL)
@@ -276,6 +272,7 @@ flow_packet(const struct flow *f, int side, int64_t ts, struct pkt_packet *p)
 	p->sport = f->key.port[side];
 	p->dport = f->key.port[!side];
 	p->side = (uint8_t)side;
+	p->flow = f;
 }
 
 /* The least recently used flow over all lists, or FLOW_NONE. */
@@ -356,6 +353,23 @@ tcp_pure_syn(const struct pkt_packet *p)
 	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
+/*
+ * The Community ID digest, once per flow: from the initiator's side, and
+ * for ICMP with the type and code of the first packet (neither changes
+ * for an ICMP flow; TCP and UDP IDs do not depend on the order).
+ */
+static void
+flow_cid(struct flow *f)
+{
+	int s = f->init, d = !f->init;
+	bool icmp = f->key.proto == IPPROTO_NUM_ICMP ||
+	    f->key.proto == IPPROTO_NUM_ICMPV6;
+
+	community_id_digest(f->key.family, f->key.proto, f->key.addr[s],
+	    f->key.addr[d], icmp ? f->icmp_type : f->key.port[s],
+	    icmp ? f->icmp_code : f->key.port[d], f->cid);
+}
+
 static uint32_t
 flow_create(struct pkt_ctx *ctx, const struct pkt_packet *p,
     const struct flow_key *k, uint32_t h, int side)
@@ -382,6 +396,7 @@ flow_create(struct pkt_ctx *ctx, const struct pkt_packet *p,
 	f->icmp_code = p->icmp_code;
 	f->first = f->last = f->interim = p->ts;
 	f->stream[0] = f->stream[1] = UINT32_MAX;
+	flow_cid(f);
 	if (p->proto == IPPROTO_NUM_TCP)
 		list = L_TCP;
 	else if (p->proto == IPPROTO_NUM_UDP)
@@ -430,6 +445,7 @@ flow_update(struct pkt_ctx *ctx, struct pkt_packet *p)
 		return NULL;
 	f = &ft->pool[i];
 	p->side = (uint8_t)side;
+	p->flow = f;
 	f->pkts[side]++;
 	f->bytes[side] += p->ip_len;
 	if (p->ts > f->last)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pkt.h"
+#include "soc/hash.h"
 
 #define IPPROTO_NUM_ICMP	1
 #define IPPROTO_NUM_TCP		6
@@ -125,7 +126,8 @@ struct flow_table {
 	uint32_t	 tail[FLOW_LISTS];
 	int64_t		 timeout[FLOW_LISTS];
 	int64_t		 clock;		/* latest packet time seen */
-	uint32_t	 seed;
+	struct soc_hash_key key;	/* secret of flow_hash() */
+	uint64_t	 ops;		/* since the last sampled check */
 };
 
 /* IP fragment reassembly (defrag.c); fields private to defrag.c. */
@@ -196,6 +198,8 @@ void	flow_table_free(struct flow_table *);
 struct flow *flow_update(struct pkt_ctx *, struct pkt_packet *);
 void	flow_expire(struct pkt_ctx *, int64_t now_ns);
 void	flow_finish(struct pkt_ctx *);
+/* The table's invariants: 0, or -1 and *why (if not NULL) says which. */
+int	flow_table_check(const struct pkt_ctx *, const char **why);
 /* A packet header as if side sent it: for events built at flow end. */
 void	flow_packet(const struct flow *, int side, int64_t ts,
 	    struct pkt_packet *);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decode.h"	/* flow_table_check() and the table it checks */
 #include "pkt.h"
 #include "soc/event.h"
 #include "check.h"
@@ -1093,10 +1094,6 @@ test_pcap_malformed(const char *dir)
 
 /* ---- issue 3: community id, defrag, flow reasons, reassembly, TLS, SSH ---- */
 
-/* Internal to libpkt, tested directly. */
-void	community_id(uint8_t family, uint8_t proto, const uint8_t *src,
-	    const uint8_t *dst, uint16_t sport, uint16_t dport, char out[31]);
-
 static int
 ip_parse(const char *s, uint8_t *a)
 {
@@ -1735,6 +1732,90 @@ test_pcap_issue3(const char *dir)
 	}
 }
 
+/* A table is sound after each step of a busy life; broken ones are not. */
+static bool
+flow_sound(struct pkt_ctx *ctx, unsigned step)
+{
+	const char *why = NULL;
+
+	if (flow_table_check(ctx, &why) == 0)
+		return true;
+	fprintf(stderr, "flow_table_check, step %u: %s\n", step, why);
+	return false;
+}
+
+static void
+test_flow_check(void)
+{
+	struct pkt_ctx *ctx = ctx_new(8, 30 * NS, 20 * NS, 10 * NS);
+	struct flow_table *ft = &ctx->ft;
+	struct flow *f;
+	uint32_t *b;
+	uint8_t a[4] = { 10, 1, 0, 0 };
+	int64_t t = NS;
+	unsigned i, cp, l;
+	bool ok = true;
+
+	for (i = 0; i < 300 && ok; i++, t += NS / 4) {
+		a[3] = (uint8_t)(i % 23);
+		cp = 2000 + i % 7;
+		if (i % 3 == 0)
+			send_udp4(ctx, t, a, 1000 + i % 5, A2, 53, "hello", 5);
+		else {
+			send_tcp4(ctx, t, a, cp, A2, 80, i, F_SYN, NULL);
+			send_tcp4(ctx, t, A2, 80, a, cp, 7, F_SYN | F_ACK, NULL);
+			send_tcp4(ctx, t, a, cp, A2, 80, i + 1, F_ACK | F_PSH,
+			    "GET / HTTP/1.1\r\n");	/* holds a buffer */
+			if (i % 4 == 0)
+				send_tcp4(ctx, t, A2, 80, a, cp, 8, F_RST, NULL);
+			else if (i % 5 == 0) {
+				send_tcp4(ctx, t, a, cp, A2, 80, i + 17,
+				    F_FIN | F_ACK, NULL);
+				send_tcp4(ctx, t, A2, 80, a, cp, 8,
+				    F_FIN | F_ACK, NULL);
+			}
+		}
+		if (i % 17 == 0)
+			pkt_expire(ctx, t);
+		ok = flow_sound(ctx, i);
+	}
+	CHECK(ok);
+	CHECK(pkt_stats(ctx)->flows_evicted > 0);
+	CHECK(ctx->sp.used > 0);
+
+	/* each broken by hand, caught, restored */
+	for (l = 0; l < FLOW_LISTS && ft->head[l] == UINT32_MAX; l++)
+		;
+	CHECK(l < FLOW_LISTS && ft->free == UINT32_MAX);
+	if (l == FLOW_LISTS)
+		l = 0;
+	f = &ft->pool[ft->head[l]];
+	f->prev = ft->head[l];
+	CHECK(!flow_sound(ctx, 1000));
+	f->prev = UINT32_MAX;
+	f->key.port[0] ^= 1;
+	CHECK(!flow_sound(ctx, 1001));
+	f->key.port[0] ^= 1;
+	f->list = (uint8_t)((l + 1) % FLOW_LISTS);
+	CHECK(!flow_sound(ctx, 1002));
+	f->list = (uint8_t)l;
+	ctx->sp.used++;
+	CHECK(!flow_sound(ctx, 1003));
+	ctx->sp.used--;
+	ctx->stats.flows_created++;
+	CHECK(!flow_sound(ctx, 1004));
+	ctx->stats.flows_created--;
+	b = &ft->bucket[f->hash & (ft->nbuckets - 1)];
+	cp = *b;
+	*b = UINT32_MAX;
+	CHECK(!flow_sound(ctx, 1005));
+	*b = cp;
+	CHECK(flow_sound(ctx, 1006));
+	pkt_finish(ctx);
+	CHECK(flow_sound(ctx, 2000));
+	pkt_free(ctx);
+}
+
 int
 main(void)
 {
@@ -1751,6 +1832,7 @@ main(void)
 	test_eviction();
 	test_idle_expiry();
 	test_community_id();
+	test_flow_check();
 	test_defrag();
 	test_flow_reasons();
 	test_http_reasm();

@@ -122,6 +122,7 @@ struct flow_table {
 	uint32_t	 nbuckets;	/* power of two */
 	uint32_t	 size;		/* pool entries */
 	uint32_t	 free;		/* head of the free list */
+	uint32_t	 fresh;		/* pool[fresh..] never used yet */
 	uint32_t	 head[FLOW_LISTS];	/* LRU lists, oldest first */
 	uint32_t	 tail[FLOW_LISTS];
 	int64_t		 timeout[FLOW_LISTS];
@@ -145,6 +146,7 @@ struct stream_pool {
 	struct stream_buf *pool;
 	uint32_t	 size;
 	uint32_t	 free;		/* head of the free list */
+	uint32_t	 fresh;		/* pool[fresh..] never used yet */
 	uint32_t	 used;
 };
 

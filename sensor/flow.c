@@ -2,8 +2,10 @@
  * The flow table: bidirectional flows keyed by (VLAN tags, protocol,
  * address pair, port pair), the pair ordered so both directions of a
  * conversation hash to one entry.  Entries come from a pool allocated
- * once at pkt_new(); hash chains and LRU lists link them by index, so a
- * packet never allocates.
+ * once at pkt_new() (calloc; entries are taken from the never-used end
+ * before the free list, so pages of entries never used are never
+ * touched); hash chains and LRU lists link them by index, so a packet
+ * never allocates.
  *
  * Each idle timeout class (TCP, UDP, ICMP, closed TCP) has its own LRU
  * list ordered by last activity: expiry pops list heads until one is
@@ -75,11 +77,8 @@ flow_table_init(struct flow_table *ft, const struct pkt_config *cfg)
 	}
 	for (i = 0; i < ft->nbuckets; i++)
 		ft->bucket[i] = FLOW_NONE;
-	for (i = 0; i < ft->size; i++) {
-		ft->pool[i].list = FLOW_FREE;
-		ft->pool[i].next = i + 1 < ft->size ? i + 1 : FLOW_NONE;
-	}
-	ft->free = 0;
+	ft->free = FLOW_NONE;
+	ft->fresh = 0;
 	for (i = 0; i < FLOW_LISTS; i++)
 		ft->head[i] = ft->tail[i] = FLOW_NONE;
 	ft->timeout[L_TCP] = cfg->tcp_idle_ns;
@@ -285,6 +284,8 @@ flow_alloc(struct pkt_ctx *ctx)
 	struct flow_table *ft = &ctx->ft;
 	uint32_t i;
 
+	if (ft->free == FLOW_NONE && ft->fresh < ft->size)
+		return ft->fresh++;
 	if (ft->free == FLOW_NONE) {
 		if ((i = ft->head[L_CLOSED]) == FLOW_NONE)
 			i = flow_oldest(ft);
@@ -414,7 +415,7 @@ flow_tcp_state(struct flow *f, const struct pkt_packet *p, int side)
 /*
  * The invariants of the table: every chain and list well linked and
  * acyclic, entries on the chain of their hash and on the list they
- * claim, lists ordered by last activity, live + free = pool size,
+ * claim, lists ordered by last activity, live + free = entries used,
  * chains hold exactly the live entries, the counters agree with the
  * live count, and the stream buffers in use (tcp-reasm.c) are the ones
  * live flows hold.  Returns 0, or -1 with *why (if not NULL) naming the
@@ -436,7 +437,7 @@ flow_table_check(const struct pkt_ctx *ctx, const char **why)
 		int64_t seen = INT64_MIN;
 
 		for (i = ft->head[l], n = 0; i != FLOW_NONE; i = f->next) {
-			if (i >= ft->size || ++n > ft->size)
+			if (i >= ft->fresh || ++n > ft->size)
 				FAIL_CHECK("LRU list out of the pool or cyclic");
 			f = &ft->pool[i];
 			if (f->list != l)
@@ -463,18 +464,18 @@ flow_table_check(const struct pkt_ctx *ctx, const char **why)
 			FAIL_CHECK("LRU tail is not the last entry");
 	}
 	for (i = ft->free, n = 0; i != FLOW_NONE; i = ft->pool[i].next) {
-		if (i >= ft->size || ++n > ft->size)
+		if (i >= ft->fresh || ++n > ft->size)
 			FAIL_CHECK("free list out of the pool or cyclic");
 		if (ft->pool[i].list != FLOW_FREE)
 			FAIL_CHECK("live entry on the free list");
 		nfree++;
 	}
-	if (live + nfree != ft->size)
-		FAIL_CHECK("live + free is not the pool size");
+	if (ft->fresh > ft->size || live + nfree != ft->fresh)
+		FAIL_CHECK("live + free is not the entries used");
 	for (uint32_t b = 0; b < ft->nbuckets; b++)
 		for (i = ft->bucket[b], n = 0; i != FLOW_NONE;
 		    i = ft->pool[i].hnext) {
-			if (i >= ft->size || ++n > ft->size)
+			if (i >= ft->fresh || ++n > ft->size)
 				FAIL_CHECK("hash chain out of the pool or cyclic");
 			if (ft->pool[i].list == FLOW_FREE)
 				FAIL_CHECK("free entry on a hash chain");

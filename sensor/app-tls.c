@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/sha2.h>
+
 #include "decode.h"
 
 #define TLS_REC_HDR		5
@@ -26,102 +28,17 @@
 #define TLS_LIST_MAX		512	/* ciphers, extensions, sigalgs kept */
 #define TLS_ALPN_MAX		256
 
-/* ---- SHA-256 (for JA4 only) ---- */
-
-#define ROR(x, n)	((x) >> (n) | (x) << (32 - (n)))
-
-struct sha256 {
-	uint32_t	h[8];
-	uint8_t		buf[64];
-	uint64_t	len;
-};
-
-static const uint32_t sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
+/* The first 12 hex digits of the SHA-256 digest (all JA4 needs). */
 static void
-sha256_block(uint32_t h[8], const uint8_t *b)
-{
-	uint32_t w[64], v[8], t1, t2;
-
-	for (int i = 0; i < 16; i++)
-		w[i] = rd32(b + 4 * i);
-	for (int i = 16; i < 64; i++)
-		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
-		    (w[i - 15] >> 3)) + w[i - 7] + (ROR(w[i - 2], 17) ^
-		    ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
-	memcpy(v, h, sizeof(v));
-	for (int i = 0; i < 64; i++) {
-		t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
-		    ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha256_k[i] + w[i];
-		t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
-		    ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-		memmove(v + 1, v, 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
-	}
-	for (int i = 0; i < 8; i++)
-		h[i] += v[i];
-}
-
-static void
-sha256_init(struct sha256 *s)
-{
-	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
-	    0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-
-	memcpy(s->h, h0, sizeof(h0));
-	s->len = 0;
-}
-
-static void
-sha256_add(struct sha256 *s, const void *data, size_t n)
-{
-	const uint8_t *d = data;
-
-	while (n > 0) {
-		size_t have = s->len % 64, k = 64 - have < n ? 64 - have : n;
-
-		memcpy(s->buf + have, d, k);
-		s->len += k;
-		d += k;
-		n -= k;
-		if (s->len % 64 == 0)
-			sha256_block(s->h, s->buf);
-	}
-}
-
-/* The first 12 hex digits of the digest (all JA4 needs). */
-static void
-sha256_hex12(struct sha256 *s, char out[13])
+sha256_hex12(struct sha256_ctx *s, char out[13])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t bits = s->len * 8;
-	uint8_t pad = 0x80, len[8];
+	uint8_t d[6];
 
-	sha256_add(s, &pad, 1);
-	pad = 0;
-	while (s->len % 64 != 56)
-		sha256_add(s, &pad, 1);
-	for (int i = 0; i < 8; i++)
-		len[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_add(s, len, 8);
+	sha256_digest(s, sizeof(d), d);
 	for (int i = 0; i < 6; i++) {
-		uint8_t b = (uint8_t)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-
-		out[2 * i] = hex[b >> 4];
-		out[2 * i + 1] = hex[b & 15];
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[12] = '\0';
 }
@@ -303,7 +220,7 @@ cmp16(const void *a, const void *b)
 
 /* Hashes "xxxx,xxxx,..." of list (n entries) into the running hash. */
 static void
-hash_list(struct sha256 *s, const uint16_t *list, uint32_t n)
+hash_list(struct sha256_ctx *s, const uint16_t *list, uint32_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	char item[5];
@@ -312,7 +229,8 @@ hash_list(struct sha256 *s, const uint16_t *list, uint32_t n)
 		item[0] = ',';
 		for (int k = 0; k < 4; k++)
 			item[1 + k] = hex[(list[i] >> (12 - 4 * k)) & 15];
-		sha256_add(s, i == 0 ? item + 1 : item, i == 0 ? 4 : 5);
+		sha256_update(s, i == 0 ? 4 : 5,
+		    (const uint8_t *)(i == 0 ? item + 1 : item));
 	}
 }
 
@@ -353,7 +271,7 @@ tls_ja4(struct tls_hello *h, char out[37])
 	uint32_t ne = h->next < TLS_LIST_MAX ? h->next : TLS_LIST_MAX;
 	uint32_t ns = h->nsigalg < TLS_LIST_MAX ? h->nsigalg : TLS_LIST_MAX;
 	uint32_t k = 0;
-	struct sha256 s;
+	struct sha256_ctx s;
 	char a0 = '0', a1 = '0', hb[13], hc[13];
 
 	if (h->alpn0 != NULL && h->alpn0_len > 0) {
@@ -385,7 +303,7 @@ tls_ja4(struct tls_hello *h, char out[37])
 		sha256_init(&s);
 		hash_list(&s, h->ext, k);
 		if (ns > 0) {
-			sha256_add(&s, "_", 1);
+			sha256_update(&s, 1, (const uint8_t *)"_");
 			hash_list(&s, h->sigalg, ns);
 		}
 		sha256_hex12(&s, hc);

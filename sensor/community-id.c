@@ -8,74 +8,15 @@
  * This makes our network.community_id equal to Zeek's and Suricata's for
  * the same traffic.
  *
- * SHA-1 is here because the input is one or two 64-byte blocks and a
- * crypto library for that is not worth the dependency; it is not used
- * for anything that needs collision resistance.
+ * SHA-1 comes from nettle; it is not used for anything that needs
+ * collision resistance.  The digest is computed once per flow (flow.c
+ * keeps it in the flow entry) and turned into text per event.
  */
 #include <string.h>
 
+#include <nettle/sha1.h>
+
 #include "decode.h"
-
-#define ROL(x, n)	((x) << (n) | (x) >> (32 - (n)))
-
-static void
-sha1_block(uint32_t h[5], const uint8_t *b)
-{
-	uint32_t w[80], a, bb, c, d, e, t;
-
-	for (int i = 0; i < 16; i++)
-		w[i] = rd32(b + 4 * i);
-	for (int i = 16; i < 80; i++)
-		w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = h[0]; bb = h[1]; c = h[2]; d = h[3]; e = h[4];
-	for (int i = 0; i < 80; i++) {
-		if (i < 20)
-			t = ((bb & c) | (~bb & d)) + 0x5a827999u;
-		else if (i < 40)
-			t = (bb ^ c ^ d) + 0x6ed9eba1u;
-		else if (i < 60)
-			t = ((bb & c) | (bb & d) | (c & d)) + 0x8f1bbcdcu;
-		else
-			t = (bb ^ c ^ d) + 0xca62c1d6u;
-		t += ROL(a, 5) + e + w[i];
-		e = d;
-		d = c;
-		c = ROL(bb, 30);
-		bb = a;
-		a = t;
-	}
-	h[0] += a; h[1] += bb; h[2] += c; h[3] += d; h[4] += e;
-}
-
-void
-sha1(const uint8_t *data, size_t len, uint8_t out[20])
-{
-	uint32_t h[5] = { 0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u,
-	    0xc3d2e1f0u };
-	uint8_t last[128];
-	size_t rest, n;
-	uint64_t bits = (uint64_t)len * 8;
-
-	for (; len >= 64; data += 64, len -= 64)
-		sha1_block(h, data);
-	rest = len;
-	memset(last, 0, sizeof(last));
-	if (rest > 0)
-		memcpy(last, data, rest);
-	last[rest] = 0x80;
-	n = rest + 1 + 8 <= 64 ? 64 : 128;
-	for (int i = 0; i < 8; i++)
-		last[n - 1 - i] = (uint8_t)(bits >> (8 * i));
-	sha1_block(h, last);
-	if (n == 128)
-		sha1_block(h, last + 64);
-	for (int i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h[i];
-	}
-}
 
 static void
 base64_20(const uint8_t in[20], char *out)
@@ -131,11 +72,12 @@ icmp_counterpart(uint8_t proto, uint16_t type, uint16_t code, bool *one_way)
 }
 
 void
-community_id(uint8_t family, uint8_t proto, const uint8_t *src,
+community_id_digest(uint8_t family, uint8_t proto, const uint8_t *src,
     const uint8_t *dst, uint16_t sport, uint16_t dport,
-    char out[COMMUNITY_ID_LEN + 1])
+    uint8_t digest[COMMUNITY_ID_DIGEST])
 {
-	uint8_t buf[2 + 16 + 16 + 2 + 4], digest[20];
+	struct sha1_ctx sc;
+	uint8_t buf[2 + 16 + 16 + 2 + 4];
 	size_t alen = family == 4 ? 4 : 16, n = 0;
 	bool ports, one_way = false;
 	int c;
@@ -169,8 +111,27 @@ community_id(uint8_t family, uint8_t proto, const uint8_t *src,
 		buf[n++] = (uint8_t)(dport >> 8);
 		buf[n++] = (uint8_t)dport;
 	}
-	sha1(buf, n, digest);
+	sha1_init(&sc);
+	sha1_update(&sc, n, buf);
+	sha1_digest(&sc, COMMUNITY_ID_DIGEST, digest);
+}
+
+void
+community_id_format(const uint8_t digest[COMMUNITY_ID_DIGEST],
+    char out[COMMUNITY_ID_LEN + 1])
+{
 	out[0] = '1';
 	out[1] = ':';
 	base64_20(digest, out + 2);
+}
+
+void
+community_id(uint8_t family, uint8_t proto, const uint8_t *src,
+    const uint8_t *dst, uint16_t sport, uint16_t dport,
+    char out[COMMUNITY_ID_LEN + 1])
+{
+	uint8_t digest[COMMUNITY_ID_DIGEST];
+
+	community_id_digest(family, proto, src, dst, sport, dport, digest);
+	community_id_format(digest, out);
 }

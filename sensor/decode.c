@@ -356,8 +356,11 @@ decode_event_init(struct pkt_ctx *ctx, const struct pkt_packet *p,
 	if (p->proto == IPPROTO_NUM_TCP || p->proto == IPPROTO_NUM_UDP) {
 		char cid[COMMUNITY_ID_LEN + 1];
 
-		community_id(p->family, p->proto, p->src, p->dst, p->sport,
-		    p->dport, cid);
+		if (p->flow != NULL && p->flow->key.proto == p->proto)
+			community_id_format(p->flow->cid, cid);
+		else
+			community_id(p->family, p->proto, p->src, p->dst,
+			    p->sport, p->dport, cid);
 		soc_event_set_str(ev, SOC_F_NET_COMMUNITY_ID, cid,
 		    COMMUNITY_ID_LEN);
 	}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pkt.h"
+#include "soc/hash.h"
 
 #define IPPROTO_NUM_ICMP	1
 #define IPPROTO_NUM_TCP		6
@@ -31,6 +32,9 @@
 #define TCP_URG		0x20
 
 #define PKT_MAX_VLAN	2		/* tags kept in the flow key */
+#define COMMUNITY_ID_DIGEST	20	/* SHA-1 */
+
+struct flow;
 
 /* What the decoders learnt about one packet. */
 struct pkt_packet {
@@ -52,6 +56,7 @@ struct pkt_packet {
 	uint32_t	 tcp_seq;
 	const uint8_t	*payload;	/* transport payload, captured part */
 	uint32_t	 payload_len;
+	const struct flow *flow;	/* set by flow_update, or NULL */
 	uint8_t		 side;		/* key side of the sender (flow_update) */
 	uint8_t		 reassembled;	/* rebuilt from IP fragments */
 };
@@ -102,6 +107,8 @@ struct flow {
 	int64_t		seen;		/* table clock at last packet */
 	int64_t		interim;	/* time of the last active-timeout record */
 	uint64_t	bytes[2], pkts[2];	/* by key side */
+	uint8_t		cid[COMMUNITY_ID_DIGEST];	/* Community ID digest,
+						   set at creation */
 };
 #define FLOW_RST	0x04		/* in flow.fin */
 
@@ -115,11 +122,13 @@ struct flow_table {
 	uint32_t	 nbuckets;	/* power of two */
 	uint32_t	 size;		/* pool entries */
 	uint32_t	 free;		/* head of the free list */
+	uint32_t	 fresh;		/* pool[fresh..] never used yet */
 	uint32_t	 head[FLOW_LISTS];	/* LRU lists, oldest first */
 	uint32_t	 tail[FLOW_LISTS];
 	int64_t		 timeout[FLOW_LISTS];
 	int64_t		 clock;		/* latest packet time seen */
-	uint32_t	 seed;
+	struct soc_hash_key key;	/* secret of flow_hash() */
+	uint64_t	 ops;		/* since the last sampled check */
 };
 
 /* IP fragment reassembly (defrag.c); fields private to defrag.c. */
@@ -137,6 +146,7 @@ struct stream_pool {
 	struct stream_buf *pool;
 	uint32_t	 size;
 	uint32_t	 free;		/* head of the free list */
+	uint32_t	 fresh;		/* pool[fresh..] never used yet */
 	uint32_t	 used;
 };
 
@@ -190,18 +200,25 @@ void	flow_table_free(struct flow_table *);
 struct flow *flow_update(struct pkt_ctx *, struct pkt_packet *);
 void	flow_expire(struct pkt_ctx *, int64_t now_ns);
 void	flow_finish(struct pkt_ctx *);
+/* The table's invariants: 0, or -1 and *why (if not NULL) says which. */
+int	flow_table_check(const struct pkt_ctx *, const char **why);
 /* A packet header as if side sent it: for events built at flow end. */
 void	flow_packet(const struct flow *, int side, int64_t ts,
 	    struct pkt_packet *);
 
 /* community-id.c */
 #define COMMUNITY_ID_LEN	30	/* "1:" + 28 base64 characters */
-void	sha1(const uint8_t *, size_t, uint8_t out[20]);
 /* Community ID v1, seed 0, of a packet's conversation; out gets
  * COMMUNITY_ID_LEN characters and a NUL.  For ICMP the ports are type
  * and code. */
 void	community_id(uint8_t family, uint8_t proto, const uint8_t *src,
 	    const uint8_t *dst, uint16_t sport, uint16_t dport,
+	    char out[COMMUNITY_ID_LEN + 1]);
+/* The same in two steps: the SHA-1 digest (kept per flow), its text. */
+void	community_id_digest(uint8_t family, uint8_t proto, const uint8_t *src,
+	    const uint8_t *dst, uint16_t sport, uint16_t dport,
+	    uint8_t digest[COMMUNITY_ID_DIGEST]);
+void	community_id_format(const uint8_t digest[COMMUNITY_ID_DIGEST],
 	    char out[COMMUNITY_ID_LEN + 1]);
 
 /* defrag.c: data at the IP header (len captured, complete). */

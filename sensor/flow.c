@@ -2,8 +2,10 @@
  * The flow table: bidirectional flows keyed by (VLAN tags, protocol,
  * address pair, port pair), the pair ordered so both directions of a
  * conversation hash to one entry.  Entries come from a pool allocated
- * once at pkt_new(); hash chains and LRU lists link them by index, so a
- * packet never allocates.
+ * once at pkt_new() (calloc; entries are taken from the never-used end
+ * before the free list, so pages of entries never used are never
+ * touched); hash chains and LRU lists link them by index, so a packet
+ * never allocates.
  *
  * Each idle timeout class (TCP, UDP, ICMP, closed TCP) has its own LRU
  * list ordered by last activity: expiry pops list heads until one is
@@ -13,7 +15,13 @@
  * and retransmitted FINs are counted in it instead of opening a new flow;
  * a fresh SYN on a closed flow emits it at once and starts anew.
  *
- * The hash is seeded per context so remote hosts cannot aim at a chain.
+ * The hash is SipHash-1-3 (soc_hash) keyed per context, so remote hosts
+ * cannot aim at a chain.
+ *
+ * flow_table_check() walks every chain and list and says whether the
+ * table is sound (SQLite-style invariant checker); builds with assert()
+ * run it after mutating operations, sampled so that its cost per packet
+ * stays constant, and the unit tests call it directly.
  *
  * Every record says why it was written (event.reason): "idle timeout",
  * "tcp close" (FIN both ways), "tcp reset", "evicted" (pool full),
@@ -26,48 +34,29 @@
  * (same network.community_id and event.start) is complete on its own;
  * interim records carry event.type "info", final ones "end".
  */
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "decode.h"
+#include "soc/hash.h"
 #include "soc/util.h"
 
 #define FLOW_NONE	UINT32_MAX
 #define FLOW_FREE	0xff		/* list of an unused entry */
 #define FLOW_CLOSED_NS	(5 * SOC_NS)
+#define FAIL_CHECK(m)	do { w = (m); goto fail; } while (0)
 
 enum { L_TCP, L_UDP, L_ICMP, L_CLOSED };
 
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key has holes");
 
+/* SipHash-1-3 with the table's secret key (include/soc/hash.h). */
 static uint32_t
-flow_hash(const struct flow_key *k, uint32_t seed)
+flow_hash(const struct flow_table *ft, const struct flow_key *k)
 {
-	uint32_t w[sizeof(*k) / 4], h = seed;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		h ^= w[i] * 0xcc9e2d51u;
-		h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
-	}
-	h ^= h >> 16;			/* murmur3 finalizer */
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
-static uint32_t
-flow_seed(void)
-{
-	uint32_t seed;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	return (uint32_t)soc_mono_ms() ^ (uint32_t)time(NULL) * 2654435761u;
+	return (uint32_t)soc_hash(&ft->key, k, sizeof(*k));
 }
 
 int
@@ -88,11 +77,8 @@ flow_table_init(struct flow_table *ft, const struct pkt_config *cfg)
 	}
 	for (i = 0; i < ft->nbuckets; i++)
 		ft->bucket[i] = FLOW_NONE;
-	for (i = 0; i < ft->size; i++) {
-		ft->pool[i].list = FLOW_FREE;
-		ft->pool[i].next = i + 1 < ft->size ? i + 1 : FLOW_NONE;
-	}
-	ft->free = 0;
+	ft->free = FLOW_NONE;
+	ft->fresh = 0;
 	for (i = 0; i < FLOW_LISTS; i++)
 		ft->head[i] = ft->tail[i] = FLOW_NONE;
 	ft->timeout[L_TCP] = cfg->tcp_idle_ns;
@@ -100,7 +86,7 @@ flow_table_init(struct flow_table *ft, const struct pkt_config *cfg)
 	ft->timeout[L_ICMP] = cfg->icmp_idle_ns;
 	ft->timeout[L_CLOSED] = cfg->tcp_idle_ns < FLOW_CLOSED_NS ?
 	    cfg->tcp_idle_ns : FLOW_CLOSED_NS;
-	ft->seed = flow_seed();
+	soc_hash_seed(&ft->key);
 	return 0;
 }
 
@@ -193,8 +179,6 @@ flow_emit(struct pkt_ctx *ctx, const struct flow *f, const char *reason)
 	struct soc_event *ev = &ctx->ev;
 	int s = f->init, d = !f->init;
 	char cid[COMMUNITY_ID_LEN + 1];
-	bool icmp = f->key.proto == IPPROTO_NUM_ICMP ||
-	    f->key.proto == IPPROTO_NUM_ICMPV6;
 
 	soc_event_reset(ev);
 	ev->ts = f->last;
@@ -232,9 +216,7 @@ flow_emit(struct pkt_ctx *ctx, const struct flow *f, const char *reason)
 	}
 	if (f->key.vlan[0] != 0)
 		soc_event_set_int(ev, SOC_F_NET_VLAN_ID, f->key.vlan[0]);
-	community_id(f->key.family, f->key.proto, f->key.addr[s],
-	    f->key.addr[d], icmp ? f->icmp_type : f->key.port[s],
-	    icmp ? f->icmp_code : f->key.port[d], cid);
+	community_id_format(f->cid, cid);
 	soc_event_set_str(ev, SOC_F_NET_COMMUNITY_ID, cid, COMMUNITY_ID_LEN);
 	ctx->stats.flows_emitted++;
 	if (ctx->emit != NULL)
@@ -276,6 +258,7 @@ flow_packet(const struct flow *f, int side, int64_t ts, struct pkt_packet *p)
 	p->sport = f->key.port[side];
 	p->dport = f->key.port[!side];
 	p->side = (uint8_t)side;
+	p->flow = f;
 }
 
 /* The least recently used flow over all lists, or FLOW_NONE. */
@@ -301,6 +284,8 @@ flow_alloc(struct pkt_ctx *ctx)
 	struct flow_table *ft = &ctx->ft;
 	uint32_t i;
 
+	if (ft->free == FLOW_NONE && ft->fresh < ft->size)
+		return ft->fresh++;
 	if (ft->free == FLOW_NONE) {
 		if ((i = ft->head[L_CLOSED]) == FLOW_NONE)
 			i = flow_oldest(ft);
@@ -356,6 +341,23 @@ tcp_pure_syn(const struct pkt_packet *p)
 	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
+/*
+ * The Community ID digest, once per flow: from the initiator's side, and
+ * for ICMP with the type and code of the first packet (neither changes
+ * for an ICMP flow; TCP and UDP IDs do not depend on the order).
+ */
+static void
+flow_cid(struct flow *f)
+{
+	int s = f->init, d = !f->init;
+	bool icmp = f->key.proto == IPPROTO_NUM_ICMP ||
+	    f->key.proto == IPPROTO_NUM_ICMPV6;
+
+	community_id_digest(f->key.family, f->key.proto, f->key.addr[s],
+	    f->key.addr[d], icmp ? f->icmp_type : f->key.port[s],
+	    icmp ? f->icmp_code : f->key.port[d], f->cid);
+}
+
 static uint32_t
 flow_create(struct pkt_ctx *ctx, const struct pkt_packet *p,
     const struct flow_key *k, uint32_t h, int side)
@@ -382,6 +384,7 @@ flow_create(struct pkt_ctx *ctx, const struct pkt_packet *p,
 	f->icmp_code = p->icmp_code;
 	f->first = f->last = f->interim = p->ts;
 	f->stream[0] = f->stream[1] = UINT32_MAX;
+	flow_cid(f);
 	if (p->proto == IPPROTO_NUM_TCP)
 		list = L_TCP;
 	else if (p->proto == IPPROTO_NUM_UDP)
@@ -409,6 +412,114 @@ flow_tcp_state(struct flow *f, const struct pkt_packet *p, int side)
 		f->fin |= FLOW_RST;
 }
 
+/*
+ * The invariants of the table: every chain and list well linked and
+ * acyclic, entries on the chain of their hash and on the list they
+ * claim, lists ordered by last activity, live + free = entries used,
+ * chains hold exactly the live entries, the counters agree with the
+ * live count, and the stream buffers in use (tcp-reasm.c) are the ones
+ * live flows hold.  Returns 0, or -1 with *why (if not NULL) naming the
+ * first broken one.  O(pool + buckets).
+ */
+int
+flow_table_check(const struct pkt_ctx *ctx, const char **why)
+{
+	const struct flow_table *ft = &ctx->ft;
+	const struct flow *f;
+	uint64_t live = 0, nfree = 0, chained = 0, busy = 0, ended;
+	const char *w = NULL;
+	uint32_t i, n;
+
+	if (ft->nbuckets == 0 || (ft->nbuckets & (ft->nbuckets - 1)) != 0)
+		FAIL_CHECK("bucket count not a power of two");
+	for (int l = 0; l < FLOW_LISTS; l++) {
+		uint32_t prev = FLOW_NONE;
+		int64_t seen = INT64_MIN;
+
+		for (i = ft->head[l], n = 0; i != FLOW_NONE; i = f->next) {
+			if (i >= ft->fresh || ++n > ft->size)
+				FAIL_CHECK("LRU list out of the pool or cyclic");
+			f = &ft->pool[i];
+			if (f->list != l)
+				FAIL_CHECK("entry on another list than it says");
+			if (f->prev != prev)
+				FAIL_CHECK("LRU prev link broken");
+			if (f->seen < seen)
+				FAIL_CHECK("LRU list out of order");
+			if (flow_lookup(ft, &f->key, f->hash) != i)
+				FAIL_CHECK("live entry not found on its chain");
+			if (f->hash != flow_hash(ft, &f->key))
+				FAIL_CHECK("stored hash is not the key's");
+			for (int s = 0; s < 2; s++)
+				if (f->dir[s] & DIR_BUSY) {
+					if (f->stream[s] >= ctx->sp.size)
+						FAIL_CHECK("stream index out of the pool");
+					busy++;
+				}
+			seen = f->seen;
+			prev = i;
+			live++;
+		}
+		if (ft->tail[l] != prev)
+			FAIL_CHECK("LRU tail is not the last entry");
+	}
+	for (i = ft->free, n = 0; i != FLOW_NONE; i = ft->pool[i].next) {
+		if (i >= ft->fresh || ++n > ft->size)
+			FAIL_CHECK("free list out of the pool or cyclic");
+		if (ft->pool[i].list != FLOW_FREE)
+			FAIL_CHECK("live entry on the free list");
+		nfree++;
+	}
+	if (ft->fresh > ft->size || live + nfree != ft->fresh)
+		FAIL_CHECK("live + free is not the entries used");
+	for (uint32_t b = 0; b < ft->nbuckets; b++)
+		for (i = ft->bucket[b], n = 0; i != FLOW_NONE;
+		    i = ft->pool[i].hnext) {
+			if (i >= ft->fresh || ++n > ft->size)
+				FAIL_CHECK("hash chain out of the pool or cyclic");
+			if (ft->pool[i].list == FLOW_FREE)
+				FAIL_CHECK("free entry on a hash chain");
+			if ((ft->pool[i].hash & (ft->nbuckets - 1)) != b)
+				FAIL_CHECK("entry on another chain than its hash");
+			chained++;
+		}
+	if (chained != live)
+		FAIL_CHECK("chains do not hold exactly the live entries");
+	ended = ctx->stats.flows_emitted - ctx->stats.flows_interim;
+	if (ctx->stats.flows_created < ended ||
+	    ctx->stats.flows_created - ended != live)
+		FAIL_CHECK("created - ended is not the live count");
+	if (busy != ctx->sp.used)
+		FAIL_CHECK("stream buffers in use are not those flows hold");
+	return 0;
+fail:
+	if (why != NULL)
+		*why = w;
+	return -1;
+}
+
+/*
+ * After a mutating operation, with assert(): the full check once per
+ * 16 operations per pool entry, so the cost per packet is constant.
+ */
+static void
+flow_check_sampled(struct pkt_ctx *ctx)
+{
+#ifndef NDEBUG
+	struct flow_table *ft = &ctx->ft;
+	const char *why = NULL;
+
+	if (++ft->ops < 16 * (uint64_t)ft->size + 64)
+		return;
+	ft->ops = 0;
+	if (flow_table_check(ctx, &why) == -1)
+		fprintf(stderr, "flow_table_check: %s\n", why);
+	assert(why == NULL);
+#else
+	(void)ctx;
+#endif
+}
+
 struct flow *
 flow_update(struct pkt_ctx *ctx, struct pkt_packet *p)
 {
@@ -419,7 +530,7 @@ flow_update(struct pkt_ctx *ctx, struct pkt_packet *p)
 	int side;
 
 	side = flow_key_make(p, &k);
-	h = flow_hash(&k, ft->seed);
+	h = flow_hash(ft, &k);
 	i = flow_lookup(ft, &k, h);
 	if (i != FLOW_NONE && ft->pool[i].list == L_CLOSED && tcp_pure_syn(p)) {
 		flow_end(ctx, i, flow_end_reason(&ft->pool[i]));  /* port reuse */
@@ -430,6 +541,7 @@ flow_update(struct pkt_ctx *ctx, struct pkt_packet *p)
 		return NULL;
 	f = &ft->pool[i];
 	p->side = (uint8_t)side;
+	p->flow = f;
 	f->pkts[side]++;
 	f->bytes[side] += p->ip_len;
 	if (p->ts > f->last)
@@ -458,6 +570,7 @@ flow_update(struct pkt_ctx *ctx, struct pkt_packet *p)
 		ctx->stats.flows_interim++;
 		flow_emit(ctx, f, "active timeout");
 	}
+	flow_check_sampled(ctx);
 	return f;
 }
 
@@ -474,6 +587,7 @@ flow_expire(struct pkt_ctx *ctx, int64_t now_ns)
 		    (uint64_t)ft->timeout[l])
 			flow_end(ctx, i, flow_end_reason(&ft->pool[i]));
 	}
+	flow_check_sampled(ctx);
 }
 
 /* Emits every flow, least recently used first. */
@@ -485,4 +599,5 @@ flow_finish(struct pkt_ctx *ctx)
 
 	while ((i = flow_oldest(ft)) != FLOW_NONE)
 		flow_end(ctx, i, "end of capture");
+	assert(flow_table_check(ctx, NULL) == 0);
 }

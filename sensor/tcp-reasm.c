@@ -51,12 +51,15 @@ reasm_init(struct stream_pool *sp, const struct pkt_config *cfg)
 {
 	sp->size = cfg->stream_max > 0 ? cfg->stream_max : DEFAULT_STREAM_MAX;
 	sp->used = 0;
-	/* calloc: pages of buffers never used are never touched */
+	/*
+	 * calloc, and buffers handed out from fresh up before any is
+	 * reused: pages of buffers never used are never touched (a free
+	 * list built here would fault in the whole pool at start-up).
+	 */
 	if ((sp->pool = calloc(sp->size, sizeof(*sp->pool))) == NULL)
 		return -1;
-	for (uint32_t i = 0; i < sp->size; i++)
-		sp->pool[i].next = i + 1 < sp->size ? i + 1 : STREAM_NONE;
-	sp->free = 0;
+	sp->free = STREAM_NONE;
+	sp->fresh = 0;
 	return 0;
 }
 
@@ -74,12 +77,14 @@ stream_get(struct pkt_ctx *ctx, struct flow *f, int side, uint32_t base)
 	struct stream_buf *s;
 	uint32_t i = sp->free;
 
-	if (i == STREAM_NONE) {
+	if (i == STREAM_NONE && sp->fresh < sp->size)
+		i = sp->fresh++;
+	else if (i == STREAM_NONE) {
 		ctx->stats.stream_exhausted++;
 		return NULL;
-	}
+	} else
+		sp->free = sp->pool[i].next;
 	s = &sp->pool[i];
-	sp->free = s->next;
 	sp->used++;
 	s->base = base;
 	s->len = s->used = 0;

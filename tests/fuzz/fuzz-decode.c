@@ -7,10 +7,14 @@
  * the wire length exceed the captured length, as under a short snaplen.
  * Tiny pools (flows, fragment slots, stream buffers) and short timeouts
  * drive eviction, exhaustion and expiry too.
+ * After every packet the flow table's invariants are checked
+ * (flow_table_check; the pool is tiny, so this is cheap).
  * Each input gets its own context, freed before returning.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "pkt.h"
 #include "fuzz.h"
 
@@ -71,6 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pkt_handle(ctx, lt, (int64_t)n * 3 * NS, p, (uint32_t)len,
 		    (uint32_t)len + (snap ? 1000 : 0));
 		pkt_expire(ctx, (int64_t)n * 3 * NS);
+		if (flow_table_check(ctx, NULL) != 0)
+			abort();
 		n++;
 		if (next == NULL)
 			break;

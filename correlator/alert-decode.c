@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "soc/util.h"
+#include "soc/time.h"
 #include "alert.h"
 #include "alert-int.h"
 

@@ -17,6 +17,7 @@
 #include "soc-config.h"
 #include "alert.h"
 #include "alert-int.h"
+#include "soc/time.h"
 
 static const char *const severity_names[5] = {
 	"informational", "low", "medium", "high", "critical"

@@ -132,7 +132,7 @@ emit_line(struct logfile_set *ls, const char *path, const char *line,
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	ls->st.lines++;
-	logparse_line(&ctx, line, len, &ls->ev);
+	log_syslog_parse(&ctx, line, len, &ls->ev);
 	ls->emit(ls->arg, &ls->ev);
 }
 

@@ -205,7 +205,7 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 		d->c.truncated++;
 	if (!sd_has_pri(msg, n))
 		d->c.malformed++;
-	logparse_line(&ctx, msg, n, &d->ev);
+	log_syslog_parse(&ctx, msg, n, &d->ev);
 	d->emit(d->arg, &d->ev);
 }
 

@@ -377,13 +377,13 @@ out_fmt_pick(struct ctx *c, int json, int csv, enum out_fmt *fmt)
 
 /* The value of column k in row: from the getter, else from the offset. */
 static void
-out_get(struct out *o, const struct col *k, const void *row, struct cell *v)
+out_get(struct ctx *c, const struct col *k, const void *row, struct cell *v)
 {
 	const char *p = (const char *)row + k->off;
 
 	memset(v, 0, sizeof(*v));
 	if (k->get != NULL)
-		k->get(o->c, row, v);
+		k->get(c, row, v);
 	else if (k->type == COL_STR || k->type == COL_RAW)
 		memcpy(&v->s, p, sizeof(v->s));
 	else if (k->type == COL_UINT) {
@@ -499,7 +499,6 @@ void
 out_json_members(struct soc_sbuf *b, struct ctx *c, const struct col *cols,
     int ncols, const void *row)
 {
-	struct out o = { .c = c };
 	const struct col *k, *prev = NULL;
 	const char *name;
 	char grp[64];
@@ -525,7 +524,7 @@ out_json_members(struct soc_sbuf *b, struct ctx *c, const struct col *cols,
 		} else if (prev != NULL && key_group(prev->key) > 0)
 			soc_sbuf_adds(b, "}");
 		prev = k;
-		out_get(&o, k, row, &v);
+		out_get(c, k, row, &v);
 		if (v.null) {
 			j_str(b, cnt, name, NULL);
 			continue;
@@ -616,12 +615,12 @@ out_row(struct out *o, const void *row)
 		if (o->fmt == OUT_CSV) {
 			if (k->key == NULL)
 				continue;
-			out_get(o, k, row, &v);
+			out_get(o->c, k, row, &v);
 			if (n++ > 0)
 				soc_sbuf_adds(&o->b, ",");
 			csv_field(&o->b, csv_text(k, &v, one, sizeof(one)));
 		} else if (k->head != NULL && k->tpos < TABLE_MAXCOLS) {
-			out_get(o, k, row, &v);
+			out_get(o->c, k, row, &v);
 			cells[k->tpos] = table_text(o, k, &v, buf[k->tpos],
 			    sizeof(buf[k->tpos]));
 		}

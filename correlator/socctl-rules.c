@@ -32,8 +32,8 @@ rules_error(void *arg, const char *msg)
  * the correlator's engine and reports each refusal as file:line: reason.
  * argv[0] is the command name.  Exit 1 if any rule was refused.
  */
-static int
-socctl_rules_check(int argc, char **argv)
+int
+cmd_rules_check(struct ctx *c, int argc, char **argv)
 {
 	const char *mapping = NULL;
 	const char **dirs;
@@ -41,6 +41,7 @@ socctl_rules_check(int argc, char **argv)
 	size_t nerr = 0, nok, ndirs = 0;
 	int i;
 
+	(void)c;
 	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
 		return errx1("out of memory");
 	for (i = 1; i < argc; i++) {
@@ -198,8 +199,8 @@ rt_pcap(struct rt *t, const char *path)
 }
 
 /* `socctl rules test`; argv[0] is the command name. */
-static int
-socctl_rules_test(int argc, char **argv)
+int
+cmd_rules_test(struct ctx *c, int argc, char **argv)
 {
 	const char *mapping = NULL, *log = NULL, *pcap = NULL, *events = NULL;
 	const char **dirs;
@@ -207,6 +208,7 @@ socctl_rules_test(int argc, char **argv)
 	struct rt t = { .first = 1 };
 	int i, rc = 0;
 
+	(void)c;
 	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
 		return 1;
 	for (i = 1; i < argc; i++) {
@@ -259,20 +261,4 @@ socctl_rules_test(int argc, char **argv)
 	ruleset_free(t.rs);
 	soc_sbuf_free(&t.out);
 	return rc;
-}
-
-/* ---- the commands ---- */
-
-int
-cmd_rules_check(struct ctx *c, int argc, char **argv)
-{
-	(void)c;
-	return socctl_rules_check(argc, argv);
-}
-
-int
-cmd_rules_test(struct ctx *c, int argc, char **argv)
-{
-	(void)c;
-	return socctl_rules_test(argc, argv);
 }

@@ -32,6 +32,5 @@ const char	*log_syslog_parse(const struct logparse_ctx *ctx,
  * The old name, for callers not yet renamed (sensor/logfile.c,
  * sensor/syslog-server.c, correlator/rules-test.c).
  */
-#define logparse_line	log_syslog_parse
 
 #endif

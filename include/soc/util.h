@@ -9,9 +9,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* soc_parse_rfc3339() moved to soc/time.h; kept visible for its callers. */
-#include "soc/time.h"
-
 #define SOC_NS	1000000000LL
 
 int64_t	soc_now_ns(void);		/* CLOCK_REALTIME */

@@ -1,9 +1,12 @@
 /*
- * `socctl rules test DIR... (--log FILE | --pcap FILE | --events FILE.jsonl)
- * [--mapping FILE] [--json]`: runs input through the same decoders and
- * normalizers as the sensor and the same engine as the correlator, and
- * prints every alert, so a rule author sees what a rule would raise before
- * it is deployed.  Correlation windows run on event time, as live.
+ * socctl's rule commands, which need no database.  `rules check` loads
+ * rule sets with the correlator's engine and reports each refusal as
+ * file:line: reason.  `rules test DIR... (--log FILE | --pcap FILE |
+ * --events FILE.jsonl) [--mapping FILE] [--json]` runs input through the
+ * same decoders and normalizers as the sensor and the same engine as the
+ * correlator, and prints every alert, so a rule author sees what a rule
+ * would raise before it is deployed.  Correlation windows run on event
+ * time, as live.
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -11,12 +14,66 @@
 #include <string.h>
 
 #include "soc/json.h"
+#include "soc/time.h"
 #include "soc/util.h"
 #include "logparse.h"
 #include "pkt.h"
 #include "rules.h"
+#include "socctl.h"
 
-int	socctl_rules_test(int argc, char **argv);
+static void
+rules_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/*
+ * `socctl rules check DIR... [--mapping FILE]`: loads the rule sets with
+ * the correlator's engine and reports each refusal as file:line: reason.
+ * argv[0] is the command name.  Exit 1 if any rule was refused.
+ */
+int
+cmd_rules_check(struct ctx *c, int argc, char **argv)
+{
+	const char *mapping = NULL;
+	const char **dirs;
+	struct ruleset *rs;
+	size_t nerr = 0, nok, ndirs = 0;
+	int i;
+
+	(void)c;
+	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
+		return errx1("out of memory");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--mapping") == 0 && i + 1 < argc)
+			mapping = argv[++i];
+		else if (strncmp(argv[i], "--mapping=", 10) == 0)
+			mapping = argv[i] + 10;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			free(dirs);
+			return errx1("rules check: unknown option %s (usage: socctl"
+			    " rules check DIR... [--mapping FILE])", argv[i]);
+		} else
+			dirs[ndirs++] = argv[i];
+	}
+	if (ndirs == 0) {
+		free(dirs);
+		return errx1("rules check: give at least one rule directory"
+		    " (usage: socctl rules check DIR... [--mapping FILE])");
+	}
+	rs = ruleset_load(dirs, ndirs, mapping, rules_error, NULL, &nerr);
+	free(dirs);
+	if (rs == NULL)
+		return errx1("rules check: no usable rule set could be built"
+		    " (see the messages above)");
+	nok = ruleset_count(rs);
+	ruleset_free(rs);
+	printf("%zu rule%s loaded, %zu refused\n", nok, nok == 1 ? "" : "s", nerr);
+	return nerr > 0 ? 1 : 0;
+}
+
+/* ---- rules test ---- */
 
 struct rt {
 	struct ruleset		*rs;
@@ -28,13 +85,6 @@ struct rt {
 	struct soc_sbuf		 out;
 	int			 first;
 };
-
-static void
-rt_error(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "%s\n", msg);
-}
 
 static void
 rt_alert(void *arg, const struct rs_alert *a)
@@ -100,7 +150,7 @@ rt_lines(struct rt *t, const char *path, int events)
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			n--;
 		if (!events) {
-			logparse_line(&ctx, line, (size_t)n, &ev);
+			log_syslog_parse(&ctx, line, (size_t)n, &ev);
 			rt_event(t, &ev);
 		} else if (n > 0) {
 			if (soc_json_read_event(line, (size_t)n, &ev, &why, NULL) == -1) {
@@ -149,8 +199,9 @@ rt_pcap(struct rt *t, const char *path)
 	return 0;
 }
 
+/* `socctl rules test`; argv[0] is the command name. */
 int
-socctl_rules_test(int argc, char **argv)
+cmd_rules_test(struct ctx *c, int argc, char **argv)
 {
 	const char *mapping = NULL, *log = NULL, *pcap = NULL, *events = NULL;
 	const char **dirs;
@@ -158,6 +209,7 @@ socctl_rules_test(int argc, char **argv)
 	struct rt t = { .first = 1 };
 	int i, rc = 0;
 
+	(void)c;
 	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
 		return 1;
 	for (i = 1; i < argc; i++) {
@@ -189,7 +241,7 @@ socctl_rules_test(int argc, char **argv)
 		free(dirs);
 		return 1;
 	}
-	t.rs = ruleset_load(dirs, ndirs, mapping, rt_error, NULL, &nerr);
+	t.rs = ruleset_load(dirs, ndirs, mapping, rules_error, NULL, &nerr);
 	free(dirs);
 	if (t.rs == NULL || (t.sc = rs_scratch_new(t.rs)) == NULL) {
 		ruleset_free(t.rs);

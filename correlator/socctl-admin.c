@@ -1,0 +1,439 @@
+/*
+ * socctl's administration commands: CURVE key pairs, agencies, sensor
+ * enrolment and revocation, and the records behind coverage layers 1
+ * and 3 (on-site responders, independent assessments).  Every write is
+ * one transaction with its admin audit row (db_audit_commit), so the
+ * trail names the Unix user who made each change.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/json.h"
+#include "soc/time.h"
+#include "soc/util.h"
+#include "store.h"
+#include "socctl.h"
+
+/* ---- keygen ---- */
+
+int
+cmd_keygen(struct ctx *c, int argc, char **argv)
+{
+	const char *out = NULL;
+	const struct optspec spec[] = { { "out", &out, NULL }, { NULL, NULL, NULL } };
+	char err[512], pub[41], path[PATH_MAX];
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 || need(c, out, "--out NAME") == -1)
+		return 1;
+	if (soc_key_generate(out, err, sizeof(err)) == -1)
+		return errx1("keygen: %s", err);
+	snprintf(path, sizeof(path), "%s.pub", out);
+	if (soc_key_load(path, pub, err, sizeof(err)) == -1)
+		return errx1("keygen: %s", err);
+	printf("wrote %s.key (secret, mode 0600) and %s.pub\npublic key: %s\n",
+	    out, out, pub);
+	return 0;
+}
+
+/* ---- agencies ---- */
+
+static int
+code_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') || strchr("._-", s[i]) != NULL))
+			return 0;
+	return i > 0 && i < 64;
+}
+
+int
+cmd_agency_add(struct ctx *c, int argc, char **argv)
+{
+	const char *name = NULL, *parent = NULL;
+	const struct optspec spec[] = {
+		{ "name", &name, NULL }, { "parent", &parent, NULL },
+		{ NULL, NULL, NULL }
+	};
+	char note[512];
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, name, "--name NAME") == -1)
+		return 1;
+	if (!code_valid(argv[1]))
+		return cmd_err(c, "agency code '%s' must be 1-63 letters, digits,"
+		    " '.', '_' or '-'", argv[1]);
+	if (db_open(c) == -1 || store_begin(c->st) == -1)
+		return c->st ? db_fail(c) : 1;
+	snprintf(note, sizeof(note), "%s (%s)%s%s", argv[1], name,
+	    parent ? ", parent " : "", parent ? parent : "");
+	if (db_audit_commit(c, store_agency_add(c->st, argv[1], name, parent,
+	    c->now), "agency added", note) != 0)
+		return 1;
+	printf("agency %s added\n", argv[1]);
+	return 0;
+}
+
+#define AG(f)	offsetof(struct store_agency, f)
+
+static const struct col agency_cols[] = {
+	{ "code", "CODE", 0, COL_STR, 0, AG(code), NULL },
+	{ "name", "NAME:48", 1, COL_STR, 0, AG(name), NULL },
+	{ "parent", "PARENT", 2, COL_STR, COL_NULLEMPTY | COL_DASH, AG(parent), NULL },
+	{ "sensors", ">SENSORS", 3, COL_UINT, 0, AG(sensors), NULL },
+	{ "open_incidents", ">OPEN INCIDENTS", 4, COL_UINT, 0, AG(open_incidents), NULL },
+	{ "created_at", NULL, 0, COL_TIME, 0, AG(created_at), NULL },
+};
+
+static int
+agency_row(void *arg, const struct store_agency *a)
+{
+	return out_row(arg, a);
+}
+
+int
+cmd_agency_list(struct ctx *c, int argc, char **argv)
+{
+	struct out o;
+	enum out_fmt fmt;
+	int json = 0, csv = 0;
+	const struct optspec spec[] = {
+		{ "json", NULL, &json }, { "csv", NULL, &csv }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, agency_cols, COL_COUNT(agency_cols));
+	return out_end(&o, store_agency_foreach(c->st, agency_row, &o),
+	    "no agencies (add one with `socctl agency add CODE --name NAME`)");
+}
+/* ---- sensors ---- */
+
+/* Refuses a secret key file: enrolling it would publish the secret. */
+static int
+key_is_secret(const char *arg)
+{
+	char line[256];
+	FILE *f;
+	int secret = 0;
+
+	if ((f = fopen(arg, "r")) == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), f) != NULL && line[0] == '#' &&
+	    strstr(line, "secret") != NULL)
+		secret = 1;
+	fclose(f);
+	return secret;
+}
+
+int
+cmd_sensor_enroll(struct ctx *c, int argc, char **argv)
+{
+	const char *agency = NULL, *key = NULL;
+	const struct optspec spec[] = {
+		{ "agency", &agency, NULL }, { "key", &key, NULL },
+		{ NULL, NULL, NULL }
+	};
+	char err[512], pub[41], note[256];
+	int rc;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 ||
+	    need(c, agency, "--agency CODE") == -1 ||
+	    need(c, key, "--key FILE|Z85") == -1)
+		return 1;
+	if (key_is_secret(key))
+		return errx1("sensor enroll: %s is a secret key; enroll the public"
+		    " key (the .pub file written by `socctl keygen`)", key);
+	if (soc_key_load(key, pub, err, sizeof(err)) == -1)
+		return errx1("sensor enroll: %s", err);
+	if (db_open(c) == -1)
+		return 1;
+	if ((rc = store_agency_exists(c->st, agency)) != 1)
+		return rc < 0 ? db_fail(c) : errx1("sensor enroll: no such agency"
+		    " '%s' (list them with `socctl agency list`, add one with"
+		    " `socctl agency add %s --name NAME`)", agency, agency);
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	snprintf(note, sizeof(note), "%s for agency %s, key %s", argv[1], agency, pub);
+	if (db_audit_commit(c, store_sensor_enroll(c->st, argv[1], agency, pub,
+	    c->now), "sensor enrolled", note) != 0)
+		return 1;
+	printf("sensor %s enrolled for agency %s\n", argv[1], agency);
+	return 0;
+}
+
+int
+cmd_sensor_revoke(struct ctx *c, int argc, char **argv)
+{
+	struct store_sensor s;
+	int rc;
+
+	if (args(c, argc, argv, NULL, 1, 1) < 0 || db_open(c) == -1)
+		return 1;
+	if ((rc = store_sensor_by_name(c->st, argv[1], &s)) != 1)
+		return rc < 0 ? db_fail(c) : errx1("sensor revoke: no such sensor"
+		    " '%s' (see `socctl sensors`)", argv[1]);
+	if (s.revoked) {
+		printf("sensor %s was already revoked\n", argv[1]);
+		return 0;
+	}
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	rc = store_sensor_revoke(c->st, argv[1], c->now);
+	if (db_audit_commit(c, rc == 1 ? 0 : -1, "sensor revoked", argv[1]) != 0)
+		return 1;
+	printf("sensor %s revoked: its key gets no service from now on\n", argv[1]);
+	return 0;
+}
+
+#define SE(f)	offsetof(struct store_sensor_info, f)
+
+static void
+sensor_state(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_sensor_info *s = row;
+	int64_t heard;
+
+	heard = s->last_heartbeat > s->last_batch_at ? s->last_heartbeat :
+	    s->last_batch_at;
+	if (s->revoked)
+		v->s = "revoked";
+	else if (heard == 0)
+		v->s = "never heard";
+	else if (c->now - heard <= 5 * 60 * SOC_NS)
+		v->s = "live";
+	else
+		v->s = "silent";
+}
+
+static void
+sensor_hb_age(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_sensor_info *s = row;
+
+	if (s->last_heartbeat > 0)
+		v->i = (c->now - s->last_heartbeat) / SOC_NS;
+	else
+		v->null = 1;
+}
+
+static void
+sensor_counters(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_sensor_info *s = row;
+
+	(void)c;
+	v->s = s->counters;
+	v->valid = s->counters_valid;
+}
+
+static const struct col sensor_cols[] = {
+	{ "name", "NAME", 0, COL_STR, 0, SE(name), NULL },
+	{ "agency", "AGENCY", 1, COL_STR, 0, SE(agency), NULL },
+	{ "pubkey", NULL, 0, COL_STR, 0, SE(pubkey), NULL },
+	{ "state", "STATE", 2, COL_STR, 0, 0, sensor_state },
+	{ "revoked", NULL, 0, COL_BOOL, 0, SE(revoked), NULL },
+	{ "enrolled_at", "ENROLLED", 8, COL_TIME, 0, SE(enrolled_at), NULL },
+	{ "last_heartbeat", "HEARTBEAT", 3, COL_AGE, 0, SE(last_heartbeat), NULL },
+	{ "heartbeat_age_s", NULL, 0, COL_INT, 0, 0, sensor_hb_age },
+	{ "last_batch_at", "LAST BATCH", 4, COL_AGE, 0, SE(last_batch_at), NULL },
+	{ "last_seq", ">LAST SEQ", 7, COL_UINT, 0, SE(last_seq), NULL },
+	{ "events_received", ">EVENTS", 5, COL_UINT, 0, SE(events_received), NULL },
+	{ "batches", ">BATCHES", 6, COL_UINT, 0, SE(batches), NULL },
+	{ "counters", NULL, 0, COL_RAW, 0, 0, sensor_counters },
+};
+
+static int
+sensor_row(void *arg, const struct store_sensor_info *s)
+{
+	return out_row(arg, s);
+}
+
+int
+cmd_sensors(struct ctx *c, int argc, char **argv)
+{
+	const char *agency = NULL;
+	struct out o;
+	enum out_fmt fmt;
+	int json = 0, csv = 0;
+	const struct optspec spec[] = {
+		{ "json", NULL, &json }, { "csv", NULL, &csv },
+		{ "agency", &agency, NULL }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, sensor_cols, COL_COUNT(sensor_cols));
+	return out_end(&o, store_sensor_foreach(c->st, agency, sensor_row, &o),
+	    "no sensors (enroll one with `socctl sensor enroll NAME --agency CODE"
+	    " --key FILE`)");
+}
+/* ---- responders and assessments (coverage layers 1 and 3) ---- */
+
+static int
+agency_known(struct ctx *c, const char *code, const char *what)
+{
+	int rc = store_agency_exists(c->st, code);
+
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		db_fail(c);
+	else
+		errx1("%s: no such agency '%s' (see `socctl agency list`)", what,
+		    code);
+	return -1;
+}
+
+int
+cmd_responder_add(struct ctx *c, int argc, char **argv)
+{
+	const char *name = NULL, *contact = NULL;
+	const struct optspec spec[] = {
+		{ "name", &name, NULL }, { "contact", &contact, NULL },
+		{ NULL, NULL, NULL }
+	};
+	char note[512];
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, name, "--name NAME") == -1 ||
+	    db_open(c) == -1 || agency_known(c, argv[1], "responder add") == -1)
+		return 1;
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	snprintf(note, sizeof(note), "%s for agency %s", name, argv[1]);
+	if (db_audit_commit(c, store_responder_add(c->st, argv[1], name, contact,
+	    c->now), "responder added", note) != 0)
+		return 1;
+	printf("responder %s on record for %s\n", name, argv[1]);
+	return 0;
+}
+
+#define RE(f)	offsetof(struct store_responder, f)
+
+static const struct col responder_cols[] = {
+	{ "agency", "AGENCY", 0, COL_STR, 0, RE(agency), NULL },
+	{ "name", "NAME", 1, COL_STR, 0, RE(name), NULL },
+	{ "contact", "CONTACT", 2, COL_STR, COL_NULLEMPTY | COL_DASH, RE(contact), NULL },
+	{ "added_at", "ADDED", 3, COL_TIME, 0, RE(added_at), NULL },
+};
+
+static int
+responder_row(void *arg, const struct store_responder *r)
+{
+	return out_row(arg, r);
+}
+
+int
+cmd_responder_list(struct ctx *c, int argc, char **argv)
+{
+	const char *agency = NULL;
+	struct out o;
+	enum out_fmt fmt;
+	int json = 0, csv = 0;
+	const struct optspec spec[] = {
+		{ "agency", &agency, NULL }, { "json", NULL, &json },
+		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, responder_cols, COL_COUNT(responder_cols));
+	return out_end(&o, store_responder_foreach(c->st, agency, responder_row,
+	    &o), "no responders on record");
+}
+int
+cmd_assessment_add(struct ctx *c, int argc, char **argv)
+{
+	const char *by = NULL, *expires = NULL, *at = NULL;
+	const struct optspec spec[] = {
+		{ "by", &by, NULL }, { "expires", &expires, NULL },
+		{ "at", &at, NULL }, { NULL, NULL, NULL }
+	};
+	char note[512], d[64];
+	int64_t when = c->now, until;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 ||
+	    need(c, by, "--by ASSESSOR") == -1 ||
+	    need(c, expires, "--expires DATE|DURATION") == -1)
+		return 1;
+	if (at != NULL && parse_when(at, c->now, -1, &when) == -1)
+		return cmd_err(c, "--at wants a date (2026-11-27) or a duration"
+		    " ago (30d), not '%s'", at);
+	if (parse_when(expires, when, 1, &until) == -1)
+		return cmd_err(c, "--expires wants a date (2027-11-27) or a"
+		    " duration (365d, 1y), not '%s'", expires);
+	if (until <= when)
+		return cmd_err(c, "--expires must be after the assessment date");
+	if (db_open(c) == -1 || agency_known(c, argv[1], "assessment add") == -1)
+		return 1;
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	soc_time_format(until, d, sizeof(d));
+	snprintf(note, sizeof(note), "%s by %s, expires %.10s", argv[1], by, d);
+	if (db_audit_commit(c, store_assessment_add(c->st, argv[1], by, when, until),
+	    "assessment added", note) != 0)
+		return 1;
+	printf("assessment of %s by %s on record, valid until %.10s\n", argv[1],
+	    by, d);
+	return 0;
+}
+
+#define AS(f)	offsetof(struct store_assessment, f)
+
+static void
+assessment_expired(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_assessment *a = row;
+
+	v->i = a->expires_at <= c->now;
+}
+
+static void
+assessment_state(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_assessment *a = row;
+
+	v->s = a->expires_at <= c->now ? "expired" : "valid";
+}
+
+static const struct col assessment_cols[] = {
+	{ "agency", "AGENCY", 0, COL_STR, 0, AS(agency), NULL },
+	{ "assessor", "ASSESSOR", 1, COL_STR, 0, AS(assessor), NULL },
+	{ "assessed_at", "ASSESSED", 2, COL_TIME, 0, AS(assessed_at), NULL },
+	{ "expires_at", "EXPIRES", 3, COL_TIME, 0, AS(expires_at), NULL },
+	{ "expired", NULL, 0, COL_BOOL, 0, 0, assessment_expired },
+	{ NULL, "STATE", 4, COL_STR, 0, 0, assessment_state },
+};
+
+static int
+assessment_row(void *arg, const struct store_assessment *a)
+{
+	return out_row(arg, a);
+}
+
+int
+cmd_assessment_list(struct ctx *c, int argc, char **argv)
+{
+	const char *agency = NULL;
+	struct out o;
+	enum out_fmt fmt;
+	int json = 0, csv = 0;
+	const struct optspec spec[] = {
+		{ "agency", &agency, NULL }, { "json", NULL, &json },
+		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, assessment_cols, COL_COUNT(assessment_cols));
+	return out_end(&o, store_assessment_foreach(c->st, agency,
+	    assessment_row, &o), "no assessments on record");
+}

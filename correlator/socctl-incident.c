@@ -1,0 +1,378 @@
+/*
+ * socctl's incident commands: the list with its filters, one incident
+ * with its evidence and audit trail, the analyst's moves (ack,
+ * investigate, resolve, false-positive, assign, note) and the audit
+ * trail.  The state machine itself is store.c's; these commands parse,
+ * call it and say what happened.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/json.h"
+#include "soc/util.h"
+#include "store.h"
+#include "socctl.h"
+
+#define IN(f)	offsetof(struct store_incident, f)
+
+static void
+incident_severity(struct ctx *c, const void *row, struct cell *v)
+{
+	(void)c;
+	v->s = store_severity_name(((const struct store_incident *)row)->severity);
+}
+
+static void
+incident_status(struct ctx *c, const void *row, struct cell *v)
+{
+	(void)c;
+	v->s = store_status_name(((const struct store_incident *)row)->status);
+}
+
+/* The table names a rule by its title, or its id when it has none. */
+static void
+incident_rule(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_incident *in = row;
+
+	(void)c;
+	v->s = in->rule_title[0] ? in->rule_title : in->rule_id;
+}
+
+static const struct col incident_cols[] = {
+	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
+	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
+	{ "rule.title", NULL, 0, COL_STR, 0, IN(rule_title), NULL },
+	{ "rule.level", NULL, 0, COL_STR, 0, IN(rule_level), NULL },
+	{ "rule.author", NULL, 0, COL_STR, 0, IN(rule_author), NULL },
+	{ NULL, "RULE:44", 4, COL_STR, 0, 0, incident_rule },
+	{ "agency", "AGENCY", 3, COL_STR, 0, IN(agency), NULL },
+	{ "sensor", NULL, 0, COL_STR, 0, IN(sensor), NULL },
+	{ "severity", "SEVERITY", 1, COL_STR, 0, 0, incident_severity },
+	{ "status", "STATUS", 2, COL_STR, 0, 0, incident_status },
+	{ "assignee", "ASSIGNEE", 8, COL_STR, COL_NULLEMPTY | COL_DASH,
+	  IN(assignee), NULL },
+	{ "group_key", "GROUP:32", 5, COL_STR, COL_DASH, IN(group_key), NULL },
+	{ "first_seen", NULL, 0, COL_TIME, 0, IN(first_seen), NULL },
+	{ "last_seen", "LAST SEEN", 7, COL_TIME, 0, IN(last_seen), NULL },
+	{ "count", ">COUNT", 6, COL_UINT, 0, IN(count), NULL },
+	{ "created_at", NULL, 0, COL_TIME, 0, IN(created_at), NULL },
+	{ "updated_at", NULL, 0, COL_TIME, 0, IN(updated_at), NULL },
+	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },
+};
+
+static int
+incident_row(void *arg, const struct store_incident *in)
+{
+	return out_row(arg, in);
+}
+
+int
+cmd_incidents(struct ctx *c, int argc, char **argv)
+{
+	const char *status = NULL, *agency = NULL, *minsev = NULL, *since = NULL;
+	const char *limit = NULL;
+	struct store_incident_filter f;
+	struct out o;
+	enum out_fmt fmt;
+	char *end;
+	int json = 0, csv = 0;
+	const struct optspec spec[] = {
+		{ "status", &status, NULL }, { "agency", &agency, NULL },
+		{ "min-severity", &minsev, NULL }, { "since", &since, NULL },
+		{ "limit", &limit, NULL }, { "json", NULL, &json },
+		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1)
+		return 1;
+	store_incident_filter_init(&f);
+	f.agency = agency;
+	if (status != NULL && strcmp(status, "open") == 0)
+		f.open_only = 1;
+	else if (status != NULL && strcmp(status, "closed") == 0)
+		f.closed_only = 1;
+	else if (status != NULL && strcmp(status, "all") != 0 &&
+	    (f.status = store_status_parse(status)) < 0)
+		return cmd_err(c, "unknown status '%s' (new, acknowledged,"
+		    " investigating, resolved, false_positive, open, closed or all)", status);
+	if (minsev != NULL && (f.min_severity = store_severity_parse(minsev)) < 0)
+		return cmd_err(c, "unknown severity '%s' (informational, low,"
+		    " medium, high, critical or 0-4)", minsev);
+	if (since != NULL && parse_when(since, c->now, -1, &f.since_ns) == -1)
+		return cmd_err(c, "--since wants a duration (15m, 2h, 7d) or a"
+		    " date (2026-11-27), not '%s'", since);
+	if (limit != NULL && ((f.limit = strtoll(limit, &end, 10)) <= 0 || *end))
+		return cmd_err(c, "--limit wants a positive number");
+	if (db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, incident_cols, COL_COUNT(incident_cols));
+	return out_end(&o, store_incident_foreach(c->st, &f, incident_row, &o),
+	    "no incidents");
+}
+
+struct show_ctx {
+	struct ctx	*c;
+	struct soc_sbuf	 b;
+	int		 json;
+	int		 n;
+};
+
+static int
+show_incident(void *arg, const struct store_incident *in)
+{
+	struct show_ctx *s = arg;
+	char t1[32], t2[32];
+
+	if (s->json) {
+		out_json_members(&s->b, s->c, incident_cols,
+		    COL_COUNT(incident_cols), in);
+		return 0;
+	}
+	printf("Incident %lld: ", (long long)in->id);
+	put_clean(stdout, in->rule_title);
+	printf("\n  status:    %s", store_status_name(in->status));
+	if (in->assignee[0] != '\0') {
+		fputs(", assigned to ", stdout);
+		put_clean(stdout, in->assignee);
+	}
+	printf("\n  severity:  %s\n  rule:      ", store_severity_name(in->severity));
+	put_clean(stdout, in->rule_id);
+	printf(" (level %s", in->rule_level);
+	if (in->rule_author[0] != '\0') {
+		fputs(", author ", stdout);
+		put_clean(stdout, in->rule_author);
+	}
+	printf(")\n  agency:    %s\n  sensor:    ", in->agency);
+	put_clean(stdout, in->sensor);
+	fputs("\n  group:     ", stdout);
+	put_clean(stdout, in->group_key[0] ? in->group_key : "-");
+	time_human(s->c, in->first_seen, t1, sizeof(t1));
+	time_human(s->c, in->last_seen, t2, sizeof(t2));
+	printf("\n  events:    %llu, first %s, last %s\n",
+	    (unsigned long long)in->count, t1, t2);
+	time_human(s->c, in->created_at, t1, sizeof(t1));
+	time_human(s->c, in->updated_at, t2, sizeof(t2));
+	printf("  opened:    %s, updated %s\n", t1, t2);
+	printf("\nEvidence (%llu of %llu events kept):\n",
+	    (unsigned long long)in->evidence, (unsigned long long)in->count);
+	return 0;
+}
+
+static int
+show_evidence(void *arg, int seq, const char *json, int valid)
+{
+	struct show_ctx *s = arg;
+
+	if (s->json) {
+		if (s->n++ > 0)
+			soc_sbuf_adds(&s->b, ",");
+		if (valid)
+			soc_sbuf_adds(&s->b, json);
+		else
+			soc_sbuf_json_str(&s->b, json, strlen(json));
+		return 0;
+	}
+	printf("  %2d ", seq + 1);
+	put_clean(stdout, json);
+	putchar('\n');
+	return 0;
+}
+
+static int
+show_audit(void *arg, const struct store_audit *a)
+{
+	struct show_ctx *s = arg;
+	char t[32];
+	int n = 0;
+
+	if (s->json) {
+		if (s->n++ > 0)
+			soc_sbuf_adds(&s->b, ",");
+		soc_sbuf_adds(&s->b, "{");
+		j_time(&s->b, &n, "at", a->at);
+		j_str(&s->b, &n, "actor", a->actor);
+		j_str(&s->b, &n, "action", a->action);
+		j_str(&s->b, &n, "note", a->note[0] ? a->note : NULL);
+		soc_sbuf_adds(&s->b, "}");
+		return 0;
+	}
+	time_human(s->c, a->at, t, sizeof(t));
+	printf("  %s  ", t);
+	put_clean(stdout, a->actor);
+	printf("  %s", a->action);
+	if (a->note[0] != '\0') {
+		fputs("  ", stdout);
+		put_clean(stdout, a->note);
+	}
+	putchar('\n');
+	return 0;
+}
+
+int
+cmd_incident_show(struct ctx *c, int argc, char **argv)
+{
+	struct show_ctx s;
+	int64_t id;
+	int json = 0, rc;
+	const struct optspec spec[] = { { "json", NULL, &json }, { NULL, NULL, NULL } };
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || parse_id(c, argv[1], &id) == -1 ||
+	    db_open(c) == -1)
+		return 1;
+	memset(&s, 0, sizeof(s));
+	s.c = c;
+	s.json = json;
+	soc_sbuf_init(&s.b);
+	if (json)
+		soc_sbuf_adds(&s.b, "{");
+	if ((rc = store_incident_get(c->st, id, show_incident, &s)) != 1) {
+		soc_sbuf_free(&s.b);
+		return rc < 0 ? db_fail(c) : errx1("incident show: no such incident"
+		    " %lld (see `socctl incidents`)", (long long)id);
+	}
+	if (json)
+		soc_sbuf_adds(&s.b, ",\"evidence\":[");
+	if (store_evidence_foreach(c->st, id, show_evidence, &s) != 0)
+		goto fail;
+	if (json)
+		soc_sbuf_adds(&s.b, "],\"audit\":[");
+	else
+		printf("\nAudit trail:\n");
+	s.n = 0;
+	if (store_audit_foreach(c->st, id, show_audit, &s) != 0)
+		goto fail;
+	if (json) {
+		soc_sbuf_adds(&s.b, "]}");
+		return j_print(&s.b);
+	}
+	soc_sbuf_free(&s.b);
+	return 0;
+fail:
+	soc_sbuf_free(&s.b);
+	return db_fail(c);
+}
+
+/* ack, investigate, resolve, false-positive: the target is cmd->arg. */
+int
+cmd_incident_move(struct ctx *c, int argc, char **argv)
+{
+	static const char *const done[STORE_ST_COUNT] = {
+		"reopened", "acknowledged", "under investigation",
+		"resolved", "closed as false positive"
+	};
+	const char *by = NULL, *note = NULL;
+	const struct optspec spec[] = {
+		{ "by", &by, NULL }, { "note", &note, NULL }, { NULL, NULL, NULL }
+	};
+	int64_t id;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || parse_id(c, argv[1], &id) == -1 ||
+	    need(c, by, "--by NAME (who does it, for the audit trail)") == -1 ||
+	    db_open(c) == -1)
+		return 1;
+	if (store_incident_transition(c->st, id, c->cmd->arg, by, note, c->now) == -1)
+		return errx1("%s", db_why(c));
+	printf("incident %lld %s by %s\n", (long long)id,
+	    done[c->cmd->arg], by);
+	return 0;
+}
+
+int
+cmd_incident_assign(struct ctx *c, int argc, char **argv)
+{
+	const char *by = NULL, *to = NULL, *note = NULL;
+	const struct optspec spec[] = {
+		{ "to", &to, NULL }, { "by", &by, NULL }, { "note", &note, NULL },
+		{ NULL, NULL, NULL }
+	};
+	int64_t id;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || parse_id(c, argv[1], &id) == -1)
+		return 1;
+	if (to == NULL)
+		return cmd_err(c, "--to NAME is required (--to '' unassigns)");
+	if (need(c, by, "--by NAME (who does it, for the audit trail)") == -1 ||
+	    db_open(c) == -1)
+		return 1;
+	if (store_incident_assign(c->st, id, to, by, note, c->now) == -1)
+		return errx1("%s", db_why(c));
+	if (to[0] != '\0')
+		printf("incident %lld assigned to %s by %s\n", (long long)id, to, by);
+	else
+		printf("incident %lld unassigned by %s\n", (long long)id, by);
+	return 0;
+}
+
+int
+cmd_incident_note(struct ctx *c, int argc, char **argv)
+{
+	const char *by = NULL, *note = NULL;
+	const struct optspec spec[] = {
+		{ "by", &by, NULL }, { "note", &note, NULL }, { NULL, NULL, NULL }
+	};
+	int64_t id;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || parse_id(c, argv[1], &id) == -1 ||
+	    need(c, by, "--by NAME") == -1 || need(c, note, "--note TEXT") == -1 ||
+	    db_open(c) == -1)
+		return 1;
+	if (store_incident_note(c->st, id, by, note, c->now) == -1)
+		return errx1("%s", db_why(c));
+	printf("note added to incident %lld\n", (long long)id);
+	return 0;
+}
+
+#define AU(f)	offsetof(struct store_audit, f)
+
+static void
+audit_incident(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_audit *a = row;
+
+	(void)c;
+	if (a->incident_id > 0)
+		v->i = a->incident_id;
+	else
+		v->null = 1;
+}
+
+static const struct col audit_cols[] = {
+	{ "id", NULL, 0, COL_INT, 0, AU(id), NULL },
+	{ "incident", ">INCIDENT", 1, COL_INT, COL_DASH, 0, audit_incident },
+	{ "at", "AT", 0, COL_TIME, 0, AU(at), NULL },
+	{ "actor", "ACTOR", 2, COL_STR, 0, AU(actor), NULL },
+	{ "action", "ACTION", 3, COL_STR, 0, AU(action), NULL },
+	{ "note", "NOTE:60", 4, COL_STR, COL_NULLEMPTY, AU(note), NULL },
+};
+
+static int
+audit_row(void *arg, const struct store_audit *a)
+{
+	return out_row(arg, a);
+}
+
+int
+cmd_audit(struct ctx *c, int argc, char **argv)
+{
+	const char *inc = NULL;
+	struct out o;
+	enum out_fmt fmt;
+	int64_t id = -1;
+	int json = 0, csv = 0;
+	const struct optspec spec[] = {
+		{ "incident", &inc, NULL }, { "json", NULL, &json },
+		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 ||
+	    (inc != NULL && parse_id(c, inc, &id) == -1) || db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, audit_cols, COL_COUNT(audit_cols));
+	return out_end(&o, store_audit_foreach(c->st, id, audit_row, &o),
+	    "no audit entries");
+}

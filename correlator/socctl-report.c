@@ -1,0 +1,287 @@
+/*
+ * socctl's reports: the 4-layer coverage report per agency and the
+ * totals of `socctl stats`.  A future `socctl report` (periodic
+ * summaries for the national level) belongs here too.  Both are mostly
+ * one document rather than a list; their list parts (one row per agency
+ * and layer, one row per sensor) go through the column descriptions of
+ * socctl-out.c for --csv, and stats' per-sensor table too.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/json.h"
+#include "soc/util.h"
+#include "store.h"
+#include "socctl.h"
+
+/* ---- coverage ---- */
+
+/* One agency's layer, flat, as --csv prints it. */
+struct cov_line {
+	const char	*code;
+	const char	*name;
+	const char	*parent;
+	int		 covered;
+	int64_t		 layer;
+	const char	*layer_name;
+	const char	*state;
+	const char	*reason;
+};
+
+#define CL(f)	offsetof(struct cov_line, f)
+
+static const struct col cov_cols[] = {
+	{ "code", NULL, 0, COL_STR, 0, CL(code), NULL },
+	{ "name", NULL, 0, COL_STR, 0, CL(name), NULL },
+	{ "parent", NULL, 0, COL_STR, COL_NULLEMPTY, CL(parent), NULL },
+	{ "covered", NULL, 0, COL_BOOL, 0, CL(covered), NULL },
+	{ "layer", NULL, 0, COL_INT, 0, CL(layer), NULL },
+	{ "layer_name", NULL, 0, COL_STR, 0, CL(layer_name), NULL },
+	{ "state", NULL, 0, COL_STR, 0, CL(state), NULL },
+	{ "reason", NULL, 0, COL_STR, 0, CL(reason), NULL },
+};
+
+static void
+coverage_json(struct out *o, const struct store_coverage *cv)
+{
+	struct soc_sbuf *b = &o->b;
+	int i, n = 0, m;
+
+	if (o->n++ > 0)
+		soc_sbuf_adds(b, ",");
+	soc_sbuf_adds(b, "{");
+	j_str(b, &n, "code", cv->agency);
+	j_str(b, &n, "name", cv->name);
+	j_str(b, &n, "parent", cv->parent[0] ? cv->parent : NULL);
+	j_bool(b, &n, "covered", cv->covered);
+	j_key(b, &n, "layers");
+	soc_sbuf_adds(b, "[");
+	for (i = 0; i < STORE_LAYERS; i++) {
+		m = 0;
+		soc_sbuf_adds(b, i ? ",{" : "{");
+		j_int(b, &m, "layer", i + 1);
+		j_str(b, &m, "name", store_layer_name(i));
+		j_str(b, &m, "state", store_layer_state_name(cv->state[i]));
+		j_str(b, &m, "reason", cv->reason[i]);
+		soc_sbuf_adds(b, "}");
+	}
+	soc_sbuf_adds(b, "]}");
+}
+
+static int
+coverage_row(void *arg, const struct store_coverage *cv)
+{
+	struct out *o = arg;
+	struct cov_line cl;
+	size_t w, lw = 0;
+	int i;
+
+	if (o->fmt == OUT_JSON) {
+		coverage_json(o, cv);
+		return 0;
+	}
+	if (o->fmt == OUT_CSV) {
+		for (i = 0; i < STORE_LAYERS; i++) {
+			cl = (struct cov_line){ cv->agency, cv->name, cv->parent,
+			    cv->covered, i + 1, store_layer_name(i),
+			    store_layer_state_name(cv->state[i]), cv->reason[i] };
+			out_row(o, &cl);
+		}
+		return 0;
+	}
+	if (o->n++ > 0)
+		putchar('\n');
+	printf("%s  ", cv->agency);
+	put_clean(stdout, cv->name);
+	printf("  [%s]\n", cv->covered ? "covered" : "not covered");
+	for (i = 0; i < STORE_LAYERS; i++)
+		if ((w = strlen(store_layer_name(i))) > lw)
+			lw = w;
+	for (i = 0; i < STORE_LAYERS; i++) {
+		printf("  %d %-*s  %-8s  ", i + 1, (int)lw, store_layer_name(i),
+		    store_layer_state_name(cv->state[i]));
+		put_clean(stdout, cv->reason[i]);
+		putchar('\n');
+	}
+	return 0;
+}
+
+int
+cmd_coverage(struct ctx *c, int argc, char **argv)
+{
+	const char *hb = NULL, *ack = NULL;
+	struct store_coverage_opts co;
+	struct out o;
+	enum out_fmt fmt;
+	size_t ncov = 0, ntot = 0;
+	double share;
+	int json = 0, csv = 0, forwarding = 0, rc, n = 0;
+	const struct optspec spec[] = {
+		{ "json", NULL, &json }, { "csv", NULL, &csv },
+		{ "heartbeat", &hb, NULL }, { "ack-within", &ack, NULL },
+		{ "forwarding", NULL, &forwarding }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1)
+		return 1;
+	store_coverage_opts_init(&co);
+	co.now_ns = c->now;
+	co.forwarding = forwarding;
+	if (hb != NULL && (co.heartbeat_max_ns = soc_parse_duration(hb)) <= 0)
+		return cmd_err(c, "--heartbeat wants a duration (5m), not '%s'", hb);
+	if (ack != NULL && strcmp(ack, "0") == 0)
+		co.ack_max_ns = 0;
+	else if (ack != NULL && (co.ack_max_ns = soc_parse_duration(ack)) <= 0)
+		return cmd_err(c, "--ack-within wants a duration (24h) or 0, not"
+		    " '%s'", ack);
+	if (db_open(c) == -1)
+		return 1;
+	out_begin(&o, c, fmt, cov_cols, COL_COUNT(cov_cols));
+	if (fmt == OUT_JSON) {
+		soc_sbuf_reset(&o.b);
+		soc_sbuf_adds(&o.b, "{\"agencies\":[");
+	}
+	rc = store_coverage(c->st, &co, coverage_row, &o, &ncov, &ntot);
+	if (rc != 0 || fmt == OUT_CSV)
+		return out_end(&o, rc, "");
+	share = ntot ? (double)ncov / (double)ntot : 0.0;
+	if (fmt == OUT_JSON) {
+		soc_sbuf_adds(&o.b, "]");
+		n = 1;
+		j_int(&o.b, &n, "covered", (long long)ncov);
+		j_int(&o.b, &n, "total", (long long)ntot);
+		j_key(&o.b, &n, "share");
+		soc_sbuf_printf(&o.b, "%.4f", share);
+		soc_sbuf_adds(&o.b, "}");
+		rc = j_print(&o.b);
+		out_free(&o);
+		return rc;
+	}
+	out_free(&o);
+	if (ntot == 0) {
+		printf("no agencies (add one with `socctl agency add CODE --name"
+		    " NAME`)\n");
+		return 0;
+	}
+	printf("\nfully covered: %zu of %zu agencies (%.0f%%; target 100%%)\n",
+	    ncov, ntot, share * 100.0);
+	return 0;
+}
+
+/* ---- stats ---- */
+
+#define SS(f)	offsetof(struct store_sensor_info, f)
+
+static const struct col stats_cols[] = {
+	{ "name", "SENSOR", 0, COL_STR, 0, SS(name), NULL },
+	{ "agency", "AGENCY", 1, COL_STR, 0, SS(agency), NULL },
+	{ "revoked", NULL, 0, COL_BOOL, 0, SS(revoked), NULL },
+	{ "events_received", ">EVENTS", 2, COL_UINT, 0, SS(events_received), NULL },
+	{ "batches", ">BATCHES", 3, COL_UINT, 0, SS(batches), NULL },
+	{ "last_seq", ">LAST SEQ", 4, COL_UINT, 0, SS(last_seq), NULL },
+	{ "last_batch_at", "LAST BATCH", 5, COL_AGE, 0, SS(last_batch_at), NULL },
+};
+
+static int
+stats_sensor(void *arg, const struct store_sensor_info *s)
+{
+	return out_row(arg, s);
+}
+
+static void
+stats_text(const struct store_stats *ss)
+{
+	int i;
+
+	printf("agencies          %llu\n", (unsigned long long)ss->agencies);
+	printf("sensors           %llu enrolled, %llu revoked\n",
+	    (unsigned long long)ss->sensors,
+	    (unsigned long long)ss->sensors_revoked);
+	printf("events received   %llu in %llu batches\n",
+	    (unsigned long long)ss->events_received,
+	    (unsigned long long)ss->batches);
+	printf("incidents         %llu:", (unsigned long long)ss->incidents);
+	for (i = 0; i < STORE_ST_COUNT; i++)
+		printf("%s %s %llu", i ? "," : "", store_status_name(i),
+		    (unsigned long long)ss->by_status[i]);
+	printf("\nby severity      ");
+	for (i = 0; i < 5; i++)
+		printf("%s %s %llu", i ? "," : "", store_severity_name(i),
+		    (unsigned long long)ss->by_severity[i]);
+	printf("\nevidence events   %llu\naudit entries     %llu\n",
+	    (unsigned long long)ss->evidence, (unsigned long long)ss->audit);
+	printf("forwarded         %llu (%llu pending)\n\n",
+	    (unsigned long long)ss->forwarded,
+	    (unsigned long long)ss->outbox_pending);
+}
+
+/* The totals as JSON members, up to the opening of "per_sensor". */
+static void
+stats_json(struct soc_sbuf *b, const struct store_stats *ss)
+{
+	int i, n = 0, m = 0;
+
+	soc_sbuf_adds(b, "{");
+	j_int(b, &n, "agencies", (long long)ss->agencies);
+	j_int(b, &n, "sensors", (long long)ss->sensors);
+	j_int(b, &n, "sensors_revoked", (long long)ss->sensors_revoked);
+	j_int(b, &n, "events_received", (long long)ss->events_received);
+	j_int(b, &n, "batches", (long long)ss->batches);
+	j_int(b, &n, "incidents", (long long)ss->incidents);
+	j_key(b, &n, "by_status");
+	soc_sbuf_adds(b, "{");
+	for (i = 0; i < STORE_ST_COUNT; i++)
+		j_int(b, &m, store_status_name(i), (long long)ss->by_status[i]);
+	soc_sbuf_adds(b, "}");
+	j_key(b, &n, "by_severity");
+	soc_sbuf_adds(b, "{");
+	for (i = 0, m = 0; i < 5; i++)
+		j_int(b, &m, store_severity_name(i), (long long)ss->by_severity[i]);
+	soc_sbuf_adds(b, "}");
+	j_int(b, &n, "evidence", (long long)ss->evidence);
+	j_int(b, &n, "audit", (long long)ss->audit);
+	j_int(b, &n, "forwarded", (long long)ss->forwarded);
+	j_int(b, &n, "outbox_pending", (long long)ss->outbox_pending);
+	j_key(b, &n, "per_sensor");
+	soc_sbuf_adds(b, "[");
+}
+
+/* --csv prints only the per-sensor list (the totals are one line each
+ * in the text form and one object in JSON). */
+int
+cmd_stats(struct ctx *c, int argc, char **argv)
+{
+	struct store_stats ss;
+	struct out o;
+	enum out_fmt fmt;
+	int json = 0, csv = 0, rc;
+	const struct optspec spec[] = {
+		{ "json", NULL, &json }, { "csv", NULL, &csv }, { NULL, NULL, NULL }
+	};
+
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+		return 1;
+	if (store_stats_get(c->st, &ss) == -1)
+		return db_fail(c);
+	if (fmt == OUT_TABLE)
+		stats_text(&ss);
+	out_begin(&o, c, fmt, stats_cols, COL_COUNT(stats_cols));
+	if (fmt == OUT_JSON) {
+		soc_sbuf_reset(&o.b);
+		stats_json(&o.b, &ss);
+	}
+	rc = store_sensor_foreach(c->st, NULL, stats_sensor, &o);
+	if (rc != 0 || fmt == OUT_CSV)
+		return out_end(&o, rc, "");
+	if (fmt == OUT_JSON) {
+		soc_sbuf_adds(&o.b, "]}");
+		rc = j_print(&o.b);
+	} else
+		rc = o.n ? table_print(&o.t) : 0;
+	out_free(&o);
+	return rc;
+}

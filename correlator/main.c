@@ -48,40 +48,59 @@ static struct enrich		*en;
 static struct ingest		*in;
 static volatile sig_atomic_t	quit, reload, report;
 
+/* Flags that are not config keys: conf_getopt_apply() returns these. */
+enum { ACT_CONFIG = 1, ACT_TEST, ACT_DEBUG, ACT_HELP, ACT_VERSION };
+
+/*
+ * Every option, once: config key, default, flag and help line.  The
+ * getopt arrays and --help are made from this table, and
+ * tests/test_options.py holds soc-correlator(8) to it.
+ */
 static const struct conf_opt corr_opts[] = {
-	{ "db", CONF_STR, &C.db, 0, 0, "SQLite database (socctl --db uses the same)" },
-	{ "rules", CONF_STR, &C.rules, 0, 0, "directory of Sigma rules" },
-	{ "mapping", CONF_STR, &C.mapping, 0, 0, "Sigma field mapping (default: RULES/mapping.yml)" },
-	{ "key", CONF_STR, &C.key, 0, 0, "the correlator's secret key file" },
-	{ "bind", CONF_STR, &C.bind, 0, 0, "endpoint to listen on, tcp://ADDR:PORT" },
-	{ "geoip.city", CONF_STR, &C.geoip_city, 0, 0, "MaxMind City (or Country) database for source.geo.*" },
-	{ "geoip.asn", CONF_STR, &C.geoip_asn, 0, 0, "MaxMind ASN database for source.as.*" },
-	{ NULL, 0, NULL, 0, 0, NULL },
+	{ .flag = "config", .letter = 'c', .arg = "FILE", .action = ACT_CONFIG,
+	  .help = "YAML config (see soc-correlator(8)); flags override it" },
+	{ .name = "db", .type = CONF_STR, .dst = &C.db,
+	  .def = "/var/lib/soc/soc.db", .flag = "db", .arg = "PATH",
+	  .help = "incident database, shared with socctl --db" },
+	{ .name = "rules", .type = CONF_STR, .dst = &C.rules,
+	  .def = SOC_DATADIR "/rules", .flag = "rules", .arg = "DIR",
+	  .help = "Sigma rules directory" },
+	{ .name = "mapping", .type = CONF_STR, .dst = &C.mapping,
+	  .help = "Sigma field mapping (default: RULES/mapping.yml)" },
+	{ .name = "key", .type = CONF_STR, .dst = &C.key,
+	  .flag = "key", .arg = "FILE",
+	  .help = "the correlator's secret key (socctl keygen --out NAME)" },
+	{ .name = "bind", .type = CONF_STR, .dst = &C.bind,
+	  .def = "tcp://0.0.0.0:7500", .flag = "bind", .arg = "ENDPOINT",
+	  .help = "listen endpoint" },
+	{ .name = "geoip.city", .type = CONF_STR, .dst = &C.geoip_city,
+	  .flag = "geoip-city", .arg = "FILE",
+	  .help = "MaxMind City/Country database: adds source.geo.*" },
+	{ .name = "geoip.asn", .type = CONF_STR, .dst = &C.geoip_asn,
+	  .flag = "geoip-asn", .arg = "FILE",
+	  .help = "MaxMind ASN database: adds source.as.*" },
+	{ .flag = "test", .letter = 't', .action = ACT_TEST,
+	  .help = "load the config, the keys and the rules, then exit" },
+	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
+	  .help = "verbose logging" },
+	{ .flag = "help", .letter = 'h', .action = ACT_HELP,
+	  .help = "this help" },
+	{ .flag = "version", .letter = 'V', .action = ACT_VERSION,
+	  .help = "print the version" },
+	{ .name = NULL },
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-"usage: soc-correlator [-c FILE] [--db PATH] [--rules DIR] [--key FILE]\n"
-"                      [--bind ENDPOINT] [--geoip-city F] [--geoip-asn F] [-t] [-d]\n"
-"\n"
+	conf_synopsis(f, "soc-correlator", corr_opts);
+	fprintf(f, "\n"
 "Receives event batches from enrolled sensors over ZeroMQ/CURVE, matches\n"
 "them against Sigma rules and raises incidents in SQLite.\n"
-"\n"
-"  -c, --config FILE   YAML config (see soc-correlator(8)); flags override it\n"
-"      --db PATH       incident database (default /var/lib/soc/soc.db)\n"
-"      --rules DIR     Sigma rules directory (default %s/rules)\n"
-"      --key FILE      the correlator's secret key (socctl keygen --out NAME)\n"
-"      --bind EP       listen endpoint (default tcp://0.0.0.0:7500)\n"
-"      --geoip-city F  MaxMind City/Country database: adds source.geo.*\n"
-"      --geoip-asn F   MaxMind ASN database: adds source.as.*\n"
-"  -t, --test          load the config, the keys and the rules, then exit\n"
-"  -d, --debug         verbose logging\n"
-"  -h, --help          this help;  -V, --version  print the version\n"
-"\n"
-"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters, SIGTERM stops.\n",
-	    SOC_DATADIR);
+"\n");
+	conf_usage(f, corr_opts);
+	fprintf(f, "\n"
+"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters, SIGTERM stops.\n");
 }
 
 static void
@@ -215,51 +234,26 @@ log_counters(struct auth *a)
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
 }
 
-enum { OPT_DB = 256, OPT_RULES, OPT_KEY, OPT_BIND, OPT_GEO_CITY, OPT_GEO_ASN };
-
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "db", required_argument, NULL, OPT_DB },
-	{ "rules", required_argument, NULL, OPT_RULES },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "geoip-city", required_argument, NULL, OPT_GEO_CITY },
-	{ "geoip-asn", required_argument, NULL, OPT_GEO_ASN },
-	{ "test", no_argument, NULL, 't' },
-	{ "debug", no_argument, NULL, 'd' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void
-set_opt(const char *name, const char *value)
-{
-	conf_set_or_die(corr_opts, name, value);
-}
-
 static void
 parse_args(int argc, char **argv, int *test, int *debug)
 {
+	struct option longopts[32];
+	char shortopts[32], err[512];
 	int ch;
 
-	C.db = strdup("/var/lib/soc/soc.db");
-	C.rules = strdup(SOC_DATADIR "/rules");
-	C.bind = strdup("tcp://0.0.0.0:7500");
-	conf_load_args(argc, argv, "c:tdhV", longopts, corr_opts);
-	while ((ch = getopt_long(argc, argv, "c:tdhV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': break;
-		case OPT_DB: set_opt("db", optarg); break;
-		case OPT_RULES: set_opt("rules", optarg); break;
-		case OPT_KEY: set_opt("key", optarg); break;
-		case OPT_BIND: set_opt("bind", optarg); break;
-		case OPT_GEO_CITY: set_opt("geoip.city", optarg); break;
-		case OPT_GEO_ASN: set_opt("geoip.asn", optarg); break;
-		case 't': *test = 1; break;
-		case 'd': *debug = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("soc-correlator %s\n", SOC_VERSION); exit(0);
+	if (conf_getopt_build(corr_opts, longopts, 32, shortopts, 32) == -1)
+		fatalx("option table too large");
+	if (conf_defaults(corr_opts, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	conf_load_args(argc, argv, shortopts, longopts, corr_opts);
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (conf_getopt_apply(corr_opts, ch, optarg)) {
+		case 0: break;		/* a config key, set */
+		case ACT_CONFIG: break;
+		case ACT_TEST: *test = 1; break;
+		case ACT_DEBUG: *debug = 1; break;
+		case ACT_HELP: usage(stdout); exit(0);
+		case ACT_VERSION: printf("soc-correlator %s\n", SOC_VERSION); exit(0);
 		default: usage(stderr); exit(1);
 		}
 	}

@@ -2,7 +2,9 @@
  * Config files: YAML mappings (nested mappings become dotted keys) applied
  * to a program's option table.  Each value is checked against its type and
  * bounds, and every complaint names the file and line, so `-t` can tell
- * an operator exactly what to fix.
+ * an operator exactly what to fix.  The same table gives the defaults,
+ * the getopt_long arrays and the options part of --help, so a flag is
+ * described once.
  */
 #include <errno.h>
 #include <limits.h>
@@ -41,11 +43,18 @@ conf_list_free(struct conf_list *l)
 	l->n = 0;
 }
 
+/* The table ends with a row that has neither a key nor a flag. */
+static int
+row_end(const struct conf_opt *o)
+{
+	return o->name == NULL && o->flag == NULL;
+}
+
 static const struct conf_opt *
 find_opt(const struct conf_opt *opts, const char *name)
 {
-	for (; opts->name != NULL; opts++)
-		if (strcmp(opts->name, name) == 0)
+	for (; !row_end(opts); opts++)
+		if (opts->name != NULL && strcmp(opts->name, name) == 0)
 			return opts;
 	return NULL;
 }
@@ -111,6 +120,22 @@ conf_set(const struct conf_opt *opts, const char *name, const char *value,
 		return -1;
 	}
 	return set_value(o, value, err, errlen);
+}
+
+int
+conf_defaults(const struct conf_opt *opts, char *err, size_t errlen)
+{
+	char msg[512];
+
+	for (; !row_end(opts); opts++) {
+		if (opts->name == NULL || opts->def == NULL)
+			continue;
+		if (set_value(opts, opts->def, msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "default of %s", msg);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 struct walk {
@@ -249,4 +274,129 @@ conf_set_or_die(const struct conf_opt *opts, const char *name, const char *value
 
 	if (conf_set(opts, name, value, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+}
+
+int
+conf_getopt_build(const struct conf_opt *opts, struct option *longopts,
+    size_t nlong, char *shortopts, size_t nshort)
+{
+	size_t nl = 0, ns = 0;
+
+	for (size_t i = 0; !row_end(&opts[i]); i++) {
+		const struct conf_opt *o = &opts[i];
+
+		if (o->flag == NULL)
+			continue;
+		if (nl + 1 >= nlong || ns + 3 > nshort)
+			return -1;
+		longopts[nl++] = (struct option){ o->flag,
+		    o->arg != NULL ? required_argument : no_argument, NULL,
+		    o->letter != 0 ? o->letter : CONF_FLAG_BASE + (int)i };
+		if (o->letter != 0) {
+			shortopts[ns++] = (char)o->letter;
+			if (o->arg != NULL)
+				shortopts[ns++] = ':';
+		}
+	}
+	if (nl >= nlong || ns >= nshort)
+		return -1;
+	longopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+	shortopts[ns] = '\0';
+	return 0;
+}
+
+static const struct conf_opt *
+find_flag(const struct conf_opt *opts, int ch)
+{
+	int i;
+
+	for (i = 0; !row_end(&opts[i]); i++) {
+		if (opts[i].flag == NULL)
+			continue;
+		if (ch < CONF_FLAG_BASE ? opts[i].letter == ch :
+		    i == ch - CONF_FLAG_BASE)
+			return &opts[i];
+	}
+	return NULL;
+}
+
+int
+conf_getopt_apply(const struct conf_opt *opts, int ch, const char *arg)
+{
+	const struct conf_opt *o;
+	char err[512];
+
+	if (ch <= 0 || (o = find_flag(opts, ch)) == NULL)
+		return -1;
+	if (o->name == NULL)
+		return o->action;
+	if (set_value(o, o->arg != NULL ? arg :
+	    o->value != NULL ? o->value : "true", err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	return 0;
+}
+
+/* "-c FILE" or "--connect ENDPOINT": how a flag is written in --help. */
+static int
+flag_text(const struct conf_opt *o, int both, char *buf, size_t len)
+{
+	if (o->letter != 0 && both)
+		return snprintf(buf, len, "-%c, --%s%s%s", o->letter, o->flag,
+		    o->arg ? " " : "", o->arg ? o->arg : "");
+	if (both)
+		return snprintf(buf, len, "    --%s%s%s", o->flag,
+		    o->arg ? " " : "", o->arg ? o->arg : "");
+	if (o->letter != 0)
+		return snprintf(buf, len, "-%c%s%s", o->letter,
+		    o->arg ? " " : "", o->arg ? o->arg : "");
+	return snprintf(buf, len, "--%s%s%s", o->flag, o->arg ? " " : "",
+	    o->arg ? o->arg : "");
+}
+
+#define USAGE_WIDTH	79
+
+void
+conf_synopsis(FILE *f, const char *prog, const struct conf_opt *opts)
+{
+	char item[128];
+	int indent, col, n;
+
+	col = indent = fprintf(f, "usage: %s", prog);
+	for (; !row_end(opts); opts++) {
+		if (opts->flag == NULL)
+			continue;
+		flag_text(opts, 0, item, sizeof(item));
+		n = (int)strlen(item) + 3 +
+		    (opts->type == CONF_LIST && opts->name ? 3 : 0);
+		if (col + n > USAGE_WIDTH) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		}
+		col += fprintf(f, " [%s]%s", item,
+		    opts->type == CONF_LIST && opts->name ? "..." : "");
+	}
+	fputc('\n', f);
+}
+
+void
+conf_usage(FILE *f, const struct conf_opt *opts)
+{
+	const struct conf_opt *o;
+	char left[128];
+	int width = 0, n;
+
+	for (o = opts; !row_end(o); o++)
+		if (o->flag != NULL &&
+		    (n = flag_text(o, 1, left, sizeof(left))) > width)
+			width = n;
+	for (o = opts; !row_end(o); o++) {
+		if (o->flag == NULL)
+			continue;
+		flag_text(o, 1, left, sizeof(left));
+		fprintf(f, "  %-*s  %s", width, left, o->help ? o->help : "");
+		/* a flag without an argument does not set the default */
+		if (o->name != NULL && o->def != NULL && o->arg != NULL)
+			fprintf(f, " (default: %s)", o->def);
+		fputc('\n', f);
+	}
 }

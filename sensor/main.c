@@ -40,177 +40,188 @@ static void	sensor_flush(struct sensor *s);
 static void	sensor_tick(struct sensor *s);
 static void	sensor_report_counters(struct sensor *s, int final);
 
+/* Flags that are not config keys: conf_getopt_apply() returns these. */
+enum { ACT_CONFIG = 1, ACT_ONCE, ACT_TEST, ACT_DEBUG, ACT_HELP, ACT_VERSION };
+
+/*
+ * Every option, once: config key, bounds, default, flag and help line.
+ * The getopt arrays and --help are made from this table, and
+ * tests/test_options.py holds soc-sensor(8) and the example config to it.
+ */
 static const struct conf_opt sensor_opts[] = {
-	{ "name", CONF_STR, &S.conf.name, 0, 0, "sensor name (observer.name); default: host name" },
-	{ "connect", CONF_STR, &S.conf.connect, 0, 0, "correlator endpoint, tcp://HOST:PORT" },
-	{ "server_key", CONF_STR, &S.conf.server_key, 0, 0, "correlator public key: file or Z85" },
-	{ "key", CONF_STR, &S.conf.key, 0, 0, "this sensor's secret key file" },
-	{ "spool", CONF_STR, &S.conf.spool, 0, 0, "spool directory for unacked batches (none: memory only)" },
-	{ "spool_max_mb", CONF_INT, &S.conf.spool_max_mb, 1, 1048576, "spool size bound (MiB); oldest batches are dropped and counted past it" },
-	{ "output", CONF_STR, &S.conf.output, 0, 0, "uplink | json | null" },
-	{ "user", CONF_STR, &S.conf.user, 0, 0, "drop privileges to this user after opening captures" },
-	{ "capture.interfaces", CONF_LIST, &S.conf.interfaces, 0, 0, "interfaces to capture on" },
-	{ "capture.files", CONF_LIST, &S.conf.pcaps, 0, 0, "pcap files to replay" },
-	{ "capture.filter", CONF_STR, &S.conf.bpf, 0, 0, "BPF filter" },
-	{ "capture.snaplen", CONF_INT, &S.conf.snaplen, 64, 262144, "bytes kept per packet" },
-	{ "capture.promisc", CONF_BOOL, &S.conf.promisc, 0, 1, "promiscuous mode" },
-	{ "capture.buffer_mb", CONF_INT, &S.conf.buffer_mb, 1, 4096, "kernel ring size (MiB)" },
-	{ "flows.max", CONF_INT, &S.conf.max_flows, 1024, 100000000, "flow table size" },
-	{ "flows.tcp_idle_s", CONF_INT, &S.conf.tcp_idle_s, 1, 86400, "TCP flow idle timeout" },
-	{ "flows.udp_idle_s", CONF_INT, &S.conf.udp_idle_s, 1, 86400, "UDP flow idle timeout" },
-	{ "flows.icmp_idle_s", CONF_INT, &S.conf.icmp_idle_s, 1, 86400, "ICMP flow idle timeout" },
-	{ "flows.active_timeout_s", CONF_INT, &S.conf.active_s, 0, 86400, "interim record for long flows (0: never)" },
-	{ "defrag.max_datagrams", CONF_INT, &S.conf.frag_max, 1, 1000000, "IP datagrams in reassembly at once" },
-	{ "defrag.timeout_s", CONF_INT, &S.conf.frag_timeout_s, 1, 600, "give up an incomplete datagram after" },
-	{ "streams.max_buffers", CONF_INT, &S.conf.stream_max, 16, 10000000, "4 KB TCP stream buffers for app-layer parsing" },
-	{ "logs.files", CONF_LIST, &S.conf.log_files, 0, 0, "log files to read" },
-	{ "logs.state_file", CONF_STR, &S.conf.state_file, 0, 0, "where file positions are kept across restarts" },
-	{ "logs.start_at", CONF_STR, &S.conf.start_at, 0, 0, "beginning | end: where to start in a file seen for the first time" },
-	{ "syslog.udp", CONF_LIST, &S.conf.syslog_udp, 0, 0, "listen for syslog on UDP ADDR:PORT" },
-	{ "syslog.tcp", CONF_LIST, &S.conf.syslog_tcp, 0, 0, "listen for syslog on TCP ADDR:PORT (newline or octet-counted framing)" },
-	{ "syslog.max_message", CONF_INT, &S.conf.syslog_max_message, 480, 1048576, "longest syslog message kept whole" },
-	{ "logs.timezone", CONF_STR, &S.conf.timezone, 0, 0, "zone name (tzdata) of log stamps without one; sets logs.tz_offset_min" },
-	{ "logs.tz_offset_min", CONF_INT, &S.conf.tz_offset_min, -840, 840, "zone of log stamps without one (minutes east of UTC)" },
-	{ "uplink.batch_events", CONF_INT, &S.conf.batch_events, 1, 100000, "events per batch" },
-	{ "uplink.batch_ms", CONF_INT, &S.conf.batch_ms, 1, 60000, "longest a batch waits before it is sent" },
-	{ "uplink.queue_batches", CONF_INT, &S.conf.queue_batches, 1, 1000000, "unacked batches held in memory" },
-	{ "uplink.ack_timeout_ms", CONF_INT, &S.conf.ack_timeout_ms, 100, 600000, "resend when an ack is this late" },
-	{ "uplink.drain_timeout_s", CONF_INT, &S.conf.drain_timeout_s, 0, 86400, "at exit, wait this long for acks" },
-	{ "uplink.heartbeat_s", CONF_INT, &S.conf.heartbeat_s, 1, 3600, "heartbeat interval" },
-	{ NULL, 0, NULL, 0, 0, NULL },
+	{ .flag = "config", .letter = 'c', .arg = "FILE", .action = ACT_CONFIG,
+	  .help = "YAML config (see soc-sensor(8)); flags override it" },
+	{ .name = "connect", .type = CONF_STR, .dst = &S.conf.connect,
+	  .flag = "connect", .arg = "ENDPOINT",
+	  .help = "correlator endpoint, e.g. tcp://10.0.0.5:7500" },
+	{ .name = "server_key", .type = CONF_STR, .dst = &S.conf.server_key,
+	  .flag = "server-key", .arg = "KEY",
+	  .help = "the correlator's public key (file or Z85 text)" },
+	{ .name = "key", .type = CONF_STR, .dst = &S.conf.key,
+	  .flag = "key", .arg = "FILE",
+	  .help = "this sensor's secret key (from socctl keygen)" },
+	{ .name = "capture.interfaces", .type = CONF_LIST,
+	  .dst = &S.conf.interfaces, .flag = "interface", .letter = 'i',
+	  .arg = "IFACE", .help = "capture live on IFACE (repeatable)" },
+	{ .name = "capture.files", .type = CONF_LIST, .dst = &S.conf.pcaps,
+	  .flag = "read", .letter = 'r', .arg = "FILE",
+	  .help = "replay a pcap file to its end, then exit (repeatable)" },
+	{ .name = "logs.files", .type = CONF_LIST, .dst = &S.conf.log_files,
+	  .flag = "log-file", .arg = "PATH",
+	  .help = "read a log file (repeatable); followed unless --once or -r" },
+	{ .flag = "once", .action = ACT_ONCE,
+	  .help = "read every log file to its end, then exit" },
+	{ .name = "output", .type = CONF_STR, .dst = &S.conf.output,
+	  .def = "uplink", .flag = "output", .letter = 'o', .arg = "MODE",
+	  .help = "json: print events as JSON lines; null: discard; uplink: send" },
+	{ .name = "capture.snaplen", .type = CONF_INT, .dst = &S.conf.snaplen,
+	  .min = 64, .max = 262144, .def = "65535",
+	  .flag = "snaplen", .letter = 's', .arg = "N",
+	  .help = "bytes kept per packet" },
+	{ .name = "capture.filter", .type = CONF_STR, .dst = &S.conf.bpf,
+	  .flag = "filter", .letter = 'f', .arg = "EXPR",
+	  .help = "BPF filter for live capture" },
+	{ .name = "capture.buffer_mb", .type = CONF_INT,
+	  .dst = &S.conf.buffer_mb, .min = 1, .max = 4096, .def = "64",
+	  .flag = "buffer-mb", .letter = 'B', .arg = "N",
+	  .help = "kernel capture ring size in MiB" },
+	{ .name = "capture.promisc", .type = CONF_BOOL, .dst = &S.conf.promisc,
+	  .def = "true", .flag = "no-promisc", .letter = 'p', .value = "false",
+	  .help = "do not put interfaces in promiscuous mode" },
+	{ .name = "logs.timezone", .type = CONF_STR, .dst = &S.conf.timezone,
+	  .flag = "timezone", .arg = "ZONE",
+	  .help = "tzdata zone of log stamps that carry none (over "
+	  "logs.tz_offset_min)" },
+	{ .name = "name", .type = CONF_STR, .dst = &S.conf.name,
+	  .flag = "name", .arg = "NAME",
+	  .help = "sensor name in events (observer.name); default: host name" },
+	{ .name = "spool", .type = CONF_STR, .dst = &S.conf.spool,
+	  .flag = "spool", .arg = "DIR",
+	  .help = "keep unacked batches on disk (survives outages and crashes)" },
+	{ .flag = "test", .letter = 't', .action = ACT_TEST,
+	  .help = "check the configuration and exit" },
+	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
+	  .help = "verbose logging" },
+	{ .flag = "help", .letter = 'h', .action = ACT_HELP,
+	  .help = "this help" },
+	{ .flag = "version", .letter = 'V', .action = ACT_VERSION,
+	  .help = "print the version" },
+
+	/* config file only */
+	{ .name = "spool_max_mb", .type = CONF_INT, .dst = &S.conf.spool_max_mb,
+	  .min = 1, .max = 1048576, .def = "1024",
+	  .help = "spool size bound (MiB); oldest batches are dropped and counted past it" },
+	{ .name = "user", .type = CONF_STR, .dst = &S.conf.user,
+	  .help = "drop privileges to this user after opening captures" },
+	{ .name = "flows.max", .type = CONF_INT, .dst = &S.conf.max_flows,
+	  .min = 1024, .max = 100000000, .def = "262144",
+	  .help = "flow table size" },
+	{ .name = "flows.tcp_idle_s", .type = CONF_INT, .dst = &S.conf.tcp_idle_s,
+	  .min = 1, .max = 86400, .def = "300",
+	  .help = "TCP flow idle timeout" },
+	{ .name = "flows.udp_idle_s", .type = CONF_INT, .dst = &S.conf.udp_idle_s,
+	  .min = 1, .max = 86400, .def = "60",
+	  .help = "UDP flow idle timeout" },
+	{ .name = "flows.icmp_idle_s", .type = CONF_INT,
+	  .dst = &S.conf.icmp_idle_s, .min = 1, .max = 86400, .def = "30",
+	  .help = "ICMP flow idle timeout" },
+	{ .name = "flows.active_timeout_s", .type = CONF_INT,
+	  .dst = &S.conf.active_s, .min = 0, .max = 86400, .def = "120",
+	  .help = "interim record for long flows (0: never)" },
+	{ .name = "defrag.max_datagrams", .type = CONF_INT,
+	  .dst = &S.conf.frag_max, .min = 1, .max = 1000000, .def = "64",
+	  .help = "IP datagrams in reassembly at once" },
+	{ .name = "defrag.timeout_s", .type = CONF_INT,
+	  .dst = &S.conf.frag_timeout_s, .min = 1, .max = 600, .def = "30",
+	  .help = "give up an incomplete datagram after" },
+	{ .name = "streams.max_buffers", .type = CONF_INT,
+	  .dst = &S.conf.stream_max, .min = 16, .max = 10000000, .def = "4096",
+	  .help = "4 KB TCP stream buffers for app-layer parsing" },
+	{ .name = "logs.state_file", .type = CONF_STR, .dst = &S.conf.state_file,
+	  .help = "where file positions are kept across restarts" },
+	{ .name = "logs.start_at", .type = CONF_STR, .dst = &S.conf.start_at,
+	  .def = "beginning",
+	  .help = "beginning | end: where to start in a file seen for the first time" },
+	{ .name = "logs.tz_offset_min", .type = CONF_INT,
+	  .dst = &S.conf.tz_offset_min, .min = -840, .max = 840,
+	  .def = "420",		/* Asia/Ho_Chi_Minh, no DST */
+	  .help = "zone of log stamps without one (minutes east of UTC)" },
+	{ .name = "syslog.udp", .type = CONF_LIST, .dst = &S.conf.syslog_udp,
+	  .help = "listen for syslog on UDP ADDR:PORT" },
+	{ .name = "syslog.tcp", .type = CONF_LIST, .dst = &S.conf.syslog_tcp,
+	  .help = "listen for syslog on TCP ADDR:PORT (newline or octet-counted framing)" },
+	{ .name = "syslog.max_message", .type = CONF_INT,
+	  .dst = &S.conf.syslog_max_message, .min = 480, .max = 1048576,
+	  .def = "65536", .help = "longest syslog message kept whole" },
+	{ .name = "uplink.batch_events", .type = CONF_INT,
+	  .dst = &S.conf.batch_events, .min = 1, .max = 100000, .def = "1000",
+	  .help = "events per batch" },
+	{ .name = "uplink.batch_ms", .type = CONF_INT, .dst = &S.conf.batch_ms,
+	  .min = 1, .max = 60000, .def = "500",
+	  .help = "longest a batch waits before it is sent" },
+	{ .name = "uplink.queue_batches", .type = CONF_INT,
+	  .dst = &S.conf.queue_batches, .min = 1, .max = 1000000, .def = "256",
+	  .help = "unacked batches held in memory" },
+	{ .name = "uplink.ack_timeout_ms", .type = CONF_INT,
+	  .dst = &S.conf.ack_timeout_ms, .min = 100, .max = 600000,
+	  .def = "10000", .help = "resend when an ack is this late" },
+	{ .name = "uplink.drain_timeout_s", .type = CONF_INT,
+	  .dst = &S.conf.drain_timeout_s, .min = 0, .max = 86400, .def = "30",
+	  .help = "at exit, wait this long for acks" },
+	{ .name = "uplink.heartbeat_s", .type = CONF_INT,
+	  .dst = &S.conf.heartbeat_s, .min = 1, .max = 3600, .def = "10",
+	  .help = "heartbeat interval" },
+	{ .name = NULL },
 };
 
+/* The table's defaults; the name's is the host's, known only at run time. */
 static void
 defaults(void)
 {
-	char host[256];
+	char host[256], err[512];
 
+	if (conf_defaults(sensor_opts, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (gethostname(host, sizeof(host)) == -1)
 		strcpy(host, "sensor");
 	host[sizeof(host) - 1] = '\0';
 	S.conf.name = strdup(host);
-	S.conf.output = strdup("uplink");
-	S.conf.snaplen = 65535;
-	S.conf.promisc = 1;
-	S.conf.buffer_mb = 64;
-	S.conf.max_flows = 262144;
-	S.conf.tcp_idle_s = 300;
-	S.conf.udp_idle_s = 60;
-	S.conf.icmp_idle_s = 30;
-	S.conf.active_s = 120;
-	S.conf.frag_max = 64;
-	S.conf.frag_timeout_s = 30;
-	S.conf.stream_max = 4096;
-	S.conf.tz_offset_min = 420;
-	S.conf.start_at = strdup("beginning");
-	S.conf.syslog_max_message = 65536;	/* Asia/Ho_Chi_Minh, no DST */
-	S.conf.batch_events = 1000;
-	S.conf.batch_ms = 500;
-	S.conf.queue_batches = 256;
-	S.conf.spool_max_mb = 1024;
-	S.conf.ack_timeout_ms = 10000;
-	S.conf.drain_timeout_s = 30;
-	S.conf.heartbeat_s = 10;
 }
 
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-"usage: soc-sensor [-c FILE] [--connect ENDPOINT] [--server-key FILE|Z85] [--key FILE]\n"
-"                  [-i IFACE]... [-r FILE.pcap]... [--log-file PATH]... [--spool DIR]\n"
-"                  [--once] [-o json|null] [--name NAME] [-s SNAPLEN] [-f FILTER]\n"
-"                  [-B MB] [-p] [--timezone ZONE] [-t] [-d]\n"
-"\n"
+	conf_synopsis(f, "soc-sensor", sensor_opts);
+	fprintf(f, "\n"
 "Captures packets and reads logs, normalizes them into events and sends\n"
 "them to the correlator (or prints them).\n"
-"\n"
-"  -c, --config FILE      YAML config (see soc-sensor(8)); flags override it\n"
-"      --connect EP       correlator endpoint, e.g. tcp://10.0.0.5:7500\n"
-"      --server-key K     the correlator's public key (file or Z85 text)\n"
-"      --key FILE         this sensor's secret key (from socctl keygen)\n"
-"  -i, --interface IFACE  capture live on IFACE (repeatable)\n"
-"  -r, --read FILE        replay a pcap file to its end, then exit (repeatable)\n"
-"      --log-file PATH    read a log file (repeatable); followed unless --once or -r\n"
-"      --once             read every log file to its end, then exit\n"
-"  -o, --output MODE      json: print events as JSON lines; null: discard\n"
-"  -s, --snaplen N        bytes kept per packet (default 65535)\n"
-"  -f, --filter EXPR      BPF filter for live capture\n"
-"  -B, --buffer-mb N      kernel capture ring size (default 64)\n"
-"  -p, --no-promisc       do not put interfaces in promiscuous mode\n"
-"      --timezone ZONE    zone of log stamps that carry none (default Asia/Ho_Chi_Minh)\n"
-"      --name NAME        sensor name in events (observer.name)\n"
-"      --spool DIR        keep unacked batches on disk (survives outages and crashes)\n"
-"  -t, --test             check the configuration and exit\n"
-"  -d, --debug            verbose logging\n"
-"  -h, --help             this help;  -V, --version  print the version\n"
-"\n"
+"\n");
+	conf_usage(f, sensor_opts);
+	fprintf(f, "\n"
 "Exit status: 0 done, 1 bad usage or config, 2 input error, 3 batches left unacked.\n"
 "Counters are logged on SIGUSR1 and at exit.\n");
-}
-
-enum { OPT_CONNECT = 256, OPT_SERVER_KEY, OPT_KEY, OPT_LOG_FILE, OPT_SPOOL,
-	OPT_ONCE, OPT_NAME, OPT_TZ };
-
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "connect", required_argument, NULL, OPT_CONNECT },
-	{ "server-key", required_argument, NULL, OPT_SERVER_KEY },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "interface", required_argument, NULL, 'i' },
-	{ "read", required_argument, NULL, 'r' },
-	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
-	{ "spool", required_argument, NULL, OPT_SPOOL },
-	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "snaplen", required_argument, NULL, 's' },
-	{ "filter", required_argument, NULL, 'f' },
-	{ "buffer-mb", required_argument, NULL, 'B' },
-	{ "no-promisc", no_argument, NULL, 'p' },
-	{ "timezone", required_argument, NULL, OPT_TZ },
-	{ "test", no_argument, NULL, 't' },
-	{ "debug", no_argument, NULL, 'd' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void
-set_opt(const char *name, const char *value)
-{
-	conf_set_or_die(sensor_opts, name, value);
 }
 
 static void
 parse_args(int argc, char **argv, int *test, int *debug)
 {
+	struct option longopts[64];
+	char shortopts[64];
 	int ch;
 
+	if (conf_getopt_build(sensor_opts, longopts, 64, shortopts, 64) == -1)
+		fatalx("option table too large");
 	/* first pass: the config file, so that flags can override it */
-	conf_load_args(argc, argv, "c:i:r:o:s:f:B:ptdhV", longopts, sensor_opts);
-	while ((ch = getopt_long(argc, argv, "c:i:r:o:s:f:B:ptdhV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': break;
-		case OPT_CONNECT: set_opt("connect", optarg); break;
-		case OPT_SERVER_KEY: set_opt("server_key", optarg); break;
-		case OPT_KEY: set_opt("key", optarg); break;
-		case 'i': set_opt("capture.interfaces", optarg); break;
-		case 'r': set_opt("capture.files", optarg); break;
-		case OPT_LOG_FILE: set_opt("logs.files", optarg); break;
-		case OPT_SPOOL: set_opt("spool", optarg); break;
-		case OPT_ONCE: S.conf.once = 1; break;
-		case 'o': set_opt("output", optarg); break;
-		case OPT_NAME: set_opt("name", optarg); break;
-		case 's': set_opt("capture.snaplen", optarg); break;
-		case 'f': set_opt("capture.filter", optarg); break;
-		case 'B': set_opt("capture.buffer_mb", optarg); break;
-		case 'p': set_opt("capture.promisc", "false"); break;
-		case OPT_TZ: set_opt("logs.timezone", optarg); break;
-		case 't': *test = 1; break;
-		case 'd': *debug = 1; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("soc-sensor %s\n", SOC_VERSION); exit(0);
+	conf_load_args(argc, argv, shortopts, longopts, sensor_opts);
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (conf_getopt_apply(sensor_opts, ch, optarg)) {
+		case 0: break;		/* a config key, set */
+		case ACT_CONFIG: break;
+		case ACT_ONCE: S.conf.once = 1; break;
+		case ACT_TEST: *test = 1; break;
+		case ACT_DEBUG: *debug = 1; break;
+		case ACT_HELP: usage(stdout); exit(0);
+		case ACT_VERSION: printf("soc-sensor %s\n", SOC_VERSION); exit(0);
 		default: usage(stderr); exit(1);
 		}
 	}

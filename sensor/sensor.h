@@ -42,7 +42,7 @@ struct sensor_conf {
 	struct conf_list syslog_tcp;
 	long long	 syslog_max_message;
 	long long	 snaplen;
-	long long	 promisc;
+	int		 promisc;
 	long long	 buffer_mb;
 	long long	 max_flows;
 	long long	 tcp_idle_s, udp_idle_s, icmp_idle_s, active_s;

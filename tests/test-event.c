@@ -199,11 +199,11 @@ test_conf(void)
 	int flag = 0;
 	struct conf_list l = { 0 };
 	const struct conf_opt opts[] = {
-		{ "name", CONF_STR, &name, 0, 0, "" },
-		{ "limits.n", CONF_INT, &n, 1, 10, "" },
-		{ "flag", CONF_BOOL, &flag, 0, 0, "" },
-		{ "files", CONF_LIST, &l, 0, 0, "" },
-		{ NULL, 0, NULL, 0, 0, NULL },
+		{ .name = "name", .type = CONF_STR, .dst = &name },
+		{ .name = "limits.n", .type = CONF_INT, .dst = &n, .min = 1, .max = 10 },
+		{ .name = "flag", .type = CONF_BOOL, .dst = &flag },
+		{ .name = "files", .type = CONF_LIST, .dst = &l },
+		{ .name = NULL },
 	};
 	FILE *f;
 

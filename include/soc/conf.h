@@ -1,14 +1,18 @@
 /*
  * Configuration: YAML files read into a flat table of dotted keys, then
- * applied to a program's option table (name, type, default, bounds).
- * Every error names the file and line.  Command-line flags are applied
- * after the file, so the flag wins.
+ * applied to a program's option table.  The table is the one place an
+ * option is described: its key, type, bounds, default, command-line flag
+ * and help line.  The getopt_long arrays, the options part of --help and
+ * the defaults are made from it, and tests/test_options.py holds the man
+ * pages and example configs to it.  Every error names the file and line.
+ * Command-line flags are applied after the file, so the flag wins.
  */
 #ifndef SOC_CONF_H
 #define SOC_CONF_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum conf_type {
 	CONF_STR,	/* char * (strdup'ed; previous value freed) */
@@ -22,13 +26,34 @@ struct conf_list {
 	size_t	  n;
 };
 
+/*
+ * One row per option, written with designated initializers:
+ *
+ *	{ .name = "db", .type = CONF_STR, .dst = &C.db,
+ *	  .def = "/var/lib/soc/soc.db", .flag = "db", .arg = "PATH",
+ *	  .help = "incident database" },
+ *
+ * A row with a flag but no name is a command-line action (-t, -h, ...):
+ * it has no config key and conf_getopt_apply() returns its .action.  The
+ * table ends with a row that has neither name nor flag.
+ */
 struct conf_opt {
 	const char	*name;		/* dotted key, e.g. "capture.snaplen" */
 	enum conf_type	 type;
 	void		*dst;
 	long long	 min, max;	/* CONF_INT bounds */
-	const char	*help;		/* one line, for docs and --help */
+	const char	*help;		/* one line, for --help */
+	const char	*def;		/* default as a config value, or NULL */
+	const char	*flag;		/* long flag without "--", or NULL */
+	int		 letter;	/* short flag, or 0 */
+	const char	*arg;		/* the flag's argument in --help; NULL:
+					   the flag takes none */
+	const char	*value;		/* set by a flag that takes none */
+	int		 action;	/* > 0, for rows without a name */
 };
+
+/* getopt_long's value for a flag without a letter: CONF_FLAG_BASE + row. */
+#define CONF_FLAG_BASE	256
 
 /*
  * Load path and apply it to opts.  Returns 0, or -1 with a message
@@ -41,11 +66,39 @@ int	conf_load(const char *path, const struct conf_opt *opts, char *err,
 int	conf_set(const struct conf_opt *opts, const char *name,
 	    const char *value, char *err, size_t errlen);
 /*
+ * Apply every row's .def, as if it came from a file; call it before
+ * conf_load().  Returns 0, or -1 with the row and reason in err.
+ */
+int	conf_defaults(const struct conf_opt *opts, char *err, size_t errlen);
+/*
+ * Fill longopts (nlong entries, the last left zero) and shortopts
+ * (nshort bytes, NUL-terminated) from the rows that have a flag.
+ * Returns 0, or -1 if either array is too small.
+ */
+struct option;
+int	conf_getopt_build(const struct conf_opt *opts, struct option *longopts,
+	    size_t nlong, char *shortopts, size_t nshort);
+/*
+ * Apply what getopt_long returned (ch, optarg) for arrays made by
+ * conf_getopt_build(): a row with a key is set from the flag's argument,
+ * or from .value if it takes none (exiting with the reason if the value
+ * is refused), and 0 is returned; a row without a key returns its
+ * .action.  Returns -1 if ch belongs to no row ('?' from getopt).
+ */
+int	conf_getopt_apply(const struct conf_opt *opts, int ch,
+	    const char *arg);
+/*
+ * --help, made from the table: conf_synopsis() prints the usage line(s)
+ * for prog; conf_usage() one aligned line per flag,
+ * "  -c, --config FILE   help (default: X)".
+ */
+void	conf_synopsis(FILE *f, const char *prog, const struct conf_opt *opts);
+void	conf_usage(FILE *f, const struct conf_opt *opts);
+/*
  * For the daemons' two-pass command lines: load the file named by
  * -c/--config into opts (exiting with "file:line: reason" on error) and
  * rewind getopt, so the caller's own pass then applies flags over it.
  */
-struct option;
 void	conf_load_args(int argc, char **argv, const char *shortopts,
 	    const struct option *longopts, const struct conf_opt *opts);
 /* conf_set(), exiting with the reason on error (for flags). */

@@ -1,5 +1,5 @@
 /*
- * Clocks, duration and time parsing, and CURVE key files.
+ * Clocks, duration parsing, CURVE key files, and atomic file replacement.
  */
 #include <ctype.h>
 #include <stdbool.h>

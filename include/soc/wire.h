@@ -27,8 +27,9 @@
  * prev is the sequence number of the batch the sensor sent before this one
  * in its queue, or 0 when everything before it is known committed (or
  * knowingly dropped and counted).  The correlator applies a batch only
- * when prev is 0 or its own last committed number for that sensor, so a
- * batch lost in transit can never be skipped over by a later one.
+ * when prev is 0, its own last committed number for that sensor, or below
+ * it (batches the sensor dropped under its spool bound, counted there), so
+ * a batch lost in transit can never be skipped over by a later one.
  *
  * Replies go the other way: "SOCA" | version u8 | kind u8 | pad[2] | seq
  * u64.  An ACK (kind 0) says everything up to seq is committed; a NACK

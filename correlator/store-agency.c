@@ -114,10 +114,10 @@ store_agency_move(struct store *st, const char *code, const char *parent)
 			return -1;
 		if ((rc = is_below(st, code, parent)) != 0) {
 			if (rc == 1)
-				store_seterr(st, "%s is %s; moving %s under it"
+				store_seterr(st, "%s is %s%s; moving it there"
 				    " would make a cycle", parent,
 				    strcmp(parent, code) == 0 ? "the agency itself" :
-				    "below it", code);
+				    "below ", strcmp(parent, code) == 0 ? "" : code);
 			return -1;
 		}
 	}

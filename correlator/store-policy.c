@@ -98,6 +98,19 @@ agency_check(struct store *st, const char *agency)
 
 /* ---- information systems ---- */
 
+/* Letters, digits, '.', '_', '-': codes end up in JSON and file names. */
+static int
+code_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || strchr("._-", s[i]) != NULL))
+			return 0;
+	return i > 0 && i < 64;
+}
+
 /* 1 with the level, 0 no such system, -1. */
 static int
 system_level(struct store *st, const char *agency, const char *code, int *level)
@@ -122,8 +135,9 @@ store_system_add(struct store *st, const char *agency, const char *code,
 	sqlite3_stmt *s = st->stmt[S_SYS_ADD];
 	int rc, old;
 
-	if (code[0] == '\0' || strlen(code) >= 64) {
-		store_seterr(st, "system code must be 1 to 63 bytes");
+	if (!code_ok(code)) {
+		store_seterr(st, "system code '%s' must be 1-63 letters, digits,"
+		    " '.', '_' or '-'", code);
 		return -1;
 	}
 	if (level < 1 || level > 5) {

@@ -125,6 +125,8 @@ test_systems(struct store *st)
 	CHECK_INT(store_system_add(st, "nope", "x", "X", 1, 5), -1);
 	CHECK(strstr(store_errmsg(st), "no such agency") != NULL);
 	CHECK_INT(store_system_add(st, "a1", "", "X", 1, 5), -1);
+	CHECK_INT(store_system_add(st, "a1", "a b\"", "X", 1, 5), -1);
+	CHECK(strstr(store_errmsg(st), "letters, digits") != NULL);
 
 	CHECK_INT(store_sensor_enroll(st, "gw1", "a1", KEY_A, 10), 0);
 	CHECK_INT(store_sensor_enroll(st, "gw2", "a2", KEY_B, 10), 0);

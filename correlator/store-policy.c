@@ -354,7 +354,9 @@ store_hit_policy(struct store *st, const struct store_hit *h, char *code,
 
 	code[0] = '\0';
 	*level = 0;
-	if (h->system_code != NULL && h->system_level > 0) {
+	if (h->system_code != NULL) {
+		if (h->system_code[0] == '\0' || h->system_level < 1)
+			return 0;
 		snprintf(code, codelen, "%s", h->system_code);
 		*level = h->system_level;
 		return store_severity_for_level(st, *sev, *level, sev);

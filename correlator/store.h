@@ -81,8 +81,8 @@ struct store_hit {
 	int64_t		 last_ts;
 	uint64_t	 count;		/* events behind this hit */
 	const char	*evidence_json;	/* the event, as JSON; may be NULL */
-	/* The sensor's information system (struct store_sensor): NULL and
-	 * 0 to have the store look it up from the sensor's name. */
+	/* The sensor's information system, copied from struct store_sensor
+	 * ("" and 0: none); NULL to have the store look it up by name. */
 	const char	*system_code;
 	int		 system_level;
 };

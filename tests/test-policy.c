@@ -270,6 +270,7 @@ test_hits(struct store *st, int64_t ids[4])
 {
 	struct store_hit h;
 	char d[64];
+	int64_t id;
 	int created;
 
 	/* gw1 watches a1/web, level 4: medium opens as high */
@@ -306,6 +307,12 @@ test_hits(struct store *st, int64_t ids[4])
 	CHECK_INT(store_incident_hit(st, &h, &ids[3], &created), 0);
 	incident_desc(st, ids[3], d, sizeof(d), NULL);
 	CHECK_STR(d, "medium db 5");
+	/* ... or say there is none, without a lookup */
+	h = mkhit("r-none", "gw1", "a1", 1);
+	h.system_code = "";
+	CHECK_INT(store_incident_hit(st, &h, &id, &created), 0);
+	incident_desc(st, id, d, sizeof(d), NULL);
+	CHECK_STR(d, "low - 0");
 }
 
 static int
@@ -586,14 +593,14 @@ test_tree(struct store *st)
 	CHECK_INT(store_agency_merge(st, "a1", "a1", &m), -1);
 	CHECK_INT(store_agency_merge(st, "a1", "nope", &m), -1);
 
-	/* a1 into a2: its sensor, two systems, incident, responder (a2's
+	/* a1 into a2: its sensor, two systems, two incidents, responder (a2's
 	 * own of the same name stays), assessment and child c1 move */
 	CHECK_INT(store_responder_add(st, "a1", "Trực ban", "", 1), 0);
 	CHECK_INT(store_responder_add(st, "a1", "Lan", "", 1), 0);
 	CHECK_INT(store_agency_merge(st, "a1", "a2", &m), 0);
 	CHECK_INT(m.sensors, 1);
 	CHECK_INT(m.systems, 2);
-	CHECK_INT(m.incidents, 1);
+	CHECK_INT(m.incidents, 2);
 	CHECK_INT(m.responders, 2);
 	CHECK_INT(m.assessments, 1);
 	CHECK_INT(m.children, 1);

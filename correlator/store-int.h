@@ -1,7 +1,8 @@
 /*
  * Private to the store (store.c, store-sensor.c, store-incident.c,
- * store-record.c): the struct store, the prepared-statement cache and the
- * helpers the four files share.  Nothing outside the store includes it;
+ * store-record.c, store-policy.c, store-agency.c; coverage.c for its
+ * errors): the struct store, the prepared-statement cache and the
+ * helpers these files share.  Nothing outside the store includes it;
  * everyone else codes against store.h.
  *
  * Every statement has an index in one enum below.  Its SQL lives in the

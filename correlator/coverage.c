@@ -6,11 +6,20 @@
  *   1 on-site force            responders on record; new incidents
  *                              acknowledged within the agreed time
  *   2 professional monitoring  enrolled sensors heard from recently
- *   3 independent assessment   an assessment on record, not expired
+ *   3 independent assessment   an assessment on record, not expired;
+ *                              without an expiry of its own it is valid
+ *                              for as long as the level policy gives the
+ *                              agency's highest system level
  *   4 national connection      forwarding to the national receiver
  *
  * Built on the store API alone (no SQL here), so the report means the
  * same thing as what `socctl sensors` and `socctl incidents` show.
+ *
+ * The roll-up: every agency also counts the agencies below it in the
+ * tree (all of them, not only its children) and how many of those are
+ * fully covered, so a province sees its districts and communes at once.
+ * That needs every agency judged before the first is reported: the
+ * report is built in memory (a few hundred agencies), then handed out.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
+#include "store-int.h"	/* store_seterr() only: no SQL here */
 #include "soc/util.h"
 
 static const char *const layer_names[STORE_LAYERS] = {
@@ -30,13 +39,20 @@ static const char *const layer_names[STORE_LAYERS] = {
 
 static const char *const state_names[] = { "ok", "degraded", "missing" };
 
+/* One agency of the report, its strings owned here. */
+struct cov_item {
+	char			*code;
+	char			*name;
+	char			*parent;
+	struct store_coverage	 c;
+};
+
 struct cov_ctx {
 	struct store				*st;
 	const struct store_coverage_opts	*o;
-	store_coverage_fn			 fn;
-	void					*arg;
-	size_t					 ncovered;
-	size_t					 ntotal;
+	struct cov_item				*items;
+	size_t					 n, cap;
+	int					 oom;
 };
 
 const char *
@@ -318,6 +334,7 @@ struct assess_ctx {
 	int		 found;
 	char		 assessor[96];
 	int64_t		 assessed_at, expires_at;
+	int		 by_level;
 };
 
 static int
@@ -330,6 +347,7 @@ assess_first(void *arg, const struct store_assessment *a)
 	snprintf(ac->assessor, sizeof(ac->assessor), "%s", a->assessor);
 	ac->assessed_at = a->assessed_at;
 	ac->expires_at = a->expires_at;
+	ac->by_level = a->by_level;
 	return 1;
 }
 
@@ -350,10 +368,12 @@ layer_assessment(struct cov_ctx *x, struct store_coverage *c)
 	date_format(ac.expires_at, d2, sizeof(d2));
 	if (ac.expires_at <= x->o->now_ns)
 		layer_set(c, 2, STORE_LAYER_MISSING, "last assessment (%s by %s)"
-		    " expired %s", d1, ac.assessor, d2);
+		    " expired %s%s", d1, ac.assessor, d2, ac.by_level ?
+		    " (by the level policy)" : "");
 	else
-		layer_set(c, 2, STORE_LAYER_OK, "assessed %s by %s, valid until %s",
-		    d1, ac.assessor, d2);
+		layer_set(c, 2, STORE_LAYER_OK, "assessed %s by %s, valid until"
+		    " %s%s", d1, ac.assessor, d2, ac.by_level ?
+		    " (by the level policy)" : "");
 	return 0;
 }
 
@@ -374,26 +394,82 @@ layer_national(struct cov_ctx *x, struct store_coverage *c)
 }
 
 static int
-cov_agency(void *arg, const struct store_agency *a)
+cov_collect(void *arg, const struct store_agency *a)
 {
 	struct cov_ctx *x = arg;
-	struct store_coverage c;
+	struct cov_item *it;
+	size_t ncap;
+
+	if (x->n == x->cap) {
+		ncap = x->cap ? x->cap * 2 : 64;
+		if ((it = reallocarray(x->items, ncap, sizeof(*it))) == NULL)
+			goto oom;
+		x->items = it;
+		x->cap = ncap;
+	}
+	it = &x->items[x->n];
+	memset(it, 0, sizeof(*it));
+	it->code = strdup(a->code);
+	it->name = strdup(a->name);
+	it->parent = strdup(a->parent);
+	x->n++;
+	if (it->code == NULL || it->name == NULL || it->parent == NULL)
+		goto oom;
+	return 0;
+oom:
+	x->oom = 1;
+	return -1;
+}
+
+static int
+cov_judge(struct cov_ctx *x, struct cov_item *it)
+{
+	struct store_coverage *c = &it->c;
 	int i;
 
-	memset(&c, 0, sizeof(c));
-	c.agency = a->code;
-	c.name = a->name;
-	c.parent = a->parent;
-	if (layer_force(x, &c) == -1 || layer_monitoring(x, &c) == -1 ||
-	    layer_assessment(x, &c) == -1 || layer_national(x, &c) == -1)
+	c->agency = it->code;
+	c->name = it->name;
+	c->parent = it->parent;
+	if (store_agency_level(x->st, c->agency, &c->level) == -1 ||
+	    layer_force(x, c) == -1 || layer_monitoring(x, c) == -1 ||
+	    layer_assessment(x, c) == -1 || layer_national(x, c) == -1)
 		return -1;
-	c.covered = 1;
+	c->covered = 1;
 	for (i = 0; i < STORE_LAYERS; i++)
-		if (c.state[i] != STORE_LAYER_OK)
-			c.covered = 0;
-	x->ntotal++;
-	x->ncovered += c.covered;
-	return x->fn ? x->fn(x->arg, &c) : 0;
+		if (c->state[i] != STORE_LAYER_OK)
+			c->covered = 0;
+	return 0;
+}
+
+static struct cov_item *
+cov_find(struct cov_ctx *x, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->items[i].code, code) == 0)
+			return &x->items[i];
+	return NULL;
+}
+
+/* Counts each agency in every ancestor's roll-up; at most n steps up, so
+ * a cycle made by hand in the database cannot loop. */
+static void
+cov_rollup(struct cov_ctx *x)
+{
+	struct cov_item *up;
+	size_t i, steps;
+
+	for (i = 0; i < x->n; i++) {
+		up = &x->items[i];
+		for (steps = 0; steps < x->n && up->parent[0] != '\0'; steps++) {
+			if ((up = cov_find(x, up->parent)) == NULL ||
+			    up == &x->items[i])
+				break;
+			up->c.sub_total++;
+			up->c.sub_covered += x->items[i].c.covered;
+		}
+	}
 }
 
 int
@@ -401,17 +477,33 @@ store_coverage(struct store *st, const struct store_coverage_opts *o,
     store_coverage_fn fn, void *arg, size_t *ncovered, size_t *ntotal)
 {
 	struct cov_ctx x;
+	size_t i, ncov = 0;
 	int ret;
 
 	memset(&x, 0, sizeof(x));
 	x.st = st;
 	x.o = o;
-	x.fn = fn;
-	x.arg = arg;
-	ret = store_agency_foreach(st, cov_agency, &x);
+	ret = store_agency_foreach(st, cov_collect, &x);
+	if (x.oom)
+		store_seterr(st, "coverage: out of memory");
+	for (i = 0; ret == 0 && i < x.n; i++)
+		ret = cov_judge(&x, &x.items[i]);
+	if (ret == 0)
+		cov_rollup(&x);
+	for (i = 0; ret == 0 && i < x.n; i++) {
+		ncov += x.items[i].c.covered;
+		if (fn != NULL)
+			ret = fn(arg, &x.items[i].c);
+	}
 	if (ncovered != NULL)
-		*ncovered = x.ncovered;
+		*ncovered = ret == 0 ? ncov : 0;
 	if (ntotal != NULL)
-		*ntotal = x.ntotal;
+		*ntotal = ret == 0 ? x.n : 0;
+	for (i = 0; i < x.n; i++) {
+		free(x.items[i].code);
+		free(x.items[i].name);
+		free(x.items[i].parent);
+	}
+	free(x.items);
 	return ret;
 }

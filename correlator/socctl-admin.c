@@ -1,5 +1,6 @@
 /*
- * socctl's administration commands: CURVE key pairs, agencies, sensor
+ * socctl's administration commands: CURVE key pairs, agencies and their
+ * tree (add, rename, move, merge, the list flat or as a tree), sensor
  * enrolment and revocation, and the records behind coverage layers 1
  * and 3 (on-site responders, independent assessments).  Every write is
  * one transaction with its admin audit row (db_audit_commit), so the
@@ -95,22 +96,249 @@ agency_row(void *arg, const struct store_agency *a)
 	return out_row(arg, a);
 }
 
+/* ---- the tree: agencies in memory, children after their parent ---- */
+
+struct tree {
+	struct store_agency	*a;	/* strings owned here */
+	int			*done;	/* placed in the walk */
+	size_t			 n, cap;
+	int			 oom;
+};
+
+static char *
+xstrdup(struct tree *t, const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		t->oom = 1;
+	return p;
+}
+
+static int
+tree_add(void *arg, const struct store_agency *a)
+{
+	struct tree *t = arg;
+	struct store_agency *na;
+	size_t ncap;
+
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 64;
+		if ((na = reallocarray(t->a, ncap, sizeof(*na))) == NULL) {
+			t->oom = 1;
+			return -1;
+		}
+		t->a = na;
+		t->cap = ncap;
+	}
+	na = &t->a[t->n++];
+	*na = *a;
+	na->code = xstrdup(t, a->code);
+	na->name = xstrdup(t, a->name);
+	na->parent = xstrdup(t, a->parent);
+	return t->oom ? -1 : 0;
+}
+
+static void
+tree_free(struct tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free((char *)t->a[i].code);
+		free((char *)t->a[i].name);
+		free((char *)t->a[i].parent);
+	}
+	free(t->a);
+	free(t->done);
+}
+
+/* A root: no parent, or a parent that is not on record. */
+static int
+tree_root(const struct tree *t, size_t i)
+{
+	size_t j;
+
+	if (t->a[i].parent[0] == '\0')
+		return 1;
+	for (j = 0; j < t->n; j++)
+		if (strcmp(t->a[j].code, t->a[i].parent) == 0)
+			return 0;
+	return 1;
+}
+
+/* Table rows for i and everything below, indented two spaces a level. */
+static void
+tree_rows(struct tree *t, struct out *o, size_t i, int depth)
+{
+	struct store_agency a = t->a[i];
+	char code[160];
+	size_t j;
+
+	t->done[i] = 1;
+	snprintf(code, sizeof(code), "%*s%s", 2 * (depth > 30 ? 30 : depth), "",
+	    a.code);
+	a.code = code;
+	out_row(o, &a);
+	for (j = 0; j < t->n; j++)
+		if (!t->done[j] && strcmp(t->a[j].parent, t->a[i].code) == 0)
+			tree_rows(t, o, j, depth + 1);
+}
+
+/* The JSON object of i with its "children", nested. */
+static void
+tree_json(struct tree *t, struct ctx *c, struct soc_sbuf *b, size_t i)
+{
+	size_t j;
+	int n = 0;
+
+	t->done[i] = 1;
+	soc_sbuf_adds(b, "{");
+	out_json_members(b, c, agency_cols, COL_COUNT(agency_cols), &t->a[i]);
+	soc_sbuf_adds(b, ",\"children\":[");
+	for (j = 0; j < t->n; j++) {
+		if (t->done[j] || strcmp(t->a[j].parent, t->a[i].code) != 0)
+			continue;
+		if (n++ > 0)
+			soc_sbuf_adds(b, ",");
+		tree_json(t, c, b, j);
+	}
+	soc_sbuf_adds(b, "]}");
+}
+
+static int
+agency_tree(struct ctx *c, enum out_fmt fmt)
+{
+	struct tree t;
+	struct out o;
+	size_t i, pass;
+	int rc, n = 0;
+
+	memset(&t, 0, sizeof(t));
+	rc = store_agency_foreach(c->st, tree_add, &t);
+	if (rc == 0 && !t.oom && (t.done = calloc(t.n + 1, sizeof(int))) == NULL)
+		t.oom = 1;
+	if (rc != 0 || t.oom) {
+		tree_free(&t);
+		return t.oom ? errx1("agency list: out of memory") : db_fail(c);
+	}
+	out_begin(&o, c, fmt, agency_cols, COL_COUNT(agency_cols));
+	/* roots first; then anything a hand-made cycle left unplaced */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < t.n; i++) {
+			if (t.done[i] || (pass == 0 && !tree_root(&t, i)))
+				continue;
+			if (fmt == OUT_JSON) {
+				if (n++ > 0)
+					soc_sbuf_adds(&o.b, ",");
+				tree_json(&t, c, &o.b, i);
+			} else
+				tree_rows(&t, &o, i, 0);
+		}
+	}
+	if (fmt == OUT_JSON)
+		o.n = t.n;
+	tree_free(&t);
+	return out_end(&o, 0, "no agencies (add one with `socctl agency add"
+	    " CODE --name NAME`)");
+}
+
 int
 cmd_agency_list(struct ctx *c, int argc, char **argv)
 {
 	struct out o;
 	enum out_fmt fmt;
-	int json = 0, csv = 0;
+	int json = 0, csv = 0, tree = 0;
 	const struct optspec spec[] = {
-		{ "json", NULL, &json }, { "csv", NULL, &csv }, { NULL, NULL, NULL }
+		{ "json", NULL, &json }, { "csv", NULL, &csv },
+		{ "tree", NULL, &tree }, { NULL, NULL, NULL }
 	};
 
 	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+	    out_fmt_pick(c, json, csv, &fmt) == -1)
 		return 1;
+	if (tree && fmt == OUT_CSV)
+		return cmd_err(c, "--tree is for the table and --json; --csv lists"
+		    " each agency with its parent");
+	if (db_open(c) == -1)
+		return 1;
+	if (tree)
+		return agency_tree(c, fmt);
 	out_begin(&o, c, fmt, agency_cols, COL_COUNT(agency_cols));
 	return out_end(&o, store_agency_foreach(c->st, agency_row, &o),
 	    "no agencies (add one with `socctl agency add CODE --name NAME`)");
+}
+
+int
+cmd_agency_rename(struct ctx *c, int argc, char **argv)
+{
+	const char *name = NULL;
+	const struct optspec spec[] = { { "name", &name, NULL }, { NULL, NULL, NULL } };
+	char note[512];
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, name, "--name NAME") == -1 ||
+	    db_open(c) == -1 || store_begin(c->st) == -1)
+		return c->st ? db_fail(c) : 1;
+	snprintf(note, sizeof(note), "%s is now named %s", argv[1], name);
+	if (db_audit_commit(c, store_agency_rename(c->st, argv[1], name),
+	    "agency renamed", note) != 0)
+		return 1;
+	printf("agency %s renamed\n", argv[1]);
+	return 0;
+}
+
+int
+cmd_agency_move(struct ctx *c, int argc, char **argv)
+{
+	const char *parent = NULL;
+	int root = 0;
+	const struct optspec spec[] = {
+		{ "parent", &parent, NULL }, { "root", NULL, &root },
+		{ NULL, NULL, NULL }
+	};
+	char note[256];
+
+	if (args(c, argc, argv, spec, 1, 1) < 0)
+		return 1;
+	if ((parent == NULL) == (root == 0))
+		return cmd_err(c, "give either --parent CODE or --root");
+	if (parent != NULL && parent[0] == '\0')
+		return cmd_err(c, "--parent wants a code (--root for none)");
+	if (db_open(c) == -1 || store_begin(c->st) == -1)
+		return c->st ? db_fail(c) : 1;
+	snprintf(note, sizeof(note), "%s moved %s%s", argv[1],
+	    parent ? "under " : "to the root", parent ? parent : "");
+	if (db_audit_commit(c, store_agency_move(c->st, argv[1], parent),
+	    "agency moved", note) != 0)
+		return 1;
+	printf("agency %s\n", note);
+	return 0;
+}
+
+int
+cmd_agency_merge(struct ctx *c, int argc, char **argv)
+{
+	const char *into = NULL;
+	const struct optspec spec[] = { { "into", &into, NULL }, { NULL, NULL, NULL } };
+	struct store_merge m;
+	char note[512];
+	int rc;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, into, "--into CODE") == -1 ||
+	    db_open(c) == -1 || store_begin(c->st) == -1)
+		return c->st ? db_fail(c) : 1;
+	rc = store_agency_merge(c->st, argv[1], into, &m);
+	snprintf(note, sizeof(note), "%s merged into %s: %llu sensors, %llu"
+	    " systems, %llu incidents, %llu responders, %llu assessments,"
+	    " %llu sub-agencies moved; %s removed", argv[1], into,
+	    (unsigned long long)m.sensors, (unsigned long long)m.systems,
+	    (unsigned long long)m.incidents, (unsigned long long)m.responders,
+	    (unsigned long long)m.assessments, (unsigned long long)m.children,
+	    argv[1]);
+	if (db_audit_commit(c, rc, "agency merged", note) != 0)
+		return 1;
+	printf("%s\n", note);
+	return 0;
 }
 /* ---- sensors ---- */
 
@@ -134,12 +362,12 @@ key_is_secret(const char *arg)
 int
 cmd_sensor_enroll(struct ctx *c, int argc, char **argv)
 {
-	const char *agency = NULL, *key = NULL;
+	const char *agency = NULL, *key = NULL, *sys = NULL;
 	const struct optspec spec[] = {
 		{ "agency", &agency, NULL }, { "key", &key, NULL },
-		{ NULL, NULL, NULL }
+		{ "system", &sys, NULL }, { NULL, NULL, NULL }
 	};
-	char err[512], pub[41], note[256];
+	char err[512], pub[41], note[384];
 	int rc;
 
 	if (args(c, argc, argv, spec, 1, 1) < 0 ||
@@ -159,11 +387,15 @@ cmd_sensor_enroll(struct ctx *c, int argc, char **argv)
 		    " `socctl agency add %s --name NAME`)", agency, agency);
 	if (store_begin(c->st) == -1)
 		return db_fail(c);
-	snprintf(note, sizeof(note), "%s for agency %s, key %s", argv[1], agency, pub);
-	if (db_audit_commit(c, store_sensor_enroll(c->st, argv[1], agency, pub,
-	    c->now), "sensor enrolled", note) != 0)
+	snprintf(note, sizeof(note), "%s for agency %s%s%s, key %s", argv[1],
+	    agency, sys ? ", system " : "", sys ? sys : "", pub);
+	rc = store_sensor_enroll(c->st, argv[1], agency, pub, c->now);
+	if (rc == 0 && sys != NULL)
+		rc = store_sensor_set_system(c->st, argv[1], sys);
+	if (db_audit_commit(c, rc, "sensor enrolled", note) != 0)
 		return 1;
-	printf("sensor %s enrolled for agency %s\n", argv[1], agency);
+	printf("sensor %s enrolled for agency %s%s%s\n", argv[1], agency,
+	    sys ? ", system " : "", sys ? sys : "");
 	return 0;
 }
 
@@ -360,28 +592,40 @@ cmd_assessment_add(struct ctx *c, int argc, char **argv)
 	int64_t when = c->now, until;
 
 	if (args(c, argc, argv, spec, 1, 1) < 0 ||
-	    need(c, by, "--by ASSESSOR") == -1 ||
-	    need(c, expires, "--expires DATE|DURATION") == -1)
+	    need(c, by, "--by ASSESSOR") == -1)
 		return 1;
 	if (at != NULL && parse_when(at, c->now, -1, &when) == -1)
 		return cmd_err(c, "--at wants a date (2026-11-27) or a duration"
 		    " ago (30d), not '%s'", at);
-	if (parse_when(expires, when, 1, &until) == -1)
+	if (when > c->now)
+		return cmd_err(c, "--at is in the future; record an assessment"
+		    " once it has been made");
+	if (expires == NULL)
+		until = 0;	/* by the agency's highest system level */
+	else if (parse_when(expires, when, 1, &until) == -1)
 		return cmd_err(c, "--expires wants a date (2027-11-27) or a"
 		    " duration (365d, 1y), not '%s'", expires);
-	if (until <= when)
+	else if (until <= when)
 		return cmd_err(c, "--expires must be after the assessment date");
 	if (db_open(c) == -1 || agency_known(c, argv[1], "assessment add") == -1)
 		return 1;
 	if (store_begin(c->st) == -1)
 		return db_fail(c);
-	soc_time_format(until, d, sizeof(d));
+	if (until != 0)
+		soc_time_format(until, d, sizeof(d));
+	else
+		snprintf(d, sizeof(d), "by level");
 	snprintf(note, sizeof(note), "%s by %s, expires %.10s", argv[1], by, d);
 	if (db_audit_commit(c, store_assessment_add(c->st, argv[1], by, when, until),
 	    "assessment added", note) != 0)
 		return 1;
-	printf("assessment of %s by %s on record, valid until %.10s\n", argv[1],
-	    by, d);
+	if (until != 0)
+		printf("assessment of %s by %s on record, valid until %.10s\n",
+		    argv[1], by, d);
+	else
+		printf("assessment of %s by %s on record, valid for the term the"
+		    " level policy gives the agency's highest system level\n",
+		    argv[1], by);
 	return 0;
 }
 
@@ -409,6 +653,7 @@ static const struct col assessment_cols[] = {
 	{ "assessed_at", "ASSESSED", 2, COL_TIME, 0, AS(assessed_at), NULL },
 	{ "expires_at", "EXPIRES", 3, COL_TIME, 0, AS(expires_at), NULL },
 	{ "expired", NULL, 0, COL_BOOL, 0, 0, assessment_expired },
+	{ "expiry_by_level", NULL, 0, COL_BOOL, 0, AS(by_level), NULL },
 	{ NULL, "STATE", 4, COL_STR, 0, 0, assessment_state },
 };
 

@@ -1,9 +1,10 @@
 /*
  * socctl's incident commands: the list with its filters, one incident
  * with its evidence and audit trail, the analyst's moves (ack,
- * investigate, resolve, false-positive, assign, note) and the audit
- * trail.  The state machine itself is store.c's; these commands parse,
- * call it and say what happened.
+ * investigate, resolve, false-positive, assign, note, report a stage)
+ * and the audit trail.  The state machine itself is store.c's; these
+ * commands parse, call it and say what happened.  An incident's JSON
+ * carries its information system and its reporting deadlines.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -41,6 +42,66 @@ incident_rule(struct ctx *c, const void *row, struct cell *v)
 	v->s = in->rule_title[0] ? in->rule_title : in->rule_id;
 }
 
+/* "system": {"code", "level"}, or null when the sensor has none. */
+static void
+incident_system(struct ctx *c, const void *row, struct cell *v)
+{
+	static struct soc_sbuf b;
+	const struct store_incident *in = row;
+	int n = 0;
+
+	(void)c;
+	if (in->system_code[0] == '\0') {
+		v->null = 1;
+		return;
+	}
+	soc_sbuf_reset(&b);
+	soc_sbuf_adds(&b, "{");
+	j_str(&b, &n, "code", in->system_code);
+	j_int(&b, &n, "level", in->system_level);
+	soc_sbuf_adds(&b, "}");
+	v->s = b.oom ? "null" : b.data;
+	v->valid = 1;
+}
+
+static int
+deadline_json(void *arg, const struct store_deadline_state *d)
+{
+	struct soc_sbuf *b = arg;
+	int n = 0;
+
+	if (b->len > 1)
+		soc_sbuf_adds(b, ",");
+	soc_sbuf_adds(b, "{");
+	j_str(b, &n, "stage", store_stage_name(d->stage));
+	j_time(b, &n, "due", d->due);
+	j_time(b, &n, "done", d->done);
+	j_str(b, &n, "by", d->by[0] ? d->by : NULL);
+	j_bool(b, &n, "overdue", d->overdue);
+	soc_sbuf_adds(b, "}");
+	return 0;
+}
+
+/* "deadlines": [{"stage", "due", "done", "by", "overdue"}], from the
+ * policy of the incident's severity (store-policy.c). */
+static void
+incident_deadlines(struct ctx *c, const void *row, struct cell *v)
+{
+	static struct soc_sbuf b;
+	const struct store_incident *in = row;
+
+	soc_sbuf_reset(&b);
+	soc_sbuf_adds(&b, "[");
+	if (store_incident_deadlines(c->st, in->id, c->now, deadline_json,
+	    &b) != 0) {
+		v->null = 1;
+		return;
+	}
+	soc_sbuf_adds(&b, "]");
+	v->s = b.oom ? "null" : b.data;
+	v->valid = 1;
+}
+
 static const struct col incident_cols[] = {
 	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
 	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
@@ -61,6 +122,8 @@ static const struct col incident_cols[] = {
 	{ "created_at", NULL, 0, COL_TIME, 0, IN(created_at), NULL },
 	{ "updated_at", NULL, 0, COL_TIME, 0, IN(updated_at), NULL },
 	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },
+	{ "system", NULL, 0, COL_RAW, 0, 0, incident_system },
+	{ "deadlines", NULL, 0, COL_RAW, 0, 0, incident_deadlines },
 };
 
 static int
@@ -122,6 +185,27 @@ struct show_ctx {
 };
 
 static int
+show_deadline(void *arg, const struct store_deadline_state *d)
+{
+	struct show_ctx *s = arg;
+	char t[32], u[32];
+
+	time_human(s->c, d->due, t, sizeof(t));
+	if (s->n++ == 0)
+		printf("\nDeadlines:\n");
+	printf("  %-8s due %s", store_stage_name(d->stage),
+	    d->due ? t : "after resolution");
+	if (d->done != 0) {
+		time_human(s->c, d->done, u, sizeof(u));
+		printf(", met %s by ", u);
+		put_clean(stdout, d->by);
+	} else if (d->overdue)
+		fputs(", OVERDUE", stdout);
+	putchar('\n');
+	return 0;
+}
+
+static int
 show_incident(void *arg, const struct store_incident *in)
 {
 	struct show_ctx *s = arg;
@@ -148,6 +232,11 @@ show_incident(void *arg, const struct store_incident *in)
 	}
 	printf(")\n  agency:    %s\n  sensor:    ", in->agency);
 	put_clean(stdout, in->sensor);
+	if (in->system_code[0] != '\0') {
+		fputs("\n  system:    ", stdout);
+		put_clean(stdout, in->system_code);
+		printf(" (security level %d)", in->system_level);
+	}
 	fputs("\n  group:     ", stdout);
 	put_clean(stdout, in->group_key[0] ? in->group_key : "-");
 	time_human(s->c, in->first_seen, t1, sizeof(t1));
@@ -157,6 +246,11 @@ show_incident(void *arg, const struct store_incident *in)
 	time_human(s->c, in->created_at, t1, sizeof(t1));
 	time_human(s->c, in->updated_at, t2, sizeof(t2));
 	printf("  opened:    %s, updated %s\n", t1, t2);
+	s->n = 0;
+	if (store_incident_deadlines(s->c->st, in->id, s->c->now, show_deadline,
+	    s) != 0)
+		return -1;
+	s->n = 0;
 	printf("\nEvidence (%llu of %llu events kept):\n",
 	    (unsigned long long)in->evidence, (unsigned long long)in->count);
 	return 0;
@@ -323,6 +417,33 @@ cmd_incident_note(struct ctx *c, int argc, char **argv)
 	if (store_incident_note(c->st, id, by, note, c->now) == -1)
 		return errx1("%s", db_why(c));
 	printf("note added to incident %lld\n", (long long)id);
+	return 0;
+}
+
+int
+cmd_incident_report(struct ctx *c, int argc, char **argv)
+{
+	const char *by = NULL, *note = NULL, *stage = NULL;
+	const struct optspec spec[] = {
+		{ "stage", &stage, NULL }, { "by", &by, NULL },
+		{ "note", &note, NULL }, { NULL, NULL, NULL }
+	};
+	int64_t id;
+	int st;
+
+	if (args(c, argc, argv, spec, 1, 1) < 0 || parse_id(c, argv[1], &id) == -1 ||
+	    need(c, stage, "--stage initial|details|final") == -1 ||
+	    need(c, by, "--by NAME (who reported, for the audit trail)") == -1)
+		return 1;
+	if ((st = store_stage_parse(stage)) < 0)
+		return cmd_err(c, "unknown stage '%s' (initial, details or final)",
+		    stage);
+	if (db_open(c) == -1)
+		return 1;
+	if (store_incident_report(c->st, id, st, by, note, c->now) == -1)
+		return errx1("%s", db_why(c));
+	printf("incident %lld: %s report on record, by %s\n", (long long)id,
+	    stage, by);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /*
- * socctl's reports: the 4-layer coverage report per agency and the
+ * socctl's reports: the 4-layer coverage report per agency (with the
+ * roll-up of the agencies below each one in the tree) and the
  * totals of `socctl stats`.  A future `socctl report` (periodic
  * summaries for the national level) belongs here too.  Both are mostly
  * one document rather than a list; their list parts (one row per agency
@@ -56,6 +57,10 @@ coverage_json(struct out *o, const struct store_coverage *cv)
 	j_str(b, &n, "name", cv->name);
 	j_str(b, &n, "parent", cv->parent[0] ? cv->parent : NULL);
 	j_bool(b, &n, "covered", cv->covered);
+	j_int(b, &n, "level", cv->level);
+	/* the roll-up: every agency below this one in the tree */
+	j_int(b, &n, "sub_agencies", (long long)cv->sub_total);
+	j_int(b, &n, "sub_agencies_covered", (long long)cv->sub_covered);
 	j_key(b, &n, "layers");
 	soc_sbuf_adds(b, "[");
 	for (i = 0; i < STORE_LAYERS; i++) {
@@ -95,7 +100,11 @@ coverage_row(void *arg, const struct store_coverage *cv)
 		putchar('\n');
 	printf("%s  ", cv->agency);
 	put_clean(stdout, cv->name);
-	printf("  [%s]\n", cv->covered ? "covered" : "not covered");
+	printf("  [%s]", cv->covered ? "covered" : "not covered");
+	if (cv->sub_total > 0)
+		printf("  sub-agencies: %zu of %zu fully covered",
+		    cv->sub_covered, cv->sub_total);
+	putchar('\n');
 	for (i = 0; i < STORE_LAYERS; i++)
 		if ((w = strlen(store_layer_name(i))) > lw)
 			lw = w;

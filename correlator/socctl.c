@@ -279,16 +279,51 @@ static const struct cmd cmds[] = {
 	  "CODE --name NAME [--parent CODE]",
 	  "Add an agency.  CODE is short (letters, digits, . _ -); NAME is\n"
 	  "UTF-8.  Creates the database if it does not exist yet." },
-	{ "agency list", cmd_agency_list, DB_READ, 0, 0, "[--json | --csv]",
-	  "List agencies with their active sensors and open incidents." },
-	{ "agencies", cmd_agency_list, DB_READ, 0, 1, "[--json | --csv]",
+	{ "agency list", cmd_agency_list, DB_READ, 0, 0,
+	  "[--tree] [--json | --csv]",
+	  "List agencies with their active sensors and open incidents.  --tree\n"
+	  "puts each agency under its parent (indented; in JSON, nested in\n"
+	  "\"children\")." },
+	{ "agencies", cmd_agency_list, DB_READ, 0, 1, "[--tree] [--json | --csv]",
 	  "Same as `agency list`." },
+	{ "agency rename", cmd_agency_rename, DB_WRITE, 0, 0, "CODE --name NAME",
+	  "Give an agency a new name (its code stays)." },
+	{ "agency move", cmd_agency_move, DB_WRITE, 0, 0,
+	  "CODE (--parent CODE | --root)",
+	  "Put an agency under another parent, or at the root.  A move that\n"
+	  "would put an agency below itself is refused." },
+	{ "agency merge", cmd_agency_merge, DB_WRITE, 0, 0, "CODE --into CODE",
+	  "Merge an agency into another: its sensors, systems, incidents,\n"
+	  "responders, assessments and sub-agencies move to the new code and\n"
+	  "the old code is removed, in one audited transaction." },
+	{ "system add", cmd_system_add, DB_WRITE, 0, 0,
+	  "AGENCY CODE --name NAME --level 1..5",
+	  "Record an information system of an agency with its security level\n"
+	  "(1-5).  Incidents on a level 4 or 5 system are raised by the level\n"
+	  "policy; the agency's highest level sets how long an assessment\n"
+	  "without its own expiry stays valid." },
+	{ "system list", cmd_system_list, DB_READ, 0, 0,
+	  "[--agency CODE] [--json | --csv]",
+	  "List information systems with their level and sensors." },
+	{ "level list", cmd_level_list, DB_READ, 0, 0, "[--json | --csv]",
+	  "The policy per security level: severity raise (steps, capped at\n"
+	  "critical), minimum severity, assessment validity in months." },
+	{ "level set", cmd_level_set, DB_WRITE, 0, 0,
+	  "LEVEL [--raise N] [--min-severity L] [--assessment-months N]",
+	  "Change the policy of one security level." },
+	{ "deadline list", cmd_deadline_list, DB_READ, 0, 0, "[--json | --csv]",
+	  "Reporting deadlines per severity: initial notice and details after\n"
+	  "the incident opened, final report after it was resolved." },
+	{ "deadline set", cmd_deadline_set, DB_WRITE, 0, 0,
+	  "SEVERITY [--initial DUR] [--details DUR] [--final DUR]",
+	  "Change the deadlines of one severity (DUR: 2s, 24h, 5d; none)." },
 	{ "sensor enroll", cmd_sensor_enroll, DB_WRITE, 0, 0,
-	  "NAME --agency CODE --key FILE|Z85",
+	  "NAME --agency CODE --key FILE|Z85 [--system CODE]",
 	  "Enroll a sensor's public key (a .pub file from `socctl keygen`, or\n"
 	  "the 40-character Z85 text) for an agency.  The correlator serves\n"
 	  "only enrolled, unrevoked keys; the agency of every event is taken\n"
-	  "from this enrolment." },
+	  "from this enrolment.  --system names the agency's information\n"
+	  "system it watches: its incidents carry that system and level." },
 	{ "sensor revoke", cmd_sensor_revoke, DB_WRITE, 0, 0, "NAME",
 	  "Revoke a sensor: its key gets no service from now on." },
 	{ "sensors", cmd_sensors, DB_READ, 0, 0,
@@ -329,6 +364,9 @@ static const struct cmd cmds[] = {
 	{ "incident assign", cmd_incident_assign, DB_WRITE, 0, 0,
 	  "ID --to NAME --by NAME [--note TEXT]",
 	  "Assign an open incident to an analyst (--to '' unassigns)." },
+	{ "incident report", cmd_incident_report, DB_WRITE, 0, 0,
+	  "ID --stage initial|details|final --by NAME [--note TEXT]",
+	  "Record that a reporting stage was met (see `socctl deadline list`)." },
 	{ "incident note", cmd_incident_note, DB_WRITE, 0, 0,
 	  "ID --by NAME --note TEXT",
 	  "Add a note to an incident's audit trail." },
@@ -351,10 +389,12 @@ static const struct cmd cmds[] = {
 	{ "responder list", cmd_responder_list, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]", "List responders on record." },
 	{ "assessment add", cmd_assessment_add, DB_WRITE, 0, 0,
-	  "AGENCY --by ASSESSOR --expires DATE|DUR [--at DATE]",
+	  "AGENCY --by ASSESSOR [--expires DATE|DUR] [--at DATE]",
 	  "Record an independent assessment (coverage layer 3), made at --at\n"
-	  "(default now) and valid until --expires: a date (2027-11-27) or a\n"
-	  "duration from the assessment (365d, 1y)." },
+	  "(default now; not in the future) and valid until --expires: a date\n"
+	  "(2027-11-27) or a duration from the assessment (365d, 1y).  Without\n"
+	  "--expires it is valid as long as the level policy gives the\n"
+	  "agency's highest system level (24, 12 or 6 months by default)." },
 	{ "assessment list", cmd_assessment_list, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]", "List assessments on record." },
 	{ "rules check", cmd_rules_check, DB_NONE, 0, 0,

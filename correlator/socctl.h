@@ -4,8 +4,8 @@
  * people and programs (socctl-out.c) and the command handlers, one file
  * per family: socctl-admin.c (keys, agencies, sensors, responders,
  * assessments), socctl-incident.c (incidents and the audit trail),
- * socctl-report.c (stats, coverage) and socctl-rules.c (rules check and
- * rules test).
+ * socctl-report.c (stats, coverage), socctl-rules.c (rules check and
+ * rules test) and socctl-policy.c (systems, level policy, deadlines).
  *
  * A list is described once, as an array of columns (struct col): the
  * same description prints the aligned table, the --json array and the
@@ -179,6 +179,17 @@ int	cmd_incident_assign(struct ctx *, int, char **);
 int	cmd_incident_note(struct ctx *, int, char **);
 int	cmd_audit(struct ctx *, int, char **);
 int	cmd_coverage(struct ctx *, int, char **);
+int	cmd_agency_rename(struct ctx *, int, char **);
+int	cmd_agency_move(struct ctx *, int, char **);
+int	cmd_agency_merge(struct ctx *, int, char **);
+int	cmd_incident_report(struct ctx *, int, char **);
+/* socctl-policy.c: security levels and reporting deadlines. */
+int	cmd_system_add(struct ctx *, int, char **);
+int	cmd_system_list(struct ctx *, int, char **);
+int	cmd_level_list(struct ctx *, int, char **);
+int	cmd_level_set(struct ctx *, int, char **);
+int	cmd_deadline_list(struct ctx *, int, char **);
+int	cmd_deadline_set(struct ctx *, int, char **);
 int	cmd_stats(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 int	cmd_rules_test(struct ctx *, int, char **);

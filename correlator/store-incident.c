@@ -19,7 +19,8 @@
 #define INCIDENT_COLS	"id, rule_id, rule_title, rule_level, rule_author, severity," \
 	" agency, sensor, group_key, status, assignee, first_seen, last_seen," \
 	" count, created_at, updated_at," \
-	" (SELECT count(*) FROM evidence e WHERE e.incident_id = incidents.id)"
+	" (SELECT count(*) FROM evidence e WHERE e.incident_id = incidents.id)," \
+	" coalesce(system_code, ''), coalesce(system_level, 0)"
 
 const struct store_sql store_incident_sql[] = {
 	{ S_INC_FIND_OPEN, "SELECT id, severity FROM incidents WHERE rule_id = ?1"
@@ -29,8 +30,9 @@ const struct store_sql store_incident_sql[] = {
 	    " severity = max(severity, ?5), updated_at = ?6 WHERE id = ?1" },
 	{ S_INC_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
-	    " last_seen, count, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " ?6, ?7, ?8, 'new', ?9, ?10, ?11, ?12, ?12)" },
+	    " last_seen, count, created_at, updated_at, system_code, system_level)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new', ?9, ?10, ?11, ?12, ?12,"
+	    " ?13, nullif(?14, 0))" },
 	{ S_EVIDENCE_ADD, "INSERT INTO evidence (incident_id, seq, event_json)"
 	    " SELECT ?1, n, ?2 FROM (SELECT count(*) AS n FROM evidence"
 	    " WHERE incident_id = ?1) WHERE n < ?3" },
@@ -221,7 +223,7 @@ incident_find_open(struct store *st, const struct store_hit *h, int64_t *id,
 
 static int
 incident_insert(struct store *st, const struct store_hit *h, int sev,
-    uint64_t count, int64_t now, int64_t *id)
+    uint64_t count, int64_t now, int64_t *id, const char *sys, int level)
 {
 	sqlite3_stmt *s = st->stmt[S_INC_INSERT];
 	char note[256];
@@ -238,6 +240,8 @@ incident_insert(struct store *st, const struct store_hit *h, int sev,
 	sqlite3_bind_int64(s, 10, h->last_ts > h->first_ts ? h->last_ts : h->first_ts);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)count);
 	sqlite3_bind_int64(s, 12, now);
+	bind_str(s, 13, sys[0] ? sys : NULL);
+	sqlite3_bind_int(s, 14, level);
 	if (store_exec(st, s, "open incident") == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -251,10 +255,10 @@ store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
     int *created)
 {
 	sqlite3_stmt *s = st->stmt[S_INC_UPDATE_HIT];
-	char note[64];
+	char note[64], sys[64];
 	uint64_t count = h->count ? h->count : 1;
 	int64_t now = soc_now_ns();
-	int own, rc, sev, oldsev;
+	int own, rc, sev, oldsev, level;
 
 	*created = 0;
 	if (h->rule_id == NULL || h->agency == NULL) {
@@ -262,12 +266,15 @@ store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
 		return -1;
 	}
 	sev = h->severity < 0 ? 0 : h->severity > 4 ? 4 : h->severity;
+	/* the system's security level raises it (store-policy.c) */
+	if (store_hit_policy(st, h, sys, sizeof(sys), &level, &sev) == -1)
+		return -1;
 	if (store_tx_enter(st, &own) == -1)
 		return -1;
 	if ((rc = incident_find_open(st, h, id, &oldsev)) == -1)
 		goto fail;
 	if (rc == 0) {
-		if (incident_insert(st, h, sev, count, now, id) == -1)
+		if (incident_insert(st, h, sev, count, now, id, sys, level) == -1)
 			goto fail;
 		*created = 1;
 	} else {
@@ -324,6 +331,8 @@ incident_row(sqlite3_stmt *s, struct store_incident *in)
 	in->created_at = sqlite3_column_int64(s, 14);
 	in->updated_at = sqlite3_column_int64(s, 15);
 	in->evidence = (uint64_t)sqlite3_column_int64(s, 16);
+	in->system_code = col_str(s, 17);
+	in->system_level = sqlite3_column_int(s, 18);
 }
 
 int

@@ -1,7 +1,8 @@
 /*
  * Private to the store (store.c, store-sensor.c, store-incident.c,
- * store-record.c): the struct store, the prepared-statement cache and the
- * helpers the four files share.  Nothing outside the store includes it;
+ * store-record.c, store-policy.c, store-agency.c; coverage.c for its
+ * errors): the struct store, the prepared-statement cache and the
+ * helpers these files share.  Nothing outside the store includes it;
  * everyone else codes against store.h.
  *
  * Every statement has an index in one enum below.  Its SQL lives in the
@@ -36,6 +37,15 @@ enum {
 	S_AGENCY_ADD, S_AGENCY_EXISTS, S_AGENCY_LIST,
 	S_RESP_ADD, S_RESP_EXISTS, S_RESP_LIST, S_ASSESS_ADD, S_ASSESS_LIST,
 	S_STATS, S_STATS_STATUS, S_STATS_SEVERITY,
+	/* store-policy.c */
+	S_SYS_ADD, S_SYS_EXISTS, S_SYS_LIST, S_SENSOR_SET_SYS, S_SENSOR_SYS,
+	S_AGENCY_LEVEL, S_LEVEL_GET, S_LEVEL_SET, S_LEVEL_LIST,
+	S_DL_GET, S_DL_SET, S_DL_LIST, S_REPORT_ADD, S_REPORT_EXISTS,
+	S_INC_DEADLINE, S_INC_OVERDUE,
+	/* store-agency.c */
+	S_AG_RENAME, S_AG_PARENT, S_AG_BELOW, S_AG_SYS_CLASH, S_AG_INC_CLASH,
+	S_AG_MV_SENSORS, S_AG_MV_SYSTEMS, S_AG_MV_INCIDENTS, S_AG_DUP_RESP,
+	S_AG_MV_RESP, S_AG_MV_ASSESS, S_AG_LIFT, S_AG_MV_CHILDREN, S_AG_DELETE,
 	S_COUNT
 };
 
@@ -47,6 +57,8 @@ struct store_sql {
 extern const struct store_sql store_sensor_sql[];
 extern const struct store_sql store_incident_sql[];
 extern const struct store_sql store_record_sql[];
+extern const struct store_sql store_policy_sql[];
+extern const struct store_sql store_agency_sql[];
 
 struct store {
 	sqlite3		*db;

@@ -26,9 +26,17 @@ const struct store_sql store_record_sql[] = {
 	    " WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
 	{ S_ASSESS_ADD, "INSERT INTO assessments (agency, assessed_at, assessor,"
 	    " expires_at) VALUES (?1, ?2, ?3, ?4)" },
-	{ S_ASSESS_LIST, "SELECT agency, assessor, assessed_at, expires_at"
-	    " FROM assessments WHERE ?1 IS NULL OR agency = ?1"
-	    " ORDER BY agency, expires_at DESC, id DESC" },
+	/* No expiry of its own: assessment_months of the agency's highest
+	 * system level (level 1 without systems), in calendar months. */
+	{ S_ASSESS_LIST, "SELECT agency, assessor, assessed_at, coalesce(expires_at,"
+	    " assessed_at % 1000000000 + 1000000000 * CAST(strftime('%s',"
+	    " assessed_at / 1000000000, 'unixepoch', '+' || (SELECT"
+	    " p.assessment_months FROM level_policy p WHERE p.level = max(1,"
+	    " (SELECT coalesce(max(y.level), 1) FROM systems y"
+	    " WHERE y.agency = a.agency))) || ' months') AS INTEGER)) AS exp,"
+	    " expires_at IS NULL"
+	    " FROM assessments a WHERE ?1 IS NULL OR agency = ?1"
+	    " ORDER BY agency, exp DESC, id DESC" },
 	{ S_STATS, "SELECT (SELECT count(*) FROM agencies),"
 	    " (SELECT count(*) FROM sensors WHERE revoked = 0),"
 	    " (SELECT count(*) FROM sensors WHERE revoked != 0),"
@@ -200,14 +208,17 @@ store_assessment_add(struct store *st, const char *agency, const char *assessor,
 			store_seterr(st, "no such agency '%s'", agency);
 		return -1;
 	}
-	if (expires_at <= assessed_at) {
+	if (expires_at != 0 && expires_at <= assessed_at) {
 		store_seterr(st, "an assessment must expire after it was made");
 		return -1;
 	}
 	bind_str(s, 1, agency);
 	sqlite3_bind_int64(s, 2, assessed_at);
 	bind_str(s, 3, assessor);
-	sqlite3_bind_int64(s, 4, expires_at);
+	if (expires_at != 0)
+		sqlite3_bind_int64(s, 4, expires_at);
+	else
+		sqlite3_bind_null(s, 4);
 	return store_exec(st, s, "add assessment");
 }
 
@@ -227,6 +238,7 @@ store_assessment_foreach(struct store *st, const char *agency,
 		a.assessor = col_str(s, 1);
 		a.assessed_at = sqlite3_column_int64(s, 2);
 		a.expires_at = sqlite3_column_int64(s, 3);
+		a.by_level = sqlite3_column_int(s, 4) != 0;
 		if ((ret = fn(arg, &a)) != 0)
 			break;
 	}

@@ -14,7 +14,9 @@
 
 #include "store-int.h"
 
-#define SENSOR_COLS	"name, agency, pubkey, revoked, last_seq, last_heartbeat"
+#define SENSOR_COLS	"name, agency, pubkey, revoked, last_seq, last_heartbeat," \
+	" coalesce(system, ''), coalesce((SELECT y.level FROM systems y" \
+	" WHERE y.agency = sensors.agency AND y.code = sensors.system), 0)"
 
 const struct store_sql store_sensor_sql[] = {
 	{ S_SENSOR_BY_KEY, "SELECT " SENSOR_COLS " FROM sensors WHERE pubkey = ?1" },
@@ -54,6 +56,8 @@ sensor_lookup(struct store *st, int idx, const char *key, struct store_sensor *o
 		out->revoked = sqlite3_column_int(s, 3) != 0;
 		out->last_seq = (uint64_t)sqlite3_column_int64(s, 4);
 		out->last_heartbeat = sqlite3_column_int64(s, 5);
+		snprintf(out->system, sizeof(out->system), "%s", col_str(s, 6));
+		out->system_level = sqlite3_column_int(s, 7);
 		ret = 1;
 	} else if (rc == SQLITE_DONE)
 		ret = 0;

@@ -129,6 +129,67 @@ static const char schema_v1[] =
 	"CREATE INDEX outbox_pending ON outbox(acked_at, id);";
 
 /*
+ * Security levels and reporting deadlines (store-policy.c): information
+ * systems with their level, the sensor's system and the incident's
+ * (stamped when it opens), the per-level policy (severity raise, how
+ * long an assessment stays valid when it gives no expiry of its own),
+ * the deadlines per severity and the stages met.  An assessment's expiry
+ * becomes optional: NULL follows the agency's highest level.
+ */
+#define NS_H	"3600000000000"
+static const char schema_v2_policy[] =
+	"CREATE TABLE systems ("
+	" agency TEXT NOT NULL REFERENCES agencies(code),"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),"
+	" created_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (agency, code)"
+	");"
+	"ALTER TABLE sensors ADD COLUMN system TEXT;"
+	"ALTER TABLE incidents ADD COLUMN system_code TEXT;"
+	"ALTER TABLE incidents ADD COLUMN system_level INTEGER;"
+	"CREATE TABLE level_policy ("
+	" level INTEGER PRIMARY KEY CHECK (level BETWEEN 1 AND 5),"
+	" raise_by INTEGER NOT NULL DEFAULT 0 CHECK (raise_by BETWEEN 0 AND 4),"
+	" min_severity INTEGER NOT NULL DEFAULT 0 CHECK (min_severity BETWEEN 0 AND 4),"
+	" assessment_months INTEGER NOT NULL CHECK (assessment_months BETWEEN 1 AND 120)"
+	");"
+	"INSERT INTO level_policy VALUES (1, 0, 0, 24), (2, 0, 0, 24), (3, 0, 0, 24),"
+	" (4, 1, 0, 12), (5, 2, 0, 6);"
+	"CREATE TABLE deadline_policy ("
+	" severity INTEGER PRIMARY KEY CHECK (severity BETWEEN 0 AND 4),"
+	" initial_ns INTEGER CHECK (initial_ns > 0),"
+	" details_ns INTEGER CHECK (details_ns > 0),"
+	" final_ns INTEGER CHECK (final_ns > 0)"
+	");"
+	"INSERT INTO deadline_policy VALUES"
+	" (4, 24 * " NS_H ", 72 * " NS_H ", 120 * " NS_H "),"
+	" (3, 24 * " NS_H ", 72 * " NS_H ", 120 * " NS_H "),"
+	" (2, 120 * " NS_H ", NULL, 120 * " NS_H "),"
+	" (1, NULL, NULL, NULL), (0, NULL, NULL, NULL);"
+	"CREATE TABLE incident_reports ("
+	" incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	" stage TEXT NOT NULL CHECK (stage IN ('initial','details','final')),"
+	" at INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" note TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (incident_id, stage)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE assessments_v2 ("
+	" id INTEGER PRIMARY KEY,"
+	" agency TEXT NOT NULL REFERENCES agencies(code),"
+	" assessed_at INTEGER NOT NULL,"
+	" assessor TEXT NOT NULL,"
+	" expires_at INTEGER CHECK (expires_at IS NULL OR expires_at > assessed_at)"
+	");"
+	"INSERT INTO assessments_v2 SELECT id, agency, assessed_at, assessor, expires_at"
+	" FROM assessments;"
+	"DROP TABLE assessments;"
+	"ALTER TABLE assessments_v2 RENAME TO assessments;"
+	"CREATE INDEX assessments_agency ON assessments(agency, expires_at);";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -136,6 +197,7 @@ static const char schema_v1[] =
  */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,		/* 0 -> 1 */
+	schema_v2_policy,	/* 1 -> 2: security levels, deadlines */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */
@@ -154,6 +216,7 @@ static const struct store_sql core_sql[] = {
 
 static const struct store_sql *const sql_tables[] = {
 	core_sql, store_sensor_sql, store_incident_sql, store_record_sql,
+	store_policy_sql, store_agency_sql,
 };
 
 void

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	1	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -54,6 +54,8 @@ struct store_sensor {
 	int		revoked;
 	uint64_t	last_seq;	/* last committed batch sequence */
 	int64_t		last_heartbeat;	/* ns, 0 = never */
+	char		system[64];	/* information system code, "" none */
+	int		system_level;	/* its security level 1-5, 0 none */
 };
 /* 1 found, 0 not found, -1 error. */
 int	store_sensor_by_key(struct store *st, const char *z85pub, struct store_sensor *out);
@@ -79,6 +81,10 @@ struct store_hit {
 	int64_t		 last_ts;
 	uint64_t	 count;		/* events behind this hit */
 	const char	*evidence_json;	/* the event, as JSON; may be NULL */
+	/* The sensor's information system, copied from struct store_sensor
+	 * ("" and 0: none); NULL to have the store look it up by name. */
+	const char	*system_code;
+	int		 system_level;
 };
 /*
  * Aggregate into the open incident of (rule, agency, group key), or open
@@ -177,6 +183,8 @@ struct store_incident {
 	int64_t		 created_at;
 	int64_t		 updated_at;
 	uint64_t	 evidence;	/* evidence events kept */
+	const char	*system_code;	/* "" when none */
+	int		 system_level;	/* 1-5, 0 when none */
 };
 typedef int (*store_incident_fn)(void *arg, const struct store_incident *in);
 
@@ -247,9 +255,12 @@ struct store_assessment {
 	const char	*agency;
 	const char	*assessor;
 	int64_t		 assessed_at;
-	int64_t		 expires_at;
+	int64_t		 expires_at;	/* given, or by the agency's level */
+	int		 by_level;	/* expiry from the level policy */
 };
 typedef int (*store_assessment_fn)(void *arg, const struct store_assessment *a);
+/* expires_at 0: valid for as long as the level policy gives the agency's
+ * highest system level (store-policy.c), recomputed when that changes. */
 int	store_assessment_add(struct store *st, const char *agency,
 	    const char *assessor, int64_t assessed_at, int64_t expires_at);
 /* Latest expiry first. */
@@ -303,6 +314,9 @@ struct store_coverage {
 	int		 state[STORE_LAYERS];	/* enum store_layer_state */
 	char		 reason[STORE_LAYERS][192];
 	int		 covered;		/* all four layers ok */
+	int		 level;			/* highest system level, 0 none */
+	size_t		 sub_total;		/* agencies below it in the tree */
+	size_t		 sub_covered;		/* of which fully covered */
 };
 typedef int (*store_coverage_fn)(void *arg, const struct store_coverage *c);
 /* "42s", "3m", "5h", "12d": the coarse age used in reasons and tables. */
@@ -314,5 +328,141 @@ void	store_age_format(int64_t ns, char *buf, size_t len);
  */
 int	store_coverage(struct store *st, const struct store_coverage_opts *o,
 	    store_coverage_fn fn, void *arg, size_t *ncovered, size_t *ntotal);
+
+/* ---- The agency tree (store-agency.c): each change is atomic. ---- */
+
+int	store_agency_rename(struct store *st, const char *code, const char *name);
+/* parent NULL or "": a root.  Refuses a cycle (code itself or below it). */
+int	store_agency_move(struct store *st, const char *code, const char *parent);
+/*
+ * The merger of agency from into agency into: its sensors, systems,
+ * incidents, responders, assessments and sub-agencies move, then the old
+ * code is removed.  Refused (nothing changes) when both have a system
+ * of the same code or an open incident of the same rule and group.
+ * n (may be NULL) gets what moved.
+ */
+struct store_merge {
+	uint64_t	 sensors, systems, incidents, responders, assessments;
+	uint64_t	 children;
+};
+int	store_agency_merge(struct store *st, const char *from, const char *into,
+	    struct store_merge *n);
+
+/* ---- Security levels and reporting deadlines (store-policy.c) ---- */
+
+/* Information systems of an agency, each with its security level 1-5. */
+struct store_system {
+	const char	*agency;
+	const char	*code;
+	const char	*name;
+	int		 level;
+	int64_t		 created_at;
+	uint64_t	 sensors;	/* enrolled, not revoked */
+};
+typedef int (*store_system_fn)(void *arg, const struct store_system *y);
+int	store_system_add(struct store *st, const char *agency, const char *code,
+	    const char *name, int level, int64_t now_ns);
+/* agency NULL: every system.  By agency, code. */
+int	store_system_foreach(struct store *st, const char *agency,
+	    store_system_fn fn, void *arg);
+/* Ties a sensor to a system of its own agency; NULL or "" unties it. */
+int	store_sensor_set_system(struct store *st, const char *sensor,
+	    const char *system);
+/* 1 with the sensor's system code and level, 0 when it has none, -1. */
+int	store_sensor_system(struct store *st, const char *sensor, char *code,
+	    size_t codelen, int *level);
+/* The agency's highest system level in *level, 0 when it has none. */
+int	store_agency_level(struct store *st, const char *agency, int *level);
+
+/*
+ * The policy per security level: incidents on a system of that level
+ * are raised by raise_by steps (capped at critical) and to at least
+ * min_severity; an assessment without its own expiry stays valid
+ * assessment_months.  Defaults: levels 1-3 no raise, 24 months; level 4
+ * one step, 12 months; level 5 two steps, 6 months.  An agency with no
+ * system follows level 1.
+ */
+struct store_level_policy {
+	int	level;
+	int	raise_by;
+	int	min_severity;
+	int	assessment_months;
+};
+typedef int (*store_level_policy_fn)(void *arg, const struct store_level_policy *p);
+int	store_level_policy_get(struct store *st, int level,
+	    struct store_level_policy *out);		/* 1/0/-1 */
+int	store_level_policy_set(struct store *st, const struct store_level_policy *p);
+int	store_level_policy_foreach(struct store *st, store_level_policy_fn fn,
+	    void *arg);
+/* The severity of an alert of severity sev on a system of this level. */
+int	store_severity_for_level(struct store *st, int sev, int level, int *out);
+/*
+ * For store_incident_hit(): the hit's system (given, else the sensor's),
+ * and *sev raised by the policy.  code gets "" and *level 0 for none.
+ */
+int	store_hit_policy(struct store *st, const struct store_hit *h, char *code,
+	    size_t codelen, int *level, int *sev);
+
+/* Reporting stages and the deadline policy per severity. */
+enum store_stage {
+	STORE_STAGE_INITIAL,	/* notice, after the incident opened */
+	STORE_STAGE_DETAILS,	/* cause, scope, remediation, after opened */
+	STORE_STAGE_FINAL,	/* final report, after it was resolved */
+	STORE_STAGES
+};
+const char	*store_stage_name(int stage);		/* "initial", ... */
+int		 store_stage_parse(const char *s);	/* -1 */
+
+struct store_deadline {
+	int		 severity;
+	int64_t		 after_ns[STORE_STAGES];	/* 0: no deadline */
+};
+typedef int (*store_deadline_fn)(void *arg, const struct store_deadline *d);
+int	store_deadline_get(struct store *st, int severity, struct store_deadline *out);
+int	store_deadline_set(struct store *st, const struct store_deadline *d);
+/* From critical down to informational. */
+int	store_deadline_foreach(struct store *st, store_deadline_fn fn, void *arg);
+
+/* Records that a stage was met; once per stage; audited. */
+int	store_incident_report(struct store *st, int64_t id, int stage,
+	    const char *actor, const char *note, int64_t now_ns);
+
+/* One stage of an incident: each stage its severity has a deadline for,
+ * and any stage reported anyway. */
+struct store_deadline_state {
+	int		 stage;
+	int64_t		 due;		/* 0: not known yet (final, open) */
+	int64_t		 done;		/* 0: not met */
+	const char	*by;		/* "" when not met */
+	int		 overdue;	/* due, past, not met, not closed as FP */
+};
+typedef int (*store_deadline_state_fn)(void *arg,
+	    const struct store_deadline_state *d);
+int	store_incident_deadlines(struct store *st, int64_t id, int64_t now_ns,
+	    store_deadline_state_fn fn, void *arg);
+/* 1 when a stage of the incident is past due and not met, 0 not, -1. */
+int	store_incident_overdue(struct store *st, int64_t id, int64_t now_ns);
+
+/*
+ * The same test as an SQL condition on a row of the incidents table
+ * (unaliased, FROM incidents), for a list filter; now is an SQL
+ * expression for the time in ns, e.g. a bound parameter "?9".  A
+ * false positive is never overdue; the final stage is due final_ns after
+ * the latest "resolved" audit entry while the incident is resolved.
+ */
+#define STORE_OVERDUE_SQL(now) \
+	"(incidents.status != 'false_positive' AND EXISTS (SELECT 1 FROM" \
+	" deadline_policy dp WHERE dp.severity = incidents.severity AND (" \
+	"(dp.initial_ns IS NOT NULL AND incidents.created_at + dp.initial_ns < " now \
+	" AND NOT EXISTS (SELECT 1 FROM incident_reports r WHERE" \
+	" r.incident_id = incidents.id AND r.stage = 'initial'))" \
+	" OR (dp.details_ns IS NOT NULL AND incidents.created_at + dp.details_ns < " now \
+	" AND NOT EXISTS (SELECT 1 FROM incident_reports r WHERE" \
+	" r.incident_id = incidents.id AND r.stage = 'details'))" \
+	" OR (dp.final_ns IS NOT NULL AND incidents.status = 'resolved'" \
+	" AND (SELECT max(a.at) FROM audit a WHERE a.incident_id = incidents.id" \
+	" AND a.action = 'resolved') + dp.final_ns < " now \
+	" AND NOT EXISTS (SELECT 1 FROM incident_reports r WHERE" \
+	" r.incident_id = incidents.id AND r.stage = 'final')))))"
 
 #endif

@@ -133,7 +133,13 @@ test_open(void)
 	st = store_open(path, 0, err, sizeof(err));
 	CHECK(st == NULL);
 	CHECK(strstr(err, "newer") != NULL);
-	raw_exec("PRAGMA user_version = 1");
+	{
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    STORE_SCHEMA_VERSION);
+		raw_exec(sql);
+	}
 }
 
 static void

@@ -41,6 +41,33 @@ incident_rule(struct ctx *c, const void *row, struct cell *v)
 	v->s = in->rule_title[0] ? in->rule_title : in->rule_id;
 }
 
+/*
+ * On a national database, where a forwarded incident came from (DESIGN.md
+ * 9): {"name", "agency", "incident_id"}; null for one raised here.
+ */
+static void
+incident_origin(struct ctx *c, const void *row, struct cell *v)
+{
+	static struct soc_sbuf b;
+	struct store_origin o;
+	int n = 0;
+
+	if (store_incident_origin(c->st, ((const struct store_incident *)row)->id,
+	    &o) != 1) {
+		v->null = 1;
+		return;
+	}
+	soc_sbuf_reset(&b);
+	soc_sbuf_adds(&b, "{");
+	j_str(&b, &n, "name", o.name);
+	j_str(&b, &n, "agency", o.agency);
+	j_int(&b, &n, "incident_id", o.incident_id);
+	soc_sbuf_adds(&b, "}");
+	v->s = b.oom ? NULL : b.data;
+	v->null = b.oom;
+	v->valid = 1;
+}
+
 static const struct col incident_cols[] = {
 	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
 	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
@@ -61,6 +88,7 @@ static const struct col incident_cols[] = {
 	{ "created_at", NULL, 0, COL_TIME, 0, IN(created_at), NULL },
 	{ "updated_at", NULL, 0, COL_TIME, 0, IN(updated_at), NULL },
 	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },
+	{ "origin", NULL, 0, COL_RAW, 0, 0, incident_origin },
 };
 
 static int

@@ -36,6 +36,9 @@ enum {
 	S_AGENCY_ADD, S_AGENCY_EXISTS, S_AGENCY_LIST,
 	S_RESP_ADD, S_RESP_EXISTS, S_RESP_LIST, S_ASSESS_ADD, S_ASSESS_LIST,
 	S_STATS, S_STATS_STATUS, S_STATS_SEVERITY,
+	/* store-national.c */
+	S_NAT_FIND, S_NAT_INSERT, S_NAT_UPDATE, S_NAT_EVIDENCE, S_NAT_RECEIVED,
+	S_NAT_ORIGIN, S_NAT_LAST_ALERT,
 	S_COUNT
 };
 
@@ -47,6 +50,7 @@ struct store_sql {
 extern const struct store_sql store_sensor_sql[];
 extern const struct store_sql store_incident_sql[];
 extern const struct store_sql store_record_sql[];
+extern const struct store_sql store_national_sql[];
 
 struct store {
 	sqlite3		*db;

@@ -153,6 +153,7 @@ static int
 show_incident(void *arg, const struct store_incident *in)
 {
 	struct show_ctx *s = arg;
+	struct store_origin o;
 	char t1[32], t2[32];
 
 	if (s->json) {
@@ -176,6 +177,13 @@ show_incident(void *arg, const struct store_incident *in)
 	}
 	printf(")\n  agency:    %s\n  sensor:    ", in->agency);
 	put_clean(stdout, in->sensor);
+	if (store_incident_origin(s->c->st, in->id, &o) == 1) {
+		fputs("\n  origin:    ", stdout);
+		put_clean(stdout, o.name);
+		printf(" incident %lld revision %lld, agency ",
+		    (long long)o.incident_id, (long long)o.revision);
+		put_clean(stdout, o.agency);
+	}
 	fputs("\n  group:     ", stdout);
 	put_clean(stdout, in->group_key[0] ? in->group_key : "-");
 	time_human(s->c, in->first_seen, t1, sizeof(t1));

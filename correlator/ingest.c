@@ -58,7 +58,7 @@ struct ingest {
 	struct poison		 poison[POISON_SLOTS];
 	struct soc_event	 ev;
 	struct soc_sbuf		 evjson;
-	struct soc_alert	 alert;		/* apply_alerts(): one record */
+	struct soc_alert	 alert;		/* apply_alerts(): a record */
 };
 
 /* What on_alert needs while one batch is applied. */
@@ -317,10 +317,11 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now)
 	int64_t id;
 	int rc;
 
-	alert_fields_all(&all);		/* the province chose what left it */
+	alert_fields_all(&all);	/* the province chose what left it */
 	soc_sbuf_reset(&in->evjson);
 	alert_to_json(&in->alert, &all, &in->evjson);
-	alert_revision(&in->alert, sen, in->evjson.oom ? NULL : in->evjson.data, &r);
+	alert_revision(&in->alert, sen, in->evjson.oom ? NULL :
+	    in->evjson.data, &r);
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
 		return -1;
 	switch (rc) {
@@ -337,8 +338,8 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now)
 	default:
 		in->n.fwd_stale++;
 		log_debug("%s: incident %lld revision %lld is not newer than"
-		    " the one stored", r.origin_name, (long long)r.origin_incident,
-		    (long long)r.revision);
+		    " the one stored", r.origin_name,
+		    (long long)r.origin_incident, (long long)r.revision);
 		break;
 	}
 	return 0;

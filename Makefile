@@ -13,7 +13,7 @@ DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
-TEST_DEPS  := tshark systemd sqlite3
+TEST_DEPS  := tshark systemd sqlite3 python3-zmq
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time
 
 .PHONY: all deps deps-test deps-extra build test test-unit test-asan demo bench fuzz install clean

@@ -14,6 +14,11 @@
  * after the commit -- including acks of resends, which may repeat a batch
  * applied earlier in the same group.
  *
+ * The national role: a batch of kind ALERTS from an enrolled province
+ * (its correlator's key, enrolled like a sensor) takes the same chain,
+ * duplicate, gap, poison and savepoint path; each record is then one
+ * revision of one provincial incident (apply_alerts, store-national.c).
+ *
  * Nothing here allocates per message: the event, the JSON buffer and the
  * reply queue live in struct ingest.
  */
@@ -25,6 +30,7 @@
 #include "soc/log.h"
 #include "soc/util.h"
 #include "soc/wire.h"
+#include "alert.h"
 #include "enrich.h"
 #include "ingest.h"
 #include "rules.h"
@@ -52,6 +58,7 @@ struct ingest {
 	struct poison		 poison[POISON_SLOTS];
 	struct soc_event	 ev;
 	struct soc_sbuf		 evjson;
+	struct soc_alert	 alert;		/* apply_alerts(): a record */
 };
 
 /* What on_alert needs while one batch is applied. */
@@ -79,7 +86,7 @@ ingest_decide(uint64_t last, const struct soc_wire_hdr *h)
 {
 	if (h == NULL)
 		return INGEST_REFUSE;
-	if (h->kind != SOC_WIRE_EVENTS)
+	if (h->kind == SOC_WIRE_HEARTBEAT)
 		return INGEST_APPLY;	/* heartbeats are not chained */
 	if (h->seq <= last)
 		return INGEST_DUPLICATE;
@@ -271,6 +278,122 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	return store_batch_end(in->st, 0);
 }
 
+/*
+ * The national role: one decoded alert as a revision of a provincial
+ * incident.  The origin name and the agency are the enrolled key's; what
+ * the alert says of them (soc.origin.name, organization.id) stays in the
+ * evidence row only.
+ */
+static void
+alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
+    const char *evidence, struct store_origin_rev *r)
+{
+	*r = (struct store_origin_rev){
+		.origin_name = sen->name,
+		.agency = sen->agency,
+		.origin_agency = a->origin_agency,
+		.origin_incident = a->incident_id,
+		.revision = a->revision > INT64_MAX ? -1 : (int64_t)a->revision,
+		.rule_id = a->rule_id,
+		.rule_title = a->rule_title,
+		.rule_level = a->rule_level,
+		.rule_author = a->rule_author,
+		.severity = a->severity,
+		.status = a->status,
+		.group_key = a->group_key,
+		.first_seen = a->first_seen,
+		.last_seen = a->last_seen,
+		.count = a->count,
+		.evidence_json = evidence,
+	};
+}
+
+/* One decoded alert into the store: 0, or -1 when the store failed. */
+static int
+apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now)
+{
+	struct alert_fields all;
+	struct store_origin_rev r;
+	int64_t id;
+	int rc;
+
+	alert_fields_all(&all);	/* the province chose what left it */
+	soc_sbuf_reset(&in->evjson);
+	alert_to_json(&in->alert, &all, &in->evjson);
+	alert_revision(&in->alert, sen, in->evjson.oom ? NULL :
+	    in->evjson.data, &r);
+	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
+		return -1;
+	switch (rc) {
+	case STORE_NAT_CREATED:
+		in->n.fwd_new++;
+		log_info("incident %lld: %s [%s] agency %s, forwarded by %s"
+		    " (incident %lld there)", (long long)id, r.rule_title,
+		    store_severity_name(r.severity), r.agency, r.origin_name,
+		    (long long)r.origin_incident);
+		break;
+	case STORE_NAT_UPDATED:
+		in->n.fwd_updated++;
+		break;
+	default:
+		in->n.fwd_stale++;
+		log_debug("%s: incident %lld revision %lld is not newer than"
+		    " the one stored", r.origin_name,
+		    (long long)r.origin_incident, (long long)r.revision);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Apply one alert batch from an enrolled province inside the open
+ * transaction, under its own savepoint, as apply_events() does for
+ * events: 0 = applied, -1 = undone alone.  A record the decoder refuses
+ * is counted and logged and the rest of the batch goes on: resending
+ * cannot mend it, and holding the chain would stop every alert behind it.
+ */
+static int
+apply_alerts(struct ingest *in, const struct store_sensor *sen,
+    const struct soc_wire_hdr *hdr, const void *data, size_t len)
+{
+	struct soc_wire_reader r;
+	struct soc_wire_hdr h2;
+	const void *blob;
+	const char *why;
+	uint64_t nrec = 0, ngood = 0;
+	int64_t now = soc_now_ns();
+	size_t blen;
+	int failed = 0;
+
+	if (store_batch_begin(in->st) == -1)
+		return -1;
+	soc_wire_open(&r, data, len, &h2, &why);
+	while (!failed && soc_wire_next_blob(&r, &blob, &blen, &why) == 1) {
+		nrec++;
+		if (alert_from_json(blob, blen, &in->alert, &why) == -1) {
+			in->n.fwd_bad++;
+			log_warnx("%s: alert %llu of batch %llu refused: %s",
+			    sen->name, (unsigned long long)nrec,
+			    (unsigned long long)hdr->seq, why);
+			continue;
+		}
+		ngood++;
+		in->n.fwd_alerts++;
+		failed = apply_alert(in, sen, now) == -1;
+	}
+	if (failed || (ngood > 0 &&
+	    store_national_received(in->st, sen->name, now) == -1) ||
+	    store_sensor_set_seq(in->st, sen->name, hdr->seq, nrec, now) == -1) {
+		log_warnx("alert batch %llu of %s not applied (%s); it will be"
+		    " resent", (unsigned long long)hdr->seq, sen->name,
+		    store_errmsg(in->st));
+		store_batch_end(in->st, -1);
+		in->n.commit_failed++;
+		return -1;
+	}
+	return store_batch_end(in->st, 0);
+}
+
 /* A batch never applied: its number is recorded so the chain goes on. */
 static void
 skip_batch(struct ingest *in, const void *peer, size_t peerlen,
@@ -335,7 +458,8 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    "sensors sharing one key)", sen->name,
 		    (unsigned long long)h->seq, (unsigned long long)h->prev,
 		    (unsigned long long)sen->last_seq);
-	if (apply_events(in, sen, h, data, len) == 0) {
+	if ((h->kind == SOC_WIRE_ALERTS ? apply_alerts(in, sen, h, data, len) :
+	    apply_events(in, sen, h, data, len)) == 0) {
 		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);
 		return;
 	}
@@ -414,7 +538,7 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 	if (soc_wire_validate(data, len, &why) == -1) {
 		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name, why, len);
 		/* recorded and acked so the sensor moves on: counted, logged */
-		if (hdr.kind == SOC_WIRE_EVENTS)
+		if (hdr.kind != SOC_WIRE_HEARTBEAT)
 			skip_batch(in, peer, peerlen, &sen, hdr.seq);
 		in->n.refused++;
 		return INGEST_REFUSE;

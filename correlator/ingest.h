@@ -59,6 +59,12 @@ struct ingest_stats {
 	uint64_t	incidents_new;
 	uint64_t	heartbeats;
 	uint64_t	commit_failed;
+	/* the national role: alert batches from enrolled provinces */
+	uint64_t	fwd_alerts;	/* alert records decoded */
+	uint64_t	fwd_bad;	/* alert records refused by the decoder */
+	uint64_t	fwd_new;	/* national incidents opened */
+	uint64_t	fwd_updated;	/* ... moved to a newer revision */
+	uint64_t	fwd_stale;	/* same or older revision: ignored */
 };
 
 /* A reply to send after the commit: ACK or NACK of seq to peer. */

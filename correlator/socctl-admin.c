@@ -464,6 +464,19 @@ sensor_counters(struct ctx *c, const void *row, struct cell *v)
 	v->valid = s->counters_valid;
 }
 
+/* National role: when this (province) key last delivered alerts. */
+static void
+sensor_last_alert(struct ctx *c, const void *row, struct cell *v)
+{
+	int64_t at;
+
+	if (store_sensor_last_alert(c->st, ((const struct store_sensor_info *)
+	    row)->name, &at) == -1 || at <= 0)
+		v->null = 1;
+	else
+		v->i = at;
+}
+
 static const struct col sensor_cols[] = {
 	{ "name", "NAME", 0, COL_STR, 0, SE(name), NULL },
 	{ "agency", "AGENCY", 1, COL_STR, 0, SE(agency), NULL },
@@ -478,6 +491,7 @@ static const struct col sensor_cols[] = {
 	{ "events_received", ">EVENTS", 5, COL_UINT, 0, SE(events_received), NULL },
 	{ "batches", ">BATCHES", 6, COL_UINT, 0, SE(batches), NULL },
 	{ "counters", NULL, 0, COL_RAW, 0, 0, sensor_counters },
+	{ "last_alert", "LAST ALERT", 9, COL_AGE, COL_DASH, 0, sensor_last_alert },
 };
 
 static int

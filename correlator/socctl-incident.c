@@ -102,6 +102,33 @@ incident_deadlines(struct ctx *c, const void *row, struct cell *v)
 	v->valid = 1;
 }
 
+/*
+ * On a national database, where a forwarded incident came from (DESIGN.md
+ * 9): {"name", "agency", "incident_id"}; null for one raised here.
+ */
+static void
+incident_origin(struct ctx *c, const void *row, struct cell *v)
+{
+	static struct soc_sbuf b;
+	struct store_origin o;
+	int n = 0;
+
+	if (store_incident_origin(c->st, ((const struct store_incident *)row)->id,
+	    &o) != 1) {
+		v->null = 1;
+		return;
+	}
+	soc_sbuf_reset(&b);
+	soc_sbuf_adds(&b, "{");
+	j_str(&b, &n, "name", o.name);
+	j_str(&b, &n, "agency", o.agency);
+	j_int(&b, &n, "incident_id", o.incident_id);
+	soc_sbuf_adds(&b, "}");
+	v->s = b.oom ? NULL : b.data;
+	v->null = b.oom;
+	v->valid = 1;
+}
+
 static const struct col incident_cols[] = {
 	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
 	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
@@ -124,6 +151,7 @@ static const struct col incident_cols[] = {
 	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },
 	{ "system", NULL, 0, COL_RAW, 0, 0, incident_system },
 	{ "deadlines", NULL, 0, COL_RAW, 0, 0, incident_deadlines },
+	{ "origin", NULL, 0, COL_RAW, 0, 0, incident_origin },
 };
 
 static int
@@ -209,6 +237,7 @@ static int
 show_incident(void *arg, const struct store_incident *in)
 {
 	struct show_ctx *s = arg;
+	struct store_origin o;
 	char t1[32], t2[32];
 
 	if (s->json) {
@@ -236,6 +265,13 @@ show_incident(void *arg, const struct store_incident *in)
 		fputs("\n  system:    ", stdout);
 		put_clean(stdout, in->system_code);
 		printf(" (security level %d)", in->system_level);
+	}
+	if (store_incident_origin(s->c->st, in->id, &o) == 1) {
+		fputs("\n  origin:    ", stdout);
+		put_clean(stdout, o.name);
+		printf(" incident %lld revision %lld, agency ",
+		    (long long)o.incident_id, (long long)o.revision);
+		put_clean(stdout, o.agency);
 	}
 	fputs("\n  group:     ", stdout);
 	put_clean(stdout, in->group_key[0] ? in->group_key : "-");

@@ -46,6 +46,9 @@ enum {
 	S_AG_RENAME, S_AG_PARENT, S_AG_BELOW, S_AG_SYS_CLASH, S_AG_INC_CLASH,
 	S_AG_MV_SENSORS, S_AG_MV_SYSTEMS, S_AG_MV_INCIDENTS, S_AG_DUP_RESP,
 	S_AG_MV_RESP, S_AG_MV_ASSESS, S_AG_LIFT, S_AG_MV_CHILDREN, S_AG_DELETE,
+	/* store-national.c */
+	S_NAT_FIND, S_NAT_INSERT, S_NAT_UPDATE, S_NAT_EVIDENCE, S_NAT_RECEIVED,
+	S_NAT_ORIGIN, S_NAT_LAST_ALERT,
 	S_COUNT
 };
 
@@ -59,6 +62,7 @@ extern const struct store_sql store_incident_sql[];
 extern const struct store_sql store_record_sql[];
 extern const struct store_sql store_policy_sql[];
 extern const struct store_sql store_agency_sql[];
+extern const struct store_sql store_national_sql[];
 
 struct store {
 	sqlite3		*db;

@@ -190,6 +190,27 @@ static const char schema_v2_policy[] =
 	"CREATE INDEX assessments_agency ON assessments(agency, expires_at);";
 
 /*
+ * The national role (store-national.c): where a forwarded incident came
+ * from, and when each enrolled key last delivered alerts.  The open-key
+ * index gains the origin so that many provincial incidents with the same
+ * rule, national agency and group key can be open at once, while a
+ * locally raised incident (origin NULL: '' and 0) stays unique per key as
+ * before; its first three columns still serve the aggregation lookup.
+ */
+static const char schema_v3_national[] =
+	"ALTER TABLE incidents ADD COLUMN origin_name TEXT;"
+	"ALTER TABLE incidents ADD COLUMN origin_agency TEXT;"
+	"ALTER TABLE incidents ADD COLUMN origin_incident INTEGER;"
+	"ALTER TABLE incidents ADD COLUMN origin_revision INTEGER;"
+	"DROP INDEX incidents_open;"
+	"CREATE UNIQUE INDEX incidents_open ON incidents(rule_id, agency, group_key,"
+	" coalesce(origin_name, ''), coalesce(origin_incident, 0))"
+	" WHERE status IN " OPEN_SQL ";"
+	"CREATE UNIQUE INDEX incidents_origin ON incidents(origin_name,"
+	" origin_incident) WHERE origin_name IS NOT NULL;"
+	"ALTER TABLE sensors ADD COLUMN last_alert_at INTEGER NOT NULL DEFAULT 0;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -198,6 +219,7 @@ static const char schema_v2_policy[] =
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,		/* 0 -> 1 */
 	schema_v2_policy,	/* 1 -> 2: security levels, deadlines */
+	schema_v3_national,	/* 2 -> 3: the national role */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */
@@ -217,6 +239,7 @@ static const struct store_sql core_sql[] = {
 static const struct store_sql *const sql_tables[] = {
 	core_sql, store_sensor_sql, store_incident_sql, store_record_sql,
 	store_policy_sql, store_agency_sql,
+	store_national_sql,
 };
 
 void

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	2	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	3	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -93,6 +93,59 @@ struct store_hit {
  */
 int	store_incident_hit(struct store *st, const struct store_hit *h,
 	    int64_t *id, int *created);
+
+/*
+ * The national role (store-national.c): a province's correlator is
+ * enrolled like a sensor and forwards one revision of one of its
+ * incidents at a time.  Each provincial incident is one national
+ * incident, keyed by (origin name, provincial incident id) and kept at
+ * its highest revision.  Every string is the caller's; origin_name and
+ * agency must come from the enrolled key, never from the alert.
+ */
+struct store_origin_rev {
+	const char	*origin_name;	/* enrolled name of the forwarding key */
+	const char	*agency;	/* enrolled agency of that key */
+	const char	*origin_agency;	/* provincial agency code (the alert's) */
+	int64_t		 origin_incident; /* provincial incident id, >= 1 */
+	int64_t		 revision;	/* >= 1 */
+	const char	*rule_id;
+	const char	*rule_title;
+	const char	*rule_level;	/* "" or NULL: the severity's name */
+	const char	*rule_author;
+	int		 severity;	/* 0..4 */
+	int		 status;	/* enum store_status */
+	const char	*group_key;
+	int64_t		 first_seen;
+	int64_t		 last_seen;
+	uint64_t	 count;
+	const char	*evidence_json;	/* kept as the one evidence row; may be NULL */
+};
+enum store_national_result {
+	STORE_NAT_CREATED,	/* first revision seen of this incident */
+	STORE_NAT_UPDATED,	/* newer than the one stored: it replaced it */
+	STORE_NAT_STALE,	/* same or older revision: nothing changed */
+};
+/*
+ * Upsert one revision (atomic; a savepoint inside the batch
+ * transaction).  Returns an enum store_national_result, or -1 with
+ * store_errmsg().  *id gets the national incident id (also when stale).
+ */
+int	store_national_apply(struct store *st, const struct store_origin_rev *r,
+	    int64_t now_ns, int64_t *id);
+/* Records that name's key delivered alerts at now_ns (sensors.last_alert_at). */
+int	store_national_received(struct store *st, const char *name, int64_t now_ns);
+
+/* Where a national incident came from; 0 for a locally raised one. */
+struct store_origin {
+	char		name[128];
+	char		agency[64];
+	int64_t		incident_id;
+	int64_t		revision;
+};
+/* 1 found (a forwarded incident), 0 local or no such incident, -1 error. */
+int	store_incident_origin(struct store *st, int64_t id, struct store_origin *out);
+/* Last alert received from the key of sensor name, ns; 0 never.  -1 error. */
+int	store_sensor_last_alert(struct store *st, const char *name, int64_t *at);
 
 /* ---- Everything below serves socctl and the coverage report. ---- */
 

@@ -10,6 +10,14 @@
  * and a commit that fails (file size limit: the WAL cannot grow) with no
  * reply at all.  Every reply is checked, when it is handed out, against
  * what a second connection sees committed: acks only after the commit.
+ *
+ * Then the national role: alert batches from an enrolled province key
+ * (applied once, duplicates, gaps, revision order, agency from the key,
+ * a refused record counted, a malformed batch, a revoked key) and the
+ * migration of a schema-1 database.  Over 900 lines on purpose: that
+ * part mirrors the chain tests and needs their harness (the real store,
+ * replies checked against a second connection); a second file would
+ * copy it.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +36,7 @@
 #include "soc/event.h"
 #include "soc/util.h"
 #include "soc/wire.h"
+#include "alert.h"
 #include "enrich.h"
 #include "ingest.h"
 #include "rules.h"
@@ -38,6 +47,7 @@
 #define KEY_A	"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 #define KEY_B	"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
 #define KEY_C	"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+#define KEY_P	"E/4]B1E4L9i:E>{fRVq5L*!AGR2MUf&t@8pH(?0!"
 #define MAX	UINT64_MAX
 #define T0	(1700000000LL * 1000000000LL)
 
@@ -620,6 +630,299 @@ test_top_of_range(struct ingest *in, struct soc_wbuf *b)
 	CHECK_INT(events_of("s3"), 2);
 }
 
+/* ---- the national role ---- */
+
+/* One revision of provincial incident inc, claiming agency "ag1". */
+static void
+make_alert(struct soc_alert *a, int64_t inc, uint64_t rev, uint64_t count,
+    int sev, int status)
+{
+	alert_init(a);
+	snprintf(a->origin_name, sizeof(a->origin_name), "claimed-name");
+	snprintf(a->origin_agency, sizeof(a->origin_agency), "stttt");
+	a->incident_id = inc;
+	a->revision = rev;
+	snprintf(a->rule_id, sizeof(a->rule_id), "ssh-brute-force");
+	snprintf(a->rule_title, sizeof(a->rule_title), "SSH brute force r%llu",
+	    (unsigned long long)rev);
+	snprintf(a->rule_level, sizeof(a->rule_level), "high");
+	snprintf(a->rule_author, sizeof(a->rule_author), "Florian Roth");
+	snprintf(a->tags[0], sizeof(a->tags[0]), "attack.t1110");
+	a->ntags = 1;
+	/* a forged agency: the key's must win */
+	snprintf(a->agency, sizeof(a->agency), "ag1");
+	snprintf(a->category, sizeof(a->category), "intrusion-attempt");
+	snprintf(a->group_key, sizeof(a->group_key), "source.ip=203.0.113.7");
+	a->severity = sev;
+	a->status = status;
+	a->first_seen = T0;
+	a->last_seen = T0 + (int64_t)rev * 1000;
+	a->count = count;
+	a->src_port = 50022;
+	if (alert_set_id(a) == -1)
+		abort();
+}
+
+/* Starts an ALERTS batch; add records with add_alert() or add_blob(). */
+static void
+alerts_begin(struct soc_wbuf *b, uint64_t seq)
+{
+	soc_wire_begin(b, SOC_WIRE_ALERTS, seq);
+}
+
+static void
+add_alert(struct soc_wbuf *b, int64_t inc, uint64_t rev, uint64_t count,
+    int sev, int status)
+{
+	static struct soc_alert a;
+	struct soc_sbuf j;
+
+	make_alert(&a, inc, rev, count, sev, status);
+	soc_sbuf_init(&j);
+	alert_to_json(&a, NULL, &j);
+	if (j.oom || soc_wire_add_blob(b, j.data, j.len) == -1)
+		abort();
+	soc_sbuf_free(&j);
+}
+
+static void
+add_blob(struct soc_wbuf *b, const char *s)
+{
+	if (soc_wire_add_blob(b, s, strlen(s)) == -1)
+		abort();
+}
+
+static long long
+nat_int(const char *col, int64_t inc)
+{
+	return raw_int("SELECT %s FROM incidents WHERE origin_name = 'lamdong-soc'"
+	    " AND origin_incident = %lld", col, (long long)inc);
+}
+
+/* Batches in chain order: applied once, resends, gaps. */
+static void
+test_national_chain(struct ingest *in, struct soc_wbuf *b, struct soc_wbuf *b2)
+{
+	const struct ingest_stats *n = ingest_stats(in);
+	struct got g;
+
+	alerts_begin(b, 1);
+	add_alert(b, 7, 1, 5, 3, STORE_ST_NEW);
+	add_alert(b, 8, 1, 2, 2, STORE_ST_NEW);
+	CHECK_INT(one(in, "lamdong-soc", b, &g), INGEST_APPLY);
+	CHECK(g.n == 1 && is_ack(&g, 0, "lamdong-soc", 1));
+	CHECK_INT(seq_of("lamdong-soc"), 1);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE origin_name"
+	    " IS NOT NULL"), 2);
+	CHECK_INT(n->fwd_alerts, 2);
+	CHECK_INT(n->fwd_new, 2);
+	/* agency and origin name from the key; the rest from the alert */
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE origin_name ="
+	    " 'lamdong-soc' AND agency = 'lamdong' AND sensor = 'lamdong-soc'"
+	    " AND origin_agency = 'stttt'"), 2);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE agency = 'ag1'"
+	    " AND origin_name IS NOT NULL"), 0);
+	CHECK_INT(nat_int("count", 7), 5);
+	CHECK_INT(nat_int("severity", 7), 3);
+	CHECK_INT(nat_int("origin_revision", 7), 1);
+	CHECK_INT(nat_int("rule_author = 'Florian Roth' AND rule_level = 'high'"
+	    " AND group_key = 'source.ip=203.0.113.7' AND status = 'new'", 7), 1);
+	/* the evidence row: the alert, tags and category included */
+	CHECK_INT(raw_int("SELECT count(*) FROM evidence e JOIN incidents i ON"
+	    " i.id = e.incident_id WHERE i.origin_incident = 7"
+	    " AND json_extract(e.event_json, '$.tags[0]') = 'attack.t1110'"
+	    " AND json_extract(e.event_json, '$.\"soc.incident.category\"')"
+	    " = 'intrusion-attempt'"), 1);
+	CHECK(raw_int("SELECT last_alert_at FROM sensors WHERE name ="
+	    " 'lamdong-soc'") > 0);
+	CHECK_INT(raw_int("SELECT last_alert_at FROM sensors WHERE name = 's1'"), 0);
+
+	/* resend: acked again, nothing applied twice */
+	CHECK_INT(one(in, "lamdong-soc", b, &g), INGEST_DUPLICATE);
+	CHECK(g.n == 1 && is_ack(&g, 0, "lamdong-soc", 1));
+	CHECK_INT(n->fwd_alerts, 2);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE origin_name"
+	    " IS NOT NULL"), 2);
+
+	/* 2 lost in transit: 3 is answered NACK 1 */
+	alerts_begin(b2, 3);
+	add_alert(b2, 7, 2, 6, 3, STORE_ST_NEW);	/* older than 2's */
+	add_blob(b2, "{\"event.id\":");		/* refused, counted */
+	add_alert(b2, 9, 1, 1, 4, STORE_ST_NEW);
+	soc_wire_set_prev(b2->data, b2->len, 2);
+	CHECK_INT(one(in, "lamdong-soc", b2, &g), INGEST_GAP);
+	CHECK(g.n == 1 && g.kind[0] == SOC_WIRE_NACK && g.seq[0] == 1);
+	CHECK_INT(n->fwd_alerts, 2);
+
+	/* revisions 1, 3, 2: the final state is revision 3's */
+	alerts_begin(b, 2);
+	add_alert(b, 7, 3, 9, 4, STORE_ST_INVESTIGATING);
+	soc_wire_set_prev(b->data, b->len, 1);
+	CHECK_INT(one(in, "lamdong-soc", b, &g), INGEST_APPLY);
+	CHECK(g.n == 1 && is_ack(&g, 0, "lamdong-soc", 2));
+	CHECK_INT(n->fwd_updated, 1);
+	CHECK_INT(one(in, "lamdong-soc", b2, &g), INGEST_APPLY);
+	CHECK(g.n == 1 && is_ack(&g, 0, "lamdong-soc", 3));
+	CHECK_INT(n->fwd_stale, 1);
+	CHECK_INT(n->fwd_bad, 1);
+	CHECK_INT(n->fwd_new, 3);		/* 9, behind the bad record */
+	CHECK_INT(nat_int("count", 7), 9);
+	CHECK_INT(nat_int("severity", 7), 4);
+	CHECK_INT(nat_int("origin_revision", 7), 3);
+	CHECK_INT(nat_int("status = 'investigating'", 7), 1);
+	CHECK_INT(nat_int("last_seen", 7), T0 + 3000);
+	CHECK_INT(nat_int("rule_title = 'SSH brute force r3'", 7), 1);
+	CHECK_INT(raw_int("SELECT count(*) FROM evidence e JOIN incidents i ON"
+	    " i.id = e.incident_id WHERE i.origin_incident = 7"
+	    " AND json_extract(e.event_json, '$.\"soc.alert.revision\"') = 3"), 1);
+	CHECK_INT(nat_int("count", 9), 1);
+	CHECK_INT(seq_of("lamdong-soc"), 3);
+	/* each provincial incident is one national incident, whatever its
+	 * rule, agency and group key share with another */
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE origin_name"
+	    " IS NOT NULL AND status IN ('new','acknowledged','investigating')"), 3);
+	/* the escalation and the status the province set are audited */
+	CHECK_INT(raw_int("SELECT count(*) FROM audit a JOIN incidents i ON"
+	    " i.id = a.incident_id WHERE i.origin_incident = 7 AND a.action IN"
+	    " ('created', 'escalated', 'investigating')"), 3);
+}
+
+/*
+ * The same revision again in a new batch, a batch cut short, an analyst's
+ * move and the province's next revision.
+ */
+static void
+test_national_more(struct store *st, struct ingest *in, struct soc_wbuf *b)
+{
+	const struct ingest_stats *n = ingest_stats(in);
+	struct store_origin o;
+	struct got g;
+	int64_t id = nat_int("id", 8);
+
+	alerts_begin(b, 4);
+	add_alert(b, 7, 3, 100, 0, STORE_ST_NEW);	/* equal: stale */
+	CHECK_INT(one(in, "lamdong-soc", b, &g), INGEST_APPLY);
+	CHECK(g.n == 1 && is_ack(&g, 0, "lamdong-soc", 4));
+	CHECK_INT(n->fwd_stale, 2);
+	CHECK_INT(nat_int("count", 7), 9);
+
+	/* malformed as a whole: refused, recorded and acked, nothing stored */
+	alerts_begin(b, 5);
+	add_alert(b, 10, 1, 1, 4, STORE_ST_NEW);
+	b->len -= 3;
+	CHECK_INT(one(in, "lamdong-soc", b, &g), INGEST_REFUSE);
+	CHECK(g.n == 1 && is_ack(&g, 0, "lamdong-soc", 5));
+	CHECK_INT(seq_of("lamdong-soc"), 5);
+	CHECK_INT(nat_int("count(*)", 10), 0);
+
+	/* national analysts work on these incidents as on any other */
+	CHECK_INT(store_incident_transition(st, id, STORE_ST_ACKNOWLEDGED,
+	    "analyst", NULL, T0), 0);
+	CHECK_INT(nat_int("status = 'acknowledged'", 8), 1);
+	CHECK_INT(store_incident_origin(st, id, &o), 1);
+	CHECK_STR(o.name, "lamdong-soc");
+	CHECK_STR(o.agency, "stttt");
+	CHECK_INT(o.incident_id, 8);
+	CHECK_INT(o.revision, 1);
+	CHECK_INT(store_incident_origin(st, raw_int("SELECT min(id) FROM incidents"
+	    " WHERE origin_name IS NULL"), &o), 0);
+	/* the province resolves it: the national copy follows */
+	alerts_begin(b, 6);
+	add_alert(b, 8, 2, 2, 2, STORE_ST_RESOLVED);
+	CHECK_INT(one(in, "lamdong-soc", b, &g), INGEST_APPLY);
+	CHECK_INT(nat_int("status = 'resolved' AND origin_revision = 2", 8), 1);
+
+	/* a revoked province key: nothing decided, nothing stored */
+	CHECK_INT(store_sensor_revoke(st, "lamdong-soc", T0), 1);
+	alerts_begin(b, 7);
+	add_alert(b, 11, 1, 1, 4, STORE_ST_NEW);
+	CHECK_INT(one(in, "lamdong-soc", b, &g), -1);
+	CHECK_INT(g.n, 0);
+	CHECK_INT(nat_int("count(*)", 11), 0);
+	CHECK_INT(seq_of("lamdong-soc"), 6);
+}
+
+/*
+ * A schema-1 database (made by taking the step-2 additions off a fresh
+ * one) with a local incident migrates: the incident stays, local
+ * aggregation stays unique per key, forwarded rows can be stored.
+ */
+static void
+test_migration(void)
+{
+	static const char down[] =
+		"DROP INDEX incidents_origin; DROP INDEX incidents_open;"
+		"ALTER TABLE incidents DROP COLUMN origin_name;"
+		"ALTER TABLE incidents DROP COLUMN origin_agency;"
+		"ALTER TABLE incidents DROP COLUMN origin_incident;"
+		"ALTER TABLE incidents DROP COLUMN origin_revision;"
+		"ALTER TABLE sensors DROP COLUMN last_alert_at;"
+		"CREATE UNIQUE INDEX incidents_open ON incidents(rule_id, agency,"
+		" group_key) WHERE status IN ('new','acknowledged','investigating');"
+		"PRAGMA user_version = 2";	/* the step before the national one */
+	struct store_origin_rev r = {
+		.origin_name = "p", .agency = "ag1", .origin_agency = "x",
+		.origin_incident = 1, .revision = 1, .rule_id = "r",
+		.group_key = "k", .first_seen = T0, .last_seen = T0, .count = 1,
+	};
+	struct store_hit h = {
+		.rule_id = "r", .agency = "ag1", .group_key = "k",
+		.first_ts = T0, .last_ts = T0, .count = 1,
+	};
+	char saved[sizeof(dbpath)], err[256];
+	struct store *st;
+	int64_t id, id2;
+	int created;
+
+	memcpy(saved, dbpath, sizeof(saved));
+	snprintf(dbpath, sizeof(dbpath), "%s/old.db", dir);
+	if ((st = store_open(dbpath, STORE_CREATE, err, sizeof(err))) == NULL ||
+	    store_agency_add(st, "ag1", "Agency 1", "", T0) == -1 ||
+	    store_incident_hit(st, &h, &id, &created) == -1) {
+		fprintf(stderr, "migration setup: %s\n", st ? store_errmsg(st) : err);
+		abort();
+	}
+	store_close(st);
+	CHECK_INT(raw_exec(down), SQLITE_OK);
+	CHECK_INT(raw_int("PRAGMA user_version"), 2);
+	st = store_open(dbpath, 0, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st == NULL) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	CHECK_INT(raw_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE origin_name IS NULL"
+	    " AND count = 1"), 1);
+	/* a forwarded incident on the same key does not collide... */
+	CHECK_INT(store_national_apply(st, &r, T0, &id2), STORE_NAT_CREATED);
+	CHECK(id2 != id);
+	/* ...and a second open local one on the key still does */
+	CHECK_INT(raw_exec("INSERT INTO incidents (rule_id, severity, agency,"
+	    " group_key, first_seen, last_seen, count, created_at, updated_at)"
+	    " VALUES ('r', 1, 'ag1', 'k', 0, 0, 1, 0, 0)"), SQLITE_CONSTRAINT);
+	CHECK_INT(raw_exec("INSERT INTO incidents (rule_id, severity, agency,"
+	    " group_key, first_seen, last_seen, count, created_at, updated_at)"
+	    " VALUES ('r', 1, 'ag1', 'other', 0, 0, 1, 0, 0)"), SQLITE_OK);
+	store_close(st);
+out:
+	memcpy(dbpath, saved, sizeof(saved));
+}
+
+static void
+test_national(struct store *st, struct ingest *in, struct soc_wbuf *b,
+    struct soc_wbuf *b2)
+{
+	if (store_agency_add(st, "lamdong", "Lâm Đồng", "", T0) == -1 ||
+	    store_sensor_enroll(st, "lamdong-soc", "lamdong", KEY_P, T0) == -1) {
+		fprintf(stderr, "national setup: %s\n", store_errmsg(st));
+		exit(1);
+	}
+	test_national_chain(in, b, b2);
+	test_national_more(st, in, b);
+	test_migration();
+}
+
 int
 main(void)
 {
@@ -642,6 +945,7 @@ main(void)
 	test_failures(in, &b, &b2);
 	test_commit_failure(in, &b);
 	test_top_of_range(in, &b);
+	test_national(st, in, &b, &b2);
 
 	soc_wbuf_free(&b);
 	soc_wbuf_free(&b2);

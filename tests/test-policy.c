@@ -633,7 +633,16 @@ test_migrate(void)
 	CHECK(st != NULL);
 	store_close(st);
 	CHECK_INT(raw_exec(
-	    "DROP TABLE systems; DROP TABLE level_policy;"
+	    /* undo the national step (3) first, then the policy step (2) */
+	    "DROP INDEX incidents_origin; DROP INDEX incidents_open;"
+	    " ALTER TABLE incidents DROP COLUMN origin_name;"
+	    " ALTER TABLE incidents DROP COLUMN origin_agency;"
+	    " ALTER TABLE incidents DROP COLUMN origin_incident;"
+	    " ALTER TABLE incidents DROP COLUMN origin_revision;"
+	    " ALTER TABLE sensors DROP COLUMN last_alert_at;"
+	    " CREATE UNIQUE INDEX incidents_open ON incidents(rule_id, agency,"
+	    " group_key) WHERE status IN ('new','acknowledged','investigating');"
+	    " DROP TABLE systems; DROP TABLE level_policy;"
 	    " DROP TABLE deadline_policy; DROP TABLE incident_reports;"
 	    " ALTER TABLE sensors DROP COLUMN system;"
 	    " ALTER TABLE incidents DROP COLUMN system_code;"

@@ -133,13 +133,8 @@ test_open(void)
 	st = store_open(path, 0, err, sizeof(err));
 	CHECK(st == NULL);
 	CHECK(strstr(err, "newer") != NULL);
-	{
-		char sql[64];
-
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		    STORE_SCHEMA_VERSION);
-		raw_exec(sql);
-	}
+	snprintf(junk, sizeof(junk), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	raw_exec(junk);
 }
 
 static void

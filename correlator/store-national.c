@@ -1,0 +1,305 @@
+/*
+ * The store's national role: incidents forwarded by enrolled provinces.
+ * A province's correlator is enrolled like a sensor; each alert it sends
+ * is one revision of one of its incidents, and each provincial incident
+ * is ONE national incident, keyed by (origin name, provincial incident
+ * id) and kept at the highest revision seen.  An equal or older revision
+ * (a resend across a restart, a reordering) changes nothing.
+ *
+ * Trust: the caller passes the origin name and agency of the enrolled
+ * key, never what the alert claims, so a province can only ever write
+ * its own rows under its own agency.
+ *
+ * The national rows live in the same incidents table as locally raised
+ * ones, so socctl lists, filters, acks and resolves them as usual; the
+ * origin columns (schema step 2 in store.c) tell them apart.  A new
+ * revision carries the province's status, so the national copy follows
+ * the province (the contract compares them); each change of status or
+ * severity it brings is written to the audit trail.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-int.h"
+
+const struct store_sql store_national_sql[] = {
+	{ S_NAT_FIND, "SELECT id, origin_revision, status, severity FROM incidents"
+	    " WHERE origin_name = ?1 AND origin_incident = ?2" },
+	{ S_NAT_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
+	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
+	    " last_seen, count, created_at, updated_at, origin_name, origin_agency,"
+	    " origin_incident, origin_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16)" },
+	{ S_NAT_UPDATE, "UPDATE incidents SET rule_id = ?2, rule_title = ?3,"
+	    " rule_level = ?4, rule_author = ?5, severity = ?6, group_key = ?7,"
+	    " status = ?8, first_seen = ?9, last_seen = ?10, count = ?11,"
+	    " updated_at = ?12, origin_agency = ?13, origin_revision = ?14"
+	    " WHERE id = ?1" },
+	{ S_NAT_EVIDENCE, "INSERT OR REPLACE INTO evidence (incident_id, seq,"
+	    " event_json) VALUES (?1, 0, ?2)" },
+	{ S_NAT_RECEIVED, "UPDATE sensors SET last_alert_at = max(last_alert_at, ?2)"
+	    " WHERE name = ?1" },
+	{ S_NAT_ORIGIN, "SELECT origin_name, coalesce(origin_agency, ''),"
+	    " coalesce(origin_incident, 0), coalesce(origin_revision, 0)"
+	    " FROM incidents WHERE id = ?1 AND origin_name IS NOT NULL" },
+	{ S_NAT_LAST_ALERT, "SELECT last_alert_at FROM sensors WHERE name = ?1" },
+	{ 0, NULL }
+};
+
+/* What is stored of a national incident, read before an upsert. */
+struct nat_row {
+	int64_t	id;
+	int64_t	revision;
+	int	status;
+	int	severity;
+};
+
+/* 1 found, 0 none, -1 error. */
+static int
+nat_find(struct store *st, const struct store_origin_rev *r, struct nat_row *row)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_FIND];
+	int rc, ret = -1;
+
+	bind_str(s, 1, r->origin_name);
+	sqlite3_bind_int64(s, 2, r->origin_incident);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row->id = sqlite3_column_int64(s, 0);
+		row->revision = sqlite3_column_int64(s, 1);
+		row->status = store_status_parse(col_str(s, 2));
+		row->severity = sqlite3_column_int(s, 3);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_sqlerr(st, "find forwarded incident");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static const char *
+level_of(const struct store_origin_rev *r)
+{
+	if (r->rule_level != NULL && r->rule_level[0] != '\0')
+		return r->rule_level;
+	return store_severity_name(r->severity);
+}
+
+static int
+nat_insert(struct store *st, const struct store_origin_rev *r, int64_t now,
+    int64_t *id)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_INSERT];
+	char note[320];
+
+	bind_str(s, 1, r->rule_id);
+	bind_str(s, 2, r->rule_title ? r->rule_title : "");
+	bind_str(s, 3, level_of(r));
+	bind_str(s, 4, r->rule_author ? r->rule_author : "");
+	sqlite3_bind_int(s, 5, r->severity);
+	bind_str(s, 6, r->agency);
+	bind_str(s, 7, r->origin_name);
+	bind_str(s, 8, r->group_key ? r->group_key : "");
+	bind_str(s, 9, store_status_name(r->status));
+	sqlite3_bind_int64(s, 10, r->first_seen);
+	sqlite3_bind_int64(s, 11, r->last_seen);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)r->count);
+	sqlite3_bind_int64(s, 13, now);
+	bind_str(s, 14, r->origin_agency ? r->origin_agency : "");
+	sqlite3_bind_int64(s, 15, r->origin_incident);
+	sqlite3_bind_int64(s, 16, r->revision);
+	if (store_exec(st, s, "store forwarded incident") == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	snprintf(note, sizeof(note), "%s severity, forwarded by %s (incident %lld"
+	    " revision %lld, agency %s there)", store_severity_name(r->severity),
+	    r->origin_name, (long long)r->origin_incident, (long long)r->revision,
+	    r->origin_agency ? r->origin_agency : "?");
+	return store_audit_add(st, *id, r->origin_name, "created", note, now);
+}
+
+/* The audit rows of a newer revision: what it changed that people act on. */
+static int
+nat_audit_changes(struct store *st, const struct store_origin_rev *r,
+    const struct nat_row *old, int64_t now)
+{
+	char note[160];
+
+	if (r->severity != old->severity) {
+		snprintf(note, sizeof(note), "severity %s -> %s (revision %lld)",
+		    store_severity_name(old->severity),
+		    store_severity_name(r->severity), (long long)r->revision);
+		if (store_audit_add(st, old->id, r->origin_name,
+		    r->severity > old->severity ? "escalated" : "de-escalated",
+		    note, now) == -1)
+			return -1;
+	}
+	if (r->status != old->status) {
+		snprintf(note, sizeof(note), "status %s at the origin (revision %lld)",
+		    store_status_name(r->status), (long long)r->revision);
+		if (store_audit_add(st, old->id, r->origin_name,
+		    store_status_name(r->status), note, now) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+nat_update(struct store *st, const struct store_origin_rev *r,
+    const struct nat_row *old, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_UPDATE];
+
+	sqlite3_bind_int64(s, 1, old->id);
+	bind_str(s, 2, r->rule_id);
+	bind_str(s, 3, r->rule_title ? r->rule_title : "");
+	bind_str(s, 4, level_of(r));
+	bind_str(s, 5, r->rule_author ? r->rule_author : "");
+	sqlite3_bind_int(s, 6, r->severity);
+	bind_str(s, 7, r->group_key ? r->group_key : "");
+	bind_str(s, 8, store_status_name(r->status));
+	sqlite3_bind_int64(s, 9, r->first_seen);
+	sqlite3_bind_int64(s, 10, r->last_seen);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->count);
+	sqlite3_bind_int64(s, 12, now);
+	bind_str(s, 13, r->origin_agency ? r->origin_agency : "");
+	sqlite3_bind_int64(s, 14, r->revision);
+	if (store_exec(st, s, "update forwarded incident") == -1)
+		return -1;
+	return nat_audit_changes(st, r, old, now);
+}
+
+static int
+nat_evidence(struct store *st, int64_t id, const char *json)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_EVIDENCE];
+
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, json);
+	return store_exec(st, s, "forwarded evidence");
+}
+
+/* The checks the schema cannot make on what a province sent. */
+static int
+nat_valid(struct store *st, const struct store_origin_rev *r)
+{
+	if (r->origin_name == NULL || r->origin_name[0] == '\0' ||
+	    r->agency == NULL || r->agency[0] == '\0' ||
+	    r->rule_id == NULL || r->rule_id[0] == '\0') {
+		store_seterr(st, "forwarded incident without origin, agency or rule");
+		return -1;
+	}
+	if (r->origin_incident < 1 || r->revision < 1) {
+		store_seterr(st, "forwarded incident id and revision start at 1");
+		return -1;
+	}
+	if (r->severity < 0 || r->severity > 4 || r->status < 0 ||
+	    r->status >= STORE_ST_COUNT || r->first_seen > r->last_seen ||
+	    r->count > INT64_MAX) {
+		store_seterr(st, "forwarded incident out of range (severity,"
+		    " status, times or count)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_national_apply(struct store *st, const struct store_origin_rev *r,
+    int64_t now_ns, int64_t *id)
+{
+	struct nat_row old;
+	int own, rc, result;
+
+	*id = 0;
+	if (nat_valid(st, r) == -1)
+		return -1;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if ((rc = nat_find(st, r, &old)) == -1)
+		goto fail;
+	if (rc == 1 && r->revision <= old.revision) {
+		*id = old.id;
+		return store_tx_leave(st, own, 0) == 0 ? STORE_NAT_STALE : -1;
+	}
+	if (rc == 0) {
+		if (nat_insert(st, r, now_ns, id) == -1)
+			goto fail;
+		result = STORE_NAT_CREATED;
+	} else {
+		*id = old.id;
+		if (nat_update(st, r, &old, now_ns) == -1)
+			goto fail;
+		result = STORE_NAT_UPDATED;
+	}
+	if (r->evidence_json != NULL && nat_evidence(st, *id, r->evidence_json) == -1)
+		goto fail;
+	return store_tx_leave(st, own, 0) == 0 ? result : -1;
+fail:
+	*id = 0;
+	return store_tx_leave(st, own, -1);
+}
+
+int
+store_national_received(struct store *st, const char *name, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_RECEIVED];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, now_ns);
+	if (store_exec(st, s, "alerts received") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		store_seterr(st, "no such sensor '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_incident_origin(struct store *st, int64_t id, struct store_origin *out)
+{
+	sqlite3_stmt *s;
+	int tmp, rc, ret = -1;
+
+	if ((s = store_stmt_get(st, S_NAT_ORIGIN, &tmp)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", col_str(s, 0));
+		snprintf(out->agency, sizeof(out->agency), "%s", col_str(s, 1));
+		out->incident_id = sqlite3_column_int64(s, 2);
+		out->revision = sqlite3_column_int64(s, 3);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_sqlerr(st, "incident origin");
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+int
+store_sensor_last_alert(struct store *st, const char *name, int64_t *at)
+{
+	sqlite3_stmt *s;
+	int tmp, rc, ret = 0;
+
+	*at = 0;
+	if ((s = store_stmt_get(st, S_NAT_LAST_ALERT, &tmp)) == NULL)
+		return -1;
+	bind_str(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*at = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "last alert");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}

@@ -11,7 +11,8 @@ HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
               libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
-# (the units test), sqlite3 (schema checks).  Installed by `make test`, so a
+# (the units test), sqlite3 (schema checks), python3-zmq (the hostile
+# province and sensor tests).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
 TEST_DEPS  := tshark systemd sqlite3 python3-zmq
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time

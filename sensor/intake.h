@@ -55,7 +55,9 @@ void		 capture_drops(struct capture *c, uint64_t *kernel,
 void		 capture_close(struct capture *c);
 
 /*
- * logfile.c: log files read to their end or followed (see there).
+ * logfile.c: log files read to their end or followed (see there).  Lines
+ * over 1 MiB are cut and marked; a file replaced by a symbolic link after
+ * start is refused.
  */
 struct logfile_conf {
 	const struct conf_list	*files;		/* paths or glob patterns */
@@ -71,6 +73,7 @@ struct logfile_stats {
 	uint64_t	lines;
 	uint64_t	files_failed;	/* read_once could not open or read */
 	uint64_t	pieces;		/* over-long lines cut */
+	uint64_t	links_refused;	/* a link where a file was expected */
 };
 
 struct logfile_set;

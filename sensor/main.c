@@ -425,6 +425,8 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "iface_dropped", ifdrop };
 	c[n++] = (struct counter){ "encode_failed", s->c.encode_failed };
 	c[n++] = (struct counter){ "log_files_failed", ls.files_failed };
+	c[n++] = (struct counter){ "log_lines_cut", ls.pieces };
+	c[n++] = (struct counter){ "log_links_refused", ls.links_refused };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };

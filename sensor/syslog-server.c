@@ -206,6 +206,8 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 	if (!sd_has_pri(msg, n))
 		d->c.malformed++;
 	log_syslog_parse(&ctx, msg, n, &d->ev);
+	if (flags & SYSLOG_FRAME_TRUNCATED)
+		d->ev.flags |= SOC_EV_TRUNCATED;	/* soc.truncated */
 	d->emit(d->arg, &d->ev);
 }
 

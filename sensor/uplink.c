@@ -11,7 +11,12 @@
  * it is sent, and the log-file positions are handed to the save callback
  * right after: a crash or SIGKILL then loses nothing, and spooled batches
  * are resent with their original sequence numbers, which the correlator
- * recognises.  Without a spool, batches wait in memory and positions are
+ * recognises.  When a spool write fails (disk full), that batch and every
+ * later one are held in memory, their positions saved only on their ack,
+ * and written to the spool in order once it has room again (retried each
+ * second): no position is ever saved past a batch that is neither on
+ * disk nor acked, so a crash then re-reads the lines instead of losing
+ * them.  Without a spool, batches wait in memory and positions are
  * handed to the save callback when the batch is acked (at-least-once
  * across a crash).  The uplink never writes the state file itself.
  *
@@ -63,6 +68,9 @@ struct uplink {
 	struct qent	*q;
 	size_t		 qhead, qn, qcap, qmax;
 	size_t		 inflight;	/* q[0..inflight) have been sent */
+	size_t		 mem_held;	/* spool mode: the last mem_held entries
+					   are in memory only (a write failed) */
+	int64_t		 spool_retry_ms; /* next try to spool them */
 	uint64_t	 next_seq;
 	uint64_t	 acked_seq;	/* the correlator has all up to this */
 	char		*seq_path;	/* where the sequence floor is kept */
@@ -129,6 +137,8 @@ q_pop(struct uplink *u)
 {
 	struct qent *e = q_at(u, 0);
 
+	if (u->sp != NULL && e->data != NULL && u->mem_held > 0)
+		u->mem_held--;
 	free(e->data);
 	free(e->cp);
 	u->qhead = (u->qhead + 1) % u->qcap;
@@ -288,7 +298,8 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 
 	seq_floor_raise(u, seq);
 	soc_wire_set_seq(data, len, seq);
-	if (u->sp != NULL) {
+	/* behind a batch held in memory, never ahead of it on disk */
+	if (u->sp != NULL && u->mem_held == 0) {
 		struct spool_rec rec;
 
 		if (spool_append(u->sp, seq, cpd, cp_len, data, len, &rec) == 0) {
@@ -306,6 +317,7 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 			return;
 		}
 		/* disk trouble: keep it in memory rather than lose it */
+		u->spool_retry_ms = now + 1000;
 	}
 	if ((e = q_push(u, seq)) == NULL || (e->data = malloc(len)) == NULL) {
 		if (e != NULL)
@@ -314,6 +326,8 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 		atomic_fetch_add(&u->batches_dropped, 1);
 		return;
 	}
+	if (u->sp != NULL)
+		u->mem_held++;
 	memcpy(e->data, data, len);
 	e->len = len;
 	e->nevents = nevents;
@@ -389,10 +403,52 @@ on_ack(struct uplink *u, int64_t now)
 	}
 }
 
+/*
+ * Spool mode after a failed write: write the batches held in memory to
+ * the spool, oldest first, and save the positions after the last one
+ * written (everything before it is on disk or acked).  Stops at the first
+ * failure, to try again a second later.
+ */
+static void
+spool_catch_up(struct uplink *u, int64_t now)
+{
+	char *cp = NULL;
+	size_t cp_len = 0;
+	struct spool_rec rec;
+	struct qent *e;
+
+	if (u->sp == NULL || u->mem_held == 0 || now < u->spool_retry_ms)
+		return;
+	while (u->mem_held > 0) {
+		e = q_at(u, u->qn - u->mem_held);
+		if (spool_append(u->sp, e->seq, e->cp, e->cp_len, e->data, e->len,
+		    &rec) == -1) {
+			u->spool_retry_ms = now + 1000;
+			break;
+		}
+		e->rec = rec;
+		free(e->data);
+		e->data = NULL;
+		if (e->cp != NULL) {
+			/* only the newest needs saving */
+			free(cp);
+			cp = e->cp;
+			cp_len = e->cp_len;
+			e->cp = NULL;
+		}
+		u->mem_held--;
+	}
+	if (cp != NULL && u->save != NULL)
+		u->save(u->save_arg, cp, cp_len);
+	free(cp);
+	drop_lost(u);
+}
+
 /* When the oldest ack is overdue, start over from the oldest. */
 static void
 on_timer(struct uplink *u, int64_t now)
 {
+	spool_catch_up(u, now);
 	if (u->qn > 0 && u->inflight > 0 &&
 	    now - q_at(u, 0)->sent_ms >= u->conf->ack_timeout_ms)
 		u->inflight = 0;
@@ -446,8 +502,10 @@ uplink_main(void *arg)
 			{ u->dealer, 0, ZMQ_POLLIN, 0 },
 			{ u->pipe_thr, 0, ZMQ_POLLIN, 0 },
 		};
-		/* memory mode: a full queue leaves batches in the pipe */
-		int nitems = (!fin && (u->qn < u->qcap || u->qcap < u->qmax)) ? 2 : 1;
+		/* memory mode, or a spool that cannot take them: a full queue
+		 * leaves batches in the pipe */
+		int nitems = (!fin && (u->qn < u->qcap || u->qcap < u->qmax) &&
+		    u->mem_held < (size_t)u->conf->queue_batches) ? 2 : 1;
 
 		if (zmq_poll(items, nitems, 100) == -1 && zmq_errno() != EINTR)
 			break;

@@ -12,6 +12,8 @@ real binaries, each case a regression test for a loss or evasion path:
 - tcp_long_line: a message over syslog.max_message whose tail is a forged
   sshd failure: the message is cut and marked soc.truncated, and no sshd
   event comes out of its tail.
+- key_refused: a sensor whose key is not enrolled logs "key not enrolled
+  or revoked", once, instead of only leaving batches unacknowledged.
 - spool_disk_full: the spool's file system is full, then has room again,
   and the sensor is killed with SIGKILL; restarted, every line arrives at
   the correlator exactly once.  Needs root to mount a small tmpfs; skipped
@@ -357,10 +359,37 @@ uplink:
     return 0
 
 
+def key_refused(tmp):
+    """A sensor whose key is not enrolled says so, by name."""
+    corr = Correlator(tmp)
+    check(corr.start(), "correlator listens")
+    corr.ctl("keygen", "--out", os.path.join(tmp, "stranger"))
+    log = os.path.join(tmp, "app.log")
+    with open(log, "w") as f:
+        f.write("Nov 27 10:00:00 gw9 app[1]: hello\n")
+    cfg = os.path.join(tmp, "stranger.yml")
+    with open(cfg, "w") as f:
+        f.write(corr.uplink_conf().replace("gw1.key", "stranger.key") +
+                f"logs:\n  files: [{log}]\nuplink:\n  drain_timeout_s: 1\n")
+    s = start_sensor(tmp, cfg, "stranger")
+    try:
+        said = wait_until(lambda: "key not enrolled or revoked" in
+                          open(s.err).read(), 20)
+        check(said, "a refused key is reported as not enrolled or revoked")
+        rc, text = end_sensor(s)
+        check(text.count("key not enrolled or revoked") == 1,
+              "said once, not at every retry")
+        check(corr.sensor_row() == 0, "nothing from the stranger was stored")
+    finally:
+        if s.poll() is None:
+            s.kill()
+        corr.stop()
+
+
 def main():
     cases = {"udp_flood": udp_flood, "tcp_lockout": tcp_lockout,
              "tcp_long_line": tcp_long_line,
-             "spool_disk_full": spool_disk_full}
+             "spool_disk_full": spool_disk_full, "key_refused": key_refused}
     skipped = 0
     only = sys.argv[1:]
     for name, fn in cases.items():

@@ -8,7 +8,8 @@ real binaries, each case a regression test for a loss or evasion path:
   sensors`), and coverage layer 2 is degraded by the loss.
 - tcp_lockout: 300 silent TCP connections fill the client table; a new
   sender still gets its lines through, and silent clients are closed after
-  syslog.tcp_idle_s.
+  syslog.tcp_idle_s; tcp_per_source: the same with the default per-address
+  limit, which closes the address's longest idle connection instead.
 - tcp_long_line: a message over syslog.max_message whose tail is a forged
   sshd failure: the message is cut and marked soc.truncated, and no sshd
   event comes out of its tail.
@@ -189,16 +190,17 @@ uplink:
         corr.stop()
 
 
-def tcp_lockout(tmp):
+def tcp_lockout(tmp, per_source=256):
+    """per_source 256: the table fills and its longest idle client makes
+    room; the default (32): one address cannot hold more than that."""
     port = free_port()
-    cfg = os.path.join(tmp, "tcp.yml")
+    cfg = os.path.join(tmp, f"tcp{per_source}.yml")
     with open(cfg, "w") as f:
         f.write(f"""syslog:
   tcp: ["127.0.0.1:{port}"]
   tcp_idle_s: 3
-  tcp_max_per_source: 256
-""")
-    s = start_sensor(tmp, cfg, "tcp", json_out=True)
+""" + (f"  tcp_max_per_source: {per_source}\n" if per_source else ""))
+    s = start_sensor(tmp, cfg, f"tcp{per_source}", json_out=True)
     silent = []
     try:
         check(wait_port(port, s), "sensor listens on TCP")
@@ -388,6 +390,7 @@ def key_refused(tmp):
 
 def main():
     cases = {"udp_flood": udp_flood, "tcp_lockout": tcp_lockout,
+             "tcp_per_source": lambda tmp: tcp_lockout(tmp, None),
              "tcp_long_line": tcp_long_line,
              "spool_disk_full": spool_disk_full, "key_refused": key_refused}
     skipped = 0

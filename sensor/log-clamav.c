@@ -61,15 +61,29 @@ ca_detection(struct soc_event *ev, const char *p, size_t n)
 	return true;
 }
 
+/* Whether [p, p+n) holds the literal (a loop: these lines are short). */
+static bool
+ca_has(const char *p, size_t n, const char *lit, size_t litlen)
+{
+	for (size_t i = 0; i + litlen <= n; i++) {
+		size_t k = 0;
+
+		while (k < litlen && p[i + k] == lit[k])
+			k++;
+		if (k == litlen)
+			return true;
+	}
+	return false;
+}
+#define CA_HAS(p, n, lit)	ca_has((p), (n), (lit), sizeof(lit) - 1)
+
 /* freshclam: an update that did not happen. */
 static bool
 ca_update_failed(struct soc_event *ev, const char *p, size_t n)
 {
 	bool failed = LOG_PREFIX(p, n, "ERROR:") ||
-	    (LOG_PREFIX(p, n, "WARNING:") &&
-	    (memmem(p, n, "pdate failed", 12) != NULL ||
-	    memmem(p, n, "Can't download", 14) != NULL ||
-	    memmem(p, n, "Can't connect", 13) != NULL));
+	    (LOG_PREFIX(p, n, "WARNING:") && (CA_HAS(p, n, "pdate failed") ||
+	    CA_HAS(p, n, "Can't download") || CA_HAS(p, n, "Can't connect")));
 
 	if (!failed)
 		return false;

@@ -237,9 +237,12 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 	heard = s->last_heartbeat > s->last_batch_at ?
 	    s->last_heartbeat : s->last_batch_at;
 	if (heard > 0 && m->now - heard <= m->max) {
-		uint64_t pk = counter(s->counters, "packets");
+		/* syslog datagrams the kernel dropped are lost as packets are */
+		uint64_t pk = counter(s->counters, "packets") +
+		    counter(s->counters, "syslog_udp");
 		uint64_t kd = counter(s->counters, "kernel_dropped") +
-		    counter(s->counters, "iface_dropped");
+		    counter(s->counters, "iface_dropped") +
+		    counter(s->counters, "syslog_udp_dropped");
 		uint64_t bd = counter(s->counters, "batches_dropped");
 		double share = pk + kd > 0 ? (double)kd / (double)(pk + kd) : 0;
 

@@ -55,7 +55,9 @@ void		 capture_drops(struct capture *c, uint64_t *kernel,
 void		 capture_close(struct capture *c);
 
 /*
- * logfile.c: log files read to their end or followed (see there).
+ * logfile.c: log files read to their end or followed (see there).  Lines
+ * over 1 MiB are cut and marked; a file replaced by a symbolic link after
+ * start is refused.
  */
 struct logfile_conf {
 	const struct conf_list	*files;		/* paths or glob patterns */
@@ -71,6 +73,7 @@ struct logfile_stats {
 	uint64_t	lines;
 	uint64_t	files_failed;	/* read_once could not open or read */
 	uint64_t	pieces;		/* over-long lines cut */
+	uint64_t	links_refused;	/* a link where a file was expected */
 };
 
 struct logfile_set;
@@ -113,6 +116,18 @@ struct syslogd_conf {
 	const struct conf_list	*tcp;
 	size_t			 max_message;	/* 0 = 65536 */
 	int32_t			 tz_offset_sec;
+	int64_t			 rcvbuf_kb;	/* UDP receive buffer; 0 = 4096 */
+	int64_t			 tcp_idle_s;	/* close silent clients; 0 = never */
+	size_t			 tcp_max_per_source; /* 0 = no limit */
+};
+
+struct syslogd_stats {
+	uint64_t	udp, tcp;	/* messages */
+	uint64_t	truncated;
+	uint64_t	udp_dropped;	/* by the kernel (SO_RXQ_OVFL) */
+	uint64_t	tcp_rejected;
+	uint64_t	tcp_idle_closed;
+	uint64_t	tcp_evicted;	/* closed to make room */
 };
 
 struct syslogd;
@@ -129,8 +144,11 @@ int		 syslogd_pollfds(struct syslogd *d, struct pollfd *pfd, int max);
 int		 syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd,
 		    int n);
 void		 syslogd_log_counters(struct syslogd *d);
-/* Emits what connected clients left unterminated, closes everything. */
-void		 syslogd_close(struct syslogd *d);
+/* Zeros when d is NULL. */
+void		 syslogd_stats(const struct syslogd *d, struct syslogd_stats *st);
+/* Emits what connected clients left unterminated, logs the counters and
+ * leaves them in *last (when not NULL), closes everything. */
+void		 syslogd_close(struct syslogd *d, struct syslogd_stats *last);
 
 /*
  * TCP framing (RFC 6587), a pure function so it can be fuzzed alone.

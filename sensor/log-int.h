@@ -26,6 +26,7 @@
 #define LOGPARSE_DS_AUTH	"log.auth"
 #define LOGPARSE_DS_CRON	"log.cron"
 #define LOGPARSE_DS_FIREWALL	"log.firewall"
+#define LOGPARSE_DS_CLAMAV	"log.clamav"
 
 /*
  * sshd message (the text after "sshd[pid]: ") -> dataset, category,
@@ -34,6 +35,23 @@
  * fields out of the event buffer.
  */
 void	log_sshd_parse(struct soc_event *ev, const char *msg, size_t len);
+
+/*
+ * The older PAM form "sshd(pam_unix)[pid]: authentication failure; ...
+ * rhost=HOST user=NAME" (the message after the tag): normalized as
+ * "pam_unix(sshd:auth)" lines are (log.sshd, pam_auth, failure).
+ */
+void	log_sshd_pam_parse(struct soc_event *ev, const char *msg, size_t len);
+
+/*
+ * ClamAV: clamd / clamonacc / clamscan detections ("PATH: SIGNATURE
+ * FOUND") and freshclam update failures, chosen by program name (prog
+ * may be empty for clamd's own log file).  Returns the dataset and fills
+ * category, action, outcome, file.path and threat.* (not the message), or
+ * returns NULL with ev untouched when the line is neither.
+ */
+const char *log_clamav_parse(struct soc_event *ev, const char *prog,
+	    size_t plen, const char *msg, size_t len);
 
 /*
  * Apache/nginx access log line (common, combined, vhost_combined).

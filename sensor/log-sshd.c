@@ -146,7 +146,26 @@ ss_user_ip_port(struct soc_event *ev, const char *p, size_t n)
 		ss_port(ev, p + end + 6, n - end - 6);
 }
 
-/* "... rhost=IP  user=USER": key=value tokens of pam_unix. */
+/* A host name as pam_unix logs rhost: letters, digits, '-', '.', '_'. */
+static bool
+ss_is_host(const char *p, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    log_isdigit(c) || c == '-' || c == '.' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * "... rhost=HOST  user=USER": key=value tokens of pam_unix.  rhost is
+ * an address (source.ip) or, with UseDNS, a host name (source.domain).
+ */
 static void
 ss_pam(struct soc_event *ev, const char *p, size_t n)
 {
@@ -159,8 +178,10 @@ ss_pam(struct soc_event *ev, const char *p, size_t n)
 			continue;
 		}
 		t = ss_toklen(p + i, n - i);
-		if (LOG_PREFIX(p + i, t, "rhost="))
-			ss_ip(ev, p + i + 6, t - 6);
+		if (LOG_PREFIX(p + i, t, "rhost=") &&
+		    !ss_ip(ev, p + i + 6, t - 6) && ss_is_host(p + i + 6, t - 6))
+			soc_event_set_str(ev, SOC_F_SOURCE_DOMAIN, p + i + 6,
+			    t - 6);
 		else if (LOG_PREFIX(p + i, t, "user="))
 			ss_user(ev, p + i + 5, t - 5);
 		i += t;
@@ -362,4 +383,13 @@ log_sshd_parse(struct soc_event *ev, const char *msg, size_t len)
 	if (len >= 10 && memcmp(msg + len - 10, " [preauth]", 10) == 0)
 		len -= 10;
 	ss_dispatch(ev, msg, len);
+}
+
+void
+log_sshd_pam_parse(struct soc_event *ev, const char *msg, size_t len)
+{
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SSHD);
+	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "authentication");
+	if (LOG_SKIP(msg, len, "authentication failure;"))
+		ss_pam(ev, msg, len);
 }

@@ -11,8 +11,12 @@
  * co, passwd, systemd-logind, cron; kernel netfilter lines; web servers)
  * or content (access log lines relayed through syslog).  A line with no
  * syslog header is tried as an access log, then as an Apache or nginx
- * error log, and otherwise kept whole as a log.syslog event stamped with
- * the reception time: nothing is ever dropped.
+ * error log, then as ClamAV's own log ("Thu Nov 27 10:00:00 2026 ->
+ * msg"), then as a syslog line behind a prefix of extra fields (as
+ * cluster logs write: "- 1131566461 2005.11.09 node Nov 10 10:39:01 host
+ * prog[pid]: msg", whose own stamp is kept), and otherwise kept whole as a
+ * log.syslog event stamped with the reception time: nothing is ever
+ * dropped.
  *
  * RFC 3164 stamps carry neither year nor zone: the zone is the
  * configured one, and the year is the reception year unless that puts the
@@ -35,6 +39,7 @@
 #include "soc/time.h"
 
 #define SL_TAG_MAX	64	/* longest program name we accept */
+#define SL_PREFIX_MAX	128	/* extra fields before an embedded stamp */
 #define SL_HOST_MAX	255
 /*
  * RFC 3164 stamps have no year: take the current one unless that puts the
@@ -440,6 +445,17 @@ sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
 		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
 		return LOGPARSE_DS_SSHD;
 	}
+	/* the older PAM form of sshd's failures (Linux 2.6-era syslogs) */
+	if (sl_is_prog(&h->prog, "sshd(pam_unix)", 14)) {
+		log_sshd_pam_parse(ev, h->msg.p, h->msg.n);
+		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
+		return LOGPARSE_DS_SSHD;
+	}
+	if (h->prog.n > 0 && (ds = log_clamav_parse(ev, h->prog.p, h->prog.n,
+	    h->msg.p, h->msg.n)) != NULL) {
+		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
+		return ds;
+	}
 	if (sl_is_prog(&h->prog, "kernel", 6) && sl_is_netfilter(&h->msg) &&
 	    log_netfilter_parse(ev, h->msg.p, h->msg.n) == 0) {
 		soc_event_set_str(ev, SOC_F_MESSAGE, h->msg.p, h->msg.n);
@@ -461,11 +477,68 @@ sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
 	return LOGPARSE_DS_SYSLOG;
 }
 
+/*
+ * A syslog header behind extra fields: an RFC 3164 stamp after a space
+ * within the first SL_PREFIX_MAX bytes, followed by what a header has.
+ */
+static bool
+sl_header_behind(const struct logparse_ctx *ctx, const char *p, size_t n,
+    struct sl_hdr *h)
+{
+	int64_t ns;
+
+	for (size_t i = 2; i < n && i <= SL_PREFIX_MAX; i++) {
+		if (p[i - 1] != ' ' || sl_bsd(ctx, p + i, n - i, &ns) == 0)
+			continue;
+		if (sl_header(ctx, p + i, n - i, h) && h->has_ts)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ClamAV's own log files: "Www Mmm dd hh:mm:ss yyyy -> msg" (ctime(3)
+ * form, day space-padded), in the configured zone.  Returns the bytes up
+ * to the message, 0 if the line does not start so.
+ */
+static size_t
+sl_ctime(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
+{
+	int64_t tod, frac, year;
+	int mon, mday;
+	size_t i = 8, used;
+
+	if (n < 28 || p[3] != ' ' || (mon = soc_time_month(p + 4)) == 0 ||
+	    p[7] != ' ')
+		return 0;
+	if (p[i] == ' ')
+		i++;
+	if (!log_isdigit(p[i]))
+		return 0;
+	mday = p[i++] - '0';
+	if (i < n && log_isdigit(p[i]))
+		mday = mday * 10 + (p[i++] - '0');
+	if (mday < 1 || mday > 31 || i >= n || p[i++] != ' ' ||
+	    (used = sl_hms(p + i, n - i, &tod, &frac)) == 0)
+		return 0;
+	i += used;
+	if (i + 5 >= n || p[i] != ' ' || log_uint(p + i + 1, 4, 4, &year) != 4)
+		return 0;
+	i += 5;
+	if (!LOG_PREFIX(p + i, n - i, " -> ") || !soc_time_mkns(
+	    soc_time_timegm(year, mon, mday, 0, 0, 0) + tod -
+	    ctx->tz_offset_sec, frac, ns))
+		return 0;
+	return i + 4;
+}
+
 const char *
 log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
     struct soc_event *ev)
 {
 	struct sl_hdr h;
+	const char *ds;
+	size_t used;
 
 	soc_event_reset(ev);
 	if (line == NULL)
@@ -481,6 +554,14 @@ log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
 		return LOGPARSE_DS_WEB;
 	if (len > 0 && log_web_error_parse(ctx, line, len, false, ev) == 0)
 		return LOGPARSE_DS_WEB_ERROR;
+	if ((used = sl_ctime(ctx, line, len, &ev->ts)) > 0 &&
+	    (ds = log_clamav_parse(ev, "", 0, line + used, len - used)) !=
+	    NULL) {
+		soc_event_set_str(ev, SOC_F_MESSAGE, line + used, len - used);
+		return ds;
+	}
+	if (used == 0 && len > 0 && sl_header_behind(ctx, line, len, &h))
+		return sl_dispatch(ctx, &h, ev);
 	ev->ts = ctx->now_ns;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
 	soc_event_set_str(ev, SOC_F_MESSAGE, line != NULL ? line : "", len);

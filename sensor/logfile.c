@@ -6,8 +6,17 @@
  * Lines end in LF or CRLF; a last line without a newline is still a line
  * at end of file (--once) or once its file has been rotated away
  * (following: a writer may still be finishing it otherwise).  A line
- * longer than the buffer is cut into pieces and each piece counted, never
- * dropped.
+ * longer than the buffer (1 MiB) is cut: its first 1 MiB is emitted,
+ * marked truncated (soc.truncated) and counted, and the rest of it up to
+ * the next newline is dropped -- never parsed as lines of their own, which
+ * would let one long line carry a forged event in its tail.  A position
+ * saved inside such a line (the byte before it is not a newline) resumes
+ * by skipping to the next line, for the same reason.
+ *
+ * Links: a configured path that is a symbolic link at start is followed
+ * as the operator asked; any other file is opened with O_NOFOLLOW, so a
+ * followed file replaced by a link (to /etc/shadow, say) is refused,
+ * counted and logged, never read.
  *
  * Following.  logs.files holds paths or glob(3) patterns, re-evaluated at
  * every scan so files that appear later are picked up.  A file is known
@@ -86,6 +95,7 @@ struct lfile {
 	int64_t		 mtime_ns;
 	unsigned	 seen;		/* scan generation */
 	bool		 gone;		/* no pattern matches it any more */
+	bool		 skip_to_lf;	/* dropping the rest of a long line */
 	int64_t		 grew_ms;	/* last time it gave us a line */
 };
 
@@ -112,6 +122,8 @@ struct logfile_set {
 	int			*wd;		/* per pattern, -1: not watched */
 	unsigned		 gen;		/* scan generation */
 	int64_t			 last_scan;	/* mono ms */
+	bool			*linked;	/* per pattern: a link at start */
+	char			 refused[PATH_MAX]; /* last link refused */
 	char			*blob;		/* logfile_save_positions() */
 	size_t			 blobcap;
 	uint64_t		 skipped;	/* files over LF_MAX_FILES */
@@ -121,7 +133,7 @@ struct logfile_set {
 
 static void
 emit_line(struct logfile_set *ls, const char *path, const char *line,
-    size_t len, int64_t now)
+    size_t len, int64_t now, bool cut)
 {
 	struct logparse_ctx ctx = {
 		.now_ns = now,
@@ -133,31 +145,41 @@ emit_line(struct logfile_set *ls, const char *path, const char *line,
 		len--;
 	ls->st.lines++;
 	log_syslog_parse(&ctx, line, len, &ls->ev);
+	if (cut)
+		ls->ev.flags |= SOC_EV_TRUNCATED;
 	ls->emit(ls->arg, &ls->ev);
 }
 
 /*
  * Emit every complete line in buf[0..len); returns how many bytes of an
  * unfinished last line remain (moved to the front of buf).  A full buffer
- * with no newline is emitted as one piece.
+ * with no newline is emitted as one cut line, and *skip set: what follows
+ * up to the next newline is dropped.
  */
 static size_t
 split_lines(struct logfile_set *ls, const char *path, char *buf, size_t len,
-    size_t cap)
+    size_t cap, bool *skip)
 {
 	int64_t now = soc_now_ns();
 	size_t start = 0;
 	char *nl;
 
+	if (*skip) {
+		if ((nl = memchr(buf, '\n', len)) == NULL)
+			return 0;
+		*skip = false;
+		start = (size_t)(nl - buf) + 1;
+	}
 	while (start < len &&
 	    (nl = memchr(buf + start, '\n', len - start)) != NULL) {
 		emit_line(ls, path, buf + start, (size_t)(nl - (buf + start)),
-		    now);
+		    now, false);
 		start = (size_t)(nl - buf) + 1;
 	}
 	if (start == 0 && len == cap) {
 		ls->st.pieces++;
-		emit_line(ls, path, buf, len, now);
+		emit_line(ls, path, buf, len, now, true);
+		*skip = true;
 		return 0;
 	}
 	memmove(buf, buf + start, len - start);
@@ -169,6 +191,7 @@ logfile_read_once(struct logfile_set *ls, const char *path)
 {
 	char *buf;
 	size_t have = 0;
+	bool skip = false;
 	ssize_t n;
 	int fd;
 
@@ -182,13 +205,14 @@ logfile_read_once(struct logfile_set *ls, const char *path)
 		return -1;
 	}
 	while ((n = read(fd, buf + have, LF_BUFSZ - have)) > 0) {
-		have = split_lines(ls, path, buf, have + (size_t)n, LF_BUFSZ);
+		have = split_lines(ls, path, buf, have + (size_t)n, LF_BUFSZ,
+		    &skip);
 		ls->tick(ls->arg);
 	}
 	if (n == -1)
 		log_warn("%s", path);
-	if (have > 0)
-		emit_line(ls, path, buf, have, soc_now_ns());	/* no newline */
+	if (have > 0)				/* no newline */
+		emit_line(ls, path, buf, have, soc_now_ns(), false);
 	free(buf);
 	close(fd);
 	return n == -1 ? -1 : 0;
@@ -254,6 +278,18 @@ lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 			break;
 		now = soc_now_ns();
 		start = 0;
+		if (f->skip_to_lf) {
+			/* the rest of a cut line: up to its newline, dropped */
+			if ((nl = memchr(ls->buf, '\n', (size_t)r)) == NULL) {
+				f->done = base + r;
+				if (r < LF_BUFSZ)
+					break;
+				continue;
+			}
+			f->skip_to_lf = false;
+			start = (size_t)(nl - ls->buf) + 1;
+			f->done = base + (off_t)start;
+		}
 		/*
 		 * f->done moves past each line before it is emitted: a batch
 		 * flushed inside the emit callback checkpoints after that line,
@@ -265,19 +301,20 @@ lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 
 			f->done = base + (off_t)next;
 			emit_line(ls, f->path, ls->buf + start,
-			    (size_t)(nl - (ls->buf + start)), now);
+			    (size_t)(nl - (ls->buf + start)), now, false);
 			start = next;
 		}
 		if (start == 0 && r == LF_BUFSZ) {
 			ls->st.pieces++;
 			f->done = base + LF_BUFSZ;
-			emit_line(ls, f->path, ls->buf, LF_BUFSZ, now);
+			f->skip_to_lf = true;
+			emit_line(ls, f->path, ls->buf, LF_BUFSZ, now, true);
 			start = LF_BUFSZ;
 		}
 		if (final && r < LF_BUFSZ && start < (size_t)r) {
 			f->done = base + r;
 			emit_line(ls, f->path, ls->buf + start,
-			    (size_t)r - start, now);
+			    (size_t)r - start, now, false);
 			start = (size_t)r;
 		}
 		f->done = base + (off_t)start;
@@ -354,9 +391,27 @@ lf_match_pending(struct logfile_set *ls, int fd, ino_t ino, off_t size,
 	return false;
 }
 
-/* Starts following a file; initial: a file of the start-up scan. */
+/* A link where a log file should be: refused, counted, logged once per
+ * path in a row. */
+static void
+lf_refuse_link(struct logfile_set *ls, const char *path)
+{
+	if (strcmp(ls->refused, path) == 0)
+		return;
+	ls->st.links_refused++;
+	snprintf(ls->refused, sizeof(ls->refused), "%s", path);
+	log_warnx("%s: a symbolic link appeared where a log file was "
+	    "expected; refused (configure the link's path itself to follow "
+	    "it)", path);
+}
+
+/*
+ * Starts following a file; initial: a file of the start-up scan; follow:
+ * the path may be a symbolic link (a configured path that was one at
+ * start).
+ */
 static struct lfile *
-lf_add(struct logfile_set *ls, const char *path, bool initial)
+lf_add(struct logfile_set *ls, const char *path, bool initial, bool follow)
 {
 	struct lfile *f;
 	struct stat st;
@@ -369,8 +424,12 @@ lf_add(struct logfile_set *ls, const char *path, bool initial)
 			    path, LF_MAX_FILES);
 		return NULL;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s (will retry)", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+	    (follow ? 0 : O_NOFOLLOW))) == -1) {
+		if (errno == ELOOP)
+			lf_refuse_link(ls, path);
+		else
+			log_warn("%s (will retry)", path);
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -389,11 +448,18 @@ lf_add(struct logfile_set *ls, const char *path, bool initial)
 	f->ino = st.st_ino;
 	f->seen = ls->gen;
 	f->grew_ms = soc_mono_ms();
-	if (lf_match_pending(ls, fd, st.st_ino, st.st_size, &off))
+	if (lf_match_pending(ls, fd, st.st_ino, st.st_size, &off)) {
+		char prev;
+
 		log_info("%s: resuming at offset %lld", path, (long long)off);
-	else if (initial && ls->conf.start_at != NULL &&
+		/* saved inside a cut line: its rest is not a line */
+		f->skip_to_lf = off > 0 && pread(fd, &prev, 1, off - 1) == 1 &&
+		    prev != '\n';
+	} else if (initial && ls->conf.start_at != NULL &&
 	    strcmp(ls->conf.start_at, "end") == 0)
 		off = st.st_size;
+	if (strcmp(ls->refused, path) == 0)
+		ls->refused[0] = '\0';	/* a file again: log the next link */
 	f->done = off;
 	f->fp = LF_FP_EMPTY;
 	lf_refresh_fp(f);
@@ -459,11 +525,19 @@ lf_scan(struct logfile_set *ls, bool initial)
 			continue;
 		}
 		for (size_t k = 0; k < g.gl_pathc; k++) {
+			bool follow = ls->linked[i] &&
+			    strcmp(g.gl_pathv[k], l->v[i]) == 0;
+
+			if (!follow && lstat(g.gl_pathv[k], &st) == 0 &&
+			    S_ISLNK(st.st_mode)) {
+				lf_refuse_link(ls, g.gl_pathv[k]);
+				continue;
+			}
 			if (stat(g.gl_pathv[k], &st) == -1 ||
 			    !S_ISREG(st.st_mode))
 				continue;
 			if ((f = lf_find(ls, st.st_dev, st.st_ino)) == NULL) {
-				lf_add(ls, g.gl_pathv[k], initial);
+				lf_add(ls, g.gl_pathv[k], initial, follow);
 				continue;
 			}
 			f->seen = ls->gen;
@@ -504,7 +578,7 @@ lf_find_rotated(struct logfile_set *ls)
 
 		if (snprintf(alt, sizeof(alt), "%s.1", ls->pend[i].path) <
 		    (int)sizeof(alt) && stat(alt, &st) == 0 &&
-		    st.st_ino == ls->pend[i].ino && (f = lf_add(ls, alt, false)) !=
+		    st.st_ino == ls->pend[i].ino && (f = lf_add(ls, alt, false, false)) !=
 		    NULL) {
 			if (ls->npend < before) {
 				log_info("%s: rotated while stopped, finishing it",
@@ -690,12 +764,21 @@ logfile_follow(struct logfile_set *ls)
 	if (l == NULL || l->n == 0)
 		return 0;
 	if ((ls->buf = malloc(LF_BUFSZ)) == NULL ||
-	    (ls->wd = calloc(l->n, sizeof(*ls->wd))) == NULL) {
+	    (ls->wd = calloc(l->n, sizeof(*ls->wd))) == NULL ||
+	    (ls->linked = calloc(l->n, sizeof(*ls->linked))) == NULL) {
 		log_warnx("log files: out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		struct stat st;
+
 		ls->wd[i] = -1;
+		/* the operator named a link: that one is followed */
+		ls->linked[i] = lstat(l->v[i], &st) == 0 && S_ISLNK(st.st_mode);
+		if (ls->linked[i])
+			log_info("%s: a symbolic link, followed as configured",
+			    l->v[i]);
+	}
 	if ((ls->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
 		log_warn("inotify unavailable, polling log files");
 	lf_load_state(ls, ls->conf.state_file);
@@ -761,7 +844,7 @@ logfile_close(struct logfile_set *ls)
 	if (ls == NULL)
 		return;
 	if (ls->st.pieces > 0)
-		log_info("log files: %llu over-long lines cut into pieces",
+		log_info("log files: %llu over-long lines cut, their rest dropped",
 		    (unsigned long long)ls->st.pieces);
 	while (ls->nfiles > 0)
 		lf_remove(ls, &ls->files[ls->nfiles - 1]);
@@ -770,6 +853,7 @@ logfile_close(struct logfile_set *ls)
 	if (ls->ino != -1)
 		close(ls->ino);
 	free(ls->wd);
+	free(ls->linked);
 	free(ls->buf);
 	free(ls->blob);
 	free(ls);

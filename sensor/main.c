@@ -153,6 +153,17 @@ static const struct conf_opt sensor_opts[] = {
 	{ .name = "syslog.max_message", .type = CONF_INT,
 	  .dst = &S.conf.syslog_max_message, .min = 480, .max = 1048576,
 	  .def = "65536", .help = "longest syslog message kept whole" },
+	{ .name = "syslog.rcvbuf_kb", .type = CONF_INT,
+	  .dst = &S.conf.syslog_rcvbuf_kb, .min = 16, .max = 1048576,
+	  .def = "4096", .help = "UDP receive buffer (KiB); what overflows "
+	  "it is counted (syslog_udp_dropped)" },
+	{ .name = "syslog.tcp_idle_s", .type = CONF_INT,
+	  .dst = &S.conf.syslog_tcp_idle_s, .min = 0, .max = 86400,
+	  .def = "300", .help = "close a TCP client silent this long (0: never)" },
+	{ .name = "syslog.tcp_max_per_source", .type = CONF_INT,
+	  .dst = &S.conf.syslog_tcp_per_source, .min = 1, .max = 256,
+	  .def = "32", .help = "TCP connections one address may hold; its "
+	  "longest idle one is closed for a new one" },
 	{ .name = "uplink.batch_events", .type = CONF_INT,
 	  .dst = &S.conf.batch_events, .min = 1, .max = 100000, .def = "1000",
 	  .help = "events per batch" },
@@ -412,6 +423,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	static const struct pkt_stats none;
 	const struct pkt_stats *ps = capture_pkt_stats(s->cap);
 	struct logfile_stats ls;
+	struct syslogd_stats sy;
 	uint64_t kdrop, ifdrop;
 	size_t n = 0;
 
@@ -419,12 +431,25 @@ collect_counters(struct sensor *s, struct counter *c)
 		ps = &none;
 	capture_drops(s->cap, &kdrop, &ifdrop);
 	logfile_stats(s->logs, &ls);
+	if (s->syslogd != NULL)
+		syslogd_stats(s->syslogd, &sy);
+	else
+		sy = s->syslog_last;
 	c[n++] = (struct counter){ "events", s->c.events };
 	c[n++] = (struct counter){ "log_lines", ls.lines };
 	c[n++] = (struct counter){ "kernel_dropped", kdrop };
 	c[n++] = (struct counter){ "iface_dropped", ifdrop };
 	c[n++] = (struct counter){ "encode_failed", s->c.encode_failed };
 	c[n++] = (struct counter){ "log_files_failed", ls.files_failed };
+	c[n++] = (struct counter){ "log_lines_cut", ls.pieces };
+	c[n++] = (struct counter){ "log_links_refused", ls.links_refused };
+	c[n++] = (struct counter){ "syslog_udp", sy.udp };
+	c[n++] = (struct counter){ "syslog_tcp", sy.tcp };
+	c[n++] = (struct counter){ "syslog_truncated", sy.truncated };
+	c[n++] = (struct counter){ "syslog_udp_dropped", sy.udp_dropped };
+	c[n++] = (struct counter){ "syslog_tcp_rejected", sy.tcp_rejected };
+	c[n++] = (struct counter){ "syslog_tcp_idle_closed", sy.tcp_idle_closed };
+	c[n++] = (struct counter){ "syslog_tcp_evicted", sy.tcp_evicted };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };
@@ -583,6 +608,9 @@ open_intake(struct sensor *s)
 		.tcp = &s->conf.syslog_tcp,
 		.max_message = (size_t)s->conf.syslog_max_message,
 		.tz_offset_sec = (int32_t)(s->conf.tz_offset_min * 60),
+		.rcvbuf_kb = s->conf.syslog_rcvbuf_kb,
+		.tcp_idle_s = s->conf.syslog_tcp_idle_s,
+		.tcp_max_per_source = (size_t)s->conf.syslog_tcp_per_source,
 	};
 	struct pkt_config pc = { 0 };
 	char err[1024];
@@ -672,9 +700,9 @@ main(int argc, char **argv)
 		sensor_save_positions(&S);
 	}
 	if (S.syslogd != NULL) {
-		/* emits what TCP clients left unterminated */
-		syslogd_log_counters(S.syslogd);
-		syslogd_close(S.syslogd);
+		/* emits what TCP clients left unterminated; the final
+		 * heartbeat still reports the counters */
+		syslogd_close(S.syslogd, &S.syslog_last);
 		S.syslogd = NULL;
 	}
 	capture_finish(S.cap);

@@ -41,6 +41,9 @@ struct sensor_conf {
 	struct conf_list syslog_udp;	/* "ADDR:PORT" to listen on */
 	struct conf_list syslog_tcp;
 	long long	 syslog_max_message;
+	long long	 syslog_rcvbuf_kb;
+	long long	 syslog_tcp_idle_s;
+	long long	 syslog_tcp_per_source;
 	long long	 snaplen;
 	int		 promisc;
 	long long	 buffer_mb;
@@ -72,6 +75,7 @@ struct sensor {
 	struct capture		*cap;		/* NULL: no packets to read */
 	struct logfile_set	*logs;
 	struct syslogd		*syslogd;
+	struct syslogd_stats	 syslog_last;	/* after syslogd_close() */
 	struct uplink		*up;
 	struct sensor_counters	 c;
 	struct soc_sbuf		 json;

@@ -17,6 +17,16 @@
  * Everything is non-blocking and driven by main.c's poll loop: every
  * readable client gets one read per dispatch, so a fast sender cannot
  * starve the others or the capture.
+ *
+ * Hostile senders.  Datagrams the kernel drops for want of buffer room
+ * are counted (SO_RXQ_OVFL: the socket's drop count rides on the next
+ * datagram read) and reported in heartbeats, where the correlator counts
+ * them against coverage as it does capture loss; the receive buffer is
+ * syslog.rcvbuf_kb.  Silent TCP clients cannot lock others out: a client
+ * idle for syslog.tcp_idle_s is closed, one source holds at most
+ * syslog.tcp_max_per_source connections (its longest idle one is closed
+ * for a new one), and when the table is full the longest idle connection
+ * of all makes room.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +59,7 @@ enum sd_kind {
 
 struct sd_client {
 	int			 fd;		/* -1: free slot */
+	int64_t			 active_ms;	/* accepted, or last read (mono) */
 	char			 addr[SD_ADDRSTRLEN];
 	struct syslog_frame	 fr;
 	char			*buf;
@@ -64,6 +75,9 @@ struct sd_counters {
 	uint64_t	rejected;	/* table full */
 	uint64_t	read_errors;	/* connections closed on an error */
 	uint64_t	udp_errors;
+	uint64_t	udp_dropped;	/* by the kernel: no buffer room */
+	uint64_t	idle_closed;	/* silent past syslog.tcp_idle_s */
+	uint64_t	evicted;	/* closed to make room for a new one */
 };
 
 struct syslogd {
@@ -71,7 +85,11 @@ struct syslogd {
 	void			*arg;
 	int32_t			 tz_offset_sec;
 	int			 udp[SD_MAX_LISTEN];
+	uint32_t		 udp_ovfl[SD_MAX_LISTEN]; /* last SO_RXQ_OVFL */
 	size_t			 nudp;
+	int64_t			 idle_ms;	/* 0: never closed for silence */
+	size_t			 max_per_source;
+	int64_t			 last_sweep;	/* mono ms */
 	int			 tcp[SD_MAX_LISTEN];
 	size_t			 ntcp;
 	struct sd_client	 cl[SD_MAX_CLIENTS];
@@ -206,6 +224,8 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 	if (!sd_has_pri(msg, n))
 		d->c.malformed++;
 	log_syslog_parse(&ctx, msg, n, &d->ev);
+	if (flags & SYSLOG_FRAME_TRUNCATED)
+		d->ev.flags |= SOC_EV_TRUNCATED;	/* soc.truncated */
 	d->emit(d->arg, &d->ev);
 }
 
@@ -231,26 +251,51 @@ sd_addr(const struct sockaddr_storage *ss, char *out, size_t outsz)
  * UDP.
  */
 
+/* The socket's kernel drop count rides on each datagram (SO_RXQ_OVFL). */
 static void
-sd_udp_read(struct syslogd *d, int fd)
+sd_udp_ovfl(struct syslogd *d, size_t li, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	uint32_t v;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(v)))
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		d->c.udp_dropped += (uint32_t)(v - d->udp_ovfl[li]);
+		d->udp_ovfl[li] = v;
+	}
+}
+
+static void
+sd_udp_read(struct syslogd *d, size_t li)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
 	char addr[SD_ADDRSTRLEN];
+	union {
+		struct cmsghdr	align;
+		char		buf[CMSG_SPACE(sizeof(uint32_t))];
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
 	ssize_t r;
 	size_t n;
 	int flags;
 
 	for (int k = 0; k < SD_UDP_BURST; k++) {
-		sl = sizeof(ss);
-		r = recvfrom(fd, d->ubuf, d->max + 1, MSG_DONTWAIT | MSG_TRUNC,
-		    (struct sockaddr *)&ss, &sl);
+		iov = (struct iovec){ d->ubuf, d->max + 1 };
+		mh = (struct msghdr){ .msg_name = &ss,
+		    .msg_namelen = sizeof(ss), .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+		r = recvmsg(d->udp[li], &mh, MSG_DONTWAIT | MSG_TRUNC);
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
 				d->c.udp_errors++;
 			return;
 		}
+		sd_udp_ovfl(d, li, &mh);
 		flags = 0;
 		n = (size_t)r;
 		if (n > d->max) {
@@ -326,16 +371,87 @@ sd_client_read(struct syslogd *d, struct sd_client *c)
 		return;
 	}
 	c->have += (size_t)r;
+	c->active_ms = soc_mono_ms();
 	sd_client_frames(d, c, 0);
+}
+
+/* Closes a client, emitting what it left unterminated. */
+static void
+sd_client_end(struct syslogd *d, struct sd_client *c)
+{
+	sd_client_frames(d, c, 1);
+	sd_client_close(c);
+}
+
+/*
+ * The slot for a new client from addr: a free one, unless addr is at its
+ * limit (then its longest idle connection is closed); in a full table,
+ * the longest idle connection of all is closed.  NULL only without any
+ * client to close (max_per_source 0 cannot happen: the minimum is 1).
+ */
+static struct sd_client *
+sd_slot(struct syslogd *d, const char *addr)
+{
+	struct sd_client *c, *freec = NULL, *oldest = NULL, *mine = NULL;
+	size_t same = 0;
+
+	for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
+		c = &d->cl[i];
+		if (c->fd == -1) {
+			if (freec == NULL)
+				freec = c;
+			continue;
+		}
+		if (oldest == NULL || c->active_ms < oldest->active_ms)
+			oldest = c;
+		if (strcmp(c->addr, addr) == 0) {
+			same++;
+			if (mine == NULL || c->active_ms < mine->active_ms)
+				mine = c;
+		}
+	}
+	if (same >= d->max_per_source && mine != NULL)
+		c = mine;
+	else if (freec != NULL)
+		return freec;
+	else
+		c = oldest;
+	if (c == NULL)
+		return NULL;
+	log_debug("syslog: %s: closing an idle connection for a new one",
+	    c->addr);
+	d->c.evicted++;
+	sd_client_end(d, c);
+	return c;
+}
+
+/* Closes the clients silent for longer than the idle timeout. */
+static void
+sd_sweep(struct syslogd *d)
+{
+	int64_t now = soc_mono_ms();
+
+	if (d->idle_ms <= 0 || now - d->last_sweep < 1000)
+		return;
+	d->last_sweep = now;
+	for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
+		struct sd_client *c = &d->cl[i];
+
+		if (c->fd == -1 || now - c->active_ms < d->idle_ms)
+			continue;
+		log_debug("syslog: %s: idle, closed", c->addr);
+		d->c.idle_closed++;
+		sd_client_end(d, c);
+	}
 }
 
 static void
 sd_accept(struct syslogd *d, int lfd)
 {
 	struct sockaddr_storage ss;
+	char addr[SD_ADDRSTRLEN];
 	socklen_t sl;
 	struct sd_client *c;
-	size_t i;
 	int fd;
 
 	for (int k = 0; k < SD_ACCEPT_BURST; k++) {
@@ -344,19 +460,18 @@ sd_accept(struct syslogd *d, int lfd)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			return;
-		for (i = 0; i < SD_MAX_CLIENTS && d->cl[i].fd != -1; i++)
-			;
-		if (i == SD_MAX_CLIENTS ||
-		    (d->cl[i].buf = malloc(d->bufcap)) == NULL) {
+		sd_addr(&ss, addr, sizeof(addr));
+		if ((c = sd_slot(d, addr)) == NULL ||
+		    (c->buf = malloc(d->bufcap)) == NULL) {
 			d->c.rejected++;
 			close(fd);
 			continue;
 		}
-		c = &d->cl[i];
 		c->fd = fd;
 		c->have = 0;
+		c->active_ms = soc_mono_ms();
 		memset(&c->fr, 0, sizeof(c->fr));
-		sd_addr(&ss, c->addr, sizeof(c->addr));
+		memcpy(c->addr, addr, sizeof(c->addr));
 		d->c.connections++;
 	}
 }
@@ -394,7 +509,7 @@ sd_split(const char *spec, char *host, size_t hostsz, const char **port)
 }
 
 static int
-sd_listen(const char *spec, int type, char *err, size_t errlen)
+sd_listen(const char *spec, int type, int rcvbuf, char *err, size_t errlen)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	char host[256];
@@ -423,9 +538,13 @@ sd_listen(const char *spec, int type, char *err, size_t errlen)
 	if (type == SOCK_STREAM)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	else {
-		int rcv = 4 << 20;	/* bursts of datagrams */
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+		/* bursts of datagrams; as root, past net.core.rmem_max */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		    sizeof(rcvbuf)) == -1)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			    sizeof(rcvbuf));
+		/* what the kernel drops is counted, not silent */
+		setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
 	}
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
 		goto fail;
@@ -450,7 +569,8 @@ syslogd_open(const struct syslogd_conf *sc, soc_emit_fn emit, void *arg,
 {
 	const struct conf_list *u = sc->udp, *t = sc->tcp;
 	struct syslogd *d;
-	int fd;
+	int fd, rcvbuf = sc->rcvbuf_kb > 0 ? (int)sc->rcvbuf_kb * 1024 :
+	    4 << 20;
 
 	err[0] = '\0';
 	if (u->n == 0 && t->n == 0)
@@ -469,6 +589,9 @@ syslogd_open(const struct syslogd_conf *sc, soc_emit_fn emit, void *arg,
 	d->tz_offset_sec = sc->tz_offset_sec;
 	d->max = sc->max_message > 0 ? sc->max_message : 65536;
 	d->bufcap = d->max + SD_FRAME_SLACK;
+	d->idle_ms = sc->tcp_idle_s * 1000;
+	d->max_per_source = sc->tcp_max_per_source > 0 ?
+	    sc->tcp_max_per_source : SD_MAX_CLIENTS;
 	for (size_t i = 0; i < SD_MAX_CLIENTS; i++)
 		d->cl[i].fd = -1;
 	if ((d->ubuf = malloc(d->max + 1)) == NULL) {
@@ -476,18 +599,20 @@ syslogd_open(const struct syslogd_conf *sc, soc_emit_fn emit, void *arg,
 		goto fail;
 	}
 	for (size_t i = 0; i < u->n; i++) {
-		if ((fd = sd_listen(u->v[i], SOCK_DGRAM, err, errlen)) == -1)
+		if ((fd = sd_listen(u->v[i], SOCK_DGRAM, rcvbuf, err,
+		    errlen)) == -1)
 			goto fail;
 		d->udp[d->nudp++] = fd;
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		if ((fd = sd_listen(t->v[i], SOCK_STREAM, err, errlen)) == -1)
+		if ((fd = sd_listen(t->v[i], SOCK_STREAM, 0, err,
+		    errlen)) == -1)
 			goto fail;
 		d->tcp[d->ntcp++] = fd;
 	}
 	return d;
 fail:
-	syslogd_close(d);
+	syslogd_close(d, NULL);
 	return NULL;
 }
 
@@ -527,6 +652,7 @@ syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
 	if (d == NULL)
 		return 0;
 	before = d->c.udp + d->c.tcp;
+	sd_sweep(d);
 	for (int i = 0; i < n && i < (int)(sizeof(d->pmap) /
 	    sizeof(d->pmap[0])); i++) {
 		if (pfd[i].revents == 0)
@@ -535,7 +661,7 @@ syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
 		switch (d->pmap[i] >> 16) {
 		case SD_UDP:
 			if (idx < d->nudp && d->udp[idx] == pfd[i].fd)
-				sd_udp_read(d, pfd[i].fd);
+				sd_udp_read(d, idx);
 			break;
 		case SD_TCP_LISTEN:
 			if (idx < d->ntcp && d->tcp[idx] == pfd[i].fd)
@@ -559,26 +685,46 @@ syslogd_log_counters(struct syslogd *d)
 		return;
 	log_info("syslog: messages %llu udp, %llu tcp; truncated %llu, "
 	    "malformed %llu; connections %llu, rejected %llu, closed on "
-	    "error %llu; udp errors %llu",
+	    "error %llu, idle %llu, for a new one %llu; udp errors %llu, "
+	    "dropped by the kernel %llu",
 	    (unsigned long long)d->c.udp, (unsigned long long)d->c.tcp,
 	    (unsigned long long)d->c.truncated,
 	    (unsigned long long)d->c.malformed,
 	    (unsigned long long)d->c.connections,
 	    (unsigned long long)d->c.rejected,
 	    (unsigned long long)d->c.read_errors,
-	    (unsigned long long)d->c.udp_errors);
+	    (unsigned long long)d->c.idle_closed,
+	    (unsigned long long)d->c.evicted,
+	    (unsigned long long)d->c.udp_errors,
+	    (unsigned long long)d->c.udp_dropped);
 }
 
 void
-syslogd_close(struct syslogd *d)
+syslogd_stats(const struct syslogd *d, struct syslogd_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (d == NULL)
+		return;
+	st->udp = d->c.udp;
+	st->tcp = d->c.tcp;
+	st->truncated = d->c.truncated;
+	st->udp_dropped = d->c.udp_dropped;
+	st->tcp_rejected = d->c.rejected;
+	st->tcp_idle_closed = d->c.idle_closed;
+	st->tcp_evicted = d->c.evicted;
+}
+
+void
+syslogd_close(struct syslogd *d, struct syslogd_stats *last)
 {
 	if (d == NULL)
 		return;
-	for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
-		if (d->cl[i].fd == -1)
-			continue;
-		sd_client_frames(d, &d->cl[i], 1);
-		sd_client_close(&d->cl[i]);
+	for (size_t i = 0; i < SD_MAX_CLIENTS; i++)
+		if (d->cl[i].fd != -1)
+			sd_client_end(d, &d->cl[i]);
+	if (last != NULL) {
+		syslogd_log_counters(d);
+		syslogd_stats(d, last);
 	}
 	for (size_t i = 0; i < d->nudp; i++)
 		close(d->udp[i]);

@@ -11,9 +11,18 @@
  * it is sent, and the log-file positions are handed to the save callback
  * right after: a crash or SIGKILL then loses nothing, and spooled batches
  * are resent with their original sequence numbers, which the correlator
- * recognises.  Without a spool, batches wait in memory and positions are
+ * recognises.  When a spool write fails (disk full), that batch and every
+ * later one are held in memory, their positions saved only on their ack,
+ * and written to the spool in order once it has room again (retried each
+ * second): no position is ever saved past a batch that is neither on
+ * disk nor acked, so a crash then re-reads the lines instead of losing
+ * them.  Without a spool, batches wait in memory and positions are
  * handed to the save callback when the batch is acked (at-least-once
  * across a crash).  The uplink never writes the state file itself.
+ *
+ * A correlator that refuses this sensor's key (ZAP status 400: not
+ * enrolled, or revoked) is reported as such, from the socket monitor's
+ * handshake events, rather than only as batches left unacknowledged.
  *
  * Sequence numbers start from the wall clock in microseconds (or after
  * the newest spooled one), so they keep growing across restarts and the
@@ -55,6 +64,8 @@ struct uplink {
 	void		*pipe_main;	/* producer side (sensor thread) */
 	void		*pipe_thr;	/* uplink thread side */
 	void		*dealer;
+	void		*mon;		/* the dealer's handshake events */
+	int		 refused;	/* the key was refused; logged once */
 	pthread_t	 thr;
 	int		 blocking;	/* replay: producer waits, never drops */
 
@@ -63,6 +74,9 @@ struct uplink {
 	struct qent	*q;
 	size_t		 qhead, qn, qcap, qmax;
 	size_t		 inflight;	/* q[0..inflight) have been sent */
+	size_t		 mem_held;	/* spool mode: the last mem_held entries
+					   are in memory only (a write failed) */
+	int64_t		 spool_retry_ms; /* next try to spool them */
 	uint64_t	 next_seq;
 	uint64_t	 acked_seq;	/* the correlator has all up to this */
 	char		*seq_path;	/* where the sequence floor is kept */
@@ -83,6 +97,7 @@ struct uplink {
 	_Atomic uint64_t unacked;
 	_Atomic uint64_t spool_bytes;
 	_Atomic uint64_t rewinds;
+	_Atomic uint64_t auth_refused;	/* runs of refused handshakes */
 	_Atomic int	 stopping;	/* uplink_finish() was called */
 };
 
@@ -129,6 +144,8 @@ q_pop(struct uplink *u)
 {
 	struct qent *e = q_at(u, 0);
 
+	if (u->sp != NULL && e->data != NULL && u->mem_held > 0)
+		u->mem_held--;
 	free(e->data);
 	free(e->cp);
 	u->qhead = (u->qhead + 1) % u->qcap;
@@ -288,7 +305,8 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 
 	seq_floor_raise(u, seq);
 	soc_wire_set_seq(data, len, seq);
-	if (u->sp != NULL) {
+	/* behind a batch held in memory, never ahead of it on disk */
+	if (u->sp != NULL && u->mem_held == 0) {
 		struct spool_rec rec;
 
 		if (spool_append(u->sp, seq, cpd, cp_len, data, len, &rec) == 0) {
@@ -306,6 +324,7 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 			return;
 		}
 		/* disk trouble: keep it in memory rather than lose it */
+		u->spool_retry_ms = now + 1000;
 	}
 	if ((e = q_push(u, seq)) == NULL || (e->data = malloc(len)) == NULL) {
 		if (e != NULL)
@@ -314,6 +333,8 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 		atomic_fetch_add(&u->batches_dropped, 1);
 		return;
 	}
+	if (u->sp != NULL)
+		u->mem_held++;
 	memcpy(e->data, data, len);
 	e->len = len;
 	e->nevents = nevents;
@@ -389,10 +410,52 @@ on_ack(struct uplink *u, int64_t now)
 	}
 }
 
+/*
+ * Spool mode after a failed write: write the batches held in memory to
+ * the spool, oldest first, and save the positions after the last one
+ * written (everything before it is on disk or acked).  Stops at the first
+ * failure, to try again a second later.
+ */
+static void
+spool_catch_up(struct uplink *u, int64_t now)
+{
+	char *cp = NULL;
+	size_t cp_len = 0;
+	struct spool_rec rec;
+	struct qent *e;
+
+	if (u->sp == NULL || u->mem_held == 0 || now < u->spool_retry_ms)
+		return;
+	while (u->mem_held > 0) {
+		e = q_at(u, u->qn - u->mem_held);
+		if (spool_append(u->sp, e->seq, e->cp, e->cp_len, e->data, e->len,
+		    &rec) == -1) {
+			u->spool_retry_ms = now + 1000;
+			break;
+		}
+		e->rec = rec;
+		free(e->data);
+		e->data = NULL;
+		if (e->cp != NULL) {
+			/* only the newest needs saving */
+			free(cp);
+			cp = e->cp;
+			cp_len = e->cp_len;
+			e->cp = NULL;
+		}
+		u->mem_held--;
+	}
+	if (cp != NULL && u->save != NULL)
+		u->save(u->save_arg, cp, cp_len);
+	free(cp);
+	drop_lost(u);
+}
+
 /* When the oldest ack is overdue, start over from the oldest. */
 static void
 on_timer(struct uplink *u, int64_t now)
 {
+	spool_catch_up(u, now);
 	if (u->qn > 0 && u->inflight > 0 &&
 	    now - q_at(u, 0)->sent_ms >= u->conf->ack_timeout_ms)
 		u->inflight = 0;
@@ -434,6 +497,50 @@ out:
 	zmq_msg_close(&cp);
 }
 
+/*
+ * Handshake events of the dealer: a refused key is said plainly, once
+ * until a handshake succeeds again (libzmq retries every 100 ms).
+ */
+static void
+on_monitor(struct uplink *u)
+{
+	zmq_msg_t ev, ep;
+	uint16_t id;
+	uint32_t value;
+
+	for (;;) {
+		zmq_msg_init(&ev);
+		zmq_msg_init(&ep);
+		if (zmq_msg_recv(&ev, u->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			zmq_msg_close(&ep);
+			return;
+		}
+		if (zmq_msg_more(&ev))
+			zmq_msg_recv(&ep, u->mon, 0);
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&id, zmq_msg_data(&ev), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+			if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !u->refused) {
+				u->refused = 1;
+				atomic_fetch_add(&u->auth_refused, 1);
+				log_warnx("uplink: %s refused this sensor's key "
+				    "(status %u): key not enrolled or revoked; "
+				    "enroll its .pub with `socctl sensor enroll "
+				    "NAME --agency CODE --key FILE`",
+				    u->conf->connect, value);
+			} else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED &&
+			    u->refused) {
+				u->refused = 0;
+				log_info("uplink: %s accepts this sensor's key "
+				    "again", u->conf->connect);
+			}
+		}
+		zmq_msg_close(&ev);
+		zmq_msg_close(&ep);
+	}
+}
+
 static void *
 uplink_main(void *arg)
 {
@@ -442,12 +549,15 @@ uplink_main(void *arg)
 	int fin = 0;
 
 	for (;;) {
-		zmq_pollitem_t items[2] = {
+		zmq_pollitem_t items[3] = {
 			{ u->dealer, 0, ZMQ_POLLIN, 0 },
+			{ u->mon, 0, ZMQ_POLLIN, 0 },
 			{ u->pipe_thr, 0, ZMQ_POLLIN, 0 },
 		};
-		/* memory mode: a full queue leaves batches in the pipe */
-		int nitems = (!fin && (u->qn < u->qcap || u->qcap < u->qmax)) ? 2 : 1;
+		/* memory mode, or a spool that cannot take them: a full queue
+		 * leaves batches in the pipe */
+		int nitems = (!fin && (u->qn < u->qcap || u->qcap < u->qmax) &&
+		    u->mem_held < (size_t)u->conf->queue_batches) ? 3 : 2;
 
 		if (zmq_poll(items, nitems, 100) == -1 && zmq_errno() != EINTR)
 			break;
@@ -462,7 +572,9 @@ uplink_main(void *arg)
 			stop_deadline = now + u->conf->drain_timeout_s * 1000;
 		if (items[0].revents & ZMQ_POLLIN)
 			on_ack(u, now);
-		if (nitems == 2 && (items[1].revents & ZMQ_POLLIN))
+		if (items[1].revents & ZMQ_POLLIN)
+			on_monitor(u);
+		if (nitems == 3 && (items[2].revents & ZMQ_POLLIN))
 			on_pipe(u, &fin, &deadline, now);
 		on_timer(u, now);
 		if (fin && (u->qn == 0 || now >= deadline))
@@ -506,6 +618,13 @@ setup_sockets(struct uplink *u, char *err, size_t errlen)
 		    zmq_strerror(zmq_errno()));
 		return -1;
 	}
+	/* before connecting, so the first handshake is seen */
+	if (zmq_socket_monitor(u->dealer, "inproc://uplink-monitor",
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) ==
+	    -1 || (u->mon = zmq_socket(u->zctx, ZMQ_PAIR)) == NULL ||
+	    zmq_connect(u->mon, "inproc://uplink-monitor") == -1)
+		goto fail;
+	zmq_setsockopt(u->mon, ZMQ_LINGER, &zero, sizeof(zero));
 	if (zmq_connect(u->dealer, c->connect) == -1) {
 		snprintf(err, errlen, "connect %s: %s (use tcp://HOST:PORT)",
 		    c->connect, zmq_strerror(zmq_errno()));
@@ -522,8 +641,12 @@ uplink_free(struct uplink *u)
 {
 	while (u->qn > 0)
 		q_pop(u);
-	if (u->dealer)
+	if (u->dealer) {
+		zmq_socket_monitor(u->dealer, NULL, 0);
 		zmq_close(u->dealer);
+	}
+	if (u->mon)
+		zmq_close(u->mon);
 	if (u->pipe_thr)
 		zmq_close(u->pipe_thr);
 	if (u->pipe_main)
@@ -671,6 +794,7 @@ uplink_counters(struct uplink *u, struct soc_wbuf *hb)
 	soc_wire_add_counter(hb, "events_acked", atomic_load(&u->events_acked));
 	soc_wire_add_counter(hb, "spool_bytes", atomic_load(&u->spool_bytes));
 	soc_wire_add_counter(hb, "rewinds", atomic_load(&u->rewinds));
+	soc_wire_add_counter(hb, "auth_refused", atomic_load(&u->auth_refused));
 }
 
 void

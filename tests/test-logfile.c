@@ -25,6 +25,8 @@
 
 static char	*got[MAXLINES];
 static int	 ngot;
+static int	 nsshd;			/* log.sshd events seen */
+static int	 ntrunc;		/* events marked truncated */
 
 /* Taken from inside the emit callback, as a batch flush does. */
 static struct logfile_set *cp_set;
@@ -39,6 +41,11 @@ collect(void *arg, struct soc_event *ev)
 	size_t n;
 
 	(void)arg;
+	if ((m = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL &&
+	    n == 8 && memcmp(m, "log.sshd", 8) == 0)
+		nsshd++;
+	if (ev->flags & SOC_EV_TRUNCATED)
+		ntrunc++;
 	if ((m = soc_event_str(ev, SOC_F_MESSAGE, &n)) == NULL)
 		m = "", n = 0;
 	if (ngot < MAXLINES)
@@ -59,6 +66,7 @@ reset(void)
 	for (int i = 0; i < ngot; i++)
 		free(got[i]);
 	ngot = 0;
+	nsshd = ntrunc = 0;
 	cp_after = -1;
 }
 
@@ -450,6 +458,138 @@ test_write_atomic(const char *dir)
 	rmdir(tmp);
 }
 
+/*
+ * Regression (issue 11, item 6): a line longer than the read buffer was
+ * cut into pieces and each piece parsed as a line of its own, so a long
+ * line could carry a forged "sshd[1]: Failed password" tail.  The line is
+ * cut, marked truncated, and the rest of it up to its newline dropped:
+ * read once, followed, and resumed from a checkpoint taken mid-line.
+ */
+#define LONG_HEAD	"Nov 27 10:00:00 gw1 app[2]: "
+/* the forged tail starts right after the 1 MiB read buffer */
+#define LONG_LINE	((1 << 20) - (int)sizeof(LONG_HEAD) + 1)
+
+static void
+put_forged(const char *path, const char *mode)
+{
+	static const char tail[] = "Nov 27 10:00:00 gw1 sshd[1]: Failed "
+	    "password for root from 203.0.113.9 port 22 ssh2\n";
+	FILE *f = fopen(path, mode);
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(LONG_HEAD, f);
+	for (int i = 0; i < LONG_LINE; i++)
+		fputc('A', f);
+	fputs(tail, f);
+	fputs("Nov 27 10:00:01 gw1 app[2]: after\n", f);
+	fclose(f);
+}
+
+static void
+test_long_line(const char *dir)
+{
+	char path[600], state[600];
+	struct logfile_set *ls;
+
+	snprintf(path, sizeof(path), "%s/long.log", dir);
+	snprintf(state, sizeof(state), "%s/long.state", dir);
+	put_forged(path, "w");
+	ls = open_set(path, NULL, NULL);
+	CHECK_INT(logfile_read_once(ls, path), 0);
+	CHECK_INT(ngot, 2);
+	CHECK_INT(nsshd, 0);
+	CHECK_INT(ntrunc, 1);
+	CHECK(ngot == 2 && strcmp(got[1], "after") == 0);
+	logfile_close(ls);
+	reset();
+
+	/* followed: the same, and the position ends after the last line */
+	unlink(path);
+	put_forged(path, "w");
+	ls = open_set(path, state, NULL);
+	CHECK_INT(logfile_follow(ls), 0);
+	while (logfile_poll(ls))
+		;
+	CHECK_INT(ngot, 2);
+	CHECK_INT(nsshd, 0);
+	CHECK_INT(ntrunc, 1);
+	CHECK(ngot == 2 && strcmp(got[1], "after") == 0);
+	logfile_close(ls);
+	reset();
+
+	/* a restart whose saved position is inside a long line (a crash
+	 * right after the cut piece was sent) skips to the next line */
+	unlink(path);
+	put_forged(path, "w");
+	ls = open_set(path, state, NULL);
+	cp_set = ls;
+	cp_after = 1;
+	CHECK_INT(logfile_follow(ls), 0);
+	while (logfile_poll(ls))
+		;
+	CHECK(cp_len > 0);
+	CHECK_INT(logfile_save(ls, cp_buf, cp_len), 0);
+	logfile_close(ls);
+	reset();
+	ls = open_set(path, state, NULL);
+	CHECK_INT(logfile_follow(ls), 0);
+	while (logfile_poll(ls))
+		;
+	CHECK_INT(nsshd, 0);
+	EXPECT("after");
+	logfile_close(ls);
+	reset();
+}
+
+/*
+ * Regression (issue 11, item 7): a followed file replaced by a symlink to
+ * a file the sensor may read but should not ship (/etc/shadow) had the
+ * target's contents sent as events.  A link that appears after start is
+ * refused; a configured path that is a link at start is followed.
+ */
+static void
+test_symlink(const char *dir)
+{
+	char path[600], secret[600], real[600], link[600];
+	struct logfile_set *ls;
+	struct logfile_stats st;
+
+	snprintf(path, sizeof(path), "%s/sym.log", dir);
+	snprintf(secret, sizeof(secret), "%s/shadow", dir);
+	put(secret, "w", "root:$6$secret-hash:19000:0:99999:7:::\n");
+	put(path, "w", "<13>before\n");
+	ls = open_set(path, NULL, NULL);
+	CHECK_INT(logfile_follow(ls), 0);
+	CHECK_INT(logfile_poll(ls), 1);
+	EXPECT("before");
+	reset();
+	/* rotated away, and a link to the secret put in its place */
+	CHECK(unlink(path) == 0);
+	CHECK(symlink(secret, path) == 0);
+	for (int i = 0; i < 10; i++)
+		poll_scan(ls);
+	EXPECT_NONE();
+	logfile_stats(ls, &st);
+	CHECK(st.links_refused >= 1);
+	logfile_close(ls);
+	reset();
+
+	/* a configured path that is a link at start is the operator's
+	 * choice: followed (to a real log, here) */
+	snprintf(real, sizeof(real), "%s/real.log", dir);
+	snprintf(link, sizeof(link), "%s/link.log", dir);
+	put(real, "w", "<13>via link\n");
+	CHECK(symlink(real, link) == 0);
+	ls = open_set(link, NULL, NULL);
+	CHECK_INT(logfile_follow(ls), 0);
+	poll_scan(ls);
+	EXPECT("via link");
+	logfile_close(ls);
+	reset();
+}
+
 int
 main(void)
 {
@@ -469,6 +609,8 @@ main(void)
 	test_rewritten(dir);
 	test_checkpoint(dir);
 	test_write_atomic(dir);
+	test_long_line(dir);
+	test_symlink(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (check_fail == 0 && system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

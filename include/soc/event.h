@@ -89,7 +89,11 @@ enum soc_ftype {
 	X(EVENT_REASON,		"event.reason",			SOC_T_STR) \
 	X(TLS_NEXT_PROTOCOL,	"tls.next_protocol",		SOC_T_STR) \
 	X(TLS_JA4,		"tls.client.ja4",		SOC_T_STR) \
-	X(EVENT_TYPE,		"event.type",			SOC_T_STR)
+	X(EVENT_TYPE,		"event.type",			SOC_T_STR) \
+	X(SOURCE_DOMAIN,	"source.domain",		SOC_T_STR) \
+	X(FILE_PATH,		"file.path",			SOC_T_STR) \
+	X(THREAT_SW_NAME,	"threat.software.name",		SOC_T_STR) \
+	X(THREAT_SW_TYPE,	"threat.software.type",		SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

@@ -1,4 +1,4 @@
-/* Fuzz target: the OpenSSH sshd normalizer (log-sshd.c). */
+/* Fuzz target: the OpenSSH sshd normalizer (log-sshd.c), both forms. */
 #include "fuzz.h"
 #include "fuzz-lognorm.h"
 
@@ -11,6 +11,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	soc_event_reset(&fuzz_ev);
 	log_sshd_parse(&fuzz_ev, msg, size);
+	soc_event_reset(&fuzz_ev);
+	log_sshd_pam_parse(&fuzz_ev, msg, size);
 	free(msg);
 	return 0;
 }

@@ -280,12 +280,22 @@ main(int argc, char **argv)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
 	if (soc_key_load(C.key, secret, err, sizeof(err)) == -1)
 		fatalx("key: %s", err);
-	/* -t looks, it does not create: a missing database is only noted */
+	/*
+	 * -t looks, it neither creates nor migrates: a missing database or an
+	 * older schema is only noted (a pre-upgrade check must leave the
+	 * database readable by the binary still running).
+	 */
 	if (test && access(C.db, F_OK) != 0)
 		printf("soc-correlator: database %s does not exist yet; it will "
 		    "be created at start\n", C.db);
-	else if ((st = store_open(C.db, test ? 0 : STORE_CREATE, err,
+	else if (test && (st = store_open(C.db, STORE_READONLY, err,
+	    sizeof(err))) == NULL && strstr(err, "needs an upgrade") != NULL)
+		printf("soc-correlator: database %s: schema older than this "
+		    "program; it will be upgraded at start\n", C.db);
+	else if (!test && (st = store_open(C.db, STORE_CREATE, err,
 	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	else if (test && st == NULL)
 		fatalx("%s", err);
 	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("GeoIP: %s", err);

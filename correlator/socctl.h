@@ -42,6 +42,7 @@ struct cmd {
 struct ctx {
 	const char		*db;
 	int			 utc;
+	const char		*tz;		/* display and input zone (TZ) */
 	const struct cmd	*cmd;
 	struct store		*st;
 	int64_t			 now;
@@ -64,6 +65,7 @@ int	args(struct ctx *c, int argc, char **argv, const struct optspec *spec,
 int	need(struct ctx *c, const char *v, const char *what);
 int	parse_id(struct ctx *c, const char *s, int64_t *id);
 int	parse_when(const char *s, int64_t now, int sign, int64_t *out);
+int	parse_local(const char *s, int64_t *out);
 int	db_open(struct ctx *c);
 const char *db_why(struct ctx *c);
 int	db_fail(struct ctx *c);
@@ -76,6 +78,7 @@ void	 put_clean(FILE *f, const char *s);
 size_t	 disp_width(const char *s);
 void	 time_human(struct ctx *c, int64_t ns, char *buf, size_t len);
 void	 age_human(struct ctx *c, int64_t ns, char *buf, size_t len);
+void	 zone_label(int64_t ns, char *buf, size_t len);
 
 /* socctl-out.c: JSON, one object member at a time (*n counts members). */
 void	j_key(struct soc_sbuf *b, int *n, const char *k);
@@ -180,6 +183,7 @@ int	cmd_incident_note(struct ctx *, int, char **);
 int	cmd_audit(struct ctx *, int, char **);
 int	cmd_coverage(struct ctx *, int, char **);
 int	cmd_stats(struct ctx *, int, char **);
+int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 int	cmd_rules_test(struct ctx *, int, char **);
 

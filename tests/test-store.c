@@ -133,7 +133,9 @@ test_open(void)
 	st = store_open(path, 0, err, sizeof(err));
 	CHECK(st == NULL);
 	CHECK(strstr(err, "newer") != NULL);
-	raw_exec("PRAGMA user_version = 1");
+	snprintf(junk, sizeof(junk), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION);
+	raw_exec(junk);
 }
 
 static void

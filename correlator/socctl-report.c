@@ -384,17 +384,18 @@ static void
 rep_walk(struct rep *r, struct rep_all *all, size_t i, int depth,
     char *taken)
 {
-	size_t k;
+	size_t k, me;
 
 	if (taken[i] || depth > 64)
 		return;
 	taken[i] = 1;
-	r->a[r->n] = all->a[i];
-	r->a[r->n++].depth = depth;
+	me = r->n++;
+	r->a[me] = all->a[i];
+	r->a[me].depth = depth;
 	memset(&all->a[i], 0, sizeof(all->a[i]));	/* moved */
 	for (k = 0; k < all->n; k++)
 		if (!taken[k] && all->a[k].parent != NULL &&
-		    strcmp(all->a[k].parent, r->a[r->n - 1].code) == 0)
+		    strcmp(all->a[k].parent, r->a[me].code) == 0)
 			rep_walk(r, all, k, depth + 1, taken);
 }
 
@@ -545,6 +546,7 @@ rep_build(struct rep *r)
 			fig_add(&r->total, &r->a[i].f);
 	store_coverage_opts_init(&co);
 	co.now_ns = r->c->now;
+	co.forwarding = r->forwarding;
 	if (store_coverage(r->c->st, &co, rep_coverage, r, &nc, &nt) == -1)
 		return db_fail(r->c);
 	return 0;
@@ -853,7 +855,7 @@ cmd_report(struct ctx *c, int argc, char **argv)
 		{ "since", &since, NULL }, { "until", &until, NULL },
 		{ "agency", &r.scope, NULL }, { "json", NULL, &json },
 		{ "csv", NULL, &csv }, { "html", &html, NULL },
-		{ NULL, NULL, NULL }
+		{ "forwarding", NULL, &r.forwarding }, { NULL, NULL, NULL }
 	};
 
 	memset(&r, 0, sizeof(r));

@@ -87,8 +87,15 @@ parse_local(const char *s, int64_t *out)
 	int64_t a, b, t;
 	struct tm tm;
 	time_t sec;
+	char hm[24];
 	int i;
 
+	/* "2026-12-01 08:30": seconds may be left out */
+	if (len == 16 && s[13] == ':' && (s[10] == ' ' || s[10] == 'T')) {
+		snprintf(hm, sizeof(hm), "%s:00", s);
+		s = hm;
+		len += 3;
+	}
 	if (len == 0 || soc_time_scan(s, len, fl, 0, &a) != len ||
 	    soc_time_scan(s, len, fl, 3600, &b) != len)
 		return -1;
@@ -391,14 +398,15 @@ static const struct cmd cmds[] = {
 	  "Totals: agencies, sensors, events received and batches (per\n"
 	  "sensor), incidents by status and severity, alerts forwarded." },
 	{ "report", cmd_report, DB_READ, 0, 0,
-	  "[--since DUR|DATE] [--until DATE] [--agency CODE]"
+	  "[--since DUR|DATE] [--until DATE] [--agency CODE] [--forwarding]"
 	  " [--json | --csv | --html FILE]",
 	  "The leadership report for a period (--since, default 30d): per\n"
 	  "agency, its figures rolled up over the agencies below it, and per\n"
 	  "category: incidents opened by severity, mean time to acknowledge\n"
 	  "and to resolve (from the audit trail), reporting deadlines met and\n"
-	  "missed, and the share of agencies fully covered.  --html writes one\n"
-	  "self-contained page (inline charts, no scripts) to FILE." },
+	  "missed, and the share of agencies fully covered (--forwarding as\n"
+	  "for `coverage`).  --html writes one self-contained page (inline\n"
+	  "charts, no scripts) to FILE." },
 	{ "responder add", cmd_responder_add, DB_WRITE, 0, 0,
 	  "AGENCY --name NAME [--contact C]",
 	  "Put an agency's on-site responder on record (coverage layer 1)." },

@@ -145,13 +145,37 @@ h_svg_open(struct soc_sbuf *b, size_t rows, const char *label)
 	soc_sbuf_adds(b, "\">");
 }
 
-/* The row's label: the agency name, indented by its depth. */
+/*
+ * The row's label: the agency name, indented by its depth, cut to what
+ * fits before the bars (SVG text does not wrap) with the whole name as
+ * its tooltip.  The cut counts characters, not bytes, at about 7 px each.
+ */
 static void
 h_svg_label(struct soc_sbuf *b, size_t row, int depth, const char *text)
 {
-	soc_sbuf_printf(b, "<text x=\"%d\" y=\"%zu\">", 4 + depth * 14,
+	size_t room = (size_t)(CHART_LABEL - 12 - depth * 14) / 7, n = 0;
+	const char *p;
+
+	soc_sbuf_printf(b, "<text x=\"%d\" y=\"%zu\"><title>", 4 + depth * 14,
 	    row * CHART_ROW + 18);
 	h_esc(b, text);
+	soc_sbuf_adds(b, "</title>");
+	for (p = text; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80 && ++n > room)
+			break;
+	if (*p == '\0')
+		h_esc(b, text);
+	else {
+		char *cut = strndup(text, (size_t)(p - text));
+
+		if (cut == NULL)
+			b->oom = 1;
+		else {
+			h_esc(b, cut);
+			soc_sbuf_adds(b, "\xe2\x80\xa6");	/* … */
+		}
+		free(cut);
+	}
 	soc_sbuf_adds(b, "</text>");
 }
 

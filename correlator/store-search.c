@@ -5,22 +5,28 @@
  * for, so each query only carries the conditions it needs; every value
  * is bound as a parameter, never pasted into the SQL text.
  *
- * What the filters read (schema version 2, store.c):
+ * What the filters read:
  *  - agencies: a recursive walk down agencies.parent, so a province's
  *    code finds every sub-agency's incidents;
- *  - --ip: incident_ips, the source and destination addresses of the
- *    group key and of every evidence event, filled by triggers; an
- *    address or CIDR is compared as 16 bytes (IPv4 as ::ffff:a.b.c.d) by
- *    soc_ip_in(), a function registered on the connection here, so the
- *    triggers stay plain SQL that any writer can run;
- *  - --country: the GeoIP country the correlator put on source
- *    addresses (source.geo.country_iso_code), kept in incident_ips;
- *  - --text: the FTS5 table incident_fts over title, group key and
- *    evidence, also kept by triggers;
+ *  - --text: incident_fts (schema version 2, store.c), FTS5 over title
+ *    and group key, accents folded; and the evidence events' text;
+ *  - --ip: the source.ip / destination.ip of the group key and of the
+ *    evidence events, compared as 16 bytes (IPv4 as ::ffff:a.b.c.d) by
+ *    functions registered on the connection here;
+ *  - --country: source.geo.country_iso_code of the evidence events, as
+ *    the correlator's GeoIP enrichment wrote it;
  *  - --category and --overdue: the incidents.category column and the
  *    incident_deadlines table or view, which other parts of the schema
- *    provide; when a database has neither, the filter says so instead of
- *    answering with an empty list.
+ *    provide; a database with neither says so instead of answering with
+ *    an empty list.
+ *
+ * Evidence is read at query time, not indexed when written: indexing
+ * every evidence event (its addresses in a side table and its words in
+ * FTS5) measured 10 to 15 times the cost of writing the event, in the
+ * correlator's hot path, where an alert storm can least afford it; the
+ * evidence kept is bounded per incident, and a cheap substring test
+ * (instr) on the raw JSON runs before any JSON is parsed, so a search
+ * stays a scan of text the database already holds.
  *
  * Rows are found here and read through store_incident_get(), so a list
  * shows the same fields as `incident show`.
@@ -35,7 +41,8 @@
 #include "store-int.h"
 #include "soc/json.h"
 
-#define QB_MAXBIND	(STORE_SEARCH_AGENCIES + 32)
+#define SEARCH_WORDS	16
+#define QB_MAXBIND	(STORE_SEARCH_AGENCIES + 2 * SEARCH_WORDS + 32)
 
 /* A query being built: its text and its values, bound in order. */
 struct qb {
@@ -163,6 +170,24 @@ cidr_parse(const char *s, unsigned char net[16], int *bits)
 	return 0;
 }
 
+/* 1 if the 16-byte address a is in net/bits. */
+static int
+ip_in(const unsigned char *a, const unsigned char *net, int bits)
+{
+	int i, keep;
+
+	for (i = 0; i < 16; i++) {
+		keep = bits - i * 8;
+		if (keep <= 0)
+			return 1;
+		if (keep < 8)
+			return ((a[i] ^ net[i]) & (0xff << (8 - keep)) & 0xff) == 0;
+		if (a[i] != net[i])
+			return 0;
+	}
+	return 1;
+}
+
 /* soc_ip_in(ip TEXT, net BLOB(16), bits INT): 1 if ip is in net/bits. */
 static void
 sql_ip_in(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -170,25 +195,109 @@ sql_ip_in(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	const unsigned char *ip = sqlite3_value_text(argv[0]);
 	const unsigned char *net = sqlite3_value_blob(argv[1]);
 	unsigned char a[16];
-	int bits = sqlite3_value_int(argv[2]), i, keep;
 
 	(void)argc;
-	if (ip == NULL || net == NULL || sqlite3_value_bytes(argv[1]) != 16 ||
-	    ip_parse16((const char *)ip, strlen((const char *)ip), a) == -1) {
+	sqlite3_result_int(cx, ip != NULL && net != NULL &&
+	    sqlite3_value_bytes(argv[1]) == 16 &&
+	    ip_parse16((const char *)ip, strlen((const char *)ip), a) == 0 &&
+	    ip_in(a, net, sqlite3_value_int(argv[2])));
+}
+
+/*
+ * soc_key_ip_in(group_key TEXT, net BLOB(16), bits INT): 1 if the
+ * source.ip or destination.ip of a group key ("source.ip=A,user.name=u")
+ * is in net/bits.
+ */
+static void
+sql_key_ip_in(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	static const char *const fields[] = { "source.ip=", "destination.ip=" };
+	const char *gk = (const char *)sqlite3_value_text(argv[0]), *p, *v, *e;
+	const unsigned char *net = sqlite3_value_blob(argv[1]);
+	unsigned char a[16];
+	size_t i, n;
+
+	(void)argc;
+	if (gk == NULL || net == NULL || sqlite3_value_bytes(argv[1]) != 16) {
 		sqlite3_result_int(cx, 0);
 		return;
 	}
-	for (i = 0; i < 16; i++) {
-		keep = bits - i * 8;
-		if (keep <= 0)
-			break;
-		if (keep < 8) {
-			if (((a[i] ^ net[i]) & (0xff << (8 - keep)) & 0xff) != 0)
-				break;
-		} else if (a[i] != net[i])
-			break;
+	for (p = gk; *p != '\0'; p = *e ? e + 1 : e) {
+		if ((e = strchr(p, ',')) == NULL)
+			e = p + strlen(p);
+		for (i = 0; i < 2; i++) {
+			n = strlen(fields[i]);
+			if ((size_t)(e - p) <= n || strncmp(p, fields[i], n) != 0)
+				continue;
+			v = p + n;
+			if (ip_parse16(v, (size_t)(e - v), a) == 0 &&
+			    ip_in(a, net, sqlite3_value_int(argv[2]))) {
+				sqlite3_result_int(cx, 1);
+				return;
+			}
+		}
 	}
-	sqlite3_result_int(cx, i == 16 || bits - i * 8 <= 0);
+	sqlite3_result_int(cx, 0);
+}
+
+/* soc_contains(text, word): 1 if word is in text, ASCII case folded. */
+static void
+sql_contains(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	const char *w = (const char *)sqlite3_value_text(argv[1]);
+
+	(void)argc;
+	sqlite3_result_int(cx, t != NULL && w != NULL && strcasestr(t, w) != NULL);
+}
+
+static int
+functions_register(struct store *st)
+{
+	static const struct {
+		const char	*name;
+		int		 nargs;
+		void		(*fn)(sqlite3_context *, int, sqlite3_value **);
+	} f[] = {
+		{ "soc_ip_in", 3, sql_ip_in },
+		{ "soc_key_ip_in", 3, sql_key_ip_in },
+		{ "soc_contains", 2, sql_contains },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (sqlite3_create_function(st->db, f[i].name, f[i].nargs,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, f[i].fn, NULL,
+		    NULL) != SQLITE_OK) {
+			store_sqlerr(st, "search");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The text every IPv4 address in net/bits starts with as the sensor
+ * writes it ("10.1." for 10.1.0.0/16): a cheap instr() test that rules
+ * out most evidence before its JSON is parsed.  "" (no test) for IPv6,
+ * whose text forms vary, and for prefixes shorter than an octet.
+ */
+static void
+ip_prefix_text(const unsigned char net[16], int bits, char *out, size_t len)
+{
+	static const unsigned char v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	int octets = (bits - 96) / 8, i;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (bits < 104 || memcmp(net, v4, 12) != 0)
+		return;
+	for (i = 0; i < octets && i < 4; i++)
+		n += (size_t)snprintf(out + n, len - n, "%u%s", net[12 + i],
+		    i < 3 ? "." : "");
+	if (octets == 4)	/* the whole address: it ends in a quote */
+		snprintf(out + n, len - n, "\"");
 }
 
 /* ---- schema probes ---- */
@@ -264,17 +373,50 @@ store_search_init(struct store_search *q)
 struct search_buf {
 	unsigned char	 net[16];
 	int		 bits;
+	char		 ip_pre[24];	/* text every address in net starts with */
 	char		 like[512];
 	char		 country[8];
-	struct soc_sbuf	 fts;
+	char		 cc_pre[40];	/* "country_iso_code":"CC" */
+	struct soc_sbuf	 fts;		/* the --text words, NUL-separated */
+	int		 nwords;
 };
 
-/* "a b" -> "\"a\" \"b\"": every word a phrase, all required. */
-static int
-fts_query(struct soc_sbuf *b, const char *text)
+/*
+ * Appends word as an FTS5 phrase ("a", doubled quotes inside, so nothing
+ * in it is an operator), with each of its first ASCII 'd's as 'đ' too
+ * when mask says so: unicode61 folds accents (ă, ậ) but keeps đ a letter
+ * of its own, and a Vietnamese title is typed without accents as often
+ * as with.
+ */
+static void
+fts_phrase(struct soc_sbuf *b, const char *w, size_t len, unsigned mask)
 {
-	const char *p = text, *w;
-	int n = 0;
+	size_t i;
+	int nd = 0;
+
+	soc_sbuf_adds(b, "\"");
+	for (i = 0; i < len; i++) {
+		if ((w[i] == 'd' || w[i] == 'D') && nd < 3 && (mask & (1u << nd++)))
+			soc_sbuf_adds(b, "\xc4\x91");		/* đ */
+		else if (w[i] == '"')
+			soc_sbuf_adds(b, "\"\"");
+		else
+			soc_sbuf_add(b, &w[i], 1);
+	}
+	soc_sbuf_adds(b, "\"");
+}
+
+/*
+ * Splits text into words, each kept twice in b, NUL-terminated: as an
+ * FTS5 query (its phrase, OR the đ spellings) and as typed (for the
+ * evidence).  Returns the number of words, -1 for none or too many.
+ */
+static int
+fts_words(struct soc_sbuf *b, const char *text)
+{
+	const char *p = text, *w, *c;
+	unsigned mask, nvar;
+	int n = 0, nd;
 
 	while (*p != '\0') {
 		while (isspace((unsigned char)*p))
@@ -283,12 +425,20 @@ fts_query(struct soc_sbuf *b, const char *text)
 			break;
 		for (w = p; *p != '\0' && !isspace((unsigned char)*p); p++)
 			;
-		soc_sbuf_adds(b, n++ ? " \"" : "\"");
-		for (; w < p; w++)
-			soc_sbuf_adds(b, *w == '"' ? "\"\"" : (char[2]){ *w, 0 });
-		soc_sbuf_adds(b, "\"");
+		for (c = w, nd = 0; c < p; c++)
+			nd += *c == 'd' || *c == 'D';
+		nvar = 1u << (nd < 3 ? nd : 3);
+		for (mask = 0; mask < nvar; mask++) {
+			if (mask > 0)
+				soc_sbuf_adds(b, " OR ");
+			fts_phrase(b, w, (size_t)(p - w), mask);
+		}
+		soc_sbuf_add(b, "", 1);
+		soc_sbuf_add(b, w, (size_t)(p - w));
+		soc_sbuf_add(b, "", 1);
+		n++;
 	}
-	return n > 0 && !b->oom ? 0 : -1;
+	return n > 0 && n <= SEARCH_WORDS && !b->oom ? n : -1;
 }
 
 /* LIKE pattern "%text%" with % _ and \ escaped. */
@@ -346,6 +496,8 @@ search_prepare_values(struct store *st, const struct store_search *q,
 		    " 198.51.100.0/24, 2001:db8::/32)", q->ip);
 		return -1;
 	}
+	if (q->ip != NULL)
+		ip_prefix_text(sb->net, sb->bits, sb->ip_pre, sizeof(sb->ip_pre));
 	if (q->rule != NULL && like_pattern(sb->like, sizeof(sb->like),
 	    q->rule) == -1) {
 		store_seterr(st, "--rule text too long");
@@ -360,9 +512,12 @@ search_prepare_values(struct store *st, const struct store_search *q,
 			    " (VN, US)", q->country);
 			return -1;
 		}
+		snprintf(sb->cc_pre, sizeof(sb->cc_pre),
+		    "\"country_iso_code\":\"%s\"", sb->country);
 	}
-	if (q->text != NULL && fts_query(&sb->fts, q->text) == -1) {
-		store_seterr(st, "--text needs at least one word");
+	if (q->text != NULL &&
+	    (sb->nwords = fts_words(&sb->fts, q->text)) == -1) {
+		store_seterr(st, "--text needs one to %d words", SEARCH_WORDS);
 		return -1;
 	}
 	if (q->category != NULL &&
@@ -402,6 +557,8 @@ search_where(struct qb *b, const struct store_search *q,
     const struct search_buf *sb)
 {
 	struct soc_sbuf *w = &b->sql;
+	const char *word;
+	int k;
 
 	if (q->nagencies > 0)
 		soc_sbuf_adds(w, " AND i.agency IN (SELECT code FROM scope)");
@@ -426,8 +583,17 @@ search_where(struct qb *b, const struct store_search *q,
 		qb_int(b, q->until_ns);
 	}
 	if (q->ip != NULL) {
-		soc_sbuf_adds(w, " AND EXISTS (SELECT 1 FROM incident_ips p"
-		    " WHERE p.incident_id = i.id AND soc_ip_in(p.ip, ?, ?))");
+		soc_sbuf_adds(w, " AND (soc_key_ip_in(i.group_key, ?, ?) OR EXISTS"
+		    " (SELECT 1 FROM evidence e WHERE e.incident_id = i.id AND"
+		    " instr(e.event_json, ?) > 0 AND CASE WHEN json_valid(e.event_json)"
+		    " THEN soc_ip_in(json_extract(e.event_json, '$.source.ip'), ?, ?)"
+		    " OR soc_ip_in(json_extract(e.event_json, '$.destination.ip'),"
+		    " ?, ?) END))");
+		qb_blob(b, sb->net, 16);
+		qb_int(b, sb->bits);
+		qb_text(b, sb->ip_pre);
+		qb_blob(b, sb->net, 16);
+		qb_int(b, sb->bits);
 		qb_blob(b, sb->net, 16);
 		qb_int(b, sb->bits);
 	}
@@ -442,18 +608,25 @@ search_where(struct qb *b, const struct store_search *q,
 		qb_text(b, q->category);
 	}
 	if (q->country != NULL) {
-		soc_sbuf_adds(w, " AND EXISTS (SELECT 1 FROM incident_ips p"
-		    " WHERE p.incident_id = i.id AND p.country = ?)");
+		soc_sbuf_adds(w, " AND EXISTS (SELECT 1 FROM evidence e WHERE"
+		    " e.incident_id = i.id AND instr(e.event_json, ?) > 0 AND"
+		    " CASE WHEN json_valid(e.event_json) THEN json_extract(e.event_json,"
+		    " '$.source.geo.country_iso_code') = ? END)");
+		qb_text(b, sb->cc_pre);
 		qb_text(b, sb->country);
 	}
 	if (q->assignee != NULL) {
 		soc_sbuf_adds(w, " AND i.assignee = ?");
 		qb_text(b, q->assignee);
 	}
-	if (q->text != NULL) {
-		soc_sbuf_adds(w, " AND i.id IN (SELECT rowid FROM incident_fts"
-		    " WHERE incident_fts MATCH ?)");
-		qb_text(b, sb->fts.data);
+	/* each word in the title or group key (FTS5), or in an event */
+	for (k = 0, word = sb->fts.data; q->text != NULL && k < sb->nwords;
+	    k++, word += strlen(word) + 1, word += strlen(word) + 1) {
+		soc_sbuf_adds(w, " AND (i.id IN (SELECT rowid FROM incident_fts"
+		    " WHERE incident_fts MATCH ?) OR EXISTS (SELECT 1 FROM evidence e"
+		    " WHERE e.incident_id = i.id AND soc_contains(e.event_json, ?)))");
+		qb_text(b, word);
+		qb_text(b, word + strlen(word) + 1);
 	}
 	if (q->overdue) {
 		soc_sbuf_adds(w, " AND EXISTS (SELECT 1 FROM incident_deadlines d"
@@ -498,11 +671,8 @@ store_search_foreach(struct store *st, const struct store_search *q,
 	if (agencies_check(st, q) == -1 ||
 	    search_prepare_values(st, q, &sb) == -1)
 		goto done;
-	if (sqlite3_create_function(st->db, "soc_ip_in", 3, SQLITE_UTF8 |
-	    SQLITE_DETERMINISTIC, NULL, sql_ip_in, NULL, NULL) != SQLITE_OK) {
-		store_sqlerr(st, "search");
+	if (functions_register(st) == -1)
 		goto done;
-	}
 	if (q->nagencies > 0)
 		search_scope(b, q);
 	soc_sbuf_adds(&b->sql, "SELECT i.id FROM incidents i WHERE 1");

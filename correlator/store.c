@@ -129,93 +129,33 @@ static const char schema_v1[] =
 	"CREATE INDEX outbox_pending ON outbox(acked_at, id);";
 
 /*
- * Search (store-search.c): the addresses of each incident (from its group
- * key and its evidence, with the GeoIP country of source addresses) and a
- * full-text index over title, group key and evidence.  Both are kept up
- * to date by triggers, so every writer (the correlator, socctl, an
- * operator's sqlite3 shell) keeps them right, and filled here for the
- * incidents of an older database.
+ * Search (store-search.c): a full-text index of each incident's title and
+ * group key, FTS5 with the incidents table as its external content (no
+ * copy of the text), kept by triggers so every writer (the correlator,
+ * socctl, an operator's sqlite3 shell) keeps it right, and built here for
+ * the incidents of an older database.  One row per incident, written when
+ * the incident is opened; evidence is searched at query time instead (see
+ * store-search.c for why).
  */
-#define SEARCH_IP_OF(json, path) \
-	"CASE WHEN json_valid(" json ") THEN json_extract(" json ", '" path "') END"
-/* The value of field in a group key "a=1,b=2" (id, gk: column names). */
-#define SEARCH_KEY_IP(field, id, gk, from) \
-	"SELECT " id " AS i, CASE WHEN instr(v, ',') > 0 THEN" \
-	" substr(v, 1, instr(v, ',') - 1) ELSE v END AS v, NULL AS c FROM" \
-	" (SELECT " id ", substr(',' || " gk ", instr(',' || " gk "," \
-	" '," field "=') + length('," field "=')) AS v " from \
-	" WHERE instr(',' || " gk ", '," field "=') > 0)"
-#define SEARCH_EVIDENCE_IPS \
-	"INSERT INTO incident_ips (incident_id, ip, country)" \
-	" SELECT new.incident_id, v, c FROM (" \
-	" SELECT " SEARCH_IP_OF("new.event_json", "$.source.ip") " AS v, " \
-	SEARCH_IP_OF("new.event_json", "$.source.geo.country_iso_code") " AS c" \
-	" UNION ALL SELECT " SEARCH_IP_OF("new.event_json", "$.destination.ip") \
-	", NULL) WHERE typeof(v) = 'text' AND v <> ''" \
-	" ON CONFLICT (incident_id, ip) DO UPDATE" \
-	" SET country = coalesce(country, excluded.country);"
-#define SEARCH_FTS_EVIDENCE(id) \
-	"UPDATE incident_fts SET evidence = coalesce((SELECT" \
-	" group_concat(event_json, ' ') FROM evidence WHERE incident_id = " id \
-	"), '') WHERE rowid = " id ";"
+#define SEARCH_FTS_ADD(r) \
+	"INSERT INTO incident_fts (rowid, rule_title, group_key)" \
+	" VALUES (" r ".id, " r ".rule_title, " r ".group_key);"
+#define SEARCH_FTS_DEL(r) \
+	"INSERT INTO incident_fts (incident_fts, rowid, rule_title, group_key)" \
+	" VALUES ('delete', " r ".id, " r ".rule_title, " r ".group_key);"
 
 static const char schema_v2[] =
-	"CREATE TABLE incident_ips ("
-	" incident_id INTEGER NOT NULL REFERENCES incidents(id),"
-	" ip TEXT NOT NULL,"
-	" country TEXT,"
-	" PRIMARY KEY (incident_id, ip)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX incident_ips_country ON incident_ips(country, incident_id)"
-	" WHERE country IS NOT NULL;"
-	"CREATE VIRTUAL TABLE incident_fts USING fts5(title, group_key, evidence,"
+	"CREATE VIRTUAL TABLE incident_fts USING fts5(rule_title, group_key,"
+	" content = 'incidents', content_rowid = 'id',"
 	" tokenize = 'unicode61 remove_diacritics 2');"
-	"CREATE TRIGGER search_incident_insert AFTER INSERT ON incidents BEGIN"
-	" INSERT INTO incident_fts (rowid, title, group_key, evidence)"
-	"  VALUES (new.id, new.rule_title, new.group_key, '');"
-	" INSERT OR IGNORE INTO incident_ips (incident_id, ip, country)"
-	"  SELECT i, v, c FROM ("
-	SEARCH_KEY_IP("source.ip", "new.id", "new.group_key", "") " UNION ALL "
-	SEARCH_KEY_IP("destination.ip", "new.id", "new.group_key", "")
-	") WHERE v <> '';"
-	" END;"
+	"CREATE TRIGGER search_incident_insert AFTER INSERT ON incidents BEGIN "
+	SEARCH_FTS_ADD("new") " END;"
 	"CREATE TRIGGER search_incident_update AFTER UPDATE OF rule_title, group_key"
-	" ON incidents BEGIN"
-	" UPDATE incident_fts SET title = new.rule_title, group_key = new.group_key"
-	"  WHERE rowid = new.id;"
+	" ON incidents BEGIN " SEARCH_FTS_DEL("old") " " SEARCH_FTS_ADD("new")
 	" END;"
-	"CREATE TRIGGER search_incident_delete AFTER DELETE ON incidents BEGIN"
-	" DELETE FROM incident_fts WHERE rowid = old.id;"
-	" DELETE FROM incident_ips WHERE incident_id = old.id;"
-	" END;"
-	"CREATE TRIGGER search_evidence_insert AFTER INSERT ON evidence BEGIN "
-	SEARCH_EVIDENCE_IPS " " SEARCH_FTS_EVIDENCE("new.incident_id")
-	" END;"
-	"CREATE TRIGGER search_evidence_update AFTER UPDATE OF event_json"
-	" ON evidence BEGIN " SEARCH_EVIDENCE_IPS " "
-	SEARCH_FTS_EVIDENCE("new.incident_id") " END;"
-	"CREATE TRIGGER search_evidence_delete AFTER DELETE ON evidence BEGIN "
-	SEARCH_FTS_EVIDENCE("old.incident_id") " END;"
-	/* The incidents of a version 1 database. */
-	"INSERT INTO incident_fts (rowid, title, group_key, evidence)"
-	" SELECT id, rule_title, group_key, coalesce((SELECT"
-	" group_concat(event_json, ' ') FROM evidence e"
-	" WHERE e.incident_id = incidents.id), '') FROM incidents;"
-	"INSERT OR IGNORE INTO incident_ips (incident_id, ip, country)"
-	" SELECT i, v, c FROM ("
-	SEARCH_KEY_IP("source.ip", "id", "group_key", "FROM incidents")
-	" UNION ALL "
-	SEARCH_KEY_IP("destination.ip", "id", "group_key", "FROM incidents")
-	") WHERE v <> '';"
-	"INSERT INTO incident_ips (incident_id, ip, country)"
-	" SELECT incident_id, v, c FROM (SELECT incident_id,"
-	" " SEARCH_IP_OF("event_json", "$.source.ip") " AS v,"
-	" " SEARCH_IP_OF("event_json", "$.source.geo.country_iso_code") " AS c"
-	" FROM evidence UNION ALL SELECT incident_id,"
-	" " SEARCH_IP_OF("event_json", "$.destination.ip") ", NULL FROM evidence)"
-	" WHERE typeof(v) = 'text' AND v <> ''"
-	" ON CONFLICT (incident_id, ip) DO UPDATE"
-	" SET country = coalesce(country, excluded.country);";
+	"CREATE TRIGGER search_incident_delete AFTER DELETE ON incidents BEGIN "
+	SEARCH_FTS_DEL("old") " END;"
+	"INSERT INTO incident_fts (incident_fts) VALUES ('rebuild');";
 
 /*
  * The numbered migrations: migrations[v] upgrades a version v database to
@@ -225,7 +165,7 @@ static const char schema_v2[] =
  */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,		/* 0 -> 1 */
-	schema_v2,		/* 1 -> 2: search (incident_ips, incident_fts) */
+	schema_v2,		/* 1 -> 2: search (incident_fts) */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

@@ -4,8 +4,8 @@
  * people and programs (socctl-out.c) and the command handlers, one file
  * per family: socctl-admin.c (keys, agencies, sensors, responders,
  * assessments), socctl-incident.c (incidents and the audit trail),
- * socctl-report.c (stats, coverage) and socctl-rules.c (rules check and
- * rules test).
+ * socctl-report.c (stats, coverage), socctl-leadership.c (report) and
+ * socctl-rules.c (rules check and rules test).
  *
  * A list is described once, as an array of columns (struct col): the
  * same description prints the aligned table, the --json array and the

@@ -1,10 +1,10 @@
 /*
- * The leadership report's figures, shared by socctl-report.c (which
+ * The leadership report's figures, shared by socctl-leadership.c (which
  * gathers them and prints the table, JSON and CSV) and
- * socctl-report-html.c (the self-contained HTML page).
+ * socctl-leadership-html.c (the self-contained HTML page).
  */
-#ifndef SOCCTL_REPORT_H
-#define SOCCTL_REPORT_H
+#ifndef SOCCTL_LEADERSHIP_H
+#define SOCCTL_LEADERSHIP_H
 
 #include <stddef.h>
 #include <stdint.h>

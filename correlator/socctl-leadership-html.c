@@ -19,7 +19,7 @@
 #include "soc/json.h"
 #include "store.h"
 #include "socctl.h"
-#include "socctl-report.h"
+#include "socctl-leadership.h"
 
 /* Severity labels and bar colours, critical first (the reading order). */
 static const char *const sev_vi[5] = {

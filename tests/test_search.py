@@ -5,7 +5,7 @@ A small province is built with socctl (a department with two
 sub-departments, a hospital under one of them, and an unrelated district
 with no incidents), four sensors replay their own logs (sshd failures
 from several addresses, IPv4 and IPv6, and firewall blocks with a
-destination address) into a real correlator that enriches source
+destination address, IPv4 and IPv6) into a real correlator that enriches source
 addresses from the GeoIP test database.  Then:
 
 - every `socctl incidents` filter (agency subtree and repeated --agency,
@@ -112,7 +112,8 @@ LOGS = {
               ssh("2026-11-30T19:01:00Z", "216.160.83.56", "nguyenvana"),  # E again
               ssh("2026-11-30T19:02:00Z", "10.0.0.9")],                  # F (none)
     "so-gd": [fw("2026-11-30T20:00:00Z", "175.16.199.0", "10.1.2.4"),     # G (CN)
-              ssh("2026-11-30T20:01:00Z", "89.160.20.112")],             # H (SE)
+              ssh("2026-11-30T20:01:00Z", "89.160.20.112"),              # H (SE)
+              fw("2026-11-30T20:02:00Z", "2001:db8::5", "2001:218::9")],  # I (none)
 }
 # (agency, rule id, source address) of each incident.
 INC = {
@@ -120,9 +121,11 @@ INC = {
     "C": ("so-yt", SSH_ID, "81.2.69.142"), "D": ("so-yt", FW_ID, "89.160.20.112"),
     "E": ("bv-dk", SSH_ID, "216.160.83.56"), "F": ("bv-dk", SSH_ID, "10.0.0.9"),
     "G": ("so-gd", FW_ID, "175.16.199.0"), "H": ("so-gd", SSH_ID, "89.160.20.112"),
+    "I": ("so-gd", FW_ID, "2001:db8::5"),
 }
 CATEGORY = {"A": "brute force", "B": "brute force", "C": "brute force", "D": "scan",
-            "E": "brute force", "F": "policy", "G": "scan", "H": "brute force"}
+            "E": "brute force", "F": "policy", "G": "scan", "H": "brute force",
+            "I": "scan"}
 SUBTREE = {"tinh": ["tinh", "so-yt", "bv-dk", "so-gd"], "so-yt": ["so-yt", "bv-dk"],
            "bv-dk": ["bv-dk"], "so-gd": ["so-gd"], "ubnd-dt": ["ubnd-dt"]}
 SEV = ["informational", "low", "medium", "high", "critical"]
@@ -235,15 +238,15 @@ def add_side_tables(ctl, by_letter, now_ns):
 
 def check_filters(ctl, by_letter, cat, dl, now_ns):
     every = sorted(INC)
-    check(ctl.ids() == every, f"all eight incidents: {ctl.ids()}")
+    check(ctl.ids() == every, f"all nine incidents: {ctl.ids()}")
 
     # the agency tree
     check(ctl.ids("--agency", "tinh") == every, "the department includes every sub-agency")
     check(ctl.ids("--agency", "so-yt") == ["C", "D", "E", "F"], "so-yt includes the hospital")
     check(ctl.ids("--agency", "bv-dk") == ["E", "F"], "a leaf agency is itself")
-    check(ctl.ids("--agency", "so-gd", "--agency", "bv-dk") == ["E", "F", "G", "H"],
+    check(ctl.ids("--agency", "so-gd", "--agency", "bv-dk") == ["E", "F", "G", "H", "I"],
           "--agency repeats")
-    check(ctl.ids("--agency=so-gd") == ["G", "H"], "--agency=CODE")
+    check(ctl.ids("--agency=so-gd") == ["G", "H", "I"], "--agency=CODE")
     check(ctl.ids("--agency", "ubnd-dt") == [], "an agency with no incidents lists none")
     p = ctl("incidents", "--agency", "nosuch", "--json", ok=False)
     check(p.returncode != 0 and "unknown agency 'nosuch'" in p.stderr and p.stdout == "",
@@ -256,7 +259,8 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
                       ("81.2.0.0/16", ["A", "C"]), ("81.2.69.143", []),
                       ("10.1.2.3", ["D"]), ("10.1.2.0/24", ["D", "G"]),
                       ("10.0.0.0/8", ["D", "F", "G"]), ("2001:218::1", ["B"]),
-                      ("2001:0218:0:0::1", ["B"]), ("2001:218::/32", ["B"]),
+                      ("2001:0218:0:0::1", ["B"]), ("2001:218::/32", ["B", "I"]),
+                      ("2001:218::9", ["I"]), ("2001:db8::/32", ["I"]),
                       ("2001:219::/32", []), ("89.160.20.112", ["D", "H"]),
                       ("0.0.0.0/0", ["A", "C", "D", "E", "F", "G", "H"]),
                       ("::/0", every)]:
@@ -266,8 +270,8 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
         check(p.returncode != 0 and "not an IP address" in p.stderr, f"--ip {bad} is refused")
 
     # rule, category, country, assignee, text
-    check(ctl.ids("--rule", FW_ID) == ["D", "G"], "--rule by exact id")
-    check(ctl.ids("--rule", "TELNET probe") == ["D", "G"], "--rule by part of the title")
+    check(ctl.ids("--rule", FW_ID) == ["D", "G", "I"], "--rule by exact id")
+    check(ctl.ids("--rule", "TELNET probe") == ["D", "G", "I"], "--rule by part of the title")
     check(ctl.ids("--rule", "SSH failed") == ["A", "B", "C", "E", "F", "H"], "--rule SSH")
     check(ctl.ids("--rule", "11111111-0000") == [], "--rule: an id matches whole")
     check(ctl.ids("--rule", "%") == [], "--rule: % is a character, not a wildcard")
@@ -284,7 +288,7 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
     check(ctl.ids("--assignee", "nobody") == [], "--assignee nobody")
     check(ctl.ids("--text", "admin") == ["B"], "--text finds a word of the evidence")
     check(ctl.ids("--text", "nguyenvana") == ["E"], "--text: user name in evidence")
-    check(ctl.ids("--text", "telnet probe") == ["D", "G"], "--text: title words")
+    check(ctl.ids("--text", "telnet probe") == ["D", "G", "I"], "--text: title words")
     check(ctl.ids("--text", "Failed password root") == ["A", "C", "F", "H"],
           f"--text: every word must appear: {ctl.ids('--text', 'Failed password root')}")
     check(ctl.ids("--text", "10.1.2.4") == ["G"], "--text: an address as a phrase")
@@ -304,7 +308,7 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
     check(ctl.ids("--status", "acknowledged") == ["A"], "--status acknowledged")
     check(ctl.ids("--status", "closed") == ["C", "F"], "--status closed")
     check(ctl.ids("--status", "open", "--agency", "so-yt") == ["D", "E"], "open in so-yt")
-    check(ctl.ids("--min-severity", "high") == ["D", "G"], "--min-severity high")
+    check(ctl.ids("--min-severity", "high") == ["D", "G", "I"], "--min-severity high")
     check(ctl.ids("--agency", "so-yt", "--ip", "81.2.69.142") == ["C"], "agency and ip")
     check(ctl.ids("--country", "SE", "--rule", "telnet") == ["D"], "country and rule")
 
@@ -314,7 +318,8 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
     check(upd == sorted(upd, reverse=True), "default order: most recently updated first")
     check(letter(rows[0]) == "F", f"the last incident worked is first: {letter(rows[0])}")
     rows = ctl.rows("--sort", "severity")
-    check([letter(r) for r in rows[:2]] == ["G", "D"], "--sort severity: high first, newest first")
+    check([letter(r) for r in rows[:3]] == ["I", "G", "D"],
+          "--sort severity: high first, newest first")
     ls = [rfc3339_ns(r["last_seen"]) for r in ctl.rows("--sort", "last_seen")]
     check(ls == sorted(ls, reverse=True), "--sort last_seen")
     cr = [(rfc3339_ns(r["created_at"]), r["id"]) for r in ctl.rows("--sort", "created")]
@@ -355,7 +360,7 @@ def check_times(ctl, by_letter):
     check(p.returncode != 0 and "unknown time zone" in p.stderr, "an unknown zone is refused")
 
     # dates are read in the display zone: midnight in Vietnam is 17:00 UTC
-    later = ["B", "C", "D", "E", "F", "G", "H"]
+    later = ["B", "C", "D", "E", "F", "G", "H", "I"]
     check(ctl.ids("--since", "2026-12-01") == later,
           f"--since 2026-12-01 is midnight +07: {ctl.ids('--since', '2026-12-01')}")
     check(ctl.ids("--until", "2026-12-01") == ["A"], "--until 2026-12-01 likewise")
@@ -371,7 +376,7 @@ def check_times(ctl, by_letter):
     check(got == [], "--since 2026-12-01 in UTC is after every event")
     got = sorted(letter(i) for i in json.loads(ctl(
         "--tz", "UTC", "incidents", "--since", "2026-11-30 19:00", "--json").stdout))
-    check(got == ["E", "F", "G", "H"], f"--tz UTC --since with a time: {got}")
+    check(got == ["E", "F", "G", "H", "I"], f"--tz UTC --since with a time: {got}")
 
 
 def expected_report(ctl, by_letter, cat, dl, now_ns):

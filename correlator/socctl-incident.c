@@ -160,48 +160,115 @@ incident_row(void *arg, const struct store_incident *in)
 	return out_row(arg, in);
 }
 
+/*
+ * Takes every "--NAME VALUE" / "--NAME=VALUE" out of argv (a repeatable
+ * option, which args() would keep only the last of) into v[].  Returns
+ * how many, or -1 after the error.
+ */
+static int
+take_repeated(struct ctx *c, int *argc, char **argv, const char *name,
+    const char **v, size_t max)
+{
+	size_t nlen = strlen(name), n = 0;
+	int i, o = 1;
+	const char *a;
+
+	for (i = 1; i < *argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, nlen) != 0 ||
+		    (a[2 + nlen] != '\0' && a[2 + nlen] != '=')) {
+			argv[o++] = argv[i];
+			continue;
+		}
+		if (n == max) {
+			cmd_err(c, "at most %zu --%s", max, name);
+			return -1;
+		}
+		if (a[2 + nlen] == '=')
+			v[n++] = a + 3 + nlen;
+		else if (i + 1 < *argc)
+			v[n++] = argv[++i];
+		else {
+			cmd_err(c, "--%s needs a value", name);
+			return -1;
+		}
+	}
+	*argc = o;
+	return (int)n;
+}
+
+/* --status: a state, or open / closed / all. */
+static int
+search_status(struct ctx *c, const char *status, struct store_search *q)
+{
+	if (status == NULL || strcmp(status, "all") == 0)
+		return 0;
+	if (strcmp(status, "open") == 0)
+		q->open_only = 1;
+	else if (strcmp(status, "closed") == 0)
+		q->closed_only = 1;
+	else if ((q->status = store_status_parse(status)) < 0) {
+		cmd_err(c, "unknown status '%s' (new, acknowledged, investigating,"
+		    " resolved, false_positive, open, closed or all)", status);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_incidents(struct ctx *c, int argc, char **argv)
 {
-	const char *status = NULL, *agency = NULL, *minsev = NULL, *since = NULL;
-	const char *limit = NULL;
-	struct store_incident_filter f;
+	const char *status = NULL, *minsev = NULL, *since = NULL, *until = NULL;
+	const char *limit = NULL, *sort = NULL;
+	struct store_search q;
 	struct out o;
 	enum out_fmt fmt;
 	char *end;
-	int json = 0, csv = 0;
+	int json = 0, csv = 0, n;
 	const struct optspec spec[] = {
-		{ "status", &status, NULL }, { "agency", &agency, NULL },
-		{ "min-severity", &minsev, NULL }, { "since", &since, NULL },
+		{ "status", &status, NULL }, { "min-severity", &minsev, NULL },
+		{ "since", &since, NULL }, { "until", &until, NULL },
+		{ "ip", &q.ip, NULL }, { "rule", &q.rule, NULL },
+		{ "category", &q.category, NULL }, { "country", &q.country, NULL },
+		{ "assignee", &q.assignee, NULL }, { "text", &q.text, NULL },
+		{ "overdue", NULL, &q.overdue }, { "sort", &sort, NULL },
 		{ "limit", &limit, NULL }, { "json", NULL, &json },
 		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
 	};
 
-	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1)
+	store_search_init(&q);
+	if ((n = take_repeated(c, &argc, argv, "agency", q.agencies,
+	    STORE_SEARCH_AGENCIES)) < 0)
 		return 1;
-	store_incident_filter_init(&f);
-	f.agency = agency;
-	if (status != NULL && strcmp(status, "open") == 0)
-		f.open_only = 1;
-	else if (status != NULL && strcmp(status, "closed") == 0)
-		f.closed_only = 1;
-	else if (status != NULL && strcmp(status, "all") != 0 &&
-	    (f.status = store_status_parse(status)) < 0)
-		return cmd_err(c, "unknown status '%s' (new, acknowledged,"
-		    " investigating, resolved, false_positive, open, closed or all)", status);
-	if (minsev != NULL && (f.min_severity = store_severity_parse(minsev)) < 0)
+	q.nagencies = (size_t)n;
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, &fmt) == -1 ||
+	    search_status(c, status, &q) == -1)
+		return 1;
+	q.now_ns = c->now;
+	if (minsev != NULL && (q.min_severity = store_severity_parse(minsev)) < 0)
 		return cmd_err(c, "unknown severity '%s' (informational, low,"
 		    " medium, high, critical or 0-4)", minsev);
-	if (since != NULL && parse_when(since, c->now, -1, &f.since_ns) == -1)
+	if (since != NULL && parse_when(since, c->now, -1, &q.since_ns) == -1)
 		return cmd_err(c, "--since wants a duration (15m, 2h, 7d) or a"
-		    " date (2026-11-27), not '%s'", since);
-	if (limit != NULL && ((f.limit = strtoll(limit, &end, 10)) <= 0 || *end))
+		    " date (2026-11-27, read in %s), not '%s'", c->tz, since);
+	if (until != NULL && parse_when(until, c->now, -1, &q.until_ns) == -1)
+		return cmd_err(c, "--until wants a date (2026-11-27, read in %s)"
+		    " or a duration ago, not '%s'", c->tz, until);
+	if (sort != NULL && (q.sort = store_sort_parse(sort)) < 0)
+		return cmd_err(c, "--sort wants updated, created, last_seen or"
+		    " severity, not '%s'", sort);
+	if (limit != NULL && ((q.limit = strtoll(limit, &end, 10)) <= 0 || *end))
 		return cmd_err(c, "--limit wants a positive number");
 	if (db_open(c) == -1)
 		return 1;
 	out_begin(&o, c, fmt, incident_cols, COL_COUNT(incident_cols));
-	return out_end(&o, store_incident_foreach(c->st, &f, incident_row, &o),
+	return out_end(&o, store_search_foreach(c->st, &q, incident_row, &o),
 	    "no incidents");
 }
 

@@ -3,7 +3,9 @@
  * (rule titles, group keys and event fields came from the network) and
  * aligned tables whose widths are measured in display columns, not bytes,
  * so Vietnamese names (multi-byte, sometimes with combining marks) line
- * up.  For programs: exactly one JSON document, or RFC 4180 CSV.
+ * up; times in the display zone (--tz), labelled with its offset.  For
+ * programs: exactly one JSON document, or RFC 4180 CSV, times in RFC 3339
+ * UTC.
  *
  * A list is an array of struct col: each column says where its value is
  * in the store's row (or how to compute it), its type, its JSON/CSV name
@@ -267,19 +269,51 @@ table_free(struct table *t)
 
 /* ---- times ---- */
 
+/* The zone's offset at ns as people write it: "+07", "-03:30", "+00". */
+void
+zone_label(int64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / SOC_NS);
+	struct tm tm;
+	long off;
+
+	if (localtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	off = tm.tm_gmtoff;
+	if (off % 3600 == 0)
+		snprintf(buf, len, "%c%02ld", off < 0 ? '-' : '+', labs(off) / 3600);
+	else
+		snprintf(buf, len, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+		    labs(off) / 3600, labs(off) % 3600 / 60);
+}
+
+/*
+ * A time for people, in the display zone (main put it in TZ) and labelled
+ * with it: "2026-12-01 07:00:00 +07", so a table read on another
+ * continent, or pasted in a report, still says when.
+ */
 void
 time_human(struct ctx *c, int64_t ns, char *buf, size_t len)
 {
 	time_t t = (time_t)(ns / SOC_NS);
-	struct tm tm, *ok;
+	struct tm tm;
+	char z[16];
+	size_t n;
 
+	(void)c;
 	if (ns <= 0) {
 		snprintf(buf, len, "-");
 		return;
 	}
-	ok = c->utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm);
-	if (ok == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	if (localtime_r(&t, &tm) == NULL ||
+	    (n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
 		snprintf(buf, len, "?");
+		return;
+	}
+	zone_label(ns, z, sizeof(z));
+	snprintf(buf + n, len - n, " %s", z);
 }
 
 void

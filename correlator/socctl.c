@@ -40,6 +40,8 @@
 #include "socctl.h"
 
 #define DEFAULT_DB	"/var/lib/soc/soc.db"
+#define DEFAULT_TZ	"Asia/Ho_Chi_Minh"
+#define DEFAULT_TZ_RULE	"<+07>-7"	/* the same without tzdata */
 
 /* ---- messages ---- */
 
@@ -73,8 +75,51 @@ cmd_err(struct ctx *c, const char *fmt, ...)
 /* ---- options and arguments ---- */
 
 /*
- * A point in time: RFC 3339 ("2027-03-01", "2026-11-27T10:00:00Z") or a
- * duration from now ("90d", "1y"), forward when sign > 0, back when < 0.
+ * A stamp read in the display zone (ctx.tz, put in TZ by main): "2026-12-01"
+ * is midnight there, "2026-12-01 08:30" or "...T08:30:00" that time there;
+ * a stamp with its own zone ("Z", "+07:00") keeps it.  0 / -1.
+ */
+int
+parse_local(const char *s, int64_t *out)
+{
+	const unsigned fl = SOC_TIME_SPACE | SOC_TIME_DATE;
+	size_t len = strlen(s);
+	int64_t a, b, t;
+	struct tm tm;
+	time_t sec;
+	char hm[24];
+	int i;
+
+	/* "2026-12-01 08:30": seconds may be left out */
+	if (len == 16 && s[13] == ':' && (s[10] == ' ' || s[10] == 'T')) {
+		snprintf(hm, sizeof(hm), "%s:00", s);
+		s = hm;
+		len += 3;
+	}
+	if (len == 0 || soc_time_scan(s, len, fl, 0, &a) != len ||
+	    soc_time_scan(s, len, fl, 3600, &b) != len)
+		return -1;
+	if (a == b) {		/* the stamp names its zone */
+		*out = a;
+		return 0;
+	}
+	/* a is the wall time read as UTC; find the offset in force then
+	 * (twice: the first guess may sit across a DST change). */
+	t = a;
+	for (i = 0; i < 2; i++) {
+		sec = (time_t)(t / SOC_NS);
+		if (localtime_r(&sec, &tm) == NULL)
+			return -1;
+		t = a - (int64_t)tm.tm_gmtoff * SOC_NS;
+	}
+	*out = t;
+	return 0;
+}
+
+/*
+ * A point in time: a stamp (parse_local: a date is its midnight in the
+ * display zone) or a duration from now ("90d", "1y"), forward when
+ * sign > 0, back when < 0.
  */
 int
 parse_when(const char *s, int64_t now, int sign, int64_t *out)
@@ -83,10 +128,8 @@ parse_when(const char *s, int64_t now, int sign, int64_t *out)
 	char *end;
 	long long y;
 
-	if ((d = soc_parse_rfc3339(s, strlen(s))) >= 0) {
-		*out = d;
+	if (parse_local(s, out) == 0)
 		return 0;
-	}
 	errno = 0;
 	y = strtoll(s, &end, 10);
 	if (end != s && end[0] == 'y' && end[1] == '\0' && errno == 0 &&
@@ -271,6 +314,13 @@ db_audit_commit(struct ctx *c, int ok, const char *action, const char *note)
 
 static int	cmd_help(struct ctx *, int, char **);
 
+#define INCIDENTS_USAGE \
+	"[--status S] [--agency CODE]... [--min-severity L] [--since DUR|DATE]" \
+	" [--until DATE] [--ip ADDR|CIDR] [--rule ID|TEXT] [--category C]" \
+	" [--country CC] [--assignee NAME] [--text WORDS] [--overdue]" \
+	" [--sort updated|created|last_seen|severity] [--limit N]" \
+	" [--json | --csv]"
+
 static const struct cmd cmds[] = {
 	{ "keygen", cmd_keygen, DB_NONE, 0, 0, "--out NAME",
 	  "Write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub\n"
@@ -334,17 +384,19 @@ static const struct cmd cmds[] = {
 	{ "sensor list", cmd_sensors, DB_READ, 0, 1,
 	  "[--agency CODE] [--json | --csv]",
 	  "Same as `sensors`." },
-	{ "incidents", cmd_incidents, DB_READ, 0, 0,
-	  "[--status S] [--agency CODE] [--min-severity L] [--since DUR] [--limit N]"
-	  " [--json | --csv]",
-	  "List incidents, most recent activity first.  S: new, acknowledged,\n"
+	{ "incidents", cmd_incidents, DB_READ, 0, 0, INCIDENTS_USAGE,
+	  "List incidents, most recently updated first.  S: new, acknowledged,\n"
 	  "investigating, resolved, false_positive, open (the first three),\n"
-	  "closed (the last two) or all (default).  L: informational, low,\n"
-	  "medium, high, critical or 0-4.  DUR: 15m, 2h, 7d, or a date (last\n"
-	  "seen since then)." },
-	{ "incident list", cmd_incidents, DB_READ, 0, 1,
-	  "[--status S] [--agency CODE] [--min-severity L] [--since DUR]"
-	  " [--json | --csv]",
+	  "closed (the last two) or all (default).  --agency: that agency and\n"
+	  "every agency below it (repeat it for several).  L: informational,\n"
+	  "low, medium, high, critical or 0-4.  --since: last seen since a\n"
+	  "duration ago (15m, 2h, 7d) or a date; --until: first seen before a\n"
+	  "date (dates are read in the --tz zone).  --ip: an address or CIDR,\n"
+	  "source or destination in the group key or evidence.  --rule: a rule\n"
+	  "id or part of its title.  --country: the GeoIP country of a source\n"
+	  "address.  --text: words in the title, group key or evidence.\n"
+	  "--overdue: a reporting deadline passed and not met." },
+	{ "incident list", cmd_incidents, DB_READ, 0, 1, INCIDENTS_USAGE,
 	  "Same as `incidents`." },
 	{ "incident show", cmd_incident_show, DB_READ, 0, 0, "ID [--json]",
 	  "Show one incident with its evidence events and audit trail." },
@@ -383,6 +435,16 @@ static const struct cmd cmds[] = {
 	{ "stats", cmd_stats, DB_READ, 0, 0, "[--json | --csv]",
 	  "Totals: agencies, sensors, events received and batches (per\n"
 	  "sensor), incidents by status and severity, alerts forwarded." },
+	{ "report", cmd_report, DB_READ, 0, 0,
+	  "[--since DUR|DATE] [--until DATE] [--agency CODE] [--forwarding]"
+	  " [--json | --csv | --html FILE]",
+	  "The leadership report for a period (--since, default 30d): per\n"
+	  "agency, its figures rolled up over the agencies below it, and per\n"
+	  "category: incidents opened by severity, mean time to acknowledge\n"
+	  "and to resolve (from the audit trail), reporting deadlines met and\n"
+	  "missed, and the share of agencies fully covered (--forwarding as\n"
+	  "for `coverage`).  --html writes one self-contained page (inline\n"
+	  "charts, no scripts) to FILE." },
 	{ "responder add", cmd_responder_add, DB_WRITE, 0, 0,
 	  "AGENCY --name NAME [--contact C]",
 	  "Put an agency's on-site responder on record (coverage layer 1)." },
@@ -460,11 +522,13 @@ list_cmds(FILE *f, const char *group)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: socctl [--db PATH] [--utc] COMMAND [ARGS...]\n"
+	fprintf(f, "usage: socctl [--db PATH] [--tz ZONE] COMMAND [ARGS...]\n"
 	    "       socctl --help | --version | COMMAND --help\n\n"
 	    "  --db PATH   the SOC database (default: $SOC_DB, else %s)\n"
-	    "  --utc       print times in UTC instead of local time\n\n"
-	    "commands:\n", DEFAULT_DB);
+	    "  --tz ZONE   the zone times are shown in and dates are read in\n"
+	    "              (default: $SOC_TZ, else %s); tables label it\n"
+	    "  --utc       the same as --tz UTC\n\n"
+	    "commands:\n", DEFAULT_DB, DEFAULT_TZ);
 	list_cmds(f, NULL);
 	fprintf(f, "\nSee socctl(8) for the details.\n");
 }
@@ -509,6 +573,55 @@ wants_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The display and input zone: --tz, else $SOC_TZ, else Vietnam's, never
+ * the host's (a server kept on UTC must still say 07:00 for 07:00 in
+ * Hanoi).  Put in TZ so localtime_r() and mktime() follow it.  A zone
+ * name must exist in the tz database; without tzdata installed the
+ * default falls back to its fixed rule (UTC+7, no DST since 1975).
+ */
+static int
+zone_known(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (tz[0] == ':')
+		tz++;
+	if (strcmp(tz, "UTC") == 0 || strcmp(tz, "GMT") == 0 ||
+	    strchr(tz, '<') != NULL || strpbrk(tz, "0123456789") != NULL)
+		return 1;	/* UTC, or a POSIX rule ("<+07>-7", "ICT-7") */
+	if (strstr(tz, "..") != NULL || tz[0] == '\0')
+		return 0;
+	if (tz[0] == '/')
+		return stat(tz, &sb) == 0 && S_ISREG(sb.st_mode);
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir :
+	    "/usr/share/zoneinfo", tz);
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static int
+zone_init(struct ctx *c, const char *opt)
+{
+	const char *tz = opt;
+
+	if (tz == NULL && c->utc)
+		tz = "UTC";
+	if (tz == NULL && (tz = getenv("SOC_TZ")) != NULL && *tz == '\0')
+		tz = NULL;
+	if (tz == NULL) {
+		tz = zone_known(DEFAULT_TZ) ? DEFAULT_TZ : DEFAULT_TZ_RULE;
+	} else if (!zone_known(tz))
+		return errx1("unknown time zone '%s' (a tz database name such as"
+		    " Asia/Ho_Chi_Minh or UTC)", tz);
+	c->tz = tz;
+	if (setenv("TZ", tz, 1) == -1)
+		return errx1("setenv TZ: out of memory");
+	tzset();
+	return 0;
+}
+
 static void
 actor_init(struct ctx *c)
 {
@@ -525,6 +638,7 @@ main(int argc, char **argv)
 {
 	static char name[128];
 	const struct cmd *cmd;
+	const char *tz = NULL;
 	struct ctx c;
 	int i, ret;
 
@@ -542,6 +656,10 @@ main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--utc") == 0)
 			c.utc = 1;
+		else if (strcmp(argv[i], "--tz") == 0 && i + 1 < argc)
+			tz = argv[++i];
+		else if (strncmp(argv[i], "--tz=", 5) == 0)
+			tz = argv[i] + 5;
 		else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
 			c.db = argv[++i];
 		else if (strncmp(argv[i], "--db=", 5) == 0)
@@ -553,6 +671,8 @@ main(int argc, char **argv)
 	}
 	argc -= i;
 	argv += i;
+	if (zone_init(&c, tz) != 0)
+		return 1;
 	if (argc == 0) {
 		usage(stderr);
 		return 1;

@@ -4,8 +4,9 @@
  * people and programs (socctl-out.c) and the command handlers, one file
  * per family: socctl-admin.c (keys, agencies, sensors, responders,
  * assessments), socctl-incident.c (incidents and the audit trail),
- * socctl-report.c (stats, coverage), socctl-rules.c (rules check and
- * rules test) and socctl-policy.c (systems, level policy, deadlines).
+ * socctl-report.c (stats, coverage), socctl-leadership.c (report),
+ * socctl-rules.c (rules check and rules test) and socctl-policy.c
+ * (systems, level policy, deadlines).
  *
  * A list is described once, as an array of columns (struct col): the
  * same description prints the aligned table, the --json array and the
@@ -42,6 +43,7 @@ struct cmd {
 struct ctx {
 	const char		*db;
 	int			 utc;
+	const char		*tz;		/* display and input zone (TZ) */
 	const struct cmd	*cmd;
 	struct store		*st;
 	int64_t			 now;
@@ -64,6 +66,7 @@ int	args(struct ctx *c, int argc, char **argv, const struct optspec *spec,
 int	need(struct ctx *c, const char *v, const char *what);
 int	parse_id(struct ctx *c, const char *s, int64_t *id);
 int	parse_when(const char *s, int64_t now, int sign, int64_t *out);
+int	parse_local(const char *s, int64_t *out);
 int	db_open(struct ctx *c);
 const char *db_why(struct ctx *c);
 int	db_fail(struct ctx *c);
@@ -76,6 +79,7 @@ void	 put_clean(FILE *f, const char *s);
 size_t	 disp_width(const char *s);
 void	 time_human(struct ctx *c, int64_t ns, char *buf, size_t len);
 void	 age_human(struct ctx *c, int64_t ns, char *buf, size_t len);
+void	 zone_label(int64_t ns, char *buf, size_t len);
 
 /* socctl-out.c: JSON, one object member at a time (*n counts members). */
 void	j_key(struct soc_sbuf *b, int *n, const char *k);
@@ -191,6 +195,7 @@ int	cmd_level_set(struct ctx *, int, char **);
 int	cmd_deadline_list(struct ctx *, int, char **);
 int	cmd_deadline_set(struct ctx *, int, char **);
 int	cmd_stats(struct ctx *, int, char **);
+int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 int	cmd_rules_test(struct ctx *, int, char **);
 

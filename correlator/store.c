@@ -211,6 +211,57 @@ static const char schema_v3_national[] =
 	"ALTER TABLE sensors ADD COLUMN last_alert_at INTEGER NOT NULL DEFAULT 0;";
 
 /*
+ * Search (store-search.c): a full-text index of each incident's title and
+ * group key, FTS5 with the incidents table as its external content (no
+ * copy of the text), kept by triggers so every writer (the correlator,
+ * socctl, an operator's sqlite3 shell) keeps it right, and built here for
+ * the incidents of an older database.  One row per incident, written when
+ * the incident is opened; evidence is searched at query time instead (see
+ * store-search.c for why).
+ */
+#define SEARCH_FTS_ADD(r) \
+	"INSERT INTO incident_fts (rowid, rule_title, group_key)" \
+	" VALUES (" r ".id, " r ".rule_title, " r ".group_key);"
+#define SEARCH_FTS_DEL(r) \
+	"INSERT INTO incident_fts (incident_fts, rowid, rule_title, group_key)" \
+	" VALUES ('delete', " r ".id, " r ".rule_title, " r ".group_key);"
+
+static const char schema_v4_search[] =
+	"CREATE VIRTUAL TABLE incident_fts USING fts5(rule_title, group_key,"
+	" content = 'incidents', content_rowid = 'id',"
+	" tokenize = 'unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER search_incident_insert AFTER INSERT ON incidents BEGIN "
+	SEARCH_FTS_ADD("new") " END;"
+	"CREATE TRIGGER search_incident_update AFTER UPDATE OF rule_title, group_key"
+	" ON incidents BEGIN " SEARCH_FTS_DEL("old") " " SEARCH_FTS_ADD("new")
+	" END;"
+	"CREATE TRIGGER search_incident_delete AFTER DELETE ON incidents BEGIN "
+	SEARCH_FTS_DEL("old") " END;"
+	"INSERT INTO incident_fts (incident_fts) VALUES ('rebuild');"
+	/*
+	 * Each reporting stage of each incident with its due time and when it
+	 * was met, from the deadline policy (store-policy.c), for the search
+	 * and the leadership report; the same rules as STORE_OVERDUE_SQL.
+	 */
+	"CREATE VIEW incident_deadlines AS"
+	" SELECT i.id AS incident_id, 'initial' AS stage,"
+	" i.created_at + dp.initial_ns AS due, r.at AS done"
+	" FROM incidents i JOIN deadline_policy dp ON dp.severity = i.severity"
+	" LEFT JOIN incident_reports r ON r.incident_id = i.id AND r.stage = 'initial'"
+	" WHERE dp.initial_ns IS NOT NULL AND i.status != 'false_positive'"
+	" UNION ALL"
+	" SELECT i.id, 'details', i.created_at + dp.details_ns, r.at"
+	" FROM incidents i JOIN deadline_policy dp ON dp.severity = i.severity"
+	" LEFT JOIN incident_reports r ON r.incident_id = i.id AND r.stage = 'details'"
+	" WHERE dp.details_ns IS NOT NULL AND i.status != 'false_positive'"
+	" UNION ALL"
+	" SELECT i.id, 'final', (SELECT max(a.at) FROM audit a WHERE"
+	" a.incident_id = i.id AND a.action = 'resolved') + dp.final_ns, r.at"
+	" FROM incidents i JOIN deadline_policy dp ON dp.severity = i.severity"
+	" LEFT JOIN incident_reports r ON r.incident_id = i.id AND r.stage = 'final'"
+	" WHERE dp.final_ns IS NOT NULL AND i.status = 'resolved';";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -220,6 +271,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,		/* 0 -> 1 */
 	schema_v2_policy,	/* 1 -> 2: security levels, deadlines */
 	schema_v3_national,	/* 2 -> 3: the national role */
+	schema_v4_search,	/* 3 -> 4: search (incident_fts) */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

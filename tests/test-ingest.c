@@ -42,6 +42,7 @@
 #include "rules.h"
 #include "store.h"
 #include "check.h"
+#include "schema-down.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
 #define KEY_A	"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
@@ -851,6 +852,7 @@ static void
 test_migration(void)
 {
 	static const char down[] =
+		SCHEMA_DOWN_V4
 		"DROP INDEX incidents_origin; DROP INDEX incidents_open;"
 		"ALTER TABLE incidents DROP COLUMN origin_name;"
 		"ALTER TABLE incidents DROP COLUMN origin_agency;"

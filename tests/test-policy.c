@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "schema-down.h"
 #include "store.h"
 #include "soc/util.h"
 
@@ -633,8 +634,8 @@ test_migrate(void)
 	CHECK(st != NULL);
 	store_close(st);
 	CHECK_INT(raw_exec(
-	    /* undo the national step (3) first, then the policy step (2) */
-	    "DROP INDEX incidents_origin; DROP INDEX incidents_open;"
+	    /* undo the national step (3) after the search step (4), then the policy step (2) */
+	    SCHEMA_DOWN_V4 " DROP INDEX incidents_origin; DROP INDEX incidents_open;"
 	    " ALTER TABLE incidents DROP COLUMN origin_name;"
 	    " ALTER TABLE incidents DROP COLUMN origin_agency;"
 	    " ALTER TABLE incidents DROP COLUMN origin_incident;"

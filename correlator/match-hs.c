@@ -598,6 +598,7 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 	int nalerts = 0;
 
 	qsort(s->matched, nmatched, sizeof(*s->matched), cmp_u32);
+	corr_next_event(rs->cs);
 	for (uint32_t i = 0; i < nmatched; i++) {
 		const struct rule *r = rs->rules[s->matched[i]];
 

@@ -31,6 +31,9 @@ struct yaml_node_s;
 #define RS_MAX_GROUPBY		8
 #define RS_MAX_THRESHOLD	100000	/* event_count: largest N accepted */
 #define RS_CORR_MAXKEYS		65536	/* correlation keys kept overall */
+#define RS_CORR_AGENCY_MAXKEYS	32768	/* ... and by one agency */
+#define RS_CORR_MAXAGENCIES	4096	/* agencies tracked apart */
+#define RS_MAX_CORR_CHAIN	8	/* correlations of correlations */
 #define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
 #define RS_MAX_DEPTH		64	/* condition nesting */
 
@@ -75,21 +78,43 @@ struct rule_pat {
 	uint32_t	 gid;		/* global pattern id after match_build */
 };
 
-enum corr_op { CORR_GTE = 0, CORR_GT };
+enum corr_type { CT_EVENT_COUNT = 0, CT_VALUE_COUNT, CT_TEMPORAL,
+	CT_TEMPORAL_ORDERED };
 
-/* Sigma correlation (event_count) as parsed; refs resolved by corr_resolve. */
+/* aliases: name -> (rule name -> field name), as written. */
+struct corr_alias {
+	char		 *name;
+	char		**rule, **field;
+	size_t		  n;
+};
+
+/*
+ * A Sigma correlation as parsed (rule-corr.c); refs resolved by
+ * corr_resolve.  The condition is a range of counts [lo, hi]: gte/gt set
+ * lo, lte/lt set hi, eq sets both, neq sets ne.  Without an upper bound
+ * (or neq) the correlation fires as soon as a sliding window reaches lo;
+ * with one it is judged when its window closes (corr-window.c).
+ */
 struct corr_def {
+	int		  type;		/* enum corr_type */
 	char		**refs;		/* rule names or ids, as written */
 	int		 *ref_lines;
 	size_t		  nrefs;
 	struct rule	**bases;	/* resolved, nrefs entries */
-	char		**group_by;	/* Sigma field names, as written */
+	char		**group_by;	/* Sigma field names or aliases */
 	size_t		  ngroup;
 	int		 *gb_fields;	/* [nrefs * ngroup] registry ids per base */
+	char		**vfield;	/* value_count: condition field(s) */
+	size_t		  nvfield;
+	int		 *vf_fields;	/* [nrefs * nvfield] */
+	struct corr_alias *aliases;
+	size_t		  naliases;
 	int64_t		  timespan;	/* ns */
-	int		  op;		/* enum corr_op */
-	uint64_t	  threshold;
+	uint64_t	  lo, hi, ne;	/* count bounds (see above) */
+	bool		  has_hi, has_ne;
+	bool		  at_close;	/* judged when the window closes */
 	bool		  generate;
+	int		  line;
 	uint32_t	  index;	/* among correlation rules */
 };
 
@@ -264,12 +289,19 @@ int	match_check_regex(const char *expr, unsigned int flags, char *err,
 int	match_build(struct ruleset *rs, struct rs_load *ld);
 void	match_free(struct match_db *db);
 
-/* corr-window.c */
+/* rule-corr.c */
+int	sg_correlation(struct sg_ctx *c, const struct yaml_node_s *root,
+	    const struct yaml_node_s *cn);
+int64_t	rule_parse_timespan(const char *s);
 void	corr_def_free(struct corr_def *c);
 void	corr_resolve(struct rule **all, size_t n, struct rs_load *ld);
+bool	corr_same(const struct rule *a, const struct rule *b);
+
+/* corr-window.c */
 struct corr_state *corr_state_new(const struct ruleset *rs);
 void	corr_state_free(struct corr_state *cs);
 int	corr_state_check(const struct corr_state *cs, const char **why);
+void	corr_next_event(struct corr_state *cs);
 int	corr_feed(struct ruleset *rs, const struct rule *base,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 

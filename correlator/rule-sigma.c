@@ -237,140 +237,6 @@ logsource(struct sg_ctx *c, const yaml_node_t *root)
 }
 
 /* ---------------------------------------------------------------- */
-/* correlation rules (the windows themselves live in corr-window.c) */
-
-static int
-corr_strlist(struct sg_ctx *c, const yaml_node_t *n, const char *what,
-    char ***out, int **lines, size_t *nout)
-{
-	yaml_node_item_t *it;
-	size_t cnt = 1;
-
-	if (n->type == YAML_SEQUENCE_NODE)
-		cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (cnt == 0)
-		return sg_fail(c, n, "%s: empty list", what);
-	if ((*out = calloc(cnt, sizeof(**out))) == NULL ||
-	    (lines != NULL && (*lines = calloc(cnt, sizeof(**lines))) == NULL))
-		return sg_fail(c, n, "out of memory");
-	for (size_t i = 0; i < cnt; i++) {
-		const yaml_node_t *e = n;
-		const char *s;
-
-		if (n->type == YAML_SEQUENCE_NODE) {
-			it = n->data.sequence.items.start + i;
-			e = ry_node(c->doc, *it);
-		}
-		if ((s = ry_scalar(e)) == NULL || *s == '\0')
-			return sg_fail(c, e, "%s: entries must be names", what);
-		if (((*out)[i] = strdup(s)) == NULL)
-			return sg_fail(c, e, "out of memory");
-		if (lines != NULL)
-			(*lines)[i] = ry_line(e);
-		*nout = i + 1;
-	}
-	return 0;
-}
-
-static int
-corr_condition(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *n)
-{
-	yaml_node_pair_t *p;
-	const char *k;
-	int64_t v;
-
-	if (n == NULL || n->type != YAML_MAPPING_NODE)
-		return sg_fail(c, n, "correlation condition must be a mapping "
-		    "such as {gte: 10}");
-	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
-		return sg_fail(c, n, "range conditions are not supported yet; "
-		    "use one of gte or gt");
-	p = n->data.mapping.pairs.start;
-	k = ry_scalar(ry_node(c->doc, p->key));
-	if (k == NULL)
-		return sg_fail(c, n, "bad correlation condition");
-	if (strcmp(k, "gte") == 0)
-		d->op = CORR_GTE;
-	else if (strcmp(k, "gt") == 0)
-		d->op = CORR_GT;
-	else if (strcmp(k, "lt") == 0 || strcmp(k, "lte") == 0 ||
-	    strcmp(k, "eq") == 0)
-		return sg_fail(c, n, "condition '%s' is not supported yet: it needs "
-		    "evaluation when the window closes", k);
-	else
-		return sg_fail(c, n, "unknown correlation condition '%s'", k);
-	if (rule_parse_int64(ry_scalar(ry_node(c->doc, p->value)), &v) == -1 || v < 0 ||
-	    v >= RS_MAX_THRESHOLD)
-		return sg_fail(c, n, "threshold must be an integer in 0..%d",
-		    RS_MAX_THRESHOLD - 1);
-	d->threshold = (uint64_t)v;
-	if (d->op == CORR_GTE && d->threshold == 0)
-		d->threshold = 1;
-	return 0;
-}
-
-static int
-corr_generate(struct sg_ctx *c, const yaml_node_t *n, bool *out)
-{
-	int b;
-
-	if (n == NULL)
-		return 0;
-	if ((b = ry_bool(ry_scalar(n))) == -1)
-		return sg_fail(c, n, "generate must be true or false");
-	*out = b == 1;
-	return 0;
-}
-
-static int
-correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
-{
-	struct corr_def *d;
-	yaml_node_t *n;
-	const char *type, *ts;
-
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return sg_fail(c, cn, "out of memory");
-	c->b.r->corr = d;
-	if (ry_map_get(c->doc, root, "detection") != NULL)
-		return sg_fail(c, root, "a rule has either detection or correlation");
-	if (cn->type != YAML_MAPPING_NODE)
-		return sg_fail(c, cn, "correlation must be a mapping");
-	type = ry_scalar(ry_map_get(c->doc, cn, "type"));
-	if (type == NULL)
-		return sg_fail(c, cn, "correlation has no type");
-	if (strcmp(type, "value_count") == 0 || strcmp(type, "temporal") == 0 ||
-	    strcmp(type, "temporal_ordered") == 0 || strncmp(type, "value_", 6) == 0)
-		return sg_fail(c, cn, "correlation type '%s' is not supported yet",
-		    type);
-	if (strcmp(type, "event_count") != 0)
-		return sg_fail(c, cn, "unknown correlation type '%s'", type);
-	if (ry_map_get(c->doc, cn, "aliases") != NULL)
-		return sg_fail(c, cn, "correlation aliases are not supported yet");
-	if ((n = ry_map_get(c->doc, cn, "rules")) == NULL)
-		return sg_fail(c, cn, "correlation has no rules");
-	if (corr_strlist(c, n, "rules", &d->refs, &d->ref_lines, &d->nrefs) == -1)
-		return -1;
-	if ((n = ry_map_get(c->doc, cn, "group-by")) != NULL &&
-	    corr_strlist(c, n, "group-by", &d->group_by, NULL, &d->ngroup) == -1)
-		return -1;
-	if (d->ngroup > RS_MAX_GROUPBY)
-		return sg_fail(c, n, "more than %d group-by fields", RS_MAX_GROUPBY);
-	n = ry_map_get(c->doc, cn, "timespan");
-	if ((ts = ry_scalar(n)) == NULL)
-		return sg_fail(c, cn, "correlation has no timespan");
-	if ((d->timespan = soc_parse_duration(ts)) <= 0)
-		return sg_fail(c, n, "bad timespan '%s' (e.g. 30s, 2m, 1h, 1d)", ts);
-	if (corr_condition(c, d, ry_map_get(c->doc, cn, "condition")) == -1)
-		return -1;
-	/* generate: accepted inside correlation: and at the top level */
-	if (corr_generate(c, ry_map_get(c->doc, cn, "generate"), &d->generate) == -1 ||
-	    corr_generate(c, ry_map_get(c->doc, root, "generate"), &d->generate) == -1)
-		return -1;
-	return 0;
-}
-
-/* ---------------------------------------------------------------- */
 /* documents, files, directories */
 
 void
@@ -429,7 +295,7 @@ document(struct sg_ctx *c, const yaml_node_t *root)
 	if (meta(c, root) == -1)
 		return -1;
 	if ((cn = ry_map_get(c->doc, root, "correlation")) != NULL)
-		return correlation(c, root, cn);
+		return sg_correlation(c, root, cn);
 	if ((det = ry_map_get(c->doc, root, "detection")) == NULL)
 		return sg_fail(c, root, "rule has neither detection nor correlation");
 	if (logsource(c, root) == -1)

@@ -69,6 +69,19 @@ typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
 int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 
+/*
+ * Closes the correlation windows judged at their close (conditions with
+ * an upper bound: lt, lte, eq, neq, ranges) whose end is before now_ns
+ * (event time: the caller's clock for live data, INT64_MAX at the end of
+ * an input), raising their alerts through fn.  The alerts' event is a
+ * stand-in carrying the agency (organization.id), the window's last time,
+ * event.dataset "soc.correlation" and the group key as message.  Call it
+ * before ruleset_expire(), which would drop such windows unjudged.
+ * Returns the number of alerts.
+ */
+int	 ruleset_tick(struct ruleset *rs, int64_t now_ns, rs_alert_fn fn,
+	    void *arg);
+
 /* Free correlation windows untouched (wall clock, ns) for longer than
  * their timespan plus a minute; memory only, never what counts. */
 void	 ruleset_expire(struct ruleset *rs, int64_t now_ns);
@@ -83,5 +96,24 @@ size_t	 ruleset_adopt(struct ruleset *nrs, struct ruleset *old);
 /* Correlation keys held now, and keys evicted because the table was full. */
 void	 ruleset_corr_stats(const struct ruleset *rs, size_t *keys,
 	    uint64_t *evicted);
+
+/*
+ * The same per agency: ruleset_corr_agencies() slots, the last one for
+ * agencies past the tracked number ("(other)").  Slot i: the agency's
+ * name, keys held, keys evicted.  -1 if i is out of range.
+ */
+size_t	 ruleset_corr_agencies(const struct ruleset *rs);
+int	 ruleset_corr_agency(const struct ruleset *rs, size_t i,
+	    const char **name, size_t *keys, uint64_t *evicted);
+
+/*
+ * The built-in rule of the alerts ruleset_match() raises when an
+ * agency's correlation windows are evicted (the table or the agency's
+ * quota is full: an attack or a rule grouping by something unbounded).
+ * Its group key is "organization.id=AGENCY" (the agency that lost the
+ * windows), its count the evictions since the previous such alert; at
+ * most one a minute per agency.  Level high; not in ruleset_rule().
+ */
+#define RS_RULE_CORR_EVICTION	"soc-corr-eviction"
 
 #endif

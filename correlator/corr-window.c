@@ -350,7 +350,10 @@ key_get(struct corr_state *cs, const struct rule *c, const char *key,
 	return k;
 }
 
-/* "source.ip=1.2.3.4,user.name=root" for this base rule's fields. */
+/*
+ * "source.ip=1.2.3.4,user.name=root" for this base rule's fields; an
+ * alias shows as its own name, so the rules it joins share one key.
+ */
 static size_t
 group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
     char *out, size_t outsz)
@@ -365,7 +368,7 @@ group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
 		if (soc_event_text(ev, f, val, sizeof(val)) < 0)
 			val[0] = '\0';
 		n += (size_t)snprintf(out + n, outsz - n, "%s%s=%s", g ? "," : "",
-		    soc_field_name(f), val);
+		    d->gb_alias[g] ? d->group_by[g] : soc_field_name(f), val);
 	}
 	return n < outsz ? n : outsz - 1;
 }

@@ -83,6 +83,7 @@ corr_def_free(struct corr_def *d)
 	free(d->vfield);
 	free(d->bases);
 	free(d->gb_fields);
+	free(d->gb_alias);
 	free(d->vf_fields);
 	free(d);
 }
@@ -434,8 +435,12 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld,
 	}
 	if ((d->bases = calloc(d->nrefs, sizeof(*d->bases))) == NULL ||
 	    (d->gb_fields = calloc(d->nrefs * d->ngroup + 1, sizeof(int))) == NULL ||
-	    (d->vf_fields = calloc(d->nrefs * d->nvfield + 1, sizeof(int))) == NULL)
+	    (d->vf_fields = calloc(d->nrefs * d->nvfield + 1, sizeof(int))) == NULL ||
+	    (d->gb_alias = calloc(d->ngroup + 1, sizeof(bool))) == NULL)
 		return -1;
+	for (size_t g = 0; g < d->ngroup; g++)
+		for (size_t a = 0; a < d->naliases; a++)
+			d->gb_alias[g] |= strcmp(d->aliases[a].name, d->group_by[g]) == 0;
 	for (size_t i = 0; i < d->nrefs; i++) {
 		struct rule *b = find_rule(all, n, d->refs[i]);
 		bool dup = false;

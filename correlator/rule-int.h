@@ -104,6 +104,7 @@ struct corr_def {
 	char		**group_by;	/* Sigma field names or aliases */
 	size_t		  ngroup;
 	int		 *gb_fields;	/* [nrefs * ngroup] registry ids per base */
+	bool		 *gb_alias;	/* [ngroup]: an alias, shown by its name */
 	char		**vfield;	/* value_count: condition field(s) */
 	size_t		  nvfield;
 	int		 *vf_fields;	/* [nrefs * nvfield] */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hs/hs.h>
 
@@ -452,6 +453,63 @@ num_cmp(int64_t v, const struct rule_node *nd)
 	}
 }
 
+/* The Sigma time modifiers' parts of t (ns, UTC). */
+static int64_t
+time_part(int64_t t, int part)
+{
+	time_t sec = (time_t)(t / 1000000000LL - (t % 1000000000LL < 0));
+	struct tm tm;
+	char wk[8];
+
+	if (gmtime_r(&sec, &tm) == NULL)
+		return -1;
+	switch (part) {
+	case TP_MINUTE: return tm.tm_min;
+	case TP_HOUR: return tm.tm_hour;
+	case TP_DAY: return tm.tm_mday;
+	case TP_MONTH: return tm.tm_mon + 1;
+	case TP_YEAR: return tm.tm_year + 1900LL;
+	default:		/* ISO 8601 week, 1..53 */
+		strftime(wk, sizeof(wk), "%V", &tm);
+		return atoi(wk);
+	}
+}
+
+static bool
+time_cmp(const struct rule_node *nd, const struct soc_event *ev)
+{
+	int64_t t;
+
+	if (nd->field == RS_F_TIMESTAMP)
+		t = ev->ts;
+	else if (soc_event_has(ev, nd->field))
+		t = ev->val[nd->field].i;
+	else
+		return false;
+	return num_cmp(time_part(t, (int)nd->kid), nd);
+}
+
+/* Two fields' values, as text, byte for byte. */
+static bool
+fieldref_eq(const struct rule_node *nd, const struct soc_event *ev)
+{
+	char a[512], b[512];
+	int la, lb;
+	const char *pa, *pb;
+	size_t na, nb;
+
+	if (soc_field_type(nd->field) == SOC_T_STR &&
+	    soc_field_type((int)nd->u.num) == SOC_T_STR) {
+		pa = soc_event_str(ev, nd->field, &na);
+		pb = soc_event_str(ev, (int)nd->u.num, &nb);
+		return pa != NULL && pb != NULL && na == nb &&
+		    memcmp(pa, pb, na) == 0;
+	}
+	la = soc_event_text(ev, nd->field, a, sizeof(a));
+	lb = soc_event_text(ev, (int)nd->u.num, b, sizeof(b));
+	return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+}
+
 static bool
 eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
     const uint64_t *bits)
@@ -476,6 +534,10 @@ eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
 	case RN_CIDR:
 		return soc_event_has(ev, nd->field) &&
 		    cidr_in(&ev->val[nd->field].ip, nd);
+	case RN_TIME:
+		return time_cmp(nd, ev);
+	case RN_FIELDREF:
+		return fieldref_eq(nd, ev);
 	case RN_NOT:
 		return !eval(r, r->kids[nd->kid], ev, bits);
 	case RN_AND:

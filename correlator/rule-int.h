@@ -49,7 +49,14 @@ enum rn_type {
 	RN_CIDR,	/* IP field inside u.cidr */
 	RN_TRUE,
 	RN_FALSE,
+	RN_TIME,	/* part kid of the time (UTC) compared (op, u.num) */
+	RN_FIELDREF,	/* field's text equals field u.num's text */
 };
+
+/* Time parts of RN_TIME (the Sigma time modifiers). */
+enum rn_tpart { TP_NONE = 0, TP_MINUTE, TP_HOUR, TP_DAY, TP_WEEK, TP_MONTH,
+	TP_YEAR };
+#define RS_F_TIMESTAMP	(-2)	/* @timestamp (ev->ts) as a field id */
 
 enum rn_op { RN_EQ = 0, RN_GT, RN_GTE, RN_LT, RN_LTE };
 
@@ -218,6 +225,9 @@ enum rule_match { RM_EQ = 0, RM_CONTAINS, RM_STARTS, RM_ENDS, RM_RE, RM_CIDR,
 struct rule_mods {
 	int		 match;		/* enum rule_match */
 	bool		 all, cased, b64, b64off, windash, re_i, re_m, re_s;
+	bool		 neq, fieldref, expand;
+	uint8_t		 utf16;		/* 0, or 1 le, 2 be, 3 le with BOM */
+	uint8_t		 tpart;		/* enum rn_tpart */
 };
 
 /* A named selection of a detection, for the condition parser. */
@@ -283,6 +293,8 @@ int	rule_value(struct rule_build *c, int line, int field,
 	    const struct rule_mods *m, const char *s, size_t len, bool null);
 int	rule_value_item(struct rule_build *c, int field, const char *mods,
 	    const char *const *vals, size_t nvals);
+int	rule_value_finish(struct rule_build *c, int line,
+	    const struct rule_mods *m, const uint32_t *kids, size_t n);
 
 /* match-hs.c */
 int	match_check_regex(const char *expr, unsigned int flags, char *err,

@@ -406,23 +406,167 @@ cidr_node(struct rule_build *c, int line, int field, const char *s)
 	return n;
 }
 
+/*
+ * A number as written: 0 if an integer (*iv), 1 if a finite number with
+ * a fraction (*dv), -1 if not a number.  "404.0" and "4.04e2" are 404.
+ */
+static int
+parse_number(const char *s, int64_t *iv, double *dv)
+{
+	char *end;
+	double d;
+
+	if (rule_parse_int64(s, iv) == 0)
+		return 0;
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(d > -9e18 && d < 9e18))
+		return -1;
+	if (d == (double)(int64_t)d) {
+		*iv = (int64_t)d;
+		return 0;
+	}
+	*dv = d;
+	return 1;
+}
+
 static int
 num_node(struct rule_build *c, int line, int field, int op,
     const char *s)
 {
 	int64_t v;
-	int n;
+	double d;
+	int n, kind;
 
 	if (soc_field_type(field) != SOC_T_INT && soc_field_type(field) != SOC_T_TIME)
 		return rb_fail(c, line, "numeric comparison on non-numeric field %s",
 		    soc_field_name(field));
-	if (rule_parse_int64(s, &v) == -1)
+	if ((kind = parse_number(s, &v, &d)) == -1)
 		return rb_fail(c, line, "'%s' is not an integer", s);
+	if (kind == 1) {
+		/* integers against a fraction: the exact integer bound */
+		if (op == RN_EQ)
+			return rb_fail(c, line, "'%s' can never equal integer "
+			    "field %s", s, soc_field_name(field));
+		v = (int64_t)d;		/* toward zero */
+		if (d < 0 && (op == RN_GTE || op == RN_LT))
+			;		/* ceil of a negative fraction */
+		else if (d < 0)
+			v--;		/* floor */
+		else if (op == RN_GTE || op == RN_LT)
+			v++;		/* ceil */
+	}
 	if ((n = rb_node(c, RN_NUM, field)) == -1)
 		return -1;
 	c->r->nodes[n].op = (uint8_t)op;
 	c->r->nodes[n].u.num = v;
 	return n;
+}
+
+/* @timestamp|hour: 3 and the other time modifiers (UTC). */
+static int
+time_node(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const char *s)
+{
+	static const int ops[] = { [RM_EQ] = RN_EQ, [RM_GT] = RN_GT,
+	    [RM_GTE] = RN_GTE, [RM_LT] = RN_LT, [RM_LTE] = RN_LTE };
+	int64_t v;
+	int n;
+
+	if (field != RS_F_TIMESTAMP && soc_field_type(field) != SOC_T_TIME)
+		return rb_fail(c, line, "time modifiers need @timestamp or a time "
+		    "field, %s is not one", soc_field_name(field));
+	if (rule_parse_int64(s, &v) == -1)
+		return rb_fail(c, line, "'%s' is not an integer", s);
+	if ((n = rb_node(c, RN_TIME, field)) == -1)
+		return -1;
+	c->r->nodes[n].op = (uint8_t)ops[m->match];
+	c->r->nodes[n].kid = m->tpart;
+	c->r->nodes[n].u.num = v;
+	return n;
+}
+
+/* field|fieldref: other -- the two fields' values are equal. */
+static int
+fieldref_node(struct rule_build *c, int line, int field, const char *s)
+{
+	int other = rule_map_field(c->r, s);
+	int n;
+
+	if (other == SOC_F_NONE)
+		return rb_fail(c, line, "fieldref: unknown field '%s'", s);
+	if ((n = rb_node(c, RN_FIELDREF, field)) == -1)
+		return -1;
+	c->r->nodes[n].u.num = other;
+	return n;
+}
+
+/*
+ * UTF-16 of the tokens (valid UTF-8, no wildcards), little or big endian,
+ * with a byte order mark for utf16; a new token array in *out.
+ */
+static int
+utf16_tokens(const int *t, size_t n, int enc, int **out, size_t *nout)
+{
+	int *o = calloc(n * 4 + 4, sizeof(*o));
+	size_t k = 0;
+
+	if (o == NULL)
+		return -1;
+	if (enc == 3) {
+		o[k++] = 0xff;
+		o[k++] = 0xfe;
+	}
+	for (size_t i = 0; i < n;) {
+		uint32_t cp, u[2];
+		int len, nu = 1;
+
+		if (t[i] < 0x80) {
+			cp = (uint32_t)t[i];
+			len = 1;
+		} else if ((t[i] & 0xe0) == 0xc0) {
+			cp = t[i] & 0x1f;
+			len = 2;
+		} else if ((t[i] & 0xf0) == 0xe0) {
+			cp = t[i] & 0x0f;
+			len = 3;
+		} else if ((t[i] & 0xf8) == 0xf0) {
+			cp = t[i] & 0x07;
+			len = 4;
+		} else
+			goto bad;
+		if (i + (size_t)len > n)
+			goto bad;
+		for (int j = 1; j < len; j++) {
+			if (t[i + j] > 0xff || (t[i + j] & 0xc0) != 0x80)
+				goto bad;
+			cp = cp << 6 | (uint32_t)(t[i + j] & 0x3f);
+		}
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto bad;
+		i += (size_t)len;
+		u[0] = cp;
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			u[0] = 0xd800 | (cp >> 10);
+			u[1] = 0xdc00 | (cp & 0x3ff);
+			nu = 2;
+		}
+		for (int j = 0; j < nu; j++) {
+			int lo = (int)(u[j] & 0xff), hi = (int)(u[j] >> 8);
+
+			o[k++] = enc == 2 ? hi : lo;
+			o[k++] = enc == 2 ? lo : hi;
+		}
+	}
+	*out = o;
+	*nout = k;
+	return 0;
+bad:
+	free(o);
+	return -1;
 }
 
 static int
@@ -456,18 +600,43 @@ str_node(struct rule_build *c, int line, int field,
 	int *t, rx, k;
 	unsigned int flags = HS_FLAG_DOTALL;
 	int64_t iv;
+	double dv;
 	struct soc_ip ip;
 
-	/* equality on numbers and addresses is exact, not textual */
-	if (m->match == RM_EQ && !m->b64 && !m->b64off && !m->windash) {
-		if (soc_field_type(field) == SOC_T_INT && rule_parse_int64(s, &iv) == 0)
-			return num_node(c, line, field, RN_EQ, s);
-		if (soc_field_type(field) == SOC_T_IP &&
-		    soc_ip_parse(s, len, &ip) == 0)
-			return cidr_node(c, line, field, s);
-	}
 	if ((t = sigma_tokens(s, len, &n, &wild)) == NULL)
 		return rb_fail(c, line, "out of memory");
+	/* equality on numbers and addresses is exact, not textual */
+	if (m->match == RM_EQ && !m->b64 && !m->b64off && !m->windash &&
+	    !m->utf16) {
+		if (soc_field_type(field) == SOC_T_INT && !wild) {
+			free(t);
+			if (parse_number(s, &iv, &dv) == -1)
+				return rb_fail(c, line, "'%s' is not a number; %s "
+				    "holds integers", s, soc_field_name(field));
+			return num_node(c, line, field, RN_EQ, s);
+		}
+		if (soc_field_type(field) == SOC_T_IP &&
+		    soc_ip_parse(s, len, &ip) == 0) {
+			free(t);
+			return cidr_node(c, line, field, s);
+		}
+	}
+	if (m->utf16) {
+		int *u;
+		size_t nu;
+
+		if (wild) {
+			free(t);
+			return rb_fail(c, line, "wildcards cannot be UTF-16-encoded");
+		}
+		if (utf16_tokens(t, n, m->utf16, &u, &nu) == -1) {
+			free(t);
+			return rb_fail(c, line, "'%s' is not valid UTF-8", s);
+		}
+		free(t);
+		t = u;
+		n = nu;
+	}
 	if (m->b64 || m->b64off) {
 		if (wild) {
 			free(t);
@@ -504,12 +673,17 @@ rule_value(struct rule_build *c, int line, int field,
 	int k, b;
 
 	if (null) {
-		if (m->match != RM_EQ || m->b64 || m->b64off || m->windash)
+		if (m->match != RM_EQ || m->b64 || m->b64off || m->windash ||
+		    m->utf16 || m->tpart || m->fieldref)
 			return rb_fail(c, line, "null value with a modifier");
 		if ((k = rb_node(c, RN_EXISTS, field)) >= 0)
 			c->r->nodes[k].u.exists = false;
 		return k;
 	}
+	if (m->tpart != TP_NONE)
+		return time_node(c, line, field, m, s);
+	if (m->fieldref)
+		return fieldref_node(c, line, field, s);
 	switch (m->match) {
 	case RM_EXISTS:
 		if ((b = ry_bool(s)) == -1)
@@ -558,11 +732,37 @@ rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 		{ "exists", RM_EXISTS }, { "gt", RM_GT }, { "gte", RM_GTE },
 		{ "lt", RM_LT }, { "lte", RM_LTE },
 	};
-	static const char *const unsupported[] = {
-		"expand", "fieldref", "utf16le", "utf16be", "utf16", "wide",
-		"neq", "minute", "hour", "day", "week", "month", "year",
-	};
+	static const char *const unsupported[] = { "expand" };
+	static const char *const tparts[] = { "minute", "hour", "day", "week",
+	    "month", "year" };
+	static const char *const utf16[] = { "utf16le", "utf16be", "utf16",
+	    "wide" };
 
+	for (size_t i = 0; i < sizeof(tparts) / sizeof(tparts[0]); i++)
+		if (strcmp(mod, tparts[i]) == 0) {
+			if (m->tpart != TP_NONE)
+				return rb_fail(c, line, "two time modifiers");
+			m->tpart = (uint8_t)(TP_MINUTE + i);
+			return 0;
+		}
+	for (size_t i = 0; i < sizeof(utf16) / sizeof(utf16[0]); i++)
+		if (strcmp(mod, utf16[i]) == 0) {
+			if (m->b64 || m->b64off)
+				return rb_fail(c, line, "'%s' must come before "
+				    "base64 (the text is encoded, then base64)", mod);
+			if (m->utf16)
+				return rb_fail(c, line, "two UTF-16 modifiers");
+			m->utf16 = (uint8_t)(i == 3 ? 1 : i + 1);
+			return 0;
+		}
+	if (strcmp(mod, "neq") == 0) {
+		m->neq = true;
+		return 0;
+	}
+	if (strcmp(mod, "fieldref") == 0) {
+		m->fieldref = true;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(mt) / sizeof(mt[0]); i++)
 		if (strcmp(mod, mt[i].name) == 0)
 			return set_match(c, line, m, mt[i].match, mod);
@@ -610,6 +810,17 @@ rule_mods_check(struct rule_build *c, int line, const struct rule_mods *m)
 		return rb_fail(c, line, "windash with base64 is not supported");
 	if (m->cased && !strmatch && m->match != RM_RE)
 		return rb_fail(c, line, "cased only applies to string matches");
+	if (m->utf16 && (!strmatch || m->windash))
+		return rb_fail(c, line, "utf16/wide only apply to string matches");
+	if (m->tpart != TP_NONE && (m->b64 || m->b64off || m->windash ||
+	    m->utf16 || m->cased || m->fieldref || (m->match != RM_EQ &&
+	    m->match != RM_GT && m->match != RM_GTE && m->match != RM_LT &&
+	    m->match != RM_LTE)))
+		return rb_fail(c, line, "time modifiers take a number, "
+		    "optionally with gt, gte, lt or lte");
+	if (m->fieldref && (m->match != RM_EQ || m->b64 || m->b64off ||
+	    m->windash || m->utf16 || m->cased))
+		return rb_fail(c, line, "fieldref only combines with neq and all");
 	return 0;
 }
 
@@ -648,11 +859,26 @@ rule_value_item(struct rule_build *c, int field, const char *mods,
 		if (v == -1 || rule_ivec_push(&kids, (uint32_t)v) == -1)
 			goto out;
 	}
-	k = rb_group(c, m.all ? RN_AND : RN_OR, kids.v, kids.n);
+	k = rule_value_finish(c, 0, &m, kids.v, kids.n);
 out:
 	if (k == -1)
 		rb_fail(c, 0, "out of memory");
 	free(kids.v);
 	free(dup);
 	return k;
+}
+
+/* The values of one item: ORed (ANDed under |all), negated under |neq. */
+int
+rule_value_finish(struct rule_build *c, int line, const struct rule_mods *m,
+    const uint32_t *kids, size_t n)
+{
+	uint32_t k;
+	int g;
+
+	(void)line;
+	if ((g = rb_group(c, m->all ? RN_AND : RN_OR, kids, n)) == -1 || !m->neq)
+		return g;
+	k = (uint32_t)g;
+	return rb_group(c, RN_NOT, &k, 1);
 }

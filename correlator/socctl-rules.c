@@ -6,7 +6,8 @@
  * same decoders and normalizers as the sensor and the same engine as the
  * correlator, and prints every alert, so a rule author sees what a rule
  * would raise before it is deployed.  Correlation windows run on event
- * time, as live.
+ * time, as live; at the end of the input the windows still open are
+ * judged (conditions with an upper bound).
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -253,6 +254,8 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 	if ((pcap && rt_pcap(&t, pcap) == -1) || (log && rt_lines(&t, log, 0) == -1) ||
 	    (events && rt_lines(&t, events, 1) == -1))
 		rc = 1;
+	/* end of input: judge the windows still open (lt, lte, eq, ranges) */
+	ruleset_tick(t.rs, INT64_MAX, rt_alert, &t);
 	if (t.json)
 		fputs(t.first ? "]\n" : "\n]\n", stdout);
 	fprintf(stderr, "%zu rules (%zu refused), %llu events, %llu alerts%s\n",

@@ -417,6 +417,40 @@ test_conditions(void)
 	CHECK_INT(try_msg(d, "zzz", NULL), 1);
 }
 
+/* neq, keyword lists with modifiers, time modifiers, fieldref: end to end. */
+static void
+test_more_modifiers(void)
+{
+	const char *d = "  sel:\n    user.name|neq: root\n  condition: sel\n";
+
+	CHECK_INT(try_msg(d, NULL, "admin"), 1);
+	CHECK_INT(try_msg(d, NULL, "ROOT"), 0);
+	CHECK_INT(try_msg(d, NULL, NULL), 1);
+	d = "  kw:\n    '|all':\n      - Failed\n      - root\n  condition: kw\n";
+	CHECK_INT(try_msg(d, "Failed password for root", NULL), 1);
+	CHECK_INT(try_msg(d, "Failed password for admin", NULL), 0);
+	d = "  kw:\n    '|startswith':\n      - Fail\n      - Accept\n"
+	    "  condition: kw\n";
+	CHECK_INT(try_msg(d, "Accepted key", NULL), 1);
+	CHECK_INT(try_msg(d, "x Accepted key", NULL), 0);
+	/* T0 is 2023-11-14 22:13:20 UTC, ISO week 46 */
+	d = "  sel:\n    '@timestamp|hour': 22\n  condition: sel\n";
+	CHECK_INT(try_msg(d, "x", NULL), 1);
+	d = "  sel:\n    '@timestamp|hour': 21\n  condition: sel\n";
+	CHECK_INT(try_msg(d, "x", NULL), 0);
+	d = "  sel:\n    '@timestamp|minute|gte': 13\n"
+	    "    '@timestamp|day': 14\n    '@timestamp|month': 11\n"
+	    "    '@timestamp|year': 2023\n    '@timestamp|week': 46\n"
+	    "  condition: sel\n";
+	CHECK_INT(try_msg(d, "x", NULL), 1);
+	d = "  sel:\n    user.name|fieldref: message\n  condition: sel\n";
+	CHECK_INT(try_msg(d, "root", "root"), 1);
+	CHECK_INT(try_msg(d, "root", "Root"), 0);
+	CHECK_INT(try_msg(d, NULL, "root"), 0);
+	d = "  sel:\n    user.name|fieldref|neq: message\n  condition: sel\n";
+	CHECK_INT(try_msg(d, "root", "admin"), 1);
+}
+
 static bool
 has_err(const char *frag)
 {
@@ -1019,6 +1053,7 @@ main(void)
 	test_string_modifiers();
 	test_typed();
 	test_conditions();
+	test_more_modifiers();
 	test_refusals();
 	test_event_count();
 	test_event_count_dup_refs();

@@ -158,11 +158,58 @@ static const struct row rows[] = {
 	{ "message", "contains|startswith", { "a" },
 	    "!modifier 'startswith' conflicts with an earlier one" },
 	{ "message", "expand", { "a" }, "!modifier 'expand' is not supported" },
-	{ "message", "fieldref", { "a" }, "!modifier 'fieldref' is not supported" },
-	{ "message", "utf16le|base64", { "a" },
-	    "!modifier 'utf16le' is not supported" },
-	{ "message", "wide", { "a" }, "!modifier 'wide' is not supported" },
-	{ "message", "neq", { "a" }, "!modifier 'neq' is not supported" },
+
+	/* neq: none of the values (an absent field is different too) */
+	{ "message", "neq", { "a" }, "not(/^a\\z/is)" },
+	{ "message", "neq", { "a", "b" }, "not(or(/^a\\z/is,/^b\\z/is))" },
+	{ "message", "contains|neq", { "a" }, "not(/a/is)" },
+	{ "source.port", "neq", { "22" }, "not(num==22)" },
+	{ "message", "neq", { NUL }, "not(absent)" },
+
+	/* utf16le/be, utf16 (with BOM), wide; before base64 */
+	{ "message", "wide", { "cmd" }, "/^c\\x00m\\x00d\\x00\\z/is" },
+	{ "message", "utf16le|contains", { "cmd" }, "/c\\x00m\\x00d\\x00/is" },
+	{ "message", "utf16be|contains", { "cmd" }, "/\\x00c\\x00m\\x00d/is" },
+	{ "message", "utf16|contains", { "cmd" },
+	    "/\\xff\\xfec\\x00m\\x00d\\x00/is" },
+	{ "message", "wide|contains", { "\xc3\xa9" }, "/\\xe9\\x00/is" },
+	{ "message", "wide|base64offset|contains", { "ping" },
+	    "or(/cABpAG4AZw/s,/AAaQBuAGcA/s,/wAGkAbgBnA/s)" },
+	{ "message", "wide|base64", { "ab" }, "/^YQBiAA\\x3d\\x3d\\z/s" },
+	{ "message", "base64|wide", { "a" }, "!must come before base64" },
+	{ "message", "wide", { "a*" }, "!wildcards cannot be UTF-16" },
+	{ "message", "wide", { "\xff" }, "!not valid UTF-8" },
+	{ "message", "wide|re", { "a" }, "!utf16/wide only apply to string" },
+
+	/* time modifiers: @timestamp or a time field, UTC */
+	{ "event.start", "hour", { "3" }, "hour==3" },
+	{ "event.start", "minute|gte", { "30" }, "minute>=30" },
+	{ "event.start", "week|lt", { "2" }, "week<2" },
+	{ "event.start", "year", { "2024", "2025" }, "or(year==2024,year==2025)" },
+	{ "message", "hour", { "3" }, "!time modifiers need @timestamp" },
+	{ "event.start", "hour|contains", { "3" }, "!time modifiers take a number" },
+	{ "event.start", "hour", { "x" }, "!'x' is not an integer" },
+	{ "event.start", "hour|day", { "1" }, "!two time modifiers" },
+
+	/* fieldref (with neq) */
+	{ "source.ip", "fieldref", { "destination.ip" }, "ref(destination.ip)" },
+	{ "source.ip", "fieldref|neq", { "destination.ip" },
+	    "not(ref(destination.ip))" },
+	{ "source.ip", "fieldref", { "nosuch" }, "!fieldref: unknown field" },
+	{ "message", "fieldref|contains", { "user.name" },
+	    "!fieldref only combines with neq" },
+
+	/* numbers compare as numbers; what cannot be honoured is refused */
+	{ "source.port", "", { "404.0" }, "num==404" },
+	{ "source.port", "", { "4.04e2" }, "num==404" },
+	{ "source.port", "", { "404.5" }, "!can never equal integer field" },
+	{ "source.port", "", { "abc" }, "!'abc' is not a number" },
+	{ "source.port", "gt", { "1.5" }, "num>1" },
+	{ "source.port", "gte", { "1.5" }, "num>=2" },
+	{ "source.port", "lt", { "1.5" }, "num<2" },
+	{ "source.port", "lte", { "1.5" }, "num<=1" },
+	{ "source.port", "gt", { "-1.5" }, "num>-2" },
+	{ "source.port", "gte", { "-1.5" }, "num>=-1" },
 	{ "message", "bogus", { "a" }, "!unknown modifier 'bogus'" },
 	{ "message", "", { NULL }, "!empty value list" },
 };
@@ -212,6 +259,17 @@ render(const struct rule *r, uint32_t k, struct soc_sbuf *b)
 	case RN_CIDR:
 		soc_ip_format(&n->u.cidr.ip, ip, sizeof(ip));
 		soc_sbuf_printf(b, "cidr(%s/%u)", ip, n->u.cidr.plen);
+		break;
+	case RN_TIME: {
+		static const char *const parts[] = { "?", "minute", "hour", "day",
+		    "week", "month", "year" };
+
+		soc_sbuf_printf(b, "%s%s%lld", parts[n->kid < 7 ? n->kid : 0],
+		    n->op < 5 ? ops[n->op] : "?", (long long)n->u.num);
+		break;
+	}
+	case RN_FIELDREF:
+		soc_sbuf_printf(b, "ref(%s)", soc_field_name((int)n->u.num));
 		break;
 	case RN_TRUE:
 		soc_sbuf_adds(b, "true");

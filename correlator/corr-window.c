@@ -43,7 +43,8 @@
  * once a minute with the evictions since (see docs/RULES.md).
  *
  * The keys hold values an attacker chooses, so the table hashes them with
- * SipHash keyed per state (soc/hash.h).  corr_state_check() verifies the
+ * SipHash keyed per state (soc/hash.h).  corr_state_check() (corr-check.c)
+ * verifies the
  * table, the per-agency LRU lists and every window; the mutating
  * functions assert it (sampled once the table is large).
  */
@@ -54,65 +55,8 @@
 
 #include "soc/hash.h"
 #include "soc/util.h"
-#include "rule-int.h"
+#include "corr-int.h"
 
-#define CORR_KEYLEN	1024
-#define CORR_AGBUCKETS	256
-#define CORR_CHECK_ALL	64	/* keys up to which every mutation is checked */
-#define CORR_CHECK_EVERY 4096	/* past that, one mutation in this many */
-#define CORR_EVICT_EVERY (60 * 1000000000LL)	/* eviction alerts, wall */
-
-struct cw_ent {
-	int64_t		 ts;
-	uint64_t	 v;		/* value hash, rule index, or chain start */
-	bool		 rep;		/* counted by an alert (ordered: valid) */
-};
-
-struct corr_agency {
-	struct corr_agency *hnext;
-	struct corr_key	*head, *tail;	/* LRU: head is the oldest */
-	size_t		 nkeys;
-	uint64_t	 evicted, evict_pending;
-	int64_t		 evict_alerted;	/* wall clock of the last alert */
-	char		 name[256];
-};
-
-struct corr_key {
-	struct corr_key	*hnext;		/* hash chain */
-	struct corr_key	*lprev, *lnext;	/* its agency's LRU list */
-	struct corr_agency *ag;
-	const struct rule *corr;
-	uint64_t	 hash;
-	uint32_t	 n, cap;
-	struct cw_ent	*e;
-	int64_t		 touched;	/* wall clock of the last event (ns) */
-	int64_t		 wstart, wlast;	/* at_close window (event time) */
-	uint64_t	 cnt;		/* at_close: events in the window */
-	int64_t		 rep_start;	/* ordered: start of the reported chain */
-	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
-	uint16_t	 gk_off;	/* where the group key starts in key */
-	char		 key[];		/* "agency\x1ffield=value,..." */
-};
-
-struct corr_state {
-	struct corr_key	**tab;
-	size_t		  tabsz;	/* power of two */
-	size_t		  nkeys, maxkeys, agmax;
-	uint64_t	  evicted;
-	struct corr_agency *agtab[CORR_AGBUCKETS];
-	struct corr_agency **ags;	/* for iteration, nags of them */
-	size_t		  nags;
-	struct corr_agency overflow;	/* agencies past RS_CORR_MAXAGENCIES */
-	struct soc_hash_key hkey;	/* per state: keys are attacker-chosen */
-	uint64_t	  nmut;		/* mutations, to sample the checks */
-	uint32_t	 *fed;		/* per correlation: serial last fed */
-	size_t		  ncorr;
-	uint32_t	  serial;	/* of the event being matched */
-	struct soc_event *synth;	/* for alerts judged by ruleset_tick */
-	struct rule	  evrule;	/* RS_RULE_CORR_EVICTION */
-};
-
-static bool	corr_state_ok(struct corr_state *cs);
 
 /* ---------------------------------------------------------------- */
 /* state */
@@ -265,8 +209,8 @@ tab_grow(struct corr_state *cs)
 }
 
 /* The correlation's index (operator-chosen) only spreads equal keys. */
-static uint64_t
-key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
+uint64_t
+corr_key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
     size_t len)
 {
 	return soc_hash(&cs->hkey, key, len) ^
@@ -316,7 +260,7 @@ static struct corr_key *
 key_get(struct corr_state *cs, const struct rule *c, const char *key,
     size_t len, size_t gk_off, struct corr_agency **victim)
 {
-	uint64_t h = key_hash(cs, c, key, len);
+	uint64_t h = corr_key_hash(cs, c, key, len);
 	const struct corr_def *d = c->corr;
 	struct corr_agency *ag;
 	struct corr_key *k;
@@ -474,8 +418,8 @@ ent_find(const struct corr_key *k, uint64_t v)
 }
 
 /* Entries kept: `lo` for a sliding window, one past any bound at close. */
-static uint32_t
-ent_cap(const struct corr_def *d)
+uint32_t
+corr_ent_cap(const struct corr_def *d)
 {
 	uint64_t c = d->lo;
 
@@ -508,7 +452,7 @@ slide_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v)
 			t = k->e[i].ts;
 		ent_remove(k, (uint32_t)i);
 	}
-	if (ent_reserve(k, ent_cap(d)) == -1)
+	if (ent_reserve(k, corr_ent_cap(d)) == -1)
 		return r;
 	ent_insert(k, t, v);
 	newest = k->e[k->n - 1].ts;
@@ -577,7 +521,7 @@ close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
 		k->wlast = t;
 	k->cnt++;
 	if (d->type != CT_EVENT_COUNT && ent_find(k, v) < 0 &&
-	    ent_reserve(k, ent_cap(d)) == 0)
+	    ent_reserve(k, corr_ent_cap(d)) == 0)
 		ent_insert(k, t, v);
 	return r;
 }
@@ -841,7 +785,7 @@ adopt_agency(struct ruleset *nrs, struct corr_state *ocs,
 			continue;
 		}
 		k->corr = nc;
-		k->hash = key_hash(ncs, nc, k->key, k->klen);
+		k->hash = corr_key_hash(ncs, nc, k->key, k->klen);
 		key_attach(ncs, nag, k);
 		kept++;
 	}
@@ -894,145 +838,4 @@ ruleset_corr_agency(const struct ruleset *rs, size_t i, const char **name,
 	if (evicted != NULL)
 		*evicted = ag->evicted;
 	return 0;
-}
-
-/* ---------------------------------------------------------------- */
-/* invariants */
-
-static int
-check_fail(const char **why, const char *what)
-{
-	if (why != NULL)
-		*why = what;
-	return -1;
-}
-
-/* One key's window: sorted, within reach, reported when at the bound. */
-static int
-check_key(const struct corr_state *cs, const struct corr_key *k,
-    const char **why)
-{
-	const struct corr_def *d;
-
-	if (k->corr == NULL || (d = k->corr->corr) == NULL)
-		return check_fail(why, "key without a correlation");
-	if (k->klen >= CORR_KEYLEN || k->key[k->klen] != '\0')
-		return check_fail(why, "key length wrong");
-	if (k->hash != key_hash(cs, k->corr, k->key, k->klen))
-		return check_fail(why, "stored hash differs from the key's");
-	if (k->gk_off == 0 || k->gk_off > k->klen ||
-	    k->key[k->gk_off - 1] != '\x1f')
-		return check_fail(why, "group key offset off the agency mark");
-	if (k->n > k->cap || (k->cap > 0 && k->e == NULL))
-		return check_fail(why, "window count over its capacity");
-	if (d->type == CT_TEMPORAL_ORDERED)
-		return k->n == d->nrefs ? 0 :
-		    check_fail(why, "ordered window without its steps");
-	if (k->cap > ent_cap(d))
-		return check_fail(why, "window capacity over its bound");
-	for (uint32_t i = 1; i < k->n; i++)
-		if (k->e[i - 1].ts > k->e[i].ts)
-			return check_fail(why, "window timestamps out of order");
-	for (uint32_t i = 0; d->type != CT_EVENT_COUNT && i < k->n; i++)
-		for (uint32_t j = 0; j < i; j++)
-			if (k->e[i].v == k->e[j].v)
-				return check_fail(why, "one value twice in a window");
-	if (d->at_close) {
-		if (k->cnt > 0 && (k->wlast < k->wstart ||
-		    k->wlast - k->wstart > d->timespan))
-			return check_fail(why, "closing window wider than its timespan");
-		return k->n <= k->cnt ? 0 :
-		    check_fail(why, "more values than events in a window");
-	}
-	if (k->n > d->lo)
-		return check_fail(why, "window holds more than its bound");
-	for (uint32_t i = 0; k->n == d->lo && i < k->n; i++)
-		if (!k->e[i].rep)
-			return check_fail(why, "window at its bound without an alert");
-	if (k->n > 0 && (uint64_t)k->e[k->n - 1].ts - (uint64_t)k->e[0].ts >
-	    (uint64_t)d->timespan)
-		return check_fail(why, "window wider than its timespan");
-	return 0;
-}
-
-/* One agency's LRU list: doubly linked, its keys in the table, counted. */
-static int
-check_agency(const struct corr_state *cs, const struct corr_agency *ag,
-    size_t *total, const char **why)
-{
-	const struct corr_key *k, *prev = NULL, *c;
-	size_t n = 0;
-
-	if ((ag->head == NULL) != (ag->tail == NULL))
-		return check_fail(why, "LRU head and tail disagree");
-	for (k = ag->head; k != NULL; prev = k, k = k->lnext) {
-		if (k->lprev != prev || k->ag != ag)
-			return check_fail(why, "LRU back link broken");
-		if (++n > cs->nkeys)
-			return check_fail(why, "more keys in the LRU lists than counted");
-		for (c = cs->tab[k->hash & (cs->tabsz - 1)]; c != k; c = c->hnext)
-			if (c == NULL)
-				return check_fail(why, "LRU key missing from the table");
-		if (check_key(cs, k, why) == -1)
-			return -1;
-	}
-	if (prev != ag->tail)
-		return check_fail(why, "LRU tail is not the last key");
-	if (n != ag->nkeys)
-		return check_fail(why, "agency key count wrong");
-	if (n > cs->agmax)
-		return check_fail(why, "agency over its quota");
-	*total += n;
-	return 0;
-}
-
-/*
- * Checks everything the table promises: a power-of-two table, every key
- * in the chain of its hash, each agency's LRU list doubly linked from head
- * to tail, all of them holding nkeys keys (so the same ones), at most
- * maxkeys and agmax per agency, and every window (check_key).  0 if
- * sound, else -1 and *why (may be NULL).  O(keys); for the unit tests
- * and, via corr_state_ok, the assertions.
- */
-int
-corr_state_check(const struct corr_state *cs, const char **why)
-{
-	size_t nlru = 0, ntab = 0;
-
-	if (cs->tab == NULL || cs->tabsz == 0 ||
-	    (cs->tabsz & (cs->tabsz - 1)) != 0)
-		return check_fail(why, "table size not a power of two");
-	if (cs->nkeys > cs->maxkeys)
-		return check_fail(why, "more keys than allowed");
-	for (size_t i = 0; i < cs->tabsz; i++)
-		for (const struct corr_key *k = cs->tab[i]; k != NULL; k = k->hnext) {
-			if ((k->hash & (cs->tabsz - 1)) != i)
-				return check_fail(why, "key in another hash chain");
-			if (++ntab > cs->nkeys)
-				return check_fail(why, "more keys in the table than counted");
-		}
-	if (ntab != cs->nkeys)
-		return check_fail(why, "fewer keys in the table than counted");
-	for (size_t i = 0; i < cs->nags; i++)
-		if (check_agency(cs, cs->ags[i], &nlru, why) == -1)
-			return -1;
-	if (check_agency(cs, &cs->overflow, &nlru, why) == -1)
-		return -1;
-	if (nlru != cs->nkeys)
-		return check_fail(why, "fewer keys in the LRU lists than counted");
-	return 0;
-}
-
-/* For assert(): every mutation while small, then one in CORR_CHECK_EVERY. */
-static bool
-corr_state_ok(struct corr_state *cs)
-{
-	const char *why = NULL;
-
-	if (cs->nkeys > CORR_CHECK_ALL && cs->nmut++ % CORR_CHECK_EVERY != 0)
-		return true;
-	if (corr_state_check(cs, &why) == 0)
-		return true;
-	fprintf(stderr, "corr_state_check: %s\n", why);
-	return false;
 }

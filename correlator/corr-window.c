@@ -44,9 +44,8 @@
  *
  * The keys hold values an attacker chooses, so the table hashes them with
  * SipHash keyed per state (soc/hash.h).  corr_state_check() (corr-check.c)
- * verifies the
- * table, the per-agency LRU lists and every window; the mutating
- * functions assert it (sampled once the table is large).
+ * verifies the table, the per-agency LRU lists and every window; the
+ * mutating functions assert it (sampled once the table is large).
  */
 #include <assert.h>
 #include <stdio.h>

@@ -458,6 +458,9 @@ sg_detection(struct sg_ctx *c, const yaml_node_t *det)
 			cond = vn;
 			continue;
 		}
+		if (c->filter && (strcmp(k, "rules") == 0 ||
+		    strcmp(k, "agencies") == 0))
+			continue;
 		if (strcmp(k, "timeframe") == 0)
 			return sg_fail(c, kn, "timeframe (aggregation) is not "
 			    "supported; use a correlation rule");

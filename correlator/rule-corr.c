@@ -91,8 +91,8 @@ corr_def_free(struct corr_def *d)
 /* ---------------------------------------------------------------- */
 /* parsing */
 
-static int
-corr_strlist(struct sg_ctx *c, const yaml_node_t *n, const char *what,
+int
+sg_strlist(struct sg_ctx *c, const yaml_node_t *n, const char *what,
     char ***out, int **lines, size_t *nout)
 {
 	size_t cnt = 1;
@@ -137,7 +137,7 @@ corr_bound(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *kn,
 		if (d->type != CT_VALUE_COUNT)
 			return sg_fail(c, kn, "condition field: only applies to "
 			    "value_count");
-		return corr_strlist(c, vn, "field", &d->vfield, NULL, &d->nvfield);
+		return sg_strlist(c, vn, "field", &d->vfield, NULL, &d->nvfield);
 	}
 	if (rule_parse_int64(ry_scalar(vn), &v) == -1 || v < 0 ||
 	    v >= RS_MAX_THRESHOLD)
@@ -292,10 +292,10 @@ sg_correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
 		return sg_fail(c, cn, "unknown correlation type '%s'", type);
 	if ((n = ry_map_get(c->doc, cn, "rules")) == NULL)
 		return sg_fail(c, cn, "correlation has no rules");
-	if (corr_strlist(c, n, "rules", &d->refs, &d->ref_lines, &d->nrefs) == -1)
+	if (sg_strlist(c, n, "rules", &d->refs, &d->ref_lines, &d->nrefs) == -1)
 		return -1;
 	if ((n = ry_map_get(c->doc, cn, "group-by")) != NULL &&
-	    corr_strlist(c, n, "group-by", &d->group_by, NULL, &d->ngroup) == -1)
+	    sg_strlist(c, n, "group-by", &d->group_by, NULL, &d->ngroup) == -1)
 		return -1;
 	if (d->ngroup > RS_MAX_GROUPBY)
 		return sg_fail(c, n, "more than %d group-by fields", RS_MAX_GROUPBY);

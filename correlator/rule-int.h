@@ -36,6 +36,12 @@ struct yaml_node_s;
 #define RS_MAX_CORR_CHAIN	8	/* correlations of correlations */
 #define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
 #define RS_MAX_DEPTH		64	/* condition nesting */
+/* Compile bounds (docs/RULES.md): refused with file:line past these. */
+#define RS_MAX_PATS_RULE	5000	/* string values of one rule */
+#define RS_MAX_PATS_FIELD	50000	/* patterns of one field's database */
+#define RS_MAX_YAML_DEPTH	64	/* nested mappings and lists */
+#define RS_MAX_YAML_ALIASES	64	/* YAML aliases (*x) in one file */
+#define RS_MAX_FILE_BYTES	(4 << 20)	/* one rule file */
 
 /* Condition nodes.  AND/OR/NOT have children in rule->kids. */
 enum rn_type {
@@ -171,6 +177,13 @@ struct rule {
 	struct rule_pat	*pats;
 	uint32_t	 npats, pats_cap;
 
+	bool		 is_filter;	/* a Sigma filter (rule-filter.c) */
+	char		**ftargets;	/* filter: rules it applies to */
+	int		 *ftlines;
+	size_t		  nftargets;
+	char		**fagencies;	/* filter: only these agencies */
+	size_t		  nfagencies;
+
 	struct corr_def	*corr;		/* non-NULL for correlation rules */
 	struct rule_feed *feeds;	/* correlations this rule feeds */
 	size_t		 nfeeds;
@@ -189,6 +202,8 @@ struct ruleset {
 	int		  nds;
 	struct match_db	 *db;
 	struct corr_state *cs;
+	struct rs_filter_use *fuses;	/* which filter applies to which rule */
+	size_t		  nfuses;
 };
 
 /* Load-time error reporting: "file:line: reason", counted. */
@@ -244,6 +259,7 @@ struct sg_ctx {
 	struct yaml_document_s *doc;
 	struct rule_sel	*sels;
 	size_t		 nsels;
+	bool		 filter;	/* detection of a filter: skip its rules */
 };
 
 /* rule-sigma.c */
@@ -281,6 +297,9 @@ int	rb_fail(struct rule_build *c, int line, const char *fmt, ...)
 int	rb_vfail(struct rule_build *c, int line, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 3, 0)));
 int	rb_node(struct rule_build *c, int type, int field);
+int	rule_pat_add(struct rule_build *c, int line, int field, char *expr,
+	    unsigned int flags);
+int	rule_kids_add(struct rule_build *c, const uint32_t *kids, size_t n);
 int	rb_group(struct rule_build *c, int type, const uint32_t *kids,
 	    size_t n);
 int	rule_ivec_push(struct rule_ivec *v, uint32_t x);
@@ -302,7 +321,16 @@ int	match_check_regex(const char *expr, unsigned int flags, char *err,
 int	match_build(struct ruleset *rs, struct rs_load *ld);
 void	match_free(struct match_db *db);
 
+/* rule-filter.c */
+int	sg_filter(struct sg_ctx *c, const struct yaml_node_s *fn);
+void	rule_filter_free(struct rule *r);
+void	rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
+	    struct rs_load *ld);
+void	rule_filters_free(struct ruleset *rs);
+
 /* rule-corr.c */
+int	sg_strlist(struct sg_ctx *c, const struct yaml_node_s *n,
+	    const char *what, char ***out, int **lines, size_t *nout);
 int	sg_correlation(struct sg_ctx *c, const struct yaml_node_s *root,
 	    const struct yaml_node_s *cn);
 int64_t	rule_parse_timespan(const char *s);

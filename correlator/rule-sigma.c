@@ -258,6 +258,7 @@ rule_free(struct rule *r)
 	free(r->nodes);
 	free(r->kids);
 	free(r->feeds);
+	rule_filter_free(r);
 	corr_def_free(r->corr);
 	free(r);
 }
@@ -296,6 +297,14 @@ document(struct sg_ctx *c, const yaml_node_t *root)
 		return -1;
 	if ((cn = ry_map_get(c->doc, root, "correlation")) != NULL)
 		return sg_correlation(c, root, cn);
+	if ((det = ry_map_get(c->doc, root, "filter")) != NULL) {
+		if (ry_map_get(c->doc, root, "detection") != NULL)
+			return sg_fail(c, root, "a document has either detection "
+			    "or filter");
+		if (logsource(c, root) == -1)
+			return -1;
+		return sg_filter(c, det);
+	}
 	if ((det = ry_map_get(c->doc, root, "detection")) == NULL)
 		return sg_fail(c, root, "rule has neither detection nor correlation");
 	if (logsource(c, root) == -1)
@@ -331,6 +340,82 @@ load_document(struct ruleset *rs, struct rs_load *ld, const char *file,
 	return 0;
 }
 
+/*
+ * Bounds before the document loader sees a file: its size, and one pass
+ * over its events for the nesting depth and the aliases (a deep or
+ * alias-laden file costs the loader, and the rule walk, far more than its
+ * size).  0 if within them; else reported and -1.
+ */
+static int
+prescan(struct rs_load *ld, const char *path, const char *buf, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, aliases = 0, rc = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev))
+			break;		/* the loader reports it */
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+		    ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		else if (ev.type == YAML_ALIAS_EVENT)
+			aliases++;
+		if (depth > RS_MAX_YAML_DEPTH || aliases > RS_MAX_YAML_ALIASES) {
+			rs_report(ld, path, (int)ev.start_mark.line + 1,
+			    depth > RS_MAX_YAML_DEPTH ? "YAML nested deeper than %d" :
+			    "more than %d YAML aliases", depth > RS_MAX_YAML_DEPTH ?
+			    RS_MAX_YAML_DEPTH : RS_MAX_YAML_ALIASES);
+			rc = -1;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT || rc == -1) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* The whole file, at most RS_MAX_FILE_BYTES; NULL if reported. */
+static char *
+slurp(struct rs_load *ld, const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		rs_report(ld, path, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == -1 || st.st_size > RS_MAX_FILE_BYTES) {
+		rs_report(ld, path, 0, "file larger than %d bytes",
+		    RS_MAX_FILE_BYTES);
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rs_report(ld, path, 0, "out of memory");
+		goto out;
+	}
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	buf[*len] = '\0';
+	if (ferror(f)) {
+		rs_report(ld, path, 0, "read error");
+		free(buf);
+		buf = NULL;
+	}
+out:
+	fclose(f);
+	return buf;
+}
+
 static int
 load_file(struct ruleset *rs, struct rs_load *ld, const char *path,
     struct rule_vec *rv)
@@ -338,15 +423,18 @@ load_file(struct ruleset *rs, struct rs_load *ld, const char *path,
 	yaml_parser_t p;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	FILE *f;
+	size_t len = 0;
+	char *buf;
 	int rc = 0;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		rs_report(ld, path, 0, "%s", strerror(errno));
+	if ((buf = slurp(ld, path, &len)) == NULL)
+		return 0;
+	if (prescan(ld, path, buf, len) == -1) {
+		free(buf);
 		return 0;
 	}
 	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	for (;;) {
 		if (!yaml_parser_load(&p, &doc)) {
 			rs_report(ld, path, (int)p.problem_mark.line + 1,
@@ -364,7 +452,7 @@ load_file(struct ruleset *rs, struct rs_load *ld, const char *path,
 			break;
 	}
 	yaml_parser_delete(&p);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 
@@ -487,6 +575,37 @@ collect(struct ruleset *rs, struct rs_load *ld, const char *const *dirs,
 	return rc;
 }
 
+/*
+ * Patterns per field database: a rule whose patterns would take a
+ * field's database past RS_MAX_PATS_FIELD is refused (compile time grows
+ * faster than linearly with a database's size).
+ */
+static void
+limit_fields(struct rule **v, size_t n, struct rs_load *ld)
+{
+	uint32_t *cnt = calloc(SOC_F_COUNT, sizeof(*cnt));
+
+	if (cnt == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct rule *r = v[i];
+		bool over = false;
+
+		if (r->refused)
+			continue;
+		for (uint32_t j = 0; j < r->npats; j++)
+			over |= ++cnt[r->pats[j].field] > RS_MAX_PATS_FIELD;
+		if (!over)
+			continue;
+		for (uint32_t j = 0; j < r->npats; j++)
+			cnt[r->pats[j].field]--;
+		rs_report(ld, r->file, r->line, "field database over %d patterns "
+		    "with this rule", RS_MAX_PATS_FIELD);
+		r->refused = true;
+	}
+	free(cnt);
+}
+
 /* Keeps the rules that survived; frees the refused ones. */
 static int
 compact(struct ruleset *rs, struct rule_vec *rv)
@@ -526,6 +645,8 @@ ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
 		goto fail;
 	refuse_duplicates(rv.v, rv.n, &ld);
 	corr_resolve(rv.v, rv.n, &ld);
+	rule_filters_apply(rs, rv.v, rv.n, &ld);
+	limit_fields(rv.v, rv.n, &ld);
 	compact(rs, &rv);
 	if (match_build(rs, &ld) == -1)
 		goto fail;
@@ -551,6 +672,7 @@ ruleset_free(struct ruleset *rs)
 		return;
 	corr_state_free(rs->cs);
 	match_free(rs->db);
+	rule_filters_free(rs);
 	for (size_t i = 0; i < rs->nrules; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);

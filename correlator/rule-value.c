@@ -119,17 +119,13 @@ rb_node(struct rule_build *c, int type, int field)
 	return n;
 }
 
-/* AND/OR/NOT over kids (a group of one collapses to the kid). */
+/* Appends kids to r->kids; the index of the first, or -1. */
 int
-rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
+rule_kids_add(struct rule_build *c, const uint32_t *kids, size_t n)
 {
 	struct rule *r = c->r;
-	int idx;
+	uint32_t first = r->nkids;
 
-	if (n == 1 && type != RN_NOT)
-		return (int)kids[0];
-	if (n == 0)
-		return rb_node(c, type == RN_AND ? RN_TRUE : RN_FALSE, -1);
 	if (r->nkids + n > r->kids_cap) {
 		uint32_t ncap = r->kids_cap ? r->kids_cap : 16;
 		uint32_t *nk;
@@ -141,22 +137,44 @@ rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
 		r->kids = nk;
 		r->kids_cap = ncap;
 	}
+	if (n > 0)
+		memcpy(&r->kids[r->nkids], kids, n * sizeof(*kids));
+	r->nkids += (uint32_t)n;
+	return (int)first;
+}
+
+/* AND/OR/NOT over kids (a group of one collapses to the kid). */
+int
+rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
+{
+	struct rule *r = c->r;
+	int idx, first;
+
+	if (n == 1 && type != RN_NOT)
+		return (int)kids[0];
+	if (n == 0)
+		return rb_node(c, type == RN_AND ? RN_TRUE : RN_FALSE, -1);
+	if ((first = rule_kids_add(c, kids, n)) == -1)
+		return -1;
 	if ((idx = rb_node(c, type, -1)) == -1)
 		return -1;
-	r->nodes[idx].kid = r->nkids;
+	r->nodes[idx].kid = (uint32_t)first;
 	r->nodes[idx].nkids = (uint32_t)n;
-	memcpy(&r->kids[r->nkids], kids, n * sizeof(*kids));
-	r->nkids += (uint32_t)n;
 	return idx;
 }
 
-/* A string condition: one Hyperscan expression (expr is taken over). */
-static int
-rb_pat(struct rule_build *c, int field, char *expr, unsigned int flags)
+/* A pattern of the rule (expr taken over); its index, or -1. */
+int
+rule_pat_add(struct rule_build *c, int line, int field, char *expr,
+    unsigned int flags)
 {
 	struct rule *r = c->r;
-	int idx;
 
+	if (r->npats >= RS_MAX_PATS_RULE) {
+		free(expr);
+		return rb_fail(c, line, "more than %d values in one rule",
+		    RS_MAX_PATS_RULE);
+	}
 	if (r->npats == r->pats_cap) {
 		uint32_t ncap = r->pats_cap ? r->pats_cap * 2 : 8;
 		struct rule_pat *np = reallocarray(r->pats, ncap, sizeof(*np));
@@ -168,15 +186,25 @@ rb_pat(struct rule_build *c, int field, char *expr, unsigned int flags)
 		r->pats = np;
 		r->pats_cap = ncap;
 	}
-	if ((idx = rb_node(c, RN_PAT, field)) == -1) {
-		free(expr);
-		return -1;
-	}
 	r->pats[r->npats].field = field;
 	r->pats[r->npats].flags = flags;
 	r->pats[r->npats].expr = expr;
 	r->pats[r->npats].gid = 0;
-	r->nodes[idx].u.pat = r->npats++;
+	return (int)r->npats++;
+}
+
+/* A string condition: one Hyperscan expression (expr is taken over). */
+static int
+rb_pat(struct rule_build *c, int line, int field, char *expr,
+    unsigned int flags)
+{
+	int idx, p;
+
+	if ((p = rule_pat_add(c, line, field, expr, flags)) == -1)
+		return -1;
+	if ((idx = rb_node(c, RN_PAT, field)) == -1)
+		return -1;
+	c->r->nodes[idx].u.pat = (uint32_t)p;
 	return idx;
 }
 
@@ -309,7 +337,7 @@ literal_node(struct rule_build *c, int line, int field, int match,
 			c->r->nodes[k].u.exists = true;
 		return k;
 	}
-	return rb_pat(c, field, b.data, HS_FLAG_DOTALL);
+	return rb_pat(c, line, field, b.data, HS_FLAG_DOTALL);
 }
 
 /*
@@ -586,7 +614,7 @@ re_node(struct rule_build *c, int line, int field,
 		return rb_fail(c, line, "regex /%s/ refused by Hyperscan: %s", s, err);
 	if ((expr = strdup(s)) == NULL)
 		return rb_fail(c, line, "out of memory");
-	return rb_pat(c, field, expr, flags);
+	return rb_pat(c, line, field, expr, flags);
 }
 
 /* A plain/contains/startswith/endswith value (wildcards honoured). */
@@ -659,7 +687,7 @@ str_node(struct rule_build *c, int line, int field,
 	}
 	if (!m->cased)
 		flags |= HS_FLAG_CASELESS;
-	return rb_pat(c, field, b.data, flags);
+	return rb_pat(c, line, field, b.data, flags);
 }
 
 /*

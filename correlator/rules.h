@@ -35,6 +35,16 @@ void		 ruleset_free(struct ruleset *rs);
 size_t		 ruleset_count(const struct ruleset *rs);	/* loaded rules */
 const struct rule *ruleset_rule(const struct ruleset *rs, size_t i);
 
+/*
+ * Sigma filter documents applied at load (rule-filter.c): pairs of a
+ * filter and a rule it tunes, for `socctl rules check`.  Slot i gives the
+ * filter's id, title, file and line and the rule; -1 if out of range.
+ */
+size_t		 ruleset_filter_uses(const struct ruleset *rs);
+int		 ruleset_filter_use(const struct ruleset *rs, size_t i,
+		    const char **filter_id, const char **filter_title,
+		    const char **file, int *line, const struct rule **rule);
+
 /* One scratch per thread. */
 struct rs_scratch *rs_scratch_new(const struct ruleset *rs);
 void		 rs_scratch_free(struct rs_scratch *s);

@@ -25,9 +25,15 @@
 #include "soc/log.h"
 #include "rule-int.h"
 
+/*
+ * A field's databases: db for the byte-mode patterns, and for the regexes
+ * compiled in UTF-8 mode (one character per '.', Unicode case folding)
+ * u8 and, for a value that is not valid UTF-8, the same patterns in byte
+ * mode (raw), so such a value still matches bytewise.  Any may be NULL.
+ */
 struct match_field {
 	int		 field;
-	hs_database_t	*db;
+	hs_database_t	*db, *u8, *raw;
 };
 
 struct match_db {
@@ -280,10 +286,15 @@ index_datasets(struct ruleset *rs, struct match_db *m)
 	return 0;
 }
 
-/* One database for the patterns of one field. */
+#define U8FLAGS	(HS_FLAG_UTF8 | HS_FLAG_UCP)
+
+/*
+ * One database of the patterns of field whose UTF-8 flags are (u8) or
+ * are not set, with them (keep) or without; *out NULL if there are none.
+ */
 static int
-compile_field(struct match_db *m, const struct pat_tab *t, int field,
-    struct rs_load *ld)
+compile_db(struct match_db *m, const struct pat_tab *t, int field, bool u8,
+    bool keep, hs_database_t **out, struct rs_load *ld)
 {
 	const char **exprs = NULL;
 	unsigned int *flags = NULL, *ids = NULL, n = 0;
@@ -291,16 +302,24 @@ compile_field(struct match_db *m, const struct pat_tab *t, int field,
 	hs_database_t *db = NULL;
 	int rc = -1;
 
+	*out = NULL;
 	if ((exprs = calloc(t->n, sizeof(*exprs))) == NULL ||
 	    (flags = calloc(t->n, sizeof(*flags))) == NULL ||
 	    (ids = calloc(t->n, sizeof(*ids))) == NULL)
 		goto out;
 	for (uint32_t g = 0; g < t->n; g++) {
-		if (t->pat[g]->field != field)
+		if (t->pat[g]->field != field ||
+		    ((t->pat[g]->flags & HS_FLAG_UTF8) != 0) != u8)
 			continue;
 		exprs[n] = t->pat[g]->expr;
 		flags[n] = t->pat[g]->flags | HS_FLAG_SINGLEMATCH;
+		if (!keep)
+			flags[n] &= ~(unsigned int)U8FLAGS;
 		ids[n++] = g;
+	}
+	if (n == 0) {
+		rc = 0;
+		goto out;
 	}
 	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db,
 	    &cerr) != HS_SUCCESS) {
@@ -318,14 +337,32 @@ compile_field(struct match_db *m, const struct pat_tab *t, int field,
 		hs_free_database(db);
 		goto out;
 	}
-	m->fields[m->nfields].field = field;
-	m->fields[m->nfields++].db = db;
+	*out = db;
 	rc = 0;
 out:
 	free(exprs);
 	free(flags);
 	free(ids);
 	return rc;
+}
+
+/* The databases of one field. */
+static int
+compile_field(struct match_db *m, const struct pat_tab *t, int field,
+    struct rs_load *ld)
+{
+	struct match_field *mf = &m->fields[m->nfields];
+
+	mf->field = field;
+	if (compile_db(m, t, field, false, false, &mf->db, ld) == -1 ||
+	    compile_db(m, t, field, true, true, &mf->u8, ld) == -1 ||
+	    compile_db(m, t, field, true, false, &mf->raw, ld) == -1) {
+		hs_free_database(mf->db);
+		hs_free_database(mf->u8);
+		return -1;
+	}
+	m->nfields++;
+	return 0;
 }
 
 int
@@ -364,8 +401,11 @@ match_free(struct match_db *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->nfields; i++)
+	for (size_t i = 0; i < m->nfields; i++) {
 		hs_free_database(m->fields[i].db);
+		hs_free_database(m->fields[i].u8);
+		hs_free_database(m->fields[i].raw);
+	}
 	free(m->fields);
 	free(m->pr_off);
 	free(m->pr_rule);
@@ -568,7 +608,56 @@ dataset_of(const struct ruleset *rs, const struct soc_event *ev)
 	return -1;
 }
 
-/* One hs_scan per field that has a database and a value. */
+/* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static bool
+utf8_valid(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return false;
+		for (size_t k = 1; k <= n; k++)
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] > 0x9f) ||
+		    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] > 0x8f))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static int
+scan_one(hs_database_t *db, const char *p, size_t len, struct rs_scratch *s,
+    int f)
+{
+	hs_error_t e;
+
+	if (db == NULL)
+		return 0;
+	e = hs_scan(db, p, (unsigned int)len, 0, s->hs, on_hit, s);
+	if (e != HS_SUCCESS) {
+		log_warnx("hs_scan on %s failed: %d", soc_field_name(f), e);
+		return -1;
+	}
+	return 0;
+}
+
+/* hs_scan per field that has a database and a value (two with regexes). */
 static int
 scan_fields(const struct match_db *m, struct rs_scratch *s,
     const struct soc_event *ev)
@@ -576,10 +665,10 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 	char buf[128];
 	const char *p;
 	size_t len;
-	hs_error_t e;
 
 	for (size_t i = 0; i < m->nfields; i++) {
-		int f = m->fields[i].field;
+		const struct match_field *mf = &m->fields[i];
+		int f = mf->field;
 
 		if (!soc_event_has(ev, f))
 			continue;
@@ -593,12 +682,11 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 			p = buf;
 			len = (size_t)n;
 		}
-		e = hs_scan(m->fields[i].db, p, (unsigned int)len, 0, s->hs,
-		    on_hit, s);
-		if (e != HS_SUCCESS) {
-			log_warnx("hs_scan on %s failed: %d", soc_field_name(f), e);
+		if (scan_one(mf->db, p, len, s, f) == -1)
 			return -1;
-		}
+		if (mf->u8 != NULL && scan_one(utf8_valid((const unsigned char *)p,
+		    len) ? mf->u8 : mf->raw, p, len, s, f) == -1)
+			return -1;
 	}
 	return 0;
 }

@@ -264,6 +264,15 @@ emit_byte(struct soc_sbuf *b, int ch)
 enum { RX_PATTERN, RX_EXISTS, RX_EMPTY };
 
 /*
+ * '?': one UTF-8 character, in byte mode (no Hyperscan UTF-8 flag, which
+ * would need valid input): a well-formed sequence, or one byte that can
+ * never start one (so a value that is not UTF-8 still matches bytewise).
+ */
+#define RX_ONECHAR	"(?:[\\x00-\\x7f]|[\\xc2-\\xdf][\\x80-\\xbf]|" \
+	"[\\xe0-\\xef][\\x80-\\xbf]{2}|[\\xf0-\\xf4][\\x80-\\xbf]{3}|" \
+	"[\\x80-\\xc1\\xf5-\\xff])"
+
+/*
  * Tokens -> expression.  Leading/trailing stars drop the anchor they
  * touch; a value with nothing left matches any (RX_EXISTS) or only the
  * empty string (RX_EMPTY), which Hyperscan cannot express.
@@ -292,7 +301,7 @@ tokens_regex(const int *t, size_t n, bool astart, bool aend, bool windash,
 		if (t[i] == TOK_STAR)
 			soc_sbuf_adds(b, ".*");
 		else if (t[i] == TOK_QMARK)
-			soc_sbuf_adds(b, ".");
+			soc_sbuf_adds(b, RX_ONECHAR);
 		else if (windash && (t[i] == '-' || t[i] == '/') &&
 		    (i == 0 || !is_word(t[i - 1])) && i + 1 < n &&
 		    is_word(t[i + 1]))
@@ -597,6 +606,13 @@ bad:
 	return -1;
 }
 
+/*
+ * A regex: in UTF-8 mode with Unicode properties ('.' is one character,
+ * re|i folds non-ASCII letters, as PCRE in UTF-8 mode), which match-hs.c
+ * scans only on well-formed values and replaces by the byte-mode pattern
+ * on the others.  A regex that UTF-8 mode refuses (bytes that are not
+ * UTF-8 in it) is byte mode only.
+ */
 static int
 re_node(struct rule_build *c, int line, int field,
     const struct rule_mods *m, const char *s)
@@ -612,6 +628,9 @@ re_node(struct rule_build *c, int line, int field,
 		flags |= HS_FLAG_DOTALL;
 	if (match_check_regex(s, flags, err, sizeof(err)) == -1)
 		return rb_fail(c, line, "regex /%s/ refused by Hyperscan: %s", s, err);
+	if (match_check_regex(s, flags | HS_FLAG_UTF8 | HS_FLAG_UCP, err,
+	    sizeof(err)) == 0)
+		flags |= HS_FLAG_UTF8 | HS_FLAG_UCP;
 	if ((expr = strdup(s)) == NULL)
 		return rb_fail(c, line, "out of memory");
 	return rb_pat(c, line, field, expr, flags);

@@ -451,6 +451,34 @@ test_more_modifiers(void)
 	CHECK_INT(try_msg(d, "root", "admin"), 1);
 }
 
+/* Characters, not bytes; a value that is not UTF-8 still matches bytewise. */
+static void
+test_characters(void)
+{
+	const char *d = "  sel:\n    user.name: 'r?t'\n  condition: sel\n";
+
+	CHECK_INT(try_msg(d, NULL, "r\xc3\xa9t"), 1);		/* é: one character */
+	CHECK_INT(try_msg(d, NULL, "r\xe2\x82\xact"), 1);	/* € */
+	CHECK_INT(try_msg(d, NULL, "r\xf0\x9f\x98\x80t"), 1);	/* U+1F600 */
+	CHECK_INT(try_msg(d, NULL, "r\xfft"), 1);		/* not UTF-8 */
+	CHECK_INT(try_msg(d, NULL, "rxxt"), 0);
+	d = "  sel:\n    user.name: 'r??t'\n  condition: sel\n";
+	CHECK_INT(try_msg(d, NULL, "r\xc3\xa9t"), 0);
+	CHECK_INT(try_msg(d, NULL, "r\xc3\xa9xt"), 1);
+	d = "  sel:\n    user.name|re: '^r.t$'\n  condition: sel\n";
+	CHECK_INT(try_msg(d, NULL, "r\xc3\xa9t"), 1);
+	CHECK_INT(try_msg(d, NULL, "r\xfft"), 1);
+	d = "  sel:\n    user.name|re: '^r..t$'\n  condition: sel\n";
+	CHECK_INT(try_msg(d, NULL, "r\xc3\xa9t"), 0);
+	CHECK_INT(try_msg(d, NULL, "r\xc3\xa9t\xff"), 0);
+	CHECK_INT(try_msg(d, NULL, "r\xe9xt"), 1);	/* Latin-1: bytewise */
+	d = "  sel:\n    user.name|re|i: '^\xc3\x89RIC$'\n  condition: sel\n";
+	CHECK_INT(try_msg(d, NULL, "\xc3\xa9ric"), 1);		/* É folds to é */
+	CHECK_INT(try_msg(d, NULL, "eric"), 0);
+	d = "  sel:\n    user.name|re: '^\xc3\x89RIC$'\n  condition: sel\n";
+	CHECK_INT(try_msg(d, NULL, "\xc3\xa9ric"), 0);		/* cased without i */
+}
+
 static bool
 has_err(const char *frag)
 {
@@ -1054,6 +1082,7 @@ main(void)
 	test_typed();
 	test_conditions();
 	test_more_modifiers();
+	test_characters();
 	test_refusals();
 	test_event_count();
 	test_event_count_dup_refs();

@@ -8,7 +8,8 @@
  * encoder in lib/ against the RFC 4648 vectors.
  *
  * Rendering: /expr/flags for a Hyperscan pattern, flags in the order
- * i (caseless), s (dot-all), m (multi-line), e (allow empty);
+ * i (caseless), s (dot-all), m (multi-line), e (allow empty), u (UTF-8
+ * mode with Unicode properties);
  * and(...), or(...), not(...); exists, absent, empty; num==N (and >, >=,
  * <, <=); cidr(ADDR/LEN); true, false.  The base64offset rows were
  * checked against the Sigma reference formula (encode 0..2 leading spaces,
@@ -35,6 +36,11 @@ struct row {
 	const char	*want;		/* tree, or "!" and an error fragment */
 };
 
+/* '?': one UTF-8 character (or a byte that cannot start one) */
+#define ONE	"(?:[\\x00-\\x7f]|[\\xc2-\\xdf][\\x80-\\xbf]|" \
+	"[\\xe0-\\xef][\\x80-\\xbf]{2}|[\\xf0-\\xf4][\\x80-\\xbf]{3}|" \
+	"[\\x80-\\xc1\\xf5-\\xff])"
+
 static const char *const winalt =
     "(?:-|/|\\xe2\\x80\\x93|\\xe2\\x80\\x94|\\xe2\\x80\\x95)";
 
@@ -43,7 +49,7 @@ static const struct row rows[] = {
 	{ "message", "", { "abc" }, "/^abc\\z/is" },
 	{ "message", "", { "Abc" }, "/^Abc\\z/is" },
 	{ "message", "", { "a*c" }, "/^a.*c\\z/is" },
-	{ "message", "", { "a?c" }, "/^a.c\\z/is" },
+	{ "message", "", { "a?c" }, "/^a" ONE "c\\z/is" },
 	{ "message", "", { "a\\*c" }, "/^a\\x2ac\\z/is" },
 	{ "message", "", { "a\\?c" }, "/^a\\x3fc\\z/is" },
 	{ "message", "", { "a\\\\c" }, "/^a\\x5cc\\z/is" },
@@ -60,7 +66,7 @@ static const struct row rows[] = {
 
 	/* contains, startswith, endswith, all, cased */
 	{ "message", "contains", { "abc" }, "/abc/is" },
-	{ "message", "contains", { "a?" }, "/a./is" },
+	{ "message", "contains", { "a?" }, "/a" ONE "/is" },
 	{ "message", "contains", { "" }, "exists" },
 	{ "message", "contains", { "a", "b" }, "or(/a/is,/b/is)" },
 	{ "message", "contains|all", { "a", "b", "c" },
@@ -76,16 +82,17 @@ static const struct row rows[] = {
 	{ "message", "endswith", { "*.exe" }, "/\\x2eexe\\z/is" },
 
 	/* re and its flags: a search, cased unless i */
-	{ "message", "re", { "a.c" }, "/a.c/e" },
-	{ "message", "re|i", { "a.c" }, "/a.c/ie" },
-	{ "message", "re|ignorecase", { "a.c" }, "/a.c/ie" },
-	{ "message", "re|m", { "^a$" }, "/^a$/me" },
-	{ "message", "re|multiline", { "^a$" }, "/^a$/me" },
-	{ "message", "re|s", { "a.c" }, "/a.c/se" },
-	{ "message", "re|dotall", { "a.c" }, "/a.c/se" },
-	{ "message", "re|i|m|s", { "a.c" }, "/a.c/isme" },
-	{ "message", "re|cased", { "a.c" }, "/a.c/e" },
+	{ "message", "re", { "a.c" }, "/a.c/eu" },
+	{ "message", "re|i", { "a.c" }, "/a.c/ieu" },
+	{ "message", "re|ignorecase", { "a.c" }, "/a.c/ieu" },
+	{ "message", "re|m", { "^a$" }, "/^a$/meu" },
+	{ "message", "re|multiline", { "^a$" }, "/^a$/meu" },
+	{ "message", "re|s", { "a.c" }, "/a.c/seu" },
+	{ "message", "re|dotall", { "a.c" }, "/a.c/seu" },
+	{ "message", "re|i|m|s", { "a.c" }, "/a.c/ismeu" },
+	{ "message", "re|cased", { "a.c" }, "/a.c/eu" },
 	{ "message", "re", { "(" }, "!refused by Hyperscan" },
+	{ "message", "re", { "a\xff" }, "/a\xff/e" },	/* not UTF-8: bytes */
 	{ "message", "i", { "a" }, "!unknown modifier 'i'" },
 	{ "message", "i|re", { "a" }, "!unknown modifier 'i'" },
 
@@ -237,11 +244,13 @@ render(const struct rule *r, uint32_t k, struct soc_sbuf *b)
 	case RN_PAT: {
 		const struct rule_pat *p = &r->pats[n->u.pat];
 
-		soc_sbuf_printf(b, "/%s/%s%s%s%s", p->expr,
+		soc_sbuf_printf(b, "/%s/%s%s%s%s%s", p->expr,
 		    p->flags & HS_FLAG_CASELESS ? "i" : "",
 		    p->flags & HS_FLAG_DOTALL ? "s" : "",
 		    p->flags & HS_FLAG_MULTILINE ? "m" : "",
-		    p->flags & HS_FLAG_ALLOWEMPTY ? "e" : "");
+		    p->flags & HS_FLAG_ALLOWEMPTY ? "e" : "",
+		    (p->flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)) ==
+		    (HS_FLAG_UTF8 | HS_FLAG_UCP) ? "u" : "");
 		if (p->field != n->field)
 			soc_sbuf_adds(b, "(field?)");
 		break;

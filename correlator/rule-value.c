@@ -19,7 +19,7 @@
  * is 404; a fraction or a non-number against an integer field is refused;
  * a bound with a fraction becomes the exact integer bound).  '?' is one
  * UTF-8 character; regexes run in UTF-8 mode (see re_node).  neq negates
- * the item, utf16*/wide encode before base64, fieldref compares two
+ * the item, utf16 and wide encode before base64, fieldref compares two
  * fields, minute..year compare a part of a time (UTC).
  */
 #include <ctype.h>

@@ -202,6 +202,7 @@ struct ruleset {
 	int		  nds;
 	struct match_db	 *db;
 	struct corr_state *cs;
+	struct rs_placeholders *ph;	/* placeholders.yml, for |expand */
 	struct rs_filter_use *fuses;	/* which filter applies to which rule */
 	size_t		  nfuses;
 };
@@ -221,8 +222,10 @@ void	rs_report(struct rs_load *ld, const char *file, int line,
  * records it (line 0: none known) and returns -1, later ones are dropped.
  * Node-making functions return the node's index in r->nodes, or -1.
  */
+struct rs_placeholders;
 struct rule_build {
 	struct rule	*r;
+	const struct rs_placeholders *ph;	/* for |expand, may be NULL */
 	int		 errline;
 	char		 err[512];
 };
@@ -320,6 +323,13 @@ int	match_check_regex(const char *expr, unsigned int flags, char *err,
 	    size_t errlen);
 int	match_build(struct ruleset *rs, struct rs_load *ld);
 void	match_free(struct match_db *db);
+
+/* rule-expand.c */
+int	rule_placeholders_load(struct ruleset *rs, struct rs_load *ld,
+	    const char *const *dirs, size_t ndirs);
+void	rule_placeholders_free(struct rs_placeholders *p);
+int	rule_expand_node(struct rule_build *c, int line, int field,
+	    const struct rule_mods *m, const char *s);
 
 /* rule-filter.c */
 int	sg_filter(struct sg_ctx *c, const struct yaml_node_s *fn);

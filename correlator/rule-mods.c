@@ -32,7 +32,6 @@ rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 		{ "exists", RM_EXISTS }, { "gt", RM_GT }, { "gte", RM_GTE },
 		{ "lt", RM_LT }, { "lte", RM_LTE },
 	};
-	static const char *const unsupported[] = { "expand" };
 	static const char *const tparts[] = { "minute", "hour", "day", "week",
 	    "month", "year" };
 	static const char *const utf16[] = { "utf16le", "utf16be", "utf16",
@@ -63,6 +62,10 @@ rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 		m->fieldref = true;
 		return 0;
 	}
+	if (strcmp(mod, "expand") == 0) {
+		m->expand = true;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(mt) / sizeof(mt[0]); i++)
 		if (strcmp(mod, mt[i].name) == 0)
 			return set_match(c, line, m, mt[i].match, mod);
@@ -85,13 +88,8 @@ rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 	else if (m->match == RM_RE && (strcmp(mod, "s") == 0 ||
 	    strcmp(mod, "dotall") == 0))
 		m->re_s = true;
-	else {
-		for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-			if (strcmp(mod, unsupported[i]) == 0)
-				return rb_fail(c, line, "modifier '%s' is not supported",
-				    mod);
+	else
 		return rb_fail(c, line, "unknown modifier '%s'", mod);
-	}
 	return 0;
 }
 

@@ -317,7 +317,8 @@ static int
 load_document(struct ruleset *rs, struct rs_load *ld, const char *file,
     yaml_document_t *doc, yaml_node_t *root, struct rule_vec *rv)
 {
-	struct sg_ctx c = { .rs = rs, .file = file, .doc = doc };
+	struct sg_ctx c = { .rs = rs, .file = file, .doc = doc,
+	    .b.ph = rs->ph };
 	int rc;
 
 	if ((c.b.r = calloc(1, sizeof(*c.b.r))) == NULL ||
@@ -484,7 +485,10 @@ is_rule_file(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (strcmp(name, "mapping.yml") == 0 || strcmp(name, "mapping.yaml") == 0)
+	/* the mapping, placeholders and categories tables are not rules */
+	if (strcmp(name, "mapping.yml") == 0 || strcmp(name, "mapping.yaml") == 0 ||
+	    strcmp(name, "placeholders.yml") == 0 ||
+	    strcmp(name, "categories.yml") == 0)
 		return false;
 	return (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
 	    (n > 5 && strcmp(name + n - 5, ".yaml") == 0);
@@ -641,7 +645,8 @@ ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
 		mapping_path = rule_mapping_default(dirs, ndirs, mbuf, sizeof(mbuf));
 	if (rule_mapping_load(rs, &ld, mapping_path) == -1)
 		goto fail;
-	if (collect(rs, &ld, dirs, ndirs, &rv) == -1)
+	if (rule_placeholders_load(rs, &ld, dirs, ndirs) == -1 ||
+	    collect(rs, &ld, dirs, ndirs, &rv) == -1)
 		goto fail;
 	refuse_duplicates(rv.v, rv.n, &ld);
 	corr_resolve(rv.v, rv.n, &ld);
@@ -673,6 +678,7 @@ ruleset_free(struct ruleset *rs)
 	corr_state_free(rs->cs);
 	match_free(rs->db);
 	rule_filters_free(rs);
+	rule_placeholders_free(rs->ph);
 	for (size_t i = 0; i < rs->nrules; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);

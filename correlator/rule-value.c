@@ -725,12 +725,14 @@ rule_value(struct rule_build *c, int line, int field,
 
 	if (null) {
 		if (m->match != RM_EQ || m->b64 || m->b64off || m->windash ||
-		    m->utf16 || m->tpart || m->fieldref)
+		    m->utf16 || m->tpart || m->fieldref || m->expand)
 			return rb_fail(c, line, "null value with a modifier");
 		if ((k = rb_node(c, RN_EXISTS, field)) >= 0)
 			c->r->nodes[k].u.exists = false;
 		return k;
 	}
+	if (m->expand)
+		return rule_expand_node(c, line, field, m, s);
 	if (m->tpart != TP_NONE)
 		return time_node(c, line, field, m, s);
 	if (m->fieldref)

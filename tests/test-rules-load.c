@@ -1,7 +1,8 @@
 /*
  * Rule loading beyond single rules: Sigma filter documents (global and
  * per-agency tuning, what they refuse, their effect on correlations, and
- * the filter/rule pairs `rules check` reports), and the compile bounds
+ * the filter/rule pairs `rules check` reports), the expand modifier with
+ * placeholders.yml (defaults and per-agency lists), and the compile bounds
  * (file size, YAML depth and aliases, values per rule), each refused with
  * file:line while the other rules of the directory load.
  */
@@ -187,6 +188,47 @@ test_filters(void)
 		fputs(errs, stderr);
 }
 
+/* expand: placeholders.yml, defaults and per-agency lists. */
+static void
+test_expand(void)
+{
+	const char *ph = "placeholders:\n  admins: [root, 'adm_*']\n"
+	    "  hosts: [h1]\nagencies:\n  a:\n    admins: [ops]\n"
+	    "  b:\n    svc: [backup]\n";
+	const char *rule = "title: admin\nid: e1\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n    event.action: ssh_login\n"
+	    "    user.name|expand: '%admins%'\n  condition: sel\n---\n"
+	    "title: svc\nid: e2\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n"
+	    "    user.name|expand|startswith: '%svc%-%hosts%'\n"
+	    "  condition: sel\n";
+	struct ruleset *rs;
+	size_t nerr;
+
+	rs = load(&nerr, NULL, "placeholders.yml", ph, "a.yml", rule, NULL);
+	CHECK(rs != NULL && nerr == 0 && ruleset_count(rs) == 2);
+	if (nerr != 0)
+		fputs(errs, stderr);
+	if (rs == NULL)
+		return;
+	CHECK_INT(fails(rs, "root", NULL, 1), 1);	/* the defaults */
+	CHECK_INT(fails(rs, "adm_x", "b", 1), 1);
+	CHECK_INT(fails(rs, "ops", "b", 1), 0);
+	CHECK_INT(fails(rs, "ops", "a", 1), 1);		/* a's own list */
+	CHECK_INT(fails(rs, "root", "a", 1), 0);
+	CHECK_INT(fails(rs, "backup-h1x", "b", 1), 1);	/* only b has svc */
+	CHECK_INT(fails(rs, "backup-h1x", "a", 1), 0);
+	ruleset_free(rs);
+	rs = load(&nerr, NULL, "placeholders.yml", ph, "a.yml",
+	    "title: x\nlogsource:\n  product: linux\n  service: sshd\n"
+	    "detection:\n  sel:\n    user.name|expand: '%nosuch%'\n"
+	    "  condition: sel\n", NULL);
+	CHECK(rs != NULL && nerr == 1 &&
+	    strstr(errs, "a.yml:7: placeholder %nosuch% in '%nosuch%' is not "
+	    "defined") != NULL);
+	ruleset_free(rs);
+}
+
 static void
 test_bounds(void)
 {
@@ -260,6 +302,7 @@ int
 main(void)
 {
 	test_filters();
+	test_expand();
 	test_bounds();
 	return check_done() != 0;
 }

@@ -567,7 +567,7 @@ test_refusals(void)
 	ERRAT("l-vc.yml", 4, "correlation type 'value_sum' (a metric) is not supported");
 	ERRAT("m-ref.yml", 6, "correlation references unknown or refused rule 'nosuchrule'");
 	ERRAT("n-lt.yml", 8, "condition can never hold (5..3)");
-	ERRAT("o-expand.yml", 8, "modifier 'expand' is not supported");
+	ERRAT("o-expand.yml", 8, "expand needs a placeholders.yml");
 	ERRAT("p-num.yml", 8, "numeric comparison on non-numeric field message");
 #undef ERRAT
 	ruleset_free(rs);

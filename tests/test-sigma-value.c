@@ -164,7 +164,7 @@ static const struct row rows[] = {
 	/* modifiers refused or unknown, and conflicts */
 	{ "message", "contains|startswith", { "a" },
 	    "!modifier 'startswith' conflicts with an earlier one" },
-	{ "message", "expand", { "a" }, "!modifier 'expand' is not supported" },
+	{ "message", "expand", { "%a%" }, "!expand needs a placeholders.yml" },
 
 	/* neq: none of the values (an absent field is different too) */
 	{ "message", "neq", { "a" }, "not(/^a\\z/is)" },

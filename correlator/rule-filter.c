@@ -216,6 +216,24 @@ rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
 	}
 }
 
+/* Forgets the uses whose rule was refused after all (freed by compact). */
+void
+rule_filters_prune(struct ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->nfuses; i++) {
+		if (rs->fuses[i].rule->refused) {
+			free(rs->fuses[i].filter_id);
+			free(rs->fuses[i].filter_title);
+			free(rs->fuses[i].file);
+			continue;
+		}
+		rs->fuses[n++] = rs->fuses[i];
+	}
+	rs->nfuses = n;
+}
+
 void
 rule_filters_free(struct ruleset *rs)
 {

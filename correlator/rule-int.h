@@ -336,6 +336,7 @@ int	sg_filter(struct sg_ctx *c, const struct yaml_node_s *fn);
 void	rule_filter_free(struct rule *r);
 void	rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
 	    struct rs_load *ld);
+void	rule_filters_prune(struct ruleset *rs);
 void	rule_filters_free(struct ruleset *rs);
 
 /* rule-corr.c */

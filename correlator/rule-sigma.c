@@ -648,10 +648,12 @@ ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
 	if (rule_placeholders_load(rs, &ld, dirs, ndirs) == -1 ||
 	    collect(rs, &ld, dirs, ndirs, &rv) == -1)
 		goto fail;
+	/* each step may refuse rules the next ones must not rely on */
 	refuse_duplicates(rv.v, rv.n, &ld);
-	corr_resolve(rv.v, rv.n, &ld);
 	rule_filters_apply(rs, rv.v, rv.n, &ld);
 	limit_fields(rv.v, rv.n, &ld);
+	corr_resolve(rv.v, rv.n, &ld);
+	rule_filters_prune(rs);
 	compact(rs, &rv);
 	if (match_build(rs, &ld) == -1)
 		goto fail;

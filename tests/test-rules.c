@@ -946,6 +946,9 @@ test_sigmahq(const char *data)
 		CHECK(strstr(p, "/linux/") == NULL);
 		CHECK(strstr(p, "/web/") == NULL);
 		CHECK(strstr(p, "/dns/") == NULL);
+		/* and names a log source or a field the sensors do not produce */
+		CHECK(strstr(p, ": logsource (") != NULL ||
+		    strstr(p, ": unknown field '") != NULL);
 	}
 	CHECK_INT(ruleset_count(rs) + nerr, 30);
 	CHECK(ruleset_count(rs) >= 28);

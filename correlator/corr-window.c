@@ -1,7 +1,8 @@
 /*
- * Correlation windows: event_count, value_count, temporal and
- * temporal_ordered over event time (ev->ts, never the wall clock, so a
- * replay gives the same alerts as the live run).
+ * Correlation windows: event_count, value_count, temporal,
+ * temporal_ordered and absence (an extension, see absence_add) over event
+ * time (ev->ts, never the wall clock, so a replay gives the same alerts as
+ * the live run).
  *
  * State is a hash table keyed by (correlation, agency, group-by values).
  * Each key holds a small sorted array of entries (timestamp, value, and
@@ -489,7 +490,12 @@ close_window(struct corr_key *k, const struct corr_def *d)
 	struct verdict r = { 0 };
 	uint64_t val = d->type == CT_EVENT_COUNT ? k->cnt : k->n;
 
-	if (k->cnt > 0 && holds(d, val)) {
+	if (d->type == CT_ABSENCE && k->cnt > 0) {
+		r.count = 1;
+		r.first = k->wstart;
+		r.last = k->wstart + d->timespan;
+		r.crossing = true;
+	} else if (k->cnt > 0 && holds(d, val)) {
 		r.count = k->cnt;
 		r.first = k->wstart;
 		r.last = k->wlast;
@@ -523,6 +529,27 @@ close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
 	    ent_reserve(k, corr_ent_cap(d)) == 0)
 		ent_insert(k, t, v);
 	return r;
+}
+
+/*
+ * absence: with one rule, its events must keep coming: each one restarts
+ * the window and the alert is raised when timespan passes without one;
+ * with two, an event of the first opens the window (the first one not
+ * answered yet) and one of the second, at or after it, closes it silently.
+ */
+static void
+absence_add(struct corr_key *k, const struct corr_def *d, uint32_t bi,
+    int64_t t, struct verdict *closed)
+{
+	if (k->cnt > 0 && t > k->wstart + d->timespan)
+		*closed = close_window(k, d);
+	if (bi == 0) {
+		if (k->cnt == 0 || (d->nrefs == 1 && t > k->wstart)) {
+			k->wstart = k->wlast = t;
+			k->cnt = 1;
+		}
+	} else if (k->cnt > 0 && t >= k->wstart)
+		k->cnt = 0;
 }
 
 /* temporal_ordered: entry i is step i of the chain that started last. */
@@ -634,6 +661,8 @@ feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
 	k->touched = now;
 	if (d->type == CT_TEMPORAL_ORDERED)
 		v = ordered_add(k, d, bi, ev->ts);
+	else if (d->type == CT_ABSENCE)
+		absence_add(k, d, bi, ev->ts, &closed);
 	else if (d->at_close)
 		v = close_add(k, d, ev->ts, val, &closed);
 	else

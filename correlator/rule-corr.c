@@ -8,7 +8,8 @@
  * each referenced rule told which correlations it feeds.  The windows
  * themselves live in corr-window.c.
  *
- * Supported: event_count, value_count, temporal, temporal_ordered;
+ * Supported: event_count, value_count, temporal, temporal_ordered, and
+ * beyond the specification absence (docs/RULES.md);
  * conditions gt, gte, lt, lte, eq, neq and ranges (several keys, ANDed);
  * timespans "N" + one of s m h d w M y (M = 2629746 s and y = 31556952 s,
  * the average Gregorian month and year, as pySigma).  The metric types
@@ -177,6 +178,13 @@ corr_condition(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *n)
 	bool has_lo = false;
 	yaml_node_pair_t *p;
 
+	if (d->type == CT_ABSENCE) {
+		if (n != NULL)
+			return sg_fail(c, n, "absence takes no condition");
+		d->lo = 1;
+		d->at_close = true;	/* judged when its window ends */
+		return 0;
+	}
 	if (n == NULL && (d->type == CT_TEMPORAL || d->type == CT_TEMPORAL_ORDERED)) {
 		d->lo = 0;		/* all the rules: set by corr_resolve */
 		return 0;
@@ -266,7 +274,7 @@ int
 sg_correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
 {
 	static const char *const types[] = { "event_count", "value_count",
-	    "temporal", "temporal_ordered" };
+	    "temporal", "temporal_ordered", "absence" };
 	struct corr_def *d;
 	yaml_node_t *n;
 	const char *type, *ts;
@@ -282,7 +290,7 @@ sg_correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
 	if ((type = ry_scalar(ry_map_get(c->doc, cn, "type"))) == NULL)
 		return sg_fail(c, cn, "correlation has no type");
 	d->type = -1;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (strcmp(type, types[i]) == 0)
 			d->type = i;
 	if (d->type == -1 && strncmp(type, "value_", 6) == 0)
@@ -480,6 +488,12 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld,
 	if ((d->type == CT_TEMPORAL || d->type == CT_TEMPORAL_ORDERED) &&
 	    d->lo == 0)
 		d->lo = d->nrefs;
+	if (d->type == CT_ABSENCE && d->nrefs > 2) {
+		rs_report(ld, c->file, d->line, "absence takes one rule (whose "
+		    "events must keep coming) or two (the first not followed by "
+		    "the second)");
+		return -1;
+	}
 	if (d->type == CT_TEMPORAL && (d->lo > d->nrefs ||
 	    (d->has_hi && d->hi > d->nrefs && d->lo > d->nrefs))) {
 		rs_report(ld, c->file, d->line, "temporal condition asks for more "

@@ -92,7 +92,7 @@ struct rule_pat {
 };
 
 enum corr_type { CT_EVENT_COUNT = 0, CT_VALUE_COUNT, CT_TEMPORAL,
-	CT_TEMPORAL_ORDERED };
+	CT_TEMPORAL_ORDERED, CT_ABSENCE };
 
 /* aliases: name -> (rule name -> field name), as written. */
 struct corr_alias {

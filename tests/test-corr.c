@@ -4,7 +4,8 @@
  * with the alerts it must raise and the count of the last one.  Steps
  * can also close windows on a clock (ruleset_tick) or reload the same
  * rules mid-window (ruleset_adopt).  Covers every correlation type, the
- * condition forms (gte, gt, lt, lte, eq, neq, ranges), window edges,
+ * condition forms (gte, gt, lt, lte, eq, neq, ranges), the absence
+ * extension (on events and on the clock), window edges,
  * out-of-order events, aliases, chains, timespan units, one event matched
  * by two referenced rules, and the per-agency bounds on windows.
  */
@@ -152,6 +153,22 @@ static const struct corr_case cases[] = {
 	    F(2, "1.1.1.1", "a", 0, 0), F(3, "1.1.1.1", "a", 0, 0),
 	    F(4, "1.1.1.1", "a", 0, 0), S(5, "1.1.1.1", "b", 0, 0),
 	    S(6, "1.1.1.1", "a", 1, 2) } },
+	{ "absence: started and not finished within 6h",
+	  "title: c\ncorrelation:\n  type: absence\n  rules: [fail, ok]\n"
+	  "  group-by: [user.name]\n  timespan: 6h\n",
+	  { F(0, "1.1.1.1", "a", 0, 0), S(100, "1.1.1.1", "a", 0, 0),
+	    F(200, "1.1.1.1", "a", 0, 0), F(300, "1.1.1.1", "a", 0, 0),
+	    TK(21800, 0, 0),			/* the edge: not over yet */
+	    TK(21801, 1, 1), TK(50000, 0, 0),
+	    F(30000, "1.1.1.1", "b", 0, 0),
+	    F(60000, "1.1.1.1", "b", 1, 1),	/* closes 30000's, opens anew */
+	    S(60001, "1.1.1.1", "b", 0, 0), TK(999999, 0, 0) } },
+	{ "absence: heartbeats stop",
+	  "title: c\ncorrelation:\n  type: absence\n  rules: [ok]\n"
+	  "  group-by: [source.ip]\n  timespan: 1m\n",
+	  { S(0, "1.1.1.1", "a", 0, 0), S(10, "1.1.1.1", "a", 0, 0),
+	    S(20, "1.1.1.1", "a", 0, 0), S(5, "1.1.1.1", "a", 0, 0),
+	    TK(80, 0, 0), TK(81, 1, 1), TK(200, 0, 0) } },
 	{ "timespan in weeks",
 	  "title: c\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
 	  "  group-by: [source.ip]\n  timespan: 1w\n  condition: {gte: 2}\n",

@@ -104,7 +104,7 @@ static const struct corr_case cases[] = {
 	{ "temporal_ordered: failure then success within a minute",
 	  "title: c\ncorrelation:\n  type: temporal_ordered\n"
 	  "  rules: [fail, ok]\n  group-by: [user.name]\n  timespan: 1m\n",
-	  { S(0, "1.1.1.1", "a", 0, 0), F(10, "1.1.1.1", "a", 0, 0),
+	  { S(0, "1.1.1.1", "a", 0, 0), F(10, "1.1.1.1", "a", 0, 0), RL,
 	    S(20, "1.1.1.1", "a", 1, 2), S(25, "1.1.1.1", "a", 1, 1),
 	    F(100, "1.1.1.1", "a", 0, 0), S(161, "1.1.1.1", "a", 0, 0),
 	    S(150, "1.1.1.1", "a", 1, 2) } },
@@ -114,7 +114,7 @@ static const struct corr_case cases[] = {
 	  { F(0, "1.1.1.1", "a", 0, 0), F(10, "1.1.1.1", "a", 0, 0),
 	    F(60, "1.1.1.1", "a", 0, 0),	/* edge: still inside */
 	    F(61, "1.1.1.1", "a", 0, 0),	/* closes 0..60 with 3 */
-	    F(70, "1.1.1.1", "a", 0, 0),
+	    F(70, "1.1.1.1", "a", 0, 0), RL,
 	    F(200, "1.1.1.1", "a", 1, 2),	/* closes 61..70 with 2 */
 	    TK(260, 0, 0),			/* 200..260 not over yet */
 	    TK(261, 1, 1) } },

@@ -36,9 +36,20 @@ struct match_field {
 	hs_database_t	*db, *u8, *raw;
 };
 
+/* An integer equality of a rule, indexed: (field, value) -> rule. */
+struct num_ent {
+	int64_t		 value;
+	int32_t		 field;
+	uint32_t	 rule;
+};
+
 struct match_db {
 	struct match_field *fields;	/* fields that have a database */
 	size_t		 nfields;
+	struct num_ent	*num;		/* sorted by field, value */
+	uint32_t	 nnum;
+	int		*numf;		/* distinct fields in num */
+	size_t		 nnumf;
 	uint32_t	 npat;
 	uint32_t	*pr_off;	/* pattern -> rules: [pr_off[g], pr_off[g+1]) */
 	uint32_t	*pr_rule;
@@ -157,27 +168,32 @@ pt_intern(struct pat_tab *t, const struct rule_pat *p, const struct rule *r)
 	return t->n++;
 }
 
-/* Three-valued evaluation with every pattern false: 0 false, 1 true, 2 maybe. */
+/*
+ * Three-valued evaluation with every pattern false (and, with num, every
+ * integer equality false too): 0 false, 1 true, 2 maybe.
+ */
 static int
-tri(const struct rule *r, uint32_t n)
+tri(const struct rule *r, uint32_t n, bool num)
 {
 	const struct rule_node *nd = &r->nodes[n];
 	int v, acc;
 
 	switch (nd->type) {
+	case RN_NUM:
+		return num && nd->op == RN_EQ ? 0 : 2;
 	case RN_PAT:
 	case RN_FALSE:
 		return 0;
 	case RN_TRUE:
 		return 1;
 	case RN_NOT:
-		v = tri(r, r->kids[nd->kid]);
+		v = tri(r, r->kids[nd->kid], num);
 		return v == 2 ? 2 : !v;
 	case RN_AND:
 	case RN_OR:
 		acc = nd->type == RN_AND ? 1 : 0;
 		for (uint32_t i = 0; i < nd->nkids; i++) {
-			v = tri(r, r->kids[nd->kid + i]);
+			v = tri(r, r->kids[nd->kid + i], num);
 			if (nd->type == RN_AND ? v == 0 : v == 1)
 				return v;
 			if (v == 2)
@@ -205,9 +221,96 @@ intern_all(struct ruleset *rs, struct pat_tab *t)
 		for (uint32_t j = 0; j < r->nnodes; j++)
 			if (r->nodes[j].type == RN_PAT)
 				r->nodes[j].u.pat = r->pats[r->nodes[j].u.pat].gid;
-		if (r->corr == NULL)
-			r->needs_hit = tri(r, r->root) == 0;
+		if (r->corr == NULL) {
+			r->needs_hit = tri(r, r->root, false) == 0;
+			r->needs_num = !r->needs_hit && tri(r, r->root, true) == 0;
+		}
 	}
+	return 0;
+}
+
+#define COST_INF	UINT64_MAX
+
+/*
+ * What it costs to index a rule under a set of patterns one of which must
+ * hit for the node to hold (the rules those patterns point at, summed):
+ * a pattern alone; the cheapest child of an AND; every child of an OR;
+ * COST_INF when no such set exists (not, numbers, exists, ...).
+ */
+static uint64_t
+key_cost(const struct rule *r, uint32_t n, const uint32_t *freq)
+{
+	const struct rule_node *nd = &r->nodes[n];
+	uint64_t best, c, sum = 0;
+
+	switch (nd->type) {
+	case RN_PAT:
+		return freq[nd->u.pat];
+	case RN_FALSE:
+		return 0;
+	case RN_AND:
+		best = COST_INF;
+		for (uint32_t i = 0; i < nd->nkids; i++)
+			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) < best)
+				best = c;
+		return best;
+	case RN_OR:
+		for (uint32_t i = 0; i < nd->nkids; i++) {
+			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) == COST_INF)
+				return COST_INF;
+			sum += c;
+		}
+		return sum;
+	default:
+		return COST_INF;
+	}
+}
+
+/* The patterns key_cost chose, into keys (gids). */
+static int
+key_mark(const struct rule *r, uint32_t n, const uint32_t *freq,
+    struct rule_ivec *keys)
+{
+	const struct rule_node *nd = &r->nodes[n];
+	uint64_t best = COST_INF, c;
+	uint32_t pick = 0;
+
+	switch (nd->type) {
+	case RN_PAT:
+		return rule_ivec_push(keys, nd->u.pat);
+	case RN_AND:
+		for (uint32_t i = 0; i < nd->nkids; i++)
+			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) < best) {
+				best = c;
+				pick = r->kids[nd->kid + i];
+			}
+		return key_mark(r, pick, freq, keys);
+	case RN_OR:
+		for (uint32_t i = 0; i < nd->nkids; i++)
+			if (key_mark(r, r->kids[nd->kid + i], freq, keys) == -1)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The patterns a rule is indexed under: a set one of which must hit for
+ * the rule to hold, chosen to point at few other rules (a shared
+ * "method: POST" does not make every POST evaluate every rule that has
+ * it), else all its patterns.
+ */
+static int
+rule_keys(const struct rule *r, const uint32_t *freq, struct rule_ivec *keys)
+{
+	keys->n = 0;
+	if (r->corr == NULL && r->needs_hit &&
+	    key_cost(r, r->root, freq) != COST_INF)
+		return key_mark(r, r->root, freq, keys);
+	for (uint32_t j = 0; j < r->npats; j++)
+		if (rule_ivec_push(keys, r->pats[j].gid) == -1)
+			return -1;
 	return 0;
 }
 
@@ -215,25 +318,33 @@ intern_all(struct ruleset *rs, struct pat_tab *t)
 static int
 index_patterns(struct ruleset *rs, struct match_db *m)
 {
-	uint32_t *last, *fill, total = 0;
+	uint32_t *last, *fill = NULL, *freq, total = 0;
+	struct rule_ivec keys = { 0 };
+	int rc = -1;
 
 	if ((m->pr_off = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
 	    (last = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
 		return -1;
+	if ((freq = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
+		goto out;
+	for (size_t i = 0; i < rs->nrules; i++)	/* rules per pattern */
+		for (uint32_t j = 0; j < rs->rules[i]->npats; j++) {
+			uint32_t g = rs->rules[i]->pats[j].gid;
+
+			if (last[g] != i + 1)
+				freq[g]++;
+			last[g] = (uint32_t)i + 1;
+		}
 	for (int pass = 0; pass < 2; pass++) {
 		memset(last, 0, (m->npat + 1) * sizeof(uint32_t));
-		fill = pass ? calloc(m->npat + 1, sizeof(uint32_t)) : NULL;
-		if (pass && (fill == NULL ||
-		    (m->pr_rule = calloc(total + 1, sizeof(uint32_t))) == NULL)) {
-			free(fill);
-			free(last);
-			return -1;
-		}
+		if (pass && ((fill = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
+		    (m->pr_rule = calloc(total + 1, sizeof(uint32_t))) == NULL))
+			goto out;
 		for (size_t i = 0; i < rs->nrules; i++) {
-			struct rule *r = rs->rules[i];
-
-			for (uint32_t j = 0; j < r->npats; j++) {
-				uint32_t g = r->pats[j].gid;
+			if (rule_keys(rs->rules[i], freq, &keys) == -1)
+				goto out;
+			for (size_t j = 0; j < keys.n; j++) {
+				uint32_t g = keys.v[j];
 
 				if (last[g] == i + 1)
 					continue;
@@ -248,10 +359,14 @@ index_patterns(struct ruleset *rs, struct match_db *m)
 		if (pass == 0)
 			for (uint32_t g = 0; g < m->npat; g++)
 				m->pr_off[g + 1] += m->pr_off[g];
-		free(fill);
 	}
+	rc = 0;
+out:
+	free(keys.v);
+	free(fill);
+	free(freq);
 	free(last);
-	return 0;
+	return rc;
 }
 
 /* Dataset -> rules that must be evaluated even without a pattern hit. */
@@ -268,7 +383,8 @@ index_datasets(struct ruleset *rs, struct match_db *m)
 			struct rule *r = rs->rules[i];
 
 			m->dsmask |= r->dsmask;
-			if (r->corr == NULL && !r->needs_hit && (r->dsmask >> d & 1))
+			if (r->corr == NULL && !r->needs_hit && !r->needs_num &&
+			    (r->dsmask >> d & 1))
 				n++;
 		}
 	}
@@ -280,7 +396,8 @@ index_datasets(struct ruleset *rs, struct match_db *m)
 		for (size_t i = 0; i < rs->nrules; i++) {
 			struct rule *r = rs->rules[i];
 
-			if (r->corr == NULL && !r->needs_hit && (r->dsmask >> d & 1))
+			if (r->corr == NULL && !r->needs_hit && !r->needs_num &&
+			    (r->dsmask >> d & 1))
 				m->ds_rule[n++] = (uint32_t)i;
 		}
 	return 0;
@@ -365,6 +482,60 @@ compile_field(struct match_db *m, const struct pat_tab *t, int field,
 	return 0;
 }
 
+static int
+cmp_num(const void *a, const void *b)
+{
+	const struct num_ent *x = a, *y = b;
+
+	if (x->field != y->field)
+		return x->field < y->field ? -1 : 1;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/*
+ * (field, value) -> rules that cannot hold unless a pattern hits or one
+ * of their integer equalities holds (port lists, status codes): such a
+ * rule is evaluated only for events carrying one of its values, not for
+ * every event of its datasets.
+ */
+static int
+index_numbers(struct ruleset *rs, struct match_db *m)
+{
+	uint32_t n = 0, cap = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < rs->nrules; i++) {
+			const struct rule *r = rs->rules[i];
+
+			for (uint32_t j = 0; r->needs_num && j < r->nnodes; j++) {
+				const struct rule_node *nd = &r->nodes[j];
+
+				if (nd->type != RN_NUM || nd->op != RN_EQ)
+					continue;
+				if (pass == 1)
+					m->num[n] = (struct num_ent){ .value = nd->u.num,
+					    .field = nd->field, .rule = (uint32_t)i };
+				n++;
+			}
+		}
+		if (pass == 0) {
+			cap = n;
+			n = 0;
+			if ((m->num = calloc(cap + 1, sizeof(*m->num))) == NULL ||
+			    (m->numf = calloc(SOC_F_COUNT, sizeof(*m->numf))) == NULL)
+				return -1;
+		}
+	}
+	qsort(m->num, n, sizeof(*m->num), cmp_num);
+	m->nnum = n;
+	for (uint32_t i = 0; i < n; i++)
+		if (m->nnumf == 0 || m->numf[m->nnumf - 1] != m->num[i].field)
+			m->numf[m->nnumf++] = m->num[i].field;
+	return 0;
+}
+
 int
 match_build(struct ruleset *rs, struct rs_load *ld)
 {
@@ -379,7 +550,8 @@ match_build(struct ruleset *rs, struct rs_load *ld)
 	if (intern_all(rs, &t) == -1)
 		goto out;
 	m->npat = t.n;
-	if (index_patterns(rs, m) == -1 || index_datasets(rs, m) == -1)
+	if (index_patterns(rs, m) == -1 || index_datasets(rs, m) == -1 ||
+	    index_numbers(rs, m) == -1)
 		goto out;
 	for (uint32_t g = 0; g < t.n; g++)
 		used[t.pat[g]->field] = true;
@@ -411,6 +583,8 @@ match_free(struct match_db *m)
 	free(m->pr_rule);
 	free(m->ds_off);
 	free(m->ds_rule);
+	free(m->num);
+	free(m->numf);
 	hs_free_scratch(m->proto);
 	free(m);
 }
@@ -704,6 +878,31 @@ consider(const struct ruleset *rs, struct rs_scratch *s, uint32_t ri,
 		s->matched[(*nmatched)++] = ri;
 }
 
+/* The rules with an equality on field f that this event's value meets. */
+static void
+consider_num(const struct ruleset *rs, struct rs_scratch *s, int f,
+    uint64_t dsbit, const struct soc_event *ev, uint32_t *nmatched)
+{
+	const struct match_db *m = rs->db;
+	uint32_t lo = 0, hi = m->nnum;
+	int64_t v;
+
+	if (!soc_event_has(ev, f))
+		return;
+	v = ev->val[f].i;
+	while (lo < hi) {		/* first entry >= (f, v) */
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct num_ent *e = &m->num[mid];
+
+		if (e->field < f || (e->field == f && e->value < v))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->nnum && m->num[lo].field == f && m->num[lo].value == v; lo++)
+		consider(rs, s, m->num[lo].rule, dsbit, ev, nmatched);
+}
+
 static int
 cmp_u32(const void *a, const void *b)
 {
@@ -768,6 +967,37 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 	return nalerts;
 }
 
+/* The floor for bench/engine: the scans alone, no evaluation. */
+int
+match_scan_floor(const struct ruleset *rs, struct rs_scratch *s,
+    const struct soc_event *ev)
+{
+	int rc = scan_fields(rs->db, s, ev);
+
+	for (uint32_t h = 0; h < s->nhits; h++)
+		s->bits[s->hits[h] / 64] &= ~(1ULL << (s->hits[h] % 64));
+	s->nhits = 0;
+	return rc;
+}
+
+/* Bytes of every Hyperscan database of the ruleset. */
+size_t
+match_db_bytes(const struct ruleset *rs)
+{
+	const struct match_db *m = rs->db;
+	size_t total = 0, n;
+
+	for (size_t i = 0; i < m->nfields; i++) {
+		hs_database_t *d[3] = { m->fields[i].db, m->fields[i].u8,
+		    m->fields[i].raw };
+
+		for (int j = 0; j < 3; j++)
+			if (d[j] != NULL && hs_database_size(d[j], &n) == HS_SUCCESS)
+				total += n;
+	}
+	return total;
+}
+
 int
 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
     const struct soc_event *ev, rs_alert_fn fn, void *arg)
@@ -790,6 +1020,8 @@ ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	}
 	for (uint32_t k = m->ds_off[ds]; rc == 0 && k < m->ds_off[ds + 1]; k++)
 		consider(rs, s, m->ds_rule[k], dsbit, ev, &nmatched);
+	for (size_t f = 0; rc == 0 && f < m->nnumf; f++)
+		consider_num(rs, s, m->numf[f], dsbit, ev, &nmatched);
 	for (uint32_t h = 0; h < s->nhits; h++)
 		s->bits[s->hits[h] / 64] &= ~(1ULL << (s->hits[h] % 64));
 	s->nhits = 0;

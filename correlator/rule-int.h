@@ -165,6 +165,7 @@ struct rule {
 	bool		 refused;
 	bool		 generate;	/* raise own alerts (see corr_resolve) */
 	bool		 needs_hit;	/* false unless some pattern hit */
+	bool		 needs_num;	/* ... or some integer equality holds */
 	uint32_t	 index;		/* in ruleset->rules */
 	uint64_t	 dsmask;	/* datasets the logsource maps to */
 	const struct rs_lsmap *lsmap;	/* mapping entry of the logsource */
@@ -322,6 +323,9 @@ int	rule_value_finish(struct rule_build *c, int line,
 int	match_check_regex(const char *expr, unsigned int flags, char *err,
 	    size_t errlen);
 int	match_build(struct ruleset *rs, struct rs_load *ld);
+int	match_scan_floor(const struct ruleset *rs, struct rs_scratch *s,
+	    const struct soc_event *ev);
+size_t	match_db_bytes(const struct ruleset *rs);
 void	match_free(struct match_db *db);
 
 /* rule-expand.c */

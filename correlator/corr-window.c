@@ -1,32 +1,52 @@
 /*
- * Sigma correlation rules of type event_count: "at least N matches of
- * these rules, with equal group-by values, within timespan".
+ * Correlation windows: event_count, value_count, temporal,
+ * temporal_ordered and absence (an extension, see absence_add) over event
+ * time (ev->ts, never the wall clock, so a replay gives the same alerts as
+ * the live run).
  *
- * Windows run on EVENT time (ev->ts), never on the wall clock, so a replay
- * gives the same alerts as the live run.  State is a hash table keyed by
- * (correlation rule, group-by values) holding the sorted timestamps of
- * the matches still inside the window; at most threshold of them are kept
- * per key, and the number of keys is bounded (RS_CORR_MAXKEYS): when full
- * the least recently used key is evicted and counted.
+ * State is a hash table keyed by (correlation, agency, group-by values).
+ * Each key holds a small sorted array of entries (timestamp, value, and
+ * whether an alert already counted it):
+ *  - event_count: one entry per event; value_count: one per distinct
+ *    value of the condition field(s) (a keyed hash of them), with the
+ *    time it was last seen; temporal: one per referenced rule;
+ *  - temporal_ordered: entry i is step i of the best chain so far (the
+ *    time of its event and the time the chain started).
  *
- * Decisions (see also the rules documentation):
- *  - the window is [newest - timespan, newest], both ends inclusive; a
- *    match older than that (out of order) is ignored;
- *  - when the condition becomes true one alert is raised (count, first and
- *    last timestamps, group key "field=value,...") and that key's window
- *    is emptied: a burst of 3N matches gives 3 alerts, not 2N+1;
- *  - gte and gt are supported; lt, lte and eq need evaluation when a
- *    window closes and are refused at load ("not supported yet"), as are
- *    value_count, temporal and aliases;
- *  - base rules referenced by a correlation raise no alerts of their own
- *    unless one of those correlations says generate: true;
- *  - a group-by field absent from the event groups under the empty value.
+ * Two ways of judging (corr_def.at_close, set at load):
+ *  - lower bound only (gte, gt): a SLIDING window [newest - timespan,
+ *    newest], both ends inclusive; when it holds the condition an alert is
+ *    raised at once.  Its count is the number of entries no alert counted
+ *    yet: the crossing alert carries the events in the window (e.g. 8) and
+ *    every further matching event while the condition still holds raises
+ *    one with count 1, so an incident store that adds counts ends with the
+ *    number of matching events.  Only the crossing alert feeds the
+ *    correlations that reference this one.  At most `lo` entries are kept
+ *    (the newest), enough to decide;
+ *  - an upper bound or neq (lt, lte, eq, neq, ranges): a window that opens
+ *    on the group's first event and closes timespan later; it is judged
+ *    when it closes, either on the next event of that group past its end
+ *    or by ruleset_tick() (the caller's clock, or end of input), and the
+ *    alert carries the window's event count.
+ * An event older than a window's reach (out of order by more than the
+ * timespan) is ignored.  One event matched by several rules a correlation
+ * references counts once for event_count and value_count (and once per
+ * referenced rule for the temporal types, which count rules).
  *
- * The keys hold values an attacker chooses (user names, addresses), so
- * the table hashes them with SipHash keyed per state (soc/hash.h).
- * corr_state_check() verifies the table, the LRU list and every window;
- * the mutating functions assert it (sampled once the table is large, so
- * the cost per event stays small).
+ * Bounds, per agency (organization.id, stamped by the correlator from the
+ * sensor's key): at most RS_CORR_AGENCY_MAXKEYS keys per agency and
+ * RS_CORR_MAXKEYS overall.  An agency at its quota evicts its own least
+ * recently used key; when the whole table is full the key is taken from
+ * the agency holding the most keys, so an agency's windows are never
+ * evicted by one holding fewer.  Evictions are counted per agency
+ * (ruleset_corr_agency) and raise an alert of the built-in rule
+ * RS_RULE_CORR_EVICTION: at the first eviction of an agency, then at most
+ * once a minute with the evictions since (see docs/RULES.md).
+ *
+ * The keys hold values an attacker chooses, so the table hashes them with
+ * SipHash keyed per state (soc/hash.h).  corr_state_check() (corr-check.c)
+ * verifies the table, the per-agency LRU lists and every window; the
+ * mutating functions assert it (sampled once the table is large).
  */
 #include <assert.h>
 #include <stdio.h>
@@ -35,205 +55,91 @@
 
 #include "soc/hash.h"
 #include "soc/util.h"
-#include "rule-int.h"
+#include "corr-int.h"
 
-#define CORR_KEYLEN	1024
-#define CORR_CHECK_ALL	64	/* keys up to which every mutation is checked */
-#define CORR_CHECK_EVERY 4096	/* past that, one mutation in this many */
-
-struct corr_key {
-	struct corr_key	*hnext;		/* hash chain */
-	struct corr_key	*lprev, *lnext;	/* LRU: head is the oldest */
-	const struct rule *corr;
-	uint64_t	 hash;
-	uint32_t	 n, cap;
-	int64_t		*ts;		/* sorted, n entries */
-	int64_t		 touched;	/* wall clock of the last event (ns) */
-	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
-	uint16_t	 gk_off;	/* where the group key starts in key */
-	char		 key[];		/* "agency\x1ffield=value,..." */
-};
-
-struct corr_state {
-	struct corr_key	**tab;
-	size_t		  tabsz;	/* power of two */
-	struct corr_key	 *head, *tail;
-	size_t		  nkeys, maxkeys;
-	uint64_t	  evicted;
-	struct soc_hash_key hkey;	/* per state: keys are attacker-chosen */
-	uint64_t	  nmut;		/* mutations, to sample the checks */
-};
-
-static bool	corr_state_ok(struct corr_state *cs);
 
 /* ---------------------------------------------------------------- */
-/* load time */
-
-void
-corr_def_free(struct corr_def *d)
-{
-	if (d == NULL)
-		return;
-	for (size_t i = 0; i < d->nrefs; i++)
-		free(d->refs[i]);
-	for (size_t i = 0; i < d->ngroup; i++)
-		free(d->group_by[i]);
-	free(d->refs);
-	free(d->ref_lines);
-	free(d->group_by);
-	free(d->bases);
-	free(d->gb_fields);
-	free(d);
-}
-
-static struct rule *
-find_rule(struct rule **all, size_t n, const char *ref)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!all[i]->refused && *all[i]->name && strcmp(all[i]->name, ref) == 0)
-			return all[i];
-	for (size_t i = 0; i < n; i++)
-		if (!all[i]->refused && strcmp(all[i]->id, ref) == 0)
-			return all[i];
-	return NULL;
-}
-
-/* Resolves references and group-by fields; refuses the rule on failure. */
-static int
-resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld)
-{
-	struct corr_def *d = c->corr;
-	size_t nb = 0;
-
-	if ((d->bases = calloc(d->nrefs, sizeof(*d->bases))) == NULL ||
-	    (d->gb_fields = calloc(d->nrefs * d->ngroup + 1, sizeof(int))) == NULL)
-		return -1;
-	for (size_t i = 0; i < d->nrefs; i++) {
-		struct rule *b = find_rule(all, n, d->refs[i]);
-		bool dup = false;
-
-		if (b == NULL || b->corr != NULL) {
-			rs_report(ld, c->file, d->ref_lines[i], b == NULL ?
-			    "correlation references unknown or refused rule '%s'" :
-			    "'%s' is a correlation; chaining is not supported yet",
-			    d->refs[i]);
-			return -1;
-		}
-		for (size_t j = 0; j < nb; j++)
-			dup |= d->bases[j] == b;
-		if (dup) {
-			free(d->refs[i]);	/* not kept: nrefs shrinks below */
-			d->refs[i] = NULL;
-			continue;
-		}
-		for (size_t g = 0; g < d->ngroup; g++) {
-			int f = rule_map_field(b, d->group_by[g]);
-
-			if (f == SOC_F_NONE) {
-				rs_report(ld, c->file, c->line, "group-by field '%s' "
-				    "is unknown for rule '%s'", d->group_by[g], d->refs[i]);
-				return -1;
-			}
-			d->gb_fields[nb * d->ngroup + g] = f;
-		}
-		if (nb != i) {		/* keep the names of bases[] in refs[] */
-			d->refs[nb] = d->refs[i];
-			d->ref_lines[nb] = d->ref_lines[i];
-			d->refs[i] = NULL;
-		}
-		d->bases[nb++] = b;
-	}
-	d->nrefs = nb;
-	return 0;
-}
-
-static int
-add_feed(struct rule *b, struct rule *c, uint32_t bi)
-{
-	struct rule_feed *nf = reallocarray(b->feeds, b->nfeeds + 1, sizeof(*nf));
-
-	if (nf == NULL)
-		return -1;
-	b->feeds = nf;
-	b->feeds[b->nfeeds].corr = c;
-	b->feeds[b->nfeeds++].base = bi;
-	return 0;
-}
-
-void
-corr_resolve(struct rule **all, size_t n, struct rs_load *ld)
-{
-	uint32_t idx = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct rule *c = all[i];
-
-		if (c->corr == NULL || c->refused)
-			continue;
-		if (resolve_one(c, all, n, ld) == -1) {
-			c->refused = true;
-			continue;
-		}
-		c->corr->index = idx++;
-		for (size_t b = 0; b < c->corr->nrefs; b++) {
-			if (add_feed(c->corr->bases[b], c, (uint32_t)b) == 0)
-				continue;
-			rs_report(ld, c->file, c->line, "out of memory");
-			c->refused = true;
-			while (b-- > 0)		/* take back this rule's feeds */
-				c->corr->bases[b]->nfeeds--;
-			break;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct rule *r = all[i];
-
-		r->generate = r->corr == NULL && r->nfeeds == 0;
-		for (size_t f = 0; f < r->nfeeds; f++)
-			if (!r->feeds[f].corr->refused && r->feeds[f].corr->corr->generate)
-				r->generate = true;
-	}
-}
+/* state */
 
 struct corr_state *
 corr_state_new(const struct ruleset *rs)
 {
 	struct corr_state *cs;
+	struct rule *e;
 
 	if ((cs = calloc(1, sizeof(*cs))) == NULL)
 		return NULL;
 	cs->tabsz = 1024;
 	cs->maxkeys = RS_CORR_MAXKEYS;
+	cs->agmax = RS_CORR_AGENCY_MAXKEYS;
 	soc_hash_seed(&cs->hkey);
-	if ((cs->tab = calloc(cs->tabsz, sizeof(*cs->tab))) == NULL) {
-		free(cs);
+	for (size_t i = 0; i < rs->nrules; i++)
+		cs->ncorr += rs->rules[i]->corr != NULL;
+	snprintf(cs->overflow.name, sizeof(cs->overflow.name), "(other)");
+	e = &cs->evrule;
+	e->file = e->author = e->tags = (char *)"";
+	e->id = e->name = (char *)RS_RULE_CORR_EVICTION;
+	e->title = (char *)"Correlation windows evicted";
+	e->level = (char *)"high";
+	e->status = (char *)"stable";
+	e->severity = 3;
+	e->generate = true;
+	if ((cs->tab = calloc(cs->tabsz, sizeof(*cs->tab))) == NULL ||
+	    (cs->fed = calloc(cs->ncorr + 1, sizeof(*cs->fed))) == NULL) {
+		corr_state_free(cs);
 		return NULL;
 	}
-	(void)rs;
 	return cs;
 }
 
-/* ---------------------------------------------------------------- */
-/* state */
+static void
+lru_unlink(struct corr_key *k)
+{
+	struct corr_agency *ag = k->ag;
+
+	if (k->lprev)
+		k->lprev->lnext = k->lnext;
+	else
+		ag->head = k->lnext;
+	if (k->lnext)
+		k->lnext->lprev = k->lprev;
+	else
+		ag->tail = k->lprev;
+	ag->nkeys--;
+}
 
 static void
-key_unlink(struct corr_state *cs, struct corr_key *k)
+lru_append(struct corr_agency *ag, struct corr_key *k)
+{
+	k->ag = ag;
+	k->lnext = NULL;
+	k->lprev = ag->tail;
+	if (ag->tail)
+		ag->tail->lnext = k;
+	else
+		ag->head = k;
+	ag->tail = k;
+	ag->nkeys++;
+}
+
+/* Takes k out of the table and its LRU list, without freeing it. */
+static void
+key_detach(struct corr_state *cs, struct corr_key *k)
 {
 	struct corr_key **pp = &cs->tab[k->hash & (cs->tabsz - 1)];
 
 	while (*pp != k)
 		pp = &(*pp)->hnext;
 	*pp = k->hnext;
-	if (k->lprev)
-		k->lprev->lnext = k->lnext;
-	else
-		cs->head = k->lnext;
-	if (k->lnext)
-		k->lnext->lprev = k->lprev;
-	else
-		cs->tail = k->lprev;
+	lru_unlink(k);
 	cs->nkeys--;
-	free(k->ts);
+}
+
+static void
+key_unlink(struct corr_state *cs, struct corr_key *k)
+{
+	key_detach(cs, k);
+	free(k->e);
 	free(k);
 }
 
@@ -242,35 +148,42 @@ corr_state_free(struct corr_state *cs)
 {
 	if (cs == NULL)
 		return;
-	while (cs->head != NULL)
-		key_unlink(cs, cs->head);
+	for (size_t i = 0; i < cs->nags; i++) {
+		while (cs->ags[i]->head != NULL)
+			key_unlink(cs, cs->ags[i]->head);
+		free(cs->ags[i]);
+	}
+	while (cs->overflow.head != NULL)
+		key_unlink(cs, cs->overflow.head);
+	free(cs->ags);
 	free(cs->tab);
+	free(cs->fed);
+	free(cs->synth);
 	free(cs);
 }
 
-static void
-lru_append(struct corr_state *cs, struct corr_key *k)
+static struct corr_agency *
+agency_get(struct corr_state *cs, const char *name, size_t len)
 {
-	k->lnext = NULL;
-	k->lprev = cs->tail;
-	if (cs->tail)
-		cs->tail->lnext = k;
-	else
-		cs->head = k;
-	cs->tail = k;
-}
+	uint64_t h = soc_hash(&cs->hkey, name, len) % CORR_AGBUCKETS;
+	struct corr_agency *ag, **na;
 
-static void
-lru_touch(struct corr_state *cs, struct corr_key *k)
-{
-	if (cs->tail == k)
-		return;
-	if (k->lprev)
-		k->lprev->lnext = k->lnext;
-	else
-		cs->head = k->lnext;
-	k->lnext->lprev = k->lprev;
-	lru_append(cs, k);
+	for (ag = cs->agtab[h]; ag != NULL; ag = ag->hnext)
+		if (strlen(ag->name) == len && memcmp(ag->name, name, len) == 0)
+			return ag;
+	if (cs->nags >= RS_CORR_MAXAGENCIES ||
+	    (ag = calloc(1, sizeof(*ag))) == NULL)
+		return &cs->overflow;
+	if ((na = reallocarray(cs->ags, cs->nags + 1, sizeof(*na))) == NULL) {
+		free(ag);
+		return &cs->overflow;
+	}
+	cs->ags = na;
+	memcpy(ag->name, name, len);
+	ag->hnext = cs->agtab[h];
+	cs->agtab[h] = ag;
+	cs->ags[cs->nags++] = ag;
+	return ag;
 }
 
 static void
@@ -296,47 +209,95 @@ tab_grow(struct corr_state *cs)
 }
 
 /* The correlation's index (operator-chosen) only spreads equal keys. */
-static uint64_t
-key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
+uint64_t
+corr_key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
     size_t len)
 {
 	return soc_hash(&cs->hkey, key, len) ^
 	    (uint64_t)c->corr->index * 0x9e3779b97f4a7c15ULL;
 }
 
-static struct corr_key *
-key_get(struct corr_state *cs, const struct rule *c, const char *key,
-    size_t len, size_t gk_off)
+/* Room for one more key of ag; the agency that lost one, or NULL. */
+static struct corr_agency *
+make_room(struct corr_state *cs, struct corr_agency *ag)
 {
-	uint64_t h = key_hash(cs, c, key, len);
-	struct corr_key *k;
+	struct corr_agency *victim = NULL;
 
-	for (k = cs->tab[h & (cs->tabsz - 1)]; k != NULL; k = k->hnext)
-		if (k->hash == h && k->corr == c && strcmp(k->key, key) == 0) {
-			lru_touch(cs, k);
-			return k;
-		}
-	if (cs->nkeys >= cs->maxkeys) {
-		key_unlink(cs, cs->head);
-		cs->evicted++;
+	if (ag->nkeys >= cs->agmax && ag->head != NULL)
+		victim = ag;
+	else if (cs->nkeys >= cs->maxkeys) {
+		victim = ag->head != NULL ? ag : NULL;
+		for (size_t i = 0; i < cs->nags; i++)
+			if (cs->ags[i]->head != NULL && (victim == NULL ||
+			    cs->ags[i]->nkeys > victim->nkeys))
+				victim = cs->ags[i];
+		if (cs->overflow.head != NULL && (victim == NULL ||
+		    cs->overflow.nkeys > victim->nkeys))
+			victim = &cs->overflow;
 	}
+	if (victim == NULL)
+		return NULL;
+	key_unlink(cs, victim->head);
+	cs->evicted++;
+	victim->evicted++;
+	victim->evict_pending++;
+	return victim;
+}
+
+static int
+key_attach(struct corr_state *cs, struct corr_agency *ag, struct corr_key *k)
+{
 	if (cs->nkeys >= cs->tabsz)
 		tab_grow(cs);
+	k->hnext = cs->tab[k->hash & (cs->tabsz - 1)];
+	cs->tab[k->hash & (cs->tabsz - 1)] = k;
+	lru_append(ag, k);
+	cs->nkeys++;
+	return 0;
+}
+
+static struct corr_key *
+key_get(struct corr_state *cs, const struct rule *c, const char *key,
+    size_t len, size_t gk_off, struct corr_agency **victim)
+{
+	uint64_t h = corr_key_hash(cs, c, key, len);
+	const struct corr_def *d = c->corr;
+	struct corr_agency *ag;
+	struct corr_key *k;
+
+	*victim = NULL;
+	for (k = cs->tab[h & (cs->tabsz - 1)]; k != NULL; k = k->hnext)
+		if (k->hash == h && k->corr == c && strcmp(k->key, key) == 0) {
+			ag = k->ag;
+			lru_unlink(k);
+			lru_append(ag, k);
+			return k;
+		}
+	ag = agency_get(cs, key, gk_off - 1);
+	*victim = make_room(cs, ag);
 	if ((k = calloc(1, sizeof(*k) + len + 1)) == NULL)
 		return NULL;
+	if (d->type == CT_TEMPORAL_ORDERED) {
+		if ((k->e = calloc(d->nrefs, sizeof(*k->e))) == NULL) {
+			free(k);
+			return NULL;
+		}
+		k->n = k->cap = (uint32_t)d->nrefs;
+	}
 	memcpy(k->key, key, len + 1);
 	k->klen = (uint16_t)len;
 	k->gk_off = (uint16_t)gk_off;
 	k->corr = c;
 	k->hash = h;
-	k->hnext = cs->tab[h & (cs->tabsz - 1)];
-	cs->tab[h & (cs->tabsz - 1)] = k;
-	lru_append(cs, k);
-	cs->nkeys++;
+	k->rep_start = INT64_MIN;
+	key_attach(cs, ag, k);
 	return k;
 }
 
-/* "source.ip=1.2.3.4,user.name=root" for this base rule's fields. */
+/*
+ * "source.ip=1.2.3.4,user.name=root" for this base rule's fields; an
+ * alias shows as its own name, so the rules it joins share one key.
+ */
 static size_t
 group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
     char *out, size_t outsz)
@@ -351,49 +312,15 @@ group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
 		if (soc_event_text(ev, f, val, sizeof(val)) < 0)
 			val[0] = '\0';
 		n += (size_t)snprintf(out + n, outsz - n, "%s%s=%s", g ? "," : "",
-		    soc_field_name(f), val);
+		    d->gb_alias[g] ? d->group_by[g] : soc_field_name(f), val);
 	}
 	return n < outsz ? n : outsz - 1;
-}
-
-/* Inserts t in order and trims to the window; false if t is too old. */
-static bool
-window_add(struct corr_key *k, const struct corr_def *d, int64_t t)
-{
-	uint32_t need = (uint32_t)d->threshold + (d->op == CORR_GT);
-	uint32_t i, lo = 0;
-
-	if (k->n > 0 && t < k->ts[k->n - 1] - d->timespan)
-		return false;
-	if (k->n == k->cap) {
-		uint32_t ncap = k->cap ? k->cap * 2 : 8;
-		int64_t *nt;
-
-		if (ncap > need)
-			ncap = need;
-		if ((nt = reallocarray(k->ts, ncap, sizeof(*nt))) == NULL)
-			return false;
-		k->ts = nt;
-		k->cap = ncap;
-	}
-	for (i = k->n; i > 0 && k->ts[i - 1] > t; i--)
-		k->ts[i] = k->ts[i - 1];
-	k->ts[i] = t;
-	k->n++;
-	while (lo < k->n && k->ts[lo] < k->ts[k->n - 1] - d->timespan)
-		lo++;
-	if (lo > 0) {
-		memmove(k->ts, k->ts + lo, (k->n - lo) * sizeof(*k->ts));
-		k->n -= lo;
-	}
-	return true;
 }
 
 /*
  * Windows are per agency: the same attacker seen by two agencies is two
  * incidents, and a rule without group-by counts one agency, not the
- * province.  The agency (organization.id, stamped by the correlator from
- * the sensor's key) leads the internal key; alerts show the group only.
+ * province.  The agency leads the internal key; alerts show the group only.
  */
 static size_t
 agency_prefix(const struct soc_event *ev, char *out, size_t outsz)
@@ -413,92 +340,463 @@ agency_prefix(const struct soc_event *ev, char *out, size_t outsz)
 	return n + 1;
 }
 
+/* value_count: the condition fields' values, hashed; false if all absent. */
+static bool
+value_of(const struct corr_state *cs, const struct corr_def *d, uint32_t bi,
+    const struct soc_event *ev, uint64_t *v)
+{
+	char val[512], buf[CORR_KEYLEN];
+	size_t n = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < d->nvfield; i++) {
+		int f = d->vf_fields[bi * d->nvfield + i];
+		int len = soc_event_text(ev, f, val, sizeof(val));
+
+		if (len < 0)
+			len = 0;
+		else
+			any = true;
+		if (n + (size_t)len + 1 > sizeof(buf))
+			len = (int)(sizeof(buf) - n - 1);
+		memcpy(buf + n, val, (size_t)len);
+		n += (size_t)len;
+		buf[n++] = '\x1f';
+	}
+	*v = soc_hash(&cs->hkey, buf, n);
+	return any;
+}
+
+/* ---------------------------------------------------------------- */
+/* windows */
+
+static int
+ent_reserve(struct corr_key *k, uint32_t want)
+{
+	struct cw_ent *ne;
+	uint32_t ncap;
+
+	if (k->n < k->cap)
+		return 0;
+	ncap = k->cap ? k->cap * 2 : 8;
+	if (ncap > want)
+		ncap = want;
+	if (ncap <= k->n || (ne = reallocarray(k->e, ncap, sizeof(*ne))) == NULL)
+		return -1;
+	k->e = ne;
+	k->cap = ncap;
+	return 0;
+}
+
+static void
+ent_remove(struct corr_key *k, uint32_t i)
+{
+	memmove(k->e + i, k->e + i + 1, (k->n - i - 1) * sizeof(*k->e));
+	k->n--;
+}
+
+/* Inserts (t, v) in time order, unreported. */
+static void
+ent_insert(struct corr_key *k, int64_t t, uint64_t v)
+{
+	uint32_t i;
+
+	for (i = k->n; i > 0 && k->e[i - 1].ts > t; i--)
+		k->e[i] = k->e[i - 1];
+	k->e[i] = (struct cw_ent){ .ts = t, .v = v, .rep = false };
+	k->n++;
+}
+
+/* The entry of value v (value_count, temporal), or -1. */
+static int64_t
+ent_find(const struct corr_key *k, uint64_t v)
+{
+	for (uint32_t i = 0; i < k->n; i++)
+		if (k->e[i].v == v)
+			return i;
+	return -1;
+}
+
+/* Entries kept: `lo` for a sliding window, one past any bound at close. */
+uint32_t
+corr_ent_cap(const struct corr_def *d)
+{
+	uint64_t c = d->lo;
+
+	if (d->has_hi && d->hi + 1 > c)
+		c = d->hi + 1;
+	if (d->has_ne && d->ne + 1 > c)
+		c = d->ne + 1;
+	return (uint32_t)(d->at_close ? c : c + 1);
+}
+
+/* The alert an adder decided on (count 0: none). */
+struct verdict {
+	uint64_t	 count;
+	int64_t		 first, last;
+	bool		 crossing;
+};
+
+/* Sliding window, lower bound only (see the top of the file). */
+static struct verdict
+slide_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v)
+{
+	struct verdict r = { 0 };
+	int64_t i, newest;
+	uint32_t lo = 0;
+
+	if (k->n > 0 && t < k->e[k->n - 1].ts - d->timespan)
+		return r;
+	if (d->type != CT_EVENT_COUNT && (i = ent_find(k, v)) >= 0) {
+		if (k->e[i].ts > t)
+			t = k->e[i].ts;
+		ent_remove(k, (uint32_t)i);
+	}
+	if (ent_reserve(k, corr_ent_cap(d)) == -1)
+		return r;
+	ent_insert(k, t, v);
+	newest = k->e[k->n - 1].ts;
+	while (lo < k->n && k->e[lo].ts < newest - d->timespan)
+		lo++;
+	if (lo > 0) {
+		memmove(k->e, k->e + lo, (k->n - lo) * sizeof(*k->e));
+		k->n -= lo;
+	}
+	if (k->n >= d->lo) {
+		for (uint32_t j = 0; j < k->n; j++) {
+			r.count += !k->e[j].rep;
+			k->e[j].rep = true;
+		}
+		r.crossing = r.count == k->n;
+		r.first = k->e[0].ts;
+		r.last = newest;
+	}
+	while (k->n > d->lo)
+		ent_remove(k, 0);
+	return r;
+}
+
+static bool
+holds(const struct corr_def *d, uint64_t val)
+{
+	return val >= d->lo && (!d->has_hi || val <= d->hi) &&
+	    (!d->has_ne || val != d->ne);
+}
+
+/* Judges and empties a window that closed. */
+static struct verdict
+close_window(struct corr_key *k, const struct corr_def *d)
+{
+	struct verdict r = { 0 };
+	uint64_t val = d->type == CT_EVENT_COUNT ? k->cnt : k->n;
+
+	if (d->type == CT_ABSENCE && k->cnt > 0) {
+		r.count = 1;
+		r.first = k->wstart;
+		r.last = k->wstart + d->timespan;
+		r.crossing = true;
+	} else if (k->cnt > 0 && holds(d, val)) {
+		r.count = k->cnt;
+		r.first = k->wstart;
+		r.last = k->wlast;
+		r.crossing = true;
+	}
+	k->cnt = 0;
+	k->n = 0;
+	return r;
+}
+
+/* A window judged at its close: opened by the group's first event. */
+static struct verdict
+close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
+    struct verdict *closed)
+{
+	struct verdict r = { 0 };
+
+	if (k->cnt > 0 && t > k->wstart + d->timespan)
+		*closed = close_window(k, d);
+	if (k->cnt == 0) {
+		k->wstart = k->wlast = t;
+	} else if (t < k->wstart) {
+		if (k->wlast - t > d->timespan)
+			return r;	/* too old for this window */
+		k->wstart = t;
+	}
+	if (t > k->wlast)
+		k->wlast = t;
+	k->cnt++;
+	if (d->type != CT_EVENT_COUNT && ent_find(k, v) < 0 &&
+	    ent_reserve(k, corr_ent_cap(d)) == 0)
+		ent_insert(k, t, v);
+	return r;
+}
+
+/*
+ * absence: with one rule, its events must keep coming: each one restarts
+ * the window and the alert is raised when timespan passes without one;
+ * with two, an event of the first opens the window (the first one not
+ * answered yet) and one of the second, at or after it, closes it silently.
+ */
+static void
+absence_add(struct corr_key *k, const struct corr_def *d, uint32_t bi,
+    int64_t t, struct verdict *closed)
+{
+	if (k->cnt > 0 && t > k->wstart + d->timespan)
+		*closed = close_window(k, d);
+	if (bi == 0) {
+		if (k->cnt == 0 || (d->nrefs == 1 && t > k->wstart)) {
+			k->wstart = k->wlast = t;
+			k->cnt = 1;
+		}
+	} else if (k->cnt > 0 && t >= k->wstart)
+		k->cnt = 0;
+}
+
+/* temporal_ordered: entry i is step i of the chain that started last. */
+static struct verdict
+ordered_add(struct corr_key *k, const struct corr_def *d, uint32_t i, int64_t t)
+{
+	struct verdict r = { 0 };
+	struct cw_ent *e = k->e;
+	int64_t start = t;
+
+	if (i > 0) {
+		if (!e[i - 1].rep || e[i - 1].ts > t ||
+		    t - (int64_t)e[i - 1].v > d->timespan)
+			return r;
+		start = (int64_t)e[i - 1].v;
+	}
+	if (e[i].rep && (int64_t)e[i].v > start)
+		return r;
+	e[i] = (struct cw_ent){ .ts = t, .v = (uint64_t)start, .rep = true };
+	if (i + 1 < d->nrefs)
+		return r;
+	r.crossing = start != k->rep_start;
+	r.count = r.crossing ? d->nrefs : 1;
+	r.first = start;
+	r.last = t;
+	k->rep_start = start;
+	return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* feeding */
+
+static int feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
+    const struct soc_event *ev, int depth, rs_alert_fn fn, void *arg);
+
+/* Raises (or passes on) one correlation alert. */
+static int
+emit(struct ruleset *rs, const struct rule *c, const struct corr_key *k,
+    const struct verdict *v, const struct soc_event *ev, int depth,
+    rs_alert_fn fn, void *arg)
+{
+	int n = 0;
+	struct rs_alert a = { .rule = c, .event = ev,
+	    .group_key = k->key + k->gk_off, .first_ts = v->first,
+	    .last_ts = v->last, .count = v->count };
+
+	if (c->generate) {
+		if (fn != NULL)
+			fn(arg, &a);
+		n++;
+	}
+	if (v->crossing && depth < RS_MAX_CORR_CHAIN)
+		for (size_t i = 0; i < c->nfeeds; i++)
+			n += feed(rs, c->feeds[i].corr, c->feeds[i].base, ev,
+			    depth + 1, fn, arg);
+	return n;
+}
+
+/* An eviction alert, at most once a minute per agency (wall clock). */
+static int
+evict_alert(struct corr_state *cs, struct corr_agency *ag, int64_t now,
+    const struct soc_event *ev, rs_alert_fn fn, void *arg)
+{
+	char key[300];
+	struct rs_alert a = { .rule = &cs->evrule, .event = ev,
+	    .group_key = key, .first_ts = ev->ts, .last_ts = ev->ts };
+
+	if (ag->evict_alerted != 0 && now - ag->evict_alerted < CORR_EVICT_EVERY)
+		return 0;
+	snprintf(key, sizeof(key), "organization.id=%s", ag->name);
+	a.count = ag->evict_pending;
+	ag->evict_pending = 0;
+	ag->evict_alerted = now;
+	if (fn != NULL)
+		fn(arg, &a);
+	return 1;
+}
+
+/* The base-th rule of correlation c matched ev (a rule or a correlation). */
+static int
+feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
+    const struct soc_event *ev, int depth, rs_alert_fn fn, void *arg)
+{
+	struct corr_state *cs = rs->cs;
+	const struct corr_def *d = c->corr;
+	struct verdict v = { 0 }, closed = { 0 };
+	struct corr_agency *victim;
+	struct corr_key *k;
+	char key[CORR_KEYLEN];
+	uint64_t val = bi;
+	int64_t now = soc_now_ns();
+	size_t off, len;
+	int n = 0;
+
+	if (d->type == CT_EVENT_COUNT || d->type == CT_VALUE_COUNT) {
+		if (cs->fed[d->index] == cs->serial)
+			return 0;	/* this event already counted */
+		cs->fed[d->index] = cs->serial;
+	}
+	if (d->type == CT_VALUE_COUNT && !value_of(cs, d, bi, ev, &val))
+		return 0;
+	off = agency_prefix(ev, key, sizeof(key));
+	len = off + group_key(d, bi, ev, key + off, sizeof(key) - off);
+	k = key_get(cs, c, key, len, off, &victim);
+	if (victim != NULL)
+		n += evict_alert(cs, victim, now, ev, fn, arg);
+	if (k == NULL)
+		return n;
+	k->touched = now;
+	if (d->type == CT_TEMPORAL_ORDERED)
+		v = ordered_add(k, d, bi, ev->ts);
+	else if (d->type == CT_ABSENCE)
+		absence_add(k, d, bi, ev->ts, &closed);
+	else if (d->at_close)
+		v = close_add(k, d, ev->ts, val, &closed);
+	else
+		v = slide_add(k, d, ev->ts, val);
+	if (closed.count > 0)
+		n += emit(rs, c, k, &closed, ev, depth, fn, arg);
+	if (v.count > 0)
+		n += emit(rs, c, k, &v, ev, depth, fn, arg);
+	assert(corr_state_ok(cs));
+	return n;
+}
+
 int
 corr_feed(struct ruleset *rs, const struct rule *base,
     const struct soc_event *ev, rs_alert_fn fn, void *arg)
 {
-	char key[CORR_KEYLEN];
-	int nalerts = 0;
-	int64_t now = soc_now_ns();
-	size_t off = agency_prefix(ev, key, sizeof(key));
+	int n = 0;
 
-	for (size_t i = 0; i < base->nfeeds; i++) {
-		const struct rule *c = base->feeds[i].corr;
-		const struct corr_def *d = c->corr;
-		uint32_t need = (uint32_t)d->threshold + (d->op == CORR_GT);
-		size_t len = off + group_key(d, base->feeds[i].base, ev,
-		    key + off, sizeof(key) - off);
-		struct corr_key *k = key_get(rs->cs, c, key, len, off);
+	for (size_t i = 0; i < base->nfeeds; i++)
+		n += feed(rs, base->feeds[i].corr, base->feeds[i].base, ev, 0,
+		    fn, arg);
+	return n;
+}
 
-		if (k == NULL)
-			continue;
-		k->touched = now;
-		if (!window_add(k, d, ev->ts) || k->n < need)
-			continue;
-		struct rs_alert a = { .rule = c, .event = ev,
-		    .group_key = k->key + k->gk_off,
-		    .first_ts = k->ts[0], .last_ts = k->ts[k->n - 1],
-		    .count = k->n };
-		if (fn != NULL)
-			fn(arg, &a);
-		nalerts++;
-		k->n = 0;		/* one alert per threshold crossing */
+void
+corr_next_event(struct corr_state *cs)
+{
+	if (++cs->serial == 0) {
+		memset(cs->fed, 0, cs->ncorr * sizeof(*cs->fed));
+		cs->serial = 1;
 	}
-	assert(corr_state_ok(rs->cs));
-	return nalerts;
+}
+
+/* The event behind an alert judged without one: agency, time, group. */
+static const struct soc_event *
+synth_event(struct corr_state *cs, const struct corr_key *k)
+{
+	char org[256];
+	size_t n = (size_t)k->gk_off - 1;
+
+	if (cs->synth == NULL && (cs->synth = malloc(sizeof(*cs->synth))) == NULL)
+		return NULL;
+	soc_event_reset(cs->synth);
+	cs->synth->ts = k->wlast;
+	memcpy(org, k->key, n);
+	org[n] = '\0';
+	if (n > 0)
+		soc_event_stamp(cs->synth, SOC_F_ORGANIZATION_ID, org);
+	soc_event_set_cstr(cs->synth, SOC_F_EVENT_DATASET, "soc.correlation");
+	soc_event_set_cstr(cs->synth, SOC_F_MESSAGE, k->key + k->gk_off);
+	return cs->synth;
+}
+
+int
+ruleset_tick(struct ruleset *rs, int64_t now_ns, rs_alert_fn fn, void *arg)
+{
+	struct corr_state *cs = rs->cs;
+	int n = 0;
+
+	for (size_t i = 0; i <= cs->nags; i++) {
+		struct corr_agency *ag = i < cs->nags ? cs->ags[i] : &cs->overflow;
+
+		for (struct corr_key *k = ag->head; k != NULL; k = k->lnext) {
+			const struct corr_def *d = k->corr->corr;
+			const struct soc_event *ev;
+			struct verdict v;
+
+			if (!d->at_close || k->cnt == 0 ||
+			    k->wstart + d->timespan >= now_ns)
+				continue;
+			v = close_window(k, d);
+			/* no chained feeding here: it could evict keys of this walk */
+			if (v.count > 0 && (ev = synth_event(cs, k)) != NULL)
+				n += emit(rs, k->corr, k, &v, ev, RS_MAX_CORR_CHAIN,
+				    fn, arg);
+		}
+	}
+	assert(corr_state_ok(cs));
+	return n;
 }
 
 /*
  * Memory only: a key untouched (wall clock) for longer than its window
  * plus a minute can never count again.  Event time decides what is in a
- * window (window_add); wall time decides what is kept, so one sensor
- * with a fast clock, or a replay of old logs, cannot expire the others.
+ * window; wall time decides what is kept, so one sensor with a fast
+ * clock, or a replay of old logs, cannot expire the others.  Windows
+ * judged at their close should be closed by ruleset_tick() first.
  */
 #define CORR_EXPIRE_SLACK	(60 * 1000000000LL)
+
+static bool
+key_empty(const struct corr_key *k)
+{
+	const struct corr_def *d = k->corr->corr;
+
+	if (d->type == CT_TEMPORAL_ORDERED) {
+		for (uint32_t i = 0; i < k->n; i++)
+			if (k->e[i].rep)
+				return false;
+		return true;
+	}
+	return d->at_close ? k->cnt == 0 : k->n == 0;
+}
 
 void
 ruleset_expire(struct ruleset *rs, int64_t now_ns)
 {
 	struct corr_state *cs = rs->cs;
-	struct corr_key *k, *next;
 
-	for (k = cs->head; k != NULL; k = next) {
-		next = k->lnext;
-		if (k->n == 0 || k->touched < now_ns -
-		    k->corr->corr->timespan - CORR_EXPIRE_SLACK)
-			key_unlink(cs, k);
+	for (size_t i = 0; i <= cs->nags; i++) {
+		struct corr_agency *ag = i < cs->nags ? cs->ags[i] : &cs->overflow;
+		struct corr_key *k, *next;
+
+		for (k = ag->head; k != NULL; k = next) {
+			next = k->lnext;
+			if (key_empty(k) || k->touched < now_ns -
+			    k->corr->corr->timespan - CORR_EXPIRE_SLACK)
+				key_unlink(cs, k);
+		}
 	}
 	assert(corr_state_ok(cs));
 }
 
-/* Same correlation, as far as its windows are concerned. */
-static bool
-corr_same(const struct rule *a, const struct rule *b)
+static size_t
+adopt_agency(struct ruleset *nrs, struct corr_state *ocs,
+    struct corr_agency *oag)
 {
-	const struct corr_def *x = a->corr, *y = b->corr;
-
-	if (strcmp(rule_id(a), rule_id(b)) != 0 || x->timespan != y->timespan ||
-	    x->op != y->op || x->threshold != y->threshold ||
-	    x->ngroup != y->ngroup || x->nrefs != y->nrefs)
-		return false;
-	for (size_t g = 0; g < x->ngroup; g++)
-		if (strcmp(x->group_by[g], y->group_by[g]) != 0)
-			return false;
-	for (size_t r = 0; r < x->nrefs; r++)
-		if (strcmp(x->refs[r], y->refs[r]) != 0)
-			return false;
-	return true;
-}
-
-size_t
-ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
-{
-	struct corr_state *ncs = nrs->cs, *ocs = old->cs;
+	struct corr_state *ncs = nrs->cs;
 	struct corr_key *k, *next;
 	size_t kept = 0;
 
-	for (k = ocs->head; k != NULL; k = next) {
+	for (k = oag->head; k != NULL; k = next) {
 		const struct rule *nc = NULL;
+		struct corr_agency *nag;
 
 		next = k->lnext;
 		for (size_t i = 0; i < nrs->nrules && nc == NULL; i++)
@@ -507,37 +805,31 @@ ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
 				nc = nrs->rules[i];
 		if (nc == NULL)
 			continue;
-		/* detach from the old state without freeing, attach anew */
-		struct corr_key **pp = &ocs->tab[k->hash & (ocs->tabsz - 1)];
-
-		while (*pp != k)
-			pp = &(*pp)->hnext;
-		*pp = k->hnext;
-		if (k->lprev)
-			k->lprev->lnext = k->lnext;
-		else
-			ocs->head = k->lnext;
-		if (k->lnext)
-			k->lnext->lprev = k->lprev;
-		else
-			ocs->tail = k->lprev;
-		ocs->nkeys--;
-		if (ncs->nkeys >= ncs->maxkeys) {
-			free(k->ts);
+		key_detach(ocs, k);
+		nag = agency_get(ncs, k->key, (size_t)k->gk_off - 1);
+		if (ncs->nkeys >= ncs->maxkeys || nag->nkeys >= ncs->agmax) {
+			free(k->e);
 			free(k);
 			continue;
 		}
-		if (ncs->nkeys >= ncs->tabsz)
-			tab_grow(ncs);
 		k->corr = nc;
-		k->hash = key_hash(ncs, nc, k->key, k->klen);
-		k->hnext = ncs->tab[k->hash & (ncs->tabsz - 1)];
-		ncs->tab[k->hash & (ncs->tabsz - 1)] = k;
-		lru_append(ncs, k);
-		ncs->nkeys++;
+		k->hash = corr_key_hash(ncs, nc, k->key, k->klen);
+		key_attach(ncs, nag, k);
 		kept++;
 	}
-	assert(corr_state_ok(ncs));
+	return kept;
+}
+
+size_t
+ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
+{
+	struct corr_state *ocs = old->cs;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < ocs->nags; i++)
+		kept += adopt_agency(nrs, ocs, ocs->ags[i]);
+	kept += adopt_agency(nrs, ocs, &ocs->overflow);
+	assert(corr_state_ok(nrs->cs));
 	assert(corr_state_ok(ocs));
 	return kept;
 }
@@ -551,106 +843,27 @@ ruleset_corr_stats(const struct ruleset *rs, size_t *keys, uint64_t *evicted)
 		*evicted = rs->cs->evicted;
 }
 
-/* ---------------------------------------------------------------- */
-/* invariants */
-
-static int
-check_fail(const char **why, const char *what)
+size_t
+ruleset_corr_agencies(const struct ruleset *rs)
 {
-	if (why != NULL)
-		*why = what;
-	return -1;
+	return rs->cs->nags + 1;
 }
 
-/* One key's window: sorted, within the timespan, below the threshold. */
-static int
-check_key(const struct corr_state *cs, const struct corr_key *k,
-    const char **why)
-{
-	const struct corr_def *d;
-	uint32_t need;
-
-	if (k->corr == NULL || (d = k->corr->corr) == NULL)
-		return check_fail(why, "key without a correlation");
-	need = (uint32_t)d->threshold + (d->op == CORR_GT);
-	if (k->klen >= CORR_KEYLEN || k->key[k->klen] != '\0')
-		return check_fail(why, "key length wrong");
-	if (k->hash != key_hash(cs, k->corr, k->key, k->klen))
-		return check_fail(why, "stored hash differs from the key's");
-	if (k->gk_off == 0 || k->gk_off > k->klen ||
-	    k->key[k->gk_off - 1] != '\x1f')
-		return check_fail(why, "group key offset off the agency mark");
-	if (k->n > k->cap || k->cap > need || (k->cap > 0 && k->ts == NULL))
-		return check_fail(why, "window count over its capacity");
-	if (k->n >= need)
-		return check_fail(why, "window at its threshold without an alert");
-	for (uint32_t i = 1; i < k->n; i++)
-		if (k->ts[i - 1] > k->ts[i])
-			return check_fail(why, "window timestamps out of order");
-	if (k->n > 0 && (uint64_t)k->ts[k->n - 1] - (uint64_t)k->ts[0] >
-	    (uint64_t)d->timespan)
-		return check_fail(why, "window wider than its timespan");
-	return 0;
-}
-
-/*
- * Checks everything the table promises: a power-of-two table, every key
- * in the chain of its hash, the LRU list doubly linked from head to tail,
- * both holding nkeys keys (so the same ones: each LRU key is found in its
- * chain), at most maxkeys, and every window (check_key).  0 if sound,
- * else -1 and *why (may be NULL).  O(keys); for the unit tests and, via
- * corr_state_ok, the assertions.
- */
 int
-corr_state_check(const struct corr_state *cs, const char **why)
+ruleset_corr_agency(const struct ruleset *rs, size_t i, const char **name,
+    size_t *keys, uint64_t *evicted)
 {
-	const struct corr_key *k, *prev = NULL, *c;
-	size_t nlru = 0, ntab = 0;
+	const struct corr_state *cs = rs->cs;
+	const struct corr_agency *ag;
 
-	if (cs->tab == NULL || cs->tabsz == 0 ||
-	    (cs->tabsz & (cs->tabsz - 1)) != 0)
-		return check_fail(why, "table size not a power of two");
-	if (cs->nkeys > cs->maxkeys)
-		return check_fail(why, "more keys than allowed");
-	for (size_t i = 0; i < cs->tabsz; i++)
-		for (k = cs->tab[i]; k != NULL; k = k->hnext) {
-			if ((k->hash & (cs->tabsz - 1)) != i)
-				return check_fail(why, "key in another hash chain");
-			if (++ntab > cs->nkeys)
-				return check_fail(why, "more keys in the table than counted");
-		}
-	if (ntab != cs->nkeys)
-		return check_fail(why, "fewer keys in the table than counted");
-	if ((cs->head == NULL) != (cs->tail == NULL))
-		return check_fail(why, "LRU head and tail disagree");
-	for (k = cs->head; k != NULL; prev = k, k = k->lnext) {
-		if (k->lprev != prev)
-			return check_fail(why, "LRU back link broken");
-		if (++nlru > cs->nkeys)
-			return check_fail(why, "more keys in the LRU list than counted");
-		for (c = cs->tab[k->hash & (cs->tabsz - 1)]; c != k; c = c->hnext)
-			if (c == NULL)
-				return check_fail(why, "LRU key missing from the table");
-		if (check_key(cs, k, why) == -1)
-			return -1;
-	}
-	if (prev != cs->tail)
-		return check_fail(why, "LRU tail is not the last key");
-	if (nlru != cs->nkeys)
-		return check_fail(why, "fewer keys in the LRU list than counted");
+	if (i > cs->nags)
+		return -1;
+	ag = i < cs->nags ? cs->ags[i] : &cs->overflow;
+	if (name != NULL)
+		*name = ag->name;
+	if (keys != NULL)
+		*keys = ag->nkeys;
+	if (evicted != NULL)
+		*evicted = ag->evicted;
 	return 0;
-}
-
-/* For assert(): every mutation while small, then one in CORR_CHECK_EVERY. */
-static bool
-corr_state_ok(struct corr_state *cs)
-{
-	const char *why = NULL;
-
-	if (cs->nkeys > CORR_CHECK_ALL && cs->nmut++ % CORR_CHECK_EVERY != 0)
-		return true;
-	if (corr_state_check(cs, &why) == 0)
-		return true;
-	fprintf(stderr, "corr_state_check: %s\n", why);
-	return false;
 }

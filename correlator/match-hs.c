@@ -1,12 +1,10 @@
 /*
- * Compiling and matching.  Every string condition of every rule becomes a
- * Hyperscan expression; identical expressions on one field share an id.
- * The expressions of one field form one block-mode database
- * (HS_FLAG_SINGLEMATCH), so an event costs one hs_scan per field it
- * carries, whatever the number of rules.  A scan sets bits in the
- * scratch's hit bitmap; then only the rules that can be true are
- * evaluated: those a hit points at, plus, per dataset, the few whose
- * condition can hold without any hit (e.g. "not filter", numbers only).
+ * Matching (match-build.c compiles).  An event costs one hs_scan per field
+ * it carries that has a database (two with UTF-8-mode regexes), whatever
+ * the number of rules.  A scan sets bits in the scratch's hit bitmap; then
+ * only the rules that can be true are evaluated: those a hit points at,
+ * those an integer equality of the event points at, plus, per dataset,
+ * the few whose condition can hold without either (e.g. "not filter").
  * Non-string conditions (numbers, cidr, exists, null) are read straight
  * from the event during that evaluation.
  *
@@ -17,362 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hs/hs.h>
 
 #include "soc/hash.h"
 #include "soc/log.h"
-#include "rule-int.h"
-
-struct match_field {
-	int		 field;
-	hs_database_t	*db;
-};
-
-struct match_db {
-	struct match_field *fields;	/* fields that have a database */
-	size_t		 nfields;
-	uint32_t	 npat;
-	uint32_t	*pr_off;	/* pattern -> rules: [pr_off[g], pr_off[g+1]) */
-	uint32_t	*pr_rule;
-	uint32_t	*ds_off;	/* dataset -> rules evaluated without hit */
-	uint32_t	*ds_rule;
-	uint64_t	 dsmask;	/* datasets some rule applies to */
-	hs_scratch_t	*proto;		/* cloned by rs_scratch_new */
-};
-
-struct rs_scratch {
-	hs_scratch_t	*hs;
-	uint64_t	*bits;		/* pattern hit bitmap */
-	uint32_t	*hits;		/* ids set in bits, to clear them */
-	uint32_t	 nhits;
-	uint32_t	*seen;		/* per rule: epoch last evaluated */
-	uint32_t	*matched;	/* rules matched by this event */
-	uint32_t	 epoch;
-};
-
-/* Interning table while building: (field, flags, expr) -> global id. */
-struct pat_tab {
-	uint32_t	*slot;		/* gid + 1, 0 empty */
-	size_t		 size;		/* power of two */
-	const struct rule_pat **pat;	/* by gid (not owned) */
-	const struct rule **owner;	/* first rule using it */
-	uint32_t	 n, cap;
-};
-
-int
-match_check_regex(const char *expr, unsigned int flags, char *err,
-    size_t errlen)
-{
-	hs_database_t *db = NULL;
-	hs_compile_error_t *cerr = NULL;
-
-	if (hs_compile(expr, flags | HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, NULL,
-	    &db, &cerr) != HS_SUCCESS) {
-		snprintf(err, errlen, "%s", cerr ? cerr->message : "compile error");
-		hs_free_compile_error(cerr);
-		return -1;
-	}
-	hs_free_database(db);
-	return 0;
-}
-
-/* Patterns come from the operator's rules: a plain FNV-1a will do. */
-static uint64_t
-pat_hash(const struct rule_pat *p)
-{
-	uint64_t h = soc_fnv1a64(SOC_FNV64_BASIS, &p->field, sizeof(p->field));
-
-	h = soc_fnv1a64(h, &p->flags, sizeof(p->flags));
-	return soc_fnv1a64(h, p->expr, strlen(p->expr));
-}
-
-static bool
-pat_same(const struct rule_pat *a, const struct rule_pat *b)
-{
-	return a->field == b->field && a->flags == b->flags &&
-	    strcmp(a->expr, b->expr) == 0;
-}
-
-static int
-pt_grow(struct pat_tab *t)
-{
-	size_t nsize = t->size ? t->size * 2 : 1024;
-	uint32_t *ns = calloc(nsize, sizeof(*ns));
-
-	if (ns == NULL)
-		return -1;
-	for (size_t i = 0; i < t->size; i++) {
-		uint32_t g = t->slot[i];
-		size_t h;
-
-		if (g == 0)
-			continue;
-		h = pat_hash(t->pat[g - 1]) & (nsize - 1);
-		while (ns[h] != 0)
-			h = (h + 1) & (nsize - 1);
-		ns[h] = g;
-	}
-	free(t->slot);
-	t->slot = ns;
-	t->size = nsize;
-	return 0;
-}
-
-/* Global id for p, adding it if new; -1 on allocation failure. */
-static int64_t
-pt_intern(struct pat_tab *t, const struct rule_pat *p, const struct rule *r)
-{
-	size_t h;
-
-	if ((t->n + 1) * 2 > t->size && pt_grow(t) == -1)
-		return -1;
-	h = pat_hash(p) & (t->size - 1);
-	for (; t->slot[h] != 0; h = (h + 1) & (t->size - 1))
-		if (pat_same(t->pat[t->slot[h] - 1], p))
-			return t->slot[h] - 1;
-	if (t->n == t->cap) {
-		uint32_t ncap = t->cap ? t->cap * 2 : 1024;
-		const struct rule_pat **np = reallocarray(t->pat, ncap, sizeof(*np));
-		const struct rule **no;
-
-		if (np == NULL)
-			return -1;
-		t->pat = np;
-		if ((no = reallocarray(t->owner, ncap, sizeof(*no))) == NULL)
-			return -1;
-		t->owner = no;
-		t->cap = ncap;
-	}
-	t->pat[t->n] = p;
-	t->owner[t->n] = r;
-	t->slot[h] = t->n + 1;
-	return t->n++;
-}
-
-/* Three-valued evaluation with every pattern false: 0 false, 1 true, 2 maybe. */
-static int
-tri(const struct rule *r, uint32_t n)
-{
-	const struct rule_node *nd = &r->nodes[n];
-	int v, acc;
-
-	switch (nd->type) {
-	case RN_PAT:
-	case RN_FALSE:
-		return 0;
-	case RN_TRUE:
-		return 1;
-	case RN_NOT:
-		v = tri(r, r->kids[nd->kid]);
-		return v == 2 ? 2 : !v;
-	case RN_AND:
-	case RN_OR:
-		acc = nd->type == RN_AND ? 1 : 0;
-		for (uint32_t i = 0; i < nd->nkids; i++) {
-			v = tri(r, r->kids[nd->kid + i]);
-			if (nd->type == RN_AND ? v == 0 : v == 1)
-				return v;
-			if (v == 2)
-				acc = 2;
-		}
-		return acc;
-	default:
-		return 2;
-	}
-}
-
-/* Assigns global ids; rewrites RN_PAT nodes from local to global ids. */
-static int
-intern_all(struct ruleset *rs, struct pat_tab *t)
-{
-	for (size_t i = 0; i < rs->nrules; i++) {
-		struct rule *r = rs->rules[i];
-		int64_t g;
-
-		for (uint32_t j = 0; j < r->npats; j++) {
-			if ((g = pt_intern(t, &r->pats[j], r)) == -1)
-				return -1;
-			r->pats[j].gid = (uint32_t)g;
-		}
-		for (uint32_t j = 0; j < r->nnodes; j++)
-			if (r->nodes[j].type == RN_PAT)
-				r->nodes[j].u.pat = r->pats[r->nodes[j].u.pat].gid;
-		if (r->corr == NULL)
-			r->needs_hit = tri(r, r->root) == 0;
-	}
-	return 0;
-}
-
-/* Pattern -> rules (CSR, each rule once per pattern). */
-static int
-index_patterns(struct ruleset *rs, struct match_db *m)
-{
-	uint32_t *last, *fill, total = 0;
-
-	if ((m->pr_off = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
-	    (last = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
-		return -1;
-	for (int pass = 0; pass < 2; pass++) {
-		memset(last, 0, (m->npat + 1) * sizeof(uint32_t));
-		fill = pass ? calloc(m->npat + 1, sizeof(uint32_t)) : NULL;
-		if (pass && (fill == NULL ||
-		    (m->pr_rule = calloc(total + 1, sizeof(uint32_t))) == NULL)) {
-			free(fill);
-			free(last);
-			return -1;
-		}
-		for (size_t i = 0; i < rs->nrules; i++) {
-			struct rule *r = rs->rules[i];
-
-			for (uint32_t j = 0; j < r->npats; j++) {
-				uint32_t g = r->pats[j].gid;
-
-				if (last[g] == i + 1)
-					continue;
-				last[g] = (uint32_t)i + 1;
-				if (pass == 0) {
-					m->pr_off[g + 1]++;
-					total++;
-				} else
-					m->pr_rule[m->pr_off[g] + fill[g]++] = (uint32_t)i;
-			}
-		}
-		if (pass == 0)
-			for (uint32_t g = 0; g < m->npat; g++)
-				m->pr_off[g + 1] += m->pr_off[g];
-		free(fill);
-	}
-	free(last);
-	return 0;
-}
-
-/* Dataset -> rules that must be evaluated even without a pattern hit. */
-static int
-index_datasets(struct ruleset *rs, struct match_db *m)
-{
-	uint32_t n = 0;
-
-	if ((m->ds_off = calloc(RS_MAX_DATASETS + 1, sizeof(uint32_t))) == NULL)
-		return -1;
-	for (int d = 0; d < RS_MAX_DATASETS; d++) {
-		m->ds_off[d] = n;
-		for (size_t i = 0; i < rs->nrules; i++) {
-			struct rule *r = rs->rules[i];
-
-			m->dsmask |= r->dsmask;
-			if (r->corr == NULL && !r->needs_hit && (r->dsmask >> d & 1))
-				n++;
-		}
-	}
-	m->ds_off[RS_MAX_DATASETS] = n;
-	if ((m->ds_rule = calloc(n + 1, sizeof(uint32_t))) == NULL)
-		return -1;
-	n = 0;
-	for (int d = 0; d < RS_MAX_DATASETS; d++)
-		for (size_t i = 0; i < rs->nrules; i++) {
-			struct rule *r = rs->rules[i];
-
-			if (r->corr == NULL && !r->needs_hit && (r->dsmask >> d & 1))
-				m->ds_rule[n++] = (uint32_t)i;
-		}
-	return 0;
-}
-
-/* One database for the patterns of one field. */
-static int
-compile_field(struct match_db *m, const struct pat_tab *t, int field,
-    struct rs_load *ld)
-{
-	const char **exprs = NULL;
-	unsigned int *flags = NULL, *ids = NULL, n = 0;
-	hs_compile_error_t *cerr = NULL;
-	hs_database_t *db = NULL;
-	int rc = -1;
-
-	if ((exprs = calloc(t->n, sizeof(*exprs))) == NULL ||
-	    (flags = calloc(t->n, sizeof(*flags))) == NULL ||
-	    (ids = calloc(t->n, sizeof(*ids))) == NULL)
-		goto out;
-	for (uint32_t g = 0; g < t->n; g++) {
-		if (t->pat[g]->field != field)
-			continue;
-		exprs[n] = t->pat[g]->expr;
-		flags[n] = t->pat[g]->flags | HS_FLAG_SINGLEMATCH;
-		ids[n++] = g;
-	}
-	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db,
-	    &cerr) != HS_SUCCESS) {
-		int e = cerr && cerr->expression >= 0 ? cerr->expression : 0;
-		const struct rule *r = t->owner[ids[e]];
-
-		rs_report(ld, r->file, r->line, "Hyperscan: field %s, /%s/: %s",
-		    soc_field_name(field), exprs[e],
-		    cerr ? cerr->message : "compile error");
-		hs_free_compile_error(cerr);
-		goto out;
-	}
-	if (hs_alloc_scratch(db, &m->proto) != HS_SUCCESS) {
-		rs_report(ld, "hyperscan", 0, "cannot allocate scratch");
-		hs_free_database(db);
-		goto out;
-	}
-	m->fields[m->nfields].field = field;
-	m->fields[m->nfields++].db = db;
-	rc = 0;
-out:
-	free(exprs);
-	free(flags);
-	free(ids);
-	return rc;
-}
-
-int
-match_build(struct ruleset *rs, struct rs_load *ld)
-{
-	struct pat_tab t = { 0 };
-	struct match_db *m;
-	bool used[SOC_F_COUNT] = { false };
-	int rc = -1;
-
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return -1;
-	rs->db = m;
-	if (intern_all(rs, &t) == -1)
-		goto out;
-	m->npat = t.n;
-	if (index_patterns(rs, m) == -1 || index_datasets(rs, m) == -1)
-		goto out;
-	for (uint32_t g = 0; g < t.n; g++)
-		used[t.pat[g]->field] = true;
-	if ((m->fields = calloc(SOC_F_COUNT, sizeof(*m->fields))) == NULL)
-		goto out;
-	for (int f = 0; f < SOC_F_COUNT; f++)
-		if (used[f] && compile_field(m, &t, f, ld) == -1)
-			goto out;
-	rc = 0;
-out:
-	free(t.slot);
-	free(t.pat);
-	free(t.owner);
-	return rc;
-}
-
-void
-match_free(struct match_db *m)
-{
-	if (m == NULL)
-		return;
-	for (size_t i = 0; i < m->nfields; i++)
-		hs_free_database(m->fields[i].db);
-	free(m->fields);
-	free(m->pr_off);
-	free(m->pr_rule);
-	free(m->ds_off);
-	free(m->ds_rule);
-	hs_free_scratch(m->proto);
-	free(m);
-}
+#include "match-int.h"
 
 struct rs_scratch *
 rs_scratch_new(const struct ruleset *rs)
@@ -452,6 +101,63 @@ num_cmp(int64_t v, const struct rule_node *nd)
 	}
 }
 
+/* The Sigma time modifiers' parts of t (ns, UTC). */
+static int64_t
+time_part(int64_t t, int part)
+{
+	time_t sec = (time_t)(t / 1000000000LL - (t % 1000000000LL < 0));
+	struct tm tm;
+	char wk[8];
+
+	if (gmtime_r(&sec, &tm) == NULL)
+		return -1;
+	switch (part) {
+	case TP_MINUTE: return tm.tm_min;
+	case TP_HOUR: return tm.tm_hour;
+	case TP_DAY: return tm.tm_mday;
+	case TP_MONTH: return tm.tm_mon + 1;
+	case TP_YEAR: return tm.tm_year + 1900LL;
+	default:		/* ISO 8601 week, 1..53 */
+		strftime(wk, sizeof(wk), "%V", &tm);
+		return atoi(wk);
+	}
+}
+
+static bool
+time_cmp(const struct rule_node *nd, const struct soc_event *ev)
+{
+	int64_t t;
+
+	if (nd->field == RS_F_TIMESTAMP)
+		t = ev->ts;
+	else if (soc_event_has(ev, nd->field))
+		t = ev->val[nd->field].i;
+	else
+		return false;
+	return num_cmp(time_part(t, (int)nd->kid), nd);
+}
+
+/* Two fields' values, as text, byte for byte. */
+static bool
+fieldref_eq(const struct rule_node *nd, const struct soc_event *ev)
+{
+	char a[512], b[512];
+	int la, lb;
+	const char *pa, *pb;
+	size_t na, nb;
+
+	if (soc_field_type(nd->field) == SOC_T_STR &&
+	    soc_field_type((int)nd->u.num) == SOC_T_STR) {
+		pa = soc_event_str(ev, nd->field, &na);
+		pb = soc_event_str(ev, (int)nd->u.num, &nb);
+		return pa != NULL && pb != NULL && na == nb &&
+		    memcmp(pa, pb, na) == 0;
+	}
+	la = soc_event_text(ev, nd->field, a, sizeof(a));
+	lb = soc_event_text(ev, (int)nd->u.num, b, sizeof(b));
+	return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+}
+
 static bool
 eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
     const uint64_t *bits)
@@ -476,6 +182,10 @@ eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
 	case RN_CIDR:
 		return soc_event_has(ev, nd->field) &&
 		    cidr_in(&ev->val[nd->field].ip, nd);
+	case RN_TIME:
+		return time_cmp(nd, ev);
+	case RN_FIELDREF:
+		return fieldref_eq(nd, ev);
 	case RN_NOT:
 		return !eval(r, r->kids[nd->kid], ev, bits);
 	case RN_AND:
@@ -506,7 +216,56 @@ dataset_of(const struct ruleset *rs, const struct soc_event *ev)
 	return -1;
 }
 
-/* One hs_scan per field that has a database and a value. */
+/* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static bool
+utf8_valid(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			return false;
+		for (size_t k = 1; k <= n; k++)
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] > 0x9f) ||
+		    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] > 0x8f))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static int
+scan_one(hs_database_t *db, const char *p, size_t len, struct rs_scratch *s,
+    int f)
+{
+	hs_error_t e;
+
+	if (db == NULL)
+		return 0;
+	e = hs_scan(db, p, (unsigned int)len, 0, s->hs, on_hit, s);
+	if (e != HS_SUCCESS) {
+		log_warnx("hs_scan on %s failed: %d", soc_field_name(f), e);
+		return -1;
+	}
+	return 0;
+}
+
+/* hs_scan per field that has a database and a value (two with regexes). */
 static int
 scan_fields(const struct match_db *m, struct rs_scratch *s,
     const struct soc_event *ev)
@@ -514,10 +273,10 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 	char buf[128];
 	const char *p;
 	size_t len;
-	hs_error_t e;
 
 	for (size_t i = 0; i < m->nfields; i++) {
-		int f = m->fields[i].field;
+		const struct match_field *mf = &m->fields[i];
+		int f = mf->field;
 
 		if (!soc_event_has(ev, f))
 			continue;
@@ -531,12 +290,11 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 			p = buf;
 			len = (size_t)n;
 		}
-		e = hs_scan(m->fields[i].db, p, (unsigned int)len, 0, s->hs,
-		    on_hit, s);
-		if (e != HS_SUCCESS) {
-			log_warnx("hs_scan on %s failed: %d", soc_field_name(f), e);
+		if (scan_one(mf->db, p, len, s, f) == -1)
 			return -1;
-		}
+		if (mf->u8 != NULL && scan_one(utf8_valid((const unsigned char *)p,
+		    len) ? mf->u8 : mf->raw, p, len, s, f) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -552,6 +310,31 @@ consider(const struct ruleset *rs, struct rs_scratch *s, uint32_t ri,
 	s->seen[ri] = s->epoch;
 	if (eval(r, r->root, ev, s->bits))
 		s->matched[(*nmatched)++] = ri;
+}
+
+/* The rules with an equality on field f that this event's value meets. */
+static void
+consider_num(const struct ruleset *rs, struct rs_scratch *s, int f,
+    uint64_t dsbit, const struct soc_event *ev, uint32_t *nmatched)
+{
+	const struct match_db *m = rs->db;
+	uint32_t lo = 0, hi = m->nnum;
+	int64_t v;
+
+	if (!soc_event_has(ev, f))
+		return;
+	v = ev->val[f].i;
+	while (lo < hi) {		/* first entry >= (f, v) */
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct num_ent *e = &m->num[mid];
+
+		if (e->field < f || (e->field == f && e->value < v))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->nnum && m->num[lo].field == f && m->num[lo].value == v; lo++)
+		consider(rs, s, m->num[lo].rule, dsbit, ev, nmatched);
 }
 
 static int
@@ -598,6 +381,7 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 	int nalerts = 0;
 
 	qsort(s->matched, nmatched, sizeof(*s->matched), cmp_u32);
+	corr_next_event(rs->cs);
 	for (uint32_t i = 0; i < nmatched; i++) {
 		const struct rule *r = rs->rules[s->matched[i]];
 
@@ -615,6 +399,37 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 			nalerts += corr_feed(rs, r, ev, fn, arg);
 	}
 	return nalerts;
+}
+
+/* The floor for bench/engine: the scans alone, no evaluation. */
+int
+match_scan_floor(const struct ruleset *rs, struct rs_scratch *s,
+    const struct soc_event *ev)
+{
+	int rc = scan_fields(rs->db, s, ev);
+
+	for (uint32_t h = 0; h < s->nhits; h++)
+		s->bits[s->hits[h] / 64] &= ~(1ULL << (s->hits[h] % 64));
+	s->nhits = 0;
+	return rc;
+}
+
+/* Bytes of every Hyperscan database of the ruleset. */
+size_t
+match_db_bytes(const struct ruleset *rs)
+{
+	const struct match_db *m = rs->db;
+	size_t total = 0, n;
+
+	for (size_t i = 0; i < m->nfields; i++) {
+		hs_database_t *d[3] = { m->fields[i].db, m->fields[i].u8,
+		    m->fields[i].raw };
+
+		for (int j = 0; j < 3; j++)
+			if (d[j] != NULL && hs_database_size(d[j], &n) == HS_SUCCESS)
+				total += n;
+	}
+	return total;
 }
 
 int
@@ -639,6 +454,8 @@ ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	}
 	for (uint32_t k = m->ds_off[ds]; rc == 0 && k < m->ds_off[ds + 1]; k++)
 		consider(rs, s, m->ds_rule[k], dsbit, ev, &nmatched);
+	for (size_t f = 0; rc == 0 && f < m->nnumf; f++)
+		consider_num(rs, s, m->numf[f], dsbit, ev, &nmatched);
 	for (uint32_t h = 0; h < s->nhits; h++)
 		s->bits[s->hits[h] / 64] &= ~(1ULL << (s->hits[h] % 64));
 	s->nhits = 0;

@@ -225,58 +225,107 @@ value_node(struct sg_ctx *c, const yaml_node_t *vn, int field,
 	    vn->data.scalar.length, ry_is_null(vn));
 }
 
+/* The values of an item, each through one(c, value node, arg). */
 static int
-field_item(struct sg_ctx *c, const yaml_node_t *kn, const yaml_node_t *vn)
+item_values(struct sg_ctx *c, const yaml_node_t *vn, const struct rule_mods *m,
+    int (*one)(struct sg_ctx *, const yaml_node_t *, const struct rule_mods *,
+    int), int field)
 {
-	struct rule_mods m = { 0 };
 	struct rule_ivec kids = { 0 };
-	char *key, *name, *mod, *save = NULL;
-	int field, k = -1;
+	int k = -1;
 
-	if (ry_scalar(kn) == NULL)
-		return sg_fail(c, kn, "field name must be a scalar");
-	if ((key = strdup(ry_scalar(kn))) == NULL)
-		return sg_fail(c, kn, "out of memory");
-	name = strtok_r(key, "|", &save);
-	if (name == NULL || *ry_scalar(kn) == '|') {
-		free(key);
-		return sg_fail(c, kn, "missing field name");
-	}
-	while ((mod = strtok_r(NULL, "|", &save)) != NULL)
-		if (rule_mod(&c->b, ry_line(kn), &m, mod) == -1)
-			goto out;
-	if (rule_mods_check(&c->b, ry_line(kn), &m) == -1)
-		goto out;
-	if ((field = rule_map_field(c->b.r, name)) == SOC_F_NONE) {
-		sg_fail(c, kn, "unknown field '%s' (no mapping for this logsource)",
-		    name);
-		goto out;
-	}
 	if (vn->type == YAML_SEQUENCE_NODE) {
 		yaml_node_item_t *it;
 
-		if (vn->data.sequence.items.start == vn->data.sequence.items.top) {
-			sg_fail(c, vn, "empty value list for '%s'", name);
-			goto out;
-		}
+		if (vn->data.sequence.items.start == vn->data.sequence.items.top)
+			return sg_fail(c, vn, "empty value list");
 		for (it = vn->data.sequence.items.start;
 		    it < vn->data.sequence.items.top; it++) {
-			int v = value_node(c, ry_node(c->doc, *it), field, &m);
+			int v = one(c, ry_node(c->doc, *it), m, field);
 
 			if (v == -1 || rule_ivec_push(&kids, (uint32_t)v) == -1)
 				goto out;
 		}
 	} else {
-		int v = value_node(c, vn, field, &m);
+		int v = one(c, vn, m, field);
 
 		if (v == -1 || rule_ivec_push(&kids, (uint32_t)v) == -1)
 			goto out;
 	}
-	k = rb_group(&c->b, m.all ? RN_AND : RN_OR, kids.v, kids.n);
+	k = rule_value_finish(&c->b, ry_line(vn), m, kids.v, kids.n);
 out:
 	if (k == -1)
-		sg_fail(c, kn, "out of memory");
+		sg_fail(c, vn, "out of memory");
 	free(kids.v);
+	return k;
+}
+
+static int
+value_one(struct sg_ctx *c, const yaml_node_t *vn, const struct rule_mods *m,
+    int field)
+{
+	return value_node(c, vn, field, m);
+}
+
+/* A keyword: the value on each keyword field of the logsource (OR). */
+static int
+keyword_one(struct sg_ctx *c, const yaml_node_t *vn, const struct rule_mods *m,
+    int field)
+{
+	uint32_t kids[RS_MAX_KWFIELDS];
+	const struct rs_lsmap *ls = c->b.r->lsmap;
+	struct rule_mods km = *m;
+	int k;
+
+	(void)field;
+	if (ry_scalar(vn) == NULL || ry_is_null(vn))
+		return sg_fail(c, vn, "keyword must be a non-null scalar");
+	km.all = km.neq = false;	/* they apply to the list */
+	if (km.match == RM_EQ)
+		km.match = RM_CONTAINS;	/* keywords are substrings */
+	for (int i = 0; i < ls->nkw; i++) {
+		if ((k = value_node(c, vn, ls->kw[i], &km)) == -1)
+			return -1;
+		kids[i] = (uint32_t)k;
+	}
+	return rb_group(&c->b, RN_OR, kids, (size_t)ls->nkw);
+}
+
+static int
+field_item(struct sg_ctx *c, const yaml_node_t *kn, const yaml_node_t *vn)
+{
+	struct rule_mods m = { 0 };
+	char *key, *name = NULL, *mod, *save = NULL;
+	const char *ks = ry_scalar(kn);
+	int field, k = -1;
+
+	if (ks == NULL)
+		return sg_fail(c, kn, "field name must be a scalar");
+	if ((key = strdup(ks)) == NULL)
+		return sg_fail(c, kn, "out of memory");
+	if (*ks != '|' && (name = strtok_r(key, "|", &save)) == NULL) {
+		free(key);
+		return sg_fail(c, kn, "missing field name");
+	}
+	for (mod = strtok_r(name != NULL ? NULL : key, "|", &save); mod != NULL;
+	    mod = strtok_r(NULL, "|", &save))
+		if (rule_mod(&c->b, ry_line(kn), &m, mod) == -1)
+			goto out;
+	if (rule_mods_check(&c->b, ry_line(kn), &m) == -1)
+		goto out;
+	if (name == NULL) {		/* '|all': keywords with modifiers */
+		k = item_values(c, vn, &m, keyword_one, -1);
+		goto out;
+	}
+	if (strcmp(name, "@timestamp") == 0 && m.tpart != TP_NONE)
+		field = RS_F_TIMESTAMP;
+	else if ((field = rule_map_field(c->b.r, name)) == SOC_F_NONE) {
+		sg_fail(c, kn, "unknown field '%s' (no mapping for this logsource)",
+		    name);
+		goto out;
+	}
+	k = item_values(c, vn, &m, value_one, field);
+out:
 	free(key);
 	return k;
 }
@@ -286,18 +335,8 @@ static int
 keyword_node(struct sg_ctx *c, const yaml_node_t *vn)
 {
 	struct rule_mods m = { .match = RM_CONTAINS };
-	uint32_t kids[RS_MAX_KWFIELDS];
-	const struct rs_lsmap *ls = c->b.r->lsmap;
-	int k;
 
-	if (ry_scalar(vn) == NULL || ry_is_null(vn))
-		return sg_fail(c, vn, "keyword must be a non-null scalar");
-	for (int i = 0; i < ls->nkw; i++) {
-		if ((k = value_node(c, vn, ls->kw[i], &m)) == -1)
-			return -1;
-		kids[i] = (uint32_t)k;
-	}
-	return rb_group(&c->b, RN_OR, kids, (size_t)ls->nkw);
+	return keyword_one(c, vn, &m, -1);
 }
 
 static int
@@ -419,6 +458,9 @@ sg_detection(struct sg_ctx *c, const yaml_node_t *det)
 			cond = vn;
 			continue;
 		}
+		if (c->filter && (strcmp(k, "rules") == 0 ||
+		    strcmp(k, "agencies") == 0))
+			continue;
 		if (strcmp(k, "timeframe") == 0)
 			return sg_fail(c, kn, "timeframe (aggregation) is not "
 			    "supported; use a correlation rule");

@@ -31,8 +31,17 @@ struct yaml_node_s;
 #define RS_MAX_GROUPBY		8
 #define RS_MAX_THRESHOLD	100000	/* event_count: largest N accepted */
 #define RS_CORR_MAXKEYS		65536	/* correlation keys kept overall */
+#define RS_CORR_AGENCY_MAXKEYS	32768	/* ... and by one agency */
+#define RS_CORR_MAXAGENCIES	4096	/* agencies tracked apart */
+#define RS_MAX_CORR_CHAIN	8	/* correlations of correlations */
 #define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
 #define RS_MAX_DEPTH		64	/* condition nesting */
+/* Compile bounds (docs/RULES.md): refused with file:line past these. */
+#define RS_MAX_PATS_RULE	5000	/* string values of one rule */
+#define RS_MAX_PATS_FIELD	50000	/* patterns of one field's database */
+#define RS_MAX_YAML_DEPTH	64	/* nested mappings and lists */
+#define RS_MAX_YAML_ALIASES	64	/* YAML aliases (*x) in one file */
+#define RS_MAX_FILE_BYTES	(4 << 20)	/* one rule file */
 
 /* Condition nodes.  AND/OR/NOT have children in rule->kids. */
 enum rn_type {
@@ -46,7 +55,14 @@ enum rn_type {
 	RN_CIDR,	/* IP field inside u.cidr */
 	RN_TRUE,
 	RN_FALSE,
+	RN_TIME,	/* part kid of the time (UTC) compared (op, u.num) */
+	RN_FIELDREF,	/* field's text equals field u.num's text */
 };
+
+/* Time parts of RN_TIME (the Sigma time modifiers). */
+enum rn_tpart { TP_NONE = 0, TP_MINUTE, TP_HOUR, TP_DAY, TP_WEEK, TP_MONTH,
+	TP_YEAR };
+#define RS_F_TIMESTAMP	(-2)	/* @timestamp (ev->ts) as a field id */
 
 enum rn_op { RN_EQ = 0, RN_GT, RN_GTE, RN_LT, RN_LTE };
 
@@ -75,21 +91,44 @@ struct rule_pat {
 	uint32_t	 gid;		/* global pattern id after match_build */
 };
 
-enum corr_op { CORR_GTE = 0, CORR_GT };
+enum corr_type { CT_EVENT_COUNT = 0, CT_VALUE_COUNT, CT_TEMPORAL,
+	CT_TEMPORAL_ORDERED, CT_ABSENCE };
 
-/* Sigma correlation (event_count) as parsed; refs resolved by corr_resolve. */
+/* aliases: name -> (rule name -> field name), as written. */
+struct corr_alias {
+	char		 *name;
+	char		**rule, **field;
+	size_t		  n;
+};
+
+/*
+ * A Sigma correlation as parsed (rule-corr.c); refs resolved by
+ * corr_resolve.  The condition is a range of counts [lo, hi]: gte/gt set
+ * lo, lte/lt set hi, eq sets both, neq sets ne.  Without an upper bound
+ * (or neq) the correlation fires as soon as a sliding window reaches lo;
+ * with one it is judged when its window closes (corr-window.c).
+ */
 struct corr_def {
+	int		  type;		/* enum corr_type */
 	char		**refs;		/* rule names or ids, as written */
 	int		 *ref_lines;
 	size_t		  nrefs;
 	struct rule	**bases;	/* resolved, nrefs entries */
-	char		**group_by;	/* Sigma field names, as written */
+	char		**group_by;	/* Sigma field names or aliases */
 	size_t		  ngroup;
 	int		 *gb_fields;	/* [nrefs * ngroup] registry ids per base */
+	bool		 *gb_alias;	/* [ngroup]: an alias, shown by its name */
+	char		**vfield;	/* value_count: condition field(s) */
+	size_t		  nvfield;
+	int		 *vf_fields;	/* [nrefs * nvfield] */
+	struct corr_alias *aliases;
+	size_t		  naliases;
 	int64_t		  timespan;	/* ns */
-	int		  op;		/* enum corr_op */
-	uint64_t	  threshold;
+	uint64_t	  lo, hi, ne;	/* count bounds (see above) */
+	bool		  has_hi, has_ne;
+	bool		  at_close;	/* judged when the window closes */
 	bool		  generate;
+	int		  line;
 	uint32_t	  index;	/* among correlation rules */
 };
 
@@ -126,6 +165,7 @@ struct rule {
 	bool		 refused;
 	bool		 generate;	/* raise own alerts (see corr_resolve) */
 	bool		 needs_hit;	/* false unless some pattern hit */
+	bool		 needs_num;	/* ... or some integer equality holds */
 	uint32_t	 index;		/* in ruleset->rules */
 	uint64_t	 dsmask;	/* datasets the logsource maps to */
 	const struct rs_lsmap *lsmap;	/* mapping entry of the logsource */
@@ -137,6 +177,13 @@ struct rule {
 	uint32_t	 root;
 	struct rule_pat	*pats;
 	uint32_t	 npats, pats_cap;
+
+	bool		 is_filter;	/* a Sigma filter (rule-filter.c) */
+	char		**ftargets;	/* filter: rules it applies to */
+	int		 *ftlines;
+	size_t		  nftargets;
+	char		**fagencies;	/* filter: only these agencies */
+	size_t		  nfagencies;
 
 	struct corr_def	*corr;		/* non-NULL for correlation rules */
 	struct rule_feed *feeds;	/* correlations this rule feeds */
@@ -156,6 +203,9 @@ struct ruleset {
 	int		  nds;
 	struct match_db	 *db;
 	struct corr_state *cs;
+	struct rs_placeholders *ph;	/* placeholders.yml, for |expand */
+	struct rs_filter_use *fuses;	/* which filter applies to which rule */
+	size_t		  nfuses;
 };
 
 /* Load-time error reporting: "file:line: reason", counted. */
@@ -173,8 +223,10 @@ void	rs_report(struct rs_load *ld, const char *file, int line,
  * records it (line 0: none known) and returns -1, later ones are dropped.
  * Node-making functions return the node's index in r->nodes, or -1.
  */
+struct rs_placeholders;
 struct rule_build {
 	struct rule	*r;
+	const struct rs_placeholders *ph;	/* for |expand, may be NULL */
 	int		 errline;
 	char		 err[512];
 };
@@ -192,6 +244,9 @@ enum rule_match { RM_EQ = 0, RM_CONTAINS, RM_STARTS, RM_ENDS, RM_RE, RM_CIDR,
 struct rule_mods {
 	int		 match;		/* enum rule_match */
 	bool		 all, cased, b64, b64off, windash, re_i, re_m, re_s;
+	bool		 neq, fieldref, expand;
+	uint8_t		 utf16;		/* 0, or 1 le, 2 be, 3 le with BOM */
+	uint8_t		 tpart;		/* enum rn_tpart */
 };
 
 /* A named selection of a detection, for the condition parser. */
@@ -208,6 +263,7 @@ struct sg_ctx {
 	struct yaml_document_s *doc;
 	struct rule_sel	*sels;
 	size_t		 nsels;
+	bool		 filter;	/* detection of a filter: skip its rules */
 };
 
 /* rule-sigma.c */
@@ -245,6 +301,9 @@ int	rb_fail(struct rule_build *c, int line, const char *fmt, ...)
 int	rb_vfail(struct rule_build *c, int line, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 3, 0)));
 int	rb_node(struct rule_build *c, int type, int field);
+int	rule_pat_add(struct rule_build *c, int line, int field, char *expr,
+	    unsigned int flags);
+int	rule_kids_add(struct rule_build *c, const uint32_t *kids, size_t n);
 int	rb_group(struct rule_build *c, int type, const uint32_t *kids,
 	    size_t n);
 int	rule_ivec_push(struct rule_ivec *v, uint32_t x);
@@ -257,19 +316,48 @@ int	rule_value(struct rule_build *c, int line, int field,
 	    const struct rule_mods *m, const char *s, size_t len, bool null);
 int	rule_value_item(struct rule_build *c, int field, const char *mods,
 	    const char *const *vals, size_t nvals);
+int	rule_value_finish(struct rule_build *c, int line,
+	    const struct rule_mods *m, const uint32_t *kids, size_t n);
 
 /* match-hs.c */
 int	match_check_regex(const char *expr, unsigned int flags, char *err,
 	    size_t errlen);
 int	match_build(struct ruleset *rs, struct rs_load *ld);
+int	match_scan_floor(const struct ruleset *rs, struct rs_scratch *s,
+	    const struct soc_event *ev);
+size_t	match_db_bytes(const struct ruleset *rs);
 void	match_free(struct match_db *db);
 
-/* corr-window.c */
+/* rule-expand.c */
+int	rule_placeholders_load(struct ruleset *rs, struct rs_load *ld,
+	    const char *const *dirs, size_t ndirs);
+void	rule_placeholders_free(struct rs_placeholders *p);
+int	rule_expand_node(struct rule_build *c, int line, int field,
+	    const struct rule_mods *m, const char *s);
+
+/* rule-filter.c */
+int	sg_filter(struct sg_ctx *c, const struct yaml_node_s *fn);
+void	rule_filter_free(struct rule *r);
+void	rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
+	    struct rs_load *ld);
+void	rule_filters_prune(struct ruleset *rs);
+void	rule_filters_free(struct ruleset *rs);
+
+/* rule-corr.c */
+int	sg_strlist(struct sg_ctx *c, const struct yaml_node_s *n,
+	    const char *what, char ***out, int **lines, size_t *nout);
+int	sg_correlation(struct sg_ctx *c, const struct yaml_node_s *root,
+	    const struct yaml_node_s *cn);
+int64_t	rule_parse_timespan(const char *s);
 void	corr_def_free(struct corr_def *c);
 void	corr_resolve(struct rule **all, size_t n, struct rs_load *ld);
+bool	corr_same(const struct rule *a, const struct rule *b);
+
+/* corr-window.c */
 struct corr_state *corr_state_new(const struct ruleset *rs);
 void	corr_state_free(struct corr_state *cs);
 int	corr_state_check(const struct corr_state *cs, const char **why);
+void	corr_next_event(struct corr_state *cs);
 int	corr_feed(struct ruleset *rs, const struct rule *base,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 

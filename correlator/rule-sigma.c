@@ -237,140 +237,6 @@ logsource(struct sg_ctx *c, const yaml_node_t *root)
 }
 
 /* ---------------------------------------------------------------- */
-/* correlation rules (the windows themselves live in corr-window.c) */
-
-static int
-corr_strlist(struct sg_ctx *c, const yaml_node_t *n, const char *what,
-    char ***out, int **lines, size_t *nout)
-{
-	yaml_node_item_t *it;
-	size_t cnt = 1;
-
-	if (n->type == YAML_SEQUENCE_NODE)
-		cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (cnt == 0)
-		return sg_fail(c, n, "%s: empty list", what);
-	if ((*out = calloc(cnt, sizeof(**out))) == NULL ||
-	    (lines != NULL && (*lines = calloc(cnt, sizeof(**lines))) == NULL))
-		return sg_fail(c, n, "out of memory");
-	for (size_t i = 0; i < cnt; i++) {
-		const yaml_node_t *e = n;
-		const char *s;
-
-		if (n->type == YAML_SEQUENCE_NODE) {
-			it = n->data.sequence.items.start + i;
-			e = ry_node(c->doc, *it);
-		}
-		if ((s = ry_scalar(e)) == NULL || *s == '\0')
-			return sg_fail(c, e, "%s: entries must be names", what);
-		if (((*out)[i] = strdup(s)) == NULL)
-			return sg_fail(c, e, "out of memory");
-		if (lines != NULL)
-			(*lines)[i] = ry_line(e);
-		*nout = i + 1;
-	}
-	return 0;
-}
-
-static int
-corr_condition(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *n)
-{
-	yaml_node_pair_t *p;
-	const char *k;
-	int64_t v;
-
-	if (n == NULL || n->type != YAML_MAPPING_NODE)
-		return sg_fail(c, n, "correlation condition must be a mapping "
-		    "such as {gte: 10}");
-	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
-		return sg_fail(c, n, "range conditions are not supported yet; "
-		    "use one of gte or gt");
-	p = n->data.mapping.pairs.start;
-	k = ry_scalar(ry_node(c->doc, p->key));
-	if (k == NULL)
-		return sg_fail(c, n, "bad correlation condition");
-	if (strcmp(k, "gte") == 0)
-		d->op = CORR_GTE;
-	else if (strcmp(k, "gt") == 0)
-		d->op = CORR_GT;
-	else if (strcmp(k, "lt") == 0 || strcmp(k, "lte") == 0 ||
-	    strcmp(k, "eq") == 0)
-		return sg_fail(c, n, "condition '%s' is not supported yet: it needs "
-		    "evaluation when the window closes", k);
-	else
-		return sg_fail(c, n, "unknown correlation condition '%s'", k);
-	if (rule_parse_int64(ry_scalar(ry_node(c->doc, p->value)), &v) == -1 || v < 0 ||
-	    v >= RS_MAX_THRESHOLD)
-		return sg_fail(c, n, "threshold must be an integer in 0..%d",
-		    RS_MAX_THRESHOLD - 1);
-	d->threshold = (uint64_t)v;
-	if (d->op == CORR_GTE && d->threshold == 0)
-		d->threshold = 1;
-	return 0;
-}
-
-static int
-corr_generate(struct sg_ctx *c, const yaml_node_t *n, bool *out)
-{
-	int b;
-
-	if (n == NULL)
-		return 0;
-	if ((b = ry_bool(ry_scalar(n))) == -1)
-		return sg_fail(c, n, "generate must be true or false");
-	*out = b == 1;
-	return 0;
-}
-
-static int
-correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
-{
-	struct corr_def *d;
-	yaml_node_t *n;
-	const char *type, *ts;
-
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return sg_fail(c, cn, "out of memory");
-	c->b.r->corr = d;
-	if (ry_map_get(c->doc, root, "detection") != NULL)
-		return sg_fail(c, root, "a rule has either detection or correlation");
-	if (cn->type != YAML_MAPPING_NODE)
-		return sg_fail(c, cn, "correlation must be a mapping");
-	type = ry_scalar(ry_map_get(c->doc, cn, "type"));
-	if (type == NULL)
-		return sg_fail(c, cn, "correlation has no type");
-	if (strcmp(type, "value_count") == 0 || strcmp(type, "temporal") == 0 ||
-	    strcmp(type, "temporal_ordered") == 0 || strncmp(type, "value_", 6) == 0)
-		return sg_fail(c, cn, "correlation type '%s' is not supported yet",
-		    type);
-	if (strcmp(type, "event_count") != 0)
-		return sg_fail(c, cn, "unknown correlation type '%s'", type);
-	if (ry_map_get(c->doc, cn, "aliases") != NULL)
-		return sg_fail(c, cn, "correlation aliases are not supported yet");
-	if ((n = ry_map_get(c->doc, cn, "rules")) == NULL)
-		return sg_fail(c, cn, "correlation has no rules");
-	if (corr_strlist(c, n, "rules", &d->refs, &d->ref_lines, &d->nrefs) == -1)
-		return -1;
-	if ((n = ry_map_get(c->doc, cn, "group-by")) != NULL &&
-	    corr_strlist(c, n, "group-by", &d->group_by, NULL, &d->ngroup) == -1)
-		return -1;
-	if (d->ngroup > RS_MAX_GROUPBY)
-		return sg_fail(c, n, "more than %d group-by fields", RS_MAX_GROUPBY);
-	n = ry_map_get(c->doc, cn, "timespan");
-	if ((ts = ry_scalar(n)) == NULL)
-		return sg_fail(c, cn, "correlation has no timespan");
-	if ((d->timespan = soc_parse_duration(ts)) <= 0)
-		return sg_fail(c, n, "bad timespan '%s' (e.g. 30s, 2m, 1h, 1d)", ts);
-	if (corr_condition(c, d, ry_map_get(c->doc, cn, "condition")) == -1)
-		return -1;
-	/* generate: accepted inside correlation: and at the top level */
-	if (corr_generate(c, ry_map_get(c->doc, cn, "generate"), &d->generate) == -1 ||
-	    corr_generate(c, ry_map_get(c->doc, root, "generate"), &d->generate) == -1)
-		return -1;
-	return 0;
-}
-
-/* ---------------------------------------------------------------- */
 /* documents, files, directories */
 
 void
@@ -392,6 +258,7 @@ rule_free(struct rule *r)
 	free(r->nodes);
 	free(r->kids);
 	free(r->feeds);
+	rule_filter_free(r);
 	corr_def_free(r->corr);
 	free(r);
 }
@@ -429,7 +296,15 @@ document(struct sg_ctx *c, const yaml_node_t *root)
 	if (meta(c, root) == -1)
 		return -1;
 	if ((cn = ry_map_get(c->doc, root, "correlation")) != NULL)
-		return correlation(c, root, cn);
+		return sg_correlation(c, root, cn);
+	if ((det = ry_map_get(c->doc, root, "filter")) != NULL) {
+		if (ry_map_get(c->doc, root, "detection") != NULL)
+			return sg_fail(c, root, "a document has either detection "
+			    "or filter");
+		if (logsource(c, root) == -1)
+			return -1;
+		return sg_filter(c, det);
+	}
 	if ((det = ry_map_get(c->doc, root, "detection")) == NULL)
 		return sg_fail(c, root, "rule has neither detection nor correlation");
 	if (logsource(c, root) == -1)
@@ -442,7 +317,8 @@ static int
 load_document(struct ruleset *rs, struct rs_load *ld, const char *file,
     yaml_document_t *doc, yaml_node_t *root, struct rule_vec *rv)
 {
-	struct sg_ctx c = { .rs = rs, .file = file, .doc = doc };
+	struct sg_ctx c = { .rs = rs, .file = file, .doc = doc,
+	    .b.ph = rs->ph };
 	int rc;
 
 	if ((c.b.r = calloc(1, sizeof(*c.b.r))) == NULL ||
@@ -465,6 +341,82 @@ load_document(struct ruleset *rs, struct rs_load *ld, const char *file,
 	return 0;
 }
 
+/*
+ * Bounds before the document loader sees a file: its size, and one pass
+ * over its events for the nesting depth and the aliases (a deep or
+ * alias-laden file costs the loader, and the rule walk, far more than its
+ * size).  0 if within them; else reported and -1.
+ */
+static int
+prescan(struct rs_load *ld, const char *path, const char *buf, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, aliases = 0, rc = 0;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev))
+			break;		/* the loader reports it */
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+		    ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		else if (ev.type == YAML_ALIAS_EVENT)
+			aliases++;
+		if (depth > RS_MAX_YAML_DEPTH || aliases > RS_MAX_YAML_ALIASES) {
+			rs_report(ld, path, (int)ev.start_mark.line + 1,
+			    depth > RS_MAX_YAML_DEPTH ? "YAML nested deeper than %d" :
+			    "more than %d YAML aliases", depth > RS_MAX_YAML_DEPTH ?
+			    RS_MAX_YAML_DEPTH : RS_MAX_YAML_ALIASES);
+			rc = -1;
+		}
+		if (ev.type == YAML_STREAM_END_EVENT || rc == -1) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+/* The whole file, at most RS_MAX_FILE_BYTES; NULL if reported. */
+static char *
+slurp(struct rs_load *ld, const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		rs_report(ld, path, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == -1 || st.st_size > RS_MAX_FILE_BYTES) {
+		rs_report(ld, path, 0, "file larger than %d bytes",
+		    RS_MAX_FILE_BYTES);
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rs_report(ld, path, 0, "out of memory");
+		goto out;
+	}
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	buf[*len] = '\0';
+	if (ferror(f)) {
+		rs_report(ld, path, 0, "read error");
+		free(buf);
+		buf = NULL;
+	}
+out:
+	fclose(f);
+	return buf;
+}
+
 static int
 load_file(struct ruleset *rs, struct rs_load *ld, const char *path,
     struct rule_vec *rv)
@@ -472,15 +424,18 @@ load_file(struct ruleset *rs, struct rs_load *ld, const char *path,
 	yaml_parser_t p;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	FILE *f;
+	size_t len = 0;
+	char *buf;
 	int rc = 0;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		rs_report(ld, path, 0, "%s", strerror(errno));
+	if ((buf = slurp(ld, path, &len)) == NULL)
+		return 0;
+	if (prescan(ld, path, buf, len) == -1) {
+		free(buf);
 		return 0;
 	}
 	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	for (;;) {
 		if (!yaml_parser_load(&p, &doc)) {
 			rs_report(ld, path, (int)p.problem_mark.line + 1,
@@ -498,7 +453,7 @@ load_file(struct ruleset *rs, struct rs_load *ld, const char *path,
 			break;
 	}
 	yaml_parser_delete(&p);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 
@@ -530,7 +485,10 @@ is_rule_file(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (strcmp(name, "mapping.yml") == 0 || strcmp(name, "mapping.yaml") == 0)
+	/* the mapping, placeholders and categories tables are not rules */
+	if (strcmp(name, "mapping.yml") == 0 || strcmp(name, "mapping.yaml") == 0 ||
+	    strcmp(name, "placeholders.yml") == 0 ||
+	    strcmp(name, "categories.yml") == 0)
 		return false;
 	return (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
 	    (n > 5 && strcmp(name + n - 5, ".yaml") == 0);
@@ -621,6 +579,37 @@ collect(struct ruleset *rs, struct rs_load *ld, const char *const *dirs,
 	return rc;
 }
 
+/*
+ * Patterns per field database: a rule whose patterns would take a
+ * field's database past RS_MAX_PATS_FIELD is refused (compile time grows
+ * faster than linearly with a database's size).
+ */
+static void
+limit_fields(struct rule **v, size_t n, struct rs_load *ld)
+{
+	uint32_t *cnt = calloc(SOC_F_COUNT, sizeof(*cnt));
+
+	if (cnt == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct rule *r = v[i];
+		bool over = false;
+
+		if (r->refused)
+			continue;
+		for (uint32_t j = 0; j < r->npats; j++)
+			over |= ++cnt[r->pats[j].field] > RS_MAX_PATS_FIELD;
+		if (!over)
+			continue;
+		for (uint32_t j = 0; j < r->npats; j++)
+			cnt[r->pats[j].field]--;
+		rs_report(ld, r->file, r->line, "field database over %d patterns "
+		    "with this rule", RS_MAX_PATS_FIELD);
+		r->refused = true;
+	}
+	free(cnt);
+}
+
 /* Keeps the rules that survived; frees the refused ones. */
 static int
 compact(struct ruleset *rs, struct rule_vec *rv)
@@ -656,10 +645,15 @@ ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
 		mapping_path = rule_mapping_default(dirs, ndirs, mbuf, sizeof(mbuf));
 	if (rule_mapping_load(rs, &ld, mapping_path) == -1)
 		goto fail;
-	if (collect(rs, &ld, dirs, ndirs, &rv) == -1)
+	if (rule_placeholders_load(rs, &ld, dirs, ndirs) == -1 ||
+	    collect(rs, &ld, dirs, ndirs, &rv) == -1)
 		goto fail;
+	/* each step may refuse rules the next ones must not rely on */
 	refuse_duplicates(rv.v, rv.n, &ld);
+	rule_filters_apply(rs, rv.v, rv.n, &ld);
+	limit_fields(rv.v, rv.n, &ld);
 	corr_resolve(rv.v, rv.n, &ld);
+	rule_filters_prune(rs);
 	compact(rs, &rv);
 	if (match_build(rs, &ld) == -1)
 		goto fail;
@@ -685,6 +679,8 @@ ruleset_free(struct ruleset *rs)
 		return;
 	corr_state_free(rs->cs);
 	match_free(rs->db);
+	rule_filters_free(rs);
+	rule_placeholders_free(rs->ph);
 	for (size_t i = 0; i < rs->nrules; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);

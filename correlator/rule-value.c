@@ -1,9 +1,8 @@
 /*
  * Sigma values -> condition nodes and Hyperscan expressions, one field at
- * a time, without YAML: the modifiers of a field item (rule_mod, checked
- * together by rule_mods_check) and each of its values (rule_value) become
- * nodes of the rule being built.  rule_value_item does a whole field item
- * from strings, for the unit tests.
+ * a time, without YAML: given a field item's modifiers (parsed by
+ * rule-mods.c), each of its values (rule_value) becomes nodes of the rule
+ * being built.
  *
  * Value semantics follow the Sigma specification:
  *  - a plain value is an exact, case-insensitive match where * and ? are
@@ -16,7 +15,12 @@
  *  - keywords (a list without field) are substring matches on the
  *    logsource's keyword fields (message unless mapping.yml says more);
  *  - null means the field is absent; '' means present and empty.
- * Equality on integer and IP fields compares values, not text.
+ * Equality on integer and IP fields compares values, not text ("404.0"
+ * is 404; a fraction or a non-number against an integer field is refused;
+ * a bound with a fraction becomes the exact integer bound).  '?' is one
+ * UTF-8 character; regexes run in UTF-8 mode (see re_node).  neq negates
+ * the item, utf16 and wide encode before base64, fieldref compares two
+ * fields, minute..year compare a part of a time (UTC).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -119,17 +123,13 @@ rb_node(struct rule_build *c, int type, int field)
 	return n;
 }
 
-/* AND/OR/NOT over kids (a group of one collapses to the kid). */
+/* Appends kids to r->kids; the index of the first, or -1. */
 int
-rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
+rule_kids_add(struct rule_build *c, const uint32_t *kids, size_t n)
 {
 	struct rule *r = c->r;
-	int idx;
+	uint32_t first = r->nkids;
 
-	if (n == 1 && type != RN_NOT)
-		return (int)kids[0];
-	if (n == 0)
-		return rb_node(c, type == RN_AND ? RN_TRUE : RN_FALSE, -1);
 	if (r->nkids + n > r->kids_cap) {
 		uint32_t ncap = r->kids_cap ? r->kids_cap : 16;
 		uint32_t *nk;
@@ -141,22 +141,44 @@ rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
 		r->kids = nk;
 		r->kids_cap = ncap;
 	}
+	if (n > 0)
+		memcpy(&r->kids[r->nkids], kids, n * sizeof(*kids));
+	r->nkids += (uint32_t)n;
+	return (int)first;
+}
+
+/* AND/OR/NOT over kids (a group of one collapses to the kid). */
+int
+rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
+{
+	struct rule *r = c->r;
+	int idx, first;
+
+	if (n == 1 && type != RN_NOT)
+		return (int)kids[0];
+	if (n == 0)
+		return rb_node(c, type == RN_AND ? RN_TRUE : RN_FALSE, -1);
+	if ((first = rule_kids_add(c, kids, n)) == -1)
+		return -1;
 	if ((idx = rb_node(c, type, -1)) == -1)
 		return -1;
-	r->nodes[idx].kid = r->nkids;
+	r->nodes[idx].kid = (uint32_t)first;
 	r->nodes[idx].nkids = (uint32_t)n;
-	memcpy(&r->kids[r->nkids], kids, n * sizeof(*kids));
-	r->nkids += (uint32_t)n;
 	return idx;
 }
 
-/* A string condition: one Hyperscan expression (expr is taken over). */
-static int
-rb_pat(struct rule_build *c, int field, char *expr, unsigned int flags)
+/* A pattern of the rule (expr taken over); its index, or -1. */
+int
+rule_pat_add(struct rule_build *c, int line, int field, char *expr,
+    unsigned int flags)
 {
 	struct rule *r = c->r;
-	int idx;
 
+	if (r->npats >= RS_MAX_PATS_RULE) {
+		free(expr);
+		return rb_fail(c, line, "more than %d values in one rule",
+		    RS_MAX_PATS_RULE);
+	}
 	if (r->npats == r->pats_cap) {
 		uint32_t ncap = r->pats_cap ? r->pats_cap * 2 : 8;
 		struct rule_pat *np = reallocarray(r->pats, ncap, sizeof(*np));
@@ -168,15 +190,25 @@ rb_pat(struct rule_build *c, int field, char *expr, unsigned int flags)
 		r->pats = np;
 		r->pats_cap = ncap;
 	}
-	if ((idx = rb_node(c, RN_PAT, field)) == -1) {
-		free(expr);
-		return -1;
-	}
 	r->pats[r->npats].field = field;
 	r->pats[r->npats].flags = flags;
 	r->pats[r->npats].expr = expr;
 	r->pats[r->npats].gid = 0;
-	r->nodes[idx].u.pat = r->npats++;
+	return (int)r->npats++;
+}
+
+/* A string condition: one Hyperscan expression (expr is taken over). */
+static int
+rb_pat(struct rule_build *c, int line, int field, char *expr,
+    unsigned int flags)
+{
+	int idx, p;
+
+	if ((p = rule_pat_add(c, line, field, expr, flags)) == -1)
+		return -1;
+	if ((idx = rb_node(c, RN_PAT, field)) == -1)
+		return -1;
+	c->r->nodes[idx].u.pat = (uint32_t)p;
 	return idx;
 }
 
@@ -236,6 +268,15 @@ emit_byte(struct soc_sbuf *b, int ch)
 enum { RX_PATTERN, RX_EXISTS, RX_EMPTY };
 
 /*
+ * '?': one UTF-8 character, in byte mode (no Hyperscan UTF-8 flag, which
+ * would need valid input): a well-formed sequence, or one byte that can
+ * never start one (so a value that is not UTF-8 still matches bytewise).
+ */
+#define RX_ONECHAR	"(?:[\\x00-\\x7f]|[\\xc2-\\xdf][\\x80-\\xbf]|" \
+	"[\\xe0-\\xef][\\x80-\\xbf]{2}|[\\xf0-\\xf4][\\x80-\\xbf]{3}|" \
+	"[\\x80-\\xc1\\xf5-\\xff])"
+
+/*
  * Tokens -> expression.  Leading/trailing stars drop the anchor they
  * touch; a value with nothing left matches any (RX_EXISTS) or only the
  * empty string (RX_EMPTY), which Hyperscan cannot express.
@@ -264,7 +305,7 @@ tokens_regex(const int *t, size_t n, bool astart, bool aend, bool windash,
 		if (t[i] == TOK_STAR)
 			soc_sbuf_adds(b, ".*");
 		else if (t[i] == TOK_QMARK)
-			soc_sbuf_adds(b, ".");
+			soc_sbuf_adds(b, RX_ONECHAR);
 		else if (windash && (t[i] == '-' || t[i] == '/') &&
 		    (i == 0 || !is_word(t[i - 1])) && i + 1 < n &&
 		    is_word(t[i + 1]))
@@ -309,7 +350,7 @@ literal_node(struct rule_build *c, int line, int field, int match,
 			c->r->nodes[k].u.exists = true;
 		return k;
 	}
-	return rb_pat(c, field, b.data, HS_FLAG_DOTALL);
+	return rb_pat(c, line, field, b.data, HS_FLAG_DOTALL);
 }
 
 /*
@@ -406,18 +447,58 @@ cidr_node(struct rule_build *c, int line, int field, const char *s)
 	return n;
 }
 
+/*
+ * A number as written: 0 if an integer (*iv), 1 if a finite number with
+ * a fraction (*dv), -1 if not a number.  "404.0" and "4.04e2" are 404.
+ */
+static int
+parse_number(const char *s, int64_t *iv, double *dv)
+{
+	char *end;
+	double d;
+
+	if (rule_parse_int64(s, iv) == 0)
+		return 0;
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(d > -9e18 && d < 9e18))
+		return -1;
+	if (d == (double)(int64_t)d) {
+		*iv = (int64_t)d;
+		return 0;
+	}
+	*dv = d;
+	return 1;
+}
+
 static int
 num_node(struct rule_build *c, int line, int field, int op,
     const char *s)
 {
 	int64_t v;
-	int n;
+	double d;
+	int n, kind;
 
 	if (soc_field_type(field) != SOC_T_INT && soc_field_type(field) != SOC_T_TIME)
 		return rb_fail(c, line, "numeric comparison on non-numeric field %s",
 		    soc_field_name(field));
-	if (rule_parse_int64(s, &v) == -1)
+	if ((kind = parse_number(s, &v, &d)) == -1)
 		return rb_fail(c, line, "'%s' is not an integer", s);
+	if (kind == 1) {
+		/* integers against a fraction: the exact integer bound */
+		if (op == RN_EQ)
+			return rb_fail(c, line, "'%s' can never equal integer "
+			    "field %s", s, soc_field_name(field));
+		v = (int64_t)d;		/* toward zero */
+		if (d < 0 && (op == RN_GTE || op == RN_LT))
+			;		/* ceil of a negative fraction */
+		else if (d < 0)
+			v--;		/* floor */
+		else if (op == RN_GTE || op == RN_LT)
+			v++;		/* ceil */
+	}
 	if ((n = rb_node(c, RN_NUM, field)) == -1)
 		return -1;
 	c->r->nodes[n].op = (uint8_t)op;
@@ -425,6 +506,117 @@ num_node(struct rule_build *c, int line, int field, int op,
 	return n;
 }
 
+/* @timestamp|hour: 3 and the other time modifiers (UTC). */
+static int
+time_node(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const char *s)
+{
+	static const int ops[] = { [RM_EQ] = RN_EQ, [RM_GT] = RN_GT,
+	    [RM_GTE] = RN_GTE, [RM_LT] = RN_LT, [RM_LTE] = RN_LTE };
+	int64_t v;
+	int n;
+
+	if (field != RS_F_TIMESTAMP && soc_field_type(field) != SOC_T_TIME)
+		return rb_fail(c, line, "time modifiers need @timestamp or a time "
+		    "field, %s is not one", soc_field_name(field));
+	if (rule_parse_int64(s, &v) == -1)
+		return rb_fail(c, line, "'%s' is not an integer", s);
+	if ((n = rb_node(c, RN_TIME, field)) == -1)
+		return -1;
+	c->r->nodes[n].op = (uint8_t)ops[m->match];
+	c->r->nodes[n].kid = m->tpart;
+	c->r->nodes[n].u.num = v;
+	return n;
+}
+
+/* field|fieldref: other -- the two fields' values are equal. */
+static int
+fieldref_node(struct rule_build *c, int line, int field, const char *s)
+{
+	int other = rule_map_field(c->r, s);
+	int n;
+
+	if (other == SOC_F_NONE)
+		return rb_fail(c, line, "fieldref: unknown field '%s'", s);
+	if ((n = rb_node(c, RN_FIELDREF, field)) == -1)
+		return -1;
+	c->r->nodes[n].u.num = other;
+	return n;
+}
+
+/*
+ * UTF-16 of the tokens (valid UTF-8, no wildcards), little or big endian,
+ * with a byte order mark for utf16; a new token array in *out.
+ */
+static int
+utf16_tokens(const int *t, size_t n, int enc, int **out, size_t *nout)
+{
+	int *o = calloc(n * 4 + 4, sizeof(*o));
+	size_t k = 0;
+
+	if (o == NULL)
+		return -1;
+	if (enc == 3) {
+		o[k++] = 0xff;
+		o[k++] = 0xfe;
+	}
+	for (size_t i = 0; i < n;) {
+		uint32_t cp, u[2];
+		int len, nu = 1;
+
+		if (t[i] < 0x80) {
+			cp = (uint32_t)t[i];
+			len = 1;
+		} else if ((t[i] & 0xe0) == 0xc0) {
+			cp = t[i] & 0x1f;
+			len = 2;
+		} else if ((t[i] & 0xf0) == 0xe0) {
+			cp = t[i] & 0x0f;
+			len = 3;
+		} else if ((t[i] & 0xf8) == 0xf0) {
+			cp = t[i] & 0x07;
+			len = 4;
+		} else
+			goto bad;
+		if (i + (size_t)len > n)
+			goto bad;
+		for (int j = 1; j < len; j++) {
+			if (t[i + j] > 0xff || (t[i + j] & 0xc0) != 0x80)
+				goto bad;
+			cp = cp << 6 | (uint32_t)(t[i + j] & 0x3f);
+		}
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto bad;
+		i += (size_t)len;
+		u[0] = cp;
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			u[0] = 0xd800 | (cp >> 10);
+			u[1] = 0xdc00 | (cp & 0x3ff);
+			nu = 2;
+		}
+		for (int j = 0; j < nu; j++) {
+			int lo = (int)(u[j] & 0xff), hi = (int)(u[j] >> 8);
+
+			o[k++] = enc == 2 ? hi : lo;
+			o[k++] = enc == 2 ? lo : hi;
+		}
+	}
+	*out = o;
+	*nout = k;
+	return 0;
+bad:
+	free(o);
+	return -1;
+}
+
+/*
+ * A regex: in UTF-8 mode with Unicode properties ('.' is one character,
+ * re|i folds non-ASCII letters, as PCRE in UTF-8 mode), which match-hs.c
+ * scans only on well-formed values and replaces by the byte-mode pattern
+ * on the others.  A regex that UTF-8 mode refuses (bytes that are not
+ * UTF-8 in it) is byte mode only.
+ */
 static int
 re_node(struct rule_build *c, int line, int field,
     const struct rule_mods *m, const char *s)
@@ -440,9 +632,12 @@ re_node(struct rule_build *c, int line, int field,
 		flags |= HS_FLAG_DOTALL;
 	if (match_check_regex(s, flags, err, sizeof(err)) == -1)
 		return rb_fail(c, line, "regex /%s/ refused by Hyperscan: %s", s, err);
+	if (match_check_regex(s, flags | HS_FLAG_UTF8 | HS_FLAG_UCP, err,
+	    sizeof(err)) == 0)
+		flags |= HS_FLAG_UTF8 | HS_FLAG_UCP;
 	if ((expr = strdup(s)) == NULL)
 		return rb_fail(c, line, "out of memory");
-	return rb_pat(c, field, expr, flags);
+	return rb_pat(c, line, field, expr, flags);
 }
 
 /* A plain/contains/startswith/endswith value (wildcards honoured). */
@@ -456,18 +651,43 @@ str_node(struct rule_build *c, int line, int field,
 	int *t, rx, k;
 	unsigned int flags = HS_FLAG_DOTALL;
 	int64_t iv;
+	double dv;
 	struct soc_ip ip;
 
-	/* equality on numbers and addresses is exact, not textual */
-	if (m->match == RM_EQ && !m->b64 && !m->b64off && !m->windash) {
-		if (soc_field_type(field) == SOC_T_INT && rule_parse_int64(s, &iv) == 0)
-			return num_node(c, line, field, RN_EQ, s);
-		if (soc_field_type(field) == SOC_T_IP &&
-		    soc_ip_parse(s, len, &ip) == 0)
-			return cidr_node(c, line, field, s);
-	}
 	if ((t = sigma_tokens(s, len, &n, &wild)) == NULL)
 		return rb_fail(c, line, "out of memory");
+	/* equality on numbers and addresses is exact, not textual */
+	if (m->match == RM_EQ && !m->b64 && !m->b64off && !m->windash &&
+	    !m->utf16) {
+		if (soc_field_type(field) == SOC_T_INT && !wild) {
+			free(t);
+			if (parse_number(s, &iv, &dv) == -1)
+				return rb_fail(c, line, "'%s' is not a number; %s "
+				    "holds integers", s, soc_field_name(field));
+			return num_node(c, line, field, RN_EQ, s);
+		}
+		if (soc_field_type(field) == SOC_T_IP &&
+		    soc_ip_parse(s, len, &ip) == 0) {
+			free(t);
+			return cidr_node(c, line, field, s);
+		}
+	}
+	if (m->utf16) {
+		int *u;
+		size_t nu;
+
+		if (wild) {
+			free(t);
+			return rb_fail(c, line, "wildcards cannot be UTF-16-encoded");
+		}
+		if (utf16_tokens(t, n, m->utf16, &u, &nu) == -1) {
+			free(t);
+			return rb_fail(c, line, "'%s' is not valid UTF-8", s);
+		}
+		free(t);
+		t = u;
+		n = nu;
+	}
 	if (m->b64 || m->b64off) {
 		if (wild) {
 			free(t);
@@ -490,7 +710,7 @@ str_node(struct rule_build *c, int line, int field,
 	}
 	if (!m->cased)
 		flags |= HS_FLAG_CASELESS;
-	return rb_pat(c, field, b.data, flags);
+	return rb_pat(c, line, field, b.data, flags);
 }
 
 /*
@@ -504,12 +724,19 @@ rule_value(struct rule_build *c, int line, int field,
 	int k, b;
 
 	if (null) {
-		if (m->match != RM_EQ || m->b64 || m->b64off || m->windash)
+		if (m->match != RM_EQ || m->b64 || m->b64off || m->windash ||
+		    m->utf16 || m->tpart || m->fieldref || m->expand)
 			return rb_fail(c, line, "null value with a modifier");
 		if ((k = rb_node(c, RN_EXISTS, field)) >= 0)
 			c->r->nodes[k].u.exists = false;
 		return k;
 	}
+	if (m->expand)
+		return rule_expand_node(c, line, field, m, s);
+	if (m->tpart != TP_NONE)
+		return time_node(c, line, field, m, s);
+	if (m->fieldref)
+		return fieldref_node(c, line, field, s);
 	switch (m->match) {
 	case RM_EXISTS:
 		if ((b = ry_bool(s)) == -1)
@@ -532,127 +759,4 @@ rule_value(struct rule_build *c, int line, int field,
 	default:
 		return str_node(c, line, field, m, s, len);
 	}
-}
-
-/* ---------------------------------------------------------------- */
-/* modifiers */
-
-static int
-set_match(struct rule_build *c, int line, struct rule_mods *m,
-    int match, const char *name)
-{
-	if (m->match != RM_EQ)
-		return rb_fail(c, line, "modifier '%s' conflicts with an earlier one",
-		    name);
-	m->match = match;
-	return 0;
-}
-
-int
-rule_mod(struct rule_build *c, int line, struct rule_mods *m,
-    const char *mod)
-{
-	static const struct { const char *name; int match; } mt[] = {
-		{ "contains", RM_CONTAINS }, { "startswith", RM_STARTS },
-		{ "endswith", RM_ENDS }, { "re", RM_RE }, { "cidr", RM_CIDR },
-		{ "exists", RM_EXISTS }, { "gt", RM_GT }, { "gte", RM_GTE },
-		{ "lt", RM_LT }, { "lte", RM_LTE },
-	};
-	static const char *const unsupported[] = {
-		"expand", "fieldref", "utf16le", "utf16be", "utf16", "wide",
-		"neq", "minute", "hour", "day", "week", "month", "year",
-	};
-
-	for (size_t i = 0; i < sizeof(mt) / sizeof(mt[0]); i++)
-		if (strcmp(mod, mt[i].name) == 0)
-			return set_match(c, line, m, mt[i].match, mod);
-	if (strcmp(mod, "all") == 0)
-		m->all = true;
-	else if (strcmp(mod, "cased") == 0)
-		m->cased = true;
-	else if (strcmp(mod, "base64") == 0)
-		m->b64 = true;
-	else if (strcmp(mod, "base64offset") == 0)
-		m->b64off = true;
-	else if (strcmp(mod, "windash") == 0)
-		m->windash = true;
-	else if (m->match == RM_RE && (strcmp(mod, "i") == 0 ||
-	    strcmp(mod, "ignorecase") == 0))
-		m->re_i = true;
-	else if (m->match == RM_RE && (strcmp(mod, "m") == 0 ||
-	    strcmp(mod, "multiline") == 0))
-		m->re_m = true;
-	else if (m->match == RM_RE && (strcmp(mod, "s") == 0 ||
-	    strcmp(mod, "dotall") == 0))
-		m->re_s = true;
-	else {
-		for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-			if (strcmp(mod, unsupported[i]) == 0)
-				return rb_fail(c, line, "modifier '%s' is not supported",
-				    mod);
-		return rb_fail(c, line, "unknown modifier '%s'", mod);
-	}
-	return 0;
-}
-
-/* Combinations the engine would otherwise have to guess at. */
-int
-rule_mods_check(struct rule_build *c, int line, const struct rule_mods *m)
-{
-	bool strmatch = m->match == RM_EQ || m->match == RM_CONTAINS ||
-	    m->match == RM_STARTS || m->match == RM_ENDS;
-
-	if (m->b64 && m->b64off)
-		return rb_fail(c, line, "base64 and base64offset together");
-	if ((m->b64 || m->b64off || m->windash) && !strmatch)
-		return rb_fail(c, line, "base64/windash only apply to string matches");
-	if ((m->b64 || m->b64off) && m->windash)
-		return rb_fail(c, line, "windash with base64 is not supported");
-	if (m->cased && !strmatch && m->match != RM_RE)
-		return rb_fail(c, line, "cased only applies to string matches");
-	return 0;
-}
-
-
-/*
- * A field item without YAML: mods as written after the field name
- * ("contains|all", "" for none), one or more values (NULL for a YAML
- * null), combined by OR, or AND under |all.  For the unit tests; the YAML
- * reader makes the same calls in the same order.
- */
-int
-rule_value_item(struct rule_build *c, int field, const char *mods,
-    const char *const *vals, size_t nvals)
-{
-	struct rule_mods m = { 0 };
-	struct rule_ivec kids = { 0 };
-	char *dup, *mod, *save = NULL;
-	int k = -1;
-
-	if ((dup = strdup(mods)) == NULL)
-		return rb_fail(c, 0, "out of memory");
-	for (mod = strtok_r(dup, "|", &save); mod != NULL;
-	    mod = strtok_r(NULL, "|", &save))
-		if (rule_mod(c, 0, &m, mod) == -1)
-			goto out;
-	if (rule_mods_check(c, 0, &m) == -1)
-		goto out;
-	if (nvals == 0) {
-		rb_fail(c, 0, "empty value list");
-		goto out;
-	}
-	for (size_t i = 0; i < nvals; i++) {
-		int v = rule_value(c, 0, field, &m, vals[i],
-		    vals[i] != NULL ? strlen(vals[i]) : 0, vals[i] == NULL);
-
-		if (v == -1 || rule_ivec_push(&kids, (uint32_t)v) == -1)
-			goto out;
-	}
-	k = rb_group(c, m.all ? RN_AND : RN_OR, kids.v, kids.n);
-out:
-	if (k == -1)
-		rb_fail(c, 0, "out of memory");
-	free(kids.v);
-	free(dup);
-	return k;
 }

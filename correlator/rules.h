@@ -35,6 +35,16 @@ void		 ruleset_free(struct ruleset *rs);
 size_t		 ruleset_count(const struct ruleset *rs);	/* loaded rules */
 const struct rule *ruleset_rule(const struct ruleset *rs, size_t i);
 
+/*
+ * Sigma filter documents applied at load (rule-filter.c): pairs of a
+ * filter and a rule it tunes, for `socctl rules check`.  Slot i gives the
+ * filter's id, title, file and line and the rule; -1 if out of range.
+ */
+size_t		 ruleset_filter_uses(const struct ruleset *rs);
+int		 ruleset_filter_use(const struct ruleset *rs, size_t i,
+		    const char **filter_id, const char **filter_title,
+		    const char **file, int *line, const struct rule **rule);
+
 /* One scratch per thread. */
 struct rs_scratch *rs_scratch_new(const struct ruleset *rs);
 void		 rs_scratch_free(struct rs_scratch *s);
@@ -69,6 +79,19 @@ typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
 int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 
+/*
+ * Closes the correlation windows judged at their close (conditions with
+ * an upper bound: lt, lte, eq, neq, ranges) whose end is before now_ns
+ * (event time: the caller's clock for live data, INT64_MAX at the end of
+ * an input), raising their alerts through fn.  The alerts' event is a
+ * stand-in carrying the agency (organization.id), the window's last time,
+ * event.dataset "soc.correlation" and the group key as message.  Call it
+ * before ruleset_expire(), which would drop such windows unjudged.
+ * Returns the number of alerts.
+ */
+int	 ruleset_tick(struct ruleset *rs, int64_t now_ns, rs_alert_fn fn,
+	    void *arg);
+
 /* Free correlation windows untouched (wall clock, ns) for longer than
  * their timespan plus a minute; memory only, never what counts. */
 void	 ruleset_expire(struct ruleset *rs, int64_t now_ns);
@@ -83,5 +106,24 @@ size_t	 ruleset_adopt(struct ruleset *nrs, struct ruleset *old);
 /* Correlation keys held now, and keys evicted because the table was full. */
 void	 ruleset_corr_stats(const struct ruleset *rs, size_t *keys,
 	    uint64_t *evicted);
+
+/*
+ * The same per agency: ruleset_corr_agencies() slots, the last one for
+ * agencies past the tracked number ("(other)").  Slot i: the agency's
+ * name, keys held, keys evicted.  -1 if i is out of range.
+ */
+size_t	 ruleset_corr_agencies(const struct ruleset *rs);
+int	 ruleset_corr_agency(const struct ruleset *rs, size_t i,
+	    const char **name, size_t *keys, uint64_t *evicted);
+
+/*
+ * The built-in rule of the alerts ruleset_match() raises when an
+ * agency's correlation windows are evicted (the table or the agency's
+ * quota is full: an attack or a rule grouping by something unbounded).
+ * Its group key is "organization.id=AGENCY" (the agency that lost the
+ * windows), its count the evictions since the previous such alert; at
+ * most one a minute per agency.  Level high; not in ruleset_rule().
+ */
+#define RS_RULE_CORR_EVICTION	"soc-corr-eviction"
 
 #endif

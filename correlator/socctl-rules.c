@@ -6,7 +6,8 @@
  * same decoders and normalizers as the sensor and the same engine as the
  * correlator, and prints every alert, so a rule author sees what a rule
  * would raise before it is deployed.  Correlation windows run on event
- * time, as live.
+ * time, as live; at the end of the input the windows still open are
+ * judged (conditions with an upper bound).
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -30,7 +31,8 @@ rules_error(void *arg, const char *msg)
 
 /*
  * `socctl rules check DIR... [--mapping FILE]`: loads the rule sets with
- * the correlator's engine and reports each refusal as file:line: reason.
+ * the correlator's engine and reports each refusal as file:line: reason,
+ * and which Sigma filter applies to which rule.
  * argv[0] is the command name.  Exit 1 if any rule was refused.
  */
 int
@@ -68,6 +70,15 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 		return errx1("rules check: no usable rule set could be built"
 		    " (see the messages above)");
 	nok = ruleset_count(rs);
+	for (size_t u = 0; u < ruleset_filter_uses(rs); u++) {
+		const char *fid, *ftitle, *file;
+		const struct rule *r;
+		int line;
+
+		ruleset_filter_use(rs, u, &fid, &ftitle, &file, &line, &r);
+		printf("filter %s (%s) from %s:%d applies to %s (%s)\n", fid,
+		    ftitle, file, line, rule_id(r), rule_title(r));
+	}
 	ruleset_free(rs);
 	printf("%zu rule%s loaded, %zu refused\n", nok, nok == 1 ? "" : "s", nerr);
 	return nerr > 0 ? 1 : 0;
@@ -253,6 +264,8 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 	if ((pcap && rt_pcap(&t, pcap) == -1) || (log && rt_lines(&t, log, 0) == -1) ||
 	    (events && rt_lines(&t, events, 1) == -1))
 		rc = 1;
+	/* end of input: judge the windows still open (lt, lte, eq, ranges) */
+	ruleset_tick(t.rs, INT64_MAX, rt_alert, &t);
 	if (t.json)
 		fputs(t.first ? "]\n" : "\n]\n", stdout);
 	fprintf(stderr, "%zu rules (%zu refused), %llu events, %llu alerts%s\n",

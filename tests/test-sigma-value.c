@@ -8,7 +8,8 @@
  * encoder in lib/ against the RFC 4648 vectors.
  *
  * Rendering: /expr/flags for a Hyperscan pattern, flags in the order
- * i (caseless), s (dot-all), m (multi-line), e (allow empty);
+ * i (caseless), s (dot-all), m (multi-line), e (allow empty), u (UTF-8
+ * mode with Unicode properties);
  * and(...), or(...), not(...); exists, absent, empty; num==N (and >, >=,
  * <, <=); cidr(ADDR/LEN); true, false.  The base64offset rows were
  * checked against the Sigma reference formula (encode 0..2 leading spaces,
@@ -35,6 +36,11 @@ struct row {
 	const char	*want;		/* tree, or "!" and an error fragment */
 };
 
+/* '?': one UTF-8 character (or a byte that cannot start one) */
+#define ONE	"(?:[\\x00-\\x7f]|[\\xc2-\\xdf][\\x80-\\xbf]|" \
+	"[\\xe0-\\xef][\\x80-\\xbf]{2}|[\\xf0-\\xf4][\\x80-\\xbf]{3}|" \
+	"[\\x80-\\xc1\\xf5-\\xff])"
+
 static const char *const winalt =
     "(?:-|/|\\xe2\\x80\\x93|\\xe2\\x80\\x94|\\xe2\\x80\\x95)";
 
@@ -43,7 +49,7 @@ static const struct row rows[] = {
 	{ "message", "", { "abc" }, "/^abc\\z/is" },
 	{ "message", "", { "Abc" }, "/^Abc\\z/is" },
 	{ "message", "", { "a*c" }, "/^a.*c\\z/is" },
-	{ "message", "", { "a?c" }, "/^a.c\\z/is" },
+	{ "message", "", { "a?c" }, "/^a" ONE "c\\z/is" },
 	{ "message", "", { "a\\*c" }, "/^a\\x2ac\\z/is" },
 	{ "message", "", { "a\\?c" }, "/^a\\x3fc\\z/is" },
 	{ "message", "", { "a\\\\c" }, "/^a\\x5cc\\z/is" },
@@ -60,7 +66,7 @@ static const struct row rows[] = {
 
 	/* contains, startswith, endswith, all, cased */
 	{ "message", "contains", { "abc" }, "/abc/is" },
-	{ "message", "contains", { "a?" }, "/a./is" },
+	{ "message", "contains", { "a?" }, "/a" ONE "/is" },
 	{ "message", "contains", { "" }, "exists" },
 	{ "message", "contains", { "a", "b" }, "or(/a/is,/b/is)" },
 	{ "message", "contains|all", { "a", "b", "c" },
@@ -76,16 +82,17 @@ static const struct row rows[] = {
 	{ "message", "endswith", { "*.exe" }, "/\\x2eexe\\z/is" },
 
 	/* re and its flags: a search, cased unless i */
-	{ "message", "re", { "a.c" }, "/a.c/e" },
-	{ "message", "re|i", { "a.c" }, "/a.c/ie" },
-	{ "message", "re|ignorecase", { "a.c" }, "/a.c/ie" },
-	{ "message", "re|m", { "^a$" }, "/^a$/me" },
-	{ "message", "re|multiline", { "^a$" }, "/^a$/me" },
-	{ "message", "re|s", { "a.c" }, "/a.c/se" },
-	{ "message", "re|dotall", { "a.c" }, "/a.c/se" },
-	{ "message", "re|i|m|s", { "a.c" }, "/a.c/isme" },
-	{ "message", "re|cased", { "a.c" }, "/a.c/e" },
+	{ "message", "re", { "a.c" }, "/a.c/eu" },
+	{ "message", "re|i", { "a.c" }, "/a.c/ieu" },
+	{ "message", "re|ignorecase", { "a.c" }, "/a.c/ieu" },
+	{ "message", "re|m", { "^a$" }, "/^a$/meu" },
+	{ "message", "re|multiline", { "^a$" }, "/^a$/meu" },
+	{ "message", "re|s", { "a.c" }, "/a.c/seu" },
+	{ "message", "re|dotall", { "a.c" }, "/a.c/seu" },
+	{ "message", "re|i|m|s", { "a.c" }, "/a.c/ismeu" },
+	{ "message", "re|cased", { "a.c" }, "/a.c/eu" },
 	{ "message", "re", { "(" }, "!refused by Hyperscan" },
+	{ "message", "re", { "a\xff" }, "/a\xff/e" },	/* not UTF-8: bytes */
 	{ "message", "i", { "a" }, "!unknown modifier 'i'" },
 	{ "message", "i|re", { "a" }, "!unknown modifier 'i'" },
 
@@ -157,12 +164,59 @@ static const struct row rows[] = {
 	/* modifiers refused or unknown, and conflicts */
 	{ "message", "contains|startswith", { "a" },
 	    "!modifier 'startswith' conflicts with an earlier one" },
-	{ "message", "expand", { "a" }, "!modifier 'expand' is not supported" },
-	{ "message", "fieldref", { "a" }, "!modifier 'fieldref' is not supported" },
-	{ "message", "utf16le|base64", { "a" },
-	    "!modifier 'utf16le' is not supported" },
-	{ "message", "wide", { "a" }, "!modifier 'wide' is not supported" },
-	{ "message", "neq", { "a" }, "!modifier 'neq' is not supported" },
+	{ "message", "expand", { "%a%" }, "!expand needs a placeholders.yml" },
+
+	/* neq: none of the values (an absent field is different too) */
+	{ "message", "neq", { "a" }, "not(/^a\\z/is)" },
+	{ "message", "neq", { "a", "b" }, "not(or(/^a\\z/is,/^b\\z/is))" },
+	{ "message", "contains|neq", { "a" }, "not(/a/is)" },
+	{ "source.port", "neq", { "22" }, "not(num==22)" },
+	{ "message", "neq", { NUL }, "not(absent)" },
+
+	/* utf16le/be, utf16 (with BOM), wide; before base64 */
+	{ "message", "wide", { "cmd" }, "/^c\\x00m\\x00d\\x00\\z/is" },
+	{ "message", "utf16le|contains", { "cmd" }, "/c\\x00m\\x00d\\x00/is" },
+	{ "message", "utf16be|contains", { "cmd" }, "/\\x00c\\x00m\\x00d/is" },
+	{ "message", "utf16|contains", { "cmd" },
+	    "/\\xff\\xfec\\x00m\\x00d\\x00/is" },
+	{ "message", "wide|contains", { "\xc3\xa9" }, "/\\xe9\\x00/is" },
+	{ "message", "wide|base64offset|contains", { "ping" },
+	    "or(/cABpAG4AZw/s,/AAaQBuAGcA/s,/wAGkAbgBnA/s)" },
+	{ "message", "wide|base64", { "ab" }, "/^YQBiAA\\x3d\\x3d\\z/s" },
+	{ "message", "base64|wide", { "a" }, "!must come before base64" },
+	{ "message", "wide", { "a*" }, "!wildcards cannot be UTF-16" },
+	{ "message", "wide", { "\xff" }, "!not valid UTF-8" },
+	{ "message", "wide|re", { "a" }, "!utf16/wide only apply to string" },
+
+	/* time modifiers: @timestamp or a time field, UTC */
+	{ "event.start", "hour", { "3" }, "hour==3" },
+	{ "event.start", "minute|gte", { "30" }, "minute>=30" },
+	{ "event.start", "week|lt", { "2" }, "week<2" },
+	{ "event.start", "year", { "2024", "2025" }, "or(year==2024,year==2025)" },
+	{ "message", "hour", { "3" }, "!time modifiers need @timestamp" },
+	{ "event.start", "hour|contains", { "3" }, "!time modifiers take a number" },
+	{ "event.start", "hour", { "x" }, "!'x' is not an integer" },
+	{ "event.start", "hour|day", { "1" }, "!two time modifiers" },
+
+	/* fieldref (with neq) */
+	{ "source.ip", "fieldref", { "destination.ip" }, "ref(destination.ip)" },
+	{ "source.ip", "fieldref|neq", { "destination.ip" },
+	    "not(ref(destination.ip))" },
+	{ "source.ip", "fieldref", { "nosuch" }, "!fieldref: unknown field" },
+	{ "message", "fieldref|contains", { "user.name" },
+	    "!fieldref only combines with neq" },
+
+	/* numbers compare as numbers; what cannot be honoured is refused */
+	{ "source.port", "", { "404.0" }, "num==404" },
+	{ "source.port", "", { "4.04e2" }, "num==404" },
+	{ "source.port", "", { "404.5" }, "!can never equal integer field" },
+	{ "source.port", "", { "abc" }, "!'abc' is not a number" },
+	{ "source.port", "gt", { "1.5" }, "num>1" },
+	{ "source.port", "gte", { "1.5" }, "num>=2" },
+	{ "source.port", "lt", { "1.5" }, "num<2" },
+	{ "source.port", "lte", { "1.5" }, "num<=1" },
+	{ "source.port", "gt", { "-1.5" }, "num>-2" },
+	{ "source.port", "gte", { "-1.5" }, "num>=-1" },
 	{ "message", "bogus", { "a" }, "!unknown modifier 'bogus'" },
 	{ "message", "", { NULL }, "!empty value list" },
 };
@@ -190,11 +244,13 @@ render(const struct rule *r, uint32_t k, struct soc_sbuf *b)
 	case RN_PAT: {
 		const struct rule_pat *p = &r->pats[n->u.pat];
 
-		soc_sbuf_printf(b, "/%s/%s%s%s%s", p->expr,
+		soc_sbuf_printf(b, "/%s/%s%s%s%s%s", p->expr,
 		    p->flags & HS_FLAG_CASELESS ? "i" : "",
 		    p->flags & HS_FLAG_DOTALL ? "s" : "",
 		    p->flags & HS_FLAG_MULTILINE ? "m" : "",
-		    p->flags & HS_FLAG_ALLOWEMPTY ? "e" : "");
+		    p->flags & HS_FLAG_ALLOWEMPTY ? "e" : "",
+		    (p->flags & (HS_FLAG_UTF8 | HS_FLAG_UCP)) ==
+		    (HS_FLAG_UTF8 | HS_FLAG_UCP) ? "u" : "");
 		if (p->field != n->field)
 			soc_sbuf_adds(b, "(field?)");
 		break;
@@ -212,6 +268,17 @@ render(const struct rule *r, uint32_t k, struct soc_sbuf *b)
 	case RN_CIDR:
 		soc_ip_format(&n->u.cidr.ip, ip, sizeof(ip));
 		soc_sbuf_printf(b, "cidr(%s/%u)", ip, n->u.cidr.plen);
+		break;
+	case RN_TIME: {
+		static const char *const parts[] = { "?", "minute", "hour", "day",
+		    "week", "month", "year" };
+
+		soc_sbuf_printf(b, "%s%s%lld", parts[n->kid < 7 ? n->kid : 0],
+		    n->op < 5 ? ops[n->op] : "?", (long long)n->u.num);
+		break;
+	}
+	case RN_FIELDREF:
+		soc_sbuf_printf(b, "ref(%s)", soc_field_name((int)n->u.num));
 		break;
 	case RN_TRUE:
 		soc_sbuf_adds(b, "true");

@@ -2,8 +2,10 @@
  * Fuzz target for the Sigma loader: the input is written as one rule file
  * (possibly several YAML documents) in a temporary directory created once
  * and reused, loaded with the repository's rules/mapping.yml, matched
- * against one fixed event, and freed.  Refusals are expected; crashes,
- * leaks and undefined behaviour are not.
+ * against a few fixed events of two agencies, its open correlation
+ * windows closed, and freed.  Refusals are expected; crashes, leaks and
+ * undefined behaviour are not.  The corpus has hostile YAML too (aliases,
+ * nesting, sizes) and every correlation type, filters and modifiers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +65,12 @@ exercise(struct ruleset *rs)
 		soc_event_set_cstr(&ev, SOC_F_USER_NAME, "root");
 		soc_event_set_int(&ev, SOC_F_SOURCE_PORT, 22);
 		soc_event_set_ip4(&ev, SOC_F_SOURCE_IP, (const uint8_t[4]){ 10, 0, 0, 1 });
+		soc_event_stamp(&ev, SOC_F_ORGANIZATION_ID, i % 2 ? "a" : "b");
+		ruleset_match(rs, s, &ev, NULL, NULL);
+		soc_event_set_cstr(&ev, SOC_F_EVENT_OUTCOME, "success");
 		ruleset_match(rs, s, &ev, NULL, NULL);
 	}
+	ruleset_tick(rs, INT64_MAX, NULL, NULL);	/* windows judged at close */
 	ruleset_expire(rs, 1000000000000LL);
 	rs_scratch_free(s);
 }

@@ -1,0 +1,540 @@
+/*
+ * Compiling: every string condition of every rule becomes a Hyperscan
+ * expression; identical expressions on one field share an id (interning).
+ * The expressions of one field form one block-mode database
+ * (HS_FLAG_SINGLEMATCH), plus two for its UTF-8-mode regexes (see
+ * match-int.h).  Then the indexes that decide which rules an event
+ * evaluates (match-hs.c): pattern -> rules, under a necessary pattern set
+ * per rule chosen for low fan-out; (field, integer) -> rules, for rules
+ * that need one of their integer equalities; and per dataset the few
+ * rules that can hold without either.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "soc/hash.h"
+#include "match-int.h"
+
+/* Interning table while building: (field, flags, expr) -> global id. */
+struct pat_tab {
+	uint32_t	*slot;		/* gid + 1, 0 empty */
+	size_t		 size;		/* power of two */
+	const struct rule_pat **pat;	/* by gid (not owned) */
+	const struct rule **owner;	/* first rule using it */
+	uint32_t	 n, cap;
+};
+
+int
+match_check_regex(const char *expr, unsigned int flags, char *err,
+    size_t errlen)
+{
+	hs_database_t *db = NULL;
+	hs_compile_error_t *cerr = NULL;
+
+	if (hs_compile(expr, flags | HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, NULL,
+	    &db, &cerr) != HS_SUCCESS) {
+		snprintf(err, errlen, "%s", cerr ? cerr->message : "compile error");
+		hs_free_compile_error(cerr);
+		return -1;
+	}
+	hs_free_database(db);
+	return 0;
+}
+
+/* Patterns come from the operator's rules: a plain FNV-1a will do. */
+static uint64_t
+pat_hash(const struct rule_pat *p)
+{
+	uint64_t h = soc_fnv1a64(SOC_FNV64_BASIS, &p->field, sizeof(p->field));
+
+	h = soc_fnv1a64(h, &p->flags, sizeof(p->flags));
+	return soc_fnv1a64(h, p->expr, strlen(p->expr));
+}
+
+static bool
+pat_same(const struct rule_pat *a, const struct rule_pat *b)
+{
+	return a->field == b->field && a->flags == b->flags &&
+	    strcmp(a->expr, b->expr) == 0;
+}
+
+static int
+pt_grow(struct pat_tab *t)
+{
+	size_t nsize = t->size ? t->size * 2 : 1024;
+	uint32_t *ns = calloc(nsize, sizeof(*ns));
+
+	if (ns == NULL)
+		return -1;
+	for (size_t i = 0; i < t->size; i++) {
+		uint32_t g = t->slot[i];
+		size_t h;
+
+		if (g == 0)
+			continue;
+		h = pat_hash(t->pat[g - 1]) & (nsize - 1);
+		while (ns[h] != 0)
+			h = (h + 1) & (nsize - 1);
+		ns[h] = g;
+	}
+	free(t->slot);
+	t->slot = ns;
+	t->size = nsize;
+	return 0;
+}
+
+/* Global id for p, adding it if new; -1 on allocation failure. */
+static int64_t
+pt_intern(struct pat_tab *t, const struct rule_pat *p, const struct rule *r)
+{
+	size_t h;
+
+	if ((t->n + 1) * 2 > t->size && pt_grow(t) == -1)
+		return -1;
+	h = pat_hash(p) & (t->size - 1);
+	for (; t->slot[h] != 0; h = (h + 1) & (t->size - 1))
+		if (pat_same(t->pat[t->slot[h] - 1], p))
+			return t->slot[h] - 1;
+	if (t->n == t->cap) {
+		uint32_t ncap = t->cap ? t->cap * 2 : 1024;
+		const struct rule_pat **np = reallocarray(t->pat, ncap, sizeof(*np));
+		const struct rule **no;
+
+		if (np == NULL)
+			return -1;
+		t->pat = np;
+		if ((no = reallocarray(t->owner, ncap, sizeof(*no))) == NULL)
+			return -1;
+		t->owner = no;
+		t->cap = ncap;
+	}
+	t->pat[t->n] = p;
+	t->owner[t->n] = r;
+	t->slot[h] = t->n + 1;
+	return t->n++;
+}
+
+/*
+ * Three-valued evaluation with every pattern false (and, with num, every
+ * integer equality false too): 0 false, 1 true, 2 maybe.
+ */
+static int
+tri(const struct rule *r, uint32_t n, bool num)
+{
+	const struct rule_node *nd = &r->nodes[n];
+	int v, acc;
+
+	switch (nd->type) {
+	case RN_NUM:
+		return num && nd->op == RN_EQ ? 0 : 2;
+	case RN_PAT:
+	case RN_FALSE:
+		return 0;
+	case RN_TRUE:
+		return 1;
+	case RN_NOT:
+		v = tri(r, r->kids[nd->kid], num);
+		return v == 2 ? 2 : !v;
+	case RN_AND:
+	case RN_OR:
+		acc = nd->type == RN_AND ? 1 : 0;
+		for (uint32_t i = 0; i < nd->nkids; i++) {
+			v = tri(r, r->kids[nd->kid + i], num);
+			if (nd->type == RN_AND ? v == 0 : v == 1)
+				return v;
+			if (v == 2)
+				acc = 2;
+		}
+		return acc;
+	default:
+		return 2;
+	}
+}
+
+/* Assigns global ids; rewrites RN_PAT nodes from local to global ids. */
+static int
+intern_all(struct ruleset *rs, struct pat_tab *t)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct rule *r = rs->rules[i];
+		int64_t g;
+
+		for (uint32_t j = 0; j < r->npats; j++) {
+			if ((g = pt_intern(t, &r->pats[j], r)) == -1)
+				return -1;
+			r->pats[j].gid = (uint32_t)g;
+		}
+		for (uint32_t j = 0; j < r->nnodes; j++)
+			if (r->nodes[j].type == RN_PAT)
+				r->nodes[j].u.pat = r->pats[r->nodes[j].u.pat].gid;
+		if (r->corr == NULL) {
+			r->needs_hit = tri(r, r->root, false) == 0;
+			r->needs_num = !r->needs_hit && tri(r, r->root, true) == 0;
+		}
+	}
+	return 0;
+}
+
+#define COST_INF	UINT64_MAX
+
+/*
+ * What it costs to index a rule under a set of patterns one of which must
+ * hit for the node to hold (the rules those patterns point at, summed):
+ * a pattern alone; the cheapest child of an AND; every child of an OR;
+ * COST_INF when no such set exists (not, numbers, exists, ...).
+ */
+static uint64_t
+key_cost(const struct rule *r, uint32_t n, const uint32_t *freq)
+{
+	const struct rule_node *nd = &r->nodes[n];
+	uint64_t best, c, sum = 0;
+
+	switch (nd->type) {
+	case RN_PAT:
+		return freq[nd->u.pat];
+	case RN_FALSE:
+		return 0;
+	case RN_AND:
+		best = COST_INF;
+		for (uint32_t i = 0; i < nd->nkids; i++)
+			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) < best)
+				best = c;
+		return best;
+	case RN_OR:
+		for (uint32_t i = 0; i < nd->nkids; i++) {
+			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) == COST_INF)
+				return COST_INF;
+			sum += c;
+		}
+		return sum;
+	default:
+		return COST_INF;
+	}
+}
+
+/* The patterns key_cost chose, into keys (gids). */
+static int
+key_mark(const struct rule *r, uint32_t n, const uint32_t *freq,
+    struct rule_ivec *keys)
+{
+	const struct rule_node *nd = &r->nodes[n];
+	uint64_t best = COST_INF, c;
+	uint32_t pick = 0;
+
+	switch (nd->type) {
+	case RN_PAT:
+		return rule_ivec_push(keys, nd->u.pat);
+	case RN_AND:
+		for (uint32_t i = 0; i < nd->nkids; i++)
+			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) < best) {
+				best = c;
+				pick = r->kids[nd->kid + i];
+			}
+		return key_mark(r, pick, freq, keys);
+	case RN_OR:
+		for (uint32_t i = 0; i < nd->nkids; i++)
+			if (key_mark(r, r->kids[nd->kid + i], freq, keys) == -1)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The patterns a rule is indexed under: a set one of which must hit for
+ * the rule to hold, chosen to point at few other rules (a shared
+ * "method: POST" does not make every POST evaluate every rule that has
+ * it), else all its patterns.
+ */
+static int
+rule_keys(const struct rule *r, const uint32_t *freq, struct rule_ivec *keys)
+{
+	keys->n = 0;
+	if (r->corr == NULL && r->needs_hit &&
+	    key_cost(r, r->root, freq) != COST_INF)
+		return key_mark(r, r->root, freq, keys);
+	for (uint32_t j = 0; j < r->npats; j++)
+		if (rule_ivec_push(keys, r->pats[j].gid) == -1)
+			return -1;
+	return 0;
+}
+
+/* Pattern -> rules (CSR, each rule once per pattern). */
+static int
+index_patterns(struct ruleset *rs, struct match_db *m)
+{
+	uint32_t *last, *fill = NULL, *freq, total = 0;
+	struct rule_ivec keys = { 0 };
+	int rc = -1;
+
+	if ((m->pr_off = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
+	    (last = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
+		return -1;
+	if ((freq = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
+		goto out;
+	for (size_t i = 0; i < rs->nrules; i++)	/* rules per pattern */
+		for (uint32_t j = 0; j < rs->rules[i]->npats; j++) {
+			uint32_t g = rs->rules[i]->pats[j].gid;
+
+			if (last[g] != i + 1)
+				freq[g]++;
+			last[g] = (uint32_t)i + 1;
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		memset(last, 0, (m->npat + 1) * sizeof(uint32_t));
+		if (pass && ((fill = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
+		    (m->pr_rule = calloc(total + 1, sizeof(uint32_t))) == NULL))
+			goto out;
+		for (size_t i = 0; i < rs->nrules; i++) {
+			if (rule_keys(rs->rules[i], freq, &keys) == -1)
+				goto out;
+			for (size_t j = 0; j < keys.n; j++) {
+				uint32_t g = keys.v[j];
+
+				if (last[g] == i + 1)
+					continue;
+				last[g] = (uint32_t)i + 1;
+				if (pass == 0) {
+					m->pr_off[g + 1]++;
+					total++;
+				} else
+					m->pr_rule[m->pr_off[g] + fill[g]++] = (uint32_t)i;
+			}
+		}
+		if (pass == 0)
+			for (uint32_t g = 0; g < m->npat; g++)
+				m->pr_off[g + 1] += m->pr_off[g];
+	}
+	rc = 0;
+out:
+	free(keys.v);
+	free(fill);
+	free(freq);
+	free(last);
+	return rc;
+}
+
+/* Dataset -> rules that must be evaluated even without a pattern hit. */
+static int
+index_datasets(struct ruleset *rs, struct match_db *m)
+{
+	uint32_t n = 0;
+
+	if ((m->ds_off = calloc(RS_MAX_DATASETS + 1, sizeof(uint32_t))) == NULL)
+		return -1;
+	for (int d = 0; d < RS_MAX_DATASETS; d++) {
+		m->ds_off[d] = n;
+		for (size_t i = 0; i < rs->nrules; i++) {
+			struct rule *r = rs->rules[i];
+
+			m->dsmask |= r->dsmask;
+			if (r->corr == NULL && !r->needs_hit && !r->needs_num &&
+			    (r->dsmask >> d & 1))
+				n++;
+		}
+	}
+	m->ds_off[RS_MAX_DATASETS] = n;
+	if ((m->ds_rule = calloc(n + 1, sizeof(uint32_t))) == NULL)
+		return -1;
+	n = 0;
+	for (int d = 0; d < RS_MAX_DATASETS; d++)
+		for (size_t i = 0; i < rs->nrules; i++) {
+			struct rule *r = rs->rules[i];
+
+			if (r->corr == NULL && !r->needs_hit && !r->needs_num &&
+			    (r->dsmask >> d & 1))
+				m->ds_rule[n++] = (uint32_t)i;
+		}
+	return 0;
+}
+
+#define U8FLAGS	(HS_FLAG_UTF8 | HS_FLAG_UCP)
+
+/*
+ * One database of the patterns of field whose UTF-8 flags are (u8) or
+ * are not set, with them (keep) or without; *out NULL if there are none.
+ */
+static int
+compile_db(struct match_db *m, const struct pat_tab *t, int field, bool u8,
+    bool keep, hs_database_t **out, struct rs_load *ld)
+{
+	const char **exprs = NULL;
+	unsigned int *flags = NULL, *ids = NULL, n = 0;
+	hs_compile_error_t *cerr = NULL;
+	hs_database_t *db = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if ((exprs = calloc(t->n, sizeof(*exprs))) == NULL ||
+	    (flags = calloc(t->n, sizeof(*flags))) == NULL ||
+	    (ids = calloc(t->n, sizeof(*ids))) == NULL)
+		goto out;
+	for (uint32_t g = 0; g < t->n; g++) {
+		if (t->pat[g]->field != field ||
+		    ((t->pat[g]->flags & HS_FLAG_UTF8) != 0) != u8)
+			continue;
+		exprs[n] = t->pat[g]->expr;
+		flags[n] = t->pat[g]->flags | HS_FLAG_SINGLEMATCH;
+		if (!keep)
+			flags[n] &= ~(unsigned int)U8FLAGS;
+		ids[n++] = g;
+	}
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db,
+	    &cerr) != HS_SUCCESS) {
+		int e = cerr && cerr->expression >= 0 ? cerr->expression : 0;
+		const struct rule *r = t->owner[ids[e]];
+
+		rs_report(ld, r->file, r->line, "Hyperscan: field %s, /%s/: %s",
+		    soc_field_name(field), exprs[e],
+		    cerr ? cerr->message : "compile error");
+		hs_free_compile_error(cerr);
+		goto out;
+	}
+	if (hs_alloc_scratch(db, &m->proto) != HS_SUCCESS) {
+		rs_report(ld, "hyperscan", 0, "cannot allocate scratch");
+		hs_free_database(db);
+		goto out;
+	}
+	*out = db;
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+/* The databases of one field. */
+static int
+compile_field(struct match_db *m, const struct pat_tab *t, int field,
+    struct rs_load *ld)
+{
+	struct match_field *mf = &m->fields[m->nfields];
+
+	mf->field = field;
+	if (compile_db(m, t, field, false, false, &mf->db, ld) == -1 ||
+	    compile_db(m, t, field, true, true, &mf->u8, ld) == -1 ||
+	    compile_db(m, t, field, true, false, &mf->raw, ld) == -1) {
+		hs_free_database(mf->db);
+		hs_free_database(mf->u8);
+		return -1;
+	}
+	m->nfields++;
+	return 0;
+}
+
+static int
+cmp_num(const void *a, const void *b)
+{
+	const struct num_ent *x = a, *y = b;
+
+	if (x->field != y->field)
+		return x->field < y->field ? -1 : 1;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/*
+ * (field, value) -> rules that cannot hold unless a pattern hits or one
+ * of their integer equalities holds (port lists, status codes): such a
+ * rule is evaluated only for events carrying one of its values, not for
+ * every event of its datasets.
+ */
+static int
+index_numbers(struct ruleset *rs, struct match_db *m)
+{
+	uint32_t n = 0, cap = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < rs->nrules; i++) {
+			const struct rule *r = rs->rules[i];
+
+			for (uint32_t j = 0; r->needs_num && j < r->nnodes; j++) {
+				const struct rule_node *nd = &r->nodes[j];
+
+				if (nd->type != RN_NUM || nd->op != RN_EQ)
+					continue;
+				if (pass == 1)
+					m->num[n] = (struct num_ent){ .value = nd->u.num,
+					    .field = nd->field, .rule = (uint32_t)i };
+				n++;
+			}
+		}
+		if (pass == 0) {
+			cap = n;
+			n = 0;
+			if ((m->num = calloc(cap + 1, sizeof(*m->num))) == NULL ||
+			    (m->numf = calloc(SOC_F_COUNT, sizeof(*m->numf))) == NULL)
+				return -1;
+		}
+	}
+	qsort(m->num, n, sizeof(*m->num), cmp_num);
+	m->nnum = n;
+	for (uint32_t i = 0; i < n; i++)
+		if (m->nnumf == 0 || m->numf[m->nnumf - 1] != m->num[i].field)
+			m->numf[m->nnumf++] = m->num[i].field;
+	return 0;
+}
+
+int
+match_build(struct ruleset *rs, struct rs_load *ld)
+{
+	struct pat_tab t = { 0 };
+	struct match_db *m;
+	bool used[SOC_F_COUNT] = { false };
+	int rc = -1;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	rs->db = m;
+	if (intern_all(rs, &t) == -1)
+		goto out;
+	m->npat = t.n;
+	if (index_patterns(rs, m) == -1 || index_datasets(rs, m) == -1 ||
+	    index_numbers(rs, m) == -1)
+		goto out;
+	for (uint32_t g = 0; g < t.n; g++)
+		used[t.pat[g]->field] = true;
+	if ((m->fields = calloc(SOC_F_COUNT, sizeof(*m->fields))) == NULL)
+		goto out;
+	for (int f = 0; f < SOC_F_COUNT; f++)
+		if (used[f] && compile_field(m, &t, f, ld) == -1)
+			goto out;
+	rc = 0;
+out:
+	free(t.slot);
+	free(t.pat);
+	free(t.owner);
+	return rc;
+}
+
+void
+match_free(struct match_db *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nfields; i++) {
+		hs_free_database(m->fields[i].db);
+		hs_free_database(m->fields[i].u8);
+		hs_free_database(m->fields[i].raw);
+	}
+	free(m->fields);
+	free(m->pr_off);
+	free(m->pr_rule);
+	free(m->ds_off);
+	free(m->ds_rule);
+	free(m->num);
+	free(m->numf);
+	hs_free_scratch(m->proto);
+	free(m);
+}
+

@@ -1,0 +1,308 @@
+/*
+ * Rule loading beyond single rules: Sigma filter documents (global and
+ * per-agency tuning, what they refuse, their effect on correlations, and
+ * the filter/rule pairs `rules check` reports), the expand modifier with
+ * placeholders.yml (defaults and per-agency lists), and the compile bounds
+ * (file size, YAML depth and aliases, values per rule), each refused with
+ * file:line while the other rules of the directory load.
+ */
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "soc-config.h"
+#include "soc/event.h"
+#include "rules.h"
+#include "check.h"
+
+#define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
+#define T0		(1700000000LL * 1000000000LL)
+#define SEC		1000000000LL
+
+static const char *base =
+    "title: fail\nname: fail\nid: f1\nlogsource:\n  product: linux\n"
+    "  service: sshd\ndetection:\n  sel:\n    event.action: ssh_login\n"
+    "    event.outcome: failure\n  condition: sel\n";
+
+static char	errs[16384];
+
+static void
+on_err(void *arg, const char *msg)
+{
+	size_t len = strlen(errs);
+
+	(void)arg;
+	snprintf(errs + len, sizeof(errs) - len, "%s\n", msg);
+}
+
+static int
+rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		exit(1);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads files (name, text, name, text, ..., NULL) from a fresh directory. */
+static struct ruleset *
+load(size_t *nerr, char *dirout, ...)
+{
+	char dir[64];
+	const char *dirs[1] = { dir };
+	struct ruleset *rs;
+	const char *name;
+	va_list ap;
+
+	snprintf(dir, sizeof(dir), "/tmp/test-rules-load.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	va_start(ap, dirout);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		write_file(dir, name, va_arg(ap, const char *));
+	va_end(ap);
+	errs[0] = '\0';
+	rs = ruleset_load(dirs, 1, MAPPING, on_err, NULL, nerr);
+	if (dirout != NULL)
+		strcpy(dirout, dir);
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	return rs;
+}
+
+static int
+fails(struct ruleset *rs, const char *user, const char *agency, int n)
+{
+	static struct soc_event ev;
+	struct rs_scratch *s = rs_scratch_new(rs);
+	int total = 0;
+
+	for (int i = 0; i < n; i++) {
+		soc_event_reset(&ev);
+		ev.ts = T0 + i * SEC;
+		soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.sshd");
+		soc_event_set_cstr(&ev, SOC_F_EVENT_ACTION, "ssh_login");
+		soc_event_set_cstr(&ev, SOC_F_EVENT_OUTCOME, "failure");
+		soc_event_set_cstr(&ev, SOC_F_USER_NAME, user);
+		if (agency != NULL)
+			soc_event_stamp(&ev, SOC_F_ORGANIZATION_ID, agency);
+		total += ruleset_match(rs, s, &ev, NULL, NULL);
+	}
+	rs_scratch_free(s);
+	return total;
+}
+
+static void
+test_filters(void)
+{
+	const char *flt =
+	    "title: admins\nid: flt1\nlogsource:\n  product: linux\n"
+	    "  service: sshd\nfilter:\n  rules:\n    - fail\n"
+	    "  selection:\n    user.name|startswith: adm_\n"
+	    "  condition: selection\n";
+	const char *agf =
+	    "title: agency a admins\nid: flt2\nlogsource:\n  product: linux\n"
+	    "  service: sshd\nfilter:\n  rules: [f1]\n  agencies: [a]\n"
+	    "  sel:\n    user.name: ops\n  condition: sel\n";
+	const char *corr = "---\ntitle: brute\nid: b1\ncorrelation:\n"
+	    "  type: event_count\n  rules: [fail]\n  group-by: [user.name]\n"
+	    "  timespan: 1m\n  condition: {gte: 3}\n";
+	char both[2048], dir[64];
+	const char *fid, *ftitle, *file;
+	const struct rule *r;
+	struct ruleset *rs;
+	size_t nerr;
+	int line;
+
+	snprintf(both, sizeof(both), "%s%s", base, corr);
+	rs = load(&nerr, NULL, "a.yml", base, "mf_admins.yml", flt,
+	    "mf_ops.yml", agf, NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs == NULL)
+		return;
+	CHECK_INT(ruleset_count(rs), 1);	/* filters raise nothing */
+	CHECK_INT(fails(rs, "root", NULL, 1), 1);
+	CHECK_INT(fails(rs, "adm_joe", NULL, 1), 0);
+	CHECK_INT(fails(rs, "ADM_joe", "b", 1), 0);	/* caseless, all agencies */
+	CHECK_INT(fails(rs, "ops", "a", 1), 0);		/* a's own tuning */
+	CHECK_INT(fails(rs, "ops", "b", 1), 1);		/* not b's */
+	CHECK_INT(fails(rs, "ops", NULL, 1), 1);
+	CHECK_INT(ruleset_filter_uses(rs), 2);
+	CHECK_INT(ruleset_filter_use(rs, 0, &fid, &ftitle, &file, &line, &r), 0);
+	CHECK_STR(fid, "flt1");
+	CHECK_STR(ftitle, "admins");
+	CHECK_STR(rule_id(r), "f1");
+	CHECK_INT(line, 1);
+	CHECK(strstr(file, "mf_admins.yml") != NULL);
+	CHECK_INT(ruleset_filter_use(rs, 2, NULL, NULL, NULL, NULL, NULL), -1);
+	ruleset_free(rs);
+
+	/* filtered events do not count toward a correlation either */
+	rs = load(&nerr, NULL, "a.yml", both, "mf_admins.yml", flt, NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs != NULL) {
+		CHECK_INT(fails(rs, "adm_x", NULL, 5), 0);
+		CHECK_INT(fails(rs, "root", NULL, 3), 1);
+		ruleset_free(rs);
+	}
+
+	/* refused: unknown rule, a correlation; the rules stay unfiltered */
+	rs = load(&nerr, dir, "a.yml", both, "mf_bad.yml",
+	    "title: bad\nid: x1\nlogsource:\n  product: linux\n  service: sshd\n"
+	    "filter:\n  rules:\n    - fail\n    - nosuch\n  sel:\n"
+	    "    user.name: root\n  condition: sel\n---\n"
+	    "title: bad2\nid: x2\nlogsource:\n  product: linux\n  service: sshd\n"
+	    "filter:\n  rules: [b1]\n  sel:\n    user.name: root\n"
+	    "  condition: sel\n---\n"
+	    "title: bad3\nid: x3\nlogsource:\n  product: linux\n  service: sshd\n"
+	    "filter:\n  rules: [fail]\n  sel:\n    user.name: x\n", NULL);
+	CHECK(rs != NULL && nerr == 3);
+	CHECK(strstr(errs, "mf_bad.yml:9: filter names unknown rule 'nosuch'")
+	    != NULL);
+	CHECK(strstr(errs, "mf_bad.yml:20: filter names a correlation rule "
+	    "'b1'") != NULL);
+	CHECK(strstr(errs, "has no condition") != NULL);
+	if (rs != NULL) {
+		CHECK_INT(ruleset_filter_uses(rs), 0);
+		CHECK_INT(fails(rs, "root", NULL, 3), 1);
+		ruleset_free(rs);
+	}
+	if (nerr != 3 || getenv("TEST_VERBOSE"))
+		fputs(errs, stderr);
+}
+
+/* expand: placeholders.yml, defaults and per-agency lists. */
+static void
+test_expand(void)
+{
+	const char *ph = "placeholders:\n  admins: [root, 'adm_*']\n"
+	    "  hosts: [h1]\nagencies:\n  a:\n    admins: [ops]\n"
+	    "  b:\n    svc: [backup]\n";
+	const char *rule = "title: admin\nid: e1\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n    event.action: ssh_login\n"
+	    "    user.name|expand: '%admins%'\n  condition: sel\n---\n"
+	    "title: svc\nid: e2\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n"
+	    "    user.name|expand|startswith: '%svc%-%hosts%'\n"
+	    "  condition: sel\n";
+	struct ruleset *rs;
+	size_t nerr;
+
+	rs = load(&nerr, NULL, "placeholders.yml", ph, "a.yml", rule, NULL);
+	CHECK(rs != NULL && nerr == 0 && ruleset_count(rs) == 2);
+	if (nerr != 0)
+		fputs(errs, stderr);
+	if (rs == NULL)
+		return;
+	CHECK_INT(fails(rs, "root", NULL, 1), 1);	/* the defaults */
+	CHECK_INT(fails(rs, "adm_x", "b", 1), 1);
+	CHECK_INT(fails(rs, "ops", "b", 1), 0);
+	CHECK_INT(fails(rs, "ops", "a", 1), 1);		/* a's own list */
+	CHECK_INT(fails(rs, "root", "a", 1), 0);
+	CHECK_INT(fails(rs, "backup-h1x", "b", 1), 1);	/* only b has svc */
+	CHECK_INT(fails(rs, "backup-h1x", "a", 1), 0);
+	ruleset_free(rs);
+	rs = load(&nerr, NULL, "placeholders.yml", ph, "a.yml",
+	    "title: x\nlogsource:\n  product: linux\n  service: sshd\n"
+	    "detection:\n  sel:\n    user.name|expand: '%nosuch%'\n"
+	    "  condition: sel\n", NULL);
+	CHECK(rs != NULL && nerr == 1 &&
+	    strstr(errs, "a.yml:7: placeholder %nosuch% in '%nosuch%' is not "
+	    "defined") != NULL);
+	ruleset_free(rs);
+}
+
+static void
+test_bounds(void)
+{
+	char *big, *deep, *alias, *many;
+	struct ruleset *rs;
+	size_t nerr, off = 0;
+
+	/* a file over the size bound */
+	big = malloc(5 << 20);
+	if (big == NULL)
+		exit(1);
+	memset(big, '#', (5 << 20) - 2);
+	big[(5 << 20) - 2] = '\n';
+	big[(5 << 20) - 1] = '\0';
+	rs = load(&nerr, NULL, "a.yml", base, "big.yml", big, NULL);
+	CHECK(rs != NULL && ruleset_count(rs) == 1 && nerr == 1);
+	CHECK(strstr(errs, "big.yml: file larger than") != NULL);
+	ruleset_free(rs);
+	free(big);
+
+	/* nesting: 200,000 levels are refused at the 65th, at once */
+	deep = malloc(400100);
+	if (deep == NULL)
+		exit(1);
+	off = (size_t)sprintf(deep, "title: deep\ndetection:\n  sel: ");
+	for (int i = 0; i < 200000; i++)
+		deep[off++] = '[';
+	deep[off] = '\0';
+	rs = load(&nerr, NULL, "a.yml", base, "deep.yml", deep, NULL);
+	CHECK(rs != NULL && ruleset_count(rs) == 1 && nerr == 1);
+	CHECK(strstr(errs, "deep.yml:3: YAML nested deeper than 64") != NULL);
+	ruleset_free(rs);
+	free(deep);
+
+	/* aliases: a "billion laughs" is refused before the walk */
+	alias = malloc(8192);
+	if (alias == NULL)
+		exit(1);
+	off = (size_t)sprintf(alias, "title: laughs\nx0: &a0 [lol]\n");
+	for (int i = 1; i < 40; i++)
+		off += (size_t)sprintf(alias + off, "x%d: &a%d [*a%d, *a%d]\n",
+		    i, i, i - 1, i - 1);
+	rs = load(&nerr, NULL, "a.yml", base, "laughs.yml", alias, NULL);
+	CHECK(rs != NULL && ruleset_count(rs) == 1 && nerr == 1);
+	CHECK(strstr(errs, "laughs.yml:35: more than 64 YAML aliases") != NULL);
+	if (getenv("TEST_VERBOSE"))
+		fputs(errs, stderr);
+	ruleset_free(rs);
+	free(alias);
+
+	/* values per rule */
+	many = malloc(200000);
+	if (many == NULL)
+		exit(1);
+	off = (size_t)sprintf(many, "title: many\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n    message|contains:\n");
+	for (int i = 0; i < 5001; i++)
+		off += (size_t)sprintf(many + off, "      - v%d\n", i);
+	sprintf(many + off, "  condition: sel\n");
+	rs = load(&nerr, NULL, "a.yml", base, "many.yml", many, NULL);
+	CHECK(rs != NULL && ruleset_count(rs) == 1 && nerr == 1);
+	CHECK(strstr(errs, "many.yml:5008: more than 5000 values in one rule")
+	    != NULL);
+	ruleset_free(rs);
+	free(many);
+	if (getenv("TEST_VERBOSE"))
+		fputs(errs, stderr);
+}
+
+int
+main(void)
+{
+	test_filters();
+	test_expand();
+	test_bounds();
+	return check_done() != 0;
+}

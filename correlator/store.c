@@ -129,6 +129,35 @@ static const char schema_v1[] =
 	"CREATE INDEX outbox_pending ON outbox(acked_at, id);";
 
 /*
+ * Issue 9: incidents carry a category (from the rule's tags), the earlier
+ * incident of the same key they follow (related) and when they were
+ * closed (for reopening).  Status and assignee change only together with
+ * the audit row that records the change: the latest audit row of the
+ * incident must name it (action = the new status, or "reopened" back to
+ * new; assigned/unassigned) at the incident's new updated_at, so the
+ * store writes the audit row first and a bare UPDATE is refused.
+ */
+static const char schema_v2[] =
+	"ALTER TABLE incidents ADD COLUMN category TEXT NOT NULL DEFAULT 'other';"
+	"ALTER TABLE incidents ADD COLUMN related INTEGER REFERENCES incidents(id);"
+	"ALTER TABLE incidents ADD COLUMN closed_at INTEGER;"
+	"UPDATE incidents SET closed_at = updated_at WHERE status NOT IN " OPEN_SQL ";"
+	"CREATE INDEX incidents_key ON incidents(rule_id, agency, group_key);"
+	"CREATE TRIGGER incidents_status_audited BEFORE UPDATE OF status ON incidents"
+	" WHEN NEW.status IS NOT OLD.status AND NOT EXISTS (SELECT 1 FROM audit a"
+	"  WHERE a.id = (SELECT max(id) FROM audit WHERE incident_id = NEW.id)"
+	"  AND a.at = NEW.updated_at AND (a.action = NEW.status OR"
+	"  (a.action = 'reopened' AND NEW.status = 'new')))"
+	" BEGIN SELECT RAISE(ABORT, 'incident status changes only with its audit"
+	" entry (socctl incident ...)'); END;"
+	"CREATE TRIGGER incidents_assignee_audited BEFORE UPDATE OF assignee ON incidents"
+	" WHEN NEW.assignee IS NOT OLD.assignee AND NOT EXISTS (SELECT 1 FROM audit a"
+	"  WHERE a.id = (SELECT max(id) FROM audit WHERE incident_id = NEW.id)"
+	"  AND a.at = NEW.updated_at AND a.action IN ('assigned', 'unassigned'))"
+	" BEGIN SELECT RAISE(ABORT, 'incident assignee changes only with its audit"
+	" entry (socctl incident assign)'); END;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -136,6 +165,7 @@ static const char schema_v1[] =
  */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,		/* 0 -> 1 */
+	schema_v2,		/* 1 -> 2: category, related, closed_at, audit triggers */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

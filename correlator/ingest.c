@@ -14,8 +14,15 @@
  * after the commit -- including acks of resends, which may repeat a batch
  * applied earlier in the same group.
  *
- * Nothing here allocates per message: the event, the JSON buffer and the
- * reply queue live in struct ingest.
+ * Incidents: the alerts are summed per (rule, agency, group key) in
+ * memory (incident-agg.c), per batch and then per group, and each
+ * incident is written once, at the group end before the commit: the
+ * acks still leave only after it.  A batch undone at its savepoint takes
+ * its alerts with it.  If the aggregation fills up, the group's sums are
+ * written early, between batches, in the same transaction.
+ *
+ * Nothing here allocates per message: the event, the JSON buffer, the
+ * aggregation and the reply queue live in struct ingest.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +32,19 @@
 #include "soc/log.h"
 #include "soc/util.h"
 #include "soc/wire.h"
+#include "category.h"
 #include "enrich.h"
+#include "incident-agg.h"
 #include "ingest.h"
 #include "rules.h"
 #include "store.h"
 
 #define POISON_SLOTS	64
 #define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
+#define AGG_KEYS	8192			/* incident keys per group */
+#define AGG_ARENA	(32u << 20)		/* their strings and evidence */
+#define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
+#define SAFE_GROUPS	16	/* groups written per batch after a failure */
 
 /* Failed attempts of one sensor's current batch. */
 struct poison {
@@ -52,6 +65,15 @@ struct ingest {
 	struct poison		 poison[POISON_SLOTS];
 	struct soc_event	 ev;
 	struct soc_sbuf		 evjson;
+	uint64_t		 evno;		/* events decoded, names in->ev */
+	uint64_t		 jsonno;	/* the event in evjson */
+	struct agg		*agg;
+	int			 agg_failed;	/* a write of the sums failed */
+	int			 safe_groups;	/* write per batch for so many */
+	int			 keep_first, keep_last;
+	int64_t			 reopen_within;
+	const struct category_map *cats;
+	struct category_map	*cats_builtin;
 };
 
 /* What on_alert needs while one batch is applied. */
@@ -111,13 +133,25 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 {
 	struct ingest *in;
 
+	char err[256];
+
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		return NULL;
 	in->st = st;
 	in->rs = rs;
 	in->scratch = scratch;
 	in->en = en;
+	in->keep_first = in->keep_last = 10;
+	in->reopen_within = REOPEN_WITHIN;
+	in->jsonno = UINT64_MAX;
 	soc_sbuf_init(&in->evjson);
+	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
+	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
+		ingest_free(in);
+		return NULL;
+	}
+	agg_set_evidence(in->agg, in->keep_first, in->keep_last);
+	in->cats = in->cats_builtin;
 	return in;
 }
 
@@ -127,7 +161,31 @@ ingest_free(struct ingest *in)
 	if (in == NULL)
 		return;
 	soc_sbuf_free(&in->evjson);
+	agg_free(in->agg);
+	category_free(in->cats_builtin);
 	free(in);
+}
+
+int
+ingest_set_incident_opts(struct ingest *in, int evidence_first,
+    int evidence_last, int64_t reopen_within_ns)
+{
+	if (evidence_first < 0 || evidence_first > INGEST_EVIDENCE_MAX ||
+	    evidence_last < 0 || evidence_last > INGEST_EVIDENCE_MAX ||
+	    reopen_within_ns < 0)
+		return -1;
+	in->keep_first = evidence_first;
+	in->keep_last = evidence_last;
+	in->reopen_within = reopen_within_ns;
+	agg_clear(in->agg);	/* between groups: nothing in it */
+	agg_set_evidence(in->agg, evidence_first, evidence_last);
+	return 0;
+}
+
+void
+ingest_set_categories(struct ingest *in, const struct category_map *m)
+{
+	in->cats = m != NULL ? m : in->cats_builtin;
 }
 
 void
@@ -164,6 +222,69 @@ queue_reply(struct ingest *in, const void *peer, size_t peerlen, uint64_t seq,
 	r->kind = kind;
 }
 
+/* Writes one incident's sums (agg_flush() callback); 0 / -1. */
+static int
+flush_one(void *arg, const struct agg_out *o)
+{
+	struct ingest *in = arg;
+	struct store_flush f;
+	int64_t id;
+	int how;
+
+	f = (struct store_flush){
+		.hit = {
+			.rule_id = rule_id(o->rule),
+			.rule_title = rule_title(o->rule),
+			.rule_level = rule_level(o->rule),
+			.rule_author = rule_author(o->rule),
+			.severity = o->severity,
+			.agency = o->agency,
+			.sensor = o->sensor,
+			.group_key = o->group_key,
+			.first_ts = o->first_ts,
+			.last_ts = o->last_ts,
+			.count = o->count,
+		},
+		.category = category_of(in->cats, rule_tags(o->rule)),
+		.nalerts = o->nalerts,
+		.ev_first = o->ev_first,
+		.nfirst = o->nfirst,
+		.ev_last = o->ev_last,
+		.nlast = o->nlast,
+		.keep_first = in->keep_first,
+		.keep_last = in->keep_last,
+		.reopen_within_ns = in->reopen_within,
+	};
+	in->n.incident_writes++;
+	if (store_incident_flush(in->st, &f, &id, &how) == -1) {
+		log_warnx("incident of rule %s, agency %s: %s", f.hit.rule_id,
+		    o->agency, store_errmsg(in->st));
+		return -1;
+	}
+	if (how == STORE_FLUSH_CREATED) {
+		in->n.incidents_new++;
+		log_info("incident %lld: %s [%s] agency %s %s", (long long)id,
+		    f.hit.rule_title, f.hit.rule_level, o->agency, o->group_key);
+	} else if (how == STORE_FLUSH_REOPENED) {
+		in->n.incidents_reopened++;
+		log_info("incident %lld reopened: %s agency %s %s", (long long)id,
+		    f.hit.rule_title, o->agency, o->group_key);
+	}
+	return 0;
+}
+
+/* Writes the group's sums so far; a failure fails the whole group. */
+static void
+flush_incidents(struct ingest *in)
+{
+	if (agg_flush(in->agg, flush_one, in) != 0)
+		in->agg_failed = 1;
+}
+
+/*
+ * One alert: summed into the batch's part of its key.  The event's JSON
+ * is made once per event, and only if some alert of it is kept.
+ */
 static void
 on_alert(void *arg, const struct rs_alert *a)
 {
@@ -173,8 +294,19 @@ on_alert(void *arg, const struct rs_alert *a)
 	int64_t id;
 	int created;
 
-	soc_sbuf_reset(&in->evjson);
-	soc_json_event(&in->evjson, a->event);
+	in->n.alerts++;
+	if ((in->keep_first > 0 || in->keep_last > 0) && in->jsonno != in->evno) {
+		soc_sbuf_reset(&in->evjson);
+		soc_json_event(&in->evjson, a->event);
+		in->jsonno = in->evno;
+	}
+	if (agg_add(in->agg, a->rule, bc->sen->agency, bc->sen->name,
+	    a->group_key, a->first_ts, a->last_ts, a->count,
+	    rule_severity(a->rule), in->evno, in->evjson.oom ? NULL :
+	    in->evjson.data, in->evjson.len) == 0)
+		return;
+	/* the table is full inside a batch: this one is written alone */
+	in->n.agg_overflow++;
 	h = (struct store_hit){
 		.rule_id = rule_id(a->rule),
 		.rule_title = rule_title(a->rule),
@@ -189,16 +321,13 @@ on_alert(void *arg, const struct rs_alert *a)
 		.count = a->count,
 		.evidence_json = in->evjson.oom ? NULL : in->evjson.data,
 	};
-	in->n.alerts++;
+	in->n.incident_writes++;
 	if (store_incident_hit(in->st, &h, &id, &created) == -1) {
 		bc->failed = 1;
 		return;
 	}
-	if (created) {
+	if (created)
 		in->n.incidents_new++;
-		log_info("incident %lld: %s [%s] agency %s %s", (long long)id,
-		    h.rule_title, h.rule_level, h.agency, h.group_key);
-	}
 }
 
 static void
@@ -246,10 +375,15 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	struct soc_wire_hdr h2;
 	const char *why;
 
-	if (store_batch_begin(in->st) == -1)
+	if (agg_should_flush(in->agg)) {
+		in->n.early_flushes++;
+		flush_incidents(in);
+	}
+	if (in->agg_failed || store_batch_begin(in->st) == -1)
 		return -1;
 	soc_wire_open(&r, data, len, &h2, &why);
 	while (soc_wire_next_event(&r, &in->ev, &why) == 1) {
+		in->evno++;
 		/* the agency and sensor come from the key, never the event */
 		soc_event_stamp(&in->ev, SOC_F_ORGANIZATION_ID, sen->agency);
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);
@@ -260,15 +394,30 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		if (bc.failed)
 			break;
 	}
+	if (!bc.failed && in->safe_groups > 0) {
+		/* after a failure: this batch's sums alone, in its savepoint */
+		agg_batch_end(in->agg, 1);
+		flush_incidents(in);
+		bc.failed = in->agg_failed;
+		in->agg_failed = 0;
+	}
 	if (bc.failed || store_sensor_set_seq(in->st, sen->name, hdr->seq,
 	    hdr->count, soc_now_ns()) == -1) {
 		log_warnx("batch %llu of %s not applied (%s); the sensor will resend",
 		    (unsigned long long)hdr->seq, sen->name, store_errmsg(in->st));
 		store_batch_end(in->st, -1);
+		agg_batch_end(in->agg, 0);
 		in->n.commit_failed++;
 		return -1;
 	}
-	return store_batch_end(in->st, 0);
+	if (store_batch_end(in->st, 0) == -1) {
+		/* RELEASE failed: the savepoint may be gone; take no chances */
+		agg_batch_end(in->agg, 0);
+		in->agg_failed = 1;
+		return -1;
+	}
+	agg_batch_end(in->agg, 1);
+	return 0;
 }
 
 /* A batch never applied: its number is recorded so the chain goes on. */
@@ -433,18 +582,32 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 
 	if (in->in_tx) {
 		in->in_tx = 0;
-		if (store_commit(in->st) == -1) {
+		flush_incidents(in);
+		if (in->agg_failed) {
+			log_warnx("incidents not written (%s): %d batches not "
+			    "acked; the sensors will resend, and the next %d "
+			    "groups write per batch", store_errmsg(in->st),
+			    in->nreplies, SAFE_GROUPS);
+			in->safe_groups = SAFE_GROUPS;
+			rc = -1;
+		} else if (store_commit(in->st) == -1) {
 			log_warnx("commit failed (%s): %d batches not acked; the "
 			    "sensors will resend", store_errmsg(in->st),
 			    in->nreplies);
+			rc = -1;
+		} else if (in->safe_groups > 0)
+			in->safe_groups--;
+		if (rc == -1) {
 			store_rollback(in->st);
 			in->n.commit_failed++;
-			rc = -1;
 		}
 	}
 	if (rc == 0)
 		for (i = 0; i < in->nreplies; i++)
 			fn(arg, &in->replies[i]);
 	in->nreplies = 0;
+	in->agg_failed = 0;
+	agg_clear(in->agg);
+	in->n.evidence_dropped = agg_dropped(in->agg);
 	return rc;
 }

@@ -11,6 +11,11 @@
  * the peer's routing identity to ingest_message(), and sends the replies
  * that ingest_group_end() hands back after the commit.
  *
+ * Alerts are aggregated in memory per (rule, agency, group key) and each
+ * incident is written once per group, before the commit (or earlier, if
+ * the aggregation table fills up): a storm of alerts costs one incident
+ * write per key and group, not one per alert.
+ *
  * Use: ingest_group_begin(), ingest_message() for each waiting message
  * (at most INGEST_GROUP_MAX), ingest_group_end().
  */
@@ -26,6 +31,7 @@ struct ruleset;
 struct rs_scratch;
 struct enrich;
 struct ingest;
+struct category_map;
 
 #define INGEST_GROUP_MAX	64	/* messages sharing one transaction */
 #define INGEST_POISON_TRIES	5	/* failures before a batch is skipped */
@@ -59,6 +65,11 @@ struct ingest_stats {
 	uint64_t	incidents_new;
 	uint64_t	heartbeats;
 	uint64_t	commit_failed;
+	uint64_t	incident_writes;	/* aggregated incidents written */
+	uint64_t	incidents_reopened;
+	uint64_t	early_flushes;		/* aggregation full before the group end */
+	uint64_t	evidence_dropped;	/* no room to keep an event's JSON */
+	uint64_t	agg_overflow;		/* alerts written alone: table full */
 };
 
 /* A reply to send after the commit: ACK or NACK of seq to peer. */
@@ -81,6 +92,21 @@ void		 ingest_free(struct ingest *in);
 void		 ingest_set_rules(struct ingest *in, struct ruleset *rs,
 		    struct rs_scratch *scratch);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
+
+/*
+ * Incidents: how many evidence events each keeps (the first and the
+ * latest, each 0..INGEST_EVIDENCE_MAX; defaults 10 and 10) and how long
+ * after being resolved an incident is reopened by a new alert of its key
+ * (ns; default 24 h; 0 never).  Between groups.
+ */
+#define INGEST_EVIDENCE_MAX	64
+int	ingest_set_incident_opts(struct ingest *in, int evidence_first,
+	    int evidence_last, int64_t reopen_within_ns);
+/*
+ * The category table (category.h), borrowed like the rules; NULL: the
+ * built-in table.  Between groups, e.g. on the rules' reload.
+ */
+void	ingest_set_categories(struct ingest *in, const struct category_map *m);
 
 void	ingest_group_begin(struct ingest *in);
 /*

@@ -77,7 +77,7 @@ static void
 test_open(void)
 {
 	struct store *st;
-	char err[256], junk[160];
+	char err[256], junk[160], sql[64];
 	FILE *f;
 
 	err[0] = '\0';
@@ -133,7 +133,8 @@ test_open(void)
 	st = store_open(path, 0, err, sizeof(err));
 	CHECK(st == NULL);
 	CHECK(strstr(err, "newer") != NULL);
-	raw_exec("PRAGMA user_version = 1");
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	raw_exec(sql);
 }
 
 static void

@@ -8,14 +8,15 @@
  * a batch truncates the entries and the arena back to where the batch
  * began.
  *
- * Strings (agency, sensor, group key, event JSON) live in one arena: a
- * header {len, fwd} then the bytes and a NUL, 8-aligned.  An event's JSON
- * is stored once however many alerts it raised (evno).  The ring of the
+ * Strings (agency, sensor, group key, evidence blobs) live in one arena:
+ * a header {len, fwd} then the bytes and a NUL, 8-aligned.  An event's
+ * blob is stored once however many alerts it raised (evno).  The ring of the
  * latest events leaves dead strings behind; when the arena is full, the
  * live strings are copied to a spare arena of the same size (fwd marks a
  * string already copied, so a shared one stays shared) and the two are
- * swapped.  If even that leaves no room, the event's JSON is not kept
- * (counted): the count, never the evidence, is what must be right.
+ * swapped.  If even that leaves no room, the event is not kept as
+ * evidence (counted): the count, never the evidence, is what must be
+ * right.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,17 @@ static const char *
 str_at(const struct agg *a, uint32_t off)
 {
 	return off == NONE ? NULL : a->arena + off + sizeof(struct str_hdr);
+}
+
+static size_t
+str_len(const struct agg *a, uint32_t off)
+{
+	struct str_hdr h;
+
+	if (off == NONE)
+		return 0;
+	memcpy(&h, a->arena + off, sizeof(h));
+	return h.len;
 }
 
 /* Copies a string into arena buf at *len; its offset, NONE if no room. */
@@ -298,11 +310,11 @@ int
 agg_add(struct agg *a, const struct rule *r, const char *agency,
     const char *sensor, const char *group_key, int64_t first_ts,
     int64_t last_ts, uint64_t count, int severity, uint64_t evno,
-    const char *json, size_t jsonlen)
+    const void *ev, size_t evlen)
 {
 	struct entry *en;
 	uint64_t h;
-	uint32_t i, ev = NONE;
+	uint32_t i, evoff;
 
 	if (group_key == NULL)
 		group_key = "";
@@ -343,17 +355,17 @@ agg_add(struct agg *a, const struct rule *r, const char *agency,
 	if (last_ts < first_ts)
 		last_ts = first_ts;
 	part_sum(&en->b, count ? count : 1, 1, first_ts, last_ts, severity);
-	if (json == NULL || (a->keep_first == 0 && a->keep_last == 0))
+	if (ev == NULL || (a->keep_first == 0 && a->keep_last == 0))
 		return 0;
 	if (a->evno != evno) {
-		a->evoff = room(a, str_need(jsonlen)) ? str_put(a->arena,
-		    a->size, &a->len, json, jsonlen) : NONE;
+		a->evoff = room(a, str_need(evlen)) ? str_put(a->arena,
+		    a->size, &a->len, ev, evlen) : NONE;
 		a->evno = a->evoff == NONE ? UINT64_MAX : evno;
 		if (a->evoff == NONE)
 			a->dropped++;
 	}
-	ev = a->evno == evno ? a->evoff : NONE;
-	part_push_ev(&en->b, a->keep_first, a->keep_last, ev);
+	evoff = a->evno == evno ? a->evoff : NONE;
+	part_push_ev(&en->b, a->keep_first, a->keep_last, evoff);
 	return 0;
 }
 
@@ -440,11 +452,15 @@ agg_flush(struct agg *a, agg_flush_fn fn, void *arg)
 		o.last_ts = en->g.last_ts;
 		o.severity = en->g.severity;
 		o.nfirst = en->g.nfirst;
-		for (k = 0; k < en->g.nfirst; k++)
+		for (k = 0; k < en->g.nfirst; k++) {
 			o.ev_first[k] = str_at(a, en->g.first[k]);
+			o.ev_first_len[k] = str_len(a, en->g.first[k]);
+		}
 		o.nlast = en->g.nlast;
-		for (k = 0; k < en->g.nlast; k++)
+		for (k = 0; k < en->g.nlast; k++) {
 			o.ev_last[k] = str_at(a, ring_at(&en->g, a->keep_last, k));
+			o.ev_last_len[k] = str_len(a, ring_at(&en->g, a->keep_last, k));
+		}
 		rc = fn(arg, &o);
 	}
 	agg_clear(a);

@@ -2,8 +2,10 @@
  * Alert aggregation for one correlator transaction (ingest.c): alerts of
  * the same (rule, agency, group key) are summed in memory -- events
  * counted, first and last seen, highest severity, the first N and the
- * latest M events' JSON as evidence -- so each incident is written once
- * per transaction however many alerts it took.
+ * latest M events as evidence (opaque blobs: ingest.c keeps the events'
+ * wire bytes and makes JSON only of those still kept at the flush) --
+ * so each incident is written once per transaction however many alerts
+ * it took.
  *
  * Alerts go into the current batch's part of an entry; agg_batch_end()
  * folds that part into the group's (the batch's savepoint was released)
@@ -36,9 +38,11 @@ struct agg_out {
 	uint64_t		 nalerts;
 	int64_t			 first_ts, last_ts;
 	int			 severity;	/* highest */
-	const char		*ev_first[AGG_EV_MAX];	/* NULL: no JSON kept */
+	const char		*ev_first[AGG_EV_MAX];	/* NULL: none kept */
+	size_t			 ev_first_len[AGG_EV_MAX];
 	size_t			 nfirst;
 	const char		*ev_last[AGG_EV_MAX];	/* oldest first */
+	size_t			 ev_last_len[AGG_EV_MAX];
 	size_t			 nlast;
 };
 typedef int (*agg_flush_fn)(void *arg, const struct agg_out *o);
@@ -50,14 +54,14 @@ void		 agg_set_evidence(struct agg *a, int first, int last);
 
 /*
  * One alert of the current batch.  evno names the event (the same
- * number for every alert of one event: its JSON is stored once); json
- * may be NULL.  Returns 0, or -1 when the table is full (the caller
- * writes this alert on its own).
+ * number for every alert of one event: its blob is stored once); ev may
+ * be NULL.  Returns 0, or -1 when the table is full (the caller writes
+ * this alert on its own).
  */
 int	agg_add(struct agg *a, const struct rule *r, const char *agency,
 	    const char *sensor, const char *group_key, int64_t first_ts,
 	    int64_t last_ts, uint64_t count, int severity, uint64_t evno,
-	    const char *json, size_t jsonlen);
+	    const void *ev, size_t evlen);
 /* keep: fold the batch's alerts into the group's; else forget them. */
 void	agg_batch_end(struct agg *a, int keep);
 /* Between batches: 1 when the group's part should be written now. */
@@ -71,6 +75,6 @@ int	agg_flush(struct agg *a, agg_flush_fn fn, void *arg);
 /* Forget everything (the transaction was rolled back). */
 void	agg_clear(struct agg *a);
 size_t	agg_keys(const struct agg *a);		/* keys held */
-uint64_t agg_dropped(const struct agg *a);	/* evidence JSON not kept */
+uint64_t agg_dropped(const struct agg *a);	/* evidence not kept: no room */
 
 #endif

@@ -64,9 +64,13 @@ struct ingest {
 	struct ingest_reply	 replies[INGEST_GROUP_MAX];
 	struct poison		 poison[POISON_SLOTS];
 	struct soc_event	 ev;
-	struct soc_sbuf		 evjson;
+	const uint8_t		*raw;		/* in->ev's wire bytes */
+	size_t			 rawlen;
 	uint64_t		 evno;		/* events decoded, names in->ev */
-	uint64_t		 jsonno;	/* the event in evjson */
+	uint64_t		 blobno;	/* the event in blob */
+	struct soc_sbuf		 blob;		/* sensor name, NUL, wire bytes */
+	struct soc_event	 fev;		/* evidence decoded at a flush */
+	struct soc_sbuf		 fjson;		/* its JSON */
 	struct agg		*agg;
 	int			 agg_failed;	/* a write of the sums failed */
 	int			 safe_groups;	/* write per batch for so many */
@@ -143,8 +147,9 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 	in->en = en;
 	in->keep_first = in->keep_last = 10;
 	in->reopen_within = REOPEN_WITHIN;
-	in->jsonno = UINT64_MAX;
-	soc_sbuf_init(&in->evjson);
+	in->blobno = UINT64_MAX;
+	soc_sbuf_init(&in->blob);
+	soc_sbuf_init(&in->fjson);
 	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
 	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
 		ingest_free(in);
@@ -160,7 +165,8 @@ ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
-	soc_sbuf_free(&in->evjson);
+	soc_sbuf_free(&in->blob);
+	soc_sbuf_free(&in->fjson);
 	agg_free(in->agg);
 	category_free(in->cats_builtin);
 	free(in);
@@ -222,14 +228,67 @@ queue_reply(struct ingest *in, const void *peer, size_t peerlen, uint64_t seq,
 	r->kind = kind;
 }
 
+/*
+ * The JSON of an evidence blob (sensor name, NUL, the event's wire
+ * bytes), appended NUL-terminated to in->fjson: decoded, stamped and
+ * enriched again exactly as when it was matched.  Its offset, or -1.
+ */
+static ssize_t
+blob_json(struct ingest *in, const char *agency, const char *blob, size_t len)
+{
+	struct soc_wire_reader r;
+	const char *why;
+	size_t nlen, off = in->fjson.len;
+
+	if (blob == NULL || (nlen = strnlen(blob, len)) == len)
+		return -1;
+	r = (struct soc_wire_reader){
+		.p = (const uint8_t *)blob + nlen + 1,
+		.left = len - nlen - 1,
+		.remaining = 1,
+		.kind = SOC_WIRE_EVENTS,
+	};
+	if (soc_wire_next_event(&r, &in->fev, &why) != 1)
+		return -1;
+	soc_event_stamp(&in->fev, SOC_F_ORGANIZATION_ID, agency);
+	soc_event_stamp(&in->fev, SOC_F_OBSERVER_NAME, blob);
+	enrich_event(in->en, &in->fev);
+	soc_json_event(&in->fjson, &in->fev);
+	soc_sbuf_add(&in->fjson, "", 1);
+	return in->fjson.oom ? -1 : (ssize_t)off;
+}
+
+/* The JSON of n blobs: their offsets in in->fjson (-1 where none). */
+static void
+blobs_json(struct ingest *in, const char *agency, const char *const *blob,
+    const size_t *len, size_t n, ssize_t *off)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		off[i] = blob_json(in, agency, blob[i], len[i]);
+}
+
 /* Writes one incident's sums (agg_flush() callback); 0 / -1. */
 static int
 flush_one(void *arg, const struct agg_out *o)
 {
 	struct ingest *in = arg;
+	const char *first[AGG_EV_MAX], *last[AGG_EV_MAX];
+	ssize_t offf[AGG_EV_MAX], offl[AGG_EV_MAX];
 	struct store_flush f;
 	int64_t id;
+	size_t i;
 	int how;
+
+	/* JSON only for the events kept: offsets first (the buffer grows) */
+	soc_sbuf_reset(&in->fjson);
+	blobs_json(in, o->agency, o->ev_first, o->ev_first_len, o->nfirst, offf);
+	blobs_json(in, o->agency, o->ev_last, o->ev_last_len, o->nlast, offl);
+	for (i = 0; i < o->nfirst; i++)
+		first[i] = offf[i] < 0 ? NULL : in->fjson.data + offf[i];
+	for (i = 0; i < o->nlast; i++)
+		last[i] = offl[i] < 0 ? NULL : in->fjson.data + offl[i];
 
 	f = (struct store_flush){
 		.hit = {
@@ -247,9 +306,9 @@ flush_one(void *arg, const struct agg_out *o)
 		},
 		.category = category_of(in->cats, rule_tags(o->rule)),
 		.nalerts = o->nalerts,
-		.ev_first = o->ev_first,
+		.ev_first = first,
 		.nfirst = o->nfirst,
-		.ev_last = o->ev_last,
+		.ev_last = last,
 		.nlast = o->nlast,
 		.keep_first = in->keep_first,
 		.keep_last = in->keep_last,
@@ -282,8 +341,11 @@ flush_incidents(struct ingest *in)
 }
 
 /*
- * One alert: summed into the batch's part of its key.  The event's JSON
- * is made once per event, and only if some alert of it is kept.
+ * One alert: summed into the batch's part of its key.  Its evidence is
+ * the event's wire bytes (with the sensor's name), copied once per event;
+ * JSON is made at the flush, only of the events still kept.  The alert's
+ * event is the one just decoded (a correlation's too: the event that
+ * completed it).
  */
 static void
 on_alert(void *arg, const struct rs_alert *a)
@@ -295,16 +357,19 @@ on_alert(void *arg, const struct rs_alert *a)
 	int created;
 
 	in->n.alerts++;
-	if ((in->keep_first > 0 || in->keep_last > 0) && in->jsonno != in->evno) {
-		soc_sbuf_reset(&in->evjson);
-		soc_json_event(&in->evjson, a->event);
-		in->jsonno = in->evno;
+	if ((in->keep_first > 0 || in->keep_last > 0) && in->blobno != in->evno) {
+		soc_sbuf_reset(&in->blob);
+		soc_sbuf_add(&in->blob, bc->sen->name, strlen(bc->sen->name) + 1);
+		soc_sbuf_add(&in->blob, (const char *)in->raw, in->rawlen);
+		in->blobno = in->evno;
 	}
 	if (agg_add(in->agg, a->rule, bc->sen->agency, bc->sen->name,
 	    a->group_key, a->first_ts, a->last_ts, a->count,
-	    rule_severity(a->rule), in->evno, in->evjson.oom ? NULL :
-	    in->evjson.data, in->evjson.len) == 0)
+	    rule_severity(a->rule), in->evno, in->blob.oom ? NULL :
+	    in->blob.data, in->blob.len) == 0)
 		return;
+	soc_sbuf_reset(&in->fjson);
+	soc_json_event(&in->fjson, a->event);
 	/* the table is full inside a batch: this one is written alone */
 	in->n.agg_overflow++;
 	h = (struct store_hit){
@@ -319,7 +384,7 @@ on_alert(void *arg, const struct rs_alert *a)
 		.first_ts = a->first_ts,
 		.last_ts = a->last_ts,
 		.count = a->count,
-		.evidence_json = in->evjson.oom ? NULL : in->evjson.data,
+		.evidence_json = in->fjson.oom ? NULL : in->fjson.data,
 	};
 	in->n.incident_writes++;
 	if (store_incident_hit(in->st, &h, &id, &created) == -1) {
@@ -382,7 +447,11 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	if (in->agg_failed || store_batch_begin(in->st) == -1)
 		return -1;
 	soc_wire_open(&r, data, len, &h2, &why);
-	while (soc_wire_next_event(&r, &in->ev, &why) == 1) {
+	for (;;) {
+		in->raw = r.p;
+		if (soc_wire_next_event(&r, &in->ev, &why) != 1)
+			break;
+		in->rawlen = (size_t)(r.p - in->raw);
 		in->evno++;
 		/* the agency and sensor come from the key, never the event */
 		soc_event_stamp(&in->ev, SOC_F_ORGANIZATION_ID, sen->agency);

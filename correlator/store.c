@@ -518,8 +518,13 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 	sqlite3_busy_timeout(st->db, 5000);
 	if (pragma(st, "PRAGMA foreign_keys = ON") == -1)
 		goto fail;
+	/* cache_size: a group's transaction must not spill its pages to
+	 * the WAL midway; temp_store: the savepoints' sub-journals (a
+	 * batch's, an incident's) stay in memory, not in a temp file */
 	if (!(flags & STORE_READONLY) && (set_wal(st) == -1 ||
-	    pragma(st, "PRAGMA synchronous = FULL") == -1))
+	    pragma(st, "PRAGMA synchronous = FULL") == -1 ||
+	    pragma(st, "PRAGMA cache_size = -131072") == -1 ||
+	    pragma(st, "PRAGMA temp_store = MEMORY") == -1))
 		goto fail;
 	if (schema_check(st) == -1)
 		goto fail;

@@ -41,6 +41,17 @@ incident_rule(struct ctx *c, const void *row, struct cell *v)
 	v->s = in->rule_title[0] ? in->rule_title : in->rule_id;
 }
 
+/* The earlier incident of the same key this one follows, or null. */
+static void
+incident_related(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_incident *in = row;
+
+	(void)c;
+	v->i = in->related;
+	v->null = in->related == 0;
+}
+
 static const struct col incident_cols[] = {
 	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
 	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
@@ -61,6 +72,8 @@ static const struct col incident_cols[] = {
 	{ "created_at", NULL, 0, COL_TIME, 0, IN(created_at), NULL },
 	{ "updated_at", NULL, 0, COL_TIME, 0, IN(updated_at), NULL },
 	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },
+	{ "category", NULL, 0, COL_STR, 0, IN(category), NULL },
+	{ "related", NULL, 0, COL_INT, 0, 0, incident_related },
 };
 
 static int
@@ -146,7 +159,10 @@ show_incident(void *arg, const struct store_incident *in)
 		fputs(", author ", stdout);
 		put_clean(stdout, in->rule_author);
 	}
-	printf(")\n  agency:    %s\n  sensor:    ", in->agency);
+	printf(")\n  category:  %s", in->category);
+	if (in->related != 0)
+		printf(" (follows incident %lld)", (long long)in->related);
+	printf("\n  agency:    %s\n  sensor:    ", in->agency);
 	put_clean(stdout, in->sensor);
 	fputs("\n  group:     ", stdout);
 	put_clean(stdout, in->group_key[0] ? in->group_key : "-");

@@ -150,21 +150,29 @@ str_len(const struct agg *a, uint32_t off)
 	return h.len;
 }
 
-/* Copies a string into arena buf at *len; its offset, NONE if no room. */
+/* Copies p then s into arena buf at *len; the offset, NONE if no room. */
+static uint32_t
+str_put2(char *buf, size_t size, size_t *len, const void *p, size_t plen,
+    const void *s, size_t slen)
+{
+	struct str_hdr h = { (uint32_t)(plen + slen), NONE };
+	size_t need = (sizeof(h) + plen + slen + 1 + 7) & ~(size_t)7;
+	uint32_t off = (uint32_t)*len;
+
+	if (plen + slen >= NONE / 2 || need > size - *len)
+		return NONE;
+	memcpy(buf + off, &h, sizeof(h));
+	memcpy(buf + off + sizeof(h), p, plen);
+	memcpy(buf + off + sizeof(h) + plen, s, slen);
+	buf[off + sizeof(h) + plen + slen] = '\0';
+	*len += need;
+	return off;
+}
+
 static uint32_t
 str_put(char *buf, size_t size, size_t *len, const char *s, size_t slen)
 {
-	struct str_hdr h = { (uint32_t)slen, NONE };
-	size_t need = (sizeof(h) + slen + 1 + 7) & ~(size_t)7;
-	uint32_t off = (uint32_t)*len;
-
-	if (slen >= NONE / 2 || need > size - *len)
-		return NONE;
-	memcpy(buf + off, &h, sizeof(h));
-	memcpy(buf + off + sizeof(h), s, slen);
-	buf[off + sizeof(h) + slen] = '\0';
-	*len += need;
-	return off;
+	return str_put2(buf, size, len, "", 0, s, slen);
 }
 
 /* While compacting: the string at off in the new arena (copied once). */
@@ -310,7 +318,7 @@ int
 agg_add(struct agg *a, const struct rule *r, const char *agency,
     const char *sensor, const char *group_key, int64_t first_ts,
     int64_t last_ts, uint64_t count, int severity, uint64_t evno,
-    const void *ev, size_t evlen)
+    const void *pre, size_t prelen, const void *ev, size_t evlen)
 {
 	struct entry *en;
 	uint64_t h;
@@ -358,8 +366,8 @@ agg_add(struct agg *a, const struct rule *r, const char *agency,
 	if (ev == NULL || (a->keep_first == 0 && a->keep_last == 0))
 		return 0;
 	if (a->evno != evno) {
-		a->evoff = room(a, str_need(evlen)) ? str_put(a->arena,
-		    a->size, &a->len, ev, evlen) : NONE;
+		a->evoff = room(a, str_need(prelen + evlen)) ? str_put2(a->arena,
+		    a->size, &a->len, pre, prelen, ev, evlen) : NONE;
 		a->evno = a->evoff == NONE ? UINT64_MAX : evno;
 		if (a->evoff == NONE)
 			a->dropped++;

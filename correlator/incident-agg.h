@@ -54,14 +54,15 @@ void		 agg_set_evidence(struct agg *a, int first, int last);
 
 /*
  * One alert of the current batch.  evno names the event (the same
- * number for every alert of one event: its blob is stored once); ev may
- * be NULL.  Returns 0, or -1 when the table is full (the caller writes
- * this alert on its own).
+ * number for every alert of one event: its blob is stored once); the
+ * blob is pre (prelen bytes) then ev (evlen bytes), ev NULL for none.
+ * Returns 0, or -1 when the table is full (the caller writes this alert
+ * on its own).
  */
 int	agg_add(struct agg *a, const struct rule *r, const char *agency,
 	    const char *sensor, const char *group_key, int64_t first_ts,
 	    int64_t last_ts, uint64_t count, int severity, uint64_t evno,
-	    const void *ev, size_t evlen);
+	    const void *pre, size_t prelen, const void *ev, size_t evlen);
 /* keep: fold the batch's alerts into the group's; else forget them. */
 void	agg_batch_end(struct agg *a, int keep);
 /* Between batches: 1 when the group's part should be written now. */

@@ -67,8 +67,6 @@ struct ingest {
 	const uint8_t		*raw;		/* in->ev's wire bytes */
 	size_t			 rawlen;
 	uint64_t		 evno;		/* events decoded, names in->ev */
-	uint64_t		 blobno;	/* the event in blob */
-	struct soc_sbuf		 blob;		/* sensor name, NUL, wire bytes */
 	struct soc_event	 fev;		/* evidence decoded at a flush */
 	struct soc_sbuf		 fjson;		/* its JSON */
 	struct agg		*agg;
@@ -147,8 +145,6 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 	in->en = en;
 	in->keep_first = in->keep_last = 10;
 	in->reopen_within = REOPEN_WITHIN;
-	in->blobno = UINT64_MAX;
-	soc_sbuf_init(&in->blob);
 	soc_sbuf_init(&in->fjson);
 	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
 	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
@@ -165,7 +161,6 @@ ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
-	soc_sbuf_free(&in->blob);
 	soc_sbuf_free(&in->fjson);
 	agg_free(in->agg);
 	category_free(in->cats_builtin);
@@ -357,16 +352,11 @@ on_alert(void *arg, const struct rs_alert *a)
 	int created;
 
 	in->n.alerts++;
-	if ((in->keep_first > 0 || in->keep_last > 0) && in->blobno != in->evno) {
-		soc_sbuf_reset(&in->blob);
-		soc_sbuf_add(&in->blob, bc->sen->name, strlen(bc->sen->name) + 1);
-		soc_sbuf_add(&in->blob, (const char *)in->raw, in->rawlen);
-		in->blobno = in->evno;
-	}
 	if (agg_add(in->agg, a->rule, bc->sen->agency, bc->sen->name,
 	    a->group_key, a->first_ts, a->last_ts, a->count,
-	    rule_severity(a->rule), in->evno, in->blob.oom ? NULL :
-	    in->blob.data, in->blob.len) == 0)
+	    rule_severity(a->rule), in->evno, bc->sen->name,
+	    strlen(bc->sen->name) + 1, in->keep_first > 0 || in->keep_last > 0 ?
+	    in->raw : NULL, in->rawlen) == 0)
 		return;
 	soc_sbuf_reset(&in->fjson);
 	soc_json_event(&in->fjson, a->event);

@@ -510,7 +510,9 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 		oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	else
 		oflags = SQLITE_OPEN_READWRITE;
-	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+	/* one thread per struct store (store.h): no locking inside SQLite */
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
 		store_sqlerr(st, "open");
 		goto fail;
 	}

@@ -535,20 +535,20 @@ test_agg(void)
 		ev[0] = (char)('a' + i % 26);
 		memset(big, ev[0], sizeof(big) - 1);
 		CHECK_INT(agg_add(a, r, "ag", "s", "k1", T0 + i, T0 + i, 2, 1,
-		    (uint64_t)i, i < 38 ? big : ev, i < 38 ? sizeof(big) - 1 : 1), 0);
+		    (uint64_t)i, "", 0, i < 38 ? big : ev, i < 38 ? sizeof(big) - 1 : 1), 0);
 		if (i == 37) {
 			/* the latest of the first 38 are kept whole */
 			agg_batch_end(a, 1);
 		}
 	}
-	CHECK_INT(agg_add(a, r, "ag", "s", "k2", T0, T0, 1, 1, 100, "x", 1), 0);
-	CHECK_INT(agg_add(a, r, "ag", "s", "k3", T0, T0, 1, 1, 101, "y", 1), 0);
-	CHECK_INT(agg_add(a, r, "ag", "s", "k4", T0, T0, 1, 1, 102, "z", 1), -1);
+	CHECK_INT(agg_add(a, r, "ag", "s", "k2", T0, T0, 1, 1, 100, "", 0, "x", 1), 0);
+	CHECK_INT(agg_add(a, r, "ag", "s", "k3", T0, T0, 1, 1, 101, "", 0, "y", 1), 0);
+	CHECK_INT(agg_add(a, r, "ag", "s", "k4", T0, T0, 1, 1, 102, "", 0, "z", 1), -1);
 	CHECK_INT(agg_keys(a), 3);
 	agg_batch_end(a, 0);		/* k2, k3 and events 38, 39 undone */
 	CHECK_INT(agg_keys(a), 1);
 	CHECK_INT(agg_dropped(a), 0);
-	CHECK_INT(agg_add(a, r, "ag", "s", "k2", T0, T0, 1, 1, 103, "w", 1), 0);
+	CHECK_INT(agg_add(a, r, "ag", "s", "k2", T0, T0, 1, 1, 103, "", 0, "w", 1), 0);
 	agg_batch_end(a, 1);
 	memset(&g, 0, sizeof(g));
 	CHECK_INT(agg_flush(a, agg_collect, &g), 0);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "soc/json.h"
 #include "soc/log.h"
@@ -74,7 +75,8 @@ struct ingest {
 	int			 safe_groups;	/* write per batch for so many */
 	int			 keep_first, keep_last;
 	int64_t			 reopen_within;
-	const struct category_map *cats;
+	const struct category_map *cats;	/* cats_file, else built in */
+	struct category_map	*cats_file;
 	struct category_map	*cats_builtin;
 };
 
@@ -164,6 +166,7 @@ ingest_free(struct ingest *in)
 	soc_sbuf_free(&in->fjson);
 	agg_free(in->agg);
 	category_free(in->cats_builtin);
+	category_free(in->cats_file);
 	free(in);
 }
 
@@ -183,10 +186,22 @@ ingest_set_incident_opts(struct ingest *in, int evidence_first,
 	return 0;
 }
 
-void
-ingest_set_categories(struct ingest *in, const struct category_map *m)
+int
+ingest_load_categories(struct ingest *in, const char *rules_dir, char *err,
+    size_t errlen)
 {
+	struct category_map *m;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", rules_dir, CATEGORY_FILE);
+	if (access(path, F_OK) != 0)
+		m = NULL;
+	else if ((m = category_load(path, err, errlen)) == NULL)
+		return -1;
+	category_free(in->cats_file);
+	in->cats_file = m;
 	in->cats = m != NULL ? m : in->cats_builtin;
+	return 0;
 }
 
 void

@@ -31,7 +31,6 @@ struct ruleset;
 struct rs_scratch;
 struct enrich;
 struct ingest;
-struct category_map;
 
 #define INGEST_GROUP_MAX	64	/* messages sharing one transaction */
 #define INGEST_POISON_TRIES	5	/* failures before a batch is skipped */
@@ -103,10 +102,13 @@ const struct ingest_stats *ingest_stats(const struct ingest *in);
 int	ingest_set_incident_opts(struct ingest *in, int evidence_first,
 	    int evidence_last, int64_t reopen_within_ns);
 /*
- * The category table (category.h), borrowed like the rules; NULL: the
- * built-in table.  Between groups, e.g. on the rules' reload.
+ * The category table (category.h): loads rules_dir/categories.txt, or
+ * keeps the built-in table when there is no such file.  At start and on
+ * the rules' reload, between groups.  A table that does not parse leaves
+ * the one in use and returns -1 with the reason in err.
  */
-void	ingest_set_categories(struct ingest *in, const struct category_map *m);
+int	ingest_load_categories(struct ingest *in, const char *rules_dir,
+	    char *err, size_t errlen);
 
 void	ingest_group_begin(struct ingest *in);
 /*

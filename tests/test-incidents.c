@@ -11,7 +11,8 @@
  *    is reopened with an audit entry by "correlator"; later, or after a
  *    false positive, a new incident names the earlier one (related);
  *  - category from the rule's tags (and the table itself: first match,
- *    tag prefixes, the shipped file equal to the built-in text);
+ *    tag prefixes, the shipped file equal to the built-in text, a file
+ *    in the rules directory winning over it, a broken one refused);
  *  - a direct UPDATE of status or assignee without its audit row is
  *    refused by the database (a second connection);
  *  - the aggregation table alone: ring of the latest, compaction, a full
@@ -427,6 +428,45 @@ test_audit_guard(struct store *st)
 	    " WHERE id = %lld", id), "acknowledged/carol");
 }
 
+/* The table in the rules directory wins over the built-in one. */
+static void
+test_category_file(struct ingest *in, struct store *st, struct soc_wbuf *b)
+{
+	char path[192], err[256];
+	long long id = evil_id("acknowledged");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/rules/" CATEGORY_FILE, dir);
+	CHECK_INT(ingest_load_categories(in, path, err, sizeof(err)), 0);
+	if ((f = fopen(path, "w")) == NULL) {
+		CHECK(f != NULL);
+		return;
+	}
+	fputs("attack.credential_access scan\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/rules", dir);
+	CHECK_INT(ingest_load_categories(in, path, err, sizeof(err)), 0);
+	CHECK_INT(store_incident_transition(st, id, STORE_ST_FALSE_POSITIVE,
+	    "bob", NULL, soc_now_ns()), 0);
+	fire(in, b);
+	CHECK_STR(raw_text("SELECT category FROM incidents WHERE status = 'new'"
+	    " AND rule_id = '" EVIL_ID "'"), "scan");
+	/* a broken table is refused, the one in use stays */
+	snprintf(path, sizeof(path), "%s/rules/" CATEGORY_FILE, dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return;
+	fputs("attack.credential_access nonsense\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/rules", dir);
+	CHECK_INT(ingest_load_categories(in, path, err, sizeof(err)), -1);
+	CHECK(strstr(err, "unknown category") != NULL);
+	CHECK_INT(store_incident_transition(st, evil_id("new"),
+	    STORE_ST_FALSE_POSITIVE, "bob", NULL, soc_now_ns()), 0);
+	fire(in, b);
+	CHECK_STR(raw_text("SELECT category FROM incidents WHERE status = 'new'"
+	    " AND rule_id = '" EVIL_ID "'"), "scan");
+}
+
 static void
 test_categories(void)
 {
@@ -588,6 +628,7 @@ main(void)
 	test_batch_undo(in, &b);
 	test_reopen(in, st, &b);
 	test_audit_guard(st);
+	test_category_file(in, st, &b);
 
 	soc_wbuf_free(&b);
 	ingest_free(in);

@@ -323,6 +323,7 @@ flush_one(void *arg, const struct agg_out *o)
 		.keep_first = in->keep_first,
 		.keep_last = in->keep_last,
 		.reopen_within_ns = in->reopen_within,
+		.caller_undoes = 1,	/* the group, or the batch (safe mode) */
 	};
 	in->n.incident_writes++;
 	if (store_incident_flush(in->st, &f, &id, &how) == -1) {

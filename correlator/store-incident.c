@@ -402,7 +402,7 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 	const struct store_hit *h = &f->hit;
 	int64_t now = f->now_ns ? f->now_ns : soc_now_ns();
 	int64_t old = 0, closed_at = 0;
-	int own, rc, sev, oldsev = 0, status = 0;
+	int own = 0, bare, rc, sev, oldsev = 0, status = 0;
 
 	*how = 0;
 	if (h->rule_id == NULL || h->agency == NULL) {
@@ -410,7 +410,10 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 		return -1;
 	}
 	sev = h->severity < 0 ? 0 : h->severity > 4 ? 4 : h->severity;
-	if (store_tx_enter(st, &own) == -1)
+	/* a savepoint copies each page it touches: skipped when the caller
+	 * undoes the whole batch or transaction on failure anyway */
+	bare = f->caller_undoes && !sqlite3_get_autocommit(st->db);
+	if (!bare && store_tx_enter(st, &own) == -1)
 		return -1;
 	if ((rc = incident_find_open(st, h, id, &oldsev)) == -1)
 		goto fail;
@@ -437,10 +440,10 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 	}
 	if (evidence_write(st, *id, *how == STORE_FLUSH_CREATED, f) == -1)
 		goto fail;
-	return store_tx_leave(st, own, 0);
+	return bare ? 0 : store_tx_leave(st, own, 0);
 fail:
 	*how = 0;
-	return store_tx_leave(st, own, -1);
+	return bare ? -1 : store_tx_leave(st, own, -1);
 }
 
 int

@@ -114,6 +114,10 @@ struct store_flush {
 	int			 keep_last;
 	int64_t			 reopen_within_ns;	/* 0: never reopen */
 	int64_t			 now_ns;		/* 0: the clock */
+	int			 caller_undoes;	/* inside a transaction whose
+						   caller rolls back (to a
+						   savepoint of its own) on
+						   failure: no savepoint here */
 };
 #define STORE_FLUSH_CREATED	1	/* *how: a new incident */
 #define STORE_FLUSH_REOPENED	2	/* a resolved one reopened */

@@ -11,7 +11,8 @@ most the first 10 and the latest 10 events as evidence; incidents carry
 their category (brute_force, from the rules' tags) in `socctl incidents
 --json`.  A direct `UPDATE incidents SET status = ...` through the sqlite3
 command-line tool is refused while the correlator runs; the same move
-through socctl (which writes the audit row) is not."""
+through socctl (which writes the audit row) is not.  And a database of
+schema version 1 migrates."""
 import importlib.util
 import json
 import os
@@ -35,6 +36,48 @@ def bench_module():
     return m
 
 
+def schema_v1():
+    """The version 1 schema, from the C source (string pieces joined)."""
+    import re
+    src = open(os.path.join(SRC, "correlator", "store.c")).read()
+    body = src[src.index("static const char schema_v1[] ="):]
+    body = body[:body.index(";\n")]
+    body = body.replace("OPEN_SQL", "\"('new','acknowledged','investigating')\"")
+    return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+
+
+def check_migration(tmp):
+    """A version 1 database (an open and a resolved incident) opens in
+    this build: new columns, closed_at of the resolved one, the guard."""
+    db = os.path.join(tmp, "v1.db")
+    con = sqlite3.connect(db)
+    con.executescript(schema_v1())
+    con.executescript("""
+        insert into agencies (code, name) values ('a1', 'A1');
+        insert into incidents (rule_id, severity, agency, status, first_seen,
+            last_seen, count, created_at, updated_at)
+            values ('r', 3, 'a1', 'new', 1, 2, 5, 1, 2),
+                   ('r', 3, 'a1', 'resolved', 1, 2, 5, 1, 7);
+        pragma user_version = 1;""")
+    con.close()
+    run(SOCCTL, "--db", db, "agency", "add", "a2", "--name", "A2")  # read-write
+    js = json.loads(run(SOCCTL, "--db", db, "incidents", "--json").stdout)
+    check(sorted((i["status"], i["category"], i["related"]) for i in js) ==
+          [("new", "other", None), ("resolved", "other", None)],
+          "a version 1 database migrates (category other, related null)")
+    con = sqlite3.connect(db)
+    check(con.execute("select closed_at from incidents where status ="
+                      " 'resolved'").fetchone()[0] == 7,
+          "migrated: a resolved incident's closed_at is its last update")
+    try:
+        con.execute("update incidents set status = 'resolved' where status = 'new'")
+        con.commit()
+        check(False, "migrated: a direct status update is refused")
+    except sqlite3.DatabaseError:
+        check(True, "migrated: a direct status update is refused")
+    con.close()
+
+
 def main():
     e2e = bench_module()
     tmp = tempfile.mkdtemp(prefix="soc-storm-")
@@ -47,6 +90,7 @@ def main():
     ctl("agency", "add", "stttt", "--name", "Sở TT&TT")
     ctl("sensor", "enroll", "gw1", "--agency", "stttt", "--key",
         os.path.join(tmp, "gw1.pub"))
+    check_migration(tmp)
     e2e.write_log(log, LINES)
     e2e.storm_rules(rules)
     port = free_port()

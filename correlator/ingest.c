@@ -187,6 +187,19 @@ ingest_set_incident_opts(struct ingest *in, int evidence_first,
 }
 
 int
+ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes)
+{
+	struct agg *a;
+
+	if ((a = agg_new(keys, arena_bytes)) == NULL)
+		return -1;
+	agg_free(in->agg);
+	in->agg = a;
+	agg_set_evidence(a, in->keep_first, in->keep_last);
+	return 0;
+}
+
+int
 ingest_load_categories(struct ingest *in, const char *rules_dir, char *err,
     size_t errlen)
 {
@@ -435,7 +448,8 @@ apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
 
 /*
  * Apply one event batch inside the open transaction, under its own
- * savepoint: 0 = applied (ack it after the commit), -1 = undone alone.
+ * savepoint: 0 = applied (ack it after the commit), -1 = undone alone,
+ * -2 = not tried (the group is lost already: the batch is not to blame).
  */
 static int
 apply_events(struct ingest *in, const struct store_sensor *sen,
@@ -450,7 +464,9 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		in->n.early_flushes++;
 		flush_incidents(in);
 	}
-	if (in->agg_failed || store_batch_begin(in->st) == -1)
+	if (in->agg_failed)
+		return -2;
+	if (store_batch_begin(in->st) == -1)
 		return -1;
 	soc_wire_open(&r, data, len, &h2, &why);
 	for (;;) {
@@ -559,8 +575,11 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    "sensors sharing one key)", sen->name,
 		    (unsigned long long)h->seq, (unsigned long long)h->prev,
 		    (unsigned long long)sen->last_seq);
-	if (apply_events(in, sen, h, data, len) == 0) {
+	switch (apply_events(in, sen, h, data, len)) {
+	case 0:
 		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);
+		return;
+	case -2:
 		return;
 	}
 	/* a batch that fails every time must not stall its sensor forever */
@@ -657,7 +676,8 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 
 	if (in->in_tx) {
 		in->in_tx = 0;
-		flush_incidents(in);
+		if (!in->agg_failed)
+			flush_incidents(in);
 		if (in->agg_failed) {
 			log_warnx("incidents not written (%s): %d batches not "
 			    "acked; the sensors will resend, and the next %d "

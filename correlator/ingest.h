@@ -102,6 +102,12 @@ const struct ingest_stats *ingest_stats(const struct ingest *in);
 int	ingest_set_incident_opts(struct ingest *in, int evidence_first,
 	    int evidence_last, int64_t reopen_within_ns);
 /*
+ * The aggregation's size (defaults 8192 keys, 32 MB of strings): the
+ * group's incidents are written early, between batches, once either is
+ * half full.  Between groups; -1 on allocation failure (the old kept).
+ */
+int	ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes);
+/*
  * The category table (category.h): loads rules_dir/categories.txt, or
  * keeps the built-in table when there is no such file.  At start and on
  * the rules' reload, between groups.  A table that does not parse leaves

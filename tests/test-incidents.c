@@ -6,7 +6,8 @@
  *    the right count, first and last seen, and exactly the first N and
  *    the latest M events as evidence, also across groups (trimmed);
  *  - a batch undone at its savepoint inside a group leaves none of its
- *    alerts behind (neither in an existing key nor as a new key);
+ *    alerts behind (neither in an existing key nor as a new key), also
+ *    after the group's sums were written early (a small table);
  *  - reopen: a resolved incident that fires again within reopen_within
  *    is reopened with an audit entry by "correlator"; later, or after a
  *    false positive, a new incident names the earlier one (related);
@@ -324,6 +325,41 @@ test_batch_undo(struct ingest *in, struct soc_wbuf *b)
 	evn = 20;
 }
 
+/*
+ * A table of 3 keys: the group's sums are written early, between
+ * batches, once more than 1 key is held; a batch undone after that
+ * still leaves nothing behind, and the counts come out right.
+ */
+static void
+test_early_flush(struct ingest *in, struct soc_wbuf *b)
+{
+	const struct ingest_stats *n = ingest_stats(in);
+	uint64_t early = n->early_flushes;
+	long long before = raw_int("SELECT sum(count) FROM incidents");
+	int replies = 0, i;
+
+	CHECK_INT(ingest_set_agg_limits(in, 3, 1 << 20), 0);
+	CHECK_INT(raw_exec("CREATE TRIGGER fail_s2 BEFORE UPDATE ON sensors"
+	    " WHEN NEW.name = 's2' BEGIN SELECT RAISE(ABORT, 'test'); END"),
+	    SQLITE_OK);
+	ingest_group_begin(in);
+	for (i = 0; i < 3; i++) {
+		make_batch(b, 0, 2, "EVIL");	/* one key */
+		CHECK_INT(feed(in, 0, b), INGEST_APPLY);
+		make_batch(b, 0, 1, "ODD");	/* another */
+		CHECK_INT(feed(in, 0, b), INGEST_APPLY);
+	}
+	make_batch(b, 1, 4, "EVIL ODD");	/* undone */
+	CHECK_INT(feed(in, 1, b), INGEST_APPLY);
+	CHECK_INT(ingest_group_end(in, no_reply, &replies), 0);
+	CHECK_INT(replies, 6);
+	CHECK(n->early_flushes > early);
+	CHECK_INT(raw_int("SELECT sum(count) FROM incidents"), before + 9);
+	CHECK_INT(raw_exec("DROP TRIGGER fail_s2"), SQLITE_OK);
+	seqs[1]--;
+	CHECK_INT(ingest_set_agg_limits(in, 8192, 32u << 20), 0);
+}
+
 /* One EVIL event from s1 in a group of its own. */
 static void
 fire(struct ingest *in, struct soc_wbuf *b)
@@ -355,7 +391,7 @@ test_reopen(struct ingest *in, struct store *st, struct soc_wbuf *b)
 	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE rule_id = '"
 	    EVIL_ID "'"), 1);
 	CHECK_INT(raw_int("SELECT count FROM incidents WHERE rule_id = '"
-	    EVIL_ID "'"), 21);
+	    EVIL_ID "'"), 27);
 	snprintf(sql, sizeof(sql), "SELECT actor || ':' || action FROM audit"
 	    " WHERE incident_id = %lld ORDER BY id DESC LIMIT 1", id);
 	CHECK_STR(raw_text("%s", sql), "correlator:reopened");
@@ -626,6 +662,7 @@ main(void)
 	soc_wbuf_init(&b);
 	test_aggregation(in, &b);
 	test_batch_undo(in, &b);
+	test_early_flush(in, &b);
 	test_reopen(in, st, &b);
 	test_audit_guard(st);
 	test_category_file(in, st, &b);

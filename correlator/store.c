@@ -522,11 +522,15 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 		goto fail;
 	/* cache_size: a group's transaction must not spill its pages to
 	 * the WAL midway; temp_store: the savepoints' sub-journals (a
-	 * batch's, an incident's) stay in memory, not in a temp file */
+	 * batch's, an incident's) stay in memory, not in a temp file;
+	 * wal_autocheckpoint: pages rewritten by every group (incidents,
+	 * their latest evidence) are copied back once per 64 MB of WAL,
+	 * not once per commit */
 	if (!(flags & STORE_READONLY) && (set_wal(st) == -1 ||
 	    pragma(st, "PRAGMA synchronous = FULL") == -1 ||
 	    pragma(st, "PRAGMA cache_size = -131072") == -1 ||
-	    pragma(st, "PRAGMA temp_store = MEMORY") == -1))
+	    pragma(st, "PRAGMA temp_store = MEMORY") == -1 ||
+	    pragma(st, "PRAGMA wal_autocheckpoint = 16384") == -1))
 		goto fail;
 	if (schema_check(st) == -1)
 		goto fail;

@@ -46,6 +46,7 @@
 #define AGG_ARENA	(32u << 20)		/* their strings and evidence */
 #define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
 #define SAFE_GROUPS	16	/* groups written per batch after a failure */
+#define LOG_NEW_MAX	20	/* new incidents logged by name per group */
 
 /* Failed attempts of one sensor's current batch. */
 struct poison {
@@ -73,6 +74,7 @@ struct ingest {
 	struct agg		*agg;
 	int			 agg_failed;	/* a write of the sums failed */
 	int			 safe_groups;	/* write per batch for so many */
+	uint64_t		 logged;	/* new incidents logged this group */
 	int			 keep_first, keep_last;
 	int64_t			 reopen_within;
 	const struct category_map *cats;	/* cats_file, else built in */
@@ -346,8 +348,11 @@ flush_one(void *arg, const struct agg_out *o)
 	}
 	if (how == STORE_FLUSH_CREATED) {
 		in->n.incidents_new++;
-		log_info("incident %lld: %s [%s] agency %s %s", (long long)id,
-		    f.hit.rule_title, f.hit.rule_level, o->agency, o->group_key);
+		/* a storm opens thousands: the first few by name */
+		if (in->logged++ < LOG_NEW_MAX)
+			log_info("incident %lld: %s [%s] agency %s %s",
+			    (long long)id, f.hit.rule_title, f.hit.rule_level,
+			    o->agency, o->group_key);
 	} else if (how == STORE_FLUSH_REOPENED) {
 		in->n.incidents_reopened++;
 		log_info("incident %lld reopened: %s agency %s %s", (long long)id,
@@ -678,6 +683,10 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 		in->in_tx = 0;
 		if (!in->agg_failed)
 			flush_incidents(in);
+		if (in->logged > LOG_NEW_MAX)
+			log_info("and %llu more new incidents",
+			    (unsigned long long)(in->logged - LOG_NEW_MAX));
+		in->logged = 0;
 		if (in->agg_failed) {
 			log_warnx("incidents not written (%s): %d batches not "
 			    "acked; the sensors will resend, and the next %d "

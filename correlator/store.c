@@ -142,7 +142,9 @@ static const char schema_v2[] =
 	"ALTER TABLE incidents ADD COLUMN related INTEGER REFERENCES incidents(id);"
 	"ALTER TABLE incidents ADD COLUMN closed_at INTEGER;"
 	"UPDATE incidents SET closed_at = updated_at WHERE status NOT IN " OPEN_SQL ";"
-	"CREATE INDEX incidents_key ON incidents(rule_id, agency, group_key);"
+	/* the latest closed incident of a key (open ones: incidents_open) */
+	"CREATE INDEX incidents_closed ON incidents(rule_id, agency, group_key)"
+	" WHERE status NOT IN " OPEN_SQL ";"
 	"CREATE TRIGGER incidents_status_audited BEFORE UPDATE OF status ON incidents"
 	" WHEN NEW.status IS NOT OLD.status AND NOT EXISTS (SELECT 1 FROM audit a"
 	"  WHERE a.id = (SELECT max(id) FROM audit WHERE incident_id = NEW.id)"

@@ -14,30 +14,45 @@
  * after the commit -- including acks of resends, which may repeat a batch
  * applied earlier in the same group.
  *
+ * Incidents: the alerts are summed per (rule, agency, group key) in
+ * memory (incident-agg.c), per batch and then per group, and each
+ * incident is written once, at the group end before the commit: the
+ * acks still leave only after it.  A batch undone at its savepoint takes
+ * its alerts with it.  If the aggregation fills up, the group's sums are
+ * written early, between batches, in the same transaction.
+ *
  * The national role: a batch of kind ALERTS from an enrolled province
  * (its correlator's key, enrolled like a sensor) takes the same chain,
  * duplicate, gap, poison and savepoint path; each record is then one
  * revision of one provincial incident (apply_alerts, store-national.c).
  *
- * Nothing here allocates per message: the event, the JSON buffer and the
- * reply queue live in struct ingest.
+ * Nothing here allocates per message: the event, the JSON buffers, the
+ * aggregation and the reply queue live in struct ingest.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "soc/json.h"
 #include "soc/log.h"
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "alert.h"
+#include "category.h"
 #include "enrich.h"
+#include "incident-agg.h"
 #include "ingest.h"
 #include "rules.h"
 #include "store.h"
 
 #define POISON_SLOTS	64
 #define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
+#define AGG_KEYS	8192			/* incident keys per group */
+#define AGG_ARENA	(32u << 20)		/* their strings and evidence */
+#define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
+#define SAFE_GROUPS	16	/* groups written per batch after a failure */
+#define LOG_NEW_MAX	20	/* new incidents logged by name per group */
 
 /* Failed attempts of one sensor's current batch. */
 struct poison {
@@ -57,8 +72,22 @@ struct ingest {
 	struct ingest_reply	 replies[INGEST_GROUP_MAX];
 	struct poison		 poison[POISON_SLOTS];
 	struct soc_event	 ev;
-	struct soc_sbuf		 evjson;
+	const uint8_t		*raw;		/* in->ev's wire bytes */
+	size_t			 rawlen;
+	uint64_t		 evno;		/* events decoded, names in->ev */
+	struct soc_event	 fev;		/* evidence decoded at a flush */
+	struct soc_sbuf		 fjson;		/* its JSON */
 	struct soc_alert	 alert;		/* apply_alerts(): a record */
+	struct soc_sbuf		 ajson;		/* ... and its JSON */
+	struct agg		*agg;
+	int			 agg_failed;	/* a write of the sums failed */
+	int			 safe_groups;	/* write per batch for so many */
+	uint64_t		 logged;	/* new incidents logged this group */
+	int			 keep_first, keep_last;
+	int64_t			 reopen_within;
+	const struct category_map *cats;	/* cats_file, else built in */
+	struct category_map	*cats_file;
+	struct category_map	*cats_builtin;
 };
 
 /* What on_alert needs while one batch is applied. */
@@ -118,13 +147,25 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 {
 	struct ingest *in;
 
+	char err[256];
+
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		return NULL;
 	in->st = st;
 	in->rs = rs;
 	in->scratch = scratch;
 	in->en = en;
-	soc_sbuf_init(&in->evjson);
+	in->keep_first = in->keep_last = 10;
+	in->reopen_within = REOPEN_WITHIN;
+	soc_sbuf_init(&in->fjson);
+	soc_sbuf_init(&in->ajson);
+	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
+	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
+		ingest_free(in);
+		return NULL;
+	}
+	agg_set_evidence(in->agg, in->keep_first, in->keep_last);
+	in->cats = in->cats_builtin;
 	return in;
 }
 
@@ -133,8 +174,59 @@ ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
-	soc_sbuf_free(&in->evjson);
+	soc_sbuf_free(&in->fjson);
+	soc_sbuf_free(&in->ajson);
+	agg_free(in->agg);
+	category_free(in->cats_builtin);
+	category_free(in->cats_file);
 	free(in);
+}
+
+int
+ingest_set_incident_opts(struct ingest *in, int evidence_first,
+    int evidence_last, int64_t reopen_within_ns)
+{
+	if (evidence_first < 0 || evidence_first > INGEST_EVIDENCE_MAX ||
+	    evidence_last < 0 || evidence_last > INGEST_EVIDENCE_MAX ||
+	    reopen_within_ns < 0)
+		return -1;
+	in->keep_first = evidence_first;
+	in->keep_last = evidence_last;
+	in->reopen_within = reopen_within_ns;
+	agg_clear(in->agg);	/* between groups: nothing in it */
+	agg_set_evidence(in->agg, evidence_first, evidence_last);
+	return 0;
+}
+
+int
+ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes)
+{
+	struct agg *a;
+
+	if ((a = agg_new(keys, arena_bytes)) == NULL)
+		return -1;
+	agg_free(in->agg);
+	in->agg = a;
+	agg_set_evidence(a, in->keep_first, in->keep_last);
+	return 0;
+}
+
+int
+ingest_load_categories(struct ingest *in, const char *rules_dir, char *err,
+    size_t errlen)
+{
+	struct category_map *m;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", rules_dir, CATEGORY_FILE);
+	if (access(path, F_OK) != 0)
+		m = NULL;
+	else if ((m = category_load(path, err, errlen)) == NULL)
+		return -1;
+	category_free(in->cats_file);
+	in->cats_file = m;
+	in->cats = m != NULL ? m : in->cats_builtin;
+	return 0;
 }
 
 void
@@ -171,6 +263,129 @@ queue_reply(struct ingest *in, const void *peer, size_t peerlen, uint64_t seq,
 	r->kind = kind;
 }
 
+/*
+ * The JSON of an evidence blob (sensor name, NUL, the event's wire
+ * bytes), appended NUL-terminated to in->fjson: decoded, stamped and
+ * enriched again exactly as when it was matched.  Its offset, or -1.
+ */
+static ssize_t
+blob_json(struct ingest *in, const char *agency, const char *blob, size_t len)
+{
+	struct soc_wire_reader r;
+	const char *why;
+	size_t nlen, off = in->fjson.len;
+
+	if (blob == NULL || (nlen = strnlen(blob, len)) == len)
+		return -1;
+	r = (struct soc_wire_reader){
+		.p = (const uint8_t *)blob + nlen + 1,
+		.left = len - nlen - 1,
+		.remaining = 1,
+		.kind = SOC_WIRE_EVENTS,
+	};
+	if (soc_wire_next_event(&r, &in->fev, &why) != 1)
+		return -1;
+	soc_event_stamp(&in->fev, SOC_F_ORGANIZATION_ID, agency);
+	soc_event_stamp(&in->fev, SOC_F_OBSERVER_NAME, blob);
+	enrich_event(in->en, &in->fev);
+	soc_json_event(&in->fjson, &in->fev);
+	soc_sbuf_add(&in->fjson, "", 1);
+	return in->fjson.oom ? -1 : (ssize_t)off;
+}
+
+/* The JSON of n blobs: their offsets in in->fjson (-1 where none). */
+static void
+blobs_json(struct ingest *in, const char *agency, const char *const *blob,
+    const size_t *len, size_t n, ssize_t *off)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		off[i] = blob_json(in, agency, blob[i], len[i]);
+}
+
+/* Writes one incident's sums (agg_flush() callback); 0 / -1. */
+static int
+flush_one(void *arg, const struct agg_out *o)
+{
+	struct ingest *in = arg;
+	const char *first[AGG_EV_MAX], *last[AGG_EV_MAX];
+	ssize_t offf[AGG_EV_MAX], offl[AGG_EV_MAX];
+	struct store_flush f;
+	int64_t id;
+	size_t i;
+	int how;
+
+	/* JSON only for the events kept: offsets first (the buffer grows) */
+	soc_sbuf_reset(&in->fjson);
+	blobs_json(in, o->agency, o->ev_first, o->ev_first_len, o->nfirst, offf);
+	blobs_json(in, o->agency, o->ev_last, o->ev_last_len, o->nlast, offl);
+	for (i = 0; i < o->nfirst; i++)
+		first[i] = offf[i] < 0 ? NULL : in->fjson.data + offf[i];
+	for (i = 0; i < o->nlast; i++)
+		last[i] = offl[i] < 0 ? NULL : in->fjson.data + offl[i];
+
+	f = (struct store_flush){
+		.hit = {
+			.rule_id = rule_id(o->rule),
+			.rule_title = rule_title(o->rule),
+			.rule_level = rule_level(o->rule),
+			.rule_author = rule_author(o->rule),
+			.severity = o->severity,
+			.agency = o->agency,
+			.sensor = o->sensor,
+			.group_key = o->group_key,
+			.first_ts = o->first_ts,
+			.last_ts = o->last_ts,
+			.count = o->count,
+		},
+		.category = category_of(in->cats, rule_tags(o->rule)),
+		.nalerts = o->nalerts,
+		.ev_first = first,
+		.nfirst = o->nfirst,
+		.ev_last = last,
+		.nlast = o->nlast,
+		.keep_first = in->keep_first,
+		.keep_last = in->keep_last,
+		.reopen_within_ns = in->reopen_within,
+		.caller_undoes = 1,	/* the group, or the batch (safe mode) */
+	};
+	in->n.incident_writes++;
+	if (store_incident_flush(in->st, &f, &id, &how) == -1) {
+		log_warnx("incident of rule %s, agency %s: %s", f.hit.rule_id,
+		    o->agency, store_errmsg(in->st));
+		return -1;
+	}
+	if (how == STORE_FLUSH_CREATED) {
+		in->n.incidents_new++;
+		/* a storm opens thousands: the first few by name */
+		if (in->logged++ < LOG_NEW_MAX)
+			log_info("incident %lld: %s [%s] agency %s %s",
+			    (long long)id, f.hit.rule_title, f.hit.rule_level,
+			    o->agency, o->group_key);
+	} else if (how == STORE_FLUSH_REOPENED) {
+		in->n.incidents_reopened++;
+		log_info("incident %lld reopened: %s agency %s %s", (long long)id,
+		    f.hit.rule_title, o->agency, o->group_key);
+	}
+	return 0;
+}
+
+/* Writes the group's sums so far; a failure fails the whole group. */
+static void
+flush_incidents(struct ingest *in)
+{
+	if (agg_flush(in->agg, flush_one, in) != 0)
+		in->agg_failed = 1;
+}
+
+/*
+ * One alert: summed into the batch's part of its key.  Its evidence is
+ * the event's wire bytes (with the sensor's name), copied once per event;
+ * JSON is made at the flush, only of the events still kept.  The alert's
+ * event is the one just decoded (a correlation's too: the event that
+ * completed it).
+ */
 static void
 on_alert(void *arg, const struct rs_alert *a)
 {
@@ -180,8 +395,17 @@ on_alert(void *arg, const struct rs_alert *a)
 	int64_t id;
 	int created;
 
-	soc_sbuf_reset(&in->evjson);
-	soc_json_event(&in->evjson, a->event);
+	in->n.alerts++;
+	if (agg_add(in->agg, a->rule, bc->sen->agency, bc->sen->name,
+	    a->group_key, a->first_ts, a->last_ts, a->count,
+	    rule_severity(a->rule), in->evno, bc->sen->name,
+	    strlen(bc->sen->name) + 1, in->keep_first > 0 || in->keep_last > 0 ?
+	    in->raw : NULL, in->rawlen) == 0)
+		return;
+	soc_sbuf_reset(&in->fjson);
+	soc_json_event(&in->fjson, a->event);
+	/* the table is full inside a batch: this one is written alone */
+	in->n.agg_overflow++;
 	h = (struct store_hit){
 		.rule_id = rule_id(a->rule),
 		.rule_title = rule_title(a->rule),
@@ -194,18 +418,15 @@ on_alert(void *arg, const struct rs_alert *a)
 		.first_ts = a->first_ts,
 		.last_ts = a->last_ts,
 		.count = a->count,
-		.evidence_json = in->evjson.oom ? NULL : in->evjson.data,
+		.evidence_json = in->fjson.oom ? NULL : in->fjson.data,
 	};
-	in->n.alerts++;
+	in->n.incident_writes++;
 	if (store_incident_hit(in->st, &h, &id, &created) == -1) {
 		bc->failed = 1;
 		return;
 	}
-	if (created) {
+	if (created)
 		in->n.incidents_new++;
-		log_info("incident %lld: %s [%s] agency %s %s", (long long)id,
-		    h.rule_title, h.rule_level, h.agency, h.group_key);
-	}
 }
 
 static void
@@ -242,7 +463,8 @@ apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
 
 /*
  * Apply one event batch inside the open transaction, under its own
- * savepoint: 0 = applied (ack it after the commit), -1 = undone alone.
+ * savepoint: 0 = applied (ack it after the commit), -1 = undone alone,
+ * -2 = not tried (the group is lost already: the batch is not to blame).
  */
 static int
 apply_events(struct ingest *in, const struct store_sensor *sen,
@@ -253,10 +475,21 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	struct soc_wire_hdr h2;
 	const char *why;
 
+	if (agg_should_flush(in->agg)) {
+		in->n.early_flushes++;
+		flush_incidents(in);
+	}
+	if (in->agg_failed)
+		return -2;
 	if (store_batch_begin(in->st) == -1)
 		return -1;
 	soc_wire_open(&r, data, len, &h2, &why);
-	while (soc_wire_next_event(&r, &in->ev, &why) == 1) {
+	for (;;) {
+		in->raw = r.p;
+		if (soc_wire_next_event(&r, &in->ev, &why) != 1)
+			break;
+		in->rawlen = (size_t)(r.p - in->raw);
+		in->evno++;
 		/* the agency and sensor come from the key, never the event */
 		soc_event_stamp(&in->ev, SOC_F_ORGANIZATION_ID, sen->agency);
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);
@@ -267,15 +500,30 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		if (bc.failed)
 			break;
 	}
+	if (!bc.failed && in->safe_groups > 0) {
+		/* after a failure: this batch's sums alone, in its savepoint */
+		agg_batch_end(in->agg, 1);
+		flush_incidents(in);
+		bc.failed = in->agg_failed;
+		in->agg_failed = 0;
+	}
 	if (bc.failed || store_sensor_set_seq(in->st, sen->name, hdr->seq,
 	    hdr->count, soc_now_ns()) == -1) {
 		log_warnx("batch %llu of %s not applied (%s); the sensor will resend",
 		    (unsigned long long)hdr->seq, sen->name, store_errmsg(in->st));
 		store_batch_end(in->st, -1);
+		agg_batch_end(in->agg, 0);
 		in->n.commit_failed++;
 		return -1;
 	}
-	return store_batch_end(in->st, 0);
+	if (store_batch_end(in->st, 0) == -1) {
+		/* RELEASE failed: the savepoint may be gone; take no chances */
+		agg_batch_end(in->agg, 0);
+		in->agg_failed = 1;
+		return -1;
+	}
+	agg_batch_end(in->agg, 1);
+	return 0;
 }
 
 /*
@@ -318,10 +566,10 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now)
 	int rc;
 
 	alert_fields_all(&all);	/* the province chose what left it */
-	soc_sbuf_reset(&in->evjson);
-	alert_to_json(&in->alert, &all, &in->evjson);
-	alert_revision(&in->alert, sen, in->evjson.oom ? NULL :
-	    in->evjson.data, &r);
+	soc_sbuf_reset(&in->ajson);
+	alert_to_json(&in->alert, &all, &in->ajson);
+	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
+	    in->ajson.data, &r);
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
 		return -1;
 	switch (rc) {
@@ -458,9 +706,12 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    "sensors sharing one key)", sen->name,
 		    (unsigned long long)h->seq, (unsigned long long)h->prev,
 		    (unsigned long long)sen->last_seq);
-	if ((h->kind == SOC_WIRE_ALERTS ? apply_alerts(in, sen, h, data, len) :
-	    apply_events(in, sen, h, data, len)) == 0) {
+	switch (h->kind == SOC_WIRE_ALERTS ? apply_alerts(in, sen, h, data, len) :
+	    apply_events(in, sen, h, data, len)) {
+	case 0:
 		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);
+		return;
+	case -2:
 		return;
 	}
 	/* a batch that fails every time must not stall its sensor forever */
@@ -557,18 +808,37 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 
 	if (in->in_tx) {
 		in->in_tx = 0;
-		if (store_commit(in->st) == -1) {
+		if (!in->agg_failed)
+			flush_incidents(in);
+		if (in->logged > LOG_NEW_MAX)
+			log_info("and %llu more new incidents",
+			    (unsigned long long)(in->logged - LOG_NEW_MAX));
+		in->logged = 0;
+		if (in->agg_failed) {
+			log_warnx("incidents not written (%s): %d batches not "
+			    "acked; the sensors will resend, and the next %d "
+			    "groups write per batch", store_errmsg(in->st),
+			    in->nreplies, SAFE_GROUPS);
+			in->safe_groups = SAFE_GROUPS;
+			rc = -1;
+		} else if (store_commit(in->st) == -1) {
 			log_warnx("commit failed (%s): %d batches not acked; the "
 			    "sensors will resend", store_errmsg(in->st),
 			    in->nreplies);
+			rc = -1;
+		} else if (in->safe_groups > 0)
+			in->safe_groups--;
+		if (rc == -1) {
 			store_rollback(in->st);
 			in->n.commit_failed++;
-			rc = -1;
 		}
 	}
 	if (rc == 0)
 		for (i = 0; i < in->nreplies; i++)
 			fn(arg, &in->replies[i]);
 	in->nreplies = 0;
+	in->agg_failed = 0;
+	agg_clear(in->agg);
+	in->n.evidence_dropped = agg_dropped(in->agg);
 	return rc;
 }

@@ -11,6 +11,11 @@
  * the peer's routing identity to ingest_message(), and sends the replies
  * that ingest_group_end() hands back after the commit.
  *
+ * Alerts are aggregated in memory per (rule, agency, group key) and each
+ * incident is written once per group, before the commit (or earlier, if
+ * the aggregation table fills up): a storm of alerts costs one incident
+ * write per key and group, not one per alert.
+ *
  * Use: ingest_group_begin(), ingest_message() for each waiting message
  * (at most INGEST_GROUP_MAX), ingest_group_end().
  */
@@ -65,6 +70,11 @@ struct ingest_stats {
 	uint64_t	fwd_new;	/* national incidents opened */
 	uint64_t	fwd_updated;	/* ... moved to a newer revision */
 	uint64_t	fwd_stale;	/* same or older revision: ignored */
+	uint64_t	incident_writes;	/* aggregated incidents written */
+	uint64_t	incidents_reopened;
+	uint64_t	early_flushes;		/* aggregation full before the group end */
+	uint64_t	evidence_dropped;	/* no room to keep an event's JSON */
+	uint64_t	agg_overflow;		/* alerts written alone: table full */
 };
 
 /* A reply to send after the commit: ACK or NACK of seq to peer. */
@@ -87,6 +97,30 @@ void		 ingest_free(struct ingest *in);
 void		 ingest_set_rules(struct ingest *in, struct ruleset *rs,
 		    struct rs_scratch *scratch);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
+
+/*
+ * Incidents: how many evidence events each keeps (the first and the
+ * latest, each 0..INGEST_EVIDENCE_MAX; defaults 10 and 10) and how long
+ * after being resolved an incident is reopened by a new alert of its key
+ * (ns; default 24 h; 0 never).  Between groups.
+ */
+#define INGEST_EVIDENCE_MAX	64
+int	ingest_set_incident_opts(struct ingest *in, int evidence_first,
+	    int evidence_last, int64_t reopen_within_ns);
+/*
+ * The aggregation's size (defaults 8192 keys, 32 MB of strings): the
+ * group's incidents are written early, between batches, once either is
+ * half full.  Between groups; -1 on allocation failure (the old kept).
+ */
+int	ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes);
+/*
+ * The category table (category.h): loads rules_dir/categories.txt, or
+ * keeps the built-in table when there is no such file.  At start and on
+ * the rules' reload, between groups.  A table that does not parse leaves
+ * the one in use and returns -1 with the reason in err.
+ */
+int	ingest_load_categories(struct ingest *in, const char *rules_dir,
+	    char *err, size_t errlen);
 
 void	ingest_group_begin(struct ingest *in);
 /*

@@ -129,6 +129,17 @@ incident_origin(struct ctx *c, const void *row, struct cell *v)
 	v->valid = 1;
 }
 
+/* The earlier incident of the same key this one follows, or null. */
+static void
+incident_related(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_incident *in = row;
+
+	(void)c;
+	v->i = in->related;
+	v->null = in->related == 0;
+}
+
 static const struct col incident_cols[] = {
 	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
 	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
@@ -152,6 +163,8 @@ static const struct col incident_cols[] = {
 	{ "system", NULL, 0, COL_RAW, 0, 0, incident_system },
 	{ "deadlines", NULL, 0, COL_RAW, 0, 0, incident_deadlines },
 	{ "origin", NULL, 0, COL_RAW, 0, 0, incident_origin },
+	{ "category", NULL, 0, COL_STR, 0, IN(category), NULL },
+	{ "related", NULL, 0, COL_INT, 0, 0, incident_related },
 };
 
 static int
@@ -326,7 +339,10 @@ show_incident(void *arg, const struct store_incident *in)
 		fputs(", author ", stdout);
 		put_clean(stdout, in->rule_author);
 	}
-	printf(")\n  agency:    %s\n  sensor:    ", in->agency);
+	printf(")\n  category:  %s", in->category);
+	if (in->related != 0)
+		printf(" (follows incident %lld)", (long long)in->related);
+	printf("\n  agency:    %s\n  sensor:    ", in->agency);
 	put_clean(stdout, in->sensor);
 	if (in->system_code[0] != '\0') {
 		fputs("\n  system:    ", stdout);

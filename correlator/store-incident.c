@@ -1,13 +1,15 @@
 /*
  * The store's incidents: aggregation of rule hits into one open incident
- * per (rule, agency, group key) with bounded evidence, the analyst's view
- * (filters, one incident, its evidence), the state machine and the
+ * per (rule, agency, group key) with bounded evidence (the first N and
+ * the latest M events), reopening and related incidents, the analyst's
+ * view (filters, one incident, its evidence), the state machine and the
  * analyst's actions on it, and the append-only audit trail each of them
  * writes to.
  *
  * Everything that writes more than one row goes through store_tx_enter()
  * and store_tx_leave() (store.c): atomic on its own, or a savepoint inside
- * the correlator's batch transaction.
+ * the correlator's batch transaction.  A status or assignee change writes
+ * its audit row first: the schema refuses the change otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,22 +22,37 @@
 	" agency, sensor, group_key, status, assignee, first_seen, last_seen," \
 	" count, created_at, updated_at," \
 	" (SELECT count(*) FROM evidence e WHERE e.incident_id = incidents.id)," \
+	" category, coalesce(related, 0)," \
 	" coalesce(system_code, ''), coalesce(system_level, 0)"
 
 const struct store_sql store_incident_sql[] = {
+	/* origin_name IS NULL: a local hit never adds to an incident that a
+	 * province forwarded (national role), even with the same key */
 	{ S_INC_FIND_OPEN, "SELECT id, severity FROM incidents WHERE rule_id = ?1"
-	    " AND agency = ?2 AND group_key = ?3 AND status IN " OPEN_SQL },
+	    " AND agency = ?2 AND group_key = ?3 AND status IN " OPEN_SQL
+	    " AND origin_name IS NULL" },
 	{ S_INC_UPDATE_HIT, "UPDATE incidents SET count = count + ?2,"
 	    " first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?4),"
 	    " severity = max(severity, ?5), updated_at = ?6 WHERE id = ?1" },
 	{ S_INC_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
-	    " last_seen, count, created_at, updated_at, system_code, system_level)"
+	    " last_seen, count, created_at, updated_at, category, related,"
+	    " system_code, system_level)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new', ?9, ?10, ?11, ?12, ?12,"
-	    " ?13, nullif(?14, 0))" },
-	{ S_EVIDENCE_ADD, "INSERT INTO evidence (incident_id, seq, event_json)"
-	    " SELECT ?1, n, ?2 FROM (SELECT count(*) AS n FROM evidence"
-	    " WHERE incident_id = ?1) WHERE n < ?3" },
+	    " ?13, ?14, ?15, nullif(?16, 0))" },
+	{ S_INC_FIND_CLOSED, "SELECT id, status, coalesce(closed_at, updated_at),"
+	    " severity"
+	    " FROM incidents WHERE rule_id = ?1 AND agency = ?2 AND group_key = ?3"
+	    " AND status NOT IN " OPEN_SQL " AND origin_name IS NULL"
+	    " ORDER BY id DESC LIMIT 1" },
+	{ S_INC_REOPEN, "UPDATE incidents SET status = 'new', closed_at = NULL,"
+	    " updated_at = ?2 WHERE id = ?1" },
+	{ S_EVIDENCE_NEXT, "SELECT coalesce(max(seq) + 1, 0) FROM evidence"
+	    " WHERE incident_id = ?1" },
+	{ S_EVIDENCE_ADD, "INSERT OR REPLACE INTO evidence (incident_id, seq,"
+	    " event_json) VALUES (?1, ?2, ?3)" },
+	{ S_EVIDENCE_TRIM, "DELETE FROM evidence WHERE incident_id = ?1"
+	    " AND seq >= ?2 AND seq < ?3" },
 	{ S_INC_LIST, "SELECT " INCIDENT_COLS " FROM incidents"
 	    " WHERE (?1 IS NULL OR status = ?1)"
 	    " AND (?2 = 0 OR status IN " OPEN_SQL ")"
@@ -45,8 +62,9 @@ const struct store_sql store_incident_sql[] = {
 	    " ORDER BY last_seen DESC, id DESC LIMIT ?6" },
 	{ S_INC_GET, "SELECT " INCIDENT_COLS " FROM incidents WHERE id = ?1" },
 	{ S_INC_STATE, "SELECT status, assignee FROM incidents WHERE id = ?1" },
-	{ S_INC_SET_STATUS, "UPDATE incidents SET status = ?2, updated_at = ?3"
-	    " WHERE id = ?1" },
+	{ S_INC_SET_STATUS, "UPDATE incidents SET status = ?2, updated_at = ?3,"
+	    " closed_at = CASE WHEN ?2 IN ('resolved', 'false_positive') THEN ?3"
+	    " END WHERE id = ?1" },
 	{ S_INC_SET_ASSIGNEE, "UPDATE incidents SET assignee = ?2, updated_at = ?3"
 	    " WHERE id = ?1" },
 	{ S_INC_TOUCH, "UPDATE incidents SET updated_at = ?2 WHERE id = ?1" },
@@ -118,7 +136,10 @@ store_status_parse(const char *s)
  * The state machine only moves forward: new -> acknowledged ->
  * investigating -> resolved | false_positive, skipping steps allowed
  * (triage may close a false positive straight from new).  Closed is
- * final: a new hit on the same key opens a new incident instead.
+ * final for the analyst.  The correlator alone moves a resolved incident
+ * back to new when its key fires again within reopen_within (see
+ * store_incident_flush()); later, or for a false positive, a new incident
+ * opens whose related column names the closed one.
  */
 int
 store_status_allowed(int from, int to)
@@ -185,14 +206,69 @@ store_audit_foreach(struct store *st, int64_t incident_id, store_audit_fn fn,
 
 /* ---- incidents ---- */
 
+/* One evidence row: seq is the alert's number over the incident's life. */
 static int
-evidence_add(struct store *st, int64_t id, const char *json)
+evidence_put(struct store *st, int64_t id, int64_t seq, const char *json)
 {
 	sqlite3_stmt *s = st->stmt[S_EVIDENCE_ADD];
 
 	sqlite3_bind_int64(s, 1, id);
-	bind_str(s, 2, json);
-	sqlite3_bind_int(s, 3, STORE_EVIDENCE_MAX);
+	sqlite3_bind_int64(s, 2, seq);
+	bind_str(s, 3, json);
+	return store_exec(st, s, "evidence");
+}
+
+/* The number the incident's next alert gets (0 for a new one); -1 error. */
+static int64_t
+evidence_next(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = st->stmt[S_EVIDENCE_NEXT];
+	int64_t n = -1;
+
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	else
+		store_sqlerr(st, "evidence");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return n;
+}
+
+/*
+ * Keeps the first keep_first and the latest keep_last of the alerts
+ * numbered so far: the transaction's alerts are k .. k + t - 1 (k the
+ * incident's next number); ev_first holds k .. and ev_last the latest.
+ * A first-list event numbered past keep_first is in ev_last if it is
+ * among the latest; numbers in between are trimmed.
+ */
+static int
+evidence_write(struct store *st, int64_t id, int fresh,
+    const struct store_flush *f)
+{
+	sqlite3_stmt *s = st->stmt[S_EVIDENCE_TRIM];
+	int64_t k, t = (int64_t)f->nalerts, o, kf = f->keep_first;
+	size_t i;
+
+	if (t == 0 || (f->nfirst == 0 && f->nlast == 0))
+		return 0;
+	if ((k = fresh ? 0 : evidence_next(st, id)) == -1)
+		return -1;
+	for (i = 0; i < f->nfirst && k + (int64_t)i < kf; i++)
+		if (f->ev_first[i] != NULL &&
+		    evidence_put(st, id, k + (int64_t)i, f->ev_first[i]) == -1)
+			return -1;
+	for (i = 0; i < f->nlast; i++) {
+		o = k + t - (int64_t)f->nlast + (int64_t)i;
+		if (o >= kf && f->ev_last[i] != NULL &&
+		    evidence_put(st, id, o, f->ev_last[i]) == -1)
+			return -1;
+	}
+	if (fresh || k + t - f->keep_last <= kf)
+		return 0;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, kf);
+	sqlite3_bind_int64(s, 3, k + t - f->keep_last);
 	return store_exec(st, s, "evidence");
 }
 
@@ -221,10 +297,38 @@ incident_find_open(struct store *st, const struct store_hit *h, int64_t *id,
 	return ret;
 }
 
+/* The latest closed incident of h's key: 1 found, 0 none, -1 error. */
 static int
-incident_insert(struct store *st, const struct store_hit *h, int sev,
-    uint64_t count, int64_t now, int64_t *id, const char *sys, int level)
+incident_find_closed(struct store *st, const struct store_hit *h, int64_t *id,
+    int *status, int64_t *closed_at, int *sev)
 {
+	sqlite3_stmt *s = st->stmt[S_INC_FIND_CLOSED];
+	int rc, ret = -1;
+
+	bind_str(s, 1, h->rule_id);
+	bind_str(s, 2, h->agency);
+	bind_str(s, 3, h->group_key ? h->group_key : "");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*status = store_status_parse(col_str(s, 1));
+		*closed_at = sqlite3_column_int64(s, 2);
+		*sev = sqlite3_column_int(s, 3);
+		ret = 1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		store_sqlerr(st, "find incident");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static int
+incident_insert(struct store *st, const struct store_flush *f, int sev,
+    int64_t related, int64_t now, int64_t *id, const char *sys, int level)
+{
+	const struct store_hit *h = &f->hit;
 	sqlite3_stmt *s = st->stmt[S_INC_INSERT];
 	char note[256];
 
@@ -238,29 +342,78 @@ incident_insert(struct store *st, const struct store_hit *h, int sev,
 	bind_str(s, 8, h->group_key ? h->group_key : "");
 	sqlite3_bind_int64(s, 9, h->first_ts);
 	sqlite3_bind_int64(s, 10, h->last_ts > h->first_ts ? h->last_ts : h->first_ts);
-	sqlite3_bind_int64(s, 11, (sqlite3_int64)count);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)(h->count ? h->count : 1));
 	sqlite3_bind_int64(s, 12, now);
-	bind_str(s, 13, sys[0] ? sys : NULL);
-	sqlite3_bind_int(s, 14, level);
+	bind_str(s, 13, f->category ? f->category : "other");
+	if (related > 0)
+		sqlite3_bind_int64(s, 14, related);
+	else
+		sqlite3_bind_null(s, 14);
+	bind_str(s, 15, sys[0] ? sys : NULL);
+	sqlite3_bind_int(s, 16, level);
 	if (store_exec(st, s, "open incident") == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
-	snprintf(note, sizeof(note), "%s severity, sensor %s",
-	    store_severity_name(sev), h->sensor ? h->sensor : "?");
+	if (related > 0)
+		snprintf(note, sizeof(note), "%s severity, sensor %s, related to"
+		    " incident %lld", store_severity_name(sev),
+		    h->sensor ? h->sensor : "?", (long long)related);
+	else
+		snprintf(note, sizeof(note), "%s severity, sensor %s",
+		    store_severity_name(sev), h->sensor ? h->sensor : "?");
 	return store_audit_add(st, *id, "soc-correlator", "created", note, now);
 }
 
-int
-store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
-    int *created)
+/* A resolved incident fired again: back to new, audit row first. */
+static int
+incident_reopen(struct store *st, int64_t id, int64_t closed_at, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_REOPEN];
+	char note[128], age[32];
+
+	store_age_format(now - closed_at, age, sizeof(age));
+	snprintf(note, sizeof(note), "fired again %s after it was resolved", age);
+	if (store_audit_add(st, id, "correlator", "reopened", note, now) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	return store_exec(st, s, "reopen incident");
+}
+
+/* Adds the transaction's sums to the open incident id. */
+static int
+incident_update(struct store *st, const struct store_hit *h, int64_t id,
+    int sev, int oldsev, int64_t now)
 {
 	sqlite3_stmt *s = st->stmt[S_INC_UPDATE_HIT];
-	char note[64], sys[64];
-	uint64_t count = h->count ? h->count : 1;
-	int64_t now = soc_now_ns();
-	int own, rc, sev, oldsev, level;
+	char note[64];
 
-	*created = 0;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)(h->count ? h->count : 1));
+	sqlite3_bind_int64(s, 3, h->first_ts);
+	sqlite3_bind_int64(s, 4, h->last_ts > h->first_ts ? h->last_ts : h->first_ts);
+	sqlite3_bind_int(s, 5, sev);
+	sqlite3_bind_int64(s, 6, now);
+	if (store_exec(st, s, "update incident") == -1)
+		return -1;
+	if (sev <= oldsev)
+		return 0;
+	snprintf(note, sizeof(note), "severity %s -> %s",
+	    store_severity_name(oldsev), store_severity_name(sev));
+	return store_audit_add(st, id, "soc-correlator", "escalated", note, now);
+}
+
+int
+store_incident_flush(struct store *st, const struct store_flush *f,
+    int64_t *id, int *how)
+{
+	const struct store_hit *h = &f->hit;
+	int64_t now = f->now_ns ? f->now_ns : soc_now_ns();
+	int64_t old = 0, closed_at = 0;
+	int own = 0, bare, rc, sev, oldsev = 0, status = 0, level;
+	char sys[64];
+
+	*how = 0;
 	if (h->rule_id == NULL || h->agency == NULL) {
 		store_seterr(st, "incident hit without rule id or agency");
 		return -1;
@@ -269,38 +422,63 @@ store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
 	/* the system's security level raises it (store-policy.c) */
 	if (store_hit_policy(st, h, sys, sizeof(sys), &level, &sev) == -1)
 		return -1;
-	if (store_tx_enter(st, &own) == -1)
+	/* a savepoint copies each page it touches: skipped when the caller
+	 * undoes the whole batch or transaction on failure anyway */
+	bare = f->caller_undoes && !sqlite3_get_autocommit(st->db);
+	if (!bare && store_tx_enter(st, &own) == -1)
 		return -1;
 	if ((rc = incident_find_open(st, h, id, &oldsev)) == -1)
 		goto fail;
-	if (rc == 0) {
-		if (incident_insert(st, h, sev, count, now, id, sys, level) == -1)
+	if (rc == 1) {
+		if (incident_update(st, h, *id, sev, oldsev, now) == -1)
 			goto fail;
-		*created = 1;
-	} else {
-		sqlite3_bind_int64(s, 1, *id);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)count);
-		sqlite3_bind_int64(s, 3, h->first_ts);
-		sqlite3_bind_int64(s, 4, h->last_ts > h->first_ts ?
-		    h->last_ts : h->first_ts);
-		sqlite3_bind_int(s, 5, sev);
-		sqlite3_bind_int64(s, 6, now);
-		if (store_exec(st, s, "update incident") == -1)
-			goto fail;
-		if (sev > oldsev) {
-			snprintf(note, sizeof(note), "severity %s -> %s",
-			    store_severity_name(oldsev), store_severity_name(sev));
-			if (store_audit_add(st, *id, "soc-correlator", "escalated",
-			    note, now) == -1)
-				goto fail;
-		}
-	}
-	if (h->evidence_json != NULL && evidence_add(st, *id, h->evidence_json) == -1)
+		*how = STORE_FLUSH_UPDATED;
+	} else if ((rc = incident_find_closed(st, h, &old, &status, &closed_at,
+	    &oldsev)) == -1)
 		goto fail;
-	return store_tx_leave(st, own, 0);
+	else if (rc == 1 && status == STORE_ST_RESOLVED &&
+	    f->reopen_within_ns > 0 && now - closed_at <= f->reopen_within_ns) {
+		/* a false positive stays closed; a resolved one fired again */
+		*id = old;
+		if (incident_reopen(st, old, closed_at, now) == -1 ||
+		    incident_update(st, h, old, sev, oldsev, now) == -1)
+			goto fail;
+		*how = STORE_FLUSH_REOPENED;
+	} else {
+		/* a new one, naming the latest closed one of the key if any */
+		if (incident_insert(st, f, sev, rc == 1 ? old : 0, now, id, sys,
+		    level) == -1)
+			goto fail;
+		*how = STORE_FLUSH_CREATED;
+	}
+	if (evidence_write(st, *id, *how == STORE_FLUSH_CREATED, f) == -1)
+		goto fail;
+	return bare ? 0 : store_tx_leave(st, own, 0);
 fail:
-	*created = 0;
-	return store_tx_leave(st, own, -1);
+	*how = 0;
+	return bare ? -1 : store_tx_leave(st, own, -1);
+}
+
+int
+store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
+    int *created)
+{
+	const char *ev[1] = { h->evidence_json };
+	struct store_flush f = {
+		.hit = *h,
+		.nalerts = 1,
+		.ev_first = ev, .nfirst = 1,
+		.ev_last = ev, .nlast = 1,
+		.keep_first = STORE_EVIDENCE_MAX / 2,
+		.keep_last = STORE_EVIDENCE_MAX - STORE_EVIDENCE_MAX / 2,
+	};
+	int how, rc;
+
+	if (h->evidence_json == NULL)
+		f.nfirst = f.nlast = 0;
+	rc = store_incident_flush(st, &f, id, &how);
+	*created = how == STORE_FLUSH_CREATED;
+	return rc;
 }
 
 void
@@ -331,8 +509,10 @@ incident_row(sqlite3_stmt *s, struct store_incident *in)
 	in->created_at = sqlite3_column_int64(s, 14);
 	in->updated_at = sqlite3_column_int64(s, 15);
 	in->evidence = (uint64_t)sqlite3_column_int64(s, 16);
-	in->system_code = col_str(s, 17);
-	in->system_level = sqlite3_column_int(s, 18);
+	in->category = col_str(s, 17);
+	in->related = sqlite3_column_int64(s, 18);
+	in->system_code = col_str(s, 19);
+	in->system_level = sqlite3_column_int(s, 20);
 }
 
 int
@@ -486,12 +666,14 @@ store_incident_transition(struct store *st, int64_t id, int to,
 		transition_refused(st, id, from, to);
 		goto fail;
 	}
+	/* the audit row first: the schema checks it before the change */
+	if (store_audit_add(st, id, actor, store_status_name(to), note,
+	    now_ns) == -1)
+		goto fail;
 	sqlite3_bind_int64(s, 1, id);
 	bind_str(s, 2, store_status_name(to));
 	sqlite3_bind_int64(s, 3, now_ns);
-	if (store_exec(st, s, "set status") == -1 ||
-	    store_audit_add(st, id, actor, store_status_name(to), note,
-	    now_ns) == -1)
+	if (store_exec(st, s, "set status") == -1)
 		goto fail;
 	return store_tx_leave(st, own, 0);
 fail:
@@ -529,9 +711,8 @@ store_incident_assign(struct store *st, int64_t id, const char *assignee,
 	else
 		snprintf(text, sizeof(text), "to %s%s%s", assignee,
 		    note && *note ? ": " : "", note ? note : "");
-	if (store_exec(st, s, "assign") == -1 ||
-	    store_audit_add(st, id, actor, assignee[0] ? "assigned" : "unassigned",
-	    text, now_ns) == -1)
+	if (store_audit_add(st, id, actor, assignee[0] ? "assigned" : "unassigned",
+	    text, now_ns) == -1 || store_exec(st, s, "assign") == -1)
 		goto fail;
 	return store_tx_leave(st, own, 0);
 fail:

@@ -153,6 +153,10 @@ nat_update(struct store *st, const struct store_origin_rev *r,
 {
 	sqlite3_stmt *s = st->stmt[S_NAT_UPDATE];
 
+	/* the audit rows first: the schema refuses a status change that its
+	 * latest audit row (at the new updated_at) does not record */
+	if (nat_audit_changes(st, r, old, now) == -1)
+		return -1;
 	sqlite3_bind_int64(s, 1, old->id);
 	bind_str(s, 2, r->rule_id);
 	bind_str(s, 3, r->rule_title ? r->rule_title : "");
@@ -167,9 +171,7 @@ nat_update(struct store *st, const struct store_origin_rev *r,
 	sqlite3_bind_int64(s, 12, now);
 	bind_str(s, 13, r->origin_agency ? r->origin_agency : "");
 	sqlite3_bind_int64(s, 14, r->revision);
-	if (store_exec(st, s, "update forwarded incident") == -1)
-		return -1;
-	return nat_audit_changes(st, r, old, now);
+	return store_exec(st, s, "update forwarded incident");
 }
 
 static int

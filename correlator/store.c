@@ -262,6 +262,37 @@ static const char schema_v4_search[] =
 	" WHERE dp.final_ns IS NOT NULL AND i.status = 'resolved';";
 
 /*
+ * Issue 9: incidents carry a category (from the rule's tags), the earlier
+ * incident of the same key they follow (related) and when they were
+ * closed (for reopening).  Status and assignee change only together with
+ * the audit row that records the change: the latest audit row of the
+ * incident must name it (action = the new status, or "reopened" back to
+ * new; assigned/unassigned) at the incident's new updated_at, so the
+ * store writes the audit row first and a bare UPDATE is refused.
+ */
+static const char schema_v5_incidents[] =
+	"ALTER TABLE incidents ADD COLUMN category TEXT NOT NULL DEFAULT 'other';"
+	"ALTER TABLE incidents ADD COLUMN related INTEGER REFERENCES incidents(id);"
+	"ALTER TABLE incidents ADD COLUMN closed_at INTEGER;"
+	"UPDATE incidents SET closed_at = updated_at WHERE status NOT IN " OPEN_SQL ";"
+	/* the latest closed incident of a key (open ones: incidents_open) */
+	"CREATE INDEX incidents_closed ON incidents(rule_id, agency, group_key)"
+	" WHERE status NOT IN " OPEN_SQL ";"
+	"CREATE TRIGGER incidents_status_audited BEFORE UPDATE OF status ON incidents"
+	" WHEN NEW.status IS NOT OLD.status AND NOT EXISTS (SELECT 1 FROM audit a"
+	"  WHERE a.id = (SELECT max(id) FROM audit WHERE incident_id = NEW.id)"
+	"  AND a.at = NEW.updated_at AND (a.action = NEW.status OR"
+	"  (a.action = 'reopened' AND NEW.status = 'new')))"
+	" BEGIN SELECT RAISE(ABORT, 'incident status changes only with its audit"
+	" entry (socctl incident ...)'); END;"
+	"CREATE TRIGGER incidents_assignee_audited BEFORE UPDATE OF assignee ON incidents"
+	" WHEN NEW.assignee IS NOT OLD.assignee AND NOT EXISTS (SELECT 1 FROM audit a"
+	"  WHERE a.id = (SELECT max(id) FROM audit WHERE incident_id = NEW.id)"
+	"  AND a.at = NEW.updated_at AND a.action IN ('assigned', 'unassigned'))"
+	" BEGIN SELECT RAISE(ABORT, 'incident assignee changes only with its audit"
+	" entry (socctl incident assign)'); END;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -272,6 +303,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v2_policy,	/* 1 -> 2: security levels, deadlines */
 	schema_v3_national,	/* 2 -> 3: the national role */
 	schema_v4_search,	/* 3 -> 4: search (incident_fts) */
+	schema_v5_incidents,	/* 4 -> 5: category, related, closed_at, audit triggers */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */
@@ -618,7 +650,9 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 		oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	else
 		oflags = SQLITE_OPEN_READWRITE;
-	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+	/* one thread per struct store (store.h): no locking inside SQLite */
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
 		store_sqlerr(st, "open");
 		goto fail;
 	}
@@ -626,8 +660,17 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 	sqlite3_busy_timeout(st->db, 5000);
 	if (pragma(st, "PRAGMA foreign_keys = ON") == -1)
 		goto fail;
+	/* cache_size: a group's transaction must not spill its pages to
+	 * the WAL midway; temp_store: the savepoints' sub-journals (a
+	 * batch's, an incident's) stay in memory, not in a temp file;
+	 * wal_autocheckpoint: pages rewritten by every group (incidents,
+	 * their latest evidence) are copied back once per 64 MB of WAL,
+	 * not once per commit */
 	if (!(flags & STORE_READONLY) && (set_wal(st) == -1 ||
-	    pragma(st, "PRAGMA synchronous = FULL") == -1))
+	    pragma(st, "PRAGMA synchronous = FULL") == -1 ||
+	    pragma(st, "PRAGMA cache_size = -131072") == -1 ||
+	    pragma(st, "PRAGMA temp_store = MEMORY") == -1 ||
+	    pragma(st, "PRAGMA wal_autocheckpoint = 16384") == -1))
 		goto fail;
 	if (schema_check(st) == -1)
 		goto fail;

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	4	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -147,6 +147,43 @@ int	store_incident_origin(struct store *st, int64_t id, struct store_origin *out
 /* Last alert received from the key of sensor name, ns; 0 never.  -1 error. */
 int	store_sensor_last_alert(struct store *st, const char *name, int64_t *at);
 
+/*
+ * The alerts of one (rule, agency, group key) aggregated over a
+ * transaction (ingest.c), written in one go.  hit carries the sums: count
+ * (events), first_ts/last_ts (min/max), severity (max); its evidence_json
+ * is unused.  The evidence offered is the transaction's alerts numbered
+ * 0..nalerts-1: ev_first holds the first nfirst of them, ev_last the
+ * latest nlast (oldest first).  The incident keeps, over its whole life,
+ * the first keep_first and the latest keep_last evidence events.
+ *
+ * With no open incident of the key, the latest closed one decides: a
+ * resolved incident closed less than reopen_within_ns ago is reopened
+ * (status new, audit "reopened" by "correlator"); otherwise (older, or a
+ * false positive) a new incident is opened whose related column names it.
+ */
+struct store_flush {
+	struct store_hit	 hit;
+	const char		*category;	/* NULL: "other" */
+	uint64_t		 nalerts;
+	const char *const	*ev_first;
+	size_t			 nfirst;
+	const char *const	*ev_last;
+	size_t			 nlast;
+	int			 keep_first;
+	int			 keep_last;
+	int64_t			 reopen_within_ns;	/* 0: never reopen */
+	int64_t			 now_ns;		/* 0: the clock */
+	int			 caller_undoes;	/* inside a transaction whose
+						   caller rolls back (to a
+						   savepoint of its own) on
+						   failure: no savepoint here */
+};
+#define STORE_FLUSH_CREATED	1	/* *how: a new incident */
+#define STORE_FLUSH_REOPENED	2	/* a resolved one reopened */
+#define STORE_FLUSH_UPDATED	3	/* the open one */
+int	store_incident_flush(struct store *st, const struct store_flush *f,
+	    int64_t *id, int *how);
+
 /* ---- Everything below serves socctl and the coverage report. ---- */
 
 /*
@@ -238,6 +275,8 @@ struct store_incident {
 	uint64_t	 evidence;	/* evidence events kept */
 	const char	*system_code;	/* "" when none */
 	int		 system_level;	/* 1-5, 0 when none */
+	const char	*category;	/* brute_force, scan, ..., other */
+	int64_t		 related;	/* earlier incident of the key, 0 none */
 };
 typedef int (*store_incident_fn)(void *arg, const struct store_incident *in);
 

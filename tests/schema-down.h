@@ -7,6 +7,15 @@
 #ifndef SOC_TEST_SCHEMA_DOWN_H
 #define SOC_TEST_SCHEMA_DOWN_H
 
+/* 5 -> 4: category, related, closed_at, the audit guard */
+#define SCHEMA_DOWN_V5 \
+	"DROP TRIGGER incidents_status_audited;" \
+	" DROP TRIGGER incidents_assignee_audited;" \
+	" DROP INDEX incidents_closed;" \
+	" ALTER TABLE incidents DROP COLUMN category;" \
+	" ALTER TABLE incidents DROP COLUMN related;" \
+	" ALTER TABLE incidents DROP COLUMN closed_at;"
+
 /* 4 -> 3: search */
 #define SCHEMA_DOWN_V4 \
 	"DROP VIEW incident_deadlines;" \

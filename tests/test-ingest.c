@@ -502,9 +502,12 @@ test_refusals(struct ingest *in, struct soc_wbuf *b)
 #define UNFAIL_S2 "DROP TRIGGER fail_s2; DROP TRIGGER fail_s2u"
 
 /*
- * A batch whose savepoint fails: undone alone (the other sensor's batch
- * in the same group commits), not acked, applied once when it succeeds;
- * one that fails INGEST_POISON_TRIES times is skipped and counted.
+ * Incidents that cannot be written: the sums are written at the group
+ * end, so the first such group fails whole (nothing acked, nothing
+ * applied).  The groups after it write per batch: the failing batch is
+ * undone alone (the other sensor's batch in the same group commits), not
+ * acked, applied once when it succeeds; one that fails
+ * INGEST_POISON_TRIES times is skipped and counted.
  */
 static void
 test_failures(struct ingest *in, struct soc_wbuf *b, struct soc_wbuf *b2)
@@ -520,6 +523,16 @@ test_failures(struct ingest *in, struct soc_wbuf *b, struct soc_wbuf *b2)
 	ingest_group_begin(in);
 	CHECK_INT(feed(in, "s1", b), INGEST_APPLY);
 	CHECK_INT(feed(in, "s2", b2), INGEST_APPLY);
+	CHECK_INT(ingest_group_end(in, on_reply, &g), -1);
+	CHECK_INT(g.n, 0);
+	CHECK_INT(seq_of("s1"), 104);
+	CHECK_INT(seq_of("s2"), 0);
+	CHECK_INT(n->commit_failed, 1);
+	/* both resend: now s2's batch is undone alone */
+	memset(&g, 0, sizeof(g));
+	ingest_group_begin(in);
+	CHECK_INT(feed(in, "s1", b), INGEST_APPLY);
+	CHECK_INT(feed(in, "s2", b2), INGEST_APPLY);
 	CHECK_INT(ingest_group_end(in, on_reply, &g), 0);
 	CHECK(g.n == 1 && is_ack(&g, 0, "s1", 105));
 	CHECK_INT(g.uncommitted, 0);
@@ -527,12 +540,12 @@ test_failures(struct ingest *in, struct soc_wbuf *b, struct soc_wbuf *b2)
 	CHECK_INT(seq_of("s2"), 0);
 	CHECK_INT(events_of("s2"), 0);
 	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE sensor = 's2'"), 0);
-	CHECK_INT(n->commit_failed, 1);
+	CHECK_INT(n->commit_failed, 2);
 
 	/* retried: still failing, still not acked */
 	CHECK_INT(one(in, "s2", b2, &g), INGEST_APPLY);
 	CHECK_INT(g.n, 0);
-	CHECK_INT(n->commit_failed, 2);
+	CHECK_INT(n->commit_failed, 3);
 	CHECK_INT(n->skipped, 0);
 	/* the cause goes away: applied once, acked */
 	CHECK_INT(raw_exec(UNFAIL_S2), SQLITE_OK);
@@ -852,7 +865,7 @@ static void
 test_migration(void)
 {
 	static const char down[] =
-		SCHEMA_DOWN_V4
+		SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4
 		"DROP INDEX incidents_origin; DROP INDEX incidents_open;"
 		"ALTER TABLE incidents DROP COLUMN origin_name;"
 		"ALTER TABLE incidents DROP COLUMN origin_agency;"

@@ -611,6 +611,13 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
+    for stmt in ("drop trigger incidents_status_audited",   # undo step 5
+                 "drop trigger incidents_assignee_audited",
+                 "drop index incidents_closed",
+                 "alter table incidents drop column category",
+                 "alter table incidents drop column related",
+                 "alter table incidents drop column closed_at"):
+        con.execute(stmt)
     con.execute("drop view incident_deadlines")
     con.execute("drop table incident_fts")
     con.execute("insert into incidents (rule_id, rule_title, severity, agency, group_key,"

@@ -725,6 +725,74 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 	}
 }
 
+/* A correlation judged on the clock: written at once (they are rare). */
+struct tick_ctx {
+	struct ingest	*in;
+	int		 failed;
+	uint64_t	 n;
+};
+
+static void
+on_tick_alert(void *arg, const struct rs_alert *a)
+{
+	struct tick_ctx *tc = arg;
+	struct ingest *in = tc->in;
+	struct store_hit h;
+	char agency[128];
+	int64_t id;
+	int created;
+
+	/* the stand-in event carries the agency the window belongs to */
+	if (soc_event_text(a->event, SOC_F_ORGANIZATION_ID, agency,
+	    sizeof(agency)) <= 0)
+		return;
+	soc_sbuf_reset(&in->fjson);
+	soc_json_event(&in->fjson, a->event);
+	h = (struct store_hit){
+		.rule_id = rule_id(a->rule),
+		.rule_title = rule_title(a->rule),
+		.rule_level = rule_level(a->rule),
+		.rule_author = rule_author(a->rule),
+		.severity = rule_severity(a->rule),
+		.agency = agency,
+		.sensor = "correlator",
+		.group_key = a->group_key,
+		.first_ts = a->first_ts,
+		.last_ts = a->last_ts,
+		.count = a->count,
+		.evidence_json = in->fjson.oom ? NULL : in->fjson.data,
+	};
+	in->n.alerts++;
+	tc->n++;
+	if (store_incident_hit(in->st, &h, &id, &created) == -1)
+		tc->failed = 1;
+	else if (created)
+		in->n.incidents_new++;
+}
+
+int
+ingest_tick(struct ingest *in, int64_t now_ns)
+{
+	struct tick_ctx tc = { in, 0, 0 };
+
+	if (in->in_tx)
+		return -1;		/* only between groups */
+	if (store_begin(in->st) == -1)
+		return -1;
+	ruleset_tick(in->rs, now_ns, on_tick_alert, &tc);
+	if (tc.failed) {
+		log_warnx("correlations judged on the clock not written: %s",
+		    store_errmsg(in->st));
+		store_rollback(in->st);
+		return -1;
+	}
+	if (store_commit(in->st) == -1) {
+		store_rollback(in->st);
+		return -1;
+	}
+	return (int)tc.n;
+}
+
 void
 ingest_group_begin(struct ingest *in)
 {

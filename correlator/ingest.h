@@ -122,6 +122,15 @@ int	ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes);
 int	ingest_load_categories(struct ingest *in, const char *rules_dir,
 	    char *err, size_t errlen);
 
+/*
+ * Judges the correlation windows that close on the clock (conditions with
+ * an upper bound, absence rules: ruleset_tick()) and writes their
+ * incidents in a transaction of their own, under the agency of each
+ * window and sensor "correlator".  Between groups, before
+ * ruleset_expire().  The number of alerts, or -1.
+ */
+int	ingest_tick(struct ingest *in, int64_t now_ns);
+
 void	ingest_group_begin(struct ingest *in);
 /*
  * One message: sensor is the authenticated name (ZeroMQ's User-Id; NULL

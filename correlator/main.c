@@ -38,6 +38,9 @@ struct corr_conf {
 	char		*bind;
 	char		*geoip_city;
 	char		*geoip_asn;
+	long long	 evidence_first;
+	long long	 evidence_last;
+	char		*reopen_within;
 };
 
 static struct corr_conf		C;
@@ -79,6 +82,16 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "geoip.asn", .type = CONF_STR, .dst = &C.geoip_asn,
 	  .flag = "geoip-asn", .arg = "FILE",
 	  .help = "MaxMind ASN database: adds source.as.*" },
+	{ .name = "incidents.evidence_first", .type = CONF_INT,
+	  .dst = &C.evidence_first, .min = 0, .max = 64, .def = "10",
+	  .help = "evidence events an incident keeps: its first N" },
+	{ .name = "incidents.evidence_last", .type = CONF_INT,
+	  .dst = &C.evidence_last, .min = 0, .max = 64, .def = "10",
+	  .help = "evidence events an incident keeps: its latest M" },
+	{ .name = "incidents.reopen_within", .type = CONF_STR,
+	  .dst = &C.reopen_within, .def = "24h",
+	  .help = "a resolved incident that fires again within this reopens "
+	  "(0: never; later: a new, related incident)" },
 	{ .flag = "test", .letter = 't', .action = ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
@@ -144,6 +157,7 @@ do_reload(void)
 {
 	struct ruleset *n;
 	struct rs_scratch *sc;
+	char err[512];
 	size_t kept;
 
 	log_info("reloading rules from %s", C.rules);
@@ -157,6 +171,8 @@ do_reload(void)
 		ruleset_free(n);
 		return;
 	}
+	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
+		log_warnx("categories: %s; keeping the table in use", err);
 	kept = ruleset_adopt(n, rs);
 	rs_scratch_free(scratch);
 	ruleset_free(rs);
@@ -217,6 +233,24 @@ on_readable(void *router)
 	ingest_group_end(in, send_reply, router);
 }
 
+/* Correlation windows held and evicted, in all and per agency. */
+static void
+log_windows(void)
+{
+	const char *name;
+	uint64_t evicted;
+	size_t keys, i, n = ruleset_corr_agencies(rs);
+
+	ruleset_corr_stats(rs, &keys, &evicted);
+	log_info("correlation windows: %zu held, %llu evicted", keys,
+	    (unsigned long long)evicted);
+	for (i = 0; i < n; i++)
+		if (ruleset_corr_agency(rs, i, &name, &keys, &evicted) == 0 &&
+		    (keys > 0 || evicted > 0))
+			log_info("  agency %s: %zu held, %llu evicted", name, keys,
+			    (unsigned long long)evicted);
+}
+
 static void
 log_counters(struct auth *a)
 {
@@ -232,6 +266,18 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
+	log_info("incidents: written %llu, reopened %llu, early flushes %llu, "
+	    "alerts written alone %llu, evidence dropped %llu; forwarded "
+	    "alerts %llu (refused %llu, new %llu, updated %llu, stale %llu)",
+	    (unsigned long long)n->incident_writes,
+	    (unsigned long long)n->incidents_reopened,
+	    (unsigned long long)n->early_flushes,
+	    (unsigned long long)n->agg_overflow,
+	    (unsigned long long)n->evidence_dropped,
+	    (unsigned long long)n->fwd_alerts, (unsigned long long)n->fwd_bad,
+	    (unsigned long long)n->fwd_new, (unsigned long long)n->fwd_updated,
+	    (unsigned long long)n->fwd_stale);
+	log_windows();
 }
 
 static void
@@ -271,11 +317,15 @@ main(int argc, char **argv)
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
-	int64_t last_expire = soc_mono_ms();
+	int64_t last_expire = soc_mono_ms(), reopen_ns;
 
 	log_init("soc-correlator", 0);
 	parse_args(argc, argv, &test, &debug);
 	log_setverbose(debug);
+	if ((reopen_ns = strcmp(C.reopen_within, "0") == 0 ? 0 :
+	    soc_parse_duration(C.reopen_within)) < 0)
+		fatalx("incidents.reopen_within \"%s\": not a duration (24h, "
+		    "90m, 0)", C.reopen_within);
 	if (C.key == NULL)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
 	if (soc_key_load(C.key, secret, err, sizeof(err)) == -1)
@@ -314,6 +364,11 @@ main(int argc, char **argv)
 		fatalx("cannot allocate Hyperscan scratch");
 	if ((in = ingest_new(st, rs, scratch, en)) == NULL)
 		fatalx("cannot allocate the ingest state");
+	if (ingest_set_incident_opts(in, (int)C.evidence_first,
+	    (int)C.evidence_last, reopen_ns) == -1)
+		fatalx("incident options refused");
+	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
+		fatalx("categories: %s", err);
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
@@ -350,6 +405,8 @@ main(int argc, char **argv)
 		if (soc_mono_ms() - last_expire >= 10000) {
 			/* frees windows nobody fed for a while (wall clock) */
 			last_expire = soc_mono_ms();
+			/* windows that close on the clock are judged first */
+			ingest_tick(in, soc_now_ns());
 			ruleset_expire(rs, soc_now_ns());
 		}
 		if (reload) {

@@ -333,10 +333,13 @@ def main():
         lic = open(os.path.join(SRC, f)).read()
         check("License: Apache-2.0" in lic, f"{f}: license note")
 
+    # rules that only feed a correlation raise nothing of their own
+    bases = {title for _, title, _, name, _, _, _ in docs if name in refs}
     for title, (kind, pos, miss) in table.items():
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower())
         got = alerts(tmp, slug + "-pos", kind, pos)
         check(title in got, f"{title}: fires on its positive example (alerts: {got})")
+        check(not bases & set(got), f"{title}: no alert from a base rule: {got}")
         got = alerts(tmp, slug + "-miss", kind, miss)
         check(title not in got, f"{title}: silent on its near-miss (alerts: {got})")
 

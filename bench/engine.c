@@ -207,22 +207,100 @@ usage(void)
 	exit(2);
 }
 
+/* Timings of one run. */
+struct en_result {
+	uint64_t	 events, bad;
+	double		 eng_s, floor_s;
+};
+
+/*
+ * Every event of the file through the engine, then through the floor,
+ * a chunk at a time; parsing is outside both timed regions.
+ */
+static int
+en_run(struct ruleset *rs, struct rs_scratch *sc, const struct en_floor *fl,
+    const char *events, struct en_result *res)
+{
+	static struct soc_event ev[EN_CHUNK];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	double t0;
+	FILE *f;
+
+	if ((f = fopen(events, "r")) == NULL) {
+		perror(events);
+		return -1;
+	}
+	for (;;) {
+		size_t n = 0;
+		const char *why;
+
+		while (n < EN_CHUNK && (len = getline(&line, &cap, f)) > 0) {
+			if (line[len - 1] == '\n')
+				len--;
+			if (soc_json_read_event(line, (size_t)len, &ev[n], &why,
+			    NULL) == -1)
+				res->bad++;
+			else
+				n++;
+		}
+		if (n == 0)
+			break;
+		t0 = en_now();
+		for (size_t i = 0; i < n; i++)
+			ruleset_match(rs, sc, &ev[i], en_alert, NULL);
+		res->eng_s += en_now() - t0;
+		t0 = en_now();
+		for (size_t i = 0; i < n; i++)
+			en_floor_scan(fl, &ev[i]);
+		res->floor_s += en_now() - t0;
+		res->events += n;
+	}
+	fclose(f);
+	free(line);
+	return 0;
+}
+
+static void
+en_print(int json, const char *label, size_t nrules, double load_s,
+    const struct en_floor *fl, const struct en_result *r)
+{
+	double eps = r->events / r->eng_s, fps = r->events / r->floor_s;
+
+	if (json)
+		printf("{\"label\":\"%s\",\"rules\":%zu,\"compile_s\":%.3f,"
+		    "\"db_bytes\":%zu,\"db_fields\":%zu,\"patterns\":%zu,"
+		    "\"floor_compile_s\":%.3f,\"events\":%llu,\"bad_lines\":%llu,"
+		    "\"alerts\":%llu,\"engine_s\":%.3f,\"events_per_s\":%.0f,"
+		    "\"floor_s\":%.3f,\"floor_events_per_s\":%.0f,"
+		    "\"of_floor\":%.3f}\n", label, nrules, load_s, fl->bytes,
+		    fl->nf, fl->npat, fl->compile_s, (unsigned long long)r->events,
+		    (unsigned long long)r->bad, (unsigned long long)en_alerts,
+		    r->eng_s, eps, r->floor_s, fps, r->floor_s / r->eng_s);
+	else
+		printf("%s%s%zu rules: compile %.2f s (floor's own compile %.2f s);"
+		    " databases %.1f KiB (%zu fields, %zu patterns)\n"
+		    "  %llu events, %llu alerts: engine %.0f events/s (%.2f s),"
+		    " floor %.0f events/s (%.2f s): %.0f%% of the floor\n",
+		    label, *label ? ": " : "", nrules, load_s, fl->compile_s,
+		    fl->bytes / 1024.0, fl->nf, fl->npat,
+		    (unsigned long long)r->events, (unsigned long long)en_alerts,
+		    eps, r->eng_s, fps, r->floor_s, 100.0 * r->floor_s / r->eng_s);
+}
+
 int
 main(int argc, char **argv)
 {
-	static struct soc_event ev[EN_CHUNK];
 	const char *mapping = NULL, *events = NULL, *label = "";
 	const char **dirs;
 	struct en_floor fl = { 0 };
+	struct en_result res = { 0 };
 	struct ruleset *rs;
 	struct rs_scratch *sc;
-	size_t ndirs = 0, nerr = 0, cap = 0, nrules;
-	uint64_t nev = 0, bad = 0;
-	double t0, load_s, eng_s = 0, floor_s = 0;
-	char *line = NULL;
-	ssize_t len;
+	size_t ndirs = 0, nerr = 0;
+	double t0, load_s;
 	int json = 0;
-	FILE *f;
 
 	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
 		return 1;
@@ -250,59 +328,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "engine: %zu rules refused\n", nerr);
 		return 1;
 	}
-	nrules = ruleset_count(rs);
-	if ((sc = rs_scratch_new(rs)) == NULL || en_floor_build(rs, &fl) == -1)
+	if ((sc = rs_scratch_new(rs)) == NULL || en_floor_build(rs, &fl) == -1 ||
+	    en_run(rs, sc, &fl, events, &res) == -1)
 		return 1;
-	if ((f = fopen(events, "r")) == NULL) {
-		perror(events);
-		return 1;
-	}
-	for (;;) {
-		size_t n = 0;
-		const char *why;
-
-		while (n < EN_CHUNK && (len = getline(&line, &cap, f)) > 0) {
-			if (line[len - 1] == '\n')
-				len--;
-			if (soc_json_read_event(line, (size_t)len, &ev[n], &why,
-			    NULL) == -1)
-				bad++;
-			else
-				n++;
-		}
-		if (n == 0)
-			break;
-		t0 = en_now();
-		for (size_t i = 0; i < n; i++)
-			ruleset_match(rs, sc, &ev[i], en_alert, NULL);
-		eng_s += en_now() - t0;
-		t0 = en_now();
-		for (size_t i = 0; i < n; i++)
-			en_floor_scan(&fl, &ev[i]);
-		floor_s += en_now() - t0;
-		nev += n;
-	}
-	fclose(f);
-	free(line);
-	if (json)
-		printf("{\"label\":\"%s\",\"rules\":%zu,\"compile_s\":%.3f,"
-		    "\"db_bytes\":%zu,\"db_fields\":%zu,\"patterns\":%zu,"
-		    "\"floor_compile_s\":%.3f,\"events\":%llu,\"bad_lines\":%llu,"
-		    "\"alerts\":%llu,\"engine_s\":%.3f,\"events_per_s\":%.0f,"
-		    "\"floor_s\":%.3f,\"floor_events_per_s\":%.0f,"
-		    "\"of_floor\":%.3f}\n", label, nrules, load_s, fl.bytes, fl.nf,
-		    fl.npat, fl.compile_s, (unsigned long long)nev,
-		    (unsigned long long)bad, (unsigned long long)en_alerts, eng_s,
-		    nev / eng_s, floor_s, nev / floor_s, floor_s / eng_s);
-	else
-		printf("%s%s%zu rules: compile %.2f s (floor's own compile %.2f s);"
-		    " databases %.1f KiB (%zu fields, %zu patterns)\n"
-		    "  %llu events, %llu alerts: engine %.0f events/s (%.2f s),"
-		    " floor %.0f events/s (%.2f s): %.0f%% of the floor\n",
-		    label, *label ? ": " : "", nrules, load_s, fl.compile_s,
-		    fl.bytes / 1024.0, fl.nf, fl.npat, (unsigned long long)nev,
-		    (unsigned long long)en_alerts, nev / eng_s, eng_s,
-		    nev / floor_s, floor_s, 100.0 * floor_s / eng_s);
+	en_print(json, label, ruleset_count(rs), load_s, &fl, &res);
 	for (size_t i = 0; i < fl.nf; i++)
 		hs_free_database(fl.f[i].db);
 	hs_free_scratch(fl.scratch);

@@ -133,8 +133,9 @@ def main():
           f"a refused rule is listed with the line in the checkout and the reason: {refused}")
     check("zz-test/bad.yml" in p.stdout and "zz-test/orphan.yml" in refused_files,
           "a correlation over a refused rule is refused too")
-    check(os.path.exists(os.path.join(target, "LICENSE.Detection.Rules.md")),
-          "the license text is copied beside the rules")
+    check(os.path.exists(os.path.join(target, "LICENSE.Detection.Rules.md")) and
+          os.path.exists(os.path.join(target, "LICENSE.sigma-repo.md")),
+          "the license text and the repository's note are copied beside the rules")
 
     p = run(SOCCTL, "rules", "check", target, "--mapping", MAPPING, ok=False)
     check(p.returncode == 0 and " 0 refused" in p.stdout, f"the copy loads: {p.stdout.strip()}")

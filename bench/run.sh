@@ -4,6 +4,6 @@
 set -e
 BUILD=$(cd "${1:-build}" && pwd)
 DIR=$(cd "$(dirname "$0")" && pwd)
-for b in "$DIR"/logs.sh "$DIR"/sensor.sh "$DIR"/e2e.sh; do
+for b in "$DIR"/logs.sh "$DIR"/sensor.sh "$DIR"/engine.sh "$DIR"/e2e.sh; do
 	[ -f "$b" ] && sh "$b" "$BUILD"
 done

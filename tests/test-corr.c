@@ -382,7 +382,7 @@ static void
 test_agency_bounds(void)
 {
 	static struct soc_event ev;
-	const char *dirs[1] = { SOC_SRCDIR "/rules" };
+	const char *dirs[1] = { SOC_SRCDIR "/rules/linux" };
 	struct ruleset *rs;
 	struct rs_scratch *s;
 	struct got g = { 0 }, gb = { 0 };
@@ -391,7 +391,7 @@ test_agency_bounds(void)
 	uint64_t evicted, aev = 0, bev = 0;
 	int evalerts = 0;
 
-	rs = ruleset_load(dirs, 1, NULL, on_err, NULL, &nerr);
+	rs = ruleset_load(dirs, 1, MAPPING, on_err, NULL, &nerr);
 	CHECK(rs != NULL);
 	if (rs == NULL)
 		return;

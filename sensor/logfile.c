@@ -146,7 +146,7 @@ emit_line(struct logfile_set *ls, const char *path, const char *line,
 	ls->st.lines++;
 	log_syslog_parse(&ctx, line, len, &ls->ev);
 	if (cut)
-		ls->ev.flags |= SOC_EV_TRUNCATED;
+		soc_event_set_truncated(&ls->ev);
 	ls->emit(ls->arg, &ls->ev);
 }
 

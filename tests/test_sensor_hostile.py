@@ -15,6 +15,9 @@ real binaries, each case a regression test for a loss or evasion path:
   event comes out of its tail.
 - key_refused: a sensor whose key is not enrolled logs "key not enrolled
   or revoked", once, instead of only leaving batches unacknowledged.
+- long_line_marked: a followed file's line over 1 MiB is cut and marked at
+  the sensor, and the mark crosses the wire: a rule on soc.truncated fires
+  and the incident's evidence shows "soc": {"truncated": true}.
 - spool_disk_full: the spool's file system is full, then has room again,
   and the sensor is killed with SIGKILL; restarted, every line arrives at
   the correlator exactly once.  Needs root to mount a small tmpfs; skipped
@@ -388,11 +391,68 @@ def key_refused(tmp):
         corr.stop()
 
 
+CUT_RULE = """title: Cut log line
+id: 5b0f3c2e-8d7a-4f6e-9a51-2c3d4e5f6a7b
+status: test
+level: low
+description: A log line too long to keep whole reached the correlator.
+logsource:
+  product: linux
+detection:
+  sel:
+    soc.truncated: 1
+  condition: sel
+"""
+
+
+def long_line_marked(tmp):
+    corr = Correlator(tmp)
+    with open(os.path.join(corr.rules, "cut.yml"), "w") as f:
+        f.write(CUT_RULE)
+    check(corr.start(), "correlator listens")
+    log = os.path.join(tmp, "app.log")
+    with open(log, "w") as f:
+        f.write("Nov 27 10:00:00 gw1 app[1]: before\n")
+        f.write("Nov 27 10:00:01 gw1 app[1]: " + "B" * (1 << 20) + "\n")
+        f.write("Nov 27 10:00:02 gw1 app[1]: after\n")
+    cfg = os.path.join(tmp, "cut.yml")
+    with open(cfg, "w") as f:
+        f.write(corr.uplink_conf() + f"logs:\n  files: [{log}]\n")
+    s = start_sensor(tmp, cfg, "cut")
+    try:
+        check(wait_until(lambda: corr.sensor_row() >= 3, 30, 0.1),
+              "the three lines arrive")
+
+        def evidence():
+            con = sqlite3.connect(corr.db, timeout=10)
+            try:
+                return [json.loads(r[0]) for r in con.execute(
+                    "select event_json from evidence")]
+            finally:
+                con.close()
+        check(wait_until(lambda: len(evidence()) >= 1, 20, 0.1),
+              "the rule on soc.truncated fires")
+        time.sleep(0.5)
+        ev = evidence()
+        check(len(ev) == 1, f"only the cut line is marked: {len(ev)}")
+        check(ev and ev[0].get("soc") == {"truncated": True},
+              f"the evidence shows soc.truncated: {ev[0].get('soc') if ev else None}")
+        check(ev and ev[0].get("message", "").startswith("BBBB"),
+              "the evidence is the cut line")
+        rc, _ = end_sensor(s)
+        check(rc == 0, f"sensor exits 0, got {rc}")
+    finally:
+        if s.poll() is None:
+            s.kill()
+        corr.stop()
+
+
 def main():
     cases = {"udp_flood": udp_flood, "tcp_lockout": tcp_lockout,
              "tcp_per_source": lambda tmp: tcp_lockout(tmp, None),
              "tcp_long_line": tcp_long_line,
-             "spool_disk_full": spool_disk_full, "key_refused": key_refused}
+             "spool_disk_full": spool_disk_full, "key_refused": key_refused,
+             "long_line_marked": long_line_marked}
     skipped = 0
     only = sys.argv[1:]
     for name, fn in cases.items():

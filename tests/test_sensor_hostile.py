@@ -15,6 +15,12 @@ real binaries, each case a regression test for a loss or evasion path:
   event comes out of its tail.
 - key_refused: a sensor whose key is not enrolled logs "key not enrolled
   or revoked", once, instead of only leaving batches unacknowledged.
+- queue_full_live: live mode (a capture interface, so the uplink never
+  waits), no spool, uplink.queue_batches 2 and the correlator started
+  late: log-file reading pauses instead of dropping batches, so every line
+  arrives exactly once, also after lines appended while the correlator is
+  down again and a SIGKILL and restart of the sensor.  Needs root to
+  capture on lo; skipped (exit 77) otherwise.
 - long_line_marked: a followed file's line over 1 MiB is cut and marked at
   the sensor, and the mark crosses the wire: a rule on soc.truncated fires
   and the incident's evidence shows "soc": {"truncated": true}.
@@ -391,6 +397,79 @@ def key_refused(tmp):
         corr.stop()
 
 
+def queue_full_live(tmp):
+    if os.geteuid() != 0:
+        print("queue_full_live: capturing on lo needs root: skipped",
+              file=sys.stderr)
+        return 77
+    corr = Correlator(tmp)
+    log = os.path.join(tmp, "app.log")
+    state = os.path.join(tmp, "positions")
+    cfg = os.path.join(tmp, "live.yml")
+    with open(cfg, "w") as f:
+        f.write(corr.uplink_conf() + f"""capture:
+  interfaces: [lo]
+  filter: "udp port 9"
+  buffer_mb: 4
+logs:
+  files: [{log}]
+  state_file: {state}
+uplink:
+  queue_batches: 2
+  batch_events: 10
+  batch_ms: 50
+  ack_timeout_ms: 1000
+  drain_timeout_s: 1
+""")
+
+    def append(first, last):
+        with open(log, "a") as f:
+            for i in range(first, last):
+                f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
+
+    def delivered(n):
+        size = os.path.getsize(log)
+        return (wait_until(lambda: corr.sensor_row() >= n, 60, 0.1) and
+                wait_until(lambda: state_offset(state, log) == size, 20))
+    procs = []
+    try:
+        append(0, 1500)
+        # no correlator yet: two batches fill the queue, the pipe a few more
+        s = start_sensor(tmp, cfg, "live1")
+        procs.append(s)
+        time.sleep(2.0)		# what it would read, it has read
+        check(s.poll() is None, "the sensor runs (captures on lo)")
+        check(corr.start(), "correlator listens")
+        check(delivered(1500), f"every line read while the correlator was "
+              f"away arrives: {corr.sensor_row()} of 1500")
+        # positions now saved past them: lines appended later come after
+        append(1500, 2000)
+        check(delivered(2000), f"and the lines after: {corr.sensor_row()} "
+              f"of 2000")
+        # the correlator goes away again; the sensor is killed while paused
+        corr.stop()
+        append(2000, 3500)
+        time.sleep(1.5)
+        s.send_signal(signal.SIGKILL)
+        s.wait()
+        check(corr.start(), "correlator listens again")
+        s = start_sensor(tmp, cfg, "live2")
+        procs.append(s)
+        delivered(3500)
+        time.sleep(1.0)		# anything extra (a duplicate) arrives too
+        got = corr.sensor_row()
+        check(got == 3500, f"every line once: {got} events for 3500 lines")
+        rc, text = end_sensor(s)
+        check(rc == 0, f"sensor exits 0, got {rc}")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        corr.stop()
+    return 0
+
+
 CUT_RULE = """title: Cut log line
 id: 5b0f3c2e-8d7a-4f6e-9a51-2c3d4e5f6a7b
 status: test
@@ -452,7 +531,8 @@ def main():
              "tcp_per_source": lambda tmp: tcp_lockout(tmp, None),
              "tcp_long_line": tcp_long_line,
              "spool_disk_full": spool_disk_full, "key_refused": key_refused,
-             "long_line_marked": long_line_marked}
+             "long_line_marked": long_line_marked,
+             "queue_full_live": queue_full_live}
     skipped = 0
     only = sys.argv[1:]
     for name, fn in cases.items():

@@ -109,7 +109,7 @@ put_str(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
 		return;
 	if (len > room) {
 		len = room;
-		ev->flags |= SOC_EV_TRUNCATED;
+		soc_event_set_truncated(ev);
 	}
 	if (len > 0)
 		memcpy(ev->buf + ev->buf_len, s, len);
@@ -147,6 +147,22 @@ soc_event_set_int(struct soc_event *ev, int f, int64_t v)
 		return;
 	ev->val[f].i = v;
 	mark(ev, f);
+}
+
+void
+soc_event_set_truncated(struct soc_event *ev)
+{
+	ev->flags |= SOC_EV_TRUNCATED;
+	ev->val[SOC_F_SOC_TRUNCATED].i = 1;
+	mark(ev, SOC_F_SOC_TRUNCATED);
+}
+
+bool
+soc_event_truncated(const struct soc_event *ev)
+{
+	return (ev->flags & SOC_EV_TRUNCATED) ||
+	    (soc_event_has(ev, SOC_F_SOC_TRUNCATED) &&
+	    ev->val[SOC_F_SOC_TRUNCATED].i != 0);
 }
 
 void

@@ -7,7 +7,10 @@
  * of the wrong shape for their field are an error with a reason.
  *
  * Strings are decoded (\uXXXX with surrogate pairs to UTF-8).  A byte the
- * writer escaped as \u00XX comes back as the code point U+00XX.
+ * writer escaped as \u00XX comes back as the code point U+00XX.  A value
+ * cut to fit (a string over 8 KiB, an array over 4 KiB joined) marks the
+ * event truncated (soc.truncated), as the sensor does; so does
+ * "soc": {"truncated": true} in the input, which the writer produces.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@ struct jr {
 	size_t			 plen;
 	char			 str[8192];	/* decoded string scratch */
 	size_t			 slen;
+	int			 cut;		/* str lost bytes: too long */
 };
 
 static int jr_value(struct jr *, int);
@@ -72,6 +76,8 @@ put_byte(struct jr *j, unsigned c)
 {
 	if (j->slen < sizeof(j->str))
 		j->str[j->slen++] = (char)c;
+	else
+		j->cut = 1;
 }
 
 static void
@@ -101,6 +107,7 @@ jr_string(struct jr *j)
 	unsigned cp, lo;
 
 	j->slen = 0;
+	j->cut = 0;
 	j->p++;
 	while (j->p < j->end && *j->p != '"') {
 		unsigned char c = (unsigned char)*j->p++;
@@ -208,6 +215,8 @@ jr_assign(struct jr *j, int is_string)
 	switch (soc_field_type(f)) {
 	case SOC_T_STR:
 		soc_event_set_str(j->ev, f, j->str, j->slen);
+		if (j->cut)
+			soc_event_set_truncated(j->ev);
 		return 0;
 	case SOC_T_TIME:
 		if (is_string) {
@@ -274,7 +283,7 @@ jr_array(struct jr *j, int depth)
 {
 	char joined[4096];
 	size_t jl = 0;
-	int strings = 0;
+	int strings = 0, cut = 0;
 
 	j->p++;
 	jr_ws(j);
@@ -292,7 +301,9 @@ jr_array(struct jr *j, int depth)
 					joined[jl++] = ',';
 				memcpy(joined + jl, j->str, j->slen);
 				jl += j->slen;
-			}
+			} else
+				cut = 1;
+			cut |= j->cut;
 			strings++;
 		} else if (jr_value(j, depth + 1) == -1)
 			return -1;
@@ -310,6 +321,7 @@ jr_array(struct jr *j, int depth)
 	if (strings > 0) {
 		memcpy(j->str, joined, jl);
 		j->slen = jl;
+		j->cut = cut;
 		return jr_assign(j, 1);
 	}
 	return 0;
@@ -340,10 +352,16 @@ jr_value(struct jr *j, int depth)
 		start = j->p;
 		while (j->p < j->end && *j->p >= 'a' && *j->p <= 'z')
 			j->p++;
-		if ((j->p - start == 4 && (!memcmp(start, "true", 4) ||
-		    !memcmp(start, "null", 4))) ||
+		if (j->p - start == 4 && !memcmp(start, "true", 4)) {
+			/* the one boolean: the writer's mark, read back */
+			if (soc_field_lookup(j->path, j->plen) ==
+			    SOC_F_SOC_TRUNCATED)
+				soc_event_set_truncated(j->ev);
+			return 0;
+		}
+		if ((j->p - start == 4 && !memcmp(start, "null", 4)) ||
 		    (j->p - start == 5 && !memcmp(start, "false", 5)))
-			return 0;	/* no boolean fields in the registry */
+			return 0;	/* no other boolean fields */
 		return jr_fail(j, "unknown literal");
 	default:
 		start = j->p;
@@ -390,6 +408,8 @@ soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
 		*why = "trailing characters after the object";
 		return -1;
 	}
+	if (soc_event_truncated(ev))	/* flag and field agree */
+		soc_event_set_truncated(ev);
 	if (unknown != NULL)
 		*unknown = j.unknown;
 	return 0;

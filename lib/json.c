@@ -257,7 +257,10 @@ json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 		soc_sbuf_json_str(b, s, len);
 		break;
 	case SOC_T_INT:
-		soc_sbuf_printf(b, "%lld", (long long)ev->val[f].i);
+		if (f == SOC_F_SOC_TRUNCATED)	/* a mark: true/false */
+			soc_sbuf_adds(b, ev->val[f].i ? "true" : "false");
+		else
+			soc_sbuf_printf(b, "%lld", (long long)ev->val[f].i);
 		break;
 	case SOC_T_TIME:
 	case SOC_T_IP:
@@ -311,7 +314,9 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 		b->len--;		/* drop the root's closing brace... */
 		b->data[b->len] = '\0';
 	}
-	if (ev->flags & SOC_EV_TRUNCATED)
+	/* the flag alone (an intake's mark): as the field would read */
+	if ((ev->flags & SOC_EV_TRUNCATED) &&
+	    !soc_event_has(ev, SOC_F_SOC_TRUNCATED))
 		soc_sbuf_adds(b, ",\"soc\":{\"truncated\":true}");
 	soc_sbuf_add(b, "}", 1);	/* ...and close once */
 }

@@ -5,6 +5,7 @@
  * types that do not fit the field, and reports a reason instead of
  * asserting.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,11 +148,18 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 	size_t need = 4 + 8 + 2;
 	uint16_t nfields = 0;
 	uint8_t *p;
+	/* the flag alone (set by an intake) still travels, as the field */
+	bool mark = (ev->flags & SOC_EV_TRUNCATED) &&
+	    !soc_event_has(ev, SOC_F_SOC_TRUNCATED);
 
 	if (b->len < SOC_WIRE_HDR_LEN)
 		return -1;
 	FOREACH_PRESENT(ev, f) {
 		need += 4 + field_size(ev, f);
+		nfields++;
+	}
+	if (mark) {
+		need += 4 + 8;
 		nfields++;
 	}
 	if (wbuf_reserve(b, need) == -1)
@@ -180,6 +188,11 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 			break;
 		}
 		p += n;
+	}
+	if (mark) {
+		put16(p, SOC_F_SOC_TRUNCATED);
+		put16(p + 2, 8);
+		put64(p + 4, 1);
 	}
 	b->len += need;
 	put32(b->data + 16, ++b->count);
@@ -280,8 +293,11 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 	case SOC_T_TIME:
 		if (n != 8)
 			break;
-		if (ev != NULL)
-			soc_event_set_int(ev, id, (int64_t)get64(v));
+		if (ev == NULL)
+			return 0;
+		soc_event_set_int(ev, id, (int64_t)get64(v));
+		if (id == SOC_F_SOC_TRUNCATED && get64(v) != 0)
+			ev->flags |= SOC_EV_TRUNCATED;
 		return 0;
 	case SOC_T_IP:
 		if (n != 4 && n != 16)

@@ -91,6 +91,12 @@ int		 logfile_follow(struct logfile_set *ls);
  * nothing: the caller decides when positions are safe. */
 int		 logfile_poll(struct logfile_set *ls);
 int		 logfile_fd(const struct logfile_set *ls); /* inotify, or -1 */
+/* Paused, nothing more is read (following only): from inside the emit or
+ * tick callback, reading stops after the line just emitted, and the rest
+ * stays in the files until logfile_pause(ls, 0).  The caller leaves the
+ * inotify descriptor out of its poll meanwhile. */
+void		 logfile_pause(struct logfile_set *ls, int paused);
+int		 logfile_paused(const struct logfile_set *ls);
 /* Positions just after the last line emitted, in the state-file format;
  * returns the length, 0 when none or it does not fit. */
 size_t		 logfile_checkpoint(struct logfile_set *ls, char *buf,

@@ -51,6 +51,12 @@
  * safely delivered: the uplink after the spool write or the ack, main.c
  * after flushing JSON.  The module itself never saves.
  *
+ * Pausing: logfile_pause() (from inside the emit or tick callback, when
+ * the uplink cannot take a batch) stops reading after the line just
+ * emitted; offsets stay just after it, so the rest stays in the file and
+ * is read once the caller resumes -- a file is never read past what the
+ * caller could keep.
+ *
  * All state lives in a struct logfile_set; lines go to the emit callback
  * given to logfile_open(), which may take a checkpoint from inside.
  */
@@ -128,6 +134,7 @@ struct logfile_set {
 	size_t			 blobcap;
 	uint64_t		 skipped;	/* files over LF_MAX_FILES */
 	uint64_t		 save_failed;	/* in a row; the saving thread's */
+	bool			 paused;	/* logfile_pause(): read nothing */
 	struct logfile_stats	 st;
 };
 
@@ -146,7 +153,7 @@ emit_line(struct logfile_set *ls, const char *path, const char *line,
 	ls->st.lines++;
 	log_syslog_parse(&ctx, line, len, &ls->ev);
 	if (cut)
-		ls->ev.flags |= SOC_EV_TRUNCATED;
+		soc_event_set_truncated(&ls->ev);
 	ls->emit(ls->arg, &ls->ev);
 }
 
@@ -271,7 +278,7 @@ lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 	char *nl;
 	int64_t now;
 
-	for (int k = 0; k < LF_POLL_BUFS; k++) {
+	for (int k = 0; k < LF_POLL_BUFS && !ls->paused; k++) {
 		off_t base = f->done;
 
 		if ((r = pread(f->fd, ls->buf, LF_BUFSZ, base)) <= 0)
@@ -303,6 +310,8 @@ lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 			emit_line(ls, f->path, ls->buf + start,
 			    (size_t)(nl - (ls->buf + start)), now, false);
 			start = next;
+			if (ls->paused)		/* the rest stays in the file */
+				break;
 		}
 		if (start == 0 && r == LF_BUFSZ) {
 			ls->st.pieces++;
@@ -311,7 +320,7 @@ lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 			emit_line(ls, f->path, ls->buf, LF_BUFSZ, now, true);
 			start = LF_BUFSZ;
 		}
-		if (final && r < LF_BUFSZ && start < (size_t)r) {
+		if (final && !ls->paused && r < LF_BUFSZ && start < (size_t)r) {
 			f->done = base + r;
 			emit_line(ls, f->path, ls->buf + start,
 			    (size_t)r - start, now, false);
@@ -319,8 +328,8 @@ lf_drain(struct logfile_set *ls, struct lfile *f, bool final)
 		}
 		f->done = base + (off_t)start;
 		emitted |= start > 0;
-		if (r < LF_BUFSZ)
-			break;		/* end of file */
+		if (r < LF_BUFSZ || ls->paused)
+			break;		/* end of file, or told to stop */
 		ls->tick(ls->arg);
 	}
 	if (emitted) {
@@ -809,33 +818,50 @@ logfile_poll(struct logfile_set *ls)
 	struct lfile *f;
 	int64_t now;
 
-	if (ls == NULL || ls->buf == NULL)
+	/* paused: the inotify events stay pending (the caller leaves the
+	 * descriptor out of its poll until it resumes) */
+	if (ls == NULL || ls->buf == NULL || ls->paused)
 		return 0;
 	lf_inotify_drain(ls);
 	/* what was appended to the files we know, before any new file */
-	for (size_t i = 0; i < ls->nfiles; i++) {
+	for (size_t i = 0; i < ls->nfiles && !ls->paused; i++) {
 		lf_check_truncated(&ls->files[i]);
 		emitted |= lf_drain(ls, &ls->files[i], false);
 	}
 	now = soc_mono_ms();
-	if (now - ls->last_scan >= ls->conf.scan_ms) {
+	if (!ls->paused && now - ls->last_scan >= ls->conf.scan_ms) {
 		size_t known = ls->nfiles;
 
 		lf_scan(ls, false);
-		for (size_t i = known; i < ls->nfiles; i++)
+		for (size_t i = known; i < ls->nfiles && !ls->paused; i++)
 			emitted |= lf_drain(ls, &ls->files[i], false);
-		for (size_t i = 0; i < ls->nfiles;) {
+		for (size_t i = 0; i < ls->nfiles && !ls->paused;) {
 			f = &ls->files[i];
 			if (!f->gone || now - f->grew_ms < ls->conf.grace_ms) {
 				i++;
 				continue;
 			}
 			emitted |= lf_drain(ls, f, true);
+			if (ls->paused)
+				break;	/* maybe not finished: next time */
 			log_info("%s: finished the rotated file", f->path);
 			lf_remove(ls, f);
 		}
 	}
 	return emitted;
+}
+
+void
+logfile_pause(struct logfile_set *ls, int paused)
+{
+	if (ls != NULL)
+		ls->paused = paused != 0;
+}
+
+int
+logfile_paused(const struct logfile_set *ls)
+{
+	return ls != NULL && ls->paused;
 }
 
 void

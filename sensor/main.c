@@ -37,6 +37,7 @@ static volatile sig_atomic_t	sensor_report;
 static struct sensor	S;
 
 static void	sensor_flush(struct sensor *s);
+static void	sensor_release_held(struct sensor *s, int final);
 static void	sensor_tick(struct sensor *s);
 static void	sensor_report_counters(struct sensor *s, int final);
 
@@ -368,7 +369,87 @@ sensor_emit(void *arg, struct soc_event *ev)
 		sensor_flush(s);
 }
 
-/* Hands the open batch on. */
+/* Log-file lines go in batches like any event, marked as being there. */
+static void
+sensor_emit_log(void *arg, struct soc_event *ev)
+{
+	struct sensor *s = arg;
+
+	s->batch_logs = 1;	/* before: sensor_emit() may flush */
+	sensor_emit(s, ev);
+}
+
+/*
+ * Log lines were dropped (a replay told to stop while waiting, or a held
+ * batch at exit): any later checkpoint would pass them, so none is saved
+ * again in this run; a restart reads them again from the last saved one.
+ */
+static void
+sensor_positions_lost(struct sensor *s)
+{
+	if (!s->following || s->positions_lost)
+		return;
+	s->positions_lost = 1;
+	log_warnx("log lines were dropped on the way to the uplink: positions "
+	    "are no longer saved, those lines are read again at the next start");
+}
+
+/*
+ * Live mode, no room in the uplink for a batch with log-file lines: keep
+ * it (the buffers swap, nothing is copied) with its checkpoint, and stop
+ * reading the files; the lines after it stay in them.
+ */
+static void
+sensor_hold(struct sensor *s, const char *cp, size_t cp_len)
+{
+	struct soc_wbuf t = s->held;
+	char *n;
+
+	if (cp_len > s->held_cp_cap) {
+		if ((n = realloc(s->held_cp, cp_len)) == NULL)
+			cp_len = 0;	/* sent without: saved later */
+		else {
+			s->held_cp = n;
+			s->held_cp_cap = cp_len;
+		}
+	}
+	if (cp_len > 0)
+		memcpy(s->held_cp, cp, cp_len);
+	s->held_cp_len = cp_len;
+	s->held = s->batch;
+	s->batch = t;
+	logfile_pause(s->logs, 1);
+	log_debug("uplink full: log files paused");
+}
+
+/* The held batch, offered again; with final, it goes or is dropped. */
+static void
+sensor_release_held(struct sensor *s, int final)
+{
+	if (s->held.count == 0)
+		return;
+	if (uplink_offer(s->up, s->held.data, s->held.len, s->held_cp,
+	    s->held_cp_len) == -1) {
+		if (!final)
+			return;
+		if (uplink_submit(s->up, s->held.data, s->held.len, s->held_cp,
+		    s->held_cp_len) == -1)
+			sensor_positions_lost(s);
+	}
+	s->held.count = 0;
+	s->held.len = 0;
+	logfile_pause(s->logs, 0);
+	log_debug("uplink has room: log files resumed");
+}
+
+/*
+ * Hands the open batch on.  Its checkpoint names the positions after the
+ * last line emitted, all of them in this batch or before it.  Live mode
+ * never drops a batch with log-file lines (it is held, and the files
+ * paused, until the uplink has room); batches of packets and syslog
+ * messages behind a held one go without a checkpoint if there is room,
+ * else are dropped and counted.
+ */
 static void
 sensor_flush(struct sensor *s)
 {
@@ -378,16 +459,28 @@ sensor_flush(struct sensor *s)
 	char *n;
 
 	if (s->batch.count > 0 && s->out == OUT_UPLINK) {
+		sensor_release_held(s, 0);	/* it goes first */
 		/* the positions travel with the batch: saved once it is safe;
 		 * the buffer grows with the number of followed files */
-		while (s->following &&
+		while (s->following && !s->positions_lost &&
 		    (cp_len = logfile_checkpoint(s->logs, cp, cap)) == 0 &&
 		    (n = realloc(cp, cap ? cap * 2 : 65536)) != NULL) {
 			cp = n;
 			cap = cap ? cap * 2 : 65536;
 		}
-		uplink_submit(s->up, s->batch.data, s->batch.len, cp, cp_len);
+		if (s->held.count > 0) {
+			if (uplink_submit(s->up, s->batch.data, s->batch.len,
+			    NULL, 0) == -1 && s->batch_logs)
+				sensor_positions_lost(s);
+		} else if (s->batch_logs && !uplink_waits(s->up)) {
+			if (uplink_offer(s->up, s->batch.data, s->batch.len, cp,
+			    cp_len) == -1)
+				sensor_hold(s, cp, cp_len);
+		} else if (uplink_submit(s->up, s->batch.data, s->batch.len, cp,
+		    cp_len) == -1 && s->batch_logs)
+			sensor_positions_lost(s);
 	}
+	s->batch_logs = 0;
 	soc_wire_begin(&s->batch, SOC_WIRE_EVENTS, 0);
 }
 
@@ -479,6 +572,7 @@ sensor_tick(struct sensor *s)
 	static int64_t last_hb, last_out;
 	int64_t now = soc_mono_ms();
 
+	sensor_release_held(s, 0);	/* resumes the log files */
 	if (s->out == OUT_JSON && now - last_out >= 250) {
 		last_out = now;
 		fflush(s->jsonout);	/* a reader sees events as they come */
@@ -547,15 +641,19 @@ sensor_run(struct sensor *s)
 {
 	static struct pollfd pfd[SENSOR_MAX_POLL];
 	int64_t last_poll = 0, now;
-	int n, ifd, nsd;
+	int n, ifd, nsd, paused;
 
 	while (!sensor_quit) {
 		n = capture_pollfds(s->cap, pfd, SENSOR_MAX_POLL);
-		ifd = logfile_fd(s->logs);
+		/* paused log files: their events wait (-1: not polled), and
+		 * the held batch is offered again soon */
+		paused = logfile_paused(s->logs);
+		ifd = paused ? -1 : logfile_fd(s->logs);
 		pfd[n] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 		nsd = s->syslogd ? syslogd_pollfds(s->syslogd, pfd + n + 1,
 		    SENSOR_MAX_POLL - n - 1) : 0;
-		if (poll(pfd, (nfds_t)(n + 1 + nsd), 250) == -1 && errno != EINTR)
+		if (poll(pfd, (nfds_t)(n + 1 + nsd), paused ? 20 : 250) == -1 &&
+		    errno != EINTR)
 			fatal("poll");
 		capture_dispatch(s->cap);
 		if (s->syslogd && syslogd_dispatch(s->syslogd, pfd + n + 1, nsd))
@@ -632,7 +730,7 @@ open_intake(struct sensor *s)
 	    sizeof(err))) == NULL && err[0] != '\0')
 		fatalx("%s", err);
 	/* before the uplink, which may save positions from the spool */
-	if ((s->logs = logfile_open(&lc, sensor_emit, tick_cb, s)) == NULL)
+	if ((s->logs = logfile_open(&lc, sensor_emit_log, tick_cb, s)) == NULL)
 		fatalx("log files: out of memory");
 }
 
@@ -706,6 +804,9 @@ main(int argc, char **argv)
 		S.syslogd = NULL;
 	}
 	capture_finish(S.cap);
+	/* a held batch goes first, or is dropped (positions then stay) */
+	if (S.out == OUT_UPLINK)
+		sensor_release_held(&S, 1);
 	/* the files stay open: this batch's checkpoint names them */
 	sensor_flush(&S);
 	if (S.out == OUT_JSON)
@@ -725,5 +826,7 @@ main(int argc, char **argv)
 	logfile_close(S.logs);	/* after the uplink thread's last save */
 	soc_sbuf_free(&S.json);
 	soc_wbuf_free(&S.batch);
+	soc_wbuf_free(&S.held);
+	free(S.held_cp);
 	return rc;
 }

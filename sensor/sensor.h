@@ -81,6 +81,15 @@ struct sensor {
 	struct soc_sbuf		 json;
 	struct soc_wbuf		 batch;
 	int64_t			 batch_started;	/* mono ms */
+	int			 batch_logs;	/* it holds log-file lines */
+	/* live mode: a batch of log-file lines the uplink had no room for,
+	 * kept (log files paused) until it has; nothing overtakes it */
+	struct soc_wbuf		 held;
+	char			*held_cp;	/* its checkpoint */
+	size_t			 held_cp_len, held_cp_cap;
+	int			 positions_lost; /* log lines were dropped:
+						   no position saved again
+						   until a restart re-reads */
 	FILE			*jsonout;
 	int			 following;	/* log files followed, not replayed */
 };
@@ -96,9 +105,16 @@ typedef void (*uplink_save_fn)(void *arg, const char *cp, size_t len);
 struct uplink	*uplink_start(const struct sensor_conf *conf,
 		    uplink_save_fn save, void *save_arg,
 		    const volatile sig_atomic_t *stop, char *err, size_t errlen);
-/* Takes a copy of a finished batch; never blocks capture (counts drops). */
-void		 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
+/* Takes a copy of a finished batch: 0, or -1 when it was dropped
+ * (counted).  Waits for room when uplink_waits(), else never blocks
+ * capture. */
+int		 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
 		    const char *cp, size_t cp_len);
+/* One try, never waiting, never counting: 0 taken, -1 no room now. */
+int		 uplink_offer(struct uplink *u, const uint8_t *batch, size_t len,
+		    const char *cp, size_t cp_len);
+/* Whether uplink_submit() waits for room (replay, or no capture). */
+int		 uplink_waits(const struct uplink *u);
 /* Waits for every batch to be acked (up to the drain timeout), stops the
  * thread.  Returns the number of batches left unacked. */
 uint64_t	 uplink_finish(struct uplink *u);

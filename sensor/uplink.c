@@ -740,7 +740,10 @@ fail:
 /*
  * Replay mode waits for room in the pipe (nothing is lost by waiting),
  * but gives up -- counted -- once the sensor is told to stop, so a dead
- * correlator cannot hang a shutdown.  Live mode never waits.
+ * correlator cannot hang a shutdown.  Live mode never waits: main.c
+ * offers it batches of log-file lines with uplink_offer() and keeps one
+ * that finds no room (pausing the files), so only batches of packets and
+ * syslog messages, which cannot wait, are dropped here.
  */
 static int
 pipe_send(struct uplink *u, const void *data, size_t len, int more)
@@ -757,16 +760,35 @@ pipe_send(struct uplink *u, const void *data, size_t len, int more)
 	}
 }
 
-void
+int
 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
     const char *cp, size_t cp_len)
 {
 	if (pipe_send(u, batch, len, cp_len > 0 ? ZMQ_SNDMORE : 0) == -1) {
 		atomic_fetch_add(&u->batches_dropped, 1);
-		return;
+		return -1;
 	}
 	if (cp_len > 0)		/* atomic with frame 1: always accepted */
 		zmq_send(u->pipe_main, cp, cp_len, 0);
+	return 0;
+}
+
+int
+uplink_offer(struct uplink *u, const uint8_t *batch, size_t len,
+    const char *cp, size_t cp_len)
+{
+	if (zmq_send(u->pipe_main, batch, len, ZMQ_DONTWAIT |
+	    (cp_len > 0 ? ZMQ_SNDMORE : 0)) == -1)
+		return -1;
+	if (cp_len > 0)
+		zmq_send(u->pipe_main, cp, cp_len, 0);
+	return 0;
+}
+
+int
+uplink_waits(const struct uplink *u)
+{
+	return u->blocking;
 }
 
 uint64_t

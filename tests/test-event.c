@@ -155,6 +155,7 @@ test_truncation(void)
 	soc_event_set_cstr(&ev, SOC_F_USER_NAME, "bob");
 	soc_event_set_str(&ev, SOC_F_MESSAGE, big, sizeof(big));
 	CHECK(ev.flags & SOC_EV_TRUNCATED);
+	CHECK_INT(soc_event_int(&ev, SOC_F_SOC_TRUNCATED, 0), 1);
 	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
 	CHECK_INT(len, SOC_EVENT_BUFSZ - 3);
 	CHECK(memcmp(soc_event_str(&ev, SOC_F_USER_NAME, &len), "bob", 3) == 0);
@@ -168,6 +169,76 @@ test_truncation(void)
 	/* wrong type setters are ignored */
 	soc_event_set_int(&ev, SOC_F_MESSAGE, 5);
 	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
+}
+
+/*
+ * The mark in JSON: written once whether set as flag or field, read back
+ * as both; the --events reader marks an event whose strings it had to cut
+ * (a string over 8 KiB, an array over 4 KiB joined).
+ */
+static void
+test_truncated_json(void)
+{
+	static struct soc_event back;
+	static char line[20000];
+	struct soc_sbuf b;
+	const char *why = NULL;
+	size_t len, n;
+
+	soc_sbuf_init(&b);
+	soc_event_reset(&ev);
+	soc_event_set_cstr(&ev, SOC_F_MESSAGE, "m");
+	ev.flags |= SOC_EV_TRUNCATED;
+	soc_json_event(&b, &ev);
+	CHECK(strstr(b.data, "\"soc\":{\"truncated\":true}}") != NULL);
+	soc_event_set_truncated(&ev);
+	soc_sbuf_reset(&b);
+	soc_json_event(&b, &ev);
+	CHECK(strstr(b.data, "\"soc\":{\"truncated\":true}}") != NULL);
+	CHECK(strstr(b.data + (strstr(b.data, "truncated") - b.data) + 1,
+	    "truncated") == NULL);	/* once */
+	CHECK_INT(soc_json_read_event(b.data, b.len, &back, &why, NULL), 0);
+	CHECK(back.flags & SOC_EV_TRUNCATED);
+	CHECK_INT(soc_event_int(&back, SOC_F_SOC_TRUNCATED, 0), 1);
+	/* not cut: no mark */
+	soc_event_reset(&ev);
+	soc_event_set_cstr(&ev, SOC_F_MESSAGE, "m");
+	soc_sbuf_reset(&b);
+	soc_json_event(&b, &ev);
+	CHECK(strstr(b.data, "soc") == NULL);
+	CHECK_INT(soc_json_read_event(b.data, b.len, &back, &why, NULL), 0);
+	CHECK(!soc_event_truncated(&back));
+	/* a 10 KiB message is cut at 8 KiB, and the event says so */
+	n = (size_t)snprintf(line, sizeof(line), "{\"message\":\"");
+	memset(line + n, 'x', 10240);
+	n += 10240;
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\"}");
+	CHECK_INT(soc_json_read_event(line, n, &back, &why, NULL), 0);
+	CHECK(soc_event_str(&back, SOC_F_MESSAGE, &len) != NULL);
+	CHECK_INT(len, 8192);
+	CHECK(back.flags & SOC_EV_TRUNCATED);
+	CHECK_INT(soc_event_int(&back, SOC_F_SOC_TRUNCATED, 0), 1);
+	/* exactly 8 KiB fits: no mark */
+	n = (size_t)snprintf(line, sizeof(line), "{\"message\":\"");
+	memset(line + n, 'x', 8192);
+	n += 8192;
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "\"}");
+	CHECK_INT(soc_json_read_event(line, n, &back, &why, NULL), 0);
+	CHECK(!soc_event_truncated(&back));
+	/* an array whose values do not all fit the joined 4 KiB */
+	n = (size_t)snprintf(line, sizeof(line), "{\"dns\":{\"answers\":"
+	    "{\"data\":[");
+	for (int i = 0; i < 600; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+		    "%s\"10.0.0.%d\"", i ? "," : "", i % 250);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "]}}}");
+	CHECK_INT(soc_json_read_event(line, n, &back, &why, NULL), 0);
+	CHECK(back.flags & SOC_EV_TRUNCATED);
+	/* "soc.truncated": 1 (flat) sets the flag too */
+	CHECK_INT(soc_json_read_event("{\"soc.truncated\":1}", 19, &back, &why,
+	    NULL), 0);
+	CHECK(back.flags & SOC_EV_TRUNCATED);
+	soc_sbuf_free(&b);
 }
 
 static void
@@ -248,6 +319,7 @@ main(void)
 	test_json_read();
 	test_json_read_time_range();
 	test_truncation();
+	test_truncated_json();
 	test_time();
 	test_conf();
 	return check_done();

@@ -75,6 +75,74 @@ test_roundtrip(void)
 	soc_wbuf_free(&b);
 }
 
+/*
+ * The truncation mark travels: set as the flag alone (as the intakes do)
+ * or as the field, it arrives as both, and the JSON of the decoded event
+ * says "soc": {"truncated": true}.  A decoder that does not know the
+ * field id (here: the id moved past the registry, as for an old
+ * correlator) skips it, counts it and reads the rest of the event.
+ */
+static void
+test_truncated_mark(void)
+{
+	struct soc_wbuf b;
+	struct soc_wire_reader r;
+	struct soc_wire_hdr hdr;
+	struct soc_sbuf js;
+	const char *why = NULL;
+	size_t len;
+	uint8_t *p;
+
+	soc_wbuf_init(&b);
+	soc_sbuf_init(&js);
+	make_event(&ev);
+	ev.flags |= SOC_EV_TRUNCATED;	/* the flag alone */
+	CHECK(!soc_event_has(&ev, SOC_F_SOC_TRUNCATED));
+	soc_wire_begin(&b, SOC_WIRE_EVENTS, 5);
+	CHECK(soc_wire_add_event(&b, &ev) == 0);
+	make_event(&ev);
+	soc_event_set_truncated(&ev);	/* flag and field */
+	CHECK(soc_wire_add_event(&b, &ev) == 0);
+	make_event(&ev);		/* not cut */
+	CHECK(soc_wire_add_event(&b, &ev) == 0);
+	CHECK(soc_wire_validate(b.data, b.len, &why) == 0);
+	CHECK(soc_wire_open(&r, b.data, b.len, &hdr, &why) == 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(soc_wire_next_event(&r, &out, &why), 1);
+		CHECK_INT(!!(out.flags & SOC_EV_TRUNCATED), i < 2);
+		CHECK_INT(soc_event_truncated(&out), i < 2);
+		CHECK_INT(soc_event_int(&out, SOC_F_SOC_TRUNCATED, 0), i < 2);
+		CHECK(memcmp(soc_event_str(&out, SOC_F_MESSAGE, &len), "a\0b",
+		    3) == 0);
+		soc_sbuf_reset(&js);
+		soc_json_event(&js, &out);
+		CHECK_INT(strstr(js.data, "\"soc\":{\"truncated\":true}") !=
+		    NULL, i < 2);
+		CHECK(strstr(js.data, "\"truncated\":1") == NULL);
+	}
+	CHECK_INT(soc_wire_next_event(&r, &out, &why), 0);
+	CHECK_INT(r.unknown_fields, 0);
+
+	/* an old decoder: the mark's id is unknown to it */
+	soc_wire_begin(&b, SOC_WIRE_EVENTS, 6);
+	make_event(&ev);
+	ev.flags |= SOC_EV_TRUNCATED;
+	CHECK(soc_wire_add_event(&b, &ev) == 0);
+	p = b.data + b.len - 12;	/* the mark is the event's last field */
+	CHECK_INT(p[0] | p[1] << 8, SOC_F_SOC_TRUNCATED);
+	p[0] = (uint8_t)(SOC_F_COUNT + 7);
+	p[1] = (uint8_t)((SOC_F_COUNT + 7) >> 8);
+	CHECK(soc_wire_validate(b.data, b.len, &why) == 0);
+	CHECK(soc_wire_open(&r, b.data, b.len, &hdr, &why) == 0);
+	CHECK_INT(soc_wire_next_event(&r, &out, &why), 1);
+	CHECK_INT(r.unknown_fields, 1);
+	CHECK(!soc_event_truncated(&out));
+	CHECK_INT(soc_event_int(&out, SOC_F_SOURCE_PORT, 0), 50022);
+	CHECK_INT(soc_wire_next_event(&r, &out, &why), 0);
+	soc_sbuf_free(&js);
+	soc_wbuf_free(&b);
+}
+
 /* Each case damages a valid two-event batch and names the reason. */
 static void
 test_malformed(void)
@@ -239,6 +307,7 @@ main(void)
 {
 	test_roundtrip();
 	test_malformed();
+	test_truncated_mark();
 	test_alerts();
 	return check_done();
 }

@@ -15,6 +15,15 @@ real binaries, each case a regression test for a loss or evasion path:
   event comes out of its tail.
 - key_refused: a sensor whose key is not enrolled logs "key not enrolled
   or revoked", once, instead of only leaving batches unacknowledged.
+- queue_full_live: live mode (a capture interface, so the uplink never
+  waits), no spool, uplink.queue_batches 2 and the correlator started
+  late: log-file reading pauses instead of dropping batches, so every line
+  arrives exactly once, also after lines appended while the correlator is
+  down again and a SIGKILL and restart of the sensor.  Needs root to
+  capture on lo; skipped (exit 77) otherwise.
+- long_line_marked: a followed file's line over 1 MiB is cut and marked at
+  the sensor, and the mark crosses the wire: a rule on soc.truncated fires
+  and the incident's evidence shows "soc": {"truncated": true}.
 - spool_disk_full: the spool's file system is full, then has room again,
   and the sensor is killed with SIGKILL; restarted, every line arrives at
   the correlator exactly once.  Needs root to mount a small tmpfs; skipped
@@ -388,11 +397,142 @@ def key_refused(tmp):
         corr.stop()
 
 
+def queue_full_live(tmp):
+    if os.geteuid() != 0:
+        print("queue_full_live: capturing on lo needs root: skipped",
+              file=sys.stderr)
+        return 77
+    corr = Correlator(tmp)
+    log = os.path.join(tmp, "app.log")
+    state = os.path.join(tmp, "positions")
+    cfg = os.path.join(tmp, "live.yml")
+    with open(cfg, "w") as f:
+        f.write(corr.uplink_conf() + f"""capture:
+  interfaces: [lo]
+  filter: "udp port 9"
+  buffer_mb: 4
+logs:
+  files: [{log}]
+  state_file: {state}
+uplink:
+  queue_batches: 2
+  batch_events: 10
+  batch_ms: 50
+  ack_timeout_ms: 1000
+  drain_timeout_s: 1
+""")
+
+    def append(first, last):
+        with open(log, "a") as f:
+            for i in range(first, last):
+                f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
+
+    def delivered(n):
+        size = os.path.getsize(log)
+        return (wait_until(lambda: corr.sensor_row() >= n, 60, 0.1) and
+                wait_until(lambda: state_offset(state, log) == size, 20))
+    procs = []
+    try:
+        append(0, 1500)
+        # no correlator yet: two batches fill the queue, the pipe a few more
+        s = start_sensor(tmp, cfg, "live1")
+        procs.append(s)
+        time.sleep(2.0)		# what it would read, it has read
+        check(s.poll() is None, "the sensor runs (captures on lo)")
+        check(corr.start(), "correlator listens")
+        check(delivered(1500), f"every line read while the correlator was "
+              f"away arrives: {corr.sensor_row()} of 1500")
+        # positions now saved past them: lines appended later come after
+        append(1500, 2000)
+        check(delivered(2000), f"and the lines after: {corr.sensor_row()} "
+              f"of 2000")
+        # the correlator goes away again; the sensor is killed while paused
+        corr.stop()
+        append(2000, 3500)
+        time.sleep(1.5)
+        s.send_signal(signal.SIGKILL)
+        s.wait()
+        check(corr.start(), "correlator listens again")
+        s = start_sensor(tmp, cfg, "live2")
+        procs.append(s)
+        delivered(3500)
+        time.sleep(1.0)		# anything extra (a duplicate) arrives too
+        got = corr.sensor_row()
+        check(got == 3500, f"every line once: {got} events for 3500 lines")
+        rc, text = end_sensor(s)
+        check(rc == 0, f"sensor exits 0, got {rc}")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        corr.stop()
+    return 0
+
+
+CUT_RULE = """title: Cut log line
+id: 5b0f3c2e-8d7a-4f6e-9a51-2c3d4e5f6a7b
+status: test
+level: low
+description: A log line too long to keep whole reached the correlator.
+logsource:
+  product: linux
+detection:
+  sel:
+    soc.truncated: 1
+  condition: sel
+"""
+
+
+def long_line_marked(tmp):
+    corr = Correlator(tmp)
+    with open(os.path.join(corr.rules, "cut.yml"), "w") as f:
+        f.write(CUT_RULE)
+    check(corr.start(), "correlator listens")
+    log = os.path.join(tmp, "app.log")
+    with open(log, "w") as f:
+        f.write("Nov 27 10:00:00 gw1 app[1]: before\n")
+        f.write("Nov 27 10:00:01 gw1 app[1]: " + "B" * (1 << 20) + "\n")
+        f.write("Nov 27 10:00:02 gw1 app[1]: after\n")
+    cfg = os.path.join(tmp, "cut.yml")
+    with open(cfg, "w") as f:
+        f.write(corr.uplink_conf() + f"logs:\n  files: [{log}]\n")
+    s = start_sensor(tmp, cfg, "cut")
+    try:
+        check(wait_until(lambda: corr.sensor_row() >= 3, 30, 0.1),
+              "the three lines arrive")
+
+        def evidence():
+            con = sqlite3.connect(corr.db, timeout=10)
+            try:
+                return [json.loads(r[0]) for r in con.execute(
+                    "select event_json from evidence")]
+            finally:
+                con.close()
+        check(wait_until(lambda: len(evidence()) >= 1, 20, 0.1),
+              "the rule on soc.truncated fires")
+        time.sleep(0.5)
+        ev = evidence()
+        check(len(ev) == 1, f"only the cut line is marked: {len(ev)}")
+        check(ev and ev[0].get("soc") == {"truncated": True},
+              f"the evidence shows soc.truncated: {ev[0].get('soc') if ev else None}")
+        check(ev and ev[0].get("message", "").startswith("BBBB"),
+              "the evidence is the cut line")
+        rc, _ = end_sensor(s)
+        check(rc == 0, f"sensor exits 0, got {rc}")
+    finally:
+        if s.poll() is None:
+            s.kill()
+        corr.stop()
+
+
 def main():
     cases = {"udp_flood": udp_flood, "tcp_lockout": tcp_lockout,
              "tcp_per_source": lambda tmp: tcp_lockout(tmp, None),
              "tcp_long_line": tcp_long_line,
-             "spool_disk_full": spool_disk_full, "key_refused": key_refused}
+             "spool_disk_full": spool_disk_full, "key_refused": key_refused,
+             "long_line_marked": long_line_marked,
+             "queue_full_live": queue_full_live}
     skipped = 0
     only = sys.argv[1:]
     for name, fn in cases.items():

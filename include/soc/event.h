@@ -6,6 +6,12 @@
  * string that does not fit is truncated and the event is marked
  * (SOC_EV_TRUNCATED) rather than dropped.
  *
+ * The mark travels as the field soc.truncated (1), so that the wire
+ * carries it to the correlator (an old decoder skips the unknown id) and
+ * rules can test it; in JSON it is written "soc": {"truncated": true}.
+ * The flag and the field say the same thing: soc_event_set_truncated()
+ * sets both, and the wire and JSON writers treat either as the mark.
+ *
  * Field ids are part of the wire format: append new fields at the end of
  * the list, never reorder or remove one (see wire.h).
  */
@@ -93,7 +99,8 @@ enum soc_ftype {
 	X(SOURCE_DOMAIN,	"source.domain",		SOC_T_STR) \
 	X(FILE_PATH,		"file.path",			SOC_T_STR) \
 	X(THREAT_SW_NAME,	"threat.software.name",		SOC_T_STR) \
-	X(THREAT_SW_TYPE,	"threat.software.type",		SOC_T_STR)
+	X(THREAT_SW_TYPE,	"threat.software.type",		SOC_T_STR) \
+	X(SOC_TRUNCATED,	"soc.truncated",		SOC_T_INT)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,
@@ -108,7 +115,8 @@ enum soc_field {
 					   observer.name, which the correlator
 					   stamps from the sensor's key: a full
 					   event cannot truncate them */
-#define SOC_EV_TRUNCATED	0x1	/* a string was cut to fit */
+#define SOC_EV_TRUNCATED	0x1	/* a string was cut to fit (or a
+					   line: soc.truncated) */
 
 struct soc_ip {
 	uint8_t		family;		/* 4 or 6 */
@@ -161,6 +169,11 @@ soc_event_has(const struct soc_event *ev, int f)
 {
 	return (ev->present[f / 64] >> (f % 64)) & 1;
 }
+
+/* Marks the event cut (a string, or the line it came from). */
+void	soc_event_set_truncated(struct soc_event *ev);
+/* Whether it is marked: the flag, or soc.truncated set non-zero. */
+bool	soc_event_truncated(const struct soc_event *ev);
 
 /* String value; *len set; NULL when absent or not a string. */
 const char	*soc_event_str(const struct soc_event *ev, int f, size_t *len);

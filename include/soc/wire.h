@@ -15,7 +15,10 @@
  *   blob    := len u32 | bytes[len]                (kind ALERTS)
  *
  * Unknown field ids (from a newer sensor) are skipped and counted, so
- * version 1 decoders keep working as the registry grows.
+ * version 1 decoders keep working as the registry grows.  Event flags
+ * travel that way too: a cut event (SOC_EV_TRUNCATED) carries the field
+ * soc.truncated = 1, written even when only the flag was set, and a
+ * decoder that knows the field sets the flag back.
  *
  * An ALERTS batch carries opaque records (one alert each, in the JSON of
  * correlator/alert.h) from a provincial correlator to the national one.

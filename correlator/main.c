@@ -222,12 +222,14 @@ log_counters(struct auth *a)
 {
 	const struct ingest_stats *n = ingest_stats(in);
 
-	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, failed %llu, skipped %llu), "
+	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, "
+	    "implausible seq %llu, failed %llu, skipped %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
 	    "peers admitted %llu, denied %llu",
 	    (unsigned long long)n->batches, (unsigned long long)n->duplicates,
 	    (unsigned long long)n->gaps,
-	    (unsigned long long)n->refused, (unsigned long long)n->commit_failed,
+	    (unsigned long long)n->refused, (unsigned long long)n->implausible,
+	    (unsigned long long)n->commit_failed,
 	    (unsigned long long)n->skipped,
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,

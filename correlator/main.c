@@ -7,9 +7,9 @@
  * sends.  This file keeps start-up, configuration, the poll loop and
  * signals.
  *
- * SIGHUP reloads the rules: the new set is compiled beside the old one and
- * swapped in only if it loads cleanly; a broken set leaves the old one
- * running and says why.
+ * SIGHUP reloads the rules and the GeoIP files: the new set is compiled
+ * beside the old one and swapped in only if it loads cleanly; a broken
+ * set (or GeoIP file) leaves the old one running and says why.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -100,7 +100,8 @@ usage(FILE *f)
 "\n");
 	conf_usage(f, corr_opts);
 	fprintf(f, "\n"
-"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters, SIGTERM stops.\n");
+"Signals: SIGHUP reloads the rules and GeoIP files, SIGUSR1 logs the counters,\n"
+"SIGTERM stops.\n");
 }
 
 static void
@@ -142,10 +143,14 @@ load_rules(void)
 static void
 do_reload(void)
 {
+	char err[1024];
 	struct ruleset *n;
 	struct rs_scratch *sc;
 	size_t kept;
 
+	if (enrich_reload(en, err, sizeof(err)) == -1)
+		log_warnx("GeoIP reload failed, keeping the databases already "
+		    "open: %s", err);
 	log_info("reloading rules from %s", C.rules);
 	if ((n = load_rules()) == NULL) {
 		log_warnx("reload failed: keeping the %zu rules already running",
@@ -225,7 +230,7 @@ log_counters(struct auth *a)
 	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, "
 	    "implausible seq %llu, failed %llu, skipped %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
-	    "peers admitted %llu, denied %llu",
+	    "peers admitted %llu, denied %llu, GeoIP lookup errors %llu",
 	    (unsigned long long)n->batches, (unsigned long long)n->duplicates,
 	    (unsigned long long)n->gaps,
 	    (unsigned long long)n->refused, (unsigned long long)n->implausible,
@@ -233,7 +238,8 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->skipped,
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,
-	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
+	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a),
+	    (unsigned long long)enrich_errors(en));
 }
 
 static void

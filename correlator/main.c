@@ -21,6 +21,7 @@
 
 #include "soc/conf.h"
 #include "soc/log.h"
+#include "soc/notify.h"
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "soc-config.h"
@@ -339,6 +340,7 @@ main(int argc, char **argv)
 		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
 	log_info("listening on %s with %zu rules, database %s", C.bind,
 	    ruleset_count(rs), C.db);
+	soc_notify("READY=1");		/* rules loaded, socket bound */
 
 	while (!quit) {
 		zmq_pollitem_t it = { router, 0, ZMQ_POLLIN, 0 };
@@ -352,13 +354,17 @@ main(int argc, char **argv)
 		}
 		if (reload) {
 			reload = 0;
+			soc_notify_reloading();
 			do_reload();
+			soc_notify("READY=1");
 		}
 		if (report) {
 			report = 0;
 			log_counters(auth);
 		}
+		soc_notify_watchdog();
 	}
+	soc_notify("STOPPING=1");
 	log_counters(auth);
 	zmq_close(router);
 	auth_stop(auth);

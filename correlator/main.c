@@ -39,6 +39,8 @@ struct corr_conf {
 	char		*bind;
 	char		*geoip_city;
 	char		*geoip_asn;
+	char		*db_group;
+	long long	 handshake_s;
 };
 
 static struct corr_conf		C;
@@ -63,6 +65,11 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "db", .type = CONF_STR, .dst = &C.db,
 	  .def = "/var/lib/soc/soc.db", .flag = "db", .arg = "PATH",
 	  .help = "incident database, shared with socctl --db" },
+	{ .name = "db_group", .type = CONF_STR, .dst = &C.db_group,
+	  .help = "analysts' group: the database is made 0660 and theirs" },
+	{ .name = "handshake_s", .type = CONF_INT, .dst = &C.handshake_s,
+	  .min = 1, .max = 3600, .def = "10",
+	  .help = "seconds a new connection has to finish its CURVE handshake" },
 	{ .name = "rules", .type = CONF_STR, .dst = &C.rules,
 	  .def = SOC_DATADIR "/rules", .flag = "rules", .arg = "DIR",
 	  .help = "Sigma rules directory" },
@@ -287,14 +294,17 @@ main(int argc, char **argv)
 	log_setverbose(debug);
 	if (C.key == NULL)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
-	if (soc_key_load(C.key, secret, err, sizeof(err)) == -1)
+	if (soc_key_load_secret(C.key, secret, err, sizeof(err)) == -1)
 		fatalx("key: %s", err);
 	/* -t looks, it does not create: a missing database is only noted */
 	if (test && access(C.db, F_OK) != 0)
 		printf("soc-correlator: database %s does not exist yet; it will "
 		    "be created at start\n", C.db);
-	else if ((st = store_open(C.db, test ? 0 : STORE_CREATE, err,
-	    sizeof(err))) == NULL)
+	else if ((!test && store_file_access(C.db, C.db_group, 1, err,
+	    sizeof(err)) == -1) || (st = store_open(C.db, test ? 0 :
+	    STORE_CREATE, err, sizeof(err))) == NULL ||
+	    (!test && store_file_access(C.db, C.db_group, 0, err,
+	    sizeof(err)) == -1))
 		fatalx("%s", err);
 	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("GeoIP: %s", err);
@@ -328,6 +338,10 @@ main(int argc, char **argv)
 	if ((router = zmq_socket(zctx, ZMQ_ROUTER)) == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
 	zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof(zero));
+	/* a connection that never finishes its handshake (an idle raw TCP
+	 * client) holds a descriptor only this long (libzmq: 30 s) */
+	int hs_ms = (int)C.handshake_s * 1000;
+	zmq_setsockopt(router, ZMQ_HANDSHAKE_IVL, &hs_ms, sizeof(hs_ms));
 	/* nothing a sensor sends is larger: a peer that tries is cut off */
 	int64_t maxmsg = SOC_WIRE_MAX_BATCH;
 	zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));

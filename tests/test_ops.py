@@ -195,6 +195,40 @@ def test_db_modes():
           "db_group: the files belong to the group")
     ctl(db, "agency", "add", "ag1", "--name", "Agency 1")	# an analyst's write
     finish(p, err)
+    if os.geteuid() == 0:
+        as_analyst(group)
+
+
+def as_analyst(own_group):
+    """Run as root: nobody in group nogroup writes to a database whose
+    db_group is nogroup, and cannot without it."""
+    try:
+        gid = grp.getgrnam("nogroup").gr_gid
+    except KeyError:
+        return
+    d = os.path.join(TMP, "analyst")
+    os.mkdir(d)
+    os.chmod(TMP, 0o711)
+    os.chmod(d, 0o2770)
+    os.chown(d, 0, gid)
+
+    def analyst():
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(65534)
+
+    for group, want in (("nogroup", True), (None, False)):
+        db = os.path.join(d, f"{group}.db")
+        cfg = os.path.join(TMP, "analyst.yml")
+        with open(cfg, "w") as f:
+            f.write(f"db_group: {group}\n" if group else "bind: tcp://127.0.0.1:1\n")
+        p, port, err = start_corr(db, cfg=cfg, umask=0o022)
+        r = subprocess.run([SOCCTL, "--db", db, "agency", "add", "an1", "--name", "By analyst"],
+                           capture_output=True, text=True, preexec_fn=analyst, timeout=60)
+        check((r.returncode == 0) == want,
+              f"db_group {group}: an analyst in nogroup {'can' if want else 'cannot'} write: "
+              f"{r.returncode} {r.stderr.strip()}")
+        finish(p, err)
     with open(cfg, "w") as f:
         f.write("db_group: no-such-group-soc\n")
     r = run(CORR, "-c", cfg, "--db", os.path.join(TMP, "nogroup.db"), "--rules", rules_dir(),

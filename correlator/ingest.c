@@ -32,7 +32,7 @@
 
 #define POISON_SLOTS	64
 #define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
-#define SEQ_AHEAD_CLOCK	(86400ULL * 1000000)	/* a day of microseconds */
+#define SEQ_AHEAD_CLOCK	(1ULL << 40)		/* 12.7 days of microseconds */
 #define SEQ_AHEAD_STEP	(1ULL << 20)		/* about a sensor's floor block */
 
 /* Failed attempts of one sensor's current batch. */
@@ -66,15 +66,17 @@ struct batch_ctx {
 /*
  * Whether seq is a plausible next number after last (seq > last here).
  * A sensor numbers its batches from its wall clock in microseconds at
- * start (or from a floor kept on disk, a block of SEQ_BLOCK = 10^6 above
- * its last number) and counts up by one per batch: it cannot be more
- * than the clocks' disagreement ahead of our clock.  A number beyond
- * now + SEQ_AHEAD_CLOCK (a day) is refused -- taken once, a number near
- * 2^64 would make every later batch of that sensor a "resend" for ever.
- * A number at most SEQ_AHEAD_STEP above last is let through whatever the
- * clocks say, so a chain already ahead of our clock (our clock set back)
- * goes on; a stolen key can push the chain only that far per batch, not
- * 2^64 at once.  `socctl sensor reset-seq` mends a chain pushed ahead.
+ * start (or from a floor kept on disk, a block of 10^6 above its last
+ * number) and counts up by one per batch: it is ahead of our clock only
+ * by the clocks' disagreement.  A number beyond now + SEQ_AHEAD_CLOCK
+ * (2^40 us, 12.7 days: a sensor clock off by days, a wrong date, still
+ * passes) is refused -- taken once, a number near 2^64 would make every
+ * later batch of that sensor a "resend" for ever; this caps what any
+ * number of forged batches can do at 12.7 days past our clock.  A number
+ * at most SEQ_AHEAD_STEP above last passes whatever the clocks say, so a
+ * chain already ahead (our clock set back) goes on; past the cap a stolen
+ * key gains only that much per batch.  `socctl sensor reset-seq` mends a
+ * chain pushed ahead.
  */
 static int
 seq_plausible(uint64_t last, uint64_t seq, uint64_t now_us)

@@ -52,6 +52,7 @@ struct ingest {
 	int			 nreplies;
 	struct ingest_reply	 replies[INGEST_GROUP_MAX];
 	struct poison		 poison[POISON_SLOTS];
+	int64_t			 implausible_logged;	/* mono ms */
 	struct soc_event	 ev;
 	struct soc_sbuf		 evjson;
 };
@@ -343,10 +344,19 @@ log_duplicate(const struct store_sensor *sen, const struct soc_wire_hdr *h)
 		    sen->name);
 }
 
-/* Not replied to: the sensor keeps the batch and resends it. */
+/*
+ * Not replied to: the sensor keeps the batch and resends it, so the
+ * warning is given at most once a minute (the counter counts them all).
+ */
 static void
-log_implausible(const struct store_sensor *sen, const struct soc_wire_hdr *h)
+log_implausible(struct ingest *in, const struct store_sensor *sen,
+    const struct soc_wire_hdr *h)
 {
+	int64_t now = soc_mono_ms();
+
+	if (in->implausible_logged != 0 && now - in->implausible_logged < 60000)
+		return;
+	in->implausible_logged = now;
 	log_warnx("sensor %s: batch %llu refused: sequence number implausibly "
 	    "far ahead of the last one applied (%llu) and of our clock; a "
 	    "sensor clock set far ahead, or a stolen key (then `socctl "
@@ -441,7 +451,7 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 		in->n.refused++;
 		return v;
 	case INGEST_IMPLAUSIBLE:
-		log_implausible(&sen, &hdr);
+		log_implausible(in, &sen, &hdr);
 		in->n.implausible++;
 		return v;
 	case INGEST_APPLY:

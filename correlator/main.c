@@ -300,12 +300,19 @@ main(int argc, char **argv)
 	if (test && access(C.db, F_OK) != 0)
 		printf("soc-correlator: database %s does not exist yet; it will "
 		    "be created at start\n", C.db);
-	else if ((!test && store_file_access(C.db, C.db_group, 1, err,
-	    sizeof(err)) == -1) || (st = store_open(C.db, test ? 0 :
-	    STORE_CREATE, err, sizeof(err))) == NULL ||
-	    (!test && store_file_access(C.db, C.db_group, 0, err,
-	    sizeof(err)) == -1))
-		fatalx("%s", err);
+	else {
+		/* 0640 (or db_group's 0660) whatever the umask: the file
+		 * before SQLite makes it, the -wal and -shm after */
+		if (!test && store_file_access(C.db, C.db_group, 1, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+		if ((st = store_open(C.db, test ? 0 : STORE_CREATE, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+		if (!test && store_file_access(C.db, C.db_group, 0, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
 	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)

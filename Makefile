@@ -93,9 +93,18 @@ fuzz: deps-extra
 	        -max_total_time=$(FUZZ_TIME) $(FUZZ_BUILD)/corpus-$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
+# The units are generated for PREFIX (systemd/*.service.in), so they name
+# the binaries installed here; configs go to /etc/soc, never over an
+# existing file.  On the live system (no DESTDIR) the user soc and
+# /var/lib/soc are made at once, as a package's postinst would.
 install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX)
 	meson install -C $(BUILD)
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+	    systemd-sysusers $(PREFIX)/lib/sysusers.d/soc.conf && \
+	    systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/soc.conf && \
+	    { systemctl daemon-reload 2>/dev/null || true; }; \
+	fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

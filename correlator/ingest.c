@@ -53,6 +53,8 @@
 #define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
 #define SAFE_GROUPS	16	/* groups written per batch after a failure */
 #define LOG_NEW_MAX	20	/* new incidents logged by name per group */
+#define SEQ_AHEAD_CLOCK	(1ULL << 40)		/* 12.7 days of microseconds */
+#define SEQ_AHEAD_STEP	(1ULL << 20)		/* about a sensor's floor block */
 
 /* Failed attempts of one sensor's current batch. */
 struct poison {
@@ -71,6 +73,7 @@ struct ingest {
 	int			 nreplies;
 	struct ingest_reply	 replies[INGEST_GROUP_MAX];
 	struct poison		 poison[POISON_SLOTS];
+	int64_t			 implausible_logged;	/* mono ms */
 	struct soc_event	 ev;
 	const uint8_t		*raw;		/* in->ev's wire bytes */
 	size_t			 rawlen;
@@ -99,19 +102,35 @@ struct batch_ctx {
 
 /*
  * Whether seq is a plausible next number after last (seq > last here).
- * Every number is today; issue 11 will refuse one implausibly far ahead
- * (a batch numbered near 2^64 would otherwise blind its sensor for ever).
+ * A sensor numbers its batches from its wall clock in microseconds at
+ * start (or from a floor kept on disk, a block of 10^6 above its last
+ * number) and counts up by one per batch: it is ahead of our clock only
+ * by the clocks' disagreement.  A number beyond now + SEQ_AHEAD_CLOCK
+ * (2^40 us, 12.7 days: a sensor clock off by days, a wrong date, still
+ * passes) is refused -- taken once, a number near 2^64 would make every
+ * later batch of that sensor a "resend" for ever; this caps what any
+ * number of forged batches can do at 12.7 days past our clock.  A number
+ * at most SEQ_AHEAD_STEP above last passes whatever the clocks say, so a
+ * chain already ahead (our clock set back) goes on; past the cap a stolen
+ * key gains only that much per batch.  `socctl sensor reset-seq` mends a
+ * chain pushed ahead.
  */
 static int
-seq_plausible(uint64_t last, uint64_t seq)
+seq_plausible(uint64_t last, uint64_t seq, uint64_t now_us)
 {
-	(void)last;
-	(void)seq;
-	return 1;
+	if (seq - last <= SEQ_AHEAD_STEP)
+		return 1;
+	return seq <= now_us + SEQ_AHEAD_CLOCK;
 }
 
 enum ingest_verdict
 ingest_decide(uint64_t last, const struct soc_wire_hdr *h)
+{
+	return ingest_decide_at(last, h, (uint64_t)soc_now_ns() / 1000);
+}
+
+enum ingest_verdict
+ingest_decide_at(uint64_t last, const struct soc_wire_hdr *h, uint64_t now_us)
 {
 	if (h == NULL)
 		return INGEST_REFUSE;
@@ -124,8 +143,8 @@ ingest_decide(uint64_t last, const struct soc_wire_hdr *h)
 	 * prev below last is applied: the sensor's spool dropped batches. */
 	if (h->prev != 0 && h->prev > last)
 		return INGEST_GAP;
-	if (!seq_plausible(last, h->seq))
-		return INGEST_REFUSE;
+	if (!seq_plausible(last, h->seq, now_us))
+		return INGEST_IMPLAUSIBLE;
 	return INGEST_APPLY;
 }
 
@@ -137,6 +156,7 @@ ingest_verdict_name(enum ingest_verdict v)
 	case INGEST_DUPLICATE: return "duplicate";
 	case INGEST_GAP: return "gap";
 	case INGEST_REFUSE: return "refuse";
+	case INGEST_IMPLAUSIBLE: return "implausible";
 	}
 	return "?";
 }
@@ -689,8 +709,30 @@ log_duplicate(const struct store_sensor *sen, const struct soc_wire_hdr *h)
 		log_warnx("sensor %s: batch %llu is far below the last one "
 		    "applied (%llu) and is taken as a resend; if the "
 		    "sensor's clock was set back, give it a spool or a "
-		    "state file so its numbers keep growing", sen->name,
-		    (unsigned long long)h->seq, (unsigned long long)sen->last_seq);
+		    "state file so its numbers keep growing (and `socctl "
+		    "sensor reset-seq %s` once)", sen->name,
+		    (unsigned long long)h->seq, (unsigned long long)sen->last_seq,
+		    sen->name);
+}
+
+/*
+ * Not replied to: the sensor keeps the batch and resends it, so the
+ * warning is given at most once a minute (the counter counts them all).
+ */
+static void
+log_implausible(struct ingest *in, const struct store_sensor *sen,
+    const struct soc_wire_hdr *h)
+{
+	int64_t now = soc_mono_ms();
+
+	if (in->implausible_logged != 0 && now - in->implausible_logged < 60000)
+		return;
+	in->implausible_logged = now;
+	log_warnx("sensor %s: batch %llu refused: sequence number implausibly "
+	    "far ahead of the last one applied (%llu) and of our clock; a "
+	    "sensor clock set far ahead, or a stolen key (then `socctl "
+	    "sensor revoke %s`)", sen->name, (unsigned long long)h->seq,
+	    (unsigned long long)sen->last_seq, sen->name);
 }
 
 /* An event batch in chain order, checked whole: apply it or count it. */
@@ -848,8 +890,12 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 		return v;
 	case INGEST_REFUSE:
 		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name,
-		    hdr_ok ? "sequence number not plausible" : why, len);
+		    why, len);
 		in->n.refused++;
+		return v;
+	case INGEST_IMPLAUSIBLE:
+		log_implausible(in, &sen, &hdr);
+		in->n.implausible++;
 		return v;
 	case INGEST_APPLY:
 		break;

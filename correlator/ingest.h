@@ -41,6 +41,7 @@ enum ingest_verdict {
 	INGEST_DUPLICATE,	/* seq <= last committed: ack again, apply nothing */
 	INGEST_GAP,		/* an earlier batch is missing: NACK with last */
 	INGEST_REFUSE,		/* no usable header: count it, reply nothing */
+	INGEST_IMPLAUSIBLE,	/* seq too far ahead (ingest.c): count, no reply */
 };
 
 /*
@@ -50,6 +51,9 @@ enum ingest_verdict {
  * soc_wire_validate().
  */
 enum ingest_verdict	 ingest_decide(uint64_t last, const struct soc_wire_hdr *h);
+/* The same against a given clock (microseconds since the epoch). */
+enum ingest_verdict	 ingest_decide_at(uint64_t last,
+			    const struct soc_wire_hdr *h, uint64_t now_us);
 const char		*ingest_verdict_name(enum ingest_verdict v);
 
 struct ingest_stats {
@@ -58,6 +62,7 @@ struct ingest_stats {
 	uint64_t	gaps;		/* batches refused: an earlier one missing */
 	uint64_t	skipped;	/* batches that failed every time */
 	uint64_t	refused;	/* malformed batches */
+	uint64_t	implausible;	/* seq implausibly far ahead */
 	uint64_t	unknown_peer;
 	uint64_t	events;
 	uint64_t	alerts;

@@ -7,9 +7,9 @@
  * sends.  This file keeps start-up, configuration, the poll loop and
  * signals.
  *
- * SIGHUP reloads the rules: the new set is compiled beside the old one and
- * swapped in only if it loads cleanly; a broken set leaves the old one
- * running and says why.
+ * SIGHUP reloads the rules and the GeoIP files: the new set is compiled
+ * beside the old one and swapped in only if it loads cleanly; a broken
+ * set (or GeoIP file) leaves the old one running and says why.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -21,6 +21,7 @@
 
 #include "soc/conf.h"
 #include "soc/log.h"
+#include "soc/notify.h"
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "soc-config.h"
@@ -41,6 +42,8 @@ struct corr_conf {
 	long long	 evidence_first;
 	long long	 evidence_last;
 	char		*reopen_within;
+	char		*db_group;
+	long long	 handshake_s;
 };
 
 static struct corr_conf		C;
@@ -65,6 +68,11 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "db", .type = CONF_STR, .dst = &C.db,
 	  .def = "/var/lib/soc/soc.db", .flag = "db", .arg = "PATH",
 	  .help = "incident database, shared with socctl --db" },
+	{ .name = "db_group", .type = CONF_STR, .dst = &C.db_group,
+	  .help = "analysts' group: the database is made 0660 and theirs" },
+	{ .name = "handshake_s", .type = CONF_INT, .dst = &C.handshake_s,
+	  .min = 1, .max = 3600, .def = "10",
+	  .help = "seconds a new connection has to finish its CURVE handshake" },
 	{ .name = "rules", .type = CONF_STR, .dst = &C.rules,
 	  .def = SOC_DATADIR "/rules", .flag = "rules", .arg = "DIR",
 	  .help = "Sigma rules directory" },
@@ -113,7 +121,8 @@ usage(FILE *f)
 "\n");
 	conf_usage(f, corr_opts);
 	fprintf(f, "\n"
-"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters, SIGTERM stops.\n");
+"Signals: SIGHUP reloads the rules and GeoIP files, SIGUSR1 logs the counters,\n"
+"SIGTERM stops.\n");
 }
 
 static void
@@ -155,11 +164,14 @@ load_rules(void)
 static void
 do_reload(void)
 {
+	char err[1024];
 	struct ruleset *n;
 	struct rs_scratch *sc;
-	char err[512];
 	size_t kept;
 
+	if (enrich_reload(en, err, sizeof(err)) == -1)
+		log_warnx("GeoIP reload failed, keeping the databases already "
+		    "open: %s", err);
 	log_info("reloading rules from %s", C.rules);
 	if ((n = load_rules()) == NULL) {
 		log_warnx("reload failed: keeping the %zu rules already running",
@@ -256,16 +268,19 @@ log_counters(struct auth *a)
 {
 	const struct ingest_stats *n = ingest_stats(in);
 
-	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, failed %llu, skipped %llu), "
+	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, "
+	    "implausible seq %llu, failed %llu, skipped %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
-	    "peers admitted %llu, denied %llu",
+	    "peers admitted %llu, denied %llu, GeoIP lookup errors %llu",
 	    (unsigned long long)n->batches, (unsigned long long)n->duplicates,
 	    (unsigned long long)n->gaps,
-	    (unsigned long long)n->refused, (unsigned long long)n->commit_failed,
+	    (unsigned long long)n->refused, (unsigned long long)n->implausible,
+	    (unsigned long long)n->commit_failed,
 	    (unsigned long long)n->skipped,
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,
-	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
+	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a),
+	    (unsigned long long)enrich_errors(en));
 	log_info("incidents: written %llu, reopened %llu, early flushes %llu, "
 	    "alerts written alone %llu, evidence dropped %llu; forwarded "
 	    "alerts %llu (refused %llu, new %llu, updated %llu, stale %llu)",
@@ -328,7 +343,7 @@ main(int argc, char **argv)
 		    "90m, 0)", C.reopen_within);
 	if (C.key == NULL)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
-	if (soc_key_load(C.key, secret, err, sizeof(err)) == -1)
+	if (soc_key_load_secret(C.key, secret, err, sizeof(err)) == -1)
 		fatalx("key: %s", err);
 	/*
 	 * -t looks, it neither creates nor migrates: a missing database or an
@@ -342,11 +357,21 @@ main(int argc, char **argv)
 	    sizeof(err))) == NULL && strstr(err, "needs an upgrade") != NULL)
 		printf("soc-correlator: database %s: schema older than this "
 		    "program; it will be upgraded at start\n", C.db);
-	else if (!test && (st = store_open(C.db, STORE_CREATE, err,
-	    sizeof(err))) == NULL)
-		fatalx("%s", err);
 	else if (test && st == NULL)
 		fatalx("%s", err);
+	else if (!test) {
+		/* 0640 (or db_group's 0660) whatever the umask: the file
+		 * before SQLite makes it, the -wal and -shm after */
+		if (store_file_access(C.db, C.db_group, 1, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+		if ((st = store_open(C.db, STORE_CREATE, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+		if (store_file_access(C.db, C.db_group, 0, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
 	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)
@@ -384,6 +409,10 @@ main(int argc, char **argv)
 	if ((router = zmq_socket(zctx, ZMQ_ROUTER)) == NULL)
 		fatalx("zmq_socket: %s", zmq_strerror(zmq_errno()));
 	zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof(zero));
+	/* a connection that never finishes its handshake (an idle raw TCP
+	 * client) holds a descriptor only this long (libzmq: 30 s) */
+	int hs_ms = (int)C.handshake_s * 1000;
+	zmq_setsockopt(router, ZMQ_HANDSHAKE_IVL, &hs_ms, sizeof(hs_ms));
 	/* nothing a sensor sends is larger: a peer that tries is cut off */
 	int64_t maxmsg = SOC_WIRE_MAX_BATCH;
 	zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
@@ -396,6 +425,7 @@ main(int argc, char **argv)
 		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
 	log_info("listening on %s with %zu rules, database %s", C.bind,
 	    ruleset_count(rs), C.db);
+	soc_notify("READY=1");		/* rules loaded, socket bound */
 
 	while (!quit) {
 		zmq_pollitem_t it = { router, 0, ZMQ_POLLIN, 0 };
@@ -411,13 +441,17 @@ main(int argc, char **argv)
 		}
 		if (reload) {
 			reload = 0;
+			soc_notify_reloading();
 			do_reload();
+			soc_notify("READY=1");
 		}
 		if (report) {
 			report = 0;
 			log_counters(auth);
 		}
+		soc_notify_watchdog();
 	}
+	soc_notify("STOPPING=1");
 	log_counters(auth);
 	zmq_close(router);
 	auth_stop(auth);

@@ -423,6 +423,36 @@ cmd_sensor_revoke(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * For a sensor whose numbers went far ahead (a clock jump taken before
+ * the correlator refused such numbers, issue 11): its later batches would
+ * be taken as resends for ever.  The next batch it sends starts the chain
+ * again.  (Counted by the store as one batch of no events.)
+ */
+int
+cmd_sensor_reset_seq(struct ctx *c, int argc, char **argv)
+{
+	struct store_sensor s;
+	char note[192];
+	int rc;
+
+	if (args(c, argc, argv, NULL, 1, 1) < 0 || db_open(c) == -1)
+		return 1;
+	if ((rc = store_sensor_by_name(c->st, argv[1], &s)) != 1)
+		return rc < 0 ? db_fail(c) : errx1("sensor reset-seq: no such "
+		    "sensor '%s' (see `socctl sensors`)", argv[1]);
+	snprintf(note, sizeof(note), "%s (was %llu)", argv[1],
+	    (unsigned long long)s.last_seq);
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	if (db_audit_commit(c, store_sensor_set_seq(c->st, argv[1], 0, 0,
+	    c->now), "sensor seq reset", note) != 0)
+		return 1;
+	printf("sensor %s: sequence reset (was %llu); its next batch starts "
+	    "the chain again\n", argv[1], (unsigned long long)s.last_seq);
+	return 0;
+}
+
 #define SE(f)	offsetof(struct store_sensor_info, f)
 
 static void

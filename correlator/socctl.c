@@ -376,6 +376,9 @@ static const struct cmd cmds[] = {
 	  "system it watches: its incidents carry that system and level." },
 	{ "sensor revoke", cmd_sensor_revoke, DB_WRITE, 0, 0, "NAME",
 	  "Revoke a sensor: its key gets no service from now on." },
+	{ "sensor reset-seq", cmd_sensor_reset_seq, DB_WRITE, 0, 0, "NAME",
+	  "Forget a sensor's last sequence number (audited), after its clock\n"
+	  "jumped far ahead and back: else its batches count as resends." },
 	{ "sensors", cmd_sensors, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]",
 	  "List sensors: state (live: heard within 5m; silent; never heard;\n"

@@ -171,6 +171,7 @@ int	cmd_agency_add(struct ctx *, int, char **);
 int	cmd_agency_list(struct ctx *, int, char **);
 int	cmd_sensor_enroll(struct ctx *, int, char **);
 int	cmd_sensor_revoke(struct ctx *, int, char **);
+int	cmd_sensor_reset_seq(struct ctx *, int, char **);
 int	cmd_sensors(struct ctx *, int, char **);
 int	cmd_responder_add(struct ctx *, int, char **);
 int	cmd_responder_list(struct ctx *, int, char **);

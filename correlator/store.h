@@ -33,6 +33,14 @@ struct store;
 /* Returns NULL with a reason in err. */
 struct store	*store_open(const char *path, int flags, char *err, size_t errlen);
 void		 store_close(struct store *st);
+/*
+ * Modes of the database file and its -wal and -shm (store-file.c): 0640,
+ * or 0660 and group when group is not NULL; create makes the main file
+ * (empty) if missing.  Files owned by someone else are left alone.  Call
+ * before store_open() (create) and after it.  0, or -1 with err set.
+ */
+int		 store_file_access(const char *path, const char *group,
+		    int create, char *err, size_t errlen);
 const char	*store_errmsg(struct store *st);
 
 int	store_begin(struct store *st);		/* 0 / -1 */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "soc/log.h"
 #include "soc/util.h"
 
 int64_t
@@ -108,6 +109,26 @@ soc_key_load(const char *arg, char out[41], char *err, size_t errlen)
 	fclose(f);
 	snprintf(err, errlen, "%s: no key in file", arg);
 	return -1;
+}
+
+int
+soc_key_load_secret(const char *arg, char out[41], char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (z85_valid(arg) && access(arg, F_OK) != 0) {
+		/* as ssh refuses -i with a world-readable file, in spirit */
+		log_warnx("a secret key given as text shows in `ps` and in "
+		    "shell history: give a key file (socctl keygen) instead");
+		return soc_key_load(arg, out, err, errlen);
+	}
+	if (stat(arg, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: secret key readable by group or "
+		    "others (mode %04o); run: chmod 600 %s", arg,
+		    (unsigned)(sb.st_mode & 07777), arg);
+		return -1;
+	}
+	return soc_key_load(arg, out, err, errlen);
 }
 
 int

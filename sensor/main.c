@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "soc/log.h"
+#include "soc/notify.h"
 #include "soc/util.h"
 #include "soc-config.h"
 #include "intake.h"
@@ -669,6 +670,7 @@ sensor_run(struct sensor *s)
 			}
 		}
 		sensor_tick(s);
+		soc_notify_watchdog();
 	}
 }
 
@@ -793,6 +795,7 @@ main(int argc, char **argv)
 				rc = 2;
 	} else {
 		logfile_follow(S.logs);
+		soc_notify("READY=1");	/* intake open, uplink started */
 		sensor_run(&S);
 		sensor_flush_json(&S);
 		sensor_save_positions(&S);

@@ -119,10 +119,9 @@ test_decide(void)
 		{ MAX, 1, 0, SOC_WIRE_EVENTS, INGEST_DUPLICATE },
 		{ 0, MAX, MAX, SOC_WIRE_EVENTS, INGEST_GAP },
 		{ 0, MAX, MAX - 1, SOC_WIRE_EVENTS, INGEST_GAP },
-		/* accepted today; issue 11 will refuse seq implausibly far
-		 * ahead (then these become INGEST_REFUSE) */
-		{ 0, MAX, 0, SOC_WIRE_EVENTS, INGEST_APPLY },
-		{ 10, MAX, 10, SOC_WIRE_EVENTS, INGEST_APPLY },
+		/* implausibly far ahead (issue 11; test_seq_ahead) */
+		{ 0, MAX, 0, SOC_WIRE_EVENTS, INGEST_IMPLAUSIBLE },
+		{ 10, MAX, 10, SOC_WIRE_EVENTS, INGEST_IMPLAUSIBLE },
 	};
 	size_t i;
 
@@ -629,6 +628,9 @@ test_top_of_range(struct ingest *in, struct soc_wbuf *b)
 {
 	struct got g;
 
+	/* a chain already up there (a number far ahead is refused
+	 * otherwise, see test_seq_ahead) */
+	raw_exec("UPDATE sensors SET last_seq = -3 WHERE name = 's3'");
 	make_batch(b, MAX - 1, 0, 1, 0);
 	CHECK_INT(one(in, "s3", b, &g), INGEST_APPLY);
 	CHECK(g.n == 1 && is_ack(&g, 0, "s3", MAX - 1));
@@ -637,7 +639,7 @@ test_top_of_range(struct ingest *in, struct soc_wbuf *b)
 	CHECK(g.n == 1 && is_ack(&g, 0, "s3", MAX));
 	CHECK_INT(seq_of("s3"), -1);		/* stored as the same 64 bits */
 	CHECK_INT(events_of("s3"), 2);
-	/* today every later batch is a resend (issue 11 item 1) */
+	/* every later batch is a resend: `socctl sensor reset-seq` mends it */
 	make_batch(b, 5, 0, 1, 0);
 	CHECK_INT(one(in, "s3", b, &g), INGEST_DUPLICATE);
 	CHECK(g.n == 1 && is_ack(&g, 0, "s3", 5));
@@ -938,6 +940,58 @@ test_national(struct store *st, struct ingest *in, struct soc_wbuf *b,
 	test_migration();
 }
 
+/*
+ * Issue 11 item 1: a number implausibly far ahead (near 2^64, from a
+ * stolen key or a clock jump) is refused, counted and not replied to, so
+ * it cannot turn every later batch of its sensor into a "resend".
+ */
+#define KEY_D	"e7P5Ty^wJ9QeyEp&Kfa5Db6Wv[&kF@x.vl.!jG/N"
+
+static void
+test_seq_ahead(struct ingest *in, struct store *st, struct soc_wbuf *b)
+{
+	uint64_t now_us = (uint64_t)soc_now_ns() / 1000;
+	const struct ingest_stats *n = ingest_stats(in);
+	uint64_t implausible = n->implausible, now = 1700000000000000ULL;
+	struct soc_wire_hdr h = { SOC_WIRE_VERSION, SOC_WIRE_EVENTS, 0, 1, 0 };
+	struct got g;
+	int v;
+
+	/* the bounds: 2^40 us past our clock, or a small step past last */
+	h.seq = now + (1ULL << 40);
+	CHECK_INT(ingest_decide_at(0, &h, now), INGEST_APPLY);
+	h.seq++;
+	CHECK_INT(ingest_decide_at(0, &h, now), INGEST_IMPLAUSIBLE);
+	CHECK_INT(ingest_decide_at(h.seq - (1 << 20), &h, now), INGEST_APPLY);
+	CHECK_INT(ingest_decide_at(h.seq - (1 << 20) - 1, &h, now),
+	    INGEST_IMPLAUSIBLE);
+	h.seq = MAX;
+	CHECK_INT(ingest_decide_at(now, &h, now), INGEST_IMPLAUSIBLE);
+	CHECK_INT(ingest_decide_at(MAX - 5, &h, now), INGEST_APPLY);
+	CHECK_STR(ingest_verdict_name(INGEST_IMPLAUSIBLE), "implausible");
+
+	if (store_sensor_enroll(st, "s4", "ag1", KEY_D, T0) == -1) {
+		fprintf(stderr, "enroll s4: %s\n", store_errmsg(st));
+		CHECK(0);
+		return;
+	}
+	make_batch(b, MAX - 1, 0, 1, 0);
+	v = one(in, "s4", b, &g);
+	CHECK(v != INGEST_APPLY);
+	CHECK_INT(v, INGEST_IMPLAUSIBLE);
+	CHECK(n->implausible == implausible + 1);
+	CHECK_INT(g.n, 0);			/* no ack: nothing taken */
+	CHECK_INT(seq_of("s4"), 0);
+	/* the sensor's real numbers (its clock in microseconds) go on */
+	make_batch(b, now_us, 0, 2, 0);
+	CHECK_INT(one(in, "s4", b, &g), INGEST_APPLY);
+	CHECK(g.n == 1 && is_ack(&g, 0, "s4", now_us));
+	CHECK_INT(events_of("s4"), 2);
+	make_batch(b, now_us + 1, now_us, 1, 0);
+	CHECK_INT(one(in, "s4", b, &g), INGEST_APPLY);
+	CHECK_INT(events_of("s4"), 3);
+}
+
 int
 main(void)
 {
@@ -961,6 +1015,7 @@ main(void)
 	test_commit_failure(in, &b);
 	test_top_of_range(in, &b);
 	test_national(st, in, &b, &b2);
+	test_seq_ahead(in, st, &b);
 
 	soc_wbuf_free(&b);
 	soc_wbuf_free(&b2);

@@ -24,6 +24,14 @@ int64_t	soc_parse_duration(const char *s);
  */
 int	soc_key_load(const char *file_or_z85, char out[41], char *err,
 	    size_t errlen);
+/*
+ * The same for a secret key: a file readable by group or others is
+ * refused (with the chmod to run), and Z85 text is warned about (it shows
+ * in ps).  The file should belong to the daemon's user, or be handed over
+ * by systemd's LoadCredential= (see systemd/README).
+ */
+int	soc_key_load_secret(const char *file_or_z85, char out[41], char *err,
+	    size_t errlen);
 /* Writes name.key (secret, 0600, with the public key as a comment) and
  * name.pub.  -1 with err on failure. */
 int	soc_key_generate(const char *name, char *err, size_t errlen);

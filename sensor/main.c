@@ -304,7 +304,7 @@ check_conf(void)
 		fatalx("server key: %s", err);
 	free(S.conf.server_key);
 	S.conf.server_key = strdup(key);
-	if (soc_key_load(S.conf.key, key, err, sizeof(err)) == -1)
+	if (soc_key_load_secret(S.conf.key, key, err, sizeof(err)) == -1)
 		fatalx("key: %s", err);
 	free(S.conf.key);
 	S.conf.key = strdup(key);

@@ -335,13 +335,18 @@ static const struct cmd cmds[] = {
 	{ "audit", cmd_audit, DB_READ, 0, 0, "[--incident ID] [--json | --csv]",
 	  "Show the append-only audit trail (all of it, or one incident's)." },
 	{ "coverage", cmd_coverage, DB_READ, 0, 0,
-	  "[--heartbeat DUR] [--ack-within DUR] [--forwarding] [--json | --csv]",
+	  "[--heartbeat DUR] [--ack-within DUR] [--json | --csv]",
 	  "The 4-layer coverage report per agency (on-site force, professional\n"
 	  "monitoring, independent assessment, national connection: ok,\n"
 	  "degraded or missing, with the reason) and the share of agencies\n"
 	  "fully covered.  A sensor counts as live if heard within --heartbeat\n"
 	  "(5m); new incidents older than --ack-within (24h, 0 = off) degrade\n"
-	  "layer 1; --forwarding says the national forwarder is configured." },
+	  "layer 1.  Layer 4 is judged from the forwarder's state (see\n"
+	  "`forward status`)." },
+	{ "forward status", cmd_forward_status, DB_READ, 0, 0, "[--json]",
+	  "The national forwarder: endpoint, connected or not, last ack, records\n"
+	  "sent and acked, pending (and the oldest one's age), dropped by the\n"
+	  "forward.max_pending bound; CEF output and its cursor." },
 	{ "stats", cmd_stats, DB_READ, 0, 0, "[--json | --csv]",
 	  "Totals: agencies, sensors, events received and batches (per\n"
 	  "sensor), incidents by status and severity, alerts forwarded." },

@@ -288,6 +288,8 @@ store_incident_hit(struct store *st, const struct store_hit *h, int64_t *id,
 				goto fail;
 		}
 	}
+	if (store_outbox_touch(st, *id) == -1)	/* forwarding: same transaction */
+		goto fail;
 	if (h->evidence_json != NULL && evidence_add(st, *id, h->evidence_json) == -1)
 		goto fail;
 	return store_tx_leave(st, own, 0);
@@ -482,7 +484,7 @@ store_incident_transition(struct store *st, int64_t id, int to,
 	sqlite3_bind_int64(s, 3, now_ns);
 	if (store_exec(st, s, "set status") == -1 ||
 	    store_audit_add(st, id, actor, store_status_name(to), note,
-	    now_ns) == -1)
+	    now_ns) == -1 || store_outbox_touch(st, id) == -1)
 		goto fail;
 	return store_tx_leave(st, own, 0);
 fail:

@@ -36,6 +36,12 @@ enum {
 	S_AGENCY_ADD, S_AGENCY_EXISTS, S_AGENCY_LIST,
 	S_RESP_ADD, S_RESP_EXISTS, S_RESP_LIST, S_ASSESS_ADD, S_ASSESS_LIST,
 	S_STATS, S_STATS_STATUS, S_STATS_SEVERITY,
+	/* store-forward.c */
+	S_OUT_INC, S_OUT_LAST, S_OUT_MOVE, S_OUT_INSERT, S_OUT_TAKE, S_OUT_MARK,
+	S_OUT_AFTER, S_OUT_ACK, S_OUT_REQUEUE_DEL, S_OUT_REQUEUE, S_OUT_TRIM,
+	S_OUT_BACKLOG, S_OUT_PENDING, S_FWD_CONF, S_FWD_GET, S_FWD_SEQ,
+	S_FWD_LIVE, S_FWD_CEF, S_FWD_DROPPED, S_FWD_AUDIT, S_FWD_CURSOR,
+	S_FWD_PARENT,
 	S_COUNT
 };
 
@@ -47,12 +53,14 @@ struct store_sql {
 extern const struct store_sql store_sensor_sql[];
 extern const struct store_sql store_incident_sql[];
 extern const struct store_sql store_record_sql[];
+extern const struct store_sql store_forward_sql[];
 
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	const char	*sql[S_COUNT];	/* texts, for temporary copies */
 	int		 flags;
+	int		 fwd_min;	/* store_forward_enable(): -1 off */
 	char		 err[512];
 };
 

@@ -26,6 +26,7 @@
 #include "soc-config.h"
 #include "auth.h"
 #include "enrich.h"
+#include "forward.h"
 #include "ingest.h"
 #include "rules.h"
 #include "store.h"
@@ -38,6 +39,15 @@ struct corr_conf {
 	char		*bind;
 	char		*geoip_city;
 	char		*geoip_asn;
+	char		*fwd_endpoint;
+	char		*fwd_server_key;
+	char		*fwd_min_severity;
+	char		*fwd_cef;
+	char		*fwd_fields;
+	long long	 fwd_max_pending;
+	char		*fwd_ack_within;
+	char		*fwd_max_backlog_age;
+	char		*fwd_name;
 };
 
 static struct corr_conf		C;
@@ -46,6 +56,7 @@ static struct rs_scratch	*scratch;
 static struct store		*st;
 static struct enrich		*en;
 static struct ingest		*in;
+static struct forward		*fwd;
 static volatile sig_atomic_t	quit, reload, report;
 
 /* Flags that are not config keys: conf_getopt_apply() returns these. */
@@ -79,6 +90,36 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "geoip.asn", .type = CONF_STR, .dst = &C.geoip_asn,
 	  .flag = "geoip-asn", .arg = "FILE",
 	  .help = "MaxMind ASN database: adds source.as.*" },
+	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd_endpoint,
+	  .flag = "forward", .arg = "ENDPOINT",
+	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
+	{ .name = "forward.server_key", .type = CONF_STR, .dst = &C.fwd_server_key,
+	  .flag = "forward-server-key", .arg = "FILE|Z85",
+	  .help = "the national receiver's public key" },
+	{ .name = "forward.min_severity", .type = CONF_STR,
+	  .dst = &C.fwd_min_severity, .def = "medium",
+	  .flag = "forward-min-severity", .arg = "L",
+	  .help = "forward incidents at or above this severity" },
+	{ .name = "forward.cef", .type = CONF_STR, .dst = &C.fwd_cef,
+	  .flag = "cef", .arg = "URL",
+	  .help = "also write CEF lines to a SIEM (tcp:// or udp://HOST:PORT)" },
+	{ .name = "forward.fields", .type = CONF_STR, .dst = &C.fwd_fields,
+	  .def = "source.ip source.port destination.ip destination.port"
+	  " url.original dns.question.name",
+	  .help = "evidence fields that leave the province" },
+	{ .name = "forward.max_pending", .type = CONF_INT,
+	  .dst = &C.fwd_max_pending, .min = 1, .max = 1000000000,
+	  .def = "1000000",
+	  .help = "outbox bound: beyond it the oldest alerts are dropped (counted)" },
+	{ .name = "forward.ack_within", .type = CONF_STR, .dst = &C.fwd_ack_within,
+	  .def = "10m",
+	  .help = "layer 4 is degraded when the national ack is older" },
+	{ .name = "forward.max_backlog_age", .type = CONF_STR,
+	  .dst = &C.fwd_max_backlog_age, .def = "1h",
+	  .help = "layer 4 is degraded when a pending alert is older" },
+	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd_name,
+	  .flag = "forward-name", .arg = "NAME",
+	  .help = "this correlator's name in alert ids (default: host name)" },
 	{ .flag = "test", .letter = 't', .action = ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
@@ -100,7 +141,8 @@ usage(FILE *f)
 "\n");
 	conf_usage(f, corr_opts);
 	fprintf(f, "\n"
-"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters, SIGTERM stops.\n");
+"Signals: SIGHUP reloads the rules, SIGUSR1 logs the counters (and the\n"
+"forwarder's), SIGTERM stops.\n");
 }
 
 static void
@@ -232,6 +274,56 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a));
+	forward_log_counters(fwd);
+}
+
+/*
+ * The forwarding configuration from the options; exits on a bad one.
+ * Always recorded in the database (forward_start), so a correlator
+ * started without --forward shows layer 4 as not configured.
+ */
+static void
+forward_conf_make(struct forward_conf *fc, const char *secret)
+{
+	const char *why;
+	char err[512], pub[41];
+
+	memset(fc, 0, sizeof(*fc));
+	fc->db = C.db;
+	fc->endpoint = C.fwd_endpoint && *C.fwd_endpoint ? C.fwd_endpoint : NULL;
+	fc->cef = C.fwd_cef && *C.fwd_cef ? C.fwd_cef : NULL;
+	memcpy(fc->secret_key, secret, sizeof(fc->secret_key));
+	if ((fc->min_severity = store_severity_parse(C.fwd_min_severity)) == -1)
+		fatalx("forward.min_severity: '%s' is not a severity"
+		    " (informational, low, medium, high, critical)",
+		    C.fwd_min_severity);
+	if (alert_fields_parse(&fc->fields, C.fwd_fields, &why) == -1)
+		fatalx("forward.fields: %s", why);
+	fc->max_pending = (uint64_t)C.fwd_max_pending;
+	if ((fc->ack_within_ns = soc_parse_duration(C.fwd_ack_within)) <= 0)
+		fatalx("forward.ack_within: '%s' is not a duration (10m)",
+		    C.fwd_ack_within);
+	if ((fc->max_backlog_age_ns = soc_parse_duration(C.fwd_max_backlog_age)) <= 0)
+		fatalx("forward.max_backlog_age: '%s' is not a duration (1h)",
+		    C.fwd_max_backlog_age);
+	if (C.fwd_name != NULL && *C.fwd_name)
+		snprintf(fc->origin, sizeof(fc->origin), "%s", C.fwd_name);
+	else if (gethostname(fc->origin, sizeof(fc->origin)) == -1 ||
+	    fc->origin[0] == '\0') {
+		soc_key_public(secret, pub);
+		snprintf(fc->origin, sizeof(fc->origin), "soc-%.8s", pub);
+	}
+	fc->origin[sizeof(fc->origin) - 1] = '\0';
+	if (strchr(fc->origin, ':') != NULL)
+		fatalx("forward.name: '%s' must not contain ':' (alert ids are"
+		    " name:incident:revision)", fc->origin);
+	if (fc->endpoint == NULL)
+		return;
+	if (C.fwd_server_key == NULL)
+		fatalx("--forward needs --forward-server-key (the national"
+		    " receiver's public key)");
+	if (soc_key_load(C.fwd_server_key, fc->server_key, err, sizeof(err)) == -1)
+		fatalx("forward.server_key: %s", err);
 }
 
 static void
@@ -268,6 +360,7 @@ int
 main(int argc, char **argv)
 {
 	char err[1024], secret[41];
+	struct forward_conf fc;
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
@@ -291,6 +384,7 @@ main(int argc, char **argv)
 		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)
 		fatalx("rules in %s did not load; nothing started", C.rules);
+	forward_conf_make(&fc, secret);
 	if (test) {
 		printf("soc-correlator: configuration OK (%zu rules, database %s)\n",
 		    ruleset_count(rs), C.db);
@@ -304,6 +398,11 @@ main(int argc, char **argv)
 		fatalx("cannot allocate Hyperscan scratch");
 	if ((in = ingest_new(st, rs, scratch, en)) == NULL)
 		fatalx("cannot allocate the ingest state");
+	/* the outbox is written by ingest's transactions from here on */
+	if (fc.endpoint != NULL || fc.cef != NULL)
+		store_forward_enable(st, fc.min_severity);
+	if ((fwd = forward_start(&fc, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
@@ -352,6 +451,7 @@ main(int argc, char **argv)
 		}
 	}
 	log_counters(auth);
+	forward_stop(fwd);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

@@ -380,6 +380,17 @@ fail:
 }
 
 int
+store_forward_seq(struct store *st, uint64_t seq, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_FWD_SEQ];
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(s, 2, 0);
+	sqlite3_bind_int64(s, 3, now_ns);
+	return store_exec(st, s, "forward state: seq");
+}
+
+int
 store_outbox_after(struct store *st, int64_t after, int max, store_outbox_fn fn,
     void *arg)
 {

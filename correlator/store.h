@@ -176,6 +176,8 @@ typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
  */
 int	store_outbox_take(struct store *st, int max, uint64_t seq, int64_t now_ns,
 	    store_outbox_fn fn, void *arg);
+/* Records that batch number seq is about to be used (heartbeats). */
+int	store_forward_seq(struct store *st, uint64_t seq, int64_t now_ns);
 /* Records with id > after, in order, whatever their state (CEF). */
 int	store_outbox_after(struct store *st, int64_t after, int max,
 	    store_outbox_fn fn, void *arg);

@@ -396,14 +396,19 @@ on_monitor(struct forward *f)
 			f->ack_ms = FWD_ACK_MS;
 			f->error[0] = '\0';
 		} else if (ev == ZMQ_EVENT_DISCONNECTED) {
-			if (f->connected)
+			if (f->connected) {
 				log_warnx("forward: lost %s; alerts wait in the"
 				    " outbox", f->c.endpoint);
+				snprintf(f->error, sizeof(f->error),
+				    "connection lost");
+			}
 			f->connected = 0;
-			snprintf(f->error, sizeof(f->error), "disconnected");
 		} else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 		    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
 		    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+			if (f->error[0] == '\0')
+				log_warnx("forward: %s refused our key (is it"
+				    " enrolled there?)", f->c.endpoint);
 			f->connected = 0;
 			snprintf(f->error, sizeof(f->error), "handshake with %s"
 			    " failed (is this correlator's key enrolled there,"

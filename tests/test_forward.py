@@ -319,6 +319,9 @@ def main():
         nat.send_signal(signal.SIGSTOP)
         send("a3")
         check(fstatus()["pending"] > 0, "outbox not empty before the province is killed")
+        wait_for("records in flight (sent, not acked)", lambda: q(
+            pdb, "select count(*) from outbox where sent_at is not null and acked_at is null"
+            " and incident_id in (select id from incidents where agency = 'a3')")[0][0] > 0)
         prov.send_signal(signal.SIGKILL)
         prov.wait()
         nat.send_signal(signal.SIGCONT)

@@ -119,7 +119,7 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "layer 4 is degraded when a pending alert is older" },
 	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd_name,
 	  .flag = "forward-name", .arg = "NAME",
-	  .help = "this correlator's name in alert ids (default: host name)" },
+	  .help = "this correlator's name in alert ids; the host name if unset" },
 	{ .flag = "test", .letter = 't', .action = ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,

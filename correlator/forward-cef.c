@@ -335,7 +335,8 @@ forward_cef_start(const struct forward_conf *c, int mark_acked, char *err,
 	w->hostname[sizeof(w->hostname) - 1] = '\0';
 	if ((w->st = store_open(c->db, 0, err, errlen)) == NULL)
 		goto fail;
-	if (store_forward_state_get(w->st, &fs) != 1) {
+	if (store_forward_relax(w->st) == -1 ||
+	    store_forward_state_get(w->st, &fs) != 1) {
 		snprintf(err, errlen, "cef: %s", store_errmsg(w->st));
 		goto fail;
 	}

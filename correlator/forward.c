@@ -43,7 +43,7 @@
 #include "store.h"
 
 #define FWD_WINDOW	8		/* batches in flight */
-#define FWD_BATCH_MAX	512		/* records per batch */
+#define FWD_BATCH_MAX	1024		/* records per batch */
 #define FWD_BATCH_BYTES	(4u << 20)	/* stop adding past this */
 #define FWD_ACK_MS	3000		/* first resend after this */
 #define FWD_ACK_MAX_MS	15000		/* backoff cap */
@@ -86,6 +86,9 @@ struct forward {
 	struct soc_alert	 alert;
 	int64_t			 ids[FWD_BATCH_MAX];
 	size_t			 nids;
+	int64_t			*acked;		/* released, not yet written */
+	size_t			 nacked, acked_cap;
+	int			 got_reply;
 
 	_Atomic uint64_t	 n_sent, n_acked, n_resent, n_batches, n_pings;
 	_Atomic uint64_t	 n_dropped, n_nacks, n_errors;
@@ -316,24 +319,46 @@ pump(struct forward *f, int64_t now_ms)
 	}
 }
 
-/* Everything up to seq is committed nationally: mark it delivered. */
+/*
+ * Everything up to seq is committed nationally: mark it delivered.  The
+ * batches released by one burst of replies share one transaction.
+ */
 static void
 release(struct forward *f, uint64_t seq)
 {
-	int64_t now = soc_now_ns();
-
 	while (f->qn > 0 && q_at(f, 0)->seq <= seq && q_at(f, 0)->sent_ms != 0) {
 		struct fbatch *b = q_at(f, 0);
 
-		if (store_outbox_acked(f->st, b->ids, b->nids, now) == -1) {
-			/* kept: retried on the next ack or resend */
-			snprintf(f->error, sizeof(f->error), "outbox: %s",
-			    store_errmsg(f->st));
-			return;
+		if (f->nacked + b->nids > f->acked_cap) {
+			size_t cap = (f->nacked + b->nids) * 2;
+			int64_t *p = realloc(f->acked, cap * sizeof(*p));
+
+			if (p == NULL)
+				return;		/* kept: the next ack retries */
+			f->acked = p;
+			f->acked_cap = cap;
 		}
-		atomic_fetch_add(&f->n_acked, b->nids);
+		if (b->nids > 0)
+			memcpy(f->acked + f->nacked, b->ids, b->nids * sizeof(int64_t));
+		f->nacked += b->nids;
 		q_pop(f);
 	}
+}
+
+/* Writes the acks collected by release(); on failure they are retried. */
+static void
+flush_acks(struct forward *f)
+{
+	if (f->nacked == 0 && !f->got_reply)
+		return;
+	if (store_outbox_acked(f->st, f->acked, f->nacked, soc_now_ns()) == -1) {
+		snprintf(f->error, sizeof(f->error), "outbox: %s",
+		    store_errmsg(f->st));
+		return;
+	}
+	atomic_fetch_add(&f->n_acked, f->nacked);
+	f->nacked = 0;
+	f->got_reply = 0;
 }
 
 static void
@@ -349,6 +374,7 @@ on_reply(struct forward *f, int64_t now_ms)
 			continue;
 		}
 		f->ack_ms = FWD_ACK_MS;		/* the national side is back */
+		f->got_reply |= kind == SOC_WIRE_ACK;
 		release(f, seq);
 		if (kind == SOC_WIRE_ACK) {
 			if (seq > f->acked_seq)
@@ -481,6 +507,7 @@ forward_main(void *arg)
 			on_monitor(f);
 		if (it[0].revents & ZMQ_POLLIN)
 			on_reply(f, now);
+		flush_acks(f);
 		on_timer(f, now);
 	}
 	f->connected = 0;
@@ -550,6 +577,7 @@ forward_free(struct forward *f)
 	if (f->zctx)
 		zmq_ctx_term(f->zctx);
 	store_close(f->st);
+	free(f->acked);
 	soc_wbuf_free(&f->wb);
 	soc_sbuf_free(&f->js);
 	free(f);
@@ -601,7 +629,8 @@ forward_start(const struct forward_conf *c, char *err, size_t errlen)
 	if ((f->st = store_open(c->db, 0, err, errlen)) == NULL)
 		goto fail;
 	store_forward_enable(f->st, c->min_severity);
-	if ((n = store_outbox_requeue(f->st)) == -1 ||
+	if (store_forward_relax(f->st) == -1 ||
+	    (n = store_outbox_requeue(f->st)) == -1 ||
 	    store_forward_state_get(f->st, &fs) != 1) {
 		snprintf(err, errlen, "forward: %s", store_errmsg(f->st));
 		goto fail;

@@ -380,6 +380,17 @@ fail:
 }
 
 int
+store_forward_relax(struct store *st)
+{
+	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		store_sqlerr(st, "synchronous");
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_forward_seq(struct store *st, uint64_t seq, int64_t now_ns)
 {
 	sqlite3_stmt *s = st->stmt[S_FWD_SEQ];

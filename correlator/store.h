@@ -176,6 +176,13 @@ typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
  */
 int	store_outbox_take(struct store *st, int max, uint64_t seq, int64_t now_ns,
 	    store_outbox_fn fn, void *arg);
+/*
+ * The forwarder's connections commit without waiting for the disk
+ * (synchronous=NORMAL in WAL: safe across a crash of the process, not a
+ * power cut).  Everything they write can be redone: a "sent" or "acked"
+ * mark lost to a power cut means a resend the receiver recognises.
+ */
+int	store_forward_relax(struct store *st);
 /* Records that batch number seq is about to be used (heartbeats). */
 int	store_forward_seq(struct store *st, uint64_t seq, int64_t now_ns);
 /* Records with id > after, in order, whatever their state (CEF). */

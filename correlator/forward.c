@@ -429,16 +429,20 @@ on_monitor(struct forward *f)
 				    "connection lost");
 			}
 			f->connected = 0;
-		} else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-		    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-		    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
-			if (f->error[0] == '\0')
+		} else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+			if (strncmp(f->error, "handshake", 9) != 0)
 				log_warnx("forward: %s refused our key (is it"
 				    " enrolled there?)", f->c.endpoint);
 			f->connected = 0;
 			snprintf(f->error, sizeof(f->error), "handshake with %s"
-			    " failed (is this correlator's key enrolled there,"
-			    " and --forward-server-key right?)", f->c.endpoint);
+			    " refused: is this correlator's public key enrolled"
+			    " there (socctl sensor enroll)?", f->c.endpoint);
+		} else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+		    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+			f->connected = 0;
+			snprintf(f->error, sizeof(f->error), "handshake with %s"
+			    " failed (no answer, or not the key given by"
+			    " --forward-server-key)", f->c.endpoint);
 		}
 	}
 }

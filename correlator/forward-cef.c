@@ -250,7 +250,7 @@ cef_pass(struct forward_cef *w)
 		return 0;
 	}
 	if (w->mark_acked && w->nacks > 0 &&
-	    store_outbox_acked(w->st, w->acks, w->nacks, now) == -1)
+	    store_outbox_delivered(w->st, w->acks, w->nacks, now) == -1)
 		log_warnx("cef: %s", store_errmsg(w->st));
 	if (w->failed)
 		return -1;

@@ -432,9 +432,10 @@ store_agency_parent(struct store *st, const char *code, char *parent,
 	return rc;
 }
 
-int
-store_outbox_acked(struct store *st, const int64_t *ids, size_t n,
-    int64_t now_ns)
+/* Marks records delivered; national: it was the national receiver's ack. */
+static int
+outbox_mark(struct store *st, const int64_t *ids, size_t n, int64_t now_ns,
+    int national)
 {
 	sqlite3_stmt *s = st->stmt[S_OUT_ACK];
 	struct store_forward_live l;
@@ -451,15 +452,31 @@ store_outbox_acked(struct store *st, const int64_t *ids, size_t n,
 			goto fail;
 		acked += (uint64_t)sqlite3_changes(st->db);
 	}
-	memset(&l, 0, sizeof(l));
-	l.connected = 1;
-	l.last_ack_at = now_ns;
-	l.acked_add = acked;
-	if (store_forward_live(st, &l, now_ns) == -1)
-		goto fail;
+	if (national) {
+		memset(&l, 0, sizeof(l));
+		l.connected = 1;
+		l.last_ack_at = now_ns;
+		l.acked_add = acked;
+		if (store_forward_live(st, &l, now_ns) == -1)
+			goto fail;
+	}
 	return store_tx_leave(st, own, 0);
 fail:
 	return store_tx_leave(st, own, -1);
+}
+
+int
+store_outbox_acked(struct store *st, const int64_t *ids, size_t n,
+    int64_t now_ns)
+{
+	return outbox_mark(st, ids, n, now_ns, 1);
+}
+
+int
+store_outbox_delivered(struct store *st, const int64_t *ids, size_t n,
+    int64_t now_ns)
+{
+	return outbox_mark(st, ids, n, now_ns, 0);
 }
 
 int

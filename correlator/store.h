@@ -191,8 +191,12 @@ int	store_outbox_after(struct store *st, int64_t after, int max,
 /* One agency's parent code ("" at the root): 1, 0 unknown, -1. */
 int	store_agency_parent(struct store *st, const char *code, char *parent,
 	    size_t len);
-/* The national receiver committed these records. */
+/* The national receiver committed these records (n may be 0: an ack of
+ * a heartbeat); last_ack_at and the acked count move. */
 int	store_outbox_acked(struct store *st, const int64_t *ids, size_t n,
+	    int64_t now_ns);
+/* Delivered elsewhere (CEF only, no national endpoint): marked alone. */
+int	store_outbox_delivered(struct store *st, const int64_t *ids, size_t n,
 	    int64_t now_ns);
 /* At start: records sent but never acked become unsent again (the newer
  * unsent revision of the same incident wins).  Returns how many. */

@@ -64,7 +64,7 @@ struct forward_cef {
 	uint64_t		 written;	/* bytes written on this connection */
 	struct cef_line		 ring[CEF_RING];
 	size_t			 rhead, rn;
-	int64_t			 retry_ms, next_try;
+	int64_t			 retry_ms, next_try, last_tick;
 	char			 error[1024];
 	struct soc_sbuf		 line;
 	struct soc_event	 ev;
@@ -262,6 +262,26 @@ cef_pass(struct forward_cef *w)
 	return w->sent_id > before ? 1 : 0;
 }
 
+/*
+ * Without a national forwarder, this thread does its housekeeping: it
+ * records socctl's changes from the audit trail and holds the bound.
+ */
+static void
+cef_tick(struct forward_cef *w, int64_t now)
+{
+	int64_t dropped;
+
+	if (!w->mark_acked || now - w->last_tick < 1000)
+		return;
+	w->last_tick = now;
+	if (store_forward_sweep(w->st) == -1)
+		log_warnx("cef: audit sweep: %s", store_errmsg(w->st));
+	if ((dropped = store_outbox_trim(w->st, w->c.max_pending)) > 0)
+		log_warnx("cef: outbox over forward.max_pending (%llu): dropped"
+		    " the %lld oldest pending alerts",
+		    (unsigned long long)w->c.max_pending, (long long)dropped);
+}
+
 static void *
 cef_main(void *arg)
 {
@@ -271,6 +291,7 @@ cef_main(void *arg)
 
 	while (!atomic_load(&w->stop)) {
 		now = soc_mono_ms();
+		cef_tick(w, now);
 		if (w->fd == -1) {
 			if (now < w->next_try) {
 				poll(NULL, 0, 100);
@@ -335,6 +356,8 @@ forward_cef_start(const struct forward_conf *c, int mark_acked, char *err,
 	w->hostname[sizeof(w->hostname) - 1] = '\0';
 	if ((w->st = store_open(c->db, 0, err, errlen)) == NULL)
 		goto fail;
+	if (mark_acked)
+		store_forward_enable(w->st, c->min_severity);
 	if (store_forward_relax(w->st) == -1 ||
 	    store_forward_state_get(w->st, &fs) != 1) {
 		snprintf(err, errlen, "cef: %s", store_errmsg(w->st));

@@ -7,8 +7,8 @@
  * A cursor in forward_state (cef_cursor) is the last record known
  * written.  Over TCP "written" means the peer's TCP acknowledged the
  * line's bytes: the writer keeps the end offset of each line sent and
- * asks the kernel how much of what it wrote is still unacknowledged
- * (SIOCOUTQ); only lines wholly acknowledged move the cursor.  After a
+ * asks the kernel how many of its bytes the peer's TCP acknowledged
+ * (TCP_INFO); only lines wholly acknowledged move the cursor.  After a
  * reconnect, writing resumes after the cursor, so a line can arrive twice
  * but none is skipped: at-least-once (docs/ALERTS.md).  Over UDP the
  * cursor moves as datagrams leave; there is no acknowledgement.
@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
+#include <stddef.h>
+#include <linux/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -157,20 +157,28 @@ cef_connect(struct forward_cef *w)
 	return 0;
 }
 
-/* Moves the cursor past the lines whose bytes the peer acknowledged. */
+/*
+ * Moves the cursor past the lines whose bytes the peer acknowledged:
+ * TCP_INFO's bytes_acked (RFC 4898 ThruOctetsAcked) counts them and,
+ * unlike the send queue, keeps its word when a reset purges the queue.
+ */
 static void
 cef_settle(struct forward_cef *w)
 {
-	int outq = 0;
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
 	uint64_t done;
 
 	if (w->udp) {
 		w->cursor = w->sent_id;
 		return;
 	}
-	if (ioctl(w->fd, SIOCOUTQ, &outq) == -1)
-		return;
-	done = w->written - (uint64_t)outq;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(w->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == -1 ||
+	    tl < offsetof(struct tcp_info, tcpi_bytes_acked) +
+	    sizeof(ti.tcpi_bytes_acked))
+		return;			/* not known: the cursor waits */
+	done = ti.tcpi_bytes_acked;
 	while (w->rn > 0 && w->ring[w->rhead].end <= done) {
 		w->cursor = w->ring[w->rhead].id;
 		w->rhead = (w->rhead + 1) % CEF_RING;

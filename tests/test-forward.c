@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <sqlite3.h>
 
@@ -328,6 +332,140 @@ test_layer4(void)
 	store_close(st);
 }
 
+/* ---- the CEF writer, against a real TCP listener ---- */
+
+/* Reads from fd until want more lines than *have arrived or 10 s pass;
+ * appends to buf.  Returns the lines counted in buf. */
+static int
+read_lines(int fd, char *buf, size_t cap, size_t *len, int want)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	int n = 0, waited = 0;
+	ssize_t r;
+	size_t i;
+
+	for (;;) {
+		for (n = 0, i = 0; i < *len; i++)
+			n += buf[i] == '\n';
+		if (n >= want || waited > 10000 || *len + 1 >= cap)
+			return n;
+		if (poll(&p, 1, 100) <= 0) {
+			waited += 100;
+			continue;
+		}
+		if ((r = read(fd, buf + *len, cap - *len - 1)) <= 0)
+			return n;
+		*len += (size_t)r;
+		buf[*len] = '\0';
+	}
+}
+
+static int
+wait_accept(int lfd)
+{
+	struct pollfd p = { lfd, POLLIN, 0 };
+
+	if (poll(&p, 1, 10000) <= 0)
+		return -1;
+	return accept(lfd, NULL, NULL);
+}
+
+static void
+test_cef(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct forward_conf c;
+	struct forward_cef *w;
+	struct store *st;
+	char err[512], *buf;
+	size_t len = 0;
+	int lfd, fd, i, n;
+	long long top;
+
+	buf = malloc(1 << 20);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    listen(lfd, 4) == 0 && getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+	if ((st = store_open(path, 0, err, sizeof(err))) == NULL || buf == NULL) {
+		CHECK(st != NULL);
+		free(buf);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.db = path;
+	snprintf(err, sizeof(err), "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+	c.cef = err;
+	snprintf(c.origin, sizeof(c.origin), "lamdong-soc");
+	c.min_severity = 2;
+	alert_fields_default(&c.fields);
+	c.max_pending = 1000;
+	{
+		struct store_forward_conf fc = { .cef = c.cef, .origin = c.origin,
+		    .min_severity = 2, .ack_within_ns = SOC_NS,
+		    .max_backlog_age_ns = SOC_NS, .max_pending = 1000 };
+
+		/* a new target starts at the end: only new records go */
+		CHECK_INT(store_forward_configure(st, &fc, soc_now_ns()), 0);
+	}
+	store_forward_enable(st, 2);
+	for (i = 0; i < 5; i++) {
+		char g[16];
+
+		snprintf(g, sizeof(g), "cef%d", i);
+		do_hit(st, g, 3, 9000 + i);
+	}
+	w = forward_cef_start(&c, 0, err, sizeof(err));
+	CHECK(w != NULL);
+	if (w == NULL)
+		goto out;
+	fd = wait_accept(lfd);
+	CHECK(fd >= 0);
+	n = read_lines(fd, buf, 1 << 20, &len, 5);
+	CHECK_INT(n, 5);
+	CHECK(strncmp(buf, "<35>1 ", 6) == 0);
+	CHECK(strstr(buf, "CEF:0|soc|soc-correlator|") != NULL);
+	CHECK(strstr(buf, "|Brute \\| force \\\\ a=b line 2|") != NULL);
+	CHECK(strstr(buf, "msg=Brute | force \\\\ a\\=b\\nline 2") != NULL);
+	CHECK(strstr(buf, "externalId=lamdong-soc:") != NULL);
+	/* the cursor follows what the peer's TCP acknowledged */
+	top = raw_int("SELECT max(id) FROM outbox");
+	for (i = 0; i < 100 && raw_int("SELECT cef_cursor FROM forward_state") < top; i++)
+		usleep(50000);
+	CHECK_INT(raw_int("SELECT cef_cursor FROM forward_state"), top);
+	/* the SIEM goes away; new records wait, then arrive after the
+	 * reconnect, none skipped */
+	close(fd);
+	/* one record alone into the dead connection: the write succeeds,
+	 * the peer answers with a reset, nothing acknowledged it */
+	do_hit(st, "cef5", 3, 9005);
+	usleep(400000);
+	for (i = 6; i < 8; i++) {
+		char g[16];
+
+		snprintf(g, sizeof(g), "cef%d", i);
+		do_hit(st, g, 3, 9000 + i);
+	}
+	fd = wait_accept(lfd);
+	CHECK(fd >= 0);
+	len = 0;
+	n = read_lines(fd, buf, 1 << 20, &len, 3);
+	CHECK(n >= 3);
+	CHECK(strstr(buf, "cef5") != NULL && strstr(buf, "cef7") != NULL);
+	top = raw_int("SELECT max(id) FROM outbox");
+	for (i = 0; i < 100 && raw_int("SELECT cef_cursor FROM forward_state") < top; i++)
+		usleep(50000);
+	CHECK_INT(raw_int("SELECT cef_cursor FROM forward_state"), top);
+	CHECK(raw_int("SELECT cef_sent FROM forward_state") >= 8);
+	forward_cef_stop(w);
+	close(fd);
+out:
+	close(lfd);
+	store_close(st);
+	free(buf);
+}
+
 static void
 cleanup(void)
 {
@@ -353,6 +491,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/soc.db", dir);
 	test_outbox();
 	test_layer4();
+	test_cef();
 	cleanup();
 	return check_done();
 }

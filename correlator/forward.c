@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "soc/json.h"
@@ -585,6 +586,70 @@ forward_free(struct forward *f)
 	soc_wbuf_free(&f->wb);
 	soc_sbuf_free(&f->js);
 	free(f);
+}
+
+int
+forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
+    const char *db, const char secret[41], char *err, size_t errlen)
+{
+	const char *why;
+	char kerr[512], pub[41];
+
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	c->endpoint = o->endpoint && *o->endpoint ? o->endpoint : NULL;
+	c->cef = o->cef && *o->cef ? o->cef : NULL;
+	memcpy(c->secret_key, secret, sizeof(c->secret_key));
+	if (o->min_severity == NULL ||
+	    (c->min_severity = store_severity_parse(o->min_severity)) == -1) {
+		snprintf(err, errlen, "forward.min_severity: '%s' is not a severity"
+		    " (informational, low, medium, high, critical)",
+		    o->min_severity ? o->min_severity : "");
+		return -1;
+	}
+	if (alert_fields_parse(&c->fields, o->fields ? o->fields : "", &why) == -1) {
+		snprintf(err, errlen, "forward.fields: %s", why);
+		return -1;
+	}
+	c->max_pending = o->max_pending > 0 ? (uint64_t)o->max_pending : 1;
+	if (o->ack_within == NULL ||
+	    (c->ack_within_ns = soc_parse_duration(o->ack_within)) <= 0) {
+		snprintf(err, errlen, "forward.ack_within: '%s' is not a duration"
+		    " (10m)", o->ack_within ? o->ack_within : "");
+		return -1;
+	}
+	if (o->max_backlog_age == NULL ||
+	    (c->max_backlog_age_ns = soc_parse_duration(o->max_backlog_age)) <= 0) {
+		snprintf(err, errlen, "forward.max_backlog_age: '%s' is not a"
+		    " duration (1h)", o->max_backlog_age ? o->max_backlog_age : "");
+		return -1;
+	}
+	/* the origin: forward.name, else the host name, else the key's */
+	if (o->name != NULL && *o->name)
+		snprintf(c->origin, sizeof(c->origin), "%s", o->name);
+	else if (gethostname(c->origin, sizeof(c->origin)) == -1 ||
+	    c->origin[0] == '\0') {
+		soc_key_public(secret, pub);
+		snprintf(c->origin, sizeof(c->origin), "soc-%.8s", pub);
+	}
+	c->origin[sizeof(c->origin) - 1] = '\0';
+	if (strchr(c->origin, ':') != NULL) {
+		snprintf(err, errlen, "forward.name: '%s' must not contain ':'"
+		    " (alert ids are name:incident:revision)", c->origin);
+		return -1;
+	}
+	if (c->endpoint == NULL)
+		return 0;
+	if (o->server_key == NULL) {
+		snprintf(err, errlen, "--forward needs --forward-server-key (the"
+		    " national receiver's public key)");
+		return -1;
+	}
+	if (soc_key_load(o->server_key, c->server_key, kerr, sizeof(kerr)) == -1) {
+		snprintf(err, errlen, "forward.server_key: %s", kerr);
+		return -1;
+	}
+	return 0;
 }
 
 /* Writes the configuration, so socctl and the coverage report see it. */

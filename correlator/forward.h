@@ -32,6 +32,28 @@ struct forward_conf {
 	int64_t			 max_backlog_age_ns;
 };
 
+/* The forward.* options as the config table fills them (main.c). */
+struct forward_opts {
+	char		*endpoint;	/* forward.endpoint, --forward */
+	char		*server_key;	/* forward.server_key */
+	char		*min_severity;	/* forward.min_severity */
+	char		*cef;		/* forward.cef, --cef */
+	char		*fields;	/* forward.fields */
+	long long	 max_pending;	/* forward.max_pending */
+	char		*ack_within;	/* forward.ack_within */
+	char		*max_backlog_age; /* forward.max_backlog_age */
+	char		*name;		/* forward.name */
+};
+
+/*
+ * Checks the options and fills c (db and the secret key are the
+ * correlator's own).  0, or -1 with a reason in err: --forward without
+ * --forward-server-key, a bad key, severity, field list or duration, a
+ * name with ':'.
+ */
+int	forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
+	    const char *db, const char secret[41], char *err, size_t errlen);
+
 /*
  * Records the configuration in forward_state and starts the threads that
  * are configured (none when neither endpoint nor cef is set: then only

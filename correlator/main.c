@@ -39,15 +39,7 @@ struct corr_conf {
 	char		*bind;
 	char		*geoip_city;
 	char		*geoip_asn;
-	char		*fwd_endpoint;
-	char		*fwd_server_key;
-	char		*fwd_min_severity;
-	char		*fwd_cef;
-	char		*fwd_fields;
-	long long	 fwd_max_pending;
-	char		*fwd_ack_within;
-	char		*fwd_max_backlog_age;
-	char		*fwd_name;
+	struct forward_opts fwd;	/* forward.* (forward.c) */
 };
 
 static struct corr_conf		C;
@@ -90,34 +82,34 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "geoip.asn", .type = CONF_STR, .dst = &C.geoip_asn,
 	  .flag = "geoip-asn", .arg = "FILE",
 	  .help = "MaxMind ASN database: adds source.as.*" },
-	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd_endpoint,
+	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
 	  .flag = "forward", .arg = "ENDPOINT",
 	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
-	{ .name = "forward.server_key", .type = CONF_STR, .dst = &C.fwd_server_key,
+	{ .name = "forward.server_key", .type = CONF_STR, .dst = &C.fwd.server_key,
 	  .flag = "forward-server-key", .arg = "FILE|Z85",
 	  .help = "the national receiver's public key" },
 	{ .name = "forward.min_severity", .type = CONF_STR,
-	  .dst = &C.fwd_min_severity, .def = "medium",
+	  .dst = &C.fwd.min_severity, .def = "medium",
 	  .flag = "forward-min-severity", .arg = "L",
 	  .help = "forward incidents at or above this severity" },
-	{ .name = "forward.cef", .type = CONF_STR, .dst = &C.fwd_cef,
+	{ .name = "forward.cef", .type = CONF_STR, .dst = &C.fwd.cef,
 	  .flag = "cef", .arg = "URL",
 	  .help = "also write CEF lines to a SIEM (tcp:// or udp://HOST:PORT)" },
-	{ .name = "forward.fields", .type = CONF_STR, .dst = &C.fwd_fields,
+	{ .name = "forward.fields", .type = CONF_STR, .dst = &C.fwd.fields,
 	  .def = "source.ip source.port destination.ip destination.port"
 	  " url.original dns.question.name",
 	  .help = "evidence fields that leave the province" },
 	{ .name = "forward.max_pending", .type = CONF_INT,
-	  .dst = &C.fwd_max_pending, .min = 1, .max = 1000000000,
+	  .dst = &C.fwd.max_pending, .min = 1, .max = 1000000000,
 	  .def = "1000000",
 	  .help = "outbox bound: beyond it the oldest alerts are dropped (counted)" },
-	{ .name = "forward.ack_within", .type = CONF_STR, .dst = &C.fwd_ack_within,
+	{ .name = "forward.ack_within", .type = CONF_STR, .dst = &C.fwd.ack_within,
 	  .def = "10m",
 	  .help = "layer 4 is degraded when the national ack is older" },
 	{ .name = "forward.max_backlog_age", .type = CONF_STR,
-	  .dst = &C.fwd_max_backlog_age, .def = "1h",
+	  .dst = &C.fwd.max_backlog_age, .def = "1h",
 	  .help = "layer 4 is degraded when a pending alert is older" },
-	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd_name,
+	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd.name,
 	  .flag = "forward-name", .arg = "NAME",
 	  .help = "this correlator's name in alert ids; the host name if unset" },
 	{ .flag = "test", .letter = 't', .action = ACT_TEST,
@@ -277,55 +269,6 @@ log_counters(struct auth *a)
 	forward_log_counters(fwd);
 }
 
-/*
- * The forwarding configuration from the options; exits on a bad one.
- * Always recorded in the database (forward_start), so a correlator
- * started without --forward shows layer 4 as not configured.
- */
-static void
-forward_conf_make(struct forward_conf *fc, const char *secret)
-{
-	const char *why;
-	char err[512], pub[41];
-
-	memset(fc, 0, sizeof(*fc));
-	fc->db = C.db;
-	fc->endpoint = C.fwd_endpoint && *C.fwd_endpoint ? C.fwd_endpoint : NULL;
-	fc->cef = C.fwd_cef && *C.fwd_cef ? C.fwd_cef : NULL;
-	memcpy(fc->secret_key, secret, sizeof(fc->secret_key));
-	if ((fc->min_severity = store_severity_parse(C.fwd_min_severity)) == -1)
-		fatalx("forward.min_severity: '%s' is not a severity"
-		    " (informational, low, medium, high, critical)",
-		    C.fwd_min_severity);
-	if (alert_fields_parse(&fc->fields, C.fwd_fields, &why) == -1)
-		fatalx("forward.fields: %s", why);
-	fc->max_pending = (uint64_t)C.fwd_max_pending;
-	if ((fc->ack_within_ns = soc_parse_duration(C.fwd_ack_within)) <= 0)
-		fatalx("forward.ack_within: '%s' is not a duration (10m)",
-		    C.fwd_ack_within);
-	if ((fc->max_backlog_age_ns = soc_parse_duration(C.fwd_max_backlog_age)) <= 0)
-		fatalx("forward.max_backlog_age: '%s' is not a duration (1h)",
-		    C.fwd_max_backlog_age);
-	if (C.fwd_name != NULL && *C.fwd_name)
-		snprintf(fc->origin, sizeof(fc->origin), "%s", C.fwd_name);
-	else if (gethostname(fc->origin, sizeof(fc->origin)) == -1 ||
-	    fc->origin[0] == '\0') {
-		soc_key_public(secret, pub);
-		snprintf(fc->origin, sizeof(fc->origin), "soc-%.8s", pub);
-	}
-	fc->origin[sizeof(fc->origin) - 1] = '\0';
-	if (strchr(fc->origin, ':') != NULL)
-		fatalx("forward.name: '%s' must not contain ':' (alert ids are"
-		    " name:incident:revision)", fc->origin);
-	if (fc->endpoint == NULL)
-		return;
-	if (C.fwd_server_key == NULL)
-		fatalx("--forward needs --forward-server-key (the national"
-		    " receiver's public key)");
-	if (soc_key_load(C.fwd_server_key, fc->server_key, err, sizeof(err)) == -1)
-		fatalx("forward.server_key: %s", err);
-}
-
 static void
 parse_args(int argc, char **argv, int *test, int *debug)
 {
@@ -384,7 +327,8 @@ main(int argc, char **argv)
 		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)
 		fatalx("rules in %s did not load; nothing started", C.rules);
-	forward_conf_make(&fc, secret);
+	if (forward_conf_parse(&fc, &C.fwd, C.db, secret, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (test) {
 		printf("soc-correlator: configuration OK (%zu rules, database %s)\n",
 		    ruleset_count(rs), C.db);

@@ -195,6 +195,7 @@ forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 	a->last_seen = r->last_seen < a->first_seen ? a->first_seen : r->last_seen;
 	a->count = r->count;
 	copy_str(a->group_key, sizeof(a->group_key), r->group_key);
+	copy_str(a->category, sizeof(a->category), r->category);
 	alert_evidence(r->evidence, ev, a);
 	if (a->sensor[0] == '\0')
 		copy_str(a->sensor, sizeof(a->sensor), r->sensor);

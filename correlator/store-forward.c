@@ -325,21 +325,56 @@ rec_read(sqlite3_stmt *s, struct store_outbox_rec *r)
 	r->evidence = col_str(s, 18);
 }
 
+/*
+ * The incident's category, where the schema has one (a later schema step
+ * adds it): prepared per call, so a database without the column simply
+ * sends none.  Returns the statement or NULL.
+ */
+static sqlite3_stmt *
+category_stmt(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT category FROM incidents WHERE"
+	    " id = ?1", -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+category_get(sqlite3_stmt *cat, int64_t id, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (cat == NULL)
+		return;
+	sqlite3_bind_int64(cat, 1, id);
+	if (sqlite3_step(cat) == SQLITE_ROW)
+		snprintf(buf, len, "%s", col_str(cat, 0));
+	sqlite3_reset(cat);
+}
+
 /* Runs a record query; returns the rows seen, the last id in *last. */
 static int
 rec_foreach(struct store *st, sqlite3_stmt *s, store_outbox_fn fn, void *arg,
     int64_t *last)
 {
 	struct store_outbox_rec r;
+	sqlite3_stmt *cat = fn != NULL ? category_stmt(st) : NULL;
+	char category[64];
 	int rc, n = 0;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		rec_read(s, &r);
+		category_get(cat, r.incident_id, category, sizeof(category));
+		r.category = category;
 		*last = r.id;
 		n++;
 		if (fn != NULL && fn(arg, &r) != 0)
 			break;
 	}
+	sqlite3_finalize(cat);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_sqlerr(st, "outbox: read");
 		return -1;

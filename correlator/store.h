@@ -167,6 +167,7 @@ struct store_outbox_rec {
 	const char	*agency, *agency_name, *agency_parent;
 	const char	*sensor, *group_key;
 	const char	*evidence;	/* first evidence event (JSON) or "" */
+	const char	*category;	/* "" where the schema has none */
 };
 typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
 /*

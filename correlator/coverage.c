@@ -10,7 +10,8 @@
  *                              without an expiry of its own it is valid
  *                              for as long as the level policy gives the
  *                              agency's highest system level
- *   4 national connection      forwarding to the national receiver
+ *   4 national connection      forwarding configured, acked recently,
+ *                              backlog young
  *
  * Built on the store API alone (no SQL here), so the report means the
  * same thing as what `socctl sensors` and `socctl incidents` show.
@@ -383,16 +384,49 @@ layer_assessment(struct cov_ctx *x, struct store_coverage *c)
 /* ---- layer 4: national connection ---- */
 
 /*
- * Until the forwarder records its state (acks, backlog) in the store, the
- * only evidence is whether forwarding is configured at all.
+ * From the forwarder's state in the store (forward_state, written by the
+ * correlator: its configuration at start, then every ack) and the
+ * agency's own pending outbox records: ok when forwarding is configured,
+ * the national receiver acked within forward.ack_within (the forwarder
+ * heartbeats when idle, so a quiet link still proves itself) and the
+ * agency's oldest pending record is younger than forward.max_backlog_age.
  */
 static int
 layer_national(struct cov_ctx *x, struct store_coverage *c)
 {
-	if (x->o->forwarding)
-		layer_set(c, 3, STORE_LAYER_OK, "forwarding enabled");
-	else
+	struct store_forward_state fs;
+	char a1[32], a2[32];
+	uint64_t n;
+	int64_t oldest, ack_age, backlog_age;
+	int rc;
+
+	if ((rc = store_forward_state_get(x->st, &fs)) == -1)
+		return -1;
+	if (rc == 0 || fs.endpoint[0] == '\0') {
 		layer_set(c, 3, STORE_LAYER_MISSING, "forwarding not configured");
+		return 0;
+	}
+	if (store_forward_backlog(x->st, c->agency, &n, &oldest) == -1)
+		return -1;
+	ack_age = fs.last_ack_at ? x->o->now_ns - fs.last_ack_at : -1;
+	backlog_age = n ? x->o->now_ns - oldest : 0;
+	if (ack_age >= 0)
+		store_age_format(ack_age, a1, sizeof(a1));
+	store_age_format(backlog_age, a2, sizeof(a2));
+	if (ack_age < 0 || ack_age > fs.ack_within_ns) {
+		layer_set(c, 3, STORE_LAYER_DEGRADED, "national receiver %s%s%s;"
+		    " backlog %llu (oldest %s)", ack_age < 0 ? "never acked" :
+		    "last acked ", ack_age < 0 ? "" : a1, ack_age < 0 ? "" : " ago",
+		    (unsigned long long)n, a2);
+		return 0;
+	}
+	if (n > 0 && backlog_age > fs.max_backlog_age_ns) {
+		layer_set(c, 3, STORE_LAYER_DEGRADED, "backlog %llu, oldest %s"
+		    " (last ack %s ago)", (unsigned long long)n, a2, a1);
+		return 0;
+	}
+	layer_set(c, 3, STORE_LAYER_OK, "forwarding to %s, last ack %s ago,"
+	    " backlog %llu", fs.endpoint, a1, (unsigned long long)n);
 	return 0;
 }
 

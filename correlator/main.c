@@ -27,6 +27,7 @@
 #include "soc-config.h"
 #include "auth.h"
 #include "enrich.h"
+#include "forward.h"
 #include "ingest.h"
 #include "rules.h"
 #include "store.h"
@@ -44,6 +45,7 @@ struct corr_conf {
 	char		*reopen_within;
 	char		*db_group;
 	long long	 handshake_s;
+	struct forward_opts fwd;	/* forward.* (forward.c) */
 };
 
 static struct corr_conf		C;
@@ -52,6 +54,7 @@ static struct rs_scratch	*scratch;
 static struct store		*st;
 static struct enrich		*en;
 static struct ingest		*in;
+static struct forward		*fwd;
 static volatile sig_atomic_t	quit, reload, report;
 
 /* Flags that are not config keys: conf_getopt_apply() returns these. */
@@ -100,6 +103,36 @@ static const struct conf_opt corr_opts[] = {
 	  .dst = &C.reopen_within, .def = "24h",
 	  .help = "a resolved incident that fires again within this reopens "
 	  "(0: never; later: a new, related incident)" },
+	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
+	  .flag = "forward", .arg = "ENDPOINT",
+	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
+	{ .name = "forward.server_key", .type = CONF_STR, .dst = &C.fwd.server_key,
+	  .flag = "forward-server-key", .arg = "FILE|Z85",
+	  .help = "the national receiver's public key" },
+	{ .name = "forward.min_severity", .type = CONF_STR,
+	  .dst = &C.fwd.min_severity, .def = "medium",
+	  .flag = "forward-min-severity", .arg = "L",
+	  .help = "forward incidents at or above this severity" },
+	{ .name = "forward.cef", .type = CONF_STR, .dst = &C.fwd.cef,
+	  .flag = "cef", .arg = "URL",
+	  .help = "also write CEF lines to a SIEM (tcp:// or udp://HOST:PORT)" },
+	{ .name = "forward.fields", .type = CONF_STR, .dst = &C.fwd.fields,
+	  .def = "source.ip source.port destination.ip destination.port"
+	  " url.original dns.question.name",
+	  .help = "evidence fields that leave the province" },
+	{ .name = "forward.max_pending", .type = CONF_INT,
+	  .dst = &C.fwd.max_pending, .min = 1, .max = 1000000000,
+	  .def = "1000000",
+	  .help = "outbox bound: beyond it the oldest alerts are dropped (counted)" },
+	{ .name = "forward.ack_within", .type = CONF_STR, .dst = &C.fwd.ack_within,
+	  .def = "10m",
+	  .help = "layer 4 is degraded when the national ack is older" },
+	{ .name = "forward.max_backlog_age", .type = CONF_STR,
+	  .dst = &C.fwd.max_backlog_age, .def = "1h",
+	  .help = "layer 4 is degraded when a pending alert is older" },
+	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd.name,
+	  .flag = "forward-name", .arg = "NAME",
+	  .help = "this correlator's name in alert ids; the host name if unset" },
 	{ .flag = "test", .letter = 't', .action = ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
@@ -121,8 +154,8 @@ usage(FILE *f)
 "\n");
 	conf_usage(f, corr_opts);
 	fprintf(f, "\n"
-"Signals: SIGHUP reloads the rules and GeoIP files, SIGUSR1 logs the counters,\n"
-"SIGTERM stops.\n");
+"Signals: SIGHUP reloads the rules and GeoIP files, SIGUSR1 logs the counters\n"
+"(and the forwarder's), SIGTERM stops.\n");
 }
 
 static void
@@ -293,6 +326,7 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->fwd_new, (unsigned long long)n->fwd_updated,
 	    (unsigned long long)n->fwd_stale);
 	log_windows();
+	forward_log_counters(fwd);
 }
 
 static void
@@ -329,6 +363,7 @@ int
 main(int argc, char **argv)
 {
 	char err[1024], secret[41];
+	struct forward_conf fc;
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
@@ -376,6 +411,8 @@ main(int argc, char **argv)
 		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)
 		fatalx("rules in %s did not load; nothing started", C.rules);
+	if (forward_conf_parse(&fc, &C.fwd, C.db, secret, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (test) {
 		printf("soc-correlator: configuration OK (%zu rules, database %s)\n",
 		    ruleset_count(rs), C.db);
@@ -394,6 +431,11 @@ main(int argc, char **argv)
 		fatalx("incident options refused");
 	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
+	/* the outbox is written by ingest's transactions from here on */
+	if (fc.endpoint != NULL || fc.cef != NULL)
+		store_forward_enable(st, fc.min_severity);
+	if ((fwd = forward_start(&fc, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
@@ -453,6 +495,7 @@ main(int argc, char **argv)
 	}
 	soc_notify("STOPPING=1");
 	log_counters(auth);
+	forward_stop(fwd);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

@@ -268,7 +268,6 @@ rep_build(struct rep *r)
 			fig_add(&r->total, &r->a[i].f);
 	store_coverage_opts_init(&co);
 	co.now_ns = r->c->now;
-	co.forwarding = r->forwarding;
 	if (store_coverage(r->c->st, &co, rep_coverage, r, &nc, &nt) == -1)
 		return db_fail(r->c);
 	return 0;
@@ -577,7 +576,7 @@ cmd_report(struct ctx *c, int argc, char **argv)
 		{ "since", &since, NULL }, { "until", &until, NULL },
 		{ "agency", &r.scope, NULL }, { "json", NULL, &json },
 		{ "csv", NULL, &csv }, { "html", &html, NULL },
-		{ "forwarding", NULL, &r.forwarding }, { NULL, NULL, NULL }
+		{ NULL, NULL, NULL }
 	};
 
 	memset(&r, 0, sizeof(r));

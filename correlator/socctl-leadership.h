@@ -43,7 +43,6 @@ struct rep {
 	struct rep_fig		 total;
 	size_t			 cov_covered, cov_total;
 	int			 deadlines;	/* the database keeps them */
-	int			 forwarding;	/* coverage layer 4 */
 	const char		*scope;		/* --agency, or NULL */
 	int64_t			 since, until;
 	int			 oom;

@@ -126,11 +126,11 @@ cmd_coverage(struct ctx *c, int argc, char **argv)
 	enum out_fmt fmt;
 	size_t ncov = 0, ntot = 0;
 	double share;
-	int json = 0, csv = 0, forwarding = 0, rc, n = 0;
+	int json = 0, csv = 0, rc, n = 0;
 	const struct optspec spec[] = {
 		{ "json", NULL, &json }, { "csv", NULL, &csv },
 		{ "heartbeat", &hb, NULL }, { "ack-within", &ack, NULL },
-		{ "forwarding", NULL, &forwarding }, { NULL, NULL, NULL }
+		{ NULL, NULL, NULL }
 	};
 
 	if (args(c, argc, argv, spec, 0, 0) < 0 ||
@@ -138,7 +138,6 @@ cmd_coverage(struct ctx *c, int argc, char **argv)
 		return 1;
 	store_coverage_opts_init(&co);
 	co.now_ns = c->now;
-	co.forwarding = forwarding;
 	if (hb != NULL && (co.heartbeat_max_ns = soc_parse_duration(hb)) <= 0)
 		return cmd_err(c, "--heartbeat wants a duration (5m), not '%s'", hb);
 	if (ack != NULL && strcmp(ack, "0") == 0)

@@ -428,26 +428,31 @@ static const struct cmd cmds[] = {
 	{ "audit", cmd_audit, DB_READ, 0, 0, "[--incident ID] [--json | --csv]",
 	  "Show the append-only audit trail (all of it, or one incident's)." },
 	{ "coverage", cmd_coverage, DB_READ, 0, 0,
-	  "[--heartbeat DUR] [--ack-within DUR] [--forwarding] [--json | --csv]",
+	  "[--heartbeat DUR] [--ack-within DUR] [--json | --csv]",
 	  "The 4-layer coverage report per agency (on-site force, professional\n"
 	  "monitoring, independent assessment, national connection: ok,\n"
 	  "degraded or missing, with the reason) and the share of agencies\n"
 	  "fully covered.  A sensor counts as live if heard within --heartbeat\n"
 	  "(5m); new incidents older than --ack-within (24h, 0 = off) degrade\n"
-	  "layer 1; --forwarding says the national forwarder is configured." },
+	  "layer 1.  Layer 4 is judged from the forwarder's state (see\n"
+	  "`forward status`)." },
+	{ "forward status", cmd_forward_status, DB_READ, 0, 0, "[--json]",
+	  "The national forwarder: endpoint, connected or not, last ack, records\n"
+	  "sent and acked, pending (and the oldest one's age), dropped by the\n"
+	  "forward.max_pending bound; CEF output and its cursor." },
 	{ "stats", cmd_stats, DB_READ, 0, 0, "[--json | --csv]",
 	  "Totals: agencies, sensors, events received and batches (per\n"
 	  "sensor), incidents by status and severity, alerts forwarded." },
 	{ "report", cmd_report, DB_READ, 0, 0,
-	  "[--since DUR|DATE] [--until DATE] [--agency CODE] [--forwarding]"
+	  "[--since DUR|DATE] [--until DATE] [--agency CODE]"
 	  " [--json | --csv | --html FILE]",
 	  "The leadership report for a period (--since, default 30d): per\n"
 	  "agency, its figures rolled up over the agencies below it, and per\n"
 	  "category: incidents opened by severity, mean time to acknowledge\n"
 	  "and to resolve (from the audit trail), reporting deadlines met and\n"
-	  "missed, and the share of agencies fully covered (--forwarding as\n"
-	  "for `coverage`).  --html writes one self-contained page (inline\n"
-	  "charts, no scripts) to FILE." },
+	  "missed, and the share of agencies fully covered (layer 4 from the\n"
+	  "forwarder's state, as `coverage`).  --html writes one self-contained\n"
+	  "page (inline charts, no scripts) to FILE." },
 	{ "responder add", cmd_responder_add, DB_WRITE, 0, 0,
 	  "AGENCY --name NAME [--contact C]",
 	  "Put an agency's on-site responder on record (coverage layer 1)." },

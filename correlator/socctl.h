@@ -167,6 +167,7 @@ void	out_json_members(struct soc_sbuf *b, struct ctx *c,
 
 /* Command handlers. */
 int	cmd_keygen(struct ctx *, int, char **);
+int	cmd_forward_status(struct ctx *, int, char **);
 int	cmd_agency_add(struct ctx *, int, char **);
 int	cmd_agency_list(struct ctx *, int, char **);
 int	cmd_sensor_enroll(struct ctx *, int, char **);

@@ -451,6 +451,8 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 			goto fail;
 		*how = STORE_FLUSH_CREATED;
 	}
+	if (store_outbox_touch(st, *id) == -1)	/* forwarding: same transaction */
+		goto fail;
 	if (evidence_write(st, *id, *how == STORE_FLUSH_CREATED, f) == -1)
 		goto fail;
 	return bare ? 0 : store_tx_leave(st, own, 0);
@@ -673,7 +675,8 @@ store_incident_transition(struct store *st, int64_t id, int to,
 	sqlite3_bind_int64(s, 1, id);
 	bind_str(s, 2, store_status_name(to));
 	sqlite3_bind_int64(s, 3, now_ns);
-	if (store_exec(st, s, "set status") == -1)
+	if (store_exec(st, s, "set status") == -1 ||
+	    store_outbox_touch(st, id) == -1)	/* forwarding: same transaction */
 		goto fail;
 	return store_tx_leave(st, own, 0);
 fail:

@@ -50,6 +50,12 @@ enum {
 	/* store-national.c */
 	S_NAT_FIND, S_NAT_INSERT, S_NAT_UPDATE, S_NAT_EVIDENCE, S_NAT_RECEIVED,
 	S_NAT_ORIGIN, S_NAT_LAST_ALERT,
+	/* store-forward.c */
+	S_OUT_INC, S_OUT_LAST, S_OUT_MOVE, S_OUT_INSERT, S_OUT_TAKE, S_OUT_MARK,
+	S_OUT_AFTER, S_OUT_ACK, S_OUT_REQUEUE_DEL, S_OUT_REQUEUE, S_OUT_TRIM,
+	S_OUT_BACKLOG, S_OUT_PENDING, S_FWD_CONF, S_FWD_GET, S_FWD_SEQ,
+	S_FWD_LIVE, S_FWD_CEF, S_FWD_DROPPED, S_FWD_AUDIT, S_FWD_CURSOR,
+	S_FWD_PARENT,
 	S_COUNT
 };
 
@@ -64,12 +70,14 @@ extern const struct store_sql store_record_sql[];
 extern const struct store_sql store_policy_sql[];
 extern const struct store_sql store_agency_sql[];
 extern const struct store_sql store_national_sql[];
+extern const struct store_sql store_forward_sql[];
 
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	const char	*sql[S_COUNT];	/* texts, for temporary copies */
 	int		 flags;
+	int		 fwd_min;	/* store_forward_enable(): -1 off */
 	char		 err[512];
 };
 

@@ -293,6 +293,47 @@ static const char schema_v5_incidents[] =
 	" entry (socctl incident assign)'); END;";
 
 /*
+ * Forwarding (store-forward.c): an outbox record is one revision of one
+ * incident with the state it carries (sent records never change); the
+ * forwarder's state, thresholds and cursors are one row that socctl and
+ * the coverage report read.
+ */
+static const char schema_v6_forward[] =
+	"ALTER TABLE outbox ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE outbox ADD COLUMN severity INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE outbox ADD COLUMN status TEXT NOT NULL DEFAULT 'new';"
+	"ALTER TABLE outbox ADD COLUMN count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE outbox ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE outbox ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX outbox_incident ON outbox(incident_id, revision);"
+	"CREATE INDEX outbox_unsent ON outbox(id) WHERE sent_at IS NULL;"
+	"CREATE TABLE forward_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" endpoint TEXT NOT NULL DEFAULT '',"
+	" cef TEXT NOT NULL DEFAULT '',"
+	" origin TEXT NOT NULL DEFAULT '',"
+	" min_severity INTEGER NOT NULL DEFAULT 2,"
+	" ack_within INTEGER NOT NULL DEFAULT 600000000000,"
+	" max_backlog_age INTEGER NOT NULL DEFAULT 3600000000000,"
+	" max_pending INTEGER NOT NULL DEFAULT 1000000,"
+	" started_at INTEGER NOT NULL DEFAULT 0,"
+	" connected INTEGER NOT NULL DEFAULT 0,"
+	" last_ack_at INTEGER NOT NULL DEFAULT 0,"
+	" last_send_at INTEGER NOT NULL DEFAULT 0,"
+	" sent INTEGER NOT NULL DEFAULT 0,"
+	" acked INTEGER NOT NULL DEFAULT 0,"
+	" dropped INTEGER NOT NULL DEFAULT 0,"
+	" seq INTEGER NOT NULL DEFAULT 0,"
+	" audit_cursor INTEGER NOT NULL DEFAULT -1,"
+	" cef_cursor INTEGER NOT NULL DEFAULT 0,"
+	" cef_sent INTEGER NOT NULL DEFAULT 0,"
+	" cef_connected INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" updated_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT INTO forward_state (id) VALUES (1);";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -304,6 +345,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v3_national,	/* 2 -> 3: the national role */
 	schema_v4_search,	/* 3 -> 4: search (incident_fts) */
 	schema_v5_incidents,	/* 4 -> 5: category, related, closed_at, audit triggers */
+	schema_v6_forward,	/* 5 -> 6: outbox revisions, forward_state */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */
@@ -324,6 +366,7 @@ static const struct store_sql *const sql_tables[] = {
 	core_sql, store_sensor_sql, store_incident_sql, store_record_sql,
 	store_policy_sql, store_agency_sql,
 	store_national_sql,
+	store_forward_sql,
 };
 
 void
@@ -639,6 +682,7 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	st->flags = flags;
+	st->fwd_min = -1;
 	if (!(flags & STORE_CREATE) && stat(path, &sb) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		free(st);

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	5	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -191,6 +191,140 @@ struct store_flush {
 #define STORE_FLUSH_UPDATED	3	/* the open one */
 int	store_incident_flush(struct store *st, const struct store_flush *f,
 	    int64_t *id, int *how);
+
+/*
+ * Forwarding to the national receiver and to a SIEM (store-forward.c).
+ *
+ * The outbox holds one record per revision of an incident at or above
+ * the forwarding threshold, written in the transaction that changed the
+ * incident (store_outbox_touch, called by the incident write paths).
+ * Only a connection on which store_forward_enable() was called writes
+ * records: the correlator's, never socctl's.  A record not yet handed to
+ * the forwarder is "unsent"; an incident has at most one, and a newer
+ * change raises that record's revision (and moves it to the end of the
+ * queue) instead of adding another.  Sent records are immutable, so a
+ * resend carries the same revision.
+ */
+void	store_forward_enable(struct store *st, int min_severity); /* -1: off */
+/* Record the incident's current state if it changed since its last
+ * record (no-op when forwarding is off or the incident is below the
+ * threshold).  0 / -1. */
+int	store_outbox_touch(struct store *st, int64_t incident_id);
+
+/* What the correlator was started with: written at start (NULL endpoint:
+ * forwarding not configured), read by socctl and the coverage report. */
+struct store_forward_conf {
+	const char	*endpoint;	/* national receiver; NULL/"" none */
+	const char	*cef;		/* tcp:// or udp://; NULL/"" none */
+	const char	*origin;	/* this correlator's name in alert ids */
+	int		 min_severity;
+	int64_t		 ack_within_ns;
+	int64_t		 max_backlog_age_ns;
+	uint64_t	 max_pending;
+};
+int	store_forward_configure(struct store *st, const struct store_forward_conf *c,
+	    int64_t now_ns);
+
+struct store_forward_state {
+	char		endpoint[256];
+	char		cef[256];
+	char		origin[64];
+	int		min_severity;
+	int64_t		ack_within_ns;
+	int64_t		max_backlog_age_ns;
+	uint64_t	max_pending;
+	int64_t		started_at;
+	int		connected;	/* CURVE handshake done, not lost since */
+	int64_t		last_ack_at;	/* ns, 0 never */
+	int64_t		last_send_at;
+	uint64_t	sent;		/* records sent (resends not counted) */
+	uint64_t	acked;		/* records acked by the national receiver */
+	uint64_t	dropped;	/* records dropped by the max_pending bound */
+	uint64_t	seq;		/* last batch sequence number used */
+	int64_t		audit_cursor;	/* last audit row swept, -1 not yet */
+	int64_t		cef_cursor;	/* last outbox id written to the SIEM */
+	uint64_t	cef_sent;
+	int		cef_connected;
+	char		last_error[256];
+	int64_t		updated_at;
+	/* from the outbox, not the state row */
+	uint64_t	pending;	/* records not acked */
+	int64_t		oldest_pending;	/* created_at of the oldest, 0 none */
+};
+/* 1 and *out filled, 0 no state recorded yet, -1 error. */
+int	store_forward_state_get(struct store *st, struct store_forward_state *out);
+/* Pending records of one agency's incidents: count and oldest created_at. */
+int	store_forward_backlog(struct store *st, const char *agency,
+	    uint64_t *n, int64_t *oldest);
+
+/* One record as the forwarder sends it (strings valid during the call). */
+struct store_outbox_rec {
+	int64_t		 id;		/* outbox row: the send order */
+	int64_t		 incident_id;
+	int64_t		 revision;
+	int		 severity;
+	int		 status;
+	uint64_t	 count;
+	int64_t		 first_seen, last_seen;
+	int64_t		 created_at;
+	const char	*rule_id, *rule_title, *rule_level, *rule_author;
+	const char	*agency, *agency_name, *agency_parent;
+	const char	*sensor, *group_key;
+	const char	*evidence;	/* first evidence event (JSON) or "" */
+	const char	*category;	/* "" where the schema has none */
+};
+typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
+/*
+ * The forwarder's side (its own connection).  take: up to max unsent
+ * records in order, marked sent and seq recorded, in one transaction;
+ * fn is called inside it for each.  Returns the number taken or -1.
+ */
+int	store_outbox_take(struct store *st, int max, uint64_t seq, int64_t now_ns,
+	    store_outbox_fn fn, void *arg);
+/*
+ * The forwarder's connections commit without waiting for the disk
+ * (synchronous=NORMAL in WAL: safe across a crash of the process, not a
+ * power cut).  Everything they write can be redone: a "sent" or "acked"
+ * mark lost to a power cut means a resend the receiver recognises.
+ */
+int	store_forward_relax(struct store *st);
+/* Records that batch number seq is about to be used (heartbeats). */
+int	store_forward_seq(struct store *st, uint64_t seq, int64_t now_ns);
+/* Records with id > after, in order, whatever their state (CEF). */
+int	store_outbox_after(struct store *st, int64_t after, int max,
+	    store_outbox_fn fn, void *arg);
+/* One agency's parent code ("" at the root): 1, 0 unknown, -1. */
+int	store_agency_parent(struct store *st, const char *code, char *parent,
+	    size_t len);
+/* The national receiver committed these records (n may be 0: an ack of
+ * a heartbeat); last_ack_at and the acked count move. */
+int	store_outbox_acked(struct store *st, const int64_t *ids, size_t n,
+	    int64_t now_ns);
+/* Delivered elsewhere (CEF only, no national endpoint): marked alone. */
+int	store_outbox_delivered(struct store *st, const int64_t *ids, size_t n,
+	    int64_t now_ns);
+/* At start: records sent but never acked become unsent again (the newer
+ * unsent revision of the same incident wins).  Returns how many. */
+int	store_outbox_requeue(struct store *st);
+/* Drops the oldest pending records beyond max (counted in the state).
+ * Returns how many were dropped, or -1. */
+int64_t	store_outbox_trim(struct store *st, uint64_t max);
+/* Records incidents changed by others (socctl's transitions) since the
+ * audit cursor.  Returns how many incidents were looked at, or -1. */
+int	store_forward_sweep(struct store *st);
+/* The forwarder's live state, one write. */
+struct store_forward_live {
+	int		 connected;
+	int64_t		 last_ack_at;
+	int64_t		 last_send_at;
+	uint64_t	 sent_add, acked_add;
+	const char	*last_error;	/* NULL: unchanged */
+};
+int	store_forward_live(struct store *st, const struct store_forward_live *l,
+	    int64_t now_ns);
+/* CEF: the last outbox id written, lines added, connected or not. */
+int	store_forward_cef(struct store *st, int64_t cursor, uint64_t sent_add,
+	    int connected, const char *last_error, int64_t now_ns);
 
 /* ---- Everything below serves socctl and the coverage report. ---- */
 
@@ -403,7 +537,6 @@ struct store_coverage_opts {
 	int64_t		 heartbeat_max_ns;	/* layer 2: live if heard within (5m) */
 	int64_t		 ack_max_ns;		/* layer 1: new incidents older than
 						   this degrade it; 0 = off */
-	int		 forwarding;		/* layer 4: forwarding configured */
 };
 void	store_coverage_opts_init(struct store_coverage_opts *o);
 

@@ -7,6 +7,18 @@
 #ifndef SOC_TEST_SCHEMA_DOWN_H
 #define SOC_TEST_SCHEMA_DOWN_H
 
+/* 6 -> 5: forwarding */
+#define SCHEMA_DOWN_V6 \
+	"DROP TABLE forward_state;" \
+	" DROP INDEX outbox_incident;" \
+	" DROP INDEX outbox_unsent;" \
+	" ALTER TABLE outbox DROP COLUMN revision;" \
+	" ALTER TABLE outbox DROP COLUMN severity;" \
+	" ALTER TABLE outbox DROP COLUMN status;" \
+	" ALTER TABLE outbox DROP COLUMN count;" \
+	" ALTER TABLE outbox DROP COLUMN first_seen;" \
+	" ALTER TABLE outbox DROP COLUMN last_seen;"
+
 /* 5 -> 4: category, related, closed_at, the audit guard */
 #define SCHEMA_DOWN_V5 \
 	"DROP TRIGGER incidents_status_audited;" \

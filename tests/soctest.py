@@ -78,3 +78,19 @@ def stop(proc, timeout=20):
         proc.kill()
         proc.wait()
         return -9
+
+
+def record_national_ack(db):
+    """Records in db what a provincial forwarder writes when the national
+    receiver acks (forward_state: an endpoint, an ack just now), for tests
+    whose subject is not forwarding but that need coverage layer 4 ok.
+    The forwarder itself is proven by test_forward.py."""
+    import sqlite3
+    import time
+    con = sqlite3.connect(db)
+    now = time.time_ns()
+    con.execute("update forward_state set endpoint = 'tcp://national.invalid:7600',"
+                " origin = 'test', started_at = ?, last_ack_at = ?, updated_at = ?",
+                (now, now, now))
+    con.commit()
+    con.close()

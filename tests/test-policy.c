@@ -536,9 +536,18 @@ test_assessments_coverage(struct store *st)
 	CHECK_INT(store_sensor_heartbeat(st, "gw1", now, NULL), 0);
 	make_covered(st, "a2", now);
 	make_covered(st, "c1", now);
+	{
+		/* forwarding configured and acked just now: layer 4 ok */
+		struct store_forward_conf fc = { .endpoint = "tcp://national:7600",
+		    .origin = "prov-soc", .min_severity = 2,
+		    .ack_within_ns = 600 * SOC_NS,
+		    .max_backlog_age_ns = 3600 * SOC_NS, .max_pending = 1000 };
+
+		CHECK_INT(store_forward_configure(st, &fc, now), 0);
+		CHECK_INT(store_outbox_acked(st, NULL, 0, now), 0);
+	}
 	store_coverage_opts_init(&o);
 	o.now_ns = now;
-	o.forwarding = 1;
 	o.ack_max_ns = 0;
 	memset(&x, 0, sizeof(x));
 	CHECK_INT(store_coverage(st, &o, cov_text, &x, NULL, NULL), 0);
@@ -635,7 +644,7 @@ test_migrate(void)
 	store_close(st);
 	CHECK_INT(raw_exec(
 	    /* undo the national step (3) after the search step (4), then the policy step (2) */
-	    SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4 " DROP INDEX incidents_origin; DROP INDEX incidents_open;"
+	    SCHEMA_DOWN_V6 " " SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4 " DROP INDEX incidents_origin; DROP INDEX incidents_open;"
 	    " ALTER TABLE incidents DROP COLUMN origin_name;"
 	    " ALTER TABLE incidents DROP COLUMN origin_agency;"
 	    " ALTER TABLE incidents DROP COLUMN origin_incident;"

@@ -577,7 +577,15 @@ test_coverage(struct store *st)
 	CHECK_STR(x.reason[i][2], "no assessment on record");
 
 	/* With forwarding, stttt is fully covered: 1 of 3. */
-	o.forwarding = 1;
+	{
+		struct store_forward_conf fc = { .endpoint = "tcp://national:7600",
+		    .origin = "lamdong-soc", .min_severity = 2,
+		    .ack_within_ns = 600 * SOC_NS,
+		    .max_backlog_age_ns = 3600 * SOC_NS, .max_pending = 1000 };
+
+		CHECK_INT(store_forward_configure(st, &fc, now), 0);
+		CHECK_INT(store_outbox_acked(st, NULL, 0, now), 0);
+	}
 	memset(&x, 0, sizeof(x));
 	CHECK_INT(store_coverage(st, &o, cov_copy, &x, &ncov, &ntot), 0);
 	CHECK_INT(ncov, 1);

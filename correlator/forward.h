@@ -1,0 +1,85 @@
+/*
+ * The forwarder: delivers the outbox (store-forward.c) to the national
+ * receiver over ZeroMQ/CURVE (forward.c) and, optionally, to a SIEM as
+ * CEF lines over TCP or UDP (forward-cef.c).  Each runs on its own thread
+ * with its own SQLite connection (WAL lets it read while ingest writes),
+ * so ingest never waits for the network.  Everything a person needs to
+ * judge the link is written to the forward_state row, which socctl reads.
+ */
+#ifndef SOC_CORR_FORWARD_H
+#define SOC_CORR_FORWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+
+struct store;
+struct store_outbox_rec;
+struct forward;
+
+struct forward_conf {
+	const char		*db;		/* the correlator's database */
+	const char		*endpoint;	/* national receiver; NULL: none */
+	char			 server_key[41];	/* its public key (Z85) */
+	char			 secret_key[41];	/* ours (--key) */
+	const char		*cef;		/* tcp:// or udp://; NULL: none */
+	char			 origin[64];	/* forward.name */
+	int			 min_severity;
+	struct alert_fields	 fields;	/* forward.fields */
+	uint64_t		 max_pending;
+	int64_t			 ack_within_ns;
+	int64_t			 max_backlog_age_ns;
+};
+
+/* The forward.* options as the config table fills them (main.c). */
+struct forward_opts {
+	char		*endpoint;	/* forward.endpoint, --forward */
+	char		*server_key;	/* forward.server_key */
+	char		*min_severity;	/* forward.min_severity */
+	char		*cef;		/* forward.cef, --cef */
+	char		*fields;	/* forward.fields */
+	long long	 max_pending;	/* forward.max_pending */
+	char		*ack_within;	/* forward.ack_within */
+	char		*max_backlog_age; /* forward.max_backlog_age */
+	char		*name;		/* forward.name */
+};
+
+/*
+ * Checks the options and fills c (db and the secret key are the
+ * correlator's own).  0, or -1 with a reason in err: --forward without
+ * --forward-server-key, a bad key, severity, field list or duration, a
+ * name with ':'.
+ */
+int	forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
+	    const char *db, const char secret[41], char *err, size_t errlen);
+
+/*
+ * Records the configuration in forward_state and starts the threads that
+ * are configured (none when neither endpoint nor cef is set: then only
+ * the state is written, so the coverage report says "not configured").
+ * NULL with a reason in err.  The conf is copied.
+ */
+struct forward	*forward_start(const struct forward_conf *c, char *err,
+		    size_t errlen);
+/* Stops the threads; what is pending stays in the outbox for next time. */
+void		 forward_stop(struct forward *f);
+void		 forward_log_counters(struct forward *f);
+
+/*
+ * Fills an alert from an outbox record: identity, rule, agency and its
+ * parent chain (read through st), incident state and the key evidence
+ * fields of its first evidence event (parsed into ev, the caller's
+ * scratch).  Shared by the national and the CEF senders.
+ */
+void	forward_alert_build(struct store *st, const struct store_outbox_rec *r,
+	    const char *origin, struct soc_event *ev, struct soc_alert *a);
+
+/* forward-cef.c: the SIEM writer (one thread). */
+struct forward_cef;
+struct forward_cef	*forward_cef_start(const struct forward_conf *c,
+			    int mark_acked, char *err, size_t errlen);
+void			 forward_cef_stop(struct forward_cef *fc);
+void			 forward_cef_log_counters(struct forward_cef *fc);
+
+#endif

@@ -7,3 +7,4 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 for b in "$DIR"/logs.sh "$DIR"/sensor.sh "$DIR"/engine.sh "$DIR"/e2e.sh; do
 	[ -f "$b" ] && sh "$b" "$BUILD"
 done
+python3 "$DIR/forward.py" --build "$BUILD"

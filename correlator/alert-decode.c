@@ -14,7 +14,7 @@
 #include "soc/util.h"
 #include "soc/time.h"
 #include "alert.h"
-#include "alert-int.h"
+#include "soc/json.h"
 
 #define JP_MAX_DEPTH	8
 #define JP_STR		(ALERT_URL_LEN + 8)	/* > every field buffer */
@@ -196,7 +196,7 @@ jp_string(struct jp *j)
 		if (c < 0x20)
 			return jp_fail(j, "control character in a string");
 		if (c >= 0x80) {
-			if ((n = alert_utf8_seq(j->p, (size_t)(j->end - j->p))) == 0)
+			if ((n = soc_utf8_seq(j->p, (size_t)(j->end - j->p))) == 0)
 				return jp_fail(j, "string is not valid UTF-8");
 			for (size_t i = 0; i < n; i++)
 				put_byte(j, j->p[i]);

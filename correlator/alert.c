@@ -16,7 +16,7 @@
 
 #include "soc-config.h"
 #include "alert.h"
-#include "alert-int.h"
+#include "soc/json.h"
 #include "soc/time.h"
 
 static const char *const severity_names[5] = {
@@ -135,40 +135,6 @@ const char *
 alert_status_name(int status)
 {
 	return status >= 0 && status < 5 ? status_names[status] : "?";
-}
-
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid; the
- * same definition as soc_sbuf_json_str() so decoded text round-trips. */
-size_t
-alert_utf8_seq(const unsigned char *s, size_t left)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
 }
 
 /* ---- JSON out ---- */
@@ -304,7 +270,7 @@ cef_escape(struct soc_sbuf *o, const char *s, bool hdr)
 		unsigned char c = p[i];
 		const char *e;
 
-		if (c >= 0x80 && (n = alert_utf8_seq(p + i, len - i)) > 0) {
+		if (c >= 0x80 && (n = soc_utf8_seq(p + i, len - i)) > 0) {
 			i += n;
 			run += n;
 			continue;

@@ -93,9 +93,8 @@ soc_sbuf_printf(struct soc_sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t left)
+size_t
+soc_utf8_seq(const unsigned char *s, size_t left)
 {
 	size_t n;
 	uint32_t cp;
@@ -145,7 +144,7 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 			run++;
 			continue;
 		}
-		if (c >= 0x80 && (n = utf8_seq(p + i, len - i)) > 0) {
+		if (c >= 0x80 && (n = soc_utf8_seq(p + i, len - i)) > 0) {
 			i += n;
 			run += n;
 			continue;

@@ -41,4 +41,12 @@ void	soc_json_event(struct soc_sbuf *b, const struct soc_event *ev);
 int	soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
 	    const char **why, unsigned *unknown);
 
+/*
+ * Length of a valid UTF-8 sequence at s (1..4), or 0 if it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF refused); left
+ * is the bytes available.  The JSON writer escapes what this refuses, so
+ * every reader of our JSON uses the same definition.
+ */
+size_t	soc_utf8_seq(const unsigned char *s, size_t left);
+
 #endif

@@ -454,6 +454,13 @@ int	store_incident_assign(struct store *st, int64_t id, const char *assignee,
 	    const char *actor, const char *note, int64_t now_ns);
 int	store_incident_note(struct store *st, int64_t id, const char *actor,
 	    const char *note, int64_t now_ns);
+/*
+ * A closed incident (resolved or false_positive) back to new by an
+ * analyst: audit "reopened", closed_at cleared.  Refused for an open
+ * incident, or while another incident of the same key is open.
+ */
+int	store_incident_reopen(struct store *st, int64_t id, const char *actor,
+	    const char *note, int64_t now_ns);
 
 /* The audit trail: append-only (the schema refuses UPDATE and DELETE). */
 struct store_audit {

@@ -16,6 +16,9 @@
  *    in the rules directory winning over it, a broken one refused);
  *  - a direct UPDATE of status or assignee without its audit row is
  *    refused by the database (a second connection);
+ *  - an analyst reopens a closed incident (audited, closed_at cleared,
+ *    later hits add to it), refused for an open one or while another
+ *    incident of the key is open;
  *  - the aggregation table alone: ring of the latest, compaction, a full
  *    table, undo.
  */
@@ -503,6 +506,51 @@ test_category_file(struct ingest *in, struct store *st, struct soc_wbuf *b)
 	    " AND rule_id = '" EVIL_ID "'"), "scan");
 }
 
+/* socctl incident reopen: a closed incident back to new by an analyst. */
+static void
+test_analyst_reopen(struct ingest *in, struct store *st, struct soc_wbuf *b)
+{
+	long long open = evil_id("new"), fp = evil_id("false_positive"), cnt;
+	long long total = raw_int("SELECT count(*) FROM incidents");
+	char sql[256];
+
+	CHECK(open > 0 && fp > 0 && fp != open);
+	/* an open incident is not reopened */
+	CHECK_INT(store_incident_reopen(st, open, "dave", NULL, soc_now_ns()), -1);
+	CHECK(strstr(store_errmsg(st), "is open (new)") != NULL);
+	/* nor a closed one while its key has another open incident */
+	CHECK_INT(store_incident_reopen(st, fp, "dave", NULL, soc_now_ns()), -1);
+	CHECK(strstr(store_errmsg(st), "same rule, agency and group key is open")
+	    != NULL);
+	CHECK_INT(store_incident_reopen(st, 999999, "dave", NULL, soc_now_ns()),
+	    -1);
+	CHECK(strstr(store_errmsg(st), "no such incident") != NULL);
+	CHECK_STR(raw_text("SELECT status FROM incidents WHERE id = %lld", fp),
+	    "false_positive");
+
+	CHECK_INT(store_incident_transition(st, open, STORE_ST_RESOLVED, "bob",
+	    NULL, soc_now_ns()), 0);
+	CHECK_INT(store_incident_reopen(st, fp, "dave", "wrong verdict",
+	    soc_now_ns()), 0);
+	CHECK_STR(raw_text("SELECT status || '/' || coalesce(closed_at, 'null')"
+	    " FROM incidents WHERE id = %lld", fp), "new/null");
+	snprintf(sql, sizeof(sql), "SELECT actor || ':' || action || ':' || note"
+	    " FROM audit WHERE incident_id = %lld ORDER BY id DESC LIMIT 1", fp);
+	CHECK_STR(raw_text("%s", sql),
+	    "dave:reopened:was false_positive: wrong verdict");
+	/* the key's next hit adds to it: no new incident */
+	cnt = raw_int("SELECT count FROM incidents WHERE status = 'new'"
+	    " AND rule_id = '" EVIL_ID "'");
+	fire(in, b);
+	CHECK_INT(evil_id("new"), fp);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents"), total);
+	CHECK_INT(raw_int("SELECT count FROM incidents WHERE status = 'new'"
+	    " AND rule_id = '" EVIL_ID "'"), cnt + 1);
+	/* and the way back to closed is the ordinary one */
+	CHECK_INT(store_incident_transition(st, fp, STORE_ST_RESOLVED, "dave",
+	    NULL, soc_now_ns()), 0);
+}
+
 static void
 test_categories(void)
 {
@@ -666,6 +714,7 @@ main(void)
 	test_reopen(in, st, &b);
 	test_audit_guard(st);
 	test_category_file(in, st, &b);
+	test_analyst_reopen(in, st, &b);
 
 	soc_wbuf_free(&b);
 	ingest_free(in);

@@ -447,7 +447,9 @@ static const struct cmd cmds[] = {
 	  "forward.max_pending bound; CEF output and its cursor." },
 	{ "stats", cmd_stats, DB_READ, 0, 0, "[--json | --csv]",
 	  "Totals: agencies, sensors, events received and batches (per\n"
-	  "sensor), incidents by status and severity, alerts forwarded." },
+	  "sensor), incidents by status and severity, alerts forwarded, and\n"
+	  "the correlator's correlation windows per agency: held now and\n"
+	  "evicted since it started (written every 10 s)." },
 	{ "report", cmd_report, DB_READ, 0, 0,
 	  "[--since DUR|DATE] [--until DATE] [--agency CODE]"
 	  " [--json | --csv | --html FILE]",

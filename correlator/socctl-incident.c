@@ -1,7 +1,8 @@
 /*
  * socctl's incident commands: the list with its filters, one incident
  * with its evidence and audit trail, the analyst's moves (ack,
- * investigate, resolve, false-positive, assign, note, report a stage)
+ * investigate, resolve, false-positive, reopen, assign, note, report a
+ * stage)
  * and the audit trail.  The state machine itself is store.c's; these
  * commands parse, call it and say what happened.  An incident's JSON
  * carries its information system and its reporting deadlines.
@@ -469,7 +470,8 @@ fail:
 	return db_fail(c);
 }
 
-/* ack, investigate, resolve, false-positive: the target is cmd->arg. */
+/* ack, investigate, resolve, false-positive: the target is cmd->arg;
+ * reopen (new): a closed incident back to new. */
 int
 cmd_incident_move(struct ctx *c, int argc, char **argv)
 {
@@ -487,7 +489,11 @@ cmd_incident_move(struct ctx *c, int argc, char **argv)
 	    need(c, by, "--by NAME (who does it, for the audit trail)") == -1 ||
 	    db_open(c) == -1)
 		return 1;
-	if (store_incident_transition(c->st, id, c->cmd->arg, by, note, c->now) == -1)
+	if (c->cmd->arg == STORE_ST_NEW) {
+		if (store_incident_reopen(c->st, id, by, note, c->now) == -1)
+			return errx1("%s", db_why(c));
+	} else if (store_incident_transition(c->st, id, c->cmd->arg, by, note,
+	    c->now) == -1)
 		return errx1("%s", db_why(c));
 	printf("incident %lld %s by %s\n", (long long)id,
 	    done[c->cmd->arg], by);

@@ -1,7 +1,8 @@
 /*
  * socctl's reports: the 4-layer coverage report per agency (with the
  * roll-up of the agencies below each one in the tree) and the
- * totals of `socctl stats`.  A future `socctl report` (periodic
+ * totals of `socctl stats` (with the correlator's correlation windows
+ * per agency, which it writes to the store every 10 s).  A future `socctl report` (periodic
  * summaries for the national level) belongs here too.  Both are mostly
  * one document rather than a list; their list parts (one row per agency
  * and layer, one row per sensor) go through the column descriptions of
@@ -226,10 +227,43 @@ stats_text(const struct store_stats *ss)
 	    (unsigned long long)ss->outbox_pending);
 }
 
-/* The totals as JSON members, up to the opening of "per_sensor". */
-static void
-stats_json(struct soc_sbuf *b, const struct store_stats *ss)
+/* Correlation windows per agency, as the correlator last wrote them. */
+struct win_out {
+	struct soc_sbuf	*b;		/* JSON, or NULL: text */
+	int64_t		 now;
+	int		 n;
+};
+
+static int
+stats_window(void *arg, const struct store_window_count *w)
 {
+	struct win_out *wo = arg;
+	char age[32];
+	int n = 0;
+
+	if (wo->b == NULL) {
+		if (wo->n++ == 0) {
+			store_age_format(wo->now - w->updated_at, age, sizeof(age));
+			printf("correlation windows (the correlator's, %s ago)\n",
+			    age);
+		}
+		printf("  %-16s %llu held, %llu evicted\n", w->agency,
+		    (unsigned long long)w->held, (unsigned long long)w->evicted);
+		return 0;
+	}
+	soc_sbuf_adds(wo->b, wo->n++ ? ",{" : "{");
+	j_str(wo->b, &n, "agency", w->agency);
+	j_int(wo->b, &n, "held", (long long)w->held);
+	j_int(wo->b, &n, "evicted", (long long)w->evicted);
+	soc_sbuf_adds(wo->b, "}");
+	return 0;
+}
+
+/* The totals as JSON members, up to the opening of "per_sensor". */
+static int
+stats_json(struct ctx *c, struct soc_sbuf *b, const struct store_stats *ss)
+{
+	struct win_out wo = { b, c->now, 0 };
 	int i, n = 0, m = 0;
 
 	soc_sbuf_adds(b, "{");
@@ -253,8 +287,14 @@ stats_json(struct soc_sbuf *b, const struct store_stats *ss)
 	j_int(b, &n, "audit", (long long)ss->audit);
 	j_int(b, &n, "forwarded", (long long)ss->forwarded);
 	j_int(b, &n, "outbox_pending", (long long)ss->outbox_pending);
+	j_key(b, &n, "correlation_windows");
+	soc_sbuf_adds(b, "[");
+	if (store_windows_foreach(c->st, stats_window, &wo) != 0)
+		return -1;
+	soc_sbuf_adds(b, "]");
 	j_key(b, &n, "per_sensor");
 	soc_sbuf_adds(b, "[");
+	return 0;
 }
 
 /* --csv prints only the per-sensor list (the totals are one line each
@@ -263,6 +303,7 @@ int
 cmd_stats(struct ctx *c, int argc, char **argv)
 {
 	struct store_stats ss;
+	struct win_out wo = { NULL, c->now, 0 };
 	struct out o;
 	enum out_fmt fmt;
 	int json = 0, csv = 0, rc;
@@ -275,12 +316,20 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 		return 1;
 	if (store_stats_get(c->st, &ss) == -1)
 		return db_fail(c);
-	if (fmt == OUT_TABLE)
+	if (fmt == OUT_TABLE) {
 		stats_text(&ss);
+		if (store_windows_foreach(c->st, stats_window, &wo) != 0)
+			return db_fail(c);
+		if (wo.n > 0)
+			printf("\n");
+	}
 	out_begin(&o, c, fmt, stats_cols, COL_COUNT(stats_cols));
 	if (fmt == OUT_JSON) {
 		soc_sbuf_reset(&o.b);
-		stats_json(&o.b, &ss);
+		if (stats_json(c, &o.b, &ss) == -1) {
+			out_free(&o);
+			return db_fail(c);
+		}
 	}
 	rc = store_sensor_foreach(c->st, NULL, stats_sensor, &o);
 	if (rc != 0 || fmt == OUT_CSV)

@@ -411,11 +411,16 @@ static const struct cmd cmds[] = {
 	  "Mark an incident as under investigation." },
 	{ "incident resolve", cmd_incident_move, DB_WRITE, STORE_ST_RESOLVED, 0,
 	  "ID --by NAME [--note TEXT]",
-	  "Close an incident as resolved.  Closed incidents do not change; a\n"
-	  "new hit on the same rule and group opens a new incident." },
+	  "Close an incident as resolved.  A new hit on the same rule and group\n"
+	  "within reopen_within (24h) reopens it; later, a new incident opens." },
 	{ "incident false-positive", cmd_incident_move, DB_WRITE,
 	  STORE_ST_FALSE_POSITIVE, 0, "ID --by NAME [--note TEXT]",
 	  "Close an incident as a false positive." },
+	{ "incident reopen", cmd_incident_move, DB_WRITE, STORE_ST_NEW, 0,
+	  "ID --by NAME [--note TEXT]",
+	  "Reopen a resolved or false_positive incident: back to new, audited\n"
+	  "as reopened.  Refused for an open incident, and while another\n"
+	  "incident of the same rule, agency and group key is open." },
 	{ "incident assign", cmd_incident_assign, DB_WRITE, 0, 0,
 	  "ID --to NAME --by NAME [--note TEXT]",
 	  "Assign an open incident to an analyst (--to '' unassigns)." },
@@ -442,7 +447,9 @@ static const struct cmd cmds[] = {
 	  "forward.max_pending bound; CEF output and its cursor." },
 	{ "stats", cmd_stats, DB_READ, 0, 0, "[--json | --csv]",
 	  "Totals: agencies, sensors, events received and batches (per\n"
-	  "sensor), incidents by status and severity, alerts forwarded." },
+	  "sensor), incidents by status and severity, alerts forwarded, and\n"
+	  "the correlator's correlation windows per agency: held now and\n"
+	  "evicted since it started (written every 10 s)." },
 	{ "report", cmd_report, DB_READ, 0, 0,
 	  "[--since DUR|DATE] [--until DATE] [--agency CODE]"
 	  " [--json | --csv | --html FILE]",

@@ -74,6 +74,13 @@ const struct store_sql store_incident_sql[] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
 	{ S_AUDIT_LIST, "SELECT id, coalesce(incident_id, 0), at, actor, action, note"
 	    " FROM audit WHERE ?1 < 0 OR coalesce(incident_id, 0) = ?1 ORDER BY id" },
+	/* the open incident of the same key as ?1 (incidents_open's columns) */
+	{ S_INC_OPEN_TWIN, "SELECT o.id FROM incidents i JOIN incidents o"
+	    " ON o.rule_id = i.rule_id AND o.agency = i.agency"
+	    " AND o.group_key = i.group_key"
+	    " AND coalesce(o.origin_name, '') = coalesce(i.origin_name, '')"
+	    " AND coalesce(o.origin_incident, 0) = coalesce(i.origin_incident, 0)"
+	    " WHERE i.id = ?1 AND o.id != i.id AND o.status IN " OPEN_SQL },
 	{ 0, NULL }
 };
 
@@ -135,9 +142,10 @@ store_status_parse(const char *s)
 /*
  * The state machine only moves forward: new -> acknowledged ->
  * investigating -> resolved | false_positive, skipping steps allowed
- * (triage may close a false positive straight from new).  Closed is
- * final for the analyst.  The correlator alone moves a resolved incident
- * back to new when its key fires again within reopen_within (see
+ * (triage may close a false positive straight from new).  The one way
+ * back is a reopen to new: by an analyst (store_incident_reopen(), from
+ * resolved or false_positive), or by the correlator when a resolved
+ * incident's key fires again within reopen_within (see
  * store_incident_flush()); later, or for a false positive, a new incident
  * opens whose related column names the closed one.
  */
@@ -676,6 +684,75 @@ store_incident_transition(struct store *st, int64_t id, int to,
 	bind_str(s, 2, store_status_name(to));
 	sqlite3_bind_int64(s, 3, now_ns);
 	if (store_exec(st, s, "set status") == -1 ||
+	    store_outbox_touch(st, id) == -1)	/* forwarding: same transaction */
+		goto fail;
+	return store_tx_leave(st, own, 0);
+fail:
+	return store_tx_leave(st, own, -1);
+}
+
+/* The open incident of id's key other than id: its id, 0 none, -1 error. */
+static int64_t
+incident_open_twin(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_OPEN_TWIN];
+	int64_t twin = -1;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		twin = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		twin = 0;
+	else
+		store_sqlerr(st, "incident");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return twin;
+}
+
+/*
+ * An analyst reopens a closed incident (resolved, or a false positive
+ * after all): back to new, closed_at cleared, assignee kept, audit row
+ * "reopened" first (the schema checks it).  Refused for an open incident
+ * and while another incident of the same key is open (at most one per
+ * key: that one is where the key's alerts go now).
+ */
+int
+store_incident_reopen(struct store *st, int64_t id, const char *actor,
+    const char *note, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_INC_REOPEN];
+	char assignee[256], text[1024];
+	int64_t twin;
+	int own, status;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if (incident_state(st, id, &status, assignee, sizeof(assignee)) != 1)
+		goto fail;
+	if (status < STORE_ST_RESOLVED) {
+		store_seterr(st, "incident %lld is open (%s); only a resolved or"
+		    " false_positive incident can be reopened", (long long)id,
+		    store_status_name(status));
+		goto fail;
+	}
+	if ((twin = incident_open_twin(st, id)) == -1)
+		goto fail;
+	if (twin > 0) {
+		store_seterr(st, "incident %lld cannot be reopened: incident %lld"
+		    " of the same rule, agency and group key is open (work on that"
+		    " one)", (long long)id, (long long)twin);
+		goto fail;
+	}
+	snprintf(text, sizeof(text), "was %s%s%s", store_status_name(status),
+	    note && *note ? ": " : "", note ? note : "");
+	if (store_audit_add(st, id, actor, "reopened", text, now_ns) == -1)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now_ns);
+	if (store_exec(st, s, "reopen incident") == -1 ||
 	    store_outbox_touch(st, id) == -1)	/* forwarding: same transaction */
 		goto fail;
 	return store_tx_leave(st, own, 0);

@@ -34,6 +34,7 @@ enum {
 	S_INC_TOUCH, S_EVIDENCE_LIST,
 	S_AUDIT_ADD, S_AUDIT_LIST,
 	S_INC_FIND_CLOSED, S_INC_REOPEN, S_EVIDENCE_NEXT, S_EVIDENCE_TRIM,
+	S_INC_OPEN_TWIN,
 	/* store-record.c */
 	S_AGENCY_ADD, S_AGENCY_EXISTS, S_AGENCY_LIST,
 	S_RESP_ADD, S_RESP_EXISTS, S_RESP_LIST, S_ASSESS_ADD, S_ASSESS_LIST,
@@ -56,6 +57,8 @@ enum {
 	S_OUT_BACKLOG, S_OUT_PENDING, S_FWD_CONF, S_FWD_GET, S_FWD_SEQ,
 	S_FWD_LIVE, S_FWD_CEF, S_FWD_DROPPED, S_FWD_AUDIT, S_FWD_CURSOR,
 	S_FWD_PARENT,
+	/* store-stats.c */
+	S_WIN_CLEAR, S_WIN_PUT, S_WIN_LIST,
 	S_COUNT
 };
 
@@ -71,6 +74,7 @@ extern const struct store_sql store_policy_sql[];
 extern const struct store_sql store_agency_sql[];
 extern const struct store_sql store_national_sql[];
 extern const struct store_sql store_forward_sql[];
+extern const struct store_sql store_stats_sql[];
 
 struct store {
 	sqlite3		*db;

@@ -334,6 +334,19 @@ static const char schema_v6_forward[] =
 	"INSERT INTO forward_state (id) VALUES (1);";
 
 /*
+ * The correlator's correlation-window counters per agency (store-stats.c),
+ * for `socctl stats`.  IF NOT EXISTS: a migration test that takes a
+ * database back to an older version without this undo still migrates.
+ */
+static const char schema_v8_windows[] =
+	"CREATE TABLE IF NOT EXISTS corr_windows ("
+	" agency TEXT PRIMARY KEY,"
+	" held INTEGER NOT NULL,"
+	" evicted INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL"
+	");";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -346,6 +359,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v4_search,	/* 3 -> 4: search (incident_fts) */
 	schema_v5_incidents,	/* 4 -> 5: category, related, closed_at, audit triggers */
 	schema_v6_forward,	/* 5 -> 6: outbox revisions, forward_state */
+	"",			/* 6 -> 7: another branch's step (the lead merges it) */
+	schema_v8_windows,	/* 7 -> 8: correlation window counters */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */
@@ -367,6 +382,7 @@ static const struct store_sql *const sql_tables[] = {
 	store_policy_sql, store_agency_sql,
 	store_national_sql,
 	store_forward_sql,
+	store_stats_sql,
 };
 
 void

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	8	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -454,6 +454,13 @@ int	store_incident_assign(struct store *st, int64_t id, const char *assignee,
 	    const char *actor, const char *note, int64_t now_ns);
 int	store_incident_note(struct store *st, int64_t id, const char *actor,
 	    const char *note, int64_t now_ns);
+/*
+ * A closed incident (resolved or false_positive) back to new by an
+ * analyst: audit "reopened", closed_at cleared.  Refused for an open
+ * incident, or while another incident of the same key is open.
+ */
+int	store_incident_reopen(struct store *st, int64_t id, const char *actor,
+	    const char *note, int64_t now_ns);
 
 /* The audit trail: append-only (the schema refuses UPDATE and DELETE). */
 struct store_audit {
@@ -517,6 +524,23 @@ struct store_stats {
 	uint64_t	forwarded;		/* acked by the national receiver */
 };
 int	store_stats_get(struct store *st, struct store_stats *out);
+
+/*
+ * The correlator's correlation windows per agency, held now and evicted
+ * since it started (store-stats.c): store_windows_save() replaces the
+ * table with n rows stamped now_ns; the foreach lists them, most evicted
+ * first.
+ */
+struct store_window_count {
+	const char	*agency;
+	uint64_t	 held;
+	uint64_t	 evicted;
+	int64_t		 updated_at;
+};
+int	store_windows_save(struct store *st, const struct store_window_count *w,
+	    size_t n, int64_t now_ns);
+typedef int (*store_window_fn)(void *arg, const struct store_window_count *w);
+int	store_windows_foreach(struct store *st, store_window_fn fn, void *arg);
 
 /*
  * The 4-layer coverage report (coverage.c), from evidence in the store.

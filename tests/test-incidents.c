@@ -16,6 +16,12 @@
  *    in the rules directory winning over it, a broken one refused);
  *  - a direct UPDATE of status or assignee without its audit row is
  *    refused by the database (a second connection);
+ *  - an analyst reopens a closed incident (audited, closed_at cleared,
+ *    later hits add to it), refused for an open one or while another
+ *    incident of the key is open;
+ *  - one agency filling its correlation windows: the built-in eviction
+ *    alert becomes an incident through ingest, and the window counters
+ *    reach the store for `socctl stats` (corr_windows_save);
  *  - the aggregation table alone: ring of the latest, compaction, a full
  *    table, undo.
  */
@@ -34,6 +40,7 @@
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "category.h"
+#include "corr-stats.h"
 #include "enrich.h"
 #include "incident-agg.h"
 #include "ingest.h"
@@ -503,6 +510,148 @@ test_category_file(struct ingest *in, struct store *st, struct soc_wbuf *b)
 	    " AND rule_id = '" EVIL_ID "'"), "scan");
 }
 
+/*
+ * A correlation grouped by something unbounded (here the message, distinct
+ * per event): one agency's keys past its quota evict its own windows; the
+ * engine's eviction alert (RS_RULE_CORR_EVICTION) is an incident of that
+ * agency, and the counters reach the store.
+ */
+static const char evict_yml[] =
+	"title: evict base\n"
+	"id: 44444444-4444-4444-8444-444444444444\n"
+	"name: evict_base\n"
+	"level: low\n"
+	"logsource:\n  product: linux\n  service: sshd\n"
+	"detection:\n  sel:\n    message|contains: FLOOD\n  condition: sel\n"
+	"---\n"
+	"title: evict by message\n"
+	"id: 55555555-5555-4555-8555-555555555555\n"
+	"level: medium\n"
+	"correlation:\n  type: event_count\n  rules:\n    - evict_base\n"
+	"  group-by:\n    - message\n  timespan: 1h\n  condition:\n    gte: 100\n";
+
+static int
+window_row(void *arg, const struct store_window_count *w)
+{
+	struct store_window_count *out = arg;
+
+	if (strcmp(w->agency, "ag1") == 0) {
+		*out = *w;
+		out->agency = "ag1";
+	}
+	return 0;
+}
+
+static void
+test_eviction(struct store *st, struct enrich *en, struct soc_wbuf *b)
+{
+	struct store_window_count w = { NULL, 0, 0, 0 };
+	struct rs_scratch *sc;
+	struct ruleset *rs;
+	struct ingest *in;
+	const char *dirs[1];
+	char path[192];
+	size_t nerr = 0, held;
+	uint64_t evicted;
+	FILE *f;
+	int i, replies = 0;
+
+	snprintf(path, sizeof(path), "%s/evict", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/evict/flood.yml", dir);
+	if ((f = fopen(path, "w")) == NULL) {
+		CHECK(f != NULL);
+		return;
+	}
+	fputs(evict_yml, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/evict", dir);
+	dirs[0] = path;
+	rs = ruleset_load(dirs, 1, MAPPING, on_rule_err, NULL, &nerr);
+	if (rs == NULL || nerr != 0 || (sc = rs_scratch_new(rs)) == NULL) {
+		CHECK(rs != NULL && nerr == 0);
+		return;
+	}
+	if ((in = ingest_new(st, rs, sc, en)) == NULL)
+		abort();
+	/* 34 groups of 1000 distinct keys: past the agency's 32768 */
+	for (i = 0; i < 34; i++) {
+		ingest_group_begin(in);
+		make_batch(b, 0, 1000, "FLOOD");
+		CHECK_INT(feed(in, 0, b), INGEST_APPLY);
+		CHECK_INT(ingest_group_end(in, no_reply, &replies), 0);
+	}
+	CHECK_INT(replies, 34);
+	ruleset_corr_stats(rs, &held, &evicted);
+	CHECK(evicted > 0);
+	CHECK_STR(raw_text("SELECT agency || '/' || group_key || '/' || category"
+	    " FROM incidents WHERE rule_id = '" RS_RULE_CORR_EVICTION "'"),
+	    "ag1/organization.id=ag1/other");
+	CHECK(raw_int("SELECT count FROM incidents WHERE rule_id = '"
+	    RS_RULE_CORR_EVICTION "'") >= 1);
+
+	/* the counters for socctl stats */
+	CHECK_INT(corr_windows_save(st, rs, T0 + 7), 0);
+	CHECK_INT(store_windows_foreach(st, window_row, &w), 0);
+	CHECK_STR(w.agency ? w.agency : "(none)", "ag1");
+	CHECK_INT(w.held, held);
+	CHECK_INT(w.evicted, evicted);
+	CHECK_INT(w.updated_at, T0 + 7);
+	CHECK_INT(raw_int("SELECT count(*) FROM corr_windows"), 1);
+	/* nothing moved: no write (the stamp stays) */
+	CHECK_INT(corr_windows_save(st, rs, T0 + 8), 0);
+	CHECK_INT(raw_int("SELECT max(updated_at) FROM corr_windows"), T0 + 7);
+
+	ingest_free(in);
+	rs_scratch_free(sc);
+	ruleset_free(rs);
+}
+
+/* socctl incident reopen: a closed incident back to new by an analyst. */
+static void
+test_analyst_reopen(struct ingest *in, struct store *st, struct soc_wbuf *b)
+{
+	long long open = evil_id("new"), fp = evil_id("false_positive"), cnt;
+	long long total = raw_int("SELECT count(*) FROM incidents");
+	char sql[256];
+
+	CHECK(open > 0 && fp > 0 && fp != open);
+	/* an open incident is not reopened */
+	CHECK_INT(store_incident_reopen(st, open, "dave", NULL, soc_now_ns()), -1);
+	CHECK(strstr(store_errmsg(st), "is open (new)") != NULL);
+	/* nor a closed one while its key has another open incident */
+	CHECK_INT(store_incident_reopen(st, fp, "dave", NULL, soc_now_ns()), -1);
+	CHECK(strstr(store_errmsg(st), "same rule, agency and group key is open")
+	    != NULL);
+	CHECK_INT(store_incident_reopen(st, 999999, "dave", NULL, soc_now_ns()),
+	    -1);
+	CHECK(strstr(store_errmsg(st), "no such incident") != NULL);
+	CHECK_STR(raw_text("SELECT status FROM incidents WHERE id = %lld", fp),
+	    "false_positive");
+
+	CHECK_INT(store_incident_transition(st, open, STORE_ST_RESOLVED, "bob",
+	    NULL, soc_now_ns()), 0);
+	CHECK_INT(store_incident_reopen(st, fp, "dave", "wrong verdict",
+	    soc_now_ns()), 0);
+	CHECK_STR(raw_text("SELECT status || '/' || coalesce(closed_at, 'null')"
+	    " FROM incidents WHERE id = %lld", fp), "new/null");
+	snprintf(sql, sizeof(sql), "SELECT actor || ':' || action || ':' || note"
+	    " FROM audit WHERE incident_id = %lld ORDER BY id DESC LIMIT 1", fp);
+	CHECK_STR(raw_text("%s", sql),
+	    "dave:reopened:was false_positive: wrong verdict");
+	/* the key's next hit adds to it: no new incident */
+	cnt = raw_int("SELECT count FROM incidents WHERE status = 'new'"
+	    " AND rule_id = '" EVIL_ID "'");
+	fire(in, b);
+	CHECK_INT(evil_id("new"), fp);
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents"), total);
+	CHECK_INT(raw_int("SELECT count FROM incidents WHERE status = 'new'"
+	    " AND rule_id = '" EVIL_ID "'"), cnt + 1);
+	/* and the way back to closed is the ordinary one */
+	CHECK_INT(store_incident_transition(st, fp, STORE_ST_RESOLVED, "dave",
+	    NULL, soc_now_ns()), 0);
+}
+
 static void
 test_categories(void)
 {
@@ -666,6 +815,8 @@ main(void)
 	test_reopen(in, st, &b);
 	test_audit_guard(st);
 	test_category_file(in, st, &b);
+	test_analyst_reopen(in, st, &b);
+	test_eviction(st, en, &b);
 
 	soc_wbuf_free(&b);
 	ingest_free(in);

@@ -173,6 +173,25 @@ def invalid(user, src, sec):
     return syslog("sshd[901]", f"Invalid user {user} from {src} port {42000 + sec}",
                   sec=sec, host="srv")
 
+
+def pam(src, sec, old=False):
+    """A PAM failure for sshd from rhost src, in the current form or the
+    older sshd(pam_unix) one."""
+    rest = f"authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={src}  user=root"
+    if old:
+        return syslog(f"sshd(pam_unix)[{700 + sec}]", rest, sec=sec, host="srv")
+    return syslog(f"sshd[{700 + sec}]", "pam_unix(sshd:auth): " + rest, sec=sec, host="srv")
+
+
+def clamav(prog, msg, sec=0):
+    return syslog(prog, msg, sec=sec, host="pc12")
+
+
+# The ClamAV rule loads once rules/mapping.yml has the antivirus log
+# source (category antivirus, datasets [log.clamav]); until then it waits
+# as malware-clamav.yml.pending.
+CLAMAV = os.path.exists(os.path.join(RULES, "province", "malware-clamav.yml"))
+
 # ---------------------------------------------------------------- cases
 # title: (kind, positive, near-miss); kind "log" takes lines, "pcap"
 # takes [(time, frame)].
@@ -182,7 +201,7 @@ def cases():
     up = "/wp-content/uploads/2026/12/"
     scan_host = [("10.20.0.80", p) for p in range(1, 26)]
     sweep = [(f"10.20.0.{h}", 22) for h in range(1, 26)]
-    return {
+    out = {
         # rules/linux, rules/network, rules/web: the starter rules
         "SSH brute force": ("log",
             [failed("root", "198.51.100.4", i * 10) for i in range(8)],
@@ -254,7 +273,20 @@ def cases():
         "SSH user name enumeration": ("log",
             [invalid(u, "198.51.100.50", i * 20) for i, u in enumerate(USERS)],
             [invalid(u, "198.51.100.50", i * 120) for i, u in enumerate(USERS)]),
+        # PAM: both forms count together, per address or host name
+        "SSH brute force (PAM)": ("log",
+            [pam("198.51.100.60", i * 30, old=i % 2 == 0) for i in range(6)],
+            [pam("198.51.100.60", i * 30, old=i % 2 == 0) for i in range(5)] +
+            [pam("bad.example.net", 160)] +
+            [pam("198.51.100.60", 400 + i * 60) for i in range(3)]),
     }
+    if CLAMAV:
+        out["Malware detected by the antivirus"] = ("log",
+            [clamav("clamd[99]", "/home/u/Downloads/invoice.exe: Win.Trojan.Agent-1234 FOUND")],
+            [clamav("freshclam[98]", "ERROR: Can't download daily.cvd from database.clamav.net"),
+             clamav("clamd[99]", "/home/u/report.pdf: OK", 1),
+             clamav("nginx[5]", "/var/www/x.php: Eicar-Signature FOUND", 2)])
+    return out
 
 
 # ATT&CK enterprise tactics as Sigma tags spell them (hyphens, as

@@ -11,8 +11,9 @@ most the first 10 and the latest 10 events as evidence; incidents carry
 their category (brute_force, from the rules' tags) in `socctl incidents
 --json`.  A direct `UPDATE incidents SET status = ...` through the sqlite3
 command-line tool is refused while the correlator runs; the same move
-through socctl (which writes the audit row) is not.  And a database of
-schema version 1 migrates."""
+through socctl (which writes the audit row) is not, nor `socctl incident
+reopen` (refused for an open incident).  And a database of schema version
+1 migrates."""
 import importlib.util
 import json
 import os
@@ -180,6 +181,19 @@ uplink:
         audit = show.get("audit", [])
         check(any(a.get("action") == "resolved" and a.get("actor") == "alice"
                   for a in audit), "the audit trail has the resolution")
+        # an analyst reopens it (DESIGN section 9): new again, audited
+        ctl("incident", "reopen", str(one), "--by", "carol", "--note",
+            "still failing")
+        show = json.loads(ctl("incident", "show", str(one), "--json").stdout)
+        inc = show.get("incident", show)
+        check(inc.get("status") == "new", "socctl incident reopen: new again")
+        check(any(a.get("action") == "reopened" and a.get("actor") == "carol"
+                  and "still failing" in (a.get("note") or "")
+                  for a in show.get("audit", [])), "the audit trail has the reopen")
+        r = run(SOCCTL, "--db", db, "incident", "reopen", str(one), "--by",
+                "carol", ok=False)
+        check(r.returncode != 0 and "is open" in r.stderr,
+              f"reopening an open incident is refused ({r.stderr.strip()})")
     finally:
         code = stop(corr, 30)
         check(code == 0, f"correlator stops cleanly ({code})")

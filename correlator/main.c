@@ -26,6 +26,7 @@
 #include "soc/wire.h"
 #include "soc-config.h"
 #include "auth.h"
+#include "corr-stats.h"
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
@@ -480,6 +481,10 @@ main(int argc, char **argv)
 			/* windows that close on the clock are judged first */
 			ingest_tick(in, soc_now_ns());
 			ruleset_expire(rs, soc_now_ns());
+			/* per-agency window counters for `socctl stats` */
+			if (corr_windows_save(st, rs, soc_now_ns()) == -1)
+				log_warnx("correlation window counters: %s",
+				    store_errmsg(st));
 		}
 		if (reload) {
 			reload = 0;

@@ -5,13 +5,7 @@
  * header lines up to the blank line.  One network.http event per request
  * (method, URL, host, user agent, referrer) and one per response (status
  * code, Content-Length as http.response.body.bytes), both with source
- * the client.  A request also carries url.extension (from the path), its
- * Content-Length (http.request.body.bytes), its Content-Type header
- * (soc.http.request.content_type; ECS's http.request.mime_type is the
- * type sniffed from the body, which we do not do) and the names of its
- * header lines, upper-cased and joined with commas in their order, as
- * Zeek's client_header_names (soc.http.request.header_names; cut at
- * HTTP_HDRNAMES_MAX bytes).  Responses are separate events rather than merged into the
+ * the client.  Responses are separate events rather than merged into the
  * request's: pairing them would keep per-flow state for every request in
  * flight.  A message cut by the segment end asks for more bytes
  * (APP_MORE) so the reassembler buffers it; when the buffer is full or
@@ -20,6 +14,18 @@
  *
  * url.domain comes from an absolute-form target or, failing that, the
  * Host header; it is lower-cased and loses its port and IPv6 brackets.
+ *
+ * For the Sigma web/proxy/Zeek fields, a request also carries
+ * url.extension (from the path), its Content-Length
+ * (http.request.body.bytes), its Content-Type header
+ * (soc.http.request.content_type: ECS's http.request.mime_type is the
+ * type sniffed from the body) and the names of its header lines,
+ * upper-cased and joined with commas in their order, as Zeek's
+ * client_header_names (soc.http.request.header_names, cut at
+ * HTTP_HDRNAMES_MAX bytes).  A response with a Content-Length whose body
+ * starts in the same buffer as its headers gets http.response.mime_type
+ * sniffed from the first bytes (executables and archives only, with
+ * Zeek's names), as ECS wants it: from the content, not the header.
  */
 #include <string.h>
 
@@ -98,6 +104,7 @@ span_trim(struct span s)
 struct http_hdrs {
 	struct span	host, ua, ref, ctype;
 	int64_t		clen;		/* Content-Length, -1 if none */
+	struct span	body;		/* the body's bytes in the buffer */
 	char		names[HTTP_HDRNAMES_MAX];	/* "HOST,USER-AGENT" */
 	size_t		nnames;
 	bool		names_cut;
@@ -342,6 +349,7 @@ http_head(const char *s, size_t n, uint32_t len, bool full,
 		hend = len;
 	http_headers(s + n, hend - n, h);
 	*used = http_consumed(hend, h->clen, len);
+	h->body = (struct span){ s + hend, *used - hend };
 	return 0;
 }
 
@@ -416,12 +424,39 @@ http_status_line(const char *s, size_t len, char *minor, int *status)
 	return (size_t)(nl - s) + 1;
 }
 
+/* Type of a body from its first bytes (Zeek's signatures), or NULL. */
+static const char *
+http_sniff(struct span b)
+{
+	static const struct {
+		const char	*magic;
+		size_t		 len;
+		const char	*type;
+	} sig[] = {
+		{ "MZ", 2, "application/x-dosexec" },
+		{ "\x7f" "ELF", 4, "application/x-executable" },
+		{ "\xca\xfe\xba\xbe", 4, "application/x-java-applet" },
+		{ "PK\x03\x04", 4, "application/zip" },
+		{ "Rar!\x1a\x07", 6, "application/x-rar" },
+		{ "7z\xbc\xaf\x27\x1c", 6, "application/x-7z-compressed" },
+		{ "\x1f\x8b", 2, "application/x-gzip" },
+		{ "%PDF-", 5, "application/pdf" },
+	};
+
+	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
+		if (b.len >= sig[i].len &&
+		    memcmp(b.p, sig[i].magic, sig[i].len) == 0)
+			return sig[i].type;
+	return NULL;
+}
+
 static enum app_res
 http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
     uint32_t len, bool full, uint32_t *used)
 {
 	struct http_hdrs h = { .clen = -1 };
 	struct soc_event *ev = &ctx->ev;
+	const char *mime;
 	size_t n;
 	int status;
 	char minor;
@@ -442,6 +477,8 @@ http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 	soc_event_set_int(ev, SOC_F_HTTP_STATUS, status);
 	if (h.clen >= 0)
 		soc_event_set_int(ev, SOC_F_HTTP_RESP_BYTES, h.clen);
+	if ((mime = http_sniff(h.body)) != NULL)
+		soc_event_set_cstr(ev, SOC_F_HTTP_RESP_MIME, mime);
 	ctx->stats.http_events++;
 	decode_emit(ctx);
 	return APP_NEXT;

@@ -72,6 +72,7 @@ static const struct {
 	{ "http.request.body.bytes",	"long" },
 	{ "http.response.status_code",	"long" },
 	{ "http.response.body.bytes",	"long" },
+	{ "http.response.mime_type",	"keyword" },
 	{ "http.version",		"keyword" },
 	{ "tls.client.server_name",	"keyword" },
 	{ "tls.version",		"keyword" },

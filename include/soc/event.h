@@ -108,7 +108,8 @@ enum soc_ftype {
 	X(URL_EXTENSION,	"url.extension",		SOC_T_STR) \
 	X(HTTP_REQ_BYTES,	"http.request.body.bytes",	SOC_T_INT) \
 	X(SOC_HTTP_CTYPE,	"soc.http.request.content_type", SOC_T_STR) \
-	X(SOC_HTTP_HDRNAMES,	"soc.http.request.header_names", SOC_T_STR)
+	X(SOC_HTTP_HDRNAMES,	"soc.http.request.header_names", SOC_T_STR) \
+	X(HTTP_RESP_MIME,	"http.response.mime_type",	SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

@@ -4,7 +4,8 @@
  * service; "*" for any) the datasets its events come from, its keyword
  * fields and its own field names.  A rule's logsource picks the most
  * specific entry (rule_mapping_find); its field names are then looked up
- * there, in the common table, then as ECS names (rule_map_field).
+ * there, in the common table, then as ECS names (rule_map_field).  An
+ * entry with an empty datasets list refuses its log source by name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -268,7 +269,11 @@ ls_key_score(const char *want, const char *have)
 	return 2;
 }
 
-/* The most specific entry for a logsource (exact keys beat "*"). */
+/*
+ * The most specific entry for a logsource (exact keys beat "*"), or NULL:
+ * none matches, or the best is one with no dataset (a log source the
+ * sensors do not produce, listed so that it beats the wildcards).
+ */
 const struct rs_lsmap *
 rule_mapping_find(const struct rs_mapping *m, const char *product,
     const char *category, const char *service)
@@ -289,7 +294,7 @@ rule_mapping_find(const struct rs_mapping *m, const char *product,
 			best = e;
 		}
 	}
-	return best;
+	return best != NULL && best->dsmask != 0 ? best : NULL;
 }
 
 static int

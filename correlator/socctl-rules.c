@@ -8,11 +8,24 @@
  * would raise before it is deployed.  Correlation windows run on event
  * time, as live; at the end of the input the windows still open are
  * judged (conditions with an upper bound).
+ *
+ * Without --mapping, both look for mapping.yml in the rule directories,
+ * then beside the binary (../../rules: build/correlator/socctl in a
+ * source checkout), then in the installed prefix, then in the source
+ * tree the binary was built from (SOC_SRCDIR/rules), so that they work
+ * from a checkout with no install.
  */
+#include <sys/stat.h>
+
+#include <libgen.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "soc-config.h"
 
 #include "soc/json.h"
 #include "soc/time.h"
@@ -21,6 +34,43 @@
 #include "pkt.h"
 #include "rules.h"
 #include "socctl.h"
+
+static bool
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * The mapping file when none is given (see the top of the file), in buf;
+ * NULL to let ruleset_load take a rule directory's or report the
+ * installed one missing.
+ */
+static const char *
+rules_mapping(const char **dirs, size_t ndirs, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	for (size_t i = 0; i < ndirs; i++) {
+		snprintf(buf, len, "%s/mapping.yml", dirs[i]);
+		if (file_exists(buf))
+			return NULL;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+		exe[n] = '\0';
+		snprintf(buf, len, "%s/../../rules/mapping.yml", dirname(exe));
+		if (file_exists(buf))
+			return buf;
+	}
+	snprintf(buf, len, "%s/rules/mapping.yml", SOC_DATADIR);
+	if (file_exists(buf))
+		return buf;
+	snprintf(buf, len, "%s/rules/mapping.yml", SOC_SRCDIR);
+	return file_exists(buf) ? buf : NULL;
+}
 
 static void
 rules_error(void *arg, const char *msg)
@@ -40,6 +90,7 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 {
 	const char *mapping = NULL;
 	const char **dirs;
+	char mbuf[PATH_MAX + 32];
 	struct ruleset *rs;
 	size_t nerr = 0, nok, ndirs = 0;
 	int i;
@@ -64,6 +115,8 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 		return errx1("rules check: give at least one rule directory"
 		    " (usage: socctl rules check DIR... [--mapping FILE])");
 	}
+	if (mapping == NULL)
+		mapping = rules_mapping(dirs, ndirs, mbuf, sizeof(mbuf));
 	rs = ruleset_load(dirs, ndirs, mapping, rules_error, NULL, &nerr);
 	free(dirs);
 	if (rs == NULL)
@@ -216,6 +269,7 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 {
 	const char *mapping = NULL, *log = NULL, *pcap = NULL, *events = NULL;
 	const char **dirs;
+	char mbuf[PATH_MAX + 32];
 	size_t ndirs = 0, nerr = 0;
 	struct rt t = { .first = 1 };
 	int i, rc = 0;
@@ -252,6 +306,8 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 		free(dirs);
 		return 1;
 	}
+	if (mapping == NULL)
+		mapping = rules_mapping(dirs, ndirs, mbuf, sizeof(mbuf));
 	t.rs = ruleset_load(dirs, ndirs, mapping, rules_error, NULL, &nerr);
 	free(dirs);
 	if (t.rs == NULL || (t.sc = rs_scratch_new(t.rs)) == NULL) {

@@ -2,7 +2,8 @@
  * The field registry and event accessors.  The registry is generated from
  * SOC_FIELDS in event.h; lookups by name go through a small open-addressing
  * hash built once, so the rule compiler and JSON reader never walk the
- * list.  Setters copy strings into the event's inline buffer and never
+ * list (and names renamed under "soc." are still found under their old
+ * spelling).  Setters copy strings into the event's inline buffer and never
  * allocate.
  */
 #include <arpa/inet.h>
@@ -67,6 +68,22 @@ soc_field_type(int f)
 	return (f >= 0 && f < SOC_F_COUNT) ? registry[f].type : 0;
 }
 
+/*
+ * Names fields had before they moved under "soc." (ECS has no such
+ * field): still read, in JSON input and in rules, for one release.
+ */
+static const struct {
+	const char	*name;
+	int		 field;
+} old_names[] = {
+	{ "tcp.flags",		SOC_F_TCP_FLAGS },
+	{ "icmp.type",		SOC_F_ICMP_TYPE },
+	{ "icmp.code",		SOC_F_ICMP_CODE },
+	{ "ssh.client.version",	SOC_F_SSH_CLIENT_VERSION },
+	{ "ssh.server.version",	SOC_F_SSH_SERVER_VERSION },
+	{ "tls.client.ja4",	SOC_F_TLS_JA4 },
+};
+
 int
 soc_field_lookup(const char *name, size_t len)
 {
@@ -81,6 +98,10 @@ soc_field_lookup(const char *name, size_t len)
 			return f;
 		h++;
 	}
+	for (size_t i = 0; i < sizeof(old_names) / sizeof(old_names[0]); i++)
+		if (strlen(old_names[i].name) == len &&
+		    memcmp(old_names[i].name, name, len) == 0)
+			return old_names[i].field;
 	return SOC_F_NONE;
 }
 

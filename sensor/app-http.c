@@ -14,12 +14,25 @@
  *
  * url.domain comes from an absolute-form target or, failing that, the
  * Host header; it is lower-cased and loses its port and IPv6 brackets.
+ *
+ * For the Sigma web/proxy/Zeek fields, a request also carries
+ * url.extension (from the path), its Content-Length
+ * (http.request.body.bytes), its Content-Type header
+ * (soc.http.request.content_type: ECS's http.request.mime_type is the
+ * type sniffed from the body) and the names of its header lines,
+ * upper-cased and joined with commas in their order, as Zeek's
+ * client_header_names (soc.http.request.header_names, cut at
+ * HTTP_HDRNAMES_MAX bytes).  A response with a Content-Length whose body
+ * starts in the same buffer as its headers gets http.response.mime_type
+ * sniffed from the first bytes (executables and archives only, with
+ * Zeek's names), as ECS wants it: from the content, not the header.
  */
 #include <string.h>
 
 #include "decode.h"
 
 #define HTTP_METHOD_MAX		24
+#define HTTP_HDRNAMES_MAX	512
 
 struct http_hdrs;
 
@@ -89,9 +102,35 @@ span_trim(struct span s)
 }
 
 struct http_hdrs {
-	struct span	host, ua, ref;
+	struct span	host, ua, ref, ctype;
 	int64_t		clen;		/* Content-Length, -1 if none */
+	struct span	body;		/* the body's bytes in the buffer */
+	char		names[HTTP_HDRNAMES_MAX];	/* "HOST,USER-AGENT" */
+	size_t		nnames;
+	bool		names_cut;
 };
+
+/* Appends a header name, upper-cased, to h->names. */
+static void
+http_hdr_name(struct http_hdrs *h, struct span name)
+{
+	size_t need = name.len + (h->nnames > 0);
+
+	if (name.len == 0 || h->names_cut)
+		return;
+	if (need > sizeof(h->names) - h->nnames) {
+		h->names_cut = true;
+		return;
+	}
+	if (h->nnames > 0)
+		h->names[h->nnames++] = ',';
+	for (size_t i = 0; i < name.len; i++) {
+		char c = name.p[i];
+
+		h->names[h->nnames++] = (c >= 'a' && c <= 'z') ?
+		    (char)(c - 'a' + 'A') : c;
+	}
+}
 
 static int64_t
 span_uint(struct span v)
@@ -128,6 +167,7 @@ http_headers(const char *s, size_t len, struct http_hdrs *h)
 		name = (struct span){ line.p, (size_t)(colon - line.p) };
 		value = span_trim((struct span){ colon + 1,
 		    line.len - name.len - 1 });
+		http_hdr_name(h, span_trim(name));
 		if (span_ieq(name, "host"))
 			h->host = value;
 		else if (span_ieq(name, "user-agent"))
@@ -136,6 +176,8 @@ http_headers(const char *s, size_t len, struct http_hdrs *h)
 			h->ref = value;
 		else if (span_ieq(name, "content-length"))
 			h->clen = span_uint(value);
+		else if (span_ieq(name, "content-type"))
+			h->ctype = value;
 	}
 }
 
@@ -185,6 +227,23 @@ http_set_domain(struct soc_event *ev, struct span a)
 		soc_event_set_str(ev, SOC_F_URL_DOMAIN, buf, n);
 }
 
+/*
+ * url.extension (ECS): what follows the last dot of the path's last
+ * segment, without the dot; none for "/a", "/a." or "/.htaccess".
+ */
+static void
+http_set_extension(struct soc_event *ev, struct span path)
+{
+	size_t i = path.len;
+
+	while (i > 0 && path.p[i - 1] != '/' && path.p[i - 1] != '.')
+		i--;
+	if (i < 2 || path.p[i - 1] != '.' || i == path.len ||
+	    path.p[i - 2] == '/')
+		return;
+	soc_event_set_str(ev, SOC_F_URL_EXTENSION, path.p + i, path.len - i);
+}
+
 /* url.path and url.query of a target; *authority set for absolute form. */
 static void
 http_set_url(struct soc_event *ev, struct span t, struct span *authority)
@@ -213,6 +272,7 @@ http_set_url(struct soc_event *ev, struct span t, struct span *authority)
 	plen = q != NULL ? (size_t)(q - t.p) : t.len;
 	soc_event_set_str(ev, SOC_F_URL_PATH, plen > 0 ? t.p : "/",
 	    plen > 0 ? plen : 1);
+	http_set_extension(ev, (struct span){ t.p, plen });
 	if (q != NULL)
 		soc_event_set_str(ev, SOC_F_URL_QUERY, q + 1,
 		    t.len - plen - 1);
@@ -289,6 +349,7 @@ http_head(const char *s, size_t n, uint32_t len, bool full,
 		hend = len;
 	http_headers(s + n, hend - n, h);
 	*used = http_consumed(hend, h->clen, len);
+	h->body = (struct span){ s + hend, *used - hend };
 	return 0;
 }
 
@@ -329,6 +390,14 @@ http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 		soc_event_set_str(ev, SOC_F_USER_AGENT, h.ua.p, h.ua.len);
 	if (h.ref.len > 0)
 		soc_event_set_str(ev, SOC_F_HTTP_REFERRER, h.ref.p, h.ref.len);
+	if (h.clen >= 0)
+		soc_event_set_int(ev, SOC_F_HTTP_REQ_BYTES, h.clen);
+	if (h.ctype.len > 0)
+		soc_event_set_str(ev, SOC_F_SOC_HTTP_CTYPE, h.ctype.p,
+		    h.ctype.len);
+	if (h.nnames > 0)
+		soc_event_set_str(ev, SOC_F_SOC_HTTP_HDRNAMES, h.names,
+		    h.nnames);
 	ctx->stats.http_events++;
 	decode_emit(ctx);
 	return APP_NEXT;
@@ -355,12 +424,39 @@ http_status_line(const char *s, size_t len, char *minor, int *status)
 	return (size_t)(nl - s) + 1;
 }
 
+/* Type of a body from its first bytes (Zeek's signatures), or NULL. */
+static const char *
+http_sniff(struct span b)
+{
+	static const struct {
+		const char	*magic;
+		size_t		 len;
+		const char	*type;
+	} sig[] = {
+		{ "MZ", 2, "application/x-dosexec" },
+		{ "\x7f" "ELF", 4, "application/x-executable" },
+		{ "\xca\xfe\xba\xbe", 4, "application/x-java-applet" },
+		{ "PK\x03\x04", 4, "application/zip" },
+		{ "Rar!\x1a\x07", 6, "application/x-rar" },
+		{ "7z\xbc\xaf\x27\x1c", 6, "application/x-7z-compressed" },
+		{ "\x1f\x8b", 2, "application/x-gzip" },
+		{ "%PDF-", 5, "application/pdf" },
+	};
+
+	for (size_t i = 0; i < sizeof(sig) / sizeof(sig[0]); i++)
+		if (b.len >= sig[i].len &&
+		    memcmp(b.p, sig[i].magic, sig[i].len) == 0)
+			return sig[i].type;
+	return NULL;
+}
+
 static enum app_res
 http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
     uint32_t len, bool full, uint32_t *used)
 {
 	struct http_hdrs h = { .clen = -1 };
 	struct soc_event *ev = &ctx->ev;
+	const char *mime;
 	size_t n;
 	int status;
 	char minor;
@@ -381,6 +477,8 @@ http_response(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 	soc_event_set_int(ev, SOC_F_HTTP_STATUS, status);
 	if (h.clen >= 0)
 		soc_event_set_int(ev, SOC_F_HTTP_RESP_BYTES, h.clen);
+	if ((mime = http_sniff(h.body)) != NULL)
+		soc_event_set_cstr(ev, SOC_F_HTTP_RESP_MIME, mime);
 	ctx->stats.http_events++;
 	decode_emit(ctx);
 	return APP_NEXT;

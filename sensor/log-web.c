@@ -220,7 +220,23 @@ lw_scan(const char *p, size_t n, struct lw_line *l)
 	return true;
 }
 
-/* "/path?query#frag" -> url.path, url.query. */
+/*
+ * url.extension (ECS): what follows the last dot of the path's last
+ * segment, without the dot; none for "/a", "/a." or "/.htaccess".
+ */
+static void
+lw_extension(struct soc_event *ev, const char *p, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && p[i - 1] != '/' && p[i - 1] != '.')
+		i--;
+	if (i == 0 || p[i - 1] != '.' || i == n || i < 2 || p[i - 2] == '/')
+		return;
+	soc_event_set_str(ev, SOC_F_URL_EXTENSION, p + i, n - i);
+}
+
+/* "/path?query#frag" -> url.path, url.extension, url.query. */
 static void
 lw_path_query(struct soc_event *ev, const char *p, size_t n)
 {
@@ -228,8 +244,10 @@ lw_path_query(struct soc_event *ev, const char *p, size_t n)
 
 	for (i = 0; i < n && p[i] != '?' && p[i] != '#'; i++)
 		;
-	if (i > 0)
+	if (i > 0) {
 		soc_event_set_str(ev, SOC_F_URL_PATH, p, i);
+		lw_extension(ev, p, i);
+	}
 	if (i < n && p[i] == '?') {
 		for (q = ++i; i < n && p[i] != '#'; i++)
 			;

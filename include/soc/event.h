@@ -13,7 +13,11 @@
  * sets both, and the wire and JSON writers treat either as the mark.
  *
  * Field ids are part of the wire format: append new fields at the end of
- * the list, never reorder or remove one (see wire.h).
+ * the list, never reorder or remove one (see wire.h).  A name may change
+ * (the wire carries ids); names are ECS 8.x fields, or under "soc." where
+ * ECS has none (tests/test-ecs.c holds the ECS table they are checked
+ * against).  Names renamed to "soc." are still found by
+ * soc_field_lookup() under their old spelling for one release.
  */
 #ifndef SOC_EVENT_H
 #define SOC_EVENT_H
@@ -54,9 +58,9 @@ enum soc_ftype {
 	X(NET_BYTES,		"network.bytes",		SOC_T_INT) \
 	X(NET_PACKETS,		"network.packets",		SOC_T_INT) \
 	X(NET_PROTOCOL,		"network.protocol",		SOC_T_STR) \
-	X(TCP_FLAGS,		"tcp.flags",			SOC_T_STR) \
-	X(ICMP_TYPE,		"icmp.type",			SOC_T_INT) \
-	X(ICMP_CODE,		"icmp.code",			SOC_T_INT) \
+	X(TCP_FLAGS,		"soc.tcp.flags",		SOC_T_STR) \
+	X(ICMP_TYPE,		"soc.icmp.type",		SOC_T_INT) \
+	X(ICMP_CODE,		"soc.icmp.code",		SOC_T_INT) \
 	X(DNS_ID,		"dns.id",			SOC_T_INT) \
 	X(DNS_TYPE,		"dns.type",			SOC_T_STR) \
 	X(DNS_QNAME,		"dns.question.name",		SOC_T_STR) \
@@ -90,17 +94,22 @@ enum soc_ftype {
 	X(SRC_GEO_CITY,		"source.geo.city_name",		SOC_T_STR) \
 	X(SRC_AS_NUMBER,	"source.as.number",		SOC_T_INT) \
 	X(SRC_AS_ORG,		"source.as.organization.name",	SOC_T_STR) \
-	X(SSH_CLIENT_VERSION,	"ssh.client.version",		SOC_T_STR) \
-	X(SSH_SERVER_VERSION,	"ssh.server.version",		SOC_T_STR) \
+	X(SSH_CLIENT_VERSION,	"soc.ssh.client.version",	SOC_T_STR) \
+	X(SSH_SERVER_VERSION,	"soc.ssh.server.version",	SOC_T_STR) \
 	X(EVENT_REASON,		"event.reason",			SOC_T_STR) \
 	X(TLS_NEXT_PROTOCOL,	"tls.next_protocol",		SOC_T_STR) \
-	X(TLS_JA4,		"tls.client.ja4",		SOC_T_STR) \
+	X(TLS_JA4,		"soc.tls.client.ja4",		SOC_T_STR) \
 	X(EVENT_TYPE,		"event.type",			SOC_T_STR) \
 	X(SOURCE_DOMAIN,	"source.domain",		SOC_T_STR) \
 	X(FILE_PATH,		"file.path",			SOC_T_STR) \
 	X(THREAT_SW_NAME,	"threat.software.name",		SOC_T_STR) \
 	X(THREAT_SW_TYPE,	"threat.software.type",		SOC_T_STR) \
-	X(SOC_TRUNCATED,	"soc.truncated",		SOC_T_INT)
+	X(SOC_TRUNCATED,	"soc.truncated",		SOC_T_INT) \
+	X(URL_EXTENSION,	"url.extension",		SOC_T_STR) \
+	X(HTTP_REQ_BYTES,	"http.request.body.bytes",	SOC_T_INT) \
+	X(SOC_HTTP_CTYPE,	"soc.http.request.content_type", SOC_T_STR) \
+	X(SOC_HTTP_HDRNAMES,	"soc.http.request.header_names", SOC_T_STR) \
+	X(HTTP_RESP_MIME,	"http.response.mime_type",	SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

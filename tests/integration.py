@@ -99,6 +99,18 @@ def shutdown_without_correlator(tmp):
     sanitizer_clean(p.stderr.read(), "sensor (shutdown)")
 
 
+def wait_log(f, pred, timeout=60):
+    """Polls a daemon's log file until pred(text) holds (a reload under
+    ASan on a loaded machine can take many seconds)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        f.seek(0)
+        if pred(f.read()):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="soc-it-")
     db = os.path.join(tmp, "soc.db")
@@ -188,15 +200,14 @@ def main():
                     "logsource:\n  product: linux\ndetection:\n  sel:\n"
                     "    process.name|nonsense: CRON\n  condition: sel\nlevel: low\n")
         corr.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
-        corr_err.seek(0)
-        check("keeping the" in corr_err.read(), "a broken rule set is refused on reload")
+        check(wait_log(corr_err, lambda t: "keeping the" in t),
+              "a broken rule set is refused on reload")
         with open(extra, "w") as f:
             f.write("title: Cron job ran\nid: 5a3c9d1e-0000-4000-8000-000000000001\n"
                     "logsource:\n  product: linux\ndetection:\n  sel:\n"
                     "    process.name: CRON\n  condition: sel\nlevel: low\n")
         corr.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
+        wait_log(corr_err, lambda t: "rules reloaded" in t)
         corr_err.seek(0)
         out = corr_err.read()
         m = re.search(r"with (\d+) rules", out)

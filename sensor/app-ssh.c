@@ -2,7 +2,7 @@
  * SSH version banners (RFC 4253 4.2): "SSH-protoversion-softwareversion
  * [SP comments]" CR LF, at most 255 bytes, which a server may precede
  * with other lines.  The client's and the server's banners go into one
- * network.ssh event per flow (ssh.client.version, ssh.server.version:
+ * network.ssh event per flow (soc.ssh.client.version, soc.ssh.server.version:
  * the whole banner line, as Zeek's ssh.log shows it), written when the
  * second banner arrives or, if only one ever does, when the flow ends;
  * tcp-reasm.c keeps the first one meanwhile.

@@ -3,7 +3,7 @@
  * name (SNI, tls.client.server_name), the highest version offered
  * (supported_versions when present, else the legacy version; as "1.3",
  * "1.2", ...), the ALPN list (tls.next_protocol, comma-joined, in the
- * client's order) and the JA4 fingerprint (tls.client.ja4, FoxIO's
+ * client's order) and the JA4 fingerprint (soc.tls.client.ja4, FoxIO's
  * spec: GREASE ignored, ciphers sorted, extensions sorted without SNI
  * and ALPN, then the signature algorithms in wire order, each list
  * hashed with SHA-256 and cut to 12 hex digits).

@@ -217,7 +217,7 @@ store_national_apply(struct store *st, const struct store_origin_rev *r,
 
 	*id = 0;
 	if (nat_valid(st, r) == -1)
-		return -1;
+		return STORE_NAT_REFUSED;
 	if (store_tx_enter(st, &own) == -1)
 		return -1;
 	if ((rc = nat_find(st, r, &old)) == -1)

@@ -334,6 +334,18 @@ static const char schema_v6_forward[] =
 	"INSERT INTO forward_state (id) VALUES (1);";
 
 /*
+ * Roles and rule tags: sensors.role says what a key may send ('sensor':
+ * event batches, 'province': alert batches; NULL until the first batch
+ * of a key enrolled without --role fixes it, trust on first use), and
+ * incidents.rule_tags keeps the rule's tags (comma-separated) so they
+ * travel in the forwarded alert.
+ */
+static const char schema_v7_roles[] =
+	"ALTER TABLE sensors ADD COLUMN role TEXT"
+	" CHECK (role IS NULL OR role IN ('sensor', 'province'));"
+	"ALTER TABLE incidents ADD COLUMN rule_tags TEXT NOT NULL DEFAULT '';";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -346,6 +358,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v4_search,	/* 3 -> 4: search (incident_fts) */
 	schema_v5_incidents,	/* 4 -> 5: category, related, closed_at, audit triggers */
 	schema_v6_forward,	/* 5 -> 6: outbox revisions, forward_state */
+	schema_v7_roles,	/* 6 -> 7: key roles, incident rule tags */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

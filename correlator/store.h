@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	6	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	7	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -64,6 +64,7 @@ struct store_sensor {
 	int64_t		last_heartbeat;	/* ns, 0 = never */
 	char		system[64];	/* information system code, "" none */
 	int		system_level;	/* its security level 1-5, 0 none */
+	char		role[16];	/* "sensor", "province", "" not yet fixed */
 };
 /* 1 found, 0 not found, -1 error. */
 int	store_sensor_by_key(struct store *st, const char *z85pub, struct store_sensor *out);
@@ -71,6 +72,14 @@ int	store_sensor_by_name(struct store *st, const char *name, struct store_sensor
 /* Record a committed batch: seq and how many events it carried. */
 int	store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
 	    uint64_t nevents, int64_t now_ns);
+/*
+ * A key's role: "sensor" (sends events) or "province" (sends alerts).
+ * force 0 fixes it only if not fixed yet (trust on first use: the kind
+ * of a key's first batch); returns 1 when the role is now role, 0 when
+ * the key has another one, -1 error (an unknown role or sensor too).
+ */
+int	store_sensor_set_role(struct store *st, const char *name,
+	    const char *role, int force);
 /* counters_json: a JSON object of the sensor's counters. */
 int	store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,
 	    const char *counters_json);
@@ -133,10 +142,13 @@ enum store_national_result {
 	STORE_NAT_UPDATED,	/* newer than the one stored: it replaced it */
 	STORE_NAT_STALE,	/* same or older revision: nothing changed */
 };
+/* Refused (out of range, missing fields): nothing stored, the store is
+ * fine; store_errmsg() says why.  Distinct from -1, a store failure. */
+#define STORE_NAT_REFUSED	(-2)
 /*
  * Upsert one revision (atomic; a savepoint inside the batch
- * transaction).  Returns an enum store_national_result, or -1 with
- * store_errmsg().  *id gets the national incident id (also when stale).
+ * transaction).  Returns an enum store_national_result,
+ * STORE_NAT_REFUSED, or -1 with store_errmsg().  *id gets the national incident id (also when stale).
  */
 int	store_national_apply(struct store *st, const struct store_origin_rev *r,
 	    int64_t now_ns, int64_t *id);
@@ -371,6 +383,7 @@ struct store_sensor_info {
 	int64_t		 last_heartbeat;	/* 0 = never */
 	const char	*counters;		/* JSON object text as sent */
 	int		 counters_valid;	/* counters parses as JSON */
+	const char	*role;			/* "" not fixed yet */
 };
 typedef int (*store_sensor_fn)(void *arg, const struct store_sensor_info *s);
 

@@ -163,6 +163,27 @@ alert_evidence(const char *json, struct soc_event *ev, struct soc_alert *a)
 	ev_str(ev, SOC_F_OBSERVER_NAME, a->sensor, sizeof(a->sensor));
 }
 
+/* The incident's rule tags (comma-separated) into a->tags, bounded. */
+static void
+alert_tags(const char *list, struct soc_alert *a)
+{
+	const char *p = list, *e;
+	size_t n;
+
+	while (p != NULL && *p != '\0' && a->ntags < ALERT_MAX_TAGS) {
+		p += strspn(p, " ,");
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n > 0 && n < ALERT_TAG_LEN) {
+			memcpy(a->tags[a->ntags], p, n);
+			a->tags[a->ntags++][n] = '\0';
+		}
+		p = e;
+	}
+}
+
 void
 forward_alert_build(struct store *st, const struct store_outbox_rec *r,
     const char *origin, struct soc_event *ev, struct soc_alert *a)
@@ -179,6 +200,7 @@ forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 	copy_str(a->rule_title, sizeof(a->rule_title), r->rule_title);
 	copy_str(a->rule_level, sizeof(a->rule_level), r->rule_level);
 	copy_str(a->rule_author, sizeof(a->rule_author), r->rule_author);
+	alert_tags(r->rule_tags, a);
 	copy_str(a->agency, sizeof(a->agency), r->agency);
 	copy_str(a->agency_name, sizeof(a->agency_name), r->agency_name);
 	/* the parent chain, nearest first, bounded against a cycle */

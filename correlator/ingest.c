@@ -87,6 +87,7 @@ struct ingest {
 	struct soc_sbuf		 fjson;		/* its JSON */
 	struct soc_alert	 alert;		/* apply_alerts(): a record */
 	struct soc_sbuf		 ajson;		/* ... and its JSON */
+	char			 atags[ALERT_MAX_TAGS * ALERT_TAG_LEN]; /* its tags */
 	struct agg		*agg;
 	int			 agg_failed;	/* a write of the sums failed */
 	int			 safe_groups;	/* write per batch for so many */
@@ -356,6 +357,7 @@ flush_one(void *arg, const struct agg_out *o)
 			.rule_title = rule_title(o->rule),
 			.rule_level = rule_level(o->rule),
 			.rule_author = rule_author(o->rule),
+			.rule_tags = rule_tags(o->rule),
 			.severity = o->severity,
 			.agency = o->agency,
 			.sensor = o->sensor,
@@ -436,6 +438,7 @@ on_alert(void *arg, const struct rs_alert *a)
 		.rule_title = rule_title(a->rule),
 		.rule_level = rule_level(a->rule),
 		.rule_author = rule_author(a->rule),
+		.rule_tags = rule_tags(a->rule),
 		.severity = rule_severity(a->rule),
 		.agency = bc->sen->agency,
 		.sensor = bc->sen->name,
@@ -557,9 +560,33 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
  * the alert says of them (soc.origin.name, organization.id) stays in the
  * evidence row only.
  */
+/*
+ * The alert's tags as the incidents table keeps them, comma-separated (a
+ * tag with a comma in it is left out: it would read back as two).
+ */
+static void
+tags_join(const struct soc_alert *a, char *buf, size_t len)
+{
+	size_t off = 0, n;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < a->ntags && i < ALERT_MAX_TAGS; i++) {
+		n = strlen(a->tags[i]);
+		if (n == 0 || memchr(a->tags[i], ',', n) != NULL ||
+		    off + n + 2 > len)
+			continue;
+		if (off > 0)
+			buf[off++] = ',';
+		memcpy(buf + off, a->tags[i], n);
+		off += n;
+		buf[off] = '\0';
+	}
+}
+
 static void
 alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
-    const char *evidence, struct store_origin_rev *r)
+    const char *evidence, const char *tags, struct store_origin_rev *r)
 {
 	*r = (struct store_origin_rev){
 		.origin_name = sen->name,
@@ -571,6 +598,7 @@ alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
 		.rule_title = a->rule_title,
 		.rule_level = a->rule_level,
 		.rule_author = a->rule_author,
+		.rule_tags = tags,
 		.severity = a->severity,
 		.status = a->status,
 		.group_key = a->group_key,
@@ -597,8 +625,9 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 	alert_fields_all(&all);	/* the province chose what left it */
 	soc_sbuf_reset(&in->ajson);
 	alert_to_json(&in->alert, &all, &in->ajson);
+	tags_join(&in->alert, in->atags, sizeof(in->atags));
 	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
-	    in->ajson.data, &r);
+	    in->ajson.data, in->atags, &r);
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
 		return -1;
 	if (rc != STORE_NAT_REFUSED)

@@ -33,7 +33,8 @@
 	" i.rule_level, i.rule_author, i.agency, coalesce(a.name, '')," \
 	" coalesce(a.parent, ''), i.sensor, i.group_key," \
 	" coalesce((SELECT event_json FROM evidence e WHERE" \
-	" e.incident_id = o.incident_id ORDER BY e.seq LIMIT 1), '')" \
+	" e.incident_id = o.incident_id ORDER BY e.seq LIMIT 1), '')," \
+	" i.rule_tags" \
 	" FROM outbox o JOIN incidents i ON i.id = o.incident_id" \
 	" LEFT JOIN agencies a ON a.code = i.agency"
 
@@ -323,6 +324,7 @@ rec_read(sqlite3_stmt *s, struct store_outbox_rec *r)
 	r->sensor = col_str(s, 16);
 	r->group_key = col_str(s, 17);
 	r->evidence = col_str(s, 18);
+	r->rule_tags = col_str(s, 19);
 }
 
 /*

@@ -29,13 +29,13 @@ const struct store_sql store_national_sql[] = {
 	{ S_NAT_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
 	    " last_seen, count, created_at, updated_at, origin_name, origin_agency,"
-	    " origin_incident, origin_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16)" },
+	    " origin_incident, origin_revision, rule_tags) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16, ?17)" },
 	{ S_NAT_UPDATE, "UPDATE incidents SET rule_id = ?2, rule_title = ?3,"
 	    " rule_level = ?4, rule_author = ?5, severity = ?6, group_key = ?7,"
 	    " status = ?8, first_seen = ?9, last_seen = ?10, count = ?11,"
-	    " updated_at = ?12, origin_agency = ?13, origin_revision = ?14"
-	    " WHERE id = ?1" },
+	    " updated_at = ?12, origin_agency = ?13, origin_revision = ?14,"
+	    " rule_tags = ?15 WHERE id = ?1" },
 	{ S_NAT_EVIDENCE, "INSERT OR REPLACE INTO evidence (incident_id, seq,"
 	    " event_json) VALUES (?1, 0, ?2)" },
 	{ S_NAT_RECEIVED, "UPDATE sensors SET last_alert_at = max(last_alert_at, ?2)"
@@ -111,6 +111,7 @@ nat_insert(struct store *st, const struct store_origin_rev *r, int64_t now,
 	bind_str(s, 14, r->origin_agency ? r->origin_agency : "");
 	sqlite3_bind_int64(s, 15, r->origin_incident);
 	sqlite3_bind_int64(s, 16, r->revision);
+	bind_str(s, 17, r->rule_tags ? r->rule_tags : "");
 	if (store_exec(st, s, "store forwarded incident") == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -171,6 +172,7 @@ nat_update(struct store *st, const struct store_origin_rev *r,
 	sqlite3_bind_int64(s, 12, now);
 	bind_str(s, 13, r->origin_agency ? r->origin_agency : "");
 	sqlite3_bind_int64(s, 14, r->revision);
+	bind_str(s, 15, r->rule_tags ? r->rule_tags : "");
 	return store_exec(st, s, "update forwarded incident");
 }
 

@@ -90,6 +90,7 @@ struct store_hit {
 	const char	*rule_title;
 	const char	*rule_level;	/* informational..critical */
 	const char	*rule_author;	/* kept for DRL 1.1 attribution */
+	const char	*rule_tags;	/* comma-separated; NULL or "" none */
 	int		 severity;	/* 0..4 */
 	const char	*agency;	/* from the authenticated sensor */
 	const char	*sensor;
@@ -129,6 +130,7 @@ struct store_origin_rev {
 	const char	*rule_title;
 	const char	*rule_level;	/* "" or NULL: the severity's name */
 	const char	*rule_author;
+	const char	*rule_tags;	/* comma-separated; NULL or "" none */
 	int		 severity;	/* 0..4 */
 	int		 status;	/* enum store_status */
 	const char	*group_key;
@@ -284,6 +286,7 @@ struct store_outbox_rec {
 	const char	*sensor, *group_key;
 	const char	*evidence;	/* first evidence event (JSON) or "" */
 	const char	*category;	/* "" where the schema has none */
+	const char	*rule_tags;	/* comma-separated, "" none */
 };
 typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
 /*
@@ -432,6 +435,7 @@ struct store_incident {
 	int		 system_level;	/* 1-5, 0 when none */
 	const char	*category;	/* brute_force, scan, ..., other */
 	int64_t		 related;	/* earlier incident of the key, 0 none */
+	const char	*rule_tags;	/* comma-separated, "" none */
 };
 typedef int (*store_incident_fn)(void *arg, const struct store_incident *in);
 

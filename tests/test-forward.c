@@ -65,6 +65,7 @@ hit(const char *group, int sev, int64_t ts)
 	return (struct store_hit){
 		.rule_id = "r-1", .rule_title = "Brute | force \\ a=b\nline 2",
 		.rule_level = "high", .rule_author = "Florian Roth",
+		.rule_tags = "attack.credential_access, attack.t1110",
 		.severity = sev, .agency = "stttt", .sensor = "gw1",
 		.group_key = group, .first_ts = ts, .last_ts = ts, .count = 1,
 		.evidence_json = "{\"source\":{\"ip\":\"203.0.113.7\",\"port\":50022},"
@@ -175,6 +176,10 @@ test_outbox(void)
 	snprintf(want, sizeof(want), "lamdong-soc:%lld:2", (long long)a);
 	CHECK_STR(t->alert_id[1], want);
 	CHECK_STR(t->a.rule_author, "Florian Roth");
+	/* the rule's tags, kept on the incident, travel */
+	CHECK_INT(t->a.ntags, 2);
+	CHECK_STR(t->a.tags[0], "attack.credential_access");
+	CHECK_STR(t->a.tags[1], "attack.t1110");
 	CHECK_STR(t->a.agency_name, "Sở TT");
 	CHECK_INT(t->a.nparents, 2);
 	CHECK_STR(t->a.parents[0], "ubnd");

@@ -56,6 +56,7 @@ static const char rule_yml[] =
 	"title: evil marker\n"
 	"id: 22222222-2222-4222-8222-222222222222\n"
 	"level: high\n"
+	"tags:\n  - attack.t1110\n  - attack.initial_access\n"
 	"logsource:\n  product: linux\n  service: sshd\n"
 	"detection:\n  sel:\n    message|contains: EVIL\n  condition: sel\n";
 
@@ -376,6 +377,9 @@ test_chain(struct ingest *in, struct soc_wbuf *b, struct soc_wbuf *b2)
 	CHECK_INT(events_of("s1"), 3);
 	CHECK_INT(hits(), 2);
 	CHECK_INT(raw_int("SELECT count(*) FROM incidents"), 1);
+	/* the rule's tags are kept on the incident (they are forwarded) */
+	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE rule_tags ="
+	    " 'attack.t1110,attack.initial_access'"), 1);
 	/* the agency comes from the key, not from the event */
 	CHECK_INT(raw_int("SELECT count(*) FROM incidents WHERE agency = 'ag1'"
 	    " AND sensor = 's1'"), 1);
@@ -741,6 +745,7 @@ test_national_chain(struct ingest *in, struct soc_wbuf *b, struct soc_wbuf *b2)
 	CHECK_INT(nat_int("count", 7), 5);
 	CHECK_INT(nat_int("severity", 7), 3);
 	CHECK_INT(nat_int("origin_revision", 7), 1);
+	CHECK_INT(nat_int("rule_tags = 'attack.t1110'", 7), 1);
 	CHECK_INT(nat_int("rule_author = 'Florian Roth' AND rule_level = 'high'"
 	    " AND group_key = 'source.ip=203.0.113.7' AND status = 'new'", 7), 1);
 	/* the evidence row: the alert, tags and category included */

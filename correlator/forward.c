@@ -25,7 +25,9 @@
  * empty ALERTS batch (acked after the national commit, so last_ack_at
  * moves) and a HEARTBEAT batch of counters.  Once a second it writes its
  * state (connected, counters), records socctl's status changes from the
- * audit trail (store_forward_sweep) and enforces forward.max_pending.
+ * audit trail (store_forward_sweep) and enforces forward.max_pending;
+ * once a minute it deletes acked records older than forward.keep_acked
+ * (forward_prune: at most FWD_PRUNE_MAX rows looked at per pass).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,6 +51,8 @@
 #define FWD_ACK_MS	3000		/* first resend after this */
 #define FWD_ACK_MAX_MS	15000		/* backoff cap */
 #define FWD_TICK_MS	1000		/* state, sweep, bound */
+#define FWD_PRUNE_MS	60000		/* acked records pruned at most this often */
+#define FWD_PRUNE_MAX	4096		/* ... looked at per pass */
 
 struct fbatch {
 	uint64_t	 seq;
@@ -93,6 +97,7 @@ struct forward {
 
 	_Atomic uint64_t	 n_sent, n_acked, n_resent, n_batches, n_pings;
 	_Atomic uint64_t	 n_dropped, n_nacks, n_errors;
+	struct forward_prune	 prune;
 };
 
 static struct fbatch *
@@ -493,6 +498,27 @@ tick(struct forward *f, int64_t now_ms)
 		    (unsigned long long)f->c.max_pending, (long long)dropped);
 	} else if (dropped == -1)
 		log_warnx("forward: bound: %s", store_errmsg(f->st));
+	forward_prune(f->st, &f->c, &f->prune, now_ms, "forward");
+}
+
+void
+forward_prune(struct store *st, const struct forward_conf *c,
+    struct forward_prune *p, int64_t now_ms, const char *who)
+{
+	int64_t n;
+
+	if (c->keep_acked_ns <= 0 || (p->last_ms != 0 &&
+	    now_ms - p->last_ms < FWD_PRUNE_MS))
+		return;
+	p->last_ms = now_ms;
+	if ((n = store_outbox_prune(st, soc_now_ns() - c->keep_acked_ns,
+	    FWD_PRUNE_MAX, p->cur)) == -1)
+		log_warnx("%s: pruning acked records: %s", who, store_errmsg(st));
+	else if (n > 0) {
+		p->pruned += (uint64_t)n;
+		log_debug("%s: %lld acked records older than forward.keep_acked"
+		    " deleted", who, (long long)n);
+	}
 }
 
 static void
@@ -645,6 +671,12 @@ forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
 	    (c->max_backlog_age_ns = soc_parse_duration(o->max_backlog_age)) <= 0) {
 		snprintf(err, errlen, "forward.max_backlog_age: '%s' is not a"
 		    " duration (1h)", o->max_backlog_age ? o->max_backlog_age : "");
+		return -1;
+	}
+	if ((c->keep_acked_ns = soc_parse_duration(o->keep_acked != NULL ?
+	    o->keep_acked : "7d")) <= 0) {
+		snprintf(err, errlen, "forward.keep_acked: '%s' is not a duration"
+		    " (7d)", o->keep_acked);
 		return -1;
 	}
 	/* the origin: forward.name, else the host name, else the key's */

@@ -324,6 +324,15 @@ int	store_outbox_requeue(struct store *st);
 /* Drops the oldest pending records beyond max (counted in the state).
  * Returns how many were dropped, or -1. */
 int64_t	store_outbox_trim(struct store *st, uint64_t max);
+/*
+ * Deletes acked records acked before before_ns, at most max looked at per
+ * call (cur: two int64_t, zero at first, the cursor between calls).  An
+ * incident's newest record stays (it numbers the next revision), so does
+ * the outbox's newest (ids are never reused) and, with a SIEM configured,
+ * any record it has not been sent.  Returns how many were deleted, or -1.
+ */
+int64_t	store_outbox_prune(struct store *st, int64_t before_ns, int max,
+	    int64_t cur[2]);
 /* Records incidents changed by others (socctl's transitions) since the
  * audit cursor.  Returns how many incidents were looked at, or -1. */
 int	store_forward_sweep(struct store *st);

@@ -197,7 +197,12 @@ forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 
 	alert_init(a);
 	copy_str(a->origin_name, sizeof(a->origin_name), origin);
-	copy_str(a->origin_agency, sizeof(a->origin_agency), r->agency);
+	/* the identity (origin name, incident, revision) is this tier's, the
+	 * one its receiver keys on; the origin agency is where the incident
+	 * was first raised, carried through every tier (docs/NATIONAL.md) */
+	copy_str(a->origin_agency, sizeof(a->origin_agency),
+	    r->origin_agency != NULL && r->origin_agency[0] != '\0' ?
+	    r->origin_agency : r->agency);
 	a->incident_id = r->incident_id;
 	a->revision = r->revision > 0 ? (uint64_t)r->revision : 1;
 	alert_set_id(a);

@@ -34,7 +34,7 @@
 	" coalesce(a.parent, ''), i.sensor, i.group_key," \
 	" coalesce((SELECT event_json FROM evidence e WHERE" \
 	" e.incident_id = o.incident_id ORDER BY e.seq LIMIT 1), '')," \
-	" i.rule_tags" \
+	" i.rule_tags, coalesce(nullif(i.origin_agency, ''), i.agency)" \
 	" FROM outbox o JOIN incidents i ON i.id = o.incident_id" \
 	" LEFT JOIN agencies a ON a.code = i.agency"
 
@@ -345,6 +345,7 @@ rec_read(sqlite3_stmt *s, struct store_outbox_rec *r)
 	r->group_key = col_str(s, 17);
 	r->evidence = col_str(s, 18);
 	r->rule_tags = col_str(s, 19);
+	r->origin_agency = col_str(s, 20);
 }
 
 /*

@@ -16,6 +16,12 @@
  * revision carries the province's status, so the national copy follows
  * the province (the contract compares them); each change of status or
  * severity it brings is written to the audit trail.
+ *
+ * A middle tier (commune -> province -> nation, DESIGN.md 10): a new or
+ * newer revision is recorded in the outbox in the same transaction, as a
+ * local incident change is (store_outbox_touch; a no-op unless this
+ * connection forwards), so a national instance that forwards passes the
+ * incidents it receives onward.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +245,8 @@ store_national_apply(struct store *st, const struct store_origin_rev *r,
 		result = STORE_NAT_UPDATED;
 	}
 	if (r->evidence_json != NULL && nat_evidence(st, *id, r->evidence_json) == -1)
+		goto fail;
+	if (store_outbox_touch(st, *id) == -1)	/* onward: same transaction */
 		goto fail;
 	return store_tx_leave(st, own, 0) == 0 ? result : -1;
 fail:

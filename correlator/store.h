@@ -287,6 +287,9 @@ struct store_outbox_rec {
 	const char	*evidence;	/* first evidence event (JSON) or "" */
 	const char	*category;	/* "" where the schema has none */
 	const char	*rule_tags;	/* comma-separated, "" none */
+	/* the agency where the incident was first raised: its own agency,
+	 * or for one forwarded to us the origin agency it came with */
+	const char	*origin_agency;
 };
 typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
 /*

@@ -609,6 +609,68 @@ out:
 	free(t);
 }
 
+/*
+ * Issue 8 follow-up: a middle tier.  An incident a province forwarded is
+ * recorded in the outbox like a local one, so it goes onward; the alert
+ * keeps this tier's identity and the first province's agency.
+ */
+static void
+test_middle_tier(void)
+{
+	char err[512], saved[128], want[128];
+	struct store *st;
+	struct took *t = calloc(1, sizeof(*t));
+	int64_t now = soc_now_ns(), id = 0;
+	struct store_forward_conf fc = { .origin = "lamdong-soc",
+	    .min_severity = 2, .ack_within_ns = 600 * SOC_NS,
+	    .max_backlog_age_ns = 3600 * SOC_NS, .max_pending = 100 };
+	struct store_origin_rev r = {
+		.origin_name = "commune-7", .agency = "stttt",
+		.origin_agency = "xa-phuong-7", .origin_incident = 41,
+		.revision = 1, .rule_id = "r-9", .rule_title = "Scan",
+		.rule_tags = "attack.discovery", .severity = 3,
+		.status = STORE_ST_NEW, .group_key = "k", .first_seen = 1,
+		.last_seen = 2, .count = 5,
+	};
+
+	memcpy(saved, path, sizeof(saved));
+	snprintf(path, sizeof(path), "%s/middle.db", dir);
+	st = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st == NULL || t == NULL)
+		goto out;
+	t->st = st;
+	CHECK_INT(store_agency_add(st, "stttt", "Sở TT", NULL, now), 0);
+	CHECK_INT(store_forward_configure(st, &fc, now), 0);
+	store_forward_enable(st, 2);
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_CREATED);
+	CHECK_INT(rows("revision = 1 AND count = 5 AND sent_at IS NULL"), 1);
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_STALE);
+	CHECK_INT(rows("1"), 1);
+	r.revision = 2;
+	r.count = 9;
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_UPDATED);
+	CHECK_INT(rows("1"), 1);		/* coalesced: unsent */
+	CHECK_INT(rows("revision = 2 AND count = 9"), 1);
+	CHECK_INT(store_outbox_take(st, 10, 1, now, took_one, t), 1);
+	snprintf(want, sizeof(want), "lamdong-soc:%lld:2", (long long)id);
+	CHECK_STR(t->alert_id[0], want);
+	CHECK_STR(t->a.origin_name, "lamdong-soc");
+	CHECK_STR(t->a.origin_agency, "xa-phuong-7");
+	CHECK_STR(t->a.agency, "stttt");
+	CHECK_INT(t->a.ntags, 1);
+	CHECK_INT(t->a.count, 9);
+	/* below the threshold: not forwarded onward */
+	r.origin_incident = 42;
+	r.severity = 1;
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_CREATED);
+	CHECK_INT(rows("1"), 1);
+	store_close(st);
+out:
+	memcpy(path, saved, sizeof(path));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -622,6 +684,7 @@ main(void)
 	test_layer4();
 	test_cef();
 	test_prune();
+	test_middle_tier();
 	cleanup();
 	return check_done();
 }

@@ -555,12 +555,6 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 }
 
 /*
- * The national role: one decoded alert as a revision of a provincial
- * incident.  The origin name and the agency are the enrolled key's; what
- * the alert says of them (soc.origin.name, organization.id) stays in the
- * evidence row only.
- */
-/*
  * The alert's tags as the incidents table keeps them, comma-separated (a
  * tag with a comma in it is left out: it would read back as two).
  */
@@ -584,6 +578,12 @@ tags_join(const struct soc_alert *a, char *buf, size_t len)
 	}
 }
 
+/*
+ * The national role: one decoded alert as a revision of a provincial
+ * incident.  The origin name and the agency are the enrolled key's; what
+ * the alert says of them (soc.origin.name, organization.id) stays in the
+ * evidence row only.
+ */
 static void
 alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
     const char *evidence, const char *tags, struct store_origin_rev *r)

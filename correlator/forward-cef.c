@@ -75,6 +75,7 @@ struct forward_cef {
 	size_t			 nacks;
 
 	_Atomic uint64_t	 n_lines, n_reconnects, n_resent;
+	struct forward_prune	 prune;
 };
 
 /* "tcp://HOST:PORT" or "udp://HOST:PORT" ([v6] allowed).  0 / -1. */
@@ -288,6 +289,7 @@ cef_tick(struct forward_cef *w, int64_t now)
 		log_warnx("cef: outbox over forward.max_pending (%llu): dropped"
 		    " the %lld oldest pending alerts",
 		    (unsigned long long)w->c.max_pending, (long long)dropped);
+	forward_prune(w->st, &w->c, &w->prune, now, "cef");
 }
 
 static void *

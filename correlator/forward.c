@@ -25,7 +25,9 @@
  * empty ALERTS batch (acked after the national commit, so last_ack_at
  * moves) and a HEARTBEAT batch of counters.  Once a second it writes its
  * state (connected, counters), records socctl's status changes from the
- * audit trail (store_forward_sweep) and enforces forward.max_pending.
+ * audit trail (store_forward_sweep) and enforces forward.max_pending;
+ * once a minute it deletes acked records older than forward.keep_acked
+ * (forward_prune: at most FWD_PRUNE_MAX rows looked at per pass).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,6 +51,8 @@
 #define FWD_ACK_MS	3000		/* first resend after this */
 #define FWD_ACK_MAX_MS	15000		/* backoff cap */
 #define FWD_TICK_MS	1000		/* state, sweep, bound */
+#define FWD_PRUNE_MS	60000		/* acked records pruned at most this often */
+#define FWD_PRUNE_MAX	4096		/* ... looked at per pass */
 
 struct fbatch {
 	uint64_t	 seq;
@@ -93,6 +97,7 @@ struct forward {
 
 	_Atomic uint64_t	 n_sent, n_acked, n_resent, n_batches, n_pings;
 	_Atomic uint64_t	 n_dropped, n_nacks, n_errors;
+	struct forward_prune	 prune;
 };
 
 static struct fbatch *
@@ -163,6 +168,27 @@ alert_evidence(const char *json, struct soc_event *ev, struct soc_alert *a)
 	ev_str(ev, SOC_F_OBSERVER_NAME, a->sensor, sizeof(a->sensor));
 }
 
+/* The incident's rule tags (comma-separated) into a->tags, bounded. */
+static void
+alert_tags(const char *list, struct soc_alert *a)
+{
+	const char *p = list, *e;
+	size_t n;
+
+	while (p != NULL && *p != '\0' && a->ntags < ALERT_MAX_TAGS) {
+		p += strspn(p, " ,");
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n > 0 && n < ALERT_TAG_LEN) {
+			memcpy(a->tags[a->ntags], p, n);
+			a->tags[a->ntags++][n] = '\0';
+		}
+		p = e;
+	}
+}
+
 void
 forward_alert_build(struct store *st, const struct store_outbox_rec *r,
     const char *origin, struct soc_event *ev, struct soc_alert *a)
@@ -171,7 +197,12 @@ forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 
 	alert_init(a);
 	copy_str(a->origin_name, sizeof(a->origin_name), origin);
-	copy_str(a->origin_agency, sizeof(a->origin_agency), r->agency);
+	/* the identity (origin name, incident, revision) is this tier's, the
+	 * one its receiver keys on; the origin agency is where the incident
+	 * was first raised, carried through every tier (docs/NATIONAL.md) */
+	copy_str(a->origin_agency, sizeof(a->origin_agency),
+	    r->origin_agency != NULL && r->origin_agency[0] != '\0' ?
+	    r->origin_agency : r->agency);
 	a->incident_id = r->incident_id;
 	a->revision = r->revision > 0 ? (uint64_t)r->revision : 1;
 	alert_set_id(a);
@@ -179,6 +210,7 @@ forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 	copy_str(a->rule_title, sizeof(a->rule_title), r->rule_title);
 	copy_str(a->rule_level, sizeof(a->rule_level), r->rule_level);
 	copy_str(a->rule_author, sizeof(a->rule_author), r->rule_author);
+	alert_tags(r->rule_tags, a);
 	copy_str(a->agency, sizeof(a->agency), r->agency);
 	copy_str(a->agency_name, sizeof(a->agency_name), r->agency_name);
 	/* the parent chain, nearest first, bounded against a cycle */
@@ -471,6 +503,27 @@ tick(struct forward *f, int64_t now_ms)
 		    (unsigned long long)f->c.max_pending, (long long)dropped);
 	} else if (dropped == -1)
 		log_warnx("forward: bound: %s", store_errmsg(f->st));
+	forward_prune(f->st, &f->c, &f->prune, now_ms, "forward");
+}
+
+void
+forward_prune(struct store *st, const struct forward_conf *c,
+    struct forward_prune *p, int64_t now_ms, const char *who)
+{
+	int64_t n;
+
+	if (c->keep_acked_ns <= 0 || (p->last_ms != 0 &&
+	    now_ms - p->last_ms < FWD_PRUNE_MS))
+		return;
+	p->last_ms = now_ms;
+	if ((n = store_outbox_prune(st, soc_now_ns() - c->keep_acked_ns,
+	    FWD_PRUNE_MAX, p->cur)) == -1)
+		log_warnx("%s: pruning acked records: %s", who, store_errmsg(st));
+	else if (n > 0) {
+		p->pruned += (uint64_t)n;
+		log_debug("%s: %lld acked records older than forward.keep_acked"
+		    " deleted", who, (long long)n);
+	}
 }
 
 static void
@@ -623,6 +676,12 @@ forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
 	    (c->max_backlog_age_ns = soc_parse_duration(o->max_backlog_age)) <= 0) {
 		snprintf(err, errlen, "forward.max_backlog_age: '%s' is not a"
 		    " duration (1h)", o->max_backlog_age ? o->max_backlog_age : "");
+		return -1;
+	}
+	if ((c->keep_acked_ns = soc_parse_duration(o->keep_acked != NULL ?
+	    o->keep_acked : "7d")) <= 0) {
+		snprintf(err, errlen, "forward.keep_acked: '%s' is not a duration"
+		    " (7d)", o->keep_acked);
 		return -1;
 	}
 	/* the origin: forward.name, else the host name, else the key's */

@@ -30,6 +30,7 @@ struct forward_conf {
 	uint64_t		 max_pending;
 	int64_t			 ack_within_ns;
 	int64_t			 max_backlog_age_ns;
+	int64_t			 keep_acked_ns;	/* forward.keep_acked */
 };
 
 /* The forward.* options as the config table fills them (main.c). */
@@ -43,6 +44,7 @@ struct forward_opts {
 	char		*ack_within;	/* forward.ack_within */
 	char		*max_backlog_age; /* forward.max_backlog_age */
 	char		*name;		/* forward.name */
+	char		*keep_acked;	/* forward.keep_acked; NULL: 7d */
 };
 
 /*
@@ -62,6 +64,19 @@ int	forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
  */
 struct forward	*forward_start(const struct forward_conf *c, char *err,
 		    size_t errlen);
+/*
+ * Acked outbox records older than forward.keep_acked are deleted, a
+ * bounded batch per pass, a pass a minute at most (the thread that marks
+ * records acked calls it from its tick; cur[2] and last_ms are its own).
+ */
+struct forward_prune {
+	int64_t		 cur[2];
+	int64_t		 last_ms;
+	uint64_t	 pruned;
+};
+void	forward_prune(struct store *st, const struct forward_conf *c,
+	    struct forward_prune *p, int64_t now_ms, const char *who);
+
 /* Stops the threads; what is pending stays in the outbox for next time. */
 void		 forward_stop(struct forward *f);
 void		 forward_log_counters(struct forward *f);

@@ -25,6 +25,11 @@
  * (its correlator's key, enrolled like a sensor) takes the same chain,
  * duplicate, gap, poison and savepoint path; each record is then one
  * revision of one provincial incident (apply_alerts, store-national.c).
+ * Each key has a role, given at enrolment (--role) or fixed by the kind
+ * of its first batch (trust on first use): alert batches from a sensor
+ * key and event batches from a province key are refused, counted and
+ * acked like a malformed batch, so one stolen sensor key cannot write
+ * incidents past the rules (role_allows).
  *
  * Nothing here allocates per message: the event, the JSON buffers, the
  * aggregation and the reply queue live in struct ingest.
@@ -82,6 +87,7 @@ struct ingest {
 	struct soc_sbuf		 fjson;		/* its JSON */
 	struct soc_alert	 alert;		/* apply_alerts(): a record */
 	struct soc_sbuf		 ajson;		/* ... and its JSON */
+	char			 atags[ALERT_MAX_TAGS * ALERT_TAG_LEN]; /* its tags */
 	struct agg		*agg;
 	int			 agg_failed;	/* a write of the sums failed */
 	int			 safe_groups;	/* write per batch for so many */
@@ -351,6 +357,7 @@ flush_one(void *arg, const struct agg_out *o)
 			.rule_title = rule_title(o->rule),
 			.rule_level = rule_level(o->rule),
 			.rule_author = rule_author(o->rule),
+			.rule_tags = rule_tags(o->rule),
 			.severity = o->severity,
 			.agency = o->agency,
 			.sensor = o->sensor,
@@ -431,6 +438,7 @@ on_alert(void *arg, const struct rs_alert *a)
 		.rule_title = rule_title(a->rule),
 		.rule_level = rule_level(a->rule),
 		.rule_author = rule_author(a->rule),
+		.rule_tags = rule_tags(a->rule),
 		.severity = rule_severity(a->rule),
 		.agency = bc->sen->agency,
 		.sensor = bc->sen->name,
@@ -547,6 +555,30 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 }
 
 /*
+ * The alert's tags as the incidents table keeps them, comma-separated (a
+ * tag with a comma in it is left out: it would read back as two).
+ */
+static void
+tags_join(const struct soc_alert *a, char *buf, size_t len)
+{
+	size_t off = 0, n;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < a->ntags && i < ALERT_MAX_TAGS; i++) {
+		n = strlen(a->tags[i]);
+		if (n == 0 || memchr(a->tags[i], ',', n) != NULL ||
+		    off + n + 2 > len)
+			continue;
+		if (off > 0)
+			buf[off++] = ',';
+		memcpy(buf + off, a->tags[i], n);
+		off += n;
+		buf[off] = '\0';
+	}
+}
+
+/*
  * The national role: one decoded alert as a revision of a provincial
  * incident.  The origin name and the agency are the enrolled key's; what
  * the alert says of them (soc.origin.name, organization.id) stays in the
@@ -554,7 +586,7 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
  */
 static void
 alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
-    const char *evidence, struct store_origin_rev *r)
+    const char *evidence, const char *tags, struct store_origin_rev *r)
 {
 	*r = (struct store_origin_rev){
 		.origin_name = sen->name,
@@ -566,6 +598,7 @@ alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
 		.rule_title = a->rule_title,
 		.rule_level = a->rule_level,
 		.rule_author = a->rule_author,
+		.rule_tags = tags,
 		.severity = a->severity,
 		.status = a->status,
 		.group_key = a->group_key,
@@ -576,9 +609,13 @@ alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
 	};
 }
 
-/* One decoded alert into the store: 0, or -1 when the store failed. */
+/*
+ * One decoded alert into the store: 0 (stored, stale or refused, *ngood
+ * counting the first two), or -1 when the store failed.
+ */
 static int
-apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now)
+apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
+    uint64_t *ngood)
 {
 	struct alert_fields all;
 	struct store_origin_rev r;
@@ -588,11 +625,21 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now)
 	alert_fields_all(&all);	/* the province chose what left it */
 	soc_sbuf_reset(&in->ajson);
 	alert_to_json(&in->alert, &all, &in->ajson);
+	tags_join(&in->alert, in->atags, sizeof(in->atags));
 	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
-	    in->ajson.data, &r);
+	    in->ajson.data, in->atags, &r);
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
 		return -1;
+	if (rc != STORE_NAT_REFUSED)
+		(*ngood)++;
 	switch (rc) {
+	case STORE_NAT_REFUSED:
+		/* resending cannot mend it: counted, and the batch goes on */
+		in->n.fwd_bad++;
+		log_warnx("%s: incident %lld revision %lld refused: %s",
+		    r.origin_name, (long long)r.origin_incident,
+		    (long long)r.revision, store_errmsg(in->st));
+		break;
 	case STORE_NAT_CREATED:
 		in->n.fwd_new++;
 		log_info("incident %lld: %s [%s] agency %s, forwarded by %s"
@@ -645,9 +692,8 @@ apply_alerts(struct ingest *in, const struct store_sensor *sen,
 			    (unsigned long long)hdr->seq, why);
 			continue;
 		}
-		ngood++;
 		in->n.fwd_alerts++;
-		failed = apply_alert(in, sen, now) == -1;
+		failed = apply_alert(in, sen, now, &ngood) == -1;
 	}
 	if (failed || (ngood > 0 &&
 	    store_national_received(in->st, sen->name, now) == -1) ||
@@ -735,6 +781,26 @@ log_implausible(struct ingest *in, const struct store_sensor *sen,
 	    (unsigned long long)sen->last_seq, sen->name);
 }
 
+/*
+ * Whether sen's role lets it send a batch of h's kind: 1 yes, 0 no, -1
+ * the store failed.  A key enrolled without a role gets the one its first
+ * batch implies, in the group's transaction (undone with it).
+ */
+static int
+role_allows(struct ingest *in, const struct store_sensor *sen,
+    const struct soc_wire_hdr *h)
+{
+	const char *want = h->kind == SOC_WIRE_ALERTS ? "province" : "sensor";
+	int rc;
+
+	if (sen->role[0] != '\0')
+		return strcmp(sen->role, want) == 0;
+	if ((rc = store_sensor_set_role(in->st, sen->name, want, 0)) == 1)
+		log_info("%s: role %s, fixed by its first batch (%s)", sen->name,
+		    want, h->kind == SOC_WIRE_ALERTS ? "alerts" : "events");
+	return rc;
+}
+
 /* An event batch in chain order, checked whole: apply it or count it. */
 static void
 take_events(struct ingest *in, const void *peer, size_t peerlen,
@@ -742,6 +808,22 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
     const void *data, size_t len)
 {
 	in->n.batches++;
+	switch (role_allows(in, sen, h)) {
+	case 0:
+		/* recorded and acked so the key moves on: counted, logged */
+		log_warnx("%s: %s batch %llu refused: the key is enrolled as a"
+		    " %s", sen->name, h->kind == SOC_WIRE_ALERTS ? "alert" :
+		    "event", (unsigned long long)h->seq, sen->role[0] != '\0' ?
+		    sen->role : h->kind == SOC_WIRE_ALERTS ? "sensor" : "province");
+		skip_batch(in, peer, peerlen, sen, h->seq);
+		in->n.refused++;
+		return;
+	case -1:
+		log_warnx("%s: role not recorded (%s); the batch will be resent",
+		    sen->name, store_errmsg(in->st));
+		in->n.commit_failed++;
+		return;
+	}
 	if (h->prev != 0 && h->prev != sen->last_seq)
 		log_info("sensor %s: batch %llu follows %llu, %llu was applied "
 		    "last (batches dropped by the sensor's spool bound, or two "

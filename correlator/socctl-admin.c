@@ -362,10 +362,11 @@ key_is_secret(const char *arg)
 int
 cmd_sensor_enroll(struct ctx *c, int argc, char **argv)
 {
-	const char *agency = NULL, *key = NULL, *sys = NULL;
+	const char *agency = NULL, *key = NULL, *sys = NULL, *role = NULL;
 	const struct optspec spec[] = {
 		{ "agency", &agency, NULL }, { "key", &key, NULL },
-		{ "system", &sys, NULL }, { NULL, NULL, NULL }
+		{ "system", &sys, NULL }, { "role", &role, NULL },
+		{ NULL, NULL, NULL }
 	};
 	char err[512], pub[41], note[384];
 	int rc;
@@ -374,6 +375,11 @@ cmd_sensor_enroll(struct ctx *c, int argc, char **argv)
 	    need(c, agency, "--agency CODE") == -1 ||
 	    need(c, key, "--key FILE|Z85") == -1)
 		return 1;
+	/* without --role, the kind of the key's first batch fixes it */
+	if (role != NULL && strcmp(role, "sensor") != 0 &&
+	    strcmp(role, "province") != 0)
+		return errx1("sensor enroll: --role is sensor (sends events) or"
+		    " province (a provincial correlator forwarding alerts)");
 	if (key_is_secret(key))
 		return errx1("sensor enroll: %s is a secret key; enroll the public"
 		    " key (the .pub file written by `socctl keygen`)", key);
@@ -387,15 +393,19 @@ cmd_sensor_enroll(struct ctx *c, int argc, char **argv)
 		    " `socctl agency add %s --name NAME`)", agency, agency);
 	if (store_begin(c->st) == -1)
 		return db_fail(c);
-	snprintf(note, sizeof(note), "%s for agency %s%s%s, key %s", argv[1],
-	    agency, sys ? ", system " : "", sys ? sys : "", pub);
+	snprintf(note, sizeof(note), "%s for agency %s%s%s%s%s, key %s", argv[1],
+	    agency, sys ? ", system " : "", sys ? sys : "",
+	    role ? ", role " : "", role ? role : "", pub);
 	rc = store_sensor_enroll(c->st, argv[1], agency, pub, c->now);
 	if (rc == 0 && sys != NULL)
 		rc = store_sensor_set_system(c->st, argv[1], sys);
+	if (rc == 0 && role != NULL)
+		rc = store_sensor_set_role(c->st, argv[1], role, 1) == 1 ? 0 : -1;
 	if (db_audit_commit(c, rc, "sensor enrolled", note) != 0)
 		return 1;
-	printf("sensor %s enrolled for agency %s%s%s\n", argv[1], agency,
-	    sys ? ", system " : "", sys ? sys : "");
+	printf("sensor %s enrolled for agency %s%s%s%s%s\n", argv[1], agency,
+	    sys ? ", system " : "", sys ? sys : "",
+	    role ? ", role " : "", role ? role : "");
 	return 0;
 }
 
@@ -522,6 +532,7 @@ static const struct col sensor_cols[] = {
 	{ "batches", ">BATCHES", 6, COL_UINT, 0, SE(batches), NULL },
 	{ "counters", NULL, 0, COL_RAW, 0, 0, sensor_counters },
 	{ "last_alert", "LAST ALERT", 9, COL_AGE, COL_DASH, 0, sensor_last_alert },
+	{ "role", "ROLE", 10, COL_STR, COL_NULLEMPTY | COL_DASH, SE(role), NULL },
 };
 
 static int

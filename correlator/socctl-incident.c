@@ -130,6 +130,30 @@ incident_origin(struct ctx *c, const void *row, struct cell *v)
 	v->valid = 1;
 }
 
+/* The rule's tags, a JSON array (stored comma-separated). */
+static void
+incident_tags(struct ctx *c, const void *row, struct cell *v)
+{
+	static struct soc_sbuf b;
+	const char *p = ((const struct store_incident *)row)->rule_tags, *e;
+	int n = 0;
+
+	(void)c;
+	soc_sbuf_reset(&b);
+	soc_sbuf_adds(&b, "[");
+	while (p != NULL && *p != '\0') {
+		e = p + strcspn(p, ",");
+		if (e > p) {
+			soc_sbuf_adds(&b, n++ ? "," : "");
+			soc_sbuf_json_str(&b, p, (size_t)(e - p));
+		}
+		p = *e == ',' ? e + 1 : e;
+	}
+	soc_sbuf_adds(&b, "]");
+	v->s = b.oom ? "[]" : b.data;
+	v->valid = 1;
+}
+
 /* The earlier incident of the same key this one follows, or null. */
 static void
 incident_related(struct ctx *c, const void *row, struct cell *v)
@@ -147,6 +171,7 @@ static const struct col incident_cols[] = {
 	{ "rule.title", NULL, 0, COL_STR, 0, IN(rule_title), NULL },
 	{ "rule.level", NULL, 0, COL_STR, 0, IN(rule_level), NULL },
 	{ "rule.author", NULL, 0, COL_STR, 0, IN(rule_author), NULL },
+	{ "rule.tags", NULL, 0, COL_RAW, 0, 0, incident_tags },
 	{ NULL, "RULE:44", 4, COL_STR, 0, 0, incident_rule },
 	{ "agency", "AGENCY", 3, COL_STR, 0, IN(agency), NULL },
 	{ "sensor", NULL, 0, COL_STR, 0, IN(sensor), NULL },

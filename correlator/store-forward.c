@@ -33,7 +33,8 @@
 	" i.rule_level, i.rule_author, i.agency, coalesce(a.name, '')," \
 	" coalesce(a.parent, ''), i.sensor, i.group_key," \
 	" coalesce((SELECT event_json FROM evidence e WHERE" \
-	" e.incident_id = o.incident_id ORDER BY e.seq LIMIT 1), '')" \
+	" e.incident_id = o.incident_id ORDER BY e.seq LIMIT 1), '')," \
+	" i.rule_tags, coalesce(nullif(i.origin_agency, ''), i.agency)" \
 	" FROM outbox o JOIN incidents i ON i.id = o.incident_id" \
 	" LEFT JOIN agencies a ON a.code = i.agency"
 
@@ -65,6 +66,26 @@ const struct store_sql store_forward_sql[] = {
 	    " AND sent_at IS NOT NULL" },
 	{ S_OUT_TRIM, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
 	    " WHERE acked_at IS NULL ORDER BY id LIMIT ?1)" },
+	/* pruning: the next max acked rows older than the cut-off, in
+	 * (acked_at, id) order from a cursor; of those, the ones that are not
+	 * their incident's newest record (it numbers the next revision), not
+	 * the outbox's newest (ids are never reused) and already written to
+	 * the SIEM when there is one */
+	{ S_OUT_PRUNE_SCAN, "WITH s AS (SELECT acked_at, id FROM outbox"
+	    " WHERE acked_at IS NOT NULL AND acked_at < ?1"
+	    " AND (acked_at, id) > (?2, ?3) ORDER BY acked_at, id LIMIT ?4),"
+	    " l AS (SELECT acked_at, id FROM s ORDER BY acked_at DESC, id DESC"
+	    " LIMIT 1) SELECT (SELECT count(*) FROM s),"
+	    " coalesce((SELECT acked_at FROM l), 0), coalesce((SELECT id FROM l), 0)" },
+	{ S_OUT_PRUNE, "DELETE FROM outbox WHERE id IN (SELECT s.id FROM"
+	    " (SELECT id, incident_id, revision FROM outbox WHERE acked_at IS NOT"
+	    " NULL AND acked_at < ?1 AND (acked_at, id) > (?2, ?3)"
+	    " ORDER BY acked_at, id LIMIT ?4) s"
+	    " WHERE s.id < (SELECT max(id) FROM outbox)"
+	    " AND s.id <= (SELECT CASE WHEN f.cef = '' THEN s.id ELSE f.cef_cursor"
+	    " END FROM forward_state f WHERE f.id = 1)"
+	    " AND EXISTS (SELECT 1 FROM outbox n WHERE n.incident_id ="
+	    " s.incident_id AND n.revision > s.revision))" },
 	{ S_OUT_BACKLOG, "SELECT count(*), coalesce(min(o.created_at), 0)"
 	    " FROM outbox o JOIN incidents i ON i.id = o.incident_id"
 	    " WHERE o.acked_at IS NULL AND i.agency = ?1" },
@@ -323,6 +344,8 @@ rec_read(sqlite3_stmt *s, struct store_outbox_rec *r)
 	r->sensor = col_str(s, 16);
 	r->group_key = col_str(s, 17);
 	r->evidence = col_str(s, 18);
+	r->rule_tags = col_str(s, 19);
+	r->origin_agency = col_str(s, 20);
 }
 
 /*
@@ -556,6 +579,55 @@ store_outbox_trim(struct store *st, uint64_t max)
 	if (store_exec(st, s, "forward state: dropped") == -1)
 		goto fail;
 	return store_tx_leave(st, own, 0) == 0 ? dropped : -1;
+fail:
+	store_tx_leave(st, own, -1);
+	return -1;
+}
+
+/*
+ * One bounded pass of pruning: the scan's last row is kept in cur (two
+ * values: acked_at and id) for the next pass, and reset when the scan
+ * reached the end, so the passes go round the acked rows.
+ */
+int64_t
+store_outbox_prune(struct store *st, int64_t before_ns, int max, int64_t cur[2])
+{
+	sqlite3_stmt *s;
+	int64_t n = 0, last_at = 0, last_id = 0, pruned;
+	int own, rc;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	s = st->stmt[S_OUT_PRUNE_SCAN];
+	sqlite3_bind_int64(s, 1, before_ns);
+	sqlite3_bind_int64(s, 2, cur[0]);
+	sqlite3_bind_int64(s, 3, cur[1]);
+	sqlite3_bind_int(s, 4, max);
+	if ((rc = one_row(st, s, "outbox: prune scan")) == 1) {
+		n = sqlite3_column_int64(s, 0);
+		last_at = sqlite3_column_int64(s, 1);
+		last_id = sqlite3_column_int64(s, 2);
+	}
+	done(s);
+	if (rc != 1)
+		goto fail;
+	s = st->stmt[S_OUT_PRUNE];
+	sqlite3_bind_int64(s, 1, before_ns);
+	sqlite3_bind_int64(s, 2, cur[0]);
+	sqlite3_bind_int64(s, 3, cur[1]);
+	sqlite3_bind_int(s, 4, max);
+	if (store_exec(st, s, "outbox: prune") == -1)
+		goto fail;
+	pruned = sqlite3_changes(st->db);
+	if (store_tx_leave(st, own, 0) == -1)
+		return -1;
+	if (n < max)
+		cur[0] = cur[1] = 0;
+	else {
+		cur[0] = last_at;
+		cur[1] = last_id;
+	}
+	return pruned;
 fail:
 	store_tx_leave(st, own, -1);
 	return -1;

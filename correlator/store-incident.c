@@ -23,7 +23,7 @@
 	" count, created_at, updated_at," \
 	" (SELECT count(*) FROM evidence e WHERE e.incident_id = incidents.id)," \
 	" category, coalesce(related, 0)," \
-	" coalesce(system_code, ''), coalesce(system_level, 0)"
+	" coalesce(system_code, ''), coalesce(system_level, 0), rule_tags"
 
 const struct store_sql store_incident_sql[] = {
 	/* origin_name IS NULL: a local hit never adds to an incident that a
@@ -37,9 +37,9 @@ const struct store_sql store_incident_sql[] = {
 	{ S_INC_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
 	    " last_seen, count, created_at, updated_at, category, related,"
-	    " system_code, system_level)"
+	    " system_code, system_level, rule_tags)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new', ?9, ?10, ?11, ?12, ?12,"
-	    " ?13, ?14, ?15, nullif(?16, 0))" },
+	    " ?13, ?14, ?15, nullif(?16, 0), ?17)" },
 	{ S_INC_FIND_CLOSED, "SELECT id, status, coalesce(closed_at, updated_at),"
 	    " severity"
 	    " FROM incidents WHERE rule_id = ?1 AND agency = ?2 AND group_key = ?3"
@@ -359,6 +359,7 @@ incident_insert(struct store *st, const struct store_flush *f, int sev,
 		sqlite3_bind_null(s, 14);
 	bind_str(s, 15, sys[0] ? sys : NULL);
 	sqlite3_bind_int(s, 16, level);
+	bind_str(s, 17, h->rule_tags ? h->rule_tags : "");
 	if (store_exec(st, s, "open incident") == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -523,6 +524,7 @@ incident_row(sqlite3_stmt *s, struct store_incident *in)
 	in->related = sqlite3_column_int64(s, 18);
 	in->system_code = col_str(s, 19);
 	in->system_level = sqlite3_column_int(s, 20);
+	in->rule_tags = col_str(s, 21);
 }
 
 int

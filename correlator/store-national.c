@@ -16,6 +16,12 @@
  * revision carries the province's status, so the national copy follows
  * the province (the contract compares them); each change of status or
  * severity it brings is written to the audit trail.
+ *
+ * A middle tier (commune -> province -> nation, DESIGN.md 10): a new or
+ * newer revision is recorded in the outbox in the same transaction, as a
+ * local incident change is (store_outbox_touch; a no-op unless this
+ * connection forwards), so a national instance that forwards passes the
+ * incidents it receives onward.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +35,13 @@ const struct store_sql store_national_sql[] = {
 	{ S_NAT_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
 	    " last_seen, count, created_at, updated_at, origin_name, origin_agency,"
-	    " origin_incident, origin_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-	    " ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16)" },
+	    " origin_incident, origin_revision, rule_tags) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16, ?17)" },
 	{ S_NAT_UPDATE, "UPDATE incidents SET rule_id = ?2, rule_title = ?3,"
 	    " rule_level = ?4, rule_author = ?5, severity = ?6, group_key = ?7,"
 	    " status = ?8, first_seen = ?9, last_seen = ?10, count = ?11,"
-	    " updated_at = ?12, origin_agency = ?13, origin_revision = ?14"
-	    " WHERE id = ?1" },
+	    " updated_at = ?12, origin_agency = ?13, origin_revision = ?14,"
+	    " rule_tags = ?15 WHERE id = ?1" },
 	{ S_NAT_EVIDENCE, "INSERT OR REPLACE INTO evidence (incident_id, seq,"
 	    " event_json) VALUES (?1, 0, ?2)" },
 	{ S_NAT_RECEIVED, "UPDATE sensors SET last_alert_at = max(last_alert_at, ?2)"
@@ -111,6 +117,7 @@ nat_insert(struct store *st, const struct store_origin_rev *r, int64_t now,
 	bind_str(s, 14, r->origin_agency ? r->origin_agency : "");
 	sqlite3_bind_int64(s, 15, r->origin_incident);
 	sqlite3_bind_int64(s, 16, r->revision);
+	bind_str(s, 17, r->rule_tags ? r->rule_tags : "");
 	if (store_exec(st, s, "store forwarded incident") == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -171,6 +178,7 @@ nat_update(struct store *st, const struct store_origin_rev *r,
 	sqlite3_bind_int64(s, 12, now);
 	bind_str(s, 13, r->origin_agency ? r->origin_agency : "");
 	sqlite3_bind_int64(s, 14, r->revision);
+	bind_str(s, 15, r->rule_tags ? r->rule_tags : "");
 	return store_exec(st, s, "update forwarded incident");
 }
 
@@ -217,7 +225,7 @@ store_national_apply(struct store *st, const struct store_origin_rev *r,
 
 	*id = 0;
 	if (nat_valid(st, r) == -1)
-		return -1;
+		return STORE_NAT_REFUSED;
 	if (store_tx_enter(st, &own) == -1)
 		return -1;
 	if ((rc = nat_find(st, r, &old)) == -1)
@@ -237,6 +245,8 @@ store_national_apply(struct store *st, const struct store_origin_rev *r,
 		result = STORE_NAT_UPDATED;
 	}
 	if (r->evidence_json != NULL && nat_evidence(st, *id, r->evidence_json) == -1)
+		goto fail;
+	if (store_outbox_touch(st, *id) == -1)	/* onward: same transaction */
 		goto fail;
 	return store_tx_leave(st, own, 0) == 0 ? result : -1;
 fail:

@@ -16,7 +16,8 @@
 
 #define SENSOR_COLS	"name, agency, pubkey, revoked, last_seq, last_heartbeat," \
 	" coalesce(system, ''), coalesce((SELECT y.level FROM systems y" \
-	" WHERE y.agency = sensors.agency AND y.code = sensors.system), 0)"
+	" WHERE y.agency = sensors.agency AND y.code = sensors.system), 0)," \
+	" coalesce(role, '')"
 
 const struct store_sql store_sensor_sql[] = {
 	{ S_SENSOR_BY_KEY, "SELECT " SENSOR_COLS " FROM sensors WHERE pubkey = ?1" },
@@ -32,8 +33,10 @@ const struct store_sql store_sensor_sql[] = {
 	    " revoked_at = coalesce(revoked_at, ?2) WHERE name = ?1" },
 	{ S_SENSOR_LIST, "SELECT name, agency, pubkey, revoked, enrolled_at, last_seq,"
 	    " events_received, batches, last_batch_at, last_heartbeat, counters,"
-	    " json_valid(counters)"
+	    " json_valid(counters), coalesce(role, '')"
 	    " FROM sensors WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
+	{ S_SENSOR_ROLE, "UPDATE sensors SET role = ?2 WHERE name = ?1"
+	    " AND (?3 OR role IS NULL)" },
 	{ S_PUBKEY_OWNER, "SELECT name FROM sensors WHERE pubkey = ?1" },
 	{ 0, NULL }
 };
@@ -58,6 +61,7 @@ sensor_lookup(struct store *st, int idx, const char *key, struct store_sensor *o
 		out->last_heartbeat = sqlite3_column_int64(s, 5);
 		snprintf(out->system, sizeof(out->system), "%s", col_str(s, 6));
 		out->system_level = sqlite3_column_int(s, 7);
+		snprintf(out->role, sizeof(out->role), "%s", col_str(s, 8));
 		ret = 1;
 	} else if (rc == SQLITE_DONE)
 		ret = 0;
@@ -96,6 +100,33 @@ store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_sensor_set_role(struct store *st, const char *name, const char *role,
+    int force)
+{
+	struct store_sensor cur;
+	sqlite3_stmt *s = st->stmt[S_SENSOR_ROLE];
+	int rc;
+
+	if (strcmp(role, "sensor") != 0 && strcmp(role, "province") != 0) {
+		store_seterr(st, "role must be sensor or province, not '%s'", role);
+		return -1;
+	}
+	bind_str(s, 1, name);
+	bind_str(s, 2, role);
+	sqlite3_bind_int(s, 3, force != 0);
+	if (store_exec(st, s, "sensor role") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) > 0)
+		return 1;
+	if ((rc = store_sensor_by_name(st, name, &cur)) != 1) {
+		if (rc == 0)
+			store_seterr(st, "no such sensor '%s'", name);
+		return -1;
+	}
+	return strcmp(cur.role, role) == 0;
 }
 
 int
@@ -206,6 +237,7 @@ store_sensor_foreach(struct store *st, const char *agency, store_sensor_fn fn,
 		si.last_heartbeat = sqlite3_column_int64(s, 9);
 		si.counters = col_str(s, 10);
 		si.counters_valid = sqlite3_column_int(s, 11) == 1;
+		si.role = col_str(s, 12);
 		if ((ret = fn(arg, &si)) != 0)
 			break;
 	}

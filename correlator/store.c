@@ -334,6 +334,18 @@ static const char schema_v6_forward[] =
 	"INSERT INTO forward_state (id) VALUES (1);";
 
 /*
+ * Roles and rule tags: sensors.role says what a key may send ('sensor':
+ * event batches, 'province': alert batches; NULL until the first batch
+ * of a key enrolled without --role fixes it, trust on first use), and
+ * incidents.rule_tags keeps the rule's tags (comma-separated) so they
+ * travel in the forwarded alert.
+ */
+static const char schema_v7_roles[] =
+	"ALTER TABLE sensors ADD COLUMN role TEXT"
+	" CHECK (role IS NULL OR role IN ('sensor', 'province'));"
+	"ALTER TABLE incidents ADD COLUMN rule_tags TEXT NOT NULL DEFAULT '';";
+
+/*
  * The correlator's correlation-window counters per agency (store-stats.c),
  * for `socctl stats`.  IF NOT EXISTS: a migration test that takes a
  * database back to an older version without this undo still migrates.
@@ -359,7 +371,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v4_search,	/* 3 -> 4: search (incident_fts) */
 	schema_v5_incidents,	/* 4 -> 5: category, related, closed_at, audit triggers */
 	schema_v6_forward,	/* 5 -> 6: outbox revisions, forward_state */
-	"",			/* 6 -> 7: another branch's step (the lead merges it) */
+	schema_v7_roles,	/* 6 -> 7: key roles, incident rule tags */
 	schema_v8_windows,	/* 7 -> 8: correlation window counters */
 };
 

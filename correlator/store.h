@@ -64,6 +64,7 @@ struct store_sensor {
 	int64_t		last_heartbeat;	/* ns, 0 = never */
 	char		system[64];	/* information system code, "" none */
 	int		system_level;	/* its security level 1-5, 0 none */
+	char		role[16];	/* "sensor", "province", "" not yet fixed */
 };
 /* 1 found, 0 not found, -1 error. */
 int	store_sensor_by_key(struct store *st, const char *z85pub, struct store_sensor *out);
@@ -71,6 +72,14 @@ int	store_sensor_by_name(struct store *st, const char *name, struct store_sensor
 /* Record a committed batch: seq and how many events it carried. */
 int	store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
 	    uint64_t nevents, int64_t now_ns);
+/*
+ * A key's role: "sensor" (sends events) or "province" (sends alerts).
+ * force 0 fixes it only if not fixed yet (trust on first use: the kind
+ * of a key's first batch); returns 1 when the role is now role, 0 when
+ * the key has another one, -1 error (an unknown role or sensor too).
+ */
+int	store_sensor_set_role(struct store *st, const char *name,
+	    const char *role, int force);
 /* counters_json: a JSON object of the sensor's counters. */
 int	store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,
 	    const char *counters_json);
@@ -81,6 +90,7 @@ struct store_hit {
 	const char	*rule_title;
 	const char	*rule_level;	/* informational..critical */
 	const char	*rule_author;	/* kept for DRL 1.1 attribution */
+	const char	*rule_tags;	/* comma-separated; NULL or "" none */
 	int		 severity;	/* 0..4 */
 	const char	*agency;	/* from the authenticated sensor */
 	const char	*sensor;
@@ -120,6 +130,7 @@ struct store_origin_rev {
 	const char	*rule_title;
 	const char	*rule_level;	/* "" or NULL: the severity's name */
 	const char	*rule_author;
+	const char	*rule_tags;	/* comma-separated; NULL or "" none */
 	int		 severity;	/* 0..4 */
 	int		 status;	/* enum store_status */
 	const char	*group_key;
@@ -133,10 +144,13 @@ enum store_national_result {
 	STORE_NAT_UPDATED,	/* newer than the one stored: it replaced it */
 	STORE_NAT_STALE,	/* same or older revision: nothing changed */
 };
+/* Refused (out of range, missing fields): nothing stored, the store is
+ * fine; store_errmsg() says why.  Distinct from -1, a store failure. */
+#define STORE_NAT_REFUSED	(-2)
 /*
  * Upsert one revision (atomic; a savepoint inside the batch
- * transaction).  Returns an enum store_national_result, or -1 with
- * store_errmsg().  *id gets the national incident id (also when stale).
+ * transaction).  Returns an enum store_national_result,
+ * STORE_NAT_REFUSED, or -1 with store_errmsg().  *id gets the national incident id (also when stale).
  */
 int	store_national_apply(struct store *st, const struct store_origin_rev *r,
 	    int64_t now_ns, int64_t *id);
@@ -272,6 +286,10 @@ struct store_outbox_rec {
 	const char	*sensor, *group_key;
 	const char	*evidence;	/* first evidence event (JSON) or "" */
 	const char	*category;	/* "" where the schema has none */
+	const char	*rule_tags;	/* comma-separated, "" none */
+	/* the agency where the incident was first raised: its own agency,
+	 * or for one forwarded to us the origin agency it came with */
+	const char	*origin_agency;
 };
 typedef int (*store_outbox_fn)(void *arg, const struct store_outbox_rec *r);
 /*
@@ -309,6 +327,15 @@ int	store_outbox_requeue(struct store *st);
 /* Drops the oldest pending records beyond max (counted in the state).
  * Returns how many were dropped, or -1. */
 int64_t	store_outbox_trim(struct store *st, uint64_t max);
+/*
+ * Deletes acked records acked before before_ns, at most max looked at per
+ * call (cur: two int64_t, zero at first, the cursor between calls).  An
+ * incident's newest record stays (it numbers the next revision), so does
+ * the outbox's newest (ids are never reused) and, with a SIEM configured,
+ * any record it has not been sent.  Returns how many were deleted, or -1.
+ */
+int64_t	store_outbox_prune(struct store *st, int64_t before_ns, int max,
+	    int64_t cur[2]);
 /* Records incidents changed by others (socctl's transitions) since the
  * audit cursor.  Returns how many incidents were looked at, or -1. */
 int	store_forward_sweep(struct store *st);
@@ -371,6 +398,7 @@ struct store_sensor_info {
 	int64_t		 last_heartbeat;	/* 0 = never */
 	const char	*counters;		/* JSON object text as sent */
 	int		 counters_valid;	/* counters parses as JSON */
+	const char	*role;			/* "" not fixed yet */
 };
 typedef int (*store_sensor_fn)(void *arg, const struct store_sensor_info *s);
 
@@ -419,6 +447,7 @@ struct store_incident {
 	int		 system_level;	/* 1-5, 0 when none */
 	const char	*category;	/* brute_force, scan, ..., other */
 	int64_t		 related;	/* earlier incident of the key, 0 none */
+	const char	*rule_tags;	/* comma-separated, "" none */
 };
 typedef int (*store_incident_fn)(void *arg, const struct store_incident *in);
 

@@ -7,6 +7,11 @@
 #ifndef SOC_TEST_SCHEMA_DOWN_H
 #define SOC_TEST_SCHEMA_DOWN_H
 
+/* 7 -> 6: key roles, incident rule tags */
+#define SCHEMA_DOWN_V7 \
+	"ALTER TABLE sensors DROP COLUMN role;" \
+	" ALTER TABLE incidents DROP COLUMN rule_tags;"
+
 /* 6 -> 5: forwarding */
 #define SCHEMA_DOWN_V6 \
 	"DROP TABLE forward_state;" \

@@ -65,6 +65,7 @@ hit(const char *group, int sev, int64_t ts)
 	return (struct store_hit){
 		.rule_id = "r-1", .rule_title = "Brute | force \\ a=b\nline 2",
 		.rule_level = "high", .rule_author = "Florian Roth",
+		.rule_tags = "attack.credential_access, attack.t1110",
 		.severity = sev, .agency = "stttt", .sensor = "gw1",
 		.group_key = group, .first_ts = ts, .last_ts = ts, .count = 1,
 		.evidence_json = "{\"source\":{\"ip\":\"203.0.113.7\",\"port\":50022},"
@@ -175,6 +176,10 @@ test_outbox(void)
 	snprintf(want, sizeof(want), "lamdong-soc:%lld:2", (long long)a);
 	CHECK_STR(t->alert_id[1], want);
 	CHECK_STR(t->a.rule_author, "Florian Roth");
+	/* the rule's tags, kept on the incident, travel */
+	CHECK_INT(t->a.ntags, 2);
+	CHECK_STR(t->a.tags[0], "attack.credential_access");
+	CHECK_STR(t->a.tags[1], "attack.t1110");
 	CHECK_STR(t->a.agency_name, "Sở TT");
 	CHECK_INT(t->a.nparents, 2);
 	CHECK_STR(t->a.parents[0], "ubnd");
@@ -503,6 +508,169 @@ cleanup(void)
 	rmdir(dir);
 }
 
+/* Takes what is unsent and marks it acked at ack_ns. */
+static void
+send_ack(struct store *st, struct took *t, int64_t ack_ns)
+{
+	t->n = 0;
+	CHECK(store_outbox_take(st, 16, 900, soc_now_ns(), took_one, t) >= 0);
+	CHECK_INT(store_outbox_acked(st, t->ids, (size_t)t->n, ack_ns), 0);
+}
+
+static int64_t
+rec_id(int64_t inc, int rev)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) FROM outbox WHERE"
+	    " incident_id = %lld AND revision = %d", (long long)inc, rev);
+	return raw_int(sql);
+}
+
+/*
+ * Issue 8 follow-up: acked records older than forward.keep_acked go, a
+ * bounded number looked at per pass; an incident's newest record stays
+ * (it numbers the next revision), and so does one the SIEM has not had.
+ */
+static void
+test_prune(void)
+{
+	char err[512], saved[128];
+	struct store *st;
+	struct took *t = calloc(1, sizeof(*t));
+	int64_t now = soc_now_ns(), old = now - 30 * 86400 * SOC_NS;
+	int64_t cut = now - 7 * 86400 * SOC_NS, cur[2] = { 0, 0 }, a, b, c, d;
+	struct store_forward_conf fc = { .origin = "lamdong-soc",
+	    .min_severity = 2, .ack_within_ns = 600 * SOC_NS,
+	    .max_backlog_age_ns = 3600 * SOC_NS, .max_pending = 100 };
+	int i;
+
+	memcpy(saved, path, sizeof(saved));
+	snprintf(path, sizeof(path), "%s/prune.db", dir);
+	st = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st == NULL || t == NULL)
+		goto out;
+	t->st = st;
+	CHECK_INT(store_agency_add(st, "stttt", "Sở TT", NULL, now), 0);
+	CHECK_INT(store_forward_configure(st, &fc, now), 0);
+	store_forward_enable(st, 2);
+	for (i = 0; i < 3; i++) {		/* a: 3 revisions, acked long ago */
+		a = do_hit(st, "a", 3, 1000 + i);
+		send_ack(st, t, old);
+	}
+	for (i = 0; i < 2; i++) {		/* b: acked just now */
+		b = do_hit(st, "b", 3, 1000 + i);
+		send_ack(st, t, now);
+	}
+	c = do_hit(st, "c", 3, 1000);		/* c: acked long ago, then */
+	send_ack(st, t, old);
+	do_hit(st, "c", 3, 1001);		/* a pending revision */
+	CHECK_INT(rows("1"), 7);
+
+	/* one row looked at per pass: a1, a2, then a3 (its newest) stays */
+	CHECK_INT(store_outbox_prune(st, cut, 1, cur), 1);
+	CHECK_INT(rec_id(a, 1), 0);
+	CHECK_INT(store_outbox_prune(st, cut, 1, cur), 1);
+	CHECK_INT(store_outbox_prune(st, cut, 1, cur), 0);
+	CHECK(rec_id(a, 3) > 0);
+	CHECK_INT(cur[1], rec_id(a, 3));
+	/* the rest of the round: c1 goes, c2 (pending) stays; b (acked
+	 * within keep_acked) stays; the round ends, the cursor goes back */
+	CHECK_INT(store_outbox_prune(st, cut, 4096, cur), 1);
+	CHECK_INT(cur[0], 0);
+	CHECK_INT(rec_id(c, 1), 0);
+	CHECK(rec_id(c, 2) > 0 && rec_id(b, 1) > 0 && rec_id(b, 2) > 0);
+	CHECK_INT(store_outbox_prune(st, cut, 4096, cur), 0);
+	CHECK_INT(rows("1"), 4);
+	/* the next revision of a still follows its last one */
+	do_hit(st, "a", 3, 2000);
+	CHECK(rec_id(a, 4) > 0);
+
+	/* d: acked long ago but not yet written to the SIEM: kept */
+	for (i = 0; i < 2; i++) {
+		d = do_hit(st, "d", 3, 1000 + i);
+		send_ack(st, t, old);
+	}
+	CHECK_INT(raw_exec("UPDATE forward_state SET cef = 'tcp://127.0.0.1:2',"
+	    " cef_cursor = 0"), SQLITE_OK);
+	CHECK_INT(store_outbox_prune(st, cut, 4096, cur), 0);
+	CHECK(rec_id(d, 1) > 0);
+	CHECK_INT(raw_exec("UPDATE forward_state SET cef_cursor ="
+	    " (SELECT max(id) FROM outbox)"), SQLITE_OK);
+	/* d1 goes, and a3 too, now that a4 numbers a's revisions */
+	CHECK_INT(store_outbox_prune(st, cut, 4096, cur), 2);
+	CHECK_INT(rec_id(d, 1), 0);
+	CHECK_INT(rec_id(a, 3), 0);
+	CHECK(rec_id(d, 2) > 0 && rec_id(a, 4) > 0);
+	store_close(st);
+out:
+	memcpy(path, saved, sizeof(path));
+	free(t);
+}
+
+/*
+ * Issue 8 follow-up: a middle tier.  An incident a province forwarded is
+ * recorded in the outbox like a local one, so it goes onward; the alert
+ * keeps this tier's identity and the first province's agency.
+ */
+static void
+test_middle_tier(void)
+{
+	char err[512], saved[128], want[128];
+	struct store *st;
+	struct took *t = calloc(1, sizeof(*t));
+	int64_t now = soc_now_ns(), id = 0;
+	struct store_forward_conf fc = { .origin = "lamdong-soc",
+	    .min_severity = 2, .ack_within_ns = 600 * SOC_NS,
+	    .max_backlog_age_ns = 3600 * SOC_NS, .max_pending = 100 };
+	struct store_origin_rev r = {
+		.origin_name = "commune-7", .agency = "stttt",
+		.origin_agency = "xa-phuong-7", .origin_incident = 41,
+		.revision = 1, .rule_id = "r-9", .rule_title = "Scan",
+		.rule_tags = "attack.discovery", .severity = 3,
+		.status = STORE_ST_NEW, .group_key = "k", .first_seen = 1,
+		.last_seen = 2, .count = 5,
+	};
+
+	memcpy(saved, path, sizeof(saved));
+	snprintf(path, sizeof(path), "%s/middle.db", dir);
+	st = store_open(path, STORE_CREATE, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st == NULL || t == NULL)
+		goto out;
+	t->st = st;
+	CHECK_INT(store_agency_add(st, "stttt", "Sở TT", NULL, now), 0);
+	CHECK_INT(store_forward_configure(st, &fc, now), 0);
+	store_forward_enable(st, 2);
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_CREATED);
+	CHECK_INT(rows("revision = 1 AND count = 5 AND sent_at IS NULL"), 1);
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_STALE);
+	CHECK_INT(rows("1"), 1);
+	r.revision = 2;
+	r.count = 9;
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_UPDATED);
+	CHECK_INT(rows("1"), 1);		/* coalesced: unsent */
+	CHECK_INT(rows("revision = 2 AND count = 9"), 1);
+	CHECK_INT(store_outbox_take(st, 10, 1, now, took_one, t), 1);
+	snprintf(want, sizeof(want), "lamdong-soc:%lld:2", (long long)id);
+	CHECK_STR(t->alert_id[0], want);
+	CHECK_STR(t->a.origin_name, "lamdong-soc");
+	CHECK_STR(t->a.origin_agency, "xa-phuong-7");
+	CHECK_STR(t->a.agency, "stttt");
+	CHECK_INT(t->a.ntags, 1);
+	CHECK_INT(t->a.count, 9);
+	/* below the threshold: not forwarded onward */
+	r.origin_incident = 42;
+	r.severity = 1;
+	CHECK_INT(store_national_apply(st, &r, now, &id), STORE_NAT_CREATED);
+	CHECK_INT(rows("1"), 1);
+	store_close(st);
+out:
+	memcpy(path, saved, sizeof(path));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -515,6 +683,8 @@ main(void)
 	test_outbox();
 	test_layer4();
 	test_cef();
+	test_prune();
+	test_middle_tier();
 	cleanup();
 	return check_done();
 }

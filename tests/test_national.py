@@ -13,6 +13,10 @@ keygen).  It proves, by what lands in SQLite and in `socctl --json`:
   heartbeats and alerts show in `socctl sensors` (last_heartbeat,
   last_alert); national analysts ack and resolve these incidents;
 - an unenrolled key: nothing stored, no reply;
+- roles: a key enrolled without --role becomes a province by its first
+  (alert) batch; a key enrolled --role sensor that sends alerts (a stolen
+  sensor key) is acked and stores nothing; `socctl sensors` shows roles;
+- the rule's tags travel: `rule.tags` in the incident JSON;
 - a key revoked while connected: nothing stored from then on, no reply.
 No timed asserts: every wait ends on the awaited reply or row, with a
 generous limit that only turns a hang into a failure."""
@@ -149,7 +153,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="soc-national-")
     db = os.path.join(tmp, "national.db")
     ctl = lambda *a, **kw: run(SOCCTL, "--db", db, *a, **kw)
-    for name in ("national", "lamdong-soc", "stranger", "gone-soc"):
+    for name in ("national", "lamdong-soc", "stranger", "gone-soc", "thief"):
         ctl("keygen", "--out", os.path.join(tmp, name))
     ctl("agency", "add", "lamdong", "--name", "Lâm Đồng")
     ctl("agency", "add", "hanoi", "--name", "Hà Nội")
@@ -158,6 +162,8 @@ def main():
         os.path.join(tmp, "lamdong-soc.pub"))
     ctl("sensor", "enroll", "gone-soc", "--agency", "daklak", "--key",
         os.path.join(tmp, "gone-soc.pub"))
+    ctl("sensor", "enroll", "thief", "--agency", "hanoi", "--role", "sensor",
+        "--key", os.path.join(tmp, "thief.pub"))
     rules = os.path.join(tmp, "national-rules")
     os.mkdir(rules)
     shutil.copy(os.path.join(SRC, "rules", "mapping.yml"), rules)
@@ -192,6 +198,9 @@ def main():
               "nothing stored under the agency an alert claims")
         check(i1.get("count") == 3 and i1.get("severity") == "medium",
               f"revision 1's values: {i1.get('count')} {i1.get('severity')}")
+        check(i1.get("rule", {}).get("tags") == ["attack.credential-access",
+                                                 "attack.t1110"],
+              f"the rule's tags kept: {i1.get('rule')}")
 
         # 2. revisions 3 then 2: revision 3's values stay
         b2 = batch(ALERTS, 2, [blob(alert(4711, 3, 30, "high", "investigating"))], prev=1)
@@ -239,6 +248,13 @@ def main():
         check(lam["last_alert"] is not None, "the province's last alert is shown")
         check(sensors["gone-soc"]["last_alert"] is None, "never: null")
         check("LAST ALERT" in ctl("sensors").stdout, "the table shows LAST ALERT")
+        check(lam.get("role") == "province",
+              f"role fixed by the first (alert) batch: {lam.get('role')}")
+        check(sensors["thief"].get("role") == "sensor", "role given at enrolment")
+        check(sensors["gone-soc"].get("role") is None, "no batch yet: no role")
+        check(ctl("sensor", "enroll", "x", "--agency", "hanoi", "--role",
+                  "nation", "--key", os.path.join(tmp, "stranger.pub"),
+                  ok=False).returncode != 0, "an unknown role is refused")
 
         # 7. national analysts work on these incidents as usual
         nid = str(by[4712]["id"])
@@ -281,7 +297,22 @@ def main():
         check(q(db, "select last_seq from sensors where name = 'gone-soc'") == [(1,)],
               "gone-soc's chain stopped at the revocation")
 
-        # 10. on a database without forwarded incidents, origin is null
+        # 10. a sensor key sending alerts: acked so its chain moves on,
+        # counted and logged, nothing stored
+        t = prov("thief")
+        check(t.send(batch(ALERTS, 1, [blob(alert(66, 1, 1, "critical", "new",
+                                                  origin="thief"))])) == (ACK, 1),
+              "the sensor key's alert batch is acked")
+        t.close()
+        check(q(db, "select count(*) from incidents where origin_name = 'thief'"
+                " or agency = 'hanoi'") == [(0,)],
+              "a sensor key's alerts store nothing")
+        check(q(db, "select role, last_seq from sensors where name = 'thief'")
+              == [("sensor", 1)], "still a sensor, its chain moved on")
+        check("enrolled as a sensor" in open(corr_err.name).read(),
+              "the refused batch is logged")
+
+        # 11. on a database without forwarded incidents, origin is null
         q(db, "insert into incidents (rule_id, severity, agency, first_seen,"
               " last_seen, count, created_at, updated_at) values ('local', 1,"
               " 'hanoi', 1, 1, 1, 1, 1)")

@@ -613,7 +613,9 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
-    for stmt in ("drop table forward_state",                 # undo step 6
+    for stmt in ("alter table sensors drop column role",     # undo step 7
+                 "alter table incidents drop column rule_tags",
+                 "drop table forward_state",                 # undo step 6
                  "drop index outbox_incident", "drop index outbox_unsent",
                  *(f"alter table outbox drop column {c}" for c in
                    ("revision", "severity", "status", "count", "first_seen",

@@ -18,6 +18,7 @@
 #define CORR_CHECK_EVERY 4096	/* past that, one mutation in this many */
 #define CORR_EVICT_EVERY (60 * 1000000000LL)	/* eviction alerts, wall */
 
+/* Metric percentiles: v the value (an int64), ts how many times it came. */
 struct cw_ent {
 	int64_t		 ts;
 	uint64_t	 v;		/* value hash, rule index, or chain start */
@@ -44,6 +45,7 @@ struct corr_key {
 	int64_t		 touched;	/* wall clock of the last event (ns) */
 	int64_t		 wstart, wlast;	/* at_close window (event time) */
 	uint64_t	 cnt;		/* at_close: events in the window */
+	double		 msum;		/* metrics: sum of the values */
 	int64_t		 rep_start;	/* ordered: start of the reported chain */
 	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
 	uint16_t	 gk_off;	/* where the group key starts in key */

@@ -33,6 +33,7 @@ struct yaml_node_s;
 #define RS_CORR_MAXKEYS		65536	/* correlation keys kept overall */
 #define RS_CORR_AGENCY_MAXKEYS	32768	/* ... and by one agency */
 #define RS_CORR_MAXAGENCIES	4096	/* agencies tracked apart */
+#define RS_CORR_METRIC_VALUES	256	/* percentile: distinct values per window */
 #define RS_MAX_CORR_CHAIN	8	/* correlations of correlations */
 #define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
 #define RS_MAX_DEPTH		64	/* condition nesting */
@@ -92,7 +93,9 @@ struct rule_pat {
 };
 
 enum corr_type { CT_EVENT_COUNT = 0, CT_VALUE_COUNT, CT_TEMPORAL,
-	CT_TEMPORAL_ORDERED, CT_ABSENCE };
+	CT_TEMPORAL_ORDERED, CT_ABSENCE, CT_VALUE_SUM, CT_VALUE_AVG,
+	CT_VALUE_PERCENTILE, CT_VALUE_MEDIAN };
+#define CT_METRIC(t)	((t) >= CT_VALUE_SUM)
 
 /* aliases: name -> (rule name -> field name), as written. */
 struct corr_alias {
@@ -127,6 +130,9 @@ struct corr_def {
 	uint64_t	  lo, hi, ne;	/* count bounds (see above) */
 	bool		  has_hi, has_ne;
 	bool		  at_close;	/* judged when the window closes */
+	double		  mlo, mhi, mne;	/* metric types: bounds on the value */
+	bool		  m_lo, m_lo_strict, m_hi, m_hi_strict, m_ne;
+	int		  percentile;	/* value_percentile: 1..100 (median 50) */
 	bool		  generate;
 	int		  line;
 	uint32_t	  index;	/* among correlation rules */

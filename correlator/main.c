@@ -8,8 +8,9 @@
  * signals.
  *
  * SIGHUP reloads the rules and the GeoIP files: the new set is compiled
- * beside the old one and swapped in only if it loads cleanly; a broken
- * set (or GeoIP file) leaves the old one running and says why.
+ * on another thread (reload.c) while the old one keeps matching, and
+ * swapped in only if it loads cleanly; a broken set (or GeoIP file)
+ * leaves the old one running and says why.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
+#include "reload.h"
 #include "rules.h"
 #include "store.h"
 
@@ -194,26 +196,39 @@ load_rules(void)
 	return n;
 }
 
-static void
-do_reload(void)
+/*
+ * SIGHUP: the GeoIP files here, the rules on a thread (reload.c) while
+ * the old set keeps matching; reload_done() swaps them when it is done.
+ */
+static struct reload *
+reload_begin(void)
 {
 	char err[1024];
-	struct ruleset *n;
-	struct rs_scratch *sc;
-	size_t kept;
+	struct reload *r;
 
 	if (enrich_reload(en, err, sizeof(err)) == -1)
 		log_warnx("GeoIP reload failed, keeping the databases already "
 		    "open: %s", err);
 	log_info("reloading rules from %s", C.rules);
-	if ((n = load_rules()) == NULL) {
+	if ((r = reload_start(load_rules)) == NULL)
+		log_warnx("reload failed: cannot start a thread; keeping the "
+		    "%zu rules already running", ruleset_count(rs));
+	return r;
+}
+
+static void
+reload_done(struct reload *r)
+{
+	char err[1024];
+	struct ruleset *n;
+	struct rs_scratch *sc;
+	long long ms;
+	int64_t t0 = soc_mono_ms(), t1;
+	size_t kept;
+
+	if ((n = reload_finish(r, &sc, &ms)) == NULL) {
 		log_warnx("reload failed: keeping the %zu rules already running",
 		    ruleset_count(rs));
-		return;
-	}
-	if ((sc = rs_scratch_new(n)) == NULL) {
-		log_warnx("reload failed: no scratch space");
-		ruleset_free(n);
 		return;
 	}
 	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
@@ -224,8 +239,11 @@ do_reload(void)
 	rs = n;
 	scratch = sc;
 	ingest_set_rules(in, rs, scratch);
-	log_info("rules reloaded: %zu rules; %zu correlation windows of "
-	    "unchanged rules kept", ruleset_count(rs), kept);
+	t1 = soc_mono_ms();
+	log_info("rules reloaded: %zu rules (compiled in %lld ms beside the "
+	    "running set, swapped in %lld ms); %zu correlation windows of "
+	    "unchanged rules kept", ruleset_count(rs), ms, (long long)(t1 - t0),
+	    kept);
 }
 
 /* Sends one reply queued by ingest, after its group committed. */
@@ -368,6 +386,7 @@ main(int argc, char **argv)
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
 	int64_t last_expire = soc_mono_ms(), reopen_ns;
+	struct reload *rl = NULL;	/* a reload compiling on its thread */
 
 	log_init("soc-correlator", 0);
 	parse_args(argc, argv, &test, &debug);
@@ -470,9 +489,11 @@ main(int argc, char **argv)
 	soc_notify("READY=1");		/* rules loaded, socket bound */
 
 	while (!quit) {
-		zmq_pollitem_t it = { router, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t it[2] = { { router, 0, ZMQ_POLLIN, 0 },
+		    { NULL, rl != NULL ? reload_fd(rl) : -1, ZMQ_POLLIN, 0 } };
 
-		if (zmq_poll(&it, 1, 1000) > 0)
+		if (zmq_poll(it, rl != NULL ? 2 : 1, 1000) > 0 &&
+		    (it[0].revents & ZMQ_POLLIN))
 			on_readable(router);
 		if (soc_mono_ms() - last_expire >= 10000) {
 			/* frees windows nobody fed for a while (wall clock) */
@@ -481,11 +502,16 @@ main(int argc, char **argv)
 			ingest_tick(in, soc_now_ns());
 			ruleset_expire(rs, soc_now_ns());
 		}
-		if (reload) {
+		if (rl != NULL && (it[1].revents & ZMQ_POLLIN)) {
+			reload_done(rl);	/* a SIGHUP meanwhile: another */
+			rl = NULL;
+			soc_notify("READY=1");
+		}
+		if (reload && rl == NULL) {
 			reload = 0;
 			soc_notify_reloading();
-			do_reload();
-			soc_notify("READY=1");
+			if ((rl = reload_begin()) == NULL)
+				soc_notify("READY=1");
 		}
 		if (report) {
 			report = 0;
@@ -494,6 +520,8 @@ main(int argc, char **argv)
 		soc_notify_watchdog();
 	}
 	soc_notify("STOPPING=1");
+	if (rl != NULL)
+		reload_done(rl);
 	log_counters(auth);
 	forward_stop(fwd);
 	zmq_close(router);

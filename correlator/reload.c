@@ -1,0 +1,108 @@
+/*
+ * Rule reloads off the main thread.  A rule set of 10,000 rules takes
+ * seconds to compile (Hyperscan); done on the main thread, as before, no
+ * batch was acknowledged for that long.  Here the load and the scratch
+ * allocation run on a thread of their own, at a lower priority, while the
+ * main thread keeps matching with the old set; when it is done the thread
+ * writes one byte to a pipe that the main loop polls with the ZeroMQ
+ * socket (zmq_poll accepts descriptors), and the main thread joins it and
+ * swaps the sets (ruleset_adopt, ingest_set_rules): only that swap, and
+ * freeing the old set, happen between two batches.
+ *
+ * The loader shares nothing mutable with the matcher: it reads files and
+ * builds a new ruleset; the old one is only read by the main thread.  The
+ * thread blocks every signal, so SIGHUP and SIGTERM still reach the main
+ * thread and interrupt its zmq_poll.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "soc/util.h"
+#include "reload.h"
+
+struct reload {
+	pthread_t	  th;
+	int		  fd[2];
+	struct ruleset	*(*load)(void);
+	struct ruleset	 *rs;
+	struct rs_scratch *sc;
+	long long	  ms;
+};
+
+static void *
+reload_main(void *arg)
+{
+	struct reload *r = arg;
+	int64_t t0 = soc_mono_ms();
+	char c = 1;
+
+#ifdef SYS_gettid
+	/* matching batches comes first: this thread only competes for idle CPU */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#endif
+	if ((r->rs = r->load()) != NULL &&
+	    (r->sc = rs_scratch_new(r->rs)) == NULL) {
+		ruleset_free(r->rs);
+		r->rs = NULL;
+	}
+	r->ms = (long long)(soc_mono_ms() - t0);
+	while (write(r->fd[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+struct reload *
+reload_start(struct ruleset *(*load)(void))
+{
+	struct reload *r;
+	sigset_t all, old;
+	int rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->load = load;
+	if (pipe(r->fd) == -1) {
+		free(r);
+		return NULL;
+	}
+	(void)fcntl(r->fd[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(r->fd[1], F_SETFD, FD_CLOEXEC);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->th, NULL, reload_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(r->fd[0]);
+		close(r->fd[1]);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+reload_fd(const struct reload *r)
+{
+	return r->fd[0];
+}
+
+struct ruleset *
+reload_finish(struct reload *r, struct rs_scratch **sc, long long *ms)
+{
+	struct ruleset *n;
+
+	pthread_join(r->th, NULL);
+	close(r->fd[0]);
+	close(r->fd[1]);
+	n = r->rs;
+	*sc = r->sc;
+	*ms = r->ms;
+	free(r);
+	return n;
+}

@@ -4,7 +4,9 @@
  * the filter/rule pairs `rules check` reports), the expand modifier with
  * placeholders.yml (defaults and per-agency lists), and the compile bounds
  * (file size, YAML depth and aliases, values per rule), each refused with
- * file:line while the other rules of the directory load.
+ * file:line while the other rules of the directory load; and fields that
+ * hold a list (DNS answers, TLS ALPN), where a condition holds when any
+ * value matches.
  */
 #include <ftw.h>
 #include <stdarg.h>
@@ -298,9 +300,84 @@ test_bounds(void)
 		fputs(errs, stderr);
 }
 
+#define DNSRULE(t, sel) "---\ntitle: " t "\nlogsource:\n  category: dns\n" \
+    "detection:\n  sel:\n    " sel "\n  condition: sel\n"
+
+static void
+on_title(void *arg, const struct rs_alert *a)
+{
+	char *out = arg;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 256 - len, "%s ", rule_title(a->rule));
+}
+
+/*
+ * Multi-valued fields: each comma-joined value is matched on its own.
+ * DNS answers escape a ',' inside a value as "\,"; ALPN ids are as sent
+ * (the TLS field on a DNS event here: only the scan is under test).
+ */
+static void
+test_multi(void)
+{
+	static const struct { const char *answers, *alpn, *want; } t[] = {
+		{ "10.0.0.1,10.0.0.2", NULL, "eq " },
+		{ "10.0.0.2,10.0.0.1", NULL, "eq " },
+		{ "10.0.0.10,10.0.0.11", NULL, "" },
+		{ "b.evil.com,a.example", NULL, "end " },
+		{ "a.example,b.evil.com", NULL, "end " },
+		{ "x\\,y.example,z", NULL, "esc " },	/* x\,y.example and z */
+		{ "x\\\\,y", NULL, "y " },		/* x\\ and y */
+		{ "x\\,y", NULL, "" },			/* one value: x\,y */
+		{ "aaa.one,bbb.two", NULL, "all " },	/* as ECS backends */
+		{ NULL, "http/1.1,h2", "alpn " },
+		{ NULL, "h2c,http/1.1", "" },
+		{ "10.0.0.1", "h2", "eq alpn " },
+	};
+	static struct soc_event ev;
+	struct ruleset *rs;
+	struct rs_scratch *s;
+	size_t nerr = 0;
+
+	rs = load(&nerr, NULL, "m.yml",
+	    DNSRULE("eq", "dns.answers.data: 10.0.0.1")
+	    DNSRULE("end", "answers|endswith: .evil.com")
+	    DNSRULE("esc", "answers: 'x\\,y.example'")
+	    DNSRULE("y", "answers: 'y'")
+	    DNSRULE("all", "answers|contains|all: [aaa, bbb]")
+	    DNSRULE("alpn", "tls.next_protocol: h2"), NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs == NULL || nerr != 0) {
+		fputs(errs, stderr);
+		ruleset_free(rs);
+		return;
+	}
+	s = rs_scratch_new(rs);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char got[256] = "";
+
+		soc_event_reset(&ev);
+		ev.ts = T0;
+		soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "network.dns");
+		if (t[i].answers != NULL)
+			soc_event_set_cstr(&ev, SOC_F_DNS_ANSWERS, t[i].answers);
+		if (t[i].alpn != NULL)
+			soc_event_set_cstr(&ev, SOC_F_TLS_NEXT_PROTOCOL, t[i].alpn);
+		ruleset_match(rs, s, &ev, on_title, got);
+		if (strcmp(got, t[i].want) != 0)
+			fprintf(stderr, "multi %zu (%s|%s): matched '%s', want '%s'\n",
+			    i, t[i].answers ? t[i].answers : "-",
+			    t[i].alpn ? t[i].alpn : "-", got, t[i].want);
+		CHECK_STR(got, t[i].want);
+	}
+	rs_scratch_free(s);
+	ruleset_free(rs);
+}
+
 int
 main(void)
 {
+	test_multi();
 	test_filters();
 	test_expand();
 	test_bounds();

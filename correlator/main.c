@@ -38,6 +38,7 @@ struct corr_conf {
 	char		*db;
 	char		*rules;
 	char		*mapping;
+	char		*min_status;	/* rules.min_status */
 	char		*key;
 	char		*bind;
 	char		*geoip_city;
@@ -83,6 +84,9 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "Sigma rules directory" },
 	{ .name = "mapping", .type = CONF_STR, .dst = &C.mapping,
 	  .help = "Sigma field mapping (default: RULES/mapping.yml)" },
+	{ .name = "rules.min_status", .type = CONF_STR, .dst = &C.min_status,
+	  .def = "test",
+	  .help = "rules below this status (experimental, test, stable) do not load" },
 	{ .name = "key", .type = CONF_STR, .dst = &C.key,
 	  .flag = "key", .arg = "FILE",
 	  .help = "the correlator's secret key (socctl keygen --out NAME)" },
@@ -178,21 +182,46 @@ rule_error(void *arg, const char *msg)
 	log_warnx("rules: %s", msg);
 }
 
-/* Build a rule set; NULL if anything in it was refused. */
+/* What did not load: counts, and (listing) the partial refusals. */
+static void
+log_rules(const struct ruleset *r, int listing)
+{
+	size_t np = ruleset_refused_partial(r), i;
+	const char *m;
+
+	log_info("rules: %zu loaded, %zu refused in partial directories, %zu "
+	    "skipped below rules.min_status %s (`socctl rules check`)",
+	    ruleset_count(r), np, ruleset_skipped(r), C.min_status);
+	for (i = 0; listing && i < 50 && (m = ruleset_refused_partial_msg(r,
+	    i)) != NULL; i++)
+		log_info("  refused: %s", m);
+	if (listing && np > i)
+		log_info("  ... and %zu more", np - i);
+}
+
+/*
+ * Build a rule set; NULL if a rule was refused outside the partial
+ * directories (named sigmahq, or holding a .partial file).  Runs on the
+ * reload thread too: it logs, and touches no global but the options.
+ */
 static struct ruleset *
 load_rules(void)
 {
 	const char *dirs[1] = { C.rules };
+	struct rs_load_opts o = { .min_status = rs_status_parse(C.min_status),
+	    .partial_dirs = 1 };
 	struct ruleset *n;
 	size_t nerr = 0;
 
-	n = ruleset_load(dirs, 1, C.mapping, rule_error, NULL, &nerr);
+	n = ruleset_load_opts(dirs, 1, C.mapping, &o, rule_error, NULL, &nerr);
 	if (n != NULL && nerr > 0) {
 		log_warnx("rules: %zu rule(s) refused in %s; fix them "
 		    "(`socctl rules check %s`)", nerr, C.rules, C.rules);
 		ruleset_free(n);
 		return NULL;
 	}
+	if (n != NULL)
+		log_rules(n, 0);
 	return n;
 }
 
@@ -344,6 +373,7 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->fwd_new, (unsigned long long)n->fwd_updated,
 	    (unsigned long long)n->fwd_stale);
 	log_windows();
+	log_rules(rs, 1);
 	forward_log_counters(fwd);
 }
 
@@ -391,6 +421,9 @@ main(int argc, char **argv)
 	log_init("soc-correlator", 0);
 	parse_args(argc, argv, &test, &debug);
 	log_setverbose(debug);
+	if (rs_status_parse(C.min_status) < 0)
+		fatalx("rules.min_status \"%s\": one of experimental, test, "
+		    "stable", C.min_status);
 	if ((reopen_ns = strcmp(C.reopen_within, "0") == 0 ? 0 :
 	    soc_parse_duration(C.reopen_within)) < 0)
 		fatalx("incidents.reopen_within \"%s\": not a duration (24h, "

@@ -420,6 +420,17 @@ find_rule(struct rule **all, size_t n, const char *ref)
 	return NULL;
 }
 
+/* A rule skipped for its status (rules.min_status) named ref, or NULL. */
+static const struct rule *
+find_skipped(struct rule **all, size_t n, const char *ref)
+{
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->skipped && ((*all[i]->name &&
+		    strcmp(all[i]->name, ref) == 0) || strcmp(all[i]->id, ref) == 0))
+			return all[i];
+	return NULL;
+}
+
 /* A field of the events a rule passes on (a correlation: its first base's). */
 static int
 base_field(const struct rule *b, const char *name, int depth)
@@ -531,6 +542,11 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld,
 		struct rule *b = find_rule(all, n, d->refs[i]);
 		bool dup = false;
 
+		if (b == NULL && find_skipped(all, n, d->refs[i]) != NULL) {
+			c->skipped = true;	/* not an error: skipped with it */
+			c->skipwhy = "references a rule skipped for its status";
+			return -1;
+		}
 		if (b == NULL) {
 			rs_report(ld, c->file, d->ref_lines[i],
 			    "correlation references unknown or refused rule '%s'",
@@ -628,7 +644,13 @@ refuse_dependents(struct rule **all, size_t n, struct rs_load *ld)
 			if (d == NULL || all[i]->refused || d->bases == NULL)
 				continue;
 			for (size_t b = 0; b < d->nrefs; b++)
-				if (d->bases[b]->refused) {
+				if (d->bases[b]->skipped) {
+					all[i]->skipped = true;
+					all[i]->skipwhy = "references a rule skipped "
+					    "for its status";
+					all[i]->refused = again = true;
+					break;
+				} else if (d->bases[b]->refused) {
 					rs_report(ld, all[i]->file, d->ref_lines[b],
 					    "references refused rule '%s'", d->refs[b]);
 					all[i]->refused = again = true;

@@ -169,6 +169,8 @@ struct rule {
 	char		*id, *name, *title, *level, *author, *tags, *status;
 	int		 severity;
 	bool		 refused;
+	bool		 skipped;	/* ... because of rules.min_status */
+	const char	*skipwhy;	/* static text */
 	bool		 generate;	/* raise own alerts (see corr_resolve) */
 	bool		 needs_hit;	/* false unless some pattern hit */
 	bool		 needs_num;	/* ... or some integer equality holds */
@@ -212,14 +214,40 @@ struct ruleset {
 	struct rs_placeholders *ph;	/* placeholders.yml, for |expand */
 	struct rs_filter_use *fuses;	/* which filter applies to which rule */
 	size_t		  nfuses;
+	struct rs_skip	 *skips;	/* below rules.min_status (rule-status.c) */
+	size_t		  nskips;
+	char		**soft;		/* refusals in partial directories */
+	size_t		  nsoft, nsoft_total;
 };
+
+/* A rule skipped for its status, as `rules check` lists it. */
+struct rs_skip {
+	char		*file, *title, *status;
+	const char	*why;
+	int		 line;
+};
+
+#define RS_MAX_SOFT_LISTED	4096	/* partial refusals kept as text */
 
 /* Load-time error reporting: "file:line: reason", counted. */
 struct rs_load {
 	rs_error_fn	 err;
 	void		*arg;
 	size_t		 nerrors;
+	/* partial directories (rule-status.c); roots NULL: none */
+	const char *const *roots;
+	size_t		 nroots;
+	char		**soft;
+	size_t		 nsoft, nsoft_total;
+	char		 pdir[1024];	/* the last directory judged ... */
+	bool		 pdir_partial;	/* ... and whether it was partial */
 };
+
+/* rule-status.c */
+bool	rs_report_soft(struct rs_load *ld, const char *file, const char *msg);
+void	rule_status_skip(struct rule **v, size_t n, int min_status);
+int	rule_status_record(struct ruleset *rs, const struct rule *r);
+void	rule_status_free(struct ruleset *rs);
 
 void	rs_report(struct rs_load *ld, const char *file, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -1,6 +1,7 @@
 /*
  * Internals of the correlation windows, shared by corr-window.c (the
- * table, the windows, feeding) and corr-check.c (the invariants), and by
+ * table, the windows, feeding), corr-metric.c (the metric types) and
+ * corr-check.c (the invariants), and by
  * nobody else (the unit tests aside, through corr_state_check).
  */
 #ifndef SOC_CORR_CORR_INT_H
@@ -74,5 +75,8 @@ uint64_t corr_key_hash(const struct corr_state *cs, const struct rule *c,
 	    const char *key, size_t len);
 uint32_t corr_ent_cap(const struct corr_def *d);
 bool	corr_state_ok(struct corr_state *cs);
+/* corr-metric.c */
+void	corr_metric_add(struct corr_key *k, const struct corr_def *d, int64_t v);
+bool	corr_metric_holds(const struct corr_key *k, const struct corr_def *d);
 
 #endif

@@ -16,7 +16,7 @@
  *    value_percentile, value_median: a histogram, one entry per distinct
  *    value (sorted, the value in v and how many times it came in ts), at
  *    most RS_CORR_METRIC_VALUES of them: past that the two closest
- *    neighbours merge into the more frequent one (metric_add).
+ *    neighbours merge into the more frequent one (corr-metric.c).
  *
  * Two ways of judging (corr_def.at_close, set at load):
  *  - lower bound only (gte, gt): a SLIDING window [newest - timespan,
@@ -494,96 +494,6 @@ holds(const struct corr_def *d, uint64_t val)
 	    (!d->has_ne || val != d->ne);
 }
 
-/*
- * The window's metric: sum, average, or the nearest-rank percentile (the
- * smallest value with at least P% of the window's values at or below it).
- */
-static double
-metric_value(const struct corr_key *k, const struct corr_def *d)
-{
-	uint64_t rank, seen = 0;
-
-	if (d->type == CT_VALUE_SUM)
-		return k->msum;
-	if (d->type == CT_VALUE_AVG)
-		return k->msum / (double)k->cnt;
-	rank = (k->cnt * (uint64_t)d->percentile + 99) / 100;
-	if (rank == 0)
-		rank = 1;
-	for (uint32_t i = 0; i < k->n; i++) {
-		seen += (uint64_t)k->e[i].ts;
-		if (seen >= rank)
-			return (double)(int64_t)k->e[i].v;
-	}
-	return k->n > 0 ? (double)(int64_t)k->e[k->n - 1].v : 0;
-}
-
-static bool
-metric_holds(const struct corr_def *d, double x)
-{
-	if (d->m_lo && (d->m_lo_strict ? x <= d->mlo : x < d->mlo))
-		return false;
-	if (d->m_hi && (d->m_hi_strict ? x >= d->mhi : x > d->mhi))
-		return false;
-	return !d->m_ne || x != d->mne;
-}
-
-/*
- * Percentiles: counts value v into the window's histogram.  Full, the two
- * closest neighbouring values merge into the more frequent of them
- * (documented as an approximation in docs/RULES.md): exact as long as a
- * window sees at most RS_CORR_METRIC_VALUES distinct values.
- */
-static void
-metric_add(struct corr_key *k, const struct corr_def *d, int64_t v)
-{
-	uint32_t lo = 0, hi = k->n, best = 0;
-	uint64_t gap = UINT64_MAX;
-
-	if (d->type != CT_VALUE_PERCENTILE && d->type != CT_VALUE_MEDIAN)
-		return;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if ((int64_t)k->e[mid].v < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < k->n && (int64_t)k->e[lo].v == v) {
-		k->e[lo].ts++;
-		return;
-	}
-	if (k->n == RS_CORR_METRIC_VALUES) {
-		for (uint32_t i = 0; i + 1 < k->n; i++) {
-			uint64_t g = (uint64_t)(int64_t)k->e[i + 1].v -
-			    (uint64_t)(int64_t)k->e[i].v;
-
-			if (g < gap) {
-				gap = g;
-				best = i;
-			}
-		}
-		if (k->e[best + 1].ts > k->e[best].ts)
-			k->e[best].v = k->e[best + 1].v;
-		k->e[best].ts += k->e[best + 1].ts;
-		ent_remove(k, best + 1);
-		if (lo > best + 1)
-			lo--;
-		/* the merged entry may now equal v, or sit past it */
-		if (lo > 0 && (int64_t)k->e[lo - 1].v >= v)
-			lo--;
-		if (lo < k->n && (int64_t)k->e[lo].v == v) {
-			k->e[lo].ts++;
-			return;
-		}
-	} else if (ent_reserve(k, RS_CORR_METRIC_VALUES) == -1)
-		return;
-	memmove(k->e + lo + 1, k->e + lo, (k->n - lo) * sizeof(*k->e));
-	k->e[lo] = (struct cw_ent){ .ts = 1, .v = (uint64_t)v, .rep = false };
-	k->n++;
-}
-
 /* Judges and empties a window that closed. */
 static struct verdict
 close_window(struct corr_key *k, const struct corr_def *d)
@@ -592,7 +502,7 @@ close_window(struct corr_key *k, const struct corr_def *d)
 	uint64_t val = d->type == CT_EVENT_COUNT ? k->cnt : k->n;
 
 	if (CT_METRIC(d->type)) {
-		if (k->cnt > 0 && metric_holds(d, metric_value(k, d))) {
+		if (k->cnt > 0 && corr_metric_holds(k, d)) {
 			r.count = k->cnt;
 			r.first = k->wstart;
 			r.last = k->wlast;
@@ -636,7 +546,7 @@ close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
 	k->cnt++;
 	if (CT_METRIC(d->type)) {
 		k->msum += (double)(int64_t)v;
-		metric_add(k, d, (int64_t)v);
+		corr_metric_add(k, d, (int64_t)v);
 	} else if (d->type != CT_EVENT_COUNT && ent_find(k, v) < 0 &&
 	    ent_reserve(k, corr_ent_cap(d)) == 0)
 		ent_insert(k, t, v);

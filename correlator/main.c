@@ -263,11 +263,10 @@ reload_done(struct reload *r)
 	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
 		log_warnx("categories: %s; keeping the table in use", err);
 	kept = ruleset_adopt(n, rs);
-	rs_scratch_free(scratch);
-	ruleset_free(rs);
+	ingest_set_rules(in, n, sc);
+	reload_dispose(rs, scratch);	/* freed on a thread */
 	rs = n;
 	scratch = sc;
-	ingest_set_rules(in, rs, scratch);
 	t1 = soc_mono_ms();
 	log_info("rules reloaded: %zu rules (compiled in %lld ms beside the "
 	    "running set, swapped in %lld ms); %zu correlation windows of "

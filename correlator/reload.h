@@ -21,5 +21,10 @@ int		 reload_fd(const struct reload *r);
  */
 struct ruleset	*reload_finish(struct reload *r, struct rs_scratch **sc,
 		    long long *ms);
+/*
+ * Frees a set no longer in use (and its scratch) on a detached thread;
+ * here if no thread can start.  Nothing may point into it any more.
+ */
+void		 reload_dispose(struct ruleset *old, struct rs_scratch *sc);
 
 #endif

@@ -38,6 +38,20 @@ check_key(const struct corr_state *cs, const struct corr_key *k,
 		    check_fail(why, "ordered window without its steps");
 	if (k->cap > corr_ent_cap(d))
 		return check_fail(why, "window capacity over its bound");
+	if (CT_METRIC(d->type)) {
+		uint64_t sum = 0;
+
+		for (uint32_t i = 0; i < k->n; i++) {
+			if (i > 0 && (int64_t)k->e[i - 1].v >= (int64_t)k->e[i].v)
+				return check_fail(why, "metric values out of order");
+			if (k->e[i].ts <= 0)
+				return check_fail(why, "metric value counted 0 times");
+			sum += (uint64_t)k->e[i].ts;
+		}
+		if (k->n > 0 && sum != k->cnt)
+			return check_fail(why, "metric counts differ from the events");
+		return 0;
+	}
 	for (uint32_t i = 1; i < k->n; i++)
 		if (k->e[i - 1].ts > k->e[i].ts)
 			return check_fail(why, "window timestamps out of order");

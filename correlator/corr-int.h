@@ -1,6 +1,7 @@
 /*
  * Internals of the correlation windows, shared by corr-window.c (the
- * table, the windows, feeding) and corr-check.c (the invariants), and by
+ * table, the windows, feeding), corr-metric.c (the metric types) and
+ * corr-check.c (the invariants), and by
  * nobody else (the unit tests aside, through corr_state_check).
  */
 #ifndef SOC_CORR_CORR_INT_H
@@ -18,6 +19,7 @@
 #define CORR_CHECK_EVERY 4096	/* past that, one mutation in this many */
 #define CORR_EVICT_EVERY (60 * 1000000000LL)	/* eviction alerts, wall */
 
+/* Metric percentiles: v the value (an int64), ts how many times it came. */
 struct cw_ent {
 	int64_t		 ts;
 	uint64_t	 v;		/* value hash, rule index, or chain start */
@@ -44,6 +46,7 @@ struct corr_key {
 	int64_t		 touched;	/* wall clock of the last event (ns) */
 	int64_t		 wstart, wlast;	/* at_close window (event time) */
 	uint64_t	 cnt;		/* at_close: events in the window */
+	double		 msum;		/* metrics: sum of the values */
 	int64_t		 rep_start;	/* ordered: start of the reported chain */
 	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
 	uint16_t	 gk_off;	/* where the group key starts in key */
@@ -72,5 +75,8 @@ uint64_t corr_key_hash(const struct corr_state *cs, const struct rule *c,
 	    const char *key, size_t len);
 uint32_t corr_ent_cap(const struct corr_def *d);
 bool	corr_state_ok(struct corr_state *cs);
+/* corr-metric.c */
+void	corr_metric_add(struct corr_key *k, const struct corr_def *d, int64_t v);
+bool	corr_metric_holds(const struct corr_key *k, const struct corr_def *d);
 
 #endif

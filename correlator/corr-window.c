@@ -11,7 +11,12 @@
  *    value of the condition field(s) (a keyed hash of them), with the
  *    time it was last seen; temporal: one per referenced rule;
  *  - temporal_ordered: entry i is step i of the best chain so far (the
- *    time of its event and the time the chain started).
+ *    time of its event and the time the chain started);
+ *  - value_sum, value_avg: no entries, the window's event count and sum;
+ *    value_percentile, value_median: a histogram, one entry per distinct
+ *    value (sorted, the value in v and how many times it came in ts), at
+ *    most RS_CORR_METRIC_VALUES of them: past that the two closest
+ *    neighbours merge into the more frequent one (corr-metric.c).
  *
  * Two ways of judging (corr_def.at_close, set at load):
  *  - lower bound only (gte, gt): a SLIDING window [newest - timespan,
@@ -23,7 +28,8 @@
  *    number of matching events.  Only the crossing alert feeds the
  *    correlations that reference this one.  At most `lo` entries are kept
  *    (the newest), enough to decide;
- *  - an upper bound or neq (lt, lte, eq, neq, ranges): a window that opens
+ *  - an upper bound or neq (lt, lte, eq, neq, ranges), and every metric
+ *    type whatever its bounds: a window that opens
  *    on the group's first event and closes timespan later; it is judged
  *    when it closes, either on the next event of that group past its end
  *    or by ruleset_tick() (the caller's clock, or end of input), and the
@@ -423,6 +429,11 @@ corr_ent_cap(const struct corr_def *d)
 {
 	uint64_t c = d->lo;
 
+	if (d->type == CT_VALUE_PERCENTILE || d->type == CT_VALUE_MEDIAN)
+		return RS_CORR_METRIC_VALUES;
+	if (CT_METRIC(d->type))
+		return 0;
+
 	if (d->has_hi && d->hi + 1 > c)
 		c = d->hi + 1;
 	if (d->has_ne && d->ne + 1 > c)
@@ -490,7 +501,15 @@ close_window(struct corr_key *k, const struct corr_def *d)
 	struct verdict r = { 0 };
 	uint64_t val = d->type == CT_EVENT_COUNT ? k->cnt : k->n;
 
-	if (d->type == CT_ABSENCE && k->cnt > 0) {
+	if (CT_METRIC(d->type)) {
+		if (k->cnt > 0 && corr_metric_holds(k, d)) {
+			r.count = k->cnt;
+			r.first = k->wstart;
+			r.last = k->wlast;
+			r.crossing = true;
+		}
+		k->msum = 0;
+	} else if (d->type == CT_ABSENCE && k->cnt > 0) {
 		r.count = 1;
 		r.first = k->wstart;
 		r.last = k->wstart + d->timespan;
@@ -525,7 +544,10 @@ close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
 	if (t > k->wlast)
 		k->wlast = t;
 	k->cnt++;
-	if (d->type != CT_EVENT_COUNT && ent_find(k, v) < 0 &&
+	if (CT_METRIC(d->type)) {
+		k->msum += (double)(int64_t)v;
+		corr_metric_add(k, d, (int64_t)v);
+	} else if (d->type != CT_EVENT_COUNT && ent_find(k, v) < 0 &&
 	    ent_reserve(k, corr_ent_cap(d)) == 0)
 		ent_insert(k, t, v);
 	return r;
@@ -644,13 +666,19 @@ feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
 	size_t off, len;
 	int n = 0;
 
-	if (d->type == CT_EVENT_COUNT || d->type == CT_VALUE_COUNT) {
+	if (d->type == CT_EVENT_COUNT || d->type == CT_VALUE_COUNT ||
+	    CT_METRIC(d->type)) {
 		if (cs->fed[d->index] == cs->serial)
 			return 0;	/* this event already counted */
 		cs->fed[d->index] = cs->serial;
 	}
 	if (d->type == CT_VALUE_COUNT && !value_of(cs, d, bi, ev, &val))
 		return 0;
+	if (CT_METRIC(d->type)) {	/* an event without the value: not counted */
+		if (!soc_event_has(ev, d->vf_fields[bi]))
+			return 0;
+		val = (uint64_t)soc_event_int(ev, d->vf_fields[bi], 0);
+	}
 	off = agency_prefix(ev, key, sizeof(key));
 	len = off + group_key(d, bi, ev, key + off, sizeof(key) - off);
 	k = key_get(cs, c, key, len, off, &victim);

@@ -8,8 +8,9 @@
  * signals.
  *
  * SIGHUP reloads the rules and the GeoIP files: the new set is compiled
- * beside the old one and swapped in only if it loads cleanly; a broken
- * set (or GeoIP file) leaves the old one running and says why.
+ * on another thread (reload.c) while the old one keeps matching, and
+ * swapped in only if it loads cleanly; a broken set (or GeoIP file)
+ * leaves the old one running and says why.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
+#include "reload.h"
 #include "rules.h"
 #include "store.h"
 
@@ -37,6 +39,7 @@ struct corr_conf {
 	char		*db;
 	char		*rules;
 	char		*mapping;
+	char		*min_status;	/* rules.min_status */
 	char		*key;
 	char		*bind;
 	char		*geoip_city;
@@ -82,6 +85,9 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "Sigma rules directory" },
 	{ .name = "mapping", .type = CONF_STR, .dst = &C.mapping,
 	  .help = "Sigma field mapping (default: RULES/mapping.yml)" },
+	{ .name = "rules.min_status", .type = CONF_STR, .dst = &C.min_status,
+	  .def = "test",
+	  .help = "rules below this status (experimental, test, stable) do not load" },
 	{ .name = "key", .type = CONF_STR, .dst = &C.key,
 	  .flag = "key", .arg = "FILE",
 	  .help = "the correlator's secret key (socctl keygen --out NAME)" },
@@ -177,56 +183,96 @@ rule_error(void *arg, const char *msg)
 	log_warnx("rules: %s", msg);
 }
 
-/* Build a rule set; NULL if anything in it was refused. */
+/* What did not load: counts, and (listing) the partial refusals. */
+static void
+log_rules(const struct ruleset *r, int listing)
+{
+	size_t np = ruleset_refused_partial(r), i;
+	const char *m;
+
+	log_info("rules: %zu loaded, %zu refused in partial directories, %zu "
+	    "skipped below rules.min_status %s (`socctl rules check`)",
+	    ruleset_count(r), np, ruleset_skipped(r), C.min_status);
+	for (i = 0; listing && i < 50 && (m = ruleset_refused_partial_msg(r,
+	    i)) != NULL; i++)
+		log_info("  refused: %s", m);
+	if (listing && np > i)
+		log_info("  ... and %zu more", np - i);
+}
+
+/*
+ * Build a rule set; NULL if a rule was refused outside the partial
+ * directories (named sigmahq, or holding a .partial file).  Runs on the
+ * reload thread too: it logs, and touches no global but the options.
+ */
 static struct ruleset *
 load_rules(void)
 {
 	const char *dirs[1] = { C.rules };
+	struct rs_load_opts o = { .min_status = rs_status_parse(C.min_status),
+	    .partial_dirs = 1 };
 	struct ruleset *n;
 	size_t nerr = 0;
 
-	n = ruleset_load(dirs, 1, C.mapping, rule_error, NULL, &nerr);
+	n = ruleset_load_opts(dirs, 1, C.mapping, &o, rule_error, NULL, &nerr);
 	if (n != NULL && nerr > 0) {
 		log_warnx("rules: %zu rule(s) refused in %s; fix them "
 		    "(`socctl rules check %s`)", nerr, C.rules, C.rules);
 		ruleset_free(n);
 		return NULL;
 	}
+	if (n != NULL)
+		log_rules(n, 0);
 	return n;
 }
 
-static void
-do_reload(void)
+/*
+ * SIGHUP: the GeoIP files here, the rules on a thread (reload.c) while
+ * the old set keeps matching; reload_done() swaps them when it is done.
+ */
+static struct reload *
+reload_begin(void)
 {
 	char err[1024];
-	struct ruleset *n;
-	struct rs_scratch *sc;
-	size_t kept;
+	struct reload *r;
 
 	if (enrich_reload(en, err, sizeof(err)) == -1)
 		log_warnx("GeoIP reload failed, keeping the databases already "
 		    "open: %s", err);
 	log_info("reloading rules from %s", C.rules);
-	if ((n = load_rules()) == NULL) {
+	if ((r = reload_start(load_rules)) == NULL)
+		log_warnx("reload failed: cannot start a thread; keeping the "
+		    "%zu rules already running", ruleset_count(rs));
+	return r;
+}
+
+static void
+reload_done(struct reload *r)
+{
+	char err[1024];
+	struct ruleset *n;
+	struct rs_scratch *sc;
+	long long ms;
+	int64_t t0 = soc_mono_ms(), t1;
+	size_t kept;
+
+	if ((n = reload_finish(r, &sc, &ms)) == NULL) {
 		log_warnx("reload failed: keeping the %zu rules already running",
 		    ruleset_count(rs));
-		return;
-	}
-	if ((sc = rs_scratch_new(n)) == NULL) {
-		log_warnx("reload failed: no scratch space");
-		ruleset_free(n);
 		return;
 	}
 	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
 		log_warnx("categories: %s; keeping the table in use", err);
 	kept = ruleset_adopt(n, rs);
-	rs_scratch_free(scratch);
-	ruleset_free(rs);
+	ingest_set_rules(in, n, sc);
+	reload_dispose(rs, scratch);	/* freed on a thread */
 	rs = n;
 	scratch = sc;
-	ingest_set_rules(in, rs, scratch);
-	log_info("rules reloaded: %zu rules; %zu correlation windows of "
-	    "unchanged rules kept", ruleset_count(rs), kept);
+	t1 = soc_mono_ms();
+	log_info("rules reloaded: %zu rules (compiled in %lld ms beside the "
+	    "running set, swapped in %lld ms); %zu correlation windows of "
+	    "unchanged rules kept", ruleset_count(rs), ms, (long long)(t1 - t0),
+	    kept);
 }
 
 /* Sends one reply queued by ingest, after its group committed. */
@@ -327,6 +373,7 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->fwd_new, (unsigned long long)n->fwd_updated,
 	    (unsigned long long)n->fwd_stale);
 	log_windows();
+	log_rules(rs, 1);
 	forward_log_counters(fwd);
 }
 
@@ -369,10 +416,14 @@ main(int argc, char **argv)
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
 	int64_t last_expire = soc_mono_ms(), reopen_ns;
+	struct reload *rl = NULL;	/* a reload compiling on its thread */
 
 	log_init("soc-correlator", 0);
 	parse_args(argc, argv, &test, &debug);
 	log_setverbose(debug);
+	if (rs_status_parse(C.min_status) < 0)
+		fatalx("rules.min_status \"%s\": one of experimental, test, "
+		    "stable", C.min_status);
 	if ((reopen_ns = strcmp(C.reopen_within, "0") == 0 ? 0 :
 	    soc_parse_duration(C.reopen_within)) < 0)
 		fatalx("incidents.reopen_within \"%s\": not a duration (24h, "
@@ -471,9 +522,11 @@ main(int argc, char **argv)
 	soc_notify("READY=1");		/* rules loaded, socket bound */
 
 	while (!quit) {
-		zmq_pollitem_t it = { router, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t it[2] = { { router, 0, ZMQ_POLLIN, 0 },
+		    { NULL, rl != NULL ? reload_fd(rl) : -1, ZMQ_POLLIN, 0 } };
 
-		if (zmq_poll(&it, 1, 1000) > 0)
+		if (zmq_poll(it, rl != NULL ? 2 : 1, 1000) > 0 &&
+		    (it[0].revents & ZMQ_POLLIN))
 			on_readable(router);
 		if (soc_mono_ms() - last_expire >= 10000) {
 			/* frees windows nobody fed for a while (wall clock) */
@@ -486,11 +539,16 @@ main(int argc, char **argv)
 				log_warnx("correlation window counters: %s",
 				    store_errmsg(st));
 		}
-		if (reload) {
+		if (rl != NULL && (it[1].revents & ZMQ_POLLIN)) {
+			reload_done(rl);	/* a SIGHUP meanwhile: another */
+			rl = NULL;
+			soc_notify("READY=1");
+		}
+		if (reload && rl == NULL) {
 			reload = 0;
 			soc_notify_reloading();
-			do_reload();
-			soc_notify("READY=1");
+			if ((rl = reload_begin()) == NULL)
+				soc_notify("READY=1");
 		}
 		if (report) {
 			report = 0;
@@ -499,6 +557,8 @@ main(int argc, char **argv)
 		soc_notify_watchdog();
 	}
 	soc_notify("STOPPING=1");
+	if (rl != NULL)
+		reload_done(rl);
 	log_counters(auth);
 	forward_stop(fwd);
 	zmq_close(router);

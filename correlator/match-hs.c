@@ -6,7 +6,8 @@
  * those an integer equality of the event points at, plus, per dataset,
  * the few whose condition can hold without either (e.g. "not filter").
  * Non-string conditions (numbers, cidr, exists, null) are read straight
- * from the event during that evaluation.
+ * from the event during that evaluation.  Fields that hold a list
+ * (multi_kind) are scanned one value at a time.
  *
  * Threading: a ruleset is read-only here except for the correlation state
  * (corr-window.c); use one rs_scratch per thread and serialise
@@ -265,6 +266,58 @@ scan_one(hs_database_t *db, const char *p, size_t len, struct rs_scratch *s,
 	return 0;
 }
 
+/* One value: the byte-mode database, and the regexes in the right mode. */
+static int
+scan_value(const struct match_field *mf, const char *p, size_t len,
+    struct rs_scratch *s)
+{
+	if (scan_one(mf->db, p, len, s, mf->field) == -1)
+		return -1;
+	if (mf->u8 != NULL && scan_one(utf8_valid((const unsigned char *)p,
+	    len) ? mf->u8 : mf->raw, p, len, s, mf->field) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Fields that hold a list, comma-joined by the sensor: 1 for values as
+ * sent (TLS ALPN ids), 2 for values in which a ',' is escaped as "\,"
+ * (DNS answers, zone-file escapes, which also escape '\'); 0 otherwise.
+ * Each value is scanned on its own, so a condition holds when any value
+ * matches, as ECS-based backends do with arrays (docs/RULES.md).
+ */
+static int
+multi_kind(int f)
+{
+	switch (f) {
+	case SOC_F_TLS_NEXT_PROTOCOL:
+		return 1;
+	case SOC_F_DNS_ANSWERS:
+		return 2;
+	}
+	return 0;
+}
+
+static int
+scan_list(const struct match_field *mf, const char *p, size_t len, int kind,
+    struct rs_scratch *s)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && kind == 2 && p[i] == '\\') {
+			i++;		/* the escaped byte is part of the value */
+			continue;
+		}
+		if (i < len && p[i] != ',')
+			continue;
+		if (scan_value(mf, p + start, (i < len ? i : len) - start, s) == -1)
+			return -1;
+		start = i + 1;
+	}
+	return 0;
+}
+
 /* hs_scan per field that has a database and a value (two with regexes). */
 static int
 scan_fields(const struct match_db *m, struct rs_scratch *s,
@@ -273,6 +326,7 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 	char buf[128];
 	const char *p;
 	size_t len;
+	int kind;
 
 	for (size_t i = 0; i < m->nfields; i++) {
 		const struct match_field *mf = &m->fields[i];
@@ -290,10 +344,10 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 			p = buf;
 			len = (size_t)n;
 		}
-		if (scan_one(mf->db, p, len, s, f) == -1)
-			return -1;
-		if (mf->u8 != NULL && scan_one(utf8_valid((const unsigned char *)p,
-		    len) ? mf->u8 : mf->raw, p, len, s, f) == -1)
+		if ((kind = multi_kind(f)) != 0) {
+			if (scan_list(mf, p, len, kind, s) == -1)
+				return -1;
+		} else if (scan_value(mf, p, len, s) == -1)
 			return -1;
 	}
 	return 0;

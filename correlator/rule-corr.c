@@ -8,14 +8,17 @@
  * each referenced rule told which correlations it feeds.  The windows
  * themselves live in corr-window.c.
  *
- * Supported: event_count, value_count, temporal, temporal_ordered, and
- * beyond the specification absence (docs/RULES.md);
+ * Supported: event_count, value_count, temporal, temporal_ordered, the
+ * metric types value_sum, value_avg, value_percentile (with `percentile:
+ * P` in the condition) and value_median (percentile 50), and beyond the
+ * specification absence (docs/RULES.md);
  * conditions gt, gte, lt, lte, eq, neq and ranges (several keys, ANDed);
  * timespans "N" + one of s m h d w M y (M = 2629746 s and y = 31556952 s,
- * the average Gregorian month and year, as pySigma).  The metric types
- * (value_sum, value_avg, value_percentile, value_median) are refused.
+ * the average Gregorian month and year, as pySigma).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +127,55 @@ sg_strlist(struct sg_ctx *c, const yaml_node_t *n, const char *what,
 	return 0;
 }
 
+/* A metric's bound: a finite number, integer or not. */
+static int
+metric_bound(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *kn,
+    const yaml_node_t *vn)
+{
+	const char *k = ry_scalar(kn), *s = ry_scalar(vn);
+	char *end;
+	double v;
+
+	if (k != NULL && strcmp(k, "percentile") == 0) {
+		int64_t p;
+
+		if (d->type != CT_VALUE_PERCENTILE)
+			return sg_fail(c, kn, "percentile: only applies to "
+			    "value_percentile");
+		if (rule_parse_int64(s, &p) == -1 || p < 1 || p > 100)
+			return sg_fail(c, vn, "percentile needs an integer in 1..100");
+		d->percentile = (int)p;
+		return 0;
+	}
+	errno = 0;
+	v = s != NULL ? strtod(s, &end) : 0;
+	if (s == NULL || *s == '\0' || *end != '\0' || errno != 0 || !isfinite(v))
+		return sg_fail(c, vn, "'%s' needs a number", k ? k : "?");
+	if (k == NULL)
+		return sg_fail(c, kn, "bad correlation condition");
+	if (strcmp(k, "gte") == 0 || strcmp(k, "gt") == 0 || strcmp(k, "eq") == 0) {
+		if (!d->m_lo || v > d->mlo || (v == d->mlo && k[2] == '\0' &&
+		    k[1] == 't')) {
+			d->mlo = v;
+			d->m_lo_strict = strcmp(k, "gt") == 0;
+		}
+		d->m_lo = true;
+	}
+	if (strcmp(k, "lte") == 0 || strcmp(k, "lt") == 0 || strcmp(k, "eq") == 0) {
+		if (!d->m_hi || v < d->mhi || (v == d->mhi && strcmp(k, "lt") == 0)) {
+			d->mhi = v;
+			d->m_hi_strict = strcmp(k, "lt") == 0;
+		}
+		d->m_hi = true;
+	} else if (strcmp(k, "neq") == 0) {
+		d->mne = v;
+		d->m_ne = true;
+	} else if (strcmp(k, "gte") != 0 && strcmp(k, "gt") != 0 &&
+	    strcmp(k, "eq") != 0)
+		return sg_fail(c, kn, "unknown correlation condition '%s'", k);
+	return 0;
+}
+
 /* One bound of the condition; several are ANDed into [lo, hi] and ne. */
 static int
 corr_bound(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *kn,
@@ -135,11 +187,15 @@ corr_bound(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *kn,
 	if (k == NULL)
 		return sg_fail(c, kn, "bad correlation condition");
 	if (strcmp(k, "field") == 0) {
-		if (d->type != CT_VALUE_COUNT)
+		if (d->type != CT_VALUE_COUNT && !CT_METRIC(d->type))
 			return sg_fail(c, kn, "condition field: only applies to "
-			    "value_count");
+			    "value_count and the metric types");
+		if (CT_METRIC(d->type) && vn->type != YAML_SCALAR_NODE)
+			return sg_fail(c, vn, "a metric takes one field");
 		return sg_strlist(c, vn, "field", &d->vfield, NULL, &d->nvfield);
 	}
+	if (CT_METRIC(d->type))
+		return metric_bound(c, d, kn, vn);
 	if (rule_parse_int64(ry_scalar(vn), &v) == -1 || v < 0 ||
 	    v >= RS_MAX_THRESHOLD)
 		return sg_fail(c, vn, "'%s' needs an integer in 0..%d", k,
@@ -172,6 +228,28 @@ corr_bound(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *kn,
 	return 0;
 }
 
+/* A metric's condition, once read: always judged when its window closes. */
+static int
+metric_condition(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *n)
+{
+	if (d->nvfield == 0)
+		return sg_fail(c, n, "a metric correlation needs 'field' in its "
+		    "condition");
+	if (d->type == CT_VALUE_MEDIAN)
+		d->percentile = 50;
+	if (d->type == CT_VALUE_PERCENTILE && d->percentile == 0)
+		return sg_fail(c, n, "value_percentile needs 'percentile: P' "
+		    "(1..100) in its condition: which percentile to compare");
+	if (!d->m_lo && !d->m_hi && !d->m_ne)
+		return sg_fail(c, n, "correlation condition has no bound");
+	if (d->m_lo && d->m_hi && (d->mlo > d->mhi || (d->mlo == d->mhi &&
+	    (d->m_lo_strict || d->m_hi_strict))))
+		return sg_fail(c, n, "condition can never hold");
+	d->lo = 1;		/* a window holds at least one event */
+	d->at_close = true;
+	return 0;
+}
+
 static int
 corr_condition(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *n)
 {
@@ -201,6 +279,8 @@ corr_condition(struct sg_ctx *c, struct corr_def *d, const yaml_node_t *n)
 			return -1;
 	if (d->type == CT_VALUE_COUNT && d->nvfield == 0)
 		return sg_fail(c, n, "value_count needs 'field' in its condition");
+	if (CT_METRIC(d->type))
+		return metric_condition(c, d, n);
 	if (!has_lo && !d->has_hi && !d->has_ne)
 		return sg_fail(c, n, "correlation condition has no bound");
 	if (d->lo == 0)
@@ -274,7 +354,8 @@ int
 sg_correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
 {
 	static const char *const types[] = { "event_count", "value_count",
-	    "temporal", "temporal_ordered", "absence" };
+	    "temporal", "temporal_ordered", "absence", "value_sum", "value_avg",
+	    "value_percentile", "value_median" };
 	struct corr_def *d;
 	yaml_node_t *n;
 	const char *type, *ts;
@@ -290,12 +371,9 @@ sg_correlation(struct sg_ctx *c, const yaml_node_t *root, const yaml_node_t *cn)
 	if ((type = ry_scalar(ry_map_get(c->doc, cn, "type"))) == NULL)
 		return sg_fail(c, cn, "correlation has no type");
 	d->type = -1;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < (int)(sizeof(types) / sizeof(types[0])); i++)
 		if (strcmp(type, types[i]) == 0)
 			d->type = i;
-	if (d->type == -1 && strncmp(type, "value_", 6) == 0)
-		return sg_fail(c, cn, "correlation type '%s' (a metric) is not "
-		    "supported", type);
 	if (d->type == -1)
 		return sg_fail(c, cn, "unknown correlation type '%s'", type);
 	if ((n = ry_map_get(c->doc, cn, "rules")) == NULL)
@@ -338,6 +416,17 @@ find_rule(struct rule **all, size_t n, const char *ref)
 			return all[i];
 	for (size_t i = 0; i < n; i++)
 		if (!all[i]->refused && strcmp(all[i]->id, ref) == 0)
+			return all[i];
+	return NULL;
+}
+
+/* A rule skipped for its status (rules.min_status) named ref, or NULL. */
+static const struct rule *
+find_skipped(struct rule **all, size_t n, const char *ref)
+{
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->skipped && ((*all[i]->name &&
+		    strcmp(all[i]->name, ref) == 0) || strcmp(all[i]->id, ref) == 0))
 			return all[i];
 	return NULL;
 }
@@ -453,6 +542,11 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld,
 		struct rule *b = find_rule(all, n, d->refs[i]);
 		bool dup = false;
 
+		if (b == NULL && find_skipped(all, n, d->refs[i]) != NULL) {
+			c->skipped = true;	/* not an error: skipped with it */
+			c->skipwhy = "references a rule skipped for its status";
+			return -1;
+		}
 		if (b == NULL) {
 			rs_report(ld, c->file, d->ref_lines[i],
 			    "correlation references unknown or refused rule '%s'",
@@ -475,8 +569,14 @@ resolve_one(struct rule *c, struct rule **all, size_t n, struct rs_load *ld,
 		if (map_fields(c, ld, d->group_by, d->ngroup, d->gb_fields, nb,
 		    "group-by") == -1 ||
 		    map_fields(c, ld, d->vfield, d->nvfield, d->vf_fields, nb,
-		    "value_count") == -1)
+		    CT_METRIC(d->type) ? "metric" : "value_count") == -1)
 			return -1;
+		if (CT_METRIC(d->type) &&
+		    soc_field_type(d->vf_fields[nb]) != SOC_T_INT) {
+			rs_report(ld, c->file, d->line, "metric field '%s' is not "
+			    "an integer field", d->vfield[0]);
+			return -1;
+		}
 		nb++;
 	}
 	d->nrefs = nb;
@@ -544,7 +644,13 @@ refuse_dependents(struct rule **all, size_t n, struct rs_load *ld)
 			if (d == NULL || all[i]->refused || d->bases == NULL)
 				continue;
 			for (size_t b = 0; b < d->nrefs; b++)
-				if (d->bases[b]->refused) {
+				if (d->bases[b]->skipped) {
+					all[i]->skipped = true;
+					all[i]->skipwhy = "references a rule skipped "
+					    "for its status";
+					all[i]->refused = again = true;
+					break;
+				} else if (d->bases[b]->refused) {
 					rs_report(ld, all[i]->file, d->ref_lines[b],
 					    "references refused rule '%s'", d->refs[b]);
 					all[i]->refused = again = true;
@@ -630,7 +736,12 @@ corr_same(const struct rule *a, const struct rule *b)
 	    x->timespan != y->timespan || x->lo != y->lo || x->hi != y->hi ||
 	    x->ne != y->ne || x->has_hi != y->has_hi || x->has_ne != y->has_ne ||
 	    x->ngroup != y->ngroup || x->nrefs != y->nrefs ||
-	    x->nvfield != y->nvfield || x->naliases != y->naliases)
+	    x->nvfield != y->nvfield || x->naliases != y->naliases ||
+	    x->percentile != y->percentile || x->m_lo != y->m_lo ||
+	    x->m_hi != y->m_hi || x->m_ne != y->m_ne ||
+	    (x->m_lo && (x->mlo != y->mlo || x->m_lo_strict != y->m_lo_strict)) ||
+	    (x->m_hi && (x->mhi != y->mhi || x->m_hi_strict != y->m_hi_strict)) ||
+	    (x->m_ne && x->mne != y->mne))
 		return false;
 	if (!strv_same(x->group_by, y->group_by, x->ngroup) ||
 	    !strv_same(x->refs, y->refs, x->nrefs) ||

@@ -33,6 +33,7 @@ struct yaml_node_s;
 #define RS_CORR_MAXKEYS		65536	/* correlation keys kept overall */
 #define RS_CORR_AGENCY_MAXKEYS	32768	/* ... and by one agency */
 #define RS_CORR_MAXAGENCIES	4096	/* agencies tracked apart */
+#define RS_CORR_METRIC_VALUES	256	/* percentile: distinct values per window */
 #define RS_MAX_CORR_CHAIN	8	/* correlations of correlations */
 #define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
 #define RS_MAX_DEPTH		64	/* condition nesting */
@@ -92,7 +93,9 @@ struct rule_pat {
 };
 
 enum corr_type { CT_EVENT_COUNT = 0, CT_VALUE_COUNT, CT_TEMPORAL,
-	CT_TEMPORAL_ORDERED, CT_ABSENCE };
+	CT_TEMPORAL_ORDERED, CT_ABSENCE, CT_VALUE_SUM, CT_VALUE_AVG,
+	CT_VALUE_PERCENTILE, CT_VALUE_MEDIAN };
+#define CT_METRIC(t)	((t) >= CT_VALUE_SUM)
 
 /* aliases: name -> (rule name -> field name), as written. */
 struct corr_alias {
@@ -127,6 +130,9 @@ struct corr_def {
 	uint64_t	  lo, hi, ne;	/* count bounds (see above) */
 	bool		  has_hi, has_ne;
 	bool		  at_close;	/* judged when the window closes */
+	double		  mlo, mhi, mne;	/* metric types: bounds on the value */
+	bool		  m_lo, m_lo_strict, m_hi, m_hi_strict, m_ne;
+	int		  percentile;	/* value_percentile: 1..100 (median 50) */
 	bool		  generate;
 	int		  line;
 	uint32_t	  index;	/* among correlation rules */
@@ -163,6 +169,8 @@ struct rule {
 	char		*id, *name, *title, *level, *author, *tags, *status;
 	int		 severity;
 	bool		 refused;
+	bool		 skipped;	/* ... because of rules.min_status */
+	const char	*skipwhy;	/* static text */
 	bool		 generate;	/* raise own alerts (see corr_resolve) */
 	bool		 needs_hit;	/* false unless some pattern hit */
 	bool		 needs_num;	/* ... or some integer equality holds */
@@ -206,14 +214,40 @@ struct ruleset {
 	struct rs_placeholders *ph;	/* placeholders.yml, for |expand */
 	struct rs_filter_use *fuses;	/* which filter applies to which rule */
 	size_t		  nfuses;
+	struct rs_skip	 *skips;	/* below rules.min_status (rule-status.c) */
+	size_t		  nskips;
+	char		**soft;		/* refusals in partial directories */
+	size_t		  nsoft, nsoft_total;
 };
+
+/* A rule skipped for its status, as `rules check` lists it. */
+struct rs_skip {
+	char		*file, *title, *status;
+	const char	*why;
+	int		 line;
+};
+
+#define RS_MAX_SOFT_LISTED	4096	/* partial refusals kept as text */
 
 /* Load-time error reporting: "file:line: reason", counted. */
 struct rs_load {
 	rs_error_fn	 err;
 	void		*arg;
 	size_t		 nerrors;
+	/* partial directories (rule-status.c); roots NULL: none */
+	const char *const *roots;
+	size_t		 nroots;
+	char		**soft;
+	size_t		 nsoft, nsoft_total;
+	char		 pdir[1024];	/* the last directory judged ... */
+	bool		 pdir_partial;	/* ... and whether it was partial */
 };
+
+/* rule-status.c */
+bool	rs_report_soft(struct rs_load *ld, const char *file, const char *msg);
+void	rule_status_skip(struct rule **v, size_t n, int min_status);
+int	rule_status_record(struct ruleset *rs, const struct rule *r);
+void	rule_status_free(struct ruleset *rs);
 
 void	rs_report(struct rs_load *ld, const char *file, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -49,7 +49,8 @@ rs_report(struct rs_load *ld, const char *file, int line, const char *fmt, ...)
 		snprintf(out, sizeof(out), "%s:%d: %s", file, line, msg);
 	else
 		snprintf(out, sizeof(out), "%s: %s", file, msg);
-	ld->nerrors++;
+	if (!rs_report_soft(ld, file, out))
+		ld->nerrors++;
 	if (ld->err != NULL)
 		ld->err(ld->arg, out);
 }
@@ -618,6 +619,8 @@ compact(struct ruleset *rs, struct rule_vec *rv)
 
 	for (size_t i = 0; i < rv->n; i++) {
 		if (rv->v[i]->refused) {
+			if (rv->v[i]->skipped)	/* listed; out of memory: not */
+				(void)rule_status_record(rs, rv->v[i]);
 			rule_free(rv->v[i]);
 			continue;
 		}
@@ -634,7 +637,19 @@ struct ruleset *
 ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
     rs_error_fn err, void *arg, size_t *nerrors)
 {
-	struct rs_load ld = { .err = err, .arg = arg };
+	static const struct rs_load_opts all = { .min_status = RS_STATUS_ANY };
+
+	return ruleset_load_opts(dirs, ndirs, mapping_path, &all, err, arg,
+	    nerrors);
+}
+
+struct ruleset *
+ruleset_load_opts(const char *const *dirs, size_t ndirs,
+    const char *mapping_path, const struct rs_load_opts *o, rs_error_fn err,
+    void *arg, size_t *nerrors)
+{
+	struct rs_load ld = { .err = err, .arg = arg,
+	    .roots = o->partial_dirs ? dirs : NULL, .nroots = ndirs };
 	struct rule_vec rv = { 0 };
 	struct ruleset *rs;
 	char mbuf[4096];
@@ -649,12 +664,18 @@ ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
 	    collect(rs, &ld, dirs, ndirs, &rv) == -1)
 		goto fail;
 	/* each step may refuse rules the next ones must not rely on */
+	rule_status_skip(rv.v, rv.n, o->min_status);
 	refuse_duplicates(rv.v, rv.n, &ld);
 	rule_filters_apply(rs, rv.v, rv.n, &ld);
 	limit_fields(rv.v, rv.n, &ld);
 	corr_resolve(rv.v, rv.n, &ld);
 	rule_filters_prune(rs);
 	compact(rs, &rv);
+	rs->soft = ld.soft;
+	rs->nsoft = ld.nsoft;
+	rs->nsoft_total = ld.nsoft_total;
+	ld.soft = NULL;
+	ld.nsoft = 0;
 	if (match_build(rs, &ld) == -1)
 		goto fail;
 	if ((rs->cs = corr_state_new(rs)) == NULL)
@@ -663,6 +684,9 @@ ruleset_load(const char *const *dirs, size_t ndirs, const char *mapping_path,
 		*nerrors = ld.nerrors;
 	return rs;
 fail:
+	for (size_t i = 0; i < ld.nsoft; i++)
+		free(ld.soft[i]);
+	free(ld.soft);
 	for (size_t i = 0; i < rv.n; i++)
 		rule_free(rv.v[i]);
 	free(rv.v);
@@ -680,6 +704,7 @@ ruleset_free(struct ruleset *rs)
 	corr_state_free(rs->cs);
 	match_free(rs->db);
 	rule_filters_free(rs);
+	rule_status_free(rs);
 	rule_placeholders_free(rs->ph);
 	for (size_t i = 0; i < rs->nrules; i++)
 		rule_free(rs->rules[i]);

@@ -31,6 +31,37 @@ typedef void (*rs_error_fn)(void *arg, const char *msg);
 struct ruleset	*ruleset_load(const char *const *dirs, size_t ndirs,
 		    const char *mapping_path, rs_error_fn err, void *arg,
 		    size_t *nerrors);
+
+/*
+ * The same with the selection by status and partial directories
+ * (rule-status.c, docs/RULES.md): rules whose `status` is below
+ * min_status (experimental < test < stable; deprecated and unsupported
+ * never load, a rule without status always does) are skipped, not
+ * refused: listed by ruleset_skipped_rule().  With partial_dirs, a rule
+ * refused under a directory named `sigmahq` or holding a file `.partial`
+ * (at or below a rules directory) is reported through err and listed by
+ * ruleset_refused_partial_msg() but not counted in *nerrors: the caller
+ * refuses the set only for refusals elsewhere.
+ */
+enum { RS_STATUS_ANY = -1, RS_STATUS_EXPERIMENTAL = 0, RS_STATUS_TEST,
+	RS_STATUS_STABLE };
+struct rs_load_opts {
+	int		 min_status;	/* RS_STATUS_*; ANY: no selection */
+	int		 partial_dirs;	/* honour partial directories */
+};
+struct ruleset	*ruleset_load_opts(const char *const *dirs, size_t ndirs,
+		    const char *mapping_path, const struct rs_load_opts *o,
+		    rs_error_fn err, void *arg, size_t *nerrors);
+/* "experimental" "test" "stable" -> RS_STATUS_*; -2 for anything else. */
+int		 rs_status_parse(const char *s);
+size_t		 ruleset_skipped(const struct ruleset *rs);
+int		 ruleset_skipped_rule(const struct ruleset *rs, size_t i,
+		    const char **file, int *line, const char **title,
+		    const char **status, const char **why);
+/* Refusals in partial directories: how many, and the first ones' text. */
+size_t		 ruleset_refused_partial(const struct ruleset *rs);
+const char	*ruleset_refused_partial_msg(const struct ruleset *rs, size_t i);
+
 void		 ruleset_free(struct ruleset *rs);
 size_t		 ruleset_count(const struct ruleset *rs);	/* loaded rules */
 const struct rule *ruleset_rule(const struct ruleset *rs, size_t i);

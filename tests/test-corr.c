@@ -50,18 +50,23 @@ struct step {
 	const char	*ip, *user;
 	int		 alerts;	/* alerts this step must raise */
 	uint64_t	 count;		/* count of the last one (0: any) */
+	int		 port;		/* source.port, for the metrics (0: none) */
 };
 
 struct corr_case {
 	const char	*name;
 	const char	*corr;		/* the correlation document(s) */
-	struct step	 steps[16];
+	struct step	 steps[20];
 };
 
-#define F(t, ip, u, a, c)	{ EV, t, "failure", ip, u, a, c }
-#define S(t, ip, u, a, c)	{ EV, t, "success", ip, u, a, c }
-#define TK(t, a, c)		{ TICK, t, NULL, NULL, NULL, a, c }
-#define RL			{ RELOAD, 0, NULL, NULL, NULL, 0, 0 }
+#define F(t, ip, u, a, c)	{ EV, t, "failure", ip, u, a, c, 0 }
+#define S(t, ip, u, a, c)	{ EV, t, "success", ip, u, a, c, 0 }
+#define TK(t, a, c)		{ TICK, t, NULL, NULL, NULL, a, c, 0 }
+#define RL			{ RELOAD, 0, NULL, NULL, NULL, 0, 0, 0 }
+#define FP(t, ip, p, a, c)	{ EV, t, "failure", ip, "a", a, c, p }
+#define METRIC(type, cond) "title: c\ncorrelation:\n  type: " type "\n" \
+    "  rules: [fail]\n  group-by: [source.ip]\n  timespan: 10s\n" \
+    "  condition: {field: source.port, " cond "}\n"
 
 static const struct corr_case cases[] = {
 	{ "event_count: gte 3, one event matched by two referenced rules "
@@ -174,6 +179,57 @@ static const struct corr_case cases[] = {
 	  "  group-by: [source.ip]\n  timespan: 1w\n  condition: {gte: 2}\n",
 	  { F(0, "1.1.1.1", "a", 0, 0), F(604800, "1.1.1.1", "a", 1, 2),
 	    F(1209601, "1.1.1.1", "a", 0, 0) } },
+	/* metrics: judged when the window closes, count = events in it */
+	{ "value_sum gt 100: 50+40+20 alerts, 60+40 does not",
+	  METRIC("value_sum", "gt: 100"),
+	  { FP(0, "1.1.1.1", 50, 0, 0), FP(2, "1.1.1.1", 40, 0, 0),
+	    FP(5, "1.1.1.1", 20, 0, 0),
+	    FP(11, "1.1.1.1", 1, 1, 3),		/* closes 0..10 (110) */
+	    TK(30, 0, 0),			/* 11..21 holds 1 */
+	    FP(100, "2.2.2.2", 60, 0, 0), FP(101, "2.2.2.2", 40, 0, 0),
+	    TK(110, 0, 0),			/* the edge: not over yet */
+	    TK(112, 0, 0) } },			/* exactly 100: no */
+	{ "value_sum gte 100: an event too old is not added, an event "
+	  "without the field not counted",
+	  METRIC("value_sum", "gte: 100"),
+	  { FP(10, "1.1.1.1", 50, 0, 0), FP(-5, "1.1.1.1", 50, 0, 0),
+	    F(6, "1.1.1.1", "a", 0, 0),
+	    FP(5, "1.1.1.1", 50, 0, 0),		/* out of order, inside */
+	    TK(30, 1, 2) } },
+	{ "value_avg range gte 10.5 lt 20",
+	  METRIC("value_avg", "gte: 10.5, lt: 20"),
+	  { FP(0, "1.1.1.1", 10, 0, 0), F(1, "1.1.1.1", "a", 0, 0),
+	    FP(1, "1.1.1.1", 11, 0, 0), TK(20, 1, 2),	/* 10.5 */
+	    FP(30, "1.1.1.1", 20, 0, 0), FP(31, "1.1.1.1", 20, 0, 0),
+	    TK(50, 0, 0),			/* 20: not below 20 */
+	    FP(60, "1.1.1.1", 12, 0, 0), FP(61, "1.1.1.1", 8, 0, 0),
+	    TK(80, 0, 0) } },			/* 10: no */
+	{ "value_percentile 90 gte 900: nearest rank",
+	  METRIC("value_percentile", "percentile: 90, gte: 900"),
+	  { FP(0, "1.1.1.1", 1000, 0, 0), FP(1, "1.1.1.1", 100, 0, 0),
+	    FP(1, "1.1.1.1", 900, 0, 0), FP(2, "1.1.1.1", 200, 0, 0),
+	    FP(2, "1.1.1.1", 800, 0, 0), FP(3, "1.1.1.1", 300, 0, 0),
+	    FP(3, "1.1.1.1", 700, 0, 0), FP(4, "1.1.1.1", 400, 0, 0),
+	    FP(4, "1.1.1.1", 600, 0, 0), FP(5, "1.1.1.1", 500, 0, 0),
+	    TK(20, 1, 10),			/* 9th of 10 is 900 */
+	    FP(30, "1.1.1.1", 899, 0, 0), FP(31, "1.1.1.1", 5000, 0, 0),
+	    FP(32, "1.1.1.1", 1, 0, 0),		/* 90% of 3: 3rd, 5000 */
+	    TK(50, 1, 3),
+	    FP(60, "1.1.1.1", 899, 0, 0), TK(80, 0, 0) } },
+	{ "value_median lte 10, state kept across a reload",
+	  METRIC("value_median", "lte: 10"),
+	  { FP(0, "1.1.1.1", 5, 0, 0), FP(1, "1.1.1.1", 100, 0, 0), RL,
+	    FP(2, "1.1.1.1", 7, 0, 0), TK(20, 1, 3),	/* 5 7 100: 7 */
+	    FP(30, "1.1.1.1", 100, 0, 0), FP(31, "1.1.1.1", 3, 0, 0),
+	    FP(32, "1.1.1.1", 100, 0, 0), FP(33, "1.1.1.1", 11, 0, 0),
+	    TK(50, 0, 0),			/* 3 11 100 100: 11 */
+	    FP(60, "1.1.1.1", 11, 0, 0), FP(61, "1.1.1.1", 3, 0, 0),
+	    TK(80, 1, 2) } },			/* 3 11: the lower, 3 */
+	{ "value_sum eq 30, one event matched by two rules counts once",
+	  LOGIN "title: c\ncorrelation:\n  type: value_sum\n"
+	  "  rules: [fail, login]\n  group-by: [source.ip]\n  timespan: 10s\n"
+	  "  condition: {field: source.port, eq: 30}\n",
+	  { FP(0, "1.1.1.1", 30, 0, 0), TK(20, 1, 1) } },
 };
 
 static char errs[8192];
@@ -293,6 +349,8 @@ run_case(const struct corr_case *c)
 		else {
 			login(&ev, T0 + st->t * SEC, st->outcome, st->ip, st->user,
 			    NULL);
+			if (st->port != 0)
+				soc_event_set_int(&ev, SOC_F_SOURCE_PORT, st->port);
 			n = ruleset_match(rs, s, &ev, on_alert, &g);
 		}
 		if (n != st->alerts || g.n != st->alerts ||
@@ -341,7 +399,18 @@ test_corr_refusals(void)
 {
 	static const struct { const char *doc, *want; } t[] = {
 		{ "title: c\ncorrelation:\n  type: value_avg\n  rules: [fail]\n"
-		  "  timespan: 1m\n  condition: {gte: 1}\n", "value_avg' (a metric)" },
+		  "  timespan: 1m\n  condition: {gte: 1}\n", "needs 'field'" },
+		{ METRIC("value_percentile", "gte: 1"), "needs 'percentile: P'" },
+		{ METRIC("value_percentile", "percentile: 0, gte: 1"), "1..100" },
+		{ METRIC("value_sum", "gte: many"), "'gte' needs a number" },
+		{ METRIC("value_sum", "percentile: 5, gte: 1"),
+		  "only applies to value_percentile" },
+		{ METRIC("value_sum", "gt: 5, lt: 5"), "can never hold" },
+		{ "title: c\ncorrelation:\n  type: value_sum\n  rules: [fail]\n"
+		  "  timespan: 1m\n  condition: {field: user.name, gte: 1}\n",
+		  "'user.name' is not an integer field" },
+		{ "title: c\ncorrelation:\n  type: value_mode\n  rules: [fail]\n"
+		  "  timespan: 1m\n  condition: {gte: 1}\n", "unknown correlation type" },
 		{ "title: c\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
 		  "  timespan: 1h30m\n  condition: {gte: 1}\n", "bad timespan" },
 		{ "title: c\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
@@ -444,6 +513,54 @@ test_agency_bounds(void)
 	ruleset_free(rs);
 }
 
+/*
+ * Percentiles past RS_CORR_METRIC_VALUES distinct values in one window:
+ * the histogram stays bounded and the median stays near the exact one
+ * (values 1..1000: exact 500; the bound lte 520 must hold, lte 480 not).
+ */
+static void
+test_metric_bound(void)
+{
+	static struct soc_event ev;
+	static const struct { const char *cond; int alerts; } t[] = {
+		{ "lte: 520", 1 }, { "lte: 480", 0 },
+	};
+
+	for (size_t c = 0; c < sizeof(t) / sizeof(t[0]); c++) {
+		char doc[512];
+		struct ruleset *rs;
+		struct rs_scratch *s;
+		struct got g = { 0 };
+		size_t nerr = 0;
+
+		snprintf(doc, sizeof(doc), "title: c\ncorrelation:\n"
+		    "  type: value_median\n  rules: [fail]\n"
+		    "  group-by: [source.ip]\n  timespan: 1h\n"
+		    "  condition: {field: source.port, %s}\n", t[c].cond);
+		rs = load_text(doc, &nerr);
+		CHECK(rs != NULL && nerr == 0);
+		if (rs == NULL)
+			continue;
+		s = rs_scratch_new(rs);
+		for (int i = 0; i < 1000; i++) {
+			/* 1..1000 in a scattered order */
+			int v = (i * 617) % 1000 + 1;
+
+			login(&ev, T0 + SEC, "failure", "1.1.1.1", "a", NULL);
+			soc_event_set_int(&ev, SOC_F_SOURCE_PORT, v);
+			ruleset_match(rs, s, &ev, on_alert, &g);
+		}
+		CHECK(corr_state_check(rs->cs, NULL) == 0);
+		CHECK_INT(ruleset_tick(rs, T0 + 7200 * SEC, on_alert, &g),
+		    t[c].alerts);
+		CHECK_INT(g.n, t[c].alerts);
+		if (t[c].alerts > 0)
+			CHECK_INT(g.last_count, 1000);
+		rs_scratch_free(s);
+		ruleset_free(rs);
+	}
+}
+
 int
 main(void)
 {
@@ -451,6 +568,7 @@ main(void)
 		run_case(&cases[i]);
 	test_timespans();
 	test_corr_refusals();
+	test_metric_bound();
 	test_agency_bounds();
 	return check_done() != 0;
 }

@@ -4,7 +4,9 @@
  * the filter/rule pairs `rules check` reports), the expand modifier with
  * placeholders.yml (defaults and per-agency lists), and the compile bounds
  * (file size, YAML depth and aliases, values per rule), each refused with
- * file:line while the other rules of the directory load.
+ * file:line while the other rules of the directory load; and fields that
+ * hold a list (DNS answers, TLS ALPN), where a condition holds when any
+ * value matches; and rules.min_status and partial directories.
  */
 #include <ftw.h>
 #include <stdarg.h>
@@ -298,9 +300,219 @@ test_bounds(void)
 		fputs(errs, stderr);
 }
 
+#define DNSRULE(t, sel) "---\ntitle: " t "\nlogsource:\n  category: dns\n" \
+    "detection:\n  sel:\n    " sel "\n  condition: sel\n"
+
+static void
+on_title(void *arg, const struct rs_alert *a)
+{
+	char *out = arg;
+	size_t len = strlen(out);
+
+	snprintf(out + len, 256 - len, "%s ", rule_title(a->rule));
+}
+
+/*
+ * Multi-valued fields: each comma-joined value is matched on its own.
+ * DNS answers escape a ',' inside a value as "\,"; ALPN ids are as sent
+ * (the TLS field on a DNS event here: only the scan is under test).
+ */
+static void
+test_multi(void)
+{
+	static const struct { const char *answers, *alpn, *want; } t[] = {
+		{ "10.0.0.1,10.0.0.2", NULL, "eq " },
+		{ "10.0.0.2,10.0.0.1", NULL, "eq " },
+		{ "10.0.0.10,10.0.0.11", NULL, "" },
+		{ "b.evil.com,a.example", NULL, "end " },
+		{ "a.example,b.evil.com", NULL, "end " },
+		{ "x\\,y.example,z", NULL, "esc " },	/* x\,y.example and z */
+		{ "x\\\\,y", NULL, "y " },		/* x\\ and y */
+		{ "x\\,y", NULL, "" },			/* one value: x\,y */
+		{ "aaa.one,bbb.two", NULL, "all " },	/* as ECS backends */
+		{ NULL, "http/1.1,h2", "alpn " },
+		{ NULL, "h2c,http/1.1", "" },
+		{ "10.0.0.1", "h2", "eq alpn " },
+	};
+	static struct soc_event ev;
+	struct ruleset *rs;
+	struct rs_scratch *s;
+	size_t nerr = 0;
+
+	rs = load(&nerr, NULL, "m.yml",
+	    DNSRULE("eq", "dns.answers.data: 10.0.0.1")
+	    DNSRULE("end", "answers|endswith: .evil.com")
+	    DNSRULE("esc", "answers: 'x\\,y.example'")
+	    DNSRULE("y", "answers: 'y'")
+	    DNSRULE("all", "answers|contains|all: [aaa, bbb]")
+	    DNSRULE("alpn", "tls.next_protocol: h2"), NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs == NULL || nerr != 0) {
+		fputs(errs, stderr);
+		ruleset_free(rs);
+		return;
+	}
+	s = rs_scratch_new(rs);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char got[256] = "";
+
+		soc_event_reset(&ev);
+		ev.ts = T0;
+		soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "network.dns");
+		if (t[i].answers != NULL)
+			soc_event_set_cstr(&ev, SOC_F_DNS_ANSWERS, t[i].answers);
+		if (t[i].alpn != NULL)
+			soc_event_set_cstr(&ev, SOC_F_TLS_NEXT_PROTOCOL, t[i].alpn);
+		ruleset_match(rs, s, &ev, on_title, got);
+		if (strcmp(got, t[i].want) != 0)
+			fprintf(stderr, "multi %zu (%s|%s): matched '%s', want '%s'\n",
+			    i, t[i].answers ? t[i].answers : "-",
+			    t[i].alpn ? t[i].alpn : "-", got, t[i].want);
+		CHECK_STR(got, t[i].want);
+	}
+	rs_scratch_free(s);
+	ruleset_free(rs);
+}
+
+#define SSHRULE(t, st) "title: " t "\nname: " t "\n" st "logsource:\n" \
+    "  product: linux\n  service: sshd\ndetection:\n  sel:\n" \
+    "    event.action: ssh_login\n  condition: sel\n---\n"
+
+static size_t
+loaded_with(int min_status, size_t *nskip, const char **why_corr)
+{
+	char dir[64];
+	const char *dirs[1] = { dir }, *title, *why;
+	struct rs_load_opts o = { .min_status = min_status };
+	struct ruleset *rs;
+	size_t nerr = 0, n;
+
+	snprintf(dir, sizeof(dir), "/tmp/test-rules-load.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	write_file(dir, "s.yml", SSHRULE("st", "status: stable\n")
+	    SSHRULE("te", "status: test\n") SSHRULE("ex", "status: experimental\n")
+	    SSHRULE("de", "status: deprecated\n") SSHRULE("un", "status: unsupported\n")
+	    SSHRULE("fo", "status: foo\n") SSHRULE("no", "")
+	    "title: c\nstatus: stable\ncorrelation:\n  type: event_count\n"
+	    "  rules: [ex]\n  timespan: 1m\n  condition: {gte: 2}\n");
+	errs[0] = '\0';
+	rs = ruleset_load_opts(dirs, 1, MAPPING, &o, on_err, NULL, &nerr);
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	CHECK(rs != NULL);
+	if (rs == NULL)
+		return 0;
+	CHECK_INT(nerr, 0);
+	n = ruleset_count(rs);
+	*nskip = ruleset_skipped(rs);
+	*why_corr = NULL;
+	for (size_t i = 0; i < *nskip; i++) {
+		CHECK(ruleset_skipped_rule(rs, i, NULL, NULL, &title, NULL,
+		    &why) == 0);
+		if (strcmp(title, "c") == 0)
+			*why_corr = strstr(why, "references") ? "references" : why;
+	}
+	CHECK(ruleset_skipped_rule(rs, *nskip, NULL, NULL, NULL, NULL,
+	    NULL) == -1);
+	ruleset_free(rs);
+	return n;
+}
+
+/* rules.min_status: what loads at each level; the rest is listed. */
+static void
+test_status(void)
+{
+	const char *why;
+	size_t nskip;
+
+	/* no selection (ruleset_load): everything, as before */
+	CHECK_INT(loaded_with(RS_STATUS_ANY, &nskip, &why), 8);
+	CHECK_INT(nskip, 0);
+	/* test: stable, test, no status; experimental, deprecated,
+	 * unsupported, foo and the correlation over ex skipped */
+	CHECK_INT(loaded_with(RS_STATUS_TEST, &nskip, &why), 3);
+	CHECK_INT(nskip, 5);
+	CHECK(why != NULL && strcmp(why, "references") == 0);
+	CHECK_INT(loaded_with(RS_STATUS_STABLE, &nskip, &why), 2);
+	CHECK_INT(nskip, 6);
+	CHECK_INT(loaded_with(RS_STATUS_EXPERIMENTAL, &nskip, &why), 5);
+	CHECK_INT(nskip, 3);
+	CHECK_INT(rs_status_parse("test"), RS_STATUS_TEST);
+	CHECK_INT(rs_status_parse("deprecated"), -2);
+	CHECK_INT(rs_status_parse(NULL), -2);
+}
+
+/*
+ * Partial directories: refusals under sigmahq/ or a directory with a
+ * .partial file are listed, not counted; one in own/ still counts.
+ */
+static void
+test_partial(void)
+{
+	static const char *bad = "title: bad\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n    nosuchfield: x\n"
+	    "  condition: sel\n";
+	char dir[64], sub[128];
+	const char *dirs[1] = { dir };
+	struct rs_load_opts o = { .min_status = RS_STATUS_TEST, .partial_dirs = 1 };
+	struct ruleset *rs;
+	size_t nerr = 0;
+
+	snprintf(dir, sizeof(dir), "/tmp/test-rules-load.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	snprintf(sub, sizeof(sub), "%s/sigmahq", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/sigmahq/deep", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/vendor", dir);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/own", dir);
+	mkdir(sub, 0700);
+	write_file(dir, "sigmahq/deep/bad.yml", bad);
+	write_file(dir, "sigmahq/good.yml", SSHRULE("g1", "status: test\n")
+	    "title: g2\nlogsource:\n  product: linux\n  service: sshd\n"
+	    "detection:\n  sel:\n    user.name: root\n  condition: sel\n");
+	write_file(dir, "vendor/.partial", "");
+	write_file(dir, "vendor/bad.yml", bad);
+	write_file(dir, "own/fine.yml", base);
+	errs[0] = '\0';
+	rs = ruleset_load_opts(dirs, 1, MAPPING, &o, on_err, NULL, &nerr);
+	CHECK(rs != NULL);
+	CHECK_INT(nerr, 0);
+	if (rs != NULL) {
+		CHECK_INT(ruleset_count(rs), 3);
+		CHECK_INT(ruleset_refused_partial(rs), 2);
+		CHECK(ruleset_refused_partial_msg(rs, 0) != NULL &&
+		    strstr(ruleset_refused_partial_msg(rs, 0),
+		    "sigmahq/deep/bad.yml:") != NULL);
+		CHECK(ruleset_refused_partial_msg(rs, 1) != NULL &&
+		    strstr(ruleset_refused_partial_msg(rs, 1), "vendor/bad.yml:")
+		    != NULL);
+		CHECK(ruleset_refused_partial_msg(rs, 2) == NULL);
+	}
+	CHECK(strstr(errs, "vendor/bad.yml:") != NULL);	/* still reported */
+	ruleset_free(rs);
+	/* one refusal in the operator's own directory counts */
+	write_file(dir, "own/bad.yml", bad);
+	rs = ruleset_load_opts(dirs, 1, MAPPING, &o, on_err, NULL, &nerr);
+	CHECK_INT(nerr, 1);
+	CHECK(rs != NULL && ruleset_refused_partial(rs) == 2);
+	ruleset_free(rs);
+	/* without partial_dirs every refusal counts */
+	o.partial_dirs = 0;
+	rs = ruleset_load_opts(dirs, 1, MAPPING, &o, on_err, NULL, &nerr);
+	CHECK_INT(nerr, 3);
+	ruleset_free(rs);
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 main(void)
 {
+	test_status();
+	test_partial();
+	test_multi();
 	test_filters();
 	test_expand();
 	test_bounds();

@@ -564,7 +564,7 @@ test_refusals(void)
 	ERRAT("i-yaml.yml", 2, "YAML");
 	ERRAT("j-cidr.yml", 8, "bad CIDR");
 	ERRAT("k-cidr.yml", 8, "cidr needs an IP field");
-	ERRAT("l-vc.yml", 4, "correlation type 'value_sum' (a metric) is not supported");
+	ERRAT("l-vc.yml", 4, "metric field 'user.name' is not an integer field");
 	ERRAT("m-ref.yml", 6, "correlation references unknown or refused rule 'nosuchrule'");
 	ERRAT("n-lt.yml", 8, "condition can never hold (5..3)");
 	ERRAT("o-expand.yml", 8, "expand needs a placeholders.yml");

@@ -368,12 +368,15 @@ static const struct cmd cmds[] = {
 	  "SEVERITY [--initial DUR] [--details DUR] [--final DUR]",
 	  "Change the deadlines of one severity (DUR: 2s, 24h, 5d; none)." },
 	{ "sensor enroll", cmd_sensor_enroll, DB_WRITE, 0, 0,
-	  "NAME --agency CODE --key FILE|Z85 [--system CODE]",
+	  "NAME --agency CODE --key FILE|Z85 [--system CODE] [--role sensor|province]",
 	  "Enroll a sensor's public key (a .pub file from `socctl keygen`, or\n"
 	  "the 40-character Z85 text) for an agency.  The correlator serves\n"
 	  "only enrolled, unrevoked keys; the agency of every event is taken\n"
 	  "from this enrolment.  --system names the agency's information\n"
-	  "system it watches: its incidents carry that system and level." },
+	  "system it watches: its incidents carry that system and level.\n"
+	  "--role: a sensor sends events, a province (a provincial\n"
+	  "correlator, on a national database) sends alerts; without it the\n"
+	  "key's first batch fixes its role." },
 	{ "sensor revoke", cmd_sensor_revoke, DB_WRITE, 0, 0, "NAME",
 	  "Revoke a sensor: its key gets no service from now on." },
 	{ "sensor reset-seq", cmd_sensor_reset_seq, DB_WRITE, 0, 0, "NAME",

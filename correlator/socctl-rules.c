@@ -88,11 +88,12 @@ rules_error(void *arg, const char *msg)
 int
 cmd_rules_check(struct ctx *c, int argc, char **argv)
 {
-	const char *mapping = NULL;
+	const char *mapping = NULL, *minst = "test";
 	const char **dirs;
 	char mbuf[PATH_MAX + 32];
 	struct ruleset *rs;
-	size_t nerr = 0, nok, ndirs = 0;
+	struct rs_load_opts o = { .min_status = RS_STATUS_TEST, .partial_dirs = 1 };
+	size_t nerr = 0, nok, nskip, npart, ndirs = 0;
 	int i;
 
 	(void)c;
@@ -103,10 +104,13 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 			mapping = argv[++i];
 		else if (strncmp(argv[i], "--mapping=", 10) == 0)
 			mapping = argv[i] + 10;
+		else if (strcmp(argv[i], "--min-status") == 0 && i + 1 < argc)
+			minst = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			free(dirs);
 			return errx1("rules check: unknown option %s (usage: socctl"
-			    " rules check DIR... [--mapping FILE])", argv[i]);
+			    " rules check DIR... [--mapping FILE] [--min-status"
+			    " experimental|test|stable|any])", argv[i]);
 		} else
 			dirs[ndirs++] = argv[i];
 	}
@@ -115,9 +119,16 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 		return errx1("rules check: give at least one rule directory"
 		    " (usage: socctl rules check DIR... [--mapping FILE])");
 	}
+	if (strcmp(minst, "any") == 0)
+		o.min_status = RS_STATUS_ANY;
+	else if ((o.min_status = rs_status_parse(minst)) == -2) {
+		free(dirs);
+		return errx1("rules check: --min-status %s: give experimental,"
+		    " test, stable or any", minst);
+	}
 	if (mapping == NULL)
 		mapping = rules_mapping(dirs, ndirs, mbuf, sizeof(mbuf));
-	rs = ruleset_load(dirs, ndirs, mapping, rules_error, NULL, &nerr);
+	rs = ruleset_load_opts(dirs, ndirs, mapping, &o, rules_error, NULL, &nerr);
 	free(dirs);
 	if (rs == NULL)
 		return errx1("rules check: no usable rule set could be built"
@@ -132,8 +143,26 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
 		printf("filter %s (%s) from %s:%d applies to %s (%s)\n", fid,
 		    ftitle, file, line, rule_id(r), rule_title(r));
 	}
+	/* what rules.min_status leaves out, as the correlator would */
+	nskip = ruleset_skipped(rs);
+	for (size_t k = 0; k < nskip; k++) {
+		const char *file, *title, *status, *why;
+		int line;
+
+		if (ruleset_skipped_rule(rs, k, &file, &line, &title, &status,
+		    &why) == 0)
+			printf("skipped %s:%d %s (status %s): %s\n", file, line,
+			    title, status, why);
+	}
+	npart = ruleset_refused_partial(rs);
 	ruleset_free(rs);
-	printf("%zu rule%s loaded, %zu refused\n", nok, nok == 1 ? "" : "s", nerr);
+	printf("%zu rule%s loaded, %zu refused", nok, nok == 1 ? "" : "s", nerr);
+	if (npart > 0)
+		printf(", %zu refused in partial directories (loaded without them)",
+		    npart);
+	if (nskip > 0)
+		printf(", %zu skipped below status %s", nskip, minst);
+	printf("\n");
 	return nerr > 0 ? 1 : 0;
 }
 

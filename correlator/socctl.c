@@ -478,9 +478,12 @@ static const struct cmd cmds[] = {
 	{ "assessment list", cmd_assessment_list, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]", "List assessments on record." },
 	{ "rules check", cmd_rules_check, DB_NONE, 0, 0,
-	  "DIR... [--mapping FILE]",
+	  "DIR... [--mapping FILE] [--min-status experimental|test|stable|any]",
 	  "Load the rule sets as the correlator would and report each rule it\n"
-	  "refuses as file:line: reason.  Exit 1 if any rule was refused." },
+	  "refuses as file:line: reason, the rules skipped below --min-status\n"
+	  "(default test, as rules.min_status) and the refusals in partial\n"
+	  "directories (sigmahq/ or with a .partial file), which the correlator\n"
+	  "loads without.  Exit 1 if any rule elsewhere was refused." },
 	{ "rules test", cmd_rules_test, DB_NONE, 0, 0,
 	  "DIR... (--log FILE | --pcap FILE | --events FILE.jsonl) [--mapping FILE] [--json]",
 	  "Run a log file, a capture or JSON-lines events through the sensor's\n"

@@ -77,6 +77,15 @@ def main():
     check("rules: 1 loaded, 2 refused in partial directories, 1 skipped below "
           "rules.min_status test" in p.stderr, f"counted: {p.stderr[-600:]}")
 
+    # socctl rules check says the same as the correlator
+    p = run(SOCCTL, "rules", "check", rules, ok=False)
+    check(p.returncode == 0 and "skipped " in p.stdout and "b.yml" in p.stdout and
+          "1 rule loaded, 0 refused, 2 refused in partial directories" in p.stdout and
+          "1 skipped below status test" in p.stdout, f"rules check lists them: {p.stdout}")
+    p = run(SOCCTL, "rules", "check", rules, "--min-status", "any", ok=False)
+    check("2 rules loaded" in p.stdout and "skipped" not in p.stdout,
+          f"--min-status any skips nothing: {p.stdout}")
+
     conf = os.path.join(TMP, "c.yml")
     write(conf, "rules.min_status: experimental\n")
     p = correlator(rules, conf)

@@ -24,7 +24,7 @@
  * The national role: a batch of kind ALERTS from an enrolled province
  * (its correlator's key, enrolled like a sensor) takes the same chain,
  * duplicate, gap, poison and savepoint path; each record is then one
- * revision of one provincial incident (apply_alerts, store-national.c).
+ * revision of one provincial incident (ingest-national.c, store-national.c).
  * Each key has a role, given at enrolment (--role) or fixed by the kind
  * of its first batch (trust on first use): alert batches from a sensor
  * key and event batches from a province key are refused, counted and
@@ -48,63 +48,10 @@
 #include "enrich.h"
 #include "incident-agg.h"
 #include "ingest.h"
+#include "ingest-int.h"
 #include "rules.h"
 #include "store.h"
 
-#define POISON_SLOTS	64
-#define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
-#define AGG_KEYS	8192			/* incident keys per group */
-#define AGG_ARENA	(32u << 20)		/* their strings and evidence */
-#define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
-#define SAFE_GROUPS	16	/* groups written per batch after a failure */
-#define LOG_NEW_MAX	20	/* new incidents logged by name per group */
-#define SEQ_AHEAD_CLOCK	(1ULL << 40)		/* 12.7 days of microseconds */
-#define SEQ_AHEAD_STEP	(1ULL << 20)		/* about a sensor's floor block */
-
-/* Failed attempts of one sensor's current batch. */
-struct poison {
-	char		name[128];
-	uint64_t	seq;
-	int		tries;
-};
-
-struct ingest {
-	struct store		*st;
-	struct ruleset		*rs;
-	struct rs_scratch	*scratch;
-	struct enrich		*en;
-	struct ingest_stats	 n;
-	int			 in_tx;
-	int			 nreplies;
-	struct ingest_reply	 replies[INGEST_GROUP_MAX];
-	struct poison		 poison[POISON_SLOTS];
-	int64_t			 implausible_logged;	/* mono ms */
-	struct soc_event	 ev;
-	const uint8_t		*raw;		/* in->ev's wire bytes */
-	size_t			 rawlen;
-	uint64_t		 evno;		/* events decoded, names in->ev */
-	struct soc_event	 fev;		/* evidence decoded at a flush */
-	struct soc_sbuf		 fjson;		/* its JSON */
-	struct soc_alert	 alert;		/* apply_alerts(): a record */
-	struct soc_sbuf		 ajson;		/* ... and its JSON */
-	char			 atags[ALERT_MAX_TAGS * ALERT_TAG_LEN]; /* its tags */
-	struct agg		*agg;
-	int			 agg_failed;	/* a write of the sums failed */
-	int			 safe_groups;	/* write per batch for so many */
-	uint64_t		 logged;	/* new incidents logged this group */
-	int			 keep_first, keep_last;
-	int64_t			 reopen_within;
-	const struct category_map *cats;	/* cats_file, else built in */
-	struct category_map	*cats_file;
-	struct category_map	*cats_builtin;
-};
-
-/* What on_alert needs while one batch is applied. */
-struct batch_ctx {
-	struct ingest			*in;
-	const struct store_sensor	*sen;
-	int				 failed;
-};
 
 /*
  * Whether seq is a plausible next number after last (seq > last here).
@@ -554,160 +501,6 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	return 0;
 }
 
-/*
- * The alert's tags as the incidents table keeps them, comma-separated (a
- * tag with a comma in it is left out: it would read back as two).
- */
-static void
-tags_join(const struct soc_alert *a, char *buf, size_t len)
-{
-	size_t off = 0, n;
-	int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < a->ntags && i < ALERT_MAX_TAGS; i++) {
-		n = strlen(a->tags[i]);
-		if (n == 0 || memchr(a->tags[i], ',', n) != NULL ||
-		    off + n + 2 > len)
-			continue;
-		if (off > 0)
-			buf[off++] = ',';
-		memcpy(buf + off, a->tags[i], n);
-		off += n;
-		buf[off] = '\0';
-	}
-}
-
-/*
- * The national role: one decoded alert as a revision of a provincial
- * incident.  The origin name and the agency are the enrolled key's; what
- * the alert says of them (soc.origin.name, organization.id) stays in the
- * evidence row only.
- */
-static void
-alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
-    const char *evidence, const char *tags, struct store_origin_rev *r)
-{
-	*r = (struct store_origin_rev){
-		.origin_name = sen->name,
-		.agency = sen->agency,
-		.origin_agency = a->origin_agency,
-		.origin_incident = a->incident_id,
-		.revision = a->revision > INT64_MAX ? -1 : (int64_t)a->revision,
-		.rule_id = a->rule_id,
-		.rule_title = a->rule_title,
-		.rule_level = a->rule_level,
-		.rule_author = a->rule_author,
-		.rule_tags = tags,
-		.severity = a->severity,
-		.status = a->status,
-		.group_key = a->group_key,
-		.first_seen = a->first_seen,
-		.last_seen = a->last_seen,
-		.count = a->count,
-		.evidence_json = evidence,
-	};
-}
-
-/*
- * One decoded alert into the store: 0 (stored, stale or refused, *ngood
- * counting the first two), or -1 when the store failed.
- */
-static int
-apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
-    uint64_t *ngood)
-{
-	struct alert_fields all;
-	struct store_origin_rev r;
-	int64_t id;
-	int rc;
-
-	alert_fields_all(&all);	/* the province chose what left it */
-	soc_sbuf_reset(&in->ajson);
-	alert_to_json(&in->alert, &all, &in->ajson);
-	tags_join(&in->alert, in->atags, sizeof(in->atags));
-	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
-	    in->ajson.data, in->atags, &r);
-	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
-		return -1;
-	if (rc != STORE_NAT_REFUSED)
-		(*ngood)++;
-	switch (rc) {
-	case STORE_NAT_REFUSED:
-		/* resending cannot mend it: counted, and the batch goes on */
-		in->n.fwd_bad++;
-		log_warnx("%s: incident %lld revision %lld refused: %s",
-		    r.origin_name, (long long)r.origin_incident,
-		    (long long)r.revision, store_errmsg(in->st));
-		break;
-	case STORE_NAT_CREATED:
-		in->n.fwd_new++;
-		log_info("incident %lld: %s [%s] agency %s, forwarded by %s"
-		    " (incident %lld there)", (long long)id, r.rule_title,
-		    store_severity_name(r.severity), r.agency, r.origin_name,
-		    (long long)r.origin_incident);
-		break;
-	case STORE_NAT_UPDATED:
-		in->n.fwd_updated++;
-		break;
-	default:
-		in->n.fwd_stale++;
-		log_debug("%s: incident %lld revision %lld is not newer than"
-		    " the one stored", r.origin_name,
-		    (long long)r.origin_incident, (long long)r.revision);
-		break;
-	}
-	return 0;
-}
-
-/*
- * Apply one alert batch from an enrolled province inside the open
- * transaction, under its own savepoint, as apply_events() does for
- * events: 0 = applied, -1 = undone alone.  A record the decoder refuses
- * is counted and logged and the rest of the batch goes on: resending
- * cannot mend it, and holding the chain would stop every alert behind it.
- */
-static int
-apply_alerts(struct ingest *in, const struct store_sensor *sen,
-    const struct soc_wire_hdr *hdr, const void *data, size_t len)
-{
-	struct soc_wire_reader r;
-	struct soc_wire_hdr h2;
-	const void *blob;
-	const char *why;
-	uint64_t nrec = 0, ngood = 0;
-	int64_t now = soc_now_ns();
-	size_t blen;
-	int failed = 0;
-
-	if (store_batch_begin(in->st) == -1)
-		return -1;
-	soc_wire_open(&r, data, len, &h2, &why);
-	while (!failed && soc_wire_next_blob(&r, &blob, &blen, &why) == 1) {
-		nrec++;
-		if (alert_from_json(blob, blen, &in->alert, &why) == -1) {
-			in->n.fwd_bad++;
-			log_warnx("%s: alert %llu of batch %llu refused: %s",
-			    sen->name, (unsigned long long)nrec,
-			    (unsigned long long)hdr->seq, why);
-			continue;
-		}
-		in->n.fwd_alerts++;
-		failed = apply_alert(in, sen, now, &ngood) == -1;
-	}
-	if (failed || (ngood > 0 &&
-	    store_national_received(in->st, sen->name, now) == -1) ||
-	    store_sensor_set_seq(in->st, sen->name, hdr->seq, nrec, now) == -1) {
-		log_warnx("alert batch %llu of %s not applied (%s); it will be"
-		    " resent", (unsigned long long)hdr->seq, sen->name,
-		    store_errmsg(in->st));
-		store_batch_end(in->st, -1);
-		in->n.commit_failed++;
-		return -1;
-	}
-	return store_batch_end(in->st, 0);
-}
-
 /* A batch never applied: its number is recorded so the chain goes on. */
 static void
 skip_batch(struct ingest *in, const void *peer, size_t peerlen,
@@ -830,7 +623,7 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    "sensors sharing one key)", sen->name,
 		    (unsigned long long)h->seq, (unsigned long long)h->prev,
 		    (unsigned long long)sen->last_seq);
-	switch (h->kind == SOC_WIRE_ALERTS ? apply_alerts(in, sen, h, data, len) :
+	switch (h->kind == SOC_WIRE_ALERTS ? ingest_apply_alerts(in, sen, h, data, len) :
 	    apply_events(in, sen, h, data, len)) {
 	case 0:
 		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);

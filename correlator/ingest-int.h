@@ -1,0 +1,83 @@
+/*
+ * Inside ingest (ingest.c, ingest-national.c), not for its users: the
+ * handle, the per-batch context and the national path's entry point.
+ */
+#ifndef SOC_CORR_INGEST_INT_H
+#define SOC_CORR_INGEST_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "soc/event.h"
+#include "soc/json.h"
+#include "soc/wire.h"
+#include "alert.h"
+#include "ingest.h"
+#include "store.h"
+
+struct agg;
+struct category_map;
+
+#define POISON_SLOTS	64
+#define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
+#define AGG_KEYS	8192			/* incident keys per group */
+#define AGG_ARENA	(32u << 20)		/* their strings and evidence */
+#define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
+#define SAFE_GROUPS	16	/* groups written per batch after a failure */
+#define LOG_NEW_MAX	20	/* new incidents logged by name per group */
+#define SEQ_AHEAD_CLOCK	(1ULL << 40)		/* 12.7 days of microseconds */
+#define SEQ_AHEAD_STEP	(1ULL << 20)		/* about a sensor's floor block */
+
+/* Failed attempts of one sensor's current batch. */
+struct poison {
+	char		name[128];
+	uint64_t	seq;
+	int		tries;
+};
+
+struct ingest {
+	struct store		*st;
+	struct ruleset		*rs;
+	struct rs_scratch	*scratch;
+	struct enrich		*en;
+	struct ingest_stats	 n;
+	int			 in_tx;
+	int			 nreplies;
+	struct ingest_reply	 replies[INGEST_GROUP_MAX];
+	struct poison		 poison[POISON_SLOTS];
+	int64_t			 implausible_logged;	/* mono ms */
+	struct soc_event	 ev;
+	const uint8_t		*raw;		/* in->ev's wire bytes */
+	size_t			 rawlen;
+	uint64_t		 evno;		/* events decoded, names in->ev */
+	struct soc_event	 fev;		/* evidence decoded at a flush */
+	struct soc_sbuf		 fjson;		/* its JSON */
+	struct soc_alert	 alert;		/* apply_alerts(): a record */
+	struct soc_sbuf		 ajson;		/* ... and its JSON */
+	char			 atags[ALERT_MAX_TAGS * ALERT_TAG_LEN]; /* its tags */
+	struct agg		*agg;
+	int			 agg_failed;	/* a write of the sums failed */
+	int			 safe_groups;	/* write per batch for so many */
+	uint64_t		 logged;	/* new incidents logged this group */
+	int			 keep_first, keep_last;
+	int64_t			 reopen_within;
+	const struct category_map *cats;	/* cats_file, else built in */
+	struct category_map	*cats_file;
+	struct category_map	*cats_builtin;
+};
+
+/* What on_alert needs while one batch is applied. */
+struct batch_ctx {
+	struct ingest			*in;
+	const struct store_sensor	*sen;
+	int				 failed;
+};
+
+/*
+ * Apply one alert batch from an enrolled province inside the open
+ * transaction, under its own savepoint: 0 = applied, -1 = undone alone
+ * (ingest-national.c).
+ */
+int	ingest_apply_alerts(struct ingest *in, const struct store_sensor *sen,
+	    const struct soc_wire_hdr *hdr, const void *data, size_t len);
+
+#endif

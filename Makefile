@@ -12,9 +12,10 @@ DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG
               libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks), python3-zmq (the hostile
-# province and sensor tests).  Installed by `make test`, so a
+# province and sensor tests), chromium (the leadership report rendered
+# headless).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
-TEST_DEPS  := tshark systemd sqlite3 python3-zmq
+TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 
 .PHONY: all deps deps-test deps-extra build test test-unit test-asan demo bench fuzz install clean

@@ -22,8 +22,10 @@
  *  - one agency filling its correlation windows: the built-in eviction
  *    alert becomes an incident through ingest, and the window counters
  *    reach the store for `socctl stats` (corr_windows_save);
+ *  - a correlation's incident keeps, as evidence, the events that
+ *    reached its threshold (from several groups and sensors);
  *  - the aggregation table alone: ring of the latest, compaction, a full
- *    table, undo.
+ *    table, undo; the ring of window events (event-ring.c).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +44,7 @@
 #include "category.h"
 #include "corr-stats.h"
 #include "enrich.h"
+#include "event-ring.h"
 #include "incident-agg.h"
 #include "ingest.h"
 #include "rules.h"
@@ -774,6 +777,46 @@ test_analyst_reopen(struct ingest *in, struct store *st, struct soc_wbuf *b)
 	    NULL, soc_now_ns()), 0);
 }
 
+/*
+ * The ring of window events: found by number, gone once written over
+ * (the arena wrapped past it) or once a later number took its slot.
+ */
+static void
+test_evring(void)
+{
+	struct evring *r = evring_new(64, 4096);	/* blobs up to 1024 */
+	char blob[600];
+	const char *p;
+	size_t len = 0;
+
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	CHECK(evring_get(r, 0, &len) == NULL);
+	memset(blob, 'a', sizeof(blob));
+	evring_put(r, 10, "s1", 3, blob, 500);
+	p = evring_get(r, 10, &len);
+	CHECK(p != NULL && len == 503 && strcmp(p, "s1") == 0 && p[3] == 'a');
+	evring_put(r, 11, "", 0, blob, 2000);	/* too large: not kept */
+	CHECK(evring_get(r, 11, &len) == NULL);
+	CHECK(evring_get(r, 10, &len) != NULL);
+	evring_put(r, 74, "", 0, blob, 10);	/* 10's slot */
+	CHECK(evring_get(r, 10, &len) == NULL);
+	CHECK(evring_get(r, 74, &len) != NULL && len == 10);
+	for (uint64_t n = 20; n < 27; n++) {	/* 7 x 600: past 4096 */
+		memset(blob, (int)('a' + n - 20), sizeof(blob));
+		evring_put(r, n, "", 0, blob, sizeof(blob));
+	}
+	CHECK(evring_get(r, 74, &len) == NULL);	/* written over */
+	CHECK(evring_get(r, 21, &len) == NULL);
+	CHECK(evring_get(r, 22, &len) != NULL);
+	p = evring_get(r, 26, &len);
+	CHECK(p != NULL && len == 600 && p[0] == 'g' && p[599] == 'g');
+	p = evring_get(r, 25, &len);
+	CHECK(p != NULL && p[0] == 'f' && p[599] == 'f');
+	evring_free(r);
+}
+
 static void
 test_categories(void)
 {
@@ -927,6 +970,7 @@ main(void)
 
 	test_categories();
 	test_agg();
+	test_evring();
 	setup(&st, &rs, &sc, &en);
 	if ((in = ingest_new(st, rs, sc, en)) == NULL)
 		abort();

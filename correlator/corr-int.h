@@ -1,7 +1,8 @@
 /*
  * Internals of the correlation windows, shared by corr-window.c (the
- * table, the windows, feeding), corr-metric.c (the metric types) and
- * corr-check.c (the invariants), and by
+ * table, the windows, feeding), corr-metric.c (the metric types),
+ * corr-query.c (counters, references) and corr-check.c (the
+ * invariants), and by
  * nobody else (the unit tests aside, through corr_state_check).
  */
 #ifndef SOC_CORR_CORR_INT_H
@@ -23,6 +24,7 @@
 struct cw_ent {
 	int64_t		 ts;
 	uint64_t	 v;		/* value hash, rule index, or chain start */
+	uint64_t	 ref;		/* the caller's (ruleset_set_ref) */
 	bool		 rep;		/* counted by an alert (ordered: valid) */
 };
 
@@ -67,6 +69,9 @@ struct corr_state {
 	uint32_t	 *fed;		/* per correlation: serial last fed */
 	size_t		  ncorr;
 	uint32_t	  serial;	/* of the event being matched */
+	uint64_t	  ref;		/* the caller's, of the event being matched */
+	bool		  ref_kept;	/* ... stored in some window */
+	uint64_t	  refs[RS_ALERT_MAXREFS];	/* a crossing alert's */
 	struct soc_event *synth;	/* for alerts judged by ruleset_tick */
 	struct rule	  evrule;	/* RS_RULE_CORR_EVICTION */
 };
@@ -75,6 +80,9 @@ uint64_t corr_key_hash(const struct corr_state *cs, const struct rule *c,
 	    const char *key, size_t len);
 uint32_t corr_ent_cap(const struct corr_def *d);
 bool	corr_state_ok(struct corr_state *cs);
+/* corr-query.c */
+bool	corr_refs_kept(const struct corr_def *d);
+size_t	corr_refs_of(struct corr_state *cs, const struct corr_key *k);
 /* corr-metric.c */
 void	corr_metric_add(struct corr_key *k, const struct corr_def *d, int64_t v);
 bool	corr_metric_holds(const struct corr_key *k, const struct corr_def *d);

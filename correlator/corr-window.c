@@ -5,8 +5,9 @@
  * the live run).
  *
  * State is a hash table keyed by (correlation, agency, group-by values).
- * Each key holds a small sorted array of entries (timestamp, value, and
- * whether an alert already counted it):
+ * Each key holds a small sorted array of entries (timestamp, value, the
+ * caller's reference of the event, and whether an alert already counted
+ * it; a crossing alert hands back the references, corr-query.c):
  *  - event_count: one entry per event; value_count: one per distinct
  *    value of the condition field(s) (a keyed hash of them), with the
  *    time it was last seen; temporal: one per referenced rule;
@@ -401,15 +402,15 @@ ent_remove(struct corr_key *k, uint32_t i)
 	k->n--;
 }
 
-/* Inserts (t, v) in time order, unreported. */
+/* Inserts (t, v) of the caller's ref in time order, unreported. */
 static void
-ent_insert(struct corr_key *k, int64_t t, uint64_t v)
+ent_insert(struct corr_key *k, int64_t t, uint64_t v, uint64_t ref)
 {
 	uint32_t i;
 
 	for (i = k->n; i > 0 && k->e[i - 1].ts > t; i--)
 		k->e[i] = k->e[i - 1];
-	k->e[i] = (struct cw_ent){ .ts = t, .v = v, .rep = false };
+	k->e[i] = (struct cw_ent){ .ts = t, .v = v, .ref = ref, .rep = false };
 	k->n++;
 }
 
@@ -446,11 +447,13 @@ struct verdict {
 	uint64_t	 count;
 	int64_t		 first, last;
 	bool		 crossing;
+	size_t		 nrefs;		/* in corr_state.refs */
 };
 
 /* Sliding window, lower bound only (see the top of the file). */
 static struct verdict
-slide_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v)
+slide_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
+    uint64_t ref)
 {
 	struct verdict r = { 0 };
 	int64_t i, newest;
@@ -465,7 +468,7 @@ slide_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v)
 	}
 	if (ent_reserve(k, corr_ent_cap(d)) == -1)
 		return r;
-	ent_insert(k, t, v);
+	ent_insert(k, t, v, ref);
 	newest = k->e[k->n - 1].ts;
 	while (lo < k->n && k->e[lo].ts < newest - d->timespan)
 		lo++;
@@ -496,7 +499,7 @@ holds(const struct corr_def *d, uint64_t val)
 
 /* Judges and empties a window that closed. */
 static struct verdict
-close_window(struct corr_key *k, const struct corr_def *d)
+close_window(struct corr_state *cs, struct corr_key *k, const struct corr_def *d)
 {
 	struct verdict r = { 0 };
 	uint64_t val = d->type == CT_EVENT_COUNT ? k->cnt : k->n;
@@ -519,6 +522,7 @@ close_window(struct corr_key *k, const struct corr_def *d)
 		r.first = k->wstart;
 		r.last = k->wlast;
 		r.crossing = true;
+		r.nrefs = corr_refs_of(cs, k);
 	}
 	k->cnt = 0;
 	k->n = 0;
@@ -527,13 +531,13 @@ close_window(struct corr_key *k, const struct corr_def *d)
 
 /* A window judged at its close: opened by the group's first event. */
 static struct verdict
-close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
-    struct verdict *closed)
+close_add(struct corr_state *cs, struct corr_key *k, const struct corr_def *d,
+    int64_t t, uint64_t v, uint64_t ref, struct verdict *closed)
 {
 	struct verdict r = { 0 };
 
 	if (k->cnt > 0 && t > k->wstart + d->timespan)
-		*closed = close_window(k, d);
+		*closed = close_window(cs, k, d);
 	if (k->cnt == 0) {
 		k->wstart = k->wlast = t;
 	} else if (t < k->wstart) {
@@ -549,7 +553,7 @@ close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
 		corr_metric_add(k, d, (int64_t)v);
 	} else if (d->type != CT_EVENT_COUNT && ent_find(k, v) < 0 &&
 	    ent_reserve(k, corr_ent_cap(d)) == 0)
-		ent_insert(k, t, v);
+		ent_insert(k, t, v, ref);
 	return r;
 }
 
@@ -560,11 +564,11 @@ close_add(struct corr_key *k, const struct corr_def *d, int64_t t, uint64_t v,
  * answered yet) and one of the second, at or after it, closes it silently.
  */
 static void
-absence_add(struct corr_key *k, const struct corr_def *d, uint32_t bi,
-    int64_t t, struct verdict *closed)
+absence_add(struct corr_state *cs, struct corr_key *k, const struct corr_def *d,
+    uint32_t bi, int64_t t, struct verdict *closed)
 {
 	if (k->cnt > 0 && t > k->wstart + d->timespan)
-		*closed = close_window(k, d);
+		*closed = close_window(cs, k, d);
 	if (bi == 0) {
 		if (k->cnt == 0 || (d->nrefs == 1 && t > k->wstart)) {
 			k->wstart = k->wlast = t;
@@ -576,7 +580,8 @@ absence_add(struct corr_key *k, const struct corr_def *d, uint32_t bi,
 
 /* temporal_ordered: entry i is step i of the chain that started last. */
 static struct verdict
-ordered_add(struct corr_key *k, const struct corr_def *d, uint32_t i, int64_t t)
+ordered_add(struct corr_key *k, const struct corr_def *d, uint32_t i, int64_t t,
+    uint64_t ref)
 {
 	struct verdict r = { 0 };
 	struct cw_ent *e = k->e;
@@ -590,7 +595,8 @@ ordered_add(struct corr_key *k, const struct corr_def *d, uint32_t i, int64_t t)
 	}
 	if (e[i].rep && (int64_t)e[i].v > start)
 		return r;
-	e[i] = (struct cw_ent){ .ts = t, .v = (uint64_t)start, .rep = true };
+	e[i] = (struct cw_ent){ .ts = t, .v = (uint64_t)start, .ref = ref,
+	    .rep = true };
 	if (i + 1 < d->nrefs)
 		return r;
 	r.crossing = start != k->rep_start;
@@ -616,7 +622,8 @@ emit(struct ruleset *rs, const struct rule *c, const struct corr_key *k,
 	int n = 0;
 	struct rs_alert a = { .rule = c, .event = ev,
 	    .group_key = k->key + k->gk_off, .first_ts = v->first,
-	    .last_ts = v->last, .count = v->count };
+	    .last_ts = v->last, .count = v->count,
+	    .refs = rs->cs->refs, .nrefs = v->nrefs };
 
 	if (c->generate) {
 		if (fn != NULL)
@@ -688,13 +695,16 @@ feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
 		return n;
 	k->touched = now;
 	if (d->type == CT_TEMPORAL_ORDERED)
-		v = ordered_add(k, d, bi, ev->ts);
+		v = ordered_add(k, d, bi, ev->ts, cs->ref);
 	else if (d->type == CT_ABSENCE)
-		absence_add(k, d, bi, ev->ts, &closed);
+		absence_add(cs, k, d, bi, ev->ts, &closed);
 	else if (d->at_close)
-		v = close_add(k, d, ev->ts, val, &closed);
+		v = close_add(cs, k, d, ev->ts, val, cs->ref, &closed);
 	else
-		v = slide_add(k, d, ev->ts, val);
+		v = slide_add(k, d, ev->ts, val, cs->ref);
+	if (v.crossing && !d->at_close)
+		v.nrefs = corr_refs_of(cs, k);
+	cs->ref_kept |= corr_refs_kept(d);
 	if (closed.count > 0)
 		n += emit(rs, c, k, &closed, ev, depth, fn, arg);
 	if (v.count > 0)
@@ -761,7 +771,7 @@ ruleset_tick(struct ruleset *rs, int64_t now_ns, rs_alert_fn fn, void *arg)
 			if (!d->at_close || k->cnt == 0 ||
 			    k->wstart + d->timespan >= now_ns)
 				continue;
-			v = close_window(k, d);
+			v = close_window(cs, k, d);
 			/* no chained feeding here: it could evict keys of this walk */
 			if (v.count > 0 && (ev = synth_event(cs, k)) != NULL)
 				n += emit(rs, k->corr, k, &v, ev, RS_MAX_CORR_CHAIN,
@@ -860,38 +870,4 @@ ruleset_adopt(struct ruleset *nrs, struct ruleset *old)
 	assert(corr_state_ok(nrs->cs));
 	assert(corr_state_ok(ocs));
 	return kept;
-}
-
-void
-ruleset_corr_stats(const struct ruleset *rs, size_t *keys, uint64_t *evicted)
-{
-	if (keys != NULL)
-		*keys = rs->cs->nkeys;
-	if (evicted != NULL)
-		*evicted = rs->cs->evicted;
-}
-
-size_t
-ruleset_corr_agencies(const struct ruleset *rs)
-{
-	return rs->cs->nags + 1;
-}
-
-int
-ruleset_corr_agency(const struct ruleset *rs, size_t i, const char **name,
-    size_t *keys, uint64_t *evicted)
-{
-	const struct corr_state *cs = rs->cs;
-	const struct corr_agency *ag;
-
-	if (i > cs->nags)
-		return -1;
-	ag = i < cs->nags ? cs->ags[i] : &cs->overflow;
-	if (name != NULL)
-		*name = ag->name;
-	if (keys != NULL)
-		*keys = ag->nkeys;
-	if (evicted != NULL)
-		*evicted = ag->evicted;
-	return 0;
 }

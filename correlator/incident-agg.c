@@ -63,6 +63,7 @@ struct agg {
 	size_t		 len, size;
 	uint64_t	 evno;			/* event whose JSON is at evoff */
 	uint32_t	 evoff;
+	uint32_t	 last;			/* entry of the last agg_add */
 	int		 keep_first, keep_last;
 	uint64_t	 dropped;
 	struct soc_hash_key key;
@@ -98,6 +99,7 @@ agg_new(size_t slots, size_t arena_bytes)
 	soc_hash_seed(&a->key);
 	a->keep_first = a->keep_last = 10;
 	a->evno = UINT64_MAX;
+	a->last = NONE;
 	return a;
 }
 
@@ -314,6 +316,21 @@ part_sum(struct part *p, uint64_t count, uint64_t nalerts, int64_t first_ts,
 	p->nalerts += nalerts;
 }
 
+/* The arena offset of event evno's blob, stored once per event; NONE. */
+static uint32_t
+ev_put(struct agg *a, uint64_t evno, const void *pre, size_t prelen,
+    const void *ev, size_t evlen)
+{
+	if (a->evno != evno) {
+		a->evoff = room(a, str_need(prelen + evlen)) ? str_put2(a->arena,
+		    a->size, &a->len, pre, prelen, ev, evlen) : NONE;
+		a->evno = a->evoff == NONE ? UINT64_MAX : evno;
+		if (a->evoff == NONE)
+			a->dropped++;
+	}
+	return a->evno == evno ? a->evoff : NONE;
+}
+
 int
 agg_add(struct agg *a, const struct rule *r, const char *agency,
     const char *sensor, const char *group_key, int64_t first_ts,
@@ -324,6 +341,7 @@ agg_add(struct agg *a, const struct rule *r, const char *agency,
 	uint64_t h;
 	uint32_t i, evoff;
 
+	a->last = NONE;
 	if (group_key == NULL)
 		group_key = "";
 	h = key_hash(a, r, agency, group_key);
@@ -363,18 +381,29 @@ agg_add(struct agg *a, const struct rule *r, const char *agency,
 	if (last_ts < first_ts)
 		last_ts = first_ts;
 	part_sum(&en->b, count ? count : 1, 1, first_ts, last_ts, severity);
+	a->last = (uint32_t)(en - a->e);
 	if (ev == NULL || (a->keep_first == 0 && a->keep_last == 0))
 		return 0;
-	if (a->evno != evno) {
-		a->evoff = room(a, str_need(prelen + evlen)) ? str_put2(a->arena,
-		    a->size, &a->len, pre, prelen, ev, evlen) : NONE;
-		a->evno = a->evoff == NONE ? UINT64_MAX : evno;
-		if (a->evoff == NONE)
-			a->dropped++;
-	}
-	evoff = a->evno == evno ? a->evoff : NONE;
+	evoff = ev_put(a, evno, pre, prelen, ev, evlen);
 	part_push_ev(&en->b, a->keep_first, a->keep_last, evoff);
 	return 0;
+}
+
+void
+agg_add_ev(struct agg *a, uint64_t evno, const void *pre, size_t prelen,
+    const void *ev, size_t evlen)
+{
+	struct entry *en;
+	uint32_t evoff;
+
+	if (a->last == NONE || ev == NULL ||
+	    (a->keep_first == 0 && a->keep_last == 0))
+		return;
+	en = &a->e[a->last];
+	/* evoff first: compacting moves strings, never entries */
+	evoff = ev_put(a, evno, pre, prelen, ev, evlen);
+	en->b.nalerts++;
+	part_push_ev(&en->b, a->keep_first, a->keep_last, evoff);
 }
 
 /* Folds a batch's part into the group's: counts add, events follow on. */
@@ -415,6 +444,7 @@ agg_batch_end(struct agg *a, int keep)
 			a->len = a->mark_len;
 	}
 	a->evno = UINT64_MAX;
+	a->last = NONE;
 	a->mark_n = a->n;
 	a->mark_len = a->len;
 }
@@ -435,6 +465,7 @@ agg_clear(struct agg *a)
 	a->n = a->ntouched = a->mark_n = 0;
 	a->len = a->mark_len = 0;
 	a->evno = UINT64_MAX;
+	a->last = NONE;
 }
 
 int

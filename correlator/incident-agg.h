@@ -35,7 +35,8 @@ struct agg_out {
 	const char		*sensor;	/* the first alert's */
 	const char		*group_key;
 	uint64_t		 count;		/* events */
-	uint64_t		 nalerts;
+	uint64_t		 nalerts;	/* evidence numbers: alerts and
+						 * agg_add_ev events */
 	int64_t			 first_ts, last_ts;
 	int			 severity;	/* highest */
 	const char		*ev_first[AGG_EV_MAX];	/* NULL: none kept */
@@ -63,6 +64,14 @@ int	agg_add(struct agg *a, const struct rule *r, const char *agency,
 	    const char *sensor, const char *group_key, int64_t first_ts,
 	    int64_t last_ts, uint64_t count, int severity, uint64_t evno,
 	    const void *pre, size_t prelen, const void *ev, size_t evlen);
+/*
+ * One more event of the alert agg_add() took last (0 returned), e.g. the
+ * earlier events of a correlation's window: evidence numbered like an
+ * alert's (nalerts counts it), in the first N and the latest M as usual;
+ * the count is the alert's.  Nothing if there is no such alert.
+ */
+void	agg_add_ev(struct agg *a, uint64_t evno, const void *pre,
+	    size_t prelen, const void *ev, size_t evlen);
 /* keep: fold the batch's alerts into the group's; else forget them. */
 void	agg_batch_end(struct agg *a, int keep);
 /* Between batches: 1 when the group's part should be written now. */

@@ -16,11 +16,14 @@
 
 struct agg;
 struct category_map;
+struct evring;
 
 #define POISON_SLOTS	64
 #define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
 #define AGG_KEYS	8192			/* incident keys per group */
 #define AGG_ARENA	(32u << 20)		/* their strings and evidence */
+#define EVRING_SLOTS	65536			/* events that fed windows ... */
+#define EVRING_BYTES	(16u << 20)		/* ... kept for evidence */
 #define REOPEN_WITHIN	(24 * 3600 * 1000000000LL)
 #define SAFE_GROUPS	16	/* groups written per batch after a failure */
 #define LOG_NEW_MAX	20	/* new incidents logged by name per group */
@@ -55,6 +58,7 @@ struct ingest {
 	struct soc_sbuf		 ajson;		/* ... and its JSON */
 	char			 atags[ALERT_MAX_TAGS * ALERT_TAG_LEN]; /* its tags */
 	struct agg		*agg;
+	struct evring		*evring;	/* events that fed windows */
 	int			 agg_failed;	/* a write of the sums failed */
 	int			 safe_groups;	/* write per batch for so many */
 	uint64_t		 logged;	/* new incidents logged this group */

@@ -46,6 +46,7 @@
 #include "alert.h"
 #include "category.h"
 #include "enrich.h"
+#include "event-ring.h"
 #include "incident-agg.h"
 #include "ingest.h"
 #include "ingest-int.h"
@@ -133,6 +134,7 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 	soc_sbuf_init(&in->fjson);
 	soc_sbuf_init(&in->ajson);
 	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
+	    (in->evring = evring_new(EVRING_SLOTS, EVRING_BYTES)) == NULL ||
 	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
 		ingest_free(in);
 		return NULL;
@@ -150,6 +152,7 @@ ingest_free(struct ingest *in)
 	soc_sbuf_free(&in->fjson);
 	soc_sbuf_free(&in->ajson);
 	agg_free(in->agg);
+	evring_free(in->evring);
 	category_free(in->cats_builtin);
 	category_free(in->cats_file);
 	free(in);
@@ -354,11 +357,54 @@ flush_incidents(struct ingest *in)
 }
 
 /*
+ * A correlation's crossing alert: its evidence is the events of its
+ * window (oldest first, those the ring still holds; the last one is
+ * usually the event just decoded), so the incident's first N hold the
+ * events that reached the threshold.  0, or -1 when the table is full.
+ */
+static int
+add_window(struct ingest *in, struct batch_ctx *bc, const struct rs_alert *a)
+{
+	const char *sen = bc->sen->name;
+	const void *pre, *ev;
+	size_t prelen, evlen, i;
+	int first = 1;
+
+	for (i = 0; i < a->nrefs; i++) {
+		if (a->refs[i] == in->evno) {
+			pre = sen;
+			prelen = strlen(sen) + 1;
+			ev = in->raw;
+			evlen = in->rawlen;
+		} else if ((ev = evring_get(in->evring, a->refs[i], &evlen)) != NULL) {
+			pre = "";
+			prelen = 0;
+		} else
+			continue;	/* older than the ring */
+		if (!first) {
+			agg_add_ev(in->agg, a->refs[i], pre, prelen, ev, evlen);
+			continue;
+		}
+		if (agg_add(in->agg, a->rule, bc->sen->agency, sen, a->group_key,
+		    a->first_ts, a->last_ts, a->count, rule_severity(a->rule),
+		    a->refs[i], pre, prelen, ev, evlen) == -1)
+			return -1;
+		first = 0;
+	}
+	if (!first)
+		return 0;
+	return agg_add(in->agg, a->rule, bc->sen->agency, sen, a->group_key,
+	    a->first_ts, a->last_ts, a->count, rule_severity(a->rule), in->evno,
+	    sen, strlen(sen) + 1, in->raw, in->rawlen);
+}
+
+/*
  * One alert: summed into the batch's part of its key.  Its evidence is
  * the event's wire bytes (with the sensor's name), copied once per event;
  * JSON is made at the flush, only of the events still kept.  The alert's
  * event is the one just decoded (a correlation's too: the event that
- * completed it).
+ * completed it); a correlation's crossing alert brings its window's
+ * events instead (add_window).
  */
 static void
 on_alert(void *arg, const struct rs_alert *a)
@@ -370,7 +416,10 @@ on_alert(void *arg, const struct rs_alert *a)
 	int created;
 
 	in->n.alerts++;
-	if (agg_add(in->agg, a->rule, bc->sen->agency, bc->sen->name,
+	if (a->nrefs > 0 && (in->keep_first > 0 || in->keep_last > 0)) {
+		if (add_window(in, bc, a) == 0)
+			return;
+	} else if (agg_add(in->agg, a->rule, bc->sen->agency, bc->sen->name,
 	    a->group_key, a->first_ts, a->last_ts, a->count,
 	    rule_severity(a->rule), in->evno, bc->sen->name,
 	    strlen(bc->sen->name) + 1, in->keep_first > 0 || in->keep_last > 0 ?
@@ -470,8 +519,14 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);
 		enrich_event(in->en, &in->ev);
 		in->n.events++;
+		ruleset_set_ref(in->rs, in->evno);
 		if (ruleset_match(in->rs, in->scratch, &in->ev, on_alert, &bc) == -1)
 			bc.failed = 1;
+		/* kept for the crossing alert of a window it is in */
+		if (ruleset_ref_kept(in->rs) && (in->keep_first > 0 ||
+		    in->keep_last > 0))
+			evring_put(in->evring, in->evno, sen->name,
+			    strlen(sen->name) + 1, in->raw, in->rawlen);
 		if (bc.failed)
 			break;
 	}

@@ -11,7 +11,8 @@
  *    and Hyperscan expressions, without YAML;
  *  - match-hs.c compiles the string conditions into one Hyperscan
  *    database per field and evaluates the nodes;
- *  - corr-window.c keeps the event_count windows.
+ *  - corr-window.c keeps the correlation windows, corr-query.c their
+ *    counters and the caller's event references.
  * Everything here is owned by the ruleset and freed by ruleset_free().
  */
 #ifndef SOC_CORR_RULE_INT_H

@@ -98,7 +98,18 @@ struct rs_alert {
 	int64_t			 first_ts;	/* window start (ns) */
 	int64_t			 last_ts;
 	uint64_t		 count;		/* events behind this alert */
+	/*
+	 * A correlation's crossing alert: the caller's references
+	 * (ruleset_set_ref) of the events in its window, oldest first, at
+	 * most RS_ALERT_MAXREFS; valid during the callback.  nrefs 0 for
+	 * single-event alerts, later alerts of a window, and the types
+	 * that keep no events (event_count judged at close, the metrics,
+	 * absence).
+	 */
+	const uint64_t		*refs;
+	size_t			 nrefs;
 };
+#define RS_ALERT_MAXREFS	64
 typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
 
 /*
@@ -109,6 +120,16 @@ typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
  */
 int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
+
+/*
+ * The caller's reference of the next event given to ruleset_match()
+ * (e.g. its number), kept beside it in the correlation windows it feeds
+ * and handed back in a crossing alert's refs.  ruleset_ref_kept(): true
+ * if the last ruleset_match() stored the reference in some window (the
+ * caller may then want that event's bytes later).
+ */
+void	 ruleset_set_ref(struct ruleset *rs, uint64_t ref);
+int	 ruleset_ref_kept(const struct ruleset *rs);
 
 /*
  * Closes the correlation windows judged at their close (conditions with

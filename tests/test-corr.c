@@ -248,6 +248,8 @@ struct got {
 	uint64_t	 last_count;
 	char		 rule[64];
 	char		 key[128];
+	uint64_t	 refs[RS_ALERT_MAXREFS];
+	size_t		 nrefs;
 };
 
 static void
@@ -259,6 +261,9 @@ on_alert(void *arg, const struct rs_alert *a)
 	g->last_count = a->count;
 	snprintf(g->rule, sizeof(g->rule), "%s", rule_id(a->rule));
 	snprintf(g->key, sizeof(g->key), "%s", a->group_key);
+	g->nrefs = a->nrefs;
+	if (a->nrefs > 0)
+		memcpy(g->refs, a->refs, a->nrefs * sizeof(*a->refs));
 }
 
 static int
@@ -561,6 +566,84 @@ test_metric_bound(void)
 	}
 }
 
+/* Matches one failed or good login of ip at t seconds under reference ref. */
+static int
+match_ref(struct ruleset *rs, struct rs_scratch *s, struct got *g, uint64_t ref,
+    int t, const char *outcome, const char *ip)
+{
+	static struct soc_event ev;
+
+	memset(g, 0, sizeof(*g));
+	login(&ev, T0 + t * SEC, outcome, ip, "a", NULL);
+	ruleset_set_ref(rs, ref);
+	return ruleset_match(rs, s, &ev, on_alert, g);
+}
+
+/*
+ * A crossing alert hands back the references of its window's events,
+ * oldest first: the ones that reached the threshold, not those that
+ * slid out, of another key or of a rule the correlation ignores.
+ */
+static void
+test_refs(void)
+{
+	struct ruleset *rs;
+	struct rs_scratch *s;
+	struct got g;
+	size_t nerr = 0;
+
+	rs = load_text("title: c\ncorrelation:\n  type: event_count\n"
+	    "  rules: [fail]\n  group-by: [source.ip]\n  timespan: 1m\n"
+	    "  condition: {gte: 4}\n", &nerr);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs == NULL)
+		return;
+	s = rs_scratch_new(rs);
+	match_ref(rs, s, &g, 100, 0, "failure", "1.1.1.1");
+	CHECK(ruleset_ref_kept(rs));
+	match_ref(rs, s, &g, 101, 1, "failure", "2.2.2.2");
+	match_ref(rs, s, &g, 102, 2, "success", "1.1.1.1");
+	CHECK(!ruleset_ref_kept(rs));	/* ok feeds nothing */
+	match_ref(rs, s, &g, 103, 3, "failure", "1.1.1.1");
+	/* 100 and 103 slide out of the minute */
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(match_ref(rs, s, &g, 104 + (uint64_t)i, 100 + i,
+		    "failure", "1.1.1.1"), 0);
+		match_ref(rs, s, &g, 200 + (uint64_t)i, 100 + i, "failure",
+		    "2.2.2.2");
+	}
+	CHECK_INT(match_ref(rs, s, &g, 107, 103, "failure", "1.1.1.1"), 1);
+	CHECK_INT(g.last_count, 4);
+	CHECK_INT(g.nrefs, 4);
+	for (size_t i = 0; i < 4 && i < g.nrefs; i++)
+		CHECK_INT(g.refs[i], 104 + i);
+	/* a later event of the window: count 1, no references */
+	CHECK_INT(match_ref(rs, s, &g, 108, 104, "failure", "1.1.1.1"), 1);
+	CHECK_INT(g.last_count, 1);
+	CHECK_INT(g.nrefs, 0);
+	rs_scratch_free(s);
+	ruleset_free(rs);
+
+	/* temporal_ordered: the step events, in order */
+	rs = load_text("title: c\ncorrelation:\n  type: temporal_ordered\n"
+	    "  rules: [fail, ok]\n  group-by: [source.ip]\n  timespan: 1m\n",
+	    &nerr);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs == NULL)
+		return;
+	s = rs_scratch_new(rs);
+	match_ref(rs, s, &g, 1, 0, "failure", "1.1.1.1");
+	match_ref(rs, s, &g, 2, 1, "failure", "1.1.1.1");
+	CHECK_INT(match_ref(rs, s, &g, 3, 2, "success", "1.1.1.1"), 1);
+	CHECK_INT(g.nrefs, 2);
+	if (g.nrefs == 2) {
+		CHECK_INT(g.refs[0], 2);
+		CHECK_INT(g.refs[1], 3);
+	}
+	rs_scratch_free(s);
+	ruleset_free(rs);
+}
+
 int
 main(void)
 {
@@ -570,5 +653,6 @@ main(void)
 	test_corr_refusals();
 	test_metric_bound();
 	test_agency_bounds();
+	test_refs();
 	return check_done() != 0;
 }

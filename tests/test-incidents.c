@@ -24,6 +24,7 @@
  *    reach the store for `socctl stats` (corr_windows_save);
  *  - the aggregation table alone: ring of the latest, compaction, a full
  *    table, undo.
+ * (A correlation's evidence: test-window-evidence.c.)
  */
 #include <stdarg.h>
 #include <stdint.h>

@@ -944,6 +944,38 @@ replay(const char *dir, const char *file)
 	return ctx;
 }
 
+/*
+ * Chrome 34 to google.de, TLS 1.2: the leaf certificate as Zeek's x509
+ * log has it for this trace (testing/btest/Traces/tls/chrome-34-google)
+ * and tshark shows it (x509af.serialNumber, utcTime, x509ce.dNSName).
+ */
+static void
+test_pcap_x509(const char *dir)
+{
+	struct pkt_ctx *ctx = replay(dir, "tls-clienthello-sni-google-de.pcap");
+	struct soc_event *e;
+
+	if (ctx == NULL)
+		return;
+	CHECK_INT(count_ds("network.x509", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_X509_SUBJECT_DN), "CN=*.google.de,"
+		    "O=Google Inc,L=Mountain View,ST=California,C=US");
+		CHECK_STR(S(e, SOC_F_X509_ISSUER_DN), "CN=Google Internet "
+		    "Authority G2,O=Google Inc,C=US");
+		CHECK_STR(S(e, SOC_F_X509_SERIAL), "5F16E91E8E863F49");
+		CHECK_STR(S(e, SOC_F_X509_NOT_BEFORE),
+		    "2014-04-09T12:07:45.000000000Z");
+		CHECK_STR(S(e, SOC_F_X509_NOT_AFTER),
+		    "2014-07-08T00:00:00.000000000Z");
+		CHECK_STR(S(e, SOC_F_X509_ALT_NAMES), "*.google.de,google.de");
+		CHECK_STR(S(e, SOC_F_X509_KEY_ALG), "rsa");
+		CHECK_INT(I(e, SOC_F_X509_KEY_SIZE), 2048);
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "192.168.4.149");
+	}
+	pkt_free(ctx);
+}
+
 static void
 test_pcap_dns(const char *dir)
 {
@@ -1757,6 +1789,14 @@ test_x509(void)
 	CHECK_INT(pkt_stats(ctx)->x509_truncated, 1);
 	pkt_free(ctx);
 
+	/* the flow ends one byte short of the leaf: counted, no event */
+	n = server_flight(fl, x509_rsa, sizeof(x509_rsa), 0, false, 0);
+	ctx = tls_exchange(fl, 5 + 42 + 5 + 10 + sizeof(x509_rsa) - 1, 700);
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.x509", NULL), 0);
+	CHECK_INT(pkt_stats(ctx)->x509_truncated, 1);
+	pkt_free(ctx);
+
 	/* an unsound certificate: counted, no event */
 	memcpy(bad, x509_rsa, sizeof(bad));
 	bad[4] = 0x31;				/* tbsCertificate not a SEQUENCE */
@@ -2031,6 +2071,7 @@ main(void)
 	if ((dir = check_data_dir()) != NULL) {
 		test_pcap_issue3(dir);
 		test_pcap_dns(dir);
+		test_pcap_x509(dir);
 		test_pcap_http(dir);
 		test_pcap_misc(dir);
 		test_pcap_malformed(dir);

@@ -14,6 +14,16 @@
  * is whole.  Every length is checked against its enclosing one; a
  * message that is not a sound ClientHello emits nothing and is counted
  * in stats.tls_malformed.
+ *
+ * The server's flight (TLS 1.2 and earlier, where it is plaintext):
+ * ServerHello, then the Certificate message, whose first certificate,
+ * the leaf, app-x509.c reads into one network.x509 event per flow
+ * (source is the client, as on network.tls), as Zeek writes one x509
+ * record per certificate.  A TLS 1.3 ServerHello (supported_versions
+ * 0x0304) ends the direction: its Certificate is encrypted.  The leaf
+ * is read from the first 4 KB of the server's bytes (the stream buffer;
+ * the records may be split anywhere); a leaf that does not fit is
+ * counted in stats.x509_truncated, an unsound one in x509_malformed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,6 +347,167 @@ tls_emit(struct pkt_ctx *ctx, const struct pkt_packet *p, struct tls_hello *h)
 	decode_emit(ctx);
 }
 
+/* ---- The server's flight ---- */
+
+static uint32_t
+rd24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+/* Whether a whole ServerHello body selects TLS 1.3. */
+static bool
+tls_server_hello_13(const uint8_t *d, uint32_t n)
+{
+	uint32_t i = 34, l;
+
+	if (n < 35 || (l = d[i++]) > 32 || n - i < l + 3)
+		return false;
+	i += l + 3;				/* session id, cipher, comp */
+	if (n - i < 2 || rd16(d + i) > n - i - 2)
+		return false;
+	n = i + 2 + rd16(d + i);
+	i += 2;
+	while (n - i >= 4) {
+		l = rd16(d + i + 2);
+		if (l > n - i - 4)
+			return false;
+		if (rd16(d + i) == 0x002b && l == 2 && rd16(d + i + 4) == 0x0304)
+			return true;
+		i += 4 + l;
+	}
+	return false;
+}
+
+static void
+x509_emit(struct pkt_ctx *ctx, const struct pkt_packet *p,
+    const struct x509_cert *c)
+{
+	struct soc_event *ev = &ctx->ev;
+
+	decode_event_init(ctx, p, "network.x509", false); /* server sent */
+	soc_event_set_cstr(ev, SOC_F_EVENT_ACTION, "tls_server_certificate");
+	soc_event_set_cstr(ev, SOC_F_NET_PROTOCOL, "tls");
+	if (c->subject_len > 0)
+		soc_event_set_str(ev, SOC_F_X509_SUBJECT_DN, c->subject,
+		    c->subject_len);
+	if (c->issuer_len > 0)
+		soc_event_set_str(ev, SOC_F_X509_ISSUER_DN, c->issuer,
+		    c->issuer_len);
+	if (c->subject_cn_len > 0)
+		soc_event_set_str(ev, SOC_F_X509_SUBJECT_CN, c->subject_cn,
+		    c->subject_cn_len);
+	if (c->issuer_cn_len > 0)
+		soc_event_set_str(ev, SOC_F_X509_ISSUER_CN, c->issuer_cn,
+		    c->issuer_cn_len);
+	if (c->san_len > 0)
+		soc_event_set_str(ev, SOC_F_X509_ALT_NAMES, c->san, c->san_len);
+	soc_event_set_int(ev, SOC_F_X509_NOT_BEFORE, c->not_before);
+	soc_event_set_int(ev, SOC_F_X509_NOT_AFTER, c->not_after);
+	soc_event_set_str(ev, SOC_F_X509_SERIAL, c->serial, c->serial_len);
+	if (c->key_type != NULL)
+		soc_event_set_cstr(ev, SOC_F_X509_KEY_ALG, c->key_type);
+	if (c->key_bits > 0)
+		soc_event_set_int(ev, SOC_F_X509_KEY_SIZE, c->key_bits);
+	ctx->stats.x509_events++;
+	decode_emit(ctx);
+}
+
+/*
+ * The handshake messages gathered from the server's records: returns
+ * APP_END when done (leaf read, or none to read), APP_MORE when the leaf
+ * may still come; *trunc set when the leaf began but is not whole.
+ */
+static enum app_res
+tls_server_msgs(struct pkt_ctx *ctx, const struct pkt_packet *p,
+    const uint8_t *hs, uint32_t n, bool *trunc)
+{
+	struct x509_cert c;
+	uint32_t i = 0, mlen, avail, list, clen;
+
+	while (n - i >= 4) {
+		mlen = rd24(hs + i + 1);
+		avail = n - i - 4;
+		switch (hs[i]) {
+		case 2:				/* ServerHello */
+			if (mlen > avail)
+				return APP_MORE;
+			if (tls_server_hello_13(hs + i + 4, mlen))
+				return APP_END;
+			break;
+		case 11:			/* Certificate */
+			if (avail < 3)
+				return APP_MORE;
+			list = rd24(hs + i + 4);
+			if (list == 0)
+				return APP_END;	/* no certificate sent */
+			if (mlen < 3 || list > mlen - 3 || list < 3) {
+				ctx->stats.x509_malformed++;
+				return APP_END;
+			}
+			if (avail < 6)
+				return APP_MORE;
+			clen = rd24(hs + i + 7);
+			if (clen > list - 3) {
+				ctx->stats.x509_malformed++;
+				return APP_END;
+			}
+			if (clen > avail - 6) {
+				*trunc = true;
+				return APP_MORE;
+			}
+			if (x509_parse(hs + i + 10, clen, &c) == -1) {
+				ctx->stats.x509_malformed++;
+				return APP_END;
+			}
+			x509_emit(ctx, p, &c);
+			return APP_END;
+		default:			/* resumed, anonymous, ... */
+			return APP_END;
+		}
+		i += 4 + mlen;
+	}
+	return APP_MORE;
+}
+
+static enum app_res
+tls_server(struct pkt_ctx *ctx, const struct pkt_packet *p,
+    const uint8_t *buf, uint32_t len, bool full, uint32_t *used)
+{
+	uint8_t hs[TLS_HS_MAX];
+	uint32_t off = 0, n = 0, rlen, take;
+	bool stop = false, trunc = false;
+	enum app_res r;
+
+	*used = len;
+	while (len - off >= TLS_REC_HDR && n < sizeof(hs)) {
+		if (buf[off] != 22 || buf[off + 1] != 3) {
+			stop = true;		/* no more handshake records */
+			break;
+		}
+		rlen = rd16(buf + off + 3);
+		take = len - off - TLS_REC_HDR;	/* a split record: its start */
+		if (take > rlen)
+			take = rlen;
+		if (take > sizeof(hs) - n)
+			take = (uint32_t)sizeof(hs) - n;
+		memcpy(hs + n, buf + off + TLS_REC_HDR, take);
+		n += take;
+		if (rlen > len - off - TLS_REC_HDR)
+			break;
+		off += TLS_REC_HDR + rlen;
+	}
+	if (off == 0 && stop)
+		return APP_END;			/* not a handshake */
+	r = tls_server_msgs(ctx, p, hs, n, &trunc);
+	if (r == APP_MORE && (full || stop || n == sizeof(hs))) {
+		if (trunc)
+			ctx->stats.x509_truncated++;
+		r = APP_END;
+	}
+	return r;
+}
+
 enum app_res
 tls_parse(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f,
     const uint8_t *buf, uint32_t len, bool full, uint32_t *used)
@@ -345,8 +516,9 @@ tls_parse(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f,
 	uint8_t hs[TLS_HS_MAX];
 	uint32_t off = 0, n = 0, rlen, need = 0;
 
-	(void)f;
 	*used = len;
+	if (f != NULL && p->side != f->init)
+		return tls_server(ctx, p, buf, len, full, used);
 	/* Gather handshake bytes from consecutive records. */
 	while (len - off >= TLS_REC_HDR) {
 		if (buf[off] != 22 || buf[off + 1] != 3)

@@ -264,6 +264,27 @@ void	ssh_emit(struct pkt_ctx *, const struct pkt_packet *,
 bool	http_is_request(const uint8_t *, uint32_t);
 bool	http_is_response(const uint8_t *, uint32_t);
 
+/* app-x509.c: the leaf certificate of a TLS Certificate message. */
+#define X509_DN_MAX	512
+#define X509_CN_MAX	256
+#define X509_SAN_MAX	1024
+struct x509_cert {
+	char		 subject[X509_DN_MAX], issuer[X509_DN_MAX];
+	size_t		 subject_len, issuer_len;
+	char		 subject_cn[X509_CN_MAX], issuer_cn[X509_CN_MAX];
+	size_t		 subject_cn_len, issuer_cn_len;
+	char		 san[X509_SAN_MAX];	/* comma-joined */
+	size_t		 san_len;
+	uint32_t	 nsan;
+	char		 serial[2 * 32 + 1];	/* upper-case hex, cut */
+	size_t		 serial_len;
+	int64_t		 not_before, not_after;	/* ns since the epoch */
+	const char	*key_type;		/* "rsa", "ecdsa", ... or NULL */
+	uint32_t	 key_bits;		/* 0: unknown */
+};
+/* Parses one DER certificate (untrusted bytes): 0, or -1 if unsound. */
+int	x509_parse(const uint8_t *, uint32_t, struct x509_cert *);
+
 /* app-dns.c */
 void	dns_handle(struct pkt_ctx *, const struct pkt_packet *);
 /* One DNS message (UDP payload or a TCP message without its prefix). */

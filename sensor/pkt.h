@@ -55,6 +55,9 @@ struct pkt_stats {
 	uint64_t	stream_overflow;	/* message longer than a stream buffer */
 	uint64_t	stream_ooo;		/* out-of-order segments held */
 	uint64_t	stream_dropped;		/* segments outside the window */
+	uint64_t	x509_events;		/* server leaf certificates */
+	uint64_t	x509_malformed;		/* Certificate message unsound */
+	uint64_t	x509_truncated;		/* leaf past the stream buffer */
 };
 
 struct pkt_ctx;

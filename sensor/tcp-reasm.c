@@ -23,7 +23,8 @@
  *
  * A direction goes back to buffer-less once its messages are consumed
  * (HTTP and DNS can carry more), or is done for good (TLS after the
- * ClientHello, SSH after the banner).  The two SSH banners are reported
+ * ClientHello, or the server's Certificate message; SSH after the
+ * banner).  The two SSH banners are reported
  * in one network.ssh event: the first banner seen waits in a buffer for
  * the other one, or for the end of the flow.
  */
@@ -212,9 +213,7 @@ app_parse(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f,
 		return http_parse(ctx, p, f, buf, len, full, used);
 	case APP_DNS:
 		return dns_tcp_parse(ctx, p, f, buf, len, full, used);
-	case APP_TLS:
-		if (side != f->init)
-			return APP_END;	/* the ClientHello is all we read */
+	case APP_TLS:		/* ClientHello; the server's certificate */
 		r = tls_parse(ctx, p, f, buf, len, full, used);
 		if (r == APP_NEXT)
 			r = APP_END;

@@ -15,6 +15,7 @@
 #include "pkt.h"
 #include "soc/event.h"
 #include "check.h"
+#include "x509-certs.h"
 
 #define NS		1000000000LL
 #define MAX_EV		64
@@ -943,6 +944,38 @@ replay(const char *dir, const char *file)
 	return ctx;
 }
 
+/*
+ * Chrome 34 to google.de, TLS 1.2: the leaf certificate as Zeek's x509
+ * log has it for this trace (testing/btest/Traces/tls/chrome-34-google)
+ * and tshark shows it (x509af.serialNumber, utcTime, x509ce.dNSName).
+ */
+static void
+test_pcap_x509(const char *dir)
+{
+	struct pkt_ctx *ctx = replay(dir, "tls-clienthello-sni-google-de.pcap");
+	struct soc_event *e;
+
+	if (ctx == NULL)
+		return;
+	CHECK_INT(count_ds("network.x509", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_X509_SUBJECT_DN), "CN=*.google.de,"
+		    "O=Google Inc,L=Mountain View,ST=California,C=US");
+		CHECK_STR(S(e, SOC_F_X509_ISSUER_DN), "CN=Google Internet "
+		    "Authority G2,O=Google Inc,C=US");
+		CHECK_STR(S(e, SOC_F_X509_SERIAL), "5F16E91E8E863F49");
+		CHECK_STR(S(e, SOC_F_X509_NOT_BEFORE),
+		    "2014-04-09T12:07:45.000000000Z");
+		CHECK_STR(S(e, SOC_F_X509_NOT_AFTER),
+		    "2014-07-08T00:00:00.000000000Z");
+		CHECK_STR(S(e, SOC_F_X509_ALT_NAMES), "*.google.de,google.de");
+		CHECK_STR(S(e, SOC_F_X509_KEY_ALG), "rsa");
+		CHECK_INT(I(e, SOC_F_X509_KEY_SIZE), 2048);
+		CHECK_STR(S(e, SOC_F_SOURCE_IP), "192.168.4.149");
+	}
+	pkt_free(ctx);
+}
+
 static void
 test_pcap_dns(const char *dir)
 {
@@ -1579,6 +1612,201 @@ test_tls(void)
 	pkt_free(ctx);
 }
 
+/* ---- The server's certificate (network.x509) ---- */
+
+static size_t
+hs_record(uint8_t *b, const uint8_t *msg, size_t n)
+{
+	b[0] = 22; b[1] = 3; b[2] = 3;
+	b[3] = (uint8_t)(n >> 8); b[4] = (uint8_t)n;
+	memcpy(b + 5, msg, n);
+	return n + 5;
+}
+
+/*
+ * A TLS 1.2 server flight into b: ServerHello (TLS 1.3 in its
+ * supported_versions if v13), Certificate (the leaf, then a filler
+ * "certificate" of pad bytes if pad > 0), ServerHelloDone; the
+ * Certificate message in two records cut at split if split > 0.
+ */
+static size_t
+server_flight(uint8_t *b, const uint8_t *leaf, size_t leaf_len, size_t pad,
+    bool v13, size_t split)
+{
+	static uint8_t m[12000];
+	size_t n = 0, k = 0, list, sh;
+
+	/* ServerHello */
+	m[k++] = 2; m[k++] = 0; m[k++] = 0; m[k++] = 0;
+	m[k++] = 3; m[k++] = 3;
+	memset(m + k, 0x11, 32);
+	k += 32;
+	m[k++] = 0;				/* session id */
+	m[k++] = 0xc0; m[k++] = 0x2f; m[k++] = 0;
+	if (v13) {
+		m[k++] = 0; m[k++] = 6;
+		m[k++] = 0; m[k++] = 0x2b; m[k++] = 0; m[k++] = 2;
+		m[k++] = 3; m[k++] = 4;
+	}
+	m[3] = (uint8_t)(k - 4);
+	n += hs_record(b + n, m, k);
+	/* Certificate */
+	list = 3 + leaf_len + (pad > 0 ? 3 + pad : 0);
+	k = 0;
+	m[k++] = 11;
+	m[k++] = (uint8_t)((list + 3) >> 16); m[k++] = (uint8_t)((list + 3) >> 8);
+	m[k++] = (uint8_t)(list + 3);
+	m[k++] = (uint8_t)(list >> 16); m[k++] = (uint8_t)(list >> 8);
+	m[k++] = (uint8_t)list;
+	m[k++] = (uint8_t)(leaf_len >> 16); m[k++] = (uint8_t)(leaf_len >> 8);
+	m[k++] = (uint8_t)leaf_len;
+	memcpy(m + k, leaf, leaf_len);
+	k += leaf_len;
+	if (pad > 0) {
+		m[k++] = (uint8_t)(pad >> 16); m[k++] = (uint8_t)(pad >> 8);
+		m[k++] = (uint8_t)pad;
+		memset(m + k, 0x30, pad);
+		k += pad;
+	}
+	/* ServerHelloDone */
+	m[k++] = 14; m[k++] = 0; m[k++] = 0; m[k++] = 0;
+	sh = split > 0 && split < k ? split : k;
+	while (sh > 0) {			/* records of at most 16 KB */
+		n += hs_record(b + n, m, sh);
+		memmove(m, m + sh, k - sh);
+		k -= sh;
+		sh = k;
+	}
+	return n;
+}
+
+/* Client hello, then the server's flight in segments of seg bytes. */
+static struct pkt_ctx *
+tls_exchange(const uint8_t *flight, size_t n, size_t seg)
+{
+	uint8_t ch[256];
+	size_t cn = client_hello(ch);
+	struct pkt_ctx *ctx = conn_open(443, 0);
+
+	send_tcp4n(ctx, 2 * NS, A1, 40000, A2, 443, 1001, ch, cn);
+	for (size_t o = 0; o < n; o += seg)
+		send_tcp4n(ctx, 3 * NS, A2, 443, A1, 40000, 5001 + (uint32_t)o,
+		    flight + o, n - o < seg ? n - o : seg);
+	return ctx;
+}
+
+/* Expected values: openssl x509 -noout -subject -issuer -serial -dates
+ * -nameopt RFC2253 (tests/gen-x509-cert.sh). */
+static void
+check_x509_rsa(const char *what)
+{
+	struct soc_event *e;
+
+	if (count_ds("network.x509", &e) != 1 || e == NULL) {
+		fprintf(stderr, "x509 case %s\n", what);
+		CHECK(0);
+		return;
+	}
+	CHECK_STR(S(e, SOC_F_X509_SUBJECT_DN), "CN=www.example.test,"
+	    "OU=Ops\\;Sec,O=Test\\, Inc.,ST=Quebec,C=CA");
+	CHECK_STR(S(e, SOC_F_X509_ISSUER_DN), "CN=www.example.test,"
+	    "OU=Ops\\;Sec,O=Test\\, Inc.,ST=Quebec,C=CA");
+	CHECK_STR(S(e, SOC_F_X509_SUBJECT_CN), "www.example.test");
+	CHECK_STR(S(e, SOC_F_X509_ISSUER_CN), "www.example.test");
+	CHECK_STR(S(e, SOC_F_X509_SERIAL), "C0FFEE0123456789");
+	CHECK_STR(S(e, SOC_F_X509_NOT_BEFORE), "2026-12-01T15:59:43.000000000Z");
+	CHECK_STR(S(e, SOC_F_X509_NOT_AFTER), "2028-01-05T15:59:43.000000000Z");
+	CHECK_STR(S(e, SOC_F_X509_ALT_NAMES), "www.example.test,*.example.test,"
+	    "192.0.2.7,ops@example.test");
+	CHECK_STR(S(e, SOC_F_X509_KEY_ALG), "rsa");
+	CHECK_INT(I(e, SOC_F_X509_KEY_SIZE), 2048);
+	CHECK_STR(S(e, SOC_F_SOURCE_IP), "10.0.0.1");
+	CHECK_INT(I(e, SOC_F_DEST_PORT), 443);
+	CHECK_STR(S(e, SOC_F_NET_PROTOCOL), "tls");
+	CHECK_STR(S(e, SOC_F_EVENT_ACTION), "tls_server_certificate");
+}
+
+static void
+test_x509(void)
+{
+	static uint8_t fl[12000], big[6000], bad[sizeof(x509_rsa)];
+	struct pkt_ctx *ctx;
+	struct soc_event *e;
+	size_t n;
+
+	n = server_flight(fl, x509_rsa, sizeof(x509_rsa), 0, false, 0);
+	ctx = tls_exchange(fl, n, n);
+	check_x509_rsa("one segment");
+	CHECK_INT(count_ds("network.tls", NULL), 1);
+	pkt_free(ctx);
+
+	/* the Certificate message over two records, cut anywhere */
+	for (size_t split = 1; split < sizeof(x509_rsa) + 14; split += 97) {
+		n = server_flight(fl, x509_rsa, sizeof(x509_rsa), 0, false,
+		    split);
+		ctx = tls_exchange(fl, n, 61 + split % 500);
+		check_x509_rsa("split");
+		CHECK_INT(pkt_stats(ctx)->x509_malformed +
+		    pkt_stats(ctx)->x509_truncated, 0);
+		pkt_finish(ctx);
+		CHECK_INT(count_ds("network.x509", NULL), 1);
+		pkt_free(ctx);
+	}
+
+	n = server_flight(fl, x509_ec, sizeof(x509_ec), 0, false, 0);
+	ctx = tls_exchange(fl, n, 100);
+	CHECK_INT(count_ds("network.x509", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_X509_SUBJECT_DN),
+		    "CN=ec.example.test+UID=7,O=Elliptic");
+		CHECK_STR(S(e, SOC_F_X509_SUBJECT_CN), "ec.example.test");
+		CHECK_STR(S(e, SOC_F_X509_SERIAL), "07");
+		CHECK_STR(S(e, SOC_F_X509_NOT_AFTER),
+		    "2026-12-31T15:59:43.000000000Z");
+		CHECK_STR(S(e, SOC_F_X509_KEY_ALG), "ecdsa");
+		CHECK_INT(I(e, SOC_F_X509_KEY_SIZE), 256);
+		CHECK(!soc_event_has(e, SOC_F_X509_ALT_NAMES));
+	}
+	pkt_free(ctx);
+
+	/* TLS 1.3: the certificate is encrypted, nothing is read */
+	n = server_flight(fl, x509_rsa, sizeof(x509_rsa), 0, true, 0);
+	ctx = tls_exchange(fl, n, n);
+	CHECK_INT(count_ds("network.x509", NULL), 0);
+	pkt_free(ctx);
+
+	/* a chain past the 4 KB buffer: the leaf still read */
+	n = server_flight(fl, x509_rsa, sizeof(x509_rsa), 5000, false, 0);
+	ctx = tls_exchange(fl, n, 1400);
+	check_x509_rsa("long chain");
+	pkt_free(ctx);
+
+	/* a leaf past the buffer: counted, no event */
+	memcpy(big, x509_rsa, sizeof(x509_rsa));
+	n = server_flight(fl, big, sizeof(big), 0, false, 0);
+	ctx = tls_exchange(fl, n, 1400);
+	CHECK_INT(count_ds("network.x509", NULL), 0);
+	CHECK_INT(pkt_stats(ctx)->x509_truncated, 1);
+	pkt_free(ctx);
+
+	/* the flow ends one byte short of the leaf: counted, no event */
+	n = server_flight(fl, x509_rsa, sizeof(x509_rsa), 0, false, 0);
+	ctx = tls_exchange(fl, 5 + 42 + 5 + 10 + sizeof(x509_rsa) - 1, 700);
+	pkt_finish(ctx);
+	CHECK_INT(count_ds("network.x509", NULL), 0);
+	CHECK_INT(pkt_stats(ctx)->x509_truncated, 1);
+	pkt_free(ctx);
+
+	/* an unsound certificate: counted, no event */
+	memcpy(bad, x509_rsa, sizeof(bad));
+	bad[4] = 0x31;				/* tbsCertificate not a SEQUENCE */
+	n = server_flight(fl, bad, sizeof(bad), 0, false, 0);
+	ctx = tls_exchange(fl, n, n);
+	CHECK_INT(count_ds("network.x509", NULL), 0);
+	CHECK_INT(pkt_stats(ctx)->x509_malformed, 1);
+	pkt_free(ctx);
+}
+
 static void
 test_ssh(void)
 {
@@ -1837,11 +2065,13 @@ main(void)
 	test_flow_reasons();
 	test_http_reasm();
 	test_tls();
+	test_x509();
 	test_ssh();
 	test_dns_tcp();
 	if ((dir = check_data_dir()) != NULL) {
 		test_pcap_issue3(dir);
 		test_pcap_dns(dir);
+		test_pcap_x509(dir);
 		test_pcap_http(dir);
 		test_pcap_misc(dir);
 		test_pcap_malformed(dir);

@@ -3,7 +3,9 @@
 bench/gen-traffic, the sets of DNS query names, HTTP hosts and URIs, TLS
 server names and TCP/UDP conversations (5-tuples, direction-insensitive)
 from `soc-sensor -r FILE -o json` must equal those from `tshark -r FILE -T
-fields`.  Skips (exit 77) without tshark, the shared data or the sensor.
+fields`; so must the servers' leaf certificates (network.x509: serial,
+validity, DNS subject alternative names, key algorithm), tshark's being
+the first certificate of each Certificate message.  Skips (exit 77) without tshark, the shared data or the sensor.
 
 Normalisation: DNS names are compared lower-cased without a trailing dot
 (the sensor prints them so); HTTP hosts lower-cased without the port (the
@@ -40,7 +42,8 @@ def env_paths():
 def sensor_sets(sensor, path):
     out = subprocess.run([sensor, "-r", path, "-o", "json"], capture_output=True,
                          check=True, text=True).stdout
-    s = {"dns": set(), "host": set(), "uri": set(), "sni": set(), "conv": set()}
+    s = {"dns": set(), "host": set(), "uri": set(), "sni": set(), "conv": set(),
+         "x509": set()}
     for line in out.splitlines():
         e = json.loads(line)
         ds = e.get("event", {}).get("dataset")
@@ -56,6 +59,13 @@ def sensor_sets(sensor, path):
             sni = e.get("tls", {}).get("client", {}).get("server_name")
             if sni:
                 s["sni"].add(sni)
+        elif ds == "network.x509":
+            x = e["tls"]["server"]["x509"]
+            sans = [a for a in x.get("alternative_names", "").split(",")
+                    if a and "@" not in a and ":" not in a
+                    and not a.replace(".", "").isdigit()]
+            s["x509"].add((x["serial_number"], x["not_before"], x["not_after"],
+                           frozenset(sans), x.get("public_key_algorithm")))
         elif ds == "network.flow":
             t = e["network"]["transport"]
             if t in ("tcp", "udp"):
@@ -106,6 +116,40 @@ def tshark_sets(path):
     return s
 
 
+KEY_ALGS = {"1.2.840.113549.1.1.1": "rsa", "1.2.840.10045.2.1": "ecdsa",
+            "1.2.840.10040.4.1": "dsa", "1.3.101.112": "ed25519"}
+X509_FIELDS = ["x509af.serialNumber", "x509af.utcTime", "x509af.generalizedTime",
+               "x509ce.dNSName", "x509af.algorithm.id"]
+
+
+def tshark_time(t):
+    """'2014-04-09 12:07:45 (UTC)' as the sensor writes it."""
+    return t.replace(" (UTC)", "").replace(" ", "T") + ".000000000Z"
+
+
+def tshark_x509(path):
+    """Leaf certificates: the first of each Certificate message.  SANs of
+    the whole chain are taken (tshark does not split them per certificate;
+    CA certificates carry none in these captures)."""
+    cmd = ["tshark", "-n", "-r", path, "-Y", "tls.handshake.type == 11", "-T",
+           "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E",
+           "aggregator=|"]
+    for f in X509_FIELDS:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
+    s = set()
+    for line in out.splitlines():
+        v = dict(zip(X509_FIELDS, [c.split("|") if c else [] for c in line.split("\t")]))
+        serial, times = v.get("x509af.serialNumber"), v.get("x509af.utcTime", [])
+        if not serial or len(times) < 2 or v.get("x509af.generalizedTime"):
+            continue          # GeneralizedTime: the order is lost, skip
+        algs = v.get("x509af.algorithm.id", [])
+        s.add((serial[0].upper(), tshark_time(times[0]), tshark_time(times[1]),
+               frozenset(v.get("x509ce.dNSName", [])),
+               KEY_ALGS.get(algs[1]) if len(algs) > 1 else None))
+    return s
+
+
 def gen_capture(src, build, tmp):
     gen = os.path.join(build, "bench", "gen-traffic")
     if not os.access(gen, os.X_OK):
@@ -142,7 +186,8 @@ def main():
             files.append(gen)
         for path in files:
             ours, theirs = sensor_sets(sensor, path), tshark_sets(path)
-            for k in ("dns", "host", "uri", "sni", "conv"):
+            theirs["x509"] = tshark_x509(path)
+            for k in ("dns", "host", "uri", "sni", "conv", "x509"):
                 if ours[k] == theirs[k]:
                     passed += 1
                     continue

@@ -109,7 +109,20 @@ enum soc_ftype {
 	X(HTTP_REQ_BYTES,	"http.request.body.bytes",	SOC_T_INT) \
 	X(SOC_HTTP_CTYPE,	"soc.http.request.content_type", SOC_T_STR) \
 	X(SOC_HTTP_HDRNAMES,	"soc.http.request.header_names", SOC_T_STR) \
-	X(HTTP_RESP_MIME,	"http.response.mime_type",	SOC_T_STR)
+	X(HTTP_RESP_MIME,	"http.response.mime_type",	SOC_T_STR) \
+	X(X509_SUBJECT_CN,	"tls.server.x509.subject.common_name", SOC_T_STR) \
+	X(X509_ISSUER_CN,	"tls.server.x509.issuer.common_name", SOC_T_STR) \
+	X(X509_SUBJECT_DN,	"tls.server.x509.subject.distinguished_name", \
+	    SOC_T_STR) \
+	X(X509_ISSUER_DN,	"tls.server.x509.issuer.distinguished_name", \
+	    SOC_T_STR) \
+	X(X509_ALT_NAMES,	"tls.server.x509.alternative_names", SOC_T_STR) \
+	X(X509_NOT_BEFORE,	"tls.server.x509.not_before",	SOC_T_TIME) \
+	X(X509_NOT_AFTER,	"tls.server.x509.not_after",	SOC_T_TIME) \
+	X(X509_SERIAL,		"tls.server.x509.serial_number", SOC_T_STR) \
+	X(X509_KEY_ALG,		"tls.server.x509.public_key_algorithm", \
+	    SOC_T_STR) \
+	X(X509_KEY_SIZE,	"tls.server.x509.public_key_size", SOC_T_INT)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

@@ -86,7 +86,7 @@ enum soc_ftype {
 	X(HOST_HOSTNAME,	"host.hostname",		SOC_T_STR) \
 	X(LOG_LEVEL,		"log.level",			SOC_T_STR) \
 	X(LOG_FILE_PATH,	"log.file.path",		SOC_T_STR) \
-	X(LOG_SOURCE_ADDR,	"log.source.address",		SOC_T_STR) \
+	X(LOG_SOURCE_ADDR,	"soc.log.source.address",	SOC_T_STR) \
 	X(MESSAGE,		"message",			SOC_T_STR) \
 	X(OBSERVER_NAME,	"observer.name",		SOC_T_STR) \
 	X(ORGANIZATION_ID,	"organization.id",		SOC_T_STR) \
@@ -109,7 +109,11 @@ enum soc_ftype {
 	X(HTTP_REQ_BYTES,	"http.request.body.bytes",	SOC_T_INT) \
 	X(SOC_HTTP_CTYPE,	"soc.http.request.content_type", SOC_T_STR) \
 	X(SOC_HTTP_HDRNAMES,	"soc.http.request.header_names", SOC_T_STR) \
-	X(HTTP_RESP_MIME,	"http.response.mime_type",	SOC_T_STR)
+	X(HTTP_RESP_MIME,	"http.response.mime_type",	SOC_T_STR) \
+	X(SOC_FW_BLOCKED,	"soc.firewall.blocked",		SOC_T_STR) \
+	X(SOC_DNS_REJECTED,	"soc.dns.rejected",		SOC_T_STR) \
+	X(SOC_DNS_Z,		"soc.dns.z",			SOC_T_INT) \
+	X(DNS_HEADER_FLAGS,	"dns.header_flags",		SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

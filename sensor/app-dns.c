@@ -401,8 +401,10 @@ dns_message(struct pkt_ctx *ctx, const struct pkt_packet *p,
 		    dns_rcode_name(flags & 0x0f, nb, sizeof(nb)));
 		if (answers.len > 0)
 			soc_event_set_str(ev, SOC_F_DNS_ANSWERS, ans, answers.len);
-		soc_event_set_cstr(ev, SOC_F_SOC_DNS_REJECTED, rd16(m + 6) == 0 &&
-		    rd16(m + 8) == 0 && rd16(m + 10) == 0 ? "true" : "false");
+		/* Zeek's "rejected": no record in any section */
+		soc_event_set_cstr(ev, SOC_F_SOC_DNS_REJECTED,
+		    rd16(m + 6) == 0 && rd16(m + 8) == 0 && rd16(m + 10) == 0 ?
+		    "true" : "false");
 	}
 	ctx->stats.dns_events++;
 	decode_emit(ctx);

@@ -738,13 +738,14 @@ static const struct {
 	const char	*transport;
 	long long	 itype;
 	long long	 icode;
-	const char	*blocked;	/* soc.firewall.blocked, NULL: absent */
+	const char	*blocked;	/* soc.firewall.blocked; NULL: none */
 } nf_cases[] = {
 	{ "Nov 27 10:00:00 gw1 kernel: [ 8123.456789] [UFW BLOCK] IN=eth0 OUT= "
 	  "MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.5 "
 	  "DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4321 DF PROTO=TCP"
 	  " SPT=51234 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0", "ufw_block",
-	  "203.0.113.5", 51234, "192.0.2.10", 22, "tcp", ABSENT, ABSENT, "true" },
+	  "203.0.113.5", 51234, "192.0.2.10", 22, "tcp", ABSENT, ABSENT,
+	  "true" },
 	{ "Nov 27 10:00:00 gw1 kernel: DROP-IN: IN=eth1 OUT= MAC= "
 	  "SRC=198.51.100.7 DST=192.0.2.1 LEN=78 TOS=0x00 PREC=0x00 TTL=115 "
 	  "ID=0 PROTO=UDP SPT=5353 DPT=161 LEN=58", "drop_in",

@@ -82,6 +82,7 @@ static const struct {
 	{ "ssh.client.version",	SOC_F_SSH_CLIENT_VERSION },
 	{ "ssh.server.version",	SOC_F_SSH_SERVER_VERSION },
 	{ "tls.client.ja4",	SOC_F_TLS_JA4 },
+	{ "log.source.address",	SOC_F_LOG_SOURCE_ADDR },
 };
 
 int

@@ -234,11 +234,14 @@ jt_build(void)
 	}
 }
 
+/* Fields to write: those present, plus soc.truncated for the flag. */
+#define JT_WORDS	((SOC_F_COUNT + 63) / 64)
+
 static bool
-jt_any(const struct jnode *n, const struct soc_event *ev)
+jt_any(const struct jnode *n, const uint64_t *present)
 {
-	for (size_t i = 0; i < sizeof(n->mask) / sizeof(n->mask[0]); i++)
-		if (n->mask[i] & ev->present[i])
+	for (size_t i = 0; i < JT_WORDS; i++)
+		if (n->mask[i] & present[i])
 			return true;
 	return false;
 }
@@ -257,7 +260,8 @@ json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 		break;
 	case SOC_T_INT:
 		if (f == SOC_F_SOC_TRUNCATED)	/* a mark: true/false */
-			soc_sbuf_adds(b, ev->val[f].i ? "true" : "false");
+			soc_sbuf_adds(b, soc_event_truncated(ev) ? "true" :
+			    "false");
 		else
 			soc_sbuf_printf(b, "%lld", (long long)ev->val[f].i);
 		break;
@@ -270,7 +274,8 @@ json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 }
 
 static void
-json_node(struct soc_sbuf *b, const struct soc_event *ev, int node)
+json_node(struct soc_sbuf *b, const struct soc_event *ev,
+    const uint64_t *present, int node)
 {
 	bool first = true;
 
@@ -278,7 +283,7 @@ json_node(struct soc_sbuf *b, const struct soc_event *ev, int node)
 	for (int i = 0; i < jt[node].nkids; i++) {
 		const struct jnode *k = &jt[jt[node].kids[i]];
 
-		if (!jt_any(k, ev))
+		if (!jt_any(k, present))
 			continue;
 		if (!first)
 			soc_sbuf_add(b, ",", 1);
@@ -288,7 +293,7 @@ json_node(struct soc_sbuf *b, const struct soc_event *ev, int node)
 		if (k->field >= 0)
 			json_value(b, ev, k->field);
 		else
-			json_node(b, ev, jt[node].kids[i]);
+			json_node(b, ev, present, jt[node].kids[i]);
 	}
 	soc_sbuf_add(b, "}", 1);
 }
@@ -296,26 +301,29 @@ json_node(struct soc_sbuf *b, const struct soc_event *ev, int node)
 void
 soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 {
+	uint64_t present[JT_WORDS];
 	char ts[48];
 
 	pthread_once(&jt_once, jt_build);
+	/* the flag alone (an intake's mark) is written as the field would
+	 * read, inside the one "soc" object with the other soc. fields */
+	memcpy(present, ev->present, sizeof(present));
+	if (ev->flags & SOC_EV_TRUNCATED)
+		present[SOC_F_SOC_TRUNCATED / 64] |=
+		    (uint64_t)1 << (SOC_F_SOC_TRUNCATED % 64);
 	soc_time_format(ev->ts, ts, sizeof(ts));
 	soc_sbuf_add(b, "{\"@timestamp\":", 14);
 	soc_sbuf_json_str(b, ts, strlen(ts));
-	if (jt_any(&jt[0], ev)) {
+	if (jt_any(&jt[0], present)) {
 		/* splice the root object's members after @timestamp */
 		size_t at = b->len;
 
-		json_node(b, ev, 0);
+		json_node(b, ev, present, 0);
 		if (b->oom)
 			return;
 		b->data[at] = ',';
 		b->len--;		/* drop the root's closing brace... */
 		b->data[b->len] = '\0';
 	}
-	/* the flag alone (an intake's mark): as the field would read */
-	if ((ev->flags & SOC_EV_TRUNCATED) &&
-	    !soc_event_has(ev, SOC_F_SOC_TRUNCATED))
-		soc_sbuf_adds(b, ",\"soc\":{\"truncated\":true}");
 	soc_sbuf_add(b, "}", 1);	/* ...and close once */
 }

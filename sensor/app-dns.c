@@ -5,6 +5,13 @@
  * MX, TXT, SOA).  Over TCP each message has a 2-byte length prefix;
  * tcp-reasm.c gathers messages that span segments.
  *
+ * The header gives, as Zeek's dns.log does: dns.header_flags (the set
+ * ones of AA, TC, RD, RA, AD, CD, comma-joined), soc.dns.z (Zeek's Z:
+ * the three bits after RA, (flags & 0x0070) >> 4, so AD and CD count)
+ * and, for responses, soc.dns.rejected: "true" when the response carries
+ * no answer, authority or additional record (Zeek's dns_rejected, which
+ * a REFUSED reply usually is), else "false".
+ *
  * Names are decompressed with every offset checked against the message,
  * at most DNS_MAX_JUMPS pointers followed and at most 255 bytes of wire
  * name, so a pointer loop ends in a bounded number of steps.  Names are
@@ -327,6 +334,33 @@ dns_tcp_parse(struct pkt_ctx *ctx, const struct pkt_packet *p, struct flow *f,
 	return APP_NEXT;
 }
 
+/* Header flags (ECS dns.header_flags) and Zeek's Z. */
+static void
+dns_header(struct soc_event *ev, uint16_t flags)
+{
+	static const struct {
+		uint16_t	 bit;
+		const char	*name;
+	} fl[] = {
+		{ 0x0400, "AA" }, { 0x0200, "TC" }, { 0x0100, "RD" },
+		{ 0x0080, "RA" }, { 0x0020, "AD" }, { 0x0010, "CD" },
+	};
+	char out[sizeof(fl) / sizeof(fl[0]) * 3];
+	size_t o = 0;
+
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+		if ((flags & fl[i].bit) == 0)
+			continue;
+		if (o > 0)
+			out[o++] = ',';
+		memcpy(out + o, fl[i].name, 2);
+		o += 2;
+	}
+	if (o > 0)
+		soc_event_set_str(ev, SOC_F_DNS_HEADER_FLAGS, out, o);
+	soc_event_set_int(ev, SOC_F_SOC_DNS_Z, (flags & 0x0070) >> 4);
+}
+
 int
 dns_message(struct pkt_ctx *ctx, const struct pkt_packet *p,
     const uint8_t *m, uint32_t mlen)
@@ -354,6 +388,7 @@ dns_message(struct pkt_ctx *ctx, const struct pkt_packet *p,
 	soc_event_set_cstr(ev, SOC_F_NET_PROTOCOL, "dns");
 	soc_event_set_int(ev, SOC_F_DNS_ID, rd16(m));
 	soc_event_set_cstr(ev, SOC_F_DNS_TYPE, response ? "answer" : "query");
+	dns_header(ev, flags);
 	if (qd > 0) {
 		soc_event_set_str(ev, SOC_F_DNS_QNAME, name, qname.len);
 		soc_event_set_cstr(ev, SOC_F_DNS_QTYPE,
@@ -366,6 +401,10 @@ dns_message(struct pkt_ctx *ctx, const struct pkt_packet *p,
 		    dns_rcode_name(flags & 0x0f, nb, sizeof(nb)));
 		if (answers.len > 0)
 			soc_event_set_str(ev, SOC_F_DNS_ANSWERS, ans, answers.len);
+		/* Zeek's "rejected": no record in any section */
+		soc_event_set_cstr(ev, SOC_F_SOC_DNS_REJECTED,
+		    rd16(m + 6) == 0 && rd16(m + 8) == 0 && rd16(m + 10) == 0 ?
+		    "true" : "false");
 	}
 	ctx->stats.dns_events++;
 	decode_emit(ctx);

@@ -8,7 +8,12 @@
  *
  * The log prefix the administrator chose ("[UFW BLOCK] ", "DROP-IN: ",
  * often glued to "IN=") becomes event.action, lower-cased with every run
- * of other characters turned into one '_' ("ufw_block", "drop_in").  The
+ * of other characters turned into one '_' ("ufw_block", "drop_in").  Its
+ * words also say whether the packet was stopped: block, drop, reject or
+ * deny (and their past tenses) set soc.firewall.blocked "true"; allow,
+ * accept or pass set "false"; none of them, or both kinds, leave it unset
+ * (a "[UFW AUDIT]" or "NEW-CONN" prefix says nothing about the verdict).
+ * SigmaHQ's firewall rules test it as `blocked: 'false'`.  The
  * line is one pass over "KEY=VALUE" tokens; an ICMP error quotes the
  * offending packet in brackets ("[SRC=... DST=... ]"), and the scan stops
  * there so the quoted addresses never replace the real ones.
@@ -199,6 +204,42 @@ nf_action(const struct nf_span *pre, char *out, size_t *outn)
 	return o > 0;
 }
 
+/*
+ * The verdict the action's words name: 1 blocked, 0 let through, -1
+ * unknown (no verdict word, or words of both kinds).
+ */
+static int
+nf_blocked(const char *a, size_t n)
+{
+	static const struct {
+		const char	*w;
+		int		 v;
+	} words[] = {
+		{ "block", 1 }, { "blocked", 1 }, { "drop", 1 },
+		{ "dropped", 1 }, { "reject", 1 }, { "rejected", 1 },
+		{ "deny", 1 }, { "denied", 1 },
+		{ "allow", 0 }, { "allowed", 0 }, { "accept", 0 },
+		{ "accepted", 0 }, { "pass", 0 }, { "passed", 0 },
+	};
+	size_t i = 0, w;
+	int v = -1;
+
+	while (i < n) {
+		w = 0;
+		while (i + w < n && a[i + w] != '_')
+			w++;
+		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+			if (strlen(words[k].w) == w &&
+			    memcmp(words[k].w, a + i, w) == 0) {
+				if (v != -1 && v != words[k].v)
+					return -1;
+				v = words[k].v;
+			}
+		i += w + 1;
+	}
+	return v;
+}
+
 /* PROTO=TCP / PROTO=ICMPv6 / PROTO=47 -> network.transport. */
 static void
 nf_transport(struct soc_event *ev, const struct nf_span *pr, int family)
@@ -249,8 +290,17 @@ log_netfilter_parse(struct soc_event *ev, const char *msg, size_t len)
 		return -1;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_FIREWALL);
 	soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "network");
-	if (nf_action(&l.prefix, action, &an))
+	if (nf_action(&l.prefix, action, &an)) {
 		soc_event_set_str(ev, SOC_F_EVENT_ACTION, action, an);
+		switch (nf_blocked(action, an)) {
+		case 1:
+			soc_event_set_cstr(ev, SOC_F_SOC_FW_BLOCKED, "true");
+			break;
+		case 0:
+			soc_event_set_cstr(ev, SOC_F_SOC_FW_BLOCKED, "false");
+			break;
+		}
+	}
 	soc_event_set_cstr(ev, SOC_F_NET_TYPE, l.src.family == 4 ? "ipv4" :
 	    "ipv6");
 	soc_event_set_ip(ev, SOC_F_SOURCE_IP, &l.src);

@@ -718,6 +718,9 @@ test_dns(void)
 		CHECK_STR(S(e, SOC_F_NET_TRANSPORT), "udp");
 		CHECK_STR(S(e, SOC_F_EVENT_CATEGORY), "network");
 		CHECK(!soc_event_has(e, SOC_F_DNS_RCODE));
+		CHECK_STR(S(e, SOC_F_DNS_HEADER_FLAGS), "RD");
+		CHECK_INT(I(e, SOC_F_SOC_DNS_Z), 0);
+		CHECK(!soc_event_has(e, SOC_F_SOC_DNS_REJECTED));
 	}
 
 	/* response: the client is still the source */
@@ -739,6 +742,9 @@ test_dns(void)
 		CHECK_INT(I(e, SOC_F_SOURCE_PORT), 33333);
 		CHECK_STR(S(e, SOC_F_DEST_IP), "10.0.0.2");
 		CHECK_INT(I(e, SOC_F_DEST_PORT), 53);
+		CHECK_STR(S(e, SOC_F_DNS_HEADER_FLAGS), "RD,RA");
+		CHECK_INT(I(e, SOC_F_SOC_DNS_Z), 0);
+		CHECK_STR(S(e, SOC_F_SOC_DNS_REJECTED), "false");
 	}
 
 	/* NXDOMAIN, unknown type, root name */
@@ -752,7 +758,32 @@ test_dns(void)
 		CHECK_STR(S(e, SOC_F_DNS_RCODE), "NXDOMAIN");
 		CHECK_STR(S(e, SOC_F_DNS_QTYPE), "TYPE999");
 		CHECK_STR(S(e, SOC_F_DNS_QNAME), ".");
+		/* no record at all: Zeek's "rejected" */
+		CHECK_STR(S(e, SOC_F_SOC_DNS_REJECTED), "true");
 	}
+
+	/* REFUSED with the reserved Z bit and AD set: Zeek's Z is the three
+	 * bits after RA, so 0x0060 >> 4 = 6 */
+	n = dns_hdr(m, 8, 0x8165, 1, 0);
+	memcpy(m + n, q, sizeof(q) - 1);
+	n += sizeof(q) - 1;
+	nev = 0;
+	send_udp4(ctx, 2 * NS + 1000, A2, 53, A1, 33335, m, n);
+	CHECK_INT(count_ds("network.dns", &e), 1);
+	if (e != NULL) {
+		CHECK_STR(S(e, SOC_F_DNS_RCODE), "REFUSED");
+		CHECK_STR(S(e, SOC_F_SOC_DNS_REJECTED), "true");
+		CHECK_INT(I(e, SOC_F_SOC_DNS_Z), 6);
+		CHECK_STR(S(e, SOC_F_DNS_HEADER_FLAGS), "RD,AD");
+	}
+	/* an authority record alone (a referral) is not a rejection */
+	m[9] = 1;
+	memcpy(m + n, ans, 18);
+	nev = 0;
+	send_udp4(ctx, 2 * NS + 2000, A2, 53, A1, 33336, m, n + 18);
+	CHECK_INT(count_ds("network.dns", &e), 1);
+	if (e != NULL)
+		CHECK_STR(S(e, SOC_F_SOC_DNS_REJECTED), "false");
 
 	/* compression loops: self pointer, two-pointer cycle, label loop */
 	static const uint8_t loops[][8] = {
@@ -781,7 +812,7 @@ test_dns(void)
 	n = dns_hdr(m, 9, 0x0100, 0, 0);
 	send_udp4(ctx, 4 * NS, A1, 4001, A2, 53, m, n);
 	CHECK_INT(count_ds("network.dns", NULL), 0);
-	CHECK_INT(st->dns_events, 3);
+	CHECK_INT(st->dns_events, 5);
 	pkt_finish(ctx);
 	pkt_free(ctx);
 }

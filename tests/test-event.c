@@ -171,6 +171,19 @@ test_truncation(void)
 	CHECK(soc_event_str(&ev, SOC_F_MESSAGE, &len) != NULL);
 }
 
+/* Occurrences of needle in s. */
+static int
+count_str(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
 /*
  * The mark in JSON: written once whether set as flag or field, read back
  * as both; the --events reader marks an event whose strings it had to cut
@@ -190,7 +203,26 @@ test_truncated_json(void)
 	soc_event_set_cstr(&ev, SOC_F_MESSAGE, "m");
 	ev.flags |= SOC_EV_TRUNCATED;
 	soc_json_event(&b, &ev);
-	CHECK(strstr(b.data, "\"soc\":{\"truncated\":true}}") != NULL);
+	CHECK(strstr(b.data, "\"soc\":{\"truncated\":true}") != NULL);
+	CHECK_INT(count_str(b.data, "\"soc\""), 1);
+	CHECK_INT(soc_json_read_event(b.data, b.len, &back, &why, NULL), 0);
+	CHECK(soc_event_truncated(&back));
+	/* the flag alone beside other soc. fields: one soc object */
+	soc_event_set_cstr(&ev, SOC_F_TCP_FLAGS, "S");
+	soc_event_set_cstr(&ev, SOC_F_LOG_SOURCE_ADDR, "192.0.2.1");
+	soc_sbuf_reset(&b);
+	soc_json_event(&b, &ev);
+	CHECK_INT(count_str(b.data, "\"soc\""), 1);
+	CHECK_INT(count_str(b.data, "truncated"), 1);
+	CHECK(strstr(b.data, "\"soc\":{\"tcp\":{\"flags\":\"S\"},\"log\":"
+	    "{\"source\":{\"address\":\"192.0.2.1\"}},\"truncated\":true}") !=
+	    NULL);
+	CHECK_INT(soc_json_read_event(b.data, b.len, &back, &why, NULL), 0);
+	CHECK(soc_event_truncated(&back));
+	CHECK(soc_event_has(&back, SOC_F_TCP_FLAGS));
+	CHECK(soc_event_has(&back, SOC_F_LOG_SOURCE_ADDR));
+	soc_event_unset(&ev, SOC_F_TCP_FLAGS);
+	soc_event_unset(&ev, SOC_F_LOG_SOURCE_ADDR);
 	soc_event_set_truncated(&ev);
 	soc_sbuf_reset(&b);
 	soc_json_event(&b, &ev);

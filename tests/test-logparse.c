@@ -738,41 +738,45 @@ static const struct {
 	const char	*transport;
 	long long	 itype;
 	long long	 icode;
+	const char	*blocked;	/* soc.firewall.blocked; NULL: none */
 } nf_cases[] = {
 	{ "Nov 27 10:00:00 gw1 kernel: [ 8123.456789] [UFW BLOCK] IN=eth0 OUT= "
 	  "MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 SRC=203.0.113.5 "
 	  "DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=52 ID=4321 DF PROTO=TCP"
 	  " SPT=51234 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0", "ufw_block",
-	  "203.0.113.5", 51234, "192.0.2.10", 22, "tcp", ABSENT, ABSENT },
+	  "203.0.113.5", 51234, "192.0.2.10", 22, "tcp", ABSENT, ABSENT,
+	  "true" },
 	{ "Nov 27 10:00:00 gw1 kernel: DROP-IN: IN=eth1 OUT= MAC= "
 	  "SRC=198.51.100.7 DST=192.0.2.1 LEN=78 TOS=0x00 PREC=0x00 TTL=115 "
 	  "ID=0 PROTO=UDP SPT=5353 DPT=161 LEN=58", "drop_in",
-	  "198.51.100.7", 5353, "192.0.2.1", 161, "udp", ABSENT, ABSENT },
+	  "198.51.100.7", 5353, "192.0.2.1", 161, "udp", ABSENT, ABSENT,
+	  "true" },
 	/* Prefix glued to IN=, no space. */
 	{ "Nov 27 10:00:00 gw1 kernel: iptables-denied:IN=eth0 OUT=eth1 "
 	  "SRC=10.0.0.1 DST=10.0.0.2 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 "
 	  "CODE=0 ID=77 SEQ=1", "iptables_denied", "10.0.0.1", ABSENT,
-	  "10.0.0.2", ABSENT, "icmp", 8, 0 },
+	  "10.0.0.2", ABSENT, "icmp", 8, 0, "true" },
 	/* ICMP error quoting the packet: the outer addresses win. */
 	{ "Nov 27 10:00:00 gw1 kernel: [FW] IN=eth0 OUT= SRC=192.0.2.99 "
 	  "DST=10.0.0.5 LEN=88 PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.5 "
 	  "DST=192.0.2.99 LEN=60 PROTO=UDP SPT=33434 DPT=53 LEN=40 ] MTU=1500",
-	  "fw", "192.0.2.99", ABSENT, "10.0.0.5", ABSENT, "icmp", 3, 3 },
+	  "fw", "192.0.2.99", ABSENT, "10.0.0.5", ABSENT, "icmp", 3, 3, NULL },
 	/* IPv6 and nftables' "log prefix". */
 	{ "Nov 27 10:00:00 gw1 kernel: nft drop6: IN=eth0 OUT= MAC=aa SRC=2001:"
 	  "db8::1 DST=2001:db8::2 LEN=80 TC=0 HOPLIMIT=57 FLOWLBL=0 PROTO=TCP "
 	  "SPT=40000 DPT=443 WINDOW=64800 RES=0x00 SYN URGP=0", "nft_drop6",
-	  "2001:db8::1", 40000, "2001:db8::2", 443, "tcp", ABSENT, ABSENT },
+	  "2001:db8::1", 40000, "2001:db8::2", 443, "tcp", ABSENT, ABSENT,
+	  NULL /* "drop6" is not the word "drop" */ },
 	{ "Nov 27 10:00:00 gw1 kernel: IN=eth0 OUT= SRC=2001:db8::1 "
 	  "DST=ff02::1 LEN=72 PROTO=ICMPv6 TYPE=134 CODE=0", NULL,
-	  "2001:db8::1", ABSENT, "ff02::1", ABSENT, "ipv6-icmp", 134, 0 },
+	  "2001:db8::1", ABSENT, "ff02::1", ABSENT, "ipv6-icmp", 134, 0, NULL },
 	{ "Nov 27 10:00:00 gw1 kernel: [UFW AUDIT] IN=eth0 OUT= SRC=10.0.0.1 "
 	  "DST=224.0.0.1 LEN=32 PROTO=2", "ufw_audit", "10.0.0.1", ABSENT,
-	  "224.0.0.1", ABSENT, "igmp", ABSENT, ABSENT },
+	  "224.0.0.1", ABSENT, "igmp", ABSENT, ABSENT, NULL },
 	/* Out-of-range port numbers are dropped, the rest kept. */
 	{ "Nov 27 10:00:00 gw1 kernel: X IN=a OUT= SRC=1.1.1.1 DST=2.2.2.2 "
 	  "PROTO=TCP SPT=99999 DPT=", "x", "1.1.1.1", ABSENT, "2.2.2.2", ABSENT,
-	  "tcp", ABSENT, ABSENT },
+	  "tcp", ABSENT, ABSENT, NULL },
 };
 
 static void
@@ -806,7 +810,30 @@ test_netfilter(void)
 		CHECK_FLD(SOC_F_NET_TRANSPORT, nf_cases[i].transport);
 		CHECK_NUM(SOC_F_ICMP_TYPE, nf_cases[i].itype);
 		CHECK_NUM(SOC_F_ICMP_CODE, nf_cases[i].icode);
+		CHECK_FLD(SOC_F_SOC_FW_BLOCKED, nf_cases[i].blocked);
 		case_end(fails, line);
+	}
+	/* The verdict from the prefix's words (SigmaHQ's `blocked`). */
+	{
+		static const struct {
+			const char	*prefix, *blocked;
+		} v[] = {
+			{ "[UFW ALLOW] ", "false" }, { "ACCEPT: ", "false" },
+			{ "fw-accepted ", "false" }, { "PASS ", "false" },
+			{ "REJECT-out ", "true" }, { "Blocked:", "true" },
+			{ "nft deny ", "true" }, { "DROPPED ", "true" },
+			{ "allow-then-drop ", NULL }, { "[UFW LIMIT] ", NULL },
+			{ "blocking ", NULL }, { "undrop ", NULL },
+		};
+		char line[256];
+
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			snprintf(line, sizeof(line), "Nov 27 10:00:00 gw1 "
+			    "kernel: %sIN=a OUT= SRC=1.1.1.1 DST=2.2.2.2",
+			    v[i].prefix);
+			CHECK_STR(parse(line), "log.firewall");
+			CHECK_FLD(SOC_F_SOC_FW_BLOCKED, v[i].blocked);
+		}
 	}
 	CHECK_FLD(SOC_F_NET_TYPE, "ipv4");
 	parse(nf_cases[4].line);

@@ -4,8 +4,8 @@ following, checked in its JSON output (-o json).
 
 - Syslog: lines sent over UDP, over TCP with newline framing, with octet
   counting (RFC 6587) and both mixed on one connection, arrive exactly
-  once each, with log.source.address = 127.0.0.1; an over-long message is
-  cut, not lost, and the next one still arrives.
+  once each, with soc.log.source.address = 127.0.0.1; an over-long
+  message is cut, not lost, and the next one still arrives.
 - Files: a followed file is appended to, rotated by rename-and-create
   (with late writes to the old file) and by copytruncate (rewritten past
   the old offset before the sensor looks), a file matching a glob appears
@@ -184,8 +184,11 @@ def test_syslog(tmp, cfg, udp_port, tcp_port):
                and not e["message"].startswith("tcpbig")]
         got = [e["message"] for e in evs]
         exactly_once(got, want, "syslog messages")
-        check(all(e.get("log", {}).get("source", {}).get("address") == "127.0.0.1"
-                  for e in evs), "every syslog event carries log.source.address")
+        check(all(e.get("soc", {}).get("log", {}).get("source", {})
+                  .get("address") == "127.0.0.1" for e in evs),
+              "every syslog event carries soc.log.source.address")
+        check(all("source" not in e.get("log", {}) for e in evs),
+              "the old log.source.address is no longer written")
         check(all(e.get("host", {}).get("hostname") == "gw1" for e in evs),
               "syslog header parsed (host.hostname)")
         big_ev = [e for e in events(tmp) if e.get("message", "").startswith("tcpbig")]

@@ -86,7 +86,7 @@ enum soc_ftype {
 	X(HOST_HOSTNAME,	"host.hostname",		SOC_T_STR) \
 	X(LOG_LEVEL,		"log.level",			SOC_T_STR) \
 	X(LOG_FILE_PATH,	"log.file.path",		SOC_T_STR) \
-	X(LOG_SOURCE_ADDR,	"log.source.address",		SOC_T_STR) \
+	X(LOG_SOURCE_ADDR,	"soc.log.source.address",	SOC_T_STR) \
 	X(MESSAGE,		"message",			SOC_T_STR) \
 	X(OBSERVER_NAME,	"observer.name",		SOC_T_STR) \
 	X(ORGANIZATION_ID,	"organization.id",		SOC_T_STR) \
@@ -122,7 +122,11 @@ enum soc_ftype {
 	X(X509_SERIAL,		"tls.server.x509.serial_number", SOC_T_STR) \
 	X(X509_KEY_ALG,		"tls.server.x509.public_key_algorithm", \
 	    SOC_T_STR) \
-	X(X509_KEY_SIZE,	"tls.server.x509.public_key_size", SOC_T_INT)
+	X(X509_KEY_SIZE,	"tls.server.x509.public_key_size", SOC_T_INT) \
+	X(SOC_FW_BLOCKED,	"soc.firewall.blocked",		SOC_T_STR) \
+	X(SOC_DNS_REJECTED,	"soc.dns.rejected",		SOC_T_STR) \
+	X(SOC_DNS_Z,		"soc.dns.z",			SOC_T_INT) \
+	X(DNS_HEADER_FLAGS,	"dns.header_flags",		SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

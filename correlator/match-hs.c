@@ -291,6 +291,7 @@ multi_kind(int f)
 {
 	switch (f) {
 	case SOC_F_TLS_NEXT_PROTOCOL:
+	case SOC_F_X509_ALT_NAMES:
 		return 1;
 	case SOC_F_DNS_ANSWERS:
 		return 2;

@@ -16,7 +16,7 @@ struct logparse_ctx {
 	int64_t		now_ns;		/* reception time: fallback timestamp,
 					   and the year for RFC 3164 stamps */
 	const char	*path;		/* log.file.path, or NULL */
-	const char	*source_addr;	/* log.source.address (the syslog
+	const char	*source_addr;	/* soc.log.source.address (the syslog
 					   sender), or NULL */
 	int32_t		tz_offset_sec;	/* zone for stamps that carry none
 					   (RFC 3164): 25200 = Asia/Ho_Chi_Minh */

@@ -498,7 +498,8 @@ static const struct {
 	PS(fragments), PS(frag_reassembled), PS(frag_timeouts), PS(frag_evicted),
 	PS(frag_bad), PS(anomalies), PS(flows_created), PS(flows_emitted),
 	PS(flows_evicted), PS(flows_interim), PS(dns_events), PS(dns_malformed),
-	PS(http_events), PS(tls_events), PS(tls_malformed), PS(ssh_events),
+	PS(http_events), PS(tls_events), PS(tls_malformed), PS(x509_events),
+	PS(x509_malformed), PS(x509_truncated), PS(ssh_events),
 	PS(stream_exhausted), PS(stream_overflow), PS(stream_ooo),
 	PS(stream_dropped),
 };

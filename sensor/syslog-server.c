@@ -2,7 +2,7 @@
  * Syslog server: receives RFC 3164 and RFC 5424 messages over UDP (one
  * datagram, one message) and TCP (many clients, each framed by newline or
  * by octet counting, RFC 6587, decided per message), and hands each one to
- * the log normalizers with the sender's address as log.source.address.
+ * the log normalizers with the sender's address as soc.log.source.address.
  *
  * Memory is bounded by configuration, never by what senders do: one UDP
  * buffer, and one buffer of syslog.max_message (+ a framing header) per

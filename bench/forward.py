@@ -8,7 +8,7 @@ Two phases with the real daemons:
   drain   -- N incidents are raised while the national receiver is down,
              then it starts: alerts/s = N / time from the national side's
              first batch to the last ack (the time until the forwarder
-             reconnects, at most its 1 s backoff, is printed apart), and
+             reconnects, at most its 0.5 s backoff, is printed apart), and
              N / time from the national start until the outbox is empty;
   healthy -- the national receiver is up and a sensor follows a log
              written at --rate lines/s (one incident each) until N more

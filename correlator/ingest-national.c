@@ -106,10 +106,15 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 		break;
 	case STORE_NAT_CREATED:
 		in->n.fwd_new++;
-		log_info("incident %lld: %s [%s] agency %s, forwarded by %s"
-		    " (incident %lld there)", (long long)id, r.rule_title,
-		    store_severity_name(r.severity), r.agency, r.origin_name,
-		    (long long)r.origin_incident);
+		/* by name up to LOG_NEW_MAX per group, as local incidents are
+		 * (ingest_group_end counts the rest): a province draining its
+		 * outbox must not cost a log line per alert */
+		if (in->logged++ < LOG_NEW_MAX)
+			log_info("incident %lld: %s [%s] agency %s, forwarded"
+			    " by %s (incident %lld there)", (long long)id,
+			    r.rule_title, store_severity_name(r.severity),
+			    r.agency, r.origin_name,
+			    (long long)r.origin_incident);
 		break;
 	case STORE_NAT_UPDATED:
 		in->n.fwd_updated++;

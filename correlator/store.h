@@ -148,9 +148,10 @@ enum store_national_result {
  * fine; store_errmsg() says why.  Distinct from -1, a store failure. */
 #define STORE_NAT_REFUSED	(-2)
 /*
- * Upsert one revision (atomic; a savepoint inside the batch
- * transaction).  Returns an enum store_national_result,
- * STORE_NAT_REFUSED, or -1 with store_errmsg().  *id gets the national incident id (also when stale).
+ * Upsert one revision: atomic on its own outside a transaction; inside
+ * the caller's, the caller undoes on -1 (ingest undoes the whole batch).
+ * Returns an enum store_national_result, STORE_NAT_REFUSED, or -1 with
+ * store_errmsg().  *id gets the national incident id (also when stale).
  */
 int	store_national_apply(struct store *st, const struct store_origin_rev *r,
 	    int64_t now_ns, int64_t *id);

@@ -107,26 +107,6 @@ jp_ws(struct jp *j)
 		j->p++;
 }
 
-static int
-hex4(const unsigned char *p, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned c = p[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			*v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			*v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return 0;
-}
-
 static void
 put_byte(struct jp *j, unsigned c)
 {
@@ -139,21 +119,11 @@ put_byte(struct jp *j, unsigned c)
 static void
 put_utf8(struct jp *j, unsigned cp)
 {
-	if (cp < 0x80)
-		put_byte(j, cp);
-	else if (cp < 0x800) {
-		put_byte(j, 0xc0 | (cp >> 6));
-		put_byte(j, 0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		put_byte(j, 0xe0 | (cp >> 12));
-		put_byte(j, 0x80 | ((cp >> 6) & 0x3f));
-		put_byte(j, 0x80 | (cp & 0x3f));
-	} else {
-		put_byte(j, 0xf0 | (cp >> 18));
-		put_byte(j, 0x80 | ((cp >> 12) & 0x3f));
-		put_byte(j, 0x80 | ((cp >> 6) & 0x3f));
-		put_byte(j, 0x80 | (cp & 0x3f));
-	}
+	unsigned char u[4];
+	size_t n = soc_utf8_encode(cp, u);
+
+	for (size_t i = 0; i < n; i++)
+		put_byte(j, u[i]);
 }
 
 /* A \u escape (p after the "u"): one code point, surrogate pairs joined;
@@ -163,14 +133,14 @@ jp_unicode(struct jp *j)
 {
 	unsigned cp, lo;
 
-	if (j->end - j->p < 4 || hex4(j->p, &cp) == -1)
+	if (j->end - j->p < 4 || soc_json_hex4(j->p, &cp) == -1)
 		return jp_fail(j, "bad \\u escape");
 	j->p += 4;
 	if (cp >= 0xdc00 && cp <= 0xdfff)
 		return jp_fail(j, "lone surrogate in a string");
 	if (cp >= 0xd800 && cp <= 0xdbff) {
 		if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-		    hex4(j->p + 2, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
+		    soc_json_hex4(j->p + 2, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
 			return jp_fail(j, "lone surrogate in a string");
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		j->p += 6;

@@ -51,26 +51,6 @@ jr_ws(struct jr *j)
 		j->p++;
 }
 
-static int
-hex4(const char *p, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	return 0;
-}
-
 static void
 put_byte(struct jr *j, unsigned c)
 {
@@ -83,21 +63,11 @@ put_byte(struct jr *j, unsigned c)
 static void
 put_utf8(struct jr *j, unsigned cp)
 {
-	if (cp < 0x80)
-		put_byte(j, cp);
-	else if (cp < 0x800) {
-		put_byte(j, 0xc0 | (cp >> 6));
-		put_byte(j, 0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		put_byte(j, 0xe0 | (cp >> 12));
-		put_byte(j, 0x80 | ((cp >> 6) & 0x3f));
-		put_byte(j, 0x80 | (cp & 0x3f));
-	} else {
-		put_byte(j, 0xf0 | (cp >> 18));
-		put_byte(j, 0x80 | ((cp >> 12) & 0x3f));
-		put_byte(j, 0x80 | ((cp >> 6) & 0x3f));
-		put_byte(j, 0x80 | (cp & 0x3f));
-	}
+	unsigned char u[4];
+	size_t n = soc_utf8_encode(cp, u);
+
+	for (size_t i = 0; i < n; i++)
+		put_byte(j, u[i]);
 }
 
 /* Decode a string into j->str (cut at its size); p at the opening quote. */
@@ -130,12 +100,12 @@ jr_string(struct jr *j)
 		case 'r': put_byte(j, '\r'); break;
 		case 't': put_byte(j, '\t'); break;
 		case 'u':
-			if (j->end - j->p < 4 || hex4(j->p, &cp) == -1)
+			if (j->end - j->p < 4 || soc_json_hex4(j->p, &cp) == -1)
 				return jr_fail(j, "bad \\u escape");
 			j->p += 4;
 			if (cp >= 0xd800 && cp <= 0xdbff && j->end - j->p >= 6 &&
 			    j->p[0] == '\\' && j->p[1] == 'u' &&
-			    hex4(j->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+			    soc_json_hex4(j->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				j->p += 6;
 			}

@@ -48,5 +48,9 @@ int	soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
  * every reader of our JSON uses the same definition.
  */
 size_t	soc_utf8_seq(const unsigned char *s, size_t left);
+/* The UTF-8 bytes of code point cp (at most U+10FFFF) into out: 1..4. */
+size_t	soc_utf8_encode(unsigned cp, unsigned char out[4]);
+/* The four hex digits of a JSON \u escape at p: 0 and *v, or -1. */
+int	soc_json_hex4(const void *p, unsigned *v);
 
 #endif

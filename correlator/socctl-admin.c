@@ -622,14 +622,8 @@ cmd_responder_list(struct ctx *c, int argc, char **argv)
 	const char *agency = NULL;
 	struct out o;
 	enum out_fmt fmt;
-	int json = 0, csv = 0;
-	const struct optspec spec[] = {
-		{ "agency", &agency, NULL }, { "json", NULL, &json },
-		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
-	};
 
-	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+	if (list_args(c, argc, argv, &agency, &fmt) != 0)
 		return 1;
 	out_begin(&o, c, fmt, responder_cols, COL_COUNT(responder_cols));
 	return out_end(&o, store_responder_foreach(c->st, agency, responder_row,
@@ -724,14 +718,8 @@ cmd_assessment_list(struct ctx *c, int argc, char **argv)
 	const char *agency = NULL;
 	struct out o;
 	enum out_fmt fmt;
-	int json = 0, csv = 0;
-	const struct optspec spec[] = {
-		{ "agency", &agency, NULL }, { "json", NULL, &json },
-		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
-	};
 
-	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+	if (list_args(c, argc, argv, &agency, &fmt) != 0)
 		return 1;
 	out_begin(&o, c, fmt, assessment_cols, COL_COUNT(assessment_cols));
 	return out_end(&o, store_assessment_foreach(c->st, agency,

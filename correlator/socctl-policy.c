@@ -116,18 +116,9 @@ cmd_system_list(struct ctx *c, int argc, char **argv)
 	const char *agency = NULL;
 	struct out o;
 	enum out_fmt fmt;
-	int json = 0, csv = 0, rc;
-	const struct optspec spec[] = {
-		{ "agency", &agency, NULL }, { "json", NULL, &json },
-		{ "csv", NULL, &csv }, { NULL, NULL, NULL }
-	};
 
-	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+	if (list_args(c, argc, argv, &agency, &fmt) != 0)
 		return 1;
-	if (agency != NULL && (rc = store_agency_exists(c->st, agency)) != 1)
-		return rc < 0 ? db_fail(c) : errx1("system list: no such agency"
-		    " '%s' (see `socctl agency list`)", agency);
 	out_begin(&o, c, fmt, system_cols, COL_COUNT(system_cols));
 	return out_end(&o, store_system_foreach(c->st, agency, system_row, &o),
 	    "no systems (add one with `socctl system add AGENCY CODE --name NAME"
@@ -177,13 +168,8 @@ cmd_level_list(struct ctx *c, int argc, char **argv)
 {
 	struct out o;
 	enum out_fmt fmt;
-	int json = 0, csv = 0;
-	const struct optspec spec[] = {
-		{ "json", NULL, &json }, { "csv", NULL, &csv }, { NULL, NULL, NULL }
-	};
 
-	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+	if (list_args(c, argc, argv, NULL, &fmt) != 0)
 		return 1;
 	out_begin(&o, c, fmt, level_cols, COL_COUNT(level_cols));
 	return out_end(&o, store_level_policy_foreach(c->st, level_row, &o),
@@ -296,13 +282,8 @@ cmd_deadline_list(struct ctx *c, int argc, char **argv)
 {
 	struct out o;
 	enum out_fmt fmt;
-	int json = 0, csv = 0;
-	const struct optspec spec[] = {
-		{ "json", NULL, &json }, { "csv", NULL, &csv }, { NULL, NULL, NULL }
-	};
 
-	if (args(c, argc, argv, spec, 0, 0) < 0 ||
-	    out_fmt_pick(c, json, csv, &fmt) == -1 || db_open(c) == -1)
+	if (list_args(c, argc, argv, NULL, &fmt) != 0)
 		return 1;
 	out_begin(&o, c, fmt, deadline_cols, COL_COUNT(deadline_cols));
 	return out_end(&o, store_deadline_foreach(c->st, deadline_row, &o),

@@ -220,6 +220,33 @@ args(struct ctx *c, int argc, char **argv, const struct optspec *spec,
 	return n;
 }
 
+/*
+ * The options of a plain list command: --json or --csv, and --agency
+ * CODE when agency is not NULL (an unknown code is an error, not an
+ * empty list); then the database.  0, or 1 after saying why.
+ */
+int
+list_args(struct ctx *c, int argc, char **argv, const char **agency,
+    enum out_fmt *fmt)
+{
+	int json = 0, csv = 0, rc;
+	struct optspec spec[] = {
+		{ "json", NULL, &json }, { "csv", NULL, &csv },
+		{ "agency", agency, NULL }, { NULL, NULL, NULL }
+	};
+
+	if (agency == NULL)	/* --agency is not an option of this list */
+		spec[2].name = NULL;
+	if (args(c, argc, argv, spec, 0, 0) < 0 ||
+	    out_fmt_pick(c, json, csv, fmt) == -1 || db_open(c) == -1)
+		return 1;
+	if (agency != NULL && *agency != NULL &&
+	    (rc = store_agency_exists(c->st, *agency)) != 1)
+		return rc < 0 ? db_fail(c) : cmd_err(c, "no such agency '%s'"
+		    " (see `socctl agency list`)", *agency);
+	return 0;
+}
+
 int
 need(struct ctx *c, const char *v, const char *what)
 {

@@ -157,6 +157,10 @@ struct out {
 
 /* Reads --json and --csv into a format; -1 (after the error) for both. */
 int	out_fmt_pick(struct ctx *c, int json, int csv, enum out_fmt *fmt);
+/* socctl.c: a plain list's --json/--csv (and --agency CODE, checked,
+ * when agency is not NULL), then the database; 0 or 1. */
+int	list_args(struct ctx *c, int argc, char **argv, const char **agency,
+	    enum out_fmt *fmt);
 void	out_begin(struct out *o, struct ctx *c, enum out_fmt fmt,
 	    const struct col *cols, int ncols);
 int	out_row(struct out *o, const void *row);

@@ -206,6 +206,12 @@ def main():
             check(p.returncode == 1 and "pick one" in p.stderr and p.stdout == "",
                   f"{name}: --json --csv not refused: {p.returncode} {p.stderr!r}")
 
+        # an unknown --agency is an error on every list that takes one
+        for cmd in (("responder", "list"), ("assessment", "list"), ("system", "list")):
+            p = ctl(*cmd, "--agency", "nosuch", ok=False)
+            check(p.returncode == 1 and "no such agency 'nosuch'" in p.stderr and
+                  p.stdout == "", f"{' '.join(cmd)} --agency nosuch: {p.returncode} {p.stderr!r}")
+
         # stats: the per-sensor list is the table after the totals.
         st = json.loads(ctl("stats", "--json").stdout)
         check_csv("stats", ctl("stats", "--csv").stdout, st["per_sensor"])

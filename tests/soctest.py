@@ -94,3 +94,35 @@ def record_national_ack(db):
                 (now, now, now))
     con.commit()
     con.close()
+
+
+def events_received(db, sensor="gw1"):
+    """Events the correlator committed for sensor (its sensors row)."""
+    import sqlite3
+    con = sqlite3.connect(db, timeout=10)
+    try:
+        row = con.execute("select events_received from sensors where name = ?",
+                          (sensor,)).fetchone()
+        return row[0] if row else 0
+    finally:
+        con.close()
+
+
+def wait_received(db, want, timeout=30, settle=0.5):
+    """Waits until want events are committed, then settle seconds more so
+    that anything extra (a duplicate) arrives too; returns the count."""
+    import time
+    end = time.time() + timeout
+    n = events_received(db)
+    while n < want and time.time() < end:
+        time.sleep(0.1)
+        n = events_received(db)
+    time.sleep(settle)
+    return events_received(db)
+
+
+def append_syslog(path, first, last):
+    """Appends numbered syslog lines first..last-1 to path."""
+    with open(path, "a") as f:
+        for i in range(first, last):
+            f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")

@@ -16,33 +16,9 @@ import sys
 import tempfile
 import time
 
-from soctest import (CORR, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run,
+from soctest import (CORR, SENSOR, SOCCTL, SRC, append_syslog, check, counts, done,
+                     events_received, free_port, run, wait_received,
                      sanitizer_clean, wait_port, stop)
-
-
-def received(db):
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        row = con.execute("select events_received from sensors where name='gw1'").fetchone()
-        return row[0] if row else 0
-    finally:
-        con.close()
-
-
-def wait_received(db, want, timeout=30):
-    end = time.time() + timeout
-    n = received(db)
-    while n < want and time.time() < end:
-        time.sleep(0.1)
-        n = received(db)
-    time.sleep(0.5)		# let anything extra (a duplicate) arrive too
-    return received(db)
-
-
-def append(path, first, last):
-    with open(path, "a") as f:
-        for i in range(first, last):
-            f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
 
 
 def main():
@@ -93,17 +69,17 @@ uplink:
     def kill_restart(proc, path, before, pause, during):
         """Append lines, SIGKILL the sensor after pause, append more while
         it is down, start it again."""
-        append(path, *before)
+        append_syslog(path, *before)
         time.sleep(pause)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        append(path, *during)
+        append_syslog(path, *during)
         return start()
 
     try:
         check(wait_port(port, corr), "correlator listens")
         total = 0
-        append(log, 0, 100)
+        append_syslog(log, 0, 100)
         total = 100
         s = start()
         check(wait_received(db, total) == total, f"first {total} lines arrive once")
@@ -116,8 +92,8 @@ uplink:
 
         # rename-and-create rotation with a late write to the old file
         os.rename(log, log + ".1")
-        append(log + ".1", 450, 460)
-        append(log, 460, 500)
+        append_syslog(log + ".1", 450, 460)
+        append_syslog(log, 460, 500)
         total = 500
         n = wait_received(db, total)
         check(n == total, f"after rename rotation: {n} events for {total} lines")
@@ -134,20 +110,20 @@ uplink:
         # the correlator hangs with batches queued in its socket, dies,
         # and comes back: nothing queued in the dead one may be skipped
         corr.send_signal(signal.SIGSTOP)
-        append(log, 600, 700)
+        append_syslog(log, 600, 700)
         time.sleep(1.0)
         corr.send_signal(signal.SIGKILL)
         corr.wait()
         corr = corr_start()
         check(wait_port(port, corr), "correlator back")
-        append(log, 700, 707)
+        append_syslog(log, 700, 707)
         total = 707
         n = wait_received(db, total, timeout=60)
         check(n == total, f"after a correlator crash: {n} events for {total} lines")
 
         s.send_signal(signal.SIGTERM)
         check(s.wait(30) == 0, "sensor exits cleanly on SIGTERM")
-        check(received(db) == total, "nothing more after a clean stop")
+        check(events_received(db) == total, "nothing more after a clean stop")
     finally:
         for p, _ in procs:
             if p.poll() is None:

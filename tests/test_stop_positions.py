@@ -17,33 +17,9 @@ import sys
 import tempfile
 import time
 
-from soctest import (CORR, SENSOR, SOCCTL, SRC, check, counts, done, free_port, run,
+from soctest import (CORR, SENSOR, SOCCTL, SRC, append_syslog, check, counts, done,
+                     events_received, free_port, run, wait_received,
                      sanitizer_clean, wait_port, stop)
-
-
-def received(db):
-    con = sqlite3.connect(db, timeout=10)
-    try:
-        row = con.execute("select events_received from sensors where name='gw1'").fetchone()
-        return row[0] if row else 0
-    finally:
-        con.close()
-
-
-def wait_received(db, want, timeout=30):
-    end = time.time() + timeout
-    n = received(db)
-    while n < want and time.time() < end:
-        time.sleep(0.1)
-        n = received(db)
-    time.sleep(1.0)		# let anything extra (a duplicate) arrive too
-    return received(db)
-
-
-def append(path, first, last):
-    with open(path, "a") as f:
-        for i in range(first, last):
-            f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
 
 
 def main():
@@ -89,24 +65,24 @@ uplink:
 
     try:
         check(wait_port(port, corr), "correlator listens")
-        append(log, 0, 20)
+        append_syslog(log, 0, 20)
         s = start()
         time.sleep(1.5)		# read, but held in the open batch
-        check(received(db) == 0, "lines wait in the open batch")
+        check(events_received(db) == 0, "lines wait in the open batch")
         s.send_signal(signal.SIGTERM)
         check(s.wait(30) == 0, "sensor exits cleanly on SIGTERM")
-        check(received(db) == 20, "the final batch is acked")
+        check(events_received(db) == 20, "the final batch is acked")
         with open(state) as f:
             text = f.read()
         check(log in text, f"the state file still names the log file: {text!r}")
 
         s = start()
         time.sleep(1.5)
-        append(log, 20, 25)
+        append_syslog(log, 20, 25)
         time.sleep(0.5)
         s.send_signal(signal.SIGTERM)
         check(s.wait(30) == 0, "restarted sensor exits cleanly")
-        n = wait_received(db, 25)
+        n = wait_received(db, 25, settle=1.0)
         check(n == 25, f"after a restart: {n} events for 25 lines")
     finally:
         for p, _ in procs:

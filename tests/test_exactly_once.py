@@ -10,7 +10,6 @@ count by a rule that matches each line."""
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile

@@ -11,7 +11,6 @@ send a line twice."""
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile

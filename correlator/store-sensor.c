@@ -37,7 +37,6 @@ const struct store_sql store_sensor_sql[] = {
 	    " FROM sensors WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
 	{ S_SENSOR_ROLE, "UPDATE sensors SET role = ?2 WHERE name = ?1"
 	    " AND (?3 OR role IS NULL)" },
-	{ S_PUBKEY_OWNER, "SELECT name FROM sensors WHERE pubkey = ?1" },
 	{ 0, NULL }
 };
 

@@ -8,3 +8,4 @@ for b in "$DIR"/logs.sh "$DIR"/sensor.sh "$DIR"/engine.sh "$DIR"/e2e.sh; do
 	[ -f "$b" ] && sh "$b" "$BUILD"
 done
 python3 "$DIR/forward.py" --build "$BUILD"
+python3 "$DIR/reload.py" "$BUILD"

@@ -51,6 +51,10 @@ from soctest import (record_national_ack, CORR, SENSOR, SOCCTL, SRC, check, done
                      sanitizer_clean, stop, wait_port)
 
 DATA = os.environ.get("SOC_TEST_DATA", os.path.join(SRC, "..", "shared", "data"))
+# The GeoIP test database comes from the shared data; without it the
+# correlator runs without enrichment and only --country is left unchecked.
+GEOIP = os.path.join(DATA, "geoip", "GeoIP2-City-Test.mmdb")
+HAVE_GEOIP = os.path.exists(GEOIP)
 SSH_ID = "11111111-0000-4000-8000-000000000001"
 FW_ID = "11111111-0000-4000-8000-000000000002"
 
@@ -185,9 +189,11 @@ def build(tmp):
             f.write(text)
     port = free_port()
     endpoint = f"tcp://127.0.0.1:{port}"
+    geo = ["--geoip-city", GEOIP] if HAVE_GEOIP else []
+    if not HAVE_GEOIP:
+        print(f"skip: --country checks (no GeoIP test database at {GEOIP})")
     corr = subprocess.Popen([CORR, "--db", db, "--rules", rules, "--key",
-                             os.path.join(tmp, "correlator.key"), "--bind", endpoint,
-                             "--geoip-city", os.path.join(DATA, "geoip", "GeoIP2-City-Test.mmdb")],
+                             os.path.join(tmp, "correlator.key"), "--bind", endpoint] + geo,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         check(wait_port(port, corr), "correlator listens")
@@ -279,7 +285,7 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
         want = sorted(k for k, i in by_letter.items() if cat[i["id"]] == c)
         check(ctl.ids("--category", c) == want, f"--category {c}: {ctl.ids('--category', c)}")
     for cc, want in [("GB", ["A", "C"]), ("se", ["D", "H"]), ("US", ["E"]), ("CN", ["G"]),
-                     ("JP", ["B"]), ("VN", [])]:
+                     ("JP", ["B"]), ("VN", [])] if HAVE_GEOIP else []:
         check(ctl.ids("--country", cc) == want, f"--country {cc}: {ctl.ids('--country', cc)}")
     p = ctl("incidents", "--country", "GBR", ok=False)
     check(p.returncode != 0, "--country wants two letters")
@@ -310,7 +316,8 @@ def check_filters(ctl, by_letter, cat, dl, now_ns):
     check(ctl.ids("--status", "open", "--agency", "so-yt") == ["D", "E"], "open in so-yt")
     check(ctl.ids("--min-severity", "high") == ["D", "G", "I"], "--min-severity high")
     check(ctl.ids("--agency", "so-yt", "--ip", "81.2.69.142") == ["C"], "agency and ip")
-    check(ctl.ids("--country", "SE", "--rule", "telnet") == ["D"], "country and rule")
+    if HAVE_GEOIP:
+        check(ctl.ids("--country", "SE", "--rule", "telnet") == ["D"], "country and rule")
 
     # sorting and limits
     rows = ctl.rows()

@@ -91,7 +91,7 @@ if as_json:
 for n, label in (("1k", "1,000"), ("10k", "10,000")):
     e = r[n]
     print(f"engine, {label} rules ({e['rules']} loaded): compile {e['compile_s']:.2f} s, "
-          f"databases {e['db_bytes'] / 1024:.0f} KiB ({e['db_fields']} fields, "
+          f"databases {e['db_bytes'] / 1024:.0f} KiB (floor's {e['floor_db_bytes'] / 1024:.0f} KiB, {e['db_fields']} fields, "
           f"{e['patterns']} patterns)")
     print(f"  {e['events']} events, {e['alerts']} alerts: {e['events_per_s']:,.0f} events/s; "
           f"floor (bare hs_scan) {e['floor_events_per_s']:,.0f} events/s: "

@@ -3,11 +3,13 @@
  * expression; identical expressions on one field share an id (interning).
  * The expressions of one field form one block-mode database
  * (HS_FLAG_SINGLEMATCH), plus two for its UTF-8-mode regexes (see
- * match-int.h).  Then the indexes that decide which rules an event
- * evaluates (match-hs.c): pattern -> rules, under a necessary pattern set
- * per rule chosen for low fan-out; (field, integer) -> rules, for rules
- * that need one of their integer equalities; and per dataset the few
- * rules that can hold without either.
+ * match-int.h), except for anchored literals (exact, startswith,
+ * endswith without wildcards), which go to the field's literal index
+ * (match-lit.c).  Then the indexes that decide which rules an event
+ * evaluates (match-hs.c): each rule under a necessary set of keys
+ * (patterns and integer equalities) chosen for low fan-out, as
+ * pattern -> rules and (field, integer) -> rules; and per dataset the
+ * few rules that can hold without any key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@ struct pat_tab {
 	const struct rule_pat **pat;	/* by gid (not owned) */
 	const struct rule **owner;	/* first rule using it */
 	uint32_t	 n, cap;
+	bool		*lit;		/* by gid: in a literal index */
 };
 
 int
@@ -170,42 +173,93 @@ intern_all(struct ruleset *rs, struct pat_tab *t)
 		for (uint32_t j = 0; j < r->nnodes; j++)
 			if (r->nodes[j].type == RN_PAT)
 				r->nodes[j].u.pat = r->pats[r->nodes[j].u.pat].gid;
-		if (r->corr == NULL) {
-			r->needs_hit = tri(r, r->root, false) == 0;
-			r->needs_num = !r->needs_hit && tri(r, r->root, true) == 0;
-		}
+		if (r->corr == NULL)
+			r->needs_key = tri(r, r->root, true) == 0;
 	}
 	return 0;
 }
 
+/*
+ * Keys.  A rule is evaluated for an event only when one of its keys
+ * fires: a pattern (gid) that hit, or one of its integer equalities
+ * (KEY_NUM | node) that the event's value meets.  The keys of a rule are
+ * a set one of which must fire for the rule to hold, chosen for low
+ * fan-out: a shared "Protocol: tcp" or "method: POST" does not make every
+ * such event evaluate every rule that has it, when the rule also needs
+ * one of its own ports or URLs.
+ */
+#define KEY_NUM		0x80000000u
 #define COST_INF	UINT64_MAX
 
+/* What the indexing needs to price keys. */
+struct key_ctx {
+	const uint64_t	*pcost;		/* by gid */
+	const struct num_ent *nums;	/* every integer equality, sorted */
+	uint32_t	 nnums;
+};
+
+/* First entry >= (f, v) in a sorted num_ent array. */
+static uint32_t
+num_lower(const struct num_ent *e, uint32_t n, int f, int64_t v)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (e[mid].field < f || (e[mid].field == f && e[mid].value < v))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * What it costs to index a rule under a set of patterns one of which must
- * hit for the node to hold (the rules those patterns point at, summed):
- * a pattern alone; the cheapest child of an AND; every child of an OR;
- * COST_INF when no such set exists (not, numbers, exists, ...).
+ * Price of one key: the rules it would point at (those that use it at
+ * all), times 256, plus a tie-break that prefers long patterns to short
+ * ones and numbers to short words: the data decides how often a key
+ * fires, and this is what can be known of it without data.
  */
 static uint64_t
-key_cost(const struct rule *r, uint32_t n, const uint32_t *freq)
+num_cost(const struct key_ctx *k, const struct rule_node *nd)
+{
+	uint32_t i = num_lower(k->nums, k->nnums, nd->field, nd->u.num), n = 0;
+
+	for (; i < k->nnums && k->nums[i].field == nd->field &&
+	    k->nums[i].value == nd->u.num; i++)
+		n++;
+	return (uint64_t)n * 256 + 128;
+}
+
+/*
+ * What it costs to index a rule under a set of keys one of which must
+ * fire for the node to hold: a key alone; the cheapest child of an AND;
+ * every child of an OR, summed; COST_INF when no such set exists (not,
+ * ranges, cidr, exists, ...).
+ */
+static uint64_t
+key_cost(const struct rule *r, uint32_t n, const struct key_ctx *k)
 {
 	const struct rule_node *nd = &r->nodes[n];
 	uint64_t best, c, sum = 0;
 
 	switch (nd->type) {
 	case RN_PAT:
-		return freq[nd->u.pat];
+		return k->pcost[nd->u.pat];
+	case RN_NUM:
+		return nd->op == RN_EQ ? num_cost(k, nd) : COST_INF;
 	case RN_FALSE:
 		return 0;
 	case RN_AND:
 		best = COST_INF;
 		for (uint32_t i = 0; i < nd->nkids; i++)
-			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) < best)
+			if ((c = key_cost(r, r->kids[nd->kid + i], k)) < best)
 				best = c;
 		return best;
 	case RN_OR:
 		for (uint32_t i = 0; i < nd->nkids; i++) {
-			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) == COST_INF)
+			if ((c = key_cost(r, r->kids[nd->kid + i], k)) == COST_INF)
 				return COST_INF;
 			sum += c;
 		}
@@ -215,9 +269,9 @@ key_cost(const struct rule *r, uint32_t n, const uint32_t *freq)
 	}
 }
 
-/* The patterns key_cost chose, into keys (gids). */
+/* The keys key_cost chose, into keys. */
 static int
-key_mark(const struct rule *r, uint32_t n, const uint32_t *freq,
+key_mark(const struct rule *r, uint32_t n, const struct key_ctx *k,
     struct rule_ivec *keys)
 {
 	const struct rule_node *nd = &r->nodes[n];
@@ -227,16 +281,18 @@ key_mark(const struct rule *r, uint32_t n, const uint32_t *freq,
 	switch (nd->type) {
 	case RN_PAT:
 		return rule_ivec_push(keys, nd->u.pat);
+	case RN_NUM:
+		return rule_ivec_push(keys, KEY_NUM | n);
 	case RN_AND:
 		for (uint32_t i = 0; i < nd->nkids; i++)
-			if ((c = key_cost(r, r->kids[nd->kid + i], freq)) < best) {
+			if ((c = key_cost(r, r->kids[nd->kid + i], k)) < best) {
 				best = c;
 				pick = r->kids[nd->kid + i];
 			}
-		return key_mark(r, pick, freq, keys);
+		return key_mark(r, pick, k, keys);
 	case RN_OR:
 		for (uint32_t i = 0; i < nd->nkids; i++)
-			if (key_mark(r, r->kids[nd->kid + i], freq, keys) == -1)
+			if (key_mark(r, r->kids[nd->kid + i], k, keys) == -1)
 				return -1;
 		return 0;
 	default:
@@ -245,36 +301,101 @@ key_mark(const struct rule *r, uint32_t n, const uint32_t *freq,
 }
 
 /*
- * The patterns a rule is indexed under: a set one of which must hit for
- * the rule to hold, chosen to point at few other rules (a shared
- * "method: POST" does not make every POST evaluate every rule that has
- * it), else all its patterns.
+ * The keys of a rule: the cheapest necessary set, else (a condition such
+ * as "not (not a)") all its patterns and integer equalities, which are
+ * necessary too when the rule needs a key at all.  Rules that need none
+ * are evaluated per dataset (index_datasets) and get no keys.
  */
 static int
-rule_keys(const struct rule *r, const uint32_t *freq, struct rule_ivec *keys)
+rule_keys(const struct rule *r, const struct key_ctx *k, struct rule_ivec *keys)
 {
 	keys->n = 0;
-	if (r->corr == NULL && r->needs_hit &&
-	    key_cost(r, r->root, freq) != COST_INF)
-		return key_mark(r, r->root, freq, keys);
+	if (r->corr == NULL && !r->needs_key)
+		return 0;
+	if (r->corr == NULL && key_cost(r, r->root, k) != COST_INF)
+		return key_mark(r, r->root, k, keys);
 	for (uint32_t j = 0; j < r->npats; j++)
 		if (rule_ivec_push(keys, r->pats[j].gid) == -1)
+			return -1;
+	for (uint32_t j = 0; j < r->nnodes; j++)
+		if (r->nodes[j].type == RN_NUM && r->nodes[j].op == RN_EQ &&
+		    rule_ivec_push(keys, KEY_NUM | j) == -1)
 			return -1;
 	return 0;
 }
 
-/* Pattern -> rules (CSR, each rule once per pattern). */
 static int
-index_patterns(struct ruleset *rs, struct match_db *m)
+cmp_num(const void *a, const void *b)
 {
-	uint32_t *last, *fill = NULL, *freq, total = 0;
+	const struct num_ent *x = a, *y = b;
+
+	if (x->field != y->field)
+		return x->field < y->field ? -1 : 1;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Every integer equality of every rule, sorted, each (rule, value) once. */
+static int
+all_numbers(const struct ruleset *rs, struct num_ent **out, uint32_t *nout)
+{
+	struct num_ent *v = NULL;
+	uint32_t n = 0, cap = 0, w = 0;
+
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct rule *r = rs->rules[i];
+
+		for (uint32_t j = 0; r->corr == NULL && j < r->nnodes; j++) {
+			const struct rule_node *nd = &r->nodes[j];
+
+			if (nd->type != RN_NUM || nd->op != RN_EQ)
+				continue;
+			if (n == cap) {
+				struct num_ent *nv;
+
+				cap = cap ? cap * 2 : 256;
+				if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+					free(v);
+					return -1;
+				}
+				v = nv;
+			}
+			v[n++] = (struct num_ent){ .value = nd->u.num,
+			    .field = nd->field, .rule = (uint32_t)i };
+		}
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_num);
+	for (uint32_t i = 0; i < n; i++)
+		if (w == 0 || cmp_num(&v[w - 1], &v[i]) != 0)
+			v[w++] = v[i];
+	*out = v;
+	*nout = w;
+	return 0;
+}
+
+/*
+ * The key indexes: pattern -> rules (CSR, each rule once per pattern),
+ * and (field, value) -> rules for the integer keys, sorted for binary
+ * search with the distinct fields listed.
+ */
+static int
+index_keys(struct ruleset *rs, struct match_db *m, const struct pat_tab *t)
+{
+	uint32_t *last, *fill = NULL, *freq = NULL, total = 0, nnum = 0;
+	uint64_t *pcost = NULL;
 	struct rule_ivec keys = { 0 };
+	struct key_ctx k = { 0 };
+	struct num_ent *nums = NULL;
 	int rc = -1;
 
 	if ((m->pr_off = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
 	    (last = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
 		return -1;
-	if ((freq = calloc(m->npat + 1, sizeof(uint32_t))) == NULL)
+	if ((freq = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
+	    (pcost = calloc(m->npat + 1, sizeof(uint64_t))) == NULL ||
+	    all_numbers(rs, &nums, &k.nnums) == -1)
 		goto out;
 	for (size_t i = 0; i < rs->nrules; i++)	/* rules per pattern */
 		for (uint32_t j = 0; j < rs->rules[i]->npats; j++) {
@@ -284,17 +405,41 @@ index_patterns(struct ruleset *rs, struct match_db *m)
 				freq[g]++;
 			last[g] = (uint32_t)i + 1;
 		}
+	for (uint32_t g = 0; g < m->npat; g++) {
+		size_t len = strlen(t->pat[g]->expr);
+
+		pcost[g] = (uint64_t)freq[g] * 256 + 255 - (len < 255 ? len : 255);
+	}
+	k.pcost = pcost;
+	k.nums = nums;
 	for (int pass = 0; pass < 2; pass++) {
 		memset(last, 0, (m->npat + 1) * sizeof(uint32_t));
 		if (pass && ((fill = calloc(m->npat + 1, sizeof(uint32_t))) == NULL ||
-		    (m->pr_rule = calloc(total + 1, sizeof(uint32_t))) == NULL))
+		    (m->pr_rule = calloc(total + 1, sizeof(uint32_t))) == NULL ||
+		    (m->num = calloc(nnum + 1, sizeof(*m->num))) == NULL ||
+		    (m->numf = calloc(SOC_F_COUNT, sizeof(*m->numf))) == NULL))
 			goto out;
+		nnum = 0;
 		for (size_t i = 0; i < rs->nrules; i++) {
-			if (rule_keys(rs->rules[i], freq, &keys) == -1)
+			const struct rule *r = rs->rules[i];
+
+			if (rule_keys(r, &k, &keys) == -1)
 				goto out;
 			for (size_t j = 0; j < keys.n; j++) {
 				uint32_t g = keys.v[j];
 
+				if (g & KEY_NUM) {
+					const struct rule_node *nd =
+					    &r->nodes[g & ~KEY_NUM];
+
+					if (pass == 1)
+						m->num[nnum] = (struct num_ent){
+						    .value = nd->u.num,
+						    .field = nd->field,
+						    .rule = (uint32_t)i };
+					nnum++;
+					continue;
+				}
 				if (last[g] == i + 1)
 					continue;
 				last[g] = (uint32_t)i + 1;
@@ -309,13 +454,54 @@ index_patterns(struct ruleset *rs, struct match_db *m)
 			for (uint32_t g = 0; g < m->npat; g++)
 				m->pr_off[g + 1] += m->pr_off[g];
 	}
+	/* sorted; a rule listed twice under one value is considered once */
+	if (nnum > 0)
+		qsort(m->num, nnum, sizeof(*m->num), cmp_num);
+	m->nnum = nnum;
+	for (uint32_t i = 0; i < nnum; i++)
+		if (m->nnumf == 0 || m->numf[m->nnumf - 1] != m->num[i].field)
+			m->numf[m->nnumf++] = m->num[i].field;
 	rc = 0;
 out:
 	free(keys.v);
 	free(fill);
 	free(freq);
+	free(pcost);
+	free(nums);
 	free(last);
 	return rc;
+}
+
+/*
+ * The hash of a dataset name for match_db.ds_slot (match-hs.c): length
+ * and three bytes, which tell the mapping's few dozen names apart and
+ * cost less than hashing every byte (this runs once per event).
+ */
+uint32_t
+match_ds_hash(const char *name, size_t len)
+{
+	uint32_t h;
+
+	if (len == 0)
+		return 0;
+	h = (uint32_t)len * 0x9e3779b1u ^
+	    (uint32_t)(unsigned char)name[len - 1] * 0x85ebca6bu ^
+	    (uint32_t)(unsigned char)name[len / 2] * 0xc2b2ae35u ^
+	    (uint32_t)(unsigned char)name[len / 3] * 0x27d4eb2fu;
+	return (h ^ h >> 16) & (MATCH_DS_SLOTS - 1);
+}
+
+/* Dataset name -> index, open addressing; the names are the mapping's. */
+static void
+index_dataset_names(const struct ruleset *rs, struct match_db *m)
+{
+	for (int i = 0; i < rs->nds; i++) {
+		uint32_t h = match_ds_hash(rs->ds_names[i], rs->ds_len[i]);
+
+		while (m->ds_slot[h] != 0)
+			h = (h + 1) & (MATCH_DS_SLOTS - 1);
+		m->ds_slot[h] = (uint8_t)(i + 1);
+	}
 }
 
 /* Dataset -> rules that must be evaluated even without a pattern hit. */
@@ -332,7 +518,7 @@ index_datasets(struct ruleset *rs, struct match_db *m)
 			struct rule *r = rs->rules[i];
 
 			m->dsmask |= r->dsmask;
-			if (r->corr == NULL && !r->needs_hit && !r->needs_num &&
+			if (r->corr == NULL && !r->needs_key &&
 			    (r->dsmask >> d & 1))
 				n++;
 		}
@@ -345,7 +531,7 @@ index_datasets(struct ruleset *rs, struct match_db *m)
 		for (size_t i = 0; i < rs->nrules; i++) {
 			struct rule *r = rs->rules[i];
 
-			if (r->corr == NULL && !r->needs_hit && !r->needs_num &&
+			if (r->corr == NULL && !r->needs_key &&
 			    (r->dsmask >> d & 1))
 				m->ds_rule[n++] = (uint32_t)i;
 		}
@@ -374,7 +560,7 @@ compile_db(struct match_db *m, const struct pat_tab *t, int field, bool u8,
 	    (ids = calloc(t->n, sizeof(*ids))) == NULL)
 		goto out;
 	for (uint32_t g = 0; g < t->n; g++) {
-		if (t->pat[g]->field != field ||
+		if (t->pat[g]->field != field || t->lit[g] ||
 		    ((t->pat[g]->flags & HS_FLAG_UTF8) != 0) != u8)
 			continue;
 		exprs[n] = t->pat[g]->expr;
@@ -412,77 +598,71 @@ out:
 	return rc;
 }
 
-/* The databases of one field. */
+/* The databases of one field; takes lit (may be NULL). */
 static int
 compile_field(struct match_db *m, const struct pat_tab *t, int field,
-    struct rs_load *ld)
+    struct lit_index *lit, struct rs_load *ld)
 {
 	struct match_field *mf = &m->fields[m->nfields];
 
 	mf->field = field;
+	mf->str = soc_field_type(field) == SOC_T_STR;
+	if ((mf->lit = lit) != NULL && lit_finish(lit) == -1) {
+		rs_report(ld, "rules", 0, "out of memory");
+		lit_free(lit);
+		return -1;
+	}
 	if (compile_db(m, t, field, false, false, &mf->db, ld) == -1 ||
 	    compile_db(m, t, field, true, true, &mf->u8, ld) == -1 ||
 	    compile_db(m, t, field, true, false, &mf->raw, ld) == -1) {
 		hs_free_database(mf->db);
 		hs_free_database(mf->u8);
+		lit_free(mf->lit);
 		return -1;
 	}
 	m->nfields++;
 	return 0;
 }
 
-static int
-cmp_num(const void *a, const void *b)
-{
-	const struct num_ent *x = a, *y = b;
-
-	if (x->field != y->field)
-		return x->field < y->field ? -1 : 1;
-	if (x->value != y->value)
-		return x->value < y->value ? -1 : 1;
-	return x->rule < y->rule ? -1 : x->rule > y->rule;
-}
-
 /*
- * (field, value) -> rules that cannot hold unless a pattern hits or one
- * of their integer equalities holds (port lists, status codes): such a
- * rule is evaluated only for events carrying one of its values, not for
- * every event of its datasets.
+ * Patterns that are anchored literals into their field's literal index
+ * (match-lit.c) instead of Hyperscan, unless ld->hs_only.
  */
 static int
-index_numbers(struct ruleset *rs, struct match_db *m)
+split_literals(struct pat_tab *t, struct lit_index **lits, bool hs_only)
 {
-	uint32_t n = 0, cap = 0;
+	char *buf = NULL;
+	size_t cap = 0, len;
+	bool fold;
+	int kind, rc = -1;
 
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < rs->nrules; i++) {
-			const struct rule *r = rs->rules[i];
+	if ((t->lit = calloc(t->n + 1, sizeof(*t->lit))) == NULL)
+		return -1;
+	for (uint32_t g = 0; !hs_only && g < t->n; g++) {
+		const struct rule_pat *p = t->pat[g];
+		size_t need = strlen(p->expr) + 1;
 
-			for (uint32_t j = 0; r->needs_num && j < r->nnodes; j++) {
-				const struct rule_node *nd = &r->nodes[j];
+		if (need > cap) {
+			char *nb = realloc(buf, need);
 
-				if (nd->type != RN_NUM || nd->op != RN_EQ)
-					continue;
-				if (pass == 1)
-					m->num[n] = (struct num_ent){ .value = nd->u.num,
-					    .field = nd->field, .rule = (uint32_t)i };
-				n++;
-			}
+			if (nb == NULL)
+				goto out;
+			buf = nb;
+			cap = need;
 		}
-		if (pass == 0) {
-			cap = n;
-			n = 0;
-			if ((m->num = calloc(cap + 1, sizeof(*m->num))) == NULL ||
-			    (m->numf = calloc(SOC_F_COUNT, sizeof(*m->numf))) == NULL)
-				return -1;
-		}
+		if (!lit_parse(p->expr, p->flags, &kind, buf, &len, &fold))
+			continue;
+		if (lits[p->field] == NULL &&
+		    (lits[p->field] = lit_new()) == NULL)
+			goto out;
+		if (lit_add(lits[p->field], kind, fold, buf, len, g) == -1)
+			goto out;
+		t->lit[g] = true;
 	}
-	qsort(m->num, n, sizeof(*m->num), cmp_num);
-	m->nnum = n;
-	for (uint32_t i = 0; i < n; i++)
-		if (m->nnumf == 0 || m->numf[m->nnumf - 1] != m->num[i].field)
-			m->numf[m->nnumf++] = m->num[i].field;
-	return 0;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 int
@@ -490,6 +670,7 @@ match_build(struct ruleset *rs, struct rs_load *ld)
 {
 	struct pat_tab t = { 0 };
 	struct match_db *m;
+	struct lit_index *lits[SOC_F_COUNT] = { NULL };
 	bool used[SOC_F_COUNT] = { false };
 	int rc = -1;
 
@@ -499,21 +680,31 @@ match_build(struct ruleset *rs, struct rs_load *ld)
 	if (intern_all(rs, &t) == -1)
 		goto out;
 	m->npat = t.n;
-	if (index_patterns(rs, m) == -1 || index_datasets(rs, m) == -1 ||
-	    index_numbers(rs, m) == -1)
+	index_dataset_names(rs, m);
+	if (index_keys(rs, m, &t) == -1 || index_datasets(rs, m) == -1 ||
+	    split_literals(&t, lits, ld->hs_only) == -1)
 		goto out;
 	for (uint32_t g = 0; g < t.n; g++)
 		used[t.pat[g]->field] = true;
 	if ((m->fields = calloc(SOC_F_COUNT, sizeof(*m->fields))) == NULL)
 		goto out;
-	for (int f = 0; f < SOC_F_COUNT; f++)
-		if (used[f] && compile_field(m, &t, f, ld) == -1)
+	for (int f = 0; f < SOC_F_COUNT; f++) {
+		if (!used[f])
+			continue;
+		if (compile_field(m, &t, f, lits[f], ld) == -1) {
+			lits[f] = NULL;
 			goto out;
+		}
+		lits[f] = NULL;
+	}
 	rc = 0;
 out:
+	for (int f = 0; f < SOC_F_COUNT; f++)
+		lit_free(lits[f]);
 	free(t.slot);
 	free(t.pat);
 	free(t.owner);
+	free(t.lit);
 	return rc;
 }
 
@@ -526,6 +717,7 @@ match_free(struct match_db *m)
 		hs_free_database(m->fields[i].db);
 		hs_free_database(m->fields[i].u8);
 		hs_free_database(m->fields[i].raw);
+		lit_free(m->fields[i].lit);
 	}
 	free(m->fields);
 	free(m->pr_off);

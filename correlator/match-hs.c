@@ -68,10 +68,7 @@ on_hit(unsigned int id, unsigned long long from, unsigned long long to,
 	(void)from;
 	(void)to;
 	(void)flags;
-	if (!(s->bits[id / 64] >> (id % 64) & 1)) {
-		s->bits[id / 64] |= 1ULL << (id % 64);
-		s->hits[s->nhits++] = id;
-	}
+	match_hit(s, id);
 	return 0;
 }
 
@@ -208,12 +205,17 @@ dataset_of(const struct ruleset *rs, const struct soc_event *ev)
 {
 	size_t len;
 	const char *d = soc_event_str(ev, SOC_F_EVENT_DATASET, &len);
+	uint32_t h;
+	int i;
 
 	if (d == NULL)
 		return -1;
-	for (int i = 0; i < rs->nds; i++)
+	for (h = match_ds_hash(d, len); rs->db->ds_slot[h] != 0;
+	    h = (h + 1) & (MATCH_DS_SLOTS - 1)) {
+		i = rs->db->ds_slot[h] - 1;
 		if (rs->ds_len[i] == len && memcmp(rs->ds_names[i], d, len) == 0)
 			return i;
+	}
 	return -1;
 }
 
@@ -266,11 +268,16 @@ scan_one(hs_database_t *db, const char *p, size_t len, struct rs_scratch *s,
 	return 0;
 }
 
-/* One value: the byte-mode database, and the regexes in the right mode. */
+/*
+ * One value: its anchored literals, the byte-mode database, and the
+ * regexes in the right mode.
+ */
 static int
 scan_value(const struct match_field *mf, const char *p, size_t len,
     struct rs_scratch *s)
 {
+	if (mf->lit != NULL)
+		lit_scan(mf->lit, p, len, s);
 	if (scan_one(mf->db, p, len, s, mf->field) == -1)
 		return -1;
 	if (mf->u8 != NULL && scan_one(utf8_valid((const unsigned char *)p,
@@ -335,8 +342,9 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 
 		if (!soc_event_has(ev, f))
 			continue;
-		if (soc_field_type(f) == SOC_T_STR) {
-			p = soc_event_str(ev, f, &len);
+		if (mf->str) {
+			p = ev->buf + ev->val[f].s.off;
+			len = ev->val[f].s.len;
 		} else {
 			int n = soc_event_text(ev, f, buf, sizeof(buf));
 
@@ -363,6 +371,7 @@ consider(const struct ruleset *rs, struct rs_scratch *s, uint32_t ri,
 	if (s->seen[ri] == s->epoch || !(r->dsmask & dsbit))
 		return;
 	s->seen[ri] = s->epoch;
+	s->nevals++;
 	if (eval(r, r->root, ev, s->bits))
 		s->matched[(*nmatched)++] = ri;
 }
@@ -456,20 +465,7 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 	return nalerts;
 }
 
-/* The floor for bench/engine: the scans alone, no evaluation. */
-int
-match_scan_floor(const struct ruleset *rs, struct rs_scratch *s,
-    const struct soc_event *ev)
-{
-	int rc = scan_fields(rs->db, s, ev);
-
-	for (uint32_t h = 0; h < s->nhits; h++)
-		s->bits[s->hits[h] / 64] &= ~(1ULL << (s->hits[h] % 64));
-	s->nhits = 0;
-	return rc;
-}
-
-/* Bytes of every Hyperscan database of the ruleset. */
+/* Bytes of every Hyperscan database and literal index of the ruleset. */
 size_t
 match_db_bytes(const struct ruleset *rs)
 {
@@ -483,6 +479,7 @@ match_db_bytes(const struct ruleset *rs)
 		for (int j = 0; j < 3; j++)
 			if (d[j] != NULL && hs_database_size(d[j], &n) == HS_SUCCESS)
 				total += n;
+		total += lit_bytes(m->fields[i].lit);
 	}
 	return total;
 }
@@ -511,6 +508,9 @@ ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 		consider(rs, s, m->ds_rule[k], dsbit, ev, &nmatched);
 	for (size_t f = 0; rc == 0 && f < m->nnumf; f++)
 		consider_num(rs, s, m->numf[f], dsbit, ev, &nmatched);
+	for (uint32_t ri = 0; s->all && rc == 0 && ri < rs->nrules; ri++)
+		if (rs->rules[ri]->corr == NULL)
+			consider(rs, s, ri, dsbit, ev, &nmatched);
 	for (uint32_t h = 0; h < s->nhits; h++)
 		s->bits[s->hits[h] / 64] &= ~(1ULL << (s->hits[h] % 64));
 	s->nhits = 0;

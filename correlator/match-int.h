@@ -15,11 +15,15 @@
  * A field's databases: db for the byte-mode patterns, and for the regexes
  * compiled in UTF-8 mode (one character per '.', Unicode case folding)
  * u8 and, for a value that is not valid UTF-8, the same patterns in byte
- * mode (raw), so such a value still matches bytewise.  Any may be NULL.
+ * mode (raw), so such a value still matches bytewise; and lit, the
+ * field's exact, prefix and suffix literals, looked up instead of
+ * scanned.  Any may be NULL.
  */
 struct match_field {
 	int		 field;
+	bool		 str;		/* a string field (else as text) */
 	hs_database_t	*db, *u8, *raw;
+	struct lit_index *lit;		/* anchored literals (match-lit.c) */
 };
 
 /* An integer equality of a rule, indexed: (field, value) -> rule. */
@@ -28,6 +32,8 @@ struct num_ent {
 	int32_t		 field;
 	uint32_t	 rule;
 };
+
+#define MATCH_DS_SLOTS	256		/* > 2 * RS_MAX_DATASETS, power of 2 */
 
 struct match_db {
 	struct match_field *fields;	/* fields that have a database */
@@ -42,6 +48,7 @@ struct match_db {
 	uint32_t	*ds_off;	/* dataset -> rules evaluated without hit */
 	uint32_t	*ds_rule;
 	uint64_t	 dsmask;	/* datasets some rule applies to */
+	uint8_t		 ds_slot[MATCH_DS_SLOTS];	/* hash -> dataset + 1 */
 	hs_scratch_t	*proto;		/* cloned by rs_scratch_new */
 };
 
@@ -53,6 +60,35 @@ struct rs_scratch {
 	uint32_t	*seen;		/* per rule: epoch last evaluated */
 	uint32_t	*matched;	/* rules matched by this event */
 	uint32_t	 epoch;
+	uint64_t	 nevals;	/* rules evaluated, for bench/ */
+	bool		 all;		/* tests: evaluate every rule, no index */
 };
+
+/* A pattern that matched: its bit, and its id in the list to clear. */
+static inline void
+match_hit(struct rs_scratch *s, uint32_t id)
+{
+	if (!(s->bits[id / 64] >> (id % 64) & 1)) {
+		s->bits[id / 64] |= 1ULL << (id % 64);
+		s->hits[s->nhits++] = id;
+	}
+}
+
+/* match-build.c */
+uint32_t	 match_ds_hash(const char *name, size_t len);
+
+/* match-lit.c */
+enum { LIT_EXACT, LIT_PREFIX, LIT_SUFFIX, LIT_KINDS };
+struct lit_index;
+bool		 lit_parse(const char *expr, unsigned int flags, int *kind,
+		    char *out, size_t *len, bool *caseless);
+struct lit_index *lit_new(void);
+int		 lit_add(struct lit_index *x, int kind, bool caseless,
+		    const char *b, size_t len, uint32_t gid);
+int		 lit_finish(struct lit_index *x);
+void		 lit_scan(const struct lit_index *x, const char *p, size_t len,
+		    struct rs_scratch *s);
+size_t		 lit_bytes(const struct lit_index *x);
+void		 lit_free(struct lit_index *x);
 
 #endif

@@ -173,8 +173,8 @@ struct rule {
 	bool		 skipped;	/* ... because of rules.min_status */
 	const char	*skipwhy;	/* static text */
 	bool		 generate;	/* raise own alerts (see corr_resolve) */
-	bool		 needs_hit;	/* false unless some pattern hit */
-	bool		 needs_num;	/* ... or some integer equality holds */
+	bool		 needs_key;	/* false unless a pattern hits or an
+					   integer equality holds */
 	uint32_t	 index;		/* in ruleset->rules */
 	uint64_t	 dsmask;	/* datasets the logsource maps to */
 	const struct rs_lsmap *lsmap;	/* mapping entry of the logsource */
@@ -242,6 +242,7 @@ struct rs_load {
 	size_t		 nsoft, nsoft_total;
 	char		 pdir[1024];	/* the last directory judged ... */
 	bool		 pdir_partial;	/* ... and whether it was partial */
+	bool		 hs_only;	/* rs_load_opts.hs_only */
 };
 
 /* rule-status.c */
@@ -358,8 +359,6 @@ int	rule_value_finish(struct rule_build *c, int line,
 int	match_check_regex(const char *expr, unsigned int flags, char *err,
 	    size_t errlen);
 int	match_build(struct ruleset *rs, struct rs_load *ld);
-int	match_scan_floor(const struct ruleset *rs, struct rs_scratch *s,
-	    const struct soc_event *ev);
 size_t	match_db_bytes(const struct ruleset *rs);
 void	match_free(struct match_db *db);
 

@@ -649,7 +649,8 @@ ruleset_load_opts(const char *const *dirs, size_t ndirs,
     void *arg, size_t *nerrors)
 {
 	struct rs_load ld = { .err = err, .arg = arg,
-	    .roots = o->partial_dirs ? dirs : NULL, .nroots = ndirs };
+	    .roots = o->partial_dirs ? dirs : NULL, .nroots = ndirs,
+	    .hs_only = o->hs_only != 0 };
 	struct rule_vec rv = { 0 };
 	struct ruleset *rs;
 	char mbuf[4096];

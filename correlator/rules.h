@@ -48,6 +48,8 @@ enum { RS_STATUS_ANY = -1, RS_STATUS_EXPERIMENTAL = 0, RS_STATUS_TEST,
 struct rs_load_opts {
 	int		 min_status;	/* RS_STATUS_*; ANY: no selection */
 	int		 partial_dirs;	/* honour partial directories */
+	int		 hs_only;	/* tests, bench: no literal index, every
+					   string pattern in Hyperscan */
 };
 struct ruleset	*ruleset_load_opts(const char *const *dirs, size_t ndirs,
 		    const char *mapping_path, const struct rs_load_opts *o,

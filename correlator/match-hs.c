@@ -1,10 +1,12 @@
 /*
  * Matching (match-build.c compiles).  An event costs one hs_scan per field
- * it carries that has a database (two with UTF-8-mode regexes), whatever
- * the number of rules.  A scan sets bits in the scratch's hit bitmap; then
- * only the rules that can be true are evaluated: those a hit points at,
- * those an integer equality of the event points at, plus, per dataset,
- * the few whose condition can hold without either (e.g. "not filter").
+ * it carries that has a database (two with UTF-8-mode regexes) and a
+ * literal lookup per field with anchored literals (match-lit.c), whatever
+ * the number of rules.  Both set bits in the scratch's hit bitmap; then
+ * only the rules that can be true are evaluated: those whose key is a
+ * pattern that hit or an integer equality the event meets, plus, per
+ * dataset, the few whose condition can hold without a key (e.g. "not
+ * filter").
  * Non-string conditions (numbers, cidr, exists, null) are read straight
  * from the event during that evaluation.  Fields that hold a list
  * (multi_kind) are scanned one value at a time.

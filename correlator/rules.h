@@ -1,8 +1,9 @@
 /*
  * The rule engine: Sigma YAML rules compiled into Hyperscan databases
  * (one multi-pattern database per event field, HS_FLAG_SINGLEMATCH,
- * caseless unless |cased), a condition evaluator for what Hyperscan
- * prefilters, and event_count correlation over event-time windows.
+ * caseless unless |cased) and, for exact, prefix and suffix literals, a
+ * hash index per field; a condition evaluator for what they prefilter,
+ * and correlations over event-time windows.
  * socctl reuses the same engine for `rules check` and `rules test`.
  */
 #ifndef SOC_CORR_RULES_H

@@ -161,6 +161,43 @@ soc_event_set_cstr(struct soc_event *ev, int f, const char *s)
 	soc_event_set_str(ev, f, s, strlen(s));
 }
 
+int
+soc_field_twin(int f)
+{
+	switch (f) {
+	case SOC_F_NET_VLAN_ID:
+		return SOC_F_NET_VLAN_ID_KW;
+	case SOC_F_DNS_ID:
+		return SOC_F_DNS_ID_KW;
+	}
+	return SOC_F_NONE;
+}
+
+bool
+soc_field_derived(int f)
+{
+	return f == SOC_F_NET_VLAN_ID_KW || f == SOC_F_DNS_ID_KW;
+}
+
+/*
+ * The decimal text of v into the keyword twin kw: over its old text when
+ * that is long enough (setting the integer again does not use the buffer
+ * up), else appended within the reserve, so a full event never cuts it.
+ */
+static void
+set_twin(struct soc_event *ev, int kw, int64_t v)
+{
+	char txt[24];
+	int n = snprintf(txt, sizeof(txt), "%lld", (long long)v);
+
+	if (soc_event_has(ev, kw) && ev->val[kw].s.len >= n) {
+		memcpy(ev->buf + ev->val[kw].s.off, txt, (size_t)n);
+		ev->val[kw].s.len = (uint16_t)n;
+		return;
+	}
+	put_str(ev, kw, txt, (size_t)n, SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE);
+}
+
 void
 soc_event_set_int(struct soc_event *ev, int f, int64_t v)
 {
@@ -169,6 +206,8 @@ soc_event_set_int(struct soc_event *ev, int f, int64_t v)
 		return;
 	ev->val[f].i = v;
 	mark(ev, f);
+	if (f == SOC_F_NET_VLAN_ID || f == SOC_F_DNS_ID)
+		set_twin(ev, soc_field_twin(f), v);
 }
 
 void

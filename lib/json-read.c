@@ -12,6 +12,8 @@
  * event truncated (soc.truncated), as the sensor does; so does
  * "soc": {"truncated": true} in the input, which the writer produces.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +166,35 @@ jr_time(const struct jr *j, int64_t *ns)
 	return soc_time_parse(j->str, j->slen, ns);
 }
 
+/*
+ * A keyword twin (network.vlan.id, dns.id) given as a whole number, in
+ * JSON as a number or as text: its integer field, which fills the twin
+ * too, so either name in the input gives both.  -1: not a number, keep
+ * it as text.
+ */
+static int
+jr_twin(struct jr *j, int kw)
+{
+	char tmp[24], back[24], *endp;
+	long long v;
+
+	if (j->slen == 0 || j->slen >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, j->str, j->slen);
+	tmp[j->slen] = '\0';
+	errno = 0;
+	v = strtoll(tmp, &endp, 10);
+	snprintf(back, sizeof(back), "%lld", v);
+	if (*endp != '\0' || errno != 0 || strcmp(back, tmp) != 0)
+		return -1;		/* the text would not survive */
+	for (int f = 0; f < SOC_F_COUNT; f++)
+		if (soc_field_twin(f) == kw) {
+			soc_event_set_int(j->ev, f, v);
+			return 0;
+		}
+	return -1;
+}
+
 /* A scalar (decoded in j->str, or a number/literal) for the current path. */
 static int
 jr_assign(struct jr *j, int is_string)
@@ -184,6 +215,8 @@ jr_assign(struct jr *j, int is_string)
 	}
 	switch (soc_field_type(f)) {
 	case SOC_T_STR:
+		if (soc_field_derived(f) && jr_twin(j, f) == 0)
+			return 0;
 		soc_event_set_str(j->ev, f, j->str, j->slen);
 		if (j->cut)
 			soc_event_set_truncated(j->ev);

@@ -155,6 +155,8 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 	if (b->len < SOC_WIRE_HDR_LEN)
 		return -1;
 	FOREACH_PRESENT(ev, f) {
+		if (soc_field_derived(f))
+			continue;	/* the reader derives it again */
 		need += 4 + field_size(ev, f);
 		nfields++;
 	}
@@ -172,6 +174,8 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 	FOREACH_PRESENT(ev, f) {
 		size_t n = field_size(ev, f);
 
+		if (soc_field_derived(f))
+			continue;
 		put16(p, (uint16_t)f);
 		put16(p + 2, (uint16_t)n);
 		p += 4;

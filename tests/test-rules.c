@@ -358,6 +358,22 @@ test_typed(void)
 	soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.web");
 	CHECK_INT(nmatch(rs, &ev), 0);
 	ruleset_free(rs);
+	/* network.vlan.id is keyword as in ECS, soc.network.vlan.id the
+	 * integer it is derived from; a range on the keyword is refused */
+	rs = one_rule("  a:\n    network.vlan.id: 100\n"
+	    "  b:\n    soc.network.vlan.id|gte: 100\n  condition: a and b\n",
+	    &nerr);
+	CHECK(rs != NULL && ruleset_count(rs) == 1 && nerr == 0);
+	ev_base(&ev, "log.sshd");
+	soc_event_set_int(&ev, SOC_F_NET_VLAN_ID, 100);
+	CHECK_INT(nmatch(rs, &ev), 1);
+	soc_event_set_int(&ev, SOC_F_NET_VLAN_ID, 1000);
+	CHECK_INT(nmatch(rs, &ev), 0);
+	ruleset_free(rs);
+	rs = one_rule("  a:\n    network.vlan.id|gt: 5\n  condition: a\n", &nerr);
+	CHECK(rs != NULL && ruleset_count(rs) == 0 && nerr == 1);
+	CHECK(strstr(errs, "network.vlan.id") != NULL);
+	ruleset_free(rs);
 }
 
 static void

@@ -18,6 +18,14 @@
  * ECS has none (tests/test-ecs.c holds the ECS table they are checked
  * against).  Names renamed to "soc." are still found by
  * soc_field_lookup() under their old spelling for one release.
+ *
+ * Twins: network.vlan.id and dns.id are keyword in ECS but were integers
+ * here (ids 19 and 26, 8 bytes on the wire).  The integers are now
+ * soc.network.vlan.id and soc.dns.id, and the ECS names are keyword
+ * fields of their own (appended) that soc_event_set_int() fills with the
+ * decimal text whenever it sets the integer.  The keyword twin is derived:
+ * the wire writer leaves it out and every reader (wire, JSON) derives it
+ * again, so old and new sensors and correlators agree on both names.
  */
 #ifndef SOC_EVENT_H
 #define SOC_EVENT_H
@@ -54,14 +62,14 @@ enum soc_ftype {
 	X(NET_TRANSPORT,	"network.transport",		SOC_T_STR) \
 	X(NET_TYPE,		"network.type",			SOC_T_STR) \
 	X(NET_COMMUNITY_ID,	"network.community_id",		SOC_T_STR) \
-	X(NET_VLAN_ID,		"network.vlan.id",		SOC_T_INT) \
+	X(NET_VLAN_ID,		"soc.network.vlan.id",		SOC_T_INT) \
 	X(NET_BYTES,		"network.bytes",		SOC_T_INT) \
 	X(NET_PACKETS,		"network.packets",		SOC_T_INT) \
 	X(NET_PROTOCOL,		"network.protocol",		SOC_T_STR) \
 	X(TCP_FLAGS,		"soc.tcp.flags",		SOC_T_STR) \
 	X(ICMP_TYPE,		"soc.icmp.type",		SOC_T_INT) \
 	X(ICMP_CODE,		"soc.icmp.code",		SOC_T_INT) \
-	X(DNS_ID,		"dns.id",			SOC_T_INT) \
+	X(DNS_ID,		"soc.dns.id",			SOC_T_INT) \
 	X(DNS_TYPE,		"dns.type",			SOC_T_STR) \
 	X(DNS_QNAME,		"dns.question.name",		SOC_T_STR) \
 	X(DNS_QTYPE,		"dns.question.type",		SOC_T_STR) \
@@ -126,7 +134,9 @@ enum soc_ftype {
 	X(SOC_FW_BLOCKED,	"soc.firewall.blocked",		SOC_T_STR) \
 	X(SOC_DNS_REJECTED,	"soc.dns.rejected",		SOC_T_STR) \
 	X(SOC_DNS_Z,		"soc.dns.z",			SOC_T_INT) \
-	X(DNS_HEADER_FLAGS,	"dns.header_flags",		SOC_T_STR)
+	X(DNS_HEADER_FLAGS,	"dns.header_flags",		SOC_T_STR) \
+	X(NET_VLAN_ID_KW,	"network.vlan.id",		SOC_T_STR) \
+	X(DNS_ID_KW,		"dns.id",			SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,
@@ -195,6 +205,13 @@ soc_event_has(const struct soc_event *ev, int f)
 {
 	return (ev->present[f / 64] >> (f % 64)) & 1;
 }
+
+/*
+ * The keyword twin of an integer field (SOC_F_NONE if none), and whether
+ * a field is such a twin (derived from its integer, not sent on the wire).
+ */
+int	soc_field_twin(int f);
+bool	soc_field_derived(int f);
 
 /* Marks the event cut (a string, or the line it came from). */
 void	soc_event_set_truncated(struct soc_event *ev);

@@ -6,16 +6,27 @@ License, body and `author` byte for byte as in the checkout) or listed
 as refused with file:line and a reason, or counted as a log source the
 sensors do not produce; the copy loads with `socctl rules check`, also
 beside the shipped rules/; a correlation whose counted rule was refused
-is refused too; a rerun replaces the copy; a file the script did not
-write in the target stops it.  Skips (77) when the data is absent.
+is refused too; a SigmaHQ rule refused names a log source or a field
+the sensors do not produce; a rerun replaces the copy; a file the
+script did not write in the target stops it.  Skips (77) when the data
+is absent.
 """
+import importlib.machinery
+import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 from soctest import SOCCTL, SRC, check, done, run
+
+# the list of Sigma fields no sensor fills, from scripts/sigmahq-scope
+SCOPE = importlib.util.module_from_spec(importlib.util.spec_from_loader(
+    "sigmahq_scope", importlib.machinery.SourceFileLoader(
+        "sigmahq_scope", os.path.join(SRC, "scripts", "sigmahq-scope"))))
+SCOPE.__loader__.exec_module(SCOPE)
 
 DATA = os.path.join(os.environ.get("SOC_TEST_DATA", os.path.join(SRC, "..", "shared", "data")),
                     "sigma")
@@ -125,6 +136,15 @@ def main():
                   f"{rel}: header names the source, commit and license")
             authors = [l for l in body.splitlines() if l.startswith("author:")]
             check(authors and authors[0] in text, f"{rel}: author kept")
+    # a sample rule refused must be refused for what the sensors do not
+    # produce: a log source, or a field of sigmahq-scope's list
+    for line in refused.splitlines():
+        if line.startswith("#") or line.startswith("zz-test/"):
+            continue
+        field = re.search(r"unknown field '([^']*)'", line)
+        check("is not mapped to any dataset" in line or
+              (field is not None and field.group(1) in SCOPE.FIELDS_NOT_PRODUCED),
+              f"a SigmaHQ refusal names a log source or field not produced: {line}")
     check("zz-test/win.yml" not in copied and "zz-test/win.yml" not in refused_files,
           "a Windows rule is out of scope: neither copied nor listed")
     check("product=windows" in p.stdout and "not produced" in p.stdout,

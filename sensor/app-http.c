@@ -22,10 +22,14 @@
  * type sniffed from the body) and the names of its header lines,
  * upper-cased and joined with commas in their order, as Zeek's
  * client_header_names (soc.http.request.header_names, cut at
- * HTTP_HDRNAMES_MAX bytes).  A response with a Content-Length whose body
- * starts in the same buffer as its headers gets http.response.mime_type
- * sniffed from the first bytes (executables and archives only, with
- * Zeek's names), as ECS wants it: from the content, not the header.
+ * HTTP_HDRNAMES_MAX bytes); with http.cookies (off by default: session
+ * secrets), its Cookie header (soc.http.request.cookie, cut at
+ * HTTP_COOKIE_MAX bytes, the event then marked truncated; the last
+ * Cookie line, as for the other headers).  A response with a
+ * Content-Length whose body starts in the same buffer as its headers
+ * gets http.response.mime_type sniffed from the first bytes (executables
+ * and archives only, with Zeek's names), as ECS wants it: from the
+ * content, not the header.
  */
 #include <string.h>
 
@@ -33,6 +37,7 @@
 
 #define HTTP_METHOD_MAX		24
 #define HTTP_HDRNAMES_MAX	512
+#define HTTP_COOKIE_MAX		1024
 
 struct http_hdrs;
 
@@ -102,7 +107,7 @@ span_trim(struct span s)
 }
 
 struct http_hdrs {
-	struct span	host, ua, ref, ctype;
+	struct span	host, ua, ref, ctype, cookie;
 	int64_t		clen;		/* Content-Length, -1 if none */
 	struct span	body;		/* the body's bytes in the buffer */
 	char		names[HTTP_HDRNAMES_MAX];	/* "HOST,USER-AGENT" */
@@ -178,6 +183,8 @@ http_headers(const char *s, size_t len, struct http_hdrs *h)
 			h->clen = span_uint(value);
 		else if (span_ieq(name, "content-type"))
 			h->ctype = value;
+		else if (span_ieq(name, "cookie"))
+			h->cookie = value;
 	}
 }
 
@@ -398,6 +405,13 @@ http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 	if (h.nnames > 0)
 		soc_event_set_str(ev, SOC_F_SOC_HTTP_HDRNAMES, h.names,
 		    h.nnames);
+	if (ctx->cfg.http_cookies && h.cookie.len > 0) {
+		soc_event_set_str(ev, SOC_F_SOC_HTTP_COOKIE, h.cookie.p,
+		    h.cookie.len < HTTP_COOKIE_MAX ? h.cookie.len :
+		    HTTP_COOKIE_MAX);
+		if (h.cookie.len > HTTP_COOKIE_MAX)
+			soc_event_set_truncated(ev);
+	}
 	ctx->stats.http_events++;
 	decode_emit(ctx);
 	return APP_NEXT;

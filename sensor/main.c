@@ -139,6 +139,10 @@ static const struct conf_opt sensor_opts[] = {
 	{ .name = "streams.max_buffers", .type = CONF_INT,
 	  .dst = &S.conf.stream_max, .min = 16, .max = 10000000, .def = "4096",
 	  .help = "4 KB TCP stream buffers for app-layer parsing" },
+	{ .name = "http.cookies", .type = CONF_BOOL, .dst = &S.conf.http_cookies,
+	  .def = "false",
+	  .help = "copy HTTP requests' Cookie headers into events (session "
+	  "secrets: off unless rules need them)" },
 	{ .name = "logs.state_file", .type = CONF_STR, .dst = &S.conf.state_file,
 	  .help = "where file positions are kept across restarts" },
 	{ .name = "logs.start_at", .type = CONF_STR, .dst = &S.conf.start_at,
@@ -724,6 +728,7 @@ open_intake(struct sensor *s)
 	pc.frag_max = (uint32_t)s->conf.frag_max;
 	pc.frag_timeout_ns = s->conf.frag_timeout_s * SOC_NS;
 	pc.stream_max = (uint32_t)s->conf.stream_max;
+	pc.http_cookies = s->conf.http_cookies;
 	/* the flow table and stream pools only when packets will come */
 	if ((s->conf.interfaces.n > 0 || s->conf.pcaps.n > 0) &&
 	    (s->cap = capture_open(&cc, &pc, sensor_emit, tick_cb, s)) == NULL)

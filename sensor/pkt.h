@@ -25,6 +25,9 @@ struct pkt_config {
 	int64_t		frag_timeout_ns;	/* 0 = default 30 s */
 	uint32_t	stream_max;		/* TCP stream buffers (4 KB each,
 						   one per direction); 0 = 4096 */
+	int		http_cookies;		/* copy requests' Cookie headers
+						   (off: they carry session
+						   secrets) */
 };
 
 /* Counters, by reason; all monotonic. */

@@ -50,6 +50,7 @@ struct sensor_conf {
 	long long	 max_flows;
 	long long	 tcp_idle_s, udp_idle_s, icmp_idle_s, active_s;
 	long long	 frag_max, frag_timeout_s, stream_max;
+	int		 http_cookies;
 	long long	 batch_events;
 	long long	 batch_ms;
 	long long	 queue_batches;	/* unacked batches held in memory */

@@ -939,7 +939,7 @@ alerts_for(struct ruleset *rs, const struct soc_event *ev, const char *title)
  * mapping should have.
  */
 static const char *const fields_not_produced[] = {
-	"cs-cookie", "certificate.version", "certificate.key_alg",
+	"certificate.version", "certificate.key_alg",
 	"certificate.sig_alg", "certificate.exponent", "certificate.curve",
 	"basic_constraints.ca", "basic_constraints.path_len", "fingerprint",
 };

@@ -7,6 +7,9 @@
   each rule fires on its positive and stays silent on its near-miss: log
   lines through the sensor's normalisers (`--log`), HTTP on the wire
   through its decoders (`--pcap`, built byte by byte).
+- cs-cookie: soc-sensor copies a request's Cookie header only with
+  `http.cookies: true` (session secrets); a cs-cookie rule loads and fires
+  on such an event, and never on the same traffic read without it.
 - Rules for log sources the sensors do not produce (auditd, Sysmon
   network connections on Windows and Linux, Zeek SMB/DCE-RPC/Kerberos/RDP)
   are refused by their log source, never by a field.
@@ -21,7 +24,7 @@ import shutil
 import sys
 import tempfile
 
-from soctest import SOCCTL, SRC, check, done, run
+from soctest import SENSOR, SOCCTL, SRC, check, done, run
 from test_rules_shipped import ACK, FIN, PSH, SYN, T0, tcp, write_pcap
 
 MAPPING = os.path.join(SRC, "rules", "mapping.yml")
@@ -157,6 +160,43 @@ def main():
         check(titles(rd, "pcap", pcap) == ["exe download", "wsman without auth"],
               "client_header_names, request_body_len, resp_mime_types (sniffed,"
               " not the header): one alert each")
+
+        # cs-cookie: copied by the sensor only when configured
+        write_pcap(pcap, session(50009, b"GET /s/ref HTTP/1.1\r\nHost: www.amazon.com\r\n"
+                                 b"Cookie: a=1; csm-hit=s-24KU11BB82RZSYGJ3BDK\r\n\r\n",
+                                 ok_hdr, T0)
+                   + session(50010, b"GET /s/ref HTTP/1.1\r\nHost: www.amazon.com\r\n"
+                             b"Cookie: a=1; csm-hit=other\r\n\r\n", ok_hdr, T0 + 1)
+                   + session(50011, b"GET /big HTTP/1.1\r\nHost: a\r\nCookie: "
+                             + b"x" * 1500 + b"\r\n\r\n", ok_hdr, T0 + 2))
+        conf = os.path.join(tmp, "sensor.yml")
+        cd = os.path.join(tmp, "cookie")
+        write_rules(cd, [rule_doc(90, "cobalt cookie", {"category": "proxy"},
+                                  {"sel": {"cs-cookie|endswith": "=s-24KU11BB82RZSYGJ3BDK",
+                                           "cs-host": "www.amazon.com"},
+                                   "condition": "sel"})])
+        cookies, alerts = {}, {}
+        for on in (False, True):
+            with open(conf, "w") as f:
+                f.write(f"http:\n  cookies: {'true' if on else 'false'}\n")
+            p = run(SENSOR, "-c", conf, "-r", pcap, "-o", "json", ok=None)
+            evs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+            reqs = [e for e in evs if e.get("event", {}).get("action") == "http_request"]
+            cookies[on] = [e.get("soc", {}).get("http", {}).get("request", {})
+                           .get("cookie") for e in reqs]
+            truncated = [e.get("soc", {}).get("truncated", False) for e in reqs]
+            ev_path = os.path.join(tmp, f"http-{on}.jsonl")
+            with open(ev_path, "w") as f:
+                f.write(p.stdout)
+            alerts[on] = titles(cd, "events", ev_path)
+        check(cookies[False] == [None, None, None],
+              f"no Cookie header copied by default: {cookies[False]}")
+        check(cookies[True] == ["a=1; csm-hit=s-24KU11BB82RZSYGJ3BDK", "a=1; csm-hit=other",
+                                "x" * 1024],
+              f"http.cookies: true copies them, cut at 1 KiB: {cookies[True][:2]}")
+        check(truncated == [False, False, True], f"the cut one is marked: {truncated}")
+        check(alerts[True] == ["cobalt cookie"] and alerts[False] == [],
+              f"a cs-cookie rule fires once with cookies, never without: {alerts}")
 
         # log sources the sensors do not produce: refused by log source
         nd = os.path.join(tmp, "notproduced")

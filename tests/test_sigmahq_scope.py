@@ -56,6 +56,10 @@ CRAFTED = {
     "rules/web/proxy_generic/proxy_cookie.yml": (rule(
         2, "    category: proxy\n",
         "    sel:\n        cs-cookie|endswith: '=csm-hit'\n    condition: sel\n"),
+        True, "load"),
+    "rules/network/zeek/zeek_x509_alg.yml": (rule(
+        7, "    product: zeek\n    service: x509\n",
+        "    sel:\n        certificate.key_alg: 'rsaEncryption'\n    condition: sel\n"),
         True, "field"),
     "rules-threat-hunting/linux/lnx_cron.yml": (rule(
         3, "    product: linux\n    service: cron\n", SEL_MSG, status="experimental"),
@@ -145,7 +149,8 @@ def main():
         check(rel + ":" in section(p.stdout, group), f"{rel} refused by {group}")
     check("product=zeek category=- service=smb_files" in section(p.stdout, "log source"),
           "the log source is named")
-    check("cs-cookie: the sensor does not copy Cookie headers" in section(p.stdout, "field"),
+    check("certificate.key_alg: x509: not read from the certificate"
+          in section(p.stdout, "field"),
           "the field is named with why it is not produced")
     check("unknown field 'cs-bogus-field'" in section(p.stdout, "other"),
           "an unmapped field the list does not know is work to do")

@@ -136,7 +136,8 @@ enum soc_ftype {
 	X(SOC_DNS_Z,		"soc.dns.z",			SOC_T_INT) \
 	X(DNS_HEADER_FLAGS,	"dns.header_flags",		SOC_T_STR) \
 	X(NET_VLAN_ID_KW,	"network.vlan.id",		SOC_T_STR) \
-	X(DNS_ID_KW,		"dns.id",			SOC_T_STR)
+	X(DNS_ID_KW,		"dns.id",			SOC_T_STR) \
+	X(SOC_HTTP_COOKIE,	"soc.http.request.cookie",	SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

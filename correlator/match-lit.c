@@ -310,6 +310,23 @@ lit_probe(const struct lit_index *x, uint64_t key, int kind, int fold,
 	}
 }
 
+/* Is n one of the lengths of kind's literals (binary search)? */
+static bool
+lit_has_len(const struct lit_index *x, int kind, uint32_t n)
+{
+	uint32_t lo = 0, hi = x->nlens[kind];
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (x->lens[kind][mid] < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nlens[kind] && x->lens[kind][lo] == n;
+}
+
 /*
  * The literals of one value: a pass forwards (prefix lengths as they are
  * reached, the whole value for exact keys), a pass backwards (suffix
@@ -321,12 +338,16 @@ lit_scan(const struct lit_index *x, const char *p, size_t len,
     struct rs_scratch *s)
 {
 	uint64_t hf = LIT_BASIS, hr = LIT_BASIS;
-	bool ef = x->has[LIT_EXACT][1], er = x->has[LIT_EXACT][0];
+	bool ef, er;
 	bool pf = x->has[LIT_PREFIX][1], pr = x->has[LIT_PREFIX][0];
 	uint32_t k = 0, stop;
 
 	if (len > UINT32_MAX / 2)
 		return;
+	/* exact keys only if some exact literal has this length */
+	ef = er = lit_has_len(x, LIT_EXACT, (uint32_t)len);
+	ef = ef && x->has[LIT_EXACT][1];
+	er = er && x->has[LIT_EXACT][0];
 	/* forwards: prefixes, then the exact key at the end */
 	stop = ef || er ? (uint32_t)len : x->maxlen[LIT_PREFIX] < len ?
 	    x->maxlen[LIT_PREFIX] : (uint32_t)len;

@@ -182,7 +182,7 @@ soc_field_derived(int f)
 /*
  * The decimal text of v into the keyword twin kw: over its old text when
  * that is long enough (setting the integer again does not use the buffer
- * up), else appended within the reserve, so a full event never cuts it.
+ * up), else appended like any string (a full event cuts it and is marked).
  */
 static void
 set_twin(struct soc_event *ev, int kw, int64_t v)
@@ -195,7 +195,7 @@ set_twin(struct soc_event *ev, int kw, int64_t v)
 		ev->val[kw].s.len = (uint16_t)n;
 		return;
 	}
-	put_str(ev, kw, txt, (size_t)n, SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE);
+	put_str(ev, kw, txt, (size_t)n, SOC_EVENT_BUFSZ);
 }
 
 void

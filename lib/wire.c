@@ -288,6 +288,8 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 		(*unknown)++;
 		return 0;
 	}
+	if (soc_field_derived(id))
+		return 0;	/* never written: derived from its integer */
 	switch (ftype[id]) {
 	case SOC_T_STR:
 		if (ev != NULL)

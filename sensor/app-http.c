@@ -24,8 +24,8 @@
  * client_header_names (soc.http.request.header_names, cut at
  * HTTP_HDRNAMES_MAX bytes); with http.cookies (off by default: session
  * secrets), its Cookie header (soc.http.request.cookie, cut at
- * HTTP_COOKIE_MAX bytes, the event then marked truncated; the last
- * Cookie line, as for the other headers).  A response with a
+ * HTTP_COOKIE_MAX bytes, the event then marked truncated; several
+ * Cookie lines are joined with "; " as servers do).  A response with a
  * Content-Length whose body starts in the same buffer as its headers
  * gets http.response.mime_type sniffed from the first bytes (executables
  * and archives only, with Zeek's names), as ECS wants it: from the
@@ -107,13 +107,47 @@ span_trim(struct span s)
 }
 
 struct http_hdrs {
-	struct span	host, ua, ref, ctype, cookie;
+	struct span	host, ua, ref, ctype;
 	int64_t		clen;		/* Content-Length, -1 if none */
 	struct span	body;		/* the body's bytes in the buffer */
 	char		names[HTTP_HDRNAMES_MAX];	/* "HOST,USER-AGENT" */
 	size_t		nnames;
 	bool		names_cut;
+	bool		want_cookie;	/* http.cookies */
+	char		cookie[HTTP_COOKIE_MAX];	/* Cookie lines, "; "-joined */
+	size_t		ncookie;
+	bool		cookie_cut;
 };
+
+/*
+ * Appends a Cookie line's value, "; " between lines as servers join
+ * them (a cookie hidden in an earlier line is seen too); cut at
+ * HTTP_COOKIE_MAX.
+ */
+static void
+http_cookie(struct http_hdrs *h, struct span v)
+{
+	size_t room;
+
+	if (v.len == 0)
+		return;
+	room = sizeof(h->cookie) - h->ncookie;
+	if (h->ncookie > 0) {
+		if (room < 2) {
+			h->cookie_cut = true;
+			return;
+		}
+		memcpy(h->cookie + h->ncookie, "; ", 2);
+		h->ncookie += 2;
+		room -= 2;
+	}
+	if (v.len > room) {
+		v.len = room;
+		h->cookie_cut = true;
+	}
+	memcpy(h->cookie + h->ncookie, v.p, v.len);
+	h->ncookie += v.len;
+}
 
 /* Appends a header name, upper-cased, to h->names. */
 static void
@@ -183,8 +217,8 @@ http_headers(const char *s, size_t len, struct http_hdrs *h)
 			h->clen = span_uint(value);
 		else if (span_ieq(name, "content-type"))
 			h->ctype = value;
-		else if (span_ieq(name, "cookie"))
-			h->cookie = value;
+		else if (span_ieq(name, "cookie") && h->want_cookie)
+			http_cookie(h, value);
 	}
 }
 
@@ -365,7 +399,8 @@ http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
     uint32_t len, bool full, uint32_t *used)
 {
 	struct span method, target, authority = { 0 };
-	struct http_hdrs h = { .clen = -1 };
+	struct http_hdrs h = { .clen = -1,
+	    .want_cookie = ctx->cfg.http_cookies != 0 };
 	struct soc_event *ev = &ctx->ev;
 	size_t n;
 	char minor;
@@ -405,11 +440,9 @@ http_request(struct pkt_ctx *ctx, const struct pkt_packet *p, const char *s,
 	if (h.nnames > 0)
 		soc_event_set_str(ev, SOC_F_SOC_HTTP_HDRNAMES, h.names,
 		    h.nnames);
-	if (ctx->cfg.http_cookies && h.cookie.len > 0) {
-		soc_event_set_str(ev, SOC_F_SOC_HTTP_COOKIE, h.cookie.p,
-		    h.cookie.len < HTTP_COOKIE_MAX ? h.cookie.len :
-		    HTTP_COOKIE_MAX);
-		if (h.cookie.len > HTTP_COOKIE_MAX)
+	if (h.ncookie > 0) {
+		soc_event_set_str(ev, SOC_F_SOC_HTTP_COOKIE, h.cookie, h.ncookie);
+		if (h.cookie_cut)
 			soc_event_set_truncated(ev);
 	}
 	ctx->stats.http_events++;

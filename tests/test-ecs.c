@@ -288,7 +288,20 @@ test_twins(void)
 	CHECK_INT(soc_event_int(&back, SOC_F_NET_VLAN_ID, -1), 7);
 	CHECK(str_is(&back, SOC_F_NET_VLAN_ID_KW, "7"));
 	CHECK(str_is(&back, SOC_F_DNS_ID_KW, "65535"));
+	/* a twin a peer sends anyway is dropped: only the integer counts */
+	soc_wire_begin(&b, SOC_WIRE_EVENTS, 2);
+	soc_event_reset(&ev);
+	soc_event_set_cstr(&ev, SOC_F_MESSAGE, "999");
+	CHECK_INT(soc_wire_add_event(&b, &ev), 0);
+	b.data[SOC_WIRE_HDR_LEN + 4 + 8 + 2] = (uint8_t)SOC_F_DNS_ID_KW;	/* LE */
+	b.data[SOC_WIRE_HDR_LEN + 4 + 8 + 3] = (uint8_t)(SOC_F_DNS_ID_KW >> 8);
+	CHECK(soc_wire_open(&r, b.data, b.len, &hdr, &why) == 0);
+	CHECK_INT(soc_wire_next_event(&r, &back, &why), 1);
+	CHECK(!soc_event_has(&back, SOC_F_DNS_ID_KW));
+	CHECK(!soc_event_has(&back, SOC_F_MESSAGE));
 	soc_wbuf_free(&b);
+	soc_event_reset(&ev);
+	soc_event_set_int(&ev, SOC_F_NET_VLAN_ID, 7);
 
 	/* JSON: written under both names, read back under either */
 	soc_sbuf_init(&js);

@@ -163,8 +163,8 @@ def main():
 
         # cs-cookie: copied by the sensor only when configured
         write_pcap(pcap, session(50009, b"GET /s/ref HTTP/1.1\r\nHost: www.amazon.com\r\n"
-                                 b"Cookie: a=1; csm-hit=s-24KU11BB82RZSYGJ3BDK\r\n\r\n",
-                                 ok_hdr, T0)
+                                 b"Cookie: b=2; csm-hit=s-24KU11BB82RZSYGJ3BDK\r\n"
+                                 b"Cookie: a=1\r\n\r\n", ok_hdr, T0)
                    + session(50010, b"GET /s/ref HTTP/1.1\r\nHost: www.amazon.com\r\n"
                              b"Cookie: a=1; csm-hit=other\r\n\r\n", ok_hdr, T0 + 1)
                    + session(50011, b"GET /big HTTP/1.1\r\nHost: a\r\nCookie: "
@@ -172,7 +172,7 @@ def main():
         conf = os.path.join(tmp, "sensor.yml")
         cd = os.path.join(tmp, "cookie")
         write_rules(cd, [rule_doc(90, "cobalt cookie", {"category": "proxy"},
-                                  {"sel": {"cs-cookie|endswith": "=s-24KU11BB82RZSYGJ3BDK",
+                                  {"sel": {"cs-cookie|contains": "=s-24KU11BB82RZSYGJ3BDK",
                                            "cs-host": "www.amazon.com"},
                                    "condition": "sel"})])
         cookies, alerts = {}, {}
@@ -191,9 +191,10 @@ def main():
             alerts[on] = titles(cd, "events", ev_path)
         check(cookies[False] == [None, None, None],
               f"no Cookie header copied by default: {cookies[False]}")
-        check(cookies[True] == ["a=1; csm-hit=s-24KU11BB82RZSYGJ3BDK", "a=1; csm-hit=other",
+        check(cookies[True] == ["b=2; csm-hit=s-24KU11BB82RZSYGJ3BDK; a=1", "a=1; csm-hit=other",
                                 "x" * 1024],
-              f"http.cookies: true copies them, cut at 1 KiB: {cookies[True][:2]}")
+              f"http.cookies: true copies them (two lines joined as servers do),"
+              f" cut at 1 KiB: {cookies[True][:2]}")
         check(truncated == [False, False, True], f"the cut one is marked: {truncated}")
         check(alerts[True] == ["cobalt cookie"] and alerts[False] == [],
               f"a cs-cookie rule fires once with cookies, never without: {alerts}")

@@ -61,7 +61,8 @@ static int
 fuzz_app_run(const uint8_t *data, size_t size, uint8_t proto, uint16_t port)
 {
 	static uint8_t pkt[70000];
-	struct pkt_config cfg = { .max_flows = 64, .stream_max = 16, .frag_max = 2 };
+	struct pkt_config cfg = { .max_flows = 64, .stream_max = 16, .frag_max = 2,
+	    .http_cookies = 1 };		/* the optional paths too */
 	struct pkt_ctx *ctx;
 	uint16_t len;
 	size_t cut;

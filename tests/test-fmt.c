@@ -1,0 +1,197 @@
+/*
+ * Unit test of lib/fmt.c: each printf-free formatter against the printf
+ * form or library call it stands in for (snprintf "%llu"/"%lld",
+ * soc_time_format, inet_ntop through soc_ip_format) on the edges (zero,
+ * powers of ten, the int64 limits, negative times, leap days, the ends of
+ * the nanosecond span) and on a million deterministic pseudo-random
+ * values of every magnitude.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "soc/fmt.h"
+#include "soc/time.h"
+
+#define NS	1000000000LL
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A value of any magnitude: 0 to 64 significant bits. */
+static uint64_t
+any(void)
+{
+	unsigned bits = (unsigned)(next() % 65);
+
+	return bits == 64 ? next() : next() & (((uint64_t)1 << bits) - 1);
+}
+
+static int bad;
+
+static void
+same(const char *what, const char *got, size_t gotlen, const char *want)
+{
+	if (gotlen == strlen(want) && memcmp(got, want, gotlen) == 0)
+		return;
+	if (bad++ < 10)
+		fprintf(stderr, "%s: got \"%.*s\", want \"%s\"\n", what,
+		    (int)gotlen, got, want);
+}
+
+static void
+one_u64(uint64_t v)
+{
+	char got[32], want[32];
+	char *e = soc_fmt_u64(got, v);
+
+	snprintf(want, sizeof(want), "%" PRIu64, v);
+	same("u64", got, (size_t)(e - got), want);
+}
+
+static void
+one_i64(int64_t v)
+{
+	char got[32], want[32];
+	char *e = soc_fmt_i64(got, v);
+
+	snprintf(want, sizeof(want), "%" PRId64, v);
+	same("i64", got, (size_t)(e - got), want);
+}
+
+static void
+one_time(int64_t ns)
+{
+	char got[SOC_FMT_TIME_LEN + 1], want[SOC_TIME_FORMAT_LEN];
+	size_t n = soc_fmt_time(ns, got);
+
+	soc_time_format(ns, want, sizeof(want));
+	same("time", got, n, want);
+	if (got[n] != '\0' && bad++ < 10)
+		fprintf(stderr, "time: no NUL after %s\n", want);
+}
+
+static void
+one_ip(const struct soc_ip *ip)
+{
+	char got[SOC_FMT_IP_MAX + 1], want[SOC_FMT_IP_MAX + 1];
+	size_t n = soc_fmt_ip(ip, got);
+
+	soc_ip_format(ip, want, sizeof(want));
+	same("ip", got, n, want);
+}
+
+static void
+test_ints(void)
+{
+	uint64_t p = 1;
+
+	bad = 0;
+	for (int i = 0; i < 20; i++, p *= 10) {
+		one_u64(p - 1);
+		one_u64(p);
+		one_u64(p + 1);
+		one_i64((int64_t)p);
+		one_i64(-(int64_t)p);
+		one_i64(-(int64_t)p + 1);
+	}
+	one_u64(UINT64_MAX);
+	one_i64(INT64_MAX);
+	one_i64(INT64_MIN);
+	one_i64(INT64_MIN + 1);
+	one_i64(0);
+	for (int i = 0; i < 1000000; i++) {
+		uint64_t v = any();
+
+		one_u64(v);
+		one_i64((int64_t)v);
+	}
+	CHECK_INT(bad, 0);
+}
+
+static void
+test_times(void)
+{
+	static const char *stamps[] = {
+		"1970-01-01T00:00:00Z", "2000-02-29T23:59:59.999999999Z",
+		"2000-03-01T00:00:00Z", "1900-02-28T12:00:00Z",
+		"1900-03-01T00:00:00Z", "2100-02-28T23:59:59Z",
+		"2100-03-01T00:00:00Z", "2024-12-31T23:59:59.5Z",
+		"1969-12-31T23:59:59.000000001Z", "1700-01-01T00:00:00Z",
+		"2262-01-01T00:00:00Z", "2026-11-30T17:00:00Z",
+	};
+	int64_t ns;
+
+	bad = 0;
+	one_time(INT64_MIN);
+	one_time(INT64_MAX);
+	for (int64_t d = -3; d <= 3; d++) {
+		one_time(d);
+		one_time(d * NS);
+		one_time(d * NS + 1);
+		one_time(d * NS - 1);
+		one_time(d * 86400 * NS - 1);
+	}
+	for (size_t i = 0; i < sizeof(stamps) / sizeof(stamps[0]); i++) {
+		CHECK(soc_time_parse(stamps[i], strlen(stamps[i]), &ns) == 0);
+		for (int64_t d = -2; d <= 2; d++)
+			one_time(ns + d);
+	}
+	for (int i = 0; i < 1000000; i++)
+		one_time((int64_t)next());
+	/* every day from 1677 to 2262, at a random time of the day */
+	for (int64_t day = -106751; day <= 106750; day++)
+		one_time(day * 86400 * NS + (int64_t)(next() % (86400 * NS)));
+	CHECK_INT(bad, 0);
+}
+
+static void
+test_ips(void)
+{
+	struct soc_ip ip;
+
+	bad = 0;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = 4;
+	for (int pos = 0; pos < 4; pos++)
+		for (int b = 0; b < 256; b++) {
+			memset(ip.addr, pos % 2 ? 255 : 0, 4);
+			ip.addr[pos] = (uint8_t)b;
+			one_ip(&ip);
+		}
+	for (int i = 0; i < 100000; i++) {
+		uint64_t r = next();
+
+		memcpy(ip.addr, &r, 4);
+		one_ip(&ip);
+	}
+	ip.family = 6;
+	for (int i = 0; i < 10000; i++) {
+		uint64_t r[2] = { next(), next() };
+
+		if (i % 3 == 0)
+			r[0] = 0;	/* :: compression */
+		memcpy(ip.addr, r, 16);
+		one_ip(&ip);
+	}
+	CHECK_INT(bad, 0);
+}
+
+int
+main(void)
+{
+	test_ints();
+	test_times();
+	test_ips();
+	return check_done();
+}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "soc/fmt.h"
 #include "soc/json.h"
 #include "soc/time.h"
 
@@ -68,6 +69,12 @@ soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len)
 	memcpy(b->data + b->len, s, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+}
+
+char *
+soc_sbuf_reserve(struct soc_sbuf *b, size_t n)
+{
+	return sbuf_grow(b, n) ? b->data + b->len : NULL;
 }
 
 void
@@ -172,51 +179,70 @@ soc_json_hex4(const void *p, unsigned *v)
 	return 0;
 }
 
+/* Bytes a JSON string holds as they are: printable ASCII but " and \ */
+static const unsigned char json_plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/*
+ * Room for the worst case (every byte a \u00XX) is taken once, and runs
+ * of plain bytes are copied whole: no call per byte.
+ */
 void
 soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0, n;
-	char esc[8];
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *r;
+	char *o, *o0;
+	size_t n;
 
-	soc_sbuf_add(b, "\"", 1);
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *e = NULL;
-		size_t elen = 2;
+	if (len > (SIZE_MAX - 3) / 6) {
+		b->oom = true;
+		return;
+	}
+	if ((o0 = o = soc_sbuf_reserve(b, len * 6 + 2)) == NULL)
+		return;
+	*o++ = '"';
+	while (p < end) {
+		unsigned char c;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			run++;
+		for (r = p; r < end && json_plain[*r]; r++)
+			;
+		memcpy(o, p, (size_t)(r - p));
+		o += r - p;
+		if ((p = r) == end)
+			break;
+		c = *p;
+		if (c >= 0x80 && (n = soc_utf8_seq(p, (size_t)(end - p))) > 0) {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
 			continue;
 		}
-		if (c >= 0x80 && (n = soc_utf8_seq(p + i, len - i)) > 0) {
-			i += n;
-			run += n;
-			continue;
-		}
-		soc_sbuf_add(b, (const char *)p + i - run, run);
-		run = 0;
+		*o++ = '\\';
 		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
 		default:
 			/* control byte or invalid UTF-8: keep its value visibly */
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			e = esc;
-			elen = 6;
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
 		}
-		soc_sbuf_add(b, e, elen);
-		i++;
+		p++;
 	}
-	soc_sbuf_add(b, (const char *)p + i - run, run);
-	soc_sbuf_add(b, "\"", 1);
+	*o++ = '"';
+	b->len += (size_t)(o - o0);
+	b->data[b->len] = '\0';
 }
 
 /*
@@ -229,6 +255,8 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 
 struct jnode {
 	char		name[32];
+	char		qkey[36];	/* "name": as written */
+	size_t		qlen;
 	int		field;		/* leaf: field id; object: -1 */
 	int		nkids;
 	int		kids[JT_MAX_KIDS];
@@ -255,6 +283,11 @@ jt_child(int parent, const char *name, size_t len, int field)
 	c = &jt[jt_n];
 	memcpy(c->name, name, len);
 	c->name[len] = '\0';
+	/* registry names are identifiers: nothing in them to escape */
+	c->qkey[0] = '"';
+	memcpy(c->qkey + 1, name, len);
+	memcpy(c->qkey + 1 + len, "\":", 2);
+	c->qlen = len + 3;
 	c->field = field;
 	c->nkids = 0;
 	p->kids[p->nkids++] = jt_n;
@@ -296,7 +329,7 @@ jt_any(const struct jnode *n, const uint64_t *present)
 static void
 json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 {
-	char tmp[64];
+	char tmp[64], *o;
 	const char *s;
 	size_t len;
 
@@ -309,13 +342,21 @@ json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 		if (f == SOC_F_SOC_TRUNCATED)	/* a mark: true/false */
 			soc_sbuf_adds(b, soc_event_truncated(ev) ? "true" :
 			    "false");
-		else
-			soc_sbuf_printf(b, "%lld", (long long)ev->val[f].i);
+		else if ((o = soc_sbuf_reserve(b, SOC_FMT_I64_MAX)) != NULL) {
+			b->len += (size_t)(soc_fmt_i64(o, ev->val[f].i) - o);
+			b->data[b->len] = '\0';
+		}
 		break;
 	case SOC_T_TIME:
+		/* neither needs escaping: "%s" */
+		len = soc_fmt_time(ev->val[f].i, tmp + 1);
+		goto quoted;
 	case SOC_T_IP:
-		soc_event_text(ev, f, tmp, sizeof(tmp));
-		soc_sbuf_json_str(b, tmp, strlen(tmp));
+		len = soc_fmt_ip(&ev->val[f].ip, tmp + 1);
+	quoted:
+		tmp[0] = '"';
+		tmp[len + 1] = '"';
+		soc_sbuf_add(b, tmp, len + 2);
 		break;
 	}
 }
@@ -335,8 +376,7 @@ json_node(struct soc_sbuf *b, const struct soc_event *ev,
 		if (!first)
 			soc_sbuf_add(b, ",", 1);
 		first = false;
-		soc_sbuf_json_str(b, k->name, strlen(k->name));
-		soc_sbuf_add(b, ":", 1);
+		soc_sbuf_add(b, k->qkey, k->qlen);
 		if (k->field >= 0)
 			json_value(b, ev, k->field);
 		else
@@ -349,7 +389,8 @@ void
 soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 {
 	uint64_t present[JT_WORDS];
-	char ts[48];
+	char ts[SOC_FMT_TIME_LEN + 3];
+	size_t tlen;
 
 	pthread_once(&jt_once, jt_build);
 	/* the flag alone (an intake's mark) is written as the field would
@@ -358,9 +399,11 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 	if (ev->flags & SOC_EV_TRUNCATED)
 		present[SOC_F_SOC_TRUNCATED / 64] |=
 		    (uint64_t)1 << (SOC_F_SOC_TRUNCATED % 64);
-	soc_time_format(ev->ts, ts, sizeof(ts));
+	tlen = soc_fmt_time(ev->ts, ts + 1);
+	ts[0] = '"';
+	ts[tlen + 1] = '"';
 	soc_sbuf_add(b, "{\"@timestamp\":", 14);
-	soc_sbuf_json_str(b, ts, strlen(ts));
+	soc_sbuf_add(b, ts, tlen + 2);
 	if (jt_any(&jt[0], present)) {
 		/* splice the root object's members after @timestamp */
 		size_t at = b->len;

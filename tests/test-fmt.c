@@ -4,7 +4,9 @@
  * soc_time_format, inet_ntop through soc_ip_format) on the edges (zero,
  * powers of ten, the int64 limits, negative times, leap days, the ends of
  * the nanosecond span) and on a million deterministic pseudo-random
- * values of every magnitude.
+ * values of every magnitude; and the JSON string escaper (lib/json.c),
+ * which writes runs of plain bytes at once, against a byte-at-a-time
+ * reference on random byte strings rich in quotes, controls and UTF-8.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 
 #include "check.h"
 #include "soc/fmt.h"
+#include "soc/json.h"
 #include "soc/time.h"
 
 #define NS	1000000000LL
@@ -187,11 +190,74 @@ test_ips(void)
 	CHECK_INT(bad, 0);
 }
 
+/* The escaping rules of soc/json.h, one byte at a time. */
+static size_t
+ref_json_str(const unsigned char *s, size_t len, char *out)
+{
+	char *o = out;
+	size_t n;
+
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x80 && (n = soc_utf8_seq(s + i, len - i)) > 0) {
+			memcpy(o, s + i, n);
+			o += n;
+			i += n - 1;
+		} else if (c == '"' || c == '\\')
+			o += sprintf(o, "\\%c", c);
+		else if (c == '\n')
+			o += sprintf(o, "\\n");
+		else if (c == '\r')
+			o += sprintf(o, "\\r");
+		else if (c == '\t')
+			o += sprintf(o, "\\t");
+		else if (c < 0x20 || c >= 0x80)
+			o += sprintf(o, "\\u%04x", c);
+		else
+			*o++ = (char)c;
+	}
+	*o++ = '"';
+	return (size_t)(o - out);
+}
+
+static void
+test_json_str(void)
+{
+	static const unsigned char alpha[] = "ab \"\\\n\r\t\x01\x1f\x7f"
+	    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff\xc0\xed\xa0\x80";
+	unsigned char in[300];
+	char want[300 * 6 + 3];
+	struct soc_sbuf b;
+
+	soc_sbuf_init(&b);
+	bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		size_t len = (size_t)(next() % sizeof(in)), wlen;
+
+		for (size_t k = 0; k < len; k++)
+			in[k] = next() % 4 == 0 ? (unsigned char)next() :
+			    alpha[next() % (sizeof(alpha) - 1)];
+		wlen = ref_json_str(in, len, want);
+		want[wlen] = '\0';
+		soc_sbuf_reset(&b);
+		soc_sbuf_add(&b, "x", 1);	/* appends after what is there */
+		soc_sbuf_json_str(&b, (const char *)in, len);
+		same("json_str", b.data + 1, b.len - 1, want);
+		if (b.data[b.len] != '\0' && bad++ < 10)
+			fprintf(stderr, "json_str: no NUL\n");
+	}
+	soc_sbuf_free(&b);
+	CHECK_INT(bad, 0);
+}
+
 int
 main(void)
 {
 	test_ints();
 	test_times();
 	test_ips();
+	test_json_str();
 	return check_done();
 }

@@ -61,14 +61,21 @@ sbuf_grow(struct soc_sbuf *b, size_t need)
 	return true;
 }
 
-void
-soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len)
+/* soc_sbuf_add, inlined in the event writer's loops */
+static inline void
+sbuf_put(struct soc_sbuf *b, const char *s, size_t len)
 {
-	if (!sbuf_grow(b, len))
+	if (b->len + len + 1 > b->cap && !sbuf_grow(b, len))
 		return;
 	memcpy(b->data + b->len, s, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+}
+
+void
+soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len)
+{
+	sbuf_put(b, s, len);
 }
 
 char *
@@ -255,7 +262,7 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 
 struct jnode {
 	char		name[32];
-	char		qkey[36];	/* "name": as written */
+	char		qkey[36];	/* ,"name": as written after a member */
 	size_t		qlen;
 	int		field;		/* leaf: field id; object: -1 */
 	int		nkids;
@@ -284,10 +291,10 @@ jt_child(int parent, const char *name, size_t len, int field)
 	memcpy(c->name, name, len);
 	c->name[len] = '\0';
 	/* registry names are identifiers: nothing in them to escape */
-	c->qkey[0] = '"';
-	memcpy(c->qkey + 1, name, len);
-	memcpy(c->qkey + 1 + len, "\":", 2);
-	c->qlen = len + 3;
+	memcpy(c->qkey, ",\"", 2);
+	memcpy(c->qkey + 2, name, len);
+	memcpy(c->qkey + 2 + len, "\":", 2);
+	c->qlen = len + 4;
 	c->field = field;
 	c->nkids = 0;
 	p->kids[p->nkids++] = jt_n;
@@ -356,7 +363,7 @@ json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 	quoted:
 		tmp[0] = '"';
 		tmp[len + 1] = '"';
-		soc_sbuf_add(b, tmp, len + 2);
+		sbuf_put(b, tmp, len + 2);
 		break;
 	}
 }
@@ -365,24 +372,22 @@ static void
 json_node(struct soc_sbuf *b, const struct soc_event *ev,
     const uint64_t *present, int node)
 {
-	bool first = true;
+	size_t first = 1;	/* no comma before the first member */
 
-	soc_sbuf_add(b, "{", 1);
+	sbuf_put(b, "{", 1);
 	for (int i = 0; i < jt[node].nkids; i++) {
 		const struct jnode *k = &jt[jt[node].kids[i]];
 
 		if (!jt_any(k, present))
 			continue;
-		if (!first)
-			soc_sbuf_add(b, ",", 1);
-		first = false;
-		soc_sbuf_add(b, k->qkey, k->qlen);
+		sbuf_put(b, k->qkey + first, k->qlen - first);
+		first = 0;
 		if (k->field >= 0)
 			json_value(b, ev, k->field);
 		else
 			json_node(b, ev, present, jt[node].kids[i]);
 	}
-	soc_sbuf_add(b, "}", 1);
+	sbuf_put(b, "}", 1);
 }
 
 void

@@ -55,18 +55,13 @@ put2(char *p, unsigned v)
 	return p + 2;
 }
 
-size_t
-soc_fmt_time(int64_t ns, char *out)
+/* "YYYY-MM-DDThh:mm:ss" of secs at p (19 bytes). */
+static void
+fmt_secs(int64_t secs, char *p)
 {
-	int64_t secs = ns / 1000000000LL, frac = ns % 1000000000LL;
 	int64_t days, sod, z, era, doe, yoe, doy, mp, year;
 	unsigned mon, mday;
-	char *p = out;
 
-	if (frac < 0) {
-		frac += 1000000000LL;
-		secs--;
-	}
 	days = (secs >= 0 ? secs : secs - 86399) / 86400;
 	sod = secs - days * 86400;
 	z = days + 719468;
@@ -90,7 +85,31 @@ soc_fmt_time(int64_t ns, char *out)
 	*p++ = ':';
 	p = put2(p, (unsigned)(sod / 60 % 60));
 	*p++ = ':';
-	p = put2(p, (unsigned)(sod % 60));
+	put2(p, (unsigned)(sod % 60));
+}
+
+/*
+ * Stamps come in runs from the same second (a log's lines, an alert and
+ * its event): the date and time of the last second are kept per thread.
+ */
+static __thread int64_t	tc_secs = INT64_MIN;	/* never a time's second */
+static __thread char	tc_text[19];
+
+size_t
+soc_fmt_time(int64_t ns, char *out)
+{
+	int64_t secs = ns / 1000000000LL, frac = ns % 1000000000LL;
+	char *p = out + 19;
+
+	if (frac < 0) {
+		frac += 1000000000LL;
+		secs--;
+	}
+	if (secs != tc_secs) {
+		fmt_secs(secs, tc_text);
+		tc_secs = secs;
+	}
+	memcpy(out, tc_text, 19);
 	*p++ = '.';
 	p[8] = (char)('0' + frac % 10);
 	frac /= 10;

@@ -255,10 +255,13 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 /*
  * Prefix tree of the registry.  Node 0 is the root; a node is either an
  * object (children) or a leaf (a field id).  Children are kept in
- * registry order, so output order is stable.
+ * registry order, so output order is stable.  The walk of the tree is
+ * computed once: each field's rank in it and the objects above it, so
+ * that writing an event visits only the fields it has, in rank order.
  */
 #define JT_MAX_NODES	256
 #define JT_MAX_KIDS	24
+#define JT_MAX_DEPTH	8
 
 struct jnode {
 	char		name[32];
@@ -267,11 +270,14 @@ struct jnode {
 	int		field;		/* leaf: field id; object: -1 */
 	int		nkids;
 	int		kids[JT_MAX_KIDS];
-	uint64_t	mask[(SOC_F_COUNT + 63) / 64];	/* fields beneath */
 };
 
 static struct jnode	jt[JT_MAX_NODES];
 static int		jt_n;
+static uint16_t		jt_rank[SOC_F_COUNT];	/* field -> place in the walk */
+static int16_t		jt_leaf[SOC_F_COUNT];	/* place in the walk -> field */
+static uint8_t		jt_depth[SOC_F_COUNT];	/* objects above the field */
+static uint8_t		jt_path[SOC_F_COUNT][JT_MAX_DEPTH]; /* them, then it */
 static pthread_once_t	jt_once = PTHREAD_ONCE_INIT;
 
 static int
@@ -281,8 +287,11 @@ jt_child(int parent, const char *name, size_t len, int field)
 
 	for (int i = 0; i < p->nkids; i++) {
 		c = &jt[p->kids[i]];
-		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
-			return p->kids[i];
+		if (strlen(c->name) != len || memcmp(c->name, name, len) != 0)
+			continue;
+		if (field >= 0 || c->field >= 0)
+			abort();	/* a name both a field and an object */
+		return p->kids[i];
 	}
 	if (jt_n >= JT_MAX_NODES || p->nkids >= JT_MAX_KIDS ||
 	    len >= sizeof(c->name))
@@ -302,36 +311,48 @@ jt_child(int parent, const char *name, size_t len, int field)
 }
 
 static void
+jt_walk(int node, uint8_t *path, int depth, int *next)
+{
+	for (int i = 0; i < jt[node].nkids; i++) {
+		int k = jt[node].kids[i], f = jt[k].field;
+
+		if (depth >= JT_MAX_DEPTH - 1 || k > UINT8_MAX)
+			abort();	/* registry outgrew the table */
+		path[depth] = (uint8_t)k;
+		if (f < 0) {
+			jt_walk(k, path, depth + 1, next);
+			continue;
+		}
+		jt_rank[f] = (uint16_t)*next;
+		jt_leaf[(*next)++] = (int16_t)f;
+		jt_depth[f] = (uint8_t)depth;
+		memcpy(jt_path[f], path, (size_t)depth + 1);
+	}
+}
+
+static void
 jt_build(void)
 {
+	uint8_t path[JT_MAX_DEPTH];
+	int next = 0;
+
 	jt_n = 1;
 	jt[0].field = -1;
 	for (int f = 0; f < SOC_F_COUNT; f++) {
 		const char *name = soc_field_name(f), *dot;
 		int node = 0;
 
-		jt[0].mask[f / 64] |= (uint64_t)1 << (f % 64);
 		while ((dot = strchr(name, '.')) != NULL) {
 			node = jt_child(node, name, (size_t)(dot - name), -1);
-			jt[node].mask[f / 64] |= (uint64_t)1 << (f % 64);
 			name = dot + 1;
 		}
-		node = jt_child(node, name, strlen(name), f);
-		jt[node].mask[f / 64] |= (uint64_t)1 << (f % 64);
+		jt_child(node, name, strlen(name), f);
 	}
+	jt_walk(0, path, 0, &next);
 }
 
 /* Fields to write: those present, plus soc.truncated for the flag. */
 #define JT_WORDS	((SOC_F_COUNT + 63) / 64)
-
-static bool
-jt_any(const struct jnode *n, const uint64_t *present)
-{
-	for (size_t i = 0; i < JT_WORDS; i++)
-		if (n->mask[i] & present[i])
-			return true;
-	return false;
-}
 
 static void
 json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
@@ -368,34 +389,19 @@ json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
 	}
 }
 
-static void
-json_node(struct soc_sbuf *b, const struct soc_event *ev,
-    const uint64_t *present, int node)
-{
-	size_t first = 1;	/* no comma before the first member */
-
-	sbuf_put(b, "{", 1);
-	for (int i = 0; i < jt[node].nkids; i++) {
-		const struct jnode *k = &jt[jt[node].kids[i]];
-
-		if (!jt_any(k, present))
-			continue;
-		sbuf_put(b, k->qkey + first, k->qlen - first);
-		first = 0;
-		if (k->field >= 0)
-			json_value(b, ev, k->field);
-		else
-			json_node(b, ev, present, jt[node].kids[i]);
-	}
-	sbuf_put(b, "}", 1);
-}
-
+/*
+ * The members in the walk's order: close the objects the next field is
+ * not in, open those it is in, write it.  A member after another gets its
+ * comma with its key.
+ */
 void
 soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 {
-	uint64_t present[JT_WORDS];
+	uint64_t present[JT_WORDS], ranked[JT_WORDS] = { 0 };
+	uint8_t open[JT_MAX_DEPTH];
 	char ts[SOC_FMT_TIME_LEN + 3];
-	size_t tlen;
+	size_t tlen, first = 0;		/* @timestamp comes first */
+	int nopen = 0;
 
 	pthread_once(&jt_once, jt_build);
 	/* the flag alone (an intake's mark) is written as the field would
@@ -404,21 +410,42 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 	if (ev->flags & SOC_EV_TRUNCATED)
 		present[SOC_F_SOC_TRUNCATED / 64] |=
 		    (uint64_t)1 << (SOC_F_SOC_TRUNCATED % 64);
+	for (int w = 0; w < JT_WORDS; w++)
+		for (uint64_t m = present[w]; m != 0; m &= m - 1) {
+			int r = jt_rank[w * 64 + __builtin_ctzll(m)];
+
+			ranked[r / 64] |= (uint64_t)1 << (r % 64);
+		}
 	tlen = soc_fmt_time(ev->ts, ts + 1);
 	ts[0] = '"';
 	ts[tlen + 1] = '"';
-	soc_sbuf_add(b, "{\"@timestamp\":", 14);
-	soc_sbuf_add(b, ts, tlen + 2);
-	if (jt_any(&jt[0], present)) {
-		/* splice the root object's members after @timestamp */
-		size_t at = b->len;
+	sbuf_put(b, "{\"@timestamp\":", 14);
+	sbuf_put(b, ts, tlen + 2);
+	for (int w = 0; w < JT_WORDS; w++)
+		for (uint64_t m = ranked[w]; m != 0; m &= m - 1) {
+			int f = jt_leaf[w * 64 + __builtin_ctzll(m)];
+			int depth = jt_depth[f], same = 0;
+			const uint8_t *path = jt_path[f];
+			const struct jnode *k;
 
-		json_node(b, ev, present, 0);
-		if (b->oom)
-			return;
-		b->data[at] = ',';
-		b->len--;		/* drop the root's closing brace... */
-		b->data[b->len] = '\0';
-	}
-	soc_sbuf_add(b, "}", 1);	/* ...and close once */
+			while (same < nopen && same < depth &&
+			    open[same] == path[same])
+				same++;
+			for (; nopen > same; nopen--)
+				sbuf_put(b, "}", 1);
+			for (; nopen < depth; nopen++) {
+				k = &jt[path[nopen]];
+				sbuf_put(b, k->qkey + first, k->qlen - first);
+				sbuf_put(b, "{", 1);
+				open[nopen] = path[nopen];
+				first = 1;
+			}
+			k = &jt[path[depth]];
+			sbuf_put(b, k->qkey + first, k->qlen - first);
+			json_value(b, ev, f);
+			first = 0;
+		}
+	for (; nopen > 0; nopen--)
+		sbuf_put(b, "}", 1);
+	sbuf_put(b, "}", 1);
 }

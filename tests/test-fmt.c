@@ -6,7 +6,9 @@
  * the nanosecond span) and on a million deterministic pseudo-random
  * values of every magnitude; and the JSON string escaper (lib/json.c),
  * which writes runs of plain bytes at once, against a byte-at-a-time
- * reference on random byte strings rich in quotes, controls and UTF-8.
+ * reference on random byte strings rich in quotes, controls and UTF-8;
+ * and the event writer (nested ECS objects, in registry order) against a
+ * reference built here from the field names alone, on random events.
  */
 #include <arpa/inet.h>
 
@@ -256,6 +258,181 @@ test_json_str(void)
 	CHECK_INT(bad, 0);
 }
 
+/*
+ * The reference writer: the dotted names of the registry, in its order,
+ * grouped into objects at their first appearance; written are the fields
+ * present and the objects with some field present beneath.
+ */
+struct rnode {
+	char	name[40];
+	int	field;		/* -1: object */
+	int	kids[64];
+	int	nkids;
+};
+static struct rnode	rn[512];
+static int		rn_n;
+
+static int
+ref_child(int parent, const char *name, size_t len, int field)
+{
+	for (int i = 0; i < rn[parent].nkids; i++) {
+		int k = rn[parent].kids[i];
+
+		if (strlen(rn[k].name) == len && memcmp(rn[k].name, name, len) == 0)
+			return k;
+	}
+	memcpy(rn[rn_n].name, name, len);
+	rn[rn_n].name[len] = '\0';
+	rn[rn_n].field = field;
+	rn[rn_n].nkids = 0;
+	rn[parent].kids[rn[parent].nkids++] = rn_n;
+	return rn_n++;
+}
+
+static void
+ref_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
+{
+	char tmp[64];
+	const char *s;
+	size_t len;
+
+	if (f == SOC_F_SOC_TRUNCATED) {
+		soc_sbuf_adds(b, soc_event_truncated(ev) ? "true" : "false");
+		return;
+	}
+	if (soc_field_type(f) == SOC_T_STR) {
+		s = soc_event_str(ev, f, &len);
+		soc_sbuf_json_str(b, s, len);
+	} else if (soc_field_type(f) == SOC_T_INT) {
+		soc_sbuf_printf(b, "%lld", (long long)soc_event_int(ev, f, 0));
+	} else {
+		soc_event_text(ev, f, tmp, sizeof(tmp));
+		soc_sbuf_printf(b, "\"%s\"", tmp);
+	}
+}
+
+static bool
+ref_has(const struct soc_event *ev, int node)
+{
+	int f = rn[node].field;
+
+	if (f >= 0)
+		return soc_event_has(ev, f) || (f == SOC_F_SOC_TRUNCATED &&
+		    soc_event_truncated(ev));
+	for (int i = 0; i < rn[node].nkids; i++)
+		if (ref_has(ev, rn[node].kids[i]))
+			return true;
+	return false;
+}
+
+static void
+ref_node(struct soc_sbuf *b, const struct soc_event *ev, int node)
+{
+	for (int i = 0; i < rn[node].nkids; i++) {
+		int k = rn[node].kids[i];
+
+		if (!ref_has(ev, k))
+			continue;
+		soc_sbuf_printf(b, ",\"%s\":", rn[k].name);
+		if (rn[k].field >= 0) {
+			ref_value(b, ev, rn[k].field);
+			continue;
+		}
+		soc_sbuf_adds(b, "{");
+		ref_node(b, ev, k);
+		soc_sbuf_adds(b, "}");
+	}
+}
+
+static void
+ref_event(struct soc_sbuf *b, const struct soc_event *ev)
+{
+	char ts[SOC_TIME_FORMAT_LEN];
+
+	rn_n = 1;
+	rn[0].nkids = 0;
+	for (int f = 0; f < SOC_F_COUNT; f++) {
+		const char *name = soc_field_name(f), *dot;
+		int node = 0;
+
+		while ((dot = strchr(name, '.')) != NULL) {
+			node = ref_child(node, name, (size_t)(dot - name), -1);
+			name = dot + 1;
+		}
+		ref_child(node, name, strlen(name), f);
+	}
+	soc_time_format(ev->ts, ts, sizeof(ts));
+	soc_sbuf_printf(b, "{\"@timestamp\":\"%s\"", ts);
+	ref_node(b, ev, 0);
+	/* objects opened above print their first member with a comma */
+	soc_sbuf_adds(b, "}");
+}
+
+/* The reference's ",\"a\":{,\"b\":" is the writer's ",\"a\":{\"b\":". */
+static void
+ref_fix(struct soc_sbuf *b)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < b->len; i++)
+		if (!(b->data[i] == ',' && i > 0 && b->data[i - 1] == '{' &&
+		    i + 1 < b->len && b->data[i + 1] == '"'))
+			b->data[o++] = b->data[i];
+	b->len = o;
+	b->data[o] = '\0';
+}
+
+static void
+test_json_event(void)
+{
+	static struct soc_event ev;
+	struct soc_sbuf got, want;
+	uint8_t a16[16];
+
+	soc_sbuf_init(&got);
+	soc_sbuf_init(&want);
+	bad = 0;
+	for (int i = 0; i < 20000; i++) {
+		soc_event_reset(&ev);
+		ev.ts = (int64_t)next();
+		for (int f = 0; f < SOC_F_COUNT; f++) {
+			uint64_t r = next();
+
+			if (r % 100 >= (uint64_t)(i % 4 == 0 ? 90 : 15))
+				continue;
+			switch (soc_field_type(f)) {
+			case SOC_T_STR:
+				/* no ",{" or "{," in values: ref_fix stays exact */
+				soc_event_set_str(&ev, f, "v\"\\x\xc3\xa9", 1 + r % 6);
+				break;
+			case SOC_T_INT:
+			case SOC_T_TIME:
+				soc_event_set_int(&ev, f, (int64_t)next());
+				break;
+			case SOC_T_IP:
+				memcpy(a16, &r, 8);
+				memcpy(a16 + 8, &r, 8);
+				if (r % 2)
+					soc_event_set_ip4(&ev, f, a16);
+				else
+					soc_event_set_ip6(&ev, f, a16);
+				break;
+			}
+		}
+		if (i % 7 == 0)
+			ev.flags |= SOC_EV_TRUNCATED;
+		soc_sbuf_reset(&got);
+		soc_sbuf_reset(&want);
+		soc_json_event(&got, &ev);
+		ref_event(&want, &ev);
+		ref_fix(&want);
+		same("json_event", got.data, got.len, want.data);
+	}
+	soc_sbuf_free(&got);
+	soc_sbuf_free(&want);
+	CHECK_INT(bad, 0);
+}
+
 int
 main(void)
 {
@@ -263,5 +440,6 @@ main(void)
 	test_times();
 	test_ips();
 	test_json_str();
+	test_json_event();
 	return check_done();
 }

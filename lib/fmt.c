@@ -5,6 +5,8 @@
  * table; dates come from the days-to-civil arithmetic (H. Hinnant's), so
  * neither gmtime_r nor the time zone is touched.
  */
+#include <arpa/inet.h>
+
 #include <string.h>
 
 #include "soc/fmt.h"
@@ -129,7 +131,8 @@ soc_fmt_ip(const struct soc_ip *ip, char *out)
 	char *p = out;
 
 	if (ip->family != 4) {
-		soc_ip_format(ip, out, SOC_FMT_IP_MAX + 1);
+		if (inet_ntop(AF_INET6, ip->addr, out, SOC_FMT_IP_MAX + 1) == NULL)
+			out[0] = '\0';
 		return strlen(out);
 	}
 	for (int i = 0; i < 4; i++) {

@@ -1,7 +1,8 @@
 /*
  * Unit test of lib/fmt.c: each printf-free formatter against the printf
  * form or library call it stands in for (snprintf "%llu"/"%lld",
- * soc_time_format, inet_ntop) on the edges (zero,
+ * soc_time_format, inet_ntop), and soc_ip_parse's IPv4 path against
+ * inet_pton, on the edges (zero,
  * powers of ten, the int64 limits, negative times, leap days, the ends of
  * the nanosecond span) and on a million deterministic pseudo-random
  * values of every magnitude; and the JSON string escaper (lib/json.c),
@@ -164,9 +165,39 @@ test_times(void)
 	CHECK_INT(bad, 0);
 }
 
+/* soc_ip_parse against inet_pton itself (v4, then v6), as it read before. */
+static void
+one_parse(const char *s, size_t len)
+{
+	char tmp[64];
+	struct soc_ip got, want;
+	int rc, wrc = -1;
+
+	memset(&want, 0, sizeof(want));
+	if (len > 0 && len < 47) {
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		if (inet_pton(AF_INET, tmp, want.addr) == 1) {
+			want.family = 4;
+			wrc = 0;
+		} else if (inet_pton(AF_INET6, tmp, want.addr) == 1) {
+			want.family = 6;
+			wrc = 0;
+		}
+	}
+	rc = soc_ip_parse(s, len, &got);
+	if (rc != wrc || (rc == 0 && memcmp(&got, &want, sizeof(got)) != 0)) {
+		if (bad++ < 10)
+			fprintf(stderr, "ip_parse \"%.*s\": %d, want %d\n",
+			    (int)len, s, rc, wrc);
+	}
+}
+
 static void
 test_ips(void)
 {
+	static const char alpha[] = "0123456789.0.1.2..25:af\0 ";
+	char s[24];
 	struct soc_ip ip;
 
 	bad = 0;
@@ -183,6 +214,22 @@ test_ips(void)
 
 		memcpy(ip.addr, &r, 4);
 		one_ip(&ip);
+	}
+	for (int i = 0; i < 300000; i++) {
+		uint64_t r = next();
+		int n;
+
+		if (i % 2) {	/* a quad, sometimes with 0-padding or > 255 */
+			n = snprintf(s, sizeof(s), i % 6 == 1 ? "%u.%u.%u.%03u" :
+			    "%u.%u.%u.%u", (unsigned)(r & 255),
+			    (unsigned)(r >> 8 & 511), (unsigned)(r >> 17 & 255),
+			    (unsigned)(r >> 25 & 255));
+		} else {
+			n = (int)(r % 20);
+			for (int k = 0; k < n; k++)
+				s[k] = alpha[next() % (sizeof(alpha) - 1)];
+		}
+		one_parse(s, (size_t)n);
 	}
 	ip.family = 6;
 	for (int i = 0; i < 10000; i++) {

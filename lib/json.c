@@ -197,23 +197,17 @@ static const unsigned char json_plain[256] = {
 };
 
 /*
- * Room for the worst case (every byte a \u00XX) is taken once, and runs
- * of plain bytes are copied whole: no call per byte.
+ * s as a quoted JSON string at o, which has room for the worst case
+ * (every byte a \u00XX: 6 * len + 2); returns the end.  Runs of plain
+ * bytes are copied whole: no call per byte.
  */
-void
-soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
+static char *
+json_esc(char *o, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *end = p + len, *r;
-	char *o, *o0;
 	size_t n;
 
-	if (len > (SIZE_MAX - 3) / 6) {
-		b->oom = true;
-		return;
-	}
-	if ((o0 = o = soc_sbuf_reserve(b, len * 6 + 2)) == NULL)
-		return;
 	*o++ = '"';
 	while (p < end) {
 		unsigned char c;
@@ -248,7 +242,21 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 		p++;
 	}
 	*o++ = '"';
-	b->len += (size_t)(o - o0);
+	return o;
+}
+
+void
+soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
+{
+	char *o;
+
+	if (len > (SIZE_MAX - 3) / 6) {
+		b->oom = true;
+		return;
+	}
+	if ((o = soc_sbuf_reserve(b, len * 6 + 2)) == NULL)
+		return;
+	b->len = (size_t)(json_esc(o, s, len) - b->data);
 	b->data[b->len] = '\0';
 }
 
@@ -274,6 +282,7 @@ struct jnode {
 
 static struct jnode	jt[JT_MAX_NODES];
 static int		jt_n;
+static uint8_t		jt_type[SOC_F_COUNT];	/* soc_field_type() */
 static uint16_t		jt_rank[SOC_F_COUNT];	/* field -> place in the walk */
 static int16_t		jt_leaf[SOC_F_COUNT];	/* place in the walk -> field */
 static uint8_t		jt_depth[SOC_F_COUNT];	/* objects above the field */
@@ -347,6 +356,7 @@ jt_build(void)
 			name = dot + 1;
 		}
 		jt_child(node, name, strlen(name), f);
+		jt_type[f] = (uint8_t)soc_field_type(f);
 	}
 	jt_walk(0, path, 0, &next);
 }
@@ -354,39 +364,48 @@ jt_build(void)
 /* Fields to write: those present, plus soc.truncated for the flag. */
 #define JT_WORDS	((SOC_F_COUNT + 63) / 64)
 
+/*
+ * The member for field f: its key (k, the first skip bytes left out),
+ * then its value, in one piece of room taken for the longest they can be.
+ */
 static void
-json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
+json_member(struct soc_sbuf *b, const struct soc_event *ev, int f,
+    const struct jnode *k, size_t skip)
 {
-	char tmp[64], *o;
-	const char *s;
-	size_t len;
+	size_t klen = k->qlen - skip, len = 0;
+	char *o;
 
-	switch (soc_field_type(f)) {
+	if (jt_type[f] == SOC_T_STR)
+		len = ev->val[f].s.len;
+	if ((o = soc_sbuf_reserve(b, sizeof(k->qkey) + 6 * len + 64)) == NULL)
+		return;
+	memcpy(o, k->qkey + skip, sizeof(k->qkey) - skip);
+	o += klen;
+	switch (jt_type[f]) {
 	case SOC_T_STR:
-		s = soc_event_str(ev, f, &len);
-		soc_sbuf_json_str(b, s, len);
+		o = json_esc(o, ev->buf + ev->val[f].s.off, len);
 		break;
 	case SOC_T_INT:
-		if (f == SOC_F_SOC_TRUNCATED)	/* a mark: true/false */
-			soc_sbuf_adds(b, soc_event_truncated(ev) ? "true" :
-			    "false");
-		else if ((o = soc_sbuf_reserve(b, SOC_FMT_I64_MAX)) != NULL) {
-			b->len += (size_t)(soc_fmt_i64(o, ev->val[f].i) - o);
-			b->data[b->len] = '\0';
-		}
+		if (f == SOC_F_SOC_TRUNCATED) {	/* a mark: true/false */
+			len = soc_event_truncated(ev) ? 4 : 5;
+			memcpy(o, len == 4 ? "true" : "false", len);
+			o += len;
+		} else
+			o = soc_fmt_i64(o, ev->val[f].i);
 		break;
-	case SOC_T_TIME:
-		/* neither needs escaping: "%s" */
-		len = soc_fmt_time(ev->val[f].i, tmp + 1);
-		goto quoted;
+	case SOC_T_TIME:		/* neither needs escaping: "%s" */
+		*o++ = '"';
+		o += soc_fmt_time(ev->val[f].i, o);
+		*o++ = '"';
+		break;
 	case SOC_T_IP:
-		len = soc_fmt_ip(&ev->val[f].ip, tmp + 1);
-	quoted:
-		tmp[0] = '"';
-		tmp[len + 1] = '"';
-		sbuf_put(b, tmp, len + 2);
+		*o++ = '"';
+		o += soc_fmt_ip(&ev->val[f].ip, o);
+		*o++ = '"';
 		break;
 	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }
 
 /*
@@ -440,9 +459,7 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 				open[nopen] = path[nopen];
 				first = 1;
 			}
-			k = &jt[path[depth]];
-			sbuf_put(b, k->qkey + first, k->qlen - first);
-			json_value(b, ev, f);
+			json_member(b, ev, f, &jt[path[depth]], first);
 			first = 0;
 		}
 	for (; nopen > 0; nopen--)

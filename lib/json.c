@@ -270,15 +270,19 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 #define JT_MAX_NODES	256
 #define JT_MAX_KIDS	24
 #define JT_MAX_DEPTH	8
+#define JT_QCOPY	36	/* bytes copied for a key: all of the longest */
 
 struct jnode {
 	char		name[32];
-	char		qkey[36];	/* ,"name": as written after a member */
+	char		qkey[40];	/* ,"name": as written after a member */
 	size_t		qlen;
 	int		field;		/* leaf: field id; object: -1 */
 	int		nkids;
 	int		kids[JT_MAX_KIDS];
 };
+
+_Static_assert(JT_QCOPY >= sizeof(((struct jnode *)0)->name) + 3 &&
+    JT_QCOPY + 1 <= sizeof(((struct jnode *)0)->qkey), "JT_QCOPY");
 
 static struct jnode	jt[JT_MAX_NODES];
 static int		jt_n;
@@ -377,9 +381,9 @@ json_member(struct soc_sbuf *b, const struct soc_event *ev, int f,
 
 	if (jt_type[f] == SOC_T_STR)
 		len = ev->val[f].s.len;
-	if ((o = soc_sbuf_reserve(b, sizeof(k->qkey) + 6 * len + 64)) == NULL)
+	if ((o = soc_sbuf_reserve(b, JT_QCOPY + 6 * len + 64)) == NULL)
 		return;
-	memcpy(o, k->qkey + skip, sizeof(k->qkey) - skip);
+	memcpy(o, k->qkey + skip, JT_QCOPY);	/* a constant size: no rep movs */
 	o += klen;
 	switch (jt_type[f]) {
 	case SOC_T_STR:

@@ -323,7 +323,10 @@ soc_ip_parse(const char *s, size_t len, struct soc_ip *ip)
 
 	if (ip4_parse(s, len, ip))
 		return 0;
-	if (len == 0 || len >= sizeof(tmp))
+	/* inet_pton refuses it too: not a quad, and IPv6 text has a ':'
+	 * (a NUL would end the text early: that goes to inet_pton) */
+	if (len == 0 || len >= sizeof(tmp) || (memchr(s, ':', len) == NULL &&
+	    memchr(s, '\0', len) == NULL))
 		return -1;
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';

@@ -215,6 +215,17 @@ test_ips(void)
 		memcpy(ip.addr, &r, 4);
 		one_ip(&ip);
 	}
+	static const struct { const char *s; size_t len; } edges[] = {
+		{ "1.2.3.4", 7 }, { "1.2.3.4\0junk", 12 }, { "1.2.3.4\0", 8 },
+		{ "01.2.3.4", 8 }, { "1.2.3.256", 9 }, { "1.2.3", 5 },
+		{ "1.2.3.4.", 8 }, { ".1.2.3.4", 8 }, { "1..2.3", 6 },
+		{ "0.0.0.0", 7 }, { "255.255.255.255", 15 }, { "::1", 3 },
+		{ "::ffff:1.2.3.4", 14 }, { "1.2.3.4:", 8 }, { "", 0 },
+		{ "1.2.3.4 ", 8 }, { "1.2.3.0004", 10 }, { "user", 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		one_parse(edges[i].s, edges[i].len);
 	for (int i = 0; i < 300000; i++) {
 		uint64_t r = next();
 		int n;

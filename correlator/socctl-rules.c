@@ -280,6 +280,22 @@ rt_u64(struct soc_sbuf *b, uint64_t v)
 	}
 }
 
+/* Writes what is pending once there is enough of it (all of it: force). */
+static void
+rt_flush(struct rt *t, int force)
+{
+	struct soc_sbuf *b = &t->out;
+
+	if (b->len == 0 || (!force && b->len < t->flush_at))
+		return;
+	if (b->oom && t->werr == 0)
+		t->werr = ENOMEM;
+	if (t->werr == 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
+		t->werr = errno ? errno : EIO;
+	soc_sbuf_reset(b);
+	t->ev_len = 0;
+}
+
 /* The event as JSON; a second alert of the event being matched copies it. */
 static void
 rt_event_json(struct rt *t, const struct soc_event *ev)
@@ -317,6 +333,8 @@ rt_alert(void *arg, const struct rs_alert *a)
 		soc_sbuf_add(b, "  count ", 8);
 		rt_u64(b, a->count);
 		soc_sbuf_add(b, "\n", 1);
+		if (t->cur == NULL)
+			rt_flush(t, 0);
 		return;
 	}
 	soc_sbuf_adds(b, t->first ? "\n  " : ",\n  ");
@@ -330,22 +348,8 @@ rt_alert(void *arg, const struct rs_alert *a)
 	soc_sbuf_add(b, "\",\"event\":", 10);
 	rt_event_json(t, a->event);
 	soc_sbuf_add(b, "}", 1);
-}
-
-/* Writes what is pending once there is enough of it (all of it: force). */
-static void
-rt_flush(struct rt *t, int force)
-{
-	struct soc_sbuf *b = &t->out;
-
-	if (b->len == 0 || (!force && b->len < t->flush_at))
-		return;
-	if (b->oom && t->werr == 0)
-		t->werr = ENOMEM;
-	if (t->werr == 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
-		t->werr = errno ? errno : EIO;
-	soc_sbuf_reset(b);
-	t->ev_len = 0;
+	if (t->cur == NULL)	/* from ruleset_tick: no event to finish */
+		rt_flush(t, 0);
 }
 
 static void
@@ -402,12 +406,14 @@ rt_lines(struct rt *t, const char *path, int events)
 	}
 	if ((buf = malloc(cap)) == NULL) {
 		close(fd);
-		return errx1("rules test: out of memory");
+		errx1("rules test: out of memory");
+		return -1;
 	}
 	for (;;) {
 		if (have + 1 >= cap) {		/* a line longer than the block */
 			if ((p = realloc(buf, cap * 2)) == NULL) {
-				rc = errx1("rules test: out of memory");
+				errx1("rules test: out of memory");
+				rc = -1;
 				break;
 			}
 			buf = p;

@@ -30,6 +30,8 @@ FAILED = {"id": "00000000-0000-4000-8000-000000000001", "title": "SSH failed log
           "level": "low", "author": AUTHOR}
 BRUTE = {"id": "00000000-0000-4000-8000-000000000002",
          "title": "SSH brute force from one source", "level": "high", "author": AUTHOR}
+FEW = {"id": "00000000-0000-4000-8000-000000000004",
+       "title": "Failures from one source in an hour", "level": "medium", "author": ""}
 ACCEPTED = {"id": "00000000-0000-4000-8000-000000000003",
             "title": "Đăng nhập SSH bằng khóa thành công trên máy chủ của tỉnh",
             "level": "informational", "author": ""}
@@ -54,7 +56,11 @@ def write_rules(d):
                 "condition": "sel"}),
             rule(BRUTE, correlation={"type": "event_count", "rules": ["t_failed"],
                  "group-by": ["source.ip"], "timespan": "1m",
-                 "condition": {"gte": 3}, "generate": True})]
+                 "condition": {"gte": 3}, "generate": True}),
+            # judged when its window closes: at the end of the input
+            rule(FEW, correlation={"type": "event_count", "rules": ["t_failed"],
+                 "group-by": ["source.ip"], "timespan": "1h",
+                 "condition": {"lte": 100}})]
     with open(os.path.join(d, "00-ssh.yml"), "w") as f:
         f.write("\n---\n".join(docs) + "\n")
     with open(os.path.join(d, "10-accepted.yml"), "w") as f:
@@ -154,25 +160,38 @@ def pad(s, width):
     return s + " " * max(0, width - len(s.encode()))
 
 
+def alert(m, key, count, t, event):
+    ts = stamp(t)
+    text = (f"{ts}  {pad(m['level'], 8)}  {pad(m['title'], 40)}  "
+            f"{pad(key, 28)}  count {count}")
+    obj = (f'{{"rule":{{"id":{js(m["id"])},"title":{js(m["title"])},'
+           f'"level":{js(m["level"])},"author":{js(m["author"])}}},'
+           f'"group_key":{js(key)},"count":{count},"last_seen":"{ts}",'
+           f'"event":{event}}}')
+    return ts, text, obj
+
+
 def expected(events, path):
-    """(last_seen, text line, JSON object text) per alert, in input order."""
-    out = []
+    """(last_seen, text line, JSON object text) per alert: those of each
+    event in input order, then those of the windows closed at the end."""
+    out, last, count = [], {}, {}
     for e in events:
         if e is None:
             continue
+        key = f"source.ip={e[2]}"
+        if e[0] == "failure":
+            last[key] = e[1]
+            count[key] = count.get(key, 0) + 1
         rules = [ACCEPTED] if e[0] == "success" else \
             [FAILED] + ([BRUTE] if e[7] else []) + BULK
         for m in rules:
-            key, count = f"source.ip={e[2]}", 3 if m is BRUTE else 1
-            ts = stamp(e[1])
-            text = (f"{ts}  {pad(m['level'], 8)}  {pad(m['title'], 40)}  "
-                    f"{pad(key, 28)}  count {count}")
-            obj = (f'{{"rule":{{"id":{js(m["id"])},"title":{js(m["title"])},'
-                   f'"level":{js(m["level"])},"author":{js(m["author"])}}},'
-                   f'"group_key":{js(key)},"count":{count},"last_seen":"{ts}",'
-                   f'"event":{event_json(e, path)}}}')
-            out.append((ts, text, obj))
-    return out
+            out.append(alert(m, key, 3 if m is BRUTE else 1, e[1], event_json(e, path)))
+    tick = []
+    for key, t in last.items():	# the window's stand-in event
+        ev = json.dumps({"@timestamp": stamp(t), "event": {"dataset": "soc.correlation"},
+                         "message": key}, ensure_ascii=False, separators=(",", ":"))
+        tick.append(alert(FEW, key, count[key], t, ev))
+    return out, tick
 
 
 def in_order(stamps):
@@ -186,21 +205,26 @@ def main():
         write_rules(rd)
         log = os.path.join(tmp, "auth.log")
         lines, events = gen_log(log)
-        want = expected(events, log)
-        nrules = 2 + 1 + len(BULK)
-        tail = f"{nrules} rules (0 refused), {len(lines)} events, {len(want)} alerts\n"
+        want, tick = expected(events, log)
+        nrules = 3 + 1 + len(BULK)
+        nalerts = len(want) + len(tick)
+        tail = f"{nrules} rules (0 refused), {len(lines)} events, {nalerts} alerts\n"
 
         p = run(SOCCTL, "rules", "test", rd, "--log", log, "--mapping", MAPPING)
         got = p.stdout.split("\n")
         check(got[-1] == "", "text: every line ends with a newline")
         got = got[:-1]
-        check(len(got) == len(want), f"text: {len(got)} lines, want {len(want)}")
-        check(in_order([g[:30] for g in got]), "text: alerts in input order")
-        # within one event the order of the rules is the engine's business
-        check(sorted(got) == sorted(w[1] for w in want),
+        check(len(got) == nalerts, f"text: {len(got)} lines, want {nalerts}")
+        # within one event (and among the windows closed at the end) the
+        # order of the alerts is the engine's business
+        main, end = got[:len(want)], got[len(want):]
+        check(in_order([g[:30] for g in main]), "text: alerts in input order")
+        check(sorted(main) == sorted(w[1] for w in want),
               "text: the lines are the expected ones, byte for byte: "
-              f"{sorted(set(got) - set(w[1] for w in want))[:2]} not expected, "
-              f"{sorted(set(w[1] for w in want) - set(got))[:2]} missing")
+              f"{sorted(set(main) - set(w[1] for w in want))[:2]} not expected, "
+              f"{sorted(set(w[1] for w in want) - set(main))[:2]} missing")
+        check(sorted(end) == sorted(w[1] for w in tick),
+              f"text: the windows closed at the end: {end[:2]} ... want {tick[:1]}")
         check(p.stderr == tail, f"text: summary {p.stderr!r}, want {tail!r}")
 
         p = run(SOCCTL, "rules", "test", rd, "--log", log, "--mapping", MAPPING, "--json")
@@ -213,13 +237,16 @@ def main():
               and objs[-1].startswith("  {") and objs[-1].endswith("}"),
               "json: each alert indented, a comma after all but the last")
         objs = [o[2:].rstrip(",") for o in objs]
-        check(len(objs) == len(want), f"json: {len(objs)} alerts, want {len(want)}")
-        check(in_order([json.loads(o)["last_seen"] for o in objs]),
+        check(len(objs) == nalerts, f"json: {len(objs)} alerts, want {nalerts}")
+        main, end = objs[:len(want)], objs[len(want):]
+        check(in_order([json.loads(o)["last_seen"] for o in main]),
               "json: alerts in input order")
-        check(sorted(objs) == sorted(w[2] for w in want),
+        check(sorted(main) == sorted(w[2] for w in want),
               "json: the alerts are the expected ones, byte for byte: "
-              f"{sorted(set(objs) - set(w[2] for w in want))[:1]} not expected, "
-              f"{sorted(set(w[2] for w in want) - set(objs))[:1]} missing")
+              f"{sorted(set(main) - set(w[2] for w in want))[:1]} not expected, "
+              f"{sorted(set(w[2] for w in want) - set(main))[:1]} missing")
+        check(sorted(end) == sorted(w[2] for w in tick),
+              f"json: the windows closed at the end: {end[:1]} ... want {tick[:1]}")
         check(json.loads(out) is not None, "json: the whole output parses")
         check(p.stderr == tail, f"json: summary {p.stderr!r}, want {tail!r}")
 

@@ -11,11 +11,13 @@
 #    the same databases -- with the share of the floor reached and the
 #    slowdown from 1,000 to 10,000 rules.  EVENTS=N changes the count.
 # 2. The SSH brute-force scenario through SEC (Debian package sec): a
-#    SingleWithThreshold rule plus a Single rule doing the same matching,
-#    one output line per match, against `socctl rules test --log` with
-#    the equivalent Sigma rules (a base rule that generates, and an
-#    event_count correlation), in text mode and with --json; both times
-#    and the ratio.  Skipped (with a line saying so) without sec.
+#    SingleWithThreshold rule plus Single rules doing the same matching,
+#    one output line per match (bench/engine-gen.py sec), against `socctl
+#    rules test --log` with the equivalent Sigma rules (a base rule that
+#    generates, and an event_count correlation), in text mode and with
+#    --json; both times and the ratio, and a warning if the two wrote a
+#    different number of lines (the rule sets would not be equivalent).
+#    Skipped (with a line saying so) without sec.
 #    SSHLINES=N changes the log size (default 200,000 lines).
 #
 # Targets from the issue: >= 1,000,000 events/s at 1,000 rules, >= 60% of
@@ -107,6 +109,9 @@ if sec_s:
           f"--json {x['socctl_json_s']:.2f} s ({x['socctl_json_alerts']} alerts)")
     print(f"  socctl is {x['ratio_text']:.1f}x faster than sec in text mode, "
           f"{x['ratio_json']:.1f}x with --json (target >= 20x)")
+    if not x["sec_lines"] == x["socctl_text_lines"] == x["socctl_json_alerts"]:
+        print("  WARNING: sec and socctl wrote different numbers of lines: "
+              "the rule sets are not equivalent")
 else:
     print("SSH brute force vs sec: skipped (sec not installed: apt-get install sec)")
 EOF

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "soc/event.h"
+#include "soc/fmt.h"
 #include "soc/time.h"
 
 static const struct {
@@ -322,12 +323,49 @@ soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz)
 	return -1;
 }
 
+/*
+ * A dotted quad as inet_pton(AF_INET) reads one (four parts of 1-3
+ * digits, no leading zero, at most 255, nothing else) without the copy
+ * and the library call: every log line with an address comes here.
+ * False sends anything else to inet_pton.
+ */
+static bool
+ip4_parse(const char *s, size_t len, struct soc_ip *ip)
+{
+	uint8_t a[4];
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0;
+		size_t nd = 0;
+
+		if (part > 0 && (i >= len || s[i++] != '.'))
+			return false;
+		for (; i < len && s[i] >= '0' && s[i] <= '9' && nd < 4; nd++)
+			v = v * 10 + (unsigned)(s[i++] - '0');
+		if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && s[i - nd] == '0'))
+			return false;
+		a[part] = (uint8_t)v;
+	}
+	if (i != len)
+		return false;
+	memset(ip, 0, sizeof(*ip));
+	ip->family = 4;
+	memcpy(ip->addr, a, 4);
+	return true;
+}
+
 int
 soc_ip_parse(const char *s, size_t len, struct soc_ip *ip)
 {
 	char tmp[INET6_ADDRSTRLEN + 1];
 
-	if (len == 0 || len >= sizeof(tmp))
+	if (ip4_parse(s, len, ip))
+		return 0;
+	/* inet_pton refuses it too: not a quad, and IPv6 text has a ':'
+	 * (a NUL would end the text early: that goes to inet_pton) */
+	if (len == 0 || len >= sizeof(tmp) || (memchr(s, ':', len) == NULL &&
+	    memchr(s, '\0', len) == NULL))
 		return -1;
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
@@ -346,6 +384,10 @@ soc_ip_parse(const char *s, size_t len, struct soc_ip *ip)
 void
 soc_ip_format(const struct soc_ip *ip, char *out, size_t outsz)
 {
+	if (ip->family == 4 && outsz > SOC_FMT_IP4_MAX) {
+		soc_fmt_ip(ip, out);	/* inet_ntop's text, without sprintf */
+		return;
+	}
 	if (inet_ntop(ip->family == 4 ? AF_INET : AF_INET6, ip->addr, out,
 	    (socklen_t)outsz) == NULL && outsz > 0)
 		out[0] = '\0';

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "soc/fmt.h"
 #include "soc/json.h"
 #include "soc/time.h"
 
@@ -60,14 +61,27 @@ sbuf_grow(struct soc_sbuf *b, size_t need)
 	return true;
 }
 
-void
-soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len)
+/* soc_sbuf_add, inlined in the event writer's loops */
+static inline void
+sbuf_put(struct soc_sbuf *b, const char *s, size_t len)
 {
-	if (!sbuf_grow(b, len))
+	if (b->len + len + 1 > b->cap && !sbuf_grow(b, len))
 		return;
 	memcpy(b->data + b->len, s, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+}
+
+void
+soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len)
+{
+	sbuf_put(b, s, len);
+}
+
+char *
+soc_sbuf_reserve(struct soc_sbuf *b, size_t n)
+{
+	return sbuf_grow(b, n) ? b->data + b->len : NULL;
 }
 
 void
@@ -172,71 +186,111 @@ soc_json_hex4(const void *p, unsigned *v)
 	return 0;
 }
 
+/* Bytes a JSON string holds as they are: printable ASCII but " and \ */
+static const unsigned char json_plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/*
+ * s as a quoted JSON string at o, which has room for the worst case
+ * (every byte a \u00XX: 6 * len + 2); returns the end.  Runs of plain
+ * bytes are copied whole: no call per byte.
+ */
+static char *
+json_esc(char *o, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *r;
+	size_t n;
+
+	*o++ = '"';
+	while (p < end) {
+		unsigned char c;
+
+		for (r = p; r < end && json_plain[*r]; r++)
+			;
+		memcpy(o, p, (size_t)(r - p));
+		o += r - p;
+		if ((p = r) == end)
+			break;
+		c = *p;
+		if (c >= 0x80 && (n = soc_utf8_seq(p, (size_t)(end - p))) > 0) {
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			/* control byte or invalid UTF-8: keep its value visibly */
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+		p++;
+	}
+	*o++ = '"';
+	return o;
+}
+
 void
 soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0, n;
-	char esc[8];
+	char *o;
 
-	soc_sbuf_add(b, "\"", 1);
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *e = NULL;
-		size_t elen = 2;
-
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			run++;
-			continue;
-		}
-		if (c >= 0x80 && (n = soc_utf8_seq(p + i, len - i)) > 0) {
-			i += n;
-			run += n;
-			continue;
-		}
-		soc_sbuf_add(b, (const char *)p + i - run, run);
-		run = 0;
-		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
-		default:
-			/* control byte or invalid UTF-8: keep its value visibly */
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			e = esc;
-			elen = 6;
-		}
-		soc_sbuf_add(b, e, elen);
-		i++;
+	if (len > (SIZE_MAX - 3) / 6) {
+		b->oom = true;
+		return;
 	}
-	soc_sbuf_add(b, (const char *)p + i - run, run);
-	soc_sbuf_add(b, "\"", 1);
+	if ((o = soc_sbuf_reserve(b, len * 6 + 2)) == NULL)
+		return;
+	b->len = (size_t)(json_esc(o, s, len) - b->data);
+	b->data[b->len] = '\0';
 }
 
 /*
  * Prefix tree of the registry.  Node 0 is the root; a node is either an
  * object (children) or a leaf (a field id).  Children are kept in
- * registry order, so output order is stable.
+ * registry order, so output order is stable.  The walk of the tree is
+ * computed once: each field's rank in it and the objects above it, so
+ * that writing an event visits only the fields it has, in rank order.
  */
 #define JT_MAX_NODES	256
 #define JT_MAX_KIDS	24
+#define JT_MAX_DEPTH	8
+#define JT_QCOPY	36	/* bytes copied for a key: all of the longest */
 
 struct jnode {
 	char		name[32];
+	char		qkey[40];	/* ,"name": as written after a member */
+	size_t		qlen;
 	int		field;		/* leaf: field id; object: -1 */
 	int		nkids;
 	int		kids[JT_MAX_KIDS];
-	uint64_t	mask[(SOC_F_COUNT + 63) / 64];	/* fields beneath */
 };
+
+_Static_assert(JT_QCOPY >= sizeof(((struct jnode *)0)->name) + 3 &&
+    JT_QCOPY + 1 <= sizeof(((struct jnode *)0)->qkey), "JT_QCOPY");
 
 static struct jnode	jt[JT_MAX_NODES];
 static int		jt_n;
+static uint8_t		jt_type[SOC_F_COUNT];	/* soc_field_type() */
+static uint16_t		jt_rank[SOC_F_COUNT];	/* field -> place in the walk */
+static int16_t		jt_leaf[SOC_F_COUNT];	/* place in the walk -> field */
+static uint8_t		jt_depth[SOC_F_COUNT];	/* objects above the field */
+static uint8_t		jt_path[SOC_F_COUNT][JT_MAX_DEPTH]; /* them, then it */
 static pthread_once_t	jt_once = PTHREAD_ONCE_INIT;
 
 static int
@@ -246,8 +300,11 @@ jt_child(int parent, const char *name, size_t len, int field)
 
 	for (int i = 0; i < p->nkids; i++) {
 		c = &jt[p->kids[i]];
-		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
-			return p->kids[i];
+		if (strlen(c->name) != len || memcmp(c->name, name, len) != 0)
+			continue;
+		if (field >= 0 || c->field >= 0)
+			abort();	/* a name both a field and an object */
+		return p->kids[i];
 	}
 	if (jt_n >= JT_MAX_NODES || p->nkids >= JT_MAX_KIDS ||
 	    len >= sizeof(c->name))
@@ -255,6 +312,11 @@ jt_child(int parent, const char *name, size_t len, int field)
 	c = &jt[jt_n];
 	memcpy(c->name, name, len);
 	c->name[len] = '\0';
+	/* registry names are identifiers: nothing in them to escape */
+	memcpy(c->qkey, ",\"", 2);
+	memcpy(c->qkey + 2, name, len);
+	memcpy(c->qkey + 2 + len, "\":", 2);
+	c->qlen = len + 4;
 	c->field = field;
 	c->nkids = 0;
 	p->kids[p->nkids++] = jt_n;
@@ -262,94 +324,107 @@ jt_child(int parent, const char *name, size_t len, int field)
 }
 
 static void
+jt_walk(int node, uint8_t *path, int depth, int *next)
+{
+	for (int i = 0; i < jt[node].nkids; i++) {
+		int k = jt[node].kids[i], f = jt[k].field;
+
+		if (depth >= JT_MAX_DEPTH - 1 || k > UINT8_MAX)
+			abort();	/* registry outgrew the table */
+		path[depth] = (uint8_t)k;
+		if (f < 0) {
+			jt_walk(k, path, depth + 1, next);
+			continue;
+		}
+		jt_rank[f] = (uint16_t)*next;
+		jt_leaf[(*next)++] = (int16_t)f;
+		jt_depth[f] = (uint8_t)depth;
+		memcpy(jt_path[f], path, (size_t)depth + 1);
+	}
+}
+
+static void
 jt_build(void)
 {
+	uint8_t path[JT_MAX_DEPTH];
+	int next = 0;
+
 	jt_n = 1;
 	jt[0].field = -1;
 	for (int f = 0; f < SOC_F_COUNT; f++) {
 		const char *name = soc_field_name(f), *dot;
 		int node = 0;
 
-		jt[0].mask[f / 64] |= (uint64_t)1 << (f % 64);
 		while ((dot = strchr(name, '.')) != NULL) {
 			node = jt_child(node, name, (size_t)(dot - name), -1);
-			jt[node].mask[f / 64] |= (uint64_t)1 << (f % 64);
 			name = dot + 1;
 		}
-		node = jt_child(node, name, strlen(name), f);
-		jt[node].mask[f / 64] |= (uint64_t)1 << (f % 64);
+		jt_child(node, name, strlen(name), f);
+		jt_type[f] = (uint8_t)soc_field_type(f);
 	}
+	jt_walk(0, path, 0, &next);
 }
 
 /* Fields to write: those present, plus soc.truncated for the flag. */
 #define JT_WORDS	((SOC_F_COUNT + 63) / 64)
 
-static bool
-jt_any(const struct jnode *n, const uint64_t *present)
-{
-	for (size_t i = 0; i < JT_WORDS; i++)
-		if (n->mask[i] & present[i])
-			return true;
-	return false;
-}
-
+/*
+ * The member for field f: its key (k, the first skip bytes left out),
+ * then its value, in one piece of room taken for the longest they can be.
+ */
 static void
-json_value(struct soc_sbuf *b, const struct soc_event *ev, int f)
+json_member(struct soc_sbuf *b, const struct soc_event *ev, int f,
+    const struct jnode *k, size_t skip)
 {
-	char tmp[64];
-	const char *s;
-	size_t len;
+	size_t klen = k->qlen - skip, len = 0;
+	char *o;
 
-	switch (soc_field_type(f)) {
+	if (jt_type[f] == SOC_T_STR)
+		len = ev->val[f].s.len;
+	if ((o = soc_sbuf_reserve(b, JT_QCOPY + 6 * len + 64)) == NULL)
+		return;
+	memcpy(o, k->qkey + skip, JT_QCOPY);	/* a constant size: no rep movs */
+	o += klen;
+	switch (jt_type[f]) {
 	case SOC_T_STR:
-		s = soc_event_str(ev, f, &len);
-		soc_sbuf_json_str(b, s, len);
+		o = json_esc(o, ev->buf + ev->val[f].s.off, len);
 		break;
 	case SOC_T_INT:
-		if (f == SOC_F_SOC_TRUNCATED)	/* a mark: true/false */
-			soc_sbuf_adds(b, soc_event_truncated(ev) ? "true" :
-			    "false");
-		else
-			soc_sbuf_printf(b, "%lld", (long long)ev->val[f].i);
+		if (f == SOC_F_SOC_TRUNCATED) {	/* a mark: true/false */
+			len = soc_event_truncated(ev) ? 4 : 5;
+			memcpy(o, len == 4 ? "true" : "false", len);
+			o += len;
+		} else
+			o = soc_fmt_i64(o, ev->val[f].i);
 		break;
-	case SOC_T_TIME:
+	case SOC_T_TIME:		/* neither needs escaping: "%s" */
+		*o++ = '"';
+		o += soc_fmt_time(ev->val[f].i, o);
+		*o++ = '"';
+		break;
 	case SOC_T_IP:
-		soc_event_text(ev, f, tmp, sizeof(tmp));
-		soc_sbuf_json_str(b, tmp, strlen(tmp));
+		*o++ = '"';
+		o += soc_fmt_ip(&ev->val[f].ip, o);
+		*o++ = '"';
 		break;
 	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }
 
-static void
-json_node(struct soc_sbuf *b, const struct soc_event *ev,
-    const uint64_t *present, int node)
-{
-	bool first = true;
-
-	soc_sbuf_add(b, "{", 1);
-	for (int i = 0; i < jt[node].nkids; i++) {
-		const struct jnode *k = &jt[jt[node].kids[i]];
-
-		if (!jt_any(k, present))
-			continue;
-		if (!first)
-			soc_sbuf_add(b, ",", 1);
-		first = false;
-		soc_sbuf_json_str(b, k->name, strlen(k->name));
-		soc_sbuf_add(b, ":", 1);
-		if (k->field >= 0)
-			json_value(b, ev, k->field);
-		else
-			json_node(b, ev, present, jt[node].kids[i]);
-	}
-	soc_sbuf_add(b, "}", 1);
-}
-
+/*
+ * The members in the walk's order: close the objects the next field is
+ * not in, open those it is in, write it.  A member after another gets its
+ * comma with its key.
+ */
 void
 soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 {
-	uint64_t present[JT_WORDS];
-	char ts[48];
+	uint64_t present[JT_WORDS], ranked[JT_WORDS] = { 0 };
+	uint8_t open[JT_MAX_DEPTH];
+	char ts[SOC_FMT_TIME_LEN + 3];
+	size_t tlen, first = 0;		/* @timestamp comes first */
+	int nopen = 0;
 
 	pthread_once(&jt_once, jt_build);
 	/* the flag alone (an intake's mark) is written as the field would
@@ -358,19 +433,40 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 	if (ev->flags & SOC_EV_TRUNCATED)
 		present[SOC_F_SOC_TRUNCATED / 64] |=
 		    (uint64_t)1 << (SOC_F_SOC_TRUNCATED % 64);
-	soc_time_format(ev->ts, ts, sizeof(ts));
-	soc_sbuf_add(b, "{\"@timestamp\":", 14);
-	soc_sbuf_json_str(b, ts, strlen(ts));
-	if (jt_any(&jt[0], present)) {
-		/* splice the root object's members after @timestamp */
-		size_t at = b->len;
+	for (int w = 0; w < JT_WORDS; w++)
+		for (uint64_t m = present[w]; m != 0; m &= m - 1) {
+			int r = jt_rank[w * 64 + __builtin_ctzll(m)];
 
-		json_node(b, ev, present, 0);
-		if (b->oom)
-			return;
-		b->data[at] = ',';
-		b->len--;		/* drop the root's closing brace... */
-		b->data[b->len] = '\0';
-	}
-	soc_sbuf_add(b, "}", 1);	/* ...and close once */
+			ranked[r / 64] |= (uint64_t)1 << (r % 64);
+		}
+	tlen = soc_fmt_time(ev->ts, ts + 1);
+	ts[0] = '"';
+	ts[tlen + 1] = '"';
+	sbuf_put(b, "{\"@timestamp\":", 14);
+	sbuf_put(b, ts, tlen + 2);
+	for (int w = 0; w < JT_WORDS; w++)
+		for (uint64_t m = ranked[w]; m != 0; m &= m - 1) {
+			int f = jt_leaf[w * 64 + __builtin_ctzll(m)];
+			int depth = jt_depth[f], same = 0;
+			const uint8_t *path = jt_path[f];
+			const struct jnode *k;
+
+			while (same < nopen && same < depth &&
+			    open[same] == path[same])
+				same++;
+			for (; nopen > same; nopen--)
+				sbuf_put(b, "}", 1);
+			for (; nopen < depth; nopen++) {
+				k = &jt[path[nopen]];
+				sbuf_put(b, k->qkey + first, k->qlen - first);
+				sbuf_put(b, "{", 1);
+				open[nopen] = path[nopen];
+				first = 1;
+			}
+			json_member(b, ev, f, &jt[path[depth]], first);
+			first = 0;
+		}
+	for (; nopen > 0; nopen--)
+		sbuf_put(b, "}", 1);
+	sbuf_put(b, "}", 1);
 }

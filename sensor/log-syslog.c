@@ -114,6 +114,22 @@ sl_iso(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 }
 
 /*
+ * The calendar work of sl_bsd, kept per thread: the year of "now" (by its
+ * day) and the midnights of the month and day last read, in that year and
+ * the one before.  A log's lines come in runs from one day, so they cost
+ * no calendar arithmetic.
+ */
+struct sl_cal {
+	int64_t		nowday;		/* floor(nowsec / 86400); INT64_MIN: none */
+	int64_t		year;
+	int		mon;		/* 0: no midnights yet */
+	int		mday;
+	int64_t		mid;		/* mon/mday of year, 00:00 */
+	int64_t		prevmid;	/* the same a year before */
+};
+static __thread struct sl_cal sl_cal = { .nowday = INT64_MIN };
+
+/*
  * RFC 3164 stamp "Mmm dd hh:mm:ss" (day space- or zero-padded, tolerating
  * a single space before a one-digit day and a fraction after the
  * seconds).  Year and zone come from the context.
@@ -121,8 +137,9 @@ sl_iso(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 static size_t
 sl_bsd(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 {
+	struct sl_cal *c = &sl_cal;
 	int mon, mday, nowmon;
-	int64_t tod, frac, nowsec, year, secs;
+	int64_t tod, frac, nowsec, nowday, secs;
 	size_t i, used;
 
 	if (n < 14 || (mon = soc_time_month(p)) == 0 || p[3] != ' ')
@@ -142,10 +159,21 @@ sl_bsd(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 	used += i;
 
 	nowsec = ctx->now_ns / 1000000000LL + ctx->tz_offset_sec;
-	soc_time_civil(nowsec, &year, &nowmon);
-	secs = soc_time_timegm(year, mon, mday, 0, 0, 0) + tod;
+	nowday = (nowsec >= 0 ? nowsec : nowsec - 86399) / 86400;
+	if (c->nowday != nowday) {
+		soc_time_civil(nowsec, &c->year, &nowmon);
+		c->nowday = nowday;
+		c->mon = 0;
+	}
+	if (c->mon != mon || c->mday != mday) {
+		c->mid = soc_time_timegm(c->year, mon, mday, 0, 0, 0);
+		c->prevmid = soc_time_timegm(c->year - 1, mon, mday, 0, 0, 0);
+		c->mon = mon;
+		c->mday = mday;
+	}
+	secs = c->mid + tod;
 	if (secs - nowsec > SL_FUTURE_SEC)
-		secs = soc_time_timegm(year - 1, mon, mday, 0, 0, 0) + tod;
+		secs = c->prevmid + tod;
 	if (!soc_time_mkns(secs - ctx->tz_offset_sec, frac, ns))
 		return 0;
 	return used;

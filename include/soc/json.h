@@ -25,6 +25,8 @@ void	soc_sbuf_free(struct soc_sbuf *b);
 void	soc_sbuf_reset(struct soc_sbuf *b);
 void	soc_sbuf_add(struct soc_sbuf *b, const char *s, size_t len);
 void	soc_sbuf_adds(struct soc_sbuf *b, const char *s);
+/* Room for n more bytes (and the NUL): where they go, or NULL (oom set). */
+char	*soc_sbuf_reserve(struct soc_sbuf *b, size_t n);
 void	soc_sbuf_printf(struct soc_sbuf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Appends s as a quoted, escaped JSON string. */

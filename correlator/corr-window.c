@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/fmt.h"
 #include "soc/hash.h"
 #include "soc/util.h"
 #include "corr-int.h"
@@ -311,15 +312,21 @@ group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
 {
 	size_t n = 0;
 	char val[512];
+	const char *name;
+	int len;
 
 	out[0] = '\0';
 	for (size_t g = 0; g < d->ngroup && n < outsz; g++) {
 		int f = d->gb_fields[base * d->ngroup + g];
 
-		if (soc_event_text(ev, f, val, sizeof(val)) < 0)
-			val[0] = '\0';
-		n += (size_t)snprintf(out + n, outsz - n, "%s%s=%s", g ? "," : "",
-		    d->gb_alias[g] ? d->group_by[g] : soc_field_name(f), val);
+		if ((len = soc_event_text(ev, f, val, sizeof(val))) < 0)
+			len = 0;
+		name = d->gb_alias[g] ? d->group_by[g] : soc_field_name(f);
+		if (g > 0)
+			n = soc_fmt_cat(out, outsz, n, ",", 1);
+		n = soc_fmt_cat(out, outsz, n, name, strlen(name));
+		n = soc_fmt_cat(out, outsz, n, "=", 1);
+		n = soc_fmt_cat(out, outsz, n, val, (size_t)len);
 	}
 	return n < outsz ? n : outsz - 1;
 }

@@ -22,6 +22,7 @@
 
 #include <hs/hs.h>
 
+#include "soc/fmt.h"
 #include "soc/hash.h"
 #include "soc/log.h"
 #include "match-int.h"
@@ -430,10 +431,16 @@ single_group_key(const struct soc_event *ev, char *buf, size_t cap)
 {
 	static const int fields[] = { SOC_F_SOURCE_IP, SOC_F_HOST_HOSTNAME };
 	char val[256];
+	const char *name;
+	size_t n;
+	int len;
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (soc_event_text(ev, fields[i], val, sizeof(val)) >= 0) {
-			snprintf(buf, cap, "%s=%s", soc_field_name(fields[i]), val);
+		if ((len = soc_event_text(ev, fields[i], val, sizeof(val))) >= 0) {
+			name = soc_field_name(fields[i]);
+			n = soc_fmt_cat(buf, cap, 0, name, strlen(name));
+			n = soc_fmt_cat(buf, cap, n, "=", 1);
+			soc_fmt_cat(buf, cap, n, val, (size_t)len);
 			return buf;
 		}
 	return "";

@@ -151,3 +151,16 @@ soc_fmt_ip(const struct soc_ip *ip, char *out)
 	*p = '\0';
 	return (size_t)(p - out);
 }
+
+size_t
+soc_fmt_cat(char *out, size_t cap, size_t n, const char *s, size_t len)
+{
+	size_t room;
+
+	if (n < cap) {
+		room = cap - 1 - n;
+		memcpy(out + n, s, len < room ? len : room);
+		out[n + (len < room ? len : room)] = '\0';
+	}
+	return n + len;
+}

@@ -491,9 +491,41 @@ test_json_event(void)
 	CHECK_INT(bad, 0);
 }
 
+/* soc_fmt_cat against snprintf(out + n, cap - n, "%s", s), cut or not. */
+static void
+test_cat(void)
+{
+	char got[40], want[40], piece[40];
+	size_t cap, gn, wn, len;
+
+	for (int i = 0; i < 100000; i++) {
+		cap = 1 + next() % sizeof(got);
+		memset(got, '#', sizeof(got));
+		memset(want, '#', sizeof(want));
+		gn = wn = 0;
+		for (int k = 0; k < 4; k++) {
+			len = next() % 16;
+			for (size_t j = 0; j < len; j++)
+				piece[j] = (char)('a' + next() % 26);
+			piece[len] = '\0';
+			gn = soc_fmt_cat(got, cap, gn, piece, len);
+			if (wn < cap)
+				wn += (size_t)snprintf(want + wn, cap - wn, "%s", piece);
+			else
+				wn += len;
+		}
+		CHECK_INT(gn, wn);
+		if (memcmp(got, want, sizeof(got)) != 0 && bad++ < 10)
+			fprintf(stderr, "cat: cap %zu: \"%.*s\" vs \"%.*s\"\n", cap,
+			    (int)sizeof(got), got, (int)sizeof(want), want);
+	}
+	CHECK_INT(bad, 0);
+}
+
 int
 main(void)
 {
+	test_cat();
 	test_ints();
 	test_times();
 	test_ips();

@@ -36,4 +36,13 @@ size_t	 soc_fmt_time(int64_t ns, char *p);
  */
 size_t	 soc_fmt_ip(const struct soc_ip *ip, char *p);
 
+/*
+ * Appends len bytes of s to the text of n bytes in out (cap bytes), as
+ * snprintf(out + n, cap - n, "%s", s) would: cut to fit, NUL-terminated
+ * when n < cap; returns n + len (the length it would have), so a cut is
+ * n >= cap, as with snprintf.
+ */
+size_t	 soc_fmt_cat(char *out, size_t cap, size_t n, const char *s,
+	    size_t len);
+
 #endif

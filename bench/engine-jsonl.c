@@ -37,15 +37,6 @@
 
 static uint64_t	 en_alerts;
 
-static double
-en_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 en_error(void *arg, const char *msg)
 {
@@ -110,14 +101,14 @@ en_run(struct ruleset *rs, struct rs_scratch *sc, const struct en_floor *fl,
 		}
 		if (n == 0)
 			break;
-		t0 = en_now();
+		t0 = bench_now();
 		for (size_t i = 0; i < n; i++)
 			ruleset_match(rs, sc, &ev[i], en_alert, NULL);
-		res->eng_s += en_now() - t0;
-		t0 = en_now();
+		res->eng_s += bench_now() - t0;
+		t0 = bench_now();
 		for (size_t i = 0; i < n; i++)
 			en_floor_scan(fl, &ev[i]);
-		res->floor_s += en_now() - t0;
+		res->floor_s += bench_now() - t0;
 		res->events += n;
 	}
 	fclose(f);
@@ -190,9 +181,9 @@ main(int argc, char **argv)
 	if (ndirs == 0 || events == NULL)
 		usage();
 
-	t0 = en_now();
+	t0 = bench_now();
 	rs = ruleset_load(dirs, ndirs, mapping, en_error, NULL, &nerr);
-	load_s = en_now() - t0;
+	load_s = bench_now() - t0;
 	if (rs == NULL || nerr > 0) {
 		fprintf(stderr, "engine: %zu rules refused\n", nerr);
 		return 1;

@@ -41,15 +41,6 @@ rnd(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *const words[] = {
 	"admin", "backup", "oracle", "postgres", "deploy", "jenkins", "test",
 	"guest", "ubuntu", "support", "nagios", "ftp", "mysql", "git", "www",
@@ -186,26 +177,26 @@ run(uint32_t nrules, uint32_t nevents)
 	for (uint32_t i = 0; i < nrules; i++)
 		write_rule(f, i);
 	fclose(f);
-	t0 = now();
+	t0 = bench_now();
 	rs = ruleset_load(dirs, 1, SOC_SRCDIR "/rules/mapping.yml", quiet, NULL,
 	    &nerr);
-	tc = now() - t0;
+	tc = bench_now() - t0;
 	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 	if (rs == NULL || (s = rs_scratch_new(rs)) == NULL ||
 	    en_floor_build(rs, &fl) == -1)
 		return -1;
 	for (uint32_t i = 0; i < 4096; i++)
 		make_event(&ev[i], i, nrules);
-	t0 = now();
+	t0 = bench_now();
 	for (uint32_t i = 0; i < nevents; i++) {
 		ev[i % 4096].ts += 4096 * 1000000LL;
 		ruleset_match(rs, s, &ev[i % 4096], count_alert, &alerts);
 	}
-	tm = now() - t0;
-	t0 = now();
+	tm = bench_now() - t0;
+	t0 = bench_now();
 	for (uint32_t i = 0; i < nevents; i++)
 		en_floor_scan(&fl, &ev[i % 4096]);
-	tf = now() - t0;
+	tf = bench_now() - t0;
 	printf("%6u rules (%zu refused): compile %.2f s, databases %.1f MB; "
 	    "%u events: %.0f events/s, floor (bare hs_scan) %.0f events/s "
 	    "(%.0f%%), %llu alerts, %.3f rules evaluated per event\n", nrules,

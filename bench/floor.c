@@ -22,8 +22,8 @@
 
 uint64_t	 en_hits;
 
-static double
-fl_now(void)
+double
+bench_now(void)
 {
 	struct timespec ts;
 
@@ -86,7 +86,7 @@ en_floor_build(const struct ruleset *rs, struct en_floor *fl)
 	    (fg = calloc(n + 1, sizeof(*fg))) == NULL ||
 	    (id = calloc(n + 1, sizeof(*id))) == NULL)
 		goto out;
-	t0 = fl_now();
+	t0 = bench_now();
 	qsort(pv, n, sizeof(*pv), en_cmp);
 	for (size_t i = 0; i < n;) {
 		hs_database_t *db = NULL;
@@ -116,7 +116,7 @@ en_floor_build(const struct ruleset *rs, struct en_floor *fl)
 		fl->f[fl->nf].field = f;
 		fl->f[fl->nf++].db = db;
 	}
-	fl->compile_s = fl_now() - t0;
+	fl->compile_s = bench_now() - t0;
 	rc = 0;
 out:
 	free(pv);

@@ -27,6 +27,9 @@ struct en_floor {
 
 extern uint64_t	 en_hits;	/* matches the floor's scans reported */
 
+/* Monotonic seconds, for timing. */
+double	bench_now(void);
+
 int	en_floor_build(const struct ruleset *rs, struct en_floor *fl);
 void	en_floor_scan(const struct en_floor *fl, const struct soc_event *ev);
 void	en_floor_free(struct en_floor *fl);

@@ -199,8 +199,8 @@ struct key_ctx {
 };
 
 /* First entry >= (f, v) in a sorted num_ent array. */
-static uint32_t
-num_lower(const struct num_ent *e, uint32_t n, int f, int64_t v)
+uint32_t
+match_num_lower(const struct num_ent *e, uint32_t n, int f, int64_t v)
 {
 	uint32_t lo = 0, hi = n;
 
@@ -224,7 +224,8 @@ num_lower(const struct num_ent *e, uint32_t n, int f, int64_t v)
 static uint64_t
 num_cost(const struct key_ctx *k, const struct rule_node *nd)
 {
-	uint32_t i = num_lower(k->nums, k->nnums, nd->field, nd->u.num), n = 0;
+	uint32_t i = match_num_lower(k->nums, k->nnums, nd->field, nd->u.num);
+	uint32_t n = 0;
 
 	for (; i < k->nnums && k->nums[i].field == nd->field &&
 	    k->nums[i].value == nd->u.num; i++)
@@ -470,6 +471,14 @@ out:
 	free(nums);
 	free(last);
 	return rc;
+}
+
+int
+match_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /*

@@ -385,31 +385,15 @@ consider_num(const struct ruleset *rs, struct rs_scratch *s, int f,
     uint64_t dsbit, const struct soc_event *ev, uint32_t *nmatched)
 {
 	const struct match_db *m = rs->db;
-	uint32_t lo = 0, hi = m->nnum;
+	uint32_t lo;
 	int64_t v;
 
 	if (!soc_event_has(ev, f))
 		return;
 	v = ev->val[f].i;
-	while (lo < hi) {		/* first entry >= (f, v) */
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct num_ent *e = &m->num[mid];
-
-		if (e->field < f || (e->field == f && e->value < v))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = match_num_lower(m->num, m->nnum, f, v);
 	for (; lo < m->nnum && m->num[lo].field == f && m->num[lo].value == v; lo++)
 		consider(rs, s, m->num[lo].rule, dsbit, ev, nmatched);
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void
@@ -453,7 +437,7 @@ fire(struct ruleset *rs, struct rs_scratch *s, uint32_t nmatched,
 {
 	int nalerts = 0;
 
-	qsort(s->matched, nmatched, sizeof(*s->matched), cmp_u32);
+	qsort(s->matched, nmatched, sizeof(*s->matched), match_cmp_u32);
 	corr_next_event(rs->cs);
 	for (uint32_t i = 0; i < nmatched; i++) {
 		const struct rule *r = rs->rules[s->matched[i]];

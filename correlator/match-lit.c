@@ -219,14 +219,6 @@ lit_add(struct lit_index *x, int kind, bool caseless, const char *b,
 	return 0;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The table, the filter and the length lists, once every literal is in. */
 int
 lit_finish(struct lit_index *x)
@@ -257,7 +249,7 @@ lit_finish(struct lit_index *x)
 		for (uint32_t i = 0; i < x->nent; i++)
 			if (x->ent[i].kind == k)
 				x->lens[k][n++] = x->ent[i].len;
-		qsort(x->lens[k], n, sizeof(uint32_t), cmp_u32);
+		qsort(x->lens[k], n, sizeof(uint32_t), match_cmp_u32);
 		x->nlens[k] = 0;
 		for (uint32_t i = 0; i < n; i++)
 			if (x->nlens[k] == 0 ||

@@ -162,24 +162,6 @@ soc_event_set_cstr(struct soc_event *ev, int f, const char *s)
 	soc_event_set_str(ev, f, s, strlen(s));
 }
 
-int
-soc_field_twin(int f)
-{
-	switch (f) {
-	case SOC_F_NET_VLAN_ID:
-		return SOC_F_NET_VLAN_ID_KW;
-	case SOC_F_DNS_ID:
-		return SOC_F_DNS_ID_KW;
-	}
-	return SOC_F_NONE;
-}
-
-bool
-soc_field_derived(int f)
-{
-	return f == SOC_F_NET_VLAN_ID_KW || f == SOC_F_DNS_ID_KW;
-}
-
 /*
  * The decimal text of v into the keyword twin kw: over its old text when
  * that is long enough (setting the integer again does not use the buffer
@@ -188,8 +170,8 @@ soc_field_derived(int f)
 static void
 set_twin(struct soc_event *ev, int kw, int64_t v)
 {
-	char txt[24];
-	int n = snprintf(txt, sizeof(txt), "%lld", (long long)v);
+	char txt[SOC_FMT_I64_MAX];
+	int n = (int)(soc_fmt_i64(txt, v) - txt);
 
 	if (soc_event_has(ev, kw) && ev->val[kw].s.len >= n) {
 		memcpy(ev->buf + ev->val[kw].s.off, txt, (size_t)n);
@@ -202,13 +184,15 @@ set_twin(struct soc_event *ev, int kw, int64_t v)
 void
 soc_event_set_int(struct soc_event *ev, int f, int64_t v)
 {
+	int kw;
+
 	if (f < 0 || f >= SOC_F_COUNT ||
 	    (registry[f].type != SOC_T_INT && registry[f].type != SOC_T_TIME))
 		return;
 	ev->val[f].i = v;
 	mark(ev, f);
-	if (f == SOC_F_NET_VLAN_ID || f == SOC_F_DNS_ID)
-		set_twin(ev, soc_field_twin(f), v);
+	if ((kw = soc_field_twin(f)) != SOC_F_NONE)
+		set_twin(ev, kw, v);
 }
 
 void

@@ -13,10 +13,10 @@
  * "soc": {"truncated": true} in the input, which the writer produces.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/fmt.h"
 #include "soc/json.h"
 #include "soc/time.h"
 
@@ -137,18 +137,27 @@ jr_push(struct jr *j, const char *k, size_t n, size_t *saved)
 	return 0;
 }
 
+/* The scalar as a whole number (strtoll's), into *v; -1 if it is not one. */
+static int
+jr_whole(const struct jr *j, int64_t *v)
+{
+	char tmp[64], *endp;
+
+	if (j->slen == 0 || j->slen >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, j->str, j->slen);
+	tmp[j->slen] = '\0';
+	errno = 0;
+	*v = strtoll(tmp, &endp, 10);
+	return *endp == '\0' && errno == 0 ? 0 : -1;
+}
+
 static int
 jr_int(struct jr *j, int f)
 {
-	char tmp[64], *endp;
-	long long v;
+	int64_t v;
 
-	if (j->slen == 0 || j->slen >= sizeof(tmp))
-		return jr_fail(j, "number expected");
-	memcpy(tmp, j->str, j->slen);
-	tmp[j->slen] = '\0';
-	v = strtoll(tmp, &endp, 10);
-	if (*endp != '\0')
+	if (jr_whole(j, &v) == -1)
 		return jr_fail(j, "whole number expected");
 	soc_event_set_int(j->ev, f, v);
 	return 0;
@@ -175,24 +184,15 @@ jr_time(const struct jr *j, int64_t *ns)
 static int
 jr_twin(struct jr *j, int kw)
 {
-	char tmp[24], back[24], *endp;
-	long long v;
+	char back[SOC_FMT_I64_MAX];
+	int64_t v;
 
-	if (j->slen == 0 || j->slen >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, j->str, j->slen);
-	tmp[j->slen] = '\0';
-	errno = 0;
-	v = strtoll(tmp, &endp, 10);
-	snprintf(back, sizeof(back), "%lld", v);
-	if (*endp != '\0' || errno != 0 || strcmp(back, tmp) != 0)
+	if (jr_whole(j, &v) == -1 ||
+	    (size_t)(soc_fmt_i64(back, v) - back) != j->slen ||
+	    memcmp(back, j->str, j->slen) != 0)
 		return -1;		/* the text would not survive */
-	for (int f = 0; f < SOC_F_COUNT; f++)
-		if (soc_field_twin(f) == kw) {
-			soc_event_set_int(j->ev, f, v);
-			return 0;
-		}
-	return -1;
+	soc_event_set_int(j->ev, soc_field_twin(kw), v);
+	return 0;
 }
 
 /* A scalar (decoded in j->str, or a number/literal) for the current path. */

@@ -208,11 +208,27 @@ soc_event_has(const struct soc_event *ev, int f)
 }
 
 /*
- * The keyword twin of an integer field (SOC_F_NONE if none), and whether
- * a field is such a twin (derived from its integer, not sent on the wire).
+ * The other field of a twin pair (see the top of this file): the keyword
+ * of an integer, the integer of a keyword; SOC_F_NONE for other fields.
+ * A keyword twin is derived: filled from its integer, not sent.
  */
-int	soc_field_twin(int f);
-bool	soc_field_derived(int f);
+static inline int
+soc_field_twin(int f)
+{
+	switch (f) {
+	case SOC_F_NET_VLAN_ID:		return SOC_F_NET_VLAN_ID_KW;
+	case SOC_F_NET_VLAN_ID_KW:	return SOC_F_NET_VLAN_ID;
+	case SOC_F_DNS_ID:		return SOC_F_DNS_ID_KW;
+	case SOC_F_DNS_ID_KW:		return SOC_F_DNS_ID;
+	}
+	return SOC_F_NONE;
+}
+
+static inline bool
+soc_field_derived(int f)
+{
+	return f == SOC_F_NET_VLAN_ID_KW || f == SOC_F_DNS_ID_KW;
+}
 
 /* Marks the event cut (a string, or the line it came from). */
 void	soc_event_set_truncated(struct soc_event *ev);

@@ -82,7 +82,7 @@ static const struct akey keys[] = {
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 struct jp {
-	const unsigned char	*p, *end;
+	const char		*p, *end;
 	const char		*why;
 	char			 str[JP_STR];	/* the last string decoded */
 	size_t			 slen;
@@ -102,105 +102,18 @@ jp_fail(struct jp *j, const char *why)
 static void
 jp_ws(struct jp *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
-		j->p++;
+	j->p = soc_json_ws(j->p, j->end);
 }
 
-static void
-put_byte(struct jp *j, unsigned c)
-{
-	if (j->slen < sizeof(j->str) - 1)
-		j->str[j->slen++] = (char)c;
-	else
-		j->slong = true;
-}
-
-static void
-put_utf8(struct jp *j, unsigned cp)
-{
-	unsigned char u[4];
-	size_t n = soc_utf8_encode(cp, u);
-
-	for (size_t i = 0; i < n; i++)
-		put_byte(j, u[i]);
-}
-
-/* A \u escape (p after the "u"): one code point, surrogate pairs joined;
- * a lone surrogate or NUL is refused. */
-static int
-jp_unicode(struct jp *j)
-{
-	unsigned cp, lo;
-
-	if (j->end - j->p < 4 || soc_json_hex4(j->p, &cp) == -1)
-		return jp_fail(j, "bad \\u escape");
-	j->p += 4;
-	if (cp >= 0xdc00 && cp <= 0xdfff)
-		return jp_fail(j, "lone surrogate in a string");
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-		    soc_json_hex4(j->p + 2, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
-			return jp_fail(j, "lone surrogate in a string");
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		j->p += 6;
-	}
-	if (cp == 0)
-		return jp_fail(j, "NUL in a string");
-	put_utf8(j, cp);
-	return 0;
-}
-
-/* Decode a string into j->str, NUL-terminated; p at the opening quote. */
+/* Decode a string into j->str, strictly (see soc_json_string). */
 static int
 jp_string(struct jp *j)
 {
-	size_t n;
+	const char *why = NULL;
 
-	j->slen = 0;
-	j->slong = false;
-	j->p++;
-	while (j->p < j->end && *j->p != '"') {
-		unsigned c = *j->p;
-
-		if (c < 0x20)
-			return jp_fail(j, "control character in a string");
-		if (c >= 0x80) {
-			if ((n = soc_utf8_seq(j->p, (size_t)(j->end - j->p))) == 0)
-				return jp_fail(j, "string is not valid UTF-8");
-			for (size_t i = 0; i < n; i++)
-				put_byte(j, j->p[i]);
-			j->p += n;
-			continue;
-		}
-		j->p++;
-		if (c != '\\') {
-			put_byte(j, c);
-			continue;
-		}
-		if (j->p >= j->end)
-			break;
-		switch (*j->p++) {
-		case '"': put_byte(j, '"'); break;
-		case '\\': put_byte(j, '\\'); break;
-		case '/': put_byte(j, '/'); break;
-		case 'b': put_byte(j, '\b'); break;
-		case 'f': put_byte(j, '\f'); break;
-		case 'n': put_byte(j, '\n'); break;
-		case 'r': put_byte(j, '\r'); break;
-		case 't': put_byte(j, '\t'); break;
-		case 'u':
-			if (jp_unicode(j) == -1)
-				return -1;
-			break;
-		default:
-			return jp_fail(j, "bad escape in a string");
-		}
-	}
-	if (j->p >= j->end)
-		return jp_fail(j, "unterminated string");
-	j->p++;
-	j->str[j->slen] = '\0';
+	if (soc_json_string(&j->p, j->end, j->str, sizeof(j->str), &j->slen,
+	    &j->slong, true, &why) == -1)
+		return jp_fail(j, why);
 	return 0;
 }
 

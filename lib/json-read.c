@@ -13,6 +13,7 @@
  * "soc": {"truncated": true} in the input, which the writer produces.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ struct jr {
 	unsigned		 unknown;
 	char			 path[JR_PATH];
 	size_t			 plen;
-	char			 str[8192];	/* decoded string scratch */
+	char			 str[8192 + 1];	/* decoded string scratch */
 	size_t			 slen;
 	int			 cut;		/* str lost bytes: too long */
 };
@@ -48,78 +49,132 @@ jr_fail(struct jr *j, const char *why)
 static void
 jr_ws(struct jr *j)
 {
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
-		j->p++;
+	j->p = soc_json_ws(j->p, j->end);
 }
 
-static void
-put_byte(struct jr *j, unsigned c)
-{
-	if (j->slen < sizeof(j->str))
-		j->str[j->slen++] = (char)c;
-	else
-		j->cut = 1;
-}
-
-static void
-put_utf8(struct jr *j, unsigned cp)
-{
-	unsigned char u[4];
-	size_t n = soc_utf8_encode(cp, u);
-
-	for (size_t i = 0; i < n; i++)
-		put_byte(j, u[i]);
-}
-
-/* Decode a string into j->str (cut at its size); p at the opening quote. */
 static int
 jr_string(struct jr *j)
 {
+	bool cut;
+
+	if (soc_json_string(&j->p, j->end, j->str, sizeof(j->str), &j->slen,
+	    &cut, false, &j->why) == -1)
+		return -1;
+	j->cut = cut;
+	return 0;
+}
+
+const char *
+soc_json_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Appends a byte to the string being decoded, or notes the cut. */
+static void
+js_put(char *out, size_t cap, size_t *n, bool *cut, unsigned c)
+{
+	if (*n + 1 < cap)
+		out[(*n)++] = (char)c;
+	else
+		*cut = true;
+}
+
+/* A \u escape (*p after the "u"): one code point, a surrogate pair joined. */
+static int
+js_unicode(const char **p, const char *end, bool strict, unsigned *cpp,
+    const char **why)
+{
 	unsigned cp, lo;
 
-	j->slen = 0;
-	j->cut = 0;
-	j->p++;
-	while (j->p < j->end && *j->p != '"') {
-		unsigned char c = (unsigned char)*j->p++;
+	if (end - *p < 4 || soc_json_hex4(*p, &cp) == -1) {
+		*why = "bad \\u escape";
+		return -1;
+	}
+	*p += 4;
+	if (cp >= 0xd800 && cp <= 0xdbff && end - *p >= 6 && (*p)[0] == '\\' &&
+	    (*p)[1] == 'u' && soc_json_hex4(*p + 2, &lo) == 0 &&
+	    lo >= 0xdc00 && lo <= 0xdfff) {
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		*p += 6;
+	} else if (strict && cp >= 0xd800 && cp <= 0xdfff) {
+		*why = "lone surrogate in a string";
+		return -1;
+	}
+	if (strict && cp == 0) {
+		*why = "NUL in a string";
+		return -1;
+	}
+	*cpp = cp;
+	return 0;
+}
 
-		if (c < 0x20)
-			return jr_fail(j, "control character in a string");
-		if (c != '\\') {
-			put_byte(j, c);
+int
+soc_json_string(const char **pp, const char *end, char *out, size_t cap,
+    size_t *len, bool *cut, bool strict, const char **why)
+{
+	const char *p = *pp + 1;
+	unsigned char u[4];
+	unsigned cp;
+	size_t n = 0, k;
+
+	*cut = false;
+	while (p < end && *p != '"') {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 0x20) {
+			*why = "control character in a string";
+			return -1;
+		}
+		if (c >= 0x80 && strict) {
+			if ((k = soc_utf8_seq((const unsigned char *)p,
+			    (size_t)(end - p))) == 0) {
+				*why = "string is not valid UTF-8";
+				return -1;
+			}
+			for (size_t i = 0; i < k; i++)
+				js_put(out, cap, &n, cut, (unsigned char)p[i]);
+			p += k;
 			continue;
 		}
-		if (j->p >= j->end)
+		p++;
+		if (c != '\\') {
+			js_put(out, cap, &n, cut, c);
+			continue;
+		}
+		if (p >= end)
 			break;
-		switch (*j->p++) {
-		case '"': put_byte(j, '"'); break;
-		case '\\': put_byte(j, '\\'); break;
-		case '/': put_byte(j, '/'); break;
-		case 'b': put_byte(j, '\b'); break;
-		case 'f': put_byte(j, '\f'); break;
-		case 'n': put_byte(j, '\n'); break;
-		case 'r': put_byte(j, '\r'); break;
-		case 't': put_byte(j, '\t'); break;
+		switch (*p++) {
+		case '"': js_put(out, cap, &n, cut, '"'); break;
+		case '\\': js_put(out, cap, &n, cut, '\\'); break;
+		case '/': js_put(out, cap, &n, cut, '/'); break;
+		case 'b': js_put(out, cap, &n, cut, '\b'); break;
+		case 'f': js_put(out, cap, &n, cut, '\f'); break;
+		case 'n': js_put(out, cap, &n, cut, '\n'); break;
+		case 'r': js_put(out, cap, &n, cut, '\r'); break;
+		case 't': js_put(out, cap, &n, cut, '\t'); break;
 		case 'u':
-			if (j->end - j->p < 4 || soc_json_hex4(j->p, &cp) == -1)
-				return jr_fail(j, "bad \\u escape");
-			j->p += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff && j->end - j->p >= 6 &&
-			    j->p[0] == '\\' && j->p[1] == 'u' &&
-			    soc_json_hex4(j->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				j->p += 6;
-			}
-			put_utf8(j, cp);
+			if (js_unicode(&p, end, strict, &cp, why) == -1)
+				return -1;
+			k = soc_utf8_encode(cp, u);
+			for (size_t i = 0; i < k; i++)
+				js_put(out, cap, &n, cut, u[i]);
 			break;
 		default:
-			return jr_fail(j, "bad escape in a string");
+			*why = "bad escape in a string";
+			return -1;
 		}
 	}
-	if (j->p >= j->end)
-		return jr_fail(j, "unterminated string");
-	j->p++;
+	if (p >= end) {
+		*why = "unterminated string";
+		return -1;
+	}
+	*pp = p + 1;
+	if (cap > 0)
+		out[n] = '\0';
+	*len = n;
 	return 0;
 }
 

@@ -55,4 +55,19 @@ size_t	soc_utf8_encode(unsigned cp, unsigned char out[4]);
 /* The four hex digits of a JSON \u escape at p: 0 and *v, or -1. */
 int	soc_json_hex4(const void *p, unsigned *v);
 
+/*
+ * The readers' scanner (lib/json-read.c), shared by the event reader and
+ * the national alert decoder.  soc_json_ws(): p past JSON white space.
+ * soc_json_string(): the string at *p (its opening quote) decoded into
+ * out, at most cap - 1 bytes and a NUL (*len bytes; *cut when some were
+ * lost to cap), *p left after the closing quote.  strict refuses what
+ * is not valid UTF-8, a lone surrogate and NUL (the alert decoder: what
+ * it keeps is written back byte for byte); otherwise bytes are kept as
+ * they come and a lone surrogate becomes its three bytes.  0, or -1 with
+ * *why (a static reason).
+ */
+const char *soc_json_ws(const char *p, const char *end);
+int	soc_json_string(const char **p, const char *end, char *out, size_t cap,
+	    size_t *len, bool *cut, bool strict, const char **why);
+
 #endif

@@ -12,7 +12,6 @@
  * swapped in only if it loads cleanly; a broken set (or GeoIP file)
  * leaves the old one running and says why.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,16 +60,13 @@ static struct ingest		*in;
 static struct forward		*fwd;
 static volatile sig_atomic_t	quit, reload, report;
 
-/* Flags that are not config keys: conf_getopt_apply() returns these. */
-enum { ACT_CONFIG = 1, ACT_TEST, ACT_DEBUG, ACT_HELP, ACT_VERSION };
-
 /*
  * Every option, once: config key, default, flag and help line.  The
  * getopt arrays and --help are made from this table, and
  * tests/test_options.py holds soc-correlator(8) to it.
  */
 static const struct conf_opt corr_opts[] = {
-	{ .flag = "config", .letter = 'c', .arg = "FILE", .action = ACT_CONFIG,
+	{ .flag = "config", .letter = 'c', .arg = "FILE", .action = CONF_ACT_CONFIG,
 	  .help = "YAML config (see soc-correlator(8)); flags override it" },
 	{ .name = "db", .type = CONF_STR, .dst = &C.db,
 	  .def = "/var/lib/soc/soc.db", .flag = "db", .arg = "PATH",
@@ -143,13 +139,13 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd.name,
 	  .flag = "forward-name", .arg = "NAME",
 	  .help = "this correlator's name in alert ids; the host name if unset" },
-	{ .flag = "test", .letter = 't', .action = ACT_TEST,
+	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
-	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
+	{ .flag = "debug", .letter = 'd', .action = CONF_ACT_DEBUG,
 	  .help = "verbose logging" },
-	{ .flag = "help", .letter = 'h', .action = ACT_HELP,
+	{ .flag = "help", .letter = 'h', .action = CONF_ACT_HELP,
 	  .help = "this help" },
-	{ .flag = "version", .letter = 'V', .action = ACT_VERSION,
+	{ .flag = "version", .letter = 'V', .action = CONF_ACT_VERSION,
 	  .help = "print the version" },
 	{ .name = NULL },
 };
@@ -380,36 +376,6 @@ log_counters(struct auth *a)
 	forward_log_counters(fwd);
 }
 
-static void
-parse_args(int argc, char **argv, int *test, int *debug)
-{
-	struct option longopts[32];
-	char shortopts[32], err[512];
-	int ch;
-
-	if (conf_getopt_build(corr_opts, longopts, 32, shortopts, 32) == -1)
-		fatalx("option table too large");
-	if (conf_defaults(corr_opts, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	conf_load_args(argc, argv, shortopts, longopts, corr_opts);
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		switch (conf_getopt_apply(corr_opts, ch, optarg)) {
-		case 0: break;		/* a config key, set */
-		case ACT_CONFIG: break;
-		case ACT_TEST: *test = 1; break;
-		case ACT_DEBUG: *debug = 1; break;
-		case ACT_HELP: usage(stdout); exit(0);
-		case ACT_VERSION: printf("soc-correlator %s\n", SOC_VERSION); exit(0);
-		default: usage(stderr); exit(1);
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "soc-correlator: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		exit(1);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -422,7 +388,10 @@ main(int argc, char **argv)
 	struct reload *rl = NULL;	/* a reload compiling on its thread */
 
 	log_init("soc-correlator", 0);
-	parse_args(argc, argv, &test, &debug);
+	if (conf_defaults(corr_opts, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	conf_parse_args(corr_opts, argc, argv, "soc-correlator", SOC_VERSION,
+	    usage, NULL, &test, &debug);
 	log_setverbose(debug);
 	if (rs_status_parse(C.min_status) < 0)
 		fatalx("rules.min_status \"%s\": one of experimental, test, "

@@ -249,7 +249,8 @@ done:
 	return rc;
 }
 
-void
+/* The first pass: load the file named by -c/--config, rewind getopt. */
+static void
 conf_load_args(int argc, char **argv, const char *shortopts,
     const struct option *longopts, const struct conf_opt *opts)
 {
@@ -265,6 +266,51 @@ conf_load_args(int argc, char **argv, const char *shortopts,
 		fatalx("%s", err);
 	optind = 1;
 	opterr = 1;
+}
+
+void
+conf_parse_args(const struct conf_opt *opts, int argc, char **argv,
+    const char *prog, const char *version, void (*usage)(FILE *),
+    void (*own)(int action), int *test, int *debug)
+{
+	struct option longopts[96];
+	char shortopts[96];
+	int ch, act;
+
+	if (conf_getopt_build(opts, longopts, 96, shortopts, 96) == -1)
+		fatalx("option table too large");
+	conf_load_args(argc, argv, shortopts, longopts, opts);
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch ((act = conf_getopt_apply(opts, ch, optarg))) {
+		case 0:			/* a config key, set */
+		case CONF_ACT_CONFIG:	/* loaded in the first pass */
+			break;
+		case CONF_ACT_TEST:
+			*test = 1;
+			break;
+		case CONF_ACT_DEBUG:
+			*debug = 1;
+			break;
+		case CONF_ACT_HELP:
+			usage(stdout);
+			exit(0);
+		case CONF_ACT_VERSION:
+			printf("%s %s\n", prog, version);
+			exit(0);
+		default:
+			if (act < CONF_ACT_OWN || own == NULL) {
+				usage(stderr);
+				exit(1);
+			}
+			own(act);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog,
+		    argv[optind]);
+		usage(stderr);
+		exit(1);
+	}
 }
 
 void

@@ -10,7 +10,6 @@
  * drop privileges, and only then read a packet or a log line.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -42,8 +41,8 @@ static void	sensor_release_held(struct sensor *s, int final);
 static void	sensor_tick(struct sensor *s);
 static void	sensor_report_counters(struct sensor *s, int final);
 
-/* Flags that are not config keys: conf_getopt_apply() returns these. */
-enum { ACT_CONFIG = 1, ACT_ONCE, ACT_TEST, ACT_DEBUG, ACT_HELP, ACT_VERSION };
+/* The sensor's own command-line action (the common ones are in conf.h). */
+enum { ACT_ONCE = CONF_ACT_OWN };
 
 /*
  * Every option, once: config key, bounds, default, flag and help line.
@@ -51,7 +50,7 @@ enum { ACT_CONFIG = 1, ACT_ONCE, ACT_TEST, ACT_DEBUG, ACT_HELP, ACT_VERSION };
  * tests/test_options.py holds soc-sensor(8) and the example config to it.
  */
 static const struct conf_opt sensor_opts[] = {
-	{ .flag = "config", .letter = 'c', .arg = "FILE", .action = ACT_CONFIG,
+	{ .flag = "config", .letter = 'c', .arg = "FILE", .action = CONF_ACT_CONFIG,
 	  .help = "YAML config (see soc-sensor(8)); flags override it" },
 	{ .name = "connect", .type = CONF_STR, .dst = &S.conf.connect,
 	  .flag = "connect", .arg = "ENDPOINT",
@@ -100,13 +99,13 @@ static const struct conf_opt sensor_opts[] = {
 	{ .name = "spool", .type = CONF_STR, .dst = &S.conf.spool,
 	  .flag = "spool", .arg = "DIR",
 	  .help = "keep unacked batches on disk (survives outages and crashes)" },
-	{ .flag = "test", .letter = 't', .action = ACT_TEST,
+	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "check the configuration and exit" },
-	{ .flag = "debug", .letter = 'd', .action = ACT_DEBUG,
+	{ .flag = "debug", .letter = 'd', .action = CONF_ACT_DEBUG,
 	  .help = "verbose logging" },
-	{ .flag = "help", .letter = 'h', .action = ACT_HELP,
+	{ .flag = "help", .letter = 'h', .action = CONF_ACT_HELP,
 	  .help = "this help" },
-	{ .flag = "version", .letter = 'V', .action = ACT_VERSION,
+	{ .flag = "version", .letter = 'V', .action = CONF_ACT_VERSION,
 	  .help = "print the version" },
 
 	/* config file only */
@@ -219,34 +218,12 @@ usage(FILE *f)
 "Counters are logged on SIGUSR1 and at exit.\n");
 }
 
+/* The sensor's own flag: --once. */
 static void
-parse_args(int argc, char **argv, int *test, int *debug)
+own_action(int act)
 {
-	struct option longopts[64];
-	char shortopts[64];
-	int ch;
-
-	if (conf_getopt_build(sensor_opts, longopts, 64, shortopts, 64) == -1)
-		fatalx("option table too large");
-	/* first pass: the config file, so that flags can override it */
-	conf_load_args(argc, argv, shortopts, longopts, sensor_opts);
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		switch (conf_getopt_apply(sensor_opts, ch, optarg)) {
-		case 0: break;		/* a config key, set */
-		case ACT_CONFIG: break;
-		case ACT_ONCE: S.conf.once = 1; break;
-		case ACT_TEST: *test = 1; break;
-		case ACT_DEBUG: *debug = 1; break;
-		case ACT_HELP: usage(stdout); exit(0);
-		case ACT_VERSION: printf("soc-sensor %s\n", SOC_VERSION); exit(0);
-		default: usage(stderr); exit(1);
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "soc-sensor: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
-		exit(1);
-	}
+	if (act == ACT_ONCE)
+		S.conf.once = 1;
 }
 
 /*
@@ -761,7 +738,8 @@ main(int argc, char **argv)
 
 	log_init("soc-sensor", 0);
 	defaults();
-	parse_args(argc, argv, &test, &debug);
+	conf_parse_args(sensor_opts, argc, argv, "soc-sensor", SOC_VERSION, usage,
+	    own_action, &test, &debug);
 	log_setverbose(debug);
 	check_conf();
 	if (test) {

@@ -13,7 +13,8 @@
 #include "soc/conf.h"
 #include "check.h"
 
-enum { ACT_CONFIG = 1, ACT_ONCE, ACT_HELP };
+enum { ACT_CONFIG = CONF_ACT_CONFIG, ACT_HELP = CONF_ACT_HELP,
+	ACT_ONCE = CONF_ACT_OWN };
 
 static char		*db, *mode;
 static long long	 snaplen;
@@ -153,6 +154,67 @@ test_getopt(void)
 	CHECK_INT(conf_getopt_apply(opts, CONF_FLAG_BASE + 99, "x"), -1);
 }
 
+static int	 own_seen;
+
+static void
+own(int act)
+{
+	own_seen = act;
+}
+
+static void
+no_usage(FILE *f)
+{
+	(void)f;
+}
+
+/*
+ * conf_parse_args: the file named by -c first, whatever its place, then
+ * the flags over it; -t and the daemon's own action reported.
+ */
+static void
+test_parse_args(void)
+{
+	static const struct conf_opt popts[] = {
+		{ .flag = "config", .letter = 'c', .arg = "FILE",
+		  .action = CONF_ACT_CONFIG },
+		{ .name = "db", .type = CONF_STR, .dst = &db, .def = "/x.db",
+		  .flag = "db", .arg = "PATH" },
+		{ .name = "mode", .type = CONF_STR, .dst = &mode, .def = "fast" },
+		{ .name = "capture.snaplen", .type = CONF_INT, .dst = &snaplen,
+		  .min = 64, .max = 262144, .def = "65535" },
+		{ .flag = "once", .action = ACT_ONCE },
+		{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST },
+		{ .flag = "debug", .letter = 'd', .action = CONF_ACT_DEBUG },
+		{ .name = NULL },
+	};
+	char dir[] = "/tmp/test-conf.XXXXXX", path[64], err[512];
+	char *argv[] = { "prog", "--db", "/flag.db", "-t", "--once", "-c", path,
+	    NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1, test = 0,
+	    debug = 0;
+	FILE *f;
+
+	reset();
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/c.yml", dir);
+	CHECK((f = fopen(path, "w")) != NULL);
+	fputs("db: /file.db\nmode: slow\ncapture:\n  snaplen: 128\n", f);
+	fclose(f);
+	CHECK_INT(conf_defaults(popts, err, sizeof(err)), 0);
+	optind = 1;
+	conf_parse_args(popts, argc, argv, "prog", "1", no_usage, own, &test,
+	    &debug);
+	CHECK_STR(db, "/flag.db");	/* the flag wins over the file */
+	CHECK_STR(mode, "slow");	/* the file over the default */
+	CHECK_INT(snaplen, 128);
+	CHECK_INT(test, 1);
+	CHECK_INT(debug, 0);
+	CHECK_INT(own_seen, ACT_ONCE);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* Runs fn into a buffer; returns it NUL-terminated. */
 static const char *
 capture(void (*fn)(FILE *))
@@ -203,6 +265,7 @@ main(void)
 	test_defaults();
 	test_file_over_defaults();
 	test_getopt();
+	test_parse_args();
 	test_usage();
 	reset();
 	return check_done();

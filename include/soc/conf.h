@@ -95,12 +95,24 @@ int	conf_getopt_apply(const struct conf_opt *opts, int ch,
 void	conf_synopsis(FILE *f, const char *prog, const struct conf_opt *opts);
 void	conf_usage(FILE *f, const struct conf_opt *opts);
 /*
- * For the daemons' two-pass command lines: load the file named by
- * -c/--config into opts (exiting with "file:line: reason" on error) and
- * rewind getopt, so the caller's own pass then applies flags over it.
+ * The actions both daemons' tables use (.action of their -c, -t, -d, -h
+ * and -V rows); a daemon's own actions start at CONF_ACT_OWN.
  */
-void	conf_load_args(int argc, char **argv, const char *shortopts,
-	    const struct option *longopts, const struct conf_opt *opts);
+enum { CONF_ACT_CONFIG = 1, CONF_ACT_TEST, CONF_ACT_DEBUG, CONF_ACT_HELP,
+	CONF_ACT_VERSION, CONF_ACT_OWN };
+
+/*
+ * A daemon's command line, in two passes: the file named by -c/--config
+ * is loaded into opts first (exiting with "file:line: reason" on error),
+ * then every flag is applied over it.  -t and -d set *test and *debug;
+ * -h prints usage(stdout) and exits 0; -V prints "prog version" and
+ * exits 0; a bad flag or a stray argument prints usage(stderr) and exits
+ * 1; an action from CONF_ACT_OWN on goes to own(action) (may be NULL if
+ * there is none).
+ */
+void	conf_parse_args(const struct conf_opt *opts, int argc, char **argv,
+	    const char *prog, const char *version, void (*usage)(FILE *),
+	    void (*own)(int action), int *test, int *debug);
 /* conf_set(), exiting with the reason on error (for flags). */
 void	conf_set_or_die(const struct conf_opt *opts, const char *name,
 	    const char *value);

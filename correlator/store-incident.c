@@ -28,7 +28,8 @@
 const struct store_sql store_incident_sql[] = {
 	/* origin_name IS NULL: a local hit never adds to an incident that a
 	 * province forwarded (national role), even with the same key */
-	{ S_INC_FIND_OPEN, "SELECT id, severity FROM incidents WHERE rule_id = ?1"
+	{ S_INC_FIND_OPEN, "SELECT id, status, 0, severity FROM incidents"
+	    " WHERE rule_id = ?1"
 	    " AND agency = ?2 AND group_key = ?3 AND status IN " OPEN_SQL
 	    " AND origin_name IS NULL" },
 	{ S_INC_UPDATE_HIT, "UPDATE incidents SET count = count + ?2,"
@@ -280,12 +281,23 @@ evidence_write(struct store *st, int64_t id, int fresh,
 	return store_exec(st, s, "evidence");
 }
 
-/* Looks up the open incident of h's key: 1 found, 0 none, -1 error. */
+/* An incident of h's key as S_INC_FIND_OPEN / _CLOSED select it. */
+struct inc_found {
+	int64_t		 id;
+	int		 status;
+	int64_t		 closed_at;	/* or last update; 0 if open */
+	int		 sev;
+};
+
+/*
+ * The open incident of h's key (stmt S_INC_FIND_OPEN) or its latest
+ * closed one (S_INC_FIND_CLOSED): 1 found, 0 none, -1 error.
+ */
 static int
-incident_find_open(struct store *st, const struct store_hit *h, int64_t *id,
-    int *sev)
+incident_find(struct store *st, int stmt, const struct store_hit *h,
+    struct inc_found *o)
 {
-	sqlite3_stmt *s = st->stmt[S_INC_FIND_OPEN];
+	sqlite3_stmt *s = st->stmt[stmt];
 	int rc, ret = -1;
 
 	bind_str(s, 1, h->rule_id);
@@ -293,35 +305,10 @@ incident_find_open(struct store *st, const struct store_hit *h, int64_t *id,
 	bind_str(s, 3, h->group_key ? h->group_key : "");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		*sev = sqlite3_column_int(s, 1);
-		ret = 1;
-	} else if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		store_sqlerr(st, "find incident");
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return ret;
-}
-
-/* The latest closed incident of h's key: 1 found, 0 none, -1 error. */
-static int
-incident_find_closed(struct store *st, const struct store_hit *h, int64_t *id,
-    int *status, int64_t *closed_at, int *sev)
-{
-	sqlite3_stmt *s = st->stmt[S_INC_FIND_CLOSED];
-	int rc, ret = -1;
-
-	bind_str(s, 1, h->rule_id);
-	bind_str(s, 2, h->agency);
-	bind_str(s, 3, h->group_key ? h->group_key : "");
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		*status = store_status_parse(col_str(s, 1));
-		*closed_at = sqlite3_column_int64(s, 2);
-		*sev = sqlite3_column_int(s, 3);
+		o->id = sqlite3_column_int64(s, 0);
+		o->status = store_status_parse(col_str(s, 1));
+		o->closed_at = sqlite3_column_int64(s, 2);
+		o->sev = sqlite3_column_int(s, 3);
 		ret = 1;
 	} else if (rc == SQLITE_DONE)
 		ret = 0;
@@ -418,8 +405,8 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 {
 	const struct store_hit *h = &f->hit;
 	int64_t now = f->now_ns ? f->now_ns : soc_now_ns();
-	int64_t old = 0, closed_at = 0;
-	int own = 0, bare, rc, sev, oldsev = 0, status = 0, level;
+	struct inc_found o = { 0 };
+	int own = 0, bare, rc, sev, level;
 	char sys[64];
 
 	*how = 0;
@@ -436,26 +423,26 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 	bare = f->caller_undoes && !sqlite3_get_autocommit(st->db);
 	if (!bare && store_tx_enter(st, &own) == -1)
 		return -1;
-	if ((rc = incident_find_open(st, h, id, &oldsev)) == -1)
+	if ((rc = incident_find(st, S_INC_FIND_OPEN, h, &o)) == -1)
 		goto fail;
 	if (rc == 1) {
-		if (incident_update(st, h, *id, sev, oldsev, now) == -1)
+		*id = o.id;
+		if (incident_update(st, h, o.id, sev, o.sev, now) == -1)
 			goto fail;
 		*how = STORE_FLUSH_UPDATED;
-	} else if ((rc = incident_find_closed(st, h, &old, &status, &closed_at,
-	    &oldsev)) == -1)
+	} else if ((rc = incident_find(st, S_INC_FIND_CLOSED, h, &o)) == -1)
 		goto fail;
-	else if (rc == 1 && status == STORE_ST_RESOLVED &&
-	    f->reopen_within_ns > 0 && now - closed_at <= f->reopen_within_ns) {
+	else if (rc == 1 && o.status == STORE_ST_RESOLVED &&
+	    f->reopen_within_ns > 0 && now - o.closed_at <= f->reopen_within_ns) {
 		/* a false positive stays closed; a resolved one fired again */
-		*id = old;
-		if (incident_reopen(st, old, closed_at, now) == -1 ||
-		    incident_update(st, h, old, sev, oldsev, now) == -1)
+		*id = o.id;
+		if (incident_reopen(st, o.id, o.closed_at, now) == -1 ||
+		    incident_update(st, h, o.id, sev, o.sev, now) == -1)
 			goto fail;
 		*how = STORE_FLUSH_REOPENED;
 	} else {
 		/* a new one, naming the latest closed one of the key if any */
-		if (incident_insert(st, f, sev, rc == 1 ? old : 0, now, id, sys,
+		if (incident_insert(st, f, sev, rc == 1 ? o.id : 0, now, id, sys,
 		    level) == -1)
 			goto fail;
 		*how = STORE_FLUSH_CREATED;

@@ -274,13 +274,7 @@ store_national_received(struct store *st, const char *name, int64_t now_ns)
 
 	bind_str(s, 1, name);
 	sqlite3_bind_int64(s, 2, now_ns);
-	if (store_exec(st, s, "alerts received") == -1)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		store_seterr(st, "no such sensor '%s'", name);
-		return -1;
-	}
-	return 0;
+	return store_exec_sensor(st, s, "alerts received", name);
 }
 
 int

@@ -82,6 +82,20 @@ store_sensor_by_name(struct store *st, const char *name, struct store_sensor *ou
 	return sensor_lookup(st, S_SENSOR_BY_NAME, name, out);
 }
 
+/* store_exec() of an update of sensor name: an error if it has no row. */
+int
+store_exec_sensor(struct store *st, sqlite3_stmt *s, const char *what,
+    const char *name)
+{
+	if (store_exec(st, s, what) == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		store_seterr(st, "no such sensor '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
     uint64_t nevents, int64_t now_ns)
@@ -92,13 +106,7 @@ store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)nevents);
 	sqlite3_bind_int64(s, 4, now_ns);
-	if (store_exec(st, s, "sensor seq") == -1)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		store_seterr(st, "no such sensor '%s'", name);
-		return -1;
-	}
-	return 0;
+	return store_exec_sensor(st, s, "sensor seq", name);
 }
 
 int
@@ -137,13 +145,7 @@ store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,
 	bind_str(s, 1, name);
 	sqlite3_bind_int64(s, 2, now_ns);
 	bind_str(s, 3, counters_json);
-	if (store_exec(st, s, "sensor heartbeat") == -1)
-		return -1;
-	if (sqlite3_changes(st->db) == 0) {
-		store_seterr(st, "no such sensor '%s'", name);
-		return -1;
-	}
-	return 0;
+	return store_exec_sensor(st, s, "sensor heartbeat", name);
 }
 
 static int

@@ -89,15 +89,10 @@ is_below(struct store *st, const char *a, const char *b)
 
 	bind_str(s, 1, a);
 	bind_str(s, 2, b);
-	rc = sqlite3_step(s);
+	rc = store_step1(st, s, "agency tree");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_sqlerr(st, "agency tree");
-	return -1;
+	return rc;
 }
 
 int

@@ -154,20 +154,6 @@ snap_read(sqlite3_stmt *s, int first, struct fwd_snap *n)
 	n->last_seen = sqlite3_column_int64(s, first + 4);
 }
 
-/* 1 found, 0 none, -1 error. */
-static int
-one_row(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_sqlerr(st, what);
-	return -1;
-}
-
 static void
 done(sqlite3_stmt *s)
 {
@@ -197,14 +183,14 @@ store_outbox_touch(struct store *st, int64_t incident_id)
 		return 0;
 	s = st->stmt[S_OUT_INC];
 	sqlite3_bind_int64(s, 1, incident_id);
-	if ((rc = one_row(st, s, "outbox: incident")) == 1)
+	if ((rc = store_step1(st, s, "outbox: incident")) == 1)
 		snap_read(s, 0, &cur);
 	done(s);
 	if (rc <= 0 || cur.severity < st->fwd_min)
 		return rc < 0 ? -1 : 0;
 	s = st->stmt[S_OUT_LAST];
 	sqlite3_bind_int64(s, 1, incident_id);
-	if ((rc = one_row(st, s, "outbox: last record")) == 1) {
+	if ((rc = store_step1(st, s, "outbox: last record")) == 1) {
 		last_id = sqlite3_column_int64(s, 0);
 		last_rev = sqlite3_column_int64(s, 1);
 		unsent = sqlite3_column_int(s, 2);
@@ -256,7 +242,7 @@ pending_get(struct store *st, uint64_t *n, int64_t *oldest)
 
 	if ((s = store_stmt_get(st, S_OUT_PENDING, &tmp)) == NULL)
 		return -1;
-	if ((rc = one_row(st, s, "outbox: pending")) == 1) {
+	if ((rc = store_step1(st, s, "outbox: pending")) == 1) {
 		*n = (uint64_t)sqlite3_column_int64(s, 0);
 		*oldest = sqlite3_column_int64(s, 1);
 	}
@@ -273,7 +259,7 @@ store_forward_state_get(struct store *st, struct store_forward_state *o)
 	memset(o, 0, sizeof(*o));
 	if ((s = store_stmt_get(st, S_FWD_GET, &tmp)) == NULL)
 		return -1;
-	if ((rc = one_row(st, s, "forward state")) == 1) {
+	if ((rc = store_step1(st, s, "forward state")) == 1) {
 		snprintf(o->endpoint, sizeof(o->endpoint), "%s", col_str(s, 0));
 		snprintf(o->cef, sizeof(o->cef), "%s", col_str(s, 1));
 		snprintf(o->origin, sizeof(o->origin), "%s", col_str(s, 2));
@@ -314,7 +300,7 @@ store_forward_backlog(struct store *st, const char *agency, uint64_t *n,
 	if ((s = store_stmt_get(st, S_OUT_BACKLOG, &tmp)) == NULL)
 		return -1;
 	bind_str(s, 1, agency);
-	if ((rc = one_row(st, s, "outbox: backlog")) == 1) {
+	if ((rc = store_step1(st, s, "outbox: backlog")) == 1) {
 		*n = (uint64_t)sqlite3_column_int64(s, 0);
 		*oldest = sqlite3_column_int64(s, 1);
 	}
@@ -484,7 +470,7 @@ store_agency_parent(struct store *st, const char *code, char *parent,
 	int rc;
 
 	bind_str(s, 1, code);
-	if ((rc = one_row(st, s, "agency parent")) == 1)
+	if ((rc = store_step1(st, s, "agency parent")) == 1)
 		snprintf(parent, len, "%s", col_str(s, 0));
 	done(s);
 	return rc;
@@ -603,7 +589,7 @@ store_outbox_prune(struct store *st, int64_t before_ns, int max, int64_t cur[2])
 	sqlite3_bind_int64(s, 2, cur[0]);
 	sqlite3_bind_int64(s, 3, cur[1]);
 	sqlite3_bind_int(s, 4, max);
-	if ((rc = one_row(st, s, "outbox: prune scan")) == 1) {
+	if ((rc = store_step1(st, s, "outbox: prune scan")) == 1) {
 		n = sqlite3_column_int64(s, 0);
 		last_at = sqlite3_column_int64(s, 1);
 		last_id = sqlite3_column_int64(s, 2);
@@ -648,7 +634,7 @@ store_forward_sweep(struct store *st)
 	if (store_tx_enter(st, &own) == -1)
 		return -1;
 	s = st->stmt[S_FWD_GET];
-	if ((rc = one_row(st, s, "forward state")) == 1)
+	if ((rc = store_step1(st, s, "forward state")) == 1)
 		fs.audit_cursor = sqlite3_column_int64(s, 15);
 	done(s);
 	if (rc != 1)

@@ -298,22 +298,17 @@ incident_find(struct store *st, int stmt, const struct store_hit *h,
     struct inc_found *o)
 {
 	sqlite3_stmt *s = st->stmt[stmt];
-	int rc, ret = -1;
+	int ret;
 
 	bind_str(s, 1, h->rule_id);
 	bind_str(s, 2, h->agency);
 	bind_str(s, 3, h->group_key ? h->group_key : "");
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((ret = store_step1(st, s, "find incident")) == 1) {
 		o->id = sqlite3_column_int64(s, 0);
 		o->status = store_status_parse(col_str(s, 1));
 		o->closed_at = sqlite3_column_int64(s, 2);
 		o->sev = sqlite3_column_int(s, 3);
-		ret = 1;
-	} else if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		store_sqlerr(st, "find incident");
+	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
@@ -689,13 +684,10 @@ incident_open_twin(struct store *st, int64_t id)
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step1(st, s, "incident")) == 1)
 		twin = sqlite3_column_int64(s, 0);
-	else if (rc == SQLITE_DONE)
+	else if (rc == 0)
 		twin = 0;
-	else
-		store_sqlerr(st, "incident");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return twin;

@@ -101,6 +101,7 @@ sqlite3_stmt	*store_stmt_get(struct store *st, int i, int *tmp);
 void		 store_stmt_put(sqlite3_stmt *s, int tmp);
 /* Runs a statement that returns no rows, then resets it.  0 / -1. */
 int		 store_exec(struct store *st, sqlite3_stmt *s, const char *what);
+int		 store_step1(struct store *st, sqlite3_stmt *s, const char *what);
 int		 store_exec_idx(struct store *st, int i, const char *what);
 int		 store_exec_sensor(struct store *st, sqlite3_stmt *s,
 		    const char *what, const char *name);

@@ -312,13 +312,10 @@ store_sensor_last_alert(struct store *st, const char *name, int64_t *at)
 	if ((s = store_stmt_get(st, S_NAT_LAST_ALERT, &tmp)) == NULL)
 		return -1;
 	bind_str(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if ((rc = store_step1(st, s, "last alert")) == 1)
 		*at = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE) {
-		store_sqlerr(st, "last alert");
+	else if (rc == -1)
 		ret = -1;
-	}
 	store_stmt_put(s, tmp);
 	return ret;
 }

@@ -72,20 +72,6 @@ static const char *const stage_names[STORE_STAGES] = {
 	"initial", "details", "final"
 };
 
-/* Steps s for one row: 1 row, 0 none, -1 error (reported as what). */
-static int
-step1(struct store *st, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_sqlerr(st, what);
-	return -1;
-}
-
 static int
 agency_check(struct store *st, const char *agency)
 {
@@ -122,7 +108,7 @@ system_level(struct store *st, const char *agency, const char *code, int *level)
 		return -1;
 	bind_str(s, 1, agency);
 	bind_str(s, 2, code);
-	if ((rc = step1(st, s, "system lookup")) == 1)
+	if ((rc = store_step1(st, s, "system lookup")) == 1)
 		*level = sqlite3_column_int(s, 0);
 	store_stmt_put(s, tmp);
 	return rc;
@@ -228,7 +214,7 @@ store_sensor_system(struct store *st, const char *sensor, char *code,
 	if ((s = store_stmt_get(st, S_SENSOR_SYS, &tmp)) == NULL)
 		return -1;
 	bind_str(s, 1, sensor);
-	if ((rc = step1(st, s, "sensor system")) == 1) {
+	if ((rc = store_step1(st, s, "sensor system")) == 1) {
 		snprintf(code, codelen, "%s", col_str(s, 0));
 		*level = sqlite3_column_int(s, 1);
 	}
@@ -246,7 +232,7 @@ store_agency_level(struct store *st, const char *agency, int *level)
 	if ((s = store_stmt_get(st, S_AGENCY_LEVEL, &tmp)) == NULL)
 		return -1;
 	bind_str(s, 1, agency);
-	if ((rc = step1(st, s, "agency level")) == 1)
+	if ((rc = store_step1(st, s, "agency level")) == 1)
 		*level = sqlite3_column_int(s, 0);
 	store_stmt_put(s, tmp);
 	return rc < 0 ? -1 : 0;
@@ -273,7 +259,7 @@ store_level_policy_get(struct store *st, int level, struct store_level_policy *o
 	if ((s = store_stmt_get(st, S_LEVEL_GET, &tmp)) == NULL)
 		return -1;
 	sqlite3_bind_int(s, 1, level);
-	if ((rc = step1(st, s, "level policy")) == 1)
+	if ((rc = store_step1(st, s, "level policy")) == 1)
 		level_row(s, out);
 	store_stmt_put(s, tmp);
 	return rc;
@@ -366,7 +352,7 @@ store_hit_policy(struct store *st, const struct store_hit *h, char *code,
 	if ((s = store_stmt_get(st, S_SENSOR_SYS, &tmp)) == NULL)
 		return -1;
 	bind_str(s, 1, h->sensor);
-	if ((rc = step1(st, s, "sensor system")) == 1) {
+	if ((rc = store_step1(st, s, "sensor system")) == 1) {
 		snprintf(code, codelen, "%s", col_str(s, 0));
 		*level = sqlite3_column_int(s, 1);
 		*sev = raise_sev(*sev, sqlite3_column_int(s, 2),
@@ -418,7 +404,7 @@ store_deadline_get(struct store *st, int severity, struct store_deadline *out)
 	if ((s = store_stmt_get(st, S_DL_GET, &tmp)) == NULL)
 		return -1;
 	sqlite3_bind_int(s, 1, severity);
-	if ((rc = step1(st, s, "deadline policy")) == 1)
+	if ((rc = store_step1(st, s, "deadline policy")) == 1)
 		deadline_row(s, out);
 	store_stmt_put(s, tmp);
 	return rc;
@@ -489,7 +475,7 @@ inc_dl_read(struct store *st, int64_t id, struct inc_dl *x)
 	if ((s = store_stmt_get(st, S_INC_DEADLINE, &tmp)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = step1(st, s, "incident deadlines")) == 1) {
+	if ((rc = store_step1(st, s, "incident deadlines")) == 1) {
 		x->status = store_status_parse(col_str(s, 0));
 		x->created_at = sqlite3_column_int64(s, 1);
 		for (i = 0; i < STORE_STAGES; i++)
@@ -596,7 +582,7 @@ store_incident_overdue(struct store *st, int64_t id, int64_t now_ns)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now_ns);
-	rc = step1(st, s, "overdue");
+	rc = store_step1(st, s, "overdue");
 	store_stmt_put(s, tmp);
 	return rc;
 }

@@ -58,20 +58,14 @@ static int
 exists2(struct store *st, int idx, const char *a, const char *b)
 {
 	sqlite3_stmt *s;
-	int tmp, rc, ret = -1;
+	int tmp, ret;
 
 	if ((s = store_stmt_get(st, idx, &tmp)) == NULL)
 		return -1;
 	bind_str(s, 1, a);
 	if (b != NULL)
 		bind_str(s, 2, b);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		ret = 1;
-	else if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		store_sqlerr(st, "lookup");
+	ret = store_step1(st, s, "lookup");
 	store_stmt_put(s, tmp);
 	return ret;
 }

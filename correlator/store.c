@@ -458,6 +458,20 @@ store_stmt_put(sqlite3_stmt *s, int tmp)
 }
 
 /* Runs a statement that returns no rows.  0 / -1. */
+/* Steps s for one row: 1 row, 0 none, -1 error (reported as what). */
+int
+store_step1(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_sqlerr(st, what);
+	return -1;
+}
+
 int
 store_exec(struct store *st, sqlite3_stmt *s, const char *what)
 {

@@ -33,7 +33,7 @@ struct jr {
 	size_t			 plen;
 	char			 str[8192 + 1];	/* decoded string scratch */
 	size_t			 slen;
-	int			 cut;		/* str lost bytes: too long */
+	bool			 cut;		/* str lost bytes: too long */
 };
 
 static int jr_value(struct jr *, int);
@@ -55,13 +55,8 @@ jr_ws(struct jr *j)
 static int
 jr_string(struct jr *j)
 {
-	bool cut;
-
-	if (soc_json_string(&j->p, j->end, j->str, sizeof(j->str), &j->slen,
-	    &cut, false, &j->why) == -1)
-		return -1;
-	j->cut = cut;
-	return 0;
+	return soc_json_string(&j->p, j->end, j->str, sizeof(j->str), &j->slen,
+	    &j->cut, false, &j->why);
 }
 
 const char *

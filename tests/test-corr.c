@@ -9,7 +9,6 @@
  * out-of-order events, aliases, chains, timespan units, one event matched
  * by two referenced rules, and the per-agency bounds on windows.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "rules.h"
 #include "rule-int.h"
 #include "check.h"
+#include "fixture.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
 #define T0		(1700000000LL * 1000000000LL)
@@ -266,15 +266,6 @@ on_alert(void *arg, const struct rs_alert *a)
 		memcpy(g->refs, a->refs, a->nrefs * sizeof(*a->refs));
 }
 
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static struct ruleset *
 load_text(const char *corr, size_t *nerr)
 {
@@ -294,7 +285,7 @@ load_text(const char *corr, size_t *nerr)
 	fclose(f);
 	errs[0] = '\0';
 	rs = ruleset_load(dirs, 1, MAPPING, on_err, NULL, nerr);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	return rs;
 }
 

@@ -20,44 +20,16 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "fixture.h"
+
+#define raw_exec(sql)	fx_sql_exec(path, sql)
+#define raw_int(sql)	fx_sql_int(path, "%s", sql)
 #include "forward.h"
 #include "store.h"
 #include "soc/util.h"
 
 static char dir[64];
 static char path[128];
-
-/* One value from the database through a separate connection. */
-static long long
-raw_int(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-static int
-raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	int rc;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
-}
 
 static struct store_hit
 hit(const char *group, int sev, int64_t ts)

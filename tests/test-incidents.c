@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <ftw.h>
 
 #include <sqlite3.h>
 
@@ -48,11 +47,12 @@
 #include "rules.h"
 #include "store.h"
 #include "check.h"
+#include "fixture.h"
+
+#define raw_exec(sql)	fx_sql_exec(dbpath, sql)
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
 #define CATFILE		SOC_SRCDIR "/rules/" CATEGORY_FILE
-#define KEY_A	"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define KEY_B	"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
 #define T0	(1700000000LL * 1000000000LL)
 #define DAY	(86400LL * 1000000000LL)
 
@@ -121,20 +121,6 @@ static long long
 raw_int(const char *sql)
 {
 	return strtoll(raw_text("%s", sql), NULL, 10);
-}
-
-static int
-raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	int rc;
-
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
 }
 
 /* A batch of the next n events, each with the given marker. */
@@ -785,15 +771,6 @@ test_agg(void)
 	agg_free(a);
 }
 
-static int
-rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 int
 main(void)
 {
@@ -825,6 +802,6 @@ main(void)
 	rs_scratch_free(sc);
 	ruleset_free(rs);
 	enrich_close(en);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	return check_done();
 }

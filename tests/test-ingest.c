@@ -28,7 +28,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include <sqlite3.h>
 
@@ -42,12 +41,13 @@
 #include "rules.h"
 #include "store.h"
 #include "check.h"
+#include "fixture.h"
+
+#define raw_exec(sql)	fx_sql_exec(dbpath, sql)
+#define raw_int(...)	fx_sql_int(dbpath, __VA_ARGS__)
 #include "schema-down.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
-#define KEY_A	"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define KEY_B	"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
-#define KEY_C	"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
 #define KEY_P	"E/4]B1E4L9i:E>{fRVq5L*!AGR2MUf&t@8pH(?0!"
 #define MAX	UINT64_MAX
 #define T0	(1700000000LL * 1000000000LL)
@@ -157,52 +157,6 @@ on_rule_err(void *arg, const char *msg)
 }
 
 static long long
-raw_int(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* One integer from a second connection: it sees only what is committed. */
-static long long
-raw_int(const char *fmt, ...)
-{
-	char sql[512];
-	va_list ap;
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long v = -999;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
-		return v;
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	} else
-		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return v;
-}
-
-static int
-raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	int rc;
-
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return rc;
-}
-
-static long long
 seq_of(const char *sensor)
 {
 	return raw_int("SELECT last_seq FROM sensors WHERE name = '%s'", sensor);
@@ -305,15 +259,6 @@ is_ack(const struct got *g, int i, const char *peer, uint64_t seq)
 {
 	return g->n > i && g->kind[i] == SOC_WIRE_ACK && g->seq[i] == seq &&
 	    strcmp(g->peer[i], peer) == 0;
-}
-
-static int
-rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 static void
@@ -1102,6 +1047,6 @@ main(void)
 	rs_scratch_free(sc);
 	ruleset_free(rs);
 	enrich_close(en);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	return check_done();
 }

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <ftw.h>
 
 #include <hs/hs.h>
 
@@ -35,6 +34,7 @@
 #include "rules.h"
 #include "match-int.h"
 #include "check.h"
+#include "fixture.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
 #define NRULES		400
@@ -56,15 +56,6 @@ on_err(void *arg, const char *msg)
 {
 	(void)arg;
 	fprintf(stderr, "  load: %s\n", msg);
-}
-
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 /* Alerting rules of one match, as a bitmap by the rule number in the id. */
@@ -298,7 +289,7 @@ test_differential(void)
 	write_rules(dir);
 	fast = load(dir, 0);
 	slow = load(dir, 1);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	if (fast == NULL || slow == NULL)
 		return;
 	CHECK_INT(ruleset_count(fast), NRULES);
@@ -371,7 +362,7 @@ test_fanout(void)
 		    i, i);
 	fclose(f);
 	rs = load(dir, 0);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	if (rs == NULL)
 		return;
 	s = rs_scratch_new(rs);

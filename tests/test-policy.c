@@ -20,13 +20,14 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "fixture.h"
+
+#define raw_exec(sql)	fx_sql_exec(path, sql)
+#define raw_int(sql)	fx_sql_int(path, "%s", sql)
 #include "schema-down.h"
 #include "store.h"
 #include "soc/util.h"
 
-#define KEY_A	"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define KEY_B	"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
-#define KEY_C	"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
 #define HOUR	(3600 * SOC_NS)
 #define DAY	(24 * HOUR)
 
@@ -43,40 +44,6 @@ reopen(struct store *st, int flags)
 	if (st == NULL)
 		fprintf(stderr, "store_open: %s\n", err);
 	return st;
-}
-
-static int
-raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	int rc;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "raw_exec: %s\n", sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return rc;
-}
-
-static long long
-raw_int(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long v = -1;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	} else
-		fprintf(stderr, "raw_int: %s\n", sqlite3_errmsg(db));
-	sqlite3_close(db);
-	return v;
 }
 
 /* Collects "a,b,c" from callbacks. */

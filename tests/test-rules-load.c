@@ -8,7 +8,6 @@
  * hold a list (DNS answers, TLS ALPN), where a condition holds when any
  * value matches; and rules.min_status and partial directories.
  */
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "soc/event.h"
 #include "rules.h"
 #include "check.h"
+#include "fixture.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
 #define T0		(1700000000LL * 1000000000LL)
@@ -40,15 +40,6 @@ on_err(void *arg, const char *msg)
 
 	(void)arg;
 	snprintf(errs + len, sizeof(errs) - len, "%s\n", msg);
-}
-
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 static void
@@ -85,7 +76,7 @@ load(size_t *nerr, char *dirout, ...)
 	rs = ruleset_load(dirs, 1, MAPPING, on_err, NULL, nerr);
 	if (dirout != NULL)
 		strcpy(dirout, dir);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	return rs;
 }
 
@@ -398,7 +389,7 @@ loaded_with(int min_status, size_t *nskip, const char **why_corr)
 	    "  rules: [ex]\n  timespan: 1m\n  condition: {gte: 2}\n");
 	errs[0] = '\0';
 	rs = ruleset_load_opts(dirs, 1, MAPPING, &o, on_err, NULL, &nerr);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	CHECK(rs != NULL);
 	if (rs == NULL)
 		return 0;
@@ -504,7 +495,7 @@ test_partial(void)
 	rs = ruleset_load_opts(dirs, 1, MAPPING, &o, on_err, NULL, &nerr);
 	CHECK_INT(nerr, 3);
 	ruleset_free(rs);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 }
 
 int

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include "soc-config.h"
 #include "soc/event.h"
@@ -29,6 +28,7 @@
 #include "rules.h"
 #include "rule-int.h"		/* corr_state_check */
 #include "check.h"
+#include "fixture.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
 #define T0		(1700000000LL * 1000000000LL)
@@ -70,15 +70,6 @@ on_alert(void *arg, const struct rs_alert *a)
 		g->last[g->n] = a->last_ts;
 	}
 	g->n++;
-}
-
-static int
-rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
 }
 
 static char *
@@ -132,7 +123,7 @@ one_rule(const char *detection, size_t *nerr)
 	    "detection:\n%s", detection);
 	write_file(dir, "r.yml", text);
 	rs = load_dir(dir, nerr);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	return rs;
 }
 
@@ -587,7 +578,7 @@ test_refusals(void)
 	ERRAT("p-num.yml", 8, "numeric comparison on non-numeric field message");
 #undef ERRAT
 	ruleset_free(rs);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 }
 
 /* ---------------------------------------------------------------- */
@@ -614,7 +605,7 @@ corr_load(const char *extra)
 	snprintf(text, sizeof(text), corr_rules, extra);
 	write_file(dir, "c.yml", text);
 	rs = load_dir(dir, &nerr);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	if (nerr != 0)
 		fputs(errs, stderr);
 	return rs;
@@ -766,7 +757,7 @@ test_event_count_dup_refs(void)
 		    "  condition: {gte: 3}\n", lists[i]);
 		write_file(dir, "c.yml", text);
 		rs = load_dir(dir, &nerr);
-		nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+		fx_rmtree(dir);
 		CHECK(rs != NULL && ruleset_count(rs) == 2 && nerr == 0);
 		if (rs == NULL)
 			continue;
@@ -1011,7 +1002,7 @@ test_not_produced(void)
 		}
 	}
 	ruleset_free(rs);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 }
 
 static void

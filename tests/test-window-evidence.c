@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <ftw.h>
 
 #include <sqlite3.h>
 
@@ -23,10 +22,9 @@
 #include "rules.h"
 #include "store.h"
 #include "check.h"
+#include "fixture.h"
 
 #define MAPPING		SOC_SRCDIR "/rules/mapping.yml"
-#define KEY_A	"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define KEY_B	"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
 #define T0	(1700000000LL * 1000000000LL)
 
 static char	 dir[64];
@@ -247,15 +245,6 @@ test_evring(void)
 	evring_free(r);
 }
 
-static int
-rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 int
 main(void)
 {
@@ -287,6 +276,6 @@ main(void)
 	soc_wbuf_free(&b);
 	store_close(st);
 	enrich_close(en);
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fx_rmtree(dir);
 	return check_done();
 }

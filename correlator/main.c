@@ -141,12 +141,7 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "this correlator's name in alert ids; the host name if unset" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
-	{ .flag = "debug", .letter = 'd', .action = CONF_ACT_DEBUG,
-	  .help = "verbose logging" },
-	{ .flag = "help", .letter = 'h', .action = CONF_ACT_HELP,
-	  .help = "this help" },
-	{ .flag = "version", .letter = 'V', .action = CONF_ACT_VERSION,
-	  .help = "print the version" },
+	CONF_OPTS_COMMON,
 	{ .name = NULL },
 };
 

@@ -101,12 +101,7 @@ static const struct conf_opt sensor_opts[] = {
 	  .help = "keep unacked batches on disk (survives outages and crashes)" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "check the configuration and exit" },
-	{ .flag = "debug", .letter = 'd', .action = CONF_ACT_DEBUG,
-	  .help = "verbose logging" },
-	{ .flag = "help", .letter = 'h', .action = CONF_ACT_HELP,
-	  .help = "this help" },
-	{ .flag = "version", .letter = 'V', .action = CONF_ACT_VERSION,
-	  .help = "print the version" },
+	CONF_OPTS_COMMON,
 
 	/* config file only */
 	{ .name = "spool_max_mb", .type = CONF_INT, .dst = &S.conf.spool_max_mb,

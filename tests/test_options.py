@@ -52,8 +52,15 @@ def read_table(path, name):
     m = re.search(r"struct conf_opt " + name + r"\[\] = \{\n(.*?)\n\};", src, re.S)
     if not m:
         return None
+    table = m.group(1)
+    if "\tCONF_OPTS_COMMON," in table:
+        # the rows every daemon shares, from include/soc/conf.h
+        conf = open(os.path.join(SRC, "include", "soc", "conf.h")).read()
+        c = re.search(r"#define CONF_OPTS_COMMON\s*\\\n(.*?)\n\n", conf, re.S)
+        common = re.sub(r"\s*\\$", "", c.group(1), flags=re.M) + ","
+        table = table.replace("\tCONF_OPTS_COMMON,", common)
     rows = []
-    for body in re.findall(r"^\t\{ (.*?) \},$", m.group(1), re.S | re.M):
+    for body in re.findall(r"^\t\{ (.*?) \},$", table, re.S | re.M):
         fields = {}
         for f in re.finditer(r"\.(\w+) = (.*?)(?=,\s*(?:/\*.*?\*/\s*)?\.\w+ = |,?\s*$)",
                              body, re.S):

@@ -100,6 +100,14 @@ void	conf_usage(FILE *f, const struct conf_opt *opts);
  */
 enum { CONF_ACT_CONFIG = 1, CONF_ACT_TEST, CONF_ACT_DEBUG, CONF_ACT_HELP,
 	CONF_ACT_VERSION, CONF_ACT_OWN };
+/* The -d, -h and -V rows, the same in every daemon's table. */
+#define CONF_OPTS_COMMON						\
+	{ .flag = "debug", .letter = 'd', .action = CONF_ACT_DEBUG,	\
+	  .help = "verbose logging" },					\
+	{ .flag = "help", .letter = 'h', .action = CONF_ACT_HELP,	\
+	  .help = "this help" },					\
+	{ .flag = "version", .letter = 'V', .action = CONF_ACT_VERSION,	\
+	  .help = "print the version" }
 
 /*
  * A daemon's command line, in two passes: the file named by -c/--config

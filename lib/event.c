@@ -307,6 +307,24 @@ soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz)
 	return -1;
 }
 
+bool
+soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
+    int64_t max_ahead_ns, int64_t max_behind_ns)
+{
+	int64_t t = ev->ts;
+	bool ahead = t > now_ns && (uint64_t)t - (uint64_t)now_ns >
+	    (uint64_t)max_ahead_ns;
+	bool behind = max_behind_ns > 0 && t < now_ns &&
+	    (uint64_t)now_ns - (uint64_t)t > (uint64_t)max_behind_ns;
+
+	if (!ahead && !behind && t >= 0)
+		return false;
+	if (!soc_event_has(ev, SOC_F_SOC_TS_CLAIMED))
+		soc_event_set_int(ev, SOC_F_SOC_TS_CLAIMED, t);
+	ev->ts = now_ns;
+	return true;
+}
+
 /*
  * A dotted quad as inet_pton(AF_INET) reads one (four parts of 1-3
  * digits, no leading zero, at most 255, nothing else) without the copy

@@ -344,6 +344,49 @@ test_conf(void)
 	conf_list_free(&l);
 }
 
+/* Stamps outside the receiver's bounds are kept as claimed, not used. */
+static void
+test_bound_time(void)
+{
+	struct soc_event *e = &ev;
+	const int64_t s = 1000000000LL, now = 1765000000LL * s;
+
+	soc_event_reset(e);
+	e->ts = now + 299 * s;
+	CHECK(!soc_event_bound_time(e, now, 300 * s, 0));
+	CHECK_INT(e->ts, now + 299 * s);
+	CHECK(!soc_event_has(e, SOC_F_SOC_TS_CLAIMED));
+
+	e->ts = now + 301 * s;
+	CHECK(soc_event_bound_time(e, now, 300 * s, 0));
+	CHECK_INT(e->ts, now);
+	CHECK_INT(soc_event_int(e, SOC_F_SOC_TS_CLAIMED, 0), now + 301 * s);
+	/* bounded again further along: the first claim stays */
+	e->ts = INT64_MAX;
+	CHECK(soc_event_bound_time(e, now + s, 300 * s, 0));
+	CHECK_INT(e->ts, now + s);
+	CHECK_INT(soc_event_int(e, SOC_F_SOC_TS_CLAIMED, 0), now + 301 * s);
+
+	/* behind: unbounded by default (replays), bounded when asked */
+	soc_event_reset(e);
+	e->ts = now - 86400 * 365 * s;
+	CHECK(!soc_event_bound_time(e, now, 300 * s, 0));
+	CHECK(soc_event_bound_time(e, now, 300 * s, 86400 * s));
+	CHECK_INT(e->ts, now);
+	/* before 1970 and the extremes, without overflow */
+	soc_event_reset(e);
+	e->ts = INT64_MIN;
+	CHECK(soc_event_bound_time(e, now, 300 * s, 0));
+	CHECK_INT(e->ts, now);
+	CHECK_INT(soc_event_int(e, SOC_F_SOC_TS_CLAIMED, 0), INT64_MIN);
+	soc_event_reset(e);
+	e->ts = INT64_MAX;
+	CHECK(soc_event_bound_time(e, now, INT64_MAX, 0) == false);
+	soc_event_reset(e);
+	e->ts = 0;
+	CHECK(!soc_event_bound_time(e, now, 300 * s, 0));
+}
+
 int
 main(void)
 {
@@ -355,5 +398,6 @@ main(void)
 	test_truncated_json();
 	test_time();
 	test_conf();
+	test_bound_time();
 	return check_done();
 }

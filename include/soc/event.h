@@ -137,7 +137,8 @@ enum soc_ftype {
 	X(DNS_HEADER_FLAGS,	"dns.header_flags",		SOC_T_STR) \
 	X(NET_VLAN_ID_KW,	"network.vlan.id",		SOC_T_STR) \
 	X(DNS_ID_KW,		"dns.id",			SOC_T_STR) \
-	X(SOC_HTTP_COOKIE,	"soc.http.request.cookie",	SOC_T_STR)
+	X(SOC_HTTP_COOKIE,	"soc.http.request.cookie",	SOC_T_STR) \
+	X(SOC_TS_CLAIMED,	"soc.timestamp.claimed",	SOC_T_TIME)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,
@@ -247,6 +248,17 @@ const struct soc_ip *soc_event_ip(const struct soc_event *ev, int f);
  * The result is NUL-terminated and cut to fit.
  */
 int	soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz);
+
+/*
+ * Bounds the event's time against the receiver's clock: a stamp more than
+ * max_ahead_ns after now, more than max_behind_ns before it (0: no bound
+ * behind), or before 1970 is kept in soc.timestamp.claimed and @timestamp
+ * becomes now, so one forged stamp cannot move a correlation window.
+ * Returns true when the time was replaced.  An event already bounded (it
+ * carries soc.timestamp.claimed) keeps its first claim.
+ */
+bool	soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
+	    int64_t max_ahead_ns, int64_t max_behind_ns);
 
 /* IP helpers. */
 int	soc_ip_parse(const char *s, size_t len, struct soc_ip *ip);	/* 0/-1 */

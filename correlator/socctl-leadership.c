@@ -411,14 +411,14 @@ static const struct col rep_cols[] = {
 	{ "high", NULL, 0, COL_UINT, 0, RL(sev[3]), NULL },
 	{ "critical", NULL, 0, COL_UINT, 0, RL(sev[4]), NULL },
 	{ "acknowledged", NULL, 0, COL_UINT, 0, RL(acked), NULL },
-	{ "mean_time_to_acknowledge_s", NULL, 0, COL_STR, COL_NULLEMPTY, RL(mtta), NULL },
+	{ "mean_time_to_acknowledge_s", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(mtta), NULL },
 	{ "resolved", NULL, 0, COL_UINT, 0, RL(resolved), NULL },
-	{ "mean_time_to_resolve_s", NULL, 0, COL_STR, COL_NULLEMPTY, RL(mttr), NULL },
-	{ "deadlines_met", NULL, 0, COL_STR, COL_NULLEMPTY, RL(met), NULL },
-	{ "deadlines_missed", NULL, 0, COL_STR, COL_NULLEMPTY, RL(missed), NULL },
+	{ "mean_time_to_resolve_s", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(mttr), NULL },
+	{ "deadlines_met", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(met), NULL },
+	{ "deadlines_missed", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(missed), NULL },
 	{ "agencies_covered", NULL, 0, COL_UINT, 0, RL(cov_covered), NULL },
 	{ "agencies_total", NULL, 0, COL_UINT, 0, RL(cov_total), NULL },
-	{ "coverage_share", NULL, 0, COL_STR, COL_NULLEMPTY, RL(share), NULL },
+	{ "coverage_share", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(share), NULL },
 };
 
 static void

@@ -442,23 +442,62 @@ out_get(struct ctx *c, const struct col *k, const void *row, struct cell *v)
 		v->null = 1;
 }
 
+/*
+ * One CSV cell.  Text from the network (a province's rule title, a group
+ * key, an agency name) is made safe for a spreadsheet, as OWASP advises
+ * against formula injection: tab, CR and LF become spaces and the other
+ * control bytes (C0, DEL, C1 as UTF-8: ESC, BEL, CSI...) are dropped, and
+ * a cell that then starts with =, +, -, @ (or started with a tab, CR or
+ * LF) gets a leading ' and is quoted, so "=HYPERLINK(...)" is shown as
+ * text, never run.  text is false for cells we formatted ourselves from
+ * numbers (integers, times, "1.500"): a negative count stays a number.
+ */
 static void
-csv_field(struct soc_sbuf *b, const char *s)
+csv_field(struct soc_sbuf *b, const char *s, int text)
 {
-	const char *p;
+	const unsigned char *p = (const unsigned char *)s;
+	struct soc_sbuf t;
+	int quote, lead = 0;
 
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	if (!text) {
 		soc_sbuf_adds(b, s);
 		return;
 	}
-	soc_sbuf_adds(b, "\"");
-	for (p = s; *p != '\0'; p++) {
+	soc_sbuf_init(&t);
+	if (*p == '\t' || *p == '\r' || *p == '\n')
+		lead = 1;
+	for (; *p != '\0'; p++) {
+		if (*p == '\t' || *p == '\r' || *p == '\n')
+			soc_sbuf_adds(&t, " ");
+		else if (*p < 0x20 || *p == 0x7f)
+			continue;
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p++;		/* a C1 control: both bytes */
+		else
+			soc_sbuf_add(&t, (const char *)p, 1);
+	}
+	soc_sbuf_add(&t, "", 1);	/* NUL */
+	if (t.oom) {
+		b->oom = 1;
+		soc_sbuf_free(&t);
+		return;
+	}
+	if (strchr("=+-@", t.data[0]) != NULL && t.data[0] != '\0')
+		lead = 1;
+	quote = lead || strpbrk(t.data, ",\"") != NULL;
+	if (quote)
+		soc_sbuf_adds(b, "\"");
+	if (lead)
+		soc_sbuf_adds(b, "'");
+	for (p = (const unsigned char *)t.data; *p != '\0'; p++) {
 		if (*p == '"')
 			soc_sbuf_adds(b, "\"\"");
 		else
-			soc_sbuf_add(b, p, 1);
+			soc_sbuf_add(b, (const char *)p, 1);
 	}
-	soc_sbuf_adds(b, "\"");
+	if (quote)
+		soc_sbuf_adds(b, "\"");
+	soc_sbuf_free(&t);
 }
 
 /* Text of a value for CSV (machine form: RFC 3339 times, plain numbers). */
@@ -620,7 +659,7 @@ out_begin(struct out *o, struct ctx *c, enum out_fmt fmt,
 				continue;
 			if (n++ > 0)
 				soc_sbuf_adds(&o->b, ",");
-			csv_field(&o->b, cols[i].key);
+			csv_field(&o->b, cols[i].key, 1);
 		}
 		soc_sbuf_adds(&o->b, "\n");
 	}
@@ -653,7 +692,9 @@ out_row(struct out *o, const void *row)
 			out_get(o->c, k, row, &v);
 			if (n++ > 0)
 				soc_sbuf_adds(&o->b, ",");
-			csv_field(&o->b, csv_text(k, &v, one, sizeof(one)));
+			csv_field(&o->b, csv_text(k, &v, one, sizeof(one)),
+			    !v.null && (k->type == COL_STR ||
+			    k->type == COL_RAW) && !(k->flags & COL_NUMTEXT));
 		} else if (k->head != NULL && k->tpos < TABLE_MAXCOLS) {
 			out_get(o->c, k, row, &v);
 			cells[k->tpos] = table_text(o, k, &v, buf[k->tpos],

@@ -122,6 +122,8 @@ enum col_type {
 
 #define COL_NULLEMPTY	0x01	/* "" is null in JSON, empty in CSV */
 #define COL_DASH	0x02	/* "" or null is "-" in the table */
+#define COL_NUMTEXT	0x04	/* COL_STR holding a number we formatted:
+				   CSV keeps it as is (no formula guard) */
 
 /* A value as a getter hands it over; null for JSON null. */
 struct cell {

@@ -282,7 +282,7 @@ db_open(struct ctx *c)
 {
 	char err[768];
 	struct stat sb;
-	int flags;
+	int flags, created;
 
 	if (c->cmd->db == DB_NONE || c->st != NULL)
 		return 0;
@@ -294,12 +294,26 @@ db_open(struct ctx *c)
 	}
 	flags = c->cmd->db == DB_READ ? STORE_READONLY :
 	    c->cmd->db == DB_CREATE ? STORE_CREATE : 0;
+	/* a new database is 0640 whatever the umask, as the correlator
+	 * makes it (store-file.c); one that exists keeps its modes */
+	created = c->cmd->db == DB_CREATE && stat(c->db, &sb) == -1 &&
+	    errno == ENOENT;
+	if (created && store_file_access(c->db, NULL, 1, err,
+	    sizeof(err)) == -1) {
+		errx1("%s", err);
+		return -1;
+	}
 	if ((c->st = store_open(c->db, flags, err, sizeof(err))) == NULL) {
 		if (strstr(err, "unable to open") != NULL)
 			errx1("%s (does the directory exist, and may you write"
 			    " to it?)", err);
 		else
 			errx1("%s", err);
+		return -1;
+	}
+	if (created && store_file_access(c->db, NULL, 0, err,
+	    sizeof(err)) == -1) {
+		errx1("%s", err);
 		return -1;
 	}
 	return 0;

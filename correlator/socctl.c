@@ -595,6 +595,29 @@ usage(FILE *f)
 	fprintf(f, "\nSee socctl(8) for the details.\n");
 }
 
+/* The help of every command of a family ("incident"): its usage and
+ * text, indented. */
+static void
+family_help(FILE *f, const char *group)
+{
+	size_t i, glen = strlen(group);
+	const char *p, *nl;
+
+	fprintf(f, "usage: socctl [--db PATH] %s COMMAND [ARGS...]\n", group);
+	for (i = 0; i < NCMDS; i++) {
+		if (cmds[i].hidden || strncmp(cmds[i].name, group, glen) != 0 ||
+		    (cmds[i].name[glen] != ' ' && cmds[i].name[glen] != '\0'))
+			continue;
+		fprintf(f, "\n  %s %s\n", cmds[i].name, cmds[i].usage);
+		for (p = cmds[i].help; *p != '\0'; p = *nl ? nl + 1 : nl) {
+			if ((nl = strchr(p, '\n')) == NULL)
+				nl = p + strlen(p);
+			fprintf(f, "      %.*s\n", (int)(nl - p), p);
+		}
+	}
+	fprintf(f, "\nSee socctl(8) for the details.\n");
+}
+
 static void
 cmd_usage(const struct cmd *cmd)
 {
@@ -616,8 +639,10 @@ cmd_help(struct ctx *c, int argc, char **argv)
 		cmd_usage(cmd);
 		return 0;
 	}
-	if (list_cmds(stdout, argv[1]) > 0)
+	if (list_cmds(NULL, argv[1]) > 0) {
+		family_help(stdout, argv[1]);
 		return 0;
+	}
 	return errx1("help: no command '%s' (see `socctl --help`)", argv[1]);
 }
 
@@ -743,6 +768,12 @@ main(int argc, char **argv)
 		if (list_cmds(NULL, argv[0]) == 0)
 			return errx1("unknown command '%s' (see `socctl --help`)",
 			    argv[0]);
+		/* `socctl incident --help`: the family's help */
+		if (wants_help(argc, argv) || (argc > 1 &&
+		    strcmp(argv[1], "help") == 0)) {
+			family_help(stdout, argv[0]);
+			return 0;
+		}
 		if (argc > 1)
 			errx1("unknown command '%s %s'; '%s' has:", argv[0],
 			    argv[1], argv[0]);

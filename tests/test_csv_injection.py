@@ -15,6 +15,10 @@ are read back from that real database:
 - no control byte (ESC, BEL, CR, LF, tab, C1) is left in any cell;
 - numeric columns stay numbers (count, report figures), and --json still
   carries the text exactly as received (only CSV is neutralised).
+The same real correlator also proves issue 15 item 5 end to end: a second
+alert whose rule.name holds a newline and a forged
+"soc-correlator: warning: ..." line is logged by the correlator as one
+line, the newline written as \x0a, and ESC/BEL as \x1b/\x07.
 No timed asserts: waits end on the awaited reply, with a generous ceiling."""
 import csv
 import io
@@ -40,6 +44,15 @@ def hostile_alert(inc):
     a["soc.incident.group_key"] = "+cmd|' /C calc'!A0"
     a["rule.id"] = "@SUM(1+1)"
     a["soc.origin.name"] = "lamdong-soc"
+    return json.dumps(a, ensure_ascii=False)
+
+
+FORGED = "soc-correlator: warning: all sensors healthy, nothing to see"
+
+
+def forging_alert(inc):
+    a = json.loads(tn.alert(inc, 1, 1, "low", "new"))
+    a["rule.name"] = "SSH brute force\n" + FORGED + "\x1b]0;pwn\x07"
     return json.dumps(a, ensure_ascii=False)
 
 
@@ -81,9 +94,12 @@ def main():
                         tn.key_of(os.path.join(tmp, "national.pub")))
         b = tn.batch(tn.ALERTS, 1, [tn.blob(hostile_alert(4711))])
         check(p.send(b) == (tn.ACK, 1), "the hostile alert is acked")
+        b = tn.batch(tn.ALERTS, 2, [tn.blob(forging_alert(4712))], prev=1)
+        check(p.send(b) == (tn.ACK, 2), "the forging alert is acked")
         p.close()
-        js = json.loads(ctl("incidents", "--json").stdout)
-        check(len(js) == 1, f"one national incident: {js}")
+        js = [i for i in json.loads(ctl("incidents", "--json").stdout)
+              if i.get("origin", {}).get("incident_id") == 4711]
+        check(len(js) == 1, f"the national incident: {js}")
         title = js[0].get("rule", {}).get("title") or js[0].get("rule", {}).get("name") if js else None
         check(title is not None and title.startswith("=HYPERLINK"),
               f"--json keeps the text as received: {js}")
@@ -91,8 +107,9 @@ def main():
         out = ctl("incidents", "--csv").stdout
         rows = cells_safe("incidents --csv", out)
         head = rows[0]
-        row = dict(zip(head, rows[1])) if len(rows) > 1 else {}
-        joined = ",".join(rows[1]) if len(rows) > 1 else ""
+        mine = [r for r in rows[1:] if "4711" in ",".join(r)]
+        row = dict(zip(head, mine[0])) if mine else {}
+        joined = ",".join(mine[0]) if mine else ""
         check("'=HYPERLINK(" in joined,
               f"the formula is kept as text behind a quote: {joined!r}")
         check(row.get("group_key", "").startswith("'+cmd"),
@@ -110,8 +127,17 @@ def main():
         stop(corr)
         zctx.term()
         err.seek(0)
-        sanitizer_clean(err.read(), "correlator")
+        log = err.read()
+        sanitizer_clean(log, "correlator")
         err.close()
+    # item 5: the province's rule name did not forge a line of its own
+    lines = log.split("\n")
+    check(not any(l.startswith(FORGED[:30]) for l in lines),
+          f"no forged line in the correlator's log: {log!r}")
+    check(any("SSH brute force\\x0a" + FORGED in l and "\\x1b]0;pwn\\x07" in l
+              for l in lines),
+          f"the rule name logged on one line, escaped: {log!r}")
+    check("\x1b" not in log and "\x07" not in log, "no raw ESC/BEL in the log")
     if not tn.done_failed():
         shutil.rmtree(tmp, ignore_errors=True)
     return done()

@@ -20,19 +20,13 @@
  * (/var/log/app/x -> /etc/shadow) is refused the same way: only the
  * configured path itself may be one.
  *
- * Directories: glob(3) would follow a directory replaced by a link
- * (/var/log/app -> /etc, and /var/log/app/ * ships /etc/shadow).  So each
- * pattern's directory is opened with O_DIRECTORY|O_NOFOLLOW (without
- * O_NOFOLLOW only if it was a link when the sensor started: the
- * operator's choice), its inode is remembered the first time it is seen
- * and a directory with another inode at that path is refused until the
- * sensor restarts: that also catches a link swapped in above it
- * (/var/log -> /tmp/x).  Files are listed with readdir + fnmatch(3) and
- * opened relative to that descriptor (openat), so what is read is inside
- * the directory that was checked.  Wildcards in directory components are
+ * Directories (logfile-dir.c): each pattern's directory is opened with
+ * O_DIRECTORY|O_NOFOLLOW and must keep the inode it had when first seen,
+ * so a directory replaced by a link (/var/log/app -> /etc) is never
+ * read; its files are listed with readdir + fnmatch(3) and opened
+ * relative to it (openat).  Wildcards in directory components are
  * expanded by glob(3), each directory found then checked the same way.
- * Every refusal is logged once per path (until the path is accepted
- * again), never at every scan.
+ * Every refusal is logged once per path, never at every scan.
  *
  * Following.  logs.files holds paths or glob(3) patterns, re-evaluated at
  * every scan so files that appear later are picked up.  A file is known
@@ -76,11 +70,8 @@
  * All state lives in a struct logfile_set; lines go to the emit callback
  * given to logfile_open(), which may take a checkpoint from inside.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -95,12 +86,11 @@
 #include "soc/log.h"
 #include "soc/util.h"
 #include "intake.h"
+#include "logfile-dir.h"
 #include "logparse.h"
 
 #define LF_BUFSZ	(1 << 20)
 #define LF_MAX_FILES	1024
-#define LF_MAX_DIRS	256		/* directories whose inode we keep */
-#define LF_MAX_REFUSED	256		/* paths refused, logged once */
 #define LF_FP_LEN	256		/* bytes of the fingerprint */
 #define LF_GRACE_MS	2000		/* rotated-away files: drain this long */
 #define LF_SCAN_MS	250		/* glob at most this often */
@@ -123,14 +113,6 @@ struct lfile {
 	bool		 gone;		/* no pattern matches it any more */
 	bool		 skip_to_lf;	/* dropping the rest of a long line */
 	int64_t		 grew_ms;	/* last time it gave us a line */
-};
-
-/* A directory of a pattern: the inode it had when first seen. */
-struct ldir {
-	char		*path;
-	dev_t		 dev;
-	ino_t		 ino;
-	bool		 linked;	/* a link at start: followed */
 };
 
 /* A position from the state file not yet matched to an open file. */
@@ -157,10 +139,7 @@ struct logfile_set {
 	unsigned		 gen;		/* scan generation */
 	int64_t			 last_scan;	/* mono ms */
 	bool			*linked;	/* per pattern: a link at start */
-	struct ldir		 dirs[LF_MAX_DIRS];
-	size_t			 ndirs;
-	char			*refused[LF_MAX_REFUSED]; /* logged once each */
-	size_t			 nrefused;
+	struct lf_dirs		 dirs;		/* checked; refusals logged */
 	char			*blob;		/* logfile_save_positions() */
 	size_t			 blobcap;
 	uint64_t		 skipped;	/* files over LF_MAX_FILES */
@@ -432,52 +411,6 @@ lf_match_pending(struct logfile_set *ls, int fd, ino_t ino, off_t size,
 }
 
 /*
- * Refusals are logged once per path, until the path is accepted again
- * (lf_accept): a scan every 250 ms must not repeat them.  Returns whether
- * this one is new (and so logged and counted by the caller).
- */
-static bool
-lf_refuse_new(struct logfile_set *ls, const char *path)
-{
-	char *p;
-
-	for (size_t i = 0; i < ls->nrefused; i++)
-		if (strcmp(ls->refused[i], path) == 0)
-			return false;
-	if (ls->nrefused == LF_MAX_REFUSED) {
-		/* more than we remember: logged once more, then counted */
-		return false;
-	}
-	if ((p = strdup(path)) == NULL)
-		return false;
-	ls->refused[ls->nrefused++] = p;
-	return true;
-}
-
-static void
-lf_accept(struct logfile_set *ls, const char *path)
-{
-	for (size_t i = 0; i < ls->nrefused; i++)
-		if (strcmp(ls->refused[i], path) == 0) {
-			free(ls->refused[i]);
-			ls->refused[i] = ls->refused[--ls->nrefused];
-			return;
-		}
-}
-
-/* A link where a log file should be: refused, counted, logged once. */
-static void
-lf_refuse_link(struct logfile_set *ls, const char *path)
-{
-	if (!lf_refuse_new(ls, path))
-		return;
-	ls->st.links_refused++;
-	log_warnx("%s: a symbolic link appeared where a log file was "
-	    "expected; refused (configure the link's path itself to follow "
-	    "it)", path);
-}
-
-/*
  * Starts following a file; initial: a file of the start-up scan; follow:
  * the path may be a symbolic link (a configured path that was one at
  * start).
@@ -500,8 +433,8 @@ lf_add(struct logfile_set *ls, int dfd, const char *name, const char *path,
 	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
 	    (follow ? 0 : O_NOFOLLOW))) == -1) {
 		if (errno == ELOOP)
-			lf_refuse_link(ls, path);
-		else if (lf_refuse_new(ls, path))
+			lfd_refuse_link(&ls->dirs, path);
+		else if (lfd_refuse_new(&ls->dirs, path))
 			log_warn("%s (will retry)", path);
 		return NULL;
 	}
@@ -531,7 +464,7 @@ lf_add(struct logfile_set *ls, int dfd, const char *name, const char *path,
 	} else if (initial && ls->conf.start_at != NULL &&
 	    strcmp(ls->conf.start_at, "end") == 0)
 		off = st.st_size;
-	lf_accept(ls, path);	/* a file again: log the next refusal */
+	lfd_accept(&ls->dirs, path);	/* a file again: log the next refusal */
 	f->done = off;
 	f->fp = LF_FP_EMPTY;
 	lf_refresh_fp(f);
@@ -553,190 +486,13 @@ static void
 lf_watch(struct logfile_set *ls, size_t i, const char *pattern)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(pattern, '/');
-	size_t n;
+	const char *base;
 
-	if (ls->ino == -1 || ls->wd[i] != -1)
-		return;
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else {
-		n = slash == pattern ? 1 : (size_t)(slash - pattern);
-		if (n >= sizeof(dir))
-			return;
-		memcpy(dir, pattern, n);
-		dir[n] = '\0';
-	}
-	if (strpbrk(dir, "*?[") != NULL)
+	if (ls->ino == -1 || ls->wd[i] != -1 ||
+	    !lfd_dirname(pattern, dir, sizeof(dir), &base) ||
+	    strpbrk(dir, "*?[") != NULL)
 		return;
 	ls->wd[i] = inotify_add_watch(ls->ino, dir, LF_INO_MASK);
-}
-
-/* The directory part of a pattern or path ("." or "/" at least). */
-static bool
-lf_dirname(const char *path, char *dir, size_t cap, const char **base)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL) {
-		*base = path;
-		return snprintf(dir, cap, ".") < (int)cap;
-	}
-	*base = slash + 1;
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= cap)
-		return false;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return true;
-}
-
-static struct ldir *
-lf_dir_find(struct logfile_set *ls, const char *path)
-{
-	for (size_t i = 0; i < ls->ndirs; i++)
-		if (strcmp(ls->dirs[i].path, path) == 0)
-			return &ls->dirs[i];
-	return NULL;
-}
-
-/*
- * Opens a directory of the patterns, or -1 (nothing to read there now;
- * *failed set when that is an error rather than an absence, so no file
- * is taken for rotated).  A link is refused unless it was one at start;
- * a directory whose inode is not the one first seen at this path is
- * refused.  Each refusal is logged once per path.
- */
-static int
-lf_opendir(struct logfile_set *ls, const char *path, bool initial,
-    bool *failed)
-{
-	struct ldir *d = lf_dir_find(ls, path);
-	struct stat st;
-	bool linked;
-	int fd, e;
-
-	linked = d != NULL ? d->linked : initial &&
-	    lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    (linked ? 0 : O_NOFOLLOW));
-	if (fd == -1) {
-		e = errno;
-		if (e == ENOENT)
-			return -1;
-		if ((e == ENOTDIR || e == ELOOP) && lstat(path, &st) == 0 &&
-		    S_ISLNK(st.st_mode)) {
-			if (lf_refuse_new(ls, path)) {
-				ls->st.links_refused++;
-				log_warnx("%s: a symbolic link appeared where a "
-				    "log directory was expected; refused", path);
-			}
-			return -1;
-		}
-		if (e == ENOTDIR)
-			return -1;	/* a file: no directory to read */
-		*failed = true;
-		if (lf_refuse_new(ls, path)) {
-			errno = e;
-			log_warn("%s (will retry)", path);
-		}
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		*failed = true;
-		close(fd);
-		return -1;
-	}
-	if (d == NULL && ls->ndirs < LF_MAX_DIRS) {
-		d = &ls->dirs[ls->ndirs];
-		if ((d->path = strdup(path)) == NULL) {
-			close(fd);
-			*failed = true;
-			return -1;
-		}
-		d->dev = st.st_dev;
-		d->ino = st.st_ino;
-		d->linked = linked;
-		ls->ndirs++;
-		if (linked)
-			log_info("%s: a symbolic link, followed as configured",
-			    path);
-	} else if (d == NULL || d->dev != st.st_dev || d->ino != st.st_ino) {
-		if (lf_refuse_new(ls, path)) {
-			ls->st.links_refused++;
-			if (d == NULL)
-				log_warnx("%s: more than %d log directories, "
-				    "refused", path, LF_MAX_DIRS);
-			else
-				log_warnx("%s: the directory was replaced (a "
-				    "link above it, or removed and made again) "
-				    "since the sensor first saw it; refused "
-				    "until the sensor restarts", path);
-		}
-		close(fd);
-		return -1;
-	}
-	lf_accept(ls, path);
-	return fd;
-}
-
-static int
-lf_namecmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * The names in directory dfd that match base (as glob(3) would: sorted,
- * a leading dot matched only by a dot); *names is malloc'ed, each name
- * too.  -1 on error.
- */
-static int
-lf_list(int dfd, const char *base, char ***names, size_t *n)
-{
-	struct dirent *de;
-	char **v = NULL, **nv;
-	size_t cap = 0;
-	DIR *dp;
-	int fd;
-
-	*n = 0;
-	if (strpbrk(base, "*?[\\") == NULL) {	/* a plain name */
-		if ((v = malloc(sizeof(*v))) == NULL ||
-		    (v[0] = strdup(base)) == NULL) {
-			free(v);
-			return -1;
-		}
-		*names = v;
-		*n = 1;
-		return 0;
-	}
-	if ((fd = dup(dfd)) == -1)
-		return -1;
-	if ((dp = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	rewinddir(dp);
-	while ((de = readdir(dp)) != NULL) {
-		if (fnmatch(base, de->d_name, FNM_PERIOD) != 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				break;
-			v = nv;
-		}
-		if ((v[*n] = strdup(de->d_name)) == NULL)
-			break;
-		(*n)++;
-	}
-	closedir(dp);
-	if (*n > 1)
-		qsort(v, *n, sizeof(*v), lf_namecmp);
-	*names = v;
-	return 0;
 }
 
 /* One file found by pattern i in directory dfd. */
@@ -752,7 +508,7 @@ lf_scan_file(struct logfile_set *ls, size_t i, int dfd, const char *name,
 		return;
 	if (S_ISLNK(st.st_mode)) {
 		if (!follow) {
-			lf_refuse_link(ls, path);
+			lfd_refuse_link(&ls->dirs, path);
 			return;
 		}
 		if (fstatat(dfd, name, &st, 0) == -1)
@@ -776,34 +532,19 @@ lf_scan_file(struct logfile_set *ls, size_t i, int dfd, const char *name,
 	}
 }
 
-/* The files of pattern i in one directory. */
-static void
-lf_scan_dir(struct logfile_set *ls, size_t i, const char *dir,
-    const char *base, bool initial, bool *failed)
-{
-	char path[PATH_MAX], **names = NULL;
-	size_t n = 0;
-	int dfd;
+/* lfd_scan()'s callback: ctx is the set and the pattern's index. */
+struct lf_scan_ctx {
+	struct logfile_set	*ls;
+	size_t			 i;
+	bool			 initial;
+};
 
-	if ((dfd = lf_opendir(ls, dir, initial, failed)) == -1)
-		return;
-	if (lf_list(dfd, base, &names, &n) == -1) {
-		*failed = true;
-		close(dfd);
-		return;
-	}
-	for (size_t k = 0; k < n; k++) {
-		/* the path glob(3) would give, so state files still match */
-		if ((strcmp(dir, ".") == 0 && strchr(ls->conf.files->v[i],
-		    '/') == NULL ? snprintf(path, sizeof(path), "%s",
-		    names[k]) : snprintf(path, sizeof(path), "%s%s%s", dir,
-		    strcmp(dir, "/") == 0 ? "" : "/", names[k])) <
-		    (int)sizeof(path))
-			lf_scan_file(ls, i, dfd, names[k], path, initial);
-		free(names[k]);
-	}
-	free(names);
-	close(dfd);
+static void
+lf_scan_cb(void *arg, int dfd, const char *name, const char *path)
+{
+	struct lf_scan_ctx *x = arg;
+
+	lf_scan_file(x->ls, x->i, dfd, name, path, x->initial);
 }
 
 /*
@@ -814,35 +555,17 @@ static void
 lf_scan(struct logfile_set *ls, bool initial)
 {
 	const struct conf_list *l = ls->conf.files;
-	char dir[PATH_MAX];
-	const char *base;
+	struct lf_scan_ctx x = { .ls = ls, .initial = initial };
 	bool failed = false;
-	glob_t g;
-	int rc;
 
 	ls->gen++;
 	ls->last_scan = soc_mono_ms();
 	for (size_t i = 0; i < l->n; i++) {
 		lf_watch(ls, i, l->v[i]);
-		if (!lf_dirname(l->v[i], dir, sizeof(dir), &base) ||
-		    *base == '\0')
-			continue;
-		if (strpbrk(dir, "*?[\\") == NULL) {
-			lf_scan_dir(ls, i, dir, base, initial, &failed);
-			continue;
-		}
-		/* wildcards in directories: each one found is checked */
-		if ((rc = glob(dir, GLOB_ONLYDIR, NULL, &g)) != 0) {
-			/* a read error is not a rotation: keep what we have */
-			failed |= rc != GLOB_NOMATCH;
-			globfree(&g);
-			continue;
-		}
-		for (size_t k = 0; k < g.gl_pathc; k++)
-			lf_scan_dir(ls, i, g.gl_pathv[k], base, initial,
-			    &failed);
-		globfree(&g);
+		x.i = i;
+		lfd_scan(&ls->dirs, l->v[i], initial, &failed, lf_scan_cb, &x);
 	}
+	/* a read error is not a rotation: keep what we have */
 	for (size_t i = 0; i < ls->nfiles && !failed; i++) {
 		if (ls->files[i].seen != ls->gen && !ls->files[i].gone) {
 			ls->files[i].gone = true;
@@ -871,8 +594,8 @@ lf_find_rotated(struct logfile_set *ls)
 
 		/* in the same checked directory, never through a link */
 		if (snprintf(alt, sizeof(alt), "%s.1", ls->pend[i].path) <
-		    (int)sizeof(alt) && lf_dirname(alt, dir, sizeof(dir),
-		    &base) && (dfd = lf_opendir(ls, dir, true, &failed)) != -1 &&
+		    (int)sizeof(alt) && lfd_dirname(alt, dir, sizeof(dir),
+		    &base) && (dfd = lfd_open(&ls->dirs, dir, true, &failed)) != -1 &&
 		    fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode) && st.st_ino == ls->pend[i].ino &&
 		    (f = lf_add(ls, dfd, base, alt, false, false)) != NULL) {
@@ -1046,6 +769,7 @@ void
 logfile_stats(const struct logfile_set *ls, struct logfile_stats *st)
 {
 	*st = ls->st;
+	st->links_refused += ls->dirs.refusals;
 }
 
 int
@@ -1165,10 +889,7 @@ logfile_close(struct logfile_set *ls)
 		lf_remove(ls, &ls->files[ls->nfiles - 1]);
 	for (size_t i = 0; i < ls->npend; i++)
 		free(ls->pend[i].path);
-	for (size_t i = 0; i < ls->ndirs; i++)
-		free(ls->dirs[i].path);
-	for (size_t i = 0; i < ls->nrefused; i++)
-		free(ls->refused[i]);
+	lfd_free(&ls->dirs);
 	if (ls->ino != -1)
 		close(ls->ino);
 	free(ls->wd);

@@ -10,8 +10,8 @@ state: attempt to write a readonly database".  Now:
 
 - socctl creates the database 0640 whatever the umask (022, 0, 077), as
   the correlator does, and leaves the modes of one that exists alone;
-- a correlator that may not write the database refuses to start, naming
-  the file, its owner and the chown to run (run as root: the correlator
+- a correlator that may not write the database (or its -wal or -shm)
+  refuses to start, naming the file, its owner and the chown to run (run as root: the correlator
   is started as nobody on a database root's socctl made; skipped
   otherwise).
 Real socctl, real correlator, real files; the correlator's exit is awaited
@@ -96,6 +96,25 @@ def main():
               f"the message gives the chown to run: {out!r}")
         check("readonly database" not in out,
               f"no bare SQLite 'readonly database': {out!r}")
+
+        # the database given to nobody, but a -wal left by root: named too
+        os.chown(db, nobody.pw_uid, nobody.pw_gid)
+        with open(db + "-wal", "w"):
+            pass
+        os.chmod(db + "-wal", 0o644)
+        try:
+            p = subprocess.run([CORR, "--db", db, "--rules", rules, "--key",
+                                os.path.join(tmp, "corr.key"),
+                                "--bind", "tcp://127.0.0.1:0"],
+                               capture_output=True, text=True, timeout=60,
+                               preexec_fn=as_nobody)
+            out = p.stdout + p.stderr
+        except subprocess.TimeoutExpired as e:
+            out = "still running after 60 s: " + str(e.stderr)
+            p = None
+        check(p is not None and p.returncode != 0 and
+              f"{db}-wal is owned by root:" in out and "chown nobody:" in out,
+              f"a -wal the correlator cannot write is named: {out!r}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return done()

@@ -363,6 +363,8 @@ sl_rfc5424(const struct logparse_ctx *ctx, const char *p, size_t n,
 		pos++;
 	if (LOG_PREFIX(p + pos, n - pos, "\xef\xbb\xbf"))
 		pos += 3;
+	if (pos < n && p[pos] == ' ')
+		pos++;		/* rsyslog's: see sl_msg_trim() */
 	h->msg.p = p + pos;
 	h->msg.n = n - pos;
 	return true;
@@ -451,13 +453,29 @@ sl_is_netfilter(const struct sl_span *m)
 	    memmem(m->p, m->n, " DST=", 5) != NULL;
 }
 
+/*
+ * rsyslog's RFC 5424 templates (RSYSLOG_SyslogProtocol23Format) send MSG
+ * as it stood after the tag, with the space that followed the colon,
+ * and end the frame with an LF that an octet-counted frame keeps.  That
+ * space is dropped (as the 3164 tag scanner drops it), so the message is
+ * the same whichever template carried it; line ends are dropped always.
+ */
+static void
+sl_msg_trim(struct sl_span *m)
+{
+	while (m->n > 0 && (m->p[m->n - 1] == '\n' || m->p[m->n - 1] == '\r' ||
+	    m->p[m->n - 1] == '\0'))
+		m->n--;
+}
+
 /* Fields of a recognized header, then the message to its normalizer. */
 static const char *
-sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
+sl_dispatch(const struct logparse_ctx *ctx, struct sl_hdr *h,
     struct soc_event *ev)
 {
 	const char *ds;
 
+	sl_msg_trim(&h->msg);
 	ev->ts = h->has_ts ? h->ts : ctx->now_ns;
 	if (h->host.n > 0)
 		soc_event_set_str(ev, SOC_F_HOST_HOSTNAME, h->host.p, h->host.n);

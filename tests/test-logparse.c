@@ -251,6 +251,40 @@ test_syslog(void)
 	}
 }
 
+/*
+ * rsyslog's RSYSLOG_SyslogProtocol23Format: MSG keeps the space after
+ * the tag's colon and the frame ends with LF (octet-counted TCP keeps
+ * it).  The message must normalize as its RFC 3164 twin does.
+ */
+static void
+test_rsyslog_5424(void)
+{
+	static const char *const lines[] = {
+		"<38>1 2026-11-27T10:00:00.297616+07:00 vm sshd 123 - -  "
+		"Failed password for root from 10.0.0.1 port 22 ssh2\n",
+		"<38>1 2026-11-27T10:00:00.297616+07:00 vm sshd 123 - -  "
+		"Failed password for root from 10.0.0.1 port 22 ssh2",
+		"<38>1 2026-11-27T10:00:00.297616+07:00 vm sshd 123 - -  "
+		"Failed password for root from 10.0.0.1 port 22 ssh2\r\n",
+		"<38>Nov 27 10:00:00 vm sshd[123]: "
+		"Failed password for root from 10.0.0.1 port 22 ssh2\n",
+	};
+
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int fails = check_fail;
+
+		CHECK_STR(parse(lines[i]), "log.sshd");
+		CHECK_FLD(SOC_F_EVENT_ACTION, "ssh_login");
+		CHECK_FLD(SOC_F_EVENT_OUTCOME, "failure");
+		CHECK_FLD(SOC_F_USER_NAME, "root");
+		CHECK_FLD(SOC_F_SOURCE_IP, "10.0.0.1");
+		CHECK_FLD(SOC_F_MESSAGE, "Failed password for root from "
+		    "10.0.0.1 port 22 ssh2");
+		case_end(fails, lines[i]);
+	}
+}
+
 /* RFC 3164 stamps have no year: December lines read in January. */
 static void
 test_year_rollover(void)
@@ -1372,6 +1406,7 @@ main(void)
 
 	test_syslog();
 	test_year_rollover();
+	test_rsyslog_5424();
 	test_sshd();
 	test_web();
 	test_auth();

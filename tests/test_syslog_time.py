@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Syslog stamps and TCP churn on the real sensor (-o json), issue 15.
+
+- future: one RFC 5424 line stamped 2126-01-01T00:00:00Z over UDP, and
+  the same in a followed file, come out with @timestamp near now and
+  soc.timestamp.claimed 2126-01-01; a line of 2020 keeps its time (no
+  bound behind by default) but is clamped with logs.max_age_s; the count
+  is in the counters (log_time_clamped).
+- zones: RFC 3164 stamps written in UTC by senders that syslog.zones
+  names (by host name glob, and by sender address) land at the right
+  time in a sensor set to Asia/Ho_Chi_Minh; a sender that no rule names
+  lands 7 h in the past, is counted (syslog_zone_suspect) and named once
+  in the log.
+- churn: a sender that delivered a message stays connected while 300
+  silent connections from 9 other addresses fill and churn the table;
+  the newcomers close connections of the busiest source, and no live
+  sender is closed (syslog_tcp_evicted_senders stays 0).
+"""
+import calendar
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from soctest import (SENSOR, check, counts, done, free_port, sanitizer_clean,
+                     stop, wait_port)
+
+
+def wait_until(pred, timeout=30, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+class Sensor:
+    def __init__(self, tmp, tag, cfg_text):
+        self.cfg = os.path.join(tmp, f"{tag}.yml")
+        self.out = os.path.join(tmp, f"{tag}.out")
+        self.errpath = os.path.join(tmp, f"{tag}.err")
+        with open(self.cfg, "w") as f:
+            f.write(cfg_text)
+        self.proc = subprocess.Popen([SENSOR, "-c", self.cfg, "-o", "json"],
+                                     stdout=open(self.out, "w"),
+                                     stderr=open(self.errpath, "w"))
+
+    def events(self):
+        evs = []
+        with open(self.out, errors="replace") as f:
+            for ln in f:
+                if ln.endswith("\n"):
+                    evs.append(json.loads(ln))
+        return evs
+
+    def by_message(self, text):
+        return [e for e in self.events() if text in e.get("message", "")]
+
+    def err(self):
+        with open(self.errpath, errors="replace") as f:
+            return f.read()
+
+    def counters(self):
+        """SIGUSR1, then the newest counters lines (sensor and syslog)."""
+        before = self.err().count("counters:")
+        self.proc.send_signal(signal.SIGUSR1)
+        wait_until(lambda: self.err().count("counters:") > before, 10)
+        time.sleep(0.1)     # the syslog line follows the counters line
+        lines = self.err().splitlines()
+        c = [l for l in lines if "counters:" in l]
+        s = [l for l in lines if "syslog: messages" in l]
+        return (c[-1] if c else ""), (s[-1] if s else "")
+
+    def stop(self):
+        rc = stop(self.proc)
+        sanitizer_clean(self.err(), "sensor")
+        check(rc == 0, f"sensor exits 0, got {rc}")
+
+
+def counter(line, name):
+    for part in line.split(":", 2)[-1].split(","):
+        k, _, v = part.strip().rpartition(" ")
+        if k == name:
+            return int(v)
+    return 0
+
+
+def conns(syslog_line):
+    """TCP connections accepted, from the syslog counters line."""
+    m = re.search(r"connections (\d+),", syslog_line)
+    return int(m.group(1)) if m else 0
+
+
+def stamp_of(e):
+    return calendar.timegm(time.strptime(e["@timestamp"][:19],
+                                         "%Y-%m-%dT%H:%M:%S"))
+
+
+def future(tmp):
+    udp = free_port(socket.SOCK_DGRAM)
+    log = os.path.join(tmp, "future.log")
+    with open(log, "w") as f:
+        f.write("<13>1 2126-01-01T00:00:00Z h1 sshd 12 - - Failed password "
+                "for root from 10.9.9.9 port 22 ssh2 file-future\n")
+        f.write("<13>1 2020-01-01T00:00:00Z h1 app 12 - - file-old\n")
+    s = Sensor(tmp, "future", f"""output: json
+logs:
+  files: [{log}]
+syslog:
+  udp: 127.0.0.1:{udp}
+""")
+    try:
+        check(wait_until(lambda: len(s.by_message("file-")) >= 2, 20),
+              "the file's lines come out")
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(b"<13>1 2126-01-01T00:00:00Z h1 sshd 12 - - Failed password "
+                 b"for root from 10.9.9.8 port 22 ssh2 udp-future",
+                 ("127.0.0.1", udp))
+        u.sendto(b"<13>1 2020-01-01T00:00:00Z h1 app 12 - - udp-old",
+                 ("127.0.0.1", udp))
+        check(wait_until(lambda: len(s.by_message("udp-")) >= 2, 20),
+              "the datagrams come out")
+        now = time.time()
+        for tag in ("file-future", "udp-future"):
+            ev = s.by_message(tag)
+            if not check(len(ev) == 1, f"{tag}: one event"):
+                continue
+            e = ev[0]
+            check(abs(stamp_of(e) - now) < 120,
+                  f"{tag}: @timestamp is the receive time, got {e['@timestamp']}")
+            claimed = e.get("soc", {}).get("timestamp", {}).get("claimed", "")
+            check(claimed.startswith("2126-01-01T00:00:00"),
+                  f"{tag}: soc.timestamp.claimed = 2126-01-01, got {claimed!r}")
+            check(e.get("source", {}).get("ip") in ("10.9.9.9", "10.9.9.8"),
+                  f"{tag}: the event is kept whole")
+        for tag in ("file-old", "udp-old"):
+            ev = s.by_message(tag)
+            check(len(ev) == 1 and ev[0]["@timestamp"].startswith("2020-01-01")
+                  and "timestamp" not in ev[0].get("soc", {}),
+                  f"{tag}: an old stamp keeps its time by default")
+        c, _ = s.counters()
+        check(counter(c, "log_time_clamped") == 2,
+              f"log_time_clamped 2 in the counters: {c}")
+    finally:
+        s.stop()
+
+    # a bound behind, when asked for
+    log2 = os.path.join(tmp, "old.log")
+    with open(log2, "w") as f:
+        f.write("<13>1 2020-01-01T00:00:00Z h1 app 12 - - aged-line\n")
+    s = Sensor(tmp, "aged", f"""output: json
+logs:
+  files: [{log2}]
+  max_age_s: 86400
+""")
+    try:
+        check(wait_until(lambda: len(s.by_message("aged-line")) >= 1, 20),
+              "aged line comes out")
+        ev = s.by_message("aged-line")
+        check(ev and abs(stamp_of(ev[0]) - time.time()) < 120 and
+              ev[0].get("soc", {}).get("timestamp", {}).get("claimed", "")
+              .startswith("2020-01-01"),
+              f"logs.max_age_s clamps an old stamp: {ev[:1]}")
+    finally:
+        s.stop()
+
+
+def zones(tmp):
+    udp = free_port(socket.SOCK_DGRAM)
+    s = Sensor(tmp, "zones", f"""output: json
+logs:
+  timezone: Asia/Ho_Chi_Minh
+syslog:
+  udp: 127.0.0.1:{udp}
+  zones:
+    - "utc-* UTC"
+    - 127.0.0.2/32 Asia/Tokyo
+""")
+    try:
+        check(wait_until(lambda: "listening" in s.err(), 20), "sensor listens")
+        now = time.time()
+
+        def bsd(t):
+            return time.strftime("%b %e %H:%M:%S", time.gmtime(t))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(5):
+            u.sendto(f"<13>{bsd(now)} utc-web1 app: zone-by-host {i}".encode(),
+                     ("127.0.0.1", udp))
+            u.sendto(f"<13>{bsd(now)} other app: zone-unknown {i}".encode(),
+                     ("127.0.0.1", udp))
+        v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        v.bind(("127.0.0.2", 0))
+        v.sendto(f"<13>{bsd(now + 9 * 3600)} tokyo app: zone-by-addr".encode(),
+                 ("127.0.0.1", udp))
+        check(wait_until(lambda: len(s.by_message("zone-")) >= 11, 20),
+              "every zone line comes out")
+        for e in s.by_message("zone-by-"):
+            check(abs(stamp_of(e) - now) < 120,
+                  f"{e['message']}: read in its source's zone, got "
+                  f"{e['@timestamp']}")
+        unk = s.by_message("zone-unknown")
+        check(len(unk) == 5 and all(abs(stamp_of(e) - (now - 7 * 3600)) < 120
+                                    for e in unk),
+              "a sender no rule names is read in the sensor's zone")
+        c, sl = s.counters()
+        check(counter(c, "syslog_zone_suspect") == 5,
+              f"syslog_zone_suspect 5: {c}")
+        named = [l for l in s.err().splitlines()
+                 if "127.0.0.1 (host other)" in l and "7 h behind" in l]
+        check(len(named) == 1, f"the source is named once: {named}")
+        check(not [l for l in s.err().splitlines() if "utc-web1" in l or
+                   "host tokyo" in l], "sources with a zone are not named")
+    finally:
+        s.stop()
+
+
+def churn(tmp):
+    port = free_port()
+    s = Sensor(tmp, "churn", f"""output: json
+syslog:
+  tcp: ["127.0.0.1:{port}"]
+  tcp_idle_s: 120
+""")
+    attackers = []
+    try:
+        check(wait_port(port, s.proc), "sensor listens on TCP")
+        live = socket.create_connection(("127.0.0.1", port), 5)
+        live.sendall(b"<13>Nov 27 10:00:00 gw1 app[1]: churn-live 0\n")
+        check(wait_until(lambda: len(s.by_message("churn-live")) >= 1, 20),
+              "the live sender's first line arrives")
+        base = conns(s.counters()[1])
+        # 300 silent connections from 9 other addresses, round robin
+        for k in range(300):
+            c = socket.socket()
+            c.bind((f"127.0.0.{2 + k % 9}", 0))
+            c.connect(("127.0.0.1", port))
+            attackers.append(c)
+        state = {}
+
+        def accepted():
+            state["c"], state["s"] = s.counters()
+            return conns(state["s"]) >= base + 300
+        check(wait_until(accepted, 30, 0.2),
+              f"the sensor accepted all 300 connections: {state.get('s')}")
+        live.setblocking(False)
+        try:
+            closed = live.recv(1) == b""
+        except BlockingIOError:
+            closed = False
+        except OSError:
+            closed = True
+        check(not closed, "the live sender is still connected after the churn")
+        if not closed:
+            live.setblocking(True)
+            live.sendall(b"<13>Nov 27 10:00:00 gw1 app[1]: churn-live 1\n")
+            check(wait_until(lambda: len(s.by_message("churn-live")) >= 2, 20),
+                  "the live sender's next line arrives")
+        check("for a new one 45 (of them senders 0)" in state.get("s", ""),
+              f"45 silent connections closed for newcomers, no sender: "
+              f"{state.get('s')}")
+        check(counter(state.get("c", ""), "syslog_tcp_evicted_senders") == 0,
+              "syslog_tcp_evicted_senders stays 0")
+        # the busiest source paid: no address fell below its share
+        per = {}
+        for c in attackers:
+            c.setblocking(False)
+            try:
+                gone = c.recv(1) == b""
+            except BlockingIOError:
+                gone = False
+            except OSError:
+                gone = True
+            if not gone:
+                a = c.getsockname()[0]
+                per[a] = per.get(a, 0) + 1
+        check(sum(per.values()) == 255 and max(per.values()) -
+              min(per.values()) <= 1,
+              f"the newcomers closed the busiest sources' connections: {per}")
+        live.close()
+    finally:
+        for c in attackers:
+            c.close()
+        s.stop()
+
+
+def main():
+    if not os.access(SENSOR, os.X_OK):
+        print(f"{SENSOR} not built", file=sys.stderr)
+        return 1
+    tmp = tempfile.mkdtemp(prefix="soc-slt-")
+    cases = {"future": future, "zones": zones, "churn": churn}
+    only = sys.argv[1:] or list(cases)
+    try:
+        for name in only:
+            before = counts["failed"]
+            cases[name](tmp)
+            print(f"{name}: {'ok' if counts['failed'] == before else 'FAILED'}")
+    finally:
+        if counts["failed"]:
+            for name in sorted(os.listdir(tmp)):
+                if name.endswith(".err"):
+                    with open(os.path.join(tmp, name)) as f:
+                        print(f"--- {name}\n" + f.read()[-2500:], file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

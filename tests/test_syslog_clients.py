@@ -14,9 +14,13 @@ LF at the end).  util-linux logger is the second client (--rfc5424 and
 
 Every one of the 150 "Failed password" lines of every combination must
 come out normalized: event.action ssh_login, source.ip and user.name.
+The clients run with TZ=UTC and the sensor in Asia/Ho_Chi_Minh with
+syslog.zones naming 127.0.0.1 UTC, so the RFC 3164 stamps (no zone) must
+land at the receive time too, with no stamp counted as whole hours off.
 
 Skips (77) only when rsyslogd or logger is absent.
 """
+import calendar
 import json
 import os
 import re
@@ -95,6 +99,11 @@ def failed_lines(evs):
     return per
 
 
+def stamp_of(e):
+    return calendar.timegm(time.strptime(e["@timestamp"][:19],
+                                         "%Y-%m-%dT%H:%M:%S"))
+
+
 def wait_sockets(tmp, n, proc, timeout=30):
     end = time.time() + timeout
     while time.time() < end and proc.poll() is None:
@@ -121,6 +130,9 @@ output: json
 syslog:
   udp: 127.0.0.1:{udp_port}
   tcp: 127.0.0.1:{tcp_port}
+  zones: ["127.0.0.1 UTC"]
+logs:
+  timezone: Asia/Ho_Chi_Minh
 """)
     out = os.path.join(tmp, "out.jsonl")
     errpath = os.path.join(tmp, "sensor.err")
@@ -131,16 +143,17 @@ syslog:
         if not check(wait_port(tcp_port, sensor), "sensor listens"):
             return done()
         rconf = rsyslog_conf(tmp, udp_port, tcp_port)
+        env = dict(os.environ, TZ="UTC")
         rsys = subprocess.Popen([RSYSLOGD, "-f", rconf, "-n", "-i",
                                  os.path.join(tmp, "rsyslogd.pid")],
-                                stdout=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, env=env,
                                 stderr=open(os.path.join(tmp, "rsyslog.err"), "w"))
         if not check(wait_sockets(tmp, len(RSYSLOG_COMBOS), rsys),
                      "rsyslogd creates its sockets"):
             return done()
         # sshd's lines as syslog(3) writes them to /dev/log
         u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        stamp = time.strftime("%b %e %H:%M:%S")
+        stamp = time.strftime("%b %e %H:%M:%S", time.gmtime())
         for i in range(N):
             for k in range(len(RSYSLOG_COMBOS)):
                 msg = f"<38>{stamp} sshd[{4000 + k}]: {line(k, i)}"
@@ -157,6 +170,7 @@ syslog:
                                 "--port", str(port), "-t", "sshd",
                                 f"--id={5000 + k}", "-p", "auth.info"],
                                input=text, text=True, capture_output=True,
+                               env=env,
                                timeout=60)
             check(p.returncode == 0, f"logger {args}: {p.stderr.strip()}")
 
@@ -177,6 +191,10 @@ syslog:
                   and e.get("event", {}).get("outcome") == "failure"
                   and e.get("message", "").startswith("Failed password")]
             check(len(got) == N, f"{name}: {len(got)} of {N} lines arrived")
+            off = [e["@timestamp"] for e, _ip in got
+                   if abs(stamp_of(e) - time.time()) > 300]
+            check(not off, f"{name}: stamps at the receive time (the "
+                  f"sender's zone from syslog.zones), e.g. {off[:2]}")
             if not check(len(ok) == N,
                          f"{name}: {len(ok)} of {N} normalized (event.action, "
                          f"source.ip, user.name)") and got:
@@ -187,6 +205,8 @@ syslog:
         rc = stop(sensor)
         with open(errpath) as f:
             err = f.read()
+        check("stamps whole hours off 0" in err,
+              "no stamp counted as whole hours off (syslog_zone_suspect)")
         sanitizer_clean(err, "sensor")
         check(rc == 0, f"sensor exits 0, got {rc}")
         if counts_failed():

@@ -11,6 +11,11 @@
   time in a sensor set to Asia/Ho_Chi_Minh; a sender that no rule names
   lands 7 h in the past, is counted (syslog_zone_suspect) and named once
   in the log.
+- blind: end to end with a real correlator and the shipped SSH brute
+  force rule: one sshd failure stamped 2126 over UDP for an address,
+  then 10 real failures for it and for a control address: both raise an
+  incident (the forged stamp cannot hold the window), and `socctl
+  sensors` shows log_time_clamped 1 for the sensor.
 - churn: a sender that delivered a message stays connected while 300
   silent connections from 9 other addresses fill and churn the table;
   the newcomers close connections of the busiest source, and no live
@@ -23,13 +28,14 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-from soctest import (SENSOR, check, counts, done, free_port, sanitizer_clean,
-                     stop, wait_port)
+from soctest import (CORR, SENSOR, SOCCTL, SRC, check, counts, done, free_port,
+                     run, sanitizer_clean, stop, wait_port)
 
 
 def wait_until(pred, timeout=30, step=0.05):
@@ -48,7 +54,8 @@ class Sensor:
         self.errpath = os.path.join(tmp, f"{tag}.err")
         with open(self.cfg, "w") as f:
             f.write(cfg_text)
-        self.proc = subprocess.Popen([SENSOR, "-c", self.cfg, "-o", "json"],
+        out = [] if "output: uplink" in cfg_text else ["-o", "json"]
+        self.proc = subprocess.Popen([SENSOR, "-c", self.cfg, *out],
                                      stdout=open(self.out, "w"),
                                      stderr=open(self.errpath, "w"))
 
@@ -221,6 +228,100 @@ syslog:
         s.stop()
 
 
+def blind(tmp):
+    d = os.path.join(tmp, "blind")
+    os.mkdir(d)
+    db = os.path.join(d, "soc.db")
+
+    def ctl(*a):
+        return run(SOCCTL, "--db", db, *a)
+    for name in ("correlator", "gw1"):
+        ctl("keygen", "--out", os.path.join(d, name))
+    ctl("agency", "add", "stttt", "--name", "So TT&TT")
+    ctl("sensor", "enroll", "gw1", "--agency", "stttt", "--key",
+        os.path.join(d, "gw1.pub"))
+    rules = os.path.join(d, "rules")
+    os.mkdir(rules)
+    shutil.copy(os.path.join(SRC, "rules", "mapping.yml"), rules)
+    shutil.copy(os.path.join(SRC, "rules", "linux", "ssh-bruteforce.yml"), rules)
+    port = free_port()
+    clog = open(os.path.join(tmp, "blind-corr.err"), "w+")
+    corr = subprocess.Popen([CORR, "--db", db, "--rules", rules, "--key",
+                             os.path.join(d, "correlator.key"),
+                             "--bind", f"tcp://127.0.0.1:{port}"],
+                            stdout=clog, stderr=subprocess.STDOUT)
+    s = None
+    try:
+        if not check(wait_port(port, corr), "correlator listens"):
+            return
+        udp = free_port(socket.SOCK_DGRAM)
+        s = Sensor(tmp, "blind", f"""name: gw1
+connect: tcp://127.0.0.1:{port}
+server_key: {d}/correlator.pub
+key: {d}/gw1.key
+output: uplink
+syslog:
+  udp: 127.0.0.1:{udp}
+uplink:
+  batch_ms: 100
+  heartbeat_s: 1
+""")
+
+        def received():
+            con = sqlite3.connect(db, timeout=10)
+            try:
+                r = con.execute("select events_received from sensors "
+                                "where name='gw1'").fetchone()
+                return (r[0] or 0) if r else 0
+            finally:
+                con.close()
+
+        def incidents(ip):
+            con = sqlite3.connect(db, timeout=10)
+            try:
+                return con.execute("select count(*) from incidents where "
+                                   "group_key like ?", (f"%{ip}%",)
+                                   ).fetchone()[0]
+            finally:
+                con.close()
+        check(wait_until(lambda: "listening" in s.err(), 20), "sensor listens")
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(b"<38>1 2126-01-01T00:00:00Z h1 sshd 12 - - Failed password "
+                 b"for root from 10.66.0.1 port 22 ssh2", ("127.0.0.1", udp))
+        check(wait_until(lambda: received() >= 1, 30),
+              "the forged line reaches the correlator")
+        for i in range(10):
+            t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            for ip in ("10.66.0.1", "10.66.0.2"):
+                u.sendto(f"<38>1 {t} h1 sshd 12 - - Failed password for root "
+                         f"from {ip} port {4000 + i} ssh2".encode(),
+                         ("127.0.0.1", udp))
+        check(wait_until(lambda: received() >= 21, 30),
+              f"21 events reach the correlator: {received()}")
+        check(wait_until(lambda: incidents("10.66.0.2") > 0, 30),
+              "the control address raises a brute-force incident")
+        check(wait_until(lambda: incidents("10.66.0.1") > 0, 10),
+              "the address with a forged 2126 stamp raises one too")
+
+        def clamped():
+            rows = json.loads(ctl("sensors", "--json").stdout)
+            rows = rows if isinstance(rows, list) else rows.get("sensors", [])
+            for r in rows:
+                if r.get("name") == "gw1":
+                    c = r.get("counters") or {}
+                    c = c if isinstance(c, dict) else json.loads(c)
+                    return c.get("log_time_clamped")
+            return None
+        check(wait_until(lambda: clamped() == 1, 30),
+              f"socctl sensors shows log_time_clamped 1: {clamped()}")
+    finally:
+        if s is not None:
+            s.stop()
+        stop(corr, 20)
+        clog.seek(0)
+        sanitizer_clean(clog.read(), "correlator")
+
+
 def churn(tmp):
     port = free_port()
     s = Sensor(tmp, "churn", f"""output: json
@@ -295,7 +396,7 @@ def main():
         print(f"{SENSOR} not built", file=sys.stderr)
         return 1
     tmp = tempfile.mkdtemp(prefix="soc-slt-")
-    cases = {"future": future, "zones": zones, "churn": churn}
+    cases = {"future": future, "zones": zones, "blind": blind, "churn": churn}
     only = sys.argv[1:] or list(cases)
     try:
         for name in only:

@@ -223,6 +223,8 @@ struct mon_ctx {
 	char		 never_name[96];
 	char		 churn_name[96];	/* closing live syslog senders */
 	uint64_t	 churn;
+	char		 refused_name[96];	/* refusing syslog senders */
+	uint64_t	 refused;
 };
 
 static int
@@ -261,6 +263,11 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 			m->churn = counter(s->counters,
 			    "syslog_tcp_evicted_senders");
 			snprintf(m->churn_name, sizeof(m->churn_name), "%s",
+			    s->name);
+		}
+		if (counter(s->counters, "syslog_tcp_rejected") > m->refused) {
+			m->refused = counter(s->counters, "syslog_tcp_rejected");
+			snprintf(m->refused_name, sizeof(m->refused_name), "%s",
 			    s->name);
 		}
 		if (m->live++ == 0 || heard > m->live_heard) {
@@ -330,6 +337,12 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s closed %llu live"
 		    " syslog TCP senders to make room (connection churn)",
 		    m.churn_name, (unsigned long long)m.churn);
+		return 0;
+	}
+	if (m.refused > 0) {
+		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s refused %llu"
+		    " syslog TCP connections (every slot held by a live sender)",
+		    m.refused_name, (unsigned long long)m.refused);
 		return 0;
 	}
 	store_age_format(m.now - m.live_heard, age, sizeof(age));

@@ -33,8 +33,9 @@
  * holding the most makes room.  A connection that delivered a message
  * within syslog.tcp_idle_s is never closed for a new one (the new one is
  * refused instead), so churn from many addresses cannot close live
- * senders; a sender closed anyway is counted (syslog_tcp_evicted_senders)
- * and degrades coverage layer 2 at the correlator.
+ * senders; a sender closed anyway (syslog_tcp_evicted_senders) or a
+ * newcomer refused (syslog_tcp_rejected) is counted and degrades
+ * coverage layer 2 at the correlator.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,7 +83,7 @@ struct sd_counters {
 	uint64_t	truncated;
 	uint64_t	malformed;
 	uint64_t	connections;
-	uint64_t	rejected;	/* table full */
+	uint64_t	rejected;	/* no slot: every one a live sender */
 	uint64_t	read_errors;	/* connections closed on an error */
 	uint64_t	udp_errors;
 	uint64_t	udp_dropped;	/* by the kernel: no buffer room */

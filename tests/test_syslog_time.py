@@ -19,7 +19,9 @@
 - churn: a sender that delivered a message stays connected while 300
   silent connections from 9 other addresses fill and churn the table;
   the newcomers close connections of the busiest source, and no live
-  sender is closed (syslog_tcp_evicted_senders stays 0).
+  sender is closed (syslog_tcp_evicted_senders stays 0); once every slot
+  is a live sender, a newcomer is refused and counted
+  (syslog_tcp_rejected, which degrades coverage layer 2).
 """
 import calendar
 import json
@@ -369,7 +371,7 @@ syslog:
         check(counter(state.get("c", ""), "syslog_tcp_evicted_senders") == 0,
               "syslog_tcp_evicted_senders stays 0")
         # the busiest source paid: no address fell below its share
-        per = {}
+        per, alive = {}, []
         for c in attackers:
             c.setblocking(False)
             try:
@@ -379,11 +381,45 @@ syslog:
             except OSError:
                 gone = True
             if not gone:
+                alive.append(c)
                 a = c.getsockname()[0]
                 per[a] = per.get(a, 0) + 1
         check(sum(per.values()) == 255 and max(per.values()) -
               min(per.values()) <= 1,
               f"the newcomers closed the busiest sources' connections: {per}")
+        # every slot a live sender: a newcomer is refused, none closed
+        kept = []
+        for c in alive:
+            try:
+                c.setblocking(True)
+                c.sendall(b"<13>Nov 27 10:00:00 gw1 app[2]: churn-att\n")
+                kept.append(c)
+            except OSError:
+                pass
+        check(wait_until(lambda: len(s.by_message("churn-att")) >= len(kept),
+                         30), "the other connections' lines arrive")
+        late = socket.socket()
+        late.bind(("127.0.0.11", 0))
+        late.connect(("127.0.0.1", port))
+        late.settimeout(20)
+        try:
+            refused = late.recv(1) == b""
+        except OSError:
+            refused = True
+        late.close()
+        check(refused, "a newcomer is refused when every slot is live")
+        c, sl = s.counters()
+        check(counter(c, "syslog_tcp_rejected") == 1 and
+              counter(c, "syslog_tcp_evicted_senders") == 0,
+              f"syslog_tcp_rejected 1, no sender closed: {c}")
+        live.setblocking(False)
+        try:
+            closed = live.recv(1) == b""
+        except BlockingIOError:
+            closed = False
+        except OSError:
+            closed = True
+        check(not closed, "the live sender is still connected")
         live.close()
     finally:
         for c in attackers:

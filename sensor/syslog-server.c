@@ -274,15 +274,17 @@ sd_zone_check(struct syslogd *d, const char *addr, const struct soc_event *ev,
 		;
 	if (i < d->nzone_named)
 		return;
-	if (d->nzone_named < SD_ZONE_NAMED)
-		d->zone_named[d->nzone_named++] = h;
 	mono = soc_mono_ms();
 	if (mono - d->zone_window >= 60000) {
 		d->zone_window = mono;
 		d->zone_lines = 0;
 	}
-	if (d->zone_lines++ >= SD_ZONE_LINES)
+	/* over the rate: named at one of its next stamps */
+	if (d->zone_lines >= SD_ZONE_LINES)
 		return;
+	d->zone_lines++;
+	if (d->nzone_named < SD_ZONE_NAMED)
+		d->zone_named[d->nzone_named++] = h;
 	for (char *p = host; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
 			*p = '?';	/* a name from the wire: no control bytes */

@@ -134,8 +134,21 @@ syslog:
                  ("127.0.0.1", udp))
         u.sendto(b"<13>1 2020-01-01T00:00:00Z h1 app 12 - - udp-old",
                  ("127.0.0.1", udp))
-        check(wait_until(lambda: len(s.by_message("udp-")) >= 2, 20),
+        # the ends of the range: the last second of int64 nanoseconds,
+        # and one before 1970
+        u.sendto(b"<13>1 2262-04-11T23:47:16Z h1 app 12 - - udp-edge-max",
+                 ("127.0.0.1", udp))
+        u.sendto(b"<13>1 1969-12-31T23:59:59Z h1 app 12 - - udp-edge-min",
+                 ("127.0.0.1", udp))
+        check(wait_until(lambda: len(s.by_message("udp-")) >= 4, 20),
               "the datagrams come out")
+        for tag, claim in (("udp-edge-max", "2262-04-11T23:47:16"),
+                           ("udp-edge-min", "1969-12-31T23:59:59")):
+            ev = s.by_message(tag)
+            check(len(ev) == 1 and abs(stamp_of(ev[0]) - time.time()) < 120
+                  and ev[0].get("soc", {}).get("timestamp", {})
+                  .get("claimed", "").startswith(claim),
+                  f"{tag}: receive time, claim kept: {ev[:1]}")
         now = time.time()
         for tag in ("file-future", "udp-future"):
             ev = s.by_message(tag)
@@ -155,8 +168,8 @@ syslog:
                   and "timestamp" not in ev[0].get("soc", {}),
                   f"{tag}: an old stamp keeps its time by default")
         c, _ = s.counters()
-        check(counter(c, "log_time_clamped") == 2,
-              f"log_time_clamped 2 in the counters: {c}")
+        check(counter(c, "log_time_clamped") == 4,
+              f"log_time_clamped 4 in the counters: {c}")
     finally:
         s.stop()
 

@@ -221,6 +221,10 @@ struct mon_ctx {
 	char		 silent_name[96];	/* the silent one heard most recently */
 	int64_t		 silent_heard;
 	char		 never_name[96];
+	char		 churn_name[96];	/* closing live syslog senders */
+	uint64_t	 churn;
+	char		 refused_name[96];	/* refusing syslog senders */
+	uint64_t	 refused;
 };
 
 static int
@@ -252,6 +256,19 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 			snprintf(m->lossy_name, sizeof(m->lossy_name), "%s", s->name);
 			m->lossy_share = share;
 			m->lossy_batches = bd;
+		}
+		/* live syslog TCP senders closed for newcomers: churn */
+		if (counter(s->counters, "syslog_tcp_evicted_senders") >
+		    m->churn) {
+			m->churn = counter(s->counters,
+			    "syslog_tcp_evicted_senders");
+			snprintf(m->churn_name, sizeof(m->churn_name), "%s",
+			    s->name);
+		}
+		if (counter(s->counters, "syslog_tcp_rejected") > m->refused) {
+			m->refused = counter(s->counters, "syslog_tcp_rejected");
+			snprintf(m->refused_name, sizeof(m->refused_name), "%s",
+			    s->name);
 		}
 		if (m->live++ == 0 || heard > m->live_heard) {
 			snprintf(m->live_name, sizeof(m->live_name), "%s", s->name);
@@ -314,6 +331,18 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 		else
 			layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s loses %.1f%%"
 			    " of packets in capture", m.lossy_name, 100 * m.lossy_share);
+		return 0;
+	}
+	if (m.churn > 0) {
+		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s closed %llu live"
+		    " syslog TCP senders to make room (connection churn)",
+		    m.churn_name, (unsigned long long)m.churn);
+		return 0;
+	}
+	if (m.refused > 0) {
+		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s refused %llu"
+		    " syslog TCP connections (every slot held by a live sender)",
+		    m.refused_name, (unsigned long long)m.refused);
 		return 0;
 	}
 	store_age_format(m.now - m.live_heard, age, sizeof(age));

@@ -125,6 +125,7 @@ struct syslogd_conf {
 	int64_t			 rcvbuf_kb;	/* UDP receive buffer; 0 = 4096 */
 	int64_t			 tcp_idle_s;	/* close silent clients; 0 = never */
 	size_t			 tcp_max_per_source; /* 0 = no limit */
+	const struct logzones	*zones;		/* syslog.zones, or NULL */
 };
 
 struct syslogd_stats {
@@ -134,6 +135,10 @@ struct syslogd_stats {
 	uint64_t	tcp_rejected;
 	uint64_t	tcp_idle_closed;
 	uint64_t	tcp_evicted;	/* closed to make room */
+	uint64_t	tcp_evicted_senders; /* of them, ones that had sent
+					   messages: live senders lost */
+	uint64_t	zone_suspect;	/* stamps a whole number of hours off
+					   the receive time */
 };
 
 struct syslogd;

@@ -57,6 +57,7 @@ struct sl_span {
 struct sl_hdr {
 	int		pri;		/* -1: none */
 	bool		has_ts;
+	bool		zoneless;	/* the stamp named no zone */
 	int64_t		ts;
 	struct sl_span	host;
 	struct sl_span	prog;
@@ -111,6 +112,21 @@ static size_t
 sl_iso(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 {
 	return soc_time_scan(p, n, 0, ctx->tz_offset_sec, ns);
+}
+
+/*
+ * Whether an ISO stamp that sl_iso() read carries no zone (only asked
+ * when syslog.zones has rules): read in two default zones, it differs.
+ */
+static bool
+sl_iso_zoneless(const struct logparse_ctx *ctx, const char *p, size_t n)
+{
+	int64_t a, b;
+
+	if (logzones_count(ctx->zones) == 0)
+		return false;
+	return soc_time_scan(p, n, 0, 0, &a) > 0 &&
+	    soc_time_scan(p, n, 0, 3600, &b) > 0 && a != b;
 }
 
 /*
@@ -354,6 +370,7 @@ sl_rfc5424(const struct logparse_ctx *ctx, const char *p, size_t n,
 		if (sl_iso(ctx, ts.p, ts.n, &h->ts) != ts.n)
 			return false;
 		h->has_ts = true;
+		h->zoneless = sl_iso_zoneless(ctx, ts.p, ts.n);
 	}
 	if (procid.n > 0 && log_uint(procid.p, procid.n, 10, &v) == procid.n)
 		h->pid = v;
@@ -363,6 +380,8 @@ sl_rfc5424(const struct logparse_ctx *ctx, const char *p, size_t n,
 		pos++;
 	if (LOG_PREFIX(p + pos, n - pos, "\xef\xbb\xbf"))
 		pos += 3;
+	if (pos < n && p[pos] == ' ')
+		pos++;		/* rsyslog's: see sl_msg_trim() */
 	h->msg.p = p + pos;
 	h->msg.n = n - pos;
 	return true;
@@ -387,8 +406,12 @@ sl_header(const struct logparse_ctx *ctx, const char *p, size_t n,
 	h->host.n = h->prog.n = 0;
 	h->pid = -1;
 	h->has_ts = false;
-	if ((used = sl_bsd(ctx, p + pos, n - pos, &h->ts)) == 0)
+	h->zoneless = true;
+	if ((used = sl_bsd(ctx, p + pos, n - pos, &h->ts)) == 0) {
 		used = sl_iso(ctx, p + pos, n - pos, &h->ts);
+		h->zoneless = used > 0 && sl_iso_zoneless(ctx, p + pos,
+		    n - pos);
+	}
 	if (used > 0) {
 		h->has_ts = true;
 		pos += used;
@@ -451,13 +474,29 @@ sl_is_netfilter(const struct sl_span *m)
 	    memmem(m->p, m->n, " DST=", 5) != NULL;
 }
 
+/*
+ * rsyslog's RFC 5424 templates (RSYSLOG_SyslogProtocol23Format) send MSG
+ * as it stood after the tag, with the space that followed the colon,
+ * and end the frame with an LF that an octet-counted frame keeps.  That
+ * space is dropped (as the 3164 tag scanner drops it), so the message is
+ * the same whichever template carried it; line ends are dropped always.
+ */
+static void
+sl_msg_trim(struct sl_span *m)
+{
+	while (m->n > 0 && (m->p[m->n - 1] == '\n' || m->p[m->n - 1] == '\r' ||
+	    m->p[m->n - 1] == '\0'))
+		m->n--;
+}
+
 /* Fields of a recognized header, then the message to its normalizer. */
 static const char *
-sl_dispatch(const struct logparse_ctx *ctx, const struct sl_hdr *h,
+sl_dispatch(const struct logparse_ctx *ctx, struct sl_hdr *h,
     struct soc_event *ev)
 {
 	const char *ds;
 
+	sl_msg_trim(&h->msg);
 	ev->ts = h->has_ts ? h->ts : ctx->now_ns;
 	if (h->host.n > 0)
 		soc_event_set_str(ev, SOC_F_HOST_HOSTNAME, h->host.p, h->host.n);
@@ -560,10 +599,38 @@ sl_ctime(const struct logparse_ctx *ctx, const char *p, size_t n, int64_t *ns)
 	return i + 4;
 }
 
+/*
+ * A stamp without a zone from a source that syslog.zones names: the
+ * header is read again in that zone, and the context returned (zc, or
+ * ctx when nothing changes) serves the rest of the line too.
+ */
+static const struct logparse_ctx *
+sl_zone(const struct logparse_ctx *ctx, struct logparse_ctx *zc,
+    const char *p, size_t n, struct sl_hdr *h, bool behind)
+{
+	int32_t off;
+
+	if (!h->has_ts || !h->zoneless || logzones_count(ctx->zones) == 0 ||
+	    !logzones_find(ctx->zones, ctx->source_addr, h->host.p, h->host.n,
+	    &off) || off == ctx->tz_offset_sec)
+		return ctx;
+	*zc = *ctx;
+	zc->tz_offset_sec = off;
+	if (behind ? sl_header_behind(zc, p, n, h) : sl_header(zc, p, n, h))
+		return zc;
+	/* cannot happen (only the zone changed); read it as it was */
+	if (behind)
+		sl_header_behind(ctx, p, n, h);
+	else
+		sl_header(ctx, p, n, h);
+	return ctx;
+}
+
 const char *
 log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
     struct soc_event *ev)
 {
+	struct logparse_ctx zc;
 	struct sl_hdr h;
 	const char *ds;
 	size_t used;
@@ -577,7 +644,8 @@ log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
 	if (ctx->source_addr != NULL)
 		soc_event_set_cstr(ev, SOC_F_LOG_SOURCE_ADDR, ctx->source_addr);
 	if (len > 0 && sl_header(ctx, line, len, &h))
-		return sl_dispatch(ctx, &h, ev);
+		return sl_dispatch(sl_zone(ctx, &zc, line, len, &h, false), &h,
+		    ev);
 	if (len > 0 && log_web_parse(ctx, line, len, ev) == 0)
 		return LOGPARSE_DS_WEB;
 	if (len > 0 && log_web_error_parse(ctx, line, len, false, ev) == 0)
@@ -589,7 +657,8 @@ log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
 		return ds;
 	}
 	if (used == 0 && len > 0 && sl_header_behind(ctx, line, len, &h))
-		return sl_dispatch(ctx, &h, ev);
+		return sl_dispatch(sl_zone(ctx, &zc, line, len, &h, true), &h,
+		    ev);
 	ev->ts = ctx->now_ns;
 	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_SYSLOG);
 	soc_event_set_str(ev, SOC_F_MESSAGE, line != NULL ? line : "", len);

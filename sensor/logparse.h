@@ -20,7 +20,26 @@ struct logparse_ctx {
 					   sender), or NULL */
 	int32_t		tz_offset_sec;	/* zone for stamps that carry none
 					   (RFC 3164): 25200 = Asia/Ho_Chi_Minh */
+	const struct logzones *zones;	/* per-source zones, or NULL */
 };
+
+/*
+ * log-zone.c: zones of syslog sources (syslog.zones).  A stamp without a
+ * zone from a source that a rule names (by sender address or CIDR block,
+ * or by a glob on the header's host name; first match wins) is read in
+ * that rule's zone instead of tz_offset_sec.
+ */
+struct logzones;
+
+struct logzones	*logzones_new(void);
+void		 logzones_free(struct logzones *z);
+size_t		 logzones_count(const struct logzones *z);
+/* match: "ADDR", "ADDR/BITS" or a host name glob.  0, or -1 and err. */
+int		 logzones_add(struct logzones *z, const char *match,
+		    int32_t offset_sec, char *err, size_t errlen);
+/* 1 and *offset_sec when a rule matches the sender or the host name. */
+int		 logzones_find(const struct logzones *z, const char *addr,
+		    const char *host, size_t hostlen, int32_t *offset_sec);
 
 /*
  * Fill ev (which the function resets) from one line without its line

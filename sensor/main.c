@@ -146,10 +146,21 @@ static const struct conf_opt sensor_opts[] = {
 	  .dst = &S.conf.tz_offset_min, .min = -840, .max = 840,
 	  .def = "420",		/* Asia/Ho_Chi_Minh, no DST */
 	  .help = "zone of log stamps without one (minutes east of UTC)" },
+	{ .name = "logs.max_ahead_s", .type = CONF_INT,
+	  .dst = &S.conf.log_max_ahead_s, .min = 0, .max = 31622400,
+	  .def = "300", .help = "a log stamp further ahead of the receive "
+	  "time is kept in soc.timestamp.claimed and replaced by it" },
+	{ .name = "logs.max_age_s", .type = CONF_INT,
+	  .dst = &S.conf.log_max_age_s, .min = 0, .max = 3162240000LL,
+	  .def = "0", .help = "the same for stamps older than this "
+	  "(0: no bound, so old logs replay at their own time)" },
 	{ .name = "syslog.udp", .type = CONF_LIST, .dst = &S.conf.syslog_udp,
 	  .help = "listen for syslog on UDP ADDR:PORT" },
 	{ .name = "syslog.tcp", .type = CONF_LIST, .dst = &S.conf.syslog_tcp,
 	  .help = "listen for syslog on TCP ADDR:PORT (newline or octet-counted framing)" },
+	{ .name = "syslog.zones", .type = CONF_LIST, .dst = &S.conf.syslog_zones,
+	  .help = "\"MATCH ZONE\": stamps without a zone from senders in "
+	  "MATCH (ADDR, ADDR/BITS or a host name glob) are in ZONE" },
 	{ .name = "syslog.max_message", .type = CONF_INT,
 	  .dst = &S.conf.syslog_max_message, .min = 480, .max = 1048576,
 	  .def = "65536", .help = "longest syslog message kept whole" },
@@ -225,28 +236,77 @@ own_action(int act)
  * A zone name (Asia/Ho_Chi_Minh) becomes the offset of its time now: the
  * stamps it serves (RFC 3164, error logs) carry no zone.  Zones that
  * change offset (DST) are taken at today's offset; Vietnam has none.
+ * Returns -1 when there is no such zone.
  */
-static void
-resolve_timezone(void)
+static int
+zone_offset(const char *zone, int32_t *off)
 {
-	char path[512];
+	char path[512], *old, *save = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
 
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+	if (zone[0] == '\0' || zone[0] == '/' || strstr(zone, "..") ||
+	    access(path, R_OK) != 0)
+		return -1;
+	if ((old = getenv("TZ")) != NULL && (save = strdup(old)) == NULL)
+		return -1;
+	setenv("TZ", zone, 1);
+	tzset();
+	localtime_r(&now, &tm);
+	*off = (int32_t)tm.tm_gmtoff;
+	if (save != NULL) {
+		setenv("TZ", save, 1);
+		free(save);
+	} else
+		unsetenv("TZ");
+	tzset();
+	return 0;
+}
+
+static void
+resolve_timezone(void)
+{
+	int32_t off;
+
 	if (S.conf.timezone == NULL)
 		return;
-	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", S.conf.timezone);
-	if (S.conf.timezone[0] == '\0' || strstr(S.conf.timezone, "..") ||
-	    access(path, R_OK) != 0)
+	if (zone_offset(S.conf.timezone, &off) == -1)
 		fatalx("timezone \"%s\": no such zone in /usr/share/zoneinfo "
 		    "(use a name like Asia/Ho_Chi_Minh, or logs.tz_offset_min)",
 		    S.conf.timezone);
-	setenv("TZ", S.conf.timezone, 1);
-	tzset();
-	localtime_r(&now, &tm);
-	S.conf.tz_offset_min = tm.tm_gmtoff / 60;
-	unsetenv("TZ");
-	tzset();
+	S.conf.tz_offset_min = off / 60;
+}
+
+/* syslog.zones: "MATCH ZONE" rules, in order. */
+static void
+resolve_zones(void)
+{
+	const struct conf_list *l = &S.conf.syslog_zones;
+	char match[256], err[512];
+	const char *sp, *zone;
+	int32_t off;
+
+	if (l->n == 0)
+		return;
+	if ((S.zones = logzones_new()) == NULL)
+		fatalx("syslog.zones: out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		sp = strchr(l->v[i], ' ');
+		if (sp == NULL || (size_t)(sp - l->v[i]) >= sizeof(match))
+			fatalx("syslog.zones \"%s\": use \"MATCH ZONE\", e.g. "
+			    "\"10.1.0.0/16 UTC\" or \"web-*.example.vn "
+			    "Asia/Bangkok\"", l->v[i]);
+		memcpy(match, l->v[i], (size_t)(sp - l->v[i]));
+		match[sp - l->v[i]] = '\0';
+		for (zone = sp; *zone == ' '; zone++)
+			;
+		if (zone_offset(zone, &off) == -1)
+			fatalx("syslog.zones \"%s\": no zone \"%s\" in "
+			    "/usr/share/zoneinfo", l->v[i], zone);
+		if (logzones_add(S.zones, match, off, err, sizeof(err)) == -1)
+			fatalx("syslog.zones \"%s\": %s", l->v[i], err);
+	}
 }
 
 /* Resolve key arguments to Z85 text and check what the mode needs. */
@@ -256,6 +316,7 @@ check_conf(void)
 	char key[41], err[1024];
 
 	resolve_timezone();
+	resolve_zones();
 	if (strcmp(S.conf.output, "json") == 0)
 		S.out = OUT_JSON;
 	else if (strcmp(S.conf.output, "null") == 0)
@@ -346,13 +407,39 @@ sensor_emit(void *arg, struct soc_event *ev)
 		sensor_flush(s);
 }
 
+/*
+ * A log's stamp is whatever its writer claims: one line stamped a century
+ * ahead would hold a correlation window open for as long.  Outside
+ * logs.max_ahead_s / logs.max_age_s of the receive time it is kept as
+ * soc.timestamp.claimed, @timestamp becomes the receive time, and the
+ * event is counted (log_time_clamped).
+ */
+static void
+sensor_bound_time(struct sensor *s, struct soc_event *ev)
+{
+	if (soc_event_bound_time(ev, soc_now_ns(),
+	    s->conf.log_max_ahead_s * SOC_NS, s->conf.log_max_age_s * SOC_NS))
+		s->c.time_clamped++;
+}
+
 /* Log-file lines go in batches like any event, marked as being there. */
 static void
 sensor_emit_log(void *arg, struct soc_event *ev)
 {
 	struct sensor *s = arg;
 
+	sensor_bound_time(s, ev);
 	s->batch_logs = 1;	/* before: sensor_emit() may flush */
+	sensor_emit(s, ev);
+}
+
+/* Syslog messages: their stamps are bounded like a file's lines. */
+static void
+sensor_emit_syslog(void *arg, struct soc_event *ev)
+{
+	struct sensor *s = arg;
+
+	sensor_bound_time(s, ev);
 	sensor_emit(s, ev);
 }
 
@@ -514,6 +601,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "log_files_failed", ls.files_failed };
 	c[n++] = (struct counter){ "log_lines_cut", ls.pieces };
 	c[n++] = (struct counter){ "log_links_refused", ls.links_refused };
+	c[n++] = (struct counter){ "log_time_clamped", s->c.time_clamped };
 	c[n++] = (struct counter){ "syslog_udp", sy.udp };
 	c[n++] = (struct counter){ "syslog_tcp", sy.tcp };
 	c[n++] = (struct counter){ "syslog_truncated", sy.truncated };
@@ -521,6 +609,9 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "syslog_tcp_rejected", sy.tcp_rejected };
 	c[n++] = (struct counter){ "syslog_tcp_idle_closed", sy.tcp_idle_closed };
 	c[n++] = (struct counter){ "syslog_tcp_evicted", sy.tcp_evicted };
+	c[n++] = (struct counter){ "syslog_tcp_evicted_senders",
+	    sy.tcp_evicted_senders };
+	c[n++] = (struct counter){ "syslog_zone_suspect", sy.zone_suspect };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };
@@ -688,6 +779,7 @@ open_intake(struct sensor *s)
 		.rcvbuf_kb = s->conf.syslog_rcvbuf_kb,
 		.tcp_idle_s = s->conf.syslog_tcp_idle_s,
 		.tcp_max_per_source = (size_t)s->conf.syslog_tcp_per_source,
+		.zones = s->zones,
 	};
 	struct pkt_config pc = { 0 };
 	char err[1024];
@@ -706,7 +798,7 @@ open_intake(struct sensor *s)
 	    (s->cap = capture_open(&cc, &pc, sensor_emit, tick_cb, s)) == NULL)
 		fatalx("cannot open the capture interfaces");
 	/* listeners may need a privileged port: before the drop */
-	if ((s->syslogd = syslogd_open(&sc, sensor_emit, s, err,
+	if ((s->syslogd = syslogd_open(&sc, sensor_emit_syslog, s, err,
 	    sizeof(err))) == NULL && err[0] != '\0')
 		fatalx("%s", err);
 	/* before the uplink, which may save positions from the spool */
@@ -806,6 +898,7 @@ main(int argc, char **argv)
 	}
 	capture_close(S.cap);
 	logfile_close(S.logs);	/* after the uplink thread's last save */
+	logzones_free(S.zones);
 	soc_sbuf_free(&S.json);
 	soc_wbuf_free(&S.batch);
 	soc_wbuf_free(&S.held);

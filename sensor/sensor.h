@@ -40,10 +40,13 @@ struct sensor_conf {
 	char		*start_at;	/* "beginning" | "end" for new files */
 	struct conf_list syslog_udp;	/* "ADDR:PORT" to listen on */
 	struct conf_list syslog_tcp;
+	struct conf_list syslog_zones;	/* "MATCH ZONE" */
 	long long	 syslog_max_message;
 	long long	 syslog_rcvbuf_kb;
 	long long	 syslog_tcp_idle_s;
 	long long	 syslog_tcp_per_source;
+	long long	 log_max_ahead_s;	/* bound on log stamps ahead */
+	long long	 log_max_age_s;		/* and behind; 0: none */
 	long long	 snaplen;
 	int		 promisc;
 	long long	 buffer_mb;
@@ -66,6 +69,7 @@ struct sensor_conf {
 struct sensor_counters {
 	uint64_t	events;
 	uint64_t	encode_failed;
+	uint64_t	time_clamped;	/* log stamps outside the bounds */
 };
 
 struct uplink;
@@ -77,6 +81,7 @@ struct sensor {
 	struct logfile_set	*logs;
 	struct syslogd		*syslogd;
 	struct syslogd_stats	 syslog_last;	/* after syslogd_close() */
+	struct logzones		*zones;		/* syslog.zones, or NULL */
 	struct uplink		*up;
 	struct sensor_counters	 c;
 	struct soc_sbuf		 json;

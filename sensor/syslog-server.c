@@ -18,6 +18,10 @@
  * readable client gets one read per dispatch, so a fast sender cannot
  * starve the others or the capture.
  *
+ * Stamps without a zone are read in the sender's zone when syslog.zones
+ * names it (log-zone.c); a stamp a whole number of hours off the receive
+ * time is counted and its source named in the log (sd_zone_check()).
+ *
  * Hostile senders.  Datagrams the kernel drops for want of buffer room
  * are counted (SO_RXQ_OVFL: the socket's drop count rides on the next
  * datagram read) and reported in heartbeats, where the correlator counts
@@ -25,8 +29,13 @@
  * syslog.rcvbuf_kb.  Silent TCP clients cannot lock others out: a client
  * idle for syslog.tcp_idle_s is closed, one source holds at most
  * syslog.tcp_max_per_source connections (its longest idle one is closed
- * for a new one), and when the table is full the longest idle connection
- * of all makes room.
+ * for a new one), and when the table is full a connection of the source
+ * holding the most makes room.  A connection that delivered a message
+ * within syslog.tcp_idle_s is never closed for a new one (the new one is
+ * refused instead), so churn from many addresses cannot close live
+ * senders; a sender closed anyway (syslog_tcp_evicted_senders) or a
+ * newcomer refused (syslog_tcp_rejected) is counted and degrades
+ * coverage layer 2 at the correlator.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,6 +69,8 @@ enum sd_kind {
 struct sd_client {
 	int			 fd;		/* -1: free slot */
 	int64_t			 active_ms;	/* accepted, or last read (mono) */
+	int64_t			 delivered_ms;	/* last message (mono); 0: none */
+	uint64_t		 addr_h;	/* hash of addr: counting per source */
 	char			 addr[SD_ADDRSTRLEN];
 	struct syslog_frame	 fr;
 	char			*buf;
@@ -72,13 +83,18 @@ struct sd_counters {
 	uint64_t	truncated;
 	uint64_t	malformed;
 	uint64_t	connections;
-	uint64_t	rejected;	/* table full */
+	uint64_t	rejected;	/* no slot: every one a live sender */
 	uint64_t	read_errors;	/* connections closed on an error */
 	uint64_t	udp_errors;
 	uint64_t	udp_dropped;	/* by the kernel: no buffer room */
 	uint64_t	idle_closed;	/* silent past syslog.tcp_idle_s */
 	uint64_t	evicted;	/* closed to make room for a new one */
+	uint64_t	evicted_senders; /* of those, ones that had delivered */
+	uint64_t	zone_suspect;	/* stamps whole hours off receive time */
 };
+
+#define SD_ZONE_NAMED	256	/* sources named in a zone warning */
+#define SD_ZONE_LINES	10	/* zone warnings per minute, at most */
 
 struct syslogd {
 	soc_emit_fn		 emit;
@@ -100,6 +116,11 @@ struct syslogd {
 	uint32_t		 pmap[2 * SD_MAX_LISTEN + SD_MAX_CLIENTS];
 	struct sd_counters	 c;
 	struct soc_event	 ev;
+	const struct logzones	*zones;
+	uint64_t		 zone_named[SD_ZONE_NAMED]; /* addr hashes */
+	size_t			 nzone_named;
+	int64_t			 zone_window;	/* mono ms: this minute's lines */
+	unsigned		 zone_lines;
 };
 
 /*
@@ -208,6 +229,71 @@ sd_has_pri(const char *p, size_t n)
 	return i > 1 && i < n && i <= 4 && p[i] == '>';
 }
 
+/* FNV-1a of a sender address: counting connections, naming sources. */
+static uint64_t
+sd_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h | 1;	/* never 0: 0 marks an empty slot */
+}
+
+/*
+ * A stamp a whole number of hours (1 to 26) off the receive time, give or
+ * take two minutes, is most likely a sender in another zone writing
+ * stamps that carry none (RFC 3164): counted, and each source (sender
+ * address and host name) named once in the log, the first SD_ZONE_NAMED
+ * of them and at most SD_ZONE_LINES lines a minute, so an operator can
+ * give it its zone in syslog.zones.
+ */
+static void
+sd_zone_check(struct syslogd *d, const char *addr, const struct soc_event *ev,
+    int64_t now_ns)
+{
+	int64_t off, abs, hours, rest, mono;
+	uint64_t h;
+	char host[64];
+	size_t i;
+
+	if (ev->ts == now_ns)
+		return;		/* no stamp of its own */
+	off = ev->ts / SOC_NS - now_ns / SOC_NS;
+	abs = off < 0 ? -off : off;
+	hours = (abs + 1800) / 3600;
+	rest = abs - hours * 3600;
+	if (hours < 1 || hours > 26 || rest < -120 || rest > 120)
+		return;
+	d->c.zone_suspect++;
+	if (soc_event_text(ev, SOC_F_HOST_HOSTNAME, host, sizeof(host)) == -1)
+		strcpy(host, "-");
+	/* a relay forwards for many hosts: each is named */
+	h = sd_hash(addr) ^ (sd_hash(host) * 31);
+	for (i = 0; i < d->nzone_named && d->zone_named[i] != h; i++)
+		;
+	if (i < d->nzone_named)
+		return;
+	mono = soc_mono_ms();
+	if (mono - d->zone_window >= 60000) {
+		d->zone_window = mono;
+		d->zone_lines = 0;
+	}
+	/* over the rate: named at one of its next stamps */
+	if (d->zone_lines >= SD_ZONE_LINES)
+		return;
+	d->zone_lines++;
+	if (d->nzone_named < SD_ZONE_NAMED)
+		d->zone_named[d->nzone_named++] = h;
+	for (char *p = host; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			*p = '?';	/* a name from the wire: no control bytes */
+	log_warnx("syslog: %s (host %s): stamps %lld h %s the receive time; "
+	    "a sender in another zone? give it its zone in syslog.zones "
+	    "(counted as syslog_zone_suspect)", addr, host, (long long)hours,
+	    off < 0 ? "behind" : "ahead of");
+}
+
 static void
 sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
     int flags)
@@ -217,6 +303,7 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 		.path = NULL,
 		.source_addr = addr,
 		.tz_offset_sec = d->tz_offset_sec,
+		.zones = d->zones,
 	};
 
 	if (flags & SYSLOG_FRAME_TRUNCATED)
@@ -226,6 +313,7 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 	log_syslog_parse(&ctx, msg, n, &d->ev);
 	if (flags & SYSLOG_FRAME_TRUNCATED)
 		d->ev.flags |= SOC_EV_TRUNCATED;	/* soc.truncated */
+	sd_zone_check(d, addr, &d->ev, ctx.now_ns);
 	d->emit(d->arg, &d->ev);
 }
 
@@ -339,6 +427,7 @@ sd_client_frames(struct syslogd *d, struct sd_client *c, int eof)
 		    d->max, eof, &msg, &mlen, &flags);
 		if (msg != NULL) {
 			d->c.tcp++;
+			c->delivered_ms = soc_mono_ms();
 			sd_emit(d, c->addr, msg, mlen, flags);
 		} else if (flags & SYSLOG_FRAME_EMPTY)
 			d->c.malformed++;
@@ -384,16 +473,34 @@ sd_client_end(struct syslogd *d, struct sd_client *c)
 }
 
 /*
+ * Whether a connection may be closed to make room: never one that
+ * delivered a message within syslog.tcp_idle_s (with no idle timeout, one
+ * that ever delivered), so churn from many addresses cannot close live
+ * senders.
+ */
+static bool
+sd_evictable(const struct syslogd *d, const struct sd_client *c, int64_t now)
+{
+	if (c->delivered_ms == 0)
+		return true;
+	return d->idle_ms > 0 && now - c->delivered_ms >= d->idle_ms;
+}
+
+/*
  * The slot for a new client from addr: a free one, unless addr is at its
- * limit (then its longest idle connection is closed); in a full table,
- * the longest idle connection of all is closed.  NULL only without any
- * client to close (max_per_source 0 cannot happen: the minimum is 1).
+ * limit (then its own longest idle closable connection is closed).  In a
+ * full table a closable connection of the source holding the most
+ * connections is closed, its longest idle one.  NULL when nothing may be
+ * closed: the new client is refused (counted) rather than a live sender
+ * closed.
  */
 static struct sd_client *
 sd_slot(struct syslogd *d, const char *addr)
 {
-	struct sd_client *c, *freec = NULL, *oldest = NULL, *mine = NULL;
-	size_t same = 0;
+	struct sd_client *c, *freec = NULL, *mine = NULL, *pick = NULL;
+	uint64_t h = sd_hash(addr);
+	size_t same = 0, pick_n = 0, n;
+	int64_t now = soc_mono_ms();
 
 	for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
 		c = &d->cl[i];
@@ -402,25 +509,43 @@ sd_slot(struct syslogd *d, const char *addr)
 				freec = c;
 			continue;
 		}
-		if (oldest == NULL || c->active_ms < oldest->active_ms)
-			oldest = c;
-		if (strcmp(c->addr, addr) == 0) {
-			same++;
-			if (mine == NULL || c->active_ms < mine->active_ms)
-				mine = c;
-		}
+		if (c->addr_h != h || strcmp(c->addr, addr) != 0)
+			continue;
+		same++;
+		if (sd_evictable(d, c, now) &&
+		    (mine == NULL || c->active_ms < mine->active_ms))
+			mine = c;
 	}
-	if (same >= d->max_per_source && mine != NULL)
+	if (same >= d->max_per_source)
 		c = mine;
 	else if (freec != NULL)
 		return freec;
-	else
-		c = oldest;
+	else {
+		/* the source with the most connections pays, not the idle */
+		for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
+			c = &d->cl[i];
+			if (c->fd == -1 || !sd_evictable(d, c, now))
+				continue;
+			n = 0;
+			for (size_t j = 0; j < SD_MAX_CLIENTS; j++)
+				if (d->cl[j].fd != -1 &&
+				    d->cl[j].addr_h == c->addr_h)
+					n++;
+			if (pick == NULL || n > pick_n || (n == pick_n &&
+			    c->active_ms < pick->active_ms)) {
+				pick = c;
+				pick_n = n;
+			}
+		}
+		c = pick;
+	}
 	if (c == NULL)
 		return NULL;
 	log_debug("syslog: %s: closing an idle connection for a new one",
 	    c->addr);
 	d->c.evicted++;
+	if (c->delivered_ms != 0)
+		d->c.evicted_senders++;
 	sd_client_end(d, c);
 	return c;
 }
@@ -470,6 +595,8 @@ sd_accept(struct syslogd *d, int lfd)
 		c->fd = fd;
 		c->have = 0;
 		c->active_ms = soc_mono_ms();
+		c->delivered_ms = 0;
+		c->addr_h = sd_hash(addr);
 		memset(&c->fr, 0, sizeof(c->fr));
 		memcpy(c->addr, addr, sizeof(c->addr));
 		d->c.connections++;
@@ -587,6 +714,7 @@ syslogd_open(const struct syslogd_conf *sc, soc_emit_fn emit, void *arg,
 	d->emit = emit;
 	d->arg = arg;
 	d->tz_offset_sec = sc->tz_offset_sec;
+	d->zones = sc->zones;
 	d->max = sc->max_message > 0 ? sc->max_message : 65536;
 	d->bufcap = d->max + SD_FRAME_SLACK;
 	d->idle_ms = sc->tcp_idle_s * 1000;
@@ -685,8 +813,9 @@ syslogd_log_counters(struct syslogd *d)
 		return;
 	log_info("syslog: messages %llu udp, %llu tcp; truncated %llu, "
 	    "malformed %llu; connections %llu, rejected %llu, closed on "
-	    "error %llu, idle %llu, for a new one %llu; udp errors %llu, "
-	    "dropped by the kernel %llu",
+	    "error %llu, idle %llu, for a new one %llu (of them senders "
+	    "%llu); udp errors %llu, dropped by the kernel %llu; stamps "
+	    "whole hours off %llu",
 	    (unsigned long long)d->c.udp, (unsigned long long)d->c.tcp,
 	    (unsigned long long)d->c.truncated,
 	    (unsigned long long)d->c.malformed,
@@ -695,8 +824,10 @@ syslogd_log_counters(struct syslogd *d)
 	    (unsigned long long)d->c.read_errors,
 	    (unsigned long long)d->c.idle_closed,
 	    (unsigned long long)d->c.evicted,
+	    (unsigned long long)d->c.evicted_senders,
 	    (unsigned long long)d->c.udp_errors,
-	    (unsigned long long)d->c.udp_dropped);
+	    (unsigned long long)d->c.udp_dropped,
+	    (unsigned long long)d->c.zone_suspect);
 }
 
 void
@@ -712,6 +843,8 @@ syslogd_stats(const struct syslogd *d, struct syslogd_stats *st)
 	st->tcp_rejected = d->c.rejected;
 	st->tcp_idle_closed = d->c.idle_closed;
 	st->tcp_evicted = d->c.evicted;
+	st->tcp_evicted_senders = d->c.evicted_senders;
+	st->zone_suspect = d->c.zone_suspect;
 }
 
 void

@@ -251,6 +251,40 @@ test_syslog(void)
 	}
 }
 
+/*
+ * rsyslog's RSYSLOG_SyslogProtocol23Format: MSG keeps the space after
+ * the tag's colon and the frame ends with LF (octet-counted TCP keeps
+ * it).  The message must normalize as its RFC 3164 twin does.
+ */
+static void
+test_rsyslog_5424(void)
+{
+	static const char *const lines[] = {
+		"<38>1 2026-11-27T10:00:00.297616+07:00 vm sshd 123 - -  "
+		"Failed password for root from 10.0.0.1 port 22 ssh2\n",
+		"<38>1 2026-11-27T10:00:00.297616+07:00 vm sshd 123 - -  "
+		"Failed password for root from 10.0.0.1 port 22 ssh2",
+		"<38>1 2026-11-27T10:00:00.297616+07:00 vm sshd 123 - -  "
+		"Failed password for root from 10.0.0.1 port 22 ssh2\r\n",
+		"<38>Nov 27 10:00:00 vm sshd[123]: "
+		"Failed password for root from 10.0.0.1 port 22 ssh2\n",
+	};
+
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int fails = check_fail;
+
+		CHECK_STR(parse(lines[i]), "log.sshd");
+		CHECK_FLD(SOC_F_EVENT_ACTION, "ssh_login");
+		CHECK_FLD(SOC_F_EVENT_OUTCOME, "failure");
+		CHECK_FLD(SOC_F_USER_NAME, "root");
+		CHECK_FLD(SOC_F_SOURCE_IP, "10.0.0.1");
+		CHECK_FLD(SOC_F_MESSAGE, "Failed password for root from "
+		    "10.0.0.1 port 22 ssh2");
+		case_end(fails, lines[i]);
+	}
+}
+
 /* RFC 3164 stamps have no year: December lines read in January. */
 static void
 test_year_rollover(void)
@@ -978,6 +1012,77 @@ test_source_addr(void)
 }
 
 /*
+ * syslog.zones: a zoneless stamp from a source a rule names is read in
+ * that rule's zone (first match wins); stamps with a zone, and sources
+ * no rule names, are not touched.
+ */
+static void
+test_zones(void)
+{
+	struct logzones *z = logzones_new();
+	char err[256];
+
+	CHECK(z != NULL);
+	CHECK_INT(logzones_add(z, "10.20.0.0/16", 0, err, sizeof(err)), 0);
+	CHECK_INT(logzones_add(z, "2001:db8::/32", 3600, err, sizeof(err)), 0);
+	CHECK_INT(logzones_add(z, "WEB-*.example.vn", -3600, err,
+	    sizeof(err)), 0);
+	CHECK_INT(logzones_add(z, "192.0.2.7", 32400, err, sizeof(err)), 0);
+	CHECK_INT(logzones_add(z, "*", 18000, err, sizeof(err)), 0);
+	CHECK_INT(logzones_add(z, "10.0.0.0/33", 0, err, sizeof(err)), -1);
+	CHECK_INT(logzones_add(z, "a/b", 0, err, sizeof(err)), -1);
+	CHECK_INT(logzones_add(z, "", 0, err, sizeof(err)), -1);
+	CHECK_INT((int)logzones_count(z), 5);
+
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	ctx.zones = z;
+	ctx.source_addr = "10.20.3.4";		/* UTC by address */
+	parse("<13>Nov 27 03:00:00 anyhost p: x");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	parse("2026-11-27T03:00:00 anyhost p: iso without zone");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	parse("2026-11-27T10:00:00+07:00 anyhost p: iso with zone");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	parse("<13>1 2026-11-27T03:00:00 anyhost p - - - 5424 without zone");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	parse("<13>1 2026-11-27T03:00:00Z anyhost p - - - 5424 with zone");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	ctx.source_addr = "2001:db8:1::5";
+	parse("<13>Nov 27 04:00:00 anyhost p: x");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	ctx.source_addr = "192.0.2.7";
+	parse("<13>Nov 27 12:00:00 plain p: x");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	/* the first rule in order wins: the host's, listed before */
+	parse("<13>Nov 27 02:00:00 web-1.example.vn p: x");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	ctx.source_addr = "192.0.2.8";		/* by host name, any case */
+	parse("<13>Nov 27 02:00:00 web-1.EXAMPLE.vn sshd[1]: Failed password "
+	    "for root from 10.0.0.1 port 22 ssh2");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	CHECK_FLD(SOC_F_EVENT_ACTION, "ssh_login");
+	/* behind a prefix of extra fields */
+	parse("- 1131566461 2005.11.09 node Nov 27 02:00:00 web-2.example.vn "
+	    "p: x");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	parse("<13>Nov 27 08:00:00 other p: the catch-all");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	/* no host and no matching address: the sensor's own zone */
+	logzones_free(z);
+	z = logzones_new();
+	CHECK_INT(logzones_add(z, "web-*", 0, err, sizeof(err)), 0);
+	ctx.zones = z;
+	ctx.source_addr = NULL;
+	parse("<13>Nov 27 10:00:00 myprog[12]: local");
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	parse_n("<13>Nov 27 10:00:00 web\0x p: nul in the host", 41);
+	CHECK_INT(ev.ts, utc("2026-11-27 03:00:00"));
+	ctx.zones = NULL;
+	logzones_free(z);
+	logzones_free(NULL);
+}
+
+/*
  * Hostile input.
  */
 static void
@@ -1372,12 +1477,14 @@ main(void)
 
 	test_syslog();
 	test_year_rollover();
+	test_rsyslog_5424();
 	test_sshd();
 	test_web();
 	test_auth();
 	test_netfilter();
 	test_web_error();
 	test_source_addr();
+	test_zones();
 	test_hostile();
 	if ((dir = check_data_dir()) == NULL) {
 		fprintf(stderr, "skip: shared data absent: real-log tests "

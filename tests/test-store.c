@@ -573,6 +573,21 @@ test_coverage(struct store *st)
 	memset(&x, 0, sizeof(x));
 	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
 	CHECK_STR(x.reason[i][1], "sensor gw1 dropped 2 batches (queue or spool full)");
+	/* Live syslog senders closed for newcomers (TCP churn) too. */
+	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
+	    "{\"packets\":100000,\"syslog_tcp_evicted_senders\":4}"), 0);
+	memset(&x, 0, sizeof(x));
+	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
+	CHECK_INT(x.state[i][1], STORE_LAYER_DEGRADED);
+	CHECK_STR(x.reason[i][1], "sensor gw1 closed 4 live syslog TCP senders"
+	    " to make room (connection churn)");
+	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
+	    "{\"packets\":100000,\"syslog_tcp_rejected\":3}"), 0);
+	memset(&x, 0, sizeof(x));
+	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
+	CHECK_INT(x.state[i][1], STORE_LAYER_DEGRADED);
+	CHECK_STR(x.reason[i][1], "sensor gw1 refused 3 syslog TCP connections"
+	    " (every slot held by a live sender)");
 	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 60 * SOC_NS,
 	    "{\"packets\":100000,\"kernel_dropped\":3}"), 0);
 	memset(&x, 0, sizeof(x));

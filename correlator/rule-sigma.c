@@ -629,7 +629,8 @@ compact(struct ruleset *rs, struct rule_vec *rv)
 	}
 	rs->rules = rv->v;
 	rs->nrules = n;
-	rv->v = NULL;
+	rv->v = NULL;	/* the ruleset owns them now, failure or not */
+	rv->n = rv->cap = 0;
 	return 0;
 }
 

@@ -291,6 +291,67 @@ test_bounds(void)
 		fputs(errs, stderr);
 }
 
+/*
+ * Expressions are bounded before Hyperscan sees them (issue 15): '*?'
+ * 150 times translated past Hyperscan's pattern length and the failed
+ * build freed rules twice (SIGSEGV in `rules check`, on SIGHUP and at
+ * every restart); (((a{1000}){1000}){1000}) took 34 s and 5.5 GB inside
+ * hs_compile.  Each is refused with file:line, at once, and the other
+ * rules load.
+ */
+static void
+test_expr_bounds(void)
+{
+	char wild[1024], *rx[] = {
+	    "(((a{1000}){1000}){1000})",	/* positions */
+	    "((.*a|b.*){100}){50}",		/* 30 s in hs_compile */
+	    "a{1001}",				/* one count */
+	    "x{2,5000}",
+	    "(?:(?:(?:ab){40}){40}){40}",
+	};
+	const char *ok[] = { "a{1000}", "(ab|cd){10,20}x", "[{]{3}\\{5}",
+	    "\\Q{9999}\\E", "(?#{9999})z", "[a-z]{1,64}\\.(com|net)" };
+	char rule[1024];
+	struct ruleset *rs;
+	size_t nerr, off;
+
+	off = (size_t)snprintf(wild, sizeof(wild), "title: w\nid: w1\n"
+	    "logsource:\n  product: linux\n  service: sshd\ndetection:\n"
+	    "  sel:\n    message: '");
+	for (int i = 0; i < 150; i++)
+		off += (size_t)snprintf(wild + off, sizeof(wild) - off, "*?");
+	snprintf(wild + off, sizeof(wild) - off, "'\n  condition: sel\n");
+	rs = load(&nerr, NULL, "a.yml", base, "wild.yml", wild, NULL);
+	CHECK(rs != NULL && nerr == 1 && ruleset_count(rs) == 1);
+	CHECK(strstr(errs, "wild.yml:8: value refused before compiling: "
+	    "expression of ") != NULL);
+	if (rs != NULL)
+		CHECK_INT(fails(rs, "root", NULL, 1), 1);
+	ruleset_free(rs);
+	for (size_t i = 0; i < sizeof(rx) / sizeof(rx[0]); i++) {
+		snprintf(rule, sizeof(rule), "title: r\nid: r1\nlogsource:\n"
+		    "  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+		    "    message|re: '%s'\n  condition: sel\n", rx[i]);
+		rs = load(&nerr, NULL, "a.yml", base, "re.yml", rule, NULL);
+		CHECK(rs != NULL && nerr == 1 && ruleset_count(rs) == 1);
+		CHECK(strstr(errs, "re.yml:8: regex /") != NULL &&
+		    strstr(errs, "refused before compiling: ") != NULL);
+		if (nerr != 1 || getenv("TEST_VERBOSE"))
+			fprintf(stderr, "%s: %s", rx[i], errs);
+		ruleset_free(rs);
+	}
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(rule, sizeof(rule), "title: r\nid: r1\nlogsource:\n"
+		    "  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+		    "    message|re: '%s'\n  condition: sel\n", ok[i]);
+		rs = load(&nerr, NULL, "a.yml", base, "re.yml", rule, NULL);
+		CHECK(rs != NULL && nerr == 0 && ruleset_count(rs) == 2);
+		if (nerr != 0)
+			fprintf(stderr, "%s: %s", ok[i], errs);
+		ruleset_free(rs);
+	}
+}
+
 #define DNSRULE(t, sel) "---\ntitle: " t "\nlogsource:\n  category: dns\n" \
     "detection:\n  sel:\n    " sel "\n  condition: sel\n"
 
@@ -507,5 +568,6 @@ main(void)
 	test_filters();
 	test_expand();
 	test_bounds();
+	test_expr_bounds();
 	return check_done() != 0;
 }

@@ -191,7 +191,10 @@ struct rule {
 	struct rule_pat	*pats;
 	uint32_t	 npats, pats_cap;
 
+	char		*ls_product, *ls_category, *ls_service;	/* as written,
+					   NULL: absent (filters' coverage) */
 	bool		 is_filter;	/* a Sigma filter (rule-filter.c) */
+	bool		 fany;		/* filter: rules: any (or all, or []) */
 	char		**ftargets;	/* filter: rules it applies to */
 	int		 *ftlines;
 	size_t		  nftargets;

@@ -225,6 +225,37 @@ static const struct corr_case cases[] = {
 	    TK(50, 0, 0),			/* 3 11 100 100: 11 */
 	    FP(60, "1.1.1.1", 11, 0, 0), FP(61, "1.1.1.1", 3, 0, 0),
 	    TK(80, 1, 2) } },			/* 3 11: the lower, 3 */
+	/*
+	 * An event without a group-by field joins no group (issue 15: all
+	 * of them pooled under "user.name=", 70,000 unrelated failures one
+	 * incident); an empty value is a value.
+	 */
+	{ "group-by a field the event lacks: event_count joins no group",
+	  "title: c\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n  condition: {gte: 3}\n",
+	  { F(0, "1.1.1.1", NULL, 0, 0), F(1, "1.1.1.2", NULL, 0, 0),
+	    F(2, "1.1.1.3", NULL, 0, 0), F(3, "1.1.1.4", NULL, 0, 0),
+	    F(4, "1.1.1.1", "", 0, 0), F(5, "1.1.1.1", "", 0, 0),
+	    F(6, "1.1.1.1", "", 1, 3),		/* present and empty */
+	    F(7, "1.1.1.1", "a", 0, 0), F(8, "1.1.1.1", "a", 0, 0),
+	    F(9, "1.1.1.1", "a", 1, 3) } },
+	{ "group-by a field the event lacks: value_count, at close, "
+	  "temporal, absence",
+	  "title: c\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n"
+	  "  condition: {field: source.ip, gte: 2}\n---\n"
+	  "title: d\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	  "  group-by: [user.name, source.ip]\n  timespan: 1m\n"
+	  "  condition: {lte: 5}\n---\n"
+	  "title: e\ncorrelation:\n  type: temporal\n  rules: [fail, ok]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n---\n"
+	  "title: g\ncorrelation:\n  type: absence\n  rules: [fail, ok]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n",
+	  { F(0, "1.1.1.1", NULL, 0, 0), F(1, "1.1.1.2", NULL, 0, 0),
+	    S(2, "1.1.1.2", NULL, 0, 0), TK(1000, 0, 0),
+	    F(1001, "1.1.1.1", "a", 0, 0), F(1002, "1.1.1.2", "a", 1, 2),
+	    S(1003, "1.1.1.2", "a", 1, 2),	/* temporal; absence closed */
+	    TK(2000, 2, 0) } },			/* d: (a, .1) and (a, .2) */
 	{ "value_sum eq 30, one event matched by two rules counts once",
 	  LOGIN "title: c\ncorrelation:\n  type: value_sum\n"
 	  "  rules: [fail, login]\n  group-by: [source.ip]\n  timespan: 10s\n"
@@ -302,7 +333,8 @@ login(struct soc_event *ev, int64_t ts, const char *outcome, const char *ip,
 	soc_event_set_cstr(ev, SOC_F_EVENT_OUTCOME, outcome);
 	soc_ip_parse(ip, strlen(ip), &a);
 	soc_event_set_ip(ev, SOC_F_SOURCE_IP, &a);
-	soc_event_set_cstr(ev, SOC_F_USER_NAME, user);
+	if (user != NULL)	/* NULL: the event has no user.name */
+		soc_event_set_cstr(ev, SOC_F_USER_NAME, user);
 	if (agency != NULL)
 		soc_event_stamp(ev, SOC_F_ORGANIZATION_ID, agency);
 }

@@ -113,6 +113,29 @@ static const struct corr_case cases[] = {
 	    S(20, "1.1.1.1", "a", 1, 2), S(25, "1.1.1.1", "a", 1, 1),
 	    F(100, "1.1.1.1", "a", 0, 0), S(161, "1.1.1.1", "a", 0, 0),
 	    S(150, "1.1.1.1", "a", 1, 2) } },
+	/* issue 15: the second step arriving first was never reconsidered */
+	{ "temporal_ordered on event time, whatever the arrival order",
+	  "title: c\ncorrelation:\n  type: temporal_ordered\n"
+	  "  rules: [fail, ok]\n  group-by: [user.name]\n  timespan: 1m\n",
+	  { S(10, "1.1.1.1", "a", 0, 0),
+	    F(10, "1.1.1.1", "a", 1, 2),	/* same time, arrived after */
+	    S(100, "1.1.1.1", "b", 0, 0),
+	    F(80, "1.1.1.1", "b", 1, 2),	/* earlier, arrived after */
+	    F(90, "1.1.1.1", "b", 1, 1),	/* the same chain again */
+	    S(200, "1.1.1.1", "c", 0, 0),
+	    F(139, "1.1.1.1", "c", 0, 0),	/* 61 s before: too far */
+	    F(150, "1.1.1.1", "c", 1, 2),
+	    S(300, "1.1.1.1", "d", 0, 0),
+	    F(301, "1.1.1.1", "d", 0, 0),	/* after its success: no */
+	    F(400, "1.1.1.1", "e", 0, 0), S(420, "1.1.1.1", "e", 1, 2),
+	    S(470, "1.1.1.1", "e", 0, 0),	/* 70 s after the failure */
+	    F(440, "1.1.1.1", "e", 1, 2),	/* a new chain, 440..470 */
+	    S(330, "1.1.1.1", "e", 0, 0) } },	/* older than the reach */
+	{ "temporal on the same arrival order (for comparison)",
+	  "title: c\ncorrelation:\n  type: temporal\n"
+	  "  rules: [fail, ok]\n  group-by: [user.name]\n  timespan: 1m\n",
+	  { S(10, "1.1.1.1", "a", 0, 0), F(10, "1.1.1.1", "a", 1, 2),
+	    S(100, "1.1.1.1", "b", 0, 0), F(80, "1.1.1.1", "b", 1, 2) } },
 	{ "event_count lt 3: judged when the window closes",
 	  "title: c\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
 	  "  group-by: [source.ip]\n  timespan: 1m\n  condition: {lt: 3}\n",

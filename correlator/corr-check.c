@@ -34,7 +34,7 @@ check_key(const struct corr_state *cs, const struct corr_key *k,
 	if (k->n > k->cap || (k->cap > 0 && k->e == NULL))
 		return check_fail(why, "window count over its capacity");
 	if (d->type == CT_TEMPORAL_ORDERED)
-		return k->n == d->nrefs ? 0 :
+		return k->n == d->nrefs * CORR_ORDERED_SLOTS ? 0 :
 		    check_fail(why, "ordered window without its steps");
 	if (k->cap > corr_ent_cap(d))
 		return check_fail(why, "window capacity over its bound");

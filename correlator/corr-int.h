@@ -19,13 +19,14 @@
 #define CORR_CHECK_ALL	64	/* keys up to which every mutation is checked */
 #define CORR_CHECK_EVERY 4096	/* past that, one mutation in this many */
 #define CORR_EVICT_EVERY (60 * 1000000000LL)	/* eviction alerts, wall */
+#define CORR_ORDERED_SLOTS 4	/* temporal_ordered: events kept per step */
 
 /* Metric percentiles: v the value (an int64), ts how many times it came. */
 struct cw_ent {
 	int64_t		 ts;
-	uint64_t	 v;		/* value hash, rule index, or chain start */
+	uint64_t	 v;		/* value hash or rule index */
 	uint64_t	 ref;		/* the caller's (ruleset_set_ref) */
-	bool		 rep;		/* counted by an alert (ordered: valid) */
+	bool		 rep;		/* counted by an alert (ordered: in use) */
 };
 
 struct corr_agency {
@@ -50,6 +51,8 @@ struct corr_key {
 	uint64_t	 cnt;		/* at_close: events in the window */
 	double		 msum;		/* metrics: sum of the values */
 	int64_t		 rep_start;	/* ordered: start of the reported chain */
+	int64_t		 rep_last;	/* ... and its newest end */
+	int64_t		 newest;	/* ordered: newest event time seen */
 	uint16_t	 klen;		/* strlen(key), < CORR_KEYLEN */
 	uint16_t	 gk_off;	/* where the group key starts in key */
 	char		 key[];		/* "agency\x1ffield=value,..." */

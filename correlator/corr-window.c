@@ -11,8 +11,8 @@
  *  - event_count: one entry per event; value_count: one per distinct
  *    value of the condition field(s) (a keyed hash of them), with the
  *    time it was last seen; temporal: one per referenced rule;
- *  - temporal_ordered: entry i is step i of the best chain so far (the
- *    time of its event and the time the chain started);
+ *  - temporal_ordered: CORR_ORDERED_SLOTS entries per step, the newest
+ *    events of that step (see ordered_add);
  *  - value_sum, value_avg: no entries, the window's event count and sum;
  *    value_percentile, value_median: a histogram, one entry per distinct
  *    value (sorted, the value in v and how many times it came in ts), at
@@ -286,18 +286,20 @@ key_get(struct corr_state *cs, const struct rule *c, const char *key,
 	if ((k = calloc(1, sizeof(*k) + len + 1)) == NULL)
 		return NULL;
 	if (d->type == CT_TEMPORAL_ORDERED) {
-		if ((k->e = calloc(d->nrefs, sizeof(*k->e))) == NULL) {
+		if ((k->e = calloc(d->nrefs * CORR_ORDERED_SLOTS,
+		    sizeof(*k->e))) == NULL) {
 			free(k);
 			return NULL;
 		}
-		k->n = k->cap = (uint32_t)d->nrefs;
+		k->n = k->cap = (uint32_t)(d->nrefs * CORR_ORDERED_SLOTS);
+		k->newest = INT64_MIN;
 	}
 	memcpy(k->key, key, len + 1);
 	k->klen = (uint16_t)len;
 	k->gk_off = (uint16_t)gk_off;
 	k->corr = c;
 	k->hash = h;
-	k->rep_start = INT64_MIN;
+	k->rep_start = k->rep_last = INT64_MIN;
 	key_attach(cs, ag, k);
 	return k;
 }
@@ -305,10 +307,15 @@ key_get(struct corr_state *cs, const struct rule *c, const char *key,
 /*
  * "source.ip=1.2.3.4,user.name=root" for this base rule's fields; an
  * alias shows as its own name, so the rules it joins share one key.
+ * False if the event lacks one of the fields: it joins no group (Sigma
+ * does not say; pySigma's backends emit "by" clauses, and the SIEMs drop
+ * an event whose group-by field is null rather than pool all such events
+ * under "user.name=" -- 70,000 unrelated failures made one incident).
+ * A field present and empty is a value like any other.
  */
-static size_t
+static bool
 group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
-    char *out, size_t outsz)
+    char *out, size_t outsz, size_t *outlen)
 {
 	size_t n = 0;
 	char val[512];
@@ -316,11 +323,13 @@ group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
 	int len;
 
 	out[0] = '\0';
-	for (size_t g = 0; g < d->ngroup && n < outsz; g++) {
+	for (size_t g = 0; g < d->ngroup; g++) {
 		int f = d->gb_fields[base * d->ngroup + g];
 
 		if ((len = soc_event_text(ev, f, val, sizeof(val))) < 0)
-			len = 0;
+			return false;
+		if (n >= outsz)
+			continue;
 		name = d->gb_alias[g] ? d->group_by[g] : soc_field_name(f);
 		if (g > 0)
 			n = soc_fmt_cat(out, outsz, n, ",", 1);
@@ -328,7 +337,8 @@ group_key(const struct corr_def *d, uint32_t base, const struct soc_event *ev,
 		n = soc_fmt_cat(out, outsz, n, "=", 1);
 		n = soc_fmt_cat(out, outsz, n, val, (size_t)len);
 	}
-	return n < outsz ? n : outsz - 1;
+	*outlen = n < outsz ? n : outsz - 1;
+	return true;
 }
 
 /*
@@ -585,32 +595,104 @@ absence_add(struct corr_state *cs, struct corr_key *k, const struct corr_def *d,
 		k->cnt = 0;
 }
 
-/* temporal_ordered: entry i is step i of the chain that started last. */
-static struct verdict
-ordered_add(struct corr_key *k, const struct corr_def *d, uint32_t i, int64_t t,
-    uint64_t ref)
+/*
+ * temporal_ordered on event time, whatever the arrival order: the rules'
+ * events must come at times t0 <= t1 <= ... within the timespan.  Each
+ * step keeps its CORR_ORDERED_SLOTS newest events; an event older than
+ * the key's newest by more than the timespan is ignored (as for the other
+ * types), and one older than that by twice the timespan can no longer
+ * join a chain with an event still accepted, so its slot is free.
+ *
+ * A chain completed now holds the new event (any other was complete
+ * before), so only chains through it are looked for: backwards the latest
+ * event of each earlier step at or before the one after it (the latest
+ * start), forwards the earliest of each later step at or after the one
+ * before it (the earliest end); the chain holds if end - start is within
+ * the timespan.  A chain starting after the end of the last one reported
+ * alerts with count = the number of rules and hands back its events'
+ * references in step order; one overlapping it (a further completion)
+ * alerts with count 1.
+ */
+static struct cw_ent *
+ordered_slot(struct corr_key *k, uint32_t step, int64_t t, int64_t floor)
 {
-	struct verdict r = { 0 };
-	struct cw_ent *e = k->e;
-	int64_t start = t;
+	struct cw_ent *e = k->e + step * CORR_ORDERED_SLOTS, *best = NULL;
 
-	if (i > 0) {
-		if (!e[i - 1].rep || e[i - 1].ts > t ||
-		    t - (int64_t)e[i - 1].v > d->timespan)
-			return r;
-		start = (int64_t)e[i - 1].v;
+	for (uint32_t j = 0; j < CORR_ORDERED_SLOTS; j++) {
+		if (!e[j].rep || e[j].ts < floor)
+			return &e[j];
+		if (best == NULL || e[j].ts < best->ts)
+			best = &e[j];
 	}
-	if (e[i].rep && (int64_t)e[i].v > start)
+	return best->ts < t ? best : NULL;
+}
+
+/* The latest entry of step at or before t (before: true), or the earliest
+ * at or after it; NULL if none. */
+static const struct cw_ent *
+ordered_near(const struct corr_key *k, uint32_t step, int64_t t, bool before,
+    int64_t floor)
+{
+	const struct cw_ent *e = k->e + step * CORR_ORDERED_SLOTS, *best = NULL;
+
+	for (uint32_t j = 0; j < CORR_ORDERED_SLOTS; j++) {
+		if (!e[j].rep || e[j].ts < floor ||
+		    (before ? e[j].ts > t : e[j].ts < t))
+			continue;
+		if (best == NULL || (before ? e[j].ts > best->ts :
+		    e[j].ts < best->ts))
+			best = &e[j];
+	}
+	return best;
+}
+
+static struct verdict
+ordered_add(struct corr_state *cs, struct corr_key *k,
+    const struct corr_def *d, uint32_t i, int64_t t, uint64_t ref)
+{
+	const struct cw_ent *chain[RS_ALERT_MAXREFS], *x;
+	struct verdict r = { 0 };
+	struct cw_ent *slot;
+	int64_t start = t, end = t, floor;
+	uint32_t n = (uint32_t)d->nrefs;
+
+	if (k->newest != INT64_MIN && t < k->newest - d->timespan)
+		return r;		/* older than the window's reach */
+	if (t > k->newest)
+		k->newest = t;
+	floor = k->newest - 2 * d->timespan;
+	if ((slot = ordered_slot(k, i, t, floor)) == NULL)
+		return r;		/* older than the step's kept events */
+	*slot = (struct cw_ent){ .ts = t, .v = i, .ref = ref, .rep = true };
+	for (uint32_t j = i; j-- > 0;) {
+		if ((x = ordered_near(k, j, start, true, floor)) == NULL)
+			return r;
+		start = x->ts;
+		if (j < RS_ALERT_MAXREFS)
+			chain[j] = x;
+	}
+	if (i < RS_ALERT_MAXREFS)
+		chain[i] = slot;
+	for (uint32_t j = i + 1; j < n; j++) {
+		if ((x = ordered_near(k, j, end, false, floor)) == NULL)
+			return r;
+		end = x->ts;
+		if (j < RS_ALERT_MAXREFS)
+			chain[j] = x;
+	}
+	if (end - start > d->timespan)
 		return r;
-	e[i] = (struct cw_ent){ .ts = t, .v = (uint64_t)start, .ref = ref,
-	    .rep = true };
-	if (i + 1 < d->nrefs)
-		return r;
-	r.crossing = start != k->rep_start;
-	r.count = r.crossing ? d->nrefs : 1;
+	r.crossing = k->rep_start == INT64_MIN || start > k->rep_last;
+	r.count = r.crossing ? n : 1;
 	r.first = start;
-	r.last = t;
-	k->rep_start = start;
+	r.last = end;
+	if (r.crossing) {
+		k->rep_start = start;
+		k->rep_last = end;
+		for (uint32_t j = 0; j < n && j < RS_ALERT_MAXREFS; j++)
+			cs->refs[r.nrefs++] = chain[j]->ref;
+	} else if (end > k->rep_last)
+		k->rep_last = end;
 	return r;
 }
 
@@ -680,6 +762,10 @@ feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
 	size_t off, len;
 	int n = 0;
 
+	off = agency_prefix(ev, key, sizeof(key));
+	if (!group_key(d, bi, ev, key + off, sizeof(key) - off, &len))
+		return 0;	/* no group-by field, no group */
+	len += off;
 	if (d->type == CT_EVENT_COUNT || d->type == CT_VALUE_COUNT ||
 	    CT_METRIC(d->type)) {
 		if (cs->fed[d->index] == cs->serial)
@@ -693,8 +779,6 @@ feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
 			return 0;
 		val = (uint64_t)soc_event_int(ev, d->vf_fields[bi], 0);
 	}
-	off = agency_prefix(ev, key, sizeof(key));
-	len = off + group_key(d, bi, ev, key + off, sizeof(key) - off);
 	k = key_get(cs, c, key, len, off, &victim);
 	if (victim != NULL)
 		n += evict_alert(cs, victim, now, ev, fn, arg);
@@ -702,14 +786,14 @@ feed(struct ruleset *rs, const struct rule *c, uint32_t bi,
 		return n;
 	k->touched = now;
 	if (d->type == CT_TEMPORAL_ORDERED)
-		v = ordered_add(k, d, bi, ev->ts, cs->ref);
+		v = ordered_add(cs, k, d, bi, ev->ts, cs->ref);
 	else if (d->type == CT_ABSENCE)
 		absence_add(cs, k, d, bi, ev->ts, &closed);
 	else if (d->at_close)
 		v = close_add(cs, k, d, ev->ts, val, cs->ref, &closed);
 	else
 		v = slide_add(k, d, ev->ts, val, cs->ref);
-	if (v.crossing && !d->at_close)
+	if (v.crossing && !d->at_close && d->type != CT_TEMPORAL_ORDERED)
 		v.nrefs = corr_refs_of(cs, k);
 	cs->ref_kept |= corr_refs_kept(d);
 	if (closed.count > 0)

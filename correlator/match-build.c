@@ -587,7 +587,7 @@ compile_db(struct match_db *m, const struct pat_tab *t, int field, bool u8,
 		int e = cerr && cerr->expression >= 0 ? cerr->expression : 0;
 		const struct rule *r = t->owner[ids[e]];
 
-		rs_report(ld, r->file, r->line, "Hyperscan: field %s, /%s/: %s",
+		rs_report(ld, r->file, r->line, "Hyperscan: field %s, /%.200s/: %s",
 		    soc_field_name(field), exprs[e],
 		    cerr ? cerr->message : "compile error");
 		hs_free_compile_error(cerr);

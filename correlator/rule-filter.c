@@ -1,24 +1,35 @@
 /*
  * Sigma filter documents (the filters specification): false-positive
  * tuning kept apart from the rules it tunes.  A filter names the rules it
- * applies to (by id or name), has its own logsource (its field names map
- * through it) and a detection-like block; an event the filter's condition
- * matches no longer matches those rules: each target's condition becomes
- * "condition and not filter".
+ * applies to (by id or name; `rules: any`, `all` or an empty list: every
+ * rule its logsource covers), has its own logsource (its field names map
+ * through it) and a detection-like block.  As pySigma applies it (sigma-cli
+ * and the SigmaHQ documentation), each target's condition becomes
+ * "condition and (filter condition)": the filter says what may still
+ * alert, so an exclusion is written `condition: not selection`.
+ *
+ * A filter applies to a rule only if its logsource covers the rule's:
+ * each of product, category and service the filter names, the rule names
+ * too, with the same value (pySigma's `rule.logsource in
+ * filter.logsource`).  A named rule it does not cover refuses the filter
+ * (file:line) rather than being skipped silently.
  *
  * Beyond the specification, for a provincial SOC: `agencies: [a, b]`
  * inside the filter block limits it to events of those agencies
  * (organization.id, exact), so one agency's tuning never hides another's
- * alerts.  Per-site tuning is a filter in the site's own rules directory.
+ * alerts: "condition and (not agency in [a, b] or filter condition)".
+ * Per-site tuning is a filter in the site's own rules directory.
  *
  * A filter referencing an unknown rule, a correlation or a refused rule
- * is refused as a whole (file:line).  Filters themselves raise nothing;
+ * is refused as a whole (file:line); `rules: any` passes over
+ * correlations and refused rules.  Filters themselves raise nothing;
  * which filter applies to which rule is kept for `socctl rules check`
  * (ruleset_filter_use).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <yaml.h>
 
@@ -41,8 +52,15 @@ sg_filter(struct sg_ctx *c, const yaml_node_t *fn)
 	if (fn->type != YAML_MAPPING_NODE)
 		return sg_fail(c, fn, "filter must be a mapping");
 	if ((n = ry_map_get(c->doc, fn, "rules")) == NULL)
-		return sg_fail(c, fn, "filter names no rules");
-	if (sg_strlist(c, n, "rules", &r->ftargets, &r->ftlines,
+		return sg_fail(c, fn, "filter names no rules (`rules: any` for "
+		    "all the rules its logsource covers)");
+	if ((n->type == YAML_SCALAR_NODE && ry_scalar(n) != NULL &&
+	    (strcasecmp(ry_scalar(n), "any") == 0 ||
+	    strcasecmp(ry_scalar(n), "all") == 0)) ||
+	    (n->type == YAML_SEQUENCE_NODE &&
+	    n->data.sequence.items.top == n->data.sequence.items.start))
+		r->fany = true;
+	else if (sg_strlist(c, n, "rules", &r->ftargets, &r->ftlines,
 	    &r->nftargets) == -1)
 		return -1;
 	if ((n = ry_map_get(c->doc, fn, "agencies")) != NULL &&
@@ -112,7 +130,7 @@ out:
 	return rc;
 }
 
-/* "and not (agency in [...] and filter)" on target t. */
+/* "and (not agency in [...] or filter)" on target t. */
 static int
 apply(struct rule *t, const struct rule *f)
 {
@@ -133,21 +151,45 @@ apply(struct rule *t, const struct rule *f)
 				return -1;
 			}
 		}
-		two[0] = (uint32_t)rb_group(&b, RN_OR, ag.v, ag.n);
+		k = rb_group(&b, RN_OR, ag.v, ag.n);
 		free(ag.v);
+		one = (uint32_t)k;
+		if (k == -1 || (k = rb_group(&b, RN_NOT, &one, 1)) == -1)
+			return -1;
+		two[0] = (uint32_t)k;
 		two[1] = (uint32_t)fr;
-		if ((int)two[0] == -1 || (fr = rb_group(&b, RN_AND, two, 2)) == -1)
+		if ((fr = rb_group(&b, RN_OR, two, 2)) == -1)
 			return -1;
 	}
-	one = (uint32_t)fr;
-	if ((k = rb_group(&b, RN_NOT, &one, 1)) == -1)
-		return -1;
 	two[0] = t->root;
-	two[1] = (uint32_t)k;
+	two[1] = (uint32_t)fr;
 	if ((k = rb_group(&b, RN_AND, two, 2)) == -1)
 		return -1;
 	t->root = (uint32_t)k;
 	return 0;
+}
+
+/* Whether f's logsource covers t's (pySigma: t.logsource in f.logsource). */
+static bool
+covers(const struct rule *f, const struct rule *t)
+{
+	const char *fv[3] = { f->ls_product, f->ls_category, f->ls_service };
+	const char *tv[3] = { t->ls_product, t->ls_category, t->ls_service };
+
+	for (int i = 0; i < 3; i++)
+		if (fv[i] != NULL && (tv[i] == NULL || strcmp(fv[i], tv[i]) != 0))
+			return false;
+	return true;
+}
+
+static const char *
+ls_text(const struct rule *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "product=%s category=%s service=%s",
+	    r->ls_product ? r->ls_product : "-",
+	    r->ls_category ? r->ls_category : "-",
+	    r->ls_service ? r->ls_service : "-");
+	return buf;
 }
 
 static struct rule *
@@ -178,20 +220,46 @@ use_add(struct ruleset *rs, const struct rule *f, const struct rule *t)
 	return u->filter_id && u->filter_title && u->file ? 0 : -1;
 }
 
+/* Applies f to t and records it; t refused if out of memory. */
+static void
+apply_one(struct ruleset *rs, struct rule *f, struct rule *t,
+    struct rs_load *ld)
+{
+	if (apply(t, f) == -1 || use_add(rs, f, t) == -1) {
+		rs_report(ld, t->file, t->line, "out of memory applying "
+		    "filter %s", f->id);
+		t->refused = true;
+	}
+}
+
 /*
  * Applies every loaded filter to its targets (before match_build); a
- * filter that cannot apply to all of them is refused and applies to none.
+ * filter that cannot apply to all the rules it names is refused and
+ * applies to none.
  */
 void
 rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
     struct rs_load *ld)
 {
+	char fls[256], tls[256];
+
 	for (size_t i = 0; i < n; i++) {
 		struct rule *f = all[i];
 		bool ok = true;
 
 		if (!f->is_filter || f->refused)
 			continue;
+		f->refused = true;	/* filters raise nothing themselves */
+		if (f->fany) {
+			for (size_t j = 0; j < n; j++) {
+				struct rule *t = all[j];
+
+				if (!t->is_filter && !t->refused &&
+				    t->corr == NULL && covers(f, t))
+					apply_one(rs, f, t, ld);
+			}
+			continue;
+		}
 		for (size_t j = 0; j < f->nftargets && ok; j++) {
 			struct rule *t = find_target(all, n, f->ftargets[j]);
 			const char *why = t == NULL ? "unknown" : t->refused ?
@@ -201,18 +269,17 @@ rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
 				rs_report(ld, f->file, f->ftlines[j], "filter names "
 				    "%s rule '%s'", why, f->ftargets[j]);
 				ok = false;
+			} else if (!covers(f, t)) {
+				rs_report(ld, f->file, f->ftlines[j], "filter's "
+				    "logsource (%s) does not cover rule '%s' (%s, "
+				    "%s:%d)", ls_text(f, fls, sizeof(fls)),
+				    f->ftargets[j], ls_text(t, tls, sizeof(tls)),
+				    t->file, t->line);
+				ok = false;
 			}
 		}
-		f->refused = true;	/* filters raise nothing themselves */
-		for (size_t j = 0; j < f->nftargets && ok; j++) {
-			struct rule *t = find_target(all, n, f->ftargets[j]);
-
-			if (apply(t, f) == -1 || use_add(rs, f, t) == -1) {
-				rs_report(ld, t->file, t->line, "out of memory "
-				    "applying filter %s", f->id);
-				t->refused = true;
-			}
-		}
+		for (size_t j = 0; j < f->nftargets && ok; j++)
+			apply_one(rs, f, find_target(all, n, f->ftargets[j]), ld);
 	}
 }
 

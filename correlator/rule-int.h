@@ -44,6 +44,10 @@ struct yaml_node_s;
 #define RS_MAX_YAML_DEPTH	64	/* nested mappings and lists */
 #define RS_MAX_YAML_ALIASES	64	/* YAML aliases (*x) in one file */
 #define RS_MAX_FILE_BYTES	(4 << 20)	/* one rule file */
+#define RS_MAX_EXPR_BYTES	12000	/* one expression (Hyperscan: 16000) */
+#define RS_MAX_REPEAT		1000	/* a{n}: largest n (as RE2) */
+#define RS_MAX_EXPANDED		5000	/* positions once repeats expand */
+#define RS_MAX_RE_GROUPS	256	/* nested groups of one regex */
 
 /* Condition nodes.  AND/OR/NOT have children in rule->kids. */
 enum rn_type {
@@ -187,7 +191,10 @@ struct rule {
 	struct rule_pat	*pats;
 	uint32_t	 npats, pats_cap;
 
+	char		*ls_product, *ls_category, *ls_service;	/* as written,
+					   NULL: absent (filters' coverage) */
 	bool		 is_filter;	/* a Sigma filter (rule-filter.c) */
+	bool		 fany;		/* filter: rules: any (or all, or []) */
 	char		**ftargets;	/* filter: rules it applies to */
 	int		 *ftlines;
 	size_t		  nftargets;
@@ -339,6 +346,7 @@ int	rb_vfail(struct rule_build *c, int line, const char *fmt, va_list ap)
 int	rb_node(struct rule_build *c, int type, int field);
 int	rule_pat_add(struct rule_build *c, int line, int field, char *expr,
 	    unsigned int flags);
+int	rule_expr_bounded(const char *expr, char *err, size_t errlen);
 int	rule_kids_add(struct rule_build *c, const uint32_t *kids, size_t n);
 int	rb_group(struct rule_build *c, int type, const uint32_t *kids,
 	    size_t n);

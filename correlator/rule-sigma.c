@@ -234,6 +234,10 @@ logsource(struct sg_ctx *c, const yaml_node_t *root)
 		    "is not mapped to any dataset", pr ? pr : "-", ca ? ca : "-",
 		    se ? se : "-");
 	c->b.r->dsmask = c->b.r->lsmap->dsmask;
+	if ((pr != NULL && (c->b.r->ls_product = strdup(pr)) == NULL) ||
+	    (ca != NULL && (c->b.r->ls_category = strdup(ca)) == NULL) ||
+	    (se != NULL && (c->b.r->ls_service = strdup(se)) == NULL))
+		return sg_fail(c, ls, "out of memory");
 	return 0;
 }
 
@@ -253,6 +257,9 @@ rule_free(struct rule *r)
 	free(r->author);
 	free(r->tags);
 	free(r->status);
+	free(r->ls_product);
+	free(r->ls_category);
+	free(r->ls_service);
 	for (uint32_t i = 0; i < r->npats; i++)
 		free(r->pats[i].expr);
 	free(r->pats);
@@ -629,7 +636,8 @@ compact(struct ruleset *rs, struct rule_vec *rv)
 	}
 	rs->rules = rv->v;
 	rs->nrules = n;
-	rv->v = NULL;
+	rv->v = NULL;	/* the ruleset owns them now, failure or not */
+	rv->n = rv->cap = 0;
 	return 0;
 }
 

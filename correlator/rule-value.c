@@ -167,12 +167,213 @@ rb_group(struct rule_build *c, int type, const uint32_t *kids, size_t n)
 	return idx;
 }
 
+/*
+ * The bounds an expression keeps before Hyperscan sees it (docs/RULES.md):
+ * its length, each repetition count, and its size once repetitions are
+ * expanded, counted as the character positions of its automaton, which
+ * Hyperscan's compile time and memory grow with (nested counted repeats
+ * multiply: (((a{1000}){1000}){1000}) is 10^9 positions, 34 s and 5.5 GB
+ * in hs_compile).  An over-estimate rather than a parser: what it does not
+ * read it counts as one position, and Hyperscan judges the syntax.
+ * 0 if within the bounds, else -1 and the reason in err.
+ */
+struct rx_frame {
+	uint64_t	 alts;		/* positions of the alternatives closed */
+	uint64_t	 cur;		/* ... of the one being read */
+	uint64_t	 last;		/* ... of its last atom */
+};
+
+#define RX_CAP(x)	((x) > RS_MAX_EXPANDED ? (uint64_t)RS_MAX_EXPANDED + 1 : (x))
+
+/* A counted repeat {m}, {m,} or {m,n} at s; its length, 0 if not one. */
+static size_t
+rx_counted(const char *s, uint64_t *lo, uint64_t *hi, bool *open)
+{
+	size_t i = 1;
+	uint64_t v = 0;
+
+	*open = false;
+	if (!isdigit((unsigned char)s[i]))
+		return 0;
+	for (; isdigit((unsigned char)s[i]); i++)
+		v = v > 1000000 ? v : v * 10 + (uint64_t)(s[i] - '0');
+	*lo = *hi = v;
+	if (s[i] == ',') {
+		i++;
+		if (!isdigit((unsigned char)s[i]))
+			*open = true;
+		for (v = 0; isdigit((unsigned char)s[i]); i++)
+			v = v > 1000000 ? v : v * 10 + (uint64_t)(s[i] - '0');
+		if (!*open)
+			*hi = v;
+	}
+	return s[i] == '}' ? i + 1 : 0;
+}
+
+/* Skips an escape at s ('\\'); its length. */
+static size_t
+rx_escape(const char *s)
+{
+	size_t i = 1;
+
+	if (s[i] == '\0')
+		return 1;
+	if (strchr("xopPNgk", s[i]) != NULL && s[i + 1] == '{') {
+		while (s[i] != '\0' && s[i] != '}')
+			i++;
+		return s[i] == '}' ? i + 1 : i;
+	}
+	if (s[i] == 'c' && s[i + 1] != '\0')
+		return 3;
+	return 2;
+}
+
+/* Skips a class at s ('['); its length. */
+static size_t
+rx_class(const char *s)
+{
+	size_t i = 1;
+
+	if (s[i] == '^')
+		i++;
+	if (s[i] == ']')
+		i++;
+	while (s[i] != '\0' && s[i] != ']') {
+		if (s[i] == '\\' && s[i + 1] != '\0')
+			i += 2;
+		else if (s[i] == '[' && s[i + 1] == ':') {
+			const char *e = strstr(s + i + 2, ":]");
+
+			i = e != NULL ? (size_t)(e - s) + 2 : i + 1;
+		} else
+			i++;
+	}
+	return s[i] == ']' ? i + 1 : i;
+}
+
+int
+rule_expr_bounded(const char *s, char *err, size_t errlen)
+{
+	struct rx_frame st[RS_MAX_RE_GROUPS + 1];
+	size_t len = strlen(s), d = 0, i = 0, k;
+	uint64_t lo, hi, mult, tot;
+	bool open;
+
+	if (len > RS_MAX_EXPR_BYTES) {
+		snprintf(err, errlen, "expression of %zu bytes, over the %d "
+		    "allowed", len, RS_MAX_EXPR_BYTES);
+		return -1;
+	}
+	memset(&st[0], 0, sizeof(st[0]));
+	while (i < len) {
+		struct rx_frame *f = &st[d];
+
+		switch (s[i]) {
+		case '\\':
+			if (s[i + 1] == 'Q') {
+				const char *e = strstr(s + i + 2, "\\E");
+				size_t n = e != NULL ? (size_t)(e - s) - i - 2 :
+				    len - i - 2;
+
+				f->cur = RX_CAP(f->cur + n);
+				f->last = n > 0;
+				i += n + 2 + (e != NULL ? 2 : 0);
+				continue;
+			}
+			k = rx_escape(s + i);
+			break;
+		case '[':
+			k = rx_class(s + i);
+			break;
+		case '(':
+			if (s[i + 1] == '?' && s[i + 2] == '#') {
+				const char *e = strchr(s + i, ')');
+
+				i = e != NULL ? (size_t)(e - s) + 1 : len;
+				continue;
+			}
+			if (d == RS_MAX_RE_GROUPS) {
+				snprintf(err, errlen, "groups nested deeper than "
+				    "%d", RS_MAX_RE_GROUPS);
+				return -1;
+			}
+			memset(&st[++d], 0, sizeof(st[0]));
+			i++;
+			continue;
+		case ')':
+			if (d == 0) {
+				k = 1;
+				break;
+			}
+			tot = RX_CAP(f->alts + f->cur);
+			d--;
+			st[d].cur = RX_CAP(st[d].cur + tot);
+			st[d].last = tot;
+			i++;
+			continue;
+		case '|':
+			f->alts = RX_CAP(f->alts + f->cur);
+			f->cur = f->last = 0;
+			i++;
+			continue;
+		case '*':
+		case '+':
+		case '?':
+			i++;
+			goto lazy;
+		case '{':
+			if ((k = rx_counted(s + i, &lo, &hi, &open)) == 0)
+				break;
+			if (lo > RS_MAX_REPEAT || hi > RS_MAX_REPEAT) {
+				snprintf(err, errlen, "repetition count %llu over "
+				    "%d", (unsigned long long)(lo > hi ? lo : hi),
+				    RS_MAX_REPEAT);
+				return -1;
+			}
+			mult = open ? lo + 1 : hi > lo ? hi : lo;
+			if (mult > 1) {
+				f->cur = RX_CAP(f->cur - f->last + f->last * mult);
+				f->last = RX_CAP(f->last * mult);
+			}
+			i += k;
+lazy:
+			if (s[i] == '?' || s[i] == '+')
+				i++;
+			continue;
+		default:
+			k = 1;
+			break;
+		}
+		f->cur = RX_CAP(f->cur + 1);
+		f->last = 1;
+		i += k;
+	}
+	for (tot = 0; ; d--) {
+		tot = RX_CAP(tot + st[d].alts + st[d].cur);
+		if (d == 0)
+			break;
+	}
+	if (tot > RS_MAX_EXPANDED) {
+		snprintf(err, errlen, "more than %d positions once its "
+		    "repetitions are expanded", RS_MAX_EXPANDED);
+		return -1;
+	}
+	return 0;
+}
+
 /* A pattern of the rule (expr taken over); its index, or -1. */
 int
 rule_pat_add(struct rule_build *c, int line, int field, char *expr,
     unsigned int flags)
 {
 	struct rule *r = c->r;
+	char err[128];
+
+	if (rule_expr_bounded(expr, err, sizeof(err)) == -1) {
+		free(expr);
+		return rb_fail(c, line, "value refused before compiling: %s",
+		    err);
+	}
 
 	if (r->npats >= RS_MAX_PATS_RULE) {
 		free(expr);
@@ -630,6 +831,9 @@ re_node(struct rule_build *c, int line, int field,
 		flags |= HS_FLAG_MULTILINE;
 	if (m->re_s)
 		flags |= HS_FLAG_DOTALL;
+	if (rule_expr_bounded(s, err, sizeof(err)) == -1)
+		return rb_fail(c, line, "regex /%.200s/ refused before compiling: "
+		    "%s", s, err);
 	if (match_check_regex(s, flags, err, sizeof(err)) == -1)
 		return rb_fail(c, line, "regex /%s/ refused by Hyperscan: %s", s, err);
 	if (match_check_regex(s, flags | HS_FLAG_UTF8 | HS_FLAG_UCP, err,

@@ -113,6 +113,29 @@ static const struct corr_case cases[] = {
 	    S(20, "1.1.1.1", "a", 1, 2), S(25, "1.1.1.1", "a", 1, 1),
 	    F(100, "1.1.1.1", "a", 0, 0), S(161, "1.1.1.1", "a", 0, 0),
 	    S(150, "1.1.1.1", "a", 1, 2) } },
+	/* issue 15: the second step arriving first was never reconsidered */
+	{ "temporal_ordered on event time, whatever the arrival order",
+	  "title: c\ncorrelation:\n  type: temporal_ordered\n"
+	  "  rules: [fail, ok]\n  group-by: [user.name]\n  timespan: 1m\n",
+	  { S(10, "1.1.1.1", "a", 0, 0),
+	    F(10, "1.1.1.1", "a", 1, 2),	/* same time, arrived after */
+	    S(100, "1.1.1.1", "b", 0, 0),
+	    F(80, "1.1.1.1", "b", 1, 2),	/* earlier, arrived after */
+	    F(90, "1.1.1.1", "b", 1, 1),	/* the same chain again */
+	    S(200, "1.1.1.1", "c", 0, 0),
+	    F(139, "1.1.1.1", "c", 0, 0),	/* 61 s before: too far */
+	    F(150, "1.1.1.1", "c", 1, 2),
+	    S(300, "1.1.1.1", "d", 0, 0),
+	    F(301, "1.1.1.1", "d", 0, 0),	/* after its success: no */
+	    F(400, "1.1.1.1", "e", 0, 0), S(420, "1.1.1.1", "e", 1, 2),
+	    S(470, "1.1.1.1", "e", 0, 0),	/* 70 s after the failure */
+	    F(440, "1.1.1.1", "e", 1, 2),	/* a new chain, 440..470 */
+	    S(330, "1.1.1.1", "e", 0, 0) } },	/* older than the reach */
+	{ "temporal on the same arrival order (for comparison)",
+	  "title: c\ncorrelation:\n  type: temporal\n"
+	  "  rules: [fail, ok]\n  group-by: [user.name]\n  timespan: 1m\n",
+	  { S(10, "1.1.1.1", "a", 0, 0), F(10, "1.1.1.1", "a", 1, 2),
+	    S(100, "1.1.1.1", "b", 0, 0), F(80, "1.1.1.1", "b", 1, 2) } },
 	{ "event_count lt 3: judged when the window closes",
 	  "title: c\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
 	  "  group-by: [source.ip]\n  timespan: 1m\n  condition: {lt: 3}\n",
@@ -225,6 +248,37 @@ static const struct corr_case cases[] = {
 	    TK(50, 0, 0),			/* 3 11 100 100: 11 */
 	    FP(60, "1.1.1.1", 11, 0, 0), FP(61, "1.1.1.1", 3, 0, 0),
 	    TK(80, 1, 2) } },			/* 3 11: the lower, 3 */
+	/*
+	 * An event without a group-by field joins no group (issue 15: all
+	 * of them pooled under "user.name=", 70,000 unrelated failures one
+	 * incident); an empty value is a value.
+	 */
+	{ "group-by a field the event lacks: event_count joins no group",
+	  "title: c\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n  condition: {gte: 3}\n",
+	  { F(0, "1.1.1.1", NULL, 0, 0), F(1, "1.1.1.2", NULL, 0, 0),
+	    F(2, "1.1.1.3", NULL, 0, 0), F(3, "1.1.1.4", NULL, 0, 0),
+	    F(4, "1.1.1.1", "", 0, 0), F(5, "1.1.1.1", "", 0, 0),
+	    F(6, "1.1.1.1", "", 1, 3),		/* present and empty */
+	    F(7, "1.1.1.1", "a", 0, 0), F(8, "1.1.1.1", "a", 0, 0),
+	    F(9, "1.1.1.1", "a", 1, 3) } },
+	{ "group-by a field the event lacks: value_count, at close, "
+	  "temporal, absence",
+	  "title: c\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n"
+	  "  condition: {field: source.ip, gte: 2}\n---\n"
+	  "title: d\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	  "  group-by: [user.name, source.ip]\n  timespan: 1m\n"
+	  "  condition: {lte: 5}\n---\n"
+	  "title: e\ncorrelation:\n  type: temporal\n  rules: [fail, ok]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n---\n"
+	  "title: g\ncorrelation:\n  type: absence\n  rules: [fail, ok]\n"
+	  "  group-by: [user.name]\n  timespan: 1m\n",
+	  { F(0, "1.1.1.1", NULL, 0, 0), F(1, "1.1.1.2", NULL, 0, 0),
+	    S(2, "1.1.1.2", NULL, 0, 0), TK(1000, 0, 0),
+	    F(1001, "1.1.1.1", "a", 0, 0), F(1002, "1.1.1.2", "a", 1, 2),
+	    S(1003, "1.1.1.2", "a", 1, 2),	/* temporal; absence closed */
+	    TK(2000, 2, 0) } },			/* d: (a, .1) and (a, .2) */
 	{ "value_sum eq 30, one event matched by two rules counts once",
 	  LOGIN "title: c\ncorrelation:\n  type: value_sum\n"
 	  "  rules: [fail, login]\n  group-by: [source.ip]\n  timespan: 10s\n"
@@ -302,7 +356,8 @@ login(struct soc_event *ev, int64_t ts, const char *outcome, const char *ip,
 	soc_event_set_cstr(ev, SOC_F_EVENT_OUTCOME, outcome);
 	soc_ip_parse(ip, strlen(ip), &a);
 	soc_event_set_ip(ev, SOC_F_SOURCE_IP, &a);
-	soc_event_set_cstr(ev, SOC_F_USER_NAME, user);
+	if (user != NULL)	/* NULL: the event has no user.name */
+		soc_event_set_cstr(ev, SOC_F_USER_NAME, user);
 	if (agency != NULL)
 		soc_event_stamp(ev, SOC_F_ORGANIZATION_ID, agency);
 }

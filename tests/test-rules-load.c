@@ -109,11 +109,11 @@ test_filters(void)
 	    "title: admins\nid: flt1\nlogsource:\n  product: linux\n"
 	    "  service: sshd\nfilter:\n  rules:\n    - fail\n"
 	    "  selection:\n    user.name|startswith: adm_\n"
-	    "  condition: selection\n";
+	    "  condition: not selection\n";
 	const char *agf =
 	    "title: agency a admins\nid: flt2\nlogsource:\n  product: linux\n"
 	    "  service: sshd\nfilter:\n  rules: [f1]\n  agencies: [a]\n"
-	    "  sel:\n    user.name: ops\n  condition: sel\n";
+	    "  sel:\n    user.name: ops\n  condition: not sel\n";
 	const char *corr = "---\ntitle: brute\nid: b1\ncorrelation:\n"
 	    "  type: event_count\n  rules: [fail]\n  group-by: [user.name]\n"
 	    "  timespan: 1m\n  condition: {gte: 3}\n";
@@ -178,6 +178,115 @@ test_filters(void)
 		ruleset_free(rs);
 	}
 	if (nerr != 3 || getenv("TEST_VERBOSE"))
+		fputs(errs, stderr);
+}
+
+/*
+ * Filters as pySigma and sigma-cli apply them (issue 15): "rule and
+ * (filter condition)", so the exclusion SigmaHQ documents is written
+ * `condition: not selection`; `rules: any` (or all, or []) tunes every
+ * rule the filter's logsource covers; a named rule outside that
+ * logsource refuses the filter with file:line.  The engine used to apply
+ * "rule and not (condition)": the sigma-cli filter below hid everything
+ * but the admins it meant to hide.
+ */
+static void
+test_filters_sigma(void)
+{
+	const char *other = "---\ntitle: web\nid: w1\nlogsource:\n"
+	    "  category: webserver\ndetection:\n  sel:\n"
+	    "    user.name|startswith: adm_\n  condition: sel\n";
+	const char *keep =
+	    "title: only admins\nid: flt3\nlogsource:\n  product: linux\n"
+	    "filter:\n  rules: fail\n  sel:\n    user.name|startswith: adm_\n"
+	    "  condition: sel\n";
+	char rules[2048], dir[64];
+	struct ruleset *rs;
+	size_t nerr;
+
+	snprintf(rules, sizeof(rules), "%s%s", base, other);
+	/* the sigma-cli exclusion: admins hidden, everyone else alerts */
+	rs = load(&nerr, NULL, "a.yml", rules, "mf_admins.yml",
+	    "title: admins\nid: flt1\nlogsource:\n  product: linux\n"
+	    "  service: sshd\nfilter:\n  rules:\n    - 6f3e2987\n    - fail\n"
+	    "  selection:\n    user.name|startswith: adm_\n"
+	    "  condition: not selection\n---\ntitle: pad\nid: 6f3e2987\n"
+	    "logsource:\n  product: linux\n  service: sshd\ndetection:\n"
+	    "  sel:\n    event.action: nosuch\n  condition: sel\n", NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs != NULL) {
+		CHECK_INT(fails(rs, "root", NULL, 1), 1);
+		CHECK_INT(fails(rs, "adm_joe", NULL, 1), 0);
+		CHECK_INT(ruleset_filter_uses(rs), 2);
+		ruleset_free(rs);
+	}
+	if (nerr != 0)
+		fputs(errs, stderr);
+
+	/* a positive condition keeps only what it names; one rule by name */
+	rs = load(&nerr, NULL, "a.yml", base, "mf_keep.yml", keep, NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs != NULL) {
+		CHECK_INT(fails(rs, "root", NULL, 1), 0);
+		CHECK_INT(fails(rs, "adm_joe", NULL, 1), 1);
+		ruleset_free(rs);
+	}
+
+	/* rules: any, all and []: every rule the logsource covers, and only */
+	for (int i = 0; i < 3; i++) {
+		static const char *anyv[] = { "any", "All", "[]" };
+		char flt[512];
+		const char *fid, *ftitle, *file;
+		const struct rule *r;
+		int line;
+
+		snprintf(flt, sizeof(flt), "title: not admins\nid: flt4\n"
+		    "logsource:\n  product: linux\nfilter:\n  rules: %s\n"
+		    "  sel:\n    user.name|startswith: adm_\n"
+		    "  condition: not sel\n", anyv[i]);
+		rs = load(&nerr, NULL, "a.yml", rules, "mf_any.yml", flt, NULL);
+		CHECK(rs != NULL && nerr == 0);
+		if (rs == NULL)
+			continue;
+		CHECK_INT(ruleset_filter_uses(rs), 1);	/* not the web rule */
+		CHECK_INT(ruleset_filter_use(rs, 0, &fid, &ftitle, &file, &line,
+		    &r), 0);
+		CHECK_STR(rule_id(r), "f1");
+		CHECK_INT(fails(rs, "adm_joe", NULL, 1), 0);
+		CHECK_INT(fails(rs, "root", NULL, 1), 1);
+		ruleset_free(rs);
+	}
+
+	/* agencies: a's tuning leaves b's events alone */
+	rs = load(&nerr, NULL, "a.yml", base, "mf_a.yml",
+	    "title: a ops\nid: flt5\nlogsource:\n  product: linux\n"
+	    "filter:\n  rules: any\n  agencies: [a]\n  sel:\n"
+	    "    user.name: ops\n  condition: not sel\n", NULL);
+	CHECK(rs != NULL && nerr == 0);
+	if (rs != NULL) {
+		CHECK_INT(fails(rs, "ops", "a", 1), 0);
+		CHECK_INT(fails(rs, "root", "a", 1), 1);
+		CHECK_INT(fails(rs, "ops", "b", 1), 1);
+		CHECK_INT(fails(rs, "ops", NULL, 1), 1);
+		ruleset_free(rs);
+	}
+
+	/* a named rule outside the filter's logsource refuses the filter */
+	rs = load(&nerr, dir, "a.yml", rules, "mf_web.yml",
+	    "title: web admins\nid: flt6\nlogsource:\n  product: linux\n"
+	    "  service: sshd\nfilter:\n  rules:\n    - fail\n    - w1\n"
+	    "  sel:\n    user.name|startswith: adm_\n"
+	    "  condition: not sel\n", NULL);
+	CHECK(rs != NULL && nerr == 1);
+	CHECK(strstr(errs, "mf_web.yml:9: filter's logsource (product=linux "
+	    "category=- service=sshd) does not cover rule 'w1' (product=- "
+	    "category=webserver service=-, ") != NULL);
+	if (rs != NULL) {
+		CHECK_INT(ruleset_filter_uses(rs), 0);
+		CHECK_INT(fails(rs, "adm_x", NULL, 1), 1);
+		ruleset_free(rs);
+	}
+	if (nerr != 1 || getenv("TEST_VERBOSE"))
 		fputs(errs, stderr);
 }
 
@@ -289,6 +398,67 @@ test_bounds(void)
 	free(many);
 	if (getenv("TEST_VERBOSE"))
 		fputs(errs, stderr);
+}
+
+/*
+ * Expressions are bounded before Hyperscan sees them (issue 15): '*?'
+ * 150 times translated past Hyperscan's pattern length and the failed
+ * build freed rules twice (SIGSEGV in `rules check`, on SIGHUP and at
+ * every restart); (((a{1000}){1000}){1000}) took 34 s and 5.5 GB inside
+ * hs_compile.  Each is refused with file:line, at once, and the other
+ * rules load.
+ */
+static void
+test_expr_bounds(void)
+{
+	char wild[1024], *rx[] = {
+	    "(((a{1000}){1000}){1000})",	/* positions */
+	    "((.*a|b.*){100}){50}",		/* 30 s in hs_compile */
+	    "a{1001}",				/* one count */
+	    "x{2,5000}",
+	    "(?:(?:(?:ab){40}){40}){40}",
+	};
+	const char *ok[] = { "a{1000}", "(ab|cd){10,20}x", "[{]{3}\\{5}",
+	    "\\Q{9999}\\E", "(?#{9999})z", "[a-z]{1,64}\\.(com|net)" };
+	char rule[1024];
+	struct ruleset *rs;
+	size_t nerr, off;
+
+	off = (size_t)snprintf(wild, sizeof(wild), "title: w\nid: w1\n"
+	    "logsource:\n  product: linux\n  service: sshd\ndetection:\n"
+	    "  sel:\n    message: '");
+	for (int i = 0; i < 150; i++)
+		off += (size_t)snprintf(wild + off, sizeof(wild) - off, "*?");
+	snprintf(wild + off, sizeof(wild) - off, "'\n  condition: sel\n");
+	rs = load(&nerr, NULL, "a.yml", base, "wild.yml", wild, NULL);
+	CHECK(rs != NULL && nerr == 1 && ruleset_count(rs) == 1);
+	CHECK(strstr(errs, "wild.yml:8: value refused before compiling: "
+	    "expression of ") != NULL);
+	if (rs != NULL)
+		CHECK_INT(fails(rs, "root", NULL, 1), 1);
+	ruleset_free(rs);
+	for (size_t i = 0; i < sizeof(rx) / sizeof(rx[0]); i++) {
+		snprintf(rule, sizeof(rule), "title: r\nid: r1\nlogsource:\n"
+		    "  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+		    "    message|re: '%s'\n  condition: sel\n", rx[i]);
+		rs = load(&nerr, NULL, "a.yml", base, "re.yml", rule, NULL);
+		CHECK(rs != NULL && nerr == 1 && ruleset_count(rs) == 1);
+		CHECK(strstr(errs, "re.yml:8: regex /") != NULL &&
+		    strstr(errs, "refused before compiling: ") != NULL);
+		if (nerr != 1 || getenv("TEST_VERBOSE"))
+			fprintf(stderr, "%s: %s", rx[i], errs);
+		ruleset_free(rs);
+	}
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(rule, sizeof(rule), "title: r\nid: r1\nlogsource:\n"
+		    "  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+		    "    message|re: '%s'\n  condition: sel\n", ok[i]);
+		rs = load(&nerr, NULL, "a.yml", base, "re.yml", rule, NULL);
+		CHECK(rs != NULL && nerr == 0 && ruleset_count(rs) == 2);
+		if (nerr != 0)
+			fprintf(stderr, "%s: %s", ok[i], errs);
+		ruleset_free(rs);
+	}
 }
 
 #define DNSRULE(t, sel) "---\ntitle: " t "\nlogsource:\n  category: dns\n" \
@@ -505,7 +675,9 @@ main(void)
 	test_partial();
 	test_multi();
 	test_filters();
+	test_filters_sigma();
 	test_expand();
 	test_bounds();
+	test_expr_bounds();
 	return check_done() != 0;
 }

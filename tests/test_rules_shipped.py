@@ -279,6 +279,11 @@ def cases():
             [pam("198.51.100.60", i * 30, old=i % 2 == 0) for i in range(5)] +
             [pam("bad.example.net", 160)] +
             [pam("198.51.100.60", 400 + i * 60) for i in range(3)]),
+        # ... and per host name apart: an event has one of the two fields
+        "SSH brute force (PAM, host name)": ("log",
+            [pam("bad.example.net", i * 30, old=i % 2 == 0) for i in range(6)],
+            [pam("bad.example.net", i * 30) for i in range(5)] +
+            [pam("198.51.100.61", 160)]),
     }
     if CLAMAV:
         out["Malware detected by the antivirus"] = ("log",

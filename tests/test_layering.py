@@ -15,7 +15,8 @@ from one source file to the other.  Two rules, over that file graph:
 - the folders call one way: the engine and the store call neither each
   other, nor socctl, nor the daemon; socctl calls the engine, the store
   and the sensor's parsers, never the daemon; the daemon never calls
-  socctl; lib/ calls nobody above it.
+  socctl (nor includes store-query.h, what only socctl reads); lib/
+  calls nobody above it.
 
 Static functions and static inline helpers are not in the symbol table,
 so only calls between files count.  Run with SOC_BUILD_DIR (meson test
@@ -192,6 +193,14 @@ def main():
             if fb != fa and fb not in MAY_CALL[fa]:
                 errors.append("%s (%s) calls %s (%s): %s" % (
                     a, fa, b, fb, ", ".join(sorted(names)[:4])))
+
+    # store-query.h is what only socctl reads: the daemon never includes it.
+    for rel, _ in objs:
+        if folder(rel) != "daemon":
+            continue
+        with open(os.path.join(SRC, rel), errors="replace") as f:
+            if '#include "store-query.h"' in f.read():
+                errors.append("%s (daemon) includes store-query.h" % rel)
 
     ncalls = sum(len(v) for v in edges.values())
     print("%d files, %d file-to-file edges, %d folders" % (

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "soc/json.h"
+#include "store-query.h"
 
 enum db_mode {
 	DB_NONE,	/* no database */

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-query.h"
 
 /* The open statuses, for SQL (schema, incident and agency queries). */
 #define OPEN_SQL	"('new','acknowledged','investigating')"

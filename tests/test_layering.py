@@ -24,6 +24,7 @@ sets it) after a build.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -164,6 +165,9 @@ def rings(nodes, edges):
 
 
 def main():
+    if shutil.which("nm") is None:
+        print("nm (binutils) not found: skipped")
+        sys.exit(77)
     objs = objects()
     if not objs:
         sys.exit("no objects in %s/compile_commands.json" % BUILD)

@@ -1,7 +1,7 @@
 /*
  * socctl: the analyst's and administrator's tool.  It manages agencies,
  * sensor keys and enrolment, lists and works incidents (the state machine
- * and audit trail live in store.c), prints the 4-layer coverage report
+ * and audit trail live in the store), prints the 4-layer coverage report
  * and checks rule sets with the same engine the correlator runs.
  *
  * Commands are data: the cmds[] table holds each one's name (one or two

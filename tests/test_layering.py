@@ -16,7 +16,7 @@ from one source file to the other.  Two rules, over that file graph:
   other, nor socctl, nor the daemon; socctl calls the engine, the store
   and the sensor's parsers, never the daemon; the daemon never calls
   socctl (nor includes store-query.h, what only socctl reads); lib/
-  calls nobody above it.
+  calls nobody above it; no file includes another folder's *-int.h.
 
 Static functions and static inline helpers are not in the symbol table,
 so only calls between files count.  Run with SOC_BUILD_DIR (meson test
@@ -24,6 +24,7 @@ sets it) after a build.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -164,6 +165,31 @@ def rings(nodes, edges):
     return out
 
 
+def include_errors(objs):
+    """A folder's internals (*-int.h) are its own; store-query.h (what
+    only socctl reads) is never the daemon's."""
+    internal = {}
+    for top in ("lib", "sensor", "correlator"):
+        for d, _, names in os.walk(os.path.join(SRC, top)):
+            for n in names:
+                if n.endswith("-int.h"):
+                    rel = os.path.relpath(os.path.join(d, n), SRC)
+                    internal[n] = folder(rel)
+    errors = []
+    for rel, _ in objs:
+        fo = folder(rel)
+        with open(os.path.join(SRC, rel), errors="replace") as f:
+            incs = re.findall(r'^#include "([^"]+)"', f.read(), re.M)
+        for h in incs:
+            h = os.path.basename(h)
+            if h in internal and internal[h] != fo:
+                errors.append("%s (%s) includes %s, internal to %s" % (
+                    rel, fo, h, internal[h]))
+            if h == "store-query.h" and fo == "daemon":
+                errors.append("%s (daemon) includes store-query.h" % rel)
+    return errors
+
+
 def main():
     if shutil.which("nm") is None:
         print("nm (binutils) not found: skipped")
@@ -198,13 +224,7 @@ def main():
                 errors.append("%s (%s) calls %s (%s): %s" % (
                     a, fa, b, fb, ", ".join(sorted(names)[:4])))
 
-    # store-query.h is what only socctl reads: the daemon never includes it.
-    for rel, _ in objs:
-        if folder(rel) != "daemon":
-            continue
-        with open(os.path.join(SRC, rel), errors="replace") as f:
-            if '#include "store-query.h"' in f.read():
-                errors.append("%s (daemon) includes store-query.h" % rel)
+    errors += include_errors(objs)
 
     ncalls = sum(len(v) for v in edges.values())
     print("%d files, %d file-to-file edges, %d folders" % (

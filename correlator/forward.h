@@ -85,7 +85,8 @@ void		 forward_log_counters(struct forward *f);
  * Fills an alert from an outbox record: identity, rule, agency and its
  * parent chain (read through st), incident state and the key evidence
  * fields of its first evidence event (parsed into ev, the caller's
- * scratch).  Shared by the national and the CEF senders.
+ * scratch).  Shared by the national and the CEF senders, so it and
+ * forward_prune() live below both, in forward-outbox.c.
  */
 void	forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 	    const char *origin, struct soc_event *ev, struct soc_alert *a);

@@ -166,6 +166,7 @@ struct pkt_ctx {
 /* decode.c */
 void	decode_ethertype(struct pkt_ctx *, struct pkt_packet *, uint16_t,
 	    const uint8_t *, uint32_t);
+/* decode-util.c (the bottom: called by the decoders, calls none) */
 void	decode_event_init(struct pkt_ctx *, const struct pkt_packet *,
 	    const char *dataset, bool sender_is_source);
 const char *decode_transport_name(uint8_t proto);
@@ -187,7 +188,7 @@ void	decode_udp(struct pkt_ctx *, struct pkt_packet *, const uint8_t *,
 void	decode_icmp(struct pkt_ctx *, struct pkt_packet *, const uint8_t *,
 	    uint32_t caplen, uint32_t len);
 
-/* decode.c: emits ctx->ev, counting anomalies. */
+/* decode-util.c: emits ctx->ev, counting anomalies. */
 void	decode_emit(struct pkt_ctx *);
 void	decode_anomaly(struct pkt_ctx *, uint8_t family, uint8_t proto,
 	    const uint8_t *src, const uint8_t *dst, const char *action,
@@ -202,7 +203,8 @@ void	flow_expire(struct pkt_ctx *, int64_t now_ns);
 void	flow_finish(struct pkt_ctx *);
 /* The table's invariants: 0, or -1 and *why (if not NULL) says which. */
 int	flow_table_check(const struct pkt_ctx *, const char **why);
-/* A packet header as if side sent it: for events built at flow end. */
+/* decode-util.c: a packet header as if side sent it, for events built
+ * at flow end. */
 void	flow_packet(const struct flow *, int side, int64_t ts,
 	    struct pkt_packet *);
 

@@ -244,23 +244,6 @@ flow_end(struct pkt_ctx *ctx, uint32_t i, const char *reason)
 	flow_release(&ctx->ft, i);
 }
 
-void
-flow_packet(const struct flow *f, int side, int64_t ts, struct pkt_packet *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->ts = ts;
-	p->family = f->key.family;
-	p->proto = f->key.proto;
-	memcpy(p->vlan, f->key.vlan, sizeof(p->vlan));
-	p->nvlan = f->key.vlan[0] != 0;
-	memcpy(p->src, f->key.addr[side], 16);
-	memcpy(p->dst, f->key.addr[!side], 16);
-	p->sport = f->key.port[side];
-	p->dport = f->key.port[!side];
-	p->side = (uint8_t)side;
-	p->flow = f;
-}
-
 /* The least recently used flow over all lists, or FLOW_NONE. */
 static uint32_t
 flow_oldest(const struct flow_table *ft)

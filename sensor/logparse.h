@@ -49,7 +49,7 @@ const char	*log_syslog_parse(const struct logparse_ctx *ctx,
 		    const char *line, size_t len, struct soc_event *ev);
 /*
  * The old name, for callers not yet renamed (sensor/logfile.c,
- * sensor/syslog-server.c, correlator/rules-test.c).
+ * sensor/syslog-server.c, correlator/socctl/socctl-rules.c).
  */
 
 #endif

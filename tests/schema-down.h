@@ -2,7 +2,7 @@
  * Undoing the newest schema steps, for the migration tests: each test
  * takes a current database back to the version before the step it tests
  * (newest step first), then checks that opening it migrates forward with
- * its rows intact.  A new step in correlator/store.c adds its undo here.
+ * its rows intact.  A new step in correlator/store/store.c adds its undo here.
  */
 #ifndef SOC_TEST_SCHEMA_DOWN_H
 #define SOC_TEST_SCHEMA_DOWN_H

@@ -26,6 +26,7 @@
 #define raw_int(sql)	fx_sql_int(path, "%s", sql)
 #include "forward.h"
 #include "store.h"
+#include "store-query.h"
 #include "soc/util.h"
 
 static char dir[64];

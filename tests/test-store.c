@@ -23,6 +23,7 @@
 #define raw_exec(sql)	fx_sql_exec(path, sql)
 #define raw_int(sql)	fx_sql_int(path, "%s", sql)
 #include "store.h"
+#include "store-query.h"
 #include "soc/util.h"
 
 #define HOUR	(3600 * SOC_NS)

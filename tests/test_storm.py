@@ -40,7 +40,7 @@ def bench_module():
 def schema_v1():
     """The version 1 schema, from the C source (string pieces joined)."""
     import re
-    src = open(os.path.join(SRC, "correlator", "store.c")).read()
+    src = open(os.path.join(SRC, "correlator", "store", "store.c")).read()
     body = src[src.index("static const char schema_v1[] ="):]
     body = body[:body.index(";\n")]
     body = body.replace("OPEN_SQL", "\"('new','acknowledged','investigating')\"")

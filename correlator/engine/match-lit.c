@@ -390,3 +390,11 @@ lit_scan(const struct lit_index *x, const char *p, size_t len,
 			    0, i + 1, p + len - 1 - i, s);
 	}
 }
+
+int
+match_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}

@@ -473,14 +473,6 @@ out:
 	return rc;
 }
 
-int
-match_cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * The hash of a dataset name for match_db.ds_slot (match-hs.c): length
  * and three bytes, which tell the mapping's few dozen names apart and

@@ -3,7 +3,11 @@
  * store-record.c, store-policy.c, store-agency.c; coverage.c for its
  * errors): the struct store, the prepared-statement cache and the
  * helpers these files share.  Nothing outside the store includes it;
- * everyone else codes against store.h.
+ * everyone else codes against store.h.  The shared helpers are at the
+ * bottom, below every file that calls them: store-sql.c (errors, the
+ * statement cache, transactions) and store-util.c (names, the state
+ * machine, the audit append, ages); store.c (open, schema, migrations)
+ * is at the top (docs/DECISIONS.md has the order).
  *
  * Every statement has an index in one enum below.  Its SQL lives in the
  * file that runs it, in a table of { index, sql } (store_*_sql[]);
@@ -17,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-query.h"
 
 /* The open statuses, for SQL (schema, incident and agency queries). */
 #define OPEN_SQL	"('new','acknowledged','investigating')"
@@ -86,13 +91,13 @@ struct store {
 	char		 err[512];
 };
 
-/* store.c: errors.  store_sqlerr() prefixes SQLite's reason with what. */
+/* store-sql.c: errors.  store_sqlerr() prefixes SQLite's reason with what. */
 void	store_seterr(struct store *st, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	store_sqlerr(struct store *st, const char *what);
 
 /*
- * store.c: the statement cache.  store_stmt_get() returns statement i
+ * store-sql.c: the statement cache.  store_stmt_get() returns statement i
  * ready to bind; if it is in use (a foreach whose callback re-enters the
  * store) a temporary copy is prepared, *tmp says so, and store_stmt_put()
  * finalizes it (else resets and clears it).
@@ -107,7 +112,7 @@ int		 store_exec_sensor(struct store *st, sqlite3_stmt *s,
 		    const char *what, const char *name);
 
 /*
- * store.c: makes the next writes atomic: their own IMMEDIATE transaction
+ * store-sql.c: makes the next writes atomic: their own IMMEDIATE transaction
  * when none is open, a savepoint inside the caller's.  store_tx_leave()
  * commits when ok is 0, else undoes, keeping the first error message;
  * it returns 0 only on commit.

@@ -81,23 +81,6 @@ store_coverage_opts_init(struct store_coverage_opts *o)
 	o->ack_max_ns = 24 * 3600 * SOC_NS;
 }
 
-void
-store_age_format(int64_t ns, char *buf, size_t len)
-{
-	int64_t s = ns / SOC_NS;
-
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(buf, len, "%llds", (long long)s);
-	else if (s < 3600)
-		snprintf(buf, len, "%lldm", (long long)(s / 60));
-	else if (s < 48 * 3600)
-		snprintf(buf, len, "%lldh", (long long)(s / 3600));
-	else
-		snprintf(buf, len, "%lldd", (long long)(s / 86400));
-}
-
 /* YYYY-MM-DD of ns, UTC: assessments are dated, not timed. */
 static void
 date_format(int64_t ns, char *buf, size_t len)

@@ -78,9 +78,9 @@ match_hit(struct rs_scratch *s, uint32_t id)
 uint32_t	 match_ds_hash(const char *name, size_t len);
 uint32_t	 match_num_lower(const struct num_ent *e, uint32_t n, int f,
 		    int64_t v);
-int		 match_cmp_u32(const void *a, const void *b);	/* qsort */
 
 /* match-lit.c */
+int		 match_cmp_u32(const void *a, const void *b);	/* qsort */
 enum { LIT_EXACT, LIT_PREFIX, LIT_SUFFIX, LIT_KINDS };
 struct lit_index;
 bool		 lit_parse(const char *expr, unsigned int flags, int *kind,

@@ -1,7 +1,9 @@
 /*
  * The correlation table's invariants (corr-window.c keeps the table):
  * corr_state_check() for the unit tests and corr_state_ok() for the
- * assertions after each mutation, sampled once the table is large.
+ * assertions after each mutation, sampled once the table is large;
+ * and the two definitions both the table and its check use (a key's
+ * hash, a window's entry capacity), so that corr-window.c sits above it.
  */
 #include <stdio.h>
 
@@ -157,4 +159,31 @@ corr_state_ok(struct corr_state *cs)
 		return true;
 	fprintf(stderr, "corr_state_check: %s\n", why);
 	return false;
+}
+
+/* The correlation's index (operator-chosen) only spreads equal keys. */
+uint64_t
+corr_key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
+    size_t len)
+{
+	return soc_hash(&cs->hkey, key, len) ^
+	    (uint64_t)c->corr->index * 0x9e3779b97f4a7c15ULL;
+}
+
+/* Entries kept: `lo` for a sliding window, one past any bound at close. */
+uint32_t
+corr_ent_cap(const struct corr_def *d)
+{
+	uint64_t c = d->lo;
+
+	if (d->type == CT_VALUE_PERCENTILE || d->type == CT_VALUE_MEDIAN)
+		return RS_CORR_METRIC_VALUES;
+	if (CT_METRIC(d->type))
+		return 0;
+
+	if (d->has_hi && d->hi + 1 > c)
+		c = d->hi + 1;
+	if (d->has_ne && d->ne + 1 > c)
+		c = d->ne + 1;
+	return (uint32_t)(d->at_close ? c : c + 1);
 }

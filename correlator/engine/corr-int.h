@@ -79,6 +79,7 @@ struct corr_state {
 	struct rule	  evrule;	/* RS_RULE_CORR_EVICTION */
 };
 
+/* corr-check.c */
 uint64_t corr_key_hash(const struct corr_state *cs, const struct rule *c,
 	    const char *key, size_t len);
 uint32_t corr_ent_cap(const struct corr_def *d);

@@ -12,7 +12,9 @@
  *  - match-hs.c compiles the string conditions into one Hyperscan
  *    database per field and evaluates the nodes;
  *  - corr-window.c keeps the correlation windows, corr-query.c their
- *    counters and the caller's event references.
+ *    counters and the caller's event references;
+ *  - at the bottom, calling nothing above: rule-yaml.c (libyaml readers,
+ *    rs_report, sg_fail) and rule-build.c (rb_fail, the node builder).
  * Everything here is owned by the ruleset and freed by ruleset_free().
  */
 #ifndef SOC_CORR_RULE_INT_H
@@ -258,6 +260,7 @@ void	rule_status_skip(struct rule **v, size_t n, int min_status);
 int	rule_status_record(struct ruleset *rs, const struct rule *r);
 void	rule_status_free(struct ruleset *rs);
 
+/* rule-yaml.c */
 void	rs_report(struct rs_load *ld, const char *file, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -311,6 +314,7 @@ struct sg_ctx {
 
 /* rule-sigma.c */
 void	rule_free(struct rule *r);
+/* rule-yaml.c */
 int	sg_fail(struct sg_ctx *c, const struct yaml_node_s *n,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* libyaml document readers */
@@ -338,25 +342,26 @@ int	sg_detection(struct sg_ctx *c, const struct yaml_node_s *det);
 int	rule_cond_parse(struct rule_build *c, int line, const char *s,
 	    const struct rule_sel *sels, size_t nsels);
 
-/* rule-value.c */
+/* rule-build.c */
 int	rb_fail(struct rule_build *c, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	rb_vfail(struct rule_build *c, int line, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 3, 0)));
 int	rb_node(struct rule_build *c, int type, int field);
-int	rule_pat_add(struct rule_build *c, int line, int field, char *expr,
-	    unsigned int flags);
-int	rule_expr_bounded(const char *expr, char *err, size_t errlen);
 int	rule_kids_add(struct rule_build *c, const uint32_t *kids, size_t n);
 int	rb_group(struct rule_build *c, int type, const uint32_t *kids,
 	    size_t n);
 int	rule_ivec_push(struct rule_ivec *v, uint32_t x);
 int	rule_parse_int64(const char *s, int64_t *out);
+/* rule-value.c */
+int	rule_pat_add(struct rule_build *c, int line, int field, char *expr,
+	    unsigned int flags);
+int	rule_expr_bounded(const char *expr, char *err, size_t errlen);
 int	rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 	    const char *mod);
 int	rule_mods_check(struct rule_build *c, int line,
 	    const struct rule_mods *m);
-int	rule_value(struct rule_build *c, int line, int field,
+int	rule_value_one(struct rule_build *c, int line, int field,
 	    const struct rule_mods *m, const char *s, size_t len, bool null);
 int	rule_value_item(struct rule_build *c, int field, const char *mods,
 	    const char *const *vals, size_t nvals);
@@ -376,6 +381,8 @@ int	rule_placeholders_load(struct ruleset *rs, struct rs_load *ld,
 void	rule_placeholders_free(struct rs_placeholders *p);
 int	rule_expand_node(struct rule_build *c, int line, int field,
 	    const struct rule_mods *m, const char *s);
+int	rule_value(struct rule_build *c, int line, int field,
+	    const struct rule_mods *m, const char *s, size_t len, bool null);
 
 /* rule-filter.c */
 int	sg_filter(struct sg_ctx *c, const struct yaml_node_s *fn);

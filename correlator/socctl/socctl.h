@@ -1,7 +1,7 @@
 /*
  * socctl's insides, shared by its files: the command context and table
- * entry (socctl.c), option and database helpers (socctl.c), output for
- * people and programs (socctl-out.c) and the command handlers, one file
+ * entry (socctl.c), option and database helpers (socctl-ctx.c), output
+ * for people and programs (socctl-out.c) and the command handlers, one file
  * per family: socctl-admin.c (keys, agencies, sensors, responders,
  * assessments), socctl-incident.c (incidents and the audit trail),
  * socctl-report.c (stats, coverage), socctl-leadership.c (report),
@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "soc/json.h"
+#include "store-query.h"
 
 enum db_mode {
 	DB_NONE,	/* no database */
@@ -57,7 +58,7 @@ struct optspec {
 	int		*flag;
 };
 
-/* socctl.c: messages, options, arguments, the database. */
+/* socctl-ctx.c: messages, options, arguments, the database. */
 int	errx1(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	cmd_err(struct ctx *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -157,9 +158,10 @@ struct out {
 	size_t			 n;	/* rows so far */
 };
 
-/* Reads --json and --csv into a format; -1 (after the error) for both. */
+/* socctl-ctx.c: reads --json and --csv into a format; -1 (after the
+ * error) for both. */
 int	out_fmt_pick(struct ctx *c, int json, int csv, enum out_fmt *fmt);
-/* socctl.c: a plain list's --json/--csv (and --agency CODE, checked,
+/* socctl-ctx.c: a plain list's --json/--csv (and --agency CODE, checked,
  * when agency is not NULL), then the database; 0 or 1. */
 int	list_args(struct ctx *c, int argc, char **argv, const char **agency,
 	    enum out_fmt *fmt);

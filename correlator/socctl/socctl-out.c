@@ -399,17 +399,6 @@ j_print(struct soc_sbuf *b)
 
 /* ---- lists: one description, three formats ---- */
 
-int
-out_fmt_pick(struct ctx *c, int json, int csv, enum out_fmt *fmt)
-{
-	if (json && csv) {
-		cmd_err(c, "--json and --csv: pick one");
-		return -1;
-	}
-	*fmt = json ? OUT_JSON : csv ? OUT_CSV : OUT_TABLE;
-	return 0;
-}
-
 /* The value of column k in row: from the getter, else from the offset. */
 static void
 out_get(struct ctx *c, const struct col *k, const void *row, struct cell *v)

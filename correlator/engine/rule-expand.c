@@ -352,3 +352,16 @@ out:
 	free(others.v);
 	return k;
 }
+
+/*
+ * One value of a field: with the expand modifier, the placeholders'
+ * values (each through rule_value_one); otherwise rule_value_one's.
+ */
+int
+rule_value(struct rule_build *c, int line, int field,
+    const struct rule_mods *m, const char *s, size_t len, bool null)
+{
+	if (!null && m->expand)
+		return rule_expand_node(c, line, field, m, s);
+	return rule_value_one(c, line, field, m, s, len, null);
+}

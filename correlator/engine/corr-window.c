@@ -216,15 +216,6 @@ tab_grow(struct corr_state *cs)
 	cs->tabsz = nsz;
 }
 
-/* The correlation's index (operator-chosen) only spreads equal keys. */
-uint64_t
-corr_key_hash(const struct corr_state *cs, const struct rule *c, const char *key,
-    size_t len)
-{
-	return soc_hash(&cs->hkey, key, len) ^
-	    (uint64_t)c->corr->index * 0x9e3779b97f4a7c15ULL;
-}
-
 /* Room for one more key of ag; the agency that lost one, or NULL. */
 static struct corr_agency *
 make_room(struct corr_state *cs, struct corr_agency *ag)
@@ -439,24 +430,6 @@ ent_find(const struct corr_key *k, uint64_t v)
 		if (k->e[i].v == v)
 			return i;
 	return -1;
-}
-
-/* Entries kept: `lo` for a sliding window, one past any bound at close. */
-uint32_t
-corr_ent_cap(const struct corr_def *d)
-{
-	uint64_t c = d->lo;
-
-	if (d->type == CT_VALUE_PERCENTILE || d->type == CT_VALUE_MEDIAN)
-		return RS_CORR_METRIC_VALUES;
-	if (CT_METRIC(d->type))
-		return 0;
-
-	if (d->has_hi && d->hi + 1 > c)
-		c = d->hi + 1;
-	if (d->has_ne && d->ne + 1 > c)
-		c = d->ne + 1;
-	return (uint32_t)(d->at_close ? c : c + 1);
 }
 
 /* The alert an adder decided on (count 0: none). */

@@ -222,7 +222,7 @@ stats_text(const struct store_stats *ss)
 		    (unsigned long long)ss->by_severity[i]);
 	printf("\nevidence events   %llu\naudit entries     %llu\n",
 	    (unsigned long long)ss->evidence, (unsigned long long)ss->audit);
-	printf("forwarded         %llu (%llu pending)\n\n",
+	printf("forwarded         %llu (%llu pending)\n",
 	    (unsigned long long)ss->forwarded,
 	    (unsigned long long)ss->outbox_pending);
 }
@@ -410,6 +410,8 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 		return db_fail(c);
 	if (fmt == OUT_TABLE) {
 		stats_text(&ss);
+		if (stats_reload(c, NULL, NULL) == -1)	/* ends the totals */
+			return db_fail(c);
 		if (store_windows_foreach(c->st, stats_window, &wo) != 0)
 			return db_fail(c);
 		if (wo.n > 0)
@@ -419,8 +421,6 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 			return db_fail(c);
 		if (wo.n > 0)
 			printf("\n");
-		if (stats_reload(c, NULL, NULL) == -1)
-			return db_fail(c);
 	}
 	out_begin(&o, c, fmt, stats_cols, COL_COUNT(stats_cols));
 	if (fmt == OUT_JSON) {

@@ -293,7 +293,8 @@ reload_result(int ok, const char *fmt, ...)
 		log_warnx("reload result not recorded: %s", store_errmsg(st));
 	snprintf(note, sizeof(note), "READY=1\nSTATUS=%s%s\nERRNO=%d",
 	    ok ? "" : "reload failed: ", msg, ok ? 0 : EINVAL);
-	soc_notify(note);
+	if (!quit)		/* not after STOPPING=1 */
+		soc_notify(note);
 }
 
 /*

@@ -35,8 +35,9 @@ const struct store_sql store_national_sql[] = {
 	{ S_NAT_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
 	    " last_seen, count, created_at, updated_at, origin_name, origin_agency,"
-	    " origin_incident, origin_revision, rule_tags) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16, ?17)" },
+	    " origin_incident, origin_revision, rule_tags, category) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15,"
+	    " ?16, ?17, ?18)" },
 	{ S_NAT_UPDATE, "UPDATE incidents SET rule_id = ?2, rule_title = ?3,"
 	    " rule_level = ?4, rule_author = ?5, severity = ?6, group_key = ?7,"
 	    " status = ?8, first_seen = ?9, last_seen = ?10, count = ?11,"

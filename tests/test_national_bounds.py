@@ -31,7 +31,8 @@ import sys
 import tempfile
 import time
 
-from soctest import CORR, SOCCTL, SRC, check, counts, done, free_port, run, stop, wait_port
+from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
+                     sanitizer_clean, stop, wait_port)
 from test_national import ACK, ALERTS, NACK, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -190,6 +191,7 @@ def main():
         zctx.term()
         stop(corr)
         err.close()
+        sanitizer_clean(open(err.name, errors="replace").read(), "correlator")
     if counts["failed"]:
         print(open(err.name, errors="replace").read()[-4000:], file=sys.stderr)
     else:

@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-from soctest import CORR, SOCCTL, SRC, check, done, free_port, run, stop, wait_port
+from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
+                     sanitizer_clean, stop, wait_port)
 from test_national import ACK, ALERTS, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -112,16 +113,12 @@ def main():
         err.seek(0)
         log = err.read()
         err.close()
-    if counts_failed():
+        sanitizer_clean(log, "correlator")
+    if counts["failed"]:
         print(log, file=sys.stderr)
     else:
         shutil.rmtree(tmp, ignore_errors=True)
     return done()
-
-
-def counts_failed():
-    from soctest import counts
-    return counts["failed"] > 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import sys
 import tempfile
 import time
 
-from soctest import CORR, SOCCTL, SRC, check, counts, done, free_port, run, stop, wait_port
+from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
+                     sanitizer_clean, stop, wait_port)
 from test_national import ACK, ALERTS, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -129,6 +130,7 @@ def main():
         stop(corr)
         udp.close()
         err.close()
+        sanitizer_clean(open(err.name, errors="replace").read(), "correlator")
 
     doc = open(os.path.join(SRC, "docs", "NATIONAL.md")).read()
     check("soc-correlator --role national" in doc,

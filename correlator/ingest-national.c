@@ -27,13 +27,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "category.h"
-
 #include "soc/json.h"
 #include "soc/log.h"
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "alert.h"
+#include "category.h"
 #include "ingest.h"
 #include "ingest-int.h"
 #include "store.h"

@@ -361,9 +361,8 @@ forward_cef_start(const struct forward_conf *c, int mark_acked, char *err,
 		    " udp://HOST:PORT", c->cef);
 		goto fail;
 	}
-	if (gethostname(w->hostname, sizeof(w->hostname)) == -1)
-		w->hostname[0] = '\0';
-	w->hostname[sizeof(w->hostname) - 1] = '\0';
+	/* the syslog header's HOSTNAME: forward.name (required with --cef) */
+	snprintf(w->hostname, sizeof(w->hostname), "%s", c->origin);
 	if ((w->st = store_open(c->db, 0, err, errlen)) == NULL)
 		goto fail;
 	if (mark_acked)

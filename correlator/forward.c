@@ -519,11 +519,24 @@ forward_free(struct forward *f)
 }
 
 int
+forward_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return i > 0 && i < 64;
+}
+
+int
 forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
     const char *db, const char secret[41], char *err, size_t errlen)
 {
 	const char *why;
-	char kerr[512], pub[41];
+	char kerr[512];
 
 	memset(c, 0, sizeof(*c));
 	c->db = db;
@@ -560,18 +573,28 @@ forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
 		    " (7d)", o->keep_acked);
 		return -1;
 	}
-	/* the origin: forward.name, else the host name, else the key's */
-	if (o->name != NULL && *o->name)
-		snprintf(c->origin, sizeof(c->origin), "%s", o->name);
-	else if (gethostname(c->origin, sizeof(c->origin)) == -1 ||
-	    c->origin[0] == '\0') {
-		soc_key_public(secret, pub);
-		snprintf(c->origin, sizeof(c->origin), "soc-%.8s", pub);
+	/*
+	 * The origin: forward.name, required to forward (the host name it
+	 * once fell back to is rarely the name the national centre enrolled,
+	 * and it went into every alert id and CEF header), and a code.
+	 */
+	if ((c->endpoint != NULL || c->cef != NULL) &&
+	    (o->name == NULL || *o->name == '\0')) {
+		snprintf(err, errlen, "forward.name is not set: forwarding (%s)"
+		    " needs this correlator's name, the one its key is enrolled"
+		    " under at the national centre (socctl sensor enroll NAME):"
+		    " add \"forward:\" / \"  name: NAME\" to the config or pass"
+		    " --forward-name NAME", c->endpoint != NULL ?
+		    "forward.endpoint" : "forward.cef");
+		return -1;
 	}
-	c->origin[sizeof(c->origin) - 1] = '\0';
-	if (strchr(c->origin, ':') != NULL) {
-		snprintf(err, errlen, "forward.name: '%s' must not contain ':'"
-		    " (alert ids are name:incident:revision)", c->origin);
+	snprintf(c->origin, sizeof(c->origin), "%s", o->name ? o->name : "");
+	if (o->name != NULL && *o->name != '\0' && !forward_name_ok(o->name)) {
+		snprintf(err, errlen, "forward.name '%.80s%s' is not a name: 1-63"
+		    " letters, digits, '.', '_' or '-' (it goes into alert ids"
+		    " name:incident:revision and CEF syslog headers); use the"
+		    " name the national centre enrolled this correlator's key"
+		    " under", o->name, strlen(o->name) > 80 ? "..." : "");
 		return -1;
 	}
 	if (c->endpoint == NULL)

@@ -30,6 +30,17 @@ struct evring;
 #define SEQ_AHEAD_CLOCK	(1ULL << 40)		/* 12.7 days of microseconds */
 #define SEQ_AHEAD_STEP	(1ULL << 20)		/* about a sensor's floor block */
 
+/* The alerts one province key sent in the current minute (national). */
+#define NAT_SLOTS	256
+struct nat_slot {
+	char		name[128];	/* "" free */
+	int64_t		minute;		/* wall clock, since the epoch */
+	uint64_t	taken;		/* alerts accepted this minute */
+	uint64_t	deferred;	/* alerts NACKed this minute */
+	uint64_t	nbatches;	/* ... in so many batches */
+	int64_t		agency_logged;	/* minute of the last agency warning */
+};
+
 /* Failed attempts of one sensor's current batch. */
 struct poison {
 	char		name[128];
@@ -67,6 +78,8 @@ struct ingest {
 	const struct category_map *cats;	/* cats_file, else built in */
 	struct category_map	*cats_file;
 	struct category_map	*cats_builtin;
+	uint64_t		 nat_bound;	/* alerts per province per minute */
+	struct nat_slot		 nat[NAT_SLOTS];
 };
 
 /* What on_alert needs while one batch is applied. */
@@ -78,9 +91,12 @@ struct batch_ctx {
 
 /*
  * Apply one alert batch from an enrolled province inside the open
- * transaction, under its own savepoint: 0 = applied, -1 = undone alone
+ * transaction, under its own savepoint: 0 = applied, -1 = undone alone,
+ * INGEST_NAT_DEFER = over national.max_alerts_per_min, not applied
+ * (counted; the caller NACKs it with the last number applied)
  * (ingest-national.c).
  */
+#define INGEST_NAT_DEFER	(-3)
 int	ingest_apply_alerts(struct ingest *in, const struct store_sensor *sen,
 	    const struct soc_wire_hdr *hdr, const void *data, size_t len);
 

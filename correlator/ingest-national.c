@@ -5,6 +5,24 @@
  * input) and stored as one revision of one provincial incident
  * (store-national.c), under the agency and name of the key, never what
  * the alert claims.
+ *
+ * Bounds on what one province can do (issue 15 item 9):
+ * - national.max_alerts_per_min per province key and wall-clock minute.
+ *   A batch that would pass it is refused whole with a NACK (the last
+ *   number applied), before anything of it is decoded: the province keeps
+ *   it in its outbox and resends it, so nothing is lost, which merging
+ *   the excess into other incidents could not promise (forwarding
+ *   promises every revision arrives).  Each refusal is counted per
+ *   province in the store (socctl stats) and logged once a minute per
+ *   province, with the previous minute's total.
+ * - the provincial agency code (soc.origin.agency) must be a code: 1-63
+ *   letters, digits, '.', '_', '-'.  An invalid one is never stored: the
+ *   key's enrolled agency stands in for it, counted and logged.  A valid
+ *   code the province never forwarded before, and that is not an agency
+ *   known here, is accepted but recorded as new (province_agencies.new),
+ *   counted and logged.
+ * - the category: the alert's soc.incident.category when it is one of
+ *   the ten codes, else the one our table gives the alert's tags.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +32,7 @@
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "alert.h"
+#include "category.h"
 #include "ingest.h"
 #include "ingest-int.h"
 #include "store.h"
@@ -40,6 +59,171 @@ tags_join(const struct soc_alert *a, char *buf, size_t len)
 		off += n;
 		buf[off] = '\0';
 	}
+}
+
+/* An agency code: 1-63 letters, digits, '.', '_' or '-' (socctl's). */
+static int
+agency_code_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return i > 0 && i < 64;
+}
+
+/* A hostile string made printable for a log line (at most 64 bytes). */
+static const char *
+printable(const char *s, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s[i] != '\0' && o + 5 < len && i < 64; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+void
+ingest_set_national_bound(struct ingest *in, uint64_t max_per_min)
+{
+	in->nat_bound = max_per_min;
+}
+
+/* The slot of a province key, taken (the oldest one) when it has none. */
+static struct nat_slot *
+nat_slot(struct ingest *in, const char *name)
+{
+	struct nat_slot *s, *pick = NULL;
+	int i;
+
+	for (i = 0; i < NAT_SLOTS; i++) {
+		s = &in->nat[i];
+		if (strcmp(s->name, name) == 0)
+			return s;
+		if (pick == NULL || (pick->name[0] != '\0' &&
+		    (s->name[0] == '\0' || s->minute < pick->minute)))
+			pick = s;
+	}
+	memset(pick, 0, sizeof(*pick));
+	snprintf(pick->name, sizeof(pick->name), "%s", name);
+	return pick;
+}
+
+/*
+ * Whether a batch of nrec alerts from sen fits the current minute's
+ * bound: 1 taken (counted), 0 deferred (counted, logged once a minute).
+ */
+static int
+nat_admit(struct ingest *in, const struct store_sensor *sen,
+    const struct soc_wire_hdr *hdr, uint64_t nrec, int64_t now)
+{
+	struct nat_slot *s;
+	int64_t minute = now / (60 * 1000000000LL);
+
+	if (in->nat_bound == 0 || nrec == 0)
+		return 1;
+	s = nat_slot(in, sen->name);
+	if (s->minute != minute) {
+		if (s->deferred > 0)
+			log_warnx("%s: %llu alerts in %llu batches deferred in"
+			    " the last minute over national.max_alerts_per_min"
+			    " (%llu); they are resent", sen->name,
+			    (unsigned long long)s->deferred,
+			    (unsigned long long)s->nbatches,
+			    (unsigned long long)in->nat_bound);
+		s->minute = minute;
+		s->taken = s->deferred = s->nbatches = 0;
+	}
+	if (s->taken + nrec <= in->nat_bound) {
+		s->taken += nrec;
+		return 1;
+	}
+	if (s->deferred == 0)
+		log_warnx("%s: alert batch %llu (%llu alerts) deferred: %llu"
+		    " alerts taken this minute, national.max_alerts_per_min is"
+		    " %llu%s; NACKed, the province resends it (counted in"
+		    " `socctl stats`)", sen->name, (unsigned long long)hdr->seq,
+		    (unsigned long long)nrec, (unsigned long long)s->taken,
+		    (unsigned long long)in->nat_bound, nrec > in->nat_bound ?
+		    "; this batch alone is larger, raise the bound to take it" :
+		    "");
+	s->deferred += nrec;
+	s->nbatches++;
+	in->n.fwd_deferred += nrec;
+	if (store_province_deferred(in->st, sen->name, nrec, now) == -1)
+		log_warnx("%s: deferred alerts not counted: %s", sen->name,
+		    store_errmsg(in->st));
+	return 0;
+}
+
+/* The records in an alert batch, counted without decoding them. */
+static uint64_t
+batch_records(const void *data, size_t len)
+{
+	struct soc_wire_reader r;
+	struct soc_wire_hdr h;
+	const void *blob;
+	const char *why;
+	size_t blen;
+	uint64_t n = 0;
+
+	soc_wire_open(&r, data, len, &h, &why);
+	while (soc_wire_next_blob(&r, &blob, &blen, &why) == 1)
+		n++;
+	return n;
+}
+
+/*
+ * The provincial agency code of an alert: itself when valid (recorded
+ * per province, a new one flagged), else the key's own; counted and
+ * logged (once a minute per province).  -1 when the store failed.
+ */
+static int
+check_agency(struct ingest *in, const struct store_sensor *sen,
+    const char **agency, int64_t id, int64_t now)
+{
+	struct nat_slot *s;
+	char buf[360];
+	int64_t minute = now / (60 * 1000000000LL);
+	int rc, loud;
+
+	s = nat_slot(in, sen->name);
+	loud = s->agency_logged != minute + 1;
+	if (!agency_code_ok(*agency)) {
+		if (loud)
+			log_warnx("%s: incident %lld names agency \"%s\", not a"
+			    " code (1-63 letters, digits, '.', '_', '-'); stored"
+			    " under %s, counted in `socctl stats`", sen->name,
+			    (long long)in->alert.incident_id,
+			    printable(*agency, buf, sizeof(buf)), sen->agency);
+		s->agency_logged = minute + 1;
+		in->n.fwd_agency_bad++;
+		*agency = sen->agency;
+		return store_province_agency_count(in->st, sen->name, 0, 1,
+		    NULL);
+	}
+	if ((rc = store_province_agency(in->st, sen->name, *agency, now,
+	    id)) != 2)
+		return rc == -1 ? -1 : 0;
+	if (loud)
+		log_warnx("%s: names agency %s for the first time (national"
+		    " incident %lld), not an agency known here; accepted and"
+		    " counted (`socctl stats`): if it is not one of that"
+		    " province's agencies, ask the province", sen->name,
+		    *agency, (long long)id);
+	s->agency_logged = minute + 1;
+	in->n.fwd_agency_new++;
+	return store_province_agency_count(in->st, sen->name, 1, 0, *agency);
 }
 
 /*
@@ -73,6 +257,17 @@ alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
 	};
 }
 
+/* The alert's category when it is one of ours, else our tags' view. */
+static const char *
+alert_category(const struct ingest *in, const char *tags)
+{
+	const char *c;
+
+	if ((c = category_code(in->alert.category)) != NULL)
+		return c;
+	return in->cats != NULL ? category_of(in->cats, tags) : CATEGORY_OTHER;
+}
+
 /*
  * One decoded alert into the store: 0 (stored, stale or refused, *ngood
  * counting the first two), or -1 when the store failed.
@@ -92,8 +287,16 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 	tags_join(&in->alert, in->atags, sizeof(in->atags));
 	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
 	    in->ajson.data, in->atags, &r);
+	r.category = alert_category(in, in->atags);
+	if (!agency_code_ok(r.origin_agency))	/* never stored as sent */
+		r.origin_agency = sen->agency;
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
 		return -1;
+	if (rc != STORE_NAT_REFUSED && rc != STORE_NAT_STALE) {
+		r.origin_agency = in->alert.origin_agency;
+		if (check_agency(in, sen, &r.origin_agency, id, now) == -1)
+			return -1;
+	}
 	if (rc != STORE_NAT_REFUSED)
 		(*ngood)++;
 	switch (rc) {
@@ -149,6 +352,8 @@ ingest_apply_alerts(struct ingest *in, const struct store_sensor *sen,
 	size_t blen;
 	int failed = 0;
 
+	if (!nat_admit(in, sen, hdr, batch_records(data, len), now))
+		return INGEST_NAT_DEFER;
 	if (store_batch_begin(in->st) == -1)
 		return -1;
 	soc_wire_open(&r, data, len, &h2, &why);

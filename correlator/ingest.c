@@ -685,6 +685,9 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		return;
 	case -2:
 		return;
+	case INGEST_NAT_DEFER:	/* over the province's bound: resent later */
+		queue_reply(in, peer, peerlen, sen->last_seq, SOC_WIRE_NACK);
+		return;
 	}
 	/* a batch that fails every time must not stall its sensor forever */
 	if (poison_count(in, sen->name, h->seq) >= INGEST_POISON_TRIES) {

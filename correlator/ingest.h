@@ -75,6 +75,9 @@ struct ingest_stats {
 	uint64_t	fwd_new;	/* national incidents opened */
 	uint64_t	fwd_updated;	/* ... moved to a newer revision */
 	uint64_t	fwd_stale;	/* same or older revision: ignored */
+	uint64_t	fwd_deferred;	/* alerts NACKed over the minute's bound */
+	uint64_t	fwd_agency_new;	/* alerts naming an agency new here */
+	uint64_t	fwd_agency_bad;	/* ... an invalid agency code */
 	uint64_t	incident_writes;	/* aggregated incidents written */
 	uint64_t	incidents_reopened;
 	uint64_t	early_flushes;		/* aggregation full before the group end */
@@ -126,6 +129,15 @@ int	ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes);
  */
 int	ingest_load_categories(struct ingest *in, const char *rules_dir,
 	    char *err, size_t errlen);
+/*
+ * The national role's bound (ingest-national.c): alerts accepted per
+ * province key per wall-clock minute (national.max_alerts_per_min; 0: no
+ * bound).  A batch that would pass it is NACKed, not applied: the
+ * province resends it later, nothing is lost; it is counted per province
+ * (socctl stats) and logged once a minute.
+ */
+#define INGEST_NAT_MIN_BOUND	128	/* a province's batch (forward.c) */
+void	ingest_set_national_bound(struct ingest *in, uint64_t max_per_min);
 
 /*
  * Judges the correlation windows that close on the clock (conditions with

@@ -10,9 +10,16 @@
  * SIGHUP reloads the rules and the GeoIP files: the new set is compiled
  * on another thread (reload.c) while the old one keeps matching, and
  * swapped in only if it loads cleanly; a broken set (or GeoIP file)
- * leaves the old one running and says why.
+ * leaves the old one running and says why: in the log, to systemd
+ * (RELOADING=1, then READY=1 with a STATUS= line saying it failed) and in
+ * the store's corr_reload row, which `socctl stats` shows.
+ *
+ * role: national (a national centre that only receives provinces'
+ * alerts) needs no rules: without `rules` it runs with an empty set.
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +55,8 @@ struct corr_conf {
 	char		*reopen_within;
 	char		*db_group;
 	long long	 handshake_s;
+	char		*role;		/* province | national */
+	long long	 nat_max_per_min; /* national.max_alerts_per_min */
 	struct forward_opts fwd;	/* forward.* (forward.c) */
 };
 
@@ -59,6 +68,9 @@ static struct enrich		*en;
 static struct ingest		*in;
 static struct forward		*fwd;
 static volatile sig_atomic_t	quit, reload, report;
+/* the first reason a load gave (rule_error, on the loading thread: read
+ * after reload_finish joined it), and a GeoIP reload's */
+static char			load_why[512], geo_why[1100];
 
 /*
  * Every option, once: config key, default, flag and help line.  The
@@ -76,9 +88,14 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "handshake_s", .type = CONF_INT, .dst = &C.handshake_s,
 	  .min = 1, .max = 3600, .def = "10",
 	  .help = "seconds a new connection has to finish its CURVE handshake" },
+	{ .name = "role", .type = CONF_STR, .dst = &C.role,
+	  .def = "province", .flag = "role", .arg = "ROLE",
+	  .help = "province (matches sensors' events) or national (receives "
+	  "provinces' alerts; rules optional)" },
 	{ .name = "rules", .type = CONF_STR, .dst = &C.rules,
-	  .def = SOC_DATADIR "/rules", .flag = "rules", .arg = "DIR",
-	  .help = "Sigma rules directory" },
+	  .flag = "rules", .arg = "DIR",
+	  .help = "Sigma rules directory (unset: " SOC_DATADIR "/rules, or "
+	  "none in role national)" },
 	{ .name = "mapping", .type = CONF_STR, .dst = &C.mapping,
 	  .help = "Sigma field mapping (default: RULES/mapping.yml)" },
 	{ .name = "rules.min_status", .type = CONF_STR, .dst = &C.min_status,
@@ -138,7 +155,13 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "acked outbox records older than this are pruned" },
 	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd.name,
 	  .flag = "forward-name", .arg = "NAME",
-	  .help = "this correlator's name in alert ids; the host name if unset" },
+	  .help = "this correlator's name in alert ids and CEF headers, as "
+	  "enrolled nationally (required to forward)" },
+	{ .name = "national.max_alerts_per_min", .type = CONF_INT,
+	  .dst = &C.nat_max_per_min, .min = INGEST_NAT_MIN_BOUND,
+	  .max = 1000000000, .def = "1000",
+	  .help = "alerts taken per province per minute; more are NACKed and "
+	  "resent later (counted)" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	CONF_OPTS_COMMON,
@@ -175,6 +198,21 @@ rule_error(void *arg, const char *msg)
 {
 	(void)arg;
 	log_warnx("rules: %s", msg);
+	if (load_why[0] == '\0')
+		snprintf(load_why, sizeof(load_why), "%s", msg);
+}
+
+static int
+national(void)
+{
+	return strcmp(C.role, "national") == 0;
+}
+
+/* The directory categories.txt is read from (the rules', or the shipped). */
+static const char *
+cats_dir(void)
+{
+	return C.rules != NULL ? C.rules : SOC_DATADIR "/rules";
 }
 
 /* What did not load: counts, and (listing) the partial refusals. */
@@ -208,16 +246,55 @@ load_rules(void)
 	struct ruleset *n;
 	size_t nerr = 0;
 
+	load_why[0] = '\0';
+	if (C.rules == NULL) {		/* role national without rules */
+		if ((n = ruleset_empty()) == NULL)
+			snprintf(load_why, sizeof(load_why), "out of memory");
+		return n;
+	}
 	n = ruleset_load_opts(dirs, 1, C.mapping, &o, rule_error, NULL, &nerr);
 	if (n != NULL && nerr > 0) {
 		log_warnx("rules: %zu rule(s) refused in %s; fix them "
 		    "(`socctl rules check %s`)", nerr, C.rules, C.rules);
+		snprintf(load_why, sizeof(load_why), "%zu rule(s) refused in"
+		    " %s (`socctl rules check %s`)", nerr, C.rules, C.rules);
 		ruleset_free(n);
 		return NULL;
 	}
+	if (n == NULL && load_why[0] == '\0')
+		snprintf(load_why, sizeof(load_why), "rules in %s did not load",
+		    C.rules);
 	if (n != NULL)
 		log_rules(n, 0);
 	return n;
+}
+
+/*
+ * The end of a reload, whatever became of it: the store's corr_reload row
+ * (`socctl stats`) and systemd (READY=1 ends the RELOADING=1 sent at the
+ * signal; STATUS= says how it went, `systemctl status` shows it).
+ */
+static void
+reload_result(int ok, const char *fmt, ...)
+{
+	struct store_reload r;
+	char msg[1200], note[1300], *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (p = msg; *p != '\0'; p++)		/* STATUS= is one line */
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	r = (struct store_reload){ .at = soc_now_ns(), .ok = ok,
+	    .rules = ruleset_count(rs), .message = msg };
+	if (store_reload_put(st, &r) == -1)
+		log_warnx("reload result not recorded: %s", store_errmsg(st));
+	snprintf(note, sizeof(note), "READY=1\nSTATUS=%s%s\nERRNO=%d",
+	    ok ? "" : "reload failed: ", msg, ok ? 0 : EINVAL);
+	if (!quit)		/* not after STOPPING=1 */
+		soc_notify(note);
 }
 
 /*
@@ -230,13 +307,20 @@ reload_begin(void)
 	char err[1024];
 	struct reload *r;
 
-	if (enrich_reload(en, err, sizeof(err)) == -1)
+	geo_why[0] = '\0';
+	if (enrich_reload(en, err, sizeof(err)) == -1) {
 		log_warnx("GeoIP reload failed, keeping the databases already "
 		    "open: %s", err);
-	log_info("reloading rules from %s", C.rules);
-	if ((r = reload_start(load_rules)) == NULL)
+		snprintf(geo_why, sizeof(geo_why), "GeoIP: %s", err);
+	}
+	log_info("reloading rules from %s", C.rules != NULL ? C.rules :
+	    "nowhere (role national, no rules)");
+	if ((r = reload_start(load_rules)) == NULL) {
 		log_warnx("reload failed: cannot start a thread; keeping the "
 		    "%zu rules already running", ruleset_count(rs));
+		reload_result(0, "cannot start a thread; running the %zu rules"
+		    " loaded before", ruleset_count(rs));
+	}
 	return r;
 }
 
@@ -253,9 +337,13 @@ reload_done(struct reload *r)
 	if ((n = reload_finish(r, &sc, &ms)) == NULL) {
 		log_warnx("reload failed: keeping the %zu rules already running",
 		    ruleset_count(rs));
+		reload_result(0, "%s; running the %zu rules loaded before%s%s",
+		    load_why[0] ? load_why : "the rules did not load",
+		    ruleset_count(rs), geo_why[0] ? "; " : "", geo_why);
 		return;
 	}
-	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
+	err[0] = '\0';
+	if (ingest_load_categories(in, cats_dir(), err, sizeof(err)) == -1)
 		log_warnx("categories: %s; keeping the table in use", err);
 	kept = ruleset_adopt(n, rs);
 	ingest_set_rules(in, n, sc);
@@ -267,6 +355,12 @@ reload_done(struct reload *r)
 	    "running set, swapped in %lld ms); %zu correlation windows of "
 	    "unchanged rules kept", ruleset_count(rs), ms, (long long)(t1 - t0),
 	    kept);
+	if (geo_why[0] != '\0' || err[0] != '\0')
+		reload_result(0, "%zu rules reloaded, but %s%s%s%s",
+		    ruleset_count(rs), geo_why, geo_why[0] && err[0] ? "; " : "",
+		    err[0] ? "categories: " : "", err);
+	else
+		reload_result(1, "%zu rules reloaded", ruleset_count(rs));
 }
 
 /* Sends one reply queued by ingest, after its group committed. */
@@ -366,6 +460,14 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->fwd_alerts, (unsigned long long)n->fwd_bad,
 	    (unsigned long long)n->fwd_new, (unsigned long long)n->fwd_updated,
 	    (unsigned long long)n->fwd_stale);
+	if (n->fwd_deferred > 0 || n->fwd_agency_new > 0 ||
+	    n->fwd_agency_bad > 0)
+		log_info("provinces: alerts deferred over"
+		    " national.max_alerts_per_min %llu, naming a new agency"
+		    " %llu, an invalid agency code %llu",
+		    (unsigned long long)n->fwd_deferred,
+		    (unsigned long long)n->fwd_agency_new,
+		    (unsigned long long)n->fwd_agency_bad);
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
@@ -388,6 +490,12 @@ main(int argc, char **argv)
 	conf_parse_args(corr_opts, argc, argv, "soc-correlator", SOC_VERSION,
 	    usage, NULL, &test, &debug);
 	log_setverbose(debug);
+	if (strcmp(C.role, "province") != 0 && !national())
+		fatalx("role \"%s\": province (matches its sensors' events) or"
+		    " national (receives provinces' alerts)", C.role);
+	if (C.rules == NULL && !national() &&
+	    (C.rules = strdup(SOC_DATADIR "/rules")) == NULL)
+		fatalx("out of memory");
 	if (rs_status_parse(C.min_status) < 0)
 		fatalx("rules.min_status \"%s\": one of experimental, test, "
 		    "stable", C.min_status);
@@ -429,12 +537,16 @@ main(int argc, char **argv)
 	if ((en = enrich_open(C.geoip_city, C.geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("GeoIP: %s", err);
 	if ((rs = load_rules()) == NULL)
-		fatalx("rules in %s did not load; nothing started", C.rules);
+		fatalx("rules in %s did not load; nothing started", C.rules ?
+		    C.rules : "(none)");
 	if (forward_conf_parse(&fc, &C.fwd, C.db, secret, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (test) {
-		printf("soc-correlator: configuration OK (%zu rules, database %s)\n",
-		    ruleset_count(rs), C.db);
+		printf("soc-correlator: configuration OK (role %s, %zu rules%s,"
+		    " database %s%s%s)\n", C.role, ruleset_count(rs),
+		    C.rules == NULL ? ", none asked" : "", C.db,
+		    fc.endpoint != NULL || fc.cef != NULL ? ", forwarding as " :
+		    "", fc.endpoint != NULL || fc.cef != NULL ? fc.origin : "");
 		ruleset_free(rs);
 		if (st != NULL)
 			store_close(st);
@@ -448,8 +560,9 @@ main(int argc, char **argv)
 	if (ingest_set_incident_opts(in, (int)C.evidence_first,
 	    (int)C.evidence_last, reopen_ns) == -1)
 		fatalx("incident options refused");
-	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
+	if (ingest_load_categories(in, cats_dir(), err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
+	ingest_set_national_bound(in, (uint64_t)C.nat_max_per_min);
 	/* the outbox is written by ingest's transactions from here on */
 	if (fc.endpoint != NULL || fc.cef != NULL)
 		store_forward_enable(st, fc.min_severity);
@@ -484,9 +597,11 @@ main(int argc, char **argv)
 		    zmq_strerror(zmq_errno()));
 	if (zmq_bind(router, C.bind) == -1)
 		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
-	log_info("listening on %s with %zu rules, database %s", C.bind,
-	    ruleset_count(rs), C.db);
-	soc_notify("READY=1");		/* rules loaded, socket bound */
+	log_info("listening on %s (role %s) with %zu rules, database %s",
+	    C.bind, C.role, ruleset_count(rs), C.db);
+	snprintf(err, sizeof(err), "READY=1\nSTATUS=running, role %s, %zu"
+	    " rules", C.role, ruleset_count(rs));
+	soc_notify(err);		/* rules loaded, socket bound */
 
 	while (!quit) {
 		zmq_pollitem_t it[2] = { { router, 0, ZMQ_POLLIN, 0 },
@@ -508,14 +623,12 @@ main(int argc, char **argv)
 		}
 		if (rl != NULL && (it[1].revents & ZMQ_POLLIN)) {
 			reload_done(rl);	/* a SIGHUP meanwhile: another */
-			rl = NULL;
-			soc_notify("READY=1");
+			rl = NULL;		/* READY=1: reload_result() */
 		}
 		if (reload && rl == NULL) {
 			reload = 0;
 			soc_notify_reloading();
-			if ((rl = reload_begin()) == NULL)
-				soc_notify("READY=1");
+			rl = reload_begin();
 		}
 		if (report) {
 			report = 0;

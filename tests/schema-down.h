@@ -7,6 +7,16 @@
 #ifndef SOC_TEST_SCHEMA_DOWN_H
 #define SOC_TEST_SCHEMA_DOWN_H
 
+/* 8 -> 7: correlation window counters */
+#define SCHEMA_DOWN_V8 \
+	"DROP TABLE corr_windows;"
+
+/* 9 -> 8: province bounds and agencies, the last reload */
+#define SCHEMA_DOWN_V9 \
+	"DROP TABLE province_counts;" \
+	" DROP TABLE province_agencies;" \
+	" DROP TABLE corr_reload;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -52,6 +52,8 @@ struct rs_load_opts {
 	int		 hs_only;	/* tests, bench: no literal index, every
 					   string pattern in Hyperscan */
 };
+/* A set of no rules (role national without rules; rule-empty.c). */
+struct ruleset	*ruleset_empty(void);
 struct ruleset	*ruleset_load_opts(const char *const *dirs, size_t ndirs,
 		    const char *mapping_path, const struct rs_load_opts *o,
 		    rs_error_fn err, void *arg, size_t *nerrors);

@@ -222,7 +222,7 @@ stats_text(const struct store_stats *ss)
 		    (unsigned long long)ss->by_severity[i]);
 	printf("\nevidence events   %llu\naudit entries     %llu\n",
 	    (unsigned long long)ss->evidence, (unsigned long long)ss->audit);
-	printf("forwarded         %llu (%llu pending)\n\n",
+	printf("forwarded         %llu (%llu pending)\n",
 	    (unsigned long long)ss->forwarded,
 	    (unsigned long long)ss->outbox_pending);
 }
@@ -259,6 +259,90 @@ stats_window(void *arg, const struct store_window_count *w)
 	return 0;
 }
 
+/*
+ * The national role's bounds per province (issue 15 item 9): alerts
+ * deferred over national.max_alerts_per_min, agency codes new or invalid.
+ */
+static int
+stats_province(void *arg, const struct store_province_count *p)
+{
+	struct win_out *wo = arg;
+	char age[32];
+	int n = 0;
+
+	if (wo->b == NULL) {
+		if (wo->n++ == 0)
+			printf("provinces (alerts deferred over"
+			    " national.max_alerts_per_min; agency codes new or"
+			    " invalid)\n");
+		if (p->last_deferred_at > 0)
+			store_age_format(wo->now - p->last_deferred_at, age,
+			    sizeof(age));
+		printf("  %-16s deferred %llu in %llu batches%s%s%s, new agency"
+		    " %llu%s%s%s, invalid agency %llu\n", p->name,
+		    (unsigned long long)p->deferred,
+		    (unsigned long long)p->deferred_batches,
+		    p->last_deferred_at > 0 ? " (last " : "",
+		    p->last_deferred_at > 0 ? age : "",
+		    p->last_deferred_at > 0 ? " ago)" : "",
+		    (unsigned long long)p->agency_new,
+		    p->last_new_agency[0] ? " (last " : "", p->last_new_agency,
+		    p->last_new_agency[0] ? ")" : "",
+		    (unsigned long long)p->agency_invalid);
+		return 0;
+	}
+	soc_sbuf_adds(wo->b, wo->n++ ? ",{" : "{");
+	j_str(wo->b, &n, "name", p->name);
+	j_int(wo->b, &n, "deferred", (long long)p->deferred);
+	j_int(wo->b, &n, "deferred_batches", (long long)p->deferred_batches);
+	if (p->last_deferred_at > 0)
+		j_time(wo->b, &n, "last_deferred", p->last_deferred_at);
+	else {
+		j_key(wo->b, &n, "last_deferred");
+		soc_sbuf_adds(wo->b, "null");
+	}
+	j_int(wo->b, &n, "agency_new", (long long)p->agency_new);
+	j_int(wo->b, &n, "agency_invalid", (long long)p->agency_invalid);
+	j_str(wo->b, &n, "last_new_agency", p->last_new_agency);
+	soc_sbuf_adds(wo->b, "}");
+	return 0;
+}
+
+/* The last SIGHUP reload (issue 15 item 19), as text or a JSON member. */
+static int
+stats_reload(struct ctx *c, struct soc_sbuf *b, int *n)
+{
+	struct store_reload r;
+	char msg[1300], age[32];
+	int rc, m = 0;
+
+	if ((rc = store_reload_get(c->st, &r, msg, sizeof(msg))) == -1)
+		return -1;
+	if (b == NULL) {
+		if (rc == 0) {
+			printf("last reload       none since the database was"
+			    " made\n\n");
+			return 0;
+		}
+		store_age_format(c->now - r.at, age, sizeof(age));
+		printf("last reload       %s ago: %s, %s\n\n", age,
+		    r.ok ? "ok" : "FAILED", r.message);
+		return 0;
+	}
+	j_key(b, n, "last_reload");
+	if (rc == 0) {
+		soc_sbuf_adds(b, "null");
+		return 0;
+	}
+	soc_sbuf_adds(b, "{");
+	j_time(b, &m, "at", r.at);
+	j_bool(b, &m, "ok", r.ok);
+	j_int(b, &m, "rules", (long long)r.rules);
+	j_str(b, &m, "message", r.message);
+	soc_sbuf_adds(b, "}");
+	return 0;
+}
+
 /* The totals as JSON members, up to the opening of "per_sensor". */
 static int
 stats_json(struct ctx *c, struct soc_sbuf *b, const struct store_stats *ss)
@@ -292,6 +376,14 @@ stats_json(struct ctx *c, struct soc_sbuf *b, const struct store_stats *ss)
 	if (store_windows_foreach(c->st, stats_window, &wo) != 0)
 		return -1;
 	soc_sbuf_adds(b, "]");
+	wo.n = 0;
+	j_key(b, &n, "provinces");
+	soc_sbuf_adds(b, "[");
+	if (store_province_foreach(c->st, stats_province, &wo) != 0)
+		return -1;
+	soc_sbuf_adds(b, "]");
+	if (stats_reload(c, b, &n) == -1)
+		return -1;
 	j_key(b, &n, "per_sensor");
 	soc_sbuf_adds(b, "[");
 	return 0;
@@ -318,7 +410,14 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 		return db_fail(c);
 	if (fmt == OUT_TABLE) {
 		stats_text(&ss);
+		if (stats_reload(c, NULL, NULL) == -1)	/* ends the totals */
+			return db_fail(c);
 		if (store_windows_foreach(c->st, stats_window, &wo) != 0)
+			return db_fail(c);
+		if (wo.n > 0)
+			printf("\n");
+		wo.n = 0;
+		if (store_province_foreach(c->st, stats_province, &wo) != 0)
 			return db_fail(c);
 		if (wo.n > 0)
 			printf("\n");

@@ -35,13 +35,14 @@ const struct store_sql store_national_sql[] = {
 	{ S_NAT_INSERT, "INSERT INTO incidents (rule_id, rule_title, rule_level,"
 	    " rule_author, severity, agency, sensor, group_key, status, first_seen,"
 	    " last_seen, count, created_at, updated_at, origin_name, origin_agency,"
-	    " origin_incident, origin_revision, rule_tags) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15, ?16, ?17)" },
+	    " origin_incident, origin_revision, rule_tags, category) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?7, ?14, ?15,"
+	    " ?16, ?17, ?18)" },
 	{ S_NAT_UPDATE, "UPDATE incidents SET rule_id = ?2, rule_title = ?3,"
 	    " rule_level = ?4, rule_author = ?5, severity = ?6, group_key = ?7,"
 	    " status = ?8, first_seen = ?9, last_seen = ?10, count = ?11,"
 	    " updated_at = ?12, origin_agency = ?13, origin_revision = ?14,"
-	    " rule_tags = ?15 WHERE id = ?1" },
+	    " rule_tags = ?15, category = ?16 WHERE id = ?1" },
 	{ S_NAT_EVIDENCE, "INSERT OR REPLACE INTO evidence (incident_id, seq,"
 	    " event_json) VALUES (?1, 0, ?2)" },
 	{ S_NAT_RECEIVED, "UPDATE sensors SET last_alert_at = max(last_alert_at, ?2)"
@@ -50,6 +51,23 @@ const struct store_sql store_national_sql[] = {
 	    " coalesce(origin_incident, 0), coalesce(origin_revision, 0)"
 	    " FROM incidents WHERE id = ?1 AND origin_name IS NOT NULL" },
 	{ S_NAT_LAST_ALERT, "SELECT last_alert_at FROM sensors WHERE name = ?1" },
+	{ S_NAT_AG_FIND, "SELECT 1 FROM province_agencies WHERE name = ?1 AND"
+	    " agency = ?2" },
+	{ S_NAT_AG_ADD, "INSERT OR IGNORE INTO province_agencies (name, agency,"
+	    " first_seen, first_incident, new) VALUES (?1, ?2, ?3, ?4, ?5)" },
+	{ S_NAT_DEFER, "INSERT INTO province_counts (name, deferred,"
+	    " deferred_batches, last_deferred_at) VALUES (?1, ?2, 1, ?3)"
+	    " ON CONFLICT (name) DO UPDATE SET deferred = deferred + ?2,"
+	    " deferred_batches = deferred_batches + 1,"
+	    " last_deferred_at = max(last_deferred_at, ?3)" },
+	{ S_NAT_AG_COUNT, "INSERT INTO province_counts (name, agency_new,"
+	    " agency_invalid, last_new_agency) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (name) DO UPDATE SET agency_new = agency_new + ?2,"
+	    " agency_invalid = agency_invalid + ?3, last_new_agency ="
+	    " CASE WHEN ?2 > 0 THEN ?4 ELSE last_new_agency END" },
+	{ S_NAT_COUNTS, "SELECT name, deferred, deferred_batches,"
+	    " last_deferred_at, agency_new, agency_invalid, last_new_agency"
+	    " FROM province_counts ORDER BY name" },
 	{ 0, NULL }
 };
 
@@ -94,6 +112,14 @@ level_of(const struct store_origin_rev *r)
 	return store_severity_name(r->severity);
 }
 
+/* The category (the caller chose it; "other" when it did not). */
+static const char *
+category_of_rev(const struct store_origin_rev *r)
+{
+	return r->category != NULL && r->category[0] != '\0' ? r->category :
+	    "other";
+}
+
 static int
 nat_insert(struct store *st, const struct store_origin_rev *r, int64_t now,
     int64_t *id)
@@ -118,6 +144,7 @@ nat_insert(struct store *st, const struct store_origin_rev *r, int64_t now,
 	sqlite3_bind_int64(s, 15, r->origin_incident);
 	sqlite3_bind_int64(s, 16, r->revision);
 	bind_str(s, 17, r->rule_tags ? r->rule_tags : "");
+	bind_str(s, 18, category_of_rev(r));
 	if (store_exec(st, s, "store forwarded incident") == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -179,6 +206,7 @@ nat_update(struct store *st, const struct store_origin_rev *r,
 	bind_str(s, 13, r->origin_agency ? r->origin_agency : "");
 	sqlite3_bind_int64(s, 14, r->revision);
 	bind_str(s, 15, r->rule_tags ? r->rule_tags : "");
+	bind_str(s, 16, category_of_rev(r));
 	return store_exec(st, s, "update forwarded incident");
 }
 
@@ -316,6 +344,89 @@ store_sensor_last_alert(struct store *st, const char *name, int64_t *at)
 		*at = sqlite3_column_int64(s, 0);
 	else if (rc == -1)
 		ret = -1;
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+/* ---- the province bounds (issue 15 item 9) ---- */
+
+int
+store_province_agency(struct store *st, const char *name, const char *agency,
+    int64_t now_ns, int64_t incident)
+{
+	sqlite3_stmt *s;
+	int tmp, rc, known;
+
+	if ((s = store_stmt_get(st, S_NAT_AG_FIND, &tmp)) == NULL)
+		return -1;
+	bind_str(s, 1, name);
+	bind_str(s, 2, agency);
+	rc = store_step1(st, s, "province agencies");
+	store_stmt_put(s, tmp);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	if ((known = store_agency_exists(st, agency)) == -1)
+		return -1;
+	s = st->stmt[S_NAT_AG_ADD];
+	bind_str(s, 1, name);
+	bind_str(s, 2, agency);
+	sqlite3_bind_int64(s, 3, now_ns);
+	sqlite3_bind_int64(s, 4, incident);
+	sqlite3_bind_int(s, 5, !known);
+	if (store_exec(st, s, "province agencies") == -1)
+		return -1;
+	return known ? 1 : 2;
+}
+
+int
+store_province_agency_count(struct store *st, const char *name, int isnew,
+    int invalid, const char *agency)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_AG_COUNT];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int(s, 2, isnew);
+	sqlite3_bind_int(s, 3, invalid);
+	bind_str(s, 4, agency != NULL ? agency : "");
+	return store_exec(st, s, "province counters");
+}
+
+int
+store_province_deferred(struct store *st, const char *name, uint64_t alerts,
+    int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_DEFER];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)alerts);
+	sqlite3_bind_int64(s, 3, now_ns);
+	return store_exec(st, s, "province counters");
+}
+
+int
+store_province_foreach(struct store *st, store_province_fn fn, void *arg)
+{
+	struct store_province_count p;
+	sqlite3_stmt *s;
+	int tmp, rc, ret = 0;
+
+	if ((s = store_stmt_get(st, S_NAT_COUNTS, &tmp)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		p.name = col_str(s, 0);
+		p.deferred = (uint64_t)sqlite3_column_int64(s, 1);
+		p.deferred_batches = (uint64_t)sqlite3_column_int64(s, 2);
+		p.last_deferred_at = sqlite3_column_int64(s, 3);
+		p.agency_new = (uint64_t)sqlite3_column_int64(s, 4);
+		p.agency_invalid = (uint64_t)sqlite3_column_int64(s, 5);
+		p.last_new_agency = col_str(s, 6);
+		if ((ret = fn(arg, &p)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "province counters");
+		ret = -1;
+	}
 	store_stmt_put(s, tmp);
 	return ret;
 }

@@ -17,6 +17,10 @@ const struct store_sql store_stats_sql[] = {
 	    " updated_at) VALUES (?1, ?2, ?3, ?4)" },
 	{ S_WIN_LIST, "SELECT agency, held, evicted, updated_at FROM corr_windows"
 	    " ORDER BY evicted DESC, held DESC, agency" },
+	{ S_RELOAD_PUT, "INSERT OR REPLACE INTO corr_reload (id, at, ok, rules,"
+	    " message) VALUES (1, ?1, ?2, ?3, ?4)" },
+	{ S_RELOAD_GET, "SELECT at, ok, rules, message FROM corr_reload"
+	    " WHERE id = 1" },
 	{ 0, NULL }
 };
 
@@ -68,4 +72,38 @@ store_windows_foreach(struct store *st, store_window_fn fn, void *arg)
 	}
 	store_stmt_put(s, tmp);
 	return ret;
+}
+
+/* The last SIGHUP reload (issue 15 item 19): one row, replaced. */
+int
+store_reload_put(struct store *st, const struct store_reload *r)
+{
+	sqlite3_stmt *s = st->stmt[S_RELOAD_PUT];
+
+	sqlite3_bind_int64(s, 1, r->at);
+	sqlite3_bind_int(s, 2, r->ok != 0);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->rules);
+	bind_str(s, 4, r->message != NULL ? r->message : "");
+	return store_exec(st, s, "reload result");
+}
+
+int
+store_reload_get(struct store *st, struct store_reload *r, char *msgbuf,
+    size_t msglen)
+{
+	sqlite3_stmt *s;
+	int tmp, rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((s = store_stmt_get(st, S_RELOAD_GET, &tmp)) == NULL)
+		return -1;
+	if ((rc = store_step1(st, s, "reload result")) == 1) {
+		r->at = sqlite3_column_int64(s, 0);
+		r->ok = sqlite3_column_int(s, 1);
+		r->rules = (uint64_t)sqlite3_column_int64(s, 2);
+		snprintf(msgbuf, msglen, "%s", col_str(s, 3));
+		r->message = msgbuf;
+	}
+	store_stmt_put(s, tmp);
+	return rc;
 }

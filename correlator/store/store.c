@@ -359,6 +359,46 @@ static const char schema_v8_windows[] =
 	");";
 
 /*
+ * The national role's bounds (store-national.c, issue 15 item 9): per
+ * province key, the alerts deferred over national.max_alerts_per_min
+ * (NACKed; the province resends them) and the agency codes it named that
+ * were new for it or invalid; province_agencies lists the agency codes
+ * each province has forwarded (seeded from the incidents already stored,
+ * valid codes only).  corr_reload: the last SIGHUP reload and its result
+ * (store-stats.c, item 19).
+ */
+static const char schema_v9_provinces[] =
+	"CREATE TABLE IF NOT EXISTS province_counts ("
+	" name TEXT PRIMARY KEY,"
+	" deferred INTEGER NOT NULL DEFAULT 0,"
+	" deferred_batches INTEGER NOT NULL DEFAULT 0,"
+	" last_deferred_at INTEGER NOT NULL DEFAULT 0,"
+	" agency_new INTEGER NOT NULL DEFAULT 0,"
+	" agency_invalid INTEGER NOT NULL DEFAULT 0,"
+	" last_new_agency TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE TABLE IF NOT EXISTS province_agencies ("
+	" name TEXT NOT NULL,"
+	" agency TEXT NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" first_incident INTEGER NOT NULL DEFAULT 0,"
+	" new INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (name, agency)"
+	") WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO province_agencies (name, agency, first_seen,"
+	" first_incident) SELECT origin_name, origin_agency, min(created_at),"
+	" min(id) FROM incidents WHERE origin_name IS NOT NULL AND"
+	" length(origin_agency) BETWEEN 1 AND 63 AND"
+	" origin_agency NOT GLOB '*[^A-Za-z0-9._-]*' GROUP BY 1, 2;"
+	"CREATE TABLE IF NOT EXISTS corr_reload ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" at INTEGER NOT NULL,"
+	" ok INTEGER NOT NULL,"
+	" rules INTEGER NOT NULL,"
+	" message TEXT NOT NULL"
+	");";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -373,6 +413,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v6_forward,	/* 5 -> 6: outbox revisions, forward_state */
 	schema_v7_roles,	/* 6 -> 7: key roles, incident rule tags */
 	schema_v8_windows,	/* 7 -> 8: correlation window counters */
+	schema_v9_provinces,	/* 8 -> 9: province bounds, agencies, reloads */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	8	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	9	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -138,6 +138,7 @@ struct store_origin_rev {
 	int64_t		 last_seen;
 	uint64_t	 count;
 	const char	*evidence_json;	/* kept as the one evidence row; may be NULL */
+	const char	*category;	/* one of the ten codes; NULL: "other" */
 };
 enum store_national_result {
 	STORE_NAT_CREATED,	/* first revision seen of this incident */
@@ -169,6 +170,48 @@ struct store_origin {
 int	store_incident_origin(struct store *st, int64_t id, struct store_origin *out);
 /* Last alert received from the key of sensor name, ns; 0 never.  -1 error. */
 int	store_sensor_last_alert(struct store *st, const char *name, int64_t *at);
+
+/*
+ * The national role's bounds per province key (store-national.c, schema
+ * step 9).  store_province_agency() records that province name forwarded
+ * an incident (national id incident) naming agency (a valid code: the
+ * caller checks): 0 it had named it before, 1 first time but a known
+ * agency, 2 first time and unknown here (flagged: new = 1), -1 error.
+ * The counters: alerts deferred over national.max_alerts_per_min (one
+ * batch each call), agency codes new for a province or invalid.
+ */
+int	store_province_agency(struct store *st, const char *name,
+	    const char *agency, int64_t now_ns, int64_t incident);
+int	store_province_agency_count(struct store *st, const char *name,
+	    int isnew, int invalid, const char *agency);
+int	store_province_deferred(struct store *st, const char *name,
+	    uint64_t alerts, int64_t now_ns);
+struct store_province_count {
+	const char	*name;
+	uint64_t	 deferred;		/* alerts NACKed over the bound */
+	uint64_t	 deferred_batches;
+	int64_t		 last_deferred_at;	/* ns; 0 never */
+	uint64_t	 agency_new;		/* alerts naming a new agency */
+	uint64_t	 agency_invalid;	/* ... an invalid agency code */
+	const char	*last_new_agency;
+};
+typedef int (*store_province_fn)(void *arg, const struct store_province_count *p);
+int	store_province_foreach(struct store *st, store_province_fn fn, void *arg);
+
+/*
+ * The last SIGHUP reload of the correlator and its result (store-stats.c):
+ * store_reload_put() replaces the one row; store_reload_get() 1 with it,
+ * 0 none yet (message points into a buffer of the store's), -1 error.
+ */
+struct store_reload {
+	int64_t		 at;		/* ns */
+	int		 ok;
+	uint64_t	 rules;		/* rules running after it */
+	const char	*message;
+};
+int	store_reload_put(struct store *st, const struct store_reload *r);
+int	store_reload_get(struct store *st, struct store_reload *r,
+	    char *msgbuf, size_t msglen);
 
 /*
  * The alerts of one (rule, agency, group key) aggregated over a

@@ -48,6 +48,8 @@ struct corr_conf {
 	char		*reopen_within;
 	char		*db_group;
 	long long	 handshake_s;
+	long long	 max_ahead_s;	/* ingest.max_ahead_s */
+	long long	 max_age_s;	/* ingest.max_age_s */
 	struct forward_opts fwd;	/* forward.* (forward.c) */
 };
 
@@ -106,6 +108,13 @@ static const struct conf_opt corr_opts[] = {
 	  .dst = &C.reopen_within, .def = "24h",
 	  .help = "a resolved incident that fires again within this reopens "
 	  "(0: never; later: a new, related incident)" },
+	{ .name = "ingest.max_ahead_s", .type = CONF_INT, .dst = &C.max_ahead_s,
+	  .min = 0, .max = 31536000, .def = "300",
+	  .help = "an event stamped further ahead of our clock is kept, but "
+	  "windowed at its receive time" },
+	{ .name = "ingest.max_age_s", .type = CONF_INT, .dst = &C.max_age_s,
+	  .min = 0, .max = 3153600000LL, .def = "0",
+	  .help = "the same for an event older than this (0: no bound)" },
 	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
 	  .flag = "forward", .arg = "ENDPOINT",
 	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
@@ -345,7 +354,8 @@ log_counters(struct auth *a)
 	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, "
 	    "implausible seq %llu, failed %llu, skipped %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
-	    "peers admitted %llu, denied %llu, GeoIP lookup errors %llu",
+	    "peers admitted %llu, denied %llu, GeoIP lookup errors %llu, "
+	    "event times bounded %llu, sensors acked but not applied %llu",
 	    (unsigned long long)n->batches, (unsigned long long)n->duplicates,
 	    (unsigned long long)n->gaps,
 	    (unsigned long long)n->refused, (unsigned long long)n->implausible,
@@ -354,7 +364,8 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a),
-	    (unsigned long long)enrich_errors(en));
+	    (unsigned long long)enrich_errors(en),
+	    (unsigned long long)n->ts_clamped, (unsigned long long)n->ack_alarms);
 	log_info("incidents: written %llu, reopened %llu, early flushes %llu, "
 	    "alerts written alone %llu, evidence dropped %llu; forwarded "
 	    "alerts %llu (refused %llu, new %llu, updated %llu, stale %llu)",
@@ -448,6 +459,9 @@ main(int argc, char **argv)
 	if (ingest_set_incident_opts(in, (int)C.evidence_first,
 	    (int)C.evidence_last, reopen_ns) == -1)
 		fatalx("incident options refused");
+	if (ingest_set_time_bounds(in, C.max_ahead_s * SOC_NS,
+	    C.max_age_s * SOC_NS) == -1)
+		fatalx("ingest time bounds refused");
 	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
 	/* the outbox is written by ingest's transactions from here on */

@@ -99,6 +99,7 @@ struct uplink {
 	_Atomic uint64_t rewinds;
 	_Atomic uint64_t auth_refused;	/* runs of refused handshakes */
 	_Atomic int	 stopping;	/* uplink_finish() was called */
+	uint64_t	 start_us;	/* this run, for the correlator */
 };
 
 static struct qent *
@@ -691,6 +692,7 @@ uplink_start(const struct sensor_conf *c, uplink_save_fn save, void *save_arg,
 		u->seq_path = strdup(path);
 	}
 	u->next_seq = now_us;
+	u->start_us = now_us;
 	if ((u->q = calloc(u->qcap, sizeof(*u->q))) == NULL ||
 	    (u->zctx = zmq_ctx_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -817,6 +819,9 @@ uplink_counters(struct uplink *u, struct soc_wbuf *hb)
 	soc_wire_add_counter(hb, "spool_bytes", atomic_load(&u->spool_bytes));
 	soc_wire_add_counter(hb, "rewinds", atomic_load(&u->rewinds));
 	soc_wire_add_counter(hb, "auth_refused", atomic_load(&u->auth_refused));
+	/* names this run: events_acked counts from here (the correlator
+	 * checks it against what it applied, issue 15) */
+	soc_wire_add_counter(hb, "uplink_start", u->start_us);
 }
 
 void

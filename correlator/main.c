@@ -385,8 +385,9 @@ log_counters(struct auth *a)
 int
 main(int argc, char **argv)
 {
-	char err[1024], secret[41];
+	char err[1024], secret[41], pub[41] = "";
 	struct forward_conf fc;
+	struct auth_watch *watch;
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
@@ -496,6 +497,10 @@ main(int argc, char **argv)
 	    zmq_setsockopt(router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN)) == -1)
 		fatalx("CURVE setup: %s (is libzmq built with libsodium?)",
 		    zmq_strerror(zmq_errno()));
+	/* before the bind, so the first failed handshake is seen */
+	if (soc_key_public(secret, pub) == -1 ||
+	    (watch = auth_watch(zctx, router, pub, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (zmq_bind(router, C.bind) == -1)
 		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
 	log_info("listening on %s with %zu rules, database %s", C.bind,
@@ -509,6 +514,7 @@ main(int argc, char **argv)
 		if (zmq_poll(it, rl != NULL ? 2 : 1, 1000) > 0 &&
 		    (it[0].revents & ZMQ_POLLIN))
 			on_readable(router);
+		auth_watch_poll(watch);	/* wrong server keys, rate-limited */
 		if (soc_mono_ms() - last_expire >= 10000) {
 			/* frees windows nobody fed for a while (wall clock) */
 			last_expire = soc_mono_ms();
@@ -542,6 +548,8 @@ main(int argc, char **argv)
 		reload_done(rl);
 	log_counters(auth);
 	forward_stop(fwd);
+	zmq_socket_monitor(router, NULL, 0);
+	auth_watch_stop(watch);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

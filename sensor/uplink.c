@@ -569,6 +569,9 @@ on_monitor(struct uplink *u)
 			memcpy(&id, zmq_msg_data(&ev), 2);
 			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
 			if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+			    value == 400 && atomic_load(&u->key_refused)) {
+				/* said already; the thread is stopping */
+			} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
 			    value == 400) {
 				atomic_fetch_add(&u->auth_refused, 1);
 				log_warnx("uplink: %s refused this sensor's key "

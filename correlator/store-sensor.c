@@ -272,22 +272,22 @@ store_sensor_add_clamped(struct store *st, const char *name, uint64_t n)
 }
 
 /*
- * The sensor's own count of acked events against what was applied.  Both
- * are read at the same kind of moment: a heartbeat that says nothing was
- * in flight (unacked 0), so every batch the sensor had sent was acked and
- * is in its count, and every batch it applied for this key is in ours.
- * Their difference (acked - applied) is then constant for one run of the
- * sensor -- whatever it was at the first such heartbeat, the baseline --
- * except for an ack the store never matched with events: a batch acked as
- * a resend (seq <= last) that was never applied.  Legitimate lag is one
- * offset, not growth: a batch committed just before the baseline whose
- * ack the sensor had not counted yet, or resends of a spool after a
- * restart (a new run takes a new baseline).  So the debt (difference
- * minus baseline) is raised only when it grew at STORE_ACK_GREW quiet
- * heartbeats: the sensor keeps sending, the correlator keeps acking
- * without applying.  A debt that falls (events applied that this run did
- * not count: another holder of the key) takes the baseline down with it.
- * Returns 1 when the alarm is raised now, else 0.
+ * The sensor's own count of acked events against what was applied, read
+ * at heartbeats that say nothing was in flight (unacked 0).  The sensor's
+ * uplink sets both counters as the heartbeat leaves, so then every batch
+ * sent before it is acked and in its count, and none sent after it can
+ * overtake it on the connection: acked - applied is the same at every
+ * such heartbeat of one run of the sensor, whatever the lag (acks on the
+ * way, a correlator restart, resends after a timeout, each counted once
+ * on each side).  The first such heartbeat of a run is the baseline (a
+ * restarted sensor's spool resends are counted before it).  The debt, the
+ * difference minus the baseline, grows only with acks given for events
+ * never applied: batches taken as resends because another holder of the
+ * key pushed the chain ahead (or batches refused and acked as malformed).
+ * It is raised once it grew at STORE_ACK_GREW quiet heartbeats, so one
+ * odd reading is not enough.  A difference that falls (events applied
+ * that this run did not send: the other holder's) takes the baseline
+ * down with it.  Returns 1 when the alarm is raised now, else 0.
  */
 int
 store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,

@@ -502,11 +502,12 @@ check_acked(struct ingest *in, const struct store_sensor *sen, int64_t run,
 	    " if the key is stolen", sen->name, (long long)a.debt, sen->name,
 	    sen->name);
 	log_warnx("%s", msg);
+	/* the evidence: nested like an event's JSON */
 	soc_sbuf_init(&ev);
-	soc_sbuf_add(&ev, "{\"observer.name\":", 17);
+	soc_sbuf_adds(&ev, "{\"observer\":{\"name\":");
 	soc_sbuf_json_str(&ev, sen->name, strlen(sen->name));
-	soc_sbuf_printf(&ev, ",\"soc.sensor.acked_not_applied\":%lld,"
-	    "\"message\":", (long long)a.debt);
+	soc_sbuf_printf(&ev, "},\"soc\":{\"sensor\":{\"acked_not_applied\":"
+	    "%lld}},\"message\":", (long long)a.debt);
 	soc_sbuf_json_str(&ev, msg, strlen(msg));
 	soc_sbuf_add(&ev, "}", 2);
 	snprintf(key, sizeof(key), "observer.name=%s", sen->name);

@@ -364,6 +364,13 @@ on_monitor(struct forward *f)
 			    " there (socctl sensor enroll)?", f->c.endpoint);
 		} else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
 		    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+			/* once until a handshake succeeds (issue 15) */
+			if (strncmp(f->error, "handshake", 9) != 0)
+				log_warnx("forward: handshake with %s failed:"
+				    " the national receiver's key given by"
+				    " --forward-server-key is probably wrong (it"
+				    " must be that correlator's public key)",
+				    f->c.endpoint);
 			f->connected = 0;
 			snprintf(f->error, sizeof(f->error), "handshake with %s"
 			    " failed (no answer, or not the key given by"

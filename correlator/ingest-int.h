@@ -59,6 +59,7 @@ struct ingest {
 	struct ingest_reply	 replies[INGEST_GROUP_MAX];
 	struct poison		 poison[POISON_SLOTS];
 	int64_t			 implausible_logged;	/* mono ms */
+	int64_t			 clamped_logged;	/* mono ms */
 	struct soc_event	 ev;
 	const uint8_t		*raw;		/* in->ev's wire bytes */
 	size_t			 rawlen;
@@ -75,6 +76,9 @@ struct ingest {
 	uint64_t		 logged;	/* new incidents logged this group */
 	int			 keep_first, keep_last;
 	int64_t			 reopen_within;
+	int64_t			 max_ahead;	/* ns an event may be ahead */
+	int64_t			 max_behind;	/* ... or behind; 0 no bound */
+	struct soc_wbuf		 rewire;	/* a bounded event re-encoded */
 	const struct category_map *cats;	/* cats_file, else built in */
 	struct category_map	*cats_file;
 	struct category_map	*cats_builtin;

@@ -131,6 +131,8 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 	in->en = en;
 	in->keep_first = in->keep_last = 10;
 	in->reopen_within = REOPEN_WITHIN;
+	in->max_ahead = INGEST_MAX_AHEAD_DEFAULT;
+	soc_wbuf_init(&in->rewire);
 	soc_sbuf_init(&in->fjson);
 	soc_sbuf_init(&in->ajson);
 	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
@@ -151,6 +153,7 @@ ingest_free(struct ingest *in)
 		return;
 	soc_sbuf_free(&in->fjson);
 	soc_sbuf_free(&in->ajson);
+	soc_wbuf_free(&in->rewire);
 	agg_free(in->agg);
 	evring_free(in->evring);
 	category_free(in->cats_builtin);
@@ -171,6 +174,17 @@ ingest_set_incident_opts(struct ingest *in, int evidence_first,
 	in->reopen_within = reopen_within_ns;
 	agg_clear(in->agg);	/* between groups: nothing in it */
 	agg_set_evidence(in->agg, evidence_first, evidence_last);
+	return 0;
+}
+
+int
+ingest_set_time_bounds(struct ingest *in, int64_t max_ahead_ns,
+    int64_t max_behind_ns)
+{
+	if (max_ahead_ns < 0 || max_behind_ns < 0)
+		return -1;
+	in->max_ahead = max_ahead_ns;
+	in->max_behind = max_behind_ns;
 	return 0;
 }
 
@@ -453,6 +467,73 @@ on_alert(void *arg, const struct rs_alert *a)
 		in->n.incidents_new++;
 }
 
+/*
+ * The sensor's count of acked events against ours (store_ack_judge()):
+ * a debt that keeps growing is raised once, as an incident of the
+ * sensor's agency and a warning; coverage layer 2 shows it until `socctl
+ * sensor reset-seq` clears it.  The incident goes in the group's
+ * transaction, like the heartbeat.
+ */
+static void
+check_acked(struct ingest *in, const struct store_sensor *sen, int64_t run,
+    int64_t acked, int64_t unacked)
+{
+	struct store_ack a;
+	struct store_hit h;
+	struct soc_sbuf ev;
+	char key[192], msg[512];
+	int64_t now = soc_now_ns(), id;
+	int created, rc;
+
+	rc = store_sensor_ack_check(in->st, sen->name, run, acked, unacked, now,
+	    &a);
+	if (rc == -1) {
+		log_warnx("sensor %s: acked count not checked: %s", sen->name,
+		    store_errmsg(in->st));
+		return;
+	}
+	if (rc == 0)
+		return;
+	in->n.ack_alarms++;
+	snprintf(msg, sizeof(msg), "sensor %s reports %lld events acknowledged"
+	    " that were never applied: its batches are taken as resends, so its"
+	    " sequence number was pushed ahead (another holder of its key?);"
+	    " run `socctl sensor reset-seq %s`, and `socctl sensor revoke %s`"
+	    " if the key is stolen", sen->name, (long long)a.debt, sen->name,
+	    sen->name);
+	log_warnx("%s", msg);
+	/* the evidence: nested like an event's JSON */
+	soc_sbuf_init(&ev);
+	soc_sbuf_adds(&ev, "{\"observer\":{\"name\":");
+	soc_sbuf_json_str(&ev, sen->name, strlen(sen->name));
+	soc_sbuf_printf(&ev, "},\"soc\":{\"sensor\":{\"acked_not_applied\":"
+	    "%lld}},\"message\":", (long long)a.debt);
+	soc_sbuf_json_str(&ev, msg, strlen(msg));
+	soc_sbuf_add(&ev, "}", 2);
+	snprintf(key, sizeof(key), "observer.name=%s", sen->name);
+	h = (struct store_hit){
+		.rule_id = INGEST_ACK_RULE,
+		.rule_title = "Sensor's events acknowledged but not stored"
+		    " (sequence pushed ahead)",
+		.rule_level = "high",
+		.rule_author = "soc-correlator",
+		.severity = 3,
+		.agency = sen->agency,
+		.sensor = sen->name,
+		.group_key = key,
+		.first_ts = now,
+		.last_ts = now,
+		.count = (uint64_t)a.debt,
+		.evidence_json = ev.oom ? NULL : ev.data,
+	};
+	if (store_incident_hit(in->st, &h, &id, &created) == -1)
+		log_warnx("sensor %s: incident not written: %s", sen->name,
+		    store_errmsg(in->st));
+	else if (created)
+		in->n.incidents_new++;
+	soc_sbuf_free(&ev);
+}
+
 static void
 apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
     const void *data, size_t len)
@@ -463,13 +544,20 @@ apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
 	const char *why;
 	char name[256];
 	uint64_t v;
-	int rc;
+	int64_t acked = 0, unacked = 0, run = 0;
+	int rc, have = 0;
 
 	if (soc_wire_open(&r, data, len, &hdr, &why) == -1)
 		return;
 	soc_sbuf_init(&js);
 	soc_sbuf_add(&js, "{", 1);
 	while ((rc = soc_wire_next_counter(&r, name, &v, &why)) == 1) {
+		if (strcmp(name, "events_acked") == 0)
+			acked = (int64_t)v, have |= 1;
+		else if (strcmp(name, "batches_unacked") == 0)
+			unacked = (int64_t)v, have |= 2;
+		else if (strcmp(name, "uplink_start") == 0)
+			run = (int64_t)v, have |= 4;
 		if (js.len > 1)
 			soc_sbuf_add(&js, ",", 1);
 		soc_sbuf_json_str(&js, name, strlen(name));
@@ -480,9 +568,43 @@ apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
 		in->n.heartbeats++;
 		if (store_sensor_heartbeat(in->st, sen->name, soc_now_ns(), js.data) == -1)
 			log_warnx("heartbeat of %s: %s", sen->name, store_errmsg(in->st));
+		else if (have == 7)
+			check_acked(in, sen, run, acked, unacked);
 	} else
 		log_warnx("sensor %s: malformed heartbeat (%s)", sen->name, why);
 	soc_sbuf_free(&js);
+}
+
+/*
+ * The evidence of an event is its wire bytes, decoded again at the
+ * flush: a bounded one is encoded again, so its evidence shows the
+ * receive time and the claim, as it was matched.  Rare (a forged or
+ * broken clock), so the copy costs nothing in the common case.
+ */
+static void
+bound_raw(struct ingest *in)
+{
+	soc_wire_begin(&in->rewire, SOC_WIRE_EVENTS, 0);
+	if (soc_wire_add_event(&in->rewire, &in->ev) == -1 ||
+	    in->rewire.len <= SOC_WIRE_HDR_LEN)
+		return;		/* the claimed bytes stay the evidence */
+	in->raw = in->rewire.data + SOC_WIRE_HDR_LEN;
+	in->rawlen = in->rewire.len - SOC_WIRE_HDR_LEN;
+}
+
+/* At most once a minute (the counts are per sensor in the store). */
+static void
+log_clamped(struct ingest *in, const struct store_sensor *sen, uint64_t n)
+{
+	int64_t now = soc_mono_ms();
+
+	if (in->clamped_logged != 0 && now - in->clamped_logged < 60000)
+		return;
+	in->clamped_logged = now;
+	log_warnx("sensor %s: %llu events stamped outside ingest.max_ahead_s/"
+	    "max_age_s of our clock were given the receive time (claim kept in"
+	    " soc.timestamp.claimed; `socctl sensors` counts them): a sensor"
+	    " clock off, or forged stamps", sen->name, (unsigned long long)n);
 }
 
 /*
@@ -498,6 +620,8 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	struct soc_wire_reader r;
 	struct soc_wire_hdr h2;
 	const char *why;
+	uint64_t clamped = 0;
+	int64_t now = soc_now_ns();
 
 	if (agg_should_flush(in->agg)) {
 		in->n.early_flushes++;
@@ -514,6 +638,13 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 			break;
 		in->rawlen = (size_t)(r.p - in->raw);
 		in->evno++;
+		/* a stamp far from our clock must not move a window (issue
+		 * 15): the receive time, the claim kept beside it */
+		if (soc_event_bound_time(&in->ev, now, in->max_ahead,
+		    in->max_behind)) {
+			clamped++;
+			bound_raw(in);
+		}
 		/* the agency and sensor come from the key, never the event */
 		soc_event_stamp(&in->ev, SOC_F_ORGANIZATION_ID, sen->agency);
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);
@@ -537,6 +668,9 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		bc.failed = in->agg_failed;
 		in->agg_failed = 0;
 	}
+	if (!bc.failed && clamped > 0 &&
+	    store_sensor_add_clamped(in->st, sen->name, clamped) == -1)
+		bc.failed = 1;
 	if (bc.failed || store_sensor_set_seq(in->st, sen->name, hdr->seq,
 	    hdr->count, soc_now_ns()) == -1) {
 		log_warnx("batch %llu of %s not applied (%s); the sensor will resend",
@@ -553,6 +687,10 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		return -1;
 	}
 	agg_batch_end(in->agg, 1);
+	if (clamped > 0) {
+		in->n.ts_clamped += clamped;
+		log_clamped(in, sen, clamped);
+	}
 	return 0;
 }
 

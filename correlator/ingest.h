@@ -35,6 +35,8 @@ struct ingest;
 #define INGEST_GROUP_MAX	64	/* messages sharing one transaction */
 #define INGEST_POISON_TRIES	5	/* failures before a batch is skipped */
 #define INGEST_PEER_MAX		256	/* a ZeroMQ routing id is 1..255 bytes */
+/* The incident raised when a sensor's acked events were not applied. */
+#define INGEST_ACK_RULE		"soc-sensor-acked-not-applied"
 
 enum ingest_verdict {
 	INGEST_APPLY,		/* in chain order (or a heartbeat): check, apply */
@@ -83,6 +85,8 @@ struct ingest_stats {
 	uint64_t	early_flushes;		/* aggregation full before the group end */
 	uint64_t	evidence_dropped;	/* no room to keep an event's JSON */
 	uint64_t	agg_overflow;		/* alerts written alone: table full */
+	uint64_t	ts_clamped;		/* events given the receive time */
+	uint64_t	ack_alarms;		/* sensors acked but not applied */
 };
 
 /* A reply to send after the commit: ACK or NACK of seq to peer. */
@@ -121,6 +125,17 @@ int	ingest_set_incident_opts(struct ingest *in, int evidence_first,
  * half full.  Between groups; -1 on allocation failure (the old kept).
  */
 int	ingest_set_agg_limits(struct ingest *in, size_t keys, size_t arena_bytes);
+/*
+ * Bounds on event time against our clock (soc_event_bound_time()): an
+ * event more than max_ahead_ns ahead, or more than max_behind_ns behind
+ * (0: no bound), keeps its claim in soc.timestamp.claimed and is matched
+ * and windowed at the receive time.  Defaults 300 s and 0.  -1 if
+ * negative.
+ */
+#define INGEST_MAX_AHEAD_DEFAULT	(300 * 1000000000LL)
+int	ingest_set_time_bounds(struct ingest *in, int64_t max_ahead_ns,
+	    int64_t max_behind_ns);
+
 /*
  * The category table (category.h): loads rules_dir/categories.txt, or
  * keeps the built-in table when there is no such file.  At start and on

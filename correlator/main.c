@@ -57,6 +57,8 @@ struct corr_conf {
 	long long	 handshake_s;
 	char		*role;		/* province | national */
 	long long	 nat_max_per_min; /* national.max_alerts_per_min */
+	long long	 max_ahead_s;	/* ingest.max_ahead_s */
+	long long	 max_age_s;	/* ingest.max_age_s */
 	struct forward_opts fwd;	/* forward.* (forward.c) */
 };
 
@@ -123,6 +125,13 @@ static const struct conf_opt corr_opts[] = {
 	  .dst = &C.reopen_within, .def = "24h",
 	  .help = "a resolved incident that fires again within this reopens "
 	  "(0: never; later: a new, related incident)" },
+	{ .name = "ingest.max_ahead_s", .type = CONF_INT, .dst = &C.max_ahead_s,
+	  .min = 0, .max = 31536000, .def = "300",
+	  .help = "an event stamped further ahead of our clock is kept, but "
+	  "windowed at its receive time" },
+	{ .name = "ingest.max_age_s", .type = CONF_INT, .dst = &C.max_age_s,
+	  .min = 0, .max = 3153600000LL, .def = "0",
+	  .help = "the same for an event older than this (0: no bound)" },
 	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
 	  .flag = "forward", .arg = "ENDPOINT",
 	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
@@ -439,7 +448,8 @@ log_counters(struct auth *a)
 	log_info("batches %llu (duplicates %llu, out of order %llu, refused %llu, "
 	    "implausible seq %llu, failed %llu, skipped %llu), "
 	    "events %llu, alerts %llu, new incidents %llu, heartbeats %llu, "
-	    "peers admitted %llu, denied %llu, GeoIP lookup errors %llu",
+	    "peers admitted %llu, denied %llu, GeoIP lookup errors %llu, "
+	    "event times bounded %llu, sensors acked but not applied %llu",
 	    (unsigned long long)n->batches, (unsigned long long)n->duplicates,
 	    (unsigned long long)n->gaps,
 	    (unsigned long long)n->refused, (unsigned long long)n->implausible,
@@ -448,7 +458,8 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->events, (unsigned long long)n->alerts,
 	    (unsigned long long)n->incidents_new, (unsigned long long)n->heartbeats,
 	    (unsigned long long)auth_allowed(a), (unsigned long long)auth_denied(a),
-	    (unsigned long long)enrich_errors(en));
+	    (unsigned long long)enrich_errors(en),
+	    (unsigned long long)n->ts_clamped, (unsigned long long)n->ack_alarms);
 	log_info("incidents: written %llu, reopened %llu, early flushes %llu, "
 	    "alerts written alone %llu, evidence dropped %llu; forwarded "
 	    "alerts %llu (refused %llu, new %llu, updated %llu, stale %llu)",
@@ -476,8 +487,9 @@ log_counters(struct auth *a)
 int
 main(int argc, char **argv)
 {
-	char err[1024], secret[41];
+	char err[1024], secret[41], pub[41] = "";
 	struct forward_conf fc;
+	struct auth_watch *watch;
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
@@ -560,6 +572,9 @@ main(int argc, char **argv)
 	if (ingest_set_incident_opts(in, (int)C.evidence_first,
 	    (int)C.evidence_last, reopen_ns) == -1)
 		fatalx("incident options refused");
+	if (ingest_set_time_bounds(in, C.max_ahead_s * SOC_NS,
+	    C.max_age_s * SOC_NS) == -1)
+		fatalx("ingest time bounds refused");
 	if (ingest_load_categories(in, cats_dir(), err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
 	ingest_set_national_bound(in, (uint64_t)C.nat_max_per_min);
@@ -595,6 +610,10 @@ main(int argc, char **argv)
 	    zmq_setsockopt(router, ZMQ_ZAP_DOMAIN, AUTH_DOMAIN, strlen(AUTH_DOMAIN)) == -1)
 		fatalx("CURVE setup: %s (is libzmq built with libsodium?)",
 		    zmq_strerror(zmq_errno()));
+	/* before the bind, so the first failed handshake is seen */
+	if (soc_key_public(secret, pub) == -1 ||
+	    (watch = auth_watch(zctx, router, pub, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (zmq_bind(router, C.bind) == -1)
 		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
 	log_info("listening on %s (role %s) with %zu rules, database %s",
@@ -610,6 +629,7 @@ main(int argc, char **argv)
 		if (zmq_poll(it, rl != NULL ? 2 : 1, 1000) > 0 &&
 		    (it[0].revents & ZMQ_POLLIN))
 			on_readable(router);
+		auth_watch_poll(watch);	/* wrong server keys, rate-limited */
 		if (soc_mono_ms() - last_expire >= 10000) {
 			/* frees windows nobody fed for a while (wall clock) */
 			last_expire = soc_mono_ms();
@@ -641,6 +661,8 @@ main(int argc, char **argv)
 		reload_done(rl);
 	log_counters(auth);
 	forward_stop(fwd);
+	zmq_socket_monitor(router, NULL, 0);
+	auth_watch_stop(watch);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

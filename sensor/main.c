@@ -819,7 +819,7 @@ int
 main(int argc, char **argv)
 {
 	uplink_save_fn save = NULL;
-	int test = 0, debug = 0, rc = 0, replay;
+	int test = 0, debug = 0, rc = 0, replay, refused;
 	char err[1024];
 	uint64_t left;
 
@@ -888,13 +888,18 @@ main(int argc, char **argv)
 	sensor_report_counters(&S, 1);
 	if (S.up != NULL) {
 		send_heartbeat(&S);	/* final counters */
-		if ((left = uplink_finish(S.up)) > 0) {
+		if ((left = uplink_finish(S.up, &refused)) > 0 && refused) {
+			log_warnx("the correlator refused this sensor's key: "
+			    "%llu batches not sent", (unsigned long long)left);
+		} else if (left > 0) {
 			log_warnx("%llu batches were not acknowledged by %s "
 			    "within %llds", (unsigned long long)left,
 			    S.conf.connect, S.conf.drain_timeout_s);
 			rc = 3;
-		} else
+		} else if (!refused)
 			log_info("all batches acknowledged by the correlator");
+		if (refused)
+			rc = 4;
 	}
 	capture_close(S.cap);
 	logfile_close(S.logs);	/* after the uplink thread's last save */

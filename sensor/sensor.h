@@ -122,8 +122,10 @@ int		 uplink_offer(struct uplink *u, const uint8_t *batch, size_t len,
 /* Whether uplink_submit() waits for room (replay, or no capture). */
 int		 uplink_waits(const struct uplink *u);
 /* Waits for every batch to be acked (up to the drain timeout), stops the
- * thread.  Returns the number of batches left unacked. */
-uint64_t	 uplink_finish(struct uplink *u);
+ * thread.  Returns the number of batches left unacked; *refused (if not
+ * NULL) says whether the correlator refused this sensor's key (ZAP status
+ * 400: the uplink then stopped at once and sent SIGTERM to the process). */
+uint64_t	 uplink_finish(struct uplink *u, int *refused);
 void		 uplink_counters(struct uplink *u, struct soc_wbuf *hb);
 void		 uplink_log_counters(struct uplink *u);
 

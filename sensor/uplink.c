@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -65,7 +66,9 @@ struct uplink {
 	void		*pipe_thr;	/* uplink thread side */
 	void		*dealer;
 	void		*mon;		/* the dealer's handshake events */
-	int		 refused;	/* the key was refused; logged once */
+	int		 refused;	/* a handshake failed; logged once */
+	_Atomic int	 key_refused;	/* status 400: stop (uplink_finish) */
+	char		 server_pub[41];	/* for the log */
 	pthread_t	 thr;
 	int		 blocking;	/* replay: producer waits, never drops */
 
@@ -99,6 +102,7 @@ struct uplink {
 	_Atomic uint64_t rewinds;
 	_Atomic uint64_t auth_refused;	/* runs of refused handshakes */
 	_Atomic int	 stopping;	/* uplink_finish() was called */
+	uint64_t	 start_us;	/* this run, for the correlator */
 };
 
 static struct qent *
@@ -451,6 +455,37 @@ spool_catch_up(struct uplink *u, int64_t now)
 	drop_lost(u);
 }
 
+/*
+ * The heartbeat was made by the sensor's thread; its events_acked and
+ * batches_unacked are set again here, as they are when it leaves: with
+ * nothing unacked, every batch sent before it is acked and counted, and
+ * none sent after it can overtake it, so the correlator can compare
+ * events_acked with what it applied, exactly (issue 15).
+ */
+static void
+hb_patch(struct uplink *u)
+{
+	uint8_t *p = u->hb + SOC_WIRE_HDR_LEN, *end = u->hb + u->hb_len;
+	uint64_t v;
+	size_t n;
+
+	if (u->hb_len < SOC_WIRE_HDR_LEN)
+		return;
+	while (p < end && (n = p[0]) > 0 && (size_t)(end - p) >= 1 + n + 8) {
+		if (n == 12 && memcmp(p + 1, "events_acked", 12) == 0)
+			v = atomic_load(&u->events_acked);
+		else if (n == 15 && memcmp(p + 1, "batches_unacked", 15) == 0)
+			v = u->qn;
+		else {
+			p += 1 + n + 8;
+			continue;
+		}
+		for (int i = 0; i < 8; i++)
+			p[1 + n + i] = (uint8_t)(v >> (8 * i));
+		p += 1 + n + 8;
+	}
+}
+
 /* When the oldest ack is overdue, start over from the oldest. */
 static void
 on_timer(struct uplink *u, int64_t now)
@@ -460,6 +495,8 @@ on_timer(struct uplink *u, int64_t now)
 	    now - q_at(u, 0)->sent_ms >= u->conf->ack_timeout_ms)
 		u->inflight = 0;
 	pump(u, now);
+	if (u->hb != NULL)
+		hb_patch(u);
 	if (u->hb != NULL &&
 	    zmq_send(u->dealer, u->hb, u->hb_len, ZMQ_DONTWAIT) != -1) {
 		free(u->hb);
@@ -498,8 +535,18 @@ out:
 }
 
 /*
- * Handshake events of the dealer: a refused key is said plainly, once
- * until a handshake succeeds again (libzmq retries every 100 ms).
+ * Handshake events of the dealer, each said plainly once until a
+ * handshake succeeds again (libzmq retries every 100 ms):
+ *
+ * - refused by the correlator's ZAP handler with status 400 (key not
+ *   enrolled, or revoked): nothing will change by retrying, so the
+ *   sensor stops at once (exit status 4) with the reason, rather than
+ *   leaving batches unacknowledged until the drain timeout;
+ * - refused with another status (500: the correlator's database failed):
+ *   retried;
+ * - failed without detail (libzmq 4.3: the server closed the handshake,
+ *   which is what a CURVE server does with a HELLO it cannot decrypt) or
+ *   with a protocol error: the server key is probably wrong.
  */
 static void
 on_monitor(struct uplink *u)
@@ -521,18 +568,41 @@ on_monitor(struct uplink *u)
 		if (zmq_msg_size(&ev) >= 6) {
 			memcpy(&id, zmq_msg_data(&ev), 2);
 			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
-			if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !u->refused) {
-				u->refused = 1;
+			if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+			    value == 400 && atomic_load(&u->key_refused)) {
+				/* said already; the thread is stopping */
+			} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+			    value == 400) {
 				atomic_fetch_add(&u->auth_refused, 1);
 				log_warnx("uplink: %s refused this sensor's key "
-				    "(status %u): key not enrolled or revoked; "
+				    "(status 400): key not enrolled or revoked; "
 				    "enroll its .pub with `socctl sensor enroll "
-				    "NAME --agency CODE --key FILE`",
+				    "NAME --agency CODE --key FILE`; stopping",
+				    u->conf->connect);
+				atomic_store(&u->key_refused, 1);
+				kill(getpid(), SIGTERM);	/* the main loop */
+				u->refused = 1;
+			} else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH &&
+			    !u->refused) {
+				u->refused = 1;
+				atomic_fetch_add(&u->auth_refused, 1);
+				log_warnx("uplink: %s could not check this "
+				    "sensor's key (status %u); retrying",
 				    u->conf->connect, value);
+			} else if ((id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+			    id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
+			    !u->refused) {
+				u->refused = 1;
+				log_warnx("uplink: handshake with %s failed%s: "
+				    "the server key is probably wrong (server_key"
+				    " gives %s; it must be the correlator's public"
+				    " key, its .pub file)", u->conf->connect,
+				    id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ?
+				    " (protocol error)" : "", u->server_pub);
 			} else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED &&
 			    u->refused) {
 				u->refused = 0;
-				log_info("uplink: %s accepts this sensor's key "
+				log_info("uplink: handshake with %s succeeds "
 				    "again", u->conf->connect);
 			}
 		}
@@ -581,6 +651,8 @@ uplink_main(void *arg)
 			break;
 		if (stop_deadline != 0 && now >= stop_deadline)
 			break;
+		if (atomic_load(&u->key_refused))
+			break;		/* nothing will be acked: no drain */
 	}
 	return NULL;
 }
@@ -619,8 +691,11 @@ setup_sockets(struct uplink *u, char *err, size_t errlen)
 		return -1;
 	}
 	/* before connecting, so the first handshake is seen */
+	snprintf(u->server_pub, sizeof(u->server_pub), "%s", c->server_key);
 	if (zmq_socket_monitor(u->dealer, "inproc://uplink-monitor",
-	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) ==
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) ==
 	    -1 || (u->mon = zmq_socket(u->zctx, ZMQ_PAIR)) == NULL ||
 	    zmq_connect(u->mon, "inproc://uplink-monitor") == -1)
 		goto fail;
@@ -691,6 +766,7 @@ uplink_start(const struct sensor_conf *c, uplink_save_fn save, void *save_arg,
 		u->seq_path = strdup(path);
 	}
 	u->next_seq = now_us;
+	u->start_us = now_us;
 	if ((u->q = calloc(u->qcap, sizeof(*u->q))) == NULL ||
 	    (u->zctx = zmq_ctx_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -792,7 +868,7 @@ uplink_waits(const struct uplink *u)
 }
 
 uint64_t
-uplink_finish(struct uplink *u)
+uplink_finish(struct uplink *u, int *refused)
 {
 	uint64_t left;
 
@@ -800,6 +876,8 @@ uplink_finish(struct uplink *u)
 	zmq_send(u->pipe_main, "", 0, ZMQ_DONTWAIT);
 	pthread_join(u->thr, NULL);
 	left = u->qn;
+	if (refused != NULL)	/* after the join: a refusal while draining */
+		*refused = atomic_load(&u->key_refused);
 	uplink_log_counters(u);
 	uplink_free(u);
 	return left;
@@ -817,6 +895,9 @@ uplink_counters(struct uplink *u, struct soc_wbuf *hb)
 	soc_wire_add_counter(hb, "spool_bytes", atomic_load(&u->spool_bytes));
 	soc_wire_add_counter(hb, "rewinds", atomic_load(&u->rewinds));
 	soc_wire_add_counter(hb, "auth_refused", atomic_load(&u->auth_refused));
+	/* names this run: events_acked counts from here (the correlator
+	 * checks it against what it applied, issue 15) */
+	soc_wire_add_counter(hb, "uplink_start", u->start_us);
 }
 
 void

@@ -236,12 +236,13 @@ def main():
             f.write("uplink:\n  drain_timeout_s: 3\n")
         p = run(*sensor, "-c", cfg, "--key", os.path.join(tmp, "rogue.key"), "-r", pcap,
                 "--log-file", log, ok=False)
-        check(p.returncode == 3, f"unenrolled sensor exits 3 (unacked), got {p.returncode}")
+        # refused (ZAP 400): it stops at once with status 4 (issue 15)
+        check(p.returncode == 4, f"unenrolled sensor exits 4 (refused), got {p.returncode}")
         # 4. a revoked key delivers nothing either
         ctl("sensor", "revoke", "gw1")
         p = run(*sensor, "-c", cfg, "--key", os.path.join(tmp, "gw1.key"), "-r", pcap,
                 "--log-file", log, ok=False)
-        check(p.returncode == 3, f"revoked sensor exits 3, got {p.returncode}")
+        check(p.returncode == 4, f"revoked sensor exits 4, got {p.returncode}")
         con = sqlite3.connect(db)
         after = con.execute("select count(*), sum(count) from incidents").fetchone()
         recv_after = con.execute("select events_received from sensors where name='gw1'").fetchone()[0]

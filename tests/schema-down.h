@@ -17,6 +17,16 @@
 	" DROP TABLE province_agencies;" \
 	" DROP TABLE corr_reload;"
 
+/* 10 -> 9: clamped event times, acked vs applied (issue 15) */
+#define SCHEMA_DOWN_V10 \
+	"ALTER TABLE sensors DROP COLUMN ts_clamped;" \
+	" ALTER TABLE sensors DROP COLUMN ack_run;" \
+	" ALTER TABLE sensors DROP COLUMN ack_based;" \
+	" ALTER TABLE sensors DROP COLUMN ack_base;" \
+	" ALTER TABLE sensors DROP COLUMN ack_debt;" \
+	" ALTER TABLE sensors DROP COLUMN ack_grew;" \
+	" ALTER TABLE sensors DROP COLUMN ack_alarm_at;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

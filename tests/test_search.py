@@ -620,7 +620,10 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
-    for stmt in ("alter table sensors drop column role",     # undo step 7
+    for stmt in (*(f"alter table sensors drop column {c}" for c in  # undo step 10
+                   ("ts_clamped", "ack_run", "ack_based", "ack_base",
+                    "ack_debt", "ack_grew", "ack_alarm_at")),
+                 "alter table sensors drop column role",     # undo step 7
                  "alter table incidents drop column rule_tags",
                  "drop table forward_state",                 # undo step 6
                  "drop index outbox_incident", "drop index outbox_unsent",

@@ -442,6 +442,7 @@ cmd_sensor_revoke(struct ctx *c, int argc, char **argv)
 int
 cmd_sensor_reset_seq(struct ctx *c, int argc, char **argv)
 {
+	struct store_ack ack;
 	struct store_sensor s;
 	char note[192];
 	int rc;
@@ -455,8 +456,11 @@ cmd_sensor_reset_seq(struct ctx *c, int argc, char **argv)
 	    (unsigned long long)s.last_seq);
 	if (store_begin(c->st) == -1)
 		return db_fail(c);
+	/* and the acked-but-not-applied check starts over (issue 15) */
+	memset(&ack, 0, sizeof(ack));
 	if (db_audit_commit(c, store_sensor_set_seq(c->st, argv[1], 0, 0,
-	    c->now), "sensor seq reset", note) != 0)
+	    c->now) == 0 ? store_sensor_ack_set(c->st, argv[1], &ack) : -1,
+	    "sensor seq reset", note) != 0)
 		return 1;
 	printf("sensor %s: sequence reset (was %llu); its next batch starts "
 	    "the chain again\n", argv[1], (unsigned long long)s.last_seq);
@@ -517,6 +521,19 @@ sensor_last_alert(struct ctx *c, const void *row, struct cell *v)
 		v->i = at;
 }
 
+/* When its acked events were found not applied (issue 15); null: not. */
+static void
+sensor_ack_alarm(struct ctx *c, const void *row, struct cell *v)
+{
+	const struct store_sensor_info *s = row;
+
+	(void)c;
+	if (s->ack_alarm_at > 0)
+		v->i = s->ack_alarm_at;
+	else
+		v->null = 1;
+}
+
 static const struct col sensor_cols[] = {
 	{ "name", "NAME", 0, COL_STR, 0, SE(name), NULL },
 	{ "agency", "AGENCY", 1, COL_STR, 0, SE(agency), NULL },
@@ -533,6 +550,9 @@ static const struct col sensor_cols[] = {
 	{ "counters", NULL, 0, COL_RAW, 0, 0, sensor_counters },
 	{ "last_alert", "LAST ALERT", 9, COL_AGE, COL_DASH, 0, sensor_last_alert },
 	{ "role", "ROLE", 10, COL_STR, COL_NULLEMPTY | COL_DASH, SE(role), NULL },
+	{ "ts_clamped", ">CLAMPED", 11, COL_UINT, 0, SE(ts_clamped), NULL },
+	{ "acked_not_applied", NULL, 0, COL_INT, 0, SE(ack_debt), NULL },
+	{ "acked_alarm_at", NULL, 0, COL_TIME, 0, 0, sensor_ack_alarm },
 };
 
 static int

@@ -208,6 +208,8 @@ struct mon_ctx {
 	uint64_t	 churn;
 	char		 refused_name[96];	/* refusing syslog senders */
 	uint64_t	 refused;
+	char		 acked_name[96];	/* acked events not applied */
+	int64_t		 acked_debt;
 };
 
 static int
@@ -221,6 +223,12 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 		return 0;
 	}
 	m->enrolled++;
+	/* its acked events not applied: the chain pushed ahead (issue 15) */
+	if (s->ack_alarm_at > 0 && (m->acked_name[0] == '\0' ||
+	    s->ack_debt > m->acked_debt)) {
+		snprintf(m->acked_name, sizeof(m->acked_name), "%s", s->name);
+		m->acked_debt = s->ack_debt;
+	}
 	/* A batch is as good a sign of life as a heartbeat. */
 	heard = s->last_heartbeat > s->last_batch_at ?
 	    s->last_heartbeat : s->last_batch_at;
@@ -304,6 +312,13 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 		else
 			layer_set(c, 1, STORE_LAYER_DEGRADED,
 			    "%zu sensors, none heard from yet", down);
+		return 0;
+	}
+	if (m.acked_name[0] != '\0') {
+		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s: events acked"
+		    " but not stored (%lld); its sequence was pushed ahead: run"
+		    " `socctl sensor reset-seq %s`", m.acked_name,
+		    (long long)m.acked_debt, m.acked_name);
 		return 0;
 	}
 	if (m.lossy_name[0] != '\0') {

@@ -33,10 +33,18 @@ const struct store_sql store_sensor_sql[] = {
 	    " revoked_at = coalesce(revoked_at, ?2) WHERE name = ?1" },
 	{ S_SENSOR_LIST, "SELECT name, agency, pubkey, revoked, enrolled_at, last_seq,"
 	    " events_received, batches, last_batch_at, last_heartbeat, counters,"
-	    " json_valid(counters), coalesce(role, '')"
-	    " FROM sensors WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
+	    " json_valid(counters), coalesce(role, ''), ts_clamped, ack_debt,"
+	    " ack_alarm_at FROM sensors WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
 	{ S_SENSOR_ROLE, "UPDATE sensors SET role = ?2 WHERE name = ?1"
 	    " AND (?3 OR role IS NULL)" },
+	{ S_SENSOR_CLAMPED, "UPDATE sensors SET ts_clamped = ts_clamped + ?2"
+	    " WHERE name = ?1" },
+	{ S_SENSOR_ACK_GET, "SELECT events_received, ack_run, ack_based,"
+	    " ack_base, ack_debt, ack_grew, ack_alarm_at FROM sensors"
+	    " WHERE name = ?1" },
+	{ S_SENSOR_ACK_SET, "UPDATE sensors SET ack_run = ?2, ack_based = ?3,"
+	    " ack_base = ?4, ack_debt = ?5, ack_grew = ?6, ack_alarm_at = ?7"
+	    " WHERE name = ?1" },
 	{ 0, NULL }
 };
 
@@ -239,6 +247,9 @@ store_sensor_foreach(struct store *st, const char *agency, store_sensor_fn fn,
 		si.counters = col_str(s, 10);
 		si.counters_valid = sqlite3_column_int(s, 11) == 1;
 		si.role = col_str(s, 12);
+		si.ts_clamped = (uint64_t)sqlite3_column_int64(s, 13);
+		si.ack_debt = sqlite3_column_int64(s, 14);
+		si.ack_alarm_at = sqlite3_column_int64(s, 15);
 		if ((ret = fn(arg, &si)) != 0)
 			break;
 	}
@@ -248,4 +259,124 @@ store_sensor_foreach(struct store *st, const char *agency, store_sensor_fn fn,
 	}
 	store_stmt_put(s, tmp);
 	return ret;
+}
+
+int
+store_sensor_add_clamped(struct store *st, const char *name, uint64_t n)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_CLAMPED];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)n);
+	return store_exec_sensor(st, s, "sensor clamped", name);
+}
+
+/*
+ * The sensor's own count of acked events against what was applied, read
+ * at heartbeats that say nothing was in flight (unacked 0).  The sensor's
+ * uplink sets both counters as the heartbeat leaves, so then every batch
+ * sent before it is acked and in its count, and none sent after it can
+ * overtake it on the connection: acked - applied is the same at every
+ * such heartbeat of one run of the sensor, whatever the lag (acks on the
+ * way, a correlator restart, resends after a timeout, each counted once
+ * on each side).  The first such heartbeat of a run is the baseline (a
+ * restarted sensor's spool resends are counted before it).  The debt, the
+ * difference minus the baseline, grows only with acks given for events
+ * never applied: batches taken as resends because another holder of the
+ * key pushed the chain ahead (or batches refused and acked as malformed).
+ * It is raised once it grew at STORE_ACK_GREW quiet heartbeats, so one
+ * odd reading is not enough.  A difference that falls (events applied
+ * that this run did not send: the other holder's) takes the baseline
+ * down with it.  Returns 1 when the alarm is raised now, else 0.
+ */
+int
+store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,
+    int64_t applied, int64_t unacked, int64_t now_ns)
+{
+	int64_t x, d;
+
+	if (run != a->run) {
+		int64_t alarm = a->alarm_at;
+
+		memset(a, 0, sizeof(*a));
+		a->run = run;
+		a->alarm_at = alarm;	/* until reset-seq clears it */
+	}
+	if (unacked != 0)
+		return 0;
+	x = acked - applied;
+	if (!a->based) {
+		a->based = 1;
+		a->base = x;
+		a->debt = 0;
+		a->grew = 0;
+		return 0;
+	}
+	d = x - a->base;
+	if (d < 0) {
+		a->base = x;
+		d = 0;
+	}
+	if (d == 0) {
+		a->debt = 0;
+		a->grew = 0;
+		return 0;
+	}
+	if (d > a->debt)
+		a->grew++;
+	a->debt = d;
+	if (a->grew >= STORE_ACK_GREW && a->alarm_at == 0) {
+		a->alarm_at = now_ns;
+		return 1;
+	}
+	return 0;
+}
+
+int
+store_sensor_ack_check(struct store *st, const char *name, int64_t run,
+    int64_t acked, int64_t unacked, int64_t now_ns, struct store_ack *out)
+{
+	sqlite3_stmt *s;
+	int64_t applied;
+	int rc, tmp, raised;
+
+	if ((s = store_stmt_get(st, S_SENSOR_ACK_GET, &tmp)) == NULL)
+		return -1;
+	bind_str(s, 1, name);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			store_seterr(st, "no such sensor '%s'", name);
+		else
+			store_sqlerr(st, "sensor ack check");
+		store_stmt_put(s, tmp);
+		return -1;
+	}
+	applied = sqlite3_column_int64(s, 0);
+	out->run = sqlite3_column_int64(s, 1);
+	out->based = sqlite3_column_int(s, 2);
+	out->base = sqlite3_column_int64(s, 3);
+	out->debt = sqlite3_column_int64(s, 4);
+	out->grew = sqlite3_column_int(s, 5);
+	out->alarm_at = sqlite3_column_int64(s, 6);
+	store_stmt_put(s, tmp);
+	raised = store_ack_judge(out, run, acked, applied, unacked, now_ns);
+	if (store_sensor_ack_set(st, name, out) == -1)
+		return -1;
+	return raised;
+}
+
+int
+store_sensor_ack_set(struct store *st, const char *name,
+    const struct store_ack *a)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_ACK_SET];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, a->run);
+	sqlite3_bind_int(s, 3, a->based);
+	sqlite3_bind_int64(s, 4, a->base);
+	sqlite3_bind_int64(s, 5, a->debt);
+	sqlite3_bind_int(s, 6, a->grew);
+	sqlite3_bind_int64(s, 7, a->alarm_at);
+	return store_exec_sensor(st, s, "sensor ack state", name);
 }

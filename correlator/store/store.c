@@ -399,6 +399,23 @@ static const char schema_v9_provinces[] =
 	");";
 
 /*
+ * Per sensor (issue 15): events whose time was outside the correlator's
+ * bounds (ingest.max_ahead_s, ingest.max_age_s) and were given the
+ * receive time, and the check of the sensor's own count of acked events
+ * against what was applied (store_ack_judge() in store-sensor.c): the
+ * sensor run it follows, its baseline, the debt seen last, how often it
+ * grew, and when it was raised (0: not).
+ */
+static const char schema_v10_sensor_checks[] =
+	"ALTER TABLE sensors ADD COLUMN ts_clamped INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sensors ADD COLUMN ack_run INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sensors ADD COLUMN ack_based INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sensors ADD COLUMN ack_base INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sensors ADD COLUMN ack_debt INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sensors ADD COLUMN ack_grew INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sensors ADD COLUMN ack_alarm_at INTEGER NOT NULL DEFAULT 0;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -414,6 +431,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v7_roles,	/* 6 -> 7: key roles, incident rule tags */
 	schema_v8_windows,	/* 7 -> 8: correlation window counters */
 	schema_v9_provinces,	/* 8 -> 9: province bounds, agencies, reloads */
+	schema_v10_sensor_checks, /* 9 -> 10: clamped times, acked vs applied */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

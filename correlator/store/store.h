@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	9	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	10	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -80,6 +80,39 @@ int	store_sensor_set_seq(struct store *st, const char *name, uint64_t seq,
  */
 int	store_sensor_set_role(struct store *st, const char *name,
 	    const char *role, int force);
+/*
+ * Events of sensor name whose time was out of bounds and replaced by the
+ * receive time (soc_event_bound_time()); in the batch's transaction.
+ */
+int	store_sensor_add_clamped(struct store *st, const char *name, uint64_t n);
+
+/*
+ * The sensor's count of acked events (its heartbeat's events_acked, of
+ * the run whose uplink_start is run) against the events applied for its
+ * key: a debt that keeps growing means batches acked as resends that were
+ * never applied -- the key's sequence pushed ahead by another holder.
+ * store_ack_judge() is the pure rule (store-sensor.c says why it ignores
+ * ordinary lag); store_sensor_ack_check() reads, judges and writes it in
+ * the open transaction: 1 raised now, 0 not, -1 error.  Clearing it
+ * (store_sensor_ack_set() with a zeroed state) is `socctl sensor
+ * reset-seq`'s business.
+ */
+#define STORE_ACK_GREW	2	/* quiet heartbeats with a growing debt */
+struct store_ack {
+	int64_t		run;		/* the sensor run followed */
+	int		based;		/* base is set */
+	int64_t		base;		/* acked - applied at the baseline */
+	int64_t		debt;		/* at the last quiet heartbeat */
+	int		grew;		/* quiet heartbeats where it grew */
+	int64_t		alarm_at;	/* ns; 0 not raised */
+};
+int	store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,
+	    int64_t applied, int64_t unacked, int64_t now_ns);
+int	store_sensor_ack_check(struct store *st, const char *name, int64_t run,
+	    int64_t acked, int64_t unacked, int64_t now_ns, struct store_ack *out);
+int	store_sensor_ack_set(struct store *st, const char *name,
+	    const struct store_ack *a);
+
 /* counters_json: a JSON object of the sensor's counters. */
 int	store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,
 	    const char *counters_json);
@@ -445,6 +478,9 @@ struct store_sensor_info {
 	const char	*counters;		/* JSON object text as sent */
 	int		 counters_valid;	/* counters parses as JSON */
 	const char	*role;			/* "" not fixed yet */
+	uint64_t	 ts_clamped;		/* events given the receive time */
+	int64_t		 ack_debt;		/* acked, not applied (store_ack) */
+	int64_t		 ack_alarm_at;		/* raised at, ns; 0 not */
 };
 typedef int (*store_sensor_fn)(void *arg, const struct store_sensor_info *s);
 

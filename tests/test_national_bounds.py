@@ -134,6 +134,14 @@ def main():
               f"socctl stats counts them: {lam}")
         check("deferred 200 in 2 batches" in ctl("stats").stdout,
               "the table shows them")
+        cov = {a["code"]: a["layers"][1] for a in
+               json.loads(ctl("coverage", "--json").stdout)["agencies"]}
+        check(cov["lamdong"]["state"] == "degraded" and
+              "deferred" in cov["lamdong"]["reason"] and
+              "lamdong-soc" in cov["lamdong"]["reason"],
+              f"coverage: the deferring province's layer 2 degraded: {cov['lamdong']}")
+        check("deferred" not in cov["hue"]["reason"],
+              f"coverage: another province is not: {cov['hue']}")
 
         # 2. the next minute: the same batch is taken, nothing was lost
         while minute() == m0:

@@ -210,6 +210,11 @@ struct mon_ctx {
 	uint64_t	 refused;
 	char		 acked_name[96];	/* acked events not applied */
 	int64_t		 acked_debt;
+	char		 prov[8][96];		/* province keys (national role) */
+	size_t		 nprov;
+	char		 defer_name[96];	/* one over the national bound */
+	uint64_t	 deferred;
+	int64_t		 deferred_at;
 };
 
 static int
@@ -223,6 +228,8 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 		return 0;
 	}
 	m->enrolled++;
+	if (strcmp(s->role, "province") == 0 && m->nprov < 8)
+		snprintf(m->prov[m->nprov++], sizeof(m->prov[0]), "%s", s->name);
 	/* its acked events not applied: the chain pushed ahead (issue 15) */
 	if (s->ack_alarm_at > 0 && (m->acked_name[0] == '\0' ||
 	    s->ack_debt > m->acked_debt)) {
@@ -275,6 +282,33 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 	return 0;
 }
 
+/*
+ * National role: a province of this agency whose alerts were deferred over
+ * national.max_alerts_per_min within COV_DEFER_RECENT (they are resent,
+ * so nothing is lost, but the national view lags behind the province).
+ */
+#define COV_DEFER_RECENT	(15 * 60 * SOC_NS)
+
+static int
+mon_province(void *arg, const struct store_province_count *p)
+{
+	struct mon_ctx *m = arg;
+	size_t i;
+
+	if (p->last_deferred_at <= 0 ||
+	    m->now - p->last_deferred_at > COV_DEFER_RECENT)
+		return 0;
+	for (i = 0; i < m->nprov; i++)
+		if (strcmp(m->prov[i], p->name) == 0)
+			break;
+	if (i == m->nprov || p->last_deferred_at < m->deferred_at)
+		return 0;
+	snprintf(m->defer_name, sizeof(m->defer_name), "%s", p->name);
+	m->deferred = p->deferred;
+	m->deferred_at = p->last_deferred_at;
+	return 0;
+}
+
 static int
 layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 {
@@ -286,6 +320,9 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 	m.now = x->o->now_ns;
 	m.max = x->o->heartbeat_max_ns;
 	if (store_sensor_foreach(x->st, c->agency, mon_sensor, &m) == -1)
+		return -1;
+	if (m.nprov > 0 &&
+	    store_province_foreach(x->st, mon_province, &m) == -1)
 		return -1;
 	down = m.silent + m.never;
 	if (m.enrolled == 0) {
@@ -329,6 +366,15 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 		else
 			layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s loses %.1f%%"
 			    " of packets in capture", m.lossy_name, 100 * m.lossy_share);
+		return 0;
+	}
+	if (m.defer_name[0] != '\0') {
+		store_age_format(m.now - m.deferred_at, age, sizeof(age));
+		layer_set(c, 1, STORE_LAYER_DEGRADED, "province %s over"
+		    " national.max_alerts_per_min: %llu alerts deferred, the"
+		    " last %s ago (resent by the province; raise the bound if"
+		    " this is its real rate)", m.defer_name,
+		    (unsigned long long)m.deferred, age);
 		return 0;
 	}
 	if (m.churn > 0) {

@@ -65,6 +65,7 @@ struct logfile_conf {
 	const char		*start_at;	/* "end": skip what new files
 						   held at start-up */
 	int32_t			 tz_offset_sec;	/* stamps without a zone */
+	const struct logzones	*zones;		/* syslog.zones (host names) */
 	int64_t			 scan_ms;	/* glob this often; 0 = 250 */
 	int64_t			 grace_ms;	/* drain rotated files; 0 = 2000 */
 };

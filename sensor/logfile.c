@@ -156,6 +156,7 @@ emit_line(struct logfile_set *ls, const char *path, const char *line,
 		.now_ns = now,
 		.path = path,
 		.tz_offset_sec = ls->conf.tz_offset_sec,
+		.zones = ls->conf.zones,	/* by the line's host name */
 	};
 
 	if (len > 0 && line[len - 1] == '\r')

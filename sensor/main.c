@@ -770,6 +770,7 @@ open_intake(struct sensor *s)
 		.state_file = s->conf.state_file,
 		.start_at = s->conf.start_at,
 		.tz_offset_sec = (int32_t)(s->conf.tz_offset_min * 60),
+		.zones = s->zones,
 	};
 	struct syslogd_conf sc = {
 		.udp = &s->conf.syslog_udp,

@@ -196,9 +196,12 @@ logs:
 
 def zones(tmp):
     udp = free_port(socket.SOCK_DGRAM)
+    flog = os.path.join(tmp, "zones-file.log")
+    open(flog, "w").close()
     s = Sensor(tmp, "zones", f"""output: json
 logs:
   timezone: Asia/Ho_Chi_Minh
+  files: ["{flog}"]
 syslog:
   udp: 127.0.0.1:{udp}
   zones:
@@ -221,8 +224,12 @@ syslog:
         v.bind(("127.0.0.2", 0))
         v.sendto(f"<13>{bsd(now + 9 * 3600)} tokyo app: zone-by-addr".encode(),
                  ("127.0.0.1", udp))
-        check(wait_until(lambda: len(s.by_message("zone-")) >= 11, 20),
+        with open(flog, "a") as f:	# a followed file: by host name
+            f.write(f"{bsd(now)} utc-db2 app: zone-by-host-in-file\n")
+        check(wait_until(lambda: len(s.by_message("zone-")) >= 12, 20),
               "every zone line comes out")
+        check(len(s.by_message("zone-by-host-in-file")) == 1,
+              "the followed file's line too")
         for e in s.by_message("zone-by-"):
             check(abs(stamp_of(e) - now) < 120,
                   f"{e['message']}: read in its source's zone, got "

@@ -43,7 +43,7 @@ class Sensor:
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
         try:
-            rc = self.proc.wait(30)
+            rc = self.proc.wait(30 * TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()

@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port, wait_until)
+                     sanitizer_clean, stop, wait_port, wait_until, TIME_SCALE)
 
 try:
     import zmq
@@ -46,7 +46,7 @@ except ImportError:
 
 EVENTS, HEARTBEAT, ALERTS = 1, 2, 3
 ACK, NACK = 0, 1
-REPLY_WAIT_MS = 20000		# a hang, not a slow machine, makes this fail
+REPLY_WAIT_MS = int(20000 * TIME_SCALE)	# a hang, not a slow machine, makes this fail
 SILENCE_MS = 1500		# how long a refused peer is given to answer
 
 

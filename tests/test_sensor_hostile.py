@@ -133,7 +133,7 @@ def start_sensor(tmp, cfg, tag, json_out=False):
 def end_sensor(p, sig=signal.SIGTERM):
     p.send_signal(sig)
     try:
-        rc = p.wait(40)
+        rc = p.wait(40 * TIME_SCALE)
     except subprocess.TimeoutExpired:
         p.kill()
         rc = p.wait()

@@ -1,6 +1,14 @@
 """Shared helpers for the Python integration tests: counted checks that
 end in the 'N passed, N failed' line, free loopback ports, waiting for a
-daemon, sanitizer report detection, and the project's binaries."""
+daemon or a condition, sanitizer report detection, and the project's
+binaries.
+
+Timing: a test waits for the condition it needs (wait_until), never for a
+fixed time, and every ceiling is multiplied by TIME_SCALE: the
+SOC_TEST_TIME_SCALE environment variable (default 1) times 3 in a
+sanitizer build, which runs several times slower.  A ceiling only decides
+how long a broken test takes to fail; a passing one never waits it out."""
+import json
 import os
 import signal
 import socket
@@ -16,6 +24,40 @@ SOCCTL = os.path.join(BUILD, "correlator", "socctl")
 GEN = os.path.join(BUILD, "tests", "gen-sample")
 
 counts = {"passed": 0, "failed": 0}
+
+
+def _time_scale():
+    try:
+        scale = float(os.environ.get("SOC_TEST_TIME_SCALE") or 1)
+    except ValueError:
+        scale = 1.0
+    try:
+        with open(os.path.join(BUILD, "meson-info", "intro-buildoptions.json")) as f:
+            opts = {o["name"]: o["value"] for o in json.load(f)}
+        san = opts.get("b_sanitize", "none")
+        if san and san != "none" and san != ["none"]:
+            scale *= 3
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return max(scale, 1.0)
+
+
+TIME_SCALE = _time_scale()
+
+
+def wait_until(pred, what, ceiling=60, step=0.1):
+    """Polls pred() until it returns something true, for at most ceiling
+    seconds (times TIME_SCALE); returns that value.  On timeout it counts
+    a failure naming what, and returns pred()'s last value."""
+    end = time.monotonic() + ceiling * TIME_SCALE
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= end:
+            check(False, f"timed out after {ceiling * TIME_SCALE:.0f}s waiting: {what}")
+            return v
+        time.sleep(step)
 
 
 def check(cond, what):
@@ -34,7 +76,8 @@ def done():
 
 
 def run(*args, ok=True, **kw):
-    p = subprocess.run(list(args), capture_output=True, text=True, timeout=120, **kw)
+    p = subprocess.run(list(args), capture_output=True, text=True,
+                       timeout=120 * TIME_SCALE, **kw)
     if ok and p.returncode != 0:
         print(" ".join(args), "->", p.returncode, p.stdout, p.stderr, file=sys.stderr)
         raise SystemExit(1)
@@ -50,8 +93,8 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 def wait_port(port, proc, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
+    end = time.monotonic() + timeout * TIME_SCALE
+    while time.monotonic() < end:
         if proc.poll() is not None:
             return False
         try:
@@ -73,7 +116,7 @@ def stop(proc, timeout=20):
     exit status (-9 when it had to be killed)."""
     proc.send_signal(signal.SIGTERM)
     try:
-        return proc.wait(timeout)
+        return proc.wait(timeout * TIME_SCALE)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -111,10 +154,9 @@ def events_received(db, sensor="gw1"):
 def wait_received(db, want, timeout=30, settle=0.5):
     """Waits until want events are committed, then settle seconds more so
     that anything extra (a duplicate) arrives too; returns the count."""
-    import time
-    end = time.time() + timeout
+    end = time.monotonic() + timeout * TIME_SCALE
     n = events_received(db)
-    while n < want and time.time() < end:
+    while n < want and time.monotonic() < end:
         time.sleep(0.1)
         n = events_received(db)
     time.sleep(settle)

@@ -304,10 +304,13 @@ test_layer4(void)
 	CHECK_INT(store_coverage(st, &o, cov_one, &x, NULL, NULL), 0);
 	CHECK_INT(x.state, STORE_LAYER_MISSING);
 	CHECK_STR(x.reason, "forwarding not configured");
-	/* configured; the last ack (at now, above) is fresh, but the
-	 * agency's oldest pending record is too old */
+	/* configured; the last ack (an empty batch's, at now) is fresh,
+	 * but the agency's oldest pending record is too old.  The ack is
+	 * recorded here, at the clock the report is read with, not taken
+	 * from test_outbox: how long that took must not matter. */
 	fc.endpoint = "tcp://127.0.0.1:1";
 	CHECK_INT(store_forward_configure(st, &fc, now), 0);
+	CHECK_INT(store_outbox_acked(st, ids, 0, now), 0);
 	o.now_ns = now + SOC_NS;
 	CHECK_INT(store_coverage(st, &o, cov_one, &x, NULL, NULL), 0);
 	CHECK_INT(x.state, STORE_LAYER_OK);
@@ -330,12 +333,38 @@ test_layer4(void)
 	CHECK_INT(store_coverage(st, &o, cov_one, &x, NULL, NULL), 0);
 	CHECK_INT(x.state, STORE_LAYER_OK);
 	CHECK(strstr(x.reason, "backlog 0") != NULL);
+	/* an ack recorded after the report read its clock (the forwarder
+	 * heartbeats meanwhile) is fresh, not "never acked" */
+	CHECK_INT(store_outbox_acked(st, ids, 0, o.now_ns + SOC_NS / 10), 0);
+	CHECK_INT(store_coverage(st, &o, cov_one, &x, NULL, NULL), 0);
+	CHECK_INT(x.state, STORE_LAYER_OK);
 	store_close(st);
 }
 
 /* ---- the CEF writer, against a real TCP listener ---- */
 
-/* Reads from fd until want more lines than *have arrived or 10 s pass;
+/*
+ * The ceiling of every wait on the CEF writer thread: generous, since a
+ * loaded machine (an ASan build beside another build) can hold a thread
+ * or an fsync for seconds; a wait ends as soon as its condition holds.
+ */
+#define CEF_WAIT_MS	60000
+
+/* Polls sql on a second connection until it gives at least want or
+ * CEF_WAIT_MS pass; returns the last value. */
+static long long
+wait_int(const char *sql, long long want)
+{
+	long long v;
+	int waited;
+
+	for (waited = 0; (v = raw_int(sql)) < want && waited < CEF_WAIT_MS;
+	    waited += 50)
+		usleep(50000);
+	return v;
+}
+
+/* Reads from fd until want lines have arrived or CEF_WAIT_MS pass;
  * appends to buf.  Returns the lines counted in buf. */
 static int
 read_lines(int fd, char *buf, size_t cap, size_t *len, int want)
@@ -348,7 +377,7 @@ read_lines(int fd, char *buf, size_t cap, size_t *len, int want)
 	for (;;) {
 		for (n = 0, i = 0; i < *len; i++)
 			n += buf[i] == '\n';
-		if (n >= want || waited > 10000 || *len + 1 >= cap)
+		if (n >= want || waited > CEF_WAIT_MS || *len + 1 >= cap)
 			return n;
 		if (poll(&p, 1, 100) <= 0) {
 			waited += 100;
@@ -366,7 +395,7 @@ wait_accept(int lfd)
 {
 	struct pollfd p = { lfd, POLLIN, 0 };
 
-	if (poll(&p, 1, 10000) <= 0)
+	if (poll(&p, 1, CEF_WAIT_MS) <= 0)
 		return -1;
 	return accept(lfd, NULL, NULL);
 }
@@ -432,16 +461,15 @@ test_cef(void)
 	CHECK(strstr(buf, "externalId=lamdong-soc:") != NULL);
 	/* the cursor follows what the peer's TCP acknowledged */
 	top = raw_int("SELECT max(id) FROM outbox");
-	for (i = 0; i < 100 && raw_int("SELECT cef_cursor FROM forward_state") < top; i++)
-		usleep(50000);
-	CHECK_INT(raw_int("SELECT cef_cursor FROM forward_state"), top);
+	CHECK_INT(wait_int("SELECT cef_cursor FROM forward_state", top), top);
 	/* the SIEM goes away; new records wait, then arrive after the
 	 * reconnect, none skipped */
 	close(fd);
 	/* one record alone into the dead connection: the write succeeds,
 	 * the peer answers with a reset, nothing acknowledged it */
+	n = (int)raw_int("SELECT cef_sent FROM forward_state");
 	do_hit(st, "cef5", 3, 9005);
-	usleep(400000);
+	CHECK_INT(wait_int("SELECT cef_sent FROM forward_state", n + 1), n + 1);
 	for (i = 6; i < 8; i++) {
 		char g[16];
 
@@ -455,9 +483,7 @@ test_cef(void)
 	CHECK(n >= 3);
 	CHECK(strstr(buf, "cef5") != NULL && strstr(buf, "cef7") != NULL);
 	top = raw_int("SELECT max(id) FROM outbox");
-	for (i = 0; i < 100 && raw_int("SELECT cef_cursor FROM forward_state") < top; i++)
-		usleep(50000);
-	CHECK_INT(raw_int("SELECT cef_cursor FROM forward_state"), top);
+	CHECK_INT(wait_int("SELECT cef_cursor FROM forward_state", top), top);
 	CHECK(raw_int("SELECT cef_sent FROM forward_state") >= 8);
 	forward_cef_stop(w);
 	close(fd);

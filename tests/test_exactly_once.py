@@ -17,7 +17,7 @@ import time
 
 from soctest import (CORR, SENSOR, SOCCTL, SRC, append_syslog, check, counts, done,
                      events_received, free_port, run, wait_received,
-                     sanitizer_clean, wait_port, stop)
+                     sanitizer_clean, wait_port, stop, TIME_SCALE)
 
 
 def main():
@@ -121,7 +121,7 @@ uplink:
         check(n == total, f"after a correlator crash: {n} events for {total} lines")
 
         s.send_signal(signal.SIGTERM)
-        check(s.wait(30) == 0, "sensor exits cleanly on SIGTERM")
+        check(s.wait(30 * TIME_SCALE) == 0, "sensor exits cleanly on SIGTERM")
         check(events_received(db) == total, "nothing more after a clean stop")
     finally:
         for p, _ in procs:

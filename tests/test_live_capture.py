@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from soctest import (SENSOR, check, done, stop)
+from soctest import (SENSOR, TIME_SCALE, check, done, stop, wait_until)
 
 
 def dns_query(name, qid):
@@ -46,8 +46,8 @@ def main():
     err = open(os.path.join(tmp, "err.txt"), "w+")
     proc = subprocess.Popen([SENSOR, "-c", cfg], stdout=out, stderr=err)
     try:
-        deadline = time.time() + 10
-        while time.time() < deadline:
+        deadline = time.monotonic() + 30 * TIME_SCALE
+        while time.monotonic() < deadline:
             err.seek(0)
             if "running as nobody" in err.read() or proc.poll() is not None:
                 break
@@ -68,9 +68,12 @@ def main():
         # traffic the filter excludes
         s.sendto(b"not dns", ("127.0.0.1", 5353))
         s.close()
-        time.sleep(1.0)
+        # the JSON lines are flushed as they come: wait for the five
+        out_text = lambda: open(out.name).read()
+        wait_until(lambda: all(f"host{i}.live-test.example" in out_text() for i in range(5)),
+                   "the five queries printed")
         os.kill(proc.pid, signal.SIGUSR1)
-        time.sleep(0.3)
+        wait_until(lambda: "counters: " in open(err.name).read(), "counters logged on SIGUSR1")
     finally:
         rc = stop(proc, 15)
     check(rc == 0, f"sensor exits 0 on SIGTERM, got {rc}")

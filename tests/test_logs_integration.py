@@ -23,7 +23,8 @@ import sys
 import tempfile
 import time
 
-from soctest import (SENSOR, check, counts, done, free_port, sanitizer_clean, wait_port)
+from soctest import (SENSOR, TIME_SCALE, check, counts, done, free_port, sanitizer_clean,
+                     wait_port, wait_until)
 
 
 class Sensor:
@@ -42,7 +43,7 @@ class Sensor:
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
         try:
-            rc = self.proc.wait(30)
+            rc = self.proc.wait(30 * TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
@@ -74,8 +75,8 @@ def messages(tmp, prefix):
 
 def wait_for(tmp, prefix, want, timeout=20):
     """Wait until at least `want` messages with prefix have been printed."""
-    end = time.time() + timeout
-    while time.time() < end:
+    end = time.monotonic() + timeout * TIME_SCALE
+    while time.monotonic() < end:
         if len(messages(tmp, prefix)) >= want:
             break
         time.sleep(0.1)
@@ -101,8 +102,8 @@ def append(path, first, last, tag="f"):
 
 def state_caught_up(state, path, timeout=20):
     """Wait until the state file records the whole of path as read."""
-    end = time.time() + timeout
-    while time.time() < end:
+    end = time.monotonic() + timeout * TIME_SCALE
+    while time.monotonic() < end:
         try:
             st = os.stat(path)
             with open(state) as f:
@@ -173,8 +174,8 @@ def test_syslog(tmp, cfg, udp_port, tcp_port):
         for c in conns:
             c.close()
 
-        end = time.time() + 20
-        while time.time() < end:
+        end = time.monotonic() + 20 * TIME_SCALE
+        while time.monotonic() < end:
             evs = [e for e in events(tmp) if "-msg-" in e.get("message", "")]
             if len(evs) >= len(want):
                 break
@@ -224,7 +225,8 @@ def test_files(tmp, cfg, log, state, gdir):
         exactly_once(wait_for(tmp, "f-line-", 310, timeout=30), want, "rename-and-create")
 
         # copytruncate, the new content longer than the old offset
-        time.sleep(3)           # the rotated file is finished by now
+        wait_until(lambda: "finished the rotated file" in open(s.errpath).read(),
+                   "the rotated file finished (drained for its grace, closed)")
         shutil.copy(log, log + ".2")
         with open(log, "r+") as f:
             f.truncate(0)

@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, wait_until, TIME_SCALE)
 
 try:
     import zmq
@@ -46,7 +46,7 @@ except ImportError:
 
 EVENTS, HEARTBEAT, ALERTS = 1, 2, 3
 ACK, NACK = 0, 1
-REPLY_WAIT_MS = 20000		# a hang, not a slow machine, makes this fail
+REPLY_WAIT_MS = int(20000 * TIME_SCALE)	# a hang, not a slow machine, makes this fail
 SILENCE_MS = 1500		# how long a refused peer is given to answer
 
 
@@ -237,12 +237,11 @@ def main():
         # 6. heartbeat and last alert per province, as `socctl sensors` shows
         check(p.send(batch(HEARTBEAT, 0, [counter("outbox_pending", 0)]),
                      wait_ms=SILENCE_MS) is None, "a heartbeat is not acked")
-        sensors = {}
-        for _ in range(100):	# the heartbeat has no reply to wait for
-            sensors = {s["name"]: s for s in json.loads(ctl("sensors", "--json").stdout)}
-            if sensors["lamdong-soc"]["last_heartbeat"] is not None:
-                break
-            time.sleep(0.1)
+        def sensors_seen():	# the heartbeat has no reply to wait for
+            rows = {s["name"]: s for s in json.loads(ctl("sensors", "--json").stdout)}
+            return rows if rows["lamdong-soc"]["last_heartbeat"] is not None else None
+        sensors = (wait_until(sensors_seen, "the heartbeat recorded") or
+                   {s["name"]: s for s in json.loads(ctl("sensors", "--json").stdout)})
         lam = sensors["lamdong-soc"]
         check(lam["last_heartbeat"] is not None, "the province's heartbeat is shown")
         check(lam["last_alert"] is not None, "the province's last alert is shown")

@@ -26,8 +26,8 @@ import sys
 import tempfile
 import time
 
-from soctest import (CORR, SENSOR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+from soctest import (CORR, SENSOR, SOCCTL, SRC, TIME_SCALE, check, done, free_port,
+                     run, sanitizer_clean, stop, wait_port)
 
 TMP = tempfile.mkdtemp(prefix="soc-ops-")
 
@@ -55,15 +55,15 @@ def notify_socket(name):
     """A datagram socket like systemd's; name starting with @ is abstract."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind("\0" + name[1:] if name.startswith("@") else name)
-    s.settimeout(30)
+    s.settimeout(30 * TIME_SCALE)
     return s
 
 
 def wait_for(sock, what, proc):
     """Reads messages until one holds the line what; returns all lines read."""
     seen = []
-    end = time.time() + 30
-    while time.time() < end and proc.poll() is None:
+    end = time.monotonic() + 30 * TIME_SCALE
+    while time.monotonic() < end and proc.poll() is None:
         try:
             msg = sock.recv(4096).decode()
         except socket.timeout:
@@ -309,8 +309,8 @@ def test_seq_ahead():
     with open(state + ".seq", "w") as f:
         f.write(f"{2**64 - 1000}\n")
     s = sensor(wait_events=True)
-    end = time.time() + 30
-    while time.time() < end and "implausibly far ahead" not in open(err.name).read():
+    end = time.monotonic() + 30 * TIME_SCALE
+    while time.monotonic() < end and "implausibly far ahead" not in open(err.name).read():
         time.sleep(0.1)
     stop(s)
     check("implausibly far ahead" in open(err.name).read(), "the correlator says why it refused")

@@ -18,7 +18,7 @@ import time
 
 from soctest import (CORR, SENSOR, SOCCTL, SRC, append_syslog, check, counts, done,
                      events_received, free_port, run, wait_received,
-                     sanitizer_clean, wait_port, stop)
+                     sanitizer_clean, wait_port, stop, TIME_SCALE)
 
 
 def main():
@@ -69,7 +69,7 @@ uplink:
         time.sleep(1.5)		# read, but held in the open batch
         check(events_received(db) == 0, "lines wait in the open batch")
         s.send_signal(signal.SIGTERM)
-        check(s.wait(30) == 0, "sensor exits cleanly on SIGTERM")
+        check(s.wait(30 * TIME_SCALE) == 0, "sensor exits cleanly on SIGTERM")
         check(events_received(db) == 20, "the final batch is acked")
         with open(state) as f:
             text = f.read()
@@ -80,7 +80,7 @@ uplink:
         append_syslog(log, 20, 25)
         time.sleep(0.5)
         s.send_signal(signal.SIGTERM)
-        check(s.wait(30) == 0, "restarted sensor exits cleanly")
+        check(s.wait(30 * TIME_SCALE) == 0, "restarted sensor exits cleanly")
         n = wait_received(db, 25, settle=1.0)
         check(n == 25, f"after a restart: {n} events for 25 lines")
     finally:

@@ -481,7 +481,10 @@ layer_national(struct cov_ctx *x, struct store_coverage *c)
 	}
 	if (store_forward_backlog(x->st, c->agency, &n, &oldest) == -1)
 		return -1;
-	ack_age = fs.last_ack_at ? x->o->now_ns - fs.last_ack_at : -1;
+	/* an ack recorded after the report read its clock (the forwarder
+	 * runs meanwhile) is fresh, not "never" */
+	ack_age = fs.last_ack_at == 0 ? -1 : fs.last_ack_at > x->o->now_ns ?
+	    0 : x->o->now_ns - fs.last_ack_at;
 	backlog_age = n ? x->o->now_ns - oldest : 0;
 	if (ack_age >= 0)
 		store_age_format(ack_age, a1, sizeof(a1));

@@ -526,19 +526,6 @@ forward_free(struct forward *f)
 }
 
 int
-forward_name_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return i > 0 && i < 64;
-}
-
-int
 forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
     const char *db, const char secret[41], char *err, size_t errlen)
 {
@@ -596,7 +583,7 @@ forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
 		return -1;
 	}
 	snprintf(c->origin, sizeof(c->origin), "%s", o->name ? o->name : "");
-	if (o->name != NULL && *o->name != '\0' && !forward_name_ok(o->name)) {
+	if (o->name != NULL && *o->name != '\0' && !soc_code_ok(o->name)) {
 		snprintf(err, errlen, "forward.name '%.80s%s' is not a name: 1-63"
 		    " letters, digits, '.', '_' or '-' (it goes into alert ids"
 		    " name:incident:revision and CEF syslog headers); use the"

@@ -52,9 +52,8 @@ struct forward_opts {
  * correlator's own).  0, or -1 with a reason in err: --forward without
  * --forward-server-key, a bad key, severity, field list or duration,
  * forwarding (endpoint or cef) without forward.name, a name that is not
- * 1-63 letters, digits, '.', '_', '-' (forward_name_ok).
+ * 1-63 letters, digits, '.', '_', '-' (soc_code_ok).
  */
-int	forward_name_ok(const char *s);
 int	forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
 	    const char *db, const char secret[41], char *err, size_t errlen);
 

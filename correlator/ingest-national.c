@@ -61,20 +61,6 @@ tags_join(const struct soc_alert *a, char *buf, size_t len)
 	}
 }
 
-/* An agency code: 1-63 letters, digits, '.', '_' or '-' (socctl's). */
-static int
-agency_code_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return i > 0 && i < 64;
-}
-
 /* A hostile string made printable for a log line (at most 64 bytes). */
 static const char *
 printable(const char *s, char *buf, size_t len)
@@ -199,7 +185,7 @@ check_agency(struct ingest *in, const struct store_sensor *sen,
 
 	s = nat_slot(in, sen->name);
 	loud = s->agency_logged != minute + 1;
-	if (!agency_code_ok(*agency)) {
+	if (!soc_code_ok(*agency)) {
 		if (loud)
 			log_warnx("%s: incident %lld names agency \"%s\", not a"
 			    " code (1-63 letters, digits, '.', '_', '-'); stored"
@@ -288,7 +274,7 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
 	    in->ajson.data, in->atags, &r);
 	r.category = alert_category(in, in->atags);
-	if (!agency_code_ok(r.origin_agency))	/* never stored as sent */
+	if (!soc_code_ok(r.origin_agency))	/* never stored as sent */
 		r.origin_agency = sen->agency;
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
 		return -1;

@@ -239,3 +239,16 @@ fail:
 	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 	return -1;
 }
+
+int
+soc_code_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return i > 0 && i < 64;
+}

@@ -387,6 +387,28 @@ test_bound_time(void)
 	CHECK(!soc_event_bound_time(e, now, 300 * s, 0));
 }
 
+/* Codes: agency codes, sensor and province names, forward.name. */
+static void
+test_code_ok(void)
+{
+	char big[80];
+
+	CHECK(soc_code_ok("lamdong"));
+	CHECK(soc_code_ok("so-tttt.hue_2"));
+	CHECK(!soc_code_ok(""));
+	CHECK(!soc_code_ok("a b"));
+	CHECK(!soc_code_ok("a/b"));
+	CHECK(!soc_code_ok("=cmd"));
+	CHECK(!soc_code_ok("x\ny"));
+	CHECK(!soc_code_ok("L\xc3\xa2m"));
+	memset(big, 'a', sizeof(big));
+	big[63] = '\0';
+	CHECK(soc_code_ok(big));
+	big[63] = 'a';
+	big[64] = '\0';
+	CHECK(!soc_code_ok(big));
+}
+
 int
 main(void)
 {
@@ -399,5 +421,6 @@ main(void)
 	test_time();
 	test_conf();
 	test_bound_time();
+	test_code_ok();
 	return check_done();
 }

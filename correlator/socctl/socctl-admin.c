@@ -41,18 +41,6 @@ cmd_keygen(struct ctx *c, int argc, char **argv)
 
 /* ---- agencies ---- */
 
-static int
-code_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || strchr("._-", s[i]) != NULL))
-			return 0;
-	return i > 0 && i < 64;
-}
-
 int
 cmd_agency_add(struct ctx *c, int argc, char **argv)
 {
@@ -65,7 +53,7 @@ cmd_agency_add(struct ctx *c, int argc, char **argv)
 
 	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, name, "--name NAME") == -1)
 		return 1;
-	if (!code_valid(argv[1]))
+	if (!soc_code_ok(argv[1]))
 		return cmd_err(c, "agency code '%s' must be 1-63 letters, digits,"
 		    " '.', '_' or '-'", argv[1]);
 	if (db_open(c) == -1 || store_begin(c->st) == -1)

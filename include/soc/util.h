@@ -15,6 +15,12 @@ int64_t	soc_now_ns(void);		/* CLOCK_REALTIME */
 int64_t	soc_mono_ms(void);		/* CLOCK_MONOTONIC */
 /* "90s", "15m", "2h", "7d", "1h30m" -> ns; -1 on error. */
 int64_t	soc_parse_duration(const char *s);
+/*
+ * A code: an agency code, a sensor or province name, a forward.name --
+ * 1-63 letters, digits, '.', '_' or '-' (nothing a path, a CSV cell, a
+ * log line or PROVINCE/AGENCY would read otherwise).  1 valid, 0 not.
+ */
+int	soc_code_ok(const char *s);
 
 /*
  * CURVE keys.  A key file holds one Z85 key (40 chars) on its first line;

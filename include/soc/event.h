@@ -180,7 +180,8 @@ enum soc_ftype {
 	X(REGISTRY_DATA,	"registry.data.strings",	SOC_T_STR) \
 	X(USER_DOMAIN,		"user.domain",			SOC_T_STR) \
 	X(USER_ID,		"user.id",			SOC_T_STR) \
-	X(DEST_DOMAIN,		"destination.domain",		SOC_T_STR)
+	X(DEST_DOMAIN,		"destination.domain",		SOC_T_STR) \
+	X(SOC_WINLOG_RECOVERED,	"soc.winlog.recovered",		SOC_T_INT)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

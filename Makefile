@@ -16,7 +16,7 @@ DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG
 # province and sensor tests), chromium (the leadership report rendered
 # headless).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
-TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium
+TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium python3-evtx
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 
 .PHONY: all deps deps-test deps-extra build test test-unit test-asan demo bench fuzz install clean

@@ -8,6 +8,7 @@
  * a corrupt chunk (libevtx skips it and marks the file corrupted) or a
  * truncated file is counted and logged, and reading goes on.
  */
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,29 @@
 
 #define EVTX_XML_MAX	(4u << 20)	/* a record is at most 64 KiB of
 					   binary XML; its text far less */
+
+/*
+ * Whether the file is shorter than the chunks its header counts (the
+ * header is 4096 bytes, a chunk 65536; the count is at offset 42).
+ * libevtx reads the chunks that are whole and says nothing of the rest.
+ */
+static bool
+evtx_truncated(const char *path)
+{
+	unsigned char h[44];
+	struct stat sb;
+	FILE *f;
+	bool cut = false;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return false;
+	if (fread(h, 1, sizeof(h), f) == sizeof(h) && fstat(fileno(f), &sb) ==
+	    0)
+		cut = (uint64_t)sb.st_size < 4096 + 65536 *
+		    (uint64_t)(h[42] | h[43] << 8);
+	fclose(f);
+	return cut;
+}
 
 bool
 evtx_is_file(const char *path)
@@ -106,6 +130,7 @@ evtx_read_file(struct evtx_reader *r, const char *path)
 	libevtx_error_t *err = NULL;
 	int n = 0, nrec = 0, rc = 0;
 	uint64_t before = r->st.records, bad = r->st.unreadable, id, *ids = NULL;
+	uint64_t rec_before = r->st.recovered;
 	size_t nids = 0;
 
 	if (libevtx_file_initialize(&file, &err) != 1) {
@@ -177,6 +202,12 @@ evtx_read_file(struct evtx_reader *r, const char *path)
 		rc = -1;
 	}
 	libevtx_error_free(&err);
+	if (evtx_truncated(path)) {
+		r->st.truncated_files++;
+		log_warnx("%s: truncated (shorter than the chunks its header "
+		    "counts): the whole chunks were read", path);
+		rc = -1;
+	}
 	if (r->st.unreadable > bad) {
 		log_warnx("%s: %llu records could not be rendered", path,
 		    (unsigned long long)(r->st.unreadable - bad));
@@ -184,7 +215,7 @@ evtx_read_file(struct evtx_reader *r, const char *path)
 	}
 	log_info("%s: %llu records (%d recovered from free space, of which "
 	    "%llu new)", path, (unsigned long long)(r->st.records - before),
-	    nrec, (unsigned long long)r->st.recovered);
+	    nrec, (unsigned long long)(r->st.recovered - rec_before));
 	libevtx_file_close(file, NULL);
 	libevtx_file_free(&file, NULL);
 	return rc;

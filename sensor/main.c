@@ -529,6 +529,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "evtx_recovered_bad", evtx.st.recovered_bad };
 	c[n++] = (struct counter){ "evtx_unreadable", evtx.st.unreadable };
 	c[n++] = (struct counter){ "evtx_corrupt_files", evtx.st.corrupt_files };
+	c[n++] = (struct counter){ "evtx_truncated_files", evtx.st.truncated_files };
 	c[n++] = (struct counter){ "winlog_xml_errors", evtx.st.xml_errors };
 	c[n++] = (struct counter){ "winlog_bad_utf8", evtx.st.bad_utf8 };
 	c[n++] = (struct counter){ "winlog_names_refused", evtx.st.names_refused };

@@ -33,6 +33,7 @@ struct winlog_stats {
 	uint64_t	recovered_bad;	/* recovered but not renderable */
 	uint64_t	unreadable;	/* records libevtx could not render */
 	uint64_t	corrupt_files;	/* files libevtx marks corrupted */
+	uint64_t	truncated_files; /* shorter than their header says */
 	uint64_t	xml_errors;	/* records whose XML stopped parsing */
 	uint64_t	bad_utf8;	/* values that are not valid UTF-8 */
 	uint64_t	bad_entities;	/* unknown &..; references, kept as is */

@@ -68,7 +68,7 @@ static const struct conf_opt sensor_opts[] = {
 	  .arg = "IFACE", .help = "capture live on IFACE (repeatable)" },
 	{ .name = "capture.files", .type = CONF_LIST, .dst = &S.conf.pcaps,
 	  .flag = "read", .letter = 'r', .arg = "FILE",
-	  .help = "replay a pcap file to its end, then exit (repeatable)" },
+	  .help = "replay a pcap or EVTX file to its end, then exit (repeatable)" },
 	{ .name = "logs.files", .type = CONF_LIST, .dst = &S.conf.log_files,
 	  .flag = "log-file", .arg = "PATH",
 	  .help = "read a log file (repeatable); followed unless --once or -r" },

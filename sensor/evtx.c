@@ -56,11 +56,21 @@ evtx_is_file(const char *path)
 	return yes;
 }
 
-/* FILETIME (100 ns since 1601) to ns since 1970. */
+/* FILETIME (100 ns since 1601) to ns since 1970, clamped to int64 (a
+ * forged record can say anything). */
 int64_t
 evtx_filetime_ns(uint64_t ft)
 {
-	return ((int64_t)ft - 116444736000000000LL) * 100;
+	const uint64_t epoch = 116444736000000000ULL;
+	uint64_t d;
+
+	if (ft >= epoch) {
+		d = ft - epoch;
+		return d > (uint64_t)INT64_MAX / 100 ? INT64_MAX :
+		    (int64_t)d * 100;
+	}
+	d = epoch - ft;			/* before 1970: at most 1.2e19 ns */
+	return d > (uint64_t)INT64_MAX / 100 ? INT64_MIN : -(int64_t)d * 100;
 }
 
 #ifdef HAVE_LIBEVTX

@@ -55,7 +55,12 @@ def run_sensor(*paths):
     for p in paths:
         args += ["-r", p]
     p = subprocess.run(args, capture_output=True, timeout=300)
-    events = [json.loads(line) for line in p.stdout.splitlines()]
+    events = []
+    for line in p.stdout.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError as e:
+            check(False, "%s: not JSON (%s): %r" % (paths, e, line[:2000]))
     return p.returncode, events, p.stderr.decode(errors="replace")
 
 

@@ -411,14 +411,13 @@ soc_event_unset(struct soc_event *ev, int f)
 	}
 }
 
-/* Only the used parts: the dyn[] entries in use and the buffer. */
+/* Only the used parts: the buffer, then the dyn[] entries in use. */
 void
 soc_event_copy(struct soc_event *dst, const struct soc_event *src)
 {
-	memcpy(dst, src, offsetof(struct soc_event, dyn));
+	memcpy(dst, src, offsetof(struct soc_event, buf) + src->buf_len);
 	if (src->ndyn > 0)
 		memcpy(dst->dyn, src->dyn, src->ndyn * sizeof(src->dyn[0]));
-	memcpy(dst->buf, src->buf, src->buf_len);
 }
 
 const char *

@@ -242,11 +242,12 @@ struct soc_event {
 	int64_t		ts;			/* @timestamp, ns since epoch */
 	uint32_t	flags;			/* SOC_EV_* */
 	uint64_t	present[(SOC_F_COUNT + 63) / 64];
+	uint32_t	ndyn;			/* dyn[] entries in use */
 	struct soc_val	val[SOC_F_COUNT];
 	uint32_t	buf_len;
-	uint32_t	ndyn;			/* dyn[] entries in use */
-	struct soc_dyn	dyn[SOC_EVENT_DYN_MAX];	/* in the order first set */
 	char		buf[SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE];
+	/* after the buffer: an event without them copies as it did */
+	struct soc_dyn	dyn[SOC_EVENT_DYN_MAX];	/* in the order first set */
 };
 
 /* Registry (fixed and interned ids alike). */

@@ -532,6 +532,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "evtx_truncated_files", evtx.st.truncated_files };
 	c[n++] = (struct counter){ "winlog_xml_errors", evtx.st.xml_errors };
 	c[n++] = (struct counter){ "winlog_bad_utf8", evtx.st.bad_utf8 };
+	c[n++] = (struct counter){ "winlog_bad_utf16", evtx.st.bad_utf16 };
 	c[n++] = (struct counter){ "winlog_names_refused", evtx.st.names_refused };
 	c[n++] = (struct counter){ "winlog_values_cut", evtx.st.values_cut };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)

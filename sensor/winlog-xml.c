@@ -194,6 +194,8 @@ set_value(struct wx *w, int f)
 		}
 		i += k;
 	}
+	if (w->tlen >= 3 && memmem(w->txt, w->tlen, "\xef\xbf\xbd", 3) != NULL)
+		w->st->bad_utf16++;
 	if (w->tcut) {
 		w->st->values_cut++;
 		soc_event_set_truncated(w->ev);

@@ -36,6 +36,9 @@ struct winlog_stats {
 	uint64_t	truncated_files; /* shorter than their header says */
 	uint64_t	xml_errors;	/* records whose XML stopped parsing */
 	uint64_t	bad_utf8;	/* values that are not valid UTF-8 */
+	uint64_t	bad_utf16;	/* values with U+FFFD: libevtx renders
+					   invalid UTF-16 (a lone surrogate)
+					   so (one in the source counts too) */
 	uint64_t	bad_entities;	/* unknown &..; references, kept as is */
 	uint64_t	names_refused;	/* names past the table or too long */
 	uint64_t	values_cut;	/* values cut to fit (event marked) */

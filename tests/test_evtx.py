@@ -279,6 +279,30 @@ def damaged(tmp):
     check(got > 0, "truncated: its first chunks were read (%d)" % got)
     print("truncated file: exit %d, %d events" % (rc, len(events)))
 
+    # a lone surrogate in a UTF-16 value (checksums made right again):
+    # libevtx renders U+FFFD, the value is kept and counted
+    import struct
+    import zlib
+    src = bytearray(open(other, "rb").read())
+    c = 4096
+    i = src.find("MSEDGEWIN10".encode("utf-16-le"), c + 0x200)
+    check(i > 0, "the computer name in the sample")
+    src[i:i + 2] = b"\x00\xd8"
+    free = struct.unpack_from("<I", src, c + 0x30)[0]
+    struct.pack_into("<I", src, c + 0x34,
+                     zlib.crc32(bytes(src[c + 0x200:c + free])))
+    struct.pack_into("<I", src, c + 0x7c, zlib.crc32(
+        bytes(src[c:c + 0x78]) + bytes(src[c + 0x80:c + 0x200])))
+    sur = os.path.join(tmp, "surrogate.evtx")
+    open(sur, "wb").write(src)
+    rc, events, err = run_sensor(sur)
+    check(rc == 0 and len(events) == 4, "surrogate: exit %d, %d events" %
+          (rc, len(events)))
+    check(all(get(e, "winlog.computer_name") == "\ufffdEDGEWIN10"
+              for e in events), "surrogate: U+FFFD in its place")
+    check(re.search(r"winlog_bad_utf16 [1-9]", err) is not None,
+          "surrogate counted: " + err[-300:])
+
     # garbage with the magic: refused with a reason, exit 2, no crash
     junk = os.path.join(tmp, "junk.evtx")
     open(junk, "wb").write(b"ElfFile\0" + b"\xff" * 5000)

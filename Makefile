@@ -9,13 +9,14 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
-              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev
+              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev \
+              libevtx-dev libbfio-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks), python3-zmq (the hostile
 # province and sensor tests), chromium (the leadership report rendered
 # headless).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
-TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog
+TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog python3-evtx
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 
 .PHONY: all deps deps-test deps-extra build test test-unit test-asan demo bench fuzz install clean

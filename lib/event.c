@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,10 +28,11 @@ static const struct {
 #undef SOC_X_REG
 };
 
-#define HASH_SLOTS 256		/* power of two, > 2 * SOC_F_COUNT */
+#define HASH_SLOTS 512		/* power of two, > 2 * SOC_F_COUNT */
 _Static_assert(HASH_SLOTS > 2 * SOC_F_COUNT, "grow HASH_SLOTS");
 _Static_assert(SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE <= 65535,
     "string offsets are 16-bit");
+_Static_assert(SOC_F_COUNT + SOC_F_DYN_MAX < 65535, "dynamic ids are 16-bit");
 
 static int16_t		hash_slot[HASH_SLOTS];
 static pthread_once_t	hash_once = PTHREAD_ONCE_INIT;
@@ -57,16 +60,120 @@ hash_build(void)
 	}
 }
 
+/*
+ * Interned dynamic names.  Append-only: an entry is written in full
+ * under the mutex, then published by a release store of its hash slot
+ * (and of the count), so readers take no lock: a slot they see filled
+ * points at a complete name.  Names live as long as the process.
+ */
+#define DYN_SLOTS	(SOC_F_DYN_MAX * 2)	/* power of two */
+_Static_assert((DYN_SLOTS & (DYN_SLOTS - 1)) == 0, "DYN_SLOTS");
+
+static const char	*dyn_name[SOC_F_DYN_MAX];
+static uint8_t		 dyn_len[SOC_F_DYN_MAX];
+static _Atomic uint16_t	 dyn_slot[DYN_SLOTS];	/* index + 1, 0 = empty */
+static _Atomic int	 dyn_n;
+static _Atomic uint64_t	 dyn_refused, dyn_dropped;
+static pthread_mutex_t	 dyn_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+dyn_prefixed(const char *name, size_t len)
+{
+	static const size_t ed = sizeof(SOC_F_DYN_EVENT_DATA) - 1,
+	    ud = sizeof(SOC_F_DYN_USER_DATA) - 1;
+
+	return (len > ed && memcmp(name, SOC_F_DYN_EVENT_DATA, ed) == 0) ||
+	    (len > ud && memcmp(name, SOC_F_DYN_USER_DATA, ud) == 0);
+}
+
+/* The id of an interned name, or SOC_F_NONE; no lock. */
+static int
+dyn_find(const char *name, size_t len, uint32_t h)
+{
+	unsigned k;
+
+	for (uint32_t i = h;; i++) {
+		k = atomic_load_explicit(&dyn_slot[i & (DYN_SLOTS - 1)],
+		    memory_order_acquire);
+		if (k == 0)
+			return SOC_F_NONE;
+		if (dyn_len[k - 1] == len && memcmp(dyn_name[k - 1], name,
+		    len) == 0)
+			return SOC_F_COUNT + (int)k - 1;
+	}
+}
+
+int
+soc_field_intern(const char *name, size_t len)
+{
+	uint32_t h;
+	int f, n;
+	char *copy;
+
+	if (len > SOC_F_DYN_NAME_MAX || !dyn_prefixed(name, len) ||
+	    memchr(name, '\0', len) != NULL) {
+		atomic_fetch_add(&dyn_refused, 1);
+		return SOC_F_NONE;
+	}
+	h = hash_name(name, len);
+	if ((f = dyn_find(name, len, h)) != SOC_F_NONE)
+		return f;
+	pthread_mutex_lock(&dyn_mu);
+	if ((f = dyn_find(name, len, h)) != SOC_F_NONE)
+		goto out;	/* another thread was first */
+	n = atomic_load_explicit(&dyn_n, memory_order_relaxed);
+	if (n >= SOC_F_DYN_MAX || (copy = malloc(len + 1)) == NULL) {
+		atomic_fetch_add(&dyn_refused, 1);
+		goto out;
+	}
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	dyn_name[n] = copy;
+	dyn_len[n] = (uint8_t)len;
+	atomic_store_explicit(&dyn_n, n + 1, memory_order_release);
+	while (atomic_load_explicit(&dyn_slot[h & (DYN_SLOTS - 1)],
+	    memory_order_relaxed) != 0)
+		h++;
+	atomic_store_explicit(&dyn_slot[h & (DYN_SLOTS - 1)], (uint16_t)(n + 1),
+	    memory_order_release);
+	f = SOC_F_COUNT + n;
+out:
+	pthread_mutex_unlock(&dyn_mu);
+	return f;
+}
+
+uint64_t
+soc_field_dyn_refused(void)
+{
+	return atomic_load(&dyn_refused);
+}
+
+uint64_t
+soc_event_dyn_dropped(void)
+{
+	return atomic_load(&dyn_dropped);
+}
+
 const char *
 soc_field_name(int f)
 {
-	return (f >= 0 && f < SOC_F_COUNT) ? registry[f].name : NULL;
+	if (f >= 0 && f < SOC_F_COUNT)
+		return registry[f].name;
+	if (f >= SOC_F_COUNT && f - SOC_F_COUNT <
+	    atomic_load_explicit(&dyn_n, memory_order_acquire))
+		return dyn_name[f - SOC_F_COUNT];
+	return NULL;
 }
 
 enum soc_ftype
 soc_field_type(int f)
 {
-	return (f >= 0 && f < SOC_F_COUNT) ? registry[f].type : 0;
+	if (f >= 0 && f < SOC_F_COUNT)
+		return registry[f].type;
+	if (f >= SOC_F_COUNT && f - SOC_F_COUNT <
+	    atomic_load_explicit(&dyn_n, memory_order_acquire))
+		return SOC_T_STR;
+	return 0;
 }
 
 /*
@@ -104,6 +211,8 @@ soc_field_lookup(const char *name, size_t len)
 		if (strlen(old_names[i].name) == len &&
 		    memcmp(old_names[i].name, name, len) == 0)
 			return old_names[i].field;
+	if (len <= SOC_F_DYN_NAME_MAX && dyn_prefixed(name, len))
+		return dyn_find(name, len, hash_name(name, len));
 	return SOC_F_NONE;
 }
 
@@ -120,6 +229,53 @@ soc_event_reset(struct soc_event *ev)
 	ev->flags = 0;
 	memset(ev->present, 0, sizeof(ev->present));
 	ev->buf_len = 0;
+	ev->ndyn = 0;
+}
+
+/* The dyn[] entry of f, or NULL. */
+static struct soc_dyn *
+dyn_entry(const struct soc_event *ev, int f)
+{
+	for (uint32_t i = 0; i < ev->ndyn; i++)
+		if (ev->dyn[i].id == f)
+			return (struct soc_dyn *)&ev->dyn[i];
+	return NULL;
+}
+
+bool
+soc_event_dyn_has(const struct soc_event *ev, int f)
+{
+	return dyn_entry(ev, f) != NULL;
+}
+
+/* A dynamic string: a new value goes in the buffer like any string. */
+static void
+put_dyn(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
+{
+	size_t room = ev->buf_len < limit ? limit - ev->buf_len : 0;
+	struct soc_dyn *d;
+
+	if (soc_field_type(f) != SOC_T_STR)
+		return;
+	if ((d = dyn_entry(ev, f)) == NULL) {
+		if (ev->ndyn >= SOC_EVENT_DYN_MAX) {
+			atomic_fetch_add_explicit(&dyn_dropped, 1,
+			    memory_order_relaxed);
+			soc_event_set_truncated(ev);
+			return;
+		}
+		d = &ev->dyn[ev->ndyn++];
+		d->id = (uint16_t)f;
+	}
+	if (len > room) {
+		len = room;
+		soc_event_set_truncated(ev);
+	}
+	if (len > 0)
+		memcpy(ev->buf + ev->buf_len, s, len);
+	d->off = (uint16_t)ev->buf_len;
+	d->len = (uint16_t)len;
+	ev->buf_len += (uint32_t)len;
 }
 
 /* Copy s into the buffer below limit, cutting (and flagging) to fit. */
@@ -128,7 +284,11 @@ put_str(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
 {
 	size_t room = ev->buf_len < limit ? limit - ev->buf_len : 0;
 
-	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR)
+	if (__builtin_expect(f >= SOC_F_COUNT, 0)) {
+		put_dyn(ev, f, s, len, limit);
+		return;
+	}
+	if (f < 0 || registry[f].type != SOC_T_STR)
 		return;
 	if (len > room) {
 		len = room;
@@ -241,20 +401,37 @@ soc_event_set_ip6(struct soc_event *ev, int f, const uint8_t a[16])
 void
 soc_event_unset(struct soc_event *ev, int f)
 {
+	struct soc_dyn *d;
+
 	if (f >= 0 && f < SOC_F_COUNT)
 		ev->present[f / 64] &= ~((uint64_t)1 << (f % 64));
+	else if (f >= SOC_F_COUNT && (d = dyn_entry(ev, f)) != NULL) {
+		ev->ndyn--;
+		memmove(d, d + 1, (size_t)(ev->dyn + ev->ndyn - d) * sizeof(*d));
+	}
 }
 
+/* Only the used parts: the buffer, then the dyn[] entries in use. */
 void
 soc_event_copy(struct soc_event *dst, const struct soc_event *src)
 {
 	memcpy(dst, src, offsetof(struct soc_event, buf) + src->buf_len);
+	if (src->ndyn > 0)
+		memcpy(dst->dyn, src->dyn, src->ndyn * sizeof(src->dyn[0]));
 }
 
 const char *
 soc_event_str(const struct soc_event *ev, int f, size_t *len)
 {
-	if (f < 0 || f >= SOC_F_COUNT || registry[f].type != SOC_T_STR ||
+	const struct soc_dyn *d;
+
+	if (__builtin_expect(f >= SOC_F_COUNT, 0)) {
+		if ((d = dyn_entry(ev, f)) == NULL)
+			return NULL;
+		*len = d->len;
+		return ev->buf + d->off;
+	}
+	if (f < 0 || registry[f].type != SOC_T_STR ||
 	    !soc_event_has(ev, f))
 		return NULL;
 	*len = ev->val[f].s.len;
@@ -285,9 +462,9 @@ soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz)
 	const char *s;
 	size_t len;
 
-	if (outsz == 0 || f < 0 || f >= SOC_F_COUNT || !soc_event_has(ev, f))
+	if (outsz == 0 || f < 0 || !soc_event_has(ev, f))
 		return -1;
-	switch (registry[f].type) {
+	switch (soc_field_type(f)) {
 	case SOC_T_STR:
 		s = soc_event_str(ev, f, &len);
 		if (len >= outsz)

@@ -11,6 +11,8 @@
  * cut to fit (a string over 8 KiB, an array over 4 KiB joined) marks the
  * event truncated (soc.truncated), as the sensor does; so does
  * "soc": {"truncated": true} in the input, which the writer produces.
+ * Members of winlog.event_data and winlog.user_data (Winlogbeat's open
+ * sets of names) become dynamic fields (event.h), names interned.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -259,8 +261,10 @@ jr_assign(struct jr *j, int is_string)
 		j->ev->ts = v;
 		return 0;
 	}
-	if ((f = soc_field_lookup(j->path, j->plen)) == SOC_F_NONE) {
-		j->unknown++;
+	if ((f = soc_field_lookup(j->path, j->plen)) == SOC_F_NONE &&
+	    (j->plen < 7 || memcmp(j->path, "winlog.", 7) != 0 ||
+	    (f = soc_field_intern(j->path, j->plen)) == SOC_F_NONE)) {
+		j->unknown++;	/* winlog.event_data.*: interned above */
 		return 0;
 	}
 	switch (soc_field_type(f)) {

@@ -267,8 +267,8 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
  * computed once: each field's rank in it and the objects above it, so
  * that writing an event visits only the fields it has, in rank order.
  */
-#define JT_MAX_NODES	256
-#define JT_MAX_KIDS	24
+#define JT_MAX_NODES	512
+#define JT_MAX_KIDS	32
 #define JT_MAX_DEPTH	8
 #define JT_QCOPY	36	/* bytes copied for a key: all of the longest */
 
@@ -284,13 +284,23 @@ struct jnode {
 _Static_assert(JT_QCOPY >= sizeof(((struct jnode *)0)->name) + 3 &&
     JT_QCOPY + 1 <= sizeof(((struct jnode *)0)->qkey), "JT_QCOPY");
 
+/*
+ * Two leaves stand for the dynamic fields (event.h): the objects
+ * winlog.event_data and winlog.user_data, written whole with the names
+ * after the prefix as keys, as Winlogbeat writes them, inside the one
+ * "winlog" object with the fixed winlog.* fields.
+ */
+#define JT_ED		SOC_F_COUNT		/* winlog.event_data */
+#define JT_UD		(SOC_F_COUNT + 1)	/* winlog.user_data */
+#define JT_NF		(SOC_F_COUNT + 2)
+
 static struct jnode	jt[JT_MAX_NODES];
 static int		jt_n;
-static uint8_t		jt_type[SOC_F_COUNT];	/* soc_field_type() */
-static uint16_t		jt_rank[SOC_F_COUNT];	/* field -> place in the walk */
-static int16_t		jt_leaf[SOC_F_COUNT];	/* place in the walk -> field */
-static uint8_t		jt_depth[SOC_F_COUNT];	/* objects above the field */
-static uint8_t		jt_path[SOC_F_COUNT][JT_MAX_DEPTH]; /* them, then it */
+static uint8_t		jt_type[JT_NF];		/* soc_field_type() */
+static uint16_t		jt_rank[JT_NF];		/* field -> place in the walk */
+static int16_t		jt_leaf[JT_NF];		/* place in the walk -> field */
+static uint8_t		jt_depth[JT_NF];	/* objects above the field */
+static uint16_t		jt_path[JT_NF][JT_MAX_DEPTH]; /* them, then it */
 static pthread_once_t	jt_once = PTHREAD_ONCE_INIT;
 
 static int
@@ -324,14 +334,14 @@ jt_child(int parent, const char *name, size_t len, int field)
 }
 
 static void
-jt_walk(int node, uint8_t *path, int depth, int *next)
+jt_walk(int node, uint16_t *path, int depth, int *next)
 {
 	for (int i = 0; i < jt[node].nkids; i++) {
 		int k = jt[node].kids[i], f = jt[k].field;
 
-		if (depth >= JT_MAX_DEPTH - 1 || k > UINT8_MAX)
+		if (depth >= JT_MAX_DEPTH - 1)
 			abort();	/* registry outgrew the table */
-		path[depth] = (uint8_t)k;
+		path[depth] = (uint16_t)k;
 		if (f < 0) {
 			jt_walk(k, path, depth + 1, next);
 			continue;
@@ -339,15 +349,15 @@ jt_walk(int node, uint8_t *path, int depth, int *next)
 		jt_rank[f] = (uint16_t)*next;
 		jt_leaf[(*next)++] = (int16_t)f;
 		jt_depth[f] = (uint8_t)depth;
-		memcpy(jt_path[f], path, (size_t)depth + 1);
+		memcpy(jt_path[f], path, ((size_t)depth + 1) * sizeof(*path));
 	}
 }
 
 static void
 jt_build(void)
 {
-	uint8_t path[JT_MAX_DEPTH];
-	int next = 0;
+	uint16_t path[JT_MAX_DEPTH];
+	int next = 0, wl;
 
 	jt_n = 1;
 	jt[0].field = -1;
@@ -362,11 +372,41 @@ jt_build(void)
 		jt_child(node, name, strlen(name), f);
 		jt_type[f] = (uint8_t)soc_field_type(f);
 	}
+	wl = jt_child(0, "winlog", 6, -1);
+	jt_child(wl, "event_data", 10, JT_ED);
+	jt_child(wl, "user_data", 9, JT_UD);
 	jt_walk(0, path, 0, &next);
 }
 
 /* Fields to write: those present, plus soc.truncated for the flag. */
-#define JT_WORDS	((SOC_F_COUNT + 63) / 64)
+#define JT_WORDS	((JT_NF + 63) / 64)
+
+/* The object of the dynamic fields under one prefix (g: 'e' or 'u');
+ * out of line, so the hot member writer stays small. */
+static __attribute__((noinline, cold)) void
+json_dyn(struct soc_sbuf *b, const struct soc_event *ev, int g,
+    const struct jnode *k, size_t skip)
+{
+	size_t pl = g == 'e' ? sizeof(SOC_F_DYN_EVENT_DATA) - 1 :
+	    sizeof(SOC_F_DYN_USER_DATA) - 1;
+	const char *name, *v;
+	size_t vlen;
+	int n = 0;
+
+	sbuf_put(b, k->qkey + skip, k->qlen - skip);
+	sbuf_put(b, "{", 1);
+	for (unsigned i = 0; i < soc_event_dyn_count(ev); i++) {
+		name = soc_field_name(soc_event_dyn_at(ev, i, &v, &vlen));
+		if (name[7] != g)	/* "winlog.e..." or "winlog.u..." */
+			continue;
+		if (n++ > 0)
+			sbuf_put(b, ",", 1);
+		soc_sbuf_json_str(b, name + pl, strlen(name + pl));
+		sbuf_put(b, ":", 1);
+		soc_sbuf_json_str(b, v, vlen);
+	}
+	sbuf_put(b, "}", 1);
+}
 
 /*
  * The member for field f: its key (k, the first skip bytes left out),
@@ -379,6 +419,10 @@ json_member(struct soc_sbuf *b, const struct soc_event *ev, int f,
 	size_t klen = k->qlen - skip, len = 0;
 	char *o;
 
+	if (__builtin_expect(f >= SOC_F_COUNT, 0)) {
+		json_dyn(b, ev, f == JT_ED ? 'e' : 'u', k, skip);
+		return;
+	}
 	if (jt_type[f] == SOC_T_STR)
 		len = ev->val[f].s.len;
 	if ((o = soc_sbuf_reserve(b, JT_QCOPY + 6 * len + 64)) == NULL)
@@ -420,8 +464,8 @@ json_member(struct soc_sbuf *b, const struct soc_event *ev, int f,
 void
 soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 {
-	uint64_t present[JT_WORDS], ranked[JT_WORDS] = { 0 };
-	uint8_t open[JT_MAX_DEPTH];
+	uint64_t present[JT_WORDS] = { 0 }, ranked[JT_WORDS] = { 0 };
+	uint16_t open[JT_MAX_DEPTH];
 	char ts[SOC_FMT_TIME_LEN + 3];
 	size_t tlen, first = 0;		/* @timestamp comes first */
 	int nopen = 0;
@@ -429,10 +473,15 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 	pthread_once(&jt_once, jt_build);
 	/* the flag alone (an intake's mark) is written as the field would
 	 * read, inside the one "soc" object with the other soc. fields */
-	memcpy(present, ev->present, sizeof(present));
+	memcpy(present, ev->present, sizeof(ev->present));
 	if (ev->flags & SOC_EV_TRUNCATED)
 		present[SOC_F_SOC_TRUNCATED / 64] |=
 		    (uint64_t)1 << (SOC_F_SOC_TRUNCATED % 64);
+	for (unsigned i = 0; i < soc_event_dyn_count(ev); i++) {
+		int g = soc_field_name(ev->dyn[i].id)[7] == 'e' ? JT_ED : JT_UD;
+
+		present[g / 64] |= (uint64_t)1 << (g % 64);
+	}
 	for (int w = 0; w < JT_WORDS; w++)
 		for (uint64_t m = present[w]; m != 0; m &= m - 1) {
 			int r = jt_rank[w * 64 + __builtin_ctzll(m)];
@@ -448,7 +497,7 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 		for (uint64_t m = ranked[w]; m != 0; m &= m - 1) {
 			int f = jt_leaf[w * 64 + __builtin_ctzll(m)];
 			int depth = jt_depth[f], same = 0;
-			const uint8_t *path = jt_path[f];
+			const uint16_t *path = jt_path[f];
 			const struct jnode *k;
 
 			while (same < nopen && same < depth &&

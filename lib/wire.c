@@ -164,6 +164,11 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 		need += 4 + 8;
 		nfields++;
 	}
+	for (uint32_t i = 0; i < ev->ndyn; i++) {
+		need += 4 + 1 + strlen(soc_field_name(ev->dyn[i].id)) +
+		    ev->dyn[i].len;
+		nfields++;
+	}
 	if (wbuf_reserve(b, need) == -1)
 		return -1;
 	p = b->data + b->len;
@@ -197,6 +202,19 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 		put16(p, SOC_F_SOC_TRUNCATED);
 		put16(p + 2, 8);
 		put64(p + 4, 1);
+		p += 12;
+	}
+	/* dynamic fields by name: ids are this process's own */
+	for (uint32_t i = 0; i < ev->ndyn; i++) {
+		const char *name = soc_field_name(ev->dyn[i].id);
+		size_t nl = strlen(name), n = ev->dyn[i].len;
+
+		put16(p, SOC_WIRE_NAMED);
+		put16(p + 2, (uint16_t)(1 + nl + n));
+		p[4] = (uint8_t)nl;
+		memcpy(p + 5, name, nl);
+		memcpy(p + 5 + nl, ev->buf + ev->dyn[i].off, n);
+		p += 5 + nl + n;
 	}
 	b->len += need;
 	put32(b->data + 16, ++b->count);
@@ -283,7 +301,24 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
     uint64_t *unknown, const char **why)
 {
 	struct soc_ip ip;
+	int f;
 
+	if (id == SOC_WIRE_NAMED) {
+		if (n < 1 || v[0] == 0 || v[0] > n - 1) {
+			*why = "named field: bad name length";
+			return -1;
+		}
+		if (ev == NULL)
+			return 0;
+		if ((f = soc_field_intern((const char *)v + 1, v[0])) ==
+		    SOC_F_NONE) {
+			(*unknown)++;	/* another prefix, or a full table */
+			return 0;
+		}
+		soc_event_set_str(ev, f, (const char *)v + 1 + v[0],
+		    (size_t)(n - 1 - v[0]));
+		return 0;
+	}
 	if (id >= SOC_F_COUNT) {
 		(*unknown)++;
 		return 0;

@@ -27,6 +27,7 @@
 #include "soc/notify.h"
 #include "soc/util.h"
 #include "soc-config.h"
+#include "evtx.h"
 #include "intake.h"
 #include "logparse.h"
 #include "sensor.h"
@@ -35,6 +36,7 @@ static volatile sig_atomic_t	sensor_quit;
 static volatile sig_atomic_t	sensor_report;
 
 static struct sensor	S;
+static struct evtx_reader	evtx;	/* -r FILE.evtx (issue 17) */
 
 static void	sensor_flush(struct sensor *s);
 static void	sensor_release_held(struct sensor *s, int final);
@@ -66,7 +68,7 @@ static const struct conf_opt sensor_opts[] = {
 	  .arg = "IFACE", .help = "capture live on IFACE (repeatable)" },
 	{ .name = "capture.files", .type = CONF_LIST, .dst = &S.conf.pcaps,
 	  .flag = "read", .letter = 'r', .arg = "FILE",
-	  .help = "replay a pcap file to its end, then exit (repeatable)" },
+	  .help = "replay a pcap or EVTX file to its end, then exit (repeatable)" },
 	{ .name = "logs.files", .type = CONF_LIST, .dst = &S.conf.log_files,
 	  .flag = "log-file", .arg = "PATH",
 	  .help = "read a log file (repeatable); followed unless --once or -r" },
@@ -612,6 +614,18 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "syslog_tcp_evicted_senders",
 	    sy.tcp_evicted_senders };
 	c[n++] = (struct counter){ "syslog_zone_suspect", sy.zone_suspect };
+	c[n++] = (struct counter){ "evtx_records", evtx.st.records };
+	c[n++] = (struct counter){ "evtx_recovered", evtx.st.recovered };
+	c[n++] = (struct counter){ "evtx_recovered_dup", evtx.st.recovered_dup };
+	c[n++] = (struct counter){ "evtx_recovered_bad", evtx.st.recovered_bad };
+	c[n++] = (struct counter){ "evtx_unreadable", evtx.st.unreadable };
+	c[n++] = (struct counter){ "evtx_corrupt_files", evtx.st.corrupt_files };
+	c[n++] = (struct counter){ "evtx_truncated_files", evtx.st.truncated_files };
+	c[n++] = (struct counter){ "winlog_xml_errors", evtx.st.xml_errors };
+	c[n++] = (struct counter){ "winlog_bad_utf8", evtx.st.bad_utf8 };
+	c[n++] = (struct counter){ "winlog_bad_utf16", evtx.st.bad_utf16 };
+	c[n++] = (struct counter){ "winlog_names_refused", evtx.st.names_refused };
+	c[n++] = (struct counter){ "winlog_values_cut", evtx.st.values_cut };
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };
@@ -858,8 +872,14 @@ main(int argc, char **argv)
 	/* replay: pcaps and logs are read to their end, then we exit */
 	replay = S.conf.once || (S.conf.pcaps.n > 0 && S.conf.interfaces.n == 0);
 	S.following = !replay && S.conf.log_files.n > 0;
+	evtx.emit = sensor_emit;
+	evtx.tick = tick_cb;
+	evtx.arg = &S;
+	evtx.stop = &sensor_quit;
 	for (size_t i = 0; i < S.conf.pcaps.n && !sensor_quit; i++)
-		if (capture_read_file(S.cap, S.conf.pcaps.v[i]) == -1)
+		if (evtx_is_file(S.conf.pcaps.v[i]) ?
+		    evtx_read_file(&evtx, S.conf.pcaps.v[i]) == -1 :
+		    capture_read_file(S.cap, S.conf.pcaps.v[i]) == -1)
 			rc = 2;
 	if (replay) {
 		for (size_t i = 0; i < S.conf.log_files.n && !sensor_quit; i++)
@@ -905,6 +925,7 @@ main(int argc, char **argv)
 	capture_close(S.cap);
 	logfile_close(S.logs);	/* after the uplink thread's last save */
 	logzones_free(S.zones);
+	evtx_reader_free(&evtx);
 	soc_sbuf_free(&S.json);
 	soc_wbuf_free(&S.batch);
 	soc_wbuf_free(&S.held);

@@ -138,7 +138,50 @@ enum soc_ftype {
 	X(NET_VLAN_ID_KW,	"network.vlan.id",		SOC_T_STR) \
 	X(DNS_ID_KW,		"dns.id",			SOC_T_STR) \
 	X(SOC_HTTP_COOKIE,	"soc.http.request.cookie",	SOC_T_STR) \
-	X(SOC_TS_CLAIMED,	"soc.timestamp.claimed",	SOC_T_TIME)
+	X(SOC_TS_CLAIMED,	"soc.timestamp.claimed",	SOC_T_TIME) \
+	X(WINLOG_CHANNEL,	"winlog.channel",		SOC_T_STR) \
+	X(WINLOG_PROVIDER,	"winlog.provider_name",		SOC_T_STR) \
+	X(WINLOG_PROVIDER_GUID,	"winlog.provider_guid",		SOC_T_STR) \
+	X(WINLOG_EVENT_ID,	"winlog.event_id",		SOC_T_STR) \
+	X(WINLOG_COMPUTER,	"winlog.computer_name",		SOC_T_STR) \
+	X(WINLOG_RECORD_ID,	"winlog.record_id",		SOC_T_STR) \
+	X(WINLOG_TASK,		"winlog.task",			SOC_T_STR) \
+	X(WINLOG_OPCODE,	"winlog.opcode",		SOC_T_STR) \
+	X(WINLOG_KEYWORDS,	"winlog.keywords",		SOC_T_STR) \
+	X(WINLOG_VERSION,	"winlog.version",		SOC_T_INT) \
+	X(WINLOG_PID,		"winlog.process.pid",		SOC_T_INT) \
+	X(WINLOG_TID,		"winlog.process.thread.id",	SOC_T_INT) \
+	X(WINLOG_USER_ID,	"winlog.user.identifier",	SOC_T_STR) \
+	X(WINLOG_ACTIVITY_ID,	"winlog.activity_id",		SOC_T_STR) \
+	X(WINLOG_RELATED_ID,	"winlog.related_activity_id",	SOC_T_STR) \
+	X(EVENT_CODE,		"event.code",			SOC_T_STR) \
+	X(EVENT_PROVIDER,	"event.provider",		SOC_T_STR) \
+	X(HOST_NAME,		"host.name",			SOC_T_STR) \
+	X(PROCESS_EXE,		"process.executable",		SOC_T_STR) \
+	X(PROCESS_CMDLINE,	"process.command_line",		SOC_T_STR) \
+	X(PROCESS_CWD,		"process.working_directory",	SOC_T_STR) \
+	X(PROCESS_ENTITY_ID,	"process.entity_id",		SOC_T_STR) \
+	X(PPROCESS_EXE,		"process.parent.executable",	SOC_T_STR) \
+	X(PPROCESS_CMDLINE,	"process.parent.command_line",	SOC_T_STR) \
+	X(PPROCESS_PID,		"process.parent.pid",		SOC_T_INT) \
+	X(PPROCESS_NAME,	"process.parent.name",		SOC_T_STR) \
+	X(PPROCESS_ENTITY_ID,	"process.parent.entity_id",	SOC_T_STR) \
+	X(PROCESS_MD5,		"process.hash.md5",		SOC_T_STR) \
+	X(PROCESS_SHA1,		"process.hash.sha1",		SOC_T_STR) \
+	X(PROCESS_SHA256,	"process.hash.sha256",		SOC_T_STR) \
+	X(FILE_NAME,		"file.name",			SOC_T_STR) \
+	X(FILE_MD5,		"file.hash.md5",		SOC_T_STR) \
+	X(FILE_SHA1,		"file.hash.sha1",		SOC_T_STR) \
+	X(FILE_SHA256,		"file.hash.sha256",		SOC_T_STR) \
+	X(REGISTRY_PATH,	"registry.path",		SOC_T_STR) \
+	X(REGISTRY_HIVE,	"registry.hive",		SOC_T_STR) \
+	X(REGISTRY_KEY,		"registry.key",			SOC_T_STR) \
+	X(REGISTRY_VALUE,	"registry.value",		SOC_T_STR) \
+	X(REGISTRY_DATA,	"registry.data.strings",	SOC_T_STR) \
+	X(USER_DOMAIN,		"user.domain",			SOC_T_STR) \
+	X(USER_ID,		"user.id",			SOC_T_STR) \
+	X(DEST_DOMAIN,		"destination.domain",		SOC_T_STR) \
+	X(SOC_WINLOG_RECOVERED,	"soc.winlog.recovered",		SOC_T_INT)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,
@@ -172,20 +215,63 @@ struct soc_val {
 	};
 };
 
+/*
+ * Dynamic fields: Windows EventData and UserData have an open set of
+ * names.  Each is kept under "winlog.event_data." or "winlog.user_data."
+ * (Winlogbeat's names) as a string field whose id is interned once per
+ * process: ids from SOC_F_COUNT on, in the order names were first seen,
+ * so they never cross a process (the wire carries the name).  The table
+ * is bounded; a name past it, or longer than SOC_F_DYN_NAME_MAX, is
+ * refused (SOC_F_NONE) and counted.  An event holds at most
+ * SOC_EVENT_DYN_MAX of them, in its one string buffer; a value past that
+ * is dropped, counted and the event marked cut.
+ */
+#define SOC_F_DYN_MAX		8192	/* interned names per process */
+#define SOC_F_DYN_NAME_MAX	128	/* bytes of a name, prefix included */
+#define SOC_EVENT_DYN_MAX	128	/* dynamic values per event */
+#define SOC_F_DYN_EVENT_DATA	"winlog.event_data."
+#define SOC_F_DYN_USER_DATA	"winlog.user_data."
+
+struct soc_dyn {
+	uint16_t	id;			/* >= SOC_F_COUNT */
+	uint16_t	off;			/* into soc_event.buf */
+	uint16_t	len;
+};
+
 struct soc_event {
 	int64_t		ts;			/* @timestamp, ns since epoch */
 	uint32_t	flags;			/* SOC_EV_* */
 	uint64_t	present[(SOC_F_COUNT + 63) / 64];
+	uint32_t	ndyn;			/* dyn[] entries in use */
 	struct soc_val	val[SOC_F_COUNT];
 	uint32_t	buf_len;
 	char		buf[SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE];
+	/* after the buffer: an event without them copies as it did */
+	struct soc_dyn	dyn[SOC_EVENT_DYN_MAX];	/* in the order first set */
 };
 
-/* Registry. */
+/* Registry (fixed and interned ids alike). */
 const char	*soc_field_name(int f);
 enum soc_ftype	 soc_field_type(int f);
-/* Field id for an ECS name of given length, or SOC_F_NONE. */
+/* Field id for an ECS name of given length (or an interned dynamic
+ * name: it is not interned here), or SOC_F_NONE. */
 int		 soc_field_lookup(const char *name, size_t len);
+/*
+ * The id of a dynamic name (under SOC_F_DYN_EVENT_DATA or
+ * SOC_F_DYN_USER_DATA), interned on first sight; SOC_F_NONE for another
+ * prefix, an empty or over-long name, or a full table (counted).  Thread
+ * safe: inserts take a mutex, lookups take none.
+ */
+int		 soc_field_intern(const char *name, size_t len);
+static inline bool
+soc_field_dynamic(int f)
+{
+	return f >= SOC_F_COUNT;
+}
+/* Names refused by soc_field_intern() since start (table full, too long),
+ * and dynamic values dropped from full events. */
+uint64_t	 soc_field_dyn_refused(void);
+uint64_t	 soc_event_dyn_dropped(void);
 
 /* Building.  Setters never allocate; a string that does not fit is cut. */
 void	soc_event_reset(struct soc_event *ev);
@@ -202,10 +288,31 @@ void	soc_event_unset(struct soc_event *ev, int f);
 /* Deep copy (compact: copies only the used part of the buffer). */
 void	soc_event_copy(struct soc_event *dst, const struct soc_event *src);
 
+bool	soc_event_dyn_has(const struct soc_event *ev, int f);
+
 static inline bool
 soc_event_has(const struct soc_event *ev, int f)
 {
+	if (__builtin_expect(f >= SOC_F_COUNT, 0))
+		return soc_event_dyn_has(ev, f);
 	return (ev->present[f / 64] >> (f % 64)) & 1;
+}
+
+/* The event's dynamic fields, in the order they were first set:
+ * i from 0 to soc_event_dyn_count() - 1. */
+static inline unsigned
+soc_event_dyn_count(const struct soc_event *ev)
+{
+	return ev->ndyn;
+}
+
+static inline int
+soc_event_dyn_at(const struct soc_event *ev, unsigned i, const char **s,
+    size_t *len)
+{
+	*s = ev->buf + ev->dyn[i].off;
+	*len = ev->dyn[i].len;
+	return ev->dyn[i].id;
 }
 
 /*

@@ -15,7 +15,11 @@
  *   blob    := len u32 | bytes[len]                (kind ALERTS)
  *
  * Unknown field ids (from a newer sensor) are skipped and counted, so
- * version 1 decoders keep working as the registry grows.  Event flags
+ * version 1 decoders keep working as the registry grows.  Dynamic fields
+ * (winlog.event_data.*, see event.h) travel by name, with the id
+ * SOC_WIRE_NAMED: value = namelen u8 | name | bytes; a decoder that
+ * predates them skips and counts them as unknown ids, and one that knows
+ * them interns the name (a name it refuses is counted the same way).  Event flags
  * travel that way too: a cut event (SOC_EV_TRUNCATED) carries the field
  * soc.truncated = 1, written even when only the flag was set, and a
  * decoder that knows the field sets the flag back.
@@ -52,6 +56,7 @@
 #define SOC_WIRE_HDR_LEN	28
 #define SOC_WIRE_ACK_LEN	16
 #define SOC_WIRE_MAX_BATCH	(8u << 20)	/* refuse anything larger */
+#define SOC_WIRE_NAMED		0xffff	/* field id of a field sent by name */
 
 enum soc_wire_kind {
 	SOC_WIRE_EVENTS = 1,

@@ -78,7 +78,12 @@ def csv_text(v):
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (dict, list)):
-        return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+        v = json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(v, str):
+        # as every CSV the project writes (OWASP): a text cell that a
+        # spreadsheet would read as a formula gets a leading quote (a
+        # Z85 key may start with '=', '+', '-' or '@')
+        return "'" + v if v[:1] in ("=", "+", "-", "@") else v
     return str(v)
 
 

@@ -668,6 +668,24 @@ test_partial(void)
 	fx_rmtree(dir);
 }
 
+/* A dynamic (interned) field name is not a rule field: any sensor can
+ * intern one, and the engine matches fixed fields only. */
+static void
+test_dynamic_field(void)
+{
+	const char *name = "winlog.event_data.Image";
+	struct ruleset *rs;
+	size_t nerr;
+
+	CHECK(soc_field_intern(name, strlen(name)) >= SOC_F_COUNT);
+	rs = load(&nerr, NULL, "a.yml", base, "d.yml",
+	    "title: d\nid: d1\nlogsource:\n  product: linux\n"
+	    "  service: sshd\ndetection:\n  sel:\n"
+	    "    winlog.event_data.Image: x\n  condition: sel\n", NULL);
+	CHECK(rs != NULL && nerr == 1 && ruleset_count(rs) == 1);
+	ruleset_free(rs);
+}
+
 int
 main(void)
 {
@@ -679,5 +697,6 @@ main(void)
 	test_expand();
 	test_bounds();
 	test_expr_bounds();
+	test_dynamic_field();
 	return check_done() != 0;
 }

@@ -66,6 +66,20 @@ dataset_intern(struct ruleset *rs, const char *name)
 	return rs->nds++;
 }
 
+
+/*
+ * An event field for a rule: the fixed registry only.  Dynamic (interned)
+ * winlog.event_data.* ids are not matched by the engine yet, and a name
+ * any sensor can intern must not reach it.
+ */
+static int
+rm_field_lookup(const char *name, size_t len)
+{
+	int f = soc_field_lookup(name, len);
+
+	return soc_field_dynamic(f) ? SOC_F_NONE : f;
+}
+
 /* Fills a field table from a YAML map "sigma: ecs.name". */
 static int
 map_fields(struct rs_load *ld, const char *path, yaml_document_t *d,
@@ -97,7 +111,7 @@ map_fields(struct rs_load *ld, const char *path, yaml_document_t *d,
 			rs_report(ld, path, ry_line(kn), "field mapping must be scalar: scalar");
 			return -1;
 		}
-		if ((f = soc_field_lookup(v, strlen(v))) == SOC_F_NONE) {
+		if ((f = rm_field_lookup(v, strlen(v))) == SOC_F_NONE) {
 			rs_report(ld, path, ry_line(vn), "'%s' is not an event field", v);
 			return -1;
 		}
@@ -163,7 +177,7 @@ map_entry(struct ruleset *rs, struct rs_load *ld, const char *path,
 		for (it = kw->data.sequence.items.start;
 		    it < kw->data.sequence.items.top; it++) {
 			const char *s = ry_scalar(ry_node(d, *it));
-			int f = s ? soc_field_lookup(s, strlen(s)) : SOC_F_NONE;
+			int f = s ? rm_field_lookup(s, strlen(s)) : SOC_F_NONE;
 
 			if (f == SOC_F_NONE || ls->nkw == RS_MAX_KWFIELDS) {
 				rs_report(ld, path, ry_line(kw), "bad keyword field");
@@ -321,6 +335,6 @@ rule_map_field(const struct rule *r, const char *name)
 	if (r->lsmap != NULL &&
 	    (f = fmap_find(r->lsmap->common, r->lsmap->ncommon, name)) != SOC_F_NONE)
 		return f;
-	return soc_field_lookup(name, strlen(name));
+	return rm_field_lookup(name, strlen(name));
 }
 

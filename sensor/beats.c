@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -211,41 +212,49 @@ frame_next(const uint8_t *p, size_t n, size_t max, struct beats_frame *f,
 	}
 }
 
+/* Bytes that end a run of plain string bytes: '"', '\\' and controls. */
+static const uint8_t json_special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+static int
+json_hex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
 /* A JSON string at s[*i] (its opening quote); -1 if malformed. */
 static int
 json_skip_string(const char *s, size_t len, size_t *i)
 {
-	static const char hex[] = "0123456789abcdefABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
 	size_t p = *i + 1;
 
-	while (p < len) {
-		unsigned char c = (unsigned char)s[p];
-
-		if (c == '"') {
+	for (;;) {
+		while (p < len && !json_special[u[p]])
+			p++;
+		if (p >= len || u[p] < 0x20)
+			return -1;
+		if (u[p] == '"') {
 			*i = p + 1;
 			return 0;
 		}
-		if (c < 0x20)
+		if (p + 1 >= len)		/* a backslash */
 			return -1;
-		if (c != '\\') {
-			p++;
-			continue;
-		}
-		if (p + 1 >= len)
-			return -1;
-		if (s[p + 1] == 'u') {
-			if (p + 6 > len)
+		if (u[p + 1] == 'u') {
+			if (p + 6 > len || !json_hex(u[p + 2]) ||
+			    !json_hex(u[p + 3]) || !json_hex(u[p + 4]) ||
+			    !json_hex(u[p + 5]))
 				return -1;
-			for (int k = 2; k < 6; k++)
-				if (s[p + k] == '\0' || !strchr(hex, s[p + k]))
-					return -1;
 			p += 6;
-		} else if (s[p + 1] != '\0' && strchr("\"\\/bfnrt", s[p + 1]))
+		} else if (u[p + 1] == '"' || u[p + 1] == '\\' ||
+		    u[p + 1] == '/' || u[p + 1] == 'b' || u[p + 1] == 'f' ||
+		    u[p + 1] == 'n' || u[p + 1] == 'r' || u[p + 1] == 't')
 			p += 2;
 		else
 			return -1;
 	}
-	return -1;
 }
 
 static int
@@ -714,6 +723,7 @@ struct beats {
 	struct bconn		**wait;		/* windows waiting for acks */
 	size_t			 nwait;
 	int64_t			 last_sweep;
+	int64_t			 accept_paused;	/* out of descriptors: since */
 	uint64_t		 logged;
 	struct beats_stats	 st;
 };
@@ -936,6 +946,26 @@ bs_addr(const struct sockaddr_storage *ss, char *out, size_t outsz)
 		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outsz);
 }
 
+/*
+ * Out of descriptors: the connection stays in the backlog and the
+ * level-triggered listener would wake us at once, forever.  Stop
+ * listening for a moment instead (bs_sweep resumes).
+ */
+static void
+bs_accept_pause(struct beats *b)
+{
+	struct epoll_event ev = { 0 };
+
+	if (b->accept_paused != 0)
+		return;
+	b->accept_paused = soc_mono_ms();
+	ev.data.ptr = &b->lst;
+	epoll_ctl(b->ep, EPOLL_CTL_MOD, b->lst.fd, &ev);
+	if (b->logged++ < 20 || b->logged % 1000 == 0)
+		log_warnx("beats: cannot accept: %s (%zu clients)",
+		    strerror(errno), b->nconns);
+}
+
 static void
 bs_accept(struct beats *b)
 {
@@ -948,8 +978,12 @@ bs_accept(struct beats *b)
 	for (int i = 0; i < BEATS_ACCEPT_BURST; i++) {
 		sl = sizeof(ss);
 		if ((fd = accept4(b->lst.fd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				bs_accept_pause(b);
 			return;
+		}
 		if (b->nconns >= b->conf.max_conns ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			b->st.refused[BEATS_R_CONNS]++;
@@ -996,10 +1030,18 @@ fail:
 	}
 }
 
-/* Silent clients are closed, unless they wait for our acks. */
+/* Silent clients are closed, unless they wait for our acks; a paused
+ * listener listens again. */
 static void
 bs_sweep(struct beats *b, int64_t now)
 {
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (b->accept_paused != 0 && now - b->accept_paused >= 100) {
+		b->accept_paused = 0;
+		ev.data.ptr = &b->lst;
+		epoll_ctl(b->ep, EPOLL_CTL_MOD, b->lst.fd, &ev);
+	}
 	if (b->conf.idle_s <= 0 || now - b->last_sweep < 1000)
 		return;
 	b->last_sweep = now;
@@ -1272,11 +1314,17 @@ beats_open(const struct beats_conf *bc, soc_emit_fn emit, void *arg,
     char *err, size_t errlen)
 {
 	struct epoll_event ev = { 0 };
+	struct rlimit rl;
 	struct beats *b;
 
 	err[0] = '\0';
 	if (bc->listen == NULL || bc->listen[0] == '\0')
 		return NULL;
+	/* a descriptor per Beat: thousands of agents pass the usual 1024 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		snprintf(err, errlen, "beats: out of memory");
 		return NULL;

@@ -747,8 +747,8 @@ sensor_run(struct sensor *s)
 		if (s->syslogd && syslogd_dispatch(s->syslogd, pfd + n + 1, nsd))
 			sensor_flush_json(s);
 		if (s->beats != NULL) {
-			if (pfd[n + 1 + nsd].revents & POLLIN)
-				beats_dispatch(s->beats);
+			/* always: it also closes idle clients */
+			beats_dispatch(s->beats);
 			if (beats_waiting(s->beats))
 				sensor_flush_beats(s);
 			sensor_beats_acks(s);

@@ -62,6 +62,7 @@
 #define BEATS_ACCEPT_BURST 64
 #define BEATS_LEGACY_PAIRS 1024
 #define BEATS_ADDRSTRLEN INET6_ADDRSTRLEN
+#define BEATS_KEEPALIVE_MS 3000		/* go-lumber's server sends ACK 0 so */
 
 static const char *const reason_names[BEATS_R_COUNT] = {
 	[BEATS_R_VERSION] = "version",
@@ -695,7 +696,8 @@ struct bconn {
 	bool			 stalled;	/* windows full: not read */
 	bool			 on_dirty, on_wait;
 	uint32_t		 interest;	/* epoll events registered */
-	int64_t			 active_ms;
+	int64_t			 active_ms;	/* last read */
+	int64_t			 ack_ms;	/* last ACK sent */
 	uint8_t			*buf;
 	size_t			 have, cap;
 	uint8_t			 out[6 * (BEATS_WINDOWS + 2)];
@@ -821,6 +823,21 @@ bs_flush(struct bconn *c)
 		c->outlen -= (size_t)n;
 	}
 	return 0;
+}
+
+static void
+bs_put_ack(struct bconn *c, uint32_t seq)
+{
+	uint8_t *p = c->out + c->outlen;
+
+	p[0] = '2';
+	p[1] = 'A';
+	p[2] = (uint8_t)(seq >> 24);
+	p[3] = (uint8_t)(seq >> 16);
+	p[4] = (uint8_t)(seq >> 8);
+	p[5] = (uint8_t)seq;
+	c->outlen += 6;
+	c->ack_ms = soc_mono_ms();
 }
 
 static ssize_t
@@ -1030,8 +1047,29 @@ fail:
 	}
 }
 
-/* Silent clients are closed, unless they wait for our acks; a paused
- * listener listens again. */
+/*
+ * A window that waits for the sink (the correlator away, no spool) would
+ * outlast the Beat's timeout (30 s) and be sent again: ACK 0 every few
+ * seconds says it is still being worked on, as go-lumber's server does
+ * (a Beat reads on until the ACK covers its window).
+ */
+static void
+bs_keepalive(struct beats *b, struct bconn *c, int64_t now)
+{
+	if (c->handshaking || c->sess->n == 0 || c->outlen + 6 > sizeof(c->out) ||
+	    now - c->active_ms < BEATS_KEEPALIVE_MS ||
+	    now - c->ack_ms < BEATS_KEEPALIVE_MS)
+		return;
+	bs_put_ack(c, 0);
+	b->st.keepalives++;
+	if (bs_flush(c) == -1)
+		bs_conn_close(b, c);
+	else
+		bs_interest(b, c);
+}
+
+/* Silent clients are closed, unless they wait for our acks; waiting ones
+ * get keep-alives; a paused listener listens again. */
 static void
 bs_sweep(struct beats *b, int64_t now)
 {
@@ -1042,18 +1080,21 @@ bs_sweep(struct beats *b, int64_t now)
 		ev.data.ptr = &b->lst;
 		epoll_ctl(b->ep, EPOLL_CTL_MOD, b->lst.fd, &ev);
 	}
-	if (b->conf.idle_s <= 0 || now - b->last_sweep < 1000)
+	if (now - b->last_sweep < 1000)
 		return;
 	b->last_sweep = now;
 	for (size_t i = 0; i < b->nconns; i++) {
 		struct bconn *c = b->conns[i];
+		size_t n = b->nconns;
 
-		if (c->sess->n == 0 && !c->on_wait &&
+		if (b->conf.idle_s > 0 && c->sess->n == 0 && !c->on_wait &&
 		    now - c->active_ms >= b->conf.idle_s * 1000) {
 			b->st.idle_closed++;
 			bs_conn_close(b, c);
-			i--;
-		}
+		} else
+			bs_keepalive(b, c, now);
+		if (b->nconns < n)
+			i--;		/* closed: another took its place */
 	}
 }
 
@@ -1149,15 +1190,7 @@ bs_ack(struct beats *b, struct bconn *c, uint64_t mark, uint64_t lost)
 	while ((seq = beats_session_done(s)) >= 0 && !s->w[s->head].dirty &&
 	    s->w[s->head].mark != 0 && s->w[s->head].mark <= mark &&
 	    c->outlen + 6 <= sizeof(c->out)) {
-		uint8_t *p = c->out + c->outlen;
-
-		p[0] = '2';
-		p[1] = 'A';
-		p[2] = (uint8_t)(seq >> 24);
-		p[3] = (uint8_t)(seq >> 16);
-		p[4] = (uint8_t)(seq >> 8);
-		p[5] = (uint8_t)seq;
-		c->outlen += 6;
+		bs_put_ack(c, (uint32_t)seq);
 		beats_session_pop(s);
 		b->st.acks++;
 		acked = true;

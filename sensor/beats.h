@@ -62,6 +62,7 @@ struct beats_stats {
 	uint64_t	compressed;	/* 'C' frames */
 	uint64_t	legacy;		/* 'D' frames */
 	uint64_t	idle_closed;
+	uint64_t	keepalives;	/* ACK 0 while a window waits */
 	uint64_t	refused[BEATS_R_COUNT];
 };
 

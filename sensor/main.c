@@ -621,6 +621,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "beats_compressed", bs.compressed };
 	c[n++] = (struct counter){ "beats_legacy", bs.legacy };
 	c[n++] = (struct counter){ "beats_idle_closed", bs.idle_closed };
+	c[n++] = (struct counter){ "beats_keepalives", bs.keepalives };
 	for (int r = 0; r < BEATS_R_COUNT; r++) {
 		static char names[BEATS_R_COUNT][48];
 

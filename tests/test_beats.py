@@ -74,6 +74,7 @@ class Client:
         s = socket.create_connection(("127.0.0.1", port), 10)
         self.s = ctx.wrap_socket(s, server_hostname="127.0.0.1") if ctx else s
         self.buf = b""
+        self.keepalives = 0
 
     def send(self, data, piece=None):
         if piece is None:
@@ -83,18 +84,24 @@ class Client:
             self.s.sendall(data[k:k + piece])
 
     def acks(self, n, timeout=20):
-        """The next n ACK sequence numbers, or fewer if none come."""
+        """The next n ACK sequence numbers, or fewer if none come; ACK 0
+        is a keep-alive (counted apart), as a Beat reads it."""
         out = []
-        self.s.settimeout(timeout)
+        end = time.time() + timeout
         try:
             while len(out) < n:
                 while len(self.buf) >= 6 and len(out) < n:
                     if self.buf[:2] != b"2A":
                         return out + ["bad frame %r" % self.buf[:6]]
-                    out.append(struct.unpack(">I", self.buf[2:6])[0])
+                    seq = struct.unpack(">I", self.buf[2:6])[0]
                     self.buf = self.buf[6:]
-                if len(out) == n:
+                    if seq == 0:
+                        self.keepalives += 1
+                    else:
+                        out.append(seq)
+                if len(out) == n or time.time() >= end:
                     break
+                self.s.settimeout(max(end - time.time(), 0.01))
                 d = self.s.recv(4096)
                 if not d:
                     break
@@ -287,6 +294,7 @@ beats:
     check(s.counter("beats_compressed") == 1 + 2 + 20,
           f"beats_compressed {s.counter('beats_compressed')}")
     check(s.counter("beats_legacy") == 3, "beats_legacy counted")
+    check(s.counter("beats_keepalives") == 0, "no keep-alive when acks come at once")
 
 
 def npm_client(tmp):
@@ -546,7 +554,8 @@ uplink:
         check(wait_port(port, s.proc), "sensor listens (uplink)")
         c = Client(port)
         c.send(window([f"durable-mem-{i}" for i in range(25)], compress=True))
-        check(c.acks(1, timeout=2) == [], "no ack while the correlator is down (no spool)")
+        check(c.acks(1, timeout=4) == [], "no ack while the correlator is down (no spool)")
+        check(c.keepalives >= 1, "keep-alives (ACK 0) while the window waits")
         corr = subprocess.Popen([CORR, "--db", db, "--rules", rules, "--key",
                                  os.path.join(tmp, "correlator.key"),
                                  "--bind", f"tcp://127.0.0.1:{cport}"],

@@ -695,6 +695,7 @@ struct bconn {
 	bool			 handshaking;
 	bool			 stalled;	/* windows full: not read */
 	bool			 on_dirty, on_wait;
+	bool			 lost;		/* a batch of it was dropped */
 	uint32_t		 interest;	/* epoll events registered */
 	int64_t			 active_ms;	/* last read */
 	int64_t			 ack_ms;	/* last ACK sent */
@@ -726,6 +727,7 @@ struct beats {
 	size_t			 nwait;
 	int64_t			 last_sweep;
 	int64_t			 accept_paused;	/* out of descriptors: since */
+	bool			 busy;		/* in beats_dispatch() */
 	uint64_t		 logged;
 	struct beats_stats	 st;
 };
@@ -1106,6 +1108,7 @@ beats_dispatch(struct beats *b)
 	int n;
 
 	n = epoll_wait(b->ep, evs, BEATS_EPOLL_MAX, 0);
+	b->busy = true;
 	for (int i = 0; i < n; i++) {
 		int *kind = evs[i].data.ptr;
 		struct bconn *c;
@@ -1132,6 +1135,7 @@ beats_dispatch(struct beats *b)
 					evs[k].events = 0;
 	}
 	bs_sweep(b, soc_mono_ms());
+	b->busy = false;
 	return (size_t)(b->st.events - before);
 }
 
@@ -1145,12 +1149,10 @@ beats_handed_on(struct beats *b, uint64_t mark, int ok)
 		c->on_dirty = false;
 		b->dirty[i] = b->dirty[--b->ndirty];
 		s->dirty = false;
-		if (!ok) {
-			b->st.refused[BEATS_R_LOST]++;
-			bs_log_refusal(b, c, BEATS_R_LOST);
-			bs_conn_close(b, c);
-			continue;
-		}
+		/* closed by beats_durable(): this may run inside a read of c
+		 * (a batch filled up mid-window) */
+		if (!ok)
+			c->lost = true;
 		for (unsigned k = 0; k < s->n; k++) {
 			struct bwin *w = &s->w[(s->head + k) % BEATS_WINDOWS];
 
@@ -1176,11 +1178,11 @@ bs_ack(struct beats *b, struct bconn *c, uint64_t mark, uint64_t lost)
 	bool acked = false;
 	int64_t seq;
 
-	for (unsigned k = 0; k < s->n && lost != 0; k++) {
+	for (unsigned k = 0; k <= s->n && (lost != 0 || c->lost); k++) {
 		struct bwin *w = &s->w[(s->head + k) % BEATS_WINDOWS];
 
-		if (w->first_mark != 0 && w->first_mark <= lost &&
-		    lost <= w->mark) {
+		if (c->lost || (k < s->n && w->first_mark != 0 &&
+		    w->first_mark <= lost && lost <= w->mark)) {
 			b->st.refused[BEATS_R_LOST]++;
 			bs_log_refusal(b, c, BEATS_R_LOST);
 			bs_conn_close(b, c);
@@ -1211,6 +1213,12 @@ bs_ack(struct beats *b, struct bconn *c, uint64_t mark, uint64_t lost)
 void
 beats_durable(struct beats *b, uint64_t mark, uint64_t lost)
 {
+	/* called back from an emit inside beats_dispatch() (a batch filled
+	 * up): acks could resume or close the client being read; the call
+	 * after the dispatch sends them */
+	if (b->busy)
+		return;
+	b->busy = true;
 	for (size_t i = 0; i < b->nwait; ) {
 		struct bconn *c = b->wait[i];
 		bool more = false;
@@ -1227,6 +1235,7 @@ beats_durable(struct beats *b, uint64_t mark, uint64_t lost)
 		c->on_wait = false;
 		b->wait[i] = b->wait[--b->nwait];
 	}
+	b->busy = false;
 }
 
 int

@@ -251,6 +251,16 @@ beats:
         c.send(data)
         got = c.acks(3)
         check(got == [10, 20, 30], f"pipelined windows acked in order: {got}")
+        # more windows at once than a client may have in flight (16): the
+        # rest waits in the buffer until acks free room
+        data = b""
+        for w in range(24):
+            msgs = [f"plain-q{w:02d}-{i}" for i in range(w + 1)]
+            want += msgs
+            data += window(msgs, compress=w % 3 == 0)
+        c.send(data)
+        got = c.acks(24)
+        check(got == list(range(1, 25)), f"24 pipelined windows acked in order: {got}")
         # a Winlogbeat event
         c.send(frame_w(1) + frame_j(1, dict(WINLOG, message="plain-winlog")))
         want.append("plain-winlog")
@@ -288,10 +298,10 @@ beats:
           "a legacy frame's known keys are kept")
     n = len(want)
     check(s.counter("beats_events") == n, f"beats_events {s.counter('beats_events')} == {n}")
-    check(s.counter("beats_acks") == 7 + 40, f"beats_acks {s.counter('beats_acks')}")
+    check(s.counter("beats_acks") == 7 + 24 + 40, f"beats_acks {s.counter('beats_acks')}")
     # and wait_port()'s probe
     check(s.counter("beats_connections") == 42, "beats_connections counted")
-    check(s.counter("beats_compressed") == 1 + 2 + 20,
+    check(s.counter("beats_compressed") == 1 + 2 + 8 + 20,
           f"beats_compressed {s.counter('beats_compressed')}")
     check(s.counter("beats_legacy") == 3, "beats_legacy counted")
     check(s.counter("beats_keepalives") == 0, "no keep-alive when acks come at once")
@@ -543,6 +553,7 @@ key: {tmp}/gw1.key
 beats:
   listen: 127.0.0.1:{port}
 uplink:
+  batch_events: 7
   batch_ms: 50
   heartbeat_s: 1
   ack_timeout_ms: 1000

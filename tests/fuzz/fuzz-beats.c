@@ -1,5 +1,5 @@
 /*
- * Fuzz target for the Beats protocol (Lumberjack v2) in sensor/beats.c:
+ * Fuzz target for the Beats protocol (Lumberjack v2) in sensor/beats-proto.c:
  * frames, windows, compressed frames, the JSON depth check and the event
  * reader, apart from sockets.  The first byte picks how the stream is
  * cut into reads; the rest is the stream.  It is fed the way the server

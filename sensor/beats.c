@@ -441,7 +441,8 @@ fail:
 static void
 bs_keepalive(struct beats *b, struct bconn *c, int64_t now)
 {
-	if (c->handshaking || c->sess->n == 0 || c->outlen + 6 > sizeof(c->out) ||
+	if (c->handshaking || beats_session_done(c->sess) < 0 ||
+	    c->outlen + 6 > sizeof(c->out) ||
 	    now - c->active_ms < BEATS_KEEPALIVE_MS ||
 	    now - c->ack_ms < BEATS_KEEPALIVE_MS)
 		return;
@@ -453,8 +454,9 @@ bs_keepalive(struct beats *b, struct bconn *c, int64_t now)
 		bs_interest(b, c);
 }
 
-/* Silent clients are closed, unless they wait for our acks; waiting ones
- * get keep-alives; a paused listener listens again. */
+/* Silent clients are closed, unless they wait for our acks (a client
+ * stopped in the middle of a window is closed: it owes us the rest);
+ * waiting ones get keep-alives; a paused listener listens again. */
 static void
 bs_sweep(struct beats *b, int64_t now)
 {
@@ -470,9 +472,12 @@ bs_sweep(struct beats *b, int64_t now)
 	b->last_sweep = now;
 	for (size_t i = 0; i < b->nconns; i++) {
 		struct bconn *c = b->conns[i];
+		struct beats_session *se = c->sess;
+		const struct bwin *last = se->n ? &se->w[(se->head + se->n - 1) %
+		    BEATS_WINDOWS] : NULL;
 		size_t n = b->nconns;
 
-		if (b->conf.idle_s > 0 && c->sess->n == 0 && !c->on_wait &&
+		if (b->conf.idle_s > 0 && (last == NULL || last->got < last->count) &&
 		    now - c->active_ms >= b->conf.idle_s * 1000) {
 			b->st.idle_closed++;
 			bs_conn_close(b, c);

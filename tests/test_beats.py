@@ -17,6 +17,8 @@
   type: each is refused with its reason (counted), its connection closed
   without an ack, the events of the window received before it are not
   lost, and a client connected all along is still served.
+- limits: a silent client and one stopped mid-frame are closed after
+  beats.idle_s; past beats.max_connections a client is closed, counted.
 - durable: output to a real correlator.  Without a spool a window is not
   acked while the correlator is down, and is acked once it has committed
   the events; with a spool it is acked once spooled, correlator down.
@@ -112,9 +114,10 @@ class Client:
 
     def closed(self, timeout=20):
         """Whether the server closes the connection (an ACK is not closing)."""
-        self.s.settimeout(timeout)
+        end = time.time() + timeout
         try:
-            while True:
+            while time.time() < end:
+                self.s.settimeout(max(end - time.time(), 0.01))
                 d = self.s.recv(4096)
                 if not d:
                     return True
@@ -123,6 +126,7 @@ class Client:
             return True
         except (socket.timeout, OSError):
             return False
+        return False
 
     def close(self):
         self.s.close()
@@ -534,6 +538,39 @@ beats:
           "refusals are logged with their reason")
 
 
+def test_limits(tmp, port):
+    """Silent clients and half frames are closed after beats.idle_s; past
+    beats.max_connections a client is closed at once and counted."""
+    cfg = write_cfg(tmp, "limits.yml", f"""name: gw1
+beats:
+  listen: 127.0.0.1:{port}
+  idle_s: 1
+  max_connections: 4
+""")
+    s = Sensor(tmp, cfg)
+    try:
+        check(wait_port(port, s.proc), "sensor listens (limits)")
+        silent = Client(port)
+        half = Client(port)
+        half.send(frame_w(2) + frame_j(1, {"message": "limits-half-0"})[:7])
+        check(silent.closed() and half.closed(),
+              "a silent client and one stopped mid-frame are closed")
+        full = [Client(port) for _ in range(4)]
+        extra = Client(port)
+        check(extra.closed(), "a client past beats.max_connections is closed")
+        full[0].send(window(["limits-ok"]))
+        check(full[0].acks(1) == [1], "the clients within the limit are served")
+        for c in full + [extra, silent, half]:
+            c.close()
+    finally:
+        s.stop()
+    check(s.counter("beats_idle_closed") >= 2,
+          f"beats_idle_closed {s.counter('beats_idle_closed')}")
+    check(s.counter("beats_refused_connections") == 1,
+          f"beats_refused_connections {s.counter('beats_refused_connections')}")
+    check(s.messages("limits-") == ["limits-ok"], "only the whole event is taken")
+
+
 def test_durable(tmp, port):
     db = os.path.join(tmp, "soc.db")
     ctl = lambda *a: run(SOCCTL, "--db", db, *a)
@@ -599,7 +636,7 @@ def main():
     if not os.access(SENSOR, os.X_OK):
         print(f"{SENSOR} not built", file=sys.stderr)
         return 1
-    only = sys.argv[1:] or ["plain", "tls", "hostile", "durable"]
+    only = sys.argv[1:] or ["plain", "tls", "hostile", "limits", "durable"]
     tmp = tempfile.mkdtemp(prefix="soc-beats-")
     try:
         if "npm" in only:
@@ -615,6 +652,8 @@ def main():
             test_tls(tmp, free_port())
         if "hostile" in only:
             test_hostile(tmp, free_port())
+        if "limits" in only:
+            test_limits(tmp, free_port())
         if "durable" in only:
             test_durable(tmp, free_port())
     finally:

@@ -10,13 +10,16 @@ ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
               libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev \
-              libevtx-dev libbfio-dev
+              libevtx-dev libbfio-dev libgnutls28-dev zlib1g-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks), python3-zmq (the hostile
 # province and sensor tests), chromium (the leadership report rendered
-# headless).  Installed by `make test`, so a
+# headless), node and npm (the Beats test's third-party client,
+# lumberjack-client from npm; Debian's npm only when no npm is on the PATH,
+# since NodeSource's nodejs brings its own).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
-TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog python3-evtx
+TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog python3-evtx nodejs \
+              $(if $(shell command -v npm 2>/dev/null),,npm)
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 
 .PHONY: all deps deps-test deps-extra build test test-unit test-asan demo bench fuzz install clean

@@ -9,3 +9,5 @@ for b in "$DIR"/logs.sh "$DIR"/sensor.sh "$DIR"/engine.sh "$DIR"/e2e.sh; do
 done
 python3 "$DIR/forward.py" --build "$BUILD"
 python3 "$DIR/reload.py" "$BUILD"
+python3 "$DIR/beats.py" --build "$BUILD"
+python3 "$DIR/beats.py" --build "$BUILD" --events 300000 --conns 8 --idle 5000

@@ -195,6 +195,29 @@ static const struct conf_opt sensor_opts[] = {
 	{ .name = "uplink.heartbeat_s", .type = CONF_INT,
 	  .dst = &S.conf.heartbeat_s, .min = 1, .max = 3600, .def = "10",
 	  .help = "heartbeat interval" },
+	{ .name = "beats.listen", .type = CONF_STR, .dst = &S.conf.beats_listen,
+	  .help = "Beats (Lumberjack v2) server on ADDR:PORT, e.g. 0.0.0.0:5044 "
+	  "(Winlogbeat, Filebeat)" },
+	{ .name = "beats.tls_cert", .type = CONF_STR,
+	  .dst = &S.conf.beats_tls_cert,
+	  .help = "Beats server certificate (PEM); with tls_key, TLS only" },
+	{ .name = "beats.tls_key", .type = CONF_STR, .dst = &S.conf.beats_tls_key,
+	  .help = "Beats server private key (PEM)" },
+	{ .name = "beats.tls_ca", .type = CONF_STR, .dst = &S.conf.beats_tls_ca,
+	  .help = "CA (PEM) that must have signed each Beat's client certificate" },
+	{ .name = "beats.max_window", .type = CONF_INT,
+	  .dst = &S.conf.beats_max_window, .min = 1, .max = 1000000,
+	  .def = "16384", .help = "events one window may announce; more is "
+	  "refused (beats_refused_window_size)" },
+	{ .name = "beats.max_frame_kb", .type = CONF_INT,
+	  .dst = &S.conf.beats_max_frame_kb, .min = 64, .max = 1048576,
+	  .def = "32768", .help = "longest frame, also once inflated (KiB)" },
+	{ .name = "beats.max_connections", .type = CONF_INT,
+	  .dst = &S.conf.beats_max_conns, .min = 1, .max = 1000000,
+	  .def = "10000", .help = "Beats clients connected at once" },
+	{ .name = "beats.idle_s", .type = CONF_INT, .dst = &S.conf.beats_idle_s,
+	  .min = 0, .max = 86400, .def = "300",
+	  .help = "close a Beats client silent this long (0: never)" },
 	{ .name = NULL },
 };
 
@@ -329,9 +352,9 @@ check_conf(void)
 		fatalx("output \"%s\": use json, null or uplink", S.conf.output);
 	if (S.conf.interfaces.n == 0 && S.conf.pcaps.n == 0 &&
 	    S.conf.log_files.n == 0 && S.conf.syslog_udp.n == 0 &&
-	    S.conf.syslog_tcp.n == 0)
+	    S.conf.syslog_tcp.n == 0 && S.conf.beats_listen == NULL)
 		fatalx("nothing to read: give -i IFACE, -r FILE, --log-file PATH "
-		    "or syslog listeners in the config");
+		    "or syslog or beats listeners in the config");
 	if (S.out != OUT_UPLINK)
 		return;
 	if (S.conf.connect == NULL)
@@ -443,6 +466,69 @@ sensor_emit_syslog(void *arg, struct soc_event *ev)
 
 	sensor_bound_time(s, ev);
 	sensor_emit(s, ev);
+}
+
+/*
+ * Beats events go in batches of their own, so the server learns which
+ * batch took each window and acks it once that batch is durable: JSON
+ * flushed, null at once, the uplink once it is spooled or acked.
+ */
+static void	sensor_flush_beats(struct sensor *s);
+
+static void
+sensor_emit_beats(void *arg, struct soc_event *ev)
+{
+	struct sensor *s = arg;
+
+	if (s->out == OUT_JSON) {
+		sensor_emit(s, ev);
+		return;
+	}
+	s->c.events++;
+	if (s->conf.name != NULL && !soc_event_has(ev, SOC_F_OBSERVER_NAME))
+		soc_event_set_cstr(ev, SOC_F_OBSERVER_NAME, s->conf.name);
+	if (soc_wire_add_event(&s->bbatch, ev) == -1)
+		s->c.encode_failed++;
+	if (s->bbatch.count >= (uint32_t)s->conf.batch_events ||
+	    s->bbatch.len >= SOC_WIRE_MAX_BATCH / 2)
+		sensor_flush_beats(s);
+}
+
+/* Hands the Beats batch on and tells the server where it went. */
+static void
+sensor_flush_beats(struct sensor *s)
+{
+	uint64_t mark;
+	int ok = 1;
+
+	if (s->beats == NULL)
+		return;
+	if (s->out == OUT_UPLINK) {
+		if (s->bbatch.count > 0)
+			ok = uplink_submit(s->up, s->bbatch.data, s->bbatch.len,
+			    NULL, 0) == 0;
+		mark = uplink_submitted(s->up);
+	} else {
+		if (s->out == OUT_JSON)
+			fflush(s->jsonout);
+		mark = ++s->beats_mark;
+	}
+	beats_handed_on(s->beats, mark, ok);
+	soc_wire_begin(&s->bbatch, SOC_WIRE_EVENTS, 0);
+	if (s->out != OUT_UPLINK)
+		beats_durable(s->beats, mark, 0);
+}
+
+/* What the uplink has made durable: the Beats acks now due. */
+static void
+sensor_beats_acks(struct sensor *s)
+{
+	uint64_t durable, lost;
+
+	if (s->beats == NULL || s->out != OUT_UPLINK || !beats_waiting(s->beats))
+		return;
+	uplink_durable(s->up, &durable, &lost);
+	beats_durable(s->beats, durable, lost);
 }
 
 /*
@@ -575,7 +661,7 @@ struct counter {
 	uint64_t	 value;
 };
 
-#define MAX_COUNTERS	64
+#define MAX_COUNTERS	96
 
 static size_t
 collect_counters(struct sensor *s, struct counter *c)
@@ -584,6 +670,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	const struct pkt_stats *ps = capture_pkt_stats(s->cap);
 	struct logfile_stats ls;
 	struct syslogd_stats sy;
+	struct beats_stats bs;
 	uint64_t kdrop, ifdrop;
 	size_t n = 0;
 
@@ -626,6 +713,27 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "winlog_bad_utf16", evtx.st.bad_utf16 };
 	c[n++] = (struct counter){ "winlog_names_refused", evtx.st.names_refused };
 	c[n++] = (struct counter){ "winlog_values_cut", evtx.st.values_cut };
+	if (s->beats != NULL)
+		beats_stats(s->beats, &bs);
+	else
+		bs = s->beats_last;
+	c[n++] = (struct counter){ "beats_connections", bs.connections };
+	c[n++] = (struct counter){ "beats_open", bs.open };
+	c[n++] = (struct counter){ "beats_frames", bs.frames };
+	c[n++] = (struct counter){ "beats_windows", bs.windows };
+	c[n++] = (struct counter){ "beats_events", bs.events };
+	c[n++] = (struct counter){ "beats_acks", bs.acks };
+	c[n++] = (struct counter){ "beats_compressed", bs.compressed };
+	c[n++] = (struct counter){ "beats_legacy", bs.legacy };
+	c[n++] = (struct counter){ "beats_idle_closed", bs.idle_closed };
+	c[n++] = (struct counter){ "beats_keepalives", bs.keepalives };
+	for (int r = 0; r < BEATS_R_COUNT; r++) {
+		static char names[BEATS_R_COUNT][48];
+
+		snprintf(names[r], sizeof(names[r]), "beats_refused_%s",
+		    beats_reason_name(r));
+		c[n++] = (struct counter){ names[r], bs.refused[r] };
+	}
 	for (size_t i = 0; i < sizeof(pkt_counters) / sizeof(pkt_counters[0]); i++)
 		c[n++] = (struct counter){ pkt_counters[i].name,
 		    *(const uint64_t *)((const char *)ps + pkt_counters[i].off) };
@@ -734,13 +842,23 @@ sensor_run(struct sensor *s)
 		ifd = paused ? -1 : logfile_fd(s->logs);
 		pfd[n] = (struct pollfd){ .fd = ifd, .events = POLLIN };
 		nsd = s->syslogd ? syslogd_pollfds(s->syslogd, pfd + n + 1,
-		    SENSOR_MAX_POLL - n - 1) : 0;
-		if (poll(pfd, (nfds_t)(n + 1 + nsd), paused ? 20 : 250) == -1 &&
-		    errno != EINTR)
+		    SENSOR_MAX_POLL - n - 2) : 0;
+		pfd[n + 1 + nsd] = (struct pollfd){ .fd = s->beats ?
+		    beats_fd(s->beats) : -1, .events = POLLIN };
+		/* windows waiting for the uplink: look again soon */
+		if (poll(pfd, (nfds_t)(n + 2 + nsd), paused ? 20 : s->beats &&
+		    beats_waiting(s->beats) ? 5 : 250) == -1 && errno != EINTR)
 			fatal("poll");
 		capture_dispatch(s->cap);
 		if (s->syslogd && syslogd_dispatch(s->syslogd, pfd + n + 1, nsd))
 			sensor_flush_json(s);
+		if (s->beats != NULL) {
+			/* always: it also closes idle clients */
+			beats_dispatch(s->beats);
+			if (beats_waiting(s->beats))
+				sensor_flush_beats(s);
+			sensor_beats_acks(s);
+		}
 		now = soc_mono_ms();
 		if ((ifd != -1 && (pfd[n].revents & POLLIN)) || now - last_poll >= 250) {
 			if (now - last_poll >= 250)
@@ -796,6 +914,16 @@ open_intake(struct sensor *s)
 		.tcp_max_per_source = (size_t)s->conf.syslog_tcp_per_source,
 		.zones = s->zones,
 	};
+	struct beats_conf bc = {
+		.listen = s->conf.beats_listen,
+		.tls_cert = s->conf.beats_tls_cert,
+		.tls_key = s->conf.beats_tls_key,
+		.tls_ca = s->conf.beats_tls_ca,
+		.max_frame = (size_t)s->conf.beats_max_frame_kb << 10,
+		.max_window = (uint32_t)s->conf.beats_max_window,
+		.max_conns = (size_t)s->conf.beats_max_conns,
+		.idle_s = s->conf.beats_idle_s,
+	};
 	struct pkt_config pc = { 0 };
 	char err[1024];
 
@@ -814,6 +942,10 @@ open_intake(struct sensor *s)
 		fatalx("cannot open the capture interfaces");
 	/* listeners may need a privileged port: before the drop */
 	if ((s->syslogd = syslogd_open(&sc, sensor_emit_syslog, s, err,
+	    sizeof(err))) == NULL && err[0] != '\0')
+		fatalx("%s", err);
+	/* keys are read while privileged */
+	if ((s->beats = beats_open(&bc, sensor_emit_beats, s, err,
 	    sizeof(err))) == NULL && err[0] != '\0')
 		fatalx("%s", err);
 	/* before the uplink, which may save positions from the spool */
@@ -858,6 +990,8 @@ main(int argc, char **argv)
 	soc_sbuf_init(&S.json);
 	soc_wbuf_init(&S.batch);
 	soc_wire_begin(&S.batch, SOC_WIRE_EVENTS, 0);
+	soc_wbuf_init(&S.bbatch);
+	soc_wire_begin(&S.bbatch, SOC_WIRE_EVENTS, 0);
 	S.jsonout = stdout;
 	open_intake(&S);
 	drop_privileges();
@@ -891,6 +1025,13 @@ main(int argc, char **argv)
 		sensor_run(&S);
 		sensor_flush_json(&S);
 		sensor_save_positions(&S);
+	}
+	if (S.beats != NULL) {
+		/* what was taken goes on; unacked windows are sent again */
+		sensor_flush_beats(&S);
+		beats_stats(S.beats, &S.beats_last);
+		beats_close(S.beats);
+		S.beats = NULL;
 	}
 	if (S.syslogd != NULL) {
 		/* emits what TCP clients left unterminated; the final
@@ -928,6 +1069,7 @@ main(int argc, char **argv)
 	evtx_reader_free(&evtx);
 	soc_sbuf_free(&S.json);
 	soc_wbuf_free(&S.batch);
+	soc_wbuf_free(&S.bbatch);
 	soc_wbuf_free(&S.held);
 	free(S.held_cp);
 	return rc;

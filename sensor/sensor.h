@@ -17,6 +17,7 @@
 #include "soc/json.h"
 #include "soc/wire.h"
 #include "intake.h"
+#include "beats.h"
 
 enum sensor_output {
 	OUT_UPLINK,
@@ -64,6 +65,14 @@ struct sensor_conf {
 	char		*timezone;
 	long long	 spool_max_mb;
 	int		 once;
+	char		*beats_listen;	/* Beats (Lumberjack v2) server */
+	char		*beats_tls_cert;
+	char		*beats_tls_key;
+	char		*beats_tls_ca;
+	long long	 beats_max_window;
+	long long	 beats_max_frame_kb;
+	long long	 beats_max_conns;
+	long long	 beats_idle_s;
 };
 
 struct sensor_counters {
@@ -98,6 +107,11 @@ struct sensor {
 						   until a restart re-reads */
 	FILE			*jsonout;
 	int			 following;	/* log files followed, not replayed */
+	struct beats		*beats;		/* NULL: beats.listen not set */
+	struct soc_wbuf		 bbatch;	/* Beats events, batched apart so
+						   each batch's fate is known */
+	uint64_t		 beats_mark;	/* json/null: batches handed on */
+	struct beats_stats	 beats_last;	/* after beats_close() */
 };
 
 /*
@@ -119,6 +133,12 @@ int		 uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
 /* One try, never waiting, never counting: 0 taken, -1 no room now. */
 int		 uplink_offer(struct uplink *u, const uint8_t *batch, size_t len,
 		    const char *cp, size_t cp_len);
+/* Messages put in the pipe so far: the last one's number. */
+uint64_t	 uplink_submitted(const struct uplink *u);
+/* In pipe order, everything up to *durable is spooled or acked (or was
+ * dropped); *lost is the newest one dropped after the pipe (0: none). */
+void		 uplink_durable(struct uplink *u, uint64_t *durable,
+		    uint64_t *lost);
 /* Whether uplink_submit() waits for room (replay, or no capture). */
 int		 uplink_waits(const struct uplink *u);
 /* Waits for every batch to be acked (up to the drain timeout), stops the

@@ -54,6 +54,7 @@ struct qent {
 	char		*cp;		/* memory mode: checkpoint to save on ack */
 	size_t		 cp_len;
 	struct spool_rec rec;		/* spool mode */
+	uint64_t	 pidx;		/* its place in the pipe (1, 2, ...) */
 };
 
 struct uplink {
@@ -103,6 +104,15 @@ struct uplink {
 	_Atomic uint64_t auth_refused;	/* runs of refused handshakes */
 	_Atomic int	 stopping;	/* uplink_finish() was called */
 	uint64_t	 start_us;	/* this run, for the correlator */
+
+	/* durability by pipe order, for the Beats server's acks: the main
+	 * thread counts what it put in the pipe, this thread what it took;
+	 * durable: every message up to it is spooled, acked or dropped;
+	 * lost: the newest one dropped after it was taken */
+	uint64_t	 submitted;	/* main thread */
+	uint64_t	 received;	/* uplink thread */
+	_Atomic uint64_t durable;
+	_Atomic uint64_t lost;
 };
 
 static struct qent *
@@ -316,8 +326,10 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 		if (spool_append(u->sp, seq, cpd, cp_len, data, len, &rec) == 0) {
 			if ((e = q_push(u, seq)) == NULL) {
 				atomic_fetch_add(&u->batches_dropped, 1);
+				atomic_store(&u->lost, u->received);
 				return;
 			}
+			e->pidx = u->received;
 			e->rec = rec;
 			e->nevents = nevents;
 			if (cp_len > 0 && u->save != NULL)
@@ -335,8 +347,10 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 			u->qn--;
 		atomic_store(&u->unacked, u->qn);
 		atomic_fetch_add(&u->batches_dropped, 1);
+		atomic_store(&u->lost, u->received);
 		return;
 	}
+	e->pidx = u->received;
 	if (u->sp != NULL)
 		u->mem_held++;
 	memcpy(e->data, data, len);
@@ -522,13 +536,16 @@ on_pipe(struct uplink *u, int *fin, int64_t *deadline, int64_t now)
 	} else if (zmq_msg_size(&m) > 5 &&
 	    ((uint8_t *)zmq_msg_data(&m))[5] == SOC_WIRE_HEARTBEAT) {
 		/* only the newest matters; kept until a connection takes it */
+		u->received++;
 		free(u->hb);
 		if ((u->hb = malloc(zmq_msg_size(&m))) != NULL) {
 			memcpy(u->hb, zmq_msg_data(&m), zmq_msg_size(&m));
 			u->hb_len = zmq_msg_size(&m);
 		}
-	} else
+	} else {
+		u->received++;
 		on_batch(u, &m, has_cp ? &cp : NULL, now);
+	}
 out:
 	zmq_msg_close(&m);
 	zmq_msg_close(&cp);
@@ -611,6 +628,23 @@ on_monitor(struct uplink *u)
 	}
 }
 
+/*
+ * How far, in pipe order, everything is durable: with a spool, all but
+ * the batches held in memory after a failed write; without, all but
+ * those not yet acked.
+ */
+static void
+durable_update(struct uplink *u)
+{
+	uint64_t d = u->received;
+
+	if (u->sp != NULL && u->mem_held > 0)
+		d = q_at(u, u->qn - u->mem_held)->pidx - 1;
+	else if (u->sp == NULL && u->qn > 0)
+		d = q_at(u, 0)->pidx - 1;
+	atomic_store(&u->durable, d);
+}
+
 static void *
 uplink_main(void *arg)
 {
@@ -647,6 +681,7 @@ uplink_main(void *arg)
 		if (nitems == 3 && (items[2].revents & ZMQ_POLLIN))
 			on_pipe(u, &fin, &deadline, now);
 		on_timer(u, now);
+		durable_update(u);
 		if (fin && (u->qn == 0 || now >= deadline))
 			break;
 		if (stop_deadline != 0 && now >= stop_deadline)
@@ -846,6 +881,7 @@ uplink_submit(struct uplink *u, const uint8_t *batch, size_t len,
 	}
 	if (cp_len > 0)		/* atomic with frame 1: always accepted */
 		zmq_send(u->pipe_main, cp, cp_len, 0);
+	u->submitted++;
 	return 0;
 }
 
@@ -858,7 +894,21 @@ uplink_offer(struct uplink *u, const uint8_t *batch, size_t len,
 		return -1;
 	if (cp_len > 0)
 		zmq_send(u->pipe_main, cp, cp_len, 0);
+	u->submitted++;
 	return 0;
+}
+
+uint64_t
+uplink_submitted(const struct uplink *u)
+{
+	return u->submitted;
+}
+
+void
+uplink_durable(struct uplink *u, uint64_t *durable, uint64_t *lost)
+{
+	*durable = atomic_load(&u->durable);
+	*lost = atomic_load(&u->lost);
 }
 
 int

@@ -17,6 +17,7 @@
 struct agg;
 struct category_map;
 struct evring;
+struct intel_set;
 
 #define POISON_SLOTS	64
 #define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
@@ -67,6 +68,7 @@ struct ingest {
 	const struct category_map *cats;	/* cats_file, else built in */
 	struct category_map	*cats_file;
 	struct category_map	*cats_builtin;
+	struct intel_set	*intel;		/* indicators (borrowed) */
 };
 
 /* What on_alert needs while one batch is applied. */

@@ -30,6 +30,7 @@
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
+#include "intel-watch.h"
 #include "reload.h"
 #include "rules.h"
 #include "store.h"
@@ -58,6 +59,7 @@ static struct store		*st;
 static struct enrich		*en;
 static struct ingest		*in;
 static struct forward		*fwd;
+static struct intel_watch	*iw;	/* indicators (intel-watch.c) */
 static volatile sig_atomic_t	quit, reload, report;
 
 /*
@@ -450,6 +452,8 @@ main(int argc, char **argv)
 		fatalx("incident options refused");
 	if (ingest_load_categories(in, C.rules, err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
+	if ((iw = intel_watch_start(C.db, st, in)) == NULL)
+		fatalx("cannot allocate the indicator state");
 	/* the outbox is written by ingest's transactions from here on */
 	if (fc.endpoint != NULL || fc.cef != NULL)
 		store_forward_enable(st, fc.min_severity);
@@ -511,6 +515,7 @@ main(int argc, char **argv)
 			rl = NULL;
 			soc_notify("READY=1");
 		}
+		intel_watch_tick(iw, st, in, reload);	/* between groups */
 		if (reload && rl == NULL) {
 			reload = 0;
 			soc_notify_reloading();
@@ -528,6 +533,7 @@ main(int argc, char **argv)
 		reload_done(rl);
 	log_counters(auth);
 	forward_stop(fwd);
+	intel_watch_stop(iw, in);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

@@ -359,6 +359,49 @@ static const char schema_v8_windows[] =
 	");";
 
 /*
+ * Indicators (store-intel.c): sets by source, with the origin that
+ * published them ('local' for `socctl intel import`) and a version
+ * raised by each import, so a set can later be pushed down and
+ * acknowledged per version; the indicators of each set; one counter the
+ * correlator polls to notice any change; and, per incident raised by an
+ * indicator hit, the indicator as it was then.
+ */
+static const char schema_v9_intel[] =
+	"CREATE TABLE IF NOT EXISTS intel_sets ("
+	" source TEXT PRIMARY KEY,"
+	" origin TEXT NOT NULL DEFAULT 'local',"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" count INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE IF NOT EXISTS indicators ("
+	" value TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" confidence INTEGER NOT NULL DEFAULT 50,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (value, type, source)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS indicators_source ON indicators (source);"
+	"CREATE TABLE IF NOT EXISTS intel_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" version INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT OR IGNORE INTO intel_state (id) VALUES (1);"
+	"CREATE TABLE IF NOT EXISTS incident_indicators ("
+	" incident_id INTEGER PRIMARY KEY,"
+	" type TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" confidence INTEGER NOT NULL DEFAULT 50,"
+	" field TEXT NOT NULL DEFAULT ''"
+	");";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -373,6 +416,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v6_forward,	/* 5 -> 6: outbox revisions, forward_state */
 	schema_v7_roles,	/* 6 -> 7: key roles, incident rule tags */
 	schema_v8_windows,	/* 7 -> 8: correlation window counters */
+	schema_v9_intel,	/* 8 -> 9: indicator sets */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

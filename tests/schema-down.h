@@ -7,6 +7,13 @@
 #ifndef SOC_TEST_SCHEMA_DOWN_H
 #define SOC_TEST_SCHEMA_DOWN_H
 
+/* 9 -> 8: indicator sets */
+#define SCHEMA_DOWN_V9 \
+	"DROP TABLE intel_sets;" \
+	" DROP TABLE indicators;" \
+	" DROP TABLE intel_state;" \
+	" DROP TABLE incident_indicators;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

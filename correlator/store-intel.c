@@ -1,0 +1,356 @@
+/*
+ * Indicator sets in the database (store-intel.h).  Not on the ingest
+ * path except store_intel_note() (once per incident write of an
+ * indicator hit): statements are prepared per call, outside the
+ * statement cache.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-int.h"
+#include "store-intel.h"
+
+static sqlite3_stmt *
+prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "prepare");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Runs sql (no rows) with up to two text parameters: changes, or -1. */
+static int64_t
+run(struct store *st, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, sql)) == NULL)
+		return -1;
+	if (a != NULL)
+		bind_str(s, 1, a);
+	if (b != NULL)
+		bind_str(s, 2, b);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "intel");
+		return -1;
+	}
+	return sqlite3_changes64(st->db);
+}
+
+static int
+bump(struct store *st)
+{
+	return run(st, "UPDATE intel_state SET version = version + 1", NULL,
+	    NULL) == -1 ? -1 : 0;
+}
+
+int
+store_intel_import(struct store *st, const char *source, const char *origin,
+    store_intel_next_fn next, void *arg, int64_t now_ns, size_t *count,
+    int64_t *version)
+{
+	sqlite3_stmt *ins = NULL, *q = NULL;
+	struct intel_ind ind;
+	int own, ok = -1, rc;
+
+	*count = 0;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if (run(st, "DELETE FROM indicators WHERE source = ?", source,
+	    NULL) == -1)
+		goto done;
+	if ((ins = prep(st, "INSERT INTO indicators (value, type, source,"
+	    " confidence, tags, first_seen, last_seen, expires)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT (value, type, source) DO UPDATE SET"
+	    " confidence = max(confidence, excluded.confidence),"
+	    " expires = CASE WHEN expires = 0 OR excluded.expires = 0 THEN 0"
+	    "  ELSE max(expires, excluded.expires) END,"
+	    " first_seen = CASE WHEN first_seen = 0 THEN excluded.first_seen"
+	    "  WHEN excluded.first_seen = 0 THEN first_seen"
+	    "  ELSE min(first_seen, excluded.first_seen) END,"
+	    " last_seen = max(last_seen, excluded.last_seen),"
+	    " tags = CASE WHEN tags = '' THEN excluded.tags ELSE tags END"))
+	    == NULL)
+		goto done;
+	while ((rc = next(arg, &ind)) == 1) {
+		sqlite3_bind_text(ins, 1, ind.value, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 2, intel_type_name(ind.type), -1,
+		    SQLITE_STATIC);
+		bind_str(ins, 3, source);
+		sqlite3_bind_int(ins, 4, ind.confidence);
+		sqlite3_bind_text(ins, 5, ind.tags ? ind.tags : "", -1,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 6, ind.first_seen);
+		sqlite3_bind_int64(ins, 7, ind.last_seen);
+		sqlite3_bind_int64(ins, 8, ind.expires);
+		if (store_exec(st, ins, "indicator") == -1)
+			goto done;
+	}
+	if (rc == -1) {
+		store_seterr(st, "import stopped: out of memory");
+		goto done;
+	}
+	if ((q = prep(st, "SELECT count(*) FROM indicators WHERE source = ?"))
+	    == NULL)
+		goto done;
+	bind_str(q, 1, source);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		store_sqlerr(st, "count");
+		goto done;
+	}
+	*count = (size_t)sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if ((q = prep(st, "INSERT INTO intel_sets (source, origin, version,"
+	    " count, updated_at) VALUES (?, ?, 1, ?, ?)"
+	    " ON CONFLICT (source) DO UPDATE SET origin = excluded.origin,"
+	    " version = version + 1, count = excluded.count,"
+	    " updated_at = excluded.updated_at RETURNING version")) == NULL)
+		goto done;
+	bind_str(q, 1, source);
+	bind_str(q, 2, origin);
+	sqlite3_bind_int64(q, 3, (int64_t)*count);
+	sqlite3_bind_int64(q, 4, now_ns);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		store_sqlerr(st, "intel set");
+		goto done;
+	}
+	*version = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (bump(st) == -1)
+		goto done;
+	ok = 0;
+done:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(q);
+	return store_tx_leave(st, own, ok);
+}
+
+int64_t
+store_intel_remove_source(struct store *st, const char *source)
+{
+	int64_t n;
+	int own;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if ((n = run(st, "DELETE FROM indicators WHERE source = ?", source,
+	    NULL)) == -1 || run(st, "DELETE FROM intel_sets WHERE source = ?",
+	    source, NULL) == -1 || bump(st) == -1)
+		n = -1;
+	if (store_tx_leave(st, own, n == -1 ? -1 : 0) == -1)
+		return -1;
+	return n;
+}
+
+int64_t
+store_intel_remove_value(struct store *st, const char *value)
+{
+	int64_t n;
+	int own;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if ((n = run(st, "DELETE FROM indicators WHERE value = ?", value,
+	    NULL)) == -1 || run(st, "UPDATE intel_sets SET count = (SELECT"
+	    " count(*) FROM indicators i WHERE i.source = intel_sets.source),"
+	    " version = version + 1 WHERE count != (SELECT count(*) FROM"
+	    " indicators i WHERE i.source = intel_sets.source)", NULL,
+	    NULL) == -1 || bump(st) == -1)
+		n = -1;
+	if (store_tx_leave(st, own, n == -1 ? -1 : 0) == -1)
+		return -1;
+	return n;
+}
+
+int
+store_intel_version(struct store *st, int64_t *version)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "SELECT version FROM intel_state WHERE id = 1")) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "intel version");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_intel_sets(struct store *st, store_intel_set_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "SELECT source, origin, version, count, updated_at"
+	    " FROM intel_sets ORDER BY source")) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_intel_set r = {
+			.source = col_str(s, 0), .origin = col_str(s, 1),
+			.version = sqlite3_column_int64(s, 2),
+			.count = sqlite3_column_int64(s, 3),
+			.updated_at = sqlite3_column_int64(s, 4),
+		};
+
+		if ((rc = fn(arg, &r)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		store_sqlerr(st, "intel sets");
+	return -1;
+}
+
+static void
+row_ind(sqlite3_stmt *s, int i, struct intel_ind *o)
+{
+	o->value = col_str(s, i);
+	o->type = intel_type_parse(col_str(s, i + 1));
+	o->source = col_str(s, i + 2);
+	o->confidence = sqlite3_column_int(s, i + 3);
+	o->tags = col_str(s, i + 4);
+}
+
+int
+store_intel_foreach(struct store *st, const char *source, const char *value,
+    store_intel_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "SELECT value, type, source, confidence, tags,"
+	    " first_seen, last_seen, expires FROM indicators"
+	    " WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR value = ?2)"
+	    " ORDER BY source, type, value")) == NULL)
+		return -1;
+	bind_str(s, 1, source);
+	bind_str(s, 2, value);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct intel_ind ind;
+
+		row_ind(s, 0, &ind);
+		ind.first_seen = sqlite3_column_int64(s, 5);
+		ind.last_seen = sqlite3_column_int64(s, 6);
+		ind.expires = sqlite3_column_int64(s, 7);
+		if (ind.type < 0)
+			continue;
+		if ((rc = fn(arg, &ind)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		store_sqlerr(st, "indicators");
+	return -1;
+}
+
+int
+store_intel_note(struct store *st, int64_t incident_id,
+    const struct intel_ind *ind, const char *field)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "INSERT OR REPLACE INTO incident_indicators"
+	    " (incident_id, type, value, source, tags, confidence, field)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?)")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, incident_id);
+	bind_str(s, 2, intel_type_name(ind->type));
+	bind_str(s, 3, ind->value);
+	bind_str(s, 4, ind->source);
+	bind_str(s, 5, ind->tags ? ind->tags : "");
+	sqlite3_bind_int(s, 6, ind->confidence);
+	bind_str(s, 7, field ? field : "");
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "incident indicator");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_intel_incident(struct store *st, int64_t incident_id,
+    int (*fn)(void *arg, const struct intel_ind *ind, const char *field),
+    void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if ((s = prep(st, "SELECT value, type, source, confidence, tags, field"
+	    " FROM incident_indicators WHERE incident_id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, incident_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct intel_ind ind = { 0 };
+
+		row_ind(s, 0, &ind);
+		found = 1;
+		rc = fn(arg, &ind, col_str(s, 5)) == 0 ? SQLITE_DONE : SQLITE_ERROR;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "incident indicator");
+		return -1;
+	}
+	return found;
+}
+
+int
+store_intel_scan(struct store *st, int64_t now_ns, store_intel_fn fn,
+    void *arg, int64_t *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_ERROR;
+
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "begin");
+		return -1;
+	}
+	if (store_intel_version(st, version) == -1)
+		goto done;
+	if ((s = prep(st, "SELECT value, type, source, confidence, tags,"
+	    " first_seen, last_seen, expires FROM indicators"
+	    " WHERE expires = 0 OR expires > ?")) == NULL)
+		goto done;
+	sqlite3_bind_int64(s, 1, now_ns);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct intel_ind ind;
+
+		row_ind(s, 0, &ind);
+		ind.first_seen = sqlite3_column_int64(s, 5);
+		ind.last_seen = sqlite3_column_int64(s, 6);
+		ind.expires = sqlite3_column_int64(s, 7);
+		if (ind.type < 0)
+			continue;
+		if (fn(arg, &ind) != 0) {
+			store_seterr(st, "out of memory");
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		store_sqlerr(st, "indicators");
+done:
+	sqlite3_finalize(s);
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

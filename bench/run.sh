@@ -9,3 +9,4 @@ for b in "$DIR"/logs.sh "$DIR"/sensor.sh "$DIR"/engine.sh "$DIR"/e2e.sh; do
 done
 python3 "$DIR/forward.py" --build "$BUILD"
 python3 "$DIR/reload.py" "$BUILD"
+"$BUILD/bench/intel"

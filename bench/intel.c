@@ -12,6 +12,8 @@
  *	intel [-n INDICATORS] [-e EVENTS] [-d DIR] [-M]
  *
  * -M builds the set in memory only (no database): the matcher alone.
+ * -s makes the events sshd failures as bench/e2e sends them (a private
+ * source address, a user name, the line as message).
  *
  * Targets (issue 19): 1,000,000 indicators loaded in at most 5 s and at
  * most 300 MB resident in the correlator.
@@ -139,13 +141,19 @@ struct evvals {
 	uint8_t		 src[4], dst[4];
 	char		 name[128];
 	char		 msg[256];
-	uint8_t		 url, hashes;
+	uint8_t		 url, hashes, sshd;
 };
 
 static void
 build(struct soc_event *ev, const struct evvals *e)
 {
 	soc_event_reset(ev);
+	if (e->sshd) {
+		soc_event_set_ip4(ev, SOC_F_SOURCE_IP, e->src);
+		soc_event_set_cstr(ev, SOC_F_USER_NAME, "user7");
+		soc_event_set_cstr(ev, SOC_F_MESSAGE, e->msg);
+		return;
+	}
 	soc_event_set_ip4(ev, SOC_F_SOURCE_IP, e->src);
 	soc_event_set_ip4(ev, SOC_F_DEST_IP, e->dst);
 	soc_event_set_cstr(ev, SOC_F_DNS_QNAME, e->name);
@@ -189,11 +197,12 @@ main(int argc, char **argv)
 	long rss0, rss1;
 	double t0, t_import, t_load, with, without, base_rate;
 	uint64_t hits = 0;
-	int c, nev = 100000, i, type, mem = 0;
+	int c, nev = 100000, i, type, mem = 0, sshd = 0;
 	uint32_t n = 1000000;
 
-	while ((c = getopt(argc, argv, "n:e:d:M")) != -1) {
+	while ((c = getopt(argc, argv, "n:e:d:Ms")) != -1) {
 		switch (c) {
+		case 's': sshd = 1; break;
 		case 'M': mem = 1; break;
 		case 'n': n = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'e': nev = atoi(optarg); break;
@@ -282,6 +291,13 @@ events:
 		    "27ae41e4649b934ca495991b7852b855");
 		if (type == INTEL_SHA256)
 			e->hashes = 1;
+		if (sshd) {
+			e->sshd = 1;
+			e->src[0] = 10, e->src[1] = 66;
+			snprintf(e->msg, sizeof(e->msg), "Failed password for user7"
+			    " from 10.66.%u.%u port %u ssh2", e->src[2], e->src[3],
+			    1024 + i % 60000);
+		}
 	}
 	empty = intel_builder_finish(intel_builder_new(), 0);
 	base_rate = match_rate(NULL, vals, nev, 10, &hits);

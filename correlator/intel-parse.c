@@ -174,8 +174,7 @@ parse_str(struct jdoc *d, uint32_t *off, uint32_t *len)
 	}
 	if (str_put(d, run, (size_t)(p - run)) == -1 || str_put(d, "", 1) == -1)
 		return -1;
-	d->slen--;		/* the NUL stays behind the string */
-	d->slen++;
+	/* the NUL stays behind the string, outside its length */
 	*off = (uint32_t)start;
 	*len = (uint32_t)(d->slen - 1 - start);
 	d->p = p + 1;
@@ -616,16 +615,26 @@ intel_stix_pattern(const char *p, size_t len, int *type, char *val,
 	return 0;
 }
 
-int
-intel_is_stix(const char *data, size_t len)
-{
-	const char *p = data, *e = data + (len < 4096 ? len : 4096);
+static int	stix_doc(struct jdoc *, intel_raw_fn, void *, char *, size_t);
+static int	misp_doc(struct jdoc *, intel_raw_fn, void *, char *, size_t);
 
-	/* "type": "bundle" among the first members (cheap sniff) */
-	for (; p + 8 < e; p++)
-		if (memcmp(p, "\"bundle\"", 8) == 0)
-			return 1;
-	return 0;
+int
+intel_parse_json(const char *data, size_t len, intel_raw_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	struct jdoc d;
+	const char *s;
+
+	if (jdoc_parse(&d, data, len, err, errlen) == -1)
+		return -1;
+	if ((s = jstr(&d, 1, "type", NULL)) != NULL && strcmp(s, "bundle") == 0)
+		return stix_doc(&d, fn, arg, err, errlen);
+	if (jget(&d, 1, "Event") != 0)
+		return misp_doc(&d, fn, arg, err, errlen);
+	jdoc_free(&d);
+	snprintf(err, errlen, "neither a STIX bundle (\"type\": \"bundle\") nor"
+	    " a MISP event (\"Event\")");
+	return -1;
 }
 
 int
@@ -633,6 +642,17 @@ intel_parse_stix(const char *data, size_t len, intel_raw_fn fn, void *arg,
     char *err, size_t errlen)
 {
 	struct jdoc d;
+
+	if (jdoc_parse(&d, data, len, err, errlen) == -1)
+		return -1;
+	return stix_doc(&d, fn, arg, err, errlen);
+}
+
+/* A parsed bundle (freed here). */
+static int
+stix_doc(struct jdoc *dp, intel_raw_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct jdoc d = *dp;
 	struct soc_sbuf tags;
 	uint32_t objs, o;
 	const char *s, *pat;
@@ -641,8 +661,6 @@ intel_parse_stix(const char *data, size_t len, intel_raw_fn fn, void *arg,
 	char val[INTEL_VALUE_MAX];
 	int rc = 0;
 
-	if (jdoc_parse(&d, data, len, err, errlen) == -1)
-		return -1;
 	if ((s = jstr(&d, 1, "type", NULL)) == NULL || strcmp(s, "bundle") != 0) {
 		snprintf(err, errlen, "not a STIX bundle (no \"type\": \"bundle\")");
 		jdoc_free(&d);
@@ -807,12 +825,21 @@ intel_parse_misp_event(const char *data, size_t len, intel_raw_fn fn,
     void *arg, char *err, size_t errlen)
 {
 	struct jdoc d;
+
+	if (jdoc_parse(&d, data, len, err, errlen) == -1)
+		return -1;
+	return misp_doc(&d, fn, arg, err, errlen);
+}
+
+/* A parsed event (freed here). */
+static int
+misp_doc(struct jdoc *dp, intel_raw_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct jdoc d = *dp;
 	struct misp_ctx m;
 	uint32_t ev, o;
 	const char *tl;
 
-	if (jdoc_parse(&d, data, len, err, errlen) == -1)
-		return -1;
 	if ((ev = jget(&d, 1, "Event")) == 0 || NODE(&d, ev)->t != J_OBJ) {
 		snprintf(err, errlen, "not a MISP event (no \"Event\" object)");
 		jdoc_free(&d);
@@ -877,9 +904,7 @@ intel_parse_misp_manifest(const char *data, size_t len,
 			rc = -1;
 			break;
 		}
-		rc = fn(arg, u);
-		if (rc == -1)
-			snprintf(err, errlen, "manifest.json: event %s", u);
+		rc = fn(arg, u);	/* fn says why in err if it must */
 	}
 	jdoc_free(&d);
 	return rc;

@@ -47,8 +47,9 @@ int	intel_parse_misp_event(const char *data, size_t len, intel_raw_fn fn,
 int	intel_parse_misp_manifest(const char *data, size_t len,
 	    int (*fn)(void *arg, const char *uuid), void *arg, char *err,
 	    size_t errlen);
-/* Whether a JSON document is a STIX bundle (its "type" is "bundle"). */
-int	intel_is_stix(const char *data, size_t len);
+/* A .json file: a STIX bundle ("type": "bundle") or a MISP event. */
+int	intel_parse_json(const char *data, size_t len, intel_raw_fn fn,
+	    void *arg, char *err, size_t errlen);
 
 /*
  * STIX pattern of one equality ("[ipv4-addr:value = '10.0.0.1']"): the

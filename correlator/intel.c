@@ -744,9 +744,10 @@ intel_set_bytes(const struct intel_set *s)
 /* --- lookups ---------------------------------------------------------- */
 
 static long
-get(const struct intel_set *s, const char *k, size_t klen, int64_t now)
+get_h(const struct intel_set *s, const char *k, size_t klen, uint64_t h,
+    int64_t now)
 {
-	long i = find_key(s, k, klen, soc_hash(&s->seed, k, klen), NULL);
+	long i = find_key(s, k, klen, h, NULL);
 
 	if (i >= 0 && s->ent[i].expires != 0 && s->ent[i].expires <= now)
 		return -1;
@@ -754,11 +755,37 @@ get(const struct intel_set *s, const char *k, size_t klen, int64_t now)
 }
 
 static long
+get(const struct intel_set *s, const char *k, size_t klen, int64_t now)
+{
+	return get_h(s, k, klen, soc_hash(&s->seed, k, klen), now);
+}
+
+/*
+ * The hash of a key about to be looked up, with its Bloom word fetched
+ * ahead: the keys of one value (an address's prefix lengths, a name's
+ * suffixes) are hashed and fetched first and tested after, so their
+ * cache misses overlap instead of adding up.
+ */
+static uint64_t
+hash_ahead(const struct intel_set *s, const char *k, size_t klen)
+{
+	uint64_t h = soc_hash(&s->seed, k, klen);
+	size_t w;
+
+	if (s->bloom != NULL) {
+		(void)bloom_bits(h, &w, s->bloom_shift);
+		__builtin_prefetch(&s->bloom[w]);
+	}
+	return h;
+}
+
+static long
 find_ip(const struct intel_set *s, int fam, const unsigned char *a,
     int64_t now)
 {
-	char k[19];
-	int plen, bits = fam == 4 ? 32 : 128, n = bits / 8, i;
+	char k[129][19];
+	uint64_t h[129];
+	int plen, bits = fam == 4 ? 32 : 128, n = bits / 8, i, nk = 0;
 	long r;
 
 	if (!(s->kinds & K_C))
@@ -766,22 +793,26 @@ find_ip(const struct intel_set *s, int fam, const unsigned char *a,
 	/* a private address is looked up only if the set holds one */
 	if (fam == 4 && !s->v4priv && v4_private(a))
 		return -1;
-	k[0] = 'C';
-	k[1] = (char)fam;
 	for (plen = bits; plen > 0; plen--) {
 		if (fam == 4 ? !(s->v4len >> plen & 1) :
 		    !(s->v6len[plen / 64] >> (plen % 64) & 1))
 			continue;
-		k[2] = (char)plen;
+		k[nk][0] = 'C';
+		k[nk][1] = (char)fam;
+		k[nk][2] = (char)plen;
 		for (i = 0; i < n; i++) {
 			int keep = plen - i * 8;
 
-			k[3 + i] = (char)(keep >= 8 ? a[i] : keep <= 0 ? 0 :
+			k[nk][3 + i] = (char)(keep >= 8 ? a[i] : keep <= 0 ? 0 :
 			    a[i] & (0xff << (8 - keep)));
 		}
-		if ((r = get(s, k, (size_t)(3 + n), now)) >= 0)
-			return r;
+		h[nk] = hash_ahead(s, k[nk], (size_t)(3 + n));
+		nk++;
 	}
+	/* longest first */
+	for (i = 0; i < nk; i++)
+		if ((r = get_h(s, k[i], (size_t)(3 + n), h[i], now)) >= 0)
+			return r;
 	return -1;
 }
 
@@ -804,7 +835,9 @@ static long
 find_name(const struct intel_set *s, const char *v, size_t len, int64_t now)
 {
 	char k[260];
-	size_t n, i, labels;
+	size_t n, i, labels, at[128];
+	uint64_t h[128];
+	int nk = 0, j;
 	long r;
 
 	if (!(s->kinds & (K_D | K_H)) || (n = lower_name(v, len, k)) == 0)
@@ -820,7 +853,7 @@ find_name(const struct intel_set *s, const char *v, size_t len, int64_t now)
 		labels += k[i] == '.';
 	/* the name, then each parent: k + i is 'D' then a suffix; only
 	 * suffixes with as many labels as some domain in the set */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && nk < 128; i++) {
 		if (i > 0 && k[i] != '.')
 			continue;
 		if (i > 0)
@@ -830,7 +863,14 @@ find_name(const struct intel_set *s, const char *v, size_t len, int64_t now)
 		if (labels < s->dmin)
 			break;
 		k[i] = 'D';
-		r = get(s, k + i, n + 1 - i, now);
+		h[nk] = hash_ahead(s, k + i, n + 1 - i);
+		k[i] = '.';
+		at[nk++] = i;
+	}
+	for (j = 0; j < nk; j++) {
+		i = at[j];
+		k[i] = 'D';
+		r = get_h(s, k + i, n + 1 - i, h[j], now);
 		k[i] = '.';
 		if (r >= 0)
 			return r;
@@ -1047,10 +1087,26 @@ match_list(struct hits *h, const struct soc_event *ev, int f, int64_t now)
 	}
 }
 
+/* 1 hex digit, 2 other letter or digit: the hex scan's classes. */
+static const uint8_t cls[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2,
+	['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2,
+	['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
+	['y'] = 2, ['z'] = 2,
+	['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2,
+	['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
+	['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
+	['Y'] = 2, ['Z'] = 2,
+};
+
 static int
 alnum(char c)
 {
-	return isalnum((unsigned char)c);
+	return cls[(unsigned char)c] != 0;
 }
 
 /* Hex runs of 32, 40 or 64 digits standing alone (Sysmon's Hashes). */
@@ -1067,7 +1123,7 @@ match_hex(struct hits *h, const struct soc_event *ev, int f, int64_t now)
 		const char *t = p;
 		size_t n;
 
-		while (p < end && isxdigit((unsigned char)*p))
+		while (p < end && cls[(unsigned char)*p] == 1)
 			p++;
 		n = (size_t)(p - t);
 		if (((n == 32 && (h->s->xlens & 1)) || (n == 40 &&

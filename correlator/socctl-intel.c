@@ -200,14 +200,10 @@ import_file(struct import *im, const char *path)
 	if ((data = slurp(im, path, &len)) == NULL)
 		return -1;
 	im->file = path;
-	if (ends_with(path, ".json")) {
-		if (intel_is_stix(data, len))
-			rc = intel_parse_stix(data, len, imp_add, im, im->err,
-			    sizeof(im->err));
-		else
-			rc = intel_parse_misp_event(data, len, imp_add, im,
-			    im->err, sizeof(im->err));
-	} else
+	if (ends_with(path, ".json"))
+		rc = intel_parse_json(data, len, imp_add, im, im->err,
+		    sizeof(im->err));
+	else
 		rc = intel_parse_list(data, len, imp_add, im, im->err,
 		    sizeof(im->err));
 	free(data);

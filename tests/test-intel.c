@@ -318,9 +318,8 @@ test_parsers(void)
 	CHECK(strncmp(l.got, "ip:10.1.2.3[];domain:evil.example[];!no value;!unknown type",
 	    58) == 0);
 
-	CHECK(intel_is_stix(stix, sizeof(stix) - 1));
 	memset(&l, 0, sizeof(l));
-	CHECK_INT(intel_parse_stix(stix, sizeof(stix) - 1, on_raw, &l, err,
+	CHECK_INT(intel_parse_json(stix, sizeof(stix) - 1, on_raw, &l, err,
 	    sizeof(err)), 0);
 	CHECK_INT(l.n, 2);
 	CHECK_INT(l.refused, 2);
@@ -352,7 +351,7 @@ test_parsers(void)
 	    sizeof(val), &why) == 0 && strcmp(val, "it's.example") == 0);
 
 	memset(&l, 0, sizeof(l));
-	CHECK_INT(intel_parse_misp_event(misp, sizeof(misp) - 1, on_raw, &l,
+	CHECK_INT(intel_parse_json(misp, sizeof(misp) - 1, on_raw, &l,
 	    err, sizeof(err)), 0);
 	CHECK_STR(l.got, "ip:203.0.113.9[tlp:green,c2];domain:d.example[tlp:green];"
 	    "ip:203.0.113.10[tlp:green];md5:d41d8cd98f00b204e9800998ecf8427e[tlp:green]");
@@ -367,6 +366,9 @@ test_parsers(void)
 	    sizeof(err)), -1);
 	CHECK_INT(intel_parse_misp_event("{\"Event\":\"\\u00", 14, on_raw, &l, err,
 	    sizeof(err)), -1);
+	CHECK_INT(intel_parse_json("{\"type\":\"x\"}", 12, on_raw, &l, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "neither a STIX bundle") != NULL);
 	CHECK_INT(intel_parse_misp_manifest("{\"../../etc/passwd\":{}}", 23,
 	    NULL, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, "not an event uuid") != NULL);

@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		intel_parse_list(p, size - 1, on_raw, NULL, err, sizeof(err));
 		break;
 	case 1:
-		intel_parse_stix(p, size - 1, on_raw, NULL, err, sizeof(err));
+		intel_parse_json(p, size - 1, on_raw, NULL, err, sizeof(err));
 		break;
 	case 2:
 		intel_parse_misp_event(p, size - 1, on_raw, NULL, err, sizeof(err));

@@ -135,6 +135,12 @@ def storm_rules(d):
         f.write(STORM_CORR)
 
 
+def octet1(h):
+    """A public first octet (feeds leave RFC 1918 and loopback out)."""
+    o = 11 + (h >> 24) % 200
+    return o + 1 if o in (127, 172, 192) else o
+
+
 def write_intel(path, n):
     """n typed-list indicators, as bench/intel.c generates them."""
     with open(path, "w") as f:
@@ -143,10 +149,10 @@ def write_intel(path, n):
             h = (i * 2654435761) & 0xffffffff
             k = i % 10
             if k < 4:
-                buf.append(f"ip {11 + (h >> 24) % 200}.{(h >> 16) & 255}."
+                buf.append(f"ip {octet1(h)}.{(h >> 16) & 255}."
                            f"{(h >> 8) & 255}.{h & 255}\n")
             elif k == 4:
-                buf.append(f"cidr {11 + (h >> 24) % 200}.{(h >> 16) & 255}."
+                buf.append(f"cidr {octet1(h)}.{(h >> 16) & 255}."
                            f"{(h >> 8) & 255}.0/24\n")
             elif k < 7:
                 buf.append(f"domain d{h:08x}.bad{i % 97}.example\n")

@@ -68,6 +68,15 @@ status_kb(const char *key)
 	return v;
 }
 
+/* A public first octet (feeds leave RFC 1918 and loopback out). */
+static unsigned
+octet1(uint32_t h)
+{
+	unsigned o = 11 + (h >> 24) % 200;
+
+	return o == 127 || o == 172 || o == 192 ? o + 1 : o;
+}
+
 /* The i-th indicator of the generated set (deterministic). */
 static void
 nth(uint32_t i, int *type, char *v, size_t len)
@@ -77,12 +86,12 @@ nth(uint32_t i, int *type, char *v, size_t len)
 	switch (i % 10) {
 	case 0: case 1: case 2: case 3:
 		*type = INTEL_IP;
-		snprintf(v, len, "%u.%u.%u.%u", 11 + (h >> 24) % 200,
+		snprintf(v, len, "%u.%u.%u.%u", octet1(h),
 		    (h >> 16) & 255, (h >> 8) & 255, h & 255);
 		break;
 	case 4:
 		*type = INTEL_CIDR;
-		snprintf(v, len, "%u.%u.%u.0/24", 11 + (h >> 24) % 200,
+		snprintf(v, len, "%u.%u.%u.0/24", octet1(h),
 		    (h >> 16) & 255, (h >> 8) & 255);
 		break;
 	case 5: case 6:

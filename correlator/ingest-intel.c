@@ -18,6 +18,7 @@
 #include "ingest-intel.h"
 #include "intel.h"
 #include "rule-int.h"
+#include "rules.h"
 #include "store-intel.h"
 
 #define INTEL_RULE(lvl, sev) {						\
@@ -44,12 +45,34 @@ ingest_intel_rule(const struct rule *r)
 	return r >= &intel_rules[0] && r <= &intel_rules[2];
 }
 
+/*
+ * Sigma's |intel: the field's value (an address, a name, a digest, ...)
+ * looked up as the matcher would; set NULL is any set, else the value's
+ * indicator must come from that set (of two sets holding one value, the
+ * set keeps the indicator of higher confidence).
+ */
+static int
+rule_member(void *arg, const struct soc_event *ev, int field, const char *set)
+{
+	struct ingest *in = arg;
+	struct intel_ind ind;
+	char buf[INTEL_VALUE_MAX];
+	int len;
+
+	if (in->intel == NULL ||
+	    (len = soc_event_text(ev, field, buf, sizeof(buf))) <= 0 ||
+	    !intel_lookup_any(in->intel, buf, (size_t)len, soc_now_ns(), &ind))
+		return 0;
+	return set == NULL || strcmp(ind.source, set) == 0;
+}
+
 struct intel_set *
 ingest_set_intel(struct ingest *in, struct intel_set *s)
 {
 	struct intel_set *old = in->intel;
 
 	in->intel = s;
+	ruleset_intel_hook(s != NULL ? rule_member : NULL, s != NULL ? in : NULL);
 	return old;
 }
 

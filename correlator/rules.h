@@ -121,6 +121,17 @@ typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
  * correlation rule whose condition is met by this event.  Returns the
  * number of alerts, or -1 on a Hyperscan error (logged).
  */
+/*
+ * The Sigma extension |intel (field|intel: SET, or any): fn answers
+ * whether the event's field value is an indicator of SET (NULL: any
+ * set).  Without a hook the condition is false.  Process-wide; set by
+ * ingest when it has an indicator set.
+ */
+void	 ruleset_intel_hook(int (*fn)(void *arg, const struct soc_event *ev,
+	    int field, const char *set), void *arg);
+/* The set name of an |intel condition (rule-value.c); NULL for any. */
+const char *rule_intel_set(int64_t i);
+
 int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 

@@ -99,6 +99,21 @@ class Env:
         sanitizer_clean(self.log.read(), "correlator")
 
 
+INTEL_RULE = """title: SSH failure from a blocklisted address
+id: 6a1f2c3d-0000-4000-8000-00000000a001
+status: test
+level: high
+description: The Sigma extension |intel tests membership of a set.
+logsource:
+  product: linux
+  service: sshd
+detection:
+  sel:
+    source.ip|intel: blocklist
+  condition: sel
+"""
+
+
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
@@ -141,6 +156,9 @@ def main():
         p = env.ctl("intel", "import", lst)
         check("set blocklist: 3 indicators" in p.stdout,
               f"list imported: {p.stdout!r}")
+        write(os.path.join(env.rules, "intel.yml"), INTEL_RULE)
+        p = env.ctl("rules", "check", env.rules, ok=False)
+        check(p.returncode == 0, f"a rule with |intel loads: {p.stdout} {p.stderr}")
         check(env.start(), "correlator listens")
         log = os.path.join(tmp, "auth.log")
         write(log, sshd_line("192.0.2.200", 1) + sshd_line("203.0.113.9", 2))
@@ -157,6 +175,17 @@ def main():
               "the event is the evidence")
         check(env.incident_for("192.0.2.200") is None,
               "an address in no set raises nothing")
+
+        def rule_hits():
+            con = sqlite3.connect(env.db, timeout=10)
+            try:
+                return con.execute(
+                    "select group_key, count from incidents where rule_id ="
+                    " '6a1f2c3d-0000-4000-8000-00000000a001'").fetchall()
+            finally:
+                con.close()
+        check(wait_until(lambda: rule_hits() == [("source.ip=203.0.113.9", 1)]),
+              f"the |intel rule fires for the listed address only: {rule_hits()}")
         text = env.ctl("incident", "show", str(js.get("id", 0))).stdout
         check("indicator: ip 203.0.113.9 (set blocklist" in text,
               f"the text view names the indicator: {text[:400]!r}")

@@ -30,6 +30,7 @@
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
+#include "ingest-intel.h"
 #include "intel-watch.h"
 #include "reload.h"
 #include "rules.h"
@@ -368,6 +369,8 @@ log_counters(struct auth *a)
 	    (unsigned long long)n->fwd_alerts, (unsigned long long)n->fwd_bad,
 	    (unsigned long long)n->fwd_new, (unsigned long long)n->fwd_updated,
 	    (unsigned long long)n->fwd_stale);
+	log_info("indicators: %zu loaded, %llu hits", intel_watch_count(iw),
+	    (unsigned long long)ingest_intel_hits(in));
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);

@@ -373,6 +373,23 @@ test_parsers(void)
 	    NULL, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, "not an event uuid") != NULL);
 	CHECK_INT(l.n, 0);
+
+	/* a "billion laughs" of tiny values: refused at the node bound */
+	{
+		size_t n = (size_t)INTEL_JSON_NODES + 16, j;
+		char *big = malloc(2 * n + 64), *p = big;
+
+		p += sprintf(p, "{\"type\":\"bundle\",\"objects\":[");
+		for (j = 0; j < n; j++) {
+			*p++ = '0';
+			*p++ = ',';
+		}
+		p += sprintf(p, "0]}");
+		CHECK_INT(intel_parse_json(big, (size_t)(p - big), on_raw, &l, err,
+		    sizeof(err)), -1);
+		CHECK(strstr(err, "too many JSON values") != NULL);
+		free(big);
+	}
 }
 
 static int

@@ -331,7 +331,7 @@ cmd_intel_import(struct ctx *c, int argc, char **argv)
 	const char *source = NULL, *expire = NULL;
 	struct import im;
 	struct stat sb;
-	char src[INTEL_SOURCE_MAX], note[256];
+	char src[INTEL_SOURCE_MAX], note[512];
 	size_t count = 0;
 	int64_t version = 0;
 	int force = 0, rc;
@@ -375,15 +375,20 @@ cmd_intel_import(struct ctx *c, int argc, char **argv)
 	}
 	if (db_open(c) == -1)
 		goto fail;
+	/* short transactions of its own: the correlator keeps writing */
+	if (store_intel_import(c->st, source, "local", imp_next, &im, c->now,
+	    &count, &version) == -1) {
+		errx1("intel import: %s; the set \"%s\" is as it was",
+		    db_why(c), source);
+		goto fail;
+	}
+	snprintf(note, sizeof(note), "%.100s: %zu indicators from %.200s",
+	    source, count, argv[1]);
 	if (store_begin(c->st) == -1) {
 		db_fail(c);
 		goto fail;
 	}
-	rc = store_intel_import(c->st, source, "local", imp_next, &im, c->now,
-	    &count, &version);
-	snprintf(note, sizeof(note), "%s: %zu indicators from %s", source,
-	    count, argv[1]);
-	if (db_audit_commit(c, rc, "intel import", note) != 0)
+	if (db_audit_commit(c, 0, "intel import", note) != 0)
 		goto fail;
 	printf("set %s: %zu indicators (version %lld)", source, count,
 	    (long long)version);
@@ -561,8 +566,6 @@ cmd_intel_remove(struct ctx *c, int argc, char **argv)
 		return cmd_err(c, "give either --source NAME or a VALUE");
 	if (db_open(c) == -1)
 		return 1;
-	if (store_begin(c->st) == -1)
-		return db_fail(c);
 	if (source != NULL) {
 		n = store_intel_remove_source(c->st, source);
 		snprintf(note, sizeof(note), "set %.200s", source);
@@ -571,7 +574,11 @@ cmd_intel_remove(struct ctx *c, int argc, char **argv)
 		n = store_intel_remove_value(c->st, val);
 		snprintf(note, sizeof(note), "indicator %.200s", val);
 	}
-	if (db_audit_commit(c, n < 0 ? -1 : 0, "intel remove", note) != 0)
+	if (n < 0)
+		return db_fail(c);
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	if (db_audit_commit(c, 0, "intel remove", note) != 0)
 		return 1;
 	if (n == 0)
 		return errx1("intel remove: %s: no such %s", source ? source :

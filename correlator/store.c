@@ -360,11 +360,13 @@ static const char schema_v8_windows[] =
 
 /*
  * Indicators (store-intel.c): sets by source, with the origin that
- * published them ('local' for `socctl intel import`) and a version
- * raised by each import, so a set can later be pushed down and
- * acknowledged per version; the indicators of each set; one counter the
- * correlator polls to notice any change; and, per incident raised by an
- * indicator hit, the indicator as it was then.
+ * published them ('local' for `socctl intel import`) and the version in
+ * force, raised by each import, so a set can later be pushed down and
+ * acknowledged per version; the indicators of each set, by version (an
+ * import writes the next version in short transactions beside the one in
+ * force, then switches); one counter the correlator polls to notice any
+ * change; and, per incident raised by an indicator hit, the indicator as
+ * it was then.
  */
 static const char schema_v9_intel[] =
 	"CREATE TABLE IF NOT EXISTS intel_sets ("
@@ -383,9 +385,10 @@ static const char schema_v9_intel[] =
 	" first_seen INTEGER NOT NULL DEFAULT 0,"
 	" last_seen INTEGER NOT NULL DEFAULT 0,"
 	" expires INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (value, type, source)"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (value, type, source, version)"
 	") WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS indicators_source ON indicators (source);"
+	"CREATE INDEX IF NOT EXISTS indicators_set ON indicators (source, version);"
 	"CREATE TABLE IF NOT EXISTS intel_state ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" version INTEGER NOT NULL DEFAULT 0"

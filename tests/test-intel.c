@@ -406,6 +406,49 @@ next_two(void *arg, struct intel_ind *out)
 	return 1;
 }
 
+/*
+ * A big import: rows 10.20.x.y; at row mid (a few chunks committed) the
+ * set in force is looked at from another connection; at row fail_at the
+ * import fails (an allocation failure in the reader).
+ */
+struct many {
+	const char	*path;
+	int		 i, n, mid, fail_at;
+	size_t		 seen_mid;	/* indicators another reader saw */
+	int		 mid_hit;	/* ... and whether it saw a new one */
+	char		 v[32];
+};
+
+static int
+next_many(void *arg, struct intel_ind *out)
+{
+	struct many *m = arg;
+	struct intel_ind ind;
+	struct intel_set *s;
+	struct store *st;
+	char err[256];
+
+	if (m->i == m->fail_at)
+		return -1;
+	if (m->i == m->mid &&
+	    (st = store_open(m->path, STORE_READONLY, err, sizeof(err))) != NULL) {
+		if ((s = intel_load(st, soc_now_ns(), err, sizeof(err))) != NULL) {
+			m->seen_mid = intel_set_count(s);
+			m->mid_hit = intel_lookup_any(s, "10.20.0.1", 9,
+			    soc_now_ns(), &ind);
+			intel_set_free(s);
+		}
+		store_close(st);
+	}
+	if (m->i >= m->n)
+		return 0;
+	snprintf(m->v, sizeof(m->v), "10.20.%d.%d", m->i >> 8 & 255, m->i & 255);
+	*out = (struct intel_ind){ .type = INTEL_IP, .value = m->v, .tags = "",
+	    .confidence = 50 };
+	m->i++;
+	return 1;
+}
+
 /* The database round trip, and a load on the loader's thread. */
 static void
 test_store(void)
@@ -456,6 +499,47 @@ test_store(void)
 	CHECK_INT(store_intel_remove_source(st, "feed"), 1);
 	CHECK_INT(store_intel_version(st, &v0), 0);
 	CHECK(v0 > v1);
+
+	/* an import in chunks: the set in force stays whole meanwhile ... */
+	{
+		struct many m = { .path = path, .n = 20000, .mid = 12000,
+		    .fail_at = -1 };
+
+		i = 0;
+		CHECK_INT(store_intel_import(st, "big", "local", next_two, &i,
+		    soc_now_ns(), &count, &version), 0);
+		CHECK_INT(store_intel_import(st, "big", "local", next_many, &m,
+		    soc_now_ns(), &count, &version), 0);
+		CHECK_INT(m.seen_mid, 2);
+		CHECK_INT(m.mid_hit, 0);
+		CHECK_INT(count, 20000);
+		CHECK_INT(version, 2);
+		/* ... and the old version's rows are gone after the switch */
+		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 20000);
+		/* a failed import leaves the set in force as it was */
+		m = (struct many){ .path = path, .n = 30000, .mid = -1,
+		    .fail_at = 11000 };
+		m.i = 0;
+		CHECK_INT(store_intel_import(st, "big", "local", next_many, &m,
+		    soc_now_ns(), &count, &version), -1);
+		CHECK((s = intel_load(st, soc_now_ns(), err, sizeof(err))) != NULL);
+		CHECK_INT(intel_set_count(s), 20000);
+		CHECK_INT(intel_set_version(s), v0 + 2);
+		intel_set_free(s);
+		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 20000);
+		/* rows a crash left above the version in force: not loaded,
+		 * removed by the next import */
+		CHECK_INT(fx_sql_exec(path, "INSERT INTO indicators (value, type,"
+		    " source, version) VALUES ('192.0.2.99', 'ip', 'big', 9)"), 0);
+		CHECK((s = intel_load(st, soc_now_ns(), err, sizeof(err))) != NULL);
+		CHECK(!intel_lookup_any(s, "192.0.2.99", 10, soc_now_ns(), &ind));
+		intel_set_free(s);
+		i = 1;
+		CHECK_INT(store_intel_import(st, "big", "local", next_two, &i,
+		    soc_now_ns(), &count, &version), 0);
+		CHECK_INT(version, 10);
+		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 1);
+	}
 	store_close(st);
 	fx_rmtree(dir);
 }

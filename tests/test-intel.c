@@ -442,7 +442,8 @@ next_many(void *arg, struct intel_ind *out)
 	}
 	if (m->i >= m->n)
 		return 0;
-	snprintf(m->v, sizeof(m->v), "10.20.%d.%d", m->i >> 8 & 255, m->i & 255);
+	snprintf(m->v, sizeof(m->v), "10.%d.%d.%d", 20 + (m->i >> 16),
+	    m->i >> 8 & 255, m->i & 255);
 	*out = (struct intel_ind){ .type = INTEL_IP, .value = m->v, .tags = "",
 	    .confidence = 50 };
 	m->i++;
@@ -502,7 +503,7 @@ test_store(void)
 
 	/* an import in chunks: the set in force stays whole meanwhile ... */
 	{
-		struct many m = { .path = path, .n = 20000, .mid = 12000,
+		struct many m = { .path = path, .n = 50000, .mid = 45000,
 		    .fail_at = -1 };
 
 		i = 0;
@@ -512,21 +513,21 @@ test_store(void)
 		    soc_now_ns(), &count, &version), 0);
 		CHECK_INT(m.seen_mid, 2);
 		CHECK_INT(m.mid_hit, 0);
-		CHECK_INT(count, 20000);
+		CHECK_INT(count, 50000);
 		CHECK_INT(version, 2);
 		/* ... and the old version's rows are gone after the switch */
-		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 20000);
+		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 50000);
 		/* a failed import leaves the set in force as it was */
-		m = (struct many){ .path = path, .n = 30000, .mid = -1,
-		    .fail_at = 11000 };
+		m = (struct many){ .path = path, .n = 60000, .mid = -1,
+		    .fail_at = 45000 };
 		m.i = 0;
 		CHECK_INT(store_intel_import(st, "big", "local", next_many, &m,
 		    soc_now_ns(), &count, &version), -1);
 		CHECK((s = intel_load(st, soc_now_ns(), err, sizeof(err))) != NULL);
-		CHECK_INT(intel_set_count(s), 20000);
+		CHECK_INT(intel_set_count(s), 50000);
 		CHECK_INT(intel_set_version(s), v0 + 2);
 		intel_set_free(s);
-		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 20000);
+		CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM indicators"), 50000);
 		/* rows a crash left above the version in force: not loaded,
 		 * removed by the next import */
 		CHECK_INT(fx_sql_exec(path, "INSERT INTO indicators (value, type,"

@@ -26,8 +26,13 @@ addresses, combined as i % 24 and i * K % 256 give) and 256 brute-force
 ones.  --ips 4096 gives 16,384 incidents: far fewer alerts per incident
 and transaction to aggregate, so a lower figure.
 
+--intel N imports N generated indicators (public addresses, /24 blocks,
+domains, URLs, digests, e-mail addresses; none of the log's addresses)
+before the correlator starts, to compare events/s with a large set
+loaded against the run without (issue 19: at least 90%).
+
 usage: e2e.py BUILD [--lines N] [--set shipped|storm|both] [--rate EV_S]
-              [--seconds S] [--ips N]
+              [--seconds S] [--ips N] [--intel N]
 """
 import argparse
 import os
@@ -130,8 +135,43 @@ def storm_rules(d):
         f.write(STORM_CORR)
 
 
+def octet1(h):
+    """A public first octet (feeds leave RFC 1918 and loopback out)."""
+    o = 11 + (h >> 24) % 200
+    return o + 1 if o in (127, 172, 192) else o
+
+
+def write_intel(path, n):
+    """n typed-list indicators, as bench/intel.c generates them."""
+    with open(path, "w") as f:
+        buf = []
+        for i in range(n):
+            h = (i * 2654435761) & 0xffffffff
+            k = i % 10
+            if k < 4:
+                buf.append(f"ip {octet1(h)}.{(h >> 16) & 255}."
+                           f"{(h >> 8) & 255}.{h & 255}\n")
+            elif k == 4:
+                buf.append(f"cidr {octet1(h)}.{(h >> 16) & 255}."
+                           f"{(h >> 8) & 255}.0/24\n")
+            elif k < 7:
+                buf.append(f"domain d{h:08x}.bad{i % 97}.example\n")
+            elif k == 7:
+                buf.append(f"sha256 {h:08x}{i:08x}" + "0" * 48 + "\n")
+            elif k == 8:
+                buf.append(f"url http://u{h:08x}.example/p/{i}.php\n")
+            elif i % 20 == 9:
+                buf.append(f"md5 {h:08x}{i:08x}" + "0" * 16 + "\n")
+            else:
+                buf.append(f"email u{i}@m{h:08x}.example\n")
+            if len(buf) == 10000:
+                f.write("".join(buf))
+                buf = []
+        f.write("".join(buf))
+
+
 class Setup:
-    def __init__(self, build, tmp, rules):
+    def __init__(self, build, tmp, rules, intel=None):
         self.build, self.tmp, self.rules = build, tmp, rules
         self.db = os.path.join(tmp, "soc.db")
         self.socctl = os.path.join(build, "correlator", "socctl")
@@ -141,6 +181,8 @@ class Setup:
         for name in ("gw1", "gw2"):
             self.ctl("sensor", "enroll", name, "--agency", "bench", "--key",
                      os.path.join(tmp, name + ".pub"))
+        if intel:
+            self.ctl("intel", "import", intel, "--source", "bench")
         import socket
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
@@ -280,6 +322,7 @@ def main():
     ap.add_argument("--rate", type=float, default=0)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--ips", type=int, default=IPS)
+    ap.add_argument("--intel", type=int, default=0)
     args = ap.parse_args()
     globals()["IPS"] = args.ips
     build = os.path.abspath(args.build)
@@ -289,16 +332,21 @@ def main():
         log = os.path.join(tmp, "sshd.log")
         write_log(log, args.lines)
         storm_rules(os.path.join(tmp, "storm-rules"))
+        intel = None
+        if args.intel:
+            intel = os.path.join(tmp, "indicators.txt")
+            write_intel(intel, args.intel)
         sets = (("shipped", os.path.join(SRC, "rules")),
                 ("storm", os.path.join(tmp, "storm-rules")))
         print(f"bench/e2e: {args.lines} sshd lines from {IPS} addresses, one"
-              f" sensor, one correlator, loopback")
+              f" sensor, one correlator, loopback"
+              f"{f', {args.intel} indicators loaded' if args.intel else ''}")
         for name, rules in sets:
             if args.set not in ("both", name):
                 continue
             d = os.path.join(tmp, name)
             os.mkdir(d)
-            s = Setup(build, d, rules)
+            s = Setup(build, d, rules, intel)
             try:
                 dt, got, single, inc, good = throughput(s, log, args.lines,
                                                         name == "storm")

@@ -11,3 +11,4 @@ python3 "$DIR/forward.py" --build "$BUILD"
 python3 "$DIR/reload.py" "$BUILD"
 python3 "$DIR/beats.py" --build "$BUILD"
 python3 "$DIR/beats.py" --build "$BUILD" --events 300000 --conns 8 --idle 5000
+"$BUILD/bench/intel"

@@ -17,6 +17,7 @@
 struct agg;
 struct category_map;
 struct evring;
+struct intel_set;
 
 #define POISON_SLOTS	64
 #define SEQ_FAR_BEHIND	(3600ULL * 1000000)	/* an hour of microseconds */
@@ -84,6 +85,7 @@ struct ingest {
 	struct category_map	*cats_builtin;
 	uint64_t		 nat_bound;	/* alerts per province per minute */
 	struct nat_slot		 nat[NAT_SLOTS];
+	struct intel_set	*intel;		/* indicators (borrowed) */
 };
 
 /* What on_alert needs while one batch is applied. */

@@ -50,6 +50,7 @@
 #include "incident-agg.h"
 #include "ingest.h"
 #include "ingest-int.h"
+#include "ingest-intel.h"
 #include "rules.h"
 #include "store.h"
 
@@ -330,7 +331,8 @@ flush_one(void *arg, const struct agg_out *o)
 			.last_ts = o->last_ts,
 			.count = o->count,
 		},
-		.category = category_of(in->cats, rule_tags(o->rule)),
+		.category = ingest_intel_rule(o->rule) ? "intel" :
+		    category_of(in->cats, rule_tags(o->rule)),
 		.nalerts = o->nalerts,
 		.ev_first = first,
 		.nfirst = o->nfirst,
@@ -347,6 +349,9 @@ flush_one(void *arg, const struct agg_out *o)
 		    o->agency, store_errmsg(in->st));
 		return -1;
 	}
+	if (ingest_intel_rule(o->rule) &&
+	    ingest_intel_flushed(in, id, o->group_key) == -1)
+		return -1;
 	if (how == STORE_FLUSH_CREATED) {
 		in->n.incidents_new++;
 		/* a storm opens thousands: the first few by name */
@@ -652,6 +657,8 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		in->n.events++;
 		ruleset_set_ref(in->rs, in->evno);
 		if (ruleset_match(in->rs, in->scratch, &in->ev, on_alert, &bc) == -1)
+			bc.failed = 1;
+		if (ingest_intel_event(in, &bc) == -1)	/* indicators */
 			bc.failed = 1;
 		/* kept for the crossing alert of a window it is in */
 		if (ruleset_ref_kept(in->rs) && (in->keep_first > 0 ||

@@ -37,6 +37,8 @@
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
+#include "ingest-intel.h"
+#include "intel-watch.h"
 #include "reload.h"
 #include "rules.h"
 #include "store.h"
@@ -69,6 +71,7 @@ static struct store		*st;
 static struct enrich		*en;
 static struct ingest		*in;
 static struct forward		*fwd;
+static struct intel_watch	*iw;	/* indicators (intel-watch.c) */
 static volatile sig_atomic_t	quit, reload, report;
 /* the first reason a load gave (rule_error, on the loading thread: read
  * after reload_finish joined it), and a GeoIP reload's */
@@ -479,6 +482,8 @@ log_counters(struct auth *a)
 		    (unsigned long long)n->fwd_deferred,
 		    (unsigned long long)n->fwd_agency_new,
 		    (unsigned long long)n->fwd_agency_bad);
+	log_info("indicators: %zu loaded, %llu hits", intel_watch_count(iw),
+	    (unsigned long long)ingest_intel_hits(in));
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
@@ -578,6 +583,8 @@ main(int argc, char **argv)
 	if (ingest_load_categories(in, cats_dir(), err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
 	ingest_set_national_bound(in, (uint64_t)C.nat_max_per_min);
+	if ((iw = intel_watch_start(C.db, st, in)) == NULL)
+		fatalx("cannot allocate the indicator state");
 	/* the outbox is written by ingest's transactions from here on */
 	if (fc.endpoint != NULL || fc.cef != NULL)
 		store_forward_enable(st, fc.min_severity);
@@ -645,6 +652,7 @@ main(int argc, char **argv)
 			reload_done(rl);	/* a SIGHUP meanwhile: another */
 			rl = NULL;		/* READY=1: reload_result() */
 		}
+		intel_watch_tick(iw, st, in, reload);	/* between groups */
 		if (reload && rl == NULL) {
 			reload = 0;
 			soc_notify_reloading();
@@ -663,6 +671,7 @@ main(int argc, char **argv)
 	forward_stop(fwd);
 	zmq_socket_monitor(router, NULL, 0);
 	auth_watch_stop(watch);
+	intel_watch_stop(iw, in);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

@@ -27,6 +27,13 @@
 	" ALTER TABLE sensors DROP COLUMN ack_grew;" \
 	" ALTER TABLE sensors DROP COLUMN ack_alarm_at;"
 
+/* 11 -> 10: indicator sets */
+#define SCHEMA_DOWN_V11 \
+	"DROP TABLE intel_sets;" \
+	" DROP TABLE indicators;" \
+	" DROP TABLE intel_state;" \
+	" DROP TABLE incident_indicators;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -40,6 +40,7 @@ FOLDERS = (
     ("correlator/engine/", "engine"),
     ("correlator/store/", "store"),
     ("correlator/socctl/", "socctl"),
+    ("correlator/intel/", "intel"),
     ("correlator/", "daemon"),
     ("sensor/", "sensor"),
     ("lib/", "lib"),
@@ -49,9 +50,10 @@ FOLDERS = (
 MAY_CALL = {
     "lib": set(),
     "engine": {"lib"},
-    "store": {"lib"},
-    "daemon": {"lib", "engine", "store"},
-    "socctl": {"lib", "engine", "store", "sensor"},
+    "intel": {"lib"},
+    "store": {"lib", "intel"},
+    "daemon": {"lib", "engine", "store", "intel"},
+    "socctl": {"lib", "engine", "store", "intel", "sensor"},
     "sensor": {"lib"},
 }
 

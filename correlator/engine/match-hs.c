@@ -159,6 +159,19 @@ fieldref_eq(const struct rule_node *nd, const struct soc_event *ev)
 	return la >= 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
 }
 
+/* |intel: who answers membership (ingest, with its indicator set). */
+static int	(*intel_hook)(void *, const struct soc_event *, int,
+		    const char *);
+static void	*intel_hook_arg;
+
+void
+ruleset_intel_hook(int (*fn)(void *arg, const struct soc_event *ev,
+    int field, const char *set), void *arg)
+{
+	intel_hook = fn;
+	intel_hook_arg = arg;
+}
+
 static bool
 eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
     const uint64_t *bits)
@@ -187,6 +200,10 @@ eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
 		return time_cmp(nd, ev);
 	case RN_FIELDREF:
 		return fieldref_eq(nd, ev);
+	case RN_INTEL:
+		return soc_event_has(ev, nd->field) && intel_hook != NULL &&
+		    intel_hook(intel_hook_arg, ev, nd->field,
+		    rule_intel_set(nd->u.num));
 	case RN_NOT:
 		return !eval(r, r->kids[nd->kid], ev, bits);
 	case RN_AND:

@@ -65,6 +65,7 @@ enum rn_type {
 	RN_FALSE,
 	RN_TIME,	/* part kid of the time (UTC) compared (op, u.num) */
 	RN_FIELDREF,	/* field's text equals field u.num's text */
+	RN_INTEL,	/* field's value in indicator set u.num (rule_intel_set) */
 };
 
 /* Time parts of RN_TIME (the Sigma time modifiers). */
@@ -285,7 +286,7 @@ struct rule_ivec {
 
 /* What a field's modifiers ask for (rule-value.c). */
 enum rule_match { RM_EQ = 0, RM_CONTAINS, RM_STARTS, RM_ENDS, RM_RE, RM_CIDR,
-	RM_EXISTS, RM_GT, RM_GTE, RM_LT, RM_LTE };
+	RM_EXISTS, RM_GT, RM_GTE, RM_LT, RM_LTE, RM_INTEL };
 
 struct rule_mods {
 	int		 match;		/* enum rule_match */

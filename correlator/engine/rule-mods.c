@@ -30,7 +30,7 @@ rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 		{ "contains", RM_CONTAINS }, { "startswith", RM_STARTS },
 		{ "endswith", RM_ENDS }, { "re", RM_RE }, { "cidr", RM_CIDR },
 		{ "exists", RM_EXISTS }, { "gt", RM_GT }, { "gte", RM_GTE },
-		{ "lt", RM_LT }, { "lte", RM_LTE },
+		{ "lt", RM_LT }, { "lte", RM_LTE }, { "intel", RM_INTEL },
 	};
 	static const char *const tparts[] = { "minute", "hour", "day", "week",
 	    "month", "year" };

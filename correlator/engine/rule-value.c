@@ -503,6 +503,42 @@ cidr_parse(const char *s, struct soc_ip *ip, uint8_t *plen)
 	return 0;
 }
 
+/*
+ * The set names of |intel (an extension: the field's value is an
+ * indicator of that set, or of any set for "any"), interned for the
+ * process: node u.num is the index (0: any).  A few dozen at most.
+ */
+#define INTEL_SETS_MAX	64
+static char	*intel_sets[INTEL_SETS_MAX] = { (char *)"any" };
+static int	 intel_nsets = 1;
+
+const char *
+rule_intel_set(int64_t i)
+{
+	return i > 0 && i < intel_nsets ? intel_sets[i] : NULL;
+}
+
+static int
+intel_node(struct rule_build *c, int line, int field, const char *s)
+{
+	int n, i;
+
+	if (s[0] == '\0' || strlen(s) > 127)
+		return rb_fail(c, line, "intel needs a set name (or any)");
+	for (i = 0; i < intel_nsets; i++)
+		if (strcmp(intel_sets[i], s) == 0)
+			break;
+	if (i == intel_nsets) {
+		if (i == INTEL_SETS_MAX || (intel_sets[i] = strdup(s)) == NULL)
+			return rb_fail(c, line, "too many indicator sets named");
+		intel_nsets++;
+	}
+	if ((n = rb_node(c, RN_INTEL, field)) == -1)
+		return -1;
+	c->r->nodes[n].u.num = i;
+	return n;
+}
+
 static int
 cidr_node(struct rule_build *c, int line, int field, const char *s)
 {
@@ -823,6 +859,8 @@ rule_value_one(struct rule_build *c, int line, int field,
 		return k;
 	case RM_CIDR:
 		return cidr_node(c, line, field, s);
+	case RM_INTEL:
+		return intel_node(c, line, field, s);
 	case RM_GT:
 		return num_node(c, line, field, RN_GT, s);
 	case RM_GTE:

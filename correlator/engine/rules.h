@@ -94,6 +94,11 @@ const char	*rule_author(const struct rule *r);	/* may be "" */
 const char	*rule_tags(const struct rule *r);	/* comma-separated, may be "" */
 const char	*rule_file(const struct rule *r);
 int		 rule_is_correlation(const struct rule *r);
+/* A rule the daemon raises itself (rule-builtin.c): metadata only, it
+ * matches no event.  NULL when out of memory. */
+struct rule	*rule_builtin_new(const char *id, const char *title,
+		    const char *level, const char *tags, int severity);
+void		 rule_builtin_free(struct rule *r);
 
 /* What a match hands to the caller. */
 struct rs_alert {
@@ -123,6 +128,17 @@ typedef void (*rs_alert_fn)(void *arg, const struct rs_alert *a);
  * correlation rule whose condition is met by this event.  Returns the
  * number of alerts, or -1 on a Hyperscan error (logged).
  */
+/*
+ * The Sigma extension |intel (field|intel: SET, or any): fn answers
+ * whether the event's field value is an indicator of SET (NULL: any
+ * set).  Without a hook the condition is false.  Process-wide; set by
+ * ingest when it has an indicator set.
+ */
+void	 ruleset_intel_hook(int (*fn)(void *arg, const struct soc_event *ev,
+	    int field, const char *set), void *arg);
+/* The set name of an |intel condition (rule-value.c); NULL for any. */
+const char *rule_intel_set(int64_t i);
+
 int	 ruleset_match(struct ruleset *rs, struct rs_scratch *s,
 	    const struct soc_event *ev, rs_alert_fn fn, void *arg);
 

@@ -14,7 +14,9 @@
 
 #include "soc/json.h"
 #include "soc/util.h"
+#include "intel.h"
 #include "store.h"
+#include "store-intel.h"
 #include "socctl.h"
 
 #define IN(f)	offsetof(struct store_incident, f)
@@ -339,6 +341,37 @@ show_deadline(void *arg, const struct store_deadline_state *d)
 	return 0;
 }
 
+/* The indicator behind an incident of category intel (store-intel.c). */
+static int
+show_indicator(void *arg, const struct intel_ind *ind, const char *field)
+{
+	struct show_ctx *s = arg;
+	int n = 0;
+
+	if (s->json) {
+		soc_sbuf_adds(&s->b, ",\"indicator\":{");
+		j_str(&s->b, &n, "type", intel_type_name(ind->type));
+		j_str(&s->b, &n, "value", ind->value);
+		j_str(&s->b, &n, "source", ind->source);
+		j_str(&s->b, &n, "tags", ind->tags);
+		j_int(&s->b, &n, "confidence", ind->confidence);
+		soc_sbuf_adds(&s->b, "}");
+		return 0;
+	}
+	printf("  indicator: %s ", intel_type_name(ind->type));
+	put_clean(stdout, ind->value);
+	fputs(" (set ", stdout);
+	put_clean(stdout, ind->source);
+	printf(", confidence %d", ind->confidence);
+	if (ind->tags[0] != '\0') {
+		fputs(", tags ", stdout);
+		put_clean(stdout, ind->tags);
+	}
+	fputs(")\n", stdout);
+	(void)field;
+	return 0;
+}
+
 static int
 show_incident(void *arg, const struct store_incident *in)
 {
@@ -391,6 +424,8 @@ show_incident(void *arg, const struct store_incident *in)
 	time_human(s->c, in->created_at, t1, sizeof(t1));
 	time_human(s->c, in->updated_at, t2, sizeof(t2));
 	printf("  opened:    %s, updated %s\n", t1, t2);
+	if (store_intel_incident(s->c->st, in->id, show_indicator, s) == -1)
+		return -1;
 	s->n = 0;
 	if (store_incident_deadlines(s->c->st, in->id, s->c->now, show_deadline,
 	    s) != 0)
@@ -473,6 +508,8 @@ cmd_incident_show(struct ctx *c, int argc, char **argv)
 		return rc < 0 ? db_fail(c) : errx1("incident show: no such incident"
 		    " %lld (see `socctl incidents`)", (long long)id);
 	}
+	if (json && store_intel_incident(c->st, id, show_indicator, &s) == -1)
+		goto fail;
 	if (json)
 		soc_sbuf_adds(&s.b, ",\"evidence\":[");
 	if (store_evidence_foreach(c->st, id, show_evidence, &s) != 0)

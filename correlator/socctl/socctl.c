@@ -223,6 +223,28 @@ static const struct cmd cmds[] = {
 	  "Run a log file, a capture or JSON-lines events through the sensor's\n"
 	  "decoders and the correlator's engine and print every alert the rules\n"
 	  "raise (windows on event time, as live).  No database is touched." },
+	{ "intel import", cmd_intel_import, DB_CREATE, 0, 0,
+	  "FILE|DIR [--source NAME] [--expire DUR] [--force]",
+	  "Replace the indicator set --source (default: the file's name) with\n"
+	  "the indicators of a MISP feed directory (manifest.json and one\n"
+	  "<uuid>.json per event), a STIX 2.1 bundle (.json), a typed list\n"
+	  "(.txt: TYPE VALUE per line, TYPE one of ip cidr domain host url md5\n"
+	  "sha1 sha256 email ja4; # comments) or a directory of bundles and\n"
+	  "lists.  --expire bounds each indicator's life; --force accepts broad\n"
+	  "ones (a block wider than /16, a top-level domain).  A file that does\n"
+	  "not parse refuses the import whole; single indicators refused are\n"
+	  "named with their reason.  A running correlator matches the new set\n"
+	  "within seconds." },
+	{ "intel list", cmd_intel_list, DB_READ, 0, 0,
+	  "[--source NAME] [--json | --csv]", "List indicators." },
+	{ "intel show", cmd_intel_show, DB_READ, 0, 0, "VALUE [--json]",
+	  "Show the indicator VALUE in every set that holds it." },
+	{ "intel check", cmd_intel_check, DB_READ, 0, 0, "VALUE",
+	  "Look VALUE up as the correlator would (an address in a block, a\n"
+	  "name under a domain): exit 0 and print the indicator, else 1." },
+	{ "intel remove", cmd_intel_remove, DB_WRITE, 0, 0,
+	  "(--source NAME | VALUE)",
+	  "Remove a whole set, or one indicator from every set." },
 	{ "help", cmd_help, DB_NONE, 0, 0, "[COMMAND]",
 	  "Show the list of commands, or one command's help." },
 };

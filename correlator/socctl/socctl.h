@@ -174,6 +174,12 @@ void	out_json_members(struct soc_sbuf *b, struct ctx *c,
 	    const struct col *cols, int ncols, const void *row);
 
 /* Command handlers. */
+/* socctl-intel.c: indicator sets. */
+int	cmd_intel_import(struct ctx *, int, char **);
+int	cmd_intel_list(struct ctx *, int, char **);
+int	cmd_intel_show(struct ctx *, int, char **);
+int	cmd_intel_check(struct ctx *, int, char **);
+int	cmd_intel_remove(struct ctx *, int, char **);
 int	cmd_keygen(struct ctx *, int, char **);
 int	cmd_forward_status(struct ctx *, int, char **);
 int	cmd_agency_add(struct ctx *, int, char **);

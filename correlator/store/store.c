@@ -416,6 +416,52 @@ static const char schema_v10_sensor_checks[] =
 	"ALTER TABLE sensors ADD COLUMN ack_alarm_at INTEGER NOT NULL DEFAULT 0;";
 
 /*
+ * Indicators (store-intel.c): sets by source, with the origin that
+ * published them ('local' for `socctl intel import`) and the version in
+ * force, raised by each import, so a set can later be pushed down and
+ * acknowledged per version; the indicators of each set, by version (an
+ * import writes the next version in short transactions beside the one in
+ * force, then switches); one counter the correlator polls to notice any
+ * change; and, per incident raised by an indicator hit, the indicator as
+ * it was then.
+ */
+static const char schema_v11_intel[] =
+	"CREATE TABLE IF NOT EXISTS intel_sets ("
+	" source TEXT PRIMARY KEY,"
+	" origin TEXT NOT NULL DEFAULT 'local',"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" count INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE IF NOT EXISTS indicators ("
+	" value TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" confidence INTEGER NOT NULL DEFAULT 50,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (value, type, source, version)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS indicators_set ON indicators (source, version);"
+	"CREATE TABLE IF NOT EXISTS intel_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" version INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT OR IGNORE INTO intel_state (id) VALUES (1);"
+	"CREATE TABLE IF NOT EXISTS incident_indicators ("
+	" incident_id INTEGER PRIMARY KEY,"
+	" type TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" confidence INTEGER NOT NULL DEFAULT 50,"
+	" field TEXT NOT NULL DEFAULT ''"
+	");";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -432,6 +478,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v8_windows,	/* 7 -> 8: correlation window counters */
 	schema_v9_provinces,	/* 8 -> 9: province bounds, agencies, reloads */
 	schema_v10_sensor_checks, /* 9 -> 10: clamped times, acked vs applied */
+	schema_v11_intel,	/* 10 -> 11: indicator sets */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

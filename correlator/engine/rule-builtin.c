@@ -1,0 +1,48 @@
+/*
+ * Rules the daemon raises itself, not written in YAML (today: the three
+ * indicator-hit rules of ingest-intel.c, by confidence).  They carry only
+ * the metadata an incident needs (rules.h: rule_id() ... rule_tags()) and
+ * never match an event; their address is their identity for aggregation.
+ * Bottom of the engine: calls nobody.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule-int.h"
+#include "rules.h"
+
+struct rule *
+rule_builtin_new(const char *id, const char *title, const char *level,
+    const char *tags, int severity)
+{
+	struct rule *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->id = strdup(id)) == NULL || (r->name = strdup(id)) == NULL ||
+	    (r->title = strdup(title)) == NULL ||
+	    (r->level = strdup(level)) == NULL ||
+	    (r->author = strdup("")) == NULL ||
+	    (r->tags = strdup(tags)) == NULL ||
+	    (r->status = strdup("stable")) == NULL) {
+		rule_builtin_free(r);
+		return NULL;
+	}
+	r->severity = severity;
+	return r;
+}
+
+void
+rule_builtin_free(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	free(r->id);
+	free(r->name);
+	free(r->title);
+	free(r->level);
+	free(r->author);
+	free(r->tags);
+	free(r->status);
+	free(r);
+}

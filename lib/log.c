@@ -9,8 +9,9 @@
  * become \xNN.  A newline in a host name can then not start a forged
  * line ("soc-correlator: warning: ..."), ESC/OSC cannot drive the
  * operator's terminal, and journald never sees a non-UTF-8 line (which
- * it would show only as "[blob data]").  Backslashes stay as they are:
- * a literal "\x0a" in a name is text, not a line break.
+ * it would show only as "[blob data]").  A backslash is doubled, so a
+ * literal "\x0a" in a name reads "\\x0a" and cannot pass for an escaped
+ * newline.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -83,6 +84,14 @@ log_escape(char *dst, size_t cap, const char *src)
 	if (cap == 0)
 		return 0;
 	while (i < n) {
+		if (s[i] == '\\') {
+			if (o + 2 >= cap)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = '\\';
+			i++;
+			continue;
+		}
 		if (s[i] >= 0x20 && s[i] < 0x7f)
 			k = 1;
 		else

@@ -140,6 +140,10 @@ struct syslogd_stats {
 					   messages: live senders lost */
 	uint64_t	zone_suspect;	/* stamps a whole number of hours off
 					   the receive time */
+	uint64_t	tcp_refused_own; /* over its own source's limit */
+	uint64_t	tcp_evicted_hogs; /* live, over a fair share */
+	uint64_t	tcp_rejected_15m; /* tcp_rejected, last 15 minutes */
+	uint64_t	tcp_evicted_senders_15m;
 };
 
 struct syslogd;

@@ -345,6 +345,37 @@ sl_field5424(const char *p, size_t n, size_t *pos, size_t max,
 	return true;
 }
 
+/*
+ * An RFC 5424 stamp the time parser refused although it has a stamp's
+ * shape ("YYYY-MM-DDT..."): past what int64 nanoseconds hold
+ * (2262-04-11T23:47:17Z, year 9999) or with a zone out of range
+ * (+99:99).  The message is still parsed (a hostile stamp must not hide
+ * an sshd line): a year past 2262 or before 1678 is saturated to the
+ * int64 end, which soc_event_bound_time() then replaces by the receive
+ * time, keeping the saturated value as the claim and counting it; any
+ * other is not a usable claim and the receive time stands.  False if
+ * the field is not stamp-shaped (then the line is not RFC 5424).
+ */
+static bool
+sl_iso_out_of_range(const char *p, size_t n, struct sl_hdr *h)
+{
+	int64_t year = 0;
+
+	if (n < 11 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' &&
+	    p[10] != 't'))
+		return false;
+	for (size_t i = 0; i < 4; i++) {
+		if (!log_isdigit(p[i]))
+			return false;
+		year = year * 10 + (p[i] - '0');
+	}
+	if (year >= 2262 || year < 1678) {
+		h->ts = year >= 2262 ? INT64_MAX : INT64_MIN;
+		h->has_ts = true;
+	}
+	return true;
+}
+
 /* RFC 5424 after "<PRI>": "1 TS HOST APP PROCID MSGID SD [MSG]". */
 static bool
 sl_rfc5424(const struct logparse_ctx *ctx, const char *p, size_t n,
@@ -366,12 +397,11 @@ sl_rfc5424(const struct logparse_ctx *ctx, const char *p, size_t n,
 	    !sl_field5424(p, n, &pos, 128, &procid) ||
 	    !sl_field5424(p, n, &pos, 32, &msgid))
 		return false;
-	if (ts.n > 0) {
-		if (sl_iso(ctx, ts.p, ts.n, &h->ts) != ts.n)
-			return false;
+	if (ts.n > 0 && sl_iso(ctx, ts.p, ts.n, &h->ts) == ts.n) {
 		h->has_ts = true;
 		h->zoneless = sl_iso_zoneless(ctx, ts.p, ts.n);
-	}
+	} else if (ts.n > 0 && !sl_iso_out_of_range(ts.p, ts.n, h))
+		return false;
 	if (procid.n > 0 && log_uint(procid.p, procid.n, 10, &v) == procid.n)
 		h->pid = v;
 	/* Malformed SD counts 0 bytes: it stays in the message. */

@@ -701,6 +701,11 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "syslog_tcp_evicted_senders",
 	    sy.tcp_evicted_senders };
 	c[n++] = (struct counter){ "syslog_zone_suspect", sy.zone_suspect };
+	c[n++] = (struct counter){ "syslog_tcp_refused_own", sy.tcp_refused_own };
+	c[n++] = (struct counter){ "syslog_tcp_evicted_hogs", sy.tcp_evicted_hogs };
+	c[n++] = (struct counter){ "syslog_tcp_rejected_15m", sy.tcp_rejected_15m };
+	c[n++] = (struct counter){ "syslog_tcp_evicted_senders_15m",
+	    sy.tcp_evicted_senders_15m };
 	c[n++] = (struct counter){ "evtx_records", evtx.st.records };
 	c[n++] = (struct counter){ "evtx_recovered", evtx.st.recovered };
 	c[n++] = (struct counter){ "evtx_recovered_dup", evtx.st.recovered_dup };

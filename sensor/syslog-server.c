@@ -34,8 +34,15 @@
  * within syslog.tcp_idle_s is never closed for a new one (the new one is
  * refused instead), so churn from many addresses cannot close live
  * senders; a sender closed anyway (syslog_tcp_evicted_senders) or a
- * newcomer refused (syslog_tcp_rejected) is counted and degrades
- * coverage layer 2 at the correlator.
+ * newcomer refused (syslog_tcp_rejected) is counted, and the counts of
+ * the last 15 minutes (..._15m) degrade coverage layer 2 at the
+ * correlator while they last.  A newcomer over its own source's limit
+ * is counted apart (syslog_tcp_refused_own): no one else was shut out.
+ * A newcomer from a source holding no connection, when every slot is
+ * live, takes one from the source holding the most if that source holds
+ * more than its fair share (the table divided by the sources in it):
+ * addresses holding every slot with slow senders cannot shut a real
+ * client out (syslog_tcp_evicted_hogs).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -91,7 +98,41 @@ struct sd_counters {
 	uint64_t	evicted;	/* closed to make room for a new one */
 	uint64_t	evicted_senders; /* of those, ones that had delivered */
 	uint64_t	zone_suspect;	/* stamps whole hours off receive time */
+	uint64_t	refused_own;	/* over its own source's limit */
+	uint64_t	evicted_hogs;	/* live, over its source's fair share */
 };
+
+/* Counts of the last SD_RECENT_MIN minutes, one bucket a minute. */
+#define SD_RECENT_MIN	15
+struct sd_recent {
+	int64_t		 min[SD_RECENT_MIN];	/* the bucket's minute */
+	uint64_t	 n[SD_RECENT_MIN];
+};
+
+static void
+sd_recent_add(struct sd_recent *r, int64_t now_ms)
+{
+	int64_t m = now_ms / 60000;
+	size_t i = (size_t)(m % SD_RECENT_MIN);
+
+	if (r->min[i] != m) {
+		r->min[i] = m;
+		r->n[i] = 0;
+	}
+	r->n[i]++;
+}
+
+static uint64_t
+sd_recent_sum(const struct sd_recent *r, int64_t now_ms)
+{
+	int64_t m = now_ms / 60000;
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < SD_RECENT_MIN; i++)
+		if (r->n[i] > 0 && m - r->min[i] < SD_RECENT_MIN)
+			t += r->n[i];
+	return t;
+}
 
 #define SD_ZONE_NAMED	256	/* sources named in a zone warning */
 #define SD_ZONE_LINES	10	/* zone warnings per minute, at most */
@@ -106,6 +147,7 @@ struct syslogd {
 	int64_t			 idle_ms;	/* 0: never closed for silence */
 	size_t			 max_per_source;
 	int64_t			 last_sweep;	/* mono ms */
+	struct sd_recent	 rec_rejected, rec_evicted_senders;
 	int			 tcp[SD_MAX_LISTEN];
 	size_t			 ntcp;
 	struct sd_client	 cl[SD_MAX_CLIENTS];
@@ -486,22 +528,40 @@ sd_evictable(const struct syslogd *d, const struct sd_client *c, int64_t now)
 	return d->idle_ms > 0 && now - c->delivered_ms >= d->idle_ms;
 }
 
+/* Connections held by c's source. */
+static size_t
+sd_held(const struct syslogd *d, const struct sd_client *c)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < SD_MAX_CLIENTS; j++)
+		if (d->cl[j].fd != -1 && d->cl[j].addr_h == c->addr_h &&
+		    strcmp(d->cl[j].addr, c->addr) == 0)
+			n++;
+	return n;
+}
+
 /*
  * The slot for a new client from addr: a free one, unless addr is at its
- * limit (then its own longest idle closable connection is closed).  In a
- * full table a closable connection of the source holding the most
- * connections is closed, its longest idle one.  NULL when nothing may be
- * closed: the new client is refused (counted) rather than a live sender
- * closed.
+ * limit (then its own longest idle closable connection is closed, else
+ * it is refused: *own).  In a full table a closable connection of the
+ * source holding the most connections is closed, its longest idle one;
+ * if none is closable and addr holds none, the longest idle connection
+ * of the source holding the most, if that is over its fair share.  NULL
+ * when nothing may be closed: the new client is refused (counted) rather
+ * than a live sender closed.
  */
 static struct sd_client *
-sd_slot(struct syslogd *d, const char *addr)
+sd_slot(struct syslogd *d, const char *addr, bool *own)
 {
-	struct sd_client *c, *freec = NULL, *mine = NULL, *pick = NULL;
+	struct sd_client *c, *freec = NULL, *mine = NULL, *pick = NULL,
+	    *hog = NULL;
 	uint64_t h = sd_hash(addr);
-	size_t same = 0, pick_n = 0, n;
+	size_t same = 0, pick_n = 0, hog_n = 0, nsrc = 0, n;
 	int64_t now = soc_mono_ms();
+	bool hogged = false;
 
+	*own = false;
 	for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
 		c = &d->cl[i];
 		if (c->fd == -1) {
@@ -516,21 +576,35 @@ sd_slot(struct syslogd *d, const char *addr)
 		    (mine == NULL || c->active_ms < mine->active_ms))
 			mine = c;
 	}
-	if (same >= d->max_per_source)
-		c = mine;
-	else if (freec != NULL)
+	if (same >= d->max_per_source) {
+		if ((c = mine) == NULL) {
+			*own = true;
+			return NULL;
+		}
+	} else if (freec != NULL)
 		return freec;
 	else {
 		/* the source with the most connections pays, not the idle */
 		for (size_t i = 0; i < SD_MAX_CLIENTS; i++) {
 			c = &d->cl[i];
-			if (c->fd == -1 || !sd_evictable(d, c, now))
+			if (c->fd == -1)
 				continue;
-			n = 0;
-			for (size_t j = 0; j < SD_MAX_CLIENTS; j++)
-				if (d->cl[j].fd != -1 &&
-				    d->cl[j].addr_h == c->addr_h)
-					n++;
+			n = sd_held(d, c);
+			/* sources in the table: each counted at its first */
+			for (size_t j = 0; j <= i; j++)
+				if (d->cl[j].fd != -1 && d->cl[j].addr_h ==
+				    c->addr_h && strcmp(d->cl[j].addr,
+				    c->addr) == 0) {
+					nsrc += j == i;
+					break;
+				}
+			if (hog == NULL || n > hog_n || (n == hog_n &&
+			    c->active_ms < hog->active_ms)) {
+				hog = c;
+				hog_n = n;
+			}
+			if (!sd_evictable(d, c, now))
+				continue;
 			if (pick == NULL || n > pick_n || (n == pick_n &&
 			    c->active_ms < pick->active_ms)) {
 				pick = c;
@@ -538,14 +612,23 @@ sd_slot(struct syslogd *d, const char *addr)
 			}
 		}
 		c = pick;
+		if (c == NULL && same == 0 && hog != NULL && nsrc > 0 &&
+		    hog_n > SD_MAX_CLIENTS / nsrc) {
+			c = hog;
+			hogged = true;
+		}
 	}
 	if (c == NULL)
 		return NULL;
-	log_debug("syslog: %s: closing an idle connection for a new one",
-	    c->addr);
+	log_debug("syslog: %s: closing %s connection for a new one", c->addr,
+	    hogged ? "a live" : "an idle");
 	d->c.evicted++;
-	if (c->delivered_ms != 0)
+	if (hogged)
+		d->c.evicted_hogs++;
+	else if (c->delivered_ms != 0) {
 		d->c.evicted_senders++;
+		sd_recent_add(&d->rec_evicted_senders, now);
+	}
 	sd_client_end(d, c);
 	return c;
 }
@@ -577,18 +660,25 @@ sd_accept(struct syslogd *d, int lfd)
 	char addr[SD_ADDRSTRLEN];
 	socklen_t sl;
 	struct sd_client *c;
+	bool own;
 	int fd;
 
 	for (int k = 0; k < SD_ACCEPT_BURST; k++) {
+		own = false;
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			return;
 		sd_addr(&ss, addr, sizeof(addr));
-		if ((c = sd_slot(d, addr)) == NULL ||
+		if ((c = sd_slot(d, addr, &own)) == NULL ||
 		    (c->buf = malloc(d->bufcap)) == NULL) {
-			d->c.rejected++;
+			if (own)
+				d->c.refused_own++;
+			else {
+				d->c.rejected++;
+				sd_recent_add(&d->rec_rejected, soc_mono_ms());
+			}
 			close(fd);
 			continue;
 		}
@@ -845,6 +935,11 @@ syslogd_stats(const struct syslogd *d, struct syslogd_stats *st)
 	st->tcp_evicted = d->c.evicted;
 	st->tcp_evicted_senders = d->c.evicted_senders;
 	st->zone_suspect = d->c.zone_suspect;
+	st->tcp_refused_own = d->c.refused_own;
+	st->tcp_evicted_hogs = d->c.evicted_hogs;
+	st->tcp_rejected_15m = sd_recent_sum(&d->rec_rejected, soc_mono_ms());
+	st->tcp_evicted_senders_15m = sd_recent_sum(&d->rec_evicted_senders,
+	    soc_mono_ms());
 }
 
 void

@@ -113,6 +113,24 @@ test_errno_suffix(void)
 	CHECK(errno == ENOENT);
 }
 
+/* a literal "\x0a" in a name must not read as an escaped newline (L3) */
+static void
+test_backslash(void)
+{
+	char *out, small[8];
+
+	capture();
+	log_warnx("sensor %s: heartbeat", "web01\\x0asoc-correlator: x");
+	out = take();
+	CHECK_STR(out, "test-log: warning: sensor web01\\\\x0asoc-correlator: "
+	    "x: heartbeat\n");
+	/* cut before a whole \\, always terminated */
+	CHECK_INT(log_escape(small, sizeof(small), "abcdef\\g"), 6);
+	CHECK_STR(small, "abcdef");
+	CHECK_INT(log_escape(small, sizeof(small), "abcde\\f"), 7);
+	CHECK_STR(small, "abcde\\\\");
+}
+
 static void
 test_escape_bounds(void)
 {
@@ -141,5 +159,6 @@ main(void)
 	test_utf8();
 	test_errno_suffix();
 	test_escape_bounds();
+	test_backslash();
 	return check_done();
 }

@@ -285,6 +285,44 @@ test_rsyslog_5424(void)
 	}
 }
 
+/*
+ * RFC 5424 stamps out of range (review L4 of issue 15): past int64
+ * nanoseconds, year 9999, a zone of +99:99.  The sshd line is still
+ * parsed; a far stamp saturates (the sensor's bound then keeps it as the
+ * claim and uses the receive time), a bad zone leaves the receive time.
+ */
+static void
+test_5424_out_of_range(void)
+{
+	static const struct {
+		const char	*ts;
+		int64_t		 want;	/* 0: the receive time */
+	} cases[] = {
+		{ "2262-04-11T23:47:17Z", INT64_MAX },
+		{ "9999-12-31T23:59:59Z", INT64_MAX },
+		{ "2026-11-27T10:00:00+99:99", 0 },
+		{ "0001-01-01T00:00:00Z", INT64_MIN },
+	};
+	char line[256];
+
+	ctx.now_ns = utc("2026-11-27 03:00:00");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int fails = check_fail;
+
+		snprintf(line, sizeof(line), "<38>1 %s vm sshd 123 - - "
+		    "Failed password for root from 10.0.0.1 port 22 ssh2",
+		    cases[i].ts);
+		CHECK_STR(parse(line), "log.sshd");
+		CHECK_FLD(SOC_F_EVENT_ACTION, "ssh_login");
+		CHECK_FLD(SOC_F_SOURCE_IP, "10.0.0.1");
+		CHECK_FLD(SOC_F_HOST_HOSTNAME, "vm");
+		CHECK(ev.ts == (cases[i].want != 0 ? cases[i].want : ctx.now_ns));
+		case_end(fails, line);
+	}
+	/* not stamp-shaped: not RFC 5424, kept whole as before */
+	CHECK_STR(parse("<38>1 hello vm sshd 123 - - x"), "log.syslog");
+}
+
 /* RFC 3164 stamps have no year: December lines read in January. */
 static void
 test_year_rollover(void)
@@ -1478,6 +1516,7 @@ main(void)
 	test_syslog();
 	test_year_rollover();
 	test_rsyslog_5424();
+	test_5424_out_of_range();
 	test_sshd();
 	test_web();
 	test_auth();

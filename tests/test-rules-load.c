@@ -257,6 +257,22 @@ test_filters_sigma(void)
 		ruleset_free(rs);
 	}
 
+	/* rules: any that covers no rule is refused, not silent (review M7) */
+	rs = load(&nerr, NULL, "a.yml", rules, "mf_none.yml",
+	    "title: hide lab\nid: flt7\nlogsource:\n  product: linux\n"
+	    "  service: syslog\nfilter:\n  rules: any\n  sel:\n"
+	    "    user.name: lab\n  condition: not sel\n", NULL);
+	CHECK(rs != NULL && nerr == 1);
+	CHECK(strstr(errs, "mf_none.yml:1: filter 'hide lab' with rules: any "
+	    "applies to no rule: its logsource (product=linux category=- "
+	    "service=syslog) covers none of the loaded rules") != NULL);
+	if (rs != NULL) {
+		CHECK_INT(ruleset_filter_uses(rs), 0);
+		ruleset_free(rs);
+	}
+	if (nerr != 1 || getenv("TEST_VERBOSE"))
+		fputs(errs, stderr);
+
 	/* agencies: a's tuning leaves b's events alone */
 	rs = load(&nerr, NULL, "a.yml", base, "mf_a.yml",
 	    "title: a ops\nid: flt5\nlogsource:\n  product: linux\n"

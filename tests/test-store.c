@@ -574,21 +574,32 @@ test_coverage(struct store *st)
 	memset(&x, 0, sizeof(x));
 	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
 	CHECK_STR(x.reason[i][1], "sensor gw1 dropped 2 batches (queue or spool full)");
-	/* Live syslog senders closed for newcomers (TCP churn) too. */
+	/* Live syslog senders closed for newcomers (TCP churn) too, while
+	 * recent: the sensor's 15-minute counts, not its totals (M4). */
 	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
-	    "{\"packets\":100000,\"syslog_tcp_evicted_senders\":4}"), 0);
+	    "{\"packets\":100000,\"syslog_tcp_evicted_senders\":4,"
+	    "\"syslog_tcp_evicted_senders_15m\":4}"), 0);
 	memset(&x, 0, sizeof(x));
 	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
 	CHECK_INT(x.state[i][1], STORE_LAYER_DEGRADED);
 	CHECK_STR(x.reason[i][1], "sensor gw1 closed 4 live syslog TCP senders"
-	    " to make room (connection churn)");
+	    " to make room in 15 minutes (connection churn)");
 	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
-	    "{\"packets\":100000,\"syslog_tcp_rejected\":3}"), 0);
+	    "{\"packets\":100000,\"syslog_tcp_rejected\":3,"
+	    "\"syslog_tcp_rejected_15m\":3}"), 0);
 	memset(&x, 0, sizeof(x));
 	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
 	CHECK_INT(x.state[i][1], STORE_LAYER_DEGRADED);
 	CHECK_STR(x.reason[i][1], "sensor gw1 refused 3 syslog TCP connections"
-	    " (every slot held by a live sender)");
+	    " in 15 minutes (every slot held by a live sender)");
+	/* ... and recovers once they are old, the totals staying */
+	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 30 * SOC_NS,
+	    "{\"packets\":100000,\"syslog_tcp_rejected\":3,"
+	    "\"syslog_tcp_evicted_senders\":4,\"syslog_tcp_rejected_15m\":0,"
+	    "\"syslog_tcp_evicted_senders_15m\":0}"), 0);
+	memset(&x, 0, sizeof(x));
+	store_coverage(st, &o, cov_copy, &x, NULL, NULL);
+	CHECK_INT(x.state[i][1], STORE_LAYER_OK);
 	CHECK_INT(store_sensor_heartbeat(st, "gw1", now - 60 * SOC_NS,
 	    "{\"packets\":100000,\"kernel_dropped\":3}"), 0);
 	memset(&x, 0, sizeof(x));

@@ -35,14 +35,12 @@ match_check_regex(const char *expr, unsigned int flags, char *err,
     size_t errlen)
 {
 	hs_database_t *db = NULL;
-	hs_compile_error_t *cerr = NULL;
+	unsigned int f = flags | HS_FLAG_SINGLEMATCH, id = 0;
+	int bad;
 
-	if (hs_compile(expr, flags | HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, NULL,
-	    &db, &cerr) != HS_SUCCESS) {
-		snprintf(err, errlen, "%s", cerr ? cerr->message : "compile error");
-		hs_free_compile_error(cerr);
+	if (match_hs_compile(&expr, &f, &id, 1, RS_COMPILE_CPU_S,
+	    (uint64_t)RS_COMPILE_MEM_MB << 20, &db, &bad, err, errlen) == -1)
 		return -1;
-	}
 	hs_free_database(db);
 	return 0;
 }
@@ -551,9 +549,9 @@ compile_db(struct match_db *m, const struct pat_tab *t, int field, bool u8,
 {
 	const char **exprs = NULL;
 	unsigned int *flags = NULL, *ids = NULL, n = 0;
-	hs_compile_error_t *cerr = NULL;
 	hs_database_t *db = NULL;
-	int rc = -1;
+	char err[256];
+	int e, rc = -1;
 
 	*out = NULL;
 	if ((exprs = calloc(t->n, sizeof(*exprs))) == NULL ||
@@ -574,15 +572,14 @@ compile_db(struct match_db *m, const struct pat_tab *t, int field, bool u8,
 		rc = 0;
 		goto out;
 	}
-	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db,
-	    &cerr) != HS_SUCCESS) {
-		int e = cerr && cerr->expression >= 0 ? cerr->expression : 0;
-		const struct rule *r = t->owner[ids[e]];
+	if (match_hs_compile(exprs, flags, ids, n, RS_COMPILE_CPU_S,
+	    (uint64_t)RS_COMPILE_MEM_MB << 20, &db, &e, err, sizeof(err)) == -1) {
+		const struct rule *r = t->owner[ids[e >= 0 && (unsigned int)e < n ?
+		    e : 0]];
 
 		rs_report(ld, r->file, r->line, "Hyperscan: field %s, /%.200s/: %s",
-		    soc_field_name(field), exprs[e],
-		    cerr ? cerr->message : "compile error");
-		hs_free_compile_error(cerr);
+		    soc_field_name(field), exprs[e >= 0 && (unsigned int)e < n ?
+		    e : 0], err);
 		goto out;
 	}
 	if (hs_alloc_scratch(db, &m->proto) != HS_SUCCESS) {

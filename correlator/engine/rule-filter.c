@@ -251,13 +251,23 @@ rule_filters_apply(struct ruleset *rs, struct rule **all, size_t n,
 			continue;
 		f->refused = true;	/* filters raise nothing themselves */
 		if (f->fany) {
+			size_t nt = 0;
+
 			for (size_t j = 0; j < n; j++) {
 				struct rule *t = all[j];
 
 				if (!t->is_filter && !t->refused &&
-				    t->corr == NULL && covers(f, t))
+				    t->corr == NULL && covers(f, t)) {
 					apply_one(rs, f, t, ld);
+					nt++;
+				}
 			}
+			/* a filter that tunes nothing is a mistake, not a no-op */
+			if (nt == 0)
+				rs_report(ld, f->file, f->line, "filter '%s' with "
+				    "rules: any applies to no rule: its logsource "
+				    "(%s) covers none of the loaded rules", f->title,
+				    ls_text(f, fls, sizeof(fls)));
 			continue;
 		}
 		for (size_t j = 0; j < f->nftargets && ok; j++) {

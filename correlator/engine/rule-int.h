@@ -27,6 +27,7 @@
 
 #include "rules.h"
 
+struct hs_database;
 struct yaml_document_s;
 struct yaml_node_s;
 
@@ -48,7 +49,11 @@ struct yaml_node_s;
 #define RS_MAX_FILE_BYTES	(4 << 20)	/* one rule file */
 #define RS_MAX_EXPR_BYTES	12000	/* one expression (Hyperscan: 16000) */
 #define RS_MAX_REPEAT		1000	/* a{n}: largest n (as RE2) */
-#define RS_MAX_EXPANDED		5000	/* positions once repeats expand */
+#define RS_MAX_EXPANDED		2500	/* positions once repeats expand */
+#define RS_HEAVY_EXPR		256	/* an expression past this is heavy */
+#define RS_MAX_EXPANDED_RULE	10000	/* heavy expressions' total, one rule */
+#define RS_COMPILE_CPU_S	30	/* CPU of one database's compile */
+#define RS_COMPILE_MEM_MB	2048	/* memory of one database's compile */
 #define RS_MAX_RE_GROUPS	256	/* nested groups of one regex */
 
 /* Condition nodes.  AND/OR/NOT have children in rule->kids. */
@@ -276,6 +281,7 @@ struct rule_build {
 	const struct rs_placeholders *ph;	/* for |expand, may be NULL */
 	int		 errline;
 	char		 err[512];
+	uint64_t	 heavy;		/* positions of its heavy expressions */
 };
 
 /* A growing list of node indices. */
@@ -357,7 +363,8 @@ int	rule_parse_int64(const char *s, int64_t *out);
 /* rule-value.c */
 int	rule_pat_add(struct rule_build *c, int line, int field, char *expr,
 	    unsigned int flags);
-int	rule_expr_bounded(const char *expr, char *err, size_t errlen);
+int	rule_expr_bounded(const char *expr, uint64_t *weight, char *err,
+	    size_t errlen);
 int	rule_mod(struct rule_build *c, int line, struct rule_mods *m,
 	    const char *mod);
 int	rule_mods_check(struct rule_build *c, int line,
@@ -369,6 +376,11 @@ int	rule_value_item(struct rule_build *c, int field, const char *mods,
 int	rule_value_finish(struct rule_build *c, int line,
 	    const struct rule_mods *m, const uint32_t *kids, size_t n);
 
+/* match-compile.c */
+int	match_hs_compile(const char *const *exprs, const unsigned int *flags,
+	    const unsigned int *ids, unsigned int n, unsigned int cpu_s,
+	    uint64_t mem_bytes, struct hs_database **out, int *bad, char *err,
+	    size_t errlen);
 /* match-hs.c */
 int	match_check_regex(const char *expr, unsigned int flags, char *err,
 	    size_t errlen);

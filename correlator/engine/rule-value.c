@@ -47,10 +47,17 @@
  * expanded, counted as the character positions of its automaton, which
  * Hyperscan's compile time and memory grow with (nested counted repeats
  * multiply: (((a{1000}){1000}){1000}) is 10^9 positions, 34 s and 5.5 GB
- * in hs_compile).  An over-estimate rather than a parser: what it does not
- * read it counts as one position, and Hyperscan judges the syntax.
- * 0 if within the bounds, else -1 and the reason in err.
+ * in hs_compile).  A position of a wide class (., \w, \s, \d, their
+ * negations, a negated [^...], \p{..}) weighs RX_WIDE: those overlap the
+ * rest of the expression and are what makes (.{0,1000}x){4} take 9 s.
+ * An over-estimate rather than a parser: what it does not read it counts
+ * as one position, and Hyperscan judges the syntax.  This bounds the
+ * common cases cheaply; match-compile.c's limits bound the rest.
+ * 0 if within the bounds (*weight, if not NULL, the weighted positions),
+ * else -1 and the reason in err.
  */
+#define RX_WIDE	2
+
 struct rx_frame {
 	uint64_t	 alts;		/* positions of the alternatives closed */
 	uint64_t	 cur;		/* ... of the one being read */
@@ -126,11 +133,11 @@ rx_class(const char *s)
 }
 
 int
-rule_expr_bounded(const char *s, char *err, size_t errlen)
+rule_expr_bounded(const char *s, uint64_t *weight, char *err, size_t errlen)
 {
 	struct rx_frame st[RS_MAX_RE_GROUPS + 1];
 	size_t len = strlen(s), d = 0, i = 0, k;
-	uint64_t lo, hi, mult, tot;
+	uint64_t lo, hi, mult, tot, w;
 	bool open;
 
 	if (len > RS_MAX_EXPR_BYTES) {
@@ -155,10 +162,17 @@ rule_expr_bounded(const char *s, char *err, size_t errlen)
 				continue;
 			}
 			k = rx_escape(s + i);
-			break;
+			w = strchr("wWsSdDNhHvVRXpPC", s[i + 1]) != NULL &&
+			    s[i + 1] != '\0' ? RX_WIDE : 1;
+			goto atom;
 		case '[':
 			k = rx_class(s + i);
-			break;
+			w = s[i + 1] == '^' ? RX_WIDE : 1;
+			goto atom;
+		case '.':
+			k = 1;
+			w = RX_WIDE;
+			goto atom;
 		case '(':
 			if (s[i + 1] == '?' && s[i + 2] == '#') {
 				const char *e = strchr(s + i, ')');
@@ -218,8 +232,10 @@ lazy:
 			k = 1;
 			break;
 		}
-		f->cur = RX_CAP(f->cur + 1);
-		f->last = 1;
+		w = 1;
+atom:
+		f->cur = RX_CAP(f->cur + w);
+		f->last = w;
 		i += k;
 	}
 	for (tot = 0; ; d--) {
@@ -229,9 +245,12 @@ lazy:
 	}
 	if (tot > RS_MAX_EXPANDED) {
 		snprintf(err, errlen, "more than %d positions once its "
-		    "repetitions are expanded", RS_MAX_EXPANDED);
+		    "repetitions are expanded (a wide class such as . or \\w "
+		    "counts %d)", RS_MAX_EXPANDED, RX_WIDE);
 		return -1;
 	}
+	if (weight != NULL)
+		*weight = tot;
 	return 0;
 }
 
@@ -241,12 +260,20 @@ rule_pat_add(struct rule_build *c, int line, int field, char *expr,
     unsigned int flags)
 {
 	struct rule *r = c->r;
-	char err[128];
+	char err[160];
+	uint64_t w;
 
-	if (rule_expr_bounded(expr, err, sizeof(err)) == -1) {
+	if (rule_expr_bounded(expr, &w, err, sizeof(err)) == -1) {
 		free(expr);
 		return rb_fail(c, line, "value refused before compiling: %s",
 		    err);
+	}
+	/* the heavy expressions of one rule share a budget */
+	if (w > RS_HEAVY_EXPR && (c->heavy += w) > RS_MAX_EXPANDED_RULE) {
+		free(expr);
+		return rb_fail(c, line, "the rule's expressions of more than %d "
+		    "positions total more than %d", RS_HEAVY_EXPR,
+		    RS_MAX_EXPANDED_RULE);
 	}
 
 	if (r->npats >= RS_MAX_PATS_RULE) {
@@ -741,7 +768,7 @@ re_node(struct rule_build *c, int line, int field,
 		flags |= HS_FLAG_MULTILINE;
 	if (m->re_s)
 		flags |= HS_FLAG_DOTALL;
-	if (rule_expr_bounded(s, err, sizeof(err)) == -1)
+	if (rule_expr_bounded(s, NULL, err, sizeof(err)) == -1)
 		return rb_fail(c, line, "regex /%.200s/ refused before compiling: "
 		    "%s", s, err);
 	if (match_check_regex(s, flags, err, sizeof(err)) == -1)

@@ -255,16 +255,22 @@ mon_sensor(void *arg, const struct store_sensor_info *s)
 			m->lossy_share = share;
 			m->lossy_batches = bd;
 		}
-		/* live syslog TCP senders closed for newcomers: churn */
-		if (counter(s->counters, "syslog_tcp_evicted_senders") >
+		/*
+		 * live syslog TCP senders closed for newcomers (churn), or
+		 * newcomers refused, in the sensor's last 15 minutes: the
+		 * cumulative counts would degrade until the sensor restarts
+		 */
+		if (counter(s->counters, "syslog_tcp_evicted_senders_15m") >
 		    m->churn) {
 			m->churn = counter(s->counters,
-			    "syslog_tcp_evicted_senders");
+			    "syslog_tcp_evicted_senders_15m");
 			snprintf(m->churn_name, sizeof(m->churn_name), "%s",
 			    s->name);
 		}
-		if (counter(s->counters, "syslog_tcp_rejected") > m->refused) {
-			m->refused = counter(s->counters, "syslog_tcp_rejected");
+		if (counter(s->counters, "syslog_tcp_rejected_15m") >
+		    m->refused) {
+			m->refused = counter(s->counters,
+			    "syslog_tcp_rejected_15m");
 			snprintf(m->refused_name, sizeof(m->refused_name), "%s",
 			    s->name);
 		}
@@ -379,13 +385,15 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 	}
 	if (m.churn > 0) {
 		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s closed %llu live"
-		    " syslog TCP senders to make room (connection churn)",
+		    " syslog TCP senders to make room in 15 minutes (connection"
+		    " churn)",
 		    m.churn_name, (unsigned long long)m.churn);
 		return 0;
 	}
 	if (m.refused > 0) {
 		layer_set(c, 1, STORE_LAYER_DEGRADED, "sensor %s refused %llu"
-		    " syslog TCP connections (every slot held by a live sender)",
+		    " syslog TCP connections in 15 minutes (every slot held by a"
+		    " live sender)",
 		    m.refused_name, (unsigned long long)m.refused);
 		return 0;
 	}

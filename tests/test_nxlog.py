@@ -124,17 +124,14 @@ def compare(name, recs, evs):
     for e in evs:
         w = e.get("winlog", {})
         by.setdefault((w.get("channel"), str(w.get("event_id")),
-                       w.get("record_id"), e.get("@timestamp")), []).append(e)
+                       w.get("record_id")), []).append(e)
     bad = []
     for fname, line in recs:
         rec = json.loads(line)
         ts = want_ts(rec)
         key = (rec["Channel"], str(rec["EventID"]),
-               text(rec["RecordNumber"]) if "RecordNumber" in rec else None,
-               None)
-        cands = [e for k, es in by.items()
-                 if k[:3] == key[:3] for e in es
-                 if ts is None or got_ts(e) == ts]
+               text(rec["RecordNumber"]) if "RecordNumber" in rec else None)
+        cands = [e for e in by.get(key, []) if ts is None or got_ts(e) == ts]
         ed = event_data(rec)
         ok = None
         for e in cands:
@@ -200,9 +197,10 @@ def test_udp(tmp, recs):
             s.sendto(msg.encode(), ("127.0.0.1", port))
             if i % 100 == 99:
                 time.sleep(0.02)
-        compare("udp syslog", recs, wait_events(out, len(recs)))
+        wait_events(out, len(recs))
     finally:
         stop(p)
+    compare("udp syslog", recs, wait_events(out, len(recs), 1))
 
 
 def test_tcp(tmp, recs):
@@ -217,10 +215,11 @@ def test_tcp(tmp, recs):
             return
         c = socket.create_connection(("127.0.0.1", port))
         c.sendall("".join(line + "\n" for _f, line in recs).encode())
-        compare("raw tcp lines", recs, wait_events(out, len(recs)))
+        wait_events(out, len(recs))
         c.close()
     finally:
         stop(p)
+    compare("raw tcp lines", recs, wait_events(out, len(recs), 1))
 
 
 def test_file(tmp, recs):
@@ -235,9 +234,10 @@ syslog:
   zones: ["* Etc/GMT+4"]
 """)
     try:
-        compare("followed file", recs, wait_events(out, len(recs)))
+        wait_events(out, len(recs))
     finally:
         stop(p)
+    compare("followed file", recs, wait_events(out, len(recs), 1))
 
 
 def test_beats(tmp):

@@ -55,7 +55,7 @@ nxlog_looks(const char *s, size_t n)
 	if (p >= s + n || *p != '{')
 		return false;
 	n -= (size_t)(p - s);
-	return memmem(p, n, "\"EventID\"", 9) != NULL ||
+	return memmem(p, n, "\"EventID\"", 9) != NULL &&
 	    memmem(p, n, "\"Channel\"", 9) != NULL;
 }
 

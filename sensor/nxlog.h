@@ -34,7 +34,7 @@ struct nxlog_stats {
 void	nxlog_stats_get(struct nxlog_stats *st);
 
 /* Whether s (a line or a syslog MSG) looks like NXLog's JSON: an object
- * naming "EventID" or "Channel". */
+ * naming "EventID" and "Channel" (im_msvistalog always writes both). */
 bool	nxlog_looks(const char *s, size_t n);
 
 /*

@@ -198,7 +198,8 @@ test_fields(void)
 	/* Sysmon's own EventType is EventData */
 	CHECK_INT(nx("{\"EventID\":13,\"EventType\":\"SetValue\"}"), 0);
 	CHECK_STR(str(ed("EventType")), "SetValue");
-	CHECK_INT(nxlog_looks("  {\"EventID\":1}", 15), 1);
+	CHECK_INT(nxlog_looks("  {\"EventID\":1,\"Channel\":\"A\"}", 29), 1);
+	CHECK_INT(nxlog_looks("{\"EventID\":1}", 13), 0);
 	CHECK_INT(nxlog_looks("{\"a\":1}", 7), 0);
 	CHECK_INT(nxlog_looks("x{\"EventID\":1}", 14), 0);
 }

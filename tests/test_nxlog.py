@@ -124,14 +124,15 @@ def compare(name, recs, evs):
     for e in evs:
         w = e.get("winlog", {})
         by.setdefault((w.get("channel"), str(w.get("event_id")),
-                       w.get("record_id")), []).append(e)
+                       w.get("record_id"), got_ts(e)), []).append(e)
     bad = []
     for fname, line in recs:
         rec = json.loads(line)
         ts = want_ts(rec)
         key = (rec["Channel"], str(rec["EventID"]),
-               text(rec["RecordNumber"]) if "RecordNumber" in rec else None)
-        cands = [e for e in by.get(key, []) if ts is None or got_ts(e) == ts]
+               text(rec["RecordNumber"]) if "RecordNumber" in rec else None,
+               ts)
+        cands = by.get(key, [])
         ed = event_data(rec)
         ok = None
         for e in cands:

@@ -87,6 +87,7 @@ struct nx {
 	size_t			 vlen;
 	bool			 vcut;
 	bool			 is_str;
+	int			 pass;		/* 1: the System fields, 2: EventData */
 };
 
 static bool
@@ -213,7 +214,8 @@ severity(const struct nx *x)
 	return NULL;
 }
 
-/* Names NXLog (or a shipper on the way) adds: not EventData. */
+/* Names NXLog (or a shipper on the way) adds, the System fields among
+ * them: not EventData. */
 static bool
 metadata(const struct nx *x)
 {
@@ -223,7 +225,10 @@ metadata(const struct nx *x)
 		"Severity", "SeverityValue", "SourceModuleName",
 		"SourceModuleType", "MessageSourceAddress", "@version",
 		"host", "port", "tags", "EventTime", "TimeCreated",
-		"@timestamp", "Level",
+		"@timestamp", "Level", "EventID", "Channel", "SourceName",
+		"ProviderGuid", "RecordNumber", "Task", "OpcodeValue",
+		"UserID", "ActivityID", "RelatedActivityID", "Hostname",
+		"Keywords", "Version", "ExecutionProcessID", "ThreadID",
 	};
 	static const char *const types[] = {
 		"INFO", "AUDIT_SUCCESS", "AUDIT_FAILURE", "ERROR", "WARNING",
@@ -245,7 +250,6 @@ static void
 member(struct nx *x)
 {
 	static const struct { const char *name; int f; } sys[] = {
-		{ "EventID", SOC_F_WINLOG_EVENT_ID },
 		{ "Channel", SOC_F_WINLOG_CHANNEL },
 		{ "SourceName", SOC_F_WINLOG_PROVIDER },
 		{ "ProviderGuid", SOC_F_WINLOG_PROVIDER_GUID },
@@ -261,16 +265,25 @@ member(struct nx *x)
 	int f;
 
 	if (x->kcut) {
-		NX_COUNT(names_skipped);
+		if (x->pass == 2)
+			NX_COUNT(names_skipped);
 		return;
 	}
+	if (x->pass == 2)
+		goto event_data;
 	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
 		if (key_is(x, sys[i].name)) {
 			set_val(x, sys[i].f);
 			return;
 		}
+	if (key_is(x, "EventID")) {
+		set_val(x, SOC_F_WINLOG_EVENT_ID);
+		set_val(x, SOC_F_EVENT_CODE);
+		return;
+	}
 	if (key_is(x, "Hostname")) {
 		set_val(x, SOC_F_WINLOG_COMPUTER);
+		set_val(x, SOC_F_HOST_NAME);
 		x->hlen = x->vlen < sizeof(x->host) ? x->vlen : 0;
 		memcpy(x->host, x->val, x->hlen);
 		return;
@@ -302,7 +315,9 @@ member(struct nx *x)
 	else if (key_is(x, "Severity"))
 		x->severity = severity(x);
 	else if (key_is(x, "UtcTime"))
-		stamp(x, NX_T_UTCTIME, true);	/* and EventData, below */
+		stamp(x, NX_T_UTCTIME, true);	/* and EventData, pass 2 */
+	return;
+event_data:
 	if (key_is(x, "Message") || metadata(x))
 		return;
 	if (x->klen == 0 || pl + x->klen > SOC_F_DYN_NAME_MAX) {
@@ -412,20 +427,13 @@ finish_time(struct nx *x)
 		x->ev->ts = x->ts;
 }
 
-int
-nxlog_json_parse(const struct logparse_ctx *ctx, const char *s, size_t n,
-    struct soc_event *ev, const char **why)
+/* One pass over the object: 0, or -1 and *why. */
+static int
+nx_pass(struct nx *xp, const char *s, size_t n, const char **why)
 {
-	static __thread struct nx x;
+#define x (*xp)
 	const char *p, *end = s + n;
 
-	x.ctx = ctx;
-	x.ev = ev;
-	x.trank = NX_T_NONE;
-	x.llen = x.hlen = 0;
-	x.severity = NULL;
-	x.msg = NULL;
-	*why = NULL;
 	p = soc_json_ws(s, end);
 	if (p >= end || *p != '{') {
 		*why = "a JSON object expected";
@@ -456,7 +464,8 @@ nxlog_json_parse(const struct logparse_ctx *ctx, const char *s, size_t n,
 		if (*p == '{' || *p == '[') {
 			if (skip_nested(&p, end, why) == -1)
 				goto refused;
-			NX_COUNT(nested_skipped);
+			if (x.pass == 2)
+				NX_COUNT(nested_skipped);
 		} else {
 			if (!x.kcut && key_is(&x, "Message"))
 				x.msg = p;
@@ -480,13 +489,46 @@ nxlog_json_parse(const struct logparse_ctx *ctx, const char *s, size_t n,
 		*why = "trailing characters after the object";
 		goto refused;
 	}
+	return 0;
+refused:
+	return -1;
+#undef x
+}
+
+/*
+ * Two passes, so that a record too big for the event loses EventData
+ * values (cut, marked) rather than its System fields: the first reads
+ * the System fields and checks the whole object, the second the
+ * EventData; then the ECS fields, and the message last.
+ */
+int
+nxlog_json_parse(const struct logparse_ctx *ctx, const char *s, size_t n,
+    struct soc_event *ev, const char **why)
+{
+	static __thread struct nx x;
+	const char *end = s + n;
+
+	x.ctx = ctx;
+	x.ev = ev;
+	x.trank = NX_T_NONE;
+	x.llen = x.hlen = 0;
+	x.severity = NULL;
+	x.msg = NULL;
+	*why = NULL;
+	x.pass = 1;
+	if (nx_pass(&x, s, n, why) == -1)
+		goto refused;
 	finish_time(&x);
 	if (x.severity != NULL && !soc_event_has(ev, SOC_F_LOG_LEVEL))
 		soc_event_set_cstr(ev, SOC_F_LOG_LEVEL, x.severity);
+	x.pass = 2;
+	x.msg = NULL;
+	(void)nx_pass(&x, s, n, why);	/* read once already */
+	*why = NULL;
+	winlog_ecs(ev);
 	if (x.msg != NULL && *x.msg == '"' &&
 	    scalar(&x, &x.msg, end, why) == 0)
 		set_val(&x, SOC_F_MESSAGE);
-	winlog_ecs(ev);
 	NX_COUNT(events);
 	return 0;
 refused:

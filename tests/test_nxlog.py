@@ -4,7 +4,8 @@ issue 17: every line of every shared OTRF Security-Datasets file
 (../shared/data/winlog-json, MIT) as a syslog message over UDP, as a raw
 JSON line over TCP, and as a line of a followed file must become one event
 with event.code = EventID, winlog.channel, host.name, every EventData value
-byte for byte under winlog.event_data, and the time rule: a zoned
+byte for byte under winlog.event_data (an event past the 16 KiB store is
+marked soc.truncated and keeps its values up to the cut), and the time rule: a zoned
 TimeCreated, Sysmon's UtcTime, a zoned @timestamp, else the zoneless
 EventTime in the source's zone (syslog.zones names 127.0.0.1 as UTC-4 here,
 the samples' own zone; the sensor's default is UTC+7).  Then a Winlogbeat
@@ -144,6 +145,9 @@ def compare(name, recs, evs):
                     and (all(have.get(k) == v for k, v in ed.items())
                          or (trunc and all(v.startswith(have.get(k, ""))
                                            for k, v in ed.items())))):
+                # an event over the 16 KiB store is cut and marked
+                # (soc.truncated): the System fields stay, EventData
+                # values are kept up to the cut
                 ok = e
                 break
         if ok is None:

@@ -212,7 +212,7 @@ def test_tcp(tmp, recs):
     port = free_port()
     p, out = start(tmp, "tcp", f"""syslog:
   tcp: 127.0.0.1:{port}
-  max_message: 65536
+  max_message: 200000
   zones: ["127.0.0.1 Etc/GMT+4"]
 """)
     try:
@@ -220,11 +220,37 @@ def test_tcp(tmp, recs):
             return
         c = socket.create_connection(("127.0.0.1", port))
         c.sendall("".join(line + "\n" for _f, line in recs).encode())
-        wait_events(out, len(recs))
+        # hostile lines: refused with a reason or skipped and counted,
+        # the sensor goes on (the last line must still arrive)
+        hostile = [
+            b'{"EventID":1,"Channel":"H1","x":' + b"[" * 10000 + b"]" * 10000 + b"}",
+            b'{"EventID":1,"Channel":"H2","x":"\xff\xfe"}',
+            b'{"EventID":1,"Channel":"H3","' + b"A" * 65536 + b'":"v","B":"w"}',
+            b'{"EventID":1,"Channel":"H4","x":"unterminated',
+            b'{"EventID":2,"Channel":"Last","Hostname":"h"}',
+        ]
+        c.sendall(b"".join(h + b"\n" for h in hostile))
+        evs = wait_events(out, len(recs) + 2)
         c.close()
+        last = [e for e in evs if e["winlog"].get("channel") == "Last"]
+        check(len(last) == 1 and p.poll() is None,
+              "tcp: the sensor goes on after hostile lines")
+        h3 = [e for e in evs if e["winlog"].get("channel") == "H3"]
+        check(len(h3) == 1 and h3[0]["winlog"].get("event_data") == {"B": "w"},
+              f"tcp: a 64 KiB name is skipped, the rest kept: {h3[:1]}")
+        reasons = sorted(e.get("event", {}).get("reason", "")
+                         for e in events(out) if not e.get("winlog"))
+        check(reasons == ["nested too deeply", "string is not valid UTF-8",
+                          "unterminated string"],
+              f"tcp: hostile lines refused with their reason: {reasons}")
     finally:
         stop(p)
-    compare("raw tcp lines", recs, wait_events(out, len(recs), 1))
+    err = open(os.path.join(tmp, "tcp.err")).read()
+    check("nxlog_refused 3" in err and "nxlog_names_skipped 1" in err,
+          "tcp: refused and skipped counted (nxlog_refused, "
+          "nxlog_names_skipped)")
+    compare("raw tcp lines", recs, [e for e in wait_events(out, len(recs), 1)
+                                    if e["winlog"].get("channel") not in ("H3", "Last")])
 
 
 def test_file(tmp, recs):

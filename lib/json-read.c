@@ -12,7 +12,9 @@
  * event truncated (soc.truncated), as the sensor does; so does
  * "soc": {"truncated": true} in the input, which the writer produces.
  * Members of winlog.event_data and winlog.user_data (Winlogbeat's open
- * sets of names) become dynamic fields (event.h), names interned.
+ * sets of names) become dynamic fields (event.h), names interned.  A
+ * name whose dotted path is past JR_PATH is skipped with its value (still
+ * parsed, so the rest of the object is read) and counted as unknown.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -36,6 +38,7 @@ struct jr {
 	char			 str[8192 + 1];	/* decoded string scratch */
 	size_t			 slen;
 	bool			 cut;		/* str lost bytes: too long */
+	unsigned		 skip;		/* inside a skipped member */
 };
 
 static int jr_value(struct jr *, int);
@@ -255,6 +258,8 @@ jr_assign(struct jr *j, int is_string)
 	int64_t v;
 	struct soc_ip ip;
 
+	if (j->skip)
+		return 0;	/* under a name too long: counted once */
 	if (j->plen == 10 && memcmp(j->path, "@timestamp", 10) == 0) {
 		if (!is_string || jr_time(j, &v) == -1)
 			return jr_fail(j, "@timestamp is not an RFC 3339 time");
@@ -299,6 +304,8 @@ jr_object(struct jr *j, int depth)
 {
 	char key[JR_PATH];
 	size_t klen, saved;
+	bool long_key;
+	int rc;
 
 	j->p++;
 	jr_ws(j);
@@ -314,13 +321,27 @@ jr_object(struct jr *j, int depth)
 			return -1;
 		klen = j->slen < sizeof(key) ? j->slen : sizeof(key) - 1;
 		memcpy(key, j->str, klen);
+		long_key = j->cut || j->plen + (j->plen ? 1 : 0) + j->slen >=
+		    sizeof(j->path);
 		jr_ws(j);
 		if (j->p >= j->end || *j->p++ != ':')
 			return jr_fail(j, "':' expected");
-		if (jr_push(j, key, klen, &saved) == -1 || jr_value(j, depth + 1) == -1)
-			return -1;
-		j->plen = saved;
-		j->path[j->plen] = '\0';
+		if (j->skip || long_key) {
+			/* a name past JR_PATH: its value skipped, counted */
+			if (!j->skip)
+				j->unknown++;
+			j->skip++;
+			rc = jr_value(j, depth + 1);
+			j->skip--;
+			if (rc == -1)
+				return -1;
+		} else {
+			if (jr_push(j, key, klen, &saved) == -1 ||
+			    jr_value(j, depth + 1) == -1)
+				return -1;
+			j->plen = saved;
+			j->path[j->plen] = '\0';
+		}
 		jr_ws(j);
 		if (j->p < j->end && *j->p == ',') {
 			j->p++;
@@ -411,7 +432,7 @@ jr_value(struct jr *j, int depth)
 			j->p++;
 		if (j->p - start == 4 && !memcmp(start, "true", 4)) {
 			/* the one boolean: the writer's mark, read back */
-			if (soc_field_lookup(j->path, j->plen) ==
+			if (!j->skip && soc_field_lookup(j->path, j->plen) ==
 			    SOC_F_SOC_TRUNCATED)
 				soc_event_set_truncated(j->ev);
 			return 0;
@@ -449,6 +470,7 @@ soc_json_read_event(const char *s, size_t len, struct soc_event *ev,
 	j.why = NULL;
 	j.unknown = 0;
 	j.plen = 0;
+	j.skip = 0;
 	j.path[0] = '\0';
 	soc_event_reset(ev);
 	jr_ws(&j);

@@ -16,6 +16,7 @@
 #include "soc/log.h"
 #include "soc/util.h"
 #include "beats-int.h"
+#include "winlog.h"
 
 #define BEATS_LEGACY_PAIRS 1024
 
@@ -321,7 +322,14 @@ int
 beats_json_event(const char *s, size_t len, struct soc_event *ev,
     const char **why)
 {
-	return soc_json_read_event(s, len, ev, why, NULL);
+	if (soc_json_read_event(s, len, ev, why, NULL) == -1)
+		return -1;
+	/* Winlogbeat: the ECS fields its processors fill, from winlog.* (the
+	 * EVTX and NXLog intakes' one mapping; fills only what is absent) */
+	if (soc_event_has(ev, SOC_F_WINLOG_CHANNEL) ||
+	    soc_event_has(ev, SOC_F_WINLOG_EVENT_ID))
+		winlog_ecs(ev);
+	return 0;
 }
 
 struct beats_session *

@@ -27,6 +27,7 @@
 #define LOGPARSE_DS_CRON	"log.cron"
 #define LOGPARSE_DS_FIREWALL	"log.firewall"
 #define LOGPARSE_DS_CLAMAV	"log.clamav"
+#define LOGPARSE_DS_WINLOG	"winlog"	/* returned, not set: as EVTX */
 
 /*
  * sshd message (the text after "sshd[pid]: ") -> dataset, category,

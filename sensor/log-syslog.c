@@ -35,6 +35,7 @@
 
 #include "log-int.h"
 #include "logparse.h"
+#include "nxlog.h"
 #include "soc/event.h"
 #include "soc/time.h"
 
@@ -519,6 +520,40 @@ sl_msg_trim(struct sl_span *m)
 		m->n--;
 }
 
+/* The fields every line's event starts with. */
+static void
+sl_begin(const struct logparse_ctx *ctx, struct soc_event *ev)
+{
+	soc_event_reset(ev);
+	soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "event");
+	if (ctx->path != NULL)
+		soc_event_set_cstr(ev, SOC_F_LOG_FILE_PATH, ctx->path);
+	if (ctx->source_addr != NULL)
+		soc_event_set_cstr(ev, SOC_F_LOG_SOURCE_ADDR, ctx->source_addr);
+}
+
+/*
+ * NXLog's JSON of a Windows record (log-nxlog.c), alone on a line or as a
+ * syslog message: the event the EVTX record gives, stamped ts when the
+ * record carries no time.  Refused (counted), the event is begun again
+ * with event.reason saying why, and the caller reads the line as text.
+ */
+static bool
+sl_nxlog(const struct logparse_ctx *ctx, const char *p, size_t n,
+    int64_t ts, struct soc_event *ev)
+{
+	const char *why;
+
+	if (!nxlog_looks(p, n))
+		return false;
+	ev->ts = ts;
+	if (nxlog_json_parse(ctx, p, n, ev, &why) == 0)
+		return true;
+	sl_begin(ctx, ev);
+	soc_event_set_cstr(ev, SOC_F_EVENT_REASON, why);
+	return false;
+}
+
 /* Fields of a recognized header, then the message to its normalizer. */
 static const char *
 sl_dispatch(const struct logparse_ctx *ctx, struct sl_hdr *h,
@@ -527,6 +562,9 @@ sl_dispatch(const struct logparse_ctx *ctx, struct sl_hdr *h,
 	const char *ds;
 
 	sl_msg_trim(&h->msg);
+	if (sl_nxlog(ctx, h->msg.p, h->msg.n, h->has_ts ? h->ts : ctx->now_ns,
+	    ev))
+		return LOGPARSE_DS_WINLOG;
 	ev->ts = h->has_ts ? h->ts : ctx->now_ns;
 	if (h->host.n > 0)
 		soc_event_set_str(ev, SOC_F_HOST_HOSTNAME, h->host.p, h->host.n);
@@ -665,14 +703,12 @@ log_syslog_parse(const struct logparse_ctx *ctx, const char *line, size_t len,
 	const char *ds;
 	size_t used;
 
-	soc_event_reset(ev);
 	if (line == NULL)
 		len = 0;
-	soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "event");
-	if (ctx->path != NULL)
-		soc_event_set_cstr(ev, SOC_F_LOG_FILE_PATH, ctx->path);
-	if (ctx->source_addr != NULL)
-		soc_event_set_cstr(ev, SOC_F_LOG_SOURCE_ADDR, ctx->source_addr);
+	sl_begin(ctx, ev);
+	if (len > 0 && line[0] == '{' && sl_nxlog(ctx, line, len, ctx->now_ns,
+	    ev))
+		return LOGPARSE_DS_WINLOG;
 	if (len > 0 && sl_header(ctx, line, len, &h))
 		return sl_dispatch(sl_zone(ctx, &zc, line, len, &h, false), &h,
 		    ev);

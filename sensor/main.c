@@ -30,6 +30,7 @@
 #include "evtx.h"
 #include "intake.h"
 #include "logparse.h"
+#include "nxlog.h"
 #include "sensor.h"
 
 static volatile sig_atomic_t	sensor_quit;
@@ -671,6 +672,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	struct logfile_stats ls;
 	struct syslogd_stats sy;
 	struct beats_stats bs;
+	struct nxlog_stats nx;
 	uint64_t kdrop, ifdrop;
 	size_t n = 0;
 
@@ -718,6 +720,12 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "winlog_bad_utf16", evtx.st.bad_utf16 };
 	c[n++] = (struct counter){ "winlog_names_refused", evtx.st.names_refused };
 	c[n++] = (struct counter){ "winlog_values_cut", evtx.st.values_cut };
+	nxlog_stats_get(&nx);
+	c[n++] = (struct counter){ "nxlog_events", nx.events };
+	c[n++] = (struct counter){ "nxlog_refused", nx.refused };
+	c[n++] = (struct counter){ "nxlog_names_skipped", nx.names_skipped };
+	c[n++] = (struct counter){ "nxlog_nested_skipped", nx.nested_skipped };
+	c[n++] = (struct counter){ "nxlog_values_cut", nx.values_cut };
 	if (s->beats != NULL)
 		beats_stats(s->beats, &bs);
 	else

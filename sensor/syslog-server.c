@@ -59,6 +59,7 @@
 #include "soc/util.h"
 #include "intake.h"
 #include "logparse.h"
+#include "nxlog.h"
 
 #define SD_MAX_LISTEN	16
 #define SD_MAX_CLIENTS	256
@@ -350,8 +351,8 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 
 	if (flags & SYSLOG_FRAME_TRUNCATED)
 		d->c.truncated++;
-	if (!sd_has_pri(msg, n))
-		d->c.malformed++;
+	if (!sd_has_pri(msg, n) && !nxlog_looks(msg, n))
+		d->c.malformed++;	/* a raw NXLog JSON line is not */
 	log_syslog_parse(&ctx, msg, n, &d->ev);
 	if (flags & SYSLOG_FRAME_TRUNCATED)
 		d->ev.flags |= SOC_EV_TRUNCATED;	/* soc.truncated */

@@ -125,7 +125,9 @@ def main():
               f"report --csv: agency name neutralised: {names!r}")
     finally:
         stop(corr)
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         err.seek(0)
         log = err.read()
         sanitizer_clean(log, "correlator")

@@ -108,7 +108,9 @@ def main():
     finally:
         if p is not None:
             p.close()
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         stop(corr)
         err.seek(0)
         log = err.read()

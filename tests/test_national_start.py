@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, TIME_SCALE)
 from test_national import ACK, ALERTS, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -89,14 +89,14 @@ def main():
           f"-t reports the name: {t.stdout} {t.stderr}")
     p = subprocess.run([*base, "--role", "national", "--cef", cef_url,
                         "--bind", f"tcp://127.0.0.1:{free_port()}"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60 * TIME_SCALE)
     check(p.returncode != 0 and "forward.name is not set" in p.stderr,
           f"the daemon itself refuses to start without it: {p.stderr}")
 
     # a national centre without rules, passing alerts on as CEF under its name
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
-    udp.settimeout(30)
+    udp.settimeout(60 * TIME_SCALE)
     port = free_port()
     endpoint = f"tcp://127.0.0.1:{port}"
     err = open(os.path.join(tmp, "correlator.err"), "w+")
@@ -126,7 +126,9 @@ def main():
     finally:
         if prov is not None:
             prov.close()
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         stop(corr)
         udp.close()
         err.close()

@@ -143,13 +143,19 @@ class Correlator:
         return run(SOCCTL, "--db", self.db, *a, **kw)
 
     def start(self):
+        before = self.text().count("listening on") if self.proc is None and \
+            os.path.exists(self.logpath) else 0
         self.log = open(self.logpath, "a")
         self.proc = subprocess.Popen(
             [CORR, "--db", self.db, "--rules", self.rules, "--key",
              os.path.join(self.tmp, "correlator.key"),
              "--bind", self.endpoint] + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT)
-        return wait_port(self.port, self.proc)
+        # ours listening, not whatever took the port after free_port
+        said = lambda: self.text().count("listening on") > before
+        return (wait_port(self.port, self.proc) and
+                bool(wait_until(lambda: said() or self.proc.poll() is not None,
+                                "the correlator says it listens")) and said())
 
     def stop(self):
         rc = None

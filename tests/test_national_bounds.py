@@ -32,7 +32,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, wait_until)
 from test_national import ACK, ALERTS, NACK, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -113,7 +113,15 @@ def main():
     provinces = lambda: {s["name"]: s for s in json.loads(ctl("stats", "--json")
                                                           .stdout).get("provinces", [])}
     try:
-        check(wait_port(port, corr), "national correlator listens")
+        # our correlator, not whatever took the port after free_port
+        listening = lambda: "listening on" in open(err.name, errors="replace").read()
+        if not check(wait_port(port, corr) and (wait_until(
+                lambda: listening() or corr.poll() is not None,
+                "the correlator says it listens") and listening()), "national correlator listens"):
+            # (its port taken between free_port and the bind): stop here,
+            # not wait out every reply until the meson timeout
+            print(open(err.name, errors="replace").read()[-3000:], file=sys.stderr)
+            raise SystemExit(done())
         p = prov("lamdong-soc")
 
         # 1. the bound, within one minute.  The bound is per wall-clock

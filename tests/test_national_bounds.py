@@ -130,7 +130,7 @@ def main():
         # with the next batch numbers (never a failure), and every count
         # below is taken from just before the try that fell in one minute
         seq, inc = 0, 1
-        for attempt in range(4):
+        for attempt in range(3):
             wait_fresh_minute()
             base_n = national("lamdong-soc")
             base_log = log().count("deferred: ")

@@ -14,9 +14,9 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 
-from soctest import CORR, SOCCTL, SRC, run, sanitizer_clean, stop, wait_port
+from soctest import (CORR, SOCCTL, SRC, TIME_SCALE, run, sanitizer_clean, stop,
+                     wait_port, wait_until)
 
 try:
     import zmq
@@ -102,10 +102,12 @@ class Peer:
         self.s.curve_serverkey = server_pub.encode()
         self.s.connect(endpoint)
 
-    def send(self, data, wait_ms=20000):
-        """Sends one batch; returns its reply (kind, seq) or None."""
+    def send(self, data, wait_ms=None):
+        """Sends one batch; returns its reply (kind, seq) or None.  The
+        reply is awaited 20 s times TIME_SCALE: a hang, not a slow
+        machine, makes it None."""
         self.s.send(data)
-        if self.s.poll(wait_ms) == 0:
+        if self.s.poll(int(20000 * TIME_SCALE) if wait_ms is None else wait_ms) == 0:
             return None
         return reply(self.s.recv())
 
@@ -141,13 +143,19 @@ class Correlator:
         return run(SOCCTL, "--db", self.db, *a, **kw)
 
     def start(self):
+        before = self.text().count("listening on") if self.proc is None and \
+            os.path.exists(self.logpath) else 0
         self.log = open(self.logpath, "a")
         self.proc = subprocess.Popen(
             [CORR, "--db", self.db, "--rules", self.rules, "--key",
              os.path.join(self.tmp, "correlator.key"),
              "--bind", self.endpoint] + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT)
-        return wait_port(self.port, self.proc)
+        # ours listening, not whatever took the port after free_port
+        said = lambda: self.text().count("listening on") > before
+        return (wait_port(self.port, self.proc) and
+                bool(wait_until(lambda: said() or self.proc.poll() is not None,
+                                "the correlator says it listens")) and said())
 
     def stop(self):
         rc = None
@@ -183,11 +191,3 @@ def free_port():
     s.close()
     return port
 
-
-def wait_until(pred, timeout=30, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()

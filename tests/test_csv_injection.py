@@ -30,7 +30,7 @@ import sys
 import tempfile
 
 from soctest import (CORR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, wait_until)
 import test_national as tn
 
 FORMULA = "=+-@"
@@ -89,7 +89,15 @@ def main():
                             stdout=err, stderr=subprocess.STDOUT)
     zctx = tn.zmq.Context()
     try:
-        check(wait_port(port, corr), "national correlator listens")
+        # our correlator, not whatever took the port after free_port
+        listening = lambda: "listening on" in open(err.name, errors="replace").read()
+        if not check(wait_port(port, corr) and (wait_until(
+                lambda: listening() or corr.poll() is not None,
+                "the correlator says it listens") and listening()), "national correlator listens"):
+            # (its port taken between free_port and the bind): stop here,
+            # not wait out every reply until the meson timeout
+            print(open(err.name, errors="replace").read()[-3000:], file=sys.stderr)
+            raise SystemExit(done())
         p = tn.Province(zctx, endpoint, os.path.join(tmp, "lamdong-soc"),
                         tn.key_of(os.path.join(tmp, "national.pub")))
         b = tn.batch(tn.ALERTS, 1, [tn.blob(hostile_alert(4711))])
@@ -125,7 +133,9 @@ def main():
               f"report --csv: agency name neutralised: {names!r}")
     finally:
         stop(corr)
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         err.seek(0)
         log = err.read()
         sanitizer_clean(log, "correlator")

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from soctest import CORR, SOCCTL, SRC, check, done, run
+from soctest import CORR, SOCCTL, SRC, TIME_SCALE, check, done, run
 
 
 def mode(path):
@@ -81,11 +81,11 @@ def main():
             p = subprocess.run([CORR, "--db", db, "--rules", rules, "--key",
                                 os.path.join(tmp, "corr.key"),
                                 "--bind", "tcp://127.0.0.1:0"],
-                               capture_output=True, text=True, timeout=60,
+                               capture_output=True, text=True, timeout=60 * TIME_SCALE,
                                preexec_fn=as_nobody)
             out = p.stdout + p.stderr
         except subprocess.TimeoutExpired as e:
-            out = "still running after 60 s: " + str(e.stderr)
+            out = f"still running after {60 * TIME_SCALE:.0f} s: " + str(e.stderr)
             p = None
         group = grp.getgrgid(nobody.pw_gid).gr_name
         check(p is not None and p.returncode != 0,
@@ -106,11 +106,11 @@ def main():
             p = subprocess.run([CORR, "--db", db, "--rules", rules, "--key",
                                 os.path.join(tmp, "corr.key"),
                                 "--bind", "tcp://127.0.0.1:0"],
-                               capture_output=True, text=True, timeout=60,
+                               capture_output=True, text=True, timeout=60 * TIME_SCALE,
                                preexec_fn=as_nobody)
             out = p.stdout + p.stderr
         except subprocess.TimeoutExpired as e:
-            out = "still running after 60 s: " + str(e.stderr)
+            out = f"still running after {60 * TIME_SCALE:.0f} s: " + str(e.stderr)
             p = None
         check(p is not None and p.returncode != 0 and
               f"{db}-wal is owned by root:" in out and "chown nobody:" in out,

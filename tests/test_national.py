@@ -178,7 +178,15 @@ def main():
     prov = lambda name: Province(zctx, endpoint, os.path.join(tmp, name), server_pub)
     national = lambda: q(db, "select count(*) from incidents")[0][0]
     try:
-        check(wait_port(port, corr), "national correlator listens")
+        # our correlator, not whatever took the port after free_port
+        listening = lambda: "listening on" in open(corr_err.name, errors="replace").read()
+        if not check(wait_port(port, corr) and (wait_until(
+                lambda: listening() or corr.poll() is not None,
+                "the correlator says it listens") and listening()), "national correlator listens"):
+            # (its port taken between free_port and the bind): stop here,
+            # not wait out every reply until the meson timeout
+            print(open(corr_err.name, errors="replace").read()[-3000:], file=sys.stderr)
+            raise SystemExit(done())
         p = prov("lamdong-soc")
 
         # 1. first revision of two provincial incidents

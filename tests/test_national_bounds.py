@@ -32,7 +32,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, wait_until)
 from test_national import ACK, ALERTS, NACK, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -61,9 +61,10 @@ def minute():
     return int(time.time()) // 60
 
 
-def wait_fresh_minute(margin=25):
+def wait_fresh_minute(margin=30):
     """Until at least margin seconds of the current minute are left, so
-    the steps that follow fall in one minute (a wait, not an assert)."""
+    that the steps that follow most likely fall in one minute (a wait,
+    not an assert: the caller checks that they did)."""
     while 60 - time.time() % 60 < margin:
         time.sleep(0.2)
 
@@ -109,58 +110,102 @@ def main():
     national = lambda origin: q(db, "select count(*) from incidents where"
                                 " origin_name = ?", origin)[0][0]
     log = lambda: open(err.name, errors="replace").read()
+    provinces = lambda: {s["name"]: s for s in json.loads(ctl("stats", "--json")
+                                                          .stdout).get("provinces", [])}
     try:
-        check(wait_port(port, corr), "national correlator listens")
+        # our correlator, not whatever took the port after free_port
+        listening = lambda: "listening on" in open(err.name, errors="replace").read()
+        if not check(wait_port(port, corr) and (wait_until(
+                lambda: listening() or corr.poll() is not None,
+                "the correlator says it listens") and listening()), "national correlator listens"):
+            # (its port taken between free_port and the bind): stop here,
+            # not wait out every reply until the meson timeout
+            print(open(err.name, errors="replace").read()[-3000:], file=sys.stderr)
+            raise SystemExit(done())
         p = prov("lamdong-soc")
 
-        # 1. the bound, within one minute
-        wait_fresh_minute()
-        m0 = minute()
-        check(p.send(batch(ALERTS, 1, alerts("lamdong-soc", 1, 150, "lamdong")))
-              == (ACK, 1), "150 alerts: acked")
-        b2 = batch(ALERTS, 2, alerts("lamdong-soc", 151, 100, "lamdong"), prev=1)
-        check(p.send(b2) == (NACK, 1), "100 more in the same minute: NACKed")
-        check(p.send(b2) == (NACK, 1), "resent in the same minute: NACKed again")
-        same = minute() == m0
-        check(national("lamdong-soc") == 150,
-              f"only the first batch stored: {national('lamdong-soc')}")
-        if same:
-            check(log().count("deferred: ") == 1,
-                  f"logged once in the minute: {log().count('deferred: ')}")
-        st = {s["name"]: s for s in json.loads(ctl("stats", "--json").stdout)
-              .get("provinces", [])}
-        lam = st.get("lamdong-soc", {})
-        check((lam.get("deferred"), lam.get("deferred_batches")) == (200, 2),
-              f"socctl stats counts them: {lam}")
-        check("deferred 200 in 2 batches" in ctl("stats").stdout,
-              "the table shows them")
-        cov = {a["code"]: a["layers"][1] for a in
-               json.loads(ctl("coverage", "--json").stdout)["agencies"]}
-        check(cov["lamdong"]["state"] == "degraded" and
-              "deferred" in cov["lamdong"]["reason"] and
-              "lamdong-soc" in cov["lamdong"]["reason"],
-              f"coverage: the deferring province's layer 2 degraded: {cov['lamdong']}")
-        check("deferred" not in cov["hue"]["reason"],
-              f"coverage: another province is not: {cov['hue']}")
+        # 1. the bound, within one minute.  The bound is per wall-clock
+        # minute, so a try that a stalled machine spreads over two minutes
+        # proves nothing either way: it is made again in a fresh minute
+        # with the next batch numbers (never a failure), and every count
+        # below is taken from just before the try that fell in one minute
+        seq, inc = 0, 1
+        for attempt in range(3):
+            wait_fresh_minute()
+            base_n = national("lamdong-soc")
+            base_log = log().count("deferred: ")
+            base = provinces().get("lamdong-soc", {})
+            m0 = minute()
+            r1 = p.send(batch(ALERTS, seq + 1,
+                              alerts("lamdong-soc", inc, 150, "lamdong"), prev=seq))
+            b2 = batch(ALERTS, seq + 2, alerts("lamdong-soc", inc + 150, 100,
+                                               "lamdong"), prev=seq + 1)
+            r2 = p.send(b2)
+            r3 = p.send(b2)
+            stored = national("lamdong-soc") - base_n
+            logged = log().count("deferred: ") - base_log
+            m1 = minute()
+            if m1 == m0:
+                break
+            print(f"try {attempt + 1} of the bound spread over two minutes"
+                  f" ({r1} {r2} {r3}): made again", file=sys.stderr)
+            # the first reply in a later minute takes batch 2 (or acks it
+            # again): the chain is then at seq + 2; the next try starts
+            # in a minute after the one that took it, with all its budget
+            while minute() == m1:
+                time.sleep(0.2)
+            check(p.send(b2) == (ACK, seq + 2), "batch 2 taken in a later minute")
+            m2 = minute()
+            while minute() == m2:
+                time.sleep(0.2)
+            seq, inc = seq + 2, inc + 250
+        else:
+            m0 = None
+            print("SKIP: the bound's tries never fell in one minute (a stalled"
+                  " machine); its in-minute checks are skipped", file=sys.stderr)
+        if m0 is not None:
+            check(r1 == (ACK, seq + 1), f"150 alerts: acked: {r1}")
+            check(r2 == (NACK, seq + 1), f"100 more in the same minute: NACKed: {r2}")
+            check(r3 == (NACK, seq + 1),
+                  f"resent in the same minute: NACKed again: {r3}")
+            check(stored == 150, f"only the first batch stored: {stored}")
+            check(logged == 1, f"logged once in the minute: {logged}")
+            lam = provinces().get("lamdong-soc", {})
+            got = (lam.get("deferred", 0) - base.get("deferred", 0),
+                   lam.get("deferred_batches", 0) - base.get("deferred_batches", 0))
+            check(got == (200, 2), f"socctl stats counts them: {got}: {lam}")
+            check(f"deferred {lam.get('deferred')} in {lam.get('deferred_batches')}"
+                  " batches" in ctl("stats").stdout, "the table shows them")
+            cov = {a["code"]: a["layers"][1] for a in
+                   json.loads(ctl("coverage", "--json").stdout)["agencies"]}
+            check(cov["lamdong"]["state"] == "degraded" and
+                  "deferred" in cov["lamdong"]["reason"] and
+                  "lamdong-soc" in cov["lamdong"]["reason"],
+                  f"coverage: the deferring province's layer 2 degraded: {cov['lamdong']}")
+            check("deferred" not in cov["hue"]["reason"],
+                  f"coverage: another province is not: {cov['hue']}")
 
-        # 2. the next minute: the same batch is taken, nothing was lost
-        while minute() == m0:
-            time.sleep(0.2)
-        check(p.send(b2) == (ACK, 2), "the next minute: the deferred batch acked")
-        check(national("lamdong-soc") == 250,
-              f"all 250 stored in the end: {national('lamdong-soc')}")
-        check("deferred in the last minute" in log(),
-              "the last minute's deferrals summed in the log")
+            # 2. the next minute: the same batch is taken, nothing was lost
+            while minute() == m0:
+                time.sleep(0.2)
+            check(p.send(b2) == (ACK, seq + 2),
+                  "the next minute: the deferred batch acked")
+            stored = national("lamdong-soc") - base_n
+            check(stored == 250, f"all 250 stored in the end: {stored}")
+            check("deferred in the last minute" in log(),
+                  "the last minute's deferrals summed in the log")
+            seq += 2	# (a try made again moved seq on itself)
+        total = national("lamdong-soc")
 
         # 3. one batch larger than the bound: never applied
-        big = batch(ALERTS, 3, alerts("lamdong-soc", 1000, 9000, "lamdong"), prev=2)
-        check(p.send(big) == (NACK, 2), "9,000 alerts in one batch: NACKed")
-        check(national("lamdong-soc") == 250,
-              f"none of the 9,000 stored: {national('lamdong-soc')}")
+        big = batch(ALERTS, seq + 1, alerts("lamdong-soc", 10000, 9000, "lamdong"),
+                    prev=seq)
+        check(p.send(big) == (NACK, seq), "9,000 alerts in one batch: NACKed")
+        check(national("lamdong-soc") == total,
+              f"none of the 9,000 stored: {national('lamdong-soc')} vs {total}")
         check("this batch alone is larger" in log(),
               "the log says the batch can never fit")
-        lam = {s["name"]: s for s in json.loads(ctl("stats", "--json").stdout)
-               ["provinces"]}.get("lamdong-soc", {})
+        lam = provinces().get("lamdong-soc", {})
         check(lam.get("deferred", 0) >= 9200 and lam.get("last_deferred"),
               f"counted: {lam}")
 
@@ -196,7 +241,9 @@ def main():
     finally:
         for p in provs:
             p.close()
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         stop(corr)
         err.close()
         sanitizer_clean(open(err.name, errors="replace").read(), "correlator")

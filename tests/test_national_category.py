@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, wait_until)
 from test_national import ACK, ALERTS, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -70,7 +70,15 @@ def main():
     zctx = zmq.Context()
     p = None
     try:
-        check(wait_port(port, corr), "national correlator listens")
+        # our correlator, not whatever took the port after free_port
+        listening = lambda: "listening on" in open(err.name, errors="replace").read()
+        if not check(wait_port(port, corr) and (wait_until(
+                lambda: listening() or corr.poll() is not None,
+                "the correlator says it listens") and listening()), "national correlator listens"):
+            # (its port taken between free_port and the bind): stop here,
+            # not wait out every reply until the meson timeout
+            print(open(err.name, errors="replace").read()[-3000:], file=sys.stderr)
+            raise SystemExit(done())
         p = Province(zctx, endpoint, os.path.join(tmp, "hue-soc"),
                      key_of(os.path.join(tmp, "national.pub")))
         b1 = batch(ALERTS, 1, [
@@ -108,7 +116,9 @@ def main():
     finally:
         if p is not None:
             p.close()
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         stop(corr)
         err.seek(0)
         log = err.read()

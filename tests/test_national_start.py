@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, TIME_SCALE, wait_until)
 from test_national import ACK, ALERTS, Province, batch, blob, key_of, rfc3339, T0
 
 import zmq
@@ -89,14 +89,14 @@ def main():
           f"-t reports the name: {t.stdout} {t.stderr}")
     p = subprocess.run([*base, "--role", "national", "--cef", cef_url,
                         "--bind", f"tcp://127.0.0.1:{free_port()}"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60 * TIME_SCALE)
     check(p.returncode != 0 and "forward.name is not set" in p.stderr,
           f"the daemon itself refuses to start without it: {p.stderr}")
 
     # a national centre without rules, passing alerts on as CEF under its name
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
-    udp.settimeout(30)
+    udp.settimeout(60 * TIME_SCALE)
     port = free_port()
     endpoint = f"tcp://127.0.0.1:{port}"
     err = open(os.path.join(tmp, "correlator.err"), "w+")
@@ -107,7 +107,15 @@ def main():
     zctx = zmq.Context()
     prov = None
     try:
-        check(wait_port(port, corr), "a national correlator without --rules listens")
+        # our correlator, not whatever took the port after free_port
+        listening = lambda: "listening on" in open(err.name, errors="replace").read()
+        if not check(wait_port(port, corr) and (wait_until(
+                lambda: listening() or corr.poll() is not None,
+                "the correlator says it listens") and listening()), "a national correlator without --rules listens"):
+            # (its port taken between free_port and the bind): stop here,
+            # not wait out every reply until the meson timeout
+            print(open(err.name, errors="replace").read()[-3000:], file=sys.stderr)
+            raise SystemExit(done())
         prov = Province(zctx, endpoint, os.path.join(tmp, "hue-soc"),
                         key_of(os.path.join(tmp, "national.pub")))
         check(prov.send(batch(ALERTS, 1, [blob(alert(7))])) == (ACK, 1),
@@ -126,7 +134,9 @@ def main():
     finally:
         if prov is not None:
             prov.close()
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         stop(corr)
         udp.close()
         err.close()

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, counts, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, TIME_SCALE)
 
 RULE = """title: Test login failures
 id: 7c3f1c1e-5f7e-4b55-9d0e-0c1a2b3c4d5e
@@ -41,10 +41,11 @@ level: low
 
 
 def messages(sock, proc, until):
-    """Datagrams until one for which until(msg) holds; returns them all."""
+    """Datagrams until one for which until(msg) holds, for at most a
+    minute times TIME_SCALE; returns them all."""
     seen = []
-    end = time.time() + 60
-    while time.time() < end and proc.poll() is None:
+    end = time.monotonic() + 60 * TIME_SCALE
+    while time.monotonic() < end and proc.poll() is None:
         try:
             msg = sock.recv(8192).decode(errors="replace")
         except socket.timeout:
@@ -71,7 +72,7 @@ def main():
     path = os.path.join(tmp, "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
-    sock.settimeout(60)
+    sock.settimeout(60 * TIME_SCALE)
     port = free_port()
     env = dict(os.environ, NOTIFY_SOCKET=path)
     err = open(os.path.join(tmp, "correlator.err"), "w+")

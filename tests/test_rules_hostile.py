@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from soctest import (CORR, SENSOR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port)
+                     sanitizer_clean, stop, wait_port, wait_until)
 
 TMP = tempfile.mkdtemp(prefix="soc-rules-hostile-")
 SSH_ID = "22222222-0000-4000-8000-000000000001"
@@ -84,16 +84,13 @@ def test_check():
         sanitizer_clean(p.stderr, "socctl")
 
 
-def wait_log(path, what, proc, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        with open(path) as f:
-            text = f.read()
-        if what in text or proc.poll() is not None:
-            return text
-        time.sleep(0.1)
-    with open(path) as f:
-        return f.read()
+def wait_log(path, what, proc):
+    def text():
+        with open(path, errors="replace") as f:
+            return f.read()
+    wait_until(lambda: what in text() or proc.poll() is not None,
+               f"the log says {what!r} (or the process exits)")
+    return text()
 
 
 def test_reload():
@@ -132,13 +129,9 @@ def test_reload():
                 os.path.join(TMP, "correlator.pub"), "--key",
                 os.path.join(TMP, "gw1.key"), "--once", "--log-file", log, ok=False)
         check("all batches acknowledged" in p.stderr, f"sensor: batches acked: {p.stderr[-500:]}")
-        incs = []
-        end = time.time() + 30
-        while time.time() < end and not incs:
-            incs = [i for i in json.loads(ctl("incidents", "--json").stdout)
-                    if i["rule"]["id"] == SSH_ID]
-            if not incs:
-                time.sleep(0.2)
+        incs = wait_until(lambda: [i for i in json.loads(ctl("incidents", "--json").stdout)
+                                   if i["rule"]["id"] == SSH_ID],
+                          "an incident of the old set", step=0.2)
         check(len(incs) == 1, f"the old set still matches after the failed reload: {incs}")
     finally:
         check(stop(corr) == 0, "correlator exits 0")

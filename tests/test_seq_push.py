@@ -25,9 +25,9 @@ import sys
 import tempfile
 import time
 
-from soctest import SENSOR, check, done, events_received, sanitizer_clean
-from hostile_peer import (EVENTS, ACK, Correlator, Peer, batch, wait_until,
-                          zmq)
+from soctest import (SENSOR, TIME_SCALE, check, done, events_received,
+                     sanitizer_clean, wait_until)
+from hostile_peer import EVENTS, ACK, Correlator, Peer, batch, zmq
 
 RULE = "soc-sensor-acked-not-applied"
 
@@ -43,7 +43,7 @@ def start_sensor(tmp, cfg, tag):
 def end_sensor(p, sig=signal.SIGTERM):
     p.send_signal(sig)
     try:
-        p.wait(40)
+        p.wait(40 * TIME_SCALE)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
@@ -102,7 +102,7 @@ uplink:
             return r[0][0] if r else 0
         for _ in range(k):
             last = hb()
-            wait_until(lambda: hb() > last, 20)
+            wait_until(lambda: hb() > last, "a heartbeat stored")
 
     zctx = zmq.Context()
     s = None
@@ -113,8 +113,7 @@ uplink:
         for _ in range(4):
             append(7)
             time.sleep(0.3)
-        check(wait_until(lambda: events_received(corr.db) == n, 30),
-              f"{n} lines stored")
+        wait_until(lambda: events_received(corr.db) == n, f"{n} lines stored")
         heartbeats_pass(2)
         # the correlator away while lines keep coming, then back
         corr.stop()
@@ -122,16 +121,16 @@ uplink:
         time.sleep(1.5)
         check(corr.start(), "correlator restarted")
         append(5)
-        check(wait_until(lambda: events_received(corr.db) == n, 40),
-              f"{n} lines stored after the correlator's restart")
+        wait_until(lambda: events_received(corr.db) == n,
+                   f"{n} lines stored after the correlator's restart")
         heartbeats_pass(3)
         # the sensor killed: its spool is resent (some acked as resends)
         append(10)
         end_sensor(s, signal.SIGKILL)
         s = start_sensor(tmp, cfg, "s2")
         append(10)
-        check(wait_until(lambda: events_received(corr.db) == n, 40),
-              f"{n} lines stored after the sensor's SIGKILL")
+        wait_until(lambda: events_received(corr.db) == n,
+                   f"{n} lines stored after the sensor's SIGKILL")
         for _ in range(3):
             append(5)
             heartbeats_pass(1)
@@ -153,8 +152,8 @@ uplink:
         for _ in range(5):
             append(10)
             heartbeats_pass(1)
-        check(wait_until(lambda: alarms(corr), 60),
-              "an incident is raised for the acked events not stored")
+        wait_until(lambda: alarms(corr),
+                   "an incident is raised for the acked events not stored")
         check(events_received(corr.db) == before,
               "(the pushed chain: none of the 50 was stored)")
         a = alarms(corr)
@@ -175,8 +174,8 @@ uplink:
         corr.ctl("sensor", "reset-seq", "gw1")
         before = events_received(corr.db)
         append(10)
-        check(wait_until(lambda: events_received(corr.db) > before, 40),
-              "after reset-seq the sensor's lines are stored again")
+        wait_until(lambda: events_received(corr.db) > before,
+                   "after reset-seq the sensor's lines are stored again")
         heartbeats_pass(1)
         check("reset-seq gw1" not in layer2(corr),
               "layer 2 no longer degraded by it")
@@ -187,7 +186,9 @@ uplink:
         if s is not None and s.poll() is None:
             end_sensor(s)
         corr.stop()
-        zctx.term()
+        # destroy, not term: a socket an exception left open would make
+        # term() wait forever, a failure turned into the test's timeout
+        zctx.destroy(linger=0)
         if not os.environ.get("SOC_KEEP_TMP"):
             shutil.rmtree(tmp, ignore_errors=True)
     return done()

@@ -32,8 +32,8 @@ import sys
 import tempfile
 import time
 
-from soctest import (SENSOR, check, done, free_port, sanitizer_clean, stop,
-                     wait_port)
+from soctest import (SENSOR, TIME_SCALE, check, done, free_port,
+                     sanitizer_clean, stop, wait_port, wait_until)
 
 RSYSLOGD = shutil.which("rsyslogd") or (
     "/usr/sbin/rsyslogd" if os.access("/usr/sbin/rsyslogd", os.X_OK) else None)
@@ -104,13 +104,12 @@ def stamp_of(e):
                                          "%Y-%m-%dT%H:%M:%S"))
 
 
-def wait_sockets(tmp, n, proc, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end and proc.poll() is None:
-        if all(os.path.exists(os.path.join(tmp, f"s{k}")) for k in range(n)):
-            return True
-        time.sleep(0.05)
-    return False
+def wait_sockets(tmp, n, proc):
+    made = lambda: all(os.path.exists(os.path.join(tmp, f"s{k}"))
+                       for k in range(n))
+    wait_until(lambda: made() or proc.poll() is not None,
+               "rsyslogd creates its sockets or exits")
+    return made()
 
 
 def main():
@@ -171,12 +170,14 @@ logs:
                                 f"--id={5000 + k}", "-p", "auth.info"],
                                input=text, text=True, capture_output=True,
                                env=env,
-                               timeout=60)
+                               timeout=60 * TIME_SCALE)
             check(p.returncode == 0, f"logger {args}: {p.stderr.strip()}")
 
         combos = [c[0] for c in RSYSLOG_COMBOS] + [c[0] for c in LOGGER_COMBOS]
-        end = time.time() + 60
-        while time.time() < end:
+        # a line lost on the way shows as a count below N: the wait's
+        # timeout is not counted, the per-sender checks say what is missing
+        end = time.monotonic() + 60 * TIME_SCALE
+        while time.monotonic() < end:
             per = failed_lines(events(out))
             if all(len(per.get(k, [])) >= N for k in range(len(combos))):
                 break

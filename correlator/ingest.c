@@ -495,12 +495,21 @@ check_acked(struct ingest *in, const struct store_sensor *sen, int64_t run,
 	if (rc == 0)
 		return;
 	in->n.ack_alarms++;
-	snprintf(msg, sizeof(msg), "sensor %s reports %lld events acknowledged"
-	    " that were never applied: its batches are taken as resends, so its"
-	    " sequence number was pushed ahead (another holder of its key?);"
-	    " run `socctl sensor reset-seq %s`, and `socctl sensor revoke %s`"
-	    " if the key is stolen", sen->name, (long long)a.debt, sen->name,
-	    sen->name);
+	if (rc == STORE_ACK_RUNS)
+		snprintf(msg, sizeof(msg), "sensor %s sent a heartbeat of a run"
+		    " (uplink_start %lld) older than the run %lld it sent"
+		    " before: two holders of its key are talking (or its clock"
+		    " went back across a restart); run `socctl sensor reset-seq"
+		    " %s`, and `socctl sensor revoke %s` if the key is stolen",
+		    sen->name, (long long)run, (long long)a.run,
+		    sen->name, sen->name);
+	else
+		snprintf(msg, sizeof(msg), "sensor %s reports %lld events"
+		    " acknowledged that were never applied: its batches are taken"
+		    " as resends, so its sequence number was pushed ahead (another"
+		    " holder of its key?); run `socctl sensor reset-seq %s`, and"
+		    " `socctl sensor revoke %s` if the key is stolen", sen->name,
+		    (long long)a.debt, sen->name, sen->name);
 	log_warnx("%s", msg);
 	/* the evidence: nested like an event's JSON */
 	soc_sbuf_init(&ev);
@@ -552,12 +561,15 @@ apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
 	soc_sbuf_init(&js);
 	soc_sbuf_add(&js, "{", 1);
 	while ((rc = soc_wire_next_counter(&r, name, &v, &why)) == 1) {
+		/* the peer's numbers: past int64 is INT64_MAX, never negative */
+		int64_t iv = v > INT64_MAX ? INT64_MAX : (int64_t)v;
+
 		if (strcmp(name, "events_acked") == 0)
-			acked = (int64_t)v, have |= 1;
+			acked = iv, have |= 1;
 		else if (strcmp(name, "batches_unacked") == 0)
-			unacked = (int64_t)v, have |= 2;
+			unacked = iv, have |= 2;
 		else if (strcmp(name, "uplink_start") == 0)
-			run = (int64_t)v, have |= 4;
+			run = iv, have |= 4;
 		if (js.len > 1)
 			soc_sbuf_add(&js, ",", 1);
 		soc_sbuf_json_str(&js, name, strlen(name));

@@ -93,11 +93,13 @@ int	store_sensor_add_clamped(struct store *st, const char *name, uint64_t n);
  * never applied -- the key's sequence pushed ahead by another holder.
  * store_ack_judge() is the pure rule (store-sensor.c says why it ignores
  * ordinary lag); store_sensor_ack_check() reads, judges and writes it in
- * the open transaction: 1 raised now, 0 not, -1 error.  Clearing it
+ * the open transaction: 1 raised now (STORE_ACK_RUNS: by two runs of
+ * the key), 0 not, -1 error.  Clearing it
  * (store_sensor_ack_set() with a zeroed state) is `socctl sensor
  * reset-seq`'s business.
  */
 #define STORE_ACK_GREW	2	/* quiet heartbeats with a growing debt */
+#define STORE_ACK_RUNS	2	/* raised by a run older than the one followed */
 struct store_ack {
 	int64_t		run;		/* the sensor run followed */
 	int		based;		/* base is set */

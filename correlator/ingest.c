@@ -720,12 +720,17 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 /* A batch never applied: its number is recorded so the chain goes on. */
 static void
 skip_batch(struct ingest *in, const void *peer, size_t peerlen,
-    const struct store_sensor *sen, uint64_t seq)
+    const struct store_sensor *sen, const struct soc_wire_hdr *h)
 {
+	/*
+	 * Its events count as received: the sensor counts them acked, and
+	 * the acked-count check (check_acked()) compares the two, so two
+	 * skipped batches in a run must not look like a pushed chain.
+	 */
 	if (store_batch_begin(in->st) == 0 &&
-	    store_batch_end(in->st, store_sensor_set_seq(in->st, sen->name, seq,
-	    0, soc_now_ns())) == 0)
-		queue_reply(in, peer, peerlen, seq, SOC_WIRE_ACK);
+	    store_batch_end(in->st, store_sensor_set_seq(in->st, sen->name,
+	    h->seq, h->count, soc_now_ns())) == 0)
+		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);
 }
 
 /*
@@ -824,7 +829,7 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    " %s", sen->name, h->kind == SOC_WIRE_ALERTS ? "alert" :
 		    "event", (unsigned long long)h->seq, sen->role[0] != '\0' ?
 		    sen->role : h->kind == SOC_WIRE_ALERTS ? "sensor" : "province");
-		skip_batch(in, peer, peerlen, sen, h->seq);
+		skip_batch(in, peer, peerlen, sen, h);
 		in->n.refused++;
 		return;
 	case -1:
@@ -856,7 +861,7 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    "it so the batches behind it are not held up", sen->name,
 		    (unsigned long long)h->seq, INGEST_POISON_TRIES,
 		    store_errmsg(in->st));
-		skip_batch(in, peer, peerlen, sen, h->seq);
+		skip_batch(in, peer, peerlen, sen, h);
 		in->n.skipped++;
 	}
 }
@@ -998,7 +1003,7 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name, why, len);
 		/* recorded and acked so the sensor moves on: counted, logged */
 		if (hdr.kind != SOC_WIRE_HEARTBEAT)
-			skip_batch(in, peer, peerlen, &sen, hdr.seq);
+			skip_batch(in, peer, peerlen, &sen, &hdr);
 		in->n.refused++;
 		return INGEST_REFUSE;
 	}

@@ -134,6 +134,24 @@ nat_admit(struct ingest *in, const struct store_sensor *sen,
 		s->taken += nrec;
 		return 1;
 	}
+	if (hdr->seq == s->deferred_seq) {
+		/*
+		 * A resend of the batch deferred last (every few seconds until
+		 * it fits): counted once, but its time is stored again once a
+		 * minute, so a batch that never fits keeps the province's
+		 * deferral recent (coverage) without a write per resend.
+		 */
+		if (s->deferred_touch != minute) {
+			s->deferred_touch = minute;
+			if (store_province_deferred(in->st, sen->name, 0,
+			    now) == -1)
+				log_warnx("%s: deferral not recorded: %s",
+				    sen->name, store_errmsg(in->st));
+		}
+		return 0;
+	}
+	s->deferred_seq = hdr->seq;
+	s->deferred_touch = minute;
 	if (s->deferred == 0)
 		log_warnx("%s: alert batch %llu (%llu alerts) deferred: %llu"
 		    " alerts taken this minute, national.max_alerts_per_min is"

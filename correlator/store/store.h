@@ -213,7 +213,8 @@ int	store_sensor_last_alert(struct store *st, const char *name, int64_t *at);
  * caller checks): 0 it had named it before, 1 first time but a known
  * agency, 2 first time and unknown here (flagged: new = 1), -1 error.
  * The counters: alerts deferred over national.max_alerts_per_min (one
- * batch each call), agency codes new for a province or invalid.
+ * batch each call; alerts 0: the same batch deferred again, only the
+ * time is recorded), agency codes new for a province or invalid.
  */
 int	store_province_agency(struct store *st, const char *name,
 	    const char *agency, int64_t now_ns, int64_t incident);

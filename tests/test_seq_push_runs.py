@@ -27,9 +27,10 @@ import tempfile
 import threading
 import time
 
-from soctest import SENSOR, check, done, events_received, sanitizer_clean
+from soctest import (SENSOR, check, done, events_received,
+                     sanitizer_clean, wait_until)
 from hostile_peer import (EVENTS, HEARTBEAT, ACK, Correlator, Peer, batch,
-                          wait_until, zmq)
+                          zmq)
 
 RULE = "soc-sensor-acked-not-applied"
 
@@ -90,7 +91,7 @@ uplink:
     def heartbeats_pass(k):
         for _ in range(k):
             last = hb_at()
-            wait_until(lambda: hb_at() > last, 20)
+            wait_until(lambda: hb_at() > last, "a heartbeat", 20)
 
     zctx = zmq.Context()
     s = None
@@ -101,8 +102,7 @@ uplink:
         s = subprocess.Popen([SENSOR, "-c", cfg], stdout=subprocess.DEVNULL,
                              stderr=open(serr, "w"))
         append(10)
-        check(wait_until(lambda: events_received(corr.db) == n, 30),
-              f"{n} lines stored")
+        wait_until(lambda: events_received(corr.db) == n, f"{n} lines stored", 30)
         heartbeats_pass(2)
         check(not alarms(corr), "no incident before the thief")
 
@@ -125,8 +125,7 @@ uplink:
         for _ in range(5):
             append(10)
             heartbeats_pass(1)
-        check(wait_until(lambda: alarms(corr), 60),
-              "an incident is raised although the thief's runs keep changing")
+        wait_until(lambda: alarms(corr), "an incident is raised although the thief's runs keep changing", 60)
         stop_hb.set()
         th.join()
         check(events_received(corr.db) == before,
@@ -148,8 +147,7 @@ uplink:
         corr.ctl("sensor", "reset-seq", "gw1")
         before = events_received(corr.db)
         append(10)
-        check(wait_until(lambda: events_received(corr.db) > before, 40),
-              "after reset-seq the sensor's lines are stored again")
+        wait_until(lambda: events_received(corr.db) > before, "after reset-seq the sensor's lines are stored again", 40)
         heartbeats_pass(2)
         check(not raised(corr), "the real sensor alone raises nothing")
 
@@ -157,8 +155,7 @@ uplink:
         thief.s.send(heartbeat(2**64 - 1, 2**64 - 1))
         thief.s.send(heartbeat(2**64 - 1, 2**64 - 1))
         append(5)
-        check(wait_until(lambda: raised(corr), 30),
-              "a thief's run 2^64-1 then the real sensor's: raised again")
+        wait_until(lambda: raised(corr), "a thief's run 2^64-1 then the real sensor's: raised again", 30)
         check(len(alarms(corr)) == 1, "one incident for the sensor")
         thief.close()
     except Exception as e:

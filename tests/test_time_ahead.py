@@ -25,9 +25,10 @@ import sys
 import tempfile
 import time
 
-from soctest import SENSOR, check, done, free_port as free_udp, sanitizer_clean, stop
+from soctest import (SENSOR, check, done, free_port as free_udp,
+                     sanitizer_clean, stop, wait_until)
 from hostile_peer import (EVENTS, ACK, Correlator, Peer, batch, ssh_failure,
-                          wait_until, zmq)
+                          zmq)
 
 MAX_AHEAD = 300		# ingest.max_ahead_s and logs.max_ahead_s defaults
 
@@ -61,7 +62,8 @@ def peer(tmp, zctx):
                 for ip in ("203.0.113.7", "203.0.113.8")]
         check(p.send(batch(EVENTS, 2, recs, prev=1)) == (ACK, 2),
               "20 real failures acked")
-        wait_until(lambda: len(by_ip(incidents(corr), "203.0.113.8")) > 0, 20)
+        wait_until(lambda: by_ip(incidents(corr), "203.0.113.8"),
+                   "the control address fires", 20)
         incs = incidents(corr)
         check(by_ip(incs, "203.0.113.8"), "the control address fires")
         hit = by_ip(incs, "203.0.113.7")
@@ -112,26 +114,22 @@ uplink:
         def received():
             r = corr.q("select events_received from sensors where name='gw1'")
             return (r[0][0] or 0) if r else 0
-        check(wait_until(lambda: "listening" in err(), 20), "sensor listens")
+        wait_until(lambda: "listening" in err(), "sensor listens", 20)
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         ft = time.strftime("%Y-%m-%dT%H:%M:%SZ",
                            time.gmtime(time.time() + MAX_AHEAD - 20))
         u.sendto(f"<38>1 {ft} h1 sshd 12 - - Failed password for root from "
                  f"10.66.0.1 port 22 ssh2".encode(), ("127.0.0.1", udp))
-        check(wait_until(lambda: received() >= 1, 30),
-              "the line stamped 280 s ahead reaches the correlator")
+        wait_until(lambda: received() >= 1, "the line stamped 280 s ahead reaches the correlator", 30)
         for i in range(10):
             t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             for ip in ("10.66.0.1", "10.66.0.2"):
                 u.sendto(f"<38>1 {t} h1 sshd 12 - - Failed password for root "
                          f"from {ip} port {4000 + i} ssh2".encode(),
                          ("127.0.0.1", udp))
-        check(wait_until(lambda: received() >= 21, 30),
-              f"21 events reach the correlator: {received()}")
-        check(wait_until(lambda: by_ip(incidents(corr), "10.66.0.2"), 30),
-              "the control address raises a brute-force incident")
-        check(wait_until(lambda: by_ip(incidents(corr), "10.66.0.1"), 10),
-              "the address with a stamp 280 s ahead raises one too")
+        wait_until(lambda: received() >= 21, f"21 events reach the correlator: {received()}", 30)
+        wait_until(lambda: by_ip(incidents(corr), "10.66.0.2"), "the control address raises a brute-force incident", 30)
+        wait_until(lambda: by_ip(incidents(corr), "10.66.0.1"), "the address with a stamp 280 s ahead raises one too", 10)
         row = sensors(corr).get("gw1", {})
         check(row.get("ts_clamped") == 0,
               f"the correlator counts none as clamped: {row.get('ts_clamped')}")

@@ -722,14 +722,19 @@ static void
 skip_batch(struct ingest *in, const void *peer, size_t peerlen,
     const struct store_sensor *sen, const struct soc_wire_hdr *h)
 {
+	int rc;
+
 	/*
-	 * Its events count as received: the sensor counts them acked, and
-	 * the acked-count check (check_acked()) compares the two, so two
-	 * skipped batches in a run must not look like a pushed chain.
+	 * The sensor counts its events acked: for the acked-count check
+	 * (check_acked()) they count as applied, in the same transaction,
+	 * so two skipped batches in a run do not look like a pushed chain.
 	 */
-	if (store_batch_begin(in->st) == 0 &&
-	    store_batch_end(in->st, store_sensor_set_seq(in->st, sen->name,
-	    h->seq, h->count, soc_now_ns())) == 0)
+	if (store_batch_begin(in->st) == -1)
+		return;
+	rc = store_sensor_set_seq(in->st, sen->name, h->seq, 0, soc_now_ns());
+	if (rc == 0 && h->count > 0)
+		rc = store_sensor_ack_skipped(in->st, sen->name, h->count);
+	if (store_batch_end(in->st, rc) == 0)
 		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);
 }
 

@@ -45,6 +45,9 @@ const struct store_sql store_sensor_sql[] = {
 	{ S_SENSOR_ACK_SET, "UPDATE sensors SET ack_run = ?2, ack_based = ?3,"
 	    " ack_base = ?4, ack_debt = ?5, ack_grew = ?6, ack_alarm_at = ?7"
 	    " WHERE name = ?1" },
+	{ S_SENSOR_ACK_SKIP, "UPDATE sensors SET ack_base = CASE WHEN"
+	    " ack_base > 9223372036854775807 - ?2 THEN 9223372036854775807"
+	    " ELSE ack_base + ?2 END WHERE name = ?1 AND ack_based = 1" },
 	{ 0, NULL }
 };
 
@@ -391,6 +394,16 @@ store_sensor_ack_check(struct store *st, const char *name, int64_t run,
 	if (store_sensor_ack_set(st, name, out) == -1)
 		return -1;
 	return raised;
+}
+
+int
+store_sensor_ack_skipped(struct store *st, const char *name, uint64_t n)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_ACK_SKIP];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)(n > INT64_MAX ? INT64_MAX : n));
+	return store_exec(st, s, "sensor ack skipped");	/* not based: 0 rows */
 }
 
 int

@@ -114,6 +114,13 @@ int	store_sensor_ack_check(struct store *st, const char *name, int64_t run,
 	    int64_t acked, int64_t unacked, int64_t now_ns, struct store_ack *out);
 int	store_sensor_ack_set(struct store *st, const char *name,
 	    const struct store_ack *a);
+/*
+ * n events of a batch acked but skipped (malformed, wrong role, poison):
+ * the sensor counts them acked, so they count as applied -- the baseline
+ * moves up by n (once one is taken), in the skip's transaction.
+ */
+int	store_sensor_ack_skipped(struct store *st, const char *name,
+	    uint64_t n);
 
 /* counters_json: a JSON object of the sensor's counters. */
 int	store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,

@@ -49,8 +49,20 @@ struct refusal {
 	char		last[512];	/* the latest one, as logged */
 };
 
+/*
+ * Lines a minute over all sources: many sources (an IPv6 /64 has no end
+ * of them) each get their first line and their summary, so the total is
+ * capped too; what the cap holds back is said in one line a minute.
+ */
+#define REFUSE_LINES_MAX 30
+
 struct refusals {
 	struct refusal	r[REFUSE_SOURCES];
+	int64_t		gsince;		/* this minute began, mono ms; 0 none */
+	uint64_t	glines;		/* lines logged this minute */
+	uint64_t	gmore;		/* refusals held back by the cap ... */
+	uint64_t	gsrcs;		/* ... in so many lines (sources) */
+	char		glast[1024];	/* the latest held back */
 };
 
 struct refusals *
@@ -65,11 +77,48 @@ refusals_free(struct refusals *t)
 	free(t);
 }
 
+/* The minute over all sources: says what the cap held back, once. */
 static void
-refusal_summary(struct refusal *r)
+refusals_roll(struct refusals *t, int64_t now_ms)
 {
-	log_warnx("%llu more refused handshake%s from %s in the last minute"
-	    " (the latest: %s)", (unsigned long long)r->more,
+	if (t->gsince != 0 && now_ms - t->gsince < REFUSE_WINDOW_MS)
+		return;
+	if (t->gmore > 0)
+		log_warnx("%llu more refused handshakes (%llu lines) not logged"
+		    " in the last minute: over %d lines a minute from all"
+		    " sources (the latest: %s)", (unsigned long long)t->gmore,
+		    (unsigned long long)t->gsrcs, REFUSE_LINES_MAX, t->glast);
+	t->gsince = now_ms;
+	t->glines = t->gmore = t->gsrcs = 0;
+}
+
+/* One line about n refusals, unless the minute's lines are used up. */
+static void
+refusal_log(struct refusals *t, int64_t now_ms, uint64_t n, const char *fmt,
+    ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	refusals_roll(t, now_ms);
+	if (t->glines < REFUSE_LINES_MAX) {
+		t->glines++;
+		log_warnx("%s", line);
+		return;
+	}
+	t->gmore += n;
+	t->gsrcs++;
+	snprintf(t->glast, sizeof(t->glast), "%s", line);
+}
+
+static void
+refusal_summary(struct refusals *t, struct refusal *r, int64_t now_ms)
+{
+	refusal_log(t, now_ms, r->more, "%llu more refused handshake%s from %s"
+	    " in the last minute (the latest: %s)", (unsigned long long)r->more,
 	    r->more == 1 ? "" : "s", r->src, r->last);
 }
 
@@ -108,14 +157,14 @@ refusals_note(struct refusals *t, const char *src, int kind, int64_t now_ms,
 		/* more sources than slots: the oldest says its count now */
 		slot = oldest;
 		if (slot->more > 0)
-			refusal_summary(slot);
+			refusal_summary(t, slot, now_ms);
 	}
 	memset(slot, 0, sizeof(*slot));
 	snprintf(slot->src, sizeof(slot->src), "%s", src);
 	slot->kind = kind;
 	slot->since = now_ms;
 	snprintf(slot->last, sizeof(slot->last), "%s", line);
-	log_warnx("%s", line);
+	refusal_log(t, now_ms, 1, "%s", line);
 }
 
 void
@@ -134,10 +183,11 @@ refusals_tick(struct refusals *t, int64_t now_ms)
 			r->src[0] = '\0';	/* a quiet minute: next one at once */
 			continue;
 		}
-		refusal_summary(r);
+		refusal_summary(t, r, now_ms);
 		r->since = now_ms;
 		r->more = 0;
 	}
+	refusals_roll(t, now_ms);
 }
 
 #define ZAP_FRAMES 7

@@ -26,7 +26,9 @@ uint64_t	 auth_allowed(struct auth *a);
 /*
  * Refused handshakes, logged per source: the first of a source at once,
  * then at most one line per source per minute with how many more there
- * were (a client retries every 100 ms: one line each would drown the log).
+ * were (a client retries every 100 ms: one line each would drown the log),
+ * and at most REFUSE_LINES_MAX (auth.c) lines a minute over all sources
+ * (many IPv6 addresses), what the cap held back said in one more line.
  * One table per thread; refusals_tick() writes the summaries that are due.
  */
 struct refusals;

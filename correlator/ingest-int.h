@@ -39,6 +39,8 @@ struct nat_slot {
 	uint64_t	taken;		/* alerts accepted this minute */
 	uint64_t	deferred;	/* alerts NACKed this minute */
 	uint64_t	nbatches;	/* ... in so many batches */
+	uint64_t	deferred_seq;	/* the last batch deferred (counted once) */
+	int64_t		deferred_touch;	/* minute its time was last stored */
 	int64_t		agency_logged;	/* minute of the last agency warning */
 };
 

@@ -134,6 +134,24 @@ nat_admit(struct ingest *in, const struct store_sensor *sen,
 		s->taken += nrec;
 		return 1;
 	}
+	if (hdr->seq == s->deferred_seq) {
+		/*
+		 * A resend of the batch deferred last (every few seconds until
+		 * it fits): counted once, but its time is stored again once a
+		 * minute, so a batch that never fits keeps the province's
+		 * deferral recent (coverage) without a write per resend.
+		 */
+		if (s->deferred_touch != minute) {
+			s->deferred_touch = minute;
+			if (store_province_deferred(in->st, sen->name, 0,
+			    now) == -1)
+				log_warnx("%s: deferral not recorded: %s",
+				    sen->name, store_errmsg(in->st));
+		}
+		return 0;
+	}
+	s->deferred_seq = hdr->seq;
+	s->deferred_touch = minute;
 	if (s->deferred == 0)
 		log_warnx("%s: alert batch %llu (%llu alerts) deferred: %llu"
 		    " alerts taken this minute, national.max_alerts_per_min is"
@@ -243,6 +261,52 @@ alert_revision(const struct soc_alert *a, const struct store_sensor *sen,
 	};
 }
 
+/*
+ * A province's claimed first and last seen, bounded as events are
+ * (ingest.max_ahead_s ahead of our clock, or before 1970: the receive
+ * time), so a hostile province cannot make a national incident "last
+ * seen 2262" and sort it to the top.  Only the incident's columns: the
+ * stored alert (evidence) keeps what the province claimed.  Returns 1
+ * when a time was replaced.
+ */
+static int
+bound_alert_time(const struct ingest *in, int64_t now,
+    struct store_origin_rev *r)
+{
+	int n = 0;
+
+	if (r->last_seen < 0 || (r->last_seen > now &&
+	    (uint64_t)r->last_seen - (uint64_t)now > (uint64_t)in->max_ahead)) {
+		r->last_seen = now;
+		n = 1;
+	}
+	if (r->first_seen < 0 || (r->first_seen > now &&
+	    (uint64_t)r->first_seen - (uint64_t)now > (uint64_t)in->max_ahead)) {
+		r->first_seen = now;
+		n = 1;
+	}
+	if (r->first_seen > r->last_seen)
+		r->first_seen = r->last_seen;
+	return n;
+}
+
+/* At most once a minute (the counts are per province key in the store). */
+static void
+log_alert_clamped(struct ingest *in, const struct store_sensor *sen,
+    uint64_t n)
+{
+	int64_t now = soc_mono_ms();
+
+	if (in->clamped_logged != 0 && now - in->clamped_logged < 60000)
+		return;
+	in->clamped_logged = now;
+	log_warnx("%s: %llu alerts first or last seen outside ingest.max_ahead_s"
+	    " of our clock (or before 1970) were given the receive time for the"
+	    " national incident (the claim kept in its evidence; `socctl"
+	    " sensors` counts them): a provincial clock off, or forged times",
+	    sen->name, (unsigned long long)n);
+}
+
 /* The alert's category when it is one of ours, else our tags' view. */
 static const char *
 alert_category(const struct ingest *in, const char *tags)
@@ -260,7 +324,7 @@ alert_category(const struct ingest *in, const char *tags)
  */
 static int
 apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
-    uint64_t *ngood)
+    uint64_t *ngood, uint64_t *nclamped)
 {
 	struct alert_fields all;
 	struct store_origin_rev r;
@@ -274,6 +338,8 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 	alert_revision(&in->alert, sen, in->ajson.oom ? NULL :
 	    in->ajson.data, in->atags, &r);
 	r.category = alert_category(in, in->atags);
+	if (bound_alert_time(in, now, &r))
+		(*nclamped)++;
 	if (!soc_code_ok(r.origin_agency))	/* never stored as sent */
 		r.origin_agency = sen->agency;
 	if ((rc = store_national_apply(in->st, &r, now, &id)) == -1)
@@ -333,7 +399,7 @@ ingest_apply_alerts(struct ingest *in, const struct store_sensor *sen,
 	struct soc_wire_hdr h2;
 	const void *blob;
 	const char *why;
-	uint64_t nrec = 0, ngood = 0;
+	uint64_t nrec = 0, ngood = 0, nclamped = 0;
 	int64_t now = soc_now_ns();
 	size_t blen;
 	int failed = 0;
@@ -353,10 +419,12 @@ ingest_apply_alerts(struct ingest *in, const struct store_sensor *sen,
 			continue;
 		}
 		in->n.fwd_alerts++;
-		failed = apply_alert(in, sen, now, &ngood) == -1;
+		failed = apply_alert(in, sen, now, &ngood, &nclamped) == -1;
 	}
 	if (failed || (ngood > 0 &&
 	    store_national_received(in->st, sen->name, now) == -1) ||
+	    (nclamped > 0 &&
+	    store_sensor_add_clamped(in->st, sen->name, nclamped) == -1) ||
 	    store_sensor_set_seq(in->st, sen->name, hdr->seq, nrec, now) == -1) {
 		log_warnx("alert batch %llu of %s not applied (%s); it will be"
 		    " resent", (unsigned long long)hdr->seq, sen->name,
@@ -365,5 +433,11 @@ ingest_apply_alerts(struct ingest *in, const struct store_sensor *sen,
 		in->n.commit_failed++;
 		return -1;
 	}
-	return store_batch_end(in->st, 0);
+	if (store_batch_end(in->st, 0) == -1)
+		return -1;
+	if (nclamped > 0) {
+		in->n.ts_clamped += nclamped;
+		log_alert_clamped(in, sen, nclamped);
+	}
+	return 0;
 }

@@ -500,12 +500,21 @@ check_acked(struct ingest *in, const struct store_sensor *sen, int64_t run,
 	if (rc == 0)
 		return;
 	in->n.ack_alarms++;
-	snprintf(msg, sizeof(msg), "sensor %s reports %lld events acknowledged"
-	    " that were never applied: its batches are taken as resends, so its"
-	    " sequence number was pushed ahead (another holder of its key?);"
-	    " run `socctl sensor reset-seq %s`, and `socctl sensor revoke %s`"
-	    " if the key is stolen", sen->name, (long long)a.debt, sen->name,
-	    sen->name);
+	if (rc == STORE_ACK_RUNS)
+		snprintf(msg, sizeof(msg), "sensor %s sent a heartbeat of a run"
+		    " (uplink_start %lld) older than the run %lld it sent"
+		    " before: two holders of its key are talking (or its clock"
+		    " went back across a restart); run `socctl sensor reset-seq"
+		    " %s`, and `socctl sensor revoke %s` if the key is stolen",
+		    sen->name, (long long)run, (long long)a.run,
+		    sen->name, sen->name);
+	else
+		snprintf(msg, sizeof(msg), "sensor %s reports %lld events"
+		    " acknowledged that were never applied: its batches are taken"
+		    " as resends, so its sequence number was pushed ahead (another"
+		    " holder of its key?); run `socctl sensor reset-seq %s`, and"
+		    " `socctl sensor revoke %s` if the key is stolen", sen->name,
+		    (long long)a.debt, sen->name, sen->name);
 	log_warnx("%s", msg);
 	/* the evidence: nested like an event's JSON */
 	soc_sbuf_init(&ev);
@@ -557,12 +566,15 @@ apply_heartbeat(struct ingest *in, const struct store_sensor *sen,
 	soc_sbuf_init(&js);
 	soc_sbuf_add(&js, "{", 1);
 	while ((rc = soc_wire_next_counter(&r, name, &v, &why)) == 1) {
+		/* the peer's numbers: past int64 is INT64_MAX, never negative */
+		int64_t iv = v > INT64_MAX ? INT64_MAX : (int64_t)v;
+
 		if (strcmp(name, "events_acked") == 0)
-			acked = (int64_t)v, have |= 1;
+			acked = iv, have |= 1;
 		else if (strcmp(name, "batches_unacked") == 0)
-			unacked = (int64_t)v, have |= 2;
+			unacked = iv, have |= 2;
 		else if (strcmp(name, "uplink_start") == 0)
-			run = (int64_t)v, have |= 4;
+			run = iv, have |= 4;
 		if (js.len > 1)
 			soc_sbuf_add(&js, ",", 1);
 		soc_sbuf_json_str(&js, name, strlen(name));
@@ -649,6 +661,17 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		    in->max_behind)) {
 			clamped++;
 			bound_raw(in);
+		} else if (in->ev.ts > now) {
+			/* ahead within the tolerance: still never later than
+			 * the receive time, or a window holding it skips the
+			 * real events behind it (a line stamped now+280 s
+			 * blinds a 2-minute rule); not counted: a clock a
+			 * little fast is not forging */
+			if (!soc_event_has(&in->ev, SOC_F_SOC_TS_CLAIMED))
+				soc_event_set_int(&in->ev, SOC_F_SOC_TS_CLAIMED,
+				    in->ev.ts);
+			in->ev.ts = now;
+			bound_raw(in);
 		}
 		/* the agency and sensor come from the key, never the event */
 		soc_event_stamp(&in->ev, SOC_F_ORGANIZATION_ID, sen->agency);
@@ -704,12 +727,22 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 /* A batch never applied: its number is recorded so the chain goes on. */
 static void
 skip_batch(struct ingest *in, const void *peer, size_t peerlen,
-    const struct store_sensor *sen, uint64_t seq)
+    const struct store_sensor *sen, const struct soc_wire_hdr *h)
 {
-	if (store_batch_begin(in->st) == 0 &&
-	    store_batch_end(in->st, store_sensor_set_seq(in->st, sen->name, seq,
-	    0, soc_now_ns())) == 0)
-		queue_reply(in, peer, peerlen, seq, SOC_WIRE_ACK);
+	int rc;
+
+	/*
+	 * The sensor counts its events acked: for the acked-count check
+	 * (check_acked()) they count as applied, in the same transaction,
+	 * so two skipped batches in a run do not look like a pushed chain.
+	 */
+	if (store_batch_begin(in->st) == -1)
+		return;
+	rc = store_sensor_set_seq(in->st, sen->name, h->seq, 0, soc_now_ns());
+	if (rc == 0 && h->count > 0)
+		rc = store_sensor_ack_skipped(in->st, sen->name, h->count);
+	if (store_batch_end(in->st, rc) == 0)
+		queue_reply(in, peer, peerlen, h->seq, SOC_WIRE_ACK);
 }
 
 /*
@@ -808,7 +841,7 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    " %s", sen->name, h->kind == SOC_WIRE_ALERTS ? "alert" :
 		    "event", (unsigned long long)h->seq, sen->role[0] != '\0' ?
 		    sen->role : h->kind == SOC_WIRE_ALERTS ? "sensor" : "province");
-		skip_batch(in, peer, peerlen, sen, h->seq);
+		skip_batch(in, peer, peerlen, sen, h);
 		in->n.refused++;
 		return;
 	case -1:
@@ -840,7 +873,7 @@ take_events(struct ingest *in, const void *peer, size_t peerlen,
 		    "it so the batches behind it are not held up", sen->name,
 		    (unsigned long long)h->seq, INGEST_POISON_TRIES,
 		    store_errmsg(in->st));
-		skip_batch(in, peer, peerlen, sen, h->seq);
+		skip_batch(in, peer, peerlen, sen, h);
 		in->n.skipped++;
 	}
 }
@@ -982,7 +1015,7 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 		log_warnx("sensor %s: batch refused: %s (%zu bytes)", sen.name, why, len);
 		/* recorded and acked so the sensor moves on: counted, logged */
 		if (hdr.kind != SOC_WIRE_HEARTBEAT)
-			skip_batch(in, peer, peerlen, &sen, hdr.seq);
+			skip_batch(in, peer, peerlen, &sen, &hdr);
 		in->n.refused++;
 		return INGEST_REFUSE;
 	}

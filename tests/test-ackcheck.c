@@ -67,10 +67,81 @@ test_push(void)
 	CHECK_INT(a.alarm_at, 6);
 }
 
+/*
+ * Review H2: a thief's heartbeats with changing runs must not wipe the
+ * check.  A newer run takes a new baseline; an older one is a second
+ * holder of the key: raised at once, nothing reset.
+ */
+static void
+test_runs(void)
+{
+	struct store_ack a;
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_ack_judge(&a, RUN, 10, 10, 0, 1), 0);
+	CHECK_INT(store_ack_judge(&a, RUN, 20, 10, 0, 2), 0);
+	CHECK_INT(a.debt, 10);
+	/* the thief's heartbeat of another (newer) run: a new baseline */
+	CHECK_INT(store_ack_judge(&a, RUN + 7, 0, 10, 0, 3), 0);
+	CHECK_INT(a.run, RUN + 7);
+	/* the real sensor's next heartbeat: its run went back: raised */
+	CHECK_INT(store_ack_judge(&a, RUN, 30, 10, 0, 4), STORE_ACK_RUNS);
+	CHECK_INT(a.alarm_at, 4);
+	CHECK_INT(a.run, RUN + 7);
+	/* alternating for ever: raised once, the state never wiped */
+	for (i = 0; i < 10; i++) {
+		CHECK_INT(store_ack_judge(&a, RUN + (i % 2) * 7, 40 + i, 10, 0,
+		    5 + i), 0);
+		CHECK_INT(a.alarm_at, 4);
+	}
+	/* a thief's run far below, before any alarm: raised, not reset */
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_ack_judge(&a, RUN, 10, 10, 0, 1), 0);
+	CHECK_INT(store_ack_judge(&a, RUN, 20, 10, 0, 2), 0);
+	CHECK_INT(store_ack_judge(&a, 1, 0, 10, 0, 3), STORE_ACK_RUNS);
+	CHECK_INT(a.run, RUN);
+	CHECK_INT(a.base, 0);
+	CHECK_INT(a.debt, 10);
+	/* reset-seq (a zeroed state): any run is newer again */
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_ack_judge(&a, 1, 0, 10, 0, 9), 0);
+	CHECK_INT(a.alarm_at, 0);
+}
+
+/*
+ * Review L1: counts at the ends of int64 (a hostile heartbeat's 2^64-1
+ * is INT64_MAX once read) must not overflow (UBSan halts the ASan
+ * build's run) nor wipe the baseline.
+ */
+static void
+test_extremes(void)
+{
+	struct store_ack a;
+
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_ack_judge(&a, RUN, 0, 100, 0, 1), 0);
+	CHECK_INT(a.base, -100);
+	CHECK_INT(store_ack_judge(&a, RUN, INT64_MAX, 0, 0, 2), 0);
+	CHECK(a.debt == INT64_MAX);
+	CHECK_INT(a.base, -100);
+	CHECK_INT(store_ack_judge(&a, RUN, INT64_MAX, 0, 0, 3), 0);
+	CHECK_INT(store_ack_judge(&a, RUN, INT64_MAX, INT64_MAX, 0, 4), 0);
+	CHECK_INT(a.base, -100);
+	memset(&a, 0, sizeof(a));
+	CHECK_INT(store_ack_judge(&a, RUN, INT64_MAX, 0, 0, 1), 0);
+	CHECK_INT(store_ack_judge(&a, RUN, 0, INT64_MAX, 0, 2), 0);
+	CHECK(a.base == -INT64_MAX);
+	CHECK_INT(store_ack_judge(&a, RUN, INT64_MAX, 0, 0, 3), 0);
+	CHECK(a.debt == INT64_MAX);
+}
+
 int
 main(void)
 {
 	test_lag();
 	test_push();
+	test_runs();
+	test_extremes();
 	return check_done();
 }

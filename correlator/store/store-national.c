@@ -56,9 +56,9 @@ const struct store_sql store_national_sql[] = {
 	{ S_NAT_AG_ADD, "INSERT OR IGNORE INTO province_agencies (name, agency,"
 	    " first_seen, first_incident, new) VALUES (?1, ?2, ?3, ?4, ?5)" },
 	{ S_NAT_DEFER, "INSERT INTO province_counts (name, deferred,"
-	    " deferred_batches, last_deferred_at) VALUES (?1, ?2, 1, ?3)"
+	    " deferred_batches, last_deferred_at) VALUES (?1, ?2, ?2 > 0, ?3)"
 	    " ON CONFLICT (name) DO UPDATE SET deferred = deferred + ?2,"
-	    " deferred_batches = deferred_batches + 1,"
+	    " deferred_batches = deferred_batches + (?2 > 0),"
 	    " last_deferred_at = max(last_deferred_at, ?3)" },
 	{ S_NAT_AG_COUNT, "INSERT INTO province_counts (name, agency_new,"
 	    " agency_invalid, last_new_agency) VALUES (?1, ?2, ?3, ?4)"

@@ -45,6 +45,9 @@ const struct store_sql store_sensor_sql[] = {
 	{ S_SENSOR_ACK_SET, "UPDATE sensors SET ack_run = ?2, ack_based = ?3,"
 	    " ack_base = ?4, ack_debt = ?5, ack_grew = ?6, ack_alarm_at = ?7"
 	    " WHERE name = ?1" },
+	{ S_SENSOR_ACK_SKIP, "UPDATE sensors SET ack_base = CASE WHEN"
+	    " ack_base > 9223372036854775807 - ?2 THEN 9223372036854775807"
+	    " ELSE ack_base + ?2 END WHERE name = ?1 AND ack_based = 1" },
 	{ 0, NULL }
 };
 
@@ -271,6 +274,17 @@ store_sensor_add_clamped(struct store *st, const char *name, uint64_t n)
 	return store_exec_sensor(st, s, "sensor clamped", name);
 }
 
+/* a - b, saturated: the counts come from a hostile peer's heartbeat */
+static int64_t
+sub_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /*
  * The sensor's own count of acked events against what was applied, read
  * at heartbeats that say nothing was in flight (unacked 0).  The sensor's
@@ -287,7 +301,18 @@ store_sensor_add_clamped(struct store *st, const char *name, uint64_t n)
  * It is raised once it grew at STORE_ACK_GREW quiet heartbeats, so one
  * odd reading is not enough.  A difference that falls (events applied
  * that this run did not send: the other holder's) takes the baseline
- * down with it.  Returns 1 when the alarm is raised now, else 0.
+ * down with it.
+ *
+ * Only a newer run (uplink_start, the sensor's start time, greater than
+ * the one followed) takes a new baseline.  A run older than the one
+ * followed is a second holder of the key (heartbeats of two runs
+ * alternating, or a thief sending changing runs to wipe the check): that
+ * is raised at once and changes nothing else, so the thief cannot reset
+ * the check.  A sensor whose clock went back between two runs raises it
+ * too; `socctl sensor reset-seq` clears it.
+ *
+ * Returns 1 when the debt is raised now, STORE_ACK_RUNS when an older run
+ * raised it now, else 0.
  */
 int
 store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,
@@ -295,7 +320,13 @@ store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,
 {
 	int64_t x, d;
 
-	if (run != a->run) {
+	if (run < a->run) {
+		if (a->alarm_at != 0)
+			return 0;
+		a->alarm_at = now_ns;
+		return STORE_ACK_RUNS;
+	}
+	if (run > a->run) {
 		int64_t alarm = a->alarm_at;
 
 		memset(a, 0, sizeof(*a));
@@ -304,7 +335,7 @@ store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,
 	}
 	if (unacked != 0)
 		return 0;
-	x = acked - applied;
+	x = sub_sat(acked, applied);
 	if (!a->based) {
 		a->based = 1;
 		a->base = x;
@@ -312,7 +343,7 @@ store_ack_judge(struct store_ack *a, int64_t run, int64_t acked,
 		a->grew = 0;
 		return 0;
 	}
-	d = x - a->base;
+	d = sub_sat(x, a->base);
 	if (d < 0) {
 		a->base = x;
 		d = 0;
@@ -363,6 +394,16 @@ store_sensor_ack_check(struct store *st, const char *name, int64_t run,
 	if (store_sensor_ack_set(st, name, out) == -1)
 		return -1;
 	return raised;
+}
+
+int
+store_sensor_ack_skipped(struct store *st, const char *name, uint64_t n)
+{
+	sqlite3_stmt *s = st->stmt[S_SENSOR_ACK_SKIP];
+
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)(n > INT64_MAX ? INT64_MAX : n));
+	return store_exec(st, s, "sensor ack skipped");	/* not based: 0 rows */
 }
 
 int

@@ -93,11 +93,13 @@ int	store_sensor_add_clamped(struct store *st, const char *name, uint64_t n);
  * never applied -- the key's sequence pushed ahead by another holder.
  * store_ack_judge() is the pure rule (store-sensor.c says why it ignores
  * ordinary lag); store_sensor_ack_check() reads, judges and writes it in
- * the open transaction: 1 raised now, 0 not, -1 error.  Clearing it
+ * the open transaction: 1 raised now (STORE_ACK_RUNS: by two runs of
+ * the key), 0 not, -1 error.  Clearing it
  * (store_sensor_ack_set() with a zeroed state) is `socctl sensor
  * reset-seq`'s business.
  */
 #define STORE_ACK_GREW	2	/* quiet heartbeats with a growing debt */
+#define STORE_ACK_RUNS	2	/* raised by a run older than the one followed */
 struct store_ack {
 	int64_t		run;		/* the sensor run followed */
 	int		based;		/* base is set */
@@ -112,6 +114,13 @@ int	store_sensor_ack_check(struct store *st, const char *name, int64_t run,
 	    int64_t acked, int64_t unacked, int64_t now_ns, struct store_ack *out);
 int	store_sensor_ack_set(struct store *st, const char *name,
 	    const struct store_ack *a);
+/*
+ * n events of a batch acked but skipped (malformed, wrong role, poison):
+ * the sensor counts them acked, so they count as applied -- the baseline
+ * moves up by n (once one is taken), in the skip's transaction.
+ */
+int	store_sensor_ack_skipped(struct store *st, const char *name,
+	    uint64_t n);
 
 /* counters_json: a JSON object of the sensor's counters. */
 int	store_sensor_heartbeat(struct store *st, const char *name, int64_t now_ns,
@@ -211,7 +220,8 @@ int	store_sensor_last_alert(struct store *st, const char *name, int64_t *at);
  * caller checks): 0 it had named it before, 1 first time but a known
  * agency, 2 first time and unknown here (flagged: new = 1), -1 error.
  * The counters: alerts deferred over national.max_alerts_per_min (one
- * batch each call), agency codes new for a province or invalid.
+ * batch each call; alerts 0: the same batch deferred again, only the
+ * time is recorded), agency codes new for a province or invalid.
  */
 int	store_province_agency(struct store *st, const char *name,
 	    const char *agency, int64_t now_ns, int64_t incident);

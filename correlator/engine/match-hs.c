@@ -339,7 +339,7 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 	size_t len;
 	int kind;
 
-	for (size_t i = 0; i < m->nfields; i++) {
+	for (size_t i = 0; i < m->nfixed; i++) {
 		const struct match_field *mf = &m->fields[i];
 		int f = mf->field;
 
@@ -360,6 +360,18 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 			if (scan_list(mf, p, len, kind, s) == -1)
 				return -1;
 		} else if (scan_value(mf, p, len, s) == -1)
+			return -1;
+	}
+	/* the event's dynamic values that a rule names: one lookup each */
+	for (unsigned i = 0; m->dynmf != NULL && i < soc_event_dyn_count(ev);
+	    i++) {
+		int f = soc_event_dyn_at(ev, i, &p, &len);
+		uint32_t k;
+
+		if (f < SOC_F_COUNT || f >= SOC_F_COUNT + SOC_F_DYN_MAX ||
+		    (k = m->dynmf[f - SOC_F_COUNT]) == 0)
+			continue;
+		if (scan_value(&m->fields[k - 1], p, len, s) == -1)
 			return -1;
 	}
 	return 0;

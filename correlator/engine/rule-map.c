@@ -68,16 +68,20 @@ dataset_intern(struct ruleset *rs, const char *name)
 
 
 /*
- * An event field for a rule: the fixed registry only.  Dynamic (interned)
- * winlog.event_data.* ids are not matched by the engine yet, and a name
- * any sensor can intern must not reach it.
+ * An event field for a rule: a fixed registry name, or a dynamic one
+ * (winlog.event_data.X, winlog.user_data.X), interned here so that the
+ * events that carry it later get the same id (match-hs.c scans an
+ * event's dynamic values through m->dynmf).  SOC_F_NONE for any other
+ * name, or when the intern table is full.
  */
 static int
 rm_field_lookup(const char *name, size_t len)
 {
 	int f = soc_field_lookup(name, len);
 
-	return soc_field_dynamic(f) ? SOC_F_NONE : f;
+	if (f != SOC_F_NONE)
+		return f;
+	return soc_field_intern(name, len);
 }
 
 /* Fills a field table from a YAML map "sigma: ecs.name". */

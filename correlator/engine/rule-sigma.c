@@ -499,7 +499,7 @@ collect(struct ruleset *rs, struct rs_load *ld, const char *const *dirs,
 static void
 limit_fields(struct rule **v, size_t n, struct rs_load *ld)
 {
-	uint32_t *cnt = calloc(SOC_F_COUNT, sizeof(*cnt));
+	uint32_t *cnt = calloc(SOC_F_COUNT + SOC_F_DYN_MAX, sizeof(*cnt));
 
 	if (cnt == NULL)
 		return;

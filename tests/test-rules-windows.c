@@ -64,6 +64,10 @@ static const char *rules =
     "title: host\nid: w6\nlogsource:\n  product: windows\n"
     "  service: sysmon\ndetection:\n  sel:\n    Computer: PC1.so.gov.vn\n"
     "    EventID: 1\n    Channel: 'Microsoft-Windows-Sysmon/Operational'\n"
+    "  condition: sel\n---\n"
+    "title: rdp lan\nid: w7\nlogsource:\n  product: windows\n"
+    "  service: security\ndetection:\n  sel:\n    EventID: 4624\n"
+    "    LogonType: 10\n    IpAddress|cidr: ['10.0.0.0/8', 'fd00::/8']\n"
     "  condition: sel\n";
 
 static const struct {
@@ -99,6 +103,16 @@ static const struct {
 	{ REC(PS, "4104", D("ScriptBlockText", "iex (new-object Net.WebClient)")),
 	    "iex " },
 	{ REC(PS, "4103", D("ScriptBlockText", "iex (new-object Net.WebClient)")),
+	    "" },
+	/* cidr on an EventData (text) value: parsed when matched */
+	{ REC(SECURITY, "4624", D("LogonType", "10") D("IpAddress", "10.9.8.7")),
+	    "rdp lan " },
+	{ REC(SECURITY, "4624", D("LogonType", "10") D("IpAddress", "fd12::1")),
+	    "rdp lan " },
+	{ REC(SECURITY, "4624", D("LogonType", "10") D("IpAddress", "11.9.8.7")),
+	    "" },
+	{ REC(SECURITY, "4624", D("LogonType", "10") D("IpAddress", "-")), "" },
+	{ REC(SECURITY, "4624", D("LogonType", "3") D("IpAddress", "10.9.8.7")),
 	    "" },
 };
 
@@ -139,7 +153,7 @@ main(void)
 	fclose(f);
 	rs = ruleset_load(dirs, 1, MAPPING, on_err, NULL, &nerr);
 	fx_rmtree(dir);
-	CHECK(rs != NULL && nerr == 0 && ruleset_count(rs) == 6);
+	CHECK(rs != NULL && nerr == 0 && ruleset_count(rs) == 7);
 	if (rs == NULL)
 		return check_done();
 	s = rs_scratch_new(rs);

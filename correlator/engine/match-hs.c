@@ -90,6 +90,18 @@ cidr_in(const struct soc_ip *ip, const struct rule_node *nd)
 	return ((ip->addr[full] ^ net->addr[full]) & (0xff << (8 - rem)) & 0xff) == 0;
 }
 
+/* cidr on a dynamic (text) field: the value parsed as an address. */
+static bool
+cidr_text(const struct soc_event *ev, const struct rule_node *nd)
+{
+	struct soc_ip ip;
+	const char *s;
+	size_t len;
+
+	return (s = soc_event_str(ev, nd->field, &len)) != NULL &&
+	    soc_ip_parse(s, len, &ip) == 0 && cidr_in(&ip, nd);
+}
+
 static bool
 num_cmp(int64_t v, const struct rule_node *nd)
 {
@@ -181,6 +193,8 @@ eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
 		return soc_event_has(ev, nd->field) &&
 		    num_cmp(ev->val[nd->field].i, nd);
 	case RN_CIDR:
+		if (soc_field_dynamic(nd->field))
+			return cidr_text(ev, nd);
 		return soc_event_has(ev, nd->field) &&
 		    cidr_in(&ev->val[nd->field].ip, nd);
 	case RN_TIME:

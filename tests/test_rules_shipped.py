@@ -28,14 +28,34 @@ EVTX = os.path.join(os.environ.get("SOC_TEST_DATA") or
                     os.path.join(SRC, "..", "shared", "data"), "evtx")
 
 
-def winev(channel, event_id, provider, **data):
-    """A Windows event as --events reads it (Winlogbeat's nesting)."""
-    return {"@timestamp": "2026-12-01T03:00:00Z",
-            "event": {"kind": "event", "dataset": "log.windows", "code": str(event_id)},
-            "host": {"name": "pc1.so.gov.vn"},
-            "winlog": {"channel": channel, "provider_name": provider,
-                       "event_id": str(event_id), "computer_name": "pc1.so.gov.vn",
-                       "event_data": data}}
+def winev(channel, event_id, provider, t=0, host="pc1.so.gov.vn", process=None, **data):
+    """A Windows event as --events reads it (Winlogbeat's nesting), t
+    seconds after 2026-12-01T03:00:00Z."""
+    e = {"@timestamp": "2026-12-01T03:%02d:%02dZ" % (t // 60, t % 60),
+         "event": {"kind": "event", "dataset": "log.windows", "code": str(event_id)},
+         "host": {"name": host},
+         "winlog": {"channel": channel, "provider_name": provider,
+                    "event_id": str(event_id), "computer_name": host,
+                    "event_data": data}}
+    if process:
+        e["process"] = process
+    return e
+
+
+SECAUDIT = "Microsoft-Windows-Security-Auditing"
+SYSMON = ("Microsoft-Windows-Sysmon/Operational", 1, "Microsoft-Windows-Sysmon")
+
+
+def logon_failed(t, host="pc1.so.gov.vn", user="admin"):
+    return winev("Security", 4625, SECAUDIT, t, host, TargetUserName=user, LogonType="3",
+                 IpAddress="203.0.113.9")
+
+
+def proc(exe, cmd, parent):
+    """A Sysmon process creation, with the ECS fields Winlogbeat fills."""
+    return winev(*SYSMON, process={"executable": exe, "command_line": cmd,
+                                   "parent": {"executable": parent}},
+                 Image=exe, CommandLine=cmd, ParentImage=parent)
 
 
 DEFENDER = "Microsoft-Windows-Windows Defender/Operational"
@@ -240,6 +260,32 @@ def cases():
         "Defender real-time protection disabled": ("events",
             [winev(DEFENDER, 5001, "Microsoft-Windows-Windows Defender")],
             [winev(DEFENDER, 5000, "Microsoft-Windows-Windows Defender")]),
+        "Windows logon failure storm on one host": ("events",
+            [logon_failed(i * 14, user=f"u{i}") for i in range(20)],
+            [logon_failed(i * 14, user=f"u{i}") for i in range(19)] +
+            [logon_failed(300, host="pc2.so.gov.vn")]),
+        "Windows logon failure storm for one account": ("events",
+            [logon_failed(i * 29, host=f"pc{i}.so.gov.vn") for i in range(20)],
+            [logon_failed(i * 29, host=f"pc{i}.so.gov.vn") for i in range(19)] +
+            [logon_failed(590, host="pc1.so.gov.vn", user="other")]),
+        "Office program started a shell": ("events",
+            [proc("C:\\Windows\\System32\\cmd.exe", "cmd /c whoami",
+                  "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE")],
+            [proc("C:\\Windows\\System32\\cmd.exe", "cmd /c whoami",
+                  "C:\\Windows\\explorer.exe"),
+             proc("C:\\Windows\\splwow64.exe", "splwow64.exe 8192",
+                  "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE")]),
+        "PowerShell with an encoded command": ("events",
+            [proc("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                  "powershell.exe -NoP -W Hidden /enc SQBFAFgA", "C:\\Windows\\explorer.exe")],
+            [proc("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                  "powershell.exe -ExecutionPolicy Bypass -File C:\\x\\enc.ps1",
+                  "C:\\Windows\\explorer.exe"),
+             proc("C:\\Windows\\System32\\cmd.exe", "cmd.exe /c x -enc y",
+                  "C:\\Windows\\explorer.exe")]),
+        "Windows scheduled task created": ("events",
+            [winev("Security", 4698, SECAUDIT, TaskName="\\Updater")],
+            [winev("Security", 4699, SECAUDIT, TaskName="\\Updater")]),
         # rules/linux, rules/network, rules/web: the starter rules
         "SSH brute force": ("log",
             [failed("root", "198.51.100.4", i * 10) for i in range(8)],

@@ -742,8 +742,7 @@ test_dynamic_field(void)
 			soc_event_set_cstr(&ev, fo, "whoami cmd.exe -enc ");
 		ruleset_match(rs, s, &ev, on_title, got);
 		if (strcmp(got, t[i].want) != 0)
-			fprintf(stderr, "dynamic %zu: matched '%s', want '%s'\n",
-			    i, got, t[i].want);
+			fprintf(stderr, "dynamic case %zu\n", i);
 		CHECK_STR(got, t[i].want);
 	}
 	rs_scratch_free(s);

@@ -166,8 +166,7 @@ main(void)
 		winlog_ecs(&ev);
 		ruleset_match(rs, s, &ev, on_title, got);
 		if (strcmp(got, cases[i].want) != 0)
-			fprintf(stderr, "case %zu: matched '%s', want '%s'\n", i,
-			    got, cases[i].want);
+			fprintf(stderr, "case %zu\n", i);
 		CHECK_STR(got, cases[i].want);
 	}
 	rs_scratch_free(s);

@@ -348,7 +348,6 @@ const char *rule_mapping_default(const char *const *dirs, size_t ndirs,
 const struct rs_lsmap *rule_mapping_find(const struct rs_mapping *m,
 	    const char *product, const char *category, const char *service);
 int	rule_map_field(const struct rule *r, const char *name);
-int	rule_map_conds(struct rule_build *c, int line);
 
 /* rule-cond.c */
 int	sg_detection(struct sg_ctx *c, const struct yaml_node_s *det);

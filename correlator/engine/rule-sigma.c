@@ -219,9 +219,9 @@ document(struct sg_ctx *c, const yaml_node_t *root)
 	}
 	if ((det = ry_map_get(c->doc, root, "detection")) == NULL)
 		return sg_fail(c, root, "rule has neither detection nor correlation");
-	if (logsource(c, root) == -1 || sg_detection(c, det) == -1)
+	if (logsource(c, root) == -1)
 		return -1;
-	return rule_map_conds(&c->b, c->b.r->line);
+	return sg_detection(c, det);	/* with the logsource's conditions */
 }
 
 /* Parses one document; a good rule is appended to rv, a bad one reported. */

@@ -271,6 +271,8 @@ winlog_ecs(struct soc_event *ev)
 
 	if (absent(ev, SOC_F_EVENT_KIND))
 		soc_event_set_cstr(ev, SOC_F_EVENT_KIND, "event");
+	if (absent(ev, SOC_F_EVENT_DATASET))	/* rules/mapping.yml */
+		soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, WINLOG_DATASET);
 	if (absent(ev, SOC_F_HOST_NAME) &&
 	    (s = soc_event_str(ev, SOC_F_WINLOG_COMPUTER, &n)) != NULL)
 		soc_event_set_str(ev, SOC_F_HOST_NAME, s, n);

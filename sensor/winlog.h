@@ -44,6 +44,7 @@ struct winlog_stats {
 	uint64_t	values_cut;	/* values cut to fit (event marked) */
 };
 
+#define WINLOG_DATASET		"log.windows"	/* event.dataset, every intake */
 #define WINLOG_DEPTH_MAX	16	/* XML elements open at once */
 
 /*

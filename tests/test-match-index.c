@@ -194,7 +194,7 @@ write_cond(FILE *f, const char *field)
 }
 
 static void
-write_rules(const char *dir)
+write_rules(const char *dir, const char *ufield)
 {
 	char path[512];
 	FILE *f;
@@ -219,7 +219,7 @@ write_rules(const char *dir)
 		    "detection:\n  a:\n");
 		write_cond(f, "message");
 		fprintf(f, "  b:\n");
-		write_cond(f, "user.name");
+		write_cond(f, ufield);
 		fprintf(f, "  p:\n    process.pid:\n      - %u\n      - %u\n",
 		    rnd(8), rnd(8));
 		switch (rnd(6)) {
@@ -236,11 +236,15 @@ write_rules(const char *dir)
 
 /* A random event; values drawn from the rules' alphabet, bytes mixed in. */
 static void
-rand_event(struct soc_event *ev)
+rand_event(struct soc_event *ev, int ufield, int n0, int n1)
 {
 	char v[96];
 
 	soc_event_reset(ev);
+	if (n0 >= 0) {		/* other dynamic values, no rng draw */
+		soc_event_set_cstr(ev, n0, "admin");
+		soc_event_set_cstr(ev, n1, "ab");
+	}
 	ev->ts = 1700000000LL * 1000000000LL;
 	if (rnd(5) == 0) {
 		soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, "network.dns");
@@ -267,7 +271,7 @@ rand_event(struct soc_event *ev)
 	soc_event_set_cstr(ev, SOC_F_MESSAGE, v);
 	if (rnd(4) != 0) {
 		rand_value(v, sizeof(v), 0);
-		soc_event_set_cstr(ev, SOC_F_USER_NAME, v);
+		soc_event_set_cstr(ev, ufield, v);
 	}
 	if (rnd(2))
 		soc_event_set_int(ev, SOC_F_PROCESS_PID, rnd(8));
@@ -286,7 +290,7 @@ test_differential(void)
 		perror("mkdtemp");
 		exit(1);
 	}
-	write_rules(dir);
+	write_rules(dir, "user.name");
 	fast = load(dir, 0);
 	slow = load(dir, 1);
 	fx_rmtree(dir);
@@ -301,7 +305,7 @@ test_differential(void)
 	for (int i = 0; i < NEVENTS; i++) {
 		struct seen a = { 0 }, b = { 0 }, c = { 0 };
 
-		rand_event(&ev);
+		rand_event(&ev, SOC_F_USER_NAME, -1, -1);
 		ruleset_match(fast, sf, &ev, on_alert, &a);
 		ruleset_match(fast, sa, &ev, on_alert, &b);
 		ruleset_match(slow, ss, &ev, on_alert, &c);
@@ -325,6 +329,84 @@ test_differential(void)
 	rs_scratch_free(ss);
 	ruleset_free(fast);
 	ruleset_free(slow);
+}
+
+/*
+ * The same rules and events with user.name moved to a dynamic field
+ * (winlog.event_data.User, interned at load; the events also carry two
+ * other dynamic values, one interned before the rules and one after):
+ * the alerts must be those of the fixed field, event for event, through
+ * the index, every rule, and hs_only.
+ */
+static void
+test_dynamic(void)
+{
+	char dfix[] = "/tmp/test-match-index.XXXXXX";
+	char ddyn[] = "/tmp/test-match-index.XXXXXX";
+	const char *uname = "winlog.event_data.User";
+	static struct soc_event ev;
+	struct ruleset *fix, *dyn, *dynhs;
+	struct rs_scratch *sf, *sd, *sa, *sh;
+	uint64_t seed = rng, evseed;
+	int noise, noise1, differ = 0, alerts = 0, uf;
+
+	noise = soc_field_intern("winlog.event_data.Noise0", 24);
+	CHECK(noise >= SOC_F_COUNT);
+	if (mkdtemp(dfix) == NULL || mkdtemp(ddyn) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	write_rules(dfix, "user.name");
+	rng = seed;
+	write_rules(ddyn, uname);
+	fix = load(dfix, 0);
+	dyn = load(ddyn, 0);
+	dynhs = load(ddyn, 1);
+	fx_rmtree(dfix);
+	fx_rmtree(ddyn);
+	if (fix == NULL || dyn == NULL || dynhs == NULL)
+		return;
+	uf = soc_field_lookup(uname, strlen(uname));
+	CHECK(uf >= SOC_F_COUNT);
+	noise1 = soc_field_intern("winlog.event_data.Noise1", 24);
+	CHECK(noise1 > uf);
+	sf = rs_scratch_new(fix);
+	sd = rs_scratch_new(dyn);
+	sa = rs_scratch_new(dyn);
+	sh = rs_scratch_new(dynhs);
+	sa->all = true;
+	for (int i = 0; i < NEVENTS; i++) {
+		struct seen a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+
+		evseed = rng;
+		rand_event(&ev, SOC_F_USER_NAME, -1, -1);
+		ruleset_match(fix, sf, &ev, on_alert, &a);
+		rng = evseed;
+		rand_event(&ev, uf, i % 2 ? noise : -1, noise1);
+		ruleset_match(dyn, sd, &ev, on_alert, &b);
+		ruleset_match(dyn, sa, &ev, on_alert, &c);
+		ruleset_match(dynhs, sh, &ev, on_alert, &d);
+		alerts += a.n;
+		if (memcmp(&a, &b, sizeof(a)) != 0 ||
+		    memcmp(&a, &c, sizeof(a)) != 0 ||
+		    memcmp(&a, &d, sizeof(a)) != 0) {
+			if (differ++ < 5)
+				fprintf(stderr, "event %d: fixed %d alerts, dynamic "
+				    "%d, every rule %d, hs_only %d\n", i, a.n, b.n,
+				    c.n, d.n);
+		}
+	}
+	CHECK_INT(differ, 0);
+	CHECK(alerts > NEVENTS);
+	printf("dynamic: %d events, %d alerts, same as the fixed field\n",
+	    NEVENTS, alerts);
+	rs_scratch_free(sf);
+	rs_scratch_free(sd);
+	rs_scratch_free(sa);
+	rs_scratch_free(sh);
+	ruleset_free(fix);
+	ruleset_free(dyn);
+	ruleset_free(dynhs);
 }
 
 /* ---------------------------------------------------------------- */
@@ -406,6 +488,7 @@ main(void)
 {
 	test_parse();
 	test_differential();
+	test_dynamic();
 	test_fanout();
 	return check_done();
 }

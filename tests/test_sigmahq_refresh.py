@@ -33,19 +33,23 @@ DATA = os.path.join(os.environ.get("SOC_TEST_DATA", os.path.join(SRC, "..", "sha
 SCRIPT = os.path.join(SRC, "scripts", "sigmahq-refresh")
 MAPPING = os.path.join(SRC, "rules", "mapping.yml")
 
-WINDOWS = """title: Windows only
+MACOS = """title: macOS only
 id: 7f1d0a52-5c55-4f8e-9c8c-1c6e8b0c0001
 status: test
 author: Someone Else
 logsource:
-  product: windows
+  product: macos
   category: process_creation
 detection:
   sel:
-    Image|endswith: '\\\\whoami.exe'
+    Image|endswith: '/whoami'
   condition: sel
 level: low
 """
+
+# Windows rules load (issue 17): copied like any other
+WINDOWS = MACOS.replace("macOS only", "Windows process").replace("0001\n", "0004\n") \
+    .replace("product: macos", "product: windows").replace("'/whoami'", "'\\\\whoami.exe'")
 
 BAD = """title: Bad modifier
 id: 7f1d0a52-5c55-4f8e-9c8c-1c6e8b0c0002
@@ -97,7 +101,8 @@ def main():
     shutil.copytree(DATA, checkout)
     extra = os.path.join(checkout, "rules", "zz-test")
     os.makedirs(extra)
-    for name, text in (("win.yml", WINDOWS), ("bad.yml", BAD), ("orphan.yml", ORPHAN)):
+    for name, text in (("mac.yml", MACOS), ("win.yml", WINDOWS), ("bad.yml", BAD),
+                       ("orphan.yml", ORPHAN)):
         with open(os.path.join(extra, name), "w") as f:
             f.write(text)
     originals = {}
@@ -122,7 +127,7 @@ def main():
     check(copied and len(copied) >= len(originals) // 2,
           f"most SigmaHQ rules in scope load: {len(copied)} of {len(originals)}")
     for rel, body in originals.items():
-        if rel == "zz-test/win.yml":
+        if rel == "zz-test/mac.yml":
             continue
         check((rel in copied) != (rel in refused_files),
               f"{rel}: either copied or listed as refused")
@@ -145,10 +150,11 @@ def main():
         check("is not mapped to any dataset" in line or
               (field is not None and field.group(1) in SCOPE.FIELDS_NOT_PRODUCED),
               f"a SigmaHQ refusal names a log source or field not produced: {line}")
-    check("zz-test/win.yml" not in copied and "zz-test/win.yml" not in refused_files,
-          "a Windows rule is out of scope: neither copied nor listed")
-    check("product=windows" in p.stdout and "not produced" in p.stdout,
+    check("zz-test/mac.yml" not in copied and "zz-test/mac.yml" not in refused_files,
+          "a macOS rule is out of scope: neither copied nor listed")
+    check("product=macos" in p.stdout and "not produced" in p.stdout,
           "out-of-scope log sources are counted")
+    check("zz-test/win.yml" in copied, "a Windows rule is copied (issue 17)")
     check("zz-test/bad.yml:11: unknown modifier 'nonsense'" in refused,
           f"a refused rule is listed with the line in the checkout and the reason: {refused}")
     check("zz-test/bad.yml" in p.stdout and "zz-test/orphan.yml" in refused_files,

@@ -89,6 +89,22 @@ CRAFTED = {
         "    sel:\n        Image|endswith: '/nc'\n    condition: sel\n"), False, None),
 }
 
+WINDOWS = {
+    "rules/windows/svc.yml": rule(
+        11, "    product: windows\n    service: security\n",
+        "    sel:\n        EventID: 1102\n    condition: sel\n"),
+    "rules/windows/net.yml": rule(
+        12, "    product: windows\n    category: network_connection\n",
+        "    sel:\n        DestinationIp|cidr: '10.0.0.0/8'\n        Initiated: 'true'\n"
+        "    condition: sel\n"),
+    "rules/windows/ps.yml": rule(
+        13, "    product: windows\n    category: ps_script\n",
+        "    sel:\n        ScriptBlockText|contains: 'IEX'\n    condition: sel\n"),
+    "rules/windows/file_access.yml": rule(
+        14, "    product: windows\n    category: file_access\n",
+        "    sel:\n        FileName|endswith: '.kdbx'\n    condition: sel\n"),
+}
+
 
 def scope(checkout):
     return subprocess.run([sys.executable, SCRIPT, "--socctl", SOCCTL, "--mapping", MAPPING,
@@ -160,6 +176,24 @@ def main():
     check(p.returncode == 0 and "refused by other: 0" in p.stdout,
           f"with only log source and field refusals it exits 0: {p.returncode} {p.stderr}")
     check(f"loaded: {nload} of {nin - 1}" in p.stdout, "one fewer in scope")
+
+    # --windows: the product windows files under rules/windows (issue 17)
+    for rel, text in WINDOWS.items():
+        os.makedirs(os.path.join(checkout, os.path.dirname(rel)), exist_ok=True)
+        with open(os.path.join(checkout, rel), "w") as f:
+            f.write(text)
+    p = subprocess.run([sys.executable, SCRIPT, "--socctl", SOCCTL, "--mapping", MAPPING,
+                        "--windows", "--list", checkout], capture_output=True, text=True,
+                       timeout=300)
+    print(p.stdout, end="")
+    listed = {l[len("in scope: "):] for l in p.stdout.splitlines() if l.startswith("in scope: ")}
+    check(listed == {"rules/windows/proc.yml"} | set(WINDOWS),
+          f"--windows: every product windows file, no other: {sorted(listed)}")
+    check("5 with product windows" in p.stdout and
+          "loaded: 4 of 5 (80.0%)" in p.stdout and p.returncode == 0,
+          f"--windows: counted, share printed, the refusal by log source: {p.returncode}")
+    check("rules/windows/file_access.yml:" in section(p.stdout, "log source"),
+          "--windows: the refused log source is named")
     shutil.rmtree(tmp, ignore_errors=True)
     return done()
 

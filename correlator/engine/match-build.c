@@ -663,17 +663,31 @@ out:
 	return rc;
 }
 
+/*
+ * Per-field tables span the fixed ids and the interned (dynamic) ones,
+ * SOC_F_COUNT + SOC_F_DYN_MAX: a rule may name winlog.event_data.X.  The
+ * fields with a database come in id order, so the fixed ones first
+ * (m->nfixed of them), then the dynamic ones, which m->dynmf maps from
+ * id - SOC_F_COUNT (index + 1) for the scan of an event's dynamic values.
+ */
 int
 match_build(struct ruleset *rs, struct rs_load *ld)
 {
+	enum { NF = SOC_F_COUNT + SOC_F_DYN_MAX };
 	struct pat_tab t = { 0 };
 	struct match_db *m;
-	struct lit_index *lits[SOC_F_COUNT] = { NULL };
-	bool used[SOC_F_COUNT] = { false };
+	struct lit_index **lits;
+	bool *used;
+	size_t nused = 0;
 	int rc = -1;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	lits = calloc(NF, sizeof(*lits));
+	used = calloc(NF, sizeof(*used));
+	if (lits == NULL || used == NULL || (m = calloc(1, sizeof(*m))) == NULL) {
+		free(lits);
+		free(used);
 		return -1;
+	}
 	rs->db = m;
 	if (intern_all(rs, &t) == -1)
 		goto out;
@@ -682,23 +696,39 @@ match_build(struct ruleset *rs, struct rs_load *ld)
 	if (index_keys(rs, m, &t) == -1 || index_datasets(rs, m) == -1 ||
 	    split_literals(&t, lits, ld->hs_only) == -1)
 		goto out;
-	for (uint32_t g = 0; g < t.n; g++)
-		used[t.pat[g]->field] = true;
-	if ((m->fields = calloc(SOC_F_COUNT, sizeof(*m->fields))) == NULL)
+	for (uint32_t g = 0; g < t.n; g++) {
+		int f = t.pat[g]->field;
+
+		if (f < 0 || f >= NF)
+			goto out;
+		if (!used[f])
+			nused++;
+		used[f] = true;
+	}
+	if ((m->fields = calloc(nused + 1, sizeof(*m->fields))) == NULL)
 		goto out;
-	for (int f = 0; f < SOC_F_COUNT; f++) {
+	for (int f = 0; f < NF; f++) {
 		if (!used[f])
 			continue;
+		if (soc_field_dynamic(f) && m->dynmf == NULL &&
+		    (m->dynmf = calloc(SOC_F_DYN_MAX, sizeof(*m->dynmf))) == NULL)
+			goto out;
 		if (compile_field(m, &t, f, lits[f], ld) == -1) {
 			lits[f] = NULL;
 			goto out;
 		}
 		lits[f] = NULL;
+		if (soc_field_dynamic(f))
+			m->dynmf[f - SOC_F_COUNT] = (uint32_t)m->nfields;
+		else
+			m->nfixed = m->nfields;
 	}
 	rc = 0;
 out:
-	for (int f = 0; f < SOC_F_COUNT; f++)
+	for (int f = 0; f < NF; f++)
 		lit_free(lits[f]);
+	free(lits);
+	free(used);
 	free(t.slot);
 	free(t.pat);
 	free(t.owner);
@@ -724,6 +754,7 @@ match_free(struct match_db *m)
 	free(m->ds_rule);
 	free(m->num);
 	free(m->numf);
+	free(m->dynmf);
 	hs_free_scratch(m->proto);
 	free(m);
 }

@@ -90,6 +90,18 @@ cidr_in(const struct soc_ip *ip, const struct rule_node *nd)
 	return ((ip->addr[full] ^ net->addr[full]) & (0xff << (8 - rem)) & 0xff) == 0;
 }
 
+/* cidr on a dynamic (text) field: the value parsed as an address. */
+static bool
+cidr_text(const struct soc_event *ev, const struct rule_node *nd)
+{
+	struct soc_ip ip;
+	const char *s;
+	size_t len;
+
+	return (s = soc_event_str(ev, nd->field, &len)) != NULL &&
+	    soc_ip_parse(s, len, &ip) == 0 && cidr_in(&ip, nd);
+}
+
 static bool
 num_cmp(int64_t v, const struct rule_node *nd)
 {
@@ -194,6 +206,8 @@ eval(const struct rule *r, uint32_t n, const struct soc_event *ev,
 		return soc_event_has(ev, nd->field) &&
 		    num_cmp(ev->val[nd->field].i, nd);
 	case RN_CIDR:
+		if (soc_field_dynamic(nd->field))
+			return cidr_text(ev, nd);
 		return soc_event_has(ev, nd->field) &&
 		    cidr_in(&ev->val[nd->field].ip, nd);
 	case RN_TIME:
@@ -356,7 +370,7 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 	size_t len;
 	int kind;
 
-	for (size_t i = 0; i < m->nfields; i++) {
+	for (size_t i = 0; i < m->nfixed; i++) {
 		const struct match_field *mf = &m->fields[i];
 		int f = mf->field;
 
@@ -377,6 +391,18 @@ scan_fields(const struct match_db *m, struct rs_scratch *s,
 			if (scan_list(mf, p, len, kind, s) == -1)
 				return -1;
 		} else if (scan_value(mf, p, len, s) == -1)
+			return -1;
+	}
+	/* the event's dynamic values that a rule names: one lookup each */
+	for (unsigned i = 0; m->dynmf != NULL && i < soc_event_dyn_count(ev);
+	    i++) {
+		int f = soc_event_dyn_at(ev, i, &p, &len);
+		uint32_t k;
+
+		if (f < SOC_F_COUNT || f >= SOC_F_COUNT + SOC_F_DYN_MAX ||
+		    (k = m->dynmf[f - SOC_F_COUNT]) == 0)
+			continue;
+		if (scan_value(&m->fields[k - 1], p, len, s) == -1)
 			return -1;
 	}
 	return 0;

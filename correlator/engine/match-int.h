@@ -38,6 +38,8 @@ struct num_ent {
 struct match_db {
 	struct match_field *fields;	/* fields that have a database */
 	size_t		 nfields;
+	size_t		 nfixed;	/* fields[0..nfixed): fixed ids */
+	uint32_t	*dynmf;		/* dynamic id - SOC_F_COUNT -> index + 1 */
 	struct num_ent	*num;		/* sorted by field, value */
 	uint32_t	 nnum;
 	int		*numf;		/* distinct fields in num */

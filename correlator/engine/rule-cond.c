@@ -433,6 +433,42 @@ out:
 	return k;
 }
 
+/*
+ * The logsource's conditions ANDed with the rule's: each field one of its
+ * values (Sigma's default match: whole value, any case).
+ */
+static int
+logsource_conds(struct rule_build *c, int line)
+{
+	const struct rs_lsmap *ls = c->r->lsmap;
+	struct rule_mods m = { .match = RM_EQ };
+	uint32_t and[1 + RS_MAX_LSCONDS], or[RS_MAX_LSVALS];
+	size_t nand = 0;
+	int k;
+
+	if (ls == NULL || ls->nconds == 0)
+		return 0;
+	and[nand++] = c->r->root;
+	for (size_t i = 0; i < ls->nconds && i < RS_MAX_LSCONDS; i++) {
+		const struct rs_lscond *lc = &ls->conds[i];
+		size_t nor = 0;
+
+		for (size_t j = 0; j < lc->nvals && j < RS_MAX_LSVALS; j++) {
+			if ((k = rule_value_one(c, line, lc->field, &m,
+			    lc->vals[j], strlen(lc->vals[j]), false)) < 0)
+				return -1;
+			or[nor++] = (uint32_t)k;
+		}
+		if ((k = rb_group(c, RN_OR, or, nor)) < 0)
+			return -1;
+		and[nand++] = (uint32_t)k;
+	}
+	if ((k = rb_group(c, RN_AND, and, nand)) < 0)
+		return -1;
+	c->r->root = (uint32_t)k;
+	return 0;
+}
+
 int
 sg_detection(struct sg_ctx *c, const yaml_node_t *det)
 {
@@ -474,6 +510,6 @@ sg_detection(struct sg_ctx *c, const yaml_node_t *det)
 	if ((root = condition_node(c, cond)) == -1)
 		return -1;
 	c->b.r->root = (uint32_t)root;
-	return 0;
+	return c->filter ? 0 : logsource_conds(&c->b, c->b.r->line);
 }
 

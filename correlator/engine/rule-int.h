@@ -40,6 +40,8 @@ struct yaml_node_s;
 #define RS_CORR_METRIC_VALUES	256	/* percentile: distinct values per window */
 #define RS_MAX_CORR_CHAIN	8	/* correlations of correlations */
 #define RS_MAX_KWFIELDS		8	/* keyword fields of a logsource */
+#define RS_MAX_LSCONDS		4	/* conditions of a logsource */
+#define RS_MAX_LSVALS		16	/* values of one of them */
 #define RS_MAX_DEPTH		64	/* condition nesting */
 /* Compile bounds (docs/RULES.md): refused with file:line past these. */
 #define RS_MAX_PATS_RULE	5000	/* string values of one rule */
@@ -164,9 +166,19 @@ struct rs_fmap {
 };
 
 /* One logsource entry of mapping.yml. */
+/* A logsource's own condition: field is one of the values (any case). */
+struct rs_lscond {
+	int		 field;
+	char		**vals;
+	size_t		 nvals;
+};
+
 struct rs_lsmap {
 	char		*product, *category, *service;	/* NULL: absent; "*": any */
 	int		 line;
+	struct rs_lscond *conds;	/* ANDed with the rule's condition */
+	size_t		 nconds;
+	char		*prefix;	/* a name without '.': prefix + name */
 	uint64_t	 dsmask;
 	struct rs_fmap	*fields;
 	size_t		 nfields;

@@ -41,6 +41,13 @@ rule_mapping_free(struct rs_mapping *m)
 		for (size_t j = 0; j < e->nfields; j++)
 			free(e->fields[j].sigma);
 		free(e->fields);
+		for (size_t j = 0; j < e->nconds; j++) {
+			for (size_t k = 0; k < e->conds[j].nvals; k++)
+				free(e->conds[j].vals[k]);
+			free(e->conds[j].vals);
+		}
+		free(e->conds);
+		free(e->prefix);
 	}
 	for (size_t j = 0; j < m->nfields; j++)
 		free(m->fields[j].sigma);
@@ -68,16 +75,20 @@ dataset_intern(struct ruleset *rs, const char *name)
 
 
 /*
- * An event field for a rule: the fixed registry only.  Dynamic (interned)
- * winlog.event_data.* ids are not matched by the engine yet, and a name
- * any sensor can intern must not reach it.
+ * An event field for a rule: a fixed registry name, or a dynamic one
+ * (winlog.event_data.X, winlog.user_data.X), interned here so that the
+ * events that carry it later get the same id (match-hs.c scans an
+ * event's dynamic values through m->dynmf).  SOC_F_NONE for any other
+ * name, or when the intern table is full.
  */
 static int
 rm_field_lookup(const char *name, size_t len)
 {
 	int f = soc_field_lookup(name, len);
 
-	return soc_field_dynamic(f) ? SOC_F_NONE : f;
+	if (f != SOC_F_NONE)
+		return f;
+	return soc_field_intern(name, len);
 }
 
 /* Fills a field table from a YAML map "sigma: ecs.name". */
@@ -133,6 +144,76 @@ map_lskey(yaml_document_t *d, const yaml_node_t *e, const char *key,
 	return (*out = strdup(s)) == NULL ? -1 : 0;
 }
 
+/*
+ * conditions: {field: value or [values]}: what picks the logsource's
+ * events out of its datasets (a Windows channel, a Sysmon EventID), as
+ * pySigma's AddConditionTransformation does.
+ */
+static int
+map_conds(struct rs_load *ld, const char *path, yaml_document_t *d,
+    const yaml_node_t *n, struct rs_lsmap *ls)
+{
+	yaml_node_pair_t *p;
+	size_t cnt;
+
+	if (n == NULL)
+		return 0;
+	if (n->type != YAML_MAPPING_NODE) {
+		rs_report(ld, path, ry_line(n), "conditions: must be a mapping");
+		return -1;
+	}
+	cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (cnt > RS_MAX_LSCONDS) {
+		rs_report(ld, path, ry_line(n), "more than %d conditions",
+		    RS_MAX_LSCONDS);
+		return -1;
+	}
+	if (cnt == 0 || (ls->conds = calloc(cnt, sizeof(*ls->conds))) == NULL)
+		return cnt == 0 ? 0 : -1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	    p++) {
+		yaml_node_t *kn = ry_node(d, p->key), *vn = ry_node(d, p->value);
+		struct rs_lscond *lc = &ls->conds[ls->nconds++];
+		const char *k = ry_scalar(kn), *v;
+		yaml_node_item_t *it;
+		size_t nv = 1;
+
+		if (k == NULL || vn == NULL ||
+		    (lc->field = rm_field_lookup(k, strlen(k))) == SOC_F_NONE) {
+			rs_report(ld, path, ry_line(kn), "condition on '%s': not "
+			    "an event field", k ? k : "?");
+			return -1;
+		}
+		if (vn->type == YAML_SEQUENCE_NODE)
+			nv = (size_t)(vn->data.sequence.items.top -
+			    vn->data.sequence.items.start);
+		if (nv == 0 || nv > RS_MAX_LSVALS ||
+		    (lc->vals = calloc(nv, sizeof(char *))) == NULL) {
+			rs_report(ld, path, ry_line(vn), "a condition needs 1 to "
+			    "%d values", RS_MAX_LSVALS);
+			return -1;
+		}
+		if (vn->type != YAML_SEQUENCE_NODE) {
+			if ((v = ry_scalar(vn)) == NULL ||
+			    (lc->vals[lc->nvals++] = strdup(v)) == NULL) {
+				rs_report(ld, path, ry_line(vn), "condition value "
+				    "must be a scalar");
+				return -1;
+			}
+			continue;
+		}
+		for (it = vn->data.sequence.items.start;
+		    it < vn->data.sequence.items.top; it++)
+			if ((v = ry_scalar(ry_node(d, *it))) == NULL ||
+			    (lc->vals[lc->nvals++] = strdup(v)) == NULL) {
+				rs_report(ld, path, ry_line(vn), "condition value "
+				    "must be a scalar");
+				return -1;
+			}
+	}
+	return 0;
+}
+
 static int
 map_entry(struct ruleset *rs, struct rs_load *ld, const char *path,
     yaml_document_t *d, const yaml_node_t *e, struct rs_lsmap *ls)
@@ -186,6 +267,9 @@ map_entry(struct ruleset *rs, struct rs_load *ld, const char *path,
 			ls->kw[ls->nkw++] = f;
 		}
 	}
+	if (map_conds(ld, path, d, ry_map_get(d, e, "conditions"), ls) == -1 ||
+	    map_lskey(d, e, "field_prefix", &ls->prefix) == -1)
+		return -1;
 	return map_fields(ld, path, d, ry_map_get(d, e, "fields"), &ls->fields,
 	    &ls->nfields);
 }
@@ -303,7 +387,9 @@ rule_mapping_find(const struct rs_mapping *m, const char *product,
 
 		if (a < 0 || b < 0 || c < 0)
 			continue;
-		if (a + b + c > bscore) {
+		/* on a tie, an entry with datasets beats a refusing one */
+		if (a + b + c > bscore || (a + b + c == bscore &&
+		    best->dsmask == 0 && e->dsmask != 0)) {
 			bscore = a + b + c;
 			best = e;
 		}
@@ -332,6 +418,15 @@ rule_map_field(const struct rule *r, const char *name)
 	if (r->lsmap != NULL &&
 	    (f = fmap_find(r->lsmap->fields, r->lsmap->nfields, name)) != SOC_F_NONE)
 		return f;
+	if (r->lsmap != NULL && r->lsmap->prefix != NULL &&
+	    strchr(name, '.') == NULL) {
+		char buf[SOC_F_DYN_NAME_MAX + 1];
+		int n = snprintf(buf, sizeof(buf), "%s%s", r->lsmap->prefix, name);
+
+		if (n < 0 || (size_t)n >= sizeof(buf))
+			return SOC_F_NONE;
+		return rm_field_lookup(buf, (size_t)n);
+	}
 	if (r->lsmap != NULL &&
 	    (f = fmap_find(r->lsmap->common, r->lsmap->ncommon, name)) != SOC_F_NONE)
 		return f;

@@ -221,7 +221,7 @@ document(struct sg_ctx *c, const yaml_node_t *root)
 		return sg_fail(c, root, "rule has neither detection nor correlation");
 	if (logsource(c, root) == -1)
 		return -1;
-	return sg_detection(c, det);
+	return sg_detection(c, det);	/* with the logsource's conditions */
 }
 
 /* Parses one document; a good rule is appended to rv, a bad one reported. */
@@ -499,7 +499,7 @@ collect(struct ruleset *rs, struct rs_load *ld, const char *const *dirs,
 static void
 limit_fields(struct rule **v, size_t n, struct rs_load *ld)
 {
-	uint32_t *cnt = calloc(SOC_F_COUNT, sizeof(*cnt));
+	uint32_t *cnt = calloc(SOC_F_COUNT + SOC_F_DYN_MAX, sizeof(*cnt));
 
 	if (cnt == NULL)
 		return;

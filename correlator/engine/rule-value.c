@@ -573,7 +573,9 @@ cidr_node(struct rule_build *c, int line, int field, const char *s)
 	uint8_t plen;
 	int n;
 
-	if (soc_field_type(field) != SOC_T_IP)
+	/* a dynamic (EventData) field is text: its value is parsed as an
+	 * address when matched (match-hs.c) */
+	if (soc_field_type(field) != SOC_T_IP && !soc_field_dynamic(field))
 		return rb_fail(c, line, "cidr needs an IP field, %s is not one",
 		    soc_field_name(field));
 	if (cidr_parse(s, &ip, &plen) == -1)

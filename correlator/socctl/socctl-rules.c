@@ -35,6 +35,7 @@
 #include "soc/util.h"
 #include "logparse.h"
 #include "pkt.h"
+#include "evtx.h"
 #include "rules.h"
 #include "socctl.h"
 
@@ -477,22 +478,66 @@ rt_pcap(struct rt *t, const char *path)
 	return 0;
 }
 
+/*
+ * EVTX files (issue 17) through the sensor's own reader (evtxread:
+ * libevtx, winlog-xml.c, winlog-ecs.c), each record's event matched as
+ * it comes; the counts of what could not be read go to stderr.
+ */
+static int
+rt_evtx(struct rt *t, const char **files, size_t n)
+{
+	struct evtx_reader r = { .emit = rt_event, .arg = t };
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (evtx_read_file(&r, files[i]) == -1)
+			rc = -1;
+	if (r.st.unreadable || r.st.xml_errors || r.st.corrupt_files ||
+	    r.st.truncated_files)
+		fprintf(stderr, "evtx: %llu records, %llu unreadable, %llu XML "
+		    "errors, %llu corrupt files, %llu truncated files\n",
+		    (unsigned long long)r.st.records,
+		    (unsigned long long)r.st.unreadable,
+		    (unsigned long long)r.st.xml_errors,
+		    (unsigned long long)r.st.corrupt_files,
+		    (unsigned long long)r.st.truncated_files);
+	evtx_reader_free(&r);
+	return rc;
+}
+
 /* `socctl rules test`; argv[0] is the command name. */
 int
 cmd_rules_test(struct ctx *c, int argc, char **argv)
 {
 	const char *mapping = NULL, *log = NULL, *pcap = NULL, *events = NULL;
-	const char **dirs;
+	const char **dirs, **evtx;
 	char mbuf[PATH_MAX + 32];
-	size_t ndirs = 0, nerr = 0;
+	size_t ndirs = 0, nerr = 0, nevtx = 0;
 	struct rt t = { .first = 1 };
 	int i, rc = 0;
 
 	(void)c;
 	if ((dirs = calloc((size_t)argc, sizeof(*dirs))) == NULL)
 		return 1;
+	if ((evtx = calloc((size_t)argc, sizeof(*evtx))) == NULL) {
+		free(dirs);
+		return 1;
+	}
 	for (i = 1; i < argc; i++) {
 		const char **dst = NULL;
+
+		if (!strcmp(argv[i], "--evtx")) {	/* FILE... up to an option */
+			if (i + 1 >= argc || argv[i + 1][0] == '-') {
+				fprintf(stderr, "socctl: rules test: --evtx needs "
+				    "a file\n");
+				free(dirs);
+				free(evtx);
+				return 1;
+			}
+			while (i + 1 < argc && argv[i + 1][0] != '-')
+				evtx[nevtx++] = argv[++i];
+			continue;
+		}
 
 		if (!strcmp(argv[i], "--mapping")) dst = &mapping;
 		else if (!strcmp(argv[i], "--log")) dst = &log;
@@ -502,6 +547,7 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 		else if (argv[i][0] == '-') {
 			fprintf(stderr, "socctl: rules test: unknown option %s\n", argv[i]);
 			free(dirs);
+			free(evtx);
 			return 1;
 		} else {
 			dirs[ndirs++] = argv[i];
@@ -510,14 +556,16 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 		if (i + 1 >= argc) {
 			fprintf(stderr, "socctl: rules test: %s needs a value\n", argv[i]);
 			free(dirs);
+			free(evtx);
 			return 1;
 		}
 		*dst = argv[++i];
 	}
-	if (ndirs == 0 || (!log && !pcap && !events)) {
+	if (ndirs == 0 || (!log && !pcap && !events && nevtx == 0)) {
 		fprintf(stderr, "usage: socctl rules test DIR... (--log FILE | --pcap FILE |"
-		    " --events FILE.jsonl) [--mapping FILE] [--json]\n");
+		    " --events FILE.jsonl | --evtx FILE...) [--mapping FILE] [--json]\n");
 		free(dirs);
+		free(evtx);
 		return 1;
 	}
 	if (mapping == NULL)
@@ -526,6 +574,7 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 	free(dirs);
 	if (t.rs == NULL || (t.sc = rs_scratch_new(t.rs)) == NULL) {
 		ruleset_free(t.rs);
+		free(evtx);
 		return 1;
 	}
 	soc_sbuf_init(&t.out);
@@ -534,8 +583,10 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 	if (t.json)
 		soc_sbuf_add(&t.out, "[", 1);
 	if ((pcap && rt_pcap(&t, pcap) == -1) || (log && rt_lines(&t, log, 0) == -1) ||
-	    (events && rt_lines(&t, events, 1) == -1))
+	    (events && rt_lines(&t, events, 1) == -1) ||
+	    (nevtx > 0 && rt_evtx(&t, evtx, nevtx) == -1))
 		rc = 1;
+	free(evtx);
 	/* end of input: judge the windows still open (lt, lte, eq, ranges) */
 	ruleset_tick(t.rs, INT64_MAX, rt_alert, &t);
 	if (t.json)

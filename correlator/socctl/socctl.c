@@ -219,8 +219,10 @@ static const struct cmd cmds[] = {
 	  "directories (sigmahq/ or with a .partial file), which the correlator\n"
 	  "loads without.  Exit 1 if any rule elsewhere was refused." },
 	{ "rules test", cmd_rules_test, DB_NONE, 0, 0,
-	  "DIR... (--log FILE | --pcap FILE | --events FILE.jsonl) [--mapping FILE] [--json]",
-	  "Run a log file, a capture or JSON-lines events through the sensor's\n"
+	  "DIR... (--log FILE | --pcap FILE | --events FILE.jsonl | --evtx FILE...)\n"
+	  "    [--mapping FILE] [--json]",
+	  "Run a log file, a capture, JSON-lines events or Windows EVTX files\n"
+	  "(every file after --evtx up to the next option) through the sensor's\n"
 	  "decoders and the correlator's engine and print every alert the rules\n"
 	  "raise (windows on event time, as live).  No database is touched." },
 	{ "intel import", cmd_intel_import, DB_CREATE, 0, 0,

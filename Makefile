@@ -9,7 +9,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
-              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev
+              libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev libauparse-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks), python3-zmq (the hostile
 # province and sensor tests), chromium (the leadership report rendered

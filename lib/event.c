@@ -26,7 +26,7 @@ static const struct {
 #undef SOC_X_REG
 };
 
-#define HASH_SLOTS 256		/* power of two, > 2 * SOC_F_COUNT */
+#define HASH_SLOTS 512		/* power of two, > 2 * SOC_F_COUNT */
 _Static_assert(HASH_SLOTS > 2 * SOC_F_COUNT, "grow HASH_SLOTS");
 _Static_assert(SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE <= 65535,
     "string offsets are 16-bit");

@@ -448,6 +448,9 @@ au_classify(const struct au_norm *n, struct soc_event *ev)
 	if (au_is(n->syscall, net)) {
 		soc_event_set_cstr(ev, SOC_F_EVENT_CATEGORY, "network");
 		soc_event_set_cstr(ev, SOC_F_EVENT_TYPE, "connection");
+		/* Sysmon's Initiated: this host opened it (connect) */
+		soc_event_set_cstr(ev, SOC_F_SOC_NET_INITIATED,
+		    strcmp(n->syscall, "connect") == 0 ? "true" : "false");
 		if (!soc_event_has(ev, SOC_F_EVENT_ACTION))
 			soc_event_set_cstr(ev, SOC_F_EVENT_ACTION,
 			    strcmp(n->syscall, "connect") == 0 ?

@@ -51,6 +51,7 @@ struct au_open {
 	uint64_t	 key;		/* hash of node, stamp, serial; 0 free */
 	int64_t		 last_ms;	/* mono ms of its last record */
 	uint32_t	 nrec;
+	bool		 enriched;	/* a record had names (after 0x1d) */
 	char		 path[AU_CTX_PATH];
 	char		 addr[AU_CTX_ADDR];
 };
@@ -115,7 +116,8 @@ log_auditd_record(const char *line, size_t len)
 			return -1;
 		off = (size_t)(sp - line) + 1;
 	}
-	if (len - off < 5 || memcmp(line + off, "type=", 5) != 0)
+	if (len - off < 6 || memcmp(line + off, "type=", 5) != 0 ||
+	    line[off + 5] == ' ')
 		return -1;
 	if (!au_stamp(line + off, len - off > 128 ? 128 : len - off, &so, &sn))
 		return -1;
@@ -232,12 +234,21 @@ au_uid(struct soc_event *ev, int f, const char *s)
 		au_str(ev, f, s);
 }
 
-/* Names the record carries (enriched format), never looked up here. */
+/*
+ * The name of the current uid field, only from the record's own enriched
+ * part (after 0x1d: UID="root"), which auparse interprets from; without
+ * one auparse would ask this machine's password file, which does not
+ * know the audited host's users.
+ */
 static void
-au_name(struct soc_event *ev, int f, const char *s)
+au_name(struct soc_event *ev, int f, auparse_state_t *au, bool enriched)
 {
-	if (s != NULL && strcmp(s, "unset") != 0)
-		au_str(ev, f, s);
+	const char *s;
+
+	if (!enriched || (s = auparse_interpret_field(au)) == NULL ||
+	    strncmp(s, "unknown(", 8) == 0 || strcmp(s, "unset") == 0)
+		return;
+	au_str(ev, f, s);
 }
 
 struct au_norm {
@@ -245,6 +256,7 @@ struct au_norm {
 	size_t		 cmdlen;
 	int		 argi;		/* last aN seen, -1 none */
 	bool		 execve, cmd_cut;
+	bool		 enriched;	/* the records carry names (0x1d) */
 	char		 type[32];	/* first record's */
 	char		 syscall[32];
 	char		 path[1024];	/* chosen PATH name */
@@ -376,16 +388,13 @@ au_field(struct au_norm *n, struct soc_event *ev, auparse_state_t *au,
 		au_int(ev, SOC_F_PPROCESS_PID, v);
 	} else if (strcmp(name, "uid") == 0) {
 		au_uid(ev, SOC_F_USER_ID, v);
-	} else if (strcmp(name, "UID") == 0) {
-		au_name(ev, SOC_F_USER_NAME, v);
+		au_name(ev, SOC_F_USER_NAME, au, n->enriched);
 	} else if (strcmp(name, "euid") == 0) {
 		au_uid(ev, SOC_F_USER_EFF_ID, v);
-	} else if (strcmp(name, "EUID") == 0) {
-		au_name(ev, SOC_F_USER_EFF_NAME, v);
+		au_name(ev, SOC_F_USER_EFF_NAME, au, n->enriched);
 	} else if (strcmp(name, "auid") == 0) {
 		au_uid(ev, SOC_F_USER_AUDIT_ID, v);
-	} else if (strcmp(name, "AUID") == 0) {
-		au_name(ev, SOC_F_USER_AUDIT_NAME, v);
+		au_name(ev, SOC_F_USER_AUDIT_NAME, au, n->enriched);
 	} else if (strcmp(name, "gid") == 0) {
 		au_uid(ev, SOC_F_USER_GROUP_ID, v);
 	} else if (strcmp(name, "acct") == 0) {
@@ -533,6 +542,7 @@ au_normalize(struct auditd_asm *a, auparse_state_t *au,
 		}
 		if (strcmp(rt, "EXECVE") == 0)
 			n.execve = true;
+		n.enriched = o != NULL && o->enriched;
 		if (auparse_first_field(au) <= 0)
 			continue;
 		do
@@ -771,6 +781,7 @@ auditd_asm_feed(struct auditd_asm *a, const struct logparse_ctx *ctx,
 		}
 		o = au_find(a, key, true);
 		o->path[0] = o->addr[0] = '\0';
+		o->enriched = false;
 		if (ctx != NULL && ctx->path != NULL)
 			snprintf(o->path, sizeof(o->path), "%s", ctx->path);
 		if (ctx != NULL && ctx->source_addr != NULL)
@@ -781,6 +792,8 @@ auditd_asm_feed(struct auditd_asm *a, const struct logparse_ctx *ctx,
 		a->st.dropped++;
 		return;
 	}
+	if (memchr(line, 0x1d, len) != NULL)
+		o->enriched = true;
 	o->last_ms = a->now_ms = soc_mono_ms();
 	auparse_feed(a->au, a->line, n);
 }

@@ -217,13 +217,70 @@ au_int(struct soc_event *ev, int f, const char *s)
 		soc_event_set_int(ev, f, v);
 }
 
-/* The decoded value of the current field (hex, quoted, escaped). */
+/* auparse's reading of the current field (syscall names, sockaddr). */
 static const char *
-au_decoded(auparse_state_t *au)
+au_interp(auparse_state_t *au)
 {
 	const char *s = auparse_interpret_field(au);
 
 	return s != NULL ? s : auparse_get_field_str(au);
+}
+
+static int
+au_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * The decoded value of the current field, as the kernel encodes strings:
+ * "quoted" as is, or hex when it holds a space, a quote, a control byte
+ * or NUL (proctitle's NULs between arguments become spaces); anything
+ * else raw.  Decoded here rather than by auparse_interpret_field(),
+ * whose proctitle result is not always NUL-terminated (libauparse 3.0.9,
+ * found by fuzz-log-auditd).
+ */
+static const char *
+au_decoded(auparse_state_t *au)
+{
+	static char buf[AU_MAX_RECORD + 1];
+	const char *v = auparse_get_field_str(au), *q;
+	size_t n, i, o = 0;
+	int hi, lo;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	if (v[0] == '"') {
+		q = memchr(v + 1, '"', n - 1);
+		n = q != NULL ? (size_t)(q - v - 1) : n - 1;
+		if (n > AU_MAX_RECORD)
+			n = AU_MAX_RECORD;
+		memcpy(buf, v + 1, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	if (n == 0 || n % 2 != 0 || n / 2 > AU_MAX_RECORD)
+		return v;
+	for (i = 0; i < n; i += 2) {
+		if ((hi = au_hexval((unsigned char)v[i])) < 0 ||
+		    (lo = au_hexval((unsigned char)v[i + 1])) < 0)
+			return v;
+		buf[o++] = (char)(hi << 4 | lo);
+	}
+	while (o > 0 && buf[o - 1] == '\0')	/* a trailing NUL */
+		o--;
+	for (i = 0; i < o; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[o] = '\0';
+	return buf;
 }
 
 /* A uid as Auditbeat writes it; the unset id (-1) is left out. */
@@ -367,10 +424,10 @@ au_field(struct au_norm *n, struct soc_event *ev, auparse_state_t *au,
 	} else if (strcmp(name, "cwd") == 0) {
 		au_str(ev, SOC_F_PROCESS_CWD, au_decoded(au));
 	} else if (strcmp(name, "saddr") == 0) {
-		if ((v = au_decoded(au)) != NULL)
+		if ((v = au_interp(au)) != NULL)
 			au_sockaddr(ev, v);
 	} else if (strcmp(name, "syscall") == 0) {
-		if ((v = au_decoded(au)) != NULL) {
+		if ((v = au_interp(au)) != NULL) {
 			snprintf(n->syscall, sizeof(n->syscall), "%s", v);
 			au_str(ev, SOC_F_AUDITD_SYSCALL, v);
 		}
@@ -521,11 +578,19 @@ au_normalize(struct auditd_asm *a, auparse_state_t *au,
 		soc_event_set_cstr(ev, SOC_F_LOG_FILE_PATH, o->path);
 	if (o != NULL && o->addr[0] != '\0')
 		soc_event_set_cstr(ev, SOC_F_LOG_SOURCE_ADDR, o->addr);
+	soc_event_set_cstr(ev, SOC_F_EVENT_DATASET, LOGPARSE_DS_AUDITD);
+	ev->ts = a->now_ns;
 	if (auparse_first_record(au) <= 0)
 		return;
 	if ((t = auparse_get_timestamp(au)) != NULL) {
-		ev->ts = (int64_t)t->sec * 1000000000 +
-		    (int64_t)t->milli * 1000000;
+		/* a stamp past 2262 does not fit: the receive time (the
+		 * sensor bounds stamps against its clock afterwards anyway) */
+		if (t->sec >= 0 && t->sec < INT64_MAX / 1000000000 - 1 &&
+		    t->milli < 1000)
+			ev->ts = (int64_t)t->sec * 1000000000 +
+			    (int64_t)t->milli * 1000000;
+		else
+			ev->ts = a->now_ns;
 		soc_event_set_int(ev, SOC_F_AUDITD_SEQUENCE, (int64_t)t->serial);
 		if (t->host != NULL && (o == NULL || o->addr[0] == '\0' ||
 		    strcmp(t->host, o->addr) != 0))

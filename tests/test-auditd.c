@@ -284,6 +284,13 @@ test_cut_lines(void)
 	CHECK_INT(nall, 1);
 	CHECK_INT(soc_event_int(&evs[0], SOC_F_PROCESS_PID, 0), 42);
 	CHECK_STR(str(&evs[0], SOC_F_SOC_AUDITD_ARG0), "ls");
+	/* a stamp past 2262: the receive time, no overflow */
+	feed(a, "type=SYSCALL msg=audit(1700000000000.001:2): arch=c000003e "
+	    "syscall=59 success=yes exit=0 pid=43");
+	auditd_asm_flush(a);
+	CHECK_INT(nall, 2);
+	CHECK_INT(evs[1].ts, 1);
+	CHECK_INT(soc_event_int(&evs[1], SOC_F_PROCESS_PID, 0), 43);
 	auditd_asm_free(a);
 }
 

@@ -28,6 +28,10 @@
 #define LOGPARSE_DS_FIREWALL	"log.firewall"
 #define LOGPARSE_DS_CLAMAV	"log.clamav"
 #define LOGPARSE_DS_WINLOG	"winlog"	/* returned, not set: as EVTX */
+#define LOGPARSE_DS_AUDITD	"log.auditd"		/* other records */
+#define LOGPARSE_DS_AUDITD_PROCESS "log.auditd.process"	/* execve */
+#define LOGPARSE_DS_AUDITD_FILE	"log.auditd.file"	/* file syscalls */
+#define LOGPARSE_DS_AUDITD_NETWORK "log.auditd.network"	/* connect, ... */
 
 /*
  * sshd message (the text after "sshd[pid]: ") -> dataset, category,

@@ -146,6 +146,7 @@ struct logfile_set {
 	uint64_t		 save_failed;	/* in a row; the saving thread's */
 	bool			 paused;	/* logfile_pause(): read nothing */
 	struct logfile_stats	 st;
+	struct auditd_asm	*auditd;	/* audit.log records, or NULL */
 };
 
 static void
@@ -162,6 +163,12 @@ emit_line(struct logfile_set *ls, const char *path, const char *line,
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	ls->st.lines++;
+	/* audit.log: records are joined by serial, emitted when complete */
+	if (log_auditd_record(line, len) >= 0 && (ls->auditd != NULL ||
+	    (ls->auditd = auditd_asm_new(0, 0, ls->emit, ls->arg)) != NULL)) {
+		auditd_asm_feed(ls->auditd, &ctx, line, len, NULL, cut);
+		return;
+	}
 	log_syslog_parse(&ctx, line, len, &ls->ev);
 	if (cut)
 		soc_event_set_truncated(&ls->ev);
@@ -231,6 +238,7 @@ logfile_read_once(struct logfile_set *ls, const char *path)
 		log_warn("%s", path);
 	if (have > 0)				/* no newline */
 		emit_line(ls, path, buf, have, soc_now_ns(), false);
+	auditd_asm_flush(ls->auditd);
 	free(buf);
 	close(fd);
 	return n == -1 ? -1 : 0;
@@ -837,6 +845,7 @@ logfile_poll(struct logfile_set *ls)
 	if (ls == NULL || ls->buf == NULL || ls->paused)
 		return 0;
 	lf_inotify_drain(ls);
+	auditd_asm_tick(ls->auditd, soc_mono_ms());
 	/* what was appended to the files we know, before any new file */
 	for (size_t i = 0; i < ls->nfiles && !ls->paused; i++) {
 		lf_check_truncated(&ls->files[i]);
@@ -886,6 +895,21 @@ logfile_close(struct logfile_set *ls)
 	if (ls->st.pieces > 0)
 		log_info("log files: %llu over-long lines cut, their rest dropped",
 		    (unsigned long long)ls->st.pieces);
+	if (ls->auditd != NULL) {
+		struct auditd_stats as;
+
+		auditd_asm_flush(ls->auditd);
+		auditd_asm_stats(ls->auditd, &as);
+		log_info("audit records: %llu read, %llu events; malformed "
+		    "%llu, cut %llu, dropped %llu; open events flushed for "
+		    "room %llu, idle %llu", (unsigned long long)as.records,
+		    (unsigned long long)as.events,
+		    (unsigned long long)as.malformed,
+		    (unsigned long long)as.cut, (unsigned long long)as.dropped,
+		    (unsigned long long)as.evicted,
+		    (unsigned long long)as.timed_out);
+		auditd_asm_free(ls->auditd);
+	}
 	while (ls->nfiles > 0)
 		lf_remove(ls, &ls->files[ls->nfiles - 1]);
 	for (size_t i = 0; i < ls->npend; i++)

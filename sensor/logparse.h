@@ -9,7 +9,9 @@
 #define SOC_SENSOR_LOGPARSE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "soc/event.h"
 
 struct logparse_ctx {
@@ -51,5 +53,57 @@ const char	*log_syslog_parse(const struct logparse_ctx *ctx,
  * The old name, for callers not yet renamed (sensor/logfile.c,
  * sensor/syslog-server.c, correlator/socctl/socctl-rules.c).
  */
+
+/*
+ * log-auditd.c: Linux audit records ("[node=N ]type=T msg=audit(S.M:N):
+ * ...") joined by their serial into one event through libauparse.  Lines
+ * go in with auditd_asm_feed(); events come out through emit, when
+ * auparse finds them complete, when auditd_asm_tick() finds them idle
+ * for timeout_ms, or at auditd_asm_flush().  At most max_open events are
+ * open: a new serial in a full table flushes them (counted as evicted,
+ * the events marked soc.auditd.incomplete).
+ */
+#define AUDITD_MAX_OPEN		1024
+#define AUDITD_TIMEOUT_MS	2000
+
+typedef void (*auditd_emit_fn)(void *arg, struct soc_event *ev);
+
+struct auditd_stats {
+	uint64_t	records;	/* lines fed */
+	uint64_t	events;		/* events emitted */
+	uint64_t	malformed;	/* not an audit record: not fed */
+	uint64_t	cut;		/* records cut (long, or a cut line) */
+	uint64_t	dropped;	/* records past the per-serial bound */
+	uint64_t	evicted;	/* open events flushed for a full table */
+	uint64_t	incomplete;	/* events emitted by such a flush */
+	uint64_t	timed_out;	/* open events flushed when idle */
+	uint64_t	open;		/* events being assembled now */
+};
+
+struct auditd_asm;
+
+/* NULL when out of memory; max_open 0 and timeout_ms 0 take defaults. */
+struct auditd_asm *auditd_asm_new(size_t max_open, int64_t timeout_ms,
+		    auditd_emit_fn emit, void *arg);
+/* Flushes what is open, then frees. */
+void		 auditd_asm_free(struct auditd_asm *a);
+/*
+ * One line without its line end.  node (or NULL) names the sender for a
+ * record that carries no "node=": a syslog source.  cut: the line was cut
+ * by the reader.
+ */
+void		 auditd_asm_feed(struct auditd_asm *a,
+		    const struct logparse_ctx *ctx, const char *line,
+		    size_t len, const char *node, bool cut);
+/* Emits every open event when one has been idle for timeout_ms. */
+size_t		 auditd_asm_tick(struct auditd_asm *a, int64_t now_ms);
+void		 auditd_asm_flush(struct auditd_asm *a);
+void		 auditd_asm_stats(const struct auditd_asm *a,
+		    struct auditd_stats *st);
+/* Offset of "type=" when line is an audit record, else -1. */
+ssize_t		 log_auditd_record(const char *line, size_t len);
+/* One record alone as an event (socctl rules test); NULL: not one. */
+const char	*log_auditd_parse(const struct logparse_ctx *ctx,
+		    const char *line, size_t len, struct soc_event *ev);
 
 #endif

@@ -164,6 +164,7 @@ struct syslogd {
 	size_t			 nzone_named;
 	int64_t			 zone_window;	/* mono ms: this minute's lines */
 	unsigned		 zone_lines;
+	struct auditd_asm	*auditd;	/* audisp records, or NULL */
 };
 
 /*
@@ -337,6 +338,39 @@ sd_zone_check(struct syslogd *d, const char *addr, const struct soc_event *ev,
 	    off < 0 ? "behind" : "ahead of");
 }
 
+/*
+ * An audit record in the message ("audispd: type=SYSCALL msg=audit(...)",
+ * audisp-syslog's form): joined with the others of its event, the sender
+ * (host name, else address) standing for its node.
+ */
+static bool
+sd_auditd(struct syslogd *d, const struct logparse_ctx *ctx, int flags)
+{
+	const char *m, *h;
+	size_t ml, hl;
+	char node[256];
+
+	m = soc_event_str(&d->ev, SOC_F_MESSAGE, &ml);
+	if (m == NULL || log_auditd_record(m, ml) < 0)
+		return false;
+	if (d->auditd == NULL &&
+	    (d->auditd = auditd_asm_new(0, 0, d->emit, d->arg)) == NULL)
+		return false;
+	if ((h = soc_event_str(&d->ev, SOC_F_HOST_HOSTNAME, &hl)) == NULL ||
+	    hl == 0) {
+		h = ctx->source_addr != NULL ? ctx->source_addr : "";
+		hl = strlen(h);
+	}
+	if (hl >= sizeof(node))
+		hl = sizeof(node) - 1;
+	memcpy(node, h, hl);
+	node[hl] = '\0';
+	auditd_asm_feed(d->auditd, ctx, m, ml, node,
+	    (flags & SYSLOG_FRAME_TRUNCATED) != 0 ||
+	    soc_event_truncated(&d->ev));
+	return true;
+}
+
 static void
 sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
     int flags)
@@ -354,6 +388,8 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 	if (!sd_has_pri(msg, n) && !nxlog_looks(msg, n))
 		d->c.malformed++;	/* a raw NXLog JSON line is not */
 	log_syslog_parse(&ctx, msg, n, &d->ev);
+	if (sd_auditd(d, &ctx, flags))
+		return;
 	if (flags & SYSLOG_FRAME_TRUNCATED)
 		d->ev.flags |= SOC_EV_TRUNCATED;	/* soc.truncated */
 	sd_zone_check(d, addr, &d->ev, ctx.now_ns);
@@ -872,6 +908,7 @@ syslogd_dispatch(struct syslogd *d, const struct pollfd *pfd, int n)
 		return 0;
 	before = d->c.udp + d->c.tcp;
 	sd_sweep(d);
+	auditd_asm_tick(d->auditd, soc_mono_ms());
 	for (int i = 0; i < n && i < (int)(sizeof(d->pmap) /
 	    sizeof(d->pmap[0])); i++) {
 		if (pfd[i].revents == 0)
@@ -951,6 +988,7 @@ syslogd_close(struct syslogd *d, struct syslogd_stats *last)
 	for (size_t i = 0; i < SD_MAX_CLIENTS; i++)
 		if (d->cl[i].fd != -1)
 			sd_client_end(d, &d->cl[i]);
+	auditd_asm_free(d->auditd);	/* emits what is open */
 	if (last != NULL) {
 		syslogd_log_counters(d);
 		syslogd_stats(d, last);

@@ -4,7 +4,7 @@ rules-emerging-threats/, rules-threat-hunting/): the SigmaHQ sample of
 ../shared/data/sigma (when present) plus rules written here, one per
 edge of the scope definition.  Checks which files are in scope (web
 server, proxy, firewall, DNS, Zeek, Apache, nginx, Linux without
-category and other than auditd; a later YAML document counts; a
+any service or category, auditd included; a later YAML document counts; a
 logsource's `definition` text does not), the loaded / refused / below
 `test` counts, that each refusal lands in its group (log source the
 sensors do not produce, field they do not produce, other), and the exit
@@ -83,10 +83,10 @@ CRAFTED = {
         False, None),
     "rules/linux/auditd/lnx_auditd.yml": (rule(
         9, "    product: linux\n    service: auditd\n",
-        "    sel:\n        type: 'EXECVE'\n    condition: sel\n"), False, None),
+        "    sel:\n        type: 'EXECVE'\n    condition: sel\n"), True, "load"),
     "rules/linux/process_creation/proc_lnx.yml": (rule(
         10, "    product: linux\n    category: process_creation\n",
-        "    sel:\n        Image|endswith: '/nc'\n    condition: sel\n"), False, None),
+        "    sel:\n        Image|endswith: '/nc'\n    condition: sel\n"), True, "load"),
 }
 
 WINDOWS = {

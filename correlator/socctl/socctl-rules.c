@@ -192,6 +192,7 @@ struct rt_rule {
 };
 
 struct rt {
+	struct auditd_asm	*auditd;	/* audit records, joined */
 	struct ruleset		*rs;
 	struct rs_scratch	*sc;
 	int			 json;
@@ -377,7 +378,11 @@ rt_line(struct rt *t, const struct logparse_ctx *ctx, struct soc_event *ev,
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	line[n] = '\0';		/* a newline or the spare byte past the input */
-	if (!events) {
+	if (!events && log_auditd_record(line, n) >= 0 &&
+	    (t->auditd != NULL ||
+	    (t->auditd = auditd_asm_new(0, 0, rt_event, t)) != NULL)) {
+		auditd_asm_feed(t->auditd, ctx, line, n, NULL, false);
+	} else if (!events) {
 		log_syslog_parse(ctx, line, n, ev);
 		rt_event(t, ev);
 	} else if (n > 0) {
@@ -440,6 +445,8 @@ rt_lines(struct rt *t, const char *path, int events)
 		have = (size_t)(end - p);
 		memmove(buf, p, have);
 	}
+	auditd_asm_free(t->auditd);	/* emits the events still open */
+	t->auditd = NULL;
 	free(buf);
 	close(fd);
 	return rc;

@@ -181,7 +181,38 @@ enum soc_ftype {
 	X(USER_DOMAIN,		"user.domain",			SOC_T_STR) \
 	X(USER_ID,		"user.id",			SOC_T_STR) \
 	X(DEST_DOMAIN,		"destination.domain",		SOC_T_STR) \
-	X(SOC_WINLOG_RECOVERED,	"soc.winlog.recovered",		SOC_T_INT)
+	X(SOC_WINLOG_RECOVERED,	"soc.winlog.recovered",		SOC_T_INT) \
+	X(PROCESS_TITLE,	"process.title",			SOC_T_STR) \
+	X(PROCESS_ARGS_COUNT,	"process.args_count",		SOC_T_INT) \
+	X(USER_EFF_ID,		"user.effective.id",		SOC_T_STR) \
+	X(USER_EFF_NAME,	"user.effective.name",		SOC_T_STR) \
+	X(USER_AUDIT_ID,	"user.audit.id",			SOC_T_STR) \
+	X(USER_AUDIT_NAME,	"user.audit.name",		SOC_T_STR) \
+	X(USER_GROUP_ID,	"user.group.id",			SOC_T_STR) \
+	X(SERVICE_NAME,		"service.name",			SOC_T_STR) \
+	X(AUDITD_MSG_TYPE,	"auditd.message_type",		SOC_T_STR) \
+	X(AUDITD_SEQUENCE,	"auditd.sequence",		SOC_T_INT) \
+	X(AUDITD_RESULT,	"auditd.result",			SOC_T_STR) \
+	X(AUDITD_SESSION,	"auditd.session",		SOC_T_STR) \
+	X(AUDITD_SYSCALL,	"auditd.data.syscall",		SOC_T_STR) \
+	X(AUDITD_TTY,		"auditd.data.tty",		SOC_T_STR) \
+	X(AUDITD_A0,		"auditd.data.a0",		SOC_T_STR) \
+	X(SOC_AUDITD_TYPE,	"soc.auditd.record_type",		SOC_T_STR) \
+	X(SOC_AUDITD_KEY,	"soc.auditd.key",		SOC_T_STR) \
+	X(SOC_AUDITD_NAMETYPE,	"soc.auditd.path.nametype",	SOC_T_STR) \
+	X(SOC_AUDITD_RECORDS,	"soc.auditd.records",		SOC_T_INT) \
+	X(SOC_AUDITD_INCOMPLETE, "soc.auditd.incomplete",		SOC_T_INT) \
+	X(SOC_AUDITD_ARG0,	"soc.auditd.execve.a0",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG1,	"soc.auditd.execve.a1",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG2,	"soc.auditd.execve.a2",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG3,	"soc.auditd.execve.a3",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG4,	"soc.auditd.execve.a4",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG5,	"soc.auditd.execve.a5",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG6,	"soc.auditd.execve.a6",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG7,	"soc.auditd.execve.a7",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG8,	"soc.auditd.execve.a8",		SOC_T_STR) \
+	X(SOC_AUDITD_ARG9,	"soc.auditd.execve.a9",		SOC_T_STR) \
+	X(SOC_NET_INITIATED,	"soc.network.initiated",		SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

@@ -3,7 +3,7 @@
  * indicator-hit rules of ingest-intel.c, by confidence).  They carry only
  * the metadata an incident needs (rules.h: rule_id() ... rule_tags()) and
  * never match an event; their address is their identity for aggregation.
- * Bottom of the engine: calls nobody.
+ * Freed as any rule is (rule_free).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +35,5 @@ rule_builtin_new(const char *id, const char *title, const char *level,
 void
 rule_builtin_free(struct rule *r)
 {
-	if (r == NULL)
-		return;
-	free(r->id);
-	free(r->name);
-	free(r->title);
-	free(r->level);
-	free(r->author);
-	free(r->tags);
-	free(r->status);
-	free(r);
+	rule_free(r);		/* the fields it never set are NULL */
 }

@@ -661,18 +661,13 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		    in->max_behind)) {
 			clamped++;
 			bound_raw(in);
-		} else if (in->ev.ts > now) {
+		} else if (soc_event_cap_time(&in->ev, now))
 			/* ahead within the tolerance: still never later than
 			 * the receive time, or a window holding it skips the
 			 * real events behind it (a line stamped now+280 s
 			 * blinds a 2-minute rule); not counted: a clock a
 			 * little fast is not forging */
-			if (!soc_event_has(&in->ev, SOC_F_SOC_TS_CLAIMED))
-				soc_event_set_int(&in->ev, SOC_F_SOC_TS_CLAIMED,
-				    in->ev.ts);
-			in->ev.ts = now;
 			bound_raw(in);
-		}
 		/* the agency and sensor come from the key, never the event */
 		soc_event_stamp(&in->ev, SOC_F_ORGANIZATION_ID, sen->agency);
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);

@@ -484,6 +484,15 @@ soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz)
 	return -1;
 }
 
+/* The receive time for the event, its first claim kept. */
+static void
+claim_now(struct soc_event *ev, int64_t now_ns)
+{
+	if (!soc_event_has(ev, SOC_F_SOC_TS_CLAIMED))
+		soc_event_set_int(ev, SOC_F_SOC_TS_CLAIMED, ev->ts);
+	ev->ts = now_ns;
+}
+
 bool
 soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
     int64_t max_ahead_ns, int64_t max_behind_ns)
@@ -496,9 +505,16 @@ soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
 
 	if (!ahead && !behind && t >= 0)
 		return false;
-	if (!soc_event_has(ev, SOC_F_SOC_TS_CLAIMED))
-		soc_event_set_int(ev, SOC_F_SOC_TS_CLAIMED, t);
-	ev->ts = now_ns;
+	claim_now(ev, now_ns);
+	return true;
+}
+
+bool
+soc_event_cap_time(struct soc_event *ev, int64_t now_ns)
+{
+	if (ev->ts <= now_ns && ev->ts >= 0)
+		return false;
+	claim_now(ev, now_ns);
 	return true;
 }
 

@@ -385,6 +385,18 @@ test_bound_time(void)
 	soc_event_reset(e);
 	e->ts = 0;
 	CHECK(!soc_event_bound_time(e, now, 300 * s, 0));
+
+	/* the cap: anything later than now becomes now, the claim kept */
+	soc_event_reset(e);
+	e->ts = now + 5 * s;
+	CHECK(!soc_event_bound_time(e, now, 300 * s, 0));
+	CHECK(soc_event_cap_time(e, now));
+	CHECK_INT(e->ts, now);
+	CHECK_INT(soc_event_int(e, SOC_F_SOC_TS_CLAIMED, 0), now + 5 * s);
+	CHECK(!soc_event_cap_time(e, now));
+	e->ts = now - s;
+	CHECK(!soc_event_cap_time(e, now));
+	CHECK_INT(e->ts, now - s);
 }
 
 /* Codes: agency codes, sensor and province names, forward.name. */

@@ -397,6 +397,13 @@ int	soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz);
  */
 bool	soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
 	    int64_t max_ahead_ns, int64_t max_behind_ns);
+/*
+ * The receiver's cap: a stamp later than now (or before 1970) becomes now,
+ * its claim kept as above; the correlator applies it to every event after
+ * the bounds, so no window ever sees a time ahead of the receive time.
+ * True when the time was replaced.
+ */
+bool	soc_event_cap_time(struct soc_event *ev, int64_t now_ns);
 
 /* IP helpers. */
 int	soc_ip_parse(const char *s, size_t len, struct soc_ip *ip);	/* 0/-1 */

@@ -275,13 +275,11 @@ bound_alert_time(const struct ingest *in, int64_t now,
 {
 	int n = 0;
 
-	if (r->last_seen < 0 || (r->last_seen > now &&
-	    (uint64_t)r->last_seen - (uint64_t)now > (uint64_t)in->max_ahead)) {
+	if (soc_time_outside(r->last_seen, now, in->max_ahead, 0)) {
 		r->last_seen = now;
 		n = 1;
 	}
-	if (r->first_seen < 0 || (r->first_seen > now &&
-	    (uint64_t)r->first_seen - (uint64_t)now > (uint64_t)in->max_ahead)) {
+	if (soc_time_outside(r->first_seen, now, in->max_ahead, 0)) {
 		r->first_seen = now;
 		n = 1;
 	}

@@ -494,16 +494,22 @@ claim_now(struct soc_event *ev, int64_t now_ns)
 }
 
 bool
-soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
-    int64_t max_ahead_ns, int64_t max_behind_ns)
+soc_time_outside(int64_t t, int64_t now_ns, int64_t max_ahead_ns,
+    int64_t max_behind_ns)
 {
-	int64_t t = ev->ts;
 	bool ahead = t > now_ns && (uint64_t)t - (uint64_t)now_ns >
 	    (uint64_t)max_ahead_ns;
 	bool behind = max_behind_ns > 0 && t < now_ns &&
 	    (uint64_t)now_ns - (uint64_t)t > (uint64_t)max_behind_ns;
 
-	if (!ahead && !behind && t >= 0)
+	return ahead || behind || t < 0;
+}
+
+bool
+soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
+    int64_t max_ahead_ns, int64_t max_behind_ns)
+{
+	if (!soc_time_outside(ev->ts, now_ns, max_ahead_ns, max_behind_ns))
 		return false;
 	claim_now(ev, now_ns);
 	return true;

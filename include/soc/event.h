@@ -397,6 +397,10 @@ int	soc_event_text(const struct soc_event *ev, int f, char *out, size_t outsz);
  */
 bool	soc_event_bound_time(struct soc_event *ev, int64_t now_ns,
 	    int64_t max_ahead_ns, int64_t max_behind_ns);
+/* The test alone, for a stamp that is not an event's (a national alert's
+ * first and last seen): outside the bounds, or before 1970. */
+bool	soc_time_outside(int64_t t, int64_t now_ns, int64_t max_ahead_ns,
+	    int64_t max_behind_ns);
 /*
  * The receiver's cap: a stamp later than now (or before 1970) becomes now,
  * its claim kept as above; the correlator applies it to every event after

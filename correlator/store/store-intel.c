@@ -4,6 +4,7 @@
  * indicator hit): statements are prepared per call, outside the
  * statement cache.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,41 +82,38 @@ run_tx(struct store *st, const char *sql, const char *a, int64_t v)
 	return n;
 }
 
-/* Deletes source's rows of versions other than keep (0: all), a chunk
- * per transaction so the correlator's writes are never held up long. */
+/* Deletes source's rows whose version matches cond against keep ("!="
+ * other than keep, ">" above it: an import undone), a chunk per
+ * transaction so the correlator's writes are never held up long. */
 static int64_t
-delete_rows(struct store *st, const char *source, int64_t keep)
+delete_chunked(struct store *st, const char *source, const char *cond,
+    int64_t keep)
 {
+	char sql[256];
 	int64_t n, total = 0;
 
+	snprintf(sql, sizeof(sql), "DELETE FROM indicators WHERE (value, type,"
+	    " source, version) IN (SELECT value, type, source, version FROM"
+	    " indicators WHERE source = ?1 AND version %s ?2 LIMIT %d)",
+	    cond, CHUNK_ROWS);
 	do {
-		n = run_tx(st, "DELETE FROM indicators WHERE (value, type, source,"
-		    " version) IN (SELECT value, type, source, version FROM"
-		    " indicators WHERE source = ?1 AND version != ?2 LIMIT "
-		    "20000)", source, keep);
-		if (n == -1)
+		if ((n = run_tx(st, sql, source, keep)) == -1)
 			return -1;
 		total += n;
 	} while (n > 0);
 	return total;
 }
 
-/* Deletes source's rows above version keep (an import undone). */
+static int64_t
+delete_rows(struct store *st, const char *source, int64_t keep)
+{
+	return delete_chunked(st, source, "!=", keep);
+}
+
 static int64_t
 delete_rows_above(struct store *st, const char *source, int64_t keep)
 {
-	int64_t n, total = 0;
-
-	do {
-		n = run_tx(st, "DELETE FROM indicators WHERE (value, type, source,"
-		    " version) IN (SELECT value, type, source, version FROM"
-		    " indicators WHERE source = ?1 AND version > ?2 LIMIT "
-		    "20000)", source, keep);
-		if (n == -1)
-			return -1;
-		total += n;
-	} while (n > 0);
-	return total;
+	return delete_chunked(st, source, ">", keep);
 }
 
 /* The version the next import of source writes: above any seen. */

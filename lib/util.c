@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -251,4 +254,21 @@ soc_code_ok(const char *s)
 		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
 			return 0;
 	return i > 0 && i < 64;
+}
+
+void
+soc_addr_text(const struct sockaddr_storage *ss, char *out, size_t outsz)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	out[0] = '\0';
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outsz);
+	else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
+		    (socklen_t)outsz);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outsz);
 }

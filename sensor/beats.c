@@ -331,23 +331,6 @@ bs_refuse(struct beats *b, struct bconn *c, int reason)
 	bs_conn_close(b, c);
 }
 
-static void
-bs_addr(const struct sockaddr_storage *ss, char *out, size_t outsz)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-	out[0] = '\0';
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outsz);
-	else if (ss->ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
-		    (socklen_t)outsz);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outsz);
-}
-
 /*
  * Out of descriptors: the connection stays in the backlog and the
  * level-triggered listener would wake us at once, forever.  Stop
@@ -394,7 +377,7 @@ bs_accept(struct beats *b)
 		}
 		c->kind = BK_CLIENT;
 		c->fd = fd;
-		bs_addr(&ss, c->addr, sizeof(c->addr));
+		soc_addr_text(&ss, c->addr, sizeof(c->addr));
 		c->active_ms = soc_mono_ms();
 		if ((c->sess = beats_session_new(&b->conf, b->emit, b->arg,
 		    &b->st)) == NULL)

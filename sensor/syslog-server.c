@@ -396,24 +396,6 @@ sd_emit(struct syslogd *d, const char *addr, const char *msg, size_t n,
 	d->emit(d->arg, &d->ev);
 }
 
-/* Address as text; an IPv4-mapped IPv6 address in its IPv4 form. */
-static void
-sd_addr(const struct sockaddr_storage *ss, char *out, size_t outsz)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-	out[0] = '\0';
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outsz);
-	else if (ss->ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
-		    (socklen_t)outsz);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outsz);
-}
-
 /*
  * UDP.
  */
@@ -473,7 +455,7 @@ sd_udp_read(struct syslogd *d, size_t li)
 		while (n > 0 && (d->ubuf[n - 1] == '\n' ||
 		    d->ubuf[n - 1] == '\r' || d->ubuf[n - 1] == '\0'))
 			n--;
-		sd_addr(&ss, addr, sizeof(addr));
+		soc_addr_text(&ss, addr, sizeof(addr));
 		d->c.udp++;
 		sd_emit(d, addr, d->ubuf, n, flags);
 	}
@@ -707,7 +689,7 @@ sd_accept(struct syslogd *d, int lfd)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			return;
-		sd_addr(&ss, addr, sizeof(addr));
+		soc_addr_text(&ss, addr, sizeof(addr));
 		if ((c = sd_slot(d, addr, &own)) == NULL ||
 		    (c->buf = malloc(d->bufcap)) == NULL) {
 			if (own)

@@ -21,6 +21,11 @@ int64_t	soc_parse_duration(const char *s);
  * log line or PROVINCE/AGENCY would read otherwise).  1 valid, 0 not.
  */
 int	soc_code_ok(const char *s);
+/* A socket address as text (an IPv4-mapped IPv6 address in its IPv4
+ * form); "" for another family. */
+struct sockaddr_storage;
+void	soc_addr_text(const struct sockaddr_storage *ss, char *out,
+	    size_t outsz);
 
 /*
  * CURVE keys.  A key file holds one Z85 key (40 chars) on its first line;

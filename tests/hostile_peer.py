@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import struct
 import subprocess
+import tempfile
 import sys
 
 from soctest import (CORR, SOCCTL, SRC, TIME_SCALE, run, sanitizer_clean, stop,
@@ -191,3 +192,23 @@ def free_port():
     s.close()
     return port
 
+
+
+def run_cases(cases, prefix):
+    """Runs each case(tmp, zctx) in a temp dir of its own: a case that
+    breaks is a failure, not a skip.  The context is destroyed, not
+    terminated: a socket an exception left open would make term() wait
+    forever, a failure turned into the test's timeout."""
+    from soctest import check, done
+    zctx = zmq.Context()
+    for case in cases:
+        tmp = tempfile.mkdtemp(prefix=f"{prefix}-{case.__name__}-")
+        try:
+            case(tmp, zctx)
+        except Exception as e:
+            check(False, f"{case.__name__}: {type(e).__name__}: {e}")
+        finally:
+            if not os.environ.get("SOC_KEEP_TMP"):
+                shutil.rmtree(tmp, ignore_errors=True)
+    zctx.destroy(linger=0)
+    return done()

@@ -93,7 +93,7 @@ def main():
         check(False, f"{type(e).__name__}: {e}")
     finally:
         corr.stop()
-        zctx.term()
+        zctx.destroy(linger=0)
         if not os.environ.get("SOC_KEEP_TMP"):
             shutil.rmtree(tmp, ignore_errors=True)
     return done()

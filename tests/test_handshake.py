@@ -23,7 +23,7 @@ import time
 
 from soctest import (CORR, SENSOR, TIME_SCALE, check, done, free_port, run,
                      SOCCTL, wait_until)
-from hostile_peer import Correlator, key_of, zmq
+from hostile_peer import run_cases, Correlator, key_of, zmq
 
 WRONG = "does not decrypt"
 SUMMARY = "more refused handshake"
@@ -196,21 +196,8 @@ def forward_wrong_key(tmp, zctx):
 
 
 def main():
-    zctx = zmq.Context()
-    for case in (wrong_server_key, not_enrolled, refusals_summarised,
-                 forward_wrong_key):
-        tmp = tempfile.mkdtemp(prefix=f"soc-hs-{case.__name__}-")
-        try:
-            case(tmp, zctx)
-        except Exception as e:  # a case that breaks is a failure, not a skip
-            check(False, f"{case.__name__}: {type(e).__name__}: {e}")
-        finally:
-            if not os.environ.get("SOC_KEEP_TMP"):
-                shutil.rmtree(tmp, ignore_errors=True)
-    # destroy, not term: a socket an exception left open would make
-    # term() wait forever, a failure turned into the test's timeout
-    zctx.destroy(linger=0)
-    return done()
+    return run_cases((wrong_server_key, not_enrolled, refusals_summarised,
+                 forward_wrong_key), "soc-hs")
 
 
 if __name__ == "__main__":

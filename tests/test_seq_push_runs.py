@@ -174,7 +174,7 @@ uplink:
             with open(serr, errors="replace") as f:
                 sanitizer_clean(f.read(), "sensor")
         corr.stop()
-        zctx.term()
+        zctx.destroy(linger=0)
         if not os.environ.get("SOC_KEEP_TMP"):
             shutil.rmtree(tmp, ignore_errors=True)
     return done()

@@ -27,7 +27,7 @@ import time
 
 from soctest import (SENSOR, check, done, free_port as free_udp,
                      sanitizer_clean, stop, wait_until)
-from hostile_peer import (EVENTS, ACK, Correlator, Peer, batch, ssh_failure,
+from hostile_peer import (run_cases, EVENTS, ACK, Correlator, Peer, batch, ssh_failure,
                           zmq)
 
 MAX_AHEAD = 300		# ingest.max_ahead_s and logs.max_ahead_s defaults
@@ -146,18 +146,7 @@ uplink:
 
 
 def main():
-    zctx = zmq.Context()
-    for case in (peer, syslog):
-        tmp = tempfile.mkdtemp(prefix=f"soc-tahead-{case.__name__}-")
-        try:
-            case(tmp, zctx)
-        except Exception as e:  # a case that breaks is a failure, not a skip
-            check(False, f"{case.__name__}: {type(e).__name__}: {e}")
-        finally:
-            if not os.environ.get("SOC_KEEP_TMP"):
-                shutil.rmtree(tmp, ignore_errors=True)
-    zctx.term()
-    return done()
+    return run_cases((peer, syslog), "soc-tahead")
 
 
 if __name__ == "__main__":

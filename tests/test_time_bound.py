@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from soctest import check, done, wait_until
-from hostile_peer import (EVENTS, ACK, INT64_MAX, INT64_MIN, Correlator,
+from hostile_peer import (run_cases, EVENTS, ACK, INT64_MAX, INT64_MIN, Correlator,
                           Peer, batch, ssh_failure, zmq)
 
 T2126 = 4922899200 * 10**9	# 2126-01-01T00:00:00Z
@@ -124,20 +124,7 @@ def behind(tmp, zctx):
 
 
 def main():
-    zctx = zmq.Context()
-    for case in (ahead, behind):
-        tmp = tempfile.mkdtemp(prefix=f"soc-tbound-{case.__name__}-")
-        try:
-            case(tmp, zctx)
-        except Exception as e:  # a case that breaks is a failure, not a skip
-            check(False, f"{case.__name__}: {type(e).__name__}: {e}")
-        finally:
-            if not os.environ.get("SOC_KEEP_TMP"):
-                shutil.rmtree(tmp, ignore_errors=True)
-    # destroy, not term: a socket an exception left open would make
-    # term() wait forever, a failure turned into the test's timeout
-    zctx.destroy(linger=0)
-    return done()
+    return run_cases((ahead, behind), "soc-tbound")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "soc/conf.h"
+#include "logparse.h"
 #include "pkt.h"
 
 /* Called between large reads: timers, batches, reports. */
@@ -75,6 +76,7 @@ struct logfile_stats {
 	uint64_t	files_failed;	/* read_once could not open or read */
 	uint64_t	pieces;		/* over-long lines cut */
 	uint64_t	links_refused;	/* a link where a file was expected */
+	struct auditd_stats audit;	/* audit.log records (logparse.h) */
 };
 
 struct logfile_set;
@@ -144,6 +146,7 @@ struct syslogd_stats {
 	uint64_t	tcp_evicted_hogs; /* live, over a fair share */
 	uint64_t	tcp_rejected_15m; /* tcp_rejected, last 15 minutes */
 	uint64_t	tcp_evicted_senders_15m;
+	struct auditd_stats audit;	/* audisp records */
 };
 
 struct syslogd;

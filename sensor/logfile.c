@@ -779,6 +779,9 @@ logfile_stats(const struct logfile_set *ls, struct logfile_stats *st)
 {
 	*st = ls->st;
 	st->links_refused += ls->dirs.refusals;
+	memset(&st->audit, 0, sizeof(st->audit));
+	if (ls->auditd != NULL)
+		auditd_asm_stats(ls->auditd, &st->audit);
 }
 
 int

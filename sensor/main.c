@@ -662,7 +662,7 @@ struct counter {
 	uint64_t	 value;
 };
 
-#define MAX_COUNTERS	96
+#define MAX_COUNTERS	112
 
 static size_t
 collect_counters(struct sensor *s, struct counter *c)
@@ -720,6 +720,28 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "winlog_bad_utf16", evtx.st.bad_utf16 };
 	c[n++] = (struct counter){ "winlog_names_refused", evtx.st.names_refused };
 	c[n++] = (struct counter){ "winlog_values_cut", evtx.st.values_cut };
+	{
+		struct auditd_stats a = ls.audit;
+
+		a.records += sy.audit.records;
+		a.events += sy.audit.events;
+		a.malformed += sy.audit.malformed;
+		a.cut += sy.audit.cut;
+		a.dropped += sy.audit.dropped;
+		a.evicted += sy.audit.evicted;
+		a.incomplete += sy.audit.incomplete;
+		a.timed_out += sy.audit.timed_out;
+		a.open += sy.audit.open;
+		c[n++] = (struct counter){ "auditd_records", a.records };
+		c[n++] = (struct counter){ "auditd_events", a.events };
+		c[n++] = (struct counter){ "auditd_malformed", a.malformed };
+		c[n++] = (struct counter){ "auditd_cut", a.cut };
+		c[n++] = (struct counter){ "auditd_dropped", a.dropped };
+		c[n++] = (struct counter){ "auditd_evicted", a.evicted };
+		c[n++] = (struct counter){ "auditd_incomplete", a.incomplete };
+		c[n++] = (struct counter){ "auditd_timed_out", a.timed_out };
+		c[n++] = (struct counter){ "auditd_open", a.open };
+	}
 	nxlog_stats_get(&nx);
 	c[n++] = (struct counter){ "nxlog_events", nx.events };
 	c[n++] = (struct counter){ "nxlog_refused", nx.refused };

@@ -165,6 +165,7 @@ struct syslogd {
 	int64_t			 zone_window;	/* mono ms: this minute's lines */
 	unsigned		 zone_lines;
 	struct auditd_asm	*auditd;	/* audisp records, or NULL */
+	struct auditd_stats	 audit_last;	/* its counters once freed */
 };
 
 /*
@@ -960,6 +961,10 @@ syslogd_stats(const struct syslogd *d, struct syslogd_stats *st)
 	st->tcp_rejected_15m = sd_recent_sum(&d->rec_rejected, soc_mono_ms());
 	st->tcp_evicted_senders_15m = sd_recent_sum(&d->rec_evicted_senders,
 	    soc_mono_ms());
+	if (d->auditd != NULL)
+		auditd_asm_stats(d->auditd, &st->audit);
+	else
+		st->audit = d->audit_last;
 }
 
 void
@@ -970,7 +975,12 @@ syslogd_close(struct syslogd *d, struct syslogd_stats *last)
 	for (size_t i = 0; i < SD_MAX_CLIENTS; i++)
 		if (d->cl[i].fd != -1)
 			sd_client_end(d, &d->cl[i]);
-	auditd_asm_free(d->auditd);	/* emits what is open */
+	if (d->auditd != NULL) {
+		auditd_asm_flush(d->auditd);	/* emits what is open */
+		auditd_asm_stats(d->auditd, &d->audit_last);
+		auditd_asm_free(d->auditd);
+		d->auditd = NULL;
+	}
 	if (last != NULL) {
 		syslogd_log_counters(d);
 		syslogd_stats(d, last);

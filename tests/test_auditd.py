@@ -192,6 +192,16 @@ syslog:
         err = open(errp).read()
         sanitizer_clean(err, "sensor")
         check("audit records:" in err, "the audit counters are logged at exit")
+        # the same counters travel in every heartbeat (one table: the
+        # counters line at exit is what a heartbeat carries)
+        import re
+        cnt = {k: int(v) for k, v in re.findall(r"(auditd_[a-z_]+) (\d+)", err)}
+        with open(log) as f:
+            want = sum(1 for l in f if "msg=audit(" in l) + 2 * len(EXEC)
+        check(cnt.get("auditd_records") == want,
+              f"auditd_records counts the file's and the listeners' {want} records: {cnt}")
+        check(cnt.get("auditd_events", 0) >= 4,
+              f"auditd_events counts both intakes' events: {cnt}")
     return done()
 
 

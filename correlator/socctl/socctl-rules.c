@@ -52,7 +52,7 @@ file_exists(const char *path)
  * NULL to let ruleset_load take a rule directory's or report the
  * installed one missing.
  */
-static const char *
+const char *
 rules_mapping(const char **dirs, size_t ndirs, char *buf, size_t len)
 {
 	char exe[PATH_MAX];

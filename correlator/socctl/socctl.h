@@ -214,5 +214,10 @@ int	cmd_stats(struct ctx *, int, char **);
 int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 int	cmd_rules_test(struct ctx *, int, char **);
+/* socctl-rules.c: the mapping file when none is given (NULL: a rule
+ * directory's own); socctl-update.c: rules update. */
+const char *rules_mapping(const char **dirs, size_t ndirs, char *buf,
+	    size_t len);
+int	cmd_rules_update(struct ctx *, int, char **);
 
 #endif

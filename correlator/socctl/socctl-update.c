@@ -27,13 +27,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <nettle/sha2.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -52,6 +50,7 @@ extern char **environ;
 
 #define DEFAULT_CONF	"/etc/soc/correlator.yml"
 #define PKG_MAX_BYTES	(256U << 20)	/* the package as fetched */
+#define FILE_MAX	(16U << 20)	/* a file of ours read back */
 #define MARK		"# socctl rules update:"
 #define MARK_REFRESH	"# sigmahq-refresh:"
 #define HEADER_LINES	6
@@ -140,142 +139,6 @@ struct upd {
 	char		 reload_how[512];
 };
 
-/* ---- the package's bytes ---- */
-
-struct buf {
-	char	*d;
-	size_t	 n, cap;
-};
-
-static int
-buf_add(struct buf *b, const void *p, size_t n)
-{
-	char *d;
-
-	if (b->n + n > PKG_MAX_BYTES)
-		return -1;
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		if ((d = realloc(b->d, cap)) == NULL)
-			return -1;
-		b->d = d;
-		b->cap = cap;
-	}
-	memcpy(b->d + b->n, p, n);
-	b->n += n;
-	return 0;
-}
-
-static int
-fetch_file(const char *path, struct buf *b)
-{
-	char chunk[65536];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errx1("rules update: %s: %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			close(fd);
-			return errx1("rules update: %s: %s", path, strerror(errno));
-		}
-		if (buf_add(b, chunk, (size_t)n) == -1) {
-			close(fd);
-			return errx1("rules update: %s: larger than %u MiB (or out"
-			    " of memory)", path, PKG_MAX_BYTES >> 20);
-		}
-	}
-	close(fd);
-	return 0;
-}
-
-static size_t
-curl_sink(char *p, size_t size, size_t n, void *arg)
-{
-	return buf_add(arg, p, size * n) == 0 ? size * n : 0;
-}
-
-static int
-fetch_url(const char *url, struct buf *b)
-{
-	char cerr[CURL_ERROR_SIZE] = "";
-	CURLcode rc;
-	CURL *h;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-	    (h = curl_easy_init()) == NULL)
-		return errx1("rules update: cannot start libcurl");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)PKG_MAX_BYTES);
-	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "socctl/" SOC_VERSION);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_sink);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	rc = curl_easy_perform(h);
-	curl_easy_cleanup(h);
-	curl_global_cleanup();
-	if (rc != CURLE_OK)
-		return errx1("rules update: %s: %s", url, cerr[0] ? cerr :
-		    curl_easy_strerror(rc));
-	return 0;
-}
-
-static int
-is_http(const char *s)
-{
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
-}
-
-static int
-fetch(const char *src, struct buf *b)
-{
-	if (strncmp(src, "file://", 7) == 0) {
-		if (src[7] != '/')
-			return errx1("rules update: %s: a file URL names an"
-			    " absolute path (file:///path)", src);
-		return fetch_file(src + 7, b);
-	}
-	if (is_http(src))
-		return fetch_url(src, b);
-	if (strstr(src, "://") != NULL)
-		return errx1("rules update: %s: give a file, a file:// URL or an"
-		    " http(s) URL", src);
-	return fetch_file(src, b);
-}
-
-static void
-sha256_hex(const void *p, size_t n, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t d[SHA256_DIGEST_SIZE];
-	struct sha256_ctx ctx;
-
-	sha256_init(&ctx);
-	sha256_update(&ctx, n, p);
-	sha256_digest(&ctx, sizeof(d), d);
-	for (size_t i = 0; i < sizeof(d); i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 /* ---- files ---- */
 
 static int
@@ -297,7 +160,7 @@ rm_tree(const char *path)
 static char *
 read_all(const char *path, size_t *len)
 {
-	struct buf b = { 0 };
+	struct fetch_buf b = { .max = FILE_MAX };
 	char chunk[16384];
 	ssize_t n;
 	int fd;
@@ -306,10 +169,10 @@ read_all(const char *path, size_t *len)
 		return NULL;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
 	    (n == -1 && errno == EINTR))
-		if (n > 0 && buf_add(&b, chunk, (size_t)n) == -1)
+		if (n > 0 && fetch_add(&b, chunk, (size_t)n) == -1)
 			break;
 	close(fd);
-	if (buf_add(&b, "", 1) == -1) {
+	if (fetch_add(&b, "", 1) == -1) {
 		free(b.d);
 		return NULL;
 	}
@@ -356,7 +219,7 @@ list_rules(const char *dir, const char *rel, struct strs *out, int strict,
 	snprintf(path, sizeof(path), "%s%s%s", dir, rel[0] ? "/" : "", rel);
 	if (depth > 16 || (d = opendir(path)) == NULL)
 		return depth == 0 && errno == ENOENT ? 0 :
-		    errx1("rules update: %s: %s", path, strerror(errno));
+		    -errx1("rules update: %s: %s", path, strerror(errno));
 	while ((de = readdir(d)) != NULL && rc == 0) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -379,7 +242,7 @@ list_rules(const char *dir, const char *rel, struct strs *out, int strict,
 
 				free(t);
 				if (!ours) {
-					rc = errx1("rules update: %s: not written by "
+					rc = -errx1("rules update: %s: not written by "
 					    "socctl rules update; refusing to replace %s"
 					    " (keep local rules in another directory)",
 					    path, dir);
@@ -390,7 +253,7 @@ list_rules(const char *dir, const char *rel, struct strs *out, int strict,
 		} else if (strict && depth == 0 && strcmp(de->d_name,
 		    "REFUSED.txt") != 0 && strcmp(de->d_name, "PACKAGE.txt") != 0 &&
 		    strncmp(de->d_name, "LICENSE", 7) != 0) {
-			rc = errx1("rules update: %s: not written by socctl rules"
+			rc = -errx1("rules update: %s: not written by socctl rules"
 			    " update; refusing to replace %s", path, dir);
 		}
 	}
@@ -409,28 +272,28 @@ stage_write(struct upd *u, const char *rel, const char *head,
 
 	if (snprintf(path, sizeof(path), "%s/%s", u->stage, rel) >=
 	    (int)sizeof(path))
-		return errx1("rules update: %s: path too long", rel);
+		return -errx1("rules update: %s: path too long", rel);
 	for (sl = path + strlen(u->stage) + 1; (sl = strchr(sl, '/')) != NULL;
 	    sl++) {
 		*sl = '\0';
 		if (mkdir(path, 0755) == -1 && errno != EEXIST)
-			return errx1("rules update: %s: %s", path, strerror(errno));
+			return -errx1("rules update: %s: %s", path, strerror(errno));
 		*sl = '/';
 	}
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0644)) == -1)
-		return errx1("rules update: %s: %s%s", rel, strerror(errno),
+		return -errx1("rules update: %s: %s%s", rel, strerror(errno),
 		    errno == EEXIST ? " (twice in the package)" : "");
 	if ((f = fdopen(fd, "w")) == NULL) {
 		close(fd);
-		return errx1("rules update: %s: %s", path, strerror(errno));
+		return -errx1("rules update: %s: %s", path, strerror(errno));
 	}
 	if (head != NULL)
 		fputs(head, f);
 	fwrite(data, 1, len, f);
 	if (fflush(f) == EOF || ferror(f) || fsync(fileno(f)) == -1) {
 		fclose(f);
-		return errx1("rules update: %s: %s", path, strerror(errno));
+		return -errx1("rules update: %s: %s", path, strerror(errno));
 	}
 	fclose(f);
 	return 0;
@@ -593,7 +456,7 @@ check_stage(struct upd *u)
 	}
 	while ((n = check_round(u)) > 0)
 		if (++rounds == MAX_ROUNDS)
-			return errx1("rules update: still refusing rules after %d"
+			return -errx1("rules update: still refusing rules after %d"
 			    " rounds", MAX_ROUNDS);
 	(void)unlink(dst);
 	return n;
@@ -608,7 +471,7 @@ diff(struct upd *u)
 	    list_rules(u->stage, "", &u->kept, 0, 0) == -1)
 		return -1;
 	if (u->old.oom || u->kept.oom)
-		return errx1("rules update: out of memory");
+		return -errx1("rules update: out of memory");
 	qsort(u->old.v, u->old.n, sizeof(*u->old.v), strs_cmp);
 	qsort(u->kept.v, u->kept.n, sizeof(*u->kept.v), strs_cmp);
 	for (size_t i = 0; i < u->kept.n; i++) {
@@ -654,14 +517,14 @@ write_notes(struct upd *u)
 	    " update, package sha256 %s)\n", u->sha);
 	for (size_t i = 0; i < u->refused.n; i++)
 		soc_sbuf_printf(&b, "%s\n", u->refused.v[i]);
-	rc = b.oom ? errx1("rules update: out of memory") :
+	rc = b.oom ? -errx1("rules update: out of memory") :
 	    stage_write(u, "REFUSED.txt", NULL, b.data, b.len);
 	soc_sbuf_reset(&b);
 	soc_sbuf_printf(&b, "source: %s\nsha256: %s\nrule_files: %zu\nkept: %zu\n"
 	    "out_of_scope: %zu\nrefused: %zu\n", u->source, u->sha, u->files,
 	    u->kept.n, u->out_of_scope, u->refused.n);
 	if (rc == 0)
-		rc = b.oom ? errx1("rules update: out of memory") :
+		rc = b.oom ? -errx1("rules update: out of memory") :
 		    stage_write(u, "PACKAGE.txt", NULL, b.data, b.len);
 	soc_sbuf_free(&b);
 	return rc;
@@ -675,7 +538,7 @@ swap_in(struct upd *u)
 
 	if (lstat(u->target, &sb) == -1) {
 		if (rename(u->stage, u->target) == -1)
-			return errx1("rules update: rename to %s: %s", u->target,
+			return -errx1("rules update: rename to %s: %s", u->target,
 			    strerror(errno));
 		u->stage[0] = '\0';
 		return 0;
@@ -685,16 +548,16 @@ swap_in(struct upd *u)
 		char old[PATH_MAX + 16];
 
 		if (errno != EINVAL && errno != ENOSYS)
-			return errx1("rules update: exchange %s: %s", u->target,
+			return -errx1("rules update: exchange %s: %s", u->target,
 			    strerror(errno));
 		/* a file system without RENAME_EXCHANGE: two renames */
 		snprintf(old, sizeof(old), "%s.old", u->stage);
 		if (rename(u->target, old) == -1)
-			return errx1("rules update: rename %s: %s", u->target,
+			return -errx1("rules update: rename %s: %s", u->target,
 			    strerror(errno));
 		if (rename(u->stage, u->target) == -1) {
 			(void)rename(old, u->target);
-			return errx1("rules update: rename to %s: %s", u->target,
+			return -errx1("rules update: rename to %s: %s", u->target,
 			    strerror(errno));
 		}
 		rm_tree(old);
@@ -723,10 +586,10 @@ reload(struct upd *u)
 
 		if ((errno = posix_spawn(&p, "/bin/sh", NULL, NULL, argv,
 		    environ)) != 0 || waitpid(p, &status, 0) == -1)
-			return errx1("rules update: update.reload_command: %s",
+			return -errx1("rules update: update.reload_command: %s",
 			    strerror(errno));
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			return errx1("rules update: the rules are written, but"
+			return -errx1("rules update: the rules are written, but"
 			    " update.reload_command failed (%s %d): %s",
 			    WIFEXITED(status) ? "exit" : "signal",
 			    WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -741,9 +604,15 @@ reload(struct upd *u)
 		    "its config): reload it (systemctl reload soc-correlator)");
 		return 0;
 	}
-	if ((t = read_all(U.pid_file, &n)) == NULL)
-		return errx1("rules update: the rules are written, but %s: %s "
-		    "(is the correlator running?)", U.pid_file, strerror(errno));
+	if ((t = read_all(U.pid_file, &n)) == NULL && errno == ENOENT) {
+		snprintf(u->reload_how, sizeof(u->reload_how), "correlator not "
+		    "running (no %s): it loads the new rules when it starts",
+		    U.pid_file);
+		return 0;
+	}
+	if (t == NULL)
+		return -errx1("rules update: the rules are written, but %s: %s",
+		    U.pid_file, strerror(errno));
 	pid = strtol(t, NULL, 10);
 	free(t);
 	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
@@ -753,11 +622,11 @@ reload(struct upd *u)
 		free(t);
 	}
 	if (pid <= 1 || strncmp(comm, "soc-correlator", 14) != 0)
-		return errx1("rules update: the rules are written, but pid_file "
+		return -errx1("rules update: the rules are written, but pid_file "
 		    "%s names no running soc-correlator (pid %ld)", U.pid_file,
 		    pid);
 	if (kill((pid_t)pid, SIGHUP) == -1)
-		return errx1("rules update: the rules are written, but SIGHUP to"
+		return -errx1("rules update: the rules are written, but SIGHUP to"
 		    " pid %ld: %s", pid, strerror(errno));
 	snprintf(buf, sizeof(buf), "%ld", pid);
 	snprintf(u->reload_how, sizeof(u->reload_how), "correlator reloading:"
@@ -868,7 +737,7 @@ load_config(const char *given)
 		path = DEFAULT_CONF;
 	}
 	if (conf_load(path, upd_opts, err, sizeof(err)) == -1)
-		return errx1("rules update: %s", err);
+		return -errx1("rules update: %s", err);
 	return 0;
 }
 
@@ -901,7 +770,7 @@ cmd_rules_update(struct ctx *c, int argc, char **argv)
 		{ "mapping", &mapping, NULL }, { "dry-run", NULL, &u.dry_run },
 		{ "json", NULL, &u.json }, { "no-reload", NULL, &u.no_reload },
 		{ NULL, NULL, NULL } };
-	struct buf b = { 0 };
+	struct fetch_buf b = { .max = PKG_MAX_BYTES };
 	char err[1024];
 	struct stat sb;
 	int changed, rc;
@@ -915,13 +784,15 @@ cmd_rules_update(struct ctx *c, int argc, char **argv)
 		return errx1("rules update: no package: give --package FILE|URL or"
 		    " set update.url in the correlator's config");
 	u.pin = sha ? sha : U.sha256;	/* the pin holds for --package too */
-	if (u.pin == NULL && is_http(u.source))
+	if (u.pin != NULL && u.pin[0] == '\0')
+		u.pin = NULL;
+	if (u.pin == NULL && fetch_is_http(u.source))
 		return errx1("rules update: %s: a downloaded package needs its "
 		    "SHA-256 pinned (update.sha256 or --sha256)", u.source);
 	if (u.pin != NULL && strlen(u.pin) != 64)
 		return errx1("rules update: SHA-256 '%s': give 64 hex digits",
 		    u.pin);
-	if (fetch(u.source, &b) != 0) {
+	if (fetch_bytes(u.source, &b) != 0) {
 		free(b.d);
 		return 1;
 	}
@@ -972,7 +843,7 @@ cmd_rules_update(struct ctx *c, int argc, char **argv)
 		return upd_free(&u, 1);
 	rc = 0;
 	if (!u.dry_run && changed && !u.no_reload)
-		rc = reload(&u);
+		rc = reload(&u) == 0 ? 0 : 1;
 	if (report(&u, changed) != 0)
 		rc = 1;
 	return upd_free(&u, rc);

@@ -114,7 +114,8 @@ strs_cmp(const void *a, const void *b)
 static int
 strs_has(const struct strs *l, const char *s)
 {
-	return bsearch(&s, l->v, l->n, sizeof(*l->v), strs_cmp) != NULL;
+	return l->n > 0 &&
+	    bsearch(&s, l->v, l->n, sizeof(*l->v), strs_cmp) != NULL;
 }
 
 struct upd {
@@ -472,8 +473,10 @@ diff(struct upd *u)
 		return -1;
 	if (u->old.oom || u->kept.oom)
 		return -errx1("rules update: out of memory");
-	qsort(u->old.v, u->old.n, sizeof(*u->old.v), strs_cmp);
-	qsort(u->kept.v, u->kept.n, sizeof(*u->kept.v), strs_cmp);
+	if (u->old.n > 0)
+		qsort(u->old.v, u->old.n, sizeof(*u->old.v), strs_cmp);
+	if (u->kept.n > 0)
+		qsort(u->kept.v, u->kept.n, sizeof(*u->kept.v), strs_cmp);
 	for (size_t i = 0; i < u->kept.n; i++) {
 		char a[PATH_MAX * 2], b[PATH_MAX * 2], *x, *y;
 		size_t xn, yn;

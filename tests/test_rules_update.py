@@ -286,6 +286,13 @@ def test_http_and_bounds():
     check(p.returncode == 1 and "refusing to replace" in p.stderr and os.path.exists(local),
           f"a rule not written by the update stops it: {p.stderr[-300:]}")
     os.unlink(local)
+    notes = os.path.join(TARGET, "linux", "NOTES.txt")
+    with open(notes, "w") as f:
+        f.write("an analyst's notes\n")
+    p = update("--no-reload")
+    check(p.returncode == 1 and "refusing to replace" in p.stderr and os.path.exists(notes),
+          f"nor is any other file of someone else's: {p.stderr[-300:]}")
+    os.unlink(notes)
 
 
 def wait_log(path, what, proc):

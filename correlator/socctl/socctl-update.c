@@ -251,9 +251,10 @@ list_rules(const char *dir, const char *rel, struct strs *out, int strict,
 				}
 			}
 			strs_add(out, sub);
-		} else if (strict && depth == 0 && strcmp(de->d_name,
-		    "REFUSED.txt") != 0 && strcmp(de->d_name, "PACKAGE.txt") != 0 &&
-		    strncmp(de->d_name, "LICENSE", 7) != 0) {
+		} else if (strict && !(depth == 0 && S_ISREG(sb.st_mode) &&
+		    (strcmp(de->d_name, "REFUSED.txt") == 0 ||
+		    strcmp(de->d_name, "PACKAGE.txt") == 0 ||
+		    strncmp(de->d_name, "LICENSE", 7) == 0))) {
 			rc = -errx1("rules update: %s: not written by socctl rules"
 			    " update; refusing to replace %s", path, dir);
 		}

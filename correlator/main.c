@@ -62,6 +62,10 @@ struct corr_conf {
 	long long	 max_ahead_s;	/* ingest.max_ahead_s */
 	long long	 max_age_s;	/* ingest.max_age_s */
 	struct forward_opts fwd;	/* forward.* (forward.c) */
+	char		*pid_file;
+	char		*update_url;	/* update.*: read by socctl rules update */
+	char		*update_sha256;
+	char		*update_reload;
 };
 
 static struct corr_conf		C;
@@ -174,6 +178,16 @@ static const struct conf_opt corr_opts[] = {
 	  .max = 1000000000, .def = "1000",
 	  .help = "alerts taken per province per minute; more are NACKed and "
 	  "resent later (counted)" },
+	{ .name = "pid_file", .type = CONF_STR, .dst = &C.pid_file,
+	  .flag = "pid-file", .arg = "FILE",
+	  .help = "write the process id here (socctl rules update signals it)" },
+	{ .name = "update.url", .type = CONF_STR, .dst = &C.update_url,
+	  .help = "SigmaHQ release package for socctl rules update (file or URL)" },
+	{ .name = "update.sha256", .type = CONF_STR, .dst = &C.update_sha256,
+	  .help = "the package's SHA-256, checked by socctl rules update" },
+	{ .name = "update.reload_command", .type = CONF_STR,
+	  .dst = &C.update_reload,
+	  .help = "what socctl rules update runs to reload us (else pid_file)" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	CONF_OPTS_COMMON,
@@ -203,6 +217,21 @@ on_signal(int sig)
 		report = 1;
 	else
 		quit = 1;
+}
+
+/* pid_file, for `socctl rules update`: written once listening. */
+static void
+pid_write(void)
+{
+	char err[512], buf[32];
+	int n;
+
+	if (C.pid_file == NULL)
+		return;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (soc_write_atomic(C.pid_file, buf, (size_t)n, 0644, err,
+	    sizeof(err)) == -1)
+		fatalx("pid_file: %s", err);
 }
 
 static void
@@ -625,6 +654,7 @@ main(int argc, char **argv)
 		fatalx("bind %s: %s", C.bind, zmq_strerror(zmq_errno()));
 	log_info("listening on %s (role %s) with %zu rules, database %s",
 	    C.bind, C.role, ruleset_count(rs), C.db);
+	pid_write();
 	snprintf(err, sizeof(err), "READY=1\nSTATUS=running, role %s, %zu"
 	    " rules", C.role, ruleset_count(rs));
 	soc_notify(err);		/* rules loaded, socket bound */
@@ -665,6 +695,8 @@ main(int argc, char **argv)
 		soc_notify_watchdog();
 	}
 	soc_notify("STOPPING=1");
+	if (C.pid_file != NULL)
+		(void)unlink(C.pid_file);
 	if (rl != NULL)
 		reload_done(rl);
 	log_counters(auth);

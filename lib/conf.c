@@ -54,9 +54,20 @@ static const struct conf_opt *
 find_opt(const struct conf_opt *opts, const char *name)
 {
 	for (; !row_end(opts); opts++)
-		if (opts->name != NULL && strcmp(opts->name, name) == 0)
+		if (opts->name != NULL && opts->dst != NULL &&
+		    strcmp(opts->name, name) == 0)
 			return opts;
 	return NULL;
+}
+
+/* The table has a CONF_ANY_KEY row: keys of no other row are ignored. */
+static int
+any_key(const struct conf_opt *opts)
+{
+	for (; !row_end(opts); opts++)
+		if (opts->name != NULL && strcmp(opts->name, CONF_ANY_KEY) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -165,6 +176,8 @@ walk_value(struct walk *w, const char *key, yaml_node_t *v)
 	if (v->type == YAML_MAPPING_NODE)
 		return walk_map(w, v, key);
 	if ((o = find_opt(w->opts, key)) == NULL) {
+		if (any_key(w->opts))
+			return 0;
 		snprintf(msg, sizeof(msg), "unknown option \"%s\"", key);
 		return walk_error(w, v, msg);
 	}

@@ -863,7 +863,7 @@ test_shipped(void)
 	if (nerr)
 		fputs(errs, stderr);
 	CHECK_INT(nerr, 0);
-	CHECK_INT(ruleset_count(rs), 44);	/* every shipped rule loads: 4 starter + 40 in rules/province */
+	CHECK_INT(ruleset_count(rs), 50);	/* every shipped rule loads: 4 starter + 46 in rules/province */
 	CHECK_INT(brute(rs, 8, 10 * SEC), 1);
 	ruleset_free(rs);
 	rs = ruleset_load(dirs, 1, NULL, on_err, NULL, &nerr);

@@ -218,6 +218,22 @@ def pam(src, sec, old=False):
     return syslog(f"sshd[{700 + sec}]", "pam_unix(sshd:auth): " + rest, sec=sec, host="srv")
 
 
+def sudo_fail(user, sec, form):
+    """A sudo failure of user, in one of the three forms log.auth knows."""
+    msg = [f"pam_unix(sudo:auth): authentication failure; logname={user} uid=1000 euid=0 "
+           f"tty=/dev/pts/0 ruser={user} rhost=  user={user}",
+           f"   {user} : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/home/{user} ; "
+           "USER=root ; COMMAND=/bin/bash",
+           f"   {user} : user NOT in sudoers ; TTY=pts/0 ; PWD=/home/{user} ; USER=root ; "
+           "COMMAND=/bin/cat /etc/shadow"][form]
+    return syslog("sudo", msg, sec=sec, host="srv")
+
+
+def sudo_ok(user, sec):
+    return syslog("sudo", f"   {user} : TTY=pts/0 ; PWD=/home/{user} ; USER=root ; "
+                  "COMMAND=/usr/bin/id", sec=sec, host="srv")
+
+
 def clamav(prog, msg, sec=0):
     return syslog(prog, msg, sec=sec, host="pc12")
 
@@ -298,6 +314,33 @@ def cases():
         "Web shell command parameter": ("log",
             [access("/images/logo.php?cmd=whoami")],
             [access("/admin/index.php?command=save&id=3"), access("/search.php?q=whoami")]),
+        # web-attacks.yml: the request target as logged, plain and encoded
+        "SQL injection attempt in a web request": ("log",
+            [access("/news.php?id=1%20UNION%20ALL%20SELECT%201,2,user()"),
+             access("/login.php?user=admin%27+OR+1%3D1--+"),
+             access("/item.php?id=1%27%20AND%20SLEEP(5)--")],
+            [access("/search?q=union+station+select+menu"), access("/blog/select-a-union-plan"),
+             access("/faq?q=rock+or+roll&id=1"), access("/login.php?id=1"),
+             access("/sleep-well.html")]),
+        "Path traversal in a web request": ("log",
+            [access("/static/..%252f..%252fconfig.php"), access("/img?f=..\\..\\web.config")],
+            [access("/docs/v1/../index.html"), access("/js/app..min.js"),
+             access("/a/b/..c/..d")]),
+        "Local file inclusion in a web request": ("log",
+            [access("/index.php?page=php://filter/convert.base64-encode/resource=index"),
+             access("/view?f=%2Fetc%2Fpasswd")],
+            [access("/search?q=passwd+reset"), access("/help/etc/passwords.html"),
+             access("/php-tutorial/filter")]),
+        "Cross-site scripting attempt in a web request": ("log",
+            [access("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"),
+             access("/p?x=%22%3E%3Cimg%20src=x%20onerror=alert(1)%3E")],
+            [access("/docs/javascript/tutorial?topic=script+tags"),
+             access("/img/onerror-handling.png"), access("/search?q=%3Cb%3Ebold%3C/b%3E")]),
+        # sudo-failures.yml: 5 failures of one user in 10 minutes
+        "Repeated sudo failures by one user": ("log",
+            [sudo_fail("bob", i * 100, i % 3) for i in range(5)],
+            [sudo_fail("bob", i * 100, i % 3) for i in range(4)] +
+            [sudo_fail("alice", 450, 0), sudo_ok("bob", 460)]),
         "Known web shell answered": ("log",
             [access("/wso.php", "POST")],
             [access("/wso.php", "GET", 404), access("/wso-docs.php")]),
@@ -385,6 +428,11 @@ TACTICS = {"reconnaissance", "resource-development", "initial-access", "executio
            "discovery", "lateral-movement", "collection", "command-and-control",
            "exfiltration", "impact"}
 
+# single-event rules whose positive lines are each a form that must match
+EVERY_LINE = {"SQL injection attempt in a web request", "Path traversal in a web request",
+              "Local file inclusion in a web request",
+              "Cross-site scripting attempt in a web request"}
+
 USERS = ["oracle", "test", "guest", "ubuntu", "pi", "ftp", "postgres", "git", "user", "support"]
 
 
@@ -471,6 +519,9 @@ def main():
         got = alerts(tmp, slug + "-pos", kind, pos)
         if got is not None:
             check(title in got, f"{title}: fires on its positive example (alerts: {got})")
+            if title in EVERY_LINE:     # each encoded form on its own line
+                check(got.count(title) == len(pos),
+                      f"{title}: fires on each of its {len(pos)} positive lines: {got}")
             check(not bases & set(got), f"{title}: no alert from a base rule: {got}")
         mkind, miss = miss if isinstance(miss, tuple) else (kind, miss)
         got = alerts(tmp, slug + "-miss", mkind, miss)

@@ -52,12 +52,14 @@ file_exists(const char *path)
  * NULL to let ruleset_load take a rule directory's or report the
  * installed one missing.
  */
-static const char *
+const char *
 rules_mapping(const char **dirs, size_t ndirs, char *buf, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n;
 
+	if (buf == NULL || len == 0)
+		return NULL;
 	for (size_t i = 0; i < ndirs; i++) {
 		snprintf(buf, len, "%s/mapping.yml", dirs[i]);
 		if (file_exists(buf))

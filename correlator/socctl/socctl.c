@@ -225,6 +225,20 @@ static const struct cmd cmds[] = {
 	  "(every file after --evtx up to the next option) through the sensor's\n"
 	  "decoders and the correlator's engine and print every alert the rules\n"
 	  "raise (windows on event time, as live).  No database is touched." },
+	{ "rules update", cmd_rules_update, DB_NONE, 0, 0,
+	  "[--package FILE|URL] [--sha256 HEX] [--config FILE] [--rules DIR]\n"
+	  "    [--mapping FILE] [--dry-run] [--no-reload] [--json]",
+	  "Bring a SigmaHQ release package (a zip of rule files under rules*/)\n"
+	  "into RULES/sigmahq, as suricata-update does: the package is\n"
+	  "update.url of the correlator's config (--config, $SOC_CONFIG, else\n"
+	  "/etc/soc/correlator.yml) or --package, a file, file:// or http(s)\n"
+	  "URL; its SHA-256 must be update.sha256 (or --sha256; required for\n"
+	  "http(s)).  Keeps the rules that load with the correlator's engine\n"
+	  "and mapping (refusals by log source counted, others listed), with\n"
+	  "their author and the package's LICENSE, replaces the directory in\n"
+	  "one rename and prints what was added, removed and modified.\n"
+	  "Then reloads the correlator: update.reload_command, else SIGHUP to\n"
+	  "the soc-correlator in pid_file.  --dry-run writes nothing." },
 	{ "intel import", cmd_intel_import, DB_CREATE, 0, 0,
 	  "FILE|DIR [--source NAME] [--expire DUR] [--force]",
 	  "Replace the indicator set --source (default: the file's name) with\n"

@@ -214,5 +214,20 @@ int	cmd_stats(struct ctx *, int, char **);
 int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 int	cmd_rules_test(struct ctx *, int, char **);
+/* socctl-rules.c: the mapping file when none is given (NULL: a rule
+ * directory's own); socctl-update.c: rules update. */
+const char *rules_mapping(const char **dirs, size_t ndirs, char *buf,
+	    size_t len);
+int	cmd_rules_update(struct ctx *, int, char **);
+/* socctl-fetch.c: a file, file:// or http(s) URL into memory, at most
+ * max bytes (fetch_bytes: 0, or -1 after the message); SHA-256 in hex. */
+struct fetch_buf {
+	char	*d;
+	size_t	 n, cap, max;
+};
+int	fetch_add(struct fetch_buf *b, const void *p, size_t n);
+int	fetch_bytes(const char *src, struct fetch_buf *b);
+int	fetch_is_http(const char *s);
+void	sha256_hex(const void *p, size_t n, char out[65]);
 
 #endif

@@ -52,6 +52,13 @@ struct conf_opt {
 	int		 action;	/* > 0, for rows without a name */
 };
 
+/*
+ * A row { .name = CONF_ANY_KEY } makes conf_load() ignore the keys no
+ * other row names, for a program that reads a few keys of another's
+ * file (socctl reads the correlator's).  Rows without .dst match no key.
+ */
+#define CONF_ANY_KEY	"*"
+
 /* getopt_long's value for a flag without a letter: CONF_FLAG_BASE + row. */
 #define CONF_FLAG_BASE	256
 

@@ -230,7 +230,7 @@ load_one(void *arg, const struct store_endpoint *e)
 int
 endpoints_load(struct endpoints *ep, struct store *st)
 {
-	return store_endpoint_foreach(st, NULL, NULL, load_one, ep);
+	return store_endpoint_foreach(st, NULL, 0, NULL, load_one, ep);
 }
 
 /* One string field into id, lower-cased: 1, 0 absent or empty, -1 long. */

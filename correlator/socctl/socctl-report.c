@@ -62,6 +62,29 @@ coverage_json(struct out *o, const struct store_coverage *cv)
 	/* the roll-up: every agency below this one in the tree */
 	j_int(b, &n, "sub_agencies", (long long)cv->sub_total);
 	j_int(b, &n, "sub_agencies_covered", (long long)cv->sub_covered);
+	/* its computers (issue 18); null where none are declared */
+	j_key(b, &n, "endpoints");
+	if (cv->ep_declared < 0)
+		soc_sbuf_adds(b, "null");
+	else {
+		m = 0;
+		soc_sbuf_adds(b, "{");
+		j_int(b, &m, "declared", (long long)cv->ep_declared);
+		j_int(b, &m, "reporting", (long long)cv->ep_reporting);
+		j_int(b, &m, "protected", (long long)cv->ep_protected);
+		soc_sbuf_adds(b, "}");
+	}
+	j_key(b, &n, "endpoints_tree");
+	if (cv->tree_declared <= 0 && cv->ep_declared < 0)
+		soc_sbuf_adds(b, "null");
+	else {
+		m = 0;
+		soc_sbuf_adds(b, "{");
+		j_int(b, &m, "declared", (long long)cv->tree_declared);
+		j_int(b, &m, "reporting", (long long)cv->tree_reporting);
+		j_int(b, &m, "protected", (long long)cv->tree_protected);
+		soc_sbuf_adds(b, "}");
+	}
 	j_key(b, &n, "layers");
 	soc_sbuf_adds(b, "[");
 	for (i = 0; i < STORE_LAYERS; i++) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "soc/json.h"
 #include "store-int.h"
 
 static sqlite3_stmt *
@@ -79,19 +80,42 @@ col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
 }
 
 int
-store_endpoint_foreach(struct store *st, const char *agency, const char *host,
-    store_endpoint_fn fn, void *arg)
+store_endpoint_foreach(struct store *st, const char *const *agencies,
+    size_t nagencies, const char *host, store_endpoint_fn fn, void *arg)
 {
 	struct store_endpoint e;
+	struct soc_sbuf q;
 	sqlite3_stmt *s;
+	size_t i;
 	int rc, ret = 0;
 
-	if ((s = prep(st, "SELECT " EP_COLS " FROM endpoints WHERE"
-	    " (?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR host = ?2)"
-	    " ORDER BY agency, host")) == NULL)
+	/* each agency with the agencies below it (UNION stops a cycle) */
+	soc_sbuf_init(&q);
+	if (nagencies > 0) {
+		soc_sbuf_adds(&q, "WITH RECURSIVE scope(code) AS (SELECT code"
+		    " FROM agencies WHERE code IN (");
+		for (i = 0; i < nagencies; i++)
+			soc_sbuf_printf(&q, "%s?%zu", i ? "," : "", i + 2);
+		soc_sbuf_adds(&q, ") UNION SELECT a.code FROM agencies a JOIN"
+		    " scope s ON a.parent = s.code) ");
+	}
+	soc_sbuf_adds(&q, "SELECT " EP_COLS " FROM endpoints WHERE"
+	    " (?1 IS NULL OR host = ?1)");
+	if (nagencies > 0)
+		soc_sbuf_adds(&q, " AND agency IN (SELECT code FROM scope)");
+	soc_sbuf_adds(&q, " ORDER BY agency, host");
+	if (q.oom) {
+		soc_sbuf_free(&q);
+		store_seterr(st, "endpoints: out of memory");
 		return -1;
-	bind_str(s, 1, agency);
-	bind_str(s, 2, host);
+	}
+	s = prep(st, q.data);
+	soc_sbuf_free(&q);
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, host);
+	for (i = 0; i < nagencies; i++)
+		bind_str(s, (int)i + 2, agencies[i]);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&e, 0, sizeof(e));
 		col_copy(s, 0, e.agency, sizeof(e.agency));

@@ -823,10 +823,10 @@ typedef int (*store_endpoint_fn)(void *arg, const struct store_endpoint *e);
  * one of its own). */
 int	store_endpoint_put(struct store *st, const struct store_endpoint *e,
 	    size_t n);
-/* Each endpoint of agency (NULL: all), of host (NULL: all), by agency
- * and host. */
-int	store_endpoint_foreach(struct store *st, const char *agency,
-	    const char *host, store_endpoint_fn fn, void *arg);
+/* Each endpoint of the agencies given and every agency below them (none
+ * given: all), of host (NULL: all), by agency and host. */
+int	store_endpoint_foreach(struct store *st, const char *const *agencies,
+	    size_t nagencies, const char *host, store_endpoint_fn fn, void *arg);
 int	store_endpoint_conf_put(struct store *st,
 	    const struct store_endpoint_conf *c);
 /* The stored settings, the defaults where the correlator never wrote. */

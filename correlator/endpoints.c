@@ -349,14 +349,21 @@ event_data(const struct soc_event *ev, const char *name, char *out,
 		(void)soc_event_text(ev, f, out, outlen);
 }
 
+/*
+ * Healthy and off compare by the events' times; of two with one stamp
+ * (logs stamped to the second), the one received later wins: its time
+ * is taken 1 ns later.
+ */
 static void
 healthy(struct store_endpoint *e, const char *engine, int64_t t,
     const char *why)
 {
 	snprintf(e->engine, sizeof(e->engine), "%s", engine);
+	if (t == e->off_at)
+		t++;
 	if (t >= e->healthy_at) {
 		e->healthy_at = t;
-		if (t >= e->off_at)
+		if (t > e->off_at)
 			snprintf(e->av_state, sizeof(e->av_state), "%s", why);
 	}
 }
@@ -366,9 +373,11 @@ turned_off(struct store_endpoint *e, const char *engine, int64_t t,
     const char *why)
 {
 	snprintf(e->engine, sizeof(e->engine), "%s", engine);
+	if (t == e->healthy_at)
+		t++;
 	if (t >= e->off_at) {
 		e->off_at = t;
-		if (t >= e->healthy_at)
+		if (t > e->healthy_at)
 			snprintf(e->av_state, sizeof(e->av_state), "%s", why);
 	}
 }

@@ -27,6 +27,9 @@ struct ep_row {
 	uint64_t		 today, yesterday;
 	char			 prot[96];	/* the table's PROTECTION */
 	char			 chans[STORE_EP_CHANNELS * 2 + 8]; /* JSON */
+	/* COL_STR columns read pointers: into e and prot */
+	const char		*agency, *host, *os, *channels, *engine;
+	const char		*state, *detect, *protection;
 };
 
 struct ep_ctx {
@@ -40,6 +43,20 @@ struct ep_ctx {
 	struct ep_row			 first;		/* endpoint show */
 };
 
+/* The pointers into the row itself (again after a copy). */
+static void
+row_point(struct ep_row *r)
+{
+	r->agency = r->e.agency;
+	r->host = r->e.host;
+	r->os = r->e.os;
+	r->channels = r->e.channels;
+	r->engine = r->e.engine;
+	r->state = r->e.av_state;
+	r->detect = r->e.detect_name;
+	r->protection = r->prot;
+}
+
 static void
 row_judge(struct ep_ctx *x, const struct store_endpoint *e, struct ep_row *r)
 {
@@ -50,6 +67,7 @@ row_judge(struct ep_ctx *x, const struct store_endpoint *e, struct ep_row *r)
 
 	memset(r, 0, sizeof(*r));
 	r->e = *e;
+	row_point(r);
 	r->protected = store_endpoint_protected(e, &x->conf, x->c->now);
 	r->stale = x->c->now - e->last_seen > x->conf.stale_after_ns;
 	if (e->day == today) {
@@ -163,29 +181,29 @@ get_last_event(struct ctx *c, const void *row, struct cell *v)
 }
 
 static const struct col ep_cols[] = {
-	{ "agency", "AGENCY", 0, COL_STR, 0, EPR(e.agency), NULL },
-	{ "host", "HOST:40", 1, COL_STR, 0, EPR(e.host), NULL },
-	{ "os", "OS", 2, COL_STR, COL_NULLEMPTY | COL_DASH, EPR(e.os), NULL },
+	{ "agency", "AGENCY", 0, COL_STR, 0, EPR(agency), NULL },
+	{ "host", "HOST:40", 1, COL_STR, 0, EPR(host), NULL },
+	{ "os", "OS", 2, COL_STR, COL_NULLEMPTY | COL_DASH, EPR(os), NULL },
 	{ "first_seen", NULL, 0, COL_TIME, 0, EPR(e.first_seen), NULL },
 	{ "last_seen", "LAST-SEEN", 3, COL_AGE, 0, EPR(e.last_seen), NULL },
 	{ "last_event", NULL, 0, COL_TIME, 0, 0, get_last_event },
 	{ "stale", NULL, 0, COL_BOOL, 0, EPR(stale), NULL },
-	{ NULL, "CHANNELS:40", 4, COL_STR, COL_DASH, EPR(e.channels), NULL },
+	{ NULL, "CHANNELS:40", 4, COL_STR, COL_DASH, EPR(channels), NULL },
 	{ "channels", NULL, 0, COL_RAW, 0, 0, get_chans },
 	{ "events_per_day", ">EVENTS/DAY", 5, COL_INT, 0, 0, get_perday },
 	{ "events_today", NULL, 0, COL_UINT, 0, EPR(today), NULL },
 	{ "events_yesterday", NULL, 0, COL_UINT, 0, EPR(yesterday), NULL },
-	{ NULL, "PROTECTION", 6, COL_STR, 0, EPR(prot), NULL },
+	{ NULL, "PROTECTION", 6, COL_STR, 0, EPR(protection), NULL },
 	{ "protection.protected", NULL, 0, COL_BOOL, 0, EPR(protected), NULL },
 	{ "protection.engine", NULL, 0, COL_STR, COL_NULLEMPTY,
-	  EPR(e.engine), NULL },
+	  EPR(engine), NULL },
 	{ "protection.state", NULL, 0, COL_STR, COL_NULLEMPTY,
-	  EPR(e.av_state), NULL },
+	  EPR(state), NULL },
 	{ "protection.healthy_at", NULL, 0, COL_TIME, 0, 0, get_healthy },
 	{ "protection.off_at", NULL, 0, COL_TIME, 0, 0, get_off },
 	{ "protection.detection_at", NULL, 0, COL_TIME, 0, 0, get_detect },
 	{ "protection.detection", NULL, 0, COL_STR, COL_NULLEMPTY,
-	  EPR(e.detect_name), NULL },
+	  EPR(detect), NULL },
 	{ "silent_incident_at", NULL, 0, COL_TIME, 0, 0, get_silent },
 };
 
@@ -201,8 +219,10 @@ ep_row(void *arg, const struct store_endpoint *e)
 	if (x->unprotected && r.protected)
 		return 0;
 	if (x->show) {
-		if (x->n++ == 0)
+		if (x->n++ == 0) {
 			x->first = r;
+			row_point(&x->first);
+		}
 		return 0;
 	}
 	x->n++;

@@ -244,7 +244,7 @@ store_endpoint_protected(const struct store_endpoint *e,
 {
 	return e->healthy_at > 0 &&
 	    now_ns - e->healthy_at <= c->protection_within_ns &&
-	    e->healthy_at >= e->off_at;
+	    e->healthy_at > e->off_at;
 }
 
 int

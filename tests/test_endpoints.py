@@ -53,6 +53,18 @@ def linux_line(host, prog, msg):
     return f"<30>{t} {host} {prog}[42]: {msg}"
 
 
+def find_key(o, key):
+    """Every value under key, anywhere in a JSON document."""
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == key:
+                yield v
+            yield from find_key(v, key)
+    elif isinstance(o, list):
+        for v in o:
+            yield from find_key(v, key)
+
+
 class Env:
     def __init__(self, tmp):
         self.tmp = tmp
@@ -272,6 +284,16 @@ def phase1(env):
                               if i.get("category") == "malware"],
                      "a malware incident for the Defender detection", 30)
     check(bool(inc), "Defender 1116 raised a malware incident")
+    if inc:
+        js = env.js("incident", "show", str(inc[0]["id"]))
+        evs = list(find_key(js, "threat"))
+        files = list(find_key(js, "file"))
+        check(any(t.get("software", {}).get("name") == "Trojan:Win32/Occamy.C"
+                  for t in evs), f"the incident carries the threat: {evs[:1]}")
+        check(any(f.get("path") == "C:\\Users\\a\\evil.exe" for f in files),
+              f"... and the file path, file:_ taken off: {files[:1]}")
+        check(any(h.get("name") == "PC-01.aga.local"
+                  for h in find_key(js, "host")), "... and the host")
 
     # coverage: declared computers
     env.ctl("agency", "set", "aga", "--computers", "10")

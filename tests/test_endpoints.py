@@ -323,6 +323,14 @@ def phase1(env):
     cov = {a["code"]: a for a in env.js("coverage")["agencies"]}
     check(cov["aga"]["layers"][1]["state"] == "degraded",
           "5 of 5 reporting but 2 protected: still degraded")
+    html = os.path.join(env.tmp, "report.html")
+    env.ctl("report", "--html", html)
+    with open(html, encoding="utf-8") as f:
+        page = f.read()
+    check("Máy tính gửi dữ liệu và được bảo vệ" in page and
+          page.count("100% / 40%") == 2 and 'stroke="#dc2626"' in page,
+          "the leadership report: computers reporting / protected for aga"
+          " and prov, the 100% line")
     return True
 
 

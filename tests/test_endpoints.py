@@ -259,6 +259,9 @@ def phase1(env):
     check(bool(txt), f"flood and 10 KiB name counted: "
           f"{env.ctl('endpoints').stdout[-300:]}")
 
+    st = env.js("stats")["endpoints"]
+    check(st == {"held": 25, "over_quota": 42, "too_long": 1},
+          f"socctl stats counts them: {st}")
     # endpoint show, --unprotected, --stale
     sh = env.js("endpoint", "show", "PC-02.AGA.LOCAL")
     check(sh.get("host") == "pc-02.aga.local" and sh.get("agency") == "aga",

@@ -291,3 +291,28 @@ store_agency_computers(struct store *st, const char *code, int64_t *n)
 	}
 	return 0;
 }
+
+int
+store_endpoint_totals(struct store *st, uint64_t *held, uint64_t *over_quota,
+    uint64_t *too_long)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*held = *over_quota = *too_long = 0;
+	if ((s = prep(st, "SELECT (SELECT count(*) FROM endpoints),"
+	    " (SELECT coalesce(sum(over_quota), 0) FROM endpoint_refused),"
+	    " (SELECT coalesce(sum(too_long), 0) FROM endpoint_refused)")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*held = (uint64_t)sqlite3_column_int64(s, 0);
+		*over_quota = (uint64_t)sqlite3_column_int64(s, 1);
+		*too_long = (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, "endpoint totals");
+		return -1;
+	}
+	return 0;
+}

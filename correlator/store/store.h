@@ -836,6 +836,9 @@ int	store_endpoint_refused_add(struct store *st, const char *agency,
 	    uint64_t over_quota, uint64_t too_long);
 int	store_endpoint_refused_get(struct store *st, const char *agency,
 	    uint64_t *over_quota, uint64_t *too_long);
+/* Totals over every agency: endpoints held, hosts refused. */
+int	store_endpoint_totals(struct store *st, uint64_t *held,
+	    uint64_t *over_quota, uint64_t *too_long);
 /* Whether e is protected at now: an engine said healthy within
  * protection_within and was not turned off since. */
 int	store_endpoint_protected(const struct store_endpoint *e,

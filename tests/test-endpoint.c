@@ -353,8 +353,13 @@ test_silent(struct store *st)
 	endpoints_event(ep, "aga", "gw1", &ev, now - 120 * SEC);
 	defender("pc-02", 1150, now - 10 * SEC);
 	endpoints_event(ep, "aga", "gw1", &ev, now - 10 * SEC);
+	/* an agency merged away: quiet, no incident, no failing tick */
+	defender("old-pc", 1150, now - 120 * SEC);
+	endpoints_event(ep, "gone", "gw9", &ev, now - 120 * SEC);
 	CHECK_INT(group(ep, s2, 1), 0);
 	CHECK_INT(endpoints_tick(ep, s2, now), 1);	/* pc-01 only */
+	CHECK_INT(fx_sql_int(p2, "SELECT count(*) FROM incidents WHERE"
+	    " agency = 'gone'"), 0);
 	CHECK_INT(endpoints_tick(ep, s2, now + SEC), 0);	/* once */
 	CHECK_INT(fx_sql_int(p2, "SELECT count(*) FROM incidents WHERE"
 	    " rule_id = 'soc-endpoint-silent' AND agency = 'aga' AND"

@@ -674,7 +674,7 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 {
 	struct ep_entry *x;
 	size_t i;
-	int n = 0, failed = 0;
+	int n = 0, failed = 0, rc;
 
 	for (i = 0; i < ep->nbuckets; i++)
 		for (x = ep->tab[i]; x != NULL; x = x->next)
@@ -691,7 +691,13 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 			if (x->e.silent_at != 0 || x->e.last_seen <= 0 ||
 			    now_ns - x->e.last_seen <= ep->conf.stale_after_ns)
 				continue;
-			if (raise_silent(ep, st, &x->e, now_ns) == -1)
+			/* an agency merged away (`socctl agency merge`): its
+			 * sensors moved, its old endpoints only go quiet */
+			if ((rc = store_agency_exists(st, x->e.agency)) == 0) {
+				x->e.silent_at = now_ns;
+				x->dirty = 1;
+			} else if (rc == -1 ||
+			    raise_silent(ep, st, &x->e, now_ns) == -1)
 				failed = 1;
 			else {
 				x->e.silent_at = now_ns;

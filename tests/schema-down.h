@@ -39,7 +39,7 @@
 	"DROP TABLE endpoints;" \
 	" DROP TABLE endpoint_conf;" \
 	" DROP TABLE endpoint_refused;" \
-	" ALTER TABLE agencies DROP COLUMN computers;"
+	" DROP TABLE agency_computers;"
 
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \

@@ -257,13 +257,12 @@ store_agency_set_computers(struct store *st, const char *code, int64_t n)
 		store_seterr(st, "no such agency '%s'", code);
 		return -1;
 	}
-	if ((s = prep(st, "UPDATE agencies SET computers = ?2 WHERE"
-	    " code = ?1")) == NULL)
+	if ((s = prep(st, n < 0 ? "DELETE FROM agency_computers WHERE"
+	    " agency = ?1" : "INSERT OR REPLACE INTO agency_computers (agency,"
+	    " computers) VALUES (?1, ?2)")) == NULL)
 		return -1;
 	bind_str(s, 1, code);
-	if (n < 0)
-		sqlite3_bind_null(s, 2);
-	else
+	if (n >= 0)
 		sqlite3_bind_int64(s, 2, n);
 	rc = store_exec(st, s, "agency computers");
 	sqlite3_finalize(s);
@@ -277,8 +276,8 @@ store_agency_computers(struct store *st, const char *code, int64_t *n)
 	int rc;
 
 	*n = -1;
-	if ((s = prep(st, "SELECT computers FROM agencies WHERE code = ?1"))
-	    == NULL)
+	if ((s = prep(st, "SELECT computers FROM agency_computers WHERE"
+	    " agency = ?1")) == NULL)
 		return -1;
 	bind_str(s, 1, code);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&

@@ -465,7 +465,9 @@ static const char schema_v11_intel[] =
  * Endpoints (store-endpoint.c, issue 18): the hosts that send events, per
  * agency of the sending sensor, with their protection state; the
  * correlator's settings for them; hosts refused per agency; and the
- * number of computers an agency declares.
+ * number of computers an agency declares.  Tables only, IF NOT EXISTS: a
+ * migration test that takes a database back to an older version without
+ * this undo still migrates.
  */
 static const char schema_v12_endpoints[] =
 	"CREATE TABLE IF NOT EXISTS endpoints ("
@@ -501,7 +503,10 @@ static const char schema_v12_endpoints[] =
 	" over_quota INTEGER NOT NULL DEFAULT 0,"
 	" too_long INTEGER NOT NULL DEFAULT 0"
 	");"
-	"ALTER TABLE agencies ADD COLUMN computers INTEGER;";
+	"CREATE TABLE IF NOT EXISTS agency_computers ("
+	" agency TEXT PRIMARY KEY,"
+	" computers INTEGER NOT NULL"
+	");";
 
 /*
  * The numbered migrations: migrations[v] upgrades a version v database to

@@ -12,7 +12,8 @@
  * mark; per agency a count bounded by endpoints.max_per_agency (a new
  * host past it is counted, not added) and the hosts refused for an id
  * over STORE_EP_HOST_MAX bytes.  Nothing is written per event: the
- * changed entries are written once per ingest group, in its transaction
+ * changed entries (a list of them, so a flush costs what changed) are
+ * written once per ingest group, in its transaction
  * (endpoints_flush()), and marked clean only once it committed.  A batch
  * undone at its savepoint keeps its effect here (its events were seen;
  * the resent batch counts them again in events per day).
@@ -46,6 +47,7 @@ struct ep_entry {
 	size_t			 agency;	/* index in ep->agencies */
 	uint64_t		 hash;
 	int			 dirty;
+	struct ep_entry		*dnext;		/* the dirty list */
 };
 
 struct ep_agency {
@@ -64,8 +66,8 @@ struct endpoints {
 	struct ep_agency	*agencies;
 	size_t			 nagencies, cap_agencies;
 	size_t			 last_agency;	/* cache: batches are per sensor */
+	struct ep_entry		*dirty;		/* changed since the last commit */
 	struct store_endpoint	*out;		/* a flush's rows */
-	struct ep_entry		**outp;		/* ... and their entries */
 	size_t			 nout, cap_out;
 	uint64_t		 silent_raised;
 	int64_t			 warned;	/* mono ms of the last quota warning */
@@ -105,7 +107,6 @@ endpoints_free(struct endpoints *ep)
 	free(ep->tab);
 	free(ep->agencies);
 	free(ep->out);
-	free(ep->outp);
 	free(ep);
 }
 
@@ -207,6 +208,17 @@ insert(struct endpoints *ep, size_t ai, const char *host, uint64_t h)
 	if (++ep->count > ep->nbuckets)
 		grow(ep);
 	return x;
+}
+
+/* On the dirty list, once: a flush walks only what changed. */
+static void
+mark(struct endpoints *ep, struct ep_entry *x)
+{
+	if (x->dirty)
+		return;
+	x->dirty = 1;
+	x->dnext = ep->dirty;
+	ep->dirty = x;
 }
 
 static int
@@ -545,39 +557,28 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 		e->silent_at = 0;	/* re-armed */
 	}
 	protection(e, ev);
-	x->dirty = 1;
+	mark(ep, x);
 }
 
 int
 endpoints_flush(struct endpoints *ep, struct store *st)
 {
+	struct store_endpoint *no;
 	struct ep_entry *x;
 	struct ep_agency *a;
 	size_t i, ncap;
 
 	ep->nout = 0;
-	for (i = 0; i < ep->nbuckets; i++)
-		for (x = ep->tab[i]; x != NULL; x = x->next) {
-			if (!x->dirty)
-				continue;
-			if (ep->nout == ep->cap_out) {
-				struct store_endpoint *no;
-				struct ep_entry **np;
-
-				ncap = ep->cap_out ? ep->cap_out * 2 : 256;
-				if ((no = reallocarray(ep->out, ncap,
-				    sizeof(*no))) == NULL)
-					return -1;
-				ep->out = no;
-				if ((np = reallocarray(ep->outp, ncap,
-				    sizeof(*np))) == NULL)
-					return -1;
-				ep->outp = np;
-				ep->cap_out = ncap;
-			}
-			ep->out[ep->nout] = x->e;
-			ep->outp[ep->nout++] = x;
+	for (x = ep->dirty; x != NULL; x = x->dnext) {
+		if (ep->nout == ep->cap_out) {
+			ncap = ep->cap_out ? ep->cap_out * 2 : 256;
+			if ((no = reallocarray(ep->out, ncap, sizeof(*no))) == NULL)
+				return -1;
+			ep->out = no;
+			ep->cap_out = ncap;
 		}
+		ep->out[ep->nout++] = x->e;
+	}
 	if (store_endpoint_put(st, ep->out, ep->nout) == -1)
 		return -1;
 	for (i = 0; i < ep->nagencies; i++) {
@@ -594,6 +595,7 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 void
 endpoints_committed(struct endpoints *ep, int ok)
 {
+	struct ep_entry *x, *nx;
 	struct ep_agency *a;
 	size_t i;
 
@@ -605,11 +607,15 @@ endpoints_committed(struct endpoints *ep, int ok)
 		}
 		a->over_flushed = a->long_flushed = 0;
 	}
+	/* nothing changes between a flush and its commit (both at a group's
+	 * end, or in one tick): what was written is the whole list */
 	if (ok) {
-		/* an entry changed after the flush stays dirty: none can be,
-		 * flushes and commits are between the same two groups */
-		for (i = 0; i < ep->nout; i++)
-			ep->outp[i]->dirty = 0;
+		for (x = ep->dirty; x != NULL; x = nx) {
+			nx = x->dnext;
+			x->dirty = 0;
+			x->dnext = NULL;
+		}
+		ep->dirty = NULL;
 	}
 	ep->nout = 0;
 }
@@ -695,13 +701,13 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 			 * sensors moved, its old endpoints only go quiet */
 			if ((rc = store_agency_exists(st, x->e.agency)) == 0) {
 				x->e.silent_at = now_ns;
-				x->dirty = 1;
+				mark(ep, x);
 			} else if (rc == -1 ||
 			    raise_silent(ep, st, &x->e, now_ns) == -1)
 				failed = 1;
 			else {
 				x->e.silent_at = now_ns;
-				x->dirty = 1;
+				mark(ep, x);
 				n++;
 			}
 		}

@@ -15,6 +15,7 @@
 #include "store.h"
 
 struct agg;
+struct endpoints;
 struct category_map;
 struct evring;
 struct intel_set;
@@ -88,6 +89,7 @@ struct ingest {
 	uint64_t		 nat_bound;	/* alerts per province per minute */
 	struct nat_slot		 nat[NAT_SLOTS];
 	struct intel_set	*intel;		/* indicators (borrowed) */
+	struct endpoints	*ep;		/* the inventory (borrowed) */
 };
 
 /* What on_alert needs while one batch is applied. */

@@ -45,6 +45,7 @@
 #include "soc/wire.h"
 #include "alert.h"
 #include "category.h"
+#include "endpoints.h"
 #include "enrich.h"
 #include "event-ring.h"
 #include "incident-agg.h"
@@ -673,6 +674,9 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);
 		enrich_event(in->en, &in->ev);
 		in->n.events++;
+		if (in->ep != NULL)	/* the host it came from (issue 18) */
+			endpoints_event(in->ep, sen->agency, sen->name, &in->ev,
+			    now);
 		ruleset_set_ref(in->rs, in->evno);
 		if (ruleset_match(in->rs, in->scratch, &in->ev, on_alert, &bc) == -1)
 			bc.failed = 1;
@@ -942,6 +946,12 @@ ingest_tick(struct ingest *in, int64_t now_ns)
 }
 
 void
+ingest_set_endpoints(struct ingest *in, struct endpoints *ep)
+{
+	in->ep = ep;
+}
+
+void
 ingest_group_begin(struct ingest *in)
 {
 	in->nreplies = 0;
@@ -1024,7 +1034,7 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 int
 ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 {
-	int i, rc = 0;
+	int i, rc = 0, ep_rc = 0;
 
 	if (in->in_tx) {
 		in->in_tx = 0;
@@ -1034,6 +1044,12 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 			log_info("and %llu more new incidents",
 			    (unsigned long long)(in->logged - LOG_NEW_MAX));
 		in->logged = 0;
+		/* the inventory's changes, in a savepoint of their own: a
+		 * failure keeps them for the next group, not the acks back */
+		if (in->ep != NULL && !in->agg_failed &&
+		    (ep_rc = endpoints_flush(in->ep, in->st)) == -1)
+			log_warnx("endpoints not written (%s); kept for the"
+			    " next group", store_errmsg(in->st));
 		if (in->agg_failed) {
 			log_warnx("incidents not written (%s): %d batches not "
 			    "acked; the sensors will resend, and the next %d "
@@ -1052,6 +1068,8 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 			store_rollback(in->st);
 			in->n.commit_failed++;
 		}
+		if (in->ep != NULL)
+			endpoints_committed(in->ep, rc == 0 && ep_rc == 0);
 	}
 	if (rc == 0)
 		for (i = 0; i < in->nreplies; i++)

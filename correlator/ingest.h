@@ -184,4 +184,12 @@ int	ingest_pending(const struct ingest *in);
  */
 int	ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg);
 
+/*
+ * The endpoint inventory (endpoints.c, issue 18), borrowed: each applied
+ * event updates it, each group writes its changes before the commit.
+ * NULL (the default): none.  Between groups.
+ */
+struct endpoints;
+void	ingest_set_endpoints(struct ingest *in, struct endpoints *ep);
+
 #endif

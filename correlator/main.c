@@ -34,6 +34,7 @@
 #include "soc-config.h"
 #include "auth.h"
 #include "corr-stats.h"
+#include "endpoints.h"
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
@@ -66,6 +67,11 @@ struct corr_conf {
 	char		*update_url;	/* update.*: read by socctl rules update */
 	char		*update_sha256;
 	char		*update_reload;
+
+	char		*ep_stale;	/* endpoints.stale_after */
+	char		*ep_protection;	/* endpoints.protection_within */
+	long long	 ep_max;	/* endpoints.max_per_agency */
+	char		*ep_min_share;	/* coverage.endpoints_min_share */
 };
 
 static struct corr_conf		C;
@@ -76,6 +82,7 @@ static struct enrich		*en;
 static struct ingest		*in;
 static struct forward		*fwd;
 static struct intel_watch	*iw;	/* indicators (intel-watch.c) */
+static struct endpoints		*ep;	/* the endpoint inventory */
 static volatile sig_atomic_t	quit, reload, report;
 /* the first reason a load gave (rule_error, on the loading thread: read
  * after reload_finish joined it), and a GeoIP reload's */
@@ -188,6 +195,23 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "update.reload_command", .type = CONF_STR,
 	  .dst = &C.update_reload,
 	  .help = "what socctl rules update runs to reload us (else pid_file)" },
+
+	{ .name = "endpoints.stale_after", .type = CONF_STR,
+	  .dst = &C.ep_stale, .def = "24h",
+	  .help = "an endpoint silent this long raises soc-endpoint-silent and"
+	  " stops counting as reporting" },
+	{ .name = "endpoints.protection_within", .type = CONF_STR,
+	  .dst = &C.ep_protection, .def = "24h",
+	  .help = "a computer is protected when its antivirus said healthy"
+	  " within this and was not turned off since" },
+	{ .name = "endpoints.max_per_agency", .type = CONF_INT, .dst = &C.ep_max,
+	  .min = 1, .max = 100000000, .def = "50000",
+	  .help = "endpoints held per agency; new hosts beyond are counted,"
+	  " not added" },
+	{ .name = "coverage.endpoints_min_share", .type = CONF_STR,
+	  .dst = &C.ep_min_share, .def = "0.95",
+	  .help = "layer 2 is degraded when fewer of the declared computers"
+	  " report (or are protected)" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	CONF_OPTS_COMMON,
@@ -241,6 +265,35 @@ rule_error(void *arg, const char *msg)
 	log_warnx("rules: %s", msg);
 	if (load_why[0] == '\0')
 		snprintf(load_why, sizeof(load_why), "%s", msg);
+}
+
+/* endpoints.* and coverage.endpoints_min_share, checked. */
+static int
+endpoint_conf(struct store_endpoint_conf *c, char *err, size_t errlen)
+{
+	char *end;
+
+	memset(c, 0, sizeof(*c));
+	if ((c->stale_after_ns = soc_parse_duration(C.ep_stale)) <= 0) {
+		snprintf(err, errlen, "endpoints.stale_after \"%s\": not a"
+		    " duration (24h, 90m)", C.ep_stale);
+		return -1;
+	}
+	if ((c->protection_within_ns = soc_parse_duration(C.ep_protection))
+	    <= 0) {
+		snprintf(err, errlen, "endpoints.protection_within \"%s\": not"
+		    " a duration (24h, 90m)", C.ep_protection);
+		return -1;
+	}
+	c->max_per_agency = C.ep_max;
+	c->min_share = strtod(C.ep_min_share, &end);
+	if (end == C.ep_min_share || *end != '\0' || !(c->min_share >= 0) ||
+	    c->min_share > 1) {
+		snprintf(err, errlen, "coverage.endpoints_min_share \"%s\": a"
+		    " share from 0 to 1 (0.95)", C.ep_min_share);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -513,6 +566,17 @@ log_counters(struct auth *a)
 		    (unsigned long long)n->fwd_agency_bad);
 	log_info("indicators: %zu loaded, %llu hits", intel_watch_count(iw),
 	    (unsigned long long)ingest_intel_hits(in));
+	if (ep != NULL) {
+		struct endpoints_stats es;
+
+		endpoints_stats(ep, &es);
+		log_info("endpoints: %zu held, new hosts over"
+		    " endpoints.max_per_agency %llu, host ids too long %llu,"
+		    " silent incidents %llu", es.endpoints,
+		    (unsigned long long)es.over_quota,
+		    (unsigned long long)es.too_long,
+		    (unsigned long long)es.silent_raised);
+	}
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
@@ -529,6 +593,7 @@ main(int argc, char **argv)
 	int test = 0, debug = 0, one = 1, zero = 0;
 	int64_t last_expire = soc_mono_ms(), reopen_ns;
 	struct reload *rl = NULL;	/* a reload compiling on its thread */
+	struct store_endpoint_conf epc;
 
 	log_init("soc-correlator", 0);
 	if (conf_defaults(corr_opts, err, sizeof(err)) == -1)
@@ -549,6 +614,8 @@ main(int argc, char **argv)
 	    soc_parse_duration(C.reopen_within)) < 0)
 		fatalx("incidents.reopen_within \"%s\": not a duration (24h, "
 		    "90m, 0)", C.reopen_within);
+	if (endpoint_conf(&epc, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (C.key == NULL)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
 	if (soc_key_load_secret(C.key, secret, err, sizeof(err)) == -1)
@@ -612,6 +679,12 @@ main(int argc, char **argv)
 	if (ingest_load_categories(in, cats_dir(), err, sizeof(err)) == -1)
 		fatalx("categories: %s", err);
 	ingest_set_national_bound(in, (uint64_t)C.nat_max_per_min);
+	if ((ep = endpoints_new(&epc)) == NULL ||
+	    store_endpoint_conf_put(st, &epc) == -1 ||
+	    endpoints_load(ep, st) == -1)
+		fatalx("endpoints: %s", ep == NULL ? "out of memory" :
+		    store_errmsg(st));
+	ingest_set_endpoints(in, ep);
 	if ((iw = intel_watch_start(C.db, st, in)) == NULL)
 		fatalx("cannot allocate the indicator state");
 	/* the outbox is written by ingest's transactions from here on */
@@ -673,6 +746,8 @@ main(int argc, char **argv)
 			/* windows that close on the clock are judged first */
 			ingest_tick(in, soc_now_ns());
 			ruleset_expire(rs, soc_now_ns());
+			/* endpoints silent for endpoints.stale_after */
+			endpoints_tick(ep, st, soc_now_ns());
 			/* per-agency window counters for `socctl stats` */
 			if (corr_windows_save(st, rs, soc_now_ns()) == -1)
 				log_warnx("correlation window counters: %s",
@@ -708,6 +783,7 @@ main(int argc, char **argv)
 	auth_stop(auth);
 	zmq_ctx_term(zctx);
 	ingest_free(in);
+	endpoints_free(ep);
 	rs_scratch_free(scratch);
 	ruleset_free(rs);
 	store_close(st);

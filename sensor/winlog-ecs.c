@@ -261,6 +261,33 @@ security(struct soc_event *ev)
 	copy_int(ev, "ProcessId", SOC_F_PROCESS_PID);
 }
 
+/*
+ * Microsoft Defender's detections (1116, 1117; issue 18): the threat and
+ * the first file of "Path", which lists resources as "file:_C:\x.exe"
+ * separated by ";".
+ */
+static void
+defender(struct soc_event *ev)
+{
+	const char *s;
+	size_t n, i;
+
+	copy_str(ev, "Threat Name", SOC_F_THREAT_SW_NAME);
+	copy_str(ev, "Category Name", SOC_F_THREAT_SW_TYPE);
+	copy_str(ev, "Process Name", SOC_F_PROCESS_EXE);
+	if (!absent(ev, SOC_F_FILE_PATH) || (s = ed(ev, "Path", &n)) == NULL)
+		return;
+	for (i = 0; i < n && s[i] != ';'; i++)
+		;
+	n = i;
+	if (n > 6 && memcmp(s, "file:_", 6) == 0) {
+		s += 6;
+		n -= 6;
+	}
+	if (n > 0)
+		soc_event_set_str(ev, SOC_F_FILE_PATH, s, n);
+}
+
 void
 winlog_ecs(struct soc_event *ev)
 {
@@ -293,6 +320,9 @@ winlog_ecs(struct soc_event *ev)
 	else if (str_eq(ev, SOC_F_WINLOG_PROVIDER,
 	    "Microsoft-Windows-Security-Auditing"))
 		security(ev);
+	else if (str_eq(ev, SOC_F_WINLOG_PROVIDER,
+	    "Microsoft-Windows-Windows Defender") && (id == 1116 || id == 1117))
+		defender(ev);
 	base_name(ev, SOC_F_PROCESS_EXE, SOC_F_PROCESS_NAME);
 	base_name(ev, SOC_F_PPROCESS_EXE, SOC_F_PPROCESS_NAME);
 	base_name(ev, SOC_F_FILE_PATH, SOC_F_FILE_NAME);

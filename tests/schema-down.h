@@ -34,6 +34,13 @@
 	" DROP TABLE intel_state;" \
 	" DROP TABLE incident_indicators;"
 
+/* 12 -> 11: endpoints, declared computers (issue 18) */
+#define SCHEMA_DOWN_V12 \
+	"DROP TABLE endpoints;" \
+	" DROP TABLE endpoint_conf;" \
+	" DROP TABLE endpoint_refused;" \
+	" DROP TABLE agency_computers;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -130,6 +130,8 @@ static const struct {
 	{ "event.code",			"keyword" },
 	{ "event.provider",		"keyword" },
 	{ "host.name",			"keyword" },
+	{ "host.id",			"keyword" },	/* issue 18 */
+	{ "host.os.family",		"keyword" },
 	{ "process.executable",		"keyword" },
 	{ "process.command_line",	"wildcard" },
 	{ "process.working_directory",	"keyword" },

@@ -242,6 +242,60 @@ h_chart_coverage(struct soc_sbuf *b, const struct rep *r)
 	soc_sbuf_adds(b, "</svg>");
 }
 
+/*
+ * Computers per agency (issue 18): the share of its declared computers
+ * reporting (blue) and protected (green), each a half-height bar, with
+ * the plan's 100% line drawn; agencies that declare none are left out.
+ */
+static void
+h_chart_computers(struct soc_sbuf *b, const struct rep *r)
+{
+	double rep, prot;
+	size_t i, row = 0, rows = 0;
+
+	for (i = 0; i < r->n; i++)
+		rows += r->a[i].ep_declared > 0;
+	if (rows == 0) {
+		soc_sbuf_adds(b, "<p>Chưa cơ quan nào khai báo số máy tính"
+		    " (socctl agency set CODE --computers N).</p>");
+		return;
+	}
+	soc_sbuf_adds(b, "<p class=\"legend\"><span><i style=\"background:"
+	    "#2563eb\"></i>gửi dữ liệu</span><span><i style=\"background:"
+	    "#16a34a\"></i>được bảo vệ</span></p>");
+	h_svg_open(b, rows, "Máy tính gửi dữ liệu và được bảo vệ");
+	for (i = 0; i < r->n; i++) {
+		if (r->a[i].ep_declared <= 0)
+			continue;
+		rep = (double)r->a[i].ep_reporting / (double)r->a[i].ep_declared;
+		prot = (double)r->a[i].ep_protected /
+		    (double)r->a[i].ep_declared;
+		rep = rep > 1 ? 1 : rep;
+		prot = prot > 1 ? 1 : prot;
+		h_svg_label(b, row, r->a[i].depth, r->a[i].name);
+		soc_sbuf_printf(b, "<rect x=\"%d\" y=\"%zu\" width=\"%.1f\""
+		    " height=\"9\" fill=\"#2563eb\"><title>%llu/%lld</title>"
+		    "</rect>", CHART_LABEL, row * CHART_ROW + 4, rep * CHART_BAR,
+		    (unsigned long long)r->a[i].ep_reporting,
+		    (long long)r->a[i].ep_declared);
+		soc_sbuf_printf(b, "<rect x=\"%d\" y=\"%zu\" width=\"%.1f\""
+		    " height=\"9\" fill=\"#16a34a\"><title>%llu/%lld</title>"
+		    "</rect>", CHART_LABEL, row * CHART_ROW + 13,
+		    prot * CHART_BAR, (unsigned long long)r->a[i].ep_protected,
+		    (long long)r->a[i].ep_declared);
+		soc_sbuf_printf(b, "<text x=\"%d\" y=\"%zu\">%.0f%% / %.0f%%"
+		    "</text>", CHART_LABEL + CHART_BAR + 6, row * CHART_ROW + 18,
+		    100 * rep, 100 * prot);
+		row++;
+	}
+	/* the plan's target: every computer */
+	soc_sbuf_printf(b, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%zu\""
+	    " stroke=\"#dc2626\" stroke-dasharray=\"4 3\"><title>100%%"
+	    "</title></line>", CHART_LABEL + CHART_BAR, CHART_LABEL + CHART_BAR,
+	    rows * CHART_ROW + 8);
+	soc_sbuf_adds(b, "</svg>");
+}
+
 static void
 h_chart_categories(struct soc_sbuf *b, const struct rep *r)
 {
@@ -371,6 +425,8 @@ h_page(struct soc_sbuf *b, const struct rep *r)
 	h_chart_severity(b, r);
 	soc_sbuf_adds(b, "<h2>Tỷ lệ cơ quan bảo đảm đủ 4 lớp</h2>");
 	h_chart_coverage(b, r);
+	soc_sbuf_adds(b, "<h2>Máy tính gửi dữ liệu và được bảo vệ</h2>");
+	h_chart_computers(b, r);
 	soc_sbuf_adds(b, "<h2>Sự cố theo loại</h2>");
 	h_chart_categories(b, r);
 	soc_sbuf_adds(b, "<h2>Chi tiết theo cơ quan</h2>");

@@ -200,6 +200,9 @@ rep_coverage(void *arg, const struct store_coverage *cv)
 	if ((i = rep_find(r->a, r->n, cv->agency)) < 0)
 		return 0;		/* outside the scope */
 	r->a[i].covered = cv->covered;
+	r->a[i].ep_declared = cv->tree_declared;
+	r->a[i].ep_reporting = cv->tree_reporting;
+	r->a[i].ep_protected = cv->tree_protected;
 	r->cov_total++;
 	r->cov_covered += cv->covered != 0;
 	for (hops = 0; i >= 0 && hops <= 64; hops++) {

@@ -29,6 +29,10 @@ struct rep_agency {
 	int		 covered;	/* this agency, all four layers */
 	size_t		 cov_covered;	/* its subtree */
 	size_t		 cov_total;
+	/* computers (issue 18), over its subtree: declared (0 none),
+	 * reporting, protected */
+	int64_t		 ep_declared;
+	uint64_t	 ep_reporting, ep_protected;
 	struct rep_fig	 f;
 	struct rep_cat	*cats;
 	size_t		 ncats;

@@ -62,6 +62,29 @@ coverage_json(struct out *o, const struct store_coverage *cv)
 	/* the roll-up: every agency below this one in the tree */
 	j_int(b, &n, "sub_agencies", (long long)cv->sub_total);
 	j_int(b, &n, "sub_agencies_covered", (long long)cv->sub_covered);
+	/* its computers (issue 18); null where none are declared */
+	j_key(b, &n, "endpoints");
+	if (cv->ep_declared < 0)
+		soc_sbuf_adds(b, "null");
+	else {
+		m = 0;
+		soc_sbuf_adds(b, "{");
+		j_int(b, &m, "declared", (long long)cv->ep_declared);
+		j_int(b, &m, "reporting", (long long)cv->ep_reporting);
+		j_int(b, &m, "protected", (long long)cv->ep_protected);
+		soc_sbuf_adds(b, "}");
+	}
+	j_key(b, &n, "endpoints_tree");
+	if (cv->tree_declared <= 0 && cv->ep_declared < 0)
+		soc_sbuf_adds(b, "null");
+	else {
+		m = 0;
+		soc_sbuf_adds(b, "{");
+		j_int(b, &m, "declared", (long long)cv->tree_declared);
+		j_int(b, &m, "reporting", (long long)cv->tree_reporting);
+		j_int(b, &m, "protected", (long long)cv->tree_protected);
+		soc_sbuf_adds(b, "}");
+	}
 	j_key(b, &n, "layers");
 	soc_sbuf_adds(b, "[");
 	for (i = 0; i < STORE_LAYERS; i++) {
@@ -343,6 +366,31 @@ stats_reload(struct ctx *c, struct soc_sbuf *b, int *n)
 	return 0;
 }
 
+/* The endpoint inventory's totals (issue 18), as text or a JSON member. */
+static int
+stats_endpoints(struct ctx *c, struct soc_sbuf *b, int *n)
+{
+	uint64_t held, over, toolong;
+	int m = 0;
+
+	if (store_endpoint_totals(c->st, &held, &over, &toolong) == -1)
+		return -1;
+	if (b == NULL) {
+		printf("endpoints         %llu (hosts refused: %llu over"
+		    " endpoints.max_per_agency, %llu with an id too long)\n",
+		    (unsigned long long)held, (unsigned long long)over,
+		    (unsigned long long)toolong);
+		return 0;
+	}
+	j_key(b, n, "endpoints");
+	soc_sbuf_adds(b, "{");
+	j_int(b, &m, "held", (long long)held);
+	j_int(b, &m, "over_quota", (long long)over);
+	j_int(b, &m, "too_long", (long long)toolong);
+	soc_sbuf_adds(b, "}");
+	return 0;
+}
+
 /* The totals as JSON members, up to the opening of "per_sensor". */
 static int
 stats_json(struct ctx *c, struct soc_sbuf *b, const struct store_stats *ss)
@@ -384,6 +432,8 @@ stats_json(struct ctx *c, struct soc_sbuf *b, const struct store_stats *ss)
 	soc_sbuf_adds(b, "]");
 	if (stats_reload(c, b, &n) == -1)
 		return -1;
+	if (stats_endpoints(c, b, &n) == -1)
+		return -1;
 	j_key(b, &n, "per_sensor");
 	soc_sbuf_adds(b, "[");
 	return 0;
@@ -410,7 +460,8 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 		return db_fail(c);
 	if (fmt == OUT_TABLE) {
 		stats_text(&ss);
-		if (stats_reload(c, NULL, NULL) == -1)	/* ends the totals */
+		if (stats_endpoints(c, NULL, NULL) == -1 ||
+		    stats_reload(c, NULL, NULL) == -1)	/* ends the totals */
 			return db_fail(c);
 		if (store_windows_foreach(c->st, stats_window, &wo) != 0)
 			return db_fail(c);

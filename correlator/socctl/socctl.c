@@ -80,6 +80,22 @@ static const struct cmd cmds[] = {
 	  "Merge an agency into another: its sensors, systems, incidents,\n"
 	  "responders, assessments and sub-agencies move to the new code and\n"
 	  "the old code is removed, in one audited transaction." },
+	{ "agency set", cmd_agency_set, DB_WRITE, 0, 0,
+	  "CODE --computers N|none",
+	  "Declare how many computers an agency has: layer 2 of the coverage\n"
+	  "report then measures how many of them report and are protected." },
+	{ "endpoints", cmd_endpoints, DB_READ, 0, 0,
+	  "[--agency CODE]... [--stale DUR] [--unprotected] [--json | --csv]",
+	  "The computers that send events (Windows, Linux through auditd or\n"
+	  "syslog), per agency of the sensor that sent them: OS, last seen,\n"
+	  "channels, events per day and malware protection (Defender, ClamAV).\n"
+	  "--agency: that agency and every agency below it (repeat it for\n"
+	  "several); --stale: only those silent for longer than DUR;\n"
+	  "--unprotected: only those not protected now." },
+	{ "endpoint show", cmd_endpoint_show, DB_READ, 0, 0,
+	  "HOST [--agency CODE] [--json]",
+	  "One endpoint: first and last seen, channels, events per day, its\n"
+	  "protection state and latest detection." },
 	{ "system add", cmd_system_add, DB_WRITE, 0, 0,
 	  "AGENCY CODE --name NAME --level 1..5",
 	  "Record an information system of an agency with its security level\n"

@@ -180,6 +180,10 @@ int	cmd_intel_list(struct ctx *, int, char **);
 int	cmd_intel_show(struct ctx *, int, char **);
 int	cmd_intel_check(struct ctx *, int, char **);
 int	cmd_intel_remove(struct ctx *, int, char **);
+/* socctl-endpoint.c: the endpoint inventory (issue 18). */
+int	cmd_endpoints(struct ctx *, int, char **);
+int	cmd_endpoint_show(struct ctx *, int, char **);
+int	cmd_agency_set(struct ctx *, int, char **);
 int	cmd_keygen(struct ctx *, int, char **);
 int	cmd_forward_status(struct ctx *, int, char **);
 int	cmd_agency_add(struct ctx *, int, char **);

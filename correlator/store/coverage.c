@@ -50,6 +50,8 @@ struct cov_item {
 
 struct cov_ctx {
 	struct store				*st;
+	struct store_endpoint_conf		 epc;
+	struct cov_item				*last;	/* endpoint counting */
 	const struct store_coverage_opts	*o;
 	struct cov_item				*items;
 	size_t					 n, cap;
@@ -316,7 +318,7 @@ mon_province(void *arg, const struct store_province_count *p)
 }
 
 static int
-layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
+layer_sensors(struct cov_ctx *x, struct store_coverage *c)
 {
 	struct mon_ctx m;
 	char age[32];
@@ -410,6 +412,46 @@ layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
 	} else
 		layer_set(c, 1, STORE_LAYER_OK, "%zu of %zu sensors live;"
 		    " %s never heard from", m.live, m.enrolled, m.never_name);
+	return 0;
+}
+
+/*
+ * Layer 2 also counts computers (issue 18) when the agency declares how
+ * many it has: the share reporting within endpoints.stale_after and the
+ * share protected must reach coverage.endpoints_min_share; with none
+ * reporting the layer is missing, whatever its sensors say.
+ */
+static int
+layer_monitoring(struct cov_ctx *x, struct store_coverage *c)
+{
+	char words[96];
+	size_t k;
+	double need;
+
+	if (layer_sensors(x, c) == -1)
+		return -1;
+	if (c->ep_declared <= 0)
+		return 0;
+	snprintf(words, sizeof(words), "%llu of %lld computers reporting,"
+	    " %llu protected", (unsigned long long)c->ep_reporting,
+	    (long long)c->ep_declared, (unsigned long long)c->ep_protected);
+	if (c->ep_reporting == 0) {
+		layer_set(c, 1, STORE_LAYER_MISSING, "%s (none of the declared"
+		    " computers sends events)", words);
+		return 0;
+	}
+	need = x->epc.min_share * (double)c->ep_declared;
+	if (c->state[1] == STORE_LAYER_OK && ((double)c->ep_reporting < need ||
+	    (double)c->ep_protected < need)) {
+		layer_set(c, 1, STORE_LAYER_DEGRADED, "%s (below %.0f%%)", words,
+		    100 * x->epc.min_share);
+		return 0;
+	}
+	/* the sensors' reason first, the computers after it */
+	k = strlen(c->reason[1]);
+	if (k + 2 + strlen(words) < sizeof(c->reason[1]))
+		snprintf(c->reason[1] + k, sizeof(c->reason[1]) - k, "; %s",
+		    words);
 	return 0;
 }
 
@@ -542,6 +584,41 @@ oom:
 	return -1;
 }
 
+static struct cov_item *cov_find(struct cov_ctx *x, const char *code);
+
+/* Each endpoint counted in its own agency (listed by agency). */
+static int
+cov_endpoint(void *arg, const struct store_endpoint *e)
+{
+	struct cov_ctx *x = arg;
+	struct store_coverage *c;
+
+	if (x->last == NULL || strcmp(x->last->code, e->agency) != 0)
+		x->last = cov_find(x, e->agency);
+	if (x->last == NULL)
+		return 0;	/* an agency merged away */
+	c = &x->last->c;
+	if (x->o->now_ns - e->last_seen > x->epc.stale_after_ns)
+		return 0;
+	c->ep_reporting++;
+	c->ep_protected += store_endpoint_protected(e, &x->epc, x->o->now_ns);
+	return 0;
+}
+
+static int
+cov_endpoints(struct cov_ctx *x)
+{
+	size_t i;
+
+	if (store_endpoint_conf_get(x->st, &x->epc) == -1)
+		return -1;
+	for (i = 0; i < x->n; i++)
+		if (store_agency_computers(x->st, x->items[i].code,
+		    &x->items[i].c.ep_declared) == -1)
+			return -1;
+	return store_endpoint_foreach(x->st, NULL, 0, NULL, cov_endpoint, x);
+}
+
 static int
 cov_judge(struct cov_ctx *x, struct cov_item *it)
 {
@@ -582,6 +659,29 @@ cov_rollup(struct cov_ctx *x)
 	size_t i, steps;
 
 	for (i = 0; i < x->n; i++) {
+		struct store_coverage *c = &x->items[i].c;
+
+		if (c->ep_declared >= 0) {
+			c->tree_declared += c->ep_declared;
+			c->tree_reporting += c->ep_reporting;
+			c->tree_protected += c->ep_protected;
+		}
+	}
+	for (i = 0; i < x->n; i++) {
+		const struct store_coverage *c = &x->items[i].c;
+
+		up = &x->items[i];
+		for (steps = 0; steps < x->n && up->parent[0] != '\0' &&
+		    c->ep_declared >= 0; steps++) {
+			if ((up = cov_find(x, up->parent)) == NULL ||
+			    up == &x->items[i])
+				break;
+			up->c.tree_declared += c->ep_declared;
+			up->c.tree_reporting += c->ep_reporting;
+			up->c.tree_protected += c->ep_protected;
+		}
+	}
+	for (i = 0; i < x->n; i++) {
 		up = &x->items[i];
 		for (steps = 0; steps < x->n && up->parent[0] != '\0'; steps++) {
 			if ((up = cov_find(x, up->parent)) == NULL ||
@@ -607,6 +707,8 @@ store_coverage(struct store *st, const struct store_coverage_opts *o,
 	ret = store_agency_foreach(st, cov_collect, &x);
 	if (x.oom)
 		store_seterr(st, "coverage: out of memory");
+	if (ret == 0)
+		ret = cov_endpoints(&x);
 	for (i = 0; ret == 0 && i < x.n; i++)
 		ret = cov_judge(&x, &x.items[i]);
 	if (ret == 0)

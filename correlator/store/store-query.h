@@ -61,6 +61,13 @@ struct store_coverage {
 	int		 level;			/* highest system level, 0 none */
 	size_t		 sub_total;		/* agencies below it in the tree */
 	size_t		 sub_covered;		/* of which fully covered */
+	/* its computers (issue 18): declared (-1 none), reporting within
+	 * endpoints.stale_after, protected; then the same summed over it
+	 * and every agency below it that declares computers */
+	int64_t		 ep_declared;
+	uint64_t	 ep_reporting, ep_protected;
+	int64_t		 tree_declared;
+	uint64_t	 tree_reporting, tree_protected;
 };
 typedef int (*store_coverage_fn)(void *arg, const struct store_coverage *c);
 /* "42s", "3m", "5h", "12d": the coarse age used in reasons and tables. */

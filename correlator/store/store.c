@@ -462,6 +462,53 @@ static const char schema_v11_intel[] =
 	");";
 
 /*
+ * Endpoints (store-endpoint.c, issue 18): the hosts that send events, per
+ * agency of the sending sensor, with their protection state; the
+ * correlator's settings for them; hosts refused per agency; and the
+ * number of computers an agency declares.  Tables only, IF NOT EXISTS: a
+ * migration test that takes a database back to an older version without
+ * this undo still migrates.
+ */
+static const char schema_v12_endpoints[] =
+	"CREATE TABLE IF NOT EXISTS endpoints ("
+	" agency TEXT NOT NULL,"
+	" host TEXT NOT NULL,"
+	" os TEXT NOT NULL DEFAULT '',"
+	" channels TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_event INTEGER NOT NULL DEFAULT 0,"
+	" day INTEGER NOT NULL DEFAULT 0,"
+	" day_events INTEGER NOT NULL DEFAULT 0,"
+	" prev_events INTEGER NOT NULL DEFAULT 0,"
+	" engine TEXT NOT NULL DEFAULT '',"
+	" av_state TEXT NOT NULL DEFAULT '',"
+	" healthy_at INTEGER NOT NULL DEFAULT 0,"
+	" off_at INTEGER NOT NULL DEFAULT 0,"
+	" detect_at INTEGER NOT NULL DEFAULT 0,"
+	" detect_name TEXT NOT NULL DEFAULT '',"
+	" silent_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (agency, host)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS endpoint_conf ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" stale_after INTEGER NOT NULL DEFAULT 86400000000000,"
+	" protection_within INTEGER NOT NULL DEFAULT 86400000000000,"
+	" max_per_agency INTEGER NOT NULL DEFAULT 50000,"
+	" min_share REAL NOT NULL DEFAULT 0.95"
+	");"
+	"INSERT OR IGNORE INTO endpoint_conf (id) VALUES (1);"
+	"CREATE TABLE IF NOT EXISTS endpoint_refused ("
+	" agency TEXT PRIMARY KEY,"
+	" over_quota INTEGER NOT NULL DEFAULT 0,"
+	" too_long INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE IF NOT EXISTS agency_computers ("
+	" agency TEXT PRIMARY KEY,"
+	" computers INTEGER NOT NULL"
+	");";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -479,6 +526,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v9_provinces,	/* 8 -> 9: province bounds, agencies, reloads */
 	schema_v10_sensor_checks, /* 9 -> 10: clamped times, acked vs applied */
 	schema_v11_intel,	/* 10 -> 11: indicator sets */
+	schema_v12_endpoints,	/* 11 -> 12: endpoints, declared computers */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	11	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	12	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -781,5 +781,76 @@ int	store_incident_overdue(struct store *st, int64_t id, int64_t now_ns);
 	" AND a.action = 'resolved') + dp.final_ns < " now \
 	" AND NOT EXISTS (SELECT 1 FROM incident_reports r WHERE" \
 	" r.incident_id = incidents.id AND r.stage = 'final')))))"
+
+/*
+ * Endpoints (store-endpoint.c, issue 18): every host that sends events,
+ * per agency of the sending sensor, with its malware protection state.
+ * The correlator keeps them in memory (correlator/endpoints.c) and
+ * writes the changed ones in the transaction of an ingest group; socctl
+ * and the coverage report read them.
+ */
+#define STORE_EP_HOST_MAX	255	/* bytes of a host id */
+#define STORE_EP_CHANNELS	160	/* bytes of the channel list */
+struct store_endpoint {
+	char		agency[64];
+	char		host[STORE_EP_HOST_MAX + 1];	/* host.id, or the
+						   lower-cased name */
+	char		os[16];		/* windows, linux, "" unknown */
+	char		channels[STORE_EP_CHANNELS];	/* comma-separated */
+	int64_t		first_seen;	/* receive time, ns */
+	int64_t		last_seen;
+	int64_t		last_event;	/* the latest event's own time */
+	int64_t		day;		/* UTC day of last_seen (days since 1970) */
+	uint64_t	day_events;	/* events received that day */
+	uint64_t	prev_events;	/* ... the day before it */
+	char		engine[16];	/* defender, clamav, "" none seen */
+	char		av_state[48];	/* the latest state in words */
+	int64_t		healthy_at;	/* an engine last said healthy */
+	int64_t		off_at;		/* ... turned off or failing */
+	int64_t		detect_at;	/* the latest detection */
+	char		detect_name[96];	/* its threat name */
+	int64_t		silent_at;	/* soc-endpoint-silent raised; 0 armed */
+};
+/* The settings the correlator runs with (written at its start). */
+struct store_endpoint_conf {
+	int64_t		stale_after_ns;		/* endpoints.stale_after */
+	int64_t		protection_within_ns;	/* endpoints.protection_within */
+	int64_t		max_per_agency;		/* endpoints.max_per_agency */
+	double		min_share;		/* coverage.endpoints_min_share */
+};
+typedef int (*store_endpoint_fn)(void *arg, const struct store_endpoint *e);
+/* Insert or replace n endpoints (inside the caller's transaction, or in
+ * one of its own). */
+int	store_endpoint_put(struct store *st, const struct store_endpoint *e,
+	    size_t n);
+/* Each endpoint of the agencies given and every agency below them (none
+ * given: all), of host (NULL: all), by agency and host. */
+int	store_endpoint_foreach(struct store *st, const char *const *agencies,
+	    size_t nagencies, const char *host, store_endpoint_fn fn, void *arg);
+int	store_endpoint_conf_put(struct store *st,
+	    const struct store_endpoint_conf *c);
+/* The stored settings, the defaults where the correlator never wrote. */
+int	store_endpoint_conf_get(struct store *st, struct store_endpoint_conf *c);
+/* Hosts refused per agency: over the quota, or a host id too long. */
+int	store_endpoint_refused_add(struct store *st, const char *agency,
+	    uint64_t over_quota, uint64_t too_long);
+int	store_endpoint_refused_get(struct store *st, const char *agency,
+	    uint64_t *over_quota, uint64_t *too_long);
+/* Totals over every agency: endpoints held, hosts refused. */
+int	store_endpoint_totals(struct store *st, uint64_t *held,
+	    uint64_t *over_quota, uint64_t *too_long);
+/* Whether e is protected at now: an engine said healthy within
+ * protection_within and was not turned off since. */
+int	store_endpoint_protected(const struct store_endpoint *e,
+	    const struct store_endpoint_conf *c, int64_t now_ns);
+/* Declared computers of an agency: -1 when none is declared. */
+int	store_agency_set_computers(struct store *st, const char *code,
+	    int64_t n);
+int	store_agency_computers(struct store *st, const char *code,
+	    int64_t *n);
+#define STORE_EP_STALE_DEFAULT		(24 * 3600 * 1000000000LL)
+#define STORE_EP_PROTECTION_DEFAULT	(24 * 3600 * 1000000000LL)
+#define STORE_EP_MAX_DEFAULT		50000
+#define STORE_EP_MIN_SHARE_DEFAULT	0.95
 
 #endif

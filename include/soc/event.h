@@ -212,7 +212,9 @@ enum soc_ftype {
 	X(SOC_AUDITD_ARG7,	"soc.auditd.execve.a7",		SOC_T_STR) \
 	X(SOC_AUDITD_ARG8,	"soc.auditd.execve.a8",		SOC_T_STR) \
 	X(SOC_AUDITD_ARG9,	"soc.auditd.execve.a9",		SOC_T_STR) \
-	X(SOC_NET_INITIATED,	"soc.network.initiated",		SOC_T_STR)
+	X(SOC_NET_INITIATED,	"soc.network.initiated",		SOC_T_STR) \
+	X(HOST_ID,		"host.id",			SOC_T_STR) \
+	X(HOST_OS_FAMILY,	"host.os.family",		SOC_T_STR)
 
 enum soc_field {
 #define SOC_X_ENUM(id, name, type) SOC_F_##id,

@@ -1,0 +1,727 @@
+/*
+ * The endpoint inventory (issue 18).  Every event that names the host it
+ * comes from (a Windows record's computer or host.id, a syslog header's
+ * host name, an auditd record's node, or the sensor's own host for a
+ * local audit.log) makes that host an endpoint of the agency of the
+ * sensor that sent it: the agency comes from the sensor's key, so an
+ * event naming another agency's computer only ever adds a host to the
+ * sender's own inventory.
+ *
+ * Kept in memory: a SipHash table (keys chosen by whoever writes the
+ * logs) of (agency, host) entries, each the store's row plus a dirty
+ * mark; per agency a count bounded by endpoints.max_per_agency (a new
+ * host past it is counted, not added) and the hosts refused for an id
+ * over STORE_EP_HOST_MAX bytes.  Nothing is written per event: the
+ * changed entries (a list of them, so a flush costs what changed) are
+ * written once per ingest group, in its transaction
+ * (endpoints_flush()), and marked clean only once it committed.  A batch
+ * undone at its savepoint keeps its effect here (its events were seen;
+ * the resent batch counts them again in events per day).
+ *
+ * Malware protection, from the events themselves: Microsoft Defender's
+ * Operational channel (1116/1117 detections; 5001 real-time protection
+ * off, 5010/5012 scanning off, 2001/2003 updates failing; 1000/1001
+ * scans, 1150/1151 the client's health heartbeat, 2000 signatures
+ * updated, 5000/5009/5011 protection on: healthy) and ClamAV (a FOUND
+ * line, freshclam's failures, "Database updated"/"up-to-date"/clamd's
+ * "Database status OK": healthy).  Times are the events' own (bounded
+ * by the receive time), so a replayed old log cannot make a computer
+ * protected today.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soc/hash.h"
+#include "soc/json.h"
+#include "soc/log.h"
+#include "soc/util.h"
+#include "endpoints.h"
+
+#define EP_DAY_NS	(86400 * 1000000000LL)
+#define EP_CHAN_MAX	64	/* bytes of one channel name in the list */
+
+struct ep_entry {
+	struct store_endpoint	 e;
+	struct ep_entry		*next;		/* hash chain */
+	size_t			 agency;	/* index in ep->agencies */
+	uint64_t		 hash;
+	int			 dirty;
+	struct ep_entry		*dnext;		/* the dirty list */
+};
+
+struct ep_agency {
+	char		code[64];
+	size_t		n;		/* endpoints held */
+	uint64_t	over_quota, too_long;	/* since start */
+	uint64_t	over_pending, long_pending;	/* not yet written */
+	uint64_t	over_flushed, long_flushed;	/* written, uncommitted */
+};
+
+struct endpoints {
+	struct store_endpoint_conf conf;
+	struct soc_hash_key	 key;
+	struct ep_entry		**tab;
+	size_t			 nbuckets, count;
+	struct ep_agency	*agencies;
+	size_t			 nagencies, cap_agencies;
+	size_t			 last_agency;	/* cache: batches are per sensor */
+	struct ep_entry		*dirty;		/* changed since the last commit */
+	struct store_endpoint	*out;		/* a flush's rows */
+	size_t			 nout, cap_out;
+	uint64_t		 silent_raised;
+	int64_t			 warned;	/* mono ms of the last quota warning */
+};
+
+struct endpoints *
+endpoints_new(const struct store_endpoint_conf *c)
+{
+	struct endpoints *ep;
+
+	if ((ep = calloc(1, sizeof(*ep))) == NULL)
+		return NULL;
+	ep->conf = *c;
+	soc_hash_seed(&ep->key);
+	ep->nbuckets = 1024;
+	if ((ep->tab = calloc(ep->nbuckets, sizeof(*ep->tab))) == NULL) {
+		free(ep);
+		return NULL;
+	}
+	ep->last_agency = (size_t)-1;
+	return ep;
+}
+
+void
+endpoints_free(struct endpoints *ep)
+{
+	struct ep_entry *x, *nx;
+	size_t i;
+
+	if (ep == NULL)
+		return;
+	for (i = 0; i < ep->nbuckets; i++)
+		for (x = ep->tab[i]; x != NULL; x = nx) {
+			nx = x->next;
+			free(x);
+		}
+	free(ep->tab);
+	free(ep->agencies);
+	free(ep->out);
+	free(ep);
+}
+
+void
+endpoints_stats(const struct endpoints *ep, struct endpoints_stats *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->endpoints = ep->count;
+	s->silent_raised = ep->silent_raised;
+	for (i = 0; i < ep->nagencies; i++) {
+		s->over_quota += ep->agencies[i].over_quota;
+		s->too_long += ep->agencies[i].too_long;
+	}
+}
+
+/* The agency's index, added on first sight; (size_t)-1 out of memory. */
+static size_t
+agency_index(struct endpoints *ep, const char *code)
+{
+	struct ep_agency *a;
+	size_t i, ncap;
+
+	if (ep->last_agency < ep->nagencies &&
+	    strcmp(ep->agencies[ep->last_agency].code, code) == 0)
+		return ep->last_agency;
+	for (i = 0; i < ep->nagencies; i++)
+		if (strcmp(ep->agencies[i].code, code) == 0)
+			return ep->last_agency = i;
+	if (ep->nagencies == ep->cap_agencies) {
+		ncap = ep->cap_agencies ? ep->cap_agencies * 2 : 16;
+		if ((a = reallocarray(ep->agencies, ncap, sizeof(*a))) == NULL)
+			return (size_t)-1;
+		ep->agencies = a;
+		ep->cap_agencies = ncap;
+	}
+	a = &ep->agencies[ep->nagencies];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->code, sizeof(a->code), "%s", code);
+	return ep->last_agency = ep->nagencies++;
+}
+
+static uint64_t
+entry_hash(const struct endpoints *ep, const char *agency, const char *host)
+{
+	char buf[64 + STORE_EP_HOST_MAX + 2];
+	int n = snprintf(buf, sizeof(buf), "%s%c%s", agency, 0, host);
+
+	return soc_hash(&ep->key, buf, n > 0 && (size_t)n < sizeof(buf) ?
+	    (size_t)n : sizeof(buf) - 1);
+}
+
+static void
+grow(struct endpoints *ep)
+{
+	struct ep_entry **nt, *x, *nx;
+	size_t nb = ep->nbuckets * 2, i;
+
+	if ((nt = calloc(nb, sizeof(*nt))) == NULL)
+		return;			/* longer chains, still correct */
+	for (i = 0; i < ep->nbuckets; i++)
+		for (x = ep->tab[i]; x != NULL; x = nx) {
+			nx = x->next;
+			x->next = nt[x->hash & (nb - 1)];
+			nt[x->hash & (nb - 1)] = x;
+		}
+	free(ep->tab);
+	ep->tab = nt;
+	ep->nbuckets = nb;
+}
+
+static struct ep_entry *
+find(struct endpoints *ep, size_t ai, const char *host, uint64_t h)
+{
+	struct ep_entry *x;
+
+	for (x = ep->tab[h & (ep->nbuckets - 1)]; x != NULL; x = x->next)
+		if (x->hash == h && x->agency == ai &&
+		    strcmp(x->e.host, host) == 0)
+			return x;
+	return NULL;
+}
+
+static struct ep_entry *
+insert(struct endpoints *ep, size_t ai, const char *host, uint64_t h)
+{
+	struct ep_entry *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	snprintf(x->e.agency, sizeof(x->e.agency), "%s", ep->agencies[ai].code);
+	snprintf(x->e.host, sizeof(x->e.host), "%s", host);
+	x->agency = ai;
+	x->hash = h;
+	x->next = ep->tab[h & (ep->nbuckets - 1)];
+	ep->tab[h & (ep->nbuckets - 1)] = x;
+	ep->agencies[ai].n++;
+	if (++ep->count > ep->nbuckets)
+		grow(ep);
+	return x;
+}
+
+/* On the dirty list, once: a flush walks only what changed. */
+static void
+mark(struct endpoints *ep, struct ep_entry *x)
+{
+	if (x->dirty)
+		return;
+	x->dirty = 1;
+	x->dnext = ep->dirty;
+	ep->dirty = x;
+}
+
+static int
+load_one(void *arg, const struct store_endpoint *e)
+{
+	struct endpoints *ep = arg;
+	struct ep_entry *x;
+	size_t ai;
+	uint64_t h;
+
+	if ((ai = agency_index(ep, e->agency)) == (size_t)-1)
+		return -1;
+	h = entry_hash(ep, e->agency, e->host);
+	if ((x = find(ep, ai, e->host, h)) == NULL &&
+	    (x = insert(ep, ai, e->host, h)) == NULL)
+		return -1;
+	x->e = *e;
+	return 0;
+}
+
+int
+endpoints_load(struct endpoints *ep, struct store *st)
+{
+	return store_endpoint_foreach(st, NULL, 0, NULL, load_one, ep);
+}
+
+/* One string field into id, lower-cased: 1, 0 absent or empty, -1 long. */
+static int
+host_field(const struct soc_event *ev, int f, char *id, size_t idlen)
+{
+	const char *s;
+	size_t n, i;
+
+	if ((s = soc_event_str(ev, f, &n)) == NULL || n == 0)
+		return 0;
+	if (n > STORE_EP_HOST_MAX || n >= idlen)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		/* control bytes would break the tables that show it */
+		id[i] = c < 0x20 || c == 0x7f ? '?' :
+		    c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	id[n] = '\0';
+	return 1;
+}
+
+static int
+str_is(const struct soc_event *ev, int f, const char *lit)
+{
+	const char *s;
+	size_t n;
+
+	return (s = soc_event_str(ev, f, &n)) != NULL && n == strlen(lit) &&
+	    memcmp(s, lit, n) == 0;
+}
+
+static int
+str_prefix(const struct soc_event *ev, int f, const char *lit)
+{
+	const char *s;
+	size_t n;
+
+	return (s = soc_event_str(ev, f, &n)) != NULL && n >= strlen(lit) &&
+	    memcmp(s, lit, strlen(lit)) == 0;
+}
+
+int
+endpoints_host_of(const struct soc_event *ev, const char *sensor, char *id,
+    size_t idlen)
+{
+	static const int fields[] = { SOC_F_HOST_ID, SOC_F_WINLOG_COMPUTER,
+	    SOC_F_HOST_NAME, SOC_F_HOST_HOSTNAME };
+	size_t i, n;
+	int r;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if ((r = host_field(ev, fields[i], id, idlen)) != 0)
+			return r;
+	/* a local audit.log: the sensor's own host */
+	if (sensor != NULL && str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd")) {
+		if ((n = strlen(sensor)) == 0 || n > STORE_EP_HOST_MAX ||
+		    n >= idlen)
+			return n == 0 ? 0 : -1;
+		for (i = 0; i <= n; i++)
+			id[i] = sensor[i] >= 'A' && sensor[i] <= 'Z' ?
+			    (char)(sensor[i] - 'A' + 'a') : sensor[i];
+		return 1;
+	}
+	return 0;
+}
+
+/* Adds a channel to the bounded, comma-separated list if it fits. */
+static int
+add_channel(struct store_endpoint *e, const char *s, size_t n)
+{
+	char c[EP_CHAN_MAX + 1];
+	size_t i, have = strlen(e->channels);
+	const char *p;
+
+	if (n == 0 || n > EP_CHAN_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		c[i] = s[i] == ',' || (unsigned char)s[i] < 0x20 ? '_' : s[i];
+	c[n] = '\0';
+	for (p = e->channels; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p,
+	    ",")] == ',')) {
+		if (strncmp(p, c, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 0;
+	}
+	if (have + (have > 0) + n + 1 > sizeof(e->channels))
+		return 0;		/* full: the first ones are kept */
+	snprintf(e->channels + have, sizeof(e->channels) - have, "%s%s",
+	    have > 0 ? "," : "", c);
+	return 1;
+}
+
+static long
+event_id(const struct soc_event *ev)
+{
+	char tmp[16];
+
+	if (soc_event_text(ev, SOC_F_WINLOG_EVENT_ID, tmp, sizeof(tmp)) <= 0)
+		return -1;
+	return strtol(tmp, NULL, 10);
+}
+
+/* A dynamic EventData value by name, "" when absent. */
+static void
+event_data(const struct soc_event *ev, const char *name, char *out,
+    size_t outlen)
+{
+	char full[SOC_F_DYN_NAME_MAX + 1];
+	int f;
+
+	out[0] = '\0';
+	snprintf(full, sizeof(full), "%s%s", SOC_F_DYN_EVENT_DATA, name);
+	if ((f = soc_field_lookup(full, strlen(full))) != SOC_F_NONE)
+		(void)soc_event_text(ev, f, out, outlen);
+}
+
+/*
+ * Healthy and off compare by the events' times; of two with one stamp
+ * (logs stamped to the second), the one received later wins: its time
+ * is taken 1 ns later.
+ */
+static void
+healthy(struct store_endpoint *e, const char *engine, int64_t t,
+    const char *why)
+{
+	snprintf(e->engine, sizeof(e->engine), "%s", engine);
+	if (t == e->off_at)
+		t++;
+	if (t >= e->healthy_at) {
+		e->healthy_at = t;
+		if (t > e->off_at)
+			snprintf(e->av_state, sizeof(e->av_state), "%s", why);
+	}
+}
+
+static void
+turned_off(struct store_endpoint *e, const char *engine, int64_t t,
+    const char *why)
+{
+	snprintf(e->engine, sizeof(e->engine), "%s", engine);
+	if (t == e->healthy_at)
+		t++;
+	if (t >= e->off_at) {
+		e->off_at = t;
+		if (t > e->healthy_at)
+			snprintf(e->av_state, sizeof(e->av_state), "%s", why);
+	}
+}
+
+static void
+detected(struct store_endpoint *e, const char *engine, int64_t t,
+    const char *name)
+{
+	snprintf(e->engine, sizeof(e->engine), "%s", engine);
+	if (t >= e->detect_at) {
+		e->detect_at = t;
+		snprintf(e->detect_name, sizeof(e->detect_name), "%s",
+		    name[0] != '\0' ? name : "?");
+	}
+}
+
+static int
+msg_has(const struct soc_event *ev, const char *lit)
+{
+	const char *s;
+	size_t n, k = strlen(lit), i;
+
+	if ((s = soc_event_str(ev, SOC_F_MESSAGE, &n)) == NULL)
+		return 0;
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(s + i, lit, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* The protection state an event reports, if it reports one. */
+static void
+protection(struct store_endpoint *e, const struct soc_event *ev)
+{
+	char name[96];
+	int64_t t = ev->ts;
+
+	if (str_is(ev, SOC_F_WINLOG_CHANNEL,
+	    "Microsoft-Windows-Windows Defender/Operational") ||
+	    str_is(ev, SOC_F_WINLOG_PROVIDER,
+	    "Microsoft-Windows-Windows Defender")) {
+		switch (event_id(ev)) {
+		case 1116:
+		case 1117:
+			event_data(ev, "Threat Name", name, sizeof(name));
+			if (name[0] == '\0')
+				(void)soc_event_text(ev, SOC_F_THREAT_SW_NAME,
+				    name, sizeof(name));
+			detected(e, "defender", t, name);
+			break;
+		case 5001:
+			turned_off(e, "defender", t, "real-time protection off");
+			break;
+		case 5010:
+		case 5012:
+			turned_off(e, "defender", t, "scanning off");
+			break;
+		case 2001:
+		case 2003:
+			turned_off(e, "defender", t, "updates failing");
+			break;
+		case 1000:
+		case 1001:
+		case 1150:
+		case 1151:
+		case 2000:
+		case 5000:
+		case 5009:
+		case 5011:
+			healthy(e, "defender", t, "healthy");
+			break;
+		}
+		return;
+	}
+	if (!str_is(ev, SOC_F_EVENT_DATASET, "log.clamav"))
+		return;
+	if (str_is(ev, SOC_F_EVENT_ACTION, "malware_detected")) {
+		name[0] = '\0';
+		(void)soc_event_text(ev, SOC_F_THREAT_SW_NAME, name, sizeof(name));
+		detected(e, "clamav", t, name);
+	} else if (str_is(ev, SOC_F_EVENT_ACTION, "av_update_failed"))
+		turned_off(e, "clamav", t, "updates failing");
+	else if (msg_has(ev, "Database updated") || msg_has(ev, "up-to-date") ||
+	    msg_has(ev, "up to date") || msg_has(ev, "Database status OK"))
+		healthy(e, "clamav", t, "healthy");
+}
+
+static void
+warn_quota(struct endpoints *ep, const char *agency)
+{
+	int64_t now = soc_mono_ms();
+
+	if (ep->warned != 0 && now - ep->warned < 60000)
+		return;
+	ep->warned = now;
+	log_warnx("agency %s: endpoints.max_per_agency (%lld) reached; new"
+	    " hosts are counted, not added (`socctl endpoints` shows the"
+	    " count): a flood of forged host names, or raise the bound",
+	    agency, (long long)ep->conf.max_per_agency);
+}
+
+void
+endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
+    const struct soc_event *ev, int64_t now_ns)
+{
+	char id[STORE_EP_HOST_MAX + 1];
+	struct ep_entry *x;
+	struct store_endpoint *e;
+	struct ep_agency *a;
+	const char *s;
+	size_t ai, n;
+	uint64_t h;
+	int64_t day;
+	int r;
+
+	if ((r = endpoints_host_of(ev, sensor, id, sizeof(id))) == 0)
+		return;
+	if ((ai = agency_index(ep, agency)) == (size_t)-1)
+		return;
+	a = &ep->agencies[ai];
+	if (r == -1) {
+		a->too_long++;
+		a->long_pending++;
+		return;
+	}
+	h = entry_hash(ep, agency, id);
+	if ((x = find(ep, ai, id, h)) == NULL) {
+		if ((int64_t)a->n >= ep->conf.max_per_agency) {
+			a->over_quota++;
+			a->over_pending++;
+			warn_quota(ep, agency);
+			return;
+		}
+		if ((x = insert(ep, ai, id, h)) == NULL)
+			return;
+		x->e.first_seen = now_ns;
+		log_debug("agency %s: new endpoint %s", agency, id);
+	}
+	e = &x->e;
+	if (now_ns > e->last_seen)
+		e->last_seen = now_ns;
+	if (ev->ts > e->last_event)
+		e->last_event = ev->ts;
+	day = now_ns / EP_DAY_NS;
+	if (day != e->day) {
+		e->prev_events = day == e->day + 1 ? e->day_events : 0;
+		e->day_events = 0;
+		e->day = day;
+	}
+	e->day_events++;
+	if ((s = soc_event_str(ev, SOC_F_HOST_OS_FAMILY, &n)) != NULL &&
+	    n > 0 && n < sizeof(e->os)) {
+		memcpy(e->os, s, n);
+		e->os[n] = '\0';
+	} else if (e->os[0] == '\0' && soc_event_has(ev, SOC_F_WINLOG_CHANNEL))
+		snprintf(e->os, sizeof(e->os), "windows");
+	else if (e->os[0] == '\0' &&
+	    str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd"))
+		snprintf(e->os, sizeof(e->os), "linux");
+	if ((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
+	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL)
+		(void)add_channel(e, s, n);
+	if (e->silent_at != 0) {
+		log_info("agency %s: endpoint %s reports again", agency, id);
+		e->silent_at = 0;	/* re-armed */
+	}
+	protection(e, ev);
+	mark(ep, x);
+}
+
+int
+endpoints_flush(struct endpoints *ep, struct store *st)
+{
+	struct store_endpoint *no;
+	struct ep_entry *x;
+	struct ep_agency *a;
+	size_t i, ncap;
+
+	ep->nout = 0;
+	for (x = ep->dirty; x != NULL; x = x->dnext) {
+		if (ep->nout == ep->cap_out) {
+			ncap = ep->cap_out ? ep->cap_out * 2 : 256;
+			if ((no = reallocarray(ep->out, ncap, sizeof(*no))) == NULL)
+				return -1;
+			ep->out = no;
+			ep->cap_out = ncap;
+		}
+		ep->out[ep->nout++] = x->e;
+	}
+	if (store_endpoint_put(st, ep->out, ep->nout) == -1)
+		return -1;
+	for (i = 0; i < ep->nagencies; i++) {
+		a = &ep->agencies[i];
+		if (store_endpoint_refused_add(st, a->code, a->over_pending,
+		    a->long_pending) == -1)
+			return -1;
+		a->over_flushed = a->over_pending;
+		a->long_flushed = a->long_pending;
+	}
+	return 0;
+}
+
+void
+endpoints_committed(struct endpoints *ep, int ok)
+{
+	struct ep_entry *x, *nx;
+	struct ep_agency *a;
+	size_t i;
+
+	for (i = 0; i < ep->nagencies; i++) {
+		a = &ep->agencies[i];
+		if (ok) {
+			a->over_pending -= a->over_flushed;
+			a->long_pending -= a->long_flushed;
+		}
+		a->over_flushed = a->long_flushed = 0;
+	}
+	/* nothing changes between a flush and its commit (both at a group's
+	 * end, or in one tick): what was written is the whole list */
+	if (ok) {
+		for (x = ep->dirty; x != NULL; x = nx) {
+			nx = x->dnext;
+			x->dirty = 0;
+			x->dnext = NULL;
+		}
+		ep->dirty = NULL;
+	}
+	ep->nout = 0;
+}
+
+/* soc-endpoint-silent for one endpoint, in the open transaction. */
+static int
+raise_silent(struct endpoints *ep, struct store *st, struct store_endpoint *e,
+    int64_t now_ns)
+{
+	struct store_hit h;
+	struct soc_sbuf ev;
+	char key[STORE_EP_HOST_MAX + 16], msg[STORE_EP_HOST_MAX + 256], age[32];
+	int64_t id, silent = now_ns - e->last_seen;
+	int created, rc;
+
+	snprintf(age, sizeof(age), "%lldh%02lldm",
+	    (long long)(silent / (3600 * SOC_NS)),
+	    (long long)(silent / (60 * SOC_NS) % 60));
+	snprintf(msg, sizeof(msg), "endpoint %s of agency %s has sent no event"
+	    " for %s (endpoints.stale_after): switched off, its agent or log"
+	    " forwarding stopped, or taken off the network", e->host, e->agency,
+	    age);
+	soc_sbuf_init(&ev);
+	soc_sbuf_adds(&ev, "{\"host\":{\"id\":");
+	soc_sbuf_json_str(&ev, e->host, strlen(e->host));
+	soc_sbuf_adds(&ev, ",\"os\":{\"family\":");
+	soc_sbuf_json_str(&ev, e->os, strlen(e->os));
+	soc_sbuf_adds(&ev, "}},\"organization\":{\"id\":");
+	soc_sbuf_json_str(&ev, e->agency, strlen(e->agency));
+	soc_sbuf_adds(&ev, "},\"message\":");
+	soc_sbuf_json_str(&ev, msg, strlen(msg));
+	soc_sbuf_add(&ev, "}", 2);
+	snprintf(key, sizeof(key), "host.id=%s", e->host);
+	h = (struct store_hit){
+		.rule_id = ENDPOINT_SILENT_RULE,
+		.rule_title = "Endpoint silent (no event for endpoints.stale_after)",
+		.rule_level = "medium",
+		.rule_author = "soc-correlator",
+		.rule_tags = "",
+		.severity = 2,
+		.agency = e->agency,
+		.sensor = "correlator",
+		.group_key = key,
+		.first_ts = e->last_seen,
+		.last_ts = now_ns,
+		.count = 1,
+		.evidence_json = ev.oom ? NULL : ev.data,
+		.system_code = "",
+		.system_level = 0,
+	};
+	rc = store_incident_hit(st, &h, &id, &created);
+	soc_sbuf_free(&ev);
+	if (rc == 0) {
+		ep->silent_raised++;
+		log_info("%s", msg);
+	}
+	return rc;
+}
+
+int
+endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
+{
+	struct ep_entry *x;
+	size_t i;
+	int n = 0, failed = 0, rc;
+
+	for (i = 0; i < ep->nbuckets; i++)
+		for (x = ep->tab[i]; x != NULL; x = x->next)
+			if (x->e.silent_at == 0 && x->e.last_seen > 0 &&
+			    now_ns - x->e.last_seen > ep->conf.stale_after_ns)
+				n++;
+	if (n == 0)
+		return 0;
+	if (store_begin(st) == -1)
+		return -1;
+	n = 0;
+	for (i = 0; i < ep->nbuckets && !failed; i++)
+		for (x = ep->tab[i]; x != NULL && !failed; x = x->next) {
+			if (x->e.silent_at != 0 || x->e.last_seen <= 0 ||
+			    now_ns - x->e.last_seen <= ep->conf.stale_after_ns)
+				continue;
+			/* an agency merged away (`socctl agency merge`): its
+			 * sensors moved, its old endpoints only go quiet */
+			if ((rc = store_agency_exists(st, x->e.agency)) == 0) {
+				x->e.silent_at = now_ns;
+				mark(ep, x);
+			} else if (rc == -1 ||
+			    raise_silent(ep, st, &x->e, now_ns) == -1)
+				failed = 1;
+			else {
+				x->e.silent_at = now_ns;
+				mark(ep, x);
+				n++;
+			}
+		}
+	if (failed || endpoints_flush(ep, st) == -1 || store_commit(st) == -1) {
+		log_warnx("silent endpoints not recorded: %s", store_errmsg(st));
+		store_rollback(st);
+		endpoints_committed(ep, 0);
+		/* raised again at the next tick */
+		for (i = 0; i < ep->nbuckets; i++)
+			for (x = ep->tab[i]; x != NULL; x = x->next)
+				if (x->e.silent_at == now_ns)
+					x->e.silent_at = 0;
+		return -1;
+	}
+	endpoints_committed(ep, 1);
+	return n;
+}

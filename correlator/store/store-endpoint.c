@@ -1,0 +1,317 @@
+/*
+ * Endpoints (issue 18): the computers that send events, per agency of
+ * the sending sensor (never the agency an event names), with what they
+ * send and their malware protection state; the correlator's settings
+ * for them; the hosts it refused per agency (over the quota, an id too
+ * long); and the number of computers each agency declares.
+ *
+ * The correlator keeps the inventory in memory (correlator/endpoints.c)
+ * and writes the changed entries here once per ingest group, in the
+ * group's transaction; socctl and the coverage report read them.
+ * Statements are prepared per call: one call writes a whole group's
+ * changes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "soc/json.h"
+#include "store-int.h"
+
+static sqlite3_stmt *
+prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "endpoints");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+#define EP_COLS	"agency, host, os, channels, first_seen, last_seen," \
+	" last_event, day, day_events, prev_events, engine, av_state," \
+	" healthy_at, off_at, detect_at, detect_name, silent_at"
+
+int
+store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int own, rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if ((s = prep(st, "INSERT OR REPLACE INTO endpoints (" EP_COLS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17)")) == NULL)
+		return store_tx_leave(st, own, -1);
+	for (i = 0; i < n && rc == 0; i++, e++) {
+		bind_str(s, 1, e->agency);
+		bind_str(s, 2, e->host);
+		bind_str(s, 3, e->os);
+		bind_str(s, 4, e->channels);
+		sqlite3_bind_int64(s, 5, e->first_seen);
+		sqlite3_bind_int64(s, 6, e->last_seen);
+		sqlite3_bind_int64(s, 7, e->last_event);
+		sqlite3_bind_int64(s, 8, e->day);
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)e->day_events);
+		sqlite3_bind_int64(s, 10, (sqlite3_int64)e->prev_events);
+		bind_str(s, 11, e->engine);
+		bind_str(s, 12, e->av_state);
+		sqlite3_bind_int64(s, 13, e->healthy_at);
+		sqlite3_bind_int64(s, 14, e->off_at);
+		sqlite3_bind_int64(s, 15, e->detect_at);
+		bind_str(s, 16, e->detect_name);
+		sqlite3_bind_int64(s, 17, e->silent_at);
+		rc = store_exec(st, s, "endpoints");
+	}
+	sqlite3_finalize(s);
+	return store_tx_leave(st, own, rc);
+}
+
+static void
+col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
+{
+	snprintf(dst, len, "%s", col_str(s, i));
+}
+
+int
+store_endpoint_foreach(struct store *st, const char *const *agencies,
+    size_t nagencies, const char *host, store_endpoint_fn fn, void *arg)
+{
+	struct store_endpoint e;
+	struct soc_sbuf q;
+	sqlite3_stmt *s;
+	size_t i;
+	int rc, ret = 0;
+
+	/* each agency with the agencies below it (UNION stops a cycle) */
+	soc_sbuf_init(&q);
+	if (nagencies > 0) {
+		soc_sbuf_adds(&q, "WITH RECURSIVE scope(code) AS (SELECT code"
+		    " FROM agencies WHERE code IN (");
+		for (i = 0; i < nagencies; i++)
+			soc_sbuf_printf(&q, "%s?%zu", i ? "," : "", i + 2);
+		soc_sbuf_adds(&q, ") UNION SELECT a.code FROM agencies a JOIN"
+		    " scope s ON a.parent = s.code) ");
+	}
+	soc_sbuf_adds(&q, "SELECT " EP_COLS " FROM endpoints WHERE"
+	    " (?1 IS NULL OR host = ?1)");
+	if (nagencies > 0)
+		soc_sbuf_adds(&q, " AND agency IN (SELECT code FROM scope)");
+	soc_sbuf_adds(&q, " ORDER BY agency, host");
+	if (q.oom) {
+		soc_sbuf_free(&q);
+		store_seterr(st, "endpoints: out of memory");
+		return -1;
+	}
+	s = prep(st, q.data);
+	soc_sbuf_free(&q);
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, host);
+	for (i = 0; i < nagencies; i++)
+		bind_str(s, (int)i + 2, agencies[i]);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		col_copy(s, 0, e.agency, sizeof(e.agency));
+		col_copy(s, 1, e.host, sizeof(e.host));
+		col_copy(s, 2, e.os, sizeof(e.os));
+		col_copy(s, 3, e.channels, sizeof(e.channels));
+		e.first_seen = sqlite3_column_int64(s, 4);
+		e.last_seen = sqlite3_column_int64(s, 5);
+		e.last_event = sqlite3_column_int64(s, 6);
+		e.day = sqlite3_column_int64(s, 7);
+		e.day_events = (uint64_t)sqlite3_column_int64(s, 8);
+		e.prev_events = (uint64_t)sqlite3_column_int64(s, 9);
+		col_copy(s, 10, e.engine, sizeof(e.engine));
+		col_copy(s, 11, e.av_state, sizeof(e.av_state));
+		e.healthy_at = sqlite3_column_int64(s, 12);
+		e.off_at = sqlite3_column_int64(s, 13);
+		e.detect_at = sqlite3_column_int64(s, 14);
+		col_copy(s, 15, e.detect_name, sizeof(e.detect_name));
+		e.silent_at = sqlite3_column_int64(s, 16);
+		if ((ret = fn(arg, &e)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "endpoints");
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+store_endpoint_conf_put(struct store *st, const struct store_endpoint_conf *c)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "INSERT OR REPLACE INTO endpoint_conf (id,"
+	    " stale_after, protection_within, max_per_agency, min_share)"
+	    " VALUES (1, ?1, ?2, ?3, ?4)")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, c->stale_after_ns);
+	sqlite3_bind_int64(s, 2, c->protection_within_ns);
+	sqlite3_bind_int64(s, 3, c->max_per_agency);
+	sqlite3_bind_double(s, 4, c->min_share);
+	rc = store_exec(st, s, "endpoint settings");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_endpoint_conf_get(struct store *st, struct store_endpoint_conf *c)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	c->stale_after_ns = STORE_EP_STALE_DEFAULT;
+	c->protection_within_ns = STORE_EP_PROTECTION_DEFAULT;
+	c->max_per_agency = STORE_EP_MAX_DEFAULT;
+	c->min_share = STORE_EP_MIN_SHARE_DEFAULT;
+	if ((s = prep(st, "SELECT stale_after, protection_within,"
+	    " max_per_agency, min_share FROM endpoint_conf WHERE id = 1")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		c->stale_after_ns = sqlite3_column_int64(s, 0);
+		c->protection_within_ns = sqlite3_column_int64(s, 1);
+		c->max_per_agency = sqlite3_column_int64(s, 2);
+		c->min_share = sqlite3_column_double(s, 3);
+	} else if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "endpoint settings");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+store_endpoint_refused_add(struct store *st, const char *agency,
+    uint64_t over_quota, uint64_t too_long)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (over_quota == 0 && too_long == 0)
+		return 0;
+	if ((s = prep(st, "INSERT INTO endpoint_refused (agency, over_quota,"
+	    " too_long) VALUES (?1, ?2, ?3) ON CONFLICT (agency) DO UPDATE SET"
+	    " over_quota = over_quota + excluded.over_quota,"
+	    " too_long = too_long + excluded.too_long")) == NULL)
+		return -1;
+	bind_str(s, 1, agency);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)over_quota);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)too_long);
+	rc = store_exec(st, s, "endpoints refused");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_endpoint_refused_get(struct store *st, const char *agency,
+    uint64_t *over_quota, uint64_t *too_long)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*over_quota = *too_long = 0;
+	if ((s = prep(st, "SELECT over_quota, too_long FROM endpoint_refused"
+	    " WHERE agency = ?1")) == NULL)
+		return -1;
+	bind_str(s, 1, agency);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*over_quota = (uint64_t)sqlite3_column_int64(s, 0);
+		*too_long = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "endpoints refused");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_endpoint_protected(const struct store_endpoint *e,
+    const struct store_endpoint_conf *c, int64_t now_ns)
+{
+	return e->healthy_at > 0 &&
+	    now_ns - e->healthy_at <= c->protection_within_ns &&
+	    e->healthy_at > e->off_at;
+}
+
+int
+store_agency_set_computers(struct store *st, const char *code, int64_t n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (store_agency_exists(st, code) != 1) {
+		store_seterr(st, "no such agency '%s'", code);
+		return -1;
+	}
+	if ((s = prep(st, n < 0 ? "DELETE FROM agency_computers WHERE"
+	    " agency = ?1" : "INSERT OR REPLACE INTO agency_computers (agency,"
+	    " computers) VALUES (?1, ?2)")) == NULL)
+		return -1;
+	bind_str(s, 1, code);
+	if (n >= 0)
+		sqlite3_bind_int64(s, 2, n);
+	rc = store_exec(st, s, "agency computers");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_agency_computers(struct store *st, const char *code, int64_t *n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = -1;
+	if ((s = prep(st, "SELECT computers FROM agency_computers WHERE"
+	    " agency = ?1")) == NULL)
+		return -1;
+	bind_str(s, 1, code);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "agency computers");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_endpoint_totals(struct store *st, uint64_t *held, uint64_t *over_quota,
+    uint64_t *too_long)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*held = *over_quota = *too_long = 0;
+	if ((s = prep(st, "SELECT (SELECT count(*) FROM endpoints),"
+	    " (SELECT coalesce(sum(over_quota), 0) FROM endpoint_refused),"
+	    " (SELECT coalesce(sum(too_long), 0) FROM endpoint_refused)")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*held = (uint64_t)sqlite3_column_int64(s, 0);
+		*over_quota = (uint64_t)sqlite3_column_int64(s, 1);
+		*too_long = (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, "endpoint totals");
+		return -1;
+	}
+	return 0;
+}

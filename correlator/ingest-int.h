@@ -88,6 +88,8 @@ struct ingest {
 	uint64_t		 nat_bound;	/* alerts per province per minute */
 	struct nat_slot		 nat[NAT_SLOTS];
 	struct intel_set	*intel;		/* indicators (borrowed) */
+	struct archive_writer	*arch;		/* the archive (borrowed) */
+	struct soc_sbuf		 arjson;	/* an event's JSON for it */
 };
 
 /* What on_alert needs while one batch is applied. */

@@ -44,6 +44,7 @@
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "alert.h"
+#include "archive.h"
 #include "category.h"
 #include "enrich.h"
 #include "event-ring.h"
@@ -136,6 +137,7 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 	soc_wbuf_init(&in->rewire);
 	soc_sbuf_init(&in->fjson);
 	soc_sbuf_init(&in->ajson);
+	soc_sbuf_init(&in->arjson);
 	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
 	    (in->evring = evring_new(EVRING_SLOTS, EVRING_BYTES)) == NULL ||
 	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
@@ -154,6 +156,7 @@ ingest_free(struct ingest *in)
 		return;
 	soc_sbuf_free(&in->fjson);
 	soc_sbuf_free(&in->ajson);
+	soc_sbuf_free(&in->arjson);
 	soc_wbuf_free(&in->rewire);
 	agg_free(in->agg);
 	evring_free(in->evring);
@@ -639,6 +642,7 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	const char *why;
 	uint64_t clamped = 0;
 	int64_t now = soc_now_ns();
+	size_t amark = in->arch != NULL ? archive_writer_mark(in->arch) : 0;
 
 	if (agg_should_flush(in->agg)) {
 		in->n.early_flushes++;
@@ -678,6 +682,13 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 			bc.failed = 1;
 		if (ingest_intel_event(in, &bc) == -1)	/* indicators */
 			bc.failed = 1;
+		if (in->arch != NULL) {		/* as enriched and stamped */
+			soc_sbuf_reset(&in->arjson);
+			soc_json_event(&in->arjson, &in->ev);
+			if (!in->arjson.oom)
+				archive_writer_add(in->arch, &in->ev,
+				    in->arjson.data, in->arjson.len);
+		}
 		/* kept for the crossing alert of a window it is in */
 		if (ruleset_ref_kept(in->rs) && (in->keep_first > 0 ||
 		    in->keep_last > 0))
@@ -702,12 +713,16 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		    (unsigned long long)hdr->seq, sen->name, store_errmsg(in->st));
 		store_batch_end(in->st, -1);
 		agg_batch_end(in->agg, 0);
+		if (in->arch != NULL)
+			archive_writer_undo(in->arch, amark);
 		in->n.commit_failed++;
 		return -1;
 	}
 	if (store_batch_end(in->st, 0) == -1) {
 		/* RELEASE failed: the savepoint may be gone; take no chances */
 		agg_batch_end(in->agg, 0);
+		if (in->arch != NULL)
+			archive_writer_undo(in->arch, amark);
 		in->agg_failed = 1;
 		return -1;
 	}
@@ -942,6 +957,29 @@ ingest_tick(struct ingest *in, int64_t now_ns)
 }
 
 void
+ingest_set_archive(struct ingest *in, struct archive_writer *w)
+{
+	in->arch = w;
+}
+
+/*
+ * The group's frame, written before the commit; its position goes into
+ * the same transaction.  A write that fails pauses the archive (counted
+ * there) and never the group; only the store failing fails it.
+ */
+static int
+archive_group(struct ingest *in)
+{
+	char seg[ARCHIVE_NAME_MAX];
+	uint64_t off, events;
+
+	if (in->arch == NULL ||
+	    archive_writer_flush(in->arch, seg, &off, &events) != 1)
+		return 0;
+	return store_archive_set(in->st, seg, off, events, soc_now_ns());
+}
+
+void
 ingest_group_begin(struct ingest *in)
 {
 	in->nreplies = 0;
@@ -967,6 +1005,8 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 			return -1;	/* not acked: the sensor resends */
 		}
 		in->in_tx = 1;
+		if (in->arch != NULL)
+			archive_writer_begin(in->arch, soc_now_ns());
 	}
 	if (sensor == NULL || store_sensor_by_name(in->st, sensor, &sen) != 1 ||
 	    sen.revoked) {
@@ -1041,7 +1081,8 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 			    in->nreplies, SAFE_GROUPS);
 			in->safe_groups = SAFE_GROUPS;
 			rc = -1;
-		} else if (store_commit(in->st) == -1) {
+		} else if (archive_group(in) == -1 ||
+		    store_commit(in->st) == -1) {
 			log_warnx("commit failed (%s): %d batches not acked; the "
 			    "sensors will resend", store_errmsg(in->st),
 			    in->nreplies);
@@ -1051,6 +1092,11 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 		if (rc == -1) {
 			store_rollback(in->st);
 			in->n.commit_failed++;
+		}
+		if (in->arch != NULL) {
+			/* cut the frame if the commit did not take it */
+			archive_writer_done(in->arch, rc == 0);
+			archive_writer_discard(in->arch);
 		}
 	}
 	if (rc == 0)

@@ -34,6 +34,10 @@
 	" DROP TABLE intel_state;" \
 	" DROP TABLE incident_indicators;"
 
+/* 12 -> 11: the archive's position */
+#define SCHEMA_DOWN_V12 \
+	"DROP TABLE archive_state;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

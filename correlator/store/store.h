@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	11	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	12	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -781,5 +781,18 @@ int	store_incident_overdue(struct store *st, int64_t id, int64_t now_ns);
 	" AND a.action = 'resolved') + dp.final_ns < " now \
 	" AND NOT EXISTS (SELECT 1 FROM incident_reports r WHERE" \
 	" r.incident_id = incidents.id AND r.stage = 'final')))))"
+
+/*
+ * The archive's committed position (store-archive.c): get it at start
+ * (segment "" when none yet; dir may be NULL), set it inside the group's
+ * transaction with the events the frame added.  0 / -1.
+ */
+int	store_archive_get(struct store *st, char *dir, size_t dirlen,
+	    char *seg, size_t seglen, uint64_t *off, uint64_t *events);
+int	store_archive_set(struct store *st, const char *seg, uint64_t off,
+	    uint64_t events_added, int64_t now_ns);
+/* At start, in its own transaction: the directory and the new segment
+ * the writer will append to (offset 0).  0 / -1. */
+int	store_archive_start(struct store *st, const char *dir, const char *seg);
 
 #endif

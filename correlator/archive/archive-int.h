@@ -47,7 +47,5 @@ struct archive_index *archive_index_build(int dfd, const char *seg,
 	    uint64_t *cut);
 /* Whether name is a segment's file name; its start (ns) if so. */
 int	archive_seg_name(const char *name, int64_t *start_ns);
-/* The segment names in dfd, sorted oldest first: n, or -1. */
-int	archive_seg_list(int dfd, char (**names)[ARCHIVE_NAME_MAX], size_t *n);
 
 #endif

@@ -220,6 +220,8 @@ void
 archive_writer_set_retry(struct archive_writer *w, int64_t ms)
 {
 	w->retry_ms = ms;
+	if (w->st.paused)
+		w->retry_at = soc_mono_ms() + ms;
 }
 
 /* The open segment is done: its index, its descriptor. */

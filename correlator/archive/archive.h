@@ -218,6 +218,9 @@ int	archive_index_may_match(const struct archive_index *ix,
 void	archive_index_range(const struct archive_index *ix, int64_t *min_ts,
 	    int64_t *max_ts, uint64_t *events);
 
+/* The segment names in directory dfd, oldest first (malloc'd): n, -1. */
+int	archive_seg_list(int dfd, char (**names)[ARCHIVE_NAME_MAX], size_t *n);
+
 /* Parses ADDR or ADDR/BITS: 0 / -1. */
 int	archive_net_parse(const char *s, struct archive_net *n);
 

@@ -337,7 +337,7 @@ archive_seg_name(const char *name, int64_t *start_ns)
 	h = (name[9] - '0') * 10 + name[10] - '0';
 	mi = (name[11] - '0') * 10 + name[12] - '0';
 	s = (name[13] - '0') * 10 + name[14] - '0';
-	if (!soc_time_valid(y, mo, d, h, mi, s))
+	if (y < 1970 || y > 2200 || !soc_time_valid(y, mo, d, h, mi, s))
 		return 0;
 	if (start_ns != NULL)
 		*start_ns = soc_time_timegm(y, mo, d, h, mi, s) * 1000000000LL;

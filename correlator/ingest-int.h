@@ -89,7 +89,6 @@ struct ingest {
 	struct nat_slot		 nat[NAT_SLOTS];
 	struct intel_set	*intel;		/* indicators (borrowed) */
 	struct archive_writer	*arch;		/* the archive (borrowed) */
-	struct soc_sbuf		 arjson;	/* an event's JSON for it */
 };
 
 /* What on_alert needs while one batch is applied. */

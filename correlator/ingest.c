@@ -137,7 +137,6 @@ ingest_new(struct store *st, struct ruleset *rs, struct rs_scratch *scratch,
 	soc_wbuf_init(&in->rewire);
 	soc_sbuf_init(&in->fjson);
 	soc_sbuf_init(&in->ajson);
-	soc_sbuf_init(&in->arjson);
 	if ((in->agg = agg_new(AGG_KEYS, AGG_ARENA)) == NULL ||
 	    (in->evring = evring_new(EVRING_SLOTS, EVRING_BYTES)) == NULL ||
 	    (in->cats_builtin = category_default(err, sizeof(err))) == NULL) {
@@ -156,7 +155,6 @@ ingest_free(struct ingest *in)
 		return;
 	soc_sbuf_free(&in->fjson);
 	soc_sbuf_free(&in->ajson);
-	soc_sbuf_free(&in->arjson);
 	soc_wbuf_free(&in->rewire);
 	agg_free(in->agg);
 	evring_free(in->evring);
@@ -612,6 +610,23 @@ bound_raw(struct ingest *in)
 	in->rawlen = in->rewire.len - SOC_WIRE_HDR_LEN;
 }
 
+/*
+ * The event to the archive: its wire bytes (the sensor's, or as bounded
+ * in time); re-encoded only when enrichment added to it, so the common
+ * case costs a copy on this thread and the rest is the archive's encoder.
+ */
+static void
+archive_event(struct ingest *in, const struct store_sensor *sen)
+{
+	if (soc_event_has(&in->ev, SOC_F_SRC_GEO_COUNTRY) ||
+	    soc_event_has(&in->ev, SOC_F_SRC_GEO_CITY) ||
+	    soc_event_has(&in->ev, SOC_F_SRC_AS_NUMBER) ||
+	    soc_event_has(&in->ev, SOC_F_SRC_AS_ORG))
+		bound_raw(in);
+	archive_writer_add(in->arch, sen->agency, sen->name, in->raw,
+	    in->rawlen);
+}
+
 /* At most once a minute (the counts are per sensor in the store). */
 static void
 log_clamped(struct ingest *in, const struct store_sensor *sen, uint64_t n)
@@ -682,13 +697,8 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 			bc.failed = 1;
 		if (ingest_intel_event(in, &bc) == -1)	/* indicators */
 			bc.failed = 1;
-		if (in->arch != NULL) {		/* as enriched and stamped */
-			soc_sbuf_reset(&in->arjson);
-			soc_json_event(&in->arjson, &in->ev);
-			if (!in->arjson.oom)
-				archive_writer_add(in->arch, &in->ev,
-				    in->arjson.data, in->arjson.len);
-		}
+		if (in->arch != NULL)
+			archive_event(in, sen);
 		/* kept for the crossing alert of a window it is in */
 		if (ruleset_ref_kept(in->rs) && (in->keep_first > 0 ||
 		    in->keep_last > 0))

@@ -67,6 +67,7 @@ struct corr_conf {
 	char		*archive_keep;	/* archive.keep */
 	long long	 archive_max;	/* archive.max_bytes */
 	long long	 archive_level;	/* archive.level */
+	char		*archive_sync;	/* archive.sync */
 };
 
 static struct corr_conf		C;
@@ -190,6 +191,10 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "archive.max_bytes", .type = CONF_INT, .dst = &C.archive_max,
 	  .min = 0, .max = INT64_MAX, .def = "0",
 	  .help = "oldest archive segments removed past this size (0: no bound)" },
+	{ .name = "archive.sync", .type = CONF_STR, .dst = &C.archive_sync,
+	  .def = "before",
+	  .help = "before: each frame synced before its commit; parallel: beside"
+	  " it (faster; a power failure may lose the last frame)" },
 	{ .name = "archive.level", .type = CONF_INT, .dst = &C.archive_level,
 	  .min = 1, .max = 19, .def = "3",
 	  .help = "zstd compression level of the archive" },
@@ -551,6 +556,12 @@ archive_start(int64_t keep_ns)
 	if ((arch = archive_writer_open(dir, seg, off, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	archive_writer_set_level(arch, (int)C.archive_level);
+	if (strcmp(C.archive_sync, "before") != 0 &&
+	    strcmp(C.archive_sync, "parallel") != 0)
+		fatalx("archive.sync \"%s\": before or parallel", C.archive_sync);
+	if (archive_writer_set_sync(arch, strcmp(C.archive_sync,
+	    "parallel") == 0) == -1)
+		fatalx("cannot start the archive's sync thread");
 	if (store_archive_start(st, dir, archive_writer_position(arch,
 	    &off)) == -1)
 		fatalx("archive position: %s", store_errmsg(st));

@@ -18,6 +18,7 @@
 #include "soc/event.h"
 #include "soc/json.h"
 #include "soc/util.h"
+#include "soc/wire.h"
 #include "check.h"
 #include "fixture.h"
 #include "archive.h"
@@ -26,6 +27,7 @@
 
 static struct soc_event ev;
 static struct soc_sbuf js;
+static struct soc_wbuf wb;
 static char dir[256];
 
 /* Event i: agency, user, an address 10.0.(i/256).(i%256), a domain. */
@@ -49,6 +51,16 @@ make(int i, const char *agency)
 	soc_event_set_cstr(&ev, SOC_F_MESSAGE, name);
 	soc_sbuf_reset(&js);
 	soc_json_event(&js, &ev);
+	soc_wire_begin(&wb, SOC_WIRE_EVENTS, 0);
+	soc_wire_add_event(&wb, &ev);
+}
+
+/* The event as ingest hands it over: its wire bytes. */
+static void
+add_one(struct archive_writer *w, const char *agency)
+{
+	archive_writer_add(w, agency, "gw1", wb.data + SOC_WIRE_HDR_LEN,
+	    wb.len - SOC_WIRE_HDR_LEN);
 }
 
 static void
@@ -56,7 +68,7 @@ add_range(struct archive_writer *w, int from, int to, const char *agency)
 {
 	for (int i = from; i < to; i++) {
 		make(i, agency);
-		archive_writer_add(w, &ev, js.data, js.len);
+		add_one(w, agency);
 	}
 }
 
@@ -419,6 +431,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	soc_sbuf_init(&js);
+	soc_wbuf_init(&wb);
 	test_roundtrip();
 	test_newest();
 	test_recover();
@@ -426,6 +439,7 @@ main(void)
 	test_rotate_and_fail();
 	test_keep();
 	soc_sbuf_free(&js);
+	soc_wbuf_free(&wb);
 	fx_rmtree(dir);
 	return check_done();
 }

@@ -4,7 +4,7 @@
  * The index holds the segment's size (an index that disagrees with its
  * segment is not used), its event and frame counts, the range of
  * @timestamp, the set of agencies, and one Bloom filter over typed keys:
- * each IP with its prefixes (/8 /16 /24 /32; /16 /32 /48 /64 /128), each
+ * each IP with its prefixes (/16 /24 /32; /32 /48 /64 /128), each
  * domain with its parent domains, user names, host names and hashes
  * (lowercased).  The filter grows to 1 MiB while the segment is open
  * and is folded in halves (bit i | bit i + m/2) while it stays sparse,
@@ -40,8 +40,8 @@ static const int hash_fields[] = { SOC_F_PROCESS_MD5, SOC_F_PROCESS_SHA1,
 	SOC_F_FILE_SHA256 };
 #define NF(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const int v4_bits[] = { 8, 16, 24, 32 };
-static const int v6_bits[] = { 16, 32, 48, 64, 128 };
+static const int v4_bits[] = { 16, 24, 32 };
+static const int v6_bits[] = { 32, 48, 64, 128 };
 
 static uint64_t
 mix(uint64_t h)
@@ -85,22 +85,31 @@ key_ip(const struct soc_ip *ip, int bits)
 	return mix(soc_fnv1a64(SOC_FNV64_BASIS, b, 3 + (size_t)n));
 }
 
+/*
+ * A blocked filter: the k bits of a key lie in one 64-bit word (one
+ * cache line touched per key, not k); the word from the low bits, the
+ * bit positions from the high ones.  Folding keeps a key in its word.
+ */
 static void
 bloom_set(struct archive_index *ix, uint64_t h)
 {
-	uint64_t m = ((uint64_t)1 << ix->log2) - 1, h2 = (h >> 32) | 1;
+	uint64_t w = h & ((((uint64_t)1) << (ix->log2 - 6)) - 1);
+	uint8_t *b = ix->bits + w * 8;
 
-	for (unsigned i = 0; i < ix->k; i++, h += h2)
-		ix->bits[(h & m) >> 3] |= (uint8_t)(1 << (h & 7));
+	h >>= 32;
+	for (unsigned i = 0; i < ix->k; i++, h >>= 6)
+		b[(h & 63) >> 3] |= (uint8_t)(1 << (h & 7));
 }
 
 static int
 bloom_has(const struct archive_index *ix, uint64_t h)
 {
-	uint64_t m = ((uint64_t)1 << ix->log2) - 1, h2 = (h >> 32) | 1;
+	uint64_t w = h & ((((uint64_t)1) << (ix->log2 - 6)) - 1);
+	const uint8_t *b = ix->bits + w * 8;
 
-	for (unsigned i = 0; i < ix->k; i++, h += h2)
-		if (!(ix->bits[(h & m) >> 3] & (1 << (h & 7))))
+	h >>= 32;
+	for (unsigned i = 0; i < ix->k; i++, h >>= 6)
+		if (!(b[(h & 63) >> 3] & (1 << (h & 7))))
 			return 0;
 	return 1;
 }
@@ -240,9 +249,14 @@ get64(const uint8_t *p)
 static size_t
 popcount(const uint8_t *b, size_t n)
 {
-	size_t c = 0;
+	size_t c = 0, i;
+	uint64_t w;
 
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		c += (size_t)__builtin_popcountll(w);
+	}
+	for (; i < n; i++)
 		c += (size_t)__builtin_popcount(b[i]);
 	return c;
 }
@@ -342,7 +356,7 @@ archive_index_decode(const void *data, size_t len)
 	ix->log2 = p[off];
 	ix->k = p[off + 1];
 	if (ix->log2 < IDX_LOG2_MIN || ix->log2 > IDX_LOG2_MAX || ix->k < 1 ||
-	    ix->k > 16 || p[off + 2] != 0 || p[off + 3] != 0)
+	    ix->k > 5 || p[off + 2] != 0 || p[off + 3] != 0)
 		goto fail;
 	nb = (size_t)1 << (ix->log2 - 3);
 	if (len - 8 - off - 4 != nb || (ix->bits = malloc(nb)) == NULL)

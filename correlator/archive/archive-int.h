@@ -10,7 +10,7 @@
 #define IDX_MAGIC	"SOCAIX1\n"
 #define IDX_LOG2_MAX	23	/* a Bloom filter of 1 MiB while it fills */
 #define IDX_LOG2_MIN	10	/* ... folded down to 128 bytes at least */
-#define IDX_K		4	/* hash functions */
+#define IDX_K		4	/* bits per key (<= 5: 6 bits of the hash each) */
 #define IDX_AGENCY_MAX	1024	/* more: the set is "all" */
 
 struct archive_index {

@@ -195,32 +195,77 @@ scan_text(struct scan *sc, const char *buf, size_t len)
 	}
 }
 
+/* Room for n bytes of output: 0 / -1. */
+static int
+out_room(struct scan *sc, size_t n)
+{
+	char *o;
+
+	if (sc->outcap >= n && sc->out != NULL)
+		return 0;
+	if ((o = realloc(sc->out, n ? n : 1)) == NULL)
+		return -1;
+	sc->out = o;
+	sc->outcap = n ? n : 1;
+	return 0;
+}
+
+/*
+ * A frame whose size is not in its header (the writer streams): read in
+ * steps, at most ARCHIVE_FRAME_MAX.  The bytes, or -1.
+ */
+static ssize_t
+frame_stream(struct scan *sc, const void *p, size_t n)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	size_t r, have = 0;
+
+	ZSTD_DCtx_reset(sc->dctx, ZSTD_reset_session_only);
+	do {
+		ZSTD_outBuffer out;
+
+		if (sc->outcap - have < 65536) {
+			size_t cap = sc->outcap < 65536 ? 1u << 20 : sc->outcap * 2;
+
+			if (cap > (size_t)ARCHIVE_FRAME_MAX + 65536 ||
+			    out_room(sc, cap) == -1)
+				return -1;
+		}
+		out = (ZSTD_outBuffer){ sc->out + have, sc->outcap - have, 0 };
+		r = ZSTD_decompressStream(sc->dctx, &out, &in);
+		if (ZSTD_isError(r))
+			return -1;
+		have += out.pos;
+		if (have > ARCHIVE_FRAME_MAX)
+			return -1;
+	} while (r != 0 && (in.pos < in.size || have == sc->outcap));
+	return r == 0 ? (ssize_t)have : -1;
+}
+
 /* One frame (exactly its bytes). */
 static void
 scan_frame(struct scan *sc, const void *p, size_t n)
 {
 	unsigned long long cs = ZSTD_getFrameContentSize(p, n);
+	ssize_t got;
 	size_t r;
 
-	if (cs == ZSTD_CONTENTSIZE_UNKNOWN || cs == ZSTD_CONTENTSIZE_ERROR ||
-	    cs > ARCHIVE_FRAME_MAX) {
-		sc->rs->frames_bad++;
-		return;
-	}
-	if (sc->outcap < cs || sc->out == NULL) {
-		char *o;
-
-		if ((o = realloc(sc->out, cs ? cs : 1)) == NULL) {
+	if (cs == ZSTD_CONTENTSIZE_UNKNOWN) {
+		if ((got = frame_stream(sc, p, n)) == -1) {
 			sc->rs->frames_bad++;
 			return;
 		}
-		sc->out = o;
-		sc->outcap = cs ? cs : 1;
-	}
-	r = ZSTD_decompressDCtx(sc->dctx, sc->out, cs, p, n);
-	if (ZSTD_isError(r) || r != cs) {
+		cs = (unsigned long long)got;
+	} else if (cs == ZSTD_CONTENTSIZE_ERROR || cs > ARCHIVE_FRAME_MAX ||
+	    out_room(sc, (size_t)cs) == -1) {
 		sc->rs->frames_bad++;
 		return;
+	} else {
+		r = ZSTD_decompressDCtx(sc->dctx, sc->out, cs, p, n);
+		if (ZSTD_isError(r) || r != cs) {
+			sc->rs->frames_bad++;
+			return;
+		}
 	}
 	scan_text(sc, sc->out, cs);
 	if (sc->progress != NULL && sc->progress(sc->parg, sc->rs) != 0)

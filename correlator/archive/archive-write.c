@@ -9,6 +9,13 @@
  * does not know: archive_writer_open() cuts them at the next start, and
  * removes the segments named after the committed one (never committed).
  *
+ * The ingest thread only copies each event's wire bytes (with its agency
+ * and sensor, stamped again here); an encoder thread of the writer
+ * decodes them, indexes them, writes the JSON lines and compresses them
+ * (streaming, one frame per group) while ingest goes on matching; the
+ * batches are handed over as the next one starts (a batch undone at its
+ * savepoint never is) and the group's end waits for the frame.
+ *
  * A write that fails (ENOSPC, EIO, a file size limit) never fails the
  * group: the bytes are cut, the archive pauses for retry_ms, logs once,
  * and counts the events it could not keep (archive_wstats.dropped).
@@ -34,6 +41,7 @@
 #include "soc/json.h"
 #include "soc/log.h"
 #include "soc/util.h"
+#include "soc/wire.h"
 #include "archive-int.h"
 
 #define HOUR_NS		(3600LL * 1000000000LL)
@@ -49,19 +57,40 @@ struct archive_writer {
 	int			 pending;	/* written, not yet committed */
 	uint64_t		 pend_lines;
 	int64_t			 hour;		/* of the segment's opening */
-	struct archive_index	*ix;
-	struct soc_sbuf		 buf;		/* the group's lines */
-	uint64_t		 nlines;
+	struct archive_index	*ix;		/* the encoder's while it runs */
+	struct soc_sbuf		 buf;		/* the group's records */
+	size_t			 handed;	/* ... given to the encoder */
+	uint64_t		 nlines;	/* records in the group */
 	ZSTD_CCtx		*cctx;
 	int			 level;
-	uint8_t			*z;
-	size_t			 zcap;
+	uint8_t			*z;		/* the group's frame(s) */
+	size_t			 zlen, zcap;
+	/* the encoder thread (under mu) */
+	pthread_t		 eth;
+	pthread_cond_t		 ecv;
+	struct soc_sbuf		 inq, work;	/* records handed, in work */
+	int			 ebusy, eend, estop, eerr;
+	size_t			 fbytes;	/* JSON in the open frame */
+	int			 enc;		/* the thread runs */
+	struct soc_sbuf		 lines;		/* the encoder's JSON */
+	struct soc_event	*ev;
+	uint64_t		 ebad;		/* records that did not decode */
 	int64_t			 retry_at;	/* mono ms */
 	int64_t			 retry_ms;
 	uint64_t		 dropped_at_pause;
 	pthread_mutex_t		 mu;		/* seg, for the keeper */
 	struct archive_wstats	 st;
+	/* archive.sync parallel: the frame's fdatasync on its own thread,
+	 * beside the database's commit; archive_writer_done() waits */
+	int			 async;
+	pthread_t		 sth;
+	pthread_cond_t		 scv;
+	int			 sfd;		/* to sync; -1 none */
+	int			 sbusy, serr, sstop;
 };
+
+static void	*enc_main(void *);
+static void	 enc_wait(struct archive_writer *);
 
 static void
 seg_format(char out[ARCHIVE_NAME_MAX], int64_t secs, unsigned seq)
@@ -179,7 +208,11 @@ archive_writer_open(const char *dir, const char *seg, uint64_t off, char *err,
 	w->level = 3;
 	w->retry_ms = RETRY_MS;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->ecv, NULL);
 	soc_sbuf_init(&w->buf);
+	soc_sbuf_init(&w->inq);
+	soc_sbuf_init(&w->work);
+	soc_sbuf_init(&w->lines);
 	snprintf(w->dir, sizeof(w->dir), "%s", dir);
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "archive %s: %s", dir, strerror(errno));
@@ -190,10 +223,17 @@ archive_writer_open(const char *dir, const char *seg, uint64_t off, char *err,
 		goto fail;
 	}
 	if ((w->cctx = ZSTD_createCCtx()) == NULL ||
-	    (w->ix = archive_index_new()) == NULL) {
+	    (w->ix = archive_index_new()) == NULL ||
+	    (w->ev = malloc(sizeof(*w->ev))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level);
+	if (pthread_create(&w->eth, NULL, enc_main, w) != 0) {
+		snprintf(err, errlen, "cannot start the archive's encoder");
+		goto fail;
+	}
+	w->enc = 1;
 	if (seg != NULL && seg[0] != '\0' && archive_seg_name(seg, NULL) &&
 	    recover(w, seg, off) == -1) {
 		snprintf(err, errlen, "archive %s/%s: %s", dir, seg,
@@ -214,6 +254,65 @@ void
 archive_writer_set_level(struct archive_writer *w, int level)
 {
 	w->level = level;
+	enc_wait(w);
+	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
+}
+
+static void *
+sync_main(void *arg)
+{
+	struct archive_writer *w = arg;
+	int fd, rc;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->sstop && w->sfd == -1)
+			pthread_cond_wait(&w->scv, &w->mu);
+		if (w->sfd == -1)
+			break;
+		fd = w->sfd;
+		pthread_mutex_unlock(&w->mu);
+		rc = fdatasync(fd);
+		pthread_mutex_lock(&w->mu);
+		w->serr = rc == -1 ? errno : 0;
+		w->sfd = -1;
+		w->sbusy = 0;
+		pthread_cond_broadcast(&w->scv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* The frame's sync, when it runs on the thread: 0, or its errno. */
+static int
+sync_wait(struct archive_writer *w)
+{
+	int e;
+
+	if (!w->async)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->sbusy)
+		pthread_cond_wait(&w->scv, &w->mu);
+	e = w->serr;
+	w->serr = 0;
+	pthread_mutex_unlock(&w->mu);
+	return e;
+}
+
+int
+archive_writer_set_sync(struct archive_writer *w, int parallel)
+{
+	if (!parallel || w->async)
+		return 0;
+	w->sfd = -1;
+	pthread_cond_init(&w->scv, NULL);
+	if (pthread_create(&w->sth, NULL, sync_main, w) != 0) {
+		pthread_cond_destroy(&w->scv);
+		return -1;
+	}
+	w->async = 1;
+	return 0;
 }
 
 void
@@ -242,6 +341,23 @@ archive_writer_close(struct archive_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->async) {
+		sync_wait(w);
+		pthread_mutex_lock(&w->mu);
+		w->sstop = 1;
+		pthread_cond_broadcast(&w->scv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->sth, NULL);
+		pthread_cond_destroy(&w->scv);
+	}
+	if (w->enc) {
+		enc_wait(w);
+		pthread_mutex_lock(&w->mu);
+		w->estop = 1;
+		pthread_cond_broadcast(&w->ecv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->eth, NULL);
+	}
 	if (w->ix != NULL)
 		seg_close(w);
 	if (w->dfd != -1)
@@ -249,7 +365,12 @@ archive_writer_close(struct archive_writer *w)
 	archive_index_free(w->ix);
 	ZSTD_freeCCtx(w->cctx);
 	soc_sbuf_free(&w->buf);
+	soc_sbuf_free(&w->inq);
+	soc_sbuf_free(&w->work);
+	soc_sbuf_free(&w->lines);
+	free(w->ev);
 	free(w->z);
+	pthread_cond_destroy(&w->ecv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
@@ -275,49 +396,238 @@ archive_writer_begin(struct archive_writer *w, int64_t now_ns)
 		log_warn("archive %s", w->dir);
 }
 
-void
-archive_writer_add(struct archive_writer *w, const struct soc_event *ev,
-    const char *json, size_t len)
+/* One record: u16 agency length, agency, u16 sensor length, sensor,
+ * u32 wire length, the event's wire bytes (one event record). */
+static void
+put_u(struct soc_sbuf *b, uint32_t v, size_t n)
 {
+	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 24) };
+
+	soc_sbuf_add(b, (const char *)x, n);
+}
+
+static uint32_t
+get_u(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | p[n];
+	return v;
+}
+
+void
+archive_writer_add(struct archive_writer *w, const char *agency,
+    const char *sensor, const void *raw, size_t rawlen)
+{
+	size_t al = strlen(agency), sl = strlen(sensor);
+
 	if (w->st.paused && soc_mono_ms() < w->retry_at) {
 		w->st.dropped++;
 		return;
 	}
-	soc_sbuf_add(&w->buf, json, len);
-	soc_sbuf_add(&w->buf, "\n", 1);
+	if (al > 0xffff || sl > 0xffff || rawlen > SOC_WIRE_MAX_BATCH) {
+		w->st.dropped++;
+		return;
+	}
+	put_u(&w->buf, (uint32_t)al, 2);
+	soc_sbuf_add(&w->buf, agency, al);
+	put_u(&w->buf, (uint32_t)sl, 2);
+	soc_sbuf_add(&w->buf, sensor, sl);
+	put_u(&w->buf, (uint32_t)rawlen, 4);
+	soc_sbuf_add(&w->buf, raw, rawlen);
 	if (w->buf.oom) {
 		w->st.dropped += w->nlines + 1;
 		soc_sbuf_free(&w->buf);
 		soc_sbuf_init(&w->buf);
-		w->nlines = 0;
+		w->nlines = w->handed = 0;
 		return;
 	}
 	w->nlines++;
-	archive_index_add(w->ix, ev);
+}
+
+/* Gives the records not yet handed over to the encoder. */
+static void
+hand_over(struct archive_writer *w)
+{
+	if (w->handed >= w->buf.len)
+		return;
+	pthread_mutex_lock(&w->mu);
+	soc_sbuf_add(&w->inq, w->buf.data + w->handed, w->buf.len - w->handed);
+	w->ebusy = 1;
+	pthread_cond_broadcast(&w->ecv);
+	pthread_mutex_unlock(&w->mu);
+	w->handed = w->buf.len;
 }
 
 size_t
-archive_writer_mark(const struct archive_writer *w)
+archive_writer_mark(struct archive_writer *w)
 {
+	/* a batch starts: the ones before it stand, the encoder may go on */
+	hand_over(w);
 	return w->buf.len;
 }
 
 void
 archive_writer_undo(struct archive_writer *w, size_t mark)
 {
-	if (mark >= w->buf.len)
+	const uint8_t *p;
+	size_t off = mark;
+
+	if (mark >= w->buf.len || mark < w->handed)
 		return;
-	for (size_t i = mark; i < w->buf.len; i++)
-		if (w->buf.data[i] == '\n')
-			w->nlines--;
+	p = (const uint8_t *)w->buf.data;
+	while (off < w->buf.len) {	/* the records undone */
+		size_t al = get_u(p + off, 2), sl;
+
+		sl = get_u(p + off + 2 + al, 2);
+		off += 2 + al + 2 + sl + 4 + get_u(p + off + 4 + al + sl, 4);
+		w->nlines--;
+	}
 	w->buf.len = mark;
+}
+
+/* Waits for the encoder to be idle (everything handed over, encoded). */
+static void
+enc_wait(struct archive_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->ebusy || w->eend)
+		pthread_cond_wait(&w->ecv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 }
 
 void
 archive_writer_discard(struct archive_writer *w)
 {
+	if (w->handed > 0) {
+		enc_wait(w);
+		ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+		w->zlen = 0;
+		w->fbytes = 0;
+	}
 	soc_sbuf_reset(&w->buf);
-	w->nlines = 0;
+	w->nlines = w->handed = 0;
+}
+
+/* The encoder: output of the stream appended to w->z. */
+static int
+enc_compress(struct archive_writer *w, const char *s, size_t len,
+    ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { s, len, 0 };
+	size_t r;
+
+	do {
+		ZSTD_outBuffer out;
+
+		if (w->zcap - w->zlen < ZSTD_CStreamOutSize()) {
+			size_t cap = w->zcap ? w->zcap * 2 : 1u << 20;
+			uint8_t *z;
+
+			if ((z = realloc(w->z, cap)) == NULL)
+				return -1;
+			w->z = z;
+			w->zcap = cap;
+		}
+		out = (ZSTD_outBuffer){ w->z + w->zlen, w->zcap - w->zlen, 0 };
+		r = ZSTD_compressStream2(w->cctx, &out, &in, end);
+		if (ZSTD_isError(r))
+			return -1;
+		w->zlen += out.pos;
+	} while (end == ZSTD_e_end ? r != 0 : in.pos < in.size);
+	return 0;
+}
+
+/* Decodes, stamps, indexes and compresses the records in w->work. */
+static void
+enc_records(struct archive_writer *w)
+{
+	const uint8_t *p = (const uint8_t *)w->work.data;
+	size_t off = 0, len = w->work.len;
+	char agency[256], sensor[256];
+
+	soc_sbuf_reset(&w->lines);
+	while (off < len && !w->eerr) {
+		struct soc_wire_reader r;
+		const char *why;
+		size_t al = get_u(p + off, 2), sl, rl;
+
+		memcpy(agency, p + off + 2, al < 255 ? al : 255);
+		agency[al < 255 ? al : 255] = '\0';
+		sl = get_u(p + off + 2 + al, 2);
+		memcpy(sensor, p + off + 4 + al, sl < 255 ? sl : 255);
+		sensor[sl < 255 ? sl : 255] = '\0';
+		rl = get_u(p + off + 4 + al + sl, 4);
+		r = (struct soc_wire_reader){ .p = p + off + 8 + al + sl,
+		    .left = rl, .remaining = 1, .kind = SOC_WIRE_EVENTS };
+		off += 8 + al + sl + rl;
+		if (soc_wire_next_event(&r, w->ev, &why) != 1) {
+			w->ebad++;
+			continue;
+		}
+		soc_event_stamp(w->ev, SOC_F_ORGANIZATION_ID, agency);
+		soc_event_stamp(w->ev, SOC_F_OBSERVER_NAME, sensor);
+		archive_index_add(w->ix, w->ev);
+		size_t l0 = w->lines.len;
+		soc_json_event(&w->lines, w->ev);
+		soc_sbuf_add(&w->lines, "\n", 1);
+		/* a frame holds at most ARCHIVE_FRAME_MAX of JSON */
+		if (w->fbytes + w->lines.len > ARCHIVE_FRAME_MAX) {
+			if (enc_compress(w, w->lines.data, l0, ZSTD_e_end) == -1)
+				w->eerr = 1;
+			memmove(w->lines.data, w->lines.data + l0,
+			    w->lines.len - l0);
+			w->lines.len -= l0;
+			w->fbytes = 0;
+		}
+	}
+	if (w->lines.oom || enc_compress(w, w->lines.data, w->lines.len,
+	    ZSTD_e_continue) == -1)
+		w->eerr = 1;
+	w->fbytes += w->lines.len;
+	soc_sbuf_reset(&w->work);
+}
+
+static void *
+enc_main(void *arg)
+{
+	struct archive_writer *w = arg;
+	struct soc_sbuf t;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->estop && w->inq.len == 0 && !w->eend) {
+			w->ebusy = 0;
+			pthread_cond_broadcast(&w->ecv);
+			pthread_cond_wait(&w->ecv, &w->mu);
+		}
+		if (w->inq.len > 0) {
+			t = w->work;
+			w->work = w->inq;
+			w->inq = t;
+			pthread_mutex_unlock(&w->mu);
+			enc_records(w);
+			pthread_mutex_lock(&w->mu);
+			continue;
+		}
+		if (w->eend) {
+			pthread_mutex_unlock(&w->mu);
+			if (w->fbytes > 0 && enc_compress(w, "", 0, ZSTD_e_end) == -1)
+				w->eerr = 1;
+			w->fbytes = 0;
+			pthread_mutex_lock(&w->mu);
+			w->eend = 0;
+			pthread_cond_broadcast(&w->ecv);
+			continue;
+		}
+		break;		/* estop, nothing left */
+	}
+	w->ebusy = 0;
+	pthread_cond_broadcast(&w->ecv);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
 /* A write failed: cut what it left, pause, say so once. */
@@ -343,60 +653,28 @@ write_failed(struct archive_writer *w, const char *what)
 	return 0;
 }
 
-/* Compresses [s, s+len) into w->z from zlen: frames of complete lines. */
-static int
-compress_lines(struct archive_writer *w, const char *s, size_t len,
-    size_t *zlen)
-{
-	while (len > 0) {
-		size_t chunk = len, need, r;
-
-		if (chunk > ARCHIVE_FRAME_MAX) {
-			chunk = ARCHIVE_FRAME_MAX;
-			while (chunk > 0 && s[chunk - 1] != '\n')
-				chunk--;
-			if (chunk == 0)
-				return -1;
-		}
-		need = *zlen + ZSTD_compressBound(chunk);
-		if (need > w->zcap) {
-			uint8_t *z;
-
-			if ((z = realloc(w->z, need)) == NULL)
-				return -1;
-			w->z = z;
-			w->zcap = need;
-		}
-		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel,
-		    w->level);
-		r = ZSTD_compress2(w->cctx, w->z + *zlen, w->zcap - *zlen, s,
-		    chunk);
-		if (ZSTD_isError(r))
-			return -1;
-		*zlen += r;
-		s += chunk;
-		len -= chunk;
-	}
-	return 0;
-}
-
 int
 archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
     uint64_t *off, uint64_t *events)
 {
-	size_t zlen = 0, done = 0;
+	size_t done = 0;
 	ssize_t n;
 
 	if (w->nlines == 0 || w->pending)
 		return 0;
-	if (w->st.paused) {
-		if (soc_mono_ms() < w->retry_at) {
-			w->st.dropped += w->nlines;
-			archive_writer_discard(w);
-			return 0;
-		}
+	if (w->st.paused && soc_mono_ms() < w->retry_at) {
+		w->st.dropped += w->nlines;
+		archive_writer_discard(w);
+		return 0;
 	}
-	if (compress_lines(w, w->buf.data, w->buf.len, &zlen) == -1) {
+	hand_over(w);
+	pthread_mutex_lock(&w->mu);
+	w->eend = 1;
+	pthread_cond_broadcast(&w->ecv);
+	pthread_mutex_unlock(&w->mu);
+	enc_wait(w);
+	if (w->eerr) {
+		w->eerr = 0;
 		errno = ENOMEM;
 		return write_failed(w, "compressing for");
 	}
@@ -407,8 +685,8 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 		fsync(w->dfd);
 		w->st.segments++;
 	}
-	while (done < zlen) {
-		n = pwrite(w->fd, w->z + done, zlen - done,
+	while (done < w->zlen) {
+		n = pwrite(w->fd, w->z + done, w->zlen - done,
 		    (off_t)(w->off + done));
 		if (n <= 0) {
 			if (n == -1 && errno == EINTR)
@@ -419,7 +697,13 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 		}
 		done += (size_t)n;
 	}
-	if (fdatasync(w->fd) == -1)
+	if (w->async) {
+		pthread_mutex_lock(&w->mu);
+		w->sfd = w->fd;
+		w->sbusy = 1;
+		pthread_cond_broadcast(&w->scv);
+		pthread_mutex_unlock(&w->mu);
+	} else if (fdatasync(w->fd) == -1)
 		return write_failed(w, "syncing");
 	if (w->st.paused) {
 		log_info("archive resumed: %s/%s writable again; %llu events"
@@ -427,10 +711,12 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 		    (unsigned long long)(w->st.dropped - w->dropped_at_pause));
 		w->st.paused = 0;
 	}
-	w->woff = w->off + zlen;
+	w->woff = w->off + w->zlen;
 	w->pending = 1;
 	w->pend_lines = w->nlines;
-	archive_writer_discard(w);
+	w->zlen = 0;
+	soc_sbuf_reset(&w->buf);
+	w->nlines = w->handed = 0;
 	memcpy(seg, w->seg, ARCHIVE_NAME_MAX);
 	*off = w->woff;
 	*events = w->pend_lines;
@@ -440,9 +726,18 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 void
 archive_writer_done(struct archive_writer *w, int ok)
 {
+	int e;
+
 	if (!w->pending)
 		return;
 	w->pending = 0;
+	if ((e = sync_wait(w)) != 0) {
+		/* committed, written, not known durable: only a power
+		 * failure now loses it; said, counted */
+		errno = e;
+		log_warn("archive: syncing %s/%s", w->dir, w->seg);
+		w->st.write_errors++;
+	}
 	if (ok) {
 		w->st.events += w->pend_lines;
 		w->st.bytes += w->woff - w->off;

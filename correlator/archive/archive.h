@@ -58,6 +58,13 @@ struct archive_writer *archive_writer_open(const char *dir, const char *seg,
 void		 archive_writer_close(struct archive_writer *w);
 /* zstd level (default 3; 1..19); bounds checked by the caller. */
 void		 archive_writer_set_level(struct archive_writer *w, int level);
+/*
+ * archive.sync parallel: the frame's fdatasync runs on a thread of its
+ * own while the database commits, archive_writer_done() waiting for it
+ * (the acks leave after both); before (the default): synced before the
+ * commit.  0 / -1 (no thread).
+ */
+int		 archive_writer_set_sync(struct archive_writer *w, int parallel);
 /* How long a failed write pauses the archive (default 30 s). */
 void		 archive_writer_set_retry(struct archive_writer *w, int64_t ms);
 /*
@@ -67,15 +74,17 @@ void		 archive_writer_set_retry(struct archive_writer *w, int64_t ms);
 void		 archive_writer_begin(struct archive_writer *w, int64_t now_ns);
 
 /*
- * One applied event of the open group: its JSON (no newline) and the
- * event itself (its time, agency and indexed values).  Buffered until
- * archive_writer_flush(); never fails (an allocation failure drops the
- * event and counts it).
+ * One applied event of the open group: the wire bytes of one event record
+ * (as enriched and time-bounded; the agency and sensor are stamped again
+ * from the arguments, as ingest stamps them).  Copied; decoded, indexed,
+ * written as JSON and compressed by the writer's encoder thread.  Never
+ * fails (an allocation failure drops the event and counts it).
  */
-void		 archive_writer_add(struct archive_writer *w,
-		    const struct soc_event *ev, const char *json, size_t len);
-/* The group so far, to undo a batch undone at its savepoint. */
-size_t		 archive_writer_mark(const struct archive_writer *w);
+void		 archive_writer_add(struct archive_writer *w, const char *agency,
+		    const char *sensor, const void *raw, size_t rawlen);
+/* A batch starts (the events before it are handed to the encoder); the
+ * mark undoes the batch at its savepoint. */
+size_t		 archive_writer_mark(struct archive_writer *w);
 void		 archive_writer_undo(struct archive_writer *w, size_t mark);
 /*
  * Before the group's commit: compresses the buffered lines into one

@@ -144,6 +144,16 @@ test_roundtrip(void)
 	/* the open segment has no index yet: read whole, counted */
 	CHECK_INT(search(&q, &rs), 590);
 	CHECK_INT(rs.index_bad, 1);
+	/* the match itself, with no index to skip by */
+	q.domain = "xample.com";		/* not a label boundary */
+	CHECK_INT(search(&q, &rs), 0);
+	q.domain = "h7.EXAMPLE.com";
+	CHECK_INT(search(&q, &rs), 1);
+	q.domain = NULL;
+	CHECK(archive_net_parse("10.0.1.0/24", &q.ip) == 0);
+	q.has_ip = true;
+	CHECK_INT(search(&q, &rs), 256 - 10);
+	q.has_ip = false;
 	archive_writer_close(w);
 
 	/* closed: the index is there and agrees */

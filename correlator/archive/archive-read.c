@@ -141,6 +141,33 @@ words_in(struct scan *sc, const char *low, size_t len, size_t from)
 	return 1;
 }
 
+/*
+ * ASCII lowercase of n bytes, eight at a time (bytes >= 0x80 kept): a
+ * byte is upper case when adding 0x3f sets its top bit and adding 0x25
+ * does not.
+ */
+static void
+lower_copy(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, h, up;
+
+		memcpy(&x, src + i, 8);
+		h = x & 0x7f7f7f7f7f7f7f7fULL;
+		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^
+		    (h + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
+		x |= up >> 2;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
+	}
+}
+
 static void
 scan_text(struct scan *sc, const char *buf, size_t len)
 {
@@ -172,11 +199,7 @@ scan_text(struct scan *sc, const char *buf, size_t len)
 		sc->low = l;
 		sc->lowcap = len;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		sc->low[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
-	}
+	lower_copy(sc->low, buf, len);
 	const char *w0 = sc->words[0], *low = sc->low, *hit;
 	size_t w0len = strlen(w0), pos = 0;
 

@@ -189,8 +189,9 @@ per_kind(const char *base)
 		commit(w);
 		t = now_s() - t;
 		printf("  %-5s %6.1f bytes/event stored (JSON %5.1f, zstd ratio %.1f);"
-		    " archiving costs %.2f us/event on top of making the event and"
-		    " its JSON (index, copy, compress, write, fdatasync per %d)\n",
+		    " %.2f us/event of wall time beyond making the event (the copy"
+		    " here; decode, index, JSON, zstd on the encoder thread; write"
+		    " and fdatasync per %d)\n",
 		    name[k], (double)archive_writer_stats(w)->bytes / n,
 		    (double)json / n, (double)json / archive_writer_stats(w)->bytes,
 		    (t - tg) * 1e6 / n, GROUP);

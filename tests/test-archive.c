@@ -139,6 +139,10 @@ test_roundtrip(void)
 	add_range(w, 500, 510, "stttt");
 	archive_writer_undo(w, m);
 	add_range(w, 510, 600, "sotc");
+	/* undone after the encoder took some of it: the frame begun again */
+	m = archive_writer_mark(w);
+	add_range(w, 700, 900, "stttt");
+	archive_writer_undo(w, m);
 	CHECK_INT(commit(w, seg, &off), 1);
 	CHECK_INT(archive_writer_stats(w)->events, 590);
 	/* the open segment has no index yet: read whole, counted */
@@ -188,6 +192,8 @@ test_roundtrip(void)
 	words[0] = "marker 00042";
 	CHECK_INT(search(&q, &rs), 1);
 	words[0] = "marker 00505";		/* undone */
+	CHECK_INT(search(&q, &rs), 0);
+	words[0] = "marker 00800";		/* undone, already encoded */
 	CHECK_INT(search(&q, &rs), 0);
 	q.nwords = 0;
 	q.agencies = ag;

@@ -122,6 +122,7 @@ keeper_main(void *arg)
 	struct timespec ts;
 	uint64_t before;
 
+	pthread_setname_np(pthread_self(), "archive-keep");
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
 		ks = k->ks;

@@ -12,9 +12,10 @@
  * The ingest thread only copies each event's wire bytes (with its agency
  * and sensor, stamped again here); an encoder thread of the writer
  * decodes them, indexes them, writes the JSON lines and compresses them
- * (streaming, one frame per group) while ingest goes on matching; the
- * batches are handed over as the next one starts (a batch undone at its
- * savepoint never is) and the group's end waits for the frame.
+ * (streaming, one frame per group) while ingest goes on matching: the
+ * records are handed over 64 at a time, so the group's end waits only
+ * for the last few; a batch undone at its savepoint (rare) makes the
+ * encoder begin the group's frame again from the records kept.
  *
  * A write that fails (ENOSPC, EIO, a file size limit) never fails the
  * group: the bytes are cut, the archive pauses for retry_ms, logs once,
@@ -46,6 +47,7 @@
 
 #define HOUR_NS		(3600LL * 1000000000LL)
 #define RETRY_MS	30000
+#define HAND_EVERY	64	/* records handed to the encoder at a time */
 
 struct archive_writer {
 	char			 dir[PATH_MAX];
@@ -91,6 +93,7 @@ struct archive_writer {
 
 static void	*enc_main(void *);
 static void	 enc_wait(struct archive_writer *);
+static void	 hand_over(struct archive_writer *);
 
 static void
 seg_format(char out[ARCHIVE_NAME_MAX], int64_t secs, unsigned seq)
@@ -264,6 +267,7 @@ sync_main(void *arg)
 	struct archive_writer *w = arg;
 	int fd, rc;
 
+	pthread_setname_np(pthread_self(), "archive-sync");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->sstop && w->sfd == -1)
@@ -444,7 +448,9 @@ archive_writer_add(struct archive_writer *w, const char *agency,
 		w->nlines = w->handed = 0;
 		return;
 	}
-	w->nlines++;
+	/* the encoder follows closely, so the group's end waits little */
+	if (++w->nlines % HAND_EVERY == 0)
+		hand_over(w);
 }
 
 /* Gives the records not yet handed over to the encoder. */
@@ -464,7 +470,6 @@ hand_over(struct archive_writer *w)
 size_t
 archive_writer_mark(struct archive_writer *w)
 {
-	/* a batch starts: the ones before it stand, the encoder may go on */
 	hand_over(w);
 	return w->buf.len;
 }
@@ -475,8 +480,17 @@ archive_writer_undo(struct archive_writer *w, size_t mark)
 	const uint8_t *p;
 	size_t off = mark;
 
-	if (mark >= w->buf.len || mark < w->handed)
+	if (mark >= w->buf.len)
 		return;
+	if (mark < w->handed) {
+		/* (rare) the encoder has some of the batch undone: the
+		 * group's frame is begun again from the records kept */
+		enc_wait(w);
+		ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+		w->zlen = 0;
+		w->fbytes = 0;
+		w->handed = 0;
+	}
 	p = (const uint8_t *)w->buf.data;
 	while (off < w->buf.len) {	/* the records undone */
 		size_t al = get_u(p + off, 2), sl;
@@ -596,6 +610,7 @@ enc_main(void *arg)
 	struct archive_writer *w = arg;
 	struct soc_sbuf t;
 
+	pthread_setname_np(pthread_self(), "archive-enc");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->estop && w->inq.len == 0 && !w->eend) {

@@ -250,7 +250,7 @@ main(int argc, char **argv)
 		uint32_t h = (uint32_t)(i / (long long)per);
 		uint32_t a = 0x64000000u + h * 4096u + (uint32_t)(next() % 4096);
 
-		if (i % (long long)per == 0)
+		if (i % GROUP == 0)	/* a group starts: the hour may turn */
 			archive_writer_begin(w, soc_now_ns() + (int64_t)h *
 			    3600LL * 1000000000LL);
 		if (i == events / 2)

@@ -384,8 +384,10 @@ archive_writer_begin(struct archive_writer *w, int64_t now_ns)
 {
 	struct archive_index *ix;
 
-	if (now_ns / HOUR_NS == w->hour || w->pending)
+	/* only between groups: nothing buffered, the encoder idle */
+	if (now_ns / HOUR_NS == w->hour || w->pending || w->nlines > 0)
 		return;
+	enc_wait(w);
 	if (w->fd == -1 || w->off == 0) {
 		w->hour = now_ns / HOUR_NS;
 		return;

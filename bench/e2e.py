@@ -171,7 +171,7 @@ def write_intel(path, n):
 
 
 class Setup:
-    def __init__(self, build, tmp, rules, intel=None):
+    def __init__(self, build, tmp, rules, intel=None, corr_args=()):
         self.build, self.tmp, self.rules = build, tmp, rules
         self.db = os.path.join(tmp, "soc.db")
         self.socctl = os.path.join(build, "correlator", "socctl")
@@ -192,7 +192,7 @@ class Setup:
         self.corr = subprocess.Popen(
             [os.path.join(build, "correlator", "soc-correlator"), "--db", self.db,
              "--rules", rules, "--key", os.path.join(tmp, "correlator.key"),
-             "--bind", f"tcp://127.0.0.1:{self.port}"],
+             "--bind", f"tcp://127.0.0.1:{self.port}", *corr_args],
             stdout=self.corr_err, stderr=subprocess.STDOUT)
         end = time.time() + 30
         while time.time() < end:

@@ -90,6 +90,7 @@ struct ingest {
 	struct nat_slot		 nat[NAT_SLOTS];
 	struct intel_set	*intel;		/* indicators (borrowed) */
 	struct endpoints	*ep;		/* the inventory (borrowed) */
+	struct archive_writer	*arch;		/* the archive (borrowed) */
 };
 
 /* What on_alert needs while one batch is applied. */

@@ -44,6 +44,7 @@
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "alert.h"
+#include "evarchive.h"
 #include "category.h"
 #include "endpoints.h"
 #include "enrich.h"
@@ -610,6 +611,23 @@ bound_raw(struct ingest *in)
 	in->rawlen = in->rewire.len - SOC_WIRE_HDR_LEN;
 }
 
+/*
+ * The event to the archive: its wire bytes (the sensor's, or as bounded
+ * in time); re-encoded only when enrichment added to it, so the common
+ * case costs a copy on this thread and the rest is the archive's encoder.
+ */
+static void
+archive_event(struct ingest *in, const struct store_sensor *sen)
+{
+	if (soc_event_has(&in->ev, SOC_F_SRC_GEO_COUNTRY) ||
+	    soc_event_has(&in->ev, SOC_F_SRC_GEO_CITY) ||
+	    soc_event_has(&in->ev, SOC_F_SRC_AS_NUMBER) ||
+	    soc_event_has(&in->ev, SOC_F_SRC_AS_ORG))
+		bound_raw(in);
+	archive_writer_add(in->arch, sen->agency, sen->name, in->raw,
+	    in->rawlen);
+}
+
 /* At most once a minute (the counts are per sensor in the store). */
 static void
 log_clamped(struct ingest *in, const struct store_sensor *sen, uint64_t n)
@@ -640,6 +658,7 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 	const char *why;
 	uint64_t clamped = 0;
 	int64_t now = soc_now_ns();
+	size_t amark = in->arch != NULL ? archive_writer_mark(in->arch) : 0;
 
 	if (agg_should_flush(in->agg)) {
 		in->n.early_flushes++;
@@ -682,6 +701,8 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 			bc.failed = 1;
 		if (ingest_intel_event(in, &bc) == -1)	/* indicators */
 			bc.failed = 1;
+		if (in->arch != NULL)
+			archive_event(in, sen);
 		/* kept for the crossing alert of a window it is in */
 		if (ruleset_ref_kept(in->rs) && (in->keep_first > 0 ||
 		    in->keep_last > 0))
@@ -706,12 +727,16 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		    (unsigned long long)hdr->seq, sen->name, store_errmsg(in->st));
 		store_batch_end(in->st, -1);
 		agg_batch_end(in->agg, 0);
+		if (in->arch != NULL)
+			archive_writer_undo(in->arch, amark);
 		in->n.commit_failed++;
 		return -1;
 	}
 	if (store_batch_end(in->st, 0) == -1) {
 		/* RELEASE failed: the savepoint may be gone; take no chances */
 		agg_batch_end(in->agg, 0);
+		if (in->arch != NULL)
+			archive_writer_undo(in->arch, amark);
 		in->agg_failed = 1;
 		return -1;
 	}
@@ -952,6 +977,29 @@ ingest_set_endpoints(struct ingest *in, struct endpoints *ep)
 }
 
 void
+ingest_set_archive(struct ingest *in, struct archive_writer *w)
+{
+	in->arch = w;
+}
+
+/*
+ * The group's frame, written before the commit; its position goes into
+ * the same transaction.  A write that fails pauses the archive (counted
+ * there) and never the group; only the store failing fails it.
+ */
+static int
+archive_group(struct ingest *in)
+{
+	char seg[ARCHIVE_NAME_MAX];
+	uint64_t off, events;
+
+	if (in->arch == NULL ||
+	    archive_writer_flush(in->arch, seg, &off, &events) != 1)
+		return 0;
+	return store_archive_set(in->st, seg, off, events, soc_now_ns());
+}
+
+void
 ingest_group_begin(struct ingest *in)
 {
 	in->nreplies = 0;
@@ -977,6 +1025,8 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 			return -1;	/* not acked: the sensor resends */
 		}
 		in->in_tx = 1;
+		if (in->arch != NULL)
+			archive_writer_begin(in->arch, soc_now_ns());
 	}
 	if (sensor == NULL || store_sensor_by_name(in->st, sensor, &sen) != 1 ||
 	    sen.revoked) {
@@ -1057,7 +1107,8 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 			    in->nreplies, SAFE_GROUPS);
 			in->safe_groups = SAFE_GROUPS;
 			rc = -1;
-		} else if (store_commit(in->st) == -1) {
+		} else if (archive_group(in) == -1 ||
+		    store_commit(in->st) == -1) {
 			log_warnx("commit failed (%s): %d batches not acked; the "
 			    "sensors will resend", store_errmsg(in->st),
 			    in->nreplies);
@@ -1070,6 +1121,11 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 		}
 		if (in->ep != NULL)
 			endpoints_committed(in->ep, rc == 0 && ep_rc == 0);
+		if (in->arch != NULL) {
+			/* cut the frame if the commit did not take it */
+			archive_writer_done(in->arch, rc == 0);
+			archive_writer_discard(in->arch);
+		}
 	}
 	if (rc == 0)
 		for (i = 0; i < in->nreplies; i++)

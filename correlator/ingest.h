@@ -31,6 +31,7 @@ struct ruleset;
 struct rs_scratch;
 struct enrich;
 struct ingest;
+struct archive_writer;
 
 #define INGEST_GROUP_MAX	64	/* messages sharing one transaction */
 #define INGEST_POISON_TRIES	5	/* failures before a batch is skipped */
@@ -162,6 +163,14 @@ void	ingest_set_national_bound(struct ingest *in, uint64_t max_per_min);
  * ruleset_expire().  The number of alerts, or -1.
  */
 int	ingest_tick(struct ingest *in, int64_t now_ns);
+
+/*
+ * The archive (correlator/archive/): every applied event, after
+ * enrichment, goes to w with its group; the frame is written before the
+ * commit and its position recorded in the group's transaction.  Borrowed;
+ * NULL: no archive.  Between groups.
+ */
+void	ingest_set_archive(struct ingest *in, struct archive_writer *w);
 
 void	ingest_group_begin(struct ingest *in);
 /*

@@ -38,6 +38,7 @@
 #include "enrich.h"
 #include "forward.h"
 #include "ingest.h"
+#include "evarchive.h"
 #include "ingest-intel.h"
 #include "intel-watch.h"
 #include "reload.h"
@@ -72,6 +73,11 @@ struct corr_conf {
 	char		*ep_protection;	/* endpoints.protection_within */
 	long long	 ep_max;	/* endpoints.max_per_agency */
 	char		*ep_min_share;	/* coverage.endpoints_min_share */
+	char		*archive_dir;	/* archive.dir; "off": none */
+	char		*archive_keep;	/* archive.keep */
+	long long	 archive_max;	/* archive.max_bytes */
+	long long	 archive_level;	/* archive.level */
+	char		*archive_sync;	/* archive.sync */
 };
 
 static struct corr_conf		C;
@@ -83,6 +89,8 @@ static struct ingest		*in;
 static struct forward		*fwd;
 static struct intel_watch	*iw;	/* indicators (intel-watch.c) */
 static struct endpoints		*ep;	/* the endpoint inventory */
+static struct archive_writer	*arch;	/* the archive (correlator/archive/) */
+static struct archive_keeper	*keeper;
 static volatile sig_atomic_t	quit, reload, report;
 /* the first reason a load gave (rule_error, on the loading thread: read
  * after reload_finish joined it), and a GeoIP reload's */
@@ -212,6 +220,22 @@ static const struct conf_opt corr_opts[] = {
 	  .dst = &C.ep_min_share, .def = "0.95",
 	  .help = "layer 2 is degraded when fewer of the declared computers"
 	  " report (or are protected)" },
+	{ .name = "archive.dir", .type = CONF_STR, .dst = &C.archive_dir,
+	  .help = "every applied event kept here as zstd JSON lines (default:"
+	  " archive/ beside the database; off: none)" },
+	{ .name = "archive.keep", .type = CONF_STR, .dst = &C.archive_keep,
+	  .def = "90d",
+	  .help = "archive segments older than this are removed (0: no age bound)" },
+	{ .name = "archive.max_bytes", .type = CONF_INT, .dst = &C.archive_max,
+	  .min = 0, .max = INT64_MAX, .def = "0",
+	  .help = "oldest archive segments removed past this size (0: no bound)" },
+	{ .name = "archive.sync", .type = CONF_STR, .dst = &C.archive_sync,
+	  .def = "before",
+	  .help = "before: each frame synced before its commit; parallel: beside"
+	  " it (faster; a power failure may lose the last frame)" },
+	{ .name = "archive.level", .type = CONF_INT, .dst = &C.archive_level,
+	  .min = -7, .max = 19, .def = "3",
+	  .help = "zstd compression level of the archive" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	CONF_OPTS_COMMON,
@@ -577,9 +601,69 @@ log_counters(struct auth *a)
 		    (unsigned long long)es.too_long,
 		    (unsigned long long)es.silent_raised);
 	}
+	if (arch != NULL) {
+		const struct archive_wstats *aw = archive_writer_stats(arch);
+		struct archive_keep_stats ks;
+
+		archive_keeper_stats(keeper, &ks);
+		log_info("archive: events %llu, bytes %llu, frames %llu,"
+		    " segments %llu, not archived %llu (write errors %llu%s),"
+		    " cut at start %llu bytes, removed by retention %llu",
+		    (unsigned long long)aw->events, (unsigned long long)aw->bytes,
+		    (unsigned long long)aw->frames,
+		    (unsigned long long)aw->segments,
+		    (unsigned long long)aw->dropped,
+		    (unsigned long long)aw->write_errors,
+		    aw->paused ? ", paused" : "",
+		    (unsigned long long)aw->cut_bytes,
+		    (unsigned long long)ks.removed);
+	}
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
+}
+
+/*
+ * The archive: archive.dir, or archive/ beside the database.  The bytes
+ * past the committed position are cut, and the new segment is recorded
+ * before the first group, so every later file is known uncommitted.
+ */
+static void
+archive_start(int64_t keep_ns)
+{
+	char dir[4096], seg[ARCHIVE_NAME_MAX], err[1024];
+	const char *slash;
+	uint64_t off;
+
+	if (C.archive_dir != NULL && strcmp(C.archive_dir, "off") == 0)
+		return;
+	if (C.archive_dir != NULL)
+		snprintf(dir, sizeof(dir), "%s", C.archive_dir);
+	else if ((slash = strrchr(C.db, '/')) != NULL)
+		snprintf(dir, sizeof(dir), "%.*s/archive", (int)(slash - C.db),
+		    C.db);
+	else
+		snprintf(dir, sizeof(dir), "archive");
+	if (store_archive_get(st, NULL, 0, seg, sizeof(seg), &off, NULL) == -1)
+		fatalx("archive position: %s", store_errmsg(st));
+	if ((arch = archive_writer_open(dir, seg, off, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	archive_writer_set_level(arch, (int)C.archive_level);
+	if (strcmp(C.archive_sync, "before") != 0 &&
+	    strcmp(C.archive_sync, "parallel") != 0)
+		fatalx("archive.sync \"%s\": before or parallel", C.archive_sync);
+	if (archive_writer_set_sync(arch, strcmp(C.archive_sync,
+	    "parallel") == 0) == -1)
+		fatalx("cannot start the archive's sync thread");
+	if (store_archive_start(st, dir, archive_writer_position(arch,
+	    &off)) == -1)
+		fatalx("archive position: %s", store_errmsg(st));
+	ingest_set_archive(in, arch);
+	if ((keeper = archive_keeper_start(arch, keep_ns,
+	    (uint64_t)C.archive_max, 60000)) == NULL)
+		fatalx("cannot start the archive's retention thread");
+	log_info("archive %s (keep %s, max_bytes %lld)", dir, C.archive_keep,
+	    C.archive_max);
 }
 
 int
@@ -591,7 +675,7 @@ main(int argc, char **argv)
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
-	int64_t last_expire = soc_mono_ms(), reopen_ns;
+	int64_t last_expire = soc_mono_ms(), reopen_ns, keep_ns;
 	struct reload *rl = NULL;	/* a reload compiling on its thread */
 	struct store_endpoint_conf epc;
 
@@ -616,6 +700,10 @@ main(int argc, char **argv)
 		    "90m, 0)", C.reopen_within);
 	if (endpoint_conf(&epc, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if ((keep_ns = strcmp(C.archive_keep, "0") == 0 ? 0 :
+	    soc_parse_duration(C.archive_keep)) < 0)
+		fatalx("archive.keep \"%s\": not a duration (90d, 12w, 0)",
+		    C.archive_keep);
 	if (C.key == NULL)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
 	if (soc_key_load_secret(C.key, secret, err, sizeof(err)) == -1)
@@ -685,6 +773,7 @@ main(int argc, char **argv)
 		fatalx("endpoints: %s", ep == NULL ? "out of memory" :
 		    store_errmsg(st));
 	ingest_set_endpoints(in, ep);
+	archive_start(keep_ns);
 	if ((iw = intel_watch_start(C.db, st, in)) == NULL)
 		fatalx("cannot allocate the indicator state");
 	/* the outbox is written by ingest's transactions from here on */
@@ -782,8 +871,10 @@ main(int argc, char **argv)
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);
+	archive_keeper_stop(keeper);
 	ingest_free(in);
 	endpoints_free(ep);
+	archive_writer_close(arch);	/* the open segment's index */
 	rs_scratch_free(scratch);
 	ruleset_free(rs);
 	store_close(st);

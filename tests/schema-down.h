@@ -41,6 +41,10 @@
 	" DROP TABLE endpoint_refused;" \
 	" DROP TABLE agency_computers;"
 
+/* 13 -> 12: the archive's position */
+#define SCHEMA_DOWN_V13 \
+	"DROP TABLE archive_state;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -41,6 +41,7 @@ FOLDERS = (
     ("correlator/store/", "store"),
     ("correlator/socctl/", "socctl"),
     ("correlator/intel/", "intel"),
+    ("correlator/archive/", "archive"),
     ("correlator/", "daemon"),
     ("sensor/", "sensor"),
     ("lib/", "lib"),
@@ -52,8 +53,9 @@ MAY_CALL = {
     "engine": {"lib"},
     "intel": {"lib"},
     "store": {"lib", "intel"},
-    "daemon": {"lib", "engine", "store", "intel"},
-    "socctl": {"lib", "engine", "store", "intel", "sensor"},
+    "archive": {"lib"},
+    "daemon": {"lib", "engine", "store", "intel", "archive"},
+    "socctl": {"lib", "engine", "store", "intel", "sensor", "archive"},
     "sensor": {"lib"},
 }
 

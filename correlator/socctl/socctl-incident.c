@@ -490,10 +490,22 @@ int
 cmd_incident_show(struct ctx *c, int argc, char **argv)
 {
 	struct show_ctx s;
-	int64_t id;
-	int json = 0, rc;
+	int64_t id, context = -1;
+	int json = 0, rc, i, j;
 	const struct optspec spec[] = { { "json", NULL, &json }, { NULL, NULL, NULL } };
 
+	/* --context [DUR]: the value is optional, so it is taken here */
+	for (i = j = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--context") != 0) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		context = 3600 * SOC_NS;
+		if (i + 1 < argc && argv[i + 1][0] != '-' &&
+		    soc_parse_duration(argv[i + 1]) > 0)
+			context = soc_parse_duration(argv[++i]);
+	}
+	argc = j;
 	if (args(c, argc, argv, spec, 1, 1) < 0 || parse_id(c, argv[1], &id) == -1 ||
 	    db_open(c) == -1)
 		return 1;
@@ -522,10 +534,20 @@ cmd_incident_show(struct ctx *c, int argc, char **argv)
 	if (store_audit_foreach(c->st, id, show_audit, &s) != 0)
 		goto fail;
 	if (json) {
-		soc_sbuf_adds(&s.b, "]}");
+		soc_sbuf_adds(&s.b, "]");
+		if (context >= 0) {
+			soc_sbuf_adds(&s.b, ",\"context\":");
+			if (events_context(c, id, context, &s.b) != 0) {
+				soc_sbuf_free(&s.b);
+				return 1;
+			}
+		}
+		soc_sbuf_adds(&s.b, "}");
 		return j_print(&s.b);
 	}
 	soc_sbuf_free(&s.b);
+	if (context >= 0)
+		return events_context(c, id, context, NULL);
 	return 0;
 fail:
 	soc_sbuf_free(&s.b);

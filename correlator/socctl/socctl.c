@@ -154,8 +154,20 @@ static const struct cmd cmds[] = {
 	  "--overdue: a reporting deadline passed and not met." },
 	{ "incident list", cmd_incidents, DB_READ, 0, 1, INCIDENTS_USAGE,
 	  "Same as `incidents`." },
-	{ "incident show", cmd_incident_show, DB_READ, 0, 0, "ID [--json]",
-	  "Show one incident with its evidence events and audit trail." },
+	{ "incident show", cmd_incident_show, DB_READ, 0, 0,
+	  "ID [--context [DUR]] [--json]",
+	  "Show one incident with its evidence events and audit trail.\n"
+	  "--context adds the archived events of the same source address (or\n"
+	  "host) in its agency from DUR (default 1h) before it to DUR after." },
+	{ "events", cmd_events, DB_READ, 0, 0,
+	  "[--since T] [--until T] [--agency CODE]... [--ip ADDR|CIDR]\n"
+	  "       [--domain NAME] [--user NAME] [--host NAME] [--hash H]\n"
+	  "       [--text WORDS] [--dataset D] [--limit N] [--json | --csv]",
+	  "Search the archive of every applied event, newest first (--limit,\n"
+	  "default 100).  --ip matches source or destination in a CIDR block;\n"
+	  "--domain the name and its subdomains; --text all words, case-\n"
+	  "insensitively, anywhere in the event's JSON.  --json prints the ECS\n"
+	  "events themselves.  Segments whose index cannot match are skipped." },
 	{ "incident ack", cmd_incident_move, DB_WRITE, STORE_ST_ACKNOWLEDGED, 0,
 	  "ID --by NAME [--note TEXT]",
 	  "Acknowledge a new incident." },

@@ -217,6 +217,12 @@ int	cmd_deadline_set(struct ctx *, int, char **);
 int	cmd_stats(struct ctx *, int, char **);
 int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
+/* socctl-events.c: the archive. */
+int	cmd_events(struct ctx *, int, char **);
+/* The archived events around incident id (dur_ns each side), printed,
+ * or appended to json as an array: 0, or 1 after saying why. */
+int	events_context(struct ctx *c, int64_t id, int64_t dur_ns,
+	    struct soc_sbuf *json);
 int	cmd_rules_test(struct ctx *, int, char **);
 /* socctl-rules.c: the mapping file when none is given (NULL: a rule
  * directory's own); socctl-update.c: rules update. */

@@ -509,6 +509,24 @@ static const char schema_v12_endpoints[] =
 	");";
 
 /*
+ * The archive's committed position (correlator/archive/): the segment
+ * and the end of its last frame, written in the same transaction as the
+ * batches whose events that frame holds, so a restart cuts exactly what
+ * was never committed; the directory, so socctl finds it; the events
+ * archived in all.
+ */
+static const char schema_v13_archive[] =
+	"CREATE TABLE IF NOT EXISTS archive_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" dir TEXT NOT NULL DEFAULT '',"
+	" segment TEXT NOT NULL DEFAULT '',"
+	" seg_offset INTEGER NOT NULL DEFAULT 0,"
+	" events INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT OR IGNORE INTO archive_state (id) VALUES (1);";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -527,6 +545,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v10_sensor_checks, /* 9 -> 10: clamped times, acked vs applied */
 	schema_v11_intel,	/* 10 -> 11: indicator sets */
 	schema_v12_endpoints,	/* 11 -> 12: endpoints, declared computers */
+	schema_v13_archive,	/* 12 -> 13: the archive's position */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

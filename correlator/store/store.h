@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	12	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	13	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -852,5 +852,18 @@ int	store_agency_computers(struct store *st, const char *code,
 #define STORE_EP_PROTECTION_DEFAULT	(24 * 3600 * 1000000000LL)
 #define STORE_EP_MAX_DEFAULT		50000
 #define STORE_EP_MIN_SHARE_DEFAULT	0.95
+
+/*
+ * The archive's committed position (store-archive.c): get it at start
+ * (segment "" when none yet; dir may be NULL), set it inside the group's
+ * transaction with the events the frame added.  0 / -1.
+ */
+int	store_archive_get(struct store *st, char *dir, size_t dirlen,
+	    char *seg, size_t seglen, uint64_t *off, uint64_t *events);
+int	store_archive_set(struct store *st, const char *seg, uint64_t off,
+	    uint64_t events_added, int64_t now_ns);
+/* At start, in its own transaction: the directory and the new segment
+ * the writer will append to (offset 0).  0 / -1. */
+int	store_archive_start(struct store *st, const char *dir, const char *seg);
 
 #endif

@@ -1,0 +1,705 @@
+/*
+ * Reading the archive: segments as sequences of zstd frames, each frame
+ * JSON lines.  Every byte is untrusted here (a disk, a copy, a hand):
+ * a frame that does not say its size, claims more than ARCHIVE_FRAME_MAX
+ * or does not decompress is counted and skipped; a segment that ends in
+ * an incomplete frame (cut by a crash or a copy) is read up to its last
+ * complete frame and counted; a line that is not an event is counted.
+ *
+ * The words of --text are found on a lowercased copy of each frame with
+ * memmem(), then the other words on the candidate line only: the cost of
+ * a text search is about two passes over the decompressed bytes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "soc/json.h"
+#include "soc/time.h"
+#include "archive-int.h"
+
+struct scan {
+	const struct archive_query *q;
+	archive_match_fn	 fn;
+	void			*arg;
+	archive_progress_fn	 progress;
+	void			*parg;
+	struct archive_rstats	*rs;
+	ZSTD_DCtx		*dctx;
+	char			*out, *low;
+	size_t			 outcap, lowcap;
+	struct soc_event	*ev;
+	char			**words;	/* lowercased */
+	size_t			 nwords;
+	int			 needs_ev;	/* parse every line */
+	int			 stop;
+};
+
+static int
+scan_init(struct scan *sc, const struct archive_query *q, int needs_ev,
+    struct archive_rstats *rs)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->q = q;
+	sc->rs = rs;
+	sc->needs_ev = needs_ev || (q != NULL && archive_query_needs_event(q));
+	if ((sc->dctx = ZSTD_createDCtx()) == NULL ||
+	    (sc->ev = malloc(sizeof(*sc->ev))) == NULL)
+		return -1;
+	if (q != NULL && q->nwords > 0) {
+		if ((sc->words = calloc(q->nwords, sizeof(char *))) == NULL)
+			return -1;
+		for (size_t i = 0; i < q->nwords; i++) {
+			char *w;
+
+			if ((w = strdup(q->words[i])) == NULL)
+				return -1;
+			for (char *c = w; *c; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c += 'a' - 'A';
+			sc->words[sc->nwords++] = w;
+		}
+	}
+	return 0;
+}
+
+static void
+scan_free(struct scan *sc)
+{
+	ZSTD_freeDCtx(sc->dctx);
+	free(sc->out);
+	free(sc->low);
+	free(sc->ev);
+	for (size_t i = 0; i < sc->nwords; i++)
+		free(sc->words[i]);
+	free(sc->words);
+}
+
+/* @timestamp from the head of a line as soc_json_event() writes it. */
+static int
+line_ts(const char *s, size_t len, int64_t *ts)
+{
+	static const char head[] = "{\"@timestamp\":\"";
+	const char *end;
+
+	if (len < sizeof(head) || memcmp(s, head, sizeof(head) - 1) != 0)
+		return -1;
+	s += sizeof(head) - 1;
+	len -= sizeof(head) - 1;
+	if ((end = memchr(s, '"', len < 40 ? len : 40)) == NULL)
+		return -1;
+	return soc_time_parse(s, (size_t)(end - s), ts);
+}
+
+static void
+scan_line(struct scan *sc, const char *s, size_t len)
+{
+	const struct archive_query *q = sc->q;
+	struct archive_rstats *rs = sc->rs;
+	int64_t ts;
+
+	if (len == 0)
+		return;
+	if (sc->needs_ev) {
+		if (len > ARCHIVE_LINE_MAX ||
+		    soc_json_read_event(s, len, sc->ev, &(const char *){ NULL },
+		    NULL) == -1) {
+			rs->lines_bad++;
+			return;
+		}
+		ts = sc->ev->ts;
+		if (q != NULL && !archive_event_match(q, sc->ev))
+			return;
+	} else {
+		if (line_ts(s, len, &ts) == -1) {
+			rs->lines_bad++;
+			return;
+		}
+		if (q != NULL && ((q->since != 0 && ts < q->since) ||
+		    (q->until != 0 && ts > q->until)))
+			return;
+	}
+	rs->matched++;
+	if (sc->fn != NULL && sc->fn(sc->arg, s, len, ts,
+	    sc->needs_ev ? sc->ev : NULL) != 0)
+		sc->stop = 1;
+}
+
+static int
+words_in(struct scan *sc, const char *low, size_t len, size_t from)
+{
+	for (size_t i = from; i < sc->nwords; i++)
+		if (memmem(low, len, sc->words[i], strlen(sc->words[i])) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * ASCII lowercase of n bytes, eight at a time (bytes >= 0x80 kept): a
+ * byte is upper case when adding 0x3f sets its top bit and adding 0x25
+ * does not.
+ */
+static void
+lower_copy(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, h, up;
+
+		memcpy(&x, src + i, 8);
+		h = x & 0x7f7f7f7f7f7f7f7fULL;
+		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^
+		    (h + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
+		x |= up >> 2;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
+	}
+}
+
+static void
+scan_text(struct scan *sc, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t n = 0;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p = nl + 1;
+	}
+	if (p < end)
+		n++;
+	sc->rs->events += n;
+	if (sc->nwords == 0) {
+		for (p = buf; p < end && !sc->stop; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			scan_line(sc, p, (size_t)(nl - p));
+		}
+		return;
+	}
+	if (sc->lowcap < len) {
+		char *l;
+
+		if ((l = realloc(sc->low, len)) == NULL) {
+			sc->rs->frames_bad++;
+			return;
+		}
+		sc->low = l;
+		sc->lowcap = len;
+	}
+	lower_copy(sc->low, buf, len);
+	const char *w0 = sc->words[0], *low = sc->low, *hit;
+	size_t w0len = strlen(w0), pos = 0;
+
+	while (pos < len && !sc->stop &&
+	    (hit = memmem(low + pos, len - pos, w0, w0len)) != NULL) {
+		size_t at = (size_t)(hit - low), ls = at, le;
+		const char *e;
+
+		while (ls > pos && low[ls - 1] != '\n')
+			ls--;
+		e = memchr(low + at, '\n', len - at);
+		le = e ? (size_t)(e - low) : len;
+		if (words_in(sc, low + ls, le - ls, 1))
+			scan_line(sc, buf + ls, le - ls);
+		pos = le + 1;
+	}
+}
+
+/* Room for n bytes of output: 0 / -1. */
+static int
+out_room(struct scan *sc, size_t n)
+{
+	char *o;
+
+	if (sc->outcap >= n && sc->out != NULL)
+		return 0;
+	if ((o = realloc(sc->out, n ? n : 1)) == NULL)
+		return -1;
+	sc->out = o;
+	sc->outcap = n ? n : 1;
+	return 0;
+}
+
+/*
+ * A frame whose size is not in its header (the writer streams): read in
+ * steps, at most ARCHIVE_FRAME_MAX.  The bytes, or -1.
+ */
+static ssize_t
+frame_stream(struct scan *sc, const void *p, size_t n)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	size_t r, have = 0;
+
+	ZSTD_DCtx_reset(sc->dctx, ZSTD_reset_session_only);
+	do {
+		ZSTD_outBuffer out;
+
+		if (sc->outcap - have < 65536) {
+			size_t cap = sc->outcap < 65536 ? 1u << 20 : sc->outcap * 2;
+
+			if (cap > (size_t)ARCHIVE_FRAME_MAX + 65536 ||
+			    out_room(sc, cap) == -1)
+				return -1;
+		}
+		out = (ZSTD_outBuffer){ sc->out + have, sc->outcap - have, 0 };
+		r = ZSTD_decompressStream(sc->dctx, &out, &in);
+		if (ZSTD_isError(r))
+			return -1;
+		have += out.pos;
+		if (have > ARCHIVE_FRAME_MAX)
+			return -1;
+	} while (r != 0 && (in.pos < in.size || have == sc->outcap));
+	return r == 0 ? (ssize_t)have : -1;
+}
+
+/* One frame (exactly its bytes). */
+static void
+scan_frame(struct scan *sc, const void *p, size_t n)
+{
+	unsigned long long cs = ZSTD_getFrameContentSize(p, n);
+	ssize_t got;
+	size_t r;
+
+	if (cs == ZSTD_CONTENTSIZE_UNKNOWN) {
+		if ((got = frame_stream(sc, p, n)) == -1) {
+			sc->rs->frames_bad++;
+			return;
+		}
+		cs = (unsigned long long)got;
+	} else if (cs == ZSTD_CONTENTSIZE_ERROR || cs > ARCHIVE_FRAME_MAX ||
+	    out_room(sc, (size_t)cs) == -1) {
+		sc->rs->frames_bad++;
+		return;
+	} else {
+		r = ZSTD_decompressDCtx(sc->dctx, sc->out, cs, p, n);
+		if (ZSTD_isError(r) || r != cs) {
+			sc->rs->frames_bad++;
+			return;
+		}
+	}
+	scan_text(sc, sc->out, cs);
+	if (sc->progress != NULL && sc->progress(sc->parg, sc->rs) != 0)
+		sc->stop = 1;
+}
+
+/*
+ * The frames in [p, p+len): the bytes consumed.  At eof, what is left
+ * is an incomplete or unreadable frame: counted as a cut.
+ */
+static size_t
+scan_frames(struct scan *sc, const uint8_t *p, size_t len, int eof)
+{
+	size_t off = 0, fs;
+
+	while (off < len && !sc->stop) {
+		fs = ZSTD_findFrameCompressedSize(p + off, len - off);
+		if (ZSTD_isError(fs)) {
+			if (eof || ZSTD_getErrorCode(fs) != ZSTD_error_srcSize_wrong) {
+				sc->rs->cut++;
+				return len;
+			}
+			break;
+		}
+		scan_frame(sc, p + off, fs);
+		off += fs;
+	}
+	return off;
+}
+
+void
+archive_scan_bytes(const void *data, size_t len, const struct archive_query *q,
+    archive_match_fn fn, void *arg, struct archive_rstats *rs)
+{
+	struct scan sc;
+
+	if (scan_init(&sc, q, 0, rs) == 0) {
+		sc.fn = fn;
+		sc.arg = arg;
+		rs->bytes += len;
+		scan_frames(&sc, data, len, 1);
+	}
+	scan_free(&sc);
+}
+
+/* A segment file, read in growing chunks (a frame at a time at least). */
+static int
+scan_fd(struct scan *sc, int fd)
+{
+	size_t cap = 4u << 20, have = 0, used;
+	uint8_t *buf, *nb;
+	ssize_t n;
+	int eof = 0;
+
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
+	while (!sc->stop) {
+		while (!eof && have < cap) {
+			if ((n = read(fd, buf + have, cap - have)) < 0) {
+				if (errno == EINTR)
+					continue;
+				free(buf);
+				return -1;
+			}
+			if (n == 0)
+				eof = 1;
+			have += (size_t)n;
+			sc->rs->bytes += (size_t)n;
+		}
+		used = scan_frames(sc, buf, have, eof);
+		if (eof && (used == have || sc->stop))
+			break;
+		if (used == 0) {
+			/* one frame larger than the buffer: grow, bounded */
+			if (cap >= 2 * (size_t)ARCHIVE_FRAME_MAX ||
+			    (nb = realloc(buf, cap * 2)) == NULL) {
+				sc->rs->cut++;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+			continue;
+		}
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		if (eof && have == 0)
+			break;
+	}
+	free(buf);
+	return 0;
+}
+
+int
+archive_seg_name(const char *name, int64_t *start_ns)
+{
+	/* YYYYMMDDTHHMMSSZ-NNN.jsonl.zst */
+	static const char pat[] = "99999999T999999Z-999";
+	size_t plen = sizeof(pat) - 1, i;
+	int64_t y;
+	int mo, d, h, mi, s;
+
+	if (strlen(name) != plen + strlen(ARCHIVE_SEG_SUFFIX) ||
+	    strcmp(name + plen, ARCHIVE_SEG_SUFFIX) != 0)
+		return 0;
+	for (i = 0; i < plen; i++)
+		if (pat[i] == '9' ? (name[i] < '0' || name[i] > '9') :
+		    name[i] != pat[i])
+			return 0;
+	y = 0;
+	for (i = 0; i < 4; i++)
+		y = y * 10 + (name[i] - '0');
+	mo = (name[4] - '0') * 10 + name[5] - '0';
+	d = (name[6] - '0') * 10 + name[7] - '0';
+	h = (name[9] - '0') * 10 + name[10] - '0';
+	mi = (name[11] - '0') * 10 + name[12] - '0';
+	s = (name[13] - '0') * 10 + name[14] - '0';
+	if (y < 1970 || y > 2200 || !soc_time_valid(y, mo, d, h, mi, s))
+		return 0;
+	if (start_ns != NULL)
+		*start_ns = soc_time_timegm(y, mo, d, h, mi, s) * 1000000000LL;
+	return 1;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+archive_seg_list(int dfd, char (**names)[ARCHIVE_NAME_MAX], size_t *np)
+{
+	char (*v)[ARCHIVE_NAME_MAX] = NULL, (*nv)[ARCHIVE_NAME_MAX];
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(dfd)) == -1 || lseek(fd, 0, SEEK_SET) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!archive_seg_name(de->d_name, NULL))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				closedir(d);
+				return -1;
+			}
+			v = nv;
+		}
+		memcpy(v[n++], de->d_name, strlen(de->d_name) + 1);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), name_cmp);
+	*names = v;
+	*np = n;
+	return (int)n;
+}
+
+/* Scans one segment of dfd: 0, or -1 (cannot be opened). */
+static int
+scan_seg(struct scan *sc, int dfd, const char *name)
+{
+	int fd, rc;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	rc = scan_fd(sc, fd);
+	close(fd);
+	return rc;
+}
+
+/* Builds a segment's index by reading it (a crash lost the writer's). */
+static int
+build_one(void *arg, const char *line, size_t len, int64_t ts,
+    const struct soc_event *ev)
+{
+	struct archive_index *ix = arg;
+
+	(void)line, (void)len, (void)ts;
+	if (ev != NULL) {
+		archive_index_add(ix, ev);
+		ix->events++;
+	}
+	return 0;
+}
+
+struct archive_index *
+archive_index_build(int dfd, const char *seg, uint64_t *cut)
+{
+	struct archive_rstats rs = { 0 };
+	struct archive_index *ix;
+	struct scan sc;
+	struct stat sb;
+	int fd;
+
+	if ((fd = openat(dfd, seg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &sb) == -1 || (ix = archive_index_new()) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if (scan_init(&sc, NULL, 1, &rs) == -1 ||
+	    (sc.fn = build_one, sc.arg = ix, scan_fd(&sc, fd)) == -1) {
+		scan_free(&sc);
+		close(fd);
+		archive_index_free(ix);
+		return NULL;
+	}
+	scan_free(&sc);
+	close(fd);
+	ix->seg_bytes = (uint64_t)sb.st_size;
+	if (cut != NULL)
+		*cut = rs.cut;
+	return ix;
+}
+
+typedef int (*skip_fn)(void *arg, const struct archive_index *ix);
+
+static int
+search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
+    void *arg, archive_progress_fn progress, void *parg, skip_fn skip,
+    void *sarg, struct archive_rstats *rs, char *err, size_t errlen)
+{
+	char (*names)[ARCHIVE_NAME_MAX] = NULL;
+	struct scan sc;
+	size_t n = 0;
+	int dfd, rc = -1;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "archive %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (archive_seg_list(dfd, &names, &n) == -1) {
+		snprintf(err, errlen, "archive %s: %s", dir, strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	if (scan_init(&sc, q, 0, rs) == -1) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	sc.fn = fn;
+	sc.arg = arg;
+	sc.progress = progress;
+	sc.parg = parg;
+	for (size_t i = n; i-- > 0 && !sc.stop;) {
+		struct archive_index *ix = archive_index_read(dfd, names[i]);
+		struct stat sb;
+
+		rs->segments++;
+		if (ix != NULL && fstatat(dfd, names[i], &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (uint64_t)sb.st_size == ix->seg_bytes) {
+			if ((q != NULL && !archive_index_may_match(ix, q)) ||
+			    (skip != NULL && skip(sarg, ix))) {
+				rs->skipped++;
+				archive_index_free(ix);
+				continue;
+			}
+		} else
+			rs->index_bad++;
+		archive_index_free(ix);
+		rs->scanned++;
+		scan_seg(&sc, dfd, names[i]);
+	}
+	rc = 0;
+out:
+	scan_free(&sc);
+	free(names);
+	close(dfd);
+	return rc;
+}
+
+int
+archive_search(const char *dir, const struct archive_query *q,
+    archive_match_fn fn, void *arg, archive_progress_fn progress, void *parg,
+    struct archive_rstats *rs, char *err, size_t errlen)
+{
+	return search_dir(dir, q, fn, arg, progress, parg, NULL, NULL, rs, err,
+	    errlen);
+}
+
+/* The newest matches so far: a min-heap on (ts, order). */
+struct hit {
+	int64_t		 ts;
+	uint64_t	 order;
+	char		*line;
+	size_t		 len;
+};
+
+struct newest {
+	struct hit	*h;
+	size_t		 n, limit;
+	uint64_t	 order;
+	int		 oom;
+};
+
+static int
+hit_less(const struct hit *a, const struct hit *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->order < b->order);
+}
+
+static void
+heap_down(struct newest *nw, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct hit t;
+
+		if (l < nw->n && hit_less(&nw->h[l], &nw->h[m]))
+			m = l;
+		if (r < nw->n && hit_less(&nw->h[r], &nw->h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = nw->h[i];
+		nw->h[i] = nw->h[m];
+		nw->h[m] = t;
+		i = m;
+	}
+}
+
+static int
+newest_add(void *arg, const char *line, size_t len, int64_t ts,
+    const struct soc_event *ev)
+{
+	struct newest *nw = arg;
+	struct hit h = { ts, nw->order++, NULL, len };
+
+	(void)ev;
+	if (nw->n == nw->limit && !hit_less(&nw->h[0], &h))
+		return 0;
+	if ((h.line = malloc(len + 1)) == NULL) {
+		nw->oom = 1;
+		return 1;
+	}
+	memcpy(h.line, line, len);
+	h.line[len] = '\0';
+	if (nw->n < nw->limit) {
+		size_t i = nw->n++;
+
+		nw->h[i] = h;
+		while (i > 0 && hit_less(&nw->h[i], &nw->h[(i - 1) / 2])) {
+			struct hit t = nw->h[i];
+
+			nw->h[i] = nw->h[(i - 1) / 2];
+			nw->h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+		return 0;
+	}
+	free(nw->h[0].line);
+	nw->h[0] = h;
+	heap_down(nw, 0);
+	return 0;
+}
+
+/* A full heap whose oldest is newer than the whole segment: skip it. */
+static int
+newest_skip(void *arg, const struct archive_index *ix)
+{
+	struct newest *nw = arg;
+
+	return nw->n == nw->limit && ix->max_ts < nw->h[0].ts;
+}
+
+static int
+hit_newer(const void *a, const void *b)
+{
+	return hit_less(b, a) ? -1 : hit_less(a, b) ? 1 : 0;
+}
+
+int
+archive_search_newest(const char *dir, const struct archive_query *q,
+    size_t limit, archive_match_fn fn, void *arg, archive_progress_fn progress,
+    void *parg, struct archive_rstats *rs, char *err, size_t errlen)
+{
+	struct newest nw = { .limit = limit };
+	int rc;
+
+	if (limit == 0)
+		return 0;
+	if ((nw.h = calloc(limit, sizeof(*nw.h))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = search_dir(dir, q, newest_add, &nw, progress, parg, newest_skip,
+	    &nw, rs, err, errlen);
+	if (rc == 0 && nw.oom) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	if (rc == 0) {
+		qsort(nw.h, nw.n, sizeof(*nw.h), hit_newer);
+		for (size_t i = 0; i < nw.n; i++)
+			if (fn(arg, nw.h[i].line, nw.h[i].len, nw.h[i].ts,
+			    NULL) != 0)
+				break;
+	}
+	for (size_t i = 0; i < nw.n; i++)
+		free(nw.h[i].line);
+	free(nw.h);
+	return rc;
+}

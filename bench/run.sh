@@ -12,3 +12,4 @@ python3 "$DIR/reload.py" "$BUILD"
 python3 "$DIR/beats.py" --build "$BUILD"
 python3 "$DIR/beats.py" --build "$BUILD" --events 300000 --conns 8 --idle 5000
 "$BUILD/bench/intel"
+python3 "$DIR/windows.py" --build "$BUILD" || [ $? -eq 77 ]

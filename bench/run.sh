@@ -11,5 +11,6 @@ python3 "$DIR/forward.py" --build "$BUILD"
 python3 "$DIR/reload.py" "$BUILD"
 python3 "$DIR/beats.py" --build "$BUILD"
 python3 "$DIR/beats.py" --build "$BUILD" --events 300000 --conns 8 --idle 5000
+python3 "$DIR/beats-e2e.py" --build "$BUILD"
 "$BUILD/bench/intel"
 python3 "$DIR/windows.py" --build "$BUILD" || [ $? -eq 77 ]

@@ -544,7 +544,9 @@ bs_sweep(struct beats *b, int64_t now)
 		    BEATS_WINDOWS] : NULL;
 		size_t n = b->nconns;
 
-		if (b->conf.idle_s > 0 && (last == NULL || last->got < last->count) &&
+		/* a starved client is silent because it is not read */
+		if (b->conf.idle_s > 0 && !c->starved &&
+		    (last == NULL || last->got < last->count) &&
 		    now - c->active_ms >= b->conf.idle_s * 1000) {
 			b->st.idle_closed++;
 			bs_conn_close(b, c);

@@ -28,13 +28,16 @@ static const struct {
 #undef SOC_X_REG
 };
 
-#define HASH_SLOTS 512		/* power of two, > 2 * SOC_F_COUNT */
-_Static_assert(HASH_SLOTS > 2 * SOC_F_COUNT, "grow HASH_SLOTS");
+/* power of two, > 8 * SOC_F_COUNT: a name that is no field (most of a
+ * Winlogbeat event's) meets an empty slot at once */
+#define HASH_SLOTS 4096
+_Static_assert(HASH_SLOTS > 8 * SOC_F_COUNT, "grow HASH_SLOTS");
 _Static_assert(SOC_EVENT_BUFSZ + SOC_EVENT_RESERVE <= 65535,
     "string offsets are 16-bit");
 _Static_assert(SOC_F_COUNT + SOC_F_DYN_MAX < 65535, "dynamic ids are 16-bit");
 
 static int16_t		hash_slot[HASH_SLOTS];
+static uint8_t		reg_len[SOC_F_COUNT];	/* strlen of each name */
 static pthread_once_t	hash_once = PTHREAD_ONCE_INIT;
 
 static uint32_t
@@ -54,6 +57,8 @@ hash_build(void)
 		hash_slot[i] = -1;
 	for (int f = 0; f < SOC_F_COUNT; f++) {
 		uint32_t h = hash_name(registry[f].name, strlen(registry[f].name));
+
+		reg_len[f] = (uint8_t)strlen(registry[f].name);
 		while (hash_slot[h & (HASH_SLOTS - 1)] != -1)
 			h++;
 		hash_slot[h & (HASH_SLOTS - 1)] = (int16_t)f;
@@ -201,18 +206,16 @@ soc_field_lookup(const char *name, size_t len)
 
 	pthread_once(&hash_once, hash_build);
 	h = hash_name(name, len);
-	while ((f = hash_slot[h & (HASH_SLOTS - 1)]) != -1) {
-		if (strlen(registry[f].name) == len &&
-		    memcmp(registry[f].name, name, len) == 0)
+	for (uint32_t k = h; (f = hash_slot[k & (HASH_SLOTS - 1)]) != -1;
+	    k++)
+		if (reg_len[f] == len && memcmp(registry[f].name, name, len) == 0)
 			return f;
-		h++;
-	}
 	for (size_t i = 0; i < sizeof(old_names) / sizeof(old_names[0]); i++)
 		if (strlen(old_names[i].name) == len &&
 		    memcmp(old_names[i].name, name, len) == 0)
 			return old_names[i].field;
 	if (len <= SOC_F_DYN_NAME_MAX && dyn_prefixed(name, len))
-		return dyn_find(name, len, hash_name(name, len));
+		return dyn_find(name, len, h);
 	return SOC_F_NONE;
 }
 

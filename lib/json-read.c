@@ -111,6 +111,18 @@ js_unicode(const char **p, const char *end, bool strict, unsigned *cpp,
 	return 0;
 }
 
+/* The bytes a string holds as they are: printable ASCII but '"', '\\'
+ * (the rest of the table is 0) */
+static const unsigned char js_plain[256] = {
+	[0x20] =
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x70 */
+};
+
 int
 soc_json_string(const char **pp, const char *end, char *out, size_t cap,
     size_t *len, bool *cut, bool strict, const char **why)
@@ -123,7 +135,25 @@ soc_json_string(const char **pp, const char *end, char *out, size_t cap,
 	*cut = false;
 	while (p < end && *p != '"') {
 		unsigned char c = (unsigned char)*p;
+		const char *q = p;
+		size_t m, room;
 
+		/* a run of plain ASCII (most of a string) in one copy */
+		while (q < end && js_plain[(unsigned char)*q])
+			q++;
+		if (q > p) {
+			m = (size_t)(q - p);
+			room = n + 1 < cap ? cap - 1 - n : 0;
+			if (m > room) {
+				m = room;
+				*cut = true;
+			}
+			if (m > 0)
+				memcpy(out + n, p, m);
+			n += m;
+			p = q;
+			continue;
+		}
 		if (c < 0x20) {
 			*why = "control character in a string";
 			return -1;

@@ -327,8 +327,10 @@ beats_json_event(const char *s, size_t len, struct soc_event *ev,
 	/* Winlogbeat: the ECS fields its processors fill, from winlog.* (the
 	 * EVTX and NXLog intakes' one mapping; fills only what is absent) */
 	if (soc_event_has(ev, SOC_F_WINLOG_CHANNEL) ||
-	    soc_event_has(ev, SOC_F_WINLOG_EVENT_ID))
+	    soc_event_has(ev, SOC_F_WINLOG_EVENT_ID)) {
 		winlog_ecs(ev);
+		winlog_message(ev);	/* only without Winlogbeat's */
+	}
 	return 0;
 }
 

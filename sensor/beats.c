@@ -31,8 +31,17 @@
  * One epoll set holds the listener and every client (level-triggered,
  * non-blocking, TLS through GnuTLS with a non-blocking handshake); main.c
  * polls its descriptor.  A client costs its input buffer (16 KiB, grown
- * to the frame being received, shrunk when drained), a TLS session and
+ * to the frame being received, freed when drained), a TLS session and
  * its window ring; one event and one inflate buffer are shared.
+ *
+ * The input buffers of all clients share one budget (beats.max_buffer_mb):
+ * a client that needs more room than is left is not read (its socket's
+ * EPOLLIN is dropped: TCP's window pushes back on the Beat, which waits,
+ * as for a window not yet acked) until buffers are freed.  One client at
+ * a time may pass the budget (b->over), so a frame larger than what is
+ * left still comes in and nothing waits forever: memory stays under the
+ * budget plus one frame.  Nothing taken is dropped; what is not read is
+ * still the Beat's, unacked.
  *
  * The frames, windows, inflating and JSON are in beats-proto.c; this
  * file is the sockets, TLS, and when to acknowledge.
@@ -77,6 +86,8 @@ struct bconn {
 	gnutls_session_t	 tls;
 	bool			 handshaking;
 	bool			 stalled;	/* windows full: not read */
+	bool			 starved;	/* over the buffer budget: not
+						   read (on b->starved) */
 	bool			 on_dirty, on_wait;
 	bool			 lost;		/* a batch of it was dropped */
 	uint32_t		 interest;	/* epoll events registered */
@@ -108,6 +119,10 @@ struct beats {
 	size_t			 ndirty;
 	struct bconn		**wait;		/* windows waiting for acks */
 	size_t			 nwait;
+	struct bconn		**starved;	/* waiting for buffer room */
+	size_t			 nstarved;
+	size_t			 buf_bytes;	/* every client's buffer */
+	struct bconn		*over;		/* may pass the budget */
 	int64_t			 last_sweep;
 	int64_t			 accept_paused;	/* out of descriptors: since */
 	bool			 busy;		/* in beats_dispatch() */
@@ -134,6 +149,59 @@ bs_list_del(struct bconn **v, size_t *n, struct bconn *c)
 		}
 }
 
+static void	bs_interest(struct beats *, struct bconn *);
+
+/*
+ * c's input buffer resized to ncap bytes (0: freed), within the budget;
+ * false when there is no room (c is then starved, not read) or no
+ * memory.  Growing past the budget is let to one client at a time.
+ */
+static bool
+bs_buf_set(struct beats *b, struct bconn *c, size_t ncap)
+{
+	uint8_t *nb;
+
+	if (ncap > c->cap && b->buf_bytes + (ncap - c->cap) >
+	    b->conf.max_buffer) {
+		if (b->over != NULL && b->over != c) {
+			if (!c->starved) {
+				c->starved = true;
+				b->starved[b->nstarved++] = c;
+				b->st.buffer_waits++;
+			}
+			return false;
+		}
+		b->over = c;
+	}
+	if (ncap == 0) {
+		free(c->buf);
+		nb = NULL;
+	} else if ((nb = realloc(c->buf, ncap)) == NULL)
+		return false;
+	b->buf_bytes = b->buf_bytes - c->cap + ncap;
+	c->buf = nb;
+	if (ncap < c->cap && b->over == c)
+		b->over = NULL;		/* its big frame went by */
+	c->cap = ncap;
+	b->st.buffer_bytes = b->buf_bytes;
+	return true;
+}
+
+/* Room again: the starved clients are read again (and may starve again). */
+static void
+bs_wake(struct beats *b)
+{
+	if (b->nstarved == 0 || (b->over != NULL &&
+	    b->buf_bytes >= b->conf.max_buffer))
+		return;
+	while (b->nstarved > 0) {
+		struct bconn *c = b->starved[--b->nstarved];
+
+		c->starved = false;
+		bs_interest(b, c);
+	}
+}
+
 static void
 bs_conn_close(struct beats *b, struct bconn *c)
 {
@@ -141,6 +209,8 @@ bs_conn_close(struct beats *b, struct bconn *c)
 		bs_list_del(b->dirty, &b->ndirty, c);
 	if (c->on_wait)
 		bs_list_del(b->wait, &b->nwait, c);
+	if (c->starved)
+		bs_list_del(b->starved, &b->nstarved, c);
 	b->conns[c->idx] = b->conns[--b->nconns];
 	b->conns[c->idx]->idx = c->idx;
 	if (c->tls != NULL)
@@ -148,9 +218,10 @@ bs_conn_close(struct beats *b, struct bconn *c)
 	epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	beats_session_free(c->sess);
-	free(c->buf);
+	bs_buf_set(b, c, 0);
 	free(c);
 	b->st.open = b->nconns;
+	bs_wake(b);
 }
 
 static void
@@ -162,7 +233,7 @@ bs_interest(struct beats *b, struct bconn *c)
 	if (c->handshaking)
 		want = gnutls_record_get_direction(c->tls) ? EPOLLOUT : EPOLLIN;
 	else {
-		if (!c->stalled)
+		if (!c->stalled && !c->starved)
 			want |= EPOLLIN;
 		if (c->outlen > 0)
 			want |= EPOLLOUT;
@@ -253,7 +324,6 @@ bs_conn_run(struct beats *b, struct bconn *c)
 {
 	size_t used, budget = BEATS_READ_BUDGET, ncap;
 	ssize_t n;
-	uint8_t *nb;
 	int rc, reason;
 
 	if (c->handshaking) {
@@ -290,28 +360,42 @@ bs_conn_run(struct beats *b, struct bconn *c)
 			if (c->stalled)
 				break;
 		}
-		if (c->have == 0 && c->cap > 4 * BEATS_BUF_MIN) {
-			free(c->buf);		/* a big frame went by */
-			c->buf = NULL;
-			c->cap = 0;
+		/* drained: the buffer goes back to the budget; a big frame
+		 * went by: the rest moves to a small one */
+		if (c->have == 0 && c->cap > 0) {
+			bs_buf_set(b, c, 0);
+			bs_wake(b);
+		} else if (c->cap > 4 * BEATS_BUF_MIN && c->have <=
+		    BEATS_BUF_MIN) {
+			bs_buf_set(b, c, BEATS_BUF_MIN);
+			bs_wake(b);
 		}
 		if (c->have == c->cap) {
 			ncap = c->cap ? c->cap * 2 : BEATS_BUF_MIN;
 			if (ncap > b->conf.max_frame + 16)
 				ncap = b->conf.max_frame + 16;
-			if (ncap <= c->cap || (nb = realloc(c->buf, ncap)) == NULL) {
+			if (ncap <= c->cap) {
 				bs_conn_close(b, c);	/* cannot happen */
 				return -1;
 			}
-			c->buf = nb;
-			c->cap = ncap;
+			if (!bs_buf_set(b, c, ncap)) {
+				if (c->starved)
+					break;	/* read again once room frees */
+				bs_conn_close(b, c);	/* out of memory */
+				return -1;
+			}
 		}
 		if (budget == 0 && (c->tls == NULL ||
 		    gnutls_record_check_pending(c->tls) == 0))
 			break;
 		n = bs_read(c, c->buf + c->have, c->cap - c->have);
-		if (n == -2)
+		if (n == -2) {
+			if (c->have == 0) {	/* a quiet client holds none */
+				bs_buf_set(b, c, 0);
+				bs_wake(b);
+			}
 			break;
+		}
 		if (n <= 0) {
 			bs_conn_close(b, c);	/* gone: nothing to refuse */
 			return -1;
@@ -460,7 +544,9 @@ bs_sweep(struct beats *b, int64_t now)
 		    BEATS_WINDOWS] : NULL;
 		size_t n = b->nconns;
 
-		if (b->conf.idle_s > 0 && (last == NULL || last->got < last->count) &&
+		/* a starved client is silent because it is not read */
+		if (b->conf.idle_s > 0 && !c->starved &&
+		    (last == NULL || last->got < last->count) &&
 		    now - c->active_ms >= b->conf.idle_s * 1000) {
 			b->st.idle_closed++;
 			bs_conn_close(b, c);
@@ -751,7 +837,9 @@ beats_open(const struct beats_conf *bc, soc_emit_fn emit, void *arg,
 		goto fail;
 	if ((b->conns = calloc(bc->max_conns, sizeof(*b->conns))) == NULL ||
 	    (b->dirty = calloc(bc->max_conns, sizeof(*b->dirty))) == NULL ||
-	    (b->wait = calloc(bc->max_conns, sizeof(*b->wait))) == NULL) {
+	    (b->wait = calloc(bc->max_conns, sizeof(*b->wait))) == NULL ||
+	    (b->starved = calloc(bc->max_conns, sizeof(*b->starved))) ==
+	    NULL) {
 		snprintf(err, errlen, "beats: out of memory");
 		goto fail;
 	}
@@ -793,6 +881,7 @@ beats_close(struct beats *b)
 	free(b->conns);
 	free(b->dirty);
 	free(b->wait);
+	free(b->starved);
 	free(b);
 	beats_proto_free();
 }

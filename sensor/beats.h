@@ -26,6 +26,8 @@ struct beats_conf {
 	uint32_t	 max_window;	/* events in one window */
 	size_t		 max_conns;
 	int64_t		 idle_s;	/* close a silent client; 0 = never */
+	size_t		 max_buffer;	/* bytes of every client's input
+					   buffer together (beats.c) */
 };
 
 /* Why something was refused: each is counted (beats_refused_NAME). */
@@ -63,6 +65,8 @@ struct beats_stats {
 	uint64_t	legacy;		/* 'D' frames */
 	uint64_t	idle_closed;
 	uint64_t	keepalives;	/* ACK 0 while a window waits */
+	uint64_t	buffer_waits;	/* clients paused for the budget */
+	uint64_t	buffer_bytes;	/* input buffers now (a gauge) */
 	uint64_t	refused[BEATS_R_COUNT];
 };
 

@@ -121,6 +121,7 @@ evtx_record(struct evtx_reader *r, libevtx_record_t *rec,
 	libevtx_error_free(&err);
 	winlog_xml_parse(r->xml, strnlen(r->xml, sz), ev, &r->st);
 	winlog_ecs(ev);
+	winlog_message(ev);		/* libevtx renders no message */
 	return true;
 }
 

@@ -529,6 +529,7 @@ nxlog_json_parse(const struct logparse_ctx *ctx, const char *s, size_t n,
 	if (x.msg != NULL && *x.msg == '"' &&
 	    scalar(&x, &x.msg, end, why) == 0)
 		set_val(&x, SOC_F_MESSAGE);
+	winlog_message(ev);		/* only without NXLog's Message */
 	NX_COUNT(events);
 	return 0;
 refused:

@@ -219,6 +219,10 @@ static const struct conf_opt sensor_opts[] = {
 	{ .name = "beats.idle_s", .type = CONF_INT, .dst = &S.conf.beats_idle_s,
 	  .min = 0, .max = 86400, .def = "300",
 	  .help = "close a Beats client silent this long (0: never)" },
+	{ .name = "beats.max_buffer_mb", .type = CONF_INT,
+	  .dst = &S.conf.beats_max_buffer_mb, .min = 1, .max = 1048576,
+	  .def = "256", .help = "input buffers of all Beats clients together "
+	  "(MiB); a client past it is not read until room frees" },
 	{ .name = NULL },
 };
 
@@ -662,7 +666,7 @@ struct counter {
 	uint64_t	 value;
 };
 
-#define MAX_COUNTERS	112
+#define MAX_COUNTERS	128
 
 static size_t
 collect_counters(struct sensor *s, struct counter *c)
@@ -762,6 +766,8 @@ collect_counters(struct sensor *s, struct counter *c)
 	c[n++] = (struct counter){ "beats_legacy", bs.legacy };
 	c[n++] = (struct counter){ "beats_idle_closed", bs.idle_closed };
 	c[n++] = (struct counter){ "beats_keepalives", bs.keepalives };
+	c[n++] = (struct counter){ "beats_buffer_waits", bs.buffer_waits };
+	c[n++] = (struct counter){ "beats_buffer_bytes", bs.buffer_bytes };
 	for (int r = 0; r < BEATS_R_COUNT; r++) {
 		static char names[BEATS_R_COUNT][48];
 
@@ -958,6 +964,7 @@ open_intake(struct sensor *s)
 		.max_window = (uint32_t)s->conf.beats_max_window,
 		.max_conns = (size_t)s->conf.beats_max_conns,
 		.idle_s = s->conf.beats_idle_s,
+		.max_buffer = (size_t)s->conf.beats_max_buffer_mb << 20,
 	};
 	struct pkt_config pc = { 0 };
 	char err[1024];

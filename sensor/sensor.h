@@ -73,6 +73,7 @@ struct sensor_conf {
 	long long	 beats_max_frame_kb;
 	long long	 beats_max_conns;
 	long long	 beats_idle_s;
+	long long	 beats_max_buffer_mb;
 };
 
 struct sensor_counters {

@@ -327,3 +327,43 @@ winlog_ecs(struct soc_event *ev)
 	base_name(ev, SOC_F_PPROCESS_EXE, SOC_F_PPROCESS_NAME);
 	base_name(ev, SOC_F_FILE_PATH, SOC_F_FILE_NAME);
 }
+
+/*
+ * message, when the record has none (an EVTX file: libevtx cannot render
+ * the provider's message text without its resource DLLs): the EventData
+ * and UserData values in the record's order, one a line, as Hayabusa and
+ * Chainsaw search them.  So a Sigma rule of keywords only (a list
+ * without field, which searches message) finds a value whatever its
+ * name.  Bounded by WINLOG_MESSAGE_MAX and by the room the event has
+ * left: a value that would pass the bound is left out whole (the
+ * message is derived, so the event is not marked cut).  Winlogbeat's and NXLog's
+ * rendered message, when they carry one, is kept instead.
+ */
+void
+winlog_message(struct soc_event *ev)
+{
+	char msg[WINLOG_MESSAGE_MAX];
+	const char *s;
+	size_t n, len = 0, cap = sizeof(msg), room;
+	unsigned i, nd = soc_event_dyn_count(ev);
+
+	if (nd == 0 || !absent(ev, SOC_F_MESSAGE))
+		return;
+	room = ev->buf_len < SOC_EVENT_BUFSZ ? SOC_EVENT_BUFSZ - ev->buf_len :
+	    0;
+	if (room < cap)
+		cap = room;
+	for (i = 0; i < nd; i++) {
+		(void)soc_event_dyn_at(ev, i, &s, &n);
+		if (n == 0 || (n == 1 && s[0] == '-'))	/* "-": none */
+			continue;
+		if (len + (len > 0) + n > cap)
+			continue;	/* past the bound: left out */
+		if (len > 0)
+			msg[len++] = '\n';
+		memcpy(msg + len, s, n);
+		len += n;
+	}
+	if (len > 0)
+		soc_event_set_str(ev, SOC_F_MESSAGE, msg, len);
+}

@@ -59,4 +59,9 @@ int	winlog_xml_parse(const char *xml, size_t len, struct soc_event *ev,
 /* ECS fields from the winlog.* ones (see above). */
 void	winlog_ecs(struct soc_event *ev);
 
+/* message from the EventData and UserData values, one a line, when the
+ * record carries none (winlog-ecs.c; docs/RULES.md) */
+#define WINLOG_MESSAGE_MAX	4096
+void	winlog_message(struct soc_event *ev);
+
 #endif

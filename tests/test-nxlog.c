@@ -121,6 +121,7 @@ test_pair(void)
 	soc_event_reset(&ev2);
 	CHECK_INT(winlog_xml_parse(pair_xml, strlen(pair_xml), &ev2, &st), 0);
 	winlog_ecs(&ev2);
+	winlog_message(&ev2);		/* as sensor/evtx.c */
 	CHECK_INT(nx(pair_json), 0);
 	soc_sbuf_init(&a);
 	soc_sbuf_init(&b);

@@ -522,9 +522,10 @@ test_refusals(void)
 	snprintf(text, sizeof(text), "title: unknownsel\nid: b6\n%sdetection:\n"
 	    "  sel:\n    message: x\n  condition: other\n", head);
 	write_file(dir, "g-sel.yml", text);
+	/* file_access: kernel ETW, in no Windows log (rules/mapping.yml) */
 	write_file(dir, "h-ls.yml", "title: win\nid: b7\nlogsource:\n"
-	    "  product: windows\ndetection:\n  sel:\n    Image: x\n"
-	    "  condition: sel\n");
+	    "  product: windows\n  category: file_access\ndetection:\n"
+	    "  sel:\n    Image: x\n  condition: sel\n");
 	write_file(dir, "i-yaml.yml", "title: [unclosed\n");
 	snprintf(text, sizeof(text), "title: badcidr\nid: b8\n%sdetection:\n"
 	    "  sel:\n    source.ip|cidr: 10.0.0.0/99\n  condition: sel\n", head);

@@ -13,6 +13,11 @@ Windows mapping.
 - --json prints the alert with the event nested as Winlogbeat does
   (winlog.event_data.*).
 - A file that is not an EVTX file is an error (exit 1), never a crash.
+- Keywords (a list without field, product windows alone): an EVTX record
+  has no rendered message, so its EventData values, one a line, are its
+  message: a keyword of pcalua's command line fires on its sample, with
+  the message made of the values; a near miss (one space less) and
+  ftp's sample do not.
 
 Skips (exit 77) without the shared data or without libevtx.
 """
@@ -68,6 +73,30 @@ detection:
   selection:
     EventID: 104
   condition: selection
+"""
+
+
+KEYWORDS = """title: kw calc
+id: 00000000-0000-4000-8000-000000000011
+status: test
+level: medium
+logsource:
+  product: windows
+detection:
+  keywords:
+    - 'pcalua.exe"  -a c:\\\\Windows\\\\system32\\\\calc.exe'
+  condition: keywords
+---
+title: kw near miss
+id: 00000000-0000-4000-8000-000000000012
+status: test
+level: medium
+logsource:
+  product: windows
+detection:
+  keywords:
+    - 'pcalua.exe" -a c:\\\\Windows\\\\system32\\\\calc.exe'
+  condition: keywords
 """
 
 
@@ -128,6 +157,21 @@ def main():
         p = run(SOCCTL, "rules", "test", rd, "--evtx", ok=None)
         check(p.returncode == 1 and "--evtx needs a file" in p.stderr,
               f"--evtx alone: usage: {p.stderr}")
+
+        kd = os.path.join(tmp, "kw")
+        os.makedirs(kd)
+        with open(os.path.join(kd, "k.yml"), "w") as f:
+            f.write(KEYWORDS)
+        _, a = titles(kd, PCALUA)
+        check(sorted({x["rule"]["title"] for x in a}) == ["kw calc"],
+              f"keyword in an EventData value: {[x['rule']['title'] for x in a]}")
+        msg = a[0]["event"].get("message", "") if a else ""
+        ed = a[0]["event"].get("winlog", {}).get("event_data", {}) if a else {}
+        check(ed.get("CommandLine", "?") in msg.split("\n") and
+              ed.get("Image", "?") in msg.split("\n"),
+              f"the message is the values, one a line: {msg[:200]!r}")
+        _, a = titles(kd, FTP)
+        check(a == [], f"keywords: ftp's sample: no alert: {a}")
     return done()
 
 

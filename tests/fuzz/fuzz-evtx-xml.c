@@ -25,6 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	soc_event_reset(&ev);
 	winlog_xml_parse((const char *)data, size, &ev, &st);
 	winlog_ecs(&ev);
+	winlog_message(&ev);
 	soc_wbuf_init(&w);
 	soc_wire_begin(&w, SOC_WIRE_EVENTS, 1);
 	if (soc_wire_add_event(&w, &ev) == 0 &&

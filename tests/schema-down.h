@@ -34,6 +34,15 @@
 	" DROP TABLE intel_state;" \
 	" DROP TABLE incident_indicators;"
 
+/* 12 -> 11: responders' contacts, notifications */
+#define SCHEMA_DOWN_V12 \
+	"DROP TABLE notify_outbox;" \
+	" DROP TABLE notify_escalations;" \
+	" DROP TABLE notify_state;" \
+	" ALTER TABLE responders DROP COLUMN email;" \
+	" ALTER TABLE responders DROP COLUMN webhook;" \
+	" ALTER TABLE responders DROP COLUMN command;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

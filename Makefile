@@ -10,7 +10,8 @@ ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
               libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev \
-              libevtx-dev libbfio-dev libgnutls28-dev zlib1g-dev libauparse-dev
+              libevtx-dev libbfio-dev libgnutls28-dev zlib1g-dev libauparse-dev \
+              libcurl4-gnutls-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks), python3-zmq (the hostile
 # province and sensor tests), chromium (the leadership report rendered
@@ -19,6 +20,7 @@ DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG
 # since NodeSource's nodejs brings its own).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
 TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog python3-evtx nodejs \
+              python3-aiosmtpd \
               $(if $(shell command -v npm 2>/dev/null),,npm)
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 

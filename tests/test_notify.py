@@ -98,6 +98,8 @@ def make_handler(h):
                 with h.lock:
                     code = 200 if key in h.flaky_seen else 500
                     h.flaky_seen.add(key)
+            elif self.path == "/dead":
+                code = 500
             elif self.path == "/hang" and not h.release.is_set():
                 with h.lock:
                     h.hanging += 1
@@ -159,6 +161,7 @@ def main():
         "--command", f"cat > {out}/\"$SOC_NOTIFICATION_ID\".json")
     ctl("responder", "add", "stttt", "Flaky", "--webhook", base + "/flaky")
     ctl("responder", "add", "stttt", "Hang", "--webhook", base + "/hang")
+    ctl("responder", "add", "stttt", "Dead", "--webhook", base + "/dead")
     ctl("responder", "add", "prov", "Lead", "--email", "lead@example.org")
 
     rules = os.path.join(tmp, "rules")
@@ -179,7 +182,7 @@ notify:
   lead: prov/Lead
   timeout_s: 3
   backoff_s: 1
-  max_attempts: 6
+  max_attempts: 4
   escalate_s: 1
 """)
     logs = []
@@ -315,13 +318,33 @@ uplink:
         r = ctl("notify", "test", "prov/Lead", "--wait", "0")
         test_key = rows("responder = 'prov/Lead' and reason = 'test'")[0][0]
         hooks.release.set()
+        # from now on webhooks get a chat-style body (Slack, Mattermost,
+        # Telegram read "text")
+        with open(cfg, "a") as f:
+            f.write("  webhook_template: '{\"text\": \"$text\", "
+                    "\"notification_id\": \"$notification_id\", "
+                    "\"incident\": $incident}'\n")
         corr = start_corr()
         check(wait_until(lambda: rows("key = ?", hang_key)[0][3] == "sent",
                          "hang sent after restart", 60),
               f"the pending webhook is sent after the restart: "
               f"{rows('key = ?', hang_key)}")
-        check(any(r_[1] == hang_key and r_[3] == 200 for r_ in hooks.reqs),
-              "with its stable id")
+        hb = [r_ for r_ in hooks.reqs if r_[1] == hang_key and r_[3] == 200]
+        check(hb, "with its stable id")
+        tdoc = json.loads(hb[0][2]) if hb else {}
+        check(set(tdoc) == {"text", "notification_id", "incident"} and
+              tdoc["notification_id"] == hang_key and
+              f"#{inc}" in tdoc["text"] and tdoc["incident"]["id"] == inc,
+              f"the template makes the body: {tdoc}")
+        # a webhook answering 500 forever is given up, counted
+        check(wait_until(lambda: rows("responder = 'stttt/Dead' and "
+                                      "state = 'given_up'"), "dead given up", 60),
+              f"a webhook answering 500 forever is given up: "
+              f"{rows('responder = ' + repr('stttt/Dead'))}")
+        dead = rows("responder = 'stttt/Dead' and reason = 'opened'")[0]
+        check(dead[4] == 4 and dead[5] == "HTTP 500", f"after 4 attempts: {dead}")
+        check(json.loads(ctl("notify", "status", "--json").stdout)
+              ["counters"]["given_up"] >= 1, "given up is counted")
         check(wait_until(lambda: box.to("lead@example.org", "test"),
                          "queued test mail", 60),
               "a row queued while the correlator was down is sent")

@@ -406,6 +406,8 @@ store_notify_result(struct store *st, int64_t id, int ok, const char *error,
 	}
 	if (store_exec(st, s, "notification result") == -1)
 		r = -1;
+	else if (sqlite3_changes(st->db) == 0)	/* sent or gone: no news */
+		return store_tx_leave(st, own, 0);
 	s = st->stmt[S_NTF_COUNT];
 	sqlite3_bind_int(s, 1, ok);
 	sqlite3_bind_int(s, 2, !ok);

@@ -87,17 +87,10 @@ struct notify {
 	struct ntf_job	 jobs[NTF_MAX_INFLIGHT];
 	int		 max;
 	char		 domain[128];	/* Message-ID's right side */
-	/* counters, for the log (the database has its own) */
+	/* counters, for the log (the database has its own); written by
+	 * the thread, read by SIGUSR1's log line: atomics */
 	uint64_t	 sent, failed, given_up, escalations;
 };
-
-static int
-severity_of(const char *s)
-{
-	int v = store_severity_parse(s);
-
-	return v;
-}
 
 int
 notify_route(struct store *st, const struct notify_opts *o, char *err,
@@ -108,7 +101,7 @@ notify_route(struct store *st, const struct notify_opts *o, char *err,
 	size_t i;
 	int sev;
 
-	if ((sev = severity_of(o->min_severity)) < 0) {
+	if ((sev = store_severity_parse(o->min_severity)) < 0) {
 		snprintf(err, errlen, "notify.min_severity \"%s\": one of"
 		    " informational, low, medium, high, critical",
 		    o->min_severity);
@@ -687,11 +680,12 @@ jobs_record(struct notify *nt)
 		if (delay > NTF_BACKOFF_CAP_NS)
 			delay = NTF_BACKOFF_CAP_NS;
 		if (j->ok)
-			nt->sent++;
+			__atomic_fetch_add(&nt->sent, 1, __ATOMIC_RELAXED);
 		else {
-			nt->failed++;
+			__atomic_fetch_add(&nt->failed, 1, __ATOMIC_RELAXED);
 			if (a >= nt->o->max_attempts)
-				nt->given_up++;
+				__atomic_fetch_add(&nt->given_up, 1,
+				    __ATOMIC_RELAXED);
 			log_warnx("notify: %s %s to %s (%s): %s%s", j->key,
 			    j->channel == CH_EMAIL ? "e-mail" : j->channel ==
 			    CH_WEBHOOK ? "webhook" : "command", j->responder,
@@ -753,7 +747,8 @@ notify_main(void *arg)
 				log_warnx("notify: deadline escalation: %s",
 				    store_errmsg(nt->st));
 			else if (n > 0) {
-				nt->escalations += (uint64_t)n;
+				__atomic_fetch_add(&nt->escalations,
+				    (uint64_t)n, __ATOMIC_RELAXED);
 				log_info("notify: %d deadline escalation%s", n,
 				    n == 1 ? "" : "s");
 			}
@@ -878,7 +873,10 @@ notify_log_counters(struct notify *nt)
 	if (nt == NULL)
 		return;
 	log_info("notify: sent %llu, failed attempts %llu, given up %llu,"
-	    " escalations %llu", (unsigned long long)nt->sent,
-	    (unsigned long long)nt->failed, (unsigned long long)nt->given_up,
-	    (unsigned long long)nt->escalations);
+	    " escalations %llu",
+	    (unsigned long long)__atomic_load_n(&nt->sent, __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&nt->failed, __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&nt->given_up, __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&nt->escalations,
+	    __ATOMIC_RELAXED));
 }

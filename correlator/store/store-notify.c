@@ -148,8 +148,7 @@ email_check(const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "e-mail address longer than 254 bytes");
 		return -1;
 	}
-	if (at == NULL || at == v || at[1] == '\0' || strchr(at + 1, '@') ||
-	    strchr(at + 1, '.') == NULL) {
+	if (at == NULL || at == v || at[1] == '\0' || strchr(at + 1, '@')) {
 		snprintf(err, errlen, "e-mail address '%s' is not local@domain",
 		    v);
 		return -1;

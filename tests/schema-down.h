@@ -39,9 +39,7 @@
 	"DROP TABLE notify_outbox;" \
 	" DROP TABLE notify_escalations;" \
 	" DROP TABLE notify_state;" \
-	" ALTER TABLE responders DROP COLUMN email;" \
-	" ALTER TABLE responders DROP COLUMN webhook;" \
-	" ALTER TABLE responders DROP COLUMN command;"
+	" DROP TABLE responder_contacts;"
 
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \

@@ -120,10 +120,16 @@ setup(struct store *st)
 	k[0] = "bad@x.vn\nBcc: y@z.vn";
 	CHECK_INT(store_responder_set_contacts(st, "b", "Other", k), -1);
 	CHECK(strstr(store_errmsg(st), "newline") != NULL);
-	CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM responders WHERE"
-	    " email = 'other@x.vn'"), 1);
+	CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM responder_contacts"
+	    " WHERE email = 'other@x.vn'"), 1);
 	k[0] = "x@y.vn";
 	CHECK_INT(store_responder_set_contacts(st, "b", "Ghost", k), -1);
+	/* a merger drops a duplicate responder, and its contacts with it */
+	CHECK_INT(store_agency_add(st, "c", "C", NULL, 1), 0);
+	CHECK_INT(store_responder_add(st, "c", "Other", NULL, 1), 0);
+	CHECK_INT(store_responder_set_contacts(st, "c", "Other", k), 0);
+	CHECK_INT(store_agency_merge(st, "c", "b", NULL), 0);
+	CHECK_INT(fx_sql_int(path, "SELECT count(*) FROM responder_contacts"), 4);
 }
 
 static void

@@ -286,6 +286,9 @@ uplink:
         fl = [r_ for r_ in hooks.reqs if r_[0] == "/flaky"]
         check(len({r_[1] for r_ in fl}) == 1 and [r_[3] for r_ in fl] == [500, 200],
               f"one id, one 500, one 200: {[(r_[1], r_[3]) for r_ in fl]}")
+        # (the listener saw the 200 before the sender recorded it)
+        wait_until(lambda: rows("responder = 'stttt/Flaky'")[0][3] == "sent",
+                   "flaky recorded", 30)
         frow = rows("responder = 'stttt/Flaky'")[0]
         check(frow[3] == "sent" and frow[4] == 2, f"flaky row: {frow}")
         # the hanging one timed out and is retried
@@ -374,6 +377,35 @@ uplink:
         esc = sql("select count(*) from notify_escalations")[0][0]
         check(esc == 2 and n_half == len(rows("reason = 'half-initial'")),
               f"each escalation once: {esc}")
+        # an SMTP server that accepts and drops: the attempt fails with
+        # a reason, is counted, and nothing hangs
+        drop = socket.socket()
+        drop.bind(("127.0.0.1", 0))
+        drop.listen(16)
+
+        def dropper():
+            while True:
+                try:
+                    c, _ = drop.accept()
+                except OSError:
+                    return
+                c.close()
+        threading.Thread(target=dropper, daemon=True).start()
+        rc = stop(corr)
+        check(rc == 0, f"correlator exits 0, got {rc}")
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace(f"smtp://127.0.0.1:{smtp_port}",
+                                 f"smtp://127.0.0.1:{drop.getsockname()[1]}"))
+        failed = json.loads(ctl("notify", "status", "--json").stdout)["counters"]["failed"]
+        corr = start_corr()
+        r = ctl("notify", "test", "prov/Lead", "--wait", "60s", ok=False)
+        check(r.returncode == 1 and "email lead@example.org: retrying (" in r.stdout,
+              f"an SMTP server that drops: a failed attempt with its reason: {r.stdout!r}")
+        check(json.loads(ctl("notify", "status", "--json").stdout)["counters"]
+              ["failed"] > failed, "counted")
+        drop.close()
     finally:
         rc = stop(sensor)
         check(rc == 0, f"sensor exits 0, got {rc}")

@@ -26,8 +26,8 @@
 	" coalesce(sent_at, 0), last_error FROM notify_outbox"
 
 /* The contact of channel ch.channel of responder r, as SQL. */
-#define NTF_TARGET "(CASE ch.channel WHEN 'email' THEN r.email" \
-	" WHEN 'webhook' THEN r.webhook ELSE r.command END)"
+#define NTF_TARGET "(CASE ch.channel WHEN 'email' THEN k.email" \
+	" WHEN 'webhook' THEN k.webhook ELSE k.command END)"
 #define NTF_INSERT "INSERT OR IGNORE INTO notify_outbox (key, incident_id," \
 	" responder_id, responder, channel, target, reason, next_at, created_at)"
 
@@ -36,9 +36,12 @@
 #define NTF_ESC_MAX_AGE	"604800000000000"
 
 const struct store_sql store_notify_sql[] = {
-	{ S_NTF_CONTACTS, "UPDATE responders SET email = coalesce(?3, email),"
-	    " webhook = coalesce(?4, webhook), command = coalesce(?5, command)"
-	    " WHERE agency = ?1 AND name = ?2" },
+	{ S_NTF_CONTACTS, "INSERT INTO responder_contacts (responder_id, email,"
+	    " webhook, command) SELECT id, coalesce(?3, ''), coalesce(?4, ''),"
+	    " coalesce(?5, '') FROM responders WHERE agency = ?1 AND name = ?2"
+	    " ON CONFLICT (responder_id) DO UPDATE SET email ="
+	    " coalesce(?3, email), webhook = coalesce(?4, webhook), command ="
+	    " coalesce(?5, command)" },
 	/* ?1 incident, ?2 key tag, ?3 reason, ?4 min severity, ?5 categories,
 	 * ?6 now: the responders of its agency and every agency above it */
 	{ S_NTF_ROUTE, "WITH RECURSIVE up(code, depth) AS ("
@@ -51,12 +54,17 @@ const struct store_sql store_notify_sql[] = {
 	    " SELECT 'soc-' || i.id || '-' || ?2 || '-' || r.id || '-' ||"
 	    " ch.channel, i.id, r.id, r.agency || '/' || r.name, ch.channel,"
 	    " " NTF_TARGET ", ?3, ?6, ?6"
-	    " FROM incidents i, up, responders r, ch"
-	    " WHERE i.id = ?1 AND r.agency = up.code AND i.severity >= ?4"
+	    " FROM incidents i, up, responders r, responder_contacts k, ch"
+	    " WHERE i.id = ?1 AND r.agency = up.code AND k.responder_id = r.id"
+	    " AND i.severity >= ?4"
 	    " AND (?5 = '' OR instr(',' || ?5 || ',', ',' || i.category || ',') > 0)"
 	    " AND " NTF_TARGET " != ''"
 	    " ORDER BY up.depth, r.id, ch.channel" },
-	{ S_NTF_ANY, "SELECT 1 FROM notify_outbox WHERE incident_id = ?1 LIMIT 1" },
+	/* an updated incident: already notified, and does it qualify now */
+	{ S_NTF_ANY, "SELECT EXISTS (SELECT 1 FROM notify_outbox WHERE"
+	    " incident_id = ?1), severity >= ?2 AND (?3 = '' OR"
+	    " instr(',' || ?3 || ',', ',' || category || ',') > 0)"
+	    " FROM incidents WHERE id = ?1" },
 	{ S_NTF_DUE, NTF_COLS " WHERE state IN ('pending','retrying')"
 	    " AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2" },
 	{ S_NTF_GET, NTF_COLS " WHERE id = ?1" },
@@ -95,7 +103,8 @@ const struct store_sql store_notify_sql[] = {
 	    " " NTF_INSERT
 	    " SELECT 'soc-' || coalesce(?1, 'test') || '-' || ?2 || '-' || r.id"
 	    " || '-' || ch.channel, ?1, r.id, r.agency || '/' || r.name,"
-	    " ch.channel, " NTF_TARGET ", ?3, ?5, ?5 FROM r, ch"
+	    " ch.channel, " NTF_TARGET ", ?3, ?5, ?5 FROM r JOIN"
+	    " responder_contacts k ON k.responder_id = r.id, ch"
 	    " WHERE " NTF_TARGET " != '' ORDER BY r.id, ch.channel" },
 	{ S_NTF_TEST, "SELECT count(*), (SELECT count(*) FROM responders WHERE"
 	    " name = ?1) FROM responders WHERE agency || '/' || name = ?1" },
@@ -287,7 +296,7 @@ store_notify_touch(struct store *st, int64_t incident_id, int how,
 {
 	sqlite3_stmt *s;
 	char tag[48];
-	int tmp, rc;
+	int tmp, rc, news = 0;
 
 	if (!st->ntf_on)
 		return 0;
@@ -303,11 +312,15 @@ store_notify_touch(struct store *st, int64_t incident_id, int how,
 	if ((s = store_stmt_get(st, S_NTF_ANY, &tmp)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, incident_id);
-	rc = store_step1(st, s, "notification outbox");
+	sqlite3_bind_int(s, 2, st->ntf_min);
+	bind_str(s, 3, st->ntf_cats);
+	if ((rc = store_step1(st, s, "notification outbox")) == 1)
+		news = sqlite3_column_int(s, 0) == 0 &&
+		    sqlite3_column_int(s, 1) != 0;
 	store_stmt_put(s, tmp);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	return route(st, incident_id, "raised", "raised", now_ns);
+	if (rc == -1)
+		return -1;
+	return news ? route(st, incident_id, "raised", "raised", now_ns) : 0;
 }
 
 static void

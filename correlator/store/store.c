@@ -462,7 +462,9 @@ static const char schema_v11_intel[] =
 	");";
 
 /*
- * Notifications (store-notify.c, issue 20): responders' contacts; the
+ * Notifications (store-notify.c, issue 20): responders' contacts (a
+ * table of their own, IF NOT EXISTS like every table here, so a
+ * migration test that undoes older steps by hand still migrates); the
  * notification outbox, one row per (incident, responder, channel, reason)
  * written in the incident's own transaction with a stable key (the id the
  * message carries: a resend after a crash is recognisable); the deadline
@@ -470,9 +472,13 @@ static const char schema_v11_intel[] =
  * counters, one row that socctl reads.
  */
 static const char schema_v12_notify[] =
-	"ALTER TABLE responders ADD COLUMN email TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE responders ADD COLUMN webhook TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE responders ADD COLUMN command TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE IF NOT EXISTS responder_contacts ("
+	" responder_id INTEGER PRIMARY KEY REFERENCES responders(id)"
+	"  ON DELETE CASCADE,"
+	" email TEXT NOT NULL DEFAULT '',"
+	" webhook TEXT NOT NULL DEFAULT '',"
+	" command TEXT NOT NULL DEFAULT ''"
+	");"
 	"CREATE TABLE IF NOT EXISTS notify_outbox ("
 	" id INTEGER PRIMARY KEY,"
 	" key TEXT NOT NULL UNIQUE,"

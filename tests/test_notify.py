@@ -159,7 +159,14 @@ def main():
     ctl("responder", "add", "stttt", "An", "--email", "an@example.org",
         "--webhook", base + "/ok",
         "--command", f"cat > {out}/\"$SOC_NOTIFICATION_ID\".json")
-    ctl("responder", "add", "stttt", "Flaky", "--webhook", base + "/flaky")
+    # set: a contact changed, checked the same way
+    ctl("responder", "add", "stttt", "Flaky", "--email", "flaky@example.org")
+    r = ctl("responder", "set", "stttt", "Flaky", "--email", "x@y.z\r\nBcc: q@y.z",
+            ok=False)
+    check(r.returncode != 0 and "carriage return" in r.stderr,
+          f"set refuses a CR too: {r.stderr!r}")
+    ctl("responder", "set", "stttt", "Flaky", "--email", "",
+        "--webhook", base + "/flaky")
     ctl("responder", "add", "stttt", "Hang", "--webhook", base + "/hang")
     ctl("responder", "add", "stttt", "Dead", "--webhook", base + "/dead")
     ctl("responder", "add", "prov", "Lead", "--email", "lead@example.org")

@@ -631,6 +631,43 @@ cmd_responder_add(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * responder set AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]:
+ * changes the given contacts ("" clears one), keeps the others; audited.
+ */
+int
+cmd_responder_set(struct ctx *c, int argc, char **argv)
+{
+	const char *k[STORE_CONTACTS] = { NULL, NULL, NULL };
+	const struct optspec spec[] = {
+		{ "email", &k[STORE_CONTACT_EMAIL], NULL },
+		{ "webhook", &k[STORE_CONTACT_WEBHOOK], NULL },
+		{ "command", &k[STORE_CONTACT_COMMAND], NULL },
+		{ NULL, NULL, NULL }
+	};
+	char note[512], why[300];
+	int i;
+
+	if (args(c, argc, argv, spec, 2, 2) < 0)
+		return 1;
+	if (k[0] == NULL && k[1] == NULL && k[2] == NULL)
+		return cmd_err(c, "nothing to set (--email, --webhook, --command)");
+	for (i = 0; i < STORE_CONTACTS; i++)
+		if (store_contact_check(i, k[i], why, sizeof(why)) == -1)
+			return cmd_err(c, "--%s: %s", store_contact_name(i), why);
+	if (db_open(c) == -1 || agency_known(c, argv[1], "responder set") == -1)
+		return 1;
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	snprintf(note, sizeof(note), "contacts of %s for agency %s", argv[2],
+	    argv[1]);
+	if (db_audit_commit(c, store_responder_set_contacts(c->st, argv[1],
+	    argv[2], k), "responder changed", note) != 0)
+		return 1;
+	printf("responder %s of %s changed\n", argv[2], argv[1]);
+	return 0;
+}
+
 #define RE(f)	offsetof(struct store_responder, f)
 
 static const struct col responder_cols[] = {

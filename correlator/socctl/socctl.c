@@ -204,6 +204,9 @@ static const struct cmd cmds[] = {
 	  "with the contacts notifications go to (docs/NOTIFY.md): an e-mail\n"
 	  "address, an http(s) webhook, a command given the incident as JSON\n"
 	  "on stdin.  A contact with a newline or control byte is refused." },
+	{ "responder set", cmd_responder_set, DB_WRITE, 0, 0,
+	  "AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]",
+	  "Change a responder's contacts (\"\" clears one; the others are kept)." },
 	{ "responder list", cmd_responder_list, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]", "List responders on record." },
 	{ "notify status", cmd_notify_status, DB_READ, 0, 0, "[--json]",

@@ -190,6 +190,7 @@ int	cmd_sensor_reset_seq(struct ctx *, int, char **);
 int	cmd_sensors(struct ctx *, int, char **);
 int	cmd_responder_add(struct ctx *, int, char **);
 int	cmd_responder_list(struct ctx *, int, char **);
+int	cmd_responder_set(struct ctx *, int, char **);
 int	cmd_notify_status(struct ctx *, int, char **);
 int	cmd_notify_test(struct ctx *, int, char **);
 int	cmd_assessment_add(struct ctx *, int, char **);

@@ -20,6 +20,7 @@ DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG
 # since NodeSource's nodejs brings its own).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
 TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog python3-evtx nodejs \
+              python3-aiosmtpd \
               $(if $(shell command -v npm 2>/dev/null),,npm)
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 

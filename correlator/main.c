@@ -41,6 +41,7 @@
 #include "evarchive.h"
 #include "ingest-intel.h"
 #include "intel-watch.h"
+#include "notify.h"
 #include "reload.h"
 #include "rules.h"
 #include "store.h"
@@ -78,6 +79,7 @@ struct corr_conf {
 	long long	 archive_max;	/* archive.max_bytes */
 	long long	 archive_level;	/* archive.level */
 	char		*archive_sync;	/* archive.sync */
+	struct notify_opts ntf;		/* notify.* (notify.c) */
 };
 
 static struct corr_conf		C;
@@ -91,6 +93,7 @@ static struct intel_watch	*iw;	/* indicators (intel-watch.c) */
 static struct endpoints		*ep;	/* the endpoint inventory */
 static struct archive_writer	*arch;	/* the archive (correlator/archive/) */
 static struct archive_keeper	*keeper;
+static struct notify		*ntf;	/* the notification sender (notify.c) */
 static volatile sig_atomic_t	quit, reload, report;
 /* the first reason a load gave (rule_error, on the loading thread: read
  * after reload_finish joined it), and a GeoIP reload's */
@@ -154,6 +157,38 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "ingest.max_age_s", .type = CONF_INT, .dst = &C.max_age_s,
 	  .min = 0, .max = 3153600000LL, .def = "0",
 	  .help = "the same for an event older than this (0: no bound)" },
+	{ .name = "notify.smtp", .type = CONF_STR, .dst = &C.ntf.smtp,
+	  .flag = "smtp", .arg = "smtp://HOST:PORT",
+	  .help = "SMTP server for e-mail notifications (STARTTLS when offered)" },
+	{ .name = "notify.from", .type = CONF_STR, .dst = &C.ntf.from,
+	  .def = "soc-correlator@localhost", .flag = "notify-from", .arg = "ADDR",
+	  .help = "From address of e-mail notifications" },
+	{ .name = "notify.min_severity", .type = CONF_STR,
+	  .dst = &C.ntf.min_severity, .def = "medium",
+	  .help = "notify responders of incidents at or above this severity" },
+	{ .name = "notify.categories", .type = CONF_LIST,
+	  .dst = &C.ntf.categories,
+	  .help = "only incidents of these categories (unset: any)" },
+	{ .name = "notify.lead", .type = CONF_STR, .dst = &C.ntf.lead,
+	  .help = "the SOC lead (responder AGENCY/NAME) told of missed deadlines" },
+	{ .name = "notify.webhook_template", .type = CONF_STR,
+	  .dst = &C.ntf.webhook_template,
+	  .help = "webhook body with $text, $id, ... (unset: the incident JSON)" },
+	{ .name = "notify.timeout_s", .type = CONF_INT, .dst = &C.ntf.timeout_s,
+	  .min = 1, .max = 600, .def = "10",
+	  .help = "seconds one e-mail, webhook or command may take" },
+	{ .name = "notify.max_attempts", .type = CONF_INT,
+	  .dst = &C.ntf.max_attempts, .min = 1, .max = 1000, .def = "8",
+	  .help = "attempts before a notification is given up" },
+	{ .name = "notify.backoff_s", .type = CONF_INT, .dst = &C.ntf.backoff_s,
+	  .min = 1, .max = 3600, .def = "30",
+	  .help = "first retry delay, doubled per attempt (at most 1 h)" },
+	{ .name = "notify.escalate_s", .type = CONF_INT,
+	  .dst = &C.ntf.escalate_s, .min = 1, .max = 86400, .def = "60",
+	  .help = "how often reporting deadlines are checked for escalation" },
+	{ .name = "notify.max_inflight", .type = CONF_INT,
+	  .dst = &C.ntf.max_inflight, .min = 1, .max = 64, .def = "16",
+	  .help = "notifications sent at once (a hanging one holds one)" },
 	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
 	  .flag = "forward", .arg = "ENDPOINT",
 	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
@@ -621,6 +656,7 @@ log_counters(struct auth *a)
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
+	notify_log_counters(ntf);
 }
 
 /*
@@ -742,6 +778,9 @@ main(int argc, char **argv)
 		    C.rules : "(none)");
 	if (forward_conf_parse(&fc, &C.fwd, C.db, secret, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (st != NULL && !national() &&
+	    notify_route(st, &C.ntf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (test) {
 		printf("soc-correlator: configuration OK (role %s, %zu rules%s,"
 		    " database %s%s%s)\n", C.role, ruleset_count(rs),
@@ -780,6 +819,9 @@ main(int argc, char **argv)
 	if (fc.endpoint != NULL || fc.cef != NULL)
 		store_forward_enable(st, fc.min_severity);
 	if ((fwd = forward_start(&fc, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (!national() && (ntf = notify_start(C.db, &C.ntf, err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -864,6 +906,7 @@ main(int argc, char **argv)
 	if (rl != NULL)
 		reload_done(rl);
 	log_counters(auth);
+	notify_stop(ntf);
 	forward_stop(fwd);
 	zmq_socket_monitor(router, NULL, 0);
 	auth_watch_stop(watch);

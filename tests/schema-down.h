@@ -45,6 +45,13 @@
 #define SCHEMA_DOWN_V13 \
 	"DROP TABLE archive_state;"
 
+/* 14 -> 13: responders' contacts, notifications */
+#define SCHEMA_DOWN_V14 \
+	"DROP TABLE notify_outbox;" \
+	" DROP TABLE notify_escalations;" \
+	" DROP TABLE notify_state;" \
+	" DROP TABLE responder_contacts;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

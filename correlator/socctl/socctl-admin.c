@@ -586,26 +586,85 @@ agency_known(struct ctx *c, const char *code, const char *what)
 	return -1;
 }
 
+/*
+ * responder add AGENCY NAME [--contact TEXT] [--email ADDR] [--webhook URL]
+ * [--command CMD]: NAME as an argument or --name (the older form).  The
+ * contacts are checked before anything is written (store_contact_check).
+ */
 int
 cmd_responder_add(struct ctx *c, int argc, char **argv)
 {
 	const char *name = NULL, *contact = NULL;
+	const char *k[STORE_CONTACTS] = { NULL, NULL, NULL };
 	const struct optspec spec[] = {
 		{ "name", &name, NULL }, { "contact", &contact, NULL },
+		{ "email", &k[STORE_CONTACT_EMAIL], NULL },
+		{ "webhook", &k[STORE_CONTACT_WEBHOOK], NULL },
+		{ "command", &k[STORE_CONTACT_COMMAND], NULL },
 		{ NULL, NULL, NULL }
 	};
-	char note[512];
+	char note[512], why[300];
+	int n, i, ok;
 
-	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, name, "--name NAME") == -1 ||
-	    db_open(c) == -1 || agency_known(c, argv[1], "responder add") == -1)
+	if ((n = args(c, argc, argv, spec, 1, 2)) < 0)
+		return 1;
+	if (n == 2 && name != NULL)
+		return cmd_err(c, "give the name once (NAME or --name NAME)");
+	if (n == 2)
+		name = argv[2];
+	if (need(c, name, "NAME") == -1)
+		return 1;
+	for (i = 0; i < STORE_CONTACTS; i++)
+		if (store_contact_check(i, k[i], why, sizeof(why)) == -1)
+			return cmd_err(c, "--%s: %s", store_contact_name(i), why);
+	if (db_open(c) == -1 || agency_known(c, argv[1], "responder add") == -1)
 		return 1;
 	if (store_begin(c->st) == -1)
 		return db_fail(c);
 	snprintf(note, sizeof(note), "%s for agency %s", name, argv[1]);
-	if (db_audit_commit(c, store_responder_add(c->st, argv[1], name, contact,
-	    c->now), "responder added", note) != 0)
+	ok = store_responder_add(c->st, argv[1], name, contact, c->now);
+	if (ok == 0)
+		ok = store_responder_set_contacts(c->st, argv[1], name, k);
+	if (db_audit_commit(c, ok, "responder added", note) != 0)
 		return 1;
 	printf("responder %s on record for %s\n", name, argv[1]);
+	return 0;
+}
+
+/*
+ * responder set AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]:
+ * changes the given contacts ("" clears one), keeps the others; audited.
+ */
+int
+cmd_responder_set(struct ctx *c, int argc, char **argv)
+{
+	const char *k[STORE_CONTACTS] = { NULL, NULL, NULL };
+	const struct optspec spec[] = {
+		{ "email", &k[STORE_CONTACT_EMAIL], NULL },
+		{ "webhook", &k[STORE_CONTACT_WEBHOOK], NULL },
+		{ "command", &k[STORE_CONTACT_COMMAND], NULL },
+		{ NULL, NULL, NULL }
+	};
+	char note[512], why[300];
+	int i;
+
+	if (args(c, argc, argv, spec, 2, 2) < 0)
+		return 1;
+	if (k[0] == NULL && k[1] == NULL && k[2] == NULL)
+		return cmd_err(c, "nothing to set (--email, --webhook, --command)");
+	for (i = 0; i < STORE_CONTACTS; i++)
+		if (store_contact_check(i, k[i], why, sizeof(why)) == -1)
+			return cmd_err(c, "--%s: %s", store_contact_name(i), why);
+	if (db_open(c) == -1 || agency_known(c, argv[1], "responder set") == -1)
+		return 1;
+	if (store_begin(c->st) == -1)
+		return db_fail(c);
+	snprintf(note, sizeof(note), "contacts of %s for agency %s", argv[2],
+	    argv[1]);
+	if (db_audit_commit(c, store_responder_set_contacts(c->st, argv[1],
+	    argv[2], k), "responder changed", note) != 0)
+		return 1;
+	printf("responder %s of %s changed\n", argv[2], argv[1]);
 	return 0;
 }
 
@@ -616,6 +675,9 @@ static const struct col responder_cols[] = {
 	{ "name", "NAME", 1, COL_STR, 0, RE(name), NULL },
 	{ "contact", "CONTACT", 2, COL_STR, COL_NULLEMPTY | COL_DASH, RE(contact), NULL },
 	{ "added_at", "ADDED", 3, COL_TIME, 0, RE(added_at), NULL },
+	{ "email", "EMAIL", 4, COL_STR, COL_NULLEMPTY | COL_DASH, RE(email), NULL },
+	{ "webhook", "WEBHOOK", 5, COL_STR, COL_NULLEMPTY | COL_DASH, RE(webhook), NULL },
+	{ "command", "COMMAND", 6, COL_STR, COL_NULLEMPTY | COL_DASH, RE(command), NULL },
 };
 
 static int

@@ -226,10 +226,26 @@ static const struct cmd cmds[] = {
 	  "forwarder's state, as `coverage`).  --html writes one self-contained\n"
 	  "page (inline charts, no scripts) to FILE." },
 	{ "responder add", cmd_responder_add, DB_WRITE, 0, 0,
-	  "AGENCY --name NAME [--contact C]",
-	  "Put an agency's on-site responder on record (coverage layer 1)." },
+	  "AGENCY (NAME | --name NAME) [--contact C] [--email ADDR]\n"
+	  "  [--webhook URL] [--command CMD]",
+	  "Put an agency's on-site responder on record (coverage layer 1),\n"
+	  "with the contacts notifications go to (docs/NOTIFY.md): an e-mail\n"
+	  "address, an http(s) webhook, a command given the incident as JSON\n"
+	  "on stdin.  A contact with a newline or control byte is refused." },
+	{ "responder set", cmd_responder_set, DB_WRITE, 0, 0,
+	  "AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]",
+	  "Change a responder's contacts (\"\" clears one; the others are kept)." },
 	{ "responder list", cmd_responder_list, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]", "List responders on record." },
+	{ "notify status", cmd_notify_status, DB_READ, 0, 0, "[--json]",
+	  "The correlator's notification sender: SMTP server and From, routing,\n"
+	  "outbox rows by state (pending, retrying, sent, given up), the oldest\n"
+	  "pending, attempts sent and failed, escalations, the latest errors." },
+	{ "notify test", cmd_notify_test, DB_WRITE, 0, 0,
+	  "RESPONDER [--wait DUR]",
+	  "Queue a test notification to each contact of RESPONDER (AGENCY/NAME,\n"
+	  "or a NAME only one agency has) and wait (default 30s; 0: do not) for\n"
+	  "the running correlator's first attempt; exit 0 when all were sent." },
 	{ "assessment add", cmd_assessment_add, DB_WRITE, 0, 0,
 	  "AGENCY --by ASSESSOR [--expires DATE|DUR] [--at DATE]",
 	  "Record an independent assessment (coverage layer 3), made at --at\n"

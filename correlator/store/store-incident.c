@@ -347,6 +347,8 @@ store_incident_flush(struct store *st, const struct store_flush *f,
 	}
 	if (store_outbox_touch(st, *id) == -1)	/* forwarding: same transaction */
 		goto fail;
+	if (store_notify_touch(st, *id, *how, now) == -1) /* notifications too */
+		goto fail;
 	if (evidence_write(st, *id, *how == STORE_FLUSH_CREATED, f) == -1)
 		goto fail;
 	return bare ? 0 : store_tx_leave(st, own, 0);

@@ -67,6 +67,11 @@ enum {
 	S_FWD_PARENT,
 	/* store-stats.c */
 	S_WIN_CLEAR, S_WIN_PUT, S_WIN_LIST, S_RELOAD_PUT, S_RELOAD_GET,
+	/* store-notify.c */
+	S_NTF_CONTACTS, S_NTF_ROUTE, S_NTF_ANY, S_NTF_DUE, S_NTF_GET,
+	S_NTF_OK, S_NTF_FAIL, S_NTF_COUNT, S_NTF_ESC_SCAN, S_NTF_ESC_ADD,
+	S_NTF_LEAD, S_NTF_TEST, S_NTF_CONF, S_NTF_STATE, S_NTF_STATES,
+	S_NTF_ERRORS, S_NTF_ESC_COUNT,
 	S_COUNT
 };
 
@@ -83,6 +88,7 @@ extern const struct store_sql store_agency_sql[];
 extern const struct store_sql store_national_sql[];
 extern const struct store_sql store_forward_sql[];
 extern const struct store_sql store_stats_sql[];
+extern const struct store_sql store_notify_sql[];
 
 struct store {
 	sqlite3		*db;
@@ -90,6 +96,10 @@ struct store {
 	const char	*sql[S_COUNT];	/* texts, for temporary copies */
 	int		 flags;
 	int		 fwd_min;	/* store_forward_enable(): -1 off */
+	int		 ntf_on;	/* store_notify_enable() */
+	int		 ntf_min;
+	char		 ntf_cats[256];
+	char		 ntf_lead[192];
 	char		 err[512];
 };
 

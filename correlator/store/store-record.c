@@ -22,7 +22,10 @@ const struct store_sql store_record_sql[] = {
 	{ S_RESP_ADD, "INSERT INTO responders (agency, name, contact, added_at)"
 	    " VALUES (?1, ?2, ?3, ?4)" },
 	{ S_RESP_EXISTS, "SELECT 1 FROM responders WHERE agency = ?1 AND name = ?2" },
-	{ S_RESP_LIST, "SELECT agency, name, contact, added_at FROM responders"
+	{ S_RESP_LIST, "SELECT agency, name, contact, added_at,"
+	    " coalesce(k.email, ''), coalesce(k.webhook, ''),"
+	    " coalesce(k.command, '') FROM responders r LEFT JOIN"
+	    " responder_contacts k ON k.responder_id = r.id"
 	    " WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
 	{ S_ASSESS_ADD, "INSERT INTO assessments (agency, assessed_at, assessor,"
 	    " expires_at) VALUES (?1, ?2, ?3, ?4)" },
@@ -179,6 +182,9 @@ store_responder_foreach(struct store *st, const char *agency,
 		r.name = col_str(s, 1);
 		r.contact = col_str(s, 2);
 		r.added_at = sqlite3_column_int64(s, 3);
+		r.email = col_str(s, 4);
+		r.webhook = col_str(s, 5);
+		r.command = col_str(s, 6);
 		if ((ret = fn(arg, &r)) != 0)
 			break;
 	}

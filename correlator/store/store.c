@@ -527,6 +527,69 @@ static const char schema_v13_archive[] =
 	"INSERT OR IGNORE INTO archive_state (id) VALUES (1);";
 
 /*
+ * Notifications (store-notify.c, issue 20): responders' contacts (a
+ * table of their own, IF NOT EXISTS like every table here, so a
+ * migration test that undoes older steps by hand still migrates); the
+ * notification outbox, one row per (incident, responder, channel, reason)
+ * written in the incident's own transaction with a stable key (the id the
+ * message carries: a resend after a crash is recognisable); the deadline
+ * escalations already made (each once); the sender's settings and
+ * counters, one row that socctl reads.
+ */
+static const char schema_v14_notify[] =
+	"CREATE TABLE IF NOT EXISTS responder_contacts ("
+	" responder_id INTEGER PRIMARY KEY REFERENCES responders(id)"
+	"  ON DELETE CASCADE,"
+	" email TEXT NOT NULL DEFAULT '',"
+	" webhook TEXT NOT NULL DEFAULT '',"
+	" command TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE TABLE IF NOT EXISTS notify_outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE,"
+	" incident_id INTEGER,"
+	" responder_id INTEGER NOT NULL,"
+	" responder TEXT NOT NULL,"
+	" channel TEXT NOT NULL CHECK (channel IN ('email','webhook','command')),"
+	" target TEXT NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN"
+	"  ('pending','retrying','sent','given_up')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_at INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" sent_at INTEGER,"
+	" last_error TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX IF NOT EXISTS notify_due ON notify_outbox(next_at)"
+	" WHERE state IN ('pending','retrying');"
+	"CREATE INDEX IF NOT EXISTS notify_incident ON notify_outbox(incident_id);"
+	"CREATE TABLE IF NOT EXISTS notify_escalations ("
+	" incident_id INTEGER NOT NULL,"
+	" stage TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('half','overdue')),"
+	" at INTEGER NOT NULL,"
+	" PRIMARY KEY (incident_id, stage, kind)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS notify_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" smtp TEXT NOT NULL DEFAULT '',"
+	" sender TEXT NOT NULL DEFAULT '',"
+	" lead TEXT NOT NULL DEFAULT '',"
+	" categories TEXT NOT NULL DEFAULT '',"
+	" min_severity INTEGER NOT NULL DEFAULT 0,"
+	" max_attempts INTEGER NOT NULL DEFAULT 0,"
+	" started_at INTEGER NOT NULL DEFAULT 0,"
+	" sent INTEGER NOT NULL DEFAULT 0,"
+	" failed INTEGER NOT NULL DEFAULT 0,"
+	" given_up INTEGER NOT NULL DEFAULT 0,"
+	" escalations INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" updated_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"INSERT OR IGNORE INTO notify_state (id) VALUES (1);";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -546,6 +609,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v11_intel,	/* 10 -> 11: indicator sets */
 	schema_v12_endpoints,	/* 11 -> 12: endpoints, declared computers */
 	schema_v13_archive,	/* 12 -> 13: the archive's position */
+	schema_v14_notify,	/* 13 -> 14: contacts, notification outbox */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */
@@ -568,6 +632,7 @@ static const struct store_sql *const sql_tables[] = {
 	store_national_sql,
 	store_forward_sql,
 	store_stats_sql,
+	store_notify_sql,
 };
 
 /* Reads PRAGMA user_version and whether the file holds any table. */

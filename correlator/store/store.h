@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	13	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	14	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -606,6 +606,9 @@ struct store_responder {
 	const char	*name;
 	const char	*contact;	/* "" when none */
 	int64_t		 added_at;
+	const char	*email;		/* "" when none (store-notify.c) */
+	const char	*webhook;
+	const char	*command;
 };
 typedef int (*store_responder_fn)(void *arg, const struct store_responder *r);
 int	store_responder_add(struct store *st, const char *agency, const char *name,
@@ -865,5 +868,124 @@ int	store_archive_set(struct store *st, const char *seg, uint64_t off,
 /* At start, in its own transaction: the directory and the new segment
  * the writer will append to (offset 0).  0 / -1. */
 int	store_archive_start(struct store *st, const char *dir, const char *seg);
+
+/* ---- Notifications (store-notify.c, issue 20) ---- */
+
+/*
+ * A responder's contacts: an e-mail address, a webhook URL (http or
+ * https) and a command (run by /bin/sh with the incident as JSON on
+ * stdin); "" none.  store_contact_check() is the one test every writer
+ * and the sender apply: 0, or -1 with a sentence in err (a newline, a
+ * CR or any control byte is refused, so nothing can be smuggled into a
+ * mail header or a request line).
+ */
+enum store_contact { STORE_CONTACT_EMAIL, STORE_CONTACT_WEBHOOK,
+	STORE_CONTACT_COMMAND, STORE_CONTACTS };
+const char	*store_contact_name(int kind);	/* "email", ... */
+int	store_contact_check(int kind, const char *v, char *err, size_t errlen);
+/* Sets the contacts of responder (agency, name): NULL keeps one, ""
+ * clears it.  Checked; 0, or -1 with store_errmsg(). */
+int	store_responder_set_contacts(struct store *st, const char *agency,
+	    const char *name, const char *const contacts[STORE_CONTACTS]);
+
+/*
+ * Routing, set on a connection like store_forward_enable(): incidents at
+ * or above min_severity, of one of categories (comma-separated; "" any),
+ * notify the responders of their agency and of every agency above it,
+ * one outbox row per contact.  lead ("AGENCY/NAME" or a unique NAME) is
+ * the responder told when a reporting deadline is missed.
+ */
+struct store_notify_route {
+	int		 min_severity;
+	const char	*categories;
+	const char	*lead;
+};
+/* NULL: off (the default; socctl's connections never write rows). */
+void	store_notify_enable(struct store *st, const struct store_notify_route *r);
+/*
+ * In the incident's transaction (store_incident_flush calls it): how is
+ * STORE_FLUSH_*; a new incident is "opened", a reopened one "reopened",
+ * an updated one "raised" the first time it reaches the routing.  Rows
+ * already written are not written again.  0 / -1.
+ */
+int	store_notify_touch(struct store *st, int64_t incident_id, int how,
+	    int64_t now_ns);
+
+/* One row of the notification outbox. */
+struct store_notification {
+	int64_t		 id;
+	const char	*key;		/* the stable id the message carries */
+	int64_t		 incident_id;	/* 0: a test */
+	const char	*responder;	/* AGENCY/NAME */
+	const char	*channel;	/* email, webhook, command */
+	const char	*target;	/* address, URL, command */
+	const char	*reason;	/* opened, reopened, raised, half-STAGE,
+					   overdue-STAGE, test */
+	const char	*state;		/* pending, retrying, sent, given_up */
+	int		 attempts;
+	int64_t		 next_at;
+	int64_t		 created_at;
+	int64_t		 sent_at;	/* 0: not sent */
+	const char	*last_error;
+};
+typedef int (*store_notification_fn)(void *arg,
+	    const struct store_notification *n);
+/* Rows due at now (pending or retrying), oldest due first, at most limit. */
+int	store_notify_due(struct store *st, int64_t now_ns, int limit,
+	    store_notification_fn fn, void *arg);
+/* 1 found, 0 not, -1. */
+int	store_notify_get(struct store *st, int64_t id, store_notification_fn fn,
+	    void *arg);
+/*
+ * The outcome of one attempt: ok marks the row sent; else attempts
+ * grows, and the row is retried at retry_at or, with attempts at
+ * max_attempts, given up.  Counted in notify_state.
+ */
+int	store_notify_result(struct store *st, int64_t id, int ok,
+	    const char *error, int attempts, int max_attempts, int64_t retry_at,
+	    int64_t now_ns);
+/*
+ * Deadline escalation: every reporting stage past half its time without
+ * its report notifies the incident's routing again ("half-STAGE"); past
+ * due, the lead ("overdue-STAGE").  Each once (notify_escalations).
+ * *n gets the escalations made.  0 / -1.
+ */
+int	store_notify_escalate(struct store *st, int64_t now_ns, int *n);
+/*
+ * A test notification to responder ("AGENCY/NAME" or a unique NAME): a
+ * row per contact, reason "test".  *first gets the first row's id and
+ * *n how many; 0, or -1 (unknown responder, no contact) with errmsg.
+ */
+int	store_notify_test(struct store *st, const char *responder,
+	    int64_t now_ns, int64_t *first, int *n);
+
+/* The sender's settings (written at start) and counters. */
+struct store_notify_conf {
+	const char	*smtp;
+	const char	*from;
+	const char	*lead;
+	const char	*categories;
+	int		 min_severity;
+	int		 max_attempts;
+};
+int	store_notify_configure(struct store *st, const struct store_notify_conf *c,
+	    int64_t now_ns);
+struct store_notify_status {
+	char		 smtp[256];
+	char		 from[256];
+	char		 lead[192];
+	char		 categories[256];
+	int		 min_severity;
+	int		 max_attempts;
+	int64_t		 started_at;	/* 0: never started with notify */
+	uint64_t	 sent, failed, given_up, escalations;	/* counters */
+	uint64_t	 pending, retrying, done, abandoned;	/* rows by state */
+	int64_t		 oldest_pending;	/* created_at; 0 none */
+	char		 last_error[512];
+};
+int	store_notify_status_get(struct store *st, struct store_notify_status *o);
+/* The latest rows with an error, newest first. */
+int	store_notify_errors(struct store *st, int limit,
+	    store_notification_fn fn, void *arg);
 
 #endif

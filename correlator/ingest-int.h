@@ -91,6 +91,8 @@ struct ingest {
 	struct intel_set	*intel;		/* indicators (borrowed) */
 	struct endpoints	*ep;		/* the inventory (borrowed) */
 	struct archive_writer	*arch;		/* the archive (borrowed) */
+	int64_t			 arch_paused_at; /* as last written to the store */
+	uint64_t		 arch_dropped;	/* ... ; UINT64_MAX: rewrite */
 };
 
 /* What on_alert needs while one batch is applied. */

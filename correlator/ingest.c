@@ -980,6 +980,8 @@ void
 ingest_set_archive(struct ingest *in, struct archive_writer *w)
 {
 	in->arch = w;
+	in->arch_paused_at = 0;
+	in->arch_dropped = UINT64_MAX;	/* written with the first group */
 }
 
 /*
@@ -992,11 +994,31 @@ archive_group(struct ingest *in)
 {
 	char seg[ARCHIVE_NAME_MAX];
 	uint64_t off, events;
+	const struct archive_wstats *aw;
+	int64_t paused_at;
+	int r;
 
-	if (in->arch == NULL ||
-	    archive_writer_flush(in->arch, seg, &off, &events) != 1)
+	if (in->arch == NULL)
 		return 0;
-	return store_archive_set(in->st, seg, off, events, soc_now_ns());
+	r = archive_writer_flush(in->arch, seg, &off, &events);
+	if (r == 1 && store_archive_set(in->st, seg, off, events,
+	    soc_now_ns()) == -1)
+		return -1;
+	/*
+	 * A paused archive (a full disk) degrades layer 2 of the coverage
+	 * report: its state goes into the same transaction when it changed.
+	 */
+	aw = archive_writer_stats(in->arch);
+	paused_at = !aw->paused ? 0 : in->arch_paused_at > 0 ?
+	    in->arch_paused_at : soc_now_ns();
+	if (paused_at != in->arch_paused_at || aw->dropped != in->arch_dropped) {
+		if (store_archive_health_set(in->st, paused_at, aw->dropped,
+		    soc_now_ns()) == -1)
+			return -1;
+		in->arch_paused_at = paused_at;
+		in->arch_dropped = aw->dropped;
+	}
+	return 0;
 }
 
 void
@@ -1121,6 +1143,8 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 		}
 		if (in->ep != NULL)
 			endpoints_committed(in->ep, rc == 0 && ep_rc == 0);
+		if (in->arch != NULL && rc != 0)
+			in->arch_dropped = UINT64_MAX;	/* not written */
 		if (in->arch != NULL) {
 			/* cut the frame if the commit did not take it */
 			archive_writer_done(in->arch, rc == 0);

@@ -86,4 +86,8 @@
 	" DROP TRIGGER search_incident_delete;" \
 	" DROP TABLE incident_fts;"
 
+/* 15 -> 14: the archive's health */
+#define SCHEMA_DOWN_V15 \
+	"DROP TABLE archive_health;"
+
 #endif

@@ -399,6 +399,22 @@ layer_sensors(struct cov_ctx *x, struct store_coverage *c)
 		    m.refused_name, (unsigned long long)m.refused);
 		return 0;
 	}
+	{
+		/* events arrive but are not kept: the archive is paused */
+		int64_t paused_at;
+		uint64_t lost;
+
+		if (store_archive_health_get(x->st, &paused_at, &lost) == -1)
+			return -1;
+		if (paused_at > 0) {
+			store_age_format(m.now - paused_at, age, sizeof(age));
+			layer_set(c, 1, STORE_LAYER_DEGRADED, "the event archive"
+			    " has been paused for %s (archive.dir full or not"
+			    " writable): %llu events not archived", age,
+			    (unsigned long long)lost);
+			return 0;
+		}
+	}
 	store_age_format(m.now - m.live_heard, age, sizeof(age));
 	if (down == 0 && m.live == 1)
 		layer_set(c, 1, STORE_LAYER_OK, "sensor %s heard %s ago",

@@ -101,3 +101,51 @@ store_archive_start(struct store *st, const char *dir, const char *seg)
 	}
 	return 0;
 }
+
+int
+store_archive_health_set(struct store *st, int64_t paused_at,
+    uint64_t not_archived, int64_t now_ns)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "INSERT INTO archive_health (id, paused_at,"
+	    " not_archived, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT (id)"
+	    " DO UPDATE SET paused_at = excluded.paused_at, not_archived ="
+	    " excluded.not_archived, updated_at = excluded.updated_at")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, paused_at);
+	sqlite3_bind_int64(s, 2, (int64_t)not_archived);
+	sqlite3_bind_int64(s, 3, now_ns);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "archive health");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_archive_health_get(struct store *st, int64_t *paused_at,
+    uint64_t *not_archived)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*paused_at = 0;
+	*not_archived = 0;
+	if ((s = prep(st, "SELECT paused_at, not_archived FROM archive_health"
+	    " WHERE id = 1")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*paused_at = sqlite3_column_int64(s, 0);
+		*not_archived = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "archive health");
+		return -1;
+	}
+	return 0;
+}

@@ -527,6 +527,19 @@ static const char schema_v13_archive[] =
 	"INSERT OR IGNORE INTO archive_state (id) VALUES (1);";
 
 /*
+ * The archive's health: paused since (a full disk; 0 writing) and the
+ * events not archived, written by ingest in the group's transaction when
+ * it changes; layer 2 of the coverage report degrades while it is paused.
+ */
+static const char schema_v15_archive_health[] =
+	"CREATE TABLE IF NOT EXISTS archive_health ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" paused_at INTEGER NOT NULL DEFAULT 0,"
+	" not_archived INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL DEFAULT 0"
+	");";
+
+/*
  * Notifications (store-notify.c, issue 20): responders' contacts (a
  * table of their own, IF NOT EXISTS like every table here, so a
  * migration test that undoes older steps by hand still migrates); the
@@ -610,6 +623,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v12_endpoints,	/* 11 -> 12: endpoints, declared computers */
 	schema_v13_archive,	/* 12 -> 13: the archive's position */
 	schema_v14_notify,	/* 13 -> 14: contacts, notification outbox */
+	schema_v15_archive_health, /* 14 -> 15: the archive paused */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

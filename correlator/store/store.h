@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	14	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	15	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -868,6 +868,13 @@ int	store_archive_set(struct store *st, const char *seg, uint64_t off,
 /* At start, in its own transaction: the directory and the new segment
  * the writer will append to (offset 0).  0 / -1. */
 int	store_archive_start(struct store *st, const char *dir, const char *seg);
+/* The archive's health, inside the group's transaction when it changed:
+ * paused since paused_at (0: writing), events not archived in all.  The
+ * coverage report degrades layer 2 while it is paused.  0 / -1. */
+int	store_archive_health_set(struct store *st, int64_t paused_at,
+	    uint64_t not_archived, int64_t now_ns);
+int	store_archive_health_get(struct store *st, int64_t *paused_at,
+	    uint64_t *not_archived);
 
 /* ---- Notifications (store-notify.c, issue 20) ---- */
 

@@ -34,6 +34,16 @@
 	" DROP TABLE intel_state;" \
 	" DROP TABLE incident_indicators;"
 
+/* 12 -> 11: indicator sets pushed down, acks, sightings */
+#define SCHEMA_DOWN_V12 \
+	"ALTER TABLE intel_sets DROP COLUMN pub_version;" \
+	" ALTER TABLE intel_sets DROP COLUMN pub_kind;" \
+	" ALTER TABLE intel_sets DROP COLUMN pub_records;" \
+	" ALTER TABLE intel_sets DROP COLUMN pub_bytes;" \
+	" DROP TABLE intel_delta;" \
+	" DROP TABLE intel_acks;" \
+	" DROP TABLE intel_sightings;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

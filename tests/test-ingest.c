@@ -889,7 +889,7 @@ static void
 test_migration(void)
 {
 	static const char down[] =
-		SCHEMA_DOWN_V11 " " SCHEMA_DOWN_V10 " " SCHEMA_DOWN_V9 " " SCHEMA_DOWN_V7 " " SCHEMA_DOWN_V6 " " SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4
+		SCHEMA_DOWN_V12 " " SCHEMA_DOWN_V11 " " SCHEMA_DOWN_V10 " " SCHEMA_DOWN_V9 " " SCHEMA_DOWN_V7 " " SCHEMA_DOWN_V6 " " SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4
 		"DROP INDEX incidents_origin; DROP INDEX incidents_open;"
 		"ALTER TABLE incidents DROP COLUMN origin_name;"
 		"ALTER TABLE incidents DROP COLUMN origin_agency;"

@@ -462,6 +462,54 @@ static const char schema_v11_intel[] =
 	");";
 
 /*
+ * Indicator sets pushed down (store-intel-push.c, docs/NATIONAL.md):
+ * per set, the publisher's version this copy is of (a province's copy of
+ * a national set; 0 for a set imported here) and how the last update
+ * came (full or delta, records, bytes); the changes each import of a
+ * local set made (op 'v' marks a version whose changes are all here, so
+ * a province that was away catches up with them); the version each
+ * province acknowledged; and, on a national database, the sightings of
+ * each indicator per province, agency and provincial incident.
+ */
+static const char schema_v12_intel_push[] =
+	"ALTER TABLE intel_sets ADD COLUMN pub_version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE intel_sets ADD COLUMN pub_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE intel_sets ADD COLUMN pub_records INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE intel_sets ADD COLUMN pub_bytes INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE IF NOT EXISTS intel_delta ("
+	" source TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" op TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" confidence INTEGER NOT NULL DEFAULT 50,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (source, version, value, type)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS intel_acks ("
+	" province TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" acked_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (province, source)"
+	");"
+	"CREATE TABLE IF NOT EXISTS intel_sightings ("
+	" value TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" province TEXT NOT NULL,"
+	" agency TEXT NOT NULL,"
+	" incident INTEGER NOT NULL,"
+	" count INTEGER NOT NULL DEFAULT 0,"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (value, type, province, incident)"
+	");"
+	"CREATE INDEX IF NOT EXISTS intel_sightings_value ON intel_sightings (value);";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -479,6 +527,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v9_provinces,	/* 8 -> 9: province bounds, agencies, reloads */
 	schema_v10_sensor_checks, /* 9 -> 10: clamped times, acked vs applied */
 	schema_v11_intel,	/* 10 -> 11: indicator sets */
+	schema_v12_intel_push,	/* 11 -> 12: sets pushed down, acks, sightings */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

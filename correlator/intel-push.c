@@ -77,8 +77,8 @@ refuse(struct intel_push *p, const char *user, const char *why)
 {
 	int64_t now = soc_mono_ms();
 
-	p->n_refused++;
-	if (p->refused_logged != 0 && now - p->refused_logged < 10000)
+	/* the first few by name, then at most one line per 10 s */
+	if (++p->n_refused > 20 && now - p->refused_logged < 10000)
 		return;
 	p->refused_logged = now;
 	log_warnx("indicator message from %s refused: %s (%llu refused so far)",

@@ -89,7 +89,7 @@ def main():
     pdb = {"p1": k("p1.db"), "p2": k("p2.db")}
     nctl = lambda *a, **kw: run(SOCCTL, "--db", ndb, *a, **kw)
     pctl = lambda p, *a, **kw: run(SOCCTL, "--db", pdb[p], *a, **kw)
-    for n in ("nat", "p1", "p2", "gw1", "gw2", "stranger"):
+    for n in ("nat", "p1", "p2", "gw1", "gw2", "stranger", "natgw"):
         nctl("keygen", "--out", k(n))
     nctl("agency", "add", "lamdong", "--name", "Lâm Đồng")
     nctl("agency", "add", "daklak", "--name", "Đắk Lắk")
@@ -97,6 +97,8 @@ def main():
          "province", "--key", k("p1.pub"))
     nctl("sensor", "enroll", "p2-soc", "--agency", "daklak", "--role",
          "province", "--key", k("p2.pub"))
+    nctl("sensor", "enroll", "natgw", "--agency", "lamdong", "--role",
+         "sensor", "--key", k("natgw.pub"))
     for p, gw, code in (("p1", "gw1", "stttt"), ("p2", "gw2", "sokhcn")):
         pctl(p, "agency", "add", code, "--name", f"Agency {code}")
         pctl(p, "sensor", "enroll", gw, "--agency", code, "--key", k(gw + ".pub"))
@@ -259,6 +261,13 @@ def main():
             wait_until(lambda: f"indicator message from {who if who != 'p2' else 'p2-soc'}"
                        " refused" in text(log), f"{who}'s update refused and logged")
             s.close()
+        # a sensor key asking the national side for its sets: no answer
+        s = dealer("natgw", nport, "nat")
+        s.send(offer([]).replace(bytes([1, 1, 0, 0]), bytes([1, 2, 0, 0]), 1))
+        wait_until(lambda: "indicator message from natgw refused: the key is"
+                   " not a province's" in text(nerr), "a sensor's STATE refused")
+        check(s.poll(1000) == 0, "nothing sent to a sensor key")
+        s.close()
         s = dealer("stranger", pport["p1"], "p1")
         s.send(evil)
         time.sleep(1)

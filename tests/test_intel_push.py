@@ -242,6 +242,28 @@ def main():
         wait_until(lambda: intel_incident(pdb["p2"], "203.0.113.5") == 1,
                    "p2 matches an indicator that came as a change")
 
+        # 3b. the national incident table: ORIGIN, provincial agencies
+        wait_until(lambda: intel_incident(ndb, "203.0.113.5") == 1,
+                   "p2's intel incident reaches the national centre")
+        tbl = nctl("incidents").stdout
+        check("ORIGIN" in tbl.splitlines()[0] and "p1-soc/stttt#1" in tbl
+              and "p2-soc/sokhcn#1" in tbl, f"national ORIGIN column: {tbl}")
+        check("ORIGIN" not in pctl("p1", "incidents").stdout.splitlines()[0],
+              "no ORIGIN column on a province")
+
+        def by_agency(code):
+            r = nctl("incidents", "--agency", code, "--json", ok=False)
+            if r.returncode != 0:
+                return None
+            return sorted((i["origin"] or {}).get("name") for i in json.loads(r.stdout))
+        check(by_agency("stttt") == ["p1-soc"], f"--agency stttt: {by_agency('stttt')}")
+        check(by_agency("p2-soc/sokhcn") == ["p2-soc"] and
+              by_agency("daklak/sokhcn") == ["p2-soc"],
+              "--agency PROVINCE/AGENCY (key name or its agency here)")
+        check(by_agency("lamdong/sokhcn") is None and by_agency("nosuch") is None,
+              "--agency: an agency no province named is an error")
+        check(by_agency("lamdong") == ["p1-soc"], "--agency of the province itself")
+
         # 4. nobody else publishes
         def dealer(keyname, port, server):
             s = zctx.socket(zmq.DEALER)

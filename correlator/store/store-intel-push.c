@@ -407,3 +407,22 @@ store_intel_sightings(struct store *st, const char *value,
 		store_sqlerr(st, "intel sightings");
 	return -1;
 }
+
+int
+store_has_forwarded(struct store *st)
+{
+	sqlite3_stmt *s;
+	int rc, v = 0;
+
+	if ((s = prep(st, "SELECT EXISTS (SELECT 1 FROM incidents WHERE"
+	    " origin_name IS NOT NULL)")) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, "incidents");
+		return -1;
+	}
+	return v;
+}

@@ -119,4 +119,7 @@ struct store_intel_seen {
 int	store_intel_sightings(struct store *st, const char *value,
 	    int (*fn)(void *arg, const struct store_intel_seen *s), void *arg);
 
+/* 1 when the database holds forwarded incidents (a national one), 0, -1. */
+int	store_has_forwarded(struct store *st);
+
 #endif

@@ -246,7 +246,7 @@ serve(struct intel_push *p, struct store *st, void *router,
 	int64_t to;
 	int full;
 
-	full = have <= 0 || have > cur ||
+	full = have <= 0 ||
 	    store_intel_delta_covers(st, source, have, cur) != 1;
 	memset(&s, 0, sizeof(s));
 	s.p = p;
@@ -334,9 +334,18 @@ answer(struct intel_push *p, struct store *st, void *router,
 		refuse(p, q->user, why);
 		goto out;
 	}
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < l.n; i++) {
+		if (have[i] > l.version[i]) {
+			/* the set was made again here, below what the
+			 * province holds: it would ignore it (NATIONAL.md) */
+			log_debug("indicator set %s: %s holds version %lld, above"
+			    " ours (%lld); not sent", l.name[i], q->user,
+			    (long long)have[i], (long long)l.version[i]);
+			continue;
+		}
 		if (have[i] != l.version[i])
 			serve(p, st, router, q, l.name[i], have[i], l.version[i]);
+	}
 out:
 	free(have);
 	setlist_free(&l);

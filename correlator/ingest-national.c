@@ -347,6 +347,28 @@ sighting(struct ingest *in, const struct store_origin_rev *r, int64_t id)
 }
 
 /*
+ * The provincial agency and its parents as the alert names them
+ * (organization.name, soc.organization.parents), under the province key:
+ * `--agency PROVINCE/AGENCY` nationally takes the subtree.  The chain
+ * stops at the first code that is not one.  0 / -1.
+ */
+static int
+tree(struct ingest *in, const struct store_sensor *sen, int64_t now)
+{
+	const char *chain[ALERT_MAX_PARENTS];
+	size_t n;
+
+	if (!soc_code_ok(in->alert.origin_agency) ||
+	    strcmp(in->alert.agency, in->alert.origin_agency) != 0)
+		return 0;
+	for (n = 0; n < (size_t)in->alert.nparents && n < ALERT_MAX_PARENTS &&
+	    soc_code_ok(in->alert.parents[n]); n++)
+		chain[n] = in->alert.parents[n];
+	return store_province_tree(in->st, sen->name, in->alert.origin_agency,
+	    in->alert.agency_name, chain, n, now);
+}
+
+/*
  * One decoded alert into the store: 0 (stored, stale or refused, *ngood
  * counting the first two), or -1 when the store failed.
  */
@@ -380,7 +402,7 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 	if (rc != STORE_NAT_REFUSED)
 		(*ngood)++;
 	if ((rc == STORE_NAT_CREATED || rc == STORE_NAT_UPDATED) &&
-	    sighting(in, &r, id) == -1)
+	    (sighting(in, &r, id) == -1 || tree(in, sen, now) == -1))
 		return -1;
 	switch (rc) {
 	case STORE_NAT_REFUSED:

@@ -42,7 +42,8 @@
 	" ALTER TABLE intel_sets DROP COLUMN pub_bytes;" \
 	" DROP TABLE intel_delta;" \
 	" DROP TABLE intel_acks;" \
-	" DROP TABLE intel_sightings;"
+	" DROP TABLE intel_sightings;" \
+	" DROP TABLE province_tree;"
 
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \

@@ -99,8 +99,10 @@ def main():
          "province", "--key", k("p2.pub"))
     nctl("sensor", "enroll", "natgw", "--agency", "lamdong", "--role",
          "sensor", "--key", k("natgw.pub"))
+    pctl("p1", "agency", "add", "ubnd", "--name", "UBND tỉnh")
     for p, gw, code in (("p1", "gw1", "stttt"), ("p2", "gw2", "sokhcn")):
-        pctl(p, "agency", "add", code, "--name", f"Agency {code}")
+        pctl(p, "agency", "add", code, "--name", f"Agency {code}",
+             *(["--parent", "ubnd"] if p == "p1" else []))
         pctl(p, "sensor", "enroll", gw, "--agency", code, "--key", k(gw + ".pub"))
     rules = k("rules")
     os.mkdir(rules)
@@ -263,6 +265,13 @@ def main():
         check(by_agency("lamdong/sokhcn") is None and by_agency("nosuch") is None,
               "--agency: an agency no province named is an error")
         check(by_agency("lamdong") == ["p1-soc"], "--agency of the province itself")
+        check(by_agency("ubnd") == ["p1-soc"] and by_agency("p1-soc/ubnd") ==
+              ["p1-soc"] and by_agency("daklak/ubnd") is None,
+              "--agency of a provincial parent takes its subtree")
+        tree = q(ndb, "select code, name, parent from province_tree where"
+                 " province = 'p1-soc' order by code")
+        check(tree == [("stttt", "Agency stttt", "ubnd"), ("ubnd", "", "")],
+              f"the provincial tree as the alerts describe it: {tree}")
 
         # 4. nobody else publishes
         def dealer(keyname, port, server):

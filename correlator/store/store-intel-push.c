@@ -426,3 +426,39 @@ store_has_forwarded(struct store *st)
 	}
 	return v;
 }
+
+int
+store_province_tree(struct store *st, const char *province, const char *code,
+    const char *name, const char *const *parents, size_t n, int64_t now_ns)
+{
+	sqlite3_stmt *s;
+	const char *c = code, *nm = name;
+	size_t i;
+	int rc;
+
+	if ((s = prep(st, "INSERT INTO province_tree (province, code, name,"
+	    " parent, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT"
+	    " (province, code) DO UPDATE SET name = CASE WHEN excluded.name"
+	    " != '' THEN excluded.name ELSE name END, parent = excluded.parent,"
+	    " updated_at = excluded.updated_at")) == NULL)
+		return -1;
+	for (i = 0; i <= n; i++) {
+		sqlite3_reset(s);
+		bind_str(s, 1, province);
+		bind_str(s, 2, c);
+		bind_str(s, 3, nm ? nm : "");
+		bind_str(s, 4, i < n ? parents[i] : "");
+		sqlite3_bind_int64(s, 5, now_ns);
+		if ((rc = sqlite3_step(s)) != SQLITE_DONE) {
+			store_sqlerr(st, "province tree");
+			sqlite3_finalize(s);
+			return -1;
+		}
+		if (i < n) {
+			c = parents[i];
+			nm = NULL;
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}

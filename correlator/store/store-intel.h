@@ -119,6 +119,13 @@ struct store_intel_seen {
 int	store_intel_sightings(struct store *st, const char *value,
 	    int (*fn)(void *arg, const struct store_intel_seen *s), void *arg);
 
+/* A provincial agency as a forwarded alert describes it: its name and
+ * parent (nearest first in parents[], n of them), each step of the chain
+ * recorded under the province (province_tree).  0 / -1. */
+int	store_province_tree(struct store *st, const char *province,
+	    const char *code, const char *name, const char *const *parents,
+	    size_t n, int64_t now_ns);
+
 /* 1 when the database holds forwarded incidents (a national one), 0, -1. */
 int	store_has_forwarded(struct store *st);
 

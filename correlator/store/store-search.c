@@ -486,8 +486,10 @@ provincial(struct store *st, const char *code, struct search_buf *sb, size_t i)
 	} else
 		snprintf(sb->pcode[i], sizeof(sb->pcode[i]), "%s", code);
 	if (sqlite3_prepare_v2(st->db, "SELECT count(DISTINCT p.name) FROM"
-	    " province_agencies p WHERE p.agency = ?1 AND (?2 IS NULL OR p.name"
-	    " = ?2 OR p.name IN (SELECT name FROM sensors WHERE agency = ?2))",
+	    " (SELECT name, agency FROM province_agencies UNION SELECT"
+	    " province, code FROM province_tree) p WHERE p.agency = ?1 AND"
+	    " (?2 IS NULL OR p.name = ?2 OR p.name IN (SELECT name FROM sensors"
+	    " WHERE agency = ?2))",
 	    -1, &s, NULL) != SQLITE_OK) {
 		store_sqlerr(st, "agency");
 		return -1;
@@ -618,15 +620,26 @@ search_where(struct qb *b, const struct store_search *q,
 		for (k = 0; k < (int)q->nagencies; k++) {
 			if (sb->prov[k] == 0)
 				continue;
-			soc_sbuf_adds(w, " OR (i.origin_agency = ?");
+			/* the code and the codes below it in the tree the
+			 * province's alerts described (province_tree) */
+			soc_sbuf_adds(w, " OR EXISTS (WITH RECURSIVE"
+			    " sub(p, c) AS (SELECT DISTINCT name, ? FROM"
+			    " (SELECT name, agency FROM province_agencies UNION"
+			    " SELECT province, code FROM province_tree) WHERE"
+			    " agency = ?");
+			qb_text(b, sb->pcode[k]);
 			qb_text(b, sb->pcode[k]);
 			if (sb->prov[k] == 2) {
-				soc_sbuf_adds(w, " AND (i.origin_name = ? OR"
-				    " i.agency = ?)");
+				soc_sbuf_adds(w, " AND (name = ? OR name IN"
+				    " (SELECT name FROM sensors WHERE agency ="
+				    " ?))");
 				qb_text(b, sb->pname[k]);
 				qb_text(b, sb->pname[k]);
 			}
-			soc_sbuf_adds(w, ")");
+			soc_sbuf_adds(w, " UNION SELECT t.province, t.code FROM"
+			    " province_tree t JOIN sub ON t.province = sub.p"
+			    " AND t.parent = sub.c) SELECT 1 FROM sub WHERE"
+			    " sub.p = i.origin_name AND sub.c = i.origin_agency)");
 		}
 		soc_sbuf_adds(w, ")");
 	}

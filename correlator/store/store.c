@@ -469,7 +469,9 @@ static const char schema_v11_intel[] =
  * local set made (op 'v' marks a version whose changes are all here, so
  * a province that was away catches up with them); the version each
  * province acknowledged; and, on a national database, the sightings of
- * each indicator per province, agency and provincial incident.
+ * each indicator per province, agency and provincial incident; and the
+ * provincial agencies' tree as the alerts describe it (code, name,
+ * parent), for `--agency PROVINCE/AGENCY` with its subtree.
  */
 static const char schema_v12_intel_push[] =
 	"ALTER TABLE intel_sets ADD COLUMN pub_version INTEGER NOT NULL DEFAULT 0;"
@@ -507,7 +509,15 @@ static const char schema_v12_intel_push[] =
 	" last_seen INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (value, type, province, incident)"
 	");"
-	"CREATE INDEX IF NOT EXISTS intel_sightings_value ON intel_sightings (value);";
+	"CREATE INDEX IF NOT EXISTS intel_sightings_value ON intel_sightings (value);"
+	"CREATE TABLE IF NOT EXISTS province_tree ("
+	" province TEXT NOT NULL,"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" parent TEXT NOT NULL DEFAULT '',"
+	" updated_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (province, code)"
+	") WITHOUT ROWID;";
 
 /*
  * The numbered migrations: migrations[v] upgrades a version v database to

@@ -43,6 +43,7 @@
 #include "soc/util.h"
 #include "soc/wire.h"
 #include "forward.h"
+#include "intel-push.h"
 #include "store.h"
 
 /*
@@ -102,6 +103,8 @@ struct forward {
 	_Atomic uint64_t	 n_sent, n_acked, n_resent, n_batches, n_pings;
 	_Atomic uint64_t	 n_dropped, n_nacks, n_errors;
 	struct forward_prune	 prune;
+	struct fwd_intel	*intel;		/* sets pushed down (forward-intel.c) */
+	int			 linked;	/* acked since the connection */
 };
 
 static struct fbatch *
@@ -289,15 +292,32 @@ flush_acks(struct forward *f)
 static void
 on_reply(struct forward *f, int64_t now_ms)
 {
-	uint8_t buf[64];
+	zmq_msg_t m;
 	uint64_t seq;
-	int n, kind;
+	size_t n;
+	int kind;
 
-	while ((n = zmq_recv(f->dealer, buf, sizeof(buf), ZMQ_DONTWAIT)) >= 0) {
-		if ((kind = soc_wire_ack_decode(buf, (size_t)n, &seq)) == -1) {
-			log_warnx("forward: malformed reply (%d bytes) ignored", n);
+	for (;;) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, f->dealer, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&m);
+			break;
+		}
+		n = zmq_msg_size(&m);
+		/* an indicator update: only the national side can send one
+		 * here (CURVE, --forward-server-key) */
+		if (f->intel != NULL && fwd_intel_message(f->intel, f->st,
+		    f->dealer, zmq_msg_data(&m), n)) {
+			zmq_msg_close(&m);
 			continue;
 		}
+		kind = soc_wire_ack_decode(zmq_msg_data(&m), n, &seq);
+		zmq_msg_close(&m);
+		if (kind == -1) {
+			log_warnx("forward: malformed reply (%zu bytes) ignored", n);
+			continue;
+		}
+		f->linked = 1;
 		f->ack_ms = FWD_ACK_MS;		/* the national side is back */
 		f->got_reply |= kind == SOC_WIRE_ACK;
 		release(f, seq);
@@ -343,6 +363,9 @@ on_monitor(struct forward *f)
 		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 			log_info("forward: connected to %s", f->c.endpoint);
 			f->connected = 1;
+			f->linked = 0;
+			if (f->intel != NULL)
+				fwd_intel_reset(f->intel);
 			f->inflight = 0;
 			f->ack_ms = FWD_ACK_MS;
 			f->error[0] = '\0';
@@ -354,6 +377,7 @@ on_monitor(struct forward *f)
 				    "connection lost");
 			}
 			f->connected = 0;
+			f->linked = 0;
 		} else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
 			if (strncmp(f->error, "handshake", 9) != 0)
 				log_warnx("forward: %s refused our key (is it"
@@ -424,6 +448,9 @@ on_timer(struct forward *f, int64_t now_ms)
 		heartbeat(f);
 	}
 	pump(f, now_ms);
+	if (f->intel != NULL)
+		fwd_intel_tick(f->intel, f->st, f->dealer, now_ms,
+		    f->connected && f->linked);
 	if (now_ms - f->last_tick >= FWD_TICK_MS)
 		tick(f, now_ms);
 }
@@ -519,6 +546,7 @@ forward_free(struct forward *f)
 	if (f->zctx)
 		zmq_ctx_term(f->zctx);
 	store_close(f->st);
+	fwd_intel_free(f->intel);
 	free(f->acked);
 	soc_wbuf_free(&f->wb);
 	soc_sbuf_free(&f->js);
@@ -669,6 +697,10 @@ forward_start(const struct forward_conf *c, char *err, size_t errlen)
 	if (f->hb_ms < 200)
 		f->hb_ms = 200;
 	f->last_busy = soc_mono_ms() - f->hb_ms;	/* prove the link now */
+	if ((f->intel = fwd_intel_new()) == NULL) {
+		snprintf(err, errlen, "forward: out of memory");
+		goto fail;
+	}
 	if (setup_socket(f, err, errlen) == -1)
 		goto fail;
 	if (pthread_create(&f->thr, NULL, forward_main, f) != 0) {
@@ -717,6 +749,8 @@ forward_log_counters(struct forward *f)
 		    (unsigned long long)atomic_load(&f->n_pings),
 		    (unsigned long long)atomic_load(&f->n_dropped),
 		    (unsigned long long)atomic_load(&f->n_errors));
+	if (f->intel != NULL)
+		fwd_intel_log_counters(f->intel);
 	if (f->cef != NULL)
 		forward_cef_log_counters(f->cef);
 }

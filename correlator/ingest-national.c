@@ -33,9 +33,11 @@
 #include "soc/wire.h"
 #include "alert.h"
 #include "category.h"
+#include "intel.h"
 #include "ingest.h"
 #include "ingest-int.h"
 #include "store.h"
+#include "store-intel.h"
 
 /*
  * The alert's tags as the incidents table keeps them, comma-separated (a
@@ -313,7 +315,57 @@ alert_category(const struct ingest *in, const char *tags)
 
 	if ((c = category_code(in->alert.category)) != NULL)
 		return c;
+	/* an indicator hit (ingest-intel.c) keeps its category nationally */
+	if (strcmp(in->alert.category, INTEL_CATEGORY) == 0)
+		return INTEL_CATEGORY;
 	return in->cats != NULL ? category_of(in->cats, tags) : CATEGORY_OTHER;
+}
+
+/*
+ * An indicator hit forwarded by a province (category intel, group key
+ * "TYPE VALUE", ingest-intel.c): one sighting per provincial incident,
+ * updated with each revision (`socctl intel show VALUE`).  0 / -1.
+ */
+static int
+sighting(struct ingest *in, const struct store_origin_rev *r, int64_t id)
+{
+	const char *sp = strchr(r->group_key, ' ');
+	char type[16];
+
+	if (strcmp(r->category, INTEL_CATEGORY) != 0 || sp == NULL ||
+	    sp == r->group_key || (size_t)(sp - r->group_key) >= sizeof(type) ||
+	    sp[1] == '\0')
+		return 0;
+	memcpy(type, r->group_key, (size_t)(sp - r->group_key));
+	type[sp - r->group_key] = '\0';
+	if (intel_type_parse(type) < 0)
+		return 0;
+	return store_intel_sighting(in->st, type, sp + 1, r->origin_name,
+	    soc_code_ok(in->alert.origin_agency) ? in->alert.origin_agency :
+	    r->agency, id, r->count > INT64_MAX ? INT64_MAX : (int64_t)r->count,
+	    r->first_seen, r->last_seen);
+}
+
+/*
+ * The provincial agency and its parents as the alert names them
+ * (organization.name, soc.organization.parents), under the province key:
+ * `--agency PROVINCE/AGENCY` nationally takes the subtree.  The chain
+ * stops at the first code that is not one.  0 / -1.
+ */
+static int
+tree(struct ingest *in, const struct store_sensor *sen, int64_t now)
+{
+	const char *chain[ALERT_MAX_PARENTS];
+	size_t n;
+
+	if (!soc_code_ok(in->alert.origin_agency) ||
+	    strcmp(in->alert.agency, in->alert.origin_agency) != 0)
+		return 0;
+	for (n = 0; n < (size_t)in->alert.nparents && n < ALERT_MAX_PARENTS &&
+	    soc_code_ok(in->alert.parents[n]); n++)
+		chain[n] = in->alert.parents[n];
+	return store_province_tree(in->st, sen->name, in->alert.origin_agency,
+	    in->alert.agency_name, chain, n, now);
 }
 
 /*
@@ -349,6 +401,9 @@ apply_alert(struct ingest *in, const struct store_sensor *sen, int64_t now,
 	}
 	if (rc != STORE_NAT_REFUSED)
 		(*ngood)++;
+	if ((rc == STORE_NAT_CREATED || rc == STORE_NAT_UPDATED) &&
+	    (sighting(in, &r, id) == -1 || tree(in, sen, now) == -1))
+		return -1;
 	switch (rc) {
 	case STORE_NAT_REFUSED:
 		/* resending cannot mend it: counted, and the batch goes on */

@@ -42,6 +42,7 @@
 #include "ingest-intel.h"
 #include "intel-watch.h"
 #include "notify.h"
+#include "intel-push.h"
 #include "reload.h"
 #include "rules.h"
 #include "store.h"
@@ -94,6 +95,7 @@ static struct endpoints		*ep;	/* the endpoint inventory */
 static struct archive_writer	*arch;	/* the archive (correlator/archive/) */
 static struct archive_keeper	*keeper;
 static struct notify		*ntf;	/* the notification sender (notify.c) */
+static struct intel_push	*ipush;	/* sets served to provinces */
 static volatile sig_atomic_t	quit, reload, report;
 /* the first reason a load gave (rule_error, on the loading thread: read
  * after reload_finish joined it), and a GeoIP reload's */
@@ -547,8 +549,13 @@ on_message(void *router, int flags)
 		zmq_msg_init(&body);
 		zmq_msg_recv(&body, router, 0);
 	}
-	ingest_message(in, zmq_msg_gets(&body, "User-Id"), zmq_msg_data(&ident),
-	    zmq_msg_size(&ident), zmq_msg_data(&body), zmq_msg_size(&body));
+	/* indicator messages (intel-push.c) are not batches */
+	if (!intel_push_message(ipush, zmq_msg_gets(&body, "User-Id"),
+	    zmq_msg_data(&ident), zmq_msg_size(&ident), zmq_msg_data(&body),
+	    zmq_msg_size(&body)))
+		ingest_message(in, zmq_msg_gets(&body, "User-Id"),
+		    zmq_msg_data(&ident), zmq_msg_size(&ident),
+		    zmq_msg_data(&body), zmq_msg_size(&body));
 out:
 	zmq_msg_close(&ident);
 	zmq_msg_close(&body);
@@ -564,6 +571,7 @@ on_readable(void *router)
 		if (!on_message(router, i ? ZMQ_DONTWAIT : 0))
 			break;
 	ingest_group_end(in, send_reply, router);
+	intel_push_run(ipush, st, router);	/* outside the group */
 }
 
 /* Correlation windows held and evicted, in all and per agency. */
@@ -653,6 +661,7 @@ log_counters(struct auth *a)
 		    (unsigned long long)aw->cut_bytes,
 		    (unsigned long long)ks.removed);
 	}
+	intel_push_log_counters(ipush);
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
@@ -813,7 +822,8 @@ main(int argc, char **argv)
 		    store_errmsg(st));
 	ingest_set_endpoints(in, ep);
 	archive_start(keep_ns);
-	if ((iw = intel_watch_start(C.db, st, in)) == NULL)
+	if ((iw = intel_watch_start(C.db, st, in)) == NULL ||
+	    (ipush = intel_push_new()) == NULL)
 		fatalx("cannot allocate the indicator state");
 	/* the outbox is written by ingest's transactions from here on */
 	if (fc.endpoint != NULL || fc.cef != NULL)
@@ -889,6 +899,7 @@ main(int argc, char **argv)
 			rl = NULL;		/* READY=1: reload_result() */
 		}
 		intel_watch_tick(iw, st, in, reload);	/* between groups */
+		intel_push_run(ipush, st, router);	/* offers on a change */
 		if (reload && rl == NULL) {
 			reload = 0;
 			soc_notify_reloading();
@@ -911,6 +922,7 @@ main(int argc, char **argv)
 	zmq_socket_monitor(router, NULL, 0);
 	auth_watch_stop(watch);
 	intel_watch_stop(iw, in);
+	intel_push_free(ipush);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

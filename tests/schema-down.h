@@ -52,6 +52,17 @@
 	" DROP TABLE notify_state;" \
 	" DROP TABLE responder_contacts;"
 
+/* 16 -> 15: indicator sets pushed down, acks, sightings */
+#define SCHEMA_DOWN_V16 \
+	"ALTER TABLE intel_sets DROP COLUMN pub_version;" \
+	" ALTER TABLE intel_sets DROP COLUMN pub_kind;" \
+	" ALTER TABLE intel_sets DROP COLUMN pub_records;" \
+	" ALTER TABLE intel_sets DROP COLUMN pub_bytes;" \
+	" DROP TABLE intel_delta;" \
+	" DROP TABLE intel_acks;" \
+	" DROP TABLE intel_sightings;" \
+	" DROP TABLE province_tree;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -620,7 +620,11 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
-    for stmt in (*(f"alter table sensors drop column {c}" for c in  # undo step 10
+    for stmt in (*(f"alter table intel_sets drop column {c}" for c in  # undo step 16
+                   ("pub_version", "pub_kind", "pub_records", "pub_bytes")),
+                 "drop table intel_delta", "drop table intel_acks",
+                 "drop table intel_sightings", "drop table province_tree",
+                 *(f"alter table sensors drop column {c}" for c in  # undo step 10
                    ("ts_clamped", "ack_run", "ack_based", "ack_base",
                     "ack_debt", "ack_grew", "ack_alarm_at")),
                  "alter table sensors drop column role",     # undo step 7

@@ -132,6 +132,21 @@ incident_origin(struct ctx *c, const void *row, struct cell *v)
 	v->valid = 1;
 }
 
+/* The table's ORIGIN: NAME/AGENCY#ID of a forwarded incident, else "". */
+static void
+incident_origin_text(struct ctx *c, const void *row, struct cell *v)
+{
+	static char buf[256];
+	struct store_origin o;
+
+	buf[0] = '\0';
+	if (store_incident_origin(c->st, ((const struct store_incident *)row)->id,
+	    &o) == 1)
+		snprintf(buf, sizeof(buf), "%s/%s#%lld", o.name, o.agency,
+		    (long long)o.incident_id);
+	v->s = buf;
+}
+
 /* The rule's tags, a JSON array (stored comma-separated). */
 static void
 incident_tags(struct ctx *c, const void *row, struct cell *v)
@@ -167,32 +182,41 @@ incident_related(struct ctx *c, const void *row, struct cell *v)
 	v->null = in->related == 0;
 }
 
-static const struct col incident_cols[] = {
-	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },
-	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },
-	{ "rule.title", NULL, 0, COL_STR, 0, IN(rule_title), NULL },
-	{ "rule.level", NULL, 0, COL_STR, 0, IN(rule_level), NULL },
-	{ "rule.author", NULL, 0, COL_STR, 0, IN(rule_author), NULL },
-	{ "rule.tags", NULL, 0, COL_RAW, 0, 0, incident_tags },
-	{ NULL, "RULE:44", 4, COL_STR, 0, 0, incident_rule },
-	{ "agency", "AGENCY", 3, COL_STR, 0, IN(agency), NULL },
-	{ "sensor", NULL, 0, COL_STR, 0, IN(sensor), NULL },
-	{ "severity", "SEVERITY", 1, COL_STR, 0, 0, incident_severity },
-	{ "status", "STATUS", 2, COL_STR, 0, 0, incident_status },
-	{ "assignee", "ASSIGNEE", 8, COL_STR, COL_NULLEMPTY | COL_DASH,
-	  IN(assignee), NULL },
-	{ "group_key", "GROUP:32", 5, COL_STR, COL_DASH, IN(group_key), NULL },
-	{ "first_seen", NULL, 0, COL_TIME, 0, IN(first_seen), NULL },
-	{ "last_seen", "LAST SEEN", 7, COL_TIME, 0, IN(last_seen), NULL },
-	{ "count", ">COUNT", 6, COL_UINT, 0, IN(count), NULL },
-	{ "created_at", NULL, 0, COL_TIME, 0, IN(created_at), NULL },
-	{ "updated_at", NULL, 0, COL_TIME, 0, IN(updated_at), NULL },
-	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },
-	{ "system", NULL, 0, COL_RAW, 0, 0, incident_system },
-	{ "deadlines", NULL, 0, COL_RAW, 0, 0, incident_deadlines },
-	{ "origin", NULL, 0, COL_RAW, 0, 0, incident_origin },
-	{ "category", NULL, 0, COL_STR, 0, IN(category), NULL },
+/* The incident table; on a national database an ORIGIN column too. */
+#define INCIDENT_COLS\
+	{ "id", ">ID", 0, COL_INT, 0, IN(id), NULL },\
+	{ "rule.id", NULL, 0, COL_STR, 0, IN(rule_id), NULL },\
+	{ "rule.title", NULL, 0, COL_STR, 0, IN(rule_title), NULL },\
+	{ "rule.level", NULL, 0, COL_STR, 0, IN(rule_level), NULL },\
+	{ "rule.author", NULL, 0, COL_STR, 0, IN(rule_author), NULL },\
+	{ "rule.tags", NULL, 0, COL_RAW, 0, 0, incident_tags },\
+	{ NULL, "RULE:44", 4, COL_STR, 0, 0, incident_rule },\
+	{ "agency", "AGENCY", 3, COL_STR, 0, IN(agency), NULL },\
+	{ "sensor", NULL, 0, COL_STR, 0, IN(sensor), NULL },\
+	{ "severity", "SEVERITY", 1, COL_STR, 0, 0, incident_severity },\
+	{ "status", "STATUS", 2, COL_STR, 0, 0, incident_status },\
+	{ "assignee", "ASSIGNEE", 8, COL_STR, COL_NULLEMPTY | COL_DASH,\
+	  IN(assignee), NULL },\
+	{ "group_key", "GROUP:32", 5, COL_STR, COL_DASH, IN(group_key), NULL },\
+	{ "first_seen", NULL, 0, COL_TIME, 0, IN(first_seen), NULL },\
+	{ "last_seen", "LAST SEEN", 7, COL_TIME, 0, IN(last_seen), NULL },\
+	{ "count", ">COUNT", 6, COL_UINT, 0, IN(count), NULL },\
+	{ "created_at", NULL, 0, COL_TIME, 0, IN(created_at), NULL },\
+	{ "updated_at", NULL, 0, COL_TIME, 0, IN(updated_at), NULL },\
+	{ "evidence_kept", NULL, 0, COL_UINT, 0, IN(evidence), NULL },\
+	{ "system", NULL, 0, COL_RAW, 0, 0, incident_system },\
+	{ "deadlines", NULL, 0, COL_RAW, 0, 0, incident_deadlines },\
+	{ "origin", NULL, 0, COL_RAW, 0, 0, incident_origin },\
+	{ "category", NULL, 0, COL_STR, 0, IN(category), NULL },\
 	{ "related", NULL, 0, COL_INT, 0, 0, incident_related },
+
+static const struct col incident_cols[] = {
+	INCIDENT_COLS
+};
+
+static const struct col incident_cols_national[] = {
+	INCIDENT_COLS
+	{ NULL, "ORIGIN", 9, COL_STR, COL_DASH, 0, incident_origin_text },
 };
 
 static int
@@ -308,7 +332,11 @@ cmd_incidents(struct ctx *c, int argc, char **argv)
 		return cmd_err(c, "--limit wants a positive number");
 	if (db_open(c) == -1)
 		return 1;
-	out_begin(&o, c, fmt, incident_cols, COL_COUNT(incident_cols));
+	if (fmt == OUT_TABLE && store_has_forwarded(c->st) == 1)
+		out_begin(&o, c, fmt, incident_cols_national,
+		    COL_COUNT(incident_cols_national));
+	else
+		out_begin(&o, c, fmt, incident_cols, COL_COUNT(incident_cols));
 	return out_end(&o, store_search_foreach(c->st, &q, incident_row, &o),
 	    "no incidents");
 }

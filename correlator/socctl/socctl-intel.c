@@ -453,6 +453,33 @@ ind_row(void *arg, const struct intel_ind *ind)
 	return out_row(arg, ind);
 }
 
+/* show: each indicator with the provinces that saw it (national). */
+static struct soc_sbuf seen;
+
+static void
+ind_seen(struct ctx *c, const void *row, struct cell *v)
+{
+	if (intel_sightings_json(c, ((const struct intel_ind *)row)->value,
+	    &seen) == -1) {
+		v->null = 1;
+		return;
+	}
+	v->s = seen.data;
+	v->valid = 1;
+}
+
+static const struct col show_cols[] = {
+	{ "type", "TYPE", 0, COL_STR, 0, 0, ind_type },
+	{ "value", "VALUE:60", 1, COL_STR, 0, IN(value), NULL },
+	{ "source", "SOURCE", 2, COL_STR, 0, IN(source), NULL },
+	{ "confidence", ">CONF", 3, COL_INT, 0, 0, ind_conf },
+	{ "tags", "TAGS:40", 4, COL_STR, COL_DASH, IN(tags), NULL },
+	{ "first_seen", NULL, 0, COL_TIME, 0, 0, ind_first },
+	{ "last_seen", NULL, 0, COL_TIME, 0, 0, ind_last },
+	{ "expires", "EXPIRES", 5, COL_TIME, COL_DASH, 0, ind_expires },
+	{ "sightings", NULL, 0, COL_RAW, 0, 0, ind_seen },
+};
+
 int
 cmd_intel_list(struct ctx *c, int argc, char **argv)
 {
@@ -499,7 +526,7 @@ cmd_intel_show(struct ctx *c, int argc, char **argv)
 {
 	char val[INTEL_VALUE_MAX];
 	struct out o;
-	int json = 0;
+	int json = 0, rc;
 	const struct optspec spec[] = {
 		{ "json", NULL, &json }, { NULL, NULL, NULL }
 	};
@@ -507,19 +534,26 @@ cmd_intel_show(struct ctx *c, int argc, char **argv)
 	if (args(c, argc, argv, spec, 1, 1) < 0 || db_open(c) == -1)
 		return 1;
 	guess_value(argv[1], val, sizeof(val));
-	out_begin(&o, c, json ? OUT_JSON : OUT_TABLE, ind_cols,
-	    COL_COUNT(ind_cols));
+	soc_sbuf_init(&seen);
+	out_begin(&o, c, json ? OUT_JSON : OUT_TABLE, show_cols,
+	    COL_COUNT(show_cols));
 	if (store_intel_foreach(c->st, NULL, val, ind_row, &o) == -1) {
 		out_free(&o);
+		soc_sbuf_free(&seen);
 		return db_fail(c);
 	}
 	if (o.n == 0) {
 		out_free(&o);
+		soc_sbuf_free(&seen);
 		return errx1("intel show: %s is in no indicator set (`socctl "
 		    "intel check` also tries the blocks and domains it is in)",
 		    argv[1]);
 	}
-	return out_end(&o, 0, "");
+	rc = out_end(&o, 0, "");
+	soc_sbuf_free(&seen);
+	if (rc == 0 && !json && intel_sightings_print(c, val) == -1)
+		return db_fail(c);
+	return rc;
 }
 
 /* ---- check, remove ---- */

@@ -298,7 +298,16 @@ static const struct cmd cmds[] = {
 	{ "intel list", cmd_intel_list, DB_READ, 0, 0,
 	  "[--source NAME] [--json | --csv]", "List indicators." },
 	{ "intel show", cmd_intel_show, DB_READ, 0, 0, "VALUE [--json]",
-	  "Show the indicator VALUE in every set that holds it." },
+	  "Show the indicator VALUE in every set that holds it and, on a national\n"
+	  "database, the provinces and agencies whose incidents saw it, how often\n"
+	  "and when (\"sightings\" in --json)." },
+	{ "intel sources", cmd_intel_sources, DB_READ, 0, 0, "[--json | --csv]",
+	  "List the indicator sets: origin (local, or national for a copy of a\n"
+	  "set the national centre pushed down), version, the publisher's\n"
+	  "version, indicators, last update, how the last update came (whole\n"
+	  "set or changes, records, bytes) and, on the publishing side, how\n"
+	  "many provinces acknowledged the version in force (each province's\n"
+	  "acknowledged version in --json)." },
 	{ "intel check", cmd_intel_check, DB_READ, 0, 0, "VALUE",
 	  "Look VALUE up as the correlator would (an address in a block, a\n"
 	  "name under a domain): exit 0 and print the indicator, else 1." },

@@ -178,6 +178,11 @@ void	out_json_members(struct soc_sbuf *b, struct ctx *c,
 int	cmd_intel_import(struct ctx *, int, char **);
 int	cmd_intel_list(struct ctx *, int, char **);
 int	cmd_intel_show(struct ctx *, int, char **);
+/* socctl-intel-push.c: sets pushed down; sightings (national). */
+int	cmd_intel_sources(struct ctx *, int, char **);
+int	intel_sightings_json(struct ctx *c, const char *value,
+	    struct soc_sbuf *b);
+int	intel_sightings_print(struct ctx *c, const char *value);
 int	cmd_intel_check(struct ctx *, int, char **);
 int	cmd_intel_remove(struct ctx *, int, char **);
 /* socctl-endpoint.c: the endpoint inventory (issue 18). */

@@ -125,7 +125,8 @@ next_version(struct store *st, const char *source, int64_t *v)
 
 	if ((s = prep(st, "SELECT max(coalesce((SELECT version FROM intel_sets"
 	    " WHERE source = ?1), 0), coalesce((SELECT max(version) FROM"
-	    " indicators WHERE source = ?1), 0))")) == NULL)
+	    " indicators WHERE source = ?1), 0), coalesce((SELECT max(version) FROM"
+	    " intel_delta WHERE source = ?1), 0))")) == NULL)
 		return -1;
 	bind_str(s, 1, source);
 	rc = sqlite3_step(s);
@@ -232,6 +233,11 @@ store_intel_import(struct store *st, const char *source, const char *origin,
 		store_sqlerr(st, "intel set");
 		goto undo;
 	}
+	/* a local set's changes, for the provinces that have the version
+	 * before (store-intel-push.c) */
+	if (strcmp(origin, "local") == 0 && active > 0 &&
+	    store_intel_delta_record(st, source, active, v) == -1)
+		goto undo;
 	if (bump(st) == -1 || store_commit(st) == -1)
 		goto undo;
 	*version = v;
@@ -319,7 +325,10 @@ store_intel_sets(struct store *st, store_intel_set_fn fn, void *arg)
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((s = prep(st, "SELECT source, origin, version, count, updated_at"
+	if ((s = prep(st, "SELECT source, origin, version, count, updated_at,"
+	    " pub_version, pub_kind, pub_records, pub_bytes,"
+	    " (SELECT count(*) FROM intel_acks a WHERE a.source ="
+	    " intel_sets.source AND a.version >= intel_sets.version)"
 	    " FROM intel_sets ORDER BY source")) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -328,6 +337,11 @@ store_intel_sets(struct store *st, store_intel_set_fn fn, void *arg)
 			.version = sqlite3_column_int64(s, 2),
 			.count = sqlite3_column_int64(s, 3),
 			.updated_at = sqlite3_column_int64(s, 4),
+			.pub_version = sqlite3_column_int64(s, 5),
+			.pub_kind = col_str(s, 6),
+			.pub_records = sqlite3_column_int64(s, 7),
+			.pub_bytes = sqlite3_column_int64(s, 8),
+			.acked = sqlite3_column_int64(s, 9),
 		};
 
 		if ((rc = fn(arg, &r)) != 0)

@@ -379,6 +379,11 @@ struct search_buf {
 	char		 cc_pre[40];	/* "country_iso_code":"CC" */
 	struct soc_sbuf	 fts;		/* the --text words, NUL-separated */
 	int		 nwords;
+	/* --agency on a national database: a provincial agency code (1),
+	 * or PROVINCE/AGENCY (2); 0 an agency here */
+	int		 prov[STORE_SEARCH_AGENCIES];
+	char		 pname[STORE_SEARCH_AGENCIES][128];
+	char		 pcode[STORE_SEARCH_AGENCIES][64];
 };
 
 /*
@@ -460,9 +465,57 @@ like_pattern(char *out, size_t len, const char *s)
 	return 0;
 }
 
+/*
+ * On a national database, a provincial agency code a province forwarded
+ * (province_agencies): "AGENCY" when one province named it, or
+ * "PROVINCE/AGENCY" (PROVINCE the province key's name or its agency
+ * here).  1 found (sb filled), 0 not, -1 (ambiguous: the reason set).
+ */
+static int
+provincial(struct store *st, const char *code, struct search_buf *sb, size_t i)
+{
+	const char *slash = strchr(code, '/');
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	int rc;
+
+	if (slash != NULL) {
+		snprintf(sb->pname[i], sizeof(sb->pname[i]), "%.*s",
+		    (int)(slash - code), code);
+		snprintf(sb->pcode[i], sizeof(sb->pcode[i]), "%s", slash + 1);
+	} else
+		snprintf(sb->pcode[i], sizeof(sb->pcode[i]), "%s", code);
+	if (sqlite3_prepare_v2(st->db, "SELECT count(DISTINCT p.name) FROM"
+	    " (SELECT name, agency FROM province_agencies UNION SELECT"
+	    " province, code FROM province_tree) p WHERE p.agency = ?1 AND"
+	    " (?2 IS NULL OR p.name = ?2 OR p.name IN (SELECT name FROM sensors"
+	    " WHERE agency = ?2))",
+	    -1, &s, NULL) != SQLITE_OK) {
+		store_sqlerr(st, "agency");
+		return -1;
+	}
+	bind_str(s, 1, sb->pcode[i]);
+	bind_str(s, 2, slash != NULL ? sb->pname[i] : NULL);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		store_sqlerr(st, "agency");
+		return -1;
+	}
+	if (n > 1) {
+		store_seterr(st, "agency '%s' was forwarded by %lld provinces:"
+		    " give PROVINCE/%s", code, (long long)n, code);
+		return -1;
+	}
+	sb->prov[i] = slash != NULL ? 2 : 1;
+	return n == 1;
+}
+
 /* Checks that every agency exists: an unknown code is an error. */
 static int
-agencies_check(struct store *st, const struct store_search *q)
+agencies_check(struct store *st, const struct store_search *q,
+    struct search_buf *sb)
 {
 	size_t i;
 	int rc;
@@ -473,6 +526,8 @@ agencies_check(struct store *st, const struct store_search *q)
 	}
 	for (i = 0; i < q->nagencies; i++) {
 		if ((rc = store_agency_exists(st, q->agencies[i])) == -1)
+			return -1;
+		if (rc == 0 && (rc = provincial(st, q->agencies[i], sb, i)) == -1)
 			return -1;
 		if (rc == 0) {
 			store_seterr(st, "unknown agency '%s' (see `socctl agency"
@@ -560,8 +615,34 @@ search_where(struct qb *b, const struct store_search *q,
 	const char *word;
 	int k;
 
-	if (q->nagencies > 0)
-		soc_sbuf_adds(w, " AND i.agency IN (SELECT code FROM scope)");
+	if (q->nagencies > 0) {
+		soc_sbuf_adds(w, " AND (i.agency IN (SELECT code FROM scope)");
+		for (k = 0; k < (int)q->nagencies; k++) {
+			if (sb->prov[k] == 0)
+				continue;
+			/* the code and the codes below it in the tree the
+			 * province's alerts described (province_tree) */
+			soc_sbuf_adds(w, " OR EXISTS (WITH RECURSIVE"
+			    " sub(p, c) AS (SELECT DISTINCT name, ? FROM"
+			    " (SELECT name, agency FROM province_agencies UNION"
+			    " SELECT province, code FROM province_tree) WHERE"
+			    " agency = ?");
+			qb_text(b, sb->pcode[k]);
+			qb_text(b, sb->pcode[k]);
+			if (sb->prov[k] == 2) {
+				soc_sbuf_adds(w, " AND (name = ? OR name IN"
+				    " (SELECT name FROM sensors WHERE agency ="
+				    " ?))");
+				qb_text(b, sb->pname[k]);
+				qb_text(b, sb->pname[k]);
+			}
+			soc_sbuf_adds(w, " UNION SELECT t.province, t.code FROM"
+			    " province_tree t JOIN sub ON t.province = sub.p"
+			    " AND t.parent = sub.c) SELECT 1 FROM sub WHERE"
+			    " sub.p = i.origin_name AND sub.c = i.origin_agency)");
+		}
+		soc_sbuf_adds(w, ")");
+	}
 	if (q->status >= 0) {
 		soc_sbuf_adds(w, " AND i.status = ?");
 		qb_text(b, store_status_name(q->status));
@@ -669,7 +750,7 @@ store_search_foreach(struct store *st, const struct store_search *q,
 		goto done;
 	}
 	soc_sbuf_init(&b->sql);
-	if (agencies_check(st, q) == -1 ||
+	if (agencies_check(st, q, &sb) == -1 ||
 	    search_prepare_values(st, q, &sb) == -1)
 		goto done;
 	if (functions_register(st) == -1)

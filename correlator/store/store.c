@@ -603,6 +603,64 @@ static const char schema_v14_notify[] =
 	"INSERT OR IGNORE INTO notify_state (id) VALUES (1);";
 
 /*
+ * Indicator sets pushed down (store-intel-push.c, docs/NATIONAL.md):
+ * per set, the publisher's version this copy is of (a province's copy of
+ * a national set; 0 for a set imported here) and how the last update
+ * came (full or delta, records, bytes); the changes each import of a
+ * local set made (op 'v' marks a version whose changes are all here, so
+ * a province that was away catches up with them); the version each
+ * province acknowledged; and, on a national database, the sightings of
+ * each indicator per province, agency and provincial incident; and the
+ * provincial agencies' tree as the alerts describe it (code, name,
+ * parent), for `--agency PROVINCE/AGENCY` with its subtree.
+ */
+static const char schema_v16_intel_push[] =
+	"ALTER TABLE intel_sets ADD COLUMN pub_version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE intel_sets ADD COLUMN pub_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE intel_sets ADD COLUMN pub_records INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE intel_sets ADD COLUMN pub_bytes INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE IF NOT EXISTS intel_delta ("
+	" source TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" op TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" confidence INTEGER NOT NULL DEFAULT 50,"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" expires INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (source, version, value, type)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS intel_acks ("
+	" province TEXT NOT NULL,"
+	" source TEXT NOT NULL,"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" acked_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (province, source)"
+	");"
+	"CREATE TABLE IF NOT EXISTS intel_sightings ("
+	" value TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" province TEXT NOT NULL,"
+	" agency TEXT NOT NULL,"
+	" incident INTEGER NOT NULL,"
+	" count INTEGER NOT NULL DEFAULT 0,"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (value, type, province, incident)"
+	");"
+	"CREATE INDEX IF NOT EXISTS intel_sightings_value ON intel_sightings (value);"
+	"CREATE TABLE IF NOT EXISTS province_tree ("
+	" province TEXT NOT NULL,"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" parent TEXT NOT NULL DEFAULT '',"
+	" updated_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (province, code)"
+	") WITHOUT ROWID;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -624,6 +682,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v13_archive,	/* 12 -> 13: the archive's position */
 	schema_v14_notify,	/* 13 -> 14: contacts, notification outbox */
 	schema_v15_archive_health, /* 14 -> 15: the archive paused */
+	schema_v16_intel_push,	/* 15 -> 16: sets pushed down, acks, sightings */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	15	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	16	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */

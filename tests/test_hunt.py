@@ -179,6 +179,64 @@ def main():
           f"the brute force at its events' time: {bf}")
     show = ctl("incident", "show", str(sc.get("id", 0))).stdout
     check("hunt" in show, f"incident show says hunt: {show[:300]}")
+
+    # retro intel: a set in use when the correlator starts, then a new
+    # version adding 198.51.100.9 (archived two days ago in both agencies)
+    # beside 203.0.113.45, which the previous version held already
+    v1 = os.path.join(tmp, "v1.txt")
+    with open(v1, "w") as f:
+        f.write("ip 203.0.113.45\n")
+    ctl("intel", "import", v1, "--source", "feed1")
+    before = {i["id"] for i in json.loads(ctl("incidents", "--json").stdout)}
+    corr = subprocess.Popen([CORR, "--db", db, "--rules", live, "--key",
+                             os.path.join(tmp, "correlator.key"), "--bind",
+                             f"tcp://127.0.0.1:{port}"],
+                            stdout=corr_err, stderr=subprocess.STDOUT)
+    try:
+        check(wait_port(port, corr), "correlator listens again")
+        check(wait_until(lambda: "indicators loaded" in open(corr_err.name).read(),
+                         "the first set loaded"), "first set loaded")
+        v2 = os.path.join(tmp, "v2.txt")
+        with open(v2, "w") as f:
+            f.write("ip 203.0.113.45\nip 198.51.100.9\n")
+        ctl("intel", "import", v2, "--source", "feed2")
+
+        def retro():
+            got = json.loads(ctl("incidents", "--json").stdout)
+            new = [i for i in got if i["id"] not in before]
+            return new if len(new) >= 2 else None
+        new = wait_until(retro, "retro incidents", ceiling=60) or []
+        time.sleep(0.5)
+        new = [i for i in json.loads(ctl("incidents", "--json").stdout)
+               if i["id"] not in before]
+    finally:
+        stop(corr, 20)
+    log = open(corr_err.name).read()
+    got = {i["agency"]: i for i in new}
+    check(len(new) == 2 and set(got) == {"stttt", "sotc"},
+          f"one retro incident per agency of the new indicator: {new}")
+    for ag, first in (("stttt", t0), ("sotc", t0 + 4)):
+        inc = got.get(ag, {})
+        full = json.loads(ctl("incident", "show", str(inc.get("id", 0)),
+                              "--json").stdout) if inc else {}
+        check(full.get("retro") is True and full.get("category") == "intel" and
+              full.get("sensor") == "retro" and
+              "soc.retro" in full.get("rule", {}).get("tags", []),
+              f"{ag}: marked retro, category intel: {json.dumps(full)[:400]}")
+        check(full.get("group_key") == "ip 198.51.100.9" and full.get("count") == 4,
+              f"{ag}: grouped per indicator and agency: {full.get('group_key')}"
+              f" {full.get('count')}")
+        check(full.get("first_seen", "").startswith(iso(first)[:19]),
+              f"{ag}: the sighting's own time: {full.get('first_seen')}")
+        check((full.get("indicator") or {}).get("value") == "198.51.100.9",
+              f"{ag}: the indicator noted: {full.get('indicator')}")
+    check(not any("203.0.113.45" in i["group_key"] for i in new),
+          "an indicator of the previous version is not raised again")
+    check("retro intel:" in log and "sightings of new indicators" in log,
+          f"the run logged with its counts: {log[-800:]}")
+    old = [i for i in json.loads(ctl("incidents", "--json").stdout)
+           if i["id"] in before]
+    check(all(not i.get("retro") for i in old), "hunt incidents are not retro")
     return done()
 
 

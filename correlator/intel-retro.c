@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/fmt.h"
 #include "soc/json.h"
 #include "soc/log.h"
 #include "soc/util.h"
@@ -140,7 +141,7 @@ static int
 write_groups(struct intel_retro *r, uint64_t *created)
 {
 	struct store *st;
-	char err[512], tags[256];
+	char err[512], tags[256], tbuf[SOC_FMT_TIME_LEN + 1];
 	int n = 0;
 
 	if ((st = store_open(r->db, 0, err, sizeof(err))) == NULL) {
@@ -189,10 +190,10 @@ write_groups(struct intel_retro *r, uint64_t *created)
 		}
 		if (how == STORE_FLUSH_CREATED)
 			(*created)++;
+		tbuf[soc_fmt_time(g->first_ts, tbuf)] = '\0';
 		log_info("retro intel: incident %lld: %s agency %s, %llu"
-		    " sightings from %lld", (long long)id, key, g->agency,
-		    (unsigned long long)g->count,
-		    (long long)(g->first_ts / 1000000000));
+		    " sightings from %s", (long long)id, key, g->agency,
+		    (unsigned long long)g->count, tbuf);
 		n++;
 	}
 	store_close(st);

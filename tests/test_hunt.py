@@ -6,7 +6,11 @@ agency: together eight, the brute-force threshold, but windows are per
 agency, so that must raise nothing; nine failures of another address in
 one agency must.  --since/--until/--agency (a subtree), --json, and
 --raise (incidents with sensor hunt, tag soc.hunt and the events' own
-times) against nothing written without it."""
+times) against nothing written without it.  Then retro intel: the
+correlator running with a set holding 203.0.113.45, a new version adds
+198.51.100.9, archived two days ago in both agencies: one incident per
+agency marked retro at the sighting's time, and none for the indicator
+the previous version held."""
 import json
 import os
 import shutil

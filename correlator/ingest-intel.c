@@ -91,8 +91,8 @@ ingest_intel_hits(const struct ingest *in)
 	return hits_total;
 }
 
-static const struct rule *
-rule_of(int confidence)
+const struct rule *
+ingest_intel_rule_of(int confidence)
 {
 	pthread_once(&intel_rules_once, intel_rules_make);
 	return intel_rules[confidence >= 75 ? 2 : confidence >= 40 ? 1 : 0];
@@ -144,7 +144,7 @@ on_hit(void *arg, const struct intel_ind *ind, const char *field)
 	struct hit_ctx *h = arg;
 	struct ingest *in = h->in;
 	const struct store_sensor *sen = h->bc->sen;
-	const struct rule *r = rule_of(ind->confidence);
+	const struct rule *r = ingest_intel_rule_of(ind->confidence);
 	char key[INTEL_VALUE_MAX + 16];
 	int keep = in->keep_first > 0 || in->keep_last > 0;
 

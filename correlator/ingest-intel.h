@@ -24,6 +24,8 @@ int	ingest_intel_event(struct ingest *in, struct batch_ctx *bc);
 int	ingest_intel_rule(const struct rule *r);
 /* After the incident of such a key was written: records the indicator. */
 int	ingest_intel_flushed(struct ingest *in, int64_t id, const char *group_key);
+/* The built-in rule of an indicator of that confidence (0..100). */
+const struct rule *ingest_intel_rule_of(int confidence);
 /* Hits counted since start. */
 uint64_t ingest_intel_hits(const struct ingest *in);
 

@@ -7,6 +7,11 @@
  * groups, and the old one freed there: nothing points into it then (the
  * aggregation copies its keys and is empty between groups).  A load that
  * fails keeps the set in use; the next change tries again.
+ *
+ * Retro intel (intel-retro.c): with intel.retro set and an archive, the
+ * set replaced is handed to a retro run instead of being freed, which
+ * looks for the new set's other indicators in the archive; a newer set
+ * stops a run still going before the set it reads is freed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,7 @@
 #include "ingest-intel.h"
 #include "intel.h"
 #include "intel-load.h"
+#include "intel-retro.h"
 #include "intel-watch.h"
 #include "store.h"
 #include "store-intel.h"
@@ -27,7 +33,44 @@ struct intel_watch {
 	int64_t			 seen;		/* version loaded (or tried) */
 	int64_t			 want;		/* version the loader reads */
 	int64_t			 polled;	/* mono ms */
+	char			*archive;	/* retro intel: the archive */
+	int64_t			 retro_ns;	/* its window; 0 off */
+	struct intel_retro	*retro;		/* the run going, if any */
+	int			 forward_min;
 };
+
+void
+intel_watch_set_retro(struct intel_watch *w, const char *archive_dir,
+    int64_t window_ns, int forward_min)
+{
+	w->forward_min = forward_min;
+	free(w->archive);
+	w->archive = archive_dir != NULL ? strdup(archive_dir) : NULL;
+	w->retro_ns = window_ns;
+}
+
+/* The set replaced: to a retro run, or freed. */
+static void
+retire(struct intel_watch *w, struct intel_set *old, const struct intel_set *n)
+{
+	if (w->retro != NULL) {
+		if (!intel_retro_done(w->retro))
+			log_warnx("retro intel: a newer set stops the run going");
+		intel_retro_stop(w->retro);
+		w->retro = NULL;
+	}
+	if (w->retro_ns <= 0 || w->archive == NULL) {
+		intel_set_free(old);
+		return;
+	}
+	if ((w->retro = intel_retro_start(w->path, w->archive, w->retro_ns,
+	    w->forward_min, old, n)) == NULL)
+		log_warnx("retro intel: cannot start a thread");
+	else
+		log_info("retro intel: the archive's last %lld h searched for"
+		    " the new indicators", (long long)(w->retro_ns /
+		    3600000000000LL));
+}
 
 struct intel_watch *
 intel_watch_start(const char *path, struct store *st, struct ingest *in)
@@ -75,13 +118,17 @@ intel_watch_tick(struct intel_watch *w, struct store *st, struct ingest *in,
 			return;
 		}
 		ingest_set_intel(in, n);
-		intel_set_free(w->set);
+		retire(w, w->set, n);
 		w->set = n;
 		w->seen = (int64_t)intel_set_version(n);
 		log_info("indicators reloaded: %zu (version %lld, loaded in %lld"
 		    " ms beside the set in use)", intel_set_count(n),
 		    (long long)w->seen, ms);
 		return;
+	}
+	if (w->retro != NULL && intel_retro_done(w->retro)) {
+		intel_retro_stop(w->retro);
+		w->retro = NULL;
 	}
 	if (!now && soc_mono_ms() - w->polled < INTEL_POLL_MS)
 		return;
@@ -101,6 +148,8 @@ intel_watch_stop(struct intel_watch *w, struct ingest *in)
 
 	if (w == NULL)
 		return;
+	intel_retro_stop(w->retro);
+	free(w->archive);
 	if (w->loader != NULL)
 		intel_set_free(intel_loader_finish(w->loader, err, sizeof(err),
 		    &ms));

@@ -81,6 +81,7 @@ struct corr_conf {
 	long long	 archive_level;	/* archive.level */
 	char		*archive_sync;	/* archive.sync */
 	struct notify_opts ntf;		/* notify.* (notify.c) */
+	char		*intel_retro;	/* intel.retro */
 };
 
 static struct corr_conf		C;
@@ -273,6 +274,10 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "archive.level", .type = CONF_INT, .dst = &C.archive_level,
 	  .min = -7, .max = 19, .def = "3",
 	  .help = "zstd compression level of the archive" },
+	{ .name = "intel.retro", .type = CONF_STR, .dst = &C.intel_retro,
+	  .def = "30d",
+	  .help = "a new indicator set is searched for in this much of the"
+	  " archive, its new indicators raising incidents marked retro (0: off)" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },
 	CONF_OPTS_COMMON,
@@ -720,7 +725,7 @@ main(int argc, char **argv)
 	void *zctx, *router;
 	struct auth *auth;
 	int test = 0, debug = 0, one = 1, zero = 0;
-	int64_t last_expire = soc_mono_ms(), reopen_ns, keep_ns;
+	int64_t last_expire = soc_mono_ms(), reopen_ns, keep_ns, retro_ns;
 	struct reload *rl = NULL;	/* a reload compiling on its thread */
 	struct store_endpoint_conf epc;
 
@@ -749,6 +754,10 @@ main(int argc, char **argv)
 	    soc_parse_duration(C.archive_keep)) < 0)
 		fatalx("archive.keep \"%s\": not a duration (90d, 12w, 0)",
 		    C.archive_keep);
+	if ((retro_ns = strcmp(C.intel_retro, "0") == 0 ? 0 :
+	    soc_parse_duration(C.intel_retro)) < 0)
+		fatalx("intel.retro \"%s\": not a duration (30d, 72h, 0)",
+		    C.intel_retro);
 	if (C.key == NULL)
 		fatalx("no key: give --key FILE (create one with `socctl keygen --out correlator`)");
 	if (soc_key_load_secret(C.key, secret, err, sizeof(err)) == -1)
@@ -825,6 +834,9 @@ main(int argc, char **argv)
 	if ((iw = intel_watch_start(C.db, st, in)) == NULL ||
 	    (ipush = intel_push_new()) == NULL)
 		fatalx("cannot allocate the indicator state");
+	if (arch != NULL)
+		intel_watch_set_retro(iw, archive_writer_dir(arch), retro_ns,
+		    fc.endpoint != NULL || fc.cef != NULL ? fc.min_severity : -1);
 	/* the outbox is written by ingest's transactions from here on */
 	if (fc.endpoint != NULL || fc.cef != NULL)
 		store_forward_enable(st, fc.min_severity);

@@ -402,6 +402,55 @@ test_rotate_and_fail(void)
 	CHECK_INT(after, before + 40);
 }
 
+/* Time order: [0] last ts, [1] steps back, [2] events, [3] without ev. */
+static int
+order_fn(void *arg, const char *line, size_t len, int64_t ts,
+    const struct soc_event *e)
+{
+	int64_t *st = arg;
+
+	(void)line, (void)len;
+	if (st[2] > 0 && ts < st[0])
+		st[1]++;
+	if (e == NULL || e->ts != ts)
+		st[3]++;
+	st[0] = ts;
+	st[2]++;
+	return 0;
+}
+
+/* Hunts read the segments oldest first, each event parsed. */
+static void
+test_oldest(void)
+{
+	struct archive_query q = { 0 };
+	struct archive_rstats rs = { 0 };
+	int64_t st[4] = { 0 }, back[4] = { 0 };
+	char err[256];
+	int all = search(&q, &rs);
+
+	CHECK(rs.segments >= 3);
+	CHECK(archive_search(dir, &q, order_fn, back, NULL, NULL, &rs, err,
+	    sizeof(err)) == 0);
+	CHECK(back[1] > 0);		/* the default: newest segment first */
+	q.oldest_first = true;
+	q.parse = true;
+	memset(&rs, 0, sizeof(rs));
+	CHECK(archive_search(dir, &q, order_fn, st, NULL, NULL, &rs, err,
+	    sizeof(err)) == 0);
+	CHECK_INT(st[2], all);
+	CHECK_INT(st[1], 0);		/* never back in time */
+	CHECK_INT(st[3], 0);		/* every event parsed */
+	CHECK_INT(st[0], T0 + 3529 * 1000000000LL);
+	/* with a time range: the same order, fewer */
+	q.since = T0 + 3010 * 1000000000LL;
+	memset(st, 0, sizeof(st));
+	CHECK(archive_search(dir, &q, order_fn, st, NULL, NULL, &rs, err,
+	    sizeof(err)) == 0);
+	CHECK_INT(st[2], 30);
+	CHECK_INT(st[1], 0);
+}
+
 static void
 test_keep(void)
 {
@@ -453,6 +502,7 @@ main(void)
 	test_recover();
 	test_damage();
 	test_rotate_and_fail();
+	test_oldest();
 	test_keep();
 	soc_sbuf_free(&js);
 	soc_wbuf_free(&wb);

@@ -49,7 +49,8 @@ scan_init(struct scan *sc, const struct archive_query *q, int needs_ev,
 	memset(sc, 0, sizeof(*sc));
 	sc->q = q;
 	sc->rs = rs;
-	sc->needs_ev = needs_ev || (q != NULL && archive_query_needs_event(q));
+	sc->needs_ev = needs_ev || (q != NULL && (q->parse ||
+	    archive_query_needs_event(q)));
 	if ((sc->dctx = ZSTD_createDCtx()) == NULL ||
 	    (sc->ev = malloc(sizeof(*sc->ev))) == NULL)
 		return -1;
@@ -543,7 +544,8 @@ search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
 	sc.arg = arg;
 	sc.progress = progress;
 	sc.parg = parg;
-	for (size_t i = n; i-- > 0 && !sc.stop;) {
+	for (size_t k = 0; k < n && !sc.stop; k++) {
+		size_t i = q != NULL && q->oldest_first ? k : n - 1 - k;
 		struct archive_index *ix = archive_index_read(dfd, names[i]);
 		struct stat sb;
 

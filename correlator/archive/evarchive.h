@@ -165,6 +165,10 @@ struct archive_query {
 	const char	*dataset;
 	const char	*const *words;	/* each present, case-insensitively */
 	size_t		 nwords;
+	/* archive_search(): segments oldest first (time order, for hunts)
+	 * and every match handed to fn with its parsed event */
+	bool		 oldest_first;
+	bool		 parse;
 };
 
 struct archive_rstats {
@@ -187,8 +191,8 @@ typedef int (*archive_match_fn)(void *arg, const char *line, size_t len,
 typedef int (*archive_progress_fn)(void *arg, const struct archive_rstats *rs);
 
 /*
- * Searches dir, newest segment first, calling fn for each matching
- * event of each segment in the order stored; fn returns non-zero to
+ * Searches dir, newest segment first (q->oldest_first: oldest first),
+ * calling fn for each matching event of each segment in the order stored; fn returns non-zero to
  * stop.  0, or -1 with err (the directory cannot be read).
  */
 int	archive_search(const char *dir, const struct archive_query *q,

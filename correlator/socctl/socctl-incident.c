@@ -171,6 +171,25 @@ incident_tags(struct ctx *c, const void *row, struct cell *v)
 	v->valid = 1;
 }
 
+/* Raised by retro intel (tag soc.retro): true or false. */
+static void
+incident_retro(struct ctx *c, const void *row, struct cell *v)
+{
+	const char *p = ((const struct store_incident *)row)->rule_tags;
+	size_t n = strlen("soc.retro");
+	int yes = 0;
+
+	(void)c;
+	while (p != NULL && *p != '\0' && !yes) {
+		size_t len = strcspn(p, ",");
+
+		yes = len == n && memcmp(p, "soc.retro", n) == 0;
+		p += len + (p[len] == ',');
+	}
+	v->s = yes ? "true" : "false";
+	v->valid = 1;
+}
+
 /* The earlier incident of the same key this one follows, or null. */
 static void
 incident_related(struct ctx *c, const void *row, struct cell *v)
@@ -208,7 +227,8 @@ incident_related(struct ctx *c, const void *row, struct cell *v)
 	{ "deadlines", NULL, 0, COL_RAW, 0, 0, incident_deadlines },\
 	{ "origin", NULL, 0, COL_RAW, 0, 0, incident_origin },\
 	{ "category", NULL, 0, COL_STR, 0, IN(category), NULL },\
-	{ "related", NULL, 0, COL_INT, 0, 0, incident_related },
+	{ "related", NULL, 0, COL_INT, 0, 0, incident_related },\
+	{ "retro", NULL, 0, COL_RAW, 0, 0, incident_retro },
 
 static const struct col incident_cols[] = {
 	INCIDENT_COLS

@@ -39,6 +39,7 @@
 #include "evtx.h"
 #include "rules.h"
 #include "socctl.h"
+#include "socctl-rt.h"
 
 static bool
 file_exists(const char *path)
@@ -185,32 +186,6 @@ cmd_rules_check(struct ctx *c, int argc, char **argv)
  * The bytes are those of the printf forms this replaced.
  */
 #define RT_READ		(1 << 20)	/* input block */
-#define RT_FLUSH	(1 << 20)	/* output written in pieces this big */
-#define RT_RCACHE	64		/* rules whose output is kept formatted */
-
-struct rt_rule {
-	const struct rule	*rule;
-	struct soc_sbuf		 text;	/* "  level     title      ...  " */
-	struct soc_sbuf		 json;	/* {"rule":{...},"group_key": */
-};
-
-struct rt {
-	struct auditd_asm	*auditd;	/* audit records, joined */
-	struct ruleset		*rs;
-	struct rs_scratch	*sc;
-	int			 json;
-	uint64_t		 events;
-	uint64_t		 alerts;
-	uint64_t		 bad_lines;
-	struct soc_sbuf		 out;		/* output not yet written */
-	size_t			 flush_at;
-	int			 werr;		/* errno of a failed write */
-	int			 first;
-	const struct soc_event	*cur;		/* being matched; NULL in tick */
-	size_t			 ev_off;	/* its JSON in out, once written */
-	size_t			 ev_len;
-	struct rt_rule		 rcache[RT_RCACHE];
-};
 
 /* s, then spaces up to width bytes: printf's "%-*s". */
 static void
@@ -322,17 +297,30 @@ rt_event_json(struct rt *t, const struct soc_event *ev)
 		t->ev_len = b->len - t->ev_off;
 }
 
-static void
+void
 rt_alert(void *arg, const struct rs_alert *a)
 {
 	struct rt *t = arg;
 	struct soc_sbuf *b = &t->out;
 	const struct rt_rule *rr = rt_rule(t, a->rule);
+	const char *org = NULL;
+	size_t orglen = 0;
 
 	t->alerts++;
+	if (t->hook != NULL)
+		t->hook(t->hook_arg, a);
+	if (t->agency && (org = soc_event_str(a->event, SOC_F_ORGANIZATION_ID,
+	    &orglen)) == NULL)
+		org = "", orglen = 0;
 	if (!t->json) {
 		/* "%s  %-8s  %-40s  %-28s  count %llu\n" */
 		rt_time(b, a->last_ts);
+		if (org != NULL) {	/* hunt: "  %-12s" */
+			soc_sbuf_adds(b, "  ");
+			soc_sbuf_add(b, org, orglen);
+			for (size_t k = orglen; k < 12; k++)
+				soc_sbuf_add(b, " ", 1);
+		}
 		soc_sbuf_add(b, rr->text.data, rr->text.len);
 		rt_pad(b, a->group_key, 28);
 		soc_sbuf_add(b, "  count ", 8);
@@ -346,6 +334,10 @@ rt_alert(void *arg, const struct rs_alert *a)
 	t->first = 0;
 	soc_sbuf_add(b, rr->json.data, rr->json.len);
 	soc_sbuf_json_str(b, a->group_key, strlen(a->group_key));
+	if (org != NULL) {
+		soc_sbuf_adds(b, ",\"agency\":");
+		soc_sbuf_json_str(b, org, orglen);
+	}
 	soc_sbuf_add(b, ",\"count\":", 9);
 	rt_u64(b, a->count);
 	soc_sbuf_add(b, ",\"last_seen\":\"", 14);
@@ -357,11 +349,9 @@ rt_alert(void *arg, const struct rs_alert *a)
 		rt_flush(t, 0);
 }
 
-static void
-rt_event(void *arg, struct soc_event *ev)
+void
+rt_match(struct rt *t, const struct soc_event *ev)
 {
-	struct rt *t = arg;
-
 	t->events++;
 	t->cur = ev;
 	t->ev_len = 0;
@@ -369,6 +359,53 @@ rt_event(void *arg, struct soc_event *ev)
 	t->cur = NULL;
 	t->ev_len = 0;
 	rt_flush(t, 0);
+}
+
+static void
+rt_event(void *arg, struct soc_event *ev)
+{
+	rt_match(arg, ev);
+}
+
+void
+rt_begin(struct rt *t)
+{
+	soc_sbuf_init(&t->out);
+	/* on a terminal, each event's alerts as they come */
+	t->flush_at = isatty(STDOUT_FILENO) ? 0 : RT_FLUSH;
+	t->first = 1;
+	if (t->json)
+		soc_sbuf_add(&t->out, "[", 1);
+}
+
+int
+rt_finish(struct rt *t, const char *cmd)
+{
+	/* end of input: judge the windows still open (lt, lte, eq, ranges) */
+	ruleset_tick(t->rs, INT64_MAX, rt_alert, t);
+	if (t->json)
+		soc_sbuf_adds(&t->out, t->first ? "]\n" : "\n]\n");
+	rt_flush(t, 1);
+	if ((fflush(stdout) == EOF || ferror(stdout)) && t->werr == 0)
+		t->werr = errno ? errno : EIO;
+	if (t->werr != 0) {
+		fprintf(stderr, "socctl: %s: writing the alerts: %s\n", cmd,
+		    strerror(t->werr));
+		return -1;
+	}
+	return 0;
+}
+
+void
+rt_free(struct rt *t)
+{
+	rs_scratch_free(t->sc);
+	ruleset_free(t->rs);
+	soc_sbuf_free(&t->out);
+	for (int i = 0; i < RT_RCACHE; i++) {
+		soc_sbuf_free(&t->rcache[i].text);
+		soc_sbuf_free(&t->rcache[i].json);
+	}
 }
 
 /* One line as getline() gave it (newline included, if any). */
@@ -597,37 +634,17 @@ cmd_rules_test(struct ctx *c, int argc, char **argv)
 		free(evtx);
 		return 1;
 	}
-	soc_sbuf_init(&t.out);
-	/* on a terminal, each event's alerts as they come */
-	t.flush_at = isatty(STDOUT_FILENO) ? 0 : RT_FLUSH;
-	if (t.json)
-		soc_sbuf_add(&t.out, "[", 1);
+	rt_begin(&t);
 	if ((pcap && rt_pcap(&t, pcap) == -1) || (log && rt_lines(&t, log, 0) == -1) ||
 	    (events && rt_lines(&t, events, 1) == -1) ||
 	    (nevtx > 0 && rt_evtx(&t, evtx, nevtx) == -1))
 		rc = 1;
 	free(evtx);
-	/* end of input: judge the windows still open (lt, lte, eq, ranges) */
-	ruleset_tick(t.rs, INT64_MAX, rt_alert, &t);
-	if (t.json)
-		soc_sbuf_adds(&t.out, t.first ? "]\n" : "\n]\n");
-	rt_flush(&t, 1);
-	if ((fflush(stdout) == EOF || ferror(stdout)) && t.werr == 0)
-		t.werr = errno ? errno : EIO;
-	if (t.werr != 0) {
-		fprintf(stderr, "socctl: rules test: writing the alerts: %s\n",
-		    strerror(t.werr));
+	if (rt_finish(&t, "rules test") == -1)
 		rc = 1;
-	}
 	fprintf(stderr, "%zu rules (%zu refused), %llu events, %llu alerts%s\n",
 	    ruleset_count(t.rs), nerr, (unsigned long long)t.events,
 	    (unsigned long long)t.alerts, t.bad_lines ? ", some input lines skipped" : "");
-	rs_scratch_free(t.sc);
-	ruleset_free(t.rs);
-	soc_sbuf_free(&t.out);
-	for (i = 0; i < RT_RCACHE; i++) {
-		soc_sbuf_free(&t.rcache[i].text);
-		soc_sbuf_free(&t.rcache[i].json);
-	}
+	rt_free(&t);
 	return rc;
 }

@@ -168,6 +168,14 @@ static const struct cmd cmds[] = {
 	  "--domain the name and its subdomains; --text all words, case-\n"
 	  "insensitively, anywhere in the event's JSON.  --json prints the ECS\n"
 	  "events themselves.  Segments whose index cannot match are skipped." },
+	{ "hunt", cmd_hunt, DB_READ, 0, 0,
+	  "RULE.yml|DIR... [--since T] [--until T] [--agency CODE]...\n"
+	  "       [--raise] [--json]",
+	  "Run Sigma rules, correlations included, over the archive, oldest\n"
+	  "event first, and print the alerts with their agency.  Correlation\n"
+	  "windows are per agency, as live.  --agency takes the agency and those\n"
+	  "below it.  --raise also opens or updates incidents (sensor hunt, tag\n"
+	  "soc.hunt, the events' own times); without it nothing is written." },
 	{ "incident ack", cmd_incident_move, DB_WRITE, STORE_ST_ACKNOWLEDGED, 0,
 	  "ID --by NAME [--note TEXT]",
 	  "Acknowledge a new incident." },

@@ -227,6 +227,7 @@ int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 /* socctl-events.c: the archive. */
 int	cmd_events(struct ctx *, int, char **);
+int	cmd_hunt(struct ctx *, int, char **);
 /* The archived events around incident id (dur_ns each side), printed,
  * or appended to json as an array: 0, or 1 after saying why. */
 int	events_context(struct ctx *c, int64_t id, int64_t dur_ns,

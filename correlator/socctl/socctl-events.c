@@ -137,8 +137,8 @@ ev_progress(void *arg, const struct archive_rstats *rs)
 }
 
 /* The archive's directory: as the correlator recorded it, else beside. */
-static int
-archive_dir(struct ctx *c, char *dir, size_t len)
+int
+socctl_archive_dir(struct ctx *c, char *dir, size_t len)
 {
 	char seg[ARCHIVE_NAME_MAX];
 	const char *slash;
@@ -166,7 +166,7 @@ run_search(struct ctx *c, const struct archive_query *q, size_t limit,
 	char dir[4096], err[512];
 	int rc;
 
-	if (archive_dir(c, dir, sizeof(dir)) != 0)
+	if (socctl_archive_dir(c, dir, sizeof(dir)) != 0)
 		return 1;
 	memset(&eo, 0, sizeof(eo));
 	eo.c = c;

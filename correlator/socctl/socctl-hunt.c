@@ -261,26 +261,6 @@ hunt_progress(void *arg, const struct archive_rstats *rs)
 	return h->failed;
 }
 
-/* The archive's directory: as the correlator recorded it, else beside. */
-static int
-hunt_dir(struct ctx *c, char *dir, size_t len)
-{
-	char seg[ARCHIVE_NAME_MAX];
-	const char *slash;
-	uint64_t off;
-
-	if (store_archive_get(c->st, dir, len, seg, sizeof(seg), &off,
-	    NULL) == -1)
-		return db_fail(c);
-	if (dir[0] != '\0')
-		return 0;
-	if ((slash = strrchr(c->db, '/')) != NULL)
-		snprintf(dir, len, "%.*s/archive", (int)(slash - c->db), c->db);
-	else
-		snprintf(dir, len, "archive");
-	return 0;
-}
-
 static void
 rules_err(void *arg, const char *msg)
 {
@@ -361,7 +341,7 @@ cmd_hunt(struct ctx *c, int argc, char **argv)
 		wr.db = DB_WRITE;
 		c->cmd = &wr;
 	}
-	if (db_open(c) == -1 || hunt_dir(c, dir, sizeof(dir)) != 0)
+	if (db_open(c) == -1 || socctl_archive_dir(c, dir, sizeof(dir)) != 0)
 		goto out;
 	if (ngiven > 0) {
 		if ((ag = calloc(HUNT_MAX_AGENCIES, sizeof(*ag))) == NULL) {

@@ -226,6 +226,9 @@ int	cmd_stats(struct ctx *, int, char **);
 int	cmd_report(struct ctx *, int, char **);
 int	cmd_rules_check(struct ctx *, int, char **);
 /* socctl-events.c: the archive. */
+/* The archive directory (socctl-events.c): as the correlator recorded it,
+ * else archive/ beside the database.  0, or 1 after saying why. */
+int	socctl_archive_dir(struct ctx *, char *, size_t);
 int	cmd_events(struct ctx *, int, char **);
 int	cmd_hunt(struct ctx *, int, char **);
 /* The archived events around incident id (dur_ns each side), printed,

@@ -40,6 +40,15 @@
 
 #define EP_DAY_NS	(86400 * 1000000000LL)
 #define EP_CHAN_MAX	64	/* bytes of one channel name in the list */
+/*
+ * The changes are written at most this often: a group of 1,000 events
+ * from 1,000 hosts would otherwise write 1,000 rows, one per event (the
+ * cost bench/endpoints.py measures).  Last-seen and the day's count of a
+ * busy host move with every event; the database holds them at most this
+ * late (and loses at most this much of them if the correlator is
+ * killed; a clean stop writes them).
+ */
+#define EP_FLUSH_MS	2000
 
 struct ep_entry {
 	struct store_endpoint	 e;
@@ -70,6 +79,7 @@ struct endpoints {
 	struct store_endpoint	*out;		/* a flush's rows */
 	size_t			 nout, cap_out;
 	uint64_t		 silent_raised;
+	int64_t			 flushed_ms;	/* mono ms of the last flush */
 	int64_t			 warned;	/* mono ms of the last quota warning */
 };
 
@@ -560,6 +570,27 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	mark(ep, x);
 }
 
+/* Anything changed since the last commit (an entry or a refusal count). */
+static int
+changed(const struct endpoints *ep)
+{
+	size_t i;
+
+	if (ep->dirty != NULL)
+		return 1;
+	for (i = 0; i < ep->nagencies; i++)
+		if (ep->agencies[i].over_pending > 0 ||
+		    ep->agencies[i].long_pending > 0)
+			return 1;
+	return 0;
+}
+
+int
+endpoints_due(const struct endpoints *ep, int64_t mono_ms)
+{
+	return mono_ms - ep->flushed_ms >= EP_FLUSH_MS && changed(ep);
+}
+
 int
 endpoints_flush(struct endpoints *ep, struct store *st)
 {
@@ -568,6 +599,7 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 	struct ep_agency *a;
 	size_t i, ncap;
 
+	ep->flushed_ms = soc_mono_ms();
 	ep->nout = 0;
 	for (x = ep->dirty; x != NULL; x = x->dnext) {
 		if (ep->nout == ep->cap_out) {
@@ -618,6 +650,26 @@ endpoints_committed(struct endpoints *ep, int ok)
 		ep->dirty = NULL;
 	}
 	ep->nout = 0;
+}
+
+int
+endpoints_sync(struct endpoints *ep, struct store *st)
+{
+	int rc;
+
+	if (!changed(ep))
+		return 0;
+	if (store_begin(st) == -1)
+		return -1;
+	if ((rc = endpoints_flush(ep, st)) == 0)
+		rc = store_commit(st);
+	if (rc == -1) {
+		log_warnx("endpoints not written (%s); kept for the next"
+		    " attempt", store_errmsg(st));
+		store_rollback(st);
+	}
+	endpoints_committed(ep, rc == 0);
+	return rc;
 }
 
 /* soc-endpoint-silent for one endpoint, in the open transaction. */

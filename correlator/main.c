@@ -898,6 +898,9 @@ main(int argc, char **argv)
 			reload_done(rl);	/* a SIGHUP meanwhile: another */
 			rl = NULL;		/* READY=1: reload_result() */
 		}
+		/* the inventory's changes when no group wrote them */
+		if (endpoints_due(ep, soc_mono_ms()))
+			(void)endpoints_sync(ep, st);
 		intel_watch_tick(iw, st, in, reload);	/* between groups */
 		intel_push_run(ipush, st, router);	/* offers on a change */
 		if (reload && rl == NULL) {
@@ -928,6 +931,7 @@ main(int argc, char **argv)
 	zmq_ctx_term(zctx);
 	archive_keeper_stop(keeper);
 	ingest_free(in);
+	(void)endpoints_sync(ep, st);	/* what changed since the last flush */
 	endpoints_free(ep);
 	archive_writer_close(arch);	/* the open segment's index */
 	rs_scratch_free(scratch);

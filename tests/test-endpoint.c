@@ -245,6 +245,49 @@ test_inventory(struct store *st)
 	endpoints_free(ep);
 }
 
+/*
+ * The write cadence (bench/endpoints.py measures it): after a flush, new
+ * events are not due for EP_FLUSH_MS however many hosts they touch;
+ * nothing changed is never due; endpoints_sync() writes them.
+ */
+static void
+test_cadence(struct store *st)
+{
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95 };
+	struct endpoints *ep = endpoints_new(&c);
+	const struct store_endpoint *e;
+	int64_t t0;
+	char h[16];
+
+	CHECK(ep != NULL);
+	if (ep == NULL)
+		return;
+	CHECK(endpoints_load(ep, st) == 0);
+	t0 = soc_mono_ms();
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 0);	/* nothing changed */
+	CHECK_INT(endpoints_sync(ep, st), 0);
+	defender("cad-0", 1000, T0);
+	endpoints_event(ep, "agd", "gw3", &ev, T0 + 1);
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 1);
+	CHECK_INT(group(ep, st, 1), 0);
+	CHECK(stored(st, "agd", "cad-0") != NULL);
+	/* 100 hosts right after a flush: not due, not written */
+	for (int i = 0; i < 100; i++) {
+		snprintf(h, sizeof(h), "cad-%d", i);
+		defender(h, 1000, T0 + 2);
+		endpoints_event(ep, "agd", "gw3", &ev, T0 + 2);
+	}
+	CHECK_INT(endpoints_due(ep, t0), 0);
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 1);
+	CHECK(stored(st, "agd", "cad-99") == NULL);
+	CHECK_INT(endpoints_sync(ep, st), 0);
+	CHECK(stored(st, "agd", "cad-99") != NULL);
+	e = stored(st, "agd", "cad-0");
+	CHECK(e != NULL && e->day_events == 2 && e->last_seen == T0 + 2);
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 0);	/* all written */
+	endpoints_free(ep);
+}
+
 static void
 test_protection(void)
 {
@@ -494,7 +537,9 @@ main(void)
 	CHECK(store_agency_add(st, "aga", "A", "prov", now) == 0);
 	CHECK(store_agency_add(st, "agb", "B", NULL, now) == 0);
 	CHECK(store_agency_add(st, "agc", "C", NULL, now) == 0);
+	CHECK(store_agency_add(st, "agd", "D", NULL, now) == 0);
 	test_inventory(st);
+	test_cadence(st);
 	test_protection();
 	test_silent(st);
 	test_store_side(st);

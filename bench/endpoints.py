@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""bench/endpoints.py: what the endpoint inventory costs on the e2e path
+(issue 18: 10,000 endpoints of one province updated at their event rate,
+with no measurable cost on the e2e benchmark).
+
+The e2e benchmark's throughput run (bench/e2e.py: a generated sshd log,
+`soc-sensor --once`, one correlator, loopback, the shipped rules) on two
+logs of the same lines: one where every line comes from one host (the
+syslog header's host name, as in e2e), one where the lines come from
+--hosts distinct host names in turn (each host an endpoint of the
+sensor's agency, updated once every --hosts lines).  Alternating, a
+fresh correlator and database each run, the best of each.  Prints
+events/s of both and their ratio, then checks the inventory the
+correlator wrote: `socctl endpoints --json` holds --hosts endpoints (1
+for the one-host log) whose events today sum to the lines.
+
+The inventory has no off switch: every event that names a host updates
+it.  The one-host log is the floor: one lookup of the same entry per
+event, one row written per ingest group.
+
+usage: endpoints.py BUILD [--lines N] [--hosts N] [--rounds N]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
+
+
+def write_log(path, n, hosts):
+    """e2e's sshd lines, the header's host pc00000.. in turn."""
+    with open(path, "w") as f:
+        buf = []
+        for i in range(n):
+            ln = e2e.line(i)
+            if hosts > 1:
+                ln = ln.replace(" gw1 ", f" pc{i % hosts:05d} ", 1)
+            buf.append(ln)
+            if len(buf) == 10000:
+                f.write("".join(buf))
+                buf = []
+        f.write("".join(buf))
+
+
+def inventory(s):
+    """(endpoints held, sum of their events today) from socctl."""
+    p = subprocess.run([s.socctl, "--db", s.db, "endpoints", "--json"],
+                       capture_output=True, text=True, check=True)
+    eps = json.loads(p.stdout) if p.stdout.strip() else []
+    return len(eps), sum(e.get("events_today", 0) for e in eps)
+
+
+def run(build, tmp, log, lines, hosts):
+    d = tempfile.mkdtemp(dir=tmp)
+    s = e2e.Setup(build, d, os.path.join(e2e.SRC, "rules"))
+    try:
+        dt, got, _, _, good = e2e.throughput(s, log, lines, False)
+    finally:
+        s.stop()
+    held, events = inventory(s)
+    shutil.rmtree(d, ignore_errors=True)
+    good = good and held == hosts and events == lines
+    return lines / dt, good, held, events
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--lines", type=int, default=1000000)
+    ap.add_argument("--hosts", type=int, default=10000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--target", type=float, default=0.95,
+                    help="least ratio many/one counted as no measurable cost")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    tmp = tempfile.mkdtemp(prefix="soc-bench-endpoints.")
+    try:
+        logs = {}
+        for h in (1, a.hosts):
+            logs[h] = os.path.join(tmp, f"sshd-{h}.log")
+            write_log(logs[h], a.lines, h)
+        best = {1: 0.0, a.hosts: 0.0}
+        ok = True
+        for r in range(a.rounds):
+            for h in (1, a.hosts):
+                rate, good, held, events = run(build, tmp, logs[h], a.lines, h)
+                ok = ok and good
+                print(f"  round {r + 1} {h:6d} host{'s' if h > 1 else ' '}"
+                      f" {rate:10.0f} events/s  ({held} endpoints held,"
+                      f" {events} events counted)"
+                      f"{'' if good else '  LOSS OR WRONG INVENTORY'}")
+                best[h] = max(best[h], rate)
+        ratio = best[a.hosts] / best[1] if best[1] else 0
+        print(f"bench/endpoints.py: {a.lines} sshd lines, shipped rules, one"
+              f" sensor: 1 host {best[1]:.0f} events/s, {a.hosts} hosts"
+              f" {best[a.hosts]:.0f} events/s: ratio {ratio:.3f}"
+              f" (target >= {a.target}); {a.hosts} endpoints held")
+        ok = ok and ratio >= a.target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -727,6 +727,52 @@ raise_silent(struct endpoints *ep, struct store *st, struct store_endpoint *e,
 	return rc;
 }
 
+/*
+ * An agency merged away (`socctl agency merge`) took its endpoints to
+ * the new code in the database: its entries leave the memory, unwritten
+ * (writing them would bring the old code's rows back).  0, or -1.
+ */
+static int
+drop_merged(struct endpoints *ep, struct store *st)
+{
+	struct ep_entry **pp, *x, **dp;
+	struct ep_agency *a;
+	size_t ai, i;
+	int rc;
+
+	for (ai = 0; ai < ep->nagencies; ai++) {
+		a = &ep->agencies[ai];
+		if (a->n == 0 && a->over_pending == 0 && a->long_pending == 0)
+			continue;
+		if ((rc = store_agency_exists(st, a->code)) != 0) {
+			if (rc == -1)
+				return -1;
+			continue;
+		}
+		log_info("agency %s no longer exists (merged): its %zu"
+		    " endpoints are its successor's in the database", a->code,
+		    a->n);
+		for (dp = &ep->dirty; *dp != NULL; )
+			if ((*dp)->agency == ai)
+				*dp = (*dp)->dnext;
+			else
+				dp = &(*dp)->dnext;
+		for (i = 0; i < ep->nbuckets; i++)
+			for (pp = &ep->tab[i]; (x = *pp) != NULL; ) {
+				if (x->agency != ai) {
+					pp = &x->next;
+					continue;
+				}
+				*pp = x->next;
+				free(x);
+				ep->count--;
+			}
+		a->n = 0;
+		a->over_pending = a->long_pending = 0;
+	}
+	return 0;
+}
+
 int
 endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 {
@@ -734,6 +780,8 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 	size_t i;
 	int n = 0, failed = 0, rc;
 
+	if (drop_merged(ep, st) == -1)
+		return -1;
 	for (i = 0; i < ep->nbuckets; i++)
 		for (x = ep->tab[i]; x != NULL; x = x->next)
 			if (x->e.silent_at == 0 && x->e.last_seen > 0 &&

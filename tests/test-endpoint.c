@@ -288,6 +288,119 @@ test_cadence(struct store *st)
 	endpoints_free(ep);
 }
 
+struct rows {
+	const char	*agency;
+	int		 n;
+};
+
+static int
+count_rows(void *arg, const struct store_endpoint *e)
+{
+	struct rows *r = arg;
+
+	r->n += strcmp(e->agency, r->agency) == 0;
+	return 0;
+}
+
+/* Rows of one agency code, whether or not it still exists. */
+static int
+rows_of(struct store *st, const char *agency)
+{
+	struct rows r = { agency, 0 };
+
+	if (store_endpoint_foreach(st, NULL, 0, NULL, count_rows, &r) != 0)
+		return -1;
+	return r.n;
+}
+
+/*
+ * `socctl agency merge`: the old code's endpoints, refusals and declared
+ * computers go to the new code (a host both hold becomes one); a running
+ * correlator drops the old code's entries at its tick, never writing
+ * them back.
+ */
+static void
+test_merge(struct store *st)
+{
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95 };
+	struct store_endpoint e[4];
+	const struct store_endpoint *g;
+	struct store_merge m;
+	struct endpoints *ep;
+	uint64_t over, toolong;
+	int64_t now = soc_now_ns(), n;
+
+	CHECK(store_agency_add(st, "mfrom", "F", NULL, now) == 0);
+	CHECK(store_agency_add(st, "minto", "I", NULL, now) == 0);
+	memset(e, 0, sizeof(e));
+	snprintf(e[0].agency, sizeof(e[0].agency), "mfrom");
+	snprintf(e[0].host, sizeof(e[0].host), "only-from");
+	e[0].first_seen = e[0].last_seen = now - 50 * SEC;
+	e[1] = e[0];
+	snprintf(e[1].host, sizeof(e[1].host), "shared");
+	e[1].first_seen = now - 100 * SEC;
+	e[1].last_seen = now - 40 * SEC;
+	e[1].day = now / (86400 * SEC);
+	e[1].day_events = 5;
+	snprintf(e[1].engine, sizeof(e[1].engine), "defender");
+	snprintf(e[1].av_state, sizeof(e[1].av_state), "scanning off");
+	e[1].healthy_at = now - 90 * SEC;
+	e[1].off_at = now - 45 * SEC;
+	e[2] = e[1];
+	snprintf(e[2].agency, sizeof(e[2].agency), "minto");
+	e[2].first_seen = now - 60 * SEC;
+	e[2].last_seen = now - 30 * SEC;
+	e[2].day_events = 7;
+	snprintf(e[2].av_state, sizeof(e[2].av_state), "healthy");
+	e[2].healthy_at = now - 80 * SEC;
+	e[2].off_at = 0;
+	snprintf(e[2].channels, sizeof(e[2].channels), "Security");
+	e[3] = e[2];
+	snprintf(e[3].host, sizeof(e[3].host), "only-into");
+	CHECK(store_endpoint_put(st, e, 4) == 0);
+	CHECK(store_endpoint_refused_add(st, "mfrom", 3, 1) == 0);
+	CHECK(store_agency_set_computers(st, "mfrom", 5) == 0);
+	CHECK(store_agency_set_computers(st, "minto", 7) == 0);
+
+	/* a correlator holding the old code's endpoints */
+	ep = endpoints_new(&c);
+	CHECK(ep != NULL && endpoints_load(ep, st) == 0);
+	defender("only-from", 1000, now - 10 * SEC);
+	endpoints_event(ep, "mfrom", "gw9", &ev, now - 10 * SEC);
+
+	CHECK(store_agency_merge(st, "mfrom", "minto", &m) == 0);
+	CHECK_INT(m.endpoints, 2);
+	CHECK_INT(m.computers, 12);
+	CHECK(store_agency_computers(st, "minto", &n) == 0 && n == 12);
+	CHECK(store_agency_computers(st, "mfrom", &n) == 0 && n == -1);
+	CHECK(store_endpoint_refused_get(st, "minto", &over, &toolong) == 0);
+	CHECK(over == 3 && toolong == 1);
+	CHECK(stored(st, "minto", "only-from") != NULL);
+	CHECK(stored(st, "minto", "only-into") != NULL);
+	g = stored(st, "minto", "shared");
+	CHECK(g != NULL);
+	if (g != NULL) {
+		CHECK_INT(g->first_seen, now - 100 * SEC);
+		CHECK_INT(g->last_seen, now - 30 * SEC);
+		CHECK_INT(g->day_events, 12);
+		/* the later report: turned off 45 s ago, after healthy 80 s */
+		CHECK_STR(g->av_state, "scanning off");
+		CHECK_INT(g->healthy_at, now - 80 * SEC);
+		CHECK_INT(g->off_at, now - 45 * SEC);
+		CHECK_STR(g->channels, "Security");
+	}
+
+	CHECK_INT(rows_of(st, "mfrom"), 0);
+	/* its tick drops them, unwritten: the old code's rows stay gone */
+	CHECK(endpoints_tick(ep, st, now) >= 0);
+	CHECK(endpoints_sync(ep, st) == 0);
+	CHECK_INT(rows_of(st, "mfrom"), 0);
+	CHECK_INT(rows_of(st, "minto"), 3);
+	CHECK(store_endpoint_refused_get(st, "mfrom", &over, &toolong) == 0);
+	CHECK(over == 0 && toolong == 0);
+	endpoints_free(ep);
+}
+
 static void
 test_protection(void)
 {
@@ -540,6 +653,7 @@ main(void)
 	CHECK(store_agency_add(st, "agd", "D", NULL, now) == 0);
 	test_inventory(st);
 	test_cadence(st);
+	test_merge(st);
 	test_protection();
 	test_silent(st);
 	test_store_side(st);

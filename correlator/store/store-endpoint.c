@@ -315,3 +315,87 @@ store_endpoint_totals(struct store *st, uint64_t *held, uint64_t *over_quota,
 	}
 	return 0;
 }
+
+/*
+ * `socctl agency merge FROM --into INTO`: FROM's endpoints become INTO's.
+ * A host both inventories hold becomes one: first seen the earlier, last
+ * seen and the event times the later, the day's counts added (the later
+ * day's when they differ), the protection state and the detection of
+ * the later report, the longer channel list, the OS and the silent mark
+ * of the one seen last.  The refusal counts add up; the declared
+ * computers add up (an agency that declared none counts 0; *computers:
+ * INTO's number after, -1 when neither declared).  In the caller's
+ * transaction.
+ */
+int
+store_endpoint_merge(struct store *st, const char *from, const char *into,
+    uint64_t *moved, int64_t *computers)
+{
+	static const char *const sql[] = {
+		"INSERT INTO endpoints (" EP_COLS ") SELECT ?2, host, os,"
+		" channels, first_seen, last_seen, last_event, day, day_events,"
+		" prev_events, engine, av_state, healthy_at, off_at, detect_at,"
+		" detect_name, silent_at FROM endpoints WHERE agency = ?1"
+		" ON CONFLICT (agency, host) DO UPDATE SET"
+		" os = CASE WHEN (excluded.last_seen > last_seen AND"
+		"  excluded.os <> '') OR os = '' THEN excluded.os ELSE os END,"
+		" channels = CASE WHEN length(excluded.channels) >"
+		"  length(channels) THEN excluded.channels ELSE channels END,"
+		" first_seen = min(first_seen, excluded.first_seen),"
+		" last_seen = max(last_seen, excluded.last_seen),"
+		" last_event = max(last_event, excluded.last_event),"
+		" day_events = CASE WHEN excluded.day = day THEN day_events +"
+		"  excluded.day_events WHEN excluded.day > day THEN"
+		"  excluded.day_events ELSE day_events END,"
+		" prev_events = CASE WHEN excluded.day = day THEN prev_events +"
+		"  excluded.prev_events WHEN excluded.day > day THEN"
+		"  excluded.prev_events ELSE prev_events END,"
+		" day = max(day, excluded.day),"
+		" engine = CASE WHEN max(excluded.healthy_at, excluded.off_at) >"
+		"  max(healthy_at, off_at) THEN excluded.engine ELSE engine END,"
+		" av_state = CASE WHEN max(excluded.healthy_at, excluded.off_at) >"
+		"  max(healthy_at, off_at) THEN excluded.av_state ELSE av_state"
+		"  END,"
+		" healthy_at = max(healthy_at, excluded.healthy_at),"
+		" off_at = max(off_at, excluded.off_at),"
+		" detect_name = CASE WHEN excluded.detect_at > detect_at THEN"
+		"  excluded.detect_name ELSE detect_name END,"
+		" detect_at = max(detect_at, excluded.detect_at),"
+		" silent_at = CASE WHEN excluded.last_seen > last_seen THEN"
+		"  excluded.silent_at ELSE silent_at END",
+		"DELETE FROM endpoints WHERE agency = ?1",
+		"INSERT INTO endpoint_refused (agency, over_quota, too_long)"
+		" SELECT ?2, over_quota, too_long FROM endpoint_refused WHERE"
+		" agency = ?1 ON CONFLICT (agency) DO UPDATE SET"
+		" over_quota = over_quota + excluded.over_quota,"
+		" too_long = too_long + excluded.too_long",
+		"DELETE FROM endpoint_refused WHERE agency = ?1",
+		"INSERT INTO agency_computers (agency, computers) SELECT ?2,"
+		" computers FROM agency_computers WHERE agency = ?1"
+		" ON CONFLICT (agency) DO UPDATE SET"
+		" computers = computers + excluded.computers",
+		"DELETE FROM agency_computers WHERE agency = ?1",
+	};
+	sqlite3_stmt *s;
+	size_t i;
+	int own, rc = 0;
+
+	*moved = 0;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == 0; i++) {
+		if ((s = prep(st, sql[i])) == NULL) {
+			rc = -1;
+			break;
+		}
+		bind_str(s, 1, from);
+		bind_str(s, 2, into);
+		rc = store_exec(st, s, "merge endpoints");
+		if (rc == 0 && i == 1)
+			*moved = (uint64_t)sqlite3_changes(st->db);
+		sqlite3_finalize(s);
+	}
+	if (rc == 0)
+		rc = store_agency_computers(st, into, computers);
+	return store_tx_leave(st, own, rc);
+}

@@ -664,6 +664,8 @@ int	store_agency_move(struct store *st, const char *code, const char *parent);
 struct store_merge {
 	uint64_t	 sensors, systems, incidents, responders, assessments;
 	uint64_t	 children;
+	uint64_t	 endpoints;	/* the old code's, now the new one's */
+	int64_t		 computers;	/* the new code declares; -1 none */
 };
 int	store_agency_merge(struct store *st, const char *from, const char *into,
 	    struct store_merge *n);
@@ -844,6 +846,10 @@ int	store_endpoint_totals(struct store *st, uint64_t *held,
 	    uint64_t *over_quota, uint64_t *too_long);
 /* Whether e is protected at now: an engine said healthy within
  * protection_within and was not turned off since. */
+/* FROM's endpoints, refusal counts and declared computers to INTO (in
+ * the merger's transaction): store-endpoint.c says how two become one. */
+int	store_endpoint_merge(struct store *st, const char *from,
+	    const char *into, uint64_t *moved, int64_t *computers);
 int	store_endpoint_protected(const struct store_endpoint *e,
 	    const struct store_endpoint_conf *c, int64_t now_ns);
 /* Declared computers of an agency: -1 when none is declared. */

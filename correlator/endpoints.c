@@ -430,12 +430,47 @@ msg_has(const struct soc_event *ev, const char *lit)
 	return 0;
 }
 
+/*
+ * The antivirus signature age a Defender 1151 health report carries, in
+ * days ("AV signature age"; older clients spell it out).  Defender
+ * writes 4294967295 when it has none: -1 then, as when absent.
+ */
+static long
+sig_age_days(const struct soc_event *ev)
+{
+	static const char *const names[] = { "AV signature age",
+	    "AV Signature Age", "Antivirus signature age",
+	    "Antivirus Signature Age" };
+	char v[24], *end;
+	size_t i;
+	long d;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		event_data(ev, names[i], v, sizeof(v));
+		if (v[0] == '\0')
+			continue;
+		d = strtol(v, &end, 10);
+		return end != v && *end == '\0' && d >= 0 && d <= 36500 ?
+		    d : -1;
+	}
+	return -1;
+}
+
+/* Signatures known current at t (only ever moves later). */
+static void
+sig_current(struct store_endpoint *e, int64_t t)
+{
+	if (t > e->sig_at)
+		e->sig_at = t;
+}
+
 /* The protection state an event reports, if it reports one. */
 static void
 protection(struct store_endpoint *e, const struct soc_event *ev)
 {
 	char name[96];
 	int64_t t = ev->ts;
+	long age;
 
 	if (str_is(ev, SOC_F_WINLOG_CHANNEL,
 	    "Microsoft-Windows-Windows Defender/Operational") ||
@@ -461,11 +496,18 @@ protection(struct store_endpoint *e, const struct soc_event *ev)
 		case 2003:
 			turned_off(e, "defender", t, "updates failing");
 			break;
+		case 1151:	/* health report: its signature age */
+			if ((age = sig_age_days(ev)) >= 0)
+				sig_current(e, t - age * 86400 * SOC_NS);
+			healthy(e, "defender", t, "healthy");
+			break;
+		case 2000:	/* signatures updated: current now */
+			sig_current(e, t);
+			healthy(e, "defender", t, "healthy");
+			break;
 		case 1000:
 		case 1001:
 		case 1150:
-		case 1151:
-		case 2000:
 		case 5000:
 		case 5009:
 		case 5011:

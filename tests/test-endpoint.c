@@ -148,7 +148,7 @@ group(struct endpoints *ep, struct store *st, int commit)
 static void
 test_inventory(struct store *st)
 {
-	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 3, 0.95 };
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 3, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	struct endpoints_stats es;
 	const struct store_endpoint *e;
@@ -253,7 +253,7 @@ test_inventory(struct store *st)
 static void
 test_cadence(struct store *st)
 {
-	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95 };
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	const struct store_endpoint *e;
 	int64_t t0;
@@ -322,7 +322,7 @@ rows_of(struct store *st, const char *agency)
 static void
 test_merge(struct store *st)
 {
-	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95 };
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95, 7 * 86400 * SEC };
 	struct store_endpoint e[4];
 	const struct store_endpoint *g;
 	struct store_merge m;
@@ -401,10 +401,22 @@ test_merge(struct store *st)
 	endpoints_free(ep);
 }
 
+/* A Defender 1151 health report with its signature age in days. */
+static void
+sig_report(const char *host, const char *days, int64_t ts)
+{
+	int f;
+
+	defender(host, 1151, ts);
+	f = soc_field_intern("winlog.event_data.AV signature age", 34);
+	CHECK(f != SOC_F_NONE);
+	soc_event_set_cstr(&ev, f, days);
+}
+
 static void
 test_protection(void)
 {
-	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 100, 0.95 };
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 100, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	struct store *st;
 	const struct store_endpoint *e;
@@ -459,6 +471,19 @@ test_protection(void)
 	soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.clamav");
 	soc_event_set_cstr(&ev, SOC_F_EVENT_ACTION, "av_update_failed");
 	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	/* signature age: a 1151 health report saying 12 days (over
+	 * endpoints.signature_max_age, 7 days); one saying 1; one whose
+	 * signatures a 2000 later updated; Defender's "none" (UINT_MAX) */
+	sig_report("pc-08", "12", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	sig_report("pc-09", "1", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	sig_report("pc-10", "30", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	defender("pc-10", 2000, T0 + SEC);
+	endpoints_event(ep, "aga", "gw1", &ev, T0 + SEC);
+	sig_report("pc-11", "4294967295", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
 	CHECK_INT(group(ep, st, 1), 0);
 
 #define PROT(h, want) do { \
@@ -481,6 +506,21 @@ test_protection(void)
 	CHECK(e != NULL && strcmp(e->engine, "clamav") == 0 &&
 	    strcmp(e->detect_name, "Eicar-Signature") == 0);
 	PROT("srv2", 0);
+	PROT("pc-08", 0);
+	CHECK(e != NULL && e->sig_at == T0 - 12 * 86400 * SEC &&
+	    strcmp(e->av_state, "healthy") == 0 &&
+	    store_endpoint_sig_old(e, &c, T0 + 10 * SEC));
+	PROT("pc-09", 1);
+	CHECK(e != NULL && e->sig_at == T0 - 86400 * SEC);
+	PROT("pc-10", 1);
+	CHECK(e != NULL && e->sig_at == T0 + SEC);
+	PROT("pc-11", 1);
+	CHECK(e != NULL && e->sig_at == 0);
+	/* with no bound (0), old signatures do not count */
+	e = stored(st, "aga", "pc-08");
+	c.sig_max_age_ns = 0;
+	CHECK(e != NULL && store_endpoint_protected(e, &c, T0 + 10 * SEC));
+	c.sig_max_age_ns = 7 * 86400 * SEC;
 	/* healthy, but longer ago than protection_within */
 	e = stored(st, "aga", "srv1");
 	CHECK(e != NULL && !store_endpoint_protected(e, &c, T0 + 7200 * SEC));
@@ -491,7 +531,7 @@ test_protection(void)
 static void
 test_silent(struct store *st)
 {
-	struct store_endpoint_conf c = { 60 * SEC, 3600 * SEC, 100, 0.95 };
+	struct store_endpoint_conf c = { 60 * SEC, 3600 * SEC, 100, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	const struct store_endpoint *e;
 	int64_t now = soc_now_ns();

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	16	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	17	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -815,6 +815,9 @@ struct store_endpoint {
 	int64_t		detect_at;	/* the latest detection */
 	char		detect_name[96];	/* its threat name */
 	int64_t		silent_at;	/* soc-endpoint-silent raised; 0 armed */
+	int64_t		sig_at;		/* its signatures were current (a
+					   Defender 2000's time, a 1151's
+					   minus its age); 0 unknown */
 };
 /* The settings the correlator runs with (written at its start). */
 struct store_endpoint_conf {
@@ -822,6 +825,8 @@ struct store_endpoint_conf {
 	int64_t		protection_within_ns;	/* endpoints.protection_within */
 	int64_t		max_per_agency;		/* endpoints.max_per_agency */
 	double		min_share;		/* coverage.endpoints_min_share */
+	int64_t		sig_max_age_ns;		/* endpoints.signature_max_age;
+						   0 no bound */
 };
 typedef int (*store_endpoint_fn)(void *arg, const struct store_endpoint *e);
 /* Insert or replace n endpoints (inside the caller's transaction, or in
@@ -850,6 +855,9 @@ int	store_endpoint_totals(struct store *st, uint64_t *held,
  * the merger's transaction): store-endpoint.c says how two become one. */
 int	store_endpoint_merge(struct store *st, const char *from,
 	    const char *into, uint64_t *moved, int64_t *computers);
+/* Signatures known and older than endpoints.signature_max_age. */
+int	store_endpoint_sig_old(const struct store_endpoint *e,
+	    const struct store_endpoint_conf *c, int64_t now_ns);
 int	store_endpoint_protected(const struct store_endpoint *e,
 	    const struct store_endpoint_conf *c, int64_t now_ns);
 /* Declared computers of an agency: -1 when none is declared. */
@@ -861,6 +869,7 @@ int	store_agency_computers(struct store *st, const char *code,
 #define STORE_EP_PROTECTION_DEFAULT	(24 * 3600 * 1000000000LL)
 #define STORE_EP_MAX_DEFAULT		50000
 #define STORE_EP_MIN_SHARE_DEFAULT	0.95
+#define STORE_EP_SIG_AGE_DEFAULT	(7 * 86400 * 1000000000LL)
 
 /*
  * The archive's committed position (store-archive.c): get it at start

@@ -58,6 +58,10 @@ struct ep_entry {
 	size_t			 agency;	/* index in ep->agencies */
 	struct ep_entry		*dnext;		/* the dirty list */
 	int			 dirty;
+	/* the channel last seen (when short): most events repeat it, and
+	 * then the list in e is not read */
+	uint8_t			 chan_len;
+	char			 chan_last[23];
 	struct store_endpoint	 e;
 };
 
@@ -603,9 +607,16 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	else if (e->os[0] == '\0' &&
 	    str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd"))
 		snprintf(e->os, sizeof(e->os), "linux");
-	if ((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
-	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL)
+	if (((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
+	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL) &&
+	    (n != x->chan_len || memcmp(s, x->chan_last, n) != 0)) {
 		(void)add_channel(e, s, n);
+		if (n > 0 && n <= sizeof(x->chan_last)) {
+			memcpy(x->chan_last, s, n);
+			x->chan_len = (uint8_t)n;
+		} else
+			x->chan_len = 0;
+	}
 	if (e->silent_at != 0) {
 		log_info("agency %s: endpoint %s reports again", agency, id);
 		e->silent_at = 0;	/* re-armed */

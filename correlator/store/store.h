@@ -798,26 +798,28 @@ int	store_incident_overdue(struct store *st, int64_t id, int64_t now_ns);
 #define STORE_EP_CHANNELS	160	/* bytes of the channel list */
 struct store_endpoint {
 	char		agency[64];
-	char		host[STORE_EP_HOST_MAX + 1];	/* host.id, or the
-						   lower-cased name */
-	char		os[16];		/* windows, linux, "" unknown */
-	char		channels[STORE_EP_CHANNELS];	/* comma-separated */
+	/* the times and counts first: an event touches them, and a lookup
+	 * among 10,000 entries then costs fewer cache lines */
 	int64_t		first_seen;	/* receive time, ns */
 	int64_t		last_seen;
 	int64_t		last_event;	/* the latest event's own time */
 	int64_t		day;		/* UTC day of last_seen (days since 1970) */
 	uint64_t	day_events;	/* events received that day */
 	uint64_t	prev_events;	/* ... the day before it */
-	char		engine[16];	/* defender, clamav, "" none seen */
-	char		av_state[48];	/* the latest state in words */
 	int64_t		healthy_at;	/* an engine last said healthy */
 	int64_t		off_at;		/* ... turned off or failing */
 	int64_t		detect_at;	/* the latest detection */
-	char		detect_name[96];	/* its threat name */
 	int64_t		silent_at;	/* soc-endpoint-silent raised; 0 armed */
 	int64_t		sig_at;		/* its signatures were current (a
 					   Defender 2000's time, a 1151's
 					   minus its age); 0 unknown */
+	char		host[STORE_EP_HOST_MAX + 1];	/* host.id, or the
+						   lower-cased name */
+	char		os[16];		/* windows, linux, "" unknown */
+	char		channels[STORE_EP_CHANNELS];	/* comma-separated */
+	char		engine[16];	/* defender, clamav, "" none seen */
+	char		av_state[48];	/* the latest state in words */
+	char		detect_name[96];	/* its threat name */
 };
 /* The settings the correlator runs with (written at its start). */
 struct store_endpoint_conf {

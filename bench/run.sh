@@ -26,6 +26,8 @@ run "$BUILD/bench/auditd"
 run "$BUILD/bench/archive"
 run python3 "$DIR/archive.py" "$BUILD"
 run python3 "$DIR/windows.py" --build "$BUILD"
+run python3 "$DIR/endpoints.py" "$BUILD"
+run sh "$DIR/hunt.sh" "$BUILD"
 if [ -n "$missed" ]; then
 	echo "benchmarks that missed their target or failed:$missed"
 	exit 1

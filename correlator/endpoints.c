@@ -40,14 +40,29 @@
 
 #define EP_DAY_NS	(86400 * 1000000000LL)
 #define EP_CHAN_MAX	64	/* bytes of one channel name in the list */
+/*
+ * The changes are written at most this often: a group of 1,000 events
+ * from 1,000 hosts would otherwise write 1,000 rows, one per event (the
+ * cost bench/endpoints.py measures).  Last-seen and the day's count of a
+ * busy host move with every event; the database holds them at most this
+ * late (and loses at most this much of them if the correlator is
+ * killed; a clean stop writes them).
+ */
+#define EP_FLUSH_MS	2000
 
+/* The chain's fields first: a lookup touches one cache line before the
+ * host's (10,000 entries are past the caches). */
 struct ep_entry {
-	struct store_endpoint	 e;
 	struct ep_entry		*next;		/* hash chain */
-	size_t			 agency;	/* index in ep->agencies */
 	uint64_t		 hash;
-	int			 dirty;
+	size_t			 agency;	/* index in ep->agencies */
 	struct ep_entry		*dnext;		/* the dirty list */
+	int			 dirty;
+	/* the channel last seen (when short): most events repeat it, and
+	 * then the list in e is not read */
+	uint8_t			 chan_len;
+	char			 chan_last[23];
+	struct store_endpoint	 e;
 };
 
 struct ep_agency {
@@ -70,6 +85,7 @@ struct endpoints {
 	struct store_endpoint	*out;		/* a flush's rows */
 	size_t			 nout, cap_out;
 	uint64_t		 silent_raised;
+	int64_t			 flushed_ms;	/* mono ms of the last flush */
 	int64_t			 warned;	/* mono ms of the last quota warning */
 };
 
@@ -420,12 +436,47 @@ msg_has(const struct soc_event *ev, const char *lit)
 	return 0;
 }
 
+/*
+ * The antivirus signature age a Defender 1151 health report carries, in
+ * days ("AV signature age"; older clients spell it out).  Defender
+ * writes 4294967295 when it has none: -1 then, as when absent.
+ */
+static long
+sig_age_days(const struct soc_event *ev)
+{
+	static const char *const names[] = { "AV signature age",
+	    "AV Signature Age", "Antivirus signature age",
+	    "Antivirus Signature Age" };
+	char v[24], *end;
+	size_t i;
+	long d;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		event_data(ev, names[i], v, sizeof(v));
+		if (v[0] == '\0')
+			continue;
+		d = strtol(v, &end, 10);
+		return end != v && *end == '\0' && d >= 0 && d <= 36500 ?
+		    d : -1;
+	}
+	return -1;
+}
+
+/* Signatures known current at t (only ever moves later). */
+static void
+sig_current(struct store_endpoint *e, int64_t t)
+{
+	if (t > e->sig_at)
+		e->sig_at = t;
+}
+
 /* The protection state an event reports, if it reports one. */
 static void
 protection(struct store_endpoint *e, const struct soc_event *ev)
 {
 	char name[96];
 	int64_t t = ev->ts;
+	long age;
 
 	if (str_is(ev, SOC_F_WINLOG_CHANNEL,
 	    "Microsoft-Windows-Windows Defender/Operational") ||
@@ -451,11 +502,18 @@ protection(struct store_endpoint *e, const struct soc_event *ev)
 		case 2003:
 			turned_off(e, "defender", t, "updates failing");
 			break;
+		case 1151:	/* health report: its signature age */
+			if ((age = sig_age_days(ev)) >= 0)
+				sig_current(e, t - age * 86400 * SOC_NS);
+			healthy(e, "defender", t, "healthy");
+			break;
+		case 2000:	/* signatures updated: current now */
+			sig_current(e, t);
+			healthy(e, "defender", t, "healthy");
+			break;
 		case 1000:
 		case 1001:
 		case 1150:
-		case 1151:
-		case 2000:
 		case 5000:
 		case 5009:
 		case 5011:
@@ -549,15 +607,43 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	else if (e->os[0] == '\0' &&
 	    str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd"))
 		snprintf(e->os, sizeof(e->os), "linux");
-	if ((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
-	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL)
+	if (((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
+	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL) &&
+	    (n != x->chan_len || memcmp(s, x->chan_last, n) != 0)) {
 		(void)add_channel(e, s, n);
+		if (n > 0 && n <= sizeof(x->chan_last)) {
+			memcpy(x->chan_last, s, n);
+			x->chan_len = (uint8_t)n;
+		} else
+			x->chan_len = 0;
+	}
 	if (e->silent_at != 0) {
 		log_info("agency %s: endpoint %s reports again", agency, id);
 		e->silent_at = 0;	/* re-armed */
 	}
 	protection(e, ev);
 	mark(ep, x);
+}
+
+/* Anything changed since the last commit (an entry or a refusal count). */
+static int
+changed(const struct endpoints *ep)
+{
+	size_t i;
+
+	if (ep->dirty != NULL)
+		return 1;
+	for (i = 0; i < ep->nagencies; i++)
+		if (ep->agencies[i].over_pending > 0 ||
+		    ep->agencies[i].long_pending > 0)
+			return 1;
+	return 0;
+}
+
+int
+endpoints_due(const struct endpoints *ep, int64_t mono_ms)
+{
+	return mono_ms - ep->flushed_ms >= EP_FLUSH_MS && changed(ep);
 }
 
 int
@@ -568,6 +654,7 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 	struct ep_agency *a;
 	size_t i, ncap;
 
+	ep->flushed_ms = soc_mono_ms();
 	ep->nout = 0;
 	for (x = ep->dirty; x != NULL; x = x->dnext) {
 		if (ep->nout == ep->cap_out) {
@@ -618,6 +705,26 @@ endpoints_committed(struct endpoints *ep, int ok)
 		ep->dirty = NULL;
 	}
 	ep->nout = 0;
+}
+
+int
+endpoints_sync(struct endpoints *ep, struct store *st)
+{
+	int rc;
+
+	if (!changed(ep))
+		return 0;
+	if (store_begin(st) == -1)
+		return -1;
+	if ((rc = endpoints_flush(ep, st)) == 0)
+		rc = store_commit(st);
+	if (rc == -1) {
+		log_warnx("endpoints not written (%s); kept for the next"
+		    " attempt", store_errmsg(st));
+		store_rollback(st);
+	}
+	endpoints_committed(ep, rc == 0);
+	return rc;
 }
 
 /* soc-endpoint-silent for one endpoint, in the open transaction. */
@@ -675,6 +782,52 @@ raise_silent(struct endpoints *ep, struct store *st, struct store_endpoint *e,
 	return rc;
 }
 
+/*
+ * An agency merged away (`socctl agency merge`) took its endpoints to
+ * the new code in the database: its entries leave the memory, unwritten
+ * (writing them would bring the old code's rows back).  0, or -1.
+ */
+static int
+drop_merged(struct endpoints *ep, struct store *st)
+{
+	struct ep_entry **pp, *x, **dp;
+	struct ep_agency *a;
+	size_t ai, i;
+	int rc;
+
+	for (ai = 0; ai < ep->nagencies; ai++) {
+		a = &ep->agencies[ai];
+		if (a->n == 0 && a->over_pending == 0 && a->long_pending == 0)
+			continue;
+		if ((rc = store_agency_exists(st, a->code)) != 0) {
+			if (rc == -1)
+				return -1;
+			continue;
+		}
+		log_info("agency %s no longer exists (merged): its %zu"
+		    " endpoints are its successor's in the database", a->code,
+		    a->n);
+		for (dp = &ep->dirty; *dp != NULL; )
+			if ((*dp)->agency == ai)
+				*dp = (*dp)->dnext;
+			else
+				dp = &(*dp)->dnext;
+		for (i = 0; i < ep->nbuckets; i++)
+			for (pp = &ep->tab[i]; (x = *pp) != NULL; ) {
+				if (x->agency != ai) {
+					pp = &x->next;
+					continue;
+				}
+				*pp = x->next;
+				free(x);
+				ep->count--;
+			}
+		a->n = 0;
+		a->over_pending = a->long_pending = 0;
+	}
+	return 0;
+}
+
 int
 endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 {
@@ -682,6 +835,8 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 	size_t i;
 	int n = 0, failed = 0, rc;
 
+	if (drop_merged(ep, st) == -1)
+		return -1;
 	for (i = 0; i < ep->nbuckets; i++)
 		for (x = ep->tab[i]; x != NULL; x = x->next)
 			if (x->e.silent_at == 0 && x->e.last_seen > 0 &&

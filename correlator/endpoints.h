@@ -5,8 +5,9 @@
  * to the store with the ingest group's transaction, never per event.
  *
  * Use: endpoints_new(), endpoints_load() at start; endpoints_event()
- * for each event applied; endpoints_flush() inside the group's
- * transaction before its commit and endpoints_committed() after it;
+ * for each event applied; when endpoints_due(), endpoints_flush() inside
+ * the group's transaction before its commit and endpoints_committed()
+ * after it (or endpoints_sync() between groups and at a stop);
  * endpoints_tick() between groups (the silent endpoints' incidents).
  */
 #ifndef SOC_CORR_ENDPOINTS_H
@@ -49,6 +50,12 @@ void	endpoints_event(struct endpoints *ep, const char *agency,
  * transaction; endpoints_committed() says whether it committed. */
 int	endpoints_flush(struct endpoints *ep, struct store *st);
 void	endpoints_committed(struct endpoints *ep, int ok);
+/* Whether a flush is due: something changed and the last flush is at
+ * least EP_FLUSH_MS old (mono_ms: soc_mono_ms()). */
+int	endpoints_due(const struct endpoints *ep, int64_t mono_ms);
+/* Flushes what changed in a transaction of its own (between groups, and
+ * at a stop); 0 when nothing had to be written. */
+int	endpoints_sync(struct endpoints *ep, struct store *st);
 /*
  * Raises soc-endpoint-silent once for each endpoint not heard for
  * stale_after (re-armed when it reports again), in a transaction of its

@@ -1106,7 +1106,7 @@ ingest_message(struct ingest *in, const char *sensor, const void *peer,
 int
 ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 {
-	int i, rc = 0, ep_rc = 0;
+	int i, rc = 0, ep_rc = 0, ep_flushed = 0;
 
 	if (in->in_tx) {
 		in->in_tx = 0;
@@ -1116,12 +1116,16 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 			log_info("and %llu more new incidents",
 			    (unsigned long long)(in->logged - LOG_NEW_MAX));
 		in->logged = 0;
-		/* the inventory's changes, in a savepoint of their own: a
+		/* the inventory's changes, at most every few seconds (not a
+		 * row per host per group), in a savepoint of their own: a
 		 * failure keeps them for the next group, not the acks back */
 		if (in->ep != NULL && !in->agg_failed &&
-		    (ep_rc = endpoints_flush(in->ep, in->st)) == -1)
-			log_warnx("endpoints not written (%s); kept for the"
-			    " next group", store_errmsg(in->st));
+		    endpoints_due(in->ep, soc_mono_ms())) {
+			ep_flushed = 1;
+			if ((ep_rc = endpoints_flush(in->ep, in->st)) == -1)
+				log_warnx("endpoints not written (%s); kept for"
+				    " the next group", store_errmsg(in->st));
+		}
 		if (in->agg_failed) {
 			log_warnx("incidents not written (%s): %d batches not "
 			    "acked; the sensors will resend, and the next %d "
@@ -1141,7 +1145,7 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 			store_rollback(in->st);
 			in->n.commit_failed++;
 		}
-		if (in->ep != NULL)
+		if (ep_flushed)
 			endpoints_committed(in->ep, rc == 0 && ep_rc == 0);
 		if (in->arch != NULL && rc != 0)
 			in->arch_dropped = UINT64_MAX;	/* not written */

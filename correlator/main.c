@@ -73,6 +73,7 @@ struct corr_conf {
 
 	char		*ep_stale;	/* endpoints.stale_after */
 	char		*ep_protection;	/* endpoints.protection_within */
+	char		*ep_sig_age;	/* endpoints.signature_max_age */
 	long long	 ep_max;	/* endpoints.max_per_agency */
 	char		*ep_min_share;	/* coverage.endpoints_min_share */
 	char		*archive_dir;	/* archive.dir; "off": none */
@@ -250,6 +251,10 @@ static const struct conf_opt corr_opts[] = {
 	  .dst = &C.ep_protection, .def = "24h",
 	  .help = "a computer is protected when its antivirus said healthy"
 	  " within this and was not turned off since" },
+	{ .name = "endpoints.signature_max_age", .type = CONF_STR,
+	  .dst = &C.ep_sig_age, .def = "7d",
+	  .help = "a computer whose antivirus signatures are older (Defender's"
+	  " health report says their age) is not protected" },
 	{ .name = "endpoints.max_per_agency", .type = CONF_INT, .dst = &C.ep_max,
 	  .min = 1, .max = 100000000, .def = "50000",
 	  .help = "endpoints held per agency; new hosts beyond are counted,"
@@ -349,6 +354,11 @@ endpoint_conf(struct store_endpoint_conf *c, char *err, size_t errlen)
 	    <= 0) {
 		snprintf(err, errlen, "endpoints.protection_within \"%s\": not"
 		    " a duration (24h, 90m)", C.ep_protection);
+		return -1;
+	}
+	if ((c->sig_max_age_ns = soc_parse_duration(C.ep_sig_age)) <= 0) {
+		snprintf(err, errlen, "endpoints.signature_max_age \"%s\": not"
+		    " a duration (7d, 36h)", C.ep_sig_age);
 		return -1;
 	}
 	c->max_per_agency = C.ep_max;
@@ -910,6 +920,9 @@ main(int argc, char **argv)
 			reload_done(rl);	/* a SIGHUP meanwhile: another */
 			rl = NULL;		/* READY=1: reload_result() */
 		}
+		/* the inventory's changes when no group wrote them */
+		if (endpoints_due(ep, soc_mono_ms()))
+			(void)endpoints_sync(ep, st);
 		intel_watch_tick(iw, st, in, reload);	/* between groups */
 		intel_push_run(ipush, st, router);	/* offers on a change */
 		if (reload && rl == NULL) {
@@ -940,6 +953,7 @@ main(int argc, char **argv)
 	zmq_ctx_term(zctx);
 	archive_keeper_stop(keeper);
 	ingest_free(in);
+	(void)endpoints_sync(ep, st);	/* what changed since the last flush */
 	endpoints_free(ep);
 	archive_writer_close(arch);	/* the open segment's index */
 	rs_scratch_free(scratch);

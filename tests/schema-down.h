@@ -63,6 +63,11 @@
 	" DROP TABLE intel_sightings;" \
 	" DROP TABLE province_tree;"
 
+/* 17 -> 16: endpoints' signature age */
+#define SCHEMA_DOWN_V17 \
+	"ALTER TABLE endpoints DROP COLUMN sig_at;" \
+	" ALTER TABLE endpoint_conf DROP COLUMN signature_max_age;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

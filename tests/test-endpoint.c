@@ -148,7 +148,7 @@ group(struct endpoints *ep, struct store *st, int commit)
 static void
 test_inventory(struct store *st)
 {
-	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 3, 0.95 };
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 3, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	struct endpoints_stats es;
 	const struct store_endpoint *e;
@@ -245,10 +245,178 @@ test_inventory(struct store *st)
 	endpoints_free(ep);
 }
 
+/*
+ * The write cadence (bench/endpoints.py measures it): after a flush, new
+ * events are not due for EP_FLUSH_MS however many hosts they touch;
+ * nothing changed is never due; endpoints_sync() writes them.
+ */
+static void
+test_cadence(struct store *st)
+{
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95, 7 * 86400 * SEC };
+	struct endpoints *ep = endpoints_new(&c);
+	const struct store_endpoint *e;
+	int64_t t0;
+	char h[16];
+
+	CHECK(ep != NULL);
+	if (ep == NULL)
+		return;
+	CHECK(endpoints_load(ep, st) == 0);
+	t0 = soc_mono_ms();
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 0);	/* nothing changed */
+	CHECK_INT(endpoints_sync(ep, st), 0);
+	defender("cad-0", 1000, T0);
+	endpoints_event(ep, "agd", "gw3", &ev, T0 + 1);
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 1);
+	CHECK_INT(group(ep, st, 1), 0);
+	CHECK(stored(st, "agd", "cad-0") != NULL);
+	/* 100 hosts right after a flush: not due, not written */
+	for (int i = 0; i < 100; i++) {
+		snprintf(h, sizeof(h), "cad-%d", i);
+		defender(h, 1000, T0 + 2);
+		endpoints_event(ep, "agd", "gw3", &ev, T0 + 2);
+	}
+	CHECK_INT(endpoints_due(ep, t0), 0);
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 1);
+	CHECK(stored(st, "agd", "cad-99") == NULL);
+	CHECK_INT(endpoints_sync(ep, st), 0);
+	CHECK(stored(st, "agd", "cad-99") != NULL);
+	e = stored(st, "agd", "cad-0");
+	CHECK(e != NULL && e->day_events == 2 && e->last_seen == T0 + 2);
+	CHECK_INT(endpoints_due(ep, t0 + 600000), 0);	/* all written */
+	endpoints_free(ep);
+}
+
+struct rows {
+	const char	*agency;
+	int		 n;
+};
+
+static int
+count_rows(void *arg, const struct store_endpoint *e)
+{
+	struct rows *r = arg;
+
+	r->n += strcmp(e->agency, r->agency) == 0;
+	return 0;
+}
+
+/* Rows of one agency code, whether or not it still exists. */
+static int
+rows_of(struct store *st, const char *agency)
+{
+	struct rows r = { agency, 0 };
+
+	if (store_endpoint_foreach(st, NULL, 0, NULL, count_rows, &r) != 0)
+		return -1;
+	return r.n;
+}
+
+/*
+ * `socctl agency merge`: the old code's endpoints, refusals and declared
+ * computers go to the new code (a host both hold becomes one); a running
+ * correlator drops the old code's entries at its tick, never writing
+ * them back.
+ */
+static void
+test_merge(struct store *st)
+{
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 1000, 0.95, 7 * 86400 * SEC };
+	struct store_endpoint e[4];
+	const struct store_endpoint *g;
+	struct store_merge m;
+	struct endpoints *ep;
+	uint64_t over, toolong;
+	int64_t now = soc_now_ns(), n;
+
+	CHECK(store_agency_add(st, "mfrom", "F", NULL, now) == 0);
+	CHECK(store_agency_add(st, "minto", "I", NULL, now) == 0);
+	memset(e, 0, sizeof(e));
+	snprintf(e[0].agency, sizeof(e[0].agency), "mfrom");
+	snprintf(e[0].host, sizeof(e[0].host), "only-from");
+	e[0].first_seen = e[0].last_seen = now - 50 * SEC;
+	e[1] = e[0];
+	snprintf(e[1].host, sizeof(e[1].host), "shared");
+	e[1].first_seen = now - 100 * SEC;
+	e[1].last_seen = now - 40 * SEC;
+	e[1].day = now / (86400 * SEC);
+	e[1].day_events = 5;
+	snprintf(e[1].engine, sizeof(e[1].engine), "defender");
+	snprintf(e[1].av_state, sizeof(e[1].av_state), "scanning off");
+	e[1].healthy_at = now - 90 * SEC;
+	e[1].off_at = now - 45 * SEC;
+	e[2] = e[1];
+	snprintf(e[2].agency, sizeof(e[2].agency), "minto");
+	e[2].first_seen = now - 60 * SEC;
+	e[2].last_seen = now - 30 * SEC;
+	e[2].day_events = 7;
+	snprintf(e[2].av_state, sizeof(e[2].av_state), "healthy");
+	e[2].healthy_at = now - 80 * SEC;
+	e[2].off_at = 0;
+	snprintf(e[2].channels, sizeof(e[2].channels), "Security");
+	e[3] = e[2];
+	snprintf(e[3].host, sizeof(e[3].host), "only-into");
+	CHECK(store_endpoint_put(st, e, 4) == 0);
+	CHECK(store_endpoint_refused_add(st, "mfrom", 3, 1) == 0);
+	CHECK(store_agency_set_computers(st, "mfrom", 5) == 0);
+	CHECK(store_agency_set_computers(st, "minto", 7) == 0);
+
+	/* a correlator holding the old code's endpoints */
+	ep = endpoints_new(&c);
+	CHECK(ep != NULL && endpoints_load(ep, st) == 0);
+	defender("only-from", 1000, now - 10 * SEC);
+	endpoints_event(ep, "mfrom", "gw9", &ev, now - 10 * SEC);
+
+	CHECK(store_agency_merge(st, "mfrom", "minto", &m) == 0);
+	CHECK_INT(m.endpoints, 2);
+	CHECK_INT(m.computers, 12);
+	CHECK(store_agency_computers(st, "minto", &n) == 0 && n == 12);
+	CHECK(store_agency_computers(st, "mfrom", &n) == 0 && n == -1);
+	CHECK(store_endpoint_refused_get(st, "minto", &over, &toolong) == 0);
+	CHECK(over == 3 && toolong == 1);
+	CHECK(stored(st, "minto", "only-from") != NULL);
+	CHECK(stored(st, "minto", "only-into") != NULL);
+	g = stored(st, "minto", "shared");
+	CHECK(g != NULL);
+	if (g != NULL) {
+		CHECK_INT(g->first_seen, now - 100 * SEC);
+		CHECK_INT(g->last_seen, now - 30 * SEC);
+		CHECK_INT(g->day_events, 12);
+		/* the later report: turned off 45 s ago, after healthy 80 s */
+		CHECK_STR(g->av_state, "scanning off");
+		CHECK_INT(g->healthy_at, now - 80 * SEC);
+		CHECK_INT(g->off_at, now - 45 * SEC);
+		CHECK_STR(g->channels, "Security");
+	}
+
+	CHECK_INT(rows_of(st, "mfrom"), 0);
+	/* its tick drops them, unwritten: the old code's rows stay gone */
+	CHECK(endpoints_tick(ep, st, now) >= 0);
+	CHECK(endpoints_sync(ep, st) == 0);
+	CHECK_INT(rows_of(st, "mfrom"), 0);
+	CHECK_INT(rows_of(st, "minto"), 3);
+	CHECK(store_endpoint_refused_get(st, "mfrom", &over, &toolong) == 0);
+	CHECK(over == 0 && toolong == 0);
+	endpoints_free(ep);
+}
+
+/* A Defender 1151 health report with its signature age in days. */
+static void
+sig_report(const char *host, const char *days, int64_t ts)
+{
+	int f;
+
+	defender(host, 1151, ts);
+	f = soc_field_intern("winlog.event_data.AV signature age", 34);
+	CHECK(f != SOC_F_NONE);
+	soc_event_set_cstr(&ev, f, days);
+}
+
 static void
 test_protection(void)
 {
-	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 100, 0.95 };
+	struct store_endpoint_conf c = { 3600 * SEC, 3600 * SEC, 100, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	struct store *st;
 	const struct store_endpoint *e;
@@ -303,6 +471,19 @@ test_protection(void)
 	soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.clamav");
 	soc_event_set_cstr(&ev, SOC_F_EVENT_ACTION, "av_update_failed");
 	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	/* signature age: a 1151 health report saying 12 days (over
+	 * endpoints.signature_max_age, 7 days); one saying 1; one whose
+	 * signatures a 2000 later updated; Defender's "none" (UINT_MAX) */
+	sig_report("pc-08", "12", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	sig_report("pc-09", "1", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	sig_report("pc-10", "30", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	defender("pc-10", 2000, T0 + SEC);
+	endpoints_event(ep, "aga", "gw1", &ev, T0 + SEC);
+	sig_report("pc-11", "4294967295", T0);
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
 	CHECK_INT(group(ep, st, 1), 0);
 
 #define PROT(h, want) do { \
@@ -325,6 +506,21 @@ test_protection(void)
 	CHECK(e != NULL && strcmp(e->engine, "clamav") == 0 &&
 	    strcmp(e->detect_name, "Eicar-Signature") == 0);
 	PROT("srv2", 0);
+	PROT("pc-08", 0);
+	CHECK(e != NULL && e->sig_at == T0 - 12 * 86400 * SEC &&
+	    strcmp(e->av_state, "healthy") == 0 &&
+	    store_endpoint_sig_old(e, &c, T0 + 10 * SEC));
+	PROT("pc-09", 1);
+	CHECK(e != NULL && e->sig_at == T0 - 86400 * SEC);
+	PROT("pc-10", 1);
+	CHECK(e != NULL && e->sig_at == T0 + SEC);
+	PROT("pc-11", 1);
+	CHECK(e != NULL && e->sig_at == 0);
+	/* with no bound (0), old signatures do not count */
+	e = stored(st, "aga", "pc-08");
+	c.sig_max_age_ns = 0;
+	CHECK(e != NULL && store_endpoint_protected(e, &c, T0 + 10 * SEC));
+	c.sig_max_age_ns = 7 * 86400 * SEC;
 	/* healthy, but longer ago than protection_within */
 	e = stored(st, "aga", "srv1");
 	CHECK(e != NULL && !store_endpoint_protected(e, &c, T0 + 7200 * SEC));
@@ -335,7 +531,7 @@ test_protection(void)
 static void
 test_silent(struct store *st)
 {
-	struct store_endpoint_conf c = { 60 * SEC, 3600 * SEC, 100, 0.95 };
+	struct store_endpoint_conf c = { 60 * SEC, 3600 * SEC, 100, 0.95, 7 * 86400 * SEC };
 	struct endpoints *ep = endpoints_new(&c);
 	const struct store_endpoint *e;
 	int64_t now = soc_now_ns();
@@ -494,7 +690,10 @@ main(void)
 	CHECK(store_agency_add(st, "aga", "A", "prov", now) == 0);
 	CHECK(store_agency_add(st, "agb", "B", NULL, now) == 0);
 	CHECK(store_agency_add(st, "agc", "C", NULL, now) == 0);
+	CHECK(store_agency_add(st, "agd", "D", NULL, now) == 0);
 	test_inventory(st);
+	test_cadence(st);
+	test_merge(st);
 	test_protection();
 	test_silent(st);
 	test_store_side(st);

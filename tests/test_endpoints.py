@@ -334,6 +334,24 @@ def phase1(env):
           page.count("100% / 40%") == 2 and 'stroke="#dc2626"' in page,
           "the leadership report: computers reporting / protected for aga"
           " and prov, the 100% line")
+
+    # Defender's signature age: pc-04's health report says 12 days (over
+    # endpoints.signature_max_age, 7d), pc-05's 1 day
+    env.send("gw1", [nx("pc-04.aga.local", 1151, **{"AV signature age": "12"}),
+                     nx("pc-05.aga.local", 1151, **{"AV signature age": "1"})])
+    wait_until(lambda: env.ep("aga", "pc-04.aga.local") and
+               env.ep("aga", "pc-05.aga.local"), "pc-04 and pc-05", 60)
+    p4 = (env.ep("aga", "pc-04.aga.local") or {}).get("protection", {})
+    check(p4.get("protected") is False and p4.get("state") == "healthy" and
+          p4.get("signatures_at"),
+          f"pc-04 healthy but signatures 12 days old: not protected: {p4}")
+    p5 = (env.ep("aga", "pc-05.aga.local") or {}).get("protection", {})
+    check(p5.get("protected") is True and p5.get("signatures_at"),
+          f"pc-05's signatures 1 day old: protected: {p5}")
+    show = env.ctl("endpoint", "show", "pc-04.aga.local").stdout
+    check("NO: signatures 12 days old (defender)" in show and
+          "over endpoints.signature_max_age" in show,
+          f"`endpoint show` says the signatures' age: {show}")
     return True
 
 
@@ -346,7 +364,7 @@ def phase2(env):
     def silent():
         return {e["host"]: e for e in env.endpoints("--agency", "aga")
                 if e.get("silent_incident_at")}
-    got = wait_until(lambda: len(silent()) == 5, "every aga endpoint raised"
+    got = wait_until(lambda: len(silent()) == 7, "every aga endpoint raised"
                      " soc-endpoint-silent", 60)
     check(bool(got), "silent endpoints marked")
     con = sqlite3.connect(env.db, timeout=10)
@@ -356,7 +374,8 @@ def phase2(env):
     con.close()
     keys = [r[1] for r in rows if r[0] == "aga"]
     check(keys == sorted("host.id=" + h for h in ("gw1", "pc-01.aga.local",
-          "pc-02.aga.local", "pc-03.aga.local", "web1")),
+          "pc-02.aga.local", "pc-03.aga.local", "pc-04.aga.local",
+          "pc-05.aga.local", "web1")),
           f"one incident per silent aga endpoint: {keys}")
     check(all(r[2] == 1 for r in rows), "each raised once")
     check(len([r for r in rows if r[0] == "agb"]) == QUOTA,

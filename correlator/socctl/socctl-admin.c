@@ -309,20 +309,28 @@ cmd_agency_merge(struct ctx *c, int argc, char **argv)
 	const char *into = NULL;
 	const struct optspec spec[] = { { "into", &into, NULL }, { NULL, NULL, NULL } };
 	struct store_merge m;
-	char note[512];
+	char note[640], comp[128];
 	int rc;
 
 	if (args(c, argc, argv, spec, 1, 1) < 0 || need(c, into, "--into CODE") == -1 ||
 	    db_open(c) == -1 || store_begin(c->st) == -1)
 		return c->st ? db_fail(c) : 1;
 	rc = store_agency_merge(c->st, argv[1], into, &m);
+	/* the declared computers add up: the operator checks the sum */
+	if (m.computers < 0)
+		snprintf(comp, sizeof(comp), "no computers declared");
+	else
+		snprintf(comp, sizeof(comp), "%s declares %lld computers (both"
+		    " added; `socctl agency set %s --computers N` to correct)",
+		    into, (long long)m.computers, into);
 	snprintf(note, sizeof(note), "%s merged into %s: %llu sensors, %llu"
 	    " systems, %llu incidents, %llu responders, %llu assessments,"
-	    " %llu sub-agencies moved; %s removed", argv[1], into,
+	    " %llu sub-agencies, %llu endpoints moved; %s removed; %s",
+	    argv[1], into,
 	    (unsigned long long)m.sensors, (unsigned long long)m.systems,
 	    (unsigned long long)m.incidents, (unsigned long long)m.responders,
 	    (unsigned long long)m.assessments, (unsigned long long)m.children,
-	    argv[1]);
+	    (unsigned long long)m.endpoints, argv[1], comp);
 	if (db_audit_commit(c, rc, "agency merged", note) != 0)
 		return 1;
 	printf("%s\n", note);

@@ -82,6 +82,10 @@ row_judge(struct ep_ctx *x, const struct store_endpoint *e, struct ep_row *r)
 	else if (e->off_at > e->healthy_at)
 		snprintf(r->prot, sizeof(r->prot), "NO: %s (%s)", e->av_state,
 		    e->engine);
+	else if (store_endpoint_sig_old(e, &x->conf, x->c->now))
+		snprintf(r->prot, sizeof(r->prot), "NO: signatures %lld days old"
+		    " (%s)", (long long)((x->c->now - e->sig_at) / EP_DAY_NS),
+		    e->engine);
 	else {
 		store_age_format(x->c->now - e->healthy_at, age, sizeof(age));
 		snprintf(r->prot, sizeof(r->prot), "NO: healthy %s ago (%s)",
@@ -174,6 +178,13 @@ get_silent(struct ctx *c, const void *row, struct cell *v)
 }
 
 static void
+get_sig(struct ctx *c, const void *row, struct cell *v)
+{
+	(void)c;
+	get_time_or_null(row, EPR(e.sig_at), v);
+}
+
+static void
 get_last_event(struct ctx *c, const void *row, struct cell *v)
 {
 	(void)c;
@@ -204,6 +215,7 @@ static const struct col ep_cols[] = {
 	{ "protection.detection_at", NULL, 0, COL_TIME, 0, 0, get_detect },
 	{ "protection.detection", NULL, 0, COL_STR, COL_NULLEMPTY,
 	  EPR(detect), NULL },
+	{ "protection.signatures_at", NULL, 0, COL_TIME, 0, 0, get_sig },
 	{ "silent_incident_at", NULL, 0, COL_TIME, 0, 0, get_silent },
 };
 
@@ -397,6 +409,13 @@ cmd_endpoint_show(struct ctx *c, int argc, char **argv)
 		if (r->e.off_at > 0) {
 			time_human(c, r->e.off_at, t3, sizeof(t3));
 			printf("  off        %s (%s)\n", t3, r->e.av_state);
+		}
+		if (r->e.sig_at > 0) {
+			time_human(c, r->e.sig_at, t3, sizeof(t3));
+			printf("  signatures %s (%lld days old%s)\n", t3,
+			    (long long)((c->now - r->e.sig_at) / EP_DAY_NS),
+			    store_endpoint_sig_old(&r->e, &x.conf, c->now) ?
+			    ", over endpoints.signature_max_age" : "");
 		}
 		if (r->e.detect_at > 0) {
 			time_human(c, r->e.detect_at, t3, sizeof(t3));

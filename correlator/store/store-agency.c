@@ -3,7 +3,8 @@
  * it under another parent (or to the root), and merging one agency into
  * another, as the 2025 merger of Đắk Nông into Lâm Đồng did.  A merger
  * moves everything the old code owns (sensors, information systems,
- * incidents, responders, assessments, sub-agencies) to the new code in
+ * incidents, responders, assessments, sub-agencies, endpoints and the
+ * computers it declared: store_endpoint_merge()) to the new code in
  * one transaction and removes the old code, so its incidents are found
  * under the new one from then on.  The caller (socctl) writes the audit
  * row in the same transaction.
@@ -161,6 +162,7 @@ store_agency_merge(struct store *st, const char *from, const char *into,
 	int own;
 
 	memset(&m, 0, sizeof(m));
+	m.computers = -1;
 	if (n != NULL)
 		memset(n, 0, sizeof(*n));
 	if (strcmp(from, into) == 0) {
@@ -180,6 +182,8 @@ store_agency_merge(struct store *st, const char *from, const char *into,
 	    run2(st, S_AG_MV_ASSESS, from, into, &m.assessments, "merge") == -1 ||
 	    run2(st, S_AG_LIFT, from, into, NULL, "merge") == -1 ||
 	    run2(st, S_AG_MV_CHILDREN, from, into, &m.children, "merge") == -1 ||
+	    store_endpoint_merge(st, from, into, &m.endpoints,
+	    &m.computers) == -1 ||
 	    run2(st, S_AG_DELETE, from, NULL, NULL, "merge") == -1)
 		return store_tx_leave(st, own, -1);
 	m.responders += dup;	/* already on record for the new code */

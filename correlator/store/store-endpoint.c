@@ -32,7 +32,7 @@ prep(struct store *st, const char *sql)
 
 #define EP_COLS	"agency, host, os, channels, first_seen, last_seen," \
 	" last_event, day, day_events, prev_events, engine, av_state," \
-	" healthy_at, off_at, detect_at, detect_name, silent_at"
+	" healthy_at, off_at, detect_at, detect_name, silent_at, sig_at"
 
 int
 store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
@@ -47,7 +47,7 @@ store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 		return -1;
 	if ((s = prep(st, "INSERT OR REPLACE INTO endpoints (" EP_COLS ")"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17)")) == NULL)
+	    " ?14, ?15, ?16, ?17, ?18)")) == NULL)
 		return store_tx_leave(st, own, -1);
 	for (i = 0; i < n && rc == 0; i++, e++) {
 		bind_str(s, 1, e->agency);
@@ -67,6 +67,7 @@ store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 		sqlite3_bind_int64(s, 15, e->detect_at);
 		bind_str(s, 16, e->detect_name);
 		sqlite3_bind_int64(s, 17, e->silent_at);
+		sqlite3_bind_int64(s, 18, e->sig_at);
 		rc = store_exec(st, s, "endpoints");
 	}
 	sqlite3_finalize(s);
@@ -135,6 +136,7 @@ store_endpoint_foreach(struct store *st, const char *const *agencies,
 		e.detect_at = sqlite3_column_int64(s, 14);
 		col_copy(s, 15, e.detect_name, sizeof(e.detect_name));
 		e.silent_at = sqlite3_column_int64(s, 16);
+		e.sig_at = sqlite3_column_int64(s, 17);
 		if ((ret = fn(arg, &e)) != 0)
 			break;
 	}
@@ -153,9 +155,10 @@ store_endpoint_conf_put(struct store *st, const struct store_endpoint_conf *c)
 	int rc;
 
 	if ((s = prep(st, "INSERT OR REPLACE INTO endpoint_conf (id,"
-	    " stale_after, protection_within, max_per_agency, min_share)"
-	    " VALUES (1, ?1, ?2, ?3, ?4)")) == NULL)
+	    " stale_after, protection_within, max_per_agency, min_share,"
+	    " signature_max_age) VALUES (1, ?1, ?2, ?3, ?4, ?5)")) == NULL)
 		return -1;
+	sqlite3_bind_int64(s, 5, c->sig_max_age_ns);
 	sqlite3_bind_int64(s, 1, c->stale_after_ns);
 	sqlite3_bind_int64(s, 2, c->protection_within_ns);
 	sqlite3_bind_int64(s, 3, c->max_per_agency);
@@ -175,14 +178,17 @@ store_endpoint_conf_get(struct store *st, struct store_endpoint_conf *c)
 	c->protection_within_ns = STORE_EP_PROTECTION_DEFAULT;
 	c->max_per_agency = STORE_EP_MAX_DEFAULT;
 	c->min_share = STORE_EP_MIN_SHARE_DEFAULT;
+	c->sig_max_age_ns = STORE_EP_SIG_AGE_DEFAULT;
 	if ((s = prep(st, "SELECT stale_after, protection_within,"
-	    " max_per_agency, min_share FROM endpoint_conf WHERE id = 1")) == NULL)
+	    " max_per_agency, min_share, signature_max_age FROM endpoint_conf"
+	    " WHERE id = 1")) == NULL)
 		return -1;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		c->stale_after_ns = sqlite3_column_int64(s, 0);
 		c->protection_within_ns = sqlite3_column_int64(s, 1);
 		c->max_per_agency = sqlite3_column_int64(s, 2);
 		c->min_share = sqlite3_column_double(s, 3);
+		c->sig_max_age_ns = sqlite3_column_int64(s, 4);
 	} else if (rc != SQLITE_DONE) {
 		store_sqlerr(st, "endpoint settings");
 		sqlite3_finalize(s);
@@ -239,12 +245,20 @@ store_endpoint_refused_get(struct store *st, const char *agency,
 }
 
 int
+store_endpoint_sig_old(const struct store_endpoint *e,
+    const struct store_endpoint_conf *c, int64_t now_ns)
+{
+	return e->sig_at > 0 && c->sig_max_age_ns > 0 &&
+	    now_ns - e->sig_at > c->sig_max_age_ns;
+}
+
+int
 store_endpoint_protected(const struct store_endpoint *e,
     const struct store_endpoint_conf *c, int64_t now_ns)
 {
 	return e->healthy_at > 0 &&
 	    now_ns - e->healthy_at <= c->protection_within_ns &&
-	    e->healthy_at > e->off_at;
+	    e->healthy_at > e->off_at && !store_endpoint_sig_old(e, c, now_ns);
 }
 
 int
@@ -314,4 +328,90 @@ store_endpoint_totals(struct store *st, uint64_t *held, uint64_t *over_quota,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * `socctl agency merge FROM --into INTO`: FROM's endpoints become INTO's.
+ * A host both inventories hold becomes one: first seen the earlier, last
+ * seen and the event times the later, the day's counts added (the later
+ * day's when they differ), the protection state and the detection of
+ * the later report, the longer channel list, the OS and the silent mark
+ * of the one seen last.  The refusal counts add up; the declared
+ * computers add up (an agency that declared none counts 0; *computers:
+ * INTO's number after, -1 when neither declared).  In the caller's
+ * transaction.
+ */
+int
+store_endpoint_merge(struct store *st, const char *from, const char *into,
+    uint64_t *moved, int64_t *computers)
+{
+	static const char *const sql[] = {
+		"INSERT INTO endpoints (" EP_COLS ") SELECT ?2, host, os,"
+		" channels, first_seen, last_seen, last_event, day, day_events,"
+		" prev_events, engine, av_state, healthy_at, off_at, detect_at,"
+		" detect_name, silent_at, sig_at FROM endpoints WHERE"
+		" agency = ?1"
+		" ON CONFLICT (agency, host) DO UPDATE SET"
+		" os = CASE WHEN (excluded.last_seen > last_seen AND"
+		"  excluded.os <> '') OR os = '' THEN excluded.os ELSE os END,"
+		" channels = CASE WHEN length(excluded.channels) >"
+		"  length(channels) THEN excluded.channels ELSE channels END,"
+		" first_seen = min(first_seen, excluded.first_seen),"
+		" last_seen = max(last_seen, excluded.last_seen),"
+		" last_event = max(last_event, excluded.last_event),"
+		" day_events = CASE WHEN excluded.day = day THEN day_events +"
+		"  excluded.day_events WHEN excluded.day > day THEN"
+		"  excluded.day_events ELSE day_events END,"
+		" prev_events = CASE WHEN excluded.day = day THEN prev_events +"
+		"  excluded.prev_events WHEN excluded.day > day THEN"
+		"  excluded.prev_events ELSE prev_events END,"
+		" day = max(day, excluded.day),"
+		" engine = CASE WHEN max(excluded.healthy_at, excluded.off_at) >"
+		"  max(healthy_at, off_at) THEN excluded.engine ELSE engine END,"
+		" av_state = CASE WHEN max(excluded.healthy_at, excluded.off_at) >"
+		"  max(healthy_at, off_at) THEN excluded.av_state ELSE av_state"
+		"  END,"
+		" healthy_at = max(healthy_at, excluded.healthy_at),"
+		" off_at = max(off_at, excluded.off_at),"
+		" detect_name = CASE WHEN excluded.detect_at > detect_at THEN"
+		"  excluded.detect_name ELSE detect_name END,"
+		" detect_at = max(detect_at, excluded.detect_at),"
+		" silent_at = CASE WHEN excluded.last_seen > last_seen THEN"
+		"  excluded.silent_at ELSE silent_at END,"
+		" sig_at = max(sig_at, excluded.sig_at)",
+		"DELETE FROM endpoints WHERE agency = ?1",
+		"INSERT INTO endpoint_refused (agency, over_quota, too_long)"
+		" SELECT ?2, over_quota, too_long FROM endpoint_refused WHERE"
+		" agency = ?1 ON CONFLICT (agency) DO UPDATE SET"
+		" over_quota = over_quota + excluded.over_quota,"
+		" too_long = too_long + excluded.too_long",
+		"DELETE FROM endpoint_refused WHERE agency = ?1",
+		"INSERT INTO agency_computers (agency, computers) SELECT ?2,"
+		" computers FROM agency_computers WHERE agency = ?1"
+		" ON CONFLICT (agency) DO UPDATE SET"
+		" computers = computers + excluded.computers",
+		"DELETE FROM agency_computers WHERE agency = ?1",
+	};
+	sqlite3_stmt *s;
+	size_t i;
+	int own, rc = 0;
+
+	*moved = 0;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == 0; i++) {
+		if ((s = prep(st, sql[i])) == NULL) {
+			rc = -1;
+			break;
+		}
+		bind_str(s, 1, from);
+		bind_str(s, 2, into);
+		rc = store_exec(st, s, "merge endpoints");
+		if (rc == 0 && i == 1)
+			*moved = (uint64_t)sqlite3_changes(st->db);
+		sqlite3_finalize(s);
+	}
+	if (rc == 0)
+		rc = store_agency_computers(st, into, computers);
+	return store_tx_leave(st, own, rc);
 }

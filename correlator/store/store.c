@@ -661,6 +661,17 @@ static const char schema_v16_intel_push[] =
 	") WITHOUT ROWID;";
 
 /*
+ * Endpoints' signature age (issue 18): when a computer's antivirus
+ * signatures were last known current (Defender's 2000 at its time, a
+ * 1151 health report's time minus the signature age it carries), and
+ * the bound the correlator runs with (endpoints.signature_max_age).
+ */
+static const char schema_v17_ep_signatures[] =
+	"ALTER TABLE endpoints ADD COLUMN sig_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE endpoint_conf ADD COLUMN signature_max_age INTEGER NOT"
+	" NULL DEFAULT 604800000000000;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -683,6 +694,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v14_notify,	/* 13 -> 14: contacts, notification outbox */
 	schema_v15_archive_health, /* 14 -> 15: the archive paused */
 	schema_v16_intel_push,	/* 15 -> 16: sets pushed down, acks, sightings */
+	schema_v17_ep_signatures, /* 16 -> 17: endpoints' signature age */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	16	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	17	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -664,6 +664,8 @@ int	store_agency_move(struct store *st, const char *code, const char *parent);
 struct store_merge {
 	uint64_t	 sensors, systems, incidents, responders, assessments;
 	uint64_t	 children;
+	uint64_t	 endpoints;	/* the old code's, now the new one's */
+	int64_t		 computers;	/* the new code declares; -1 none */
 };
 int	store_agency_merge(struct store *st, const char *from, const char *into,
 	    struct store_merge *n);
@@ -796,23 +798,28 @@ int	store_incident_overdue(struct store *st, int64_t id, int64_t now_ns);
 #define STORE_EP_CHANNELS	160	/* bytes of the channel list */
 struct store_endpoint {
 	char		agency[64];
-	char		host[STORE_EP_HOST_MAX + 1];	/* host.id, or the
-						   lower-cased name */
-	char		os[16];		/* windows, linux, "" unknown */
-	char		channels[STORE_EP_CHANNELS];	/* comma-separated */
+	/* the times and counts first: an event touches them, and a lookup
+	 * among 10,000 entries then costs fewer cache lines */
 	int64_t		first_seen;	/* receive time, ns */
 	int64_t		last_seen;
 	int64_t		last_event;	/* the latest event's own time */
 	int64_t		day;		/* UTC day of last_seen (days since 1970) */
 	uint64_t	day_events;	/* events received that day */
 	uint64_t	prev_events;	/* ... the day before it */
-	char		engine[16];	/* defender, clamav, "" none seen */
-	char		av_state[48];	/* the latest state in words */
 	int64_t		healthy_at;	/* an engine last said healthy */
 	int64_t		off_at;		/* ... turned off or failing */
 	int64_t		detect_at;	/* the latest detection */
-	char		detect_name[96];	/* its threat name */
 	int64_t		silent_at;	/* soc-endpoint-silent raised; 0 armed */
+	int64_t		sig_at;		/* its signatures were current (a
+					   Defender 2000's time, a 1151's
+					   minus its age); 0 unknown */
+	char		host[STORE_EP_HOST_MAX + 1];	/* host.id, or the
+						   lower-cased name */
+	char		os[16];		/* windows, linux, "" unknown */
+	char		channels[STORE_EP_CHANNELS];	/* comma-separated */
+	char		engine[16];	/* defender, clamav, "" none seen */
+	char		av_state[48];	/* the latest state in words */
+	char		detect_name[96];	/* its threat name */
 };
 /* The settings the correlator runs with (written at its start). */
 struct store_endpoint_conf {
@@ -820,6 +827,8 @@ struct store_endpoint_conf {
 	int64_t		protection_within_ns;	/* endpoints.protection_within */
 	int64_t		max_per_agency;		/* endpoints.max_per_agency */
 	double		min_share;		/* coverage.endpoints_min_share */
+	int64_t		sig_max_age_ns;		/* endpoints.signature_max_age;
+						   0 no bound */
 };
 typedef int (*store_endpoint_fn)(void *arg, const struct store_endpoint *e);
 /* Insert or replace n endpoints (inside the caller's transaction, or in
@@ -844,6 +853,13 @@ int	store_endpoint_totals(struct store *st, uint64_t *held,
 	    uint64_t *over_quota, uint64_t *too_long);
 /* Whether e is protected at now: an engine said healthy within
  * protection_within and was not turned off since. */
+/* FROM's endpoints, refusal counts and declared computers to INTO (in
+ * the merger's transaction): store-endpoint.c says how two become one. */
+int	store_endpoint_merge(struct store *st, const char *from,
+	    const char *into, uint64_t *moved, int64_t *computers);
+/* Signatures known and older than endpoints.signature_max_age. */
+int	store_endpoint_sig_old(const struct store_endpoint *e,
+	    const struct store_endpoint_conf *c, int64_t now_ns);
 int	store_endpoint_protected(const struct store_endpoint *e,
 	    const struct store_endpoint_conf *c, int64_t now_ns);
 /* Declared computers of an agency: -1 when none is declared. */
@@ -855,6 +871,7 @@ int	store_agency_computers(struct store *st, const char *code,
 #define STORE_EP_PROTECTION_DEFAULT	(24 * 3600 * 1000000000LL)
 #define STORE_EP_MAX_DEFAULT		50000
 #define STORE_EP_MIN_SHARE_DEFAULT	0.95
+#define STORE_EP_SIG_AGE_DEFAULT	(7 * 86400 * 1000000000LL)
 
 /*
  * The archive's committed position (store-archive.c): get it at start

@@ -271,7 +271,7 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "before: each frame synced before its commit; parallel: beside"
 	  " it (faster; a power failure may lose the last frame)" },
 	{ .name = "archive.level", .type = CONF_INT, .dst = &C.archive_level,
-	  .min = -7, .max = 19, .def = "3",
+	  .min = -7, .max = 19, .def = "1",
 	  .help = "zstd compression level of the archive" },
 	{ .flag = "test", .letter = 't', .action = CONF_ACT_TEST,
 	  .help = "load the config, the keys and the rules, then exit" },

@@ -2,7 +2,7 @@
  * bench/archive: the archive's costs in one process (libarchive, as the
  * daemon and socctl run it).
  *
- *   archive [-l LEVEL[,LEVEL...]] [EVENTS] [SEGMENTS] [DIR]
+ *   archive [-c] [-l LEVEL[,LEVEL...]] [EVENTS] [SEGMENTS] [DIR]
  *
  * 1. bytes per event stored for flows, DNS answers and sshd lines
  *    (200,000 of each, groups of 1,000 events per frame as ingest writes)
@@ -16,7 +16,9 @@
  *    be 100,000 fdatasyncs); then a search by one IP using the segment
  *    indexes (time, segments skipped), and an unindexed --text search
  *    that matches nothing, scanning every event (events/s on one core).
- *    It needs about 40 bytes of disk per event (4 GB for 100,000,000).
+ *    It needs about 40 bytes of disk per event (4 GB for 100,000,000),
+ *    removed at the end.  -c: the files are dropped from the page cache
+ *    before each search, so the searches read the disk.
  * Targets (issue 20): 100,000,000 events searched by IP in <= 5 s; text
  * scan >= 2,000,000 events/s per core.
  */

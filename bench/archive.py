@@ -15,10 +15,13 @@ median per event of each, on and off, is the cost that noise moves
 least.  --level and --sync set archive.level and archive.sync (default:
 the correlator's defaults).  --compare LEVEL:SYNC[,...] adds archive-on variants to every
 round (e.g. --compare 3:before,1:before,-1:parallel), each with its own
-best rate, loss and CPU.
+best rate, loss and CPU.  --base OTHER_BUILD adds the archive on with
+the defaults of another build (the code before a change), so before and
+after are measured in the same rounds.
 
 usage: archive.py BUILD [--lines N] [--rounds N] [--level L]
                   [--sync before|parallel] [--compare LEVEL:SYNC,...]
+                  [--base OTHER_BUILD]
 """
 import argparse
 import os
@@ -93,19 +96,22 @@ def main():
     ap.add_argument("--level", type=int, default=None)
     ap.add_argument("--sync", default=None, choices=("before", "parallel"))
     ap.add_argument("--compare", default="")
+    ap.add_argument("--base", default=None)
     a = ap.parse_args()
     build = os.path.abspath(a.build)
-    # the variants: off, then archive on with each (level, sync)
-    variants = [None, (a.level, a.sync)]
+    # the variants: off, then archive on with each (build, level, sync)
+    variants = [None, (build, a.level, a.sync)]
     for v in filter(None, a.compare.split(",")):
         lv, _, sy = v.partition(":")
         if sy not in ("before", "parallel"):
             ap.error(f"--compare {v}: LEVEL:before or LEVEL:parallel")
-        if (int(lv), sy) not in variants:
-            variants.append((int(lv), sy))
-    name = {v: "off" if v is None else "on level " +
-            ("default" if v[0] is None else str(v[0])) + " sync " +
-            (v[1] or "default") for v in variants}
+        if (build, int(lv), sy) not in variants:
+            variants.append((build, int(lv), sy))
+    if a.base:
+        variants.append((os.path.abspath(a.base), None, None))
+    name = {v: "off" if v is None else ("base " if v[0] != build else "") +
+            "on level " + ("default" if v[1] is None else str(v[1])) +
+            " sync " + (v[2] or "default") for v in variants}
     tmp = tempfile.mkdtemp(prefix="soc-bench-archive.")
     try:
         log = os.path.join(tmp, "sshd.log")
@@ -117,10 +123,11 @@ def main():
         ok = True
         for r in range(a.rounds):
             for v in variants:
-                rate, good, sz, us, enc = run(build, tmp, log, a.lines,
-                                              v is not None, *(v or (None, None)))
+                b, lv, sy = v or (build, None, None)
+                rate, good, sz, us, enc = run(b, tmp, log, a.lines,
+                                              v is not None, lv, sy)
                 ok = ok and good
-                print(f"  round {r + 1} {name[v]:24} {rate:10.0f} events/s;"
+                print(f"  round {r + 1} {name[v]:34} {rate:10.0f} events/s;"
                       f" correlator CPU {us:5.2f} us/event (encoder"
                       f" {enc:4.2f}){'' if good else '  LOSS'}", flush=True)
                 best[v] = max(best[v], rate)
@@ -131,12 +138,12 @@ def main():
         coff = statistics.median(cpus[None])
         print(f"bench/archive.py: {a.lines} sshd lines, shipped rules, best of"
               f" {a.rounds} rounds; CPU: median of the correlator's us/event")
-        print(f"  {'off':24} {off:10.0f} events/s;"
+        print(f"  {'off':34} {off:10.0f} events/s;"
               f" CPU {coff:5.2f} us/event")
         for v in variants[1:]:
             loss = 100.0 * (1 - best[v] / off) if off else 0
             c = statistics.median(cpus[v])
-            print(f"  {name[v]:24} {best[v]:10.0f} events/s: {loss:5.1f}% lost"
+            print(f"  {name[v]:34} {best[v]:10.0f} events/s: {loss:5.1f}% lost"
                   f" (target <= 15%); CPU {c:5.2f} us/event"
                   f" (+{100.0 * (c / coff - 1) if coff else 0:.0f}%, encoder"
                   f" {statistics.median(encs[v]):4.2f});"

@@ -2,15 +2,23 @@
  * bench/archive: the archive's costs in one process (libarchive, as the
  * daemon and socctl run it).
  *
- *   archive [EVENTS] [SEGMENTS] [DIR]
+ *   archive [-c] [-l LEVEL[,LEVEL...]] [EVENTS] [SEGMENTS] [DIR]
  *
  * 1. bytes per event stored for flows, DNS answers and sshd lines
- *    (200,000 of each, groups of 1,000 events per frame as ingest writes);
+ *    (200,000 of each, groups of 1,000 events per frame as ingest writes)
+ *    at each zstd LEVEL (default: the writer's, archive.level), and the
+ *    CPU the writer spends per event on all its threads (the copy here;
+ *    decode, index, JSON, zstd on its encoder thread);
  * 2. EVENTS mixed events (default 2,000,000) spread over SEGMENTS hourly
- *    segments (default 720: a month), from 1,000,000 addresses; then a
- *    search by one IP using the segment indexes (time, segments skipped),
- *    and an unindexed --text search that matches nothing, scanning every
- *    event (events/s on one core).
+ *    segments (default 720: a month), from 1,000,000 addresses, at the
+ *    first LEVEL, in groups of MONTH_GROUP events (each group's frame
+ *    is written and synced: 100,000,000 events in groups of 1,000 would
+ *    be 100,000 fdatasyncs); then a search by one IP using the segment
+ *    indexes (time, segments skipped), and an unindexed --text search
+ *    that matches nothing, scanning every event (events/s on one core).
+ *    It needs about 40 bytes of disk per event (4 GB for 100,000,000),
+ *    removed at the end.  -c: the files are dropped from the page cache
+ *    before each search, so the searches read the disk.
  * Targets (issue 20): 100,000,000 events searched by IP in <= 5 s; text
  * scan >= 2,000,000 events/s per core.
  */
@@ -29,6 +37,8 @@
 
 #define T0	1796000000000000000LL
 #define GROUP	1000
+#define MONTH_GROUP	20000
+#define LEVELS_MAX	16
 
 static struct soc_event ev;
 static struct soc_sbuf js;
@@ -45,12 +55,25 @@ next(void)
 }
 
 static double
-now_s(void)
+clock_s(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/* CPU time of the process: every thread, the writer's encoder included */
+static double
+cpu_s(void)
+{
+	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static void
@@ -61,9 +84,9 @@ ip4(int f, uint32_t a)
 	soc_event_set_ip(&ev, f, &ip);
 }
 
-/* kind 0 flow, 1 DNS, 2 sshd; addr the source. */
+/* kind 0 flow, 1 DNS, 2 sshd; addr the source; json: its size wanted. */
 static void
-make(int kind, int64_t ts, uint32_t addr)
+make(int kind, int64_t ts, uint32_t addr, int json)
 {
 	char b[160];
 
@@ -121,8 +144,10 @@ make(int kind, int64_t ts, uint32_t addr)
 		soc_event_set_cstr(&ev, SOC_F_MESSAGE, b);
 		break;
 	}
-	soc_sbuf_reset(&js);
-	soc_json_event(&js, &ev);
+	if (json) {
+		soc_sbuf_reset(&js);
+		soc_json_event(&js, &ev);
+	}
 	soc_wire_begin(&wb, SOC_WIRE_EVENTS, 0);
 	soc_wire_add_event(&wb, &ev);
 }
@@ -154,47 +179,69 @@ rmdir_all(const char *d)
 		fprintf(stderr, "could not remove %s\n", d);
 }
 
+static struct archive_writer *
+writer(const char *d, int level)
+{
+	struct archive_writer *w;
+	char err[256];
+
+	if ((w = archive_writer_open(d, "", 0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	if (level != INT32_MIN)
+		archive_writer_set_level(w, level);
+	return w;
+}
+
+/* level: INT32_MIN for the writer's default */
 static void
-per_kind(const char *base)
+per_kind(const char *base, int level)
 {
 	static const char *const name[] = { "flow", "DNS", "sshd" };
-	char d[600], err[256];
+	char d[600], lv[32];
 	const int n = 200000;
 
+	if (level == INT32_MIN)
+		snprintf(lv, sizeof(lv), "default");
+	else
+		snprintf(lv, sizeof(lv), "%d", level);
 	for (int k = 0; k < 3; k++) {
 		struct archive_writer *w;
 		uint64_t json = 0;
-		double t, tg;
+		double t, c, cg;
 
-		/* the events alone (made and JSON-encoded), to subtract */
-		tg = now_s();
+		/* the JSON's size; then the events alone, made, to subtract */
+		for (int i = 0; i < n / 10; i++) {
+			make(k, T0 + i * 1000000LL, 0xc6336400u | (uint32_t)(next() % 65536), 1);
+			json += js.len + 1;
+		}
+		cg = cpu_s();
 		for (int i = 0; i < n; i++)
-			make(k, T0 + i * 1000000LL, 0xc6336400u | (uint32_t)(next() % 65536));
-		tg = now_s() - tg;
+			make(k, T0 + i * 1000000LL, 0xc6336400u | (uint32_t)(next() % 65536), 0);
+		cg = cpu_s() - cg;
 
 		snprintf(d, sizeof(d), "%s/kind%d", base, k);
-		if ((w = archive_writer_open(d, "", 0, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "%s\n", err);
-			exit(1);
-		}
+		w = writer(d, level);
 		archive_writer_begin(w, soc_now_ns());
 		t = now_s();
+		c = cpu_s();
 		for (int i = 0; i < n; i++) {
-			make(k, T0 + i * 1000000LL, 0xc6336400u | (uint32_t)(next() % 65536));
-			json += js.len + 1;
+			make(k, T0 + i * 1000000LL, 0xc6336400u | (uint32_t)(next() % 65536), 0);
 			add_one(w);
 			if ((i + 1) % GROUP == 0)
 				commit(w);
 		}
 		commit(w);
+		c = cpu_s() - c;
 		t = now_s() - t;
-		printf("  %-5s %6.1f bytes/event stored (JSON %5.1f, zstd ratio %.1f);"
-		    " %.2f us/event of wall time beyond making the event (the copy"
-		    " here; decode, index, JSON, zstd on the encoder thread; write"
-		    " and fdatasync per %d)\n",
-		    name[k], (double)archive_writer_stats(w)->bytes / n,
-		    (double)json / n, (double)json / archive_writer_stats(w)->bytes,
-		    (t - tg) * 1e6 / n, GROUP);
+		printf("  level %-7s %-5s %5.1f bytes/event stored (JSON %5.1f,"
+		    " zstd ratio %4.1f); writer CPU %.2f us/event (all threads);"
+		    " wall %.2f us/event with a write and fdatasync per %d\n",
+		    lv, name[k], (double)archive_writer_stats(w)->bytes / n,
+		    (double)json * 10 / n, (double)json * 10 /
+		    archive_writer_stats(w)->bytes, (c - cg) * 1e6 / n,
+		    t * 1e6 / n - cg * 1e6 / n, GROUP);
 		archive_writer_close(w);
 		rmdir_all(d);
 	}
@@ -209,64 +256,128 @@ count(void *arg, const char *line, size_t len, int64_t ts,
 	return 0;
 }
 
+/* The month's files out of the page cache: the search reads the disk. */
+static void
+uncache(const char *d)
+{
+	char cmd[700];
+
+	/* dd's nocache flag: posix_fadvise(DONTNEED) on each file, ours only */
+	snprintf(cmd, sizeof(cmd), "for f in '%s'/*; do dd if=\"$f\" iflag=nocache"
+	    " count=0 status=none; done", d);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not drop %s from the page cache\n", d);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: archive [-c] [-l LEVEL[,LEVEL...]] [EVENTS]"
+	    " [SEGMENTS] [DIR]\n");
+	exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
-	long long events = argc > 1 ? atoll(argv[1]) : 2000000;
-	long long segs = argc > 2 ? atoll(argv[2]) : 720;
-	char base[512], d[600], err[256];
+	long long events = 2000000, segs = 720;
+	char base[512], d[600], err[256], *p, *e;
 	struct archive_writer *w;
 	struct archive_query q = { 0 };
 	struct archive_rstats rs = { 0 };
 	const char *words[1] = { "zzqq-nowhere" };
 	uint64_t found = 0, per;
 	uint32_t want = 0;
-	double t;
+	int levels[LEVELS_MAX] = { INT32_MIN }, nlevels = 1, cold = 0, ch;
+	double t, c;
 
-	if (argc > 3)
-		snprintf(base, sizeof(base), "%s", argv[3]);
+	while ((ch = getopt(argc, argv, "cl:")) != -1)
+		switch (ch) {
+		case 'c':
+			cold = 1;
+			break;
+		case 'l':
+			nlevels = 0;
+			for (p = optarg; *p != '\0' && nlevels < LEVELS_MAX; p = e) {
+				levels[nlevels++] = (int)strtol(p, &e, 10);
+				if (e == p || levels[nlevels - 1] < -7 ||
+				    levels[nlevels - 1] > 19 || (*e != ',' &&
+				    *e != '\0'))
+					usage();
+				if (*e == ',')
+					e++;
+			}
+			if (nlevels == 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0)
+		events = atoll(argv[0]);
+	if (argc > 1)
+		segs = atoll(argv[1]);
+	if (argc > 2)
+		snprintf(base, sizeof(base), "%s", argv[2]);
 	else
 		snprintf(base, sizeof(base), "/tmp/soc-bench-archive.%d", (int)getpid());
-	if (events < segs || segs < 1)
-		return 1;
+	if (argc > 3 || events < segs || segs < 1)
+		usage();
 	soc_sbuf_init(&js);
 	soc_wbuf_init(&wb);
 	if (mkdir(base, 0700) == -1) {
 		perror(base);
 		return 1;
 	}
-	printf("bench/archive: libarchive on one thread\n");
-	per_kind(base);
+	printf("bench/archive: libarchive in one process\n");
+	for (int i = 0; i < nlevels; i++)
+		per_kind(base, levels[i]);
 
 	snprintf(d, sizeof(d), "%s/month", base);
-	if ((w = archive_writer_open(d, "", 0, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	w = writer(d, levels[0]);
 	per = (uint64_t)(events / segs);
 	t = now_s();
-	for (long long i = 0; i < events; i++) {
+	c = cpu_s();
+	for (long long i = 0, ing = 0, hour = -1; i < events; i++) {
 		/* each hour its own addresses mostly: a province's churn */
 		uint32_t h = (uint32_t)(i / (long long)per);
 		uint32_t a = 0x64000000u + h * 4096u + (uint32_t)(next() % 4096);
 
-		if (i % GROUP == 0)	/* a group starts: the hour may turn */
+		if (h != hour || ing == MONTH_GROUP) {
+			/* a group ends at its size or the hour's end; the
+			 * next one starts, in the hour the events are in */
+			commit(w);
 			archive_writer_begin(w, soc_now_ns() + (int64_t)h *
 			    3600LL * 1000000000LL);
+			hour = h;
+			ing = 0;
+		}
+		ing++;
 		if (i == events / 2)
 			want = a;
-		make((int)(next() % 3), T0 + i * 1000000LL, a);
+		make((int)(next() % 3), T0 + i * 1000000LL, a, 0);
 		add_one(w);
-		if ((i + 1) % GROUP == 0)
-			commit(w);
+		if ((i + 1) % 10000000 == 0) {
+			double dt = now_s() - t;
+
+			fprintf(stderr, "  ... %lld events written in %.0f s;"
+			    " all %lld in about %.0f s more\n", i + 1, dt,
+			    events, dt * (double)(events - i - 1) / (double)(i + 1));
+		}
 	}
 	commit(w);
 	uint64_t bytes = archive_writer_stats(w)->bytes;
 	archive_writer_close(w);
 	t = now_s() - t;
-	printf("  wrote %lld mixed events in %lld hourly segments: %.1f s"
-	    " (%.0f events/s), %.1f bytes/event\n", events, segs, t, events / t,
-	    (double)bytes / (double)events);
+	c = cpu_s() - c;
+	printf("  wrote %lld mixed events in %lld hourly segments, groups of %d:"
+	    " %.1f s (%.0f events/s; %.2f us/event of CPU, making them"
+	    " included), %.1f bytes/event\n", events, segs, MONTH_GROUP, t,
+	    events / t, c * 1e6 / events, (double)bytes / (double)events);
+	if (cold)
+		uncache(d);
 
 	snprintf(err, sizeof(err), "%u.%u.%u.%u", want >> 24, (want >> 16) & 255,
 	    (want >> 8) & 255, want & 255);
@@ -275,14 +386,17 @@ main(int argc, char **argv)
 	t = now_s();
 	archive_search(d, &q, count, &found, NULL, NULL, &rs, err, sizeof(err));
 	t = now_s() - t;
-	printf("  search --ip %u.%u.%u.%u: %llu matches in %.3f s; %llu of %llu"
+	printf("  search --ip %u.%u.%u.%u%s: %llu matches in %.3f s; %llu of %llu"
 	    " segments skipped by their index, %llu events read\n",
 	    want >> 24, (want >> 16) & 255, (want >> 8) & 255, want & 255,
+	    cold ? " (files dropped from the page cache first)" : "",
 	    (unsigned long long)found, t, (unsigned long long)rs.skipped,
 	    (unsigned long long)rs.segments, (unsigned long long)rs.events);
 
 	memset(&q, 0, sizeof(q));
 	memset(&rs, 0, sizeof(rs));
+	if (cold)
+		uncache(d);
 	q.words = words;
 	q.nwords = 1;
 	found = 0;

@@ -277,7 +277,7 @@ static const struct conf_opt corr_opts[] = {
 	  .help = "before: each frame synced before its commit; parallel: beside"
 	  " it (faster; a power failure may lose the last frame)" },
 	{ .name = "archive.level", .type = CONF_INT, .dst = &C.archive_level,
-	  .min = -7, .max = 19, .def = "3",
+	  .min = -7, .max = 19, .def = "1",
 	  .help = "zstd compression level of the archive" },
 	{ .name = "intel.retro", .type = CONF_STR, .dst = &C.intel_retro,
 	  .def = "30d",

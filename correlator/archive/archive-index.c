@@ -17,6 +17,7 @@
  * agencies, each u16 length + bytes, u8 log2 bits, u8 k, u16 0, the
  * bits, u64 FNV-1a of everything before it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -89,16 +90,49 @@ key_ip(const struct soc_ip *ip, int bits)
  * A blocked filter: the k bits of a key lie in one 64-bit word (one
  * cache line touched per key, not k); the word from the low bits, the
  * bit positions from the high ones.  Folding keeps a key in its word.
+ * Bit p of a word is bit p % 8 of its byte p / 8 (the file's layout).
+ *
+ * The words of an open segment's 1 MiB filter are far apart, so each
+ * key costs a cache miss: an event's keys are gathered first (their
+ * words prefetched) and then set, a word's bits at once, so the misses
+ * overlap instead of following one another.
  */
-static void
-bloom_set(struct archive_index *ix, uint64_t h)
-{
-	uint64_t w = h & ((((uint64_t)1) << (ix->log2 - 6)) - 1);
-	uint8_t *b = ix->bits + w * 8;
+#define KEYS_MAX	32
 
-	h >>= 32;
-	for (unsigned i = 0; i < ix->k; i++, h >>= 6)
-		b[(h & 63) >> 3] |= (uint8_t)(1 << (h & 7));
+struct keys {
+	size_t		n;
+	uint64_t	h[KEYS_MAX];
+};
+
+static uint8_t *
+bloom_word(const struct archive_index *ix, uint64_t h)
+{
+	return ix->bits + (h & ((((uint64_t)1) << (ix->log2 - 6)) - 1)) * 8;
+}
+
+static void
+keys_set(struct archive_index *ix, struct keys *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		uint64_t h = k->h[i] >> 32, m = 0, v;
+		uint8_t *b = bloom_word(ix, k->h[i]);
+
+		for (unsigned j = 0; j < ix->k; j++, h >>= 6)
+			m |= (uint64_t)1 << (h & 63);
+		memcpy(&v, b, 8);
+		v |= htole64(m);
+		memcpy(b, &v, 8);
+	}
+	k->n = 0;
+}
+
+static void
+keys_add(struct archive_index *ix, struct keys *k, uint64_t h)
+{
+	if (k->n == KEYS_MAX)
+		keys_set(ix, k);
+	__builtin_prefetch(bloom_word(ix, h), 1);
+	k->h[k->n++] = h;
 }
 
 static int
@@ -116,14 +150,15 @@ bloom_has(const struct archive_index *ix, uint64_t h)
 
 /* A domain and each parent (a.b.example.com, b.example.com, ...). */
 static void
-add_domain(struct archive_index *ix, const char *s, size_t len)
+add_domain(struct archive_index *ix, struct keys *k, const char *s,
+    size_t len)
 {
 	while (len > 0 && s[len - 1] == '.')
 		len--;
 	while (len > 0) {
 		const char *dot;
 
-		bloom_set(ix, key_text('d', s, len));
+		keys_add(ix, k, key_text('d', s, len));
 		if ((dot = memchr(s, '.', len)) == NULL)
 			break;
 		len -= (size_t)(dot + 1 - s);
@@ -132,8 +167,8 @@ add_domain(struct archive_index *ix, const char *s, size_t len)
 }
 
 static void
-add_texts(struct archive_index *ix, const struct soc_event *ev, char type,
-    const int *f, size_t nf)
+add_texts(struct archive_index *ix, struct keys *k,
+    const struct soc_event *ev, char type, const int *f, size_t nf)
 {
 	const char *s;
 	size_t len;
@@ -141,9 +176,9 @@ add_texts(struct archive_index *ix, const struct soc_event *ev, char type,
 	for (size_t i = 0; i < nf; i++)
 		if ((s = soc_event_str(ev, f[i], &len)) != NULL && len > 0) {
 			if (type == 'd')
-				add_domain(ix, s, len);
+				add_domain(ix, k, s, len);
 			else
-				bloom_set(ix, key_text(type, s, len));
+				keys_add(ix, k, key_text(type, s, len));
 		}
 }
 
@@ -205,8 +240,10 @@ archive_index_add(struct archive_index *ix, const struct soc_event *ev)
 {
 	const struct soc_ip *ip;
 	const char *s;
+	struct keys k;
 	size_t len;
 
+	k.n = 0;
 	if (ev->ts < ix->min_ts)
 		ix->min_ts = ev->ts;
 	if (ev->ts > ix->max_ts)
@@ -218,15 +255,16 @@ archive_index_add(struct archive_index *ix, const struct soc_event *ev)
 			continue;
 		if (ip->family == 4)
 			for (size_t j = 0; j < NF(v4_bits); j++)
-				bloom_set(ix, key_ip(ip, v4_bits[j]));
+				keys_add(ix, &k, key_ip(ip, v4_bits[j]));
 		else
 			for (size_t j = 0; j < NF(v6_bits); j++)
-				bloom_set(ix, key_ip(ip, v6_bits[j]));
+				keys_add(ix, &k, key_ip(ip, v6_bits[j]));
 	}
-	add_texts(ix, ev, 'd', domain_fields, NF(domain_fields));
-	add_texts(ix, ev, 'u', user_fields, NF(user_fields));
-	add_texts(ix, ev, 'h', host_fields, NF(host_fields));
-	add_texts(ix, ev, 'x', hash_fields, NF(hash_fields));
+	add_texts(ix, &k, ev, 'd', domain_fields, NF(domain_fields));
+	add_texts(ix, &k, ev, 'u', user_fields, NF(user_fields));
+	add_texts(ix, &k, ev, 'h', host_fields, NF(host_fields));
+	add_texts(ix, &k, ev, 'x', hash_fields, NF(hash_fields));
+	keys_set(ix, &k);
 }
 
 static void

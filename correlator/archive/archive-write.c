@@ -208,7 +208,7 @@ archive_writer_open(const char *dir, const char *seg, uint64_t off, char *err,
 		return NULL;
 	}
 	w->fd = w->dfd = -1;
-	w->level = 3;
+	w->level = 1;
 	w->retry_ms = RETRY_MS;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->ecv, NULL);

@@ -56,7 +56,7 @@ struct archive_writer *archive_writer_open(const char *dir, const char *seg,
 		    uint64_t off, char *err, size_t errlen);
 /* Writes the open segment's index and frees; NULL is a no-op. */
 void		 archive_writer_close(struct archive_writer *w);
-/* zstd level (default 3; 1..19); bounds checked by the caller. */
+/* zstd level (default 1; -7..19); bounds checked by the caller. */
 void		 archive_writer_set_level(struct archive_writer *w, int level);
 /*
  * archive.sync parallel: the frame's fdatasync runs on a thread of its

@@ -530,8 +530,16 @@ protection(struct store_endpoint *e, const struct soc_event *ev)
 		detected(e, "clamav", t, name);
 	} else if (str_is(ev, SOC_F_EVENT_ACTION, "av_update_failed"))
 		turned_off(e, "clamav", t, "updates failing");
+	else if (msg_has(ev, "virus database is older than"))
+		/* clamd: "*** The virus database is older than 7 days! ***" */
+		turned_off(e, "clamav", t, "signatures outdated");
 	else if (msg_has(ev, "Database updated") || msg_has(ev, "up-to-date") ||
-	    msg_has(ev, "up to date") || msg_has(ev, "Database status OK"))
+	    msg_has(ev, "up to date") || msg_has(ev, "Database correctly reloaded")) {
+		/* freshclam or clamd: the database is current now (its age
+		 * counts from here, endpoints.signature_max_age) */
+		sig_current(e, t);
+		healthy(e, "clamav", t, "healthy");
+	} else if (msg_has(ev, "Database status OK"))
 		healthy(e, "clamav", t, "healthy");
 }
 

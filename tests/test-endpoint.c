@@ -465,6 +465,18 @@ test_protection(void)
 	soc_event_set_cstr(&ev, SOC_F_THREAT_SW_NAME, "Eicar-Signature");
 	ev.ts = T0 + SEC;
 	endpoints_event(ep, "aga", "gw1", &ev, T0 + SEC);
+	/* clamd says its database is old: not protected */
+	soc_event_reset(&ev);
+	ev.ts = T0;
+	soc_event_set_cstr(&ev, SOC_F_HOST_HOSTNAME, "srv3");
+	soc_event_set_cstr(&ev, SOC_F_EVENT_DATASET, "log.clamav");
+	soc_event_set_cstr(&ev, SOC_F_MESSAGE, "Database correctly reloaded"
+	    " (8713482 signatures)");
+	endpoints_event(ep, "aga", "gw1", &ev, T0);
+	ev.ts = T0 + SEC;
+	soc_event_set_cstr(&ev, SOC_F_MESSAGE, "*** The virus database is"
+	    " older than 7 days! ***");
+	endpoints_event(ep, "aga", "gw1", &ev, T0 + SEC);
 	soc_event_reset(&ev);
 	ev.ts = T0;
 	soc_event_set_cstr(&ev, SOC_F_HOST_HOSTNAME, "srv2");
@@ -505,7 +517,11 @@ test_protection(void)
 	PROT("srv1", 1);
 	CHECK(e != NULL && strcmp(e->engine, "clamav") == 0 &&
 	    strcmp(e->detect_name, "Eicar-Signature") == 0);
+	CHECK(e != NULL && e->sig_at == T0);	/* the database's age */
 	PROT("srv2", 0);
+	PROT("srv3", 0);
+	CHECK(e != NULL && strcmp(e->av_state, "signatures outdated") == 0 &&
+	    e->sig_at == T0);
 	PROT("pc-08", 0);
 	CHECK(e != NULL && e->sig_at == T0 - 12 * 86400 * SEC &&
 	    strcmp(e->av_state, "healthy") == 0 &&

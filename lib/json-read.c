@@ -435,6 +435,41 @@ jr_array(struct jr *j, int depth)
 	return 0;
 }
 
+/*
+ * A number as JSON's grammar has it (a leading zero aside, as the Beats
+ * syntax check takes it): -?digits(.digits)?([eE][+-]?digits)?.  Its end,
+ * or NULL.  Exactly as strict as beats_json_check() (sensor/beats-proto.c),
+ * so that an event this reader takes whole has passed that check too and
+ * the Beats server runs the check only on the events this reader refuses.
+ */
+static const char *
+jr_number(const char *p, const char *end)
+{
+	const char *d;
+
+	if (p < end && *p == '-')
+		p++;
+	for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == d)
+		return NULL;
+	if (p < end && *p == '.') {
+		for (d = ++p; p < end && *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == d)
+			return NULL;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == d)
+			return NULL;
+	}
+	return p;
+}
+
 static int
 jr_value(struct jr *j, int depth)
 {
@@ -473,14 +508,10 @@ jr_value(struct jr *j, int depth)
 		return jr_fail(j, "unknown literal");
 	default:
 		start = j->p;
-		if (j->p < j->end && *j->p == '-')
-			j->p++;
-		while (j->p < j->end && ((*j->p >= '0' && *j->p <= '9') ||
-		    *j->p == '.' || *j->p == 'e' || *j->p == 'E' ||
-		    *j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (j->p == start || (j->p - start == 1 && *start == '-'))
-			return jr_fail(j, "unexpected character");
+		if ((j->p = jr_number(j->p, j->end)) == NULL) {
+			j->p = start;
+			return jr_fail(j, "not a JSON number");
+		}
 		j->slen = (size_t)(j->p - start) < sizeof(j->str) ?
 		    (size_t)(j->p - start) : sizeof(j->str) - 1;
 		memcpy(j->str, start, j->slen);

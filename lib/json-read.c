@@ -233,20 +233,6 @@ soc_json_string(const char **pp, const char *end, char *out, size_t cap,
 	return 0;
 }
 
-static int
-jr_push(struct jr *j, const char *k, size_t n, size_t *saved)
-{
-	*saved = j->plen;
-	if (j->plen + (j->plen ? 1 : 0) + n >= sizeof(j->path))
-		return jr_fail(j, "field name too long");
-	if (j->plen)
-		j->path[j->plen++] = '.';
-	memcpy(j->path + j->plen, k, n);
-	j->plen += n;
-	j->path[j->plen] = '\0';
-	return 0;
-}
-
 /* The scalar as a whole number (strtoll's), into *v; -1 if it is not one. */
 static int
 jr_whole(const struct jr *j, int64_t *v)
@@ -357,8 +343,7 @@ jr_assign(struct jr *j, int is_string)
 static int
 jr_object(struct jr *j, int depth)
 {
-	char key[JR_PATH];
-	size_t klen, saved;
+	size_t saved = j->plen, at, klen;
 	bool long_key;
 	int rc;
 
@@ -372,17 +357,21 @@ jr_object(struct jr *j, int depth)
 		jr_ws(j);
 		if (j->p >= j->end || *j->p != '"')
 			return jr_fail(j, "object key expected");
-		if (jr_string(j) == -1)
+		/* the name decoded in place after the path and its '.': one
+		 * that does not fit is cut (long_key) */
+		at = saved + (saved ? 1 : 0);
+		if (saved)
+			j->path[saved] = '.';
+		if (soc_json_string(&j->p, j->end, j->path + at,
+		    sizeof(j->path) - at, &klen, &long_key, false, &j->why) == -1)
 			return -1;
-		klen = j->slen < sizeof(key) ? j->slen : sizeof(key) - 1;
-		memcpy(key, j->str, klen);
-		long_key = j->cut || j->plen + (j->plen ? 1 : 0) + j->slen >=
-		    sizeof(j->path);
+		long_key |= at + klen >= sizeof(j->path);
 		jr_ws(j);
 		if (j->p >= j->end || *j->p++ != ':')
 			return jr_fail(j, "':' expected");
 		if (j->skip || long_key) {
 			/* a name past JR_PATH: its value skipped, counted */
+			j->path[saved] = '\0';
 			if (!j->skip)
 				j->unknown++;
 			j->skip++;
@@ -391,11 +380,12 @@ jr_object(struct jr *j, int depth)
 			if (rc == -1)
 				return -1;
 		} else {
-			if (jr_push(j, key, klen, &saved) == -1 ||
-			    jr_value(j, depth + 1) == -1)
-				return -1;
+			j->plen = at + klen;
+			rc = jr_value(j, depth + 1);
 			j->plen = saved;
-			j->path[j->plen] = '\0';
+			j->path[saved] = '\0';
+			if (rc == -1)
+				return -1;
 		}
 		jr_ws(j);
 		if (j->p < j->end && *j->p == ',') {

@@ -132,7 +132,7 @@ static const unsigned char js_plain[256] = {
  * control (< 0x20), a byte >= 0x80, '"' or '\\'.  The tests of "a byte
  * below n" and "a byte equal to zero" are exact for the word as a whole.
  */
-static inline int
+static inline uint64_t
 js_word_special(const char *p)
 {
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
@@ -141,8 +141,33 @@ js_word_special(const char *p)
 	memcpy(&w, p, 8);
 	q = w ^ (ones * '"');
 	b = w ^ (ones * '\\');
-	return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & high) != 0;
+	return (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high;
+}
+
+/*
+ * The end of the run of plain bytes at q.  A borrow only marks bytes
+ * after a byte that is marked rightly, so the lowest mark of a word is
+ * its first byte that is not plain.
+ */
+static inline const char *
+js_plain_run(const char *q, const char *end)
+{
+	uint64_t m;
+
+	while (end - q >= 8) {
+		if ((m = js_word_special(q)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return q + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+		q += 8;
+	}
+	while (q < end && js_plain[(unsigned char)*q])
+		q++;
+	return q;
 }
 
 int
@@ -162,10 +187,7 @@ soc_json_string(const char **pp, const char *end, char *out, size_t cap,
 
 		/* a run of plain ASCII (most of a string) in one copy, found
 		 * eight bytes at a time */
-		while (end - q >= 8 && !js_word_special(q))
-			q += 8;
-		while (q < end && js_plain[(unsigned char)*q])
-			q++;
+		q = js_plain_run(q, end);
 		if (q > p) {
 			m = (size_t)(q - p);
 			room = n + 1 < cap ? cap - 1 - n : 0;

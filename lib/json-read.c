@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ jr_fail(struct jr *j, const char *why)
 static void
 jr_ws(struct jr *j)
 {
+	/* most JSON on the wire has none: no call for it */
+	if (j->p < j->end && (unsigned char)*j->p > ' ')
+		return;
 	j->p = soc_json_ws(j->p, j->end);
 }
 
@@ -123,6 +127,49 @@ static const unsigned char js_plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x70 */
 };
 
+/*
+ * Whether any of the eight bytes at p is not plain (js_plain): a
+ * control (< 0x20), a byte >= 0x80, '"' or '\\'.  The tests of "a byte
+ * below n" and "a byte equal to zero" are exact for the word as a whole.
+ */
+static inline uint64_t
+js_word_special(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t w, q, b;
+
+	memcpy(&w, p, 8);
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	return (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high;
+}
+
+/*
+ * The end of the run of plain bytes at q.  A borrow only marks bytes
+ * after a byte that is marked rightly, so the lowest mark of a word is
+ * its first byte that is not plain.
+ */
+static inline const char *
+js_plain_run(const char *q, const char *end)
+{
+	uint64_t m;
+
+	while (end - q >= 8) {
+		if ((m = js_word_special(q)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return q + (__builtin_ctzll(m) >> 3);
+#else
+			break;
+#endif
+		}
+		q += 8;
+	}
+	while (q < end && js_plain[(unsigned char)*q])
+		q++;
+	return q;
+}
+
 int
 soc_json_string(const char **pp, const char *end, char *out, size_t cap,
     size_t *len, bool *cut, bool strict, const char **why)
@@ -138,9 +185,9 @@ soc_json_string(const char **pp, const char *end, char *out, size_t cap,
 		const char *q = p;
 		size_t m, room;
 
-		/* a run of plain ASCII (most of a string) in one copy */
-		while (q < end && js_plain[(unsigned char)*q])
-			q++;
+		/* a run of plain ASCII (most of a string) in one copy, found
+		 * eight bytes at a time */
+		q = js_plain_run(q, end);
 		if (q > p) {
 			m = (size_t)(q - p);
 			room = n + 1 < cap ? cap - 1 - n : 0;
@@ -205,20 +252,6 @@ soc_json_string(const char **pp, const char *end, char *out, size_t cap,
 	if (cap > 0)
 		out[n] = '\0';
 	*len = n;
-	return 0;
-}
-
-static int
-jr_push(struct jr *j, const char *k, size_t n, size_t *saved)
-{
-	*saved = j->plen;
-	if (j->plen + (j->plen ? 1 : 0) + n >= sizeof(j->path))
-		return jr_fail(j, "field name too long");
-	if (j->plen)
-		j->path[j->plen++] = '.';
-	memcpy(j->path + j->plen, k, n);
-	j->plen += n;
-	j->path[j->plen] = '\0';
 	return 0;
 }
 
@@ -332,8 +365,7 @@ jr_assign(struct jr *j, int is_string)
 static int
 jr_object(struct jr *j, int depth)
 {
-	char key[JR_PATH];
-	size_t klen, saved;
+	size_t saved = j->plen, at, klen;
 	bool long_key;
 	int rc;
 
@@ -347,17 +379,21 @@ jr_object(struct jr *j, int depth)
 		jr_ws(j);
 		if (j->p >= j->end || *j->p != '"')
 			return jr_fail(j, "object key expected");
-		if (jr_string(j) == -1)
+		/* the name decoded in place after the path and its '.': one
+		 * that does not fit is cut (long_key) */
+		at = saved + (saved ? 1 : 0);
+		if (saved)
+			j->path[saved] = '.';
+		if (soc_json_string(&j->p, j->end, j->path + at,
+		    sizeof(j->path) - at, &klen, &long_key, false, &j->why) == -1)
 			return -1;
-		klen = j->slen < sizeof(key) ? j->slen : sizeof(key) - 1;
-		memcpy(key, j->str, klen);
-		long_key = j->cut || j->plen + (j->plen ? 1 : 0) + j->slen >=
-		    sizeof(j->path);
+		long_key |= at + klen >= sizeof(j->path);
 		jr_ws(j);
 		if (j->p >= j->end || *j->p++ != ':')
 			return jr_fail(j, "':' expected");
 		if (j->skip || long_key) {
 			/* a name past JR_PATH: its value skipped, counted */
+			j->path[saved] = '\0';
 			if (!j->skip)
 				j->unknown++;
 			j->skip++;
@@ -366,11 +402,12 @@ jr_object(struct jr *j, int depth)
 			if (rc == -1)
 				return -1;
 		} else {
-			if (jr_push(j, key, klen, &saved) == -1 ||
-			    jr_value(j, depth + 1) == -1)
-				return -1;
+			j->plen = at + klen;
+			rc = jr_value(j, depth + 1);
 			j->plen = saved;
-			j->path[j->plen] = '\0';
+			j->path[saved] = '\0';
+			if (rc == -1)
+				return -1;
 		}
 		jr_ws(j);
 		if (j->p < j->end && *j->p == ',') {
@@ -435,6 +472,41 @@ jr_array(struct jr *j, int depth)
 	return 0;
 }
 
+/*
+ * A number as JSON's grammar has it (a leading zero aside, as the Beats
+ * syntax check takes it): -?digits(.digits)?([eE][+-]?digits)?.  Its end,
+ * or NULL.  Exactly as strict as beats_json_check() (sensor/beats-proto.c),
+ * so that an event this reader takes whole has passed that check too and
+ * the Beats server runs the check only on the events this reader refuses.
+ */
+static const char *
+jr_number(const char *p, const char *end)
+{
+	const char *d;
+
+	if (p < end && *p == '-')
+		p++;
+	for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == d)
+		return NULL;
+	if (p < end && *p == '.') {
+		for (d = ++p; p < end && *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == d)
+			return NULL;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		for (d = p; p < end && *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == d)
+			return NULL;
+	}
+	return p;
+}
+
 static int
 jr_value(struct jr *j, int depth)
 {
@@ -473,14 +545,10 @@ jr_value(struct jr *j, int depth)
 		return jr_fail(j, "unknown literal");
 	default:
 		start = j->p;
-		if (j->p < j->end && *j->p == '-')
-			j->p++;
-		while (j->p < j->end && ((*j->p >= '0' && *j->p <= '9') ||
-		    *j->p == '.' || *j->p == 'e' || *j->p == 'E' ||
-		    *j->p == '+' || *j->p == '-'))
-			j->p++;
-		if (j->p == start || (j->p - start == 1 && *start == '-'))
-			return jr_fail(j, "unexpected character");
+		if ((j->p = jr_number(j->p, j->end)) == NULL) {
+			j->p = start;
+			return jr_fail(j, "not a JSON number");
+		}
 		j->slen = (size_t)(j->p - start) < sizeof(j->str) ?
 		    (size_t)(j->p - start) : sizeof(j->str) - 1;
 		memcpy(j->str, start, j->slen);

@@ -428,14 +428,21 @@ sess_data(struct beats_session *s, const struct beats_frame *f, int *reason)
 		*reason = BEATS_R_SEQUENCE;
 		return -1;
 	}
+	/*
+	 * The reader first: it is as strict about JSON's syntax as the check
+	 * (lib/json-read.c), so an event it takes is well formed and only
+	 * one it refuses needs the check, which tells bad JSON (the
+	 * connection refused) from an event to skip.
+	 */
 	if (f->type == 'D')
 		sess_legacy(s, f);
-	else if ((r = beats_json_check((const char *)f->data, f->len,
-	    BEATS_JSON_DEPTH)) != 0) {
-		*reason = r;
-		return -1;
-	} else if (beats_json_event((const char *)f->data, f->len, &beats_ev,
+	else if (beats_json_event((const char *)f->data, f->len, &beats_ev,
 	    &why) == -1) {
+		if ((r = beats_json_check((const char *)f->data, f->len,
+		    BEATS_JSON_DEPTH)) != 0) {
+			*reason = r;
+			return -1;
+		}
 		s->st->refused[BEATS_R_EVENT]++;
 		log_debug("beats: %s: event skipped: %s", s->peer ? s->peer : "",
 		    why);

@@ -495,6 +495,10 @@ beats:
         ("json_depth", frame_j(1, deep)),
         ("version", b"1W" + struct.pack(">I", 1)),
         ("frame_type", b"2Z" + b"\0" * 8),
+        # a number JSON does not allow, in a field no reader keeps: the
+        # reader must refuse it as the syntax check does (issue 17: the
+        # check runs only on what the reader refuses)
+        ("json", frame_j(1, b'{"message":"x","n":1.5e}')),
     ]
     want = []
     try:
@@ -526,6 +530,12 @@ beats:
             want += msgs
             good.send(window(msgs, compress=True))
             check(good.acks(1) == [5], f"{reason}: another client is still served")
+        # well-formed JSON the reader refuses (no RFC 3339 @timestamp):
+        # that event skipped and counted, its window acked, the client kept
+        good.send(frame_w(2) + frame_j(1, {"@timestamp": "x", "message": "hostile-skip"})
+                  + frame_j(2, {"message": "hostile-kept"}))
+        check(good.acks(1) == [2], "a window with an event skipped is acked")
+        want.append("hostile-kept")
         good.close()
         wait_until(lambda: len(s.messages("hostile-")) >= len(want))
     finally:
@@ -534,6 +544,8 @@ beats:
     for reason, _ in cases:
         check(s.counter(f"beats_refused_{reason}") == 1,
               f"beats_refused_{reason} is 1: {s.counter('beats_refused_' + reason)}")
+    check(s.counter("beats_refused_event") == 1,
+          f"beats_refused_event is 1: {s.counter('beats_refused_event')}")
     check("refused (json_depth)" in s.err and "refused (zlib_bomb)" in s.err,
           "refusals are logged with their reason")
 

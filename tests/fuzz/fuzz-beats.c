@@ -7,11 +7,15 @@
  * out, and every window that completes acknowledged so that a stall
  * always clears.  Checked: the session never claims more bytes than it
  * was given, a full buffer always makes progress or is refused, and no
- * more events come out than data frames went in.
+ * more events come out than data frames went in.  And, the input taken
+ * as one JSON event: whatever the event reader takes whole passes the
+ * Beats syntax check, which the session runs only on what the reader
+ * refuses (issue 17).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/json.h"
 #include "fuzz.h"
 #include "beats.h"
 
@@ -38,6 +42,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[MAX_FRAME + 16];
+	static struct soc_event jev;
+	const char *why;
 	struct beats_conf bc = { .max_frame = MAX_FRAME, .max_window = 64,
 	    .max_conns = 1 };
 	struct beats_stats st;
@@ -47,6 +53,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (soc_json_read_event((const char *)data + 1, size - 1, &jev, &why,
+	    NULL) == 0)
+		check(beats_json_check((const char *)data + 1, size - 1,
+		    BEATS_JSON_DEPTH) == 0);
 	cut = (size_t)(data[0] % 64) + 1;
 	memset(&st, 0, sizeof(st));
 	emitted = 0;

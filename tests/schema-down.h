@@ -63,6 +63,10 @@
 	" DROP TABLE intel_sightings;" \
 	" DROP TABLE province_tree;"
 
+/* 17 -> 16: the provinces' coverage */
+#define SCHEMA_DOWN_V17 \
+	"DROP TABLE province_coverage;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -460,6 +460,7 @@ on_timer(struct forward *f, int64_t now_ms)
 	    (f->cov_ms == 0 ||
 	    now_ms - f->cov_ms >= f->c.coverage_every_ns / 1000000)) {
 		f->cov_ms = now_ms;
+		flush_acks(f);	/* layer 4 judged on the ack just had */
 		forward_coverage_send(f->st, f->dealer, &f->cov);
 	}
 	if (now_ms - f->last_tick >= FWD_TICK_MS)

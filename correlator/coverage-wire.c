@@ -215,7 +215,8 @@ cov_wire_decode(const void *data, size_t len, struct cov_wire_agency **out,
 	}
 	r.p = (const uint8_t *)data + 4;
 	r.end = (const uint8_t *)data + len;
-	if (r.p[0] != 1 || r.p[1] != COV_WIRE_REPORT) {
+	if (r.p[0] != 1 || r.p[1] != COV_WIRE_REPORT || r.p[2] != 0 ||
+	    r.p[3] != 0) {
 		*why = "unknown version or kind";
 		return -1;
 	}

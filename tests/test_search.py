@@ -620,7 +620,8 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
-    for stmt in (*(f"alter table intel_sets drop column {c}" for c in  # undo step 16
+    for stmt in ("drop table province_coverage",                # undo step 17
+                 *(f"alter table intel_sets drop column {c}" for c in  # undo step 16
                    ("pub_version", "pub_kind", "pub_records", "pub_bytes")),
                  "drop table intel_delta", "drop table intel_acks",
                  "drop table intel_sightings", "drop table province_tree",

@@ -105,6 +105,8 @@ struct forward {
 	struct forward_prune	 prune;
 	struct fwd_intel	*intel;		/* sets pushed down (forward-intel.c) */
 	int			 linked;	/* acked since the connection */
+	int64_t			 cov_ms;	/* coverage sent; 0: due */
+	struct soc_sbuf		 cov;
 };
 
 static struct fbatch *
@@ -364,6 +366,7 @@ on_monitor(struct forward *f)
 			log_info("forward: connected to %s", f->c.endpoint);
 			f->connected = 1;
 			f->linked = 0;
+			f->cov_ms = 0;		/* coverage once at connect */
 			if (f->intel != NULL)
 				fwd_intel_reset(f->intel);
 			f->inflight = 0;
@@ -451,6 +454,15 @@ on_timer(struct forward *f, int64_t now_ms)
 	if (f->intel != NULL)
 		fwd_intel_tick(f->intel, f->st, f->dealer, now_ms,
 		    f->connected && f->linked);
+	/* the coverage report: once the link is proven, then every
+	 * forward.coverage_every (0: never) */
+	if (f->c.coverage_every_ns > 0 && f->connected && f->linked &&
+	    (f->cov_ms == 0 ||
+	    now_ms - f->cov_ms >= f->c.coverage_every_ns / 1000000)) {
+		f->cov_ms = now_ms;
+		flush_acks(f);	/* layer 4 judged on the ack just had */
+		forward_coverage_send(f->st, f->dealer, &f->cov);
+	}
 	if (now_ms - f->last_tick >= FWD_TICK_MS)
 		tick(f, now_ms);
 }
@@ -550,6 +562,7 @@ forward_free(struct forward *f)
 	free(f->acked);
 	soc_wbuf_free(&f->wb);
 	soc_sbuf_free(&f->js);
+	soc_sbuf_free(&f->cov);
 	free(f);
 }
 
@@ -593,6 +606,14 @@ forward_conf_parse(struct forward_conf *c, const struct forward_opts *o,
 	    o->keep_acked : "7d")) <= 0) {
 		snprintf(err, errlen, "forward.keep_acked: '%s' is not a duration"
 		    " (7d)", o->keep_acked);
+		return -1;
+	}
+	if (o->coverage_every != NULL && strcmp(o->coverage_every, "0") == 0)
+		c->coverage_every_ns = 0;	/* never sent */
+	else if ((c->coverage_every_ns = soc_parse_duration(o->coverage_every
+	    != NULL ? o->coverage_every : "5m")) <= 0) {
+		snprintf(err, errlen, "forward.coverage_every: '%s' is not a"
+		    " duration (5m), or 0", o->coverage_every);
 		return -1;
 	}
 	/*
@@ -671,6 +692,7 @@ forward_start(const struct forward_conf *c, char *err, size_t errlen)
 	f->c = *c;
 	soc_wbuf_init(&f->wb);
 	soc_sbuf_init(&f->js);
+	soc_sbuf_init(&f->cov);
 	if (c->cef != NULL && (f->cef = forward_cef_start(c, c->endpoint == NULL,
 	    err, errlen)) == NULL)
 		goto fail;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "alert.h"
+#include "soc/json.h"
 
 struct store;
 struct store_outbox_rec;
@@ -31,6 +32,7 @@ struct forward_conf {
 	int64_t			 ack_within_ns;
 	int64_t			 max_backlog_age_ns;
 	int64_t			 keep_acked_ns;	/* forward.keep_acked */
+	int64_t			 coverage_every_ns; /* forward.coverage_every */
 };
 
 /* The forward.* options as the config table fills them (main.c). */
@@ -45,6 +47,7 @@ struct forward_opts {
 	char		*max_backlog_age; /* forward.max_backlog_age */
 	char		*name;		/* forward.name */
 	char		*keep_acked;	/* forward.keep_acked; NULL: 7d */
+	char		*coverage_every; /* forward.coverage_every; NULL: 5m */
 };
 
 /*
@@ -91,6 +94,14 @@ void		 forward_log_counters(struct forward *f);
  */
 void	forward_alert_build(struct store *st, const struct store_outbox_rec *r,
 	    const char *origin, struct soc_event *ev, struct soc_alert *a);
+
+/*
+ * forward-coverage.c: this correlator's 4-layer coverage report as one
+ * record (coverage-wire.h) sent on the national connection; b is the
+ * caller's scratch.  The number of agencies sent, or -1 (logged).
+ */
+long	forward_coverage_send(struct store *st, void *dealer,
+	    struct soc_sbuf *b);
 
 /* forward-cef.c: the SIEM writer (one thread). */
 struct forward_cef;

@@ -43,6 +43,7 @@
 #include "intel-watch.h"
 #include "notify.h"
 #include "intel-push.h"
+#include "coverage-up.h"
 #include "reload.h"
 #include "rules.h"
 #include "store.h"
@@ -98,6 +99,7 @@ static struct archive_writer	*arch;	/* the archive (correlator/archive/) */
 static struct archive_keeper	*keeper;
 static struct notify		*ntf;	/* the notification sender (notify.c) */
 static struct intel_push	*ipush;	/* sets served to provinces */
+static struct cov_up	*covup;	/* provinces' coverage (coverage-up.c) */
 static volatile sig_atomic_t	quit, reload, report;
 /* the first reason a load gave (rule_error, on the loading thread: read
  * after reload_finish joined it), and a GeoIP reload's */
@@ -223,6 +225,9 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "forward.keep_acked", .type = CONF_STR,
 	  .dst = &C.fwd.keep_acked, .def = "7d",
 	  .help = "acked outbox records older than this are pruned" },
+	{ .name = "forward.coverage_every", .type = CONF_STR,
+	  .dst = &C.fwd.coverage_every, .def = "5m",
+	  .help = "the coverage report is sent up this often (0: never)" },
 	{ .name = "forward.name", .type = CONF_STR, .dst = &C.fwd.name,
 	  .flag = "forward-name", .arg = "NAME",
 	  .help = "this correlator's name in alert ids and CEF headers, as "
@@ -564,10 +569,13 @@ on_message(void *router, int flags)
 		zmq_msg_init(&body);
 		zmq_msg_recv(&body, router, 0);
 	}
-	/* indicator messages (intel-push.c) are not batches */
+	/* indicator messages (intel-push.c) and coverage records
+	 * (coverage-up.c) are not batches */
 	if (!intel_push_message(ipush, zmq_msg_gets(&body, "User-Id"),
 	    zmq_msg_data(&ident), zmq_msg_size(&ident), zmq_msg_data(&body),
-	    zmq_msg_size(&body)))
+	    zmq_msg_size(&body)) &&
+	    !cov_up_message(covup, zmq_msg_gets(&body, "User-Id"),
+	    zmq_msg_data(&body), zmq_msg_size(&body)))
 		ingest_message(in, zmq_msg_gets(&body, "User-Id"),
 		    zmq_msg_data(&ident), zmq_msg_size(&ident),
 		    zmq_msg_data(&body), zmq_msg_size(&body));
@@ -587,6 +595,7 @@ on_readable(void *router)
 			break;
 	ingest_group_end(in, send_reply, router);
 	intel_push_run(ipush, st, router);	/* outside the group */
+	cov_up_run(covup, st);
 }
 
 /* Correlation windows held and evicted, in all and per agency. */
@@ -677,6 +686,7 @@ log_counters(struct auth *a)
 		    (unsigned long long)ks.removed);
 	}
 	intel_push_log_counters(ipush);
+	cov_up_log_counters(covup);
 	log_windows();
 	log_rules(rs, 1);
 	forward_log_counters(fwd);
@@ -842,7 +852,8 @@ main(int argc, char **argv)
 	ingest_set_endpoints(in, ep);
 	archive_start(keep_ns);
 	if ((iw = intel_watch_start(C.db, st, in)) == NULL ||
-	    (ipush = intel_push_new()) == NULL)
+	    (ipush = intel_push_new()) == NULL ||
+	    (covup = cov_up_new()) == NULL)
 		fatalx("cannot allocate the indicator state");
 	if (arch != NULL)
 		intel_watch_set_retro(iw, archive_writer_dir(arch), retro_ns,
@@ -948,6 +959,7 @@ main(int argc, char **argv)
 	auth_watch_stop(watch);
 	intel_watch_stop(iw, in);
 	intel_push_free(ipush);
+	cov_up_free(covup);
 	zmq_close(router);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);

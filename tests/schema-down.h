@@ -68,6 +68,10 @@
 	"ALTER TABLE endpoints DROP COLUMN sig_at;" \
 	" ALTER TABLE endpoint_conf DROP COLUMN signature_max_age;"
 
+/* 18 -> 17: the provinces' coverage */
+#define SCHEMA_DOWN_V18 \
+	"DROP TABLE province_coverage;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -215,10 +215,44 @@ rep_coverage(void *arg, const struct store_coverage *cv)
 	return 0;
 }
 
+/* Each province's share of agencies fully covered (its last record). */
+static int
+rep_province(void *arg, const struct store_province_cov *pc)
+{
+	struct rep *r = arg;
+	struct rep_prov *p;
+
+	if (r->nprov == 0 || strcmp(r->prov[r->nprov - 1].name,
+	    pc->province) != 0) {
+		if ((p = reallocarray(r->prov, r->nprov + 1,
+		    sizeof(*p))) == NULL) {
+			r->oom = 1;
+			return 1;
+		}
+		r->prov = p;
+		p = &r->prov[r->nprov];
+		memset(p, 0, sizeof(*p));
+		if ((p->name = strdup(pc->province)) == NULL) {
+			r->oom = 1;
+			return 1;
+		}
+		p->reported_at = pc->reported_at;
+		r->nprov++;
+	}
+	p = &r->prov[r->nprov - 1];
+	p->total++;
+	p->covered += pc->covered != 0;
+	return 0;
+}
+
 static void
 rep_free(struct rep *r)
 {
 	size_t i, k;
+
+	for (i = 0; i < r->nprov; i++)
+		free(r->prov[i].name);
+	free(r->prov);
 
 	for (i = 0; i < r->n; i++) {
 		free(r->a[i].code);
@@ -273,6 +307,13 @@ rep_build(struct rep *r)
 	co.now_ns = r->c->now;
 	if (store_coverage(r->c->st, &co, rep_coverage, r, &nc, &nt) == -1)
 		return db_fail(r->c);
+	/* a national database: the provinces' own shares (not scoped) */
+	if (r->scope == NULL && (rc = store_province_coverage_foreach(r->c->st,
+	    NULL, rep_province, r)) != 0) {
+		if (r->oom)
+			return errx1("out of memory");
+		return db_fail(r->c);
+	}
 	return 0;
 }
 
@@ -382,6 +423,19 @@ rep_json(const struct rep *r)
 		j_share(&b, &m, r->a[i].cov_covered, r->a[i].cov_total);
 		j_fig(&b, &m, r, &r->a[i].f);
 		j_cats(&b, &m, r, r->a[i].cats, r->a[i].ncats);
+		soc_sbuf_adds(&b, "}");
+	}
+	soc_sbuf_adds(&b, "]");
+	/* a national database: per province, the share of its agencies
+	 * with all four layers, as its last coverage record gave them */
+	j_key(&b, &n, "provinces");
+	soc_sbuf_adds(&b, "[");
+	for (i = 0; i < r->nprov; i++) {
+		m = 0;
+		soc_sbuf_adds(&b, i ? ",{" : "{");
+		j_str(&b, &m, "name", r->prov[i].name);
+		j_int(&b, &m, "reported_at", (long long)r->prov[i].reported_at);
+		j_share(&b, &m, r->prov[i].covered, r->prov[i].total);
 		soc_sbuf_adds(&b, "}");
 	}
 	soc_sbuf_adds(&b, "]}");
@@ -553,6 +607,21 @@ rep_text(struct rep *r)
 	}
 	rc = r->n ? table_print(&t) : (printf("no agencies\n"), 0);
 	table_free(&t);
+	if (rc == 0 && r->nprov > 0) {
+		printf("\nprovinces' agencies fully covered (their last"
+		    " coverage record):\n");
+		for (k = 0; k < r->nprov; k++) {
+			store_age_format(r->c->now - r->prov[k].reported_at,
+			    cov, sizeof(cov));
+			printf("  ");
+			put_clean(stdout, r->prov[k].name);
+			printf("  %zu of %zu agencies (%.0f%%), reported %s"
+			    " ago\n", r->prov[k].covered, r->prov[k].total,
+			    r->prov[k].total ? 100.0 *
+			    (double)r->prov[k].covered /
+			    (double)r->prov[k].total : 0.0, cov);
+		}
+	}
 	if (rc != 0 || r->ncats == 0)
 		return rc;
 	printf("\nby category:\n");

@@ -38,6 +38,13 @@ struct rep_agency {
 	size_t		 ncats;
 };
 
+/* A province's coverage as its last record gave it (a national DB). */
+struct rep_prov {
+	char			*name;
+	int64_t			 reported_at;	/* ns */
+	size_t			 covered, total;
+};
+
 struct rep {
 	struct ctx		*c;
 	struct rep_agency	*a;	/* in tree order */
@@ -50,6 +57,8 @@ struct rep {
 	const char		*scope;		/* --agency, or NULL */
 	int64_t			 since, until;
 	int			 oom;
+	struct rep_prov		*prov;	/* by name; none without --agency */
+	size_t			 nprov;
 };
 
 /* Writes the page to path; 0, or 1 after the error. */

@@ -141,6 +141,121 @@ coverage_row(void *arg, const struct store_coverage *cv)
 	return 0;
 }
 
+/*
+ * A national database: each province's agencies as its last coverage
+ * record gave them (docs/NATIONAL.md, "Coverage sent up").  One pass,
+ * by province then agency; a province's totals close its group.
+ */
+struct prov_walk {
+	struct out	*o;
+	int64_t		 now;
+	char		 cur[128];	/* "" before the first */
+	size_t		 covered, total, nprov, na;
+	int64_t		 reported_at;
+};
+
+static void
+prov_close(struct prov_walk *w)
+{
+	struct soc_sbuf *b = &w->o->b;
+	int n = 1;
+
+	if (w->cur[0] == '\0')
+		return;
+	if (w->o->fmt == OUT_JSON) {
+		soc_sbuf_adds(b, "]");
+		j_int(b, &n, "covered", (long long)w->covered);
+		j_int(b, &n, "total", (long long)w->total);
+		j_key(b, &n, "share");
+		soc_sbuf_printf(b, "%.4f", w->total ? (double)w->covered /
+		    (double)w->total : 0.0);
+		soc_sbuf_adds(b, "}");
+	} else
+		printf("\nprovince ");
+	if (w->o->fmt != OUT_JSON) {
+		put_clean(stdout, w->cur);
+		printf(": fully covered %zu of %zu agencies (%.0f%%)\n",
+		    w->covered, w->total, w->total ? 100.0 *
+		    (double)w->covered / (double)w->total : 0.0);
+	}
+}
+
+static int
+prov_row(void *arg, const struct store_province_cov *pc)
+{
+	struct prov_walk *w = arg;
+	struct soc_sbuf *b = &w->o->b;
+	struct store_coverage cv;
+	char age[32];
+	int i, n = 0;
+
+	if (strcmp(w->cur, pc->province) != 0) {
+		prov_close(w);
+		snprintf(w->cur, sizeof(w->cur), "%s", pc->province);
+		w->covered = w->total = 0;
+		w->reported_at = pc->reported_at;
+		store_age_format(w->now - pc->reported_at, age, sizeof(age));
+		if (w->o->fmt == OUT_JSON) {
+			soc_sbuf_adds(b, w->nprov++ ? ",{" : "{");
+			j_str(b, &n, "name", pc->province);
+			j_int(b, &n, "reported_at", (long long)pc->reported_at);
+			j_str(b, &n, "age", age);
+			j_key(b, &n, "agencies");
+			soc_sbuf_adds(b, "[");
+			w->o->n = 0;
+		} else {
+			w->nprov++;
+			printf("\n== province ");
+			put_clean(stdout, pc->province);
+			printf(", as it reported %s ago ==\n", age);
+		}
+	}
+	w->total++;
+	w->covered += pc->covered != 0;
+	memset(&cv, 0, sizeof(cv));
+	cv.agency = pc->agency;
+	cv.name = pc->name;
+	cv.parent = pc->parent;
+	cv.covered = pc->covered;
+	for (i = 0; i < STORE_LAYERS; i++) {
+		cv.state[i] = pc->state[i];
+		snprintf(cv.reason[i], sizeof(cv.reason[i]), "%s",
+		    pc->reason[i]);
+	}
+	cv.ep_declared = pc->ep_declared;
+	cv.ep_reporting = pc->ep_reporting;
+	cv.ep_protected = pc->ep_protected;
+	/* no roll-up from a record: the agency alone */
+	cv.tree_declared = pc->ep_declared < 0 ? 0 : pc->ep_declared;
+	cv.tree_reporting = pc->ep_reporting;
+	cv.tree_protected = pc->ep_protected;
+	if (w->o->fmt != OUT_JSON)
+		w->o->n = 1;	/* a blank line before each */
+	return coverage_row(w->o, &cv);
+}
+
+/* 0, or -1 (the message printed). */
+static int
+coverage_provinces(struct ctx *c, struct out *o)
+{
+	struct prov_walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.now = c->now;
+	if (o->fmt == OUT_JSON)
+		soc_sbuf_adds(&o->b, ",\"provinces\":[");
+	if (store_province_coverage_foreach(c->st, NULL, prov_row, &w) != 0) {
+		fprintf(stderr, "socctl: province coverage: %s\n",
+		    store_errmsg(c->st));
+		return -1;
+	}
+	prov_close(&w);
+	if (o->fmt == OUT_JSON)
+		soc_sbuf_adds(&o->b, "]");
+	return 0;
+}
+
 int
 cmd_coverage(struct ctx *c, int argc, char **argv)
 {
@@ -182,6 +297,10 @@ cmd_coverage(struct ctx *c, int argc, char **argv)
 	share = ntot ? (double)ncov / (double)ntot : 0.0;
 	if (fmt == OUT_JSON) {
 		soc_sbuf_adds(&o.b, "]");
+		if (coverage_provinces(c, &o) == -1) {
+			out_free(&o);
+			return 1;
+		}
 		n = 1;
 		j_int(&o.b, &n, "covered", (long long)ncov);
 		j_int(&o.b, &n, "total", (long long)ntot);
@@ -192,15 +311,15 @@ cmd_coverage(struct ctx *c, int argc, char **argv)
 		out_free(&o);
 		return rc;
 	}
-	out_free(&o);
-	if (ntot == 0) {
+	if (ntot == 0)
 		printf("no agencies (add one with `socctl agency add CODE --name"
 		    " NAME`)\n");
-		return 0;
-	}
-	printf("\nfully covered: %zu of %zu agencies (%.0f%%; target 100%%)\n",
-	    ncov, ntot, share * 100.0);
-	return 0;
+	else
+		printf("\nfully covered: %zu of %zu agencies (%.0f%%; target"
+		    " 100%%)\n", ncov, ntot, share * 100.0);
+	rc = coverage_provinces(c, &o);
+	out_free(&o);
+	return rc == 0 ? 0 : 1;
 }
 
 /* ---- stats ---- */

@@ -213,7 +213,8 @@ static const struct cmd cmds[] = {
 	  "fully covered.  A sensor counts as live if heard within --heartbeat\n"
 	  "(5m); new incidents older than --ack-within (24h, 0 = off) degrade\n"
 	  "layer 1.  Layer 4 is judged from the forwarder's state (see\n"
-	  "`forward status`)." },
+	  "`forward status`).  On a national database each province's\n"
+	  "agencies follow, as its last coverage record gave them." },
 	{ "forward status", cmd_forward_status, DB_READ, 0, 0, "[--json]",
 	  "The national forwarder: endpoint, connected or not, last ack, records\n"
 	  "sent and acked, pending (and the oldest one's age), dropped by the\n"

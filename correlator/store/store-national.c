@@ -68,6 +68,17 @@ const struct store_sql store_national_sql[] = {
 	{ S_NAT_COUNTS, "SELECT name, deferred, deferred_batches,"
 	    " last_deferred_at, agency_new, agency_invalid, last_new_agency"
 	    " FROM province_counts ORDER BY name" },
+	{ S_NAT_COV_DEL, "DELETE FROM province_coverage WHERE province = ?1" },
+	{ S_NAT_COV_ADD, "INSERT OR REPLACE INTO province_coverage (province,"
+	    " agency, name, parent, covered, state1, reason1, state2, reason2,"
+	    " state3, reason3, state4, reason4, ep_declared, ep_reporting,"
+	    " ep_protected, reported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)" },
+	{ S_NAT_COV_LIST, "SELECT province, agency, name, parent, covered,"
+	    " state1, reason1, state2, reason2, state3, reason3, state4, reason4,"
+	    " ep_declared, ep_reporting, ep_protected, reported_at"
+	    " FROM province_coverage WHERE ?1 IS NULL OR province = ?1"
+	    " ORDER BY province, agency" },
 	{ 0, NULL }
 };
 
@@ -425,6 +436,83 @@ store_province_foreach(struct store *st, store_province_fn fn, void *arg)
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_sqlerr(st, "province counters");
+		ret = -1;
+	}
+	store_stmt_put(s, tmp);
+	return ret;
+}
+
+int
+store_province_coverage_put(struct store *st, const char *province,
+    const struct store_province_cov *items, size_t n, int64_t now_ns)
+{
+	sqlite3_stmt *s = st->stmt[S_NAT_COV_ADD];
+	size_t i;
+	int l, own;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	bind_str(st->stmt[S_NAT_COV_DEL], 1, province);
+	if (store_exec_idx(st, S_NAT_COV_DEL, "province coverage") == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const struct store_province_cov *c = &items[i];
+
+		bind_str(s, 1, province);
+		bind_str(s, 2, c->agency);
+		bind_str(s, 3, c->name);
+		bind_str(s, 4, c->parent);
+		sqlite3_bind_int(s, 5, c->covered != 0);
+		for (l = 0; l < STORE_LAYERS; l++) {
+			sqlite3_bind_int(s, 6 + 2 * l, c->state[l]);
+			bind_str(s, 7 + 2 * l, c->reason[l]);
+		}
+		sqlite3_bind_int64(s, 14, c->ep_declared);
+		sqlite3_bind_int64(s, 15, (sqlite3_int64)c->ep_reporting);
+		sqlite3_bind_int64(s, 16, (sqlite3_int64)c->ep_protected);
+		sqlite3_bind_int64(s, 17, now_ns);
+		if (store_exec(st, s, "province coverage") == -1)
+			goto fail;
+	}
+	return store_tx_leave(st, own, 0);
+fail:
+	store_tx_leave(st, own, -1);
+	return -1;
+}
+
+int
+store_province_coverage_foreach(struct store *st, const char *province,
+    store_province_cov_fn fn, void *arg)
+{
+	struct store_province_cov c;
+	sqlite3_stmt *s;
+	int tmp, rc, l, ret = 0;
+
+	if ((s = store_stmt_get(st, S_NAT_COV_LIST, &tmp)) == NULL)
+		return -1;
+	if (province != NULL)
+		bind_str(s, 1, province);
+	else
+		sqlite3_bind_null(s, 1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		c.province = col_str(s, 0);
+		c.agency = col_str(s, 1);
+		c.name = col_str(s, 2);
+		c.parent = col_str(s, 3);
+		c.covered = sqlite3_column_int(s, 4);
+		for (l = 0; l < STORE_LAYERS; l++) {
+			c.state[l] = sqlite3_column_int(s, 5 + 2 * l);
+			c.reason[l] = col_str(s, 6 + 2 * l);
+		}
+		c.ep_declared = sqlite3_column_int64(s, 13);
+		c.ep_reporting = (uint64_t)sqlite3_column_int64(s, 14);
+		c.ep_protected = (uint64_t)sqlite3_column_int64(s, 15);
+		c.reported_at = sqlite3_column_int64(s, 16);
+		if ((ret = fn(arg, &c)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "province coverage");
 		ret = -1;
 	}
 	store_stmt_put(s, tmp);

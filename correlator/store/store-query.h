@@ -1,7 +1,7 @@
 /*
  * What only socctl reads from the store: the totals of `socctl stats`
- * (store-stats.c), the 4-layer coverage report (coverage.c), search and
- * the leadership report (store-search.c).  The correlator never includes
+ * (store-stats.c), search and the leadership report (store-search.c);
+ * the 4-layer coverage report is in store.h (the forwarder sends it up).  The correlator never includes
  * it; store.h has what the daemon writes and both read.
  */
 #ifndef SOC_CORR_STORE_QUERY_H
@@ -28,57 +28,6 @@ struct store_stats {
 	uint64_t	forwarded;		/* acked by the national receiver */
 };
 int	store_stats_get(struct store *st, struct store_stats *out);
-
-/*
- * The 4-layer coverage report (coverage.c), from evidence in the store.
- * Layers: 1 on-site force, 2 professional monitoring, 3 independent
- * assessment, 4 national connection.
- */
-#define STORE_LAYERS	4
-enum store_layer_state {
-	STORE_LAYER_OK,
-	STORE_LAYER_DEGRADED,
-	STORE_LAYER_MISSING
-};
-const char	*store_layer_name(int layer);		/* 0..3 */
-const char	*store_layer_state_name(int state);	/* ok, degraded, missing */
-
-struct store_coverage_opts {
-	int64_t		 now_ns;
-	int64_t		 heartbeat_max_ns;	/* layer 2: live if heard within (5m) */
-	int64_t		 ack_max_ns;		/* layer 1: new incidents older than
-						   this degrade it; 0 = off */
-};
-void	store_coverage_opts_init(struct store_coverage_opts *o);
-
-struct store_coverage {
-	const char	*agency;
-	const char	*name;
-	const char	*parent;
-	int		 state[STORE_LAYERS];	/* enum store_layer_state */
-	char		 reason[STORE_LAYERS][192];
-	int		 covered;		/* all four layers ok */
-	int		 level;			/* highest system level, 0 none */
-	size_t		 sub_total;		/* agencies below it in the tree */
-	size_t		 sub_covered;		/* of which fully covered */
-	/* its computers (issue 18): declared (-1 none), reporting within
-	 * endpoints.stale_after, protected; then the same summed over it
-	 * and every agency below it that declares computers */
-	int64_t		 ep_declared;
-	uint64_t	 ep_reporting, ep_protected;
-	int64_t		 tree_declared;
-	uint64_t	 tree_reporting, tree_protected;
-};
-typedef int (*store_coverage_fn)(void *arg, const struct store_coverage *c);
-/* "42s", "3m", "5h", "12d": the coarse age used in reasons and tables. */
-void	store_age_format(int64_t ns, char *buf, size_t len);
-
-/*
- * Calls fn for each agency (by code) and counts agencies and those fully
- * covered.  Returns 0, -1 on error, or fn's non-zero value.
- */
-int	store_coverage(struct store *st, const struct store_coverage_opts *o,
-	    store_coverage_fn fn, void *arg, size_t *ncovered, size_t *ntotal);
 
 /*
  * Search and the leadership report (store-search.c).  The statements are

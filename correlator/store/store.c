@@ -672,6 +672,34 @@ static const char schema_v17_ep_signatures[] =
 	" NULL DEFAULT 604800000000000;";
 
 /*
+ * The provinces' coverage (store-national.c, docs/NATIONAL.md "Coverage
+ * sent up"): on a national database, each province's agencies with their
+ * four layers as the province last reported them; a province's record
+ * replaces all of its rows.
+ */
+static const char schema_v18_province_coverage[] =
+	"CREATE TABLE IF NOT EXISTS province_coverage ("
+	" province TEXT NOT NULL,"
+	" agency TEXT NOT NULL,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" parent TEXT NOT NULL DEFAULT '',"
+	" covered INTEGER NOT NULL DEFAULT 0,"
+	" state1 INTEGER NOT NULL DEFAULT 2,"
+	" reason1 TEXT NOT NULL DEFAULT '',"
+	" state2 INTEGER NOT NULL DEFAULT 2,"
+	" reason2 TEXT NOT NULL DEFAULT '',"
+	" state3 INTEGER NOT NULL DEFAULT 2,"
+	" reason3 TEXT NOT NULL DEFAULT '',"
+	" state4 INTEGER NOT NULL DEFAULT 2,"
+	" reason4 TEXT NOT NULL DEFAULT '',"
+	" ep_declared INTEGER NOT NULL DEFAULT -1,"
+	" ep_reporting INTEGER NOT NULL DEFAULT 0,"
+	" ep_protected INTEGER NOT NULL DEFAULT 0,"
+	" reported_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (province, agency)"
+	") WITHOUT ROWID;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -695,6 +723,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v15_archive_health, /* 14 -> 15: the archive paused */
 	schema_v16_intel_push,	/* 15 -> 16: sets pushed down, acks, sightings */
 	schema_v17_ep_signatures, /* 16 -> 17: endpoints' signature age */
+	schema_v18_province_coverage, /* 17 -> 18: provinces' coverage */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	17	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	18	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -240,6 +240,86 @@ struct store_province_count {
 };
 typedef int (*store_province_fn)(void *arg, const struct store_province_count *p);
 int	store_province_foreach(struct store *st, store_province_fn fn, void *arg);
+
+/*
+ * The 4-layer coverage report (coverage.c), from evidence in the store.
+ * socctl shows it; the daemon reads it too: a province's forwarder sends
+ * it up to the national centre (forward-coverage.c, DECISIONS.md).
+ * Layers: 1 on-site force, 2 professional monitoring, 3 independent
+ * assessment, 4 national connection.
+ */
+#define STORE_LAYERS	4
+enum store_layer_state {
+	STORE_LAYER_OK,
+	STORE_LAYER_DEGRADED,
+	STORE_LAYER_MISSING
+};
+const char	*store_layer_name(int layer);		/* 0..3 */
+const char	*store_layer_state_name(int state);	/* ok, degraded, missing */
+
+struct store_coverage_opts {
+	int64_t		 now_ns;
+	int64_t		 heartbeat_max_ns;	/* layer 2: live if heard within (5m) */
+	int64_t		 ack_max_ns;		/* layer 1: new incidents older than
+						   this degrade it; 0 = off */
+};
+void	store_coverage_opts_init(struct store_coverage_opts *o);
+
+struct store_coverage {
+	const char	*agency;
+	const char	*name;
+	const char	*parent;
+	int		 state[STORE_LAYERS];	/* enum store_layer_state */
+	char		 reason[STORE_LAYERS][192];
+	int		 covered;		/* all four layers ok */
+	int		 level;			/* highest system level, 0 none */
+	size_t		 sub_total;		/* agencies below it in the tree */
+	size_t		 sub_covered;		/* of which fully covered */
+	/* its computers (issue 18): declared (-1 none), reporting within
+	 * endpoints.stale_after, protected; then the same summed over it
+	 * and every agency below it that declares computers */
+	int64_t		 ep_declared;
+	uint64_t	 ep_reporting, ep_protected;
+	int64_t		 tree_declared;
+	uint64_t	 tree_reporting, tree_protected;
+};
+typedef int (*store_coverage_fn)(void *arg, const struct store_coverage *c);
+/* "42s", "3m", "5h", "12d": the coarse age used in reasons and tables. */
+void	store_age_format(int64_t ns, char *buf, size_t len);
+
+/*
+ * Calls fn for each agency (by code) and counts agencies and those fully
+ * covered.  Returns 0, -1 on error, or fn's non-zero value.
+ */
+int	store_coverage(struct store *st, const struct store_coverage_opts *o,
+	    store_coverage_fn fn, void *arg, size_t *ncovered, size_t *ntotal);
+
+/*
+ * The provinces' coverage on a national database (store-national.c,
+ * schema step 17): store_province_coverage_put() replaces every row of
+ * province with the n agencies given (reported at now_ns), in one
+ * transaction of its own; store_province_coverage_foreach() calls fn for
+ * each row by province then agency (province NULL: all).  0 / -1, or
+ * fn's non-zero value.
+ */
+struct store_province_cov {
+	const char	*province;
+	const char	*agency;
+	const char	*name;
+	const char	*parent;
+	int		 covered;
+	int		 state[STORE_LAYERS];
+	const char	*reason[STORE_LAYERS];
+	int64_t		 ep_declared;		/* -1 none */
+	uint64_t	 ep_reporting, ep_protected;
+	int64_t		 reported_at;		/* ns */
+};
+int	store_province_coverage_put(struct store *st, const char *province,
+	    const struct store_province_cov *items, size_t n, int64_t now_ns);
+typedef int (*store_province_cov_fn)(void *arg,
+	    const struct store_province_cov *c);
+int	store_province_coverage_foreach(struct store *st, const char *province,
+	    store_province_cov_fn fn, void *arg);
 
 /*
  * The last SIGHUP reload of the correlator and its result (store-stats.c):

@@ -26,11 +26,16 @@ put_u64(struct soc_sbuf *b, uint64_t v)
 	soc_sbuf_add(b, p, 8);
 }
 
-/* A string cut to max bytes (at a UTF-8 boundary) with its length. */
+/*
+ * A string cut to max bytes (at a UTF-8 boundary) with its length; a
+ * control byte (a reason may carry an assessor's free text) is sent as a
+ * space, since the decoder refuses one and would lose the whole record.
+ */
 static void
 put_str(struct soc_sbuf *b, const char *s, size_t max)
 {
 	size_t n = strlen(s);
+	char *o;
 
 	if (n > max) {
 		n = max;
@@ -38,7 +43,12 @@ put_str(struct soc_sbuf *b, const char *s, size_t max)
 			n--;
 	}
 	put_u8(b, (unsigned)n);
-	soc_sbuf_add(b, s, n);
+	if ((o = soc_sbuf_reserve(b, n)) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		o[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+	b->len += n;
+	b->data[b->len] = '\0';
 }
 
 void

@@ -167,6 +167,16 @@ def main():
         l1 = ((ag("p1-soc", "stttt") or {}).get("layers") or [{}])[0]
         check("Nguyễn Văn A" in l1.get("reason", ""), f"the new reason: {l1}")
 
+        # a control byte in free text (an assessor's name) does not cost the
+        # province its record: it travels as a space
+        pctl("assessment", "add", "stttt", "--by", "Jane\tDoe")
+        wait_until(lambda: ((ag("p1-soc", "stttt") or {}).get("layers") or
+                            [{}, {}, {}])[2].get("state") == "ok",
+                   "layer 3 of stttt turns ok nationally after an assessment by"
+                   " a name with a tab")
+        l3 = ((ag("p1-soc", "stttt") or {}).get("layers") or [{}, {}, {}])[2]
+        check("Jane Doe" in l3.get("reason", ""), f"the tab sent as a space: {l3}")
+
         # 3. nobody but an enrolled province key writes a record
         def dealer(keyname):
             s = zctx.socket(zmq.DEALER)

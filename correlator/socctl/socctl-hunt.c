@@ -132,8 +132,13 @@ subtrees(struct ctx *c, const char **given, size_t ngiven, struct agtree *at,
 			    given[i]);
 			return -1;
 		}
-		if (!has(out, n, at->code[k]))
-			out[n++] = at->code[k];
+		if (has(out, n, at->code[k]))
+			continue;
+		if (n == max) {
+			cmd_err(c, "--agency: more than %zu agencies", max);
+			return -1;
+		}
+		out[n++] = at->code[k];
 	}
 	do {		/* children of what is in, until nothing is added */
 		before = n;

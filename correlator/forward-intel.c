@@ -31,7 +31,7 @@
 
 #define FWD_INTEL_STATE_MS	30000	/* a STATE at least this often */
 #define FWD_INTEL_STALL_MS	15000	/* an update with no chunk for this long */
-#define FWD_INTEL_MAX_RECORDS	(4u << 20)	/* one update, in memory */
+#define FWD_INTEL_MAX_RECORDS	INTEL_PUSH_MAX_RECORDS	/* one update, in memory */
 
 struct fwd_intel {
 	/* the update being received */

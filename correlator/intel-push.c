@@ -161,6 +161,7 @@ struct setlist {
 	char		(*name)[INTEL_SOURCE_MAX];
 	int64_t		*version;
 	size_t		 n, cap;
+	int		 warned;	/* one set said not offered */
 };
 
 static int
@@ -168,9 +169,23 @@ set_one(void *arg, const struct store_intel_set *s)
 {
 	struct setlist *l = arg;
 
-	if (strcmp(s->origin, "local") != 0 || strlen(s->source) >=
-	    INTEL_SOURCE_MAX || l->n >= INTEL_WIRE_SETS_MAX)
+	/*
+	 * Only what a province can commit: its copy's name, with the prefix,
+	 * must fit, and the set must fit in one update; anything else would be
+	 * refused there and asked for again and again.
+	 */
+	if (strcmp(s->origin, "local") != 0 || strlen(s->source) +
+	    strlen(INTEL_PUSH_PREFIX) >= INTEL_SOURCE_MAX ||
+	    s->count > INTEL_PUSH_MAX_RECORDS || l->n >= INTEL_WIRE_SETS_MAX) {
+		if (strcmp(s->origin, "local") == 0 && !l->warned) {
+			log_warnx("indicator set %s is not offered to the provinces:"
+			    " its name is over %zu bytes or it holds over %u"
+			    " indicators", s->source, INTEL_SOURCE_MAX - 1 -
+			    strlen(INTEL_PUSH_PREFIX), INTEL_PUSH_MAX_RECORDS);
+			l->warned = 1;
+		}
 		return 0;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		void *a = realloc(l->name, cap * sizeof(*l->name));

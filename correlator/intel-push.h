@@ -28,6 +28,10 @@ struct intel_push;
 struct fwd_intel;
 
 #define INTEL_PUSH_PREFIX	"national/"	/* a province's copy of a set */
+/* The most records a province holds of one update in memory before it
+ * commits (forward-intel.c); a larger set is not offered at all, since the
+ * province could never commit it and would ask again and again. */
+#define INTEL_PUSH_MAX_RECORDS	(4u << 20)
 
 struct intel_push *intel_push_new(void);
 void	intel_push_free(struct intel_push *p);

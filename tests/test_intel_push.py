@@ -199,6 +199,19 @@ def main():
         tbl = nctl("intel", "sources").stdout
         check("ACKED" in tbl and "feed" in tbl, f"sources table: {tbl}")
 
+        # a set whose province copy could not be named (the prefix makes it
+        # too long) is not offered at all, rather than pushed and refused
+        # again and again
+        long_name = "l" * 120
+        with open(k("long.txt"), "w") as f:
+            f.write("ip 198.51.100.250\n")
+        nctl("intel", "import", k("long.txt"), "--source", long_name)
+        wait_until(lambda: "is not offered to the provinces" in text(nerr),
+                   "the national centre says the long-named set is not offered")
+        check(sources(ndb).get(long_name, {}).get("acked", 0) == 0 and
+              not held("p1", "national/" + long_name),
+              "no province holds or acks the long-named set")
+
         # 2. matched in a province; the sighting counted nationally
         wait_until(lambda: f"indicators reloaded: {BULK + 2} " in
                    text(procs["p1"][1]), "p1's matcher has the set")

@@ -32,6 +32,7 @@
 #define FWD_INTEL_STATE_MS	30000	/* a STATE at least this often */
 #define FWD_INTEL_STALL_MS	15000	/* an update with no chunk for this long */
 #define FWD_INTEL_MAX_RECORDS	INTEL_PUSH_MAX_RECORDS	/* one update, in memory */
+#define FWD_INTEL_MAX_BYTES	(256u << 20)	/* ... and its chunks' bytes */
 
 struct fwd_intel {
 	/* the update being received */
@@ -337,6 +338,12 @@ on_chunk(struct fwd_intel *fi, struct store *st, const void *data, size_t len,
 		return;
 	}
 	fi->next_index++;
+	if (fi->bytes + len > FWD_INTEL_MAX_BYTES) {
+		log_warnx("forward: indicator set %s: one update over %u MiB,"
+		    " dropped", c.source, FWD_INTEL_MAX_BYTES >> 20);
+		drop(fi);
+		return;
+	}
 	fi->chunks++;
 	fi->n_chunks++;
 	fi->bytes += len;

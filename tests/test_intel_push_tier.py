@@ -14,6 +14,7 @@ province).
 - a set imported at the middle tier is passed down beside it;
 - the set removed nationally disappears at the middle and at the bottom,
   and the middle's own set stays at the bottom;
+- the bottom stopped while a set is removed: removed on its return;
 - a sensor key sending an update to the middle: refused, nothing stored.
 No timed asserts: every wait ends on the awaited state, with a ceiling."""
 import json
@@ -218,6 +219,24 @@ def main():
               "the middle's own set stays at the bottom")
         check("removed: no longer published" in text(procs["bot"][1]),
               "the bottom logs the removal")
+
+        # 6. the bottom away while a set is removed: its STATE still lists
+        # the set on its return, and the middle's answer removes it
+        publish("nat", "feed2", ["198.51.100.20"])
+        wait_until(lambda: "national/feed2" in sources("bot"),
+                   "the bottom commits national/feed2")
+        stop(procs["bot"][0])
+        ctl("nat", "intel", "remove", "--source", "feed2")
+        wait_until(lambda: "national/feed2" not in sources("mid"),
+                   "the middle removes national/feed2")
+        check("national/feed2" in sources("bot"),
+              "the stopped bottom still holds national/feed2")
+        procs["bot"] = below("bot", "mid")
+        check(wait_port(port["bot"], procs["bot"][0]), "bottom listens again")
+        wait_until(lambda: "national/feed2" not in sources("bot"),
+                   "the bottom removes national/feed2 on its return")
+        check("national/midfeed" in sources("bot"),
+              "the middle's own set still there")
     finally:
         for t, (proc, _) in procs.items():
             if proc.poll() is None:

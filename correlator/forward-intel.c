@@ -50,6 +50,7 @@ struct fwd_intel {
 	size_t			 iter;		/* store_intel_import's cursor */
 	uint64_t		 n_commits, n_full, n_delta, n_chunks, n_bytes;
 	uint64_t		 n_stale, n_bad, n_refused_values, n_offers;
+	uint64_t		 n_removed;
 };
 
 struct fwd_intel *
@@ -168,10 +169,73 @@ fwd_intel_tick(struct fwd_intel *fi, struct store *st, void *dealer,
 		send_state(fi, st, dealer, now_ms);
 }
 
+/* The national copies held here that an OFFER does not list. */
+struct unlisted {
+	char		(*offered)[INTEL_SOURCE_MAX + 16];
+	size_t		 noffered;
+	char		(*gone)[INTEL_SOURCE_MAX];
+	size_t		 ngone;
+};
+
+static int
+unlisted_one(void *arg, const struct store_intel_set *s)
+{
+	struct unlisted *u = arg;
+	size_t i;
+
+	if (strcmp(s->origin, "national") != 0 ||
+	    strncmp(s->source, INTEL_PUSH_PREFIX,
+	    strlen(INTEL_PUSH_PREFIX)) != 0 ||
+	    strlen(s->source) >= INTEL_SOURCE_MAX ||
+	    u->ngone >= INTEL_WIRE_SETS_MAX)
+		return 0;
+	for (i = 0; i < u->noffered; i++)
+		if (strcmp(u->offered[i], s->source) == 0)
+			return 0;
+	snprintf(u->gone[u->ngone++], INTEL_SOURCE_MAX, "%s", s->source);
+	return 0;
+}
+
+/*
+ * An OFFER lists every set published above: a copy here that it does not
+ * list was removed there, and is removed here (and, on a middle tier,
+ * from the provinces below by its next OFFER).  Only a well-formed OFFER
+ * removes anything.
+ */
+static void
+remove_unlisted(struct fwd_intel *fi, struct store *st, struct unlisted *u)
+{
+	size_t i;
+	int64_t n;
+
+	if ((u->gone = calloc(INTEL_WIRE_SETS_MAX, sizeof(*u->gone))) == NULL)
+		return;
+	if (store_intel_sets(st, unlisted_one, u) == -1) {
+		log_warnx("forward: indicator sets: %s", store_errmsg(st));
+		return;
+	}
+	for (i = 0; i < u->ngone; i++) {
+		if (fi->active && strcmp(u->gone[i] + strlen(INTEL_PUSH_PREFIX),
+		    fi->c.source) == 0)
+			drop(fi);
+		if ((n = store_intel_remove_source(st, u->gone[i])) == -1) {
+			log_warnx("forward: indicator set %s not removed: %s",
+			    u->gone[i], store_errmsg(st));
+			continue;
+		}
+		fi->n_removed++;
+		fi->want = 1;	/* the STATE without it */
+		log_info("forward: indicator set %s removed: no longer"
+		    " published by the national centre (%lld indicators)",
+		    u->gone[i], (long long)n);
+	}
+}
+
 static void
 on_offer(struct fwd_intel *fi, struct store *st, const void *data, size_t len)
 {
 	struct intel_wire_reader r;
+	struct unlisted u = { 0 };
 	const char *why;
 	char name[INTEL_SOURCE_MAX], copy[INTEL_SOURCE_MAX + 16];
 	uint64_t v;
@@ -183,15 +247,23 @@ on_offer(struct fwd_intel *fi, struct store *st, const void *data, size_t len)
 		log_warnx("forward: malformed indicator offer: %s", why);
 		return;
 	}
+	if ((u.offered = calloc(INTEL_WIRE_SETS_MAX, sizeof(*u.offered)))
+	    == NULL)
+		return;
 	while ((rc = intel_wire_sets_next(&r, name, &v, &why)) == 1) {
 		snprintf(copy, sizeof(copy), "%s%s", INTEL_PUSH_PREFIX, name);
 		if ((int64_t)v != held(st, copy))
 			fi->want = 1;
+		if (u.noffered < INTEL_WIRE_SETS_MAX)
+			memcpy(u.offered[u.noffered++], copy, sizeof(copy));
 	}
 	if (rc == -1) {
 		fi->n_bad++;
 		log_warnx("forward: malformed indicator offer: %s", why);
-	}
+	} else
+		remove_unlisted(fi, st, &u);
+	free(u.offered);
+	free(u.gone);
 }
 
 /* store_intel_import()'s reader over the update's records. */
@@ -408,10 +480,12 @@ fwd_intel_log_counters(const struct fwd_intel *fi)
 	log_info("forward: indicator updates committed %llu (%llu whole sets,"
 	    " %llu deltas) from %llu chunks (%llu bytes); %llu ignored (a"
 	    " version held or not followed), %llu malformed, %llu values"
-	    " refused, %llu offers", (unsigned long long)fi->n_commits,
+	    " refused, %llu offers, %llu sets removed",
+	    (unsigned long long)fi->n_commits,
 	    (unsigned long long)fi->n_full, (unsigned long long)fi->n_delta,
 	    (unsigned long long)fi->n_chunks, (unsigned long long)fi->n_bytes,
 	    (unsigned long long)fi->n_stale, (unsigned long long)fi->n_bad,
 	    (unsigned long long)fi->n_refused_values,
-	    (unsigned long long)fi->n_offers);
+	    (unsigned long long)fi->n_offers,
+	    (unsigned long long)fi->n_removed);
 }

@@ -156,50 +156,104 @@ send_to(void *router, const uint8_t *peer, size_t peerlen,
 	zmq_send(router, b->data, b->len, 0);
 }
 
-/* The sets published here (imported locally) with their versions. */
+/*
+ * The sets published here with their versions: the ones imported here
+ * (origin local; on the wire by their name and version) and, on a middle
+ * tier, the national copies it holds (national/NAME, origin national):
+ * passed on as NAME at the publisher's version (pub_version), so the
+ * province below holds national/NAME too and its STATE speaks of the
+ * top's versions.  A national copy wins over a local set of the same name.
+ */
 struct setlist {
-	char		(*name)[INTEL_SOURCE_MAX];
-	int64_t		*version;
+	char		(*name)[INTEL_SOURCE_MAX];	/* on the wire */
+	char		(*src)[INTEL_SOURCE_MAX];	/* here */
+	int64_t		*version;			/* on the wire */
+	int64_t		*local;				/* here */
+	int		*nat;
 	size_t		 n, cap;
 	int		 warned;	/* one set said not offered */
 };
 
 static int
+setlist_grow(struct setlist *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 16;
+	void *a;
+
+	if ((a = realloc(l->name, cap * sizeof(*l->name))) == NULL)
+		return -1;
+	l->name = a;
+	if ((a = realloc(l->src, cap * sizeof(*l->src))) == NULL)
+		return -1;
+	l->src = a;
+	if ((a = realloc(l->version, cap * sizeof(int64_t))) == NULL)
+		return -1;
+	l->version = a;
+	if ((a = realloc(l->local, cap * sizeof(int64_t))) == NULL)
+		return -1;
+	l->local = a;
+	if ((a = realloc(l->nat, cap * sizeof(int))) == NULL)
+		return -1;
+	l->nat = a;
+	l->cap = cap;
+	return 0;
+}
+
+static int
 set_one(void *arg, const struct store_intel_set *s)
 {
 	struct setlist *l = arg;
+	size_t i, n = strlen(INTEL_PUSH_PREFIX);
+	const char *wire;
+	int nat;
 
-	/*
-	 * Only what a province can commit: its copy's name, with the prefix,
-	 * must fit, and the set must fit in one update; anything else would be
-	 * refused there and asked for again and again.
-	 */
-	if (strcmp(s->origin, "local") != 0 || strlen(s->source) +
-	    strlen(INTEL_PUSH_PREFIX) >= INTEL_SOURCE_MAX ||
-	    s->count > INTEL_PUSH_MAX_RECORDS || l->n >= INTEL_WIRE_SETS_MAX) {
-		if (strcmp(s->origin, "local") == 0 && !l->warned) {
-			log_warnx("indicator set %s is not offered to the provinces:"
-			    " its name is over %zu bytes or it holds over %u"
-			    " indicators", s->source, INTEL_SOURCE_MAX - 1 -
-			    strlen(INTEL_PUSH_PREFIX), INTEL_PUSH_MAX_RECORDS);
-			l->warned = 1;
-		}
+	if (strlen(s->source) >= INTEL_SOURCE_MAX)
 		return 0;
-	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		void *a = realloc(l->name, cap * sizeof(*l->name));
-
-		if (a == NULL)
+	if (strcmp(s->origin, "local") == 0) {
+		/*
+		 * Only what a province can commit: its copy's name, with the
+		 * prefix, must fit, and the set must fit in one update;
+		 * anything else would be refused there and asked for again
+		 * and again.
+		 */
+		if (strlen(s->source) + strlen(INTEL_PUSH_PREFIX) >=
+		    INTEL_SOURCE_MAX || s->count > INTEL_PUSH_MAX_RECORDS) {
+			if (!l->warned)
+				log_warnx("indicator set %s is not offered to the"
+				    " provinces: its name is over %zu bytes or it"
+				    " holds over %u indicators", s->source,
+				    INTEL_SOURCE_MAX - 1 - strlen(INTEL_PUSH_PREFIX),
+				    INTEL_PUSH_MAX_RECORDS);
+			l->warned = 1;
+			return 0;
+		}
+		nat = 0;
+		wire = s->source;
+	} else if (strcmp(s->origin, "national") == 0 &&
+	    strncmp(s->source, INTEL_PUSH_PREFIX, n) == 0 &&
+	    s->source[n] != '\0' && s->pub_version > 0) {
+		nat = 1;
+		wire = s->source + n;
+	} else
+		return 0;
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->name[i], wire) == 0)
+			break;
+	if (i < l->n) {
+		if (!nat || l->nat[i])
+			return 0;	/* the national copy stays */
+	} else {
+		if (l->n >= INTEL_WIRE_SETS_MAX)
+			return 0;
+		if (l->n == l->cap && setlist_grow(l) == -1)
 			return -1;
-		l->name = a;
-		if ((a = realloc(l->version, cap * sizeof(int64_t))) == NULL)
-			return -1;
-		l->version = a;
-		l->cap = cap;
+		l->n++;
 	}
-	snprintf(l->name[l->n], INTEL_SOURCE_MAX, "%s", s->source);
-	l->version[l->n++] = s->version;
+	snprintf(l->name[i], INTEL_SOURCE_MAX, "%s", wire);
+	snprintf(l->src[i], INTEL_SOURCE_MAX, "%s", s->source);
+	l->version[i] = nat ? s->pub_version : s->version;
+	l->local[i] = s->version;
+	l->nat[i] = nat;
 	return 0;
 }
 
@@ -207,7 +261,10 @@ static void
 setlist_free(struct setlist *l)
 {
 	free(l->name);
+	free(l->src);
 	free(l->version);
+	free(l->local);
+	free(l->nat);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -253,15 +310,21 @@ on_op(void *arg, int op, const struct intel_ind *ind)
 	return 0;
 }
 
+/*
+ * Set i of l to one province.  A national copy passed on by a middle tier
+ * goes whole: its changes were applied in place here, without the
+ * per-version record a delta is read from (NATIONAL.md).
+ */
 static void
 serve(struct intel_push *p, struct store *st, void *router,
-    const struct pending *q, const char *source, int64_t have, int64_t cur)
+    const struct pending *q, const struct setlist *l, size_t i, int64_t have)
 {
 	struct sending s;
-	int64_t to;
+	const char *source = l->name[i];
+	int64_t to, cur = l->version[i];
 	int full;
 
-	full = have <= 0 ||
+	full = l->nat[i] || have <= 0 ||
 	    store_intel_delta_covers(st, source, have, cur) != 1;
 	memset(&s, 0, sizeof(s));
 	s.p = p;
@@ -272,12 +335,13 @@ serve(struct intel_push *p, struct store *st, void *router,
 	s.c.to = (uint64_t)cur;	/* patched below if the set moved on */
 	s.c.full = full;
 	intel_wire_chunk_begin(&p->wb, &s.c);
-	if (store_intel_update(st, source, have, full, on_op, &s, &to) == -1) {
-		log_warnx("indicator set %s for %s: %s", source, q->user,
+	if (store_intel_update(st, l->src[i], have, full, on_op, &s, &to)
+	    == -1) {
+		log_warnx("indicator set %s for %s: %s", l->src[i], q->user,
 		    store_errmsg(st));
 		return;
 	}
-	if (to != cur) {
+	if (to != l->local[i]) {
 		/* an import switched in between: the next OFFER brings it */
 		log_info("indicator set %s moved to version %lld while read;"
 		    " %s is offered it again", source, (long long)to, q->user);
@@ -298,6 +362,17 @@ serve(struct intel_push *p, struct store *st, void *router,
 	(void)have;
 }
 
+/* An OFFER of every set of l, in p->wb. */
+static void
+offer_build(struct intel_push *p, const struct setlist *l)
+{
+	size_t i;
+
+	intel_wire_sets_begin(&p->wb, INTEL_WIRE_OFFER);
+	for (i = 0; i < l->n; i++)
+		intel_wire_sets_add(&p->wb, l->name[i], (uint64_t)l->version[i]);
+}
+
 /* One province's STATE: its acks recorded, what it lacks sent. */
 static void
 answer(struct intel_push *p, struct store *st, void *router,
@@ -311,7 +386,7 @@ answer(struct intel_push *p, struct store *st, void *router,
 	uint64_t v;
 	int64_t *have = NULL, now = soc_now_ns();
 	size_t i;
-	int rc;
+	int rc, gone = 0;
 
 	if (store_sensor_by_name(st, q->user, &sen) != 1 || sen.revoked) {
 		refuse(p, q->user, "unknown or revoked key");
@@ -338,10 +413,12 @@ answer(struct intel_push *p, struct store *st, void *router,
 		for (i = 0; i < l.n; i++)
 			if (strcmp(l.name[i], name) == 0)
 				break;
-		if (i == l.n || v > INT64_MAX)
+		if (i == l.n || v > INT64_MAX) {
+			gone |= i == l.n;
 			continue;	/* a set gone here, or nonsense */
+		}
 		have[i] = (int64_t)v;
-		if (store_intel_ack(st, q->user, name, (int64_t)v, now) == 1)
+		if (store_intel_ack(st, q->user, l.src[i], (int64_t)v, now) == 1)
 			log_info("indicator set %s version %lld acknowledged by"
 			    " %s", name, (long long)v, q->user);
 	}
@@ -359,7 +436,14 @@ answer(struct intel_push *p, struct store *st, void *router,
 			continue;
 		}
 		if (have[i] != l.version[i])
-			serve(p, st, router, q, l.name[i], have[i], l.version[i]);
+			serve(p, st, router, q, &l, i, have[i]);
+	}
+	if (gone) {
+		/* it holds a set no longer published here: the OFFER
+		 * without it makes the province remove its copy */
+		offer_build(p, &l);
+		send_to(router, q->peer, q->peerlen, &p->wb);
+		p->n_offers++;
 	}
 out:
 	free(have);
@@ -372,11 +456,11 @@ offer(struct intel_push *p, struct store *st, void *router)
 	struct setlist l = { 0 };
 	size_t i;
 
-	if (store_intel_sets(st, set_one, &l) == -1)
+	if (store_intel_sets(st, set_one, &l) == -1) {
+		setlist_free(&l);
 		return;
-	intel_wire_sets_begin(&p->wb, INTEL_WIRE_OFFER);
-	for (i = 0; i < l.n; i++)
-		intel_wire_sets_add(&p->wb, l.name[i], (uint64_t)l.version[i]);
+	}
+	offer_build(p, &l);
 	setlist_free(&l);
 	for (i = 0; i < PUSH_PEERS; i++)
 		if (p->peers[i].name[0] != '\0') {

@@ -870,6 +870,20 @@ auditd_asm_stats(const struct auditd_asm *a, struct auditd_stats *st)
 	st->open = a->nopen;
 }
 
+void
+auditd_stats_add(struct auditd_stats *dst, const struct auditd_stats *src)
+{
+	dst->records += src->records;
+	dst->events += src->events;
+	dst->malformed += src->malformed;
+	dst->cut += src->cut;
+	dst->dropped += src->dropped;
+	dst->evicted += src->evicted;
+	dst->incomplete += src->incomplete;
+	dst->timed_out += src->timed_out;
+	dst->open += src->open;
+}
+
 /*
  * One record alone (socctl rules test --log): assembled and emitted at
  * once.

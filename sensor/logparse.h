@@ -100,6 +100,9 @@ size_t		 auditd_asm_tick(struct auditd_asm *a, int64_t now_ms);
 void		 auditd_asm_flush(struct auditd_asm *a);
 void		 auditd_asm_stats(const struct auditd_asm *a,
 		    struct auditd_stats *st);
+/* Adds every counter of src to dst (two intakes' sums). */
+void		 auditd_stats_add(struct auditd_stats *dst,
+		    const struct auditd_stats *src);
 /* Offset of "type=" when line is an audit record, else -1. */
 ssize_t		 log_auditd_record(const char *line, size_t len);
 /* One record alone as an event (socctl rules test); NULL: not one. */

@@ -727,15 +727,7 @@ collect_counters(struct sensor *s, struct counter *c)
 	{
 		struct auditd_stats a = ls.audit;
 
-		a.records += sy.audit.records;
-		a.events += sy.audit.events;
-		a.malformed += sy.audit.malformed;
-		a.cut += sy.audit.cut;
-		a.dropped += sy.audit.dropped;
-		a.evicted += sy.audit.evicted;
-		a.incomplete += sy.audit.incomplete;
-		a.timed_out += sy.audit.timed_out;
-		a.open += sy.audit.open;
+		auditd_stats_add(&a, &sy.audit);
 		c[n++] = (struct counter){ "auditd_records", a.records };
 		c[n++] = (struct counter){ "auditd_events", a.events };
 		c[n++] = (struct counter){ "auditd_malformed", a.malformed };

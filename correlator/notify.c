@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@
 
 #define NTF_MAX_INFLIGHT	64
 #define NTF_BACKOFF_CAP_NS	(3600LL * SOC_NS)
+#define NTF_PASSWORD_MAX	1024
 
 enum { CH_EMAIL, CH_WEBHOOK, CH_COMMAND };
 
@@ -87,10 +89,133 @@ struct notify {
 	struct ntf_job	 jobs[NTF_MAX_INFLIGHT];
 	int		 max;
 	char		 domain[128];	/* Message-ID's right side */
+	char		 password[NTF_PASSWORD_MAX + 1]; /* SMTP AUTH; "" none */
 	/* counters, for the log (the database has its own); written by
 	 * the thread, read by SIGUSR1's log line: atomics */
 	uint64_t	 sent, failed, given_up, escalations;
 };
+
+/*
+ * Reads notify.smtp_password_file into buf: its first line, without the
+ * line end.  The file must not be readable by others (it is the relay's
+ * password).  Messages name the file, never what it holds.
+ */
+static int
+password_load(const char *path, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	size_t n = 0;
+	ssize_t r;
+	char *nl;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: not a"
+		    " regular file", path);
+		goto fail;
+	}
+	if (sb.st_mode & S_IROTH) {
+		snprintf(err, errlen, "notify.smtp_password_file %s is readable"
+		    " by everyone (chmod o-rwx)", path);
+		goto fail;
+	}
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			snprintf(err, errlen, "notify.smtp_password_file %s: %s",
+			    path, strerror(errno));
+			goto fail;
+		}
+		n += (size_t)r;
+	}
+	if ((nl = memchr(buf, '\n', n)) == NULL && n == len - 1) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: longer"
+		    " than %zu bytes", path, len - 2);
+		goto fail;
+	}
+	if (nl != NULL)
+		n = (size_t)(nl - buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: a NUL"
+		    " byte in the password", path);
+		goto fail;
+	}
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "notify.smtp_password_file %s: empty"
+		    " first line", path);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	explicit_bzero(buf, len);
+	close(fd);
+	return -1;
+}
+
+/* smtp://USER:PASS@HOST: userinfo before the host. */
+static int
+url_has_userinfo(const char *url)
+{
+	const char *h = strstr(url, "://"), *end;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	return memchr(h, '@', (size_t)(end - h)) != NULL;
+}
+
+int
+notify_check(const struct notify_opts *o, char *err, size_t errlen)
+{
+	char pw[NTF_PASSWORD_MAX + 1];
+	const unsigned char *p;
+
+	if (o->smtp != NULL && url_has_userinfo(o->smtp)) {
+		/* the URL is not echoed: it may hold a password */
+		snprintf(err, errlen, "notify.smtp: no user or password in the"
+		    " URL (give notify.smtp_user and notify.smtp_password_file)");
+		return -1;
+	}
+	if ((o->smtp_user != NULL) != (o->smtp_password_file != NULL)) {
+		snprintf(err, errlen, "notify.smtp_user and"
+		    " notify.smtp_password_file go together");
+		return -1;
+	}
+	if (o->smtp_user != NULL) {
+		for (p = (const unsigned char *)o->smtp_user; *p != '\0'; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				break;
+		if (*p != '\0' || o->smtp_user[0] == '\0' ||
+		    strlen(o->smtp_user) > 256) {
+			snprintf(err, errlen, "notify.smtp_user: 1 to 256 bytes,"
+			    " no control bytes");
+			return -1;
+		}
+		if (password_load(o->smtp_password_file, pw, sizeof(pw), err,
+		    errlen) == -1)
+			return -1;
+		explicit_bzero(pw, sizeof(pw));
+	}
+	if (o->smtp_ca_file != NULL && access(o->smtp_ca_file, R_OK) == -1) {
+		snprintf(err, errlen, "notify.smtp_ca_file %s: %s",
+		    o->smtp_ca_file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 int
 notify_route(struct store *st, const struct notify_opts *o, char *err,
@@ -125,7 +250,7 @@ notify_route(struct store *st, const struct notify_opts *o, char *err,
 		return -1;
 	}
 	if (store_contact_check(STORE_CONTACT_EMAIL, o->from, err,
-	    errlen) == -1)
+	    errlen) == -1 || notify_check(o, err, errlen) == -1)
 		return -1;
 	r.min_severity = sev;
 	r.categories = cats;
@@ -447,7 +572,19 @@ curl_begin(struct notify *nt, struct ntf_job *j)
 	if (j->channel == CH_EMAIL) {
 		curl_easy_setopt(j->h, CURLOPT_URL, nt->o->smtp);
 		curl_easy_setopt(j->h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-		curl_easy_setopt(j->h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+		/* a password goes only over TLS unless told otherwise:
+		 * STARTTLS required (smtps:// is TLS from the start) */
+		curl_easy_setopt(j->h, CURLOPT_USE_SSL, nt->password[0] &&
+		    !nt->o->smtp_insecure_login ? (long)CURLUSESSL_ALL :
+		    (long)CURLUSESSL_TRY);
+		if (nt->password[0]) {
+			curl_easy_setopt(j->h, CURLOPT_USERNAME,
+			    nt->o->smtp_user);
+			curl_easy_setopt(j->h, CURLOPT_PASSWORD, nt->password);
+		}
+		if (nt->o->smtp_ca_file != NULL)
+			curl_easy_setopt(j->h, CURLOPT_CAINFO,
+			    nt->o->smtp_ca_file);
 		snprintf(mailbox, sizeof(mailbox), "<%s>", nt->o->from);
 		curl_easy_setopt(j->h, CURLOPT_MAIL_FROM, mailbox);
 		snprintf(mailbox, sizeof(mailbox), "<%s>", j->target);
@@ -624,6 +761,13 @@ jobs_reap(struct notify *nt)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		j->done = 1;
+		if (m->data.result == CURLE_USE_SSL_FAILED &&
+		    j->channel == CH_EMAIL && nt->password[0]) {
+			snprintf(j->err, sizeof(j->err), "the SMTP server offers"
+			    " no STARTTLS: the password is not sent in clear"
+			    " (notify.smtp_insecure_login)");
+			continue;
+		}
 		if (m->data.result != CURLE_OK) {
 			snprintf(j->err, sizeof(j->err), "%s", j->cerr[0] ?
 			    j->cerr : curl_easy_strerror(m->data.result));
@@ -806,6 +950,9 @@ notify_start(const char *db, const struct notify_opts *o, char *err,
 		goto fail;
 	if (notify_route(nt->st, o, err, errlen) == -1)
 		goto fail;
+	if (o->smtp_user != NULL && password_load(o->smtp_password_file,
+	    nt->password, sizeof(nt->password), err, errlen) == -1)
+		goto fail;
 	for (i = 0; i < o->categories.n; i++)
 		snprintf(cats + strlen(cats), sizeof(cats) - strlen(cats),
 		    "%s%s", i ? "," : "", o->categories.v[i]);
@@ -824,9 +971,12 @@ notify_start(const char *db, const struct notify_opts *o, char *err,
 		goto fail;
 	}
 	nt->started = 1;
-	log_info("notify: sending through %s as %s (%s and above%s%s)",
+	log_info("notify: sending through %s as %s (%s and above%s%s)%s%s%s",
 	    o->smtp ? o->smtp : "no SMTP server", o->from, o->min_severity,
-	    o->lead ? ", lead " : "", o->lead ? o->lead : "");
+	    o->lead ? ", lead " : "", o->lead ? o->lead : "",
+	    o->smtp_user ? "; SMTP login " : "", o->smtp_user ? o->smtp_user :
+	    "", o->smtp_user == NULL ? "" : o->smtp_insecure_login ?
+	    " (TLS when offered)" : " (TLS required)");
 	return nt;
 fail:
 	notify_stop(nt);
@@ -861,6 +1011,7 @@ notify_stop(struct notify *nt)
 		curl_multi_cleanup(nt->multi);
 	curl_global_cleanup();
 	store_close(nt->st);
+	explicit_bzero(nt->password, sizeof(nt->password));
 	pthread_mutex_destroy(&nt->mu);
 	pthread_cond_destroy(&nt->cv);
 	free(nt->db);

@@ -209,6 +209,16 @@ notify_check(const struct notify_opts *o, char *err, size_t errlen)
 			return -1;
 		explicit_bzero(pw, sizeof(pw));
 	}
+	if (o->webhook_template != NULL && strspn(o->webhook_template,
+	    "abcdefghijklmnopqrstuvwxyz") == strlen(o->webhook_template) &&
+	    o->webhook_template[0] != '\0' &&
+	    (store_template_check(o->webhook_template, err, errlen) == -1 ||
+	    strcmp(o->webhook_template, "custom") == 0)) {
+		snprintf(err, errlen, "notify.webhook_template \"%.64s\": a"
+		    " template body, or one of json, slack, mattermost,"
+		    " telegram", o->webhook_template);
+		return -1;
+	}
 	if (o->smtp_ca_file != NULL && access(o->smtp_ca_file, R_OK) == -1) {
 		snprintf(err, errlen, "notify.smtp_ca_file %s: %s",
 		    o->smtp_ca_file, strerror(errno));
@@ -479,6 +489,75 @@ template_apply(struct soc_sbuf *b, const char *tpl, const struct ntf_job *j,
 	}
 }
 
+static void
+job_fail(struct ntf_job *j, const char *fmt, const char *a)
+{
+	j->done = 1;
+	j->ok = 0;
+	snprintf(j->err, sizeof(j->err), fmt, a);
+}
+
+/*
+ * The templates a responder (store_template_check's names) or the route
+ * (notify.webhook_template) can name.  Slack's and Mattermost's
+ * incoming webhooks post "text"; Telegram's sendMessage takes "text" in
+ * the body and chat_id from the URL's query string (docs/NOTIFY.md).
+ */
+static const struct {
+	const char	*name, *body;
+} builtin_tpl[] = {
+	{ "slack", "{\"text\": \"$text\"}" },
+	{ "mattermost", "{\"text\": \"$text\"}" },
+	{ "telegram", "{\"text\": \"$text\", \"disable_web_page_preview\":"
+	    " true}" },
+	{ NULL, NULL }
+};
+
+/* notify.webhook_template holding one word names a template; else it
+ * is the custom body. */
+static int
+tpl_is_name(const char *t)
+{
+	return t != NULL && t[0] != '\0' &&
+	    strspn(t, "abcdefghijklmnopqrstuvwxyz") == strlen(t);
+}
+
+/*
+ * The webhook body of job j after the template named tpl ("" the
+ * route's): 0, or -1 with the reason in j->err.
+ */
+static int
+webhook_build(struct notify *nt, struct ntf_job *j, const char *tpl,
+    const struct ntf_incident *x)
+{
+	const char *route = nt->o->webhook_template;
+	int k;
+
+	if (tpl == NULL || tpl[0] == '\0')
+		tpl = tpl_is_name(route) ? route : route != NULL &&
+		    route[0] != '\0' ? "custom" : "json";
+	if (strcmp(tpl, "json") == 0) {
+		doc_build(&j->body, j, x);
+		return 0;
+	}
+	if (strcmp(tpl, "custom") == 0) {
+		if (route == NULL || route[0] == '\0' || tpl_is_name(route)) {
+			job_fail(j, "%s", "template custom: notify.webhook_template"
+			    " holds no template body");
+			return -1;
+		}
+		template_apply(&j->body, route, j, x);
+		return 0;
+	}
+	for (k = 0; builtin_tpl[k].name != NULL; k++)
+		if (strcmp(tpl, builtin_tpl[k].name) == 0) {
+			template_apply(&j->body, builtin_tpl[k].body, j, x);
+			return 0;
+		}
+	job_fail(j, "unknown webhook template '%.64s'", tpl);
+	return -1;
+}
+
 /* RFC 2047 for a subject with bytes outside ASCII. */
 static void
 subject_header(struct soc_sbuf *b, const char *s)
@@ -671,14 +750,6 @@ job_clear(struct notify *nt, struct ntf_job *j)
 	memset(j, 0, sizeof(*j));
 }
 
-static void
-job_fail(struct ntf_job *j, const char *fmt, const char *a)
-{
-	j->done = 1;
-	j->ok = 0;
-	snprintf(j->err, sizeof(j->err), fmt, a);
-}
-
 /* Builds the message of row r into a free slot and starts it. */
 static int
 job_start(void *arg, const struct store_notification *r)
@@ -730,10 +801,10 @@ job_start(void *arg, const struct store_notification *r)
 	}
 	if (j->channel == CH_EMAIL)
 		mail_build(nt, j, xp);
-	else if (j->channel == CH_WEBHOOK && nt->o->webhook_template != NULL &&
-	    *nt->o->webhook_template != '\0')
-		template_apply(&j->body, nt->o->webhook_template, j, xp);
-	else
+	else if (j->channel == CH_WEBHOOK) {
+		if (webhook_build(nt, j, r->tmpl, xp) == -1)
+			return 0;
+	} else
 		doc_build(&j->body, j, xp);
 	if (j->body.oom || j->body.data == NULL) {
 		job_fail(j, "%s", "out of memory");

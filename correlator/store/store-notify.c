@@ -23,7 +23,9 @@
 
 #define NTF_COLS "SELECT id, key, coalesce(incident_id, 0), responder," \
 	" channel, target, reason, state, attempts, next_at, created_at," \
-	" coalesce(sent_at, 0), last_error FROM notify_outbox"
+	" coalesce(sent_at, 0), last_error, coalesce((SELECT template FROM" \
+	" responder_contacts k WHERE k.responder_id =" \
+	" notify_outbox.responder_id), '') FROM notify_outbox"
 
 /* The contact of channel ch.channel of responder r, as SQL. */
 #define NTF_TARGET "(CASE ch.channel WHEN 'email' THEN k.email" \
@@ -42,6 +44,9 @@ const struct store_sql store_notify_sql[] = {
 	    " ON CONFLICT (responder_id) DO UPDATE SET email ="
 	    " coalesce(?3, email), webhook = coalesce(?4, webhook), command ="
 	    " coalesce(?5, command)" },
+	{ S_NTF_TEMPLATE, "INSERT INTO responder_contacts (responder_id,"
+	    " template) SELECT id, ?3 FROM responders WHERE agency = ?1 AND"
+	    " name = ?2 ON CONFLICT (responder_id) DO UPDATE SET template = ?3" },
 	/* ?1 incident, ?2 key tag, ?3 reason, ?4 min severity, ?5 categories,
 	 * ?6 now: the responders of its agency and every agency above it */
 	{ S_NTF_ROUTE, "WITH RECURSIVE up(code, depth) AS ("
@@ -119,6 +124,10 @@ const struct store_sql store_notify_sql[] = {
 	{ S_NTF_ERRORS, NTF_COLS " WHERE last_error != '' ORDER BY id DESC"
 	    " LIMIT ?1" },
 	{ 0, NULL }
+};
+
+static const char *const template_names[] = {
+	"json", "slack", "mattermost", "telegram", "custom", NULL
 };
 
 static const char *const contact_names[STORE_CONTACTS] = {
@@ -221,6 +230,44 @@ store_contact_check(int kind, const char *v, char *err, size_t errlen)
 		return url_check(v, err, errlen);
 	if (strlen(v) > 1024) {
 		snprintf(err, errlen, "command longer than 1024 bytes");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_template_check(const char *name, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	for (i = 0; template_names[i] != NULL; i++)
+		if (strcmp(name, template_names[i]) == 0)
+			return 0;
+	snprintf(err, errlen, "webhook template '%.64s': one of json, slack,"
+	    " mattermost, telegram, custom (notify.webhook_template)", name);
+	return -1;
+}
+
+int
+store_responder_set_template(struct store *st, const char *agency,
+    const char *name, const char *tpl)
+{
+	sqlite3_stmt *s = st->stmt[S_NTF_TEMPLATE];
+	char why[300];
+
+	if (store_template_check(tpl, why, sizeof(why)) == -1) {
+		store_seterr(st, "%s", why);
+		return -1;
+	}
+	bind_str(s, 1, agency);
+	bind_str(s, 2, name);
+	bind_str(s, 3, tpl ? tpl : "");
+	if (store_exec(st, s, "responder template") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		store_seterr(st, "no responder '%s' for %s", name, agency);
 		return -1;
 	}
 	return 0;
@@ -339,6 +386,7 @@ row_read(sqlite3_stmt *s, struct store_notification *n)
 	n->created_at = sqlite3_column_int64(s, 10);
 	n->sent_at = sqlite3_column_int64(s, 11);
 	n->last_error = col_str(s, 12);
+	n->tmpl = col_str(s, 13);
 }
 
 /* Runs statement idx with one integer (and a limit) and hands each row to fn. */

@@ -206,6 +206,10 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "notify.smtp_insecure_login", .type = CONF_BOOL,
 	  .dst = &C.ntf.smtp_insecure_login, .def = "false",
 	  .help = "send the SMTP password without TLS when none is offered" },
+	{ .name = "notify.keep", .type = CONF_STR, .dst = &C.ntf.keep,
+	  .def = "30d",
+	  .help = "sent and given-up notifications are deleted after this "
+	  "(0: kept)" },
 	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
 	  .flag = "forward", .arg = "ENDPOINT",
 	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },

@@ -15,7 +15,8 @@
  * given up after notify.max_attempts.
  *
  * Once per notify.escalate_s the thread also runs the deadline
- * escalation scan (store_notify_escalate).
+ * escalation scan (store_notify_escalate), and once a minute it deletes
+ * finished rows older than notify.keep (store_notify_prune, bounded).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,8 @@
 #define NTF_MAX_INFLIGHT	64
 #define NTF_BACKOFF_CAP_NS	(3600LL * SOC_NS)
 #define NTF_PASSWORD_MAX	1024
+#define NTF_PRUNE_MS		60000	/* finished rows pruned this often */
+#define NTF_PRUNE_MAX		1000	/* at most this many per pass */
 
 enum { CH_EMAIL, CH_WEBHOOK, CH_COMMAND };
 
@@ -92,7 +95,8 @@ struct notify {
 	char		 password[NTF_PASSWORD_MAX + 1]; /* SMTP AUTH; "" none */
 	/* counters, for the log (the database has its own); written by
 	 * the thread, read by SIGUSR1's log line: atomics */
-	uint64_t	 sent, failed, given_up, escalations;
+	uint64_t	 sent, failed, given_up, escalations, pruned;
+	int64_t		 keep_ns;	/* notify.keep; 0 keeps all */
 };
 
 /*
@@ -183,6 +187,12 @@ notify_check(const struct notify_opts *o, char *err, size_t errlen)
 	char pw[NTF_PASSWORD_MAX + 1];
 	const unsigned char *p;
 
+	if (o->keep != NULL && strcmp(o->keep, "0") != 0 &&
+	    soc_parse_duration(o->keep) <= 0) {
+		snprintf(err, errlen, "notify.keep \"%s\": a duration (30d,"
+		    " 12w) or 0 (keep all)", o->keep);
+		return -1;
+	}
 	if (o->smtp != NULL && url_has_userinfo(o->smtp)) {
 		/* the URL is not echoed: it may hold a password */
 		snprintf(err, errlen, "notify.smtp: no user or password in the"
@@ -948,14 +958,38 @@ stopping(struct notify *nt, int wait_ms)
 	return s;
 }
 
+/* One bounded pass over the finished rows older than notify.keep; the
+ * time of the next one. */
+static int64_t
+prune(struct notify *nt)
+{
+	int64_t n, now = soc_now_ns();
+
+	if ((n = store_notify_prune(nt->st, now - nt->keep_ns, NTF_PRUNE_MAX,
+	    now)) == -1) {
+		log_warnx("notify: pruning the outbox: %s", store_errmsg(nt->st));
+		return soc_mono_ms() + NTF_PRUNE_MS;
+	}
+	if (n > 0) {
+		__atomic_fetch_add(&nt->pruned, (uint64_t)n, __ATOMIC_RELAXED);
+		log_info("notify: %lld finished notification%s older than"
+		    " notify.keep (%s) deleted", (long long)n, n == 1 ? "" : "s",
+		    nt->o->keep);
+	}
+	/* a full pass: more are waiting, go on after the next round */
+	return soc_mono_ms() + (n >= NTF_PRUNE_MAX ? 0 : NTF_PRUNE_MS);
+}
+
 static void *
 notify_main(void *arg)
 {
 	struct notify *nt = arg;
-	int64_t next_fetch = 0, next_esc = 0;
+	int64_t next_fetch = 0, next_esc = 0, next_prune = 0;
 	int still, n;
 
 	while (!stopping(nt, 0)) {
+		if (nt->keep_ns > 0 && soc_mono_ms() >= next_prune)
+			next_prune = prune(nt);
 		if (soc_mono_ms() >= next_esc) {
 			next_esc = soc_mono_ms() + nt->o->escalate_s * 1000;
 			if (store_notify_escalate(nt->st, soc_now_ns(), &n) == -1)
@@ -1007,6 +1041,8 @@ notify_start(const char *db, const struct notify_opts *o, char *err,
 	}
 	nt->o = o;
 	nt->max = (int)o->max_inflight;
+	nt->keep_ns = o->keep == NULL || strcmp(o->keep, "0") == 0 ? 0 :
+	    soc_parse_duration(o->keep);
 	at = strrchr(o->from, '@');
 	snprintf(nt->domain, sizeof(nt->domain), "%s", at ? at + 1 :
 	    "soc-correlator");
@@ -1095,10 +1131,11 @@ notify_log_counters(struct notify *nt)
 	if (nt == NULL)
 		return;
 	log_info("notify: sent %llu, failed attempts %llu, given up %llu,"
-	    " escalations %llu",
+	    " escalations %llu, pruned %llu",
 	    (unsigned long long)__atomic_load_n(&nt->sent, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&nt->failed, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&nt->given_up, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&nt->escalations,
-	    __ATOMIC_RELAXED));
+	    __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&nt->pruned, __ATOMIC_RELAXED));
 }

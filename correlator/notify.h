@@ -30,6 +30,7 @@ struct notify_opts {
 	char		*smtp_password_file; /* notify.smtp_password_file */
 	char		*smtp_ca_file;	/* notify.smtp_ca_file: CURLOPT_CAINFO */
 	int		 smtp_insecure_login; /* the password without TLS */
+	char		*keep;		/* notify.keep: finished rows kept */
 };
 
 struct store;

@@ -13,21 +13,26 @@ with the real correlator and a real HTTP listener on loopback;
 - notify.webhook_template naming a template (telegram) makes it the
   route's default, while a responder's own template still wins; a
   responder naming custom when there is no body fails with the reason;
-  an unknown name in notify.webhook_template is refused by -t.
+  an unknown name in notify.webhook_template is refused by -t;
+- notify.keep: at start the sender deletes a sent row older than 30 days
+  (counted in `notify status`), keeps a younger one, and sends (does not
+  delete) an old row still pending.
 No timed asserts: each wait ends on the awaited state, with a ceiling.
 """
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from soctest import (CORR, SOCCTL, SRC, check, done, free_port,  # noqa: E402
-                     run, sanitizer_clean, stop, wait_port)
+                     run, sanitizer_clean, stop, wait_port, wait_until)
 
 
 class Hooks:
@@ -125,6 +130,7 @@ notify:
   timeout_s: 10
   backoff_s: 1
   max_attempts: 1
+  keep: 30d
 """)
 
     def start():
@@ -143,6 +149,21 @@ notify:
         check((r.returncode == 0) == ok, f"notify test {who}: {r.stdout!r}")
         return r, key, got
 
+    def outbox():
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            return con.execute("select responder, state from "
+                               "notify_outbox").fetchall()
+        finally:
+            con.close()
+
+    def status():
+        return json.loads(ctl("notify", "status", "--json").stdout)
+
+    con = sqlite3.connect(db)
+    js_id = con.execute("select id from responders where name = 'Js'"
+                        ).fetchone()[0]
+    con.close()
     corr = None
     try:
         write_cfg("slak")
@@ -183,9 +204,39 @@ notify:
               f"a cleared template: the route's again: {got}")
         check(stop(corr) == 0, "correlator exits 0")
 
+        # (notify.keep) the sender prunes finished rows older than 30
+        # days at start: Def's row made 40 days old goes, Slack's 10 days
+        # old stays, and an old row still pending is sent, not pruned
+        day = 86400 * 10**9
+        con = sqlite3.connect(db, timeout=10)
+        with con:
+            con.execute("update notify_outbox set sent_at = sent_at - ?, "
+                        "created_at = created_at - ?, next_at = next_at - ? "
+                        "where responder = 'stttt/Def'", (40 * day,) * 3)
+            con.execute("update notify_outbox set sent_at = sent_at - ? "
+                        "where responder = 'stttt/Slack'", (10 * day,))
+            con.execute("insert into notify_outbox (key, responder_id, "
+                        "responder, channel, target, reason, next_at, "
+                        "created_at) select 'soc-test-old-' || id, id, "
+                        "'stttt/Js', 'webhook', ?, 'test', ?, ? from "
+                        "responders where name = 'Js'", (base + "/old",
+                        time.time_ns() - 40 * day, time.time_ns() - 40 * day))
+        con.close()
+        n_before = len(outbox())
+
         # 2. the route names a template
         write_cfg("telegram")
         corr = start()
+        check(wait_until(lambda: status()["counters"]["pruned"] == 1,
+                         "pruned", 60), f"one row pruned: {status()}")
+        left = outbox()
+        check(len(left) == n_before - 1 and
+              not [1 for r_, _ in left if r_ == "stttt/Def"] and
+              [1 for r_, _ in left if r_ == "stttt/Slack"],
+              f"Def's old row is gone, Slack's is kept: {left}")
+        check(wait_until(lambda: hooks.by_key("soc-test-old-" + str(js_id)),
+                         "old pending sent", 60),
+              "an old pending row is sent, not pruned")
         _, k, got = send("Def")
         check(len(got) == 1 and set(got[0][1]) == {"text",
                                                   "disable_web_page_preview"},

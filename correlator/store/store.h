@@ -1054,6 +1054,13 @@ int	store_notify_due(struct store *st, int64_t now_ns, int limit,
 int	store_notify_get(struct store *st, int64_t id, store_notification_fn fn,
 	    void *arg);
 /*
+ * Deletes at most max finished rows (sent before before_ns, or given up
+ * with their last attempt before it), except those of incidents still
+ * open, and counts them in notify_state.  How many, or -1.
+ */
+int64_t	store_notify_prune(struct store *st, int64_t before_ns, int max,
+	    int64_t now_ns);
+/*
  * The outcome of one attempt: ok marks the row sent; else attempts
  * grows, and the row is retried at retry_at or, with attempts at
  * max_attempts, given up.  Counted in notify_state.
@@ -1096,6 +1103,7 @@ struct store_notify_status {
 	int		 max_attempts;
 	int64_t		 started_at;	/* 0: never started with notify */
 	uint64_t	 sent, failed, given_up, escalations;	/* counters */
+	uint64_t	 pruned;	/* finished rows deleted (notify.keep) */
 	uint64_t	 pending, retrying, done, abandoned;	/* rows by state */
 	int64_t		 oldest_pending;	/* created_at; 0 none */
 	char		 last_error[512];

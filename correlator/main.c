@@ -195,6 +195,21 @@ static const struct conf_opt corr_opts[] = {
 	{ .name = "notify.max_inflight", .type = CONF_INT,
 	  .dst = &C.ntf.max_inflight, .min = 1, .max = 64, .def = "16",
 	  .help = "notifications sent at once (a hanging one holds one)" },
+	{ .name = "notify.smtp_user", .type = CONF_STR, .dst = &C.ntf.smtp_user,
+	  .help = "SMTP login (AUTH) user, with notify.smtp_password_file" },
+	{ .name = "notify.smtp_password_file", .type = CONF_STR,
+	  .dst = &C.ntf.smtp_password_file,
+	  .help = "file whose first line is the SMTP password (not world-readable)" },
+	{ .name = "notify.smtp_ca_file", .type = CONF_STR,
+	  .dst = &C.ntf.smtp_ca_file,
+	  .help = "CA certificates (PEM) the SMTP server's must chain to" },
+	{ .name = "notify.smtp_insecure_login", .type = CONF_BOOL,
+	  .dst = &C.ntf.smtp_insecure_login, .def = "false",
+	  .help = "send the SMTP password without TLS when none is offered" },
+	{ .name = "notify.keep", .type = CONF_STR, .dst = &C.ntf.keep,
+	  .def = "30d",
+	  .help = "sent and given-up notifications are deleted after this "
+	  "(0: kept)" },
 	{ .name = "forward.endpoint", .type = CONF_STR, .dst = &C.fwd.endpoint,
 	  .flag = "forward", .arg = "ENDPOINT",
 	  .help = "forward alerts to the national receiver (tcp://HOST:PORT)" },
@@ -815,6 +830,8 @@ main(int argc, char **argv)
 		fatalx("rules in %s did not load; nothing started", C.rules ?
 		    C.rules : "(none)");
 	if (forward_conf_parse(&fc, &C.fwd, C.db, secret, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (!national() && notify_check(&C.ntf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (st != NULL && !national() &&
 	    notify_route(st, &C.ntf, err, sizeof(err)) == -1)

@@ -15,7 +15,8 @@
  * given up after notify.max_attempts.
  *
  * Once per notify.escalate_s the thread also runs the deadline
- * escalation scan (store_notify_escalate).
+ * escalation scan (store_notify_escalate), and once a minute it deletes
+ * finished rows older than notify.keep (store_notify_prune, bounded).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +43,9 @@
 
 #define NTF_MAX_INFLIGHT	64
 #define NTF_BACKOFF_CAP_NS	(3600LL * SOC_NS)
+#define NTF_PASSWORD_MAX	1024
+#define NTF_PRUNE_MS		60000	/* finished rows pruned this often */
+#define NTF_PRUNE_MAX		1000	/* at most this many per pass */
 
 enum { CH_EMAIL, CH_WEBHOOK, CH_COMMAND };
 
@@ -87,10 +92,150 @@ struct notify {
 	struct ntf_job	 jobs[NTF_MAX_INFLIGHT];
 	int		 max;
 	char		 domain[128];	/* Message-ID's right side */
+	char		 password[NTF_PASSWORD_MAX + 1]; /* SMTP AUTH; "" none */
 	/* counters, for the log (the database has its own); written by
 	 * the thread, read by SIGUSR1's log line: atomics */
-	uint64_t	 sent, failed, given_up, escalations;
+	uint64_t	 sent, failed, given_up, escalations, pruned;
+	int64_t		 keep_ns;	/* notify.keep; 0 keeps all */
 };
+
+/*
+ * Reads notify.smtp_password_file into buf: its first line, without the
+ * line end.  The file must not be readable by others (it is the relay's
+ * password).  Messages name the file, never what it holds.
+ */
+static int
+password_load(const char *path, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	size_t n = 0;
+	ssize_t r;
+	char *nl;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: not a"
+		    " regular file", path);
+		goto fail;
+	}
+	if (sb.st_mode & S_IROTH) {
+		snprintf(err, errlen, "notify.smtp_password_file %s is readable"
+		    " by everyone (chmod o-rwx)", path);
+		goto fail;
+	}
+	while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			snprintf(err, errlen, "notify.smtp_password_file %s: %s",
+			    path, strerror(errno));
+			goto fail;
+		}
+		n += (size_t)r;
+	}
+	if ((nl = memchr(buf, '\n', n)) == NULL && n == len - 1) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: longer"
+		    " than %zu bytes", path, len - 2);
+		goto fail;
+	}
+	if (nl != NULL)
+		n = (size_t)(nl - buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		snprintf(err, errlen, "notify.smtp_password_file %s: a NUL"
+		    " byte in the password", path);
+		goto fail;
+	}
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "notify.smtp_password_file %s: empty"
+		    " first line", path);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	explicit_bzero(buf, len);
+	close(fd);
+	return -1;
+}
+
+/* smtp://USER:PASS@HOST: userinfo before the host. */
+static int
+url_has_userinfo(const char *url)
+{
+	const char *h = strstr(url, "://"), *end;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	return memchr(h, '@', (size_t)(end - h)) != NULL;
+}
+
+int
+notify_check(const struct notify_opts *o, char *err, size_t errlen)
+{
+	char pw[NTF_PASSWORD_MAX + 1];
+	const unsigned char *p;
+
+	if (o->keep != NULL && strcmp(o->keep, "0") != 0 &&
+	    soc_parse_duration(o->keep) <= 0) {
+		snprintf(err, errlen, "notify.keep \"%s\": a duration (30d,"
+		    " 12w) or 0 (keep all)", o->keep);
+		return -1;
+	}
+	if (o->smtp != NULL && url_has_userinfo(o->smtp)) {
+		/* the URL is not echoed: it may hold a password */
+		snprintf(err, errlen, "notify.smtp: no user or password in the"
+		    " URL (give notify.smtp_user and notify.smtp_password_file)");
+		return -1;
+	}
+	if ((o->smtp_user != NULL) != (o->smtp_password_file != NULL)) {
+		snprintf(err, errlen, "notify.smtp_user and"
+		    " notify.smtp_password_file go together");
+		return -1;
+	}
+	if (o->smtp_user != NULL) {
+		for (p = (const unsigned char *)o->smtp_user; *p != '\0'; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				break;
+		if (*p != '\0' || o->smtp_user[0] == '\0' ||
+		    strlen(o->smtp_user) > 256) {
+			snprintf(err, errlen, "notify.smtp_user: 1 to 256 bytes,"
+			    " no control bytes");
+			return -1;
+		}
+		if (password_load(o->smtp_password_file, pw, sizeof(pw), err,
+		    errlen) == -1)
+			return -1;
+		explicit_bzero(pw, sizeof(pw));
+	}
+	if (o->webhook_template != NULL && strspn(o->webhook_template,
+	    "abcdefghijklmnopqrstuvwxyz") == strlen(o->webhook_template) &&
+	    o->webhook_template[0] != '\0' &&
+	    (store_template_check(o->webhook_template, err, errlen) == -1 ||
+	    strcmp(o->webhook_template, "custom") == 0)) {
+		snprintf(err, errlen, "notify.webhook_template \"%.64s\": a"
+		    " template body, or one of json, slack, mattermost,"
+		    " telegram", o->webhook_template);
+		return -1;
+	}
+	if (o->smtp_ca_file != NULL && access(o->smtp_ca_file, R_OK) == -1) {
+		snprintf(err, errlen, "notify.smtp_ca_file %s: %s",
+		    o->smtp_ca_file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 int
 notify_route(struct store *st, const struct notify_opts *o, char *err,
@@ -125,7 +270,7 @@ notify_route(struct store *st, const struct notify_opts *o, char *err,
 		return -1;
 	}
 	if (store_contact_check(STORE_CONTACT_EMAIL, o->from, err,
-	    errlen) == -1)
+	    errlen) == -1 || notify_check(o, err, errlen) == -1)
 		return -1;
 	r.min_severity = sev;
 	r.categories = cats;
@@ -354,6 +499,75 @@ template_apply(struct soc_sbuf *b, const char *tpl, const struct ntf_job *j,
 	}
 }
 
+static void
+job_fail(struct ntf_job *j, const char *fmt, const char *a)
+{
+	j->done = 1;
+	j->ok = 0;
+	snprintf(j->err, sizeof(j->err), fmt, a);
+}
+
+/*
+ * The templates a responder (store_template_check's names) or the route
+ * (notify.webhook_template) can name.  Slack's and Mattermost's
+ * incoming webhooks post "text"; Telegram's sendMessage takes "text" in
+ * the body and chat_id from the URL's query string (docs/NOTIFY.md).
+ */
+static const struct {
+	const char	*name, *body;
+} builtin_tpl[] = {
+	{ "slack", "{\"text\": \"$text\"}" },
+	{ "mattermost", "{\"text\": \"$text\"}" },
+	{ "telegram", "{\"text\": \"$text\", \"disable_web_page_preview\":"
+	    " true}" },
+	{ NULL, NULL }
+};
+
+/* notify.webhook_template holding one word names a template; else it
+ * is the custom body. */
+static int
+tpl_is_name(const char *t)
+{
+	return t != NULL && t[0] != '\0' &&
+	    strspn(t, "abcdefghijklmnopqrstuvwxyz") == strlen(t);
+}
+
+/*
+ * The webhook body of job j after the template named tpl ("" the
+ * route's): 0, or -1 with the reason in j->err.
+ */
+static int
+webhook_build(struct notify *nt, struct ntf_job *j, const char *tpl,
+    const struct ntf_incident *x)
+{
+	const char *route = nt->o->webhook_template;
+	int k;
+
+	if (tpl == NULL || tpl[0] == '\0')
+		tpl = tpl_is_name(route) ? route : route != NULL &&
+		    route[0] != '\0' ? "custom" : "json";
+	if (strcmp(tpl, "json") == 0) {
+		doc_build(&j->body, j, x);
+		return 0;
+	}
+	if (strcmp(tpl, "custom") == 0) {
+		if (route == NULL || route[0] == '\0' || tpl_is_name(route)) {
+			job_fail(j, "%s", "template custom: notify.webhook_template"
+			    " holds no template body");
+			return -1;
+		}
+		template_apply(&j->body, route, j, x);
+		return 0;
+	}
+	for (k = 0; builtin_tpl[k].name != NULL; k++)
+		if (strcmp(tpl, builtin_tpl[k].name) == 0) {
+			template_apply(&j->body, builtin_tpl[k].body, j, x);
+			return 0;
+		}
+	job_fail(j, "unknown webhook template '%.64s'", tpl);
+	return -1;
+}
+
 /* RFC 2047 for a subject with bytes outside ASCII. */
 static void
 subject_header(struct soc_sbuf *b, const char *s)
@@ -447,7 +661,19 @@ curl_begin(struct notify *nt, struct ntf_job *j)
 	if (j->channel == CH_EMAIL) {
 		curl_easy_setopt(j->h, CURLOPT_URL, nt->o->smtp);
 		curl_easy_setopt(j->h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-		curl_easy_setopt(j->h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+		/* a password goes only over TLS unless told otherwise:
+		 * STARTTLS required (smtps:// is TLS from the start) */
+		curl_easy_setopt(j->h, CURLOPT_USE_SSL, nt->password[0] &&
+		    !nt->o->smtp_insecure_login ? (long)CURLUSESSL_ALL :
+		    (long)CURLUSESSL_TRY);
+		if (nt->password[0]) {
+			curl_easy_setopt(j->h, CURLOPT_USERNAME,
+			    nt->o->smtp_user);
+			curl_easy_setopt(j->h, CURLOPT_PASSWORD, nt->password);
+		}
+		if (nt->o->smtp_ca_file != NULL)
+			curl_easy_setopt(j->h, CURLOPT_CAINFO,
+			    nt->o->smtp_ca_file);
 		snprintf(mailbox, sizeof(mailbox), "<%s>", nt->o->from);
 		curl_easy_setopt(j->h, CURLOPT_MAIL_FROM, mailbox);
 		snprintf(mailbox, sizeof(mailbox), "<%s>", j->target);
@@ -534,14 +760,6 @@ job_clear(struct notify *nt, struct ntf_job *j)
 	memset(j, 0, sizeof(*j));
 }
 
-static void
-job_fail(struct ntf_job *j, const char *fmt, const char *a)
-{
-	j->done = 1;
-	j->ok = 0;
-	snprintf(j->err, sizeof(j->err), fmt, a);
-}
-
 /* Builds the message of row r into a free slot and starts it. */
 static int
 job_start(void *arg, const struct store_notification *r)
@@ -593,10 +811,10 @@ job_start(void *arg, const struct store_notification *r)
 	}
 	if (j->channel == CH_EMAIL)
 		mail_build(nt, j, xp);
-	else if (j->channel == CH_WEBHOOK && nt->o->webhook_template != NULL &&
-	    *nt->o->webhook_template != '\0')
-		template_apply(&j->body, nt->o->webhook_template, j, xp);
-	else
+	else if (j->channel == CH_WEBHOOK) {
+		if (webhook_build(nt, j, r->tmpl, xp) == -1)
+			return 0;
+	} else
 		doc_build(&j->body, j, xp);
 	if (j->body.oom || j->body.data == NULL) {
 		job_fail(j, "%s", "out of memory");
@@ -624,6 +842,13 @@ jobs_reap(struct notify *nt)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		j->done = 1;
+		if (m->data.result == CURLE_USE_SSL_FAILED &&
+		    j->channel == CH_EMAIL && nt->password[0]) {
+			snprintf(j->err, sizeof(j->err), "the SMTP server offers"
+			    " no STARTTLS: the password is not sent in clear"
+			    " (notify.smtp_insecure_login)");
+			continue;
+		}
 		if (m->data.result != CURLE_OK) {
 			snprintf(j->err, sizeof(j->err), "%s", j->cerr[0] ?
 			    j->cerr : curl_easy_strerror(m->data.result));
@@ -733,14 +958,38 @@ stopping(struct notify *nt, int wait_ms)
 	return s;
 }
 
+/* One bounded pass over the finished rows older than notify.keep; the
+ * time of the next one. */
+static int64_t
+prune(struct notify *nt)
+{
+	int64_t n, now = soc_now_ns();
+
+	if ((n = store_notify_prune(nt->st, now - nt->keep_ns, NTF_PRUNE_MAX,
+	    now)) == -1) {
+		log_warnx("notify: pruning the outbox: %s", store_errmsg(nt->st));
+		return soc_mono_ms() + NTF_PRUNE_MS;
+	}
+	if (n > 0) {
+		__atomic_fetch_add(&nt->pruned, (uint64_t)n, __ATOMIC_RELAXED);
+		log_info("notify: %lld finished notification%s older than"
+		    " notify.keep (%s) deleted", (long long)n, n == 1 ? "" : "s",
+		    nt->o->keep);
+	}
+	/* a full pass: more are waiting, go on after the next round */
+	return soc_mono_ms() + (n >= NTF_PRUNE_MAX ? 0 : NTF_PRUNE_MS);
+}
+
 static void *
 notify_main(void *arg)
 {
 	struct notify *nt = arg;
-	int64_t next_fetch = 0, next_esc = 0;
+	int64_t next_fetch = 0, next_esc = 0, next_prune = 0;
 	int still, n;
 
 	while (!stopping(nt, 0)) {
+		if (nt->keep_ns > 0 && soc_mono_ms() >= next_prune)
+			next_prune = prune(nt);
 		if (soc_mono_ms() >= next_esc) {
 			next_esc = soc_mono_ms() + nt->o->escalate_s * 1000;
 			if (store_notify_escalate(nt->st, soc_now_ns(), &n) == -1)
@@ -792,6 +1041,8 @@ notify_start(const char *db, const struct notify_opts *o, char *err,
 	}
 	nt->o = o;
 	nt->max = (int)o->max_inflight;
+	nt->keep_ns = o->keep == NULL || strcmp(o->keep, "0") == 0 ? 0 :
+	    soc_parse_duration(o->keep);
 	at = strrchr(o->from, '@');
 	snprintf(nt->domain, sizeof(nt->domain), "%s", at ? at + 1 :
 	    "soc-correlator");
@@ -805,6 +1056,9 @@ notify_start(const char *db, const struct notify_opts *o, char *err,
 	if ((nt->st = store_open(db, 0, err, errlen)) == NULL)
 		goto fail;
 	if (notify_route(nt->st, o, err, errlen) == -1)
+		goto fail;
+	if (o->smtp_user != NULL && password_load(o->smtp_password_file,
+	    nt->password, sizeof(nt->password), err, errlen) == -1)
 		goto fail;
 	for (i = 0; i < o->categories.n; i++)
 		snprintf(cats + strlen(cats), sizeof(cats) - strlen(cats),
@@ -824,9 +1078,12 @@ notify_start(const char *db, const struct notify_opts *o, char *err,
 		goto fail;
 	}
 	nt->started = 1;
-	log_info("notify: sending through %s as %s (%s and above%s%s)",
+	log_info("notify: sending through %s as %s (%s and above%s%s)%s%s%s",
 	    o->smtp ? o->smtp : "no SMTP server", o->from, o->min_severity,
-	    o->lead ? ", lead " : "", o->lead ? o->lead : "");
+	    o->lead ? ", lead " : "", o->lead ? o->lead : "",
+	    o->smtp_user ? "; SMTP login " : "", o->smtp_user ? o->smtp_user :
+	    "", o->smtp_user == NULL ? "" : o->smtp_insecure_login ?
+	    " (TLS when offered)" : " (TLS required)");
 	return nt;
 fail:
 	notify_stop(nt);
@@ -861,6 +1118,7 @@ notify_stop(struct notify *nt)
 		curl_multi_cleanup(nt->multi);
 	curl_global_cleanup();
 	store_close(nt->st);
+	explicit_bzero(nt->password, sizeof(nt->password));
 	pthread_mutex_destroy(&nt->mu);
 	pthread_cond_destroy(&nt->cv);
 	free(nt->db);
@@ -873,10 +1131,11 @@ notify_log_counters(struct notify *nt)
 	if (nt == NULL)
 		return;
 	log_info("notify: sent %llu, failed attempts %llu, given up %llu,"
-	    " escalations %llu",
+	    " escalations %llu, pruned %llu",
 	    (unsigned long long)__atomic_load_n(&nt->sent, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&nt->failed, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&nt->given_up, __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&nt->escalations,
-	    __ATOMIC_RELAXED));
+	    __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&nt->pruned, __ATOMIC_RELAXED));
 }

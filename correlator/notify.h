@@ -26,11 +26,22 @@ struct notify_opts {
 	long long	 backoff_s;	/* notify.backoff_s */
 	long long	 escalate_s;	/* notify.escalate_s */
 	long long	 max_inflight;	/* notify.max_inflight */
+	char		*smtp_user;	/* notify.smtp_user: SMTP AUTH */
+	char		*smtp_password_file; /* notify.smtp_password_file */
+	char		*smtp_ca_file;	/* notify.smtp_ca_file: CURLOPT_CAINFO */
+	int		 smtp_insecure_login; /* the password without TLS */
+	char		*keep;		/* notify.keep: finished rows kept */
 };
 
 struct store;
 struct notify;
 
+/*
+ * Checks the options alone (the SMTP login's files included; the
+ * password is read and forgotten): 0, or -1 with a reason in err that
+ * never holds the password.
+ */
+int	notify_check(const struct notify_opts *o, char *err, size_t errlen);
 /*
  * Checks the options and routes the ingest connection st's incidents
  * (store_notify_enable).  0, or -1 with a reason in err.

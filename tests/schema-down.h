@@ -72,6 +72,11 @@
 #define SCHEMA_DOWN_V18 \
 	"DROP TABLE province_coverage;"
 
+/* 19 -> 18: responders' webhook templates, pruned notifications */
+#define SCHEMA_DOWN_V19 \
+	"ALTER TABLE responder_contacts DROP COLUMN template;" \
+	" ALTER TABLE notify_state DROP COLUMN pruned;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -596,19 +596,20 @@ agency_known(struct ctx *c, const char *code, const char *what)
 
 /*
  * responder add AGENCY NAME [--contact TEXT] [--email ADDR] [--webhook URL]
- * [--command CMD]: NAME as an argument or --name (the older form).  The
+ * [--command CMD] [--template NAME]: NAME as an argument or --name (the older form).  The
  * contacts are checked before anything is written (store_contact_check).
  */
 int
 cmd_responder_add(struct ctx *c, int argc, char **argv)
 {
-	const char *name = NULL, *contact = NULL;
+	const char *name = NULL, *contact = NULL, *tpl = NULL;
 	const char *k[STORE_CONTACTS] = { NULL, NULL, NULL };
 	const struct optspec spec[] = {
 		{ "name", &name, NULL }, { "contact", &contact, NULL },
 		{ "email", &k[STORE_CONTACT_EMAIL], NULL },
 		{ "webhook", &k[STORE_CONTACT_WEBHOOK], NULL },
 		{ "command", &k[STORE_CONTACT_COMMAND], NULL },
+		{ "template", &tpl, NULL },
 		{ NULL, NULL, NULL }
 	};
 	char note[512], why[300];
@@ -625,6 +626,8 @@ cmd_responder_add(struct ctx *c, int argc, char **argv)
 	for (i = 0; i < STORE_CONTACTS; i++)
 		if (store_contact_check(i, k[i], why, sizeof(why)) == -1)
 			return cmd_err(c, "--%s: %s", store_contact_name(i), why);
+	if (store_template_check(tpl, why, sizeof(why)) == -1)
+		return cmd_err(c, "--template: %s", why);
 	if (db_open(c) == -1 || agency_known(c, argv[1], "responder add") == -1)
 		return 1;
 	if (store_begin(c->st) == -1)
@@ -633,6 +636,8 @@ cmd_responder_add(struct ctx *c, int argc, char **argv)
 	ok = store_responder_add(c->st, argv[1], name, contact, c->now);
 	if (ok == 0)
 		ok = store_responder_set_contacts(c->st, argv[1], name, k);
+	if (ok == 0 && tpl != NULL)
+		ok = store_responder_set_template(c->st, argv[1], name, tpl);
 	if (db_audit_commit(c, ok, "responder added", note) != 0)
 		return 1;
 	printf("responder %s on record for %s\n", name, argv[1]);
@@ -640,37 +645,45 @@ cmd_responder_add(struct ctx *c, int argc, char **argv)
 }
 
 /*
- * responder set AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]:
- * changes the given contacts ("" clears one), keeps the others; audited.
+ * responder set AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]
+ * [--template NAME]: changes the given contacts ("" clears one), keeps
+ * the others; audited.
  */
 int
 cmd_responder_set(struct ctx *c, int argc, char **argv)
 {
-	const char *k[STORE_CONTACTS] = { NULL, NULL, NULL };
+	const char *k[STORE_CONTACTS] = { NULL, NULL, NULL }, *tpl = NULL;
 	const struct optspec spec[] = {
 		{ "email", &k[STORE_CONTACT_EMAIL], NULL },
 		{ "webhook", &k[STORE_CONTACT_WEBHOOK], NULL },
 		{ "command", &k[STORE_CONTACT_COMMAND], NULL },
+		{ "template", &tpl, NULL },
 		{ NULL, NULL, NULL }
 	};
 	char note[512], why[300];
-	int i;
+	int i, ok = 0;
 
 	if (args(c, argc, argv, spec, 2, 2) < 0)
 		return 1;
-	if (k[0] == NULL && k[1] == NULL && k[2] == NULL)
-		return cmd_err(c, "nothing to set (--email, --webhook, --command)");
+	if (k[0] == NULL && k[1] == NULL && k[2] == NULL && tpl == NULL)
+		return cmd_err(c, "nothing to set (--email, --webhook, --command,"
+		    " --template)");
 	for (i = 0; i < STORE_CONTACTS; i++)
 		if (store_contact_check(i, k[i], why, sizeof(why)) == -1)
 			return cmd_err(c, "--%s: %s", store_contact_name(i), why);
+	if (store_template_check(tpl, why, sizeof(why)) == -1)
+		return cmd_err(c, "--template: %s", why);
 	if (db_open(c) == -1 || agency_known(c, argv[1], "responder set") == -1)
 		return 1;
 	if (store_begin(c->st) == -1)
 		return db_fail(c);
 	snprintf(note, sizeof(note), "contacts of %s for agency %s", argv[2],
 	    argv[1]);
-	if (db_audit_commit(c, store_responder_set_contacts(c->st, argv[1],
-	    argv[2], k), "responder changed", note) != 0)
+	if (k[0] != NULL || k[1] != NULL || k[2] != NULL)
+		ok = store_responder_set_contacts(c->st, argv[1], argv[2], k);
+	if (ok == 0 && tpl != NULL)
+		ok = store_responder_set_template(c->st, argv[1], argv[2], tpl);
+	if (db_audit_commit(c, ok, "responder changed", note) != 0)
 		return 1;
 	printf("responder %s of %s changed\n", argv[2], argv[1]);
 	return 0;
@@ -686,6 +699,7 @@ static const struct col responder_cols[] = {
 	{ "email", "EMAIL", 4, COL_STR, COL_NULLEMPTY | COL_DASH, RE(email), NULL },
 	{ "webhook", "WEBHOOK", 5, COL_STR, COL_NULLEMPTY | COL_DASH, RE(webhook), NULL },
 	{ "command", "COMMAND", 6, COL_STR, COL_NULLEMPTY | COL_DASH, RE(command), NULL },
+	{ "template", "TEMPLATE", 7, COL_STR, COL_NULLEMPTY | COL_DASH, RE(tmpl), NULL },
 };
 
 static int

@@ -243,6 +243,68 @@ h_chart_coverage(struct soc_sbuf *b, const struct rep *r)
 }
 
 /*
+ * A national database: each province's share of agencies with all four
+ * layers, as its last coverage record gave it (the figure the plan asks
+ * for, 100%), a bar each with the 100% line, then the same as a table
+ * whose rows carry the exact share (data-share, as --json has it).
+ */
+static void
+h_provinces(struct soc_sbuf *b, const struct rep *r)
+{
+	char t[48];
+	double share;
+	size_t k;
+
+	soc_sbuf_adds(b, "<h2>Tỷ lệ cơ quan bảo đảm đủ 4 lớp theo tỉnh</h2>");
+	h_svg_open(b, r->nprov, "Tỷ lệ cơ quan bảo đảm đủ 4 lớp theo tỉnh");
+	for (k = 0; k < r->nprov; k++) {
+		share = r->prov[k].total ? (double)r->prov[k].covered /
+		    (double)r->prov[k].total : 0.0;
+		h_svg_label(b, k, 0, r->prov[k].name);
+		soc_sbuf_printf(b, "<rect x=\"%d\" y=\"%zu\" width=\"%d\""
+		    " height=\"18\" fill=\"#e5e7eb\"/>", CHART_LABEL,
+		    k * CHART_ROW + 4, CHART_BAR);
+		soc_sbuf_printf(b, "<rect x=\"%d\" y=\"%zu\" width=\"%.1f\""
+		    " height=\"18\" fill=\"%s\"/>", CHART_LABEL,
+		    k * CHART_ROW + 4, share * CHART_BAR, share >= 1.0 ?
+		    "#16a34a" : "#f59e0b");
+		soc_sbuf_printf(b, "<text x=\"%d\" y=\"%zu\">%zu/%zu</text>",
+		    CHART_LABEL + CHART_BAR + 6, k * CHART_ROW + 18,
+		    r->prov[k].covered, r->prov[k].total);
+	}
+	soc_sbuf_printf(b, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%zu\""
+	    " stroke=\"#dc2626\" stroke-dasharray=\"4 3\"><title>100%%"
+	    "</title></line></svg>", CHART_LABEL + CHART_BAR,
+	    CHART_LABEL + CHART_BAR, r->nprov * CHART_ROW + 8);
+	soc_sbuf_adds(b, "<table id=\"provinces\"><thead><tr><th>Tỉnh</th>"
+	    "<th>Đủ 4 lớp</th><th>Tổng số cơ quan</th><th>Tỷ lệ</th>"
+	    "<th>Báo cáo lúc</th></tr></thead><tbody>");
+	for (k = 0; k < r->nprov; k++) {
+		soc_sbuf_adds(b, "<tr data-province=\"");
+		h_esc(b, r->prov[k].name);
+		if (r->prov[k].total > 0)
+			soc_sbuf_printf(b, "\" data-share=\"%.4f",
+			    (double)r->prov[k].covered /
+			    (double)r->prov[k].total);
+		soc_sbuf_adds(b, "\"><td>");
+		h_esc(b, r->prov[k].name);
+		soc_sbuf_printf(b, "</td><td>%zu</td><td>%zu</td>",
+		    r->prov[k].covered, r->prov[k].total);
+		if (r->prov[k].total > 0)
+			soc_sbuf_printf(b, "<td>%.0f%%</td>", 100.0 *
+			    (double)r->prov[k].covered /
+			    (double)r->prov[k].total);
+		else
+			soc_sbuf_adds(b, "<td>–</td>");
+		time_human(r->c, r->prov[k].reported_at, t, sizeof(t));
+		soc_sbuf_adds(b, "<td>");
+		h_esc(b, t);
+		soc_sbuf_adds(b, "</td></tr>");
+	}
+	soc_sbuf_adds(b, "</tbody></table>");
+}
+
+/*
  * Computers per agency (issue 18): the share of its declared computers
  * reporting (blue) and protected (green), each a half-height bar, with
  * the plan's 100% line drawn; agencies that declare none are left out.
@@ -425,6 +487,8 @@ h_page(struct soc_sbuf *b, const struct rep *r)
 	h_chart_severity(b, r);
 	soc_sbuf_adds(b, "<h2>Tỷ lệ cơ quan bảo đảm đủ 4 lớp</h2>");
 	h_chart_coverage(b, r);
+	if (r->nprov > 0)
+		h_provinces(b, r);
 	soc_sbuf_adds(b, "<h2>Máy tính gửi dữ liệu và được bảo vệ</h2>");
 	h_chart_computers(b, r);
 	soc_sbuf_adds(b, "<h2>Sự cố theo loại</h2>");

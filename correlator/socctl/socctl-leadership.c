@@ -443,16 +443,21 @@ rep_json(const struct rep *r)
 }
 
 /* One CSV line: an agency, all its incidents (kind "all") or those of
- * one category (kind "category", category empty for none). */
+ * one category (kind "category", category empty for none); or, on a
+ * national database, a province's share of agencies fully covered as its
+ * last coverage record gave it (kind "province": the incident columns
+ * empty, reported_at set). */
 struct rep_line {
 	const char	*code, *name, *parent, *kind, *category;
 	int64_t		 depth;
-	uint64_t	 incidents, sev[5], acked, resolved;
+	const char	*incidents, *sev[5], *acked, *resolved;
 	const char	*mtta, *mttr, *met, *missed, *share;
 	uint64_t	 cov_covered, cov_total;
+	int64_t		 reported_at;	/* ns; 0 (empty) but for provinces */
 };
 
 #define RL(f)	offsetof(struct rep_line, f)
+#define RL_NUM	(COL_NULLEMPTY | COL_NUMTEXT)
 
 static const struct col rep_cols[] = {
 	{ "agency", NULL, 0, COL_STR, 0, RL(code), NULL },
@@ -461,21 +466,22 @@ static const struct col rep_cols[] = {
 	{ "depth", NULL, 0, COL_INT, 0, RL(depth), NULL },
 	{ "kind", NULL, 0, COL_STR, 0, RL(kind), NULL },
 	{ "category", NULL, 0, COL_STR, COL_NULLEMPTY, RL(category), NULL },
-	{ "incidents", NULL, 0, COL_UINT, 0, RL(incidents), NULL },
-	{ "informational", NULL, 0, COL_UINT, 0, RL(sev[0]), NULL },
-	{ "low", NULL, 0, COL_UINT, 0, RL(sev[1]), NULL },
-	{ "medium", NULL, 0, COL_UINT, 0, RL(sev[2]), NULL },
-	{ "high", NULL, 0, COL_UINT, 0, RL(sev[3]), NULL },
-	{ "critical", NULL, 0, COL_UINT, 0, RL(sev[4]), NULL },
-	{ "acknowledged", NULL, 0, COL_UINT, 0, RL(acked), NULL },
-	{ "mean_time_to_acknowledge_s", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(mtta), NULL },
-	{ "resolved", NULL, 0, COL_UINT, 0, RL(resolved), NULL },
-	{ "mean_time_to_resolve_s", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(mttr), NULL },
-	{ "deadlines_met", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(met), NULL },
-	{ "deadlines_missed", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(missed), NULL },
+	{ "incidents", NULL, 0, COL_STR, RL_NUM, RL(incidents), NULL },
+	{ "informational", NULL, 0, COL_STR, RL_NUM, RL(sev[0]), NULL },
+	{ "low", NULL, 0, COL_STR, RL_NUM, RL(sev[1]), NULL },
+	{ "medium", NULL, 0, COL_STR, RL_NUM, RL(sev[2]), NULL },
+	{ "high", NULL, 0, COL_STR, RL_NUM, RL(sev[3]), NULL },
+	{ "critical", NULL, 0, COL_STR, RL_NUM, RL(sev[4]), NULL },
+	{ "acknowledged", NULL, 0, COL_STR, RL_NUM, RL(acked), NULL },
+	{ "mean_time_to_acknowledge_s", NULL, 0, COL_STR, RL_NUM, RL(mtta), NULL },
+	{ "resolved", NULL, 0, COL_STR, RL_NUM, RL(resolved), NULL },
+	{ "mean_time_to_resolve_s", NULL, 0, COL_STR, RL_NUM, RL(mttr), NULL },
+	{ "deadlines_met", NULL, 0, COL_STR, RL_NUM, RL(met), NULL },
+	{ "deadlines_missed", NULL, 0, COL_STR, RL_NUM, RL(missed), NULL },
 	{ "agencies_covered", NULL, 0, COL_UINT, 0, RL(cov_covered), NULL },
 	{ "agencies_total", NULL, 0, COL_UINT, 0, RL(cov_total), NULL },
-	{ "coverage_share", NULL, 0, COL_STR, COL_NULLEMPTY | COL_NUMTEXT, RL(share), NULL },
+	{ "coverage_share", NULL, 0, COL_STR, RL_NUM, RL(share), NULL },
+	{ "reported_at", NULL, 0, COL_TIME, 0, RL(reported_at), NULL },
 };
 
 static void
@@ -488,10 +494,20 @@ fmt_mean(char *buf, size_t len, double sum, uint64_t n)
 }
 
 static void
+fmt_share(char *buf, size_t len, size_t covered, size_t total)
+{
+	if (total == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "%.4f", (double)covered / (double)total);
+}
+
+static void
 rep_csv_line(struct out *o, const struct rep *r, const struct rep_agency *a,
     const char *cat, const struct rep_fig *f)
 {
 	char mtta[32], mttr[32], met[24], missed[24], share[16];
+	char num[9][24];
 	struct rep_line l;
 	int i;
 
@@ -502,16 +518,24 @@ rep_csv_line(struct out *o, const struct rep *r, const struct rep_agency *a,
 	l.kind = cat == NULL ? "all" : "category";
 	l.category = cat;
 	l.depth = a->depth;
-	l.incidents = f->incidents;
-	for (i = 0; i < 5; i++)
-		l.sev[i] = f->sev[i];
-	l.acked = f->acked;
-	l.resolved = f->resolved;
+	snprintf(num[0], sizeof(num[0]), "%llu",
+	    (unsigned long long)f->incidents);
+	l.incidents = num[0];
+	for (i = 0; i < 5; i++) {
+		snprintf(num[1 + i], sizeof(num[0]), "%llu",
+		    (unsigned long long)f->sev[i]);
+		l.sev[i] = num[1 + i];
+	}
+	snprintf(num[6], sizeof(num[0]), "%llu", (unsigned long long)f->acked);
+	snprintf(num[7], sizeof(num[0]), "%llu",
+	    (unsigned long long)f->resolved);
+	l.acked = num[6];
+	l.resolved = num[7];
 	fmt_mean(mtta, sizeof(mtta), f->ack_sum, f->acked);
 	fmt_mean(mttr, sizeof(mttr), f->res_sum, f->resolved);
 	l.mtta = mtta;
 	l.mttr = mttr;
-	met[0] = missed[0] = share[0] = '\0';
+	met[0] = missed[0] = '\0';
 	if (r->deadlines) {
 		snprintf(met, sizeof(met), "%llu", (unsigned long long)f->met);
 		snprintf(missed, sizeof(missed), "%llu",
@@ -521,14 +545,37 @@ rep_csv_line(struct out *o, const struct rep *r, const struct rep_agency *a,
 	l.missed = missed;
 	l.cov_covered = a->cov_covered;
 	l.cov_total = a->cov_total;
-	if (a->cov_total > 0)
-		snprintf(share, sizeof(share), "%.4f",
-		    (double)a->cov_covered / (double)a->cov_total);
+	fmt_share(share, sizeof(share), a->cov_covered, a->cov_total);
 	l.share = share;
 	out_row(o, &l);
 }
 
-/* One line per agency, then one per category of its incidents. */
+/* A province's line: its share, as the JSON's provinces[] gives it. */
+static void
+rep_csv_province(struct out *o, const struct rep_prov *p)
+{
+	char share[16];
+	struct rep_line l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	l.code = l.name = p->name;
+	l.parent = l.category = "";
+	l.kind = "province";
+	l.incidents = l.acked = l.resolved = l.mtta = l.mttr = "";
+	l.met = l.missed = "";
+	for (i = 0; i < 5; i++)
+		l.sev[i] = "";
+	l.cov_covered = p->covered;
+	l.cov_total = p->total;
+	fmt_share(share, sizeof(share), p->covered, p->total);
+	l.share = share;
+	l.reported_at = p->reported_at;
+	out_row(o, &l);
+}
+
+/* One line per agency, then one per category of its incidents; on a
+ * national database, one per province after them. */
 static int
 rep_csv(struct rep *r)
 {
@@ -542,6 +589,8 @@ rep_csv(struct rep *r)
 			rep_csv_line(&o, r, &r->a[i], r->a[i].cats[k].name ?
 			    r->a[i].cats[k].name : "", &r->a[i].cats[k].f);
 	}
+	for (i = 0; i < r->nprov; i++)
+		rep_csv_province(&o, &r->prov[i]);
 	return out_end(&o, 0, "");
 }
 

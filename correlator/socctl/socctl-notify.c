@@ -90,6 +90,7 @@ status_json(struct ctx *c, const struct store_notify_status *s)
 	j_int(&b, &m, "failed", (long long)s->failed);
 	j_int(&b, &m, "given_up", (long long)s->given_up);
 	j_int(&b, &m, "escalations", (long long)s->escalations);
+	j_int(&b, &m, "pruned", (long long)s->pruned);
 	soc_sbuf_adds(&b, "}");
 	j_str(&b, &n, "last_error", s->last_error[0] ? s->last_error : NULL);
 	j_key(&b, &n, "errors");
@@ -134,6 +135,8 @@ status_text(struct ctx *c, const struct store_notify_status *s)
 	    (unsigned long long)s->failed, (unsigned long long)s->given_up,
 	    s->max_attempts);
 	printf("escalations       %llu\n", (unsigned long long)s->escalations);
+	printf("pruned            %llu finished rows (notify.keep)\n",
+	    (unsigned long long)s->pruned);
 	if (s->last_error[0]) {
 		printf("last error        ");
 		put_clean(stdout, s->last_error);

@@ -236,14 +236,18 @@ static const struct cmd cmds[] = {
 	  "page (inline charts, no scripts) to FILE." },
 	{ "responder add", cmd_responder_add, DB_WRITE, 0, 0,
 	  "AGENCY (NAME | --name NAME) [--contact C] [--email ADDR]\n"
-	  "  [--webhook URL] [--command CMD]",
+	  "  [--webhook URL] [--command CMD] [--template NAME]",
 	  "Put an agency's on-site responder on record (coverage layer 1),\n"
 	  "with the contacts notifications go to (docs/NOTIFY.md): an e-mail\n"
 	  "address, an http(s) webhook, a command given the incident as JSON\n"
-	  "on stdin.  A contact with a newline or control byte is refused." },
+	  "on stdin.  A contact with a newline or control byte is refused.\n"
+	  "--template: the webhook's body, json, slack, mattermost, telegram\n"
+	  "or custom (notify.webhook_template); unset: the correlator's." },
 	{ "responder set", cmd_responder_set, DB_WRITE, 0, 0,
-	  "AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]",
-	  "Change a responder's contacts (\"\" clears one; the others are kept)." },
+	  "AGENCY NAME [--email ADDR] [--webhook URL] [--command CMD]\n"
+	  "  [--template NAME]",
+	  "Change a responder's contacts or webhook template (\"\" clears\n"
+	  "one; the others are kept)." },
 	{ "responder list", cmd_responder_list, DB_READ, 0, 0,
 	  "[--agency CODE] [--json | --csv]", "List responders on record." },
 	{ "notify status", cmd_notify_status, DB_READ, 0, 0, "[--json]",

@@ -10,8 +10,8 @@
  * key travels in the message (Message-ID, X-SOC-Notification-Id, the
  * JSON's notification_id): delivery is at least once, and a receiver
  * can drop a repeat.  The sender (correlator/notify.c) reads due rows,
- * and records each attempt's outcome here; rows are never deleted by the
- * sender, so `socctl notify status` can count them.
+ * and records each attempt's outcome here; finished rows are pruned
+ * after notify.keep (store_notify_prune), except an open incident's.
  *
  * Routing is per connection (store_notify_enable): only the correlator's
  * connections write rows for incidents; socctl writes test rows only.
@@ -23,7 +23,9 @@
 
 #define NTF_COLS "SELECT id, key, coalesce(incident_id, 0), responder," \
 	" channel, target, reason, state, attempts, next_at, created_at," \
-	" coalesce(sent_at, 0), last_error FROM notify_outbox"
+	" coalesce(sent_at, 0), last_error, coalesce((SELECT template FROM" \
+	" responder_contacts k WHERE k.responder_id =" \
+	" notify_outbox.responder_id), '') FROM notify_outbox"
 
 /* The contact of channel ch.channel of responder r, as SQL. */
 #define NTF_TARGET "(CASE ch.channel WHEN 'email' THEN k.email" \
@@ -42,6 +44,20 @@ const struct store_sql store_notify_sql[] = {
 	    " ON CONFLICT (responder_id) DO UPDATE SET email ="
 	    " coalesce(?3, email), webhook = coalesce(?4, webhook), command ="
 	    " coalesce(?5, command)" },
+	/* finished rows older than ?1 (sent: when sent; given up: the last
+	 * attempt), at most ?2; an open incident's are kept, since they are
+	 * how an update of it knows it was notified (S_NTF_ANY) */
+	{ S_NTF_PRUNE, "DELETE FROM notify_outbox WHERE id IN (SELECT o.id"
+	    " FROM notify_outbox o WHERE o.state IN ('sent','given_up') AND"
+	    " (CASE o.state WHEN 'sent' THEN coalesce(o.sent_at, o.next_at)"
+	    " ELSE o.next_at END) < ?1 AND NOT EXISTS (SELECT 1 FROM"
+	    " incidents i WHERE i.id = o.incident_id AND i.status IN"
+	    " ('new','acknowledged','investigating')) ORDER BY o.id LIMIT ?2)" },
+	{ S_NTF_PRUNED, "UPDATE notify_state SET pruned = pruned + ?1,"
+	    " updated_at = ?2 WHERE id = 1" },
+	{ S_NTF_TEMPLATE, "INSERT INTO responder_contacts (responder_id,"
+	    " template) SELECT id, ?3 FROM responders WHERE agency = ?1 AND"
+	    " name = ?2 ON CONFLICT (responder_id) DO UPDATE SET template = ?3" },
 	/* ?1 incident, ?2 key tag, ?3 reason, ?4 min severity, ?5 categories,
 	 * ?6 now: the responders of its agency and every agency above it */
 	{ S_NTF_ROUTE, "WITH RECURSIVE up(code, depth) AS ("
@@ -113,12 +129,16 @@ const struct store_sql store_notify_sql[] = {
 	    " started_at = ?7, updated_at = ?7 WHERE id = 1" },
 	{ S_NTF_STATE, "SELECT smtp, sender, lead, categories, min_severity,"
 	    " max_attempts, started_at, sent, failed, given_up, escalations,"
-	    " last_error FROM notify_state WHERE id = 1" },
+	    " last_error, pruned FROM notify_state WHERE id = 1" },
 	{ S_NTF_STATES, "SELECT state, count(*), min(created_at) FROM"
 	    " notify_outbox GROUP BY state" },
 	{ S_NTF_ERRORS, NTF_COLS " WHERE last_error != '' ORDER BY id DESC"
 	    " LIMIT ?1" },
 	{ 0, NULL }
+};
+
+static const char *const template_names[] = {
+	"json", "slack", "mattermost", "telegram", "custom", NULL
 };
 
 static const char *const contact_names[STORE_CONTACTS] = {
@@ -221,6 +241,44 @@ store_contact_check(int kind, const char *v, char *err, size_t errlen)
 		return url_check(v, err, errlen);
 	if (strlen(v) > 1024) {
 		snprintf(err, errlen, "command longer than 1024 bytes");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_template_check(const char *name, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	for (i = 0; template_names[i] != NULL; i++)
+		if (strcmp(name, template_names[i]) == 0)
+			return 0;
+	snprintf(err, errlen, "webhook template '%.64s': one of json, slack,"
+	    " mattermost, telegram, custom (notify.webhook_template)", name);
+	return -1;
+}
+
+int
+store_responder_set_template(struct store *st, const char *agency,
+    const char *name, const char *tpl)
+{
+	sqlite3_stmt *s = st->stmt[S_NTF_TEMPLATE];
+	char why[300];
+
+	if (store_template_check(tpl, why, sizeof(why)) == -1) {
+		store_seterr(st, "%s", why);
+		return -1;
+	}
+	bind_str(s, 1, agency);
+	bind_str(s, 2, name);
+	bind_str(s, 3, tpl ? tpl : "");
+	if (store_exec(st, s, "responder template") == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		store_seterr(st, "no responder '%s' for %s", name, agency);
 		return -1;
 	}
 	return 0;
@@ -339,6 +397,7 @@ row_read(sqlite3_stmt *s, struct store_notification *n)
 	n->created_at = sqlite3_column_int64(s, 10);
 	n->sent_at = sqlite3_column_int64(s, 11);
 	n->last_error = col_str(s, 12);
+	n->tmpl = col_str(s, 13);
 }
 
 /* Runs statement idx with one integer (and a limit) and hands each row to fn. */
@@ -413,7 +472,8 @@ store_notify_result(struct store *st, int64_t id, int ok, const char *error,
 		sqlite3_bind_int64(s, 1, id);
 		bind_str(s, 2, gave_up ? "given_up" : "retrying");
 		sqlite3_bind_int(s, 3, attempts);
-		sqlite3_bind_int64(s, 4, retry_at);
+		/* given up: next_at keeps the last attempt's time (pruning) */
+		sqlite3_bind_int64(s, 4, gave_up ? now_ns : retry_at);
 		bind_str(s, 5, error ? error : "failed");
 	}
 	if (store_exec(st, s, "notification result") == -1)
@@ -429,6 +489,34 @@ store_notify_result(struct store *st, int64_t id, int ok, const char *error,
 	if (r == 0 && store_exec(st, s, "notification counters") == -1)
 		r = -1;
 	return store_tx_leave(st, own, r);
+}
+
+int64_t
+store_notify_prune(struct store *st, int64_t before_ns, int max,
+    int64_t now_ns)
+{
+	sqlite3_stmt *s;
+	int64_t n;
+	int own;
+
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	s = st->stmt[S_NTF_PRUNE];
+	sqlite3_bind_int64(s, 1, before_ns);
+	sqlite3_bind_int(s, 2, max);
+	if (store_exec(st, s, "notification outbox: prune") == -1)
+		goto fail;
+	if ((n = sqlite3_changes(st->db)) > 0) {
+		s = st->stmt[S_NTF_PRUNED];
+		sqlite3_bind_int64(s, 1, n);
+		sqlite3_bind_int64(s, 2, now_ns);
+		if (store_exec(st, s, "notification outbox: pruned") == -1)
+			goto fail;
+	}
+	return store_tx_leave(st, own, 0) == 0 ? n : -1;
+fail:
+	store_tx_leave(st, own, -1);
+	return -1;
 }
 
 /* Rows for responder spec (the lead, or a test); *n gets how many. */
@@ -619,6 +707,7 @@ store_notify_status_get(struct store *st, struct store_notify_status *o)
 		o->escalations = (uint64_t)sqlite3_column_int64(s, 10);
 		snprintf(o->last_error, sizeof(o->last_error), "%s",
 		    col_str(s, 11));
+		o->pruned = (uint64_t)sqlite3_column_int64(s, 12);
 	}
 	store_stmt_put(s, tmp);
 	if (rc == -1)

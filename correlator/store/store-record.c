@@ -24,7 +24,8 @@ const struct store_sql store_record_sql[] = {
 	{ S_RESP_EXISTS, "SELECT 1 FROM responders WHERE agency = ?1 AND name = ?2" },
 	{ S_RESP_LIST, "SELECT agency, name, contact, added_at,"
 	    " coalesce(k.email, ''), coalesce(k.webhook, ''),"
-	    " coalesce(k.command, '') FROM responders r LEFT JOIN"
+	    " coalesce(k.command, ''), coalesce(k.template, '')"
+	    " FROM responders r LEFT JOIN"
 	    " responder_contacts k ON k.responder_id = r.id"
 	    " WHERE ?1 IS NULL OR agency = ?1 ORDER BY agency, name" },
 	{ S_ASSESS_ADD, "INSERT INTO assessments (agency, assessed_at, assessor,"
@@ -185,6 +186,7 @@ store_responder_foreach(struct store *st, const char *agency,
 		r.email = col_str(s, 4);
 		r.webhook = col_str(s, 5);
 		r.command = col_str(s, 6);
+		r.tmpl = col_str(s, 7);
 		if ((ret = fn(arg, &r)) != 0)
 			break;
 	}

@@ -700,6 +700,16 @@ static const char schema_v18_province_coverage[] =
 	") WITHOUT ROWID;";
 
 /*
+ * Notifications (store-notify.c, docs/NOTIFY.md): the webhook template a
+ * responder names ("" the route's, notify.webhook_template), and how many
+ * finished outbox rows were pruned (notify.keep).
+ */
+static const char schema_v19_notify_more[] =
+	"ALTER TABLE responder_contacts ADD COLUMN template TEXT NOT NULL"
+	" DEFAULT '';"
+	"ALTER TABLE notify_state ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -724,6 +734,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v16_intel_push,	/* 15 -> 16: sets pushed down, acks, sightings */
 	schema_v17_ep_signatures, /* 16 -> 17: endpoints' signature age */
 	schema_v18_province_coverage, /* 17 -> 18: provinces' coverage */
+	schema_v19_notify_more,	/* 18 -> 19: responders' templates, pruned */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

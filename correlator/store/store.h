@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	18	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	19	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -689,6 +689,7 @@ struct store_responder {
 	const char	*email;		/* "" when none (store-notify.c) */
 	const char	*webhook;
 	const char	*command;
+	const char	*tmpl;		/* webhook template, "" the route's */
 };
 typedef int (*store_responder_fn)(void *arg, const struct store_responder *r);
 int	store_responder_add(struct store *st, const char *agency, const char *name,
@@ -991,6 +992,15 @@ int	store_contact_check(int kind, const char *v, char *err, size_t errlen);
  * clears it.  Checked; 0, or -1 with store_errmsg(). */
 int	store_responder_set_contacts(struct store *st, const char *agency,
 	    const char *name, const char *const contacts[STORE_CONTACTS]);
+/*
+ * The webhook template a responder's webhook gets (docs/NOTIFY.md): json
+ * (the notification JSON), slack or mattermost ({"text": ...}), telegram
+ * (sendMessage's text), custom (notify.webhook_template); "" the
+ * route's.  store_template_check: 0, or -1 with a sentence in err.
+ */
+int	store_template_check(const char *name, char *err, size_t errlen);
+int	store_responder_set_template(struct store *st, const char *agency,
+	    const char *name, const char *tpl);
 
 /*
  * Routing, set on a connection like store_forward_enable(): incidents at
@@ -1031,6 +1041,9 @@ struct store_notification {
 	int64_t		 created_at;
 	int64_t		 sent_at;	/* 0: not sent */
 	const char	*last_error;
+	const char	*tmpl;		/* the responder's webhook template,
+					   "" the route's (now, not when
+					   written) */
 };
 typedef int (*store_notification_fn)(void *arg,
 	    const struct store_notification *n);
@@ -1040,6 +1053,13 @@ int	store_notify_due(struct store *st, int64_t now_ns, int limit,
 /* 1 found, 0 not, -1. */
 int	store_notify_get(struct store *st, int64_t id, store_notification_fn fn,
 	    void *arg);
+/*
+ * Deletes at most max finished rows (sent before before_ns, or given up
+ * with their last attempt before it), except those of incidents still
+ * open, and counts them in notify_state.  How many, or -1.
+ */
+int64_t	store_notify_prune(struct store *st, int64_t before_ns, int max,
+	    int64_t now_ns);
 /*
  * The outcome of one attempt: ok marks the row sent; else attempts
  * grows, and the row is retried at retry_at or, with attempts at
@@ -1083,6 +1103,7 @@ struct store_notify_status {
 	int		 max_attempts;
 	int64_t		 started_at;	/* 0: never started with notify */
 	uint64_t	 sent, failed, given_up, escalations;	/* counters */
+	uint64_t	 pruned;	/* finished rows deleted (notify.keep) */
 	uint64_t	 pending, retrying, done, abandoned;	/* rows by state */
 	int64_t		 oldest_pending;	/* created_at; 0 none */
 	char		 last_error[512];

@@ -4,11 +4,14 @@
  * of JSON lines are compressed here and read with archive_scan_bytes();
  * cases chosen by hand (a word across a line's end, in two events, case,
  * bytes the fast filter folds wrongly), then random frames and words
- * against a plain reference (a lowercased line and memmem).
+ * against a plain reference (a lowercased line and memmem); and a FIFO
+ * among the segments.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "check.h"
@@ -257,10 +260,39 @@ test_random(void)
 	}
 }
 
+/* A FIFO named as a segment is passed over, not waited on. */
+static void
+test_fifo(void)
+{
+	struct archive_query q = { 0 };
+	struct archive_rstats rs = { 0 };
+	const char *w[1] = { "x" };
+	char d[] = "/tmp/soc-test-archive-text.XXXXXX", p[128], err[256];
+	struct got g = { 0 };
+
+	if (mkdtemp(d) == NULL) {
+		CHECK(0);
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/20261130T000000Z-000.jsonl.zst", d);
+	CHECK(mkfifo(p, 0600) == 0);
+	q.words = w;
+	q.nwords = 1;
+	alarm(20);		/* the reader waiting for a writer: failed */
+	CHECK_INT(archive_search(d, &q, got_fn, &g, NULL, NULL, &rs, err,
+	    sizeof(err)), 0);
+	alarm(0);
+	CHECK_INT(rs.segments, 1);
+	CHECK_INT(rs.events, 0);
+	unlink(p);
+	rmdir(d);
+}
+
 int
 main(void)
 {
 	test_cases();
 	test_random();
+	test_fifo();
 	return check_done();
 }

@@ -573,10 +573,17 @@ archive_seg_list(int dfd, char (**names)[ARCHIVE_NAME_MAX], size_t *np)
 static int
 scan_seg(struct scan *sc, int dfd, const char *name)
 {
+	struct stat sb;
 	int fd, rc;
 
-	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
 		return -1;
+	/* not a file (a FIFO would never end): as if it were not there */
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	rc = scan_fd(sc, fd);
 	close(fd);
 	return rc;
@@ -629,14 +636,66 @@ archive_index_build(int dfd, const char *seg, uint64_t *cut)
 
 typedef int (*skip_fn)(void *arg, const struct archive_index *ix);
 
+/*
+ * The segments are visited in order, but their indexes are read up to
+ * IX_AHEAD segments ahead (the kernel asked for the index files SEG_AHEAD
+ * ahead), and the start of each segment an index does not rule out is
+ * asked for then: the disk reads while the frames before decompress.
+ */
+#define IX_AHEAD	8
+#define SEG_AHEAD	32
+
+struct ahead {
+	struct archive_index	*ix;	/* NULL: none, stale or corrupt */
+	int			 read;
+	int			 stale;	/* missing, stale or corrupt */
+	int			 may;	/* the query may match it */
+};
+
+static void
+willneed(int dfd, const char *name, off_t len)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return;
+	(void)posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
+	close(fd);
+}
+
+/* Reads segment name's index into a (once) and asks for its start. */
+static void
+ahead_read(struct ahead *a, int dfd, const char *name,
+    const struct archive_query *q)
+{
+	struct stat sb;
+
+	if (a->read)
+		return;
+	a->read = 1;
+	a->ix = archive_index_read(dfd, name);
+	if (a->ix == NULL || fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    (uint64_t)sb.st_size != a->ix->seg_bytes) {
+		archive_index_free(a->ix);
+		a->ix = NULL;
+		a->stale = 1;
+		a->may = 1;
+	} else
+		a->may = q == NULL || archive_index_may_match(a->ix, q);
+	if (a->may)
+		willneed(dfd, name, RA_AHEAD);
+}
+
 static int
 search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
     void *arg, archive_progress_fn progress, void *parg, skip_fn skip,
     void *sarg, struct archive_rstats *rs, char *err, size_t errlen)
 {
 	char (*names)[ARCHIVE_NAME_MAX] = NULL;
+	struct ahead *ah = NULL;
 	struct scan sc;
-	size_t n = 0;
+	size_t n = 0, idx_asked = 0;
 	int dfd, rc = -1;
 
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -648,7 +707,8 @@ search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
 		close(dfd);
 		return -1;
 	}
-	if (scan_init(&sc, q, 0, rs) == -1) {
+	if (scan_init(&sc, q, 0, rs) == -1 ||
+	    (n > 0 && (ah = calloc(n, sizeof(*ah))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -656,29 +716,41 @@ search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
 	sc.arg = arg;
 	sc.progress = progress;
 	sc.parg = parg;
+#define AT(k)	(q != NULL && q->oldest_first ? (k) : n - 1 - (k))
 	for (size_t k = 0; k < n && !sc.stop; k++) {
-		size_t i = q != NULL && q->oldest_first ? k : n - 1 - k;
-		struct archive_index *ix = archive_index_read(dfd, names[i]);
-		struct stat sb;
+		size_t i = AT(k);
+		struct ahead *a = &ah[i];
 
+		for (; idx_asked < n && idx_asked < k + SEG_AHEAD; idx_asked++) {
+			char in[ARCHIVE_NAME_MAX + 8];
+
+			snprintf(in, sizeof(in), "%s%s", names[AT(idx_asked)],
+			    ARCHIVE_IDX_SUFFIX);
+			willneed(dfd, in, 0);
+		}
+		for (size_t j = k; j < n && j <= k + IX_AHEAD; j++)
+			ahead_read(&ah[AT(j)], dfd, names[AT(j)], q);
 		rs->segments++;
-		if (ix != NULL && fstatat(dfd, names[i], &sb,
-		    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (uint64_t)sb.st_size == ix->seg_bytes) {
-			if ((q != NULL && !archive_index_may_match(ix, q)) ||
-			    (skip != NULL && skip(sarg, ix))) {
-				rs->skipped++;
-				archive_index_free(ix);
-				continue;
-			}
-		} else
+		if (a->stale)
 			rs->index_bad++;
-		archive_index_free(ix);
+		else if (!a->may || (skip != NULL && skip(sarg, a->ix))) {
+			rs->skipped++;
+			archive_index_free(a->ix);
+			a->ix = NULL;
+			continue;
+		}
+		archive_index_free(a->ix);
+		a->ix = NULL;
 		rs->scanned++;
 		scan_seg(&sc, dfd, names[i]);
 	}
+#undef AT
 	rc = 0;
 out:
+	if (ah != NULL)
+		for (size_t i = 0; i < n; i++)
+			archive_index_free(ah[i].ix);
+	free(ah);
 	scan_free(&sc);
 	free(names);
 	close(dfd);

@@ -3,7 +3,8 @@
  * line, ASCII letters in either case, other bytes as they are.  Frames
  * of JSON lines are compressed here and read with archive_scan_bytes();
  * cases chosen by hand (a word across a line's end, in two events, case,
- * bytes the fast filter folds wrongly), then random frames and words
+ * bytes the fast filter folds wrongly, a frame larger than the
+ * reader's first buffer that does not say its size), then random frames and words
  * against a plain reference (a lowercased line and memmem); and a FIFO
  * among the segments.
  */
@@ -260,6 +261,60 @@ test_random(void)
 	}
 }
 
+/*
+ * A frame that does not say its size (the writer streams) larger than
+ * the reader's first buffer: read whole all the same.
+ */
+static void
+test_streamed(void)
+{
+	struct archive_query q = { 0 };
+	struct archive_rstats rs = { 0 };
+	const char *w[2] = { "NEEDLE", "line 4" };
+	size_t n = 6000, len = 0, cap = n * 420, zcap;
+	char *text = malloc(cap);
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_inBuffer in;
+	ZSTD_outBuffer out;
+	struct got g = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(text + len, cap - len, "%sline %zu %s"
+		    "%0300d\"}\n", HEAD, i, i % 1000 == 999 ? "needle" : "", 0);
+	}
+	zcap = ZSTD_compressBound(len);
+	out = (ZSTD_outBuffer){ malloc(zcap), zcap, 0 };
+	/* in two steps, no size pledged: the header does not say it */
+	in = (ZSTD_inBuffer){ text, len / 2, 0 };
+	while (in.pos < in.size)
+		ZSTD_compressStream2(cc, &out, &in, ZSTD_e_continue);
+	in = (ZSTD_inBuffer){ text, len, len / 2 };
+	CHECK_INT(ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end), 0);
+	CHECK(ZSTD_getFrameContentSize(out.dst, out.pos) ==
+	    ZSTD_CONTENTSIZE_UNKNOWN);
+	CHECK(len > (2u << 20));
+	q.words = w;
+	q.nwords = 2;
+	archive_scan_bytes(out.dst, out.pos, &q, got_fn, &g, &rs);
+	CHECK_INT(rs.frames_bad, 0);
+	CHECK_INT(rs.events, n);
+	CHECK_INT(g.n, 1);		/* 4999 of 999, 1999, ... 5999 */
+	CHECK(g.n == 1 && strstr(g.line[0], "line 4999 needle") != NULL);
+	got_free(&g);
+	w[1] = "9 Needle";
+	archive_scan_bytes(out.dst, out.pos, &q, got_fn, &g, &rs);
+	CHECK_INT(g.n, 6);
+	got_free(&g);
+	/* cut short: counted, not read */
+	memset(&rs, 0, sizeof(rs));
+	archive_scan_bytes(out.dst, out.pos - 1, &q, got_fn, &g, &rs);
+	CHECK_INT(rs.cut, 1);
+	CHECK_INT(g.n, 0);
+	ZSTD_freeCCtx(cc);
+	free(out.dst);
+	free(text);
+}
+
 /* A FIFO named as a segment is passed over, not waited on. */
 static void
 test_fifo(void)
@@ -293,6 +348,7 @@ main(void)
 {
 	test_cases();
 	test_random();
+	test_streamed();
 	test_fifo();
 	return check_done();
 }

@@ -332,51 +332,36 @@ out_room(struct scan *sc, size_t n)
 }
 
 /*
- * A frame whose size is not in its header (the writer streams): read in
- * steps, at most ARCHIVE_FRAME_MAX.  The bytes, or -1.
+ * One frame (exactly its bytes), decompressed whole into sc->out.  The
+ * writer streams, so its frames do not say their size: they go into the
+ * buffer as it is (1 MiB at least), doubled while too small, up to
+ * ARCHIVE_FRAME_MAX (the buffer is kept, so that is done once).
  */
-static ssize_t
-frame_stream(struct scan *sc, const void *p, size_t n)
-{
-	ZSTD_inBuffer in = { p, n, 0 };
-	size_t r, have = 0;
-
-	ZSTD_DCtx_reset(sc->dctx, ZSTD_reset_session_only);
-	do {
-		ZSTD_outBuffer out;
-
-		if (sc->outcap - have < 65536) {
-			size_t cap = sc->outcap < 65536 ? 1u << 20 : sc->outcap * 2;
-
-			if (cap > (size_t)ARCHIVE_FRAME_MAX + 65536 ||
-			    out_room(sc, cap) == -1)
-				return -1;
-		}
-		out = (ZSTD_outBuffer){ sc->out + have, sc->outcap - have, 0 };
-		r = ZSTD_decompressStream(sc->dctx, &out, &in);
-		if (ZSTD_isError(r))
-			return -1;
-		have += out.pos;
-		if (have > ARCHIVE_FRAME_MAX)
-			return -1;
-	} while (r != 0 && (in.pos < in.size || have == sc->outcap));
-	return r == 0 ? (ssize_t)have : -1;
-}
-
-/* One frame (exactly its bytes). */
 static void
 scan_frame(struct scan *sc, const void *p, size_t n)
 {
 	unsigned long long cs = ZSTD_getFrameContentSize(p, n);
-	ssize_t got;
-	size_t r;
+	size_t r, cap;
 
 	if (cs == ZSTD_CONTENTSIZE_UNKNOWN) {
-		if ((got = frame_stream(sc, p, n)) == -1) {
-			sc->rs->frames_bad++;
-			return;
+		cap = sc->outcap < (1u << 20) ? 1u << 20 : sc->outcap;
+		for (;;) {
+			if (out_room(sc, cap) == -1) {
+				sc->rs->frames_bad++;
+				return;
+			}
+			r = ZSTD_decompressDCtx(sc->dctx, sc->out, cap, p, n);
+			if (!ZSTD_isError(r))
+				break;
+			if (ZSTD_getErrorCode(r) != ZSTD_error_dstSize_tooSmall ||
+			    cap >= ARCHIVE_FRAME_MAX) {
+				sc->rs->frames_bad++;
+				return;
+			}
+			cap = cap > ARCHIVE_FRAME_MAX / 2 ? ARCHIVE_FRAME_MAX :
+			    cap * 2;
 		}
-		cs = (unsigned long long)got;
+		cs = r;
 	} else if (cs == ZSTD_CONTENTSIZE_ERROR || cs > ARCHIVE_FRAME_MAX ||
 	    out_room(sc, (size_t)cs) == -1) {
 		sc->rs->frames_bad++;

@@ -2,7 +2,8 @@
  * bench/archive: the archive's costs in one process (libarchive, as the
  * daemon and socctl run it).
  *
- *   archive [-c] [-l LEVEL[,LEVEL...]] [EVENTS] [SEGMENTS] [DIR]
+ *   archive [-c] [-k] [-r N] [-l LEVEL[,LEVEL...]] [EVENTS] [SEGMENTS] [DIR]
+ *   archive [-c] [-r N] -s DIR
  *
  * 1. bytes per event stored for flows, DNS answers and sshd lines
  *    (200,000 of each, groups of 1,000 events per frame as ingest writes)
@@ -18,7 +19,12 @@
  *    that matches nothing, scanning every event (events/s on one core).
  *    It needs about 40 bytes of disk per event (4 GB for 100,000,000),
  *    removed at the end.  -c: the files are dropped from the page cache
- *    before each search, so the searches read the disk.
+ *    before each search, so the searches read the disk.  Each search
+ *    prints its wall-clock time and the process's CPU time (events/s per
+ *    core is the events over the CPU seconds).
+ * -k keeps DIR (and step 2's archive in DIR/month); -s DIR only searches
+ * the archive a -k run left in DIR (the same files, so two builds can be
+ * compared on them); -r N: each search N times.
  * Targets (issue 20): 100,000,000 events searched by IP in <= 5 s; text
  * scan >= 2,000,000 events/s per core.
  */
@@ -272,29 +278,102 @@ uncache(const char *d)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: archive [-c] [-l LEVEL[,LEVEL...]] [EVENTS]"
-	    " [SEGMENTS] [DIR]\n");
+	fprintf(stderr, "usage: archive [-c] [-k] [-r N] [-l LEVEL[,LEVEL...]]"
+	    " [EVENTS] [SEGMENTS] [DIR]\n"
+	    "       archive [-c] [-r N] -s DIR\n");
 	exit(2);
+}
+
+/* The two searches of step 2 over d, rounds times each. */
+static void
+searches(const char *d, uint32_t want, int cold, int rounds)
+{
+	struct archive_query q;
+	struct archive_rstats rs;
+	const char *words[1] = { "zzqq-nowhere" };
+	char err[256];
+	uint64_t found;
+	double t, c;
+
+	for (int r = 0; r < rounds; r++) {
+		memset(&q, 0, sizeof(q));
+		memset(&rs, 0, sizeof(rs));
+		if (cold)
+			uncache(d);
+		snprintf(err, sizeof(err), "%u.%u.%u.%u", want >> 24,
+		    (want >> 16) & 255, (want >> 8) & 255, want & 255);
+		archive_net_parse(err, &q.ip);
+		q.has_ip = true;
+		found = 0;
+		t = now_s();
+		c = cpu_s();
+		archive_search(d, &q, count, &found, NULL, NULL, &rs, err,
+		    sizeof(err));
+		c = cpu_s() - c;
+		t = now_s() - t;
+		printf("  search --ip %u.%u.%u.%u%s: %llu matches in %.3f s"
+		    " (CPU %.3f s); %llu of %llu segments skipped by their"
+		    " index, %llu events read\n", want >> 24,
+		    (want >> 16) & 255, (want >> 8) & 255, want & 255,
+		    cold ? " (files dropped from the page cache first)" : "",
+		    (unsigned long long)found, t, c,
+		    (unsigned long long)rs.skipped,
+		    (unsigned long long)rs.segments,
+		    (unsigned long long)rs.events);
+	}
+	for (int r = 0; r < rounds; r++) {
+		memset(&q, 0, sizeof(q));
+		memset(&rs, 0, sizeof(rs));
+		if (cold)
+			uncache(d);
+		q.words = words;
+		q.nwords = 1;
+		found = 0;
+		t = now_s();
+		c = cpu_s();
+		archive_search(d, &q, count, &found, NULL, NULL, &rs, err,
+		    sizeof(err));
+		c = cpu_s() - c;
+		t = now_s() - t;
+		printf("  search --text (unindexed, no match%s): %llu events in"
+		    " %.2f s = %.0f events/s wall-clock (%.0f MB/s compressed);"
+		    " CPU %.2f s = %.0f events/s per core\n",
+		    cold ? ", from disk" : "", (unsigned long long)rs.events,
+		    t, rs.events / t, rs.bytes / t / 1e6, c,
+		    rs.events / (c > 0 ? c : 1e-9));
+	}
+	printf("  targets: search by IP over 100M events <= 5 s; text scan >="
+	    " 2,000,000 events/s per core\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	long long events = 2000000, segs = 720;
-	char base[512], d[600], err[256], *p, *e;
+	char base[512], d[600], *p, *e;
 	struct archive_writer *w;
-	struct archive_query q = { 0 };
-	struct archive_rstats rs = { 0 };
-	const char *words[1] = { "zzqq-nowhere" };
-	uint64_t found = 0, per;
+	const char *only = NULL;
+	uint64_t per;
 	uint32_t want = 0;
 	int levels[LEVELS_MAX] = { INT32_MIN }, nlevels = 1, cold = 0, ch;
+	int keep = 0, rounds = 1;
 	double t, c;
+	FILE *f;
 
-	while ((ch = getopt(argc, argv, "cl:")) != -1)
+	while ((ch = getopt(argc, argv, "ckl:r:s:")) != -1)
 		switch (ch) {
 		case 'c':
 			cold = 1;
+			break;
+		case 'k':
+			keep = 1;
+			break;
+		case 'r':
+			if ((rounds = atoi(optarg)) < 1)
+				usage();
+			break;
+		case 's':
+			only = optarg;
 			break;
 		case 'l':
 			nlevels = 0;
@@ -315,6 +394,24 @@ main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
+	if (only != NULL) {
+		unsigned a[4];
+
+		if (argc > 0)
+			usage();
+		snprintf(d, sizeof(d), "%s/ip", only);
+		if ((f = fopen(d, "r")) == NULL || fscanf(f, "%u.%u.%u.%u",
+		    &a[0], &a[1], &a[2], &a[3]) != 4) {
+			fprintf(stderr, "%s: not left by archive -k\n", d);
+			return 1;
+		}
+		fclose(f);
+		want = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+		snprintf(d, sizeof(d), "%s/month", only);
+		printf("bench/archive: the searches over %s\n", d);
+		searches(d, want, cold, rounds);
+		return 0;
+	}
 	if (argc > 0)
 		events = atoll(argv[0]);
 	if (argc > 1)
@@ -376,39 +473,18 @@ main(int argc, char **argv)
 	    " %.1f s (%.0f events/s; %.2f us/event of CPU, making them"
 	    " included), %.1f bytes/event\n", events, segs, MONTH_GROUP, t,
 	    events / t, c * 1e6 / events, (double)bytes / (double)events);
-	if (cold)
-		uncache(d);
-
-	snprintf(err, sizeof(err), "%u.%u.%u.%u", want >> 24, (want >> 16) & 255,
-	    (want >> 8) & 255, want & 255);
-	archive_net_parse(err, &q.ip);
-	q.has_ip = true;
-	t = now_s();
-	archive_search(d, &q, count, &found, NULL, NULL, &rs, err, sizeof(err));
-	t = now_s() - t;
-	printf("  search --ip %u.%u.%u.%u%s: %llu matches in %.3f s; %llu of %llu"
-	    " segments skipped by their index, %llu events read\n",
-	    want >> 24, (want >> 16) & 255, (want >> 8) & 255, want & 255,
-	    cold ? " (files dropped from the page cache first)" : "",
-	    (unsigned long long)found, t, (unsigned long long)rs.skipped,
-	    (unsigned long long)rs.segments, (unsigned long long)rs.events);
-
-	memset(&q, 0, sizeof(q));
-	memset(&rs, 0, sizeof(rs));
-	if (cold)
-		uncache(d);
-	q.words = words;
-	q.nwords = 1;
-	found = 0;
-	t = now_s();
-	archive_search(d, &q, count, &found, NULL, NULL, &rs, err, sizeof(err));
-	t = now_s() - t;
-	printf("  search --text (unindexed, no match): %llu events in %.2f s ="
-	    " %.0f events/s on one core (%.0f MB/s compressed)\n",
-	    (unsigned long long)rs.events, t, rs.events / t, rs.bytes / t / 1e6);
-	printf("  targets: search by IP over 100M events <= 5 s; text scan >="
-	    " 2,000,000 events/s per core\n");
-	rmdir_all(base);
+	searches(d, want, cold, rounds);
+	if (keep) {
+		snprintf(d, sizeof(d), "%s/ip", base);
+		if ((f = fopen(d, "w")) != NULL) {
+			fprintf(f, "%u.%u.%u.%u\n", want >> 24,
+			    (want >> 16) & 255, (want >> 8) & 255, want & 255);
+			fclose(f);
+		}
+		printf("  kept in %s (archive -s %s searches it again)\n",
+		    base, base);
+	} else
+		rmdir_all(base);
 	soc_sbuf_free(&js);
 	return 0;
 }

@@ -13,6 +13,7 @@
  * for 10,000,000 events.
  */
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <stdio.h>
@@ -176,12 +177,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 	char *hunt[] = { argv[1], "--db", db, "hunt", argv[2], NULL };
+	struct rusage ru0, ru1;
+	double cpu;
+
+	getrusage(RUSAGE_CHILDREN, &ru0);
 	t = now_s();
 	rc = sh(hunt, 1);
 	t = now_s() - t;
+	getrusage(RUSAGE_CHILDREN, &ru1);
+	cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+	    (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+	    (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+	    (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
 	printf("  socctl hunt %s: exit %d, %.2f s = %.0f events/s (rules loaded"
-	    " included); 10,000,000 events: %.1f s projected (target <= 30 s)\n",
-	    argv[2], rc, t, n / t, 1e7 / (n / t));
+	    " included; CPU %.2f s); 10,000,000 events: %.1f s projected"
+	    " (target <= 30 s)\n", argv[2], rc, t, n / t, cpu, 1e7 / (n / t));
 	snprintf(d, sizeof(d), "rm -rf '%s'", base);
 	if (system(d) != 0)
 		fprintf(stderr, "could not remove %s\n", base);

@@ -6,9 +6,12 @@
  * an incomplete frame (cut by a crash or a copy) is read up to its last
  * complete frame and counted; a line that is not an event is counted.
  *
- * The words of --text are found on a lowercased copy of each frame with
- * memmem(), then the other words on the candidate line only: the cost of
- * a text search is about two passes over the decompressed bytes.
+ * The words of --text (ASCII letters in either case, other bytes as
+ * they are) are found in one pass over each decompressed frame, sixteen
+ * bytes at a time: a position is a candidate when its byte and the byte
+ * at the word's end agree with the word's (folded), and the same pass
+ * counts the lines.  A candidate is compared whole; then the line around
+ * it is found and the other words are looked for in that line only.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,10 +23,22 @@
 #include <unistd.h>
 #include <zstd.h>
 #include <zstd_errors.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "soc/json.h"
 #include "soc/time.h"
 #include "archive-int.h"
+
+/* A word of --text, lowercased, and the two bytes a candidate is tried by. */
+struct word {
+	char		*s;
+	size_t		 len;		/* >= 1 */
+	size_t		 off1;		/* len - 1 */
+	unsigned char	 c0, c1;	/* s[0], s[off1] */
+	unsigned char	 f0, f1;	/* 0x20 where that byte is a letter */
+};
 
 struct scan {
 	const struct archive_query *q;
@@ -33,11 +48,14 @@ struct scan {
 	void			*parg;
 	struct archive_rstats	*rs;
 	ZSTD_DCtx		*dctx;
-	char			*out, *low;
-	size_t			 outcap, lowcap;
+	char			*out;
+	size_t			 outcap;
+	uint8_t			*rbuf;		/* a segment's bytes */
+	size_t			 rcap;
 	struct soc_event	*ev;
-	char			**words;	/* lowercased */
+	struct word		*words;
 	size_t			 nwords;
+	int			 nowhere;	/* a word no line can hold */
 	int			 needs_ev;	/* parse every line */
 	int			 stop;
 };
@@ -55,17 +73,29 @@ scan_init(struct scan *sc, const struct archive_query *q, int needs_ev,
 	    (sc->ev = malloc(sizeof(*sc->ev))) == NULL)
 		return -1;
 	if (q != NULL && q->nwords > 0) {
-		if ((sc->words = calloc(q->nwords, sizeof(char *))) == NULL)
+		if ((sc->words = calloc(q->nwords, sizeof(*sc->words))) == NULL)
 			return -1;
 		for (size_t i = 0; i < q->nwords; i++) {
-			char *w;
+			struct word *w = &sc->words[sc->nwords];
+			size_t len = strlen(q->words[i]);
 
-			if ((w = strdup(q->words[i])) == NULL)
+			if (len == 0)
+				continue;	/* in every line */
+			if ((w->s = strdup(q->words[i])) == NULL)
 				return -1;
-			for (char *c = w; *c; c++)
+			sc->nwords++;
+			for (char *c = w->s; *c; c++) {
 				if (*c >= 'A' && *c <= 'Z')
 					*c += 'a' - 'A';
-			sc->words[sc->nwords++] = w;
+				if (*c == '\n')
+					sc->nowhere = 1;
+			}
+			w->len = len;
+			w->off1 = len - 1;
+			w->c0 = (unsigned char)w->s[0];
+			w->c1 = (unsigned char)w->s[w->off1];
+			w->f0 = w->c0 >= 'a' && w->c0 <= 'z' ? 0x20 : 0;
+			w->f1 = w->c1 >= 'a' && w->c1 <= 'z' ? 0x20 : 0;
 		}
 	}
 	return 0;
@@ -76,10 +106,10 @@ scan_free(struct scan *sc)
 {
 	ZSTD_freeDCtx(sc->dctx);
 	free(sc->out);
-	free(sc->low);
+	free(sc->rbuf);
 	free(sc->ev);
 	for (size_t i = 0; i < sc->nwords; i++)
-		free(sc->words[i]);
+		free(sc->words[i].s);
 	free(sc->words);
 }
 
@@ -133,56 +163,148 @@ scan_line(struct scan *sc, const char *s, size_t len)
 		sc->stop = 1;
 }
 
-static int
-words_in(struct scan *sc, const char *low, size_t len, size_t from)
+/* ASCII lower case; other bytes as they are. */
+static inline unsigned char
+lower(unsigned char c)
 {
-	for (size_t i = from; i < sc->nwords; i++)
-		if (memmem(low, len, sc->words[i], strlen(sc->words[i])) == NULL)
+	return (unsigned)(c - 'A') < 26u ? c + 32 : c;
+}
+
+/* Whether the word is at p (n bytes there at least). */
+static inline int
+word_at(const struct word *w, const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	for (size_t k = 0; k < w->len; k++)
+		if (lower(u[k]) != (unsigned char)w->s[k])
 			return 0;
 	return 1;
 }
 
-/*
- * ASCII lowercase of n bytes, eight at a time (bytes >= 0x80 kept): a
- * byte is upper case when adding 0x3f sets its top bit and adding 0x25
- * does not.
- */
-static void
-lower_copy(char *dst, const char *src, size_t n)
+/* The word's first place in [s, s+n), or NULL. */
+static const char *
+word_find(const struct word *w, const char *s, size_t n)
 {
 	size_t i = 0;
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, h, up;
+	if (n < w->len)
+		return NULL;
+#ifdef __SSE2__
+	const __m128i c0 = _mm_set1_epi8((char)w->c0), c1 = _mm_set1_epi8((char)w->c1);
+	const __m128i f0 = _mm_set1_epi8((char)w->f0), f1 = _mm_set1_epi8((char)w->f1);
 
-		memcpy(&x, src + i, 8);
-		h = x & 0x7f7f7f7f7f7f7f7fULL;
-		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^
-		    (h + 0x2525252525252525ULL)) & 0x8080808080808080ULL;
-		x |= up >> 2;
-		memcpy(dst + i, &x, 8);
-	}
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
+	for (; i + 16 + w->off1 <= n; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + i + w->off1));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+		    _mm_cmpeq_epi8(_mm_or_si128(a, f0), c0),
+		    _mm_cmpeq_epi8(_mm_or_si128(b, f1), c1)));
 
-		dst[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
+		for (; m != 0; m &= m - 1) {
+			size_t at = i + (size_t)__builtin_ctz(m);
+
+			if (word_at(w, s + at))
+				return s + at;
+		}
 	}
+#endif
+	for (; i + w->len <= n; i++)
+		if (lower((unsigned char)s[i]) == w->c0 && word_at(w, s + i))
+			return s + i;
+	return NULL;
+}
+
+/*
+ * The first word found at `at` in buf: the line around it, if it holds
+ * the other words, is a match.  The offset after that line.
+ */
+static size_t
+text_hit(struct scan *sc, const char *buf, size_t len, size_t floor,
+    size_t at)
+{
+	const char *e;
+	size_t ls = at, le;
+
+	while (ls > floor && buf[ls - 1] != '\n')
+		ls--;
+	e = memchr(buf + at, '\n', len - at);
+	le = e != NULL ? (size_t)(e - buf) : len;
+	for (size_t i = 1; i < sc->nwords; i++)
+		if (word_find(&sc->words[i], buf + ls, le - ls) == NULL)
+			return le + 1;
+	scan_line(sc, buf + ls, le - ls);
+	return le + 1;
+}
+
+/*
+ * The frame's lines with the first word (and then the others): one pass
+ * that counts the lines too.  The lines counted.
+ */
+static uint64_t
+text_pass(struct scan *sc, const char *buf, size_t len)
+{
+	const struct word *w = &sc->words[0];
+	uint64_t lines = 0;
+	size_t i = 0, next = 0;		/* lines before next are decided */
+
+#ifdef __SSE2__
+	const __m128i c0 = _mm_set1_epi8((char)w->c0), c1 = _mm_set1_epi8((char)w->c1);
+	const __m128i f0 = _mm_set1_epi8((char)w->f0), f1 = _mm_set1_epi8((char)w->f1);
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+
+	while (i + 16 + w->off1 <= len && !sc->stop) {
+		/* newlines in byte counters, summed every 255 blocks at most */
+		__m128i cnt = zero;
+		size_t stop = i + 255 * 16;
+
+		if (stop > len - w->off1 - 15)
+			stop = len - w->off1 - 15;
+		for (; i < stop; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(buf + i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(buf + i + w->off1));
+			unsigned m;
+
+			cnt = _mm_sub_epi8(cnt, _mm_cmpeq_epi8(a, nl));
+			m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+			    _mm_cmpeq_epi8(_mm_or_si128(a, f0), c0),
+			    _mm_cmpeq_epi8(_mm_or_si128(b, f1), c1)));
+			for (; m != 0 && !sc->stop; m &= m - 1) {
+				size_t at = i + (size_t)__builtin_ctz(m);
+
+				if (at >= next && word_at(w, buf + at))
+					next = text_hit(sc, buf, len, next, at);
+			}
+		}
+		cnt = _mm_sad_epu8(cnt, zero);
+		lines += (uint64_t)_mm_cvtsi128_si32(cnt) +
+		    (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(cnt, 8));
+	}
+#endif
+	for (; i < len; i++) {
+		if (buf[i] == '\n')
+			lines++;
+		if (!sc->stop && i >= next && i + w->len <= len &&
+		    lower((unsigned char)buf[i]) == w->c0 && word_at(w, buf + i))
+			next = text_hit(sc, buf, len, next, i);
+	}
+	return lines;
 }
 
 static void
 scan_text(struct scan *sc, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len, *nl;
-	size_t n = 0;
+	uint64_t n = 0;
 
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		n++;
-		p = nl + 1;
-	}
-	if (p < end)
-		n++;
-	sc->rs->events += n;
-	if (sc->nwords == 0) {
+	if (sc->nwords == 0 || sc->nowhere) {
+		while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			n++;
+			p = nl + 1;
+		}
+		sc->rs->events += n + (len > 0 && buf[len - 1] != '\n');
+		if (sc->nowhere)
+			return;
 		for (p = buf; p < end && !sc->stop; p = nl + 1) {
 			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 				nl = end;
@@ -190,33 +312,8 @@ scan_text(struct scan *sc, const char *buf, size_t len)
 		}
 		return;
 	}
-	if (sc->lowcap < len) {
-		char *l;
-
-		if ((l = realloc(sc->low, len)) == NULL) {
-			sc->rs->frames_bad++;
-			return;
-		}
-		sc->low = l;
-		sc->lowcap = len;
-	}
-	lower_copy(sc->low, buf, len);
-	const char *w0 = sc->words[0], *low = sc->low, *hit;
-	size_t w0len = strlen(w0), pos = 0;
-
-	while (pos < len && !sc->stop &&
-	    (hit = memmem(low + pos, len - pos, w0, w0len)) != NULL) {
-		size_t at = (size_t)(hit - low), ls = at, le;
-		const char *e;
-
-		while (ls > pos && low[ls - 1] != '\n')
-			ls--;
-		e = memchr(low + at, '\n', len - at);
-		le = e ? (size_t)(e - low) : len;
-		if (words_in(sc, low + ls, le - ls, 1))
-			scan_line(sc, buf + ls, le - ls);
-		pos = le + 1;
-	}
+	n = text_pass(sc, buf, len);
+	sc->rs->events += n + (len > 0 && buf[len - 1] != '\n');
 }
 
 /* Room for n bytes of output: 0 / -1. */
@@ -235,51 +332,36 @@ out_room(struct scan *sc, size_t n)
 }
 
 /*
- * A frame whose size is not in its header (the writer streams): read in
- * steps, at most ARCHIVE_FRAME_MAX.  The bytes, or -1.
+ * One frame (exactly its bytes), decompressed whole into sc->out.  The
+ * writer streams, so its frames do not say their size: they go into the
+ * buffer as it is (1 MiB at least), doubled while too small, up to
+ * ARCHIVE_FRAME_MAX (the buffer is kept, so that is done once).
  */
-static ssize_t
-frame_stream(struct scan *sc, const void *p, size_t n)
-{
-	ZSTD_inBuffer in = { p, n, 0 };
-	size_t r, have = 0;
-
-	ZSTD_DCtx_reset(sc->dctx, ZSTD_reset_session_only);
-	do {
-		ZSTD_outBuffer out;
-
-		if (sc->outcap - have < 65536) {
-			size_t cap = sc->outcap < 65536 ? 1u << 20 : sc->outcap * 2;
-
-			if (cap > (size_t)ARCHIVE_FRAME_MAX + 65536 ||
-			    out_room(sc, cap) == -1)
-				return -1;
-		}
-		out = (ZSTD_outBuffer){ sc->out + have, sc->outcap - have, 0 };
-		r = ZSTD_decompressStream(sc->dctx, &out, &in);
-		if (ZSTD_isError(r))
-			return -1;
-		have += out.pos;
-		if (have > ARCHIVE_FRAME_MAX)
-			return -1;
-	} while (r != 0 && (in.pos < in.size || have == sc->outcap));
-	return r == 0 ? (ssize_t)have : -1;
-}
-
-/* One frame (exactly its bytes). */
 static void
 scan_frame(struct scan *sc, const void *p, size_t n)
 {
 	unsigned long long cs = ZSTD_getFrameContentSize(p, n);
-	ssize_t got;
-	size_t r;
+	size_t r, cap;
 
 	if (cs == ZSTD_CONTENTSIZE_UNKNOWN) {
-		if ((got = frame_stream(sc, p, n)) == -1) {
-			sc->rs->frames_bad++;
-			return;
+		cap = sc->outcap < (1u << 20) ? 1u << 20 : sc->outcap;
+		for (;;) {
+			if (out_room(sc, cap) == -1) {
+				sc->rs->frames_bad++;
+				return;
+			}
+			r = ZSTD_decompressDCtx(sc->dctx, sc->out, cap, p, n);
+			if (!ZSTD_isError(r))
+				break;
+			if (ZSTD_getErrorCode(r) != ZSTD_error_dstSize_tooSmall ||
+			    cap >= ARCHIVE_FRAME_MAX) {
+				sc->rs->frames_bad++;
+				return;
+			}
+			cap = cap > ARCHIVE_FRAME_MAX / 2 ? ARCHIVE_FRAME_MAX :
+			    cap * 2;
 		}
-		cs = (unsigned long long)got;
+		cs = r;
 	} else if (cs == ZSTD_CONTENTSIZE_ERROR || cs > ARCHIVE_FRAME_MAX ||
 	    out_room(sc, (size_t)cs) == -1) {
 		sc->rs->frames_bad++;
@@ -335,50 +417,65 @@ archive_scan_bytes(const void *data, size_t len, const struct archive_query *q,
 	scan_free(&sc);
 }
 
-/* A segment file, read in growing chunks (a frame at a time at least). */
+/*
+ * A segment file, read in chunks of 4 MiB (a frame at least: the buffer
+ * grows for a larger one), the kernel asked for the next RA_AHEAD bytes
+ * beyond each chunk so that the disk reads while the frames decompress.
+ * The buffer is kept for the next segment.
+ */
+#define RA_AHEAD	(8u << 20)
+
 static int
 scan_fd(struct scan *sc, int fd)
 {
-	size_t cap = 4u << 20, have = 0, used;
-	uint8_t *buf, *nb;
+	size_t have = 0, used;
+	uint8_t *nb;
 	ssize_t n;
+	off_t pos = 0, ra = 0;
 	int eof = 0;
 
-	if ((buf = malloc(cap)) == NULL)
-		return -1;
+	if (sc->rbuf == NULL) {
+		if ((sc->rbuf = malloc(4u << 20)) == NULL)
+			return -1;
+		sc->rcap = 4u << 20;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (!sc->stop) {
-		while (!eof && have < cap) {
-			if ((n = read(fd, buf + have, cap - have)) < 0) {
+		if (!eof && ra < pos + (off_t)sc->rcap + (off_t)RA_AHEAD / 2) {
+			(void)posix_fadvise(fd, ra, RA_AHEAD, POSIX_FADV_WILLNEED);
+			ra += RA_AHEAD;
+		}
+		while (!eof && have < sc->rcap) {
+			if ((n = read(fd, sc->rbuf + have, sc->rcap - have)) < 0) {
 				if (errno == EINTR)
 					continue;
-				free(buf);
 				return -1;
 			}
 			if (n == 0)
 				eof = 1;
 			have += (size_t)n;
+			pos += n;
 			sc->rs->bytes += (size_t)n;
 		}
-		used = scan_frames(sc, buf, have, eof);
+		used = scan_frames(sc, sc->rbuf, have, eof);
 		if (eof && (used == have || sc->stop))
 			break;
 		if (used == 0) {
 			/* one frame larger than the buffer: grow, bounded */
-			if (cap >= 2 * (size_t)ARCHIVE_FRAME_MAX ||
-			    (nb = realloc(buf, cap * 2)) == NULL) {
+			if (sc->rcap >= 2 * (size_t)ARCHIVE_FRAME_MAX ||
+			    (nb = realloc(sc->rbuf, sc->rcap * 2)) == NULL) {
 				sc->rs->cut++;
 				break;
 			}
-			buf = nb;
-			cap *= 2;
+			sc->rbuf = nb;
+			sc->rcap *= 2;
 			continue;
 		}
-		memmove(buf, buf + used, have - used);
+		memmove(sc->rbuf, sc->rbuf + used, have - used);
 		have -= used;
 		if (eof && have == 0)
 			break;
 	}
-	free(buf);
 	return 0;
 }
 
@@ -461,10 +558,17 @@ archive_seg_list(int dfd, char (**names)[ARCHIVE_NAME_MAX], size_t *np)
 static int
 scan_seg(struct scan *sc, int dfd, const char *name)
 {
+	struct stat sb;
 	int fd, rc;
 
-	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
 		return -1;
+	/* not a file (a FIFO would never end): as if it were not there */
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	rc = scan_fd(sc, fd);
 	close(fd);
 	return rc;
@@ -517,14 +621,66 @@ archive_index_build(int dfd, const char *seg, uint64_t *cut)
 
 typedef int (*skip_fn)(void *arg, const struct archive_index *ix);
 
+/*
+ * The segments are visited in order, but their indexes are read up to
+ * IX_AHEAD segments ahead (the kernel asked for the index files SEG_AHEAD
+ * ahead), and the start of each segment an index does not rule out is
+ * asked for then: the disk reads while the frames before decompress.
+ */
+#define IX_AHEAD	8
+#define SEG_AHEAD	32
+
+struct ahead {
+	struct archive_index	*ix;	/* NULL: none, stale or corrupt */
+	int			 read;
+	int			 stale;	/* missing, stale or corrupt */
+	int			 may;	/* the query may match it */
+};
+
+static void
+willneed(int dfd, const char *name, off_t len)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
+		return;
+	(void)posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
+	close(fd);
+}
+
+/* Reads segment name's index into a (once) and asks for its start. */
+static void
+ahead_read(struct ahead *a, int dfd, const char *name,
+    const struct archive_query *q)
+{
+	struct stat sb;
+
+	if (a->read)
+		return;
+	a->read = 1;
+	a->ix = archive_index_read(dfd, name);
+	if (a->ix == NULL || fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    (uint64_t)sb.st_size != a->ix->seg_bytes) {
+		archive_index_free(a->ix);
+		a->ix = NULL;
+		a->stale = 1;
+		a->may = 1;
+	} else
+		a->may = q == NULL || archive_index_may_match(a->ix, q);
+	if (a->may)
+		willneed(dfd, name, RA_AHEAD);
+}
+
 static int
 search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
     void *arg, archive_progress_fn progress, void *parg, skip_fn skip,
     void *sarg, struct archive_rstats *rs, char *err, size_t errlen)
 {
 	char (*names)[ARCHIVE_NAME_MAX] = NULL;
+	struct ahead *ah = NULL;
 	struct scan sc;
-	size_t n = 0;
+	size_t n = 0, idx_asked = 0;
 	int dfd, rc = -1;
 
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -536,7 +692,8 @@ search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
 		close(dfd);
 		return -1;
 	}
-	if (scan_init(&sc, q, 0, rs) == -1) {
+	if (scan_init(&sc, q, 0, rs) == -1 ||
+	    (n > 0 && (ah = calloc(n, sizeof(*ah))) == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -544,29 +701,41 @@ search_dir(const char *dir, const struct archive_query *q, archive_match_fn fn,
 	sc.arg = arg;
 	sc.progress = progress;
 	sc.parg = parg;
+#define AT(k)	(q != NULL && q->oldest_first ? (k) : n - 1 - (k))
 	for (size_t k = 0; k < n && !sc.stop; k++) {
-		size_t i = q != NULL && q->oldest_first ? k : n - 1 - k;
-		struct archive_index *ix = archive_index_read(dfd, names[i]);
-		struct stat sb;
+		size_t i = AT(k);
+		struct ahead *a = &ah[i];
 
+		for (; idx_asked < n && idx_asked < k + SEG_AHEAD; idx_asked++) {
+			char in[ARCHIVE_NAME_MAX + 8];
+
+			snprintf(in, sizeof(in), "%s%s", names[AT(idx_asked)],
+			    ARCHIVE_IDX_SUFFIX);
+			willneed(dfd, in, 0);
+		}
+		for (size_t j = k; j < n && j <= k + IX_AHEAD; j++)
+			ahead_read(&ah[AT(j)], dfd, names[AT(j)], q);
 		rs->segments++;
-		if (ix != NULL && fstatat(dfd, names[i], &sb,
-		    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (uint64_t)sb.st_size == ix->seg_bytes) {
-			if ((q != NULL && !archive_index_may_match(ix, q)) ||
-			    (skip != NULL && skip(sarg, ix))) {
-				rs->skipped++;
-				archive_index_free(ix);
-				continue;
-			}
-		} else
+		if (a->stale)
 			rs->index_bad++;
-		archive_index_free(ix);
+		else if (!a->may || (skip != NULL && skip(sarg, a->ix))) {
+			rs->skipped++;
+			archive_index_free(a->ix);
+			a->ix = NULL;
+			continue;
+		}
+		archive_index_free(a->ix);
+		a->ix = NULL;
 		rs->scanned++;
 		scan_seg(&sc, dfd, names[i]);
 	}
+#undef AT
 	rc = 0;
 out:
+	if (ah != NULL)
+		for (size_t i = 0; i < n; i++)
+			archive_index_free(ah[i].ix);
+	free(ah);
 	scan_free(&sc);
 	free(names);
 	close(dfd);

@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct archive_rstats rs = { 0 };
 	struct archive_query q = { 0 };
 	struct archive_index *ix;
-	const char *words[1] = { "a" };
+	const char *words[2] = { "a", "a" };
 	uint64_t n = 0;
 
 	if (size < 1)
@@ -36,7 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		q.words = words;
-		q.nwords = 1;
+		q.nwords = 1 + data[0] / 3 % 2;
+		if (data[0] / 3 % 2)
+			words[0] = "\"@tIMe";	/* its first and last bytes */
 		q.user = "root";
 		archive_scan_bytes(data + 1, size - 1, &q, on_match, &n, &rs);
 		break;

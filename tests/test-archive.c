@@ -506,7 +506,8 @@ count_word(const char *word)
  * A group over several of the writer's chunks (256 KiB of records
  * each), batches undone across a chunk's end after the encoder took some
  * of them, and inside one before it did; then a group on the chunks kept
- * from the first.  Each marker is there once, the undone ones never.
+ * from the first; a group whose frame was begun, then dropped.  Each
+ * marker is there once, the undone and dropped ones never.
  */
 static void
 test_chunks(void)
@@ -539,8 +540,19 @@ test_chunks(void)
 	add_range(w, 8000, 9000, "stttt");
 	CHECK_INT(commit(w, seg, &off), 1);
 	CHECK_INT(archive_writer_stats(w)->events, 6990);
+	/* begun (the encoder writes the frame meanwhile), then the group
+	 * failed before its flush: the frame is cut */
+	add_range(w, 9000, 9100, "stttt");
+	archive_writer_flush_begin(w);
+	archive_writer_discard(w);
+	CHECK_INT(fsize(seg), (long long)off);
+	add_range(w, 9100, 9110, "stttt");
+	archive_writer_flush_begin(w);
+	CHECK_INT(commit(w, seg, &off), 1);
+	CHECK_INT(fsize(seg), (long long)off);
+	CHECK_INT(archive_writer_stats(w)->events, 7000);
 	archive_writer_close(w);
-	CHECK_INT(search(&q, &rs), 6990);
+	CHECK_INT(search(&q, &rs), 7000);
 	CHECK_INT(rs.lines_bad, 0);
 	CHECK_INT(count_word("marker 00000 "), 1);
 	CHECK_INT(count_word("marker 02999 "), 1);
@@ -551,6 +563,8 @@ test_chunks(void)
 	CHECK_INT(count_word("marker 06009 "), 0);
 	CHECK_INT(count_word("marker 06010 "), 1);
 	CHECK_INT(count_word("marker 08999 "), 1);
+	CHECK_INT(count_word("marker 09000 "), 0);
+	CHECK_INT(count_word("marker 09100 "), 1);
 	fx_rmtree(dir);
 out:
 	memcpy(dir, saved, sizeof(dir));

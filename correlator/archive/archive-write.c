@@ -52,7 +52,7 @@
 
 #define HOUR_NS		(3600LL * 1000000000LL)
 #define RETRY_MS	30000
-#define HAND_BYTES	(32u << 10)	/* records handed to the encoder at a time */
+#define HAND_BYTES	(64u << 10)	/* records handed to the encoder at a time */
 #define CHUNK_BYTES	(256u << 10)	/* the group's records, in chunks */
 #define CHUNK_KEEP	64		/* chunks kept for the next groups */
 
@@ -98,6 +98,12 @@ struct archive_writer {
 	struct chunk		*ec;		/* the encoder's: from ec + eoff */
 	size_t			 eoff;
 	int			 ebusy, eend, estop, eerr;
+	/* the frame's write (and sync, archive.sync before) by the encoder
+	 * once it ends the frame, while ingest writes the group's incidents:
+	 * asked (ewrite), done (ewrote: bytes past off), failed (werr) */
+	int			 ewrite, ewrote, werr, ecreated;
+	int			 fbegun;	/* the ingest thread's: begun */
+	const char		*wwhat;
 	size_t			 fbytes;	/* JSON in the open frame */
 	int			 enc;		/* the thread runs */
 	struct soc_sbuf		 lines;		/* the encoder's JSON */
@@ -639,6 +645,19 @@ archive_writer_discard(struct archive_writer *w)
 		w->zlen = 0;
 		w->fbytes = 0;
 	}
+	if (w->ewrote) {
+		/* begun (archive_writer_flush_begin()), never flushed: the
+		 * group failed; the frame the encoder wrote is cut */
+		if (ftruncate(w->fd, (off_t)w->off) == -1)
+			log_warn("archive: cutting %s back", w->seg);
+		w->ewrote = 0;
+	}
+	w->werr = 0;
+	w->fbegun = 0;
+	if (w->ecreated) {
+		w->ecreated = 0;
+		w->st.segments++;
+	}
 	records_clear(w);
 }
 
@@ -741,6 +760,45 @@ enc_records(struct archive_writer *w, struct chunk *hc, size_t hoff)
 	w->fbytes += w->lines.len;
 }
 
+/*
+ * The encoder: the group's frame appended at the committed offset (the
+ * segment created first if need be) and, archive.sync before, synced.
+ * 0, or the errno with what failed in w->wwhat.
+ */
+static int
+frame_write(struct archive_writer *w)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	if (w->fd == -1) {
+		if ((w->fd = openat(w->dfd, w->seg, O_WRONLY | O_CREAT |
+		    O_CLOEXEC | O_NOFOLLOW, 0640)) == -1) {
+			w->wwhat = "creating";
+			return errno;
+		}
+		fsync(w->dfd);
+		w->ecreated = 1;
+	}
+	w->ewrote = 1;
+	while (done < w->zlen) {
+		n = pwrite(w->fd, w->z + done, w->zlen - done,
+		    (off_t)(w->off + done));
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			w->wwhat = "writing";
+			return n == 0 ? ENOSPC : errno;
+		}
+		done += (size_t)n;
+	}
+	if (!w->async && fdatasync(w->fd) == -1) {
+		w->wwhat = "syncing";
+		return errno;
+	}
+	return 0;
+}
+
 /* Whether records were handed that the encoder has not read (under mu). */
 static int
 enc_more(const struct archive_writer *w)
@@ -776,6 +834,9 @@ enc_main(void *arg)
 			if (w->fbytes > 0 && enc_compress(w, "", 0, ZSTD_e_end) == -1)
 				w->eerr = 1;
 			w->fbytes = 0;
+			if (w->ewrite && !w->eerr)
+				w->werr = frame_write(w);
+			w->ewrite = 0;
 			pthread_mutex_lock(&w->mu);
 			w->eend = 0;
 			pthread_cond_broadcast(&w->ecv);
@@ -812,13 +873,26 @@ write_failed(struct archive_writer *w, const char *what)
 	return 0;
 }
 
+void
+archive_writer_flush_begin(struct archive_writer *w)
+{
+	if (w->nlines == 0 || w->pending || w->fbegun ||
+	    (w->st.paused && soc_mono_ms() < w->retry_at))
+		return;
+	hand_over(w);
+	pthread_mutex_lock(&w->mu);
+	w->eend = 1;
+	w->ewrite = 1;
+	w->fbegun = 1;
+	w->werr = 0;
+	pthread_cond_broadcast(&w->ecv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 int
 archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
     uint64_t *off, uint64_t *events)
 {
-	size_t done = 0;
-	ssize_t n;
-
 	if (w->nlines == 0 || w->pending)
 		return 0;
 	if (w->st.paused && soc_mono_ms() < w->retry_at) {
@@ -826,44 +900,31 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 		archive_writer_discard(w);
 		return 0;
 	}
-	hand_over(w);
-	pthread_mutex_lock(&w->mu);
-	w->eend = 1;
-	pthread_cond_broadcast(&w->ecv);
-	pthread_mutex_unlock(&w->mu);
+	archive_writer_flush_begin(w);	/* unless the caller began it */
 	enc_wait(w);
+	w->fbegun = 0;
+	if (w->ecreated) {
+		w->ecreated = 0;
+		w->st.segments++;
+	}
 	if (w->eerr) {
 		w->eerr = 0;
 		errno = ENOMEM;
 		return write_failed(w, "compressing for");
 	}
-	if (w->fd == -1) {
-		if ((w->fd = openat(w->dfd, w->seg, O_WRONLY | O_CREAT |
-		    O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
-			return write_failed(w, "creating");
-		fsync(w->dfd);
-		w->st.segments++;
+	if (w->werr != 0) {
+		errno = w->werr;
+		w->werr = 0;
+		return write_failed(w, w->wwhat);
 	}
-	while (done < w->zlen) {
-		n = pwrite(w->fd, w->z + done, w->zlen - done,
-		    (off_t)(w->off + done));
-		if (n <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == 0)
-				errno = ENOSPC;
-			return write_failed(w, "writing");
-		}
-		done += (size_t)n;
-	}
+	w->ewrote = 0;		/* pending now: done() cuts it if need be */
 	if (w->async) {
 		pthread_mutex_lock(&w->mu);
 		w->sfd = w->fd;
 		w->sbusy = 1;
 		pthread_cond_broadcast(&w->scv);
 		pthread_mutex_unlock(&w->mu);
-	} else if (fdatasync(w->fd) == -1)
-		return write_failed(w, "syncing");
+	}
 	if (w->st.paused) {
 		log_info("archive resumed: %s/%s writable again; %llu events"
 		    " were not archived meanwhile", w->dir, w->seg,

@@ -507,7 +507,8 @@ count_word(const char *word)
  * each), batches undone across a chunk's end after the encoder took some
  * of them, and inside one before it did; then a group on the chunks kept
  * from the first; a group whose frame was begun, then dropped.  Each
- * marker is there once, the undone and dropped ones never.
+ * marker is there once, the undone and dropped ones never (archive.sync
+ * parallel).
  */
 static void
 test_chunks(void)
@@ -525,6 +526,8 @@ test_chunks(void)
 	CHECK(w != NULL);
 	if (w == NULL)
 		goto out;
+	/* archive.sync parallel here (the other tests: before) */
+	CHECK_INT(archive_writer_set_sync(w, 1), 0);
 	archive_writer_begin(w, T0);
 	add_range(w, 0, 3000, "stttt");
 	m = archive_writer_mark(w);

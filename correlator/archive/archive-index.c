@@ -186,7 +186,8 @@ add_texts(struct archive_index *ix, struct keys *k,
 	size_t len;
 
 	for (size_t i = 0; i < nf; i++)
-		if ((s = soc_event_str(ev, f[i], &len)) != NULL && len > 0) {
+		if (soc_event_has(ev, f[i]) &&	/* inline: most are absent */
+		    (s = soc_event_str(ev, f[i], &len)) != NULL && len > 0) {
 			if (type == 'd')
 				add_domain(ix, k, s, len);
 			else

@@ -289,7 +289,7 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
  */
 #define JT_MAX_NODES	512
 #define JT_MAX_KIDS	32
-#define JT_MAX_DEPTH	8
+#define JT_MAX_DEPTH	8	/* < 16: json_close() */
 #define JT_QCOPY	36	/* bytes copied for a key: all of the longest */
 
 struct jnode {
@@ -466,6 +466,18 @@ json_member(char *o, const struct soc_event *ev, int f, const struct jnode *k,
 }
 
 /*
+ * n (at most JT_MAX_DEPTH + 1) closing braces at o, as one store of 16
+ * bytes (room for them is taken): a loop of `*o++ = '}'` becomes a call
+ * to memset for a byte or two.
+ */
+static inline char *
+json_close(char *o, int n)
+{
+	memcpy(o, "}}}}}}}}}}}}}}}}", 16);
+	return o + n;
+}
+
+/*
  * Room for one member beyond its string's escaped text: its key, a value
  * other than a string (a time, an address: "..." and a NUL), and the
  * objects it opens (each key copied JT_QCOPY wide, and "{") and closes.
@@ -511,7 +523,7 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 			nmem++;
 		}
 	room = 16 + SOC_FMT_TIME_LEN + 2 + nmem * JT_MEMBER_MAX + 6 * strs +
-	    JT_MAX_DEPTH + 2;
+	    16 + 1;		/* the last json_close() and the NUL */
 	if ((o = soc_sbuf_reserve(b, room)) == NULL)
 		return;
 	memcpy(o, "{\"@timestamp\":\"", 15);
@@ -528,8 +540,8 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 			while (same < nopen && same < depth &&
 			    open[same] == path[same])
 				same++;
-			for (; nopen > same; nopen--)
-				*o++ = '}';
+			o = json_close(o, nopen - same);
+			nopen = same;
 			for (; nopen < depth; nopen++) {
 				k = &jt[path[nopen]];
 				memcpy(o, k->qkey + first, JT_QCOPY);
@@ -548,9 +560,7 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 				o = json_member(o, ev, f, k, first);
 			first = 0;
 		}
-	for (; nopen > 0; nopen--)
-		*o++ = '}';
-	*o++ = '}';
+	o = json_close(o, nopen + 1);
 	b->len = (size_t)(o - b->data);
 	b->data[b->len] = '\0';
 }

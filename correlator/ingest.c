@@ -1110,6 +1110,9 @@ ingest_group_end(struct ingest *in, ingest_reply_fn fn, void *arg)
 
 	if (in->in_tx) {
 		in->in_tx = 0;
+		/* the archive's frame is written and synced meanwhile */
+		if (in->arch != NULL && !in->agg_failed)
+			archive_writer_flush_begin(in->arch);
 		if (!in->agg_failed)
 			flush_incidents(in);
 		if (in->logged > LOG_NEW_MAX)

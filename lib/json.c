@@ -197,6 +197,24 @@ static const unsigned char json_plain[256] = {
 };
 
 /*
+ * Whether the 8 bytes at p are all plain (json_plain[]), a word at a
+ * time: none at or above 0x80, none below 0x20, none '"' or '\\' (the
+ * bit tricks of "Bit Twiddling Hacks": a byte below n, a zero byte).
+ */
+static inline int
+json_plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & highs) == 0;
+}
+
+/*
  * s as a quoted JSON string at o, which has room for the worst case
  * (every byte a \u00XX: 6 * len + 2); returns the end.  Runs of plain
  * bytes are copied whole: no call per byte.
@@ -212,7 +230,9 @@ json_esc(char *o, const char *s, size_t len)
 	while (p < end) {
 		unsigned char c;
 
-		for (r = p; r < end && json_plain[*r]; r++)
+		for (r = p; end - r >= 8 && json_plain8(r); r += 8)
+			;
+		for (; r < end && json_plain[*r]; r++)
 			;
 		memcpy(o, p, (size_t)(r - p));
 		o += r - p;
@@ -269,7 +289,7 @@ soc_sbuf_json_str(struct soc_sbuf *b, const char *s, size_t len)
  */
 #define JT_MAX_NODES	512
 #define JT_MAX_KIDS	32
-#define JT_MAX_DEPTH	8
+#define JT_MAX_DEPTH	8	/* < 16: json_close() */
 #define JT_QCOPY	36	/* bytes copied for a key: all of the longest */
 
 struct jnode {
@@ -409,66 +429,77 @@ json_dyn(struct soc_sbuf *b, const struct soc_event *ev, int g,
 }
 
 /*
- * The member for field f: its key (k, the first skip bytes left out),
- * then its value, in one piece of room taken for the longest they can be.
+ * The member for field f at o: its key (k, the first skip bytes left
+ * out), then its value; o has room for JT_MEMBER_MAX and the value's
+ * escaped text.  Returns the end.
  */
-static void
-json_member(struct soc_sbuf *b, const struct soc_event *ev, int f,
-    const struct jnode *k, size_t skip)
+static char *
+json_member(char *o, const struct soc_event *ev, int f, const struct jnode *k,
+    size_t skip)
 {
-	size_t klen = k->qlen - skip, len = 0;
-	char *o;
+	size_t len;
 
-	if (__builtin_expect(f >= SOC_F_COUNT, 0)) {
-		json_dyn(b, ev, f == JT_ED ? 'e' : 'u', k, skip);
-		return;
-	}
-	if (jt_type[f] == SOC_T_STR)
-		len = ev->val[f].s.len;
-	if ((o = soc_sbuf_reserve(b, JT_QCOPY + 6 * len + 64)) == NULL)
-		return;
 	memcpy(o, k->qkey + skip, JT_QCOPY);	/* a constant size: no rep movs */
-	o += klen;
+	o += k->qlen - skip;
 	switch (jt_type[f]) {
 	case SOC_T_STR:
-		o = json_esc(o, ev->buf + ev->val[f].s.off, len);
-		break;
+		return json_esc(o, ev->buf + ev->val[f].s.off, ev->val[f].s.len);
 	case SOC_T_INT:
 		if (f == SOC_F_SOC_TRUNCATED) {	/* a mark: true/false */
 			len = soc_event_truncated(ev) ? 4 : 5;
 			memcpy(o, len == 4 ? "true" : "false", len);
-			o += len;
-		} else
-			o = soc_fmt_i64(o, ev->val[f].i);
-		break;
+			return o + len;
+		}
+		return soc_fmt_i64(o, ev->val[f].i);
 	case SOC_T_TIME:		/* neither needs escaping: "%s" */
 		*o++ = '"';
 		o += soc_fmt_time(ev->val[f].i, o);
 		*o++ = '"';
-		break;
+		return o;
 	case SOC_T_IP:
 		*o++ = '"';
 		o += soc_fmt_ip(&ev->val[f].ip, o);
 		*o++ = '"';
-		break;
+		return o;
 	}
-	b->len = (size_t)(o - b->data);
-	b->data[b->len] = '\0';
+	return o;
 }
+
+/*
+ * n (at most JT_MAX_DEPTH + 1) closing braces at o, as one store of 16
+ * bytes (room for them is taken): a loop of `*o++ = '}'` becomes a call
+ * to memset for a byte or two.
+ */
+static inline char *
+json_close(char *o, int n)
+{
+	memcpy(o, "}}}}}}}}}}}}}}}}", 16);
+	return o + n;
+}
+
+/*
+ * Room for one member beyond its string's escaped text: its key, a value
+ * other than a string (a time, an address: "..." and a NUL), and the
+ * objects it opens (each key copied JT_QCOPY wide, and "{") and closes.
+ */
+#define JT_MEMBER_MAX	(JT_QCOPY + 64 + JT_MAX_DEPTH * (JT_QCOPY + 2))
 
 /*
  * The members in the walk's order: close the objects the next field is
  * not in, open those it is in, write it.  A member after another gets its
- * comma with its key.
+ * comma with its key.  The room for the whole event is taken once (its
+ * strings' worst case escaped: 6 bytes a byte), so the members are
+ * written with no check each; the dynamic objects (rare) go through the
+ * buffer and the room is taken again after them.
  */
 void
 soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 {
 	uint64_t present[JT_WORDS] = { 0 }, ranked[JT_WORDS] = { 0 };
 	uint16_t open[JT_MAX_DEPTH];
-	char ts[SOC_FMT_TIME_LEN + 3];
-	size_t tlen, first = 0;		/* @timestamp comes first */
+	size_t first = 0, room, strs = 0, nmem = 0;	/* @timestamp first */
 	int nopen = 0;
+	char *o;
 
 	pthread_once(&jt_once, jt_build);
 	/* the flag alone (an intake's mark) is written as the field would
@@ -484,15 +515,21 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 	}
 	for (int w = 0; w < JT_WORDS; w++)
 		for (uint64_t m = present[w]; m != 0; m &= m - 1) {
-			int r = jt_rank[w * 64 + __builtin_ctzll(m)];
+			int f = w * 64 + __builtin_ctzll(m), r = jt_rank[f];
 
 			ranked[r / 64] |= (uint64_t)1 << (r % 64);
+			if (f < SOC_F_COUNT && jt_type[f] == SOC_T_STR)
+				strs += ev->val[f].s.len;
+			nmem++;
 		}
-	tlen = soc_fmt_time(ev->ts, ts + 1);
-	ts[0] = '"';
-	ts[tlen + 1] = '"';
-	sbuf_put(b, "{\"@timestamp\":", 14);
-	sbuf_put(b, ts, tlen + 2);
+	room = 16 + SOC_FMT_TIME_LEN + 2 + nmem * JT_MEMBER_MAX + 6 * strs +
+	    16 + 1;		/* the last json_close() and the NUL */
+	if ((o = soc_sbuf_reserve(b, room)) == NULL)
+		return;
+	memcpy(o, "{\"@timestamp\":\"", 15);
+	o += 15;
+	o += soc_fmt_time(ev->ts, o);
+	*o++ = '"';
 	for (int w = 0; w < JT_WORDS; w++)
 		for (uint64_t m = ranked[w]; m != 0; m &= m - 1) {
 			int f = jt_leaf[w * 64 + __builtin_ctzll(m)];
@@ -503,19 +540,27 @@ soc_json_event(struct soc_sbuf *b, const struct soc_event *ev)
 			while (same < nopen && same < depth &&
 			    open[same] == path[same])
 				same++;
-			for (; nopen > same; nopen--)
-				sbuf_put(b, "}", 1);
+			o = json_close(o, nopen - same);
+			nopen = same;
 			for (; nopen < depth; nopen++) {
 				k = &jt[path[nopen]];
-				sbuf_put(b, k->qkey + first, k->qlen - first);
-				sbuf_put(b, "{", 1);
+				memcpy(o, k->qkey + first, JT_QCOPY);
+				o += k->qlen - first;
+				*o++ = '{';
 				open[nopen] = path[nopen];
 				first = 1;
 			}
-			json_member(b, ev, f, &jt[path[depth]], first);
+			k = &jt[path[depth]];
+			if (__builtin_expect(f >= SOC_F_COUNT, 0)) {
+				b->len = (size_t)(o - b->data);
+				json_dyn(b, ev, f == JT_ED ? 'e' : 'u', k, first);
+				if ((o = soc_sbuf_reserve(b, room)) == NULL)
+					return;
+			} else
+				o = json_member(o, ev, f, k, first);
 			first = 0;
 		}
-	for (; nopen > 0; nopen--)
-		sbuf_put(b, "}", 1);
-	sbuf_put(b, "}", 1);
+	o = json_close(o, nopen + 1);
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }

@@ -489,6 +489,90 @@ test_keep(void)
 	close(dfd);
 }
 
+/* How many events hold the word (case-insensitively), or -1. */
+static int
+count_word(const char *word)
+{
+	const char *words[1] = { word };
+	struct archive_query q = { 0 };
+	struct archive_rstats rs;
+
+	q.words = words;
+	q.nwords = 1;
+	return search(&q, &rs);
+}
+
+/*
+ * A group over several of the writer's chunks (256 KiB of records
+ * each), batches undone across a chunk's end after the encoder took some
+ * of them, and inside one before it did; then a group on the chunks kept
+ * from the first; a group whose frame was begun, then dropped.  Each
+ * marker is there once, the undone and dropped ones never (archive.sync
+ * parallel).
+ */
+static void
+test_chunks(void)
+{
+	char saved[sizeof(dir)], seg[ARCHIVE_NAME_MAX], err[256];
+	struct archive_query q = { 0 };
+	struct archive_rstats rs;
+	struct archive_writer *w;
+	uint64_t off;
+	size_t m;
+
+	memcpy(saved, dir, sizeof(saved));
+	snprintf(dir, sizeof(dir), "%.200s/chunks", saved);
+	w = archive_writer_open(dir, "", 0, err, sizeof(err));
+	CHECK(w != NULL);
+	if (w == NULL)
+		goto out;
+	/* archive.sync parallel here (the other tests: before) */
+	CHECK_INT(archive_writer_set_sync(w, 1), 0);
+	archive_writer_begin(w, T0);
+	add_range(w, 0, 3000, "stttt");
+	m = archive_writer_mark(w);
+	add_range(w, 3000, 5000, "stttt");
+	archive_writer_undo(w, m);
+	add_range(w, 5000, 6000, "stttt");
+	m = archive_writer_mark(w);
+	add_range(w, 6000, 6010, "stttt");
+	archive_writer_undo(w, m);
+	add_range(w, 6010, 8000, "stttt");
+	CHECK_INT(commit(w, seg, &off), 1);
+	CHECK_INT(archive_writer_stats(w)->events, 5990);
+	add_range(w, 8000, 9000, "stttt");
+	CHECK_INT(commit(w, seg, &off), 1);
+	CHECK_INT(archive_writer_stats(w)->events, 6990);
+	/* begun (the encoder writes the frame meanwhile), then the group
+	 * failed before its flush: the frame is cut */
+	add_range(w, 9000, 9100, "stttt");
+	archive_writer_flush_begin(w);
+	archive_writer_discard(w);
+	CHECK_INT(fsize(seg), (long long)off);
+	add_range(w, 9100, 9110, "stttt");
+	archive_writer_flush_begin(w);
+	CHECK_INT(commit(w, seg, &off), 1);
+	CHECK_INT(fsize(seg), (long long)off);
+	CHECK_INT(archive_writer_stats(w)->events, 7000);
+	archive_writer_close(w);
+	CHECK_INT(search(&q, &rs), 7000);
+	CHECK_INT(rs.lines_bad, 0);
+	CHECK_INT(count_word("marker 00000 "), 1);
+	CHECK_INT(count_word("marker 02999 "), 1);
+	CHECK_INT(count_word("marker 03000 "), 0);
+	CHECK_INT(count_word("marker 04999 "), 0);
+	CHECK_INT(count_word("marker 05000 "), 1);
+	CHECK_INT(count_word("marker 06000 "), 0);
+	CHECK_INT(count_word("marker 06009 "), 0);
+	CHECK_INT(count_word("marker 06010 "), 1);
+	CHECK_INT(count_word("marker 08999 "), 1);
+	CHECK_INT(count_word("marker 09000 "), 0);
+	CHECK_INT(count_word("marker 09100 "), 1);
+	fx_rmtree(dir);
+out:
+	memcpy(dir, saved, sizeof(dir));
+}
+
 int
 main(void)
 {
@@ -504,6 +588,7 @@ main(void)
 	test_rotate_and_fail();
 	test_oldest();
 	test_keep();
+	test_chunks();
 	soc_sbuf_free(&js);
 	soc_wbuf_free(&wb);
 	fx_rmtree(dir);

@@ -126,9 +126,21 @@ keys_set(struct archive_index *ix, struct keys *k)
 	k->n = 0;
 }
 
+/*
+ * A key set lately (in ix->recent, by its hash's middle bits) is not set
+ * again: its bits are there, and most of an event's keys are those of
+ * the events before it, so the filter's cache misses are skipped too.
+ */
 static void
 keys_add(struct archive_index *ix, struct keys *k, uint64_t h)
 {
+	if (ix->recent != NULL && h != 0) {
+		uint64_t *r = &ix->recent[(h >> 24) & (IDX_RECENT - 1)];
+
+		if (*r == h)
+			return;
+		*r = h;
+	}
 	if (k->n == KEYS_MAX)
 		keys_set(ix, k);
 	__builtin_prefetch(bloom_word(ix, h), 1);
@@ -174,7 +186,8 @@ add_texts(struct archive_index *ix, struct keys *k,
 	size_t len;
 
 	for (size_t i = 0; i < nf; i++)
-		if ((s = soc_event_str(ev, f[i], &len)) != NULL && len > 0) {
+		if (soc_event_has(ev, f[i]) &&	/* inline: most are absent */
+		    (s = soc_event_str(ev, f[i], &len)) != NULL && len > 0) {
 			if (type == 'd')
 				add_domain(ix, k, s, len);
 			else
@@ -189,9 +202,14 @@ add_agency(struct archive_index *ix, const char *s, size_t len)
 
 	if (ix->agencies_all || len > 255)
 		return;
+	if (ix->ag_last > 0 && strlen(ix->ag[ix->ag_last - 1]) == len &&
+	    memcmp(ix->ag[ix->ag_last - 1], s, len) == 0)
+		return;		/* the last event's: the common case */
 	for (size_t i = 0; i < ix->nag; i++)
-		if (strlen(ix->ag[i]) == len && memcmp(ix->ag[i], s, len) == 0)
+		if (strlen(ix->ag[i]) == len && memcmp(ix->ag[i], s, len) == 0) {
+			ix->ag_last = i + 1;
 			return;
+		}
 	if (ix->nag >= IDX_AGENCY_MAX ||
 	    (n = realloc(ix->ag, (ix->nag + 1) * sizeof(*n))) == NULL) {
 		ix->agencies_all = 1;
@@ -202,7 +220,7 @@ add_agency(struct archive_index *ix, const char *s, size_t len)
 		ix->agencies_all = 1;
 		return;
 	}
-	ix->nag++;
+	ix->ag_last = ++ix->nag;
 }
 
 struct archive_index *
@@ -232,6 +250,7 @@ archive_index_free(struct archive_index *ix)
 		free(ix->ag[i]);
 	free(ix->ag);
 	free(ix->bits);
+	free(ix->recent);
 	free(ix);
 }
 
@@ -244,6 +263,8 @@ archive_index_add(struct archive_index *ix, const struct soc_event *ev)
 	size_t len;
 
 	k.n = 0;
+	if (ix->recent == NULL)		/* none (no memory): every key set */
+		ix->recent = calloc(IDX_RECENT, sizeof(*ix->recent));
 	if (ev->ts < ix->min_ts)
 		ix->min_ts = ev->ts;
 	if (ev->ts > ix->max_ts)

@@ -24,7 +24,13 @@ struct archive_index {
 	unsigned	 log2;			/* bits = 1 << log2 */
 	unsigned	 k;
 	uint8_t		*bits;
+	/* the writer's (archive_index_add()): keys set lately, each skipped
+	 * when it comes again (the same hosts, users, addresses event after
+	 * event), and the agency of the last event */
+	uint64_t	*recent;		/* IDX_RECENT, or NULL */
+	size_t		 ag_last;		/* its index in ag + 1; 0 none */
 };
+#define IDX_RECENT	1024
 
 /* archive-index.c */
 struct archive_index *archive_index_new(void);

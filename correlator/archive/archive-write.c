@@ -10,12 +10,17 @@
  * removes the segments named after the committed one (never committed).
  *
  * The ingest thread only copies each event's wire bytes (with its agency
- * and sensor, stamped again here); an encoder thread of the writer
- * decodes them, indexes them, writes the JSON lines and compresses them
- * (streaming, one frame per group) while ingest goes on matching: the
- * records are handed over 64 at a time, so the group's end waits only
- * for the last few; a batch undone at its savepoint (rare) makes the
- * encoder begin the group's frame again from the records kept.
+ * and sensor, stamped again here) into the group's chunks; an encoder
+ * thread of the writer reads them there (no second copy), decodes them,
+ * indexes them, writes the JSON lines and compresses them (streaming,
+ * one frame per group) while ingest goes on matching.  The records are
+ * handed over HAND_BYTES at a time by moving a position under the mutex,
+ * the encoder woken only when it sleeps, so the group's end waits only
+ * for the last few and ingest pays a futex wake per ~100 events, not per
+ * batch; a batch undone at its savepoint (rare) makes the encoder begin
+ * the group's frame again from the records kept.  The chunks of a group
+ * are kept for the next ones (up to CHUNK_KEEP), so a steady stream does
+ * not fault fresh pages in.
  *
  * A write that fails (ENOSPC, EIO, a file size limit) never fails the
  * group: the bytes are cut, the archive pauses for retry_ms, logs once,
@@ -47,7 +52,23 @@
 
 #define HOUR_NS		(3600LL * 1000000000LL)
 #define RETRY_MS	30000
-#define HAND_EVERY	64	/* records handed to the encoder at a time */
+#define HAND_BYTES	(64u << 10)	/* records handed to the encoder at a time */
+#define CHUNK_BYTES	(256u << 10)	/* the group's records, in chunks */
+#define CHUNK_KEEP	64		/* chunks kept for the next groups */
+
+/*
+ * The group's records: chunks in order, a record never across two.  The
+ * ingest thread appends to the last; the encoder reads up to the handed
+ * position, which the ingest thread writes past only (the bytes before it
+ * and the chunks' len and next are not written again until the encoder is
+ * idle: undo, discard, flush).  base: the group's bytes before the chunk,
+ * so a position in the group is one number (archive_writer_mark()).
+ */
+struct chunk {
+	struct chunk	*next;
+	size_t		 base, len, cap;
+	uint8_t		 data[];
+};
 
 struct archive_writer {
 	char			 dir[PATH_MAX];
@@ -60,8 +81,10 @@ struct archive_writer {
 	uint64_t		 pend_lines;
 	int64_t			 hour;		/* of the segment's opening */
 	struct archive_index	*ix;		/* the encoder's while it runs */
-	struct soc_sbuf		 buf;		/* the group's records */
-	size_t			 handed;	/* ... given to the encoder */
+	struct chunk		*head, *tail;	/* the group's records */
+	struct chunk		*spare;		/* kept for the next groups */
+	size_t			 nspare;
+	size_t			 handed;	/* group bytes given to the encoder */
 	uint64_t		 nlines;	/* records in the group */
 	ZSTD_CCtx		*cctx;
 	int			 level;
@@ -70,8 +93,17 @@ struct archive_writer {
 	/* the encoder thread (under mu) */
 	pthread_t		 eth;
 	pthread_cond_t		 ecv;
-	struct soc_sbuf		 inq, work;	/* records handed, in work */
+	struct chunk		*hc;		/* handed: up to hc->data + hoff */
+	size_t			 hoff;
+	struct chunk		*ec;		/* the encoder's: from ec + eoff */
+	size_t			 eoff;
 	int			 ebusy, eend, estop, eerr;
+	/* the frame's write (and sync, archive.sync before) by the encoder
+	 * once it ends the frame, while ingest writes the group's incidents:
+	 * asked (ewrite), done (ewrote: bytes past off), failed (werr) */
+	int			 ewrite, ewrote, werr, ecreated;
+	int			 fbegun;	/* the ingest thread's: begun */
+	const char		*wwhat;
 	size_t			 fbytes;	/* JSON in the open frame */
 	int			 enc;		/* the thread runs */
 	struct soc_sbuf		 lines;		/* the encoder's JSON */
@@ -94,6 +126,7 @@ struct archive_writer {
 static void	*enc_main(void *);
 static void	 enc_wait(struct archive_writer *);
 static void	 hand_over(struct archive_writer *);
+static void	 chunks_put(struct archive_writer *, struct chunk *);
 
 static void
 seg_format(char out[ARCHIVE_NAME_MAX], int64_t secs, unsigned seq)
@@ -212,9 +245,6 @@ archive_writer_open(const char *dir, const char *seg, uint64_t off, char *err,
 	w->retry_ms = RETRY_MS;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->ecv, NULL);
-	soc_sbuf_init(&w->buf);
-	soc_sbuf_init(&w->inq);
-	soc_sbuf_init(&w->work);
 	soc_sbuf_init(&w->lines);
 	snprintf(w->dir, sizeof(w->dir), "%s", dir);
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
@@ -368,9 +398,9 @@ archive_writer_close(struct archive_writer *w)
 		close(w->dfd);
 	archive_index_free(w->ix);
 	ZSTD_freeCCtx(w->cctx);
-	soc_sbuf_free(&w->buf);
-	soc_sbuf_free(&w->inq);
-	soc_sbuf_free(&w->work);
+	w->nspare = CHUNK_KEEP;		/* so that the chunks are freed */
+	chunks_put(w, w->head);
+	chunks_put(w, w->spare);
 	soc_sbuf_free(&w->lines);
 	free(w->ev);
 	free(w->z);
@@ -402,17 +432,11 @@ archive_writer_begin(struct archive_writer *w, int64_t now_ns)
 		log_warn("archive %s", w->dir);
 }
 
-/* One record: u16 agency length, agency, u16 sensor length, sensor,
- * u32 wire length, the event's wire bytes (one event record). */
-static void
-put_u(struct soc_sbuf *b, uint32_t v, size_t n)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-	    (uint8_t)(v >> 24) };
-
-	soc_sbuf_add(b, (const char *)x, n);
-}
-
+/*
+ * The group's records.  One record: u16 agency length, agency, u16
+ * sensor length, sensor, u32 wire length, the event's wire bytes (one
+ * event record).
+ */
 static uint32_t
 get_u(const uint8_t *p, size_t n)
 {
@@ -423,11 +447,86 @@ get_u(const uint8_t *p, size_t n)
 	return v;
 }
 
+/* The bytes of the record at p. */
+static size_t
+rec_len(const uint8_t *p)
+{
+	size_t al = get_u(p, 2), sl = get_u(p + 2 + al, 2);
+
+	return 8 + al + sl + get_u(p + 4 + al + sl, 4);
+}
+
+static uint8_t *
+put_u(uint8_t *o, uint32_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++, v >>= 8)
+		o[i] = (uint8_t)v;
+	return o + n;
+}
+
+/* A chunk for a record of need bytes: a spare, or new; NULL: no memory. */
+static struct chunk *
+chunk_get(struct archive_writer *w, size_t need)
+{
+	struct chunk *c;
+	size_t cap = need > CHUNK_BYTES ? need : CHUNK_BYTES;
+
+	if (cap == CHUNK_BYTES && (c = w->spare) != NULL) {
+		w->spare = c->next;
+		w->nspare--;
+	} else if ((c = malloc(sizeof(*c) + cap)) == NULL)
+		return NULL;
+	else
+		c->cap = cap;
+	c->next = NULL;
+	c->len = 0;
+	return c;
+}
+
+/* The chunks from c on, kept for later groups (CHUNK_KEEP) or freed. */
+static void
+chunks_put(struct archive_writer *w, struct chunk *c)
+{
+	struct chunk *n;
+
+	for (; c != NULL; c = n) {
+		n = c->next;
+		if (c->cap == CHUNK_BYTES && w->nspare < CHUNK_KEEP) {
+			c->next = w->spare;
+			w->spare = c;
+			w->nspare++;
+		} else
+			free(c);
+	}
+}
+
+/* The group's bytes so far: the position archive_writer_mark() gives. */
+static size_t
+group_pos(const struct archive_writer *w)
+{
+	return w->tail == NULL ? 0 : w->tail->base + w->tail->len;
+}
+
+/* The group's records gone (the encoder idle): the chunks kept. */
+static void
+records_clear(struct archive_writer *w)
+{
+	chunks_put(w, w->head);
+	w->head = w->tail = NULL;
+	pthread_mutex_lock(&w->mu);
+	w->hc = w->ec = NULL;
+	w->hoff = w->eoff = 0;
+	pthread_mutex_unlock(&w->mu);
+	w->nlines = w->handed = 0;
+}
+
 void
 archive_writer_add(struct archive_writer *w, const char *agency,
     const char *sensor, const void *raw, size_t rawlen)
 {
-	size_t al = strlen(agency), sl = strlen(sensor);
+	size_t al = strlen(agency), sl = strlen(sensor), need;
+	struct chunk *c = w->tail;
+	uint8_t *o;
 
 	if (w->st.paused && soc_mono_ms() < w->retry_at) {
 		w->st.dropped++;
@@ -437,52 +536,70 @@ archive_writer_add(struct archive_writer *w, const char *agency,
 		w->st.dropped++;
 		return;
 	}
-	put_u(&w->buf, (uint32_t)al, 2);
-	soc_sbuf_add(&w->buf, agency, al);
-	put_u(&w->buf, (uint32_t)sl, 2);
-	soc_sbuf_add(&w->buf, sensor, sl);
-	put_u(&w->buf, (uint32_t)rawlen, 4);
-	soc_sbuf_add(&w->buf, raw, rawlen);
-	if (w->buf.oom) {
-		w->st.dropped += w->nlines + 1;
-		soc_sbuf_free(&w->buf);
-		soc_sbuf_init(&w->buf);
-		w->nlines = w->handed = 0;
-		return;
+	need = 8 + al + sl + rawlen;
+	if (c == NULL || c->cap - c->len < need) {
+		if ((c = chunk_get(w, need)) == NULL) {
+			/* the group's records so far go too: counted */
+			w->st.dropped += w->nlines + 1;
+			archive_writer_discard(w);
+			return;
+		}
+		/* the encoder reads the old tail's len and next only once it
+		 * is handed a chunk after it: both are final by then */
+		c->base = group_pos(w);
+		if (w->tail != NULL)
+			w->tail->next = c;
+		else
+			w->head = c;
+		w->tail = c;
 	}
+	o = c->data + c->len;
+	o = put_u(o, (uint32_t)al, 2);
+	memcpy(o, agency, al);
+	o = put_u(o + al, (uint32_t)sl, 2);
+	memcpy(o, sensor, sl);
+	o = put_u(o + sl, (uint32_t)rawlen, 4);
+	memcpy(o, raw, rawlen);
+	c->len += need;
+	w->nlines++;
 	/* the encoder follows closely, so the group's end waits little */
-	if (++w->nlines % HAND_EVERY == 0)
+	if (group_pos(w) - w->handed >= HAND_BYTES)
 		hand_over(w);
 }
 
-/* Gives the records not yet handed over to the encoder. */
+/*
+ * Gives the records not yet handed over to the encoder: a position moved
+ * under the mutex (a broadcast with no waiter costs no system call).
+ */
 static void
 hand_over(struct archive_writer *w)
 {
-	if (w->handed >= w->buf.len)
+	size_t pos = group_pos(w);
+
+	if (pos <= w->handed)
 		return;
 	pthread_mutex_lock(&w->mu);
-	soc_sbuf_add(&w->inq, w->buf.data + w->handed, w->buf.len - w->handed);
+	w->hc = w->tail;
+	w->hoff = w->tail->len;
 	w->ebusy = 1;
 	pthread_cond_broadcast(&w->ecv);
 	pthread_mutex_unlock(&w->mu);
-	w->handed = w->buf.len;
+	w->handed = pos;
 }
 
 size_t
 archive_writer_mark(struct archive_writer *w)
 {
-	hand_over(w);
-	return w->buf.len;
+	return group_pos(w);
 }
 
 void
 archive_writer_undo(struct archive_writer *w, size_t mark)
 {
-	const uint8_t *p;
-	size_t off = mark;
+	struct chunk *c, *k;
+	size_t off;
 
-	if (mark >= w->buf.len)
+	if (mark >= group_pos(w))
 		return;
 	if (mark < w->handed) {
 		/* (rare) the encoder has some of the batch undone: the
@@ -492,16 +609,21 @@ archive_writer_undo(struct archive_writer *w, size_t mark)
 		w->zlen = 0;
 		w->fbytes = 0;
 		w->handed = 0;
+		pthread_mutex_lock(&w->mu);
+		w->hc = w->ec = NULL;
+		w->hoff = w->eoff = 0;
+		pthread_mutex_unlock(&w->mu);
 	}
-	p = (const uint8_t *)w->buf.data;
-	while (off < w->buf.len) {	/* the records undone */
-		size_t al = get_u(p + off, 2), sl;
-
-		sl = get_u(p + off + 2 + al, 2);
-		off += 2 + al + 2 + sl + 4 + get_u(p + off + 4 + al + sl, 4);
-		w->nlines--;
-	}
-	w->buf.len = mark;
+	for (c = w->head; mark > c->base + c->len; c = c->next)
+		;
+	off = mark - c->base;
+	for (k = c; k != NULL; k = k->next, off = 0)
+		for (; off < k->len; off += rec_len(k->data + off))
+			w->nlines--;	/* the records undone */
+	c->len = mark - c->base;
+	chunks_put(w, c->next);
+	c->next = NULL;
+	w->tail = c;
 }
 
 /* Waits for the encoder to be idle (everything handed over, encoded). */
@@ -523,8 +645,20 @@ archive_writer_discard(struct archive_writer *w)
 		w->zlen = 0;
 		w->fbytes = 0;
 	}
-	soc_sbuf_reset(&w->buf);
-	w->nlines = w->handed = 0;
+	if (w->ewrote) {
+		/* begun (archive_writer_flush_begin()), never flushed: the
+		 * group failed; the frame the encoder wrote is cut */
+		if (ftruncate(w->fd, (off_t)w->off) == -1)
+			log_warn("archive: cutting %s back", w->seg);
+		w->ewrote = 0;
+	}
+	w->werr = 0;
+	w->fbegun = 0;
+	if (w->ecreated) {
+		w->ecreated = 0;
+		w->st.segments++;
+	}
+	records_clear(w);
 }
 
 /* The encoder: output of the stream appended to w->z. */
@@ -556,76 +690,142 @@ enc_compress(struct archive_writer *w, const char *s, size_t len,
 	return 0;
 }
 
-/* Decodes, stamps, indexes and compresses the records in w->work. */
+/* One record at p: decoded, stamped, indexed, its JSON line added. */
 static void
-enc_records(struct archive_writer *w)
+enc_record(struct archive_writer *w, const uint8_t *p)
 {
-	const uint8_t *p = (const uint8_t *)w->work.data;
-	size_t off = 0, len = w->work.len;
+	struct soc_wire_reader r;
 	char agency[256], sensor[256];
+	const char *why;
+	size_t al = get_u(p, 2), sl, rl, l0;
 
-	soc_sbuf_reset(&w->lines);
-	while (off < len && !w->eerr) {
-		struct soc_wire_reader r;
-		const char *why;
-		size_t al = get_u(p + off, 2), sl, rl;
-
-		memcpy(agency, p + off + 2, al < 255 ? al : 255);
-		agency[al < 255 ? al : 255] = '\0';
-		sl = get_u(p + off + 2 + al, 2);
-		memcpy(sensor, p + off + 4 + al, sl < 255 ? sl : 255);
-		sensor[sl < 255 ? sl : 255] = '\0';
-		rl = get_u(p + off + 4 + al + sl, 4);
-		r = (struct soc_wire_reader){ .p = p + off + 8 + al + sl,
-		    .left = rl, .remaining = 1, .kind = SOC_WIRE_EVENTS };
-		off += 8 + al + sl + rl;
-		if (soc_wire_next_event(&r, w->ev, &why) != 1) {
-			w->ebad++;
-			continue;
-		}
-		soc_event_stamp(w->ev, SOC_F_ORGANIZATION_ID, agency);
-		soc_event_stamp(w->ev, SOC_F_OBSERVER_NAME, sensor);
-		archive_index_add(w->ix, w->ev);
-		size_t l0 = w->lines.len;
-		soc_json_event(&w->lines, w->ev);
-		soc_sbuf_add(&w->lines, "\n", 1);
-		/* a frame holds at most ARCHIVE_FRAME_MAX of JSON */
-		if (w->fbytes + w->lines.len > ARCHIVE_FRAME_MAX) {
-			if (enc_compress(w, w->lines.data, l0, ZSTD_e_end) == -1)
-				w->eerr = 1;
-			memmove(w->lines.data, w->lines.data + l0,
-			    w->lines.len - l0);
-			w->lines.len -= l0;
-			w->fbytes = 0;
-		}
+	memcpy(agency, p + 2, al < 255 ? al : 255);
+	agency[al < 255 ? al : 255] = '\0';
+	sl = get_u(p + 2 + al, 2);
+	memcpy(sensor, p + 4 + al, sl < 255 ? sl : 255);
+	sensor[sl < 255 ? sl : 255] = '\0';
+	rl = get_u(p + 4 + al + sl, 4);
+	r = (struct soc_wire_reader){ .p = p + 8 + al + sl, .left = rl,
+	    .remaining = 1, .kind = SOC_WIRE_EVENTS };
+	if (soc_wire_next_event(&r, w->ev, &why) != 1) {
+		w->ebad++;
+		return;
 	}
+	soc_event_stamp(w->ev, SOC_F_ORGANIZATION_ID, agency);
+	soc_event_stamp(w->ev, SOC_F_OBSERVER_NAME, sensor);
+	archive_index_add(w->ix, w->ev);
+	l0 = w->lines.len;
+	soc_json_event(&w->lines, w->ev);
+	soc_sbuf_add(&w->lines, "\n", 1);
+	/* a frame holds at most ARCHIVE_FRAME_MAX of JSON */
+	if (w->fbytes + w->lines.len > ARCHIVE_FRAME_MAX) {
+		if (enc_compress(w, w->lines.data, l0, ZSTD_e_end) == -1)
+			w->eerr = 1;
+		memmove(w->lines.data, w->lines.data + l0, w->lines.len - l0);
+		w->lines.len -= l0;
+		w->fbytes = 0;
+	}
+}
+
+/* The records from the encoder's position to hc + hoff, in place. */
+static void
+enc_records(struct archive_writer *w, struct chunk *hc, size_t hoff)
+{
+	soc_sbuf_reset(&w->lines);
+	if (w->ec == NULL) {
+		w->ec = w->head;
+		w->eoff = 0;
+	}
+	for (;;) {
+		struct chunk *c = w->ec;
+		size_t end = c == hc ? hoff : c->len;
+
+		while (w->eoff < end && !w->eerr) {
+			const uint8_t *p = c->data + w->eoff;
+
+			w->eoff += rec_len(p);
+			enc_record(w, p);
+		}
+		if (c == hc || w->eerr)
+			break;
+		w->ec = c->next;
+		w->eoff = 0;
+	}
+	/* a failure: the rest is not encoded (the group is dropped) */
+	w->ec = hc;
+	w->eoff = hoff;
 	if (w->lines.oom || enc_compress(w, w->lines.data, w->lines.len,
 	    ZSTD_e_continue) == -1)
 		w->eerr = 1;
 	w->fbytes += w->lines.len;
-	soc_sbuf_reset(&w->work);
+}
+
+/*
+ * The encoder: the group's frame appended at the committed offset (the
+ * segment created first if need be) and, archive.sync before, synced.
+ * 0, or the errno with what failed in w->wwhat.
+ */
+static int
+frame_write(struct archive_writer *w)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	if (w->fd == -1) {
+		if ((w->fd = openat(w->dfd, w->seg, O_WRONLY | O_CREAT |
+		    O_CLOEXEC | O_NOFOLLOW, 0640)) == -1) {
+			w->wwhat = "creating";
+			return errno;
+		}
+		fsync(w->dfd);
+		w->ecreated = 1;
+	}
+	w->ewrote = 1;
+	while (done < w->zlen) {
+		n = pwrite(w->fd, w->z + done, w->zlen - done,
+		    (off_t)(w->off + done));
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			w->wwhat = "writing";
+			return n == 0 ? ENOSPC : errno;
+		}
+		done += (size_t)n;
+	}
+	if (!w->async && fdatasync(w->fd) == -1) {
+		w->wwhat = "syncing";
+		return errno;
+	}
+	return 0;
+}
+
+/* Whether records were handed that the encoder has not read (under mu). */
+static int
+enc_more(const struct archive_writer *w)
+{
+	return w->hc != NULL && (w->ec != w->hc || w->eoff < w->hoff);
 }
 
 static void *
 enc_main(void *arg)
 {
 	struct archive_writer *w = arg;
-	struct soc_sbuf t;
+	struct chunk *hc;
+	size_t hoff;
 
 	pthread_setname_np(pthread_self(), "archive-enc");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->estop && w->inq.len == 0 && !w->eend) {
+		while (!w->estop && !enc_more(w) && !w->eend) {
 			w->ebusy = 0;
 			pthread_cond_broadcast(&w->ecv);
 			pthread_cond_wait(&w->ecv, &w->mu);
 		}
-		if (w->inq.len > 0) {
-			t = w->work;
-			w->work = w->inq;
-			w->inq = t;
+		if (enc_more(w)) {
+			hc = w->hc;
+			hoff = w->hoff;
 			pthread_mutex_unlock(&w->mu);
-			enc_records(w);
+			enc_records(w, hc, hoff);
 			pthread_mutex_lock(&w->mu);
 			continue;
 		}
@@ -634,6 +834,9 @@ enc_main(void *arg)
 			if (w->fbytes > 0 && enc_compress(w, "", 0, ZSTD_e_end) == -1)
 				w->eerr = 1;
 			w->fbytes = 0;
+			if (w->ewrite && !w->eerr)
+				w->werr = frame_write(w);
+			w->ewrite = 0;
 			pthread_mutex_lock(&w->mu);
 			w->eend = 0;
 			pthread_cond_broadcast(&w->ecv);
@@ -670,13 +873,26 @@ write_failed(struct archive_writer *w, const char *what)
 	return 0;
 }
 
+void
+archive_writer_flush_begin(struct archive_writer *w)
+{
+	if (w->nlines == 0 || w->pending || w->fbegun ||
+	    (w->st.paused && soc_mono_ms() < w->retry_at))
+		return;
+	hand_over(w);
+	pthread_mutex_lock(&w->mu);
+	w->eend = 1;
+	w->ewrite = 1;
+	w->fbegun = 1;
+	w->werr = 0;
+	pthread_cond_broadcast(&w->ecv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 int
 archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
     uint64_t *off, uint64_t *events)
 {
-	size_t done = 0;
-	ssize_t n;
-
 	if (w->nlines == 0 || w->pending)
 		return 0;
 	if (w->st.paused && soc_mono_ms() < w->retry_at) {
@@ -684,44 +900,31 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 		archive_writer_discard(w);
 		return 0;
 	}
-	hand_over(w);
-	pthread_mutex_lock(&w->mu);
-	w->eend = 1;
-	pthread_cond_broadcast(&w->ecv);
-	pthread_mutex_unlock(&w->mu);
+	archive_writer_flush_begin(w);	/* unless the caller began it */
 	enc_wait(w);
+	w->fbegun = 0;
+	if (w->ecreated) {
+		w->ecreated = 0;
+		w->st.segments++;
+	}
 	if (w->eerr) {
 		w->eerr = 0;
 		errno = ENOMEM;
 		return write_failed(w, "compressing for");
 	}
-	if (w->fd == -1) {
-		if ((w->fd = openat(w->dfd, w->seg, O_WRONLY | O_CREAT |
-		    O_CLOEXEC | O_NOFOLLOW, 0640)) == -1)
-			return write_failed(w, "creating");
-		fsync(w->dfd);
-		w->st.segments++;
+	if (w->werr != 0) {
+		errno = w->werr;
+		w->werr = 0;
+		return write_failed(w, w->wwhat);
 	}
-	while (done < w->zlen) {
-		n = pwrite(w->fd, w->z + done, w->zlen - done,
-		    (off_t)(w->off + done));
-		if (n <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == 0)
-				errno = ENOSPC;
-			return write_failed(w, "writing");
-		}
-		done += (size_t)n;
-	}
+	w->ewrote = 0;		/* pending now: done() cuts it if need be */
 	if (w->async) {
 		pthread_mutex_lock(&w->mu);
 		w->sfd = w->fd;
 		w->sbusy = 1;
 		pthread_cond_broadcast(&w->scv);
 		pthread_mutex_unlock(&w->mu);
-	} else if (fdatasync(w->fd) == -1)
-		return write_failed(w, "syncing");
+	}
 	if (w->st.paused) {
 		log_info("archive resumed: %s/%s writable again; %llu events"
 		    " were not archived meanwhile", w->dir, w->seg,
@@ -732,8 +935,7 @@ archive_writer_flush(struct archive_writer *w, char seg[ARCHIVE_NAME_MAX],
 	w->pending = 1;
 	w->pend_lines = w->nlines;
 	w->zlen = 0;
-	soc_sbuf_reset(&w->buf);
-	w->nlines = w->handed = 0;
+	records_clear(w);
 	memcpy(seg, w->seg, ARCHIVE_NAME_MAX);
 	*off = w->woff;
 	*events = w->pend_lines;

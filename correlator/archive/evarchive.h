@@ -237,4 +237,13 @@ int	archive_seg_list(int dfd, char (**names)[ARCHIVE_NAME_MAX], size_t *n);
 /* Parses ADDR or ADDR/BITS: 0 / -1. */
 int	archive_net_parse(const char *s, struct archive_net *n);
 
+/*
+ * At the group's end, before the other work that precedes the commit:
+ * the encoder ends the frame, appends it and (archive.sync before) syncs
+ * it meanwhile; archive_writer_flush() then waits for it (and begins it
+ * itself when this was not called).  A group that fails after this is
+ * dropped with archive_writer_discard(), which cuts what was written.
+ */
+void	archive_writer_flush_begin(struct archive_writer *w);
+
 #endif

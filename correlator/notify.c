@@ -168,17 +168,15 @@ fail:
 	return -1;
 }
 
-/* smtp://USER:PASS@HOST: userinfo before the host. */
+/*
+ * smtp://USER:PASS@HOST: any '@' is taken for userinfo (a password may
+ * hold '/', '?' or '#' unencoded, and a URL without its scheme is read by
+ * libcurl as smtp://), so the URL is never echoed anywhere.
+ */
 static int
 url_has_userinfo(const char *url)
 {
-	const char *h = strstr(url, "://"), *end;
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	end = h + strcspn(h, "/?#");
-	return memchr(h, '@', (size_t)(end - h)) != NULL;
+	return strchr(url, '@') != NULL;
 }
 
 int
@@ -265,8 +263,9 @@ notify_route(struct store *st, const struct notify_opts *o, char *err,
 	}
 	if (o->smtp != NULL && strncmp(o->smtp, "smtp://", 7) != 0 &&
 	    strncmp(o->smtp, "smtps://", 8) != 0) {
-		snprintf(err, errlen, "notify.smtp \"%s\": smtp://HOST:PORT or"
-		    " smtps://HOST:PORT", o->smtp);
+		/* not echoed: it may hold a password */
+		snprintf(err, errlen, "notify.smtp: smtp://HOST:PORT or"
+		    " smtps://HOST:PORT");
 		return -1;
 	}
 	if (store_contact_check(STORE_CONTACT_EMAIL, o->from, err,
@@ -671,9 +670,13 @@ curl_begin(struct notify *nt, struct ntf_job *j)
 			    nt->o->smtp_user);
 			curl_easy_setopt(j->h, CURLOPT_PASSWORD, nt->password);
 		}
-		if (nt->o->smtp_ca_file != NULL)
+		if (nt->o->smtp_ca_file != NULL) {
+			/* in place of the system's: libcurl's built-in
+			 * CA path (/etc/ssl/certs on Debian) is dropped */
 			curl_easy_setopt(j->h, CURLOPT_CAINFO,
 			    nt->o->smtp_ca_file);
+			curl_easy_setopt(j->h, CURLOPT_CAPATH, NULL);
+		}
 		snprintf(mailbox, sizeof(mailbox), "<%s>", nt->o->from);
 		curl_easy_setopt(j->h, CURLOPT_MAIL_FROM, mailbox);
 		snprintf(mailbox, sizeof(mailbox), "<%s>", j->target);

@@ -8,6 +8,7 @@
  * against a plain reference (a lowercased line and memmem); and a FIFO
  * among the segments.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,44 @@ test_streamed(void)
 	free(text);
 }
 
+/*
+ * A real segment whose index is a FIFO: the index is not waited on, the
+ * segment is read as if it had none.
+ */
+static void
+test_fifo_index(const char *d)
+{
+	static const char line[] =
+	    "{\"@timestamp\":\"2026-11-30T00:53:20.000000000Z\",\"m\":\"x\"}\n";
+	struct archive_query q = { 0 };
+	struct archive_rstats rs = { 0 };
+	const char *w[1] = { "x" };
+	char p[200], ip[256], err[256], z[512];
+	struct got g = { 0 };
+	size_t zn;
+	int fd;
+
+	zn = ZSTD_compress(z, sizeof(z), line, sizeof(line) - 1, 1);
+	CHECK(!ZSTD_isError(zn));
+	snprintf(p, sizeof(p), "%s/20261130T000000Z-000.jsonl.zst", d);
+	snprintf(ip, sizeof(ip), "%s%s", p, ARCHIVE_IDX_SUFFIX);
+	CHECK((fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0600)) != -1);
+	CHECK(write(fd, z, zn) == (ssize_t)zn);
+	close(fd);
+	CHECK(mkfifo(ip, 0600) == 0);
+	q.words = w;
+	q.nwords = 1;
+	alarm(20);		/* the reader waiting for a writer: failed */
+	CHECK_INT(archive_search(d, &q, got_fn, &g, NULL, NULL, &rs, err,
+	    sizeof(err)), 0);
+	alarm(0);
+	CHECK_INT(rs.events, 1);
+	CHECK_INT(g.n, 1);
+	got_free(&g);
+	unlink(ip);
+	unlink(p);
+}
+
 /* A FIFO named as a segment is passed over, not waited on. */
 static void
 test_fifo(void)
@@ -340,6 +379,7 @@ test_fifo(void)
 	CHECK_INT(rs.segments, 1);
 	CHECK_INT(rs.events, 0);
 	unlink(p);
+	test_fifo_index(d);
 	rmdir(d);
 }
 

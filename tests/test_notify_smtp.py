@@ -185,6 +185,16 @@ notify:
         outputs.append(r.stdout + r.stderr)
         check(r.returncode != 0 and "no user or password in the URL" in r.stderr,
               f"-t refuses credentials in notify.smtp: {r.stderr!r}")
+        # a password holding '/' (unencoded), and a URL without its
+        # scheme: refused too, never echoed
+        for url in (f"smtp://soc:{PASSWORD}/x@127.0.0.1:{plain_port}",
+                    f"soc:{PASSWORD}@127.0.0.1:{plain_port}"):
+            write_cfg(url)
+            r = run(CORR, "-t", "-c", cfg, ok=False)
+            outputs.append(r.stdout + r.stderr)
+            check(r.returncode != 0 and PASSWORD not in r.stdout + r.stderr,
+                  f"-t refuses {url.replace(PASSWORD, 'PW')} without echoing it:"
+                  f" {r.returncode} {r.stderr.replace(PASSWORD, 'PW')!r}")
         os.chmod(pwfile, 0o644)
         write_cfg(plain_url)
         r = run(CORR, "-t", "-c", cfg, ok=False)

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "soc/hash.h"
 #include "archive-int.h"
@@ -476,12 +477,19 @@ archive_index_read(int dfd, const char *seg)
 	struct archive_index *ix = NULL;
 	uint8_t *b = NULL;
 	size_t len = 0, cap = 0;
+	struct stat sb;
 	ssize_t n;
 	int fd;
 
 	snprintf(name, sizeof(name), "%s%s", seg, ARCHIVE_IDX_SUFFIX);
-	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1)
 		return NULL;
+	/* not a file (a FIFO would never end): as if there were no index */
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return NULL;
+	}
 	for (;;) {
 		if (len == cap) {
 			uint8_t *nb;

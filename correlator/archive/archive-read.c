@@ -598,8 +598,9 @@ archive_index_build(int dfd, const char *seg, uint64_t *cut)
 	struct stat sb;
 	int fd;
 
-	if ((fd = openat(dfd, seg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
-	    fstat(fd, &sb) == -1 || (ix = archive_index_new()) == NULL) {
+	if ((fd = openat(dfd, seg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1 || fstat(fd, &sb) == -1 ||
+	    !S_ISREG(sb.st_mode) || (ix = archive_index_new()) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return NULL;

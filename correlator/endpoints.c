@@ -50,18 +50,38 @@
  */
 #define EP_FLUSH_MS	2000
 
-/* The chain's fields first: a lookup touches one cache line before the
- * host's (10,000 entries are past the caches). */
+/*
+ * An entry: the first two cache lines (128 bytes, aligned; the CPU
+ * fetches such a pair together) hold all an ordinary event touches: the
+ * chain, the host's first bytes, the times and counts, the last channel.
+ * With 10,000 hosts in turn every lookup misses the caches: one pair is
+ * one miss where the store's row spread over four lines cost four
+ * (bench/endpoints.py).  The row (e) is read at a flush, a new channel
+ * or OS, a protection event, a day's turn; its last_seen, last_event,
+ * day and day_events are the hot copies' as of the last flush
+ * (sync_row()).
+ */
+#define EP_HEAD		40	/* bytes of the host held in the hot lines */
+#define EP_DIRTY	0x01	/* on the dirty list */
+#define EP_OS		0x02	/* e.os known */
+#define EP_SILENT	0x04	/* e.silent_at set */
+
 struct ep_entry {
 	struct ep_entry		*next;		/* hash chain */
 	uint64_t		 hash;
-	size_t			 agency;	/* index in ep->agencies */
+	uint32_t		 agency;	/* index in ep->agencies */
+	uint16_t		 host_len;
+	uint8_t			 chan_len;	/* of chan_last; 0 none */
+	uint8_t			 flags;
 	struct ep_entry		*dnext;		/* the dirty list */
-	int			 dirty;
+	int64_t			 last_seen;
+	int64_t			 last_event;
+	int64_t			 day;
+	uint64_t		 day_events;
+	char			 head[EP_HEAD];	/* host[0 .. EP_HEAD) */
 	/* the channel last seen (when short): most events repeat it, and
 	 * then the list in e is not read */
-	uint8_t			 chan_len;
-	char			 chan_last[23];
+	char			 chan_last[24];
 	struct store_endpoint	 e;
 };
 
@@ -82,12 +102,15 @@ struct endpoints {
 	size_t			 nagencies, cap_agencies;
 	size_t			 last_agency;	/* cache: batches are per sensor */
 	struct ep_entry		*dirty;		/* changed since the last commit */
+	size_t			 ndirty;
 	struct store_endpoint	*out;		/* a flush's rows */
 	size_t			 nout, cap_out;
 	uint64_t		 silent_raised;
 	int64_t			 flushed_ms;	/* mono ms of the last flush */
 	int64_t			 warned;	/* mono ms of the last quota warning */
 };
+
+static int	rekey_merged(struct endpoints *, struct store *);
 
 struct endpoints *
 endpoints_new(const struct store_endpoint_conf *c)
@@ -166,14 +189,39 @@ agency_index(struct endpoints *ep, const char *code)
 	return ep->last_agency = ep->nagencies++;
 }
 
+/*
+ * The host's hash, the agency mixed in (the same name in two agencies
+ * takes two chains); keyed, as the names are chosen by whoever writes
+ * the logs.
+ */
 static uint64_t
-entry_hash(const struct endpoints *ep, const char *agency, const char *host)
+entry_hash(const struct endpoints *ep, size_t ai, const char *host,
+    size_t n)
 {
-	char buf[64 + STORE_EP_HOST_MAX + 2];
-	int n = snprintf(buf, sizeof(buf), "%s%c%s", agency, 0, host);
+	return soc_hash(&ep->key, host, n) + (uint64_t)ai * 0x9e3779b97f4a7c15ULL;
+}
 
-	return soc_hash(&ep->key, buf, n > 0 && (size_t)n < sizeof(buf) ?
-	    (size_t)n : sizeof(buf) - 1);
+/* The row's hot fields as the entry holds them. */
+static void
+sync_row(struct ep_entry *x)
+{
+	x->e.last_seen = x->last_seen;
+	x->e.last_event = x->last_event;
+	x->e.day = x->day;
+	x->e.day_events = x->day_events;
+}
+
+/* The entry's hot fields from its row (loaded, or merged into). */
+static void
+sync_hot(struct ep_entry *x)
+{
+	x->last_seen = x->e.last_seen;
+	x->last_event = x->e.last_event;
+	x->day = x->e.day;
+	x->day_events = x->e.day_events;
+	x->flags = (uint8_t)((x->flags & EP_DIRTY) |
+	    (x->e.os[0] != '\0' ? EP_OS : 0) |
+	    (x->e.silent_at != 0 ? EP_SILENT : 0));
 }
 
 static void
@@ -196,30 +244,44 @@ grow(struct endpoints *ep)
 }
 
 static struct ep_entry *
-find(struct endpoints *ep, size_t ai, const char *host, uint64_t h)
+find(struct endpoints *ep, size_t ai, const char *host, size_t n, uint64_t h)
 {
 	struct ep_entry *x;
+	size_t k = n < EP_HEAD ? n : EP_HEAD;
 
 	for (x = ep->tab[h & (ep->nbuckets - 1)]; x != NULL; x = x->next)
-		if (x->hash == h && x->agency == ai &&
-		    strcmp(x->e.host, host) == 0)
+		if (x->hash == h && x->agency == ai && x->host_len == n &&
+		    memcmp(x->head, host, k) == 0 && (n <= EP_HEAD ||
+		    memcmp(x->e.host + EP_HEAD, host + EP_HEAD, n - EP_HEAD) == 0))
 			return x;
 	return NULL;
 }
 
+static void
+link_entry(struct endpoints *ep, struct ep_entry *x)
+{
+	x->next = ep->tab[x->hash & (ep->nbuckets - 1)];
+	ep->tab[x->hash & (ep->nbuckets - 1)] = x;
+}
+
 static struct ep_entry *
-insert(struct endpoints *ep, size_t ai, const char *host, uint64_t h)
+insert(struct endpoints *ep, size_t ai, const char *host, size_t n,
+    uint64_t h)
 {
 	struct ep_entry *x;
+	size_t sz = (sizeof(*x) + 127) & ~(size_t)127;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL)
+	if (n > STORE_EP_HOST_MAX || (x = aligned_alloc(128, sz)) == NULL)
 		return NULL;
+	memset(x, 0, sizeof(*x));
 	snprintf(x->e.agency, sizeof(x->e.agency), "%s", ep->agencies[ai].code);
-	snprintf(x->e.host, sizeof(x->e.host), "%s", host);
-	x->agency = ai;
+	memcpy(x->e.host, host, n);
+	x->e.host[n] = '\0';
+	memcpy(x->head, host, n < EP_HEAD ? n : EP_HEAD);
+	x->host_len = (uint16_t)n;
+	x->agency = (uint32_t)ai;
 	x->hash = h;
-	x->next = ep->tab[h & (ep->nbuckets - 1)];
-	ep->tab[h & (ep->nbuckets - 1)] = x;
+	link_entry(ep, x);
 	ep->agencies[ai].n++;
 	if (++ep->count > ep->nbuckets)
 		grow(ep);
@@ -230,11 +292,12 @@ insert(struct endpoints *ep, size_t ai, const char *host, uint64_t h)
 static void
 mark(struct endpoints *ep, struct ep_entry *x)
 {
-	if (x->dirty)
+	if (x->flags & EP_DIRTY)
 		return;
-	x->dirty = 1;
+	x->flags |= EP_DIRTY;
 	x->dnext = ep->dirty;
 	ep->dirty = x;
+	ep->ndirty++;
 }
 
 static int
@@ -242,16 +305,18 @@ load_one(void *arg, const struct store_endpoint *e)
 {
 	struct endpoints *ep = arg;
 	struct ep_entry *x;
-	size_t ai;
+	size_t ai, n;
 	uint64_t h;
 
 	if ((ai = agency_index(ep, e->agency)) == (size_t)-1)
 		return -1;
-	h = entry_hash(ep, e->agency, e->host);
-	if ((x = find(ep, ai, e->host, h)) == NULL &&
-	    (x = insert(ep, ai, e->host, h)) == NULL)
+	n = strlen(e->host);
+	h = entry_hash(ep, ai, e->host, n);
+	if ((x = find(ep, ai, e->host, n, h)) == NULL &&
+	    (x = insert(ep, ai, e->host, n, h)) == NULL)
 		return -1;
 	x->e = *e;
+	sync_hot(x);
 	return 0;
 }
 
@@ -261,7 +326,8 @@ endpoints_load(struct endpoints *ep, struct store *st)
 	return store_endpoint_foreach(st, NULL, 0, NULL, load_one, ep);
 }
 
-/* One string field into id, lower-cased: 1, 0 absent or empty, -1 long. */
+/* One string field into id, lower-cased: its length, 0 absent or
+ * empty, -1 long. */
 static int
 host_field(const struct soc_event *ev, int f, char *id, size_t idlen)
 {
@@ -280,7 +346,7 @@ host_field(const struct soc_event *ev, int f, char *id, size_t idlen)
 		    c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : (char)c;
 	}
 	id[n] = '\0';
-	return 1;
+	return (int)n;
 }
 
 static int
@@ -303,8 +369,9 @@ str_prefix(const struct soc_event *ev, int f, const char *lit)
 	    memcmp(s, lit, strlen(lit)) == 0;
 }
 
-int
-endpoints_host_of(const struct soc_event *ev, const char *sensor, char *id,
+/* endpoints_host_of(), the id's length for 1. */
+static int
+host_of(const struct soc_event *ev, const char *sensor, char *id,
     size_t idlen)
 {
 	static const int fields[] = { SOC_F_HOST_ID, SOC_F_WINLOG_COMPUTER,
@@ -323,9 +390,18 @@ endpoints_host_of(const struct soc_event *ev, const char *sensor, char *id,
 		for (i = 0; i <= n; i++)
 			id[i] = sensor[i] >= 'A' && sensor[i] <= 'Z' ?
 			    (char)(sensor[i] - 'A' + 'a') : sensor[i];
-		return 1;
+		return (int)n;
 	}
 	return 0;
+}
+
+int
+endpoints_host_of(const struct soc_event *ev, const char *sensor, char *id,
+    size_t idlen)
+{
+	int r = host_of(ev, sensor, id, idlen);
+
+	return r > 0 ? 1 : r;
 }
 
 /* Adds a channel to the bounded, comma-separated list if it fits. */
@@ -446,7 +522,8 @@ sig_age_days(const struct soc_event *ev)
 {
 	static const char *const names[] = { "AV signature age",
 	    "AV Signature Age", "Antivirus signature age",
-	    "Antivirus Signature Age" };
+	    "Antivirus Signature Age", "AV security intelligence age",
+	    "Last security intelligence age" };
 	char v[24], *end;
 	size_t i;
 	long d;
@@ -460,6 +537,70 @@ sig_age_days(const struct soc_event *ev)
 		    d : -1;
 	}
 	return -1;
+}
+
+/*
+ * The antivirus signature (security intelligence) version an event
+ * carries, into v ("" none): Defender names it per event and per client
+ * version (Winlogbeat keeps the EventData names: winlog.event_data.*).
+ * 1116/1117 detections carry "AV: 1.297.1333.0, AS: ..., NIS: ..." (the
+ * AV part is kept); a 5007 configuration change of the signature
+ * registry value carries "...\AVSignatureVersion = 1.2.3.4".  Only
+ * digits and dots, at most 31 bytes; anything else is not a version.
+ */
+static void
+sig_version(const struct soc_event *ev, long id, char *v, size_t vlen)
+{
+	static const char *const health[] = { "AV signature version",
+	    "AV security intelligence version",
+	    "Antivirus security intelligence version" };
+	static const char *const update[] = { "Current Signature Version",
+	    "Current security intelligence Version",
+	    "Current Security intelligence Version" };
+	static const char *const detect[] = { "Signature Version",
+	    "Security intelligence Version" };
+	const char *const *names;
+	char raw[160], *p;
+	size_t i, n, k;
+
+	v[0] = raw[0] = '\0';
+	switch (id) {
+	case 1150: case 1151: names = health; n = 3; break;
+	case 2000: names = update; n = 3; break;
+	case 1116: case 1117: names = detect; n = 2; break;
+	case 5007:
+		event_data(ev, "New Value", raw, sizeof(raw));
+		if ((p = strstr(raw, "\\AVSignatureVersion = ")) == NULL)
+			return;
+		memmove(raw, p + 22, strlen(p + 22) + 1);
+		names = NULL;
+		n = 0;
+		break;
+	default: return;
+	}
+	for (i = 0; i < n && raw[0] == '\0'; i++)
+		event_data(ev, names[i], raw, sizeof(raw));
+	p = raw;
+	if (strncmp(p, "AV: ", 4) == 0)
+		p += 4;
+	k = strspn(p, "0123456789.");
+	if (k == 0 || k >= vlen || k > 31 || (p[k] != '\0' && p[k] != ','))
+		return;
+	memcpy(v, p, k);
+	v[k] = '\0';
+}
+
+/* The version the latest report carried (by the events' times). */
+static void
+sig_version_seen(struct store_endpoint *e, const struct soc_event *ev, long id)
+{
+	char v[sizeof(e->sig_version)];
+
+	sig_version(ev, id, v, sizeof(v));
+	if (v[0] != '\0' && ev->ts >= e->sig_version_at) {
+		e->sig_version_at = ev->ts;
+		memcpy(e->sig_version, v, sizeof(v));
+	}
 }
 
 /* Signatures known current at t (only ever moves later). */
@@ -476,13 +617,15 @@ protection(struct store_endpoint *e, const struct soc_event *ev)
 {
 	char name[96];
 	int64_t t = ev->ts;
-	long age;
+	long age, id;
 
 	if (str_is(ev, SOC_F_WINLOG_CHANNEL,
 	    "Microsoft-Windows-Windows Defender/Operational") ||
 	    str_is(ev, SOC_F_WINLOG_PROVIDER,
 	    "Microsoft-Windows-Windows Defender")) {
-		switch (event_id(ev)) {
+		id = event_id(ev);
+		sig_version_seen(e, ev, id);
+		switch (id) {
 		case 1116:
 		case 1117:
 			event_data(ev, "Threat Name", name, sizeof(name));
@@ -571,7 +714,7 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	int64_t day;
 	int r;
 
-	if ((r = endpoints_host_of(ev, sensor, id, sizeof(id))) == 0)
+	if ((r = host_of(ev, sensor, id, sizeof(id))) == 0)
 		return;
 	if ((ai = agency_index(ep, agency)) == (size_t)-1)
 		return;
@@ -581,40 +724,48 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 		a->long_pending++;
 		return;
 	}
-	h = entry_hash(ep, agency, id);
-	if ((x = find(ep, ai, id, h)) == NULL) {
+	h = entry_hash(ep, ai, id, (size_t)r);
+	if ((x = find(ep, ai, id, (size_t)r, h)) == NULL) {
 		if ((int64_t)a->n >= ep->conf.max_per_agency) {
 			a->over_quota++;
 			a->over_pending++;
 			warn_quota(ep, agency);
 			return;
 		}
-		if ((x = insert(ep, ai, id, h)) == NULL)
+		if ((x = insert(ep, ai, id, (size_t)r, h)) == NULL)
 			return;
 		x->e.first_seen = now_ns;
 		log_debug("agency %s: new endpoint %s", agency, id);
 	}
+	/* the hot lines first; the row (e) only when something in it moves */
 	e = &x->e;
-	if (now_ns > e->last_seen)
-		e->last_seen = now_ns;
-	if (ev->ts > e->last_event)
-		e->last_event = ev->ts;
+	if (now_ns > x->last_seen)
+		x->last_seen = now_ns;
+	if (ev->ts > x->last_event)
+		x->last_event = ev->ts;
 	day = now_ns / EP_DAY_NS;
-	if (day != e->day) {
-		e->prev_events = day == e->day + 1 ? e->day_events : 0;
-		e->day_events = 0;
-		e->day = day;
+	if (day != x->day) {
+		e->prev_events = day == x->day + 1 ? x->day_events : 0;
+		x->day_events = 0;
+		x->day = day;
 	}
-	e->day_events++;
+	x->day_events++;
 	if ((s = soc_event_str(ev, SOC_F_HOST_OS_FAMILY, &n)) != NULL &&
 	    n > 0 && n < sizeof(e->os)) {
-		memcpy(e->os, s, n);
-		e->os[n] = '\0';
-	} else if (e->os[0] == '\0' && soc_event_has(ev, SOC_F_WINLOG_CHANNEL))
+		if (strncmp(e->os, s, n) != 0 || e->os[n] != '\0') {
+			memcpy(e->os, s, n);
+			e->os[n] = '\0';
+		}
+		x->flags |= EP_OS;
+	} else if (!(x->flags & EP_OS) &&
+	    soc_event_has(ev, SOC_F_WINLOG_CHANNEL)) {
 		snprintf(e->os, sizeof(e->os), "windows");
-	else if (e->os[0] == '\0' &&
-	    str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd"))
+		x->flags |= EP_OS;
+	} else if (!(x->flags & EP_OS) &&
+	    str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd")) {
 		snprintf(e->os, sizeof(e->os), "linux");
+		x->flags |= EP_OS;
+	}
 	if (((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
 	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL) &&
 	    (n != x->chan_len || memcmp(s, x->chan_last, n) != 0)) {
@@ -625,9 +776,10 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 		} else
 			x->chan_len = 0;
 	}
-	if (e->silent_at != 0) {
+	if (x->flags & EP_SILENT) {
 		log_info("agency %s: endpoint %s reports again", agency, id);
 		e->silent_at = 0;	/* re-armed */
+		x->flags &= ~EP_SILENT;
 	}
 	protection(e, ev);
 	mark(ep, x);
@@ -664,6 +816,10 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 
 	ep->flushed_ms = soc_mono_ms();
 	ep->nout = 0;
+	/* an agency merged since the last flush: its entries are its
+	 * successor's before anything is written (same transaction) */
+	if (rekey_merged(ep, st) == -1)
+		return -1;
 	for (x = ep->dirty; x != NULL; x = x->dnext) {
 		if (ep->nout == ep->cap_out) {
 			ncap = ep->cap_out ? ep->cap_out * 2 : 256;
@@ -672,6 +828,7 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 			ep->out = no;
 			ep->cap_out = ncap;
 		}
+		sync_row(x);
 		ep->out[ep->nout++] = x->e;
 	}
 	if (store_endpoint_put(st, ep->out, ep->nout) == -1)
@@ -707,10 +864,11 @@ endpoints_committed(struct endpoints *ep, int ok)
 	if (ok) {
 		for (x = ep->dirty; x != NULL; x = nx) {
 			nx = x->dnext;
-			x->dirty = 0;
+			x->flags &= ~EP_DIRTY;
 			x->dnext = NULL;
 		}
 		ep->dirty = NULL;
+		ep->ndirty = 0;
 	}
 	ep->nout = 0;
 }
@@ -791,17 +949,184 @@ raise_silent(struct endpoints *ep, struct store *st, struct store_endpoint *e,
 }
 
 /*
- * An agency merged away (`socctl agency merge`) took its endpoints to
- * the new code in the database: its entries leave the memory, unwritten
- * (writing them would bring the old code's rows back).  0, or -1.
+ * One entry of a merged agency folded into its successor's entry for the
+ * same host, as store_endpoint_merge() folds their rows: both hold the
+ * whole history this correlator saw (loaded at start, then every event),
+ * so the sum is what the database holds after the merger plus what was
+ * not written yet.
+ */
+static void
+fold(struct ep_entry *y, struct ep_entry *x)
+{
+	struct store_endpoint *d = &y->e, *o = &x->e;
+
+	sync_row(x);
+	sync_row(y);
+	if ((o->last_seen > d->last_seen && o->os[0] != '\0') ||
+	    d->os[0] == '\0')
+		memcpy(d->os, o->os, sizeof(d->os));
+	if (strlen(o->channels) > strlen(d->channels))
+		memcpy(d->channels, o->channels, sizeof(d->channels));
+	if (d->first_seen == 0 || (o->first_seen != 0 &&
+	    o->first_seen < d->first_seen))
+		d->first_seen = o->first_seen;
+	if (o->day == d->day) {
+		d->day_events += o->day_events;
+		d->prev_events += o->prev_events;
+	} else if (o->day > d->day) {
+		d->day = o->day;
+		d->day_events = o->day_events;
+		d->prev_events = o->prev_events;
+	}
+	if ((o->healthy_at > o->off_at ? o->healthy_at : o->off_at) >
+	    (d->healthy_at > d->off_at ? d->healthy_at : d->off_at)) {
+		memcpy(d->engine, o->engine, sizeof(d->engine));
+		memcpy(d->av_state, o->av_state, sizeof(d->av_state));
+	}
+	if (o->healthy_at > d->healthy_at)
+		d->healthy_at = o->healthy_at;
+	if (o->off_at > d->off_at)
+		d->off_at = o->off_at;
+	if (o->detect_at > d->detect_at) {
+		d->detect_at = o->detect_at;
+		memcpy(d->detect_name, o->detect_name, sizeof(d->detect_name));
+	}
+	if (o->last_seen > d->last_seen)
+		d->silent_at = o->silent_at;
+	if (o->sig_at > d->sig_at)
+		d->sig_at = o->sig_at;
+	if (o->sig_version_at > d->sig_version_at) {
+		d->sig_version_at = o->sig_version_at;
+		memcpy(d->sig_version, o->sig_version, sizeof(d->sig_version));
+	}
+	if (o->last_seen > d->last_seen)
+		d->last_seen = o->last_seen;
+	if (o->last_event > d->last_event)
+		d->last_event = o->last_event;
+	sync_hot(y);
+	if (y->chan_len == 0 && x->chan_len != 0) {
+		memcpy(y->chan_last, x->chan_last, sizeof(y->chan_last));
+		y->chan_len = x->chan_len;
+	}
+}
+
+/* Takes x off the dirty list (it is there). */
+static void
+undirty(struct endpoints *ep, struct ep_entry *x)
+{
+	struct ep_entry **dp;
+
+	for (dp = &ep->dirty; *dp != NULL; dp = &(*dp)->dnext)
+		if (*dp == x) {
+			*dp = x->dnext;
+			ep->ndirty--;
+			break;
+		}
+	x->flags &= ~EP_DIRTY;
+	x->dnext = NULL;
+}
+
+/*
+ * The agency's entries to agency "to" (index; (size_t)-1 drops them):
+ * an entry the successor holds too is folded into it, another changes
+ * agency.  Every moved entry is written at the next flush.
+ */
+static void
+move_agency(struct endpoints *ep, size_t ai, size_t to)
+{
+	struct ep_entry **pp, *x, *y, *moved = NULL;
+	struct ep_agency *a = &ep->agencies[ai], *b;
+	size_t i;
+
+	for (i = 0; i < ep->nbuckets; i++)
+		for (pp = &ep->tab[i]; (x = *pp) != NULL; ) {
+			if (x->agency != ai) {
+				pp = &x->next;
+				continue;
+			}
+			*pp = x->next;
+			x->next = moved;
+			moved = x;
+		}
+	ep->count -= a->n;
+	a->n = 0;
+	for (x = moved; x != NULL; x = y) {
+		y = x->next;
+		if (to == (size_t)-1) {
+			if (x->flags & EP_DIRTY)
+				undirty(ep, x);
+			free(x);
+			continue;
+		}
+		ep->count++;
+		ep->agencies[to].n++;
+		/* the hash keeps its host part: only the agency term moves */
+		x->hash += ((uint64_t)to - (uint64_t)ai) * 0x9e3779b97f4a7c15ULL;
+		x->agency = (uint32_t)to;
+		snprintf(x->e.agency, sizeof(x->e.agency), "%s",
+		    ep->agencies[to].code);
+		link_entry(ep, x);
+		mark(ep, x);
+	}
+	if (to == (size_t)-1)
+		goto out;
+	/* a host both held: fold the later-linked one into the other */
+	for (i = 0; i < ep->nbuckets; i++)
+		for (x = ep->tab[i]; x != NULL; x = x->next) {
+			if (x->agency != to)
+				continue;
+			for (pp = &x->next; (y = *pp) != NULL; ) {
+				if (y->hash != x->hash || y->agency != to ||
+				    strcmp(y->e.host, x->e.host) != 0) {
+					pp = &y->next;
+					continue;
+				}
+				*pp = y->next;
+				fold(x, y);
+				if (y->flags & EP_DIRTY)
+					undirty(ep, y);
+				free(y);
+				ep->count--;
+				ep->agencies[to].n--;
+				mark(ep, x);
+			}
+		}
+	while (ep->count > ep->nbuckets) {
+		i = ep->nbuckets;
+		grow(ep);
+		if (ep->nbuckets == i)
+			break;		/* longer chains, still correct */
+	}
+	b = &ep->agencies[to];
+	b->over_quota += a->over_quota;
+	b->too_long += a->too_long;
+	b->over_pending += a->over_pending;
+	b->long_pending += a->long_pending;
+out:
+	a->over_pending = a->long_pending = 0;
+	a->over_flushed = a->long_flushed = 0;
+}
+
+/*
+ * `socctl agency merge OLD --into NEW` moved OLD's rows to NEW in the
+ * database (folding a host both held) and removed OLD, while this
+ * correlator held OLD's entries, and perhaps NEW entries for hosts
+ * that reported through the moved sensors since.  Writing them as they
+ * are would bring OLD's rows back and overwrite NEW's merged rows with
+ * what the correlator saw since the merger.  So before anything is
+ * written (in the writing transaction, so no merger comes between),
+ * each agency held that no longer exists has its entries moved to its
+ * successor (the store's endpoint_moved record, followed through later
+ * mergers) as the merger moved the rows; without one, dropped
+ * unwritten.  0, or -1 (a database error).
  */
 static int
-drop_merged(struct endpoints *ep, struct store *st)
+rekey_merged(struct endpoints *ep, struct store *st)
 {
-	struct ep_entry **pp, *x, **dp;
+	char code[64], into[64];
 	struct ep_agency *a;
-	size_t ai, i;
-	int rc;
+	size_t ai, to;
+	int rc, hops;
 
 	for (ai = 0; ai < ep->nagencies; ai++) {
 		a = &ep->agencies[ai];
@@ -812,26 +1137,29 @@ drop_merged(struct endpoints *ep, struct store *st)
 				return -1;
 			continue;
 		}
-		log_info("agency %s no longer exists (merged): its %zu"
-		    " endpoints are its successor's in the database", a->code,
-		    a->n);
-		for (dp = &ep->dirty; *dp != NULL; )
-			if ((*dp)->agency == ai)
-				*dp = (*dp)->dnext;
-			else
-				dp = &(*dp)->dnext;
-		for (i = 0; i < ep->nbuckets; i++)
-			for (pp = &ep->tab[i]; (x = *pp) != NULL; ) {
-				if (x->agency != ai) {
-					pp = &x->next;
-					continue;
-				}
-				*pp = x->next;
-				free(x);
-				ep->count--;
-			}
-		a->n = 0;
-		a->over_pending = a->long_pending = 0;
+		/* the successor, through later mergers (a bounded chain) */
+		snprintf(code, sizeof(code), "%s", a->code);
+		for (hops = 0, rc = 0; hops < 16; hops++) {
+			if ((rc = store_endpoint_moved_to(st, code, into,
+			    sizeof(into))) != 1)
+				break;
+			snprintf(code, sizeof(code), "%s", into);
+			if ((rc = store_agency_exists(st, code)) != 0)
+				break;
+		}
+		if (rc == -1)
+			return -1;
+		if (rc == 1 && (to = agency_index(ep, code)) != (size_t)-1 &&
+		    to != ai) {
+			a = &ep->agencies[ai];	/* agency_index may move it */
+			log_info("agency %s was merged into %s: its %zu"
+			    " endpoints are %s's", a->code, code, a->n, code);
+			move_agency(ep, ai, to);
+		} else {
+			log_info("agency %s no longer exists: its %zu endpoints"
+			    " leave the memory unwritten", a->code, a->n);
+			move_agency(ep, ai, (size_t)-1);
+		}
 	}
 	return 0;
 }
@@ -843,12 +1171,12 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 	size_t i;
 	int n = 0, failed = 0, rc;
 
-	if (drop_merged(ep, st) == -1)
+	if (rekey_merged(ep, st) == -1)
 		return -1;
 	for (i = 0; i < ep->nbuckets; i++)
 		for (x = ep->tab[i]; x != NULL; x = x->next)
-			if (x->e.silent_at == 0 && x->e.last_seen > 0 &&
-			    now_ns - x->e.last_seen > ep->conf.stale_after_ns)
+			if (!(x->flags & EP_SILENT) && x->last_seen > 0 &&
+			    now_ns - x->last_seen > ep->conf.stale_after_ns)
 				n++;
 	if (n == 0)
 		return 0;
@@ -857,19 +1185,22 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 	n = 0;
 	for (i = 0; i < ep->nbuckets && !failed; i++)
 		for (x = ep->tab[i]; x != NULL && !failed; x = x->next) {
-			if (x->e.silent_at != 0 || x->e.last_seen <= 0 ||
-			    now_ns - x->e.last_seen <= ep->conf.stale_after_ns)
+			if ((x->flags & EP_SILENT) || x->last_seen <= 0 ||
+			    now_ns - x->last_seen <= ep->conf.stale_after_ns)
 				continue;
+			sync_row(x);
 			/* an agency merged away (`socctl agency merge`): its
 			 * sensors moved, its old endpoints only go quiet */
 			if ((rc = store_agency_exists(st, x->e.agency)) == 0) {
 				x->e.silent_at = now_ns;
+				x->flags |= EP_SILENT;
 				mark(ep, x);
 			} else if (rc == -1 ||
 			    raise_silent(ep, st, &x->e, now_ns) == -1)
 				failed = 1;
 			else {
 				x->e.silent_at = now_ns;
+				x->flags |= EP_SILENT;
 				mark(ep, x);
 				n++;
 			}
@@ -881,8 +1212,10 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 		/* raised again at the next tick */
 		for (i = 0; i < ep->nbuckets; i++)
 			for (x = ep->tab[i]; x != NULL; x = x->next)
-				if (x->e.silent_at == now_ns)
+				if (x->e.silent_at == now_ns) {
 					x->e.silent_at = 0;
+					x->flags &= ~EP_SILENT;
+				}
 		return -1;
 	}
 	endpoints_committed(ep, 1);

@@ -72,6 +72,12 @@
 #define SCHEMA_DOWN_V18 \
 	"DROP TABLE province_coverage;"
 
+/* 19 -> 18: endpoints' signature version, where mergers moved them */
+#define SCHEMA_DOWN_V19 \
+	"DROP TABLE endpoint_moved;" \
+	" ALTER TABLE endpoints DROP COLUMN sig_version_at;" \
+	" ALTER TABLE endpoints DROP COLUMN sig_version;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

@@ -32,7 +32,8 @@ prep(struct store *st, const char *sql)
 
 #define EP_COLS	"agency, host, os, channels, first_seen, last_seen," \
 	" last_event, day, day_events, prev_events, engine, av_state," \
-	" healthy_at, off_at, detect_at, detect_name, silent_at, sig_at"
+	" healthy_at, off_at, detect_at, detect_name, silent_at, sig_at," \
+	" sig_version, sig_version_at"
 
 int
 store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
@@ -47,7 +48,7 @@ store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 		return -1;
 	if ((s = prep(st, "INSERT OR REPLACE INTO endpoints (" EP_COLS ")"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17, ?18)")) == NULL)
+	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20)")) == NULL)
 		return store_tx_leave(st, own, -1);
 	for (i = 0; i < n && rc == 0; i++, e++) {
 		bind_str(s, 1, e->agency);
@@ -68,6 +69,8 @@ store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 		bind_str(s, 16, e->detect_name);
 		sqlite3_bind_int64(s, 17, e->silent_at);
 		sqlite3_bind_int64(s, 18, e->sig_at);
+		bind_str(s, 19, e->sig_version);
+		sqlite3_bind_int64(s, 20, e->sig_version_at);
 		rc = store_exec(st, s, "endpoints");
 	}
 	sqlite3_finalize(s);
@@ -137,6 +140,8 @@ store_endpoint_foreach(struct store *st, const char *const *agencies,
 		col_copy(s, 15, e.detect_name, sizeof(e.detect_name));
 		e.silent_at = sqlite3_column_int64(s, 16);
 		e.sig_at = sqlite3_column_int64(s, 17);
+		col_copy(s, 18, e.sig_version, sizeof(e.sig_version));
+		e.sig_version_at = sqlite3_column_int64(s, 19);
 		if ((ret = fn(arg, &e)) != 0)
 			break;
 	}
@@ -349,8 +354,8 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 		"INSERT INTO endpoints (" EP_COLS ") SELECT ?2, host, os,"
 		" channels, first_seen, last_seen, last_event, day, day_events,"
 		" prev_events, engine, av_state, healthy_at, off_at, detect_at,"
-		" detect_name, silent_at, sig_at FROM endpoints WHERE"
-		" agency = ?1"
+		" detect_name, silent_at, sig_at, sig_version, sig_version_at"
+		" FROM endpoints WHERE agency = ?1"
 		" ON CONFLICT (agency, host) DO UPDATE SET"
 		" os = CASE WHEN (excluded.last_seen > last_seen AND"
 		"  excluded.os <> '') OR os = '' THEN excluded.os ELSE os END,"
@@ -378,8 +383,14 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 		" detect_at = max(detect_at, excluded.detect_at),"
 		" silent_at = CASE WHEN excluded.last_seen > last_seen THEN"
 		"  excluded.silent_at ELSE silent_at END,"
-		" sig_at = max(sig_at, excluded.sig_at)",
+		" sig_at = max(sig_at, excluded.sig_at),"
+		" sig_version = CASE WHEN excluded.sig_version_at >"
+		"  sig_version_at THEN excluded.sig_version ELSE sig_version END,"
+		" sig_version_at = max(sig_version_at, excluded.sig_version_at)",
 		"DELETE FROM endpoints WHERE agency = ?1",
+		/* for a correlator holding FROM's entries: moved, to INTO */
+		"INSERT OR REPLACE INTO endpoint_moved (agency, into_agency, at)"
+		" VALUES (?1, ?2, CAST(strftime('%s','now') AS INTEGER))",
 		"INSERT INTO endpoint_refused (agency, over_quota, too_long)"
 		" SELECT ?2, over_quota, too_long FROM endpoint_refused WHERE"
 		" agency = ?1 ON CONFLICT (agency) DO UPDATE SET"
@@ -414,4 +425,25 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 	if (rc == 0)
 		rc = store_agency_computers(st, into, computers);
 	return store_tx_leave(st, own, rc);
+}
+
+int
+store_endpoint_moved_to(struct store *st, const char *from, char *into,
+    size_t intolen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "SELECT into_agency FROM endpoint_moved WHERE"
+	    " agency = ?1")) == NULL)
+		return -1;
+	bind_str(s, 1, from);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(into, intolen, "%s", col_str(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "endpoint_moved");
+		return -1;
+	}
+	return rc == SQLITE_ROW;
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "soc/hash.h"
 #include "soc/json.h"
@@ -56,34 +57,38 @@
  * chain, the host's first bytes, the times and counts, the last channel.
  * With 10,000 hosts in turn every lookup misses the caches: one pair is
  * one miss where the store's row spread over four lines cost four
- * (bench/endpoints.py).  The entries are cut from slabs of EP_SLAB, so
- * 10,000 of them take 1.25 MiB of consecutive pages, not 10,000 pages
- * (a TLB miss each).  The row (r) is read at a flush, a new channel or
+ * (bench/endpoints.py).  The entries are the table's slots (open
+ * addressing, linear probing, at most half full): a host's slot is
+ * known from its hash alone, so endpoints_prefetch() fetches it while
+ * the rules work, with no pointer to follow first, and 10,000 entries
+ * take 4 MiB of consecutive pages instead of 10,000 scattered ones.
+ * The row (r; NULL: an empty slot) is read at a flush, a new channel or
  * OS, a protection event, a day's turn; its last_seen, last_event, day
  * and day_events are the hot copies' as of the last flush (sync_row()).
  */
 #define EP_HEAD		32	/* bytes of the host held in the hot lines */
-#define EP_SLAB		64	/* entries per allocation (8 KiB, dense) */
 #define EP_DIRTY	0x01	/* on the dirty list */
 #define EP_OS		0x02	/* e.os known */
 #define EP_SILENT	0x04	/* e.silent_at set */
 
 struct ep_entry {
-	struct ep_entry		*next;		/* hash chain */
+	/* line 0: what a lookup reads */
 	uint64_t		 hash;
 	uint32_t		 agency;	/* index in ep->agencies */
 	uint16_t		 host_len;
 	uint8_t			 chan_len;	/* of chan_last; 0 none */
 	uint8_t			 flags;
-	struct ep_entry		*dnext;		/* the dirty list */
-	struct store_endpoint	*r;		/* the row (cold) */
+	char			 head[EP_HEAD];	/* host[0 .. EP_HEAD) */
+	struct store_endpoint	*r;		/* the row; NULL an empty slot */
 	int64_t			 last_seen;
+	/* line 1: what an event updates */
 	int64_t			 last_event;
 	int64_t			 day;
 	uint64_t		 day_events;
-	char			 head[EP_HEAD];	/* host[0 .. EP_HEAD) */
+	struct ep_entry		*dnext;		/* the dirty list */
+	void			*spare;
 	/* the channel last seen (when short): most events repeat it, and
-	 * then the list in e is not read */
+	 * then the list in the row is not read */
 	char			 chan_last[24];
 };
 _Static_assert(sizeof(struct ep_entry) == 128, "an entry is two cache lines");
@@ -99,15 +104,12 @@ struct ep_agency {
 struct endpoints {
 	struct store_endpoint_conf conf;
 	struct soc_hash_key	 key;
-	struct ep_entry		**tab;
-	size_t			 nbuckets, count;
+	struct ep_entry		*slots;		/* nslots, a power of 2 */
+	size_t			 nslots, count;
 	struct ep_agency	*agencies;
 	size_t			 nagencies, cap_agencies;
 	size_t			 last_agency;	/* cache: batches are per sensor */
 	struct ep_entry		*dirty;		/* changed since the last commit */
-	struct ep_entry		*spare;		/* free entries of the slabs */
-	struct ep_entry		**slabs;
-	size_t			 nslabs, cap_slabs;
 	size_t			 ndirty;
 	struct store_endpoint	*out;		/* a flush's rows */
 	size_t			 nout, cap_out;
@@ -128,6 +130,30 @@ struct endpoints {
 
 static int	rekey_merged(struct endpoints *, struct store *);
 
+/* n empty slots, aligned to their 128 bytes; NULL out of memory. */
+static struct ep_entry *
+slots_new(size_t n)
+{
+	struct ep_entry *t;
+	size_t len, huge = 2 << 20;
+
+	if (n > SIZE_MAX / sizeof(*t) - huge)
+		return NULL;
+	len = n * sizeof(*t);
+	/* 2 MiB pages where the kernel gives them: 10,000 hosts in turn
+	 * then miss the TLB on 2 pages, not 1,000 */
+	if (len >= 2 * huge) {
+		len = (len + huge - 1) & ~(huge - 1);
+		if ((t = aligned_alloc(huge, len)) != NULL)
+			(void)madvise(t, len, MADV_HUGEPAGE);
+	} else
+		t = aligned_alloc(128, len);
+	if (t == NULL)
+		return NULL;
+	memset(t, 0, len);
+	return t;
+}
+
 struct endpoints *
 endpoints_new(const struct store_endpoint_conf *c)
 {
@@ -137,8 +163,8 @@ endpoints_new(const struct store_endpoint_conf *c)
 		return NULL;
 	ep->conf = *c;
 	soc_hash_seed(&ep->key);
-	ep->nbuckets = 1024;
-	if ((ep->tab = calloc(ep->nbuckets, sizeof(*ep->tab))) == NULL) {
+	ep->nslots = 1024;
+	if ((ep->slots = slots_new(ep->nslots)) == NULL) {
 		free(ep);
 		return NULL;
 	}
@@ -149,20 +175,13 @@ endpoints_new(const struct store_endpoint_conf *c)
 void
 endpoints_free(struct endpoints *ep)
 {
-	struct ep_entry *x, *nx;
 	size_t i;
 
 	if (ep == NULL)
 		return;
-	for (i = 0; i < ep->nbuckets; i++)
-		for (x = ep->tab[i]; x != NULL; x = nx) {
-			nx = x->next;
-			free(x->r);
-		}
-	for (i = 0; i < ep->nslabs; i++)
-		free(ep->slabs[i]);
-	free(ep->slabs);
-	free(ep->tab);
+	for (i = 0; i < ep->nslots; i++)
+		free(ep->slots[i].r);
+	free(ep->slots);
 	free(ep->agencies);
 	free(ep->out);
 	free(ep);
@@ -243,86 +262,79 @@ sync_hot(struct ep_entry *x)
 	    (x->r->silent_at != 0 ? EP_SILENT : 0));
 }
 
+/* The dirty list again from the marks (the slots moved). */
 static void
-grow(struct endpoints *ep)
+relist(struct endpoints *ep)
 {
-	struct ep_entry **nt, *x, *nx;
-	size_t nb = ep->nbuckets * 2, i;
+	struct ep_entry *x;
+	size_t i;
 
-	if ((nt = calloc(nb, sizeof(*nt))) == NULL)
-		return;			/* longer chains, still correct */
-	for (i = 0; i < ep->nbuckets; i++)
-		for (x = ep->tab[i]; x != NULL; x = nx) {
-			nx = x->next;
-			x->next = nt[x->hash & (nb - 1)];
-			nt[x->hash & (nb - 1)] = x;
+	ep->dirty = NULL;
+	ep->ndirty = 0;
+	for (i = 0; i < ep->nslots; i++) {
+		x = &ep->slots[i];
+		if (x->r != NULL && (x->flags & EP_DIRTY)) {
+			x->dnext = ep->dirty;
+			ep->dirty = x;
+			ep->ndirty++;
 		}
-	free(ep->tab);
-	ep->tab = nt;
-	ep->nbuckets = nb;
+	}
+}
+
+/* The slot of (ai, host) or the empty one where it would go. */
+static struct ep_entry *
+probe(struct endpoints *ep, size_t ai, const char *host, size_t n, uint64_t h)
+{
+	struct ep_entry *x;
+	size_t i = h & (ep->nslots - 1), k = n < EP_HEAD ? n : EP_HEAD;
+
+	for (;; i = (i + 1) & (ep->nslots - 1)) {
+		x = &ep->slots[i];
+		if (x->r == NULL || (x->hash == h && x->agency == ai &&
+		    x->host_len == n && memcmp(x->head, host, k) == 0 &&
+		    (n <= EP_HEAD || memcmp(x->r->host + EP_HEAD,
+		    host + EP_HEAD, n - EP_HEAD) == 0)))
+			return x;
+	}
 }
 
 static struct ep_entry *
 find(struct endpoints *ep, size_t ai, const char *host, size_t n, uint64_t h)
 {
-	struct ep_entry *x;
-	size_t k = n < EP_HEAD ? n : EP_HEAD;
+	struct ep_entry *x = probe(ep, ai, host, n, h);
 
-	for (x = ep->tab[h & (ep->nbuckets - 1)]; x != NULL; x = x->next)
-		if (x->hash == h && x->agency == ai && x->host_len == n &&
-		    memcmp(x->head, host, k) == 0 && (n <= EP_HEAD ||
-		    memcmp(x->r->host + EP_HEAD, host + EP_HEAD, n - EP_HEAD) == 0))
-			return x;
-	return NULL;
+	return x->r != NULL ? x : NULL;
 }
 
-static void
-link_entry(struct endpoints *ep, struct ep_entry *x)
-{
-	x->next = ep->tab[x->hash & (ep->nbuckets - 1)];
-	ep->tab[x->hash & (ep->nbuckets - 1)] = x;
-}
-
-/* A zeroed entry with its row, from the slabs; NULL out of memory. */
+/* An entry moved into the table (its empty slot by hash and host). */
 static struct ep_entry *
-entry_new(struct endpoints *ep)
+place(struct endpoints *ep, const struct ep_entry *o)
 {
-	struct ep_entry *x, **ns;
-	size_t i, ncap;
+	struct ep_entry *x = probe(ep, o->agency, o->r->host, o->host_len,
+	    o->hash);
 
-	if (ep->spare == NULL) {
-		if (ep->nslabs == ep->cap_slabs) {
-			ncap = ep->cap_slabs ? ep->cap_slabs * 2 : 64;
-			if ((ns = reallocarray(ep->slabs, ncap,
-			    sizeof(*ns))) == NULL)
-				return NULL;
-			ep->slabs = ns;
-			ep->cap_slabs = ncap;
-		}
-		if ((x = aligned_alloc(128, EP_SLAB * sizeof(*x))) == NULL)
-			return NULL;
-		ep->slabs[ep->nslabs++] = x;
-		for (i = 0; i < EP_SLAB; i++) {
-			x[i].next = ep->spare;
-			ep->spare = &x[i];
-		}
-	}
-	x = ep->spare;
-	memset(x, 0, sizeof(*x));
-	if ((x->r = calloc(1, sizeof(*x->r))) == NULL)
-		return NULL;
-	ep->spare = x->next;
-	x->next = NULL;
+	*x = *o;
+	x->dnext = NULL;
 	return x;
 }
 
-static void
-entry_free(struct endpoints *ep, struct ep_entry *x)
+/* Twice the slots (the table at most half full); -1 out of memory. */
+static int
+grow(struct endpoints *ep)
 {
-	free(x->r);
-	x->r = NULL;
-	x->next = ep->spare;
-	ep->spare = x;
+	struct ep_entry *old = ep->slots, *nt;
+	size_t n = ep->nslots, i;
+
+	if ((nt = slots_new(n * 2)) == NULL)
+		return -1;
+	ep->slots = nt;
+	ep->nslots = n * 2;
+	for (i = 0; i < n; i++)
+		if (old[i].r != NULL)
+			(void)place(ep, &old[i]);
+	free(old);
+	relist(ep);
+	return 0;
 }
 
 static struct ep_entry *
@@ -331,7 +343,13 @@ insert(struct endpoints *ep, size_t ai, const char *host, size_t n,
 {
 	struct ep_entry *x;
 
-	if (n > STORE_EP_HOST_MAX || (x = entry_new(ep)) == NULL)
+	if (n > STORE_EP_HOST_MAX)
+		return NULL;
+	if ((ep->count + 1) * 2 > ep->nslots && grow(ep) == -1)
+		return NULL;
+	x = probe(ep, ai, host, n, h);
+	memset(x, 0, sizeof(*x));
+	if ((x->r = calloc(1, sizeof(*x->r))) == NULL)
 		return NULL;
 	snprintf(x->r->agency, sizeof(x->r->agency), "%s",
 	    ep->agencies[ai].code);
@@ -341,10 +359,8 @@ insert(struct endpoints *ep, size_t ai, const char *host, size_t n,
 	x->host_len = (uint16_t)n;
 	x->agency = (uint32_t)ai;
 	x->hash = h;
-	link_entry(ep, x);
 	ep->agencies[ai].n++;
-	if (++ep->count > ep->nbuckets)
-		grow(ep);
+	ep->count++;
 	return x;
 }
 
@@ -619,32 +635,43 @@ sig_version(const struct soc_event *ev, long id, char *v, size_t vlen)
 	    "Current Security intelligence Version" };
 	static const char *const detect[] = { "Signature Version",
 	    "Security intelligence Version" };
+	static const char *const config[] = { "New Value" };
+	static const char reg[] = "\\AVSignatureVersion = ";
 	const char *const *names;
-	char raw[160], *p;
-	size_t i, n, k;
+	char full[SOC_F_DYN_NAME_MAX + 1];
+	const char *p = NULL, *q;
+	size_t i, n = 0, k, nn;
+	int f;
 
-	v[0] = raw[0] = '\0';
+	v[0] = '\0';
 	switch (id) {
-	case 1150: case 1151: names = health; n = 3; break;
-	case 2000: names = update; n = 3; break;
-	case 1116: case 1117: names = detect; n = 2; break;
-	case 5007:
-		event_data(ev, "New Value", raw, sizeof(raw));
-		if ((p = strstr(raw, "\\AVSignatureVersion = ")) == NULL)
-			return;
-		memmove(raw, p + 22, strlen(p + 22) + 1);
-		names = NULL;
-		n = 0;
-		break;
+	case 1150: case 1151: names = health; nn = 3; break;
+	case 2000: names = update; nn = 3; break;
+	case 1116: case 1117: names = detect; nn = 2; break;
+	case 5007: names = config; nn = 1; break;
 	default: return;
 	}
-	for (i = 0; i < n && raw[0] == '\0'; i++)
-		event_data(ev, names[i], raw, sizeof(raw));
-	p = raw;
-	if (strncmp(p, "AV: ", 4) == 0)
+	/* the value in the event itself, whole (a copy could be cut) */
+	for (i = 0; i < nn && p == NULL; i++) {
+		snprintf(full, sizeof(full), "%s%s", SOC_F_DYN_EVENT_DATA,
+		    names[i]);
+		if ((f = soc_field_lookup(full, strlen(full))) != SOC_F_NONE)
+			p = soc_event_str(ev, f, &n);
+	}
+	if (p == NULL)
+		return;
+	if (id == 5007) {
+		if ((q = memmem(p, n, reg, sizeof(reg) - 1)) == NULL)
+			return;
+		n -= (size_t)(q - p) + sizeof(reg) - 1;
+		p = q + sizeof(reg) - 1;
+	} else if (n >= 4 && memcmp(p, "AV: ", 4) == 0) {
 		p += 4;
-	k = strspn(p, "0123456789.");
-	if (k == 0 || k >= vlen || k > 31 || (p[k] != '\0' && p[k] != ','))
+		n -= 4;
+	}
+	for (k = 0; k < n && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.'); k++)
+		;
+	if (k == 0 || k >= vlen || k > 31 || (k < n && p[k] != ','))
 		return;
 	memcpy(v, p, k);
 	v[k] = '\0';
@@ -792,14 +819,13 @@ void
 endpoints_prefetch(struct endpoints *ep, const char *agency,
     const char *sensor, const struct soc_event *ev)
 {
-	struct ep_entry *x;
+	const struct ep_entry *x;
 
 	if (pend_event(ep, agency, sensor, ev) == -1 || ep->pend.r < 0)
 		return;
-	if ((x = ep->tab[ep->pend.h & (ep->nbuckets - 1)]) != NULL) {
-		__builtin_prefetch(x, 1);
-		__builtin_prefetch((const char *)x + 64, 1);
-	}
+	x = &ep->slots[ep->pend.h & (ep->nslots - 1)];
+	__builtin_prefetch((const char *)x + 64, 1);
+	__builtin_prefetch(x, 1);
 }
 
 void
@@ -1119,93 +1145,58 @@ fold(struct ep_entry *y, struct ep_entry *x)
 	}
 }
 
-/* Takes x off the dirty list (it is there). */
-static void
-undirty(struct endpoints *ep, struct ep_entry *x)
-{
-	struct ep_entry **dp;
-
-	for (dp = &ep->dirty; *dp != NULL; dp = &(*dp)->dnext)
-		if (*dp == x) {
-			*dp = x->dnext;
-			ep->ndirty--;
-			break;
-		}
-	x->flags &= ~EP_DIRTY;
-	x->dnext = NULL;
-}
-
 /*
  * The agency's entries to agency "to" (index; (size_t)-1 drops them):
- * an entry the successor holds too is folded into it, another changes
- * agency.  Every moved entry is written at the next flush.
+ * the table is built again, the moved entries last, each folded into
+ * the successor's entry for the same host where there is one, else
+ * placed under the successor; every moved entry is written at the next
+ * flush.  -1 out of memory (nothing changed).
  */
-static void
+static int
 move_agency(struct endpoints *ep, size_t ai, size_t to)
 {
-	struct ep_entry **pp, *x, *y, *moved = NULL;
+	struct ep_entry *old = ep->slots, *x, *y;
 	struct ep_agency *a = &ep->agencies[ai], *b;
-	size_t i;
+	size_t n = ep->nslots, i;
 
-	for (i = 0; i < ep->nbuckets; i++)
-		for (pp = &ep->tab[i]; (x = *pp) != NULL; ) {
-			if (x->agency != ai) {
-				pp = &x->next;
-				continue;
-			}
-			*pp = x->next;
-			x->next = moved;
-			moved = x;
-		}
+	if ((ep->slots = slots_new(n)) == NULL) {
+		ep->slots = old;
+		return -1;
+	}
 	ep->count -= a->n;
 	a->n = 0;
-	for (x = moved; x != NULL; x = y) {
-		y = x->next;
+	for (i = 0; i < n; i++)
+		if (old[i].r != NULL && old[i].agency != ai)
+			(void)place(ep, &old[i]);
+	for (i = 0; i < n; i++) {
+		x = &old[i];
+		if (x->r == NULL || x->agency != ai)
+			continue;
 		if (to == (size_t)-1) {
-			if (x->flags & EP_DIRTY)
-				undirty(ep, x);
-			entry_free(ep, x);
+			free(x->r);
 			continue;
 		}
-		ep->count++;
-		ep->agencies[to].n++;
 		/* the hash keeps its host part: only the agency term moves */
 		x->hash += ((uint64_t)to - (uint64_t)ai) * 0x9e3779b97f4a7c15ULL;
 		x->agency = (uint32_t)to;
 		snprintf(x->r->agency, sizeof(x->r->agency), "%s",
 		    ep->agencies[to].code);
-		link_entry(ep, x);
-		mark(ep, x);
+		x->flags |= EP_DIRTY;
+		if ((y = find(ep, to, x->r->host, x->host_len, x->hash)) !=
+		    NULL) {
+			fold(y, x);
+			y->flags |= EP_DIRTY;
+			free(x->r);
+			continue;
+		}
+		(void)place(ep, x);	/* room: as many entries as before */
+		ep->count++;
+		ep->agencies[to].n++;
 	}
+	free(old);
+	relist(ep);
 	if (to == (size_t)-1)
 		goto out;
-	/* a host both held: fold the later-linked one into the other */
-	for (i = 0; i < ep->nbuckets; i++)
-		for (x = ep->tab[i]; x != NULL; x = x->next) {
-			if (x->agency != to)
-				continue;
-			for (pp = &x->next; (y = *pp) != NULL; ) {
-				if (y->hash != x->hash || y->agency != to ||
-				    strcmp(y->r->host, x->r->host) != 0) {
-					pp = &y->next;
-					continue;
-				}
-				*pp = y->next;
-				fold(x, y);
-				if (y->flags & EP_DIRTY)
-					undirty(ep, y);
-				entry_free(ep, y);
-				ep->count--;
-				ep->agencies[to].n--;
-				mark(ep, x);
-			}
-		}
-	while (ep->count > ep->nbuckets) {
-		i = ep->nbuckets;
-		grow(ep);
-		if (ep->nbuckets == i)
-			break;		/* longer chains, still correct */
-	}
 	b = &ep->agencies[to];
 	b->over_quota += a->over_quota;
 	b->too_long += a->too_long;
@@ -1214,6 +1205,7 @@ move_agency(struct endpoints *ep, size_t ai, size_t to)
 out:
 	a->over_pending = a->long_pending = 0;
 	a->over_flushed = a->long_flushed = 0;
+	return 0;
 }
 
 /*
@@ -1263,11 +1255,13 @@ rekey_merged(struct endpoints *ep, struct store *st)
 			a = &ep->agencies[ai];	/* agency_index may move it */
 			log_info("agency %s was merged into %s: its %zu"
 			    " endpoints are %s's", a->code, code, a->n, code);
-			move_agency(ep, ai, to);
+			if (move_agency(ep, ai, to) == -1)
+				return -1;
 		} else {
 			log_info("agency %s no longer exists: its %zu endpoints"
 			    " leave the memory unwritten", a->code, a->n);
-			move_agency(ep, ai, (size_t)-1);
+			if (move_agency(ep, ai, (size_t)-1) == -1)
+				return -1;
 		}
 	}
 	return 0;
@@ -1282,49 +1276,49 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 
 	if (rekey_merged(ep, st) == -1)
 		return -1;
-	for (i = 0; i < ep->nbuckets; i++)
-		for (x = ep->tab[i]; x != NULL; x = x->next)
-			if (!(x->flags & EP_SILENT) && x->last_seen > 0 &&
-			    now_ns - x->last_seen > ep->conf.stale_after_ns)
-				n++;
+	for (i = 0; i < ep->nslots; i++)
+		if ((x = &ep->slots[i])->r != NULL &&
+		    !(x->flags & EP_SILENT) && x->last_seen > 0 &&
+		    now_ns - x->last_seen > ep->conf.stale_after_ns)
+			n++;
 	if (n == 0)
 		return 0;
 	if (store_begin(st) == -1)
 		return -1;
 	n = 0;
-	for (i = 0; i < ep->nbuckets && !failed; i++)
-		for (x = ep->tab[i]; x != NULL && !failed; x = x->next) {
-			if ((x->flags & EP_SILENT) || x->last_seen <= 0 ||
-			    now_ns - x->last_seen <= ep->conf.stale_after_ns)
-				continue;
-			sync_row(x);
-			/* an agency merged away (`socctl agency merge`): its
-			 * sensors moved, its old endpoints only go quiet */
-			if ((rc = store_agency_exists(st, x->r->agency)) == 0) {
-				x->r->silent_at = now_ns;
-				x->flags |= EP_SILENT;
-				mark(ep, x);
-			} else if (rc == -1 ||
-			    raise_silent(ep, st, x->r, now_ns) == -1)
-				failed = 1;
-			else {
-				x->r->silent_at = now_ns;
-				x->flags |= EP_SILENT;
-				mark(ep, x);
-				n++;
-			}
+	for (i = 0; i < ep->nslots && !failed; i++) {
+		if ((x = &ep->slots[i])->r == NULL ||
+		    (x->flags & EP_SILENT) || x->last_seen <= 0 ||
+		    now_ns - x->last_seen <= ep->conf.stale_after_ns)
+			continue;
+		sync_row(x);
+		/* an agency merged away (`socctl agency merge`): its
+		 * sensors moved, its old endpoints only go quiet */
+		if ((rc = store_agency_exists(st, x->r->agency)) == 0) {
+			x->r->silent_at = now_ns;
+			x->flags |= EP_SILENT;
+			mark(ep, x);
+		} else if (rc == -1 ||
+		    raise_silent(ep, st, x->r, now_ns) == -1)
+			failed = 1;
+		else {
+			x->r->silent_at = now_ns;
+			x->flags |= EP_SILENT;
+			mark(ep, x);
+			n++;
 		}
+	}
 	if (failed || endpoints_flush(ep, st) == -1 || store_commit(st) == -1) {
 		log_warnx("silent endpoints not recorded: %s", store_errmsg(st));
 		store_rollback(st);
 		endpoints_committed(ep, 0);
 		/* raised again at the next tick */
-		for (i = 0; i < ep->nbuckets; i++)
-			for (x = ep->tab[i]; x != NULL; x = x->next)
-				if (x->r->silent_at == now_ns) {
-					x->r->silent_at = 0;
-					x->flags &= ~EP_SILENT;
-				}
+		for (i = 0; i < ep->nslots; i++)
+			if ((x = &ep->slots[i])->r != NULL &&
+			    x->r->silent_at == now_ns) {
+				x->r->silent_at = 0;
+				x->flags &= ~EP_SILENT;
+			}
 		return -1;
 	}
 	endpoints_committed(ep, 1);

@@ -52,46 +52,49 @@
 #define EP_FLUSH_MS	2000
 
 /*
- * An entry: the first two cache lines (128 bytes, aligned; the CPU
- * fetches such a pair together) hold all an ordinary event touches: the
- * chain, the host's first bytes, the times and counts, the last channel.
- * With 10,000 hosts in turn every lookup misses the caches: one pair is
- * one miss where the store's row spread over four lines cost four
- * (bench/endpoints.py).  The entries are the table's slots (open
+ * An entry: one cache line (64 bytes, aligned) holds all an ordinary
+ * event touches: the host's length and first 16 bytes, the times and
+ * counts, which channels it is known to send.  With 10,000 hosts in
+ * turn every lookup misses the caches; the store's row spread over
+ * four lines cost four misses (bench/endpoints.py), two lines still
+ * cost more than one.  The entries are the table's slots (open
  * addressing, linear probing, at most half full): a host's slot is
  * known from its hash alone, so endpoints_prefetch() fetches it while
  * the rules work, with no pointer to follow first, and 10,000 entries
- * take 4 MiB of consecutive pages instead of 10,000 scattered ones.
- * The row (r; NULL: an empty slot) is read at a flush, a new channel or
- * OS, a protection event, a day's turn; its last_seen, last_event, day
- * and day_events are the hot copies' as of the last flush (sync_row()).
+ * take consecutive pages instead of 10,000 scattered ones.  The row (r;
+ * NULL: an empty slot) is read at a flush, a new channel or OS, a
+ * protection event, a day's turn, and for a host id over EP_HEAD bytes
+ * (its tail); its last_seen, last_event, day and day_events are the
+ * entry's as of the last flush (sync_row()).
  */
-#define EP_HEAD		32	/* bytes of the host held in the hot lines */
-#define EP_DIRTY	0x01	/* on the dirty list */
-#define EP_OS		0x02	/* e.os known */
-#define EP_SILENT	0x04	/* e.silent_at set */
+#define EP_HEAD		16	/* bytes of the host held in the entry */
+#define EP_CHANS	32	/* channels known by a bit in an entry */
+#define EP_DIRTY	0x01	/* in ep->dirty */
+#define EP_OS		0x02	/* r->os known */
+#define EP_SILENT	0x04	/* r->silent_at set */
 
 struct ep_entry {
-	/* line 0: what a lookup reads */
-	uint64_t		 hash;
-	uint32_t		 agency;	/* index in ep->agencies */
-	uint16_t		 host_len;
-	uint8_t			 chan_len;	/* of chan_last; 0 none */
+	uint32_t		 tag;		/* the hash's upper half */
+	uint16_t		 agency;	/* index in ep->agencies */
+	uint8_t			 host_len;
 	uint8_t			 flags;
-	char			 head[EP_HEAD];	/* host[0 .. EP_HEAD) */
+	uint32_t		 chans;		/* bit b: ep->chan[b] is in
+						   r->channels */
+	int32_t			 day;
 	struct store_endpoint	*r;		/* the row; NULL an empty slot */
 	int64_t			 last_seen;
-	/* line 1: what an event updates */
 	int64_t			 last_event;
-	int64_t			 day;
 	uint64_t		 day_events;
-	struct ep_entry		*dnext;		/* the dirty list */
-	void			*spare;
-	/* the channel last seen (when short): most events repeat it, and
-	 * then the list in the row is not read */
-	char			 chan_last[24];
+	char			 head[EP_HEAD];	/* host[0 .. EP_HEAD) */
 };
-_Static_assert(sizeof(struct ep_entry) == 128, "an entry is two cache lines");
+_Static_assert(sizeof(struct ep_entry) == 64, "an entry is a cache line");
+_Static_assert(STORE_EP_HOST_MAX <= UINT8_MAX, "host_len holds a host id");
+
+/* A channel name interned: an entry knows it by a bit. */
+struct ep_chan {
+	size_t		len;
+	char		name[EP_CHAN_MAX];
+};
 
 struct ep_agency {
 	char		code[64];
@@ -109,8 +112,11 @@ struct endpoints {
 	struct ep_agency	*agencies;
 	size_t			 nagencies, cap_agencies;
 	size_t			 last_agency;	/* cache: batches are per sensor */
-	struct ep_entry		*dirty;		/* changed since the last commit */
-	size_t			 ndirty;
+	uint32_t		*dirty;		/* slots changed since the
+						   last commit */
+	size_t			 ndirty;	/* room for nslots */
+	struct ep_chan		 chan[EP_CHANS];
+	size_t			 nchan, chan_hit;
 	struct store_endpoint	*out;		/* a flush's rows */
 	size_t			 nout, cap_out;
 	/* endpoints_prefetch()'s work for the event it was given */
@@ -130,7 +136,7 @@ struct endpoints {
 
 static int	rekey_merged(struct endpoints *, struct store *);
 
-/* n empty slots, aligned to their 128 bytes; NULL out of memory. */
+/* n empty slots, aligned to their 64 bytes; NULL out of memory. */
 static struct ep_entry *
 slots_new(size_t n)
 {
@@ -147,7 +153,7 @@ slots_new(size_t n)
 		if ((t = aligned_alloc(huge, len)) != NULL)
 			(void)madvise(t, len, MADV_HUGEPAGE);
 	} else
-		t = aligned_alloc(128, len);
+		t = aligned_alloc(64, len);
 	if (t == NULL)
 		return NULL;
 	memset(t, 0, len);
@@ -164,7 +170,9 @@ endpoints_new(const struct store_endpoint_conf *c)
 	ep->conf = *c;
 	soc_hash_seed(&ep->key);
 	ep->nslots = 1024;
-	if ((ep->slots = slots_new(ep->nslots)) == NULL) {
+	if ((ep->slots = slots_new(ep->nslots)) == NULL ||
+	    (ep->dirty = calloc(ep->nslots, sizeof(*ep->dirty))) == NULL) {
+		free(ep->slots);
 		free(ep);
 		return NULL;
 	}
@@ -182,6 +190,7 @@ endpoints_free(struct endpoints *ep)
 	for (i = 0; i < ep->nslots; i++)
 		free(ep->slots[i].r);
 	free(ep->slots);
+	free(ep->dirty);
 	free(ep->agencies);
 	free(ep->out);
 	free(ep);
@@ -214,6 +223,8 @@ agency_index(struct endpoints *ep, const char *code)
 	for (i = 0; i < ep->nagencies; i++)
 		if (strcmp(ep->agencies[i].code, code) == 0)
 			return ep->last_agency = i;
+	if (ep->nagencies > UINT16_MAX)
+		return (size_t)-1;	/* an entry's agency is 16 bits */
 	if (ep->nagencies == ep->cap_agencies) {
 		ncap = ep->cap_agencies ? ep->cap_agencies * 2 : 16;
 		if ((a = reallocarray(ep->agencies, ncap, sizeof(*a))) == NULL)
@@ -245,7 +256,7 @@ sync_row(struct ep_entry *x)
 {
 	x->r->last_seen = x->last_seen;
 	x->r->last_event = x->last_event;
-	x->r->day = x->day;
+	x->r->day = x->day;	/* (int32: days since 1970) */
 	x->r->day_events = x->day_events;
 }
 
@@ -255,30 +266,36 @@ sync_hot(struct ep_entry *x)
 {
 	x->last_seen = x->r->last_seen;
 	x->last_event = x->r->last_event;
-	x->day = x->r->day;
+	x->day = (int32_t)x->r->day;
 	x->day_events = x->r->day_events;
 	x->flags = (uint8_t)((x->flags & EP_DIRTY) |
 	    (x->r->os[0] != '\0' ? EP_OS : 0) |
 	    (x->r->silent_at != 0 ? EP_SILENT : 0));
 }
 
-/* The dirty list again from the marks (the slots moved). */
+/* The dirty slots again from the marks (the slots moved). */
 static void
 relist(struct endpoints *ep)
 {
-	struct ep_entry *x;
 	size_t i;
 
-	ep->dirty = NULL;
 	ep->ndirty = 0;
-	for (i = 0; i < ep->nslots; i++) {
-		x = &ep->slots[i];
-		if (x->r != NULL && (x->flags & EP_DIRTY)) {
-			x->dnext = ep->dirty;
-			ep->dirty = x;
-			ep->ndirty++;
-		}
-	}
+	for (i = 0; i < ep->nslots; i++)
+		if (ep->slots[i].r != NULL && (ep->slots[i].flags & EP_DIRTY))
+			ep->dirty[ep->ndirty++] = (uint32_t)i;
+}
+
+/* n bytes alike: the short compares of every event, inline (a call to
+ * memcmp costs more than the bytes). */
+static inline int
+same(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
 }
 
 /* The slot of (ai, host) or the empty one where it would go. */
@@ -290,8 +307,9 @@ probe(struct endpoints *ep, size_t ai, const char *host, size_t n, uint64_t h)
 
 	for (;; i = (i + 1) & (ep->nslots - 1)) {
 		x = &ep->slots[i];
-		if (x->r == NULL || (x->hash == h && x->agency == ai &&
-		    x->host_len == n && memcmp(x->head, host, k) == 0 &&
+		if (x->r == NULL || (x->tag == (uint32_t)(h >> 32) &&
+		    x->agency == ai &&
+		    x->host_len == n && same(x->head, host, k) &&
 		    (n <= EP_HEAD || memcmp(x->r->host + EP_HEAD,
 		    host + EP_HEAD, n - EP_HEAD) == 0)))
 			return x;
@@ -310,23 +328,37 @@ find(struct endpoints *ep, size_t ai, const char *host, size_t n, uint64_t h)
 static struct ep_entry *
 place(struct endpoints *ep, const struct ep_entry *o)
 {
-	struct ep_entry *x = probe(ep, o->agency, o->r->host, o->host_len,
-	    o->hash);
+	uint64_t h = entry_hash(ep, o->agency, o->r->host, o->host_len);
+	struct ep_entry *x = probe(ep, o->agency, o->r->host, o->host_len, h);
 
 	*x = *o;
-	x->dnext = NULL;
 	return x;
+}
+
+/* The room for every slot's index in the dirty list; -1 out of memory. */
+static int
+dirty_room(struct endpoints *ep, size_t n)
+{
+	uint32_t *d;
+
+	if ((d = reallocarray(ep->dirty, n, sizeof(*d))) == NULL)
+		return -1;
+	ep->dirty = d;
+	return 0;
 }
 
 /* Twice the slots (the table at most half full); -1 out of memory. */
 static int
 grow(struct endpoints *ep)
 {
-	struct ep_entry *old = ep->slots, *nt;
+	struct ep_entry *old = ep->slots, *nt = NULL;
 	size_t n = ep->nslots, i;
 
-	if ((nt = slots_new(n * 2)) == NULL)
+	if (n * 2 > UINT32_MAX || (nt = slots_new(n * 2)) == NULL ||
+	    dirty_room(ep, n * 2) == -1) {
+		free(nt);
 		return -1;
+	}
 	ep->slots = nt;
 	ep->nslots = n * 2;
 	for (i = 0; i < n; i++)
@@ -356,9 +388,9 @@ insert(struct endpoints *ep, size_t ai, const char *host, size_t n,
 	memcpy(x->r->host, host, n);
 	x->r->host[n] = '\0';
 	memcpy(x->head, host, n < EP_HEAD ? n : EP_HEAD);
-	x->host_len = (uint16_t)n;
-	x->agency = (uint32_t)ai;
-	x->hash = h;
+	x->host_len = (uint8_t)n;
+	x->agency = (uint16_t)ai;
+	x->tag = (uint32_t)(h >> 32);
 	ep->agencies[ai].n++;
 	ep->count++;
 	return x;
@@ -371,9 +403,7 @@ mark(struct endpoints *ep, struct ep_entry *x)
 	if (x->flags & EP_DIRTY)
 		return;
 	x->flags |= EP_DIRTY;
-	x->dnext = ep->dirty;
-	ep->dirty = x;
-	ep->ndirty++;
+	ep->dirty[ep->ndirty++] = (uint32_t)(x - ep->slots);
 }
 
 static int
@@ -700,14 +730,18 @@ sig_current(struct store_endpoint *e, int64_t t)
 
 /* The protection state an event reports, if it reports one. */
 static void
-protection(struct store_endpoint *e, const struct soc_event *ev)
+protection(struct store_endpoint *e, const struct soc_event *ev,
+    const char *ch, size_t nch, const char *ds, size_t nds)
 {
+	static const char defender[] =
+	    "Microsoft-Windows-Windows Defender/Operational";
 	char name[96];
 	int64_t t = ev->ts;
 	long age, id;
 
-	if (str_is(ev, SOC_F_WINLOG_CHANNEL,
-	    "Microsoft-Windows-Windows Defender/Operational") ||
+	/* the channel and dataset as endpoints_event() read them */
+	if ((ch != NULL && nch == sizeof(defender) - 1 &&
+	    memcmp(ch, defender, nch) == 0) ||
 	    str_is(ev, SOC_F_WINLOG_PROVIDER,
 	    "Microsoft-Windows-Windows Defender")) {
 		id = event_id(ev);
@@ -752,7 +786,7 @@ protection(struct store_endpoint *e, const struct soc_event *ev)
 		}
 		return;
 	}
-	if (!str_is(ev, SOC_F_EVENT_DATASET, "log.clamav"))
+	if (ds == NULL || nds != 10 || !same(ds, "log.clamav", 10))
 		return;
 	if (str_is(ev, SOC_F_EVENT_ACTION, "malware_detected")) {
 		name[0] = '\0';
@@ -785,6 +819,29 @@ warn_quota(struct endpoints *ep, const char *agency)
 	    " hosts are counted, not added (`socctl endpoints` shows the"
 	    " count): a flood of forged host names, or raise the bound",
 	    agency, (long long)ep->conf.max_per_agency);
+}
+
+/*
+ * The bit of a channel name (interned on first sight, the first
+ * EP_CHANS), or -1: then the row's list is looked at each time.
+ */
+static int
+chan_bit(struct endpoints *ep, const char *s, size_t n)
+{
+	struct ep_chan *c = &ep->chan[ep->chan_hit];
+	size_t i;
+
+	if (ep->chan_hit < ep->nchan && c->len == n && same(c->name, s, n))
+		return (int)ep->chan_hit;
+	for (i = 0; i < ep->nchan; i++)
+		if (ep->chan[i].len == n && same(ep->chan[i].name, s, n))
+			return (int)(ep->chan_hit = i);
+	if (ep->nchan == EP_CHANS || n == 0 || n > EP_CHAN_MAX)
+		return -1;
+	c = &ep->chan[ep->nchan];
+	memcpy(c->name, s, n);
+	c->len = n;
+	return (int)(ep->chan_hit = ep->nchan++);
 }
 
 /*
@@ -824,8 +881,11 @@ endpoints_prefetch(struct endpoints *ep, const char *agency,
 	if (pend_event(ep, agency, sensor, ev) == -1 || ep->pend.r < 0)
 		return;
 	x = &ep->slots[ep->pend.h & (ep->nslots - 1)];
-	__builtin_prefetch((const char *)x + 64, 1);
 	__builtin_prefetch(x, 1);
+	/* a longer id is compared in the row too: its line, the slot's
+	 * pointer read now (a wait here instead of in the lookup) */
+	if (ep->pend.r > EP_HEAD && x->r != NULL)
+		__builtin_prefetch(x->r->host + EP_HEAD);
 }
 
 void
@@ -835,11 +895,11 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	struct ep_entry *x;
 	struct store_endpoint *e;
 	struct ep_agency *a;
-	const char *s, *id;
-	size_t ai, n;
+	const char *s, *id, *ch, *ds;
+	size_t ai, n, nch = 0, nds = 0;
 	uint64_t h;
 	int64_t day;
-	int r;
+	int r, b;
 
 	/* what endpoints_prefetch() found for this event, else now */
 	if ((ep->pend.ev != ev || ep->pend.agency != agency ||
@@ -882,9 +942,11 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	if (day != x->day) {
 		e->prev_events = day == x->day + 1 ? x->day_events : 0;
 		x->day_events = 0;
-		x->day = day;
+		x->day = (int32_t)day;
 	}
 	x->day_events++;
+	ch = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &nch);
+	ds = soc_event_str(ev, SOC_F_EVENT_DATASET, &nds);
 	if ((s = soc_event_str(ev, SOC_F_HOST_OS_FAMILY, &n)) != NULL &&
 	    n > 0 && n < sizeof(e->os)) {
 		if (strncmp(e->os, s, n) != 0 || e->os[n] != '\0') {
@@ -892,31 +954,29 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 			e->os[n] = '\0';
 		}
 		x->flags |= EP_OS;
-	} else if (!(x->flags & EP_OS) &&
-	    soc_event_has(ev, SOC_F_WINLOG_CHANNEL)) {
+	} else if (!(x->flags & EP_OS) && ch != NULL) {
 		snprintf(e->os, sizeof(e->os), "windows");
 		x->flags |= EP_OS;
-	} else if (!(x->flags & EP_OS) &&
-	    str_prefix(ev, SOC_F_EVENT_DATASET, "log.auditd")) {
+	} else if (!(x->flags & EP_OS) && ds != NULL && nds >= 10 &&
+	    same(ds, "log.auditd", 10)) {
 		snprintf(e->os, sizeof(e->os), "linux");
 		x->flags |= EP_OS;
 	}
-	if (((s = soc_event_str(ev, SOC_F_WINLOG_CHANNEL, &n)) != NULL ||
-	    (s = soc_event_str(ev, SOC_F_EVENT_DATASET, &n)) != NULL) &&
-	    (n != x->chan_len || memcmp(s, x->chan_last, n) != 0)) {
-		(void)add_channel(e, s, n);
-		if (n > 0 && n <= sizeof(x->chan_last)) {
-			memcpy(x->chan_last, s, n);
-			x->chan_len = (uint8_t)n;
-		} else
-			x->chan_len = 0;
+	if ((s = ch) != NULL || (s = ds) != NULL) {
+		n = s == ch ? nch : nds;
+		b = chan_bit(ep, s, n);
+		if (b < 0 || !(x->chans & (1u << b))) {
+			(void)add_channel(e, s, n);
+			if (b >= 0)
+				x->chans |= 1u << b;
+		}
 	}
 	if (x->flags & EP_SILENT) {
 		log_info("agency %s: endpoint %s reports again", agency, id);
 		e->silent_at = 0;	/* re-armed */
 		x->flags &= ~EP_SILENT;
 	}
-	protection(e, ev);
+	protection(e, ev, ch, nch, ds, nds);
 	mark(ep, x);
 }
 
@@ -926,7 +986,7 @@ changed(const struct endpoints *ep)
 {
 	size_t i;
 
-	if (ep->dirty != NULL)
+	if (ep->ndirty > 0)
 		return 1;
 	for (i = 0; i < ep->nagencies; i++)
 		if (ep->agencies[i].over_pending > 0 ||
@@ -955,7 +1015,8 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 	 * successor's before anything is written (same transaction) */
 	if (rekey_merged(ep, st) == -1)
 		return -1;
-	for (x = ep->dirty; x != NULL; x = x->dnext) {
+	for (i = 0; i < ep->ndirty; i++) {
+		x = &ep->slots[ep->dirty[i]];
 		if (ep->nout == ep->cap_out) {
 			ncap = ep->cap_out ? ep->cap_out * 2 : 256;
 			if ((no = reallocarray(ep->out, ncap, sizeof(*no))) == NULL)
@@ -982,7 +1043,6 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 void
 endpoints_committed(struct endpoints *ep, int ok)
 {
-	struct ep_entry *x, *nx;
 	struct ep_agency *a;
 	size_t i;
 
@@ -997,12 +1057,8 @@ endpoints_committed(struct endpoints *ep, int ok)
 	/* nothing changes between a flush and its commit (both at a group's
 	 * end, or in one tick): what was written is the whole list */
 	if (ok) {
-		for (x = ep->dirty; x != NULL; x = nx) {
-			nx = x->dnext;
-			x->flags &= ~EP_DIRTY;
-			x->dnext = NULL;
-		}
-		ep->dirty = NULL;
+		for (i = 0; i < ep->ndirty; i++)
+			ep->slots[ep->dirty[i]].flags &= ~EP_DIRTY;
 		ep->ndirty = 0;
 	}
 	ep->nout = 0;
@@ -1139,10 +1195,7 @@ fold(struct ep_entry *y, struct ep_entry *x)
 	if (o->last_event > d->last_event)
 		d->last_event = o->last_event;
 	sync_hot(y);
-	if (y->chan_len == 0 && x->chan_len != 0) {
-		memcpy(y->chan_last, x->chan_last, sizeof(y->chan_last));
-		y->chan_len = x->chan_len;
-	}
+	y->chans = 0;		/* the list may be x's now */
 }
 
 /*
@@ -1158,6 +1211,7 @@ move_agency(struct endpoints *ep, size_t ai, size_t to)
 	struct ep_entry *old = ep->slots, *x, *y;
 	struct ep_agency *a = &ep->agencies[ai], *b;
 	size_t n = ep->nslots, i;
+	uint64_t h;
 
 	if ((ep->slots = slots_new(n)) == NULL) {
 		ep->slots = old;
@@ -1176,14 +1230,13 @@ move_agency(struct endpoints *ep, size_t ai, size_t to)
 			free(x->r);
 			continue;
 		}
-		/* the hash keeps its host part: only the agency term moves */
-		x->hash += ((uint64_t)to - (uint64_t)ai) * 0x9e3779b97f4a7c15ULL;
-		x->agency = (uint32_t)to;
+		x->agency = (uint16_t)to;
+		h = entry_hash(ep, to, x->r->host, x->host_len);
+		x->tag = (uint32_t)(h >> 32);
 		snprintf(x->r->agency, sizeof(x->r->agency), "%s",
 		    ep->agencies[to].code);
 		x->flags |= EP_DIRTY;
-		if ((y = find(ep, to, x->r->host, x->host_len, x->hash)) !=
-		    NULL) {
+		if ((y = find(ep, to, x->r->host, x->host_len, h)) != NULL) {
 			fold(y, x);
 			y->flags |= EP_DIRTY;
 			free(x->r);

@@ -351,7 +351,7 @@ out:
 }
 
 /*
- * The hot lines hold a host's first bytes: names alike in those and
+ * An entry holds a host's first 16 bytes: names alike in those and
  * different after them are two endpoints; the longest id (255 bytes)
  * is one; one name in two agencies is two.
  */
@@ -388,15 +388,24 @@ test_layout(const char *path)
 		endpoints_event(ep, "la", "gw", &ev, now);
 		ev_host("pc-with-a-long-name-0123456789abcdef-0002", now);
 		endpoints_event(ep, "la", "gw", &ev, now);
+		/* 16 bytes and 17, alike in the 16 the entry holds */
+		ev_host("0123456789abcdef", now);
+		endpoints_event(ep, "la", "gw", &ev, now);
+		ev_host("0123456789abcdefg", now);
+		endpoints_event(ep, "la", "gw", &ev, now);
 	}
 	endpoints_stats(ep, &s);
-	CHECK_INT(s.endpoints, 5);
+	CHECK_INT(s.endpoints, 7);
 	CHECK(endpoints_sync(ep, st) == 0);
-	CHECK_INT(rows_of(st, "la"), 4);
+	CHECK_INT(rows_of(st, "la"), 6);
 	CHECK_INT(rows_of(st, "lb"), 1);
 	CHECK_INT(row(st, "la", a), 1);
 	CHECK_INT(got.day_events, 3);
 	CHECK_INT(row(st, "la", "pc-with-a-long-name-0123456789abcdef-0002"), 1);
+	CHECK_INT(got.day_events, 3);
+	CHECK_INT(row(st, "la", "0123456789abcdef"), 1);
+	CHECK_INT(got.day_events, 3);
+	CHECK_INT(row(st, "la", "0123456789abcdefg"), 1);
 	CHECK_INT(got.day_events, 3);
 	/* a restart finds each again, not a second entry */
 	endpoints_free(ep);
@@ -407,7 +416,7 @@ test_layout(const char *path)
 	ev_host(b, now);
 	endpoints_event(ep, "la", "gw", &ev, now);
 	endpoints_stats(ep, &s);
-	CHECK_INT(s.endpoints, 5);
+	CHECK_INT(s.endpoints, 7);
 	CHECK(endpoints_sync(ep, st) == 0);
 	CHECK_INT(row(st, "la", b), 1);
 	CHECK_INT(got.day_events, 4);

@@ -72,6 +72,8 @@
 #define EP_DIRTY	0x01	/* in ep->dirty */
 #define EP_OS		0x02	/* r->os known */
 #define EP_SILENT	0x04	/* r->silent_at set */
+#define EP_ROW		0x08	/* more than the times and counts changed
+				   since the last commit: written whole */
 
 struct ep_entry {
 	uint32_t		 tag;		/* the hash's upper half */
@@ -117,7 +119,8 @@ struct endpoints {
 	size_t			 ndirty;	/* room for nslots */
 	struct ep_chan		 chan[EP_CHANS];
 	size_t			 nchan, chan_hit;
-	struct store_endpoint	*out;		/* a flush's rows */
+	const struct store_endpoint **out;	/* a flush's rows */
+	unsigned char		*full;		/* ... written whole */
 	size_t			 nout, cap_out;
 	/* endpoints_prefetch()'s work for the event it was given */
 	struct {
@@ -193,6 +196,7 @@ endpoints_free(struct endpoints *ep)
 	free(ep->dirty);
 	free(ep->agencies);
 	free(ep->out);
+	free(ep->full);
 	free(ep);
 }
 
@@ -391,6 +395,7 @@ insert(struct endpoints *ep, size_t ai, const char *host, size_t n,
 	x->host_len = (uint8_t)n;
 	x->agency = (uint16_t)ai;
 	x->tag = (uint32_t)(h >> 32);
+	x->flags = EP_ROW;
 	ep->agencies[ai].n++;
 	ep->count++;
 	return x;
@@ -728,8 +733,9 @@ sig_current(struct store_endpoint *e, int64_t t)
 		e->sig_at = t;
 }
 
-/* The protection state an event reports, if it reports one. */
-static void
+/* The protection state an event reports, if it reports one: 1 an
+ * antivirus event (the row may have changed), 0 another. */
+static int
 protection(struct store_endpoint *e, const struct soc_event *ev,
     const char *ch, size_t nch, const char *ds, size_t nds)
 {
@@ -784,10 +790,10 @@ protection(struct store_endpoint *e, const struct soc_event *ev,
 			healthy(e, "defender", t, "healthy");
 			break;
 		}
-		return;
+		return 1;
 	}
 	if (ds == NULL || nds != 10 || !same(ds, "log.clamav", 10))
-		return;
+		return 0;
 	if (str_is(ev, SOC_F_EVENT_ACTION, "malware_detected")) {
 		name[0] = '\0';
 		(void)soc_event_text(ev, SOC_F_THREAT_SW_NAME, name, sizeof(name));
@@ -805,6 +811,7 @@ protection(struct store_endpoint *e, const struct soc_event *ev,
 		healthy(e, "clamav", t, "healthy");
 	} else if (msg_has(ev, "Database status OK"))
 		healthy(e, "clamav", t, "healthy");
+	return 1;
 }
 
 static void
@@ -952,21 +959,23 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 		if (strncmp(e->os, s, n) != 0 || e->os[n] != '\0') {
 			memcpy(e->os, s, n);
 			e->os[n] = '\0';
+			x->flags |= EP_ROW;
 		}
 		x->flags |= EP_OS;
 	} else if (!(x->flags & EP_OS) && ch != NULL) {
 		snprintf(e->os, sizeof(e->os), "windows");
-		x->flags |= EP_OS;
+		x->flags |= EP_OS | EP_ROW;
 	} else if (!(x->flags & EP_OS) && ds != NULL && nds >= 10 &&
 	    same(ds, "log.auditd", 10)) {
 		snprintf(e->os, sizeof(e->os), "linux");
-		x->flags |= EP_OS;
+		x->flags |= EP_OS | EP_ROW;
 	}
 	if ((s = ch) != NULL || (s = ds) != NULL) {
 		n = s == ch ? nch : nds;
 		b = chan_bit(ep, s, n);
 		if (b < 0 || !(x->chans & (1u << b))) {
-			(void)add_channel(e, s, n);
+			if (add_channel(e, s, n))
+				x->flags |= EP_ROW;
 			if (b >= 0)
 				x->chans |= 1u << b;
 		}
@@ -974,9 +983,11 @@ endpoints_event(struct endpoints *ep, const char *agency, const char *sensor,
 	if (x->flags & EP_SILENT) {
 		log_info("agency %s: endpoint %s reports again", agency, id);
 		e->silent_at = 0;	/* re-armed */
+		x->flags |= EP_ROW;
 		x->flags &= ~EP_SILENT;
 	}
-	protection(e, ev, ch, nch, ds, nds);
+	if (protection(e, ev, ch, nch, ds, nds))
+		x->flags |= EP_ROW;
 	mark(ep, x);
 }
 
@@ -1004,7 +1015,8 @@ endpoints_due(const struct endpoints *ep, int64_t mono_ms)
 int
 endpoints_flush(struct endpoints *ep, struct store *st)
 {
-	struct store_endpoint *no;
+	const struct store_endpoint **no;
+	unsigned char *nf;
 	struct ep_entry *x;
 	struct ep_agency *a;
 	size_t i, ncap;
@@ -1015,19 +1027,23 @@ endpoints_flush(struct endpoints *ep, struct store *st)
 	 * successor's before anything is written (same transaction) */
 	if (rekey_merged(ep, st) == -1)
 		return -1;
+	if (ep->ndirty > ep->cap_out) {
+		ncap = ep->ndirty + 256;
+		if ((no = reallocarray(ep->out, ncap, sizeof(*no))) == NULL)
+			return -1;
+		ep->out = no;
+		if ((nf = realloc(ep->full, ncap)) == NULL)
+			return -1;
+		ep->full = nf;
+		ep->cap_out = ncap;
+	}
 	for (i = 0; i < ep->ndirty; i++) {
 		x = &ep->slots[ep->dirty[i]];
-		if (ep->nout == ep->cap_out) {
-			ncap = ep->cap_out ? ep->cap_out * 2 : 256;
-			if ((no = reallocarray(ep->out, ncap, sizeof(*no))) == NULL)
-				return -1;
-			ep->out = no;
-			ep->cap_out = ncap;
-		}
 		sync_row(x);
-		ep->out[ep->nout++] = *x->r;
+		ep->full[ep->nout] = (x->flags & EP_ROW) != 0;
+		ep->out[ep->nout++] = x->r;
 	}
-	if (store_endpoint_put(st, ep->out, ep->nout) == -1)
+	if (store_endpoint_write(st, ep->out, ep->full, ep->nout) == -1)
 		return -1;
 	for (i = 0; i < ep->nagencies; i++) {
 		a = &ep->agencies[i];
@@ -1058,7 +1074,7 @@ endpoints_committed(struct endpoints *ep, int ok)
 	 * end, or in one tick): what was written is the whole list */
 	if (ok) {
 		for (i = 0; i < ep->ndirty; i++)
-			ep->slots[ep->dirty[i]].flags &= ~EP_DIRTY;
+			ep->slots[ep->dirty[i]].flags &= ~(EP_DIRTY | EP_ROW);
 		ep->ndirty = 0;
 	}
 	ep->nout = 0;
@@ -1235,10 +1251,10 @@ move_agency(struct endpoints *ep, size_t ai, size_t to)
 		x->tag = (uint32_t)(h >> 32);
 		snprintf(x->r->agency, sizeof(x->r->agency), "%s",
 		    ep->agencies[to].code);
-		x->flags |= EP_DIRTY;
+		x->flags |= EP_DIRTY | EP_ROW;
 		if ((y = find(ep, to, x->r->host, x->host_len, h)) != NULL) {
 			fold(y, x);
-			y->flags |= EP_DIRTY;
+			y->flags |= EP_DIRTY | EP_ROW;
 			free(x->r);
 			continue;
 		}
@@ -1349,14 +1365,14 @@ endpoints_tick(struct endpoints *ep, struct store *st, int64_t now_ns)
 		 * sensors moved, its old endpoints only go quiet */
 		if ((rc = store_agency_exists(st, x->r->agency)) == 0) {
 			x->r->silent_at = now_ns;
-			x->flags |= EP_SILENT;
+			x->flags |= EP_SILENT | EP_ROW;
 			mark(ep, x);
 		} else if (rc == -1 ||
 		    raise_silent(ep, st, x->r, now_ns) == -1)
 			failed = 1;
 		else {
 			x->r->silent_at = now_ns;
-			x->flags |= EP_SILENT;
+			x->flags |= EP_SILENT | EP_ROW;
 			mark(ep, x);
 			n++;
 		}

@@ -918,6 +918,11 @@ typedef int (*store_endpoint_fn)(void *arg, const struct store_endpoint *e);
  * one of its own). */
 int	store_endpoint_put(struct store *st, const struct store_endpoint *e,
 	    size_t n);
+/* n endpoints by pointer: full[i] as store_endpoint_put(), else only
+ * their times and day counts (the row written whole if missing). */
+int	store_endpoint_write(struct store *st,
+	    const struct store_endpoint *const *e, const unsigned char *full,
+	    size_t n);
 /* Each endpoint of the agencies given and every agency below them (none
  * given: all), of host (NULL: all), by agency and host. */
 int	store_endpoint_foreach(struct store *st, const char *const *agencies,

@@ -35,6 +35,37 @@ prep(struct store *st, const char *sql)
 	" healthy_at, off_at, detect_at, detect_name, silent_at, sig_at," \
 	" sig_version, sig_version_at"
 
+#define EP_PUT	"INSERT OR REPLACE INTO endpoints (" EP_COLS ")" \
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13," \
+	" ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+
+/* One row into EP_PUT. */
+static int
+put_row(struct store *st, sqlite3_stmt *s, const struct store_endpoint *e)
+{
+	bind_str(s, 1, e->agency);
+	bind_str(s, 2, e->host);
+	bind_str(s, 3, e->os);
+	bind_str(s, 4, e->channels);
+	sqlite3_bind_int64(s, 5, e->first_seen);
+	sqlite3_bind_int64(s, 6, e->last_seen);
+	sqlite3_bind_int64(s, 7, e->last_event);
+	sqlite3_bind_int64(s, 8, e->day);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)e->day_events);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)e->prev_events);
+	bind_str(s, 11, e->engine);
+	bind_str(s, 12, e->av_state);
+	sqlite3_bind_int64(s, 13, e->healthy_at);
+	sqlite3_bind_int64(s, 14, e->off_at);
+	sqlite3_bind_int64(s, 15, e->detect_at);
+	bind_str(s, 16, e->detect_name);
+	sqlite3_bind_int64(s, 17, e->silent_at);
+	sqlite3_bind_int64(s, 18, e->sig_at);
+	bind_str(s, 19, e->sig_version);
+	sqlite3_bind_int64(s, 20, e->sig_version_at);
+	return store_exec(st, s, "endpoints");
+}
+
 int
 store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 {
@@ -46,33 +77,10 @@ store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 		return 0;
 	if (store_tx_enter(st, &own) == -1)
 		return -1;
-	if ((s = prep(st, "INSERT OR REPLACE INTO endpoints (" EP_COLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20)")) == NULL)
+	if ((s = prep(st, EP_PUT)) == NULL)
 		return store_tx_leave(st, own, -1);
-	for (i = 0; i < n && rc == 0; i++, e++) {
-		bind_str(s, 1, e->agency);
-		bind_str(s, 2, e->host);
-		bind_str(s, 3, e->os);
-		bind_str(s, 4, e->channels);
-		sqlite3_bind_int64(s, 5, e->first_seen);
-		sqlite3_bind_int64(s, 6, e->last_seen);
-		sqlite3_bind_int64(s, 7, e->last_event);
-		sqlite3_bind_int64(s, 8, e->day);
-		sqlite3_bind_int64(s, 9, (sqlite3_int64)e->day_events);
-		sqlite3_bind_int64(s, 10, (sqlite3_int64)e->prev_events);
-		bind_str(s, 11, e->engine);
-		bind_str(s, 12, e->av_state);
-		sqlite3_bind_int64(s, 13, e->healthy_at);
-		sqlite3_bind_int64(s, 14, e->off_at);
-		sqlite3_bind_int64(s, 15, e->detect_at);
-		bind_str(s, 16, e->detect_name);
-		sqlite3_bind_int64(s, 17, e->silent_at);
-		sqlite3_bind_int64(s, 18, e->sig_at);
-		bind_str(s, 19, e->sig_version);
-		sqlite3_bind_int64(s, 20, e->sig_version_at);
-		rc = store_exec(st, s, "endpoints");
-	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = put_row(st, s, &e[i]);
 	sqlite3_finalize(s);
 	return store_tx_leave(st, own, rc);
 }
@@ -89,7 +97,7 @@ int
 store_endpoint_write(struct store *st, const struct store_endpoint *const *e,
     const unsigned char *full, size_t n)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *w = NULL;
 	size_t i;
 	int own, rc = 0;
 
@@ -99,8 +107,11 @@ store_endpoint_write(struct store *st, const struct store_endpoint *const *e,
 		return -1;
 	if ((s = prep(st, "UPDATE endpoints SET last_seen = ?3,"
 	    " last_event = ?4, day = ?5, day_events = ?6, prev_events = ?7"
-	    " WHERE agency = ?1 AND host = ?2")) == NULL)
+	    " WHERE agency = ?1 AND host = ?2")) == NULL ||
+	    (w = prep(st, EP_PUT)) == NULL) {
+		sqlite3_finalize(s);
 		return store_tx_leave(st, own, -1);
+	}
 	for (i = 0; i < n && rc == 0; i++) {
 		if (!full[i]) {
 			bind_str(s, 1, e[i]->agency);
@@ -114,9 +125,10 @@ store_endpoint_write(struct store *st, const struct store_endpoint *const *e,
 			    sqlite3_changes(st->db) > 0)
 				continue;
 		}
-		rc = store_endpoint_put(st, e[i], 1);
+		rc = put_row(st, w, e[i]);
 	}
 	sqlite3_finalize(s);
+	sqlite3_finalize(w);
 	return store_tx_leave(st, own, rc);
 }
 

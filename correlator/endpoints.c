@@ -150,8 +150,8 @@ slots_new(size_t n)
 		return NULL;
 	len = n * sizeof(*t);
 	/* 2 MiB pages where the kernel gives them: 10,000 hosts in turn
-	 * then miss the TLB on 2 pages, not 1,000 */
-	if (len >= 2 * huge) {
+	 * then miss the TLB on one page, not 512 */
+	if (len >= huge) {
 		len = (len + huge - 1) & ~(huge - 1);
 		if ((t = aligned_alloc(huge, len)) != NULL)
 			(void)madvise(t, len, MADV_HUGEPAGE);

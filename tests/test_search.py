@@ -620,7 +620,10 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
-    for stmt in ("drop table province_coverage",                # undo step 18
+    for stmt in ("drop table endpoint_moved",                   # undo step 19
+                 "alter table endpoints drop column sig_version_at",
+                 "alter table endpoints drop column sig_version",
+                 "drop table province_coverage",                # undo step 18
                  "alter table endpoints drop column sig_at",  # undo step 17
                  "alter table endpoint_conf drop column signature_max_age",
                  *(f"alter table intel_sets drop column {c}" for c in  # undo step 16

@@ -5,7 +5,7 @@
  * to the store with the ingest group's transaction, never per event.
  *
  * Use: endpoints_new(), endpoints_load() at start; endpoints_event()
- * for each event applied; when endpoints_due(), endpoints_flush() inside
+ * for each event applied (endpoints_prefetch() some work before it); when endpoints_due(), endpoints_flush() inside
  * the group's transaction before its commit and endpoints_committed()
  * after it (or endpoints_sync() between groups and at a stop);
  * endpoints_tick() between groups (the silent endpoints' incidents).
@@ -43,6 +43,11 @@ int	endpoints_load(struct endpoints *ep, struct store *st);
  */
 int	endpoints_host_of(const struct soc_event *ev, const char *sensor,
 	    char *id, size_t idlen);
+/* The entry of the event's host fetched into the caches ahead of
+ * endpoints_event() with the same arguments (the work between hides
+ * the memory's latency); optional. */
+void	endpoints_prefetch(struct endpoints *ep, const char *agency,
+	    const char *sensor, const struct soc_event *ev);
 /* One event applied for agency (the sensor's), received at now_ns. */
 void	endpoints_event(struct endpoints *ep, const char *agency,
 	    const char *sensor, const struct soc_event *ev, int64_t now_ns);

@@ -693,9 +693,9 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 		soc_event_stamp(&in->ev, SOC_F_OBSERVER_NAME, sen->name);
 		enrich_event(in->en, &in->ev);
 		in->n.events++;
-		if (in->ep != NULL)	/* the host it came from (issue 18) */
-			endpoints_event(in->ep, sen->agency, sen->name, &in->ev,
-			    now);
+		if (in->ep != NULL)	/* in the caches by endpoints_event() */
+			endpoints_prefetch(in->ep, sen->agency, sen->name,
+			    &in->ev);
 		ruleset_set_ref(in->rs, in->evno);
 		if (ruleset_match(in->rs, in->scratch, &in->ev, on_alert, &bc) == -1)
 			bc.failed = 1;
@@ -703,6 +703,9 @@ apply_events(struct ingest *in, const struct store_sensor *sen,
 			bc.failed = 1;
 		if (in->arch != NULL)
 			archive_event(in, sen);
+		if (in->ep != NULL)	/* the host it came from (issue 18) */
+			endpoints_event(in->ep, sen->agency, sen->name, &in->ev,
+			    now);
 		/* kept for the crossing alert of a window it is in */
 		if (ruleset_ref_kept(in->rs) && (in->keep_first > 0 ||
 		    in->keep_last > 0))

@@ -77,6 +77,12 @@
 	"ALTER TABLE responder_contacts DROP COLUMN template;" \
 	" ALTER TABLE notify_state DROP COLUMN pruned;"
 
+/* 20 -> 19: endpoints' signature version, where mergers moved them */
+#define SCHEMA_DOWN_V20 \
+	"DROP TABLE endpoint_moved;" \
+	" ALTER TABLE endpoints DROP COLUMN sig_version_at;" \
+	" ALTER TABLE endpoints DROP COLUMN sig_version;"
+
 /* 7 -> 6: key roles, incident rule tags */
 #define SCHEMA_DOWN_V7 \
 	"ALTER TABLE sensors DROP COLUMN role;" \

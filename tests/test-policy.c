@@ -612,7 +612,7 @@ test_migrate(void)
 	store_close(st);
 	CHECK_INT(raw_exec(
 	    /* undo the national step (3) after the search step (4), then the policy step (2) */
-	    SCHEMA_DOWN_V19 " " SCHEMA_DOWN_V18 " " SCHEMA_DOWN_V17 " " SCHEMA_DOWN_V16 " " SCHEMA_DOWN_V15 " " SCHEMA_DOWN_V14 " " SCHEMA_DOWN_V13 " " SCHEMA_DOWN_V12 " " SCHEMA_DOWN_V11 " " SCHEMA_DOWN_V10 " " SCHEMA_DOWN_V9 " " SCHEMA_DOWN_V7 " " SCHEMA_DOWN_V6 " " SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4 " DROP INDEX incidents_origin; DROP INDEX incidents_open;"
+	    SCHEMA_DOWN_V20 " " SCHEMA_DOWN_V19 " " SCHEMA_DOWN_V18 " " SCHEMA_DOWN_V17 " " SCHEMA_DOWN_V16 " " SCHEMA_DOWN_V15 " " SCHEMA_DOWN_V14 " " SCHEMA_DOWN_V13 " " SCHEMA_DOWN_V12 " " SCHEMA_DOWN_V11 " " SCHEMA_DOWN_V10 " " SCHEMA_DOWN_V9 " " SCHEMA_DOWN_V7 " " SCHEMA_DOWN_V6 " " SCHEMA_DOWN_V5 " " SCHEMA_DOWN_V4 " DROP INDEX incidents_origin; DROP INDEX incidents_open;"
 	    " ALTER TABLE incidents DROP COLUMN origin_name;"
 	    " ALTER TABLE incidents DROP COLUMN origin_agency;"
 	    " ALTER TABLE incidents DROP COLUMN origin_incident;"

@@ -337,7 +337,9 @@ def phase1(env):
 
     # Defender's signature age: pc-04's health report says 12 days (over
     # endpoints.signature_max_age, 7d), pc-05's 1 day
-    env.send("gw1", [nx("pc-04.aga.local", 1151, **{"AV signature age": "12"}),
+    env.send("gw1", [nx("pc-04.aga.local", 1151, **{"AV signature age": "12",
+                                                    "AV signature version":
+                                                    "1.401.12.0"}),
                      nx("pc-05.aga.local", 1151, **{"AV signature age": "1"})])
     wait_until(lambda: env.ep("aga", "pc-04.aga.local") and
                env.ep("aga", "pc-05.aga.local"), "pc-04 and pc-05", 60)
@@ -352,6 +354,12 @@ def phase1(env):
     check("NO: signatures 12 days old (defender)" in show and
           "over endpoints.signature_max_age" in show,
           f"`endpoint show` says the signatures' age: {show}")
+    # the signature version the health report carried
+    check(p4.get("signature_version") == "1.401.12.0" and
+          p4.get("signature_version_at"),
+          f"pc-04's signature version in --json: {p4}")
+    check("version    1.401.12.0 (signatures, reported" in show,
+          f"`endpoint show` says the signature version: {show}")
     return True
 
 

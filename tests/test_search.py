@@ -620,7 +620,10 @@ def check_migration(tmp):
     for (t,) in con.execute("select name from sqlite_schema where type = 'trigger'"
                             " and name like 'search_%'").fetchall():
         con.execute(f"drop trigger {t}")
-    for stmt in ("alter table responder_contacts drop column template",  # undo step 19
+    for stmt in ("drop table endpoint_moved",                   # undo step 20
+                 "alter table endpoints drop column sig_version_at",
+                 "alter table endpoints drop column sig_version",
+                 "alter table responder_contacts drop column template",  # undo step 19
                  "alter table notify_state drop column pruned",
                  "drop table province_coverage",                # undo step 18
                  "alter table endpoints drop column sig_at",  # undo step 17

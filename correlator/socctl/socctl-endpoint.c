@@ -29,7 +29,7 @@ struct ep_row {
 	char			 chans[STORE_EP_CHANNELS * 2 + 8]; /* JSON */
 	/* COL_STR columns read pointers: into e and prot */
 	const char		*agency, *host, *os, *channels, *engine;
-	const char		*state, *detect, *protection;
+	const char		*state, *detect, *protection, *sigver;
 };
 
 struct ep_ctx {
@@ -55,6 +55,7 @@ row_point(struct ep_row *r)
 	r->state = r->e.av_state;
 	r->detect = r->e.detect_name;
 	r->protection = r->prot;
+	r->sigver = r->e.sig_version;
 }
 
 static void
@@ -185,6 +186,13 @@ get_sig(struct ctx *c, const void *row, struct cell *v)
 }
 
 static void
+get_sigver_at(struct ctx *c, const void *row, struct cell *v)
+{
+	(void)c;
+	get_time_or_null(row, EPR(e.sig_version_at), v);
+}
+
+static void
 get_last_event(struct ctx *c, const void *row, struct cell *v)
 {
 	(void)c;
@@ -216,6 +224,10 @@ static const struct col ep_cols[] = {
 	{ "protection.detection", NULL, 0, COL_STR, COL_NULLEMPTY,
 	  EPR(detect), NULL },
 	{ "protection.signatures_at", NULL, 0, COL_TIME, 0, 0, get_sig },
+	{ "protection.signature_version", NULL, 0, COL_STR, COL_NULLEMPTY,
+	  EPR(sigver), NULL },
+	{ "protection.signature_version_at", NULL, 0, COL_TIME, 0, 0,
+	  get_sigver_at },
 	{ "silent_incident_at", NULL, 0, COL_TIME, 0, 0, get_silent },
 };
 
@@ -416,6 +428,12 @@ cmd_endpoint_show(struct ctx *c, int argc, char **argv)
 			    (long long)((c->now - r->e.sig_at) / EP_DAY_NS),
 			    store_endpoint_sig_old(&r->e, &x.conf, c->now) ?
 			    ", over endpoints.signature_max_age" : "");
+		}
+		if (r->e.sig_version[0] != '\0') {
+			time_human(c, r->e.sig_version_at, t3, sizeof(t3));
+			printf("  version    ");
+			put_clean(stdout, r->e.sig_version);
+			printf(" (signatures, reported %s)\n", t3);
 		}
 		if (r->e.detect_at > 0) {
 			time_human(c, r->e.detect_at, t3, sizeof(t3));

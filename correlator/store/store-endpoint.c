@@ -32,7 +32,39 @@ prep(struct store *st, const char *sql)
 
 #define EP_COLS	"agency, host, os, channels, first_seen, last_seen," \
 	" last_event, day, day_events, prev_events, engine, av_state," \
-	" healthy_at, off_at, detect_at, detect_name, silent_at, sig_at"
+	" healthy_at, off_at, detect_at, detect_name, silent_at, sig_at," \
+	" sig_version, sig_version_at"
+
+#define EP_PUT	"INSERT OR REPLACE INTO endpoints (" EP_COLS ")" \
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13," \
+	" ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+
+/* One row into EP_PUT. */
+static int
+put_row(struct store *st, sqlite3_stmt *s, const struct store_endpoint *e)
+{
+	bind_str(s, 1, e->agency);
+	bind_str(s, 2, e->host);
+	bind_str(s, 3, e->os);
+	bind_str(s, 4, e->channels);
+	sqlite3_bind_int64(s, 5, e->first_seen);
+	sqlite3_bind_int64(s, 6, e->last_seen);
+	sqlite3_bind_int64(s, 7, e->last_event);
+	sqlite3_bind_int64(s, 8, e->day);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)e->day_events);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)e->prev_events);
+	bind_str(s, 11, e->engine);
+	bind_str(s, 12, e->av_state);
+	sqlite3_bind_int64(s, 13, e->healthy_at);
+	sqlite3_bind_int64(s, 14, e->off_at);
+	sqlite3_bind_int64(s, 15, e->detect_at);
+	bind_str(s, 16, e->detect_name);
+	sqlite3_bind_int64(s, 17, e->silent_at);
+	sqlite3_bind_int64(s, 18, e->sig_at);
+	bind_str(s, 19, e->sig_version);
+	sqlite3_bind_int64(s, 20, e->sig_version_at);
+	return store_exec(st, s, "endpoints");
+}
 
 int
 store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
@@ -45,32 +77,58 @@ store_endpoint_put(struct store *st, const struct store_endpoint *e, size_t n)
 		return 0;
 	if (store_tx_enter(st, &own) == -1)
 		return -1;
-	if ((s = prep(st, "INSERT OR REPLACE INTO endpoints (" EP_COLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17, ?18)")) == NULL)
+	if ((s = prep(st, EP_PUT)) == NULL)
 		return store_tx_leave(st, own, -1);
-	for (i = 0; i < n && rc == 0; i++, e++) {
-		bind_str(s, 1, e->agency);
-		bind_str(s, 2, e->host);
-		bind_str(s, 3, e->os);
-		bind_str(s, 4, e->channels);
-		sqlite3_bind_int64(s, 5, e->first_seen);
-		sqlite3_bind_int64(s, 6, e->last_seen);
-		sqlite3_bind_int64(s, 7, e->last_event);
-		sqlite3_bind_int64(s, 8, e->day);
-		sqlite3_bind_int64(s, 9, (sqlite3_int64)e->day_events);
-		sqlite3_bind_int64(s, 10, (sqlite3_int64)e->prev_events);
-		bind_str(s, 11, e->engine);
-		bind_str(s, 12, e->av_state);
-		sqlite3_bind_int64(s, 13, e->healthy_at);
-		sqlite3_bind_int64(s, 14, e->off_at);
-		sqlite3_bind_int64(s, 15, e->detect_at);
-		bind_str(s, 16, e->detect_name);
-		sqlite3_bind_int64(s, 17, e->silent_at);
-		sqlite3_bind_int64(s, 18, e->sig_at);
-		rc = store_exec(st, s, "endpoints");
+	for (i = 0; i < n && rc == 0; i++)
+		rc = put_row(st, s, &e[i]);
+	sqlite3_finalize(s);
+	return store_tx_leave(st, own, rc);
+}
+
+/*
+ * The changed endpoints of a flush, by pointer (no copy of the rows):
+ * those marked in full[] (new, or more than the times and counts
+ * changed) as store_endpoint_put() writes them, the others only their
+ * times and day counts, in place (most of a busy inventory's changes:
+ * 10,000 hosts reporting write 10,000 rows every 2 s); one whose row is
+ * gone is written whole.
+ */
+int
+store_endpoint_write(struct store *st, const struct store_endpoint *const *e,
+    const unsigned char *full, size_t n)
+{
+	sqlite3_stmt *s = NULL, *w = NULL;
+	size_t i;
+	int own, rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (store_tx_enter(st, &own) == -1)
+		return -1;
+	if ((s = prep(st, "UPDATE endpoints SET last_seen = ?3,"
+	    " last_event = ?4, day = ?5, day_events = ?6, prev_events = ?7"
+	    " WHERE agency = ?1 AND host = ?2")) == NULL ||
+	    (w = prep(st, EP_PUT)) == NULL) {
+		sqlite3_finalize(s);
+		return store_tx_leave(st, own, -1);
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (!full[i]) {
+			bind_str(s, 1, e[i]->agency);
+			bind_str(s, 2, e[i]->host);
+			sqlite3_bind_int64(s, 3, e[i]->last_seen);
+			sqlite3_bind_int64(s, 4, e[i]->last_event);
+			sqlite3_bind_int64(s, 5, e[i]->day);
+			sqlite3_bind_int64(s, 6, (sqlite3_int64)e[i]->day_events);
+			sqlite3_bind_int64(s, 7, (sqlite3_int64)e[i]->prev_events);
+			if ((rc = store_exec(st, s, "endpoints")) == -1 ||
+			    sqlite3_changes(st->db) > 0)
+				continue;
+		}
+		rc = put_row(st, w, e[i]);
 	}
 	sqlite3_finalize(s);
+	sqlite3_finalize(w);
 	return store_tx_leave(st, own, rc);
 }
 
@@ -137,6 +195,8 @@ store_endpoint_foreach(struct store *st, const char *const *agencies,
 		col_copy(s, 15, e.detect_name, sizeof(e.detect_name));
 		e.silent_at = sqlite3_column_int64(s, 16);
 		e.sig_at = sqlite3_column_int64(s, 17);
+		col_copy(s, 18, e.sig_version, sizeof(e.sig_version));
+		e.sig_version_at = sqlite3_column_int64(s, 19);
 		if ((ret = fn(arg, &e)) != 0)
 			break;
 	}
@@ -349,8 +409,8 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 		"INSERT INTO endpoints (" EP_COLS ") SELECT ?2, host, os,"
 		" channels, first_seen, last_seen, last_event, day, day_events,"
 		" prev_events, engine, av_state, healthy_at, off_at, detect_at,"
-		" detect_name, silent_at, sig_at FROM endpoints WHERE"
-		" agency = ?1"
+		" detect_name, silent_at, sig_at, sig_version, sig_version_at"
+		" FROM endpoints WHERE agency = ?1"
 		" ON CONFLICT (agency, host) DO UPDATE SET"
 		" os = CASE WHEN (excluded.last_seen > last_seen AND"
 		"  excluded.os <> '') OR os = '' THEN excluded.os ELSE os END,"
@@ -378,8 +438,14 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 		" detect_at = max(detect_at, excluded.detect_at),"
 		" silent_at = CASE WHEN excluded.last_seen > last_seen THEN"
 		"  excluded.silent_at ELSE silent_at END,"
-		" sig_at = max(sig_at, excluded.sig_at)",
+		" sig_at = max(sig_at, excluded.sig_at),"
+		" sig_version = CASE WHEN excluded.sig_version_at >"
+		"  sig_version_at THEN excluded.sig_version ELSE sig_version END,"
+		" sig_version_at = max(sig_version_at, excluded.sig_version_at)",
 		"DELETE FROM endpoints WHERE agency = ?1",
+		/* for a correlator holding FROM's entries: moved, to INTO */
+		"INSERT OR REPLACE INTO endpoint_moved (agency, into_agency, at)"
+		" VALUES (?1, ?2, CAST(strftime('%s','now') AS INTEGER))",
 		"INSERT INTO endpoint_refused (agency, over_quota, too_long)"
 		" SELECT ?2, over_quota, too_long FROM endpoint_refused WHERE"
 		" agency = ?1 ON CONFLICT (agency) DO UPDATE SET"
@@ -414,4 +480,25 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 	if (rc == 0)
 		rc = store_agency_computers(st, into, computers);
 	return store_tx_leave(st, own, rc);
+}
+
+int
+store_endpoint_moved_to(struct store *st, const char *from, char *into,
+    size_t intolen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, "SELECT into_agency FROM endpoint_moved WHERE"
+	    " agency = ?1")) == NULL)
+		return -1;
+	bind_str(s, 1, from);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(into, intolen, "%s", col_str(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "endpoint_moved");
+		return -1;
+	}
+	return rc == SQLITE_ROW;
 }

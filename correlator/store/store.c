@@ -710,6 +710,24 @@ static const char schema_v19_notify_more[] =
 	"ALTER TABLE notify_state ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;";
 
 /*
+ * Endpoints (issue 18): the antivirus signature version each computer
+ * last reported (Defender's "Signature Version" / "Security
+ * intelligence Version" fields) with that report's time; and where a
+ * merger moved an agency's endpoints, so a running correlator holding
+ * the old code's entries moves them the same way before it writes.
+ */
+static const char schema_v20_ep_version[] =
+	"ALTER TABLE endpoints ADD COLUMN sig_version TEXT NOT NULL"
+	" DEFAULT '';"
+	"ALTER TABLE endpoints ADD COLUMN sig_version_at INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"CREATE TABLE IF NOT EXISTS endpoint_moved ("
+	" agency TEXT PRIMARY KEY,"
+	" into_agency TEXT NOT NULL,"
+	" at INTEGER NOT NULL DEFAULT 0"
+	") WITHOUT ROWID;";
+
+/*
  * The numbered migrations: migrations[v] upgrades a version v database to
  * v + 1 and [0] creates the schema, so a fresh file runs them all in
  * order.  To change the schema, append a step here (never edit one that
@@ -735,6 +753,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v17_ep_signatures, /* 16 -> 17: endpoints' signature age */
 	schema_v18_province_coverage, /* 17 -> 18: provinces' coverage */
 	schema_v19_notify_more,	/* 18 -> 19: responders' templates, pruned */
+	schema_v20_ep_version,	/* 19 -> 20: signature version, endpoint_moved */
 };
 
 /* Transactions and savepoints: store_*() below and store_tx_*(). */

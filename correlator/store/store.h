@@ -27,7 +27,7 @@ struct store;
 #define STORE_CREATE	0x1	/* create the file and schema if missing */
 #define STORE_READONLY	0x2
 
-#define STORE_SCHEMA_VERSION	19	/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	20	/* PRAGMA user_version */
 #define STORE_EVIDENCE_MAX	20	/* evidence events kept per incident */
 
 /* Returns NULL with a reason in err. */
@@ -901,6 +901,9 @@ struct store_endpoint {
 	char		engine[16];	/* defender, clamav, "" none seen */
 	char		av_state[48];	/* the latest state in words */
 	char		detect_name[96];	/* its threat name */
+	char		sig_version[32];	/* the antivirus signature
+						   version last reported */
+	int64_t		sig_version_at;	/* that report's time; 0 none */
 };
 /* The settings the correlator runs with (written at its start). */
 struct store_endpoint_conf {
@@ -915,6 +918,11 @@ typedef int (*store_endpoint_fn)(void *arg, const struct store_endpoint *e);
 /* Insert or replace n endpoints (inside the caller's transaction, or in
  * one of its own). */
 int	store_endpoint_put(struct store *st, const struct store_endpoint *e,
+	    size_t n);
+/* n endpoints by pointer: full[i] as store_endpoint_put(), else only
+ * their times and day counts (the row written whole if missing). */
+int	store_endpoint_write(struct store *st,
+	    const struct store_endpoint *const *e, const unsigned char *full,
 	    size_t n);
 /* Each endpoint of the agencies given and every agency below them (none
  * given: all), of host (NULL: all), by agency and host. */
@@ -938,6 +946,10 @@ int	store_endpoint_totals(struct store *st, uint64_t *held,
  * the merger's transaction): store-endpoint.c says how two become one. */
 int	store_endpoint_merge(struct store *st, const char *from,
 	    const char *into, uint64_t *moved, int64_t *computers);
+/* The agency FROM's endpoints were last moved to by a merger (into,
+ * intolen): 1, 0 never merged, -1 error. */
+int	store_endpoint_moved_to(struct store *st, const char *from, char *into,
+	    size_t intolen);
 /* Signatures known and older than endpoints.signature_max_age. */
 int	store_endpoint_sig_old(const struct store_endpoint *e,
 	    const struct store_endpoint_conf *c, int64_t now_ns);

@@ -135,6 +135,7 @@ struct endpoints {
 	uint64_t		 silent_raised;
 	int64_t			 flushed_ms;	/* mono ms of the last flush */
 	int64_t			 warned;	/* mono ms of the last quota warning */
+	int64_t			 moved_seq;	/* the last merger's move applied */
 };
 
 static int	rekey_merged(struct endpoints *, struct store *);
@@ -434,6 +435,9 @@ load_one(void *arg, const struct store_endpoint *e)
 int
 endpoints_load(struct endpoints *ep, struct store *st)
 {
+	/* the rows read are after every merger so far */
+	if (store_endpoint_moves_last(st, &ep->moved_seq) == -1)
+		return -1;
 	return store_endpoint_foreach(st, NULL, 0, NULL, load_one, ep);
 }
 
@@ -1285,19 +1289,54 @@ out:
  * are would bring OLD's rows back and overwrite NEW's merged rows with
  * what the correlator saw since the merger.  So before anything is
  * written (in the writing transaction, so no merger comes between),
- * each agency held that no longer exists has its entries moved to its
- * successor (the store's endpoint_moved record, followed through later
- * mergers) as the merger moved the rows; without one, dropped
- * unwritten.  0, or -1 (a database error).
+ * the mergers logged since the last one applied (endpoint_moved, in
+ * their order: a chain A -> B -> C, or OLD created again and merged
+ * again, each step as it happened) move the entries held under their
+ * OLD to their NEW, as the merger moved the rows.  An agency held that
+ * no longer exists and that no merger moved (removed): its entries are
+ * dropped unwritten.  0, or -1 (a database error, out of memory).
  */
+struct rekey {
+	struct endpoints	*ep;
+	int64_t			 seq;
+};
+
+static int
+rekey_one(void *arg, int64_t seq, const char *from, const char *into)
+{
+	struct rekey *k = arg;
+	struct endpoints *ep = k->ep;
+	size_t ai, to;
+
+	for (ai = 0; ai < ep->nagencies; ai++)
+		if (strcmp(ep->agencies[ai].code, from) == 0)
+			break;
+	if (ai < ep->nagencies && strcmp(from, into) != 0 &&
+	    (ep->agencies[ai].n > 0 || ep->agencies[ai].over_pending > 0 ||
+	    ep->agencies[ai].long_pending > 0)) {
+		if ((to = agency_index(ep, into)) == (size_t)-1)
+			return -1;
+		log_info("agency %s was merged into %s: its %zu endpoints are"
+		    " %s's", from, into, ep->agencies[ai].n, into);
+		if (move_agency(ep, ai, to) == -1)
+			return -1;	/* nothing moved: tried again */
+	}
+	k->seq = seq;
+	return 0;
+}
+
 static int
 rekey_merged(struct endpoints *ep, struct store *st)
 {
-	char code[64], into[64];
+	struct rekey k = { ep, ep->moved_seq };
 	struct ep_agency *a;
-	size_t ai, to;
-	int rc, hops;
+	size_t ai;
+	int rc;
 
+	rc = store_endpoint_moves(st, ep->moved_seq, rekey_one, &k);
+	ep->moved_seq = k.seq;	/* the moves applied, even on a failure */
+	if (rc == -1)
+		return -1;
 	for (ai = 0; ai < ep->nagencies; ai++) {
 		a = &ep->agencies[ai];
 		if (a->n == 0 && a->over_pending == 0 && a->long_pending == 0)
@@ -1307,31 +1346,10 @@ rekey_merged(struct endpoints *ep, struct store *st)
 				return -1;
 			continue;
 		}
-		/* the successor, through later mergers (a bounded chain) */
-		snprintf(code, sizeof(code), "%s", a->code);
-		for (hops = 0, rc = 0; hops < 16; hops++) {
-			if ((rc = store_endpoint_moved_to(st, code, into,
-			    sizeof(into))) != 1)
-				break;
-			snprintf(code, sizeof(code), "%s", into);
-			if ((rc = store_agency_exists(st, code)) != 0)
-				break;
-		}
-		if (rc == -1)
+		log_info("agency %s no longer exists: its %zu endpoints"
+		    " leave the memory unwritten", a->code, a->n);
+		if (move_agency(ep, ai, (size_t)-1) == -1)
 			return -1;
-		if (rc == 1 && (to = agency_index(ep, code)) != (size_t)-1 &&
-		    to != ai) {
-			a = &ep->agencies[ai];	/* agency_index may move it */
-			log_info("agency %s was merged into %s: its %zu"
-			    " endpoints are %s's", a->code, code, a->n, code);
-			if (move_agency(ep, ai, to) == -1)
-				return -1;
-		} else {
-			log_info("agency %s no longer exists: its %zu endpoints"
-			    " leave the memory unwritten", a->code, a->n);
-			if (move_agency(ep, ai, (size_t)-1) == -1)
-				return -1;
-		}
 	}
 	return 0;
 }

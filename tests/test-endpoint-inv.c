@@ -243,6 +243,42 @@ test_merge_race(const char *path)
 	CHECK_INT(row(st, "x1", "shared"), 1);
 	CHECK_INT(got.day_events, 15);
 	CHECK_INT(got.first_seen, now - 100 * SEC);
+
+	/*
+	 * A code merged away and created again before the next write (a
+	 * rename by two mergers: ra -> rb, then a new ra): the entries the
+	 * correlator holds under ra are the old agency's, moved to rb; the
+	 * new ra starts empty.  Deciding by whether ra exists wrote them
+	 * back under the new ra (the host twice, rb's count short).
+	 */
+	CHECK(store_agency_add(ctl, "ra", "A", NULL, now) == 0);
+	CHECK(store_agency_add(ctl, "rb", "B", NULL, now) == 0);
+	ev_host("h1", now - 2 * SEC);
+	endpoints_event(ep, "ra", "gw9", &ev, now - 2 * SEC);
+	CHECK(group(ep, st) == 0);
+	ev_host("h1", now - SEC);
+	endpoints_event(ep, "ra", "gw9", &ev, now - SEC);
+	CHECK(store_agency_merge(ctl, "ra", "rb", &m) == 0);
+	CHECK(store_agency_add(ctl, "ra", "A again", NULL, now) == 0);
+	CHECK(group(ep, st) == 0);
+	CHECK_INT(rows_of(st, "ra"), 0);
+	CHECK_INT(row(st, "rb", "h1"), 1);
+	CHECK_INT(got.day_events, 2);
+	/* the new ra's own host stays ra's, and a later merger of it moves
+	 * only it */
+	ev_host("h2", now);
+	endpoints_event(ep, "ra", "gw9", &ev, now);
+	CHECK(endpoints_sync(ep, st) == 0);
+	CHECK_INT(rows_of(st, "ra"), 1);
+	CHECK_INT(rows_of(st, "rb"), 1);
+	CHECK(store_agency_merge(ctl, "ra", "rb", &m) == 0);
+	ev_host("h2", now);
+	endpoints_event(ep, "ra", "gw9", &ev, now);
+	CHECK(endpoints_sync(ep, st) == 0);
+	CHECK_INT(rows_of(st, "ra"), 0);
+	CHECK_INT(rows_of(st, "rb"), 2);
+	CHECK_INT(row(st, "rb", "h2"), 1);
+	CHECK_INT(got.day_events, 2);
 	store_close(ctl);
 out:
 	endpoints_free(ep);

@@ -444,7 +444,7 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 		" sig_version_at = max(sig_version_at, excluded.sig_version_at)",
 		"DELETE FROM endpoints WHERE agency = ?1",
 		/* for a correlator holding FROM's entries: moved, to INTO */
-		"INSERT OR REPLACE INTO endpoint_moved (agency, into_agency, at)"
+		"INSERT INTO endpoint_moved (agency, into_agency, at)"
 		" VALUES (?1, ?2, CAST(strftime('%s','now') AS INTEGER))",
 		"INSERT INTO endpoint_refused (agency, over_quota, too_long)"
 		" SELECT ?2, over_quota, too_long FROM endpoint_refused WHERE"
@@ -483,22 +483,48 @@ store_endpoint_merge(struct store *st, const char *from, const char *into,
 }
 
 int
-store_endpoint_moved_to(struct store *st, const char *from, char *into,
-    size_t intolen)
+store_endpoint_moves(struct store *st, int64_t after,
+    int (*fn)(void *, int64_t, const char *, const char *), void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if ((s = prep(st, "SELECT seq, agency, into_agency FROM endpoint_moved"
+	    " WHERE seq > ?1 ORDER BY seq")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		if (fn(arg, sqlite3_column_int64(s, 0), col_str(s, 1),
+		    col_str(s, 2)) == -1) {
+			sqlite3_finalize(s);
+			return -1;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "endpoint_moved");
+		return -1;
+	}
+	return n;
+}
+
+int
+store_endpoint_moves_last(struct store *st, int64_t *seq)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((s = prep(st, "SELECT into_agency FROM endpoint_moved WHERE"
-	    " agency = ?1")) == NULL)
+	*seq = 0;
+	if ((s = prep(st, "SELECT coalesce(max(seq), 0) FROM endpoint_moved"))
+	    == NULL)
 		return -1;
-	bind_str(s, 1, from);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		snprintf(into, intolen, "%s", col_str(s, 0));
+		*seq = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != SQLITE_ROW) {
 		store_sqlerr(st, "endpoint_moved");
 		return -1;
 	}
-	return rc == SQLITE_ROW;
+	return 0;
 }

@@ -713,8 +713,9 @@ static const char schema_v19_notify_more[] =
  * Endpoints (issue 18): the antivirus signature version each computer
  * last reported (Defender's "Signature Version" / "Security
  * intelligence Version" fields) with that report's time; and where a
- * merger moved an agency's endpoints, so a running correlator holding
- * the old code's entries moves them the same way before it writes.
+ * merger moved an agency's endpoints (a log in the mergers' order), so
+ * a running correlator holding the old code's entries moves them the
+ * same way before it writes, even when the code was created again.
  */
 static const char schema_v20_ep_version[] =
 	"ALTER TABLE endpoints ADD COLUMN sig_version TEXT NOT NULL"
@@ -722,10 +723,11 @@ static const char schema_v20_ep_version[] =
 	"ALTER TABLE endpoints ADD COLUMN sig_version_at INTEGER NOT NULL"
 	" DEFAULT 0;"
 	"CREATE TABLE IF NOT EXISTS endpoint_moved ("
-	" agency TEXT PRIMARY KEY,"
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" agency TEXT NOT NULL,"
 	" into_agency TEXT NOT NULL,"
 	" at INTEGER NOT NULL DEFAULT 0"
-	") WITHOUT ROWID;";
+	");";
 
 /*
  * The numbered migrations: migrations[v] upgrades a version v database to

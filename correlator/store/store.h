@@ -946,10 +946,13 @@ int	store_endpoint_totals(struct store *st, uint64_t *held,
  * the merger's transaction): store-endpoint.c says how two become one. */
 int	store_endpoint_merge(struct store *st, const char *from,
 	    const char *into, uint64_t *moved, int64_t *computers);
-/* The agency FROM's endpoints were last moved to by a merger (into,
- * intolen): 1, 0 never merged, -1 error. */
-int	store_endpoint_moved_to(struct store *st, const char *from, char *into,
-	    size_t intolen);
+/* The mergers' moves of endpoints after seq, in their order: fn(arg,
+ * seq, from, into) (-1 stops).  How many, or -1. */
+int	store_endpoint_moves(struct store *st, int64_t after,
+	    int (*fn)(void *, int64_t, const char *, const char *),
+	    void *arg);
+/* The last move's seq (0 none). */
+int	store_endpoint_moves_last(struct store *st, int64_t *seq);
 /* Signatures known and older than endpoints.signature_max_age. */
 int	store_endpoint_sig_old(const struct store_endpoint *e,
 	    const struct store_endpoint_conf *c, int64_t now_ns);

@@ -123,6 +123,60 @@ def proc_kib(pid, key):
     return 0
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) of process pid, its threads included."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+def threads_cpu_s(pid):
+    """{thread name and id: (seconds run, seconds runnable but waiting
+    for a CPU)} of process pid (schedstat)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tids:
+        try:
+            with open(f"/proc/{pid}/task/{t}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                run, wait = (int(x) / 1e9 for x in f.read().split()[:2])
+        except (OSError, ValueError):
+            continue
+        out[f"{name}/{t}"] = (run, wait)
+    return out
+
+
+def busy(before, after, dt):
+    """The busiest threads between two threads_cpu_s(), as text: the
+    share of the time each ran, and waited to run."""
+    d = sorted(((after[k][0] - before.get(k, (0, 0))[0],
+                 after[k][1] - before.get(k, (0, 0))[1], k) for k in after),
+               reverse=True)
+    return ", ".join(f"{k.split('/')[0]} {100 * r / dt:.0f}% (waiting for "
+                     f"a CPU {100 * w / dt:.0f}%)" for r, w, k in d[:3] if r > 0)
+
+
+def own_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -349,12 +403,17 @@ def main():
             os.mkdir(d)
             s = e2e.Setup(a.build, d, os.path.join(SRC, "rules"))
             try:
+                c0, k0 = cpu_s(s.corr.pid), children_cpu_s()
                 dt, got, _, _, _ = e2e.throughput(s, log, a.e2e_lines, False)
+                c1, k1 = cpu_s(s.corr.pid), children_cpu_s()
             finally:
                 s.stop()
+            us = 1e6 / a.e2e_lines
             print(f"  e2e {tag} (sshd log, shipped rules): "
                   f"{a.e2e_lines / dt:,.0f} events/s ({got} of "
-                  f"{a.e2e_lines} stored)", flush=True)
+                  f"{a.e2e_lines} stored); CPU per event: sensor "
+                  f"{(k1 - k0) * us:.1f} us, correlator {(c1 - c0) * us:.1f} us",
+                  flush=True)
             return a.e2e_lines / dt
 
         print(f"bench/beats-e2e: one sensor (beats.listen only), one "
@@ -369,7 +428,11 @@ def main():
         con = sqlite3.connect(f"file:{s.db}?mode=ro", uri=True, timeout=30)
         sent = 0
         try:
+            s0, c0, o0 = cpu_s(p.pid), cpu_s(s.corr.pid), own_cpu_s()
+            st0, ct0 = threads_cpu_s(p.pid), threads_cpu_s(s.corr.pid)
             n, dt, errs = phase_throughput(bport, a)
+            s1, c1, o1 = cpu_s(p.pid), cpu_s(s.corr.pid), own_cpu_s()
+            st1, ct1 = threads_cpu_s(p.pid), threads_cpu_s(s.corr.pid)
             sent += n
             rate = n / dt
             e2e_rate = (e2e_before + e2e_run("after")) / 2
@@ -382,6 +445,12 @@ def main():
                   f"{rate:,.0f} events/s = {100 * rate / e2e_rate:.0f}% of "
                   f"e2e's mean {e2e_rate:,.0f}; correlator stored {stored} of {sent}"
                   f"{'' if good else ' LOSS OR ERRORS ' + str(errs[:2])}")
+            us = 1e6 / n
+            print(f"    CPU per event: sensor {(s1 - s0) * us:.1f} us, "
+                  f"correlator {(c1 - c0) * us:.1f} us, this client "
+                  f"{(o1 - o0) * us:.1f} us", flush=True)
+            print(f"    busiest threads: sensor {busy(st0, st1, dt)}; "
+                  f"correlator {busy(ct0, ct1, dt)}", flush=True)
 
             lrate = a.rate or rate / 2
             n, p50, p99, errs = phase_latency(bport, a, lrate)

@@ -164,7 +164,7 @@ def busy(before, after, dt):
                  after[k][1] - before.get(k, (0, 0))[1], k) for k in after),
                reverse=True)
     return ", ".join(f"{k.split('/')[0]} {100 * r / dt:.0f}% (waiting for "
-                     f"a CPU {100 * w / dt:.0f}%)" for r, w, k in d[:3] if r > 0)
+                     f"a CPU {100 * w / dt:.0f}%)" for r, w, k in d[:5] if r > 0)
 
 
 def own_cpu_s():

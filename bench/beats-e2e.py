@@ -4,7 +4,7 @@
     bench/beats-e2e.py [--build build] [--events N] [--conns C]
                        [--window W] [--rate EV_S] [--seconds S]
                        [--agents A] [--agent-window AW]
-                       [--max-buffer-mb MB] [--e2e-lines L]
+                       [--max-buffer-mb MB] [--e2e-lines L] [--workers K]
 
 One real correlator (the shipped rules) and one real sensor whose only
 input is beats.listen, its uplink to the correlator over ZeroMQ/CURVE on
@@ -32,7 +32,11 @@ window's ACK is its commit.  Four phases, printed as they end:
 Loss is counted at the correlator: its sensors.events_received for this
 sensor must equal every event acked (zero loss), and the sensor's
 beats_events counter too.  --max-buffer-mb sets beats.max_buffer_mb (the
-clients' shared buffer budget); the default is the sensor's.
+clients' shared buffer budget); the default is the sensor's.  --workers
+sets beats.workers (the sensor's default otherwise; not for a sensor
+older than the option).  Each phase also prints the CPU each process spent
+per event and the busiest threads (the share of the time each ran, and
+waited for a CPU: on a shared machine, what the figures are worth).
 """
 import argparse
 import json
@@ -196,7 +200,8 @@ beats:
   listen: 127.0.0.1:{bport}
   max_connections: {a.agents + a.conns + 64}
   idle_s: 0
-""" + (f"  max_buffer_mb: {a.max_buffer_mb}\n" if a.max_buffer_mb else "") + """uplink:
+""" + (f"  max_buffer_mb: {a.max_buffer_mb}\n" if a.max_buffer_mb else "") + \
+            (f"  workers: {a.workers}\n" if a.workers is not None else "") + """uplink:
   batch_events: 1000
   batch_ms: 20
   queue_batches: 256
@@ -381,6 +386,7 @@ def main():
     ap.add_argument("--agent-window", type=int, default=512)
     ap.add_argument("--max-buffer-mb", type=int, default=0)
     ap.add_argument("--e2e-lines", type=int, default=300000)
+    ap.add_argument("--workers", type=int, default=None)
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

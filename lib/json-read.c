@@ -361,6 +361,53 @@ jr_twin(struct jr *j, int kw)
 	return 0;
 }
 
+/*
+ * The field of a path, as soc_field_lookup() finds it (and
+ * soc_field_intern() for the winlog.* names it does not know), remembered
+ * per thread: the same names come in every event of a kind.  A name is
+ * placed by its length and its first and last eight bytes and compared
+ * whole.  A winlog.* name that could not be interned is not remembered
+ * (each refusal is counted there).
+ */
+#define JR_CACHE	512	/* power of two */
+#define JR_CACHE_NAME	64
+
+static __thread struct {
+	uint8_t		len;
+	int		f;
+	char		name[JR_CACHE_NAME];
+} jr_names[JR_CACHE];
+
+static int
+jr_field(const char *p, size_t len)
+{
+	uint64_t a = 0, b = 0, h;
+	size_t k = len < 8 ? len : 8;
+	unsigned i = 0;
+	int f;
+
+	if (len - 1 < JR_CACHE_NAME) {
+		memcpy(&a, p, k);
+		memcpy(&b, p + len - k, k);
+		h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xff51afd7ed558ccdu) ^ len;
+		h ^= h >> 31;
+		i = (unsigned)(h ^ (h >> 17)) & (JR_CACHE - 1);
+		if (jr_names[i].len == len && memcmp(jr_names[i].name, p,
+		    len) == 0)
+			return jr_names[i].f;
+	}
+	if ((f = soc_field_lookup(p, len)) == SOC_F_NONE && len >= 7 &&
+	    memcmp(p, "winlog.", 7) == 0 &&
+	    (f = soc_field_intern(p, len)) == SOC_F_NONE)
+		return f;
+	if (len - 1 < JR_CACHE_NAME) {
+		jr_names[i].len = (uint8_t)len;
+		jr_names[i].f = f;
+		memcpy(jr_names[i].name, p, len);
+	}
+	return f;
+}
+
 /* A scalar (j->sv: a string decoded, or a number) for the current path. */
 static int
 jr_assign(struct jr *j, int is_string)
@@ -377,10 +424,8 @@ jr_assign(struct jr *j, int is_string)
 		j->ev->ts = v;
 		return 0;
 	}
-	if ((f = soc_field_lookup(j->path, j->plen)) == SOC_F_NONE &&
-	    (j->plen < 7 || memcmp(j->path, "winlog.", 7) != 0 ||
-	    (f = soc_field_intern(j->path, j->plen)) == SOC_F_NONE)) {
-		j->unknown++;	/* winlog.event_data.*: interned above */
+	if ((f = jr_field(j->path, j->plen)) == SOC_F_NONE) {
+		j->unknown++;	/* winlog.event_data.*: interned */
 		return 0;
 	}
 	switch (soc_field_type(f)) {

@@ -98,6 +98,8 @@ struct bconn {
 	bool			 queued;	/* on b->ready */
 	bool			 dead;		/* closed while busy: freed when
 						   its worker is done */
+	bool			 unpolled;	/* hung up while busy: out of the
+						   epoll set until then */
 	uint32_t		 interest;	/* epoll events registered */
 	int64_t			 active_ms;	/* last read */
 	int64_t			 ack_ms;	/* last ACK sent */
@@ -280,6 +282,8 @@ bs_interest(struct beats *b, struct bconn *c)
 	struct epoll_event ev = { 0 };
 	uint32_t want = 0;
 
+	if (c->unpolled)
+		return;		/* bs_collect puts it back */
 	if (c->handshaking)
 		want = gnutls_record_get_direction(c->tls) ? EPOLLOUT : EPOLLIN;
 	else {
@@ -477,6 +481,13 @@ bs_collect(struct beats *b)
 			    sizeof(*b->ready));
 			next->queued = false;
 			bs_start(b, w, next);
+		}
+		if (alive && c->unpolled) {
+			struct epoll_event ev = { .data.ptr = c };
+
+			epoll_ctl(b->ep, EPOLL_CTL_ADD, c->fd, &ev);
+			c->unpolled = false;
+			c->interest = 0;
 		}
 		if (alive)
 			bs_conn_run(b, c);	/* may close it */
@@ -760,6 +771,13 @@ beats_dispatch(struct beats *b)
 			continue;
 		}
 		c = evs[i].data.ptr;
+		if (c->busy && (evs[i].events & (EPOLLHUP | EPOLLERR))) {
+			/* reported whatever the interest: not polled until
+			 * its worker is done, or the loop would spin */
+			epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
+			c->unpolled = true;
+			continue;
+		}
 		if ((evs[i].events & EPOLLOUT) && !c->handshaking &&
 		    bs_flush(c) == -1) {
 			bs_conn_close(b, c);

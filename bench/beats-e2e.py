@@ -4,7 +4,8 @@
     bench/beats-e2e.py [--build build] [--events N] [--conns C]
                        [--window W] [--rate EV_S] [--seconds S]
                        [--agents A] [--agent-window AW]
-                       [--max-buffer-mb MB] [--e2e-lines L]
+                       [--max-buffer-mb MB] [--e2e-lines L] [--workers K]
+                       [--rounds R]
 
 One real correlator (the shipped rules) and one real sensor whose only
 input is beats.listen, its uplink to the correlator over ZeroMQ/CURVE on
@@ -18,7 +19,11 @@ window's ACK is its commit.  Four phases, printed as they end:
   throughput  C clients send compressed windows of W Winlogbeat-shaped
             events (ECS JSON, winlog.*), each waiting for its ACK before
             the next, until N are acked: events/s from the first send to
-            the last ACK (target: at least half of e2e's, and 100,000);
+            the last ACK (target: at least half of e2e's, and 100,000).
+            With --rounds R, R throughput phases each followed by an e2e
+            run, each compared with the e2e runs just before and after
+            it, and the median round is the figure: on a shared machine
+            the load moves between phases;
   latency   at a steady --rate (default: half the throughput), C clients
             send windows of 64 events on a clock: each window's delay from
             its first byte sent to its ACK (= commit at the correlator),
@@ -32,7 +37,11 @@ window's ACK is its commit.  Four phases, printed as they end:
 Loss is counted at the correlator: its sensors.events_received for this
 sensor must equal every event acked (zero loss), and the sensor's
 beats_events counter too.  --max-buffer-mb sets beats.max_buffer_mb (the
-clients' shared buffer budget); the default is the sensor's.
+clients' shared buffer budget); the default is the sensor's.  --workers
+sets beats.workers (the sensor's default otherwise; not for a sensor
+older than the option).  Each phase also prints the CPU each process spent
+per event and the busiest threads (the share of the time each ran, and
+waited for a CPU: on a shared machine, what the figures are worth).
 """
 import argparse
 import json
@@ -123,6 +132,60 @@ def proc_kib(pid, key):
     return 0
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) of process pid, its threads included."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+def threads_cpu_s(pid):
+    """{thread name and id: (seconds run, seconds runnable but waiting
+    for a CPU)} of process pid (schedstat)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tids:
+        try:
+            with open(f"/proc/{pid}/task/{t}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                run, wait = (int(x) / 1e9 for x in f.read().split()[:2])
+        except (OSError, ValueError):
+            continue
+        out[f"{name}/{t}"] = (run, wait)
+    return out
+
+
+def busy(before, after, dt):
+    """The busiest threads between two threads_cpu_s(), as text: the
+    share of the time each ran, and waited to run."""
+    d = sorted(((after[k][0] - before.get(k, (0, 0))[0],
+                 after[k][1] - before.get(k, (0, 0))[1], k) for k in after),
+               reverse=True)
+    return ", ".join(f"{k.split('/')[0]} {100 * r / dt:.0f}% (waiting for "
+                     f"a CPU {100 * w / dt:.0f}%)" for r, w, k in d[:5] if r > 0)
+
+
+def own_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -142,7 +205,8 @@ beats:
   listen: 127.0.0.1:{bport}
   max_connections: {a.agents + a.conns + 64}
   idle_s: 0
-""" + (f"  max_buffer_mb: {a.max_buffer_mb}\n" if a.max_buffer_mb else "") + """uplink:
+""" + (f"  max_buffer_mb: {a.max_buffer_mb}\n" if a.max_buffer_mb else "") + \
+            (f"  workers: {a.workers}\n" if a.workers is not None else "") + """uplink:
   batch_events: 1000
   batch_ms: 20
   queue_batches: 256
@@ -327,6 +391,8 @@ def main():
     ap.add_argument("--agent-window", type=int, default=512)
     ap.add_argument("--max-buffer-mb", type=int, default=0)
     ap.add_argument("--e2e-lines", type=int, default=300000)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -349,12 +415,17 @@ def main():
             os.mkdir(d)
             s = e2e.Setup(a.build, d, os.path.join(SRC, "rules"))
             try:
+                c0, k0 = cpu_s(s.corr.pid), children_cpu_s()
                 dt, got, _, _, _ = e2e.throughput(s, log, a.e2e_lines, False)
+                c1, k1 = cpu_s(s.corr.pid), children_cpu_s()
             finally:
                 s.stop()
+            us = 1e6 / a.e2e_lines
             print(f"  e2e {tag} (sshd log, shipped rules): "
                   f"{a.e2e_lines / dt:,.0f} events/s ({got} of "
-                  f"{a.e2e_lines} stored)", flush=True)
+                  f"{a.e2e_lines} stored); CPU per event: sensor "
+                  f"{(k1 - k0) * us:.1f} us, correlator {(c1 - c0) * us:.1f} us",
+                  flush=True)
             return a.e2e_lines / dt
 
         print(f"bench/beats-e2e: one sensor (beats.listen only), one "
@@ -369,19 +440,44 @@ def main():
         con = sqlite3.connect(f"file:{s.db}?mode=ro", uri=True, timeout=30)
         sent = 0
         try:
-            n, dt, errs = phase_throughput(bport, a)
-            sent += n
-            rate = n / dt
-            e2e_rate = (e2e_before + e2e_run("after")) / 2
-            stored = e2e.received(con, "gw1")
-            good = not errs and stored == sent
-            lossless = good
-            ok = ok and rate >= e2e_rate / 2 and rate >= 100000
-            print(f"  throughput: {n} events ({a.conns} clients, windows of "
-                  f"{a.window}, compressed) acked in {dt:.2f} s: "
-                  f"{rate:,.0f} events/s = {100 * rate / e2e_rate:.0f}% of "
-                  f"e2e's mean {e2e_rate:,.0f}; correlator stored {stored} of {sent}"
-                  f"{'' if good else ' LOSS OR ERRORS ' + str(errs[:2])}")
+            e2e_prev, lossless, rounds = e2e_before, True, []
+            for r in range(a.rounds):
+                s0, c0, o0 = cpu_s(p.pid), cpu_s(s.corr.pid), own_cpu_s()
+                st0, ct0 = threads_cpu_s(p.pid), threads_cpu_s(s.corr.pid)
+                n, dt, errs = phase_throughput(bport, a)
+                s1, c1, o1 = cpu_s(p.pid), cpu_s(s.corr.pid), own_cpu_s()
+                st1, ct1 = threads_cpu_s(p.pid), threads_cpu_s(s.corr.pid)
+                sent += n
+                rate = n / dt
+                e2e_next = e2e_run("after" if a.rounds == 1 else
+                                   f"after round {r + 1}")
+                e2e_rate = (e2e_prev + e2e_next) / 2
+                e2e_prev = e2e_next
+                rounds.append((rate / e2e_rate, rate, e2e_rate))
+                stored = e2e.received(con, "gw1")
+                good = not errs and stored == sent
+                lossless = lossless and good
+                print(f"  throughput: {n} events ({a.conns} clients, windows "
+                      f"of {a.window}, compressed) acked in {dt:.2f} s: "
+                      f"{rate:,.0f} events/s = {100 * rate / e2e_rate:.0f}% "
+                      f"of e2e's mean {e2e_rate:,.0f} (just before and "
+                      f"after); correlator stored {stored} of {sent}"
+                      f"{'' if good else ' LOSS OR ERRORS ' + str(errs[:2])}")
+                us = 1e6 / n
+                print(f"    CPU per event: sensor {(s1 - s0) * us:.1f} us, "
+                      f"correlator {(c1 - c0) * us:.1f} us, this client "
+                      f"{(o1 - o0) * us:.1f} us", flush=True)
+                print(f"    busiest threads: sensor {busy(st0, st1, dt)}; "
+                      f"correlator {busy(ct0, ct1, dt)}", flush=True)
+            rounds.sort()
+            share, rate, e2e_rate = rounds[len(rounds) // 2]
+            if a.rounds > 1:
+                print(f"  throughput, median of {a.rounds} rounds: "
+                      f"{rate:,.0f} events/s = {100 * share:.0f}% of e2e's "
+                      f"{e2e_rate:,.0f} (each round: "
+                      f"{', '.join(f'{100 * x[0]:.0f}%' for x in rounds)})",
+                      flush=True)
+            ok = ok and share >= 0.5 and rate >= 100000
 
             lrate = a.rate or rate / 2
             n, p50, p99, errs = phase_latency(bport, a, lrate)

@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "soc/fmt.h"
 #include "soc/json.h"
 #include "soc/time.h"
@@ -37,6 +41,9 @@ struct jr {
 	char			 path[JR_PATH];
 	size_t			 plen;
 	char			 str[8192 + 1];	/* decoded string scratch */
+	const char		*sv;		/* the value: str, or the input
+						   itself when it needs no
+						   decoding (no copy) */
 	size_t			 slen;
 	bool			 cut;		/* str lost bytes: too long */
 	unsigned		 skip;		/* inside a skipped member */
@@ -52,18 +59,42 @@ jr_fail(struct jr *j, const char *why)
 	return -1;
 }
 
-static void
+static const char *js_plain_run(const char *, const char *);
+
+static inline __attribute__((always_inline)) void
 jr_ws(struct jr *j)
 {
-	/* most JSON on the wire has none: no call for it */
+	/* most JSON on the wire has none, or one space (Python's ", " and
+	 * ": "): no call for those */
 	if (j->p < j->end && (unsigned char)*j->p > ' ')
 		return;
+	if (j->end - j->p >= 2 && j->p[0] == ' ' &&
+	    (unsigned char)j->p[1] > ' ') {
+		j->p++;
+		return;
+	}
 	j->p = soc_json_ws(j->p, j->end);
 }
 
+/*
+ * A string value into j->sv: a string with nothing to decode (no escape,
+ * all printable ASCII, as most are) is used where it lies in the input;
+ * any other is decoded into j->str.
+ */
 static int
 jr_string(struct jr *j)
 {
+	const char *q = js_plain_run(j->p + 1, j->end);
+
+	if (q < j->end && *q == '"' && (size_t)(q - j->p - 1) <
+	    sizeof(j->str)) {
+		j->sv = j->p + 1;
+		j->slen = (size_t)(q - j->p - 1);
+		j->cut = false;
+		j->p = q + 1;
+		return 0;
+	}
+	j->sv = j->str;
 	return soc_json_string(&j->p, j->end, j->str, sizeof(j->str), &j->slen,
 	    &j->cut, false, &j->why);
 }
@@ -155,6 +186,23 @@ js_plain_run(const char *q, const char *end)
 {
 	uint64_t m;
 
+#ifdef __SSE2__
+	/* sixteen bytes at a time: '"', '\\', and below 0x20 as signed
+	 * bytes, which takes the bytes >= 0x80 too */
+	const __m128i quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+	    space = _mm_set1_epi8(0x20);
+
+	while (end - q >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+		int k = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+		    _mm_cmplt_epi8(v, space)));
+
+		if (k != 0)
+			return q + __builtin_ctz((unsigned)k);
+		q += 16;
+	}
+#endif
 	while (end - q >= 8) {
 		if ((m = js_word_special(q)) != 0) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -263,7 +311,7 @@ jr_whole(const struct jr *j, int64_t *v)
 
 	if (j->slen == 0 || j->slen >= sizeof(tmp))
 		return -1;
-	memcpy(tmp, j->str, j->slen);
+	memcpy(tmp, j->sv, j->slen);
 	tmp[j->slen] = '\0';
 	errno = 0;
 	*v = strtoll(tmp, &endp, 10);
@@ -290,7 +338,7 @@ jr_int(struct jr *j, int f)
 static int
 jr_time(const struct jr *j, int64_t *ns)
 {
-	return soc_time_parse(j->str, j->slen, ns);
+	return soc_time_parse(j->sv, j->slen, ns);
 }
 
 /*
@@ -307,13 +355,60 @@ jr_twin(struct jr *j, int kw)
 
 	if (jr_whole(j, &v) == -1 ||
 	    (size_t)(soc_fmt_i64(back, v) - back) != j->slen ||
-	    memcmp(back, j->str, j->slen) != 0)
+	    memcmp(back, j->sv, j->slen) != 0)
 		return -1;		/* the text would not survive */
 	soc_event_set_int(j->ev, soc_field_twin(kw), v);
 	return 0;
 }
 
-/* A scalar (decoded in j->str, or a number/literal) for the current path. */
+/*
+ * The field of a path, as soc_field_lookup() finds it (and
+ * soc_field_intern() for the winlog.* names it does not know), remembered
+ * per thread: the same names come in every event of a kind.  A name is
+ * placed by its length and its first and last eight bytes and compared
+ * whole.  A winlog.* name that could not be interned is not remembered
+ * (each refusal is counted there).
+ */
+#define JR_CACHE	512	/* power of two */
+#define JR_CACHE_NAME	64
+
+static __thread struct {
+	uint8_t		len;
+	int		f;
+	char		name[JR_CACHE_NAME];
+} jr_names[JR_CACHE];
+
+static int
+jr_field(const char *p, size_t len)
+{
+	uint64_t a = 0, b = 0, h;
+	size_t k = len < 8 ? len : 8;
+	unsigned i = 0;
+	int f;
+
+	if (len - 1 < JR_CACHE_NAME) {
+		memcpy(&a, p, k);
+		memcpy(&b, p + len - k, k);
+		h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xff51afd7ed558ccdu) ^ len;
+		h ^= h >> 31;
+		i = (unsigned)(h ^ (h >> 17)) & (JR_CACHE - 1);
+		if (jr_names[i].len == len && memcmp(jr_names[i].name, p,
+		    len) == 0)
+			return jr_names[i].f;
+	}
+	if ((f = soc_field_lookup(p, len)) == SOC_F_NONE && len >= 7 &&
+	    memcmp(p, "winlog.", 7) == 0 &&
+	    (f = soc_field_intern(p, len)) == SOC_F_NONE)
+		return f;
+	if (len - 1 < JR_CACHE_NAME) {
+		jr_names[i].len = (uint8_t)len;
+		jr_names[i].f = f;
+		memcpy(jr_names[i].name, p, len);
+	}
+	return f;
+}
+
+/* A scalar (j->sv: a string decoded, or a number) for the current path. */
 static int
 jr_assign(struct jr *j, int is_string)
 {
@@ -329,17 +424,15 @@ jr_assign(struct jr *j, int is_string)
 		j->ev->ts = v;
 		return 0;
 	}
-	if ((f = soc_field_lookup(j->path, j->plen)) == SOC_F_NONE &&
-	    (j->plen < 7 || memcmp(j->path, "winlog.", 7) != 0 ||
-	    (f = soc_field_intern(j->path, j->plen)) == SOC_F_NONE)) {
-		j->unknown++;	/* winlog.event_data.*: interned above */
+	if ((f = jr_field(j->path, j->plen)) == SOC_F_NONE) {
+		j->unknown++;	/* winlog.event_data.*: interned */
 		return 0;
 	}
 	switch (soc_field_type(f)) {
 	case SOC_T_STR:
 		if (soc_field_derived(f) && jr_twin(j, f) == 0)
 			return 0;
-		soc_event_set_str(j->ev, f, j->str, j->slen);
+		soc_event_set_str(j->ev, f, j->sv, j->slen);
 		if (j->cut)
 			soc_event_set_truncated(j->ev);
 		return 0;
@@ -354,7 +447,7 @@ jr_assign(struct jr *j, int is_string)
 	case SOC_T_INT:
 		return jr_int(j, f);
 	case SOC_T_IP:
-		if (!is_string || soc_ip_parse(j->str, j->slen, &ip) == -1)
+		if (!is_string || soc_ip_parse(j->sv, j->slen, &ip) == -1)
 			return jr_fail(j, "IP address expected");
 		soc_event_set_ip(j->ev, f, &ip);
 		return 0;
@@ -366,6 +459,7 @@ static int
 jr_object(struct jr *j, int depth)
 {
 	size_t saved = j->plen, at, klen;
+	const char *q;
 	bool long_key;
 	int rc;
 
@@ -384,7 +478,16 @@ jr_object(struct jr *j, int depth)
 		at = saved + (saved ? 1 : 0);
 		if (saved)
 			j->path[saved] = '.';
-		if (soc_json_string(&j->p, j->end, j->path + at,
+		q = js_plain_run(j->p + 1, j->end);
+		if (q < j->end && *q == '"' && at + (size_t)(q - j->p - 1) <
+		    sizeof(j->path)) {
+			/* nothing to decode (most names): copied */
+			klen = (size_t)(q - j->p - 1);
+			memcpy(j->path + at, j->p + 1, klen);
+			j->path[at + klen] = '\0';
+			long_key = false;
+			j->p = q + 1;
+		} else if (soc_json_string(&j->p, j->end, j->path + at,
 		    sizeof(j->path) - at, &klen, &long_key, false, &j->why) == -1)
 			return -1;
 		long_key |= at + klen >= sizeof(j->path);
@@ -444,7 +547,7 @@ jr_array(struct jr *j, int depth)
 			if (jl + j->slen + 1 < sizeof(joined)) {
 				if (jl)
 					joined[jl++] = ',';
-				memcpy(joined + jl, j->str, j->slen);
+				memcpy(joined + jl, j->sv, j->slen);
 				jl += j->slen;
 			} else
 				cut = 1;
@@ -465,6 +568,7 @@ jr_array(struct jr *j, int depth)
 	}
 	if (strings > 0) {
 		memcpy(j->str, joined, jl);
+		j->sv = j->str;
 		j->slen = jl;
 		j->cut = cut;
 		return jr_assign(j, 1);
@@ -551,7 +655,7 @@ jr_value(struct jr *j, int depth)
 		}
 		j->slen = (size_t)(j->p - start) < sizeof(j->str) ?
 		    (size_t)(j->p - start) : sizeof(j->str) - 1;
-		memcpy(j->str, start, j->slen);
+		j->sv = start;
 		return jr_assign(j, 0);
 	}
 }

@@ -256,6 +256,17 @@ soc_wire_add_blob(struct soc_wbuf *b, const void *data, size_t len)
 }
 
 int
+soc_wire_add_record(struct soc_wbuf *b, const void *rec, size_t len)
+{
+	if (b->len < SOC_WIRE_HDR_LEN || wbuf_reserve(b, len) == -1)
+		return -1;
+	memcpy(b->data + b->len, rec, len);
+	b->len += len;
+	put32(b->data + 16, ++b->count);
+	return 0;
+}
+
+int
 soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
     struct soc_wire_hdr *hdr, const char **why)
 {

@@ -50,11 +50,13 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,7 +78,7 @@
  * The server.
  */
 
-enum { BK_LISTEN, BK_CLIENT };
+enum { BK_LISTEN, BK_CLIENT, BK_POOL };
 
 struct bconn {
 	int			 kind;		/* BK_CLIENT */
@@ -90,6 +92,14 @@ struct bconn {
 						   read (on b->starved) */
 	bool			 on_dirty, on_wait;
 	bool			 lost;		/* a batch of it was dropped */
+	bool			 busy;		/* a 'C' frame at buf[0] is with
+						   a worker (or waits for one):
+						   not read, buf left alone */
+	bool			 queued;	/* on b->ready */
+	bool			 dead;		/* closed while busy: freed when
+						   its worker is done */
+	bool			 unpolled;	/* hung up while busy: out of the
+						   epoll set until then */
 	uint32_t		 interest;	/* epoll events registered */
 	int64_t			 active_ms;	/* last read */
 	int64_t			 ack_ms;	/* last ACK sent */
@@ -99,6 +109,16 @@ struct bconn {
 	size_t			 outlen;
 	size_t			 tls_wpend;	/* out bytes GnuTLS holds */
 	char			 addr[BEATS_ADDRSTRLEN];
+};
+
+/* A worker thread and its job (state under b->mu). */
+enum { BW_IDLE, BW_QUEUED, BW_RUNNING, BW_DONE };
+struct bslot {
+	struct beats		*b;
+	pthread_t		 th;
+	int			 state;
+	struct bconn		*c;
+	struct beats_job	*job;
 };
 
 struct beats {
@@ -126,6 +146,18 @@ struct beats {
 	int64_t			 last_sweep;
 	int64_t			 accept_paused;	/* out of descriptors: since */
 	bool			 busy;		/* in beats_dispatch() */
+	/* the workers: busy clients wait on ready[] for a free slot */
+	struct {
+		int		 kind;		/* BK_POOL */
+		int		 fd;		/* eventfd: a job is done */
+	}			 pool;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	bool			 stop;
+	struct bslot		*slots;
+	unsigned		 nslots, nthreads;
+	struct bconn		**ready;
+	size_t			 nready;
 	uint64_t		 logged;
 	struct beats_stats	 st;
 };
@@ -202,9 +234,29 @@ bs_wake(struct beats *b)
 	}
 }
 
+/* The memory of a closed client. */
+static void
+bs_conn_free(struct beats *b, struct bconn *c)
+{
+	beats_session_free(c->sess);
+	bs_buf_set(b, c, 0);
+	free(c);
+	bs_wake(b);
+}
+
 static void
 bs_conn_close(struct beats *b, struct bconn *c)
 {
+	if (c->queued) {
+		for (size_t i = 0; i < b->nready; i++)
+			if (b->ready[i] == c) {
+				memmove(b->ready + i, b->ready + i + 1,
+				    (b->nready - i - 1) * sizeof(*b->ready));
+				b->nready--;
+				break;
+			}
+		c->queued = c->busy = false;
+	}
 	if (c->on_dirty)
 		bs_list_del(b->dirty, &b->ndirty, c);
 	if (c->on_wait)
@@ -217,11 +269,11 @@ bs_conn_close(struct beats *b, struct bconn *c)
 		gnutls_deinit(c->tls);
 	epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	beats_session_free(c->sess);
-	bs_buf_set(b, c, 0);
-	free(c);
 	b->st.open = b->nconns;
-	bs_wake(b);
+	if (c->busy)
+		c->dead = true;	/* a worker reads its buffer: bs_collect */
+	else
+		bs_conn_free(b, c);
 }
 
 static void
@@ -230,10 +282,12 @@ bs_interest(struct beats *b, struct bconn *c)
 	struct epoll_event ev = { 0 };
 	uint32_t want = 0;
 
+	if (c->unpolled)
+		return;		/* bs_collect puts it back */
 	if (c->handshaking)
 		want = gnutls_record_get_direction(c->tls) ? EPOLLOUT : EPOLLIN;
 	else {
-		if (!c->stalled && !c->starved)
+		if (!c->stalled && !c->starved && !c->busy)
 			want |= EPOLLIN;
 		if (c->outlen > 0)
 			want |= EPOLLOUT;
@@ -315,6 +369,131 @@ bs_read(struct bconn *c, void *p, size_t n)
 
 static void bs_refuse(struct beats *, struct bconn *, int);
 
+/* c's pending 'C' frame to a free worker, or c waits for one. */
+static void
+bs_start(struct beats *b, struct bslot *w, struct bconn *c)
+{
+	struct beats_job *j = w->job;
+
+	j->bc = &b->conf;
+	j->peer = c->addr;
+	j->data = c->sess->pend.data;
+	j->len = c->sess->pend.len;
+	pthread_mutex_lock(&b->mu);
+	w->c = c;
+	w->state = BW_QUEUED;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void
+bs_submit(struct beats *b, struct bconn *c)
+{
+	c->busy = true;
+	for (unsigned i = 0; i < b->nslots; i++)
+		if (b->slots[i].c == NULL) {	/* only this thread sets c */
+			bs_start(b, &b->slots[i], c);
+			return;
+		}
+	b->ready[b->nready++] = c;
+	c->queued = true;
+}
+
+static void *
+bs_worker(void *arg)
+{
+	struct bslot *w = arg;
+	struct beats *b = w->b;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (!b->stop && w->state != BW_QUEUED)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (w->state != BW_QUEUED)
+			break;
+		w->state = BW_RUNNING;
+		pthread_mutex_unlock(&b->mu);
+		beats_job_run(w->job);
+		pthread_mutex_lock(&b->mu);
+		w->state = BW_DONE;
+		pthread_mutex_unlock(&b->mu);
+		if (write(b->pool.fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+			log_warn("beats: eventfd");
+		pthread_mutex_lock(&b->mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static int	bs_conn_run(struct beats *, struct bconn *);
+
+/*
+ * The jobs done: each client takes its frame's events in its order (the
+ * session applies the job as if it had read the frame itself), the frame
+ * leaves its buffer, and it is read on; a freed worker takes the next
+ * client waiting.
+ */
+static void
+bs_collect(struct beats *b)
+{
+	struct bslot *w;
+	struct bconn *c;
+	int st, rc, reason;
+	bool alive;
+
+	for (unsigned i = 0; i < b->nslots; i++) {
+		w = &b->slots[i];
+		if ((c = w->c) == NULL)
+			continue;
+		pthread_mutex_lock(&b->mu);
+		st = w->state;
+		pthread_mutex_unlock(&b->mu);
+		if (st != BW_DONE)
+			continue;
+		alive = !c->dead;
+		if (c->dead)
+			bs_conn_free(b, c);
+		else {
+			rc = beats_session_apply(c->sess, w->job, &reason);
+			if (c->sess->dirty && !c->on_dirty) {
+				b->dirty[b->ndirty++] = c;
+				c->on_dirty = true;
+			}
+			c->busy = false;
+			if (rc == -1) {
+				bs_refuse(b, c, reason);
+				alive = false;
+			} else {
+				memmove(c->buf, c->buf + c->sess->pend.frame,
+				    c->have - c->sess->pend.frame);
+				c->have -= c->sess->pend.frame;
+			}
+		}
+		pthread_mutex_lock(&b->mu);
+		w->state = BW_IDLE;
+		w->c = NULL;
+		pthread_mutex_unlock(&b->mu);
+		if (b->nready > 0) {
+			struct bconn *next = b->ready[0];
+
+			memmove(b->ready, b->ready + 1, --b->nready *
+			    sizeof(*b->ready));
+			next->queued = false;
+			bs_start(b, w, next);
+		}
+		if (alive && c->unpolled) {
+			struct epoll_event ev = { .data.ptr = c };
+
+			epoll_ctl(b->ep, EPOLL_CTL_ADD, c->fd, &ev);
+			c->unpolled = false;
+			c->interest = 0;
+		}
+		if (alive)
+			bs_conn_run(b, c);	/* may close it */
+	}
+}
+
 /*
  * Frames in the buffer, then reads while the client has bytes and room;
  * returns -1 after closing it.
@@ -326,6 +505,8 @@ bs_conn_run(struct beats *b, struct bconn *c)
 	ssize_t n;
 	int rc, reason;
 
+	if (c->busy)
+		return 0;
 	if (c->handshaking) {
 		rc = gnutls_handshake(c->tls);
 		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
@@ -356,6 +537,12 @@ bs_conn_run(struct beats *b, struct bconn *c)
 			}
 			memmove(c->buf, c->buf + used, c->have - used);
 			c->have -= used;
+			if (rc == 2) {
+				/* a 'C' frame, now at buf[0]: to a worker */
+				c->sess->pend.data -= used;
+				bs_submit(b, c);
+				break;
+			}
 			c->stalled = rc == 1;
 			if (c->stalled)
 				break;
@@ -467,6 +654,7 @@ bs_accept(struct beats *b)
 		    &b->st)) == NULL)
 			goto fail;
 		c->sess->peer = c->addr;
+		c->sess->async = b->nthreads > 0;
 		if (b->tls) {
 			if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK) < 0)
 				goto fail;
@@ -545,7 +733,7 @@ bs_sweep(struct beats *b, int64_t now)
 		size_t n = b->nconns;
 
 		/* a starved client is silent because it is not read */
-		if (b->conf.idle_s > 0 && !c->starved &&
+		if (b->conf.idle_s > 0 && !c->starved && !c->busy &&
 		    (last == NULL || last->got < last->count) &&
 		    now - c->active_ms >= b->conf.idle_s * 1000) {
 			b->st.idle_closed++;
@@ -569,12 +757,27 @@ beats_dispatch(struct beats *b)
 	for (int i = 0; i < n; i++) {
 		int *kind = evs[i].data.ptr;
 		struct bconn *c;
+		uint64_t cnt;
 
 		if (*kind == BK_LISTEN) {
 			bs_accept(b);
 			continue;
 		}
+		if (*kind == BK_POOL) {
+			if (read(b->pool.fd, &cnt, sizeof(cnt)) == -1 &&
+			    errno != EAGAIN)
+				log_warn("beats: eventfd");
+			bs_collect(b);
+			continue;
+		}
 		c = evs[i].data.ptr;
+		if (c->busy && (evs[i].events & (EPOLLHUP | EPOLLERR))) {
+			/* reported whatever the interest: not polled until
+			 * its worker is done, or the loop would spin */
+			epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
+			c->unpolled = true;
+			continue;
+		}
 		if ((evs[i].events & EPOLLOUT) && !c->handshaking &&
 		    bs_flush(c) == -1) {
 			bs_conn_close(b, c);
@@ -808,6 +1011,48 @@ fail:
 	return -1;
 }
 
+/* The workers (none without bc->rec: events then need the main thread). */
+static int
+bs_pool(struct beats *b, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	unsigned n = b->conf.rec != NULL ? b->conf.workers : 0;
+
+	if (n == 0)
+		return 0;
+	if ((b->ready = calloc(b->conf.max_conns, sizeof(*b->ready))) == NULL ||
+	    (b->slots = calloc(n, sizeof(*b->slots))) == NULL)
+		goto nomem;
+	if ((b->pool.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "beats: eventfd: %s", strerror(errno));
+		return -1;
+	}
+	ev.data.ptr = &b->pool;
+	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->pool.fd, &ev) == -1) {
+		snprintf(err, errlen, "beats: epoll: %s", strerror(errno));
+		return -1;
+	}
+	for (b->nslots = 0; b->nslots < n; b->nslots++) {
+		struct bslot *w = &b->slots[b->nslots];
+
+		w->b = b;
+		if ((w->job = calloc(1, sizeof(*w->job))) == NULL)
+			goto nomem;
+		soc_wbuf_init(&w->job->w);
+	}
+	for (; b->nthreads < n; b->nthreads++)
+		if ((errno = pthread_create(&b->slots[b->nthreads].th, NULL,
+		    bs_worker, &b->slots[b->nthreads])) != 0) {
+			snprintf(err, errlen, "beats: thread: %s",
+			    strerror(errno));
+			return -1;
+		}
+	return 0;
+nomem:
+	snprintf(err, errlen, "beats: out of memory");
+	return -1;
+}
+
 struct beats *
 beats_open(const struct beats_conf *bc, soc_emit_fn emit, void *arg,
     char *err, size_t errlen)
@@ -831,8 +1076,11 @@ beats_open(const struct beats_conf *bc, soc_emit_fn emit, void *arg,
 	b->conf = *bc;
 	b->emit = emit;
 	b->arg = arg;
-	b->ep = b->lst.fd = -1;
+	b->ep = b->lst.fd = b->pool.fd = -1;
 	b->lst.kind = BK_LISTEN;
+	b->pool.kind = BK_POOL;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
 	if (bs_tls(b, err, errlen) == -1)
 		goto fail;
 	if ((b->conns = calloc(bc->max_conns, sizeof(*b->conns))) == NULL ||
@@ -855,8 +1103,11 @@ beats_open(const struct beats_conf *bc, soc_emit_fn emit, void *arg,
 		snprintf(err, errlen, "beats: epoll: %s", strerror(errno));
 		goto fail;
 	}
-	log_info("beats: listening on %s%s", bc->listen, b->tls ? (b->verify ?
-	    " (TLS, client certificates required)" : " (TLS)") : "");
+	if (bs_pool(b, err, errlen) == -1)
+		goto fail;
+	log_info("beats: listening on %s%s, %u worker%s", bc->listen, b->tls ?
+	    (b->verify ? " (TLS, client certificates required)" : " (TLS)") :
+	    "", b->nthreads, b->nthreads == 1 ? "" : "s");
 	return b;
 fail:
 	beats_close(b);
@@ -868,6 +1119,22 @@ beats_close(struct beats *b)
 {
 	if (b == NULL)
 		return;
+	/* the workers finish what they hold, then stop */
+	pthread_mutex_lock(&b->mu);
+	b->stop = true;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	for (unsigned i = 0; i < b->nthreads; i++)
+		pthread_join(b->slots[i].th, NULL);
+	for (unsigned i = 0; i < b->nslots; i++) {
+		struct bconn *c = b->slots[i].c;
+
+		if (c != NULL && c->dead)
+			bs_conn_free(b, c);
+		else if (c != NULL)
+			c->busy = false;
+		beats_job_free(b->slots[i].job);
+	}
 	while (b->nconns > 0)
 		bs_conn_close(b, b->conns[0]);
 	if (b->lst.fd != -1)
@@ -882,6 +1149,12 @@ beats_close(struct beats *b)
 	free(b->dirty);
 	free(b->wait);
 	free(b->starved);
+	free(b->slots);
+	free(b->ready);
+	if (b->pool.fd != -1)
+		close(b->pool.fd);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
 	free(b);
 	beats_proto_free();
 }

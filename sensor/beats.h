@@ -28,6 +28,16 @@ struct beats_conf {
 	int64_t		 idle_s;	/* close a silent client; 0 = never */
 	size_t		 max_buffer;	/* bytes of every client's input
 					   buffer together (beats.c) */
+	/*
+	 * Worker threads that inflate and read compressed frames, each
+	 * client's in its order (beats.c); 0: the main thread does.  With
+	 * workers, events come out encoded for the wire, one record at a
+	 * time (rec: its bytes, soc/wire.h), with soc.observer.name set to
+	 * observer when they lack one.
+	 */
+	unsigned	 workers;
+	void		(*rec)(void *arg, const uint8_t *rec, size_t len);
+	const char	*observer;
 };
 
 /* Why something was refused: each is counted (beats_refused_NAME). */

@@ -223,6 +223,10 @@ static const struct conf_opt sensor_opts[] = {
 	  .dst = &S.conf.beats_max_buffer_mb, .min = 1, .max = 1048576,
 	  .def = "256", .help = "input buffers of all Beats clients together "
 	  "(MiB); a client past it is not read until room frees" },
+	{ .name = "beats.workers", .type = CONF_INT,
+	  .dst = &S.conf.beats_workers, .min = 0, .max = 64, .def = "2",
+	  .help = "threads that inflate and read compressed Beats frames, "
+	  "each client's in order (0: the main thread)" },
 	{ .name = NULL },
 };
 
@@ -493,6 +497,34 @@ sensor_emit_beats(void *arg, struct soc_event *ev)
 	if (s->conf.name != NULL && !soc_event_has(ev, SOC_F_OBSERVER_NAME))
 		soc_event_set_cstr(ev, SOC_F_OBSERVER_NAME, s->conf.name);
 	if (soc_wire_add_event(&s->bbatch, ev) == -1)
+		s->c.encode_failed++;
+	if (s->bbatch.count >= (uint32_t)s->conf.batch_events ||
+	    s->bbatch.len >= SOC_WIRE_MAX_BATCH / 2)
+		sensor_flush_beats(s);
+}
+
+/*
+ * An event a Beats worker read and encoded (beats.c), in its client's
+ * order: appended to the batch as it is; JSON output decodes it back.
+ */
+static void
+sensor_emit_beats_rec(void *arg, const uint8_t *rec, size_t len)
+{
+	static struct soc_event ev;
+	struct sensor *s = arg;
+	struct soc_wire_reader r = { .p = rec, .left = len, .remaining = 1,
+	    .kind = SOC_WIRE_EVENTS };
+	const char *why;
+
+	if (s->out == OUT_JSON) {
+		if (soc_wire_next_event(&r, &ev, &why) == 1)
+			sensor_emit(s, &ev);
+		else
+			s->c.encode_failed++;
+		return;
+	}
+	s->c.events++;
+	if (soc_wire_add_record(&s->bbatch, rec, len) == -1)
 		s->c.encode_failed++;
 	if (s->bbatch.count >= (uint32_t)s->conf.batch_events ||
 	    s->bbatch.len >= SOC_WIRE_MAX_BATCH / 2)
@@ -957,6 +989,9 @@ open_intake(struct sensor *s)
 		.max_conns = (size_t)s->conf.beats_max_conns,
 		.idle_s = s->conf.beats_idle_s,
 		.max_buffer = (size_t)s->conf.beats_max_buffer_mb << 20,
+		.workers = (unsigned)s->conf.beats_workers,
+		.rec = sensor_emit_beats_rec,
+		.observer = s->conf.name,
 	};
 	struct pkt_config pc = { 0 };
 	char err[1024];

@@ -74,6 +74,7 @@ struct sensor_conf {
 	long long	 beats_max_conns;
 	long long	 beats_idle_s;
 	long long	 beats_max_buffer_mb;
+	long long	 beats_workers;
 };
 
 struct sensor_counters {

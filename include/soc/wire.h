@@ -82,6 +82,9 @@ int	soc_wire_add_counter(struct soc_wbuf *b, const char *name, uint64_t v);
 /* Append one opaque record (kind ALERTS).  -1 on allocation failure or
  * when the blob could never fit in a batch (len > SOC_WIRE_MAX_BATCH). */
 int	soc_wire_add_blob(struct soc_wbuf *b, const void *data, size_t len);
+/* Append one event record already encoded by soc_wire_add_event() (its
+ * len u32 and the rest: len + 4 bytes).  -1 on allocation failure. */
+int	soc_wire_add_record(struct soc_wbuf *b, const void *rec, size_t len);
 /* Patch seq / prev into an already built batch (the uplink numbers
  * batches and chains them when it sends them). */
 void	soc_wire_set_seq(uint8_t *batch, size_t len, uint64_t seq);

@@ -505,8 +505,10 @@ bs_conn_run(struct beats *b, struct bconn *c)
 	ssize_t n;
 	int rc, reason;
 
-	if (c->busy)
+	if (c->busy) {
+		bs_interest(b, c);	/* EPOLLOUT off once flushed */
 		return 0;
+	}
 	if (c->handshaking) {
 		rc = gnutls_handshake(c->tls);
 		if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
@@ -750,6 +752,7 @@ beats_dispatch(struct beats *b)
 {
 	struct epoll_event evs[BEATS_EPOLL_MAX];
 	uint64_t before = b->st.events;
+	bool collect = false;
 	int n;
 
 	n = epoll_wait(b->ep, evs, BEATS_EPOLL_MAX, 0);
@@ -767,7 +770,9 @@ beats_dispatch(struct beats *b)
 			if (read(b->pool.fd, &cnt, sizeof(cnt)) == -1 &&
 			    errno != EAGAIN)
 				log_warn("beats: eventfd");
-			bs_collect(b);
+			/* after the loop: a collected client may be closed
+			 * and freed while a later entry of evs names it */
+			collect = true;
 			continue;
 		}
 		c = evs[i].data.ptr;
@@ -794,6 +799,8 @@ beats_dispatch(struct beats *b)
 					evs[k].data.ptr = &b->lst.kind,
 					evs[k].events = 0;
 	}
+	if (collect)
+		bs_collect(b);
 	bs_sweep(b, soc_mono_ms());
 	b->busy = false;
 	return (size_t)(b->st.events - before);

@@ -16,14 +16,22 @@ sensor binary with -o json:
 - a client that sends a large compressed window and closes at once,
   while a worker holds its frame: the sensor goes on serving the others
   (and under ASan, no use after free).
+- clients that send a compressed window and reset the connection
+  (SO_LINGER 0) while a worker may hold it, from 6 threads at once: the
+  hang-up is reported in the same epoll batch as the worker's "done", and
+  the collected client must not be used after it is freed (under ASan:
+  no report; the sensor serves a client after it).
 """
 import json
 import os
+import random
 import shutil
+import socket
 import struct
 import sys
 import tempfile
 import threading
+import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -185,6 +193,47 @@ beats:
     check(s.counter("beats_refused_zlib") == 1, "refused zlib counted")
 
 
+def test_resets(tmp, port):
+    cfg = write_cfg(tmp, "resets.yml", f"""name: gw1
+beats:
+  listen: 127.0.0.1:{port}
+  workers: 2
+""")
+    s = Sensor(tmp, cfg)
+    pad = "x" * 900
+    frames = b"".join(frame_j(i + 1, {"message": f"rr-{i}",
+                                      "process": {"command_line": pad}})
+                      for i in range(200))
+    data = frame_w(200) + frame_c(frames)
+
+    def storm(t):
+        rnd = random.Random(t)
+        for _ in range(60):
+            try:
+                c = socket.create_connection(("127.0.0.1", port))
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+                c.sendall(data)
+                time.sleep(rnd.random() * 0.02)
+                c.close()       # a reset, not a FIN
+            except OSError:
+                pass
+    try:
+        check(wait_port(port, s.proc), "sensor listens on beats.listen")
+        ths = [threading.Thread(target=storm, args=(t,)) for t in range(6)]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        check(s.proc.poll() is None, "the sensor lives through 360 resets")
+        c = Client(port)
+        c.send(frame_w(1) + frame_c(frame_j(1, {"message": "ra-0"})))
+        check(c.acks(1) == [1], "the sensor serves a client after the resets")
+        c.close()
+    finally:
+        s.stop()        # under ASan: no use after free reported
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="soc-beats-workers-")
     try:
@@ -193,6 +242,7 @@ def main():
         check(with_workers == without, "the same events with workers as "
               "without (timestamps aside, none differ)")
         test_refusals(tmp, free_port())
+        test_resets(tmp, free_port())
     finally:
         if counts["failed"]:
             for name in sorted(os.listdir(tmp)):

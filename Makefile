@@ -19,10 +19,11 @@ DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG
 # lumberjack-client from npm; Debian's npm only when no npm is on the PATH,
 # since NodeSource's nodejs brings its own), zstd (zstdcat reads the
 # archive's segments as any user would), python3-aiosmtpd (a real SMTP
-# server for the notification test).  Installed by `make test`, so a
+# server for the notification tests), openssl (the Beats TLS and SMTP
+# STARTTLS tests make their certificates).  Installed by `make test`, so a
 # fresh machine runs every test instead of skipping some.
 TEST_DEPS  := tshark systemd sqlite3 python3-zmq chromium rsyslog python3-evtx nodejs \
-              python3-aiosmtpd zstd \
+              python3-aiosmtpd zstd openssl \
               $(if $(shell command -v npm 2>/dev/null),,npm)
 EXTRA_DEPS := clang libclang-rt-14-dev tcpdump tshark valgrind systemd time sec
 

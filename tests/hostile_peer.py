@@ -17,18 +17,10 @@ import tempfile
 import sys
 
 from soctest import (CORR, SOCCTL, SRC, TIME_SCALE, run, sanitizer_clean, stop,
-                     wait_port, wait_until)
+                     wait_port, wait_until,
+                     import_zmq, key_of)
 
-try:
-    import zmq
-except ImportError:
-    # python3-zmq from apt, seen from another python3 of the same version
-    sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        import zmq
-    except ImportError:
-        print("python3-zmq is missing (apt-get install python3-zmq): skipped")
-        sys.exit(77)
+zmq = import_zmq()
 
 EVENTS, HEARTBEAT = 1, 2
 ACK, NACK = 0, 1
@@ -85,11 +77,6 @@ def reply(data):
         return None
     _, kind, _, seq = struct.unpack("<BBHQ", data[4:])
     return kind, seq
-
-
-def key_of(path):
-    with open(path) as f:
-        return [l.strip() for l in f if l.strip() and not l.startswith("#")][0]
 
 
 class Peer:

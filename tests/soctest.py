@@ -168,3 +168,40 @@ def append_syslog(path, first, last):
     with open(path, "a") as f:
         for i in range(first, last):
             f.write(f"Nov 27 10:00:{i % 60:02d} gw1 app[1]: line {i:05d}\n")
+
+
+def import_zmq():
+    """python3-zmq (Debian's, also seen from another python3 of the same
+    version), or exit 77 (skipped) naming the package."""
+    try:
+        import zmq
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            import zmq
+        except ImportError:
+            print("python3-zmq is missing (apt-get install python3-zmq): skipped")
+            sys.exit(77)
+    return zmq
+
+
+def key_of(path):
+    """The key in a soc key file (its first line that is not a comment)."""
+    with open(path) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")][0]
+
+
+def need_aiosmtpd():
+    """Debian's python3-aiosmtpd lives in the system Python's path, which a
+    pyenv python3 on the PATH does not see: run the test again under
+    /usr/bin/python3 (once), else exit 77 (skipped) naming the package."""
+    try:
+        import aiosmtpd  # noqa: F401
+    except ImportError:
+        if os.path.exists("/usr/bin/python3") and \
+                os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
+                and not os.environ.get("SOC_NOTIFY_REEXEC"):
+            os.environ["SOC_NOTIFY_REEXEC"] = "1"
+            os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
+        print("SKIP: aiosmtpd not importable (apt-get install python3-aiosmtpd)")
+        sys.exit(77)

@@ -28,25 +28,13 @@ import tempfile
 import time
 
 from soctest import (CORR, SENSOR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port, wait_until)
+                     sanitizer_clean, stop, wait_port, wait_until,
+                     import_zmq, key_of)
 
-try:
-    import zmq
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        import zmq
-    except ImportError:
-        print("python3-zmq is missing (apt-get install python3-zmq): skipped")
-        sys.exit(77)
+zmq = import_zmq()
 
 BULK = 3000		# indicators besides the few the test follows
 T_IP = 0		# enum intel_type
-
-
-def key_of(path):
-    with open(path) as f:
-        return [l.strip() for l in f if l.strip() and not l.startswith("#")][0]
 
 
 # ---- correlator/intel/intel-wire.h ----

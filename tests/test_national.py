@@ -31,18 +31,10 @@ import tempfile
 import time
 
 from soctest import (CORR, SOCCTL, SRC, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port, wait_until, TIME_SCALE)
+                     sanitizer_clean, stop, wait_port, wait_until, TIME_SCALE,
+                     import_zmq, key_of)
 
-try:
-    import zmq
-except ImportError:
-    # python3-zmq from apt, seen from another python3 of the same version
-    sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        import zmq
-    except ImportError:
-        print("python3-zmq is missing (apt-get install python3-zmq): skipped")
-        sys.exit(77)
+zmq = import_zmq()
 
 EVENTS, HEARTBEAT, ALERTS = 1, 2, 3
 ACK, NACK = 0, 1
@@ -106,11 +98,6 @@ def alert(inc, rev, count, severity, status, origin="lamdong-soc",
         "soc.incident.count": count,
         "soc.incident.group_key": "source.ip=203.0.113.7",
     }, ensure_ascii=False)
-
-
-def key_of(path):
-    with open(path) as f:
-        return [l.strip() for l in f if l.strip() and not l.startswith("#")][0]
 
 
 class Province:

@@ -36,22 +36,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-try:
-    from aiosmtpd.controller import Controller
-except ImportError:
-    # Debian's python3-aiosmtpd lives in the system Python's path; a
-    # pyenv python3 on the PATH does not see it: run under the system one
-    if os.path.exists("/usr/bin/python3") and \
-            os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
-            and not os.environ.get("SOC_NOTIFY_REEXEC"):
-        os.environ["SOC_NOTIFY_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
-    print("SKIP: aiosmtpd not importable (apt-get install python3-aiosmtpd)")
-    sys.exit(77)
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from soctest import (CORR, SENSOR, SOCCTL, SRC, check, done, free_port,  # noqa: E402
-                     run, sanitizer_clean, stop, wait_port, wait_until)
+                     run, sanitizer_clean, stop, wait_port, wait_until,
+                     need_aiosmtpd)
+
+need_aiosmtpd()
+from aiosmtpd.controller import Controller  # noqa: E402
 
 
 class Mailbox:

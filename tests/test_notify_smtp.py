@@ -31,21 +31,14 @@ import sys
 import tempfile
 import threading
 
-try:
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult, LoginPassword
-except ImportError:
-    if os.path.exists("/usr/bin/python3") and \
-            os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
-            and not os.environ.get("SOC_NOTIFY_REEXEC"):
-        os.environ["SOC_NOTIFY_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
-    print("SKIP: aiosmtpd not importable (apt-get install python3-aiosmtpd)")
-    sys.exit(77)
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from soctest import (CORR, SOCCTL, SRC, check, done, free_port,  # noqa: E402
-                     run, sanitizer_clean, stop, wait_port, wait_until)
+                     run, sanitizer_clean, stop, wait_port, wait_until,
+                     need_aiosmtpd)
+
+need_aiosmtpd()
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 PASSWORD = "Pa55-s3cret-8c1f"
 WRONG = "wrong-0a9d77"

@@ -29,22 +29,10 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from soctest import (CORR, SOCCTL, check, done, free_port, run,
-                     sanitizer_clean, stop, wait_port, wait_until)
+                     sanitizer_clean, stop, wait_port, wait_until,
+                     import_zmq, key_of)
 
-try:
-    import zmq
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        import zmq
-    except ImportError:
-        print("python3-zmq is missing (apt-get install python3-zmq): skipped")
-        sys.exit(77)
-
-
-def key_of(path):
-    with open(path) as f:
-        return [l.strip() for l in f if l.strip() and not l.startswith("#")][0]
+zmq = import_zmq()
 
 
 # ---- correlator/coverage-wire.h (as tests/test_coverage_up.py) ----

@@ -10,8 +10,8 @@ ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 HS_PKG     := $(if $(filter amd64,$(ARCH)),libhyperscan-dev,libvectorscan-dev)
 DEPS       := gcc make pkg-config meson ninja-build python3 libpcap-dev $(HS_PKG) \
               libyaml-dev libzmq3-dev libsqlite3-dev libmaxminddb-dev nettle-dev \
-              libevtx-dev libbfio-dev libgnutls28-dev zlib1g-dev libauparse-dev \
-              libarchive-dev libcurl4-gnutls-dev libzstd-dev
+              libevtx-dev libbfio-dev libgnutls28-dev libauparse-dev \
+              libarchive-dev libcurl4-gnutls-dev libzstd-dev libdeflate-dev
 # What the tests themselves run: tshark (the agreement test), systemd-analyze
 # (the units test), sqlite3 (schema checks), python3-zmq (the hostile
 # province and sensor tests), chromium (the leadership report rendered

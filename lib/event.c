@@ -107,6 +107,8 @@ dyn_prefixed(const char *name, size_t len)
 	    (len > ud && memcmp(name, SOC_F_DYN_USER_DATA, ud) == 0);
 }
 
+static int	soc_field_intern_slow(const char *, size_t);
+
 /* The id of an interned name, or SOC_F_NONE; no lock. */
 static int
 dyn_find(const char *name, size_t len, uint32_t h)
@@ -124,8 +126,54 @@ dyn_find(const char *name, size_t len, uint32_t h)
 	}
 }
 
+/*
+ * Interned names remembered per thread (the wire decoder of each
+ * thread interns the same few names in every event of a kind): placed
+ * by length and first and last eight bytes, compared whole, so a hit
+ * costs one compare instead of the checks, a hash and a probe.  Only
+ * names interned are remembered; an id never changes once given.
+ */
+#define INTERN_SEEN	256	/* power of two */
+
+static __thread struct {
+	uint8_t		len;
+	uint16_t	f;		/* id - SOC_F_COUNT + 1; 0: empty */
+} intern_seen[INTERN_SEEN];
+
+static unsigned
+intern_slot(const char *name, size_t len)
+{
+	uint64_t a = 0, b = 0, h;
+	size_t k = len < 8 ? len : 8;
+
+	memcpy(&a, name, k);
+	memcpy(&b, name + len - k, k);
+	h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xff51afd7ed558ccdu) ^ len;
+	h ^= h >> 29;
+	return (unsigned)(h ^ (h >> 17)) & (INTERN_SEEN - 1);
+}
+
 int
 soc_field_intern(const char *name, size_t len)
+{
+	unsigned i = 0;
+	int f;
+
+	if (len > 0 && len <= SOC_F_DYN_NAME_MAX) {
+		i = intern_slot(name, len);
+		if (intern_seen[i].len == len && intern_seen[i].f != 0 &&
+		    memcmp(dyn_name[intern_seen[i].f - 1], name, len) == 0)
+			return SOC_F_COUNT + intern_seen[i].f - 1;
+	}
+	if ((f = soc_field_intern_slow(name, len)) != SOC_F_NONE) {
+		intern_seen[i].len = (uint8_t)len;
+		intern_seen[i].f = (uint16_t)(f - SOC_F_COUNT + 1);
+	}
+	return f;
+}
+
+static int
+soc_field_intern_slow(const char *name, size_t len)
 {
 	uint32_t h;
 	int f, n;
@@ -163,6 +211,12 @@ out:
 	return f;
 }
 
+int
+soc_field_dyn_count(void)
+{
+	return atomic_load_explicit(&dyn_n, memory_order_acquire);
+}
+
 uint64_t
 soc_field_dyn_refused(void)
 {
@@ -183,6 +237,17 @@ soc_field_name(int f)
 	if (f >= SOC_F_COUNT && f - SOC_F_COUNT <
 	    atomic_load_explicit(&dyn_n, memory_order_acquire))
 		return dyn_name[f - SOC_F_COUNT];
+	return NULL;
+}
+
+const char *
+soc_field_dyn_name(int f, size_t *len)
+{
+	if (f >= SOC_F_COUNT && f - SOC_F_COUNT <
+	    atomic_load_explicit(&dyn_n, memory_order_acquire)) {
+		*len = dyn_len[f - SOC_F_COUNT];
+		return dyn_name[f - SOC_F_COUNT];
+	}
 	return NULL;
 }
 

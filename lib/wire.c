@@ -165,8 +165,10 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 		nfields++;
 	}
 	for (uint32_t i = 0; i < ev->ndyn; i++) {
-		need += 4 + 1 + strlen(soc_field_name(ev->dyn[i].id)) +
-		    ev->dyn[i].len;
+		size_t nl;
+
+		(void)soc_field_dyn_name(ev->dyn[i].id, &nl);
+		need += 4 + 1 + nl + ev->dyn[i].len;
 		nfields++;
 	}
 	if (wbuf_reserve(b, need) == -1)
@@ -206,8 +208,8 @@ soc_wire_add_event(struct soc_wbuf *b, const struct soc_event *ev)
 	}
 	/* dynamic fields by name: ids are this process's own */
 	for (uint32_t i = 0; i < ev->ndyn; i++) {
-		const char *name = soc_field_name(ev->dyn[i].id);
-		size_t nl = strlen(name), n = ev->dyn[i].len;
+		size_t nl, n = ev->dyn[i].len;
+		const char *name = soc_field_dyn_name(ev->dyn[i].id, &nl);
 
 		put16(p, SOC_WIRE_NAMED);
 		put16(p + 2, (uint16_t)(1 + nl + n));

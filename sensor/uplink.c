@@ -51,6 +51,8 @@ struct qent {
 	uint32_t	 nevents;
 	uint8_t		*data;		/* memory mode: the batch */
 	size_t		 len;
+	zmq_msg_t	*zm;		/* memory mode: the message data lies
+					   in, taken from the pipe (no copy) */
 	char		*cp;		/* memory mode: checkpoint to save on ack */
 	size_t		 cp_len;
 	struct spool_rec rec;		/* spool mode */
@@ -153,6 +155,19 @@ q_push(struct uplink *u, uint64_t seq)
 	return e;
 }
 
+/* A memory-mode batch's bytes: a message from the pipe, or a copy. */
+static void
+q_data_free(struct qent *e)
+{
+	if (e->zm != NULL) {
+		zmq_msg_close(e->zm);
+		free(e->zm);
+		e->zm = NULL;
+	} else
+		free(e->data);
+	e->data = NULL;
+}
+
 static void
 q_pop(struct uplink *u)
 {
@@ -160,7 +175,7 @@ q_pop(struct uplink *u)
 
 	if (u->sp != NULL && e->data != NULL && u->mem_held > 0)
 		u->mem_held--;
-	free(e->data);
+	q_data_free(e);
 	free(e->cp);
 	u->qhead = (u->qhead + 1) % u->qcap;
 	u->qn--;
@@ -201,6 +216,44 @@ q_data(struct uplink *u, struct qent *e, size_t *len, int *lost)
 }
 
 /*
+ * One batch to the dealer, chained to prev.  A batch held as a message
+ * from the pipe goes the first time without a copy: the message sent
+ * shares its bytes (zmq_msg_copy counts references), which nothing
+ * writes to again.  A resend is a copy, its chain field set in the copy,
+ * since an earlier send may still be in ZeroMQ's queue.
+ */
+static int
+send_batch(struct uplink *u, struct qent *e, uint8_t *data, size_t len,
+    uint64_t prev)
+{
+	zmq_msg_t m;
+
+	if (e->zm == NULL || e->sent_ms != 0) {
+		if (e->zm == NULL) {	/* our own buffer (or the spool's) */
+			soc_wire_set_prev(data, len, prev);
+			return zmq_send(u->dealer, data, len, ZMQ_DONTWAIT) ==
+			    -1 ? -1 : 0;
+		}
+		if (zmq_msg_init_size(&m, len) == -1)
+			return -1;
+		memcpy(zmq_msg_data(&m), data, len);
+		soc_wire_set_prev(zmq_msg_data(&m), len, prev);
+	} else {
+		soc_wire_set_prev(data, len, prev);
+		zmq_msg_init(&m);
+		if (zmq_msg_copy(&m, e->zm) == -1) {
+			zmq_msg_close(&m);
+			return -1;
+		}
+	}
+	if (zmq_msg_send(&m, u->dealer, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&m);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Send unsent batches, oldest first, up to the window.  Each is chained to
  * the one before it in the queue (the head to the last acked batch, or 0:
  * everything before it is committed or counted lost), so the correlator
@@ -227,8 +280,7 @@ pump(struct uplink *u, int64_t now)
 			}
 			break;
 		}
-		soc_wire_set_prev(data, len, prev);
-		if (zmq_send(u->dealer, data, len, ZMQ_DONTWAIT) == -1)
+		if (send_batch(u, e, data, len, prev) == -1)
 			return;		/* not connected: retried on the timer */
 		if (e->sent_ms != 0)
 			atomic_fetch_add(&u->batches_resent, 1);
@@ -342,7 +394,8 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 		/* disk trouble: keep it in memory rather than lose it */
 		u->spool_retry_ms = now + 1000;
 	}
-	if ((e = q_push(u, seq)) == NULL || (e->data = malloc(len)) == NULL) {
+	if ((e = q_push(u, seq)) == NULL ||
+	    (e->zm = malloc(sizeof(*e->zm))) == NULL) {
 		if (e != NULL)
 			u->qn--;
 		atomic_store(&u->unacked, u->qn);
@@ -353,7 +406,10 @@ on_batch(struct uplink *u, zmq_msg_t *m, zmq_msg_t *cp, int64_t now)
 	e->pidx = u->received;
 	if (u->sp != NULL)
 		u->mem_held++;
-	memcpy(e->data, data, len);
+	/* the message itself is kept: its bytes are not copied */
+	zmq_msg_init(e->zm);
+	zmq_msg_move(e->zm, m);
+	e->data = zmq_msg_data(e->zm);
 	e->len = len;
 	e->nevents = nevents;
 	if (cp_len > 0 && (e->cp = malloc(cp_len)) != NULL) {
@@ -452,8 +508,7 @@ spool_catch_up(struct uplink *u, int64_t now)
 			break;
 		}
 		e->rec = rec;
-		free(e->data);
-		e->data = NULL;
+		q_data_free(e);
 		if (e->cp != NULL) {
 			/* only the newest needs saving */
 			free(cp);

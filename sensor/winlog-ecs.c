@@ -7,22 +7,51 @@
  * intake that carries Winlogbeat's own ECS fields keeps them.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "winlog.h"
 
+/*
+ * The value of EventData's name.  Every name given here is a string
+ * literal, so its field is remembered per thread by the literal's
+ * address (an interned name keeps its id for the life of the process):
+ * a Sysmon event asks for some twenty names, and a hash, a probe and a
+ * compare each was a tenth of the mapping's cost.  A name not interned
+ * (no event has carried it) is remembered with the count of names
+ * interned then, and looked up again once that count has grown.
+ */
 static const char *
 ed(const struct soc_event *ev, const char *name, size_t *len)
 {
+	static __thread struct {
+		const char	*name;
+		int		 f;
+		int		 count;	/* f NONE: names interned then */
+	} seen[128];
 	char full[SOC_F_DYN_NAME_MAX + 1];
-	size_t pl = sizeof(SOC_F_DYN_EVENT_DATA) - 1, nl = strlen(name);
-	int f;
+	size_t pl = sizeof(SOC_F_DYN_EVENT_DATA) - 1, nl;
+	unsigned i = (unsigned)((uintptr_t)name >> 2) & 127;
+	int f, count;
 
-	memcpy(full, SOC_F_DYN_EVENT_DATA, pl);
-	memcpy(full + pl, name, nl);
-	if ((f = soc_field_lookup(full, pl + nl)) == SOC_F_NONE)
-		return NULL;
+	if (seen[i].name == name && seen[i].f != SOC_F_NONE)
+		f = seen[i].f;
+	else if (seen[i].name == name &&
+	    seen[i].count == soc_field_dyn_count())
+		return NULL;	/* still not interned: no event has it */
+	else {
+		count = soc_field_dyn_count();
+		nl = strlen(name);
+		memcpy(full, SOC_F_DYN_EVENT_DATA, pl);
+		memcpy(full + pl, name, nl);
+		f = soc_field_lookup(full, pl + nl);
+		seen[i].name = name;
+		seen[i].f = f;
+		seen[i].count = count;
+		if (f == SOC_F_NONE)
+			return NULL;
+	}
 	return soc_event_str(ev, f, len);
 }
 

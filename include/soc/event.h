@@ -285,6 +285,8 @@ struct soc_event {
 
 /* Registry (fixed and interned ids alike). */
 const char	*soc_field_name(int f);
+/* A dynamic field's name and its length (no strlen); NULL if none. */
+const char	*soc_field_dyn_name(int f, size_t *len);
 enum soc_ftype	 soc_field_type(int f);
 /* Field id for an ECS name of given length (or an interned dynamic
  * name: it is not interned here), or SOC_F_NONE. */
@@ -304,6 +306,9 @@ soc_field_dynamic(int f)
 /* Names refused by soc_field_intern() since start (table full, too long),
  * and dynamic values dropped from full events. */
 uint64_t	 soc_field_dyn_refused(void);
+/* Names interned so far (grows only): a name absent at one count is
+ * absent until the count changes. */
+int		 soc_field_dyn_count(void);
 uint64_t	 soc_event_dyn_dropped(void);
 
 /* Building.  Setters never allocate; a string that does not fit is cut. */

@@ -488,9 +488,14 @@ beats:
     s = Sensor(tmp, cfg)
     deep = b'{"a":' * 10000 + b"1" + b"}" * 10000
     bomb = zlib.compress(frame_j(1, {"message": "x"}) + b"\0" * (64 << 20), 9)
+    badsum = zlib.compress(frame_j(1, {"message": "hostile-zlib-badsum"}))
+    badsum = badsum[:-1] + bytes([badsum[-1] ^ 1])
     cases = [
         ("frame_size", frame_j(1, {"message": "x"})[:6] + b"\xff\xff\xff\xff" + b"{}"),
         ("zlib_bomb", b"2C" + struct.pack(">I", len(bomb)) + bomb),
+        # a whole stream whose Adler-32 check is wrong (the check is all
+        # that is wrong: the inflater must compare it)
+        ("zlib", b"2C" + struct.pack(">I", len(badsum)) + badsum),
         ("window_size", frame_w(1000000)),
         ("json_depth", frame_j(1, deep)),
         ("version", b"1W" + struct.pack(">I", 1)),

@@ -94,6 +94,7 @@ static const char	*dyn_name[SOC_F_DYN_MAX];
 static uint8_t		 dyn_len[SOC_F_DYN_MAX];
 static _Atomic uint16_t	 dyn_slot[DYN_SLOTS];	/* index + 1, 0 = empty */
 static _Atomic int	 dyn_n;
+static _Atomic int	 dyn_found;	/* of them, findable in dyn_slot */
 static _Atomic uint64_t	 dyn_refused, dyn_dropped;
 static pthread_mutex_t	 dyn_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -205,16 +206,20 @@ soc_field_intern_slow(const char *name, size_t len)
 		h++;
 	atomic_store_explicit(&dyn_slot[h & (DYN_SLOTS - 1)], (uint16_t)(n + 1),
 	    memory_order_release);
+	/* counted once findable (soc_field_dyn_count()) */
+	atomic_store_explicit(&dyn_found, n + 1, memory_order_release);
 	f = SOC_F_COUNT + n;
 out:
 	pthread_mutex_unlock(&dyn_mu);
 	return f;
 }
 
+/* Names findable by soc_field_lookup(): raised after the slot is set,
+ * so a lookup that misses after reading n has n too low. */
 int
 soc_field_dyn_count(void)
 {
-	return atomic_load_explicit(&dyn_n, memory_order_acquire);
+	return atomic_load_explicit(&dyn_found, memory_order_acquire);
 }
 
 uint64_t

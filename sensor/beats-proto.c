@@ -549,7 +549,10 @@ frame_inflate(const uint8_t *data, size_t len, uint8_t **zb, size_t *zc,
 		cap *= 2;
 	}
 	libdeflate_free_decompressor(d);
-	if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
+	/* the last pass has room for max + 1: a stream that fills it
+	 * exactly ends "successfully", and is a bomb all the same */
+	if (rc == LIBDEFLATE_INSUFFICIENT_SPACE ||
+	    (rc == LIBDEFLATE_SUCCESS && out > max)) {
 		*reason = BEATS_R_BOMB;
 		return -1;
 	}

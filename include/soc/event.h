@@ -306,8 +306,9 @@ soc_field_dynamic(int f)
 /* Names refused by soc_field_intern() since start (table full, too long),
  * and dynamic values dropped from full events. */
 uint64_t	 soc_field_dyn_refused(void);
-/* Names interned so far (grows only): a name absent at one count is
- * absent until the count changes. */
+/* Names interned and findable so far (grows only; raised after a name
+ * can be found): a lookup that misses, made after reading the count,
+ * misses until the count changes. */
 int		 soc_field_dyn_count(void);
 uint64_t	 soc_event_dyn_dropped(void);
 

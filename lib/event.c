@@ -370,6 +370,37 @@ put_dyn(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
 	ev->buf_len += (uint32_t)len;
 }
 
+void
+soc_event_set_str_in(struct soc_event *ev, int f, size_t off, size_t len)
+{
+	struct soc_dyn *d;
+
+	if (off > ev->buf_len || len > ev->buf_len - off)
+		return;		/* not in the buffer: a caller's bug */
+	if (f >= SOC_F_COUNT) {
+		if (soc_field_type(f) != SOC_T_STR)
+			return;
+		if ((d = dyn_entry(ev, f)) == NULL) {
+			if (ev->ndyn >= SOC_EVENT_DYN_MAX) {
+				atomic_fetch_add_explicit(&dyn_dropped, 1,
+				    memory_order_relaxed);
+				soc_event_set_truncated(ev);
+				return;
+			}
+			d = &ev->dyn[ev->ndyn++];
+			d->id = (uint16_t)f;
+		}
+		d->off = (uint16_t)off;
+		d->len = (uint16_t)len;
+		return;
+	}
+	if (f < 0 || registry[f].type != SOC_T_STR)
+		return;
+	ev->val[f].s.off = (uint16_t)off;
+	ev->val[f].s.len = (uint16_t)len;
+	mark(ev, f);
+}
+
 /* Copy s into the buffer below limit, cutting (and flagging) to fit. */
 static void
 put_str(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)

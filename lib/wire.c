@@ -120,6 +120,9 @@ static const uint8_t ftype[SOC_F_COUNT] = {
 #undef SOC_X_TYPE
 };
 
+/* A record's fields up to this size are decoded in place (next_event). */
+#define SOC_WIRE_INPLACE_MAX	(SOC_EVENT_BUFSZ - 2048)
+
 static size_t
 field_size(const struct soc_event *ev, int f)
 {
@@ -308,10 +311,14 @@ soc_wire_open(struct soc_wire_reader *r, const void *data, size_t len,
 	return 0;
 }
 
-/* One field into ev; with ev NULL, only checked (soc_wire_validate). */
+/*
+ * One field into ev; with ev NULL, only checked (soc_wire_validate).
+ * With base, the record's fields from base are in ev->buf already: a
+ * string is set where it lies there, not copied.
+ */
 static int
-read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
-    uint64_t *unknown, const char **why)
+read_field(struct soc_event *ev, const uint8_t *base, uint16_t id,
+    const uint8_t *v, uint16_t n, uint64_t *unknown, const char **why)
 {
 	struct soc_ip ip;
 	int f;
@@ -328,8 +335,12 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 			(*unknown)++;	/* another prefix, or a full table */
 			return 0;
 		}
-		soc_event_set_str(ev, f, (const char *)v + 1 + v[0],
-		    (size_t)(n - 1 - v[0]));
+		if (base != NULL)
+			soc_event_set_str_in(ev, f,
+			    (size_t)(v + 1 + v[0] - base), (size_t)(n - 1 - v[0]));
+		else
+			soc_event_set_str(ev, f, (const char *)v + 1 + v[0],
+			    (size_t)(n - 1 - v[0]));
 		return 0;
 	}
 	if (id >= SOC_F_COUNT) {
@@ -340,7 +351,9 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 		return 0;	/* never written: derived from its integer */
 	switch (ftype[id]) {
 	case SOC_T_STR:
-		if (ev != NULL)
+		if (ev != NULL && base != NULL)
+			soc_event_set_str_in(ev, id, (size_t)(v - base), n);
+		else if (ev != NULL)
 			soc_event_set_str(ev, id, (const char *)v, n);
 		return 0;
 	case SOC_T_INT:
@@ -372,7 +385,7 @@ read_field(struct soc_event *ev, uint16_t id, const uint8_t *v, uint16_t n,
 static int
 next_event(struct soc_wire_reader *r, struct soc_event *ev, const char **why)
 {
-	const uint8_t *p;
+	const uint8_t *p, *base = NULL;
 	uint32_t elen;
 	uint16_t nf;
 
@@ -404,6 +417,17 @@ next_event(struct soc_wire_reader *r, struct soc_event *ev, const char **why)
 	nf = get16(p + 8);
 	p += 10;
 	elen -= 10;
+	/*
+	 * The record's fields copied at once (headers and all) and strings
+	 * set where they lie: one copy instead of one a field.  Not for a
+	 * record near the buffer's size, so what the correlator adds to an
+	 * event (its enrichment) still has the room it had.
+	 */
+	if (ev != NULL && elen <= SOC_WIRE_INPLACE_MAX) {
+		memcpy(ev->buf, p, elen);
+		ev->buf_len = elen;
+		base = p;
+	}
 	for (uint16_t i = 0; i < nf; i++) {
 		uint16_t id, n;
 
@@ -417,7 +441,8 @@ next_event(struct soc_wire_reader *r, struct soc_event *ev, const char **why)
 			*why = "field length exceeds the event";
 			return -1;
 		}
-		if (read_field(ev, id, p + 4, n, &r->unknown_fields, why) == -1)
+		if (read_field(ev, base, id, p + 4, n, &r->unknown_fields,
+		    why) == -1)
 			return -1;
 		p += 4 + n;
 		elen -= 4 + (uint32_t)n;

@@ -315,6 +315,10 @@ uint64_t	 soc_event_dyn_dropped(void);
 /* Building.  Setters never allocate; a string that does not fit is cut. */
 void	soc_event_reset(struct soc_event *ev);
 void	soc_event_set_str(struct soc_event *ev, int f, const char *s, size_t len);
+/* f's value is the len bytes already at off in ev->buf (below buf_len):
+ * nothing copied (the wire decoder copies a record's bytes at once). */
+void	soc_event_set_str_in(struct soc_event *ev, int f, size_t off,
+	    size_t len);
 void	soc_event_set_cstr(struct soc_event *ev, int f, const char *s);
 /* For the correlator's trusted stamps (agency, sensor name): written in
  * the reserve, so however full the event, they are never cut. */

@@ -21,6 +21,7 @@ run python3 "$DIR/reload.py" "$BUILD"
 run python3 "$DIR/beats.py" --build "$BUILD"
 run python3 "$DIR/beats.py" --build "$BUILD" --events 300000 --conns 8 --idle 5000
 run python3 "$DIR/beats-e2e.py" --build "$BUILD"
+command -v valgrind >/dev/null && run python3 "$DIR/beats-instr.py" --build "$BUILD" --sshd
 run "$BUILD/bench/intel"
 run "$BUILD/bench/auditd"
 run "$BUILD/bench/archive"

@@ -340,6 +340,28 @@ soc_event_dyn_has(const struct soc_event *ev, int f)
 	return dyn_entry(ev, f) != NULL;
 }
 
+/* The dyn[] entry for dynamic string f, added if new; NULL when f is
+ * not one or the event has no room for another (counted, cut). */
+static struct soc_dyn *
+dyn_take(struct soc_event *ev, int f)
+{
+	struct soc_dyn *d;
+
+	if (soc_field_type(f) != SOC_T_STR)
+		return NULL;
+	if ((d = dyn_entry(ev, f)) == NULL) {
+		if (ev->ndyn >= SOC_EVENT_DYN_MAX) {
+			atomic_fetch_add_explicit(&dyn_dropped, 1,
+			    memory_order_relaxed);
+			soc_event_set_truncated(ev);
+			return NULL;
+		}
+		d = &ev->dyn[ev->ndyn++];
+		d->id = (uint16_t)f;
+	}
+	return d;
+}
+
 /* A dynamic string: a new value goes in the buffer like any string. */
 static void
 put_dyn(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
@@ -347,18 +369,8 @@ put_dyn(struct soc_event *ev, int f, const char *s, size_t len, size_t limit)
 	size_t room = ev->buf_len < limit ? limit - ev->buf_len : 0;
 	struct soc_dyn *d;
 
-	if (soc_field_type(f) != SOC_T_STR)
+	if ((d = dyn_take(ev, f)) == NULL)
 		return;
-	if ((d = dyn_entry(ev, f)) == NULL) {
-		if (ev->ndyn >= SOC_EVENT_DYN_MAX) {
-			atomic_fetch_add_explicit(&dyn_dropped, 1,
-			    memory_order_relaxed);
-			soc_event_set_truncated(ev);
-			return;
-		}
-		d = &ev->dyn[ev->ndyn++];
-		d->id = (uint16_t)f;
-	}
 	if (len > room) {
 		len = room;
 		soc_event_set_truncated(ev);
@@ -378,18 +390,8 @@ soc_event_set_str_in(struct soc_event *ev, int f, size_t off, size_t len)
 	if (off > ev->buf_len || len > ev->buf_len - off)
 		return;		/* not in the buffer: a caller's bug */
 	if (f >= SOC_F_COUNT) {
-		if (soc_field_type(f) != SOC_T_STR)
+		if ((d = dyn_take(ev, f)) == NULL)
 			return;
-		if ((d = dyn_entry(ev, f)) == NULL) {
-			if (ev->ndyn >= SOC_EVENT_DYN_MAX) {
-				atomic_fetch_add_explicit(&dyn_dropped, 1,
-				    memory_order_relaxed);
-				soc_event_set_truncated(ev);
-				return;
-			}
-			d = &ev->dyn[ev->ndyn++];
-			d->id = (uint16_t)f;
-		}
 		d->off = (uint16_t)off;
 		d->len = (uint16_t)len;
 		return;

@@ -233,6 +233,41 @@ json_special16(const unsigned char *p)
 #endif
 
 /*
+ * The byte at *pp, which is not plain, at o: a valid UTF-8 sequence as
+ * it is, else escaped (a control byte or invalid UTF-8 keeps its value
+ * visibly, as \u00XX).  Moves *pp past what it wrote; returns the end.
+ */
+static inline char *
+json_esc_special(char *o, const unsigned char **pp, const unsigned char *end)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = *pp;
+	unsigned char c = *p;
+	size_t n;
+
+	if (c >= 0x80 && (n = soc_utf8_seq(p, (size_t)(end - p))) > 0) {
+		memcpy(o, p, n);
+		*pp = p + n;
+		return o + n;
+	}
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = hex[c >> 4];
+		o[4] = hex[c & 15];
+		o += 5;
+	}
+	*pp = p + 1;
+	return o;
+}
+
+/*
  * s as a quoted JSON string at o, which has room for the worst case
  * (every byte a \u00XX: 6 * len + 2); returns the end.  Runs of plain
  * bytes are copied whole: no call per byte.  With SSE2, sixteen bytes
@@ -243,15 +278,12 @@ json_special16(const unsigned char *p)
 static char *
 json_esc(char *o, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *end = p + len, *r;
-	size_t n;
 
 	*o++ = '"';
 #ifdef __SSE2__
 	while (end - p >= 16) {
 		unsigned m = json_special16(p), k;
-		unsigned char c;
 
 		memcpy(o, p, 16);
 		if (m == 0) {
@@ -262,34 +294,10 @@ json_esc(char *o, const char *s, size_t len)
 		k = (unsigned)__builtin_ctz(m);
 		o += k;
 		p += k;
-		c = *p;
-		if (c >= 0x80) {
-			if ((n = soc_utf8_seq(p, (size_t)(end - p))) > 0) {
-				memcpy(o, p, n);
-				o += n;
-				p += n;
-				continue;
-			}
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		default:
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
-		}
-		p++;
+		o = json_esc_special(o, &p, end);
 	}
 #endif
 	while (p < end) {
-		unsigned char c;
-
 		for (r = p; end - r >= 8 && json_plain8(r); r += 8)
 			;
 		for (; r < end && json_plain[*r]; r++)
@@ -298,28 +306,7 @@ json_esc(char *o, const char *s, size_t len)
 		o += r - p;
 		if ((p = r) == end)
 			break;
-		c = *p;
-		if (c >= 0x80 && (n = soc_utf8_seq(p, (size_t)(end - p))) > 0) {
-			memcpy(o, p, n);
-			o += n;
-			p += n;
-			continue;
-		}
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		default:
-			/* control byte or invalid UTF-8: keep its value visibly */
-			memcpy(o, "u00", 3);
-			o[3] = hex[c >> 4];
-			o[4] = hex[c & 15];
-			o += 5;
-		}
-		p++;
+		o = json_esc_special(o, &p, end);
 	}
 	*o++ = '"';
 	return o;

@@ -93,27 +93,13 @@ def sensor_ir(build, tmp, nwin):
 
 def correlator_run(build, tmp, nwin, sshd):
     d = tempfile.mkdtemp(dir=tmp)
-    db = os.path.join(d, "soc.db")
-    ctl = os.path.join(build, "correlator", "socctl")
-
-    def run(*a):
-        subprocess.run([ctl, "--db", db, *a], check=True, capture_output=True)
-    for n in ("correlator", "gw1"):
-        run("keygen", "--out", os.path.join(d, n))
-    run("agency", "add", "bench", "--name", "Bench")
-    run("sensor", "enroll", "gw1", "--agency", "bench", "--key",
-        os.path.join(d, "gw1.pub"))
-    port, bport = be.free_port(), be.free_port()
     out = os.path.join(d, "corr.cg")
-    corr = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-         os.path.join(build, "correlator", "soc-correlator"), "--db", db,
-         "--rules", os.path.join(SRC, "rules"), "--key",
-         os.path.join(d, "correlator.key"), "--bind",
-         f"tcp://127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    connect(port, corr).close()
+    s = e2e.Setup(build, d, os.path.join(SRC, "rules"),
+                  prefix=("valgrind", "--tool=callgrind",
+                          f"--callgrind-out-file={out}"),
+                  wait_s=900)	# valgrind compiling the rules
     n = nwin * WIN
+    bport = be.free_port()
     conf = os.path.join(d, "gw1.yml")
     if sshd:
         log = os.path.join(d, "auth.log")
@@ -122,7 +108,7 @@ def correlator_run(build, tmp, nwin, sshd):
     else:
         intake = f"beats:\n  listen: 127.0.0.1:{bport}\n"
     with open(conf, "w") as f:
-        f.write(f"name: gw1\nconnect: tcp://127.0.0.1:{port}\n"
+        f.write(f"name: gw1\nconnect: tcp://127.0.0.1:{s.port}\n"
                 f"server_key: {d}/correlator.pub\nkey: {d}/gw1.key\n"
                 + intake + "uplink:\n  batch_events: 1000\n  batch_ms: 20\n"
                 "  queue_batches: 256\n  ack_timeout_ms: 600000\n"
@@ -134,17 +120,16 @@ def correlator_run(build, tmp, nwin, sshd):
     else:
         p = subprocess.Popen([sensor, "-c", conf], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        s = connect(bport, p)
-        send_windows(s, nwin)
-        s.close()
+        c = connect(bport, p)
+        send_windows(c, nwin)
+        c.close()
         p.terminate()
         p.wait()
-    con = sqlite3.connect(db)
-    got = con.execute("select events_received from sensors where name = "
-                      "'gw1'").fetchone()[0]
+    con = sqlite3.connect(s.db)
+    got = e2e.received(con, "gw1")
     con.close()
-    corr.send_signal(signal.SIGTERM)
-    corr.wait()
+    s.corr.send_signal(signal.SIGTERM)
+    s.corr.wait()
     if got != n:
         raise RuntimeError(f"correlator stored {got} of {n}")
     return total_ir(out)

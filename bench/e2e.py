@@ -171,7 +171,10 @@ def write_intel(path, n):
 
 
 class Setup:
-    def __init__(self, build, tmp, rules, intel=None, corr_args=()):
+    def __init__(self, build, tmp, rules, intel=None, corr_args=(),
+                 prefix=(), wait_s=30):
+        """prefix: a command the correlator runs under (valgrind);
+        wait_s: how long to wait for it to listen."""
         self.build, self.tmp, self.rules = build, tmp, rules
         self.db = os.path.join(tmp, "soc.db")
         self.socctl = os.path.join(build, "correlator", "socctl")
@@ -190,11 +193,12 @@ class Setup:
         s.close()
         self.corr_err = open(os.path.join(tmp, "corr.err"), "w+")
         self.corr = subprocess.Popen(
-            [os.path.join(build, "correlator", "soc-correlator"), "--db", self.db,
+            [*prefix, os.path.join(build, "correlator", "soc-correlator"),
+             "--db", self.db,
              "--rules", rules, "--key", os.path.join(tmp, "correlator.key"),
              "--bind", f"tcp://127.0.0.1:{self.port}", *corr_args],
             stdout=self.corr_err, stderr=subprocess.STDOUT)
-        end = time.time() + 30
+        end = time.time() + wait_s
         while time.time() < end:
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()

@@ -228,23 +228,23 @@ send_batch(struct uplink *u, struct qent *e, uint8_t *data, size_t len,
 {
 	zmq_msg_t m;
 
-	if (e->zm == NULL || e->sent_ms != 0) {
-		if (e->zm == NULL) {	/* our own buffer (or the spool's) */
-			soc_wire_set_prev(data, len, prev);
-			return zmq_send(u->dealer, data, len, ZMQ_DONTWAIT) ==
-			    -1 ? -1 : 0;
-		}
-		if (zmq_msg_init_size(&m, len) == -1)
-			return -1;
-		memcpy(zmq_msg_data(&m), data, len);
-		soc_wire_set_prev(zmq_msg_data(&m), len, prev);
-	} else {
+	if (e->zm == NULL) {		/* our own buffer, or the spool's */
+		soc_wire_set_prev(data, len, prev);
+		return zmq_send(u->dealer, data, len, ZMQ_DONTWAIT) == -1 ?
+		    -1 : 0;
+	}
+	if (e->sent_ms == 0) {
 		soc_wire_set_prev(data, len, prev);
 		zmq_msg_init(&m);
 		if (zmq_msg_copy(&m, e->zm) == -1) {
 			zmq_msg_close(&m);
 			return -1;
 		}
+	} else {
+		if (zmq_msg_init_size(&m, len) == -1)
+			return -1;
+		memcpy(zmq_msg_data(&m), data, len);
+		soc_wire_set_prev(zmq_msg_data(&m), len, prev);
 	}
 	if (zmq_msg_send(&m, u->dealer, ZMQ_DONTWAIT) == -1) {
 		zmq_msg_close(&m);
